@@ -1,0 +1,61 @@
+package io.streamrec.embedding;
+
+import java.util.List;
+
+/**
+ * Keys to embedding rows, for a minibatch trainer.
+ *
+ * <p>The batch protocol: {@link #prepare} the keys of one minibatch per table (deduplicated, a hot
+ * slot for each, misses fetched or initialised, the slots pinned); the compute backend reads and
+ * updates rows in place in {@link #hostSlab} by slot; {@link #markUpdated} records what changed;
+ * {@link #release} unpins the batch. {@link #drainDirty} hands the rows changed since the last drain
+ * to the delta publisher, {@link #drainExpired} the ids that expired (tombstones).
+ */
+public interface EmbeddingStore extends AutoCloseable {
+
+  List<TableConfig> tables();
+
+  /** Index of a table by name; throws {@link IllegalArgumentException} for an unknown name. */
+  int tableIndex(String name);
+
+  /** Moves the store's event-time clock forward (last-seen times and expiry use it). */
+  void advanceTo(long eventTimeMs);
+
+  /** Prepares {@code count} keys of one minibatch for {@code table}. */
+  PreparedKeys prepare(int table, long[] keys, int count);
+
+  /** The host slab of a table: row at slot {@code s} starts at {@code s * rowWidth}. */
+  float[] hostSlab(int table);
+
+  /** The distinct rows of {@code prepared} were updated by the trainer. */
+  void markUpdated(int table, PreparedKeys prepared);
+
+  /** Unpins every row prepared since the last release. */
+  void release();
+
+  /** Receives one row's values ({@code dim} floats from {@code offset}). */
+  @FunctionalInterface
+  interface RowSink {
+    void accept(long id, float[] values, int offset, int dim);
+  }
+
+  /** Hands at most {@code maxRows} rows changed since they were last drained; returns how many. */
+  int drainDirty(int table, int maxRows, RowSink sink);
+
+  /** Receives expired ids. */
+  @FunctionalInterface
+  interface ExpiredSink {
+    void accept(long id);
+  }
+
+  /** Deletes rows not seen for the table's TTL and reports their ids; returns how many. */
+  int drainExpired(int table, ExpiredSink sink);
+
+  /** Reads the current values of a row into {@code out} (the initial values if it has no row). */
+  void read(int table, long id, float[] out);
+
+  StoreStats stats();
+
+  @Override
+  void close();
+}

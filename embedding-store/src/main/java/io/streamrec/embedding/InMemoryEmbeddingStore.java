@@ -1,0 +1,235 @@
+package io.streamrec.embedding;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An {@link EmbeddingStore} that keeps every row in one growing host slab per table: no cold tier,
+ * no eviction. Admission, expiry and dirty tracking follow the interface. Good for tests, the
+ * serving replica's unit tests and small models; the tiered store replaces it for real workloads.
+ */
+public final class InMemoryEmbeddingStore implements EmbeddingStore {
+  private static final int INITIAL_ROWS = 1024;
+
+  private final List<TableConfig> tables;
+  private final Table[] state;
+  private long nowMs = Long.MIN_VALUE;
+  private long lookups, hits, admitted, expired;
+
+  public InMemoryEmbeddingStore(List<TableConfig> tables) {
+    this.tables = List.copyOf(tables);
+    this.state = new Table[tables.size()];
+    for (int i = 0; i < tables.size(); i++) {
+      state[i] = new Table(tables.get(i));
+    }
+  }
+
+  @Override
+  public List<TableConfig> tables() {
+    return tables;
+  }
+
+  @Override
+  public int tableIndex(String name) {
+    for (int i = 0; i < tables.size(); i++) {
+      if (tables.get(i).name().equals(name)) {
+        return i;
+      }
+    }
+    throw new IllegalArgumentException("unknown embedding table '" + name + "'");
+  }
+
+  @Override
+  public void advanceTo(long eventTimeMs) {
+    nowMs = Math.max(nowMs, eventTimeMs);
+  }
+
+  @Override
+  public PreparedKeys prepare(int table, long[] keys, int count) {
+    Table t = state[table];
+    int[] slots = new int[count];
+    int[] rowIndex = new int[count];
+    Map<Long, Integer> local = new HashMap<>();
+    int[] distinctSlots = new int[count];
+    long[] distinctKeys = new long[count];
+    int distinct = 0;
+    for (int i = 0; i < count; i++) {
+      long key = keys[i];
+      Integer li = local.get(key);
+      if (li == null) {
+        li = distinct;
+        local.put(key, li);
+        distinctKeys[distinct] = key;
+        distinctSlots[distinct] = t.slotFor(key);
+        distinct++;
+      }
+      slots[i] = distinctSlots[li];
+      rowIndex[i] = li;
+    }
+    return new PreparedKeys(slots, rowIndex, distinctSlots, distinctKeys, distinct);
+  }
+
+  @Override
+  public float[] hostSlab(int table) {
+    return state[table].slab;
+  }
+
+  @Override
+  public void markUpdated(int table, PreparedKeys prepared) {
+    Table t = state[table];
+    for (int i = 0; i < prepared.distinctCount(); i++) {
+      int slot = prepared.distinctSlots()[i];
+      if (t.keyOfSlot[slot] != null) {
+        t.dirty.set(slot);
+      }
+    }
+  }
+
+  @Override
+  public void release() {
+    for (Table t : state) {
+      t.releaseTransient();
+    }
+  }
+
+  @Override
+  public int drainDirty(int table, int maxRows, RowSink sink) {
+    Table t = state[table];
+    int n = 0;
+    for (int s = t.dirty.nextSetBit(0); s >= 0 && n < maxRows; s = t.dirty.nextSetBit(s + 1)) {
+      t.dirty.clear(s);
+      sink.accept(t.keyOfSlot[s], t.slab, s * t.cfg.rowWidth(), t.cfg.dim());
+      n++;
+    }
+    return n;
+  }
+
+  @Override
+  public int drainExpired(int table, ExpiredSink sink) {
+    Table t = state[table];
+    if (t.cfg.ttlMs() == 0 || nowMs == Long.MIN_VALUE) {
+      return 0;
+    }
+    List<Long> gone = new ArrayList<>();
+    for (Map.Entry<Long, Integer> e : t.index.entrySet()) {
+      if (nowMs - t.lastSeen[e.getValue()] > t.cfg.ttlMs()) {
+        gone.add(e.getKey());
+      }
+    }
+    gone.sort(Long::compare);
+    for (long id : gone) {
+      t.remove(id);
+      sink.accept(id);
+    }
+    expired += gone.size();
+    return gone.size();
+  }
+
+  @Override
+  public void read(int table, long id, float[] out) {
+    Table t = state[table];
+    Integer slot = t.index.get(id);
+    if (slot == null) {
+      RowInitializer.init(t.cfg, id, out, 0);
+    } else {
+      System.arraycopy(t.slab, slot * t.cfg.rowWidth(), out, 0, t.cfg.rowWidth());
+    }
+  }
+
+  @Override
+  public StoreStats stats() {
+    long rows = 0;
+    for (Table t : state) {
+      rows += t.index.size();
+    }
+    return new StoreStats(lookups, hits, rows, 0, admitted, 0, expired);
+  }
+
+  @Override
+  public void close() {}
+
+  private final class Table {
+    final TableConfig cfg;
+    final Map<Long, Integer> index = new HashMap<>();
+    final Map<Long, Integer> seenCounts = new HashMap<>();
+    final BitSet dirty = new BitSet();
+    final List<Integer> transientSlots = new ArrayList<>();
+    int[] freeSlots = new int[16];
+    int freeCount;
+    int used;
+    float[] slab;
+    long[] lastSeen;
+    Long[] keyOfSlot;
+
+    Table(TableConfig cfg) {
+      this.cfg = cfg;
+      this.slab = new float[INITIAL_ROWS * cfg.rowWidth()];
+      this.lastSeen = new long[INITIAL_ROWS];
+      this.keyOfSlot = new Long[INITIAL_ROWS];
+    }
+
+    int slotFor(long key) {
+      lookups++;
+      Integer slot = index.get(key);
+      if (slot != null) {
+        hits++;
+        lastSeen[slot] = nowMs;
+        return slot;
+      }
+      int seen = seenCounts.merge(key, 1, Integer::sum);
+      int s = allocate();
+      RowInitializer.init(cfg, key, slab, s * cfg.rowWidth());
+      lastSeen[s] = nowMs;
+      if (seen >= cfg.admissionThreshold()) {
+        seenCounts.remove(key);
+        index.put(key, s);
+        keyOfSlot[s] = key;
+        admitted++;
+      } else {
+        keyOfSlot[s] = null;
+        transientSlots.add(s);
+      }
+      return s;
+    }
+
+    int allocate() {
+      if (freeCount > 0) {
+        return freeSlots[--freeCount];
+      }
+      if (used == lastSeen.length) {
+        int n = used * 2;
+        slab = Arrays.copyOf(slab, n * cfg.rowWidth());
+        lastSeen = Arrays.copyOf(lastSeen, n);
+        keyOfSlot = Arrays.copyOf(keyOfSlot, n);
+      }
+      return used++;
+    }
+
+    void free(int slot) {
+      if (freeCount == freeSlots.length) {
+        freeSlots = Arrays.copyOf(freeSlots, freeCount * 2);
+      }
+      freeSlots[freeCount++] = slot;
+    }
+
+    void remove(long id) {
+      Integer slot = index.remove(id);
+      if (slot != null) {
+        dirty.clear(slot);
+        keyOfSlot[slot] = null;
+        free(slot);
+      }
+    }
+
+    void releaseTransient() {
+      for (int s : transientSlots) {
+        free(s);
+      }
+      transientSlots.clear();
+    }
+  }
+}

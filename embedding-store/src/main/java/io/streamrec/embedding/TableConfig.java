@@ -1,0 +1,45 @@
+package io.streamrec.embedding;
+
+/**
+ * One embedding table: its rows are {@code dim} values a model reads and publishes, followed by
+ * {@code stateWidth} floats of optimizer state that stay inside the trainer.
+ *
+ * @param name table name; part of every model-update key of its rows
+ * @param dim values per row
+ * @param stateWidth optimizer-state floats per row (after the values)
+ * @param hotCapacityRows rows the hot tier holds
+ * @param admissionThreshold times an id must be seen before its row is created (1 = at once)
+ * @param ttlMs rows not seen for this long (event time) expire; 0 = never
+ * @param initScale values start uniform in [-initScale, initScale], seeded by the id
+ */
+public record TableConfig(
+    String name, int dim, int stateWidth, int hotCapacityRows, int admissionThreshold,
+    long ttlMs, float initScale) {
+
+  public TableConfig {
+    if (name == null || name.isEmpty()) {
+      throw new IllegalArgumentException("table name must not be empty");
+    }
+    if (dim <= 0) {
+      throw new IllegalArgumentException("table '" + name + "': dim must be > 0, got " + dim);
+    }
+    if (stateWidth < 0) {
+      throw new IllegalArgumentException("table '" + name + "': stateWidth must be >= 0, got " + stateWidth);
+    }
+    if (hotCapacityRows <= 0) {
+      throw new IllegalArgumentException(
+          "table '" + name + "': hot capacity must be > 0 rows, got " + hotCapacityRows);
+    }
+    if (admissionThreshold < 1) {
+      throw new IllegalArgumentException(
+          "table '" + name + "': admission threshold must be >= 1, got " + admissionThreshold);
+    }
+    if (ttlMs < 0) {
+      throw new IllegalArgumentException("table '" + name + "': ttl must be >= 0, got " + ttlMs);
+    }
+  }
+
+  public int rowWidth() {
+    return dim + stateWidth;
+  }
+}

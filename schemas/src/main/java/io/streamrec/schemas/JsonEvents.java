@@ -1,0 +1,177 @@
+package io.streamrec.schemas;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The JSON interchange shape users load their data in, one event per line:
+ *
+ * <pre>
+ * {"requestId":"r1","timestampMs":1767225600000,"features":{"user_id":["u42"]},"dense":{"hour":13.0}}
+ * {"impressionId":"r1-0","requestId":"r1","timestampMs":1767225600950,"features":{"item_id":["i9"]},
+ *  "dense":{"position":0.0},"labels":{"click":1}}
+ * </pre>
+ *
+ * Categorical values are lists of strings (a bare string or number is read as a one-element list);
+ * dense values and labels are finite numbers. Anything else is a {@link MalformedRecordException}
+ * whose message names the field.
+ */
+public final class JsonEvents {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private JsonEvents() {}
+
+  public static RequestEvent parseRequest(String line) {
+    ObjectNode o = object(line);
+    return RequestEvent.newBuilder()
+        .setRequestId(text(o, "requestId"))
+        .setTimestampMs(timestamp(o))
+        .setFeatures(categorical(o))
+        .setDense(floats(o, "dense"))
+        .build();
+  }
+
+  public static ImpressionEvent parseImpression(String line) {
+    ObjectNode o = object(line);
+    return ImpressionEvent.newBuilder()
+        .setImpressionId(text(o, "impressionId"))
+        .setRequestId(text(o, "requestId"))
+        .setTimestampMs(timestamp(o))
+        .setFeatures(categorical(o))
+        .setDense(floats(o, "dense"))
+        .setLabels(floats(o, "labels"))
+        .build();
+  }
+
+  public static String toJson(RequestEvent e) {
+    ObjectNode o = MAPPER.createObjectNode();
+    o.put("requestId", e.getRequestId());
+    o.put("timestampMs", e.getTimestampMs());
+    putCategorical(o, e.getFeatures());
+    putFloats(o, "dense", e.getDense());
+    return o.toString();
+  }
+
+  public static String toJson(ImpressionEvent e) {
+    ObjectNode o = MAPPER.createObjectNode();
+    o.put("impressionId", e.getImpressionId());
+    o.put("requestId", e.getRequestId());
+    o.put("timestampMs", e.getTimestampMs());
+    putCategorical(o, e.getFeatures());
+    putFloats(o, "dense", e.getDense());
+    putFloats(o, "labels", e.getLabels());
+    return o.toString();
+  }
+
+  private static void putCategorical(ObjectNode o, Map<String, List<String>> features) {
+    ObjectNode f = o.putObject("features");
+    for (Map.Entry<String, List<String>> e : features.entrySet()) {
+      ArrayNode a = f.putArray(e.getKey());
+      e.getValue().forEach(a::add);
+    }
+  }
+
+  private static void putFloats(ObjectNode o, String field, Map<String, Float> values) {
+    ObjectNode f = o.putObject(field);
+    values.forEach((k, v) -> f.put(k, v));
+  }
+
+  private static ObjectNode object(String line) {
+    JsonNode n;
+    try {
+      n = MAPPER.readTree(line);
+    } catch (JsonProcessingException e) {
+      throw new MalformedRecordException(
+          DeadLetterReasons.MALFORMED, "not valid JSON: " + e.getOriginalMessage());
+    }
+    if (n == null || !n.isObject()) {
+      throw new MalformedRecordException(DeadLetterReasons.MALFORMED, "expected a JSON object");
+    }
+    return (ObjectNode) n;
+  }
+
+  private static String text(ObjectNode o, String field) {
+    JsonNode n = o.get(field);
+    if (n == null || !n.isTextual() || n.asText().isEmpty()) {
+      throw new MalformedRecordException(
+          DeadLetterReasons.MALFORMED, "field '" + field + "' must be a non-empty string");
+    }
+    return n.asText();
+  }
+
+  private static long timestamp(ObjectNode o) {
+    JsonNode n = o.get("timestampMs");
+    if (n == null || !n.canConvertToLong() || !n.isIntegralNumber() || n.asLong() < 0) {
+      throw new MalformedRecordException(
+          DeadLetterReasons.MALFORMED, "field 'timestampMs' must be a non-negative integer (epoch ms)");
+    }
+    return n.asLong();
+  }
+
+  private static Map<String, List<String>> categorical(ObjectNode o) {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    JsonNode f = o.get("features");
+    if (f == null || f.isNull()) {
+      return out;
+    }
+    if (!f.isObject()) {
+      throw new MalformedRecordException(DeadLetterReasons.MALFORMED, "field 'features' must be an object");
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = f.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      List<String> values = new ArrayList<>();
+      JsonNode v = e.getValue();
+      if (v.isArray()) {
+        for (JsonNode item : v) {
+          values.add(scalar(item, "features." + e.getKey()));
+        }
+      } else {
+        values.add(scalar(v, "features." + e.getKey()));
+      }
+      out.put(e.getKey(), values);
+    }
+    return out;
+  }
+
+  private static String scalar(JsonNode n, String where) {
+    if (n.isTextual() || n.isNumber() || n.isBoolean()) {
+      return n.asText();
+    }
+    throw new MalformedRecordException(
+        DeadLetterReasons.MALFORMED, "field '" + where + "' must hold strings, got " + n.getNodeType());
+  }
+
+  private static Map<String, Float> floats(ObjectNode o, String field) {
+    Map<String, Float> out = new LinkedHashMap<>();
+    JsonNode f = o.get(field);
+    if (f == null || f.isNull()) {
+      return out;
+    }
+    if (!f.isObject()) {
+      throw new MalformedRecordException(DeadLetterReasons.MALFORMED, "field '" + field + "' must be an object");
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = f.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      JsonNode v = e.getValue();
+      if (!v.isNumber()) {
+        throw new MalformedRecordException(
+            DeadLetterReasons.MALFORMED, "field '" + field + "." + e.getKey() + "' must be a number");
+      }
+      float x = (float) v.asDouble();
+      if (!Float.isFinite(x)) {
+        throw new MalformedRecordException(
+            DeadLetterReasons.NON_FINITE, "field '" + field + "." + e.getKey() + "' is not finite");
+      }
+      out.put(e.getKey(), x);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,42 @@
+package io.streamrec.schemas;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Record keys on the compacted model-updates topic. The latest value under each key is the model:
+ * {@code row/<table>/<id>} for an embedding row (a null value is its tombstone),
+ * {@code dense/<block>} for a dense block, and {@code version} for the newest version marker.
+ */
+public final class ModelUpdateKeys {
+  public static final String VERSION = "version";
+  private static final String ROW = "row/";
+  private static final String DENSE = "dense/";
+
+  private ModelUpdateKeys() {}
+
+  public static byte[] row(String table, long id) {
+    return (ROW + table + "/" + Long.toUnsignedString(id)).getBytes(StandardCharsets.UTF_8);
+  }
+
+  public static byte[] dense(String block) {
+    return (DENSE + block).getBytes(StandardCharsets.UTF_8);
+  }
+
+  public static byte[] version() {
+    return VERSION.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** True for a row key; {@link #rowTable} and {@link #rowId} then parse it. */
+  public static boolean isRow(String key) {
+    return key.startsWith(ROW);
+  }
+
+  public static String rowTable(String key) {
+    int slash = key.lastIndexOf('/');
+    return key.substring(ROW.length(), slash);
+  }
+
+  public static long rowId(String key) {
+    return Long.parseUnsignedLong(key.substring(key.lastIndexOf('/') + 1));
+  }
+}

@@ -1,0 +1,55 @@
+package io.streamrec.job.metrics;
+
+import io.streamrec.schemas.DeadLetterReasons;
+import org.apache.flink.metrics.MetricGroup;
+
+/**
+ * Names of the job's Flink metrics. All live in one group, {@value #GROUP}, under the operator
+ * that counts them; the names are stable, since dashboards and the demo's report read them.
+ *
+ * <p>Every record that enters ends in one place, and the counters add up: impressions in =
+ * impressions trained + duplicate impressions + impressions dead-lettered (+ those still waiting in
+ * an open unit or batch while the job runs).
+ */
+public final class JobMetrics {
+  public static final String GROUP = "streamrec";
+
+  // sources
+  public static final String REQUESTS_IN = "requests_in";
+  public static final String IMPRESSIONS_IN = "impressions_in";
+
+  // assembler
+  public static final String UNITS = "units";
+  public static final String IMPRESSIONS_JOINED = "impressions_joined";
+  public static final String DUPLICATE_IMPRESSIONS = "duplicate_impressions";
+  public static final String DUPLICATE_REQUESTS = "duplicate_requests";
+  public static final String REQUESTS_WITHOUT_IMPRESSIONS = "requests_without_impressions";
+  /** Impressions sent to the dead-letter topic, whatever the reason. */
+  public static final String DEAD_LETTER_IMPRESSIONS = "dead_letter_impressions";
+  /** Requests sent to the dead-letter topic, whatever the reason. */
+  public static final String DEAD_LETTER_REQUESTS = "dead_letter_requests";
+
+  // trainer
+  public static final String UNITS_TRAINED = "units_trained";
+  public static final String IMPRESSIONS_TRAINED = "impressions_trained";
+  public static final String BATCHES_TRAINED = "batches_trained";
+  public static final String BATCHES_SKIPPED = "batches_skipped";
+  public static final String IMPRESSIONS_SKIPPED = "impressions_skipped";
+  public static final String PROGRESSIVE_AUC = "progressive_auc";
+  public static final String PROGRESSIVE_LOGLOSS = "progressive_logloss";
+  public static final String CALIBRATION = "calibration";
+  public static final String DELTAS_PUBLISHED = "deltas_published";
+  public static final String MODEL_VERSION = "model_version";
+
+  private JobMetrics() {}
+
+  /** Counter name for dead letters of one {@link DeadLetterReasons reason}. */
+  public static String deadLetters(String reason) {
+    return "dead_letters_" + reason;
+  }
+
+  /** The job's metric group under an operator's group. */
+  public static MetricGroup group(MetricGroup operatorGroup) {
+    return operatorGroup.addGroup(GROUP);
+  }
+}

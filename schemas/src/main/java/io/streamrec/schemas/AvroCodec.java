@@ -31,6 +31,7 @@ public final class AvroCodec {
           RequestUnit.getClassSchema(),
           ModelDelta.getClassSchema(),
           VersionMarker.getClassSchema(),
+          ModelSpec.getClassSchema(),
           DeadLetter.getClassSchema());
 
   private AvroCodec() {}

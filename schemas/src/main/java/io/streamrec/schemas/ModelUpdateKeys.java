@@ -5,10 +5,11 @@ import java.nio.charset.StandardCharsets;
 /**
  * Record keys on the compacted model-updates topic. The latest value under each key is the model:
  * {@code row/<table>/<id>} for an embedding row (a null value is its tombstone),
- * {@code dense/<block>} for a dense block, and {@code version} for the newest version marker.
+ * {@code dense/<block>} for a dense block, and {@code version} for the newest version marker and {@code spec} for the model spec.
  */
 public final class ModelUpdateKeys {
   public static final String VERSION = "version";
+  public static final String SPEC = "spec";
   private static final String ROW = "row/";
   private static final String DENSE = "dense/";
 
@@ -20,6 +21,10 @@ public final class ModelUpdateKeys {
 
   public static byte[] dense(String block) {
     return (DENSE + block).getBytes(StandardCharsets.UTF_8);
+  }
+
+  public static byte[] spec() {
+    return SPEC.getBytes(StandardCharsets.UTF_8);
   }
 
   public static byte[] version() {

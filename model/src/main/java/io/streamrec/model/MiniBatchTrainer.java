@@ -1,0 +1,242 @@
+package io.streamrec.model;
+
+import io.streamrec.embedding.EmbeddingStore;
+import io.streamrec.embedding.PreparedKeys;
+import io.streamrec.embedding.TableConfig;
+import io.streamrec.gpu.ComputeBackend;
+import io.streamrec.model.metrics.ProgressiveMetrics;
+import io.streamrec.schemas.RequestUnit;
+import java.util.List;
+
+/**
+ * Trains the model on minibatches of request units, one call per batch:
+ *
+ * <ol>
+ *   <li>encode the units ({@link UnitBatch}): ids hashed, request features once per unit;
+ *   <li>{@link EmbeddingStore#prepare} every table's keys: a hot slot per key, pinned;
+ *   <li>forward and loss; every impression's prediction enters the progressive metrics
+ *       <em>before</em> the model learns from it;
+ *   <li>backward with fused row-wise Adagrad on the batch's rows, Adam on the dense block;
+ *   <li>mark the rows dirty and release the batch.
+ * </ol>
+ *
+ * A batch whose loss is not finite is skipped whole (no row or weight changes) and counted, so a
+ * non-finite value never reaches a published weight through it.
+ *
+ * <p>{@link #publish} drains what changed since the last publish to a {@link DeltaSink}. The
+ * trainer is single-threaded and deterministic: the same batches in the same order give the same
+ * model, bit for bit, on the CPU backend.
+ */
+public final class MiniBatchTrainer implements AutoCloseable {
+  /** Adam's first-moment decay (Kingma & Ba defaults). */
+  private static final float BETA1 = 0.9f;
+  /** Adam's second-moment decay. */
+  private static final float BETA2 = 0.999f;
+  /** Adam's denominator guard. */
+  private static final float ADAM_EPS = 1e-8f;
+  /** Adagrad's denominator guard: small next to any accumulated squared gradient. */
+  private static final float ADAGRAD_EPS = 1e-6f;
+  /** Impressions in the progressive-metrics window. */
+  public static final int DEFAULT_METRICS_WINDOW = 100_000;
+
+  private final ModelConfig config;
+  private final EmbeddingStore store;
+  private final ComputeBackend backend;
+  private final DotModel model;
+  private final UnitBatch batch;
+  private final DotModel.Workspace ws = new DotModel.Workspace();
+  private final int[] storeTable;
+  private final int wideTable;
+  private final TableRows[] rows;
+  private final String[] tableNames;
+  private final float[] linear;
+  private final float[] gradLinear;
+  private final float[] adamM;
+  private final float[] adamV;
+  private long adamStep;
+  private final ProgressiveMetrics metrics;
+
+  private long unitsTrained;
+  private long impressionsTrained;
+  private long batchesTrained;
+  private long batchesSkipped;
+  private long impressionsSkipped;
+  private long eventTimeMs = Long.MIN_VALUE;
+
+  public MiniBatchTrainer(ModelConfig config, EmbeddingStore store, ComputeBackend backend, int metricsWindow) {
+    this.config = config;
+    this.store = store;
+    this.backend = backend;
+    this.model = new DotModel(config, backend);
+    this.batch = new UnitBatch(config);
+    List<String> tables = config.features().tables();
+    this.tableNames = tables.toArray(new String[0]);
+    this.storeTable = new int[tables.size()];
+    for (int t = 0; t < storeTable.length; t++) {
+      storeTable[t] = store.tableIndex(tables.get(t));
+      checkDim(store.tables().get(storeTable[t]), config.embeddingDim());
+    }
+    this.wideTable = store.tableIndex(ModelConfig.WIDE_TABLE);
+    checkDim(store.tables().get(wideTable), 1);
+    this.rows = new TableRows[tables.size()];
+    int n = DotModel.linearSize(config);
+    this.linear = new float[n];
+    this.gradLinear = new float[n];
+    this.adamM = new float[n];
+    this.adamV = new float[n];
+    this.metrics = new ProgressiveMetrics(metricsWindow);
+  }
+
+  public MiniBatchTrainer(ModelConfig config, EmbeddingStore store, ComputeBackend backend) {
+    this(config, store, backend, DEFAULT_METRICS_WINDOW);
+  }
+
+  private static void checkDim(TableConfig t, int dim) {
+    if (t.dim() != dim || t.stateWidth() < ModelConfig.ROW_STATE_WIDTH) {
+      throw new IllegalArgumentException(
+          "store table '" + t.name() + "' has dim " + t.dim() + " and state width " + t.stateWidth()
+              + "; the model needs dim " + dim + " and state width >= " + ModelConfig.ROW_STATE_WIDTH);
+    }
+  }
+
+  /** What one {@link #train} call did. */
+  public record Step(int units, int impressions, double loss, boolean skipped) {}
+
+  /**
+   * Scores every impression of {@code units} (progressive validation), then trains on them. The
+   * predictions stay readable through {@link #lastPredictions()} until the next call.
+   */
+  public Step train(List<RequestUnit> units) {
+    batch.encode(units);
+    int ni = batch.impressions();
+    if (ni == 0) {
+      return new Step(units.size(), 0, 0, false);
+    }
+    if (batch.maxClosedAtMs() > eventTimeMs) {
+      eventTimeMs = batch.maxClosedAtMs();
+      store.advanceTo(eventTimeMs);
+    }
+    PreparedKeys[] prepared = new PreparedKeys[rows.length];
+    for (int t = 0; t < rows.length; t++) {
+      prepared[t] = store.prepare(storeTable[t], batch.tableKeys[t], batch.tableKeyCount[t]);
+      rows[t] = rowsOf(storeTable[t], prepared[t]);
+    }
+    PreparedKeys widePrepared = store.prepare(wideTable, batch.wideKeys, batch.wideCount);
+    TableRows wide = rowsOf(wideTable, widePrepared);
+    try {
+      model.forward(batch, rows, wide, linear, ws);
+      double loss = model.loss(batch, ws);
+      for (int i = 0; i < ni; i++) {
+        metrics.add(ws.prob[i], batch.label(i));
+      }
+      metrics.refresh();
+      if (!Double.isFinite(loss)) {
+        batchesSkipped++;
+        impressionsSkipped += ni;
+        return new Step(units.size(), ni, loss, true);
+      }
+      model.backwardAndUpdate(batch, rows, wide, linear, ws, gradLinear,
+          config.embeddingLr(), config.wideLr(), ADAGRAD_EPS);
+      adamStep++;
+      backend.adam(linear, gradLinear, adamM, adamV, linear.length, adamStep,
+          config.denseLr(), BETA1, BETA2, ADAM_EPS);
+      for (int t = 0; t < rows.length; t++) {
+        store.markUpdated(storeTable[t], prepared[t]);
+      }
+      store.markUpdated(wideTable, widePrepared);
+      batchesTrained++;
+      unitsTrained += units.size();
+      impressionsTrained += ni;
+      return new Step(units.size(), ni, loss, false);
+    } finally {
+      store.release();
+    }
+  }
+
+  private TableRows rowsOf(int storeIndex, PreparedKeys p) {
+    return new TableRows(store.hostSlab(storeIndex), store.tables().get(storeIndex).rowWidth(),
+        p.slots(), p.rowIndex(), p.distinctSlots(), p.distinctCount());
+  }
+
+  /** The predictions of the last {@link #train} call, one per impression, in batch order. */
+  public float[] lastPredictions() {
+    return java.util.Arrays.copyOf(ws.prob, batch.impressions());
+  }
+
+  /** What one {@link #publish} handed over. */
+  public record Published(int rows, int tombstones, int denseBlocks) {
+    public int total() {
+      return rows + tombstones + denseBlocks;
+    }
+  }
+
+  /**
+   * Hands every row changed since the last publish, a tombstone for every row that expired, and
+   * the dense blocks to {@code sink}; tables in model order, then the wide table.
+   */
+  public Published publish(DeltaSink sink) {
+    int rowCount = 0, tombstones = 0;
+    int[] all = new int[storeTable.length + 1];
+    String[] names = new String[all.length];
+    System.arraycopy(storeTable, 0, all, 0, storeTable.length);
+    System.arraycopy(tableNames, 0, names, 0, tableNames.length);
+    all[storeTable.length] = wideTable;
+    names[storeTable.length] = ModelConfig.WIDE_TABLE;
+    for (int k = 0; k < all.length; k++) {
+      String name = names[k];
+      tombstones += store.drainExpired(all[k], id -> sink.tombstone(name, id));
+      rowCount += store.drainDirty(all[k], Integer.MAX_VALUE,
+          (id, values, offset, dim) -> sink.row(name, id, values, offset, dim));
+    }
+    sink.dense(DotModel.LINEAR_BLOCK, linear.clone());
+    return new Published(rowCount, tombstones, 1);
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  public ProgressiveMetrics metrics() {
+    return metrics;
+  }
+
+  public long unitsTrained() {
+    return unitsTrained;
+  }
+
+  public long impressionsTrained() {
+    return impressionsTrained;
+  }
+
+  public long batchesTrained() {
+    return batchesTrained;
+  }
+
+  public long batchesSkipped() {
+    return batchesSkipped;
+  }
+
+  public long impressionsSkipped() {
+    return impressionsSkipped;
+  }
+
+  /** The latest event time trained on. */
+  public long eventTimeMs() {
+    return eventTimeMs;
+  }
+
+  /** A copy of the dense block of bias and dense-feature weights. */
+  public float[] linear() {
+    return linear.clone();
+  }
+
+  public EmbeddingStore store() {
+    return store;
+  }
+
+  @Override
+  public void close() {
+    store.close();
+    backend.close();
+  }
+}

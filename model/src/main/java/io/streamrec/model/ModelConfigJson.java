@@ -1,0 +1,85 @@
+package io.streamrec.model;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streamrec.model.features.CategoricalFeature;
+import io.streamrec.model.features.DenseFeature;
+import io.streamrec.model.features.FeatureSpec;
+import io.streamrec.model.features.Pooling;
+import io.streamrec.model.features.Side;
+import io.streamrec.schemas.StreamrecException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A {@link ModelConfig} as JSON: the model-update topic carries it under its {@code spec} key, so
+ * a replica that reads nothing but the topic knows the model it is serving. Readers ignore fields
+ * they do not know.
+ */
+public final class ModelConfigJson {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private ModelConfigJson() {}
+
+  public static String toJson(ModelConfig c) {
+    ObjectNode o = MAPPER.createObjectNode();
+    o.put("model", "dot");
+    ArrayNode cat = o.putArray("categorical");
+    for (CategoricalFeature f : c.features().categorical()) {
+      cat.addObject()
+          .put("name", f.name())
+          .put("side", f.side().name())
+          .put("table", f.table())
+          .put("vocabulary", f.vocabulary())
+          .put("pooling", f.pooling().name());
+    }
+    ArrayNode dense = o.putArray("dense");
+    for (DenseFeature f : c.features().dense()) {
+      dense.addObject().put("name", f.name()).put("side", f.side().name());
+    }
+    ArrayNode labels = o.putArray("labels");
+    c.features().labels().forEach(labels::add);
+    o.put("embeddingDim", c.embeddingDim());
+    o.put("hotCapacityRows", c.hotCapacityRows());
+    o.put("admissionThreshold", c.admissionThreshold());
+    o.put("ttlMs", c.ttlMs());
+    o.put("initScale", c.initScale());
+    o.put("embeddingLr", c.embeddingLr());
+    o.put("wideLr", c.wideLr());
+    o.put("denseLr", c.denseLr());
+    return o.toString();
+  }
+
+  public static ModelConfig fromJson(String json) {
+    try {
+      JsonNode o = MAPPER.readTree(json);
+      List<CategoricalFeature> cat = new ArrayList<>();
+      for (JsonNode f : o.withArray("categorical")) {
+        cat.add(new CategoricalFeature(
+            f.get("name").asText(), Side.valueOf(f.get("side").asText()), f.get("table").asText(),
+            f.get("vocabulary").asText(), Pooling.valueOf(f.get("pooling").asText())));
+      }
+      List<DenseFeature> dense = new ArrayList<>();
+      for (JsonNode f : o.withArray("dense")) {
+        dense.add(new DenseFeature(f.get("name").asText(), Side.valueOf(f.get("side").asText())));
+      }
+      List<String> labels = new ArrayList<>();
+      o.withArray("labels").forEach(l -> labels.add(l.asText()));
+      return new ModelConfig(
+          new FeatureSpec(cat, dense, labels),
+          o.get("embeddingDim").asInt(),
+          o.get("hotCapacityRows").asInt(),
+          o.get("admissionThreshold").asInt(),
+          o.get("ttlMs").asLong(),
+          (float) o.get("initScale").asDouble(),
+          (float) o.get("embeddingLr").asDouble(),
+          (float) o.get("wideLr").asDouble(),
+          (float) o.get("denseLr").asDouble());
+    } catch (JsonProcessingException | NullPointerException | IllegalArgumentException e) {
+      throw new StreamrecException("cannot read the model spec: " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package io.streamrec.model;
+
+import io.streamrec.embedding.RowInitializer;
+import io.streamrec.embedding.TableConfig;
+import io.streamrec.gpu.ComputeBackend;
+import io.streamrec.gpu.CpuBackend;
+import io.streamrec.schemas.RequestUnit;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Scores request units with a published model, through the very forward pass the trainer runs
+ * ({@link DotModel#forward}): the batch's rows are gathered from a {@link ParameterView} into a
+ * small slab, and an id the model has no row for reads as its initial values, exactly as the
+ * trainer reads an id it has not admitted. So a replica at version {@code v} scores an impression
+ * as the trainer did when it published {@code v}.
+ *
+ * <p>Not thread-safe: use one scorer per thread.
+ */
+public final class ModelScorer {
+  private final ModelConfig config;
+  private final DotModel model;
+  private final UnitBatch batch;
+  private final DotModel.Workspace ws = new DotModel.Workspace();
+  private final List<TableConfig> tableConfigs;
+  private final float[] zeroLinear;
+
+  public ModelScorer(ModelConfig config, ComputeBackend backend) {
+    this.config = config;
+    this.model = new DotModel(config, backend);
+    this.batch = new UnitBatch(config);
+    this.tableConfigs = config.tableConfigs();
+    this.zeroLinear = new float[DotModel.linearSize(config)];
+  }
+
+  public ModelScorer(ModelConfig config) {
+    this(config, new CpuBackend());
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  /** Click probabilities of every impression of {@code units}, in order. */
+  public float[] score(List<RequestUnit> units, ParameterView params) {
+    batch.encode(units);
+    int nt = config.features().tables().size();
+    TableRows[] rows = new TableRows[nt];
+    for (int t = 0; t < nt; t++) {
+      rows[t] = gather(tableConfigs.get(t), batch.tableKeys[t], batch.tableKeyCount[t], params);
+    }
+    TableRows wide = gather(tableConfigs.get(nt), batch.wideKeys, batch.wideCount, params);
+    float[] linear = params.dense(DotModel.LINEAR_BLOCK);
+    if (linear == null) {
+      linear = zeroLinear;
+    } else if (linear.length != zeroLinear.length) {
+      throw new IllegalStateException("dense block '" + DotModel.LINEAR_BLOCK + "' has " + linear.length
+          + " values; this model config needs " + zeroLinear.length);
+    }
+    model.forward(batch, rows, wide, linear, ws);
+    float[] out = new float[batch.impressions()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = CpuBackend.sigmoid(ws.logits[i]);
+    }
+    return out;
+  }
+
+  private static TableRows gather(TableConfig table, long[] keys, int count, ParameterView params) {
+    int width = table.rowWidth();
+    Map<Long, Integer> index = new HashMap<>();
+    int[] slots = new int[count];
+    long[] distinct = new long[count];
+    int n = 0;
+    for (int k = 0; k < count; k++) {
+      Integer s = index.putIfAbsent(keys[k], n);
+      if (s == null) {
+        distinct[n] = keys[k];
+        s = n++;
+      }
+      slots[k] = s;
+    }
+    float[] slab = new float[Math.max(1, n) * width];
+    for (int r = 0; r < n; r++) {
+      if (!params.readRow(table.name(), distinct[r], slab, r * width)) {
+        RowInitializer.init(table, distinct[r], slab, r * width);
+      }
+    }
+    int[] distinctSlots = new int[n];
+    Arrays.setAll(distinctSlots, r -> r);
+    return new TableRows(slab, width, slots, slots, distinctSlots, n);
+  }
+}

@@ -1,0 +1,86 @@
+package io.streamrec.model.features;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Which of the user's feature names the model reads, from which side, and how. Names not listed
+ * are ignored; listed names missing from an event read as empty (categorical) or 0 (dense).
+ *
+ * @param categorical categorical features, in a fixed order (the order of the model's inputs)
+ * @param dense dense features
+ * @param labels label names; the first is the one trained on
+ */
+public record FeatureSpec(
+    List<CategoricalFeature> categorical, List<DenseFeature> dense, List<String> labels) {
+
+  public FeatureSpec {
+    categorical = List.copyOf(categorical);
+    dense = List.copyOf(dense);
+    labels = List.copyOf(labels);
+    Set<String> seen = new HashSet<>();
+    for (CategoricalFeature f : categorical) {
+      if (!seen.add(f.side() + "/" + f.name())) {
+        throw new IllegalArgumentException("feature '" + f.name() + "' is listed twice on the " + f.side() + " side");
+      }
+    }
+    for (DenseFeature f : dense) {
+      if (!seen.add(f.side() + "/" + f.name())) {
+        throw new IllegalArgumentException("feature '" + f.name() + "' is listed twice on the " + f.side() + " side");
+      }
+    }
+    if (labels.isEmpty()) {
+      throw new IllegalArgumentException("at least one label is needed");
+    }
+    if (categorical.stream().noneMatch(f -> f.side() == Side.REQUEST)
+        || categorical.stream().noneMatch(f -> f.side() == Side.IMPRESSION)) {
+      throw new IllegalArgumentException(
+          "the model needs at least one categorical feature on each side (request and impression)");
+    }
+  }
+
+  /** The spec that matches the JSON interchange example: user/context request, item impression. */
+  public static FeatureSpec defaults() {
+    return new FeatureSpec(
+        List.of(
+            CategoricalFeature.of("user_id", Side.REQUEST),
+            CategoricalFeature.of("country", Side.REQUEST),
+            new CategoricalFeature("recent_items", Side.REQUEST, "item_id", "item_id", Pooling.MEAN),
+            CategoricalFeature.of("item_id", Side.IMPRESSION),
+            CategoricalFeature.of("item_cat", Side.IMPRESSION)),
+        List.of(new DenseFeature("hour", Side.REQUEST), new DenseFeature("position", Side.IMPRESSION)),
+        List.of("click"));
+  }
+
+  public List<CategoricalFeature> categorical(Side side) {
+    List<CategoricalFeature> out = new ArrayList<>();
+    for (CategoricalFeature f : categorical) {
+      if (f.side() == side) {
+        out.add(f);
+      }
+    }
+    return out;
+  }
+
+  public List<DenseFeature> dense(Side side) {
+    List<DenseFeature> out = new ArrayList<>();
+    for (DenseFeature f : dense) {
+      if (f.side() == side) {
+        out.add(f);
+      }
+    }
+    return out;
+  }
+
+  /** Embedding tables the categorical features use, in first-use order. */
+  public List<String> tables() {
+    Set<String> t = new LinkedHashSet<>();
+    for (CategoricalFeature f : categorical) {
+      t.add(f.table());
+    }
+    return List.copyOf(t);
+  }
+}

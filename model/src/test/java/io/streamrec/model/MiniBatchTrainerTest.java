@@ -1,0 +1,125 @@
+package io.streamrec.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrec.embedding.InMemoryEmbeddingStore;
+import io.streamrec.gpu.CpuBackend;
+import io.streamrec.model.metrics.Auc;
+import io.streamrec.schemas.Impression;
+import io.streamrec.schemas.RequestUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class MiniBatchTrainerTest {
+  private static final int BATCH_UNITS = 64;
+
+  private static MiniBatchTrainer trainer(ModelConfig cfg) {
+    return new MiniBatchTrainer(cfg, new InMemoryEmbeddingStore(cfg.tableConfigs()), new CpuBackend(), 20_000);
+  }
+
+  @Test
+  void learnsTheCountryCategoryCross() {
+    ModelConfig cfg = ModelConfig.defaults();
+    TestUnits data = new TestUnits(1);
+    try (MiniBatchTrainer t = trainer(cfg)) {
+      double firstAuc = Double.NaN;
+      for (int b = 0; b < 400; b++) {
+        t.train(data.batch(BATCH_UNITS, b * 1000L));
+        if (b == 5) {
+          firstAuc = t.metrics().auc();
+        }
+      }
+      // the planted rule is learnable far above chance; the oracle AUC of this data is about 0.75
+      List<RequestUnit> heldOut = data.batch(2000, 1_000_000L);
+      MapParameters published = new MapParameters();
+      t.publish(published);
+      float[] p = new ModelScorer(cfg).score(heldOut, published);
+      double[] scores = new double[p.length];
+      double[] oracle = new double[p.length];
+      float[] labels = new float[p.length];
+      int i = 0;
+      for (RequestUnit u : heldOut) {
+        int country = List.of(TestUnits.COUNTRIES).indexOf(u.getFeatures().get("country").get(0));
+        for (Impression im : u.getImpressions()) {
+          int item = Integer.parseInt(im.getFeatures().get("item_id").get(0).substring(1));
+          scores[i] = p[i];
+          oracle[i] = TestUnits.truth(country, item);
+          labels[i] = im.getLabels().get("click");
+          i++;
+        }
+      }
+      double auc = Auc.exact(scores, labels);
+      double oracleAuc = Auc.exact(oracle, labels);
+      assertThat(auc).isGreaterThan(oracleAuc - 0.03);
+      assertThat(t.metrics().auc()).isGreaterThan(firstAuc + 0.05);
+      assertThat(t.unitsTrained()).isEqualTo(400L * BATCH_UNITS);
+    }
+  }
+
+  @Test
+  void sameBatchesGiveTheSameModelBitForBit() {
+    ModelConfig cfg = ModelConfig.defaults();
+    List<Map<String, float[]>> runs = new ArrayList<>();
+    for (int run = 0; run < 2; run++) {
+      TestUnits data = new TestUnits(7);
+      try (MiniBatchTrainer t = trainer(cfg)) {
+        MapParameters out = new MapParameters();
+        for (int b = 0; b < 50; b++) {
+          t.train(data.batch(BATCH_UNITS, b * 1000L));
+          if (b % 10 == 9) {
+            t.publish(out);
+          }
+        }
+        Map<String, float[]> all = new HashMap<>(out.rows);
+        all.put("dense", out.dense.get(DotModel.LINEAR_BLOCK));
+        runs.add(all);
+      }
+    }
+    assertThat(runs.get(0)).hasSameSizeAs(runs.get(1)).isNotEmpty();
+    runs.get(0).forEach((k, v) -> assertThat(runs.get(1).get(k)).as(k).containsExactly(v));
+  }
+
+  @Test
+  void scorerOnThePublishedModelMatchesTheTrainerExactly() {
+    ModelConfig cfg = ModelConfig.defaults();
+    TestUnits data = new TestUnits(3);
+    MapParameters replica = new MapParameters();
+    ModelScorer scorer = new ModelScorer(cfg);
+    try (MiniBatchTrainer t = trainer(cfg)) {
+      for (int b = 0; b < 30; b++) {
+        List<RequestUnit> batch = data.batch(BATCH_UNITS, b * 1000L);
+        float[] expected = scorer.score(batch, replica);
+        t.train(batch);
+        // the trainer scores before it learns: with every change published, the replica agrees
+        assertThat(t.lastPredictions()).containsExactly(expected);
+        t.publish(replica);
+      }
+    }
+  }
+
+  @Test
+  void aBatchWithANonFiniteLossIsSkippedWhole() {
+    ModelConfig cfg = ModelConfig.defaults();
+    TestUnits data = new TestUnits(5);
+    try (MiniBatchTrainer t = trainer(cfg)) {
+      t.train(data.batch(BATCH_UNITS, 0));
+      MapParameters before = new MapParameters();
+      t.publish(before);
+      List<RequestUnit> bad = data.batch(BATCH_UNITS, 1000);
+      RequestUnit u = bad.get(0);
+      Impression im = u.getImpressions().get(0);
+      im.setLabels(Map.of("click", Float.NaN));
+      MiniBatchTrainer.Step step = t.train(bad);
+      assertThat(step.skipped()).isTrue();
+      assertThat(t.batchesSkipped()).isEqualTo(1);
+      assertThat(t.impressionsSkipped()).isEqualTo(step.impressions());
+      MapParameters after = new MapParameters();
+      t.publish(after);
+      assertThat(after.rows).isEmpty();
+      assertThat(after.dense.get(DotModel.LINEAR_BLOCK)).containsExactly(before.dense.get(DotModel.LINEAR_BLOCK));
+    }
+  }
+}

@@ -1,0 +1,66 @@
+package io.streamrec.model.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class ProgressiveMetricsTest {
+  /** Binning into 2^14 logit bins moves the AUC by far less than this. */
+  private static final double AUC_TOLERANCE = 1e-3;
+
+  @Test
+  void windowedAucAndLogLossMatchTheExactFiguresOverTheLastWindow() {
+    int window = 5_000, n = 23_456;
+    ProgressiveMetrics m = new ProgressiveMetrics(window);
+    SplittableRandom rnd = new SplittableRandom(11);
+    float[] p = new float[n];
+    float[] y = new float[n];
+    for (int i = 0; i < n; i++) {
+      // drift: the signal gets stronger, so the last window differs from the whole stream
+      double strength = 4.0 * i / n;
+      double z = rnd.nextGaussian();
+      y[i] = rnd.nextDouble() < 1 / (1 + Math.exp(-(z * strength - 2))) ? 1f : 0f;
+      p[i] = (float) (1 / (1 + Math.exp(-(z * 1.3 - 2 + rnd.nextGaussian() * 0.5))));
+      m.add(p[i], y[i]);
+    }
+    m.refresh();
+    double[] last = new double[window];
+    float[] lastY = new float[window];
+    double loss = 0, predSum = 0, pos = 0;
+    for (int k = 0; k < window; k++) {
+      int i = n - window + k;
+      last[k] = p[i];
+      lastY[k] = y[i];
+      loss += -(y[i] * Math.log(p[i]) + (1 - y[i]) * Math.log(1 - p[i]));
+      predSum += p[i];
+      pos += y[i];
+    }
+    assertThat(m.auc()).isCloseTo(Auc.exact(last, lastY), within(AUC_TOLERANCE));
+    assertThat(m.logLoss()).isCloseTo(loss / window, within(1e-6));
+    assertThat(m.calibration()).isCloseTo(predSum / pos, within(1e-6));
+    assertThat(m.count()).isEqualTo(n);
+  }
+
+  @Test
+  void aucIsUndefinedUntilBothClassesAreSeenAndHalfForTies() {
+    ProgressiveMetrics m = new ProgressiveMetrics(10);
+    m.add(0.3f, 1f);
+    m.refresh();
+    assertThat(m.auc()).isNaN();
+    m.add(0.3f, 0f);
+    m.refresh();
+    assertThat(m.auc()).isEqualTo(0.5);
+    m.add(0.1f, 0f);
+    m.refresh();
+    assertThat(m.auc()).isEqualTo(0.75);
+  }
+
+  @Test
+  void exactAucCountsTiesAsHalf() {
+    assertThat(Auc.exact(new double[] {0.1, 0.4, 0.35, 0.8}, new float[] {0, 0, 1, 1})).isEqualTo(0.75);
+    assertThat(Auc.exact(new double[] {0.5, 0.5}, new float[] {0, 1})).isEqualTo(0.5);
+    assertThat(Auc.exact(new double[] {0.5, 0.6}, new float[] {1, 1})).isNaN();
+  }
+}

@@ -30,7 +30,7 @@ public record ModelConfig(
     float initScale,
     float embeddingLr,
     float wideLr,
-    float denseLr) {
+    float denseLr) implements java.io.Serializable {
 
   /** The table that holds one weight per id of every feature (the wide, linear part). */
   public static final String WIDE_TABLE = "wide";

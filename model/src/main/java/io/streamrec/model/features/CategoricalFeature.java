@@ -13,7 +13,8 @@ import java.util.Objects;
  * @param pooling how several values combine
  */
 public record CategoricalFeature(
-    String name, Side side, String table, String vocabulary, Pooling pooling) {
+    String name, Side side, String table, String vocabulary, Pooling pooling)
+    implements java.io.Serializable {
   public CategoricalFeature {
     requireName(name, "feature name");
     Objects.requireNonNull(side, "side");

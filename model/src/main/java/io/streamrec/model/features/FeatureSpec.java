@@ -15,7 +15,8 @@ import java.util.Set;
  * @param labels label names; the first is the one trained on
  */
 public record FeatureSpec(
-    List<CategoricalFeature> categorical, List<DenseFeature> dense, List<String> labels) {
+    List<CategoricalFeature> categorical, List<DenseFeature> dense, List<String> labels)
+    implements java.io.Serializable {
 
   public FeatureSpec {
     categorical = List.copyOf(categorical);

@@ -1,0 +1,161 @@
+package io.streamrec.job.config;
+
+import io.streamrec.gpu.BackendMode;
+import io.streamrec.model.ModelConfig;
+import io.streamrec.model.features.CategoricalFeature;
+import io.streamrec.model.features.DenseFeature;
+import io.streamrec.model.features.FeatureSpec;
+import io.streamrec.model.features.Pooling;
+import io.streamrec.model.features.Side;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ReadableConfig;
+
+/**
+ * The job's settings, read once from a Flink configuration and validated: a bad value fails the
+ * start with a message that names the key, the value and what is allowed.
+ */
+public record JobConfig(
+    String bootstrapServers,
+    String groupId,
+    String requestsTopic,
+    String impressionsTopic,
+    String deadLettersTopic,
+    String modelUpdatesTopic,
+    String requestUnitsTopic,
+    long maxOutOfOrdernessMs,
+    long idleTimeoutMs,
+    int maxRecordBytes,
+    long joinWindowMs,
+    int maxImpressionsPerUnit,
+    int assemblerParallelism,
+    int batchMaxUnits,
+    long batchMaxWaitMs,
+    long publishIntervalMs,
+    BackendMode backend,
+    int metricsWindow,
+    boolean exactlyOnce,
+    boolean requestUnitsEnabled,
+    ModelConfig model)
+    implements Serializable {
+
+  public static JobConfig from(ReadableConfig c) {
+    String servers = c.getOptional(JobOptions.BOOTSTRAP_SERVERS).orElseThrow(() -> new ConfigException(
+        JobOptions.BOOTSTRAP_SERVERS, "is not set", "give the broker address, e.g. --bootstrap-servers localhost:9092"));
+    return new JobConfig(
+        servers,
+        nonEmpty(c, JobOptions.GROUP_ID),
+        nonEmpty(c, JobOptions.REQUESTS_TOPIC),
+        nonEmpty(c, JobOptions.IMPRESSIONS_TOPIC),
+        nonEmpty(c, JobOptions.DEAD_LETTERS_TOPIC),
+        nonEmpty(c, JobOptions.MODEL_UPDATES_TOPIC),
+        nonEmpty(c, JobOptions.REQUEST_UNITS_TOPIC),
+        millis(c, JobOptions.MAX_OUT_OF_ORDERNESS, true),
+        millis(c, JobOptions.IDLE_TIMEOUT, true),
+        atLeast(c, JobOptions.MAX_RECORD_BYTES, 64),
+        millis(c, JobOptions.JOIN_WINDOW, false),
+        atLeast(c, JobOptions.MAX_IMPRESSIONS_PER_UNIT, 1),
+        atLeast(c, JobOptions.ASSEMBLER_PARALLELISM, 1),
+        atLeast(c, JobOptions.BATCH_MAX_UNITS, 1),
+        millis(c, JobOptions.BATCH_MAX_WAIT, true),
+        millis(c, JobOptions.PUBLISH_INTERVAL, false),
+        backend(c),
+        atLeast(c, JobOptions.METRICS_WINDOW, 100),
+        guarantee(c),
+        c.get(JobOptions.REQUEST_UNITS_ENABLED),
+        model(c));
+  }
+
+  /** The model part of the configuration alone. */
+  public static ModelConfig model(ReadableConfig c) {
+    Map<String, String> shared = c.get(ModelOptions.SHARED_VOCABULARY);
+    List<CategoricalFeature> cat = new ArrayList<>();
+    for (String name : c.get(ModelOptions.REQUEST_CATEGORICAL)) {
+      cat.add(categorical(name.trim(), Side.REQUEST, shared));
+    }
+    for (String name : c.get(ModelOptions.IMPRESSION_CATEGORICAL)) {
+      cat.add(categorical(name.trim(), Side.IMPRESSION, shared));
+    }
+    List<DenseFeature> dense = new ArrayList<>();
+    for (String name : c.get(ModelOptions.REQUEST_DENSE)) {
+      dense.add(new DenseFeature(name.trim(), Side.REQUEST));
+    }
+    for (String name : c.get(ModelOptions.IMPRESSION_DENSE)) {
+      dense.add(new DenseFeature(name.trim(), Side.IMPRESSION));
+    }
+    for (String other : shared.values()) {
+      boolean known = cat.stream().anyMatch(f -> f.name().equals(other));
+      if (!known) {
+        throw new ConfigException(ModelOptions.SHARED_VOCABULARY, "names '" + other + "'",
+            "it must be one of the categorical features " + cat.stream().map(CategoricalFeature::name).toList());
+      }
+    }
+    try {
+      return new ModelConfig(
+          new FeatureSpec(cat, dense, c.get(ModelOptions.LABELS)),
+          c.get(ModelOptions.EMBEDDING_DIM),
+          c.get(ModelOptions.HOT_CAPACITY_ROWS),
+          c.get(ModelOptions.ADMISSION_THRESHOLD),
+          c.get(ModelOptions.TTL).toMillis(),
+          c.get(ModelOptions.INIT_SCALE),
+          c.get(ModelOptions.EMBEDDING_LR),
+          c.get(ModelOptions.WIDE_LR),
+          c.get(ModelOptions.DENSE_LR));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("model configuration: " + e.getMessage(), e);
+    }
+  }
+
+  private static CategoricalFeature categorical(String name, Side side, Map<String, String> shared) {
+    String vocabulary = shared.getOrDefault(name, name);
+    return new CategoricalFeature(name, side, vocabulary, vocabulary, Pooling.MEAN);
+  }
+
+  private static String nonEmpty(ReadableConfig c, ConfigOption<String> o) {
+    String v = c.get(o);
+    if (v == null || v.isBlank()) {
+      throw new ConfigException(o, "is empty", "give a name");
+    }
+    return v.trim();
+  }
+
+  private static long millis(ReadableConfig c, ConfigOption<java.time.Duration> o, boolean zeroOk) {
+    long ms = c.get(o).toMillis();
+    if (ms < 0 || (!zeroOk && ms == 0)) {
+      throw new ConfigException(o, "is " + c.get(o), zeroOk ? "it must be >= 0" : "it must be > 0, e.g. 5 s");
+    }
+    return ms;
+  }
+
+  private static int atLeast(ReadableConfig c, ConfigOption<Integer> o, int min) {
+    int v = c.get(o);
+    if (v < min) {
+      throw new ConfigException(o, "is " + v, "it must be >= " + min);
+    }
+    return v;
+  }
+
+  private static BackendMode backend(ReadableConfig c) {
+    try {
+      return BackendMode.parse(c.get(JobOptions.BACKEND));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(JobOptions.BACKEND, "is '" + c.get(JobOptions.BACKEND) + "'", "use auto, cpu or cuda");
+    }
+  }
+
+  private static boolean guarantee(ReadableConfig c) {
+    String g = c.get(JobOptions.DELIVERY_GUARANTEE).trim().toLowerCase(Locale.ROOT);
+    switch (g) {
+      case "at-least-once":
+        return false;
+      case "exactly-once":
+        return true;
+      default:
+        throw new ConfigException(JobOptions.DELIVERY_GUARANTEE, "is '" + g + "'", "use at-least-once or exactly-once");
+    }
+  }
+}

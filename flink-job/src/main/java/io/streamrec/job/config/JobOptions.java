@@ -1,0 +1,81 @@
+package io.streamrec.job.config;
+
+import static org.apache.flink.configuration.ConfigOptions.key;
+
+import java.time.Duration;
+import org.apache.flink.configuration.ConfigOption;
+
+/**
+ * The job's configuration keys: topics, sources, the assembler, the trainer and the sinks. The
+ * model's own keys are in {@link ModelOptions}. Every key has a default except the broker address;
+ * {@link JobConfig#from} validates them all at start-up.
+ */
+public final class JobOptions {
+  private JobOptions() {}
+
+  public static final ConfigOption<String> BOOTSTRAP_SERVERS =
+      key("kafka.bootstrap-servers").stringType().noDefaultValue()
+          .withDescription("Kafka bootstrap servers, host:port[,host:port...].");
+  public static final ConfigOption<String> GROUP_ID =
+      key("kafka.group-id").stringType().defaultValue("streamrec")
+          .withDescription("Consumer group of the job's Kafka sources (offsets are committed on checkpoints).");
+
+  public static final ConfigOption<String> REQUESTS_TOPIC =
+      key("topics.requests").stringType().defaultValue("requests")
+          .withDescription("Topic of RequestEvent records (Avro single-object encoding), keyed by request id.");
+  public static final ConfigOption<String> IMPRESSIONS_TOPIC =
+      key("topics.impressions").stringType().defaultValue("impressions")
+          .withDescription("Topic of ImpressionEvent records, keyed by request id.");
+  public static final ConfigOption<String> DEAD_LETTERS_TOPIC =
+      key("topics.dead-letters").stringType().defaultValue("dead-letters")
+          .withDescription("Topic for records the job cannot train on, each with its reason.");
+  public static final ConfigOption<String> MODEL_UPDATES_TOPIC =
+      key("topics.model-updates").stringType().defaultValue("model-updates")
+          .withDescription("Compacted topic the trainer publishes model deltas and version markers to.");
+  public static final ConfigOption<String> REQUEST_UNITS_TOPIC =
+      key("topics.request-units").stringType().defaultValue("request-units")
+          .withDescription("Topic for the assembled training units, when sink.request-units.enabled.");
+
+  public static final ConfigOption<Duration> MAX_OUT_OF_ORDERNESS =
+      key("source.max-out-of-orderness").durationType().defaultValue(Duration.ofSeconds(2))
+          .withDescription("How far behind the newest event time an event may arrive and still be on time.");
+  public static final ConfigOption<Duration> IDLE_TIMEOUT =
+      key("source.idle-timeout").durationType().defaultValue(Duration.ofSeconds(30))
+          .withDescription("A partition silent this long stops holding back the watermark (0 = never).");
+  public static final ConfigOption<Integer> MAX_RECORD_BYTES =
+      key("source.max-record-bytes").intType().defaultValue(1 << 20)
+          .withDescription("Input records larger than this go to the dead-letter topic as too_large.");
+
+  public static final ConfigOption<Duration> JOIN_WINDOW =
+      key("assembler.join-window").durationType().defaultValue(Duration.ofSeconds(10))
+          .withDescription("Impressions join their request up to this long after the request's event time.");
+  public static final ConfigOption<Integer> MAX_IMPRESSIONS_PER_UNIT =
+      key("assembler.max-impressions-per-unit").intType().defaultValue(1000)
+          .withDescription("Impressions beyond this in one request go to the dead-letter topic as too_large.");
+  public static final ConfigOption<Integer> ASSEMBLER_PARALLELISM =
+      key("assembler.parallelism").intType().defaultValue(1)
+          .withDescription("Parallelism of the sources and the assembler (the trainer always runs with 1).");
+
+  public static final ConfigOption<Integer> BATCH_MAX_UNITS =
+      key("trainer.batch.max-units").intType().defaultValue(256)
+          .withDescription("Request units per minibatch at most.");
+  public static final ConfigOption<Duration> BATCH_MAX_WAIT =
+      key("trainer.batch.max-wait").durationType().defaultValue(Duration.ofSeconds(1))
+          .withDescription("A minibatch closes once its first unit is this old in event time, full or not.");
+  public static final ConfigOption<Duration> PUBLISH_INTERVAL =
+      key("trainer.publish-interval").durationType().defaultValue(Duration.ofSeconds(5))
+          .withDescription("Event-time length of a model version: changes are published when the watermark passes each boundary.");
+  public static final ConfigOption<String> BACKEND =
+      key("trainer.backend").stringType().defaultValue("auto")
+          .withDescription("Compute backend: auto (CUDA where a device is usable, else CPU), cpu or cuda.");
+  public static final ConfigOption<Integer> METRICS_WINDOW =
+      key("trainer.metrics-window").intType().defaultValue(100_000)
+          .withDescription("Impressions in the sliding window of the progressive AUC and log loss.");
+
+  public static final ConfigOption<String> DELIVERY_GUARANTEE =
+      key("sink.delivery-guarantee").stringType().defaultValue("at-least-once")
+          .withDescription("Kafka sinks' guarantee: at-least-once or exactly-once (transactional, needs checkpoints).");
+  public static final ConfigOption<Boolean> REQUEST_UNITS_ENABLED =
+      key("sink.request-units.enabled").booleanType().defaultValue(false)
+          .withDescription("Also write the assembled units to topics.request-units: a compact, replayable training log.");
+}

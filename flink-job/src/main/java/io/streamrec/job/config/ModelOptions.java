@@ -1,0 +1,63 @@
+package io.streamrec.job.config;
+
+import static org.apache.flink.configuration.ConfigOptions.key;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.configuration.ConfigOption;
+
+/**
+ * The model's configuration keys. Feature names are the user's: these keys say which names are
+ * request-side or impression-side, categorical or dense. The defaults match the JSON interchange
+ * example ({@code user_id, country, recent_items / item_id, item_cat; hour / position; click}).
+ */
+public final class ModelOptions {
+  private ModelOptions() {}
+
+  public static final ConfigOption<List<String>> REQUEST_CATEGORICAL =
+      key("model.features.request.categorical").stringType().asList()
+          .defaultValues("user_id", "country", "recent_items")
+          .withDescription("Categorical features of the request (user and context), each a list of strings.");
+  public static final ConfigOption<List<String>> IMPRESSION_CATEGORICAL =
+      key("model.features.impression.categorical").stringType().asList()
+          .defaultValues("item_id", "item_cat")
+          .withDescription("Categorical features of an impression (the item shown).");
+  public static final ConfigOption<List<String>> REQUEST_DENSE =
+      key("model.features.request.dense").stringType().asList().defaultValues("hour")
+          .withDescription("Dense features of the request.");
+  public static final ConfigOption<List<String>> IMPRESSION_DENSE =
+      key("model.features.impression.dense").stringType().asList().defaultValues("position")
+          .withDescription("Dense features of an impression.");
+  public static final ConfigOption<Map<String, String>> SHARED_VOCABULARY =
+      key("model.features.shared-vocabulary").mapType().defaultValue(Map.of("recent_items", "item_id"))
+          .withDescription("feature:other pairs: the feature's values share rows (table and ids) with the other feature.");
+  public static final ConfigOption<List<String>> LABELS =
+      key("model.labels").stringType().asList().defaultValues("click")
+          .withDescription("Label names; the first is trained on.");
+
+  public static final ConfigOption<Integer> EMBEDDING_DIM =
+      key("model.embedding-dim").intType().defaultValue(16)
+          .withDescription("Width of every embedding row.");
+  public static final ConfigOption<Integer> HOT_CAPACITY_ROWS =
+      key("model.hot-capacity-rows").intType().defaultValue(1 << 20)
+          .withDescription("Rows each embedding table keeps hot.");
+  public static final ConfigOption<Integer> ADMISSION_THRESHOLD =
+      key("model.admission-threshold").intType().defaultValue(1)
+          .withDescription("Times an id must be seen before it gets a row (1 = at once).");
+  public static final ConfigOption<Duration> TTL =
+      key("model.ttl").durationType().defaultValue(Duration.ZERO)
+          .withDescription("Rows not seen for this long in event time expire and are tombstoned (0 = never).");
+  public static final ConfigOption<Float> INIT_SCALE =
+      key("model.init-scale").floatType().defaultValue(0.05f)
+          .withDescription("Embedding rows start uniform in ±this, seeded by the id.");
+  public static final ConfigOption<Float> EMBEDDING_LR =
+      key("model.embedding-learning-rate").floatType().defaultValue(0.05f)
+          .withDescription("Row-wise Adagrad learning rate of the embedding tables.");
+  public static final ConfigOption<Float> WIDE_LR =
+      key("model.wide-learning-rate").floatType().defaultValue(0.05f)
+          .withDescription("Row-wise Adagrad learning rate of the wide per-id weights.");
+  public static final ConfigOption<Float> DENSE_LR =
+      key("model.dense-learning-rate").floatType().defaultValue(0.005f)
+          .withDescription("Adam learning rate of the dense weights.");
+}

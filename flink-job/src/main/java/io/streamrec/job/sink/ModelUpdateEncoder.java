@@ -1,0 +1,89 @@
+package io.streamrec.job.sink;
+
+import io.streamrec.model.DeltaSink;
+import io.streamrec.schemas.AvroCodec;
+import io.streamrec.schemas.DeltaKind;
+import io.streamrec.schemas.ModelDelta;
+import io.streamrec.schemas.ModelSpec;
+import io.streamrec.schemas.ModelUpdateKeys;
+import io.streamrec.schemas.VersionMarker;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Encodes one publish of the model as model-updates records: a {@link ModelDelta} per changed row
+ * and dense block under its key, a null value (tombstone) per expired row, and, last, the {@link
+ * VersionMarker} that closes the version. A replica applies a version's records only when its
+ * marker arrives.
+ */
+public final class ModelUpdateEncoder implements DeltaSink {
+  /** Layout version of the model spec's JSON. */
+  public static final String SPEC_FORMAT = "streamrec-model-spec/1";
+
+  private final long version;
+  private final long eventTimeMs;
+  private final Consumer<ModelUpdateRecord> out;
+  private int rows;
+  private int tombstones;
+  private int denseBlocks;
+
+  public ModelUpdateEncoder(long version, long eventTimeMs, Consumer<ModelUpdateRecord> out) {
+    this.version = version;
+    this.eventTimeMs = eventTimeMs;
+    this.out = out;
+  }
+
+  /** The record carrying the model spec (the model's configuration as JSON). */
+  public static ModelUpdateRecord spec(String json, long timestampMs) {
+    ModelSpec s = ModelSpec.newBuilder().setFormat(SPEC_FORMAT).setJson(json).build();
+    return new ModelUpdateRecord(ModelUpdateKeys.spec(), AvroCodec.encode(s), timestampMs);
+  }
+
+  @Override
+  public void row(String table, long id, float[] values, int offset, int dim) {
+    List<Float> v = new ArrayList<>(dim);
+    for (int j = 0; j < dim; j++) {
+      v.add(values[offset + j]);
+    }
+    ModelDelta d = ModelDelta.newBuilder()
+        .setVersion(version).setKind(DeltaKind.ROW).setTable(table).setId(id).setValues(v).build();
+    out.accept(new ModelUpdateRecord(ModelUpdateKeys.row(table, id), AvroCodec.encode(d), eventTimeMs));
+    rows++;
+  }
+
+  @Override
+  public void tombstone(String table, long id) {
+    out.accept(new ModelUpdateRecord(ModelUpdateKeys.row(table, id), null, eventTimeMs));
+    tombstones++;
+  }
+
+  @Override
+  public void dense(String block, float[] values) {
+    List<Float> v = new ArrayList<>(values.length);
+    for (float x : values) {
+      v.add(x);
+    }
+    ModelDelta d = ModelDelta.newBuilder()
+        .setVersion(version).setKind(DeltaKind.DENSE).setTable(block).setId(0).setValues(v).build();
+    out.accept(new ModelUpdateRecord(ModelUpdateKeys.dense(block), AvroCodec.encode(d), eventTimeMs));
+    denseBlocks++;
+  }
+
+  /** Emits the marker that closes this version; {@code marker} has the training figures filled in. */
+  public void close(VersionMarker.Builder marker) {
+    VersionMarker m = marker
+        .setVersion(version)
+        .setEventTimeMs(eventTimeMs)
+        .setRows(rows + tombstones)
+        .setTombstones(tombstones)
+        .setDenseBlocks(denseBlocks)
+        .build();
+    out.accept(new ModelUpdateRecord(ModelUpdateKeys.version(), AvroCodec.encode(m), eventTimeMs));
+  }
+
+  /** Records emitted so far, marker excluded. */
+  public int emitted() {
+    return rows + tombstones + denseBlocks;
+  }
+}

@@ -1,0 +1,228 @@
+package io.streamrec.job.trainer;
+
+import io.streamrec.embedding.InMemoryEmbeddingStore;
+import io.streamrec.gpu.Backends;
+import io.streamrec.gpu.ComputeBackend;
+import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.metrics.JobMetrics;
+import io.streamrec.job.sink.ModelUpdateEncoder;
+import io.streamrec.job.sink.ModelUpdateRecord;
+import io.streamrec.model.MiniBatchTrainer;
+import io.streamrec.model.ModelConfigJson;
+import io.streamrec.schemas.RequestUnit;
+import io.streamrec.schemas.VersionMarker;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.PriorityQueue;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+/**
+ * The trainer: turns request units into minibatches, trains on them, and publishes the model.
+ *
+ * <p><b>Determinism.</b> Everything the trainer does is a function of the units' event times and
+ * ids, never of arrival order or wall-clock time, so a replay of the same topics forms the same
+ * batches and publishes the same versions. Units wait until the watermark passes their close time
+ * (by then every unit that closes earlier has arrived, whatever the upstream parallelism), then
+ * are trained in (close time, request id) order. A minibatch takes units in that order until one
+ * of: {@code trainer.batch.max-units}; a unit that closed more than {@code trainer.batch.max-wait}
+ * after the batch's first; the end of a publish period.
+ *
+ * <p><b>Publishing.</b> Event time is cut into periods of {@code trainer.publish-interval}. Once the
+ * watermark passes the end of a period in which the trainer learnt anything, the changes go out as
+ * one version: changed rows, tombstones, dense blocks, then the version marker (the spec record
+ * precedes the first version). Versions are numbered 1, 2, 3, … without gaps. At the end of a
+ * bounded input (or a drain) the watermark jumps to the end of time and everything is published.
+ *
+ * <p>Runs with parallelism 1: one model.
+ */
+public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRecord>
+    implements OneInputStreamOperator<RequestUnit, ModelUpdateRecord> {
+  private static final long serialVersionUID = 1L;
+  private static final long NO_PERIOD = Long.MIN_VALUE;
+  /** Orders units by close time, then request id: the order training sees. */
+  static final Comparator<RequestUnit> UNIT_ORDER =
+      Comparator.comparingLong(RequestUnit::getClosedAtMs).thenComparing(RequestUnit::getRequestId);
+
+  private final JobConfig config;
+
+  private transient PriorityQueue<RequestUnit> waiting;
+  private transient ArrayDeque<RequestUnit> ready;
+  private transient ListState<RequestUnit> unitsState;
+  private transient MiniBatchTrainer trainer;
+  private transient long openPeriod;
+  private transient volatile long version;
+  private transient boolean specPublished;
+
+  private transient Counter unitsTrained;
+  private transient Counter impressionsTrained;
+  private transient Counter batchesTrained;
+  private transient Counter batchesSkipped;
+  private transient Counter impressionsSkipped;
+  private transient Counter deltasPublished;
+
+  public TrainerOperator(JobConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public void initializeState(StateInitializationContext context) throws Exception {
+    super.initializeState(context);
+    waiting = new PriorityQueue<>(UNIT_ORDER);
+    ready = new ArrayDeque<>();
+    openPeriod = NO_PERIOD;
+    unitsState = context.getOperatorStateStore().getListState(
+        new ListStateDescriptor<>("pending-units", new AvroTypeInfo<>(RequestUnit.class)));
+    if (context.isRestored()) {
+      for (RequestUnit u : unitsState.get()) {
+        waiting.add(u);
+      }
+    }
+  }
+
+  @Override
+  public void open() throws Exception {
+    super.open();
+    ComputeBackend backend = Backends.create(config.backend());
+    trainer = new MiniBatchTrainer(
+        config.model(), new InMemoryEmbeddingStore(config.model().tableConfigs()), backend, config.metricsWindow());
+    MetricGroup g = JobMetrics.group(getMetricGroup());
+    unitsTrained = g.counter(JobMetrics.UNITS_TRAINED);
+    impressionsTrained = g.counter(JobMetrics.IMPRESSIONS_TRAINED);
+    batchesTrained = g.counter(JobMetrics.BATCHES_TRAINED);
+    batchesSkipped = g.counter(JobMetrics.BATCHES_SKIPPED);
+    impressionsSkipped = g.counter(JobMetrics.IMPRESSIONS_SKIPPED);
+    deltasPublished = g.counter(JobMetrics.DELTAS_PUBLISHED);
+    g.gauge(JobMetrics.PROGRESSIVE_AUC, () -> trainer.metrics().auc());
+    g.gauge(JobMetrics.PROGRESSIVE_LOGLOSS, () -> trainer.metrics().logLoss());
+    g.gauge(JobMetrics.CALIBRATION, () -> trainer.metrics().calibration());
+    g.gauge(JobMetrics.MODEL_VERSION, () -> version);
+  }
+
+  @Override
+  public void processElement(StreamRecord<RequestUnit> element) {
+    waiting.add(element.getValue());
+  }
+
+  @Override
+  public void processWatermark(Watermark mark) throws Exception {
+    long w = mark.getTimestamp();
+    while (!waiting.isEmpty() && waiting.peek().getClosedAtMs() <= w) {
+      ready.addLast(waiting.poll());
+    }
+    trainReady(w);
+    super.processWatermark(mark);
+  }
+
+  private void trainReady(long w) {
+    long p = config.publishIntervalMs();
+    while (!ready.isEmpty()) {
+      RequestUnit first = ready.peekFirst();
+      long period = Math.floorDiv(first.getClosedAtMs(), p);
+      if (openPeriod != NO_PERIOD && period != openPeriod) {
+        publish(openPeriod);
+      }
+      long deadline = Math.min(periodEnd(period) - 1, saturatedAdd(first.getClosedAtMs(), config.batchMaxWaitMs()));
+      int k = 0;
+      for (RequestUnit u : ready) {
+        if (k == config.batchMaxUnits() || u.getClosedAtMs() > deadline) {
+          break;
+        }
+        k++;
+      }
+      boolean closed = k == config.batchMaxUnits() || k < ready.size() || w >= deadline;
+      if (!closed) {
+        break;
+      }
+      List<RequestUnit> batch = new ArrayList<>(k);
+      for (int i = 0; i < k; i++) {
+        batch.add(ready.pollFirst());
+      }
+      train(batch);
+      openPeriod = period;
+    }
+    if (openPeriod != NO_PERIOD && w >= periodEnd(openPeriod) - 1) {
+      publish(openPeriod);
+    }
+  }
+
+  private long periodEnd(long period) {
+    long p = config.publishIntervalMs();
+    return period >= Long.MAX_VALUE / p ? Long.MAX_VALUE : (period + 1) * p;
+  }
+
+  private static long saturatedAdd(long a, long b) {
+    long s = a + b;
+    return ((a ^ s) & (b ^ s)) < 0 ? Long.MAX_VALUE : s;
+  }
+
+  private void train(List<RequestUnit> batch) {
+    MiniBatchTrainer.Step step = trainer.train(batch);
+    if (step.skipped()) {
+      batchesSkipped.inc();
+      impressionsSkipped.inc(step.impressions());
+      LOG.warn("skipped a batch of {} units / {} impressions: non-finite loss {}",
+          step.units(), step.impressions(), step.loss());
+    } else {
+      batchesTrained.inc();
+      unitsTrained.inc(step.units());
+      impressionsTrained.inc(step.impressions());
+    }
+  }
+
+  private void publish(long period) {
+    long eventTime = periodEnd(period);
+    long v = version + 1;
+    List<ModelUpdateRecord> records = new ArrayList<>();
+    if (!specPublished) {
+      records.add(ModelUpdateEncoder.spec(ModelConfigJson.toJson(config.model()), eventTime));
+      specPublished = true;
+    }
+    ModelUpdateEncoder enc = new ModelUpdateEncoder(v, eventTime, records::add);
+    trainer.publish(enc);
+    enc.close(VersionMarker.newBuilder()
+        .setPublishedAtMs(System.currentTimeMillis())
+        .setTrainedImpressions(trainer.impressionsTrained())
+        .setTrainedUnits(trainer.unitsTrained())
+        .setProgressiveAuc(nanToZero(trainer.metrics().auc()))
+        .setProgressiveLogLoss(nanToZero(trainer.metrics().logLoss()))
+        .setSkippedBatches(trainer.batchesSkipped()));
+    for (ModelUpdateRecord r : records) {
+      output.collect(new StreamRecord<>(r, r.timestampMs));
+    }
+    deltasPublished.inc(enc.emitted());
+    version = v;
+    openPeriod = NO_PERIOD;
+  }
+
+  private static double nanToZero(double x) {
+    return Double.isNaN(x) ? 0.0 : x;
+  }
+
+  @Override
+  public void snapshotState(StateSnapshotContext context) throws Exception {
+    super.snapshotState(context);
+    List<RequestUnit> pending = new ArrayList<>(ready);
+    pending.addAll(waiting);
+    unitsState.update(pending);
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (trainer != null) {
+      trainer.close();
+    }
+    super.close();
+  }
+}

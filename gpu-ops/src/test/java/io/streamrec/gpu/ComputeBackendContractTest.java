@@ -1,6 +1,7 @@
 package io.streamrec.gpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.util.Arrays;
 import java.util.Random;
@@ -487,9 +488,5 @@ abstract class ComputeBackendContractTest {
       assertThat((double) actual[i]).as("%s[%d]", what, i)
           .isCloseTo(expected[i], within(RELATIVE_TOLERANCE * magnitude[i]));
     }
-  }
-
-  static org.assertj.core.data.Offset<Double> within(double tolerance) {
-    return org.assertj.core.data.Offset.offset(tolerance);
   }
 }

@@ -45,6 +45,13 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
 
   @Override
   public void advanceTo(long eventTimeMs) {
+    if (nowMs == Long.MIN_VALUE) {
+      // Rows prepared before the clock started carry no time: they count as seen when it starts
+      // (else now - lastSeen overflows and they never expire).
+      for (Table t : state) {
+        t.stampUnseen(eventTimeMs);
+      }
+    }
     nowMs = Math.max(nowMs, eventTimeMs);
   }
 
@@ -222,6 +229,14 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
         dirty.clear(slot);
         keyOfSlot[slot] = null;
         free(slot);
+      }
+    }
+
+    void stampUnseen(long timeMs) {
+      for (int slot : index.values()) {
+        if (lastSeen[slot] == Long.MIN_VALUE) {
+          lastSeen[slot] = timeMs;
+        }
       }
     }
 

@@ -37,6 +37,10 @@ public record TableConfig(
     if (ttlMs < 0) {
       throw new IllegalArgumentException("table '" + name + "': ttl must be >= 0, got " + ttlMs);
     }
+    if (!Float.isFinite(initScale) || initScale < 0) {
+      throw new IllegalArgumentException(
+          "table '" + name + "': initScale must be finite and >= 0, got " + initScale);
+    }
   }
 
   public int rowWidth() {

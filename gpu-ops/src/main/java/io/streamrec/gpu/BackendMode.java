@@ -9,6 +9,9 @@ public enum BackendMode {
   CUDA;
 
   public static BackendMode parse(String s) {
+    if (s == null) {
+      throw new IllegalArgumentException("backend must be one of auto, cpu, cuda; got null");
+    }
     try {
       return valueOf(s.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {

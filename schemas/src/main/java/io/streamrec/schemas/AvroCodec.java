@@ -79,14 +79,111 @@ public final class AvroCodec {
   }
 
   private static SpecificRecord decodeWith(Schema schema, byte[] bytes) {
+    new BodyScan(schema, bytes).check();
     MessageDecoder<SpecificRecord> decoder = new BinaryMessageDecoder<>(SpecificData.get(), schema);
     try {
       return decoder.decode(bytes);
     } catch (MissingSchemaException | BadHeaderException e) {
       throw new MalformedRecordException(DeadLetterReasons.UNKNOWN_SCHEMA, e.getMessage(), e);
-    } catch (IOException | AvroRuntimeException | IndexOutOfBoundsException | NegativeArraySizeException e) {
+    } catch (IOException
+        | AvroRuntimeException
+        | IndexOutOfBoundsException
+        | NegativeArraySizeException
+        | UnsupportedOperationException e) {
+      // Avro throws UnsupportedOperationException for a length or count beyond what a Java array
+      // can hold; BodyScan rejects those first, this keeps any that slip past typed.
       throw new MalformedRecordException(
           DeadLetterReasons.MALFORMED, "corrupt " + schema.getName() + " body: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Walks a body against its writer schema without allocating anything, before Avro decodes it.
+   * Avro sizes a collection from its block count before reading a single item, so a corrupt count
+   * of a few billion in a 30-byte message runs the heap out (an {@link OutOfMemoryError}, not an
+   * exception a caller can route to the dead letters). Here no string, bytes or collection block may
+   * claim more than the bytes left in the message: each item of a block takes at least one byte in
+   * every streamrec schema.
+   */
+  private static final class BodyScan {
+    private final Schema schema;
+    private final byte[] bytes;
+    private int pos = HEADER_BYTES;
+
+    BodyScan(Schema schema, byte[] bytes) {
+      this.schema = schema;
+      this.bytes = bytes;
+    }
+
+    void check() {
+      value(schema);
+    }
+
+    private void value(Schema s) {
+      switch (s.getType()) {
+        case NULL -> {}
+        case BOOLEAN -> skip(1);
+        case INT, LONG, ENUM -> varLong();
+        case FLOAT -> skip(4);
+        case DOUBLE -> skip(8);
+        case FIXED -> skip(s.getFixedSize());
+        case STRING, BYTES -> skip(varLong());
+        case RECORD -> s.getFields().forEach(f -> value(f.schema()));
+        case UNION -> {
+          long branch = varLong();
+          if (branch < 0 || branch >= s.getTypes().size()) {
+            throw corrupt("union branch " + branch + " of " + s.getTypes().size());
+          }
+          value(s.getTypes().get((int) branch));
+        }
+        case ARRAY, MAP -> {
+          for (long n = varLong(); n != 0; n = varLong()) {
+            if (n < 0) {
+              n = -n; // a negative count is followed by the block's size in bytes
+              varLong();
+            }
+            checkFits(n);
+            for (long i = 0; i < n; i++) {
+              if (s.getType() == Schema.Type.MAP) {
+                skip(varLong());
+              }
+              value(s.getType() == Schema.Type.MAP ? s.getValueType() : s.getElementType());
+            }
+          }
+        }
+      }
+    }
+
+    private void skip(long n) {
+      checkFits(n);
+      pos += (int) n;
+    }
+
+    private void checkFits(long n) {
+      if (n < 0 || n > bytes.length - pos) {
+        throw corrupt("a length or count of " + n + " with " + (bytes.length - pos) + " bytes left");
+      }
+    }
+
+    /** Avro's zig-zag varint, at most 10 bytes. */
+    private long varLong() {
+      long raw = 0;
+      for (int shift = 0; shift < 70; shift += 7) {
+        if (pos == bytes.length) {
+          throw corrupt("truncated");
+        }
+        int b = bytes[pos++] & 0xff;
+        raw |= (long) (b & 0x7f) << shift;
+        if ((b & 0x80) == 0) {
+          return (raw >>> 1) ^ -(raw & 1);
+        }
+      }
+      throw corrupt("a varint longer than 10 bytes");
+    }
+
+    private MalformedRecordException corrupt(String what) {
+      return new MalformedRecordException(
+          DeadLetterReasons.MALFORMED, "corrupt " + schema.getName() + " body: " + what);
     }
   }
 }

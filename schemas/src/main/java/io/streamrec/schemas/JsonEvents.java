@@ -1,6 +1,7 @@
 package io.streamrec.schemas;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -25,7 +26,9 @@ import java.util.Map;
  * whose message names the field.
  */
 public final class JsonEvents {
-  private static final ObjectMapper MAPPER = new ObjectMapper();
+  /** Strict about trailing content: a line holding two objects must not lose the second one. */
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   private JsonEvents() {}
 

@@ -3,6 +3,9 @@ package io.streamrec.schemas;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +14,7 @@ import java.util.function.Function;
 /**
  * Reads a JSONL file of events, one per line. A bad line does not stop the read: it is reported,
  * with its line number and why, to an {@link ErrorHandler}; every good line still reaches the sink.
- * Blank lines are skipped.
+ * Blank lines are skipped; a line that is not valid UTF-8 is a bad line.
  */
 public final class JsonlReader {
 
@@ -35,10 +38,27 @@ public final class JsonlReader {
   public static <T> Result read(
       Path file, Function<String, T> parser, Sink<T> sink, ErrorHandler errors) {
     long good = 0, bad = 0, blank = 0, lineNo = 0;
-    try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      String line;
-      while ((line = r.readLine()) != null) {
+    // Lines are split on raw bytes (ISO-8859-1 maps each byte to one char, and UTF-8 never uses the
+    // bytes of \r or \n inside a character), then each line is decoded on its own: invalid UTF-8 in
+    // one line makes that line bad instead of failing the whole read.
+    CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder();
+    try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.ISO_8859_1)) {
+      String raw;
+      while ((raw = r.readLine()) != null) {
         lineNo++;
+        byte[] bytes = raw.getBytes(StandardCharsets.ISO_8859_1);
+        String line;
+        try {
+          line = utf8.decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+          bad++;
+          errors.onBadLine(
+              file,
+              lineNo,
+              new String(bytes, StandardCharsets.UTF_8),
+              new MalformedRecordException(DeadLetterReasons.MALFORMED, "line is not valid UTF-8", e));
+          continue;
+        }
         if (line.isBlank()) {
           blank++;
           continue;

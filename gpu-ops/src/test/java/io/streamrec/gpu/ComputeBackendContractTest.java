@@ -1,0 +1,492 @@
+package io.streamrec.gpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The contract every {@link ComputeBackend} meets: each operation against a float64 reference
+ * written here, on fresh random inputs that are never zero. Outputs an operation overwrites are
+ * poisoned with NaN first; outputs it accumulates into are pre-filled with random values, so a
+ * backend that overwrites instead of adding fails. Subclass once per backend.
+ */
+abstract class ComputeBackendContractTest {
+  /**
+   * Float32 against float64: the error allowed is this fraction of the sum of the magnitudes of
+   * the terms that made a value (rounding grows with that sum, not with the result).
+   */
+  static final double RELATIVE_TOLERANCE = 1e-5;
+  /** Probabilities and their gradients live in [-1, 1]: float32 resolves them to about 1e-7. */
+  static final double PROBABILITY_TOLERANCE = 1e-6;
+
+  protected ComputeBackend backend;
+  private final Random rnd = new Random(20260101);
+
+  protected abstract ComputeBackend createBackend();
+
+  @BeforeEach
+  void open() {
+    backend = createBackend();
+  }
+
+  @AfterEach
+  void close() {
+    backend.close();
+  }
+
+  // ---- poolBags -------------------------------------------------------------------------------
+
+  @ParameterizedTest(name = "mean={0}")
+  @ValueSource(booleans = {false, true})
+  void poolBagsAddsEachBagsSumOrMeanIntoItsTarget(boolean mean) {
+    int rows = 20, rowWidth = 7, col = 2, width = 4;
+    float[] slab = randomFloats(rows * rowWidth);
+    float[] slabBefore = slab.clone();
+    int[] bagSizes = {3, 0, 1, 5, 0, 2, 4};
+    int[] bagOffsets = offsets(bagSizes);
+    int nBags = bagSizes.length;
+    int[] slots = randomInts(bagOffsets[nBags], rows); // repeats allowed
+    int[] bagTarget = {0, 1, 1, 3, 2, 4, 0};           // two bags land on targets 0 and 1
+    int outRows = 5, outStride = 11, outCol = 3;
+    float[] out = randomFloats(outRows * outStride);
+    float[] outBefore = out.clone();
+
+    backend.poolBags(slab, rowWidth, col, width, slots, bagOffsets, nBags, bagTarget, mean, out, outStride, outCol);
+
+    double[] expected = toDouble(outBefore);
+    double[] magnitude = abs(outBefore);
+    for (int b = 0; b < nBags; b++) {
+      int n = bagOffsets[b + 1] - bagOffsets[b];
+      for (int k = bagOffsets[b]; k < bagOffsets[b + 1]; k++) {
+        for (int j = 0; j < width; j++) {
+          double x = (double) slab[slots[k] * rowWidth + col + j] / (mean ? n : 1);
+          expected[bagTarget[b] * outStride + outCol + j] += x;
+          magnitude[bagTarget[b] * outStride + outCol + j] += Math.abs(x);
+        }
+      }
+    }
+    assertClose(out, expected, magnitude, "out");
+    assertThat(slab).containsExactly(slabBefore);
+  }
+
+  @Test
+  void poolBagsWithOnlyEmptyBagsLeavesTheOutputAlone() {
+    float[] slab = randomFloats(4 * 3);
+    float[] out = randomFloats(2 * 3);
+    float[] before = out.clone();
+
+    backend.poolBags(slab, 3, 0, 3, new int[0], new int[] {0, 0, 0}, 2, new int[] {0, 1}, true, out, 3, 0);
+
+    assertThat(out).containsExactly(before);
+  }
+
+  @ParameterizedTest(name = "mean={0}")
+  @ValueSource(booleans = {false, true})
+  void poolBagsBackwardAddsEachBagsGradientToItsRows(boolean mean) {
+    int distinctRows = 6, width = 5;
+    int[] bagSizes = {2, 0, 4, 1, 3};
+    int[] bagOffsets = offsets(bagSizes);
+    int nBags = bagSizes.length;
+    int[] rowIndex = randomInts(bagOffsets[nBags], distinctRows);
+    int[] bagTarget = {2, 0, 1, 1, 3};
+    int gradStride = 9, gradCol = 1;
+    float[] grad = randomFloats(4 * gradStride);
+    float[] gradBefore = grad.clone();
+    float[] rowGrad = randomFloats(distinctRows * width);
+    float[] rowGradBefore = rowGrad.clone();
+
+    backend.poolBagsBackward(rowIndex, bagOffsets, nBags, bagTarget, mean, grad, gradStride, gradCol, width, rowGrad);
+
+    double[] expected = toDouble(rowGradBefore);
+    double[] magnitude = abs(rowGradBefore);
+    for (int b = 0; b < nBags; b++) {
+      int n = bagOffsets[b + 1] - bagOffsets[b];
+      for (int k = bagOffsets[b]; k < bagOffsets[b + 1]; k++) {
+        for (int j = 0; j < width; j++) {
+          double g = (double) grad[bagTarget[b] * gradStride + gradCol + j] / (mean ? n : 1);
+          expected[rowIndex[k] * width + j] += g;
+          magnitude[rowIndex[k] * width + j] += Math.abs(g);
+        }
+      }
+    }
+    assertClose(rowGrad, expected, magnitude, "rowGrad");
+    assertThat(grad).containsExactly(gradBefore);
+  }
+
+  // ---- rowwiseAdagrad -------------------------------------------------------------------------
+
+  @Test
+  void rowwiseAdagradUpdatesOnlyTheGivenRowsByTheDocumentedFormula() {
+    int rows = 10, rowWidth = 8, col = 1, width = 5, stateCol = 7;
+    float[] slab = randomFloats(rows * rowWidth);
+    for (int r = 0; r < rows; r++) {
+      slab[r * rowWidth + stateCol] = Math.abs(slab[r * rowWidth + stateCol]); // accumulators are >= 0
+    }
+    float[] before = slab.clone();
+    int[] slots = {7, 2, 9, 4};
+    int nRows = slots.length;
+    float[] rowGrad = randomFloats(nRows * width);
+    float lr = 0.05f, eps = 1e-6f;
+
+    backend.rowwiseAdagrad(slab, rowWidth, col, width, stateCol, slots, nRows, rowGrad, lr, eps);
+
+    double[] expected = toDouble(before);
+    double[] magnitude = abs(before);
+    for (int r = 0; r < nRows; r++) {
+      int base = slots[r] * rowWidth;
+      double meanSquare = 0;
+      for (int j = 0; j < width; j++) {
+        meanSquare += (double) rowGrad[r * width + j] * rowGrad[r * width + j] / width;
+      }
+      double acc = before[base + stateCol] + meanSquare;
+      expected[base + stateCol] = acc;
+      magnitude[base + stateCol] = acc;
+      for (int j = 0; j < width; j++) {
+        double step = lr * rowGrad[r * width + j] / Math.sqrt(acc + eps);
+        expected[base + col + j] -= step;
+        magnitude[base + col + j] += Math.abs(step);
+      }
+    }
+    assertClose(slab, expected, magnitude, "slab");
+  }
+
+  // ---- broadcastDot ---------------------------------------------------------------------------
+
+  @Test
+  void broadcastDotAddsTheDotOfEachImpressionWithItsUnit() {
+    int units = 3, n = 8, dim = 6;
+    float[] a = randomFloats(units * dim);
+    int[] aIndex = {0, 0, 2, 1, 1, 1, 2, 0};
+    float[] b = randomFloats(n * dim);
+    float[] out = randomFloats(n);
+    float[] outBefore = out.clone();
+
+    backend.broadcastDot(a, aIndex, b, n, dim, out);
+
+    double[] expected = toDouble(outBefore);
+    double[] magnitude = abs(outBefore);
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < dim; j++) {
+        double p = (double) a[aIndex[i] * dim + j] * b[i * dim + j];
+        expected[i] += p;
+        magnitude[i] += Math.abs(p);
+      }
+    }
+    assertClose(out, expected, magnitude, "out");
+  }
+
+  @Test
+  void broadcastDotBackwardAddsBothGradients() {
+    int units = 3, n = 7, dim = 5;
+    float[] a = randomFloats(units * dim);
+    int[] aIndex = {2, 0, 0, 1, 2, 2, 0};
+    float[] b = randomFloats(n * dim);
+    float[] g = randomFloats(n);
+    float[] gradA = randomFloats(units * dim);
+    float[] gradB = randomFloats(n * dim);
+    float[] gradABefore = gradA.clone(), gradBBefore = gradB.clone();
+
+    backend.broadcastDotBackward(a, aIndex, b, n, dim, g, gradA, gradB);
+
+    double[] expectedA = toDouble(gradABefore), magnitudeA = abs(gradABefore);
+    double[] expectedB = toDouble(gradBBefore), magnitudeB = abs(gradBBefore);
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < dim; j++) {
+        double da = (double) g[i] * b[i * dim + j];
+        double db = (double) g[i] * a[aIndex[i] * dim + j];
+        expectedA[aIndex[i] * dim + j] += da;
+        magnitudeA[aIndex[i] * dim + j] += Math.abs(da);
+        expectedB[i * dim + j] += db;
+        magnitudeB[i * dim + j] += Math.abs(db);
+      }
+    }
+    assertClose(gradA, expectedA, magnitudeA, "gradA");
+    assertClose(gradB, expectedB, magnitudeB, "gradB");
+  }
+
+  // ---- sigmoidBce -----------------------------------------------------------------------------
+
+  @Test
+  void sigmoidBceWritesProbabilitiesScaledGradientsAndReturnsTheLoss() {
+    int n = 64;
+    float[] logits = randomFloats(n);
+    for (int i = 0; i < n; i++) {
+      logits[i] *= 8;
+    }
+    float[] labels = new float[n];
+    for (int i = 0; i < n; i++) {
+      labels[i] = i % 5 == 4 ? 0.3f : rnd.nextInt(2);
+    }
+    checkSigmoidBce(logits, labels, 0.25f);
+  }
+
+  @Test
+  void sigmoidBceStaysFiniteAndExactForExtremeLogits() {
+    float[] logits = {100f, -100f, 100f, -100f, 40f, -40f, 88.7f, -88.7f, 1e4f, -1e4f};
+    float[] labels = {1f, 0f, 0f, 1f, 1f, 0f, 0f, 1f, 0f, 1f};
+
+    checkSigmoidBce(logits, labels, 1f);
+  }
+
+  private void checkSigmoidBce(float[] logits, float[] labels, float scale) {
+    int n = logits.length;
+    float[] prob = nans(n), grad = nans(n);
+    float[] logitsBefore = logits.clone();
+
+    double loss = backend.sigmoidBce(logits, labels, n, scale, prob, grad);
+
+    double expectedLoss = 0, lossMagnitude = 0;
+    for (int i = 0; i < n; i++) {
+      double z = logits[i], y = labels[i];
+      double p = 1 / (1 + Math.exp(-z));
+      // -y log p - (1-y) log(1-p), written as softplus(z) - z y so that it stays finite
+      double softplus = Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+      expectedLoss += softplus - z * y;
+      lossMagnitude += softplus + Math.abs(z * y);
+      assertThat(prob[i]).as("prob[%d] for z=%s", i, z).isBetween(0f, 1f);
+      assertThat((double) prob[i]).as("prob[%d] for z=%s", i, z).isCloseTo(p, within(PROBABILITY_TOLERANCE));
+      assertThat((double) grad[i]).as("grad[%d] for z=%s", i, z)
+          .isCloseTo((p - y) * scale, within(PROBABILITY_TOLERANCE * Math.abs(scale)));
+    }
+    assertThat(loss).isFinite().isCloseTo(expectedLoss, within(RELATIVE_TOLERANCE * lossMagnitude));
+    assertThat(logits).containsExactly(logitsBefore);
+  }
+
+  // ---- adam -----------------------------------------------------------------------------------
+
+  @Test
+  void adamMatchesTheBiasCorrectedUpdate() {
+    int n = 50;
+    float lr = 0.01f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
+    float[] w = randomFloats(n), m = randomFloats(n), v = randomFloats(n);
+    for (int i = 0; i < n; i++) {
+      v[i] = v[i] * v[i];
+    }
+    float[] grad = randomFloats(n);
+    long step = 7;
+    float[] w0 = w.clone(), m0 = m.clone(), v0 = v.clone();
+
+    backend.adam(w, grad, m, v, n, step, lr, beta1, beta2, eps);
+
+    checkAdamStep(w0, m0, v0, grad, step, lr, beta1, beta2, eps, w, m, v);
+  }
+
+  @Test
+  void adamFromZeroStateAppliesBiasCorrectionAtEveryStep() {
+    int n = 20;
+    float lr = 0.001f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
+    float[] w = randomFloats(n), m = new float[n], v = new float[n];
+    for (long step = 1; step <= 5; step++) {
+      float[] grad = randomFloats(n);
+      float[] w0 = w.clone(), m0 = m.clone(), v0 = v.clone();
+
+      backend.adam(w, grad, m, v, n, step, lr, beta1, beta2, eps);
+
+      checkAdamStep(w0, m0, v0, grad, step, lr, beta1, beta2, eps, w, m, v);
+      if (step == 1) {
+        // with bias correction the first step moves every weight by lr against its gradient's sign
+        for (int i = 0; i < n; i++) {
+          assertThat((double) (w0[i] - w[i])).isCloseTo(lr * Math.signum(grad[i]), within(1e-3 * lr));
+        }
+      }
+    }
+  }
+
+  private static void checkAdamStep(
+      float[] w0, float[] m0, float[] v0, float[] grad, long t, float lr, float beta1, float beta2, float eps,
+      float[] w, float[] m, float[] v) {
+    int n = w0.length;
+    double[] expectedW = new double[n], expectedM = new double[n], expectedV = new double[n];
+    double[] magW = new double[n], magM = new double[n], magV = new double[n];
+    for (int i = 0; i < n; i++) {
+      double g = grad[i];
+      expectedM[i] = beta1 * (double) m0[i] + (1 - (double) beta1) * g;
+      expectedV[i] = beta2 * (double) v0[i] + (1 - (double) beta2) * g * g;
+      double mHat = expectedM[i] / (1 - Math.pow(beta1, t));
+      double vHat = expectedV[i] / (1 - Math.pow(beta2, t));
+      double step = lr * mHat / (Math.sqrt(vHat) + eps);
+      expectedW[i] = w0[i] - step;
+      magM[i] = Math.abs(beta1 * m0[i]) + Math.abs((1 - beta1) * g);
+      magV[i] = expectedV[i];
+      magW[i] = Math.abs(w0[i]) + Math.abs(step);
+    }
+    assertClose(m, expectedM, magM, "m");
+    assertClose(v, expectedV, magV, "v");
+    assertClose(w, expectedW, magW, "w");
+  }
+
+  // ---- gradients of the composed model ------------------------------------------------------
+
+  /** Central differences in float64 are exact to ~1e-9 here; the backward runs in float32. */
+  static final double GRADIENT_TOLERANCE = 1e-4;
+  /** Step of the central differences. */
+  static final double FD_STEP = 1e-5;
+
+  /**
+   * A small two-tower model on one slab: each unit's request tower is the sum of its request bag,
+   * each impression's tower the mean of its item bag, logit = dot(request tower, impression tower),
+   * loss = summed BCE. The backward ops must give the gradient of that loss with respect to every
+   * value in the slab, as central differences of the same loss in float64 measure it.
+   */
+  @Test
+  void backwardOpsGiveTheGradientOfPoolDotAndBce() {
+    int rows = 10, rowWidth = 6, col = 1, dim = 4;
+    float[] slab = randomFloats(rows * rowWidth);
+    for (int i = 0; i < slab.length; i++) {
+      slab[i] *= 0.5f;
+    }
+    Towers m = new Towers();
+    m.reqOffsets = offsets(new int[] {2, 3, 1});
+    m.reqSlots = randomInts(6, rows);
+    m.impOffsets = offsets(new int[] {1, 2, 0, 3, 1, 2});
+    m.impSlots = randomInts(9, rows);
+    m.aIndex = new int[] {0, 0, 1, 2, 2, 2};
+    m.labels = new float[] {1, 0, 0, 1, 0, 1};
+    int units = 3, n = 6;
+
+    // forward on the backend
+    float[] a = new float[units * dim], b = new float[n * dim], logits = new float[n];
+    backend.poolBags(slab, rowWidth, col, dim, m.reqSlots, m.reqOffsets, units, identity(units), false, a, dim, 0);
+    backend.poolBags(slab, rowWidth, col, dim, m.impSlots, m.impOffsets, n, identity(n), true, b, dim, 0);
+    backend.broadcastDot(a, m.aIndex, b, n, dim, logits);
+    float[] prob = nans(n), g = nans(n);
+    double loss = backend.sigmoidBce(logits, m.labels, n, 1f, prob, g);
+    // backward on the backend; a row's index among the distinct rows is its slot here
+    float[] gradA = new float[units * dim], gradB = new float[n * dim], rowGrad = new float[rows * dim];
+    backend.broadcastDotBackward(a, m.aIndex, b, n, dim, g, gradA, gradB);
+    backend.poolBagsBackward(m.reqSlots, m.reqOffsets, units, identity(units), false, gradA, dim, 0, dim, rowGrad);
+    backend.poolBagsBackward(m.impSlots, m.impOffsets, n, identity(n), true, gradB, dim, 0, dim, rowGrad);
+
+    double[] x = toDouble(slab);
+    assertThat(loss).isCloseTo(m.loss(x, rowWidth, col, dim), within(RELATIVE_TOLERANCE * Math.abs(loss)));
+    double[] numeric = new double[rows * dim];
+    double largest = 0;
+    for (int r = 0; r < rows; r++) {
+      for (int j = 0; j < dim; j++) {
+        int at = r * rowWidth + col + j;
+        double keep = x[at];
+        x[at] = keep + FD_STEP;
+        double up = m.loss(x, rowWidth, col, dim);
+        x[at] = keep - FD_STEP;
+        double down = m.loss(x, rowWidth, col, dim);
+        x[at] = keep;
+        numeric[r * dim + j] = (up - down) / (2 * FD_STEP);
+        largest = Math.max(largest, Math.abs(numeric[r * dim + j]));
+      }
+    }
+    assertThat(largest).as("the check needs a gradient to compare").isGreaterThan(0.01);
+    for (int i = 0; i < numeric.length; i++) {
+      assertThat((double) rowGrad[i]).as("d loss / d slab[row %d, col %d]", i / dim, col + i % dim)
+          .isCloseTo(numeric[i], within(GRADIENT_TOLERANCE * largest));
+    }
+  }
+
+  /** The composed model of the gradient check, in float64. */
+  static final class Towers {
+    int[] reqOffsets, reqSlots, impOffsets, impSlots, aIndex;
+    float[] labels;
+
+    double loss(double[] slab, int rowWidth, int col, int dim) {
+      int units = reqOffsets.length - 1, n = impOffsets.length - 1;
+      double[][] a = pool(slab, rowWidth, col, dim, reqSlots, reqOffsets, units, false);
+      double[][] b = pool(slab, rowWidth, col, dim, impSlots, impOffsets, n, true);
+      double loss = 0;
+      for (int i = 0; i < n; i++) {
+        double z = 0;
+        for (int j = 0; j < dim; j++) {
+          z += a[aIndex[i]][j] * b[i][j];
+        }
+        double p = 1 / (1 + Math.exp(-z));
+        loss -= labels[i] * Math.log(p) + (1 - labels[i]) * Math.log(1 - p);
+      }
+      return loss;
+    }
+
+    private static double[][] pool(
+        double[] slab, int rowWidth, int col, int dim, int[] slots, int[] offsets, int bags, boolean mean) {
+      double[][] out = new double[bags][dim];
+      for (int bag = 0; bag < bags; bag++) {
+        int size = offsets[bag + 1] - offsets[bag];
+        for (int k = offsets[bag]; k < offsets[bag + 1]; k++) {
+          for (int j = 0; j < dim; j++) {
+            out[bag][j] += slab[slots[k] * rowWidth + col + j] / (mean ? size : 1);
+          }
+        }
+      }
+      return out;
+    }
+  }
+
+  static int[] identity(int n) {
+    int[] x = new int[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = i;
+    }
+    return x;
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  /** Uniform in ±[0.1, 1): never zero, never tiny. */
+  float[] randomFloats(int n) {
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) {
+      float u = 0.1f + 0.9f * rnd.nextFloat();
+      x[i] = rnd.nextBoolean() ? u : -u;
+    }
+    return x;
+  }
+
+  int[] randomInts(int n, int bound) {
+    int[] x = new int[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = rnd.nextInt(bound);
+    }
+    return x;
+  }
+
+  static int[] offsets(int[] sizes) {
+    int[] o = new int[sizes.length + 1];
+    for (int i = 0; i < sizes.length; i++) {
+      o[i + 1] = o[i] + sizes[i];
+    }
+    return o;
+  }
+
+  static float[] nans(int n) {
+    float[] x = new float[n];
+    Arrays.fill(x, Float.NaN);
+    return x;
+  }
+
+  static double[] toDouble(float[] x) {
+    double[] d = new double[x.length];
+    for (int i = 0; i < x.length; i++) {
+      d[i] = x[i];
+    }
+    return d;
+  }
+
+  static double[] abs(float[] x) {
+    double[] d = toDouble(x);
+    for (int i = 0; i < d.length; i++) {
+      d[i] = Math.abs(d[i]);
+    }
+    return d;
+  }
+
+  static void assertClose(float[] actual, double[] expected, double[] magnitude, String what) {
+    assertThat(actual).hasSameSizeAs(expected);
+    for (int i = 0; i < actual.length; i++) {
+      assertThat((double) actual[i]).as("%s[%d]", what, i)
+          .isCloseTo(expected[i], within(RELATIVE_TOLERANCE * magnitude[i]));
+    }
+  }
+}

@@ -1,0 +1,133 @@
+package io.streamrec.schemas;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JsonlReaderTest {
+  @TempDir Path dir;
+
+  private final List<Good> good = new ArrayList<>();
+  private final List<Bad> bad = new ArrayList<>();
+
+  record Good(long line, String requestId) {}
+
+  record Bad(Path file, long line, String text, String reason) {}
+
+  @Test
+  void everyGoodLineReachesTheSinkAndEveryBadLineTheErrorHandler() throws IOException {
+    Path file =
+        write(
+            String.join(
+                "\n",
+                request("r1", 1),               // 1
+                "",                              // 2 blank
+                "{not json",                     // 3 bad
+                request("r2", 2),               // 4
+                "   \t ",                        // 5 blank
+                "{\"timestampMs\":5}",           // 6 bad: no requestId
+                "[1,2,3]",                       // 7 bad: not an object
+                request("r3", 3),               // 8
+                "{\"requestId\":\"r4\",\"timestampMs\":-4}", // 9 bad: negative time
+                request("r5", 5))); // 10, no newline at the end
+
+    JsonlReader.Result result = read(file);
+
+    assertThat(good).extracting(Good::line, Good::requestId)
+        .containsExactly(tuple(1L, "r1"), tuple(4L, "r2"), tuple(8L, "r3"), tuple(10L, "r5"));
+    assertThat(bad).extracting(Bad::line, Bad::text)
+        .containsExactly(
+            tuple(3L, "{not json"),
+            tuple(6L, "{\"timestampMs\":5}"),
+            tuple(7L, "[1,2,3]"),
+            tuple(9L, "{\"requestId\":\"r4\",\"timestampMs\":-4}"));
+    assertThat(bad).extracting(Bad::file).containsOnly(file);
+    assertThat(bad).extracting(Bad::reason).containsOnly(DeadLetterReasons.MALFORMED);
+    assertThat(result).isEqualTo(new JsonlReader.Result(4, 4, 2));
+    assertThat(result.good() + result.bad() + result.blank()).isEqualTo(10);
+  }
+
+  @Test
+  void aNonFiniteValueIsReportedWithItsReason() throws IOException {
+    Path file = write("{\"requestId\":\"r1\",\"timestampMs\":1,\"dense\":{\"x\":1e999}}\n" + request("r2", 2) + "\n");
+
+    JsonlReader.Result result = read(file);
+
+    assertThat(bad).extracting(Bad::line, Bad::reason).containsExactly(tuple(1L, DeadLetterReasons.NON_FINITE));
+    assertThat(good).extracting(Good::line).containsExactly(2L);
+    assertThat(result).isEqualTo(new JsonlReader.Result(1, 1, 0));
+  }
+
+  @Test
+  void windowsLineEndingsAreLineEndings() throws IOException {
+    Path file = write(request("r1", 1) + "\r\n\r\n" + request("r2", 2) + "\r\n");
+
+    JsonlReader.Result result = read(file);
+
+    assertThat(good).extracting(Good::line, Good::requestId).containsExactly(tuple(1L, "r1"), tuple(3L, "r2"));
+    assertThat(result).isEqualTo(new JsonlReader.Result(2, 0, 1));
+  }
+
+  @Test
+  void unicodeValuesAreReadAsUtf8() throws IOException {
+    Path file = write(request("r-東京-🎉", 1) + "\n");
+
+    read(file);
+
+    assertThat(good).extracting(Good::requestId).containsExactly("r-東京-🎉");
+  }
+
+  @Test
+  void aLineThatIsNotUtf8IsABadLineAndTheRestIsStillRead() throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    bytes.writeBytes((request("r1", 1) + "\n").getBytes(StandardCharsets.UTF_8));
+    bytes.writeBytes("{\"requestId\":\"r".getBytes(StandardCharsets.UTF_8));
+    bytes.writeBytes(new byte[] {(byte) 0xFF, (byte) 0xC3});
+    bytes.writeBytes("\",\"timestampMs\":2}\n".getBytes(StandardCharsets.UTF_8));
+    bytes.writeBytes((request("r3", 3) + "\n").getBytes(StandardCharsets.UTF_8));
+    Path file = dir.resolve("mixed-encoding.jsonl");
+    Files.write(file, bytes.toByteArray());
+
+    JsonlReader.Result result = read(file);
+
+    assertThat(good).extracting(Good::line, Good::requestId).containsExactly(tuple(1L, "r1"), tuple(3L, "r3"));
+    assertThat(bad).extracting(Bad::line, Bad::reason).containsExactly(tuple(2L, DeadLetterReasons.MALFORMED));
+    assertThat(result).isEqualTo(new JsonlReader.Result(2, 1, 0));
+  }
+
+  @Test
+  void anEmptyFileReadsNothing() throws IOException {
+    JsonlReader.Result result = read(write(""));
+
+    assertThat(good).isEmpty();
+    assertThat(bad).isEmpty();
+    assertThat(result).isEqualTo(new JsonlReader.Result(0, 0, 0));
+  }
+
+  private JsonlReader.Result read(Path file) {
+    return JsonlReader.read(
+        file,
+        JsonEvents::parseRequest,
+        (event, line) -> good.add(new Good(line, event.getRequestId())),
+        (f, line, text, error) -> bad.add(new Bad(f, line, text, error.reason())));
+  }
+
+  private Path write(String content) throws IOException {
+    Path file = dir.resolve("events.jsonl");
+    Files.writeString(file, content, StandardCharsets.UTF_8);
+    return file;
+  }
+
+  private static String request(String id, long timestampMs) {
+    return "{\"requestId\":\"" + id + "\",\"timestampMs\":" + timestampMs + ",\"features\":{\"user_id\":[\"u1\"]}}";
+  }
+}

@@ -56,7 +56,7 @@ public record ModelConfig(
   }
 
   public static ModelConfig defaults() {
-    return new ModelConfig(FeatureSpec.defaults(), 16, 1 << 20, 1, 0L, 0.05f, 0.05f, 0.05f, 0.005f);
+    return new ModelConfig(FeatureSpec.defaults(), 16, 1 << 20, 1, 0L, 0.05f, 0.1f, 0.05f, 0.005f);
   }
 
   /** The embedding tables (one per distinct feature table) followed by the wide table. */

@@ -2,14 +2,16 @@ package io.streamrec.schemas;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
 import org.apache.avro.message.BadHeaderException;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
-import org.apache.avro.message.MessageDecoder;
 import org.apache.avro.message.MissingSchemaException;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
@@ -34,12 +36,32 @@ public final class AvroCodec {
           ModelSpec.getClassSchema(),
           DeadLetter.getClassSchema());
 
+  /** Codecs by writer-schema fingerprint, built once: fingerprinting a schema is costly. */
+  private static final Map<Long, Codec> BY_FINGERPRINT = new HashMap<>();
+  /** The same codecs by schema, for encoding. */
+  private static final Map<Schema, Codec> BY_SCHEMA = new IdentityHashMap<>();
+
+  /** A schema's encoder and decoder; both are thread-safe (they keep their buffers per thread). */
+  private record Codec(
+      Schema schema, BinaryMessageEncoder<SpecificRecord> encoder, BinaryMessageDecoder<SpecificRecord> decoder) {}
+
+  static {
+    for (Schema schema : KNOWN) {
+      Codec c = new Codec(schema, new BinaryMessageEncoder<>(SpecificData.get(), schema),
+          new BinaryMessageDecoder<>(SpecificData.get(), schema));
+      BY_FINGERPRINT.put(SchemaNormalization.parsingFingerprint64(schema), c);
+      BY_SCHEMA.put(schema, c);
+    }
+  }
+
   private AvroCodec() {}
 
   /** Encodes a generated record as a single-object message. */
   public static byte[] encode(SpecificRecord record) {
-    BinaryMessageEncoder<SpecificRecord> encoder =
-        new BinaryMessageEncoder<>(SpecificData.get(), record.getSchema());
+    Codec c = BY_SCHEMA.get(record.getSchema());
+    BinaryMessageEncoder<SpecificRecord> encoder = c != null
+        ? c.encoder()
+        : new BinaryMessageEncoder<>(SpecificData.get(), record.getSchema());
     try {
       ByteBuffer buf = encoder.encode(record);
       byte[] out = new byte[buf.remaining()];
@@ -68,21 +90,20 @@ public final class AvroCodec {
           DeadLetterReasons.MALFORMED, "not an Avro single-object message (bad or missing header)");
     }
     long fingerprint = ByteBuffer.wrap(bytes, 2, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
-    for (Schema schema : KNOWN) {
-      if (SchemaNormalization.parsingFingerprint64(schema) == fingerprint) {
-        return decodeWith(schema, bytes);
-      }
+    Codec c = BY_FINGERPRINT.get(fingerprint);
+    if (c != null) {
+      return decodeWith(c, bytes);
     }
     throw new MalformedRecordException(
         DeadLetterReasons.UNKNOWN_SCHEMA,
         "unknown schema fingerprint " + Long.toHexString(fingerprint));
   }
 
-  private static SpecificRecord decodeWith(Schema schema, byte[] bytes) {
+  private static SpecificRecord decodeWith(Codec c, byte[] bytes) {
+    Schema schema = c.schema();
     new BodyScan(schema, bytes).check();
-    MessageDecoder<SpecificRecord> decoder = new BinaryMessageDecoder<>(SpecificData.get(), schema);
     try {
-      return decoder.decode(bytes);
+      return c.decoder().decode(bytes);
     } catch (MissingSchemaException | BadHeaderException e) {
       throw new MalformedRecordException(DeadLetterReasons.UNKNOWN_SCHEMA, e.getMessage(), e);
     } catch (IOException

@@ -52,7 +52,7 @@ public final class ModelOptions {
       key("model.init-scale").floatType().defaultValue(0.05f)
           .withDescription("Embedding rows start uniform in ±this, seeded by the id.");
   public static final ConfigOption<Float> EMBEDDING_LR =
-      key("model.embedding-learning-rate").floatType().defaultValue(0.05f)
+      key("model.embedding-learning-rate").floatType().defaultValue(0.1f)
           .withDescription("Row-wise Adagrad learning rate of the embedding tables.");
   public static final ConfigOption<Float> WIDE_LR =
       key("model.wide-learning-rate").floatType().defaultValue(0.05f)

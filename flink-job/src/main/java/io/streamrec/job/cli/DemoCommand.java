@@ -116,9 +116,10 @@ final class DemoCommand implements Callable<Integer> {
       TrafficConfig traffic = TrafficConfig.defaults().withSeed(seed).withUsers(users).withItems(items);
       FaultConfig faultCfg = FaultConfig.defaults().withSeed(seed).withAllRates(faultRate)
           .withJoinWindowMs(job.config().joinWindowMs());
+      TrafficGenerator generator = new TrafficGenerator(traffic);
       try (ModelReplica replica = ModelReplica.start(kafka.bootstrapServers(), topics.modelUpdates());
           ByteRecordProducer producer = new ByteRecordProducer(kafka.bootstrapServers());
-          TrafficPump pump = new TrafficPump(new TrafficGenerator(traffic), new TrafficFaults(faultCfg), producer, topics,
+          TrafficPump pump = new TrafficPump(generator, new TrafficFaults(faultCfg), producer, topics,
               rate, job.config().metricsWindow())) {
         System.out.printf(Locale.ROOT, "streamrec demo: job %s running; sending %.0f requests/s for %s "
             + "(%d users, %d items, fault rate %s)%n", job.client().getJobID(), rate, fmt(duration), users, items, faultRate);
@@ -139,7 +140,8 @@ final class DemoCommand implements Callable<Integer> {
         long finalVersion = Progress.count(m, JobMetrics.MODEL_VERSION);
         boolean caughtUp = replica.awaitVersion(finalVersion, Duration.ofSeconds(30));
 
-        TrafficGenerator future = new TrafficGenerator(traffic.withSeed(seed + 1_000_003));
+        // the same world, later: traffic the model has not seen (the pump's thread is done with the generator)
+        TrafficGenerator future = generator;
         List<RequestUnit> heldOut = new ArrayList<>();
         List<Double> truths = new ArrayList<>();
         List<Float> labels = new ArrayList<>();

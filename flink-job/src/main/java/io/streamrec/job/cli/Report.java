@@ -24,6 +24,7 @@ final class Report {
     o.put("requests", Progress.count(m, JobMetrics.REQUESTS_IN));
     o.put("impressions", Progress.count(m, JobMetrics.IMPRESSIONS_IN));
     o.put("units", Progress.count(m, JobMetrics.UNITS));
+    o.put("impressions_joined", Progress.count(m, JobMetrics.IMPRESSIONS_JOINED));
     o.put("units_trained", Progress.count(m, JobMetrics.UNITS_TRAINED));
     o.put("impressions_trained", trained);
     o.put("duplicate_impressions", Progress.count(m, JobMetrics.DUPLICATE_IMPRESSIONS));

@@ -118,7 +118,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         checkPortFree(cfg.port());
       }
       cluster = build(dir, cfg);
-      cluster.format();
+      formatQuietly(cluster);
       cluster.startup();
       cluster.waitForReadyBrokers();
       int port = cluster.brokers().get(NODE_ID).boundPort(ListenerName.normalised(CLIENT_LISTENER));
@@ -144,6 +144,21 @@ public final class EmbeddedKafka implements AutoCloseable {
           deleteQuietly(dir);
         }
       }
+    }
+  }
+
+  /**
+   * Formats the node's directories. Kafka's formatter prints its bootstrap metadata to standard
+   * output; that is noise here (the demo's progress lines go there), so it is dropped while the
+   * format runs. Nothing else prints during start-up.
+   */
+  private static void formatQuietly(KafkaClusterTestKit cluster) throws Exception {
+    java.io.PrintStream out = System.out;
+    System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+    try {
+      cluster.format();
+    } finally {
+      System.setOut(out);
     }
   }
 

@@ -1,0 +1,287 @@
+package io.streamrec.job.assembler;
+
+import io.streamrec.job.deadletter.DeadLetters;
+import io.streamrec.job.metrics.JobMetrics;
+import io.streamrec.model.RequestUnits;
+import io.streamrec.schemas.DeadLetter;
+import io.streamrec.schemas.DeadLetterReasons;
+import io.streamrec.schemas.ImpressionEvent;
+import io.streamrec.schemas.RequestEvent;
+import io.streamrec.schemas.RequestUnit;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Joins a request with its impressions into one {@link RequestUnit}: the request's features stored
+ * once, its impressions with their labels — the "request-only" training unit of arXiv 2508.05640,
+ * whose request side a model computes once for all the request's impressions.
+ *
+ * <p>Keyed by request id, in event time:
+ *
+ * <ul>
+ *   <li>A request opens a unit that closes at {@code closeAt = request time + join window}. When
+ *       the watermark reaches {@code closeAt} the unit is emitted (record time {@code closeAt}) with
+ *       its impressions sorted by (time, impression id), so the output does not depend on arrival
+ *       order. A request that gathered no impression emits nothing and is counted.
+ *   <li>Impressions are deduplicated by impression id: the first copy wins, a repeat is counted.
+ *   <li>An impression timed at or after its request's {@code closeAt}, or arriving after its unit
+ *       closed, is {@code late}. After a unit closes, a marker stays for one more join window so
+ *       that stragglers are told apart from orphans.
+ *   <li>An impression that comes before its request waits for it; if the watermark reaches the
+ *       impression's time + join window and no request came, it is an {@code orphan}.
+ *   <li>A request whose window had already closed when it arrived (its {@code closeAt} at or below
+ *       the watermark) is {@code late}, and so are the impressions waiting for it.
+ *   <li>A second request with the same id while its unit is open (or its marker stands) is
+ *       dropped as a duplicate.
+ *   <li>Impressions beyond {@code maxImpressionsPerUnit} (the last in sort order) are {@code
+ *       too_large}.
+ * </ul>
+ *
+ * Every impression that enters ends in exactly one place — an emitted unit, the duplicate counter,
+ * or a dead letter — and the counters ({@link JobMetrics}) say which. Bad data never throws. All
+ * state of a key is gone once its marker expires.
+ *
+ * <p>Timers are never deleted: Flink keeps one timer per key and time, so deleting a stale orphan
+ * timer could delete a unit's close timer of the same time. A timer that fires finds the state
+ * and does only what the state still asks for.
+ */
+public final class RequestUnitAssembler
+    extends KeyedCoProcessFunction<String, RequestEvent, ImpressionEvent, RequestUnit> {
+  private static final long serialVersionUID = 1L;
+
+  /** Late, orphan and too-large events, with their reason. */
+  public static final OutputTag<DeadLetter> DEAD_LETTERS =
+      new OutputTag<>("assembler-dead-letters", new AvroTypeInfo<>(DeadLetter.class));
+
+  /** Impressions of a unit in the order training sees them. */
+  static final Comparator<ImpressionEvent> IMPRESSION_ORDER =
+      Comparator.comparingLong(ImpressionEvent::getTimestampMs).thenComparing(ImpressionEvent::getImpressionId);
+
+  /**
+   * The assembler's settings.
+   *
+   * @param joinWindowMs impressions join a request up to this long after its event time
+   * @param maxImpressionsPerUnit impressions kept per unit at most
+   * @param requestsTopic names the source of request dead letters
+   * @param impressionsTopic names the source of impression dead letters
+   */
+  public record AssemblerConfig(
+      long joinWindowMs, int maxImpressionsPerUnit, String requestsTopic, String impressionsTopic)
+      implements Serializable {
+    public AssemblerConfig {
+      if (joinWindowMs <= 0) {
+        throw new IllegalArgumentException("joinWindowMs must be > 0, got " + joinWindowMs);
+      }
+      if (maxImpressionsPerUnit < 1) {
+        throw new IllegalArgumentException("maxImpressionsPerUnit must be >= 1, got " + maxImpressionsPerUnit);
+      }
+      if (requestsTopic == null || requestsTopic.isBlank() || impressionsTopic == null || impressionsTopic.isBlank()) {
+        throw new IllegalArgumentException(
+            "topic names must not be empty, got '" + requestsTopic + "' and '" + impressionsTopic + "'");
+      }
+    }
+  }
+
+  private final AssemblerConfig config;
+
+  private transient ValueState<RequestEvent> request;
+  private transient MapState<String, ImpressionEvent> impressions;
+  /** Set once the unit closed: the event time at which the closed marker expires. */
+  private transient ValueState<Long> closedUntil;
+  /** Set while impressions wait without a request: when they become orphans. */
+  private transient ValueState<Long> orphanAt;
+
+  private transient Counter units;
+  private transient Counter joined;
+  private transient Counter duplicateImpressions;
+  private transient Counter duplicateRequests;
+  private transient Counter withoutImpressions;
+  private transient Counter deadRequests;
+  private transient Counter deadImpressions;
+  private transient Map<String, Counter> deadByReason;
+
+  public RequestUnitAssembler(AssemblerConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public void open(OpenContext openContext) {
+    request = getRuntimeContext().getState(
+        new ValueStateDescriptor<>("request", new AvroTypeInfo<>(RequestEvent.class)));
+    impressions = getRuntimeContext().getMapState(
+        new MapStateDescriptor<>("impressions", Types.STRING, new AvroTypeInfo<>(ImpressionEvent.class)));
+    closedUntil = getRuntimeContext().getState(new ValueStateDescriptor<>("closed-until", Types.LONG));
+    orphanAt = getRuntimeContext().getState(new ValueStateDescriptor<>("orphan-at", Types.LONG));
+
+    MetricGroup g = JobMetrics.group(getRuntimeContext().getMetricGroup());
+    units = g.counter(JobMetrics.UNITS);
+    joined = g.counter(JobMetrics.IMPRESSIONS_JOINED);
+    duplicateImpressions = g.counter(JobMetrics.DUPLICATE_IMPRESSIONS);
+    duplicateRequests = g.counter(JobMetrics.DUPLICATE_REQUESTS);
+    withoutImpressions = g.counter(JobMetrics.REQUESTS_WITHOUT_IMPRESSIONS);
+    deadRequests = g.counter(JobMetrics.DEAD_LETTER_REQUESTS);
+    deadImpressions = g.counter(JobMetrics.DEAD_LETTER_IMPRESSIONS);
+    deadByReason = new HashMap<>();
+    for (String reason : List.of(DeadLetterReasons.LATE, DeadLetterReasons.ORPHAN, DeadLetterReasons.TOO_LARGE)) {
+      deadByReason.put(reason, g.counter(JobMetrics.deadLetters(reason)));
+    }
+  }
+
+  private long closeAt(RequestEvent r) {
+    return saturatedAdd(r.getTimestampMs(), config.joinWindowMs());
+  }
+
+  @Override
+  public void processElement1(RequestEvent r, Context ctx, Collector<RequestUnit> out) throws Exception {
+    if (request.value() != null || closedUntil.value() != null) {
+      duplicateRequests.inc();
+      return;
+    }
+    long close = closeAt(r);
+    long watermark = ctx.timerService().currentWatermark();
+    if (close <= watermark) {
+      deadRequest(ctx, r, "request window closes at " + close + ", at or before the watermark " + watermark);
+      for (ImpressionEvent e : impressions.values()) {
+        deadImpression(ctx, DeadLetterReasons.LATE, e, "its request came after its window closed at " + close);
+      }
+      impressions.clear();
+      orphanAt.clear();
+      markClosed(ctx, saturatedAdd(watermark, config.joinWindowMs()));
+      return;
+    }
+    request.update(r);
+    ctx.timerService().registerEventTimeTimer(close);
+    List<String> lateIds = new ArrayList<>();
+    for (Map.Entry<String, ImpressionEvent> e : impressions.entries()) {
+      if (e.getValue().getTimestampMs() >= close) {
+        lateIds.add(e.getKey());
+      }
+    }
+    for (String id : lateIds) {
+      ImpressionEvent e = impressions.get(id);
+      impressions.remove(id);
+      deadImpression(ctx, DeadLetterReasons.LATE, e,
+          "impression time " + e.getTimestampMs() + " is at or after its unit's close " + close);
+    }
+    // the orphan timer, if any, stays registered and finds the request when it fires: deleting it
+    // could delete this unit's own timer, since timers of one key and time are one timer
+    orphanAt.clear();
+  }
+
+  @Override
+  public void processElement2(ImpressionEvent e, Context ctx, Collector<RequestUnit> out) throws Exception {
+    Long closed = closedUntil.value();
+    if (closed != null) {
+      deadImpression(ctx, DeadLetterReasons.LATE, e, "its unit had already closed");
+      return;
+    }
+    RequestEvent r = request.value();
+    if (r != null && e.getTimestampMs() >= closeAt(r)) {
+      deadImpression(ctx, DeadLetterReasons.LATE, e,
+          "impression time " + e.getTimestampMs() + " is at or after its unit's close " + closeAt(r));
+      return;
+    }
+    if (impressions.contains(e.getImpressionId())) {
+      duplicateImpressions.inc();
+      return;
+    }
+    impressions.put(e.getImpressionId(), e);
+    if (r == null && orphanAt.value() == null) {
+      long t = saturatedAdd(e.getTimestampMs(), config.joinWindowMs());
+      orphanAt.update(t);
+      ctx.timerService().registerEventTimeTimer(t);
+    }
+  }
+
+  @Override
+  public void onTimer(long t, OnTimerContext ctx, Collector<RequestUnit> out) throws Exception {
+    RequestEvent r = request.value();
+    if (r != null) {
+      long close = closeAt(r);
+      if (t >= close) {
+        emit(r, close, ctx, out);
+      }
+      return;
+    }
+    Long closed = closedUntil.value();
+    if (closed != null) {
+      if (t >= closed) {
+        closedUntil.clear();
+      }
+      return;
+    }
+    Long orphan = orphanAt.value();
+    if (orphan != null && t >= orphan) {
+      for (ImpressionEvent e : impressions.values()) {
+        deadImpression(ctx, DeadLetterReasons.ORPHAN, e, "no request '" + e.getRequestId()
+            + "' arrived within the join window of " + config.joinWindowMs() + " ms");
+      }
+      impressions.clear();
+      orphanAt.clear();
+    }
+  }
+
+  private void emit(RequestEvent r, long close, OnTimerContext ctx, Collector<RequestUnit> out) throws Exception {
+    List<ImpressionEvent> imps = new ArrayList<>();
+    for (ImpressionEvent e : impressions.values()) {
+      imps.add(e);
+    }
+    imps.sort(IMPRESSION_ORDER);
+    int keep = Math.min(imps.size(), config.maxImpressionsPerUnit());
+    for (int i = keep; i < imps.size(); i++) {
+      deadImpression(ctx, DeadLetterReasons.TOO_LARGE, imps.get(i),
+          "request has " + imps.size() + " impressions; assembler.max-impressions-per-unit is "
+              + config.maxImpressionsPerUnit());
+    }
+    if (keep == 0) {
+      withoutImpressions.inc();
+    } else {
+      out.collect(RequestUnits.of(r, imps.subList(0, keep), close));
+      units.inc();
+      joined.inc(keep);
+    }
+    request.clear();
+    impressions.clear();
+    markClosed(ctx, saturatedAdd(close, config.joinWindowMs()));
+  }
+
+  private void markClosed(Context ctx, long until) throws Exception {
+    closedUntil.update(until);
+    ctx.timerService().registerEventTimeTimer(until);
+  }
+
+  private void deadRequest(Context ctx, RequestEvent r, String detail) {
+    deadRequests.inc();
+    deadByReason.get(DeadLetterReasons.LATE).inc();
+    ctx.output(DEAD_LETTERS, DeadLetters.ofRecord(
+        DeadLetterReasons.LATE, config.requestsTopic(), detail, r.getRequestId(), r.getTimestampMs(), r));
+  }
+
+  private void deadImpression(Context ctx, String reason, ImpressionEvent e, String detail) {
+    deadImpressions.inc();
+    deadByReason.get(reason).inc();
+    ctx.output(DEAD_LETTERS, DeadLetters.ofRecord(
+        reason, config.impressionsTopic(), detail, e.getRequestId(), e.getTimestampMs(), e));
+  }
+
+  private static long saturatedAdd(long a, long b) {
+    long s = a + b;
+    return ((a ^ s) & (b ^ s)) < 0 ? Long.MAX_VALUE : s;
+  }
+}

@@ -22,11 +22,15 @@ final class GeneratedTraffic {
   final Map<OutgoingRecord.Fate, Long> requestFates = new EnumMap<>(OutgoingRecord.Fate.class);
   long lastEventMs;
 
-  GeneratedTraffic(TrafficConfig traffic, FaultConfig faults, int requests, long startMs, long spacingMs) {
+  /**
+   * {@code requests} requests from {@code startMs}, {@code perTimestamp} of them sharing each event
+   * time, successive times {@code spacingMs} apart.
+   */
+  GeneratedTraffic(TrafficConfig traffic, FaultConfig faults, int requests, long startMs, long spacingMs, int perTimestamp) {
     generator = new TrafficGenerator(traffic);
     TrafficFaults f = new TrafficFaults(faults);
     for (int i = 0; i < requests; i++) {
-      records.addAll(f.toRecords(generator.next(startMs + i * spacingMs)));
+      records.addAll(f.toRecords(generator.next(startMs + (i / perTimestamp) * spacingMs)));
     }
     records.sort(Comparator.comparingLong(OutgoingRecord::timestampMs));
     for (OutgoingRecord r : records) {

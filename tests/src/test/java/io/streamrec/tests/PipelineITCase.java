@@ -60,7 +60,7 @@ class PipelineITCase {
     return new GeneratedTraffic(
         TrafficConfig.defaults().withSeed(seed).withUsers(1_000).withItems(500),
         FaultConfig.defaults().withSeed(seed).withAllRates(0.01).withJoinWindowMs(JOIN_WINDOW_MS),
-        REQUESTS, START_MS, SPACING_MS);
+        REQUESTS, START_MS, SPACING_MS, 1);
   }
 
   @Test

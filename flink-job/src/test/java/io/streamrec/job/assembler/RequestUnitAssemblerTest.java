@@ -1,0 +1,384 @@
+package io.streamrec.job.assembler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrec.schemas.AvroCodec;
+import io.streamrec.schemas.DeadLetter;
+import io.streamrec.schemas.DeadLetterReasons;
+import io.streamrec.schemas.Impression;
+import io.streamrec.schemas.ImpressionEvent;
+import io.streamrec.schemas.RequestEvent;
+import io.streamrec.schemas.RequestUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+class RequestUnitAssemblerTest {
+  private static final long WINDOW = 1_000;
+  private static final int MAX_IMPRESSIONS = 5;
+  private static final RequestUnitAssembler.AssemblerConfig CONFIG =
+      new RequestUnitAssembler.AssemblerConfig(WINDOW, MAX_IMPRESSIONS, "requests", "impressions");
+
+  private static KeyedTwoInputStreamOperatorTestHarness<String, RequestEvent, ImpressionEvent, RequestUnit> harness()
+      throws Exception {
+    var h = new KeyedTwoInputStreamOperatorTestHarness<>(
+        new KeyedCoProcessOperator<>(new RequestUnitAssembler(CONFIG)),
+        RequestEvent::getRequestId, ImpressionEvent::getRequestId, Types.STRING);
+    h.setup();
+    h.open();
+    return h;
+  }
+
+  private static RequestEvent request(String id, long ts) {
+    return RequestEvent.newBuilder().setRequestId(id).setTimestampMs(ts)
+        .setFeatures(Map.of("user_id", List.of("u-" + id))).setDense(Map.of("hour", 3f)).build();
+  }
+
+  private static ImpressionEvent impression(String rid, String iid, long ts) {
+    return ImpressionEvent.newBuilder().setRequestId(rid).setImpressionId(iid).setTimestampMs(ts)
+        .setFeatures(Map.of("item_id", List.of("i-" + iid))).setDense(Map.of())
+        .setLabels(Map.of("click", 1f)).build();
+  }
+
+  private static void send(KeyedTwoInputStreamOperatorTestHarness<String, RequestEvent, ImpressionEvent, RequestUnit> h,
+      RequestEvent r) throws Exception {
+    h.processElement1(new StreamRecord<>(r, r.getTimestampMs()));
+  }
+
+  private static void send(KeyedTwoInputStreamOperatorTestHarness<String, RequestEvent, ImpressionEvent, RequestUnit> h,
+      ImpressionEvent e) throws Exception {
+    h.processElement2(new StreamRecord<>(e, e.getTimestampMs()));
+  }
+
+  private static List<DeadLetter> deadLetters(
+      KeyedTwoInputStreamOperatorTestHarness<String, RequestEvent, ImpressionEvent, RequestUnit> h) {
+    List<DeadLetter> out = new ArrayList<>();
+    var q = h.getSideOutput(RequestUnitAssembler.DEAD_LETTERS);
+    if (q != null) {
+      q.forEach(r -> out.add(r.getValue()));
+    }
+    return out;
+  }
+
+  private static List<String> ids(RequestUnit u) {
+    return u.getImpressions().stream().map(Impression::getImpressionId).toList();
+  }
+
+  @Test
+  void joinsImpressionsInsideTheWindowInTimeOrderWhenTheWatermarkReachesTheClose() throws Exception {
+    try (var h = harness()) {
+      send(h, request("r1", 10_000));
+      send(h, impression("r1", "b", 10_500));
+      send(h, impression("r1", "a", 10_200));
+      send(h, impression("r1", "c", 10_200));
+      h.processBothWatermarks(new Watermark(10_999));
+      assertThat(h.extractOutputValues()).isEmpty();
+
+      h.processBothWatermarks(new Watermark(11_000));
+      List<RequestUnit> units = h.extractOutputValues();
+      assertThat(units).hasSize(1);
+      RequestUnit u = units.get(0);
+      assertThat(ids(u)).containsExactly("a", "c", "b");
+      assertThat(u.getRequestId()).isEqualTo("r1");
+      assertThat(u.getTimestampMs()).isEqualTo(10_000);
+      assertThat(u.getClosedAtMs()).isEqualTo(11_000);
+      assertThat(u.getFeatures()).containsEntry("user_id", List.of("u-r1"));
+      assertThat(u.getDense()).containsEntry("hour", 3f);
+      @SuppressWarnings("unchecked")
+      StreamRecord<RequestUnit> rec = (StreamRecord<RequestUnit>) h.getOutput().stream()
+          .filter(o -> o instanceof StreamRecord).findFirst().orElseThrow();
+      assertThat(rec.getTimestamp()).isEqualTo(11_000);
+      assertThat(deadLetters(h)).isEmpty();
+    }
+  }
+
+  @Test
+  void dropsRepeatedImpressionIdsAndKeepsTheFirstCopy() throws Exception {
+    try (var h = harness()) {
+      send(h, request("r1", 0));
+      send(h, impression("r1", "x", 100));
+      ImpressionEvent again = impression("r1", "x", 300);
+      send(h, again);
+      send(h, impression("r1", "y", 200));
+      h.processBothWatermarks(new Watermark(WINDOW));
+      RequestUnit u = h.extractOutputValues().get(0);
+      assertThat(ids(u)).containsExactly("x", "y");
+      assertThat(u.getImpressions().get(0).getTimestampMs()).isEqualTo(100);
+      assertThat(deadLetters(h)).isEmpty();
+    }
+  }
+
+  @Test
+  void anImpressionTimedPastTheWindowOrArrivingAfterTheCloseIsLate() throws Exception {
+    try (var h = harness()) {
+      send(h, request("r1", 0));
+      send(h, impression("r1", "past", WINDOW));        // at the close: outside the window
+      send(h, impression("r1", "ok", WINDOW - 1));
+      h.processBothWatermarks(new Watermark(WINDOW));
+      send(h, impression("r1", "after", 900));          // in time, but its unit has closed
+      assertThat(ids(h.extractOutputValues().get(0))).containsExactly("ok");
+      List<DeadLetter> dl = deadLetters(h);
+      assertThat(dl).extracting(DeadLetter::getReason).containsExactly(DeadLetterReasons.LATE, DeadLetterReasons.LATE);
+      assertThat(dl).allSatisfy(d -> {
+        assertThat(d.getKey()).isEqualTo("r1");
+        assertThat(d.getSourceTopic()).isEqualTo("impressions");
+        assertThat(d.getDetail()).isNotBlank();
+      });
+      assertThat(AvroCodec.decode(dl.get(0).getPayload().array(), ImpressionEvent.class).getImpressionId()).isEqualTo("past");
+      assertThat(AvroCodec.decode(dl.get(1).getPayload().array(), ImpressionEvent.class).getImpressionId()).isEqualTo("after");
+    }
+  }
+
+  @Test
+  void impressionsThatArriveBeforeTheirRequestJoinIt() throws Exception {
+    try (var h = harness()) {
+      send(h, impression("r1", "a", 5_100));
+      send(h, impression("r1", "late", 6_000));
+      send(h, request("r1", 5_000));
+      h.processBothWatermarks(new Watermark(6_000));
+      assertThat(ids(h.extractOutputValues().get(0))).containsExactly("a");
+      assertThat(deadLetters(h)).extracting(DeadLetter::getReason).containsExactly(DeadLetterReasons.LATE);
+    }
+  }
+
+  @Test
+  void anImpressionWhoseRequestFirstImpressionTimeEqualsTheRequestTimeStillJoins() throws Exception {
+    // the orphan timer of the waiting impression and the unit's close timer fall on the same time
+    try (var h = harness()) {
+      send(h, impression("r1", "a", 5_000));
+      send(h, request("r1", 5_000));
+      h.processBothWatermarks(new Watermark(6_000));
+      assertThat(h.extractOutputValues()).hasSize(1);
+      assertThat(deadLetters(h)).isEmpty();
+    }
+  }
+
+  @Test
+  void impressionsWhoseRequestNeverComesAreOrphans() throws Exception {
+    try (var h = harness()) {
+      send(h, impression("ghost", "a", 2_000));
+      send(h, impression("ghost", "b", 2_500));
+      send(h, impression("ghost", "a", 2_600));
+      h.processBothWatermarks(new Watermark(2_999));
+      assertThat(deadLetters(h)).isEmpty();
+      h.processBothWatermarks(new Watermark(3_000));
+      assertThat(h.extractOutputValues()).isEmpty();
+      assertThat(deadLetters(h)).extracting(DeadLetter::getReason).containsOnly(DeadLetterReasons.ORPHAN).hasSize(2);
+      assertThat(h.numKeyedStateEntries()).isZero();
+    }
+  }
+
+  @Test
+  void aRequestWhoseWindowHasClosedIsLateAndTakesItsWaitingImpressionsWithIt() throws Exception {
+    try (var h = harness()) {
+      send(h, impression("r1", "a", 500));
+      h.processBothWatermarks(new Watermark(1_000));
+      // the orphan timer (1,500) has not fired yet; the request's window (0..1,000) has closed
+      send(h, request("r1", 0));
+      send(h, impression("r1", "b", 700));
+      h.processBothWatermarks(new Watermark(10_000));
+      assertThat(h.extractOutputValues()).isEmpty();
+      List<DeadLetter> dl = deadLetters(h);
+      assertThat(dl).extracting(DeadLetter::getReason).containsOnly(DeadLetterReasons.LATE).hasSize(3);
+      assertThat(dl).extracting(DeadLetter::getSourceTopic).containsExactly("requests", "impressions", "impressions");
+      assertThat(h.numKeyedStateEntries()).isZero();
+    }
+  }
+
+  @Test
+  void aSecondRequestWithTheSameIdIsDropped() throws Exception {
+    try (var h = harness()) {
+      send(h, request("r1", 0));
+      send(h, impression("r1", "a", 10));
+      RequestEvent other = request("r1", 50);
+      other.setFeatures(Map.of("user_id", List.of("someone-else")));
+      send(h, other);
+      h.processBothWatermarks(new Watermark(WINDOW));
+      send(h, request("r1", 1_200)); // the closed marker still stands
+      h.processBothWatermarks(new Watermark(5 * WINDOW));
+      List<RequestUnit> units = h.extractOutputValues();
+      assertThat(units).hasSize(1);
+      assertThat(units.get(0).getFeatures()).containsEntry("user_id", List.of("u-r1"));
+      assertThat(deadLetters(h)).isEmpty();
+    }
+  }
+
+  @Test
+  void impressionsBeyondTheLimitAreTooLargeAndTheLastInOrderAreTheOnesCut() throws Exception {
+    try (var h = harness()) {
+      send(h, request("r1", 0));
+      for (int i = 9; i >= 0; i--) {
+        send(h, impression("r1", "i" + i, 100 + i));
+      }
+      h.processBothWatermarks(new Watermark(WINDOW));
+      assertThat(ids(h.extractOutputValues().get(0))).containsExactly("i0", "i1", "i2", "i3", "i4");
+      assertThat(deadLetters(h)).extracting(DeadLetter::getReason)
+          .containsOnly(DeadLetterReasons.TOO_LARGE).hasSize(5);
+    }
+  }
+
+  @Test
+  void aRequestWithoutImpressionsEmitsNothingAndLeavesNoState() throws Exception {
+    try (var h = harness()) {
+      send(h, request("r1", 0));
+      h.processBothWatermarks(new Watermark(10 * WINDOW));
+      assertThat(h.extractOutputValues()).isEmpty();
+      assertThat(deadLetters(h)).isEmpty();
+      assertThat(h.numKeyedStateEntries()).isZero();
+    }
+  }
+
+  @Test
+  void allStateIsGoneOnceTheClosedMarkerExpires() throws Exception {
+    try (var h = harness()) {
+      send(h, request("r1", 0));
+      send(h, impression("r1", "a", 10));
+      h.processBothWatermarks(new Watermark(WINDOW));
+      assertThat(h.numKeyedStateEntries()).isPositive();
+      h.processBothWatermarks(new Watermark(2 * WINDOW));
+      assertThat(h.numKeyedStateEntries()).isZero();
+    }
+  }
+
+  @Test
+  void aUnitOpenAtASnapshotComesOutWholeAndOnceAfterARestore() throws Exception {
+    OperatorSubtaskState snapshot;
+    try (var h = harness()) {
+      send(h, request("r1", 0));
+      send(h, impression("r1", "a", 10));
+      send(h, impression("r2", "waiting", 20)); // its request comes after the restore
+      h.processBothWatermarks(new Watermark(500));
+      snapshot = h.snapshot(1L, 1L);
+      send(h, impression("r1", "not-in-the-snapshot", 30));
+    }
+    try (var h = new KeyedTwoInputStreamOperatorTestHarness<>(
+        new KeyedCoProcessOperator<>(new RequestUnitAssembler(CONFIG)),
+        RequestEvent::getRequestId, ImpressionEvent::getRequestId, Types.STRING)) {
+      h.setup();
+      h.initializeState(snapshot);
+      h.open();
+      send(h, impression("r1", "b", 40));
+      send(h, impression("r1", "a", 10)); // replayed from the source: still a duplicate
+      send(h, request("r2", 15));
+      h.processBothWatermarks(new Watermark(2_000));
+      Map<String, List<String>> units = new TreeMap<>();
+      h.extractOutputValues().forEach(u -> units.put(u.getRequestId(), ids(u)));
+      assertThat(units).containsExactly(Map.entry("r1", List.of("a", "b")), Map.entry("r2", List.of("waiting")));
+      assertThat(deadLetters(h)).isEmpty();
+    }
+  }
+
+  /**
+   * Random arrivals of many requests, their impressions (some duplicated, some timed past the
+   * window, some arriving before the request), orphans and watermarks: every impression ends in
+   * exactly one place, and each unit holds exactly the impressions it should.
+   */
+  @Test
+  void everyImpressionEndsInExactlyOnePlace() throws Exception {
+    SplittableRandom rnd = new SplittableRandom(2024);
+    for (int round = 0; round < 5; round++) {
+      try (var h = harness()) {
+        List<Object> events = new ArrayList<>();
+        Map<String, Set<String>> expected = new HashMap<>();
+        Set<String> tooLate = new HashSet<>();
+        Set<String> orphans = new HashSet<>();
+        int duplicates = 0;
+        int sent = 0;
+        for (int r = 0; r < 300; r++) {
+          String rid = "r" + r;
+          long ts = 1_000L * r / 3;
+          boolean orphan = rnd.nextInt(10) == 0;
+          if (!orphan) {
+            events.add(request(rid, ts));
+          }
+          int n = rnd.nextInt(MAX_IMPRESSIONS + 1);
+          for (int k = 0; k < n; k++) {
+            String iid = rid + "-" + k;
+            boolean late = rnd.nextInt(8) == 0;
+            long its = late ? ts + WINDOW + rnd.nextInt(300) : ts + rnd.nextInt((int) WINDOW);
+            events.add(impression(rid, iid, its));
+            sent++;
+            if (rnd.nextInt(6) == 0) {
+              events.add(impression(rid, iid, its));
+              sent++;
+              duplicates++;
+            }
+            if (orphan) {
+              orphans.add(iid);
+            } else if (late) {
+              tooLate.add(iid);
+            } else {
+              expected.computeIfAbsent(rid, x -> new HashSet<>()).add(iid);
+            }
+          }
+        }
+        // arrival order: each event moves at most 30 places, far less than the watermark's lag behind
+        // the newest time, so no request arrives after its window closed
+        double[] key = new double[events.size()];
+        Integer[] order = new Integer[events.size()];
+        for (int i = 0; i < key.length; i++) {
+          key[i] = i + rnd.nextDouble() * 30;
+          order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Double.compare(key[a], key[b]));
+        List<Object> shuffled = new ArrayList<>();
+        for (int i : order) {
+          shuffled.add(events.get(i));
+        }
+        events = shuffled;
+        long maxTs = 0;
+        for (Object e : events) {
+          if (e instanceof RequestEvent r) {
+            send(h, r);
+            maxTs = Math.max(maxTs, r.getTimestampMs());
+          } else {
+            ImpressionEvent im = (ImpressionEvent) e;
+            send(h, im);
+            maxTs = Math.max(maxTs, im.getTimestampMs());
+          }
+          if (rnd.nextInt(15) == 0) {
+            h.processBothWatermarks(new Watermark(maxTs - 5 * WINDOW));
+          }
+        }
+        h.processBothWatermarks(new Watermark(Long.MAX_VALUE));
+
+        Map<String, Set<String>> got = new HashMap<>();
+        int joined = 0;
+        for (RequestUnit u : h.extractOutputValues()) {
+          assertThat(got).doesNotContainKey(u.getRequestId());
+          got.put(u.getRequestId(), new HashSet<>(ids(u)));
+          joined += u.getImpressions().size();
+        }
+        Map<String, Integer> deadCopies = new HashMap<>();
+        Set<String> deadLate = new HashSet<>();
+        Set<String> deadOrphan = new HashSet<>();
+        for (DeadLetter d : deadLetters(h)) {
+          String id = AvroCodec.decode(d.getPayload().array(), ImpressionEvent.class).getImpressionId();
+          (d.getReason().equals(DeadLetterReasons.LATE) ? deadLate : deadOrphan).add(id);
+          deadCopies.merge(id, 1, Integer::sum);
+        }
+        assertThat(got).isEqualTo(expected);
+        assertThat(deadLate).isEqualTo(tooLate);
+        assertThat(deadOrphan).isEqualTo(orphans);
+        // a joined impression is never also a dead letter; a waiting (orphan) one is deduplicated;
+        // a late one is dead-lettered once per copy that met its request or its closed unit
+        expected.values().forEach(ids -> ids.forEach(id -> assertThat(deadCopies).doesNotContainKey(id)));
+        orphans.forEach(id -> assertThat(deadCopies.get(id)).as(id).isEqualTo(1));
+        assertThat(joined + deadLetters(h).size()).isBetween(sent - duplicates, sent);
+        assertThat(h.numKeyedStateEntries()).isZero();
+      }
+    }
+  }
+}

@@ -1,0 +1,116 @@
+package io.streamrec.job.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.streamrec.gpu.BackendMode;
+import io.streamrec.model.ModelConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JobConfigTest {
+  private static Configuration base() {
+    Configuration c = new Configuration();
+    c.set(JobOptions.BOOTSTRAP_SERVERS, "localhost:9092");
+    return c;
+  }
+
+  @Test
+  void theDefaultsDescribeTheDefaultModel() {
+    JobConfig cfg = JobConfig.from(base());
+    assertThat(cfg.model()).isEqualTo(ModelConfig.defaults());
+    assertThat(cfg.backend()).isEqualTo(BackendMode.AUTO);
+    assertThat(cfg.joinWindowMs()).isEqualTo(10_000);
+    assertThat(cfg.exactlyOnce()).isFalse();
+  }
+
+  @Test
+  void aMissingBrokerAddressNamesTheKeyAndTheFix() {
+    assertThatThrownBy(() -> JobConfig.from(new Configuration()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("kafka.bootstrap-servers").hasMessageContaining("--bootstrap-servers");
+  }
+
+  @Test
+  void badValuesNameTheirKey() {
+    Configuration c = base();
+    c.set(JobOptions.JOIN_WINDOW, Duration.ZERO);
+    assertThatThrownBy(() -> JobConfig.from(c)).hasMessageContaining("assembler.join-window");
+
+    Configuration d = base();
+    d.set(JobOptions.BACKEND, "tpu");
+    assertThatThrownBy(() -> JobConfig.from(d)).hasMessageContaining("trainer.backend").hasMessageContaining("tpu");
+
+    Configuration e = base();
+    e.set(JobOptions.BATCH_MAX_UNITS, 0);
+    assertThatThrownBy(() -> JobConfig.from(e)).hasMessageContaining("trainer.batch.max-units");
+
+    Configuration f = base();
+    f.set(JobOptions.DELIVERY_GUARANTEE, "maybe");
+    assertThatThrownBy(() -> JobConfig.from(f)).hasMessageContaining("sink.delivery-guarantee");
+
+    Configuration g = base();
+    g.set(ModelOptions.EMBEDDING_DIM, -3);
+    assertThatThrownBy(() -> JobConfig.from(g)).hasMessageContaining("model.embedding-dim").hasMessageContaining("-3");
+  }
+
+  @Test
+  void featuresAreTheUsersNames() {
+    Configuration c = base();
+    c.set(ModelOptions.REQUEST_CATEGORICAL, List.of("member", "geo"));
+    c.set(ModelOptions.IMPRESSION_CATEGORICAL, List.of("ad_id"));
+    c.set(ModelOptions.REQUEST_DENSE, List.of());
+    c.set(ModelOptions.SHARED_VOCABULARY, java.util.Map.of());
+    ModelConfig m = JobConfig.from(c).model();
+    assertThat(m.features().tables()).containsExactly("member", "geo", "ad_id");
+    assertThat(m.features().dense()).extracting(f -> f.name()).containsExactly("position");
+  }
+
+  @Test
+  void aSharedVocabularyMustNameAFeature() {
+    Configuration c = base();
+    c.set(ModelOptions.SHARED_VOCABULARY, java.util.Map.of("recent_items", "items"));
+    assertThatThrownBy(() -> JobConfig.from(c))
+        .hasMessageContaining("model.features.shared-vocabulary").hasMessageContaining("'items'");
+  }
+
+  @Test
+  void aConfigFileSetsKeysWithCommentsQuotesAndLists(@TempDir Path dir) throws IOException {
+    Path f = dir.resolve("streamrec.yaml");
+    Files.writeString(f, String.join("\n",
+        "# the broker",
+        "kafka.bootstrap-servers: \"broker:9092\"   # quoted",
+        "model.features.request.categorical: [member, geo]",
+        "model.features.shared-vocabulary: ''",
+        "assembler.join-window: 30 s",
+        "",
+        "trainer.backend: cpu"));
+    JobConfig cfg = JobConfig.from(ConfigFiles.load(f));
+    assertThat(cfg.bootstrapServers()).isEqualTo("broker:9092");
+    assertThat(cfg.model().features().tables()).startsWith("member", "geo");
+    assertThat(cfg.joinWindowMs()).isEqualTo(30_000);
+    assertThat(cfg.backend()).isEqualTo(BackendMode.CPU);
+  }
+
+  @Test
+  void aLineWithoutAKeyIsReportedWithItsNumber(@TempDir Path dir) throws IOException {
+    Path f = dir.resolve("bad.yaml");
+    Files.writeString(f, "kafka.bootstrap-servers: x\nthis is not a setting\n");
+    assertThatThrownBy(() -> ConfigFiles.load(f)).hasMessageContaining(":2:");
+  }
+
+  @Test
+  void theReadmeHoldsTheGeneratedConfigurationTable() throws IOException {
+    Path readme = Path.of("..", "README.md");
+    String text = Files.readString(readme);
+    assertThat(text).as("README.md's configuration table is stale: run ConfigDocs and paste its output")
+        .contains(ConfigDocs.table());
+    assertThat(ConfigDocs.options()).hasSizeGreaterThan(20);
+  }
+}

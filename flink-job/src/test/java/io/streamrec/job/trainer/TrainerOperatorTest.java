@@ -1,0 +1,192 @@
+package io.streamrec.job.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.config.JobOptions;
+import io.streamrec.job.sink.ModelUpdateRecord;
+import io.streamrec.model.ModelConfigJson;
+import io.streamrec.model.RequestUnits;
+import io.streamrec.model.synthetic.GeneratedRequest;
+import io.streamrec.model.synthetic.TrafficConfig;
+import io.streamrec.model.synthetic.TrafficGenerator;
+import io.streamrec.schemas.AvroCodec;
+import io.streamrec.schemas.ModelDelta;
+import io.streamrec.schemas.ModelSpec;
+import io.streamrec.schemas.ModelUpdateKeys;
+import io.streamrec.schemas.RequestUnit;
+import io.streamrec.schemas.VersionMarker;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+class TrainerOperatorTest {
+  private static final long PUBLISH_MS = 1_000;
+  private static final long START = 1_767_225_600_000L;
+
+  private static JobConfig config() {
+    Configuration c = new Configuration();
+    c.set(JobOptions.BOOTSTRAP_SERVERS, "unused:9092");
+    c.set(JobOptions.PUBLISH_INTERVAL, Duration.ofMillis(PUBLISH_MS));
+    c.set(JobOptions.BATCH_MAX_UNITS, 16);
+    c.set(JobOptions.BATCH_MAX_WAIT, Duration.ofMillis(200));
+    c.set(JobOptions.BACKEND, "cpu");
+    return JobConfig.from(c);
+  }
+
+  private static OneInputStreamOperatorTestHarness<RequestUnit, ModelUpdateRecord> harness() throws Exception {
+    return new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config()));
+  }
+
+  /** Units closing 10 ms apart, two per close time, over about five publish periods. */
+  private static List<RequestUnit> units(int n) {
+    TrafficGenerator g = new TrafficGenerator(TrafficConfig.defaults().withSeed(9).withUsers(300).withItems(200));
+    List<RequestUnit> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      long close = START + 10L * (i / 2);
+      GeneratedRequest r = g.next(close - 500);
+      out.add(RequestUnits.of(r.request(), r.impressions(), close));
+    }
+    return out;
+  }
+
+  private static List<ModelUpdateRecord> run(List<RequestUnit> units, long seed) throws Exception {
+    List<RequestUnit> arrival = new ArrayList<>(units);
+    Random rnd = new Random(seed);
+    // units reach the trainer out of order (within the watermark's lag) and watermarks come at odd times
+    for (int i = 0; i < arrival.size(); i++) {
+      Collections.swap(arrival, i, Math.min(arrival.size() - 1, i + rnd.nextInt(4)));
+    }
+    try (var h = harness()) {
+      h.open();
+      long maxClose = Long.MIN_VALUE;
+      for (RequestUnit u : arrival) {
+        h.processElement(new StreamRecord<>(u, u.getClosedAtMs()));
+        maxClose = Math.max(maxClose, u.getClosedAtMs());
+        if (rnd.nextInt(10) == 0) {
+          h.processWatermark(new Watermark(maxClose - 100));
+        }
+      }
+      h.processWatermark(new Watermark(Long.MAX_VALUE));
+      return new ArrayList<>(h.extractOutputValues());
+    }
+  }
+
+  private static String key(ModelUpdateRecord r) {
+    return new String(r.key, StandardCharsets.UTF_8);
+  }
+
+  private static List<VersionMarker> markers(List<ModelUpdateRecord> out) {
+    List<VersionMarker> m = new ArrayList<>();
+    for (ModelUpdateRecord r : out) {
+      if (key(r).equals(ModelUpdateKeys.VERSION)) {
+        m.add(AvroCodec.decode(r.value, VersionMarker.class));
+      }
+    }
+    return m;
+  }
+
+  @Test
+  void arrivalOrderAndWatermarkTimingDoNotChangeWhatIsPublished() throws Exception {
+    List<RequestUnit> units = units(1_000);
+    List<ModelUpdateRecord> a = run(units, 1);
+    List<ModelUpdateRecord> b = run(units, 2);
+    assertThat(a).hasSameSizeAs(b);
+    for (int i = 0; i < a.size(); i++) {
+      if (key(a.get(i)).equals(ModelUpdateKeys.VERSION)) {
+        VersionMarker ma = AvroCodec.decode(a.get(i).value, VersionMarker.class);
+        VersionMarker mb = AvroCodec.decode(b.get(i).value, VersionMarker.class);
+        ma.setPublishedAtMs(0);
+        mb.setPublishedAtMs(0);
+        assertThat(mb).isEqualTo(ma);
+      } else {
+        assertThat(b.get(i)).as("record %d (%s)", i, key(a.get(i))).isEqualTo(a.get(i));
+      }
+    }
+  }
+
+  @Test
+  void eachPublishPeriodBecomesOneVersionClosedByItsMarker() throws Exception {
+    List<RequestUnit> units = units(1_000); // close times span START .. START + 4,990
+    List<ModelUpdateRecord> out = run(units, 3);
+    assertThat(key(out.get(0))).isEqualTo(ModelUpdateKeys.SPEC);
+    assertThat(AvroCodec.decode(out.get(0).value, ModelSpec.class).getJson()).contains("user_id");
+    List<VersionMarker> m = markers(out);
+    assertThat(m).extracting(VersionMarker::getVersion).containsExactly(1L, 2L, 3L, 4L, 5L);
+    for (int v = 0; v < m.size(); v++) {
+      // START is a multiple of the period: version v covers [START + v s, START + (v+1) s)
+      assertThat(m.get(v).getEventTimeMs()).isEqualTo(START + (v + 1) * PUBLISH_MS);
+    }
+    assertThat(m.get(4).getTrainedUnits()).isEqualTo(1_000);
+    assertThat(key(out.get(out.size() - 1))).isEqualTo(ModelUpdateKeys.VERSION);
+    // between two markers: the rows and dense blocks of that version, tagged with it
+    long version = 1;
+    int rows = 0;
+    for (ModelUpdateRecord r : out.subList(1, out.size())) {
+      if (key(r).equals(ModelUpdateKeys.VERSION)) {
+        VersionMarker mk = AvroCodec.decode(r.value, VersionMarker.class);
+        assertThat(mk.getRows() + mk.getDenseBlocks()).isEqualTo(rows);
+        version++;
+        rows = 0;
+      } else {
+        assertThat(AvroCodec.decode(r.value, ModelDelta.class).getVersion()).isEqualTo(version);
+        rows++;
+      }
+    }
+  }
+
+  @Test
+  void nothingIsPublishedBeforeTheWatermarkPassesTheEndOfAPeriod() throws Exception {
+    try (var h = harness()) {
+      h.open();
+      for (RequestUnit u : units(100)) { // close times START .. START + 490
+        h.processElement(new StreamRecord<>(u, u.getClosedAtMs()));
+      }
+      h.processWatermark(new Watermark(START + PUBLISH_MS - 2));
+      assertThat(markers(new ArrayList<>(h.extractOutputValues()))).isEmpty();
+      h.processWatermark(new Watermark(START + PUBLISH_MS - 1));
+      List<VersionMarker> m = markers(new ArrayList<>(h.extractOutputValues()));
+      assertThat(m).hasSize(1);
+      assertThat(m.get(0).getTrainedUnits()).isEqualTo(100);
+    }
+  }
+
+  @Test
+  void unitsWaitingAtASnapshotAreTrainedAfterARestore() throws Exception {
+    List<RequestUnit> units = units(40);
+    OperatorSubtaskState snapshot;
+    try (var h = harness()) {
+      h.open();
+      for (RequestUnit u : units) {
+        h.processElement(new StreamRecord<>(u, u.getClosedAtMs()));
+      }
+      snapshot = h.snapshot(1, 1);
+    }
+    try (var h = harness()) {
+      h.initializeState(snapshot);
+      h.open();
+      h.processWatermark(new Watermark(Long.MAX_VALUE));
+      List<VersionMarker> m = markers(new ArrayList<>(h.extractOutputValues()));
+      assertThat(m).hasSize(1);
+      assertThat(m.get(0).getTrainedUnits()).isEqualTo(40);
+      assertThat(m.get(0).getTrainedImpressions())
+          .isEqualTo(units.stream().mapToLong(u -> u.getImpressions().size()).sum());
+    }
+  }
+
+  @Test
+  void theSpecRecordDescribesTheModelTheRowsBelongTo() throws Exception {
+    List<ModelUpdateRecord> out = run(units(50), 4);
+    String json = AvroCodec.decode(out.get(0).value, ModelSpec.class).getJson();
+    assertThat(ModelConfigJson.fromJson(json)).isEqualTo(config().model());
+  }
+}

@@ -9,6 +9,15 @@ public final class Backends {
 
   private Backends() {}
 
+  /** The name of the backend {@link #create} would give for {@code mode} here. */
+  public static String resolvedName(BackendMode mode) {
+    if (mode == BackendMode.CUDA) {
+      throw new BackendUnavailableException(
+          "backend 'cuda' was requested but this build has no CUDA backend; use --backend auto or cpu");
+    }
+    return "cpu";
+  }
+
   public static ComputeBackend create(BackendMode mode) {
     switch (mode) {
       case CPU:

@@ -70,7 +70,7 @@ public final class JsonEvents {
     o.put("timestampMs", e.getTimestampMs());
     putCategorical(o, e.getFeatures());
     putFloats(o, "dense", e.getDense());
-    putFloats(o, "labels", e.getLabels());
+    putLabels(o, e.getLabels());
     return o.toString();
   }
 
@@ -85,6 +85,18 @@ public final class JsonEvents {
   private static void putFloats(ObjectNode o, String field, Map<String, Float> values) {
     ObjectNode f = o.putObject(field);
     values.forEach((k, v) -> f.put(k, v));
+  }
+
+  /** Labels as numbers, whole ones without a fraction ({@code "click":1}), as users write them. */
+  private static void putLabels(ObjectNode o, Map<String, Float> values) {
+    ObjectNode f = o.putObject("labels");
+    values.forEach((k, v) -> {
+      if (v == Math.rint(v) && Math.abs(v) < 1e9f) {
+        f.put(k, (long) (float) v);
+      } else {
+        f.put(k, v);
+      }
+    });
   }
 
   private static ObjectNode object(String line) {

@@ -51,7 +51,7 @@ final class BackfillCommand implements Callable<Integer> {
     System.out.println(Progress.line(System.currentTimeMillis() - job.startedAtMs(), m, "done"));
     ObjectNode r = Report.of(m, seconds);
     r.put("command", "backfill");
-    r.put("backend", job.config().backend().name().toLowerCase(java.util.Locale.ROOT));
+    r.put("backend", io.streamrec.gpu.Backends.resolvedName(job.config().backend()));
     if (report != null) {
       Report.write(report, r);
       System.out.println("streamrec: report written to " + report);

@@ -168,7 +168,7 @@ final class DemoCommand implements Callable<Integer> {
 
         ObjectNode r = Report.of(m, duration.toMillis() / 1000.0);
         r.put("command", "demo");
-        r.put("backend", job.config().backend().name().toLowerCase(Locale.ROOT));
+        r.put("backend", io.streamrec.gpu.Backends.resolvedName(job.config().backend()));
         r.put("duration_s", seconds);
         Report.putNumber(r, "oracle_auc", pump.oracleAuc());
         ObjectNode t = r.putObject("traffic");

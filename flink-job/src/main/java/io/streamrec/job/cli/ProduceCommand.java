@@ -47,7 +47,7 @@ final class ProduceCommand implements Callable<Integer> {
         conf.get(JobOptions.DEAD_LETTERS_TOPIC), conf.get(JobOptions.MODEL_UPDATES_TOPIC),
         conf.get(JobOptions.REQUEST_UNITS_TOPIC), TopicsConfig.DEFAULT_INPUT_PARTITIONS);
     JsonlProducer.Summary s = JsonlProducer.load(servers, topics, requests, impressions, JsonlProducer.loggingListener());
-    System.out.printf(Locale.ROOT, "streamrec produce: %,d requests and %,d impressions sent to %s, %,d bad lines skipped, "
+    System.out.printf(Locale.ROOT, "streamrec produce: %,d requests and %,d impressions sent to %s, %,d bad line(s) skipped, "
         + "%.1f s (%,.0f events/s)%n", s.requestsSent(), s.impressionsSent(), servers, s.badLines(),
         s.elapsedMs() / 1000.0, s.eventsPerSecond());
     return s.badLines() > 0 ? 3 : 0;

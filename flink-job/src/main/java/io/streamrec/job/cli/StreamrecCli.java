@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "streamrec", mixinStandardHelpOptions = true, version = "streamrec 0.1.0",
     description = "Trains a recommendation model online from Kafka request and impression streams on Apache Flink, "
         + "and publishes the model to a compacted Kafka topic.",
-    subcommands = {DemoCommand.class, BrokerCommand.class, ProduceCommand.class, RunCommand.class,
+    subcommands = {DemoCommand.class, BrokerCommand.class, GenerateCommand.class, ProduceCommand.class, RunCommand.class,
         BackfillCommand.class, CommandLine.HelpCommand.class})
 public final class StreamrecCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

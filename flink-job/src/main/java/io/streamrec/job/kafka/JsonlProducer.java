@@ -136,7 +136,7 @@ public final class JsonlProducer {
     Summary summary =
         new Summary(requestsSent, impressionsSent, badLines, (System.nanoTime() - start) / 1_000_000);
     LOG.info(
-        "Loaded {} requests and {} impressions ({} bad lines skipped) in {} ms, {} events/s",
+        "Loaded {} requests and {} impressions ({} bad line(s) skipped) in {} ms, {} events/s",
         summary.requestsSent(),
         summary.impressionsSent(),
         summary.badLines(),
@@ -219,7 +219,7 @@ public final class JsonlProducer {
     @Override
     public void onProgress(Progress progress) {
       LOG.info(
-          "{}: {} events sent, {} bad lines, {} events/s",
+          "{}: {} events sent, {} bad line(s), {} events/s",
           progress.file(),
           progress.eventsSent(),
           progress.badLines(),

@@ -99,6 +99,13 @@ class JobConfigTest {
   }
 
   @Test
+  void theExampleConfigurationDescribesTheDefaultModel() {
+    JobConfig cfg = JobConfig.from(ConfigFiles.load(Path.of("..", "examples", "streamrec.yaml")));
+    assertThat(cfg.model()).isEqualTo(ModelConfig.defaults());
+    assertThat(cfg.bootstrapServers()).isEqualTo("localhost:9092");
+  }
+
+  @Test
   void aLineWithoutAKeyIsReportedWithItsNumber(@TempDir Path dir) throws IOException {
     Path f = dir.resolve("bad.yaml");
     Files.writeString(f, "kafka.bootstrap-servers: x\nthis is not a setting\n");

@@ -3,8 +3,6 @@ package io.streamrec.tests;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.streamrec.job.config.JobOptions;
-import io.streamrec.job.kafka.EmbeddedKafka;
-import io.streamrec.job.kafka.EmbeddedKafkaConfig;
 import io.streamrec.job.kafka.TopicsConfig;
 import io.streamrec.model.synthetic.FaultConfig;
 import io.streamrec.model.synthetic.TrafficConfig;
@@ -18,8 +16,6 @@ import java.util.List;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -33,21 +29,12 @@ class BackfillReproducibilityITCase {
   @RegisterExtension
   static final MiniClusterExtension FLINK = PipelineSupport.miniCluster();
 
-  private static EmbeddedKafka kafka;
-
-  @BeforeAll
-  static void startKafka() {
-    kafka = EmbeddedKafka.start(EmbeddedKafkaConfig.defaults());
-  }
-
-  @AfterAll
-  static void stopKafka() {
-    kafka.close();
-  }
+  @RegisterExtension
+  static final KafkaBroker KAFKA = new KafkaBroker();
 
   @Test
   void twoBackfillsOfTheSameTopicsPublishIdenticalDeltas() throws Exception {
-    String bootstrap = kafka.bootstrapServers();
+    String bootstrap = KAFKA.bootstrapServers();
     TopicsConfig topics = PipelineSupport.topics(bootstrap, "replay-");
     GeneratedTraffic traffic = new GeneratedTraffic(
         TrafficConfig.defaults().withSeed(5).withUsers(800).withItems(400),

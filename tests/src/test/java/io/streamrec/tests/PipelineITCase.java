@@ -3,8 +3,6 @@ package io.streamrec.tests;
 import static io.streamrec.tests.PipelineSupport.count;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.streamrec.job.kafka.EmbeddedKafka;
-import io.streamrec.job.kafka.EmbeddedKafkaConfig;
 import io.streamrec.job.kafka.TopicsConfig;
 import io.streamrec.job.metrics.JobMetrics;
 import io.streamrec.model.metrics.Auc;
@@ -23,8 +21,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -44,17 +40,8 @@ class PipelineITCase {
   @RegisterExtension
   static final MiniClusterExtension FLINK = PipelineSupport.miniCluster();
 
-  private static EmbeddedKafka kafka;
-
-  @BeforeAll
-  static void startKafka() {
-    kafka = EmbeddedKafka.start(EmbeddedKafkaConfig.defaults());
-  }
-
-  @AfterAll
-  static void stopKafka() {
-    kafka.close();
-  }
+  @RegisterExtension
+  static final KafkaBroker KAFKA = new KafkaBroker();
 
   private static GeneratedTraffic traffic(long seed) {
     return new GeneratedTraffic(
@@ -65,7 +52,7 @@ class PipelineITCase {
 
   @Test
   void trafficBecomesAServedModelAndEveryRecordIsAccountedFor() throws Exception {
-    String bootstrap = kafka.bootstrapServers();
+    String bootstrap = KAFKA.bootstrapServers();
     TopicsConfig topics = PipelineSupport.topics(bootstrap, "e2e-");
     GeneratedTraffic traffic = traffic(11);
     PipelineSupport.produce(bootstrap, topics, traffic.records);

@@ -2,6 +2,7 @@ package io.streamrec.job.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamrec.job.StreamrecJob;
+import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.kafka.ByteRecordProducer;
 import io.streamrec.job.kafka.EmbeddedKafka;
@@ -104,9 +105,7 @@ final class DemoCommand implements Callable<Integer> {
       DEMO_DEFAULTS.forEach(conf::setString);
       conf.addAll(settings.configuration());
       conf.set(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
-      TopicsConfig topics = new TopicsConfig(conf.get(JobOptions.REQUESTS_TOPIC), conf.get(JobOptions.IMPRESSIONS_TOPIC),
-          conf.get(JobOptions.DEAD_LETTERS_TOPIC), conf.get(JobOptions.MODEL_UPDATES_TOPIC),
-          conf.get(JobOptions.REQUEST_UNITS_TOPIC), TopicsConfig.DEFAULT_INPUT_PARTITIONS);
+      TopicsConfig topics = JobConfig.from(conf).topics(TopicsConfig.DEFAULT_INPUT_PARTITIONS);
       try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
         Topics.ensure(admin, topics);
       }

@@ -1,13 +1,12 @@
 package io.streamrec.job.cli;
 
-import io.streamrec.job.config.JobOptions;
+import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.kafka.JsonlProducer;
 import io.streamrec.job.kafka.TopicsConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -40,12 +39,9 @@ final class ProduceCommand implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), "cannot read " + p);
       }
     }
-    Configuration conf = settings.configuration();
-    String servers = conf.getOptional(JobOptions.BOOTSTRAP_SERVERS).orElseThrow(
-        () -> new ParameterException(spec.commandLine(), "give --bootstrap-servers HOST:PORT"));
-    TopicsConfig topics = new TopicsConfig(conf.get(JobOptions.REQUESTS_TOPIC), conf.get(JobOptions.IMPRESSIONS_TOPIC),
-        conf.get(JobOptions.DEAD_LETTERS_TOPIC), conf.get(JobOptions.MODEL_UPDATES_TOPIC),
-        conf.get(JobOptions.REQUEST_UNITS_TOPIC), TopicsConfig.DEFAULT_INPUT_PARTITIONS);
+    JobConfig cfg = JobConfig.from(settings.configuration());
+    String servers = cfg.bootstrapServers();
+    TopicsConfig topics = cfg.topics(TopicsConfig.DEFAULT_INPUT_PARTITIONS);
     JsonlProducer.Summary s = JsonlProducer.load(servers, topics, requests, impressions, JsonlProducer.loggingListener());
     System.out.printf(Locale.ROOT, "streamrec produce: %,d requests and %,d impressions sent to %s, %,d bad line(s) skipped, "
         + "%.1f s (%,.0f events/s)%n", s.requestsSent(), s.impressionsSent(), servers, s.badLines(),

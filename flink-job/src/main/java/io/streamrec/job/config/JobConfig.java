@@ -1,6 +1,7 @@
 package io.streamrec.job.config;
 
 import io.streamrec.gpu.BackendMode;
+import io.streamrec.job.kafka.TopicsConfig;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.features.CategoricalFeature;
 import io.streamrec.model.features.DenseFeature;
@@ -68,6 +69,12 @@ public record JobConfig(
         guarantee(c),
         c.get(JobOptions.REQUEST_UNITS_ENABLED),
         model(c));
+  }
+
+  /** The job's topics, as the topic tools need them ({@code partitions} for the input topics they create). */
+  public TopicsConfig topics(int partitions) {
+    return new TopicsConfig(requestsTopic, impressionsTopic, deadLettersTopic, modelUpdatesTopic, requestUnitsTopic,
+        partitions);
   }
 
   /** The model part of the configuration alone. */

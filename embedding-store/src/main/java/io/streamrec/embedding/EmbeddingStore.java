@@ -1,5 +1,6 @@
 package io.streamrec.embedding;
 
+import io.streamrec.gpu.Floats;
 import java.util.List;
 
 /**
@@ -7,7 +8,7 @@ import java.util.List;
  *
  * <p>The batch protocol: {@link #prepare} the keys of one minibatch per table (deduplicated, a hot
  * slot for each, misses fetched or initialised, the slots pinned); the compute backend reads and
- * updates rows in place in {@link #hostSlab} by slot; {@link #markUpdated} records what changed;
+ * updates rows in place in {@link #slab} by slot; {@link #markUpdated} records what changed;
  * {@link #release} unpins the batch. {@link #drainDirty} hands the rows changed since the last drain
  * to the delta publisher, {@link #drainExpired} the ids that expired (tombstones).
  */
@@ -24,8 +25,12 @@ public interface EmbeddingStore extends AutoCloseable {
   /** Prepares {@code count} keys of one minibatch for {@code table}. */
   PreparedKeys prepare(int table, long[] keys, int count);
 
-  /** The host slab of a table: row at slot {@code s} starts at {@code s * rowWidth}. */
-  float[] hostSlab(int table);
+  /**
+   * The hot slab of a table, in the memory of the compute backend the store was made for: row at
+   * slot {@code s} starts at {@code s * rowWidth}. Valid until the next {@link #prepare} of that
+   * table (a store may move or grow its slab there).
+   */
+  Floats slab(int table);
 
   /** The distinct rows of {@code prepared} were updated by the trainer. */
   void markUpdated(int table, PreparedKeys prepared);

@@ -1,5 +1,7 @@
 package io.streamrec.embedding;
 
+import io.streamrec.gpu.CpuBackend;
+import io.streamrec.gpu.Floats;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -9,7 +11,7 @@ import java.util.Map;
 
 /**
  * An {@link EmbeddingStore} that keeps every row in one growing host slab per table: no cold tier,
- * no eviction. Admission, expiry and dirty tracking follow the interface. Good for tests, the
+ * no eviction; for the CPU backend. Admission, expiry and dirty tracking follow the interface. Good for tests, the
  * serving replica's unit tests and small models; the tiered store replaces it for real workloads.
  */
 public final class InMemoryEmbeddingStore implements EmbeddingStore {
@@ -81,6 +83,11 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
   }
 
   @Override
+  public Floats slab(int table) {
+    return CpuBackend.wrap(state[table].slab);
+  }
+
+  /** The slab as a Java array (this store lives in host memory and serves the CPU backend). */
   public float[] hostSlab(int table) {
     return state[table].slab;
   }

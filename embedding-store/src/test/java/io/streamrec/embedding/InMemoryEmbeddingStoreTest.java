@@ -436,7 +436,8 @@ class InMemoryEmbeddingStoreTest {
 
   private static void fill(EmbeddingStore s, TableConfig t, PreparedKeys p, float value) {
     for (int i = 0; i < p.distinctCount(); i++) {
-      Arrays.fill(s.hostSlab(0), p.distinctSlots()[i] * t.rowWidth(), (p.distinctSlots()[i] + 1) * t.rowWidth(), value);
+      Arrays.fill(io.streamrec.gpu.CpuBackend.array(s.slab(0)), p.distinctSlots()[i] * t.rowWidth(),
+          (p.distinctSlots()[i] + 1) * t.rowWidth(), value);
     }
   }
 

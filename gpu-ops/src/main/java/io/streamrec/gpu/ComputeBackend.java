@@ -1,20 +1,68 @@
 package io.streamrec.gpu;
 
 /**
- * The batched numeric operations the model needs, over rows of an embedding slab addressed by slot.
+ * The batched numeric operations of a recommendation model, on buffers in the backend's memory.
  *
- * <p>A slab is {@code capacityRows × rowWidth} floats; row {@code s} starts at {@code s * rowWidth}.
- * A row holds the values a model reads ({@code [col, col + width)}) and the optimizer state after
- * them. Every operation works on a whole minibatch in one call, so a device implementation launches
- * one kernel per operation per batch.
+ * <p><b>Memory.</b> Every operand is a {@link Floats} or {@link Ints} made by this backend: plain
+ * arrays for {@link CpuBackend}, device memory for the CUDA backend. Data enters and leaves only
+ * through {@link #upload} and {@link #download}, so a model written against this interface moves
+ * each byte across the bus only when it must. Matrices are row-major; a matrix operand is given as
+ * (buffer, offset, leading dimension) or (buffer, row stride, first column) as the javadoc says.
+ *
+ * <p><b>Embedding slabs.</b> A slab is a {@link Floats} of {@code capacityRows × rowWidth}; row
+ * {@code s} starts at {@code s * rowWidth} and holds the values a model reads ({@code [col, col +
+ * width)}) and optimizer state after them. Sparse operations address rows by slot.
+ *
+ * <p><b>Ordering.</b> Operations run in call order; a {@link #download} returns once everything
+ * before it is done. Every operation works on a whole minibatch, so a device backend launches one
+ * kernel per operation per batch.
  *
  * <p>{@link CpuBackend} is the reference: every other backend must agree with it within the
- * tolerance its contract tests state.
+ * tolerance its contract tests state. Accumulating operations ("adds into") never overwrite.
  */
 public interface ComputeBackend extends AutoCloseable {
 
   /** A short name for logs and reports: {@code cpu} or {@code cuda}. */
   String name();
+
+  // ---- memory -----------------------------------------------------------------------------------
+
+  /** A new buffer of {@code n} floats, all zero. */
+  Floats allocFloats(int n);
+
+  /** A new buffer of {@code n} ints, all zero. */
+  Ints allocInts(int n);
+
+  /** Copies {@code n} floats from a host array into {@code dst} at {@code dstOff}. */
+  void upload(float[] src, int srcOff, Floats dst, int dstOff, int n);
+
+  /** Copies {@code n} ints from a host array into {@code dst} at {@code dstOff}. */
+  void upload(int[] src, int srcOff, Ints dst, int dstOff, int n);
+
+  /** Copies {@code n} floats of {@code src} from {@code srcOff} into a host array. */
+  void download(Floats src, int srcOff, float[] dst, int dstOff, int n);
+
+  /** Copies {@code n} floats between two buffers of this backend (regions must not overlap). */
+  void copy(Floats src, int srcOff, Floats dst, int dstOff, int n);
+
+  /** Sets {@code n} floats of {@code x} from {@code off} to {@code value}. */
+  void fill(Floats x, int off, int n, float value);
+
+  /** {@code y[yOff + i] += alpha · x[xOff + i]} for {@code i < n}. */
+  void axpy(int n, float alpha, Floats x, int xOff, Floats y, int yOff);
+
+  /** {@code x[off + i] *= s} for {@code i < n}. */
+  void scale(Floats x, int off, int n, float s);
+
+  // ---- rows of a slab ---------------------------------------------------------------------------
+
+  /** {@code out[k*rowWidth ...] = slab[slots[k]*rowWidth ...]} for whole rows, {@code k < n}. */
+  void gatherRows(Floats slab, int rowWidth, Ints slots, int n, Floats out);
+
+  /** {@code slab[slots[k]*rowWidth ...] = src[k*rowWidth ...]} for whole rows, {@code k < n}. */
+  void scatterRows(Floats src, Ints slots, int n, Floats slab, int rowWidth);
+
+  // ---- embeddings -------------------------------------------------------------------------------
 
   /**
    * Pools bags of rows: for each bag {@code b}, the rows {@code slots[bagOffsets[b] ..
@@ -23,9 +71,9 @@ public interface ComputeBackend extends AutoCloseable {
    * adds nothing.
    */
   void poolBags(
-      float[] slab, int rowWidth, int col, int width,
-      int[] slots, int[] bagOffsets, int nBags, int[] bagTarget,
-      boolean mean, float[] out, int outStride, int outCol);
+      Floats slab, int rowWidth, int col, int width,
+      Ints slots, Ints bagOffsets, int nBags, Ints bagTarget,
+      boolean mean, Floats out, int outStride, int outCol);
 
   /**
    * The backward of {@link #poolBags}: for each bag, its gradient {@code grad[bagTarget[b] *
@@ -34,8 +82,8 @@ public interface ComputeBackend extends AutoCloseable {
    * {@code k} of the bag. {@code rowIndex} maps each entry to its distinct row within the batch.
    */
   void poolBagsBackward(
-      int[] rowIndex, int[] bagOffsets, int nBags, int[] bagTarget, boolean mean,
-      float[] grad, int gradStride, int gradCol, int width, float[] rowGrad);
+      Ints rowIndex, Ints bagOffsets, int nBags, Ints bagTarget, boolean mean,
+      Floats grad, int gradStride, int gradCol, int width, Floats rowGrad);
 
   /**
    * Row-wise Adagrad applied in place to {@code nRows} distinct rows: for row {@code r} at
@@ -44,33 +92,97 @@ public interface ComputeBackend extends AutoCloseable {
    * sqrt(acc + eps)}.
    */
   void rowwiseAdagrad(
-      float[] slab, int rowWidth, int col, int width, int stateCol,
-      int[] slots, int nRows, float[] rowGrad, float lr, float eps);
+      Floats slab, int rowWidth, int col, int width, int stateCol,
+      Ints slots, int nRows, Floats rowGrad, float lr, float eps);
+
+  // ---- the request-only broadcast ---------------------------------------------------------------
 
   /**
    * For each of {@code n} impressions {@code i}: {@code out[i] += dot(a[aIndex[i]*dim ...],
    * b[i*dim ...])} — the request tower (one row per unit, {@code aIndex} maps an impression to its
    * unit) broadcast against each impression's tower.
    */
-  void broadcastDot(float[] a, int[] aIndex, float[] b, int n, int dim, float[] out);
+  void broadcastDot(Floats a, Ints aIndex, Floats b, int n, int dim, Floats out);
 
   /**
    * The backward of {@link #broadcastDot}: {@code gradA[aIndex[i]] += g[i] * b[i]} and {@code
    * gradB[i] += g[i] * a[aIndex[i]]}.
    */
   void broadcastDotBackward(
-      float[] a, int[] aIndex, float[] b, int n, int dim, float[] g, float[] gradA, float[] gradB);
+      Floats a, Ints aIndex, Floats b, int n, int dim, Floats g, Floats gradA, Floats gradB);
+
+  /**
+   * Broadcasts rows by index: {@code dst[i*dstStride + dstCol + j] = src[index[i]*cols + j]} for
+   * {@code i < n, j < cols} (a unit's request-side row copied to each of its impressions).
+   */
+  void gatherIndexed(Floats src, int cols, Ints index, int n, Floats dst, int dstStride, int dstCol);
+
+  /**
+   * The backward of {@link #gatherIndexed}: {@code dst[index[i]*cols + j] += src[i*srcStride +
+   * srcCol + j]} (each unit gathers the gradients of its impressions).
+   */
+  void scatterAddIndexed(Floats src, int srcStride, int srcCol, int cols, Ints index, int n, Floats dst);
+
+  // ---- dense layers -----------------------------------------------------------------------------
+
+  /**
+   * {@code C = alpha · op(A) · op(B) + beta · C}, row-major: {@code op(A)} is {@code m × k},
+   * {@code op(B)} is {@code k × n}, {@code C} is {@code m × n}; {@code transA} means {@code A} is
+   * stored {@code k × m}. With {@code beta == 0}, {@code C} is overwritten (its old values, even
+   * NaN, are not read).
+   */
+  void gemm(
+      boolean transA, boolean transB, int m, int n, int k, float alpha,
+      Floats a, int aOff, int lda, Floats b, int bOff, int ldb, float beta, Floats c, int cOff, int ldc);
+
+  /** {@code y[r*cols + c] += bias[biasOff + c]} for {@code r < rows}. */
+  void addBias(Floats y, int rows, int cols, Floats bias, int biasOff);
+
+  /** {@code dBias[off + c] += Σ_r dy[r*cols + c]}: the bias gradient of {@link #addBias}. */
+  void biasGrad(Floats dy, int rows, int cols, Floats dBias, int off);
+
+  /** {@code x[i] = max(x[i], 0)} for the first {@code n} values, in place. */
+  void relu(Floats x, int n);
+
+  /** The backward of {@link #relu} given its output {@code y}: {@code dy[i] = y[i] > 0 ? dy[i] : 0}. */
+  void reluBackward(Floats y, Floats dy, int n);
+
+  /**
+   * Copies a block of {@code rows × cols}: {@code dst[r*dstStride + dstCol + c] = src[r*srcStride +
+   * srcCol + c]} (to build or take apart a concatenation of features).
+   */
+  void copy2d(Floats src, int srcStride, int srcCol, Floats dst, int dstStride, int dstCol, int rows, int cols);
+
+  /**
+   * Element-wise product of two {@code rows × cols} blocks: {@code out[r, c] = a[r, c] · b[r, c]}
+   * with each block given by (buffer, row stride, first column). If {@code accumulate}, adds into
+   * {@code out} instead.
+   */
+  void mul2d(
+      Floats a, int aStride, int aCol, Floats b, int bStride, int bCol,
+      Floats out, int outStride, int outCol, int rows, int cols, boolean accumulate);
+
+  // ---- loss and dense optimizer -----------------------------------------------------------------
 
   /**
    * Sigmoid + binary cross-entropy on logits: writes {@code prob[i]} and {@code grad[i] = (p - y) *
    * scale}; returns the summed loss (numerically stable form).
    */
-  double sigmoidBce(float[] logits, float[] labels, int n, float scale, float[] prob, float[] grad);
+  double sigmoidBce(Floats logits, Floats labels, int n, float scale, Floats prob, Floats grad);
 
-  /** Adam on a dense vector: {@code step} counts from 1. */
+  /**
+   * Adam on a dense vector, {@code step} counting from 1: {@code m = β1 m + (1-β1) g}, {@code v =
+   * β2 v + (1-β2) g²}, {@code w -= lr·sqrt(1-β2^t)/(1-β1^t) · m / (sqrt(v) + eps)}.
+   */
   void adam(
-      float[] w, float[] grad, float[] m, float[] v, int n, long step,
+      Floats w, Floats grad, Floats m, Floats v, int n, long step,
       float lr, float beta1, float beta2, float eps);
+
+  /**
+   * Scales {@code g} so that its L2 norm over the first {@code n} values is at most {@code maxNorm};
+   * returns the norm before scaling (NaN or infinite when {@code g} holds one).
+   */
+  double clipNorm(Floats g, int n, float maxNorm);
 
   @Override
   default void close() {}

@@ -1,6 +1,15 @@
 package io.streamrec.gpu;
 
-/** Pure-Java {@link ComputeBackend}: tight loops over primitive arrays. The reference backend. */
+import io.streamrec.gpu.internal.HostFloats;
+import io.streamrec.gpu.internal.HostInts;
+import java.util.Arrays;
+
+/**
+ * Pure-Java {@link ComputeBackend}: buffers are Java arrays and every operation a tight loop over
+ * them, written so that the JIT vectorises the inner loops (contiguous, unit-stride, no branches).
+ * The reference every other backend is checked against, and single-threaded: its results do not
+ * depend on timing, so training on it is bit-for-bit reproducible.
+ */
 public final class CpuBackend implements ComputeBackend {
 
   @Override
@@ -8,11 +17,116 @@ public final class CpuBackend implements ComputeBackend {
     return "cpu";
   }
 
+  /** A buffer over an existing array (no copy): how host code hands its data to this backend. */
+  public static Floats wrap(float[] a) {
+    return new HostFloats(a);
+  }
+
+  /** A buffer over an existing array (no copy). */
+  public static Ints wrap(int[] a) {
+    return new HostInts(a);
+  }
+
+  /** The array behind a buffer of this backend. */
+  public static float[] array(Floats f) {
+    return ((HostFloats) f).a;
+  }
+
+  /** The array behind a buffer of this backend. */
+  public static int[] array(Ints i) {
+    return ((HostInts) i).a;
+  }
+
+  private static float[] f(Floats x) {
+    return ((HostFloats) x).a;
+  }
+
+  private static int[] i(Ints x) {
+    return ((HostInts) x).a;
+  }
+
+  // ---- memory -----------------------------------------------------------------------------------
+
+  @Override
+  public Floats allocFloats(int n) {
+    return new HostFloats(new float[n]);
+  }
+
+  @Override
+  public Ints allocInts(int n) {
+    return new HostInts(new int[n]);
+  }
+
+  @Override
+  public void upload(float[] src, int srcOff, Floats dst, int dstOff, int n) {
+    System.arraycopy(src, srcOff, f(dst), dstOff, n);
+  }
+
+  @Override
+  public void upload(int[] src, int srcOff, Ints dst, int dstOff, int n) {
+    System.arraycopy(src, srcOff, i(dst), dstOff, n);
+  }
+
+  @Override
+  public void download(Floats src, int srcOff, float[] dst, int dstOff, int n) {
+    System.arraycopy(f(src), srcOff, dst, dstOff, n);
+  }
+
+  @Override
+  public void copy(Floats src, int srcOff, Floats dst, int dstOff, int n) {
+    System.arraycopy(f(src), srcOff, f(dst), dstOff, n);
+  }
+
+  @Override
+  public void fill(Floats x, int off, int n, float value) {
+    Arrays.fill(f(x), off, off + n, value);
+  }
+
+  @Override
+  public void axpy(int n, float alpha, Floats xF, int xOff, Floats yF, int yOff) {
+    float[] x = f(xF), y = f(yF);
+    for (int k = 0; k < n; k++) {
+      y[yOff + k] += alpha * x[xOff + k];
+    }
+  }
+
+  @Override
+  public void scale(Floats xF, int off, int n, float s) {
+    float[] x = f(xF);
+    for (int k = off; k < off + n; k++) {
+      x[k] *= s;
+    }
+  }
+
+  // ---- rows -------------------------------------------------------------------------------------
+
+  @Override
+  public void gatherRows(Floats slab, int rowWidth, Ints slots, int n, Floats out) {
+    float[] s = f(slab), o = f(out);
+    int[] sl = i(slots);
+    for (int k = 0; k < n; k++) {
+      System.arraycopy(s, sl[k] * rowWidth, o, k * rowWidth, rowWidth);
+    }
+  }
+
+  @Override
+  public void scatterRows(Floats src, Ints slots, int n, Floats slab, int rowWidth) {
+    float[] s = f(src), d = f(slab);
+    int[] sl = i(slots);
+    for (int k = 0; k < n; k++) {
+      System.arraycopy(s, k * rowWidth, d, sl[k] * rowWidth, rowWidth);
+    }
+  }
+
+  // ---- embeddings -------------------------------------------------------------------------------
+
   @Override
   public void poolBags(
-      float[] slab, int rowWidth, int col, int width,
-      int[] slots, int[] bagOffsets, int nBags, int[] bagTarget,
-      boolean mean, float[] out, int outStride, int outCol) {
+      Floats slabF, int rowWidth, int col, int width,
+      Ints slotsI, Ints bagOffsetsI, int nBags, Ints bagTargetI,
+      boolean mean, Floats outF, int outStride, int outCol) {
+    float[] slab = f(slabF), out = f(outF);
+    int[] slots = i(slotsI), bagOffsets = i(bagOffsetsI), bagTarget = i(bagTargetI);
     for (int b = 0; b < nBags; b++) {
       int from = bagOffsets[b], to = bagOffsets[b + 1];
       if (to == from) {
@@ -31,8 +145,10 @@ public final class CpuBackend implements ComputeBackend {
 
   @Override
   public void poolBagsBackward(
-      int[] rowIndex, int[] bagOffsets, int nBags, int[] bagTarget, boolean mean,
-      float[] grad, int gradStride, int gradCol, int width, float[] rowGrad) {
+      Ints rowIndexI, Ints bagOffsetsI, int nBags, Ints bagTargetI, boolean mean,
+      Floats gradF, int gradStride, int gradCol, int width, Floats rowGradF) {
+    float[] grad = f(gradF), rowGrad = f(rowGradF);
+    int[] rowIndex = i(rowIndexI), bagOffsets = i(bagOffsetsI), bagTarget = i(bagTargetI);
     for (int b = 0; b < nBags; b++) {
       int from = bagOffsets[b], to = bagOffsets[b + 1];
       if (to == from) {
@@ -51,8 +167,10 @@ public final class CpuBackend implements ComputeBackend {
 
   @Override
   public void rowwiseAdagrad(
-      float[] slab, int rowWidth, int col, int width, int stateCol,
-      int[] slots, int nRows, float[] rowGrad, float lr, float eps) {
+      Floats slabF, int rowWidth, int col, int width, int stateCol,
+      Ints slotsI, int nRows, Floats rowGradF, float lr, float eps) {
+    float[] slab = f(slabF), rowGrad = f(rowGradF);
+    int[] slots = i(slotsI);
     for (int r = 0; r < nRows; r++) {
       int g = r * width;
       float sq = 0f;
@@ -70,39 +188,202 @@ public final class CpuBackend implements ComputeBackend {
     }
   }
 
+  // ---- broadcast --------------------------------------------------------------------------------
+
   @Override
-  public void broadcastDot(float[] a, int[] aIndex, float[] b, int n, int dim, float[] out) {
-    for (int i = 0; i < n; i++) {
-      int ao = aIndex[i] * dim, bo = i * dim;
+  public void broadcastDot(Floats aF, Ints aIndexI, Floats bF, int n, int dim, Floats outF) {
+    float[] a = f(aF), b = f(bF), out = f(outF);
+    int[] aIndex = i(aIndexI);
+    for (int k = 0; k < n; k++) {
+      int ao = aIndex[k] * dim, bo = k * dim;
       float s = 0f;
       for (int j = 0; j < dim; j++) {
         s += a[ao + j] * b[bo + j];
       }
-      out[i] += s;
+      out[k] += s;
     }
   }
 
   @Override
   public void broadcastDotBackward(
-      float[] a, int[] aIndex, float[] b, int n, int dim, float[] g, float[] gradA, float[] gradB) {
-    for (int i = 0; i < n; i++) {
-      int ao = aIndex[i] * dim, bo = i * dim;
-      float gi = g[i];
+      Floats aF, Ints aIndexI, Floats bF, int n, int dim, Floats gF, Floats gradAF, Floats gradBF) {
+    float[] a = f(aF), b = f(bF), g = f(gF), gradA = f(gradAF), gradB = f(gradBF);
+    int[] aIndex = i(aIndexI);
+    for (int k = 0; k < n; k++) {
+      int ao = aIndex[k] * dim, bo = k * dim;
+      float gk = g[k];
       for (int j = 0; j < dim; j++) {
-        gradA[ao + j] += gi * b[bo + j];
-        gradB[bo + j] += gi * a[ao + j];
+        gradA[ao + j] += gk * b[bo + j];
+        gradB[bo + j] += gk * a[ao + j];
       }
     }
   }
 
   @Override
-  public double sigmoidBce(float[] logits, float[] labels, int n, float scale, float[] prob, float[] grad) {
+  public void gatherIndexed(Floats srcF, int cols, Ints indexI, int n, Floats dstF, int dstStride, int dstCol) {
+    float[] src = f(srcF), dst = f(dstF);
+    int[] index = i(indexI);
+    for (int k = 0; k < n; k++) {
+      System.arraycopy(src, index[k] * cols, dst, k * dstStride + dstCol, cols);
+    }
+  }
+
+  @Override
+  public void scatterAddIndexed(Floats srcF, int srcStride, int srcCol, int cols, Ints indexI, int n, Floats dstF) {
+    float[] src = f(srcF), dst = f(dstF);
+    int[] index = i(indexI);
+    for (int k = 0; k < n; k++) {
+      int s = k * srcStride + srcCol, d = index[k] * cols;
+      for (int j = 0; j < cols; j++) {
+        dst[d + j] += src[s + j];
+      }
+    }
+  }
+
+  // ---- dense ------------------------------------------------------------------------------------
+
+  @Override
+  public void gemm(
+      boolean transA, boolean transB, int m, int n, int k, float alpha,
+      Floats aF, int aOff, int lda, Floats bF, int bOff, int ldb, float beta, Floats cF, int cOff, int ldc) {
+    float[] a = f(aF), b = f(bF), c = f(cF);
+    for (int r = 0; r < m; r++) {
+      int row = cOff + r * ldc;
+      if (beta == 0f) {
+        Arrays.fill(c, row, row + n, 0f);
+      } else if (beta != 1f) {
+        for (int j = 0; j < n; j++) {
+          c[row + j] *= beta;
+        }
+      }
+    }
+    if (!transA && !transB) {
+      // C[r,:] += alpha * A[r,p] * B[p,:]: the inner loop runs along rows of B and C
+      for (int r = 0; r < m; r++) {
+        int crow = cOff + r * ldc, arow = aOff + r * lda;
+        for (int p = 0; p < k; p++) {
+          float x = alpha * a[arow + p];
+          int brow = bOff + p * ldb;
+          for (int j = 0; j < n; j++) {
+            c[crow + j] += x * b[brow + j];
+          }
+        }
+      }
+    } else if (!transA) {
+      // B stored n x k: C[r,j] = dot(A[r,:], B[j,:])
+      for (int r = 0; r < m; r++) {
+        int crow = cOff + r * ldc, arow = aOff + r * lda;
+        for (int j = 0; j < n; j++) {
+          int brow = bOff + j * ldb;
+          float s = 0f;
+          for (int p = 0; p < k; p++) {
+            s += a[arow + p] * b[brow + p];
+          }
+          c[crow + j] += alpha * s;
+        }
+      }
+    } else if (!transB) {
+      // A stored k x m: C[r,:] += alpha * A[p,r] * B[p,:]
+      for (int p = 0; p < k; p++) {
+        int arow = aOff + p * lda, brow = bOff + p * ldb;
+        for (int r = 0; r < m; r++) {
+          float x = alpha * a[arow + r];
+          int crow = cOff + r * ldc;
+          for (int j = 0; j < n; j++) {
+            c[crow + j] += x * b[brow + j];
+          }
+        }
+      }
+    } else {
+      for (int r = 0; r < m; r++) {
+        int crow = cOff + r * ldc;
+        for (int j = 0; j < n; j++) {
+          float s = 0f;
+          for (int p = 0; p < k; p++) {
+            s += a[aOff + p * lda + r] * b[bOff + j * ldb + p];
+          }
+          c[crow + j] += alpha * s;
+        }
+      }
+    }
+  }
+
+  @Override
+  public void addBias(Floats yF, int rows, int cols, Floats biasF, int biasOff) {
+    float[] y = f(yF), bias = f(biasF);
+    for (int r = 0; r < rows; r++) {
+      int o = r * cols;
+      for (int c = 0; c < cols; c++) {
+        y[o + c] += bias[biasOff + c];
+      }
+    }
+  }
+
+  @Override
+  public void biasGrad(Floats dyF, int rows, int cols, Floats dBiasF, int off) {
+    float[] dy = f(dyF), db = f(dBiasF);
+    for (int r = 0; r < rows; r++) {
+      int o = r * cols;
+      for (int c = 0; c < cols; c++) {
+        db[off + c] += dy[o + c];
+      }
+    }
+  }
+
+  @Override
+  public void relu(Floats xF, int n) {
+    float[] x = f(xF);
+    for (int k = 0; k < n; k++) {
+      x[k] = Math.max(x[k], 0f);
+    }
+  }
+
+  @Override
+  public void reluBackward(Floats yF, Floats dyF, int n) {
+    float[] y = f(yF), dy = f(dyF);
+    for (int k = 0; k < n; k++) {
+      dy[k] = y[k] > 0f ? dy[k] : 0f;
+    }
+  }
+
+  @Override
+  public void copy2d(Floats srcF, int srcStride, int srcCol, Floats dstF, int dstStride, int dstCol, int rows, int cols) {
+    float[] src = f(srcF), dst = f(dstF);
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(src, r * srcStride + srcCol, dst, r * dstStride + dstCol, cols);
+    }
+  }
+
+  @Override
+  public void mul2d(
+      Floats aF, int aStride, int aCol, Floats bF, int bStride, int bCol,
+      Floats outF, int outStride, int outCol, int rows, int cols, boolean accumulate) {
+    float[] a = f(aF), b = f(bF), out = f(outF);
+    for (int r = 0; r < rows; r++) {
+      int ao = r * aStride + aCol, bo = r * bStride + bCol, oo = r * outStride + outCol;
+      if (accumulate) {
+        for (int c = 0; c < cols; c++) {
+          out[oo + c] += a[ao + c] * b[bo + c];
+        }
+      } else {
+        for (int c = 0; c < cols; c++) {
+          out[oo + c] = a[ao + c] * b[bo + c];
+        }
+      }
+    }
+  }
+
+  // ---- loss, optimizer --------------------------------------------------------------------------
+
+  @Override
+  public double sigmoidBce(Floats logitsF, Floats labelsF, int n, float scale, Floats probF, Floats gradF) {
+    float[] logits = f(logitsF), labels = f(labelsF), prob = f(probF), grad = f(gradF);
     double loss = 0;
-    for (int i = 0; i < n; i++) {
-      float z = logits[i], y = labels[i];
+    for (int k = 0; k < n; k++) {
+      float z = logits[k], y = labels[k];
       float p = sigmoid(z);
-      prob[i] = p;
-      grad[i] = (p - y) * scale;
+      prob[k] = p;
+      grad[k] = (p - y) * scale;
       // log(1 + e^-|z|) + max(z, 0) - z*y
       loss += Math.log1p(Math.exp(-Math.abs(z))) + Math.max(z, 0f) - z * y;
     }
@@ -111,16 +392,34 @@ public final class CpuBackend implements ComputeBackend {
 
   @Override
   public void adam(
-      float[] w, float[] grad, float[] m, float[] v, int n, long step,
+      Floats wF, Floats gradF, Floats mF, Floats vF, int n, long step,
       float lr, float beta1, float beta2, float eps) {
+    float[] w = f(wF), grad = f(gradF), m = f(mF), v = f(vF);
     double c1 = 1 - Math.pow(beta1, step), c2 = 1 - Math.pow(beta2, step);
     float alpha = (float) (lr * Math.sqrt(c2) / c1);
-    for (int i = 0; i < n; i++) {
-      float g = grad[i];
-      m[i] = beta1 * m[i] + (1 - beta1) * g;
-      v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-      w[i] -= alpha * m[i] / ((float) Math.sqrt(v[i]) + eps);
+    for (int k = 0; k < n; k++) {
+      float g = grad[k];
+      m[k] = beta1 * m[k] + (1 - beta1) * g;
+      v[k] = beta2 * v[k] + (1 - beta2) * g * g;
+      w[k] -= alpha * m[k] / ((float) Math.sqrt(v[k]) + eps);
     }
+  }
+
+  @Override
+  public double clipNorm(Floats gF, int n, float maxNorm) {
+    float[] g = f(gF);
+    double sq = 0;
+    for (int k = 0; k < n; k++) {
+      sq += (double) g[k] * g[k];
+    }
+    double norm = Math.sqrt(sq);
+    if (norm > maxNorm && Double.isFinite(norm)) {
+      float s = (float) (maxNorm / norm);
+      for (int k = 0; k < n; k++) {
+        g[k] *= s;
+      }
+    }
+    return norm;
   }
 
   /** Logistic function, stable for large |z|. */

@@ -16,7 +16,8 @@ class BackendsTest {
     try (ComputeBackend backend = Backends.create(mode)) {
       assertThat(backend.name()).isEqualTo("cpu");
       float[] out = {1f};
-      backend.broadcastDot(new float[] {2f, 3f}, new int[] {0}, new float[] {5f, 7f}, 1, 2, out);
+      backend.broadcastDot(CpuBackend.wrap(new float[] {2f, 3f}), CpuBackend.wrap(new int[] {0}),
+          CpuBackend.wrap(new float[] {5f, 7f}), 1, 2, CpuBackend.wrap(out));
       assertThat(out).containsExactly(1f + 2f * 5f + 3f * 7f);
     }
   }

@@ -27,6 +27,8 @@ abstract class ComputeBackendContractTest {
   static final double PROBABILITY_TOLERANCE = 1e-6;
 
   protected ComputeBackend backend;
+  /** The operations on host arrays: inputs uploaded, the operation run, every operand downloaded back. */
+  protected ArrayOps ops;
   private final Random rnd = new Random(20260101);
 
   protected abstract ComputeBackend createBackend();
@@ -34,6 +36,7 @@ abstract class ComputeBackendContractTest {
   @BeforeEach
   void open() {
     backend = createBackend();
+    ops = new ArrayOps(backend);
   }
 
   @AfterEach
@@ -58,7 +61,7 @@ abstract class ComputeBackendContractTest {
     float[] out = randomFloats(outRows * outStride);
     float[] outBefore = out.clone();
 
-    backend.poolBags(slab, rowWidth, col, width, slots, bagOffsets, nBags, bagTarget, mean, out, outStride, outCol);
+    ops.poolBags(slab, rowWidth, col, width, slots, bagOffsets, nBags, bagTarget, mean, out, outStride, outCol);
 
     double[] expected = toDouble(outBefore);
     double[] magnitude = abs(outBefore);
@@ -82,7 +85,7 @@ abstract class ComputeBackendContractTest {
     float[] out = randomFloats(2 * 3);
     float[] before = out.clone();
 
-    backend.poolBags(slab, 3, 0, 3, new int[0], new int[] {0, 0, 0}, 2, new int[] {0, 1}, true, out, 3, 0);
+    ops.poolBags(slab, 3, 0, 3, new int[0], new int[] {0, 0, 0}, 2, new int[] {0, 1}, true, out, 3, 0);
 
     assertThat(out).containsExactly(before);
   }
@@ -102,7 +105,7 @@ abstract class ComputeBackendContractTest {
     float[] rowGrad = randomFloats(distinctRows * width);
     float[] rowGradBefore = rowGrad.clone();
 
-    backend.poolBagsBackward(rowIndex, bagOffsets, nBags, bagTarget, mean, grad, gradStride, gradCol, width, rowGrad);
+    ops.poolBagsBackward(rowIndex, bagOffsets, nBags, bagTarget, mean, grad, gradStride, gradCol, width, rowGrad);
 
     double[] expected = toDouble(rowGradBefore);
     double[] magnitude = abs(rowGradBefore);
@@ -135,7 +138,7 @@ abstract class ComputeBackendContractTest {
     float[] rowGrad = randomFloats(nRows * width);
     float lr = 0.05f, eps = 1e-6f;
 
-    backend.rowwiseAdagrad(slab, rowWidth, col, width, stateCol, slots, nRows, rowGrad, lr, eps);
+    ops.rowwiseAdagrad(slab, rowWidth, col, width, stateCol, slots, nRows, rowGrad, lr, eps);
 
     double[] expected = toDouble(before);
     double[] magnitude = abs(before);
@@ -168,7 +171,7 @@ abstract class ComputeBackendContractTest {
     float[] out = randomFloats(n);
     float[] outBefore = out.clone();
 
-    backend.broadcastDot(a, aIndex, b, n, dim, out);
+    ops.broadcastDot(a, aIndex, b, n, dim, out);
 
     double[] expected = toDouble(outBefore);
     double[] magnitude = abs(outBefore);
@@ -193,7 +196,7 @@ abstract class ComputeBackendContractTest {
     float[] gradB = randomFloats(n * dim);
     float[] gradABefore = gradA.clone(), gradBBefore = gradB.clone();
 
-    backend.broadcastDotBackward(a, aIndex, b, n, dim, g, gradA, gradB);
+    ops.broadcastDotBackward(a, aIndex, b, n, dim, g, gradA, gradB);
 
     double[] expectedA = toDouble(gradABefore), magnitudeA = abs(gradABefore);
     double[] expectedB = toDouble(gradBBefore), magnitudeB = abs(gradBBefore);
@@ -240,7 +243,7 @@ abstract class ComputeBackendContractTest {
     float[] prob = nans(n), grad = nans(n);
     float[] logitsBefore = logits.clone();
 
-    double loss = backend.sigmoidBce(logits, labels, n, scale, prob, grad);
+    double loss = ops.sigmoidBce(logits, labels, n, scale, prob, grad);
 
     double expectedLoss = 0, lossMagnitude = 0;
     for (int i = 0; i < n; i++) {
@@ -273,7 +276,7 @@ abstract class ComputeBackendContractTest {
     long step = 7;
     float[] w0 = w.clone(), m0 = m.clone(), v0 = v.clone();
 
-    backend.adam(w, grad, m, v, n, step, lr, beta1, beta2, eps);
+    ops.adam(w, grad, m, v, n, step, lr, beta1, beta2, eps);
 
     checkAdamStep(w0, m0, v0, grad, step, lr, beta1, beta2, eps, w, m, v);
   }
@@ -287,7 +290,7 @@ abstract class ComputeBackendContractTest {
       float[] grad = randomFloats(n);
       float[] w0 = w.clone(), m0 = m.clone(), v0 = v.clone();
 
-      backend.adam(w, grad, m, v, n, step, lr, beta1, beta2, eps);
+      ops.adam(w, grad, m, v, n, step, lr, beta1, beta2, eps);
 
       checkAdamStep(w0, m0, v0, grad, step, lr, beta1, beta2, eps, w, m, v);
       if (step == 1) {
@@ -353,16 +356,16 @@ abstract class ComputeBackendContractTest {
 
     // forward on the backend
     float[] a = new float[units * dim], b = new float[n * dim], logits = new float[n];
-    backend.poolBags(slab, rowWidth, col, dim, m.reqSlots, m.reqOffsets, units, identity(units), false, a, dim, 0);
-    backend.poolBags(slab, rowWidth, col, dim, m.impSlots, m.impOffsets, n, identity(n), true, b, dim, 0);
-    backend.broadcastDot(a, m.aIndex, b, n, dim, logits);
+    ops.poolBags(slab, rowWidth, col, dim, m.reqSlots, m.reqOffsets, units, identity(units), false, a, dim, 0);
+    ops.poolBags(slab, rowWidth, col, dim, m.impSlots, m.impOffsets, n, identity(n), true, b, dim, 0);
+    ops.broadcastDot(a, m.aIndex, b, n, dim, logits);
     float[] prob = nans(n), g = nans(n);
-    double loss = backend.sigmoidBce(logits, m.labels, n, 1f, prob, g);
+    double loss = ops.sigmoidBce(logits, m.labels, n, 1f, prob, g);
     // backward on the backend; a row's index among the distinct rows is its slot here
     float[] gradA = new float[units * dim], gradB = new float[n * dim], rowGrad = new float[rows * dim];
-    backend.broadcastDotBackward(a, m.aIndex, b, n, dim, g, gradA, gradB);
-    backend.poolBagsBackward(m.reqSlots, m.reqOffsets, units, identity(units), false, gradA, dim, 0, dim, rowGrad);
-    backend.poolBagsBackward(m.impSlots, m.impOffsets, n, identity(n), true, gradB, dim, 0, dim, rowGrad);
+    ops.broadcastDotBackward(a, m.aIndex, b, n, dim, g, gradA, gradB);
+    ops.poolBagsBackward(m.reqSlots, m.reqOffsets, units, identity(units), false, gradA, dim, 0, dim, rowGrad);
+    ops.poolBagsBackward(m.impSlots, m.impOffsets, n, identity(n), true, gradB, dim, 0, dim, rowGrad);
 
     double[] x = toDouble(slab);
     assertThat(loss).isCloseTo(m.loss(x, rowWidth, col, dim), within(RELATIVE_TOLERANCE * Math.abs(loss)));
@@ -430,6 +433,99 @@ abstract class ComputeBackendContractTest {
       x[i] = i;
     }
     return x;
+  }
+
+  /**
+   * The backend's operations over host arrays, for tests: each call uploads its operands into fresh
+   * buffers of the backend, runs the operation, and downloads every float operand back into its
+   * array (so an operation that writes where it must not is caught too).
+   */
+  static final class ArrayOps {
+    private final ComputeBackend b;
+
+    ArrayOps(ComputeBackend b) {
+      this.b = b;
+    }
+
+    Floats up(float[] x) {
+      Floats f = b.allocFloats(Math.max(1, x.length));
+      b.upload(x, 0, f, 0, x.length);
+      return f;
+    }
+
+    Ints up(int[] x) {
+      Ints f = b.allocInts(Math.max(1, x.length));
+      b.upload(x, 0, f, 0, x.length);
+      return f;
+    }
+
+    void down(Floats f, float[] x) {
+      b.download(f, 0, x, 0, x.length);
+      f.close();
+    }
+
+    void poolBags(float[] slab, int rowWidth, int col, int width, int[] slots, int[] bagOffsets, int nBags,
+        int[] bagTarget, boolean mean, float[] out, int outStride, int outCol) {
+      Floats s = up(slab), o = up(out);
+      b.poolBags(s, rowWidth, col, width, up(slots), up(bagOffsets), nBags, up(bagTarget), mean, o, outStride, outCol);
+      down(s, slab);
+      down(o, out);
+    }
+
+    void poolBagsBackward(int[] rowIndex, int[] bagOffsets, int nBags, int[] bagTarget, boolean mean, float[] grad,
+        int gradStride, int gradCol, int width, float[] rowGrad) {
+      Floats g = up(grad), r = up(rowGrad);
+      b.poolBagsBackward(up(rowIndex), up(bagOffsets), nBags, up(bagTarget), mean, g, gradStride, gradCol, width, r);
+      down(g, grad);
+      down(r, rowGrad);
+    }
+
+    void rowwiseAdagrad(float[] slab, int rowWidth, int col, int width, int stateCol, int[] slots, int nRows,
+        float[] rowGrad, float lr, float eps) {
+      Floats s = up(slab), g = up(rowGrad);
+      b.rowwiseAdagrad(s, rowWidth, col, width, stateCol, up(slots), nRows, g, lr, eps);
+      down(s, slab);
+      down(g, rowGrad);
+    }
+
+    void broadcastDot(float[] a, int[] aIndex, float[] bb, int n, int dim, float[] out) {
+      Floats fa = up(a), fb = up(bb), o = up(out);
+      b.broadcastDot(fa, up(aIndex), fb, n, dim, o);
+      down(fa, a);
+      down(fb, bb);
+      down(o, out);
+    }
+
+    void broadcastDotBackward(float[] a, int[] aIndex, float[] bb, int n, int dim, float[] g, float[] gradA,
+        float[] gradB) {
+      Floats fa = up(a), fb = up(bb), fg = up(g), ga = up(gradA), gb = up(gradB);
+      b.broadcastDotBackward(fa, up(aIndex), fb, n, dim, fg, ga, gb);
+      down(fa, a);
+      down(fb, bb);
+      down(fg, g);
+      down(ga, gradA);
+      down(gb, gradB);
+    }
+
+    double sigmoidBce(float[] logits, float[] labels, int n, float scale, float[] prob, float[] grad) {
+      Floats l = up(logits), y = up(labels), p = up(prob), g = up(grad);
+      double loss = b.sigmoidBce(l, y, n, scale, p, g);
+      down(l, logits);
+      down(y, labels);
+      down(p, prob);
+      down(g, grad);
+      return loss;
+    }
+
+    void adam(float[] w, float[] grad, float[] m, float[] v, int n, long step, float lr, float beta1, float beta2,
+        float eps) {
+      Floats fw = up(w), fg = up(grad), fm = up(m), fv = up(v);
+      b.adam(fw, fg, fm, fv, n, step, lr, beta1, beta2, eps);
+      down(fw, w);
+      down(fg, grad);
+      down(fm, m);
+      down(fv, v);
+    }
   }
 
   // ---- helpers --------------------------------------------------------------------------------

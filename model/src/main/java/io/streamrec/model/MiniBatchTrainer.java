@@ -4,6 +4,7 @@ import io.streamrec.embedding.EmbeddingStore;
 import io.streamrec.embedding.PreparedKeys;
 import io.streamrec.embedding.TableConfig;
 import io.streamrec.gpu.ComputeBackend;
+import io.streamrec.gpu.Floats;
 import io.streamrec.model.metrics.ProgressiveMetrics;
 import io.streamrec.schemas.RequestUnit;
 import java.util.List;
@@ -44,15 +45,18 @@ public final class MiniBatchTrainer implements AutoCloseable {
   private final ComputeBackend backend;
   private final DotModel model;
   private final UnitBatch batch;
-  private final DotModel.Workspace ws = new DotModel.Workspace();
+  private final DotModel.Workspace ws;
+  /** Three int buffers per table (slots, row index, distinct slots), the wide table's last. */
+  private final Scratch rowBuffers;
   private final int[] storeTable;
   private final int wideTable;
   private final TableRows[] rows;
   private final String[] tableNames;
-  private final float[] linear;
-  private final float[] gradLinear;
-  private final float[] adamM;
-  private final float[] adamV;
+  private final int linearSize;
+  private final Floats linear;
+  private final Floats gradLinear;
+  private final Floats adamM;
+  private final Floats adamV;
   private long adamStep;
   private final ProgressiveMetrics metrics;
 
@@ -79,11 +83,13 @@ public final class MiniBatchTrainer implements AutoCloseable {
     this.wideTable = store.tableIndex(ModelConfig.WIDE_TABLE);
     checkDim(store.tables().get(wideTable), 1);
     this.rows = new TableRows[tables.size()];
-    int n = DotModel.linearSize(config);
-    this.linear = new float[n];
-    this.gradLinear = new float[n];
-    this.adamM = new float[n];
-    this.adamV = new float[n];
+    this.ws = new DotModel.Workspace(backend);
+    this.rowBuffers = new Scratch(backend);
+    this.linearSize = DotModel.linearSize(config);
+    this.linear = backend.allocFloats(linearSize);
+    this.gradLinear = backend.allocFloats(linearSize);
+    this.adamM = backend.allocFloats(linearSize);
+    this.adamV = backend.allocFloats(linearSize);
     this.metrics = new ProgressiveMetrics(metricsWindow);
   }
 
@@ -119,15 +125,19 @@ public final class MiniBatchTrainer implements AutoCloseable {
     PreparedKeys[] prepared = new PreparedKeys[rows.length];
     for (int t = 0; t < rows.length; t++) {
       prepared[t] = store.prepare(storeTable[t], batch.tableKeys[t], batch.tableKeyCount[t]);
-      rows[t] = rowsOf(storeTable[t], prepared[t]);
     }
     PreparedKeys widePrepared = store.prepare(wideTable, batch.wideKeys, batch.wideCount);
-    TableRows wide = rowsOf(wideTable, widePrepared);
+    // every prepare is done before any slab is taken: a store may move a slab while it prepares
+    for (int t = 0; t < rows.length; t++) {
+      rows[t] = rowsOf(t, storeTable[t], prepared[t], batch.tableKeyCount[t]);
+    }
+    TableRows wide = rowsOf(rows.length, wideTable, widePrepared, batch.wideCount);
     try {
       model.forward(batch, rows, wide, linear, ws);
       double loss = model.loss(batch, ws);
+      float[] prob = DotModel.predictions(ws);
       for (int i = 0; i < ni; i++) {
-        metrics.add(ws.prob[i], batch.label(i));
+        metrics.add(prob[i], batch.label(i));
       }
       metrics.refresh();
       if (!Double.isFinite(loss)) {
@@ -135,10 +145,10 @@ public final class MiniBatchTrainer implements AutoCloseable {
         impressionsSkipped += ni;
         return new Step(units.size(), ni, loss, true);
       }
-      model.backwardAndUpdate(batch, rows, wide, linear, ws, gradLinear,
+      model.backwardAndUpdate(batch, rows, wide, gradLinear, linearSize, ws,
           config.embeddingLr(), config.wideLr(), ADAGRAD_EPS);
       adamStep++;
-      backend.adam(linear, gradLinear, adamM, adamV, linear.length, adamStep,
+      backend.adam(linear, gradLinear, adamM, adamV, linearSize, adamStep,
           config.denseLr(), BETA1, BETA2, ADAM_EPS);
       for (int t = 0; t < rows.length; t++) {
         store.markUpdated(storeTable[t], prepared[t]);
@@ -153,14 +163,15 @@ public final class MiniBatchTrainer implements AutoCloseable {
     }
   }
 
-  private TableRows rowsOf(int storeIndex, PreparedKeys p) {
-    return new TableRows(store.hostSlab(storeIndex), store.tables().get(storeIndex).rowWidth(),
-        p.slots(), p.rowIndex(), p.distinctSlots(), p.distinctCount());
+  private TableRows rowsOf(int k, int storeIndex, PreparedKeys p, int keys) {
+    return new TableRows(store.slab(storeIndex), store.tables().get(storeIndex).rowWidth(),
+        rowBuffers.upload(3 * k, p.slots(), keys), rowBuffers.upload(3 * k + 1, p.rowIndex(), keys),
+        rowBuffers.upload(3 * k + 2, p.distinctSlots(), p.distinctCount()), p.distinctCount());
   }
 
   /** The predictions of the last {@link #train} call, one per impression, in batch order. */
   public float[] lastPredictions() {
-    return java.util.Arrays.copyOf(ws.prob, batch.impressions());
+    return java.util.Arrays.copyOf(DotModel.predictions(ws), batch.impressions());
   }
 
   /** What one {@link #publish} handed over. */
@@ -188,7 +199,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
       rowCount += store.drainDirty(all[k], Integer.MAX_VALUE,
           (id, values, offset, dim) -> sink.row(name, id, values, offset, dim));
     }
-    sink.dense(DotModel.LINEAR_BLOCK, linear.clone());
+    sink.dense(DotModel.LINEAR_BLOCK, linear());
     return new Published(rowCount, tombstones, 1);
   }
 
@@ -227,7 +238,9 @@ public final class MiniBatchTrainer implements AutoCloseable {
 
   /** A copy of the dense block of bias and dense-feature weights. */
   public float[] linear() {
-    return linear.clone();
+    float[] out = new float[linearSize];
+    backend.download(linear, 0, out, 0, linearSize);
+    return out;
   }
 
   public EmbeddingStore store() {
@@ -236,6 +249,12 @@ public final class MiniBatchTrainer implements AutoCloseable {
 
   @Override
   public void close() {
+    adamV.close();
+    adamM.close();
+    gradLinear.close();
+    linear.close();
+    rowBuffers.close();
+    ws.close();
     store.close();
     backend.close();
   }

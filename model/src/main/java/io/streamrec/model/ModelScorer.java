@@ -4,6 +4,7 @@ import io.streamrec.embedding.RowInitializer;
 import io.streamrec.embedding.TableConfig;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.gpu.CpuBackend;
+import io.streamrec.gpu.Ints;
 import io.streamrec.schemas.RequestUnit;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -23,14 +24,20 @@ public final class ModelScorer {
   private final ModelConfig config;
   private final DotModel model;
   private final UnitBatch batch;
-  private final DotModel.Workspace ws = new DotModel.Workspace();
+  private final ComputeBackend backend;
+  private final DotModel.Workspace ws;
+  /** Per table: the gathered rows (floats) and slots / distinct slots (ints); the wide table last. */
+  private final Scratch buffers;
   private final List<TableConfig> tableConfigs;
   private final float[] zeroLinear;
 
   public ModelScorer(ModelConfig config, ComputeBackend backend) {
     this.config = config;
+    this.backend = backend;
     this.model = new DotModel(config, backend);
     this.batch = new UnitBatch(config);
+    this.ws = new DotModel.Workspace(backend);
+    this.buffers = new Scratch(backend);
     this.tableConfigs = config.tableConfigs();
     this.zeroLinear = new float[DotModel.linearSize(config)];
   }
@@ -49,9 +56,9 @@ public final class ModelScorer {
     int nt = config.features().tables().size();
     TableRows[] rows = new TableRows[nt];
     for (int t = 0; t < nt; t++) {
-      rows[t] = gather(tableConfigs.get(t), batch.tableKeys[t], batch.tableKeyCount[t], params);
+      rows[t] = gather(t, tableConfigs.get(t), batch.tableKeys[t], batch.tableKeyCount[t], params);
     }
-    TableRows wide = gather(tableConfigs.get(nt), batch.wideKeys, batch.wideCount, params);
+    TableRows wide = gather(nt, tableConfigs.get(nt), batch.wideKeys, batch.wideCount, params);
     float[] linear = params.dense(DotModel.LINEAR_BLOCK);
     if (linear == null) {
       linear = zeroLinear;
@@ -59,15 +66,17 @@ public final class ModelScorer {
       throw new IllegalStateException("dense block '" + DotModel.LINEAR_BLOCK + "' has " + linear.length
           + " values; this model config needs " + zeroLinear.length);
     }
-    model.forward(batch, rows, wide, linear, ws);
-    float[] out = new float[batch.impressions()];
+    model.forward(batch, rows, wide, buffers.upload(tableConfigs.size(), linear, linear.length), ws);
+    int ni = batch.impressions();
+    float[] out = new float[ni];
+    backend.download(DotModel.logits(ws, ni), 0, out, 0, ni);
     for (int i = 0; i < out.length; i++) {
-      out[i] = CpuBackend.sigmoid(ws.logits[i]);
+      out[i] = CpuBackend.sigmoid(out[i]);
     }
     return out;
   }
 
-  private static TableRows gather(TableConfig table, long[] keys, int count, ParameterView params) {
+  private TableRows gather(int t, TableConfig table, long[] keys, int count, ParameterView params) {
     int width = table.rowWidth();
     Map<Long, Integer> index = new HashMap<>();
     int[] slots = new int[count];
@@ -89,6 +98,8 @@ public final class ModelScorer {
     }
     int[] distinctSlots = new int[n];
     Arrays.setAll(distinctSlots, r -> r);
-    return new TableRows(slab, width, slots, slots, distinctSlots, n);
+    Ints slotBuffer = buffers.upload(2 * t, slots, count);
+    return new TableRows(buffers.upload(t, slab, slab.length), width, slotBuffer, slotBuffer,
+        buffers.upload(2 * t + 1, distinctSlots, n), n);
   }
 }

@@ -8,6 +8,7 @@ import io.streamrec.gpu.Floats;
 import io.streamrec.model.metrics.ProgressiveMetrics;
 import io.streamrec.schemas.RequestUnit;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Trains the model on minibatches of request units, one call per batch:
@@ -39,22 +40,24 @@ public final class MiniBatchTrainer implements AutoCloseable {
   private static final float ADAGRAD_EPS = 1e-6f;
   /** Impressions in the progressive-metrics window. */
   public static final int DEFAULT_METRICS_WINDOW = 100_000;
+  /** Layout version of {@link #saveState}. */
+  private static final int STATE_FORMAT = 1;
 
   private final ModelConfig config;
   private final EmbeddingStore store;
   private final ComputeBackend backend;
-  private final DotModel model;
+  private final RequestOnlyModel model;
   private final UnitBatch batch;
-  private final DotModel.Workspace ws;
+  private final RequestOnlyModel.Workspace ws;
   /** Three int buffers per table (slots, row index, distinct slots), the wide table's last. */
   private final Scratch rowBuffers;
   private final int[] storeTable;
   private final int wideTable;
   private final TableRows[] rows;
   private final String[] tableNames;
-  private final int linearSize;
-  private final Floats linear;
-  private final Floats gradLinear;
+  private final int paramCount;
+  private final Floats params;
+  private final Floats gradParams;
   private final Floats adamM;
   private final Floats adamV;
   private long adamStep;
@@ -71,7 +74,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
     this.config = config;
     this.store = store;
     this.backend = backend;
-    this.model = new DotModel(config, backend);
+    this.model = new RequestOnlyModel(config, backend);
     this.batch = new UnitBatch(config);
     List<String> tables = config.features().tables();
     this.tableNames = tables.toArray(new String[0]);
@@ -83,13 +86,14 @@ public final class MiniBatchTrainer implements AutoCloseable {
     this.wideTable = store.tableIndex(ModelConfig.WIDE_TABLE);
     checkDim(store.tables().get(wideTable), 1);
     this.rows = new TableRows[tables.size()];
-    this.ws = new DotModel.Workspace(backend);
+    this.ws = new RequestOnlyModel.Workspace(backend);
     this.rowBuffers = new Scratch(backend);
-    this.linearSize = DotModel.linearSize(config);
-    this.linear = backend.allocFloats(linearSize);
-    this.gradLinear = backend.allocFloats(linearSize);
-    this.adamM = backend.allocFloats(linearSize);
-    this.adamV = backend.allocFloats(linearSize);
+    this.paramCount = model.parameterCount();
+    this.params = backend.allocFloats(paramCount);
+    backend.upload(model.initialParameters(), 0, params, 0, paramCount);
+    this.gradParams = backend.allocFloats(paramCount);
+    this.adamM = backend.allocFloats(paramCount);
+    this.adamV = backend.allocFloats(paramCount);
     this.metrics = new ProgressiveMetrics(metricsWindow);
   }
 
@@ -133,22 +137,21 @@ public final class MiniBatchTrainer implements AutoCloseable {
     }
     TableRows wide = rowsOf(rows.length, wideTable, widePrepared, batch.wideCount);
     try {
-      model.forward(batch, rows, wide, linear, ws);
+      model.forward(batch, rows, wide, params, ws);
       double loss = model.loss(batch, ws);
-      float[] prob = DotModel.predictions(ws);
+      float[] prob = RequestOnlyModel.predictions(ws);
       for (int i = 0; i < ni; i++) {
         metrics.add(prob[i], batch.label(i));
       }
       metrics.refresh();
-      if (!Double.isFinite(loss)) {
+      if (!Double.isFinite(loss) || !model.backward(batch, rows, wide, params, gradParams, ws)) {
         batchesSkipped++;
         impressionsSkipped += ni;
         return new Step(units.size(), ni, loss, true);
       }
-      model.backwardAndUpdate(batch, rows, wide, gradLinear, linearSize, ws,
-          config.embeddingLr(), config.wideLr(), ADAGRAD_EPS);
+      model.applySparse(rows, tableNames, wide, ws, ADAGRAD_EPS);
       adamStep++;
-      backend.adam(linear, gradLinear, adamM, adamV, linearSize, adamStep,
+      backend.adam(params, gradParams, adamM, adamV, paramCount, adamStep,
           config.denseLr(), BETA1, BETA2, ADAM_EPS);
       for (int t = 0; t < rows.length; t++) {
         store.markUpdated(storeTable[t], prepared[t]);
@@ -171,7 +174,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
 
   /** The predictions of the last {@link #train} call, one per impression, in batch order. */
   public float[] lastPredictions() {
-    return java.util.Arrays.copyOf(DotModel.predictions(ws), batch.impressions());
+    return java.util.Arrays.copyOf(RequestOnlyModel.predictions(ws), batch.impressions());
   }
 
   /** What one {@link #publish} handed over. */
@@ -199,8 +202,13 @@ public final class MiniBatchTrainer implements AutoCloseable {
       rowCount += store.drainDirty(all[k], Integer.MAX_VALUE,
           (id, values, offset, dim) -> sink.row(name, id, values, offset, dim));
     }
-    sink.dense(DotModel.LINEAR_BLOCK, linear());
-    return new Published(rowCount, tombstones, 1);
+    float[] values = parameters();
+    Map<String, int[]> blocks = model.blocks();
+    for (Map.Entry<String, int[]> e : blocks.entrySet()) {
+      int[] b = e.getValue();
+      sink.dense(e.getKey(), java.util.Arrays.copyOfRange(values, b[0], b[0] + b[1]));
+    }
+    return new Published(rowCount, tombstones, blocks.size());
   }
 
   public ModelConfig config() {
@@ -236,11 +244,84 @@ public final class MiniBatchTrainer implements AutoCloseable {
     return eventTimeMs;
   }
 
-  /** A copy of the dense block of bias and dense-feature weights. */
-  public float[] linear() {
-    float[] out = new float[linearSize];
-    backend.download(linear, 0, out, 0, linearSize);
+  /** A copy of every dense parameter (the dense blocks, concatenated; see {@link RequestOnlyModel#blocks}). */
+  public float[] parameters() {
+    float[] out = new float[paramCount];
+    backend.download(params, 0, out, 0, paramCount);
     return out;
+  }
+
+  /** The model this trainer trains. */
+  public RequestOnlyModel model() {
+    return model;
+  }
+
+  /** Runs the request tower once per request (the default) or once per impression (to measure the saving). */
+  public void setRequestOnly(boolean requestOnly) {
+    model.setRequestOnly(requestOnly);
+  }
+
+  /**
+   * Everything of the trainer but its embedding store, in a portable form: dense parameters, Adam
+   * state, counters, event time and the progressive metrics. With the store's snapshot, {@link
+   * #restoreState} continues training exactly where this state was taken.
+   */
+  public byte[] saveState() {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+      out.writeInt(STATE_FORMAT);
+      out.writeInt(paramCount);
+      for (Floats f : new Floats[] {params, adamM, adamV}) {
+        float[] host = new float[paramCount];
+        backend.download(f, 0, host, 0, paramCount);
+        for (float x : host) {
+          out.writeInt(Float.floatToRawIntBits(x));
+        }
+      }
+      out.writeLong(adamStep);
+      out.writeLong(unitsTrained);
+      out.writeLong(impressionsTrained);
+      out.writeLong(batchesTrained);
+      out.writeLong(batchesSkipped);
+      out.writeLong(impressionsSkipped);
+      out.writeLong(eventTimeMs);
+      metrics.writeTo(out);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /** Restores what {@link #saveState} saved (the store is restored separately, from its snapshot). */
+  public void restoreState(byte[] state) {
+    try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(state))) {
+      int format = in.readInt();
+      if (format != STATE_FORMAT) {
+        throw new IllegalArgumentException("trainer state has format " + format + "; this build reads " + STATE_FORMAT);
+      }
+      int n = in.readInt();
+      if (n != paramCount) {
+        throw new IllegalArgumentException("trainer state has " + n + " dense parameters; this model has " + paramCount
+            + " (the model configuration changed since the checkpoint)");
+      }
+      for (Floats f : new Floats[] {params, adamM, adamV}) {
+        float[] host = new float[paramCount];
+        for (int i = 0; i < n; i++) {
+          host[i] = Float.intBitsToFloat(in.readInt());
+        }
+        backend.upload(host, 0, f, 0, paramCount);
+      }
+      adamStep = in.readLong();
+      unitsTrained = in.readLong();
+      impressionsTrained = in.readLong();
+      batchesTrained = in.readLong();
+      batchesSkipped = in.readLong();
+      impressionsSkipped = in.readLong();
+      eventTimeMs = in.readLong();
+      metrics.readFrom(in);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot read the trainer state: " + e.getMessage(), e);
+    }
   }
 
   public EmbeddingStore store() {
@@ -251,8 +332,8 @@ public final class MiniBatchTrainer implements AutoCloseable {
   public void close() {
     adamV.close();
     adamM.close();
-    gradLinear.close();
-    linear.close();
+    gradParams.close();
+    params.close();
     rowBuffers.close();
     ws.close();
     store.close();

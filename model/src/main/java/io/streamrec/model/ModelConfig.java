@@ -4,7 +4,9 @@ import io.streamrec.embedding.TableConfig;
 import io.streamrec.model.features.FeatureSpec;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * Everything that defines the model and how it learns. Immutable; validated on construction with
@@ -12,14 +14,19 @@ import java.util.Objects;
  * model.*}); the model-update topic carries it (as JSON) so a replica needs nothing but the topic.
  *
  * @param features which features the model reads
- * @param embeddingDim width of every embedding row (the request and impression vectors meet in a dot product)
- * @param hotCapacityRows rows each table keeps hot
+ * @param embeddingDim width of every embedding row (the pooled request and impression vectors meet
+ *     in a dot product, so every table has this width)
+ * @param hotCapacityRows rows each table keeps hot (unless {@code tableSettings} says otherwise)
  * @param admissionThreshold sightings before an id gets a row
  * @param ttlMs event-time milliseconds after which an unseen row expires (0 = never)
  * @param initScale embedding rows start uniform in ±initScale (wide weights start at 0)
  * @param embeddingLr row-wise Adagrad learning rate of the embedding tables
  * @param wideLr row-wise Adagrad learning rate of the wide (per-id linear) weights
  * @param denseLr Adam learning rate of the dense weights
+ * @param towers layer sizes of the request tower, impression tower and head ({@link Towers#NONE}:
+ *     no deep part, the wide-and-factorised model alone)
+ * @param tableSettings per-table overrides of capacity, admission, TTL and learning rate, by table
+ * @param clipNorm the dense gradient's L2 norm is clipped to this per batch (0 = no clipping)
  */
 public record ModelConfig(
     FeatureSpec features,
@@ -30,15 +37,91 @@ public record ModelConfig(
     float initScale,
     float embeddingLr,
     float wideLr,
-    float denseLr) implements java.io.Serializable {
+    float denseLr,
+    Towers towers,
+    Map<String, TableSettings> tableSettings,
+    float clipNorm) implements java.io.Serializable {
 
   /** The table that holds one weight per id of every feature (the wide, linear part). */
   public static final String WIDE_TABLE = "wide";
   /** Optimizer-state floats per row: one row-wise Adagrad accumulator. */
   public static final int ROW_STATE_WIDTH = 1;
 
+  /**
+   * Layer sizes of the deep part. The request tower maps a request's pooled embeddings and dense
+   * features through {@code request} (hidden sizes, then the output size); the impression tower
+   * likewise through {@code impression}; both end at the same width {@code d}. The head reads
+   * {@code [r, v, r⊙v]} ({@code 3d} values) through {@code head} hidden layers to one logit per
+   * label. ReLU after every layer but the last of each.
+   */
+  public record Towers(List<Integer> request, List<Integer> impression, List<Integer> head)
+      implements java.io.Serializable {
+    /** No deep part. */
+    public static final Towers NONE = new Towers(List.of(), List.of(), List.of());
+
+    public Towers {
+      request = List.copyOf(request);
+      impression = List.copyOf(impression);
+      head = List.copyOf(head);
+      for (List<Integer> l : List.of(request, impression, head)) {
+        for (int s : l) {
+          if (s <= 0) {
+            throw new IllegalArgumentException("model.towers: layer sizes must be > 0, got " + l);
+          }
+        }
+      }
+      if (request.isEmpty() != impression.isEmpty()) {
+        throw new IllegalArgumentException(
+            "model.towers.request and model.towers.impression must both be set or both be empty, got "
+                + request + " and " + impression);
+      }
+      if (!request.isEmpty() && !request.get(request.size() - 1).equals(impression.get(impression.size() - 1))) {
+        throw new IllegalArgumentException("model.towers.request and model.towers.impression must end at the same"
+            + " width (their outputs meet in a dot product), got " + request + " and " + impression);
+      }
+      if (request.isEmpty() && !head.isEmpty()) {
+        throw new IllegalArgumentException("model.towers.head needs the request and impression towers, got head "
+            + head + " without towers");
+      }
+    }
+
+    public boolean enabled() {
+      return !request.isEmpty();
+    }
+
+    /** Width of either tower's output. */
+    public int outputWidth() {
+      return enabled() ? request.get(request.size() - 1) : 0;
+    }
+
+    /** The default deep part: two small towers and one hidden head layer. */
+    public static Towers defaults() {
+      return new Towers(List.of(32, 16), List.of(32, 16), List.of(16));
+    }
+  }
+
+  /**
+   * Per-table overrides; a null field keeps the model-wide value.
+   *
+   * @param hotCapacityRows rows the table keeps hot
+   * @param admissionThreshold sightings before an id of this table gets a row
+   * @param ttlMs expiry of this table's rows (0 = never)
+   * @param learningRate row-wise Adagrad learning rate of this table
+   */
+  public record TableSettings(Integer hotCapacityRows, Integer admissionThreshold, Long ttlMs, Float learningRate)
+      implements java.io.Serializable {
+    public static final TableSettings NONE = new TableSettings(null, null, null, null);
+
+    public TableSettings with(Integer hot, Integer admission, Long ttl, Float lr) {
+      return new TableSettings(hot != null ? hot : hotCapacityRows, admission != null ? admission : admissionThreshold,
+          ttl != null ? ttl : ttlMs, lr != null ? lr : learningRate);
+    }
+  }
+
   public ModelConfig {
     Objects.requireNonNull(features, "features");
+    Objects.requireNonNull(towers, "towers");
+    tableSettings = new TreeMap<>(Objects.requireNonNull(tableSettings, "tableSettings"));
     positive(embeddingDim, "model.embedding-dim");
     positive(hotCapacityRows, "model.hot-capacity-rows");
     positive(admissionThreshold, "model.admission-threshold");
@@ -49,24 +132,89 @@ public record ModelConfig(
     finitePositive(embeddingLr, "model.embedding-learning-rate", false);
     finitePositive(wideLr, "model.wide-learning-rate", false);
     finitePositive(denseLr, "model.dense-learning-rate", false);
+    finitePositive(clipNorm, "model.clip-norm", true);
     if (features.tables().contains(WIDE_TABLE)) {
       throw new IllegalArgumentException(
           "table name '" + WIDE_TABLE + "' is reserved for the wide weights; rename that feature's table");
     }
+    for (Map.Entry<String, TableSettings> e : tableSettings.entrySet()) {
+      String t = e.getKey();
+      if (!features.tables().contains(t) && !t.equals(WIDE_TABLE)) {
+        throw new IllegalArgumentException("model.table.*: no table named '" + t + "'; the tables are "
+            + features.tables() + " and '" + WIDE_TABLE + "'");
+      }
+      TableSettings s = e.getValue();
+      if (s.hotCapacityRows() != null) {
+        positive(s.hotCapacityRows(), "model.table.hot-capacity-rows of '" + t + "'");
+      }
+      if (s.admissionThreshold() != null) {
+        positive(s.admissionThreshold(), "model.table.admission-threshold of '" + t + "'");
+      }
+      if (s.ttlMs() != null && s.ttlMs() < 0) {
+        throw new IllegalArgumentException("model.table.ttl of '" + t + "' must be >= 0, got " + s.ttlMs() + " ms");
+      }
+      if (s.learningRate() != null) {
+        finitePositive(s.learningRate(), "model.table.learning-rate of '" + t + "'", false);
+      }
+    }
   }
 
+  /** The wide-and-factorised model without a deep part, with no per-table overrides. */
+  public ModelConfig(
+      FeatureSpec features, int embeddingDim, int hotCapacityRows, int admissionThreshold, long ttlMs,
+      float initScale, float embeddingLr, float wideLr, float denseLr) {
+    this(features, embeddingDim, hotCapacityRows, admissionThreshold, ttlMs, initScale, embeddingLr, wideLr,
+        denseLr, Towers.NONE, Map.of(), 0f);
+  }
+
+  /** The default model: the default features, towers and learning rates. */
   public static ModelConfig defaults() {
-    return new ModelConfig(FeatureSpec.defaults(), 16, 1 << 20, 1, 0L, 0.05f, 0.1f, 0.05f, 0.005f);
+    return new ModelConfig(FeatureSpec.defaults(), 16, 1 << 20, 1, 0L, 0.05f, 0.1f, 0.05f, 0.005f,
+        Towers.defaults(), Map.of(), 10f);
+  }
+
+  public ModelConfig withTowers(Towers t) {
+    return new ModelConfig(features, embeddingDim, hotCapacityRows, admissionThreshold, ttlMs, initScale,
+        embeddingLr, wideLr, denseLr, t, tableSettings, clipNorm);
+  }
+
+  public ModelConfig withFeatures(FeatureSpec f) {
+    return new ModelConfig(f, embeddingDim, hotCapacityRows, admissionThreshold, ttlMs, initScale,
+        embeddingLr, wideLr, denseLr, towers, tableSettings, clipNorm);
+  }
+
+  public ModelConfig withHotCapacityRows(int rows) {
+    return new ModelConfig(features, embeddingDim, rows, admissionThreshold, ttlMs, initScale,
+        embeddingLr, wideLr, denseLr, towers, tableSettings, clipNorm);
+  }
+
+  /** The settings of {@code table}: its overrides, or {@link TableSettings#NONE}. */
+  public TableSettings settings(String table) {
+    return tableSettings.getOrDefault(table, TableSettings.NONE);
+  }
+
+  /** The row-wise Adagrad learning rate of {@code table}. */
+  public float learningRate(String table) {
+    Float lr = settings(table).learningRate();
+    return lr != null ? lr : table.equals(WIDE_TABLE) ? wideLr : embeddingLr;
   }
 
   /** The embedding tables (one per distinct feature table) followed by the wide table. */
   public List<TableConfig> tableConfigs() {
     List<TableConfig> out = new ArrayList<>();
     for (String t : features.tables()) {
-      out.add(new TableConfig(t, embeddingDim, ROW_STATE_WIDTH, hotCapacityRows, admissionThreshold, ttlMs, initScale));
+      out.add(tableConfig(t, embeddingDim, initScale));
     }
-    out.add(new TableConfig(WIDE_TABLE, 1, ROW_STATE_WIDTH, hotCapacityRows, admissionThreshold, ttlMs, 0f));
+    out.add(tableConfig(WIDE_TABLE, 1, 0f));
     return out;
+  }
+
+  private TableConfig tableConfig(String name, int dim, float scale) {
+    TableSettings s = settings(name);
+    return new TableConfig(name, dim, ROW_STATE_WIDTH,
+        s.hotCapacityRows() != null ? s.hotCapacityRows() : hotCapacityRows,
+        s.admissionThreshold() != null ? s.admissionThreshold() : admissionThreshold,
+        s.ttlMs() != null ? s.ttlMs() : ttlMs, scale);
   }
 
   private static void positive(int v, String key) {

@@ -26,7 +26,7 @@ public final class ModelConfigJson {
 
   public static String toJson(ModelConfig c) {
     ObjectNode o = MAPPER.createObjectNode();
-    o.put("model", "dot");
+    o.put("model", "request-only");
     ArrayNode cat = o.putArray("categorical");
     for (CategoricalFeature f : c.features().categorical()) {
       cat.addObject()
@@ -50,7 +50,47 @@ public final class ModelConfigJson {
     o.put("embeddingLr", c.embeddingLr());
     o.put("wideLr", c.wideLr());
     o.put("denseLr", c.denseLr());
+    ObjectNode towers = o.putObject("towers");
+    c.towers().request().forEach(towers.putArray("request")::add);
+    c.towers().impression().forEach(towers.putArray("impression")::add);
+    c.towers().head().forEach(towers.putArray("head")::add);
+    ObjectNode tables = o.putObject("tables");
+    c.tableSettings().forEach((name, t) -> {
+      ObjectNode n = tables.putObject(name);
+      if (t.hotCapacityRows() != null) {
+        n.put("hotCapacityRows", t.hotCapacityRows());
+      }
+      if (t.admissionThreshold() != null) {
+        n.put("admissionThreshold", t.admissionThreshold());
+      }
+      if (t.ttlMs() != null) {
+        n.put("ttlMs", t.ttlMs());
+      }
+      if (t.learningRate() != null) {
+        n.put("learningRate", t.learningRate());
+      }
+    });
+    o.put("clipNorm", c.clipNorm());
     return o.toString();
+  }
+
+  private static List<Integer> ints(JsonNode a) {
+    List<Integer> out = new ArrayList<>();
+    a.forEach(x -> out.add(x.asInt()));
+    return out;
+  }
+
+  private static java.util.Map<String, ModelConfig.TableSettings> tables(JsonNode o) {
+    java.util.Map<String, ModelConfig.TableSettings> out = new java.util.TreeMap<>();
+    o.fields().forEachRemaining(e -> {
+      JsonNode n = e.getValue();
+      out.put(e.getKey(), new ModelConfig.TableSettings(
+          n.has("hotCapacityRows") ? n.get("hotCapacityRows").asInt() : null,
+          n.has("admissionThreshold") ? n.get("admissionThreshold").asInt() : null,
+          n.has("ttlMs") ? n.get("ttlMs").asLong() : null,
+          n.has("learningRate") ? (float) n.get("learningRate").asDouble() : null));
+    });
+    return out;
   }
 
   public static ModelConfig fromJson(String json) {
@@ -77,7 +117,11 @@ public final class ModelConfigJson {
           (float) o.get("initScale").asDouble(),
           (float) o.get("embeddingLr").asDouble(),
           (float) o.get("wideLr").asDouble(),
-          (float) o.get("denseLr").asDouble());
+          (float) o.get("denseLr").asDouble(),
+          new ModelConfig.Towers(ints(o.path("towers").path("request")), ints(o.path("towers").path("impression")),
+              ints(o.path("towers").path("head"))),
+          tables(o.path("tables")),
+          (float) o.path("clipNorm").asDouble(0));
     } catch (JsonProcessingException | NullPointerException | IllegalArgumentException e) {
       throw new StreamrecException("cannot read the model spec: " + e.getMessage(), e);
     }

@@ -13,7 +13,7 @@ import java.util.Map;
 
 /**
  * Scores request units with a published model, through the very forward pass the trainer runs
- * ({@link DotModel#forward}): the batch's rows are gathered from a {@link ParameterView} into a
+ * ({@link RequestOnlyModel#forward}): the batch's rows are gathered from a {@link ParameterView} into a
  * small slab, and an id the model has no row for reads as its initial values, exactly as the
  * trainer reads an id it has not admitted. So a replica at version {@code v} scores an impression
  * as the trainer did when it published {@code v}.
@@ -22,24 +22,26 @@ import java.util.Map;
  */
 public final class ModelScorer {
   private final ModelConfig config;
-  private final DotModel model;
+  private final RequestOnlyModel model;
   private final UnitBatch batch;
   private final ComputeBackend backend;
-  private final DotModel.Workspace ws;
+  private final RequestOnlyModel.Workspace ws;
   /** Per table: the gathered rows (floats) and slots / distinct slots (ints); the wide table last. */
   private final Scratch buffers;
   private final List<TableConfig> tableConfigs;
-  private final float[] zeroLinear;
+  private final float[] initialParams;
+  private final float[] params;
 
   public ModelScorer(ModelConfig config, ComputeBackend backend) {
     this.config = config;
     this.backend = backend;
-    this.model = new DotModel(config, backend);
+    this.model = new RequestOnlyModel(config, backend);
     this.batch = new UnitBatch(config);
-    this.ws = new DotModel.Workspace(backend);
+    this.ws = new RequestOnlyModel.Workspace(backend);
     this.buffers = new Scratch(backend);
     this.tableConfigs = config.tableConfigs();
-    this.zeroLinear = new float[DotModel.linearSize(config)];
+    this.initialParams = model.initialParameters();
+    this.params = new float[initialParams.length];
   }
 
   public ModelScorer(ModelConfig config) {
@@ -59,19 +61,25 @@ public final class ModelScorer {
       rows[t] = gather(t, tableConfigs.get(t), batch.tableKeys[t], batch.tableKeyCount[t], params);
     }
     TableRows wide = gather(nt, tableConfigs.get(nt), batch.wideKeys, batch.wideCount, params);
-    float[] linear = params.dense(DotModel.LINEAR_BLOCK);
-    if (linear == null) {
-      linear = zeroLinear;
-    } else if (linear.length != zeroLinear.length) {
-      throw new IllegalStateException("dense block '" + DotModel.LINEAR_BLOCK + "' has " + linear.length
-          + " values; this model config needs " + zeroLinear.length);
+    for (Map.Entry<String, int[]> e : model.blocks().entrySet()) {
+      int[] b = e.getValue();
+      float[] block = params.dense(e.getKey());
+      if (block == null) {
+        System.arraycopy(initialParams, b[0], this.params, b[0], b[1]);
+      } else if (block.length != b[1]) {
+        throw new IllegalStateException("dense block '" + e.getKey() + "' has " + block.length
+            + " values; this model config needs " + b[1]);
+      } else {
+        System.arraycopy(block, 0, this.params, b[0], b[1]);
+      }
     }
-    model.forward(batch, rows, wide, buffers.upload(tableConfigs.size(), linear, linear.length), ws);
-    int ni = batch.impressions();
+    model.forward(batch, rows, wide, buffers.upload(tableConfigs.size(), this.params, this.params.length), ws);
+    int ni = batch.impressions(), labels = model.labels();
+    float[] logits = new float[ni * labels];
+    backend.download(model.logits(ws, ni), 0, logits, 0, ni * labels);
     float[] out = new float[ni];
-    backend.download(DotModel.logits(ws, ni), 0, out, 0, ni);
-    for (int i = 0; i < out.length; i++) {
-      out[i] = CpuBackend.sigmoid(out[i]);
+    for (int i = 0; i < ni; i++) {
+      out[i] = CpuBackend.sigmoid(logits[i * labels]);
     }
     return out;
   }

@@ -34,7 +34,8 @@ public final class UnitBatch {
   final boolean[] featureMean;
   final DenseFeature[] requestDense;
   final DenseFeature[] impressionDense;
-  final String label;
+  /** Label names; {@code labels} holds {@code nImps × labelNames.length} values, row-major. */
+  final String[] labelNames;
 
   int nUnits;
   int nImps;
@@ -68,7 +69,7 @@ public final class UnitBatch {
     }
     this.requestDense = config.features().dense(Side.REQUEST).toArray(new DenseFeature[0]);
     this.impressionDense = config.features().dense(Side.IMPRESSION).toArray(new DenseFeature[0]);
-    this.label = config.features().labels().get(0);
+    this.labelNames = config.features().labels().toArray(new String[0]);
     this.tableKeys = new long[tables.size()][INITIAL_CAPACITY];
     this.tableKeyCount = new int[tables.size()];
     this.featureOffsets = new int[features.length][INITIAL_CAPACITY + 1];
@@ -82,9 +83,9 @@ public final class UnitBatch {
     return nImps;
   }
 
-  /** The label of impression {@code i} (0 or 1 for a click). */
+  /** The primary (first) label of impression {@code i} (0 or 1 for a click). */
   public float label(int i) {
-    return labels[i];
+    return labels[i * labelNames.length];
   }
 
   /** The latest join-window close among the batch's units (event time). */
@@ -114,8 +115,11 @@ public final class UnitBatch {
       }
       for (Impression im : unit.getImpressions()) {
         impUnit[imp] = u;
-        Float y = im.getLabels().get(label);
-        labels[imp] = y == null ? 0f : y;
+        Map<String, Float> ys = im.getLabels();
+        for (int l = 0; l < labelNames.length; l++) {
+          Float y = ys.get(labelNames[l]);
+          labels[imp * labelNames.length + l] = y == null ? 0f : y;
+        }
         for (int k = 0; k < impressionDense.length; k++) {
           impDense[imp * impressionDense.length + k] = squash(im.getDense().get(impressionDense[k].name()));
         }
@@ -197,7 +201,9 @@ public final class UnitBatch {
     if (impUnit.length < imps) {
       int cap = Math.max(imps, impUnit.length * 2);
       impUnit = new int[cap];
-      labels = new float[cap];
+    }
+    if (labels.length < imps * labelNames.length) {
+      labels = new float[Math.max(imps * labelNames.length, labels.length * 2)];
     }
     if (reqDense.length < units * requestDense.length) {
       reqDense = new float[Math.max(units * requestDense.length, reqDense.length * 2)];

@@ -74,7 +74,7 @@ class MiniBatchTrainerTest {
           }
         }
         Map<String, float[]> all = new HashMap<>(out.rows);
-        all.put("dense", out.dense.get(DotModel.LINEAR_BLOCK));
+        all.put("dense", out.dense.get(RequestOnlyModel.LINEAR_BLOCK));
         runs.add(all);
       }
     }
@@ -119,7 +119,7 @@ class MiniBatchTrainerTest {
       MapParameters after = new MapParameters();
       t.publish(after);
       assertThat(after.rows).isEmpty();
-      assertThat(after.dense.get(DotModel.LINEAR_BLOCK)).containsExactly(before.dense.get(DotModel.LINEAR_BLOCK));
+      assertThat(after.dense.get(RequestOnlyModel.LINEAR_BLOCK)).containsExactly(before.dense.get(RequestOnlyModel.LINEAR_BLOCK));
     }
   }
 }

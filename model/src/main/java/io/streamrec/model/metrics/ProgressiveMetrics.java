@@ -91,6 +91,53 @@ public final class ProgressiveMetrics {
     totalLoss += loss;
   }
 
+  /** Writes the whole state (window contents and sums), so that {@link #readFrom} continues exactly. */
+  public void writeTo(java.io.DataOutput out) throws java.io.IOException {
+    out.writeInt(window);
+    out.writeInt(size);
+    out.writeInt(head);
+    for (int i = 0; i < size; i++) {
+      out.writeInt(ringBin[i]);
+      out.writeBoolean(ringPositive[i]);
+      out.writeDouble(ringLoss[i]);
+      out.writeFloat(ringPred[i]);
+    }
+    out.writeDouble(windowLoss);
+    out.writeDouble(windowPred);
+    out.writeLong(windowPositives);
+    out.writeLong(total);
+    out.writeDouble(totalLoss);
+  }
+
+  /** Replaces the state with what {@link #writeTo} wrote; the window sizes must match. */
+  public void readFrom(java.io.DataInput in) throws java.io.IOException {
+    int w = in.readInt();
+    if (w != window) {
+      throw new IllegalArgumentException("metrics state has a window of " + w + "; this one has " + window);
+    }
+    size = in.readInt();
+    head = in.readInt();
+    java.util.Arrays.fill(pos, 0);
+    java.util.Arrays.fill(neg, 0);
+    for (int i = 0; i < size; i++) {
+      ringBin[i] = in.readInt();
+      ringPositive[i] = in.readBoolean();
+      ringLoss[i] = in.readDouble();
+      ringPred[i] = in.readFloat();
+      if (ringPositive[i]) {
+        pos[ringBin[i]]++;
+      } else {
+        neg[ringBin[i]]++;
+      }
+    }
+    windowLoss = in.readDouble();
+    windowPred = in.readDouble();
+    windowPositives = in.readLong();
+    total = in.readLong();
+    totalLoss = in.readDouble();
+    refresh();
+  }
+
   static int bin(double p) {
     double logit = Math.log(p / (1 - p));
     int b = (int) ((logit + LOGIT_RANGE) / (2 * LOGIT_RANGE) * BINS);

@@ -9,7 +9,7 @@ package io.streamrec.model.synthetic;
  * methods are not part of its contract. This class fixes every derivation (doubles, bounded ints,
  * Gaussians) in our own code, so a seed means the same traffic in every release.
  */
-final class SplitMix64 {
+public final class SplitMix64 {
   /** The odd Weyl increment of SplitMix64 (2^64 divided by the golden ratio). */
   private static final long GOLDEN_GAMMA = 0x9e3779b97f4a7c15L;
   /** 2^-53: turns the top 53 bits of a long into a double in [0, 1). */
@@ -17,7 +17,7 @@ final class SplitMix64 {
 
   private long state;
 
-  SplitMix64(long seed) {
+  public SplitMix64(long seed) {
     this.state = seed;
   }
 
@@ -26,13 +26,13 @@ final class SplitMix64 {
     return new SplitMix64(mix(seed ^ mix(stream * GOLDEN_GAMMA)));
   }
 
-  long nextLong() {
+  public long nextLong() {
     state += GOLDEN_GAMMA;
     return mix(state);
   }
 
   /** Uniform in [0, 1). */
-  double nextDouble() {
+  public double nextDouble() {
     return (nextLong() >>> 11) * DOUBLE_UNIT;
   }
 

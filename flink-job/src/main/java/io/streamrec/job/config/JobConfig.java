@@ -111,9 +111,46 @@ public record JobConfig(
           c.get(ModelOptions.INIT_SCALE),
           c.get(ModelOptions.EMBEDDING_LR),
           c.get(ModelOptions.WIDE_LR),
-          c.get(ModelOptions.DENSE_LR));
+          c.get(ModelOptions.DENSE_LR),
+          c.get(ModelOptions.DEEP)
+              ? new ModelConfig.Towers(c.get(ModelOptions.REQUEST_TOWER), c.get(ModelOptions.IMPRESSION_TOWER),
+                  c.get(ModelOptions.HEAD))
+              : ModelConfig.Towers.NONE,
+          tableSettings(c),
+          c.get(ModelOptions.CLIP_NORM));
     } catch (IllegalArgumentException e) {
       throw new ConfigException("model configuration: " + e.getMessage(), e);
+    }
+  }
+
+  private static Map<String, ModelConfig.TableSettings> tableSettings(ReadableConfig c) {
+    Map<String, ModelConfig.TableSettings> out = new java.util.TreeMap<>();
+    c.get(ModelOptions.TABLE_HOT_CAPACITY).forEach((t, v) -> out.merge(t.trim(),
+        new ModelConfig.TableSettings(parse(ModelOptions.TABLE_HOT_CAPACITY, t, v, Integer::valueOf), null, null, null),
+        JobConfig::merge));
+    c.get(ModelOptions.TABLE_ADMISSION).forEach((t, v) -> out.merge(t.trim(),
+        new ModelConfig.TableSettings(null, parse(ModelOptions.TABLE_ADMISSION, t, v, Integer::valueOf), null, null),
+        JobConfig::merge));
+    c.get(ModelOptions.TABLE_TTL).forEach((t, v) -> out.merge(t.trim(),
+        new ModelConfig.TableSettings(null, null,
+            parse(ModelOptions.TABLE_TTL, t, v, x -> org.apache.flink.util.TimeUtils.parseDuration(x).toMillis()), null),
+        JobConfig::merge));
+    c.get(ModelOptions.TABLE_LR).forEach((t, v) -> out.merge(t.trim(),
+        new ModelConfig.TableSettings(null, null, null, parse(ModelOptions.TABLE_LR, t, v, Float::valueOf)),
+        JobConfig::merge));
+    return out;
+  }
+
+  private static ModelConfig.TableSettings merge(ModelConfig.TableSettings a, ModelConfig.TableSettings b) {
+    return a.with(b.hotCapacityRows(), b.admissionThreshold(), b.ttlMs(), b.learningRate());
+  }
+
+  private static <T> T parse(ConfigOption<?> option, String table, String value, java.util.function.Function<String, T> f) {
+    try {
+      return f.apply(value.trim());
+    } catch (RuntimeException e) {
+      throw new ConfigException(option, "has '" + value + "' for table '" + table + "'",
+          "give table:value pairs with a valid value");
     }
   }
 

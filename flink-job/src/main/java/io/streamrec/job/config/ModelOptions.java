@@ -60,4 +60,32 @@ public final class ModelOptions {
   public static final ConfigOption<Float> DENSE_LR =
       key("model.dense-learning-rate").floatType().defaultValue(0.005f)
           .withDescription("Adam learning rate of the dense weights.");
+
+  public static final ConfigOption<List<Integer>> REQUEST_TOWER =
+      key("model.towers.request").intType().asList().defaultValues(32, 16)
+          .withDescription("Request tower: hidden layer sizes, then its output size (runs once per request).");
+  public static final ConfigOption<List<Integer>> IMPRESSION_TOWER =
+      key("model.towers.impression").intType().asList().defaultValues(32, 16)
+          .withDescription("Impression tower: hidden layer sizes, then its output size (the request tower's).");
+  public static final ConfigOption<List<Integer>> HEAD =
+      key("model.towers.head").intType().asList().defaultValues(16)
+          .withDescription("Hidden layer sizes of the head over [r, v, r*v]; it ends in one logit per label.");
+  public static final ConfigOption<Boolean> DEEP =
+      key("model.deep").booleanType().defaultValue(true)
+          .withDescription("false: no towers and head, the wide-and-factorised model alone.");
+  public static final ConfigOption<Float> CLIP_NORM =
+      key("model.clip-norm").floatType().defaultValue(10f)
+          .withDescription("The dense gradient's L2 norm is clipped to this per batch (0 = off).");
+  public static final ConfigOption<Map<String, String>> TABLE_HOT_CAPACITY =
+      key("model.table.hot-capacity-rows").mapType().defaultValue(Map.of())
+          .withDescription("table:rows pairs overriding model.hot-capacity-rows per table.");
+  public static final ConfigOption<Map<String, String>> TABLE_ADMISSION =
+      key("model.table.admission-threshold").mapType().defaultValue(Map.of())
+          .withDescription("table:count pairs overriding model.admission-threshold per table.");
+  public static final ConfigOption<Map<String, String>> TABLE_TTL =
+      key("model.table.ttl").mapType().defaultValue(Map.of())
+          .withDescription("table:duration pairs (e.g. item_id:7d) overriding model.ttl per table.");
+  public static final ConfigOption<Map<String, String>> TABLE_LR =
+      key("model.table.learning-rate").mapType().defaultValue(Map.of())
+          .withDescription("table:rate pairs overriding the embedding (or, for 'wide', the wide) learning rate.");
 }

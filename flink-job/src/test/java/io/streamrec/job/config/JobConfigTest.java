@@ -73,6 +73,45 @@ class JobConfigTest {
   }
 
   @Test
+  void towersAndPerTableSettingsAreRead() {
+    Configuration c = base();
+    c.set(ModelOptions.REQUEST_TOWER, List.of(64, 8));
+    c.set(ModelOptions.IMPRESSION_TOWER, List.of(8));
+    c.set(ModelOptions.HEAD, List.of());
+    c.set(ModelOptions.TABLE_HOT_CAPACITY, java.util.Map.of("item_id", "1000"));
+    c.set(ModelOptions.TABLE_TTL, java.util.Map.of("item_id", "7d"));
+    c.set(ModelOptions.TABLE_LR, java.util.Map.of("wide", "0.2"));
+    ModelConfig m = JobConfig.from(c).model();
+    assertThat(m.towers().request()).containsExactly(64, 8);
+    assertThat(m.towers().outputWidth()).isEqualTo(8);
+    assertThat(m.learningRate("wide")).isEqualTo(0.2f);
+    assertThat(m.learningRate("item_id")).isEqualTo(m.embeddingLr());
+    var item = m.tableConfigs().stream().filter(t -> t.name().equals("item_id")).findFirst().orElseThrow();
+    assertThat(item.hotCapacityRows()).isEqualTo(1000);
+    assertThat(item.ttlMs()).isEqualTo(7L * 24 * 3600 * 1000);
+
+    c.set(ModelOptions.DEEP, false);
+    assertThat(JobConfig.from(c).model().towers().enabled()).isFalse();
+  }
+
+  @Test
+  void badTowerAndTableSettingsNameTheirKey() {
+    Configuration c = base();
+    c.set(ModelOptions.IMPRESSION_TOWER, List.of(32, 8));
+    assertThatThrownBy(() -> JobConfig.from(c)).hasMessageContaining("model.towers.request")
+        .hasMessageContaining("same width");
+
+    Configuration d = base();
+    d.set(ModelOptions.TABLE_HOT_CAPACITY, java.util.Map.of("items", "1000"));
+    assertThatThrownBy(() -> JobConfig.from(d)).hasMessageContaining("model.table").hasMessageContaining("'items'");
+
+    Configuration e = base();
+    e.set(ModelOptions.TABLE_LR, java.util.Map.of("item_id", "fast"));
+    assertThatThrownBy(() -> JobConfig.from(e)).hasMessageContaining("model.table.learning-rate")
+        .hasMessageContaining("fast");
+  }
+
+  @Test
   void aSharedVocabularyMustNameAFeature() {
     Configuration c = base();
     c.set(ModelOptions.SHARED_VOCABULARY, java.util.Map.of("recent_items", "items"));

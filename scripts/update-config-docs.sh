@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Regenerates README.md's configuration table from the job's option declarations (ConfigDocs).
+# Run after adding or changing an option; JobConfigTest fails while the README is stale.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mvn -B -q -o install -DskipTests -pl flink-job -am
+cp="flink-job/target/classes:$(cat flink-job/target/classpath.txt)"
+table="$(java -cp "$cp" io.streamrec.job.config.ConfigDocs)"
+TABLE="$table" python3 - <<'PY'
+import os, re
+readme = open("README.md").read()
+begin = "<!-- config-table:begin"
+end = "<!-- config-table:end -->"
+i, j = readme.index(begin), readme.index(end) + len(end)
+table = os.environ["TABLE"].rstrip("\n")
+open("README.md", "w").write(readme[:i] + table + readme[j:])
+PY
+echo "README.md configuration table updated"

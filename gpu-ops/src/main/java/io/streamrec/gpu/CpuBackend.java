@@ -242,6 +242,12 @@ public final class CpuBackend implements ComputeBackend {
 
   // ---- dense ------------------------------------------------------------------------------------
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here a zero element of {@code A} skips its products ({@code 0·x} counts as 0 even where
+   * {@code x} is not finite): ReLU layers make half of {@code A} zero.
+   */
   @Override
   public void gemm(
       boolean transA, boolean transB, int m, int n, int k, float alpha,
@@ -257,12 +263,33 @@ public final class CpuBackend implements ComputeBackend {
         }
       }
     }
+    if (transB && !transA && (long) m * n * k >= TRANSPOSE_MIN_WORK) {
+      // B stored n x k: transpose it once (k x n) and take the vectorised path below, instead of
+      // m x n dot products whose reduction order the JIT must keep scalar
+      if (transposed.length < n * k) {
+        transposed = new float[n * k];
+      }
+      for (int j = 0; j < n; j++) {
+        int brow = bOff + j * ldb;
+        for (int p = 0; p < k; p++) {
+          transposed[p * n + j] = b[brow + p];
+        }
+      }
+      b = transposed;
+      bOff = 0;
+      ldb = n;
+      transB = false;
+    }
     if (!transA && !transB) {
-      // C[r,:] += alpha * A[r,p] * B[p,:]: the inner loop runs along rows of B and C
+      // C[r,:] += alpha * A[r,p] * B[p,:]: the inner loop runs along rows of B and C; a zero of A
+      // (half of a ReLU layer's outputs) skips its row of B
       for (int r = 0; r < m; r++) {
         int crow = cOff + r * ldc, arow = aOff + r * lda;
         for (int p = 0; p < k; p++) {
           float x = alpha * a[arow + p];
+          if (x == 0f) {
+            continue;
+          }
           int brow = bOff + p * ldb;
           for (int j = 0; j < n; j++) {
             c[crow + j] += x * b[brow + j];
@@ -288,6 +315,9 @@ public final class CpuBackend implements ComputeBackend {
         int arow = aOff + p * lda, brow = bOff + p * ldb;
         for (int r = 0; r < m; r++) {
           float x = alpha * a[arow + r];
+          if (x == 0f) {
+            continue;
+          }
           int crow = cOff + r * ldc;
           for (int j = 0; j < n; j++) {
             c[crow + j] += x * b[brow + j];
@@ -307,6 +337,11 @@ public final class CpuBackend implements ComputeBackend {
       }
     }
   }
+
+  /** Below this many multiply-adds, a transposed B is read in place rather than copied. */
+  private static final long TRANSPOSE_MIN_WORK = 4096;
+  /** Scratch for a transposed B operand (this backend is single-threaded, like its buffers). */
+  private float[] transposed = new float[0];
 
   @Override
   public void addBias(Floats yF, int rows, int cols, Floats biasF, int biasOff) {

@@ -1,0 +1,147 @@
+package io.streamrec.model.bench;
+
+import io.streamrec.embedding.InMemoryEmbeddingStore;
+import io.streamrec.gpu.CpuBackend;
+import io.streamrec.model.MiniBatchTrainer;
+import io.streamrec.model.ModelConfig;
+import io.streamrec.model.RequestUnits;
+import io.streamrec.model.baseline.HashedLogisticRegression;
+import io.streamrec.model.metrics.Auc;
+import io.streamrec.model.synthetic.GeneratedRequest;
+import io.streamrec.model.synthetic.TrafficConfig;
+import io.streamrec.model.synthetic.TrafficGenerator;
+import io.streamrec.schemas.ImpressionEvent;
+import io.streamrec.schemas.JsonEvents;
+import io.streamrec.schemas.RequestUnit;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+
+/**
+ * Training throughput and quality of the reference model on one generated stream, next to its
+ * variants and baselines, all in one run: the request-only deep model, the same model with its
+ * request tower run once per impression, the model without its deep part, and hashed logistic
+ * regression with and without the generator's true crosses. Every model sees the same minibatches
+ * in the same order and scores each impression before learning from it (progressive validation).
+ *
+ * <p>Run: {@code scripts/bench-train.sh} (which also runs the same model in PyTorch on the stream
+ * this writes), or directly:
+ * <pre>
+ *   mvn -B -q -o install -DskipTests -pl model -am &amp;&amp; mvn -B -q -o -pl model test-compile \
+ *     dependency:build-classpath -Dmdep.outputFile=target/cp.txt
+ *   java -cp model/target/test-classes:model/target/classes:$(cat model/target/cp.txt) \
+ *     io.streamrec.model.bench.TrainBench --units 150000 --jsonl /tmp/units.jsonl
+ * </pre>
+ * Prints one {@code RESULT} line per model (name, impressions/s, progressive AUC over the last
+ * 100,000 impressions) and the generator's oracle AUC over the same impressions.
+ */
+public final class TrainBench {
+  private static final long T0 = 1_767_225_600_000L;
+  private static final int WINDOW = 100_000;
+
+  private TrainBench() {}
+
+  public static void main(String[] args) throws IOException {
+    int units = 150_000, batch = 128;
+    long seed = 7;
+    Path jsonl = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--units" -> units = Integer.parseInt(args[++i]);
+        case "--batch" -> batch = Integer.parseInt(args[++i]);
+        case "--seed" -> seed = Long.parseLong(args[++i]);
+        case "--jsonl" -> jsonl = Path.of(args[++i]);
+        default -> throw new IllegalArgumentException("unknown argument " + args[i]
+            + "; use --units N --batch N --seed N --jsonl FILE");
+      }
+    }
+    TrafficGenerator gen = new TrafficGenerator(TrafficConfig.defaults().withSeed(seed).withUsers(20_000).withItems(5_000));
+    List<RequestUnit> stream = new ArrayList<>(units);
+    List<double[]> oracle = new ArrayList<>();
+    List<float[]> clicks = new ArrayList<>();
+    long time = T0;
+    BufferedWriter out = jsonl == null ? null : Files.newBufferedWriter(jsonl, StandardCharsets.UTF_8);
+    for (int u = 0; u < units; u++) {
+      GeneratedRequest g = gen.next(time += 10);
+      stream.add(RequestUnits.of(g.request(), g.impressions(), time + 5_000));
+      oracle.add(g.trueCtr());
+      float[] c = new float[g.size()];
+      for (int i = 0; i < c.length; i++) {
+        c[i] = g.click(i);
+      }
+      clicks.add(c);
+      if (out != null) {
+        StringBuilder line = new StringBuilder("{\"request\":").append(JsonEvents.toJson(g.request())).append(",\"impressions\":[");
+        List<ImpressionEvent> imps = g.impressions();
+        for (int i = 0; i < imps.size(); i++) {
+          line.append(i == 0 ? "" : ",").append(JsonEvents.toJson(imps.get(i)));
+        }
+        out.write(line.append("]}\n").toString());
+      }
+    }
+    if (out != null) {
+      out.close();
+    }
+    long imps = clicks.stream().mapToLong(c -> c.length).sum();
+    System.out.printf(Locale.ROOT, "stream: %,d units, %,d impressions, minibatches of %d units; 1 training thread%n",
+        units, imps, batch);
+    System.out.printf(Locale.ROOT, "RESULT oracle - %.4f%n", oracleAuc(oracle, clicks));
+
+    ModelConfig deep = ModelConfig.defaults();
+    run("request-only deep model", stream, batch, t -> {}, deep);
+    run("deep model, request tower per impression", stream, batch, t -> t.setRequestOnly(false), deep);
+    run("wide + factorised (no deep part)", stream, batch, t -> {}, deep.withTowers(ModelConfig.Towers.NONE));
+    runLr("logistic regression", stream, batch, List.of());
+    runLr("logistic regression + country x category", stream, batch, List.<String[]>of(new String[] {"country", "item_cat"}));
+    runLr("logistic regression + country x category + user x item", stream, batch,
+        List.of(new String[] {"country", "item_cat"}, new String[] {"user_id", "item_id"}));
+  }
+
+  private static void run(String name, List<RequestUnit> stream, int batch, Consumer<MiniBatchTrainer> setup, ModelConfig cfg) {
+    try (MiniBatchTrainer t = new MiniBatchTrainer(cfg, new InMemoryEmbeddingStore(cfg.tableConfigs()), new CpuBackend(), WINDOW)) {
+      setup.accept(t);
+      long t0 = System.nanoTime();
+      for (int i = 0; i < stream.size(); i += batch) {
+        t.train(stream.subList(i, Math.min(stream.size(), i + batch)));
+      }
+      report(name, t.impressionsTrained(), System.nanoTime() - t0, t.metrics().auc());
+    }
+  }
+
+  private static void runLr(String name, List<RequestUnit> stream, int batch, List<String[]> crosses) {
+    HashedLogisticRegression lr = new HashedLogisticRegression(ModelConfig.defaults().features(), crosses, 24, 0.05f, WINDOW);
+    long t0 = System.nanoTime();
+    for (int i = 0; i < stream.size(); i += batch) {
+      lr.train(stream.subList(i, Math.min(stream.size(), i + batch)));
+    }
+    report(name, lr.impressions(), System.nanoTime() - t0, lr.metrics().auc());
+  }
+
+  private static void report(String name, long imps, long nanos, double auc) {
+    System.out.printf(Locale.ROOT, "RESULT %s | %.0f | %.4f%n", name, imps / (nanos / 1e9), auc);
+  }
+
+  /** The oracle's AUC over the last {@link #WINDOW} impressions: the ceiling of any model. */
+  private static double oracleAuc(List<double[]> oracle, List<float[]> clicks) {
+    List<Double> p = new ArrayList<>();
+    List<Float> y = new ArrayList<>();
+    for (int u = oracle.size() - 1; u >= 0 && p.size() < WINDOW; u--) {
+      for (int i = 0; i < oracle.get(u).length; i++) {
+        p.add(oracle.get(u)[i]);
+        y.add(clicks.get(u)[i]);
+      }
+    }
+    double[] pd = p.stream().mapToDouble(Double::doubleValue).toArray();
+    float[] yf = new float[y.size()];
+    for (int i = 0; i < yf.length; i++) {
+      yf[i] = y.get(i);
+    }
+    return Auc.exact(pd, yf);
+  }
+}

@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""The reference model of streamrec in PyTorch (CPU), for the training benchmark.
+
+Reads the units file TrainBench writes (one JSON object per line: a request and its impressions),
+trains the same architecture on the same minibatches in the same order, scoring every impression
+before learning from it, and prints one RESULT line: impressions/s and the progressive AUC over the
+last 100,000 impressions. Same features (user_id, country, recent_items mean-pooled over the
+item_id table / item_id, item_cat; hour / position as sign(x)*log1p|x|), same parts (wide per-id
+weights, dense linear weights, factorised cross of the pooled request and impression embeddings,
+request tower [32,16] once per request, impression tower [32,16], head [16] over [r, v, r*v]), same
+optimisers where PyTorch has them (Adagrad on embedding and wide rows with the same learning
+rates — element-wise, as PyTorch has no row-wise Adagrad — and Adam on dense weights).
+
+Usage: python3 scripts/torch_bench.py UNITS.jsonl [--batch 128] [--threads 2]
+"""
+import argparse
+import json
+import math
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+DIM, WINDOW = 16, 100_000
+REQ_CAT = [("user_id", "user_id"), ("country", "country"), ("recent_items", "item_id")]
+IMP_CAT = [("item_id", "item_id"), ("item_cat", "item_cat")]
+
+
+def squash(x):
+    return math.copysign(math.log1p(abs(x)), x)
+
+
+class Vocab:
+    """Collisionless ids: one row per distinct value, as streamrec's store keeps them."""
+
+    def __init__(self):
+        self.ids = {}
+
+    def __call__(self, value):
+        i = self.ids.get(value)
+        if i is None:
+            i = self.ids[value] = len(self.ids)
+        return i
+
+
+def mlp(sizes):
+    layers = []
+    for k in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[k], sizes[k + 1]))
+        if k < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class Model(nn.Module):
+    def __init__(self, rows):
+        super().__init__()
+        self.emb = nn.ModuleDict({t: nn.EmbeddingBag(n, DIM, mode="mean", sparse=True)
+                                  for t, n in rows["emb"].items()})
+        for e in self.emb.values():
+            nn.init.uniform_(e.weight, -0.05, 0.05)
+        self.wide = nn.EmbeddingBag(rows["wide"], 1, mode="sum", sparse=True)
+        nn.init.zeros_(self.wide.weight)
+        self.linear = nn.Linear(2, 1)
+        nn.init.zeros_(self.linear.weight)
+        nn.init.zeros_(self.linear.bias)
+        self.req_tower = mlp([3 * DIM + 1, 32, 16])
+        self.imp_tower = mlp([2 * DIM + 1, 32, 16])
+        self.head = mlp([48, 16, 1])
+        nn.init.zeros_(self.head[-1].weight)
+
+    def forward(self, b):
+        req = [self.emb[t](ids, offs) for (name, t), (ids, offs) in zip(REQ_CAT, b["req"])]
+        imp = [self.emb[t](ids, offs) for (name, t), (ids, offs) in zip(IMP_CAT, b["imp"])]
+        unit = b["unit"]
+        fm = (sum(req)[unit] * sum(imp)).sum(1)
+        wide = self.wide(*b["wide_req"]).squeeze(1)[unit] + self.wide(*b["wide_imp"]).squeeze(1)
+        dense = torch.stack([b["hour"][unit], b["position"]], 1)
+        r = self.req_tower(torch.cat(req + [b["hour"].unsqueeze(1)], 1))[unit]
+        v = self.imp_tower(torch.cat(imp + [b["position"].unsqueeze(1)], 1))
+        head = self.head(torch.cat([r, v, r * v], 1)).squeeze(1)
+        return self.linear(dense).squeeze(1) + wide + fm + (r * v).sum(1) + head
+
+
+def bags(lists):
+    ids, offs = [], []
+    for l in lists:
+        offs.append(len(ids))
+        ids.extend(l)
+    return torch.tensor(ids, dtype=torch.long), torch.tensor(offs, dtype=torch.long)
+
+
+def encode(units, vocabs, wide):
+    b = {"req": [], "imp": []}
+    imps = [i for u in units for i in u["impressions"]]
+    b["unit"] = torch.tensor([k for k, u in enumerate(units) for _ in u["impressions"]], dtype=torch.long)
+    for name, t in REQ_CAT:
+        b["req"].append(bags([[vocabs[t](v) for v in u["request"]["features"].get(name, [])] for u in units]))
+    for name, t in IMP_CAT:
+        b["imp"].append(bags([[vocabs[t](v) for v in i["features"].get(name, [])] for i in imps]))
+    b["wide_req"] = bags([[wide((n, v)) for n, _ in REQ_CAT for v in u["request"]["features"].get(n, [])] for u in units])
+    b["wide_imp"] = bags([[wide((n, v)) for n, _ in IMP_CAT for v in i["features"].get(n, [])] for i in imps])
+    b["hour"] = torch.tensor([squash(u["request"]["dense"].get("hour", 0.0)) for u in units])
+    b["position"] = torch.tensor([squash(i["dense"].get("position", 0.0)) for i in imps])
+    b["y"] = torch.tensor([float(i["labels"].get("click", 0)) for i in imps])
+    return b
+
+
+def auc(p, y):
+    order = np.argsort(p, kind="mergesort")
+    ranks = np.empty(len(p))
+    ranks[order] = np.arange(1, len(p) + 1)
+    # average ranks of ties
+    ps = p[order]
+    i = 0
+    while i < len(ps):
+        j = i
+        while j + 1 < len(ps) and ps[j + 1] == ps[i]:
+            j += 1
+        if j > i:
+            ranks[order[i:j + 1]] = (i + j + 2) / 2
+        i = j + 1
+    pos = y > 0.5
+    n_pos, n_neg = pos.sum(), (~pos).sum()
+    return (ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("units")
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(7)
+    units = [json.loads(l) for l in open(a.units)]
+    vocabs = {t: Vocab() for t in {t for _, t in REQ_CAT + IMP_CAT}}
+    wide = Vocab()
+    chunks = [units[i:i + a.batch] for i in range(0, len(units), a.batch)]
+    for c in chunks:  # size the tables first (untimed); the ids are then stable lookups
+        encode(c, vocabs, wide)
+    model = Model({"emb": {t: max(1, len(v.ids)) for t, v in vocabs.items()}, "wide": max(1, len(wide.ids))})
+    sparse = list(model.emb.parameters())
+    opt_e = torch.optim.Adagrad(sparse, lr=0.1)
+    opt_w = torch.optim.Adagrad(model.wide.parameters(), lr=0.05)
+    dense = [p for n, p in model.named_parameters() if not n.startswith(("emb.", "wide."))]
+    opt_d = torch.optim.Adam(dense, lr=0.005)
+    loss_fn = nn.BCEWithLogitsLoss(reduction="sum")
+    preds, labels = [], []
+    n = 0
+    t0 = time.perf_counter()
+    for c in chunks:
+        b = encode(c, vocabs, wide)  # timed, as streamrec's timing includes encoding its units
+        logits = model(b)
+        preds.append(torch.sigmoid(logits).detach().numpy())
+        labels.append(b["y"].numpy())
+        loss = loss_fn(logits, b["y"])
+        opt_e.zero_grad()
+        opt_w.zero_grad()
+        opt_d.zero_grad()
+        loss.backward()
+        for p in dense:  # streamrec averages the dense gradient over the batch
+            p.grad /= len(b["y"])
+        opt_e.step()
+        opt_w.step()
+        opt_d.step()
+        n += len(b["y"])
+    secs = time.perf_counter() - t0
+    p, y = np.concatenate(preds)[-WINDOW:], np.concatenate(labels)[-WINDOW:]
+    print(f"RESULT PyTorch {torch.__version__} ({a.threads} threads) | {n / secs:.0f} | {auc(p, y):.4f}")
+
+
+if __name__ == "__main__":
+    main()

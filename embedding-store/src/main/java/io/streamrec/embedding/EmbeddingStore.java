@@ -61,6 +61,13 @@ public interface EmbeddingStore extends AutoCloseable {
 
   StoreStats stats();
 
+  /**
+   * Writes a consistent snapshot of the whole store into {@code dir} (created if missing), between
+   * batches (nothing prepared). The store's own factory restores it; the restored store behaves
+   * exactly like this one from the snapshot on. The trainer's Flink checkpoint carries it.
+   */
+  void snapshot(java.nio.file.Path dir);
+
   @Override
   void close();
 }

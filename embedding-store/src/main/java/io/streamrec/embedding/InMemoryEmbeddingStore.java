@@ -2,6 +2,14 @@ package io.streamrec.embedding;
 
 import io.streamrec.gpu.CpuBackend;
 import io.streamrec.gpu.Floats;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -165,6 +173,118 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
 
   @Override
   public void close() {}
+
+  /** File of a snapshot directory that holds this store's state. */
+  static final String SNAPSHOT_FILE = "in-memory-store.bin";
+  private static final int SNAPSHOT_FORMAT = 1;
+
+  /**
+   * Writes every table's rows, slots, free list, admission counts, last-seen times and dirty flags,
+   * and the store's clock and counters: {@link #restore} gives a store that behaves exactly like
+   * this one from here on (same slots, same drains in the same order).
+   */
+  @Override
+  public void snapshot(Path dir) {
+    try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
+        Files.newOutputStream(Files.createDirectories(dir).resolve(SNAPSHOT_FILE))))) {
+      out.writeInt(SNAPSHOT_FORMAT);
+      out.writeInt(state.length);
+      out.writeLong(nowMs);
+      for (long c : new long[] {lookups, hits, admitted, expired}) {
+        out.writeLong(c);
+      }
+      for (Table t : state) {
+        if (!t.transientSlots.isEmpty()) {
+          throw new IllegalStateException("snapshot of table '" + t.cfg.name() + "' while a batch is prepared");
+        }
+        out.writeUTF(t.cfg.name());
+        out.writeInt(t.cfg.rowWidth());
+        out.writeInt(t.used);
+        for (int i = 0; i < t.used * t.cfg.rowWidth(); i++) {
+          out.writeInt(Float.floatToRawIntBits(t.slab[i]));
+        }
+        for (int i = 0; i < t.used; i++) {
+          out.writeLong(t.lastSeen[i]);
+          Long k = t.keyOfSlot[i];
+          out.writeBoolean(k != null);
+          out.writeLong(k == null ? 0 : k);
+          out.writeBoolean(t.dirty.get(i));
+        }
+        out.writeInt(t.freeCount);
+        for (int i = 0; i < t.freeCount; i++) {
+          out.writeInt(t.freeSlots[i]);
+        }
+        out.writeInt(t.seenCounts.size());
+        for (Map.Entry<Long, Integer> e : new java.util.TreeMap<>(t.seenCounts).entrySet()) {
+          out.writeLong(e.getKey());
+          out.writeInt(e.getValue());
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the store snapshot to " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A store in the state {@link #snapshot} wrote into {@code dir}; the tables must be the same. */
+  public static InMemoryEmbeddingStore restore(Path dir, List<TableConfig> tables) {
+    InMemoryEmbeddingStore store = new InMemoryEmbeddingStore(tables);
+    try (DataInputStream in = new DataInputStream(new BufferedInputStream(
+        Files.newInputStream(dir.resolve(SNAPSHOT_FILE))))) {
+      int format = in.readInt();
+      if (format != SNAPSHOT_FORMAT) {
+        throw new IllegalArgumentException("store snapshot format " + format + "; this build reads " + SNAPSHOT_FORMAT);
+      }
+      if (in.readInt() != tables.size()) {
+        throw new IllegalArgumentException("store snapshot in " + dir + " has other tables than " + tables);
+      }
+      store.nowMs = in.readLong();
+      store.lookups = in.readLong();
+      store.hits = in.readLong();
+      store.admitted = in.readLong();
+      store.expired = in.readLong();
+      for (Table t : store.state) {
+        String name = in.readUTF();
+        int width = in.readInt();
+        if (!name.equals(t.cfg.name()) || width != t.cfg.rowWidth()) {
+          throw new IllegalArgumentException("store snapshot table '" + name + "' (row width " + width
+              + ") does not match table '" + t.cfg.name() + "' (row width " + t.cfg.rowWidth() + ")");
+        }
+        int used = in.readInt();
+        int cap = Math.max(INITIAL_ROWS, used);
+        t.slab = new float[cap * width];
+        t.lastSeen = new long[cap];
+        t.keyOfSlot = new Long[cap];
+        t.used = used;
+        for (int i = 0; i < used * width; i++) {
+          t.slab[i] = Float.intBitsToFloat(in.readInt());
+        }
+        for (int i = 0; i < used; i++) {
+          t.lastSeen[i] = in.readLong();
+          boolean hasKey = in.readBoolean();
+          long key = in.readLong();
+          if (hasKey) {
+            t.keyOfSlot[i] = key;
+            t.index.put(key, i);
+          }
+          if (in.readBoolean()) {
+            t.dirty.set(i);
+          }
+        }
+        t.freeCount = in.readInt();
+        t.freeSlots = new int[Math.max(16, t.freeCount)];
+        for (int i = 0; i < t.freeCount; i++) {
+          t.freeSlots[i] = in.readInt();
+        }
+        int seen = in.readInt();
+        for (int i = 0; i < seen; i++) {
+          t.seenCounts.put(in.readLong(), in.readInt());
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the store snapshot in " + dir + ": " + e.getMessage(), e);
+    }
+    return store;
+  }
 
   private final class Table {
     final TableConfig cfg;

@@ -1,6 +1,6 @@
 package io.streamrec.job.trainer;
 
-import io.streamrec.embedding.InMemoryEmbeddingStore;
+import io.streamrec.embedding.EmbeddingStore;
 import io.streamrec.gpu.Backends;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.job.config.JobConfig;
@@ -11,17 +11,24 @@ import io.streamrec.model.MiniBatchTrainer;
 import io.streamrec.model.ModelConfigJson;
 import io.streamrec.schemas.RequestUnit;
 import io.streamrec.schemas.VersionMarker;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.PriorityQueue;
+import java.util.stream.Stream;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.state.OperatorStateCheckpointOutputStream;
 import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StatePartitionStreamProvider;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
@@ -45,6 +52,12 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * precedes the first version). Versions are numbered 1, 2, 3, … without gaps. At the end of a
  * bounded input (or a drain) the watermark jumps to the end of time and everything is published.
  *
+ * <p><b>Checkpoints.</b> A checkpoint holds the units waiting for the watermark (operator list
+ * state) and, as raw operator state, the publishing position, the trainer's dense weights, optimizer
+ * state and metrics, and the embedding store's snapshot ({@link TrainerCheckpoint}). Snapshots are
+ * taken between batches, so a restore continues exactly where the checkpoint stood: the same
+ * batches, the same versions, the same rows, bit for bit on the CPU backend.
+ *
  * <p>Runs with parallelism 1: one model.
  */
 public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRecord>
@@ -64,6 +77,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private transient long openPeriod;
   private transient volatile long version;
   private transient boolean specPublished;
+  /** The checkpoint restored in initializeState, applied in open; its store files in restoredStore. */
+  private transient TrainerCheckpoint restored;
+  private transient Path restoredStore;
 
   private transient Counter unitsTrained;
   private transient Counter impressionsTrained;
@@ -88,6 +104,15 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       for (RequestUnit u : unitsState.get()) {
         waiting.add(u);
       }
+      for (StatePartitionStreamProvider p : context.getRawOperatorStateInputs()) {
+        if (restored != null) {
+          throw new IllegalStateException("the trainer runs with parallelism 1; its checkpoint has more than one part");
+        }
+        restoredStore = Files.createTempDirectory("streamrec-restore-");
+        try (InputStream in = p.getStream()) {
+          restored = TrainerCheckpoint.read(in, restoredStore);
+        }
+      }
     }
   }
 
@@ -95,8 +120,19 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   public void open() throws Exception {
     super.open();
     ComputeBackend backend = Backends.create(config.backend());
-    trainer = new MiniBatchTrainer(
-        config.model(), new InMemoryEmbeddingStore(config.model().tableConfigs()), backend, config.metricsWindow());
+    EmbeddingStore store = restored == null
+        ? TrainerStores.create(config, backend)
+        : TrainerStores.restore(config, backend, restoredStore);
+    trainer = new MiniBatchTrainer(config.model(), store, backend, config.metricsWindow());
+    if (restored != null) {
+      trainer.restoreState(restored.trainerState);
+      version = restored.version;
+      openPeriod = restored.openPeriod;
+      specPublished = restored.specPublished;
+      LOG.info("trainer restored at version {} ({} impressions trained)", version, trainer.impressionsTrained());
+      deleteRecursively(restoredStore);
+      restored = null;
+    }
     MetricGroup g = JobMetrics.group(getMetricGroup());
     unitsTrained = g.counter(JobMetrics.UNITS_TRAINED);
     impressionsTrained = g.counter(JobMetrics.IMPRESSIONS_TRAINED);
@@ -216,6 +252,26 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     List<RequestUnit> pending = new ArrayList<>(ready);
     pending.addAll(waiting);
     unitsState.update(pending);
+    Path dir = Files.createTempDirectory("streamrec-snapshot-");
+    try {
+      trainer.store().snapshot(dir);
+      OperatorStateCheckpointOutputStream out = context.getRawOperatorStateOutput();
+      out.startNewPartition();
+      new TrainerCheckpoint(version, openPeriod, specPublished, trainer.saveState()).write(out, dir);
+    } finally {
+      deleteRecursively(dir);
+    }
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (dir == null || !Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 
   @Override

@@ -98,9 +98,12 @@ class TrainerOperatorTest {
   @Test
   void arrivalOrderAndWatermarkTimingDoNotChangeWhatIsPublished() throws Exception {
     List<RequestUnit> units = units(1_000);
-    List<ModelUpdateRecord> a = run(units, 1);
-    List<ModelUpdateRecord> b = run(units, 2);
-    assertThat(a).hasSameSizeAs(b);
+    assertSamePublishes(run(units, 1), run(units, 2));
+  }
+
+  /** Equal records, markers compared without their wall-clock publish time. */
+  private static void assertSamePublishes(List<ModelUpdateRecord> a, List<ModelUpdateRecord> b) {
+    assertThat(b).hasSameSizeAs(a);
     for (int i = 0; i < a.size(); i++) {
       if (key(a.get(i)).equals(ModelUpdateKeys.VERSION)) {
         VersionMarker ma = AvroCodec.decode(a.get(i).value, VersionMarker.class);
@@ -180,6 +183,51 @@ class TrainerOperatorTest {
       assertThat(m.get(0).getTrainedUnits()).isEqualTo(40);
       assertThat(m.get(0).getTrainedImpressions())
           .isEqualTo(units.stream().mapToLong(u -> u.getImpressions().size()).sum());
+    }
+  }
+
+  /** Feeds units in order with a watermark after every 7th; returns nothing (read the harness). */
+  private static void feed(OneInputStreamOperatorTestHarness<RequestUnit, ModelUpdateRecord> h, List<RequestUnit> units,
+      int from, int to) throws Exception {
+    for (int i = from; i < to; i++) {
+      RequestUnit u = units.get(i);
+      h.processElement(new StreamRecord<>(u, u.getClosedAtMs()));
+      if (i % 7 == 6) {
+        h.processWatermark(new Watermark(u.getClosedAtMs() - 100));
+      }
+    }
+  }
+
+  @Test
+  void aRestoreAfterAKillContinuesExactlyWhereTheCheckpointStood() throws Exception {
+    List<RequestUnit> units = units(1_200);
+    List<ModelUpdateRecord> uninterrupted;
+    try (var h = harness()) {
+      h.open();
+      feed(h, units, 0, units.size());
+      h.processWatermark(new Watermark(Long.MAX_VALUE));
+      uninterrupted = new ArrayList<>(h.extractOutputValues());
+    }
+    for (int cut : new int[] {1, 437, 601, 1_150}) {
+      List<ModelUpdateRecord> resumed;
+      OperatorSubtaskState snapshot;
+      var h = harness();
+      h.open();
+      feed(h, units, 0, cut);
+      snapshot = h.snapshot(1, 1);
+      resumed = new ArrayList<>(h.extractOutputValues());
+      feed(h, units, cut, Math.min(units.size(), cut + 50)); // work after the checkpoint, lost in the kill
+      h.close();
+      try (var r = harness()) {
+        r.initializeState(snapshot);
+        r.open();
+        feed(r, units, cut, units.size());
+        r.processWatermark(new Watermark(Long.MAX_VALUE));
+        resumed.addAll(r.extractOutputValues());
+      }
+      assertThat(markers(resumed)).as("versions after a kill at unit %d", cut)
+          .extracting(VersionMarker::getVersion).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+      assertSamePublishes(uninterrupted, resumed);
     }
   }
 

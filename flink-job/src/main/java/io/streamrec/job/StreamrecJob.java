@@ -69,12 +69,12 @@ public final class StreamrecJob {
     AvroTypeInfo<DeadLetter> deadLetterType = new AvroTypeInfo<>(DeadLetter.class);
 
     SingleOutputStreamOperator<RequestEvent> requests = env
-        .fromSource(source(cfg, bounds, cfg.requestsTopic(), EventKind.REQUEST), watermarks(cfg), "requests")
+        .fromSource(source(cfg, bounds, cfg.requestsTopic(), EventKind.REQUEST), watermarks(cfg, bounds), "requests")
         .uid(UID_REQUESTS).setParallelism(p)
         .process(new EnvelopeRouter.Requests(), new AvroTypeInfo<>(RequestEvent.class))
         .name("decode-requests").uid("decode-requests").setParallelism(p);
     SingleOutputStreamOperator<ImpressionEvent> impressions = env
-        .fromSource(source(cfg, bounds, cfg.impressionsTopic(), EventKind.IMPRESSION), watermarks(cfg), "impressions")
+        .fromSource(source(cfg, bounds, cfg.impressionsTopic(), EventKind.IMPRESSION), watermarks(cfg, bounds), "impressions")
         .uid(UID_IMPRESSIONS).setParallelism(p)
         .process(new EnvelopeRouter.Impressions(), new AvroTypeInfo<>(ImpressionEvent.class))
         .name("decode-impressions").uid("decode-impressions").setParallelism(p);
@@ -120,13 +120,21 @@ public final class StreamrecJob {
     return b.build();
   }
 
-  private static WatermarkStrategy<InputEnvelope> watermarks(JobConfig cfg) {
+  /**
+   * Event time from the events, bounded out-of-orderness. A live job aligns the two sources'
+   * watermarks (a topic that runs ahead pauses, so the assembler's state stays bounded). A backfill
+   * does not: once a bounded source has finished, Flink 2.2 cannot restore the job from a
+   * checkpoint while the alignment coordinator still sends events to it (the restored, finished
+   * source rejects them), and a backfill must survive a failure. Results do not depend on it: the
+   * units and batches follow the watermarks, which alignment only paces.
+   */
+  private static WatermarkStrategy<InputEnvelope> watermarks(JobConfig cfg, Bounds bounds) {
     WatermarkStrategy<InputEnvelope> w = WatermarkStrategy
         .<InputEnvelope>forBoundedOutOfOrderness(Duration.ofMillis(cfg.maxOutOfOrdernessMs()))
         .withTimestampAssigner((e, ts) -> e.getTimestampMs());
     if (cfg.idleTimeoutMs() > 0) {
       w = w.withIdleness(Duration.ofMillis(cfg.idleTimeoutMs()));
     }
-    return w.withWatermarkAlignment("streamrec-inputs", ALIGNMENT_MAX_DRIFT, ALIGNMENT_UPDATE);
+    return bounds.bounded() ? w : w.withWatermarkAlignment("streamrec-inputs", ALIGNMENT_MAX_DRIFT, ALIGNMENT_UPDATE);
   }
 }

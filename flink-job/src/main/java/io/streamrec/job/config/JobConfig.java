@@ -41,6 +41,7 @@ public record JobConfig(
     int metricsWindow,
     boolean exactlyOnce,
     boolean requestUnitsEnabled,
+    long injectFailureAfterUnits,
     ModelConfig model)
     implements Serializable {
 
@@ -68,6 +69,7 @@ public record JobConfig(
         atLeast(c, JobOptions.METRICS_WINDOW, 100),
         guarantee(c),
         c.get(JobOptions.REQUEST_UNITS_ENABLED),
+        Math.max(0, c.get(JobOptions.INJECT_FAILURE_AFTER_UNITS)),
         model(c));
   }
 

@@ -72,6 +72,11 @@ public final class JobOptions {
       key("trainer.metrics-window").intType().defaultValue(100_000)
           .withDescription("Impressions in the sliding window of the progressive AUC and log loss.");
 
+  public static final ConfigOption<Long> INJECT_FAILURE_AFTER_UNITS =
+      key("trainer.inject-failure-after-units").longType().defaultValue(0L)
+          .withDescription("Recovery drills: the trainer fails once, in its first attempt, after this many units and after a"
+              + " completed checkpoint that holds trained state, pacing training until then (0 = never).");
+
   public static final ConfigOption<String> DELIVERY_GUARANTEE =
       key("sink.delivery-guarantee").stringType().defaultValue("at-least-once")
           .withDescription("Kafka sinks' guarantee: at-least-once or exactly-once (transactional, needs checkpoints).");

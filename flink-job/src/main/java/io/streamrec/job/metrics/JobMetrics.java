@@ -40,6 +40,8 @@ public final class JobMetrics {
   public static final String CALIBRATION = "calibration";
   public static final String DELTAS_PUBLISHED = "deltas_published";
   public static final String MODEL_VERSION = "model_version";
+  /** Times the trainer started from a checkpoint (or savepoint) rather than from scratch. */
+  public static final String TRAINER_RESTORES = "trainer_restores";
 
   private JobMetrics() {}
 

@@ -64,6 +64,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     implements OneInputStreamOperator<RequestUnit, ModelUpdateRecord> {
   private static final long serialVersionUID = 1L;
   private static final long NO_PERIOD = Long.MIN_VALUE;
+  /** Pause per batch during a recovery drill, until a checkpoint with trained state completed. */
+  private static final long DRILL_PACE_MS = 5;
   /** Orders units by close time, then request id: the order training sees. */
   static final Comparator<RequestUnit> UNIT_ORDER =
       Comparator.comparingLong(RequestUnit::getClosedAtMs).thenComparing(RequestUnit::getRequestId);
@@ -79,6 +81,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private transient boolean specPublished;
   /** The checkpoint restored in initializeState, applied in open; its store files in restoredStore. */
   private transient TrainerCheckpoint restored;
+  /** Units trained as of the latest completed checkpoint, and as of each pending one (by id). */
+  private transient long unitsInCompletedCheckpoint;
+  private transient java.util.Map<Long, Long> unitsInPendingCheckpoints;
   private transient Path restoredStore;
 
   private transient Counter unitsTrained;
@@ -96,6 +101,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   public void initializeState(StateInitializationContext context) throws Exception {
     super.initializeState(context);
     waiting = new PriorityQueue<>(UNIT_ORDER);
+    unitsInPendingCheckpoints = new java.util.HashMap<>();
     ready = new ArrayDeque<>();
     openPeriod = NO_PERIOD;
     unitsState = context.getOperatorStateStore().getListState(
@@ -124,6 +130,18 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
         ? TrainerStores.create(config, backend)
         : TrainerStores.restore(config, backend, restoredStore);
     trainer = new MiniBatchTrainer(config.model(), store, backend, config.metricsWindow());
+    MetricGroup g = JobMetrics.group(getMetricGroup());
+    unitsTrained = g.counter(JobMetrics.UNITS_TRAINED);
+    impressionsTrained = g.counter(JobMetrics.IMPRESSIONS_TRAINED);
+    batchesTrained = g.counter(JobMetrics.BATCHES_TRAINED);
+    batchesSkipped = g.counter(JobMetrics.BATCHES_SKIPPED);
+    impressionsSkipped = g.counter(JobMetrics.IMPRESSIONS_SKIPPED);
+    deltasPublished = g.counter(JobMetrics.DELTAS_PUBLISHED);
+    Counter restores = g.counter(JobMetrics.TRAINER_RESTORES);
+    g.gauge(JobMetrics.PROGRESSIVE_AUC, () -> trainer.metrics().auc());
+    g.gauge(JobMetrics.PROGRESSIVE_LOGLOSS, () -> trainer.metrics().logLoss());
+    g.gauge(JobMetrics.CALIBRATION, () -> trainer.metrics().calibration());
+    g.gauge(JobMetrics.MODEL_VERSION, () -> version);
     if (restored != null) {
       trainer.restoreState(restored.trainerState);
       version = restored.version;
@@ -132,18 +150,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       LOG.info("trainer restored at version {} ({} impressions trained)", version, trainer.impressionsTrained());
       deleteRecursively(restoredStore);
       restored = null;
+      restores.inc();
     }
-    MetricGroup g = JobMetrics.group(getMetricGroup());
-    unitsTrained = g.counter(JobMetrics.UNITS_TRAINED);
-    impressionsTrained = g.counter(JobMetrics.IMPRESSIONS_TRAINED);
-    batchesTrained = g.counter(JobMetrics.BATCHES_TRAINED);
-    batchesSkipped = g.counter(JobMetrics.BATCHES_SKIPPED);
-    impressionsSkipped = g.counter(JobMetrics.IMPRESSIONS_SKIPPED);
-    deltasPublished = g.counter(JobMetrics.DELTAS_PUBLISHED);
-    g.gauge(JobMetrics.PROGRESSIVE_AUC, () -> trainer.metrics().auc());
-    g.gauge(JobMetrics.PROGRESSIVE_LOGLOSS, () -> trainer.metrics().logLoss());
-    g.gauge(JobMetrics.CALIBRATION, () -> trainer.metrics().calibration());
-    g.gauge(JobMetrics.MODEL_VERSION, () -> version);
   }
 
   @Override
@@ -204,6 +212,22 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   }
 
   private void train(List<RequestUnit> batch) {
+    long failAfter = config.injectFailureAfterUnits();
+    if (failAfter > 0 && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0) {
+      if (unitsInCompletedCheckpoint > 0 && trainer.unitsTrained() >= failAfter) {
+        throw new IllegalStateException("injected failure (trainer.inject-failure-after-units = " + failAfter
+            + ") after " + trainer.unitsTrained() + " units; the job restores from its last checkpoint");
+      }
+      if (unitsInCompletedCheckpoint == 0 && trainer.unitsTrained() > 0) {
+        // the drill paces training until a checkpoint holding trained state completes, so that the
+        // failure lands mid-stream however fast the input is
+        try {
+          Thread.sleep(DRILL_PACE_MS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
     MiniBatchTrainer.Step step = trainer.train(batch);
     if (step.skipped()) {
       batchesSkipped.inc();
@@ -252,6 +276,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     List<RequestUnit> pending = new ArrayList<>(ready);
     pending.addAll(waiting);
     unitsState.update(pending);
+    unitsInPendingCheckpoints.put(context.getCheckpointId(), trainer.unitsTrained());
     Path dir = Files.createTempDirectory("streamrec-snapshot-");
     try {
       trainer.store().snapshot(dir);
@@ -261,6 +286,16 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     } finally {
       deleteRecursively(dir);
     }
+  }
+
+  @Override
+  public void notifyCheckpointComplete(long checkpointId) throws Exception {
+    super.notifyCheckpointComplete(checkpointId);
+    Long units = unitsInPendingCheckpoints.remove(checkpointId);
+    if (units != null) {
+      unitsInCompletedCheckpoint = units;
+    }
+    unitsInPendingCheckpoints.keySet().removeIf(id -> id < checkpointId);
   }
 
   private static void deleteRecursively(Path dir) throws IOException {

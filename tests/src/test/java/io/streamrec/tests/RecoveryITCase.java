@@ -1,0 +1,114 @@
+package io.streamrec.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrec.job.StreamrecJob;
+import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.config.JobOptions;
+import io.streamrec.job.metrics.JobMetrics;
+import io.streamrec.job.kafka.TopicsConfig;
+import io.streamrec.model.synthetic.FaultConfig;
+import io.streamrec.model.synthetic.TrafficConfig;
+import io.streamrec.schemas.AvroCodec;
+import io.streamrec.schemas.ModelUpdateKeys;
+import io.streamrec.schemas.VersionMarker;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A job that fails mid-stream and restores from its last checkpoint ends with the model of a run
+ * that never failed: the same latest value under every key of the model-update topic (rows, dense
+ * blocks, spec) and the same last version. The failure is injected into the trainer's first attempt
+ * after a checkpoint holding trained state completed; the trainer's restore counter proves the
+ * failure and the restore happened (with the at-least-once sink, the versions after that checkpoint
+ * are published twice; the latest value under each key is what counts).
+ */
+class RecoveryITCase {
+  @RegisterExtension
+  static final MiniClusterExtension FLINK = PipelineSupport.miniCluster();
+
+  @RegisterExtension
+  static final KafkaBroker KAFKA = new KafkaBroker();
+
+  @Test
+  void aFailedAndRestoredBackfillEndsWithTheModelOfAnUninterruptedOne() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    TopicsConfig topics = PipelineSupport.topics(bootstrap, "recover-");
+    GeneratedTraffic traffic = new GeneratedTraffic(
+        TrafficConfig.defaults().withSeed(8).withUsers(600).withItems(300),
+        FaultConfig.defaults().withSeed(8).withAllRates(0.0).withJoinWindowMs(2_000),
+        6_000, 1_767_225_600_000L, 60, 1);
+    PipelineSupport.produce(bootstrap, topics, traffic.records);
+
+    List<List<ConsumerRecord<byte[], byte[]>>> runs = new ArrayList<>();
+    List<Double> restores = new ArrayList<>();
+    for (int run = 0; run < 2; run++) {
+      TopicsConfig out = PipelineSupport.topics(bootstrap, "recover-out" + run + "-");
+      Configuration conf = PipelineSupport.jobConf(bootstrap, topics, 2_000);
+      conf.set(JobOptions.MODEL_UPDATES_TOPIC, out.modelUpdates());
+      conf.set(JobOptions.DEAD_LETTERS_TOPIC, out.deadLetters());
+      conf.set(JobOptions.PUBLISH_INTERVAL, Duration.ofSeconds(5));
+      if (run == 1) {
+        conf.set(JobOptions.INJECT_FAILURE_AFTER_UNITS, 3_000L);
+      }
+      Configuration flink = new Configuration();
+      flink.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+      flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+      flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
+      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
+      env.enableCheckpointing(100);
+      StreamrecJob.build(env, JobConfig.from(conf), StreamrecJob.Bounds.backfill(null, null));
+      String job = env.execute("it-recovery-" + run).getJobID().toHexString();
+      restores.add(io.streamrec.job.metrics.InJvmMetrics.snapshot(job).getOrDefault(JobMetrics.TRAINER_RESTORES, 0.0));
+      runs.add(PipelineSupport.readAll(bootstrap, out.modelUpdates()));
+    }
+
+    System.out.printf("recovery: trainer restores %s; version markers read (the topic is compacted) %s and %s%n",
+        restores, versions(runs.get(0)), versions(runs.get(1)));
+    assertThat(restores).as("trainer restores per run").containsExactly(0.0, 1.0);
+    Map<String, String> a = latest(runs.get(0)), b = latest(runs.get(1));
+    assertThat(a).hasSizeGreaterThan(500);
+    assertThat(b.keySet()).isEqualTo(a.keySet());
+    for (String k : a.keySet()) {
+      assertThat(b.get(k)).as("latest value of %s", k).isEqualTo(a.get(k));
+    }
+  }
+
+  private static List<Long> versions(List<ConsumerRecord<byte[], byte[]>> records) {
+    List<Long> v = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> r : records) {
+      if (new String(r.key(), StandardCharsets.UTF_8).equals(ModelUpdateKeys.VERSION)) {
+        v.add(AvroCodec.decode(r.value(), VersionMarker.class).getVersion());
+      }
+    }
+    return v;
+  }
+
+  /** The compacted view: the last value under each key (a marker without its wall-clock time). */
+  private static Map<String, String> latest(List<ConsumerRecord<byte[], byte[]>> records) {
+    Map<String, String> m = new TreeMap<>();
+    for (ConsumerRecord<byte[], byte[]> r : records) {
+      String key = new String(r.key(), StandardCharsets.UTF_8);
+      if (key.equals(ModelUpdateKeys.VERSION)) {
+        VersionMarker v = AvroCodec.decode(r.value(), VersionMarker.class);
+        v.setPublishedAtMs(0);
+        m.put(key, v.toString());
+      } else {
+        m.put(key, r.value() == null ? "tombstone" : Arrays.toString(r.value()));
+      }
+    }
+    return m;
+  }
+}

@@ -177,6 +177,23 @@ public final class MiniBatchTrainer implements AutoCloseable {
     return java.util.Arrays.copyOf(RequestOnlyModel.predictions(ws), batch.impressions());
   }
 
+  /**
+   * The predictions of label {@code label} (an index into the configured labels) of the last
+   * {@link #train} call, one per impression; label 0 is {@link #lastPredictions()}.
+   */
+  public float[] lastPredictions(int label) {
+    int labels = model.labels();
+    if (label < 0 || label >= labels) {
+      throw new IllegalArgumentException("label index " + label + " out of [0, " + labels + ")");
+    }
+    float[] all = RequestOnlyModel.predictionsAllLabels(ws);
+    float[] out = new float[batch.impressions()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = all[i * labels + label];
+    }
+    return out;
+  }
+
   /** What one {@link #publish} handed over. */
   public record Published(int rows, int tombstones, int denseBlocks) {
     public int total() {

@@ -312,6 +312,11 @@ public final class RequestOnlyModel {
     return ws.prob;
   }
 
+  /** Every label's probabilities of the last {@link #loss} ({@code ni × labels}, row-major), on the host. */
+  static float[] predictionsAllLabels(Workspace ws) {
+    return ws.probAll;
+  }
+
   /** Logits of the last {@link #forward} ({@code ni × labels}), in the backend's memory. */
   public Floats logits(Workspace ws, int ni) {
     return ws.s.floats(F_LOGITS, ni * labels);

@@ -101,6 +101,63 @@ class MiniBatchTrainerTest {
   }
 
   @Test
+  void eachLabelHasItsOwnHead() {
+    // a second label, "good": the item is one of the good ones (every 10th), whatever the country
+    ModelConfig base = ModelConfig.defaults();
+    ModelConfig cfg = base.withFeatures(new io.streamrec.model.features.FeatureSpec(
+        base.features().categorical(), base.features().dense(), List.of("click", "good")));
+    TestUnits data = new TestUnits(9);
+    try (MiniBatchTrainer t = trainer(cfg)) {
+      List<Float> click = new ArrayList<>(), good = new ArrayList<>();
+      List<Float> pClick = new ArrayList<>(), pGood = new ArrayList<>();
+      for (int b = 0; b < 300; b++) {
+        List<RequestUnit> units = data.batch(BATCH_UNITS, b * 1000L);
+        for (RequestUnit u : units) {
+          for (Impression im : u.getImpressions()) {
+            int item = Integer.parseInt(im.getFeatures().get("item_id").get(0).substring(1));
+            im.setLabels(Map.of("click", im.getLabels().get("click"), "good", item % 10 == 0 ? 1f : 0f));
+          }
+        }
+        t.train(units);
+        if (b >= 200) {
+          for (RequestUnit u : units) {
+            for (Impression im : u.getImpressions()) {
+              click.add(im.getLabels().get("click"));
+              good.add(im.getLabels().get("good"));
+            }
+          }
+          for (float p : t.lastPredictions(0)) {
+            pClick.add(p);
+          }
+          for (float p : t.lastPredictions(1)) {
+            pGood.add(p);
+          }
+        }
+      }
+      double goodByGoodHead = Auc.exact(toDoubles(pGood), toFloats(good));
+      double goodByClickHead = Auc.exact(toDoubles(pClick), toFloats(good));
+      double clickByClickHead = Auc.exact(toDoubles(pClick), toFloats(click));
+      System.out.printf("AUC: 'good' by its head %.3f, by the click head %.3f; 'click' by its head %.3f%n",
+          goodByGoodHead, goodByClickHead, clickByClickHead);
+      assertThat(goodByGoodHead).isGreaterThan(0.95).isGreaterThan(goodByClickHead + 0.1);
+      assertThat(clickByClickHead).isGreaterThan(0.7);
+      assertThat(t.lastPredictions(0)).isNotEqualTo(t.lastPredictions(1));
+    }
+  }
+
+  private static double[] toDoubles(List<Float> x) {
+    return x.stream().mapToDouble(Float::doubleValue).toArray();
+  }
+
+  private static float[] toFloats(List<Float> x) {
+    float[] out = new float[x.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = x.get(i);
+    }
+    return out;
+  }
+
+  @Test
   void aBatchWithANonFiniteLossIsSkippedWhole() {
     ModelConfig cfg = ModelConfig.defaults();
     TestUnits data = new TestUnits(5);

@@ -138,9 +138,13 @@ class JobConfigTest {
   }
 
   @Test
-  void theExampleConfigurationDescribesTheDefaultModel() {
+  void theExampleConfigurationDescribesTheDefaultModelWithPerTableSettings() {
     JobConfig cfg = JobConfig.from(ConfigFiles.load(Path.of("..", "examples", "streamrec.yaml")));
-    assertThat(cfg.model()).isEqualTo(ModelConfig.defaults());
+    ModelConfig m = cfg.model();
+    assertThat(m.features()).isEqualTo(ModelConfig.defaults().features());
+    assertThat(m.towers()).isEqualTo(ModelConfig.defaults().towers());
+    assertThat(m.tableSettings()).containsOnlyKeys("user_id", "item_id", "wide");
+    assertThat(m.settings("user_id").ttlMs()).isEqualTo(30L * 24 * 3600 * 1000);
     assertThat(cfg.bootstrapServers()).isEqualTo("localhost:9092");
   }
 

@@ -1,6 +1,7 @@
 package io.streamrec.embedding;
 
 import io.streamrec.gpu.Floats;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -60,6 +61,16 @@ public interface EmbeddingStore extends AutoCloseable {
   void read(int table, long id, float[] out);
 
   StoreStats stats();
+
+  /**
+   * Writes a consistent snapshot of every table into {@code dir} (created; it must not exist or be
+   * empty), outside a batch (after {@link #release}). A store restored from it answers every later
+   * call exactly as this one does. Stores that keep no snapshots throw
+   * {@link UnsupportedOperationException}.
+   */
+  default StoreSnapshot snapshot(Path dir) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " keeps no snapshots");
+  }
 
   @Override
   void close();

@@ -109,7 +109,7 @@ class TieredEmbeddingStoreRandomizedTest {
       "3, 2000, 64, true,  14",
       "2, 300,  32, false, 15",
       "1, 700,  40, true,  16",
-      "5, 5000, 80, false, 17"})
+      "5, 5000, 24, false, 17"})
   void behavesLikeAMapOfRows(int threshold, long ttl, int capacity, boolean staged, long seed) {
     TableConfig cfg = new TableConfig("item", 3, 2, capacity, threshold, ttl, 0.1f);
     Model model = new Model(cfg);

@@ -41,7 +41,8 @@ public record JobConfig(
     int metricsWindow,
     boolean exactlyOnce,
     boolean requestUnitsEnabled,
-    ModelConfig model)
+    ModelConfig model,
+    String storeDir)
     implements Serializable {
 
   public static JobConfig from(ReadableConfig c) {
@@ -68,7 +69,8 @@ public record JobConfig(
         atLeast(c, JobOptions.METRICS_WINDOW, 100),
         guarantee(c),
         c.get(JobOptions.REQUEST_UNITS_ENABLED),
-        model(c));
+        model(c),
+        c.get(JobOptions.STORE_DIR).trim());
   }
 
   /** The job's topics, as the topic tools need them ({@code partitions} for the input topics they create). */

@@ -72,6 +72,11 @@ public final class JobOptions {
       key("trainer.metrics-window").intType().defaultValue(100_000)
           .withDescription("Impressions in the sliding window of the progressive AUC and log loss.");
 
+  public static final ConfigOption<String> STORE_DIR =
+      key("store.dir").stringType().defaultValue("")
+          .withDescription("Working directory of the trainer's embedding store (its RocksDB cold tier); empty: a fresh "
+              + "directory under java.io.tmpdir, deleted when the trainer closes.");
+
   public static final ConfigOption<String> DELIVERY_GUARANTEE =
       key("sink.delivery-guarantee").stringType().defaultValue("at-least-once")
           .withDescription("Kafka sinks' guarantee: at-least-once or exactly-once (transactional, needs checkpoints).");

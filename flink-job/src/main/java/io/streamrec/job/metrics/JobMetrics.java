@@ -41,6 +41,16 @@ public final class JobMetrics {
   public static final String DELTAS_PUBLISHED = "deltas_published";
   public static final String MODEL_VERSION = "model_version";
 
+  // the trainer's embedding store (gauges of its running totals)
+  /** Share of lookups answered by the hot tier. */
+  public static final String STORE_HIT_RATE = "store_hit_rate";
+  public static final String STORE_ROWS_HOT = "store_rows_hot";
+  /** Rows only in the cold tier. */
+  public static final String STORE_ROWS_COLD = "store_rows_cold";
+  public static final String STORE_ADMITTED = "store_admitted";
+  public static final String STORE_EVICTED = "store_evicted";
+  public static final String STORE_EXPIRED = "store_expired";
+
   private JobMetrics() {}
 
   /** Counter name for dead letters of one {@link DeadLetterReasons reason}. */

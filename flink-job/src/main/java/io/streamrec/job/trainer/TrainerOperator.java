@@ -1,6 +1,8 @@
 package io.streamrec.job.trainer;
 
-import io.streamrec.embedding.InMemoryEmbeddingStore;
+import io.streamrec.embedding.StoreStats;
+import io.streamrec.embedding.TieredEmbeddingStore;
+import io.streamrec.embedding.TieredStoreConfig;
 import io.streamrec.gpu.Backends;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.job.config.JobConfig;
@@ -11,6 +13,8 @@ import io.streamrec.model.MiniBatchTrainer;
 import io.streamrec.model.ModelConfigJson;
 import io.streamrec.schemas.RequestUnit;
 import io.streamrec.schemas.VersionMarker;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -61,6 +65,10 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private transient ArrayDeque<RequestUnit> ready;
   private transient ListState<RequestUnit> unitsState;
   private transient MiniBatchTrainer trainer;
+  /** The store's working directory when the operator made it (deleted on close), else null. */
+  private transient Path tempStoreDir;
+  /** The store's counters as of the last batch or publish, for the metric gauges (other threads). */
+  private transient volatile StoreStats storeStats;
   private transient long openPeriod;
   private transient volatile long version;
   private transient boolean specPublished;
@@ -95,8 +103,17 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   public void open() throws Exception {
     super.open();
     ComputeBackend backend = Backends.create(config.backend());
-    trainer = new MiniBatchTrainer(
-        config.model(), new InMemoryEmbeddingStore(config.model().tableConfigs()), backend, config.metricsWindow());
+    Path storeDir;
+    if (config.storeDir().isEmpty()) {
+      tempStoreDir = Files.createTempDirectory("streamrec-store");
+      storeDir = tempStoreDir;
+    } else {
+      storeDir = Path.of(config.storeDir());
+    }
+    trainer = new MiniBatchTrainer(config.model(),
+        TieredEmbeddingStore.create(TieredStoreConfig.of(storeDir), config.model().tableConfigs(), backend),
+        backend, config.metricsWindow());
+    storeStats = trainer.store().stats();
     MetricGroup g = JobMetrics.group(getMetricGroup());
     unitsTrained = g.counter(JobMetrics.UNITS_TRAINED);
     impressionsTrained = g.counter(JobMetrics.IMPRESSIONS_TRAINED);
@@ -108,6 +125,12 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     g.gauge(JobMetrics.PROGRESSIVE_LOGLOSS, () -> trainer.metrics().logLoss());
     g.gauge(JobMetrics.CALIBRATION, () -> trainer.metrics().calibration());
     g.gauge(JobMetrics.MODEL_VERSION, () -> version);
+    g.gauge(JobMetrics.STORE_HIT_RATE, () -> storeStats.hitRate());
+    g.gauge(JobMetrics.STORE_ROWS_HOT, () -> storeStats.rowsHot());
+    g.gauge(JobMetrics.STORE_ROWS_COLD, () -> storeStats.rowsCold());
+    g.gauge(JobMetrics.STORE_ADMITTED, () -> storeStats.admitted());
+    g.gauge(JobMetrics.STORE_EVICTED, () -> storeStats.evicted());
+    g.gauge(JobMetrics.STORE_EXPIRED, () -> storeStats.expired());
   }
 
   @Override
@@ -169,6 +192,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   private void train(List<RequestUnit> batch) {
     MiniBatchTrainer.Step step = trainer.train(batch);
+    storeStats = trainer.store().stats();
     if (step.skipped()) {
       batchesSkipped.inc();
       impressionsSkipped.inc(step.impressions());
@@ -191,6 +215,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     }
     ModelUpdateEncoder enc = new ModelUpdateEncoder(v, eventTime, records::add);
     trainer.publish(enc);
+    storeStats = trainer.store().stats();
     enc.close(VersionMarker.newBuilder()
         .setPublishedAtMs(System.currentTimeMillis())
         .setTrainedImpressions(trainer.impressionsTrained())
@@ -204,6 +229,16 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     deltasPublished.inc(enc.emitted());
     version = v;
     openPeriod = NO_PERIOD;
+  }
+
+  private static void deleteRecursively(Path dir) throws java.io.IOException {
+    if (Files.exists(dir)) {
+      try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+        for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
   }
 
   private static double nanToZero(double x) {
@@ -220,8 +255,14 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   @Override
   public void close() throws Exception {
-    if (trainer != null) {
-      trainer.close();
+    try {
+      if (trainer != null) {
+        trainer.close();
+      }
+    } finally {
+      if (tempStoreDir != null) {
+        deleteRecursively(tempStoreDir);
+      }
     }
     super.close();
   }

@@ -75,6 +75,8 @@ import org.rocksdb.RocksDBException;
  * metrics only through a copy taken on that thread.
  */
 public final class TieredEmbeddingStore implements EmbeddingStore {
+  /** Keys looked ahead when a batch reads the hot tier's metadata (see {@code HotTier#slotsOf}). */
+  private static final int LOOKAHEAD = 16;
   /** Rows per batched read or write when draining, flushing or restoring. */
   private static final int CHUNK_ROWS = 4096;
   private static final int META_MAGIC = 0x53524553; // "SRES"
@@ -467,28 +469,44 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
       int[] rowIndex = new int[count];
       int[] distinctSlots = new int[count];
       long[] distinctKeys = new long[count];
-      local.clear();
+      ensureBatch(count);
+      // hits are deduplicated by stamping their slot with the batch; only misses need a map
+      int stamp = hot.nextStamp();
+      boolean localUsed = false;
       int distinct = 0;
+      int misses = 0;
+      hot.slotsOf(keys, count, slots);
+      long sink = 0;
       for (int i = 0; i < count; i++) {
         long k = keys[i];
-        int li = local.putIfAbsent(k, distinct);
-        if (li == LongIntHashMap.MISSING) {
-          li = distinct;
-          distinctKeys[distinct++] = k;
+        int s = slots[i];
+        if (i + LOOKAHEAD < count && slots[i + LOOKAHEAD] >= 0) {
+          sink += hot.touchMeta(slots[i + LOOKAHEAD]);
+        }
+        int li;
+        if (s != LongIntHashMap.MISSING) {
+          li = hot.stampedIndex(s, stamp);
+          if (li < 0) {
+            li = distinct++;
+            hot.hit(s, stamp, li, nowMs, ttl);
+            distinctKeys[li] = k;
+            distinctSlots[li] = s;
+          }
+        } else {
+          if (!localUsed) {
+            local.clear();
+            localUsed = true;
+          }
+          li = local.putIfAbsent(k, distinct);
+          if (li == LongIntHashMap.MISSING) {
+            li = distinct++;
+            distinctKeys[li] = k;
+            missAt[misses++] = li;
+          }
         }
         rowIndex[i] = li;
       }
-      ensureBatch(distinct);
-      int misses = 0;
-      for (int d = 0; d < distinct; d++) {
-        int s = hot.slotOf(distinctKeys[d]);
-        if (s != LongIntHashMap.MISSING) {
-          hot.touch(s, nowMs, ttl);
-          distinctSlots[d] = s;
-        } else {
-          missAt[misses++] = d;
-        }
-      }
+      hot.sink(sink);
       lookups += distinct;
       hits += distinct - misses;
       if (misses > 0) {

@@ -37,8 +37,6 @@ public final class HotTier implements AutoCloseable {
   public static final byte RESIDENT = 1;
   /** The slot holds a not-yet-admitted id's row for the current batch. */
   public static final byte SCRATCH = 2;
-  /** The row is part of the current batch and must not move. */
-  public static final byte PINNED = 4;
   /** CLOCK's reference bit: the row was used since the hand last passed. */
   public static final byte REF = 8;
   /** The cold tier's copy of the row (values or last-seen time) is out of date, or there is none. */
@@ -48,6 +46,8 @@ public final class HotTier implements AutoCloseable {
   /** The row changed since it was last drained for publishing. */
   public static final byte PUBLISH = 64;
 
+  /** Keys looked ahead in a batch: enough misses in flight to cover memory latency. */
+  static final int LOOKAHEAD = 16;
   /** Rows of a new slab: small tables stay small. */
   private static final int INITIAL_ROWS = 1024;
 
@@ -62,17 +62,26 @@ public final class HotTier implements AutoCloseable {
   private int slabRows;
   private int highWater;
   long[] keyOf = new long[0];
-  long[] lastSeen = new long[0];
+  /**
+   * What a hit reads and writes, side by side (one cache line): at {@code 2 * slot} the row's
+   * last-seen time, at {@code 2 * slot + 1} the batch stamp (high half) and the row's index in
+   * that batch (low half).
+   */
+  private long[] seenAndStamp = new long[0];
   long[] coldSeen = new long[0];
   byte[] flags = new byte[0];
+  /** The batch that last looked a slot up, and the slot's row index in that batch. */
+  private int stampNow;
+  private long prefetchSink;
   private int[] free = new int[64];
   private int freeCount;
   private int hand;
   private int resident;
   private int inCold;
+  /** Rows pinned by the current batch: those stamped after {@link #pinEpoch}. */
   private int pinnedResident;
-  private int[] pinned = new int[64];
-  private int pinnedCount;
+  /** The last stamp handed out before the last {@link #releaseAll}. */
+  private int pinEpoch;
   private int[] scratch = new int[64];
   private int scratchCount;
 
@@ -116,7 +125,7 @@ public final class HotTier implements AutoCloseable {
   }
 
   public boolean anyPinned() {
-    return pinnedCount > 0 || scratchCount > 0;
+    return pinnedResident > 0 || scratchCount > 0;
   }
 
   public int capacity() {
@@ -137,7 +146,7 @@ public final class HotTier implements AutoCloseable {
   }
 
   public long lastSeen(int slot) {
-    return lastSeen[slot];
+    return seenAndStamp[2 * slot];
   }
 
   public long coldSeen(int slot) {
@@ -165,6 +174,7 @@ public final class HotTier implements AutoCloseable {
 
   private void freeSlot(int slot) {
     flags[slot] = 0;
+    seenAndStamp[2 * slot + 1] = 0;
     if (freeCount == free.length) {
       free = Arrays.copyOf(free, freeCount * 2);
     }
@@ -181,59 +191,102 @@ public final class HotTier implements AutoCloseable {
     hostSlab = host ? CpuBackend.array(slab) : null;
     slabRows = rows;
     keyOf = Arrays.copyOf(keyOf, rows);
-    lastSeen = Arrays.copyOf(lastSeen, rows);
+    seenAndStamp = Arrays.copyOf(seenAndStamp, 2 * rows);
     coldSeen = Arrays.copyOf(coldSeen, rows);
     flags = Arrays.copyOf(flags, rows);
   }
 
-  /** A hit: the row is used by this batch, now. */
-  public void touch(int slot, long nowMs, boolean trackSeen) {
+  /**
+   * The slot of each of {@code keys[0..n)} (or {@link LongIntHashMap#MISSING}) into {@code out}.
+   * Lookups into a large index miss the cache; each key's entry is touched {@link
+   * #LOOKAHEAD} keys ahead, so the processor has that many misses in flight instead of one.
+   */
+  public void slotsOf(long[] keys, int n, int[] out) {
+    long sink = 0;
+    int ahead = Math.min(n, LOOKAHEAD);
+    for (int i = 0; i < ahead; i++) {
+      sink += index.touch(keys[i]);
+    }
+    for (int i = 0; i < n; i++) {
+      if (i + LOOKAHEAD < n) {
+        sink += index.touch(keys[i + LOOKAHEAD]);
+      }
+      out[i] = index.get(keys[i]);
+    }
+    prefetchSink = sink;
+  }
+
+  /** Touches the hit-path metadata of {@code slot} ahead of use (see {@link #slotsOf}). */
+  public long touchMeta(int slot) {
+    return seenAndStamp[2 * slot + 1] + flags[slot];
+  }
+
+  /** Keeps the look-ahead loads alive (a value nobody reads, but the compiler cannot know). */
+  public void sink(long value) {
+    prefetchSink = value;
+  }
+
+  /**
+   * A new stamp for one {@code prepare}: no slot carries it yet. A slot stamped since the last
+   * {@link #releaseAll} is pinned; releasing a batch is one assignment, not a pass over its rows.
+   */
+  public int nextStamp() {
+    if (stampNow == Integer.MAX_VALUE) {
+      throw new IllegalStateException("table '" + cfg.name() + "': 2^31 prepares without a release");
+    }
+    return ++stampNow;
+  }
+
+  private boolean pinned(int slot) {
+    return (int) (seenAndStamp[2 * slot + 1] >>> 32) > pinEpoch;
+  }
+
+  /** The row index of a slot in the batch stamped {@code stamp}, or -1 if it is not in it yet. */
+  public int stampedIndex(int slot, int stamp) {
+    long v = seenAndStamp[2 * slot + 1];
+    return (int) (v >>> 32) == stamp ? (int) v : -1;
+  }
+
+  /** A hit: the row is used by the batch stamped {@code stamp}, as its row {@code rowIndex}, now. */
+  public void hit(int slot, int stamp, int rowIndex, long nowMs, boolean trackSeen) {
+    if (!pinned(slot)) {
+      pinnedResident++;
+    }
+    seenAndStamp[2 * slot + 1] = ((long) stamp << 32) | (rowIndex & 0xffffffffL);
     byte f = flags[slot];
-    if (lastSeen[slot] != nowMs) {
-      lastSeen[slot] = nowMs;
+    if (seenAndStamp[2 * slot] != nowMs) {
+      seenAndStamp[2 * slot] = nowMs;
       if (trackSeen) {
         f |= STALE;
       }
-    }
-    if ((f & PINNED) == 0) {
-      f |= PINNED;
-      pinnedResident++;
-      pin(slot);
     }
     flags[slot] = (byte) (f | REF);
   }
 
   /** Sets a resident row's last-seen time without using it (the clock starting). */
   public void touchTime(int slot, long timeMs, boolean trackSeen) {
-    if (lastSeen[slot] != timeMs) {
-      lastSeen[slot] = timeMs;
+    if (seenAndStamp[2 * slot] != timeMs) {
+      seenAndStamp[2 * slot] = timeMs;
       if (trackSeen) {
         flags[slot] |= STALE;
       }
     }
   }
 
-  private void pin(int slot) {
-    if (pinnedCount == pinned.length) {
-      pinned = Arrays.copyOf(pinned, pinnedCount * 2);
-    }
-    pinned[pinnedCount++] = slot;
-  }
-
   /** Places a resident row (its values come with the next {@link #scatter}); pinned. */
   public int addResident(long id, long nowMs, long coldSeenMs, int extraFlags) {
     int s = takeSlot();
     keyOf[s] = id;
-    lastSeen[s] = nowMs;
+    seenAndStamp[2 * s] = nowMs;
+    seenAndStamp[2 * s + 1] = (long) stampNow << 32;
     coldSeen[s] = coldSeenMs;
-    flags[s] = (byte) (RESIDENT | PINNED | extraFlags);
+    flags[s] = (byte) (RESIDENT | extraFlags);
     index.put(id, s);
     resident++;
     pinnedResident++;
     if ((extraFlags & IN_COLD) != 0) {
       inCold++;
     }
-    pin(s);
     return s;
   }
 
@@ -255,7 +308,7 @@ public final class HotTier implements AutoCloseable {
       inCold++;
     }
     flags[slot] = (byte) ((flags[slot] | IN_COLD) & ~STALE);
-    coldSeen[slot] = lastSeen[slot];
+    coldSeen[slot] = seenAndStamp[2 * slot];
   }
 
   /** Drops a resident row (evicted or expired). */
@@ -265,7 +318,7 @@ public final class HotTier implements AutoCloseable {
     if ((flags[slot] & IN_COLD) != 0) {
       inCold--;
     }
-    if ((flags[slot] & PINNED) != 0) {
+    if (pinned(slot)) {
       pinnedResident--;
     }
     freeSlot(slot);
@@ -273,10 +326,7 @@ public final class HotTier implements AutoCloseable {
 
   /** Unpins the batch's rows and frees its scratch slots. */
   public void releaseAll() {
-    for (int i = 0; i < pinnedCount; i++) {
-      flags[pinned[i]] &= ~PINNED;
-    }
-    pinnedCount = 0;
+    pinEpoch = stampNow;
     pinnedResident = 0;
     for (int i = 0; i < scratchCount; i++) {
       freeSlot(scratch[i]);
@@ -302,12 +352,12 @@ public final class HotTier implements AutoCloseable {
         h = 0;
       }
       byte f = flags[h];
-      if ((f & RESIDENT) != 0 && (f & PINNED) == 0) {
+      if ((f & (RESIDENT | SCRATCH)) == RESIDENT && !pinned(h)) {
         if ((f & REF) != 0) {
           flags[h] = (byte) (f & ~REF);
         } else {
-          // chosen: pin it so that the rest of this sweep passes it by
-          flags[h] = (byte) (f | PINNED);
+          // chosen: mark it (SCRATCH is never set on a resident row) so this sweep passes it by
+          flags[h] = (byte) (f | SCRATCH);
           out[found++] = h;
         }
       }
@@ -315,7 +365,7 @@ public final class HotTier implements AutoCloseable {
     }
     hand = h;
     for (int i = 0; i < n; i++) {
-      flags[out[i]] &= ~PINNED;
+      flags[out[i]] &= ~SCRATCH;
     }
   }
 
@@ -399,7 +449,7 @@ public final class HotTier implements AutoCloseable {
       flags[s] = fl[s];
       if ((fl[s] & RESIDENT) != 0) {
         keyOf[s] = keys[s];
-        lastSeen[s] = seen[s];
+        seenAndStamp[2 * s] = seen[s];
         coldSeen[s] = cold[s];
         index.put(keys[s], s);
         resident++;

@@ -1,10 +1,8 @@
 package io.streamrec.embedding.internal;
 
-import java.util.Arrays;
-
 /**
  * A map from {@code long} keys to non-negative {@code int} values with open addressing and linear
- * probing: two parallel arrays, no boxing, no per-entry objects. Every {@code long} is a valid key;
+ * probing: one array of (key, value) pairs, no boxing, no per-entry objects. Every {@code long} is a valid key;
  * a slot is empty when its value is {@link #MISSING}. Removal shifts the following entries of the
  * probe run back (Knuth's algorithm R), so no tombstones build up under churn.
  *
@@ -19,8 +17,8 @@ public final class LongIntHashMap {
   private static final double MAX_LOAD = 0.5;
   private static final int MIN_CAPACITY = 16;
 
-  private long[] keys;
-  private int[] values;
+  /** Entry {@code i} is {@code table[2i]} (key) and {@code table[2i+1]} (value): one cache line per probe. */
+  private long[] table;
   private int mask;
   private int size;
   private int resizeAt;
@@ -33,16 +31,17 @@ public final class LongIntHashMap {
   private static int tableSizeFor(int expected) {
     long want = Math.max(MIN_CAPACITY, (long) Math.ceil(Math.max(expected, 1) / MAX_LOAD));
     long n = Long.highestOneBit(want - 1) << 1;
-    if (n > (1 << 30)) {
+    if (n > (1 << 29)) {
       throw new IllegalArgumentException("too many entries for one map: " + expected);
     }
     return (int) n;
   }
 
   private void allocate(int capacity) {
-    keys = new long[capacity];
-    values = new int[capacity];
-    Arrays.fill(values, MISSING);
+    table = new long[2 * capacity];
+    for (int i = 1; i < table.length; i += 2) {
+      table[i] = MISSING;
+    }
     mask = capacity - 1;
     resizeAt = (int) (capacity * MAX_LOAD);
   }
@@ -60,15 +59,25 @@ public final class LongIntHashMap {
 
   /** The value of {@code key}, or {@link #MISSING}. */
   public int get(long key) {
+    long[] t = table;
     int i = hash(key) & mask;
-    int v;
-    while ((v = values[i]) != MISSING) {
-      if (keys[i] == key) {
-        return v;
+    long v;
+    while ((v = t[2 * i + 1]) != MISSING) {
+      if (t[2 * i] == key) {
+        return (int) v;
       }
       i = (i + 1) & mask;
     }
     return MISSING;
+  }
+
+  /**
+   * Reads the first entry {@code key} probes and returns a value the caller must consume (fold into
+   * something it keeps): a load issued early, so that a later {@link #get} of the same key finds
+   * its cache line present. Java has no prefetch instruction; this is one by other means.
+   */
+  public long touch(long key) {
+    return table[2 * (hash(key) & mask)];
   }
 
   public boolean containsKey(long key) {
@@ -80,21 +89,7 @@ public final class LongIntHashMap {
     if (value < 0) {
       throw new IllegalArgumentException("values must be >= 0, got " + value);
     }
-    int i = hash(key) & mask;
-    int v;
-    while ((v = values[i]) != MISSING) {
-      if (keys[i] == key) {
-        values[i] = value;
-        return v;
-      }
-      i = (i + 1) & mask;
-    }
-    keys[i] = key;
-    values[i] = value;
-    if (++size > resizeAt) {
-      rehash(values.length << 1);
-    }
-    return MISSING;
+    return insert(key, value, true);
   }
 
   /**
@@ -102,78 +97,92 @@ public final class LongIntHashMap {
    * {@link #MISSING} when it inserted.
    */
   public int putIfAbsent(long key, int value) {
+    if (value < 0) {
+      throw new IllegalArgumentException("values must be >= 0, got " + value);
+    }
+    return insert(key, value, false);
+  }
+
+  private int insert(long key, int value, boolean replace) {
+    long[] t = table;
     int i = hash(key) & mask;
-    int v;
-    while ((v = values[i]) != MISSING) {
-      if (keys[i] == key) {
-        return v;
+    long v;
+    while ((v = t[2 * i + 1]) != MISSING) {
+      if (t[2 * i] == key) {
+        if (replace) {
+          t[2 * i + 1] = value;
+        }
+        return (int) v;
       }
       i = (i + 1) & mask;
     }
-    keys[i] = key;
-    values[i] = value;
+    t[2 * i] = key;
+    t[2 * i + 1] = value;
     if (++size > resizeAt) {
-      rehash(values.length << 1);
+      rehash((mask + 1) << 1);
     }
     return MISSING;
   }
 
   /** Removes {@code key}; returns its value or {@link #MISSING}. */
   public int remove(long key) {
+    long[] t = table;
     int i = hash(key) & mask;
-    int v;
-    while ((v = values[i]) != MISSING) {
-      if (keys[i] == key) {
+    long v;
+    while ((v = t[2 * i + 1]) != MISSING) {
+      if (t[2 * i] == key) {
         shiftBack(i);
         size--;
-        return v;
+        return (int) v;
       }
       i = (i + 1) & mask;
     }
     return MISSING;
   }
 
-  /** Empties slot {@code gap} and moves later entries of its probe run into the hole. */
+  /** Empties entry {@code gap} and moves later entries of its probe run into the hole. */
   private void shiftBack(int gap) {
+    long[] t = table;
     int i = gap;
     while (true) {
       i = (i + 1) & mask;
-      if (values[i] == MISSING) {
+      if (t[2 * i + 1] == MISSING) {
         break;
       }
-      int home = hash(keys[i]) & mask;
-      // the entry at i may move to the gap if its home is not in (gap, i] (cyclically)
+      int home = hash(t[2 * i]) & mask;
+      // the entry at i may move to the gap unless its home is in (gap, i], cyclically
       boolean stays = gap <= i ? (gap < home && home <= i) : (gap < home || home <= i);
       if (!stays) {
-        keys[gap] = keys[i];
-        values[gap] = values[i];
+        t[2 * gap] = t[2 * i];
+        t[2 * gap + 1] = t[2 * i + 1];
         gap = i;
       }
     }
-    values[gap] = MISSING;
+    t[2 * gap + 1] = MISSING;
   }
 
   /** Removes every entry, keeping the table's size. */
   public void clear() {
     if (size > 0) {
-      Arrays.fill(values, MISSING);
+      for (int i = 1; i < table.length; i += 2) {
+        table[i] = MISSING;
+      }
       size = 0;
     }
   }
 
   private void rehash(int capacity) {
-    long[] oldKeys = keys;
-    int[] oldValues = values;
+    long[] old = table;
     allocate(capacity);
-    for (int i = 0; i < oldValues.length; i++) {
-      if (oldValues[i] != MISSING) {
-        long k = oldKeys[i];
+    for (int i = 0; i < old.length; i += 2) {
+      if (old[i + 1] != MISSING) {
+        long k = old[i];
         int j = hash(k) & mask;
-        while (values[j] != MISSING) {
+        while (table[2 * j + 1] != MISSING) {
           j = (j + 1) & mask;
         }
-        keys[j] = k;
-        values[j] = oldValues[i];
+        table[2 * j] = k;
+        table[2 * j + 1] = old[i + 1];
       }
     }
   }
@@ -186,9 +195,9 @@ public final class LongIntHashMap {
 
   /** Calls {@code c} for every entry, in table order (which depends on the keys only). */
   public void forEach(EntryConsumer c) {
-    for (int i = 0; i < values.length; i++) {
-      if (values[i] != MISSING) {
-        c.accept(keys[i], values[i]);
+    for (int i = 0; i < table.length; i += 2) {
+      if (table[i + 1] != MISSING) {
+        c.accept(table[i], (int) table[i + 1]);
       }
     }
   }
@@ -197,9 +206,9 @@ public final class LongIntHashMap {
   public long[] keys() {
     long[] out = new long[size];
     int n = 0;
-    for (int i = 0; i < values.length; i++) {
-      if (values[i] != MISSING) {
-        out[n++] = keys[i];
+    for (int i = 0; i < table.length; i += 2) {
+      if (table[i + 1] != MISSING) {
+        out[n++] = table[i];
       }
     }
     return out;

@@ -1,6 +1,7 @@
 package io.streamrec.embedding;
 
 import io.streamrec.gpu.Floats;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -62,11 +63,14 @@ public interface EmbeddingStore extends AutoCloseable {
   StoreStats stats();
 
   /**
-   * Writes a consistent snapshot of the whole store into {@code dir} (created if missing), between
-   * batches (nothing prepared). The store's own factory restores it; the restored store behaves
-   * exactly like this one from the snapshot on. The trainer's Flink checkpoint carries it.
+   * Writes a consistent snapshot of every table into {@code dir} (created; it must not exist or be
+   * empty), outside a batch (after {@link #release}). A store restored from it answers every later
+   * call exactly as this one does. Stores that keep no snapshots throw
+   * {@link UnsupportedOperationException}.
    */
-  void snapshot(java.nio.file.Path dir);
+  default StoreSnapshot snapshot(Path dir) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " keeps no snapshots");
+  }
 
   @Override
   void close();

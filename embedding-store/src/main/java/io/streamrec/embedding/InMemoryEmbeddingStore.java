@@ -184,9 +184,25 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
    * this one from here on (same slots, same drains in the same order).
    */
   @Override
-  public void snapshot(Path dir) {
+  public StoreSnapshot snapshot(Path dir) {
+    Path file;
+    try {
+      file = Files.createDirectories(dir).resolve(SNAPSHOT_FILE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the store snapshot directory " + dir + ": " + e.getMessage(), e);
+    }
+    writeSnapshot(dir, file);
+    try {
+      long bytes = Files.size(file);
+      return new StoreSnapshot(dir, 1, 0, bytes, bytes);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the size of " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void writeSnapshot(Path dir, Path file) {
     try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
-        Files.newOutputStream(Files.createDirectories(dir).resolve(SNAPSHOT_FILE))))) {
+        Files.newOutputStream(file)))) {
       out.writeInt(SNAPSHOT_FORMAT);
       out.writeInt(state.length);
       out.writeLong(nowMs);

@@ -43,6 +43,13 @@ final class Report {
     }
     o.put("dead_letter_requests", Progress.count(m, JobMetrics.DEAD_LETTER_REQUESTS));
     o.put("dead_letter_impressions", Progress.count(m, JobMetrics.DEAD_LETTER_IMPRESSIONS));
+    ObjectNode store = o.putObject("store");
+    putNumber(store, "hit_rate", m.get(JobMetrics.STORE_HIT_RATE));
+    store.put("rows_hot", Progress.count(m, JobMetrics.STORE_ROWS_HOT));
+    store.put("rows_cold", Progress.count(m, JobMetrics.STORE_ROWS_COLD));
+    store.put("admitted", Progress.count(m, JobMetrics.STORE_ADMITTED));
+    store.put("evicted", Progress.count(m, JobMetrics.STORE_EVICTED));
+    store.put("expired", Progress.count(m, JobMetrics.STORE_EXPIRED));
     o.put("training_seconds", trainingSeconds);
     o.put("impressions_per_second", trainingSeconds > 0 ? trained / trainingSeconds : 0.0);
     return o;

@@ -42,7 +42,8 @@ public record JobConfig(
     boolean exactlyOnce,
     boolean requestUnitsEnabled,
     long injectFailureAfterUnits,
-    ModelConfig model)
+    ModelConfig model,
+    String storeDir)
     implements Serializable {
 
   public static JobConfig from(ReadableConfig c) {
@@ -70,7 +71,8 @@ public record JobConfig(
         guarantee(c),
         c.get(JobOptions.REQUEST_UNITS_ENABLED),
         Math.max(0, c.get(JobOptions.INJECT_FAILURE_AFTER_UNITS)),
-        model(c));
+        model(c),
+        c.get(JobOptions.STORE_DIR).trim());
   }
 
   /** The job's topics, as the topic tools need them ({@code partitions} for the input topics they create). */

@@ -77,6 +77,11 @@ public final class JobOptions {
           .withDescription("Recovery drills: the trainer fails once, in its first attempt, after this many units and after a"
               + " completed checkpoint that holds trained state, pacing training until then (0 = never).");
 
+  public static final ConfigOption<String> STORE_DIR =
+      key("store.dir").stringType().defaultValue("")
+          .withDescription("Working directory of the trainer's embedding store (its RocksDB cold tier); empty: a fresh "
+              + "directory under java.io.tmpdir, deleted when the trainer closes.");
+
   public static final ConfigOption<String> DELIVERY_GUARANTEE =
       key("sink.delivery-guarantee").stringType().defaultValue("at-least-once")
           .withDescription("Kafka sinks' guarantee: at-least-once or exactly-once (transactional, needs checkpoints).");

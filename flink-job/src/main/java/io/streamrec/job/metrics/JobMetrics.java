@@ -43,6 +43,16 @@ public final class JobMetrics {
   /** Times the trainer started from a checkpoint (or savepoint) rather than from scratch. */
   public static final String TRAINER_RESTORES = "trainer_restores";
 
+  // the trainer's embedding store (gauges of its running totals)
+  /** Share of lookups answered by the hot tier. */
+  public static final String STORE_HIT_RATE = "store_hit_rate";
+  public static final String STORE_ROWS_HOT = "store_rows_hot";
+  /** Rows only in the cold tier. */
+  public static final String STORE_ROWS_COLD = "store_rows_cold";
+  public static final String STORE_ADMITTED = "store_admitted";
+  public static final String STORE_EVICTED = "store_evicted";
+  public static final String STORE_EXPIRED = "store_expired";
+
   private JobMetrics() {}
 
   /** Counter name for dead letters of one {@link DeadLetterReasons reason}. */

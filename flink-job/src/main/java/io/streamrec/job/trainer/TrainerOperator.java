@@ -1,6 +1,6 @@
 package io.streamrec.job.trainer;
 
-import io.streamrec.embedding.EmbeddingStore;
+import io.streamrec.embedding.StoreStats;
 import io.streamrec.gpu.Backends;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.job.config.JobConfig;
@@ -76,6 +76,10 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private transient ArrayDeque<RequestUnit> ready;
   private transient ListState<RequestUnit> unitsState;
   private transient MiniBatchTrainer trainer;
+  /** The store's working directory when the operator made it (deleted on close), else null. */
+  private transient Path tempStoreDir;
+  /** The store's counters as of the last batch or publish, for the metric gauges (other threads). */
+  private transient volatile StoreStats storeStats;
   private transient long openPeriod;
   private transient volatile long version;
   private transient boolean specPublished;
@@ -126,10 +130,16 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   public void open() throws Exception {
     super.open();
     ComputeBackend backend = Backends.create(config.backend());
-    EmbeddingStore store = restored == null
-        ? TrainerStores.create(config, backend)
-        : TrainerStores.restore(config, backend, restoredStore);
-    trainer = new MiniBatchTrainer(config.model(), store, backend, config.metricsWindow());
+    Path storeDir;
+    if (config.storeDir().isEmpty()) {
+      tempStoreDir = Files.createTempDirectory("streamrec-store");
+      storeDir = tempStoreDir;
+    } else {
+      storeDir = Path.of(config.storeDir()).resolve("trainer-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+    }
+    trainer = new MiniBatchTrainer(config.model(), restored == null
+        ? TrainerStores.create(storeDir, config, backend)
+        : TrainerStores.restore(storeDir, config, backend, restoredStore), backend, config.metricsWindow());
     MetricGroup g = JobMetrics.group(getMetricGroup());
     unitsTrained = g.counter(JobMetrics.UNITS_TRAINED);
     impressionsTrained = g.counter(JobMetrics.IMPRESSIONS_TRAINED);
@@ -142,6 +152,12 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     g.gauge(JobMetrics.PROGRESSIVE_LOGLOSS, () -> trainer.metrics().logLoss());
     g.gauge(JobMetrics.CALIBRATION, () -> trainer.metrics().calibration());
     g.gauge(JobMetrics.MODEL_VERSION, () -> version);
+    g.gauge(JobMetrics.STORE_HIT_RATE, () -> storeStats.hitRate());
+    g.gauge(JobMetrics.STORE_ROWS_HOT, () -> storeStats.rowsHot());
+    g.gauge(JobMetrics.STORE_ROWS_COLD, () -> storeStats.rowsCold());
+    g.gauge(JobMetrics.STORE_ADMITTED, () -> storeStats.admitted());
+    g.gauge(JobMetrics.STORE_EVICTED, () -> storeStats.evicted());
+    g.gauge(JobMetrics.STORE_EXPIRED, () -> storeStats.expired());
     if (restored != null) {
       trainer.restoreState(restored.trainerState);
       version = restored.version;
@@ -152,6 +168,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       restored = null;
       restores.inc();
     }
+    storeStats = trainer.store().stats();
   }
 
   @Override
@@ -229,6 +246,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       }
     }
     MiniBatchTrainer.Step step = trainer.train(batch);
+    storeStats = trainer.store().stats();
     if (step.skipped()) {
       batchesSkipped.inc();
       impressionsSkipped.inc(step.impressions());
@@ -251,6 +269,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     }
     ModelUpdateEncoder enc = new ModelUpdateEncoder(v, eventTime, records::add);
     trainer.publish(enc);
+    storeStats = trainer.store().stats();
     enc.close(VersionMarker.newBuilder()
         .setPublishedAtMs(System.currentTimeMillis())
         .setTrainedImpressions(trainer.impressionsTrained())
@@ -311,8 +330,14 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   @Override
   public void close() throws Exception {
-    if (trainer != null) {
-      trainer.close();
+    try {
+      if (trainer != null) {
+        trainer.close();
+      }
+    } finally {
+      if (tempStoreDir != null) {
+        deleteRecursively(tempStoreDir);
+      }
     }
     super.close();
   }

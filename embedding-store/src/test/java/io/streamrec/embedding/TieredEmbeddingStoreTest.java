@@ -1,0 +1,407 @@
+package io.streamrec.embedding;
+
+import static io.streamrec.embedding.InMemoryEmbeddingStoreTest.collectExpired;
+import static io.streamrec.embedding.InMemoryEmbeddingStoreTest.drainAll;
+import static io.streamrec.embedding.InMemoryEmbeddingStoreTest.initial;
+import static io.streamrec.embedding.InMemoryEmbeddingStoreTest.read;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.streamrec.gpu.CpuBackend;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TieredEmbeddingStoreTest {
+  static final int DIM = 4;
+  static final int STATE = 2;
+
+  @TempDir Path tmp;
+  private final List<TieredEmbeddingStore> open = new ArrayList<>();
+
+  @AfterEach
+  void closeStores() {
+    open.forEach(TieredEmbeddingStore::close);
+  }
+
+  static TableConfig table(String name, int capacity, int admissionThreshold, long ttlMs) {
+    return new TableConfig(name, DIM, STATE, capacity, admissionThreshold, ttlMs, 0.05f);
+  }
+
+  private TieredEmbeddingStore store(TableConfig... tables) {
+    return store(tmp.resolve("work"), tables);
+  }
+
+  private TieredEmbeddingStore store(Path work, TableConfig... tables) {
+    TieredEmbeddingStore s = TieredEmbeddingStore.create(
+        new TieredStoreConfig(work, 8 << 20, 4 << 20), List.of(tables), new CpuBackend());
+    open.add(s);
+    return s;
+  }
+
+  private TieredEmbeddingStore restore(Path work, Path snapshot, TableConfig... tables) {
+    TieredEmbeddingStore s = TieredEmbeddingStore.open(
+        new TieredStoreConfig(work, 8 << 20, 4 << 20), snapshot, List.of(tables), new CpuBackend());
+    open.add(s);
+    return s;
+  }
+
+  /** Prepares {@code ids} as one batch, sets each row to {@code id * scale} everywhere, marks, releases. */
+  static void update(EmbeddingStore s, int table, float scale, long... ids) {
+    PreparedKeys p = s.prepare(table, ids, ids.length);
+    int w = s.tables().get(table).rowWidth();
+    float[] slab = CpuBackend.array(s.slab(table));
+    for (int d = 0; d < p.distinctCount(); d++) {
+      Arrays.fill(slab, p.distinctSlots()[d] * w, (p.distinctSlots()[d] + 1) * w, p.distinctKeys()[d] * scale);
+    }
+    s.markUpdated(table, p);
+    s.release();
+  }
+
+  static void touch(EmbeddingStore s, int table, long... ids) {
+    s.prepare(table, ids, ids.length);
+    s.release();
+  }
+
+  // ---- tiers ----------------------------------------------------------------------------------
+
+  @Test
+  void rowsKeepTheirValuesThroughEvictionAndPromotion() {
+    TableConfig user = table("user", 3, 1, 0);
+    TieredEmbeddingStore s = store(user);
+    for (long id = 1; id <= 10; id++) {
+      update(s, 0, 0.5f, id);
+    }
+    StoreStats stats = s.stats();
+    assertThat(stats.rowsHot()).isEqualTo(3);
+    assertThat(stats.rowsCold()).isEqualTo(7);
+    assertThat(stats.evicted()).isEqualTo(7);
+
+    for (long id = 1; id <= 10; id++) {
+      assertThat(read(s, 0, id)).as("read of %d", id).containsOnly(id * 0.5f);
+    }
+    PreparedKeys p = s.prepare(0, new long[] {1, 2, 11}, 3);
+    float[] slab = CpuBackend.array(s.slab(0));
+    int w = user.rowWidth();
+    assertThat(Arrays.copyOfRange(slab, p.slots()[0] * w, p.slots()[0] * w + w)).containsOnly(0.5f);
+    assertThat(Arrays.copyOfRange(slab, p.slots()[1] * w, p.slots()[1] * w + w)).containsOnly(1f);
+    assertThat(Arrays.copyOfRange(slab, p.slots()[2] * w, p.slots()[2] * w + w)).containsExactly(initial(user, 11));
+    s.release();
+    assertThat(s.stats().rowsHot() + s.stats().rowsCold()).isEqualTo(11);
+  }
+
+  @Test
+  void aBatchLargerThanTheHotTierFailsNamingTheTableAndItsCapacity() {
+    TieredEmbeddingStore s = store(table("user", 3, 1, 0));
+
+    assertThatThrownBy(() -> s.prepare(0, new long[] {1, 2, 3, 4}, 4))
+        .isInstanceOf(HotTierFullException.class)
+        .hasMessageContainingAll("'user'", "3 rows", "pinned");
+  }
+
+  @Test
+  void pinnedRowsAreNeverEvicted() {
+    TableConfig user = table("user", 4, 1, 0);
+    TieredEmbeddingStore s = store(user);
+    update(s, 0, 1f, 1, 2, 3, 4);
+
+    // one batch, two prepares: rows 1 and 2 are pinned when 5 and 6 need room
+    PreparedKeys first = s.prepare(0, new long[] {1, 2}, 2);
+    PreparedKeys second = s.prepare(0, new long[] {5, 6}, 2);
+
+    float[] slab = CpuBackend.array(s.slab(0));
+    int w = user.rowWidth();
+    assertThat(Arrays.copyOfRange(slab, first.slots()[0] * w, first.slots()[0] * w + w)).containsOnly(1f);
+    assertThat(Arrays.copyOfRange(slab, first.slots()[1] * w, first.slots()[1] * w + w)).containsOnly(2f);
+    assertThat(second.distinctSlots()).doesNotContain(first.slots()[0], first.slots()[1]);
+    assertThatThrownBy(() -> s.prepare(0, new long[] {7}, 1))
+        .as("every row is pinned now")
+        .isInstanceOf(HotTierFullException.class)
+        .hasMessageContainingAll("'user'", "4 rows", "4 of them are pinned");
+    s.release();
+
+    assertThat(s.stats().evicted()).isEqualTo(2);
+    assertThat(read(s, 0, 3)).containsOnly(3f);
+    assertThat(read(s, 0, 4)).containsOnly(4f);
+    touch(s, 0, 7);
+    assertThat(s.stats().rowsHot()).isEqualTo(4);
+  }
+
+  // ---- admission ------------------------------------------------------------------------------
+
+  @Test
+  void anIdIsStoredFromItsNthSightingAndReadsAsItsInitialValueBefore() {
+    TableConfig user = table("user", 10, 3, 0);
+    TieredEmbeddingStore s = store(user);
+    for (int sighting = 1; sighting <= 2; sighting++) {
+      PreparedKeys p = s.prepare(0, new long[] {77, 78}, 2);
+      float[] slab = CpuBackend.array(s.slab(0));
+      int w = user.rowWidth();
+      assertThat(Arrays.copyOfRange(slab, p.slots()[0] * w, p.slots()[0] * w + w))
+          .as("sighting %d starts fresh", sighting).containsExactly(initial(user, 77));
+      Arrays.fill(slab, p.slots()[0] * w, p.slots()[0] * w + w, 3f); // the trainer writes; nothing is kept
+      s.markUpdated(0, p);
+      s.release();
+      assertThat(read(s, 0, 77)).containsExactly(initial(user, 77));
+      assertThat(drainAll(s, 0)).isEmpty();
+    }
+    assertThat(s.stats().admitted()).isZero();
+    assertThat(s.stats().rowsHot()).isZero();
+
+    update(s, 0, 1f, 77);
+
+    assertThat(read(s, 0, 77)).containsOnly(77f);
+    assertThat(read(s, 0, 78)).containsExactly(initial(user, 78));
+    assertThat(drainAll(s, 0)).containsOnlyKeys(77L);
+    assertThat(s.stats().admitted()).isEqualTo(1);
+  }
+
+  @Test
+  void idsBelowTheThresholdTakeNoHotCapacity() {
+    TieredEmbeddingStore s = store(table("user", 2, 100, 0));
+    long[] many = new long[50];
+    for (int i = 0; i < many.length; i++) {
+      many[i] = 1_000 + i;
+    }
+
+    PreparedKeys p = s.prepare(0, many, many.length); // 50 scratch rows on a tier of 2: fine
+    s.release();
+
+    assertThat(p.distinctCount()).isEqualTo(50);
+    assertThat(s.stats().rowsHot()).isZero();
+    assertThat(s.stats().evicted()).isZero();
+  }
+
+  // ---- dirty rows -----------------------------------------------------------------------------
+
+  @Test
+  void rowsChangedAndEvictedBeforeTheDrainAreStillDrainedOnce() {
+    TieredEmbeddingStore s = store(table("user", 2, 1, 0));
+    for (long id = 1; id <= 6; id++) {
+      update(s, 0, 2f, id);
+    }
+    assertThat(s.stats().rowsCold()).isEqualTo(4);
+
+    List<Long> order = new ArrayList<>();
+    Map<Long, float[]> drained = drainAll(s, 0);
+    s.drainDirty(0, 10, (id, v, off, dim) -> order.add(id));
+
+    assertThat(drained).containsOnlyKeys(1L, 2L, 3L, 4L, 5L, 6L);
+    drained.forEach((id, v) -> assertThat(v).hasSize(DIM).containsOnly(id * 2f));
+    assertThat(order).as("nothing left").isEmpty();
+    touch(s, 0, 1, 2); // promoted back, unchanged
+    assertThat(drainAll(s, 0)).isEmpty();
+    update(s, 0, 3f, 3);
+    assertThat(drainAll(s, 0)).containsOnlyKeys(3L);
+  }
+
+  @Test
+  void drainsComeInIdOrderInBatchesOfMaxRows() {
+    TieredEmbeddingStore s = store(table("user", 3, 1, 0));
+    update(s, 0, 1f, 9, -4, 7);
+    update(s, 0, 1f, 2, 5, Long.MIN_VALUE);
+    List<Long> seen = new ArrayList<>();
+
+    int a = s.drainDirty(0, 4, (id, v, off, dim) -> seen.add(id));
+    int b = s.drainDirty(0, 4, (id, v, off, dim) -> seen.add(id));
+
+    assertThat(a).isEqualTo(4);
+    assertThat(b).isEqualTo(2);
+    assertThat(seen).containsExactly(Long.MIN_VALUE, -4L, 2L, 5L, 7L, 9L);
+  }
+
+  // ---- expiry ---------------------------------------------------------------------------------
+
+  @Test
+  void rowsNotSeenForTheTtlExpireFromBothTiers() {
+    TableConfig user = table("user", 3, 1, 1_000);
+    TieredEmbeddingStore s = store(user);
+    s.advanceTo(10_000);
+    for (long id = 10; id <= 50; id += 10) {
+      update(s, 0, 1f, id);             // two of them end up cold
+    }
+    s.advanceTo(10_600);
+    update(s, 0, 2f, 40);               // seen again: stays
+    touch(s, 0, 20);                    // seen again: stays
+    s.advanceTo(11_200);
+    assertThat(s.stats().rowsHot()).isEqualTo(3);
+    assertThat(s.stats().rowsCold()).isEqualTo(2);
+
+    List<Long> expired = collectExpired(s, 0);
+
+    assertThat(expired).containsExactly(10L, 30L, 50L);
+    assertThat(s.stats().rowsHot()).as("one expired from the hot tier").isEqualTo(2);
+    assertThat(s.stats().rowsCold()).as("two from the cold tier").isZero();
+    for (long id : new long[] {10, 30, 50}) {
+      assertThat(read(s, 0, id)).as("expired %d", id).containsExactly(initial(user, id));
+    }
+    assertThat(read(s, 0, 40)).containsOnly(80f);
+    assertThat(read(s, 0, 20)).containsOnly(20f);
+    assertThat(drainAll(s, 0)).as("changes of expired rows are not published").containsOnlyKeys(20L, 40L);
+    assertThat(s.stats().expired()).isEqualTo(3);
+    assertThat(s.stats().rowsHot() + s.stats().rowsCold()).isEqualTo(2);
+    assertThat(collectExpired(s, 0)).isEmpty();
+
+    s.advanceTo(20_000);
+    assertThat(collectExpired(s, 0)).containsExactly(20L, 40L);
+    assertThat(s.stats().rowsHot() + s.stats().rowsCold()).isZero();
+  }
+
+  @Test
+  void rowsEvictedBeforeTheClockStartsExpireOnceItHasRunForTheTtl() {
+    TieredEmbeddingStore s = store(table("user", 1, 1, 1_000));
+    update(s, 0, 1f, 1);
+    update(s, 0, 1f, 2); // 1 goes cold with no time
+    s.advanceTo(50_000);
+    assertThat(collectExpired(s, 0)).as("just seen, as far as the store can tell").isEmpty();
+
+    s.advanceTo(51_001);
+
+    assertThat(collectExpired(s, 0)).containsExactly(1L, 2L);
+  }
+
+  // ---- snapshots ------------------------------------------------------------------------------
+
+  @Test
+  void aRestoredStoreHoldsWhatTheSnapshotHeldAndNotWhatCameAfter() {
+    TableConfig user = table("user", 3, 2, 5_000);
+    TableConfig item = table("item", 2, 1, 0);
+    TieredEmbeddingStore s = store(user, item);
+    s.advanceTo(1_000);
+    for (long id = 1; id <= 8; id++) {
+      update(s, 0, 1f, id);
+      update(s, 0, 1f, id); // second sighting: admitted
+      update(s, 1, 3f, id);
+    }
+    touch(s, 0, 100); // seen once: counted by the sketch
+    Path snap = tmp.resolve("snap");
+    s.snapshot(snap);
+    StoreStats atSnapshot = s.stats();
+    update(s, 0, 9f, 1, 2);
+    update(s, 1, 9f, 3);
+
+    TieredEmbeddingStore r = restore(tmp.resolve("work2"), snap, user, item);
+
+    assertThat(r.stats()).isEqualTo(atSnapshot);
+    for (long id = 1; id <= 8; id++) {
+      assertThat(read(r, 0, id)).as("user %d", id).containsOnly(id * 1f);
+      assertThat(read(r, 1, id)).as("item %d", id).containsOnly(id * 3f);
+    }
+    touch(r, 0, 100); // second sighting since the sketch remembers the first
+    assertThat(r.stats().admitted()).isEqualTo(atSnapshot.admitted() + 1);
+    assertThat(drainAll(r, 1)).hasSize(8);
+  }
+
+  @Test
+  void incrementalSnapshotsReuseTheTableFilesOfThePreviousOne() throws IOException {
+    TableConfig user = table("user", 100, 1, 0);
+    TieredEmbeddingStore s = store(user);
+    long[] batch = new long[100];
+    for (int round = 0; round < 20; round++) {
+      for (int i = 0; i < batch.length; i++) {
+        batch[i] = round * 1_000L + i;
+      }
+      update(s, 0, 1f, batch);
+    }
+    StoreSnapshot first = s.snapshot(tmp.resolve("snap-1"));
+    for (int i = 0; i < batch.length; i++) {
+      batch[i] = 99_000L + i;
+    }
+    update(s, 0, 1f, batch);
+    update(s, 0, 1f, 0); // evicts a batch of rows: new data in the cold tier
+
+    StoreSnapshot second = s.snapshot(tmp.resolve("snap-2"));
+
+    List<String> a = sstFiles(tmp.resolve("snap-1/db"));
+    List<String> b = sstFiles(tmp.resolve("snap-2/db"));
+    assertThat(a).isNotEmpty();
+    assertThat(second.filesReused()).isEqualTo((int) b.stream().filter(a::contains).count()).isPositive();
+    assertThat(b).as("the second snapshot has new table files").isNotEqualTo(a);
+    for (String f : b) {
+      if (a.contains(f)) {
+        assertThat(Files.isSameFile(tmp.resolve("snap-1/db").resolve(f), tmp.resolve("snap-2/db").resolve(f)))
+            .as("%s is one file in both snapshots", f).isTrue();
+      }
+    }
+    assertThat(first.bytesCopied()).as("table files are linked, not copied").isLessThan(first.bytes());
+    assertThat(second.bytesCopied()).isLessThan(second.bytes());
+
+    TieredEmbeddingStore r = restore(tmp.resolve("work2"), tmp.resolve("snap-2"), user);
+    assertThat(read(r, 0, 99_050)).containsOnly(99_050f);
+    assertThat(read(r, 0, 5_007)).containsOnly(5_007f);
+  }
+
+  private static List<String> sstFiles(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".sst")).sorted().toList();
+    }
+  }
+
+  @Test
+  void snapshotsAreRefusedInsideABatchAndIntoAFullDirectory() throws IOException {
+    TieredEmbeddingStore s = store(table("user", 10, 1, 0));
+    s.prepare(0, new long[] {1}, 1);
+    assertThatThrownBy(() -> s.snapshot(tmp.resolve("x")))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("release()");
+    s.release();
+    Files.createDirectories(tmp.resolve("full"));
+    Files.writeString(tmp.resolve("full/file"), "x");
+    assertThatThrownBy(() -> s.snapshot(tmp.resolve("full")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not empty");
+  }
+
+  @Test
+  void aSnapshotRestoresOnlyWithTheTablesItWasSavedWith() {
+    TieredEmbeddingStore s = store(table("user", 10, 1, 0));
+    update(s, 0, 1f, 1);
+    s.snapshot(tmp.resolve("snap"));
+
+    assertThatThrownBy(() -> restore(tmp.resolve("w2"), tmp.resolve("snap"), table("user", 10, 1, 5_000)))
+        .isInstanceOf(StoreException.class).hasMessageContaining("does not match");
+    assertThatThrownBy(() -> restore(tmp.resolve("w3"), tmp.resolve("nowhere"), table("user", 10, 1, 0)))
+        .isInstanceOf(StoreException.class).hasMessageContaining("no store snapshot");
+  }
+
+  @Test
+  void aKilledProcessRestartsFromItsLastSnapshot() throws Exception {
+    Path work = tmp.resolve("work");
+    Path snap = tmp.resolve("snap");
+    Process p = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"),
+        KilledStoreMain.class.getName(), work.toString(), snap.toString())
+        .redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(output).isEqualTo(KilledStoreMain.HALT_STATUS);
+    assertThat(Files.exists(work.resolve("db/LOCK"))).as("the killed store left its database behind").isTrue();
+
+    TieredEmbeddingStore r = restore(work, snap, KilledStoreMain.TABLE);
+
+    for (long id = 1; id <= KilledStoreMain.ROWS; id++) {
+      assertThat(read(r, 0, id)).as("row %d as of the snapshot", id).containsOnly(id * 1f);
+    }
+    assertThat(drainAll(r, 0)).as("changes since the last publish, as of the snapshot")
+        .containsOnlyKeys(KilledStoreMain.ROWS - 1, KilledStoreMain.ROWS);
+    update(r, 0, 5f, 1);
+    assertThat(read(r, 0, 1)).containsOnly(5f);
+  }
+
+  @Test
+  void aClosedStoreRefusesWork() {
+    TieredEmbeddingStore s = store(table("user", 10, 1, 0));
+    s.close();
+    s.close();
+    assertThatThrownBy(() -> s.prepare(0, new long[] {1}, 1)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("closed");
+  }
+}

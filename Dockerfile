@@ -1,0 +1,61 @@
+# syntax=docker/dockerfile:1
+#
+# The streamrec image: Flink 2.2 with
+#   /opt/flink/usrlib/streamrec-job.jar   the job, for the Flink Kubernetes Operator (application mode)
+#                                         and 'flink run' (entry class io.streamrec.job.JobMain)
+#   /opt/streamrec/bin/streamrec          the command line (serve, tail, produce, generate, run, backfill),
+#                                         on the PATH
+#   /opt/streamrec/conf/streamrec.yaml    the example configuration
+#   /var/lib/streamrec                    owned by the flink user: checkpoints and scratch of 'streamrec run'
+#
+#   docker build -t streamrec:0.1.0 .
+#
+# The image's entry point is Flink's: 'jobmanager' and 'taskmanager' start Flink; any other command
+# (e.g. 'streamrec serve ...') is run as given. Everything runs as the flink user (uid 9999). The build stage has no nvcc, so the CUDA
+# backend is left out and trainer.backend=auto runs on the CPU.
+
+FROM maven:3.9-eclipse-temurin-17 AS build
+WORKDIR /src
+COPY . .
+# The Maven cache mount keeps downloaded dependencies between builds. 'install' puts the modules in
+# the local repository, which the second command resolves the command line's classpath from.
+RUN --mount=type=cache,target=/root/.m2 \
+    mvn -B -q -DskipTests -Pjob-jar install \
+ && mvn -B -q -pl flink-job dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory=/out/streamrec/lib \
+ && cp -r flink-job/target/classes /out/streamrec/classes \
+ && cp flink-job/target/streamrec-job.jar /out/streamrec-job.jar
+
+FROM flink:2.2.0-java17
+COPY --from=build /out/streamrec-job.jar /opt/flink/usrlib/streamrec-job.jar
+COPY --from=build /out/streamrec/lib /opt/streamrec/lib
+COPY --from=build /out/streamrec/classes /opt/streamrec/classes
+COPY examples/streamrec.yaml /opt/streamrec/conf/streamrec.yaml
+
+# The command line, with the --add-opens flags of the repository's ./streamrec launcher.
+COPY --chmod=755 <<'EOF' /opt/streamrec/bin/streamrec
+#!/usr/bin/env bash
+# The streamrec command line in the image: runs io.streamrec.job.cli.StreamrecCli.
+#   streamrec serve --bootstrap-servers kafka:9092 --port 8080
+#   streamrec --help
+# STREAMREC_JAVA_OPTS adds JVM options (e.g. -Xmx4g); STREAMREC_HOME moves the install (/opt/streamrec).
+set -euo pipefail
+home="${STREAMREC_HOME:-/opt/streamrec}"
+
+# Flink's serializers reflect into these JDK packages on Java 17.
+opens=(java.base/java.lang java.base/java.lang.invoke java.base/java.lang.reflect java.base/java.io
+       java.base/java.net java.base/java.nio java.base/sun.nio.ch java.base/java.text java.base/java.time
+       java.base/java.util java.base/java.util.concurrent java.base/java.util.concurrent.atomic
+       java.base/java.util.concurrent.locks java.base/java.math java.base/java.security)
+jvm=()
+for p in "${opens[@]}"; do jvm+=("--add-opens=$p=ALL-UNNAMED"); done
+
+exec java ${STREAMREC_JAVA_OPTS:-} "${jvm[@]}" \
+  -cp "$home/classes:$home/lib/*" \
+  io.streamrec.job.cli.StreamrecCli "$@"
+EOF
+
+USER root
+RUN mkdir -p /var/lib/streamrec && chown flink:flink /var/lib/streamrec
+USER flink
+ENV PATH="/opt/streamrec/bin:${PATH}"

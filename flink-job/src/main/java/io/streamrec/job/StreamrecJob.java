@@ -71,12 +71,12 @@ public final class StreamrecJob {
     SingleOutputStreamOperator<RequestEvent> requests = env
         .fromSource(source(cfg, bounds, cfg.requestsTopic(), EventKind.REQUEST), watermarks(cfg, bounds), "requests")
         .uid(UID_REQUESTS).setParallelism(p)
-        .process(new EnvelopeRouter.Requests(), new AvroTypeInfo<>(RequestEvent.class))
+        .process(new EnvelopeRouter.Requests(cfg.maxRecordsPerSecond()), new AvroTypeInfo<>(RequestEvent.class))
         .name("decode-requests").uid("decode-requests").setParallelism(p);
     SingleOutputStreamOperator<ImpressionEvent> impressions = env
         .fromSource(source(cfg, bounds, cfg.impressionsTopic(), EventKind.IMPRESSION), watermarks(cfg, bounds), "impressions")
         .uid(UID_IMPRESSIONS).setParallelism(p)
-        .process(new EnvelopeRouter.Impressions(), new AvroTypeInfo<>(ImpressionEvent.class))
+        .process(new EnvelopeRouter.Impressions(cfg.maxRecordsPerSecond()), new AvroTypeInfo<>(ImpressionEvent.class))
         .name("decode-impressions").uid("decode-impressions").setParallelism(p);
 
     SingleOutputStreamOperator<RequestUnit> units = requests

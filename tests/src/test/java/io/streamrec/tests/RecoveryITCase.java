@@ -33,7 +33,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * blocks, spec) and the same last version. The failure is injected into the trainer's first attempt
  * after a checkpoint holding trained state completed; the trainer's restore counter proves the
  * failure and the restore happened (with the at-least-once sink, the versions after that checkpoint
- * are published twice; the latest value under each key is what counts).
+ * are published twice; the latest value under each key is what counts). The input is throttled so
+ * that the stream takes seconds to read whatever the machine's speed: checkpoints (every 100 ms)
+ * then complete while training runs, not only after the input ended.
  */
 class RecoveryITCase {
   @RegisterExtension
@@ -60,6 +62,8 @@ class RecoveryITCase {
       conf.set(JobOptions.MODEL_UPDATES_TOPIC, out.modelUpdates());
       conf.set(JobOptions.DEAD_LETTERS_TOPIC, out.deadLetters());
       conf.set(JobOptions.PUBLISH_INTERVAL, Duration.ofSeconds(5));
+      // both runs read at the same pace (about 3 s of impressions), so checkpoints complete mid-stream
+      conf.set(JobOptions.MAX_RECORDS_PER_SECOND, 8_000);
       if (run == 1) {
         conf.set(JobOptions.INJECT_FAILURE_AFTER_UNITS, 3_000L);
       }

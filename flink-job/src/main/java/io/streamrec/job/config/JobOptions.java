@@ -45,6 +45,10 @@ public final class JobOptions {
   public static final ConfigOption<Integer> MAX_RECORD_BYTES =
       key("source.max-record-bytes").intType().defaultValue(1 << 20)
           .withDescription("Input records larger than this go to the dead-letter topic as too_large.");
+  public static final ConfigOption<Integer> MAX_RECORDS_PER_SECOND =
+      key("source.max-records-per-second").intType().defaultValue(0)
+          .withDescription("Throttle: records per second read from each input topic, all its source subtasks together"
+              + " (0 = unlimited). Spares a shared cluster during a backfill; the results do not depend on it.");
 
   public static final ConfigOption<Duration> JOIN_WINDOW =
       key("assembler.join-window").durationType().defaultValue(Duration.ofSeconds(10))
@@ -74,8 +78,9 @@ public final class JobOptions {
 
   public static final ConfigOption<Long> INJECT_FAILURE_AFTER_UNITS =
       key("trainer.inject-failure-after-units").longType().defaultValue(0L)
-          .withDescription("Recovery drills: the trainer fails once, in its first attempt, after this many units and after a"
-              + " completed checkpoint that holds trained state, pacing training until then (0 = never).");
+          .withDescription("Recovery drills: the trainer fails once, in its first attempt, once it has trained this many"
+              + " units and a checkpoint holding trained state has completed (0 = never). Pair it with"
+              + " source.max-records-per-second so that checkpoints complete while the input is read.");
 
   public static final ConfigOption<String> STORE_DIR =
       key("store.dir").stringType().defaultValue("")

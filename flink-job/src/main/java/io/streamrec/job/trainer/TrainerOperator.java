@@ -64,8 +64,6 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     implements OneInputStreamOperator<RequestUnit, ModelUpdateRecord> {
   private static final long serialVersionUID = 1L;
   private static final long NO_PERIOD = Long.MIN_VALUE;
-  /** Pause per batch during a recovery drill, until a checkpoint with trained state completed. */
-  private static final long DRILL_PACE_MS = 5;
   /** Orders units by close time, then request id: the order training sees. */
   static final Comparator<RequestUnit> UNIT_ORDER =
       Comparator.comparingLong(RequestUnit::getClosedAtMs).thenComparing(RequestUnit::getRequestId);
@@ -235,15 +233,6 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
         throw new IllegalStateException("injected failure (trainer.inject-failure-after-units = " + failAfter
             + ") after " + trainer.unitsTrained() + " units; the job restores from its last checkpoint");
       }
-      if (unitsInCompletedCheckpoint == 0 && trainer.unitsTrained() > 0) {
-        // the drill paces training until a checkpoint holding trained state completes, so that the
-        // failure lands mid-stream however fast the input is
-        try {
-          Thread.sleep(DRILL_PACE_MS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
     }
     MiniBatchTrainer.Step step = trainer.train(batch);
     storeStats = trainer.store().stats();
@@ -305,6 +294,17 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     } finally {
       deleteRecursively(dir);
     }
+  }
+
+  @Override
+  public void finish() throws Exception {
+    long failAfter = config.injectFailureAfterUnits();
+    if (failAfter > 0 && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0) {
+      LOG.warn("the recovery drill did not fire: the input ended ({} units trained) before a checkpoint holding"
+          + " trained state completed and {} units were trained; slow the input down with source.max-records-per-second",
+          trainer.unitsTrained(), failAfter);
+    }
+    super.finish();
   }
 
   @Override

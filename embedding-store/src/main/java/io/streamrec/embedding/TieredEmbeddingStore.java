@@ -258,6 +258,15 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
     return new StoreStats(lookups, hits, hot, coldOnly, admitted, evicted, expired);
   }
 
+  /**
+   * Compacts the cold tier fully, so that reads find each row in one sorted level: worth it after a
+   * bulk load or a large expiry. Blocks until done; the store's content does not change.
+   */
+  public void compactColdTier() {
+    checkOpen();
+    cold.compact();
+  }
+
   /** The store's working directory. */
   public Path workDir() {
     return config.workDir();

@@ -354,6 +354,18 @@ public final class RocksDbColdTier implements AutoCloseable {
     }
   }
 
+  /** Flushes every memtable and compacts every family fully (after a bulk load or a large expiry). */
+  public void compact() {
+    try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+      db.flush(flush, all);
+      for (ColumnFamilyHandle cf : all) {
+        db.compactRange(cf);
+      }
+    } catch (RocksDBException e) {
+      throw failed("compact", e);
+    }
+  }
+
   // ---- snapshots ------------------------------------------------------------------------------
 
   /** Flushes every memtable and writes a RocksDB checkpoint into {@code dir} (which must not exist). */

@@ -112,6 +112,7 @@ public class TieredStoreBenchmark {
     Path dir;
     TieredEmbeddingStore store;
     StoreStats before;
+    long startNanos;
     int w;
 
     @Setup(Level.Trial)
@@ -130,17 +131,28 @@ public class TieredStoreBenchmark {
         store.prepare(0, batch, n);
         store.release();
       }
+      // steady state before measuring: the bulk load compacted, the hot tier warmed by one pass
+      store.compactColdTier();
+      for (long[] keys : k.keys.batches) {
+        store.prepare(0, keys, keys.length);
+        store.release();
+      }
       before = store.stats();
+      startNanos = System.nanoTime();
     }
 
     @TearDown(Level.Trial)
     public void close(Keys k) throws IOException {
+      double seconds = (System.nanoTime() - startNanos) / 1e9;
       StoreStats s = store.stats();
       long lookups = s.lookups() - before.lookups();
+      long misses = lookups - (s.hits() - before.hits());
       System.out.printf(Locale.ROOT, "%n[tiered ids=%d dim=%d hot=%d%%] hit rate %.4f over %,d lookups; "
-              + "%.0f distinct ids per batch of %d; evicted %,d; rows hot %,d, cold %,d%n",
-          k.ids, k.dim, hotPercent, (double) (s.hits() - before.hits()) / lookups, lookups,
-          k.keys.distinctPerBatch(), BATCH, s.evicted() - before.evicted(), s.rowsHot(), s.rowsCold());
+              + "%.0f distinct ids per batch of %d; evicted %,d; rows hot %,d, cold %,d; "
+              + "%,.0f distinct rows/s, of which %,.0f misses/s (warm-up and measurement)%n",
+          k.ids, k.dim, hotPercent, 1.0 - (double) misses / lookups, lookups,
+          k.keys.distinctPerBatch(), BATCH, s.evicted() - before.evicted(), s.rowsHot(), s.rowsCold(),
+          lookups / seconds, misses / seconds);
       store.close();
       deleteTree(dir);
     }
@@ -150,6 +162,8 @@ public class TieredStoreBenchmark {
   public static class Rocks {
     Path dir;
     RocksDbColdTier db;
+    long rowsDone;
+    long startNanos;
     byte[][] values = new byte[BATCH][];
     float[] row;
     byte[] value;
@@ -173,10 +187,14 @@ public class TieredStoreBenchmark {
           db.write(b);
         }
       }
+      db.compact();
+      startNanos = System.nanoTime();
     }
 
     @TearDown(Level.Trial)
-    public void close() throws IOException {
+    public void close(Keys k) throws IOException {
+      System.out.printf(Locale.ROOT, "%n[rocksDb ids=%d dim=%d] %,.0f distinct rows/s (warm-up and measurement)%n",
+          k.ids, k.dim, rowsDone / ((System.nanoTime() - startNanos) / 1e9));
       db.close();
       deleteTree(dir);
     }
@@ -257,6 +275,7 @@ public class TieredStoreBenchmark {
       }
       s.db.write(b);
     }
+    s.rowsDone += ids.length;
     return ids.length;
   }
 

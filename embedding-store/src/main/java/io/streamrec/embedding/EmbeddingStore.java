@@ -18,7 +18,15 @@ public interface EmbeddingStore extends AutoCloseable {
   List<TableConfig> tables();
 
   /** Index of a table by name; throws {@link IllegalArgumentException} for an unknown name. */
-  int tableIndex(String name);
+  default int tableIndex(String name) {
+    List<TableConfig> tables = tables();
+    for (int i = 0; i < tables.size(); i++) {
+      if (tables.get(i).name().equals(name)) {
+        return i;
+      }
+    }
+    throw new IllegalArgumentException("unknown embedding table '" + name + "'");
+  }
 
   /** Moves the store's event-time clock forward (last-seen times and expiry use it). */
   void advanceTo(long eventTimeMs);

@@ -44,16 +44,6 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
   }
 
   @Override
-  public int tableIndex(String name) {
-    for (int i = 0; i < tables.size(); i++) {
-      if (tables.get(i).name().equals(name)) {
-        return i;
-      }
-    }
-    throw new IllegalArgumentException("unknown embedding table '" + name + "'");
-  }
-
-  @Override
   public void advanceTo(long eventTimeMs) {
     if (nowMs == Long.MIN_VALUE) {
       // Rows prepared before the clock started carry no time: they count as seen when it starts

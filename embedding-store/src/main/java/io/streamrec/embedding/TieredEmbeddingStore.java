@@ -173,16 +173,6 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
   }
 
   @Override
-  public int tableIndex(String name) {
-    for (int i = 0; i < tables.size(); i++) {
-      if (tables.get(i).name().equals(name)) {
-        return i;
-      }
-    }
-    throw new IllegalArgumentException("unknown embedding table '" + name + "'");
-  }
-
-  @Override
   public void advanceTo(long eventTimeMs) {
     checkOpen();
     if (nowMs == Long.MIN_VALUE && eventTimeMs != Long.MIN_VALUE) {

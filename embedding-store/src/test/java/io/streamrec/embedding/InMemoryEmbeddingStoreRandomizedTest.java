@@ -23,67 +23,21 @@ class InMemoryEmbeddingStoreRandomizedTest {
   static final int STEPS = 6_000;
   static final int KEY_SPACE = 3_000;
 
-  /** What the store must hold: admitted rows by id, and the bookkeeping the interface promises. */
-  static final class Model {
-    final TableConfig cfg;
-    final Map<Long, float[]> rows = new HashMap<>();
+  /** Admission by exact counts: the store counts sightings per id. */
+  static final class Model extends ReferenceRows {
     final Map<Long, Integer> sightings = new HashMap<>();
-    final Map<Long, Long> lastSeen = new HashMap<>();
-    final Set<Long> dirty = new HashSet<>();
-    long now = Long.MIN_VALUE;
-    long lookups, hits, admitted, expired;
 
     Model(TableConfig cfg) {
-      this.cfg = cfg;
+      super(cfg);
     }
 
-    float[] initial(long id) {
-      float[] out = new float[cfg.rowWidth()];
-      RowInitializer.init(cfg, id, out, 0);
-      return out;
-    }
-
-    /** A lookup in a batch: the values the row must start the batch with. */
-    float[] see(long id) {
-      lookups++;
-      if (rows.containsKey(id)) {
-        hits++;
-        lastSeen.put(id, now);
-        return rows.get(id);
-      }
+    @Override
+    boolean admit(long id) {
       if (sightings.merge(id, 1, Integer::sum) >= cfg.admissionThreshold()) {
         sightings.remove(id);
-        rows.put(id, initial(id));
-        lastSeen.put(id, now);
-        admitted++;
+        return true;
       }
-      return initial(id);
-    }
-
-    void advanceTo(long t) {
-      if (now == Long.MIN_VALUE) {
-        lastSeen.replaceAll((id, seen) -> seen == Long.MIN_VALUE ? t : seen);
-      }
-      now = Math.max(now, t);
-    }
-
-    List<Long> expire() {
-      List<Long> gone = new ArrayList<>();
-      if (cfg.ttlMs() > 0 && now != Long.MIN_VALUE) {
-        lastSeen.forEach((id, seen) -> {
-          if (now - seen > cfg.ttlMs()) {
-            gone.add(id);
-          }
-        });
-      }
-      gone.sort(null);
-      for (long id : gone) {
-        rows.remove(id);
-        lastSeen.remove(id);
-        dirty.remove(id);
-      }
-      expired += gone.size();
-      return gone;
+      return false;
     }
   }
 

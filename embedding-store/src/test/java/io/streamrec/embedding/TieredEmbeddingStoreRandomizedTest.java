@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -38,66 +37,18 @@ class TieredEmbeddingStoreRandomizedTest {
   @TempDir Path tmp;
   private int dirs;
 
-  /** What the store must hold, as the interface promises it. */
-  static final class Model {
-    final TableConfig cfg;
+  /** Admission through the same count-min sketch the store keeps. */
+  static final class Model extends ReferenceRows {
     final CountMinSketch sketch;
-    final Map<Long, float[]> rows = new HashMap<>();
-    final Map<Long, Long> lastSeen = new HashMap<>();
-    final Set<Long> dirty = new HashSet<>();
-    long now = Long.MIN_VALUE;
-    long lookups, admitted, expired;
 
     Model(TableConfig cfg) {
-      this.cfg = cfg;
+      super(cfg);
       this.sketch = cfg.admissionThreshold() > 1 ? CountMinSketch.forCapacity(cfg.hotCapacityRows()) : null;
     }
 
-    float[] initial(long id) {
-      float[] out = new float[cfg.rowWidth()];
-      RowInitializer.init(cfg, id, out, 0);
-      return out;
-    }
-
-    /** A lookup in a batch: the values the row must start the batch with. */
-    float[] see(long id) {
-      lookups++;
-      if (rows.containsKey(id)) {
-        lastSeen.put(id, now);
-        return rows.get(id);
-      }
-      if (sketch == null || sketch.increment(id) >= cfg.admissionThreshold()) {
-        rows.put(id, initial(id));
-        lastSeen.put(id, now);
-        admitted++;
-      }
-      return initial(id);
-    }
-
-    void advanceTo(long t) {
-      if (now == Long.MIN_VALUE) {
-        lastSeen.replaceAll((id, seen) -> seen == Long.MIN_VALUE ? t : seen);
-      }
-      now = Math.max(now, t);
-    }
-
-    List<Long> expire() {
-      List<Long> gone = new ArrayList<>();
-      if (cfg.ttlMs() > 0 && now != Long.MIN_VALUE) {
-        lastSeen.forEach((id, seen) -> {
-          if (now - seen > cfg.ttlMs()) {
-            gone.add(id);
-          }
-        });
-      }
-      gone.sort(null);
-      for (long id : gone) {
-        rows.remove(id);
-        lastSeen.remove(id);
-        dirty.remove(id);
-      }
-      expired += gone.size();
-      return gone;
+    @Override
+    boolean admit(long id) {
+      return sketch == null || sketch.increment(id) >= cfg.admissionThreshold();
     }
   }
 

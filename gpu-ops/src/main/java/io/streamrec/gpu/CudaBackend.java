@@ -77,9 +77,10 @@ import jcuda.driver.CUstream;
  * {@link DeviceInts} keeps their image): the inputs are grouped by output and one thread per output
  * element adds its inputs in input order, the CPU backend's order. Reductions ({@link
  * #sigmoidBce}'s loss, {@link #clipNorm}, {@link #biasGrad}) add in a fixed tree order. So a run
- * is reproducible bit for bit, and the element-wise, pooling, embedding and optimizer kernels
- * (compiled with {@code -fmad=false}) give the CPU backend's floats exactly; {@link #gemm} and the
- * reductions add in another order and agree within the contract tests' tolerance.
+ * is reproducible bit for bit. The element-wise, pooling, embedding and optimizer kernels do the
+ * CPU backend's float operations in its order (compiled with {@code -fmad=false}, so no fused
+ * multiply-adds); {@link #gemm} and the reductions add in another order. Agreement with the CPU
+ * backend is what the contract tests check, within their stated tolerance.
  */
 public final class CudaBackend implements ComputeBackend {
   /** Threads per block of the element-wise kernels. */

@@ -3,19 +3,35 @@ package io.streamrec.gpu;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Creates the backend a {@link BackendMode} asks for, and says once which one runs and why. */
+/**
+ * Creates the backend a {@link BackendMode} asks for, and says which one runs and why: {@code cpu}
+ * always runs; {@code cuda} opens a {@link CudaBackend} on device 0 or fails fast with the reason;
+ * {@code auto} runs on CUDA where a device is usable and otherwise on the CPU, with one WARN
+ * naming the reason.
+ */
 public final class Backends {
   private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
 
   private Backends() {}
 
-  /** The name of the backend {@link #create} would give for {@code mode} here. */
+  /**
+   * The name of the backend {@link #create} gives for {@code mode} here ({@code cpu} or {@code
+   * cuda}); for {@code cuda} on a machine without a usable device, throws as {@link #create} does.
+   */
   public static String resolvedName(BackendMode mode) {
-    if (mode == BackendMode.CUDA) {
-      throw new BackendUnavailableException(
-          "backend 'cuda' was requested but this build has no CUDA backend; use --backend auto or cpu");
+    switch (mode) {
+      case CPU:
+        return "cpu";
+      case CUDA:
+        String why = CudaBackend.unavailableReason();
+        if (why != null) {
+          throw unavailable(why);
+        }
+        return "cuda";
+      case AUTO:
+      default:
+        return CudaBackend.unavailableReason() == null ? "cuda" : "cpu";
     }
-    return "cpu";
   }
 
   public static ComputeBackend create(BackendMode mode) {
@@ -23,13 +39,35 @@ public final class Backends {
       case CPU:
         LOG.info("compute backend: cpu (requested)");
         return new CpuBackend();
-      case CUDA:
-        throw new BackendUnavailableException(
-            "backend 'cuda' was requested but this build has no CUDA backend; use --backend auto or cpu");
+      case CUDA: {
+        String why = CudaBackend.unavailableReason();
+        if (why != null) {
+          throw unavailable(why);
+        }
+        CudaBackend b = new CudaBackend();
+        LOG.info("compute backend: cuda on {} (requested)", b.deviceName());
+        return b;
+      }
       case AUTO:
-      default:
-        LOG.warn("compute backend: cpu (auto: no CUDA backend in this build)");
+      default: {
+        String why = CudaBackend.unavailableReason();
+        if (why == null) {
+          try {
+            CudaBackend b = new CudaBackend();
+            LOG.info("compute backend: cuda on {} (auto: a CUDA device is usable)", b.deviceName());
+            return b;
+          } catch (RuntimeException e) {
+            why = e.getMessage();
+          }
+        }
+        LOG.warn("compute backend: cpu (auto: {})", why);
         return new CpuBackend();
+      }
     }
+  }
+
+  private static BackendUnavailableException unavailable(String why) {
+    return new BackendUnavailableException(
+        "backend 'cuda' was requested but no CUDA device is usable: " + why + "; use --backend auto or cpu");
   }
 }

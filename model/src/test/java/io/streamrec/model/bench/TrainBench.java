@@ -1,6 +1,11 @@
 package io.streamrec.model.bench;
 
 import io.streamrec.embedding.InMemoryEmbeddingStore;
+import io.streamrec.embedding.TieredEmbeddingStore;
+import io.streamrec.embedding.TieredStoreConfig;
+import io.streamrec.gpu.BackendMode;
+import io.streamrec.gpu.Backends;
+import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.gpu.CpuBackend;
 import io.streamrec.model.MiniBatchTrainer;
 import io.streamrec.model.ModelConfig;
@@ -38,7 +43,11 @@ import java.util.function.Consumer;
  *   java -cp model/target/test-classes:model/target/classes:$(cat model/target/cp.txt) \
  *     io.streamrec.model.bench.TrainBench --units 150000 --jsonl /tmp/units.jsonl
  * </pre>
- * Prints one {@code RESULT} line per model (name, impressions/s, progressive AUC over the last
+ * With {@code --backend auto|cpu|cuda} it trains only the reference model, on that backend and on
+ * the tiered store (as the job runs it), and prints its {@code RESULT} line ({@code
+ * scripts/gpu-check.sh} runs it once per backend).
+ *
+ * <p>Prints one {@code RESULT} line per model (name, impressions/s, progressive AUC over the last
  * 100,000 impressions) and the generator's oracle AUC over the same impressions.
  */
 public final class TrainBench {
@@ -51,14 +60,16 @@ public final class TrainBench {
     int units = 150_000, batch = 128;
     long seed = 7;
     Path jsonl = null;
+    String backend = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--units" -> units = Integer.parseInt(args[++i]);
         case "--batch" -> batch = Integer.parseInt(args[++i]);
         case "--seed" -> seed = Long.parseLong(args[++i]);
         case "--jsonl" -> jsonl = Path.of(args[++i]);
+        case "--backend" -> backend = args[++i];
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + "; use --units N --batch N --seed N --jsonl FILE");
+            + "; use --units N --batch N --seed N --jsonl FILE --backend auto|cpu|cuda");
       }
     }
     TrafficGenerator gen = new TrafficGenerator(TrafficConfig.defaults().withSeed(seed).withUsers(20_000).withItems(5_000));
@@ -94,6 +105,10 @@ public final class TrainBench {
     System.out.printf(Locale.ROOT, "RESULT oracle - %.4f%n", oracleAuc(oracle, clicks));
 
     ModelConfig deep = ModelConfig.defaults();
+    if (backend != null) {
+      runOn(BackendMode.parse(backend), stream, batch, deep);
+      return;
+    }
     run("request-only deep model", stream, batch, t -> {}, deep);
     run("deep model, request tower per impression", stream, batch, t -> t.setRequestOnly(false), deep);
     run("wide + factorised (no deep part)", stream, batch, t -> {}, deep.withTowers(ModelConfig.Towers.NONE));
@@ -111,6 +126,28 @@ public final class TrainBench {
         t.train(stream.subList(i, Math.min(stream.size(), i + batch)));
       }
       report(name, t.impressionsTrained(), System.nanoTime() - t0, t.metrics().auc());
+    }
+  }
+
+  /**
+   * The reference model on one backend, on the tiered store as the job runs it (hot rows in the
+   * backend's memory: device memory on CUDA) in a temporary directory.
+   */
+  private static void runOn(BackendMode mode, List<RequestUnit> stream, int batch, ModelConfig cfg) throws IOException {
+    Path dir = Files.createTempDirectory("trainbench-store");
+    ComputeBackend backend = Backends.create(mode);
+    String name = "request-only deep model [" + backend.name() + ", tiered store]";
+    try (MiniBatchTrainer t = new MiniBatchTrainer(cfg,
+        TieredEmbeddingStore.create(TieredStoreConfig.of(dir), cfg.tableConfigs(), backend), backend, WINDOW)) {
+      long t0 = System.nanoTime();
+      for (int i = 0; i < stream.size(); i += batch) {
+        t.train(stream.subList(i, Math.min(stream.size(), i + batch)));
+      }
+      report(name, t.impressionsTrained(), System.nanoTime() - t0, t.metrics().auc());
+    } finally {
+      try (var files = Files.walk(dir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
     }
   }
 

@@ -13,6 +13,7 @@ import io.streamrec.schemas.ModelSpec;
 import io.streamrec.schemas.ModelUpdateKeys;
 import io.streamrec.schemas.RequestEvent;
 import io.streamrec.schemas.RequestUnit;
+import io.streamrec.schemas.RowValues;
 import io.streamrec.schemas.StreamrecException;
 import io.streamrec.schemas.VersionMarker;
 import java.nio.charset.StandardCharsets;
@@ -183,12 +184,7 @@ public final class ModelReplica implements AutoCloseable {
   }
 
   private static float[] values(ModelDelta d) {
-    List<Float> v = d.getValues();
-    float[] out = new float[v.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = v.get(i);
-    }
-    return out;
+    return RowValues.get(d);
   }
 
   private void apply(VersionMarker m) {

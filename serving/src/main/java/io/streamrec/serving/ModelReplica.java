@@ -302,13 +302,26 @@ public final class ModelReplica implements AutoCloseable {
 
   /** Click probabilities of every impression of {@code units}, in order. */
   public float[] score(List<RequestUnit> units) {
+    return scoreVersioned(units).scores();
+  }
+
+  /** Scores and the version that gave them. */
+  public record Scored(long version, float[] scores) {}
+
+  /** As {@link #score(RequestEvent, List)}, with the version that scored. */
+  public Scored scoreVersioned(RequestEvent request, List<ImpressionEvent> impressions) {
+    return scoreVersioned(List.of(RequestUnits.of(request, impressions, request.getTimestampMs())));
+  }
+
+  /** As {@link #score(List)}, with the version that scored. */
+  public Scored scoreVersioned(List<RequestUnit> units) {
     lock.readLock().lock();
     try {
       Model m = visible;
       if (m == null || m.scorers == null) {
         throw new IllegalStateException("the replica of '" + topic + "' serves no model yet (" + describeState() + ")");
       }
-      return m.scorers.get().score(units, m);
+      return new Scored(m.version, m.scorers.get().score(units, m));
     } finally {
       lock.readLock().unlock();
     }

@@ -36,12 +36,22 @@ public final class AvroCodec {
           ModelSpec.getClassSchema(),
           DeadLetter.getClassSchema());
 
+  /**
+   * Earlier writer schemas of the records above, as classpath resources, each decoded into today's
+   * record by Avro's schema resolution. The model-updates topic is compacted, so a row written by an
+   * older release can stay on it indefinitely; a reader that skipped it would silently lose the row.
+   */
+  private static final List<String> EARLIER = List.of("history/ModelDelta-1.avsc");
+
   /** Codecs by writer-schema fingerprint, built once: fingerprinting a schema is costly. */
   private static final Map<Long, Codec> BY_FINGERPRINT = new HashMap<>();
   /** The same codecs by schema, for encoding. */
   private static final Map<Schema, Codec> BY_SCHEMA = new IdentityHashMap<>();
 
-  /** A schema's encoder and decoder; both are thread-safe (they keep their buffers per thread). */
+  /**
+   * A writer schema's encoder and decoder; both are thread-safe (they keep their buffers per
+   * thread). For an earlier writer schema the encoder is null and the decoder resolves to today's.
+   */
   private record Codec(
       Schema schema, BinaryMessageEncoder<SpecificRecord> encoder, BinaryMessageDecoder<SpecificRecord> decoder) {}
 
@@ -51,6 +61,28 @@ public final class AvroCodec {
           new BinaryMessageDecoder<>(SpecificData.get(), schema));
       BY_FINGERPRINT.put(SchemaNormalization.parsingFingerprint64(schema), c);
       BY_SCHEMA.put(schema, c);
+    }
+    for (String resource : EARLIER) {
+      Schema writer = earlierSchema(resource);
+      Codec current = BY_SCHEMA.values().stream()
+          .filter(k -> k.schema().getFullName().equals(writer.getFullName()))
+          .findFirst()
+          .orElseThrow(() -> new IllegalStateException(resource + " names no current schema"));
+      BinaryMessageDecoder<SpecificRecord> decoder =
+          new BinaryMessageDecoder<>(SpecificData.get(), current.schema());
+      decoder.addSchema(writer);
+      BY_FINGERPRINT.put(SchemaNormalization.parsingFingerprint64(writer), new Codec(writer, null, decoder));
+    }
+  }
+
+  private static Schema earlierSchema(String resource) {
+    try (var in = AvroCodec.class.getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new IllegalStateException("missing schema resource " + resource);
+      }
+      return new Schema.Parser().parse(in);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read schema resource " + resource, e);
     }
   }
 

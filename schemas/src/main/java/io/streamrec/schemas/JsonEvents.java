@@ -33,7 +33,11 @@ public final class JsonEvents {
   private JsonEvents() {}
 
   public static RequestEvent parseRequest(String line) {
-    ObjectNode o = object(line);
+    return parseRequest(object(line));
+  }
+
+  /** A request from an already parsed JSON object (e.g. one field of a larger document). */
+  public static RequestEvent parseRequest(ObjectNode o) {
     return RequestEvent.newBuilder()
         .setRequestId(text(o, "requestId"))
         .setTimestampMs(timestamp(o))
@@ -43,7 +47,11 @@ public final class JsonEvents {
   }
 
   public static ImpressionEvent parseImpression(String line) {
-    ObjectNode o = object(line);
+    return parseImpression(object(line));
+  }
+
+  /** An impression from an already parsed JSON object. */
+  public static ImpressionEvent parseImpression(ObjectNode o) {
     return ImpressionEvent.newBuilder()
         .setImpressionId(text(o, "impressionId"))
         .setRequestId(text(o, "requestId"))

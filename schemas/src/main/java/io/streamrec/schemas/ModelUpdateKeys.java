@@ -10,8 +10,10 @@ import java.nio.charset.StandardCharsets;
 public final class ModelUpdateKeys {
   public static final String VERSION = "version";
   public static final String SPEC = "spec";
-  private static final String ROW = "row/";
-  private static final String DENSE = "dense/";
+  public static final String ROW_PREFIX = "row/";
+  public static final String DENSE_PREFIX = "dense/";
+  private static final String ROW = ROW_PREFIX;
+  private static final String DENSE = DENSE_PREFIX;
 
   private ModelUpdateKeys() {}
 

@@ -303,13 +303,42 @@ class AvroCodecTest {
   void blocksWithANegativeCountAndAByteSizeDecode() {
     // The spec lets a writer give a block as -count followed by its size in bytes.
     byte[] body = concat(varLong(1), varLong(0), varLong(1), new byte[] {'t'}, varLong(9),
-        varLong(-2), varLong(8), floats(1.5f, -2f), varLong(0));
+        varLong(-2), varLong(8), floats(1.5f, -2f), varLong(0), varLong(0), varLong(0));
 
     ModelDelta decoded = AvroCodec.decode(withHeaderOf(rowDelta(), body), ModelDelta.class);
 
     assertThat(decoded.getTable()).isEqualTo("t");
     assertThat(decoded.getId()).isEqualTo(9);
     assertThat(decoded.getValues()).containsExactly(1.5f, -2f);
+  }
+
+  @Test
+  void aRowWrittenWithTheFirstModelDeltaSchemaDecodesAsFloat32() throws Exception {
+    // A compacted model-updates topic keeps rows written by older releases; they must still decode.
+    org.apache.avro.Schema v1;
+    try (var in = AvroCodec.class.getResourceAsStream("history/ModelDelta-1.avsc")) {
+      v1 = new org.apache.avro.Schema.Parser().parse(in);
+    }
+    var old = new org.apache.avro.generic.GenericData.Record(v1);
+    old.put("version", 4L);
+    old.put("kind", new org.apache.avro.generic.GenericData.EnumSymbol(v1.getField("kind").schema(), "ROW"));
+    old.put("table", "user");
+    old.put("id", -7L);
+    old.put("values", List.of(0.25f, -1f, 3f));
+    ByteBuffer buf = new org.apache.avro.message.BinaryMessageEncoder<org.apache.avro.generic.GenericRecord>(
+        org.apache.avro.generic.GenericData.get(), v1).encode(old);
+    byte[] bytes = new byte[buf.remaining()];
+    buf.get(bytes);
+
+    ModelDelta decoded = AvroCodec.decode(bytes, ModelDelta.class);
+
+    assertThat(Arrays.copyOfRange(bytes, 2, 10)).isNotEqualTo(Arrays.copyOfRange(AvroCodec.encode(rowDelta()), 2, 10));
+    assertThat(decoded.getVersion()).isEqualTo(4L);
+    assertThat(decoded.getTable()).isEqualTo("user");
+    assertThat(decoded.getId()).isEqualTo(-7L);
+    assertThat(decoded.getValues()).containsExactly(0.25f, -1f, 3f);
+    assertThat(decoded.getEncoding()).isEqualTo(RowEncoding.FLOAT32);
+    assertThat(RowValues.get(decoded)).containsExactly(0.25f, -1f, 3f);
   }
 
   @Test

@@ -7,12 +7,12 @@ import io.streamrec.model.ParameterView;
 import io.streamrec.model.RequestUnits;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.ImpressionEvent;
-import io.streamrec.schemas.MalformedRecordException;
 import io.streamrec.schemas.ModelDelta;
 import io.streamrec.schemas.ModelSpec;
 import io.streamrec.schemas.ModelUpdateKeys;
 import io.streamrec.schemas.RequestEvent;
 import io.streamrec.schemas.RequestUnit;
+import io.streamrec.schemas.RowValues;
 import io.streamrec.schemas.StreamrecException;
 import io.streamrec.schemas.VersionMarker;
 import java.nio.charset.StandardCharsets;
@@ -21,7 +21,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -29,6 +31,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -37,48 +40,77 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A serving replica of the model, built from the model-updates topic alone: it reads the topic from
- * its first offset (the compacted topic's latest value per key is the model), then tails it, and
- * scores requests with the model it holds.
+ * A serving replica of the model, built from the model-updates topic alone, following the protocol
+ * in docs/model-updates.md: it reads the topic from its earliest offset (the compacted topic's latest
+ * value per key is the model), then tails it, and scores requests with the model it holds.
  *
- * <p><b>Whole versions only.</b> Rows, tombstones and dense blocks are buffered until the version
- * marker that closes them arrives; the marker's version is then applied under a write lock, and
- * scoring holds the read lock, so a score never mixes two versions. The first marker a replica
- * sees is its base (older markers are compacted away); from then on versions must follow one by
- * one: a gap or a repeat is counted and logged.
+ * <p><b>Whole versions only.</b> Rows, tombstones and dense blocks are held back as pending until
+ * the version marker that closes them arrives; the marker then applies them under a write lock, and
+ * scoring holds the read lock, so a score never mixes two versions and never sees half a publish.
+ *
+ * <p><b>Bootstrap and re-read.</b> A read from the earliest offset builds a fresh model that readers
+ * do not see; it becomes the served model, in one swap, once the read has reached the end offset the
+ * topic had when the read began and has applied a marker. During such a read the versions need not
+ * follow one by one (compaction removed older markers; a restarted trainer's repeats are history).
+ * While tailing, a marker that is not the next version is a <i>gap</i> or a <i>duplicate</i>: it is
+ * counted, logged, and recovered by re-reading the topic from its earliest offset into a fresh model
+ * while the current one keeps serving. The replica never guesses what a missing version changed.
+ * A re-read holds a second copy of the model for its duration.
  *
  * <p>The topic's {@code spec} record tells the replica the model's features and tables; ids it has
  * no row for score with their initial values, as the trainer scores ids it has not admitted.
+ *
+ * <p>The consumer reads with {@code isolation.level=read_committed}, so the records of an aborted
+ * transaction (an exactly-once trainer that failed mid-checkpoint) are never seen.
  */
 public final class ModelReplica implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ModelReplica.class);
   /** How long one poll waits for records: short, so close() and lag stay responsive. */
   private static final Duration POLL = Duration.ofMillis(100);
+  /** How long to wait for the topic to appear before failing. */
+  private static final long TOPIC_WAIT_MS = 30_000;
+  /** Freshness samples kept for the percentiles: the newest this many versions. */
+  private static final int FRESHNESS_SAMPLES = 4096;
+
+  /** What the replica is doing. */
+  public enum State {
+    /** Reading the topic for the first time; nothing is served yet. */
+    BOOTSTRAPPING,
+    /** Tailing the topic; the served model follows it version by version. */
+    SERVING,
+    /** Re-reading the topic after a gap or duplicate; the previous model is served meanwhile. */
+    REREADING,
+    /** Stopped by an error ({@link #failure()}). */
+    FAILED
+  }
 
   private final String topic;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final Thread thread;
   private final ReadWriteLock lock = new ReentrantReadWriteLock();
 
-  // applied model (guarded by lock)
-  private final Map<String, Map<Long, float[]>> rows = new HashMap<>();
-  private final Map<String, float[]> dense = new HashMap<>();
-  private volatile ModelConfig config;
-  private ThreadLocal<ModelScorer> scorers;
-
-  // pending version (poll thread only)
+  /** The model readers see (null before the bootstrap completes); replaced under the write lock. */
+  private volatile Model visible;
+  /** The model the records go to: {@link #visible} while tailing, a fresh one during a (re-)read. */
+  private Model building;
+  /** Entries of the version in flight, by key (a null value is a tombstone); poll thread only. */
   private final Map<String, float[]> pendingRows = new LinkedHashMap<>();
   private final Map<String, float[]> pendingDense = new LinkedHashMap<>();
+  /** End offset of the topic when the current read from the earliest offset began. */
+  private long readEnd;
 
-  private volatile long version;
-  private volatile VersionMarker lastMarker;
+  private volatile State state = State.BOOTSTRAPPING;
   private volatile long versionsApplied;
   private volatile long gaps;
   private volatile long duplicates;
+  private volatile long rereads;
   private volatile long badRecords;
+  private volatile long recordsRead;
   private volatile long lag = -1;
   private volatile Throwable failure;
   private volatile boolean running = true;
+  private final long[] freshness = new long[FRESHNESS_SAMPLES];
+  private long freshnessCount;
 
   private ModelReplica(String bootstrapServers, String topic, String clientId) {
     this.topic = topic;
@@ -87,6 +119,7 @@ public final class ModelReplica implements AutoCloseable {
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, IsolationLevel.READ_COMMITTED.toString().toLowerCase(Locale.ROOT));
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     this.consumer = new KafkaConsumer<>(p);
@@ -94,138 +127,174 @@ public final class ModelReplica implements AutoCloseable {
     this.thread.setDaemon(true);
   }
 
-  /** Starts a replica of {@code topic}: bootstraps from its first offset, then tails it. */
+  /** Starts a replica of {@code topic}: bootstraps from its earliest offset, then tails it. */
   public static ModelReplica start(String bootstrapServers, String topic) {
     ModelReplica r = new ModelReplica(bootstrapServers, topic, "streamrec-replica");
     r.thread.start();
     return r;
   }
 
+  // ---- the poll thread
+
   private void loop() {
     try {
-      List<TopicPartition> parts = partitions();
-      consumer.assign(parts);
-      consumer.seekToBeginning(parts);
+      TopicPartition part = partition();
+      if (part == null) {
+        return;
+      }
+      consumer.assign(List.of(part));
+      readFromEarliest(part);
       while (running) {
         ConsumerRecords<byte[], byte[]> batch = consumer.poll(POLL);
         for (ConsumerRecord<byte[], byte[]> r : batch) {
-          handle(r);
+          recordsRead++;
+          if (!handle(r)) {
+            readFromEarliest(part); // the rest of this batch is from before the seek
+            break;
+          }
         }
-        updateLag(parts);
+        if (building != visible && building.version > 0 && consumer.position(part) >= readEnd) {
+          swapIn(building);
+        }
+        updateLag(part);
       }
     } catch (WakeupException e) {
       // closing
     } catch (RuntimeException e) {
       failure = e;
+      state = State.FAILED;
       LOG.error("model replica of '{}' stopped: {}", topic, e.toString(), e);
     } finally {
       consumer.close();
     }
   }
 
-  private List<TopicPartition> partitions() {
-    long deadline = System.currentTimeMillis() + 30_000;
+  private TopicPartition partition() {
+    long deadline = System.currentTimeMillis() + TOPIC_WAIT_MS;
     while (running) {
       List<PartitionInfo> info = consumer.partitionsFor(topic);
-      if (info != null && !info.isEmpty()) {
-        List<TopicPartition> out = new ArrayList<>();
-        info.forEach(i -> out.add(new TopicPartition(i.topic(), i.partition())));
-        return out;
+      if (info != null && info.size() > 1) {
+        throw new StreamrecException("topic '" + topic + "' has " + info.size() + " partitions; the model-update "
+            + "protocol needs exactly 1 (versions are ordered only within a partition, see docs/model-updates.md)");
+      }
+      if (info != null && info.size() == 1) {
+        return new TopicPartition(topic, info.get(0).partition());
       }
       if (System.currentTimeMillis() > deadline) {
         throw new StreamrecException("topic '" + topic + "' does not exist");
       }
       sleep(200);
     }
-    return List.of();
+    return null;
   }
 
-  private void updateLag(List<TopicPartition> parts) {
-    long total = 0;
-    for (Map.Entry<TopicPartition, Long> e : consumer.endOffsets(parts).entrySet()) {
-      total += Math.max(0, e.getValue() - consumer.position(e.getKey()));
+  /** Starts a read from the earliest offset into a fresh model; the served model stays as it is. */
+  private void readFromEarliest(TopicPartition part) {
+    consumer.seekToBeginning(List.of(part));
+    readEnd = consumer.endOffsets(List.of(part)).get(part);
+    building = new Model();
+    pendingRows.clear();
+    pendingDense.clear();
+    if (visible != null) {
+      state = State.REREADING;
     }
-    lag = total;
+    LOG.info("model replica of '{}': reading from the earliest offset to {}", topic, readEnd);
   }
 
-  private void handle(ConsumerRecord<byte[], byte[]> r) {
+  private void swapIn(Model m) {
+    lock.writeLock().lock();
+    try {
+      visible = m;
+    } finally {
+      lock.writeLock().unlock();
+    }
+    state = State.SERVING;
+    LOG.info("model replica of '{}': serving version {} ({} rows)", topic, m.version, m.rowCount());
+  }
+
+  private void updateLag(TopicPartition part) {
+    OptionalLong l = consumer.currentLag(part);
+    lag = l.isPresent() ? l.getAsLong() : Math.max(0, consumer.endOffsets(List.of(part)).get(part) - consumer.position(part));
+  }
+
+  /** Handles one record; false when it showed a gap or a duplicate and the topic must be read again. */
+  private boolean handle(ConsumerRecord<byte[], byte[]> r) {
     String key = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
     try {
       if (ModelUpdateKeys.isRow(key)) {
-        if (r.value() == null) {
-          pendingRows.put(key, null);
-        } else {
-          pendingRows.put(key, values(AvroCodec.decode(r.value(), ModelDelta.class)));
-        }
-      } else if (key.startsWith("dense/")) {
+        pendingRows.put(key, r.value() == null ? null : RowValues.get(AvroCodec.decode(r.value(), ModelDelta.class)));
+      } else if (r.value() == null) {
+        badRecords++;
+        LOG.warn("model-updates offset {}: a null value under key '{}' (only rows have tombstones), skipped", r.offset(), key);
+      } else if (key.startsWith(ModelUpdateKeys.DENSE_PREFIX)) {
         ModelDelta d = AvroCodec.decode(r.value(), ModelDelta.class);
-        pendingDense.put(d.getTable(), values(d));
+        pendingDense.put(d.getTable(), RowValues.get(d));
       } else if (key.equals(ModelUpdateKeys.SPEC)) {
-        ModelSpec s = AvroCodec.decode(r.value(), ModelSpec.class);
-        ModelConfig c = ModelConfigJson.fromJson(s.getJson());
-        lock.writeLock().lock();
-        try {
-          config = c;
-          scorers = ThreadLocal.withInitial(() -> new ModelScorer(c));
-        } finally {
-          lock.writeLock().unlock();
-        }
+        ModelConfig c = ModelConfigJson.fromJson(AvroCodec.decode(r.value(), ModelSpec.class).getJson());
+        write(() -> building.setConfig(c));
       } else if (key.equals(ModelUpdateKeys.VERSION)) {
-        apply(AvroCodec.decode(r.value(), VersionMarker.class));
+        return marker(AvroCodec.decode(r.value(), VersionMarker.class), r.offset());
       } else {
         badRecords++;
         LOG.warn("model-updates offset {}: unknown key '{}', skipped", r.offset(), key);
       }
-    } catch (MalformedRecordException | NullPointerException e) {
+    } catch (StreamrecException e) {
       badRecords++;
       LOG.warn("model-updates offset {} (key '{}'): {}, skipped", r.offset(), key, e.getMessage());
     }
+    return true;
   }
 
-  private static float[] values(ModelDelta d) {
-    List<Float> v = d.getValues();
-    float[] out = new float[v.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = v.get(i);
-    }
-    return out;
-  }
-
-  private void apply(VersionMarker m) {
+  private boolean marker(VersionMarker m, long offset) {
     long v = m.getVersion();
-    if (version != 0 && v <= version) {
-      duplicates++;
-      LOG.warn("model-updates: version {} again after {}; applying its records as a repeat", v, version);
-    } else if (version != 0 && v != version + 1) {
-      gaps++;
-      LOG.warn("model-updates: gap in versions, {} after {}", v, version);
+    boolean tailing = building == visible;
+    if (tailing && v != building.version + 1) {
+      if (v <= building.version) {
+        duplicates++;
+        LOG.warn("model-updates offset {}: version {} after version {} (a repeat, e.g. a restarted at-least-once "
+            + "trainer); re-reading the topic from the earliest offset", offset, v, building.version);
+      } else {
+        gaps++;
+        LOG.warn("model-updates offset {}: version {} after version {} (versions {}..{} are missing, e.g. compacted "
+            + "while this replica lagged); re-reading the topic from the earliest offset", offset, v, building.version,
+            building.version + 1, v - 1);
+      }
+      rereads++;
+      return false;
+    }
+    write(() -> building.apply(pendingRows, pendingDense, m));
+    pendingRows.clear();
+    pendingDense.clear();
+    versionsApplied++;
+    if (offset >= readEnd) {
+      recordFreshness(System.currentTimeMillis() - m.getEventTimeMs());
+    }
+    return true;
+  }
+
+  /** Runs a change to {@link #building}: under the write lock when readers see it. */
+  private void write(Runnable change) {
+    if (building != visible) {
+      change.run();
+      return;
     }
     lock.writeLock().lock();
     try {
-      for (Map.Entry<String, float[]> e : pendingRows.entrySet()) {
-        String key = e.getKey();
-        Map<Long, float[]> table = rows.computeIfAbsent(ModelUpdateKeys.rowTable(key), t -> new HashMap<>());
-        long id = ModelUpdateKeys.rowId(key);
-        if (e.getValue() == null) {
-          table.remove(id);
-        } else {
-          table.put(id, e.getValue());
-        }
-      }
-      dense.putAll(pendingDense);
-      version = Math.max(version, v);
-      lastMarker = m;
-      versionsApplied++;
+      change.run();
     } finally {
       lock.writeLock().unlock();
     }
-    pendingRows.clear();
-    pendingDense.clear();
   }
+
+  private synchronized void recordFreshness(long ms) {
+    freshness[(int) (freshnessCount++ % FRESHNESS_SAMPLES)] = ms;
+  }
+
+  // ---- readers
 
   /**
    * Click probabilities of {@code impressions} in answer to {@code request}, by the newest whole
-   * version. Fails with {@link IllegalStateException} before the replica has a model spec.
+   * version. Fails with {@link IllegalStateException} before the replica serves a model.
    */
   public float[] score(RequestEvent request, List<ImpressionEvent> impressions) {
     return score(List.of(RequestUnits.of(request, impressions, request.getTimestampMs())));
@@ -233,58 +302,75 @@ public final class ModelReplica implements AutoCloseable {
 
   /** Click probabilities of every impression of {@code units}, in order. */
   public float[] score(List<RequestUnit> units) {
+    return scoreVersioned(units).scores();
+  }
+
+  /** Scores and the version that gave them. */
+  public record Scored(long version, float[] scores) {}
+
+  /** As {@link #score(RequestEvent, List)}, with the version that scored. */
+  public Scored scoreVersioned(RequestEvent request, List<ImpressionEvent> impressions) {
+    return scoreVersioned(List.of(RequestUnits.of(request, impressions, request.getTimestampMs())));
+  }
+
+  /** As {@link #score(List)}, with the version that scored. */
+  public Scored scoreVersioned(List<RequestUnit> units) {
     lock.readLock().lock();
     try {
-      if (scorers == null) {
-        throw new IllegalStateException("the replica has not read a model spec from '" + topic + "' yet");
+      Model m = visible;
+      if (m == null || m.scorers == null) {
+        throw new IllegalStateException("the replica of '" + topic + "' serves no model yet (" + describeState() + ")");
       }
-      return scorers.get().score(units, view);
+      return new Scored(m.version, m.scorers.get().score(units, m));
     } finally {
       lock.readLock().unlock();
     }
   }
 
-  private final ParameterView view = new ParameterView() {
-    @Override
-    public boolean readRow(String table, long id, float[] out, int offset) {
-      Map<Long, float[]> t = rows.get(table);
-      float[] v = t == null ? null : t.get(id);
-      if (v == null) {
-        return false;
-      }
-      System.arraycopy(v, 0, out, offset, v.length);
-      return true;
-    }
+  private String describeState() {
+    return failure != null ? "failed: " + failure.getMessage() : state.name().toLowerCase(Locale.ROOT)
+        + (visible == null && building != null && building.config == null ? ", no model spec read yet" : "");
+  }
 
-    @Override
-    public float[] dense(String block) {
-      return dense.get(block);
-    }
-  };
-
-  /** Blocks until the replica holds version {@code v} or later; false on timeout. */
+  /** Blocks until the replica serves version {@code v} or later; false on timeout. */
   public boolean awaitVersion(long v, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (version < v) {
+    while (version() < v) {
       if (failure != null) {
-        throw new StreamrecException("the replica failed", failure);
+        throw new StreamrecException("the replica of '" + topic + "' failed", failure);
       }
       if (System.nanoTime() > deadline) {
         return false;
       }
-      Thread.sleep(20);
+      Thread.sleep(5);
     }
     return true;
   }
 
-  /** The newest version applied; 0 before the first. */
-  public long version() {
-    return version;
+  /** True once the replica serves a model (it has bootstrapped and holds a version). */
+  public boolean ready() {
+    return visible != null && visible.scorers != null && failure == null;
   }
 
-  /** The marker of the newest version applied, or null. */
+  public State state() {
+    return state;
+  }
+
+  /** The error that stopped the replica, or null. */
+  public Throwable failure() {
+    return failure;
+  }
+
+  /** The version served; 0 before the first. */
+  public long version() {
+    Model m = visible;
+    return m == null ? 0 : m.version;
+  }
+
+  /** The marker of the version served, or null. */
   public VersionMarker lastMarker() {
-    return lastMarker;
+    Model m = visible;
+    return m == null ? null : m.marker;
   }
 
   /** Records on the topic the replica has not read yet (-1 before it knows). */
@@ -292,18 +378,24 @@ public final class ModelReplica implements AutoCloseable {
     return lag;
   }
 
+  /** Markers applied, re-reads included. */
   public long versionsApplied() {
     return versionsApplied;
   }
 
-  /** Versions that did not follow the previous one. */
+  /** Markers, while tailing, newer than the next version. */
   public long gaps() {
     return gaps;
   }
 
-  /** Versions seen again. */
+  /** Markers, while tailing, of a version already held. */
   public long duplicates() {
     return duplicates;
+  }
+
+  /** Reads from the earliest offset after a gap or duplicate. */
+  public long rereads() {
+    return rereads;
   }
 
   /** Records skipped as unreadable. */
@@ -311,23 +403,71 @@ public final class ModelReplica implements AutoCloseable {
     return badRecords;
   }
 
-  /** Rows held, over all tables. */
+  /** Records read from the topic, re-reads included. */
+  public long recordsRead() {
+    return recordsRead;
+  }
+
+  /** Rows held by the served model, over all tables. */
   public long rows() {
     lock.readLock().lock();
     try {
-      long n = 0;
-      for (Map<Long, float[]> t : rows.values()) {
-        n += t.size();
-      }
-      return n;
+      Model m = visible;
+      return m == null ? 0 : m.rowCount();
     } finally {
       lock.readLock().unlock();
     }
   }
 
-  /** The model's configuration as read from the topic, or null before its spec arrived. */
+  /** Values of a row of the served model (a copy), or null when it has none. */
+  public float[] row(String table, long id) {
+    lock.readLock().lock();
+    try {
+      Model m = visible;
+      Map<Long, float[]> t = m == null ? null : m.rows.get(table);
+      float[] v = t == null ? null : t.get(id);
+      return v == null ? null : v.clone();
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** A dense block of the served model (a copy), or null. */
+  public float[] denseBlock(String block) {
+    lock.readLock().lock();
+    try {
+      Model m = visible;
+      float[] v = m == null ? null : m.dense.get(block);
+      return v == null ? null : v.clone();
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** The model's configuration as read from the topic, or null before the replica serves a model. */
   public ModelConfig config() {
-    return config;
+    Model m = visible;
+    return m == null ? null : m.config;
+  }
+
+  /**
+   * Freshness percentile {@code q} (0..1) in ms over the newest versions applied while tailing: the
+   * replica's wall clock when it applied a version less the version's event time (see
+   * docs/model-updates.md §6); NaN before any.
+   */
+  public synchronized double freshnessPercentileMs(double q) {
+    int n = (int) Math.min(freshnessCount, FRESHNESS_SAMPLES);
+    if (n == 0) {
+      return Double.NaN;
+    }
+    long[] s = java.util.Arrays.copyOf(freshness, n);
+    java.util.Arrays.sort(s);
+    return s[(int) Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))];
+  }
+
+  /** Versions with a freshness sample. */
+  public synchronized long freshnessSamples() {
+    return freshnessCount;
   }
 
   @Override
@@ -347,6 +487,64 @@ public final class ModelReplica implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new StreamrecException("interrupted", e);
+    }
+  }
+
+  /** One model: rows by table and id, dense blocks, the spec and the version they make up. */
+  private static final class Model implements ParameterView {
+    final Map<String, Map<Long, float[]>> rows = new HashMap<>();
+    final Map<String, float[]> dense = new HashMap<>();
+    ModelConfig config;
+    ThreadLocal<ModelScorer> scorers;
+    long version;
+    VersionMarker marker;
+
+    void setConfig(ModelConfig c) {
+      config = c;
+      scorers = ThreadLocal.withInitial(() -> new ModelScorer(c));
+    }
+
+    void apply(Map<String, float[]> pendingRows, Map<String, float[]> pendingDense, VersionMarker m) {
+      for (Map.Entry<String, float[]> e : pendingRows.entrySet()) {
+        String key = e.getKey();
+        String table = ModelUpdateKeys.rowTable(key);
+        long id = ModelUpdateKeys.rowId(key);
+        if (e.getValue() == null) {
+          Map<Long, float[]> t = rows.get(table);
+          if (t != null) {
+            t.remove(id);
+          }
+        } else {
+          rows.computeIfAbsent(table, x -> new HashMap<>()).put(id, e.getValue());
+        }
+      }
+      dense.putAll(pendingDense);
+      version = m.getVersion();
+      marker = m;
+    }
+
+    long rowCount() {
+      long n = 0;
+      for (Map<Long, float[]> t : rows.values()) {
+        n += t.size();
+      }
+      return n;
+    }
+
+    @Override
+    public boolean readRow(String table, long id, float[] out, int offset) {
+      Map<Long, float[]> t = rows.get(table);
+      float[] v = t == null ? null : t.get(id);
+      if (v == null) {
+        return false;
+      }
+      System.arraycopy(v, 0, out, offset, v.length);
+      return true;
+    }
+
+    @Override
+    public float[] dense(String block) {
+      return dense.get(block);
     }
   }
 }

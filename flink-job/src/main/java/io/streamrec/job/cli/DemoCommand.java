@@ -124,7 +124,9 @@ final class DemoCommand implements Callable<Integer> {
             + "(%d users, %d items, fault rate %s)%n", job.client().getJobID(), rate, fmt(duration), users, items, faultRate);
         pump.start();
         try (Progress p = new Progress(System.out, progressInterval.toMillis(), t0, job::metrics,
-            () -> String.format(Locale.ROOT, "oracle AUC %s | replica v%d", Progress.fmt(pump.oracleAuc()), replica.version()))) {
+            () -> String.format(Locale.ROOT, "oracle AUC %s | replica v%d, freshness p50 %s p99 %s",
+                Progress.fmt(pump.oracleAuc()), replica.version(), ms(replica.freshnessPercentileMs(0.5)),
+                ms(replica.freshnessPercentileMs(0.99))))) {
           Thread.sleep(duration.toMillis());
           pump.finish();
           awaitConsumed(job, pump);
@@ -170,6 +172,9 @@ final class DemoCommand implements Callable<Integer> {
         r.put("backend", io.streamrec.gpu.Backends.resolvedName(job.config().backend()));
         r.put("duration_s", seconds);
         Report.putNumber(r, "oracle_auc", pump.oracleAuc());
+        // version event time -> applied in the replica (docs/model-updates.md §6)
+        Report.putNumber(r, "freshness_p50_ms", replica.freshnessPercentileMs(0.5));
+        Report.putNumber(r, "freshness_p99_ms", replica.freshnessPercentileMs(0.99));
         ObjectNode t = r.putObject("traffic");
         t.put("requests_sent", pump.requestsSent());
         t.put("impressions_sent", pump.impressionsSent());
@@ -184,6 +189,9 @@ final class DemoCommand implements Callable<Integer> {
         rep.put("rows", replica.rows());
         rep.put("versions_applied", replica.versionsApplied());
         rep.put("gaps", replica.gaps());
+        rep.put("duplicates", replica.duplicates());
+        rep.put("rereads", replica.rereads());
+        rep.put("freshness_samples", replica.freshnessSamples());
         rep.put("held_out_impressions_scored", scores.length);
         Report.putNumber(rep, "held_out_auc", replicaAuc);
         Report.putNumber(rep, "held_out_oracle_auc", heldOutOracle);
@@ -217,6 +225,10 @@ final class DemoCommand implements Callable<Integer> {
       Thread.sleep(100);
     }
     System.out.println("streamrec demo: the job has not read everything after " + fmt(CATCH_UP_TIMEOUT) + "; draining anyway");
+  }
+
+  private static String ms(double v) {
+    return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.0f ms", v);
   }
 
   private static String fmt(Duration d) {

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
     description = "Trains a recommendation model online from Kafka request and impression streams on Apache Flink, "
         + "and publishes the model to a compacted Kafka topic.",
     subcommands = {DemoCommand.class, BrokerCommand.class, GenerateCommand.class, ProduceCommand.class, RunCommand.class,
-        BackfillCommand.class, CommandLine.HelpCommand.class})
+        BackfillCommand.class, ServeCommand.class, TailCommand.class, CommandLine.HelpCommand.class})
 public final class StreamrecCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -8,6 +8,7 @@ import io.streamrec.model.features.DenseFeature;
 import io.streamrec.model.features.FeatureSpec;
 import io.streamrec.model.features.Pooling;
 import io.streamrec.model.features.Side;
+import io.streamrec.schemas.RowEncoding;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,6 +39,7 @@ public record JobConfig(
     int batchMaxUnits,
     long batchMaxWaitMs,
     long publishIntervalMs,
+    RowEncoding rowEncoding,
     BackendMode backend,
     int metricsWindow,
     boolean exactlyOnce,
@@ -68,6 +70,7 @@ public record JobConfig(
         atLeast(c, JobOptions.BATCH_MAX_UNITS, 1),
         millis(c, JobOptions.BATCH_MAX_WAIT, true),
         millis(c, JobOptions.PUBLISH_INTERVAL, false),
+        rowEncoding(c),
         backend(c),
         atLeast(c, JobOptions.METRICS_WINDOW, 100),
         guarantee(c),
@@ -194,6 +197,20 @@ public record JobConfig(
       return BackendMode.parse(c.get(JobOptions.BACKEND));
     } catch (IllegalArgumentException e) {
       throw new ConfigException(JobOptions.BACKEND, "is '" + c.get(JobOptions.BACKEND) + "'", "use auto, cpu or cuda");
+    }
+  }
+
+  private static RowEncoding rowEncoding(ReadableConfig c) {
+    String e = c.get(JobOptions.ROW_ENCODING).trim().toLowerCase(Locale.ROOT);
+    switch (e) {
+      case "float32":
+        return RowEncoding.FLOAT32;
+      case "float16":
+        return RowEncoding.FLOAT16;
+      case "bfloat16":
+        return RowEncoding.BFLOAT16;
+      default:
+        throw new ConfigException(JobOptions.ROW_ENCODING, "is '" + e + "'", "use float32, float16 or bfloat16");
     }
   }
 

@@ -69,6 +69,10 @@ public final class JobOptions {
   public static final ConfigOption<Duration> PUBLISH_INTERVAL =
       key("trainer.publish-interval").durationType().defaultValue(Duration.ofSeconds(5))
           .withDescription("Event-time length of a model version: changes are published when the watermark passes each boundary.");
+  public static final ConfigOption<String> ROW_ENCODING =
+      key("trainer.publish.row-encoding").stringType().defaultValue("float32")
+          .withDescription("How embedding rows travel on the model-updates topic: float32 (exact), float16 (IEEE binary16) or"
+              + " bfloat16, the last two at half the size. Dense blocks are always float32.");
   public static final ConfigOption<String> BACKEND =
       key("trainer.backend").stringType().defaultValue("auto")
           .withDescription("Compute backend: auto (CUDA where a device is usable, else CPU), cpu or cuda.");

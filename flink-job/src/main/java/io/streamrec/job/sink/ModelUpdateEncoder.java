@@ -6,6 +6,8 @@ import io.streamrec.schemas.DeltaKind;
 import io.streamrec.schemas.ModelDelta;
 import io.streamrec.schemas.ModelSpec;
 import io.streamrec.schemas.ModelUpdateKeys;
+import io.streamrec.schemas.RowEncoding;
+import io.streamrec.schemas.RowValues;
 import io.streamrec.schemas.VersionMarker;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +17,8 @@ import java.util.function.Consumer;
  * Encodes one publish of the model as model-updates records: a {@link ModelDelta} per changed row
  * and dense block under its key, a null value (tombstone) per expired row, and, last, the {@link
  * VersionMarker} that closes the version. A replica applies a version's records only when its
- * marker arrives.
+ * marker arrives. Rows travel in the configured {@link RowEncoding} (float32 by default, or a 16-bit
+ * float); dense blocks always as float32. The protocol is written down in docs/model-updates.md.
  */
 public final class ModelUpdateEncoder implements DeltaSink {
   /** Layout version of the model spec's JSON. */
@@ -23,14 +26,21 @@ public final class ModelUpdateEncoder implements DeltaSink {
 
   private final long version;
   private final long eventTimeMs;
+  private final RowEncoding rowEncoding;
   private final Consumer<ModelUpdateRecord> out;
   private int rows;
   private int tombstones;
   private int denseBlocks;
 
+  /** An encoder of version {@code version} with float32 rows. */
   public ModelUpdateEncoder(long version, long eventTimeMs, Consumer<ModelUpdateRecord> out) {
+    this(version, eventTimeMs, RowEncoding.FLOAT32, out);
+  }
+
+  public ModelUpdateEncoder(long version, long eventTimeMs, RowEncoding rowEncoding, Consumer<ModelUpdateRecord> out) {
     this.version = version;
     this.eventTimeMs = eventTimeMs;
+    this.rowEncoding = rowEncoding;
     this.out = out;
   }
 
@@ -42,12 +52,8 @@ public final class ModelUpdateEncoder implements DeltaSink {
 
   @Override
   public void row(String table, long id, float[] values, int offset, int dim) {
-    List<Float> v = new ArrayList<>(dim);
-    for (int j = 0; j < dim; j++) {
-      v.add(values[offset + j]);
-    }
-    ModelDelta d = ModelDelta.newBuilder()
-        .setVersion(version).setKind(DeltaKind.ROW).setTable(table).setId(id).setValues(v).build();
+    ModelDelta d = RowValues.set(ModelDelta.newBuilder()
+        .setVersion(version).setKind(DeltaKind.ROW).setTable(table).setId(id), rowEncoding, values, offset, dim).build();
     out.accept(new ModelUpdateRecord(ModelUpdateKeys.row(table, id), AvroCodec.encode(d), eventTimeMs));
     rows++;
   }
@@ -65,7 +71,8 @@ public final class ModelUpdateEncoder implements DeltaSink {
       v.add(x);
     }
     ModelDelta d = ModelDelta.newBuilder()
-        .setVersion(version).setKind(DeltaKind.DENSE).setTable(block).setId(0).setValues(v).build();
+        .setVersion(version).setKind(DeltaKind.DENSE).setTable(block).setId(0).setValues(v)
+        .setEncoding(RowEncoding.FLOAT32).build();
     out.accept(new ModelUpdateRecord(ModelUpdateKeys.dense(block), AvroCodec.encode(d), eventTimeMs));
     denseBlocks++;
   }

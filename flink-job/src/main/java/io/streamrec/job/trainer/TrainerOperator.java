@@ -256,7 +256,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       records.add(ModelUpdateEncoder.spec(ModelConfigJson.toJson(config.model()), eventTime));
       specPublished = true;
     }
-    ModelUpdateEncoder enc = new ModelUpdateEncoder(v, eventTime, records::add);
+    ModelUpdateEncoder enc = new ModelUpdateEncoder(v, eventTime, config.rowEncoding(), records::add);
     trainer.publish(enc);
     storeStats = trainer.store().stats();
     enc.close(VersionMarker.newBuilder()

@@ -1,0 +1,278 @@
+package io.streamrec.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.streamrec.job.sink.ModelUpdateEncoder;
+import io.streamrec.job.sink.ModelUpdateRecord;
+import io.streamrec.model.ModelConfig;
+import io.streamrec.model.ModelConfigJson;
+import io.streamrec.schemas.ModelUpdateKeys;
+import io.streamrec.schemas.RequestUnit;
+import io.streamrec.schemas.RowEncoding;
+import io.streamrec.schemas.VersionMarker;
+import io.streamrec.serving.ModelReplica;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The model-update protocol end to end on a real broker: a trainer publishes versions as the job
+ * does, replicas read them (docs/model-updates.md).
+ */
+class ModelReplicaITCase {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final ModelConfig MODEL = ModelConfig.defaults();
+
+  @RegisterExtension
+  static final KafkaBroker KAFKA = new KafkaBroker();
+
+  @Test
+  void aReplicaScoresExactlyAsTheTrainerAtEachVersionWithFloat32Rows() throws Exception {
+    assertParity("parity-f32", RowEncoding.FLOAT32, 0f);
+  }
+
+  @Test
+  void withFloat16RowsTheScoresStayCloseToTheTrainers() throws Exception {
+    assertParity("parity-f16", RowEncoding.FLOAT16, 2e-3f);
+  }
+
+  private void assertParity(String topic, RowEncoding encoding, float tolerance) throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    ModelUpdatesSupport.createTopic(bootstrap, topic);
+    try (ModelUpdatesSupport.Trainer t = new ModelUpdatesSupport.Trainer(MODEL, 5, 500, 300, encoding);
+        KafkaProducer<byte[], byte[]> producer = ModelUpdatesSupport.producer(bootstrap);
+        ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
+      float maxDiff = 0;
+      int compared = 0;
+      for (int v = 1; v <= 6; v++) {
+        for (int b = 0; b < 4; b++) {
+          t.trainer.train(t.units(64, 10));
+        }
+        ModelUpdatesSupport.send(producer, topic, t.publish());
+        assertThat(replica.awaitVersion(v, WAIT)).isTrue();
+        // the trainer scores its next batch with the model as of version v, before training on it
+        List<RequestUnit> next = t.units(64, 10);
+        float[] served = replica.score(next);
+        t.trainer.train(next);
+        float[] trainer = t.trainer.lastPredictions();
+        assertThat(served).hasSize(trainer.length);
+        for (int i = 0; i < served.length; i++) {
+          if (tolerance == 0) {
+            assertThat(served[i]).as("version %d impression %d", v, i).isEqualTo(trainer[i]);
+          } else {
+            assertThat(served[i]).as("version %d impression %d", v, i).isCloseTo(trainer[i], within(tolerance));
+          }
+          maxDiff = Math.max(maxDiff, Math.abs(served[i] - trainer[i]));
+          compared++;
+        }
+      }
+      System.out.printf("parity %s: %d impressions over 6 versions, max |replica - trainer| %.3g%n",
+          encoding, compared, maxDiff);
+      assertThat(replica.gaps() + replica.duplicates() + replica.badRecords()).isZero();
+    }
+  }
+
+  @Test
+  void aReplicaStartedLateOnTheCompactedTopicReachesTheSameModelAndExpiredRowsAreGone() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    String full = "history";
+    ModelUpdatesSupport.createTopic(bootstrap, full);
+    List<ModelUpdateRecord> all = new ArrayList<>();
+    Set<String> expired = new LinkedHashSet<>();
+    try (ModelUpdatesSupport.Trainer t = new ModelUpdatesSupport.Trainer(ModelUpdatesSupport.withTtl(MODEL, 2_000),
+        9, 3_000, 400, RowEncoding.FLOAT32);
+        KafkaProducer<byte[], byte[]> producer = ModelUpdatesSupport.producer(bootstrap);
+        ModelReplica tailing = ModelReplica.start(bootstrap, full)) {
+      for (int v = 1; v <= 10; v++) {
+        for (int b = 0; b < 3; b++) {
+          t.trainer.train(t.units(64, 8));
+        }
+        List<ModelUpdateRecord> records = t.publish();
+        for (ModelUpdateRecord r : records) {
+          if (r.value == null) {
+            expired.add(new String(r.key, StandardCharsets.UTF_8));
+          }
+        }
+        all.addAll(records);
+        ModelUpdatesSupport.send(producer, full, records);
+      }
+      assertThat(t.tombstones).as("rows expired during the run").isPositive();
+      assertThat(tailing.awaitVersion(10, WAIT)).isTrue();
+
+      List<RequestUnit> probe = t.units(200, 8);
+      float[] want = tailing.score(probe);
+      List<String> compactedTopics = List.of("compacted-with-tombstones", "compacted-after-delete-retention");
+      for (String topic : compactedTopics) {
+        List<ModelUpdateRecord> compacted = ModelUpdatesSupport.compact(all, topic.endsWith("tombstones"));
+        assertThat(compacted.size()).isLessThan(all.size());
+        ModelUpdatesSupport.createTopic(bootstrap, topic);
+        ModelUpdatesSupport.send(producer, topic, compacted);
+        try (ModelReplica late = ModelReplica.start(bootstrap, topic)) {
+          assertThat(late.awaitVersion(10, WAIT)).isTrue();
+          assertThat(late.version()).isEqualTo(10);
+          assertThat(late.rows()).as(topic).isEqualTo(tailing.rows());
+          for (ModelUpdateRecord r : compacted) {
+            String key = new String(r.key, StandardCharsets.UTF_8);
+            if (ModelUpdateKeys.isRow(key)) {
+              String table = ModelUpdateKeys.rowTable(key);
+              long id = ModelUpdateKeys.rowId(key);
+              assertThat(late.row(table, id)).as(key).isEqualTo(tailing.row(table, id));
+            }
+          }
+          assertThat(late.score(probe)).as(topic).isEqualTo(want);
+          assertThat(late.gaps() + late.duplicates()).isZero();
+        }
+      }
+      // a row whose latest record is its tombstone is in neither replica
+      int gone = 0;
+      for (ModelUpdateRecord r : ModelUpdatesSupport.compact(all, true)) {
+        String key = new String(r.key, StandardCharsets.UTF_8);
+        if (r.value == null) {
+          assertThat(tailing.row(ModelUpdateKeys.rowTable(key), ModelUpdateKeys.rowId(key))).as(key).isNull();
+          gone++;
+        }
+      }
+      assertThat(gone).isPositive();
+      System.out.printf("compaction: %d records in full, %d after compaction; %d rows expired, %d rows served%n",
+          all.size(), ModelUpdatesSupport.compact(all, false).size(), expired.size(), tailing.rows());
+    }
+  }
+
+  // ---- hand-written streams
+
+  private static final String TABLE = "item_id";
+
+  /** Version {@code v}: rows {@code ids} all set to {@code v}, tombstones for {@code expired}, the marker unless {@code open}. */
+  private static List<ModelUpdateRecord> version(long v, long[] ids, long[] expired, boolean withMarker) {
+    List<ModelUpdateRecord> out = new ArrayList<>();
+    if (v == 1) {
+      out.add(ModelUpdateEncoder.spec(ModelConfigJson.toJson(MODEL), 0));
+    }
+    ModelUpdateEncoder enc = new ModelUpdateEncoder(v, v * 1_000, out::add);
+    float[] row = new float[MODEL.embeddingDim()];
+    java.util.Arrays.fill(row, v);
+    for (long id : ids) {
+      enc.row(TABLE, id, row, 0, row.length);
+    }
+    for (long id : expired) {
+      enc.tombstone(TABLE, id);
+    }
+    if (withMarker) {
+      enc.close(VersionMarker.newBuilder().setPublishedAtMs(System.currentTimeMillis()));
+    }
+    return out;
+  }
+
+  private static long[] ids(long... ids) {
+    return ids;
+  }
+
+  @Test
+  void aHalfPublishedVersionIsNeverVisibleAndATombstoneRemovesItsRow() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    String topic = "half";
+    ModelUpdatesSupport.createTopic(bootstrap, topic);
+    try (KafkaProducer<byte[], byte[]> p = ModelUpdatesSupport.producer(bootstrap);
+        ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
+      ModelUpdatesSupport.send(p, topic, version(1, ids(1, 2, 3), ids(), true));
+      assertThat(replica.awaitVersion(1, WAIT)).isTrue();
+      assertThat(replica.row(TABLE, 2)[0]).isEqualTo(1f);
+
+      // version 2's rows and tombstone, without its marker: the replica reads them and shows none
+      List<ModelUpdateRecord> v2 = version(2, ids(2, 4), ids(3), true);
+      ModelUpdatesSupport.send(p, topic, v2.subList(0, v2.size() - 1));
+      awaitCaughtUp(replica);
+      assertThat(replica.version()).isEqualTo(1);
+      assertThat(replica.row(TABLE, 2)[0]).isEqualTo(1f);
+      assertThat(replica.row(TABLE, 3)).isNotNull();
+      assertThat(replica.row(TABLE, 4)).isNull();
+
+      // a replica that bootstraps now sees version 1 only, too
+      try (ModelReplica late = ModelReplica.start(bootstrap, topic)) {
+        assertThat(late.awaitVersion(1, WAIT)).isTrue();
+        awaitCaughtUp(late);
+        assertThat(late.version()).isEqualTo(1);
+        assertThat(late.row(TABLE, 4)).isNull();
+        assertThat(late.row(TABLE, 3)).isNotNull();
+      }
+
+      // the marker makes all of version 2 visible at once; the expired row is gone
+      ModelUpdatesSupport.send(p, topic, v2.subList(v2.size() - 1, v2.size()));
+      assertThat(replica.awaitVersion(2, WAIT)).isTrue();
+      assertThat(replica.row(TABLE, 2)[0]).isEqualTo(2f);
+      assertThat(replica.row(TABLE, 4)[0]).isEqualTo(2f);
+      assertThat(replica.row(TABLE, 1)[0]).isEqualTo(1f);
+      assertThat(replica.row(TABLE, 3)).isNull();
+      assertThat(replica.rows()).isEqualTo(3);
+      assertThat(replica.gaps() + replica.duplicates()).isZero();
+    }
+  }
+
+  @Test
+  void aGapOrARepeatWhileTailingIsCountedAndRecoveredByReReadingTheTopic() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    String topic = "gaps";
+    ModelUpdatesSupport.createTopic(bootstrap, topic);
+    try (KafkaProducer<byte[], byte[]> p = ModelUpdatesSupport.producer(bootstrap);
+        ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
+      ModelUpdatesSupport.send(p, topic, version(1, ids(1, 2), ids(), true));
+      ModelUpdatesSupport.send(p, topic, version(2, ids(2), ids(), true));
+      assertThat(replica.awaitVersion(2, WAIT)).isTrue();
+      assertThat(replica.rereads()).isZero();
+
+      // version 3 never arrives (say compaction took its marker while the replica lagged); 4 does
+      ModelUpdatesSupport.send(p, topic, version(4, ids(3), ids(1), true));
+      assertThat(replica.awaitVersion(4, WAIT)).isTrue();
+      awaitServing(replica);
+      assertThat(replica.gaps()).isEqualTo(1);
+      assertThat(replica.rereads()).isEqualTo(1);
+      // the re-read model is the topic's: everything up to version 4's marker
+      assertThat(replica.row(TABLE, 1)).isNull();
+      assertThat(replica.row(TABLE, 2)[0]).isEqualTo(2f);
+      assertThat(replica.row(TABLE, 3)[0]).isEqualTo(4f);
+
+      // a restarted trainer publishes version 3 again: a repeat; the topic's newest marker is 3 now
+      ModelUpdatesSupport.send(p, topic, version(3, ids(2), ids(), true));
+      long deadline = System.currentTimeMillis() + WAIT.toMillis();
+      while ((replica.duplicates() == 0 || replica.version() != 3 || replica.state() != ModelReplica.State.SERVING)
+          && System.currentTimeMillis() < deadline) {
+        Thread.sleep(10);
+      }
+      assertThat(replica.duplicates()).isEqualTo(1);
+      assertThat(replica.rereads()).isEqualTo(2);
+      assertThat(replica.version()).isEqualTo(3);
+      assertThat(replica.row(TABLE, 2)[0]).isEqualTo(3f);
+      assertThat(replica.gaps()).isEqualTo(1);
+
+      // and it tails on from there
+      ModelUpdatesSupport.send(p, topic, version(4, ids(5), ids(), true));
+      assertThat(replica.awaitVersion(4, WAIT)).isTrue();
+      assertThat(replica.row(TABLE, 5)[0]).isEqualTo(4f);
+      assertThat(replica.rereads()).isEqualTo(2);
+    }
+  }
+
+  private static void awaitCaughtUp(ModelReplica r) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + WAIT.toMillis();
+    while (r.lag() != 0 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(10);
+    }
+    Thread.sleep(300); // a poll past the end
+    assertThat(r.lag()).isZero();
+  }
+
+  private static void awaitServing(ModelReplica r) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + WAIT.toMillis();
+    while (r.state() != ModelReplica.State.SERVING && System.currentTimeMillis() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(r.state()).isEqualTo(ModelReplica.State.SERVING);
+  }
+}

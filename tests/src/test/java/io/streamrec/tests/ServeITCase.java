@@ -1,0 +1,140 @@
+package io.streamrec.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.streamrec.job.cli.StreamrecCli;
+import io.streamrec.model.ModelConfig;
+import io.streamrec.schemas.ImpressionEvent;
+import io.streamrec.schemas.JsonEvents;
+import io.streamrec.schemas.RequestUnit;
+import io.streamrec.schemas.RowEncoding;
+import io.streamrec.serving.ModelReplica;
+import io.streamrec.serving.http.ScoringServer;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import picocli.CommandLine;
+
+/** {@code streamrec serve}'s HTTP front and {@code streamrec tail} over a real broker and replica. */
+class ServeITCase {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int MAX_BYTES = 16 * 1024;
+
+  @RegisterExtension
+  static final KafkaBroker KAFKA = new KafkaBroker();
+
+  @Test
+  void scoresValidRequestsRejectsBadOnesWithAReasonAndKeepsServing() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    String topic = "serve";
+    ModelUpdatesSupport.createTopic(bootstrap, topic);
+    HttpClient http = HttpClient.newHttpClient();
+    try (ModelUpdatesSupport.Trainer t = new ModelUpdatesSupport.Trainer(ModelConfig.defaults(), 3, 300, 200, RowEncoding.FLOAT32);
+        KafkaProducer<byte[], byte[]> producer = ModelUpdatesSupport.producer(bootstrap);
+        ModelReplica replica = ModelReplica.start(bootstrap, topic);
+        ScoringServer server = ScoringServer.start(replica, new InetSocketAddress("127.0.0.1", 0), 2, MAX_BYTES, 50)) {
+      String base = "http://127.0.0.1:" + server.port();
+      RequestUnit unit = t.units(1, 10).get(0);
+      String valid = body(t, 3);
+
+      // before any version: not ready
+      assertThat(get(http, base + "/healthz").statusCode()).isEqualTo(503);
+      assertThat(post(http, base + "/score", valid).statusCode()).isEqualTo(503);
+
+      for (int b = 0; b < 4; b++) {
+        t.trainer.train(t.units(64, 10));
+      }
+      ModelUpdatesSupport.send(producer, topic, t.publish());
+      assertThat(replica.awaitVersion(1, Duration.ofSeconds(30))).isTrue();
+      HttpResponse<String> health = get(http, base + "/healthz");
+      assertThat(health.statusCode()).isEqualTo(200);
+      assertThat(JSON.readTree(health.body()).get("version").asLong()).isEqualTo(1);
+
+      HttpResponse<String> ok = post(http, base + "/score", valid);
+      assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+      JsonNode scored = JSON.readTree(ok.body());
+      assertThat(scored.get("version").asLong()).isEqualTo(1);
+      JsonNode req = JSON.readTree(valid);
+      List<ImpressionEvent> imps = new java.util.ArrayList<>();
+      req.get("impressions").forEach(n -> imps.add(JsonEvents.parseImpression(n.toString())));
+      float[] want = replica.score(JsonEvents.parseRequest(req.get("request").toString()), imps);
+      assertThat(scored.get("scores")).hasSize(3);
+      for (int i = 0; i < want.length; i++) {
+        assertThat((float) scored.get("scores").get(i).asDouble()).isEqualTo(want[i]);
+      }
+
+      String reqJson = req.get("request").toString();
+      String imp0 = req.get("impressions").get(0).toString();
+      assertBad(http, base + "/score", "{not json", 400, "not valid JSON");
+      assertBad(http, base + "/score", "[1,2]", 400, "JSON object");
+      assertBad(http, base + "/score", "{\"impressions\":[" + imp0 + "]}", 400, "'request'");
+      assertBad(http, base + "/score", "{\"request\":" + reqJson + ",\"impressions\":[]}", 400, "'impressions'");
+      assertBad(http, base + "/score", "{\"request\":" + reqJson.replace("\"timestampMs\"", "\"timestampMsX\"")
+          + ",\"impressions\":[" + imp0 + "]}", 400, "timestampMs");
+      assertBad(http, base + "/score", "{\"request\":" + reqJson + ",\"impressions\":["
+          + imp0.replace("\"requestId\":\"", "\"requestId\":\"other-") + "]}", 400, "requestId");
+      assertBad(http, base + "/score", "{\"request\":" + reqJson + ",\"impressions\":[" + imp0.replace("\"dense\":{",
+          "\"dense\":{\"x\":\"high\",") + "]}", 400, "impressions[0]");
+      assertBad(http, base + "/score", "{\"pad\":\"" + "x".repeat(MAX_BYTES) + "\"}", 413, "bytes");
+      assertBad(http, base + "/score", body(t, 51), 413, "at most 50");
+      HttpResponse<String> wrongMethod = get(http, base + "/score");
+      assertThat(wrongMethod.statusCode()).isEqualTo(405);
+      assertThat(get(http, base + "/nothing").statusCode()).isEqualTo(404);
+
+      // still serving
+      assertThat(post(http, base + "/score", valid).statusCode()).isEqualTo(200);
+      String metrics = get(http, base + "/metrics").body();
+      assertThat(metrics).contains("streamrec_replica_version 1\n", "streamrec_serve_responses_total{code=\"400\"} 7\n",
+          "streamrec_serve_responses_total{code=\"413\"} 2\n", "streamrec_serve_responses_total{code=\"200\"} 3\n", // two scores and a health check
+         
+          "streamrec_serve_impressions_scored_total 6\n", "streamrec_replica_gaps_total 0\n");
+      assertThat(unit).isNotNull();
+
+      // tail shows the same stream
+      StringWriter sw = new StringWriter();
+      CommandLine cl = new CommandLine(new StreamrecCli());
+      cl.setOut(new PrintWriter(sw));
+      assertThat(cl.execute("tail", "--bootstrap-servers", bootstrap, "--topic", topic, "--values", "2")).isZero();
+      String tail = sw.toString();
+      assertThat(tail).contains("spec streamrec-model-spec/1", "== version 1: event time", " v1 row ", " v1 dense ",
+          "version markers");
+    }
+  }
+
+  private static String body(ModelUpdatesSupport.Trainer t, int impressions) {
+    var g = t.generator.next(t.time += 10);
+    StringBuilder b = new StringBuilder("{\"request\":").append(JsonEvents.toJson(g.request())).append(",\"impressions\":[");
+    for (int i = 0; i < impressions; i++) {
+      ImpressionEvent e = g.impressions().get(i % g.impressions().size());
+      e.setImpressionId(e.getImpressionId() + "-" + i);
+      b.append(i == 0 ? "" : ",").append(JsonEvents.toJson(e));
+    }
+    return b.append("]}").toString();
+  }
+
+  private static void assertBad(HttpClient http, String url, String body, int code, String reason) throws Exception {
+    HttpResponse<String> r = post(http, url, body);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(code);
+    assertThat(JSON.readTree(r.body()).get("error").asText()).contains(reason);
+  }
+
+  private static HttpResponse<String> post(HttpClient http, String url, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static HttpResponse<String> get(HttpClient http, String url) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+}

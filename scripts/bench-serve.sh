@@ -6,8 +6,8 @@
 #   scripts/bench-serve.sh [ServeBench arguments]
 #     --rows N            rows on each topic (default 1000000)
 #     --units N           units of generated traffic trained before the padding rows (default 20000)
-#     --rounds N          bootstrap rounds per encoding; the best of each is reported (default 3)
-#     --score-seconds S   seconds per scoring measurement (default 5)
+#     --rounds N          rounds of each measurement (after one warm-up for scoring); the best is reported (default 3)
+#     --score-seconds S   seconds per scoring measurement and round (default 5)
 #     --encodings LIST    row encodings to bootstrap, e.g. float32,float16,bfloat16 (default float32,float16)
 set -euo pipefail
 cd "$(dirname "$0")/.."

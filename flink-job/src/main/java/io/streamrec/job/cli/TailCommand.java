@@ -8,6 +8,7 @@ import io.streamrec.schemas.ModelUpdateKeys;
 import io.streamrec.schemas.RowValues;
 import io.streamrec.schemas.StreamrecException;
 import io.streamrec.schemas.VersionMarker;
+import io.streamrec.serving.ModelUpdateConsumers;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -16,13 +17,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -56,13 +54,8 @@ final class TailCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+    try (KafkaConsumer<byte[], byte[]> c =
+        new KafkaConsumer<>(ModelUpdateConsumers.properties(bootstrapServers, "streamrec-tail"))) {
       var info = c.partitionsFor(topic, Duration.ofSeconds(30));
       if (info == null || info.isEmpty()) {
         throw new StreamrecException("topic '" + topic + "' does not exist at " + bootstrapServers);

@@ -1,0 +1,30 @@
+package io.streamrec.serving;
+
+import java.util.Locale;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * The consumer settings every reader of a model-updates topic uses (docs/model-updates.md §5 and §6): no
+ * consumer group and no committed offsets (a reader assigns the partition and seeks itself),
+ * {@code read_committed} so an aborted transaction of an exactly-once trainer is never seen, and raw
+ * bytes for keys and values (the key is text, the value a single-object Avro message).
+ */
+public final class ModelUpdateConsumers {
+  private ModelUpdateConsumers() {}
+
+  /** Settings for a reader of model-updates at {@code bootstrapServers}, named {@code clientId}. */
+  public static Properties properties(String bootstrapServers, String clientId) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, IsolationLevel.READ_COMMITTED.toString().toLowerCase(Locale.ROOT));
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    return p;
+  }
+}

@@ -2,7 +2,6 @@ package io.streamrec.embedding;
 
 import io.streamrec.embedding.internal.CountMinSketch;
 import io.streamrec.embedding.internal.HotTier;
-import io.streamrec.embedding.internal.LongIntHashMap;
 import io.streamrec.embedding.internal.RocksDbColdTier;
 import io.streamrec.embedding.internal.SnapshotFiles;
 import io.streamrec.gpu.ComputeBackend;

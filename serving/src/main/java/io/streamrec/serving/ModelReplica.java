@@ -250,7 +250,12 @@ public final class ModelReplica implements AutoCloseable {
       rereads++;
       return false;
     }
-    write(() -> building.apply(pendingRows, pendingDense, m));
+    int[] refused = new int[1];
+    write(() -> refused[0] = building.apply(pendingRows, pendingDense, m));
+    if (refused[0] > 0) {
+      badRecords += refused[0];
+      LOG.warn("model-updates version {}: {} row(s) whose width differs from their table's, skipped", v, refused[0]);
+    }
     pendingRows.clear();
     pendingDense.clear();
     versionsApplied++;
@@ -412,9 +417,8 @@ public final class ModelReplica implements AutoCloseable {
     lock.readLock().lock();
     try {
       Model m = visible;
-      Map<Long, float[]> t = m == null ? null : m.rows.get(table);
-      float[] v = t == null ? null : t.get(id);
-      return v == null ? null : v.clone();
+      RowTable t = m == null ? null : m.rows.get(table);
+      return t == null ? null : t.get(id);
     } finally {
       lock.readLock().unlock();
     }
@@ -480,7 +484,7 @@ public final class ModelReplica implements AutoCloseable {
 
   /** One model: rows by table and id, dense blocks, the spec and the version they make up. */
   private static final class Model implements ParameterView {
-    final Map<String, Map<Long, float[]>> rows = new HashMap<>();
+    final Map<String, RowTable> rows = new HashMap<>();
     final Map<String, float[]> dense = new HashMap<>();
     ModelConfig config;
     ThreadLocal<ModelScorer> scorers;
@@ -492,28 +496,37 @@ public final class ModelReplica implements AutoCloseable {
       scorers = ThreadLocal.withInitial(() -> new ModelScorer(c));
     }
 
-    void apply(Map<String, float[]> pendingRows, Map<String, float[]> pendingDense, VersionMarker m) {
+    /** Applies a version's pending changes; returns the rows refused for a width not their table's. */
+    int apply(Map<String, float[]> pendingRows, Map<String, float[]> pendingDense, VersionMarker m) {
+      int refused = 0;
       for (Map.Entry<String, float[]> e : pendingRows.entrySet()) {
         String key = e.getKey();
         String table = ModelUpdateKeys.rowTable(key);
         long id = ModelUpdateKeys.rowId(key);
-        if (e.getValue() == null) {
-          Map<Long, float[]> t = rows.get(table);
+        float[] v = e.getValue();
+        if (v == null) {
+          RowTable t = rows.get(table);
           if (t != null) {
             t.remove(id);
           }
         } else {
-          rows.computeIfAbsent(table, x -> new HashMap<>()).put(id, e.getValue());
+          RowTable t = rows.computeIfAbsent(table, x -> new RowTable(v.length));
+          if (v.length == t.width()) {
+            t.put(id, v);
+          } else {
+            refused++;
+          }
         }
       }
       dense.putAll(pendingDense);
       version = m.getVersion();
       marker = m;
+      return refused;
     }
 
     long rowCount() {
       long n = 0;
-      for (Map<Long, float[]> t : rows.values()) {
+      for (RowTable t : rows.values()) {
         n += t.size();
       }
       return n;
@@ -521,13 +534,8 @@ public final class ModelReplica implements AutoCloseable {
 
     @Override
     public boolean readRow(String table, long id, float[] out, int offset) {
-      Map<Long, float[]> t = rows.get(table);
-      float[] v = t == null ? null : t.get(id);
-      if (v == null) {
-        return false;
-      }
-      System.arraycopy(v, 0, out, offset, v.length);
-      return true;
+      RowTable t = rows.get(table);
+      return t != null && t.read(id, out, offset);
     }
 
     @Override

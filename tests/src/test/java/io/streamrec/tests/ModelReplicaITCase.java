@@ -216,6 +216,33 @@ class ModelReplicaITCase {
   }
 
   @Test
+  void aRowWhoseWidthIsNotItsTablesIsCountedAndSkippedWhileTheRestOfItsVersionApplies() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    String topic = "widths";
+    ModelUpdatesSupport.createTopic(bootstrap, topic);
+    try (KafkaProducer<byte[], byte[]> p = ModelUpdatesSupport.producer(bootstrap);
+        ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
+      ModelUpdatesSupport.send(p, topic, version(1, ids(1, 2), ids(), true));
+      assertThat(replica.awaitVersion(1, WAIT)).isTrue();
+
+      List<ModelUpdateRecord> v2 = new ArrayList<>();
+      ModelUpdateEncoder enc = new ModelUpdateEncoder(2, 2_000, v2::add);
+      float[] row = new float[MODEL.embeddingDim()];
+      java.util.Arrays.fill(row, 2);
+      enc.row(TABLE, 1, row, 0, 3); // 3 values in a table of 16
+      enc.row(TABLE, 2, row, 0, row.length);
+      enc.close(VersionMarker.newBuilder().setPublishedAtMs(System.currentTimeMillis()));
+      ModelUpdatesSupport.send(p, topic, v2);
+      assertThat(replica.awaitVersion(2, WAIT)).isTrue();
+
+      assertThat(replica.badRecords()).isEqualTo(1);
+      assertThat(replica.row(TABLE, 1)).hasSize(MODEL.embeddingDim()).containsOnly(1f);
+      assertThat(replica.row(TABLE, 2)).hasSize(MODEL.embeddingDim()).containsOnly(2f);
+      assertThat(replica.rows()).isEqualTo(2);
+    }
+  }
+
+  @Test
   void aGapOrARepeatWhileTailingIsCountedAndRecoveredByReReadingTheTopic() throws Exception {
     String bootstrap = KAFKA.bootstrapServers();
     String topic = "gaps";

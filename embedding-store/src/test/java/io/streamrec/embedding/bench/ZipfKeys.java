@@ -1,6 +1,6 @@
 package io.streamrec.embedding.bench;
 
-import io.streamrec.embedding.internal.LongIntHashMap;
+import io.streamrec.embedding.LongIntHashMap;
 import io.streamrec.schemas.FeatureIds;
 import java.util.Arrays;
 import java.util.SplittableRandom;

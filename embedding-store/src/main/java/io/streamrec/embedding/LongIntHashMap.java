@@ -1,4 +1,4 @@
-package io.streamrec.embedding.internal;
+package io.streamrec.embedding;
 
 /**
  * A map from {@code long} keys to non-negative {@code int} values with open addressing and linear

@@ -1,4 +1,4 @@
-package io.streamrec.embedding.internal;
+package io.streamrec.embedding;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

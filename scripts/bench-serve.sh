@@ -16,7 +16,7 @@ mvn -B -q -pl tests test-compile dependency:build-classpath -Dmdep.outputFile=ta
 log="$(mktemp --suffix=.log)"
 res="$(mktemp)"
 trap 'rm -f "$res"' EXIT
-if ! java -Xmx8g -cp "tests/target/test-classes:$(cat tests/target/cp.txt)" io.streamrec.tests.ServeBench "$@" \
+if ! java -Xms8g -Xmx8g -cp "tests/target/test-classes:$(cat tests/target/cp.txt)" io.streamrec.tests.ServeBench "$@" \
     2>"$log" | tee "$res" | grep -v '^RESULT'; then
   tail -30 "$log" >&2
   exit 1
@@ -26,7 +26,7 @@ out="$(cat "$res")"
 echo
 echo "$out" | awk -F' [|] ' '
   /^RESULT bootstrap/ {
-    if (!b++) printf "%-10s %18s %18s %18s %16s\n", "rows as", "bare consumer", "decode only", "replica", "replica/consumer"
-    split($1, w, " "); printf "%-10s %16.0f/s %16.0f/s %16.0f/s %15.2fx\n", w[3], $2, $3, $4, $5; next }
+    if (!b++) printf "%-10s %18s %18s %18s %16s %20s\n", "rows as", "bare consumer", "decode only", "replica", "replica/consumer", "replica, 1st round"
+    split($1, w, " "); printf "%-10s %16.0f/s %16.0f/s %16.0f/s %15.2fx %18.0f/s\n", w[3], $2, $3, $4, $5, $6; next }
   /^RESULT score/ { if (!s++) printf "\n%-52s %14s\n", "scoring", "impressions/s"
     line = sprintf("%-52s %14.0f", substr($1, 14), $2); if (NF > 2) line = line "   " $3 ", " $4; print line }'

@@ -29,7 +29,6 @@ final class RowTable {
   private final int chunkMask;
   private final LongIntHashMap index = new LongIntHashMap(INITIAL_INDEX);
   private float[][] chunks = new float[0][];
-  private int chunkCount;
   /** Slots in use or freed: the next new slot. */
   private int slots;
   /** Freed slots, reused last-freed first. */
@@ -41,7 +40,7 @@ final class RowTable {
       throw new IllegalArgumentException("row width must be >= 1, got " + width);
     }
     this.width = width;
-    this.chunkShift = Math.max(0, Integer.numberOfTrailingZeros(Integer.highestOneBit(Math.max(1, CHUNK_FLOATS / width))));
+    this.chunkShift = 31 - Integer.numberOfLeadingZeros(Math.max(1, CHUNK_FLOATS / width)); // floor(log2)
     this.chunkMask = (1 << chunkShift) - 1;
   }
 
@@ -58,9 +57,9 @@ final class RowTable {
     return index.size();
   }
 
-  /** Chunks allocated. */
+  /** Chunks allocated: one for every {@link #chunkRows()} slots taken, the last one partly used. */
   int chunks() {
-    return chunkCount;
+    return (int) (((long) slots + chunkMask) >>> chunkShift);
   }
 
   /** Sets the row of {@code id} to {@code values} (exactly {@link #width()} of them). */
@@ -86,7 +85,6 @@ final class RowTable {
     }
     if (chunks[chunk] == null) {
       chunks[chunk] = new float[width << chunkShift];
-      chunkCount++;
     }
     return slots++;
   }

@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 
 /**
  * The replica's row storage against what it replaced, {@code HashMap<Long, float[]>}, in one run:
@@ -41,7 +42,7 @@ public final class RowTableBench {
     }
     System.out.printf(Locale.ROOT, "row storage: %,d rows of %d floats, %,d random reads, best of %d rounds%n",
         rows, width, READS, ROUNDS);
-    java.util.function.Supplier<Rows> map = () -> {
+    Supplier<Rows> map = () -> {
       Map<Long, float[]> m = new HashMap<>();
       return new Rows() {
         @Override
@@ -60,7 +61,7 @@ public final class RowTableBench {
         }
       };
     };
-    java.util.function.Supplier<Rows> table = () -> {
+    Supplier<Rows> table = () -> {
       RowTable t = new RowTable(width);
       return new Rows() {
         @Override
@@ -96,7 +97,7 @@ public final class RowTableBench {
   }
 
   /** One round: heap bytes per row, puts/s, reads/s. */
-  private static double[] round(String name, int round, java.util.function.Supplier<Rows> make, long[] ids,
+  private static double[] round(String name, int round, Supplier<Rows> make, long[] ids,
       long[] probes, int width) {
     float[] v = new float[width];
     float[] out = new float[width];

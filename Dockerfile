@@ -17,13 +17,14 @@
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
 COPY . .
-# The Maven cache mount keeps downloaded dependencies between builds. 'install' puts the modules in
-# the local repository, which the second command resolves the command line's classpath from.
+# The Maven cache mount keeps downloaded dependencies between builds. 'install' builds the job jar
+# (flink-job) and puts the modules in the local repository, which the second command resolves the
+# command line's class path (cli) from.
 RUN --mount=type=cache,target=/root/.m2 \
-    mvn -B -q -DskipTests -Pjob-jar install \
- && mvn -B -q -pl flink-job dependency:copy-dependencies \
+    ./mvnw -B -q -DskipTests install \
+ && ./mvnw -B -q -pl cli dependency:copy-dependencies \
       -DincludeScope=runtime -DoutputDirectory=/out/streamrec/lib \
- && cp -r flink-job/target/classes /out/streamrec/classes \
+ && cp -r cli/target/classes /out/streamrec/classes \
  && cp flink-job/target/streamrec-job.jar /out/streamrec-job.jar
 
 FROM flink:2.2.0-java17
@@ -35,7 +36,7 @@ COPY examples/streamrec.yaml /opt/streamrec/conf/streamrec.yaml
 # The command line, with the --add-opens flags of the repository's ./streamrec launcher.
 COPY --chmod=755 <<'EOF' /opt/streamrec/bin/streamrec
 #!/usr/bin/env bash
-# The streamrec command line in the image: runs io.streamrec.job.cli.StreamrecCli.
+# The streamrec command line in the image: runs io.streamrec.cli.StreamrecCli.
 #   streamrec serve --bootstrap-servers kafka:9092 --port 8080
 #   streamrec --help
 # STREAMREC_JAVA_OPTS adds JVM options (e.g. -Xmx4g); STREAMREC_HOME moves the install (/opt/streamrec).
@@ -52,7 +53,7 @@ for p in "${opens[@]}"; do jvm+=("--add-opens=$p=ALL-UNNAMED"); done
 
 exec java ${STREAMREC_JAVA_OPTS:-} "${jvm[@]}" \
   -cp "$home/classes:$home/lib/*" \
-  io.streamrec.job.cli.StreamrecCli "$@"
+  io.streamrec.cli.StreamrecCli "$@"
 EOF
 
 USER root

@@ -1,6 +1,6 @@
 package io.streamrec.embedding;
 
-import io.streamrec.schemas.FeatureIds;
+import io.streamrec.common.FeatureIds;
 
 /**
  * Initial values of a row, a pure function of (table, id): the same id starts from the same values

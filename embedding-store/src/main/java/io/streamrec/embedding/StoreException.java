@@ -1,6 +1,6 @@
 package io.streamrec.embedding;
 
-import io.streamrec.schemas.StreamrecException;
+import io.streamrec.common.StreamrecException;
 
 /**
  * The embedding store could not do its work: the cold tier failed, or a snapshot could not be

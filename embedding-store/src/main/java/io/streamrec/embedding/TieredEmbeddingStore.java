@@ -1,5 +1,6 @@
 package io.streamrec.embedding;
 
+import io.streamrec.common.LongIntHashMap;
 import io.streamrec.embedding.internal.CountMinSketch;
 import io.streamrec.embedding.internal.HotTier;
 import io.streamrec.embedding.internal.RocksDbColdTier;

@@ -1,5 +1,6 @@
 package io.streamrec.embedding;
 
+import io.streamrec.gpu.CpuBackend;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,13 +1,13 @@
 package io.streamrec.job;
 
-import io.streamrec.job.cli.JobArguments;
+import io.streamrec.job.config.JobArguments;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The job's entry point on a Flink cluster: the {@code Main-Class} of {@code streamrec-job.jar}
- * (built by {@code mvn -Pjob-jar package}) and the {@code entryClass} of the Kubernetes
+ * (flink-job/target/streamrec-job.jar, built by {@code package}) and the {@code entryClass} of the Kubernetes
  * deployment. For example:
  *
  * <pre>

@@ -3,7 +3,7 @@ package io.streamrec.job;
 import io.streamrec.job.assembler.RequestUnitAssembler;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.sink.KafkaSinks;
-import io.streamrec.job.sink.ModelUpdateRecord;
+import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.job.source.EnvelopeRouter;
 import io.streamrec.job.source.EventDeserializer;
 import io.streamrec.job.source.EventKind;

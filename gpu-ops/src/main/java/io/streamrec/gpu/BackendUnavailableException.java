@@ -1,6 +1,6 @@
 package io.streamrec.gpu;
 
-import io.streamrec.schemas.StreamrecException;
+import io.streamrec.common.StreamrecException;
 
 /** The requested backend cannot run here (no device, no driver, no kernels). */
 public class BackendUnavailableException extends StreamrecException {

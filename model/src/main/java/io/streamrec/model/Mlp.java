@@ -1,5 +1,6 @@
 package io.streamrec.model;
 
+import io.streamrec.common.SplitMix64;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.gpu.Floats;
 import java.util.List;
@@ -66,7 +67,7 @@ final class Mlp {
    * Glorot-uniform weights and zero biases into {@code params} (a host array), from {@code rng}; a
    * zero last layer when {@code zeroLast} (the block then starts as a no-op and learns from there).
    */
-  void init(float[] params, io.streamrec.model.synthetic.SplitMix64 rng, boolean zeroLast) {
+  void init(float[] params, SplitMix64 rng, boolean zeroLast) {
     for (int k = 0; k < layers(); k++) {
       int in = sizes[k], out = sizes[k + 1], w = weightOffset(k);
       double limit = Math.sqrt(6.0 / (in + out));

@@ -10,7 +10,7 @@ import io.streamrec.model.features.DenseFeature;
 import io.streamrec.model.features.FeatureSpec;
 import io.streamrec.model.features.Pooling;
 import io.streamrec.model.features.Side;
-import io.streamrec.schemas.StreamrecException;
+import io.streamrec.common.StreamrecException;
 import java.util.ArrayList;
 import java.util.List;
 

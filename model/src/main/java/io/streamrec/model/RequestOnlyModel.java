@@ -1,10 +1,10 @@
 package io.streamrec.model;
 
+import io.streamrec.common.SplitMix64;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.gpu.Floats;
 import io.streamrec.gpu.Ints;
 import io.streamrec.model.features.Side;
-import io.streamrec.model.synthetic.SplitMix64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -4,7 +4,7 @@ import io.streamrec.model.features.CategoricalFeature;
 import io.streamrec.model.features.DenseFeature;
 import io.streamrec.model.features.Pooling;
 import io.streamrec.model.features.Side;
-import io.streamrec.schemas.FeatureIds;
+import io.streamrec.common.FeatureIds;
 import io.streamrec.schemas.Impression;
 import io.streamrec.schemas.RequestUnit;
 import java.util.Arrays;

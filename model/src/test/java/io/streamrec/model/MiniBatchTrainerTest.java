@@ -1,10 +1,11 @@
 package io.streamrec.model;
 
+import io.streamrec.model.features.FeatureSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.streamrec.embedding.InMemoryEmbeddingStore;
 import io.streamrec.gpu.CpuBackend;
-import io.streamrec.model.metrics.Auc;
+import io.streamrec.common.Auc;
 import io.streamrec.schemas.Impression;
 import io.streamrec.schemas.RequestUnit;
 import java.util.ArrayList;

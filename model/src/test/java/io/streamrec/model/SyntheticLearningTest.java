@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.streamrec.embedding.InMemoryEmbeddingStore;
 import io.streamrec.gpu.CpuBackend;
-import io.streamrec.model.metrics.Auc;
-import io.streamrec.model.synthetic.GeneratedRequest;
-import io.streamrec.model.synthetic.TrafficConfig;
-import io.streamrec.model.synthetic.TrafficGenerator;
+import io.streamrec.common.Auc;
+import io.streamrec.traffic.GeneratedRequest;
+import io.streamrec.traffic.TrafficConfig;
+import io.streamrec.traffic.TrafficGenerator;
 import io.streamrec.schemas.RequestUnit;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
 package io.streamrec.schemas;
 
+import io.streamrec.common.StreamrecException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.HashMap;

@@ -1,5 +1,6 @@
 package io.streamrec.schemas;
 
+import io.streamrec.common.StreamrecException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;

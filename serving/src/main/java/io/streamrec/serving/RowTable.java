@@ -1,6 +1,6 @@
 package io.streamrec.serving;
 
-import io.streamrec.embedding.LongIntHashMap;
+import io.streamrec.common.LongIntHashMap;
 import java.util.Arrays;
 
 /**

@@ -1,13 +1,14 @@
 package io.streamrec.tests;
 
+import io.streamrec.testutils.KafkaBroker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.streamrec.job.config.JobOptions;
-import io.streamrec.job.kafka.TopicsConfig;
-import io.streamrec.model.synthetic.FaultConfig;
-import io.streamrec.model.synthetic.TrafficConfig;
+import io.streamrec.job.config.TopicsConfig;
+import io.streamrec.traffic.FaultConfig;
+import io.streamrec.traffic.TrafficConfig;
 import io.streamrec.schemas.AvroCodec;
-import io.streamrec.schemas.ModelUpdateKeys;
+import io.streamrec.protocol.ModelUpdateKeys;
 import io.streamrec.schemas.VersionMarker;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -8,11 +8,11 @@ import static io.streamrec.tests.DeploymentFiles.strings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
-import io.streamrec.job.cli.JobArguments;
-import io.streamrec.job.cli.JobSettings;
-import io.streamrec.job.cli.StreamrecCli;
+import io.streamrec.job.config.JobArguments;
+import io.streamrec.job.config.JobSettings;
+import io.streamrec.cli.StreamrecCli;
 import io.streamrec.job.config.JobConfig;
-import io.streamrec.job.kafka.TopicsConfig;
+import io.streamrec.job.config.TopicsConfig;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;

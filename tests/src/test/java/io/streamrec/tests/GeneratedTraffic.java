@@ -1,12 +1,12 @@
 package io.streamrec.tests;
 
 import io.streamrec.model.RequestUnits;
-import io.streamrec.model.synthetic.FaultConfig;
-import io.streamrec.model.synthetic.GeneratedRequest;
-import io.streamrec.model.synthetic.OutgoingRecord;
-import io.streamrec.model.synthetic.TrafficConfig;
-import io.streamrec.model.synthetic.TrafficFaults;
-import io.streamrec.model.synthetic.TrafficGenerator;
+import io.streamrec.traffic.FaultConfig;
+import io.streamrec.traffic.GeneratedRequest;
+import io.streamrec.traffic.OutgoingRecord;
+import io.streamrec.traffic.TrafficConfig;
+import io.streamrec.traffic.TrafficFaults;
+import io.streamrec.traffic.TrafficGenerator;
 import io.streamrec.schemas.RequestUnit;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -53,7 +53,7 @@ class ImageScriptsTest {
       Path p = Path.of(entry);
       if (entry.endsWith(".jar") && Files.isRegularFile(p)) {
         Files.createSymbolicLink(lib.resolve(n++ + "-" + p.getFileName()), p);
-      } else if (Files.isRegularFile(p.resolve("io/streamrec/job/cli/StreamrecCli.class"))) {
+      } else if (Files.isRegularFile(p.resolve("io/streamrec/cli/StreamrecCli.class"))) {
         Files.delete(home.resolve("classes"));
         Files.createSymbolicLink(home.resolve("classes"), p);
       }

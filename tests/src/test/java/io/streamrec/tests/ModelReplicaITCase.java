@@ -1,13 +1,14 @@
 package io.streamrec.tests;
 
+import io.streamrec.testutils.KafkaBroker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.streamrec.job.sink.ModelUpdateEncoder;
-import io.streamrec.job.sink.ModelUpdateRecord;
+import io.streamrec.protocol.ModelUpdateEncoder;
+import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.ModelConfigJson;
-import io.streamrec.schemas.ModelUpdateKeys;
+import io.streamrec.protocol.ModelUpdateKeys;
 import io.streamrec.schemas.RequestUnit;
 import io.streamrec.schemas.RowEncoding;
 import io.streamrec.schemas.VersionMarker;

@@ -1,16 +1,17 @@
 package io.streamrec.tests;
 
+import io.streamrec.job.sink.EncodingDeltaSink;
 import io.streamrec.embedding.InMemoryEmbeddingStore;
 import io.streamrec.gpu.CpuBackend;
-import io.streamrec.job.sink.ModelUpdateEncoder;
-import io.streamrec.job.sink.ModelUpdateRecord;
+import io.streamrec.protocol.ModelUpdateEncoder;
+import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.model.MiniBatchTrainer;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.ModelConfigJson;
 import io.streamrec.model.RequestUnits;
-import io.streamrec.model.synthetic.GeneratedRequest;
-import io.streamrec.model.synthetic.TrafficConfig;
-import io.streamrec.model.synthetic.TrafficGenerator;
+import io.streamrec.traffic.GeneratedRequest;
+import io.streamrec.traffic.TrafficConfig;
+import io.streamrec.traffic.TrafficGenerator;
 import io.streamrec.schemas.RequestUnit;
 import io.streamrec.schemas.RowEncoding;
 import io.streamrec.schemas.VersionMarker;
@@ -117,7 +118,7 @@ final class ModelUpdatesSupport {
       }
       version++;
       ModelUpdateEncoder enc = new ModelUpdateEncoder(version, eventTime, encoding, records::add);
-      MiniBatchTrainer.Published p = trainer.publish(enc);
+      MiniBatchTrainer.Published p = trainer.publish(new EncodingDeltaSink(enc));
       tombstones += p.tombstones();
       enc.close(VersionMarker.newBuilder().setPublishedAtMs(System.currentTimeMillis())
           .setTrainedImpressions(trainer.impressionsTrained()).setTrainedUnits(trainer.unitsTrained()));

@@ -1,18 +1,19 @@
 package io.streamrec.tests;
 
+import io.streamrec.testutils.KafkaBroker;
 import static io.streamrec.tests.PipelineSupport.count;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.streamrec.job.kafka.TopicsConfig;
+import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.job.metrics.JobMetrics;
-import io.streamrec.model.metrics.Auc;
-import io.streamrec.model.synthetic.FaultConfig;
-import io.streamrec.model.synthetic.OutgoingRecord.Fate;
-import io.streamrec.model.synthetic.TrafficConfig;
+import io.streamrec.common.Auc;
+import io.streamrec.traffic.FaultConfig;
+import io.streamrec.traffic.OutgoingRecord.Fate;
+import io.streamrec.traffic.TrafficConfig;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.DeadLetter;
 import io.streamrec.schemas.DeadLetterReasons;
-import io.streamrec.schemas.ModelUpdateKeys;
+import io.streamrec.protocol.ModelUpdateKeys;
 import io.streamrec.schemas.VersionMarker;
 import io.streamrec.serving.ModelReplica;
 import java.nio.charset.StandardCharsets;

@@ -1,16 +1,18 @@
 package io.streamrec.tests;
 
+import io.streamrec.cli.metrics.InJvmMetrics;
+import io.streamrec.testutils.KafkaBroker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.streamrec.job.StreamrecJob;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.metrics.JobMetrics;
-import io.streamrec.job.kafka.TopicsConfig;
-import io.streamrec.model.synthetic.FaultConfig;
-import io.streamrec.model.synthetic.TrafficConfig;
+import io.streamrec.job.config.TopicsConfig;
+import io.streamrec.traffic.FaultConfig;
+import io.streamrec.traffic.TrafficConfig;
 import io.streamrec.schemas.AvroCodec;
-import io.streamrec.schemas.ModelUpdateKeys;
+import io.streamrec.protocol.ModelUpdateKeys;
 import io.streamrec.schemas.VersionMarker;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -75,7 +77,7 @@ class RecoveryITCase {
       env.enableCheckpointing(100);
       StreamrecJob.build(env, JobConfig.from(conf), StreamrecJob.Bounds.backfill(null, null));
       String job = env.execute("it-recovery-" + run).getJobID().toHexString();
-      restores.add(io.streamrec.job.metrics.InJvmMetrics.snapshot(job).getOrDefault(JobMetrics.TRAINER_RESTORES, 0.0));
+      restores.add(io.streamrec.cli.metrics.InJvmMetrics.snapshot(job).getOrDefault(JobMetrics.TRAINER_RESTORES, 0.0));
       runs.add(PipelineSupport.readAll(bootstrap, out.modelUpdates()));
     }
 

@@ -1,10 +1,11 @@
 package io.streamrec.tests;
 
+import io.streamrec.testutils.KafkaBroker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.streamrec.job.cli.StreamrecCli;
+import io.streamrec.cli.StreamrecCli;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.JsonEvents;

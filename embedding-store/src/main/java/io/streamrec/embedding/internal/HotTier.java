@@ -1,7 +1,7 @@
 package io.streamrec.embedding.internal;
 
 import io.streamrec.embedding.HotTierFullException;
-import io.streamrec.embedding.LongIntHashMap;
+import io.streamrec.common.LongIntHashMap;
 import io.streamrec.embedding.TableConfig;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.gpu.CpuBackend;

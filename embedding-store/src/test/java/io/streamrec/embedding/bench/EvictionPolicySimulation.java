@@ -1,6 +1,6 @@
 package io.streamrec.embedding.bench;
 
-import io.streamrec.embedding.LongIntHashMap;
+import io.streamrec.common.LongIntHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Locale;

@@ -1,7 +1,7 @@
 package io.streamrec.embedding.bench;
 
-import io.streamrec.embedding.LongIntHashMap;
-import io.streamrec.schemas.FeatureIds;
+import io.streamrec.common.LongIntHashMap;
+import io.streamrec.common.FeatureIds;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 

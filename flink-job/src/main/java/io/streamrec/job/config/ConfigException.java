@@ -1,6 +1,6 @@
 package io.streamrec.job.config;
 
-import io.streamrec.schemas.StreamrecException;
+import io.streamrec.common.StreamrecException;
 import org.apache.flink.configuration.ConfigOption;
 
 /** A configuration value the job cannot start with. The message names the key and the fix. */

@@ -1,7 +1,6 @@
 package io.streamrec.job.config;
 
 import io.streamrec.gpu.BackendMode;
-import io.streamrec.job.kafka.TopicsConfig;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.features.CategoricalFeature;
 import io.streamrec.model.features.DenseFeature;

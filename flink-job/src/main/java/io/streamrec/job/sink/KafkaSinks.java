@@ -1,5 +1,6 @@
 package io.streamrec.job.sink;
 
+import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.DeadLetter;

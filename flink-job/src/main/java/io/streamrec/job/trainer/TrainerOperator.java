@@ -1,12 +1,13 @@
 package io.streamrec.job.trainer;
 
+import io.streamrec.job.sink.EncodingDeltaSink;
 import io.streamrec.embedding.StoreStats;
 import io.streamrec.gpu.Backends;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.metrics.JobMetrics;
-import io.streamrec.job.sink.ModelUpdateEncoder;
-import io.streamrec.job.sink.ModelUpdateRecord;
+import io.streamrec.protocol.ModelUpdateEncoder;
+import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.model.MiniBatchTrainer;
 import io.streamrec.model.ModelConfigJson;
 import io.streamrec.schemas.RequestUnit;
@@ -257,7 +258,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       specPublished = true;
     }
     ModelUpdateEncoder enc = new ModelUpdateEncoder(v, eventTime, config.rowEncoding(), records::add);
-    trainer.publish(enc);
+    trainer.publish(new EncodingDeltaSink(enc));
     storeStats = trainer.store().stats();
     enc.close(VersionMarker.newBuilder()
         .setPublishedAtMs(System.currentTimeMillis())

@@ -5,7 +5,7 @@ import io.streamrec.model.features.DenseFeature;
 import io.streamrec.model.features.FeatureSpec;
 import io.streamrec.model.features.Side;
 import io.streamrec.model.metrics.ProgressiveMetrics;
-import io.streamrec.schemas.FeatureIds;
+import io.streamrec.common.FeatureIds;
 import io.streamrec.schemas.Impression;
 import io.streamrec.schemas.RequestUnit;
 import java.util.List;

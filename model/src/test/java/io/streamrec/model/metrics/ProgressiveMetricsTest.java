@@ -1,5 +1,6 @@
 package io.streamrec.model.metrics;
 
+import io.streamrec.common.Auc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 

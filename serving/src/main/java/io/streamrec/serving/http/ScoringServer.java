@@ -11,7 +11,7 @@ import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.JsonEvents;
 import io.streamrec.schemas.MalformedRecordException;
 import io.streamrec.schemas.RequestEvent;
-import io.streamrec.schemas.StreamrecException;
+import io.streamrec.common.StreamrecException;
 import io.streamrec.serving.ModelReplica;
 import java.io.IOException;
 import java.io.InputStream;

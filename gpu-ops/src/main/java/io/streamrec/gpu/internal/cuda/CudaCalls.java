@@ -1,6 +1,6 @@
 package io.streamrec.gpu.internal.cuda;
 
-import io.streamrec.schemas.StreamrecException;
+import io.streamrec.common.StreamrecException;
 import jcuda.driver.CUresult;
 
 /** Checks the result of a CUDA driver call. */

@@ -1,0 +1,239 @@
+package io.streamrec.cli;
+
+import io.streamrec.gpu.Backends;
+import io.streamrec.job.config.JobSettings;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streamrec.job.StreamrecJob;
+import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.config.JobOptions;
+import io.streamrec.cli.kafka.ByteRecordProducer;
+import io.streamrec.cli.kafka.EmbeddedKafka;
+import io.streamrec.cli.kafka.EmbeddedKafkaConfig;
+import io.streamrec.cli.kafka.Topics;
+import io.streamrec.job.config.TopicsConfig;
+import io.streamrec.job.metrics.JobMetrics;
+import io.streamrec.model.RequestUnits;
+import io.streamrec.common.Auc;
+import io.streamrec.traffic.FaultConfig;
+import io.streamrec.traffic.GeneratedRequest;
+import io.streamrec.traffic.OutgoingRecord;
+import io.streamrec.traffic.TrafficConfig;
+import io.streamrec.traffic.TrafficFaults;
+import io.streamrec.traffic.TrafficGenerator;
+import io.streamrec.schemas.RequestUnit;
+import io.streamrec.serving.ModelReplica;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code streamrec demo}: the whole system on one machine. A real Kafka broker in-process, generated
+ * traffic with a known truth (and a sprinkle of bad records), the job on a local Flink environment,
+ * and a serving replica tailing the model-updates topic. At the end the job is drained (stop with
+ * savepoint, event time to the end), the replica catches up with the final version and scores
+ * held-out traffic it never trained on.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = "Runs everything on this machine: an embedded Kafka broker, generated traffic, the job and a "
+        + "serving replica; prints progress and a summary.")
+final class DemoCommand implements Callable<Integer> {
+  /** The demo's own defaults, for a stream that moves in seconds rather than minutes. */
+  static final Map<String, String> DEMO_DEFAULTS = Map.of(
+      JobOptions.JOIN_WINDOW.key(), "3 s",
+      JobOptions.MAX_OUT_OF_ORDERNESS.key(), "500 ms",
+      JobOptions.PUBLISH_INTERVAL.key(), "2 s",
+      JobOptions.BATCH_MAX_WAIT.key(), "500 ms",
+      JobOptions.METRICS_WINDOW.key(), "20000",
+      JobOptions.IDLE_TIMEOUT.key(), "10 s");
+  /** Held-out requests the replica scores at the end. */
+  static final int HELD_OUT_REQUESTS = 5_000;
+  /** How long to wait for the job to read what was sent before draining it anyway. */
+  static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(60);
+  /** How long a drain (stop with savepoint) may take. */
+  static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(2);
+
+  @Mixin JobSettings settings;
+
+  @Option(names = "--duration", defaultValue = "60s", converter = Durations.class,
+      description = "How long to send traffic (default ${DEFAULT-VALUE}).")
+  Duration duration;
+
+  @Option(names = "--rate", defaultValue = "500", description = "Requests per second (default ${DEFAULT-VALUE}).")
+  double rate;
+
+  @Option(names = "--users", defaultValue = "2000", description = "Synthetic users (default ${DEFAULT-VALUE}).")
+  int users;
+
+  @Option(names = "--items", defaultValue = "1000", description = "Synthetic items (default ${DEFAULT-VALUE}).")
+  int items;
+
+  @Option(names = "--seed", defaultValue = "42", description = "Seed of the traffic (default ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--fault-rate", defaultValue = "0.002",
+      description = "Rate of each kind of bad record (duplicate, orphan, late, malformed, non-finite) per impression; "
+          + "0 sends none (default ${DEFAULT-VALUE}).")
+  double faultRate;
+
+  @Option(names = "--report", paramLabel = "FILE", description = "Write a JSON report of the run here.")
+  Path report;
+
+  @Option(names = "--progress-interval", defaultValue = "5s", converter = Durations.class,
+      description = "How often to print a progress line (default ${DEFAULT-VALUE}).")
+  Duration progressInterval;
+
+  @Override
+  public Integer call() throws Exception {
+    if (rate <= 0 || duration.isNegative() || duration.isZero()) {
+      throw new IllegalArgumentException("--rate and --duration must be > 0");
+    }
+    long t0 = System.currentTimeMillis();
+    System.out.println("streamrec demo: starting an embedded Kafka broker...");
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafkaConfig.defaults())) {
+      Configuration conf = new Configuration();
+      DEMO_DEFAULTS.forEach(conf::setString);
+      conf.addAll(settings.configuration());
+      conf.set(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+      TopicsConfig topics = JobConfig.from(conf).topics(TopicsConfig.DEFAULT_INPUT_PARTITIONS);
+      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+        Topics.ensure(admin, topics);
+      }
+      System.out.println("streamrec demo: broker at " + kafka.bootstrapServers() + ", topics " + topics.all());
+
+      JobRunner.Started job = JobRunner.start(conf, StreamrecJob.Bounds.live(), "streamrec-demo");
+      TrafficConfig traffic = TrafficConfig.defaults().withSeed(seed).withUsers(users).withItems(items);
+      FaultConfig faultCfg = FaultConfig.defaults().withSeed(seed).withAllRates(faultRate)
+          .withJoinWindowMs(job.config().joinWindowMs());
+      TrafficGenerator generator = new TrafficGenerator(traffic);
+      try (ModelReplica replica = ModelReplica.start(kafka.bootstrapServers(), topics.modelUpdates());
+          ByteRecordProducer producer = new ByteRecordProducer(kafka.bootstrapServers());
+          TrafficPump pump = new TrafficPump(generator, new TrafficFaults(faultCfg), producer, topics,
+              rate, job.config().metricsWindow())) {
+        System.out.printf(Locale.ROOT, "streamrec demo: job %s running; sending %.0f requests/s for %s "
+            + "(%d users, %d items, fault rate %s)%n", job.client().getJobID(), rate, fmt(duration), users, items, faultRate);
+        pump.start();
+        try (Progress p = new Progress(System.out, progressInterval.toMillis(), t0, job::metrics,
+            () -> String.format(Locale.ROOT, "oracle AUC %s | replica v%d, freshness p50 %s p99 %s",
+                Progress.fmt(pump.oracleAuc()), replica.version(), ms(replica.freshnessPercentileMs(0.5)),
+                ms(replica.freshnessPercentileMs(0.99))))) {
+          Thread.sleep(duration.toMillis());
+          pump.finish();
+          awaitConsumed(job, pump);
+          System.out.println("streamrec demo: traffic done; draining the job (stop with savepoint, event time to the end)...");
+          Path savepoints = Files.createTempDirectory("streamrec-demo-savepoint");
+          job.client().stopWithSavepoint(true, savepoints.toUri().toString(), SavepointFormatType.CANONICAL)
+              .get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+          job.client().getJobExecutionResult().get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        long trainedAt = System.currentTimeMillis();
+        Map<String, Double> m = job.metrics();
+        long finalVersion = Progress.count(m, JobMetrics.MODEL_VERSION);
+        boolean caughtUp = replica.awaitVersion(finalVersion, Duration.ofSeconds(30));
+
+        // the same world, later: traffic the model has not seen (the pump's thread is done with the generator)
+        TrafficGenerator future = generator;
+        List<RequestUnit> heldOut = new ArrayList<>();
+        List<Double> truths = new ArrayList<>();
+        List<Float> labels = new ArrayList<>();
+        for (int i = 0; i < HELD_OUT_REQUESTS; i++) {
+          GeneratedRequest g = future.next(trainedAt + i);
+          heldOut.add(RequestUnits.of(g.request(), g.impressions(), trainedAt + i));
+          for (int k = 0; k < g.size(); k++) {
+            truths.add(g.trueCtr()[k]);
+            labels.add(g.click(k));
+          }
+        }
+        float[] scores = replica.score(heldOut);
+        double[] s = new double[scores.length];
+        double[] o = new double[scores.length];
+        float[] y = new float[scores.length];
+        for (int i = 0; i < s.length; i++) {
+          s[i] = scores[i];
+          o[i] = truths.get(i);
+          y[i] = labels.get(i);
+        }
+        double replicaAuc = Auc.exact(s, y);
+        double heldOutOracle = Auc.exact(o, y);
+        double seconds = (trainedAt - t0) / 1000.0;
+
+        ObjectNode r = Report.of(m, duration.toMillis() / 1000.0);
+        r.put("command", "demo");
+        r.put("backend", io.streamrec.gpu.Backends.resolvedName(job.config().backend()));
+        r.put("duration_s", seconds);
+        Report.putNumber(r, "oracle_auc", pump.oracleAuc());
+        // version event time -> applied in the replica (docs/model-updates.md §6)
+        Report.putNumber(r, "freshness_p50_ms", replica.freshnessPercentileMs(0.5));
+        Report.putNumber(r, "freshness_p99_ms", replica.freshnessPercentileMs(0.99));
+        ObjectNode t = r.putObject("traffic");
+        t.put("requests_sent", pump.requestsSent());
+        t.put("impressions_sent", pump.impressionsSent());
+        long[] fates = pump.fates();
+        ObjectNode f = t.putObject("records_by_expected_fate");
+        for (OutgoingRecord.Fate fate : OutgoingRecord.Fate.values()) {
+          f.put(fate.name().toLowerCase(Locale.ROOT), fates[fate.ordinal()]);
+        }
+        ObjectNode rep = r.putObject("replica");
+        rep.put("version", replica.version());
+        rep.put("caught_up", caughtUp);
+        rep.put("rows", replica.rows());
+        rep.put("versions_applied", replica.versionsApplied());
+        rep.put("gaps", replica.gaps());
+        rep.put("duplicates", replica.duplicates());
+        rep.put("rereads", replica.rereads());
+        rep.put("freshness_samples", replica.freshnessSamples());
+        rep.put("held_out_impressions_scored", scores.length);
+        Report.putNumber(rep, "held_out_auc", replicaAuc);
+        Report.putNumber(rep, "held_out_oracle_auc", heldOutOracle);
+
+        System.out.println(Progress.line(trainedAt - t0, m, "oracle AUC " + Progress.fmt(pump.oracleAuc())
+            + " | replica v" + replica.version()));
+        System.out.printf(Locale.ROOT,
+            "streamrec demo: %s of traffic, %,d impressions trained, progressive AUC %s (oracle %s), %,d versions / %,d deltas "
+                + "published; replica v%d scored %,d held-out impressions: AUC %.4f (oracle %.4f); dead letters %,d%n",
+            fmt(duration), Progress.count(m, JobMetrics.IMPRESSIONS_TRAINED), Progress.fmt(m.get(JobMetrics.PROGRESSIVE_AUC)),
+            Progress.fmt(pump.oracleAuc()), finalVersion, Progress.count(m, JobMetrics.DELTAS_PUBLISHED), replica.version(),
+            scores.length, replicaAuc, heldOutOracle, Progress.deadLetters(m));
+        if (report != null) {
+          Report.write(report, r);
+          System.out.println("streamrec demo: report written to " + report);
+        }
+        return caughtUp ? 0 : 1;
+      }
+    }
+  }
+
+  /** Waits until the job has read every record the pump sent (its sources' counters say so). */
+  private static void awaitConsumed(JobRunner.Started job, TrafficPump pump) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + CATCH_UP_TIMEOUT.toMillis();
+    while (System.currentTimeMillis() < deadline) {
+      Map<String, Double> m = job.metrics();
+      if (Progress.count(m, JobMetrics.REQUESTS_IN) >= pump.requestsSent()
+          && Progress.count(m, JobMetrics.IMPRESSIONS_IN) >= pump.impressionsSent()) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    System.out.println("streamrec demo: the job has not read everything after " + fmt(CATCH_UP_TIMEOUT) + "; draining anyway");
+  }
+
+  private static String ms(double v) {
+    return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.0f ms", v);
+  }
+
+  private static String fmt(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+  }
+}

@@ -1,0 +1,36 @@
+package io.streamrec.cli;
+
+import io.streamrec.job.StreamrecJob;
+import io.streamrec.job.config.JobConfig;
+import io.streamrec.cli.metrics.InJvmMetricReporter;
+import io.streamrec.cli.metrics.InJvmMetrics;
+import java.util.Map;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * Starts the job on the execution environment of wherever the command runs: a local Flink
+ * environment in this JVM (the default), or the cluster's when launched through {@code flink run}.
+ * The in-JVM metric reporter is configured so the command can print progress.
+ */
+final class JobRunner {
+  private JobRunner() {}
+
+  /** A job that was started, with the figures it reports. */
+  record Started(JobClient client, JobConfig config, long startedAtMs) {
+    Map<String, Double> metrics() {
+      return InJvmMetrics.snapshot(client.getJobID().toHexString());
+    }
+  }
+
+  static Started start(Configuration conf, StreamrecJob.Bounds bounds, String name) throws Exception {
+    JobConfig cfg = JobConfig.from(conf);
+    Configuration flink = new Configuration(conf);
+    InJvmMetricReporter.configure(flink);
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
+    StreamrecJob.build(env, cfg, bounds);
+    long t0 = System.currentTimeMillis();
+    return new Started(env.executeAsync(name), cfg, t0);
+  }
+}

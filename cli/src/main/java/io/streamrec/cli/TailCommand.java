@@ -1,0 +1,133 @@
+package io.streamrec.cli;
+
+import io.streamrec.schemas.AvroCodec;
+import io.streamrec.schemas.DeltaKind;
+import io.streamrec.schemas.ModelDelta;
+import io.streamrec.schemas.ModelSpec;
+import io.streamrec.protocol.ModelUpdateKeys;
+import io.streamrec.protocol.RowValues;
+import io.streamrec.common.StreamrecException;
+import io.streamrec.schemas.VersionMarker;
+import io.streamrec.serving.ModelUpdateConsumers;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code streamrec tail}: the model-update stream in readable form, one line per record: rows with
+ * their first values, tombstones, dense blocks, the spec, and a summary line per version marker.
+ */
+@Command(name = "tail", mixinStandardHelpOptions = true,
+    description = "Prints the model-updates topic readably: versions, rows, tombstones, dense blocks. Reads from the "
+        + "earliest offset to the end, or keeps following with --follow.")
+final class TailCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--bootstrap-servers", required = true, paramLabel = "HOST:PORT", description = "Kafka bootstrap servers.")
+  String bootstrapServers;
+
+  @Option(names = "--topic", defaultValue = "model-updates", description = "The model-updates topic (default ${DEFAULT-VALUE}).")
+  String topic;
+
+  @Option(names = "--follow", description = "Keep printing new records (Ctrl-C to stop).")
+  boolean follow;
+
+  @Option(names = "--values", defaultValue = "4", description = "Values printed per row or block (default ${DEFAULT-VALUE}).")
+  int values;
+
+  @Option(names = "--versions-only", description = "Print the version markers only.")
+  boolean versionsOnly;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    try (KafkaConsumer<byte[], byte[]> c =
+        new KafkaConsumer<>(ModelUpdateConsumers.properties(bootstrapServers, "streamrec-tail"))) {
+      var info = c.partitionsFor(topic, Duration.ofSeconds(30));
+      if (info == null || info.isEmpty()) {
+        throw new StreamrecException("topic '" + topic + "' does not exist at " + bootstrapServers);
+      }
+      List<TopicPartition> parts = new ArrayList<>();
+      info.forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      Map<TopicPartition, Long> end = c.endOffsets(parts);
+      long[] counts = new long[4]; // rows, tombstones, dense, markers
+      while (follow || parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+          String line = describe(r, counts);
+          if (line != null) {
+            out.println(line);
+          }
+        }
+        out.flush();
+      }
+      out.printf(Locale.ROOT, "-- %d rows, %d tombstones, %d dense blocks, %d version markers%n",
+          counts[0], counts[1], counts[2], counts[3]);
+      out.flush();
+    }
+    return 0;
+  }
+
+  private String describe(ConsumerRecord<byte[], byte[]> r, long[] counts) {
+    String key = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
+    String at = String.format(Locale.ROOT, "%8d ", r.offset());
+    try {
+      if (ModelUpdateKeys.isRow(key) && r.value() == null) {
+        counts[1]++;
+        return versionsOnly ? null : at + "  tombstone " + key.substring(ModelUpdateKeys.ROW_PREFIX.length());
+      }
+      if (key.equals(ModelUpdateKeys.VERSION)) {
+        counts[3]++;
+        VersionMarker m = AvroCodec.decode(r.value(), VersionMarker.class);
+        return String.format(Locale.ROOT, "%s== version %d: event time %s, %d rows (%d tombstones), %d dense blocks; "
+                + "published %s; trained %,d impressions, progressive AUC %.4f",
+            at, m.getVersion(), Instant.ofEpochMilli(m.getEventTimeMs()), m.getRows(), m.getTombstones(),
+            m.getDenseBlocks(), Instant.ofEpochMilli(m.getPublishedAtMs()), m.getTrainedImpressions(), m.getProgressiveAuc());
+      }
+      if (key.equals(ModelUpdateKeys.SPEC)) {
+        ModelSpec s = AvroCodec.decode(r.value(), ModelSpec.class);
+        return versionsOnly ? null : at + "spec " + s.getFormat() + " " + s.getJson();
+      }
+      ModelDelta d = AvroCodec.decode(r.value(), ModelDelta.class);
+      float[] v = RowValues.get(d);
+      if (d.getKind() == DeltaKind.ROW) {
+        counts[0]++;
+        return versionsOnly ? null : String.format(Locale.ROOT, "%s  v%d row %s/%s %s %s", at, d.getVersion(), d.getTable(),
+            Long.toUnsignedString(d.getId()), d.getEncoding().name().toLowerCase(Locale.ROOT), values(v));
+      }
+      counts[2]++;
+      return versionsOnly ? null : String.format(Locale.ROOT, "%s  v%d dense %s %s", at, d.getVersion(), d.getTable(), values(v));
+    } catch (StreamrecException e) {
+      return at + "unreadable record under key '" + key + "': " + e.getMessage();
+    }
+  }
+
+  private String values(float[] v) {
+    StringBuilder b = new StringBuilder("[");
+    for (int i = 0; i < Math.min(values, v.length); i++) {
+      b.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.5g", v[i]));
+    }
+    if (v.length > values) {
+      b.append(", ... ").append(v.length).append(" values");
+    }
+    double norm = 0;
+    for (float x : v) {
+      norm += (double) x * x;
+    }
+    return b.append("] |").append(String.format(Locale.ROOT, "%.4g", Math.sqrt(norm))).append('|').toString();
+  }
+}

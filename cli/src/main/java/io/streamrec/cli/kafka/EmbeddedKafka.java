@@ -1,0 +1,326 @@
+package io.streamrec.cli.kafka;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.apache.kafka.common.network.ListenerName;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real, single-node Kafka broker inside this JVM: one KRaft process that is both broker and
+ * controller, no ZooKeeper and no Docker. It backs the demo, the {@code streamrec broker} command
+ * and the integration tests, so that all of them talk to the same broker code a production cluster
+ * runs.
+ *
+ * <p>It is built on Kafka's own {@link KafkaClusterTestKit}. That kit binds a socket on a random
+ * port for each listener name it knows before the broker starts, and the broker adopts that socket
+ * whatever port its {@code listeners} setting names: a fixed port set on the kit's own client
+ * listener is advertised to clients but nothing listens there. So the node's per-server properties
+ * replace {@code listeners} with a client listener of ours, {@value #CLIENT_LISTENER}, that the kit
+ * has not bound, and the broker binds it itself on the port asked for (0 still means any free port,
+ * and the broker then advertises the port it got). {@link #bootstrapServers()} reads the bound port
+ * back from the broker.
+ *
+ * <p>The settings suit one laptop: internal topics with one replica, no delay before the first
+ * consumer-group rebalance, no topic created by accident (a typo in a topic name fails instead of
+ * creating a new empty topic), and a log cleaner that looks for work often, so that compaction of
+ * the model-updates topic can be watched. Kafka refuses a {@code segment.bytes} under 1 MiB, but
+ * a test topic may set {@link #TEST_SEGMENT_BYTES_CONFIG} to a few KB, so that records leave the
+ * active segment, which is never compacted, after a few batches. Time-based retention is off: files users load carry
+ * historical event times as record timestamps, and a week's retention measured from those would
+ * delete them within minutes.
+ *
+ * <p>Each start formats a fresh directory; the broker does not restart on an earlier run's data.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
+
+  /**
+   * Topic setting for segments smaller than {@code segment.bytes} allows (1 MiB), meant by Kafka for
+   * tests only; a batch larger than the segment is refused, so keep the producer's batches below it.
+   */
+  public static final String TEST_SEGMENT_BYTES_CONFIG = "internal.segment.bytes";
+
+  /** Our client listener; any name the test kit does not bind in advance would do. */
+  static final String CLIENT_LISTENER = "CLIENT";
+
+  /** The test kit's controller listener name (its default); its port stays the kit's choice. */
+  private static final String CONTROLLER_LISTENER = "CONTROLLER";
+
+  /** Clients on this machine only: a demo broker has no authentication, so it is not exposed. */
+  static final String HOST = "localhost";
+
+  /** In combined mode the test kit numbers the one broker+controller node 0. */
+  private static final int NODE_ID = 0;
+
+  /** One broker can hold one replica of anything. */
+  private static final String ONE_REPLICA = "1";
+
+  /** One partition is plenty for one laptop's consumer groups and transactions. */
+  private static final String INTERNAL_TOPIC_PARTITIONS = "1";
+
+  /** Tests and the demo start consumers one after another; waiting for more joiners only delays. */
+  private static final String GROUP_INITIAL_REBALANCE_DELAY_MS = "0";
+
+  /** Kafka's default (15 s) makes compaction slow to watch; 0.5 s costs little on an idle broker. */
+  private static final String LOG_CLEANER_BACKOFF_MS = "500";
+
+  /** No time limit: loaded files carry historical timestamps, see the class comment. */
+  private static final String LOG_RETENTION_MS = "-1";
+
+  private final KafkaClusterTestKit cluster;
+  private final String bootstrapServers;
+  private final Path dataDirectory;
+  private final boolean temporaryDirectory;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private EmbeddedKafka(
+      KafkaClusterTestKit cluster,
+      String bootstrapServers,
+      Path dataDirectory,
+      boolean temporaryDirectory) {
+    this.cluster = cluster;
+    this.bootstrapServers = bootstrapServers;
+    this.dataDirectory = dataDirectory;
+    this.temporaryDirectory = temporaryDirectory;
+  }
+
+  /**
+   * Formats the data directory, starts the broker and waits until it accepts clients (a few
+   * seconds).
+   *
+   * @throws EmbeddedKafkaException if it cannot start, e.g. the port is taken or the data
+   *     directory holds earlier data; nothing is left running then
+   */
+  public static EmbeddedKafka start(EmbeddedKafkaConfig cfg) {
+    Objects.requireNonNull(cfg, "cfg");
+    long startNanos = System.nanoTime();
+    boolean temporary = cfg.dataDirectory() == null;
+    Path dir = temporary ? createTemporaryDirectory() : checkDataDirectory(cfg.dataDirectory());
+    KafkaClusterTestKit cluster = null;
+    boolean started = false;
+    try {
+      if (cfg.port() != 0) {
+        checkPortFree(cfg.port());
+      }
+      cluster = build(dir, cfg);
+      formatQuietly(cluster);
+      cluster.startup();
+      cluster.waitForReadyBrokers();
+      int port = cluster.brokers().get(NODE_ID).boundPort(ListenerName.normalised(CLIENT_LISTENER));
+      String bootstrap = HOST + ":" + port;
+      long millis = (System.nanoTime() - startNanos) / 1_000_000;
+      LOG.info("Kafka broker ready at {} (KRaft, data in {}, started in {} ms)", bootstrap, dir, millis);
+      EmbeddedKafka broker = new EmbeddedKafka(cluster, bootstrap, dir, temporary);
+      started = true;
+      return broker;
+    } catch (EmbeddedKafkaException e) {
+      throw e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new EmbeddedKafkaException("interrupted while starting the Kafka broker", e);
+    } catch (Exception e) {
+      throw new EmbeddedKafkaException(describeStartFailure(cfg, e), e);
+    } finally {
+      if (!started) {
+        if (cluster != null) {
+          closeQuietly(cluster);
+        }
+        if (temporary) {
+          deleteQuietly(dir);
+        }
+      }
+    }
+  }
+
+  /**
+   * Formats the node's directories. Kafka's formatter prints its bootstrap metadata to standard
+   * output; that is noise here (the demo's progress lines go there), so it is dropped while the
+   * format runs. Nothing else prints during start-up.
+   */
+  private static void formatQuietly(KafkaClusterTestKit cluster) throws Exception {
+    java.io.PrintStream out = System.out;
+    System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+    try {
+      cluster.format();
+    } finally {
+      System.setOut(out);
+    }
+  }
+
+  /** {@code localhost:<port>}, for clients' {@code bootstrap.servers}. */
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  /** Where the broker keeps its data (deleted on close if it was a temporary directory). */
+  public Path dataDirectory() {
+    return dataDirectory;
+  }
+
+  /** Stops the broker and, if it was temporary, deletes its data. Idempotent; never throws. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    closeQuietly(cluster);
+    if (temporaryDirectory) {
+      deleteQuietly(dataDirectory);
+    }
+    LOG.debug("Kafka broker at {} stopped", bootstrapServers);
+  }
+
+  private static KafkaClusterTestKit build(Path dir, EmbeddedKafkaConfig cfg) throws Exception {
+    Map<String, String> listeners =
+        Map.of(
+            "listeners",
+            CLIENT_LISTENER + "://" + HOST + ":" + cfg.port() + "," + CONTROLLER_LISTENER + "://" + HOST + ":0",
+            "listener.security.protocol.map",
+            CLIENT_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT",
+            "inter.broker.listener.name",
+            CLIENT_LISTENER);
+    TestKitNodes nodes =
+        new TestKitNodes.Builder()
+            .setCombined(true)
+            .setNumBrokerNodes(1)
+            .setNumControllerNodes(1)
+            .setBaseDirectory(dir)
+            .setPerServerProperties(Map.of(NODE_ID, listeners))
+            .build();
+    KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes);
+    brokerSettings(cfg).forEach(builder::setConfigProp);
+    // We delete a temporary directory ourselves and never a directory the caller named.
+    return builder.setDeleteOnClose(false).build();
+  }
+
+  /** Broker settings on top of the test kit's; see the class comment for why. */
+  static Map<String, String> brokerSettings(EmbeddedKafkaConfig cfg) {
+    return Map.ofEntries(
+        Map.entry("auto.create.topics.enable", "false"),
+        Map.entry("num.partitions", Integer.toString(cfg.defaultPartitions())),
+        Map.entry("default.replication.factor", ONE_REPLICA),
+        Map.entry("min.insync.replicas", ONE_REPLICA),
+        Map.entry("offsets.topic.replication.factor", ONE_REPLICA),
+        Map.entry("offsets.topic.num.partitions", INTERNAL_TOPIC_PARTITIONS),
+        Map.entry("transaction.state.log.replication.factor", ONE_REPLICA),
+        Map.entry("transaction.state.log.min.isr", ONE_REPLICA),
+        Map.entry("transaction.state.log.num.partitions", INTERNAL_TOPIC_PARTITIONS),
+        Map.entry("group.initial.rebalance.delay.ms", GROUP_INITIAL_REBALANCE_DELAY_MS),
+        Map.entry("log.cleaner.enable", "true"),
+        Map.entry("log.cleaner.backoff.ms", LOG_CLEANER_BACKOFF_MS),
+        Map.entry("log.retention.ms", LOG_RETENTION_MS));
+  }
+
+  private static Path createTemporaryDirectory() {
+    try {
+      return Files.createTempDirectory("streamrec-kafka-");
+    } catch (IOException e) {
+      throw new EmbeddedKafkaException("cannot create a temporary directory for the Kafka broker", e);
+    }
+  }
+
+  private static Path checkDataDirectory(Path dir) {
+    Path abs = dir.toAbsolutePath();
+    if (Files.exists(abs)) {
+      if (!Files.isDirectory(abs)) {
+        throw new EmbeddedKafkaException("Kafka data directory " + abs + " is a file, not a directory");
+      }
+      try (Stream<Path> entries = Files.list(abs)) {
+        if (entries.findAny().isPresent()) {
+          throw new EmbeddedKafkaException(
+              "Kafka data directory "
+                  + abs
+                  + " is not empty. The embedded broker formats a fresh directory on each start and"
+                  + " cannot restart on earlier data: delete it, name an empty one, or name none for a"
+                  + " temporary directory.");
+        }
+      } catch (IOException e) {
+        throw new EmbeddedKafkaException("cannot read Kafka data directory " + abs, e);
+      }
+    }
+    return abs;
+  }
+
+  /**
+   * Fails early, with the port in the message, if something already listens there. The broker would
+   * fail too, but deep inside its start-up; this check and that failure may still race, and {@link
+   * #describeStartFailure} words both alike.
+   */
+  private static void checkPortFree(int port) {
+    try (ServerSocket probe = new ServerSocket()) {
+      probe.setReuseAddress(true);
+      probe.bind(new InetSocketAddress(HOST, port));
+    } catch (IOException e) {
+      throw new EmbeddedKafkaException(portInUse(port), e);
+    }
+  }
+
+  private static String portInUse(int port) {
+    return "cannot start the Kafka broker: port "
+        + port
+        + " on "
+        + HOST
+        + " is already in use (another Kafka broker?). Stop whatever listens there, or choose another"
+        + " port (0 picks any free one).";
+  }
+
+  private static String describeStartFailure(EmbeddedKafkaConfig cfg, Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String msg = t.getMessage();
+      if (t instanceof BindException
+          || (msg != null && msg.toLowerCase(Locale.ROOT).contains("address already in use"))) {
+        return portInUse(cfg.port());
+      }
+    }
+    Throwable root = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+    return "cannot start the Kafka broker (port "
+        + (cfg.port() == 0 ? "any" : Integer.toString(cfg.port()))
+        + "): "
+        + root;
+  }
+
+  private static void closeQuietly(KafkaClusterTestKit cluster) {
+    try {
+      cluster.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      LOG.warn("interrupted while stopping the Kafka broker", e);
+    } catch (Exception e) {
+      LOG.warn("the Kafka broker reported an error while stopping", e);
+    }
+  }
+
+  private static void deleteQuietly(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(EmbeddedKafka::deleteOne);
+    } catch (IOException | UncheckedIOException e) {
+      LOG.warn("could not delete the Kafka broker's temporary directory {}", dir, e);
+    }
+  }
+
+  private static void deleteOne(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

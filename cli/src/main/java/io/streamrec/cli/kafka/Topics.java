@@ -1,0 +1,271 @@
+package io.streamrec.cli.kafka;
+
+import io.streamrec.job.config.TopicsConfig;
+import io.streamrec.common.StreamrecException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.CreateTopicsResult;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates the topics streamrec needs, if missing, with the settings each one's role demands, and
+ * checks the one topic whose settings decide correctness.
+ *
+ * <ul>
+ *   <li><b>requests</b>, <b>impressions</b>: {@link TopicsConfig#inputPartitions()} partitions,
+ *       delete policy. Both are keyed by request id, so while their partition counts match (as
+ *       created here) a request and its impressions land in partitions of the same number.
+ *   <li><b>request-units</b>: the same partitioning, delete policy, the cluster's default retention.
+ *   <li><b>dead-letters</b>: one partition (it is small, and one partition keeps it in arrival
+ *       order for whoever reads it), delete policy.
+ *   <li><b>model-updates</b>: log-compacted, so that the latest value per key <i>is</i> the model
+ *       and a new replica bootstraps by reading from the beginning. Exactly <b>one partition</b>:
+ *       Kafka orders records only within a partition, and a publish is a run of row deltas closed by
+ *       a version marker. Spread over partitions, a replica could read a marker before deltas it
+ *       closes that sit in another partition, and could not tell which rows belong to which version.
+ *       With one partition, the model as of version v is everything up to v's marker offset.
+ * </ul>
+ *
+ * <p>{@link #ensure} is idempotent and safe to race with another caller: a topic that appears
+ * between the listing and the creation counts as found. It never alters a topic that exists; a
+ * model-updates topic that is not compacted, or has more than one partition, is an error that says
+ * how to fix it, since the job would silently lose model rows or order on it.
+ */
+public final class Topics {
+  private static final Logger LOG = LoggerFactory.getLogger(Topics.class);
+
+  /** Long enough for a broker that just started; short enough that a wrong address fails soon. */
+  static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+
+  /** A topic created elsewhere may take a moment to reach the broker we ask; ask again after this. */
+  private static final long METADATA_RETRY_MS = 100;
+
+  /** Low volume; one partition keeps dead letters in arrival order. */
+  static final int DEAD_LETTER_PARTITIONS = 1;
+
+  /** Versions are ordered only within one partition; see the class comment. */
+  static final int MODEL_UPDATE_PARTITIONS = 1;
+
+  /**
+   * A record this young is never compacted away, so a replica tailing within this lag sees every
+   * delta and marker of each publish; small, because superseded rows wait this long to go.
+   */
+  static final long MODEL_UPDATES_MIN_COMPACTION_LAG_MS = 10_000;
+
+  /**
+   * Compaction never touches the active segment; rolling it every five minutes bounds how long
+   * superseded rows are kept, without a flood of tiny segment files.
+   */
+  static final long MODEL_UPDATES_SEGMENT_MS = 300_000;
+
+  /** What {@link #ensure} did, topic names in {@link TopicsConfig#all()} order. */
+  public record EnsureResult(List<String> created, List<String> existing) {
+    public EnsureResult {
+      created = List.copyOf(created);
+      existing = List.copyOf(existing);
+    }
+  }
+
+  private Topics() {}
+
+  /**
+   * Creates each missing topic of {@code cfg} with its settings and checks an existing
+   * model-updates topic. Existing topics are left as they are. Returns once every topic it created
+   * is visible, with a leader for each partition.
+   *
+   * @throws TopicConfigException if model-updates exists but is not compacted or has more than one
+   *     partition, or if a topic cannot be created or checked
+   */
+  public static EnsureResult ensure(Admin admin, TopicsConfig cfg) {
+    Set<String> present = await(admin.listTopics().names(), "list the topics");
+    List<String> created = new ArrayList<>();
+    List<String> existing = new ArrayList<>();
+    List<NewTopic> missing = new ArrayList<>();
+    for (NewTopic spec : specs(cfg)) {
+      if (present.contains(spec.name())) {
+        existing.add(spec.name());
+      } else {
+        missing.add(spec);
+      }
+    }
+    if (!missing.isEmpty()) {
+      CreateTopicsResult result = admin.createTopics(missing);
+      for (NewTopic spec : missing) {
+        try {
+          await(result.values().get(spec.name()), "create topic '" + spec.name() + "'");
+          created.add(spec.name());
+        } catch (TopicConfigException e) {
+          if (!(e.getCause() instanceof TopicExistsException)) {
+            throw e;
+          }
+          existing.add(spec.name());
+        }
+      }
+    }
+    if (!created.isEmpty()) {
+      describeWhenVisible(admin, created);
+    }
+    if (existing.contains(cfg.modelUpdates())) {
+      checkModelUpdates(admin, cfg.modelUpdates());
+    }
+    EnsureResult outcome = new EnsureResult(inOrder(cfg, created), inOrder(cfg, existing));
+    LOG.info("Kafka topics: created {}, found {}", outcome.created(), outcome.existing());
+    return outcome;
+  }
+
+  /** What {@link #ensure} creates, in {@link TopicsConfig#all()} order. */
+  static List<NewTopic> specs(TopicsConfig cfg) {
+    Map<String, String> delete =
+        Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE);
+    Map<String, String> compacted =
+        Map.of(
+            TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+            TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, Long.toString(MODEL_UPDATES_MIN_COMPACTION_LAG_MS),
+            TopicConfig.SEGMENT_MS_CONFIG, Long.toString(MODEL_UPDATES_SEGMENT_MS));
+    return List.of(
+        topic(cfg.requests(), cfg.inputPartitions(), delete),
+        topic(cfg.impressions(), cfg.inputPartitions(), delete),
+        topic(cfg.deadLetters(), DEAD_LETTER_PARTITIONS, delete),
+        topic(cfg.modelUpdates(), MODEL_UPDATE_PARTITIONS, compacted),
+        topic(cfg.requestUnits(), cfg.inputPartitions(), delete));
+  }
+
+  private static NewTopic topic(String name, int partitions, Map<String, String> configs) {
+    // Replication factor: the cluster's default.
+    return new NewTopic(name, Optional.of(partitions), Optional.empty()).configs(configs);
+  }
+
+  private static void checkModelUpdates(Admin admin, String name) {
+    TopicDescription description = describeWhenVisible(admin, List.of(name)).get(name);
+    ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, name);
+    Config config =
+        await(admin.describeConfigs(List.of(resource)).all(), "read the configs of topic '" + name + "'")
+            .get(resource);
+    checkModelUpdates(name, description.partitions().size(), cleanupPolicy(config));
+  }
+
+  /**
+   * Describes topics once the broker knows them and every partition has a leader. A topic the
+   * controller has just created reaches the broker's metadata a moment later; waiting here means a
+   * client started right after {@link #ensure} finds its topics.
+   */
+  private static Map<String, TopicDescription> describeWhenVisible(Admin admin, List<String> names) {
+    long deadline = System.nanoTime() + ADMIN_TIMEOUT.toNanos();
+    while (true) {
+      try {
+        Map<String, TopicDescription> described =
+            await(admin.describeTopics(names).allTopicNames(), "describe topics " + names);
+        boolean ready =
+            described.values().stream()
+                .allMatch(d -> !d.partitions().isEmpty() && d.partitions().stream().allMatch(p -> p.leader() != null));
+        if (ready) {
+          return described;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new TopicConfigException(
+              "topics " + names + " have partitions without a leader after " + ADMIN_TIMEOUT.toSeconds() + " s");
+        }
+      } catch (TopicConfigException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+          throw e;
+        }
+      }
+      sleep(METADATA_RETRY_MS);
+    }
+  }
+
+  /** The check itself, apart from reading the topic. */
+  static void checkModelUpdates(String name, int partitions, String cleanupPolicy) {
+    Set<String> policies =
+        Arrays.stream(cleanupPolicy.split(","))
+            .map(String::trim)
+            .filter(p -> !p.isEmpty())
+            .collect(Collectors.toSet());
+    boolean compactedOnly = policies.equals(Set.of(TopicConfig.CLEANUP_POLICY_COMPACT));
+    boolean onePartition = partitions == MODEL_UPDATE_PARTITIONS;
+    if (compactedOnly && onePartition) {
+      return;
+    }
+    String found =
+        "cleanup.policy=" + (cleanupPolicy.isEmpty() ? "(none)" : cleanupPolicy) + " and " + partitions
+            + (partitions == 1 ? " partition" : " partitions");
+    String fix;
+    if (onePartition) {
+      fix =
+          "make it compacted only: kafka-configs.sh --bootstrap-server <broker> --alter --entity-type"
+              + " topics --entity-name "
+              + name
+              + " --add-config cleanup.policy=compact";
+    } else {
+      fix =
+          "partitions cannot be removed, so delete it (kafka-topics.sh --bootstrap-server <broker>"
+              + " --delete --topic "
+              + name
+              + ") and let streamrec create it again, or configure another model-updates topic name";
+    }
+    throw new TopicConfigException(
+        "topic '"
+            + name
+            + "' holds the model and must be log-compacted (cleanup.policy=compact, without delete)"
+            + " with exactly one partition, but it has "
+            + found
+            + ". To fix it, "
+            + fix
+            + ".");
+  }
+
+  private static String cleanupPolicy(Config config) {
+    ConfigEntry entry = config.get(TopicConfig.CLEANUP_POLICY_CONFIG);
+    return entry == null || entry.value() == null ? "" : entry.value();
+  }
+
+  private static List<String> inOrder(TopicsConfig cfg, List<String> names) {
+    return cfg.all().stream().filter(names::contains).toList();
+  }
+
+  private static <T> T await(KafkaFuture<T> future, String what) {
+    try {
+      return future.get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw new TopicConfigException("cannot " + what + ": " + cause, cause);
+    } catch (TimeoutException e) {
+      throw new TopicConfigException(
+          "cannot " + what + ": Kafka did not answer within " + ADMIN_TIMEOUT.toSeconds()
+              + " s (is bootstrap.servers right and the broker up?)",
+          e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StreamrecException("interrupted while waiting to " + what, e);
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StreamrecException("interrupted while waiting for topic metadata", e);
+    }
+  }
+}

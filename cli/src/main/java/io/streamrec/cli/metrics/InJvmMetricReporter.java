@@ -1,0 +1,60 @@
+package io.streamrec.cli.metrics;
+
+import io.streamrec.job.metrics.JobMetrics;
+import java.util.Properties;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.metrics.MetricConfig;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.metrics.reporter.MetricReporter;
+import org.apache.flink.metrics.reporter.MetricReporterFactory;
+
+/**
+ * A Flink metric reporter that hands the job's own metrics (group {@value JobMetrics#GROUP}) to
+ * {@link InJvmMetrics}. Enabled by {@link #configure}; useful wherever the job runs in the JVM of
+ * its caller: the demo, {@code run} and {@code backfill} on a local environment, and tests.
+ */
+public final class InJvmMetricReporter implements MetricReporter {
+  /** The reporter's name in the Flink configuration. */
+  public static final String NAME = "streamrec";
+  private static final String JOB_ID = "<job_id>";
+
+  @Override
+  public void open(MetricConfig config) {}
+
+  @Override
+  public void close() {}
+
+  @Override
+  public void notifyOfAddedMetric(Metric metric, String name, MetricGroup group) {
+    String job = group.getAllVariables().get(JOB_ID);
+    if (job != null && isOurs(group)) {
+      InJvmMetrics.added(job, group.getMetricIdentifier(name), name, metric);
+    }
+  }
+
+  @Override
+  public void notifyOfRemovedMetric(Metric metric, String name, MetricGroup group) {
+    String job = group.getAllVariables().get(JOB_ID);
+    if (job != null && isOurs(group)) {
+      InJvmMetrics.removed(job, group.getMetricIdentifier(name));
+    }
+  }
+
+  private static boolean isOurs(MetricGroup group) {
+    String[] scope = group.getScopeComponents();
+    return scope.length > 0 && JobMetrics.GROUP.equals(scope[scope.length - 1]);
+  }
+
+  /** Adds this reporter to a Flink configuration. */
+  public static void configure(org.apache.flink.configuration.Configuration conf) {
+    conf.setString("metrics.reporter." + NAME + ".factory.class", Factory.class.getName());
+  }
+
+  /** Creates the reporter; registered for Flink's service loader. */
+  public static final class Factory implements MetricReporterFactory {
+    @Override
+    public MetricReporter createMetricReporter(Properties properties) {
+      return new InJvmMetricReporter();
+    }
+  }
+}

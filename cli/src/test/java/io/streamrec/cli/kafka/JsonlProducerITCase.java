@@ -1,0 +1,207 @@
+package io.streamrec.cli.kafka;
+
+import io.streamrec.cli.kafka.ProduceFailedException;
+import io.streamrec.cli.kafka.ByteRecordProducer;
+import io.streamrec.cli.kafka.EmbeddedKafka;
+import io.streamrec.cli.kafka.EmbeddedKafkaConfig;
+import io.streamrec.cli.kafka.JsonlProducer;
+import io.streamrec.cli.kafka.Topics;
+import io.streamrec.job.config.TopicsConfig;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
+
+import io.streamrec.schemas.AvroCodec;
+import io.streamrec.schemas.ImpressionEvent;
+import io.streamrec.schemas.JsonEvents;
+import io.streamrec.schemas.RequestEvent;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Loads JSONL files with good, bad and blank lines into a real broker and reads them back. */
+class JsonlProducerITCase {
+  private static final String LONG_PAD = "x".repeat(300);
+
+  private static final List<String> REQUEST_LINES =
+      List.of(
+          "{\"requestId\":\"r1\",\"timestampMs\":1767225600000,\"features\":{\"user_id\":[\"u42\"]},\"dense\":{\"hour\":13.0}}",
+          "",
+          "{\"requestId\":\"r2\",\"timestampMs\":1767225601000,\"features\":{\"user_id\":\"u7\",\"country\":[\"de\",\"fr\"]}}",
+          "{not json",
+          "{\"requestId\":\"\",\"timestampMs\":1}",
+          "{\"requestId\":\"r3\",\"timestampMs\":1767225602000}",
+          "   ",
+          "{\"requestId\":\"r4\",\"timestampMs\":-5,\"pad\":\"" + LONG_PAD + "\"}");
+
+  private static final List<String> IMPRESSION_LINES =
+      List.of(
+          "{\"impressionId\":\"r1-0\",\"requestId\":\"r1\",\"timestampMs\":1767225600950,\"features\":{\"item_id\":[\"i9\"]},\"dense\":{\"position\":0.0},\"labels\":{\"click\":1}}",
+          "{\"impressionId\":\"r1-1\",\"requestId\":\"r1\",\"timestampMs\":1767225600960,\"features\":{\"item_id\":[\"i3\"]},\"labels\":{\"click\":0}}",
+          "{\"impressionId\":\"r2-0\",\"requestId\":\"r2\",\"timestampMs\":1767225601500,\"labels\":{\"click\":\"yes\"}}",
+          "",
+          "{\"impressionId\":\"r2-1\",\"requestId\":\"r2\",\"timestampMs\":1767225601600,\"labels\":{\"click\":0}}",
+          "{\"impressionId\":\"r3-0\",\"requestId\":\"r3\",\"timestampMs\":1767225602100,\"dense\":{\"x\":1e999}}",
+          "{\"impressionId\":\"r3-1\",\"requestId\":\"r3\",\"timestampMs\":1767225602200,\"labels\":{\"click\":1}}");
+
+  private static EmbeddedKafka kafka;
+  private static Admin admin;
+
+  @BeforeAll
+  static void startBroker() {
+    kafka = EmbeddedKafka.start(EmbeddedKafkaConfig.defaults());
+    admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()));
+  }
+
+  @AfterAll
+  static void stopBroker() {
+    if (admin != null) {
+      admin.close();
+    }
+    if (kafka != null) {
+      kafka.close();
+    }
+  }
+
+  @Test
+  void topicsHoldExactlyTheGoodEventsAndBadLinesAreReported(@TempDir Path tmp) throws Exception {
+    Path requestsFile = write(tmp.resolve("requests.jsonl"), REQUEST_LINES);
+    Path impressionsFile = write(tmp.resolve("impressions.jsonl"), IMPRESSION_LINES);
+    TopicsConfig topics = TopicsConfig.defaults().withPrefix("load-");
+    Topics.ensure(admin, topics);
+    RecordingListener listener = new RecordingListener();
+
+    JsonlProducer.Summary summary;
+    try (ByteRecordProducer producer = new ByteRecordProducer(kafka.bootstrapServers())) {
+      summary = new JsonlProducer(producer, topics, listener, 0).load(requestsFile, impressionsFile);
+    }
+
+    assertThat(summary.requestsSent()).isEqualTo(3);
+    assertThat(summary.impressionsSent()).isEqualTo(4);
+    assertThat(summary.badLines()).isEqualTo(5);
+    assertThat(summary.eventsSent()).isEqualTo(7);
+    assertThat(summary.elapsedMs()).isNotNegative();
+    assertThat(summary.eventsPerSecond()).isPositive();
+
+    assertThat(listener.badLines)
+        .extracting(JsonlProducer.BadLine::file, JsonlProducer.BadLine::lineNumber, JsonlProducer.BadLine::reason)
+        .containsExactly(
+            tuple(requestsFile, 4L, "malformed"),
+            tuple(requestsFile, 5L, "malformed"),
+            tuple(requestsFile, 8L, "malformed"),
+            tuple(impressionsFile, 3L, "malformed"),
+            tuple(impressionsFile, 6L, "non_finite"));
+    assertThat(listener.badLines.get(0).excerpt()).isEqualTo("{not json");
+    assertThat(listener.badLines.get(1).message()).contains("requestId");
+    assertThat(listener.badLines.get(2).message()).contains("timestampMs");
+    assertThat(listener.badLines.get(2).excerpt())
+        .hasSize(JsonlProducer.EXCERPT_CHARS + 3)
+        .isEqualTo(REQUEST_LINES.get(7).substring(0, JsonlProducer.EXCERPT_CHARS) + "...");
+    assertThat(listener.badLines.get(3).message()).contains("labels.click");
+    assertThat(listener.progress)
+        .anySatisfy(
+            p -> {
+              assertThat(p.file()).isEqualTo(requestsFile);
+              assertThat(p.eventsSent()).isEqualTo(3);
+              assertThat(p.badLines()).isEqualTo(3);
+            });
+
+    Map<String, Integer> requestPartition = new HashMap<>();
+    List<ConsumerRecord<byte[], byte[]>> requests = KafkaReads.readAll(kafka.bootstrapServers(), topics.requests(), 3);
+    assertThat(requests).hasSize(3);
+    for (ConsumerRecord<byte[], byte[]> r : requests) {
+      RequestEvent event = AvroCodec.decode(r.value(), RequestEvent.class);
+      assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(event.getRequestId());
+      assertThat(r.timestamp()).isEqualTo(event.getTimestampMs());
+      requestPartition.put(event.getRequestId(), r.partition());
+    }
+    assertThat(requests)
+        .extracting(r -> AvroCodec.decode(r.value(), RequestEvent.class))
+        .containsExactlyInAnyOrder(
+            JsonEvents.parseRequest(REQUEST_LINES.get(0)),
+            JsonEvents.parseRequest(REQUEST_LINES.get(2)),
+            JsonEvents.parseRequest(REQUEST_LINES.get(5)));
+
+    List<ConsumerRecord<byte[], byte[]>> impressions =
+        KafkaReads.readAll(kafka.bootstrapServers(), topics.impressions(), 4);
+    assertThat(impressions).hasSize(4);
+    for (ConsumerRecord<byte[], byte[]> r : impressions) {
+      ImpressionEvent event = AvroCodec.decode(r.value(), ImpressionEvent.class);
+      assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(event.getRequestId());
+      assertThat(r.timestamp()).isEqualTo(event.getTimestampMs());
+      // same key, same partition count: an impression lands in its request's partition number
+      assertThat(r.partition()).as(event.getImpressionId()).isEqualTo(requestPartition.get(event.getRequestId()));
+    }
+    assertThat(impressions)
+        .extracting(r -> AvroCodec.decode(r.value(), ImpressionEvent.class))
+        .containsExactlyInAnyOrder(
+            JsonEvents.parseImpression(IMPRESSION_LINES.get(0)),
+            JsonEvents.parseImpression(IMPRESSION_LINES.get(1)),
+            JsonEvents.parseImpression(IMPRESSION_LINES.get(4)),
+            JsonEvents.parseImpression(IMPRESSION_LINES.get(6)));
+  }
+
+  @Test
+  void aFailedSendFailsTheLoadAndNamesTheTopic(@TempDir Path tmp) throws Exception {
+    Path requestsFile = write(tmp.resolve("requests.jsonl"), REQUEST_LINES);
+    // Never created, and the broker does not create topics on demand.
+    TopicsConfig topics = TopicsConfig.defaults().withPrefix("absent-");
+    RecordingListener listener = new RecordingListener();
+
+    try (ByteRecordProducer producer =
+        new ByteRecordProducer(kafka.bootstrapServers(), Map.of(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000))) {
+      JsonlProducer loader = new JsonlProducer(producer, topics, listener);
+      assertThatThrownBy(() -> loader.load(requestsFile, null))
+          .isInstanceOfSatisfying(
+              ProduceFailedException.class, e -> assertThat(e.topic()).isEqualTo("absent-requests"))
+          .hasMessageContaining("topic 'absent-requests'");
+    }
+  }
+
+  @Test
+  void theStaticLoadOpensAndClosesItsOwnProducer(@TempDir Path tmp) throws Exception {
+    Path impressionsFile = write(tmp.resolve("impressions.jsonl"), IMPRESSION_LINES);
+    TopicsConfig topics = TopicsConfig.defaults().withPrefix("static-");
+    Topics.ensure(admin, topics);
+    RecordingListener listener = new RecordingListener();
+
+    JsonlProducer.Summary summary =
+        JsonlProducer.load(kafka.bootstrapServers(), topics, null, impressionsFile, listener);
+
+    assertThat(summary.requestsSent()).isZero();
+    assertThat(summary.impressionsSent()).isEqualTo(4);
+    assertThat(summary.badLines()).isEqualTo(2);
+    assertThat(KafkaReads.readAll(kafka.bootstrapServers(), topics.impressions(), 4)).hasSize(4);
+  }
+
+  private static Path write(Path file, List<String> lines) throws Exception {
+    return Files.writeString(file, String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
+  }
+
+  private static final class RecordingListener implements JsonlProducer.Listener {
+    final List<JsonlProducer.BadLine> badLines = new ArrayList<>();
+    final List<JsonlProducer.Progress> progress = new ArrayList<>();
+
+    @Override
+    public void onBadLine(JsonlProducer.BadLine badLine) {
+      badLines.add(badLine);
+    }
+
+    @Override
+    public void onProgress(JsonlProducer.Progress p) {
+      progress.add(p);
+    }
+  }
+}

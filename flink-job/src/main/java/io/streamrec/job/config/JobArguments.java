@@ -1,0 +1,206 @@
+package io.streamrec.job.config;
+
+import io.streamrec.job.StreamrecJob;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Unmatched;
+
+/**
+ * The arguments of {@link io.streamrec.job.JobMain}, the job's entry point under {@code flink run}
+ * and the Flink Kubernetes Operator. They are those of {@code streamrec run} and {@code streamrec
+ * backfill} ({@link JobSettings}: {@code --config FILE}, {@code -D key=value}, {@code
+ * --bootstrap-servers}, {@code --backend}), plus {@code --mode live|backfill}, the backfill range
+ * {@code --from}/{@code --until}, and Flink's own {@code --key value} form for any configuration
+ * key (later arguments win over earlier ones, and all of them over the file).
+ *
+ * <p>The job runs where no one reads a terminal, so parsing is strict: an argument it does not
+ * know, or a key in one of streamrec's namespaces ({@code kafka.}, {@code model.}, ...) that no
+ * option declares, fails the start with a message naming it, rather than being ignored.
+ */
+@Command(name = "streamrec-job", sortOptions = false,
+    description = "The streamrec job for 'flink run' and the Flink Kubernetes Operator (entry class "
+        + "io.streamrec.job.JobMain).",
+    footer = {"", "Any configuration key also works as --key value (e.g. --kafka.group-id g1).",
+        "Flink's own keys (execution.checkpointing.interval, ...) are passed on to Flink."})
+public final class JobArguments {
+  /** Job names, unless {@code pipeline.name} says otherwise. */
+  static final String LIVE_JOB_NAME = "streamrec";
+  static final String BACKFILL_JOB_NAME = "streamrec-backfill";
+  /** Unknown keys at most this many edits from a known one are offered as the likely typo. */
+  private static final int SUGGESTION_MAX_EDITS = 3;
+
+  @Mixin JobSettings settings = new JobSettings();
+
+  @Option(names = "--mode", paramLabel = "live|backfill", defaultValue = "live",
+      description = "live: from the committed offsets on, unbounded (default). backfill: a bounded range, then exit.")
+  String mode;
+
+  @Option(names = "--from", paramLabel = "TIME", converter = Timestamps.class,
+      description = "Backfill only: first event time to read (epoch ms or ISO-8601); default the earliest offset.")
+  Long from;
+
+  @Option(names = "--until", paramLabel = "TIME", converter = Timestamps.class,
+      description = "Backfill only: stop before this time; default the end of the topics when the job starts.")
+  Long until;
+
+  @Unmatched List<String> keyValues = new ArrayList<>();
+
+  /** What the arguments describe: the whole configuration (streamrec's keys and Flink's), validated. */
+  public record Parsed(Configuration configuration, JobConfig config, StreamrecJob.Bounds bounds, String jobName) {}
+
+  /**
+   * Reads the arguments (and the configuration file they name).
+   *
+   * @throws IllegalArgumentException for an argument that is unknown, malformed or out of place,
+   *     naming it
+   * @throws io.streamrec.job.config.ConfigException for a configuration value the job cannot run
+   *     with, naming the key
+   */
+  public static Parsed parse(String... args) {
+    JobArguments a = new JobArguments();
+    CommandLine cl = new CommandLine(a).setUnmatchedArgumentsAllowed(true);
+    try {
+      cl.parseArgs(args);
+    } catch (CommandLine.ParameterException e) {
+      throw new IllegalArgumentException(e.getMessage() + " (--help lists the arguments)", e);
+    }
+    return a.resolve();
+  }
+
+  /** True when the arguments ask for the usage text ({@code -h} or {@code --help}) rather than a run. */
+  public static boolean helpRequested(String... args) {
+    for (String arg : args) {
+      if (arg.equals("-h") || arg.equals("--help")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The usage text. */
+  public static String usage() {
+    return new CommandLine(new JobArguments()).getUsageMessage(CommandLine.Help.Ansi.OFF);
+  }
+
+  private Parsed resolve() {
+    Configuration conf = settings.configuration();
+    applyKeyValues(conf);
+    rejectUnknownStreamrecKeys(conf);
+
+    StreamrecJob.Bounds bounds;
+    switch (mode.trim().toLowerCase(Locale.ROOT)) {
+      case "live" -> {
+        if (from != null || until != null) {
+          throw new IllegalArgumentException((from != null ? "--from" : "--until")
+              + " applies to --mode backfill only; a live job reads from the committed offsets on");
+        }
+        bounds = StreamrecJob.Bounds.live();
+      }
+      case "backfill" -> {
+        if (from != null && until != null && until <= from) {
+          throw new IllegalArgumentException("--until (" + until + ") must be after --from (" + from + ")");
+        }
+        bounds = StreamrecJob.Bounds.backfill(from, until);
+      }
+      default -> throw new IllegalArgumentException("--mode must be live or backfill, got '" + mode + "'");
+    }
+    String name = conf.getOptional(PipelineOptions.NAME)
+        .orElse(bounds.bounded() ? BACKFILL_JOB_NAME : LIVE_JOB_NAME);
+    return new Parsed(conf, JobConfig.from(conf), bounds, name);
+  }
+
+  /** {@code --key value} and {@code --key=value} pairs, in order, over what the file and -D set. */
+  private void applyKeyValues(Configuration conf) {
+    for (int i = 0; i < keyValues.size(); i++) {
+      String arg = keyValues.get(i);
+      if (!arg.startsWith("--") || arg.length() == 2) {
+        throw new IllegalArgumentException("unexpected argument '" + arg + "': give configuration as --config FILE, "
+            + "-D key=value or --key value (--help lists the arguments)");
+      }
+      String key;
+      String value;
+      int eq = arg.indexOf('=');
+      if (eq > 0) {
+        key = arg.substring(2, eq);
+        value = arg.substring(eq + 1);
+      } else {
+        key = arg.substring(2);
+        if (i + 1 >= keyValues.size() || keyValues.get(i + 1).startsWith("--")) {
+          throw new IllegalArgumentException(arg + " needs a value: --" + key + " VALUE");
+        }
+        value = keyValues.get(++i);
+      }
+      if (key.indexOf('.') < 0) {
+        throw new IllegalArgumentException("unknown argument --" + key
+            + ": not an option of the job, nor a configuration key (those have a dot, e.g. --kafka.group-id)");
+      }
+      conf.setString(key, value);
+    }
+  }
+
+  /**
+   * Fails on a key under one of streamrec's prefixes that no option declares: a typo there would
+   * otherwise leave the default in force without a word.
+   */
+  static void rejectUnknownStreamrecKeys(Configuration conf) {
+    Set<String> known = ConfigDocs.options().stream().map(ConfigOption::key).collect(Collectors.toSet());
+    Set<String> prefixes = known.stream().map(JobArguments::prefix).collect(Collectors.toSet());
+    for (String key : new TreeSet<>(conf.keySet())) {
+      if (prefixes.contains(prefix(key)) && !known.contains(key)) {
+        String near = nearest(key, known);
+        throw new IllegalArgumentException("unknown configuration key '" + key + "'"
+            + (near == null ? "" : " (did you mean '" + near + "'?)")
+            + ": streamrec's keys are listed in the README's configuration table");
+      }
+    }
+  }
+
+  private static String prefix(String key) {
+    int dot = key.indexOf('.');
+    return dot < 0 ? key : key.substring(0, dot);
+  }
+
+  private static String nearest(String key, Set<String> known) {
+    String best = null;
+    int bestEdits = SUGGESTION_MAX_EDITS + 1;
+    for (String k : new TreeSet<>(known)) {
+      int d = editDistance(key, k);
+      if (d < bestEdits) {
+        best = k;
+        bestEdits = d;
+      }
+    }
+    return best;
+  }
+
+  /** Levenshtein distance, two rows. */
+  static int editDistance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        cur[j] = Math.min(sub, Math.min(prev[j], cur[j - 1]) + 1);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+}

@@ -1,0 +1,86 @@
+package io.streamrec.job.config;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The names of streamrec's five topics and how many partitions the input topics get when the
+ * command line creates them.
+ *
+ * @param requests Avro {@code RequestEvent}s, keyed by request id
+ * @param impressions Avro {@code ImpressionEvent}s, keyed by request id
+ * @param deadLetters Avro {@code DeadLetter}s: every record the job could not use, with its reason
+ * @param modelUpdates the compacted model: deltas, tombstones and version markers
+ * @param requestUnits the optional replayable training log of assembled units
+ * @param inputPartitions partitions of requests, impressions and request-units when created
+ */
+public record TopicsConfig(
+    String requests,
+    String impressions,
+    String deadLetters,
+    String modelUpdates,
+    String requestUnits,
+    int inputPartitions) {
+
+  public static final String DEFAULT_REQUESTS = "requests";
+  public static final String DEFAULT_IMPRESSIONS = "impressions";
+  public static final String DEFAULT_DEAD_LETTERS = "dead-letters";
+  public static final String DEFAULT_MODEL_UPDATES = "model-updates";
+  public static final String DEFAULT_REQUEST_UNITS = "request-units";
+
+  /** Enough for the demo's two source readers; a production cluster sizes its own topics. */
+  public static final int DEFAULT_INPUT_PARTITIONS = 2;
+
+  /** Kafka's own rule for topic names. */
+  private static final Pattern LEGAL_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+
+  public TopicsConfig {
+    for (String name : List.of(requests, impressions, deadLetters, modelUpdates, requestUnits)) {
+      if (name == null || !LEGAL_NAME.matcher(name).matches() || name.equals(".") || name.equals("..")) {
+        throw new IllegalArgumentException(
+            "topic name '" + name + "' is not legal in Kafka: use 1 to 249 of [a-zA-Z0-9._-]");
+      }
+    }
+    Set<String> seen = new HashSet<>();
+    for (String name : List.of(requests, impressions, deadLetters, modelUpdates, requestUnits)) {
+      if (!seen.add(name)) {
+        throw new IllegalArgumentException("topic name '" + name + "' is used for two topics");
+      }
+    }
+    if (inputPartitions < 1) {
+      throw new IllegalArgumentException("inputPartitions must be at least 1, got " + inputPartitions);
+    }
+  }
+
+  public static TopicsConfig defaults() {
+    return new TopicsConfig(
+        DEFAULT_REQUESTS,
+        DEFAULT_IMPRESSIONS,
+        DEFAULT_DEAD_LETTERS,
+        DEFAULT_MODEL_UPDATES,
+        DEFAULT_REQUEST_UNITS,
+        DEFAULT_INPUT_PARTITIONS);
+  }
+
+  /** The same topics with {@code prefix} before each name, e.g. one set per tenant or per test. */
+  public TopicsConfig withPrefix(String prefix) {
+    return new TopicsConfig(
+        prefix + requests,
+        prefix + impressions,
+        prefix + deadLetters,
+        prefix + modelUpdates,
+        prefix + requestUnits,
+        inputPartitions);
+  }
+
+  public TopicsConfig withInputPartitions(int partitions) {
+    return new TopicsConfig(requests, impressions, deadLetters, modelUpdates, requestUnits, partitions);
+  }
+
+  /** All five names, inputs first. */
+  public List<String> all() {
+    return List.of(requests, impressions, deadLetters, modelUpdates, requestUnits);
+  }
+}

@@ -1,0 +1,93 @@
+package io.streamrec.protocol;
+
+import io.streamrec.schemas.AvroCodec;
+import io.streamrec.schemas.DeltaKind;
+import io.streamrec.schemas.ModelDelta;
+import io.streamrec.schemas.ModelSpec;
+import io.streamrec.schemas.RowEncoding;
+import io.streamrec.schemas.VersionMarker;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Encodes one publish of the model as model-updates records: a {@link ModelDelta} per changed row
+ * and dense block under its key, a null value (tombstone) per expired row, and, last, the {@link
+ * VersionMarker} that closes the version. A replica applies a version's records only when its
+ * marker arrives. Rows travel in the configured {@link RowEncoding} (float32 by default, or a 16-bit
+ * float); dense blocks always as float32. The protocol is written down in docs/model-updates.md.
+ */
+public final class ModelUpdateEncoder {
+  /** Layout version of the model spec's JSON. */
+  public static final String SPEC_FORMAT = "streamrec-model-spec/1";
+
+  private final long version;
+  private final long eventTimeMs;
+  private final RowEncoding rowEncoding;
+  private final Consumer<ModelUpdateRecord> out;
+  private int rows;
+  private int tombstones;
+  private int denseBlocks;
+
+  /** An encoder of version {@code version} with float32 rows. */
+  public ModelUpdateEncoder(long version, long eventTimeMs, Consumer<ModelUpdateRecord> out) {
+    this(version, eventTimeMs, RowEncoding.FLOAT32, out);
+  }
+
+  public ModelUpdateEncoder(long version, long eventTimeMs, RowEncoding rowEncoding, Consumer<ModelUpdateRecord> out) {
+    this.version = version;
+    this.eventTimeMs = eventTimeMs;
+    this.rowEncoding = rowEncoding;
+    this.out = out;
+  }
+
+  /** The record carrying the model spec (the model's configuration as JSON). */
+  public static ModelUpdateRecord spec(String json, long timestampMs) {
+    ModelSpec s = ModelSpec.newBuilder().setFormat(SPEC_FORMAT).setJson(json).build();
+    return new ModelUpdateRecord(ModelUpdateKeys.spec(), AvroCodec.encode(s), timestampMs);
+  }
+
+  /** A row's current values: {@code dim} floats of {@code values} from {@code offset}. */
+  public void row(String table, long id, float[] values, int offset, int dim) {
+    ModelDelta d = RowValues.set(ModelDelta.newBuilder()
+        .setVersion(version).setKind(DeltaKind.ROW).setTable(table).setId(id), rowEncoding, values, offset, dim).build();
+    out.accept(new ModelUpdateRecord(ModelUpdateKeys.row(table, id), AvroCodec.encode(d), eventTimeMs));
+    rows++;
+  }
+
+  /** The row of {@code id} expired and is gone from the model: a null value under its key. */
+  public void tombstone(String table, long id) {
+    out.accept(new ModelUpdateRecord(ModelUpdateKeys.row(table, id), null, eventTimeMs));
+    tombstones++;
+  }
+
+  /** A dense block's current values, always float32. */
+  public void dense(String block, float[] values) {
+    List<Float> v = new ArrayList<>(values.length);
+    for (float x : values) {
+      v.add(x);
+    }
+    ModelDelta d = ModelDelta.newBuilder()
+        .setVersion(version).setKind(DeltaKind.DENSE).setTable(block).setId(0).setValues(v)
+        .setEncoding(RowEncoding.FLOAT32).build();
+    out.accept(new ModelUpdateRecord(ModelUpdateKeys.dense(block), AvroCodec.encode(d), eventTimeMs));
+    denseBlocks++;
+  }
+
+  /** Emits the marker that closes this version; {@code marker} has the training figures filled in. */
+  public void close(VersionMarker.Builder marker) {
+    VersionMarker m = marker
+        .setVersion(version)
+        .setEventTimeMs(eventTimeMs)
+        .setRows(rows + tombstones)
+        .setTombstones(tombstones)
+        .setDenseBlocks(denseBlocks)
+        .build();
+    out.accept(new ModelUpdateRecord(ModelUpdateKeys.version(), AvroCodec.encode(m), eventTimeMs));
+  }
+
+  /** Records emitted so far, marker excluded. */
+  public int emitted() {
+    return rows + tombstones + denseBlocks;
+  }
+}

@@ -1,19 +1,20 @@
 package io.streamrec.embedding;
 
-import io.streamrec.gpu.Floats;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
  * Keys to embedding rows, for a minibatch trainer.
  *
- * <p>The batch protocol: {@link #prepare} the keys of one minibatch per table (deduplicated, a hot
- * slot for each, misses fetched or initialised, the slots pinned); the compute backend reads and
- * updates rows in place in {@link #slab} by slot; {@link #markUpdated} records what changed;
- * {@link #release} unpins the batch. {@link #drainDirty} hands the rows changed since the last drain
- * to the delta publisher, {@link #drainExpired} the ids that expired (tombstones).
+ * <p>A minibatch holds the store through a {@link StoreBatch} from {@link #beginBatch}: it prepares
+ * every table's keys (deduplicated, a hot slot for each, misses fetched or initialised, the slots
+ * pinned), then takes the slabs the compute backend reads and updates rows in by slot, marks what
+ * changed, and closes, which unpins the rows. {@link #drainDirty} hands the rows changed since the
+ * last drain to the delta publisher, {@link #drainExpired} the ids that expired (tombstones).
+ *
+ * <p>The implementations are this module's: a batch's rules hold because only they can make one.
  */
-public interface EmbeddingStore extends AutoCloseable {
+public sealed interface EmbeddingStore extends AutoCloseable permits InMemoryEmbeddingStore, TieredEmbeddingStore {
 
   List<TableConfig> tables();
 
@@ -31,21 +32,12 @@ public interface EmbeddingStore extends AutoCloseable {
   /** Moves the store's event-time clock forward (last-seen times and expiry use it). */
   void advanceTo(long eventTimeMs);
 
-  /** Prepares {@code count} keys of one minibatch for {@code table}. */
-  PreparedKeys prepare(int table, long[] keys, int count);
-
   /**
-   * The hot slab of a table, in the memory of the compute backend the store was made for: row at
-   * slot {@code s} starts at {@code s * rowWidth}. Valid until the next {@link #prepare} of that
-   * table (a store may move or grow its slab there).
+   * Begins one minibatch; close it when the batch is trained.
+   *
+   * @throws IllegalStateException while another batch is open
    */
-  Floats slab(int table);
-
-  /** The distinct rows of {@code prepared} were updated by the trainer. */
-  void markUpdated(int table, PreparedKeys prepared);
-
-  /** Unpins every row prepared since the last release. */
-  void release();
+  StoreBatch beginBatch();
 
   /** Receives one row's values ({@code dim} floats from {@code offset}). */
   @FunctionalInterface
@@ -72,7 +64,7 @@ public interface EmbeddingStore extends AutoCloseable {
 
   /**
    * Writes a consistent snapshot of every table into {@code dir} (created; it must not exist or be
-   * empty), outside a batch (after {@link #release}). A store restored from it answers every later
+   * empty), outside a batch (no {@link StoreBatch} open). A store restored from it answers every later
    * call exactly as this one does. Stores that keep no snapshots throw
    * {@link UnsupportedOperationException}.
    */

@@ -28,6 +28,8 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
   private final List<TableConfig> tables;
   private final Table[] state;
   private long nowMs = Long.MIN_VALUE;
+  /** The batch begun and not yet closed, if any. */
+  private StoreBatch openBatch;
   private long lookups, hits, admitted, expired;
 
   public InMemoryEmbeddingStore(List<TableConfig> tables) {
@@ -56,7 +58,36 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
   }
 
   @Override
-  public PreparedKeys prepare(int table, long[] keys, int count) {
+  public StoreBatch beginBatch() {
+    if (openBatch != null) {
+      throw new IllegalStateException("a batch is open on this store; close it before beginning another");
+    }
+    openBatch = new StoreBatch(new StoreBatch.Operations() {
+      @Override
+      public PreparedKeys prepare(int table, long[] keys, int count) {
+        return prepareKeys(table, keys, count);
+      }
+
+      @Override
+      public Floats slab(int table) {
+        return slabOf(table);
+      }
+
+      @Override
+      public void markUpdated(int table, PreparedKeys prepared) {
+        markRowsUpdated(table, prepared);
+      }
+
+      @Override
+      public void release() {
+        openBatch = null;
+        releaseBatch();
+      }
+    }, tables.size());
+    return openBatch;
+  }
+
+  private PreparedKeys prepareKeys(int table, long[] keys, int count) {
     Table t = state[table];
     int[] slots = new int[count];
     int[] rowIndex = new int[count];
@@ -80,8 +111,7 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
     return new PreparedKeys(slots, rowIndex, distinctSlots, distinctKeys, distinct);
   }
 
-  @Override
-  public Floats slab(int table) {
+  private Floats slabOf(int table) {
     return CpuBackend.wrap(state[table].slab);
   }
 
@@ -90,8 +120,7 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
     return state[table].slab;
   }
 
-  @Override
-  public void markUpdated(int table, PreparedKeys prepared) {
+  private void markRowsUpdated(int table, PreparedKeys prepared) {
     Table t = state[table];
     for (int i = 0; i < prepared.distinctCount(); i++) {
       int slot = prepared.distinctSlots()[i];
@@ -101,8 +130,7 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
     }
   }
 
-  @Override
-  public void release() {
+  private void releaseBatch() {
     for (Table t : state) {
       t.releaseTransient();
     }
@@ -175,6 +203,9 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
    */
   @Override
   public StoreSnapshot snapshot(Path dir) {
+    if (openBatch != null) {
+      throw new IllegalStateException("cannot snapshot inside a batch: close the batch first");
+    }
     Path file;
     try {
       file = Files.createDirectories(dir).resolve(SNAPSHOT_FILE);

@@ -32,7 +32,7 @@ import org.rocksdb.RocksDBException;
  * snapshots. One row per id (64-bit keys, no buckets), as Monolith's collisionless tables, DeepRec's
  * multi-tier EmbeddingVariable and HugeCTR's HierarchicalKV + HPS do.
  *
- * <p><b>A batch.</b> {@link #prepare} deduplicates the keys, answers hits from the hot index
+ * <p><b>A batch.</b> {@link StoreBatch#prepare} deduplicates the keys, answers hits from the hot index
  * (a primitive open-addressing map), and collects the misses. The misses are looked up in the cold
  * tier with one {@code multiGet}; those not found pass through the admission filter: an id seen
  * {@code admissionThreshold} times (a {@link CountMinSketch}) gets a new row with its
@@ -42,7 +42,7 @@ import org.rocksdb.RocksDBException;
  * among the unpinned rows; those whose cold copy is out of date are gathered from the slab in one
  * batch and written back with one {@code WriteBatch}. The incoming rows are staged on the host and
  * placed with one upload and one scatter. Every row of the batch stays pinned until
- * {@link #release}.
+ * the batch is closed.
  *
  * <p><b>Tiers are inclusive.</b> A row promoted to the hot tier keeps its cold record; it is
  * written back only if it changed (values, optimizer state, or, for tables with a TTL, its
@@ -93,6 +93,8 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
   private final RocksDbColdTier cold;
   private final Table[] state;
   private long nowMs = Long.MIN_VALUE;
+  /** The batch begun and not yet closed, if any. */
+  private StoreBatch openBatch;
   private Path previousSnapshot;
   private int checkpointSeq;
   private boolean closed;
@@ -185,18 +187,46 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
   }
 
   @Override
-  public PreparedKeys prepare(int table, long[] keys, int count) {
+  public StoreBatch beginBatch() {
+    checkOpen();
+    if (openBatch != null) {
+      throw new IllegalStateException("a batch is open on this store; close it before beginning another");
+    }
+    openBatch = new StoreBatch(new StoreBatch.Operations() {
+      @Override
+      public PreparedKeys prepare(int table, long[] keys, int count) {
+        return prepareKeys(table, keys, count);
+      }
+
+      @Override
+      public Floats slab(int table) {
+        return slabOf(table);
+      }
+
+      @Override
+      public void markUpdated(int table, PreparedKeys prepared) {
+        markRowsUpdated(table, prepared);
+      }
+
+      @Override
+      public void release() {
+        openBatch = null;
+        releaseBatch();
+      }
+    }, tables.size());
+    return openBatch;
+  }
+
+  private PreparedKeys prepareKeys(int table, long[] keys, int count) {
     checkOpen();
     return state[table].prepare(keys, count);
   }
 
-  @Override
-  public Floats slab(int table) {
+  private Floats slabOf(int table) {
     return state[table].hot.slab();
   }
 
-  @Override
-  public void markUpdated(int table, PreparedKeys prepared) {
+  private void markRowsUpdated(int table, PreparedKeys prepared) {
     HotTier h = state[table].hot;
     int[] slots = prepared.distinctSlots();
     long[] ids = prepared.distinctKeys();
@@ -208,8 +238,7 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
     }
   }
 
-  @Override
-  public void release() {
+  private void releaseBatch() {
     for (Table t : state) {
       t.hot.releaseAll();
     }
@@ -265,11 +294,8 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
   @Override
   public StoreSnapshot snapshot(Path dir) {
     checkOpen();
-    for (Table t : state) {
-      if (t.hot.anyPinned()) {
-        throw new IllegalStateException("cannot snapshot inside a batch: table '" + t.cfg.name()
-            + "' has rows pinned; call release() first");
-      }
+    if (openBatch != null) {
+      throw new IllegalStateException("cannot snapshot inside a batch: close the batch first");
     }
     try {
       if (Files.isDirectory(dir)) {

@@ -63,7 +63,7 @@ class InMemoryEmbeddingStoreRandomizedTest {
         for (int i = 0; i < keys.length; i++) {
           keys[i] = key(rnd);
         }
-        PreparedKeys p = store.prepare(0, keys, count);
+        PreparedKeys p = OpenBatches.of(store).prepare(0, keys, count);
         float[] slab = store.hostSlab(0);
         Set<Long> distinct = new LinkedHashSet<>();
         for (int i = 0; i < count; i++) {
@@ -88,14 +88,14 @@ class InMemoryEmbeddingStoreRandomizedTest {
           }
         }
         if (write && rnd.nextInt(10) < 8) {
-          store.markUpdated(0, p);
+          OpenBatches.of(store).markUpdated(0, p);
           for (int d = 0; d < p.distinctCount(); d++) {
             if (model.rows.containsKey(p.distinctKeys()[d])) {
               model.dirty.add(p.distinctKeys()[d]);
             }
           }
         }
-        store.release();
+        OpenBatches.close(store);
       } else if (action < 80) {
         int maxRows = 1 + rnd.nextInt(30);
         int expected = Math.min(maxRows, model.dirty.size());

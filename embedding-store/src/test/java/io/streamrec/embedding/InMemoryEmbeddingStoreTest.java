@@ -31,7 +31,7 @@ class InMemoryEmbeddingStoreTest {
     InMemoryEmbeddingStore s = store(table("user", 1, 0));
     long[] keys = {5, 7, 5, 9, 7, 5, -3, 0};
 
-    PreparedKeys p = s.prepare(0, keys, 6); // only the first six count
+    PreparedKeys p = OpenBatches.of(s).prepare(0, keys, 6); // only the first six count
 
     assertThat(p.distinctCount()).isEqualTo(3);
     assertThat(Arrays.copyOf(p.distinctKeys(), 3)).containsExactlyInAnyOrder(5L, 7L, 9L);
@@ -45,10 +45,10 @@ class InMemoryEmbeddingStoreTest {
   @Test
   void anAdmittedKeyKeepsItsSlotAcrossBatches() {
     InMemoryEmbeddingStore s = store(table("user", 1, 0));
-    int first = s.prepare(0, new long[] {11, 12}, 2).slots()[0];
-    s.release();
+    int first = OpenBatches.of(s).prepare(0, new long[] {11, 12}, 2).slots()[0];
+    OpenBatches.close(s);
 
-    PreparedKeys again = s.prepare(0, new long[] {13, 11}, 2);
+    PreparedKeys again = OpenBatches.of(s).prepare(0, new long[] {13, 11}, 2);
 
     assertThat(again.slots()[1]).isEqualTo(first);
     assertThat(again.slots()[0]).isNotEqualTo(first);
@@ -60,7 +60,7 @@ class InMemoryEmbeddingStoreTest {
     InMemoryEmbeddingStore s = store(user);
     long[] keys = {1, 2, 3, Long.MIN_VALUE, -1};
 
-    PreparedKeys p = s.prepare(0, keys, keys.length);
+    PreparedKeys p = OpenBatches.of(s).prepare(0, keys, keys.length);
 
     float[] slab = s.hostSlab(0);
     for (int i = 0; i < keys.length; i++) {
@@ -115,13 +115,13 @@ class InMemoryEmbeddingStoreTest {
   void updatesToAnAdmittedRowPersistAcrossBatches() {
     TableConfig user = table("user", 1, 0);
     InMemoryEmbeddingStore s = store(user);
-    PreparedKeys p = s.prepare(0, new long[] {8}, 1);
+    PreparedKeys p = OpenBatches.of(s).prepare(0, new long[] {8}, 1);
     float[] written = {0.5f, -0.25f, 1.5f, 2f, 0.125f, 9f};
     System.arraycopy(written, 0, s.hostSlab(0), p.slots()[0] * user.rowWidth(), user.rowWidth());
-    s.markUpdated(0, p);
-    s.release();
+    OpenBatches.of(s).markUpdated(0, p);
+    OpenBatches.close(s);
 
-    PreparedKeys again = s.prepare(0, new long[] {8}, 1);
+    PreparedKeys again = OpenBatches.of(s).prepare(0, new long[] {8}, 1);
 
     float[] slab = s.hostSlab(0);
     assertThat(Arrays.copyOfRange(slab, again.slots()[0] * user.rowWidth(), (again.slots()[0] + 1) * user.rowWidth()))
@@ -134,12 +134,12 @@ class InMemoryEmbeddingStoreTest {
     TableConfig user = table("user", 3, 0);
     InMemoryEmbeddingStore s = store(user);
     for (int sighting = 1; sighting <= 2; sighting++) {
-      PreparedKeys p = s.prepare(0, new long[] {77}, 1);
+      PreparedKeys p = OpenBatches.of(s).prepare(0, new long[] {77}, 1);
       float[] slab = s.hostSlab(0);
       assertThat(row(slab, user, p.slots()[0])).as("sighting %d starts fresh", sighting).containsExactly(initial(user, 77));
       Arrays.fill(slab, p.slots()[0] * user.rowWidth(), (p.slots()[0] + 1) * user.rowWidth(), 3f);
-      s.markUpdated(0, p);
-      s.release();
+      OpenBatches.of(s).markUpdated(0, p);
+      OpenBatches.close(s);
 
       assertThat(read(s, 0, 77)).containsExactly(initial(user, 77));
       assertThat(drainAll(s, 0)).isEmpty();
@@ -153,16 +153,16 @@ class InMemoryEmbeddingStoreTest {
     TableConfig user = table("user", 3, 0);
     InMemoryEmbeddingStore s = store(user);
     for (int sighting = 1; sighting <= 2; sighting++) {
-      s.prepare(0, new long[] {77, 78}, 2);
-      s.release();
+      OpenBatches.of(s).prepare(0, new long[] {77, 78}, 2);
+      OpenBatches.close(s);
     }
 
-    PreparedKeys third = s.prepare(0, new long[] {77}, 1);
+    PreparedKeys third = OpenBatches.of(s).prepare(0, new long[] {77}, 1);
     float[] slab = s.hostSlab(0);
     assertThat(row(slab, user, third.slots()[0])).containsExactly(initial(user, 77));
     Arrays.fill(slab, third.slots()[0] * user.rowWidth(), (third.slots()[0] + 1) * user.rowWidth(), 3f);
-    s.markUpdated(0, third);
-    s.release();
+    OpenBatches.of(s).markUpdated(0, third);
+    OpenBatches.close(s);
 
     assertThat(read(s, 0, 77)).containsOnly(3f);
     assertThat(read(s, 0, 78)).containsExactly(initial(user, 78));
@@ -175,19 +175,19 @@ class InMemoryEmbeddingStoreTest {
   void rowsKeepTheirValuesWhenTheSlabGrows() {
     TableConfig user = table("user", 1, 0);
     InMemoryEmbeddingStore s = store(user);
-    PreparedKeys p = s.prepare(0, new long[] {1, 2, 3}, 3);
+    PreparedKeys p = OpenBatches.of(s).prepare(0, new long[] {1, 2, 3}, 3);
     for (int i = 0; i < 3; i++) {
       Arrays.fill(s.hostSlab(0), p.slots()[i] * user.rowWidth(), (p.slots()[i] + 1) * user.rowWidth(), i + 10f);
     }
-    s.markUpdated(0, p);
-    s.release();
+    OpenBatches.of(s).markUpdated(0, p);
+    OpenBatches.close(s);
     long[] many = new long[5_000];
     for (int i = 0; i < many.length; i++) {
       many[i] = 1_000 + i;
     }
 
-    s.prepare(0, many, many.length);
-    s.release();
+    OpenBatches.of(s).prepare(0, many, many.length);
+    OpenBatches.close(s);
 
     for (int i = 0; i < 3; i++) {
       assertThat(read(s, 0, i + 1)).containsOnly(i + 10f);
@@ -202,15 +202,15 @@ class InMemoryEmbeddingStoreTest {
   void drainDirtyHandsEachChangedAdmittedRowOnce() {
     TableConfig user = table("user", 1, 0);
     InMemoryEmbeddingStore s = store(user);
-    s.prepare(0, new long[] {1, 2, 3, 4, 5, 6}, 6);
-    s.release();
-    PreparedKeys changed = s.prepare(0, new long[] {2, 5, 2, 6}, 4);
+    OpenBatches.of(s).prepare(0, new long[] {1, 2, 3, 4, 5, 6}, 6);
+    OpenBatches.close(s);
+    PreparedKeys changed = OpenBatches.of(s).prepare(0, new long[] {2, 5, 2, 6}, 4);
     for (int i = 0; i < changed.distinctCount(); i++) {
       Arrays.fill(s.hostSlab(0), changed.distinctSlots()[i] * user.rowWidth(),
           (changed.distinctSlots()[i] + 1) * user.rowWidth(), changed.distinctKeys()[i] * 0.5f);
     }
-    s.markUpdated(0, changed);
-    s.release();
+    OpenBatches.of(s).markUpdated(0, changed);
+    OpenBatches.close(s);
 
     Map<Long, float[]> drained = drainAll(s, 0);
 
@@ -223,12 +223,12 @@ class InMemoryEmbeddingStoreTest {
   void aRowUpdatedAgainAfterADrainIsDirtyAgain() {
     TableConfig user = table("user", 1, 0);
     InMemoryEmbeddingStore s = store(user);
-    s.markUpdated(0, s.prepare(0, new long[] {1, 2}, 2));
-    s.release();
+    OpenBatches.of(s).markUpdated(0, OpenBatches.of(s).prepare(0, new long[] {1, 2}, 2));
+    OpenBatches.close(s);
     assertThat(drainAll(s, 0)).containsOnlyKeys(1L, 2L);
 
-    s.markUpdated(0, s.prepare(0, new long[] {2}, 1));
-    s.release();
+    OpenBatches.of(s).markUpdated(0, OpenBatches.of(s).prepare(0, new long[] {2}, 1));
+    OpenBatches.close(s);
 
     assertThat(drainAll(s, 0)).containsOnlyKeys(2L);
   }
@@ -240,8 +240,8 @@ class InMemoryEmbeddingStoreTest {
     for (int i = 0; i < keys.length; i++) {
       keys[i] = 100 + i;
     }
-    s.markUpdated(0, s.prepare(0, keys, keys.length));
-    s.release();
+    OpenBatches.of(s).markUpdated(0, OpenBatches.of(s).prepare(0, keys, keys.length));
+    OpenBatches.close(s);
 
     List<Long> seen = new ArrayList<>();
     List<Integer> counts = new ArrayList<>();
@@ -259,10 +259,10 @@ class InMemoryEmbeddingStoreTest {
     TableConfig user = table("user", 1, 0);
     TableConfig item = table("item", 1, 0);
     InMemoryEmbeddingStore s = store(user, item);
-    PreparedKeys p = s.prepare(0, new long[] {42}, 1);
+    PreparedKeys p = OpenBatches.of(s).prepare(0, new long[] {42}, 1);
     Arrays.fill(s.hostSlab(0), p.slots()[0] * user.rowWidth(), (p.slots()[0] + 1) * user.rowWidth(), 7f);
-    s.markUpdated(0, p);
-    s.release();
+    OpenBatches.of(s).markUpdated(0, p);
+    OpenBatches.close(s);
 
     assertThat(read(s, 0, 42)).containsOnly(7f);
     assertThat(read(s, 1, 42)).containsExactly(initial(item, 42));
@@ -277,15 +277,15 @@ class InMemoryEmbeddingStoreTest {
     TableConfig user = table("user", 1, 1_000);
     InMemoryEmbeddingStore s = store(user);
     s.advanceTo(10_000);
-    PreparedKeys old = s.prepare(0, new long[] {30, 10, 20, 40}, 4);
+    PreparedKeys old = OpenBatches.of(s).prepare(0, new long[] {30, 10, 20, 40}, 4);
     fill(s, user, old, 5f);
-    s.markUpdated(0, old);
-    s.release();
+    OpenBatches.of(s).markUpdated(0, old);
+    OpenBatches.close(s);
     s.advanceTo(10_600);
-    PreparedKeys fresh = s.prepare(0, new long[] {40}, 1);
+    PreparedKeys fresh = OpenBatches.of(s).prepare(0, new long[] {40}, 1);
     fill(s, user, fresh, 6f);
-    s.markUpdated(0, fresh);
-    s.release();
+    OpenBatches.of(s).markUpdated(0, fresh);
+    OpenBatches.close(s);
     s.advanceTo(11_200);
 
     List<Long> expired = new ArrayList<>();
@@ -309,15 +309,15 @@ class InMemoryEmbeddingStoreTest {
     InMemoryEmbeddingStore s = store(user);
     s.advanceTo(0);
     for (int i = 0; i < 2; i++) {
-      s.prepare(0, new long[] {9}, 1);
-      s.release();
+      OpenBatches.of(s).prepare(0, new long[] {9}, 1);
+      OpenBatches.close(s);
     }
     fillAndMark(s, user, 9, 4f);
     s.advanceTo(5_000);
     assertThat(collectExpired(s, 0)).containsExactly(9L);
 
-    s.prepare(0, new long[] {9}, 1);
-    s.release();
+    OpenBatches.of(s).prepare(0, new long[] {9}, 1);
+    OpenBatches.close(s);
 
     assertThat(read(s, 0, 9)).as("seen once since it expired: not stored yet").containsExactly(initial(user, 9));
     assertThat(s.stats().rowsHot()).isZero();
@@ -327,8 +327,8 @@ class InMemoryEmbeddingStoreTest {
   void aTtlOfZeroNeverExpires() {
     InMemoryEmbeddingStore s = store(table("user", 1, 0));
     s.advanceTo(0);
-    s.prepare(0, new long[] {1, 2}, 2);
-    s.release();
+    OpenBatches.of(s).prepare(0, new long[] {1, 2}, 2);
+    OpenBatches.close(s);
     s.advanceTo(Long.MAX_VALUE / 2);
 
     assertThat(collectExpired(s, 0)).isEmpty();
@@ -339,8 +339,8 @@ class InMemoryEmbeddingStoreTest {
   void theClockNeverMovesBack() {
     InMemoryEmbeddingStore s = store(table("user", 1, 1_000));
     s.advanceTo(0);
-    s.prepare(0, new long[] {1}, 1);
-    s.release();
+    OpenBatches.of(s).prepare(0, new long[] {1}, 1);
+    OpenBatches.close(s);
     s.advanceTo(2_000);
     s.advanceTo(500);
 
@@ -350,8 +350,8 @@ class InMemoryEmbeddingStoreTest {
   @Test
   void rowsSeenBeforeTheClockStartsExpireOnceItHasRunForTheTtl() {
     InMemoryEmbeddingStore s = store(table("user", 1, 1_000));
-    s.prepare(0, new long[] {1, 2}, 2);
-    s.release();
+    OpenBatches.of(s).prepare(0, new long[] {1, 2}, 2);
+    OpenBatches.close(s);
     s.advanceTo(50_000);
     assertThat(collectExpired(s, 0)).as("just seen, as far as the store can tell").isEmpty();
 
@@ -366,17 +366,17 @@ class InMemoryEmbeddingStoreTest {
   void statsCountOneLookupPerDistinctKeyPerBatch() {
     InMemoryEmbeddingStore s = store(table("user", 1, 1_000), table("item", 2, 0));
     s.advanceTo(0);
-    s.prepare(0, new long[] {1, 2, 2, 3}, 4);     // 3 lookups, 3 admitted
-    s.prepare(1, new long[] {1, 1}, 2);           // 1 lookup, seen once
-    s.release();
-    s.prepare(0, new long[] {1, 2, 4}, 3);        // 3 lookups, 2 hits, 1 admitted
-    s.prepare(1, new long[] {1, 5}, 2);           // 2 lookups, 1 admitted (1), 5 seen once
-    s.release();
-    s.prepare(1, new long[] {1}, 1);              // 1 lookup, 1 hit
-    s.release();
+    OpenBatches.of(s).prepare(0, new long[] {1, 2, 2, 3}, 4);     // 3 lookups, 3 admitted
+    OpenBatches.of(s).prepare(1, new long[] {1, 1}, 2);           // 1 lookup, seen once
+    OpenBatches.close(s);
+    OpenBatches.of(s).prepare(0, new long[] {1, 2, 4}, 3);        // 3 lookups, 2 hits, 1 admitted
+    OpenBatches.of(s).prepare(1, new long[] {1, 5}, 2);           // 2 lookups, 1 admitted (1), 5 seen once
+    OpenBatches.close(s);
+    OpenBatches.of(s).prepare(1, new long[] {1}, 1);              // 1 lookup, 1 hit
+    OpenBatches.close(s);
     s.advanceTo(1_001);
-    s.prepare(0, new long[] {4}, 1);              // 1 lookup, 1 hit
-    s.release();
+    OpenBatches.of(s).prepare(0, new long[] {4}, 1);              // 1 lookup, 1 hit
+    OpenBatches.close(s);
     s.advanceTo(2_000);                           // 1, 2, 3 were last seen at 0
     s.drainExpired(0, id -> {});
 
@@ -437,15 +437,15 @@ class InMemoryEmbeddingStoreTest {
 
   private static void fill(EmbeddingStore s, TableConfig t, PreparedKeys p, float value) {
     for (int i = 0; i < p.distinctCount(); i++) {
-      Arrays.fill(io.streamrec.gpu.CpuBackend.array(s.slab(0)), p.distinctSlots()[i] * t.rowWidth(),
+      Arrays.fill(io.streamrec.gpu.CpuBackend.array(OpenBatches.of(s).slab(0)), p.distinctSlots()[i] * t.rowWidth(),
           (p.distinctSlots()[i] + 1) * t.rowWidth(), value);
     }
   }
 
   private static void fillAndMark(EmbeddingStore s, TableConfig t, long id, float value) {
-    PreparedKeys p = s.prepare(0, new long[] {id}, 1);
+    PreparedKeys p = OpenBatches.of(s).prepare(0, new long[] {id}, 1);
     fill(s, t, p, value);
-    s.markUpdated(0, p);
-    s.release();
+    OpenBatches.of(s).markUpdated(0, p);
+    OpenBatches.close(s);
   }
 }

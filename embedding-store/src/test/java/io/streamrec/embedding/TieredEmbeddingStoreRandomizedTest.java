@@ -89,10 +89,10 @@ class TieredEmbeddingStoreRandomizedTest {
           for (int i = 0; i < keys.length; i++) {
             keys[i] = key(rnd);
           }
-          PreparedKeys p = store.prepare(0, keys, count);
-          PreparedKeys q = twin == null ? null : twin.prepare(0, keys, count);
-          float[] slab = CpuBackend.array(store.slab(0));
-          float[] twinSlab = twin == null ? null : CpuBackend.array(twin.slab(0));
+          PreparedKeys p = OpenBatches.of(store).prepare(0, keys, count);
+          PreparedKeys q = twin == null ? null : OpenBatches.of(twin).prepare(0, keys, count);
+          float[] slab = CpuBackend.array(OpenBatches.of(store).slab(0));
+          float[] twinSlab = twin == null ? null : CpuBackend.array(OpenBatches.of(twin).slab(0));
           Set<Long> distinct = new LinkedHashSet<>();
           for (int i = 0; i < count; i++) {
             distinct.add(keys[i]);
@@ -131,9 +131,9 @@ class TieredEmbeddingStoreRandomizedTest {
             }
           }
           if (mark) {
-            store.markUpdated(0, p);
+            OpenBatches.of(store).markUpdated(0, p);
             if (twin != null) {
-              twin.markUpdated(0, q);
+              OpenBatches.of(twin).markUpdated(0, q);
             }
             for (int d = 0; d < p.distinctCount(); d++) {
               if (model.rows.containsKey(p.distinctKeys()[d])) {
@@ -141,9 +141,9 @@ class TieredEmbeddingStoreRandomizedTest {
               }
             }
           }
-          store.release();
+          OpenBatches.close(store);
           if (twin != null) {
-            twin.release();
+            OpenBatches.close(twin);
           }
         } else if (action < 76) {
           int maxRows = 1 + rnd.nextInt(30);

@@ -57,19 +57,19 @@ class TieredEmbeddingStoreTest {
 
   /** Prepares {@code ids} as one batch, sets each row to {@code id * scale} everywhere, marks, releases. */
   static void update(EmbeddingStore s, int table, float scale, long... ids) {
-    PreparedKeys p = s.prepare(table, ids, ids.length);
+    PreparedKeys p = OpenBatches.of(s).prepare(table, ids, ids.length);
     int w = s.tables().get(table).rowWidth();
-    float[] slab = CpuBackend.array(s.slab(table));
+    float[] slab = CpuBackend.array(OpenBatches.of(s).slab(table));
     for (int d = 0; d < p.distinctCount(); d++) {
       Arrays.fill(slab, p.distinctSlots()[d] * w, (p.distinctSlots()[d] + 1) * w, p.distinctKeys()[d] * scale);
     }
-    s.markUpdated(table, p);
-    s.release();
+    OpenBatches.of(s).markUpdated(table, p);
+    OpenBatches.close(s);
   }
 
   static void touch(EmbeddingStore s, int table, long... ids) {
-    s.prepare(table, ids, ids.length);
-    s.release();
+    OpenBatches.of(s).prepare(table, ids, ids.length);
+    OpenBatches.close(s);
   }
 
   // ---- tiers ----------------------------------------------------------------------------------
@@ -89,13 +89,13 @@ class TieredEmbeddingStoreTest {
     for (long id = 1; id <= 10; id++) {
       assertThat(read(s, 0, id)).as("read of %d", id).containsOnly(id * 0.5f);
     }
-    PreparedKeys p = s.prepare(0, new long[] {1, 2, 11}, 3);
-    float[] slab = CpuBackend.array(s.slab(0));
+    PreparedKeys p = OpenBatches.of(s).prepare(0, new long[] {1, 2, 11}, 3);
+    float[] slab = CpuBackend.array(OpenBatches.of(s).slab(0));
     int w = user.rowWidth();
     assertThat(Arrays.copyOfRange(slab, p.slots()[0] * w, p.slots()[0] * w + w)).containsOnly(0.5f);
     assertThat(Arrays.copyOfRange(slab, p.slots()[1] * w, p.slots()[1] * w + w)).containsOnly(1f);
     assertThat(Arrays.copyOfRange(slab, p.slots()[2] * w, p.slots()[2] * w + w)).containsExactly(initial(user, 11));
-    s.release();
+    OpenBatches.close(s);
     assertThat(s.stats().rowsHot() + s.stats().rowsCold()).isEqualTo(11);
   }
 
@@ -103,7 +103,7 @@ class TieredEmbeddingStoreTest {
   void aBatchLargerThanTheHotTierFailsNamingTheTableAndItsCapacity() {
     TieredEmbeddingStore s = store(table("user", 3, 1, 0));
 
-    assertThatThrownBy(() -> s.prepare(0, new long[] {1, 2, 3, 4}, 4))
+    assertThatThrownBy(() -> OpenBatches.of(s).prepare(0, new long[] {1, 2, 3, 4}, 4))
         .isInstanceOf(HotTierFullException.class)
         .hasMessageContainingAll("'user'", "3 rows", "pinned");
   }
@@ -115,19 +115,19 @@ class TieredEmbeddingStoreTest {
     update(s, 0, 1f, 1, 2, 3, 4);
 
     // one batch, two prepares: rows 1 and 2 are pinned when 5 and 6 need room
-    PreparedKeys first = s.prepare(0, new long[] {1, 2}, 2);
-    PreparedKeys second = s.prepare(0, new long[] {5, 6}, 2);
+    PreparedKeys first = OpenBatches.of(s).prepare(0, new long[] {1, 2}, 2);
+    PreparedKeys second = OpenBatches.of(s).prepare(0, new long[] {5, 6}, 2);
+    assertThatThrownBy(() -> OpenBatches.of(s).prepare(0, new long[] {7}, 1))
+        .as("every row is pinned now")
+        .isInstanceOf(HotTierFullException.class)
+        .hasMessageContainingAll("'user'", "4 rows", "4 of them are pinned");
 
-    float[] slab = CpuBackend.array(s.slab(0));
+    float[] slab = CpuBackend.array(OpenBatches.of(s).slab(0));
     int w = user.rowWidth();
     assertThat(Arrays.copyOfRange(slab, first.slots()[0] * w, first.slots()[0] * w + w)).containsOnly(1f);
     assertThat(Arrays.copyOfRange(slab, first.slots()[1] * w, first.slots()[1] * w + w)).containsOnly(2f);
     assertThat(second.distinctSlots()).doesNotContain(first.slots()[0], first.slots()[1]);
-    assertThatThrownBy(() -> s.prepare(0, new long[] {7}, 1))
-        .as("every row is pinned now")
-        .isInstanceOf(HotTierFullException.class)
-        .hasMessageContainingAll("'user'", "4 rows", "4 of them are pinned");
-    s.release();
+    OpenBatches.close(s);
 
     assertThat(s.stats().evicted()).isEqualTo(2);
     assertThat(read(s, 0, 3)).containsOnly(3f);
@@ -143,14 +143,14 @@ class TieredEmbeddingStoreTest {
     TableConfig user = table("user", 10, 3, 0);
     TieredEmbeddingStore s = store(user);
     for (int sighting = 1; sighting <= 2; sighting++) {
-      PreparedKeys p = s.prepare(0, new long[] {77, 78}, 2);
-      float[] slab = CpuBackend.array(s.slab(0));
+      PreparedKeys p = OpenBatches.of(s).prepare(0, new long[] {77, 78}, 2);
+      float[] slab = CpuBackend.array(OpenBatches.of(s).slab(0));
       int w = user.rowWidth();
       assertThat(Arrays.copyOfRange(slab, p.slots()[0] * w, p.slots()[0] * w + w))
           .as("sighting %d starts fresh", sighting).containsExactly(initial(user, 77));
       Arrays.fill(slab, p.slots()[0] * w, p.slots()[0] * w + w, 3f); // the trainer writes; nothing is kept
-      s.markUpdated(0, p);
-      s.release();
+      OpenBatches.of(s).markUpdated(0, p);
+      OpenBatches.close(s);
       assertThat(read(s, 0, 77)).containsExactly(initial(user, 77));
       assertThat(drainAll(s, 0)).isEmpty();
     }
@@ -173,8 +173,8 @@ class TieredEmbeddingStoreTest {
       many[i] = 1_000 + i;
     }
 
-    PreparedKeys p = s.prepare(0, many, many.length); // 50 scratch rows on a tier of 2: fine
-    s.release();
+    PreparedKeys p = OpenBatches.of(s).prepare(0, many, many.length); // 50 scratch rows on a tier of 2: fine
+    OpenBatches.close(s);
 
     assertThat(p.distinctCount()).isEqualTo(50);
     assertThat(s.stats().rowsHot()).isZero();
@@ -349,10 +349,10 @@ class TieredEmbeddingStoreTest {
   @Test
   void snapshotsAreRefusedInsideABatchAndIntoAFullDirectory() throws IOException {
     TieredEmbeddingStore s = store(table("user", 10, 1, 0));
-    s.prepare(0, new long[] {1}, 1);
+    OpenBatches.of(s).prepare(0, new long[] {1}, 1);
     assertThatThrownBy(() -> s.snapshot(tmp.resolve("x")))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("release()");
-    s.release();
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("close the batch");
+    OpenBatches.close(s);
     Files.createDirectories(tmp.resolve("full"));
     Files.writeString(tmp.resolve("full/file"), "x");
     assertThatThrownBy(() -> s.snapshot(tmp.resolve("full")))
@@ -401,7 +401,7 @@ class TieredEmbeddingStoreTest {
     TieredEmbeddingStore s = store(table("user", 10, 1, 0));
     s.close();
     s.close();
-    assertThatThrownBy(() -> s.prepare(0, new long[] {1}, 1)).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> OpenBatches.of(s).prepare(0, new long[] {1}, 1)).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("closed");
   }
 }

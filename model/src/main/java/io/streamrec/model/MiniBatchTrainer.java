@@ -2,6 +2,7 @@ package io.streamrec.model;
 
 import io.streamrec.embedding.EmbeddingStore;
 import io.streamrec.embedding.PreparedKeys;
+import io.streamrec.embedding.StoreBatch;
 import io.streamrec.embedding.TableConfig;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.gpu.Floats;
@@ -15,11 +16,11 @@ import java.util.Map;
  *
  * <ol>
  *   <li>encode the units ({@link UnitBatch}): ids hashed, request features once per unit;
- *   <li>{@link EmbeddingStore#prepare} every table's keys: a hot slot per key, pinned;
+ *   <li>{@link EmbeddingStore#beginBatch} and prepare every table's keys: a hot slot per key, pinned;
  *   <li>forward and loss; every impression's prediction enters the progressive metrics
  *       <em>before</em> the model learns from it;
  *   <li>backward with fused row-wise Adagrad on the batch's rows, Adam on the dense block;
- *   <li>mark the rows dirty and release the batch.
+ *   <li>mark the rows dirty and close the batch, which unpins them.
  * </ol>
  *
  * A batch whose loss is not finite is skipped whole (no row or weight changes) and counted, so a
@@ -49,8 +50,8 @@ public final class MiniBatchTrainer implements AutoCloseable {
   private final RequestOnlyModel model;
   private final UnitBatch batch;
   private final RequestOnlyModel.Workspace ws;
-  /** Three int buffers per table (slots, row index, distinct slots), the wide table's last. */
-  private final Scratch rowBuffers;
+  /** Per embedding table, then the wide table: the batch's slots, row index and distinct slots. */
+  private final RowIndexBuffers[] rowBuffers;
   private final int[] storeTable;
   private final int wideTable;
   private final TableRows[] rows;
@@ -86,8 +87,11 @@ public final class MiniBatchTrainer implements AutoCloseable {
     this.wideTable = store.tableIndex(ModelConfig.WIDE_TABLE);
     checkDim(store.tables().get(wideTable), 1);
     this.rows = new TableRows[tables.size()];
-    this.ws = new RequestOnlyModel.Workspace(backend);
-    this.rowBuffers = new Scratch(backend);
+    this.ws = model.newWorkspace();
+    this.rowBuffers = new RowIndexBuffers[tables.size() + 1];
+    for (int t = 0; t < rowBuffers.length; t++) {
+      rowBuffers[t] = new RowIndexBuffers(backend);
+    }
     this.paramCount = model.parameterCount();
     this.params = backend.allocFloats(paramCount);
     backend.upload(model.initialParameters(), 0, params, 0, paramCount);
@@ -126,50 +130,69 @@ public final class MiniBatchTrainer implements AutoCloseable {
       eventTimeMs = batch.maxClosedAtMs();
       store.advanceTo(eventTimeMs);
     }
-    PreparedKeys[] prepared = new PreparedKeys[rows.length];
-    for (int t = 0; t < rows.length; t++) {
-      prepared[t] = store.prepare(storeTable[t], batch.tableKeys[t], batch.tableKeyCount[t]);
-    }
-    PreparedKeys widePrepared = store.prepare(wideTable, batch.wideKeys, batch.wideCount);
-    // every prepare is done before any slab is taken: a store may move a slab while it prepares
-    for (int t = 0; t < rows.length; t++) {
-      rows[t] = rowsOf(t, storeTable[t], prepared[t], batch.tableKeyCount[t]);
-    }
-    TableRows wide = rowsOf(rows.length, wideTable, widePrepared, batch.wideCount);
-    try {
-      model.forward(batch, rows, wide, params, ws);
-      double loss = model.loss(batch, ws);
+    try (StoreBatch storeBatch = store.beginBatch()) {
+      PreparedKeys[] prepared = new PreparedKeys[rows.length];
+      for (int t = 0; t < rows.length; t++) {
+        prepared[t] = storeBatch.prepare(storeTable[t], batch.tableKeys[t], batch.tableKeyCount[t]);
+      }
+      PreparedKeys widePrepared = storeBatch.prepare(wideTable, batch.wideKeys, batch.wideCount);
+      for (int t = 0; t < rows.length; t++) {
+        rows[t] = rowsOf(t, storeBatch.slab(storeTable[t]), storeTable[t], prepared[t], batch.tableKeyCount[t]);
+      }
+      TableRows wide = rowsOf(rows.length, storeBatch.slab(wideTable), wideTable, widePrepared, batch.wideCount);
+      RequestOnlyModel.Forward fw = model.forward(batch, rows, wide, params, ws);
+      double loss = model.loss(fw);
       float[] prob = RequestOnlyModel.predictions(ws);
       for (int i = 0; i < ni; i++) {
         metrics.add(prob[i], batch.label(i));
       }
       metrics.refresh();
-      if (!Double.isFinite(loss) || !model.backward(batch, rows, wide, params, gradParams, ws)) {
+      RequestOnlyModel.Gradients g = Double.isFinite(loss) ? model.backward(fw, gradParams) : null;
+      if (g == null || !g.finite()) {
         batchesSkipped++;
         impressionsSkipped += ni;
         return new Step(units.size(), ni, loss, true);
       }
-      model.applySparse(rows, tableNames, wide, ws, ADAGRAD_EPS);
+      model.applySparse(g, tableNames, ADAGRAD_EPS);
       adamStep++;
       backend.adam(params, gradParams, adamM, adamV, paramCount, adamStep,
           config.denseLr(), BETA1, BETA2, ADAM_EPS);
       for (int t = 0; t < rows.length; t++) {
-        store.markUpdated(storeTable[t], prepared[t]);
+        storeBatch.markUpdated(storeTable[t], prepared[t]);
       }
-      store.markUpdated(wideTable, widePrepared);
+      storeBatch.markUpdated(wideTable, widePrepared);
       batchesTrained++;
       unitsTrained += units.size();
       impressionsTrained += ni;
       return new Step(units.size(), ni, loss, false);
-    } finally {
-      store.release();
     }
   }
 
-  private TableRows rowsOf(int k, int storeIndex, PreparedKeys p, int keys) {
-    return new TableRows(store.slab(storeIndex), store.tables().get(storeIndex).rowWidth(),
-        rowBuffers.upload(3 * k, p.slots(), keys), rowBuffers.upload(3 * k + 1, p.rowIndex(), keys),
-        rowBuffers.upload(3 * k + 2, p.distinctSlots(), p.distinctCount()), p.distinctCount());
+  private TableRows rowsOf(int k, Floats slab, int storeIndex, PreparedKeys p, int keys) {
+    RowIndexBuffers b = rowBuffers[k];
+    return new TableRows(slab, store.tables().get(storeIndex).rowWidth(),
+        b.slots.upload(p.slots(), keys), b.rowIndex.upload(p.rowIndex(), keys),
+        b.distinctSlots.upload(p.distinctSlots(), p.distinctCount()), p.distinctCount());
+  }
+
+  /** One table's per-batch index buffers in the backend's memory. */
+  private static final class RowIndexBuffers implements AutoCloseable {
+    final ScratchInts slots;
+    final ScratchInts rowIndex;
+    final ScratchInts distinctSlots;
+
+    RowIndexBuffers(ComputeBackend backend) {
+      slots = new ScratchInts(backend);
+      rowIndex = new ScratchInts(backend);
+      distinctSlots = new ScratchInts(backend);
+    }
+
+    @Override
+    public void close() {
+      distinctSlots.close();
+      rowIndex.close();
+      slots.close();
+    }
   }
 
   /** The predictions of the last {@link #train} call, one per impression, in batch order. */
@@ -351,7 +374,9 @@ public final class MiniBatchTrainer implements AutoCloseable {
     adamM.close();
     gradParams.close();
     params.close();
-    rowBuffers.close();
+    for (int t = rowBuffers.length - 1; t >= 0; t--) {
+      rowBuffers[t].close();
+    }
     ws.close();
     store.close();
     backend.close();

@@ -8,31 +8,63 @@ import java.util.List;
 /**
  * A stack of dense layers on {@link ComputeBackend} operations: {@code y = x·W + b}, ReLU after
  * every layer but the last. The weights live in a shared parameter vector from {@code offset}:
- * per layer {@code W} ({@code in × out}, row-major) then {@code b}. Activations stay in the caller's
- * {@link Scratch} (slots {@code slotBase ..}) between the forward and the backward pass.
+ * per layer {@code W} ({@code in × out}, row-major) then {@code b}. The layer outputs of a forward
+ * pass stay in an {@link Activations} (one per caller's workspace), which the backward pass reads.
  */
 final class Mlp {
-  /** Float scratch slots one Mlp may use from its base. */
-  static final int SLOTS = 32;
-
   final int[] sizes;
   final int offset;
-  private final int slotBase;
-  private final Floats[] acts;
 
   /** {@code in} inputs through {@code layers} (hidden sizes, then the output size). */
-  Mlp(int in, List<Integer> layers, int offset, int slotBase) {
+  Mlp(int in, List<Integer> layers, int offset) {
     this.sizes = new int[layers.size() + 1];
     sizes[0] = in;
     for (int k = 0; k < layers.size(); k++) {
       sizes[k + 1] = layers.get(k);
     }
-    if (2 * layers.size() + 1 > SLOTS) {
-      throw new IllegalArgumentException("at most " + (SLOTS - 1) / 2 + " layers per tower, got " + layers.size());
-    }
     this.offset = offset;
-    this.slotBase = slotBase;
-    this.acts = new Floats[sizes.length];
+  }
+
+  /**
+   * What a forward pass through one {@link Mlp} leaves for its backward pass: its input and every
+   * layer's output, and the buffers of the input gradients. Owned by a workspace.
+   */
+  static final class Activations implements AutoCloseable {
+    private final Mlp mlp;
+    /** {@code acts[0]} the input, {@code acts[k + 1]} layer {@code k}'s output, of the last forward. */
+    private final Floats[] acts;
+    private final ScratchFloats[] outputs;
+    private final ScratchFloats[] inputGrads;
+
+    private Activations(Mlp mlp, ComputeBackend backend) {
+      this.mlp = mlp;
+      int layers = mlp.layers();
+      this.acts = new Floats[layers + 1];
+      this.outputs = new ScratchFloats[layers];
+      this.inputGrads = new ScratchFloats[layers];
+      for (int k = 0; k < layers; k++) {
+        outputs[k] = new ScratchFloats(backend);
+        inputGrads[k] = new ScratchFloats(backend);
+      }
+    }
+
+    @Override
+    public void close() {
+      for (int k = outputs.length - 1; k >= 0; k--) {
+        inputGrads[k].close();
+        outputs[k].close();
+      }
+    }
+  }
+
+  Activations newActivations(ComputeBackend backend) {
+    return new Activations(this, backend);
+  }
+
+  private void checkOwner(Activations a) {
+    if (a.mlp != this) {
+      throw new IllegalArgumentException("activations of another layer stack");
+    }
   }
 
   int layers() {
@@ -81,17 +113,24 @@ final class Mlp {
     }
   }
 
-  /** The output of the last {@link #forward} (rows × out). */
-  Floats output(Scratch s, int rows) {
-    return s.floats(slotBase + layers(), rows * out());
+  /** The output of the last {@link #forward} into {@code a} (rows × out). */
+  Floats output(Activations a) {
+    checkOwner(a);
+    Floats y = a.acts[layers()];
+    if (y == null) {
+      throw new IllegalStateException("no forward pass ran through this layer stack yet");
+    }
+    return y;
   }
 
-  /** Runs {@code rows} rows of {@code x} through the layers; returns the output (rows × out). */
-  Floats forward(ComputeBackend be, Scratch s, Floats x, int rows, Floats params) {
+  /** Runs {@code rows} rows of {@code x} through the layers, keeping the activations in {@code a}; returns the output (rows × out). */
+  Floats forward(ComputeBackend be, Activations a, Floats x, int rows, Floats params) {
+    checkOwner(a);
+    Floats[] acts = a.acts;
     acts[0] = x;
     for (int k = 0; k < layers(); k++) {
       int in = sizes[k], out = sizes[k + 1], w = weightOffset(k);
-      Floats y = s.floats(slotBase + k + 1, rows * out);
+      Floats y = a.outputs[k].get(rows * out);
       be.gemm(false, false, rows, out, in, 1f, acts[k], 0, in, params, w, out, 0f, y, 0, out);
       be.addBias(y, rows, out, params, w + in * out);
       if (k < layers() - 1) {
@@ -103,11 +142,13 @@ final class Mlp {
   }
 
   /**
-   * The backward pass of the last {@link #forward}: adds the weight and bias gradients into {@code
-   * grad} (same layout as the parameters) and returns the input gradient (rows × in), or null
-   * unless {@code wantInputGrad}. {@code dy} (rows × out) is overwritten.
+   * The backward pass of the last {@link #forward} into {@code a}: adds the weight and bias
+   * gradients into {@code grad} (same layout as the parameters) and returns the input gradient
+   * (rows × in), or null unless {@code wantInputGrad}. {@code dy} (rows × out) is overwritten.
    */
-  Floats backward(ComputeBackend be, Scratch s, Floats dy, int rows, Floats params, Floats grad, boolean wantInputGrad) {
+  Floats backward(ComputeBackend be, Activations a, Floats dy, int rows, Floats params, Floats grad, boolean wantInputGrad) {
+    checkOwner(a);
+    Floats[] acts = a.acts;
     Floats d = dy;
     for (int k = layers() - 1; k >= 0; k--) {
       int in = sizes[k], out = sizes[k + 1], w = weightOffset(k);
@@ -119,7 +160,7 @@ final class Mlp {
       if (k == 0 && !wantInputGrad) {
         return null;
       }
-      Floats dx = s.floats(slotBase + SLOTS / 2 + k, rows * in);
+      Floats dx = a.inputGrads[k].get(rows * in);
       be.gemm(false, true, rows, in, out, 1f, d, 0, out, params, w, out, 0f, dx, 0, in);
       d = dx;
     }

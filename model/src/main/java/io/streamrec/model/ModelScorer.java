@@ -26,8 +26,9 @@ public final class ModelScorer {
   private final UnitBatch batch;
   private final ComputeBackend backend;
   private final RequestOnlyModel.Workspace ws;
-  /** Per table: the gathered rows (floats) and slots / distinct slots (ints); the wide table last. */
-  private final Scratch buffers;
+  /** Per embedding table, then the wide table: the gathered rows, their slots and distinct slots. */
+  private final GatheredRows[] gathered;
+  private final ScratchFloats paramBuffer;
   private final List<TableConfig> tableConfigs;
   private final float[] initialParams;
   private final float[] params;
@@ -37,9 +38,13 @@ public final class ModelScorer {
     this.backend = backend;
     this.model = new RequestOnlyModel(config, backend);
     this.batch = new UnitBatch(config);
-    this.ws = new RequestOnlyModel.Workspace(backend);
-    this.buffers = new Scratch(backend);
+    this.ws = model.newWorkspace();
     this.tableConfigs = config.tableConfigs();
+    this.gathered = new GatheredRows[tableConfigs.size()];
+    for (int t = 0; t < gathered.length; t++) {
+      gathered[t] = new GatheredRows(backend);
+    }
+    this.paramBuffer = new ScratchFloats(backend);
     this.initialParams = model.initialParameters();
     this.params = new float[initialParams.length];
   }
@@ -73,10 +78,11 @@ public final class ModelScorer {
         System.arraycopy(block, 0, this.params, b[0], b[1]);
       }
     }
-    model.forward(batch, rows, wide, buffers.upload(tableConfigs.size(), this.params, this.params.length), ws);
+    RequestOnlyModel.Forward fw =
+        model.forward(batch, rows, wide, paramBuffer.upload(this.params, this.params.length), ws);
     int ni = batch.impressions(), labels = model.labels();
     float[] logits = new float[ni * labels];
-    backend.download(model.logits(ws, ni), 0, logits, 0, ni * labels);
+    backend.download(fw.logits(), 0, logits, 0, ni * labels);
     float[] out = new float[ni];
     for (int i = 0; i < ni; i++) {
       out[i] = CpuBackend.sigmoid(logits[i * labels]);
@@ -106,8 +112,22 @@ public final class ModelScorer {
     }
     int[] distinctSlots = new int[n];
     Arrays.setAll(distinctSlots, r -> r);
-    Ints slotBuffer = buffers.upload(2 * t, slots, count);
-    return new TableRows(buffers.upload(t, slab, slab.length), width, slotBuffer, slotBuffer,
-        buffers.upload(2 * t + 1, distinctSlots, n), n);
+    GatheredRows g = gathered[t];
+    Ints slotBuffer = g.slots.upload(slots, count);
+    return new TableRows(g.slab.upload(slab, slab.length), width, slotBuffer, slotBuffer,
+        g.distinctSlots.upload(distinctSlots, n), n);
+  }
+
+  /** One table's rows of a batch, gathered into a small slab, with their index buffers. */
+  private static final class GatheredRows {
+    final ScratchFloats slab;
+    final ScratchInts slots;
+    final ScratchInts distinctSlots;
+
+    GatheredRows(ComputeBackend backend) {
+      slab = new ScratchFloats(backend);
+      slots = new ScratchInts(backend);
+      distinctSlots = new ScratchInts(backend);
+    }
   }
 }

@@ -1,11 +1,13 @@
 package io.streamrec.model;
 
-import io.streamrec.common.SplitMix64;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.gpu.Floats;
 import io.streamrec.gpu.Ints;
 import io.streamrec.model.features.Side;
+import io.streamrec.common.SplitMix64;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -45,41 +47,6 @@ public final class RequestOnlyModel {
   public static final String HEAD_BLOCK = "head";
   /** Seed of the dense weights' initial values: a fixed start, so training is reproducible. */
   private static final long INIT_SEED = 0x5eed_5eedL;
-
-  // float scratch slots
-  private static final int F_REQ = 0;
-  private static final int F_IMP = 1;
-  private static final int F_UNIT_SCALAR = 2;
-  private static final int F_BASE = 3;
-  private static final int F_REQ_DENSE = 4;
-  private static final int F_IMP_DENSE = 5;
-  private static final int F_TMP = 6;
-  private static final int F_LABELS = 7;
-  private static final int F_PROB = 8;
-  private static final int F_GRAD = 9;
-  private static final int F_GRAD_REQ = 10;
-  private static final int F_GRAD_IMP = 11;
-  private static final int F_UNIT_GRAD = 12;
-  private static final int F_WIDE_GRAD = 13;
-  private static final int F_LOGITS = 14;
-  private static final int F_ONES = 15;
-  private static final int F_GRAD_BASE = 16;
-  private static final int F_XR = 17;
-  private static final int F_XI = 18;
-  private static final int F_XR_IMP = 19;
-  private static final int F_Z = 20;
-  private static final int F_D_RB = 21;
-  private static final int F_D_V = 22;
-  private static final int F_D_R = 23;
-  private static final int F_DXR_UNITS = 24;
-  private static final int F_ROW_GRAD = 32; // + table
-  private static final int F_MLP = 64;
-  // int scratch slots
-  private static final int I_IDENTITY = 0;
-  private static final int I_IMP_UNIT = 1;
-  private static final int I_WIDE_REQ = 2;
-  private static final int I_WIDE_IMP = 3;
-  private static final int I_FEATURE = 4; // + feature
 
   private final ComputeBackend backend;
   private final ModelConfig config;
@@ -124,13 +91,11 @@ public final class RequestOnlyModel {
     if (deep) {
       ModelConfig.Towers t = config.towers();
       this.out = t.outputWidth();
-      this.requestTower = new Mlp(inR, t.request(), linearSize, F_MLP);
-      this.impressionTower = new Mlp(inI, t.impression(), requestTower.offset + requestTower.paramCount(),
-          F_MLP + Mlp.SLOTS);
-      java.util.List<Integer> headLayers = new java.util.ArrayList<>(t.head());
+      this.requestTower = new Mlp(inR, t.request(), linearSize);
+      this.impressionTower = new Mlp(inI, t.impression(), requestTower.offset + requestTower.paramCount());
+      List<Integer> headLayers = new ArrayList<>(t.head());
       headLayers.add(labels);
-      this.head = new Mlp(3 * out, headLayers, impressionTower.offset + impressionTower.paramCount(),
-          F_MLP + 2 * Mlp.SLOTS);
+      this.head = new Mlp(3 * out, headLayers, impressionTower.offset + impressionTower.paramCount());
       this.parameterCount = head.offset + head.paramCount();
     } else {
       this.out = 0;
@@ -180,20 +145,211 @@ public final class RequestOnlyModel {
     this.requestOnly = requestOnly;
   }
 
-  /** Scratch space of one batch, reused: activations kept for the backward pass, row gradients. */
-  public static final class Workspace implements AutoCloseable {
-    final Scratch s;
-    /** The predictions of the primary label of the last forward pass, on the host. */
-    float[] prob = new float[0];
-    float[] probAll = new float[0];
 
-    public Workspace(ComputeBackend backend) {
-      this.s = new Scratch(backend);
+  /** A workspace for this model's batches: one per trainer or scorer, reused from batch to batch. */
+  public Workspace newWorkspace() {
+    return new Workspace(this);
+  }
+
+  /**
+   * The buffers of one batch in the backend's memory, each a named field: what {@link #forward}
+   * uploads and computes and {@link #backward} reads, and the gradients {@link #applySparse}
+   * applies. Buffers grow with the batch and are reused, so steady-state training allocates
+   * nothing. There is a row-gradient buffer per embedding table and one set of activations per
+   * tower, however many tables and layers the model has. Not thread-safe.
+   */
+  public static final class Workspace implements AutoCloseable {
+    private final RequestOnlyModel model;
+    private final List<AutoCloseable> owned = new ArrayList<>();
+    /** Counts forward passes: a {@link Forward} or {@link Gradients} of an earlier pass is stale. */
+    private long pass;
+
+    // what forward uploads
+    private final ScratchInts identity;
+    private final ScratchInts impUnit;
+    private final ScratchInts wideReqOffsets;
+    private final ScratchInts wideImpOffsets;
+    /** Per categorical feature: its bags' offsets into the batch's id list. */
+    private final ScratchInts[] featureOffsets;
+    private final ScratchFloats reqDense;
+    private final ScratchFloats impDense;
+    private final ScratchFloats labelValues;
+    // what forward computes
+    private final ScratchFloats reqVec;
+    private final ScratchFloats impVec;
+    private final ScratchFloats towerInputReq;
+    private final ScratchFloats towerInputImp;
+    private final ScratchFloats towerInputReqPerImp;
+    private final ScratchFloats unitScalar;
+    private final ScratchFloats base;
+    private final ScratchFloats tmp;
+    private final ScratchFloats headInput;
+    private final ScratchFloats logits;
+    private final ScratchFloats ones;
+    private final ScratchFloats prob;
+    private final Mlp.Activations requestTower;
+    private final Mlp.Activations impressionTower;
+    private final Mlp.Activations head;
+    // what loss and backward compute
+    private final ScratchFloats logitGrad;
+    private final ScratchFloats baseGrad;
+    private final ScratchFloats requestOutGradFromHead;
+    private final ScratchFloats impressionOutGrad;
+    private final ScratchFloats requestOutGrad;
+    private final ScratchFloats towerInputReqGradPerUnit;
+    private final ScratchFloats reqVecGrad;
+    private final ScratchFloats impVecGrad;
+    private final ScratchFloats unitGrad;
+    private final ScratchFloats wideGrad;
+    /** Per embedding table: the gradient of each of the batch's distinct rows. */
+    private final ScratchFloats[] rowGrads;
+    /** The predictions of the primary label of the last loss, on the host. */
+    private float[] hostProb = new float[0];
+    private float[] hostProbAll = new float[0];
+
+    private Workspace(RequestOnlyModel model) {
+      this.model = model;
+      ComputeBackend be = model.backend;
+      boolean ok = false;
+      try {
+        identity = ints(be);
+        impUnit = ints(be);
+        wideReqOffsets = ints(be);
+        wideImpOffsets = ints(be);
+        featureOffsets = new ScratchInts[model.config.features().categorical().size()];
+        for (int f = 0; f < featureOffsets.length; f++) {
+          featureOffsets[f] = ints(be);
+        }
+        reqDense = floats(be);
+        impDense = floats(be);
+        labelValues = floats(be);
+        reqVec = floats(be);
+        impVec = floats(be);
+        towerInputReq = floats(be);
+        towerInputImp = floats(be);
+        towerInputReqPerImp = floats(be);
+        unitScalar = floats(be);
+        base = floats(be);
+        tmp = floats(be);
+        headInput = floats(be);
+        logits = floats(be);
+        ones = floats(be);
+        prob = floats(be);
+        requestTower = model.deep ? own(model.requestTower.newActivations(be)) : null;
+        impressionTower = model.deep ? own(model.impressionTower.newActivations(be)) : null;
+        head = model.deep ? own(model.head.newActivations(be)) : null;
+        logitGrad = floats(be);
+        baseGrad = floats(be);
+        requestOutGradFromHead = floats(be);
+        impressionOutGrad = floats(be);
+        requestOutGrad = floats(be);
+        towerInputReqGradPerUnit = floats(be);
+        reqVecGrad = floats(be);
+        impVecGrad = floats(be);
+        unitGrad = floats(be);
+        wideGrad = floats(be);
+        rowGrads = new ScratchFloats[model.config.features().tables().size()];
+        for (int t = 0; t < rowGrads.length; t++) {
+          rowGrads[t] = floats(be);
+        }
+        ok = true;
+      } finally {
+        if (!ok) {
+          close();
+        }
+      }
+    }
+
+    private <T extends AutoCloseable> T own(T resource) {
+      owned.add(resource);
+      return resource;
+    }
+
+    private ScratchFloats floats(ComputeBackend be) {
+      return own(new ScratchFloats(be));
+    }
+
+    private ScratchInts ints(ComputeBackend be) {
+      return own(new ScratchInts(be));
     }
 
     @Override
     public void close() {
-      s.close();
+      for (int k = owned.size() - 1; k >= 0; k--) {
+        try {
+          owned.get(k).close();
+        } catch (Exception e) {
+          throw new IllegalStateException("cannot free a workspace buffer", e);
+        }
+      }
+      owned.clear();
+    }
+  }
+
+  /**
+   * What {@link #forward} computed for one batch, which {@link #loss} and {@link #backward} take:
+   * the batch, its rows, the parameters, and (in the workspace) the activations. Valid until the
+   * next forward pass on the same workspace; a stale one is refused.
+   */
+  public static final class Forward {
+    private final Workspace ws;
+    private final long pass;
+    private final UnitBatch batch;
+    private final TableRows[] rows;
+    private final TableRows wide;
+    private final Floats params;
+    private boolean lossDone;
+
+    private Forward(Workspace ws, UnitBatch batch, TableRows[] rows, TableRows wide, Floats params) {
+      this.ws = ws;
+      this.pass = ws.pass;
+      this.batch = batch;
+      this.rows = rows;
+      this.wide = wide;
+      this.params = params;
+    }
+
+    private void checkCurrent() {
+      if (pass != ws.pass) {
+        throw new IllegalStateException("a later forward pass on the same workspace replaced this one");
+      }
+    }
+
+    /** The logits of this pass ({@code impressions × labels}, row-major), in the backend's memory. */
+    public Floats logits() {
+      checkCurrent();
+      return ws.logits.current();
+    }
+  }
+
+  /**
+   * The row gradients {@link #backward} left for {@link #applySparse}, with the rows they belong
+   * to. Valid until the next forward pass on the same workspace.
+   */
+  public static final class Gradients {
+    private final Workspace ws;
+    private final long pass;
+    private final TableRows[] rows;
+    private final TableRows wide;
+    private boolean finite;
+    private boolean applied;
+
+    private Gradients(Forward fw) {
+      this.ws = fw.ws;
+      this.pass = fw.pass;
+      this.rows = fw.rows;
+      this.wide = fw.wide;
+    }
+
+    /** False when a gradient was not finite: nothing may be applied, the batch is skipped. */
+    public boolean finite() {
+      return finite;
+    }
+  }
+
+  private void checkWorkspace(Workspace ws) {
+    if (ws.model != this) {
+      throw new IllegalArgumentException("the workspace belongs to another model");
     }
   }
 
@@ -202,21 +358,26 @@ public final class RequestOnlyModel {
    * holds the rows of embedding table {@code t}, {@code wide} those of the wide table; {@code
    * params} is the dense parameter vector.
    */
-  public void forward(UnitBatch b, TableRows[] rows, TableRows wide, Floats params, Workspace ws) {
-    Scratch s = ws.s;
+  public Forward forward(UnitBatch b, TableRows[] rows, TableRows wide, Floats params, Workspace ws) {
+    checkWorkspace(ws);
+    if (rows.length != ws.rowGrads.length) {
+      throw new IllegalArgumentException("rows of " + rows.length + " tables; the model has " + ws.rowGrads.length);
+    }
+    ws.pass++;
+    Forward fw = new Forward(ws, b, rows, wide, params);
     int nu = b.nUnits, ni = b.nImps, nr = b.requestDense.length, nd = b.impressionDense.length;
-    Ints identity = s.upload(I_IDENTITY, b.identity, Math.max(nu, ni) + 1);
-    Ints impUnit = s.upload(I_IMP_UNIT, b.impUnit, ni);
-    Floats reqVec = s.zeros(F_REQ, nu * dim);
-    Floats impVec = s.zeros(F_IMP, ni * dim);
+    Ints identity = ws.identity.upload(b.identity, Math.max(nu, ni) + 1);
+    Ints impUnit = ws.impUnit.upload(b.impUnit, ni);
+    Floats reqVec = ws.reqVec.zeros(nu * dim);
+    Floats impVec = ws.impVec.zeros(ni * dim);
     int inR = deep ? requestTower.in() : 0, inI = deep ? impressionTower.in() : 0;
-    Floats xr = deep ? s.zeros(F_XR, nu * inR) : null;
-    Floats xi = deep ? s.zeros(F_XI, ni * inI) : null;
+    Floats xr = deep ? ws.towerInputReq.zeros(nu * inR) : null;
+    Floats xi = deep ? ws.towerInputImp.zeros(ni * inI) : null;
     for (int f = 0; f < b.features.length; f++) {
       TableRows r = rows[b.featureTable[f]];
       boolean request = b.features[f].side() == Side.REQUEST;
       int bags = request ? nu : ni;
-      Ints offsets = s.upload(I_FEATURE + f, b.featureOffsets[f], bags + 1);
+      Ints offsets = ws.featureOffsets[f].upload(b.featureOffsets[f], bags + 1);
       backend.poolBags(r.slab(), r.rowWidth(), 0, dim, r.slots(), offsets, bags, identity,
           b.featureMean[f], request ? reqVec : impVec, dim, 0);
       if (deep) {
@@ -224,102 +385,101 @@ public final class RequestOnlyModel {
             b.featureMean[f], request ? xr : xi, request ? inR : inI, featureColumn[f]);
       }
     }
-    Floats unitScalar = s.zeros(F_UNIT_SCALAR, nu);
-    Floats base = s.zeros(F_BASE, ni);
-    Ints wideReq = s.upload(I_WIDE_REQ, b.wideReqOffsets, nu + 1);
-    Ints wideImp = s.upload(I_WIDE_IMP, b.wideImpOffsets, ni + 1);
+    Floats unitScalar = ws.unitScalar.zeros(nu);
+    Floats base = ws.base.zeros(ni);
+    Ints wideReq = ws.wideReqOffsets.upload(b.wideReqOffsets, nu + 1);
+    Ints wideImp = ws.wideImpOffsets.upload(b.wideImpOffsets, ni + 1);
     backend.poolBags(wide.slab(), wide.rowWidth(), 0, 1, wide.slots(), wideReq, nu, identity, false, unitScalar, 1, 0);
     backend.poolBags(wide.slab(), wide.rowWidth(), 0, 1, wide.slots(), wideImp, ni, identity, false, base, 1, 0);
     if (nr > 0) {
-      Floats reqDense = s.upload(F_REQ_DENSE, b.reqDense, nu * nr);
+      Floats reqDense = ws.reqDense.upload(b.reqDense, nu * nr);
       backend.gemm(false, false, nu, 1, nr, 1f, reqDense, 0, nr, params, 1, 1, 1f, unitScalar, 0, 1);
       if (deep) {
         backend.copy2d(reqDense, nr, 0, xr, inR, requestDenseColumn, nu, nr);
       }
     }
     if (nd > 0) {
-      Floats impDense = s.upload(F_IMP_DENSE, b.impDense, ni * nd);
+      Floats impDense = ws.impDense.upload(b.impDense, ni * nd);
       backend.gemm(false, false, ni, 1, nd, 1f, impDense, 0, nd, params, 1 + nr, 1, 1f, base, 0, 1);
       if (deep) {
         backend.copy2d(impDense, nd, 0, xi, inI, impressionDenseColumn, ni, nd);
       }
     }
-    Floats tmp = s.floats(F_TMP, ni);
+    Floats tmp = ws.tmp.get(ni);
     backend.gatherIndexed(unitScalar, 1, impUnit, ni, tmp, 1, 0);
     backend.axpy(ni, 1f, tmp, 0, base, 0);
     backend.addBias(base, ni, 1, params, 0);
     backend.broadcastDot(reqVec, impUnit, impVec, ni, dim, base);
 
-    Floats logits = s.floats(F_LOGITS, ni * labels);
-    Floats ones = ones(s);
+    Floats logits = ws.logits.get(ni * labels);
+    Floats ones = ones(ws);
     float beta = 0f;
     if (deep) {
       Ints towerIndex = requestOnly ? impUnit : identity;
       Floats r;
       if (requestOnly) {
-        r = requestTower.forward(backend, s, xr, nu, params);
+        r = requestTower.forward(backend, ws.requestTower, xr, nu, params);
       } else {
-        Floats xrImp = s.floats(F_XR_IMP, ni * inR);
+        Floats xrImp = ws.towerInputReqPerImp.get(ni * inR);
         backend.gatherIndexed(xr, inR, impUnit, ni, xrImp, inR, 0);
-        r = requestTower.forward(backend, s, xrImp, ni, params);
+        r = requestTower.forward(backend, ws.requestTower, xrImp, ni, params);
       }
-      Floats v = impressionTower.forward(backend, s, xi, ni, params);
-      Floats z = s.floats(F_Z, ni * 3 * out);
+      Floats v = impressionTower.forward(backend, ws.impressionTower, xi, ni, params);
+      Floats z = ws.headInput.get(ni * 3 * out);
       backend.gatherIndexed(r, out, towerIndex, ni, z, 3 * out, 0);
       backend.copy2d(v, out, 0, z, 3 * out, out, ni, out);
       backend.mul2d(z, 3 * out, 0, z, 3 * out, out, z, 3 * out, 2 * out, ni, out, false);
       backend.broadcastDot(r, towerIndex, v, ni, out, base);
-      Floats h = head.forward(backend, s, z, ni, params);
+      Floats h = head.forward(backend, ws.head, z, ni, params);
       backend.copy(h, 0, logits, 0, ni * labels);
       beta = 1f;
     }
     // logits[i, l] (+)= base[i]
     backend.gemm(false, false, ni, labels, 1, 1f, base, 0, 1, ones, 0, labels, beta, logits, 0, labels);
+    return fw;
   }
 
-  private Floats ones(Scratch s) {
-    Floats ones = s.floats(F_ONES, labels);
+  private Floats ones(Workspace ws) {
+    Floats ones = ws.ones.get(labels);
     backend.fill(ones, 0, labels, 1f);
     return ones;
   }
 
   /**
-   * Sigmoid + log loss on the logits of {@link #forward}: keeps the logit gradients for the
-   * backward pass, downloads the predictions ({@link #predictions}) and returns the loss summed
-   * over impressions and labels.
+   * Sigmoid + log loss on the logits of {@code fw}: keeps the logit gradients for the backward
+   * pass, downloads the predictions ({@link #predictions}) and returns the loss summed over
+   * impressions and labels.
    */
-  public double loss(UnitBatch b, Workspace ws) {
-    Scratch s = ws.s;
+  public double loss(Forward fw) {
+    fw.checkCurrent();
+    Workspace ws = fw.ws;
+    UnitBatch b = fw.batch;
     int n = b.nImps * labels;
-    Floats y = s.upload(F_LABELS, b.labels, n);
-    Floats prob = s.floats(F_PROB, n);
-    double loss = backend.sigmoidBce(s.floats(F_LOGITS, n), y, n, 1f, prob, s.floats(F_GRAD, n));
-    if (ws.probAll.length < n) {
-      ws.probAll = new float[Math.max(n, ws.probAll.length * 2)];
+    Floats y = ws.labelValues.upload(b.labels, n);
+    Floats prob = ws.prob.get(n);
+    double loss = backend.sigmoidBce(ws.logits.get(n), y, n, 1f, prob, ws.logitGrad.get(n));
+    if (ws.hostProbAll.length < n) {
+      ws.hostProbAll = new float[Math.max(n, ws.hostProbAll.length * 2)];
     }
-    if (ws.prob.length < b.nImps) {
-      ws.prob = new float[Math.max(b.nImps, ws.prob.length * 2)];
+    if (ws.hostProb.length < b.nImps) {
+      ws.hostProb = new float[Math.max(b.nImps, ws.hostProb.length * 2)];
     }
-    backend.download(prob, 0, ws.probAll, 0, n);
+    backend.download(prob, 0, ws.hostProbAll, 0, n);
     for (int i = 0; i < b.nImps; i++) {
-      ws.prob[i] = ws.probAll[i * labels];
+      ws.hostProb[i] = ws.hostProbAll[i * labels];
     }
+    fw.lossDone = true;
     return loss;
   }
 
   /** The primary label's click probabilities of the last {@link #loss}, on the host; {@code ni} valid. */
   public static float[] predictions(Workspace ws) {
-    return ws.prob;
+    return ws.hostProb;
   }
 
   /** Every label's probabilities of the last {@link #loss} ({@code ni × labels}, row-major), on the host. */
   static float[] predictionsAllLabels(Workspace ws) {
-    return ws.probAll;
-  }
-
-  /** Logits of the last {@link #forward} ({@code ni × labels}), in the backend's memory. */
-  public Floats logits(Workspace ws, int ni) {
-    return ws.s.floats(F_LOGITS, ni * labels);
+    return ws.hostProbAll;
   }
 
   public int labels() {
@@ -327,58 +487,67 @@ public final class RequestOnlyModel {
   }
 
   /**
-   * The backward pass: the mean gradient of the dense parameters into {@code gradParams} (clipped
-   * to the configured norm), the row gradients of every table into the workspace. Returns false,
-   * having changed nothing but the workspace, when a gradient is not finite.
+   * The backward pass of {@code fw} (after its {@link #loss}): the mean gradient of the dense
+   * parameters into {@code gradParams} (clipped to the configured norm), the row gradients of every
+   * table into the workspace. {@link Gradients#finite()} is false, and nothing but the workspace
+   * changed, when a gradient is not finite.
    */
-  public boolean backward(UnitBatch b, TableRows[] rows, TableRows wide, Floats params, Floats gradParams, Workspace ws) {
-    Scratch s = ws.s;
+  public Gradients backward(Forward fw, Floats gradParams) {
+    fw.checkCurrent();
+    if (!fw.lossDone) {
+      throw new IllegalStateException("backward needs the loss of its forward pass first");
+    }
+    Workspace ws = fw.ws;
+    UnitBatch b = fw.batch;
+    TableRows[] rows = fw.rows;
+    TableRows wide = fw.wide;
+    Floats params = fw.params;
+    Gradients g = new Gradients(fw);
     int nu = b.nUnits, ni = b.nImps, nr = b.requestDense.length, nd = b.impressionDense.length;
-    Ints identity = s.ints(I_IDENTITY, 0);
-    Ints impUnit = s.ints(I_IMP_UNIT, 0);
-    Floats grad = s.floats(F_GRAD, ni * labels);
-    Floats gBase = s.floats(F_GRAD_BASE, ni);
-    backend.gemm(false, false, ni, 1, labels, 1f, grad, 0, labels, ones(s), 0, 1, 0f, gBase, 0, 1);
+    Ints identity = ws.identity.current();
+    Ints impUnit = ws.impUnit.current();
+    Floats grad = ws.logitGrad.current();
+    Floats gBase = ws.baseGrad.get(ni);
+    backend.gemm(false, false, ni, 1, labels, 1f, grad, 0, labels, ones(ws), 0, 1, 0f, gBase, 0, 1);
     backend.fill(gradParams, 0, parameterCount, 0f);
 
     Floats dxr = null, dxi = null;
     if (deep) {
       Ints towerIndex = requestOnly ? impUnit : identity;
       int rRows = requestOnly ? nu : ni;
-      Floats z = s.floats(F_Z, 0);
-      Floats dz = head.backward(backend, s, grad, ni, params, gradParams, true);
-      Floats dRb = s.floats(F_D_RB, ni * out);
-      Floats dV = s.floats(F_D_V, ni * out);
+      Floats z = ws.headInput.current();
+      Floats dz = head.backward(backend, ws.head, grad, ni, params, gradParams, true);
+      Floats dRb = ws.requestOutGradFromHead.get(ni * out);
+      Floats dV = ws.impressionOutGrad.get(ni * out);
       backend.copy2d(dz, 3 * out, 0, dRb, out, 0, ni, out);
       backend.mul2d(dz, 3 * out, 2 * out, z, 3 * out, out, dRb, out, 0, ni, out, true);
       backend.copy2d(dz, 3 * out, out, dV, out, 0, ni, out);
       backend.mul2d(dz, 3 * out, 2 * out, z, 3 * out, 0, dV, out, 0, ni, out, true);
-      Floats dR = s.zeros(F_D_R, rRows * out);
-      // r and v are the towers' outputs, still in their scratch slots
-      backend.broadcastDotBackward(lastOutput(requestTower, s, rRows), towerIndex, lastOutput(impressionTower, s, ni),
-          ni, out, gBase, dR, dV);
+      Floats dR = ws.requestOutGrad.zeros(rRows * out);
+      backend.broadcastDotBackward(requestTower.output(ws.requestTower), towerIndex,
+          impressionTower.output(ws.impressionTower), ni, out, gBase, dR, dV);
       backend.scatterAddIndexed(dRb, out, 0, out, towerIndex, ni, dR);
-      dxi = impressionTower.backward(backend, s, dV, ni, params, gradParams, true);
-      dxr = requestTower.backward(backend, s, dR, rRows, params, gradParams, true);
+      dxi = impressionTower.backward(backend, ws.impressionTower, dV, ni, params, gradParams, true);
+      dxr = requestTower.backward(backend, ws.requestTower, dR, rRows, params, gradParams, true);
       if (!requestOnly) {
         int inR = requestTower.in();
-        Floats units = s.zeros(F_DXR_UNITS, nu * inR);
+        Floats units = ws.towerInputReqGradPerUnit.zeros(nu * inR);
         backend.scatterAddIndexed(dxr, inR, 0, inR, impUnit, ni, units);
         dxr = units;
       }
     }
 
-    Floats gradReq = s.zeros(F_GRAD_REQ, nu * dim);
-    Floats gradImp = s.zeros(F_GRAD_IMP, ni * dim);
-    backend.broadcastDotBackward(s.floats(F_REQ, 0), impUnit, s.floats(F_IMP, 0), ni, dim, gBase, gradReq, gradImp);
+    Floats gradReq = ws.reqVecGrad.zeros(nu * dim);
+    Floats gradImp = ws.impVecGrad.zeros(ni * dim);
+    backend.broadcastDotBackward(ws.reqVec.current(), impUnit, ws.impVec.current(), ni, dim, gBase, gradReq, gradImp);
     for (int t = 0; t < rows.length; t++) {
-      s.zeros(F_ROW_GRAD + t, rows[t].distinct() * dim);
+      ws.rowGrads[t].zeros(rows[t].distinct() * dim);
     }
     for (int f = 0; f < b.features.length; f++) {
       int t = b.featureTable[f];
       boolean request = b.features[f].side() == Side.REQUEST;
-      Floats rowGrad = s.floats(F_ROW_GRAD + t, 0);
-      Ints offsets = s.ints(I_FEATURE + f, 0);
+      Floats rowGrad = ws.rowGrads[t].current();
+      Ints offsets = ws.featureOffsets[f].current();
       int bags = request ? nu : ni;
       backend.poolBagsBackward(rows[t].rowIndex(), offsets, bags, identity,
           b.featureMean[f], request ? gradReq : gradImp, dim, 0, dim, rowGrad);
@@ -388,50 +557,75 @@ public final class RequestOnlyModel {
       }
     }
 
-    Floats unitGrad = s.zeros(F_UNIT_GRAD, nu);
+    Floats unitGrad = ws.unitGrad.zeros(nu);
     backend.scatterAddIndexed(gBase, 1, 0, 1, impUnit, ni, unitGrad);
-    Floats wideGrad = s.zeros(F_WIDE_GRAD, wide.distinct());
-    backend.poolBagsBackward(wide.rowIndex(), s.ints(I_WIDE_REQ, 0), nu, identity, false, unitGrad, 1, 0, 1, wideGrad);
-    backend.poolBagsBackward(wide.rowIndex(), s.ints(I_WIDE_IMP, 0), ni, identity, false, gBase, 1, 0, 1, wideGrad);
+    Floats wideGrad = ws.wideGrad.zeros(wide.distinct());
+    backend.poolBagsBackward(wide.rowIndex(), ws.wideReqOffsets.current(), nu, identity, false, unitGrad, 1, 0, 1, wideGrad);
+    backend.poolBagsBackward(wide.rowIndex(), ws.wideImpOffsets.current(), ni, identity, false, gBase, 1, 0, 1, wideGrad);
 
     backend.biasGrad(gBase, ni, 1, gradParams, 0);
     if (nr > 0) {
-      backend.gemm(true, false, nr, 1, nu, 1f, s.floats(F_REQ_DENSE, 0), 0, nr, unitGrad, 0, 1, 1f, gradParams, 1, 1);
+      backend.gemm(true, false, nr, 1, nu, 1f, ws.reqDense.current(), 0, nr, unitGrad, 0, 1, 1f, gradParams, 1, 1);
     }
     if (nd > 0) {
-      backend.gemm(true, false, nd, 1, ni, 1f, s.floats(F_IMP_DENSE, 0), 0, nd, gBase, 0, 1, 1f, gradParams, 1 + nr, 1);
+      backend.gemm(true, false, nd, 1, ni, 1f, ws.impDense.current(), 0, nd, gBase, 0, 1, 1f, gradParams, 1 + nr, 1);
     }
     if (ni > 0) {
       backend.scale(gradParams, 0, parameterCount, 1f / ni);
     }
     float clip = config.clipNorm() > 0 ? config.clipNorm() : Float.MAX_VALUE;
     if (!Double.isFinite(backend.clipNorm(gradParams, parameterCount, clip))) {
-      return false;
+      return g;
     }
     for (int t = 0; t < rows.length; t++) {
-      if (!Double.isFinite(backend.clipNorm(s.floats(F_ROW_GRAD + t, 0), rows[t].distinct() * dim, Float.MAX_VALUE))) {
-        return false;
+      if (!Double.isFinite(backend.clipNorm(ws.rowGrads[t].current(), rows[t].distinct() * dim, Float.MAX_VALUE))) {
+        return g;
       }
     }
-    return Double.isFinite(backend.clipNorm(wideGrad, wide.distinct(), Float.MAX_VALUE));
-  }
-
-  private static Floats lastOutput(Mlp m, Scratch s, int rows) {
-    return m.output(s, rows);
+    g.finite = Double.isFinite(backend.clipNorm(wideGrad, wide.distinct(), Float.MAX_VALUE));
+    return g;
   }
 
   /**
-   * The fused sparse update of the last {@link #backward}: row-wise Adagrad on every distinct
-   * embedding and wide row of the batch, in place in their slabs.
+   * The fused sparse update of {@code g}: row-wise Adagrad on every distinct embedding and wide row
+   * of its batch, in place in their slabs. Once per backward pass, and only with finite gradients.
    */
-  public void applySparse(TableRows[] rows, String[] tableNames, TableRows wide, Workspace ws, float eps) {
-    Scratch s = ws.s;
+  public void applySparse(Gradients g, String[] tableNames, float eps) {
+    Workspace ws = g.ws;
+    if (g.pass != ws.pass) {
+      throw new IllegalStateException("a later forward pass on the same workspace replaced these gradients");
+    }
+    if (!g.finite) {
+      throw new IllegalStateException("non-finite gradients are never applied");
+    }
+    if (g.applied) {
+      throw new IllegalStateException("these gradients were applied already");
+    }
+    g.applied = true;
+    TableRows[] rows = g.rows;
     for (int t = 0; t < rows.length; t++) {
       TableRows r = rows[t];
       backend.rowwiseAdagrad(r.slab(), r.rowWidth(), 0, dim, dim, r.distinctSlots(), r.distinct(),
-          s.floats(F_ROW_GRAD + t, 0), config.learningRate(tableNames[t]), eps);
+          ws.rowGrads[t].current(), config.learningRate(tableNames[t]), eps);
     }
+    TableRows wide = g.wide;
     backend.rowwiseAdagrad(wide.slab(), wide.rowWidth(), 0, 1, 1, wide.distinctSlots(), wide.distinct(),
-        s.floats(F_WIDE_GRAD, 0), config.learningRate(ModelConfig.WIDE_TABLE), eps);
+        ws.wideGrad.current(), config.learningRate(ModelConfig.WIDE_TABLE), eps);
+  }
+
+  /** Table {@code table}'s row gradients of {@code g} (distinct rows × dim), for tests. */
+  Floats rowGradients(Gradients g, int table) {
+    if (g.pass != g.ws.pass) {
+      throw new IllegalStateException("a later forward pass on the same workspace replaced these gradients");
+    }
+    return g.ws.rowGrads[table].current();
+  }
+
+  /** The wide table's row gradients of {@code g} (one per distinct row), for tests. */
+  Floats wideGradients(Gradients g) {
+    if (g.pass != g.ws.pass) {
+      throw new IllegalStateException("a later forward pass on the same workspace replaced these gradients");
+    }
+    return g.ws.wideGrad.current();
   }
 }

@@ -1,6 +1,7 @@
 package io.streamrec.embedding.bench;
 
 import io.streamrec.embedding.PreparedKeys;
+import io.streamrec.embedding.StoreBatch;
 import io.streamrec.embedding.RowInitializer;
 import io.streamrec.embedding.StoreStats;
 import io.streamrec.embedding.TableConfig;
@@ -132,14 +133,16 @@ public class TieredStoreBenchmark {
         for (int i = 0; i < n; i++) {
           batch[i] = ZipfKeys.idOf(from + i);
         }
-        store.prepare(0, batch, n);
-        store.release();
+        try (StoreBatch b = store.beginBatch()) {
+          b.prepare(0, batch, n);
+        }
       }
       // steady state before measuring: the bulk load compacted, the hot tier warmed by one pass
       store.compactColdTier();
       for (long[] keys : k.keys.batches) {
-        store.prepare(0, keys, keys.length);
-        store.release();
+        try (StoreBatch b = store.beginBatch()) {
+          b.prepare(0, keys, keys.length);
+        }
       }
       before = store.stats();
       startNanos = System.nanoTime();
@@ -247,19 +250,20 @@ public class TieredStoreBenchmark {
   public int tiered(Keys k, Tiered s) {
     long[] keys = k.keys.batches[k.nextBatch()];
     TieredEmbeddingStore store = s.store;
-    PreparedKeys p = store.prepare(0, keys, keys.length);
-    float[] slab = CpuBackend.array(store.slab(0));
-    int w = s.w;
-    int[] slots = p.distinctSlots();
-    for (int d = 0; d < p.distinctCount(); d++) {
-      int o = slots[d] * w;
-      for (int j = 0; j < w; j++) {
-        slab[o + j] += STEP;
+    try (StoreBatch b = store.beginBatch()) {
+      PreparedKeys p = b.prepare(0, keys, keys.length);
+      float[] slab = CpuBackend.array(b.slab(0));
+      int w = s.w;
+      int[] slots = p.distinctSlots();
+      for (int d = 0; d < p.distinctCount(); d++) {
+        int o = slots[d] * w;
+        for (int j = 0; j < w; j++) {
+          slab[o + j] += STEP;
+        }
       }
+      b.markUpdated(0, p);
+      return p.distinctCount();
     }
-    store.markUpdated(0, p);
-    store.release();
-    return p.distinctCount();
   }
 
   @Benchmark

@@ -1,0 +1,288 @@
+package io.streamrec.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.streamrec.embedding.TableConfig;
+import io.streamrec.gpu.ComputeBackend;
+import io.streamrec.gpu.CpuBackend;
+import io.streamrec.gpu.Floats;
+import io.streamrec.model.features.CategoricalFeature;
+import io.streamrec.model.features.DenseFeature;
+import io.streamrec.model.features.FeatureSpec;
+import io.streamrec.model.features.Side;
+import io.streamrec.schemas.Impression;
+import io.streamrec.schemas.RequestUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The backward pass against finite differences, on a model the size of a real CTR model's input:
+ * 26 request and 26 impression features, each in its own embedding table, with the deep part on.
+ * Every table's row gradients, the wide rows' and a sample of the dense weights' must match the
+ * central difference of the summed log loss.
+ */
+class ModelGradientTest {
+  private static final int TABLES_PER_SIDE = 26;
+  private static final int DIM = 4;
+  /** Central-difference step: large enough for float32 losses, small enough that few ReLUs flip. */
+  private static final float STEP = 2e-3f;
+  /** Relative tolerance, and an absolute floor for gradients near zero. */
+  private static final double REL_TOL = 0.03;
+  private static final double ABS_TOL = 3e-4;
+
+  private final ComputeBackend backend = new CpuBackend();
+
+  @Test
+  void fiftyTwoTablesWithTheDeepPartMatchFiniteDifferences() {
+    ModelConfig config = config();
+    RequestOnlyModel model = new RequestOnlyModel(config, backend);
+    UnitBatch batch = new UnitBatch(config);
+    batch.encode(units(6, 11));
+    Fixture fx = new Fixture(config, model, batch, 23);
+    try (RequestOnlyModel.Workspace ws = model.newWorkspace()) {
+      RequestOnlyModel.Gradients g = fx.gradients(ws);
+      assertThat(g.finite()).isTrue();
+      int nt = config.features().tables().size();
+      assertThat(nt).isEqualTo(2 * TABLES_PER_SIDE);
+      float[][] rowGrads = new float[nt][];
+      for (int t = 0; t < nt; t++) {
+        rowGrads[t] = download(model.rowGradients(g, t), fx.distinct[t] * DIM);
+      }
+      float[] wide = download(model.wideGradients(g), fx.distinct[nt]);
+      List<String> mismatches = new ArrayList<>();
+      int checked = 0;
+      for (int t = 0; t < nt; t++) {
+        float[] analytic = rowGrads[t];
+        for (int r = 0; r < fx.distinct[t]; r++) {
+          for (int d = 0; d < DIM; d++) {
+            double numeric = fx.numericRow(ws, t, r, d);
+            checked++;
+            if (!close(analytic[r * DIM + d], numeric)) {
+              mismatches.add(config.features().tables().get(t) + " row " + r + " [" + d + "]: backward "
+                  + analytic[r * DIM + d] + ", finite difference " + numeric);
+            }
+          }
+        }
+      }
+      for (int r = 0; r < fx.distinct[nt]; r += 7) {
+        double numeric = fx.numericRow(ws, nt, r, 0);
+        checked++;
+        if (!close(wide[r], numeric)) {
+          mismatches.add("wide row " + r + ": backward " + wide[r] + ", finite difference " + numeric);
+        }
+      }
+      float[] dense = fx.denseGradient(ws);
+      SplittableRandom pick = new SplittableRandom(5);
+      for (int k = 0; k < 80; k++) {
+        int p = pick.nextInt(model.parameterCount());
+        double numeric = fx.numericParam(ws, p);
+        checked++;
+        if (!close(dense[p], numeric)) {
+          mismatches.add("dense parameter " + p + ": backward " + dense[p] + ", finite difference " + numeric);
+        }
+      }
+      assertThat(checked).isGreaterThan(2 * TABLES_PER_SIDE * DIM);
+      assertThat(mismatches).as("of %d gradients checked", checked).isEmpty();
+    }
+  }
+
+  @Test
+  void stalePassesAndForeignWorkspacesAreRefused() {
+    ModelConfig config = config();
+    RequestOnlyModel model = new RequestOnlyModel(config, backend);
+    RequestOnlyModel other = new RequestOnlyModel(config, backend);
+    UnitBatch batch = new UnitBatch(config);
+    batch.encode(units(2, 3));
+    Fixture fx = new Fixture(config, model, batch, 1);
+    try (RequestOnlyModel.Workspace ws = model.newWorkspace();
+        RequestOnlyModel.Workspace foreign = other.newWorkspace();
+        Floats grad = backend.allocFloats(model.parameterCount())) {
+      RequestOnlyModel.Forward first = model.forward(batch, fx.rows, fx.wide, fx.params, ws);
+      assertThatThrownBy(() -> model.backward(first, grad))
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("loss");
+      model.loss(first);
+      RequestOnlyModel.Gradients g = model.backward(first, grad);
+      model.applySparse(g, fx.tableNames, 1e-6f);
+      assertThatThrownBy(() -> model.applySparse(g, fx.tableNames, 1e-6f))
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("applied already");
+      model.forward(batch, fx.rows, fx.wide, fx.params, ws);
+      assertThatThrownBy(() -> model.loss(first))
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("later forward pass");
+      assertThatThrownBy(() -> model.forward(batch, fx.rows, fx.wide, fx.params, foreign))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("another model");
+    }
+  }
+
+  private static boolean close(double analytic, double numeric) {
+    return Math.abs(analytic - numeric) <= REL_TOL * Math.max(Math.abs(analytic), Math.abs(numeric)) + ABS_TOL;
+  }
+
+  private float[] download(Floats f, int n) {
+    float[] out = new float[n];
+    backend.download(f, 0, out, 0, n);
+    return out;
+  }
+
+  private static ModelConfig config() {
+    List<CategoricalFeature> cat = new ArrayList<>();
+    for (int k = 0; k < TABLES_PER_SIDE; k++) {
+      cat.add(CategoricalFeature.of("r" + k, Side.REQUEST));
+      cat.add(CategoricalFeature.of("i" + k, Side.IMPRESSION));
+    }
+    FeatureSpec spec = new FeatureSpec(cat,
+        List.of(new DenseFeature("hour", Side.REQUEST), new DenseFeature("position", Side.IMPRESSION)),
+        List.of("click"));
+    return new ModelConfig(spec, DIM, 1 << 12, 1, 0L, 0.05f, 0.1f, 0.05f, 0.005f,
+        new ModelConfig.Towers(List.of(8, 4), List.of(8, 4), List.of(6)), Map.of(), 0f);
+  }
+
+  /** Units whose features take a few values each, so rows repeat within the batch. */
+  private static List<RequestUnit> units(int n, long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    List<RequestUnit> out = new ArrayList<>();
+    for (int u = 0; u < n; u++) {
+      Map<String, List<String>> req = new HashMap<>();
+      for (int k = 0; k < TABLES_PER_SIDE; k++) {
+        req.put("r" + k, List.of("v" + rnd.nextInt(3)));
+      }
+      List<Impression> imps = new ArrayList<>();
+      int ni = 2 + rnd.nextInt(3);
+      for (int i = 0; i < ni; i++) {
+        Map<String, List<String>> f = new HashMap<>();
+        for (int k = 0; k < TABLES_PER_SIDE; k++) {
+          f.put("i" + k, List.of("v" + rnd.nextInt(4)));
+        }
+        imps.add(Impression.newBuilder().setImpressionId("u" + u + "-" + i).setTimestampMs(1_000L + u)
+            .setFeatures(f).setDense(Map.of("position", (float) i)).setLabels(Map.of("click", rnd.nextInt(3) == 0 ? 1f : 0f))
+            .build());
+      }
+      out.add(RequestUnit.newBuilder().setRequestId("u" + u).setTimestampMs(1_000L + u).setClosedAtMs(2_000L + u)
+          .setFeatures(req).setDense(Map.of("hour", (float) rnd.nextInt(24) / 24f)).setImpressions(imps).build());
+    }
+    return out;
+  }
+
+  /** One batch's rows in host-built slabs (one row per distinct key), and random dense weights. */
+  private final class Fixture {
+    final RequestOnlyModel model;
+    final UnitBatch batch;
+    final TableRows[] rows;
+    final TableRows wide;
+    final float[][] slabs;
+    final int[] width;
+    final int[] distinct;
+    final String[] tableNames;
+    final float[] hostParams;
+    final Floats params;
+
+    Fixture(ModelConfig config, RequestOnlyModel model, UnitBatch batch, long seed) {
+      this.model = model;
+      this.batch = batch;
+      SplittableRandom rnd = new SplittableRandom(seed);
+      List<TableConfig> tables = config.tableConfigs();
+      int nt = tables.size() - 1;
+      this.tableNames = config.features().tables().toArray(new String[0]);
+      this.rows = new TableRows[nt];
+      this.slabs = new float[nt + 1][];
+      this.width = new int[nt + 1];
+      this.distinct = new int[nt + 1];
+      for (int t = 0; t < nt; t++) {
+        rows[t] = rowsOf(t, tables.get(t), batch.tableKeys[t], batch.tableKeyCount[t], rnd);
+      }
+      wide = rowsOf(nt, tables.get(nt), batch.wideKeys, batch.wideCount, rnd);
+      hostParams = model.initialParameters();
+      for (int p = 0; p < hostParams.length; p++) {
+        hostParams[p] += (float) (0.8 * (rnd.nextDouble() - 0.5));
+      }
+      params = backend.allocFloats(hostParams.length);
+      backend.upload(hostParams, 0, params, 0, hostParams.length);
+    }
+
+    private TableRows rowsOf(int t, TableConfig table, long[] keys, int count, SplittableRandom rnd) {
+      Map<Long, Integer> index = new HashMap<>();
+      int[] slots = new int[count];
+      for (int k = 0; k < count; k++) {
+        slots[k] = index.computeIfAbsent(keys[k], x -> index.size());
+      }
+      int n = index.size();
+      int w = table.rowWidth();
+      float[] slab = new float[Math.max(1, n) * w];
+      for (int r = 0; r < n; r++) {
+        for (int d = 0; d < table.dim(); d++) {
+          slab[r * w + d] = (float) (rnd.nextDouble() - 0.5);
+        }
+      }
+      int[] identity = new int[n];
+      for (int r = 0; r < n; r++) {
+        identity[r] = r;
+      }
+      slabs[t] = slab;
+      width[t] = w;
+      distinct[t] = n;
+      return new TableRows(upload(slab), w, upload(slots), upload(slots), upload(identity), n);
+    }
+
+    private Floats upload(float[] a) {
+      Floats f = backend.allocFloats(a.length);
+      backend.upload(a, 0, f, 0, a.length);
+      return f;
+    }
+
+    private io.streamrec.gpu.Ints upload(int[] a) {
+      io.streamrec.gpu.Ints i = backend.allocInts(Math.max(1, a.length));
+      backend.upload(a, 0, i, 0, a.length);
+      return i;
+    }
+
+    RequestOnlyModel.Gradients gradients(RequestOnlyModel.Workspace ws) {
+      RequestOnlyModel.Forward fw = model.forward(batch, rows, wide, params, ws);
+      model.loss(fw);
+      try (Floats grad = backend.allocFloats(model.parameterCount())) {
+        return model.backward(fw, grad);
+      }
+    }
+
+    /** The dense gradient of the summed loss (backward gives the mean). */
+    float[] denseGradient(RequestOnlyModel.Workspace ws) {
+      RequestOnlyModel.Forward fw = model.forward(batch, rows, wide, params, ws);
+      model.loss(fw);
+      try (Floats grad = backend.allocFloats(model.parameterCount())) {
+        model.backward(fw, grad);
+        float[] g = download(grad, model.parameterCount());
+        for (int p = 0; p < g.length; p++) {
+          g[p] *= batch.impressions();
+        }
+        return g;
+      }
+    }
+
+    double loss(RequestOnlyModel.Workspace ws) {
+      return model.loss(model.forward(batch, rows, wide, params, ws));
+    }
+
+    double numericRow(RequestOnlyModel.Workspace ws, int t, int r, int d) {
+      Floats slab = t < rows.length ? rows[t].slab() : wide.slab();
+      int at = r * width[t] + d;
+      return centralDifference(ws, slab, at, slabs[t][at]);
+    }
+
+    double numericParam(RequestOnlyModel.Workspace ws, int p) {
+      return centralDifference(ws, params, p, hostParams[p]);
+    }
+
+    private double centralDifference(RequestOnlyModel.Workspace ws, Floats buffer, int at, float x) {
+      float hi = x + STEP, lo = x - STEP;
+      backend.upload(new float[] {hi}, 0, buffer, at, 1);
+      double up = loss(ws);
+      backend.upload(new float[] {lo}, 0, buffer, at, 1);
+      double down = loss(ws);
+      backend.upload(new float[] {x}, 0, buffer, at, 1);
+      return (up - down) / ((double) hi - lo);
+    }
+  }
+}

@@ -1,5 +1,7 @@
 package io.streamrec.cli;
 
+import io.streamrec.protocol.ModelUpdate;
+import io.streamrec.protocol.ModelUpdateDecoder;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.DeltaKind;
 import io.streamrec.schemas.ModelDelta;
@@ -83,37 +85,37 @@ final class TailCommand implements Callable<Integer> {
   }
 
   private String describe(ConsumerRecord<byte[], byte[]> r, long[] counts) {
-    String key = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
     String at = String.format(Locale.ROOT, "%8d ", r.offset());
+    ModelUpdate u;
     try {
-      if (ModelUpdateKeys.isRow(key) && r.value() == null) {
-        counts[1]++;
-        return versionsOnly ? null : at + "  tombstone " + key.substring(ModelUpdateKeys.ROW_PREFIX.length());
-      }
-      if (key.equals(ModelUpdateKeys.VERSION)) {
-        counts[3]++;
-        VersionMarker m = AvroCodec.decode(r.value(), VersionMarker.class);
-        return String.format(Locale.ROOT, "%s== version %d: event time %s, %d rows (%d tombstones), %d dense blocks; "
-                + "published %s; trained %,d impressions, progressive AUC %.4f",
-            at, m.getVersion(), Instant.ofEpochMilli(m.getEventTimeMs()), m.getRows(), m.getTombstones(),
-            m.getDenseBlocks(), Instant.ofEpochMilli(m.getPublishedAtMs()), m.getTrainedImpressions(), m.getProgressiveAuc());
-      }
-      if (key.equals(ModelUpdateKeys.SPEC)) {
-        ModelSpec s = AvroCodec.decode(r.value(), ModelSpec.class);
-        return versionsOnly ? null : at + "spec " + s.getFormat() + " " + s.getJson();
-      }
-      ModelDelta d = AvroCodec.decode(r.value(), ModelDelta.class);
-      float[] v = RowValues.get(d);
-      if (d.getKind() == DeltaKind.ROW) {
-        counts[0]++;
-        return versionsOnly ? null : String.format(Locale.ROOT, "%s  v%d row %s/%s %s %s", at, d.getVersion(), d.getTable(),
-            Long.toUnsignedString(d.getId()), d.getEncoding().name().toLowerCase(Locale.ROOT), values(v));
-      }
-      counts[2]++;
-      return versionsOnly ? null : String.format(Locale.ROOT, "%s  v%d dense %s %s", at, d.getVersion(), d.getTable(), values(v));
+      u = ModelUpdateDecoder.decode(r.key(), r.value());
     } catch (StreamrecException e) {
-      return at + "unreadable record under key '" + key + "': " + e.getMessage();
+      return at + "unreadable: " + e.getMessage();
     }
+    if (u instanceof ModelUpdate.Version v) {
+      counts[3]++;
+      VersionMarker m = v.marker();
+      return String.format(Locale.ROOT, "%s== version %d: event time %s, %d rows (%d tombstones), %d dense blocks; "
+              + "published %s; trained %,d impressions, progressive AUC %.4f",
+          at, m.getVersion(), Instant.ofEpochMilli(m.getEventTimeMs()), m.getRows(), m.getTombstones(),
+          m.getDenseBlocks(), Instant.ofEpochMilli(m.getPublishedAtMs()), m.getTrainedImpressions(), m.getProgressiveAuc());
+    }
+    String line;
+    if (u instanceof ModelUpdate.Tombstone t) {
+      counts[1]++;
+      line = at + "  tombstone " + t.table() + "/" + Long.toUnsignedString(t.id());
+    } else if (u instanceof ModelUpdate.Row row) {
+      counts[0]++;
+      line = String.format(Locale.ROOT, "%s  v%d row %s/%s %s %s", at, row.version(), row.table(),
+          Long.toUnsignedString(row.id()), row.encoding().name().toLowerCase(Locale.ROOT), values(row.values()));
+    } else if (u instanceof ModelUpdate.DenseBlock d) {
+      counts[2]++;
+      line = String.format(Locale.ROOT, "%s  v%d dense %s %s", at, d.version(), d.block(), values(d.values()));
+    } else {
+      ModelUpdate.Spec spec = (ModelUpdate.Spec) u;
+      line = at + "spec " + spec.format() + " " + spec.json();
+    }
+    return versionsOnly ? null : line;
   }
 
   private String values(float[] v) {

@@ -1,31 +1,24 @@
 package io.streamrec.serving;
 
+import io.streamrec.common.StreamrecException;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.ModelConfigJson;
-import io.streamrec.model.ModelScorer;
-import io.streamrec.model.ParameterView;
 import io.streamrec.model.RequestUnits;
-import io.streamrec.schemas.AvroCodec;
+import io.streamrec.protocol.MalformedModelUpdateException;
+import io.streamrec.protocol.ModelUpdate;
+import io.streamrec.protocol.ModelUpdateDecoder;
 import io.streamrec.schemas.ImpressionEvent;
-import io.streamrec.schemas.ModelDelta;
-import io.streamrec.schemas.ModelSpec;
-import io.streamrec.protocol.ModelUpdateKeys;
 import io.streamrec.schemas.RequestEvent;
 import io.streamrec.schemas.RequestUnit;
-import io.streamrec.protocol.RowValues;
-import io.streamrec.common.StreamrecException;
 import io.streamrec.schemas.VersionMarker;
-import java.nio.charset.StandardCharsets;
+import io.streamrec.serving.internal.FreshnessSamples;
+import io.streamrec.serving.internal.ModelSwap;
+import io.streamrec.serving.internal.PendingVersion;
+import io.streamrec.serving.internal.ReplicaModel;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.OptionalLong;
-import java.util.concurrent.locks.ReadWriteLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -58,6 +51,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The consumer reads with {@code isolation.level=read_committed}, so the records of an aborted
  * transaction (an exactly-once trainer that failed mid-checkpoint) are never seen.
+ *
+ * <p>This class is the tail: the poll thread, the version order and the figures. Records are decoded
+ * by the protocol's {@link ModelUpdateDecoder}, a version is built in a {@link PendingVersion} and
+ * applied to a {@link ReplicaModel}, and {@link ModelSwap} decides which model readers see.
  */
 public final class ModelReplica implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ModelReplica.class);
@@ -83,15 +80,9 @@ public final class ModelReplica implements AutoCloseable {
   private final String topic;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final Thread thread;
-  private final ReadWriteLock lock = new ReentrantReadWriteLock();
-
-  /** The model readers see (null before the bootstrap completes); replaced under the write lock. */
-  private volatile Model visible;
-  /** The model the records go to: {@link #visible} while tailing, a fresh one during a (re-)read. */
-  private Model building;
-  /** Entries of the version in flight, by key (a null value is a tombstone); poll thread only. */
-  private final Map<String, float[]> pendingRows = new LinkedHashMap<>();
-  private final Map<String, float[]> pendingDense = new LinkedHashMap<>();
+  private final ModelSwap models = new ModelSwap();
+  /** The records of the version in flight; poll thread only. */
+  private final PendingVersion pending = new PendingVersion();
   /** End offset of the topic when the current read from the earliest offset began. */
   private long readEnd;
 
@@ -105,8 +96,7 @@ public final class ModelReplica implements AutoCloseable {
   private volatile long lag = -1;
   private volatile Throwable failure;
   private volatile boolean running = true;
-  private final long[] freshness = new long[FRESHNESS_SAMPLES];
-  private long freshnessCount;
+  private final FreshnessSamples freshness = new FreshnessSamples(FRESHNESS_SAMPLES);
 
   private ModelReplica(String bootstrapServers, String topic, String clientId) {
     this.topic = topic;
@@ -141,8 +131,8 @@ public final class ModelReplica implements AutoCloseable {
             break;
           }
         }
-        if (building != visible && building.version > 0 && consumer.position(part) >= readEnd) {
-          swapIn(building);
+        if (models.rebuilding() && models.building().version() > 0 && consumer.position(part) >= readEnd) {
+          swapIn();
         }
         updateLag(part);
       }
@@ -180,24 +170,19 @@ public final class ModelReplica implements AutoCloseable {
   private void readFromEarliest(TopicPartition part) {
     consumer.seekToBeginning(List.of(part));
     readEnd = consumer.endOffsets(List.of(part)).get(part);
-    building = new Model();
-    pendingRows.clear();
-    pendingDense.clear();
-    if (visible != null) {
+    models.rebuild();
+    pending.clear();
+    if (models.visible() != null) {
       state = State.REREADING;
     }
     LOG.info("model replica of '{}': reading from the earliest offset to {}", topic, readEnd);
   }
 
-  private void swapIn(Model m) {
-    lock.writeLock().lock();
-    try {
-      visible = m;
-    } finally {
-      lock.writeLock().unlock();
-    }
+  private void swapIn() {
+    models.swapIn();
     state = State.SERVING;
-    LOG.info("model replica of '{}': serving version {} ({} rows)", topic, m.version, m.rowCount());
+    ReplicaModel m = models.visible();
+    LOG.info("model replica of '{}': serving version {} ({} rows)", topic, m.version(), m.rowCount());
   }
 
   private void updateLag(TopicPartition part) {
@@ -207,80 +192,59 @@ public final class ModelReplica implements AutoCloseable {
 
   /** Handles one record; false when it showed a gap or a duplicate and the topic must be read again. */
   private boolean handle(ConsumerRecord<byte[], byte[]> r) {
-    String key = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
+    ModelUpdate u;
     try {
-      if (ModelUpdateKeys.isRow(key)) {
-        pendingRows.put(key, r.value() == null ? null : RowValues.get(AvroCodec.decode(r.value(), ModelDelta.class)));
-      } else if (r.value() == null) {
-        badRecords++;
-        LOG.warn("model-updates offset {}: a null value under key '{}' (only rows have tombstones), skipped", r.offset(), key);
-      } else if (key.startsWith(ModelUpdateKeys.DENSE_PREFIX)) {
-        ModelDelta d = AvroCodec.decode(r.value(), ModelDelta.class);
-        pendingDense.put(d.getTable(), RowValues.get(d));
-      } else if (key.equals(ModelUpdateKeys.SPEC)) {
-        ModelConfig c = ModelConfigJson.fromJson(AvroCodec.decode(r.value(), ModelSpec.class).getJson());
-        write(() -> building.setConfig(c));
-      } else if (key.equals(ModelUpdateKeys.VERSION)) {
-        return marker(AvroCodec.decode(r.value(), VersionMarker.class), r.offset());
-      } else {
-        badRecords++;
-        LOG.warn("model-updates offset {}: unknown key '{}', skipped", r.offset(), key);
+      u = ModelUpdateDecoder.decode(r.key(), r.value());
+      if (u instanceof ModelUpdate.Spec spec) {
+        ModelConfig c = ModelConfigJson.fromJson(spec.json());
+        models.write(m -> m.setConfig(c));
+        return true;
       }
     } catch (StreamrecException e) {
       badRecords++;
-      LOG.warn("model-updates offset {} (key '{}'): {}, skipped", r.offset(), key, e.getMessage());
+      LOG.warn("model-updates offset {}: {}, skipped", r.offset(), e.getMessage());
+      return true;
+    }
+    if (u instanceof ModelUpdate.Row row) {
+      pending.add(row);
+    } else if (u instanceof ModelUpdate.Tombstone t) {
+      pending.add(t);
+    } else if (u instanceof ModelUpdate.DenseBlock d) {
+      pending.add(d);
+    } else if (u instanceof ModelUpdate.Version v) {
+      return marker(v.marker(), r.offset());
     }
     return true;
   }
 
   private boolean marker(VersionMarker m, long offset) {
     long v = m.getVersion();
-    boolean tailing = building == visible;
-    if (tailing && v != building.version + 1) {
-      if (v <= building.version) {
+    long held = models.building().version();
+    if (!models.rebuilding() && v != held + 1) {
+      if (v <= held) {
         duplicates++;
         LOG.warn("model-updates offset {}: version {} after version {} (a repeat, e.g. a restarted at-least-once "
-            + "trainer); re-reading the topic from the earliest offset", offset, v, building.version);
+            + "trainer); re-reading the topic from the earliest offset", offset, v, held);
       } else {
         gaps++;
         LOG.warn("model-updates offset {}: version {} after version {} (versions {}..{} are missing, e.g. compacted "
-            + "while this replica lagged); re-reading the topic from the earliest offset", offset, v, building.version,
-            building.version + 1, v - 1);
+            + "while this replica lagged); re-reading the topic from the earliest offset", offset, v, held,
+            held + 1, v - 1);
       }
       rereads++;
       return false;
     }
     int[] refused = new int[1];
-    write(() -> refused[0] = building.apply(pendingRows, pendingDense, m));
+    models.write(model -> refused[0] = pending.applyTo(model, m));
     if (refused[0] > 0) {
       badRecords += refused[0];
       LOG.warn("model-updates version {}: {} row(s) whose width differs from their table's, skipped", v, refused[0]);
     }
-    pendingRows.clear();
-    pendingDense.clear();
     versionsApplied++;
     if (offset >= readEnd) {
-      recordFreshness(System.currentTimeMillis() - m.getEventTimeMs());
+      freshness.add(System.currentTimeMillis() - m.getEventTimeMs());
     }
     return true;
-  }
-
-  /** Runs a change to {@link #building}: under the write lock when readers see it. */
-  private void write(Runnable change) {
-    if (building != visible) {
-      change.run();
-      return;
-    }
-    lock.writeLock().lock();
-    try {
-      change.run();
-    } finally {
-      lock.writeLock().unlock();
-    }
-  }
-
-  private synchronized void recordFreshness(long ms) {
-    freshness[(int) (freshnessCount++ % FRESHNESS_SAMPLES)] = ms;
   }
 
   // ---- readers
@@ -308,21 +272,18 @@ public final class ModelReplica implements AutoCloseable {
 
   /** As {@link #score(List)}, with the version that scored. */
   public Scored scoreVersioned(List<RequestUnit> units) {
-    lock.readLock().lock();
-    try {
-      Model m = visible;
-      if (m == null || m.scorers == null) {
+    return models.read(m -> {
+      if (m == null || !m.canScore()) {
         throw new IllegalStateException("the replica of '" + topic + "' serves no model yet (" + describeState() + ")");
       }
-      return new Scored(m.version, m.scorers.get().score(units, m));
-    } finally {
-      lock.readLock().unlock();
-    }
+      return new Scored(m.version(), m.score(units));
+    });
   }
 
   private String describeState() {
+    ReplicaModel b = models.building();
     return failure != null ? "failed: " + failure.getMessage() : state.name().toLowerCase(Locale.ROOT)
-        + (visible == null && building != null && building.config == null ? ", no model spec read yet" : "");
+        + (models.visible() == null && b != null && b.config() == null ? ", no model spec read yet" : "");
   }
 
   /** Blocks until the replica serves version {@code v} or later; false on timeout. */
@@ -342,7 +303,8 @@ public final class ModelReplica implements AutoCloseable {
 
   /** True once the replica serves a model (it has bootstrapped and holds a version). */
   public boolean ready() {
-    return visible != null && visible.scorers != null && failure == null;
+    ReplicaModel m = models.visible();
+    return m != null && m.canScore() && failure == null;
   }
 
   public State state() {
@@ -356,14 +318,14 @@ public final class ModelReplica implements AutoCloseable {
 
   /** The version served; 0 before the first. */
   public long version() {
-    Model m = visible;
-    return m == null ? 0 : m.version;
+    ReplicaModel m = models.visible();
+    return m == null ? 0 : m.version();
   }
 
   /** The marker of the version served, or null. */
   public VersionMarker lastMarker() {
-    Model m = visible;
-    return m == null ? null : m.marker;
+    ReplicaModel m = models.visible();
+    return m == null ? null : m.marker();
   }
 
   /** Records on the topic the replica has not read yet (-1 before it knows). */
@@ -403,43 +365,26 @@ public final class ModelReplica implements AutoCloseable {
 
   /** Rows held by the served model, over all tables. */
   public long rows() {
-    lock.readLock().lock();
-    try {
-      Model m = visible;
-      return m == null ? 0 : m.rowCount();
-    } finally {
-      lock.readLock().unlock();
-    }
+    return models.read(m -> m == null ? 0L : m.rowCount());
   }
 
   /** Values of a row of the served model (a copy), or null when it has none. */
   public float[] row(String table, long id) {
-    lock.readLock().lock();
-    try {
-      Model m = visible;
-      RowTable t = m == null ? null : m.rows.get(table);
-      return t == null ? null : t.get(id);
-    } finally {
-      lock.readLock().unlock();
-    }
+    return models.read(m -> m == null ? null : m.row(table, id));
   }
 
   /** A dense block of the served model (a copy), or null. */
   public float[] denseBlock(String block) {
-    lock.readLock().lock();
-    try {
-      Model m = visible;
-      float[] v = m == null ? null : m.dense.get(block);
+    return models.read(m -> {
+      float[] v = m == null ? null : m.dense(block);
       return v == null ? null : v.clone();
-    } finally {
-      lock.readLock().unlock();
-    }
+    });
   }
 
   /** The model's configuration as read from the topic, or null before the replica serves a model. */
   public ModelConfig config() {
-    Model m = visible;
-    return m == null ? null : m.config;
+    ReplicaModel m = models.visible();
+    return m == null ? null : m.config();
   }
 
   /**
@@ -447,19 +392,13 @@ public final class ModelReplica implements AutoCloseable {
    * replica's wall clock when it applied a version less the version's event time (see
    * docs/model-updates.md §6); NaN before any.
    */
-  public synchronized double freshnessPercentileMs(double q) {
-    int n = (int) Math.min(freshnessCount, FRESHNESS_SAMPLES);
-    if (n == 0) {
-      return Double.NaN;
-    }
-    long[] s = java.util.Arrays.copyOf(freshness, n);
-    java.util.Arrays.sort(s);
-    return s[(int) Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))];
+  public double freshnessPercentileMs(double q) {
+    return freshness.percentile(q);
   }
 
   /** Versions with a freshness sample. */
-  public synchronized long freshnessSamples() {
-    return freshnessCount;
+  public long freshnessSamples() {
+    return freshness.count();
   }
 
   @Override
@@ -479,68 +418,6 @@ public final class ModelReplica implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new StreamrecException("interrupted", e);
-    }
-  }
-
-  /** One model: rows by table and id, dense blocks, the spec and the version they make up. */
-  private static final class Model implements ParameterView {
-    final Map<String, RowTable> rows = new HashMap<>();
-    final Map<String, float[]> dense = new HashMap<>();
-    ModelConfig config;
-    ThreadLocal<ModelScorer> scorers;
-    long version;
-    VersionMarker marker;
-
-    void setConfig(ModelConfig c) {
-      config = c;
-      scorers = ThreadLocal.withInitial(() -> new ModelScorer(c));
-    }
-
-    /** Applies a version's pending changes; returns the rows refused for a width not their table's. */
-    int apply(Map<String, float[]> pendingRows, Map<String, float[]> pendingDense, VersionMarker m) {
-      int refused = 0;
-      for (Map.Entry<String, float[]> e : pendingRows.entrySet()) {
-        String key = e.getKey();
-        String table = ModelUpdateKeys.rowTable(key);
-        long id = ModelUpdateKeys.rowId(key);
-        float[] v = e.getValue();
-        if (v == null) {
-          RowTable t = rows.get(table);
-          if (t != null) {
-            t.remove(id);
-          }
-        } else {
-          RowTable t = rows.computeIfAbsent(table, x -> new RowTable(v.length));
-          if (v.length == t.width()) {
-            t.put(id, v);
-          } else {
-            refused++;
-          }
-        }
-      }
-      dense.putAll(pendingDense);
-      version = m.getVersion();
-      marker = m;
-      return refused;
-    }
-
-    long rowCount() {
-      long n = 0;
-      for (RowTable t : rows.values()) {
-        n += t.size();
-      }
-      return n;
-    }
-
-    @Override
-    public boolean readRow(String table, long id, float[] out, int offset) {
-      RowTable t = rows.get(table);
-      return t != null && t.read(id, out, offset);
-    }
-
-    @Override
-    public float[] dense(String block) {
-      return dense.get(block);
     }
   }
 }

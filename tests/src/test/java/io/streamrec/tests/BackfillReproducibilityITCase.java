@@ -1,5 +1,7 @@
 package io.streamrec.tests;
 
+import io.streamrec.testutils.ModelUpdateRecords;
+import io.streamrec.testutils.TopicRecords;
 import io.streamrec.testutils.KafkaBroker;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -51,7 +53,7 @@ class BackfillReproducibilityITCase {
       conf.set(JobOptions.DEAD_LETTERS_TOPIC, out.deadLetters());
       conf.set(JobOptions.ASSEMBLER_PARALLELISM, run + 1);
       PipelineSupport.backfill(conf);
-      runs.add(describe(PipelineSupport.readAll(bootstrap, out.modelUpdates())));
+      runs.add(describe(TopicRecords.readAll(bootstrap, out.modelUpdates())));
     }
     assertThat(runs.get(0)).hasSizeGreaterThan(1_000);
     assertThat(runs.get(1)).containsExactlyElementsOf(runs.get(0));
@@ -59,19 +61,6 @@ class BackfillReproducibilityITCase {
 
   /** Each record as text: key and value bytes, with a marker's wall-clock publish time left out. */
   private static List<String> describe(List<ConsumerRecord<byte[], byte[]>> records) {
-    List<String> out = new ArrayList<>();
-    for (ConsumerRecord<byte[], byte[]> r : records) {
-      String key = new String(r.key(), StandardCharsets.UTF_8);
-      String value;
-      if (key.equals(ModelUpdateKeys.VERSION)) {
-        VersionMarker m = AvroCodec.decode(r.value(), VersionMarker.class);
-        m.setPublishedAtMs(0);
-        value = m.toString();
-      } else {
-        value = r.value() == null ? "tombstone" : Arrays.toString(r.value());
-      }
-      out.add(key + " @" + r.timestamp() + " = " + value);
-    }
-    return out;
+    return records.stream().map(ModelUpdateRecords::text).toList();
   }
 }

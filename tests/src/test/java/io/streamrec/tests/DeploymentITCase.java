@@ -1,5 +1,7 @@
 package io.streamrec.tests;
 
+import io.streamrec.testutils.ModelUpdateRecords;
+import io.streamrec.testutils.TopicRecords;
 import io.streamrec.testutils.KafkaBroker;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -87,15 +89,9 @@ class DeploymentITCase {
         "--trainer.publish-interval=10 s",
         "--topics.request-units", topics.requestUnits()});
 
-    List<Long> versions = new ArrayList<>();
-    long deltas = 0;
-    for (ConsumerRecord<byte[], byte[]> r : PipelineSupport.readAll(bootstrap, topics.modelUpdates())) {
-      if (new String(r.key(), StandardCharsets.UTF_8).equals(ModelUpdateKeys.VERSION)) {
-        versions.add(AvroCodec.decode(r.value(), VersionMarker.class).getVersion());
-      } else {
-        deltas++;
-      }
-    }
+    List<ConsumerRecord<byte[], byte[]>> updates = TopicRecords.readAll(bootstrap, topics.modelUpdates());
+    List<Long> versions = ModelUpdateRecords.versions(updates);
+    long deltas = updates.size() - versions.size();
     // 2,000 requests 20 ms apart: 40 s of event time, four 10-second versions
     assertThat(versions).hasSizeGreaterThanOrEqualTo(4);
     assertThat(versions).isSorted().doesNotHaveDuplicates();

@@ -1,5 +1,7 @@
 package io.streamrec.tests;
 
+import io.streamrec.testutils.ModelUpdateRecords;
+import io.streamrec.testutils.TopicRecords;
 import io.streamrec.cli.metrics.InJvmMetrics;
 import io.streamrec.testutils.KafkaBroker;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -78,43 +80,17 @@ class RecoveryITCase {
       StreamrecJob.build(env, JobConfig.from(conf), StreamrecJob.Bounds.backfill(null, null));
       String job = env.execute("it-recovery-" + run).getJobID().toHexString();
       restores.add(io.streamrec.cli.metrics.InJvmMetrics.snapshot(job).getOrDefault(JobMetrics.TRAINER_RESTORES, 0.0));
-      runs.add(PipelineSupport.readAll(bootstrap, out.modelUpdates()));
+      runs.add(TopicRecords.readAll(bootstrap, out.modelUpdates()));
     }
 
     System.out.printf("recovery: trainer restores %s; version markers read (the topic is compacted) %s and %s%n",
-        restores, versions(runs.get(0)), versions(runs.get(1)));
+        restores, ModelUpdateRecords.versions(runs.get(0)), ModelUpdateRecords.versions(runs.get(1)));
     assertThat(restores).as("trainer restores per run").containsExactly(0.0, 1.0);
-    Map<String, String> a = latest(runs.get(0)), b = latest(runs.get(1));
+    Map<String, String> a = ModelUpdateRecords.latest(runs.get(0)), b = ModelUpdateRecords.latest(runs.get(1));
     assertThat(a).hasSizeGreaterThan(500);
     assertThat(b.keySet()).isEqualTo(a.keySet());
     for (String k : a.keySet()) {
       assertThat(b.get(k)).as("latest value of %s", k).isEqualTo(a.get(k));
     }
-  }
-
-  private static List<Long> versions(List<ConsumerRecord<byte[], byte[]>> records) {
-    List<Long> v = new ArrayList<>();
-    for (ConsumerRecord<byte[], byte[]> r : records) {
-      if (new String(r.key(), StandardCharsets.UTF_8).equals(ModelUpdateKeys.VERSION)) {
-        v.add(AvroCodec.decode(r.value(), VersionMarker.class).getVersion());
-      }
-    }
-    return v;
-  }
-
-  /** The compacted view: the last value under each key (a marker without its wall-clock time). */
-  private static Map<String, String> latest(List<ConsumerRecord<byte[], byte[]>> records) {
-    Map<String, String> m = new TreeMap<>();
-    for (ConsumerRecord<byte[], byte[]> r : records) {
-      String key = new String(r.key(), StandardCharsets.UTF_8);
-      if (key.equals(ModelUpdateKeys.VERSION)) {
-        VersionMarker v = AvroCodec.decode(r.value(), VersionMarker.class);
-        v.setPublishedAtMs(0);
-        m.put(key, v.toString());
-      } else {
-        m.put(key, r.value() == null ? "tombstone" : Arrays.toString(r.value()));
-      }
-    }
-    return m;
   }
 }

@@ -1,4 +1,4 @@
-package io.streamrec.serving;
+package io.streamrec.serving.internal;
 
 import io.streamrec.common.LongIntHashMap;
 import java.util.Arrays;

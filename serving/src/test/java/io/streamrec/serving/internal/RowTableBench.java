@@ -1,4 +1,4 @@
-package io.streamrec.serving;
+package io.streamrec.serving.internal;
 
 import java.util.HashMap;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package io.streamrec.serving;
+package io.streamrec.serving.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

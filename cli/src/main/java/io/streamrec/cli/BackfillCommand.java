@@ -1,10 +1,9 @@
 package io.streamrec.cli;
 
-import io.streamrec.gpu.Backends;
-import io.streamrec.job.config.JobSettings;
-import io.streamrec.job.config.Timestamps;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamrec.job.StreamrecJob;
+import io.streamrec.job.config.JobSettings;
+import io.streamrec.job.config.Timestamps;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -14,39 +13,70 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code streamrec backfill}: the same job, bounded, over what the topics hold. */
-@Command(name = "backfill", mixinStandardHelpOptions = true,
-    description = {"Runs the job over a bounded range of the requests and impressions topics and exits once the "
-        + "model of that range is published. A replay of the same range publishes the same model.",
-        "Reads from the earliest offset (or --from) to the end as it is now (or --until)."})
+@Command(
+    name = "backfill",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs the job over a bounded range of the requests and impressions topics and exits once the "
+          + "model of that range is published. A replay of the same range publishes the same model.",
+      "Reads from the earliest offset (or --from) to the end as it is now (or --until)."
+    })
 final class BackfillCommand implements Callable<Integer> {
   @Mixin JobSettings settings;
 
-  @Option(names = "--from", paramLabel = "TIME", converter = Timestamps.class,
-      description = "First event time to read: epoch milliseconds or an ISO-8601 instant (2026-01-01T00:00:00Z).")
+  @Option(
+      names = "--from",
+      paramLabel = "TIME",
+      converter = Timestamps.class,
+      description =
+          "First event time to read: epoch milliseconds or an ISO-8601 instant (2026-01-01T00:00:00Z).")
   Long from;
 
-  @Option(names = "--until", paramLabel = "TIME", converter = Timestamps.class,
+  @Option(
+      names = "--until",
+      paramLabel = "TIME",
+      converter = Timestamps.class,
       description = "Stop before this time (same forms as --from).")
   Long until;
 
-  @Option(names = "--report", paramLabel = "FILE", description = "Write a JSON report of the run here.")
+  @Option(
+      names = "--report",
+      paramLabel = "FILE",
+      description = "Write a JSON report of the run here.")
   Path report;
 
-  @Option(names = "--progress-interval", paramLabel = "DURATION", defaultValue = "5s",
-      converter = Durations.class, description = "How often to print a progress line (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--progress-interval",
+      paramLabel = "DURATION",
+      defaultValue = "5s",
+      converter = Durations.class,
+      description = "How often to print a progress line (default ${DEFAULT-VALUE}).")
   Duration progressInterval;
 
   @Override
   public Integer call() throws Exception {
     if (from != null && until != null && until <= from) {
       throw new picocli.CommandLine.ParameterException(
-          new picocli.CommandLine(this), "--until (" + until + ") must be after --from (" + from + ")");
+          new picocli.CommandLine(this),
+          "--until (" + until + ") must be after --from (" + from + ")");
     }
-    JobRunner.Started job = JobRunner.start(
-        settings.configuration(), StreamrecJob.Bounds.backfill(from, until), "streamrec-backfill");
-    System.out.println("streamrec: backfill job " + job.client().getJobID() + " over " + job.config().requestsTopic()
-        + " + " + job.config().impressionsTopic() + " at " + job.config().bootstrapServers());
-    try (Progress p = new Progress(System.out, progressInterval.toMillis(), job.startedAtMs(), job::metrics, () -> "")) {
+    JobRunner.Started job =
+        JobRunner.start(
+            settings.configuration(),
+            StreamrecJob.Bounds.backfill(from, until),
+            "streamrec-backfill");
+    System.out.println(
+        "streamrec: backfill job "
+            + job.client().getJobID()
+            + " over "
+            + job.config().requestsTopic()
+            + " + "
+            + job.config().impressionsTopic()
+            + " at "
+            + job.config().bootstrapServers());
+    try (Progress p =
+        new Progress(
+            System.out, progressInterval.toMillis(), job.startedAtMs(), job::metrics, () -> "")) {
       job.client().getJobExecutionResult().get();
     }
     double seconds = (System.currentTimeMillis() - job.startedAtMs()) / 1000.0;

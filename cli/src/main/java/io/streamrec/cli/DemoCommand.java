@@ -1,27 +1,26 @@
 package io.streamrec.cli;
 
-import io.streamrec.gpu.Backends;
-import io.streamrec.job.config.JobSettings;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.streamrec.job.StreamrecJob;
-import io.streamrec.job.config.JobConfig;
-import io.streamrec.job.config.JobOptions;
 import io.streamrec.cli.kafka.ByteRecordProducer;
 import io.streamrec.cli.kafka.EmbeddedKafka;
 import io.streamrec.cli.kafka.EmbeddedKafkaConfig;
 import io.streamrec.cli.kafka.Topics;
+import io.streamrec.common.Auc;
+import io.streamrec.job.StreamrecJob;
+import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.config.JobOptions;
+import io.streamrec.job.config.JobSettings;
 import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.job.metrics.JobMetrics;
 import io.streamrec.model.RequestUnits;
-import io.streamrec.common.Auc;
+import io.streamrec.schemas.RequestUnit;
+import io.streamrec.serving.ModelReplica;
 import io.streamrec.traffic.FaultConfig;
 import io.streamrec.traffic.GeneratedRequest;
 import io.streamrec.traffic.OutgoingRecord;
 import io.streamrec.traffic.TrafficConfig;
 import io.streamrec.traffic.TrafficFaults;
 import io.streamrec.traffic.TrafficGenerator;
-import io.streamrec.schemas.RequestUnit;
-import io.streamrec.serving.ModelReplica;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,58 +39,89 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code streamrec demo}: the whole system on one machine. A real Kafka broker in-process, generated
- * traffic with a known truth (and a sprinkle of bad records), the job on a local Flink environment,
- * and a serving replica tailing the model-updates topic. At the end the job is drained (stop with
- * savepoint, event time to the end), the replica catches up with the final version and scores
- * held-out traffic it never trained on.
+ * {@code streamrec demo}: the whole system on one machine. A real Kafka broker in-process,
+ * generated traffic with a known truth (and a sprinkle of bad records), the job on a local Flink
+ * environment, and a serving replica tailing the model-updates topic. At the end the job is drained
+ * (stop with savepoint, event time to the end), the replica catches up with the final version and
+ * scores held-out traffic it never trained on.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "Runs everything on this machine: an embedded Kafka broker, generated traffic, the job and a "
-        + "serving replica; prints progress and a summary.")
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description =
+        "Runs everything on this machine: an embedded Kafka broker, generated traffic, the job and a "
+            + "serving replica; prints progress and a summary.")
 final class DemoCommand implements Callable<Integer> {
   /** The demo's own defaults, for a stream that moves in seconds rather than minutes. */
-  static final Map<String, String> DEMO_DEFAULTS = Map.of(
-      JobOptions.JOIN_WINDOW.key(), "3 s",
-      JobOptions.MAX_OUT_OF_ORDERNESS.key(), "500 ms",
-      JobOptions.PUBLISH_INTERVAL.key(), "2 s",
-      JobOptions.BATCH_MAX_WAIT.key(), "500 ms",
-      JobOptions.METRICS_WINDOW.key(), "20000",
-      JobOptions.IDLE_TIMEOUT.key(), "10 s");
+  static final Map<String, String> DEMO_DEFAULTS =
+      Map.of(
+          JobOptions.JOIN_WINDOW.key(), "3 s",
+          JobOptions.MAX_OUT_OF_ORDERNESS.key(), "500 ms",
+          JobOptions.PUBLISH_INTERVAL.key(), "2 s",
+          JobOptions.BATCH_MAX_WAIT.key(), "500 ms",
+          JobOptions.METRICS_WINDOW.key(), "20000",
+          JobOptions.IDLE_TIMEOUT.key(), "10 s");
+
   /** Held-out requests the replica scores at the end. */
   static final int HELD_OUT_REQUESTS = 5_000;
+
   /** How long to wait for the job to read what was sent before draining it anyway. */
   static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(60);
+
   /** How long a drain (stop with savepoint) may take. */
   static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(2);
 
   @Mixin JobSettings settings;
 
-  @Option(names = "--duration", defaultValue = "60s", converter = Durations.class,
+  @Option(
+      names = "--duration",
+      defaultValue = "60s",
+      converter = Durations.class,
       description = "How long to send traffic (default ${DEFAULT-VALUE}).")
   Duration duration;
 
-  @Option(names = "--rate", defaultValue = "500", description = "Requests per second (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--rate",
+      defaultValue = "500",
+      description = "Requests per second (default ${DEFAULT-VALUE}).")
   double rate;
 
-  @Option(names = "--users", defaultValue = "2000", description = "Synthetic users (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--users",
+      defaultValue = "2000",
+      description = "Synthetic users (default ${DEFAULT-VALUE}).")
   int users;
 
-  @Option(names = "--items", defaultValue = "1000", description = "Synthetic items (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--items",
+      defaultValue = "1000",
+      description = "Synthetic items (default ${DEFAULT-VALUE}).")
   int items;
 
-  @Option(names = "--seed", defaultValue = "42", description = "Seed of the traffic (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "42",
+      description = "Seed of the traffic (default ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--fault-rate", defaultValue = "0.002",
-      description = "Rate of each kind of bad record (duplicate, orphan, late, malformed, non-finite) per impression; "
-          + "0 sends none (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--fault-rate",
+      defaultValue = "0.002",
+      description =
+          "Rate of each kind of bad record (duplicate, orphan, late, malformed, non-finite) per impression; "
+              + "0 sends none (default ${DEFAULT-VALUE}).")
   double faultRate;
 
-  @Option(names = "--report", paramLabel = "FILE", description = "Write a JSON report of the run here.")
+  @Option(
+      names = "--report",
+      paramLabel = "FILE",
+      description = "Write a JSON report of the run here.")
   Path report;
 
-  @Option(names = "--progress-interval", defaultValue = "5s", converter = Durations.class,
+  @Option(
+      names = "--progress-interval",
+      defaultValue = "5s",
+      converter = Durations.class,
       description = "How often to print a progress line (default ${DEFAULT-VALUE}).")
   Duration progressInterval;
 
@@ -108,33 +138,67 @@ final class DemoCommand implements Callable<Integer> {
       conf.addAll(settings.configuration());
       conf.set(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
       TopicsConfig topics = JobConfig.from(conf).topics(TopicsConfig.DEFAULT_INPUT_PARTITIONS);
-      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+      try (Admin admin =
+          Admin.create(
+              Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
         Topics.ensure(admin, topics);
       }
-      System.out.println("streamrec demo: broker at " + kafka.bootstrapServers() + ", topics " + topics.all());
+      System.out.println(
+          "streamrec demo: broker at " + kafka.bootstrapServers() + ", topics " + topics.all());
 
       JobRunner.Started job = JobRunner.start(conf, StreamrecJob.Bounds.live(), "streamrec-demo");
-      TrafficConfig traffic = TrafficConfig.defaults().withSeed(seed).withUsers(users).withItems(items);
-      FaultConfig faultCfg = FaultConfig.defaults().withSeed(seed).withAllRates(faultRate)
-          .withJoinWindowMs(job.config().joinWindowMs());
+      TrafficConfig traffic =
+          TrafficConfig.defaults().withSeed(seed).withUsers(users).withItems(items);
+      FaultConfig faultCfg =
+          FaultConfig.defaults()
+              .withSeed(seed)
+              .withAllRates(faultRate)
+              .withJoinWindowMs(job.config().joinWindowMs());
       TrafficGenerator generator = new TrafficGenerator(traffic);
-      try (ModelReplica replica = ModelReplica.start(kafka.bootstrapServers(), topics.modelUpdates());
+      try (ModelReplica replica =
+              ModelReplica.start(kafka.bootstrapServers(), topics.modelUpdates());
           ByteRecordProducer producer = new ByteRecordProducer(kafka.bootstrapServers());
-          TrafficPump pump = new TrafficPump(generator, new TrafficFaults(faultCfg), producer, topics,
-              rate, job.config().metricsWindow())) {
-        System.out.printf(Locale.ROOT, "streamrec demo: job %s running; sending %.0f requests/s for %s "
-            + "(%d users, %d items, fault rate %s)%n", job.client().getJobID(), rate, fmt(duration), users, items, faultRate);
+          TrafficPump pump =
+              new TrafficPump(
+                  generator,
+                  new TrafficFaults(faultCfg),
+                  producer,
+                  topics,
+                  rate,
+                  job.config().metricsWindow())) {
+        System.out.printf(
+            Locale.ROOT,
+            "streamrec demo: job %s running; sending %.0f requests/s for %s "
+                + "(%d users, %d items, fault rate %s)%n",
+            job.client().getJobID(),
+            rate,
+            fmt(duration),
+            users,
+            items,
+            faultRate);
         pump.start();
-        try (Progress p = new Progress(System.out, progressInterval.toMillis(), t0, job::metrics,
-            () -> String.format(Locale.ROOT, "oracle AUC %s | replica v%d, freshness p50 %s p99 %s",
-                Progress.fmt(pump.oracleAuc()), replica.version(), ms(replica.freshnessPercentileMs(0.5)),
-                ms(replica.freshnessPercentileMs(0.99))))) {
+        try (Progress p =
+            new Progress(
+                System.out,
+                progressInterval.toMillis(),
+                t0,
+                job::metrics,
+                () ->
+                    String.format(
+                        Locale.ROOT,
+                        "oracle AUC %s | replica v%d, freshness p50 %s p99 %s",
+                        Progress.fmt(pump.oracleAuc()),
+                        replica.version(),
+                        ms(replica.freshnessPercentileMs(0.5)),
+                        ms(replica.freshnessPercentileMs(0.99))))) {
           Thread.sleep(duration.toMillis());
           pump.finish();
           awaitConsumed(job, pump);
-          System.out.println("streamrec demo: traffic done; draining the job (stop with savepoint, event time to the end)...");
+          System.out.println(
+              "streamrec demo: traffic done; draining the job (stop with savepoint, event time to the end)...");
           Path savepoints = Files.createTempDirectory("streamrec-demo-savepoint");
-          job.client().stopWithSavepoint(true, savepoints.toUri().toString(), SavepointFormatType.CANONICAL)
+          job.client()
+              .stopWithSavepoint(true, savepoints.toUri().toString(), SavepointFormatType.CANONICAL)
               .get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
           job.client().getJobExecutionResult().get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         }
@@ -143,7 +207,8 @@ final class DemoCommand implements Callable<Integer> {
         long finalVersion = Progress.count(m, JobMetrics.MODEL_VERSION);
         boolean caughtUp = replica.awaitVersion(finalVersion, Duration.ofSeconds(30));
 
-        // the same world, later: traffic the model has not seen (the pump's thread is done with the generator)
+        // the same world, later: traffic the model has not seen (the pump's thread is done with the
+        // generator)
         TrafficGenerator future = generator;
         List<RequestUnit> heldOut = new ArrayList<>();
         List<Double> truths = new ArrayList<>();
@@ -198,14 +263,29 @@ final class DemoCommand implements Callable<Integer> {
         Report.putNumber(rep, "held_out_auc", replicaAuc);
         Report.putNumber(rep, "held_out_oracle_auc", heldOutOracle);
 
-        System.out.println(Progress.line(trainedAt - t0, m, "oracle AUC " + Progress.fmt(pump.oracleAuc())
-            + " | replica v" + replica.version()));
-        System.out.printf(Locale.ROOT,
+        System.out.println(
+            Progress.line(
+                trainedAt - t0,
+                m,
+                "oracle AUC "
+                    + Progress.fmt(pump.oracleAuc())
+                    + " | replica v"
+                    + replica.version()));
+        System.out.printf(
+            Locale.ROOT,
             "streamrec demo: %s of traffic, %,d impressions trained, progressive AUC %s (oracle %s), %,d versions / %,d deltas "
                 + "published; replica v%d scored %,d held-out impressions: AUC %.4f (oracle %.4f); dead letters %,d%n",
-            fmt(duration), Progress.count(m, JobMetrics.IMPRESSIONS_TRAINED), Progress.fmt(m.get(JobMetrics.PROGRESSIVE_AUC)),
-            Progress.fmt(pump.oracleAuc()), finalVersion, Progress.count(m, JobMetrics.DELTAS_PUBLISHED), replica.version(),
-            scores.length, replicaAuc, heldOutOracle, Progress.deadLetters(m));
+            fmt(duration),
+            Progress.count(m, JobMetrics.IMPRESSIONS_TRAINED),
+            Progress.fmt(m.get(JobMetrics.PROGRESSIVE_AUC)),
+            Progress.fmt(pump.oracleAuc()),
+            finalVersion,
+            Progress.count(m, JobMetrics.DELTAS_PUBLISHED),
+            replica.version(),
+            scores.length,
+            replicaAuc,
+            heldOutOracle,
+            Progress.deadLetters(m));
         if (report != null) {
           Report.write(report, r);
           System.out.println("streamrec demo: report written to " + report);
@@ -216,7 +296,8 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   /** Waits until the job has read every record the pump sent (its sources' counters say so). */
-  private static void awaitConsumed(JobRunner.Started job, TrafficPump pump) throws InterruptedException {
+  private static void awaitConsumed(JobRunner.Started job, TrafficPump pump)
+      throws InterruptedException {
     long deadline = System.currentTimeMillis() + CATCH_UP_TIMEOUT.toMillis();
     while (System.currentTimeMillis() < deadline) {
       Map<String, Double> m = job.metrics();
@@ -226,7 +307,10 @@ final class DemoCommand implements Callable<Integer> {
       }
       Thread.sleep(100);
     }
-    System.out.println("streamrec demo: the job has not read everything after " + fmt(CATCH_UP_TIMEOUT) + "; draining anyway");
+    System.out.println(
+        "streamrec demo: the job has not read everything after "
+            + fmt(CATCH_UP_TIMEOUT)
+            + "; draining anyway");
   }
 
   private static String ms(double v) {

@@ -12,7 +12,8 @@ final class Durations implements ITypeConverter<Duration> {
     try {
       return TimeUtils.parseDuration(value);
     } catch (RuntimeException e) {
-      throw new TypeConversionException("'" + value + "' is not a duration (e.g. 60s, 2min, 500ms)");
+      throw new TypeConversionException(
+          "'" + value + "' is not a duration (e.g. 60s, 2min, 500ms)");
     }
   }
 }

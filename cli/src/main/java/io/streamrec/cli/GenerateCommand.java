@@ -1,11 +1,11 @@
 package io.streamrec.cli;
 
 import io.streamrec.job.config.Timestamps;
+import io.streamrec.schemas.ImpressionEvent;
+import io.streamrec.schemas.JsonEvents;
 import io.streamrec.traffic.GeneratedRequest;
 import io.streamrec.traffic.TrafficConfig;
 import io.streamrec.traffic.TrafficGenerator;
-import io.streamrec.schemas.ImpressionEvent;
-import io.streamrec.schemas.JsonEvents;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,33 +17,60 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code streamrec generate}: synthetic traffic as JSON-lines files in the interchange shape. */
-@Command(name = "generate", mixinStandardHelpOptions = true,
-    description = {"Writes synthetic requests and impressions (users and items with latent factors, Zipf popularity, "
-        + "position bias, a country x category cross) as JSON-lines files in the interchange shape, "
-        + "ready for 'streamrec produce'.",
-        "Event times start at --start and advance by --spacing per request; the same seed writes the same files."})
+@Command(
+    name = "generate",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Writes synthetic requests and impressions (users and items with latent factors, Zipf popularity, "
+          + "position bias, a country x category cross) as JSON-lines files in the interchange shape, "
+          + "ready for 'streamrec produce'.",
+      "Event times start at --start and advance by --spacing per request; the same seed writes the same files."
+    })
 final class GenerateCommand implements Callable<Integer> {
-  @Option(names = "--requests", paramLabel = "FILE", required = true, description = "Where to write the requests.")
+  @Option(
+      names = "--requests",
+      paramLabel = "FILE",
+      required = true,
+      description = "Where to write the requests.")
   Path requests;
 
-  @Option(names = "--impressions", paramLabel = "FILE", required = true, description = "Where to write the impressions.")
+  @Option(
+      names = "--impressions",
+      paramLabel = "FILE",
+      required = true,
+      description = "Where to write the impressions.")
   Path impressions;
 
-  @Option(names = "--count", defaultValue = "10000", description = "Requests to write (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--count",
+      defaultValue = "10000",
+      description = "Requests to write (default ${DEFAULT-VALUE}).")
   int count;
 
-  @Option(names = "--start", defaultValue = "2026-01-01T00:00:00Z", converter = Timestamps.class,
+  @Option(
+      names = "--start",
+      defaultValue = "2026-01-01T00:00:00Z",
+      converter = Timestamps.class,
       description = "Event time of the first request (default ${DEFAULT-VALUE}).")
   long start;
 
-  @Option(names = "--spacing", defaultValue = "20ms", converter = Durations.class,
+  @Option(
+      names = "--spacing",
+      defaultValue = "20ms",
+      converter = Durations.class,
       description = "Event time between requests (default ${DEFAULT-VALUE}).")
   java.time.Duration spacing;
 
-  @Option(names = "--users", defaultValue = "2000", description = "Synthetic users (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--users",
+      defaultValue = "2000",
+      description = "Synthetic users (default ${DEFAULT-VALUE}).")
   int users;
 
-  @Option(names = "--items", defaultValue = "1000", description = "Synthetic items (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--items",
+      defaultValue = "1000",
+      description = "Synthetic items (default ${DEFAULT-VALUE}).")
   int items;
 
   @Option(names = "--seed", defaultValue = "42", description = "Seed (default ${DEFAULT-VALUE}).")
@@ -54,7 +81,9 @@ final class GenerateCommand implements Callable<Integer> {
     if (count < 1) {
       throw new IllegalArgumentException("--count must be >= 1, got " + count);
     }
-    TrafficGenerator g = new TrafficGenerator(TrafficConfig.defaults().withSeed(seed).withUsers(users).withItems(items));
+    TrafficGenerator g =
+        new TrafficGenerator(
+            TrafficConfig.defaults().withSeed(seed).withUsers(users).withItems(items));
     long imps = 0;
     try (BufferedWriter r = Files.newBufferedWriter(requests, StandardCharsets.UTF_8);
         BufferedWriter i = Files.newBufferedWriter(impressions, StandardCharsets.UTF_8)) {
@@ -69,8 +98,13 @@ final class GenerateCommand implements Callable<Integer> {
         }
       }
     }
-    System.out.printf(Locale.ROOT, "streamrec generate: %,d requests to %s, %,d impressions to %s%n",
-        count, requests, imps, impressions);
+    System.out.printf(
+        Locale.ROOT,
+        "streamrec generate: %,d requests to %s, %,d impressions to %s%n",
+        count,
+        requests,
+        imps,
+        impressions);
     return 0;
   }
 }

@@ -1,9 +1,9 @@
 package io.streamrec.cli;
 
-import io.streamrec.job.StreamrecJob;
-import io.streamrec.job.config.JobConfig;
 import io.streamrec.cli.metrics.InJvmMetricReporter;
 import io.streamrec.cli.metrics.InJvmMetrics;
+import io.streamrec.job.StreamrecJob;
+import io.streamrec.job.config.JobConfig;
 import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
@@ -24,7 +24,8 @@ final class JobRunner {
     }
   }
 
-  static Started start(Configuration conf, StreamrecJob.Bounds bounds, String name) throws Exception {
+  static Started start(Configuration conf, StreamrecJob.Bounds bounds, String name)
+      throws Exception {
     JobConfig cfg = JobConfig.from(conf);
     Configuration flink = new Configuration(conf);
     InJvmMetricReporter.configure(flink);

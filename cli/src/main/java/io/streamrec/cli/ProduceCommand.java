@@ -1,8 +1,8 @@
 package io.streamrec.cli;
 
-import io.streamrec.job.config.JobSettings;
-import io.streamrec.job.config.JobConfig;
 import io.streamrec.cli.kafka.JsonlProducer;
+import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.config.JobSettings;
 import io.streamrec.job.config.TopicsConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,16 +10,20 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code streamrec produce}: loads JSONL event files into the input topics. */
-@Command(name = "produce", mixinStandardHelpOptions = true,
-    description = {"Loads JSON-lines files of requests and impressions (the interchange shape in the README) into "
-        + "the requests and impressions topics, keyed by request id, timestamped with the event time.",
-        "A bad line is reported with its line number and skipped; every good line is still produced."})
+@Command(
+    name = "produce",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Loads JSON-lines files of requests and impressions (the interchange shape in the README) into "
+          + "the requests and impressions topics, keyed by request id, timestamped with the event time.",
+      "A bad line is reported with its line number and skipped; every good line is still produced."
+    })
 final class ProduceCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin JobSettings settings;
@@ -33,7 +37,8 @@ final class ProduceCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     if (requests == null && impressions == null) {
-      throw new ParameterException(spec.commandLine(), "give --requests FILE, --impressions FILE or both");
+      throw new ParameterException(
+          spec.commandLine(), "give --requests FILE, --impressions FILE or both");
     }
     for (Path p : new Path[] {requests, impressions}) {
       if (p != null && !Files.isReadable(p)) {
@@ -43,10 +48,18 @@ final class ProduceCommand implements Callable<Integer> {
     JobConfig cfg = JobConfig.from(settings.configuration());
     String servers = cfg.bootstrapServers();
     TopicsConfig topics = cfg.topics(TopicsConfig.DEFAULT_INPUT_PARTITIONS);
-    JsonlProducer.Summary s = JsonlProducer.load(servers, topics, requests, impressions, JsonlProducer.loggingListener());
-    System.out.printf(Locale.ROOT, "streamrec produce: %,d requests and %,d impressions sent to %s, %,d bad line(s) skipped, "
-        + "%.1f s (%,.0f events/s)%n", s.requestsSent(), s.impressionsSent(), servers, s.badLines(),
-        s.elapsedMs() / 1000.0, s.eventsPerSecond());
+    JsonlProducer.Summary s =
+        JsonlProducer.load(servers, topics, requests, impressions, JsonlProducer.loggingListener());
+    System.out.printf(
+        Locale.ROOT,
+        "streamrec produce: %,d requests and %,d impressions sent to %s, %,d bad line(s) skipped, "
+            + "%.1f s (%,.0f events/s)%n",
+        s.requestsSent(),
+        s.impressionsSent(),
+        servers,
+        s.badLines(),
+        s.elapsedMs() / 1000.0,
+        s.eventsPerSecond());
     return s.badLines() > 0 ? 3 : 0;
   }
 }

@@ -15,35 +15,52 @@ final class Progress implements AutoCloseable {
   private final Thread thread;
   private volatile boolean running = true;
 
-  Progress(PrintStream out, long intervalMs, long startMs, Supplier<Map<String, Double>> metrics,
+  Progress(
+      PrintStream out,
+      long intervalMs,
+      long startMs,
+      Supplier<Map<String, Double>> metrics,
       Supplier<String> extra) {
-    thread = new Thread(() -> {
-      while (running) {
-        try {
-          Thread.sleep(intervalMs);
-        } catch (InterruptedException e) {
-          return;
-        }
-        if (running) {
-          out.println(line(System.currentTimeMillis() - startMs, metrics.get(), extra.get()));
-        }
-      }
-    }, "progress");
+    thread =
+        new Thread(
+            () -> {
+              while (running) {
+                try {
+                  Thread.sleep(intervalMs);
+                } catch (InterruptedException e) {
+                  return;
+                }
+                if (running) {
+                  out.println(
+                      line(System.currentTimeMillis() - startMs, metrics.get(), extra.get()));
+                }
+              }
+            },
+            "progress");
     thread.setDaemon(true);
     thread.start();
   }
 
   static String line(long elapsedMs, Map<String, Double> m, String extra) {
-    return String.format(Locale.ROOT,
+    return String.format(
+        Locale.ROOT,
         "[%5.1fs] in %,d req / %,d imp | units %,d | trained %,d imp | AUC %s | logloss %s | deltas %,d (v%d) | dead %,d"
             + " | store hit %s, rows %,d hot / %,d cold, admitted %,d, evicted %,d, expired %,d%s",
         elapsedMs / 1000.0,
-        count(m, JobMetrics.REQUESTS_IN), count(m, JobMetrics.IMPRESSIONS_IN),
-        count(m, JobMetrics.UNITS), count(m, JobMetrics.IMPRESSIONS_TRAINED),
-        fmt(m.get(JobMetrics.PROGRESSIVE_AUC)), fmt(m.get(JobMetrics.PROGRESSIVE_LOGLOSS)),
-        count(m, JobMetrics.DELTAS_PUBLISHED), count(m, JobMetrics.MODEL_VERSION), deadLetters(m),
-        percent(m.get(JobMetrics.STORE_HIT_RATE)), count(m, JobMetrics.STORE_ROWS_HOT),
-        count(m, JobMetrics.STORE_ROWS_COLD), count(m, JobMetrics.STORE_ADMITTED), count(m, JobMetrics.STORE_EVICTED),
+        count(m, JobMetrics.REQUESTS_IN),
+        count(m, JobMetrics.IMPRESSIONS_IN),
+        count(m, JobMetrics.UNITS),
+        count(m, JobMetrics.IMPRESSIONS_TRAINED),
+        fmt(m.get(JobMetrics.PROGRESSIVE_AUC)),
+        fmt(m.get(JobMetrics.PROGRESSIVE_LOGLOSS)),
+        count(m, JobMetrics.DELTAS_PUBLISHED),
+        count(m, JobMetrics.MODEL_VERSION),
+        deadLetters(m),
+        percent(m.get(JobMetrics.STORE_HIT_RATE)),
+        count(m, JobMetrics.STORE_ROWS_HOT),
+        count(m, JobMetrics.STORE_ROWS_COLD),
+        count(m, JobMetrics.STORE_ADMITTED),
+        count(m, JobMetrics.STORE_EVICTED),
         count(m, JobMetrics.STORE_EXPIRED),
         extra == null || extra.isEmpty() ? "" : " | " + extra);
   }

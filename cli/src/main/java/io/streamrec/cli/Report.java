@@ -3,9 +3,9 @@ package io.streamrec.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streamrec.common.StreamrecException;
 import io.streamrec.job.metrics.JobMetrics;
 import io.streamrec.schemas.DeadLetterReasons;
-import io.streamrec.common.StreamrecException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +13,8 @@ import java.util.Map;
 
 /** The JSON a command writes with {@code --report FILE}: what the job did, in figures. */
 final class Report {
-  private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private Report() {}
 
@@ -29,7 +30,8 @@ final class Report {
     o.put("impressions_trained", trained);
     o.put("duplicate_impressions", Progress.count(m, JobMetrics.DUPLICATE_IMPRESSIONS));
     o.put("duplicate_requests", Progress.count(m, JobMetrics.DUPLICATE_REQUESTS));
-    o.put("requests_without_impressions", Progress.count(m, JobMetrics.REQUESTS_WITHOUT_IMPRESSIONS));
+    o.put(
+        "requests_without_impressions", Progress.count(m, JobMetrics.REQUESTS_WITHOUT_IMPRESSIONS));
     o.put("batches_skipped", Progress.count(m, JobMetrics.BATCHES_SKIPPED));
     o.put("impressions_skipped", Progress.count(m, JobMetrics.IMPRESSIONS_SKIPPED));
     putNumber(o, "progressive_auc", m.get(JobMetrics.PROGRESSIVE_AUC));

@@ -1,7 +1,7 @@
 package io.streamrec.cli;
 
-import io.streamrec.job.config.JobSettings;
 import io.streamrec.job.StreamrecJob;
+import io.streamrec.job.config.JobSettings;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -9,31 +9,54 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code streamrec run}: the job against any broker, unbounded, until stopped. */
-@Command(name = "run", mixinStandardHelpOptions = true,
-    description = {"Runs the job against a Kafka broker, unbounded: trains on the requests and impressions topics "
-        + "and publishes the model to the model-updates topic until stopped (Ctrl-C).",
-        "Starts from the consumer group's committed offsets, or the earliest where there are none."})
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs the job against a Kafka broker, unbounded: trains on the requests and impressions topics "
+          + "and publishes the model to the model-updates topic until stopped (Ctrl-C).",
+      "Starts from the consumer group's committed offsets, or the earliest where there are none."
+    })
 final class RunCommand implements Callable<Integer> {
   @Mixin JobSettings settings;
 
-  @Option(names = "--progress-interval", paramLabel = "DURATION", defaultValue = "5s",
-      converter = Durations.class, description = "How often to print a progress line (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--progress-interval",
+      paramLabel = "DURATION",
+      defaultValue = "5s",
+      converter = Durations.class,
+      description = "How often to print a progress line (default ${DEFAULT-VALUE}).")
   Duration progressInterval;
 
   @Override
   public Integer call() throws Exception {
-    JobRunner.Started job = JobRunner.start(settings.configuration(), StreamrecJob.Bounds.live(), "streamrec");
-    System.out.println("streamrec: job " + job.client().getJobID() + " reading " + job.config().requestsTopic()
-        + " + " + job.config().impressionsTopic() + " at " + job.config().bootstrapServers()
-        + ", publishing to " + job.config().modelUpdatesTopic());
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        job.client().cancel().get();
-      } catch (Exception e) {
-        // the JVM is going away; nothing more to do
-      }
-    }, "streamrec-cancel"));
-    try (Progress p = new Progress(System.out, progressInterval.toMillis(), job.startedAtMs(), job::metrics, () -> "")) {
+    JobRunner.Started job =
+        JobRunner.start(settings.configuration(), StreamrecJob.Bounds.live(), "streamrec");
+    System.out.println(
+        "streamrec: job "
+            + job.client().getJobID()
+            + " reading "
+            + job.config().requestsTopic()
+            + " + "
+            + job.config().impressionsTopic()
+            + " at "
+            + job.config().bootstrapServers()
+            + ", publishing to "
+            + job.config().modelUpdatesTopic());
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    job.client().cancel().get();
+                  } catch (Exception e) {
+                    // the JVM is going away; nothing more to do
+                  }
+                },
+                "streamrec-cancel"));
+    try (Progress p =
+        new Progress(
+            System.out, progressInterval.toMillis(), job.startedAtMs(), job::metrics, () -> "")) {
       job.client().getJobExecutionResult().get();
     }
     return 0;

@@ -1,17 +1,30 @@
 package io.streamrec.cli;
 
-import io.streamrec.serving.ServeCommand;
 import io.streamrec.common.StreamrecException;
+import io.streamrec.serving.ServeCommand;
 import java.util.concurrent.ExecutionException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code streamrec} command line. */
-@Command(name = "streamrec", mixinStandardHelpOptions = true, version = "streamrec 0.1.0",
-    description = "Trains a recommendation model online from Kafka request and impression streams on Apache Flink, "
-        + "and publishes the model to a compacted Kafka topic.",
-    subcommands = {DemoCommand.class, BrokerCommand.class, GenerateCommand.class, ProduceCommand.class, RunCommand.class,
-        BackfillCommand.class, ServeCommand.class, TailCommand.class, CommandLine.HelpCommand.class})
+@Command(
+    name = "streamrec",
+    mixinStandardHelpOptions = true,
+    version = "streamrec 0.1.0",
+    description =
+        "Trains a recommendation model online from Kafka request and impression streams on Apache Flink, "
+            + "and publishes the model to a compacted Kafka topic.",
+    subcommands = {
+      DemoCommand.class,
+      BrokerCommand.class,
+      GenerateCommand.class,
+      ProduceCommand.class,
+      RunCommand.class,
+      BackfillCommand.class,
+      ServeCommand.class,
+      TailCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class StreamrecCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -24,23 +37,28 @@ public final class StreamrecCli implements Runnable {
     System.exit(commandLine().execute(args));
   }
 
-  /** The command line with streamrec's error handling: a clear message, no stack trace, for expected failures. */
+  /**
+   * The command line with streamrec's error handling: a clear message, no stack trace, for expected
+   * failures.
+   */
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new StreamrecCli());
-    cl.setExecutionExceptionHandler((e, line, parsed) -> {
-      Throwable cause = e;
-      while ((cause instanceof ExecutionException || cause instanceof java.util.concurrent.CompletionException)
-          && cause.getCause() != null) {
-        cause = cause.getCause();
-      }
-      if (cause instanceof StreamrecException || cause instanceof IllegalArgumentException) {
-        line.getErr().println("streamrec " + line.getCommandName() + ": " + cause.getMessage());
-        return 2;
-      }
-      line.getErr().println("streamrec " + line.getCommandName() + " failed: " + cause);
-      cause.printStackTrace(line.getErr());
-      return 1;
-    });
+    cl.setExecutionExceptionHandler(
+        (e, line, parsed) -> {
+          Throwable cause = e;
+          while ((cause instanceof ExecutionException
+                  || cause instanceof java.util.concurrent.CompletionException)
+              && cause.getCause() != null) {
+            cause = cause.getCause();
+          }
+          if (cause instanceof StreamrecException || cause instanceof IllegalArgumentException) {
+            line.getErr().println("streamrec " + line.getCommandName() + ": " + cause.getMessage());
+            return 2;
+          }
+          line.getErr().println("streamrec " + line.getCommandName() + " failed: " + cause);
+          cause.printStackTrace(line.getErr());
+          return 1;
+        });
     return cl;
   }
 }

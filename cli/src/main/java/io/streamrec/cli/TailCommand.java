@@ -1,18 +1,11 @@
 package io.streamrec.cli;
 
+import io.streamrec.common.StreamrecException;
 import io.streamrec.protocol.ModelUpdate;
 import io.streamrec.protocol.ModelUpdateDecoder;
-import io.streamrec.schemas.AvroCodec;
-import io.streamrec.schemas.DeltaKind;
-import io.streamrec.schemas.ModelDelta;
-import io.streamrec.schemas.ModelSpec;
-import io.streamrec.protocol.ModelUpdateKeys;
-import io.streamrec.protocol.RowValues;
-import io.streamrec.common.StreamrecException;
 import io.streamrec.schemas.VersionMarker;
 import io.streamrec.serving.ModelUpdateConsumers;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,22 +25,35 @@ import picocli.CommandLine.Spec;
  * {@code streamrec tail}: the model-update stream in readable form, one line per record: rows with
  * their first values, tombstones, dense blocks, the spec, and a summary line per version marker.
  */
-@Command(name = "tail", mixinStandardHelpOptions = true,
-    description = "Prints the model-updates topic readably: versions, rows, tombstones, dense blocks. Reads from the "
-        + "earliest offset to the end, or keeps following with --follow.")
+@Command(
+    name = "tail",
+    mixinStandardHelpOptions = true,
+    description =
+        "Prints the model-updates topic readably: versions, rows, tombstones, dense blocks. Reads from the "
+            + "earliest offset to the end, or keeps following with --follow.")
 final class TailCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--bootstrap-servers", required = true, paramLabel = "HOST:PORT", description = "Kafka bootstrap servers.")
+  @Option(
+      names = "--bootstrap-servers",
+      required = true,
+      paramLabel = "HOST:PORT",
+      description = "Kafka bootstrap servers.")
   String bootstrapServers;
 
-  @Option(names = "--topic", defaultValue = "model-updates", description = "The model-updates topic (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--topic",
+      defaultValue = "model-updates",
+      description = "The model-updates topic (default ${DEFAULT-VALUE}).")
   String topic;
 
   @Option(names = "--follow", description = "Keep printing new records (Ctrl-C to stop).")
   boolean follow;
 
-  @Option(names = "--values", defaultValue = "4", description = "Values printed per row or block (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--values",
+      defaultValue = "4",
+      description = "Values printed per row or block (default ${DEFAULT-VALUE}).")
   int values;
 
   @Option(names = "--versions-only", description = "Print the version markers only.")
@@ -77,8 +83,13 @@ final class TailCommand implements Callable<Integer> {
         }
         out.flush();
       }
-      out.printf(Locale.ROOT, "-- %d rows, %d tombstones, %d dense blocks, %d version markers%n",
-          counts[0], counts[1], counts[2], counts[3]);
+      out.printf(
+          Locale.ROOT,
+          "-- %d rows, %d tombstones, %d dense blocks, %d version markers%n",
+          counts[0],
+          counts[1],
+          counts[2],
+          counts[3]);
       out.flush();
     }
     return 0;
@@ -95,10 +106,19 @@ final class TailCommand implements Callable<Integer> {
     if (u instanceof ModelUpdate.Version v) {
       counts[3]++;
       VersionMarker m = v.marker();
-      return String.format(Locale.ROOT, "%s== version %d: event time %s, %d rows (%d tombstones), %d dense blocks; "
+      return String.format(
+          Locale.ROOT,
+          "%s== version %d: event time %s, %d rows (%d tombstones), %d dense blocks; "
               + "published %s; trained %,d impressions, progressive AUC %.4f",
-          at, m.getVersion(), Instant.ofEpochMilli(m.getEventTimeMs()), m.getRows(), m.getTombstones(),
-          m.getDenseBlocks(), Instant.ofEpochMilli(m.getPublishedAtMs()), m.getTrainedImpressions(), m.getProgressiveAuc());
+          at,
+          m.getVersion(),
+          Instant.ofEpochMilli(m.getEventTimeMs()),
+          m.getRows(),
+          m.getTombstones(),
+          m.getDenseBlocks(),
+          Instant.ofEpochMilli(m.getPublishedAtMs()),
+          m.getTrainedImpressions(),
+          m.getProgressiveAuc());
     }
     String line;
     if (u instanceof ModelUpdate.Tombstone t) {
@@ -106,11 +126,21 @@ final class TailCommand implements Callable<Integer> {
       line = at + "  tombstone " + t.table() + "/" + Long.toUnsignedString(t.id());
     } else if (u instanceof ModelUpdate.Row row) {
       counts[0]++;
-      line = String.format(Locale.ROOT, "%s  v%d row %s/%s %s %s", at, row.version(), row.table(),
-          Long.toUnsignedString(row.id()), row.encoding().name().toLowerCase(Locale.ROOT), values(row.values()));
+      line =
+          String.format(
+              Locale.ROOT,
+              "%s  v%d row %s/%s %s %s",
+              at,
+              row.version(),
+              row.table(),
+              Long.toUnsignedString(row.id()),
+              row.encoding().name().toLowerCase(Locale.ROOT),
+              values(row.values()));
     } else if (u instanceof ModelUpdate.DenseBlock d) {
       counts[2]++;
-      line = String.format(Locale.ROOT, "%s  v%d dense %s %s", at, d.version(), d.block(), values(d.values()));
+      line =
+          String.format(
+              Locale.ROOT, "%s  v%d dense %s %s", at, d.version(), d.block(), values(d.values()));
     } else {
       ModelUpdate.Spec spec = (ModelUpdate.Spec) u;
       line = at + "spec " + spec.format() + " " + spec.json();
@@ -130,6 +160,9 @@ final class TailCommand implements Callable<Integer> {
     for (float x : v) {
       norm += (double) x * x;
     }
-    return b.append("] |").append(String.format(Locale.ROOT, "%.4g", Math.sqrt(norm))).append('|').toString();
+    return b.append("] |")
+        .append(String.format(Locale.ROOT, "%.4g", Math.sqrt(norm)))
+        .append('|')
+        .toString();
   }
 }

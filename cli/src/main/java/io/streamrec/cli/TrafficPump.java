@@ -1,8 +1,8 @@
 package io.streamrec.cli;
 
 import io.streamrec.cli.kafka.ByteRecordProducer;
-import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.common.Auc;
+import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.traffic.GeneratedRequest;
 import io.streamrec.traffic.OutgoingRecord;
 import io.streamrec.traffic.TrafficFaults;
@@ -19,7 +19,9 @@ import java.util.PriorityQueue;
  * for the oracle AUC.
  */
 final class TrafficPump implements AutoCloseable {
-  /** How long the pump sleeps when nothing is due: fine enough for rates up to tens of thousands/s. */
+  /**
+   * How long the pump sleeps when nothing is due: fine enough for rates up to tens of thousands/s.
+   */
   private static final long IDLE_SLEEP_MS = 2;
 
   private final TrafficGenerator generator;
@@ -44,8 +46,13 @@ final class TrafficPump implements AutoCloseable {
   private final float[] label;
   private long truths;
 
-  TrafficPump(TrafficGenerator generator, TrafficFaults faults, ByteRecordProducer producer, TopicsConfig topics,
-      double requestsPerSecond, int oracleWindow) {
+  TrafficPump(
+      TrafficGenerator generator,
+      TrafficFaults faults,
+      ByteRecordProducer producer,
+      TopicsConfig topics,
+      double requestsPerSecond,
+      int oracleWindow) {
     this.generator = generator;
     this.faults = faults;
     this.producer = producer;
@@ -93,7 +100,8 @@ final class TrafficPump implements AutoCloseable {
     while (!due.isEmpty() && due.peek().timestampMs() <= now) {
       OutgoingRecord r = due.poll();
       boolean request = r.topic() == OutgoingRecord.Topic.REQUESTS;
-      producer.send(request ? topics.requests() : topics.impressions(), r.key(), r.timestampMs(), r.value());
+      producer.send(
+          request ? topics.requests() : topics.impressions(), r.key(), r.timestampMs(), r.value());
       synchronized (this) {
         fates[r.fate().ordinal()]++;
         if (request) {

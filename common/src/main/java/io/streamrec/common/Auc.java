@@ -43,7 +43,8 @@ public final class Auc {
     if (positives == 0 || negatives == 0) {
       return Double.NaN;
     }
-    return (rankSumPositives - positives * (positives + 1) / 2.0) / ((double) positives * negatives);
+    return (rankSumPositives - positives * (positives + 1) / 2.0)
+        / ((double) positives * negatives);
   }
 
   public static double exact(double[] scores, float[] labels) {

@@ -7,12 +7,13 @@ import java.nio.charset.StandardCharsets;
  * value, so that two features sharing a value ("42" as a user and as an item) get distinct ids. No
  * buckets: collisions are those of a 64-bit hash (about one in 10^19 per pair).
  *
- * <p>The hash is FNV-1a over the UTF-8 bytes followed by the SplitMix64 finaliser; it is part of the
- * model-update protocol (ids on the topic are these), so it must never change.
+ * <p>The hash is FNV-1a over the UTF-8 bytes followed by the SplitMix64 finaliser; it is part of
+ * the model-update protocol (ids on the topic are these), so it must never change.
  */
 public final class FeatureIds {
   private static final long FNV_OFFSET = 0xcbf29ce484222325L;
   private static final long FNV_PRIME = 0x100000001b3L;
+
   /** Separates the feature name from the value inside the hashed bytes. */
   private static final byte SEPARATOR = 0x1f;
 

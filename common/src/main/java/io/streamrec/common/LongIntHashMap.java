@@ -2,23 +2,29 @@ package io.streamrec.common;
 
 /**
  * A map from {@code long} keys to non-negative {@code int} values with open addressing and linear
- * probing: one array of (key, value) pairs, no boxing, no per-entry objects. Every {@code long} is a valid key;
- * a slot is empty when its value is {@link #MISSING}. Removal shifts the following entries of the
- * probe run back (Knuth's algorithm R), so no tombstones build up under churn.
+ * probing: one array of (key, value) pairs, no boxing, no per-entry objects. Every {@code long} is
+ * a valid key; a slot is empty when its value is {@link #MISSING}. Removal shifts the following
+ * entries of the probe run back (Knuth's algorithm R), so no tombstones build up under churn.
  *
  * <p>Keys are spread with the SplitMix64 finaliser, so ids that are already hashes and small
- * sequential ids probe equally well. The table doubles when it is more than {@link #MAX_LOAD}
- * full. Not thread-safe.
+ * sequential ids probe equally well. The table doubles when it is more than {@link #MAX_LOAD} full.
+ * Not thread-safe.
  */
 public final class LongIntHashMap {
   /** What {@link #get} returns for an absent key, and the value of an empty slot. */
   public static final int MISSING = -1;
+
   /** Load factor above which the table doubles: short probe runs for linear probing. */
   private static final double MAX_LOAD = 0.5;
+
   private static final int MIN_CAPACITY = 16;
 
-  /** Entry {@code i} is {@code table[2i]} (key) and {@code table[2i+1]} (value): one cache line per probe. */
+  /**
+   * Entry {@code i} is {@code table[2i]} (key) and {@code table[2i+1]} (value): one cache line per
+   * probe.
+   */
   private long[] table;
+
   private int mask;
   private int size;
   private int resizeAt;
@@ -84,7 +90,10 @@ public final class LongIntHashMap {
     return get(key) != MISSING;
   }
 
-  /** Maps {@code key} to {@code value} ({@code >= 0}); returns the previous value or {@link #MISSING}. */
+  /**
+   * Maps {@code key} to {@code value} ({@code >= 0}); returns the previous value or {@link
+   * #MISSING}.
+   */
   public int put(long key, int value) {
     if (value < 0) {
       throw new IllegalArgumentException("values must be >= 0, got " + value);
@@ -93,8 +102,8 @@ public final class LongIntHashMap {
   }
 
   /**
-   * Maps {@code key} to {@code value} unless it is present; returns the present value, or
-   * {@link #MISSING} when it inserted.
+   * Maps {@code key} to {@code value} unless it is present; returns the present value, or {@link
+   * #MISSING} when it inserted.
    */
   public int putIfAbsent(long key, int value) {
     if (value < 0) {

@@ -1,8 +1,8 @@
 package io.streamrec.common;
 
 /**
- * A small, fast, non-thread-safe pseudo-random generator: Steele, Lea and Flood's SplitMix64
- * ("Fast splittable pseudorandom number generators", OOPSLA 2014).
+ * A small, fast, non-thread-safe pseudo-random generator: Steele, Lea and Flood's SplitMix64 ("Fast
+ * splittable pseudorandom number generators", OOPSLA 2014).
  *
  * <p>The synthetic traffic must be reproducible from its seed forever, on every JDK: {@code
  * java.util.Random} is exactly specified but slow and weak, and {@code SplittableRandom}'s derived
@@ -12,6 +12,7 @@ package io.streamrec.common;
 public final class SplitMix64 {
   /** The odd Weyl increment of SplitMix64 (2^64 divided by the golden ratio). */
   private static final long GOLDEN_GAMMA = 0x9e3779b97f4a7c15L;
+
   /** 2^-53: turns the top 53 bits of a long into a double in [0, 1). */
   private static final double DOUBLE_UNIT = 0x1.0p-53;
 
@@ -37,8 +38,8 @@ public final class SplitMix64 {
   }
 
   /**
-   * Uniform in [0, bound) by multiply-shift of 32 random bits; the bias, at most bound / 2^32, is far
-   * below anything the synthetic traffic can show.
+   * Uniform in [0, bound) by multiply-shift of 32 random bits; the bias, at most bound / 2^32, is
+   * far below anything the synthetic traffic can show.
    */
   public int nextInt(int bound) {
     return (int) (((nextLong() >>> 32) * bound) >>> 32);
@@ -49,7 +50,9 @@ public final class SplitMix64 {
     return Math.min((long) (nextDouble() * (maxInclusive + 1.0)), maxInclusive);
   }
 
-  /** Standard normal by the Box–Muller transform (construction-time use only, so no spare is kept). */
+  /**
+   * Standard normal by the Box–Muller transform (construction-time use only, so no spare is kept).
+   */
   public double nextGaussian() {
     double u1 = 1.0 - nextDouble(); // (0, 1]: keeps log finite
     double u2 = nextDouble();

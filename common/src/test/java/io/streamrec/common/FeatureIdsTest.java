@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 class FeatureIdsTest {
 
@@ -43,7 +43,9 @@ class FeatureIdsTest {
     for (int i = 0; i < 10_000; i++) {
       String feature = randomString(rnd);
       String value = randomString(rnd);
-      assertThat(FeatureIds.of(feature, value)).as("(%s, %s)", feature, value).isEqualTo(reference(feature, value));
+      assertThat(FeatureIds.of(feature, value))
+          .as("(%s, %s)", feature, value)
+          .isEqualTo(reference(feature, value));
     }
   }
 
@@ -110,11 +112,12 @@ class FeatureIdsTest {
     StringBuilder sb = new StringBuilder();
     int len = rnd.nextInt(12);
     for (int i = 0; i < len; i++) {
-      int cp = switch (rnd.nextInt(3)) {
-        case 0 -> 0x20 + rnd.nextInt(0x5f);
-        case 1 -> 0xa0 + rnd.nextInt(0xd000);
-        default -> 0x1f300 + rnd.nextInt(0x300);
-      };
+      int cp =
+          switch (rnd.nextInt(3)) {
+            case 0 -> 0x20 + rnd.nextInt(0x5f);
+            case 1 -> 0xa0 + rnd.nextInt(0xd000);
+            default -> 0x1f300 + rnd.nextInt(0x300);
+          };
       sb.appendCodePoint(cp);
     }
     return sb.toString();

@@ -37,7 +37,9 @@ class LongIntHashMapTest {
         assertThat(map.remove(k)).as(at).isEqualTo(old == null ? LongIntHashMap.MISSING : old);
       } else if (op < 8) {
         Integer old = ref.putIfAbsent(k, 7);
-        assertThat(map.putIfAbsent(k, 7)).as(at).isEqualTo(old == null ? LongIntHashMap.MISSING : old);
+        assertThat(map.putIfAbsent(k, 7))
+            .as(at)
+            .isEqualTo(old == null ? LongIntHashMap.MISSING : old);
       } else {
         assertThat(map.get(k)).as(at).isEqualTo(ref.getOrDefault(k, LongIntHashMap.MISSING));
       }
@@ -46,7 +48,8 @@ class LongIntHashMapTest {
     for (long k : pool) {
       assertThat(map.get(k)).isEqualTo(ref.getOrDefault(k, LongIntHashMap.MISSING));
     }
-    assertThat(java.util.Arrays.stream(map.keys()).boxed().toList()).containsExactlyInAnyOrderElementsOf(ref.keySet());
+    assertThat(java.util.Arrays.stream(map.keys()).boxed().toList())
+        .containsExactlyInAnyOrderElementsOf(ref.keySet());
     map.clear();
     assertThat(map.size()).isZero();
     assertThat(map.get(pool[0])).isEqualTo(LongIntHashMap.MISSING);
@@ -56,6 +59,7 @@ class LongIntHashMapTest {
   void negativeValuesAreRejected() {
     LongIntHashMap map = new LongIntHashMap(4);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> map.put(1, -1))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("-1");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("-1");
   }
 }

@@ -14,7 +14,8 @@ import java.util.List;
  *
  * <p>The implementations are this module's: a batch's rules hold because only they can make one.
  */
-public sealed interface EmbeddingStore extends AutoCloseable permits InMemoryEmbeddingStore, TieredEmbeddingStore {
+public sealed interface EmbeddingStore extends AutoCloseable
+    permits InMemoryEmbeddingStore, TieredEmbeddingStore {
 
   List<TableConfig> tables();
 
@@ -64,9 +65,9 @@ public sealed interface EmbeddingStore extends AutoCloseable permits InMemoryEmb
 
   /**
    * Writes a consistent snapshot of every table into {@code dir} (created; it must not exist or be
-   * empty), outside a batch (no {@link StoreBatch} open). A store restored from it answers every later
-   * call exactly as this one does. Stores that keep no snapshots throw
-   * {@link UnsupportedOperationException}.
+   * empty), outside a batch (no {@link StoreBatch} open). A store restored from it answers every
+   * later call exactly as this one does. Stores that keep no snapshots throw {@link
+   * UnsupportedOperationException}.
    */
   default StoreSnapshot snapshot(Path dir) {
     throw new UnsupportedOperationException(getClass().getSimpleName() + " keeps no snapshots");

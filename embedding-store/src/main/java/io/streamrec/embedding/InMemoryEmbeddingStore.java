@@ -19,8 +19,9 @@ import java.util.Map;
 
 /**
  * An {@link EmbeddingStore} that keeps every row in one growing host slab per table: no cold tier,
- * no eviction; for the CPU backend. Admission, expiry and dirty tracking follow the interface. Good for tests, the
- * serving replica's unit tests and small models; the tiered store replaces it for real workloads.
+ * no eviction; for the CPU backend. Admission, expiry and dirty tracking follow the interface. Good
+ * for tests, the serving replica's unit tests and small models; the tiered store replaces it for
+ * real workloads.
  */
 public final class InMemoryEmbeddingStore implements EmbeddingStore {
   private static final int INITIAL_ROWS = 1024;
@@ -28,8 +29,10 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
   private final List<TableConfig> tables;
   private final Table[] state;
   private long nowMs = Long.MIN_VALUE;
+
   /** The batch begun and not yet closed, if any. */
   private StoreBatch openBatch;
+
   private long lookups, hits, admitted, expired;
 
   public InMemoryEmbeddingStore(List<TableConfig> tables) {
@@ -60,30 +63,34 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
   @Override
   public StoreBatch beginBatch() {
     if (openBatch != null) {
-      throw new IllegalStateException("a batch is open on this store; close it before beginning another");
+      throw new IllegalStateException(
+          "a batch is open on this store; close it before beginning another");
     }
-    openBatch = new StoreBatch(new StoreBatch.Operations() {
-      @Override
-      public PreparedKeys prepare(int table, long[] keys, int count) {
-        return prepareKeys(table, keys, count);
-      }
+    openBatch =
+        new StoreBatch(
+            new StoreBatch.Operations() {
+              @Override
+              public PreparedKeys prepare(int table, long[] keys, int count) {
+                return prepareKeys(table, keys, count);
+              }
 
-      @Override
-      public Floats slab(int table) {
-        return slabOf(table);
-      }
+              @Override
+              public Floats slab(int table) {
+                return slabOf(table);
+              }
 
-      @Override
-      public void markUpdated(int table, PreparedKeys prepared) {
-        markRowsUpdated(table, prepared);
-      }
+              @Override
+              public void markUpdated(int table, PreparedKeys prepared) {
+                markRowsUpdated(table, prepared);
+              }
 
-      @Override
-      public void release() {
-        openBatch = null;
-        releaseBatch();
-      }
-    }, tables.size());
+              @Override
+              public void release() {
+                openBatch = null;
+                releaseBatch();
+              }
+            },
+            tables.size());
     return openBatch;
   }
 
@@ -194,6 +201,7 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
 
   /** File of a snapshot directory that holds this store's state. */
   static final String SNAPSHOT_FILE = "in-memory-store.bin";
+
   private static final int SNAPSHOT_FORMAT = 1;
 
   /**
@@ -210,7 +218,8 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
     try {
       file = Files.createDirectories(dir).resolve(SNAPSHOT_FILE);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot create the store snapshot directory " + dir + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot create the store snapshot directory " + dir + ": " + e.getMessage(), e);
     }
     writeSnapshot(dir, file);
     try {
@@ -222,8 +231,8 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
   }
 
   private void writeSnapshot(Path dir, Path file) {
-    try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
-        Files.newOutputStream(file)))) {
+    try (DataOutputStream out =
+        new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file)))) {
       out.writeInt(SNAPSHOT_FORMAT);
       out.writeInt(state.length);
       out.writeLong(nowMs);
@@ -232,7 +241,8 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
       }
       for (Table t : state) {
         if (!t.transientSlots.isEmpty()) {
-          throw new IllegalStateException("snapshot of table '" + t.cfg.name() + "' while a batch is prepared");
+          throw new IllegalStateException(
+              "snapshot of table '" + t.cfg.name() + "' while a batch is prepared");
         }
         out.writeUTF(t.cfg.name());
         out.writeInt(t.cfg.rowWidth());
@@ -258,21 +268,25 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
         }
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the store snapshot to " + dir + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot write the store snapshot to " + dir + ": " + e.getMessage(), e);
     }
   }
 
   /** A store in the state {@link #snapshot} wrote into {@code dir}; the tables must be the same. */
   public static InMemoryEmbeddingStore restore(Path dir, List<TableConfig> tables) {
     InMemoryEmbeddingStore store = new InMemoryEmbeddingStore(tables);
-    try (DataInputStream in = new DataInputStream(new BufferedInputStream(
-        Files.newInputStream(dir.resolve(SNAPSHOT_FILE))))) {
+    try (DataInputStream in =
+        new DataInputStream(
+            new BufferedInputStream(Files.newInputStream(dir.resolve(SNAPSHOT_FILE))))) {
       int format = in.readInt();
       if (format != SNAPSHOT_FORMAT) {
-        throw new IllegalArgumentException("store snapshot format " + format + "; this build reads " + SNAPSHOT_FORMAT);
+        throw new IllegalArgumentException(
+            "store snapshot format " + format + "; this build reads " + SNAPSHOT_FORMAT);
       }
       if (in.readInt() != tables.size()) {
-        throw new IllegalArgumentException("store snapshot in " + dir + " has other tables than " + tables);
+        throw new IllegalArgumentException(
+            "store snapshot in " + dir + " has other tables than " + tables);
       }
       store.nowMs = in.readLong();
       store.lookups = in.readLong();
@@ -283,8 +297,16 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
         String name = in.readUTF();
         int width = in.readInt();
         if (!name.equals(t.cfg.name()) || width != t.cfg.rowWidth()) {
-          throw new IllegalArgumentException("store snapshot table '" + name + "' (row width " + width
-              + ") does not match table '" + t.cfg.name() + "' (row width " + t.cfg.rowWidth() + ")");
+          throw new IllegalArgumentException(
+              "store snapshot table '"
+                  + name
+                  + "' (row width "
+                  + width
+                  + ") does not match table '"
+                  + t.cfg.name()
+                  + "' (row width "
+                  + t.cfg.rowWidth()
+                  + ")");
         }
         int used = in.readInt();
         int cap = Math.max(INITIAL_ROWS, used);
@@ -318,7 +340,8 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
         }
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the store snapshot in " + dir + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot read the store snapshot in " + dir + ": " + e.getMessage(), e);
     }
     return store;
   }

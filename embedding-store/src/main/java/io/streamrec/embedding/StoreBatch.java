@@ -20,12 +20,12 @@ import java.util.Objects;
  * }</pre>
  *
  * <ul>
- *   <li>{@link #prepare} is refused once a slab was taken: a store may move or grow a slab while
- *       it prepares, so a slab taken earlier could point at freed memory.
- *   <li>{@link #markUpdated} takes only what this batch's {@link #prepare} returned for that
- *       table: a row is marked through its slot, and another batch's slots are not pinned.
- *   <li>Nothing works after {@link #close}; a store has at most one batch open, and refuses
- *       {@link EmbeddingStore#snapshot} while it is.
+ *   <li>{@link #prepare} is refused once a slab was taken: a store may move or grow a slab while it
+ *       prepares, so a slab taken earlier could point at freed memory.
+ *   <li>{@link #markUpdated} takes only what this batch's {@link #prepare} returned for that table:
+ *       a row is marked through its slot, and another batch's slots are not pinned.
+ *   <li>Nothing works after {@link #close}; a store has at most one batch open, and refuses {@link
+ *       EmbeddingStore#snapshot} while it is.
  * </ul>
  *
  * <p>Not thread-safe, like the store: the trainer thread holds it.
@@ -43,12 +43,18 @@ public final class StoreBatch implements AutoCloseable {
     void release();
   }
 
-  private enum Phase { PREPARING, TRAINING, CLOSED }
+  private enum Phase {
+    PREPARING,
+    TRAINING,
+    CLOSED
+  }
 
   private final Operations store;
   private final int tables;
+
   /** Per table, what this batch's prepare calls returned for it. */
   private final List<List<PreparedKeys>> prepared;
+
   private Phase phase = Phase.PREPARING;
 
   StoreBatch(Operations store, int tables) {
@@ -72,8 +78,11 @@ public final class StoreBatch implements AutoCloseable {
       throw closed();
     }
     if (phase == Phase.TRAINING) {
-      throw new IllegalStateException("prepare every table's keys before taking a slab: a store may move a slab"
-          + " while it prepares (table " + table + " was prepared after a slab was taken)");
+      throw new IllegalStateException(
+          "prepare every table's keys before taking a slab: a store may move a slab"
+              + " while it prepares (table "
+              + table
+              + " was prepared after a slab was taken)");
     }
     PreparedKeys p = store.prepare(table, keys, count);
     prepared.get(table).add(p);
@@ -105,7 +114,8 @@ public final class StoreBatch implements AutoCloseable {
       throw closed();
     }
     if (p == null || !preparedHere(table, p)) {
-      throw new IllegalArgumentException("these keys were not prepared for table " + table + " in this batch");
+      throw new IllegalArgumentException(
+          "these keys were not prepared for table " + table + " in this batch");
     }
     store.markUpdated(table, p);
   }
@@ -130,7 +140,8 @@ public final class StoreBatch implements AutoCloseable {
 
   private void checkTable(int table) {
     if (table < 0 || table >= tables) {
-      throw new IndexOutOfBoundsException("table " + table + " of a store with " + tables + " tables");
+      throw new IndexOutOfBoundsException(
+          "table " + table + " of a store with " + tables + " tables");
     }
   }
 

@@ -12,7 +12,13 @@ package io.streamrec.embedding;
  * @param expired rows deleted for their TTL
  */
 public record StoreStats(
-    long lookups, long hits, long rowsHot, long rowsCold, long admitted, long evicted, long expired) {
+    long lookups,
+    long hits,
+    long rowsHot,
+    long rowsCold,
+    long admitted,
+    long evicted,
+    long expired) {
 
   public double hitRate() {
     return lookups == 0 ? 0.0 : (double) hits / lookups;

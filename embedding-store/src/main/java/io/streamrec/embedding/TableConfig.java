@@ -13,8 +13,13 @@ package io.streamrec.embedding;
  * @param initScale values start uniform in [-initScale, initScale], seeded by the id
  */
 public record TableConfig(
-    String name, int dim, int stateWidth, int hotCapacityRows, int admissionThreshold,
-    long ttlMs, float initScale) {
+    String name,
+    int dim,
+    int stateWidth,
+    int hotCapacityRows,
+    int admissionThreshold,
+    long ttlMs,
+    float initScale) {
 
   public TableConfig {
     if (name == null || name.isEmpty()) {
@@ -24,7 +29,8 @@ public record TableConfig(
       throw new IllegalArgumentException("table '" + name + "': dim must be > 0, got " + dim);
     }
     if (stateWidth < 0) {
-      throw new IllegalArgumentException("table '" + name + "': stateWidth must be >= 0, got " + stateWidth);
+      throw new IllegalArgumentException(
+          "table '" + name + "': stateWidth must be >= 0, got " + stateWidth);
     }
     if (hotCapacityRows <= 0) {
       throw new IllegalArgumentException(

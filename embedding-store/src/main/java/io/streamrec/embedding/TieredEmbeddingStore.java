@@ -29,30 +29,29 @@ import org.rocksdb.RocksDBException;
  * The embedding store for real workloads: per table, a bounded hot tier of rows in the compute
  * backend's memory over a RocksDB cold tier that holds every row, with a frequency filter for
  * admission, CLOCK eviction, TTL expiry, dirty tracking for the delta publisher, and incremental
- * snapshots. One row per id (64-bit keys, no buckets), as Monolith's collisionless tables, DeepRec's
- * multi-tier EmbeddingVariable and HugeCTR's HierarchicalKV + HPS do.
+ * snapshots. One row per id (64-bit keys, no buckets), as Monolith's collisionless tables,
+ * DeepRec's multi-tier EmbeddingVariable and HugeCTR's HierarchicalKV + HPS do.
  *
- * <p><b>A batch.</b> {@link StoreBatch#prepare} deduplicates the keys, answers hits from the hot index
- * (a primitive open-addressing map), and collects the misses. The misses are looked up in the cold
- * tier with one {@code multiGet}; those not found pass through the admission filter: an id seen
- * {@code admissionThreshold} times (a {@link CountMinSketch}) gets a new row with its
- * {@link RowInitializer initial values}; a younger id gets a <em>scratch</em> slot holding its
- * initial values for this batch only, which the trainer may write into but which is never stored
- * (the semantics of {@link InMemoryEmbeddingStore}). If the hot tier is full, CLOCK picks victims
- * among the unpinned rows; those whose cold copy is out of date are gathered from the slab in one
- * batch and written back with one {@code WriteBatch}. The incoming rows are staged on the host and
- * placed with one upload and one scatter. Every row of the batch stays pinned until
- * the batch is closed.
+ * <p><b>A batch.</b> {@link StoreBatch#prepare} deduplicates the keys, answers hits from the hot
+ * index (a primitive open-addressing map), and collects the misses. The misses are looked up in the
+ * cold tier with one {@code multiGet}; those not found pass through the admission filter: an id
+ * seen {@code admissionThreshold} times (a {@link CountMinSketch}) gets a new row with its {@link
+ * RowInitializer initial values}; a younger id gets a <em>scratch</em> slot holding its initial
+ * values for this batch only, which the trainer may write into but which is never stored (the
+ * semantics of {@link InMemoryEmbeddingStore}). If the hot tier is full, CLOCK picks victims among
+ * the unpinned rows; those whose cold copy is out of date are gathered from the slab in one batch
+ * and written back with one {@code WriteBatch}. The incoming rows are staged on the host and placed
+ * with one upload and one scatter. Every row of the batch stays pinned until the batch is closed.
  *
  * <p><b>Tiers are inclusive.</b> A row promoted to the hot tier keeps its cold record; it is
  * written back only if it changed (values, optimizer state, or, for tables with a TTL, its
  * last-seen time). Snapshots therefore only flush the rows changed since the last write-back.
  *
  * <p><b>Publishing.</b> A row's "changed since the last drain" bit lives with the hot row; when a
- * changed row is evicted before it was drained, its id moves to a per-table set of changed cold rows,
- * so {@link #drainDirty} never misses a change. Drains and expiries hand ids in ascending id order,
- * which does not depend on where rows happen to live, so a restored store drains exactly as the
- * original would.
+ * changed row is evicted before it was drained, its id moves to a per-table set of changed cold
+ * rows, so {@link #drainDirty} never misses a change. Drains and expiries hand ids in ascending id
+ * order, which does not depend on where rows happen to live, so a restored store drains exactly as
+ * the original would.
  *
  * <p><b>Expiry.</b> Hot rows are checked by a scan of the slot metadata (a few bytes per slot).
  * Cold rows are found through a last-seen index (a second column family of (time, id) keys,
@@ -77,8 +76,10 @@ import org.rocksdb.RocksDBException;
 public final class TieredEmbeddingStore implements EmbeddingStore {
   /** Keys looked ahead when a batch reads the hot tier's metadata (see {@code HotTier#slotsOf}). */
   private static final int LOOKAHEAD = 16;
+
   /** Rows per batched read or write when draining, flushing or restoring. */
   private static final int CHUNK_ROWS = 4096;
+
   private static final int META_MAGIC = 0x53524553; // "SRES"
   private static final int META_VERSION = 1;
   private static final String META_FILE = "store.meta";
@@ -93,31 +94,42 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
   private final RocksDbColdTier cold;
   private final Table[] state;
   private long nowMs = Long.MIN_VALUE;
+
   /** The batch begun and not yet closed, if any. */
   private StoreBatch openBatch;
+
   private Path previousSnapshot;
   private int checkpointSeq;
   private boolean closed;
 
-  private TieredEmbeddingStore(TieredStoreConfig config, List<TableConfig> tables, ComputeBackend backend) {
+  private TieredEmbeddingStore(
+      TieredStoreConfig config, List<TableConfig> tables, ComputeBackend backend) {
     this.config = config;
     this.tables = List.copyOf(tables);
     this.backend = backend;
     for (int i = 0; i < this.tables.size(); i++) {
       for (int j = 0; j < i; j++) {
         if (this.tables.get(i).name().equals(this.tables.get(j).name())) {
-          throw new IllegalArgumentException("two embedding tables are named '" + this.tables.get(i).name() + "'");
+          throw new IllegalArgumentException(
+              "two embedding tables are named '" + this.tables.get(i).name() + "'");
         }
       }
       if (this.tables.get(i).admissionThreshold() > CountMinSketch.MAX_COUNT) {
-        throw new IllegalArgumentException("table '" + this.tables.get(i).name() + "': admission threshold must be <= "
-            + CountMinSketch.MAX_COUNT + ", got " + this.tables.get(i).admissionThreshold());
+        throw new IllegalArgumentException(
+            "table '"
+                + this.tables.get(i).name()
+                + "': admission threshold must be <= "
+                + CountMinSketch.MAX_COUNT
+                + ", got "
+                + this.tables.get(i).admissionThreshold());
       }
     }
     try {
       Files.createDirectories(config.workDir());
     } catch (IOException e) {
-      throw new StoreException("cannot create the store's working directory " + config.workDir() + ": " + e.getMessage(), e);
+      throw new StoreException(
+          "cannot create the store's working directory " + config.workDir() + ": " + e.getMessage(),
+          e);
     }
     this.cold = new RocksDbColdTier(config.workDir().resolve(DB_DIR), this.tables, config);
     this.state = new Table[this.tables.size()];
@@ -132,7 +144,8 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
   }
 
   /** A new, empty store in {@code config.workDir()} (whatever the directory held is replaced). */
-  public static TieredEmbeddingStore create(TieredStoreConfig config, List<TableConfig> tables, ComputeBackend backend) {
+  public static TieredEmbeddingStore create(
+      TieredStoreConfig config, List<TableConfig> tables, ComputeBackend backend) {
     SnapshotFiles.deleteRecursively(config.workDir().resolve(DB_DIR));
     return new TieredEmbeddingStore(config, tables, backend);
   }
@@ -143,17 +156,22 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
    * the snapshot). The tables must be configured as they were when the snapshot was written.
    */
   public static TieredEmbeddingStore open(
-      TieredStoreConfig config, Path snapshotDir, List<TableConfig> tables, ComputeBackend backend) {
+      TieredStoreConfig config,
+      Path snapshotDir,
+      List<TableConfig> tables,
+      ComputeBackend backend) {
     Path meta = snapshotDir.resolve(META_FILE);
     if (!Files.isRegularFile(meta)) {
-      throw new StoreException("no store snapshot in " + snapshotDir + " (" + META_FILE + " is missing)");
+      throw new StoreException(
+          "no store snapshot in " + snapshotDir + " (" + META_FILE + " is missing)");
     }
     Path db = config.workDir().resolve(DB_DIR);
     SnapshotFiles.deleteRecursively(db);
     try {
       SnapshotFiles.transfer(snapshotDir.resolve(DB_DIR), db, null);
     } catch (IOException e) {
-      throw new StoreException("cannot restore the cold tier from " + snapshotDir + ": " + e.getMessage(), e);
+      throw new StoreException(
+          "cannot restore the cold tier from " + snapshotDir + ": " + e.getMessage(), e);
     }
     TieredEmbeddingStore store = new TieredEmbeddingStore(config, tables, backend);
     try {
@@ -190,30 +208,34 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
   public StoreBatch beginBatch() {
     checkOpen();
     if (openBatch != null) {
-      throw new IllegalStateException("a batch is open on this store; close it before beginning another");
+      throw new IllegalStateException(
+          "a batch is open on this store; close it before beginning another");
     }
-    openBatch = new StoreBatch(new StoreBatch.Operations() {
-      @Override
-      public PreparedKeys prepare(int table, long[] keys, int count) {
-        return prepareKeys(table, keys, count);
-      }
+    openBatch =
+        new StoreBatch(
+            new StoreBatch.Operations() {
+              @Override
+              public PreparedKeys prepare(int table, long[] keys, int count) {
+                return prepareKeys(table, keys, count);
+              }
 
-      @Override
-      public Floats slab(int table) {
-        return slabOf(table);
-      }
+              @Override
+              public Floats slab(int table) {
+                return slabOf(table);
+              }
 
-      @Override
-      public void markUpdated(int table, PreparedKeys prepared) {
-        markRowsUpdated(table, prepared);
-      }
+              @Override
+              public void markUpdated(int table, PreparedKeys prepared) {
+                markRowsUpdated(table, prepared);
+              }
 
-      @Override
-      public void release() {
-        openBatch = null;
-        releaseBatch();
-      }
-    }, tables.size());
+              @Override
+              public void release() {
+                openBatch = null;
+                releaseBatch();
+              }
+            },
+            tables.size());
     return openBatch;
   }
 
@@ -314,16 +336,21 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
       cold.checkpoint(tmp);
       SnapshotFiles.Transfer tr;
       try {
-        tr = SnapshotFiles.transfer(tmp, dir.resolve(DB_DIR),
-            previousSnapshot == null ? null : previousSnapshot.resolve(DB_DIR));
+        tr =
+            SnapshotFiles.transfer(
+                tmp,
+                dir.resolve(DB_DIR),
+                previousSnapshot == null ? null : previousSnapshot.resolve(DB_DIR));
       } finally {
         SnapshotFiles.deleteRecursively(tmp);
       }
       long metaBytes = writeMetadata(dir);
       previousSnapshot = dir;
-      return new StoreSnapshot(dir, tr.files(), tr.reused(), tr.bytes() + metaBytes, tr.bytesCopied() + metaBytes);
+      return new StoreSnapshot(
+          dir, tr.files(), tr.reused(), tr.bytes() + metaBytes, tr.bytesCopied() + metaBytes);
     } catch (IOException e) {
-      throw new StoreException("cannot write a store snapshot to " + dir + ": " + e.getMessage(), e);
+      throw new StoreException(
+          "cannot write a store snapshot to " + dir + ": " + e.getMessage(), e);
     }
   }
 
@@ -353,7 +380,8 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
     Path tmp = dir.resolve(META_FILE + ".tmp");
     CRC32 crc = new CRC32();
     try (OutputStream os = Files.newOutputStream(tmp);
-        CheckedOutputStream checked = new CheckedOutputStream(new BufferedOutputStream(os, 1 << 16), crc);
+        CheckedOutputStream checked =
+            new CheckedOutputStream(new BufferedOutputStream(os, 1 << 16), crc);
         DataOutputStream out = new DataOutputStream(checked)) {
       out.writeInt(META_MAGIC);
       out.writeInt(META_VERSION);
@@ -374,20 +402,23 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
   private void readMetadata(Path meta) throws IOException {
     CRC32 crc = new CRC32();
     try (InputStream is = Files.newInputStream(meta);
-        CheckedInputStream checked = new CheckedInputStream(new BufferedInputStream(is, 1 << 16), crc);
+        CheckedInputStream checked =
+            new CheckedInputStream(new BufferedInputStream(is, 1 << 16), crc);
         DataInputStream in = new DataInputStream(checked)) {
       if (in.readInt() != META_MAGIC) {
         throw new IOException("not a store snapshot");
       }
       int version = in.readInt();
       if (version != META_VERSION) {
-        throw new IOException("snapshot format version " + version + ", this store reads " + META_VERSION);
+        throw new IOException(
+            "snapshot format version " + version + ", this store reads " + META_VERSION);
       }
       nowMs = in.readLong();
       checkpointSeq = in.readInt();
       int n = in.readInt();
       if (n != state.length) {
-        throw new StoreException("the snapshot has " + n + " tables, the store is configured with " + state.length);
+        throw new StoreException(
+            "the snapshot has " + n + " tables, the store is configured with " + state.length);
       }
       for (Table t : state) {
         t.readMetadata(in);
@@ -427,11 +458,15 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
     final boolean ttl;
     final HotTier hot;
     CountMinSketch sketch;
+
     /** Ids of cold-only rows changed since they were last drained. */
     LongIntHashMap changedCold = new LongIntHashMap(64);
+
     long lookups, hits, admitted, evicted, expired;
+
     /** Records in the cold tier (rows only there, plus hot rows with a cold copy). */
     long coldCount;
+
     /** Every last-seen index entry older than this was expired: scans start here. */
     long seenFloor = Long.MIN_VALUE;
 
@@ -454,7 +489,8 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
       this.w = cfg.rowWidth();
       this.ttl = cfg.ttlMs() > 0;
       this.hot = new HotTier(cfg, backend);
-      this.sketch = cfg.admissionThreshold() > 1 ? CountMinSketch.forCapacity(cfg.hotCapacityRows()) : null;
+      this.sketch =
+          cfg.admissionThreshold() > 1 ? CountMinSketch.forCapacity(cfg.hotCapacityRows()) : null;
       this.valueBuf = new byte[RocksDbColdTier.valueBytes(w)];
     }
 
@@ -726,8 +762,12 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
         cold.multiGet(index, coldKeys, nc, values);
         for (int j = 0; j < nc; j++) {
           if (values[j] == null) {
-            throw new StoreException("table '" + cfg.name() + "': changed row " + coldKeys[j]
-                + " is missing from the cold tier");
+            throw new StoreException(
+                "table '"
+                    + cfg.name()
+                    + "': changed row "
+                    + coldKeys[j]
+                    + " is missing from the cold tier");
           }
           RocksDbColdTier.decodeValue(values[j], w, rows, coldAt[j] * w);
           values[j] = null;
@@ -756,12 +796,17 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
         }
       }
       ColdExpiry coldGone = new ColdExpiry();
-      cold.scanSeen(index, seenFloor, cutoff, (seen, id) -> {
-        // index entries of hot rows may be older than the row: the hot scan above decides for them
-        if (hot.slotOf(id) == LongIntHashMap.MISSING) {
-          coldGone.add(id, seen);
-        }
-      });
+      cold.scanSeen(
+          index,
+          seenFloor,
+          cutoff,
+          (seen, id) -> {
+            // index entries of hot rows may be older than the row: the hot scan above decides for
+            // them
+            if (hot.slotOf(id) == LongIntHashMap.MISSING) {
+              coldGone.add(id, seen);
+            }
+          });
       int total = nh + coldGone.n;
       long[] ids = new long[total];
       try (RocksDbColdTier.Batch b = cold.batch()) {
@@ -822,11 +867,15 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
         return;
       }
       LongIntHashMap unseen = new LongIntHashMap(64);
-      cold.scanSeen(index, Long.MIN_VALUE, Long.MIN_VALUE + 1, (seen, id) -> {
-        if (hot.slotOf(id) == LongIntHashMap.MISSING) {
-          unseen.put(id, 0);
-        }
-      });
+      cold.scanSeen(
+          index,
+          Long.MIN_VALUE,
+          Long.MIN_VALUE + 1,
+          (seen, id) -> {
+            if (hot.slotOf(id) == LongIntHashMap.MISSING) {
+              unseen.put(id, 0);
+            }
+          });
       long[] ids = unseen.keys();
       Arrays.sort(ids);
       float[] row = new float[w];
@@ -891,11 +940,22 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
     }
 
     void readMetadata(DataInputStream in) throws IOException {
-      TableConfig saved = new TableConfig(in.readUTF(), in.readInt(), in.readInt(), in.readInt(), in.readInt(),
-          in.readLong(), in.readFloat());
+      TableConfig saved =
+          new TableConfig(
+              in.readUTF(),
+              in.readInt(),
+              in.readInt(),
+              in.readInt(),
+              in.readInt(),
+              in.readLong(),
+              in.readFloat());
       if (!saved.equals(cfg)) {
-        throw new StoreException("the snapshot's table " + saved + " does not match the configured " + cfg
-            + "; a store restores only with the tables it was saved with");
+        throw new StoreException(
+            "the snapshot's table "
+                + saved
+                + " does not match the configured "
+                + cfg
+                + "; a store restores only with the tables it was saved with");
       }
       lookups = in.readLong();
       hits = in.readLong();
@@ -933,13 +993,24 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
       }
       boolean hasSketch = in.readBoolean();
       if (hasSketch != (sketch != null)) {
-        throw new IOException("table '" + cfg.name() + "': sketch present " + hasSketch + ", expected " + (sketch != null));
+        throw new IOException(
+            "table '"
+                + cfg.name()
+                + "': sketch present "
+                + hasSketch
+                + ", expected "
+                + (sketch != null));
       }
       if (hasSketch) {
         CountMinSketch restored = CountMinSketch.read(in);
         if (restored.width() != sketch.width()) {
-          throw new IOException("table '" + cfg.name() + "': sketch of width " + restored.width()
-              + ", expected " + sketch.width());
+          throw new IOException(
+              "table '"
+                  + cfg.name()
+                  + "': sketch of width "
+                  + restored.width()
+                  + ", expected "
+                  + sketch.width());
         }
         sketch = restored;
       }
@@ -969,7 +1040,8 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
       float[] stage = inStage(n);
       for (int k = 0; k < n; k++) {
         if (values[k] == null) {
-          throw new StoreException("table '" + cfg.name() + "': hot row " + ids[k] + " is missing from the snapshot");
+          throw new StoreException(
+              "table '" + cfg.name() + "': hot row " + ids[k] + " is missing from the snapshot");
         }
         RocksDbColdTier.decodeValue(values[k], w, stage, k * w);
         values[k] = null;

@@ -14,8 +14,10 @@ import java.nio.file.Path;
 public record TieredStoreConfig(Path workDir, long blockCacheBytes, long writeBufferBytes) {
   /** Block cache by default: enough for the index, the filters and the hottest cold blocks. */
   public static final long DEFAULT_BLOCK_CACHE_BYTES = 128L << 20;
+
   /** Memtables by default: write-back comes in batches, a few MiB per flush is plenty. */
   public static final long DEFAULT_WRITE_BUFFER_BYTES = 64L << 20;
+
   private static final long MIN_BYTES = 1L << 20;
 
   public TieredStoreConfig {
@@ -23,10 +25,12 @@ public record TieredStoreConfig(Path workDir, long blockCacheBytes, long writeBu
       throw new IllegalArgumentException("the store needs a working directory");
     }
     if (blockCacheBytes < MIN_BYTES) {
-      throw new IllegalArgumentException("block cache must be >= 1 MiB, got " + blockCacheBytes + " bytes");
+      throw new IllegalArgumentException(
+          "block cache must be >= 1 MiB, got " + blockCacheBytes + " bytes");
     }
     if (writeBufferBytes < MIN_BYTES) {
-      throw new IllegalArgumentException("write buffers must be >= 1 MiB, got " + writeBufferBytes + " bytes");
+      throw new IllegalArgumentException(
+          "write buffers must be >= 1 MiB, got " + writeBufferBytes + " bytes");
     }
   }
 

@@ -16,8 +16,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Thousands of random prepare / update / markUpdated / release / drain / expire / read steps, with
- * every answer of the store checked against a plain map of rows kept beside it. Keys are skewed
- * (a few hot, many cold), include ids with the top bit set, and outnumber the initial slab.
+ * every answer of the store checked against a plain map of rows kept beside it. Keys are skewed (a
+ * few hot, many cold), include ids with the top bit set, and outnumber the initial slab.
  */
 class InMemoryEmbeddingStoreRandomizedTest {
   static final int STEPS = 6_000;
@@ -54,7 +54,8 @@ class InMemoryEmbeddingStoreRandomizedTest {
       String at = "seed " + seed + ", step " + step;
       int action = rnd.nextInt(100);
       if (action < 8) {
-        long t = model.now == Long.MIN_VALUE ? rnd.nextInt(1_000) : model.now + rnd.nextInt(400) - 50;
+        long t =
+            model.now == Long.MIN_VALUE ? rnd.nextInt(1_000) : model.now + rnd.nextInt(400) - 50;
         store.advanceTo(t);
         model.advanceTo(t);
       } else if (action < 70) {
@@ -72,12 +73,16 @@ class InMemoryEmbeddingStoreRandomizedTest {
           assertThat(p.slots()[i]).as(at).isEqualTo(p.distinctSlots()[p.rowIndex()[i]]);
         }
         assertThat(p.distinctCount()).as(at).isEqualTo(distinct.size());
-        assertThat(Arrays.stream(p.distinctSlots(), 0, p.distinctCount()).distinct().count()).as(at).isEqualTo(distinct.size());
+        assertThat(Arrays.stream(p.distinctSlots(), 0, p.distinctCount()).distinct().count())
+            .as(at)
+            .isEqualTo(distinct.size());
         boolean write = rnd.nextInt(10) < 7;
         for (int d = 0; d < p.distinctCount(); d++) {
           long id = p.distinctKeys()[d];
           int from = p.distinctSlots()[d] * w;
-          assertThat(Arrays.copyOfRange(slab, from, from + w)).as("%s: row of %d", at, id).containsExactly(model.see(id));
+          assertThat(Arrays.copyOfRange(slab, from, from + w))
+              .as("%s: row of %d", at, id)
+              .containsExactly(model.see(id));
           if (write && rnd.nextBoolean()) {
             for (int j = 0; j < w; j++) {
               slab[from + j] = rnd.nextFloat() * 2 - 1;
@@ -100,12 +105,17 @@ class InMemoryEmbeddingStoreRandomizedTest {
         int maxRows = 1 + rnd.nextInt(30);
         int expected = Math.min(maxRows, model.dirty.size());
         Set<Long> drained = new HashSet<>();
-        int n = store.drainDirty(0, maxRows, (id, values, offset, dim) -> {
-          assertThat(model.dirty).as("%s: drained %d", at, id).contains(id);
-          assertThat(drained.add(id)).as("%s: %d drained twice", at, id).isTrue();
-          assertThat(Arrays.copyOfRange(values, offset, offset + dim))
-              .as("%s: drained %d", at, id).containsExactly(Arrays.copyOf(model.rows.get(id), cfg.dim()));
-        });
+        int n =
+            store.drainDirty(
+                0,
+                maxRows,
+                (id, values, offset, dim) -> {
+                  assertThat(model.dirty).as("%s: drained %d", at, id).contains(id);
+                  assertThat(drained.add(id)).as("%s: %d drained twice", at, id).isTrue();
+                  assertThat(Arrays.copyOfRange(values, offset, offset + dim))
+                      .as("%s: drained %d", at, id)
+                      .containsExactly(Arrays.copyOf(model.rows.get(id), cfg.dim()));
+                });
         assertThat(n).as(at).isEqualTo(expected).isEqualTo(drained.size());
         model.dirty.removeAll(drained);
       } else if (action < 88) {
@@ -117,7 +127,9 @@ class InMemoryEmbeddingStoreRandomizedTest {
         long id = key(rnd);
         float[] out = new float[w];
         store.read(0, id, out);
-        assertThat(out).as("%s: read %d", at, id).containsExactly(model.rows.getOrDefault(id, model.initial(id)));
+        assertThat(out)
+            .as("%s: read %d", at, id)
+            .containsExactly(model.rows.getOrDefault(id, model.initial(id)));
       }
       StoreStats stats = store.stats();
       assertThat(stats.rowsHot()).as(at).isEqualTo(model.rows.size());
@@ -137,7 +149,9 @@ class InMemoryEmbeddingStoreRandomizedTest {
     for (long k = 0; k < KEY_SPACE; k++) {
       long id = idOf(k);
       float[] expected = model.rows.getOrDefault(id, model.initial(id));
-      assertThat(InMemoryEmbeddingStoreTest.read(store, 0, id)).as("final read of %d", id).containsExactly(expected);
+      assertThat(InMemoryEmbeddingStoreTest.read(store, 0, id))
+          .as("final read of %d", id)
+          .containsExactly(expected);
     }
   }
 

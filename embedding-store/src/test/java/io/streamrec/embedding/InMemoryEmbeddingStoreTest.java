@@ -1,6 +1,5 @@
 package io.streamrec.embedding;
 
-import io.streamrec.gpu.CpuBackend;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -38,7 +37,9 @@ class InMemoryEmbeddingStoreTest {
     assertThat(Arrays.stream(p.distinctSlots(), 0, 3).distinct().count()).isEqualTo(3);
     for (int i = 0; i < 6; i++) {
       assertThat(p.distinctKeys()[p.rowIndex()[i]]).as("key of entry %d", i).isEqualTo(keys[i]);
-      assertThat(p.slots()[i]).as("slot of entry %d", i).isEqualTo(p.distinctSlots()[p.rowIndex()[i]]);
+      assertThat(p.slots()[i])
+          .as("slot of entry %d", i)
+          .isEqualTo(p.distinctSlots()[p.rowIndex()[i]]);
     }
   }
 
@@ -64,7 +65,9 @@ class InMemoryEmbeddingStoreTest {
 
     float[] slab = s.hostSlab(0);
     for (int i = 0; i < keys.length; i++) {
-      float[] row = Arrays.copyOfRange(slab, p.slots()[i] * user.rowWidth(), (p.slots()[i] + 1) * user.rowWidth());
+      float[] row =
+          Arrays.copyOfRange(
+              slab, p.slots()[i] * user.rowWidth(), (p.slots()[i] + 1) * user.rowWidth());
       assertThat(row).as("row of %d", keys[i]).containsExactly(initial(user, keys[i]));
       assertThat(Arrays.copyOfRange(row, DIM, DIM + STATE)).containsOnly(0f);
     }
@@ -124,7 +127,9 @@ class InMemoryEmbeddingStoreTest {
     PreparedKeys again = OpenBatches.of(s).prepare(0, new long[] {8}, 1);
 
     float[] slab = s.hostSlab(0);
-    assertThat(Arrays.copyOfRange(slab, again.slots()[0] * user.rowWidth(), (again.slots()[0] + 1) * user.rowWidth()))
+    assertThat(
+            Arrays.copyOfRange(
+                slab, again.slots()[0] * user.rowWidth(), (again.slots()[0] + 1) * user.rowWidth()))
         .containsExactly(written);
     assertThat(read(s, 0, 8)).containsExactly(written);
   }
@@ -136,7 +141,9 @@ class InMemoryEmbeddingStoreTest {
     for (int sighting = 1; sighting <= 2; sighting++) {
       PreparedKeys p = OpenBatches.of(s).prepare(0, new long[] {77}, 1);
       float[] slab = s.hostSlab(0);
-      assertThat(row(slab, user, p.slots()[0])).as("sighting %d starts fresh", sighting).containsExactly(initial(user, 77));
+      assertThat(row(slab, user, p.slots()[0]))
+          .as("sighting %d starts fresh", sighting)
+          .containsExactly(initial(user, 77));
       Arrays.fill(slab, p.slots()[0] * user.rowWidth(), (p.slots()[0] + 1) * user.rowWidth(), 3f);
       OpenBatches.of(s).markUpdated(0, p);
       OpenBatches.close(s);
@@ -160,7 +167,8 @@ class InMemoryEmbeddingStoreTest {
     PreparedKeys third = OpenBatches.of(s).prepare(0, new long[] {77}, 1);
     float[] slab = s.hostSlab(0);
     assertThat(row(slab, user, third.slots()[0])).containsExactly(initial(user, 77));
-    Arrays.fill(slab, third.slots()[0] * user.rowWidth(), (third.slots()[0] + 1) * user.rowWidth(), 3f);
+    Arrays.fill(
+        slab, third.slots()[0] * user.rowWidth(), (third.slots()[0] + 1) * user.rowWidth(), 3f);
     OpenBatches.of(s).markUpdated(0, third);
     OpenBatches.close(s);
 
@@ -177,7 +185,11 @@ class InMemoryEmbeddingStoreTest {
     InMemoryEmbeddingStore s = store(user);
     PreparedKeys p = OpenBatches.of(s).prepare(0, new long[] {1, 2, 3}, 3);
     for (int i = 0; i < 3; i++) {
-      Arrays.fill(s.hostSlab(0), p.slots()[i] * user.rowWidth(), (p.slots()[i] + 1) * user.rowWidth(), i + 10f);
+      Arrays.fill(
+          s.hostSlab(0),
+          p.slots()[i] * user.rowWidth(),
+          (p.slots()[i] + 1) * user.rowWidth(),
+          i + 10f);
     }
     OpenBatches.of(s).markUpdated(0, p);
     OpenBatches.close(s);
@@ -206,8 +218,11 @@ class InMemoryEmbeddingStoreTest {
     OpenBatches.close(s);
     PreparedKeys changed = OpenBatches.of(s).prepare(0, new long[] {2, 5, 2, 6}, 4);
     for (int i = 0; i < changed.distinctCount(); i++) {
-      Arrays.fill(s.hostSlab(0), changed.distinctSlots()[i] * user.rowWidth(),
-          (changed.distinctSlots()[i] + 1) * user.rowWidth(), changed.distinctKeys()[i] * 0.5f);
+      Arrays.fill(
+          s.hostSlab(0),
+          changed.distinctSlots()[i] * user.rowWidth(),
+          (changed.distinctSlots()[i] + 1) * user.rowWidth(),
+          changed.distinctKeys()[i] * 0.5f);
     }
     OpenBatches.of(s).markUpdated(0, changed);
     OpenBatches.close(s);
@@ -250,7 +265,9 @@ class InMemoryEmbeddingStoreTest {
     }
 
     assertThat(counts).containsExactly(4, 4, 2, 0);
-    assertThat(seen).doesNotHaveDuplicates().containsExactlyInAnyOrder(Arrays.stream(keys).boxed().toArray(Long[]::new));
+    assertThat(seen)
+        .doesNotHaveDuplicates()
+        .containsExactlyInAnyOrder(Arrays.stream(keys).boxed().toArray(Long[]::new));
     assertThat(s.drainDirty(0, 0, (id, values, offset, dim) -> seen.add(id))).isZero();
   }
 
@@ -260,7 +277,8 @@ class InMemoryEmbeddingStoreTest {
     TableConfig item = table("item", 1, 0);
     InMemoryEmbeddingStore s = store(user, item);
     PreparedKeys p = OpenBatches.of(s).prepare(0, new long[] {42}, 1);
-    Arrays.fill(s.hostSlab(0), p.slots()[0] * user.rowWidth(), (p.slots()[0] + 1) * user.rowWidth(), 7f);
+    Arrays.fill(
+        s.hostSlab(0), p.slots()[0] * user.rowWidth(), (p.slots()[0] + 1) * user.rowWidth(), 7f);
     OpenBatches.of(s).markUpdated(0, p);
     OpenBatches.close(s);
 
@@ -319,7 +337,9 @@ class InMemoryEmbeddingStoreTest {
     OpenBatches.of(s).prepare(0, new long[] {9}, 1);
     OpenBatches.close(s);
 
-    assertThat(read(s, 0, 9)).as("seen once since it expired: not stored yet").containsExactly(initial(user, 9));
+    assertThat(read(s, 0, 9))
+        .as("seen once since it expired: not stored yet")
+        .containsExactly(initial(user, 9));
     assertThat(s.stats().rowsHot()).isZero();
   }
 
@@ -366,18 +386,18 @@ class InMemoryEmbeddingStoreTest {
   void statsCountOneLookupPerDistinctKeyPerBatch() {
     InMemoryEmbeddingStore s = store(table("user", 1, 1_000), table("item", 2, 0));
     s.advanceTo(0);
-    OpenBatches.of(s).prepare(0, new long[] {1, 2, 2, 3}, 4);     // 3 lookups, 3 admitted
-    OpenBatches.of(s).prepare(1, new long[] {1, 1}, 2);           // 1 lookup, seen once
+    OpenBatches.of(s).prepare(0, new long[] {1, 2, 2, 3}, 4); // 3 lookups, 3 admitted
+    OpenBatches.of(s).prepare(1, new long[] {1, 1}, 2); // 1 lookup, seen once
     OpenBatches.close(s);
-    OpenBatches.of(s).prepare(0, new long[] {1, 2, 4}, 3);        // 3 lookups, 2 hits, 1 admitted
-    OpenBatches.of(s).prepare(1, new long[] {1, 5}, 2);           // 2 lookups, 1 admitted (1), 5 seen once
+    OpenBatches.of(s).prepare(0, new long[] {1, 2, 4}, 3); // 3 lookups, 2 hits, 1 admitted
+    OpenBatches.of(s).prepare(1, new long[] {1, 5}, 2); // 2 lookups, 1 admitted (1), 5 seen once
     OpenBatches.close(s);
-    OpenBatches.of(s).prepare(1, new long[] {1}, 1);              // 1 lookup, 1 hit
+    OpenBatches.of(s).prepare(1, new long[] {1}, 1); // 1 lookup, 1 hit
     OpenBatches.close(s);
     s.advanceTo(1_001);
-    OpenBatches.of(s).prepare(0, new long[] {4}, 1);              // 1 lookup, 1 hit
+    OpenBatches.of(s).prepare(0, new long[] {4}, 1); // 1 lookup, 1 hit
     OpenBatches.close(s);
-    s.advanceTo(2_000);                           // 1, 2, 3 were last seen at 0
+    s.advanceTo(2_000); // 1, 2, 3 were last seen at 0
     s.drainExpired(0, id -> {});
 
     StoreStats stats = s.stats();
@@ -422,10 +442,13 @@ class InMemoryEmbeddingStoreTest {
 
   static Map<Long, float[]> drainAll(EmbeddingStore s, int table) {
     Map<Long, float[]> out = new HashMap<>();
-    s.drainDirty(table, Integer.MAX_VALUE, (id, values, offset, dim) -> {
-      assertThat(out).doesNotContainKey(id);
-      out.put(id, Arrays.copyOfRange(values, offset, offset + dim));
-    });
+    s.drainDirty(
+        table,
+        Integer.MAX_VALUE,
+        (id, values, offset, dim) -> {
+          assertThat(out).doesNotContainKey(id);
+          out.put(id, Arrays.copyOfRange(values, offset, offset + dim));
+        });
     return out;
   }
 
@@ -437,8 +460,11 @@ class InMemoryEmbeddingStoreTest {
 
   private static void fill(EmbeddingStore s, TableConfig t, PreparedKeys p, float value) {
     for (int i = 0; i < p.distinctCount(); i++) {
-      Arrays.fill(io.streamrec.gpu.CpuBackend.array(OpenBatches.of(s).slab(0)), p.distinctSlots()[i] * t.rowWidth(),
-          (p.distinctSlots()[i] + 1) * t.rowWidth(), value);
+      Arrays.fill(
+          io.streamrec.gpu.CpuBackend.array(OpenBatches.of(s).slab(0)),
+          p.distinctSlots()[i] * t.rowWidth(),
+          (p.distinctSlots()[i] + 1) * t.rowWidth(),
+          value);
     }
   }
 

@@ -16,8 +16,11 @@ public final class KilledStoreMain {
   private KilledStoreMain() {}
 
   public static void main(String[] args) {
-    TieredEmbeddingStore s = TieredEmbeddingStore.create(
-        new TieredStoreConfig(Path.of(args[0]), 8 << 20, 4 << 20), List.of(TABLE), new CpuBackend());
+    TieredEmbeddingStore s =
+        TieredEmbeddingStore.create(
+            new TieredStoreConfig(Path.of(args[0]), 8 << 20, 4 << 20),
+            List.of(TABLE),
+            new CpuBackend());
     for (long id = 1; id <= ROWS - 2; id++) {
       TieredEmbeddingStoreTest.update(s, 0, 1f, id);
     }

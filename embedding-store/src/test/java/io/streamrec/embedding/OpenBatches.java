@@ -4,8 +4,8 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 
 /**
- * The batch open on each store under test, begun on its first use: lets a test step through
- * batches as a trainer does ({@code of(s).prepare(..)}, ..., {@code close(s)}) without a variable per
+ * The batch open on each store under test, begun on its first use: lets a test step through batches
+ * as a trainer does ({@code of(s).prepare(..)}, ..., {@code close(s)}) without a variable per
  * batch. Not thread-safe; tests run one at a time.
  */
 final class OpenBatches {

@@ -61,11 +61,12 @@ abstract class ReferenceRows {
   List<Long> expire() {
     List<Long> gone = new ArrayList<>();
     if (cfg.ttlMs() > 0 && now != Long.MIN_VALUE) {
-      lastSeen.forEach((id, seen) -> {
-        if (now - seen > cfg.ttlMs()) {
-          gone.add(id);
-        }
-      });
+      lastSeen.forEach(
+          (id, seen) -> {
+            if (now - seen > cfg.ttlMs()) {
+              gone.add(id);
+            }
+          });
     }
     gone.sort(null);
     for (long id : gone) {

@@ -16,23 +16,29 @@ import org.junit.jupiter.params.provider.MethodSource;
 class StoreBatchTest {
   @TempDir static Path tmp;
 
-  private static final List<TableConfig> TABLES = List.of(
-      TieredEmbeddingStoreTest.table("user", 16, 1, 0), TieredEmbeddingStoreTest.table("item", 16, 1, 0));
+  private static final List<TableConfig> TABLES =
+      List.of(
+          TieredEmbeddingStoreTest.table("user", 16, 1, 0),
+          TieredEmbeddingStoreTest.table("item", 16, 1, 0));
 
   static Stream<Function<String, EmbeddingStore>> stores() {
     return Stream.of(
         name -> new InMemoryEmbeddingStore(TABLES),
-        name -> TieredEmbeddingStore.create(TieredStoreConfig.of(tmp.resolve(name)), TABLES, new CpuBackend()));
+        name ->
+            TieredEmbeddingStore.create(
+                TieredStoreConfig.of(tmp.resolve(name)), TABLES, new CpuBackend()));
   }
 
   @ParameterizedTest
   @MethodSource("stores")
   void aPrepareAfterASlabIsRefused(Function<String, EmbeddingStore> make) {
-    try (EmbeddingStore s = make.apply("after-slab"); StoreBatch b = s.beginBatch()) {
+    try (EmbeddingStore s = make.apply("after-slab");
+        StoreBatch b = s.beginBatch()) {
       b.prepare(0, new long[] {1, 2}, 2);
       b.slab(0);
       assertThatThrownBy(() -> b.prepare(1, new long[] {3}, 1))
-          .isInstanceOf(IllegalStateException.class).hasMessageContaining("before taking a slab");
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("before taking a slab");
     }
   }
 
@@ -47,9 +53,11 @@ class StoreBatchTest {
       try (StoreBatch b = s.beginBatch()) {
         PreparedKeys users = b.prepare(0, new long[] {1}, 1);
         assertThatThrownBy(() -> b.markUpdated(0, earlier))
-            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not prepared for table 0 in this batch");
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("not prepared for table 0 in this batch");
         assertThatThrownBy(() -> b.markUpdated(1, users))
-            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("table 1");
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("table 1");
         b.markUpdated(0, users);
       }
       int[] drained = {0};
@@ -63,16 +71,26 @@ class StoreBatchTest {
   void oneBatchAtATimeAndNothingAfterClose(Function<String, EmbeddingStore> make) {
     try (EmbeddingStore s = make.apply("one-at-a-time")) {
       StoreBatch b = s.beginBatch();
-      assertThatThrownBy(s::beginBatch).isInstanceOf(IllegalStateException.class).hasMessageContaining("a batch is open");
+      assertThatThrownBy(s::beginBatch)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("a batch is open");
       assertThatThrownBy(() -> s.snapshot(tmp.resolve("snap-" + s.getClass().getSimpleName())))
-          .isInstanceOf(IllegalStateException.class).hasMessageContaining("close the batch");
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("close the batch");
       PreparedKeys p = b.prepare(0, new long[] {5}, 1);
       b.close();
       b.close(); // idempotent
-      assertThatThrownBy(() -> b.prepare(0, new long[] {5}, 1)).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
-      assertThatThrownBy(() -> b.slab(0)).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
-      assertThatThrownBy(() -> b.markUpdated(0, p)).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
-      assertThatThrownBy(() -> b.prepare(2, new long[] {5}, 1)).isInstanceOf(IndexOutOfBoundsException.class);
+      assertThatThrownBy(() -> b.prepare(0, new long[] {5}, 1))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("closed");
+      assertThatThrownBy(() -> b.slab(0))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("closed");
+      assertThatThrownBy(() -> b.markUpdated(0, p))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("closed");
+      assertThatThrownBy(() -> b.prepare(2, new long[] {5}, 1))
+          .isInstanceOf(IndexOutOfBoundsException.class);
       try (StoreBatch next = s.beginBatch()) {
         assertThat(next.prepare(0, new long[] {5}, 1).distinctCount()).isEqualTo(1);
       }

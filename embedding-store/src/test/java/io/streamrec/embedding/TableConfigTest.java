@@ -46,13 +46,17 @@ class TableConfigTest {
   @ParameterizedTest
   @ValueSource(ints = {0, -12})
   void hotCapacityMustBePositive(int rows) {
-    assertRejected(() -> new TableConfig("user", 4, 0, rows, 1, 0, 0.1f), "capacity", "got " + rows);
+    assertRejected(
+        () -> new TableConfig("user", 4, 0, rows, 1, 0, 0.1f), "capacity", "got " + rows);
   }
 
   @ParameterizedTest
   @ValueSource(ints = {0, -2})
   void admissionThresholdMustBeAtLeastOne(int threshold) {
-    assertRejected(() -> new TableConfig("user", 4, 0, 10, threshold, 0, 0.1f), "admission threshold", "got " + threshold);
+    assertRejected(
+        () -> new TableConfig("user", 4, 0, 10, threshold, 0, 0.1f),
+        "admission threshold",
+        "got " + threshold);
   }
 
   @Test
@@ -63,7 +67,8 @@ class TableConfigTest {
   @ParameterizedTest
   @ValueSource(floats = {Float.NaN, Float.POSITIVE_INFINITY, -0.5f})
   void initScaleMustBeFiniteAndNotNegative(float scale) {
-    assertRejected(() -> new TableConfig("user", 4, 0, 10, 1, 0, scale), "initScale", "got " + scale);
+    assertRejected(
+        () -> new TableConfig("user", 4, 0, 10, 1, 0, scale), "initScale", "got " + scale);
   }
 
   private static void assertRejected(

@@ -43,7 +43,8 @@ class TieredEmbeddingStoreRandomizedTest {
 
     Model(TableConfig cfg) {
       super(cfg);
-      this.sketch = cfg.admissionThreshold() > 1 ? CountMinSketch.forCapacity(cfg.hotCapacityRows()) : null;
+      this.sketch =
+          cfg.admissionThreshold() > 1 ? CountMinSketch.forCapacity(cfg.hotCapacityRows()) : null;
     }
 
     @Override
@@ -54,13 +55,14 @@ class TieredEmbeddingStoreRandomizedTest {
 
   @ParameterizedTest(name = "threshold={0}, ttl={1}, capacity={2}, staged={3}, seed={4}")
   @CsvSource({
-      "1, 0,    64, false, 11",
-      "1, 2000, 64, false, 12",
-      "3, 0,    48, false, 13",
-      "3, 2000, 64, true,  14",
-      "2, 300,  32, false, 15",
-      "1, 700,  40, true,  16",
-      "5, 5000, 24, false, 17"})
+    "1, 0,    64, false, 11",
+    "1, 2000, 64, false, 12",
+    "3, 0,    48, false, 13",
+    "3, 2000, 64, true,  14",
+    "2, 300,  32, false, 15",
+    "1, 700,  40, true,  16",
+    "5, 5000, 24, false, 17"
+  })
   void behavesLikeAMapOfRows(int threshold, long ttl, int capacity, boolean staged, long seed) {
     TableConfig cfg = new TableConfig("item", 3, 2, capacity, threshold, ttl, 0.1f);
     Model model = new Model(cfg);
@@ -77,7 +79,8 @@ class TieredEmbeddingStoreRandomizedTest {
         String at = "seed " + seed + ", step " + step;
         int action = rnd.nextInt(100);
         if (action < 8) {
-          long t = model.now == Long.MIN_VALUE ? rnd.nextInt(1_000) : model.now + rnd.nextInt(400) - 50;
+          long t =
+              model.now == Long.MIN_VALUE ? rnd.nextInt(1_000) : model.now + rnd.nextInt(400) - 50;
           store.advanceTo(t);
           if (twin != null) {
             twin.advanceTo(t);
@@ -101,7 +104,8 @@ class TieredEmbeddingStoreRandomizedTest {
           }
           assertThat(p.distinctCount()).as(at).isEqualTo(distinct.size());
           assertThat(Arrays.stream(p.distinctSlots(), 0, p.distinctCount()).distinct().count())
-              .as(at).isEqualTo(distinct.size());
+              .as(at)
+              .isEqualTo(distinct.size());
           if (q != null) {
             assertThat(q.slots()).as("%s: twin's slots", at).isEqualTo(p.slots());
             assertThat(q.distinctSlots()).as("%s: twin's slots", at).isEqualTo(p.distinctSlots());
@@ -113,9 +117,12 @@ class TieredEmbeddingStoreRandomizedTest {
             long id = p.distinctKeys()[d];
             int from = p.distinctSlots()[d] * w;
             float[] expected = model.see(id);
-            assertThat(Arrays.copyOfRange(slab, from, from + w)).as("%s: row of %d", at, id).containsExactly(expected);
+            assertThat(Arrays.copyOfRange(slab, from, from + w))
+                .as("%s: row of %d", at, id)
+                .containsExactly(expected);
             if (twinSlab != null) {
-              assertThat(Arrays.copyOfRange(twinSlab, from, from + w)).as("%s: twin's row of %d", at, id)
+              assertThat(Arrays.copyOfRange(twinSlab, from, from + w))
+                  .as("%s: twin's row of %d", at, id)
                   .containsExactly(expected);
             }
             if (write && rnd.nextBoolean()) {
@@ -153,15 +160,20 @@ class TieredEmbeddingStoreRandomizedTest {
           assertThat(drained).as(at).hasSize(expected);
           List<Long> sortedDirty = new ArrayList<>(model.dirty);
           sortedDirty.sort(null);
-          assertThat(drainedOrder).as("%s: the smallest dirty ids, in order", at)
+          assertThat(drainedOrder)
+              .as("%s: the smallest dirty ids, in order", at)
               .containsExactlyElementsOf(sortedDirty.subList(0, expected));
-          drained.forEach((id, values) -> assertThat(values).as("%s: drained %d", at, id)
-              .containsExactly(Arrays.copyOf(model.rows.get(id), cfg.dim())));
+          drained.forEach(
+              (id, values) ->
+                  assertThat(values)
+                      .as("%s: drained %d", at, id)
+                      .containsExactly(Arrays.copyOf(model.rows.get(id), cfg.dim())));
           if (twin != null) {
             List<Long> twinOrder = new ArrayList<>();
             Map<Long, float[]> twinDrained = drain(twin, maxRows, twinOrder, at);
             assertThat(twinOrder).as("%s: twin's drain", at).isEqualTo(drainedOrder);
-            twinDrained.forEach((id, values) -> assertThat(values).containsExactly(drained.get(id)));
+            twinDrained.forEach(
+                (id, values) -> assertThat(values).containsExactly(drained.get(id)));
           }
           model.dirty.removeAll(drained.keySet());
         } else if (action < 84) {
@@ -178,7 +190,9 @@ class TieredEmbeddingStoreRandomizedTest {
           long id = key(rnd);
           float[] out = new float[w];
           store.read(0, id, out);
-          assertThat(out).as("%s: read %d", at, id).containsExactly(model.rows.getOrDefault(id, model.initial(id)));
+          assertThat(out)
+              .as("%s: read %d", at, id)
+              .containsExactly(model.rows.getOrDefault(id, model.initial(id)));
           if (twin != null) {
             float[] twinOut = new float[w];
             twin.read(0, id, twinOut);
@@ -214,13 +228,20 @@ class TieredEmbeddingStoreRandomizedTest {
           StoreStats before = store.stats();
           Path work = store.workDir();
           store.close();
-          store = TieredEmbeddingStore.open(new TieredStoreConfig(work, 8 << 20, 4 << 20), dir, List.of(cfg), backend(staged));
+          store =
+              TieredEmbeddingStore.open(
+                  new TieredStoreConfig(work, 8 << 20, 4 << 20),
+                  dir,
+                  List.of(cfg),
+                  backend(staged));
           assertThat(store.stats()).as("%s: counters after reopening", at).isEqualTo(before);
           lastSnapshot = dir;
           reopens++;
         }
         StoreStats stats = store.stats();
-        assertThat(stats.rowsHot() + stats.rowsCold()).as("%s: rows stored", at).isEqualTo(model.rows.size());
+        assertThat(stats.rowsHot() + stats.rowsCold())
+            .as("%s: rows stored", at)
+            .isEqualTo(model.rows.size());
         assertThat(stats.rowsHot()).as(at).isLessThanOrEqualTo(capacity);
         assertThat(stats.lookups()).as(at).isEqualTo(model.lookups);
         assertThat(stats.hits()).as(at).isLessThanOrEqualTo(stats.lookups());
@@ -274,13 +295,18 @@ class TieredEmbeddingStoreRandomizedTest {
     return tmp.resolve(prefix + "-" + (dirs++));
   }
 
-  private static Map<Long, float[]> drain(EmbeddingStore s, int maxRows, List<Long> order, String at) {
+  private static Map<Long, float[]> drain(
+      EmbeddingStore s, int maxRows, List<Long> order, String at) {
     Map<Long, float[]> out = new HashMap<>();
-    int n = s.drainDirty(0, maxRows, (id, values, offset, dim) -> {
-      assertThat(out).as("%s: %d drained twice", at, id).doesNotContainKey(id);
-      out.put(id, Arrays.copyOfRange(values, offset, offset + dim));
-      order.add(id);
-    });
+    int n =
+        s.drainDirty(
+            0,
+            maxRows,
+            (id, values, offset, dim) -> {
+              assertThat(out).as("%s: %d drained twice", at, id).doesNotContainKey(id);
+              out.put(id, Arrays.copyOfRange(values, offset, offset + dim));
+              order.add(id);
+            });
     assertThat(n).as(at).isEqualTo(out.size());
     return out;
   }
@@ -294,14 +320,17 @@ class TieredEmbeddingStoreRandomizedTest {
     if (!staged) {
       return cpu;
     }
-    return (ComputeBackend) Proxy.newProxyInstance(ComputeBackend.class.getClassLoader(),
-        new Class<?>[] {ComputeBackend.class}, (proxy, method, args) -> {
-          try {
-            return method.invoke(cpu, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
+    return (ComputeBackend)
+        Proxy.newProxyInstance(
+            ComputeBackend.class.getClassLoader(),
+            new Class<?>[] {ComputeBackend.class},
+            (proxy, method, args) -> {
+              try {
+                return method.invoke(cpu, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
   }
 
   /** Skewed: about a third of lookups go to the 20 hottest keys. */

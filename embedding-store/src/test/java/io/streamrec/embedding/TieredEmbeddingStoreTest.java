@@ -42,26 +42,38 @@ class TieredEmbeddingStoreTest {
   }
 
   private TieredEmbeddingStore store(Path work, TableConfig... tables) {
-    TieredEmbeddingStore s = TieredEmbeddingStore.create(
-        new TieredStoreConfig(work, 8 << 20, 4 << 20), List.of(tables), new CpuBackend());
+    TieredEmbeddingStore s =
+        TieredEmbeddingStore.create(
+            new TieredStoreConfig(work, 8 << 20, 4 << 20), List.of(tables), new CpuBackend());
     open.add(s);
     return s;
   }
 
   private TieredEmbeddingStore restore(Path work, Path snapshot, TableConfig... tables) {
-    TieredEmbeddingStore s = TieredEmbeddingStore.open(
-        new TieredStoreConfig(work, 8 << 20, 4 << 20), snapshot, List.of(tables), new CpuBackend());
+    TieredEmbeddingStore s =
+        TieredEmbeddingStore.open(
+            new TieredStoreConfig(work, 8 << 20, 4 << 20),
+            snapshot,
+            List.of(tables),
+            new CpuBackend());
     open.add(s);
     return s;
   }
 
-  /** Prepares {@code ids} as one batch, sets each row to {@code id * scale} everywhere, marks, releases. */
+  /**
+   * Prepares {@code ids} as one batch, sets each row to {@code id * scale} everywhere, marks,
+   * releases.
+   */
   static void update(EmbeddingStore s, int table, float scale, long... ids) {
     PreparedKeys p = OpenBatches.of(s).prepare(table, ids, ids.length);
     int w = s.tables().get(table).rowWidth();
     float[] slab = CpuBackend.array(OpenBatches.of(s).slab(table));
     for (int d = 0; d < p.distinctCount(); d++) {
-      Arrays.fill(slab, p.distinctSlots()[d] * w, (p.distinctSlots()[d] + 1) * w, p.distinctKeys()[d] * scale);
+      Arrays.fill(
+          slab,
+          p.distinctSlots()[d] * w,
+          (p.distinctSlots()[d] + 1) * w,
+          p.distinctKeys()[d] * scale);
     }
     OpenBatches.of(s).markUpdated(table, p);
     OpenBatches.close(s);
@@ -94,7 +106,8 @@ class TieredEmbeddingStoreTest {
     int w = user.rowWidth();
     assertThat(Arrays.copyOfRange(slab, p.slots()[0] * w, p.slots()[0] * w + w)).containsOnly(0.5f);
     assertThat(Arrays.copyOfRange(slab, p.slots()[1] * w, p.slots()[1] * w + w)).containsOnly(1f);
-    assertThat(Arrays.copyOfRange(slab, p.slots()[2] * w, p.slots()[2] * w + w)).containsExactly(initial(user, 11));
+    assertThat(Arrays.copyOfRange(slab, p.slots()[2] * w, p.slots()[2] * w + w))
+        .containsExactly(initial(user, 11));
     OpenBatches.close(s);
     assertThat(s.stats().rowsHot() + s.stats().rowsCold()).isEqualTo(11);
   }
@@ -124,8 +137,10 @@ class TieredEmbeddingStoreTest {
 
     float[] slab = CpuBackend.array(OpenBatches.of(s).slab(0));
     int w = user.rowWidth();
-    assertThat(Arrays.copyOfRange(slab, first.slots()[0] * w, first.slots()[0] * w + w)).containsOnly(1f);
-    assertThat(Arrays.copyOfRange(slab, first.slots()[1] * w, first.slots()[1] * w + w)).containsOnly(2f);
+    assertThat(Arrays.copyOfRange(slab, first.slots()[0] * w, first.slots()[0] * w + w))
+        .containsOnly(1f);
+    assertThat(Arrays.copyOfRange(slab, first.slots()[1] * w, first.slots()[1] * w + w))
+        .containsOnly(2f);
     assertThat(second.distinctSlots()).doesNotContain(first.slots()[0], first.slots()[1]);
     OpenBatches.close(s);
 
@@ -147,8 +162,10 @@ class TieredEmbeddingStoreTest {
       float[] slab = CpuBackend.array(OpenBatches.of(s).slab(0));
       int w = user.rowWidth();
       assertThat(Arrays.copyOfRange(slab, p.slots()[0] * w, p.slots()[0] * w + w))
-          .as("sighting %d starts fresh", sighting).containsExactly(initial(user, 77));
-      Arrays.fill(slab, p.slots()[0] * w, p.slots()[0] * w + w, 3f); // the trainer writes; nothing is kept
+          .as("sighting %d starts fresh", sighting)
+          .containsExactly(initial(user, 77));
+      Arrays.fill(
+          slab, p.slots()[0] * w, p.slots()[0] * w + w, 3f); // the trainer writes; nothing is kept
       OpenBatches.of(s).markUpdated(0, p);
       OpenBatches.close(s);
       assertThat(read(s, 0, 77)).containsExactly(initial(user, 77));
@@ -173,7 +190,8 @@ class TieredEmbeddingStoreTest {
       many[i] = 1_000 + i;
     }
 
-    PreparedKeys p = OpenBatches.of(s).prepare(0, many, many.length); // 50 scratch rows on a tier of 2: fine
+    PreparedKeys p =
+        OpenBatches.of(s).prepare(0, many, many.length); // 50 scratch rows on a tier of 2: fine
     OpenBatches.close(s);
 
     assertThat(p.distinctCount()).isEqualTo(50);
@@ -227,11 +245,11 @@ class TieredEmbeddingStoreTest {
     TieredEmbeddingStore s = store(user);
     s.advanceTo(10_000);
     for (long id = 10; id <= 50; id += 10) {
-      update(s, 0, 1f, id);             // two of them end up cold
+      update(s, 0, 1f, id); // two of them end up cold
     }
     s.advanceTo(10_600);
-    update(s, 0, 2f, 40);               // seen again: stays
-    touch(s, 0, 20);                    // seen again: stays
+    update(s, 0, 2f, 40); // seen again: stays
+    touch(s, 0, 20); // seen again: stays
     s.advanceTo(11_200);
     assertThat(s.stats().rowsHot()).isEqualTo(3);
     assertThat(s.stats().rowsCold()).isEqualTo(2);
@@ -246,7 +264,9 @@ class TieredEmbeddingStoreTest {
     }
     assertThat(read(s, 0, 40)).containsOnly(80f);
     assertThat(read(s, 0, 20)).containsOnly(20f);
-    assertThat(drainAll(s, 0)).as("changes of expired rows are not published").containsOnlyKeys(20L, 40L);
+    assertThat(drainAll(s, 0))
+        .as("changes of expired rows are not published")
+        .containsOnlyKeys(20L, 40L);
     assertThat(s.stats().expired()).isEqualTo(3);
     assertThat(s.stats().rowsHot() + s.stats().rowsCold()).isEqualTo(2);
     assertThat(collectExpired(s, 0)).isEmpty();
@@ -324,15 +344,22 @@ class TieredEmbeddingStoreTest {
     List<String> a = sstFiles(tmp.resolve("snap-1/db"));
     List<String> b = sstFiles(tmp.resolve("snap-2/db"));
     assertThat(a).isNotEmpty();
-    assertThat(second.filesReused()).isEqualTo((int) b.stream().filter(a::contains).count()).isPositive();
+    assertThat(second.filesReused())
+        .isEqualTo((int) b.stream().filter(a::contains).count())
+        .isPositive();
     assertThat(b).as("the second snapshot has new table files").isNotEqualTo(a);
     for (String f : b) {
       if (a.contains(f)) {
-        assertThat(Files.isSameFile(tmp.resolve("snap-1/db").resolve(f), tmp.resolve("snap-2/db").resolve(f)))
-            .as("%s is one file in both snapshots", f).isTrue();
+        assertThat(
+                Files.isSameFile(
+                    tmp.resolve("snap-1/db").resolve(f), tmp.resolve("snap-2/db").resolve(f)))
+            .as("%s is one file in both snapshots", f)
+            .isTrue();
       }
     }
-    assertThat(first.bytesCopied()).as("table files are linked, not copied").isLessThan(first.bytes());
+    assertThat(first.bytesCopied())
+        .as("table files are linked, not copied")
+        .isLessThan(first.bytes());
     assertThat(second.bytesCopied()).isLessThan(second.bytes());
 
     TieredEmbeddingStore r = restore(tmp.resolve("work2"), tmp.resolve("snap-2"), user);
@@ -342,7 +369,11 @@ class TieredEmbeddingStoreTest {
 
   private static List<String> sstFiles(Path dir) throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
-      return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".sst")).sorted().toList();
+      return files
+          .map(p -> p.getFileName().toString())
+          .filter(n -> n.endsWith(".sst"))
+          .sorted()
+          .toList();
     }
   }
 
@@ -351,12 +382,14 @@ class TieredEmbeddingStoreTest {
     TieredEmbeddingStore s = store(table("user", 10, 1, 0));
     OpenBatches.of(s).prepare(0, new long[] {1}, 1);
     assertThatThrownBy(() -> s.snapshot(tmp.resolve("x")))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("close the batch");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("close the batch");
     OpenBatches.close(s);
     Files.createDirectories(tmp.resolve("full"));
     Files.writeString(tmp.resolve("full/file"), "x");
     assertThatThrownBy(() -> s.snapshot(tmp.resolve("full")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not empty");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not empty");
   }
 
   @Test
@@ -365,32 +398,44 @@ class TieredEmbeddingStoreTest {
     update(s, 0, 1f, 1);
     s.snapshot(tmp.resolve("snap"));
 
-    assertThatThrownBy(() -> restore(tmp.resolve("w2"), tmp.resolve("snap"), table("user", 10, 1, 5_000)))
-        .isInstanceOf(StoreException.class).hasMessageContaining("does not match");
-    assertThatThrownBy(() -> restore(tmp.resolve("w3"), tmp.resolve("nowhere"), table("user", 10, 1, 0)))
-        .isInstanceOf(StoreException.class).hasMessageContaining("no store snapshot");
+    assertThatThrownBy(
+            () -> restore(tmp.resolve("w2"), tmp.resolve("snap"), table("user", 10, 1, 5_000)))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining("does not match");
+    assertThatThrownBy(
+            () -> restore(tmp.resolve("w3"), tmp.resolve("nowhere"), table("user", 10, 1, 0)))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining("no store snapshot");
   }
 
   @Test
   void aKilledProcessRestartsFromItsLastSnapshot() throws Exception {
     Path work = tmp.resolve("work");
     Path snap = tmp.resolve("snap");
-    Process p = new ProcessBuilder(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"),
-        KilledStoreMain.class.getName(), work.toString(), snap.toString())
-        .redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                KilledStoreMain.class.getName(),
+                work.toString(),
+                snap.toString())
+            .redirectErrorStream(true)
+            .start();
     String output = new String(p.getInputStream().readAllBytes());
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(output).isEqualTo(KilledStoreMain.HALT_STATUS);
-    assertThat(Files.exists(work.resolve("db/LOCK"))).as("the killed store left its database behind").isTrue();
+    assertThat(Files.exists(work.resolve("db/LOCK")))
+        .as("the killed store left its database behind")
+        .isTrue();
 
     TieredEmbeddingStore r = restore(work, snap, KilledStoreMain.TABLE);
 
     for (long id = 1; id <= KilledStoreMain.ROWS; id++) {
       assertThat(read(r, 0, id)).as("row %d as of the snapshot", id).containsOnly(id * 1f);
     }
-    assertThat(drainAll(r, 0)).as("changes since the last publish, as of the snapshot")
+    assertThat(drainAll(r, 0))
+        .as("changes since the last publish, as of the snapshot")
         .containsOnlyKeys(KilledStoreMain.ROWS - 1, KilledStoreMain.ROWS);
     update(r, 0, 5f, 1);
     assertThat(read(r, 0, 1)).containsOnly(5f);
@@ -401,7 +446,8 @@ class TieredEmbeddingStoreTest {
     TieredEmbeddingStore s = store(table("user", 10, 1, 0));
     s.close();
     s.close();
-    assertThatThrownBy(() -> OpenBatches.of(s).prepare(0, new long[] {1}, 1)).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> OpenBatches.of(s).prepare(0, new long[] {1}, 1))
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("closed");
   }
 }

@@ -7,8 +7,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The job's entry point on a Flink cluster: the {@code Main-Class} of {@code streamrec-job.jar}
- * (flink-job/target/streamrec-job.jar, built by {@code package}) and the {@code entryClass} of the Kubernetes
- * deployment. For example:
+ * (flink-job/target/streamrec-job.jar, built by {@code package}) and the {@code entryClass} of the
+ * Kubernetes deployment. For example:
  *
  * <pre>
  *   flink run flink-job/target/streamrec-job.jar --config streamrec.yaml
@@ -35,11 +35,17 @@ public final class JobMain {
       return;
     }
     JobArguments.Parsed a = JobArguments.parse(args);
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(a.configuration());
+    StreamExecutionEnvironment env =
+        StreamExecutionEnvironment.getExecutionEnvironment(a.configuration());
     StreamrecJob.build(env, a.config(), a.bounds());
-    LOG.info("streamrec: submitting '{}' ({}) reading {} + {} at {}, publishing to {}", a.jobName(),
-        a.bounds().bounded() ? "backfill" : "live", a.config().requestsTopic(), a.config().impressionsTopic(),
-        a.config().bootstrapServers(), a.config().modelUpdatesTopic());
+    LOG.info(
+        "streamrec: submitting '{}' ({}) reading {} + {} at {}, publishing to {}",
+        a.jobName(),
+        a.bounds().bounded() ? "backfill" : "live",
+        a.config().requestsTopic(),
+        a.config().impressionsTopic(),
+        a.config().bootstrapServers(),
+        a.config().modelUpdatesTopic());
     env.execute(a.jobName());
   }
 }

@@ -3,11 +3,11 @@ package io.streamrec.job;
 import io.streamrec.job.assembler.RequestUnitAssembler;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.sink.KafkaSinks;
-import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.job.source.EnvelopeRouter;
 import io.streamrec.job.source.EventDeserializer;
 import io.streamrec.job.source.EventKind;
 import io.streamrec.job.trainer.TrainerOperator;
+import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.schemas.DeadLetter;
 import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.InputEnvelope;
@@ -34,30 +34,37 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * impressions ┘                                           └─> trainer (p=1) ─> model-updates
  * </pre>
  *
- * Live ({@link Bounds#live()}) reads from the committed offsets (the earliest where none) and
- * never ends; a backfill reads a bounded range of both topics, by timestamp, and ends once it has
- * trained on all of it and published the final version. Event time makes both form the same units.
+ * Live ({@link Bounds#live()}) reads from the committed offsets (the earliest where none) and never
+ * ends; a backfill reads a bounded range of both topics, by timestamp, and ends once it has trained
+ * on all of it and published the final version. Event time makes both form the same units.
  */
 public final class StreamrecJob {
   /** Stable operator ids, so savepoints survive changes to the graph around them. */
   static final String UID_REQUESTS = "source-requests";
+
   static final String UID_IMPRESSIONS = "source-impressions";
   static final String UID_ASSEMBLER = "assembler";
   static final String UID_TRAINER = "trainer";
+
   /** Sources in one alignment group may drift this far apart before the faster one pauses. */
   static final Duration ALIGNMENT_MAX_DRIFT = Duration.ofMinutes(1);
+
   /** How often watermark alignment is re-evaluated. */
   static final Duration ALIGNMENT_UPDATE = Duration.ofSeconds(1);
 
   private StreamrecJob() {}
 
-  /** What to read: everything from the committed offsets on (live), or a bounded range (backfill). */
+  /**
+   * What to read: everything from the committed offsets on (live), or a bounded range (backfill).
+   */
   public record Bounds(boolean bounded, Long fromMs, Long untilMs) {
     public static Bounds live() {
       return new Bounds(false, null, null);
     }
 
-    /** From {@code fromMs} (null: the earliest offset) until {@code untilMs} (null: the end now). */
+    /**
+     * From {@code fromMs} (null: the earliest offset) until {@code untilMs} (null: the end now).
+     */
     public static Bounds backfill(Long fromMs, Long untilMs) {
       return new Bounds(true, fromMs, untilMs);
     }
@@ -68,50 +75,101 @@ public final class StreamrecJob {
     int p = cfg.assemblerParallelism();
     AvroTypeInfo<DeadLetter> deadLetterType = new AvroTypeInfo<>(DeadLetter.class);
 
-    SingleOutputStreamOperator<RequestEvent> requests = env
-        .fromSource(source(cfg, bounds, cfg.requestsTopic(), EventKind.REQUEST), watermarks(cfg, bounds), "requests")
-        .uid(UID_REQUESTS).setParallelism(p)
-        .process(new EnvelopeRouter.Requests(cfg.maxRecordsPerSecond()), new AvroTypeInfo<>(RequestEvent.class))
-        .name("decode-requests").uid("decode-requests").setParallelism(p);
-    SingleOutputStreamOperator<ImpressionEvent> impressions = env
-        .fromSource(source(cfg, bounds, cfg.impressionsTopic(), EventKind.IMPRESSION), watermarks(cfg, bounds), "impressions")
-        .uid(UID_IMPRESSIONS).setParallelism(p)
-        .process(new EnvelopeRouter.Impressions(cfg.maxRecordsPerSecond()), new AvroTypeInfo<>(ImpressionEvent.class))
-        .name("decode-impressions").uid("decode-impressions").setParallelism(p);
+    SingleOutputStreamOperator<RequestEvent> requests =
+        env.fromSource(
+                source(cfg, bounds, cfg.requestsTopic(), EventKind.REQUEST),
+                watermarks(cfg, bounds),
+                "requests")
+            .uid(UID_REQUESTS)
+            .setParallelism(p)
+            .process(
+                new EnvelopeRouter.Requests(cfg.maxRecordsPerSecond()),
+                new AvroTypeInfo<>(RequestEvent.class))
+            .name("decode-requests")
+            .uid("decode-requests")
+            .setParallelism(p);
+    SingleOutputStreamOperator<ImpressionEvent> impressions =
+        env.fromSource(
+                source(cfg, bounds, cfg.impressionsTopic(), EventKind.IMPRESSION),
+                watermarks(cfg, bounds),
+                "impressions")
+            .uid(UID_IMPRESSIONS)
+            .setParallelism(p)
+            .process(
+                new EnvelopeRouter.Impressions(cfg.maxRecordsPerSecond()),
+                new AvroTypeInfo<>(ImpressionEvent.class))
+            .name("decode-impressions")
+            .uid("decode-impressions")
+            .setParallelism(p);
 
-    SingleOutputStreamOperator<RequestUnit> units = requests
-        .connect(impressions)
-        .keyBy(RequestEvent::getRequestId, ImpressionEvent::getRequestId)
-        .process(new RequestUnitAssembler(new RequestUnitAssembler.AssemblerConfig(
-            cfg.joinWindowMs(), cfg.maxImpressionsPerUnit(), cfg.requestsTopic(), cfg.impressionsTopic())),
-            new AvroTypeInfo<>(RequestUnit.class))
-        .name("assembler").uid(UID_ASSEMBLER).setParallelism(p);
+    SingleOutputStreamOperator<RequestUnit> units =
+        requests
+            .connect(impressions)
+            .keyBy(RequestEvent::getRequestId, ImpressionEvent::getRequestId)
+            .process(
+                new RequestUnitAssembler(
+                    new RequestUnitAssembler.AssemblerConfig(
+                        cfg.joinWindowMs(),
+                        cfg.maxImpressionsPerUnit(),
+                        cfg.requestsTopic(),
+                        cfg.impressionsTopic())),
+                new AvroTypeInfo<>(RequestUnit.class))
+            .name("assembler")
+            .uid(UID_ASSEMBLER)
+            .setParallelism(p);
 
-    DataStream<DeadLetter> deadLetters = requests.getSideOutput(EnvelopeRouter.DEAD_LETTERS)
-        .union(impressions.getSideOutput(EnvelopeRouter.DEAD_LETTERS),
-            units.getSideOutput(RequestUnitAssembler.DEAD_LETTERS));
-    deadLetters.sinkTo(KafkaSinks.deadLetters(cfg)).name("dead-letters").uid("sink-dead-letters").setParallelism(p);
+    DataStream<DeadLetter> deadLetters =
+        requests
+            .getSideOutput(EnvelopeRouter.DEAD_LETTERS)
+            .union(
+                impressions.getSideOutput(EnvelopeRouter.DEAD_LETTERS),
+                units.getSideOutput(RequestUnitAssembler.DEAD_LETTERS));
+    deadLetters
+        .sinkTo(KafkaSinks.deadLetters(cfg))
+        .name("dead-letters")
+        .uid("sink-dead-letters")
+        .setParallelism(p);
 
     if (cfg.requestUnitsEnabled()) {
-      units.sinkTo(KafkaSinks.requestUnits(cfg)).name("request-units").uid("sink-request-units").setParallelism(p);
+      units
+          .sinkTo(KafkaSinks.requestUnits(cfg))
+          .name("request-units")
+          .uid("sink-request-units")
+          .setParallelism(p);
     }
 
-    DataStream<ModelUpdateRecord> updates = units
-        .transform("trainer", TypeInformation.of(ModelUpdateRecord.class), new TrainerOperator(cfg))
-        .uid(UID_TRAINER).setParallelism(1).setMaxParallelism(1);
-    updates.sinkTo(KafkaSinks.modelUpdates(cfg)).name("model-updates").uid("sink-model-updates").setParallelism(1);
+    DataStream<ModelUpdateRecord> updates =
+        units
+            .transform(
+                "trainer", TypeInformation.of(ModelUpdateRecord.class), new TrainerOperator(cfg))
+            .uid(UID_TRAINER)
+            .setParallelism(1)
+            .setMaxParallelism(1);
+    updates
+        .sinkTo(KafkaSinks.modelUpdates(cfg))
+        .name("model-updates")
+        .uid("sink-model-updates")
+        .setParallelism(1);
   }
 
-  private static KafkaSource<InputEnvelope> source(JobConfig cfg, Bounds bounds, String topic, EventKind kind) {
-    KafkaSourceBuilder<InputEnvelope> b = KafkaSource.<InputEnvelope>builder()
-        .setBootstrapServers(cfg.bootstrapServers())
-        .setTopics(topic)
-        .setGroupId(cfg.groupId())
-        .setClientIdPrefix("streamrec-" + kind.name().toLowerCase(java.util.Locale.ROOT))
-        .setDeserializer(new EventDeserializer(kind, cfg.maxRecordBytes()));
+  private static KafkaSource<InputEnvelope> source(
+      JobConfig cfg, Bounds bounds, String topic, EventKind kind) {
+    KafkaSourceBuilder<InputEnvelope> b =
+        KafkaSource.<InputEnvelope>builder()
+            .setBootstrapServers(cfg.bootstrapServers())
+            .setTopics(topic)
+            .setGroupId(cfg.groupId())
+            .setClientIdPrefix("streamrec-" + kind.name().toLowerCase(java.util.Locale.ROOT))
+            .setDeserializer(new EventDeserializer(kind, cfg.maxRecordBytes()));
     if (bounds.bounded()) {
-      b.setStartingOffsets(bounds.fromMs() == null ? OffsetsInitializer.earliest() : OffsetsInitializer.timestamp(bounds.fromMs()));
-      b.setBounded(bounds.untilMs() == null ? OffsetsInitializer.latest() : OffsetsInitializer.timestamp(bounds.untilMs()));
+      b.setStartingOffsets(
+          bounds.fromMs() == null
+              ? OffsetsInitializer.earliest()
+              : OffsetsInitializer.timestamp(bounds.fromMs()));
+      b.setBounded(
+          bounds.untilMs() == null
+              ? OffsetsInitializer.latest()
+              : OffsetsInitializer.timestamp(bounds.untilMs()));
       // a backfill must not move the live job's committed offsets
       b.setProperty("commit.offsets.on.checkpoint", "false");
     } else {
@@ -129,12 +187,15 @@ public final class StreamrecJob {
    * units and batches follow the watermarks, which alignment only paces.
    */
   private static WatermarkStrategy<InputEnvelope> watermarks(JobConfig cfg, Bounds bounds) {
-    WatermarkStrategy<InputEnvelope> w = WatermarkStrategy
-        .<InputEnvelope>forBoundedOutOfOrderness(Duration.ofMillis(cfg.maxOutOfOrdernessMs()))
-        .withTimestampAssigner((e, ts) -> e.getTimestampMs());
+    WatermarkStrategy<InputEnvelope> w =
+        WatermarkStrategy.<InputEnvelope>forBoundedOutOfOrderness(
+                Duration.ofMillis(cfg.maxOutOfOrdernessMs()))
+            .withTimestampAssigner((e, ts) -> e.getTimestampMs());
     if (cfg.idleTimeoutMs() > 0) {
       w = w.withIdleness(Duration.ofMillis(cfg.idleTimeoutMs()));
     }
-    return bounds.bounded() ? w : w.withWatermarkAlignment("streamrec-inputs", ALIGNMENT_MAX_DRIFT, ALIGNMENT_UPDATE);
+    return bounds.bounded()
+        ? w
+        : w.withWatermarkAlignment("streamrec-inputs", ALIGNMENT_MAX_DRIFT, ALIGNMENT_UPDATE);
   }
 }

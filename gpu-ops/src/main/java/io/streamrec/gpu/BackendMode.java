@@ -2,7 +2,9 @@ package io.streamrec.gpu;
 
 import java.util.Locale;
 
-/** Which {@link ComputeBackend} to run: {@code auto} picks CUDA where a device is usable, else CPU. */
+/**
+ * Which {@link ComputeBackend} to run: {@code auto} picks CUDA where a device is usable, else CPU.
+ */
 public enum BackendMode {
   AUTO,
   CPU,

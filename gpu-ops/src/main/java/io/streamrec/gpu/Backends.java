@@ -6,8 +6,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Creates the backend a {@link BackendMode} asks for, and says which one runs and why: {@code cpu}
  * always runs; {@code cuda} opens a {@link CudaBackend} on device 0 or fails fast with the reason;
- * {@code auto} runs on CUDA where a device is usable and otherwise on the CPU, with one WARN
- * naming the reason.
+ * {@code auto} runs on CUDA where a device is usable and otherwise on the CPU, with one WARN naming
+ * the reason.
  */
 public final class Backends {
   private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
@@ -39,35 +39,40 @@ public final class Backends {
       case CPU:
         LOG.info("compute backend: cpu (requested)");
         return new CpuBackend();
-      case CUDA: {
-        String why = CudaBackend.unavailableReason();
-        if (why != null) {
-          throw unavailable(why);
-        }
-        CudaBackend b = new CudaBackend();
-        LOG.info("compute backend: cuda on {} (requested)", b.deviceName());
-        return b;
-      }
-      case AUTO:
-      default: {
-        String why = CudaBackend.unavailableReason();
-        if (why == null) {
-          try {
-            CudaBackend b = new CudaBackend();
-            LOG.info("compute backend: cuda on {} (auto: a CUDA device is usable)", b.deviceName());
-            return b;
-          } catch (RuntimeException e) {
-            why = e.getMessage();
+      case CUDA:
+        {
+          String why = CudaBackend.unavailableReason();
+          if (why != null) {
+            throw unavailable(why);
           }
+          CudaBackend b = new CudaBackend();
+          LOG.info("compute backend: cuda on {} (requested)", b.deviceName());
+          return b;
         }
-        LOG.warn("compute backend: cpu (auto: {})", why);
-        return new CpuBackend();
-      }
+      case AUTO:
+      default:
+        {
+          String why = CudaBackend.unavailableReason();
+          if (why == null) {
+            try {
+              CudaBackend b = new CudaBackend();
+              LOG.info(
+                  "compute backend: cuda on {} (auto: a CUDA device is usable)", b.deviceName());
+              return b;
+            } catch (RuntimeException e) {
+              why = e.getMessage();
+            }
+          }
+          LOG.warn("compute backend: cpu (auto: {})", why);
+          return new CpuBackend();
+        }
     }
   }
 
   private static BackendUnavailableException unavailable(String why) {
     return new BackendUnavailableException(
-        "backend 'cuda' was requested but no CUDA device is usable: " + why + "; use --backend auto or cpu");
+        "backend 'cuda' was requested but no CUDA device is usable: "
+            + why
+            + "; use --backend auto or cpu");
   }
 }

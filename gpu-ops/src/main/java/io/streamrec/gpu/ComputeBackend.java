@@ -67,13 +67,22 @@ public interface ComputeBackend extends AutoCloseable {
   /**
    * Pools bags of rows: for each bag {@code b}, the rows {@code slots[bagOffsets[b] ..
    * bagOffsets[b+1])} are summed (or averaged, if {@code mean}) over columns {@code [col, col +
-   * width)} and <em>added</em> into {@code out[bagTarget[b] * outStride + outCol ...]}. An empty bag
-   * adds nothing.
+   * width)} and <em>added</em> into {@code out[bagTarget[b] * outStride + outCol ...]}. An empty
+   * bag adds nothing.
    */
   void poolBags(
-      Floats slab, int rowWidth, int col, int width,
-      Ints slots, Ints bagOffsets, int nBags, Ints bagTarget,
-      boolean mean, Floats out, int outStride, int outCol);
+      Floats slab,
+      int rowWidth,
+      int col,
+      int width,
+      Ints slots,
+      Ints bagOffsets,
+      int nBags,
+      Ints bagTarget,
+      boolean mean,
+      Floats out,
+      int outStride,
+      int outCol);
 
   /**
    * The backward of {@link #poolBags}: for each bag, its gradient {@code grad[bagTarget[b] *
@@ -82,25 +91,41 @@ public interface ComputeBackend extends AutoCloseable {
    * {@code k} of the bag. {@code rowIndex} maps each entry to its distinct row within the batch.
    */
   void poolBagsBackward(
-      Ints rowIndex, Ints bagOffsets, int nBags, Ints bagTarget, boolean mean,
-      Floats grad, int gradStride, int gradCol, int width, Floats rowGrad);
+      Ints rowIndex,
+      Ints bagOffsets,
+      int nBags,
+      Ints bagTarget,
+      boolean mean,
+      Floats grad,
+      int gradStride,
+      int gradCol,
+      int width,
+      Floats rowGrad);
 
   /**
-   * Row-wise Adagrad applied in place to {@code nRows} distinct rows: for row {@code r} at
-   * {@code slots[r]}, with {@code g = rowGrad[r*width ...]}, the accumulator at column {@code
-   * stateCol} grows by mean(g²) and values {@code [col, col+width)} move by {@code -lr * g /
-   * sqrt(acc + eps)}.
+   * Row-wise Adagrad applied in place to {@code nRows} distinct rows: for row {@code r} at {@code
+   * slots[r]}, with {@code g = rowGrad[r*width ...]}, the accumulator at column {@code stateCol}
+   * grows by mean(g²) and values {@code [col, col+width)} move by {@code -lr * g / sqrt(acc +
+   * eps)}.
    */
   void rowwiseAdagrad(
-      Floats slab, int rowWidth, int col, int width, int stateCol,
-      Ints slots, int nRows, Floats rowGrad, float lr, float eps);
+      Floats slab,
+      int rowWidth,
+      int col,
+      int width,
+      int stateCol,
+      Ints slots,
+      int nRows,
+      Floats rowGrad,
+      float lr,
+      float eps);
 
   // ---- the request-only broadcast ---------------------------------------------------------------
 
   /**
-   * For each of {@code n} impressions {@code i}: {@code out[i] += dot(a[aIndex[i]*dim ...],
-   * b[i*dim ...])} — the request tower (one row per unit, {@code aIndex} maps an impression to its
-   * unit) broadcast against each impression's tower.
+   * For each of {@code n} impressions {@code i}: {@code out[i] += dot(a[aIndex[i]*dim ...], b[i*dim
+   * ...])} — the request tower (one row per unit, {@code aIndex} maps an impression to its unit)
+   * broadcast against each impression's tower.
    */
   void broadcastDot(Floats a, Ints aIndex, Floats b, int n, int dim, Floats out);
 
@@ -115,25 +140,41 @@ public interface ComputeBackend extends AutoCloseable {
    * Broadcasts rows by index: {@code dst[i*dstStride + dstCol + j] = src[index[i]*cols + j]} for
    * {@code i < n, j < cols} (a unit's request-side row copied to each of its impressions).
    */
-  void gatherIndexed(Floats src, int cols, Ints index, int n, Floats dst, int dstStride, int dstCol);
+  void gatherIndexed(
+      Floats src, int cols, Ints index, int n, Floats dst, int dstStride, int dstCol);
 
   /**
    * The backward of {@link #gatherIndexed}: {@code dst[index[i]*cols + j] += src[i*srcStride +
    * srcCol + j]} (each unit gathers the gradients of its impressions).
    */
-  void scatterAddIndexed(Floats src, int srcStride, int srcCol, int cols, Ints index, int n, Floats dst);
+  void scatterAddIndexed(
+      Floats src, int srcStride, int srcCol, int cols, Ints index, int n, Floats dst);
 
   // ---- dense layers -----------------------------------------------------------------------------
 
   /**
-   * {@code C = alpha · op(A) · op(B) + beta · C}, row-major: {@code op(A)} is {@code m × k},
-   * {@code op(B)} is {@code k × n}, {@code C} is {@code m × n}; {@code transA} means {@code A} is
-   * stored {@code k × m}. With {@code beta == 0}, {@code C} is overwritten (its old values, even
-   * NaN, are not read).
+   * {@code C = alpha · op(A) · op(B) + beta · C}, row-major: {@code op(A)} is {@code m × k}, {@code
+   * op(B)} is {@code k × n}, {@code C} is {@code m × n}; {@code transA} means {@code A} is stored
+   * {@code k × m}. With {@code beta == 0}, {@code C} is overwritten (its old values, even NaN, are
+   * not read).
    */
   void gemm(
-      boolean transA, boolean transB, int m, int n, int k, float alpha,
-      Floats a, int aOff, int lda, Floats b, int bOff, int ldb, float beta, Floats c, int cOff, int ldc);
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      Floats a,
+      int aOff,
+      int lda,
+      Floats b,
+      int bOff,
+      int ldb,
+      float beta,
+      Floats c,
+      int cOff,
+      int ldc);
 
   /** {@code y[r*cols + c] += bias[biasOff + c]} for {@code r < rows}. */
   void addBias(Floats y, int rows, int cols, Floats bias, int biasOff);
@@ -144,14 +185,24 @@ public interface ComputeBackend extends AutoCloseable {
   /** {@code x[i] = max(x[i], 0)} for the first {@code n} values, in place. */
   void relu(Floats x, int n);
 
-  /** The backward of {@link #relu} given its output {@code y}: {@code dy[i] = y[i] > 0 ? dy[i] : 0}. */
+  /**
+   * The backward of {@link #relu} given its output {@code y}: {@code dy[i] = y[i] > 0 ? dy[i] : 0}.
+   */
   void reluBackward(Floats y, Floats dy, int n);
 
   /**
    * Copies a block of {@code rows × cols}: {@code dst[r*dstStride + dstCol + c] = src[r*srcStride +
    * srcCol + c]} (to build or take apart a concatenation of features).
    */
-  void copy2d(Floats src, int srcStride, int srcCol, Floats dst, int dstStride, int dstCol, int rows, int cols);
+  void copy2d(
+      Floats src,
+      int srcStride,
+      int srcCol,
+      Floats dst,
+      int dstStride,
+      int dstCol,
+      int rows,
+      int cols);
 
   /**
    * Element-wise product of two {@code rows × cols} blocks: {@code out[r, c] = a[r, c] · b[r, c]}
@@ -159,8 +210,18 @@ public interface ComputeBackend extends AutoCloseable {
    * {@code out} instead.
    */
   void mul2d(
-      Floats a, int aStride, int aCol, Floats b, int bStride, int bCol,
-      Floats out, int outStride, int outCol, int rows, int cols, boolean accumulate);
+      Floats a,
+      int aStride,
+      int aCol,
+      Floats b,
+      int bStride,
+      int bCol,
+      Floats out,
+      int outStride,
+      int outCol,
+      int rows,
+      int cols,
+      boolean accumulate);
 
   // ---- loss and dense optimizer -----------------------------------------------------------------
 
@@ -175,12 +236,20 @@ public interface ComputeBackend extends AutoCloseable {
    * β2 v + (1-β2) g²}, {@code w -= lr·sqrt(1-β2^t)/(1-β1^t) · m / (sqrt(v) + eps)}.
    */
   void adam(
-      Floats w, Floats grad, Floats m, Floats v, int n, long step,
-      float lr, float beta1, float beta2, float eps);
+      Floats w,
+      Floats grad,
+      Floats m,
+      Floats v,
+      int n,
+      long step,
+      float lr,
+      float beta1,
+      float beta2,
+      float eps);
 
   /**
-   * Scales {@code g} so that its L2 norm over the first {@code n} values is at most {@code maxNorm};
-   * returns the norm before scaling (NaN or infinite when {@code g} holds one).
+   * Scales {@code g} so that its L2 norm over the first {@code n} values is at most {@code
+   * maxNorm}; returns the norm before scaling (NaN or infinite when {@code g} holds one).
    */
   double clipNorm(Floats g, int n, float maxNorm);
 

@@ -122,9 +122,18 @@ public final class CpuBackend implements ComputeBackend {
 
   @Override
   public void poolBags(
-      Floats slabF, int rowWidth, int col, int width,
-      Ints slotsI, Ints bagOffsetsI, int nBags, Ints bagTargetI,
-      boolean mean, Floats outF, int outStride, int outCol) {
+      Floats slabF,
+      int rowWidth,
+      int col,
+      int width,
+      Ints slotsI,
+      Ints bagOffsetsI,
+      int nBags,
+      Ints bagTargetI,
+      boolean mean,
+      Floats outF,
+      int outStride,
+      int outCol) {
     float[] slab = f(slabF), out = f(outF);
     int[] slots = i(slotsI), bagOffsets = i(bagOffsetsI), bagTarget = i(bagTargetI);
     for (int b = 0; b < nBags; b++) {
@@ -145,8 +154,16 @@ public final class CpuBackend implements ComputeBackend {
 
   @Override
   public void poolBagsBackward(
-      Ints rowIndexI, Ints bagOffsetsI, int nBags, Ints bagTargetI, boolean mean,
-      Floats gradF, int gradStride, int gradCol, int width, Floats rowGradF) {
+      Ints rowIndexI,
+      Ints bagOffsetsI,
+      int nBags,
+      Ints bagTargetI,
+      boolean mean,
+      Floats gradF,
+      int gradStride,
+      int gradCol,
+      int width,
+      Floats rowGradF) {
     float[] grad = f(gradF), rowGrad = f(rowGradF);
     int[] rowIndex = i(rowIndexI), bagOffsets = i(bagOffsetsI), bagTarget = i(bagTargetI);
     for (int b = 0; b < nBags; b++) {
@@ -167,8 +184,16 @@ public final class CpuBackend implements ComputeBackend {
 
   @Override
   public void rowwiseAdagrad(
-      Floats slabF, int rowWidth, int col, int width, int stateCol,
-      Ints slotsI, int nRows, Floats rowGradF, float lr, float eps) {
+      Floats slabF,
+      int rowWidth,
+      int col,
+      int width,
+      int stateCol,
+      Ints slotsI,
+      int nRows,
+      Floats rowGradF,
+      float lr,
+      float eps) {
     float[] slab = f(slabF), rowGrad = f(rowGradF);
     int[] slots = i(slotsI);
     for (int r = 0; r < nRows; r++) {
@@ -220,7 +245,8 @@ public final class CpuBackend implements ComputeBackend {
   }
 
   @Override
-  public void gatherIndexed(Floats srcF, int cols, Ints indexI, int n, Floats dstF, int dstStride, int dstCol) {
+  public void gatherIndexed(
+      Floats srcF, int cols, Ints indexI, int n, Floats dstF, int dstStride, int dstCol) {
     float[] src = f(srcF), dst = f(dstF);
     int[] index = i(indexI);
     for (int k = 0; k < n; k++) {
@@ -229,7 +255,8 @@ public final class CpuBackend implements ComputeBackend {
   }
 
   @Override
-  public void scatterAddIndexed(Floats srcF, int srcStride, int srcCol, int cols, Ints indexI, int n, Floats dstF) {
+  public void scatterAddIndexed(
+      Floats srcF, int srcStride, int srcCol, int cols, Ints indexI, int n, Floats dstF) {
     float[] src = f(srcF), dst = f(dstF);
     int[] index = i(indexI);
     for (int k = 0; k < n; k++) {
@@ -250,8 +277,22 @@ public final class CpuBackend implements ComputeBackend {
    */
   @Override
   public void gemm(
-      boolean transA, boolean transB, int m, int n, int k, float alpha,
-      Floats aF, int aOff, int lda, Floats bF, int bOff, int ldb, float beta, Floats cF, int cOff, int ldc) {
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      Floats aF,
+      int aOff,
+      int lda,
+      Floats bF,
+      int bOff,
+      int ldb,
+      float beta,
+      Floats cF,
+      int cOff,
+      int ldc) {
     float[] a = f(aF), b = f(bF), c = f(cF);
     for (int r = 0; r < m; r++) {
       int row = cOff + r * ldc;
@@ -340,6 +381,7 @@ public final class CpuBackend implements ComputeBackend {
 
   /** Below this many multiply-adds, a transposed B is read in place rather than copied. */
   private static final long TRANSPOSE_MIN_WORK = 4096;
+
   /** Scratch for a transposed B operand (this backend is single-threaded, like its buffers). */
   private float[] transposed = new float[0];
 
@@ -382,7 +424,15 @@ public final class CpuBackend implements ComputeBackend {
   }
 
   @Override
-  public void copy2d(Floats srcF, int srcStride, int srcCol, Floats dstF, int dstStride, int dstCol, int rows, int cols) {
+  public void copy2d(
+      Floats srcF,
+      int srcStride,
+      int srcCol,
+      Floats dstF,
+      int dstStride,
+      int dstCol,
+      int rows,
+      int cols) {
     float[] src = f(srcF), dst = f(dstF);
     for (int r = 0; r < rows; r++) {
       System.arraycopy(src, r * srcStride + srcCol, dst, r * dstStride + dstCol, cols);
@@ -391,8 +441,18 @@ public final class CpuBackend implements ComputeBackend {
 
   @Override
   public void mul2d(
-      Floats aF, int aStride, int aCol, Floats bF, int bStride, int bCol,
-      Floats outF, int outStride, int outCol, int rows, int cols, boolean accumulate) {
+      Floats aF,
+      int aStride,
+      int aCol,
+      Floats bF,
+      int bStride,
+      int bCol,
+      Floats outF,
+      int outStride,
+      int outCol,
+      int rows,
+      int cols,
+      boolean accumulate) {
     float[] a = f(aF), b = f(bF), out = f(outF);
     for (int r = 0; r < rows; r++) {
       int ao = r * aStride + aCol, bo = r * bStride + bCol, oo = r * outStride + outCol;
@@ -411,7 +471,8 @@ public final class CpuBackend implements ComputeBackend {
   // ---- loss, optimizer --------------------------------------------------------------------------
 
   @Override
-  public double sigmoidBce(Floats logitsF, Floats labelsF, int n, float scale, Floats probF, Floats gradF) {
+  public double sigmoidBce(
+      Floats logitsF, Floats labelsF, int n, float scale, Floats probF, Floats gradF) {
     float[] logits = f(logitsF), labels = f(labelsF), prob = f(probF), grad = f(gradF);
     double loss = 0;
     for (int k = 0; k < n; k++) {
@@ -427,8 +488,16 @@ public final class CpuBackend implements ComputeBackend {
 
   @Override
   public void adam(
-      Floats wF, Floats gradF, Floats mF, Floats vF, int n, long step,
-      float lr, float beta1, float beta2, float eps) {
+      Floats wF,
+      Floats gradF,
+      Floats mF,
+      Floats vF,
+      int n,
+      long step,
+      float lr,
+      float beta1,
+      float beta2,
+      float eps) {
     float[] w = f(wF), grad = f(gradF), m = f(mF), v = f(vF);
     double c1 = 1 - Math.pow(beta1, step), c2 = 1 - Math.pow(beta2, step);
     float alpha = (float) (lr * Math.sqrt(c2) / c1);

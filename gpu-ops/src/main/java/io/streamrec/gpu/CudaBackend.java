@@ -59,40 +59,44 @@ import jcuda.driver.CUstream;
  * and JIT-compiled by the driver for the device when this backend opens. Only {@code libcuda.so.1}
  * (the driver) is needed at run time: no CUDA runtime, no cuBLAS.
  *
- * <p><b>Resources.</b> The backend holds the device's primary context (retained, released on
- * {@link #close}), one stream, the loaded modules and two pinned host buffers; buffers it makes
- * are {@link AutoCloseable} and free their device memory. Closing the backend frees what its
- * buffers still hold, in reverse order of creation. Like {@link CpuBackend} it is not thread-safe;
- * it may move between threads (the context is made current on the calling thread when it
- * changes).
+ * <p><b>Resources.</b> The backend holds the device's primary context (retained, released on {@link
+ * #close}), one stream, the loaded modules and two pinned host buffers; buffers it makes are {@link
+ * AutoCloseable} and free their device memory. Closing the backend frees what its buffers still
+ * hold, in reverse order of creation. Like {@link CpuBackend} it is not thread-safe; it may move
+ * between threads (the context is made current on the calling thread when it changes).
  *
- * <p><b>Transfers.</b> {@link #upload} copies into a pinned staging ring and queues an
- * asynchronous host-to-device copy from it, so a batch's uploads overlap the kernels before them;
- * the ring starts over after a synchronisation (a full ring waits for the stream). {@link
- * #download} copies into a pinned buffer, waits for the stream and copies out.
+ * <p><b>Transfers.</b> {@link #upload} copies into a pinned staging ring and queues an asynchronous
+ * host-to-device copy from it, so a batch's uploads overlap the kernels before them; the ring
+ * starts over after a synchronisation (a full ring waits for the stream). {@link #download} copies
+ * into a pinned buffer, waits for the stream and copies out.
  *
  * <p><b>Determinism.</b> No kernel uses float atomics. Every scatter-add (pooling into shared
  * targets, the embedding backward into deduplicated rows, the request-tower gradient, {@link
  * #scatterAddIndexed}) is planned on the host from the index buffers (which only the host writes;
  * {@link DeviceInts} keeps their image): the inputs are grouped by output and one thread per output
  * element adds its inputs in input order, the CPU backend's order. Reductions ({@link
- * #sigmoidBce}'s loss, {@link #clipNorm}, {@link #biasGrad}) add in a fixed tree order. So a run
- * is reproducible bit for bit. The element-wise, pooling, embedding and optimizer kernels do the
- * CPU backend's float operations in its order (compiled with {@code -fmad=false}, so no fused
+ * #sigmoidBce}'s loss, {@link #clipNorm}, {@link #biasGrad}) add in a fixed tree order. So a run is
+ * reproducible bit for bit. The element-wise, pooling, embedding and optimizer kernels do the CPU
+ * backend's float operations in its order (compiled with {@code -fmad=false}, so no fused
  * multiply-adds); {@link #gemm} and the reductions add in another order. Agreement with the CPU
  * backend is what the contract tests check, within their stated tolerance.
  */
 public final class CudaBackend implements ComputeBackend {
   /** Threads per block of the element-wise kernels. */
   private static final int BLOCK = 256;
+
   /** Blocks per multiprocessor for grid-stride kernels: enough resident warps to hide latency. */
   private static final int BLOCKS_PER_SM = 32;
+
   /** Partial sums of {@link #sigmoidBce}: at most this many blocks. */
   private static final int MAX_LOSS_BLOCKS = 1024;
+
   /** Bytes of each pinned staging buffer (uploads and downloads larger than this go in pieces). */
   private static final int STAGING_BYTES = 8 << 20;
+
   /** Staged uploads start on this alignment (bytes). */
   private static final int STAGING_ALIGN = 256;
+
   /** Smallest size at which closed allocations are pruned from the list of live ones. */
   private static final int PRUNE_MIN = 64;
 
@@ -109,8 +113,10 @@ public final class CudaBackend implements ComputeBackend {
   private final String deviceName;
   private final int maxBlocks;
   private final Owner owner = new Owner();
+
   /** Every allocation not yet seen closed, newest first: what {@link #close} frees. */
   private final Deque<DeviceMemory> live = new ArrayDeque<>();
+
   /** Closed allocations leave {@link #live} when it passes this size (amortised O(1) per alloc). */
   private int pruneAt = PRUNE_MIN;
 
@@ -155,7 +161,9 @@ public final class CudaBackend implements ComputeBackend {
             "CUDA device " + ordinal + " does not exist; this machine has " + count[0]);
       }
       check(cuDeviceGet(device, ordinal), "cuDeviceGet(" + ordinal + ")");
-      check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain(device " + ordinal + ")");
+      check(
+          cuDevicePrimaryCtxRetain(context, device),
+          "cuDevicePrimaryCtxRetain(device " + ordinal + ")");
       contextRetained = true;
       makeCurrent();
       check(cuStreamCreate(stream, 0), "cuStreamCreate");
@@ -164,15 +172,21 @@ public final class CudaBackend implements ComputeBackend {
       check(cuDeviceGetName(name, name.length, device), "cuDeviceGetName");
       this.deviceName = cString(name);
       int[] sms = new int[1];
-      check(cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device),
+      check(
+          cuDeviceGetAttribute(
+              sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device),
           "cuDeviceGetAttribute(MULTIPROCESSOR_COUNT)");
       this.maxBlocks = Math.max(1, sms[0]) * BLOCKS_PER_SM;
       loadKernels();
       upHost = new Pointer();
-      check(cuMemAllocHost(upHost, STAGING_BYTES), "cuMemAllocHost(" + STAGING_BYTES + " bytes, upload staging)");
+      check(
+          cuMemAllocHost(upHost, STAGING_BYTES),
+          "cuMemAllocHost(" + STAGING_BYTES + " bytes, upload staging)");
       upBytes = upHost.getByteBuffer(0, STAGING_BYTES).order(ByteOrder.nativeOrder());
       downHost = new Pointer();
-      check(cuMemAllocHost(downHost, STAGING_BYTES), "cuMemAllocHost(" + STAGING_BYTES + " bytes, download staging)");
+      check(
+          cuMemAllocHost(downHost, STAGING_BYTES),
+          "cuMemAllocHost(" + STAGING_BYTES + " bytes, download staging)");
       downBytes = downHost.getByteBuffer(0, STAGING_BYTES).order(ByteOrder.nativeOrder());
       lossPartials = new DeviceMemory(owner, 8L * MAX_LOSS_BLOCKS);
       ok = true;
@@ -202,7 +216,9 @@ public final class CudaBackend implements ComputeBackend {
   private static String probe() {
     for (Kernel k : Kernel.values()) {
       if (CudaBackend.class.getResource(k.resource()) == null) {
-        return "this build has no CUDA kernels (" + k.resource() + " is missing; it was built with"
+        return "this build has no CUDA kernels ("
+            + k.resource()
+            + " is missing; it was built with"
             + " -Dnvcc.skip=true or without nvcc)";
       }
     }
@@ -255,7 +271,8 @@ public final class CudaBackend implements ComputeBackend {
     sync();
   }
 
-  // ---- context, modules ---------------------------------------------------------------------------
+  // ---- context, modules
+  // ---------------------------------------------------------------------------
 
   private void makeCurrent() {
     Thread t = Thread.currentThread();
@@ -286,7 +303,9 @@ public final class CudaBackend implements ComputeBackend {
         modules.put(k.module(), m);
       }
       CUfunction f = new CUfunction();
-      check(cuModuleGetFunction(f, m, k.entry()), "cuModuleGetFunction(" + k.entry() + " in " + k.resource() + ")");
+      check(
+          cuModuleGetFunction(f, m, k.entry()),
+          "cuModuleGetFunction(" + k.entry() + " in " + k.resource() + ")");
       functions.put(k, f);
     }
   }
@@ -295,7 +314,8 @@ public final class CudaBackend implements ComputeBackend {
   private static byte[] ptx(String resource) {
     try (InputStream in = CudaBackend.class.getResourceAsStream(resource)) {
       if (in == null) {
-        throw new BackendUnavailableException("kernel resource " + resource + " is missing from the class path");
+        throw new BackendUnavailableException(
+            "kernel resource " + resource + " is missing from the class path");
       }
       byte[] text = in.readAllBytes();
       byte[] z = new byte[text.length + 1];
@@ -381,22 +401,35 @@ public final class CudaBackend implements ComputeBackend {
   private static void range(int length, long off, long n, String what) {
     if (off < 0 || n < 0 || off + n > length) {
       throw new IndexOutOfBoundsException(
-          what + ": [" + off + ", " + (off + n) + ") is outside the buffer's " + length + " elements");
+          what
+              + ": ["
+              + off
+              + ", "
+              + (off + n)
+              + ") is outside the buffer's "
+              + length
+              + " elements");
     }
   }
 
-  /** Checks the last element a strided block touches: row {@code rows-1}, column {@code col+cols-1}. */
+  /**
+   * Checks the last element a strided block touches: row {@code rows-1}, column {@code col+cols-1}.
+   */
   private static void block(int length, int stride, int col, int rows, int cols, String what) {
     if (rows == 0 || cols == 0) {
       return;
     }
     if (col < 0 || stride < 0) {
-      throw new IndexOutOfBoundsException(what + ": column " + col + " / stride " + stride + " must be >= 0");
+      throw new IndexOutOfBoundsException(
+          what + ": column " + col + " / stride " + stride + " must be >= 0");
     }
     range(length, (long) (rows - 1) * stride + col, cols, what);
   }
 
-  /** How many rows of {@code width} values at column {@code col} fit, with row stride {@code stride}. */
+  /**
+   * How many rows of {@code width} values at column {@code col} fit, with row stride {@code
+   * stride}.
+   */
   private static int rowsThatFit(int length, int stride, int col, int width) {
     long room = (long) length - col - width;
     if (room < 0) {
@@ -408,7 +441,8 @@ public final class CudaBackend implements ComputeBackend {
   private static void indices(int[] a, int from, int n, int bound, String what) {
     for (int i = from; i < from + n; i++) {
       if (a[i] < 0 || a[i] >= bound) {
-        throw new IndexOutOfBoundsException(what + "[" + i + "] = " + a[i] + " is outside [0, " + bound + ")");
+        throw new IndexOutOfBoundsException(
+            what + "[" + i + "] = " + a[i] + " is outside [0, " + bound + ")");
       }
     }
   }
@@ -437,8 +471,13 @@ public final class CudaBackend implements ComputeBackend {
       int at = stage(4 * chunk);
       FloatBuffer fb = upBytes.asFloatBuffer();
       fb.put(at / 4, src, srcOff + done, chunk);
-      check(cuMemcpyHtoDAsync(dst.ptr().withByteOffset(4L * (dstOff + done)), upHost.withByteOffset(at),
-          4L * chunk, stream), "cuMemcpyHtoDAsync(" + chunk + " floats)");
+      check(
+          cuMemcpyHtoDAsync(
+              dst.ptr().withByteOffset(4L * (dstOff + done)),
+              upHost.withByteOffset(at),
+              4L * chunk,
+              stream),
+          "cuMemcpyHtoDAsync(" + chunk + " floats)");
       done += chunk;
     }
   }
@@ -460,8 +499,13 @@ public final class CudaBackend implements ComputeBackend {
       int at = stage(4 * chunk);
       IntBuffer ib = upBytes.asIntBuffer();
       ib.put(at / 4, src, srcOff + done, chunk);
-      check(cuMemcpyHtoDAsync(dst.withByteOffset(4L * (dstOff + done)), upHost.withByteOffset(at),
-          4L * chunk, stream), "cuMemcpyHtoDAsync(" + chunk + " ints)");
+      check(
+          cuMemcpyHtoDAsync(
+              dst.withByteOffset(4L * (dstOff + done)),
+              upHost.withByteOffset(at),
+              4L * chunk,
+              stream),
+          "cuMemcpyHtoDAsync(" + chunk + " ints)");
       done += chunk;
     }
   }
@@ -476,7 +520,9 @@ public final class CudaBackend implements ComputeBackend {
     do {
       int chunk = Math.min(n - done, STAGING_BYTES / 4);
       if (chunk > 0) {
-        check(cuMemcpyDtoHAsync(downHost, src.ptr().withByteOffset(4L * (srcOff + done)), 4L * chunk, stream),
+        check(
+            cuMemcpyDtoHAsync(
+                downHost, src.ptr().withByteOffset(4L * (srcOff + done)), 4L * chunk, stream),
             "cuMemcpyDtoHAsync(" + chunk + " floats)");
       }
       sync();
@@ -488,7 +534,8 @@ public final class CudaBackend implements ComputeBackend {
   /** Downloads {@code n} doubles from device memory (after the work queued before it). */
   private void downloadDoubles(CUdeviceptr src, int n, double[] dst) {
     if (n > 0) {
-      check(cuMemcpyDtoHAsync(downHost, src, 8L * n, stream), "cuMemcpyDtoHAsync(" + n + " doubles)");
+      check(
+          cuMemcpyDtoHAsync(downHost, src, 8L * n, stream), "cuMemcpyDtoHAsync(" + n + " doubles)");
     }
     sync();
     DoubleBuffer db = downBytes.asDoubleBuffer();
@@ -502,8 +549,13 @@ public final class CudaBackend implements ComputeBackend {
     range(src.length(), srcOff, n, "copy src");
     range(dst.length(), dstOff, n, "copy dst");
     if (n > 0) {
-      check(cuMemcpyDtoDAsync(dst.ptr().withByteOffset(4L * dstOff), src.ptr().withByteOffset(4L * srcOff),
-          4L * n, stream), "cuMemcpyDtoDAsync(" + n + " floats)");
+      check(
+          cuMemcpyDtoDAsync(
+              dst.ptr().withByteOffset(4L * dstOff),
+              src.ptr().withByteOffset(4L * srcOff),
+              4L * n,
+              stream),
+          "cuMemcpyDtoDAsync(" + n + " floats)");
     }
   }
 
@@ -513,7 +565,9 @@ public final class CudaBackend implements ComputeBackend {
     DeviceFloats x = dev(xF, "fill x");
     range(x.length(), off, n, "fill x");
     if (n > 0) {
-      check(cuMemsetD32Async(x.ptr().withByteOffset(4L * off), Float.floatToRawIntBits(value), n, stream),
+      check(
+          cuMemsetD32Async(
+              x.ptr().withByteOffset(4L * off), Float.floatToRawIntBits(value), n, stream),
           "cuMemsetD32Async(" + n + ")");
     }
   }
@@ -557,9 +611,32 @@ public final class CudaBackend implements ComputeBackend {
     return new Args();
   }
 
-  private void launch(Kernel k, int gridX, int gridY, int blockX, int blockY, int sharedBytes, Args args) {
-    check(cuLaunchKernel(functions.get(k), gridX, gridY, 1, blockX, blockY, 1, sharedBytes, stream, args.build(), null),
-        "cuLaunchKernel(" + k.entry() + ", grid " + gridX + "x" + gridY + ", block " + blockX + "x" + blockY + ")");
+  private void launch(
+      Kernel k, int gridX, int gridY, int blockX, int blockY, int sharedBytes, Args args) {
+    check(
+        cuLaunchKernel(
+            functions.get(k),
+            gridX,
+            gridY,
+            1,
+            blockX,
+            blockY,
+            1,
+            sharedBytes,
+            stream,
+            args.build(),
+            null),
+        "cuLaunchKernel("
+            + k.entry()
+            + ", grid "
+            + gridX
+            + "x"
+            + gridY
+            + ", block "
+            + blockX
+            + "x"
+            + blockY
+            + ")");
   }
 
   /** A grid-stride launch over {@code total} threads, if any. */
@@ -579,7 +656,8 @@ public final class CudaBackend implements ComputeBackend {
       if (groupScratch != null) {
         groupScratch.close();
       }
-      groupScratch = alloc(Math.max(bytes, 2 * (groupScratch == null ? 4096 : groupScratch.bytes())));
+      groupScratch =
+          alloc(Math.max(bytes, 2 * (groupScratch == null ? 4096 : groupScratch.bytes())));
     }
     CUdeviceptr p = groupScratch.ptr();
     uploadInts(grouping.packed(), 0, p, 0, grouping.size());
@@ -616,7 +694,8 @@ public final class CudaBackend implements ComputeBackend {
     range(slots.length(), 0, n, "gatherRows slots");
     range(out.length(), 0, (long) n * rowWidth, "gatherRows out");
     indices(slots.host(), 0, n, slab.length() / Math.max(1, rowWidth), "gatherRows slots");
-    launchFlat(Kernel.GATHER_ROWS, (long) n * rowWidth, args().p(slab).i(rowWidth).p(slots).i(n).p(out));
+    launchFlat(
+        Kernel.GATHER_ROWS, (long) n * rowWidth, args().p(slab).i(rowWidth).p(slots).i(n).p(out));
   }
 
   @Override
@@ -627,17 +706,28 @@ public final class CudaBackend implements ComputeBackend {
     range(slots.length(), 0, n, "scatterRows slots");
     range(src.length(), 0, (long) n * rowWidth, "scatterRows src");
     indices(slots.host(), 0, n, slab.length() / Math.max(1, rowWidth), "scatterRows slots");
-    launchFlat(Kernel.SCATTER_ROWS, (long) n * rowWidth, args().p(src).p(slots).i(n).p(slab).i(rowWidth));
+    launchFlat(
+        Kernel.SCATTER_ROWS, (long) n * rowWidth, args().p(src).p(slots).i(n).p(slab).i(rowWidth));
   }
 
   @Override
   public void poolBags(
-      Floats slabF, int rowWidth, int col, int width,
-      Ints slotsI, Ints bagOffsetsI, int nBags, Ints bagTargetI,
-      boolean mean, Floats outF, int outStride, int outCol) {
+      Floats slabF,
+      int rowWidth,
+      int col,
+      int width,
+      Ints slotsI,
+      Ints bagOffsetsI,
+      int nBags,
+      Ints bagTargetI,
+      boolean mean,
+      Floats outF,
+      int outStride,
+      int outCol) {
     ensureOpen();
     DeviceFloats slab = dev(slabF, "poolBags slab"), out = dev(outF, "poolBags out");
-    DeviceInts slots = dev(slotsI, "poolBags slots"), offsets = dev(bagOffsetsI, "poolBags bagOffsets");
+    DeviceInts slots = dev(slotsI, "poolBags slots"),
+        offsets = dev(bagOffsetsI, "poolBags bagOffsets");
     DeviceInts target = dev(bagTargetI, "poolBags bagTarget");
     if (nBags <= 0 || width <= 0) {
       return;
@@ -647,36 +737,84 @@ public final class CudaBackend implements ComputeBackend {
     int[] off = offsets.host();
     checkOffsets(off, nBags, slots.length(), "poolBags");
     range(rowWidth, col, width, "poolBags columns of a row");
-    indices(slots.host(), off[0], off[nBags] - off[0], slab.length() / Math.max(1, rowWidth), "poolBags slots");
-    grouping.build(target.host(), 0, nBags, rowsThatFit(out.length(), outStride, outCol, width), "poolBags bagTarget");
+    indices(
+        slots.host(),
+        off[0],
+        off[nBags] - off[0],
+        slab.length() / Math.max(1, rowWidth),
+        "poolBags slots");
+    grouping.build(
+        target.host(),
+        0,
+        nBags,
+        rowsThatFit(out.length(), outStride, outCol, width),
+        "poolBags bagTarget");
     CUdeviceptr groups = uploadGrouping(null, 0);
     int g = grouping.groups();
-    launchFlat(Kernel.POOL_BAGS, (long) g * width, args().p(slab).i(rowWidth).i(col).i(width)
-        .p(slots).p(offsets).i(g).p(groups).i(mean ? 1 : 0).p(out).i(outStride).i(outCol));
+    launchFlat(
+        Kernel.POOL_BAGS,
+        (long) g * width,
+        args()
+            .p(slab)
+            .i(rowWidth)
+            .i(col)
+            .i(width)
+            .p(slots)
+            .p(offsets)
+            .i(g)
+            .p(groups)
+            .i(mean ? 1 : 0)
+            .p(out)
+            .i(outStride)
+            .i(outCol));
   }
 
   private static void checkOffsets(int[] off, int nBags, int entries, String op) {
     if (off[0] < 0 || off[nBags] > entries) {
-      throw new IndexOutOfBoundsException(op + ": bag entries [" + off[0] + ", " + off[nBags]
-          + ") are outside the " + entries + " entries given");
+      throw new IndexOutOfBoundsException(
+          op
+              + ": bag entries ["
+              + off[0]
+              + ", "
+              + off[nBags]
+              + ") are outside the "
+              + entries
+              + " entries given");
     }
     for (int b = 0; b < nBags; b++) {
       if (off[b + 1] < off[b]) {
-        throw new IllegalArgumentException(op + ": bagOffsets must not decrease; bagOffsets[" + b + "] = "
-            + off[b] + " > bagOffsets[" + (b + 1) + "] = " + off[b + 1]);
+        throw new IllegalArgumentException(
+            op
+                + ": bagOffsets must not decrease; bagOffsets["
+                + b
+                + "] = "
+                + off[b]
+                + " > bagOffsets["
+                + (b + 1)
+                + "] = "
+                + off[b + 1]);
       }
     }
   }
 
   @Override
   public void poolBagsBackward(
-      Ints rowIndexI, Ints bagOffsetsI, int nBags, Ints bagTargetI, boolean mean,
-      Floats gradF, int gradStride, int gradCol, int width, Floats rowGradF) {
+      Ints rowIndexI,
+      Ints bagOffsetsI,
+      int nBags,
+      Ints bagTargetI,
+      boolean mean,
+      Floats gradF,
+      int gradStride,
+      int gradCol,
+      int width,
+      Floats rowGradF) {
     ensureOpen();
     DeviceInts rowIndex = dev(rowIndexI, "poolBagsBackward rowIndex");
     DeviceInts offsets = dev(bagOffsetsI, "poolBagsBackward bagOffsets");
     DeviceInts target = dev(bagTargetI, "poolBagsBackward bagTarget");
-    DeviceFloats grad = dev(gradF, "poolBagsBackward grad"), rowGrad = dev(rowGradF, "poolBagsBackward rowGrad");
+    DeviceFloats grad = dev(gradF, "poolBagsBackward grad"),
+        rowGrad = dev(rowGradF, "poolBagsBackward rowGrad");
     if (nBags <= 0 || width <= 0) {
       return;
     }
@@ -684,9 +822,15 @@ public final class CudaBackend implements ComputeBackend {
     range(target.length(), 0, nBags, "poolBagsBackward bagTarget");
     int[] off = offsets.host();
     checkOffsets(off, nBags, rowIndex.length(), "poolBagsBackward");
-    indices(target.host(), 0, nBags, rowsThatFit(grad.length(), gradStride, gradCol, width), "poolBagsBackward bagTarget");
+    indices(
+        target.host(),
+        0,
+        nBags,
+        rowsThatFit(grad.length(), gradStride, gradCol, width),
+        "poolBagsBackward bagTarget");
     int first = off[0], entries = off[nBags] - first;
-    grouping.build(rowIndex.host(), first, entries, rowGrad.length() / width, "poolBagsBackward rowIndex");
+    grouping.build(
+        rowIndex.host(), first, entries, rowGrad.length() / width, "poolBagsBackward rowIndex");
     if (entryBag.length < entries) {
       entryBag = new int[Math.max(entries, 2 * entryBag.length)];
     }
@@ -698,16 +842,38 @@ public final class CudaBackend implements ComputeBackend {
     CUdeviceptr groups = uploadGrouping(entryBag, entries);
     CUdeviceptr bags = groups.withByteOffset(4L * grouping.size());
     int g = grouping.groups();
-    launchFlat(Kernel.POOL_BAGS_BACKWARD, (long) g * width, args().p(bags).p(offsets).p(target).i(g).p(groups)
-        .i(mean ? 1 : 0).p(grad).i(gradStride).i(gradCol).i(width).p(rowGrad));
+    launchFlat(
+        Kernel.POOL_BAGS_BACKWARD,
+        (long) g * width,
+        args()
+            .p(bags)
+            .p(offsets)
+            .p(target)
+            .i(g)
+            .p(groups)
+            .i(mean ? 1 : 0)
+            .p(grad)
+            .i(gradStride)
+            .i(gradCol)
+            .i(width)
+            .p(rowGrad));
   }
 
   @Override
   public void rowwiseAdagrad(
-      Floats slabF, int rowWidth, int col, int width, int stateCol,
-      Ints slotsI, int nRows, Floats rowGradF, float lr, float eps) {
+      Floats slabF,
+      int rowWidth,
+      int col,
+      int width,
+      int stateCol,
+      Ints slotsI,
+      int nRows,
+      Floats rowGradF,
+      float lr,
+      float eps) {
     ensureOpen();
-    DeviceFloats slab = dev(slabF, "rowwiseAdagrad slab"), rowGrad = dev(rowGradF, "rowwiseAdagrad rowGrad");
+    DeviceFloats slab = dev(slabF, "rowwiseAdagrad slab"),
+        rowGrad = dev(rowGradF, "rowwiseAdagrad rowGrad");
     DeviceInts slots = dev(slotsI, "rowwiseAdagrad slots");
     range(slots.length(), 0, nRows, "rowwiseAdagrad slots");
     range(rowGrad.length(), 0, (long) nRows * width, "rowwiseAdagrad rowGrad");
@@ -717,19 +883,38 @@ public final class CudaBackend implements ComputeBackend {
     if (width <= 0) {
       return;
     }
-    launchFlat(Kernel.ROWWISE_ADAGRAD, 32L * nRows, args().p(slab).i(rowWidth).i(col).i(width).i(stateCol)
-        .p(slots).i(nRows).p(rowGrad).f(lr).f(eps));
+    launchFlat(
+        Kernel.ROWWISE_ADAGRAD,
+        32L * nRows,
+        args()
+            .p(slab)
+            .i(rowWidth)
+            .i(col)
+            .i(width)
+            .i(stateCol)
+            .p(slots)
+            .i(nRows)
+            .p(rowGrad)
+            .f(lr)
+            .f(eps));
   }
 
   @Override
   public void broadcastDot(Floats aF, Ints aIndexI, Floats bF, int n, int dim, Floats outF) {
     ensureOpen();
-    DeviceFloats a = dev(aF, "broadcastDot a"), b = dev(bF, "broadcastDot b"), out = dev(outF, "broadcastDot out");
+    DeviceFloats a = dev(aF, "broadcastDot a"),
+        b = dev(bF, "broadcastDot b"),
+        out = dev(outF, "broadcastDot out");
     DeviceInts aIndex = dev(aIndexI, "broadcastDot aIndex");
     range(aIndex.length(), 0, n, "broadcastDot aIndex");
     range(b.length(), 0, (long) n * dim, "broadcastDot b");
     range(out.length(), 0, n, "broadcastDot out");
-    indices(aIndex.host(), 0, n, dim == 0 ? Integer.MAX_VALUE : a.length() / dim, "broadcastDot aIndex");
+    indices(
+        aIndex.host(),
+        0,
+        n,
+        dim == 0 ? Integer.MAX_VALUE : a.length() / dim,
+        "broadcastDot aIndex");
     launchFlat(Kernel.BROADCAST_DOT, n, args().p(a).p(aIndex).p(b).i(n).i(dim).p(out));
   }
 
@@ -739,7 +924,8 @@ public final class CudaBackend implements ComputeBackend {
     ensureOpen();
     DeviceFloats a = dev(aF, "broadcastDotBackward a"), b = dev(bF, "broadcastDotBackward b");
     DeviceFloats g = dev(gF, "broadcastDotBackward g");
-    DeviceFloats gradA = dev(gradAF, "broadcastDotBackward gradA"), gradB = dev(gradBF, "broadcastDotBackward gradB");
+    DeviceFloats gradA = dev(gradAF, "broadcastDotBackward gradA"),
+        gradB = dev(gradBF, "broadcastDotBackward gradB");
     DeviceInts aIndex = dev(aIndexI, "broadcastDotBackward aIndex");
     if (n <= 0 || dim <= 0) {
       return;
@@ -748,15 +934,23 @@ public final class CudaBackend implements ComputeBackend {
     range(b.length(), 0, (long) n * dim, "broadcastDotBackward b");
     range(gradB.length(), 0, (long) n * dim, "broadcastDotBackward gradB");
     range(g.length(), 0, n, "broadcastDotBackward g");
-    grouping.build(aIndex.host(), 0, n, Math.min(a.length(), gradA.length()) / dim, "broadcastDotBackward aIndex");
+    grouping.build(
+        aIndex.host(),
+        0,
+        n,
+        Math.min(a.length(), gradA.length()) / dim,
+        "broadcastDotBackward aIndex");
     CUdeviceptr groups = uploadGrouping(null, 0);
     int gs = grouping.groups();
-    launchFlat(Kernel.BROADCAST_DOT_BACKWARD, (long) gs * dim + (long) n * dim, args().p(a).p(aIndex).p(b).i(n)
-        .i(dim).p(g).i(gs).p(groups).p(gradA).p(gradB));
+    launchFlat(
+        Kernel.BROADCAST_DOT_BACKWARD,
+        (long) gs * dim + (long) n * dim,
+        args().p(a).p(aIndex).p(b).i(n).i(dim).p(g).i(gs).p(groups).p(gradA).p(gradB));
   }
 
   @Override
-  public void gatherIndexed(Floats srcF, int cols, Ints indexI, int n, Floats dstF, int dstStride, int dstCol) {
+  public void gatherIndexed(
+      Floats srcF, int cols, Ints indexI, int n, Floats dstF, int dstStride, int dstCol) {
     ensureOpen();
     DeviceFloats src = dev(srcF, "gatherIndexed src"), dst = dev(dstF, "gatherIndexed dst");
     DeviceInts index = dev(indexI, "gatherIndexed index");
@@ -766,11 +960,15 @@ public final class CudaBackend implements ComputeBackend {
     range(index.length(), 0, n, "gatherIndexed index");
     block(dst.length(), dstStride, dstCol, n, cols, "gatherIndexed dst");
     indices(index.host(), 0, n, src.length() / cols, "gatherIndexed index");
-    launchFlat(Kernel.GATHER_INDEXED, (long) n * cols, args().p(src).i(cols).p(index).i(n).p(dst).i(dstStride).i(dstCol));
+    launchFlat(
+        Kernel.GATHER_INDEXED,
+        (long) n * cols,
+        args().p(src).i(cols).p(index).i(n).p(dst).i(dstStride).i(dstCol));
   }
 
   @Override
-  public void scatterAddIndexed(Floats srcF, int srcStride, int srcCol, int cols, Ints indexI, int n, Floats dstF) {
+  public void scatterAddIndexed(
+      Floats srcF, int srcStride, int srcCol, int cols, Ints indexI, int n, Floats dstF) {
     ensureOpen();
     DeviceFloats src = dev(srcF, "scatterAddIndexed src"), dst = dev(dstF, "scatterAddIndexed dst");
     DeviceInts index = dev(indexI, "scatterAddIndexed index");
@@ -782,8 +980,10 @@ public final class CudaBackend implements ComputeBackend {
     grouping.build(index.host(), 0, n, dst.length() / cols, "scatterAddIndexed index");
     CUdeviceptr groups = uploadGrouping(null, 0);
     int g = grouping.groups();
-    launchFlat(Kernel.SCATTER_ADD_INDEXED, (long) g * cols, args().p(src).i(srcStride).i(srcCol).i(cols).i(g)
-        .p(groups).p(dst));
+    launchFlat(
+        Kernel.SCATTER_ADD_INDEXED,
+        (long) g * cols,
+        args().p(src).i(srcStride).i(srcCol).i(cols).i(g).p(groups).p(dst));
   }
 
   // ---- dense ------------------------------------------------------------------------------------
@@ -796,8 +996,22 @@ public final class CudaBackend implements ComputeBackend {
    */
   @Override
   public void gemm(
-      boolean transA, boolean transB, int m, int n, int k, float alpha,
-      Floats aF, int aOff, int lda, Floats bF, int bOff, int ldb, float beta, Floats cF, int cOff, int ldc) {
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      Floats aF,
+      int aOff,
+      int lda,
+      Floats bF,
+      int bOff,
+      int ldb,
+      float beta,
+      Floats cF,
+      int cOff,
+      int ldc) {
     ensureOpen();
     DeviceFloats a = dev(aF, "gemm A"), b = dev(bF, "gemm B"), c = dev(cF, "gemm C");
     if (m <= 0 || n <= 0) {
@@ -818,10 +1032,33 @@ public final class CudaBackend implements ComputeBackend {
     }
     int tilesM = (m + 31) / 32, tilesN = (n + 31) / 32;
     if (tilesN > 65535) {
-      throw new IllegalArgumentException("gemm: n = " + n + " needs " + tilesN + " column tiles; at most 65535");
+      throw new IllegalArgumentException(
+          "gemm: n = " + n + " needs " + tilesN + " column tiles; at most 65535");
     }
-    launch(Kernel.GEMM, tilesM, tilesN, 32, 8, 0, args().i(transA ? 1 : 0).i(transB ? 1 : 0).i(m).i(n).i(k)
-        .f(alpha).p(a).i(aOff).i(lda).p(b).i(bOff).i(ldb).f(beta).p(c).i(cOff).i(ldc));
+    launch(
+        Kernel.GEMM,
+        tilesM,
+        tilesN,
+        32,
+        8,
+        0,
+        args()
+            .i(transA ? 1 : 0)
+            .i(transB ? 1 : 0)
+            .i(m)
+            .i(n)
+            .i(k)
+            .f(alpha)
+            .p(a)
+            .i(aOff)
+            .i(lda)
+            .p(b)
+            .i(bOff)
+            .i(ldb)
+            .f(beta)
+            .p(c)
+            .i(cOff)
+            .i(ldc));
   }
 
   @Override
@@ -848,7 +1085,14 @@ public final class CudaBackend implements ComputeBackend {
       bx <<= 1;
     }
     int by = BLOCK / bx;
-    launch(Kernel.BIAS_GRAD, (cols + bx - 1) / bx, 1, bx, by, 4 * BLOCK, args().p(dy).i(rows).i(cols).p(dBias).i(off));
+    launch(
+        Kernel.BIAS_GRAD,
+        (cols + bx - 1) / bx,
+        1,
+        bx,
+        by,
+        4 * BLOCK,
+        args().p(dy).i(rows).i(cols).p(dBias).i(off));
   }
 
   @Override
@@ -869,7 +1113,15 @@ public final class CudaBackend implements ComputeBackend {
   }
 
   @Override
-  public void copy2d(Floats srcF, int srcStride, int srcCol, Floats dstF, int dstStride, int dstCol, int rows, int cols) {
+  public void copy2d(
+      Floats srcF,
+      int srcStride,
+      int srcCol,
+      Floats dstF,
+      int dstStride,
+      int dstCol,
+      int rows,
+      int cols) {
     ensureOpen();
     DeviceFloats src = dev(srcF, "copy2d src"), dst = dev(dstF, "copy2d dst");
     block(src.length(), srcStride, srcCol, rows, cols, "copy2d src");
@@ -877,14 +1129,26 @@ public final class CudaBackend implements ComputeBackend {
     if (rows <= 0 || cols <= 0) {
       return;
     }
-    launchFlat(Kernel.COPY2D, (long) rows * cols, args().p(src).i(srcStride).i(srcCol).p(dst).i(dstStride).i(dstCol)
-        .i(rows).i(cols));
+    launchFlat(
+        Kernel.COPY2D,
+        (long) rows * cols,
+        args().p(src).i(srcStride).i(srcCol).p(dst).i(dstStride).i(dstCol).i(rows).i(cols));
   }
 
   @Override
   public void mul2d(
-      Floats aF, int aStride, int aCol, Floats bF, int bStride, int bCol,
-      Floats outF, int outStride, int outCol, int rows, int cols, boolean accumulate) {
+      Floats aF,
+      int aStride,
+      int aCol,
+      Floats bF,
+      int bStride,
+      int bCol,
+      Floats outF,
+      int outStride,
+      int outCol,
+      int rows,
+      int cols,
+      boolean accumulate) {
     ensureOpen();
     DeviceFloats a = dev(aF, "mul2d a"), b = dev(bF, "mul2d b"), out = dev(outF, "mul2d out");
     block(a.length(), aStride, aCol, rows, cols, "mul2d a");
@@ -893,8 +1157,22 @@ public final class CudaBackend implements ComputeBackend {
     if (rows <= 0 || cols <= 0) {
       return;
     }
-    launchFlat(Kernel.MUL2D, (long) rows * cols, args().p(a).i(aStride).i(aCol).p(b).i(bStride).i(bCol)
-        .p(out).i(outStride).i(outCol).i(rows).i(cols).i(accumulate ? 1 : 0));
+    launchFlat(
+        Kernel.MUL2D,
+        (long) rows * cols,
+        args()
+            .p(a)
+            .i(aStride)
+            .i(aCol)
+            .p(b)
+            .i(bStride)
+            .i(bCol)
+            .p(out)
+            .i(outStride)
+            .i(outCol)
+            .i(rows)
+            .i(cols)
+            .i(accumulate ? 1 : 0));
   }
 
   // ---- loss, optimizer --------------------------------------------------------------------------
@@ -902,13 +1180,15 @@ public final class CudaBackend implements ComputeBackend {
   /**
    * {@inheritDoc}
    *
-   * <p>One launch; each block sums its losses in double and the host adds the blocks' sums in
-   * block order, so the result does not depend on timing. Returns after the kernel is done.
+   * <p>One launch; each block sums its losses in double and the host adds the blocks' sums in block
+   * order, so the result does not depend on timing. Returns after the kernel is done.
    */
   @Override
-  public double sigmoidBce(Floats logitsF, Floats labelsF, int n, float scale, Floats probF, Floats gradF) {
+  public double sigmoidBce(
+      Floats logitsF, Floats labelsF, int n, float scale, Floats probF, Floats gradF) {
     ensureOpen();
-    DeviceFloats logits = dev(logitsF, "sigmoidBce logits"), labels = dev(labelsF, "sigmoidBce labels");
+    DeviceFloats logits = dev(logitsF, "sigmoidBce logits"),
+        labels = dev(labelsF, "sigmoidBce labels");
     DeviceFloats prob = dev(probF, "sigmoidBce prob"), grad = dev(gradF, "sigmoidBce grad");
     range(logits.length(), 0, n, "sigmoidBce logits");
     range(labels.length(), 0, n, "sigmoidBce labels");
@@ -918,7 +1198,13 @@ public final class CudaBackend implements ComputeBackend {
       return 0;
     }
     int blocks = (int) Math.min(MAX_LOSS_BLOCKS, Math.min(maxBlocks, (n + BLOCK - 1L) / BLOCK));
-    launch(Kernel.SIGMOID_BCE, blocks, 1, BLOCK, 1, 0,
+    launch(
+        Kernel.SIGMOID_BCE,
+        blocks,
+        1,
+        BLOCK,
+        1,
+        0,
         args().p(logits).p(labels).i(n).f(scale).p(prob).p(grad).p(lossPartials.ptr()));
     downloadDoubles(lossPartials.ptr(), blocks, partials);
     double loss = 0;
@@ -930,10 +1216,21 @@ public final class CudaBackend implements ComputeBackend {
 
   @Override
   public void adam(
-      Floats wF, Floats gradF, Floats mF, Floats vF, int n, long step,
-      float lr, float beta1, float beta2, float eps) {
+      Floats wF,
+      Floats gradF,
+      Floats mF,
+      Floats vF,
+      int n,
+      long step,
+      float lr,
+      float beta1,
+      float beta2,
+      float eps) {
     ensureOpen();
-    DeviceFloats w = dev(wF, "adam w"), grad = dev(gradF, "adam grad"), m = dev(mF, "adam m"), v = dev(vF, "adam v");
+    DeviceFloats w = dev(wF, "adam w"),
+        grad = dev(gradF, "adam grad"),
+        m = dev(mF, "adam m"),
+        v = dev(vF, "adam v");
     range(w.length(), 0, n, "adam w");
     range(grad.length(), 0, n, "adam grad");
     range(m.length(), 0, n, "adam m");
@@ -941,8 +1238,21 @@ public final class CudaBackend implements ComputeBackend {
     // the same float32 constants as CpuBackend
     double c1 = 1 - Math.pow(beta1, step), c2 = 1 - Math.pow(beta2, step);
     float alpha = (float) (lr * Math.sqrt(c2) / c1);
-    launchFlat(Kernel.ADAM, n, args().p(w).p(grad).p(m).p(v).i(n).f(alpha).f(beta1).f(1 - beta1).f(beta2)
-        .f(1 - beta2).f(eps));
+    launchFlat(
+        Kernel.ADAM,
+        n,
+        args()
+            .p(w)
+            .p(grad)
+            .p(m)
+            .p(v)
+            .i(n)
+            .f(alpha)
+            .f(beta1)
+            .f(1 - beta1)
+            .f(beta2)
+            .f(1 - beta2)
+            .f(eps));
   }
 
   /**
@@ -1011,7 +1321,8 @@ public final class CudaBackend implements ComputeBackend {
       first = keep(first, () -> check(cuStreamDestroy(stream), "cuStreamDestroy"));
     }
     if (contextRetained) {
-      first = keep(first, () -> check(cuDevicePrimaryCtxRelease(device), "cuDevicePrimaryCtxRelease"));
+      first =
+          keep(first, () -> check(cuDevicePrimaryCtxRelease(device), "cuDevicePrimaryCtxRelease"));
     }
     if (first != null) {
       throw first;

@@ -11,7 +11,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 class BackendModeTest {
 
   @ParameterizedTest
-  @CsvSource({"auto,AUTO", "AUTO,AUTO", "Cpu,CPU", "cpu,CPU", "CUDA,CUDA", "cUdA,CUDA", "' cpu ',CPU"})
+  @CsvSource({
+    "auto,AUTO",
+    "AUTO,AUTO",
+    "Cpu,CPU",
+    "cpu,CPU",
+    "CUDA,CUDA",
+    "cUdA,CUDA",
+    "' cpu ',CPU"
+  })
   void parsesEveryModeInAnyCase(String text, BackendMode mode) {
     assertThat(BackendMode.parse(text)).isEqualTo(mode);
   }

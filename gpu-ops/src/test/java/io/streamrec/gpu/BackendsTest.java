@@ -15,9 +15,11 @@ class BackendsTest {
   @EnumSource(BackendMode.class)
   void theBackendCreatedIsTheOneResolvedAndComputes(BackendMode mode) {
     boolean device = CudaBackend.unavailableReason() == null;
-    Assumptions.assumeTrue(mode != BackendMode.CUDA || device, "no CUDA device: " + CudaBackend.unavailableReason());
+    Assumptions.assumeTrue(
+        mode != BackendMode.CUDA || device, "no CUDA device: " + CudaBackend.unavailableReason());
     try (ComputeBackend backend = Backends.create(mode)) {
-      assertThat(backend.name()).isEqualTo(Backends.resolvedName(mode))
+      assertThat(backend.name())
+          .isEqualTo(Backends.resolvedName(mode))
           .isEqualTo(mode == BackendMode.CPU || !device ? "cpu" : "cuda");
       Floats a = upload(backend, 2f, 3f), b = upload(backend, 5f, 7f), out = upload(backend, 1f);
       Ints index = backend.allocInts(1);

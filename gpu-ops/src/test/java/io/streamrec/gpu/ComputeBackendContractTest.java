@@ -19,16 +19,22 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 abstract class ComputeBackendContractTest {
   /**
-   * Float32 against float64: the error allowed is this fraction of the sum of the magnitudes of
-   * the terms that made a value (rounding grows with that sum, not with the result).
+   * Float32 against float64: the error allowed is this fraction of the sum of the magnitudes of the
+   * terms that made a value (rounding grows with that sum, not with the result).
    */
   static final double RELATIVE_TOLERANCE = 1e-5;
+
   /** Probabilities and their gradients live in [-1, 1]: float32 resolves them to about 1e-7. */
   static final double PROBABILITY_TOLERANCE = 1e-6;
 
   protected ComputeBackend backend;
-  /** The operations on host arrays: inputs uploaded, the operation run, every operand downloaded back. */
+
+  /**
+   * The operations on host arrays: inputs uploaded, the operation run, every operand downloaded
+   * back.
+   */
   protected ArrayOps ops;
+
   private final Random rnd = new Random(20260101);
 
   protected abstract ComputeBackend createBackend();
@@ -58,12 +64,24 @@ abstract class ComputeBackendContractTest {
     int[] bagOffsets = offsets(bagSizes);
     int nBags = bagSizes.length;
     int[] slots = randomInts(bagOffsets[nBags], rows); // repeats allowed
-    int[] bagTarget = {0, 1, 1, 3, 2, 4, 0};           // two bags land on targets 0 and 1
+    int[] bagTarget = {0, 1, 1, 3, 2, 4, 0}; // two bags land on targets 0 and 1
     int outRows = 5, outStride = 11, outCol = 3;
     float[] out = randomFloats(outRows * outStride);
     float[] outBefore = out.clone();
 
-    ops.poolBags(slab, rowWidth, col, width, slots, bagOffsets, nBags, bagTarget, mean, out, outStride, outCol);
+    ops.poolBags(
+        slab,
+        rowWidth,
+        col,
+        width,
+        slots,
+        bagOffsets,
+        nBags,
+        bagTarget,
+        mean,
+        out,
+        outStride,
+        outCol);
 
     double[] expected = toDouble(outBefore);
     double[] magnitude = abs(outBefore);
@@ -87,7 +105,8 @@ abstract class ComputeBackendContractTest {
     float[] out = randomFloats(2 * 3);
     float[] before = out.clone();
 
-    ops.poolBags(slab, 3, 0, 3, new int[0], new int[] {0, 0, 0}, 2, new int[] {0, 1}, true, out, 3, 0);
+    ops.poolBags(
+        slab, 3, 0, 3, new int[0], new int[] {0, 0, 0}, 2, new int[] {0, 1}, true, out, 3, 0);
 
     assertThat(out).containsExactly(before);
   }
@@ -107,7 +126,8 @@ abstract class ComputeBackendContractTest {
     float[] rowGrad = randomFloats(distinctRows * width);
     float[] rowGradBefore = rowGrad.clone();
 
-    ops.poolBagsBackward(rowIndex, bagOffsets, nBags, bagTarget, mean, grad, gradStride, gradCol, width, rowGrad);
+    ops.poolBagsBackward(
+        rowIndex, bagOffsets, nBags, bagTarget, mean, grad, gradStride, gradCol, width, rowGrad);
 
     double[] expected = toDouble(rowGradBefore);
     double[] magnitude = abs(rowGradBefore);
@@ -132,7 +152,8 @@ abstract class ComputeBackendContractTest {
     int rows = 10, rowWidth = 8, col = 1, width = 5, stateCol = 7;
     float[] slab = randomFloats(rows * rowWidth);
     for (int r = 0; r < rows; r++) {
-      slab[r * rowWidth + stateCol] = Math.abs(slab[r * rowWidth + stateCol]); // accumulators are >= 0
+      slab[r * rowWidth + stateCol] =
+          Math.abs(slab[r * rowWidth + stateCol]); // accumulators are >= 0
     }
     float[] before = slab.clone();
     int[] slots = {7, 2, 9, 4};
@@ -256,8 +277,11 @@ abstract class ComputeBackendContractTest {
       expectedLoss += softplus - z * y;
       lossMagnitude += softplus + Math.abs(z * y);
       assertThat(prob[i]).as("prob[%d] for z=%s", i, z).isBetween(0f, 1f);
-      assertThat((double) prob[i]).as("prob[%d] for z=%s", i, z).isCloseTo(p, within(PROBABILITY_TOLERANCE));
-      assertThat((double) grad[i]).as("grad[%d] for z=%s", i, z)
+      assertThat((double) prob[i])
+          .as("prob[%d] for z=%s", i, z)
+          .isCloseTo(p, within(PROBABILITY_TOLERANCE));
+      assertThat((double) grad[i])
+          .as("grad[%d] for z=%s", i, z)
           .isCloseTo((p - y) * scale, within(PROBABILITY_TOLERANCE * Math.abs(scale)));
     }
     assertThat(loss).isFinite().isCloseTo(expectedLoss, within(RELATIVE_TOLERANCE * lossMagnitude));
@@ -298,15 +322,26 @@ abstract class ComputeBackendContractTest {
       if (step == 1) {
         // with bias correction the first step moves every weight by lr against its gradient's sign
         for (int i = 0; i < n; i++) {
-          assertThat((double) (w0[i] - w[i])).isCloseTo(lr * Math.signum(grad[i]), within(1e-3 * lr));
+          assertThat((double) (w0[i] - w[i]))
+              .isCloseTo(lr * Math.signum(grad[i]), within(1e-3 * lr));
         }
       }
     }
   }
 
   private static void checkAdamStep(
-      float[] w0, float[] m0, float[] v0, float[] grad, long t, float lr, float beta1, float beta2, float eps,
-      float[] w, float[] m, float[] v) {
+      float[] w0,
+      float[] m0,
+      float[] v0,
+      float[] grad,
+      long t,
+      float lr,
+      float beta1,
+      float beta2,
+      float eps,
+      float[] w,
+      float[] m,
+      float[] v) {
     int n = w0.length;
     double[] expectedW = new double[n], expectedM = new double[n], expectedV = new double[n];
     double[] magW = new double[n], magM = new double[n], magV = new double[n];
@@ -423,7 +458,12 @@ abstract class ComputeBackendContractTest {
   // ---- dense layers ---------------------------------------------------------------------------
 
   @ParameterizedTest(name = "transA={0} transB={1}")
-  @org.junit.jupiter.params.provider.CsvSource({"false,false", "false,true", "true,false", "true,true"})
+  @org.junit.jupiter.params.provider.CsvSource({
+    "false,false",
+    "false,true",
+    "true,false",
+    "true,true"
+  })
   void gemmMatchesTheProductForEveryLayout(boolean transA, boolean transB) {
     // sizes that are not multiples of any tile, offsets and leading dimensions larger than the rows
     int m = 37, n = 45, k = 70, aOff = 3, bOff = 5, cOff = 2;
@@ -434,13 +474,16 @@ abstract class ComputeBackendContractTest {
       float[] c = randomFloats(cOff + m * ldc);
       if (beta == 0f) {
         for (int r = 0; r < m; r++) {
-          java.util.Arrays.fill(c, cOff + r * ldc, cOff + r * ldc + n, Float.NaN); // not read when beta == 0
+          java.util.Arrays.fill(
+              c, cOff + r * ldc, cOff + r * ldc + n, Float.NaN); // not read when beta == 0
         }
       }
       float[] cBefore = c.clone();
       float alpha = 1.25f;
       Floats fc = ops.up(c);
-      backend.gemm(transA, transB, m, n, k, alpha, ops.up(a), aOff, lda, ops.up(b), bOff, ldb, beta, fc, cOff, ldc);
+      backend.gemm(
+          transA, transB, m, n, k, alpha, ops.up(a), aOff, lda, ops.up(b), bOff, ldb, beta, fc,
+          cOff, ldc);
       backend.download(fc, 0, c, 0, c.length);
       double[] e = toDouble(cBefore), mag = abs(cBefore);
       for (int r = 0; r < m; r++) {
@@ -471,7 +514,9 @@ abstract class ComputeBackendContractTest {
     float[] out = new float[y.length];
     backend.download(fy, 0, out, 0, out.length);
     for (int i = 0; i < y.length; i++) {
-      assertThat(out[i]).as("relu(y + bias)[%d]", i).isEqualTo(Math.max(y[i] + bias[2 + i % cols], 0f));
+      assertThat(out[i])
+          .as("relu(y + bias)[%d]", i)
+          .isEqualTo(Math.max(y[i] + bias[2 + i % cols], 0f));
     }
 
     float[] dy = randomFloats(rows * cols);
@@ -532,7 +577,8 @@ abstract class ComputeBackendContractTest {
     }
     double norm = Math.sqrt(sq);
     Floats fg = ops.up(g);
-    assertThat(backend.clipNorm(fg, n, (float) (norm * 2))).isCloseTo(norm, within(RELATIVE_TOLERANCE * norm));
+    assertThat(backend.clipNorm(fg, n, (float) (norm * 2)))
+        .isCloseTo(norm, within(RELATIVE_TOLERANCE * norm));
     float[] same = new float[n];
     backend.download(fg, 0, same, 0, n);
     assertThat(same).containsExactly(g);
@@ -552,6 +598,7 @@ abstract class ComputeBackendContractTest {
 
   /** Central differences in float64 are exact to ~1e-9 here; the backward runs in float32. */
   static final double GRADIENT_TOLERANCE = 1e-4;
+
   /** Step of the central differences. */
   static final double FD_STEP = 1e-5;
 
@@ -579,19 +626,37 @@ abstract class ComputeBackendContractTest {
 
     // forward on the backend
     float[] a = new float[units * dim], b = new float[n * dim], logits = new float[n];
-    ops.poolBags(slab, rowWidth, col, dim, m.reqSlots, m.reqOffsets, units, identity(units), false, a, dim, 0);
-    ops.poolBags(slab, rowWidth, col, dim, m.impSlots, m.impOffsets, n, identity(n), true, b, dim, 0);
+    ops.poolBags(
+        slab,
+        rowWidth,
+        col,
+        dim,
+        m.reqSlots,
+        m.reqOffsets,
+        units,
+        identity(units),
+        false,
+        a,
+        dim,
+        0);
+    ops.poolBags(
+        slab, rowWidth, col, dim, m.impSlots, m.impOffsets, n, identity(n), true, b, dim, 0);
     ops.broadcastDot(a, m.aIndex, b, n, dim, logits);
     float[] prob = nans(n), g = nans(n);
     double loss = ops.sigmoidBce(logits, m.labels, n, 1f, prob, g);
     // backward on the backend; a row's index among the distinct rows is its slot here
-    float[] gradA = new float[units * dim], gradB = new float[n * dim], rowGrad = new float[rows * dim];
+    float[] gradA = new float[units * dim],
+        gradB = new float[n * dim],
+        rowGrad = new float[rows * dim];
     ops.broadcastDotBackward(a, m.aIndex, b, n, dim, g, gradA, gradB);
-    ops.poolBagsBackward(m.reqSlots, m.reqOffsets, units, identity(units), false, gradA, dim, 0, dim, rowGrad);
-    ops.poolBagsBackward(m.impSlots, m.impOffsets, n, identity(n), true, gradB, dim, 0, dim, rowGrad);
+    ops.poolBagsBackward(
+        m.reqSlots, m.reqOffsets, units, identity(units), false, gradA, dim, 0, dim, rowGrad);
+    ops.poolBagsBackward(
+        m.impSlots, m.impOffsets, n, identity(n), true, gradB, dim, 0, dim, rowGrad);
 
     double[] x = toDouble(slab);
-    assertThat(loss).isCloseTo(m.loss(x, rowWidth, col, dim), within(RELATIVE_TOLERANCE * Math.abs(loss)));
+    assertThat(loss)
+        .isCloseTo(m.loss(x, rowWidth, col, dim), within(RELATIVE_TOLERANCE * Math.abs(loss)));
     double[] numeric = new double[rows * dim];
     double largest = 0;
     for (int r = 0; r < rows; r++) {
@@ -609,7 +674,8 @@ abstract class ComputeBackendContractTest {
     }
     assertThat(largest).as("the check needs a gradient to compare").isGreaterThan(0.01);
     for (int i = 0; i < numeric.length; i++) {
-      assertThat((double) rowGrad[i]).as("d loss / d slab[row %d, col %d]", i / dim, col + i % dim)
+      assertThat((double) rowGrad[i])
+          .as("d loss / d slab[row %d, col %d]", i / dim, col + i % dim)
           .isCloseTo(numeric[i], within(GRADIENT_TOLERANCE * largest));
     }
   }
@@ -636,7 +702,14 @@ abstract class ComputeBackendContractTest {
     }
 
     private static double[][] pool(
-        double[] slab, int rowWidth, int col, int dim, int[] slots, int[] offsets, int bags, boolean mean) {
+        double[] slab,
+        int rowWidth,
+        int col,
+        int dim,
+        int[] slots,
+        int[] offsets,
+        int bags,
+        boolean mean) {
       double[][] out = new double[bags][dim];
       for (int bag = 0; bag < bags; bag++) {
         int size = offsets[bag + 1] - offsets[bag];
@@ -687,24 +760,75 @@ abstract class ComputeBackendContractTest {
       f.close();
     }
 
-    void poolBags(float[] slab, int rowWidth, int col, int width, int[] slots, int[] bagOffsets, int nBags,
-        int[] bagTarget, boolean mean, float[] out, int outStride, int outCol) {
+    void poolBags(
+        float[] slab,
+        int rowWidth,
+        int col,
+        int width,
+        int[] slots,
+        int[] bagOffsets,
+        int nBags,
+        int[] bagTarget,
+        boolean mean,
+        float[] out,
+        int outStride,
+        int outCol) {
       Floats s = up(slab), o = up(out);
-      b.poolBags(s, rowWidth, col, width, up(slots), up(bagOffsets), nBags, up(bagTarget), mean, o, outStride, outCol);
+      b.poolBags(
+          s,
+          rowWidth,
+          col,
+          width,
+          up(slots),
+          up(bagOffsets),
+          nBags,
+          up(bagTarget),
+          mean,
+          o,
+          outStride,
+          outCol);
       down(s, slab);
       down(o, out);
     }
 
-    void poolBagsBackward(int[] rowIndex, int[] bagOffsets, int nBags, int[] bagTarget, boolean mean, float[] grad,
-        int gradStride, int gradCol, int width, float[] rowGrad) {
+    void poolBagsBackward(
+        int[] rowIndex,
+        int[] bagOffsets,
+        int nBags,
+        int[] bagTarget,
+        boolean mean,
+        float[] grad,
+        int gradStride,
+        int gradCol,
+        int width,
+        float[] rowGrad) {
       Floats g = up(grad), r = up(rowGrad);
-      b.poolBagsBackward(up(rowIndex), up(bagOffsets), nBags, up(bagTarget), mean, g, gradStride, gradCol, width, r);
+      b.poolBagsBackward(
+          up(rowIndex),
+          up(bagOffsets),
+          nBags,
+          up(bagTarget),
+          mean,
+          g,
+          gradStride,
+          gradCol,
+          width,
+          r);
       down(g, grad);
       down(r, rowGrad);
     }
 
-    void rowwiseAdagrad(float[] slab, int rowWidth, int col, int width, int stateCol, int[] slots, int nRows,
-        float[] rowGrad, float lr, float eps) {
+    void rowwiseAdagrad(
+        float[] slab,
+        int rowWidth,
+        int col,
+        int width,
+        int stateCol,
+        int[] slots,
+        int nRows,
+        float[] rowGrad,
+        float lr,
+        float eps) {
       Floats s = up(slab), g = up(rowGrad);
       b.rowwiseAdagrad(s, rowWidth, col, width, stateCol, up(slots), nRows, g, lr, eps);
       down(s, slab);
@@ -719,7 +843,14 @@ abstract class ComputeBackendContractTest {
       down(o, out);
     }
 
-    void broadcastDotBackward(float[] a, int[] aIndex, float[] bb, int n, int dim, float[] g, float[] gradA,
+    void broadcastDotBackward(
+        float[] a,
+        int[] aIndex,
+        float[] bb,
+        int n,
+        int dim,
+        float[] g,
+        float[] gradA,
         float[] gradB) {
       Floats fa = up(a), fb = up(bb), fg = up(g), ga = up(gradA), gb = up(gradB);
       b.broadcastDotBackward(fa, up(aIndex), fb, n, dim, fg, ga, gb);
@@ -730,7 +861,8 @@ abstract class ComputeBackendContractTest {
       down(gb, gradB);
     }
 
-    double sigmoidBce(float[] logits, float[] labels, int n, float scale, float[] prob, float[] grad) {
+    double sigmoidBce(
+        float[] logits, float[] labels, int n, float scale, float[] prob, float[] grad) {
       Floats l = up(logits), y = up(labels), p = up(prob), g = up(grad);
       double loss = b.sigmoidBce(l, y, n, scale, p, g);
       down(l, logits);
@@ -740,7 +872,16 @@ abstract class ComputeBackendContractTest {
       return loss;
     }
 
-    void adam(float[] w, float[] grad, float[] m, float[] v, int n, long step, float lr, float beta1, float beta2,
+    void adam(
+        float[] w,
+        float[] grad,
+        float[] m,
+        float[] v,
+        int n,
+        long step,
+        float lr,
+        float beta1,
+        float beta2,
         float eps) {
       Floats fw = up(w), fg = up(grad), fm = up(m), fv = up(v);
       b.adam(fw, fg, fm, fv, n, step, lr, beta1, beta2, eps);
@@ -804,7 +945,8 @@ abstract class ComputeBackendContractTest {
   static void assertClose(float[] actual, double[] expected, double[] magnitude, String what) {
     assertThat(actual).hasSameSizeAs(expected);
     for (int i = 0; i < actual.length; i++) {
-      assertThat((double) actual[i]).as("%s[%d]", what, i)
+      assertThat((double) actual[i])
+          .as("%s[%d]", what, i)
           .isCloseTo(expected[i], within(RELATIVE_TOLERANCE * magnitude[i]));
     }
   }

@@ -16,7 +16,8 @@ import java.util.Map;
  *
  * <ol>
  *   <li>encode the units ({@link UnitBatch}): ids hashed, request features once per unit;
- *   <li>{@link EmbeddingStore#beginBatch} and prepare every table's keys: a hot slot per key, pinned;
+ *   <li>{@link EmbeddingStore#beginBatch} and prepare every table's keys: a hot slot per key,
+ *       pinned;
  *   <li>forward and loss; every impression's prediction enters the progressive metrics
  *       <em>before</em> the model learns from it;
  *   <li>backward with fused row-wise Adagrad on the batch's rows, Adam on the dense block;
@@ -33,14 +34,19 @@ import java.util.Map;
 public final class MiniBatchTrainer implements AutoCloseable {
   /** Adam's first-moment decay (Kingma & Ba defaults). */
   private static final float BETA1 = 0.9f;
+
   /** Adam's second-moment decay. */
   private static final float BETA2 = 0.999f;
+
   /** Adam's denominator guard. */
   private static final float ADAM_EPS = 1e-8f;
+
   /** Adagrad's denominator guard: small next to any accumulated squared gradient. */
   private static final float ADAGRAD_EPS = 1e-6f;
+
   /** Impressions in the progressive-metrics window. */
   public static final int DEFAULT_METRICS_WINDOW = 100_000;
+
   /** Layout version of {@link #saveState}. */
   private static final int STATE_FORMAT = 1;
 
@@ -50,8 +56,10 @@ public final class MiniBatchTrainer implements AutoCloseable {
   private final RequestOnlyModel model;
   private final UnitBatch batch;
   private final RequestOnlyModel.Workspace ws;
+
   /** Per embedding table, then the wide table: the batch's slots, row index and distinct slots. */
   private final RowIndexBuffers[] rowBuffers;
+
   private final int[] storeTable;
   private final int wideTable;
   private final TableRows[] rows;
@@ -71,7 +79,8 @@ public final class MiniBatchTrainer implements AutoCloseable {
   private long impressionsSkipped;
   private long eventTimeMs = Long.MIN_VALUE;
 
-  public MiniBatchTrainer(ModelConfig config, EmbeddingStore store, ComputeBackend backend, int metricsWindow) {
+  public MiniBatchTrainer(
+      ModelConfig config, EmbeddingStore store, ComputeBackend backend, int metricsWindow) {
     this.config = config;
     this.store = store;
     this.backend = backend;
@@ -108,8 +117,16 @@ public final class MiniBatchTrainer implements AutoCloseable {
   private static void checkDim(TableConfig t, int dim) {
     if (t.dim() != dim || t.stateWidth() < ModelConfig.ROW_STATE_WIDTH) {
       throw new IllegalArgumentException(
-          "store table '" + t.name() + "' has dim " + t.dim() + " and state width " + t.stateWidth()
-              + "; the model needs dim " + dim + " and state width >= " + ModelConfig.ROW_STATE_WIDTH);
+          "store table '"
+              + t.name()
+              + "' has dim "
+              + t.dim()
+              + " and state width "
+              + t.stateWidth()
+              + "; the model needs dim "
+              + dim
+              + " and state width >= "
+              + ModelConfig.ROW_STATE_WIDTH);
     }
   }
 
@@ -137,9 +154,16 @@ public final class MiniBatchTrainer implements AutoCloseable {
       }
       PreparedKeys widePrepared = storeBatch.prepare(wideTable, batch.wideKeys, batch.wideCount);
       for (int t = 0; t < rows.length; t++) {
-        rows[t] = rowsOf(t, storeBatch.slab(storeTable[t]), storeTable[t], prepared[t], batch.tableKeyCount[t]);
+        rows[t] =
+            rowsOf(
+                t,
+                storeBatch.slab(storeTable[t]),
+                storeTable[t],
+                prepared[t],
+                batch.tableKeyCount[t]);
       }
-      TableRows wide = rowsOf(rows.length, storeBatch.slab(wideTable), wideTable, widePrepared, batch.wideCount);
+      TableRows wide =
+          rowsOf(rows.length, storeBatch.slab(wideTable), wideTable, widePrepared, batch.wideCount);
       RequestOnlyModel.Forward fw = model.forward(batch, rows, wide, params, ws);
       double loss = model.loss(fw);
       float[] prob = RequestOnlyModel.predictions(ws);
@@ -155,8 +179,17 @@ public final class MiniBatchTrainer implements AutoCloseable {
       }
       model.applySparse(g, tableNames, ADAGRAD_EPS);
       adamStep++;
-      backend.adam(params, gradParams, adamM, adamV, paramCount, adamStep,
-          config.denseLr(), BETA1, BETA2, ADAM_EPS);
+      backend.adam(
+          params,
+          gradParams,
+          adamM,
+          adamV,
+          paramCount,
+          adamStep,
+          config.denseLr(),
+          BETA1,
+          BETA2,
+          ADAM_EPS);
       for (int t = 0; t < rows.length; t++) {
         storeBatch.markUpdated(storeTable[t], prepared[t]);
       }
@@ -170,9 +203,13 @@ public final class MiniBatchTrainer implements AutoCloseable {
 
   private TableRows rowsOf(int k, Floats slab, int storeIndex, PreparedKeys p, int keys) {
     RowIndexBuffers b = rowBuffers[k];
-    return new TableRows(slab, store.tables().get(storeIndex).rowWidth(),
-        b.slots.upload(p.slots(), keys), b.rowIndex.upload(p.rowIndex(), keys),
-        b.distinctSlots.upload(p.distinctSlots(), p.distinctCount()), p.distinctCount());
+    return new TableRows(
+        slab,
+        store.tables().get(storeIndex).rowWidth(),
+        b.slots.upload(p.slots(), keys),
+        b.rowIndex.upload(p.rowIndex(), keys),
+        b.distinctSlots.upload(p.distinctSlots(), p.distinctCount()),
+        p.distinctCount());
   }
 
   /** One table's per-batch index buffers in the backend's memory. */
@@ -201,8 +238,8 @@ public final class MiniBatchTrainer implements AutoCloseable {
   }
 
   /**
-   * The predictions of label {@code label} (an index into the configured labels) of the last
-   * {@link #train} call, one per impression; label 0 is {@link #lastPredictions()}.
+   * The predictions of label {@code label} (an index into the configured labels) of the last {@link
+   * #train} call, one per impression; label 0 is {@link #lastPredictions()}.
    */
   public float[] lastPredictions(int label) {
     int labels = model.labels();
@@ -225,8 +262,8 @@ public final class MiniBatchTrainer implements AutoCloseable {
   }
 
   /**
-   * Hands every row changed since the last publish, a tombstone for every row that expired, and
-   * the dense blocks to {@code sink}; tables in model order, then the wide table.
+   * Hands every row changed since the last publish, a tombstone for every row that expired, and the
+   * dense blocks to {@code sink}; tables in model order, then the wide table.
    */
   public Published publish(DeltaSink sink) {
     int rowCount = 0, tombstones = 0;
@@ -239,8 +276,11 @@ public final class MiniBatchTrainer implements AutoCloseable {
     for (int k = 0; k < all.length; k++) {
       String name = names[k];
       tombstones += store.drainExpired(all[k], id -> sink.tombstone(name, id));
-      rowCount += store.drainDirty(all[k], Integer.MAX_VALUE,
-          (id, values, offset, dim) -> sink.row(name, id, values, offset, dim));
+      rowCount +=
+          store.drainDirty(
+              all[k],
+              Integer.MAX_VALUE,
+              (id, values, offset, dim) -> sink.row(name, id, values, offset, dim));
     }
     float[] values = parameters();
     Map<String, int[]> blocks = model.blocks();
@@ -284,7 +324,10 @@ public final class MiniBatchTrainer implements AutoCloseable {
     return eventTimeMs;
   }
 
-  /** A copy of every dense parameter (the dense blocks, concatenated; see {@link RequestOnlyModel#blocks}). */
+  /**
+   * A copy of every dense parameter (the dense blocks, concatenated; see {@link
+   * RequestOnlyModel#blocks}).
+   */
   public float[] parameters() {
     float[] out = new float[paramCount];
     backend.download(params, 0, out, 0, paramCount);
@@ -296,7 +339,10 @@ public final class MiniBatchTrainer implements AutoCloseable {
     return model;
   }
 
-  /** Runs the request tower once per request (the default) or once per impression (to measure the saving). */
+  /**
+   * Runs the request tower once per request (the default) or once per impression (to measure the
+   * saving).
+   */
   public void setRequestOnly(boolean requestOnly) {
     model.setRequestOnly(requestOnly);
   }
@@ -332,17 +378,25 @@ public final class MiniBatchTrainer implements AutoCloseable {
     return bytes.toByteArray();
   }
 
-  /** Restores what {@link #saveState} saved (the store is restored separately, from its snapshot). */
+  /**
+   * Restores what {@link #saveState} saved (the store is restored separately, from its snapshot).
+   */
   public void restoreState(byte[] state) {
-    try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(state))) {
+    try (java.io.DataInputStream in =
+        new java.io.DataInputStream(new java.io.ByteArrayInputStream(state))) {
       int format = in.readInt();
       if (format != STATE_FORMAT) {
-        throw new IllegalArgumentException("trainer state has format " + format + "; this build reads " + STATE_FORMAT);
+        throw new IllegalArgumentException(
+            "trainer state has format " + format + "; this build reads " + STATE_FORMAT);
       }
       int n = in.readInt();
       if (n != paramCount) {
-        throw new IllegalArgumentException("trainer state has " + n + " dense parameters; this model has " + paramCount
-            + " (the model configuration changed since the checkpoint)");
+        throw new IllegalArgumentException(
+            "trainer state has "
+                + n
+                + " dense parameters; this model has "
+                + paramCount
+                + " (the model configuration changed since the checkpoint)");
       }
       for (Floats f : new Floats[] {params, adamM, adamV}) {
         float[] host = new float[paramCount];

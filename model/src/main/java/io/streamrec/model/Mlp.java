@@ -7,9 +7,9 @@ import java.util.List;
 
 /**
  * A stack of dense layers on {@link ComputeBackend} operations: {@code y = x·W + b}, ReLU after
- * every layer but the last. The weights live in a shared parameter vector from {@code offset}:
- * per layer {@code W} ({@code in × out}, row-major) then {@code b}. The layer outputs of a forward
- * pass stay in an {@link Activations} (one per caller's workspace), which the backward pass reads.
+ * every layer but the last. The weights live in a shared parameter vector from {@code offset}: per
+ * layer {@code W} ({@code in × out}, row-major) then {@code b}. The layer outputs of a forward pass
+ * stay in an {@link Activations} (one per caller's workspace), which the backward pass reads.
  */
 final class Mlp {
   final int[] sizes;
@@ -31,8 +31,12 @@ final class Mlp {
    */
   static final class Activations implements AutoCloseable {
     private final Mlp mlp;
-    /** {@code acts[0]} the input, {@code acts[k + 1]} layer {@code k}'s output, of the last forward. */
+
+    /**
+     * {@code acts[0]} the input, {@code acts[k + 1]} layer {@code k}'s output, of the last forward.
+     */
     private final Floats[] acts;
+
     private final ScratchFloats[] outputs;
     private final ScratchFloats[] inputGrads;
 
@@ -123,7 +127,10 @@ final class Mlp {
     return y;
   }
 
-  /** Runs {@code rows} rows of {@code x} through the layers, keeping the activations in {@code a}; returns the output (rows × out). */
+  /**
+   * Runs {@code rows} rows of {@code x} through the layers, keeping the activations in {@code a};
+   * returns the output (rows × out).
+   */
   Floats forward(ComputeBackend be, Activations a, Floats x, int rows, Floats params) {
     checkOwner(a);
     Floats[] acts = a.acts;
@@ -146,7 +153,14 @@ final class Mlp {
    * gradients into {@code grad} (same layout as the parameters) and returns the input gradient
    * (rows × in), or null unless {@code wantInputGrad}. {@code dy} (rows × out) is overwritten.
    */
-  Floats backward(ComputeBackend be, Activations a, Floats dy, int rows, Floats params, Floats grad, boolean wantInputGrad) {
+  Floats backward(
+      ComputeBackend be,
+      Activations a,
+      Floats dy,
+      int rows,
+      Floats params,
+      Floats grad,
+      boolean wantInputGrad) {
     checkOwner(a);
     Floats[] acts = a.acts;
     Floats d = dy;

@@ -40,10 +40,12 @@ public record ModelConfig(
     float denseLr,
     Towers towers,
     Map<String, TableSettings> tableSettings,
-    float clipNorm) implements java.io.Serializable {
+    float clipNorm)
+    implements java.io.Serializable {
 
   /** The table that holds one weight per id of every feature (the wide, linear part). */
   public static final String WIDE_TABLE = "wide";
+
   /** Optimizer-state floats per row: one row-wise Adagrad accumulator. */
   public static final int ROW_STATE_WIDTH = 1;
 
@@ -73,15 +75,24 @@ public record ModelConfig(
       if (request.isEmpty() != impression.isEmpty()) {
         throw new IllegalArgumentException(
             "model.towers.request and model.towers.impression must both be set or both be empty, got "
-                + request + " and " + impression);
+                + request
+                + " and "
+                + impression);
       }
-      if (!request.isEmpty() && !request.get(request.size() - 1).equals(impression.get(impression.size() - 1))) {
-        throw new IllegalArgumentException("model.towers.request and model.towers.impression must end at the same"
-            + " width (their outputs meet in a dot product), got " + request + " and " + impression);
+      if (!request.isEmpty()
+          && !request.get(request.size() - 1).equals(impression.get(impression.size() - 1))) {
+        throw new IllegalArgumentException(
+            "model.towers.request and model.towers.impression must end at the same"
+                + " width (their outputs meet in a dot product), got "
+                + request
+                + " and "
+                + impression);
       }
       if (request.isEmpty() && !head.isEmpty()) {
-        throw new IllegalArgumentException("model.towers.head needs the request and impression towers, got head "
-            + head + " without towers");
+        throw new IllegalArgumentException(
+            "model.towers.head needs the request and impression towers, got head "
+                + head
+                + " without towers");
       }
     }
 
@@ -108,13 +119,17 @@ public record ModelConfig(
    * @param ttlMs expiry of this table's rows (0 = never)
    * @param learningRate row-wise Adagrad learning rate of this table
    */
-  public record TableSettings(Integer hotCapacityRows, Integer admissionThreshold, Long ttlMs, Float learningRate)
+  public record TableSettings(
+      Integer hotCapacityRows, Integer admissionThreshold, Long ttlMs, Float learningRate)
       implements java.io.Serializable {
     public static final TableSettings NONE = new TableSettings(null, null, null, null);
 
     public TableSettings with(Integer hot, Integer admission, Long ttl, Float lr) {
-      return new TableSettings(hot != null ? hot : hotCapacityRows, admission != null ? admission : admissionThreshold,
-          ttl != null ? ttl : ttlMs, lr != null ? lr : learningRate);
+      return new TableSettings(
+          hot != null ? hot : hotCapacityRows,
+          admission != null ? admission : admissionThreshold,
+          ttl != null ? ttl : ttlMs,
+          lr != null ? lr : learningRate);
     }
   }
 
@@ -135,13 +150,21 @@ public record ModelConfig(
     finitePositive(clipNorm, "model.clip-norm", true);
     if (features.tables().contains(WIDE_TABLE)) {
       throw new IllegalArgumentException(
-          "table name '" + WIDE_TABLE + "' is reserved for the wide weights; rename that feature's table");
+          "table name '"
+              + WIDE_TABLE
+              + "' is reserved for the wide weights; rename that feature's table");
     }
     for (Map.Entry<String, TableSettings> e : tableSettings.entrySet()) {
       String t = e.getKey();
       if (!features.tables().contains(t) && !t.equals(WIDE_TABLE)) {
-        throw new IllegalArgumentException("model.table.*: no table named '" + t + "'; the tables are "
-            + features.tables() + " and '" + WIDE_TABLE + "'");
+        throw new IllegalArgumentException(
+            "model.table.*: no table named '"
+                + t
+                + "'; the tables are "
+                + features.tables()
+                + " and '"
+                + WIDE_TABLE
+                + "'");
       }
       TableSettings s = e.getValue();
       if (s.hotCapacityRows() != null) {
@@ -151,7 +174,8 @@ public record ModelConfig(
         positive(s.admissionThreshold(), "model.table.admission-threshold of '" + t + "'");
       }
       if (s.ttlMs() != null && s.ttlMs() < 0) {
-        throw new IllegalArgumentException("model.table.ttl of '" + t + "' must be >= 0, got " + s.ttlMs() + " ms");
+        throw new IllegalArgumentException(
+            "model.table.ttl of '" + t + "' must be >= 0, got " + s.ttlMs() + " ms");
       }
       if (s.learningRate() != null) {
         finitePositive(s.learningRate(), "model.table.learning-rate of '" + t + "'", false);
@@ -161,31 +185,93 @@ public record ModelConfig(
 
   /** The wide-and-factorised model without a deep part, with no per-table overrides. */
   public ModelConfig(
-      FeatureSpec features, int embeddingDim, int hotCapacityRows, int admissionThreshold, long ttlMs,
-      float initScale, float embeddingLr, float wideLr, float denseLr) {
-    this(features, embeddingDim, hotCapacityRows, admissionThreshold, ttlMs, initScale, embeddingLr, wideLr,
-        denseLr, Towers.NONE, Map.of(), 0f);
+      FeatureSpec features,
+      int embeddingDim,
+      int hotCapacityRows,
+      int admissionThreshold,
+      long ttlMs,
+      float initScale,
+      float embeddingLr,
+      float wideLr,
+      float denseLr) {
+    this(
+        features,
+        embeddingDim,
+        hotCapacityRows,
+        admissionThreshold,
+        ttlMs,
+        initScale,
+        embeddingLr,
+        wideLr,
+        denseLr,
+        Towers.NONE,
+        Map.of(),
+        0f);
   }
 
   /** The default model: the default features, towers and learning rates. */
   public static ModelConfig defaults() {
-    return new ModelConfig(FeatureSpec.defaults(), 16, 1 << 20, 1, 0L, 0.05f, 0.1f, 0.05f, 0.005f,
-        Towers.defaults(), Map.of(), 10f);
+    return new ModelConfig(
+        FeatureSpec.defaults(),
+        16,
+        1 << 20,
+        1,
+        0L,
+        0.05f,
+        0.1f,
+        0.05f,
+        0.005f,
+        Towers.defaults(),
+        Map.of(),
+        10f);
   }
 
   public ModelConfig withTowers(Towers t) {
-    return new ModelConfig(features, embeddingDim, hotCapacityRows, admissionThreshold, ttlMs, initScale,
-        embeddingLr, wideLr, denseLr, t, tableSettings, clipNorm);
+    return new ModelConfig(
+        features,
+        embeddingDim,
+        hotCapacityRows,
+        admissionThreshold,
+        ttlMs,
+        initScale,
+        embeddingLr,
+        wideLr,
+        denseLr,
+        t,
+        tableSettings,
+        clipNorm);
   }
 
   public ModelConfig withFeatures(FeatureSpec f) {
-    return new ModelConfig(f, embeddingDim, hotCapacityRows, admissionThreshold, ttlMs, initScale,
-        embeddingLr, wideLr, denseLr, towers, tableSettings, clipNorm);
+    return new ModelConfig(
+        f,
+        embeddingDim,
+        hotCapacityRows,
+        admissionThreshold,
+        ttlMs,
+        initScale,
+        embeddingLr,
+        wideLr,
+        denseLr,
+        towers,
+        tableSettings,
+        clipNorm);
   }
 
   public ModelConfig withHotCapacityRows(int rows) {
-    return new ModelConfig(features, embeddingDim, rows, admissionThreshold, ttlMs, initScale,
-        embeddingLr, wideLr, denseLr, towers, tableSettings, clipNorm);
+    return new ModelConfig(
+        features,
+        embeddingDim,
+        rows,
+        admissionThreshold,
+        ttlMs,
+        initScale,
+        embeddingLr,
+        wideLr,
+        denseLr,
+        towers,
+        tableSettings,
+        clipNorm);
   }
 
   /** The settings of {@code table}: its overrides, or {@link TableSettings#NONE}. */
@@ -211,10 +297,14 @@ public record ModelConfig(
 
   private TableConfig tableConfig(String name, int dim, float scale) {
     TableSettings s = settings(name);
-    return new TableConfig(name, dim, ROW_STATE_WIDTH,
+    return new TableConfig(
+        name,
+        dim,
+        ROW_STATE_WIDTH,
         s.hotCapacityRows() != null ? s.hotCapacityRows() : hotCapacityRows,
         s.admissionThreshold() != null ? s.admissionThreshold() : admissionThreshold,
-        s.ttlMs() != null ? s.ttlMs() : ttlMs, scale);
+        s.ttlMs() != null ? s.ttlMs() : ttlMs,
+        scale);
   }
 
   private static void positive(int v, String key) {
@@ -225,7 +315,8 @@ public record ModelConfig(
 
   private static void finitePositive(float v, String key, boolean zeroOk) {
     if (!Float.isFinite(v) || v < 0 || (!zeroOk && v == 0)) {
-      throw new IllegalArgumentException(key + " must be a finite number " + (zeroOk ? ">= 0" : "> 0") + ", got " + v);
+      throw new IllegalArgumentException(
+          key + " must be a finite number " + (zeroOk ? ">= 0" : "> 0") + ", got " + v);
     }
   }
 }

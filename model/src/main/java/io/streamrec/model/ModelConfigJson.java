@@ -5,18 +5,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streamrec.common.StreamrecException;
 import io.streamrec.model.features.CategoricalFeature;
 import io.streamrec.model.features.DenseFeature;
 import io.streamrec.model.features.FeatureSpec;
 import io.streamrec.model.features.Pooling;
 import io.streamrec.model.features.Side;
-import io.streamrec.common.StreamrecException;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A {@link ModelConfig} as JSON: the model-update topic carries it under its {@code spec} key, so
- * a replica that reads nothing but the topic knows the model it is serving. Readers ignore fields
+ * A {@link ModelConfig} as JSON: the model-update topic carries it under its {@code spec} key, so a
+ * replica that reads nothing but the topic knows the model it is serving. Readers ignore fields
  * they do not know.
  */
 public final class ModelConfigJson {
@@ -55,21 +55,23 @@ public final class ModelConfigJson {
     c.towers().impression().forEach(towers.putArray("impression")::add);
     c.towers().head().forEach(towers.putArray("head")::add);
     ObjectNode tables = o.putObject("tables");
-    c.tableSettings().forEach((name, t) -> {
-      ObjectNode n = tables.putObject(name);
-      if (t.hotCapacityRows() != null) {
-        n.put("hotCapacityRows", t.hotCapacityRows());
-      }
-      if (t.admissionThreshold() != null) {
-        n.put("admissionThreshold", t.admissionThreshold());
-      }
-      if (t.ttlMs() != null) {
-        n.put("ttlMs", t.ttlMs());
-      }
-      if (t.learningRate() != null) {
-        n.put("learningRate", t.learningRate());
-      }
-    });
+    c.tableSettings()
+        .forEach(
+            (name, t) -> {
+              ObjectNode n = tables.putObject(name);
+              if (t.hotCapacityRows() != null) {
+                n.put("hotCapacityRows", t.hotCapacityRows());
+              }
+              if (t.admissionThreshold() != null) {
+                n.put("admissionThreshold", t.admissionThreshold());
+              }
+              if (t.ttlMs() != null) {
+                n.put("ttlMs", t.ttlMs());
+              }
+              if (t.learningRate() != null) {
+                n.put("learningRate", t.learningRate());
+              }
+            });
     o.put("clipNorm", c.clipNorm());
     return o.toString();
   }
@@ -82,14 +84,18 @@ public final class ModelConfigJson {
 
   private static java.util.Map<String, ModelConfig.TableSettings> tables(JsonNode o) {
     java.util.Map<String, ModelConfig.TableSettings> out = new java.util.TreeMap<>();
-    o.fields().forEachRemaining(e -> {
-      JsonNode n = e.getValue();
-      out.put(e.getKey(), new ModelConfig.TableSettings(
-          n.has("hotCapacityRows") ? n.get("hotCapacityRows").asInt() : null,
-          n.has("admissionThreshold") ? n.get("admissionThreshold").asInt() : null,
-          n.has("ttlMs") ? n.get("ttlMs").asLong() : null,
-          n.has("learningRate") ? (float) n.get("learningRate").asDouble() : null));
-    });
+    o.fields()
+        .forEachRemaining(
+            e -> {
+              JsonNode n = e.getValue();
+              out.put(
+                  e.getKey(),
+                  new ModelConfig.TableSettings(
+                      n.has("hotCapacityRows") ? n.get("hotCapacityRows").asInt() : null,
+                      n.has("admissionThreshold") ? n.get("admissionThreshold").asInt() : null,
+                      n.has("ttlMs") ? n.get("ttlMs").asLong() : null,
+                      n.has("learningRate") ? (float) n.get("learningRate").asDouble() : null));
+            });
     return out;
   }
 
@@ -98,9 +104,13 @@ public final class ModelConfigJson {
       JsonNode o = MAPPER.readTree(json);
       List<CategoricalFeature> cat = new ArrayList<>();
       for (JsonNode f : o.withArray("categorical")) {
-        cat.add(new CategoricalFeature(
-            f.get("name").asText(), Side.valueOf(f.get("side").asText()), f.get("table").asText(),
-            f.get("vocabulary").asText(), Pooling.valueOf(f.get("pooling").asText())));
+        cat.add(
+            new CategoricalFeature(
+                f.get("name").asText(),
+                Side.valueOf(f.get("side").asText()),
+                f.get("table").asText(),
+                f.get("vocabulary").asText(),
+                Pooling.valueOf(f.get("pooling").asText())));
       }
       List<DenseFeature> dense = new ArrayList<>();
       for (JsonNode f : o.withArray("dense")) {
@@ -118,7 +128,9 @@ public final class ModelConfigJson {
           (float) o.get("embeddingLr").asDouble(),
           (float) o.get("wideLr").asDouble(),
           (float) o.get("denseLr").asDouble(),
-          new ModelConfig.Towers(ints(o.path("towers").path("request")), ints(o.path("towers").path("impression")),
+          new ModelConfig.Towers(
+              ints(o.path("towers").path("request")),
+              ints(o.path("towers").path("impression")),
               ints(o.path("towers").path("head"))),
           tables(o.path("tables")),
           (float) o.path("clipNorm").asDouble(0));

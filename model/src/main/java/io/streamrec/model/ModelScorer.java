@@ -13,8 +13,8 @@ import java.util.Map;
 
 /**
  * Scores request units with a published model, through the very forward pass the trainer runs
- * ({@link RequestOnlyModel#forward}): the batch's rows are gathered from a {@link ParameterView} into a
- * small slab, and an id the model has no row for reads as its initial values, exactly as the
+ * ({@link RequestOnlyModel#forward}): the batch's rows are gathered from a {@link ParameterView}
+ * into a small slab, and an id the model has no row for reads as its initial values, exactly as the
  * trainer reads an id it has not admitted. So a replica at version {@code v} scores an impression
  * as the trainer did when it published {@code v}.
  *
@@ -26,8 +26,12 @@ public final class ModelScorer {
   private final UnitBatch batch;
   private final ComputeBackend backend;
   private final RequestOnlyModel.Workspace ws;
-  /** Per embedding table, then the wide table: the gathered rows, their slots and distinct slots. */
+
+  /**
+   * Per embedding table, then the wide table: the gathered rows, their slots and distinct slots.
+   */
   private final GatheredRows[] gathered;
+
   private final ScratchFloats paramBuffer;
   private final List<TableConfig> tableConfigs;
   private final float[] initialParams;
@@ -72,8 +76,13 @@ public final class ModelScorer {
       if (block == null) {
         System.arraycopy(initialParams, b[0], this.params, b[0], b[1]);
       } else if (block.length != b[1]) {
-        throw new IllegalStateException("dense block '" + e.getKey() + "' has " + block.length
-            + " values; this model config needs " + b[1]);
+        throw new IllegalStateException(
+            "dense block '"
+                + e.getKey()
+                + "' has "
+                + block.length
+                + " values; this model config needs "
+                + b[1]);
       } else {
         System.arraycopy(block, 0, this.params, b[0], b[1]);
       }
@@ -114,8 +123,13 @@ public final class ModelScorer {
     Arrays.setAll(distinctSlots, r -> r);
     GatheredRows g = gathered[t];
     Ints slotBuffer = g.slots.upload(slots, count);
-    return new TableRows(g.slab.upload(slab, slab.length), width, slotBuffer, slotBuffer,
-        g.distinctSlots.upload(distinctSlots, n), n);
+    return new TableRows(
+        g.slab.upload(slab, slab.length),
+        width,
+        slotBuffer,
+        slotBuffer,
+        g.distinctSlots.upload(distinctSlots, n),
+        n);
   }
 
   /** One table's rows of a batch, gathered into a small slab, with their index buffers. */

@@ -1,10 +1,10 @@
 package io.streamrec.model;
 
+import io.streamrec.common.SplitMix64;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.gpu.Floats;
 import io.streamrec.gpu.Ints;
 import io.streamrec.model.features.Side;
-import io.streamrec.common.SplitMix64;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,10 +25,10 @@ import java.util.Map;
  *   logit_l(i) = base(i) + head_l([r(u), v(i), r(u)⊙v(i)])           one head output per label
  * </pre>
  *
- * The wide weights let a brand-new id matter within a few events; the factorised cross learns
- * every request×impression feature pair from the first batches; the towers and the head learn the
- * interactions a dot product cannot express. With {@link ModelConfig.Towers#NONE} only {@code
- * base} remains: the wide-and-factorised model.
+ * The wide weights let a brand-new id matter within a few events; the factorised cross learns every
+ * request×impression feature pair from the first batches; the towers and the head learn the
+ * interactions a dot product cannot express. With {@link ModelConfig.Towers#NONE} only {@code base}
+ * remains: the wide-and-factorised model.
  *
  * <p>Embedding and wide rows learn by row-wise Adagrad, fused per batch, in place in the hot slab;
  * every dense weight sits in one parameter vector ({@link #parameterCount}) that the trainer's Adam
@@ -42,9 +42,11 @@ import java.util.Map;
 public final class RequestOnlyModel {
   /** Dense block: bias and dense-feature weights. */
   public static final String LINEAR_BLOCK = "linear";
+
   public static final String REQUEST_TOWER_BLOCK = "request_tower";
   public static final String IMPRESSION_TOWER_BLOCK = "impression_tower";
   public static final String HEAD_BLOCK = "head";
+
   /** Seed of the dense weights' initial values: a fixed start, so training is reproducible. */
   private static final long INIT_SEED = 0x5eed_5eedL;
 
@@ -59,8 +61,10 @@ public final class RequestOnlyModel {
   private final Mlp head;
   private final int out;
   private final int parameterCount;
+
   /** Column of each categorical feature's block in its side's tower input. */
   private final int[] featureColumn;
+
   private final int requestDenseColumn;
   private final int impressionDenseColumn;
   private boolean requestOnly = true;
@@ -92,10 +96,12 @@ public final class RequestOnlyModel {
       ModelConfig.Towers t = config.towers();
       this.out = t.outputWidth();
       this.requestTower = new Mlp(inR, t.request(), linearSize);
-      this.impressionTower = new Mlp(inI, t.impression(), requestTower.offset + requestTower.paramCount());
+      this.impressionTower =
+          new Mlp(inI, t.impression(), requestTower.offset + requestTower.paramCount());
       List<Integer> headLayers = new ArrayList<>(t.head());
       headLayers.add(labels);
-      this.head = new Mlp(3 * out, headLayers, impressionTower.offset + impressionTower.paramCount());
+      this.head =
+          new Mlp(3 * out, headLayers, impressionTower.offset + impressionTower.paramCount());
       this.parameterCount = head.offset + head.paramCount();
     } else {
       this.out = 0;
@@ -108,7 +114,9 @@ public final class RequestOnlyModel {
 
   /** Size of the {@value #LINEAR_BLOCK} block: bias + request dense + impression dense weights. */
   public static int linearSize(ModelConfig config) {
-    return 1 + config.features().dense(Side.REQUEST).size() + config.features().dense(Side.IMPRESSION).size();
+    return 1
+        + config.features().dense(Side.REQUEST).size()
+        + config.features().dense(Side.IMPRESSION).size();
   }
 
   /** Number of dense parameters (every block together). */
@@ -122,7 +130,8 @@ public final class RequestOnlyModel {
     b.put(LINEAR_BLOCK, new int[] {0, linearSize});
     if (deep) {
       b.put(REQUEST_TOWER_BLOCK, new int[] {requestTower.offset, requestTower.paramCount()});
-      b.put(IMPRESSION_TOWER_BLOCK, new int[] {impressionTower.offset, impressionTower.paramCount()});
+      b.put(
+          IMPRESSION_TOWER_BLOCK, new int[] {impressionTower.offset, impressionTower.paramCount()});
       b.put(HEAD_BLOCK, new int[] {head.offset, head.paramCount()});
     }
     return b;
@@ -145,8 +154,9 @@ public final class RequestOnlyModel {
     this.requestOnly = requestOnly;
   }
 
-
-  /** A workspace for this model's batches: one per trainer or scorer, reused from batch to batch. */
+  /**
+   * A workspace for this model's batches: one per trainer or scorer, reused from batch to batch.
+   */
   public Workspace newWorkspace() {
     return new Workspace(this);
   }
@@ -161,7 +171,10 @@ public final class RequestOnlyModel {
   public static final class Workspace implements AutoCloseable {
     private final RequestOnlyModel model;
     private final List<AutoCloseable> owned = new ArrayList<>();
-    /** Counts forward passes: a {@link Forward} or {@link Gradients} of an earlier pass is stale. */
+
+    /**
+     * Counts forward passes: a {@link Forward} or {@link Gradients} of an earlier pass is stale.
+     */
     private long pass;
 
     // what forward uploads
@@ -169,8 +182,10 @@ public final class RequestOnlyModel {
     private final ScratchInts impUnit;
     private final ScratchInts wideReqOffsets;
     private final ScratchInts wideImpOffsets;
+
     /** Per categorical feature: its bags' offsets into the batch's id list. */
     private final ScratchInts[] featureOffsets;
+
     private final ScratchFloats reqDense;
     private final ScratchFloats impDense;
     private final ScratchFloats labelValues;
@@ -201,10 +216,13 @@ public final class RequestOnlyModel {
     private final ScratchFloats impVecGrad;
     private final ScratchFloats unitGrad;
     private final ScratchFloats wideGrad;
+
     /** Per embedding table: the gradient of each of the batch's distinct rows. */
     private final ScratchFloats[] rowGrads;
+
     /** The predictions of the primary label of the last loss, on the host. */
     private float[] hostProb = new float[0];
+
     private float[] hostProbAll = new float[0];
 
     private Workspace(RequestOnlyModel model) {
@@ -300,7 +318,8 @@ public final class RequestOnlyModel {
     private final Floats params;
     private boolean lossDone;
 
-    private Forward(Workspace ws, UnitBatch batch, TableRows[] rows, TableRows wide, Floats params) {
+    private Forward(
+        Workspace ws, UnitBatch batch, TableRows[] rows, TableRows wide, Floats params) {
       this.ws = ws;
       this.pass = ws.pass;
       this.batch = batch;
@@ -311,11 +330,14 @@ public final class RequestOnlyModel {
 
     private void checkCurrent() {
       if (pass != ws.pass) {
-        throw new IllegalStateException("a later forward pass on the same workspace replaced this one");
+        throw new IllegalStateException(
+            "a later forward pass on the same workspace replaced this one");
       }
     }
 
-    /** The logits of this pass ({@code impressions × labels}, row-major), in the backend's memory. */
+    /**
+     * The logits of this pass ({@code impressions × labels}, row-major), in the backend's memory.
+     */
     public Floats logits() {
       checkCurrent();
       return ws.logits.current();
@@ -354,14 +376,16 @@ public final class RequestOnlyModel {
   }
 
   /**
-   * Computes the logits of the batch's impressions ({@code ni × labels}, row-major). {@code rows[t]}
-   * holds the rows of embedding table {@code t}, {@code wide} those of the wide table; {@code
-   * params} is the dense parameter vector.
+   * Computes the logits of the batch's impressions ({@code ni × labels}, row-major). {@code
+   * rows[t]} holds the rows of embedding table {@code t}, {@code wide} those of the wide table;
+   * {@code params} is the dense parameter vector.
    */
-  public Forward forward(UnitBatch b, TableRows[] rows, TableRows wide, Floats params, Workspace ws) {
+  public Forward forward(
+      UnitBatch b, TableRows[] rows, TableRows wide, Floats params, Workspace ws) {
     checkWorkspace(ws);
     if (rows.length != ws.rowGrads.length) {
-      throw new IllegalArgumentException("rows of " + rows.length + " tables; the model has " + ws.rowGrads.length);
+      throw new IllegalArgumentException(
+          "rows of " + rows.length + " tables; the model has " + ws.rowGrads.length);
     }
     ws.pass++;
     Forward fw = new Forward(ws, b, rows, wide, params);
@@ -378,22 +402,58 @@ public final class RequestOnlyModel {
       boolean request = b.features[f].side() == Side.REQUEST;
       int bags = request ? nu : ni;
       Ints offsets = ws.featureOffsets[f].upload(b.featureOffsets[f], bags + 1);
-      backend.poolBags(r.slab(), r.rowWidth(), 0, dim, r.slots(), offsets, bags, identity,
-          b.featureMean[f], request ? reqVec : impVec, dim, 0);
+      backend.poolBags(
+          r.slab(),
+          r.rowWidth(),
+          0,
+          dim,
+          r.slots(),
+          offsets,
+          bags,
+          identity,
+          b.featureMean[f],
+          request ? reqVec : impVec,
+          dim,
+          0);
       if (deep) {
-        backend.poolBags(r.slab(), r.rowWidth(), 0, dim, r.slots(), offsets, bags, identity,
-            b.featureMean[f], request ? xr : xi, request ? inR : inI, featureColumn[f]);
+        backend.poolBags(
+            r.slab(),
+            r.rowWidth(),
+            0,
+            dim,
+            r.slots(),
+            offsets,
+            bags,
+            identity,
+            b.featureMean[f],
+            request ? xr : xi,
+            request ? inR : inI,
+            featureColumn[f]);
       }
     }
     Floats unitScalar = ws.unitScalar.zeros(nu);
     Floats base = ws.base.zeros(ni);
     Ints wideReq = ws.wideReqOffsets.upload(b.wideReqOffsets, nu + 1);
     Ints wideImp = ws.wideImpOffsets.upload(b.wideImpOffsets, ni + 1);
-    backend.poolBags(wide.slab(), wide.rowWidth(), 0, 1, wide.slots(), wideReq, nu, identity, false, unitScalar, 1, 0);
-    backend.poolBags(wide.slab(), wide.rowWidth(), 0, 1, wide.slots(), wideImp, ni, identity, false, base, 1, 0);
+    backend.poolBags(
+        wide.slab(),
+        wide.rowWidth(),
+        0,
+        1,
+        wide.slots(),
+        wideReq,
+        nu,
+        identity,
+        false,
+        unitScalar,
+        1,
+        0);
+    backend.poolBags(
+        wide.slab(), wide.rowWidth(), 0, 1, wide.slots(), wideImp, ni, identity, false, base, 1, 0);
     if (nr > 0) {
       Floats reqDense = ws.reqDense.upload(b.reqDense, nu * nr);
-      backend.gemm(false, false, nu, 1, nr, 1f, reqDense, 0, nr, params, 1, 1, 1f, unitScalar, 0, 1);
+      backend.gemm(
+          false, false, nu, 1, nr, 1f, reqDense, 0, nr, params, 1, 1, 1f, unitScalar, 0, 1);
       if (deep) {
         backend.copy2d(reqDense, nr, 0, xr, inR, requestDenseColumn, nu, nr);
       }
@@ -435,7 +495,8 @@ public final class RequestOnlyModel {
       beta = 1f;
     }
     // logits[i, l] (+)= base[i]
-    backend.gemm(false, false, ni, labels, 1, 1f, base, 0, 1, ones, 0, labels, beta, logits, 0, labels);
+    backend.gemm(
+        false, false, ni, labels, 1, 1f, base, 0, 1, ones, 0, labels, beta, logits, 0, labels);
     return fw;
   }
 
@@ -472,12 +533,18 @@ public final class RequestOnlyModel {
     return loss;
   }
 
-  /** The primary label's click probabilities of the last {@link #loss}, on the host; {@code ni} valid. */
+  /**
+   * The primary label's click probabilities of the last {@link #loss}, on the host; {@code ni}
+   * valid.
+   */
   public static float[] predictions(Workspace ws) {
     return ws.hostProb;
   }
 
-  /** Every label's probabilities of the last {@link #loss} ({@code ni × labels}, row-major), on the host. */
+  /**
+   * Every label's probabilities of the last {@link #loss} ({@code ni × labels}, row-major), on the
+   * host.
+   */
   static float[] predictionsAllLabels(Workspace ws) {
     return ws.hostProbAll;
   }
@@ -524,8 +591,15 @@ public final class RequestOnlyModel {
       backend.copy2d(dz, 3 * out, out, dV, out, 0, ni, out);
       backend.mul2d(dz, 3 * out, 2 * out, z, 3 * out, 0, dV, out, 0, ni, out, true);
       Floats dR = ws.requestOutGrad.zeros(rRows * out);
-      backend.broadcastDotBackward(requestTower.output(ws.requestTower), towerIndex,
-          impressionTower.output(ws.impressionTower), ni, out, gBase, dR, dV);
+      backend.broadcastDotBackward(
+          requestTower.output(ws.requestTower),
+          towerIndex,
+          impressionTower.output(ws.impressionTower),
+          ni,
+          out,
+          gBase,
+          dR,
+          dV);
       backend.scatterAddIndexed(dRb, out, 0, out, towerIndex, ni, dR);
       dxi = impressionTower.backward(backend, ws.impressionTower, dV, ni, params, gradParams, true);
       dxr = requestTower.backward(backend, ws.requestTower, dR, rRows, params, gradParams, true);
@@ -539,7 +613,8 @@ public final class RequestOnlyModel {
 
     Floats gradReq = ws.reqVecGrad.zeros(nu * dim);
     Floats gradImp = ws.impVecGrad.zeros(ni * dim);
-    backend.broadcastDotBackward(ws.reqVec.current(), impUnit, ws.impVec.current(), ni, dim, gBase, gradReq, gradImp);
+    backend.broadcastDotBackward(
+        ws.reqVec.current(), impUnit, ws.impVec.current(), ni, dim, gBase, gradReq, gradImp);
     for (int t = 0; t < rows.length; t++) {
       ws.rowGrads[t].zeros(rows[t].distinct() * dim);
     }
@@ -549,26 +624,96 @@ public final class RequestOnlyModel {
       Floats rowGrad = ws.rowGrads[t].current();
       Ints offsets = ws.featureOffsets[f].current();
       int bags = request ? nu : ni;
-      backend.poolBagsBackward(rows[t].rowIndex(), offsets, bags, identity,
-          b.featureMean[f], request ? gradReq : gradImp, dim, 0, dim, rowGrad);
+      backend.poolBagsBackward(
+          rows[t].rowIndex(),
+          offsets,
+          bags,
+          identity,
+          b.featureMean[f],
+          request ? gradReq : gradImp,
+          dim,
+          0,
+          dim,
+          rowGrad);
       if (deep) {
-        backend.poolBagsBackward(rows[t].rowIndex(), offsets, bags, identity, b.featureMean[f],
-            request ? dxr : dxi, request ? requestTower.in() : impressionTower.in(), featureColumn[f], dim, rowGrad);
+        backend.poolBagsBackward(
+            rows[t].rowIndex(),
+            offsets,
+            bags,
+            identity,
+            b.featureMean[f],
+            request ? dxr : dxi,
+            request ? requestTower.in() : impressionTower.in(),
+            featureColumn[f],
+            dim,
+            rowGrad);
       }
     }
 
     Floats unitGrad = ws.unitGrad.zeros(nu);
     backend.scatterAddIndexed(gBase, 1, 0, 1, impUnit, ni, unitGrad);
     Floats wideGrad = ws.wideGrad.zeros(wide.distinct());
-    backend.poolBagsBackward(wide.rowIndex(), ws.wideReqOffsets.current(), nu, identity, false, unitGrad, 1, 0, 1, wideGrad);
-    backend.poolBagsBackward(wide.rowIndex(), ws.wideImpOffsets.current(), ni, identity, false, gBase, 1, 0, 1, wideGrad);
+    backend.poolBagsBackward(
+        wide.rowIndex(),
+        ws.wideReqOffsets.current(),
+        nu,
+        identity,
+        false,
+        unitGrad,
+        1,
+        0,
+        1,
+        wideGrad);
+    backend.poolBagsBackward(
+        wide.rowIndex(),
+        ws.wideImpOffsets.current(),
+        ni,
+        identity,
+        false,
+        gBase,
+        1,
+        0,
+        1,
+        wideGrad);
 
     backend.biasGrad(gBase, ni, 1, gradParams, 0);
     if (nr > 0) {
-      backend.gemm(true, false, nr, 1, nu, 1f, ws.reqDense.current(), 0, nr, unitGrad, 0, 1, 1f, gradParams, 1, 1);
+      backend.gemm(
+          true,
+          false,
+          nr,
+          1,
+          nu,
+          1f,
+          ws.reqDense.current(),
+          0,
+          nr,
+          unitGrad,
+          0,
+          1,
+          1f,
+          gradParams,
+          1,
+          1);
     }
     if (nd > 0) {
-      backend.gemm(true, false, nd, 1, ni, 1f, ws.impDense.current(), 0, nd, gBase, 0, 1, 1f, gradParams, 1 + nr, 1);
+      backend.gemm(
+          true,
+          false,
+          nd,
+          1,
+          ni,
+          1f,
+          ws.impDense.current(),
+          0,
+          nd,
+          gBase,
+          0,
+          1,
+          1f,
+          gradParams,
+          1 + nr,
+          1);
     }
     if (ni > 0) {
       backend.scale(gradParams, 0, parameterCount, 1f / ni);
@@ -578,7 +723,8 @@ public final class RequestOnlyModel {
       return g;
     }
     for (int t = 0; t < rows.length; t++) {
-      if (!Double.isFinite(backend.clipNorm(ws.rowGrads[t].current(), rows[t].distinct() * dim, Float.MAX_VALUE))) {
+      if (!Double.isFinite(
+          backend.clipNorm(ws.rowGrads[t].current(), rows[t].distinct() * dim, Float.MAX_VALUE))) {
         return g;
       }
     }
@@ -593,7 +739,8 @@ public final class RequestOnlyModel {
   public void applySparse(Gradients g, String[] tableNames, float eps) {
     Workspace ws = g.ws;
     if (g.pass != ws.pass) {
-      throw new IllegalStateException("a later forward pass on the same workspace replaced these gradients");
+      throw new IllegalStateException(
+          "a later forward pass on the same workspace replaced these gradients");
     }
     if (!g.finite) {
       throw new IllegalStateException("non-finite gradients are never applied");
@@ -605,18 +752,37 @@ public final class RequestOnlyModel {
     TableRows[] rows = g.rows;
     for (int t = 0; t < rows.length; t++) {
       TableRows r = rows[t];
-      backend.rowwiseAdagrad(r.slab(), r.rowWidth(), 0, dim, dim, r.distinctSlots(), r.distinct(),
-          ws.rowGrads[t].current(), config.learningRate(tableNames[t]), eps);
+      backend.rowwiseAdagrad(
+          r.slab(),
+          r.rowWidth(),
+          0,
+          dim,
+          dim,
+          r.distinctSlots(),
+          r.distinct(),
+          ws.rowGrads[t].current(),
+          config.learningRate(tableNames[t]),
+          eps);
     }
     TableRows wide = g.wide;
-    backend.rowwiseAdagrad(wide.slab(), wide.rowWidth(), 0, 1, 1, wide.distinctSlots(), wide.distinct(),
-        ws.wideGrad.current(), config.learningRate(ModelConfig.WIDE_TABLE), eps);
+    backend.rowwiseAdagrad(
+        wide.slab(),
+        wide.rowWidth(),
+        0,
+        1,
+        1,
+        wide.distinctSlots(),
+        wide.distinct(),
+        ws.wideGrad.current(),
+        config.learningRate(ModelConfig.WIDE_TABLE),
+        eps);
   }
 
   /** Table {@code table}'s row gradients of {@code g} (distinct rows × dim), for tests. */
   Floats rowGradients(Gradients g, int table) {
     if (g.pass != g.ws.pass) {
-      throw new IllegalStateException("a later forward pass on the same workspace replaced these gradients");
+      throw new IllegalStateException(
+          "a later forward pass on the same workspace replaced these gradients");
     }
     return g.ws.rowGrads[table].current();
   }
@@ -624,7 +790,8 @@ public final class RequestOnlyModel {
   /** The wide table's row gradients of {@code g} (one per distinct row), for tests. */
   Floats wideGradients(Gradients g) {
     if (g.pass != g.ws.pass) {
-      throw new IllegalStateException("a later forward pass on the same workspace replaced these gradients");
+      throw new IllegalStateException(
+          "a later forward pass on the same workspace replaced these gradients");
     }
     return g.ws.wideGrad.current();
   }

@@ -12,7 +12,8 @@ public final class RequestUnits {
   private RequestUnits() {}
 
   /** The unit of {@code request} with {@code impressions} in the order given. */
-  public static RequestUnit of(RequestEvent request, List<ImpressionEvent> impressions, long closedAtMs) {
+  public static RequestUnit of(
+      RequestEvent request, List<ImpressionEvent> impressions, long closedAtMs) {
     List<Impression> imps = new ArrayList<>(impressions.size());
     for (ImpressionEvent e : impressions) {
       imps.add(impression(e));

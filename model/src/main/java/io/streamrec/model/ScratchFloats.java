@@ -9,7 +9,9 @@ import io.streamrec.gpu.Floats;
  * nothing. Each buffer is a named field of the workspace that owns it. Not thread-safe.
  */
 final class ScratchFloats implements AutoCloseable {
-  /** Grow to this multiple of what is asked, so slowly growing batches do not reallocate each time. */
+  /**
+   * Grow to this multiple of what is asked, so slowly growing batches do not reallocate each time.
+   */
   static final double GROWTH = 1.5;
 
   private final ComputeBackend backend;

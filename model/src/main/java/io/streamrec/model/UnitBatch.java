@@ -1,10 +1,10 @@
 package io.streamrec.model;
 
+import io.streamrec.common.FeatureIds;
 import io.streamrec.model.features.CategoricalFeature;
 import io.streamrec.model.features.DenseFeature;
 import io.streamrec.model.features.Pooling;
 import io.streamrec.model.features.Side;
-import io.streamrec.common.FeatureIds;
 import io.streamrec.schemas.Impression;
 import io.streamrec.schemas.RequestUnit;
 import java.util.Arrays;
@@ -13,8 +13,8 @@ import java.util.Map;
 
 /**
  * A minibatch of request units, encoded for the compute backend: every categorical value hashed to
- * its 64-bit id, grouped by embedding table, with bag offsets per feature; dense features and labels
- * in flat arrays. The request side is encoded once per unit, not once per impression — the
+ * its 64-bit id, grouped by embedding table, with bag offsets per feature; dense features and
+ * labels in flat arrays. The request side is encoded once per unit, not once per impression — the
  * "request-only" layout — and {@link #impUnit} maps each impression to its unit.
  *
  * <p>Buffers are reused across batches: a trainer keeps one {@code UnitBatch} and calls {@link
@@ -27,13 +27,16 @@ public final class UnitBatch {
   private static final int INITIAL_CAPACITY = 64;
 
   final ModelConfig config;
+
   /** Embedding tables, in {@link io.streamrec.model.features.FeatureSpec#tables()} order. */
   final List<String> tables;
+
   final CategoricalFeature[] features;
   final int[] featureTable;
   final boolean[] featureMean;
   final DenseFeature[] requestDense;
   final DenseFeature[] impressionDense;
+
   /** Label names; {@code labels} holds {@code nImps × labelNames.length} values, row-major. */
   final String[] labelNames;
 
@@ -43,17 +46,23 @@ public final class UnitBatch {
   float[] labels = new float[INITIAL_CAPACITY];
   float[] reqDense = new float[INITIAL_CAPACITY];
   float[] impDense = new float[INITIAL_CAPACITY];
+
   /** Per embedding table: the ids of every (feature, bag, value), features concatenated. */
   final long[][] tableKeys;
+
   final int[] tableKeyCount;
+
   /** Per categorical feature: bag offsets into its table's keys, one bag per unit or impression. */
   final int[][] featureOffsets;
+
   long[] wideKeys = new long[INITIAL_CAPACITY];
   int wideCount;
   int[] wideReqOffsets = new int[INITIAL_CAPACITY + 1];
   int[] wideImpOffsets = new int[INITIAL_CAPACITY + 1];
+
   /** 0, 1, 2, …: the bag-to-row target map where bag b writes row b. */
   int[] identity = new int[0];
+
   long maxClosedAtMs;
 
   public UnitBatch(ModelConfig config) {
@@ -121,7 +130,8 @@ public final class UnitBatch {
           labels[imp * labelNames.length + l] = y == null ? 0f : y;
         }
         for (int k = 0; k < impressionDense.length; k++) {
-          impDense[imp * impressionDense.length + k] = squash(im.getDense().get(impressionDense[k].name()));
+          impDense[imp * impressionDense.length + k] =
+              squash(im.getDense().get(impressionDense[k].name()));
         }
         imp++;
       }

@@ -8,10 +8,10 @@ import io.streamrec.embedding.TieredStoreConfig;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.gpu.CpuBackend;
 import io.streamrec.gpu.CudaBackend;
+import io.streamrec.schemas.RequestUnit;
 import io.streamrec.traffic.GeneratedRequest;
 import io.streamrec.traffic.TrafficConfig;
 import io.streamrec.traffic.TrafficGenerator;
-import io.streamrec.schemas.RequestUnit;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,13 +25,13 @@ import org.junit.jupiter.api.io.TempDir;
  * Skips, visibly, where no CUDA device is usable.
  *
  * <p><b>Tolerance.</b> After every batch, each prediction (which reads every embedding row and
- * dense weight it depends on) agrees within {@value #PREDICTION_TOLERANCE} absolute, and the
- * summed loss within {@value #LOSS_TOLERANCE} relative; at the end the dense parameters agree
- * within {@value #PARAMETER_TOLERANCE} in relative L2 norm ({@code |w_cuda - w_cpu| / |w_cpu|}).
- * The embedding, pooling and optimizer kernels reproduce the CPU's floats exactly; the matrix
- * products and reductions add in another order (float32 rounding, ~1e-7 relative per step), and
- * Adam can turn a near-zero gradient's rounding into a full step for single weights, which is why
- * the parameters are compared by norm.
+ * dense weight it depends on) agrees within {@value #PREDICTION_TOLERANCE} absolute, and the summed
+ * loss within {@value #LOSS_TOLERANCE} relative; at the end the dense parameters agree within
+ * {@value #PARAMETER_TOLERANCE} in relative L2 norm ({@code |w_cuda - w_cpu| / |w_cpu|}). The
+ * embedding, pooling and optimizer kernels reproduce the CPU's floats exactly; the matrix products
+ * and reductions add in another order (float32 rounding, ~1e-7 relative per step), and Adam can
+ * turn a near-zero gradient's rounding into a full step for single weights, which is why the
+ * parameters are compared by norm.
  */
 class CudaTrainingParityTest {
   static final double PREDICTION_TOLERANCE = 2e-3;
@@ -55,11 +55,15 @@ class CudaTrainingParityTest {
         MiniBatchTrainer.Step a = cpu.train(batches.get(b));
         MiniBatchTrainer.Step g = cuda.train(batches.get(b));
         assertThat(g.impressions()).isEqualTo(a.impressions());
-        assertThat(g.loss()).as("loss of batch %d", b).isCloseTo(a.loss(), within(LOSS_TOLERANCE * Math.abs(a.loss())));
+        assertThat(g.loss())
+            .as("loss of batch %d", b)
+            .isCloseTo(a.loss(), within(LOSS_TOLERANCE * Math.abs(a.loss())));
         float[] pa = cpu.lastPredictions(), pg = cuda.lastPredictions();
         assertThat(pg).hasSameSizeAs(pa);
         for (int i = 0; i < pa.length; i++) {
-          assertThat((double) pg[i]).as("batch %d, prediction %d", b, i).isCloseTo(pa[i], within(PREDICTION_TOLERANCE));
+          assertThat((double) pg[i])
+              .as("batch %d, prediction %d", b, i)
+              .isCloseTo(pa[i], within(PREDICTION_TOLERANCE));
         }
       }
       float[] wa = cpu.parameters(), wg = cuda.parameters();
@@ -68,18 +72,24 @@ class CudaTrainingParityTest {
         diff += (double) (wg[i] - wa[i]) * (wg[i] - wa[i]);
         norm += (double) wa[i] * wa[i];
       }
-      assertThat(Math.sqrt(diff / norm)).as("relative L2 distance of the dense parameters").isLessThan(PARAMETER_TOLERANCE);
+      assertThat(Math.sqrt(diff / norm))
+          .as("relative L2 distance of the dense parameters")
+          .isLessThan(PARAMETER_TOLERANCE);
       assertThat(cuda.metrics().auc()).isCloseTo(cpu.metrics().auc(), within(1e-3));
     }
   }
 
   private static MiniBatchTrainer trainer(ModelConfig cfg, ComputeBackend backend, Path dir) {
-    return new MiniBatchTrainer(cfg, TieredEmbeddingStore.create(TieredStoreConfig.of(dir), cfg.tableConfigs(), backend),
-        backend, 10_000);
+    return new MiniBatchTrainer(
+        cfg,
+        TieredEmbeddingStore.create(TieredStoreConfig.of(dir), cfg.tableConfigs(), backend),
+        backend,
+        10_000);
   }
 
   private static List<List<RequestUnit>> batches() {
-    TrafficGenerator gen = new TrafficGenerator(TrafficConfig.defaults().withSeed(5).withUsers(2_000).withItems(800));
+    TrafficGenerator gen =
+        new TrafficGenerator(TrafficConfig.defaults().withSeed(5).withUsers(2_000).withItems(800));
     List<List<RequestUnit>> out = new ArrayList<>();
     long time = 1_767_225_600_000L;
     for (int b = 0; b < BATCHES; b++) {

@@ -2,14 +2,14 @@ package io.streamrec.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.streamrec.common.Auc;
 import io.streamrec.embedding.InMemoryEmbeddingStore;
 import io.streamrec.gpu.CpuBackend;
 import io.streamrec.model.baseline.HashedLogisticRegression;
-import io.streamrec.common.Auc;
+import io.streamrec.schemas.RequestUnit;
 import io.streamrec.traffic.GeneratedRequest;
 import io.streamrec.traffic.TrafficConfig;
 import io.streamrec.traffic.TrafficGenerator;
-import io.streamrec.schemas.RequestUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,13 +26,18 @@ class DeepModelLearningTest {
 
   @Test
   void beatsLogisticRegressionAndItsDeepPartCarriesSignal() {
-    TrafficGenerator gen = new TrafficGenerator(TrafficConfig.defaults().withSeed(11).withUsers(4_000).withItems(1_500));
+    TrafficGenerator gen =
+        new TrafficGenerator(
+            TrafficConfig.defaults().withSeed(11).withUsers(4_000).withItems(1_500));
     ModelConfig cfg = ModelConfig.defaults();
     int batches = 500, unitsPerBatch = 128;
-    HashedLogisticRegression lr = new HashedLogisticRegression(cfg.features(), List.of(), 22, 0.05f, 50_000);
+    HashedLogisticRegression lr =
+        new HashedLogisticRegression(cfg.features(), List.of(), 22, 0.05f, 50_000);
     MapParameters published = new MapParameters();
     long time = T0;
-    try (MiniBatchTrainer deep = new MiniBatchTrainer(cfg, new InMemoryEmbeddingStore(cfg.tableConfigs()), new CpuBackend(), 50_000)) {
+    try (MiniBatchTrainer deep =
+        new MiniBatchTrainer(
+            cfg, new InMemoryEmbeddingStore(cfg.tableConfigs()), new CpuBackend(), 50_000)) {
       for (int b = 0; b < batches; b++) {
         List<RequestUnit> units = new ArrayList<>();
         for (int u = 0; u < unitsPerBatch; u++) {
@@ -44,7 +49,8 @@ class DeepModelLearningTest {
       }
       deep.publish(published);
       double deepAuc = deep.metrics().auc(), lrAuc = lr.metrics().auc();
-      System.out.printf("progressive AUC over the last 50k impressions: deep %.4f, logistic regression %.4f%n",
+      System.out.printf(
+          "progressive AUC over the last 50k impressions: deep %.4f, logistic regression %.4f%n",
           deepAuc, lrAuc);
       assertThat(deepAuc).isGreaterThan(lrAuc + 0.02);
     }
@@ -68,8 +74,10 @@ class DeepModelLearningTest {
     RequestOnlyModel m = new RequestOnlyModel(cfg, new CpuBackend());
     float[] init = m.initialParameters();
     int[] head = m.blocks().get(RequestOnlyModel.HEAD_BLOCK);
-    published.dense.put(RequestOnlyModel.HEAD_BLOCK, Arrays.copyOfRange(init, head[0], head[0] + head[1]));
-    published.dense.put(RequestOnlyModel.REQUEST_TOWER_BLOCK,
+    published.dense.put(
+        RequestOnlyModel.HEAD_BLOCK, Arrays.copyOfRange(init, head[0], head[0] + head[1]));
+    published.dense.put(
+        RequestOnlyModel.REQUEST_TOWER_BLOCK,
         new float[m.blocks().get(RequestOnlyModel.REQUEST_TOWER_BLOCK)[1]]);
     double withoutDeep = auc(scorer.score(heldOut, published), y);
     System.out.printf("held-out AUC %.4f with the deep part, %.4f without it%n", full, withoutDeep);

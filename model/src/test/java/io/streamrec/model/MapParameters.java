@@ -3,7 +3,9 @@ package io.streamrec.model;
 import java.util.HashMap;
 import java.util.Map;
 
-/** A {@link ParameterView} and {@link DeltaSink} over plain maps: what a replica holds, minus Kafka. */
+/**
+ * A {@link ParameterView} and {@link DeltaSink} over plain maps: what a replica holds, minus Kafka.
+ */
 final class MapParameters implements ParameterView, DeltaSink {
   final Map<String, float[]> rows = new HashMap<>();
   final Map<String, float[]> dense = new HashMap<>();

@@ -1,11 +1,10 @@
 package io.streamrec.model;
 
-import io.streamrec.model.features.FeatureSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.streamrec.common.Auc;
 import io.streamrec.embedding.InMemoryEmbeddingStore;
 import io.streamrec.gpu.CpuBackend;
-import io.streamrec.common.Auc;
 import io.streamrec.schemas.Impression;
 import io.streamrec.schemas.RequestUnit;
 import java.util.ArrayList;
@@ -18,7 +17,8 @@ class MiniBatchTrainerTest {
   private static final int BATCH_UNITS = 64;
 
   private static MiniBatchTrainer trainer(ModelConfig cfg) {
-    return new MiniBatchTrainer(cfg, new InMemoryEmbeddingStore(cfg.tableConfigs()), new CpuBackend(), 20_000);
+    return new MiniBatchTrainer(
+        cfg, new InMemoryEmbeddingStore(cfg.tableConfigs()), new CpuBackend(), 20_000);
   }
 
   @Test
@@ -105,8 +105,10 @@ class MiniBatchTrainerTest {
   void eachLabelHasItsOwnHead() {
     // a second label, "good": the item is one of the good ones (every 10th), whatever the country
     ModelConfig base = ModelConfig.defaults();
-    ModelConfig cfg = base.withFeatures(new io.streamrec.model.features.FeatureSpec(
-        base.features().categorical(), base.features().dense(), List.of("click", "good")));
+    ModelConfig cfg =
+        base.withFeatures(
+            new io.streamrec.model.features.FeatureSpec(
+                base.features().categorical(), base.features().dense(), List.of("click", "good")));
     TestUnits data = new TestUnits(9);
     try (MiniBatchTrainer t = trainer(cfg)) {
       List<Float> click = new ArrayList<>(), good = new ArrayList<>();
@@ -116,7 +118,8 @@ class MiniBatchTrainerTest {
         for (RequestUnit u : units) {
           for (Impression im : u.getImpressions()) {
             int item = Integer.parseInt(im.getFeatures().get("item_id").get(0).substring(1));
-            im.setLabels(Map.of("click", im.getLabels().get("click"), "good", item % 10 == 0 ? 1f : 0f));
+            im.setLabels(
+                Map.of("click", im.getLabels().get("click"), "good", item % 10 == 0 ? 1f : 0f));
           }
         }
         t.train(units);
@@ -138,7 +141,8 @@ class MiniBatchTrainerTest {
       double goodByGoodHead = Auc.exact(toDoubles(pGood), toFloats(good));
       double goodByClickHead = Auc.exact(toDoubles(pClick), toFloats(good));
       double clickByClickHead = Auc.exact(toDoubles(pClick), toFloats(click));
-      System.out.printf("AUC: 'good' by its head %.3f, by the click head %.3f; 'click' by its head %.3f%n",
+      System.out.printf(
+          "AUC: 'good' by its head %.3f, by the click head %.3f; 'click' by its head %.3f%n",
           goodByGoodHead, goodByClickHead, clickByClickHead);
       assertThat(goodByGoodHead).isGreaterThan(0.95).isGreaterThan(goodByClickHead + 0.1);
       assertThat(clickByClickHead).isGreaterThan(0.7);
@@ -177,7 +181,8 @@ class MiniBatchTrainerTest {
       MapParameters after = new MapParameters();
       t.publish(after);
       assertThat(after.rows).isEmpty();
-      assertThat(after.dense.get(RequestOnlyModel.LINEAR_BLOCK)).containsExactly(before.dense.get(RequestOnlyModel.LINEAR_BLOCK));
+      assertThat(after.dense.get(RequestOnlyModel.LINEAR_BLOCK))
+          .containsExactly(before.dense.get(RequestOnlyModel.LINEAR_BLOCK));
     }
   }
 }

@@ -21,18 +21,21 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The backward pass against finite differences, on a model the size of a real CTR model's input:
- * 26 request and 26 impression features, each in its own embedding table, with the deep part on.
- * Every table's row gradients, the wide rows' and a sample of the dense weights' must match the
- * central difference of the summed log loss.
+ * The backward pass against finite differences, on a model the size of a real CTR model's input: 26
+ * request and 26 impression features, each in its own embedding table, with the deep part on. Every
+ * table's row gradients, the wide rows' and a sample of the dense weights' must match the central
+ * difference of the summed log loss.
  */
 class ModelGradientTest {
   private static final int TABLES_PER_SIDE = 26;
   private static final int DIM = 4;
+
   /** Central-difference step: large enough for float32 losses, small enough that few ReLUs flip. */
   private static final float STEP = 2e-3f;
+
   /** Relative tolerance, and an absolute floor for gradients near zero. */
   private static final double REL_TOL = 0.03;
+
   private static final double ABS_TOL = 3e-4;
 
   private final ComputeBackend backend = new CpuBackend();
@@ -63,8 +66,16 @@ class ModelGradientTest {
             double numeric = fx.numericRow(ws, t, r, d);
             checked++;
             if (!close(analytic[r * DIM + d], numeric)) {
-              mismatches.add(config.features().tables().get(t) + " row " + r + " [" + d + "]: backward "
-                  + analytic[r * DIM + d] + ", finite difference " + numeric);
+              mismatches.add(
+                  config.features().tables().get(t)
+                      + " row "
+                      + r
+                      + " ["
+                      + d
+                      + "]: backward "
+                      + analytic[r * DIM + d]
+                      + ", finite difference "
+                      + numeric);
             }
           }
         }
@@ -73,7 +84,8 @@ class ModelGradientTest {
         double numeric = fx.numericRow(ws, nt, r, 0);
         checked++;
         if (!close(wide[r], numeric)) {
-          mismatches.add("wide row " + r + ": backward " + wide[r] + ", finite difference " + numeric);
+          mismatches.add(
+              "wide row " + r + ": backward " + wide[r] + ", finite difference " + numeric);
         }
       }
       float[] dense = fx.denseGradient(ws);
@@ -83,7 +95,8 @@ class ModelGradientTest {
         double numeric = fx.numericParam(ws, p);
         checked++;
         if (!close(dense[p], numeric)) {
-          mismatches.add("dense parameter " + p + ": backward " + dense[p] + ", finite difference " + numeric);
+          mismatches.add(
+              "dense parameter " + p + ": backward " + dense[p] + ", finite difference " + numeric);
         }
       }
       assertThat(checked).isGreaterThan(2 * TABLES_PER_SIDE * DIM);
@@ -104,22 +117,27 @@ class ModelGradientTest {
         Floats grad = backend.allocFloats(model.parameterCount())) {
       RequestOnlyModel.Forward first = model.forward(batch, fx.rows, fx.wide, fx.params, ws);
       assertThatThrownBy(() -> model.backward(first, grad))
-          .isInstanceOf(IllegalStateException.class).hasMessageContaining("loss");
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("loss");
       model.loss(first);
       RequestOnlyModel.Gradients g = model.backward(first, grad);
       model.applySparse(g, fx.tableNames, 1e-6f);
       assertThatThrownBy(() -> model.applySparse(g, fx.tableNames, 1e-6f))
-          .isInstanceOf(IllegalStateException.class).hasMessageContaining("applied already");
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("applied already");
       model.forward(batch, fx.rows, fx.wide, fx.params, ws);
       assertThatThrownBy(() -> model.loss(first))
-          .isInstanceOf(IllegalStateException.class).hasMessageContaining("later forward pass");
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("later forward pass");
       assertThatThrownBy(() -> model.forward(batch, fx.rows, fx.wide, fx.params, foreign))
-          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("another model");
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("another model");
     }
   }
 
   private static boolean close(double analytic, double numeric) {
-    return Math.abs(analytic - numeric) <= REL_TOL * Math.max(Math.abs(analytic), Math.abs(numeric)) + ABS_TOL;
+    return Math.abs(analytic - numeric)
+        <= REL_TOL * Math.max(Math.abs(analytic), Math.abs(numeric)) + ABS_TOL;
   }
 
   private float[] download(Floats f, int n) {
@@ -134,11 +152,26 @@ class ModelGradientTest {
       cat.add(CategoricalFeature.of("r" + k, Side.REQUEST));
       cat.add(CategoricalFeature.of("i" + k, Side.IMPRESSION));
     }
-    FeatureSpec spec = new FeatureSpec(cat,
-        List.of(new DenseFeature("hour", Side.REQUEST), new DenseFeature("position", Side.IMPRESSION)),
-        List.of("click"));
-    return new ModelConfig(spec, DIM, 1 << 12, 1, 0L, 0.05f, 0.1f, 0.05f, 0.005f,
-        new ModelConfig.Towers(List.of(8, 4), List.of(8, 4), List.of(6)), Map.of(), 0f);
+    FeatureSpec spec =
+        new FeatureSpec(
+            cat,
+            List.of(
+                new DenseFeature("hour", Side.REQUEST),
+                new DenseFeature("position", Side.IMPRESSION)),
+            List.of("click"));
+    return new ModelConfig(
+        spec,
+        DIM,
+        1 << 12,
+        1,
+        0L,
+        0.05f,
+        0.1f,
+        0.05f,
+        0.005f,
+        new ModelConfig.Towers(List.of(8, 4), List.of(8, 4), List.of(6)),
+        Map.of(),
+        0f);
   }
 
   /** Units whose features take a few values each, so rows repeat within the batch. */
@@ -157,12 +190,24 @@ class ModelGradientTest {
         for (int k = 0; k < TABLES_PER_SIDE; k++) {
           f.put("i" + k, List.of("v" + rnd.nextInt(4)));
         }
-        imps.add(Impression.newBuilder().setImpressionId("u" + u + "-" + i).setTimestampMs(1_000L + u)
-            .setFeatures(f).setDense(Map.of("position", (float) i)).setLabels(Map.of("click", rnd.nextInt(3) == 0 ? 1f : 0f))
-            .build());
+        imps.add(
+            Impression.newBuilder()
+                .setImpressionId("u" + u + "-" + i)
+                .setTimestampMs(1_000L + u)
+                .setFeatures(f)
+                .setDense(Map.of("position", (float) i))
+                .setLabels(Map.of("click", rnd.nextInt(3) == 0 ? 1f : 0f))
+                .build());
       }
-      out.add(RequestUnit.newBuilder().setRequestId("u" + u).setTimestampMs(1_000L + u).setClosedAtMs(2_000L + u)
-          .setFeatures(req).setDense(Map.of("hour", (float) rnd.nextInt(24) / 24f)).setImpressions(imps).build());
+      out.add(
+          RequestUnit.newBuilder()
+              .setRequestId("u" + u)
+              .setTimestampMs(1_000L + u)
+              .setClosedAtMs(2_000L + u)
+              .setFeatures(req)
+              .setDense(Map.of("hour", (float) rnd.nextInt(24) / 24f))
+              .setImpressions(imps)
+              .build());
     }
     return out;
   }
@@ -203,7 +248,8 @@ class ModelGradientTest {
       backend.upload(hostParams, 0, params, 0, hostParams.length);
     }
 
-    private TableRows rowsOf(int t, TableConfig table, long[] keys, int count, SplittableRandom rnd) {
+    private TableRows rowsOf(
+        int t, TableConfig table, long[] keys, int count, SplittableRandom rnd) {
       Map<Long, Integer> index = new HashMap<>();
       int[] slots = new int[count];
       for (int k = 0; k < count; k++) {
@@ -275,7 +321,8 @@ class ModelGradientTest {
       return centralDifference(ws, params, p, hostParams[p]);
     }
 
-    private double centralDifference(RequestOnlyModel.Workspace ws, Floats buffer, int at, float x) {
+    private double centralDifference(
+        RequestOnlyModel.Workspace ws, Floats buffer, int at, float x) {
       float hi = x + STEP, lo = x - STEP;
       backend.upload(new float[] {hi}, 0, buffer, at, 1);
       double up = loss(ws);

@@ -2,13 +2,13 @@ package io.streamrec.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.streamrec.common.Auc;
 import io.streamrec.embedding.InMemoryEmbeddingStore;
 import io.streamrec.gpu.CpuBackend;
-import io.streamrec.common.Auc;
+import io.streamrec.schemas.RequestUnit;
 import io.streamrec.traffic.GeneratedRequest;
 import io.streamrec.traffic.TrafficConfig;
 import io.streamrec.traffic.TrafficGenerator;
-import io.streamrec.schemas.RequestUnit;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -25,7 +25,9 @@ class SyntheticLearningTest {
     List<Float> labels = new ArrayList<>();
     double early = Double.NaN;
     long t0 = System.nanoTime();
-    try (MiniBatchTrainer t = new MiniBatchTrainer(cfg, new InMemoryEmbeddingStore(cfg.tableConfigs()), new CpuBackend(), 50_000)) {
+    try (MiniBatchTrainer t =
+        new MiniBatchTrainer(
+            cfg, new InMemoryEmbeddingStore(cfg.tableConfigs()), new CpuBackend(), 50_000)) {
       long time = 1_767_225_600_000L;
       for (int b = 0; b < batches; b++) {
         List<RequestUnit> units = new ArrayList<>();
@@ -44,8 +46,9 @@ class SyntheticLearningTest {
           early = t.metrics().auc();
         }
         if (b % 100 == 99) {
-          System.out.printf("batch %d: progressive AUC %.4f logloss %.4f calibration %.3f%n", b + 1,
-              t.metrics().auc(), t.metrics().logLoss(), t.metrics().calibration());
+          System.out.printf(
+              "batch %d: progressive AUC %.4f logloss %.4f calibration %.3f%n",
+              b + 1, t.metrics().auc(), t.metrics().logLoss(), t.metrics().calibration());
         }
       }
       double secs = (System.nanoTime() - t0) / 1e9;
@@ -55,9 +58,15 @@ class SyntheticLearningTest {
         y[i] = labels.get(i);
       }
       double oracleAuc = Auc.exact(o, y);
-      System.out.printf("oracle AUC %.4f, model %.4f; %d impressions in %.1f s (%.0f/s incl. generation)%n",
-          oracleAuc, t.metrics().auc(), t.impressionsTrained(), secs, t.impressionsTrained() / secs);
-      // 300k impressions over 5,000 users is too little to learn every user's taste (the oracle knows
+      System.out.printf(
+          "oracle AUC %.4f, model %.4f; %d impressions in %.1f s (%.0f/s incl. generation)%n",
+          oracleAuc,
+          t.metrics().auc(),
+          t.impressionsTrained(),
+          secs,
+          t.impressionsTrained() / secs);
+      // 300k impressions over 5,000 users is too little to learn every user's taste (the oracle
+      // knows
       // them; the model reaches ~0.75 after 1.5M), but the model must be well on its way
       assertThat(t.metrics().auc()).isGreaterThan(0.68).isGreaterThan(early + 0.05);
       assertThat(t.metrics().calibration()).isBetween(0.9, 1.1);

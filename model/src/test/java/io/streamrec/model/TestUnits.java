@@ -38,22 +38,29 @@ final class TestUnits {
     for (int p = 0; p < n; p++) {
       int item = rnd.nextInt(100);
       float click = rnd.nextDouble() < truth(country, item) ? 1f : 0f;
-      imps.add(Impression.newBuilder()
-          .setImpressionId(rid + "-" + p)
-          .setTimestampMs(timeMs + p)
-          .setFeatures(Map.of("item_id", List.of("i" + item), "item_cat", List.of("c" + item % COUNTRIES.length)))
-          .setDense(Map.of("position", (float) p))
-          .setLabels(Map.of("click", click))
-          .build());
+      imps.add(
+          Impression.newBuilder()
+              .setImpressionId(rid + "-" + p)
+              .setTimestampMs(timeMs + p)
+              .setFeatures(
+                  Map.of(
+                      "item_id",
+                      List.of("i" + item),
+                      "item_cat",
+                      List.of("c" + item % COUNTRIES.length)))
+              .setDense(Map.of("position", (float) p))
+              .setLabels(Map.of("click", click))
+              .build());
     }
     return RequestUnit.newBuilder()
         .setRequestId(rid)
         .setTimestampMs(timeMs)
         .setClosedAtMs(timeMs + 1000)
-        .setFeatures(Map.of(
-            "user_id", List.of("u" + user),
-            "country", List.of(COUNTRIES[country]),
-            "recent_items", List.of("i" + rnd.nextInt(100), "i" + rnd.nextInt(100))))
+        .setFeatures(
+            Map.of(
+                "user_id", List.of("u" + user),
+                "country", List.of(COUNTRIES[country]),
+                "recent_items", List.of("i" + rnd.nextInt(100), "i" + rnd.nextInt(100))))
         .setDense(Map.of("hour", (float) rnd.nextInt(24)))
         .setImpressions(imps)
         .build();

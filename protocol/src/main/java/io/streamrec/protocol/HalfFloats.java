@@ -11,15 +11,17 @@ package io.streamrec.protocol;
  * a (quiet) NaN, a float32 beyond the float16 range becomes an infinity, and float16's subnormals
  * (down to 2^-24) are produced and read. Widening is exact.
  *
- * <p>Error bounds of a round trip: float16, relative error at most 2^-11 for magnitudes in
- * [2^-14, 65504], absolute error at most 2^-25 below 2^-14; bfloat16, relative error at most 2^-8
- * over float32's whole normal range.
+ * <p>Error bounds of a round trip: float16, relative error at most 2^-11 for magnitudes in [2^-14,
+ * 65504], absolute error at most 2^-25 below 2^-14; bfloat16, relative error at most 2^-8 over
+ * float32's whole normal range.
  */
 public final class HalfFloats {
   private static final int F32_EXP_MASK = 0xff;
   private static final int F32_FRACTION_MASK = 0x7fffff;
+
   /** float32 exponent bias less float16's (127 - 15). */
   private static final int REBIAS = 112;
+
   private static final int F16_INFINITY = 0x7c00;
   private static final int F16_QUIET_NAN = 0x7e00;
   private static final int F16_MAX_EXP = 0x1f;
@@ -33,7 +35,8 @@ public final class HalfFloats {
     int exp = (bits >>> 23) & F32_EXP_MASK;
     int fraction = bits & F32_FRACTION_MASK;
     if (exp == F32_EXP_MASK) {
-      return (short) (fraction == 0 ? sign | F16_INFINITY : sign | F16_QUIET_NAN | (fraction >>> 13));
+      return (short)
+          (fraction == 0 ? sign | F16_INFINITY : sign | F16_QUIET_NAN | (fraction >>> 13));
     }
     int e = exp - REBIAS;
     if (e >= F16_MAX_EXP) {
@@ -43,7 +46,8 @@ public final class HalfFloats {
       if (e < -10) {
         return (short) sign; // below half the smallest subnormal (2^-25): rounds to zero
       }
-      // a float16 subnormal counts units of 2^-24: the significand with its leading one, shifted down
+      // a float16 subnormal counts units of 2^-24: the significand with its leading one, shifted
+      // down
       int significand = fraction | 0x800000;
       int shift = 14 - e;
       int half = significand >>> shift;
@@ -82,7 +86,8 @@ public final class HalfFloats {
   public static short toBfloat16(float f) {
     int bits = Float.floatToRawIntBits(f);
     if ((bits & 0x7fffffff) > 0x7f800000) {
-      return (short) ((bits >>> 16) | 0x0040); // NaN: keep it a NaN even if its payload sits in the low half
+      return (short)
+          ((bits >>> 16) | 0x0040); // NaN: keep it a NaN even if its payload sits in the low half
     }
     int lsb = (bits >>> 16) & 1;
     return (short) ((bits + 0x7fff + lsb) >>> 16);

@@ -33,7 +33,8 @@ public sealed interface ModelUpdate {
   record Tombstone(String key, String table, long id) implements ModelUpdate {}
 
   /** A dense block's current values (float32). */
-  record DenseBlock(String key, String block, long version, float[] values) implements ModelUpdate {}
+  record DenseBlock(String key, String block, long version, float[] values)
+      implements ModelUpdate {}
 
   /** The model's configuration: {@code json} in the layout {@code format} names. */
   record Spec(String key, String format, String json) implements ModelUpdate {}

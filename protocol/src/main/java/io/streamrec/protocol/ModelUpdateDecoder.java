@@ -12,8 +12,8 @@ import java.nio.charset.StandardCharsets;
  * The one decoder of the model-updates topic: every reader (the serving replica, {@code streamrec
  * tail}, the tests) turns a record's key and value into a {@link ModelUpdate} here, so the rules of
  * docs/model-updates.md are read in one place: keys name the kind, a null value is a tombstone and
- * only rows have one, rows arrive in any {@code RowEncoding} and leave as float32, a value's kind and
- * table must agree with its key.
+ * only rows have one, rows arrive in any {@code RowEncoding} and leave as float32, a value's kind
+ * and table must agree with its key.
  */
 public final class ModelUpdateDecoder {
   private ModelUpdateDecoder() {}
@@ -43,8 +43,8 @@ public final class ModelUpdateDecoder {
         ModelDelta d = AvroCodec.decode(value, ModelDelta.class);
         String block = k.substring(ModelUpdateKeys.DENSE_PREFIX.length());
         if (d.getKind() != DeltaKind.DENSE || !block.equals(d.getTable())) {
-          throw new MalformedModelUpdateException(k, "a " + d.getKind() + " delta of '" + d.getTable()
-              + "' under a dense block's key");
+          throw new MalformedModelUpdateException(
+              k, "a " + d.getKind() + " delta of '" + d.getTable() + "' under a dense block's key");
         }
         return new ModelUpdate.DenseBlock(k, block, d.getVersion(), RowValues.get(d));
       }
@@ -70,7 +70,8 @@ public final class ModelUpdateDecoder {
       table = ModelUpdateKeys.rowTable(k);
       id = ModelUpdateKeys.rowId(k);
     } catch (RuntimeException e) {
-      throw new MalformedModelUpdateException(k, "a row key that is not row/<table>/<unsigned id>", e);
+      throw new MalformedModelUpdateException(
+          k, "a row key that is not row/<table>/<unsigned id>", e);
     }
     if (table.isEmpty()) {
       throw new MalformedModelUpdateException(k, "a row key without a table");
@@ -80,8 +81,15 @@ public final class ModelUpdateDecoder {
     }
     ModelDelta d = AvroCodec.decode(value, ModelDelta.class);
     if (d.getKind() != DeltaKind.ROW || !table.equals(d.getTable()) || id != d.getId()) {
-      throw new MalformedModelUpdateException(k, "a " + d.getKind() + " delta of " + d.getTable() + "/"
-          + Long.toUnsignedString(d.getId()) + " under another row's key");
+      throw new MalformedModelUpdateException(
+          k,
+          "a "
+              + d.getKind()
+              + " delta of "
+              + d.getTable()
+              + "/"
+              + Long.toUnsignedString(d.getId())
+              + " under another row's key");
     }
     return new ModelUpdate.Row(k, table, id, d.getVersion(), d.getEncoding(), RowValues.get(d));
   }

@@ -14,8 +14,9 @@ import java.util.function.Consumer;
  * Encodes one publish of the model as model-updates records: a {@link ModelDelta} per changed row
  * and dense block under its key, a null value (tombstone) per expired row, and, last, the {@link
  * VersionMarker} that closes the version. A replica applies a version's records only when its
- * marker arrives. Rows travel in the configured {@link RowEncoding} (float32 by default, or a 16-bit
- * float); dense blocks always as float32. The protocol is written down in docs/model-updates.md.
+ * marker arrives. Rows travel in the configured {@link RowEncoding} (float32 by default, or a
+ * 16-bit float); dense blocks always as float32. The protocol is written down in
+ * docs/model-updates.md.
  */
 public final class ModelUpdateEncoder {
   /** Layout version of the model spec's JSON. */
@@ -34,7 +35,8 @@ public final class ModelUpdateEncoder {
     this(version, eventTimeMs, RowEncoding.FLOAT32, out);
   }
 
-  public ModelUpdateEncoder(long version, long eventTimeMs, RowEncoding rowEncoding, Consumer<ModelUpdateRecord> out) {
+  public ModelUpdateEncoder(
+      long version, long eventTimeMs, RowEncoding rowEncoding, Consumer<ModelUpdateRecord> out) {
     this.version = version;
     this.eventTimeMs = eventTimeMs;
     this.rowEncoding = rowEncoding;
@@ -49,9 +51,20 @@ public final class ModelUpdateEncoder {
 
   /** A row's current values: {@code dim} floats of {@code values} from {@code offset}. */
   public void row(String table, long id, float[] values, int offset, int dim) {
-    ModelDelta d = RowValues.set(ModelDelta.newBuilder()
-        .setVersion(version).setKind(DeltaKind.ROW).setTable(table).setId(id), rowEncoding, values, offset, dim).build();
-    out.accept(new ModelUpdateRecord(ModelUpdateKeys.row(table, id), AvroCodec.encode(d), eventTimeMs));
+    ModelDelta d =
+        RowValues.set(
+                ModelDelta.newBuilder()
+                    .setVersion(version)
+                    .setKind(DeltaKind.ROW)
+                    .setTable(table)
+                    .setId(id),
+                rowEncoding,
+                values,
+                offset,
+                dim)
+            .build();
+    out.accept(
+        new ModelUpdateRecord(ModelUpdateKeys.row(table, id), AvroCodec.encode(d), eventTimeMs));
     rows++;
   }
 
@@ -67,22 +80,32 @@ public final class ModelUpdateEncoder {
     for (float x : values) {
       v.add(x);
     }
-    ModelDelta d = ModelDelta.newBuilder()
-        .setVersion(version).setKind(DeltaKind.DENSE).setTable(block).setId(0).setValues(v)
-        .setEncoding(RowEncoding.FLOAT32).build();
-    out.accept(new ModelUpdateRecord(ModelUpdateKeys.dense(block), AvroCodec.encode(d), eventTimeMs));
+    ModelDelta d =
+        ModelDelta.newBuilder()
+            .setVersion(version)
+            .setKind(DeltaKind.DENSE)
+            .setTable(block)
+            .setId(0)
+            .setValues(v)
+            .setEncoding(RowEncoding.FLOAT32)
+            .build();
+    out.accept(
+        new ModelUpdateRecord(ModelUpdateKeys.dense(block), AvroCodec.encode(d), eventTimeMs));
     denseBlocks++;
   }
 
-  /** Emits the marker that closes this version; {@code marker} has the training figures filled in. */
+  /**
+   * Emits the marker that closes this version; {@code marker} has the training figures filled in.
+   */
   public void close(VersionMarker.Builder marker) {
-    VersionMarker m = marker
-        .setVersion(version)
-        .setEventTimeMs(eventTimeMs)
-        .setRows(rows + tombstones)
-        .setTombstones(tombstones)
-        .setDenseBlocks(denseBlocks)
-        .build();
+    VersionMarker m =
+        marker
+            .setVersion(version)
+            .setEventTimeMs(eventTimeMs)
+            .setRows(rows + tombstones)
+            .setTombstones(tombstones)
+            .setDenseBlocks(denseBlocks)
+            .build();
     out.accept(new ModelUpdateRecord(ModelUpdateKeys.version(), AvroCodec.encode(m), eventTimeMs));
   }
 

@@ -4,8 +4,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Record keys on the compacted model-updates topic. The latest value under each key is the model:
- * {@code row/<table>/<id>} for an embedding row (a null value is its tombstone),
- * {@code dense/<block>} for a dense block, and {@code version} for the newest version marker and {@code spec} for the model spec.
+ * {@code row/<table>/<id>} for an embedding row (a null value is its tombstone), {@code
+ * dense/<block>} for a dense block, and {@code version} for the newest version marker and {@code
+ * spec} for the model spec.
  */
 public final class ModelUpdateKeys {
   public static final String VERSION = "version";

@@ -23,7 +23,9 @@ public final class ModelUpdateRecord {
   @Override
   public boolean equals(Object o) {
     return o instanceof ModelUpdateRecord r
-        && timestampMs == r.timestampMs && Arrays.equals(key, r.key) && Arrays.equals(value, r.value);
+        && timestampMs == r.timestampMs
+        && Arrays.equals(key, r.key)
+        && Arrays.equals(value, r.value);
   }
 
   @Override

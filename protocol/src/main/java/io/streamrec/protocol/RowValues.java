@@ -18,7 +18,10 @@ public final class RowValues {
 
   private RowValues() {}
 
-  /** Sets {@code dim} values of {@code values} from {@code offset} on {@code delta} in {@code encoding}. */
+  /**
+   * Sets {@code dim} values of {@code values} from {@code offset} on {@code delta} in {@code
+   * encoding}.
+   */
   public static ModelDelta.Builder set(
       ModelDelta.Builder delta, RowEncoding encoding, float[] values, int offset, int dim) {
     delta.setEncoding(encoding);
@@ -32,7 +35,8 @@ public final class RowValues {
     ByteBuffer packed = ByteBuffer.allocate(2 * dim).order(ByteOrder.LITTLE_ENDIAN);
     for (int j = 0; j < dim; j++) {
       float x = values[offset + j];
-      packed.putShort(encoding == RowEncoding.FLOAT16 ? HalfFloats.toFloat16(x) : HalfFloats.toBfloat16(x));
+      packed.putShort(
+          encoding == RowEncoding.FLOAT16 ? HalfFloats.toFloat16(x) : HalfFloats.toBfloat16(x));
     }
     packed.flip();
     return delta.setValues(List.of()).setPacked(packed);
@@ -50,18 +54,28 @@ public final class RowValues {
       return out;
     }
     if (!delta.getValues().isEmpty()) {
-      throw new MalformedRecordException(DeadLetterReasons.MALFORMED,
-          "a " + encoding + " delta must carry its values in 'packed' only, but 'values' holds " + delta.getValues().size());
+      throw new MalformedRecordException(
+          DeadLetterReasons.MALFORMED,
+          "a "
+              + encoding
+              + " delta must carry its values in 'packed' only, but 'values' holds "
+              + delta.getValues().size());
     }
     ByteBuffer packed = delta.getPacked().duplicate().order(ByteOrder.LITTLE_ENDIAN);
     if (packed.remaining() % 2 != 0) {
-      throw new MalformedRecordException(DeadLetterReasons.MALFORMED,
-          "a " + encoding + " delta's 'packed' holds " + packed.remaining() + " bytes, not a whole number of 16-bit values");
+      throw new MalformedRecordException(
+          DeadLetterReasons.MALFORMED,
+          "a "
+              + encoding
+              + " delta's 'packed' holds "
+              + packed.remaining()
+              + " bytes, not a whole number of 16-bit values");
     }
     float[] out = new float[packed.remaining() / 2];
     for (int i = 0; i < out.length; i++) {
       short h = packed.getShort();
-      out[i] = encoding == RowEncoding.FLOAT16 ? HalfFloats.fromFloat16(h) : HalfFloats.fromBfloat16(h);
+      out[i] =
+          encoding == RowEncoding.FLOAT16 ? HalfFloats.fromFloat16(h) : HalfFloats.fromBfloat16(h);
     }
     return out;
   }

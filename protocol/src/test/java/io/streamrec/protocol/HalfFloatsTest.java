@@ -1,13 +1,13 @@
 package io.streamrec.protocol;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.DeltaKind;
 import io.streamrec.schemas.MalformedRecordException;
 import io.streamrec.schemas.ModelDelta;
 import io.streamrec.schemas.RowEncoding;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -47,35 +47,63 @@ class HalfFloatsTest {
     assertThat(HalfFloats.toFloat16(1.0f)).isEqualTo((short) 0x3c00);
     assertThat(HalfFloats.toFloat16(-2.0f)).isEqualTo((short) 0xc000);
     assertThat(HalfFloats.toFloat16(65504f)).isEqualTo((short) 0x7bff); // largest finite
-    assertThat(HalfFloats.toFloat16(65520f)).as("halfway to 2^16 rounds up to infinity").isEqualTo((short) 0x7c00);
+    assertThat(HalfFloats.toFloat16(65520f))
+        .as("halfway to 2^16 rounds up to infinity")
+        .isEqualTo((short) 0x7c00);
     assertThat(HalfFloats.toFloat16(1e6f)).isEqualTo((short) 0x7c00);
     assertThat(HalfFloats.toFloat16(Float.NEGATIVE_INFINITY)).isEqualTo((short) 0xfc00);
     assertThat(HalfFloats.fromFloat16(HalfFloats.toFloat16(Float.NaN))).isNaN();
-    assertThat(HalfFloats.fromFloat16(HalfFloats.toFloat16(Float.intBitsToFloat(0x7f800001)))).as("payload in low bits").isNaN();
+    assertThat(HalfFloats.fromFloat16(HalfFloats.toFloat16(Float.intBitsToFloat(0x7f800001))))
+        .as("payload in low bits")
+        .isNaN();
     assertThat(HalfFloats.toFloat16(-0.0f)).isEqualTo((short) 0x8000);
     assertThat(HalfFloats.toFloat16(0x1p-24f)).as("smallest subnormal").isEqualTo((short) 0x0001);
-    assertThat(HalfFloats.toFloat16(0x1p-25f)).as("half of it: tie, to even (zero)").isEqualTo((short) 0x0000);
-    assertThat(HalfFloats.toFloat16(0x1.8p-25f)).as("above the tie rounds up").isEqualTo((short) 0x0001);
-    assertThat(HalfFloats.toFloat16(0x3p-25f)).as("1.5 units: tie, to even (2)").isEqualTo((short) 0x0002);
-    assertThat(HalfFloats.toFloat16(0x1.ffcp-15f)).as("rounds up into the smallest normal").isEqualTo((short) 0x0400);
-    assertThat(HalfFloats.toFloat16(Float.MIN_VALUE)).as("float32 subnormal").isEqualTo((short) 0x0000);
-    assertThat(HalfFloats.toFloat16(1.0f + 0x1p-11f)).as("tie between 1 and 1+2^-10: even").isEqualTo((short) 0x3c00);
-    assertThat(HalfFloats.toFloat16(1.0f + 0x3p-11f)).as("tie between 1+2^-10 and 1+2^-9: even").isEqualTo((short) 0x3c02);
+    assertThat(HalfFloats.toFloat16(0x1p-25f))
+        .as("half of it: tie, to even (zero)")
+        .isEqualTo((short) 0x0000);
+    assertThat(HalfFloats.toFloat16(0x1.8p-25f))
+        .as("above the tie rounds up")
+        .isEqualTo((short) 0x0001);
+    assertThat(HalfFloats.toFloat16(0x3p-25f))
+        .as("1.5 units: tie, to even (2)")
+        .isEqualTo((short) 0x0002);
+    assertThat(HalfFloats.toFloat16(0x1.ffcp-15f))
+        .as("rounds up into the smallest normal")
+        .isEqualTo((short) 0x0400);
+    assertThat(HalfFloats.toFloat16(Float.MIN_VALUE))
+        .as("float32 subnormal")
+        .isEqualTo((short) 0x0000);
+    assertThat(HalfFloats.toFloat16(1.0f + 0x1p-11f))
+        .as("tie between 1 and 1+2^-10: even")
+        .isEqualTo((short) 0x3c00);
+    assertThat(HalfFloats.toFloat16(1.0f + 0x3p-11f))
+        .as("tie between 1+2^-10 and 1+2^-9: even")
+        .isEqualTo((short) 0x3c02);
   }
 
   @Test
   void bfloat16KnownValuesAndSpecials() {
     assertThat(HalfFloats.toBfloat16(1.0f)).isEqualTo((short) 0x3f80);
     assertThat(HalfFloats.toBfloat16(Float.POSITIVE_INFINITY)).isEqualTo((short) 0x7f80);
-    assertThat(HalfFloats.toBfloat16(Float.MAX_VALUE)).as("rounds past the largest finite to infinity").isEqualTo((short) 0x7f80);
-    assertThat(HalfFloats.fromBfloat16(HalfFloats.toBfloat16(Float.intBitsToFloat(0x7f800001)))).isNaN();
-    assertThat(HalfFloats.toBfloat16(Float.intBitsToFloat(0x3f808000))).as("tie: even").isEqualTo((short) 0x3f80);
-    assertThat(HalfFloats.toBfloat16(Float.intBitsToFloat(0x3f818000))).as("tie: even").isEqualTo((short) 0x3f82);
+    assertThat(HalfFloats.toBfloat16(Float.MAX_VALUE))
+        .as("rounds past the largest finite to infinity")
+        .isEqualTo((short) 0x7f80);
+    assertThat(HalfFloats.fromBfloat16(HalfFloats.toBfloat16(Float.intBitsToFloat(0x7f800001))))
+        .isNaN();
+    assertThat(HalfFloats.toBfloat16(Float.intBitsToFloat(0x3f808000)))
+        .as("tie: even")
+        .isEqualTo((short) 0x3f80);
+    assertThat(HalfFloats.toBfloat16(Float.intBitsToFloat(0x3f818000)))
+        .as("tie: even")
+        .isEqualTo((short) 0x3f82);
     assertThat(HalfFloats.toBfloat16(Float.intBitsToFloat(0x3f808001))).isEqualTo((short) 0x3f81);
     float subnormal = Float.intBitsToFloat(0x00410000);
-    assertThat(HalfFloats.fromBfloat16(HalfFloats.toBfloat16(subnormal))).as("float32 subnormals with 7 bits survive")
+    assertThat(HalfFloats.fromBfloat16(HalfFloats.toBfloat16(subnormal)))
+        .as("float32 subnormals with 7 bits survive")
         .isEqualTo(subnormal);
-    assertThat(HalfFloats.toBfloat16(Float.MIN_VALUE)).as("the smallest rounds to zero").isEqualTo((short) 0);
+    assertThat(HalfFloats.toBfloat16(Float.MIN_VALUE))
+        .as("the smallest rounds to zero")
+        .isEqualTo((short) 0);
   }
 
   @Test
@@ -90,10 +118,12 @@ class HalfFloatsTest {
       } else {
         assertThat(err).as("float16 of %s", x).isLessThanOrEqualTo(0x1p-25);
       }
-      float y = Float.intBitsToFloat(r.nextInt()) ;
+      float y = Float.intBitsToFloat(r.nextInt());
       if (Float.isFinite(y) && Math.abs(y) >= Float.MIN_NORMAL && Math.abs(y) < 0x1.fep127f) {
         float b = HalfFloats.fromBfloat16(HalfFloats.toBfloat16(y));
-        assertThat(Math.abs((double) b - y)).as("bfloat16 of %s", y).isLessThanOrEqualTo(Math.abs((double) y) * 0x1p-8);
+        assertThat(Math.abs((double) b - y))
+            .as("bfloat16 of %s", y)
+            .isLessThanOrEqualTo(Math.abs((double) y) * 0x1p-8);
       }
     }
   }
@@ -121,34 +151,87 @@ class HalfFloatsTest {
   void rowValuesTravelInEachEncodingThroughTheCodec() {
     float[] row = {0.5f, -1.25f, 3e-3f, 0f, 1234.5f, -7e-6f};
     for (RowEncoding e : RowEncoding.values()) {
-      ModelDelta d = RowValues.set(ModelDelta.newBuilder().setVersion(3).setKind(DeltaKind.ROW).setTable("t").setId(9),
-          e, new float[] {99f, row[0], row[1], row[2], row[3], row[4], row[5]}, 1, row.length).build();
+      ModelDelta d =
+          RowValues.set(
+                  ModelDelta.newBuilder()
+                      .setVersion(3)
+                      .setKind(DeltaKind.ROW)
+                      .setTable("t")
+                      .setId(9),
+                  e,
+                  new float[] {99f, row[0], row[1], row[2], row[3], row[4], row[5]},
+                  1,
+                  row.length)
+              .build();
       ModelDelta back = AvroCodec.decode(AvroCodec.encode(d), ModelDelta.class);
       float[] got = RowValues.get(back);
       assertThat(back.getEncoding()).isEqualTo(e);
       assertThat(got).hasSize(row.length);
       for (int j = 0; j < row.length; j++) {
-        float want = switch (e) {
-          case FLOAT32 -> row[j];
-          case FLOAT16 -> HalfFloats.fromFloat16(HalfFloats.toFloat16(row[j]));
-          case BFLOAT16 -> HalfFloats.fromBfloat16(HalfFloats.toBfloat16(row[j]));
-        };
+        float want =
+            switch (e) {
+              case FLOAT32 -> row[j];
+              case FLOAT16 -> HalfFloats.fromFloat16(HalfFloats.toFloat16(row[j]));
+              case BFLOAT16 -> HalfFloats.fromBfloat16(HalfFloats.toBfloat16(row[j]));
+            };
         assertThat(got[j]).as("%s value %d", e, j).isEqualTo(want);
       }
     }
-    assertThat(AvroCodec.encode(RowValues.set(ModelDelta.newBuilder().setVersion(1).setKind(DeltaKind.ROW).setTable("t"),
-        RowEncoding.FLOAT16, new float[64], 0, 64).build()).length)
-        .isLessThan(AvroCodec.encode(RowValues.set(ModelDelta.newBuilder().setVersion(1).setKind(DeltaKind.ROW).setTable("t"),
-            RowEncoding.FLOAT32, new float[64], 0, 64).build()).length / 2 + 16);
+    assertThat(
+            AvroCodec.encode(
+                    RowValues.set(
+                            ModelDelta.newBuilder()
+                                .setVersion(1)
+                                .setKind(DeltaKind.ROW)
+                                .setTable("t"),
+                            RowEncoding.FLOAT16,
+                            new float[64],
+                            0,
+                            64)
+                        .build())
+                .length)
+        .isLessThan(
+            AvroCodec.encode(
+                            RowValues.set(
+                                    ModelDelta.newBuilder()
+                                        .setVersion(1)
+                                        .setKind(DeltaKind.ROW)
+                                        .setTable("t"),
+                                    RowEncoding.FLOAT32,
+                                    new float[64],
+                                    0,
+                                    64)
+                                .build())
+                        .length
+                    / 2
+                + 16);
   }
 
   @Test
   void aPackedRowOfOddLengthOrWithFloat32ValuesTooIsMalformed() {
-    ModelDelta odd = ModelDelta.newBuilder().setVersion(1).setKind(DeltaKind.ROW).setTable("t").setValues(List.of())
-        .setEncoding(RowEncoding.FLOAT16).setPacked(ByteBuffer.wrap(new byte[3])).build();
-    assertThatThrownBy(() -> RowValues.get(odd)).isInstanceOf(MalformedRecordException.class).hasMessageContaining("3 bytes");
-    ModelDelta both = ModelDelta.newBuilder().setVersion(1).setKind(DeltaKind.ROW).setTable("t").setValues(List.of(1f))
-        .setEncoding(RowEncoding.BFLOAT16).setPacked(ByteBuffer.wrap(new byte[2])).build();
-    assertThatThrownBy(() -> RowValues.get(both)).isInstanceOf(MalformedRecordException.class).hasMessageContaining("'values'");
+    ModelDelta odd =
+        ModelDelta.newBuilder()
+            .setVersion(1)
+            .setKind(DeltaKind.ROW)
+            .setTable("t")
+            .setValues(List.of())
+            .setEncoding(RowEncoding.FLOAT16)
+            .setPacked(ByteBuffer.wrap(new byte[3]))
+            .build();
+    assertThatThrownBy(() -> RowValues.get(odd))
+        .isInstanceOf(MalformedRecordException.class)
+        .hasMessageContaining("3 bytes");
+    ModelDelta both =
+        ModelDelta.newBuilder()
+            .setVersion(1)
+            .setKind(DeltaKind.ROW)
+            .setTable("t")
+            .setValues(List.of(1f))
+            .setEncoding(RowEncoding.BFLOAT16)
+            .setPacked(ByteBuffer.wrap(new byte[2]))
+            .build();
+    assertThatThrownBy(() -> RowValues.get(both))
+        .isInstanceOf(MalformedRecordException.class)
+        .hasMessageContaining("'values'");
   }
 }

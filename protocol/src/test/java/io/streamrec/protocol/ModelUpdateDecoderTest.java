@@ -25,10 +25,12 @@ class ModelUpdateDecoderTest {
     enc.dense("linear", new float[] {1f, 2f, 3f});
     enc.close(VersionMarker.newBuilder().setPublishedAtMs(2_000));
 
-    List<ModelUpdate> decoded = out.stream().map(r -> ModelUpdateDecoder.decode(r.key, r.value)).toList();
+    List<ModelUpdate> decoded =
+        out.stream().map(r -> ModelUpdateDecoder.decode(r.key, r.value)).toList();
 
     assertThat(decoded).hasSize(5);
-    assertThat(decoded.get(0)).isEqualTo(new ModelUpdate.Spec("spec", ModelUpdateEncoder.SPEC_FORMAT, "{\"dim\":2}"));
+    assertThat(decoded.get(0))
+        .isEqualTo(new ModelUpdate.Spec("spec", ModelUpdateEncoder.SPEC_FORMAT, "{\"dim\":2}"));
     ModelUpdate.Row row = (ModelUpdate.Row) decoded.get(1);
     assertThat(row.table()).isEqualTo("user");
     assertThat(row.id()).isEqualTo(-3L);
@@ -49,8 +51,16 @@ class ModelUpdateDecoderTest {
 
   @Test
   void recordsTheProtocolDoesNotAllowAreRefusedWithTheirKey() {
-    byte[] rowValue = AvroCodec.encode(ModelDelta.newBuilder().setVersion(1).setKind(DeltaKind.ROW).setTable("user")
-        .setId(5).setValues(List.of(1f)).setEncoding(RowEncoding.FLOAT32).build());
+    byte[] rowValue =
+        AvroCodec.encode(
+            ModelDelta.newBuilder()
+                .setVersion(1)
+                .setKind(DeltaKind.ROW)
+                .setTable("user")
+                .setId(5)
+                .setValues(List.of(1f))
+                .setEncoding(RowEncoding.FLOAT32)
+                .build());
     assertRefused("weights/x", rowValue, "an unknown key");
     assertRefused("dense/linear", null, "only rows have tombstones");
     assertRefused("version", null, "only rows have tombstones");
@@ -59,7 +69,8 @@ class ModelUpdateDecoderTest {
     assertRefused("dense/user", rowValue, "under a dense block's key");
     assertRefused("spec", new byte[] {1, 2, 3}, "'spec'");
     assertThatThrownBy(() -> ModelUpdateDecoder.decode(null, rowValue))
-        .isInstanceOf(MalformedModelUpdateException.class).hasMessageContaining("without a key");
+        .isInstanceOf(MalformedModelUpdateException.class)
+        .hasMessageContaining("without a key");
   }
 
   private static void assertRefused(String key, byte[] value, String why) {

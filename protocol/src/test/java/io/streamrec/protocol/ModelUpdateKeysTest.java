@@ -11,7 +11,17 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ModelUpdateKeysTest {
 
   @ParameterizedTest
-  @ValueSource(longs = {0L, 1L, 42L, Long.MAX_VALUE, Long.MIN_VALUE, -1L, 0x8000_0000_0000_0001L, 0xd3a39d817ab121d8L})
+  @ValueSource(
+      longs = {
+        0L,
+        1L,
+        42L,
+        Long.MAX_VALUE,
+        Long.MIN_VALUE,
+        -1L,
+        0x8000_0000_0000_0001L,
+        0xd3a39d817ab121d8L
+      })
   void rowKeysRoundTripEveryId(long id) {
     String key = new String(ModelUpdateKeys.row("user_id", id), StandardCharsets.UTF_8);
 
@@ -23,8 +33,10 @@ class ModelUpdateKeysTest {
   @Test
   void rowKeysWriteIdsAsUnsignedDecimal() {
     assertThat(text(ModelUpdateKeys.row("item_id", 42L))).isEqualTo("row/item_id/42");
-    assertThat(text(ModelUpdateKeys.row("item_id", -1L))).isEqualTo("row/item_id/18446744073709551615");
-    assertThat(text(ModelUpdateKeys.row("item_id", Long.MIN_VALUE))).isEqualTo("row/item_id/9223372036854775808");
+    assertThat(text(ModelUpdateKeys.row("item_id", -1L)))
+        .isEqualTo("row/item_id/18446744073709551615");
+    assertThat(text(ModelUpdateKeys.row("item_id", Long.MIN_VALUE)))
+        .isEqualTo("row/item_id/9223372036854775808");
   }
 
   @Test

@@ -32,6 +32,7 @@ class RowValuesTest {
     byte[] bytes = new byte[buf.remaining()];
     buf.get(bytes);
 
-    assertThat(RowValues.get(AvroCodec.decode(bytes, ModelDelta.class))).containsExactly(0.25f, -1f, 3f);
+    assertThat(RowValues.get(AvroCodec.decode(bytes, ModelDelta.class)))
+        .containsExactly(0.25f, -1f, 3f);
   }
 }

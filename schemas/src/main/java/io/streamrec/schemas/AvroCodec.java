@@ -18,8 +18,8 @@ import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
- * Avro single-object encoding (a two-byte marker and the writer schema's CRC-64-AVRO fingerprint head
- * every message) for the records on streamrec's topics.
+ * Avro single-object encoding (a two-byte marker and the writer schema's CRC-64-AVRO fingerprint
+ * head every message) for the records on streamrec's topics.
  *
  * <p>Every topic carries single-object messages, so a reader resolves any writer schema it has been
  * told about without a registry; {@link #decodeAny} dispatches on the fingerprint, which lets one
@@ -39,13 +39,15 @@ public final class AvroCodec {
 
   /**
    * Earlier writer schemas of the records above, as classpath resources, each decoded into today's
-   * record by Avro's schema resolution. The model-updates topic is compacted, so a row written by an
-   * older release can stay on it indefinitely; a reader that skipped it would silently lose the row.
+   * record by Avro's schema resolution. The model-updates topic is compacted, so a row written by
+   * an older release can stay on it indefinitely; a reader that skipped it would silently lose the
+   * row.
    */
   private static final List<String> EARLIER = List.of("history/ModelDelta-1.avsc");
 
   /** Codecs by writer-schema fingerprint, built once: fingerprinting a schema is costly. */
   private static final Map<Long, Codec> BY_FINGERPRINT = new HashMap<>();
+
   /** The same codecs by schema, for encoding. */
   private static final Map<Schema, Codec> BY_SCHEMA = new IdentityHashMap<>();
 
@@ -54,25 +56,32 @@ public final class AvroCodec {
    * thread). For an earlier writer schema the encoder is null and the decoder resolves to today's.
    */
   private record Codec(
-      Schema schema, BinaryMessageEncoder<SpecificRecord> encoder, BinaryMessageDecoder<SpecificRecord> decoder) {}
+      Schema schema,
+      BinaryMessageEncoder<SpecificRecord> encoder,
+      BinaryMessageDecoder<SpecificRecord> decoder) {}
 
   static {
     for (Schema schema : KNOWN) {
-      Codec c = new Codec(schema, new BinaryMessageEncoder<>(SpecificData.get(), schema),
-          new BinaryMessageDecoder<>(SpecificData.get(), schema));
+      Codec c =
+          new Codec(
+              schema,
+              new BinaryMessageEncoder<>(SpecificData.get(), schema),
+              new BinaryMessageDecoder<>(SpecificData.get(), schema));
       BY_FINGERPRINT.put(SchemaNormalization.parsingFingerprint64(schema), c);
       BY_SCHEMA.put(schema, c);
     }
     for (String resource : EARLIER) {
       Schema writer = earlierSchema(resource);
-      Codec current = BY_SCHEMA.values().stream()
-          .filter(k -> k.schema().getFullName().equals(writer.getFullName()))
-          .findFirst()
-          .orElseThrow(() -> new IllegalStateException(resource + " names no current schema"));
+      Codec current =
+          BY_SCHEMA.values().stream()
+              .filter(k -> k.schema().getFullName().equals(writer.getFullName()))
+              .findFirst()
+              .orElseThrow(() -> new IllegalStateException(resource + " names no current schema"));
       BinaryMessageDecoder<SpecificRecord> decoder =
           new BinaryMessageDecoder<>(SpecificData.get(), current.schema());
       decoder.addSchema(writer);
-      BY_FINGERPRINT.put(SchemaNormalization.parsingFingerprint64(writer), new Codec(writer, null, decoder));
+      BY_FINGERPRINT.put(
+          SchemaNormalization.parsingFingerprint64(writer), new Codec(writer, null, decoder));
     }
   }
 
@@ -92,9 +101,10 @@ public final class AvroCodec {
   /** Encodes a generated record as a single-object message. */
   public static byte[] encode(SpecificRecord record) {
     Codec c = BY_SCHEMA.get(record.getSchema());
-    BinaryMessageEncoder<SpecificRecord> encoder = c != null
-        ? c.encoder()
-        : new BinaryMessageEncoder<>(SpecificData.get(), record.getSchema());
+    BinaryMessageEncoder<SpecificRecord> encoder =
+        c != null
+            ? c.encoder()
+            : new BinaryMessageEncoder<>(SpecificData.get(), record.getSchema());
     try {
       ByteBuffer buf = encoder.encode(record);
       byte[] out = new byte[buf.remaining()];
@@ -118,11 +128,15 @@ public final class AvroCodec {
 
   /** Decodes a single-object message of any schema streamrec knows. */
   public static SpecificRecord decodeAny(byte[] bytes) {
-    if (bytes == null || bytes.length < HEADER_BYTES || bytes[0] != (byte) 0xC3 || bytes[1] != 0x01) {
+    if (bytes == null
+        || bytes.length < HEADER_BYTES
+        || bytes[0] != (byte) 0xC3
+        || bytes[1] != 0x01) {
       throw new MalformedRecordException(
           DeadLetterReasons.MALFORMED, "not an Avro single-object message (bad or missing header)");
     }
-    long fingerprint = ByteBuffer.wrap(bytes, 2, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+    long fingerprint =
+        ByteBuffer.wrap(bytes, 2, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
     Codec c = BY_FINGERPRINT.get(fingerprint);
     if (c != null) {
       return decodeWith(c, bytes);
@@ -147,7 +161,9 @@ public final class AvroCodec {
       // Avro throws UnsupportedOperationException for a length or count beyond what a Java array
       // can hold; BodyScan rejects those first, this keeps any that slip past typed.
       throw new MalformedRecordException(
-          DeadLetterReasons.MALFORMED, "corrupt " + schema.getName() + " body: " + e.getMessage(), e);
+          DeadLetterReasons.MALFORMED,
+          "corrupt " + schema.getName() + " body: " + e.getMessage(),
+          e);
     }
   }
 
@@ -155,9 +171,9 @@ public final class AvroCodec {
    * Walks a body against its writer schema without allocating anything, before Avro decodes it.
    * Avro sizes a collection from its block count before reading a single item, so a corrupt count
    * of a few billion in a 30-byte message runs the heap out (an {@link OutOfMemoryError}, not an
-   * exception a caller can route to the dead letters). Here no string, bytes or collection block may
-   * claim more than the bytes left in the message: each item of a block takes at least one byte in
-   * every streamrec schema.
+   * exception a caller can route to the dead letters). Here no string, bytes or collection block
+   * may claim more than the bytes left in the message: each item of a block takes at least one byte
+   * in every streamrec schema.
    */
   private static final class BodyScan {
     private final Schema schema;
@@ -215,7 +231,8 @@ public final class AvroCodec {
 
     private void checkFits(long n) {
       if (n < 0 || n > bytes.length - pos) {
-        throw corrupt("a length or count of " + n + " with " + (bytes.length - pos) + " bytes left");
+        throw corrupt(
+            "a length or count of " + n + " with " + (bytes.length - pos) + " bytes left");
       }
     }
 

@@ -98,13 +98,14 @@ public final class JsonEvents {
   /** Labels as numbers, whole ones without a fraction ({@code "click":1}), as users write them. */
   private static void putLabels(ObjectNode o, Map<String, Float> values) {
     ObjectNode f = o.putObject("labels");
-    values.forEach((k, v) -> {
-      if (v == Math.rint(v) && Math.abs(v) < 1e9f) {
-        f.put(k, (long) (float) v);
-      } else {
-        f.put(k, v);
-      }
-    });
+    values.forEach(
+        (k, v) -> {
+          if (v == Math.rint(v) && Math.abs(v) < 1e9f) {
+            f.put(k, (long) (float) v);
+          } else {
+            f.put(k, v);
+          }
+        });
   }
 
   private static ObjectNode object(String line) {
@@ -134,7 +135,8 @@ public final class JsonEvents {
     JsonNode n = o.get("timestampMs");
     if (n == null || !n.canConvertToLong() || !n.isIntegralNumber() || n.asLong() < 0) {
       throw new MalformedRecordException(
-          DeadLetterReasons.MALFORMED, "field 'timestampMs' must be a non-negative integer (epoch ms)");
+          DeadLetterReasons.MALFORMED,
+          "field 'timestampMs' must be a non-negative integer (epoch ms)");
     }
     return n.asLong();
   }
@@ -146,7 +148,8 @@ public final class JsonEvents {
       return out;
     }
     if (!f.isObject()) {
-      throw new MalformedRecordException(DeadLetterReasons.MALFORMED, "field 'features' must be an object");
+      throw new MalformedRecordException(
+          DeadLetterReasons.MALFORMED, "field 'features' must be an object");
     }
     for (Iterator<Map.Entry<String, JsonNode>> it = f.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
@@ -169,7 +172,8 @@ public final class JsonEvents {
       return n.asText();
     }
     throw new MalformedRecordException(
-        DeadLetterReasons.MALFORMED, "field '" + where + "' must hold strings, got " + n.getNodeType());
+        DeadLetterReasons.MALFORMED,
+        "field '" + where + "' must hold strings, got " + n.getNodeType());
   }
 
   private static Map<String, Float> floats(ObjectNode o, String field) {
@@ -179,14 +183,16 @@ public final class JsonEvents {
       return out;
     }
     if (!f.isObject()) {
-      throw new MalformedRecordException(DeadLetterReasons.MALFORMED, "field '" + field + "' must be an object");
+      throw new MalformedRecordException(
+          DeadLetterReasons.MALFORMED, "field '" + field + "' must be an object");
     }
     for (Iterator<Map.Entry<String, JsonNode>> it = f.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       JsonNode v = e.getValue();
       if (!v.isNumber()) {
         throw new MalformedRecordException(
-            DeadLetterReasons.MALFORMED, "field '" + field + "." + e.getKey() + "' must be a number");
+            DeadLetterReasons.MALFORMED,
+            "field '" + field + "." + e.getKey() + "' must be a number");
       }
       float x = (float) v.asDouble();
       if (!Float.isFinite(x)) {

@@ -56,7 +56,8 @@ public final class JsonlReader {
               file,
               lineNo,
               new String(bytes, StandardCharsets.UTF_8),
-              new MalformedRecordException(DeadLetterReasons.MALFORMED, "line is not valid UTF-8", e));
+              new MalformedRecordException(
+                  DeadLetterReasons.MALFORMED, "line is not valid UTF-8", e));
           continue;
         }
         if (line.isBlank()) {

@@ -2,7 +2,10 @@ package io.streamrec.schemas;
 
 import io.streamrec.common.StreamrecException;
 
-/** Bytes or text that cannot be read as a streamrec record. {@link #reason()} is the dead-letter reason. */
+/**
+ * Bytes or text that cannot be read as a streamrec record. {@link #reason()} is the dead-letter
+ * reason.
+ */
 public class MalformedRecordException extends StreamrecException {
   private static final long serialVersionUID = 1L;
   private final String reason;

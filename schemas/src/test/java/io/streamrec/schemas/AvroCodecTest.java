@@ -105,19 +105,47 @@ class AvroCodecTest {
   }
 
   static Stream<SpecificRecord> everyRecordType() {
-    return Stream.of(request(), impression(), unitWithImpressions(), rowDelta(), marker(), deadLetter());
+    return Stream.of(
+        request(), impression(), unitWithImpressions(), rowDelta(), marker(), deadLetter());
   }
 
   static Stream<SpecificRecord> recordsWithEmptyMapsAndLists() {
     return Stream.of(
-        RequestEvent.newBuilder().setRequestId("r").setTimestampMs(0).setFeatures(Map.of()).setDense(Map.of()).build(),
-        ImpressionEvent.newBuilder().setImpressionId("i").setRequestId("r").setTimestampMs(0)
-            .setFeatures(Map.of("empty_list", List.of())).setDense(Map.of()).setLabels(Map.of()).build(),
-        RequestUnit.newBuilder().setRequestId("r").setTimestampMs(0).setFeatures(Map.of()).setDense(Map.of())
-            .setImpressions(List.of()).build(),
-        ModelDelta.newBuilder().setVersion(1).setKind(DeltaKind.DENSE).setTable("tower/0").setValues(List.of()).build(),
-        DeadLetter.newBuilder().setReason(DeadLetterReasons.MALFORMED).setSourceTopic("").setDetail("")
-            .setKey(null).setTimestampMs(-1).setPayload(ByteBuffer.allocate(0)).build());
+        RequestEvent.newBuilder()
+            .setRequestId("r")
+            .setTimestampMs(0)
+            .setFeatures(Map.of())
+            .setDense(Map.of())
+            .build(),
+        ImpressionEvent.newBuilder()
+            .setImpressionId("i")
+            .setRequestId("r")
+            .setTimestampMs(0)
+            .setFeatures(Map.of("empty_list", List.of()))
+            .setDense(Map.of())
+            .setLabels(Map.of())
+            .build(),
+        RequestUnit.newBuilder()
+            .setRequestId("r")
+            .setTimestampMs(0)
+            .setFeatures(Map.of())
+            .setDense(Map.of())
+            .setImpressions(List.of())
+            .build(),
+        ModelDelta.newBuilder()
+            .setVersion(1)
+            .setKind(DeltaKind.DENSE)
+            .setTable("tower/0")
+            .setValues(List.of())
+            .build(),
+        DeadLetter.newBuilder()
+            .setReason(DeadLetterReasons.MALFORMED)
+            .setSourceTopic("")
+            .setDetail("")
+            .setKey(null)
+            .setTimestampMs(-1)
+            .setPayload(ByteBuffer.allocate(0))
+            .build());
   }
 
   @ParameterizedTest
@@ -150,9 +178,11 @@ class AvroCodecTest {
 
     assertThat(bytes[0]).isEqualTo((byte) 0xC3);
     assertThat(bytes[1]).isEqualTo((byte) 0x01);
-    long fingerprint = ByteBuffer.wrap(bytes, 2, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+    long fingerprint =
+        ByteBuffer.wrap(bytes, 2, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
     assertThat(fingerprint)
-        .isEqualTo(org.apache.avro.SchemaNormalization.parsingFingerprint64(ModelDelta.getClassSchema()));
+        .isEqualTo(
+            org.apache.avro.SchemaNormalization.parsingFingerprint64(ModelDelta.getClassSchema()));
   }
 
   @Test
@@ -163,23 +193,36 @@ class AvroCodecTest {
       values.add(rnd.nextFloat() * 2 - 1);
     }
     ModelDelta dense =
-        ModelDelta.newBuilder().setVersion(3).setKind(DeltaKind.DENSE).setTable("mlp/0").setValues(values).build();
+        ModelDelta.newBuilder()
+            .setVersion(3)
+            .setKind(DeltaKind.DENSE)
+            .setTable("mlp/0")
+            .setValues(values)
+            .build();
     List<String> history = new ArrayList<>();
     for (int i = 0; i < 20_000; i++) {
       history.add("item-" + i);
     }
-    RequestEvent longHistory = RequestEvent.newBuilder(request()).setFeatures(Map.of("recent_items", history)).build();
+    RequestEvent longHistory =
+        RequestEvent.newBuilder(request()).setFeatures(Map.of("recent_items", history)).build();
     List<Impression> impressions = new ArrayList<>();
     for (int i = 0; i < 2_000; i++) {
-      impressions.add(Impression.newBuilder().setImpressionId("r1-" + i).setTimestampMs(i)
-          .setFeatures(Map.of("item_id", List.of("i" + i))).setDense(Map.of()).setLabels(Map.of("click", i % 7 == 0 ? 1f : 0f))
-          .build());
+      impressions.add(
+          Impression.newBuilder()
+              .setImpressionId("r1-" + i)
+              .setTimestampMs(i)
+              .setFeatures(Map.of("item_id", List.of("i" + i)))
+              .setDense(Map.of())
+              .setLabels(Map.of("click", i % 7 == 0 ? 1f : 0f))
+              .build());
     }
-    RequestUnit bigUnit = RequestUnit.newBuilder(unitWithImpressions()).setImpressions(impressions).build();
+    RequestUnit bigUnit =
+        RequestUnit.newBuilder(unitWithImpressions()).setImpressions(impressions).build();
 
     ModelDelta decodedDense = AvroCodec.decode(AvroCodec.encode(dense), ModelDelta.class);
     assertThat(decodedDense.getValues()).hasSize(200_000).containsExactlyElementsOf(values);
-    assertThat(AvroCodec.decode(AvroCodec.encode(longHistory), RequestEvent.class)).isEqualTo(longHistory);
+    assertThat(AvroCodec.decode(AvroCodec.encode(longHistory), RequestEvent.class))
+        .isEqualTo(longHistory);
     RequestUnit decodedUnit = AvroCodec.decode(AvroCodec.encode(bigUnit), RequestUnit.class);
     assertThat(decodedUnit.getImpressions()).hasSize(2_000);
     assertThat(decodedUnit).isEqualTo(bigUnit);
@@ -190,7 +233,8 @@ class AvroCodecTest {
     byte[] bytes = AvroCodec.encode(impression());
 
     MalformedRecordException e =
-        catchThrowableOfType(MalformedRecordException.class, () -> AvroCodec.decode(bytes, RequestEvent.class));
+        catchThrowableOfType(
+            MalformedRecordException.class, () -> AvroCodec.decode(bytes, RequestEvent.class));
 
     assertThat(e.reason()).isEqualTo(DeadLetterReasons.UNKNOWN_SCHEMA);
     assertThat(e.getMessage()).contains("RequestEvent").contains("ImpressionEvent");
@@ -230,7 +274,8 @@ class AvroCodecTest {
 
   @Test
   void aSchemaThatIsNotOnAnyTopicIsAnUnknownSchema() {
-    InputEnvelope envelope = InputEnvelope.newBuilder().setTimestampMs(5).setRequest(request()).build();
+    InputEnvelope envelope =
+        InputEnvelope.newBuilder().setTimestampMs(5).setRequest(request()).build();
 
     assertReason(AvroCodec.encode(envelope), DeadLetterReasons.UNKNOWN_SCHEMA);
   }
@@ -268,7 +313,8 @@ class AvroCodecTest {
   @Test
   void anImpossiblyLargeMapCountIsMalformed() {
     // requestId "r", timestampMs 5, then a features map claiming 2^40 entries
-    byte[] body = concat(varLong(1), new byte[] {'r'}, varLong(5), varLong(1L << 40), new byte[] {0, 0});
+    byte[] body =
+        concat(varLong(1), new byte[] {'r'}, varLong(5), varLong(1L << 40), new byte[] {0, 0});
 
     assertReason(withHeaderOf(request(), body), DeadLetterReasons.MALFORMED);
   }
@@ -276,7 +322,14 @@ class AvroCodecTest {
   @Test
   void anImpossiblyLargeArrayCountIsMalformed() {
     // version 1, kind ROW, table "t", id 9, then a values array claiming 3e9 floats
-    byte[] body = concat(varLong(1), varLong(0), varLong(1), new byte[] {'t'}, varLong(9), varLong(3_000_000_000L));
+    byte[] body =
+        concat(
+            varLong(1),
+            varLong(0),
+            varLong(1),
+            new byte[] {'t'},
+            varLong(9),
+            varLong(3_000_000_000L));
 
     assertReason(withHeaderOf(rowDelta(), body), DeadLetterReasons.MALFORMED);
   }
@@ -284,8 +337,16 @@ class AvroCodecTest {
   @Test
   void aHugeCountOfRecordsIsMalformedWithoutRunningTheHeapOut() {
     // requestId "r", timestampMs 5, closedAtMs 0, no features, no dense, then 2e9 impressions
-    byte[] body = concat(varLong(1), new byte[] {'r'}, varLong(5), varLong(0), varLong(0), varLong(0),
-        varLong(2_000_000_000L), new byte[] {2, 'i', 2});
+    byte[] body =
+        concat(
+            varLong(1),
+            new byte[] {'r'},
+            varLong(5),
+            varLong(0),
+            varLong(0),
+            varLong(0),
+            varLong(2_000_000_000L),
+            new byte[] {2, 'i', 2});
 
     assertReason(withHeaderOf(unitWithImpressions(), body), DeadLetterReasons.MALFORMED);
   }
@@ -293,8 +354,17 @@ class AvroCodecTest {
   @Test
   void aHugeCountOfStringsIsMalformedWithoutRunningTheHeapOut() {
     // requestId "r", timestampMs 5, a features map of one entry "u" whose list claims 2e9 strings
-    byte[] body = concat(varLong(1), new byte[] {'r'}, varLong(5), varLong(1), varLong(1), new byte[] {'u'},
-        varLong(2_000_000_000L), varLong(1), new byte[] {'x'});
+    byte[] body =
+        concat(
+            varLong(1),
+            new byte[] {'r'},
+            varLong(5),
+            varLong(1),
+            varLong(1),
+            new byte[] {'u'},
+            varLong(2_000_000_000L),
+            varLong(1),
+            new byte[] {'x'});
 
     assertReason(withHeaderOf(request(), body), DeadLetterReasons.MALFORMED);
   }
@@ -302,8 +372,19 @@ class AvroCodecTest {
   @Test
   void blocksWithANegativeCountAndAByteSizeDecode() {
     // The spec lets a writer give a block as -count followed by its size in bytes.
-    byte[] body = concat(varLong(1), varLong(0), varLong(1), new byte[] {'t'}, varLong(9),
-        varLong(-2), varLong(8), floats(1.5f, -2f), varLong(0), varLong(0), varLong(0));
+    byte[] body =
+        concat(
+            varLong(1),
+            varLong(0),
+            varLong(1),
+            new byte[] {'t'},
+            varLong(9),
+            varLong(-2),
+            varLong(8),
+            floats(1.5f, -2f),
+            varLong(0),
+            varLong(0),
+            varLong(0));
 
     ModelDelta decoded = AvroCodec.decode(withHeaderOf(rowDelta(), body), ModelDelta.class);
 
@@ -321,18 +402,23 @@ class AvroCodecTest {
     }
     var old = new org.apache.avro.generic.GenericData.Record(v1);
     old.put("version", 4L);
-    old.put("kind", new org.apache.avro.generic.GenericData.EnumSymbol(v1.getField("kind").schema(), "ROW"));
+    old.put(
+        "kind",
+        new org.apache.avro.generic.GenericData.EnumSymbol(v1.getField("kind").schema(), "ROW"));
     old.put("table", "user");
     old.put("id", -7L);
     old.put("values", List.of(0.25f, -1f, 3f));
-    ByteBuffer buf = new org.apache.avro.message.BinaryMessageEncoder<org.apache.avro.generic.GenericRecord>(
-        org.apache.avro.generic.GenericData.get(), v1).encode(old);
+    ByteBuffer buf =
+        new org.apache.avro.message.BinaryMessageEncoder<org.apache.avro.generic.GenericRecord>(
+                org.apache.avro.generic.GenericData.get(), v1)
+            .encode(old);
     byte[] bytes = new byte[buf.remaining()];
     buf.get(bytes);
 
     ModelDelta decoded = AvroCodec.decode(bytes, ModelDelta.class);
 
-    assertThat(Arrays.copyOfRange(bytes, 2, 10)).isNotEqualTo(Arrays.copyOfRange(AvroCodec.encode(rowDelta()), 2, 10));
+    assertThat(Arrays.copyOfRange(bytes, 2, 10))
+        .isNotEqualTo(Arrays.copyOfRange(AvroCodec.encode(rowDelta()), 2, 10));
     assertThat(decoded.getVersion()).isEqualTo(4L);
     assertThat(decoded.getTable()).isEqualTo("user");
     assertThat(decoded.getId()).isEqualTo(-7L);
@@ -342,7 +428,8 @@ class AvroCodecTest {
 
   @Test
   void anEnumIndexOutOfRangeIsMalformed() {
-    byte[] body = concat(varLong(1), varLong(5), varLong(1), new byte[] {'t'}, varLong(9), varLong(0));
+    byte[] body =
+        concat(varLong(1), varLong(5), varLong(1), new byte[] {'t'}, varLong(9), varLong(0));
 
     assertReason(withHeaderOf(rowDelta(), body), DeadLetterReasons.MALFORMED);
   }

@@ -1,10 +1,10 @@
 package io.streamrec.schemas;
 
-import io.streamrec.common.StreamrecException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.streamrec.common.StreamrecException;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -70,7 +70,16 @@ class JsonEventsTest {
             .setRequestId("r-\"quoted\"-\\-東京-🎉")
             .setTimestampMs(0)
             .setFeatures(Map.of("städte", List.of("Zürich", "line\nbreak", "")))
-            .setDense(Map.of("tiny", Float.MIN_VALUE, "huge", Float.MAX_VALUE, "third", 1f / 3, "neg", -0.1f))
+            .setDense(
+                Map.of(
+                    "tiny",
+                    Float.MIN_VALUE,
+                    "huge",
+                    Float.MAX_VALUE,
+                    "third",
+                    1f / 3,
+                    "neg",
+                    -0.1f))
             .build();
 
     String json = JsonEvents.toJson(e);
@@ -87,7 +96,9 @@ class JsonEventsTest {
 
     assertThat(e.getFeatures())
         .containsExactly(
-            Map.entry("user_id", List.of("u42")), Map.entry("age_bucket", List.of("3")), Map.entry("new", List.of("true")));
+            Map.entry("user_id", List.of("u42")),
+            Map.entry("age_bucket", List.of("3")),
+            Map.entry("new", List.of("true")));
   }
 
   @Test
@@ -106,7 +117,8 @@ class JsonEventsTest {
 
   @Test
   void textThatIsNotJsonIsMalformed() {
-    assertMalformed(JsonEvents::parseRequest, "{\"requestId\":\"r1\",", DeadLetterReasons.MALFORMED, "JSON");
+    assertMalformed(
+        JsonEvents::parseRequest, "{\"requestId\":\"r1\",", DeadLetterReasons.MALFORMED, "JSON");
     assertMalformed(JsonEvents::parseRequest, "requestId=r1", DeadLetterReasons.MALFORMED, "JSON");
   }
 
@@ -115,7 +127,8 @@ class JsonEventsTest {
     String twoEvents = REQUEST_LINE + REQUEST_LINE.replace("\"r1\"", "\"r2\"");
 
     assertMalformed(JsonEvents::parseRequest, twoEvents, DeadLetterReasons.MALFORMED, "JSON");
-    assertMalformed(JsonEvents::parseRequest, REQUEST_LINE + " trailing", DeadLetterReasons.MALFORMED, "JSON");
+    assertMalformed(
+        JsonEvents::parseRequest, REQUEST_LINE + " trailing", DeadLetterReasons.MALFORMED, "JSON");
   }
 
   @ParameterizedTest
@@ -123,10 +136,7 @@ class JsonEventsTest {
       delimiter = '|',
       quoteCharacter = '`',
       value = {
-        "[1, 2]",
-        "\"r1\"",
-        "42",
-        "null",
+        "[1, 2]", "\"r1\"", "42", "null",
       })
   void jsonThatIsNotAnObjectIsMalformed(String line) {
     assertMalformed(JsonEvents::parseRequest, line, DeadLetterReasons.MALFORMED, "object");
@@ -155,7 +165,11 @@ class JsonEventsTest {
         "dense as list             | {'requestId':'r1','timestampMs':5,'dense':{'hour':[13]}}       | 'dense.hour'",
       })
   void aBadRequestFieldIsMalformedAndNamed(String why, String line, String field) {
-    assertMalformed(JsonEvents::parseRequest, line.replace('\'', '"'), DeadLetterReasons.MALFORMED, field.replace("'", ""));
+    assertMalformed(
+        JsonEvents::parseRequest,
+        line.replace('\'', '"'),
+        DeadLetterReasons.MALFORMED,
+        field.replace("'", ""));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -169,7 +183,11 @@ class JsonEventsTest {
         "label as text         | {'impressionId':'i1','requestId':'r1','timestampMs':5,'labels':{'click':'yes'}} | 'labels.click'",
       })
   void aBadImpressionFieldIsMalformedAndNamed(String why, String line, String field) {
-    assertMalformed(JsonEvents::parseImpression, line.replace('\'', '"'), DeadLetterReasons.MALFORMED, field.replace("'", ""));
+    assertMalformed(
+        JsonEvents::parseImpression,
+        line.replace('\'', '"'),
+        DeadLetterReasons.MALFORMED,
+        field.replace("'", ""));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -182,7 +200,8 @@ class JsonEventsTest {
         "overflows a float         | {'requestId':'r1','timestampMs':5,'dense':{'hour':1e39}}   | dense.hour",
       })
   void aNonFiniteDenseValueIsRejectedAndNamed(String why, String line, String field) {
-    assertMalformed(JsonEvents::parseRequest, line.replace('\'', '"'), DeadLetterReasons.NON_FINITE, field);
+    assertMalformed(
+        JsonEvents::parseRequest, line.replace('\'', '"'), DeadLetterReasons.NON_FINITE, field);
   }
 
   @Test
@@ -196,7 +215,8 @@ class JsonEventsTest {
 
   @Test
   void aLargeIntegralTimestampIsKept() {
-    RequestEvent e = JsonEvents.parseRequest("{\"requestId\":\"r1\",\"timestampMs\":9223372036854775807}");
+    RequestEvent e =
+        JsonEvents.parseRequest("{\"requestId\":\"r1\",\"timestampMs\":9223372036854775807}");
 
     assertThat(e.getTimestampMs()).isEqualTo(Long.MAX_VALUE);
   }
@@ -208,7 +228,8 @@ class JsonEventsTest {
 
   private static void assertMalformed(
       Function<String, ?> parser, String line, String reason, String messageMentions) {
-    MalformedRecordException e = catchThrowableOfType(MalformedRecordException.class, () -> parser.apply(line));
+    MalformedRecordException e =
+        catchThrowableOfType(MalformedRecordException.class, () -> parser.apply(line));
     assertThat(e).as("parsing %s", line).isNotNull();
     assertThat(e.reason()).as("reason for %s", line).isEqualTo(reason);
     assertThat(e.getMessage()).as("message for %s", line).contains(messageMentions);

@@ -29,22 +29,24 @@ class JsonlReaderTest {
         write(
             String.join(
                 "\n",
-                request("r1", 1),               // 1
-                "",                              // 2 blank
-                "{not json",                     // 3 bad
-                request("r2", 2),               // 4
-                "   \t ",                        // 5 blank
-                "{\"timestampMs\":5}",           // 6 bad: no requestId
-                "[1,2,3]",                       // 7 bad: not an object
-                request("r3", 3),               // 8
+                request("r1", 1), // 1
+                "", // 2 blank
+                "{not json", // 3 bad
+                request("r2", 2), // 4
+                "   \t ", // 5 blank
+                "{\"timestampMs\":5}", // 6 bad: no requestId
+                "[1,2,3]", // 7 bad: not an object
+                request("r3", 3), // 8
                 "{\"requestId\":\"r4\",\"timestampMs\":-4}", // 9 bad: negative time
                 request("r5", 5))); // 10, no newline at the end
 
     JsonlReader.Result result = read(file);
 
-    assertThat(good).extracting(Good::line, Good::requestId)
+    assertThat(good)
+        .extracting(Good::line, Good::requestId)
         .containsExactly(tuple(1L, "r1"), tuple(4L, "r2"), tuple(8L, "r3"), tuple(10L, "r5"));
-    assertThat(bad).extracting(Bad::line, Bad::text)
+    assertThat(bad)
+        .extracting(Bad::line, Bad::text)
         .containsExactly(
             tuple(3L, "{not json"),
             tuple(6L, "{\"timestampMs\":5}"),
@@ -58,11 +60,17 @@ class JsonlReaderTest {
 
   @Test
   void aNonFiniteValueIsReportedWithItsReason() throws IOException {
-    Path file = write("{\"requestId\":\"r1\",\"timestampMs\":1,\"dense\":{\"x\":1e999}}\n" + request("r2", 2) + "\n");
+    Path file =
+        write(
+            "{\"requestId\":\"r1\",\"timestampMs\":1,\"dense\":{\"x\":1e999}}\n"
+                + request("r2", 2)
+                + "\n");
 
     JsonlReader.Result result = read(file);
 
-    assertThat(bad).extracting(Bad::line, Bad::reason).containsExactly(tuple(1L, DeadLetterReasons.NON_FINITE));
+    assertThat(bad)
+        .extracting(Bad::line, Bad::reason)
+        .containsExactly(tuple(1L, DeadLetterReasons.NON_FINITE));
     assertThat(good).extracting(Good::line).containsExactly(2L);
     assertThat(result).isEqualTo(new JsonlReader.Result(1, 1, 0));
   }
@@ -73,7 +81,9 @@ class JsonlReaderTest {
 
     JsonlReader.Result result = read(file);
 
-    assertThat(good).extracting(Good::line, Good::requestId).containsExactly(tuple(1L, "r1"), tuple(3L, "r2"));
+    assertThat(good)
+        .extracting(Good::line, Good::requestId)
+        .containsExactly(tuple(1L, "r1"), tuple(3L, "r2"));
     assertThat(result).isEqualTo(new JsonlReader.Result(2, 0, 1));
   }
 
@@ -99,8 +109,12 @@ class JsonlReaderTest {
 
     JsonlReader.Result result = read(file);
 
-    assertThat(good).extracting(Good::line, Good::requestId).containsExactly(tuple(1L, "r1"), tuple(3L, "r3"));
-    assertThat(bad).extracting(Bad::line, Bad::reason).containsExactly(tuple(2L, DeadLetterReasons.MALFORMED));
+    assertThat(good)
+        .extracting(Good::line, Good::requestId)
+        .containsExactly(tuple(1L, "r1"), tuple(3L, "r3"));
+    assertThat(bad)
+        .extracting(Bad::line, Bad::reason)
+        .containsExactly(tuple(2L, DeadLetterReasons.MALFORMED));
     assertThat(result).isEqualTo(new JsonlReader.Result(2, 1, 0));
   }
 
@@ -128,6 +142,10 @@ class JsonlReaderTest {
   }
 
   private static String request(String id, long timestampMs) {
-    return "{\"requestId\":\"" + id + "\",\"timestampMs\":" + timestampMs + ",\"features\":{\"user_id\":[\"u1\"]}}";
+    return "{\"requestId\":\""
+        + id
+        + "\",\"timestampMs\":"
+        + timestampMs
+        + ",\"features\":{\"user_id\":[\"u1\"]}}";
   }
 }

@@ -4,7 +4,6 @@ import io.streamrec.common.StreamrecException;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.ModelConfigJson;
 import io.streamrec.model.RequestUnits;
-import io.streamrec.protocol.MalformedModelUpdateException;
 import io.streamrec.protocol.ModelUpdate;
 import io.streamrec.protocol.ModelUpdateDecoder;
 import io.streamrec.schemas.ImpressionEvent;
@@ -30,21 +29,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A serving replica of the model, built from the model-updates topic alone, following the protocol
- * in docs/model-updates.md: it reads the topic from its earliest offset (the compacted topic's latest
- * value per key is the model), then tails it, and scores requests with the model it holds.
+ * in docs/model-updates.md: it reads the topic from its earliest offset (the compacted topic's
+ * latest value per key is the model), then tails it, and scores requests with the model it holds.
  *
  * <p><b>Whole versions only.</b> Rows, tombstones and dense blocks are held back as pending until
  * the version marker that closes them arrives; the marker then applies them under a write lock, and
  * scoring holds the read lock, so a score never mixes two versions and never sees half a publish.
  *
- * <p><b>Bootstrap and re-read.</b> A read from the earliest offset builds a fresh model that readers
- * do not see; it becomes the served model, in one swap, once the read has reached the end offset the
- * topic had when the read began and has applied a marker. During such a read the versions need not
- * follow one by one (compaction removed older markers; a restarted trainer's repeats are history).
- * While tailing, a marker that is not the next version is a <i>gap</i> or a <i>duplicate</i>: it is
- * counted, logged, and recovered by re-reading the topic from its earliest offset into a fresh model
- * while the current one keeps serving. The replica never guesses what a missing version changed.
- * A re-read holds a second copy of the model for its duration.
+ * <p><b>Bootstrap and re-read.</b> A read from the earliest offset builds a fresh model that
+ * readers do not see; it becomes the served model, in one swap, once the read has reached the end
+ * offset the topic had when the read began and has applied a marker. During such a read the
+ * versions need not follow one by one (compaction removed older markers; a restarted trainer's
+ * repeats are history). While tailing, a marker that is not the next version is a <i>gap</i> or a
+ * <i>duplicate</i>: it is counted, logged, and recovered by re-reading the topic from its earliest
+ * offset into a fresh model while the current one keeps serving. The replica never guesses what a
+ * missing version changed. A re-read holds a second copy of the model for its duration.
  *
  * <p>The topic's {@code spec} record tells the replica the model's features and tables; ids it has
  * no row for score with their initial values, as the trainer scores ids it has not admitted.
@@ -52,16 +51,20 @@ import org.slf4j.LoggerFactory;
  * <p>The consumer reads with {@code isolation.level=read_committed}, so the records of an aborted
  * transaction (an exactly-once trainer that failed mid-checkpoint) are never seen.
  *
- * <p>This class is the tail: the poll thread, the version order and the figures. Records are decoded
- * by the protocol's {@link ModelUpdateDecoder}, a version is built in a {@link PendingVersion} and
- * applied to a {@link ReplicaModel}, and {@link ModelSwap} decides which model readers see.
+ * <p>This class is the tail: the poll thread, the version order and the figures. Records are
+ * decoded by the protocol's {@link ModelUpdateDecoder}, a version is built in a {@link
+ * PendingVersion} and applied to a {@link ReplicaModel}, and {@link ModelSwap} decides which model
+ * readers see.
  */
 public final class ModelReplica implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ModelReplica.class);
+
   /** How long one poll waits for records: short, so close() and lag stay responsive. */
   private static final Duration POLL = Duration.ofMillis(100);
+
   /** How long to wait for the topic to appear before failing. */
   private static final long TOPIC_WAIT_MS = 30_000;
+
   /** Freshness samples kept for the percentiles: the newest this many versions. */
   private static final int FRESHNESS_SAMPLES = 4096;
 
@@ -81,8 +84,10 @@ public final class ModelReplica implements AutoCloseable {
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final Thread thread;
   private final ModelSwap models = new ModelSwap();
+
   /** The records of the version in flight; poll thread only. */
   private final PendingVersion pending = new PendingVersion();
+
   /** End offset of the topic when the current read from the earliest offset began. */
   private long readEnd;
 
@@ -100,7 +105,8 @@ public final class ModelReplica implements AutoCloseable {
 
   private ModelReplica(String bootstrapServers, String topic, String clientId) {
     this.topic = topic;
-    this.consumer = new KafkaConsumer<>(ModelUpdateConsumers.properties(bootstrapServers, clientId));
+    this.consumer =
+        new KafkaConsumer<>(ModelUpdateConsumers.properties(bootstrapServers, clientId));
     this.thread = new Thread(this::loop, "model-replica-" + topic);
     this.thread.setDaemon(true);
   }
@@ -131,7 +137,9 @@ public final class ModelReplica implements AutoCloseable {
             break;
           }
         }
-        if (models.rebuilding() && models.building().version() > 0 && consumer.position(part) >= readEnd) {
+        if (models.rebuilding()
+            && models.building().version() > 0
+            && consumer.position(part) >= readEnd) {
           swapIn();
         }
         updateLag(part);
@@ -152,8 +160,13 @@ public final class ModelReplica implements AutoCloseable {
     while (running) {
       List<PartitionInfo> info = consumer.partitionsFor(topic);
       if (info != null && info.size() > 1) {
-        throw new StreamrecException("topic '" + topic + "' has " + info.size() + " partitions; the model-update "
-            + "protocol needs exactly 1 (versions are ordered only within a partition, see docs/model-updates.md)");
+        throw new StreamrecException(
+            "topic '"
+                + topic
+                + "' has "
+                + info.size()
+                + " partitions; the model-update "
+                + "protocol needs exactly 1 (versions are ordered only within a partition, see docs/model-updates.md)");
       }
       if (info != null && info.size() == 1) {
         return new TopicPartition(topic, info.get(0).partition());
@@ -182,15 +195,21 @@ public final class ModelReplica implements AutoCloseable {
     models.swapIn();
     state = State.SERVING;
     ReplicaModel m = models.visible();
-    LOG.info("model replica of '{}': serving version {} ({} rows)", topic, m.version(), m.rowCount());
+    LOG.info(
+        "model replica of '{}': serving version {} ({} rows)", topic, m.version(), m.rowCount());
   }
 
   private void updateLag(TopicPartition part) {
     OptionalLong l = consumer.currentLag(part);
-    lag = l.isPresent() ? l.getAsLong() : Math.max(0, consumer.endOffsets(List.of(part)).get(part) - consumer.position(part));
+    lag =
+        l.isPresent()
+            ? l.getAsLong()
+            : Math.max(0, consumer.endOffsets(List.of(part)).get(part) - consumer.position(part));
   }
 
-  /** Handles one record; false when it showed a gap or a duplicate and the topic must be read again. */
+  /**
+   * Handles one record; false when it showed a gap or a duplicate and the topic must be read again.
+   */
   private boolean handle(ConsumerRecord<byte[], byte[]> r) {
     ModelUpdate u;
     try {
@@ -223,13 +242,22 @@ public final class ModelReplica implements AutoCloseable {
     if (!models.rebuilding() && v != held + 1) {
       if (v <= held) {
         duplicates++;
-        LOG.warn("model-updates offset {}: version {} after version {} (a repeat, e.g. a restarted at-least-once "
-            + "trainer); re-reading the topic from the earliest offset", offset, v, held);
+        LOG.warn(
+            "model-updates offset {}: version {} after version {} (a repeat, e.g. a restarted at-least-once "
+                + "trainer); re-reading the topic from the earliest offset",
+            offset,
+            v,
+            held);
       } else {
         gaps++;
-        LOG.warn("model-updates offset {}: version {} after version {} (versions {}..{} are missing, e.g. compacted "
-            + "while this replica lagged); re-reading the topic from the earliest offset", offset, v, held,
-            held + 1, v - 1);
+        LOG.warn(
+            "model-updates offset {}: version {} after version {} (versions {}..{} are missing, e.g. compacted "
+                + "while this replica lagged); re-reading the topic from the earliest offset",
+            offset,
+            v,
+            held,
+            held + 1,
+            v - 1);
       }
       rereads++;
       return false;
@@ -238,7 +266,10 @@ public final class ModelReplica implements AutoCloseable {
     models.write(model -> refused[0] = pending.applyTo(model, m));
     if (refused[0] > 0) {
       badRecords += refused[0];
-      LOG.warn("model-updates version {}: {} row(s) whose width differs from their table's, skipped", v, refused[0]);
+      LOG.warn(
+          "model-updates version {}: {} row(s) whose width differs from their table's, skipped",
+          v,
+          refused[0]);
     }
     versionsApplied++;
     if (offset >= readEnd) {
@@ -272,18 +303,24 @@ public final class ModelReplica implements AutoCloseable {
 
   /** As {@link #score(List)}, with the version that scored. */
   public Scored scoreVersioned(List<RequestUnit> units) {
-    return models.read(m -> {
-      if (m == null || !m.canScore()) {
-        throw new IllegalStateException("the replica of '" + topic + "' serves no model yet (" + describeState() + ")");
-      }
-      return new Scored(m.version(), m.score(units));
-    });
+    return models.read(
+        m -> {
+          if (m == null || !m.canScore()) {
+            throw new IllegalStateException(
+                "the replica of '" + topic + "' serves no model yet (" + describeState() + ")");
+          }
+          return new Scored(m.version(), m.score(units));
+        });
   }
 
   private String describeState() {
     ReplicaModel b = models.building();
-    return failure != null ? "failed: " + failure.getMessage() : state.name().toLowerCase(Locale.ROOT)
-        + (models.visible() == null && b != null && b.config() == null ? ", no model spec read yet" : "");
+    return failure != null
+        ? "failed: " + failure.getMessage()
+        : state.name().toLowerCase(Locale.ROOT)
+            + (models.visible() == null && b != null && b.config() == null
+                ? ", no model spec read yet"
+                : "");
   }
 
   /** Blocks until the replica serves version {@code v} or later; false on timeout. */
@@ -375,13 +412,16 @@ public final class ModelReplica implements AutoCloseable {
 
   /** A dense block of the served model (a copy), or null. */
   public float[] denseBlock(String block) {
-    return models.read(m -> {
-      float[] v = m == null ? null : m.dense(block);
-      return v == null ? null : v.clone();
-    });
+    return models.read(
+        m -> {
+          float[] v = m == null ? null : m.dense(block);
+          return v == null ? null : v.clone();
+        });
   }
 
-  /** The model's configuration as read from the topic, or null before the replica serves a model. */
+  /**
+   * The model's configuration as read from the topic, or null before the replica serves a model.
+   */
   public ModelConfig config() {
     ReplicaModel m = models.visible();
     return m == null ? null : m.config();

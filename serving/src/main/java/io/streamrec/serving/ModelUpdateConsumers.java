@@ -7,10 +7,11 @@ import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * The consumer settings every reader of a model-updates topic uses (docs/model-updates.md §5 and §6): no
- * consumer group and no committed offsets (a reader assigns the partition and seeks itself),
- * {@code read_committed} so an aborted transaction of an exactly-once trainer is never seen, and raw
- * bytes for keys and values (the key is text, the value a single-object Avro message).
+ * The consumer settings every reader of a model-updates topic uses (docs/model-updates.md §5 and
+ * §6): no consumer group and no committed offsets (a reader assigns the partition and seeks
+ * itself), {@code read_committed} so an aborted transaction of an exactly-once trainer is never
+ * seen, and raw bytes for keys and values (the key is text, the value a single-object Avro
+ * message).
  */
 public final class ModelUpdateConsumers {
   private ModelUpdateConsumers() {}
@@ -22,7 +23,9 @@ public final class ModelUpdateConsumers {
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, IsolationLevel.READ_COMMITTED.toString().toLowerCase(Locale.ROOT));
+    p.put(
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+        IsolationLevel.READ_COMMITTED.toString().toLowerCase(Locale.ROOT));
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     return p;

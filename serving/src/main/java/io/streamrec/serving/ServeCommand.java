@@ -8,30 +8,53 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code streamrec serve}: a model replica behind HTTP, in the foreground. */
-@Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Serves the model: bootstraps a replica from the compacted model-updates topic, tails it, and "
-        + "answers POST /score, GET /healthz and GET /metrics over HTTP. Ctrl-C stops it.")
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description =
+        "Serves the model: bootstraps a replica from the compacted model-updates topic, tails it, and "
+            + "answers POST /score, GET /healthz and GET /metrics over HTTP. Ctrl-C stops it.")
 public final class ServeCommand implements Callable<Integer> {
-  @Option(names = "--bootstrap-servers", required = true, paramLabel = "HOST:PORT", description = "Kafka bootstrap servers.")
+  @Option(
+      names = "--bootstrap-servers",
+      required = true,
+      paramLabel = "HOST:PORT",
+      description = "Kafka bootstrap servers.")
   String bootstrapServers;
 
-  @Option(names = "--topic", defaultValue = "model-updates", description = "The model-updates topic (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--topic",
+      defaultValue = "model-updates",
+      description = "The model-updates topic (default ${DEFAULT-VALUE}).")
   String topic;
 
-  @Option(names = "--port", defaultValue = "8080", description = "HTTP port (0 = any free port; default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--port",
+      defaultValue = "8080",
+      description = "HTTP port (0 = any free port; default ${DEFAULT-VALUE}).")
   int port;
 
-  @Option(names = "--bind", defaultValue = "0.0.0.0", description = "Address to listen on (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--bind",
+      defaultValue = "0.0.0.0",
+      description = "Address to listen on (default ${DEFAULT-VALUE}).")
   String bind;
 
-  @Option(names = "--threads", defaultValue = "4", description = "HTTP worker threads (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--threads",
+      defaultValue = "4",
+      description = "HTTP worker threads (default ${DEFAULT-VALUE}).")
   int threads;
 
-  @Option(names = "--max-request-bytes", defaultValue = "1048576",
+  @Option(
+      names = "--max-request-bytes",
+      defaultValue = "1048576",
       description = "Larger /score bodies get 413 (default ${DEFAULT-VALUE}).")
   int maxRequestBytes;
 
-  @Option(names = "--max-impressions", defaultValue = "1000",
+  @Option(
+      names = "--max-impressions",
+      defaultValue = "1000",
       description = "More impressions in one /score request get 413 (default ${DEFAULT-VALUE}).")
   int maxImpressions;
 
@@ -41,16 +64,29 @@ public final class ServeCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--port must be in 0..65535, got " + port);
     }
     ModelReplica replica = ModelReplica.start(bootstrapServers, topic);
-    ScoringServer server = ScoringServer.start(replica, new InetSocketAddress(bind, port), threads, maxRequestBytes,
-        maxImpressions);
+    ScoringServer server =
+        ScoringServer.start(
+            replica, new InetSocketAddress(bind, port), threads, maxRequestBytes, maxImpressions);
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      server.close();
-      replica.close();
-      stopped.countDown();
-    }, "serve-stop"));
-    System.out.println("streamrec serve: replica of '" + topic + "' at " + bootstrapServers + "; listening on "
-        + bind + ":" + server.port() + " (POST /score, GET /healthz, GET /metrics; Ctrl-C to stop)");
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  server.close();
+                  replica.close();
+                  stopped.countDown();
+                },
+                "serve-stop"));
+    System.out.println(
+        "streamrec serve: replica of '"
+            + topic
+            + "' at "
+            + bootstrapServers
+            + "; listening on "
+            + bind
+            + ":"
+            + server.port()
+            + " (POST /score, GET /healthz, GET /metrics; Ctrl-C to stop)");
     System.out.flush();
     stopped.await();
     return 0;

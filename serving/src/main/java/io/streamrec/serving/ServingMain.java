@@ -3,15 +3,16 @@ package io.streamrec.serving;
 import picocli.CommandLine;
 
 /**
- * The serving process on its own: {@code java -cp streamrec-serving.jar:... io.streamrec.serving.ServingMain
- * --bootstrap-servers HOST:PORT}. It takes the arguments of {@code streamrec serve}; its class path
- * holds the replica, the shared forward pass, Avro and the Kafka client, and no Flink, broker or
- * RocksDB.
+ * The serving process on its own: {@code java -cp streamrec-serving.jar:...
+ * io.streamrec.serving.ServingMain --bootstrap-servers HOST:PORT}. It takes the arguments of {@code
+ * streamrec serve}; its class path holds the replica, the shared forward pass, Avro and the Kafka
+ * client, and no Flink, broker or RocksDB.
  */
 public final class ServingMain {
   private ServingMain() {}
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new ServeCommand()).setCommandName("streamrec-serve").execute(args));
+    System.exit(
+        new CommandLine(new ServeCommand()).setCommandName("streamrec-serve").execute(args));
   }
 }

@@ -12,18 +12,18 @@ import org.junit.jupiter.api.Test;
  * dependency that brings one back fails here.
  */
 class ServingClassPathTest {
-  private static final List<String> ABSENT = List.of(
-      "org.apache.flink.api.common.JobID",
-      "org.apache.flink.streaming.api.environment.StreamExecutionEnvironment",
-      "kafka.server.KafkaBroker",
-      "org.apache.kafka.server.common.MetadataVersion",
-      "org.rocksdb.RocksDB",
-      "jcuda.driver.JCudaDriver");
+  private static final List<String> ABSENT =
+      List.of(
+          "org.apache.flink.api.common.JobID",
+          "org.apache.flink.streaming.api.environment.StreamExecutionEnvironment",
+          "kafka.server.KafkaBroker",
+          "org.apache.kafka.server.common.MetadataVersion",
+          "org.rocksdb.RocksDB",
+          "jcuda.driver.JCudaDriver");
 
   /** The natives JCuda would load, as resources of its natives jar. */
-  private static final List<String> ABSENT_RESOURCES = List.of(
-      "lib/libJCudaDriver-12.6.0-linux-x86_64.so",
-      "librocksdbjni-linux64.so");
+  private static final List<String> ABSENT_RESOURCES =
+      List.of("lib/libJCudaDriver-12.6.0-linux-x86_64.so", "librocksdbjni-linux64.so");
 
   @Test
   void noFlinkBrokerRocksDbOrCudaNatives() {

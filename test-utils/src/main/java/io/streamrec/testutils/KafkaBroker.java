@@ -6,7 +6,10 @@ import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
-/** A real in-process KRaft broker for one test class: {@code @RegisterExtension static final KafkaBroker KAFKA}. */
+/**
+ * A real in-process KRaft broker for one test class: {@code @RegisterExtension static final
+ * KafkaBroker KAFKA}.
+ */
 public final class KafkaBroker implements BeforeAllCallback, AfterAllCallback {
   private EmbeddedKafka kafka;
 

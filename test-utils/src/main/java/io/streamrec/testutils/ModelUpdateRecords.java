@@ -73,7 +73,8 @@ public final class ModelUpdateRecords {
     try {
       return ModelUpdateDecoder.decode(r.key(), r.value());
     } catch (StreamrecException e) {
-      throw new AssertionError("model-updates offset " + r.offset() + " does not decode: " + e.getMessage(), e);
+      throw new AssertionError(
+          "model-updates offset " + r.offset() + " does not decode: " + e.getMessage(), e);
     }
   }
 }

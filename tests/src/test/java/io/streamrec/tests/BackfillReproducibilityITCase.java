@@ -1,20 +1,15 @@
 package io.streamrec.tests;
 
-import io.streamrec.testutils.ModelUpdateRecords;
-import io.streamrec.testutils.TopicRecords;
-import io.streamrec.testutils.KafkaBroker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.config.TopicsConfig;
+import io.streamrec.testutils.KafkaBroker;
+import io.streamrec.testutils.ModelUpdateRecords;
+import io.streamrec.testutils.TopicRecords;
 import io.streamrec.traffic.FaultConfig;
 import io.streamrec.traffic.TrafficConfig;
-import io.streamrec.schemas.AvroCodec;
-import io.streamrec.protocol.ModelUpdateKeys;
-import io.streamrec.schemas.VersionMarker;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -29,20 +24,22 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Requests share event times three at a time, so the order among equal times matters too.
  */
 class BackfillReproducibilityITCase {
-  @RegisterExtension
-  static final MiniClusterExtension FLINK = PipelineSupport.miniCluster();
+  @RegisterExtension static final MiniClusterExtension FLINK = PipelineSupport.miniCluster();
 
-  @RegisterExtension
-  static final KafkaBroker KAFKA = new KafkaBroker();
+  @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
 
   @Test
   void twoBackfillsOfTheSameTopicsPublishIdenticalDeltas() throws Exception {
     String bootstrap = KAFKA.bootstrapServers();
     TopicsConfig topics = PipelineSupport.topics(bootstrap, "replay-");
-    GeneratedTraffic traffic = new GeneratedTraffic(
-        TrafficConfig.defaults().withSeed(5).withUsers(800).withItems(400),
-        FaultConfig.defaults().withSeed(5).withAllRates(0.01).withJoinWindowMs(2_000),
-        4_000, 1_767_225_600_000L, 60, 3);
+    GeneratedTraffic traffic =
+        new GeneratedTraffic(
+            TrafficConfig.defaults().withSeed(5).withUsers(800).withItems(400),
+            FaultConfig.defaults().withSeed(5).withAllRates(0.01).withJoinWindowMs(2_000),
+            4_000,
+            1_767_225_600_000L,
+            60,
+            3);
     PipelineSupport.produce(bootstrap, topics, traffic.records);
 
     List<List<String>> runs = new ArrayList<>();

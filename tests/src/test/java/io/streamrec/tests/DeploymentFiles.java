@@ -31,12 +31,14 @@ final class DeploymentFiles {
   static Path root() {
     Path p = Path.of("").toAbsolutePath();
     while (p != null) {
-      if (Files.isRegularFile(p.resolve("docker-compose.yml")) && Files.isRegularFile(p.resolve("pom.xml"))) {
+      if (Files.isRegularFile(p.resolve("docker-compose.yml"))
+          && Files.isRegularFile(p.resolve("pom.xml"))) {
         return p;
       }
       p = p.getParent();
     }
-    throw new IllegalStateException("no repository root with docker-compose.yml above " + Path.of("").toAbsolutePath());
+    throw new IllegalStateException(
+        "no repository root with docker-compose.yml above " + Path.of("").toAbsolutePath());
   }
 
   static String read(Path file) {
@@ -48,12 +50,15 @@ final class DeploymentFiles {
   }
 
   static Object yaml(Path file) {
-    return new Load(LoadSettings.builder().setLabel(file.toString()).build()).loadFromString(read(file));
+    return new Load(LoadSettings.builder().setLabel(file.toString()).build())
+        .loadFromString(read(file));
   }
 
   static List<Map<String, Object>> yamlDocuments(Path file) {
     List<Map<String, Object>> out = new ArrayList<>();
-    for (Object doc : new Load(LoadSettings.builder().setLabel(file.toString()).build()).loadAllFromString(read(file))) {
+    for (Object doc :
+        new Load(LoadSettings.builder().setLabel(file.toString()).build())
+            .loadAllFromString(read(file))) {
       if (doc != null) {
         out.add(map(doc, file + " document"));
       }
@@ -63,18 +68,25 @@ final class DeploymentFiles {
 
   /** The services of docker-compose.yml, by name. */
   static Map<String, Map<String, Object>> composeServices() {
-    Map<String, Object> compose = map(yaml(root().resolve("docker-compose.yml")), "docker-compose.yml");
+    Map<String, Object> compose =
+        map(yaml(root().resolve("docker-compose.yml")), "docker-compose.yml");
     Map<String, Map<String, Object>> out = new LinkedHashMap<>();
-    map(compose.get("services"), "services").forEach((name, s) -> out.put(name, map(s, "service " + name)));
+    map(compose.get("services"), "services")
+        .forEach((name, s) -> out.put(name, map(s, "service " + name)));
     return out;
   }
 
   /** The k8s manifest files (not kustomization.yaml). */
   static List<Path> k8sManifests() {
     try (Stream<Path> files = Files.list(root().resolve("k8s"))) {
-      return files.filter(f -> f.toString().endsWith(".yaml") && !f.getFileName().toString().equals("kustomization.yaml"))
-          .sorted().toList();
-    }  catch (IOException e) {
+      return files
+          .filter(
+              f ->
+                  f.toString().endsWith(".yaml")
+                      && !f.getFileName().toString().equals("kustomization.yaml"))
+          .sorted()
+          .toList();
+    } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
@@ -141,11 +153,16 @@ final class DeploymentFiles {
     return out;
   }
 
-  /** The command-line launcher the Dockerfile writes to /opt/streamrec/bin/streamrec (a heredoc). */
+  /**
+   * The command-line launcher the Dockerfile writes to /opt/streamrec/bin/streamrec (a heredoc).
+   */
   static String imageLauncher() {
     String text = read(root().resolve("Dockerfile"));
-    Matcher m = Pattern.compile("^COPY [^\\n]*<<'EOF' /opt/streamrec/bin/streamrec\\n(.*?)^EOF$",
-        Pattern.MULTILINE | Pattern.DOTALL).matcher(text);
+    Matcher m =
+        Pattern.compile(
+                "^COPY [^\\n]*<<'EOF' /opt/streamrec/bin/streamrec\\n(.*?)^EOF$",
+                Pattern.MULTILINE | Pattern.DOTALL)
+            .matcher(text);
     if (!m.find()) {
       throw new AssertionError("the Dockerfile writes no /opt/streamrec/bin/streamrec heredoc");
     }
@@ -166,7 +183,8 @@ final class DeploymentFiles {
   /** One {@code create --topic NAME --partitions N --config k=v ...} line of a topics script. */
   record TopicSpec(String name, int partitions, Map<String, String> configs) {}
 
-  private static final Pattern CREATE = Pattern.compile("(?m)^\\s*create --topic (\\S+) --partitions (\\d+)(.*)$");
+  private static final Pattern CREATE =
+      Pattern.compile("(?m)^\\s*create --topic (\\S+) --partitions (\\d+)(.*)$");
   private static final Pattern CONFIG = Pattern.compile("--config (\\S+?)=(\\S+)");
 
   /** The topics a script creates, in order. */
@@ -184,9 +202,13 @@ final class DeploymentFiles {
     return out;
   }
 
-  /** The topics service's script in docker-compose.yml, with compose's {@code $$} escapes undone. */
+  /**
+   * The topics service's script in docker-compose.yml, with compose's {@code $$} escapes undone.
+   */
   static String composeTopicsScript() {
-    return strings(composeServices().get("topics").get("command"), "topics command").get(0).replace("$$", "$");
+    return strings(composeServices().get("topics").get("command"), "topics command")
+        .get(0)
+        .replace("$$", "$");
   }
 
   /** The script of k8s/topics-job.yaml. */
@@ -199,8 +221,8 @@ final class DeploymentFiles {
   // ---- shell
 
   /**
-   * Every {@code streamrec SUBCOMMAND args...} invocation in a shell script: the words after
-   * {@code streamrec} up to the end of the line or a shell operator, quotes removed.
+   * Every {@code streamrec SUBCOMMAND args...} invocation in a shell script: the words after {@code
+   * streamrec} up to the end of the line or a shell operator, quotes removed.
    */
   static List<List<String>> streamrecInvocations(String script) {
     List<List<String>> out = new ArrayList<>();

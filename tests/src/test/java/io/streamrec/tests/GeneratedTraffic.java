@@ -1,20 +1,23 @@
 package io.streamrec.tests;
 
 import io.streamrec.model.RequestUnits;
+import io.streamrec.schemas.RequestUnit;
 import io.streamrec.traffic.FaultConfig;
 import io.streamrec.traffic.GeneratedRequest;
 import io.streamrec.traffic.OutgoingRecord;
 import io.streamrec.traffic.TrafficConfig;
 import io.streamrec.traffic.TrafficFaults;
 import io.streamrec.traffic.TrafficGenerator;
-import io.streamrec.schemas.RequestUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
-/** A slice of generated traffic with faults, as records in event-time order, plus what each should become. */
+/**
+ * A slice of generated traffic with faults, as records in event-time order, plus what each should
+ * become.
+ */
 final class GeneratedTraffic {
   final TrafficGenerator generator;
   final List<OutgoingRecord> records = new ArrayList<>();
@@ -26,7 +29,13 @@ final class GeneratedTraffic {
    * {@code requests} requests from {@code startMs}, {@code perTimestamp} of them sharing each event
    * time, successive times {@code spacingMs} apart.
    */
-  GeneratedTraffic(TrafficConfig traffic, FaultConfig faults, int requests, long startMs, long spacingMs, int perTimestamp) {
+  GeneratedTraffic(
+      TrafficConfig traffic,
+      FaultConfig faults,
+      int requests,
+      long startMs,
+      long spacingMs,
+      int perTimestamp) {
     generator = new TrafficGenerator(traffic);
     TrafficFaults f = new TrafficFaults(faults);
     for (int i = 0; i < requests; i++) {
@@ -34,7 +43,8 @@ final class GeneratedTraffic {
     }
     records.sort(Comparator.comparingLong(OutgoingRecord::timestampMs));
     for (OutgoingRecord r : records) {
-      Map<OutgoingRecord.Fate, Long> m = r.topic() == OutgoingRecord.Topic.REQUESTS ? requestFates : impressionFates;
+      Map<OutgoingRecord.Fate, Long> m =
+          r.topic() == OutgoingRecord.Topic.REQUESTS ? requestFates : impressionFates;
       m.merge(r.fate(), 1L, Long::sum);
       lastEventMs = Math.max(lastEventMs, r.timestampMs());
     }
@@ -56,7 +66,10 @@ final class GeneratedTraffic {
     return requestFates.getOrDefault(fate, 0L);
   }
 
-  /** Traffic from the same world after this slice: units the model never trained on, with their labels. */
+  /**
+   * Traffic from the same world after this slice: units the model never trained on, with their
+   * labels.
+   */
   HeldOut heldOut(int requests, long startMs) {
     HeldOut h = new HeldOut();
     for (int i = 0; i < requests; i++) {

@@ -29,12 +29,17 @@ import org.junit.jupiter.api.io.TempDir;
  * launcher, checking that what it sends is one continuous, duplicate-free stream.
  */
 class ImageScriptsTest {
-  private static final Pattern REQUEST = Pattern.compile("\"requestId\":\"(r(\\d+)-\\d+)\",\"timestampMs\":(\\d+)");
+  private static final Pattern REQUEST =
+      Pattern.compile("\"requestId\":\"(r(\\d+)-\\d+)\",\"timestampMs\":(\\d+)");
 
   @TempDir Path tmp;
 
-  /** Not a {@code @TempDir}: it holds links to the classpath's jars, which this class removes itself. */
+  /**
+   * Not a {@code @TempDir}: it holds links to the classpath's jars, which this class removes
+   * itself.
+   */
   private static Path home;
+
   private static Path launcher;
 
   /**
@@ -43,11 +48,14 @@ class ImageScriptsTest {
    */
   @BeforeAll
   static void install() throws Exception {
-    assumeThat(run(List.of("bash", "-c", "true"), Map.of(), 10).exit).as("bash is available").isZero();
+    assumeThat(run(List.of("bash", "-c", "true"), Map.of(), 10).exit)
+        .as("bash is available")
+        .isZero();
     home = Files.createTempDirectory("streamrec-home");
     Path lib = Files.createDirectories(home.resolve("lib"));
     Files.createDirectories(home.resolve("classes"));
-    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    String cp =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
     int n = 0;
     for (String entry : cp.split(File.pathSeparator)) {
       Path p = Path.of(entry);
@@ -77,20 +85,24 @@ class ImageScriptsTest {
   @Test
   void theLauncherOpensWhatTheRepositorysLauncherOpens() {
     List<String> image = DeploymentFiles.bashArray(DeploymentFiles.imageLauncher(), "opens");
-    List<String> repo = DeploymentFiles.bashArray(DeploymentFiles.read(DeploymentFiles.root().resolve("streamrec")), "opens");
+    List<String> repo =
+        DeploymentFiles.bashArray(
+            DeploymentFiles.read(DeploymentFiles.root().resolve("streamrec")), "opens");
     assertThat(image).isNotEmpty().containsExactlyElementsOf(repo);
   }
 
   @Test
   void theLauncherRunsTheCommandLine() throws Exception {
-    Result r = run(List.of(launcher.toString(), "--help"), Map.of("STREAMREC_HOME", home.toString()), 120);
+    Result r =
+        run(List.of(launcher.toString(), "--help"), Map.of("STREAMREC_HOME", home.toString()), 120);
     assertThat(r.exit).as(r.output).isZero();
     assertThat(r.output).contains("Usage: streamrec", "generate", "produce", "run", "backfill");
   }
 
   @Test
   void theTopicScriptsAreValidBash() throws Exception {
-    for (String script : List.of(DeploymentFiles.composeTopicsScript(), DeploymentFiles.k8sTopicsScript())) {
+    for (String script :
+        List.of(DeploymentFiles.composeTopicsScript(), DeploymentFiles.k8sTopicsScript())) {
       Result r = run(List.of("bash", "-n", "-c", script), Map.of(), 10);
       assertThat(r.exit).as(r.output).isZero();
     }
@@ -103,38 +115,57 @@ class ImageScriptsTest {
    */
   @Test
   void theComposeGeneratorSendsOneContinuousStream() throws Exception {
-    List<String> cmd = DeploymentFiles.strings(DeploymentFiles.composeServices().get("generator").get("command"), "generator");
+    List<String> cmd =
+        DeploymentFiles.strings(
+            DeploymentFiles.composeServices().get("generator").get("command"), "generator");
     assertThat(cmd.subList(0, 2)).containsExactly("bash", "-c");
     String script = cmd.get(2).replace("$$", "$");
 
     Path bin = Files.createDirectories(tmp.resolve("bin"));
     Path sent = Files.createDirectories(tmp.resolve("sent"));
-    Files.writeString(bin.resolve("streamrec"), String.join("\n",
-        "#!/usr/bin/env bash",
-        "set -euo pipefail",
-        "if [[ $1 == produce ]]; then",
-        "  shift",
-        "  while (( $# )); do",
-        "    case $1 in",
-        "      --requests) cat \"$2\" >> \"$SENT/requests.jsonl\"; shift 2 ;;",
-        "      --impressions) cat \"$2\" >> \"$SENT/impressions.jsonl\"; shift 2 ;;",
-        "      *) shift ;;",
-        "    esac",
-        "  done",
-        "  echo batch >> \"$SENT/batches\"",
-        "  if (( $(wc -l < \"$SENT/batches\") >= 3 )); then exit 42; fi",
-        "  exit 0",
-        "fi",
-        "exec \"$LAUNCHER\" \"$@\"",
-        ""));
+    Files.writeString(
+        bin.resolve("streamrec"),
+        String.join(
+            "\n",
+            "#!/usr/bin/env bash",
+            "set -euo pipefail",
+            "if [[ $1 == produce ]]; then",
+            "  shift",
+            "  while (( $# )); do",
+            "    case $1 in",
+            "      --requests) cat \"$2\" >> \"$SENT/requests.jsonl\"; shift 2 ;;",
+            "      --impressions) cat \"$2\" >> \"$SENT/impressions.jsonl\"; shift 2 ;;",
+            "      *) shift ;;",
+            "    esac",
+            "  done",
+            "  echo batch >> \"$SENT/batches\"",
+            "  if (( $(wc -l < \"$SENT/batches\") >= 3 )); then exit 42; fi",
+            "  exit 0",
+            "fi",
+            "exec \"$LAUNCHER\" \"$@\"",
+            ""));
     assertThat(bin.resolve("streamrec").toFile().setExecutable(true)).isTrue();
 
-    Map<String, String> env = Map.of(
-        "PATH", bin + File.pathSeparator + System.getenv("PATH"),
-        "STREAMREC_HOME", home.toString(), "LAUNCHER", launcher.toString(), "SENT", sent.toString(),
-        "RATE", "50", "BATCH_SECONDS", "1", "WORLD_BATCHES", "5");
+    Map<String, String> env =
+        Map.of(
+            "PATH",
+            bin + File.pathSeparator + System.getenv("PATH"),
+            "STREAMREC_HOME",
+            home.toString(),
+            "LAUNCHER",
+            launcher.toString(),
+            "SENT",
+            sent.toString(),
+            "RATE",
+            "50",
+            "BATCH_SECONDS",
+            "1",
+            "WORLD_BATCHES",
+            "5");
     Result r = run(List.of("bash", "-c", script), env, 300);
-    assertThat(r.exit).as("the stand-in stops the loop after three batches\n" + r.output).isEqualTo(42);
+    assertThat(r.exit)
+        .as("the stand-in stops the loop after three batches\n" + r.output)
+        .isEqualTo(42);
 
     List<String> requests = Files.readAllLines(sent.resolve("requests.jsonl"));
     List<String> impressions = Files.readAllLines(sent.resolve("impressions.jsonl"));
@@ -151,16 +182,35 @@ class ImageScriptsTest {
     }
     assertThat(ids).hasSize(requests.size());
     for (int i = 1; i < times.size(); i++) {
-      assertThat(times.get(i) - times.get(i - 1)).as("event time step at request " + i).isEqualTo(20);
+      assertThat(times.get(i) - times.get(i - 1))
+          .as("event time step at request " + i)
+          .isEqualTo(20);
     }
-    assertThat(times.get(0)).isCloseTo(System.currentTimeMillis(), org.assertj.core.data.Offset.offset(300_000L));
+    assertThat(times.get(0))
+        .isCloseTo(System.currentTimeMillis(), org.assertj.core.data.Offset.offset(300_000L));
 
     // the same world in one go: what was sent, batch after batch, is exactly this
     Path allR = tmp.resolve("all-r.jsonl");
     Path allI = tmp.resolve("all-i.jsonl");
-    Result g = run(List.of(launcher.toString(), "generate", "--seed", seed, "--start", String.valueOf(times.get(0)),
-        "--spacing", "20ms", "--count", "150", "--requests", allR.toString(), "--impressions", allI.toString()),
-        Map.of("STREAMREC_HOME", home.toString()), 120);
+    Result g =
+        run(
+            List.of(
+                launcher.toString(),
+                "generate",
+                "--seed",
+                seed,
+                "--start",
+                String.valueOf(times.get(0)),
+                "--spacing",
+                "20ms",
+                "--count",
+                "150",
+                "--requests",
+                allR.toString(),
+                "--impressions",
+                allI.toString()),
+            Map.of("STREAMREC_HOME", home.toString()),
+            120);
     assertThat(g.exit).as(g.output).isZero();
     assertThat(requests).containsExactlyElementsOf(Files.readAllLines(allR));
     assertThat(impressions).isNotEmpty().containsExactlyElementsOf(Files.readAllLines(allI));
@@ -168,16 +218,19 @@ class ImageScriptsTest {
 
   private record Result(int exit, String output) {}
 
-  private static Result run(List<String> command, Map<String, String> env, int timeoutS) throws IOException, InterruptedException {
+  private static Result run(List<String> command, Map<String, String> env, int timeoutS)
+      throws IOException, InterruptedException {
     Path out = Files.createTempFile("streamrec-script", ".out");
     try {
-      ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
+      ProcessBuilder pb =
+          new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
       pb.environment().putAll(env);
       Process p = pb.start();
       if (!p.waitFor(timeoutS, TimeUnit.SECONDS)) {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
-        throw new AssertionError("timed out after " + timeoutS + " s: " + command + "\n" + Files.readString(out));
+        throw new AssertionError(
+            "timed out after " + timeoutS + " s: " + command + "\n" + Files.readString(out));
       }
       return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
     } finally {

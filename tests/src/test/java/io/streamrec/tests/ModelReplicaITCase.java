@@ -1,18 +1,18 @@
 package io.streamrec.tests;
 
-import io.streamrec.testutils.KafkaBroker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.streamrec.protocol.ModelUpdateEncoder;
-import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.ModelConfigJson;
+import io.streamrec.protocol.ModelUpdateEncoder;
 import io.streamrec.protocol.ModelUpdateKeys;
+import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.schemas.RequestUnit;
 import io.streamrec.schemas.RowEncoding;
 import io.streamrec.schemas.VersionMarker;
 import io.streamrec.serving.ModelReplica;
+import io.streamrec.testutils.KafkaBroker;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,8 +31,7 @@ class ModelReplicaITCase {
   private static final Duration WAIT = Duration.ofSeconds(30);
   private static final ModelConfig MODEL = ModelConfig.defaults();
 
-  @RegisterExtension
-  static final KafkaBroker KAFKA = new KafkaBroker();
+  @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
 
   @Test
   void aReplicaScoresExactlyAsTheTrainerAtEachVersionWithFloat32Rows() throws Exception {
@@ -47,7 +46,8 @@ class ModelReplicaITCase {
   private void assertParity(String topic, RowEncoding encoding, float tolerance) throws Exception {
     String bootstrap = KAFKA.bootstrapServers();
     ModelUpdatesSupport.createTopic(bootstrap, topic);
-    try (ModelUpdatesSupport.Trainer t = new ModelUpdatesSupport.Trainer(MODEL, 5, 500, 300, encoding);
+    try (ModelUpdatesSupport.Trainer t =
+            new ModelUpdatesSupport.Trainer(MODEL, 5, 500, 300, encoding);
         KafkaProducer<byte[], byte[]> producer = ModelUpdatesSupport.producer(bootstrap);
         ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
       float maxDiff = 0;
@@ -68,27 +68,32 @@ class ModelReplicaITCase {
           if (tolerance == 0) {
             assertThat(served[i]).as("version %d impression %d", v, i).isEqualTo(trainer[i]);
           } else {
-            assertThat(served[i]).as("version %d impression %d", v, i).isCloseTo(trainer[i], within(tolerance));
+            assertThat(served[i])
+                .as("version %d impression %d", v, i)
+                .isCloseTo(trainer[i], within(tolerance));
           }
           maxDiff = Math.max(maxDiff, Math.abs(served[i] - trainer[i]));
           compared++;
         }
       }
-      System.out.printf("parity %s: %d impressions over 6 versions, max |replica - trainer| %.3g%n",
+      System.out.printf(
+          "parity %s: %d impressions over 6 versions, max |replica - trainer| %.3g%n",
           encoding, compared, maxDiff);
       assertThat(replica.gaps() + replica.duplicates() + replica.badRecords()).isZero();
     }
   }
 
   @Test
-  void aReplicaStartedLateOnTheCompactedTopicReachesTheSameModelAndExpiredRowsAreGone() throws Exception {
+  void aReplicaStartedLateOnTheCompactedTopicReachesTheSameModelAndExpiredRowsAreGone()
+      throws Exception {
     String bootstrap = KAFKA.bootstrapServers();
     String full = "history";
     ModelUpdatesSupport.createTopic(bootstrap, full);
     List<ModelUpdateRecord> all = new ArrayList<>();
     Set<String> expired = new LinkedHashSet<>();
-    try (ModelUpdatesSupport.Trainer t = new ModelUpdatesSupport.Trainer(ModelUpdatesSupport.withTtl(MODEL, 2_000),
-        9, 3_000, 400, RowEncoding.FLOAT32);
+    try (ModelUpdatesSupport.Trainer t =
+            new ModelUpdatesSupport.Trainer(
+                ModelUpdatesSupport.withTtl(MODEL, 2_000), 9, 3_000, 400, RowEncoding.FLOAT32);
         KafkaProducer<byte[], byte[]> producer = ModelUpdatesSupport.producer(bootstrap);
         ModelReplica tailing = ModelReplica.start(bootstrap, full)) {
       for (int v = 1; v <= 10; v++) {
@@ -109,9 +114,11 @@ class ModelReplicaITCase {
 
       List<RequestUnit> probe = t.units(200, 8);
       float[] want = tailing.score(probe);
-      List<String> compactedTopics = List.of("compacted-with-tombstones", "compacted-after-delete-retention");
+      List<String> compactedTopics =
+          List.of("compacted-with-tombstones", "compacted-after-delete-retention");
       for (String topic : compactedTopics) {
-        List<ModelUpdateRecord> compacted = ModelUpdatesSupport.compact(all, topic.endsWith("tombstones"));
+        List<ModelUpdateRecord> compacted =
+            ModelUpdatesSupport.compact(all, topic.endsWith("tombstones"));
         assertThat(compacted.size()).isLessThan(all.size());
         ModelUpdatesSupport.createTopic(bootstrap, topic);
         ModelUpdatesSupport.send(producer, topic, compacted);
@@ -136,13 +143,19 @@ class ModelReplicaITCase {
       for (ModelUpdateRecord r : ModelUpdatesSupport.compact(all, true)) {
         String key = new String(r.key, StandardCharsets.UTF_8);
         if (r.value == null) {
-          assertThat(tailing.row(ModelUpdateKeys.rowTable(key), ModelUpdateKeys.rowId(key))).as(key).isNull();
+          assertThat(tailing.row(ModelUpdateKeys.rowTable(key), ModelUpdateKeys.rowId(key)))
+              .as(key)
+              .isNull();
           gone++;
         }
       }
       assertThat(gone).isPositive();
-      System.out.printf("compaction: %d records in full, %d after compaction; %d rows expired, %d rows served%n",
-          all.size(), ModelUpdatesSupport.compact(all, false).size(), expired.size(), tailing.rows());
+      System.out.printf(
+          "compaction: %d records in full, %d after compaction; %d rows expired, %d rows served%n",
+          all.size(),
+          ModelUpdatesSupport.compact(all, false).size(),
+          expired.size(),
+          tailing.rows());
     }
   }
 
@@ -150,8 +163,12 @@ class ModelReplicaITCase {
 
   private static final String TABLE = "item_id";
 
-  /** Version {@code v}: rows {@code ids} all set to {@code v}, tombstones for {@code expired}, the marker unless {@code open}. */
-  private static List<ModelUpdateRecord> version(long v, long[] ids, long[] expired, boolean withMarker) {
+  /**
+   * Version {@code v}: rows {@code ids} all set to {@code v}, tombstones for {@code expired}, the
+   * marker unless {@code open}.
+   */
+  private static List<ModelUpdateRecord> version(
+      long v, long[] ids, long[] expired, boolean withMarker) {
     List<ModelUpdateRecord> out = new ArrayList<>();
     if (v == 1) {
       out.add(ModelUpdateEncoder.spec(ModelConfigJson.toJson(MODEL), 0));
@@ -217,7 +234,8 @@ class ModelReplicaITCase {
   }
 
   @Test
-  void aRowWhoseWidthIsNotItsTablesIsCountedAndSkippedWhileTheRestOfItsVersionApplies() throws Exception {
+  void aRowWhoseWidthIsNotItsTablesIsCountedAndSkippedWhileTheRestOfItsVersionApplies()
+      throws Exception {
     String bootstrap = KAFKA.bootstrapServers();
     String topic = "widths";
     ModelUpdatesSupport.createTopic(bootstrap, topic);
@@ -269,7 +287,9 @@ class ModelReplicaITCase {
       // a restarted trainer publishes version 3 again: a repeat; the topic's newest marker is 3 now
       ModelUpdatesSupport.send(p, topic, version(3, ids(2), ids(), true));
       long deadline = System.currentTimeMillis() + WAIT.toMillis();
-      while ((replica.duplicates() == 0 || replica.version() != 3 || replica.state() != ModelReplica.State.SERVING)
+      while ((replica.duplicates() == 0
+              || replica.version() != 3
+              || replica.state() != ModelReplica.State.SERVING)
           && System.currentTimeMillis() < deadline) {
         Thread.sleep(10);
       }

@@ -1,20 +1,20 @@
 package io.streamrec.tests;
 
-import io.streamrec.job.sink.EncodingDeltaSink;
 import io.streamrec.embedding.InMemoryEmbeddingStore;
 import io.streamrec.gpu.CpuBackend;
-import io.streamrec.protocol.ModelUpdateEncoder;
-import io.streamrec.protocol.ModelUpdateRecord;
+import io.streamrec.job.sink.EncodingDeltaSink;
 import io.streamrec.model.MiniBatchTrainer;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.ModelConfigJson;
 import io.streamrec.model.RequestUnits;
-import io.streamrec.traffic.GeneratedRequest;
-import io.streamrec.traffic.TrafficConfig;
-import io.streamrec.traffic.TrafficGenerator;
+import io.streamrec.protocol.ModelUpdateEncoder;
+import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.schemas.RequestUnit;
 import io.streamrec.schemas.RowEncoding;
 import io.streamrec.schemas.VersionMarker;
+import io.streamrec.traffic.GeneratedRequest;
+import io.streamrec.traffic.TrafficConfig;
+import io.streamrec.traffic.TrafficGenerator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +29,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
-/** Model-updates topics written the way the trainer writes them, from a trainer driven in-process. */
+/**
+ * Model-updates topics written the way the trainer writes them, from a trainer driven in-process.
+ */
 final class ModelUpdatesSupport {
   static final long START_MS = 1_767_225_600_000L;
 
@@ -37,9 +39,18 @@ final class ModelUpdatesSupport {
 
   /** A fresh compacted model-updates topic with one partition. */
   static void createTopic(String bootstrap, String topic) {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-      admin.createTopics(List.of(new NewTopic(topic, Optional.of(1), Optional.empty())
-          .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)))).all().get();
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      admin
+          .createTopics(
+              List.of(
+                  new NewTopic(topic, Optional.of(1), Optional.empty())
+                      .configs(
+                          Map.of(
+                              TopicConfig.CLEANUP_POLICY_CONFIG,
+                              TopicConfig.CLEANUP_POLICY_COMPACT))))
+          .all()
+          .get();
     } catch (Exception e) {
       throw new AssertionError("cannot create " + topic, e);
     }
@@ -75,7 +86,8 @@ final class ModelUpdatesSupport {
     List<ModelUpdateRecord> out = new ArrayList<>();
     for (int i = 0; i < records.size(); i++) {
       ModelUpdateRecord r = records.get(i);
-      if (last.get(new String(r.key, java.nio.charset.StandardCharsets.UTF_8)) == i && (keepTombstones || r.value != null)) {
+      if (last.get(new String(r.key, java.nio.charset.StandardCharsets.UTF_8)) == i
+          && (keepTombstones || r.value != null)) {
         out.add(r);
       }
     }
@@ -94,8 +106,12 @@ final class ModelUpdatesSupport {
 
     Trainer(ModelConfig config, long seed, int users, int items, RowEncoding encoding) {
       this.config = config;
-      this.trainer = new MiniBatchTrainer(config, new InMemoryEmbeddingStore(config.tableConfigs()), new CpuBackend(), 10_000);
-      this.generator = new TrafficGenerator(TrafficConfig.defaults().withSeed(seed).withUsers(users).withItems(items));
+      this.trainer =
+          new MiniBatchTrainer(
+              config, new InMemoryEmbeddingStore(config.tableConfigs()), new CpuBackend(), 10_000);
+      this.generator =
+          new TrafficGenerator(
+              TrafficConfig.defaults().withSeed(seed).withUsers(users).withItems(items));
       this.encoding = encoding;
     }
 
@@ -109,7 +125,10 @@ final class ModelUpdatesSupport {
       return out;
     }
 
-    /** Publishes the next version: the spec first (before version 1), rows, tombstones, dense blocks, the marker. */
+    /**
+     * Publishes the next version: the spec first (before version 1), rows, tombstones, dense
+     * blocks, the marker.
+     */
     List<ModelUpdateRecord> publish() {
       List<ModelUpdateRecord> records = new ArrayList<>();
       long eventTime = time + 1_000;
@@ -120,8 +139,11 @@ final class ModelUpdatesSupport {
       ModelUpdateEncoder enc = new ModelUpdateEncoder(version, eventTime, encoding, records::add);
       MiniBatchTrainer.Published p = trainer.publish(new EncodingDeltaSink(enc));
       tombstones += p.tombstones();
-      enc.close(VersionMarker.newBuilder().setPublishedAtMs(System.currentTimeMillis())
-          .setTrainedImpressions(trainer.impressionsTrained()).setTrainedUnits(trainer.unitsTrained()));
+      enc.close(
+          VersionMarker.newBuilder()
+              .setPublishedAtMs(System.currentTimeMillis())
+              .setTrainedImpressions(trainer.impressionsTrained())
+              .setTrainedUnits(trainer.unitsTrained()));
       return records;
     }
 
@@ -133,7 +155,18 @@ final class ModelUpdatesSupport {
 
   /** {@code c} with every row expiring after {@code ttlMs} of event time unseen. */
   static ModelConfig withTtl(ModelConfig c, long ttlMs) {
-    return new ModelConfig(c.features(), c.embeddingDim(), c.hotCapacityRows(), c.admissionThreshold(), ttlMs,
-        c.initScale(), c.embeddingLr(), c.wideLr(), c.denseLr(), c.towers(), c.tableSettings(), c.clipNorm());
+    return new ModelConfig(
+        c.features(),
+        c.embeddingDim(),
+        c.hotCapacityRows(),
+        c.admissionThreshold(),
+        ttlMs,
+        c.initScale(),
+        c.embeddingLr(),
+        c.wideLr(),
+        c.denseLr(),
+        c.towers(),
+        c.tableSettings(),
+        c.clipNorm());
   }
 }

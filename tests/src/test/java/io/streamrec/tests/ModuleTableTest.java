@@ -25,18 +25,31 @@ class ModuleTableTest {
 
   @BeforeAll
   static void importMainClasses() {
-    main = new ClassFileImporter()
-        .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-        .importPackages("io.streamrec");
+    main =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("io.streamrec");
   }
 
   private static void check(String module, String pkg, String... allowed) {
     List<String> may = new ArrayList<>(List.of(JDK));
     may.add(pkg + "..");
     may.addAll(List.of(allowed));
-    ArchRule rule = classes().that().resideInAPackage(pkg + "..")
-        .should().onlyDependOnClassesThat().resideInAnyPackage(may.toArray(new String[0]))
-        .as("module " + module + " (" + pkg + ") uses only " + String.join(", ", allowed) + " and the JDK");
+    ArchRule rule =
+        classes()
+            .that()
+            .resideInAPackage(pkg + "..")
+            .should()
+            .onlyDependOnClassesThat()
+            .resideInAnyPackage(may.toArray(new String[0]))
+            .as(
+                "module "
+                    + module
+                    + " ("
+                    + pkg
+                    + ") uses only "
+                    + String.join(", ", allowed)
+                    + " and the JDK");
     rule.check(main);
   }
 
@@ -47,12 +60,22 @@ class ModuleTableTest {
 
   @Test
   void schemasUseCommonAvroAndJackson() {
-    check("schemas", "io.streamrec.schemas", "io.streamrec.common..", "org.apache.avro..", "com.fasterxml.jackson..");
+    check(
+        "schemas",
+        "io.streamrec.schemas",
+        "io.streamrec.common..",
+        "org.apache.avro..",
+        "com.fasterxml.jackson..");
   }
 
   @Test
   void protocolUsesCommonAndSchemas() {
-    check("protocol", "io.streamrec.protocol", "io.streamrec.common..", "io.streamrec.schemas..", "org.apache.avro..");
+    check(
+        "protocol",
+        "io.streamrec.protocol",
+        "io.streamrec.common..",
+        "io.streamrec.schemas..",
+        "org.apache.avro..");
   }
 
   @Test
@@ -62,49 +85,104 @@ class ModuleTableTest {
 
   @Test
   void embeddingStoreUsesCommonGpuOpsAndRocksDb() {
-    check("embedding-store", "io.streamrec.embedding", "io.streamrec.common..", "io.streamrec.gpu..", "org.rocksdb..",
+    check(
+        "embedding-store",
+        "io.streamrec.embedding",
+        "io.streamrec.common..",
+        "io.streamrec.gpu..",
+        "org.rocksdb..",
         "org.slf4j..");
   }
 
   @Test
   void modelUsesGpuOpsEmbeddingStoreAndSchemas() {
-    check("model", "io.streamrec.model", "io.streamrec.common..", "io.streamrec.gpu..", "io.streamrec.embedding..",
-        "io.streamrec.schemas..", "org.apache.avro..", "com.fasterxml.jackson..", "org.slf4j..");
+    check(
+        "model",
+        "io.streamrec.model",
+        "io.streamrec.common..",
+        "io.streamrec.gpu..",
+        "io.streamrec.embedding..",
+        "io.streamrec.schemas..",
+        "org.apache.avro..",
+        "com.fasterxml.jackson..",
+        "org.slf4j..");
   }
 
   @Test
   void trafficUsesSchemas() {
-    check("traffic", "io.streamrec.traffic", "io.streamrec.common..", "io.streamrec.schemas..", "org.apache.avro..");
+    check(
+        "traffic",
+        "io.streamrec.traffic",
+        "io.streamrec.common..",
+        "io.streamrec.schemas..",
+        "org.apache.avro..");
   }
 
   @Test
   void theJobUsesTheModelTheProtocolFlinkAndTheKafkaClient() {
-    check("flink-job", "io.streamrec.job", "io.streamrec.common..", "io.streamrec.schemas..", "io.streamrec.protocol..",
-        "io.streamrec.gpu..", "io.streamrec.embedding..", "io.streamrec.model..", "org.apache.flink..",
-        "org.apache.kafka.clients..", "org.apache.kafka.common..", "org.apache.avro..", "com.fasterxml.jackson..",
-        "picocli..", "org.slf4j..");
+    check(
+        "flink-job",
+        "io.streamrec.job",
+        "io.streamrec.common..",
+        "io.streamrec.schemas..",
+        "io.streamrec.protocol..",
+        "io.streamrec.gpu..",
+        "io.streamrec.embedding..",
+        "io.streamrec.model..",
+        "org.apache.flink..",
+        "org.apache.kafka.clients..",
+        "org.apache.kafka.common..",
+        "org.apache.avro..",
+        "com.fasterxml.jackson..",
+        "picocli..",
+        "org.slf4j..");
   }
 
   @Test
   void servingUsesTheModelAndTheProtocolButNoFlinkBrokerOrRocksDb() {
-    check("serving", "io.streamrec.serving", "io.streamrec.common..", "io.streamrec.schemas..",
-        "io.streamrec.protocol..", "io.streamrec.model..", "org.apache.kafka.clients..", "org.apache.kafka.common..",
-        "org.apache.avro..", "com.fasterxml.jackson..", "com.sun.net.httpserver..", "picocli..", "org.slf4j..");
+    check(
+        "serving",
+        "io.streamrec.serving",
+        "io.streamrec.common..",
+        "io.streamrec.schemas..",
+        "io.streamrec.protocol..",
+        "io.streamrec.model..",
+        "org.apache.kafka.clients..",
+        "org.apache.kafka.common..",
+        "org.apache.avro..",
+        "com.fasterxml.jackson..",
+        "com.sun.net.httpserver..",
+        "picocli..",
+        "org.slf4j..");
   }
 
   @Test
   void nothingBelowTheJobUsesFlink() {
-    noClasses().that().resideInAnyPackage("io.streamrec.common..", "io.streamrec.schemas..", "io.streamrec.protocol..",
-            "io.streamrec.gpu..", "io.streamrec.embedding..", "io.streamrec.model..", "io.streamrec.traffic..",
+    noClasses()
+        .that()
+        .resideInAnyPackage(
+            "io.streamrec.common..",
+            "io.streamrec.schemas..",
+            "io.streamrec.protocol..",
+            "io.streamrec.gpu..",
+            "io.streamrec.embedding..",
+            "io.streamrec.model..",
+            "io.streamrec.traffic..",
             "io.streamrec.serving..")
-        .should().dependOnClassesThat().resideInAPackage("org.apache.flink..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("org.apache.flink..")
         .check(main);
   }
 
   @Test
   void nothingUsesTheCommandLineOrTheTestUtilities() {
-    noClasses().that().resideOutsideOfPackages("io.streamrec.cli..", "io.streamrec.testutils..")
-        .should().dependOnClassesThat().resideInAnyPackage("io.streamrec.cli..", "io.streamrec.testutils..")
+    noClasses()
+        .that()
+        .resideOutsideOfPackages("io.streamrec.cli..", "io.streamrec.testutils..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("io.streamrec.cli..", "io.streamrec.testutils..")
         .check(main);
   }
 }

@@ -1,19 +1,17 @@
 package io.streamrec.tests;
 
+import io.streamrec.cli.kafka.ByteRecordProducer;
+import io.streamrec.cli.kafka.Topics;
+import io.streamrec.cli.metrics.InJvmMetricReporter;
+import io.streamrec.cli.metrics.InJvmMetrics;
 import io.streamrec.job.StreamrecJob;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
-import io.streamrec.cli.kafka.ByteRecordProducer;
-import io.streamrec.cli.kafka.Topics;
 import io.streamrec.job.config.TopicsConfig;
-import io.streamrec.cli.metrics.InJvmMetricReporter;
-import io.streamrec.cli.metrics.InJvmMetrics;
 import io.streamrec.traffic.OutgoingRecord;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -21,26 +19,29 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
-/** What the end-to-end tests share: a MiniCluster that reports the job's metrics, topics, produce, run, read. */
+/**
+ * What the end-to-end tests share: a MiniCluster that reports the job's metrics, topics, produce,
+ * run, read.
+ */
 final class PipelineSupport {
   private PipelineSupport() {}
 
   static MiniClusterExtension miniCluster() {
     Configuration conf = new Configuration();
     InJvmMetricReporter.configure(conf);
-    return new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-        .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4).setConfiguration(conf).build());
+    return new MiniClusterExtension(
+        new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(4)
+            .setConfiguration(conf)
+            .build());
   }
 
   static TopicsConfig topics(String bootstrap, String prefix) {
     TopicsConfig t = TopicsConfig.defaults().withPrefix(prefix);
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       Topics.ensure(admin, t);
     }
     return t;
@@ -49,8 +50,11 @@ final class PipelineSupport {
   static void produce(String bootstrap, TopicsConfig topics, List<OutgoingRecord> records) {
     try (ByteRecordProducer p = new ByteRecordProducer(bootstrap)) {
       for (OutgoingRecord r : records) {
-        p.send(r.topic() == OutgoingRecord.Topic.REQUESTS ? topics.requests() : topics.impressions(),
-            r.key(), r.timestampMs(), r.value());
+        p.send(
+            r.topic() == OutgoingRecord.Topic.REQUESTS ? topics.requests() : topics.impressions(),
+            r.key(),
+            r.timestampMs(),
+            r.value());
       }
       p.flush();
     }

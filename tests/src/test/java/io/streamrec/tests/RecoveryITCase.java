@@ -1,28 +1,21 @@
 package io.streamrec.tests;
 
-import io.streamrec.testutils.ModelUpdateRecords;
-import io.streamrec.testutils.TopicRecords;
-import io.streamrec.cli.metrics.InJvmMetrics;
-import io.streamrec.testutils.KafkaBroker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.streamrec.job.StreamrecJob;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
-import io.streamrec.job.metrics.JobMetrics;
 import io.streamrec.job.config.TopicsConfig;
+import io.streamrec.job.metrics.JobMetrics;
+import io.streamrec.testutils.KafkaBroker;
+import io.streamrec.testutils.ModelUpdateRecords;
+import io.streamrec.testutils.TopicRecords;
 import io.streamrec.traffic.FaultConfig;
 import io.streamrec.traffic.TrafficConfig;
-import io.streamrec.schemas.AvroCodec;
-import io.streamrec.protocol.ModelUpdateKeys;
-import io.streamrec.schemas.VersionMarker;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -42,20 +35,22 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * then complete while training runs, not only after the input ended.
  */
 class RecoveryITCase {
-  @RegisterExtension
-  static final MiniClusterExtension FLINK = PipelineSupport.miniCluster();
+  @RegisterExtension static final MiniClusterExtension FLINK = PipelineSupport.miniCluster();
 
-  @RegisterExtension
-  static final KafkaBroker KAFKA = new KafkaBroker();
+  @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
 
   @Test
   void aFailedAndRestoredBackfillEndsWithTheModelOfAnUninterruptedOne() throws Exception {
     String bootstrap = KAFKA.bootstrapServers();
     TopicsConfig topics = PipelineSupport.topics(bootstrap, "recover-");
-    GeneratedTraffic traffic = new GeneratedTraffic(
-        TrafficConfig.defaults().withSeed(8).withUsers(600).withItems(300),
-        FaultConfig.defaults().withSeed(8).withAllRates(0.0).withJoinWindowMs(2_000),
-        6_000, 1_767_225_600_000L, 60, 1);
+    GeneratedTraffic traffic =
+        new GeneratedTraffic(
+            TrafficConfig.defaults().withSeed(8).withUsers(600).withItems(300),
+            FaultConfig.defaults().withSeed(8).withAllRates(0.0).withJoinWindowMs(2_000),
+            6_000,
+            1_767_225_600_000L,
+            60,
+            1);
     PipelineSupport.produce(bootstrap, topics, traffic.records);
 
     List<List<ConsumerRecord<byte[], byte[]>>> runs = new ArrayList<>();
@@ -66,7 +61,8 @@ class RecoveryITCase {
       conf.set(JobOptions.MODEL_UPDATES_TOPIC, out.modelUpdates());
       conf.set(JobOptions.DEAD_LETTERS_TOPIC, out.deadLetters());
       conf.set(JobOptions.PUBLISH_INTERVAL, Duration.ofSeconds(5));
-      // both runs read at the same pace (about 3 s of impressions), so checkpoints complete mid-stream
+      // both runs read at the same pace (about 3 s of impressions), so checkpoints complete
+      // mid-stream
       conf.set(JobOptions.MAX_RECORDS_PER_SECOND, 8_000);
       if (run == 1) {
         conf.set(JobOptions.INJECT_FAILURE_AFTER_UNITS, 3_000L);
@@ -79,14 +75,20 @@ class RecoveryITCase {
       env.enableCheckpointing(100);
       StreamrecJob.build(env, JobConfig.from(conf), StreamrecJob.Bounds.backfill(null, null));
       String job = env.execute("it-recovery-" + run).getJobID().toHexString();
-      restores.add(io.streamrec.cli.metrics.InJvmMetrics.snapshot(job).getOrDefault(JobMetrics.TRAINER_RESTORES, 0.0));
+      restores.add(
+          io.streamrec.cli.metrics.InJvmMetrics.snapshot(job)
+              .getOrDefault(JobMetrics.TRAINER_RESTORES, 0.0));
       runs.add(TopicRecords.readAll(bootstrap, out.modelUpdates()));
     }
 
-    System.out.printf("recovery: trainer restores %s; version markers read (the topic is compacted) %s and %s%n",
-        restores, ModelUpdateRecords.versions(runs.get(0)), ModelUpdateRecords.versions(runs.get(1)));
+    System.out.printf(
+        "recovery: trainer restores %s; version markers read (the topic is compacted) %s and %s%n",
+        restores,
+        ModelUpdateRecords.versions(runs.get(0)),
+        ModelUpdateRecords.versions(runs.get(1)));
     assertThat(restores).as("trainer restores per run").containsExactly(0.0, 1.0);
-    Map<String, String> a = ModelUpdateRecords.latest(runs.get(0)), b = ModelUpdateRecords.latest(runs.get(1));
+    Map<String, String> a = ModelUpdateRecords.latest(runs.get(0)),
+        b = ModelUpdateRecords.latest(runs.get(1));
     assertThat(a).hasSizeGreaterThan(500);
     assertThat(b.keySet()).isEqualTo(a.keySet());
     for (String k : a.keySet()) {

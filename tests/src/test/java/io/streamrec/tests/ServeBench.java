@@ -2,13 +2,11 @@ package io.streamrec.tests;
 
 import io.streamrec.cli.kafka.EmbeddedKafka;
 import io.streamrec.cli.kafka.EmbeddedKafkaConfig;
-import io.streamrec.protocol.ModelUpdateEncoder;
-import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.RequestUnits;
-import io.streamrec.traffic.GeneratedRequest;
-import io.streamrec.traffic.TrafficConfig;
-import io.streamrec.traffic.TrafficGenerator;
+import io.streamrec.protocol.ModelUpdateEncoder;
+import io.streamrec.protocol.ModelUpdateRecord;
+import io.streamrec.protocol.RowValues;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.DeltaKind;
 import io.streamrec.schemas.ImpressionEvent;
@@ -16,11 +14,13 @@ import io.streamrec.schemas.JsonEvents;
 import io.streamrec.schemas.ModelDelta;
 import io.streamrec.schemas.RequestUnit;
 import io.streamrec.schemas.RowEncoding;
-import io.streamrec.protocol.RowValues;
 import io.streamrec.schemas.VersionMarker;
 import io.streamrec.serving.ModelReplica;
 import io.streamrec.serving.ModelUpdateConsumers;
 import io.streamrec.serving.http.ScoringServer;
+import io.streamrec.traffic.GeneratedRequest;
+import io.streamrec.traffic.TrafficConfig;
+import io.streamrec.traffic.TrafficGenerator;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -54,6 +54,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class ServeBench {
   private static final String RESULT = "RESULT ";
+
   /** Rows per padding version: about what one publish of a busy trainer carries. */
   private static final int ROWS_PER_VERSION = 100_000;
 
@@ -71,13 +72,20 @@ public final class ServeBench {
         case "--units" -> units = Integer.parseInt(args[++i]);
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--score-seconds" -> scoreSeconds = Double.parseDouble(args[++i]);
-        case "--encodings" -> encodings = Arrays.stream(args[++i].split(","))
-            .map(s -> RowEncoding.valueOf(s.trim().toUpperCase(Locale.ROOT))).toList();
-        default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + "; use --rows N --units N --rounds N --score-seconds S --encodings float32,float16,bfloat16");
+        case "--encodings" ->
+            encodings =
+                Arrays.stream(args[++i].split(","))
+                    .map(s -> RowEncoding.valueOf(s.trim().toUpperCase(Locale.ROOT)))
+                    .toList();
+        default ->
+            throw new IllegalArgumentException(
+                "unknown argument "
+                    + args[i]
+                    + "; use --rows N --units N --rounds N --score-seconds S --encodings float32,float16,bfloat16");
       }
     }
-    System.out.printf("serve benchmark: %,d rows per topic, %,d trained units, %d rounds, %d cores%n",
+    System.out.printf(
+        "serve benchmark: %,d rows per topic, %,d trained units, %d rounds, %d cores%n",
         rows, units, rounds, Runtime.getRuntime().availableProcessors());
     try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafkaConfig.defaults())) {
       String bootstrap = kafka.bootstrapServers();
@@ -86,15 +94,20 @@ public final class ServeBench {
         String topic = "bench-model-updates-" + enc.name().toLowerCase(Locale.ROOT);
         List<ModelUpdateRecord> records = writeTopic(bootstrap, topic, enc, rows, units);
         int rowRecords = (int) records.stream().filter(r -> r.key[0] == 'r').count();
-        long bytes = records.stream().mapToLong(r -> r.key.length + (r.value == null ? 0 : r.value.length)).sum();
-        System.out.printf("%s: %,d records (%,d rows), %.1f MB of keys and values%n",
+        long bytes =
+            records.stream()
+                .mapToLong(r -> r.key.length + (r.value == null ? 0 : r.value.length))
+                .sum();
+        System.out.printf(
+            "%s: %,d records (%,d rows), %.1f MB of keys and values%n",
             topic, records.size(), rowRecords, bytes / 1e6);
         double bestRaw = 0;
         double bestDecode = 0;
         double bestReplica = 0;
         double firstReplica = 0;
         for (int round = 1; round <= rounds; round++) {
-          System.gc(); // the benchmark's own copy of the topic moves to the old generation, out of the rounds' way
+          System.gc(); // the benchmark's own copy of the topic moves to the old generation, out of
+          // the rounds' way
           double raw = rawRead(bootstrap, topic);
           double decode = decodeOnly(records);
           if (served != null) {
@@ -110,21 +123,31 @@ public final class ServeBench {
           }
           double secs = (System.nanoTime() - t0) / 1e9;
           if (served.rows() != countLiveRows(records)) {
-            throw new IllegalStateException("replica holds " + served.rows() + " rows, the topic " + countLiveRows(records));
+            throw new IllegalStateException(
+                "replica holds " + served.rows() + " rows, the topic " + countLiveRows(records));
           }
           double replica = records.size() / secs;
-          System.out.printf("  round %d: raw consumer %,.0f records/s, decode only %,.0f records/s, "
-              + "replica bootstrap %,.0f records/s (%,.0f rows/s, %.2f s)%n",
+          System.out.printf(
+              "  round %d: raw consumer %,.0f records/s, decode only %,.0f records/s, "
+                  + "replica bootstrap %,.0f records/s (%,.0f rows/s, %.2f s)%n",
               round, raw, decode, replica, rowRecords / secs, secs);
           bestRaw = Math.max(bestRaw, raw);
           bestDecode = Math.max(bestDecode, decode);
           bestReplica = Math.max(bestReplica, replica);
           if (round == 1) {
-            firstReplica = replica; // the replica's code not yet compiled, as in a replica that just started
+            firstReplica =
+                replica; // the replica's code not yet compiled, as in a replica that just started
           }
         }
-        System.out.printf(Locale.ROOT, "%sbootstrap %s | %.0f | %.0f | %.0f | %.3f | %.0f%n",
-            RESULT, enc.name().toLowerCase(Locale.ROOT), bestRaw, bestDecode, bestReplica, bestReplica / bestRaw,
+        System.out.printf(
+            Locale.ROOT,
+            "%sbootstrap %s | %.0f | %.0f | %.0f | %.3f | %.0f%n",
+            RESULT,
+            enc.name().toLowerCase(Locale.ROOT),
+            bestRaw,
+            bestDecode,
+            bestReplica,
+            bestReplica / bestRaw,
             firstReplica);
       }
       score(served, units, rounds, scoreSeconds);
@@ -138,7 +161,8 @@ public final class ServeBench {
     ModelUpdatesSupport.createTopic(bootstrap, topic);
     List<ModelUpdateRecord> all = new ArrayList<>();
     ModelConfig config = ModelConfig.defaults();
-    try (ModelUpdatesSupport.Trainer t = new ModelUpdatesSupport.Trainer(config, 7, 100_000, 20_000, enc)) {
+    try (ModelUpdatesSupport.Trainer t =
+        new ModelUpdatesSupport.Trainer(config, 7, 100_000, 20_000, enc)) {
       List<RequestUnit> batch = new ArrayList<>();
       for (RequestUnit u : t.units(units, 50)) {
         batch.add(u);
@@ -174,7 +198,9 @@ public final class ServeBench {
     return all;
   }
 
-  /** A producer with the trainer's sink settings (idempotent, lz4, 256 KiB batches, 5 ms linger). */
+  /**
+   * A producer with the trainer's sink settings (idempotent, lz4, 256 KiB batches, 5 ms linger).
+   */
   private static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -188,9 +214,13 @@ public final class ServeBench {
     return new KafkaProducer<>(p);
   }
 
-  /** Rows a reader of everything ends with: distinct row keys whose last value is not a tombstone. */
+  /**
+   * Rows a reader of everything ends with: distinct row keys whose last value is not a tombstone.
+   */
   private static long countLiveRows(List<ModelUpdateRecord> records) {
-    return ModelUpdatesSupport.compact(records, false).stream().filter(r -> r.key[0] == 'r').count();
+    return ModelUpdatesSupport.compact(records, false).stream()
+        .filter(r -> r.key[0] == 'r')
+        .count();
   }
 
   /** Records/s of a bare consumer reading the topic's bytes from the earliest offset to its end. */
@@ -217,14 +247,17 @@ public final class ServeBench {
     return n / ((System.nanoTime() - t0) / 1e9);
   }
 
-  /** Records/s of decoding the topic's values (Avro, then the row's floats) in memory, one thread. */
+  /**
+   * Records/s of decoding the topic's values (Avro, then the row's floats) in memory, one thread.
+   */
   private static double decodeOnly(List<ModelUpdateRecord> records) {
     long t0 = System.nanoTime();
     double sink = 0;
     for (ModelUpdateRecord r : records) {
       if (r.value != null && r.key[0] != 'v' && r.key[0] != 's') {
         ModelDelta d = AvroCodec.decode(r.value, ModelDelta.class);
-        float[] v = d.getKind() == DeltaKind.ROW ? RowValues.get(d) : new float[] {d.getValues().get(0)};
+        float[] v =
+            d.getKind() == DeltaKind.ROW ? RowValues.get(d) : new float[] {d.getValues().get(0)};
         sink += v[0];
       } else if (r.value != null) {
         sink += AvroCodec.decodeAny(r.value).hashCode() & 1;
@@ -238,27 +271,37 @@ public final class ServeBench {
   }
 
   /** Scoring rates on held-out traffic: in-process on 1 and 2 threads, then over HTTP. */
-  private static void score(ModelReplica replica, int units, int rounds, double seconds) throws Exception {
-    TrafficGenerator g = new TrafficGenerator(TrafficConfig.defaults().withSeed(99).withUsers(100_000).withItems(20_000));
+  private static void score(ModelReplica replica, int units, int rounds, double seconds)
+      throws Exception {
+    TrafficGenerator g =
+        new TrafficGenerator(
+            TrafficConfig.defaults().withSeed(99).withUsers(100_000).withItems(20_000));
     List<RequestUnit> requests = new ArrayList<>();
     List<String> bodies = new ArrayList<>();
     long time = ModelUpdatesSupport.START_MS;
     for (int i = 0; i < Math.max(1_000, units / 4); i++) {
       GeneratedRequest r = g.next(time += 50);
       requests.add(RequestUnits.of(r.request(), r.impressions(), r.request().getTimestampMs()));
-      StringBuilder b = new StringBuilder("{\"request\":").append(JsonEvents.toJson(r.request())).append(",\"impressions\":[");
+      StringBuilder b =
+          new StringBuilder("{\"request\":")
+              .append(JsonEvents.toJson(r.request()))
+              .append(",\"impressions\":[");
       int k = 0;
       for (ImpressionEvent e : r.impressions()) {
         b.append(k++ == 0 ? "" : ",").append(JsonEvents.toJson(e));
       }
       bodies.add(b.append("]}").toString());
     }
-    double impsPerRequest = requests.stream().mapToInt(u -> u.getImpressions().size()).average().orElse(0);
-    System.out.printf("scoring: %,d distinct requests, %.2f impressions each, model version %d, %,d rows%n",
+    double impsPerRequest =
+        requests.stream().mapToInt(u -> u.getImpressions().size()).average().orElse(0);
+    System.out.printf(
+        "scoring: %,d distinct requests, %.2f impressions each, model version %d, %,d rows%n",
         requests.size(), impsPerRequest, replica.version(), replica.rows());
-    try (ScoringServer server = ScoringServer.start(replica, new InetSocketAddress("127.0.0.1", 0), 2, 1 << 20, 1_000)) {
+    try (ScoringServer server =
+        ScoringServer.start(replica, new InetSocketAddress("127.0.0.1", 0), 2, 1 << 20, 1_000)) {
       String url = "http://127.0.0.1:" + server.port() + "/score";
-      // every measurement once as a warm-up, then `rounds` interleaved rounds; the best of each is reported
+      // every measurement once as a warm-up, then `rounds` interleaved rounds; the best of each is
+      // reported
       double[] best = new double[6];
       for (int round = 0; round <= rounds; round++) {
         double s = round == 0 ? Math.min(2, seconds) : seconds;
@@ -266,8 +309,9 @@ public final class ServeBench {
         double two = inProcess(replica, requests, 2, 1, s);
         double batched = inProcess(replica, requests, 1, 32, s);
         double[] h = http(url, bodies, requests, 2, s);
-        System.out.printf("  %s: in-process %,.0f (1 thread), %,.0f (2 threads), %,.0f (32 per call), "
-            + "HTTP %,.0f impressions/s (p50 %.2f ms, p99 %.2f ms)%n",
+        System.out.printf(
+            "  %s: in-process %,.0f (1 thread), %,.0f (2 threads), %,.0f (32 per call), "
+                + "HTTP %,.0f impressions/s (p50 %.2f ms, p99 %.2f ms)%n",
             round == 0 ? "warm-up" : "round " + round, one, two, batched, h[0], h[1], h[2]);
         if (round > 0 && h[0] > best[3]) {
           best[3] = h[0];
@@ -280,34 +324,57 @@ public final class ServeBench {
           best[2] = Math.max(best[2], batched);
         }
       }
-      System.out.printf(Locale.ROOT, "%sscore in-process, 1 thread, 1 request per call | %.0f%n", RESULT, best[0]);
-      System.out.printf(Locale.ROOT, "%sscore in-process, 2 threads, 1 request per call | %.0f%n", RESULT, best[1]);
-      System.out.printf(Locale.ROOT, "%sscore in-process, 1 thread, 32 requests per call | %.0f%n", RESULT, best[2]);
-      System.out.printf(Locale.ROOT, "%sscore over HTTP, 2 server + 2 client threads | %.0f | p50 %.2f ms | p99 %.2f ms%n",
-          RESULT, best[3], best[4], best[5]);
+      System.out.printf(
+          Locale.ROOT,
+          "%sscore in-process, 1 thread, 1 request per call | %.0f%n",
+          RESULT,
+          best[0]);
+      System.out.printf(
+          Locale.ROOT,
+          "%sscore in-process, 2 threads, 1 request per call | %.0f%n",
+          RESULT,
+          best[1]);
+      System.out.printf(
+          Locale.ROOT,
+          "%sscore in-process, 1 thread, 32 requests per call | %.0f%n",
+          RESULT,
+          best[2]);
+      System.out.printf(
+          Locale.ROOT,
+          "%sscore over HTTP, 2 server + 2 client threads | %.0f | p50 %.2f ms | p99 %.2f ms%n",
+          RESULT,
+          best[3],
+          best[4],
+          best[5]);
     }
   }
 
-  /** Impressions/s scored by {@code threads} threads calling the replica with {@code perCall} requests. */
-  private static double inProcess(ModelReplica replica, List<RequestUnit> requests, int threads, int perCall,
-      double seconds) throws InterruptedException {
+  /**
+   * Impressions/s scored by {@code threads} threads calling the replica with {@code perCall}
+   * requests.
+   */
+  private static double inProcess(
+      ModelReplica replica, List<RequestUnit> requests, int threads, int perCall, double seconds)
+      throws InterruptedException {
     AtomicLong imps = new AtomicLong();
     long deadline = System.nanoTime() + (long) (seconds * 1e9);
     List<Thread> ts = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
       int start = t * 7919;
-      ts.add(started(() -> {
-        long n = 0;
-        int i = start;
-        while (System.nanoTime() < deadline) {
-          List<RequestUnit> call = new ArrayList<>(perCall);
-          for (int k = 0; k < perCall; k++) {
-            call.add(requests.get(i++ % requests.size()));
-          }
-          n += replica.score(call).length;
-        }
-        imps.addAndGet(n);
-      }));
+      ts.add(
+          started(
+              () -> {
+                long n = 0;
+                int i = start;
+                while (System.nanoTime() < deadline) {
+                  List<RequestUnit> call = new ArrayList<>(perCall);
+                  for (int k = 0; k < perCall; k++) {
+                    call.add(requests.get(i++ % requests.size()));
+                  }
+                  n += replica.score(call).length;
+                }
+                imps.addAndGet(n);
+              }));
     }
     long t0 = System.nanoTime();
     for (Thread t : ts) {
@@ -322,9 +389,13 @@ public final class ServeBench {
     return t;
   }
 
-  /** Impressions/s, p50 and p99 latency (ms) of {@code clients} threads posting to /score one at a time. */
-  private static double[] http(String url, List<String> bodies, List<RequestUnit> requests, int clients,
-      double seconds) throws InterruptedException {
+  /**
+   * Impressions/s, p50 and p99 latency (ms) of {@code clients} threads posting to /score one at a
+   * time.
+   */
+  private static double[] http(
+      String url, List<String> bodies, List<RequestUnit> requests, int clients, double seconds)
+      throws InterruptedException {
     HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     AtomicLong imps = new AtomicLong();
     long deadline = System.nanoTime() + (long) (seconds * 1e9);
@@ -334,38 +405,50 @@ public final class ServeBench {
       long[] lat = new long[1 << 20];
       latencies.add(lat);
       int start = t * 7919;
-      ts.add(started(() -> {
-        int i = start;
-        int n = 0;
-        long scored = 0;
-        while (System.nanoTime() < deadline && n < lat.length - 1) {
-          int k = i++ % bodies.size();
-          long t0 = System.nanoTime();
-          HttpResponse<String> resp;
-          try {
-            resp = client.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(bodies.get(k))).build(), HttpResponse.BodyHandlers.ofString());
-          } catch (Exception e) {
-            throw new IllegalStateException("POST /score failed", e);
-          }
-          lat[n++] = System.nanoTime() - t0;
-          if (resp.statusCode() != 200) {
-            throw new IllegalStateException("POST /score answered " + resp.statusCode() + ": " + resp.body());
-          }
-          scored += requests.get(k).getImpressions().size();
-        }
-        lat[lat.length - 1] = n;
-        imps.addAndGet(scored);
-      }));
+      ts.add(
+          started(
+              () -> {
+                int i = start;
+                int n = 0;
+                long scored = 0;
+                while (System.nanoTime() < deadline && n < lat.length - 1) {
+                  int k = i++ % bodies.size();
+                  long t0 = System.nanoTime();
+                  HttpResponse<String> resp;
+                  try {
+                    resp =
+                        client.send(
+                            HttpRequest.newBuilder(URI.create(url))
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(bodies.get(k)))
+                                .build(),
+                            HttpResponse.BodyHandlers.ofString());
+                  } catch (Exception e) {
+                    throw new IllegalStateException("POST /score failed", e);
+                  }
+                  lat[n++] = System.nanoTime() - t0;
+                  if (resp.statusCode() != 200) {
+                    throw new IllegalStateException(
+                        "POST /score answered " + resp.statusCode() + ": " + resp.body());
+                  }
+                  scored += requests.get(k).getImpressions().size();
+                }
+                lat[lat.length - 1] = n;
+                imps.addAndGet(scored);
+              }));
     }
     long t0 = System.nanoTime();
     for (Thread t : ts) {
       t.join();
     }
     double secs = (System.nanoTime() - t0) / 1e9;
-    long[] all = latencies.stream()
-        .flatMapToLong(l -> Arrays.stream(l, 0, (int) l[l.length - 1]))
-        .sorted().toArray();
-    return new double[] {imps.get() / secs, all[all.length / 2] / 1e6, all[(int) (all.length * 0.99)] / 1e6};
+    long[] all =
+        latencies.stream()
+            .flatMapToLong(l -> Arrays.stream(l, 0, (int) l[l.length - 1]))
+            .sorted()
+            .toArray();
+    return new double[] {
+      imps.get() / secs, all[all.length / 2] / 1e6, all[(int) (all.length * 0.99)] / 1e6
+    };
   }
 }

@@ -1,6 +1,5 @@
 package io.streamrec.tests;
 
-import io.streamrec.testutils.KafkaBroker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,6 +12,7 @@ import io.streamrec.schemas.RequestUnit;
 import io.streamrec.schemas.RowEncoding;
 import io.streamrec.serving.ModelReplica;
 import io.streamrec.serving.http.ScoringServer;
+import io.streamrec.testutils.KafkaBroker;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
@@ -27,13 +27,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import picocli.CommandLine;
 
-/** {@code streamrec serve}'s HTTP front and {@code streamrec tail} over a real broker and replica. */
+/**
+ * {@code streamrec serve}'s HTTP front and {@code streamrec tail} over a real broker and replica.
+ */
 class ServeITCase {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_BYTES = 16 * 1024;
 
-  @RegisterExtension
-  static final KafkaBroker KAFKA = new KafkaBroker();
+  @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
 
   @Test
   void scoresValidRequestsRejectsBadOnesWithAReasonAndKeepsServing() throws Exception {
@@ -41,10 +42,13 @@ class ServeITCase {
     String topic = "serve";
     ModelUpdatesSupport.createTopic(bootstrap, topic);
     HttpClient http = HttpClient.newHttpClient();
-    try (ModelUpdatesSupport.Trainer t = new ModelUpdatesSupport.Trainer(ModelConfig.defaults(), 3, 300, 200, RowEncoding.FLOAT32);
+    try (ModelUpdatesSupport.Trainer t =
+            new ModelUpdatesSupport.Trainer(
+                ModelConfig.defaults(), 3, 300, 200, RowEncoding.FLOAT32);
         KafkaProducer<byte[], byte[]> producer = ModelUpdatesSupport.producer(bootstrap);
         ModelReplica replica = ModelReplica.start(bootstrap, topic);
-        ScoringServer server = ScoringServer.start(replica, new InetSocketAddress("127.0.0.1", 0), 2, MAX_BYTES, 50)) {
+        ScoringServer server =
+            ScoringServer.start(replica, new InetSocketAddress("127.0.0.1", 0), 2, MAX_BYTES, 50)) {
       String base = "http://127.0.0.1:" + server.port();
       RequestUnit unit = t.units(1, 10).get(0);
       String valid = body(t, 3);
@@ -80,13 +84,42 @@ class ServeITCase {
       assertBad(http, base + "/score", "{not json", 400, "not valid JSON");
       assertBad(http, base + "/score", "[1,2]", 400, "JSON object");
       assertBad(http, base + "/score", "{\"impressions\":[" + imp0 + "]}", 400, "'request'");
-      assertBad(http, base + "/score", "{\"request\":" + reqJson + ",\"impressions\":[]}", 400, "'impressions'");
-      assertBad(http, base + "/score", "{\"request\":" + reqJson.replace("\"timestampMs\"", "\"timestampMsX\"")
-          + ",\"impressions\":[" + imp0 + "]}", 400, "timestampMs");
-      assertBad(http, base + "/score", "{\"request\":" + reqJson + ",\"impressions\":["
-          + imp0.replace("\"requestId\":\"", "\"requestId\":\"other-") + "]}", 400, "requestId");
-      assertBad(http, base + "/score", "{\"request\":" + reqJson + ",\"impressions\":[" + imp0.replace("\"dense\":{",
-          "\"dense\":{\"x\":\"high\",") + "]}", 400, "impressions[0]");
+      assertBad(
+          http,
+          base + "/score",
+          "{\"request\":" + reqJson + ",\"impressions\":[]}",
+          400,
+          "'impressions'");
+      assertBad(
+          http,
+          base + "/score",
+          "{\"request\":"
+              + reqJson.replace("\"timestampMs\"", "\"timestampMsX\"")
+              + ",\"impressions\":["
+              + imp0
+              + "]}",
+          400,
+          "timestampMs");
+      assertBad(
+          http,
+          base + "/score",
+          "{\"request\":"
+              + reqJson
+              + ",\"impressions\":["
+              + imp0.replace("\"requestId\":\"", "\"requestId\":\"other-")
+              + "]}",
+          400,
+          "requestId");
+      assertBad(
+          http,
+          base + "/score",
+          "{\"request\":"
+              + reqJson
+              + ",\"impressions\":["
+              + imp0.replace("\"dense\":{", "\"dense\":{\"x\":\"high\",")
+              + "]}",
+          400,
+          "impressions[0]");
       assertBad(http, base + "/score", "{\"pad\":\"" + "x".repeat(MAX_BYTES) + "\"}", 413, "bytes");
       assertBad(http, base + "/score", body(t, 51), 413, "at most 50");
       HttpResponse<String> wrongMethod = get(http, base + "/score");
@@ -96,26 +129,41 @@ class ServeITCase {
       // still serving
       assertThat(post(http, base + "/score", valid).statusCode()).isEqualTo(200);
       String metrics = get(http, base + "/metrics").body();
-      assertThat(metrics).contains("streamrec_replica_version 1\n", "streamrec_serve_responses_total{code=\"400\"} 7\n",
-          "streamrec_serve_responses_total{code=\"413\"} 2\n", "streamrec_serve_responses_total{code=\"200\"} 3\n", // two scores and a health check
-         
-          "streamrec_serve_impressions_scored_total 6\n", "streamrec_replica_gaps_total 0\n");
+      assertThat(metrics)
+          .contains(
+              "streamrec_replica_version 1\n",
+              "streamrec_serve_responses_total{code=\"400\"} 7\n",
+              "streamrec_serve_responses_total{code=\"413\"} 2\n",
+              "streamrec_serve_responses_total{code=\"200\"} 3\n", // two scores and a health check
+              "streamrec_serve_impressions_scored_total 6\n",
+              "streamrec_replica_gaps_total 0\n");
       assertThat(unit).isNotNull();
 
       // tail shows the same stream
       StringWriter sw = new StringWriter();
       CommandLine cl = new CommandLine(new StreamrecCli());
       cl.setOut(new PrintWriter(sw));
-      assertThat(cl.execute("tail", "--bootstrap-servers", bootstrap, "--topic", topic, "--values", "2")).isZero();
+      assertThat(
+              cl.execute(
+                  "tail", "--bootstrap-servers", bootstrap, "--topic", topic, "--values", "2"))
+          .isZero();
       String tail = sw.toString();
-      assertThat(tail).contains("spec streamrec-model-spec/1", "== version 1: event time", " v1 row ", " v1 dense ",
-          "version markers");
+      assertThat(tail)
+          .contains(
+              "spec streamrec-model-spec/1",
+              "== version 1: event time",
+              " v1 row ",
+              " v1 dense ",
+              "version markers");
     }
   }
 
   private static String body(ModelUpdatesSupport.Trainer t, int impressions) {
     var g = t.generator.next(t.time += 10);
-    StringBuilder b = new StringBuilder("{\"request\":").append(JsonEvents.toJson(g.request())).append(",\"impressions\":[");
+    StringBuilder b =
+        new StringBuilder("{\"request\":")
+            .append(JsonEvents.toJson(g.request()))
+            .append(",\"impressions\":[");
     for (int i = 0; i < impressions; i++) {
       ImpressionEvent e = g.impressions().get(i % g.impressions().size());
       e.setImpressionId(e.getImpressionId() + "-" + i);
@@ -124,18 +172,26 @@ class ServeITCase {
     return b.append("]}").toString();
   }
 
-  private static void assertBad(HttpClient http, String url, String body, int code, String reason) throws Exception {
+  private static void assertBad(HttpClient http, String url, String body, int code, String reason)
+      throws Exception {
     HttpResponse<String> r = post(http, url, body);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(code);
     assertThat(JSON.readTree(r.body()).get("error").asText()).contains(reason);
   }
 
-  private static HttpResponse<String> post(HttpClient http, String url, String body) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  private static HttpResponse<String> post(HttpClient http, String url, String body)
+      throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(url))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private static HttpResponse<String> get(HttpClient http, String url) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(URI.create(url)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 }

@@ -7,10 +7,10 @@ import io.streamrec.common.SplitMix64;
  * with Vose's two-worklist construction ("A linear algorithm for generating random numbers with a
  * given distribution", IEEE TSE 1991).
  *
- * <p>The generator draws a user and several items for every request from Zipf distributions over
- * up to millions of ids; a CDF with binary search would cost O(log n) per draw, a linear scan O(n).
- * One 64-bit random value is split into a 32-bit column index and a 32-bit coin, so a draw costs one
- * call to the generator, a multiply and one comparison.
+ * <p>The generator draws a user and several items for every request from Zipf distributions over up
+ * to millions of ids; a CDF with binary search would cost O(log n) per draw, a linear scan O(n).
+ * One 64-bit random value is split into a 32-bit column index and a 32-bit coin, so a draw costs
+ * one call to the generator, a multiply and one comparison.
  */
 final class AliasTable {
   /** 2^-32: turns 32 random bits into a coin in [0, 1). */
@@ -19,7 +19,9 @@ final class AliasTable {
   private final double[] accept;
   private final int[] alias;
 
-  /** @param weights non-negative, finite, not all zero; need not sum to one */
+  /**
+   * @param weights non-negative, finite, not all zero; need not sum to one
+   */
   AliasTable(double[] weights) {
     int n = weights.length;
     if (n == 0) {

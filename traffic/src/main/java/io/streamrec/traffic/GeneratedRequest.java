@@ -5,9 +5,9 @@ import io.streamrec.schemas.RequestEvent;
 import java.util.List;
 
 /**
- * One request drawn by {@link TrafficGenerator}: the request event, its impressions in position order
- * (impression {@code i} is at position {@code i}), and the true click probability of each, which is
- * what a perfect model would predict (the oracle).
+ * One request drawn by {@link TrafficGenerator}: the request event, its impressions in position
+ * order (impression {@code i} is at position {@code i}), and the true click probability of each,
+ * which is what a perfect model would predict (the oracle).
  *
  * <p>{@code trueCtr} is an array, so this record's {@code equals} compares it by identity; compare
  * generated traffic through its events (or their JSON lines) instead.
@@ -18,7 +18,11 @@ public record GeneratedRequest(
   public GeneratedRequest {
     if (impressions.size() != trueCtr.length) {
       throw new IllegalArgumentException(
-          "impressions (" + impressions.size() + ") and trueCtr (" + trueCtr.length + ") differ in length");
+          "impressions ("
+              + impressions.size()
+              + ") and trueCtr ("
+              + trueCtr.length
+              + ") differ in length");
     }
   }
 

@@ -2,8 +2,9 @@ package io.streamrec.traffic;
 
 /**
  * One Kafka record to produce, with the outcome the job is expected to reach for it, so that a test
- * can check that every record ended in the right place. {@code value} is an array, so {@code equals}
- * compares it by identity; compare bytes with {@link java.util.Arrays#equals(byte[], byte[])}.
+ * can check that every record ended in the right place. {@code value} is an array, so {@code
+ * equals} compares it by identity; compare bytes with {@link java.util.Arrays#equals(byte[],
+ * byte[])}.
  *
  * @param topic where to produce it
  * @param key the request id the record belongs to (a fresh one for an orphan); null for malformed
@@ -13,12 +14,18 @@ package io.streamrec.traffic;
  * @param value Avro single-object bytes (or, for {@link Fate#MALFORMED}, bytes that are not)
  * @param fate what the job must do with it
  * @param trueCtr the true click probability of the impression it carries; NaN for requests,
- *     malformed bytes and non-finite positions. Over the {@link Fate#TRAIN} impressions these give the
- *     oracle AUC.
+ *     malformed bytes and non-finite positions. Over the {@link Fate#TRAIN} impressions these give
+ *     the oracle AUC.
  * @param label the impression's click label (0 or 1); NaN for requests and malformed bytes
  */
 public record OutgoingRecord(
-    Topic topic, String key, long timestampMs, byte[] value, Fate fate, double trueCtr, float label) {
+    Topic topic,
+    String key,
+    long timestampMs,
+    byte[] value,
+    Fate fate,
+    double trueCtr,
+    float label) {
 
   public enum Topic {
     REQUESTS,

@@ -1,10 +1,10 @@
 package io.streamrec.traffic;
 
 import io.streamrec.common.SplitMix64;
-import io.streamrec.traffic.OutgoingRecord.Fate;
-import io.streamrec.traffic.OutgoingRecord.Topic;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.ImpressionEvent;
+import io.streamrec.traffic.OutgoingRecord.Fate;
+import io.streamrec.traffic.OutgoingRecord.Topic;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -19,27 +19,34 @@ import java.util.Map;
  * checks that the job's counters match the fates, and computes the oracle AUC over the TRAIN
  * impressions.
  *
- * <p>Every original record is kept intact (fate TRAIN); each fault adds a record, so the job's trained
- * units are exactly the generated requests whatever the rates. Which faults a request gets depends
- * only on the fault seed and its request id, never on call order, so this class is stateless and
- * thread-safe, and a request's records are the same whichever run produces them. The records of one
- * request are sorted by timestamp (stably: the request first, a duplicate after its original).
+ * <p>Every original record is kept intact (fate TRAIN); each fault adds a record, so the job's
+ * trained units are exactly the generated requests whatever the rates. Which faults a request gets
+ * depends only on the fault seed and its request id, never on call order, so this class is
+ * stateless and thread-safe, and a request's records are the same whichever run produces them. The
+ * records of one request are sorted by timestamp (stably: the request first, a duplicate after its
+ * original).
  */
 public final class TrafficFaults {
   /** A single-object message starts with a 2-byte marker and an 8-byte schema fingerprint. */
   static final int SINGLE_OBJECT_HEADER_BYTES = 10;
+
   /** First byte of the single-object marker; random garbage must never start with it. */
   static final byte SINGLE_OBJECT_MARKER = (byte) 0xC3;
+
   /** Random garbage is 1..this many bytes: short, like a stray producer's payload. */
   static final int MAX_GARBAGE_BYTES = 64;
+
   /** Zig-zag varint of -1: as a string length it makes any Avro reader reject the body. */
   static final byte NEGATIVE_LENGTH = 0x01;
+
   /** Late copies fall uniformly in [window end, window end + this many windows × joinWindowMs]. */
   static final long LATE_SPREAD_WINDOWS = 1;
 
   private static final long FNV_OFFSET = 0xcbf29ce484222325L;
   private static final long FNV_PRIME = 0x100000001b3L;
-  private static final float[] NON_FINITE = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+  private static final float[] NON_FINITE = {
+    Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY
+  };
 
   private enum Garbage {
     RANDOM_BYTES,
@@ -61,8 +68,8 @@ public final class TrafficFaults {
    * The records for one generated request: the request and its impressions (TRAIN), plus the extra
    * records the fault rates draw, sorted by timestamp.
    *
-   * @throws IllegalArgumentException if an original impression already falls outside the join window
-   *     (TrafficConfig.impressionDelayMaxMs is not below FaultConfig.joinWindowMs)
+   * @throws IllegalArgumentException if an original impression already falls outside the join
+   *     window (TrafficConfig.impressionDelayMaxMs is not below FaultConfig.joinWindowMs)
    */
   public List<OutgoingRecord> toRecords(GeneratedRequest g) {
     String requestId = g.requestId();
@@ -73,7 +80,13 @@ public final class TrafficFaults {
     List<OutgoingRecord> out = new ArrayList<>(n + 2);
     out.add(
         new OutgoingRecord(
-            Topic.REQUESTS, requestId, requestTs, AvroCodec.encode(g.request()), Fate.TRAIN, Double.NaN, Float.NaN));
+            Topic.REQUESTS,
+            requestId,
+            requestTs,
+            AvroCodec.encode(g.request()),
+            Fate.TRAIN,
+            Double.NaN,
+            Float.NaN));
     int nextPosition = n; // ids for the extra impressions of this request
     for (int p = 0; p < n; p++) {
       ImpressionEvent e = g.impressions().get(p);
@@ -82,7 +95,9 @@ public final class TrafficFaults {
         throw new IllegalArgumentException(
             "impression "
                 + e.getImpressionId()
-                + " is " + (ts - requestTs) + " ms after its request, outside the join window of "
+                + " is "
+                + (ts - requestTs)
+                + " ms after its request, outside the join window of "
                 + config.joinWindowMs()
                 + " ms: keep TrafficConfig.impressionDelayMaxMs below FaultConfig.joinWindowMs");
       }
@@ -97,26 +112,41 @@ public final class TrafficFaults {
       boolean malformed = rng.nextDouble() < config.malformedRate();
       boolean nonFinite = rng.nextDouble() < config.nonFiniteRate();
       if (duplicate) {
-        out.add(new OutgoingRecord(Topic.IMPRESSIONS, requestId, ts, bytes.clone(), Fate.DUPLICATE, ctr, label));
+        out.add(
+            new OutgoingRecord(
+                Topic.IMPRESSIONS, requestId, ts, bytes.clone(), Fate.DUPLICATE, ctr, label));
       }
       if (orphan) {
         String orphanRequestId = "orphan-" + e.getImpressionId();
         ImpressionEvent o = copy(e, orphanRequestId + "-0", orphanRequestId, ts, e.getDense());
         out.add(
             new OutgoingRecord(
-                Topic.IMPRESSIONS, orphanRequestId, ts, AvroCodec.encode(o), Fate.ORPHAN, ctr, label));
+                Topic.IMPRESSIONS,
+                orphanRequestId,
+                ts,
+                AvroCodec.encode(o),
+                Fate.ORPHAN,
+                ctr,
+                label));
       }
       if (late) {
-        long lateTs = windowEnd + rng.nextLongInclusive(LATE_SPREAD_WINDOWS * config.joinWindowMs());
-        ImpressionEvent l = copy(e, requestId + "-" + nextPosition++, requestId, lateTs, e.getDense());
-        out.add(new OutgoingRecord(Topic.IMPRESSIONS, requestId, lateTs, AvroCodec.encode(l), Fate.LATE, ctr, label));
+        long lateTs =
+            windowEnd + rng.nextLongInclusive(LATE_SPREAD_WINDOWS * config.joinWindowMs());
+        ImpressionEvent l =
+            copy(e, requestId + "-" + nextPosition++, requestId, lateTs, e.getDense());
+        out.add(
+            new OutgoingRecord(
+                Topic.IMPRESSIONS, requestId, lateTs, AvroCodec.encode(l), Fate.LATE, ctr, label));
       }
       if (malformed) {
         Garbage kind = Garbage.values()[rng.nextInt(Garbage.values().length)];
         Topic topic =
-            kind == Garbage.RANDOM_BYTES && rng.nextInt(2) == 0 ? Topic.REQUESTS : Topic.IMPRESSIONS;
+            kind == Garbage.RANDOM_BYTES && rng.nextInt(2) == 0
+                ? Topic.REQUESTS
+                : Topic.IMPRESSIONS;
         out.add(
-            new OutgoingRecord(topic, null, ts, garbage(kind, bytes, rng), Fate.MALFORMED, Double.NaN, Float.NaN));
+            new OutgoingRecord(
+                topic, null, ts, garbage(kind, bytes, rng), Fate.MALFORMED, Double.NaN, Float.NaN));
       }
       if (nonFinite) {
         Map<String, Float> dense = new LinkedHashMap<>(e.getDense());
@@ -124,7 +154,13 @@ public final class TrafficFaults {
         ImpressionEvent f = copy(e, requestId + "-" + nextPosition++, requestId, ts, dense);
         out.add(
             new OutgoingRecord(
-                Topic.IMPRESSIONS, requestId, ts, AvroCodec.encode(f), Fate.NON_FINITE, Double.NaN, label));
+                Topic.IMPRESSIONS,
+                requestId,
+                ts,
+                AvroCodec.encode(f),
+                Fate.NON_FINITE,
+                Double.NaN,
+                label));
       }
     }
     out.sort(Comparator.comparingLong(OutgoingRecord::timestampMs));

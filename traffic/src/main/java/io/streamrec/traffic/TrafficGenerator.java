@@ -13,30 +13,30 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Synthetic request and impression traffic drawn from a world whose click model is known exactly, so
- * that training can be judged against the best possible model (the oracle).
+ * Synthetic request and impression traffic drawn from a world whose click model is known exactly,
+ * so that training can be judged against the best possible model (the oracle).
  *
  * <h2>The world (fixed by the seed at construction)</h2>
  *
  * <ul>
- *   <li>Users have a country (Zipf(1) over countries, so a few markets dominate) and a latent factor
- *       vector; items have a category (uniform), a bias and a latent factor vector. Factors are
- *       Gaussian, scaled so that {@code dot(user, item)} has standard deviation {@link
+ *   <li>Users have a country (Zipf(1) over countries, so a few markets dominate) and a latent
+ *       factor vector; items have a category (uniform), a bias and a latent factor vector. Factors
+ *       are Gaussian, scaled so that {@code dot(user, item)} has standard deviation {@link
  *       #LATENT_LOGIT_STD} whatever {@code latentDim} is.
  *   <li>A table of country × category affinities: a true feature cross, invisible to a model that
  *       sees country and category only separately.
- *   <li>An hour-of-day × category effect: each category has a daily cosine with its own peak hour and
- *       a small amplitude.
+ *   <li>An hour-of-day × category effect: each category has a daily cosine with its own peak hour
+ *       and a small amplitude.
  * </ul>
  *
  * <h2>A request</h2>
  *
  * The user is drawn with Zipf({@code userZipf}) popularity over ranks ({@code u0} the most active),
  * the size from a geometric distribution truncated to [minImpressions, maxImpressions], and the
- * distinct items shown with Zipf({@code itemZipf}) popularity ({@code i0} the most shown), all through
- * alias tables, so a draw never costs O(users) or O(items). Items are placed in the order drawn, so
- * position is independent of relevance and the position effect is exactly the one configured. Each
- * impression clicks with probability {@code sigmoid(logit)}, where
+ * distinct items shown with Zipf({@code itemZipf}) popularity ({@code i0} the most shown), all
+ * through alias tables, so a draw never costs O(users) or O(items). Items are placed in the order
+ * drawn, so position is independent of relevance and the position effect is exactly the one
+ * configured. Each impression clicks with probability {@code sigmoid(logit)}, where
  *
  * <pre>
  * logit = globalBias + dot(userFactor, itemFactor) + itemBias
@@ -54,9 +54,9 @@ import java.util.Set;
  * </pre>
  *
  * {@code recent_items} is always present: the user's last clicked items, most recent first, at most
- * {@code recentItems} of them, and an empty list before the user's first click (so every request has
- * the same feature names; a model pools an empty list to zero). The clicks of a request enter the
- * user's history after the request is built. {@code hour} is the UTC hour of the request time.
+ * {@code recentItems} of them, and an empty list before the user's first click (so every request
+ * has the same feature names; a model pools an empty list to zero). The clicks of a request enter
+ * the user's history after the request is built. {@code hour} is the UTC hour of the request time.
  * Request ids are {@code r<seed>-<sequence>} (unique across seeds), impression ids {@code
  * <requestId>-<position>}; impression times are the request time plus a uniform delay in [0,
  * impressionDelayMaxMs], increasing with position.
@@ -77,25 +77,37 @@ public final class TrafficGenerator {
 
   /** Std of dot(user, item) over random pairs: the largest true signal, as in real CTR data. */
   static final double LATENT_LOGIT_STD = 1.0;
+
   /** Std of the per-item bias: some items are simply better, learnable from item_id alone. */
   static final double ITEM_BIAS_STD = 0.5;
+
   /** Std of the country × category affinity: large enough that missing the cross costs AUC. */
   static final double CROSS_STD = 0.6;
+
   /** Std of each category's daily amplitude: a small, real time-of-day effect. */
   static final double HOUR_AMPLITUDE_STD = 0.2;
+
   /** Zipf exponent over countries: a few big markets and a long tail, as in real traffic. */
   static final double COUNTRY_ZIPF = 1.0;
+
   /** Request size n is drawn with weight DECAY^(n - min): most requests are small. */
   static final double REQUEST_SIZE_DECAY = 0.8;
+
   /** Requests simulated to calibrate the global bias: about 120k impressions at the defaults. */
   static final int CALIBRATION_REQUESTS = 30_000;
+
   /** A cap on the Newton steps for the global bias; the safeguarded iteration needs far fewer. */
   static final int CALIBRATION_MAX_STEPS = 60;
+
   /** The global bias is searched in [-BOUND, BOUND]: beyond it the sigmoid saturates in doubles. */
   static final double CALIBRATION_BIAS_BOUND = 40.0;
+
   /** Stop once the mean CTR is this close to the target (relative): far below sampling noise. */
   static final double CALIBRATION_RELATIVE_TOLERANCE = 1e-9;
-  /** Draws of an already chosen item before falling back to the next free id (extreme skew only). */
+
+  /**
+   * Draws of an already chosen item before falling back to the next free id (extreme skew only).
+   */
   static final int MAX_ITEM_REDRAWS = 64;
 
   static final long HOUR_MS = 3_600_000L;
@@ -108,7 +120,8 @@ public final class TrafficGenerator {
     "SE", "ID", "AR", "ZA", "NG", "EG", "PH", "VN", "TH", "CH", "AT", "BE", "PT", "IE", "NO", "DK"
   };
 
-  // Independent random streams under one seed; changing one purpose's draws leaves the others alone.
+  // Independent random streams under one seed; changing one purpose's draws leaves the others
+  // alone.
   private static final long STREAM_WORLD = 1;
   private static final long STREAM_CALIBRATION = 2;
   private static final long STREAM_TRAFFIC = 3;
@@ -261,7 +274,8 @@ public final class TrafficGenerator {
    */
   public GeneratedRequest next(long requestTimeMs) {
     if (requestTimeMs < 0) {
-      throw new IllegalArgumentException("requestTimeMs must be non-negative, got " + requestTimeMs);
+      throw new IllegalArgumentException(
+          "requestTimeMs must be non-negative, got " + requestTimeMs);
     }
     String requestId = requestIdPrefix + sequence++;
     int user = userPopularity.sample(rng);

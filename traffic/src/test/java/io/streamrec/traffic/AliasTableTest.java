@@ -1,10 +1,10 @@
 package io.streamrec.traffic;
 
-import io.streamrec.common.SplitMix64;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.streamrec.common.SplitMix64;
 import org.junit.jupiter.api.Test;
 
 class AliasTableTest {
@@ -21,7 +21,9 @@ class AliasTableTest {
     double total = 10.5;
     assertThat(count[1]).isZero();
     for (int i = 0; i < weights.length; i++) {
-      assertThat((double) count[i] / draws).as("share of %d", i).isCloseTo(weights[i] / total, within(0.003));
+      assertThat((double) count[i] / draws)
+          .as("share of %d", i)
+          .isCloseTo(weights[i] / total, within(0.003));
     }
   }
 
@@ -42,15 +44,19 @@ class AliasTableTest {
     }
     for (int rank : new int[] {0, 1, 9, 99}) {
       double expected = Math.pow(rank + 1, -s) / norm;
-      assertThat((double) count[rank] / draws).as("rank %d", rank).isCloseTo(expected, within(0.05 * expected + 1e-4));
+      assertThat((double) count[rank] / draws)
+          .as("rank %d", rank)
+          .isCloseTo(expected, within(0.05 * expected + 1e-4));
     }
   }
 
   @Test
   void rejectsBadWeights() {
-    assertThatThrownBy(() -> new AliasTable(new double[0])).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new AliasTable(new double[0]))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new AliasTable(new double[] {0, 0})).hasMessageContaining("zero");
     assertThatThrownBy(() -> new AliasTable(new double[] {1, -1})).hasMessageContaining("-1");
-    assertThatThrownBy(() -> new AliasTable(new double[] {1, Double.NaN})).hasMessageContaining("NaN");
+    assertThatThrownBy(() -> new AliasTable(new double[] {1, Double.NaN}))
+        .hasMessageContaining("NaN");
   }
 }

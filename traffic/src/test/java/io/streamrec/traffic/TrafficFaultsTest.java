@@ -7,13 +7,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.streamrec.common.Auc;
-import io.streamrec.traffic.OutgoingRecord.Fate;
-import io.streamrec.traffic.OutgoingRecord.Topic;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.DeadLetterReasons;
 import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.MalformedRecordException;
 import io.streamrec.schemas.RequestEvent;
+import io.streamrec.traffic.OutgoingRecord.Fate;
+import io.streamrec.traffic.OutgoingRecord.Topic;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -42,7 +42,8 @@ class TrafficFaultsTest {
 
   @Test
   void faultRatesAreRealisedAndEveryFateHolds() {
-    FaultConfig config = FaultConfig.defaults().withSeed(3).withAllRates(RATE).withJoinWindowMs(WINDOW_MS);
+    FaultConfig config =
+        FaultConfig.defaults().withSeed(3).withAllRates(RATE).withJoinWindowMs(WINDOW_MS);
     List<List<OutgoingRecord>> perRequest = produce(new TrafficFaults(config), 17, 20_000);
 
     Map<String, Long> requestTime = new HashMap<>();
@@ -75,7 +76,8 @@ class TrafficFaultsTest {
                   MalformedRecordException.class,
                   ex -> assertThat(ex.reason()).isEqualTo(DeadLetterReasons.MALFORMED));
           malformedShapes.add(
-              r.value().length < TrafficFaults.SINGLE_OBJECT_HEADER_BYTES || r.value()[0] != (byte) 0xC3
+              r.value().length < TrafficFaults.SINGLE_OBJECT_HEADER_BYTES
+                      || r.value()[0] != (byte) 0xC3
                   ? "random"
                   : "valid header");
           continue;
@@ -89,7 +91,9 @@ class TrafficFaultsTest {
         assertThat(e.getRequestId()).isEqualTo(r.key());
         assertThat(e.getTimestampMs()).isEqualTo(r.timestampMs());
         if (r.fate() != Fate.DUPLICATE) {
-          assertThat(impressionIds.add(e.getImpressionId())).as("unique id %s", e.getImpressionId()).isTrue();
+          assertThat(impressionIds.add(e.getImpressionId()))
+              .as("unique id %s", e.getImpressionId())
+              .isTrue();
         }
         float position = e.getDense().get(TrafficGenerator.POSITION);
         switch (r.fate()) {
@@ -103,7 +107,8 @@ class TrafficFaultsTest {
             boolean copyOfEarlierTrain = false;
             for (int j = 0; j < i; j++) {
               OutgoingRecord earlier = records.get(j);
-              copyOfEarlierTrain |= earlier.fate() == Fate.TRAIN && Arrays.equals(earlier.value(), r.value());
+              copyOfEarlierTrain |=
+                  earlier.fate() == Fate.TRAIN && Arrays.equals(earlier.value(), r.value());
             }
             assertThat(copyOfEarlierTrain).as("duplicate of an earlier TRAIN record").isTrue();
           }
@@ -113,7 +118,8 @@ class TrafficFaultsTest {
           }
           case LATE -> {
             assertThat(requestTime).containsKey(r.key());
-            assertThat(r.timestampMs()).isGreaterThanOrEqualTo(requestTime.get(r.key()) + WINDOW_MS);
+            assertThat(r.timestampMs())
+                .isGreaterThanOrEqualTo(requestTime.get(r.key()) + WINDOW_MS);
           }
           case NON_FINITE -> {
             assertThat(requestTime).containsKey(r.key());
@@ -129,7 +135,8 @@ class TrafficFaultsTest {
     System.out.printf("fates over %d TRAIN impressions: %s%n", train, count);
     double expected = RATE * train;
     double tolerance = 5 * Math.sqrt(expected); // five standard deviations of a Poisson count
-    for (Fate f : List.of(Fate.DUPLICATE, Fate.ORPHAN, Fate.LATE, Fate.MALFORMED, Fate.NON_FINITE)) {
+    for (Fate f :
+        List.of(Fate.DUPLICATE, Fate.ORPHAN, Fate.LATE, Fate.MALFORMED, Fate.NON_FINITE)) {
       assertThat((double) count.get(f)).as("count of %s", f).isCloseTo(expected, within(tolerance));
     }
     assertThat(malformedShapes).containsExactlyInAnyOrder("random", "valid header");
@@ -148,9 +155,12 @@ class TrafficFaultsTest {
         if (r.fate() != Fate.MALFORMED) {
           continue;
         }
-        assertThatThrownBy(() -> AvroCodec.decodeAny(r.value())).isInstanceOf(MalformedRecordException.class);
+        assertThatThrownBy(() -> AvroCodec.decodeAny(r.value()))
+            .isInstanceOf(MalformedRecordException.class);
         byte[] v = r.value();
-        if (v.length >= TrafficFaults.SINGLE_OBJECT_HEADER_BYTES && v[0] == (byte) 0xC3 && v[1] == 0x01) {
+        if (v.length >= TrafficFaults.SINGLE_OBJECT_HEADER_BYTES
+            && v[0] == (byte) 0xC3
+            && v[1] == 0x01) {
           if (v.length > TrafficFaults.SINGLE_OBJECT_HEADER_BYTES
               && v[TrafficFaults.SINGLE_OBJECT_HEADER_BYTES] == TrafficFaults.NEGATIVE_LENGTH) {
             negativeLength++;
@@ -180,7 +190,8 @@ class TrafficFaultsTest {
       assertThat(records.get(0).value()).isEqualTo(AvroCodec.encode(g.request()));
       for (int p = 0; p < g.size(); p++) {
         OutgoingRecord x = records.get(1 + p);
-        assertThat(AvroCodec.decode(x.value(), ImpressionEvent.class)).isEqualTo(g.impressions().get(p));
+        assertThat(AvroCodec.decode(x.value(), ImpressionEvent.class))
+            .isEqualTo(g.impressions().get(p));
         assertThat(x.trueCtr()).isEqualTo(g.trueCtr()[p]);
         assertThat(x.label()).isEqualTo(g.click(p));
         scores.add(x.trueCtr());
@@ -243,7 +254,16 @@ class TrafficFaultsTest {
     List<String> out = new ArrayList<>();
     for (List<OutgoingRecord> records : perRequest) {
       for (OutgoingRecord r : records) {
-        out.add(r.topic() + " " + r.key() + " " + r.timestampMs() + " " + r.fate() + " " + Arrays.toString(r.value()));
+        out.add(
+            r.topic()
+                + " "
+                + r.key()
+                + " "
+                + r.timestampMs()
+                + " "
+                + r.fate()
+                + " "
+                + Arrays.toString(r.value()));
       }
     }
     return out;

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 class TrafficGeneratorTest {
   /** 2026-01-01T00:00:00Z. */
   static final long START_MS = 1_767_225_600_000L;
+
   /** About 55k requests a day apart by this step, so a 200k-impression sample covers every hour. */
   static final long STEP_MS = 1_571L;
 
@@ -53,7 +54,8 @@ class TrafficGeneratorTest {
     int[] items = new int[cap];
     int[] countries = new int[cap];
     int[] categories = new int[cap];
-    List<String> countryCodes = List.of(TrafficGenerator.countryCodes(TrafficConfig.defaults().countries()));
+    List<String> countryCodes =
+        List.of(TrafficGenerator.countryCodes(TrafficConfig.defaults().countries()));
     List<Integer> users = new ArrayList<>();
     int m = 0;
     long t = START_MS;
@@ -61,7 +63,8 @@ class TrafficGeneratorTest {
       GeneratedRequest g = gen.next(t);
       t += STEP_MS;
       users.add(idOf(g.request().getFeatures().get(TrafficGenerator.USER_ID).get(0)));
-      int country = countryCodes.indexOf(g.request().getFeatures().get(TrafficGenerator.COUNTRY).get(0));
+      int country =
+          countryCodes.indexOf(g.request().getFeatures().get(TrafficGenerator.COUNTRY).get(0));
       for (int p = 0; p < g.size(); p++) {
         ImpressionEvent e = g.impressions().get(p);
         ctr[m] = g.trueCtr()[p];
@@ -153,9 +156,12 @@ class TrafficGeneratorTest {
     System.out.printf("item i0 share %.4f (uniform %.6f)%n", topShare, uniformShare);
     assertThat(topShare).isGreaterThan(500 * uniformShare);
     for (int rank = 0; rank < 4; rank++) {
-      assertThat(shown[rank]).as("item rank %d vs %d", rank, rank + 1).isGreaterThan(shown[rank + 1]);
+      assertThat(shown[rank])
+          .as("item rank %d vs %d", rank, rank + 1)
+          .isGreaterThan(shown[rank + 1]);
     }
-    // mean count per item over rank decades decreases: [0,10) > [10,100) > [100,1000) > [1000,10000)
+    // mean count per item over rank decades decreases: [0,10) > [10,100) > [100,1000) >
+    // [1000,10000)
     double previous = Double.MAX_VALUE;
     for (int lo = 1; lo < items; lo *= 10) {
       int from = lo == 1 ? 0 : lo;
@@ -222,7 +228,12 @@ class TrafficGeneratorTest {
   @Test
   void calibrationHitsOtherTargetsToo() {
     TrafficGenerator gen =
-        new TrafficGenerator(TrafficConfig.defaults().withSeed(3).withUsers(5_000).withItems(2_000).withBaseCtr(0.2));
+        new TrafficGenerator(
+            TrafficConfig.defaults()
+                .withSeed(3)
+                .withUsers(5_000)
+                .withItems(2_000)
+                .withBaseCtr(0.2));
     double truth = 0;
     int n = 0;
     for (int r = 0; r < 20_000; r++) {
@@ -246,7 +257,8 @@ class TrafficGeneratorTest {
     }
     double noCross = Auc.exact(withoutCross, sample.labels(), n);
     System.out.printf(
-        "oracle AUC %.4f; without the country x category cross %.4f (%d impressions)%n", oracle, noCross, n);
+        "oracle AUC %.4f; without the country x category cross %.4f (%d impressions)%n",
+        oracle, noCross, n);
     assertThat(oracle).isBetween(0.65, 0.90);
     assertThat(noCross).isLessThan(oracle - 0.02);
   }
@@ -274,11 +286,17 @@ class TrafficGeneratorTest {
     for (int i = 0; i < n; i++) {
       int c = sample.countries()[i];
       int k = sample.categories()[i];
-      interaction[i] = sample.crossTerm()[i] - byCountry[c] / nCountry[c] - byCategory[k] / nCategory[k] + total / n;
+      interaction[i] =
+          sample.crossTerm()[i]
+              - byCountry[c] / nCountry[c]
+              - byCategory[k] / nCategory[k]
+              + total / n;
     }
     double crossAlone = Auc.exact(sample.crossTerm(), sample.labels(), n);
     double interactionAlone = Auc.exact(interaction, sample.labels(), n);
-    System.out.printf("AUC of the cross term alone %.4f, of its pure interaction %.4f%n", crossAlone, interactionAlone);
+    System.out.printf(
+        "AUC of the cross term alone %.4f, of its pure interaction %.4f%n",
+        crossAlone, interactionAlone);
     assertThat(crossAlone).isGreaterThan(0.56);
     assertThat(interactionAlone).isGreaterThan(0.55);
   }
@@ -295,7 +313,10 @@ class TrafficGeneratorTest {
       assertThat(request.getFeatures()).containsOnlyKeys("user_id", "country", "recent_items");
       assertThat(request.getDense()).containsOnlyKeys("hour");
       assertThat(request.getFeatures().get("user_id")).singleElement().asString().matches("u\\d+");
-      assertThat(request.getFeatures().get("country")).singleElement().asString().matches("[A-Z]{2}");
+      assertThat(request.getFeatures().get("country"))
+          .singleElement()
+          .asString()
+          .matches("[A-Z]{2}");
       assertThat(request.getFeatures().get("recent_items")).allMatch(s -> s.matches("i\\d+"));
       for (ImpressionEvent original : g.impressions()) {
         String line = JsonEvents.toJson(original);
@@ -333,7 +354,9 @@ class TrafficGeneratorTest {
         assertThat(e.getDense().get("position")).isEqualTo((float) p);
         assertThat(e.getTimestampMs()).isBetween(previous, t + config.impressionDelayMaxMs());
         previous = e.getTimestampMs();
-        assertThat(itemsShown.add(e.getFeatures().get("item_id").get(0))).as("distinct items").isTrue();
+        assertThat(itemsShown.add(e.getFeatures().get("item_id").get(0)))
+            .as("distinct items")
+            .isTrue();
         assertThat(g.trueCtr()[p]).isStrictlyBetween(0.0, 1.0);
       }
     }
@@ -344,7 +367,8 @@ class TrafficGeneratorTest {
 
   @Test
   void recentItemsAreTheUsersLastClicksMostRecentFirst() {
-    TrafficConfig config = TrafficConfig.defaults().withSeed(13).withUsers(200).withItems(1_000).withBaseCtr(0.2);
+    TrafficConfig config =
+        TrafficConfig.defaults().withSeed(13).withUsers(200).withItems(1_000).withBaseCtr(0.2);
     TrafficGenerator gen = new TrafficGenerator(config);
     Map<String, Deque<String>> history = new HashMap<>();
     int nonEmpty = 0;
@@ -353,7 +377,8 @@ class TrafficGeneratorTest {
       GeneratedRequest g = gen.next(START_MS + r * STEP_MS);
       String user = g.request().getFeatures().get("user_id").get(0);
       Deque<String> clicks = history.computeIfAbsent(user, u -> new ArrayDeque<>());
-      List<String> expected = new ArrayList<>(clicks).subList(0, Math.min(clicks.size(), config.recentItems()));
+      List<String> expected =
+          new ArrayList<>(clicks).subList(0, Math.min(clicks.size(), config.recentItems()));
       List<String> recent = g.request().getFeatures().get("recent_items");
       assertThat(recent).isEqualTo(expected);
       nonEmpty += recent.isEmpty() ? 0 : 1;
@@ -371,7 +396,12 @@ class TrafficGeneratorTest {
   @Test
   void zeroRecentItemsKeepsTheFeaturePresentAndEmpty() {
     TrafficGenerator gen =
-        new TrafficGenerator(TrafficConfig.defaults().withUsers(10).withItems(50).withRecentItems(0).withBaseCtr(0.5));
+        new TrafficGenerator(
+            TrafficConfig.defaults()
+                .withUsers(10)
+                .withItems(50)
+                .withRecentItems(0)
+                .withBaseCtr(0.5));
     for (int r = 0; r < 200; r++) {
       assertThat(gen.next(START_MS + r).request().getFeatures().get("recent_items")).isEmpty();
     }
@@ -380,7 +410,8 @@ class TrafficGeneratorTest {
   @Test
   void extremeSkewWithFewItemsStillShowsDistinctItems() {
     TrafficGenerator gen =
-        new TrafficGenerator(TrafficConfig.defaults().withItems(12).withItemZipf(10.0).withImpressions(12, 12));
+        new TrafficGenerator(
+            TrafficConfig.defaults().withItems(12).withItemZipf(10.0).withImpressions(12, 12));
     GeneratedRequest g = gen.next(START_MS);
     Set<String> items = new HashSet<>();
     g.impressions().forEach(e -> items.add(e.getFeatures().get("item_id").get(0)));
@@ -390,17 +421,31 @@ class TrafficGeneratorTest {
   @Test
   void invalidConfigIsRejectedNamingTheFieldAndValue() {
     TrafficConfig d = TrafficConfig.defaults();
-    assertThatThrownBy(() -> d.withUsers(0)).hasMessageContaining("users").hasMessageContaining("0");
+    assertThatThrownBy(() -> d.withUsers(0))
+        .hasMessageContaining("users")
+        .hasMessageContaining("0");
     assertThatThrownBy(() -> d.withItems(5))
         .hasMessageContaining("items")
         .hasMessageContaining("maxImpressions (12)")
         .hasMessageContaining("got 5");
-    assertThatThrownBy(() -> d.withBaseCtr(1.5)).hasMessageContaining("baseCtr").hasMessageContaining("1.5");
-    assertThatThrownBy(() -> d.withBaseCtr(Double.NaN)).hasMessageContaining("baseCtr").hasMessageContaining("NaN");
-    assertThatThrownBy(() -> d.withImpressions(5, 3)).hasMessageContaining("maxImpressions").hasMessageContaining("3");
-    assertThatThrownBy(() -> d.withPositionBias(-1)).hasMessageContaining("positionBias").hasMessageContaining("-1");
-    assertThatThrownBy(() -> d.withCountries(677)).hasMessageContaining("countries").hasMessageContaining("677");
-    assertThatThrownBy(() -> d.withItemZipf(-0.5)).hasMessageContaining("itemZipf").hasMessageContaining("-0.5");
+    assertThatThrownBy(() -> d.withBaseCtr(1.5))
+        .hasMessageContaining("baseCtr")
+        .hasMessageContaining("1.5");
+    assertThatThrownBy(() -> d.withBaseCtr(Double.NaN))
+        .hasMessageContaining("baseCtr")
+        .hasMessageContaining("NaN");
+    assertThatThrownBy(() -> d.withImpressions(5, 3))
+        .hasMessageContaining("maxImpressions")
+        .hasMessageContaining("3");
+    assertThatThrownBy(() -> d.withPositionBias(-1))
+        .hasMessageContaining("positionBias")
+        .hasMessageContaining("-1");
+    assertThatThrownBy(() -> d.withCountries(677))
+        .hasMessageContaining("countries")
+        .hasMessageContaining("677");
+    assertThatThrownBy(() -> d.withItemZipf(-0.5))
+        .hasMessageContaining("itemZipf")
+        .hasMessageContaining("-0.5");
     assertThatThrownBy(() -> d.withImpressionDelayMaxMs(-1))
         .hasMessageContaining("impressionDelayMaxMs")
         .hasMessageContaining("-1");
@@ -447,7 +492,9 @@ class TrafficGeneratorTest {
       records += encoder.toRecords(gen.next(t += STEP_MS)).size();
     }
     seconds = (System.nanoTime() - begin) / 1e9;
-    System.out.printf("generated and encoded %d records in %.2f s: %.0f records/s%n", records, seconds, records / seconds);
+    System.out.printf(
+        "generated and encoded %d records in %.2f s: %.0f records/s%n",
+        records, seconds, records / seconds);
     assertThat(requests).isPositive();
   }
 }

@@ -21,11 +21,11 @@ import org.slf4j.LoggerFactory;
  * Sends already-encoded records (topic, key, timestamp, value) with settings fit for loading data:
  * idempotent, acknowledged by all in-sync replicas, LZ4-compressed, batched.
  *
- * <p>Kafka reports most send errors later, on the producer's I/O thread. They are not dropped:
- * the first error per topic and a count are kept, and the next {@link #send} or {@link #flush}
- * throws them as a {@link ProduceFailedException} naming the topic. Sending stops at the first
- * failure because nothing after it can be trusted to be complete and in order. Only a {@link
- * #flush} that returns normally means every record sent so far is written.
+ * <p>Kafka reports most send errors later, on the producer's I/O thread. They are not dropped: the
+ * first error per topic and a count are kept, and the next {@link #send} or {@link #flush} throws
+ * them as a {@link ProduceFailedException} naming the topic. Sending stops at the first failure
+ * because nothing after it can be trusted to be complete and in order. Only a {@link #flush} that
+ * returns normally means every record sent so far is written.
  *
  * <p>Not thread-safe beyond what {@link KafkaProducer} is; one thread sends.
  */
@@ -35,7 +35,9 @@ public final class ByteRecordProducer implements AutoCloseable {
   /** No duplicates from retries, and per-partition order kept across them. */
   static final boolean IDEMPOTENCE = true;
 
-  /** A record counts as written only once every in-sync replica has it (required by idempotence). */
+  /**
+   * A record counts as written only once every in-sync replica has it (required by idempotence).
+   */
   static final String ACKS = "all";
 
   /** Fast to compress and decompress; Avro records with repeated feature names shrink well. */
@@ -58,7 +60,9 @@ public final class ByteRecordProducer implements AutoCloseable {
   /** Producer settings for {@code bootstrapServers}, with the tuning above. */
   public static Map<String, Object> settings(String bootstrapServers) {
     Map<String, Object> s = new HashMap<>();
-    s.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, Objects.requireNonNull(bootstrapServers, "bootstrapServers"));
+    s.put(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+        Objects.requireNonNull(bootstrapServers, "bootstrapServers"));
     s.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, IDEMPOTENCE);
     s.put(ProducerConfig.ACKS_CONFIG, ACKS);
     s.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, COMPRESSION);
@@ -97,7 +101,8 @@ public final class ByteRecordProducer implements AutoCloseable {
    */
   public void send(String topic, byte[] key, long timestampMs, byte[] value) {
     throwIfFailed();
-    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, null, timestampMs, key, value);
+    ProducerRecord<byte[], byte[]> record =
+        new ProducerRecord<>(topic, null, timestampMs, key, value);
     try {
       producer.send(
           record,
@@ -151,7 +156,8 @@ public final class ByteRecordProducer implements AutoCloseable {
     if (!failuresReported && !failures.isEmpty()) {
       failures.forEach(
           (topic, f) ->
-              LOG.error("{} records could not be written to topic '{}'", f.count.get(), topic, f.first));
+              LOG.error(
+                  "{} records could not be written to topic '{}'", f.count.get(), topic, f.first));
     }
   }
 

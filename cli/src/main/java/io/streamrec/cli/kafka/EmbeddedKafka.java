@@ -38,11 +38,11 @@ import org.slf4j.LoggerFactory;
  * <p>The settings suit one laptop: internal topics with one replica, no delay before the first
  * consumer-group rebalance, no topic created by accident (a typo in a topic name fails instead of
  * creating a new empty topic), and a log cleaner that looks for work often, so that compaction of
- * the model-updates topic can be watched. Kafka refuses a {@code segment.bytes} under 1 MiB, but
- * a test topic may set {@link #TEST_SEGMENT_BYTES_CONFIG} to a few KB, so that records leave the
- * active segment, which is never compacted, after a few batches. Time-based retention is off: files users load carry
- * historical event times as record timestamps, and a week's retention measured from those would
- * delete them within minutes.
+ * the model-updates topic can be watched. Kafka refuses a {@code segment.bytes} under 1 MiB, but a
+ * test topic may set {@link #TEST_SEGMENT_BYTES_CONFIG} to a few KB, so that records leave the
+ * active segment, which is never compacted, after a few batches. Time-based retention is off: files
+ * users load carry historical event times as record timestamps, and a week's retention measured
+ * from those would delete them within minutes.
  *
  * <p>Each start formats a fresh directory; the broker does not restart on an earlier run's data.
  */
@@ -50,8 +50,9 @@ public final class EmbeddedKafka implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
 
   /**
-   * Topic setting for segments smaller than {@code segment.bytes} allows (1 MiB), meant by Kafka for
-   * tests only; a batch larger than the segment is refused, so keep the producer's batches below it.
+   * Topic setting for segments smaller than {@code segment.bytes} allows (1 MiB), meant by Kafka
+   * for tests only; a batch larger than the segment is refused, so keep the producer's batches
+   * below it.
    */
   public static final String TEST_SEGMENT_BYTES_CONFIG = "internal.segment.bytes";
 
@@ -76,7 +77,9 @@ public final class EmbeddedKafka implements AutoCloseable {
   /** Tests and the demo start consumers one after another; waiting for more joiners only delays. */
   private static final String GROUP_INITIAL_REBALANCE_DELAY_MS = "0";
 
-  /** Kafka's default (15 s) makes compaction slow to watch; 0.5 s costs little on an idle broker. */
+  /**
+   * Kafka's default (15 s) makes compaction slow to watch; 0.5 s costs little on an idle broker.
+   */
   private static final String LOG_CLEANER_BACKOFF_MS = "500";
 
   /** No time limit: loaded files carry historical timestamps, see the class comment. */
@@ -103,8 +106,8 @@ public final class EmbeddedKafka implements AutoCloseable {
    * Formats the data directory, starts the broker and waits until it accepts clients (a few
    * seconds).
    *
-   * @throws EmbeddedKafkaException if it cannot start, e.g. the port is taken or the data
-   *     directory holds earlier data; nothing is left running then
+   * @throws EmbeddedKafkaException if it cannot start, e.g. the port is taken or the data directory
+   *     holds earlier data; nothing is left running then
    */
   public static EmbeddedKafka start(EmbeddedKafkaConfig cfg) {
     Objects.requireNonNull(cfg, "cfg");
@@ -124,7 +127,8 @@ public final class EmbeddedKafka implements AutoCloseable {
       int port = cluster.brokers().get(NODE_ID).boundPort(ListenerName.normalised(CLIENT_LISTENER));
       String bootstrap = HOST + ":" + port;
       long millis = (System.nanoTime() - startNanos) / 1_000_000;
-      LOG.info("Kafka broker ready at {} (KRaft, data in {}, started in {} ms)", bootstrap, dir, millis);
+      LOG.info(
+          "Kafka broker ready at {} (KRaft, data in {}, started in {} ms)", bootstrap, dir, millis);
       EmbeddedKafka broker = new EmbeddedKafka(cluster, bootstrap, dir, temporary);
       started = true;
       return broker;
@@ -189,7 +193,16 @@ public final class EmbeddedKafka implements AutoCloseable {
     Map<String, String> listeners =
         Map.of(
             "listeners",
-            CLIENT_LISTENER + "://" + HOST + ":" + cfg.port() + "," + CONTROLLER_LISTENER + "://" + HOST + ":0",
+            CLIENT_LISTENER
+                + "://"
+                + HOST
+                + ":"
+                + cfg.port()
+                + ","
+                + CONTROLLER_LISTENER
+                + "://"
+                + HOST
+                + ":0",
             "listener.security.protocol.map",
             CLIENT_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT",
             "inter.broker.listener.name",
@@ -230,7 +243,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     try {
       return Files.createTempDirectory("streamrec-kafka-");
     } catch (IOException e) {
-      throw new EmbeddedKafkaException("cannot create a temporary directory for the Kafka broker", e);
+      throw new EmbeddedKafkaException(
+          "cannot create a temporary directory for the Kafka broker", e);
     }
   }
 
@@ -238,7 +252,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     Path abs = dir.toAbsolutePath();
     if (Files.exists(abs)) {
       if (!Files.isDirectory(abs)) {
-        throw new EmbeddedKafkaException("Kafka data directory " + abs + " is a file, not a directory");
+        throw new EmbeddedKafkaException(
+            "Kafka data directory " + abs + " is a file, not a directory");
       }
       try (Stream<Path> entries = Files.list(abs)) {
         if (entries.findAny().isPresent()) {

@@ -10,8 +10,8 @@ import java.nio.file.Path;
  *     temporary directory that is deleted on close. A directory given here is kept after close, and
  *     must be empty (or not yet exist) at start: the broker formats it anew.
  * @param port the client listener's port on localhost; {@code 0} for any free port (read the one
- *     chosen from {@link EmbeddedKafka#bootstrapServers()}), or a fixed one such as 9092 so that other
- *     processes find the broker at a stable address
+ *     chosen from {@link EmbeddedKafka#bootstrapServers()}), or a fixed one such as 9092 so that
+ *     other processes find the broker at a stable address
  * @param defaultPartitions partitions of a topic created without a partition count
  */
 public record EmbeddedKafkaConfig(Path dataDirectory, int port, int defaultPartitions) {

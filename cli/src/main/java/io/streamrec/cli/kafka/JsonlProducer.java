@@ -87,7 +87,11 @@ public final class JsonlProducer {
   }
 
   /** For tests: progress every {@code progressIntervalMs} (0: after every line). */
-  JsonlProducer(ByteRecordProducer producer, TopicsConfig topics, Listener listener, long progressIntervalMs) {
+  JsonlProducer(
+      ByteRecordProducer producer,
+      TopicsConfig topics,
+      Listener listener,
+      long progressIntervalMs) {
     this.producer = Objects.requireNonNull(producer, "producer");
     this.topics = Objects.requireNonNull(topics, "topics");
     this.listener = Objects.requireNonNull(listener, "listener");
@@ -100,7 +104,11 @@ public final class JsonlProducer {
    * @see #load(Path, Path)
    */
   public static Summary load(
-      String bootstrapServers, TopicsConfig topics, Path requestsFile, Path impressionsFile, Listener listener) {
+      String bootstrapServers,
+      TopicsConfig topics,
+      Path requestsFile,
+      Path impressionsFile,
+      Listener listener) {
     try (ByteRecordProducer producer = new ByteRecordProducer(bootstrapServers)) {
       return new JsonlProducer(producer, topics, listener).load(requestsFile, impressionsFile);
     }
@@ -121,21 +129,30 @@ public final class JsonlProducer {
     long badLines = 0;
     if (requestsFile != null) {
       FileLoad requests =
-          loadFile(requestsFile, topics.requests(), JsonEvents::parseRequest, RequestEvent::getRequestId,
+          loadFile(
+              requestsFile,
+              topics.requests(),
+              JsonEvents::parseRequest,
+              RequestEvent::getRequestId,
               RequestEvent::getTimestampMs);
       requestsSent = requests.sent;
       badLines += requests.bad;
     }
     if (impressionsFile != null) {
       FileLoad impressions =
-          loadFile(impressionsFile, topics.impressions(), JsonEvents::parseImpression,
-              ImpressionEvent::getRequestId, ImpressionEvent::getTimestampMs);
+          loadFile(
+              impressionsFile,
+              topics.impressions(),
+              JsonEvents::parseImpression,
+              ImpressionEvent::getRequestId,
+              ImpressionEvent::getTimestampMs);
       impressionsSent = impressions.sent;
       badLines += impressions.bad;
     }
     producer.flush();
     Summary summary =
-        new Summary(requestsSent, impressionsSent, badLines, (System.nanoTime() - start) / 1_000_000);
+        new Summary(
+            requestsSent, impressionsSent, badLines, (System.nanoTime() - start) / 1_000_000);
     LOG.info(
         "Loaded {} requests and {} impressions ({} bad line(s) skipped) in {} ms, {} events/s",
         summary.requestsSent(),
@@ -157,7 +174,11 @@ public final class JsonlProducer {
         file,
         parser,
         (event, lineNumber) -> {
-          producer.send(topic, requestId.apply(event), timestampMs.applyAsLong(event), AvroCodec.encode(event));
+          producer.send(
+              topic,
+              requestId.apply(event),
+              timestampMs.applyAsLong(event),
+              AvroCodec.encode(event));
           load.sent++;
           load.maybeReportProgress();
         },
@@ -178,7 +199,10 @@ public final class JsonlProducer {
     if (line.length() <= EXCERPT_CHARS) {
       return line;
     }
-    int end = Character.isHighSurrogate(line.charAt(EXCERPT_CHARS - 1)) ? EXCERPT_CHARS - 1 : EXCERPT_CHARS;
+    int end =
+        Character.isHighSurrogate(line.charAt(EXCERPT_CHARS - 1))
+            ? EXCERPT_CHARS - 1
+            : EXCERPT_CHARS;
     return line.substring(0, end) + "...";
   }
 

@@ -1,7 +1,7 @@
 package io.streamrec.cli.kafka;
 
-import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.common.StreamrecException;
+import io.streamrec.job.config.TopicsConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -35,15 +35,17 @@ import org.slf4j.LoggerFactory;
  *   <li><b>requests</b>, <b>impressions</b>: {@link TopicsConfig#inputPartitions()} partitions,
  *       delete policy. Both are keyed by request id, so while their partition counts match (as
  *       created here) a request and its impressions land in partitions of the same number.
- *   <li><b>request-units</b>: the same partitioning, delete policy, the cluster's default retention.
+ *   <li><b>request-units</b>: the same partitioning, delete policy, the cluster's default
+ *       retention.
  *   <li><b>dead-letters</b>: one partition (it is small, and one partition keeps it in arrival
  *       order for whoever reads it), delete policy.
  *   <li><b>model-updates</b>: log-compacted, so that the latest value per key <i>is</i> the model
  *       and a new replica bootstraps by reading from the beginning. Exactly <b>one partition</b>:
- *       Kafka orders records only within a partition, and a publish is a run of row deltas closed by
- *       a version marker. Spread over partitions, a replica could read a marker before deltas it
- *       closes that sit in another partition, and could not tell which rows belong to which version.
- *       With one partition, the model as of version v is everything up to v's marker offset.
+ *       Kafka orders records only within a partition, and a publish is a run of row deltas closed
+ *       by a version marker. Spread over partitions, a replica could read a marker before deltas it
+ *       closes that sit in another partition, and could not tell which rows belong to which
+ *       version. With one partition, the model as of version v is everything up to v's marker
+ *       offset.
  * </ul>
  *
  * <p>{@link #ensure} is idempotent and safe to race with another caller: a topic that appears
@@ -57,7 +59,9 @@ public final class Topics {
   /** Long enough for a broker that just started; short enough that a wrong address fails soon. */
   static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
 
-  /** A topic created elsewhere may take a moment to reach the broker we ask; ask again after this. */
+  /**
+   * A topic created elsewhere may take a moment to reach the broker we ask; ask again after this.
+   */
   private static final long METADATA_RETRY_MS = 100;
 
   /** Low volume; one partition keeps dead letters in arrival order. */
@@ -140,7 +144,8 @@ public final class Topics {
     Map<String, String> compacted =
         Map.of(
             TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
-            TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, Long.toString(MODEL_UPDATES_MIN_COMPACTION_LAG_MS),
+            TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG,
+                Long.toString(MODEL_UPDATES_MIN_COMPACTION_LAG_MS),
             TopicConfig.SEGMENT_MS_CONFIG, Long.toString(MODEL_UPDATES_SEGMENT_MS));
     return List.of(
         topic(cfg.requests(), cfg.inputPartitions(), delete),
@@ -159,7 +164,9 @@ public final class Topics {
     TopicDescription description = describeWhenVisible(admin, List.of(name)).get(name);
     ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, name);
     Config config =
-        await(admin.describeConfigs(List.of(resource)).all(), "read the configs of topic '" + name + "'")
+        await(
+                admin.describeConfigs(List.of(resource)).all(),
+                "read the configs of topic '" + name + "'")
             .get(resource);
     checkModelUpdates(name, description.partitions().size(), cleanupPolicy(config));
   }
@@ -169,7 +176,8 @@ public final class Topics {
    * controller has just created reaches the broker's metadata a moment later; waiting here means a
    * client started right after {@link #ensure} finds its topics.
    */
-  private static Map<String, TopicDescription> describeWhenVisible(Admin admin, List<String> names) {
+  private static Map<String, TopicDescription> describeWhenVisible(
+      Admin admin, List<String> names) {
     long deadline = System.nanoTime() + ADMIN_TIMEOUT.toNanos();
     while (true) {
       try {
@@ -177,16 +185,24 @@ public final class Topics {
             await(admin.describeTopics(names).allTopicNames(), "describe topics " + names);
         boolean ready =
             described.values().stream()
-                .allMatch(d -> !d.partitions().isEmpty() && d.partitions().stream().allMatch(p -> p.leader() != null));
+                .allMatch(
+                    d ->
+                        !d.partitions().isEmpty()
+                            && d.partitions().stream().allMatch(p -> p.leader() != null));
         if (ready) {
           return described;
         }
         if (System.nanoTime() > deadline) {
           throw new TopicConfigException(
-              "topics " + names + " have partitions without a leader after " + ADMIN_TIMEOUT.toSeconds() + " s");
+              "topics "
+                  + names
+                  + " have partitions without a leader after "
+                  + ADMIN_TIMEOUT.toSeconds()
+                  + " s");
         }
       } catch (TopicConfigException e) {
-        if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
+            || System.nanoTime() > deadline) {
           throw e;
         }
       }
@@ -207,7 +223,10 @@ public final class Topics {
       return;
     }
     String found =
-        "cleanup.policy=" + (cleanupPolicy.isEmpty() ? "(none)" : cleanupPolicy) + " and " + partitions
+        "cleanup.policy="
+            + (cleanupPolicy.isEmpty() ? "(none)" : cleanupPolicy)
+            + " and "
+            + partitions
             + (partitions == 1 ? " partition" : " partitions");
     String fix;
     if (onePartition) {
@@ -251,7 +270,10 @@ public final class Topics {
       throw new TopicConfigException("cannot " + what + ": " + cause, cause);
     } catch (TimeoutException e) {
       throw new TopicConfigException(
-          "cannot " + what + ": Kafka did not answer within " + ADMIN_TIMEOUT.toSeconds()
+          "cannot "
+              + what
+              + ": Kafka did not answer within "
+              + ADMIN_TIMEOUT.toSeconds()
               + " s (is bootstrap.servers right and the broker up?)",
           e);
     } catch (InterruptedException e) {

@@ -16,6 +16,7 @@ import org.apache.flink.metrics.reporter.MetricReporterFactory;
 public final class InJvmMetricReporter implements MetricReporter {
   /** The reporter's name in the Flink configuration. */
   public static final String NAME = "streamrec";
+
   private static final String JOB_ID = "<job_id>";
 
   @Override

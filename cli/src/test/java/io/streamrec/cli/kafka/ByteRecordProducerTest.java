@@ -92,7 +92,8 @@ class ByteRecordProducerTest {
     mock.sendException = new KafkaException("producer closed");
     try (ByteRecordProducer producer = new ByteRecordProducer(mock)) {
       assertThatThrownBy(() -> producer.send("t", "a", 1L, VALUE))
-          .isInstanceOfSatisfying(ProduceFailedException.class, e -> assertThat(e.topic()).isEqualTo("t"))
+          .isInstanceOfSatisfying(
+              ProduceFailedException.class, e -> assertThat(e.topic()).isEqualTo("t"))
           .hasMessageContaining("1 record could not be written to topic 't'");
     }
   }

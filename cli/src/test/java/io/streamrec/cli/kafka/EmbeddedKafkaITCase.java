@@ -1,15 +1,9 @@
 package io.streamrec.cli.kafka;
 
-import io.streamrec.cli.kafka.EmbeddedKafkaException;
-import io.streamrec.cli.kafka.TopicConfigException;
-import io.streamrec.cli.kafka.ByteRecordProducer;
-import io.streamrec.cli.kafka.EmbeddedKafka;
-import io.streamrec.cli.kafka.EmbeddedKafkaConfig;
-import io.streamrec.cli.kafka.Topics;
-import io.streamrec.job.config.TopicsConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.streamrec.job.config.TopicsConfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -47,7 +41,8 @@ class EmbeddedKafkaITCase {
   @BeforeAll
   static void startBroker() {
     kafka = EmbeddedKafka.start(EmbeddedKafkaConfig.defaults());
-    admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()));
+    admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()));
   }
 
   @AfterAll
@@ -64,7 +59,8 @@ class EmbeddedKafkaITCase {
   void brokerRunsWithTheLaptopSettings() throws Exception {
     assertThat(kafka.bootstrapServers()).matches("localhost:[1-9][0-9]*");
     ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, "0");
-    Config config = admin.describeConfigs(List.of(broker)).all().get(30, TimeUnit.SECONDS).get(broker);
+    Config config =
+        admin.describeConfigs(List.of(broker)).all().get(30, TimeUnit.SECONDS).get(broker);
 
     assertThat(config.get("auto.create.topics.enable").value()).isEqualTo("false");
     assertThat(config.get("offsets.topic.replication.factor").value()).isEqualTo("1");
@@ -98,22 +94,32 @@ class EmbeddedKafkaITCase {
     assertThat(model.get("cleanup.policy").value()).isEqualTo("compact");
     assertThat(model.get("min.compaction.lag.ms").value()).isEqualTo("10000");
     assertThat(model.get("segment.ms").value()).isEqualTo("300000");
-    for (String name : List.of(topics.requests(), topics.impressions(), topics.deadLetters(), topics.requestUnits())) {
+    for (String name :
+        List.of(
+            topics.requests(), topics.impressions(), topics.deadLetters(), topics.requestUnits())) {
       assertThat(topicConfig(name).get("cleanup.policy").value()).as(name).isEqualTo("delete");
     }
 
     long t0 = 1_767_225_600_000L;
     try (ByteRecordProducer producer = new ByteRecordProducer(kafka.bootstrapServers())) {
       for (int i = 0; i < 3; i++) {
-        producer.send(topics.requests(), "r" + i, t0 + i, ("v" + i).getBytes(StandardCharsets.UTF_8));
+        producer.send(
+            topics.requests(), "r" + i, t0 + i, ("v" + i).getBytes(StandardCharsets.UTF_8));
       }
       producer.flush();
       assertThat(producer.acknowledged(topics.requests())).isEqualTo(3);
     }
     List<ConsumerRecord<byte[], byte[]>> records = readAll(topics.requests(), 3);
     assertThat(records)
-        .extracting(r -> new String(r.key(), StandardCharsets.UTF_8) + "@" + r.timestamp() + "=" + new String(r.value(), StandardCharsets.UTF_8))
-        .containsExactlyInAnyOrder("r0@" + t0 + "=v0", "r1@" + (t0 + 1) + "=v1", "r2@" + (t0 + 2) + "=v2");
+        .extracting(
+            r ->
+                new String(r.key(), StandardCharsets.UTF_8)
+                    + "@"
+                    + r.timestamp()
+                    + "="
+                    + new String(r.value(), StandardCharsets.UTF_8))
+        .containsExactlyInAnyOrder(
+            "r0@" + t0 + "=v0", "r1@" + (t0 + 1) + "=v1", "r2@" + (t0 + 2) + "=v2");
   }
 
   @Test
@@ -126,7 +132,9 @@ class EmbeddedKafkaITCase {
     assertThat(first.created()).containsExactlyElementsOf(topics.all());
     assertThat(second.created()).isEmpty();
     assertThat(second.existing()).containsExactlyElementsOf(topics.all());
-    assertThat(partitionCounts(topics.all())).containsEntry("twice-requests", 2).containsEntry("twice-model-updates", 1);
+    assertThat(partitionCounts(topics.all()))
+        .containsEntry("twice-requests", 2)
+        .containsEntry("twice-model-updates", 1);
   }
 
   @Test
@@ -139,7 +147,11 @@ class EmbeddedKafkaITCase {
 
     assertThat(result.existing()).containsExactly(topics.requests());
     assertThat(result.created())
-        .containsExactly(topics.impressions(), topics.deadLetters(), topics.modelUpdates(), topics.requestUnits());
+        .containsExactly(
+            topics.impressions(),
+            topics.deadLetters(),
+            topics.modelUpdates(),
+            topics.requestUnits());
     assertThat(partitionCounts(List.of(topics.requests()))).containsEntry(topics.requests(), 5);
   }
 
@@ -148,7 +160,9 @@ class EmbeddedKafkaITCase {
     TopicsConfig topics = TopicsConfig.defaults().withPrefix("wrong-");
     Topics.ensure(admin, topics);
     admin.deleteTopics(List.of(topics.modelUpdates())).all().get(30, TimeUnit.SECONDS);
-    createTopic(new NewTopic(topics.modelUpdates(), 3, (short) 1).configs(Map.of("cleanup.policy", "delete")));
+    createTopic(
+        new NewTopic(topics.modelUpdates(), 3, (short) 1)
+            .configs(Map.of("cleanup.policy", "delete")));
     awaitPartitions(topics.modelUpdates(), 3); // the broker's metadata may still show the old topic
 
     assertThatThrownBy(() -> Topics.ensure(admin, topics))
@@ -161,7 +175,9 @@ class EmbeddedKafkaITCase {
   @Test
   void ensureRejectsACompactedModelUpdatesTopicWithSeveralPartitions() {
     TopicsConfig topics = TopicsConfig.defaults().withPrefix("wide-");
-    createTopic(new NewTopic(topics.modelUpdates(), 4, (short) 1).configs(Map.of("cleanup.policy", "compact")));
+    createTopic(
+        new NewTopic(topics.modelUpdates(), 4, (short) 1)
+            .configs(Map.of("cleanup.policy", "compact")));
     awaitPartitions(topics.modelUpdates(), 4);
 
     assertThatThrownBy(() -> Topics.ensure(admin, topics))
@@ -177,17 +193,22 @@ class EmbeddedKafkaITCase {
         new NewTopic(topic, 1, (short) 1)
             .configs(
                 Map.of(
-                    "cleanup.policy", "compact",
-                    EmbeddedKafka.TEST_SEGMENT_BYTES_CONFIG, "65536",
-                    "segment.ms", "100",
-                    "min.cleanable.dirty.ratio", "0.01")));
+                    "cleanup.policy",
+                    "compact",
+                    EmbeddedKafka.TEST_SEGMENT_BYTES_CONFIG,
+                    "65536",
+                    "segment.ms",
+                    "100",
+                    "min.cleanable.dirty.ratio",
+                    "0.01")));
     awaitPartitions(topic, 1);
     int keys = 5;
     int records = 500;
     Random random = new Random(42);
     Map<String, byte[]> latest = new HashMap<>();
     try (ByteRecordProducer producer =
-        new ByteRecordProducer(kafka.bootstrapServers(), Map.of(ProducerConfig.BATCH_SIZE_CONFIG, 8192))) {
+        new ByteRecordProducer(
+            kafka.bootstrapServers(), Map.of(ProducerConfig.BATCH_SIZE_CONFIG, 8192))) {
       for (int i = 0; i < records; i++) {
         byte[] value = new byte[200]; // incompressible, so the records fill several segments
         random.nextBytes(value);
@@ -220,15 +241,18 @@ class EmbeddedKafkaITCase {
   }
 
   @Test
-  void fixedPortIsTheAdvertisedAddressAndAGivenDataDirectoryIsKept(@TempDir Path tmp) throws Exception {
+  void fixedPortIsTheAdvertisedAddressAndAGivenDataDirectoryIsKept(@TempDir Path tmp)
+      throws Exception {
     int port = freePort();
     Path dataDir = tmp.resolve("kafka-data");
     EmbeddedKafka fixed = EmbeddedKafka.start(new EmbeddedKafkaConfig(dataDir, port, 1));
     try (fixed;
         Admin fixedAdmin =
-            Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, fixed.bootstrapServers()))) {
+            Admin.create(
+                Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, fixed.bootstrapServers()))) {
       assertThat(fixed.bootstrapServers()).isEqualTo("localhost:" + port);
-      List<Node> nodes = new ArrayList<>(fixedAdmin.describeCluster().nodes().get(30, TimeUnit.SECONDS));
+      List<Node> nodes =
+          new ArrayList<>(fixedAdmin.describeCluster().nodes().get(30, TimeUnit.SECONDS));
       assertThat(nodes).extracting(Node::port).containsExactly(port);
       Topics.ensure(fixedAdmin, TopicsConfig.defaults());
       assertThat(partitionCounts(fixedAdmin, List.of("requests"))).containsEntry("requests", 2);
@@ -268,7 +292,8 @@ class EmbeddedKafkaITCase {
   void aDataDirectoryWithEarlierContentIsRefused(@TempDir Path tmp) throws IOException {
     Files.writeString(tmp.resolve("meta.properties"), "cluster.id=old\n");
 
-    assertThatThrownBy(() -> EmbeddedKafka.start(EmbeddedKafkaConfig.defaults().withDataDirectory(tmp)))
+    assertThatThrownBy(
+            () -> EmbeddedKafka.start(EmbeddedKafkaConfig.defaults().withDataDirectory(tmp)))
         .isInstanceOf(EmbeddedKafkaException.class)
         .hasMessageContaining(tmp.toAbsolutePath().toString())
         .hasMessageContaining("is not empty");
@@ -297,8 +322,14 @@ class EmbeddedKafkaITCase {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (true) {
       try {
-        TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
-        if (d.partitions().size() == partitions && d.partitions().stream().allMatch(p -> p.leader() != null)) {
+        TopicDescription d =
+            admin
+                .describeTopics(List.of(topic))
+                .allTopicNames()
+                .get(30, TimeUnit.SECONDS)
+                .get(topic);
+        if (d.partitions().size() == partitions
+            && d.partitions().stream().allMatch(p -> p.leader() != null)) {
           return;
         }
       } catch (ExecutionException e) {
@@ -319,8 +350,10 @@ class EmbeddedKafkaITCase {
 
   private static Map<String, Integer> partitionCounts(Admin client, List<String> names) {
     try {
-      Map<String, TopicDescription> d = client.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS);
-      return d.values().stream().collect(Collectors.toMap(TopicDescription::name, t -> t.partitions().size()));
+      Map<String, TopicDescription> d =
+          client.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS);
+      return d.values().stream()
+          .collect(Collectors.toMap(TopicDescription::name, t -> t.partitions().size()));
     } catch (Exception e) {
       throw new AssertionError("cannot describe " + names, e);
     }

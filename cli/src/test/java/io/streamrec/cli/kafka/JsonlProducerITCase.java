@@ -1,16 +1,10 @@
 package io.streamrec.cli.kafka;
 
-import io.streamrec.cli.kafka.ProduceFailedException;
-import io.streamrec.cli.kafka.ByteRecordProducer;
-import io.streamrec.cli.kafka.EmbeddedKafka;
-import io.streamrec.cli.kafka.EmbeddedKafkaConfig;
-import io.streamrec.cli.kafka.JsonlProducer;
-import io.streamrec.cli.kafka.Topics;
-import io.streamrec.job.config.TopicsConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
+import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.JsonEvents;
@@ -62,7 +56,8 @@ class JsonlProducerITCase {
   @BeforeAll
   static void startBroker() {
     kafka = EmbeddedKafka.start(EmbeddedKafkaConfig.defaults());
-    admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()));
+    admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()));
   }
 
   @AfterAll
@@ -85,7 +80,8 @@ class JsonlProducerITCase {
 
     JsonlProducer.Summary summary;
     try (ByteRecordProducer producer = new ByteRecordProducer(kafka.bootstrapServers())) {
-      summary = new JsonlProducer(producer, topics, listener, 0).load(requestsFile, impressionsFile);
+      summary =
+          new JsonlProducer(producer, topics, listener, 0).load(requestsFile, impressionsFile);
     }
 
     assertThat(summary.requestsSent()).isEqualTo(3);
@@ -96,7 +92,10 @@ class JsonlProducerITCase {
     assertThat(summary.eventsPerSecond()).isPositive();
 
     assertThat(listener.badLines)
-        .extracting(JsonlProducer.BadLine::file, JsonlProducer.BadLine::lineNumber, JsonlProducer.BadLine::reason)
+        .extracting(
+            JsonlProducer.BadLine::file,
+            JsonlProducer.BadLine::lineNumber,
+            JsonlProducer.BadLine::reason)
         .containsExactly(
             tuple(requestsFile, 4L, "malformed"),
             tuple(requestsFile, 5L, "malformed"),
@@ -119,7 +118,8 @@ class JsonlProducerITCase {
             });
 
     Map<String, Integer> requestPartition = new HashMap<>();
-    List<ConsumerRecord<byte[], byte[]>> requests = KafkaReads.readAll(kafka.bootstrapServers(), topics.requests(), 3);
+    List<ConsumerRecord<byte[], byte[]>> requests =
+        KafkaReads.readAll(kafka.bootstrapServers(), topics.requests(), 3);
     assertThat(requests).hasSize(3);
     for (ConsumerRecord<byte[], byte[]> r : requests) {
       RequestEvent event = AvroCodec.decode(r.value(), RequestEvent.class);
@@ -142,7 +142,9 @@ class JsonlProducerITCase {
       assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(event.getRequestId());
       assertThat(r.timestamp()).isEqualTo(event.getTimestampMs());
       // same key, same partition count: an impression lands in its request's partition number
-      assertThat(r.partition()).as(event.getImpressionId()).isEqualTo(requestPartition.get(event.getRequestId()));
+      assertThat(r.partition())
+          .as(event.getImpressionId())
+          .isEqualTo(requestPartition.get(event.getRequestId()));
     }
     assertThat(impressions)
         .extracting(r -> AvroCodec.decode(r.value(), ImpressionEvent.class))
@@ -161,7 +163,8 @@ class JsonlProducerITCase {
     RecordingListener listener = new RecordingListener();
 
     try (ByteRecordProducer producer =
-        new ByteRecordProducer(kafka.bootstrapServers(), Map.of(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000))) {
+        new ByteRecordProducer(
+            kafka.bootstrapServers(), Map.of(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000))) {
       JsonlProducer loader = new JsonlProducer(producer, topics, listener);
       assertThatThrownBy(() -> loader.load(requestsFile, null))
           .isInstanceOfSatisfying(

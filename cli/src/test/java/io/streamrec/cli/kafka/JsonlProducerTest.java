@@ -17,7 +17,8 @@ class JsonlProducerTest {
   void aLongLineIsCut() {
     String line = "a".repeat(JsonlProducer.EXCERPT_CHARS) + "TAIL";
 
-    assertThat(JsonlProducer.excerpt(line)).isEqualTo("a".repeat(JsonlProducer.EXCERPT_CHARS) + "...");
+    assertThat(JsonlProducer.excerpt(line))
+        .isEqualTo("a".repeat(JsonlProducer.EXCERPT_CHARS) + "...");
   }
 
   @Test

@@ -1,11 +1,11 @@
 package io.streamrec.cli.kafka;
 
-import io.streamrec.job.config.TopicsConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
+import io.streamrec.job.config.TopicsConfig;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -27,9 +27,17 @@ class TopicsTest {
             tuple("request-units", 4));
     assertThat(specs.get(3).configs())
         .isEqualTo(
-            Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "10000", "segment.ms", "300000"));
+            Map.of(
+                "cleanup.policy",
+                "compact",
+                "min.compaction.lag.ms",
+                "10000",
+                "segment.ms",
+                "300000"));
     for (int i : new int[] {0, 1, 2, 4}) {
-      assertThat(specs.get(i).configs()).as(specs.get(i).name()).isEqualTo(Map.of("cleanup.policy", "delete"));
+      assertThat(specs.get(i).configs())
+          .as(specs.get(i).name())
+          .isEqualTo(Map.of("cleanup.policy", "delete"));
     }
     assertThat(specs).allSatisfy(s -> assertThat(s.replicationFactor()).isEqualTo((short) -1));
   }

@@ -19,14 +19,16 @@ import java.io.IOException;
  * rarely reads above zero, and an id must be seen often <em>recently</em> to be admitted; old
  * sightings fade instead of adding up to an admission months later.
  *
- * <p>Everything is a function of the sequence of increments, so a sketch restored with
- * {@link #read} continues exactly like the one {@link #write} saved.
+ * <p>Everything is a function of the sequence of increments, so a sketch restored with {@link
+ * #read} continues exactly like the one {@link #write} saved.
  */
 public final class CountMinSketch {
   /** Counters per id: four rows put the chance that all of an id's counters are shared low. */
   public static final int DEPTH = 4;
+
   /** Largest count a counter holds (they saturate there). */
   public static final int MAX_COUNT = Character.MAX_VALUE;
+
   private static final int MIN_WIDTH = 1 << 10;
   private static final int MAX_WIDTH = 1 << 24;
 

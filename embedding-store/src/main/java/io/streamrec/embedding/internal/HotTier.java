@@ -1,7 +1,7 @@
 package io.streamrec.embedding.internal;
 
-import io.streamrec.embedding.HotTierFullException;
 import io.streamrec.common.LongIntHashMap;
+import io.streamrec.embedding.HotTierFullException;
 import io.streamrec.embedding.TableConfig;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.gpu.CpuBackend;
@@ -11,11 +11,11 @@ import java.util.Arrays;
 
 /**
  * The hot tier of one table: a slab of fixed-size rows in the compute backend's memory, addressed
- * by slot, with an index from id to slot and each slot's metadata in parallel primitive arrays
- * (no per-row objects).
+ * by slot, with an index from id to slot and each slot's metadata in parallel primitive arrays (no
+ * per-row objects).
  *
- * <p><b>Slots.</b> A slot is free, holds a <em>resident</em> row (an admitted id, at most
- * {@code hotCapacityRows} of them), or is <em>scratch</em>: the row of an id that is not admitted,
+ * <p><b>Slots.</b> A slot is free, holds a <em>resident</em> row (an admitted id, at most {@code
+ * hotCapacityRows} of them), or is <em>scratch</em>: the row of an id that is not admitted,
  * initialised for one batch and freed by {@link #releaseAll}, never indexed, never written back.
  * The slab grows by doubling, up to the capacity plus the largest number of scratch rows a batch
  * has needed, so a small table never holds a large slab.
@@ -36,19 +36,27 @@ import java.util.Arrays;
 public final class HotTier implements AutoCloseable {
   /** The slot holds an admitted row, indexed by its id. */
   public static final byte RESIDENT = 1;
+
   /** The slot holds a not-yet-admitted id's row for the current batch. */
   public static final byte SCRATCH = 2;
+
   /** CLOCK's reference bit: the row was used since the hand last passed. */
   public static final byte REF = 8;
-  /** The cold tier's copy of the row (values or last-seen time) is out of date, or there is none. */
+
+  /**
+   * The cold tier's copy of the row (values or last-seen time) is out of date, or there is none.
+   */
   public static final byte STALE = 16;
+
   /** The cold tier holds a copy of the row. */
   public static final byte IN_COLD = 32;
+
   /** The row changed since it was last drained for publishing. */
   public static final byte PUBLISH = 64;
 
   /** Keys looked ahead in a batch: enough misses in flight to cover memory latency. */
   static final int LOOKAHEAD = 16;
+
   /** Rows of a new slab: small tables stay small. */
   private static final int INITIAL_ROWS = 1024;
 
@@ -63,26 +71,33 @@ public final class HotTier implements AutoCloseable {
   private int slabRows;
   private int highWater;
   long[] keyOf = new long[0];
+
   /**
    * What a hit reads and writes, side by side (one cache line): at {@code 2 * slot} the row's
-   * last-seen time, at {@code 2 * slot + 1} the batch stamp (high half) and the row's index in
-   * that batch (low half).
+   * last-seen time, at {@code 2 * slot + 1} the batch stamp (high half) and the row's index in that
+   * batch (low half).
    */
   private long[] seenAndStamp = new long[0];
+
   long[] coldSeen = new long[0];
   byte[] flags = new byte[0];
+
   /** The batch that last looked a slot up, and the slot's row index in that batch. */
   private int stampNow;
+
   private long prefetchSink;
   private int[] free = new int[64];
   private int freeCount;
   private int hand;
   private int resident;
   private int inCold;
+
   /** Rows pinned by the current batch: those stamped after {@link #pinEpoch}. */
   private int pinnedResident;
+
   /** The last stamp handed out before the last {@link #releaseAll}. */
   private int pinEpoch;
+
   private int[] scratch = new int[64];
   private int scratchCount;
 
@@ -199,8 +214,8 @@ public final class HotTier implements AutoCloseable {
 
   /**
    * The slot of each of {@code keys[0..n)} (or {@link LongIntHashMap#MISSING}) into {@code out}.
-   * Lookups into a large index miss the cache; each key's entry is touched {@link
-   * #LOOKAHEAD} keys ahead, so the processor has that many misses in flight instead of one.
+   * Lookups into a large index miss the cache; each key's entry is touched {@link #LOOKAHEAD} keys
+   * ahead, so the processor has that many misses in flight instead of one.
    */
   public void slotsOf(long[] keys, int n, int[] out) {
     long sink = 0;
@@ -233,7 +248,8 @@ public final class HotTier implements AutoCloseable {
    */
   public int nextStamp() {
     if (stampNow == Integer.MAX_VALUE) {
-      throw new IllegalStateException("table '" + cfg.name() + "': 2^31 prepares without a release");
+      throw new IllegalStateException(
+          "table '" + cfg.name() + "': 2^31 prepares without a release");
     }
     return ++stampNow;
   }
@@ -248,7 +264,9 @@ public final class HotTier implements AutoCloseable {
     return (int) (v >>> 32) == stamp ? (int) v : -1;
   }
 
-  /** A hit: the row is used by the batch stamped {@code stamp}, as its row {@code rowIndex}, now. */
+  /**
+   * A hit: the row is used by the batch stamped {@code stamp}, as its row {@code rowIndex}, now.
+   */
   public void hit(int slot, int stamp, int rowIndex, long nowMs, boolean trackSeen) {
     if (!pinned(slot)) {
       pinnedResident++;
@@ -341,10 +359,17 @@ public final class HotTier implements AutoCloseable {
    */
   public void chooseVictims(int n, int[] out) {
     if (n > resident - pinnedResident) {
-      throw new HotTierFullException("table '" + cfg.name() + "': the batch needs room for " + n
-          + " more rows, but the hot tier holds " + cfg.hotCapacityRows() + " rows and "
-          + pinnedResident + " of them are pinned by the same batch; raise the table's hot capacity"
-          + " (hot-capacity-rows) or make the batches smaller");
+      throw new HotTierFullException(
+          "table '"
+              + cfg.name()
+              + "': the batch needs room for "
+              + n
+              + " more rows, but the hot tier holds "
+              + cfg.hotCapacityRows()
+              + " rows and "
+              + pinnedResident
+              + " of them are pinned by the same batch; raise the table's hot capacity"
+              + " (hot-capacity-rows) or make the batches smaller");
     }
     int found = 0;
     int h = hand;
@@ -439,8 +464,15 @@ public final class HotTier implements AutoCloseable {
   }
 
   /** Rebuilds the bookkeeping of a restored tier; the rows' values come by {@link #scatter}. */
-  public void restore(int slabRowsWanted, int highWater, int hand, long[] keys, long[] seen, long[] cold,
-      byte[] fl, int[] freeStack) {
+  public void restore(
+      int slabRowsWanted,
+      int highWater,
+      int hand,
+      long[] keys,
+      long[] seen,
+      long[] cold,
+      byte[] fl,
+      int[] freeStack) {
     if (slabRowsWanted > slabRows) {
       grow(slabRowsWanted);
     }

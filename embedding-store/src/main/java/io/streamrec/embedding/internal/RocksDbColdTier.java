@@ -45,6 +45,7 @@ import org.rocksdb.WriteOptions;
  * value is empty.
  *
  * <p><b>Options, and why.</b>
+ *
  * <ul>
  *   <li>A shared LRU <b>block cache</b> ({@link TieredStoreConfig#blockCacheBytes}) with index and
  *       filter blocks inside it (pinned for L0), so the tier's memory is one bounded number; a
@@ -53,9 +54,9 @@ import org.rocksdb.WriteOptions;
  *       most misses of the hot tier are ids that have never been stored (new or not yet admitted
  *       ids), and the filter answers those without reading a data block.
  *   <li><b>No compression.</b> Row values are float32 with near-random mantissas and keys are
- *       hashes; LZ4 on such blocks saves a few percent of space (measured by the benchmark's
- *       setup, see {@code TieredStoreBenchmark}) while every cold read would pay to decompress a
- *       block. Space is cheaper than the miss path here.
+ *       hashes; LZ4 on such blocks saves a few percent of space (measured by the benchmark's setup,
+ *       see {@code TieredStoreBenchmark}) while every cold read would pay to decompress a block.
+ *       Space is cheaper than the miss path here.
  *   <li>4 KiB blocks: reads are point lookups of one ~100-300 byte record.
  *   <li><b>No write-ahead log.</b> The working database is disposable: durability comes from
  *       snapshots (a {@link Checkpoint} after a flush), and after a crash the store is rebuilt from
@@ -67,16 +68,22 @@ import org.rocksdb.WriteOptions;
 public final class RocksDbColdTier implements AutoCloseable {
   /** Bits per key of the row families' Bloom filter: about 1% false positives. */
   private static final double BLOOM_BITS_PER_KEY = 10;
+
   /** Data block size: point lookups of small records read one small block. */
   private static final long BLOCK_SIZE = 4 << 10;
+
   /** Background flushes and compactions at most: the machines that run the trainer are busy. */
   private static final int BACKGROUND_JOBS = 2;
+
   /** Bytes of a row value before its floats. */
   public static final int VALUE_HEADER = Long.BYTES;
 
-  private static final VarHandle LE_INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final VarHandle LE_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final VarHandle BE_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+  private static final VarHandle LE_INT =
+      MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle LE_LONG =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle BE_LONG =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
   static {
     RocksDB.loadLibrary();
@@ -99,15 +106,17 @@ public final class RocksDbColdTier implements AutoCloseable {
       LRUCache cache = register(new LRUCache(config.blockCacheBytes()));
       WriteBufferManager wbm = register(new WriteBufferManager(config.writeBufferBytes(), cache));
       BloomFilter bloom = register(new BloomFilter(BLOOM_BITS_PER_KEY, false));
-      DBOptions dbOptions = register(new DBOptions()
-          .setCreateIfMissing(true)
-          .setCreateMissingColumnFamilies(true)
-          .setMaxBackgroundJobs(BACKGROUND_JOBS)
-          .setWriteBufferManager(wbm)
-          .setAvoidFlushDuringShutdown(true)
-          .setStatsDumpPeriodSec(0)
-          .setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
-          .setKeepLogFileNum(2));
+      DBOptions dbOptions =
+          register(
+              new DBOptions()
+                  .setCreateIfMissing(true)
+                  .setCreateMissingColumnFamilies(true)
+                  .setMaxBackgroundJobs(BACKGROUND_JOBS)
+                  .setWriteBufferManager(wbm)
+                  .setAvoidFlushDuringShutdown(true)
+                  .setStatsDumpPeriodSec(0)
+                  .setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
+                  .setKeepLogFileNum(2));
       ColumnFamilyOptions rowOptions = register(familyOptions(cache, bloom, config));
       ColumnFamilyOptions seenOptions = register(familyOptions(cache, null, config));
       ColumnFamilyOptions defaultOptions = register(new ColumnFamilyOptions());
@@ -143,12 +152,14 @@ public final class RocksDbColdTier implements AutoCloseable {
     }
   }
 
-  private static ColumnFamilyOptions familyOptions(LRUCache cache, BloomFilter bloom, TieredStoreConfig config) {
-    BlockBasedTableConfig table = new BlockBasedTableConfig()
-        .setBlockCache(cache)
-        .setBlockSize(BLOCK_SIZE)
-        .setCacheIndexAndFilterBlocks(true)
-        .setPinL0FilterAndIndexBlocksInCache(true);
+  private static ColumnFamilyOptions familyOptions(
+      LRUCache cache, BloomFilter bloom, TieredStoreConfig config) {
+    BlockBasedTableConfig table =
+        new BlockBasedTableConfig()
+            .setBlockCache(cache)
+            .setBlockSize(BLOCK_SIZE)
+            .setCacheIndexAndFilterBlocks(true)
+            .setPinL0FilterAndIndexBlocksInCache(true);
     if (bloom != null) {
       table.setFilterPolicy(bloom);
     }
@@ -201,7 +212,10 @@ public final class RocksDbColdTier implements AutoCloseable {
     return VALUE_HEADER + rowWidth * Float.BYTES;
   }
 
-  /** Writes a record: {@code lastSeen}, then {@code rowWidth} floats of {@code src} from {@code off}. */
+  /**
+   * Writes a record: {@code lastSeen}, then {@code rowWidth} floats of {@code src} from {@code
+   * off}.
+   */
   public static void encodeValue(long lastSeen, float[] src, int off, int rowWidth, byte[] out) {
     LE_LONG.set(out, 0, lastSeen);
     for (int j = 0, b = VALUE_HEADER; j < rowWidth; j++, b += Float.BYTES) {
@@ -217,8 +231,12 @@ public final class RocksDbColdTier implements AutoCloseable {
   /** The floats of a record into {@code out} from {@code off}. */
   public static void decodeValue(byte[] value, int rowWidth, float[] out, int off) {
     if (value.length != valueBytes(rowWidth)) {
-      throw new StoreException("a cold record of " + value.length + " bytes does not hold a row of "
-          + rowWidth + " floats; was the store opened with another table configuration?");
+      throw new StoreException(
+          "a cold record of "
+              + value.length
+              + " bytes does not hold a row of "
+              + rowWidth
+              + " floats; was the store opened with another table configuration?");
     }
     for (int j = 0, b = VALUE_HEADER; j < rowWidth; j++, b += Float.BYTES) {
       out[off + j] = Float.intBitsToFloat((int) LE_INT.get(value, b));
@@ -271,7 +289,11 @@ public final class RocksDbColdTier implements AutoCloseable {
     // ids are unsigned in byte order: id 0 is the first key of a time
     try (Slice lower = new Slice(timeKey(from, 0L));
         Slice upper = new Slice(timeKey(to, 0L));
-        ReadOptions ro = new ReadOptions().setFillCache(false).setIterateLowerBound(lower).setIterateUpperBound(upper);
+        ReadOptions ro =
+            new ReadOptions()
+                .setFillCache(false)
+                .setIterateLowerBound(lower)
+                .setIterateUpperBound(upper);
         RocksIterator it = db.newIterator(seen[table], ro)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         byte[] k = it.key();
@@ -285,7 +307,8 @@ public final class RocksDbColdTier implements AutoCloseable {
 
   /** Visits every row record of a table (for tests and tools; a full scan). */
   public void scanRows(int table, java.util.function.BiConsumer<Long, byte[]> visitor) {
-    try (ReadOptions ro = new ReadOptions().setFillCache(false); RocksIterator it = db.newIterator(rows[table], ro)) {
+    try (ReadOptions ro = new ReadOptions().setFillCache(false);
+        RocksIterator it = db.newIterator(rows[table], ro)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         visitor.accept(idOfRowKey(it.key()), it.value());
       }
@@ -354,7 +377,9 @@ public final class RocksDbColdTier implements AutoCloseable {
     }
   }
 
-  /** Flushes every memtable and compacts every family fully (after a bulk load or a large expiry). */
+  /**
+   * Flushes every memtable and compacts every family fully (after a bulk load or a large expiry).
+   */
   public void compact() {
     try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
       db.flush(flush, all);
@@ -368,9 +393,12 @@ public final class RocksDbColdTier implements AutoCloseable {
 
   // ---- snapshots ------------------------------------------------------------------------------
 
-  /** Flushes every memtable and writes a RocksDB checkpoint into {@code dir} (which must not exist). */
+  /**
+   * Flushes every memtable and writes a RocksDB checkpoint into {@code dir} (which must not exist).
+   */
   public void checkpoint(Path dir) {
-    try (FlushOptions flush = new FlushOptions().setWaitForFlush(true); Checkpoint cp = Checkpoint.create(db)) {
+    try (FlushOptions flush = new FlushOptions().setWaitForFlush(true);
+        Checkpoint cp = Checkpoint.create(db)) {
       db.flush(flush, all);
       cp.createCheckpoint(dir.toString());
     } catch (RocksDBException e) {
@@ -379,8 +407,13 @@ public final class RocksDbColdTier implements AutoCloseable {
   }
 
   public static StoreException failed(String what, RocksDBException e) {
-    return new StoreException("cold tier: cannot " + what + ": " + e.getMessage()
-        + (e.getStatus() == null ? "" : " (" + e.getStatus().getCodeString() + ")"), e);
+    return new StoreException(
+        "cold tier: cannot "
+            + what
+            + ": "
+            + e.getMessage()
+            + (e.getStatus() == null ? "" : " (" + e.getStatus().getCodeString() + ")"),
+        e);
   }
 
   @Override

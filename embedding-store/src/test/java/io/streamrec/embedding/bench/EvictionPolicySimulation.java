@@ -6,14 +6,15 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 
 /**
- * Hit rates of eviction policies for the hot tier on the benchmark's traffic: Zipf(1.05) batches
- * of 4096 keys, each batch deduplicated (one lookup per distinct key, as {@code prepare} counts),
- * the batch's rows pinned while it is placed, the hot tier a share of the ids. Compares CLOCK with
- * new rows entering unreferenced (the store's choice), CLOCK with new rows entering referenced, and
+ * Hit rates of eviction policies for the hot tier on the benchmark's traffic: Zipf(1.05) batches of
+ * 4096 keys, each batch deduplicated (one lookup per distinct key, as {@code prepare} counts), the
+ * batch's rows pinned while it is placed, the hot tier a share of the ids. Compares CLOCK with new
+ * rows entering unreferenced (the store's choice), CLOCK with new rows entering referenced, and
  * exact LRU. Hit rates only: the cost of a hit is what {@link TieredStoreBenchmark} measures (CLOCK
  * sets a bit; LRU would relink a list node on every hit).
  *
  * <p>Run (after {@code mvn -B -o -q -pl embedding-store -am test-compile}):
+ *
  * <pre>
  * java -Xmx4g -cp embedding-store/target/test-classes:embedding-store/target/classes:gpu-ops/target/classes:schemas/target/classes:$(cat embedding-store/target/bench.cp) \
  *     io.streamrec.embedding.bench.EvictionPolicySimulation [ids] [hotPercent] [batches]
@@ -27,11 +28,21 @@ public final class EvictionPolicySimulation {
     int hotPercent = args.length > 1 ? Integer.parseInt(args[1]) : 10;
     int batches = args.length > 2 ? Integer.parseInt(args[2]) : 4_000;
     int capacity = (int) ((long) ids * hotPercent / 100);
-    ZipfKeys keys = new ZipfKeys(ids, TieredStoreBenchmark.ZIPF_S, 512, TieredStoreBenchmark.BATCH, 7);
-    System.out.printf(Locale.ROOT, "Zipf(%.2f) over %,d ids, hot tier %,d rows (%d%%), %,d batches of %d keys "
-        + "(%.0f distinct each)%n", TieredStoreBenchmark.ZIPF_S, ids, capacity, hotPercent, batches,
-        TieredStoreBenchmark.BATCH, keys.distinctPerBatch());
-    for (Policy p : new Policy[] {new Clock(capacity, false), new Clock(capacity, true), new Lru(capacity)}) {
+    ZipfKeys keys =
+        new ZipfKeys(ids, TieredStoreBenchmark.ZIPF_S, 512, TieredStoreBenchmark.BATCH, 7);
+    System.out.printf(
+        Locale.ROOT,
+        "Zipf(%.2f) over %,d ids, hot tier %,d rows (%d%%), %,d batches of %d keys "
+            + "(%.0f distinct each)%n",
+        TieredStoreBenchmark.ZIPF_S,
+        ids,
+        capacity,
+        hotPercent,
+        batches,
+        TieredStoreBenchmark.BATCH,
+        keys.distinctPerBatch());
+    for (Policy p :
+        new Policy[] {new Clock(capacity, false), new Clock(capacity, true), new Lru(capacity)}) {
       long lookups = 0, hits = 0;
       // the first pass over the batches warms the tier up; the second is measured
       for (int b = 0; b < 2 * batches; b++) {

@@ -1,8 +1,8 @@
 package io.streamrec.embedding.bench;
 
 import io.streamrec.embedding.PreparedKeys;
-import io.streamrec.embedding.StoreBatch;
 import io.streamrec.embedding.RowInitializer;
+import io.streamrec.embedding.StoreBatch;
 import io.streamrec.embedding.StoreStats;
 import io.streamrec.embedding.TableConfig;
 import io.streamrec.embedding.TieredEmbeddingStore;
@@ -36,9 +36,11 @@ import org.rocksdb.RocksDBException;
  * {@code prepare + update} of the tiered store against what bounds it, in one run.
  *
  * <p><b>Workload.</b> Batches of {@value #BATCH} keys, Zipf(1.05) over {@code ids} distinct ids
- * (rank r drawn with weight 1/r^1.05, ranks scattered over the 64-bit id space), rows of {@code dim}
- * values + 1 optimizer-state float (row-wise Adagrad's), the trainer's shape. One operation is one
- * key of a batch; every implementation processes the same batches, so their ops/s compare directly:
+ * (rank r drawn with weight 1/r^1.05, ranks scattered over the 64-bit id space), rows of {@code
+ * dim} values + 1 optimizer-state float (row-wise Adagrad's), the trainer's shape. One operation is
+ * one key of a batch; every implementation processes the same batches, so their ops/s compare
+ * directly:
+ *
  * <ul>
  *   <li>{@code tiered}: {@code prepare} (dedup, hot index, cold {@code multiGet} for misses,
  *       admission, CLOCK eviction with write-back), then add to every float of each distinct row
@@ -53,25 +55,30 @@ import org.rocksdb.RocksDBException;
  *       batch's distinct rows' bytes from a slab of the hot tier's size, in one contiguous block or
  *       row by row from each row's place.
  * </ul>
+ *
  * The baselines are handed each batch's distinct ids; the store deduplicates them itself.
  *
  * <p><b>Run</b> (from the repository root; about 2 GiB of disk per store of 10M ids at dim 16):
+ *
  * <pre>
  * mvn -B -o -q -pl embedding-store -am test-compile -DskipTests
  * mvn -B -o -q -pl embedding-store dependency:build-classpath -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test
  * java -Xmx8g -cp embedding-store/target/test-classes:embedding-store/target/classes:gpu-ops/target/classes:schemas/target/classes:$(cat embedding-store/target/bench.cp) \
  *     org.openjdk.jmh.Main TieredStoreBenchmark -p ids=1000000 -rf json -rff target/store-bench.json
  * </pre>
+ *
  * {@code -p ids=10000000} runs the issue's size (populating takes minutes); the heap must hold
- * {@code hashMap}'s every row (about 1.3 GiB per 10M rows at dim 16, 3.3 GiB at dim 64) or the
- * slab (ids × (dim + 1) × 4 bytes at hotPercent=100): give {@code -Xmx} accordingly (the forks
- * take it from the command line's {@code -jvmArgs}, default below).
+ * {@code hashMap}'s every row (about 1.3 GiB per 10M rows at dim 16, 3.3 GiB at dim 64) or the slab
+ * (ids × (dim + 1) × 4 bytes at hotPercent=100): give {@code -Xmx} accordingly (the forks take it
+ * from the command line's {@code -jvmArgs}, default below).
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 5)
 @Measurement(iterations = 5, time = 5)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx8g", "-XX:+UseParallelGC"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xmx8g", "-XX:+UseParallelGC"})
 public class TieredStoreBenchmark {
   static final int BATCH = 4096;
   static final double ZIPF_S = 1.05;
@@ -87,14 +94,17 @@ public class TieredStoreBenchmark {
   public static class Keys {
     @Param({"1000000"})
     public int ids;
+
     @Param({"16", "64"})
     public int dim;
+
     /**
-     * Pre-generated batches, which the run cycles through: enough that the ids they touch
-     * outnumber a 10% hot tier, so its hit rate is the distribution's, not the pool's.
+     * Pre-generated batches, which the run cycles through: enough that the ids they touch outnumber
+     * a 10% hot tier, so its hit rate is the distribution's, not the pool's.
      */
     @Param({"4096"})
     public int batches;
+
     ZipfKeys keys;
     int next;
 
@@ -114,6 +124,7 @@ public class TieredStoreBenchmark {
   public static class Tiered {
     @Param({"1", "10", "100"})
     public int hotPercent;
+
     Path dir;
     TieredEmbeddingStore store;
     StoreStats before;
@@ -154,12 +165,23 @@ public class TieredStoreBenchmark {
       StoreStats s = store.stats();
       long lookups = s.lookups() - before.lookups();
       long misses = lookups - (s.hits() - before.hits());
-      System.out.printf(Locale.ROOT, "%n[tiered ids=%d dim=%d hot=%d%%] hit rate %.4f over %,d lookups; "
+      System.out.printf(
+          Locale.ROOT,
+          "%n[tiered ids=%d dim=%d hot=%d%%] hit rate %.4f over %,d lookups; "
               + "%.0f distinct ids per batch of %d; evicted %,d; rows hot %,d, cold %,d; "
               + "%,.0f distinct rows/s, of which %,.0f misses/s (warm-up and measurement)%n",
-          k.ids, k.dim, hotPercent, 1.0 - (double) misses / lookups, lookups,
-          k.keys.distinctPerBatch(), BATCH, s.evicted() - before.evicted(), s.rowsHot(), s.rowsCold(),
-          lookups / seconds, misses / seconds);
+          k.ids,
+          k.dim,
+          hotPercent,
+          1.0 - (double) misses / lookups,
+          lookups,
+          k.keys.distinctPerBatch(),
+          BATCH,
+          s.evicted() - before.evicted(),
+          s.rowsHot(),
+          s.rowsCold(),
+          lookups / seconds,
+          misses / seconds);
       store.close();
       deleteTree(dir);
     }
@@ -200,8 +222,12 @@ public class TieredStoreBenchmark {
 
     @TearDown(Level.Trial)
     public void close(Keys k) throws IOException {
-      System.out.printf(Locale.ROOT, "%n[rocksDb ids=%d dim=%d] %,.0f distinct rows/s (warm-up and measurement)%n",
-          k.ids, k.dim, rowsDone / ((System.nanoTime() - startNanos) / 1e9));
+      System.out.printf(
+          Locale.ROOT,
+          "%n[rocksDb ids=%d dim=%d] %,.0f distinct rows/s (warm-up and measurement)%n",
+          k.ids,
+          k.dim,
+          rowsDone / ((System.nanoTime() - startNanos) / 1e9));
       db.close();
       deleteTree(dir);
     }

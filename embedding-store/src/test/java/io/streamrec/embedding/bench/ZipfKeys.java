@@ -1,20 +1,22 @@
 package io.streamrec.embedding.bench;
 
-import io.streamrec.common.LongIntHashMap;
 import io.streamrec.common.FeatureIds;
+import io.streamrec.common.LongIntHashMap;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
  * Batches of Zipf-distributed ids, generated once: {@code n} distinct ids, rank {@code r} drawn
- * with probability proportional to {@code 1 / r^s}, each rank mapped to a scattered 64-bit id.
- * Each batch also carries its distinct ids, for the baselines (which are given them for free).
+ * with probability proportional to {@code 1 / r^s}, each rank mapped to a scattered 64-bit id. Each
+ * batch also carries its distinct ids, for the baselines (which are given them for free).
  */
 final class ZipfKeys {
   final long[][] batches;
   final long[][] distinct;
+
   /** The rank of each distinct id (0 = the most frequent). */
   final int[][] distinctRanks;
+
   final long totalKeys;
   final long totalDistinct;
 

@@ -66,7 +66,8 @@ class CountMinSketchTest {
     }
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     a.write(new DataOutputStream(bytes));
-    CountMinSketch b = CountMinSketch.read(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+    CountMinSketch b =
+        CountMinSketch.read(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
 
     for (int i = 0; i < 5_000; i++) {
       long id = rnd.nextInt(300);

@@ -36,9 +36,9 @@ import org.apache.flink.util.OutputTag;
  *
  * <ul>
  *   <li>A request opens a unit that closes at {@code closeAt = request time + join window}. When
- *       the watermark reaches {@code closeAt} the unit is emitted (record time {@code closeAt}) with
- *       its impressions sorted by (time, impression id), so the output does not depend on arrival
- *       order. A request that gathered no impression emits nothing and is counted.
+ *       the watermark reaches {@code closeAt} the unit is emitted (record time {@code closeAt})
+ *       with its impressions sorted by (time, impression id), so the output does not depend on
+ *       arrival order. A request that gathered no impression emits nothing and is counted.
  *   <li>Impressions are deduplicated by impression id: the first copy wins, a repeat is counted.
  *   <li>An impression timed at or after its request's {@code closeAt}, or arriving after its unit
  *       closed, is {@code late}. After a unit closes, a marker stays for one more join window so
@@ -47,8 +47,8 @@ import org.apache.flink.util.OutputTag;
  *       impression's time + join window and no request came, it is an {@code orphan}.
  *   <li>A request whose window had already closed when it arrived (its {@code closeAt} at or below
  *       the watermark) is {@code late}, and so are the impressions waiting for it.
- *   <li>A second request with the same id while its unit is open (or its marker stands) is
- *       dropped as a duplicate.
+ *   <li>A second request with the same id while its unit is open (or its marker stands) is dropped
+ *       as a duplicate.
  *   <li>Impressions beyond {@code maxImpressionsPerUnit} (the last in sort order) are {@code
  *       too_large}.
  * </ul>
@@ -58,8 +58,8 @@ import org.apache.flink.util.OutputTag;
  * state of a key is gone once its marker expires.
  *
  * <p>Timers are never deleted: Flink keeps one timer per key and time, so deleting a stale orphan
- * timer could delete a unit's close timer of the same time. A timer that fires finds the state
- * and does only what the state still asks for.
+ * timer could delete a unit's close timer of the same time. A timer that fires finds the state and
+ * does only what the state still asks for.
  */
 public final class RequestUnitAssembler
     extends KeyedCoProcessFunction<String, RequestEvent, ImpressionEvent, RequestUnit> {
@@ -71,7 +71,8 @@ public final class RequestUnitAssembler
 
   /** Impressions of a unit in the order training sees them. */
   static final Comparator<ImpressionEvent> IMPRESSION_ORDER =
-      Comparator.comparingLong(ImpressionEvent::getTimestampMs).thenComparing(ImpressionEvent::getImpressionId);
+      Comparator.comparingLong(ImpressionEvent::getTimestampMs)
+          .thenComparing(ImpressionEvent::getImpressionId);
 
   /**
    * The assembler's settings.
@@ -89,11 +90,19 @@ public final class RequestUnitAssembler
         throw new IllegalArgumentException("joinWindowMs must be > 0, got " + joinWindowMs);
       }
       if (maxImpressionsPerUnit < 1) {
-        throw new IllegalArgumentException("maxImpressionsPerUnit must be >= 1, got " + maxImpressionsPerUnit);
-      }
-      if (requestsTopic == null || requestsTopic.isBlank() || impressionsTopic == null || impressionsTopic.isBlank()) {
         throw new IllegalArgumentException(
-            "topic names must not be empty, got '" + requestsTopic + "' and '" + impressionsTopic + "'");
+            "maxImpressionsPerUnit must be >= 1, got " + maxImpressionsPerUnit);
+      }
+      if (requestsTopic == null
+          || requestsTopic.isBlank()
+          || impressionsTopic == null
+          || impressionsTopic.isBlank()) {
+        throw new IllegalArgumentException(
+            "topic names must not be empty, got '"
+                + requestsTopic
+                + "' and '"
+                + impressionsTopic
+                + "'");
       }
     }
   }
@@ -102,8 +111,10 @@ public final class RequestUnitAssembler
 
   private transient ValueState<RequestEvent> request;
   private transient MapState<String, ImpressionEvent> impressions;
+
   /** Set once the unit closed: the event time at which the closed marker expires. */
   private transient ValueState<Long> closedUntil;
+
   /** Set while impressions wait without a request: when they become orphans. */
   private transient ValueState<Long> orphanAt;
 
@@ -122,11 +133,17 @@ public final class RequestUnitAssembler
 
   @Override
   public void open(OpenContext openContext) {
-    request = getRuntimeContext().getState(
-        new ValueStateDescriptor<>("request", new AvroTypeInfo<>(RequestEvent.class)));
-    impressions = getRuntimeContext().getMapState(
-        new MapStateDescriptor<>("impressions", Types.STRING, new AvroTypeInfo<>(ImpressionEvent.class)));
-    closedUntil = getRuntimeContext().getState(new ValueStateDescriptor<>("closed-until", Types.LONG));
+    request =
+        getRuntimeContext()
+            .getState(
+                new ValueStateDescriptor<>("request", new AvroTypeInfo<>(RequestEvent.class)));
+    impressions =
+        getRuntimeContext()
+            .getMapState(
+                new MapStateDescriptor<>(
+                    "impressions", Types.STRING, new AvroTypeInfo<>(ImpressionEvent.class)));
+    closedUntil =
+        getRuntimeContext().getState(new ValueStateDescriptor<>("closed-until", Types.LONG));
     orphanAt = getRuntimeContext().getState(new ValueStateDescriptor<>("orphan-at", Types.LONG));
 
     MetricGroup g = JobMetrics.group(getRuntimeContext().getMetricGroup());
@@ -138,7 +155,8 @@ public final class RequestUnitAssembler
     deadRequests = g.counter(JobMetrics.DEAD_LETTER_REQUESTS);
     deadImpressions = g.counter(JobMetrics.DEAD_LETTER_IMPRESSIONS);
     deadByReason = new HashMap<>();
-    for (String reason : List.of(DeadLetterReasons.LATE, DeadLetterReasons.ORPHAN, DeadLetterReasons.TOO_LARGE)) {
+    for (String reason :
+        List.of(DeadLetterReasons.LATE, DeadLetterReasons.ORPHAN, DeadLetterReasons.TOO_LARGE)) {
       deadByReason.put(reason, g.counter(JobMetrics.deadLetters(reason)));
     }
   }
@@ -148,7 +166,8 @@ public final class RequestUnitAssembler
   }
 
   @Override
-  public void processElement1(RequestEvent r, Context ctx, Collector<RequestUnit> out) throws Exception {
+  public void processElement1(RequestEvent r, Context ctx, Collector<RequestUnit> out)
+      throws Exception {
     if (request.value() != null || closedUntil.value() != null) {
       duplicateRequests.inc();
       return;
@@ -156,9 +175,13 @@ public final class RequestUnitAssembler
     long close = closeAt(r);
     long watermark = ctx.timerService().currentWatermark();
     if (close <= watermark) {
-      deadRequest(ctx, r, "request window closes at " + close + ", at or before the watermark " + watermark);
+      deadRequest(
+          ctx,
+          r,
+          "request window closes at " + close + ", at or before the watermark " + watermark);
       for (ImpressionEvent e : impressions.values()) {
-        deadImpression(ctx, DeadLetterReasons.LATE, e, "its request came after its window closed at " + close);
+        deadImpression(
+            ctx, DeadLetterReasons.LATE, e, "its request came after its window closed at " + close);
       }
       impressions.clear();
       orphanAt.clear();
@@ -176,7 +199,10 @@ public final class RequestUnitAssembler
     for (String id : lateIds) {
       ImpressionEvent e = impressions.get(id);
       impressions.remove(id);
-      deadImpression(ctx, DeadLetterReasons.LATE, e,
+      deadImpression(
+          ctx,
+          DeadLetterReasons.LATE,
+          e,
           "impression time " + e.getTimestampMs() + " is at or after its unit's close " + close);
     }
     // the orphan timer, if any, stays registered and finds the request when it fires: deleting it
@@ -185,7 +211,8 @@ public final class RequestUnitAssembler
   }
 
   @Override
-  public void processElement2(ImpressionEvent e, Context ctx, Collector<RequestUnit> out) throws Exception {
+  public void processElement2(ImpressionEvent e, Context ctx, Collector<RequestUnit> out)
+      throws Exception {
     Long closed = closedUntil.value();
     if (closed != null) {
       deadImpression(ctx, DeadLetterReasons.LATE, e, "its unit had already closed");
@@ -193,8 +220,14 @@ public final class RequestUnitAssembler
     }
     RequestEvent r = request.value();
     if (r != null && e.getTimestampMs() >= closeAt(r)) {
-      deadImpression(ctx, DeadLetterReasons.LATE, e,
-          "impression time " + e.getTimestampMs() + " is at or after its unit's close " + closeAt(r));
+      deadImpression(
+          ctx,
+          DeadLetterReasons.LATE,
+          e,
+          "impression time "
+              + e.getTimestampMs()
+              + " is at or after its unit's close "
+              + closeAt(r));
       return;
     }
     if (impressions.contains(e.getImpressionId())) {
@@ -229,15 +262,23 @@ public final class RequestUnitAssembler
     Long orphan = orphanAt.value();
     if (orphan != null && t >= orphan) {
       for (ImpressionEvent e : impressions.values()) {
-        deadImpression(ctx, DeadLetterReasons.ORPHAN, e, "no request '" + e.getRequestId()
-            + "' arrived within the join window of " + config.joinWindowMs() + " ms");
+        deadImpression(
+            ctx,
+            DeadLetterReasons.ORPHAN,
+            e,
+            "no request '"
+                + e.getRequestId()
+                + "' arrived within the join window of "
+                + config.joinWindowMs()
+                + " ms");
       }
       impressions.clear();
       orphanAt.clear();
     }
   }
 
-  private void emit(RequestEvent r, long close, OnTimerContext ctx, Collector<RequestUnit> out) throws Exception {
+  private void emit(RequestEvent r, long close, OnTimerContext ctx, Collector<RequestUnit> out)
+      throws Exception {
     List<ImpressionEvent> imps = new ArrayList<>();
     for (ImpressionEvent e : impressions.values()) {
       imps.add(e);
@@ -245,8 +286,13 @@ public final class RequestUnitAssembler
     imps.sort(IMPRESSION_ORDER);
     int keep = Math.min(imps.size(), config.maxImpressionsPerUnit());
     for (int i = keep; i < imps.size(); i++) {
-      deadImpression(ctx, DeadLetterReasons.TOO_LARGE, imps.get(i),
-          "request has " + imps.size() + " impressions; assembler.max-impressions-per-unit is "
+      deadImpression(
+          ctx,
+          DeadLetterReasons.TOO_LARGE,
+          imps.get(i),
+          "request has "
+              + imps.size()
+              + " impressions; assembler.max-impressions-per-unit is "
               + config.maxImpressionsPerUnit());
     }
     if (keep == 0) {
@@ -269,15 +315,24 @@ public final class RequestUnitAssembler
   private void deadRequest(Context ctx, RequestEvent r, String detail) {
     deadRequests.inc();
     deadByReason.get(DeadLetterReasons.LATE).inc();
-    ctx.output(DEAD_LETTERS, DeadLetters.ofRecord(
-        DeadLetterReasons.LATE, config.requestsTopic(), detail, r.getRequestId(), r.getTimestampMs(), r));
+    ctx.output(
+        DEAD_LETTERS,
+        DeadLetters.ofRecord(
+            DeadLetterReasons.LATE,
+            config.requestsTopic(),
+            detail,
+            r.getRequestId(),
+            r.getTimestampMs(),
+            r));
   }
 
   private void deadImpression(Context ctx, String reason, ImpressionEvent e, String detail) {
     deadImpressions.inc();
     deadByReason.get(reason).inc();
-    ctx.output(DEAD_LETTERS, DeadLetters.ofRecord(
-        reason, config.impressionsTopic(), detail, e.getRequestId(), e.getTimestampMs(), e));
+    ctx.output(
+        DEAD_LETTERS,
+        DeadLetters.ofRecord(
+            reason, config.impressionsTopic(), detail, e.getRequestId(), e.getTimestampMs(), e));
   }
 
   private static long saturatedAdd(long a, long b) {

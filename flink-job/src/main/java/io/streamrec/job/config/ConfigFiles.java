@@ -22,7 +22,8 @@ public final class ConfigFiles {
     try {
       lines = Files.readAllLines(file, StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new StreamrecException("cannot read configuration file " + file + ": " + e.getMessage(), e);
+      throw new StreamrecException(
+          "cannot read configuration file " + file + ": " + e.getMessage(), e);
     }
     Configuration conf = new Configuration();
     for (int n = 0; n < lines.size(); n++) {
@@ -32,7 +33,8 @@ public final class ConfigFiles {
       }
       int colon = line.indexOf(':');
       if (colon <= 0) {
-        throw new StreamrecException(file + ":" + (n + 1) + ": expected 'key: value', got '" + line + "'");
+        throw new StreamrecException(
+            file + ":" + (n + 1) + ": expected 'key: value', got '" + line + "'");
       }
       String key = line.substring(0, colon).strip();
       String value = unquote(line.substring(colon + 1).strip());
@@ -58,7 +60,8 @@ public final class ConfigFiles {
   }
 
   private static String unquote(String v) {
-    if (v.length() >= 2 && (v.startsWith("\"") && v.endsWith("\"") || v.startsWith("'") && v.endsWith("'"))) {
+    if (v.length() >= 2
+        && (v.startsWith("\"") && v.endsWith("\"") || v.startsWith("'") && v.endsWith("'"))) {
       return v.substring(1, v.length() - 1);
     }
     return v;

@@ -28,36 +28,59 @@ import picocli.CommandLine.Unmatched;
  * know, or a key in one of streamrec's namespaces ({@code kafka.}, {@code model.}, ...) that no
  * option declares, fails the start with a message naming it, rather than being ignored.
  */
-@Command(name = "streamrec-job", sortOptions = false,
-    description = "The streamrec job for 'flink run' and the Flink Kubernetes Operator (entry class "
-        + "io.streamrec.job.JobMain).",
-    footer = {"", "Any configuration key also works as --key value (e.g. --kafka.group-id g1).",
-        "Flink's own keys (execution.checkpointing.interval, ...) are passed on to Flink."})
+@Command(
+    name = "streamrec-job",
+    sortOptions = false,
+    description =
+        "The streamrec job for 'flink run' and the Flink Kubernetes Operator (entry class "
+            + "io.streamrec.job.JobMain).",
+    footer = {
+      "",
+      "Any configuration key also works as --key value (e.g. --kafka.group-id g1).",
+      "Flink's own keys (execution.checkpointing.interval, ...) are passed on to Flink."
+    })
 public final class JobArguments {
   /** Job names, unless {@code pipeline.name} says otherwise. */
   static final String LIVE_JOB_NAME = "streamrec";
+
   static final String BACKFILL_JOB_NAME = "streamrec-backfill";
+
   /** Unknown keys at most this many edits from a known one are offered as the likely typo. */
   private static final int SUGGESTION_MAX_EDITS = 3;
 
   @Mixin JobSettings settings = new JobSettings();
 
-  @Option(names = "--mode", paramLabel = "live|backfill", defaultValue = "live",
-      description = "live: from the committed offsets on, unbounded (default). backfill: a bounded range, then exit.")
+  @Option(
+      names = "--mode",
+      paramLabel = "live|backfill",
+      defaultValue = "live",
+      description =
+          "live: from the committed offsets on, unbounded (default). backfill: a bounded range, then exit.")
   String mode;
 
-  @Option(names = "--from", paramLabel = "TIME", converter = Timestamps.class,
-      description = "Backfill only: first event time to read (epoch ms or ISO-8601); default the earliest offset.")
+  @Option(
+      names = "--from",
+      paramLabel = "TIME",
+      converter = Timestamps.class,
+      description =
+          "Backfill only: first event time to read (epoch ms or ISO-8601); default the earliest offset.")
   Long from;
 
-  @Option(names = "--until", paramLabel = "TIME", converter = Timestamps.class,
-      description = "Backfill only: stop before this time; default the end of the topics when the job starts.")
+  @Option(
+      names = "--until",
+      paramLabel = "TIME",
+      converter = Timestamps.class,
+      description =
+          "Backfill only: stop before this time; default the end of the topics when the job starts.")
   Long until;
 
   @Unmatched List<String> keyValues = new ArrayList<>();
 
-  /** What the arguments describe: the whole configuration (streamrec's keys and Flink's), validated. */
-  public record Parsed(Configuration configuration, JobConfig config, StreamrecJob.Bounds bounds, String jobName) {}
+  /**
+   * What the arguments describe: the whole configuration (streamrec's keys and Flink's), validated.
+   */
+  public record Parsed(
+      Configuration configuration, JobConfig config, StreamrecJob.Bounds bounds, String jobName) {}
 
   /**
    * Reads the arguments (and the configuration file they name).
@@ -78,7 +101,10 @@ public final class JobArguments {
     return a.resolve();
   }
 
-  /** True when the arguments ask for the usage text ({@code -h} or {@code --help}) rather than a run. */
+  /**
+   * True when the arguments ask for the usage text ({@code -h} or {@code --help}) rather than a
+   * run.
+   */
   public static boolean helpRequested(String... args) {
     for (String arg : args) {
       if (arg.equals("-h") || arg.equals("--help")) {
@@ -102,21 +128,25 @@ public final class JobArguments {
     switch (mode.trim().toLowerCase(Locale.ROOT)) {
       case "live" -> {
         if (from != null || until != null) {
-          throw new IllegalArgumentException((from != null ? "--from" : "--until")
-              + " applies to --mode backfill only; a live job reads from the committed offsets on");
+          throw new IllegalArgumentException(
+              (from != null ? "--from" : "--until")
+                  + " applies to --mode backfill only; a live job reads from the committed offsets on");
         }
         bounds = StreamrecJob.Bounds.live();
       }
       case "backfill" -> {
         if (from != null && until != null && until <= from) {
-          throw new IllegalArgumentException("--until (" + until + ") must be after --from (" + from + ")");
+          throw new IllegalArgumentException(
+              "--until (" + until + ") must be after --from (" + from + ")");
         }
         bounds = StreamrecJob.Bounds.backfill(from, until);
       }
-      default -> throw new IllegalArgumentException("--mode must be live or backfill, got '" + mode + "'");
+      default ->
+          throw new IllegalArgumentException("--mode must be live or backfill, got '" + mode + "'");
     }
-    String name = conf.getOptional(PipelineOptions.NAME)
-        .orElse(bounds.bounded() ? BACKFILL_JOB_NAME : LIVE_JOB_NAME);
+    String name =
+        conf.getOptional(PipelineOptions.NAME)
+            .orElse(bounds.bounded() ? BACKFILL_JOB_NAME : LIVE_JOB_NAME);
     return new Parsed(conf, JobConfig.from(conf), bounds, name);
   }
 
@@ -125,8 +155,11 @@ public final class JobArguments {
     for (int i = 0; i < keyValues.size(); i++) {
       String arg = keyValues.get(i);
       if (!arg.startsWith("--") || arg.length() == 2) {
-        throw new IllegalArgumentException("unexpected argument '" + arg + "': give configuration as --config FILE, "
-            + "-D key=value or --key value (--help lists the arguments)");
+        throw new IllegalArgumentException(
+            "unexpected argument '"
+                + arg
+                + "': give configuration as --config FILE, "
+                + "-D key=value or --key value (--help lists the arguments)");
       }
       String key;
       String value;
@@ -142,8 +175,10 @@ public final class JobArguments {
         value = keyValues.get(++i);
       }
       if (key.indexOf('.') < 0) {
-        throw new IllegalArgumentException("unknown argument --" + key
-            + ": not an option of the job, nor a configuration key (those have a dot, e.g. --kafka.group-id)");
+        throw new IllegalArgumentException(
+            "unknown argument --"
+                + key
+                + ": not an option of the job, nor a configuration key (those have a dot, e.g. --kafka.group-id)");
       }
       conf.setString(key, value);
     }
@@ -154,14 +189,18 @@ public final class JobArguments {
    * otherwise leave the default in force without a word.
    */
   static void rejectUnknownStreamrecKeys(Configuration conf) {
-    Set<String> known = ConfigDocs.options().stream().map(ConfigOption::key).collect(Collectors.toSet());
+    Set<String> known =
+        ConfigDocs.options().stream().map(ConfigOption::key).collect(Collectors.toSet());
     Set<String> prefixes = known.stream().map(JobArguments::prefix).collect(Collectors.toSet());
     for (String key : new TreeSet<>(conf.keySet())) {
       if (prefixes.contains(prefix(key)) && !known.contains(key)) {
         String near = nearest(key, known);
-        throw new IllegalArgumentException("unknown configuration key '" + key + "'"
-            + (near == null ? "" : " (did you mean '" + near + "'?)")
-            + ": streamrec's keys are listed in the README's configuration table");
+        throw new IllegalArgumentException(
+            "unknown configuration key '"
+                + key
+                + "'"
+                + (near == null ? "" : " (did you mean '" + near + "'?)")
+                + ": streamrec's keys are listed in the README's configuration table");
       }
     }
   }

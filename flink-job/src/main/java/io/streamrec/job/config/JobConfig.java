@@ -49,8 +49,14 @@ public record JobConfig(
     implements Serializable {
 
   public static JobConfig from(ReadableConfig c) {
-    String servers = c.getOptional(JobOptions.BOOTSTRAP_SERVERS).orElseThrow(() -> new ConfigException(
-        JobOptions.BOOTSTRAP_SERVERS, "is not set", "give the broker address, e.g. --bootstrap-servers localhost:9092"));
+    String servers =
+        c.getOptional(JobOptions.BOOTSTRAP_SERVERS)
+            .orElseThrow(
+                () ->
+                    new ConfigException(
+                        JobOptions.BOOTSTRAP_SERVERS,
+                        "is not set",
+                        "give the broker address, e.g. --bootstrap-servers localhost:9092"));
     return new JobConfig(
         servers,
         nonEmpty(c, JobOptions.GROUP_ID),
@@ -79,9 +85,17 @@ public record JobConfig(
         c.get(JobOptions.STORE_DIR).trim());
   }
 
-  /** The job's topics, as the topic tools need them ({@code partitions} for the input topics they create). */
+  /**
+   * The job's topics, as the topic tools need them ({@code partitions} for the input topics they
+   * create).
+   */
   public TopicsConfig topics(int partitions) {
-    return new TopicsConfig(requestsTopic, impressionsTopic, deadLettersTopic, modelUpdatesTopic, requestUnitsTopic,
+    return new TopicsConfig(
+        requestsTopic,
+        impressionsTopic,
+        deadLettersTopic,
+        modelUpdatesTopic,
+        requestUnitsTopic,
         partitions);
   }
 
@@ -105,8 +119,11 @@ public record JobConfig(
     for (String other : shared.values()) {
       boolean known = cat.stream().anyMatch(f -> f.name().equals(other));
       if (!known) {
-        throw new ConfigException(ModelOptions.SHARED_VOCABULARY, "names '" + other + "'",
-            "it must be one of the categorical features " + cat.stream().map(CategoricalFeature::name).toList());
+        throw new ConfigException(
+            ModelOptions.SHARED_VOCABULARY,
+            "names '" + other + "'",
+            "it must be one of the categorical features "
+                + cat.stream().map(CategoricalFeature::name).toList());
       }
     }
     try {
@@ -121,7 +138,9 @@ public record JobConfig(
           c.get(ModelOptions.WIDE_LR),
           c.get(ModelOptions.DENSE_LR),
           c.get(ModelOptions.DEEP)
-              ? new ModelConfig.Towers(c.get(ModelOptions.REQUEST_TOWER), c.get(ModelOptions.IMPRESSION_TOWER),
+              ? new ModelConfig.Towers(
+                  c.get(ModelOptions.REQUEST_TOWER),
+                  c.get(ModelOptions.IMPRESSION_TOWER),
                   c.get(ModelOptions.HEAD))
               : ModelConfig.Towers.NONE,
           tableSettings(c),
@@ -133,36 +152,76 @@ public record JobConfig(
 
   private static Map<String, ModelConfig.TableSettings> tableSettings(ReadableConfig c) {
     Map<String, ModelConfig.TableSettings> out = new java.util.TreeMap<>();
-    c.get(ModelOptions.TABLE_HOT_CAPACITY).forEach((t, v) -> out.merge(t.trim(),
-        new ModelConfig.TableSettings(parse(ModelOptions.TABLE_HOT_CAPACITY, t, v, Integer::valueOf), null, null, null),
-        JobConfig::merge));
-    c.get(ModelOptions.TABLE_ADMISSION).forEach((t, v) -> out.merge(t.trim(),
-        new ModelConfig.TableSettings(null, parse(ModelOptions.TABLE_ADMISSION, t, v, Integer::valueOf), null, null),
-        JobConfig::merge));
-    c.get(ModelOptions.TABLE_TTL).forEach((t, v) -> out.merge(t.trim(),
-        new ModelConfig.TableSettings(null, null,
-            parse(ModelOptions.TABLE_TTL, t, v, x -> org.apache.flink.util.TimeUtils.parseDuration(x).toMillis()), null),
-        JobConfig::merge));
-    c.get(ModelOptions.TABLE_LR).forEach((t, v) -> out.merge(t.trim(),
-        new ModelConfig.TableSettings(null, null, null, parse(ModelOptions.TABLE_LR, t, v, Float::valueOf)),
-        JobConfig::merge));
+    c.get(ModelOptions.TABLE_HOT_CAPACITY)
+        .forEach(
+            (t, v) ->
+                out.merge(
+                    t.trim(),
+                    new ModelConfig.TableSettings(
+                        parse(ModelOptions.TABLE_HOT_CAPACITY, t, v, Integer::valueOf),
+                        null,
+                        null,
+                        null),
+                    JobConfig::merge));
+    c.get(ModelOptions.TABLE_ADMISSION)
+        .forEach(
+            (t, v) ->
+                out.merge(
+                    t.trim(),
+                    new ModelConfig.TableSettings(
+                        null,
+                        parse(ModelOptions.TABLE_ADMISSION, t, v, Integer::valueOf),
+                        null,
+                        null),
+                    JobConfig::merge));
+    c.get(ModelOptions.TABLE_TTL)
+        .forEach(
+            (t, v) ->
+                out.merge(
+                    t.trim(),
+                    new ModelConfig.TableSettings(
+                        null,
+                        null,
+                        parse(
+                            ModelOptions.TABLE_TTL,
+                            t,
+                            v,
+                            x -> org.apache.flink.util.TimeUtils.parseDuration(x).toMillis()),
+                        null),
+                    JobConfig::merge));
+    c.get(ModelOptions.TABLE_LR)
+        .forEach(
+            (t, v) ->
+                out.merge(
+                    t.trim(),
+                    new ModelConfig.TableSettings(
+                        null, null, null, parse(ModelOptions.TABLE_LR, t, v, Float::valueOf)),
+                    JobConfig::merge));
     return out;
   }
 
-  private static ModelConfig.TableSettings merge(ModelConfig.TableSettings a, ModelConfig.TableSettings b) {
+  private static ModelConfig.TableSettings merge(
+      ModelConfig.TableSettings a, ModelConfig.TableSettings b) {
     return a.with(b.hotCapacityRows(), b.admissionThreshold(), b.ttlMs(), b.learningRate());
   }
 
-  private static <T> T parse(ConfigOption<?> option, String table, String value, java.util.function.Function<String, T> f) {
+  private static <T> T parse(
+      ConfigOption<?> option,
+      String table,
+      String value,
+      java.util.function.Function<String, T> f) {
     try {
       return f.apply(value.trim());
     } catch (RuntimeException e) {
-      throw new ConfigException(option, "has '" + value + "' for table '" + table + "'",
+      throw new ConfigException(
+          option,
+          "has '" + value + "' for table '" + table + "'",
           "give table:value pairs with a valid value");
     }
   }
 
-  private static CategoricalFeature categorical(String name, Side side, Map<String, String> shared) {
+  private static CategoricalFeature categorical(
+      String name, Side side, Map<String, String> shared) {
     String vocabulary = shared.getOrDefault(name, name);
     return new CategoricalFeature(name, side, vocabulary, vocabulary, Pooling.MEAN);
   }
@@ -178,7 +237,8 @@ public record JobConfig(
   private static long millis(ReadableConfig c, ConfigOption<java.time.Duration> o, boolean zeroOk) {
     long ms = c.get(o).toMillis();
     if (ms < 0 || (!zeroOk && ms == 0)) {
-      throw new ConfigException(o, "is " + c.get(o), zeroOk ? "it must be >= 0" : "it must be > 0, e.g. 5 s");
+      throw new ConfigException(
+          o, "is " + c.get(o), zeroOk ? "it must be >= 0" : "it must be > 0, e.g. 5 s");
     }
     return ms;
   }
@@ -195,7 +255,8 @@ public record JobConfig(
     try {
       return BackendMode.parse(c.get(JobOptions.BACKEND));
     } catch (IllegalArgumentException e) {
-      throw new ConfigException(JobOptions.BACKEND, "is '" + c.get(JobOptions.BACKEND) + "'", "use auto, cpu or cuda");
+      throw new ConfigException(
+          JobOptions.BACKEND, "is '" + c.get(JobOptions.BACKEND) + "'", "use auto, cpu or cuda");
     }
   }
 
@@ -209,7 +270,8 @@ public record JobConfig(
       case "bfloat16":
         return RowEncoding.BFLOAT16;
       default:
-        throw new ConfigException(JobOptions.ROW_ENCODING, "is '" + e + "'", "use float32, float16 or bfloat16");
+        throw new ConfigException(
+            JobOptions.ROW_ENCODING, "is '" + e + "'", "use float32, float16 or bfloat16");
     }
   }
 
@@ -221,7 +283,8 @@ public record JobConfig(
       case "exactly-once":
         return true;
       default:
-        throw new ConfigException(JobOptions.DELIVERY_GUARANTEE, "is '" + g + "'", "use at-least-once or exactly-once");
+        throw new ConfigException(
+            JobOptions.DELIVERY_GUARANTEE, "is '" + g + "'", "use at-least-once or exactly-once");
     }
   }
 }

@@ -14,87 +14,155 @@ public final class JobOptions {
   private JobOptions() {}
 
   public static final ConfigOption<String> BOOTSTRAP_SERVERS =
-      key("kafka.bootstrap-servers").stringType().noDefaultValue()
+      key("kafka.bootstrap-servers")
+          .stringType()
+          .noDefaultValue()
           .withDescription("Kafka bootstrap servers, host:port[,host:port...].");
   public static final ConfigOption<String> GROUP_ID =
-      key("kafka.group-id").stringType().defaultValue("streamrec")
-          .withDescription("Consumer group of the job's Kafka sources (offsets are committed on checkpoints).");
+      key("kafka.group-id")
+          .stringType()
+          .defaultValue("streamrec")
+          .withDescription(
+              "Consumer group of the job's Kafka sources (offsets are committed on checkpoints).");
 
   public static final ConfigOption<String> REQUESTS_TOPIC =
-      key("topics.requests").stringType().defaultValue("requests")
-          .withDescription("Topic of RequestEvent records (Avro single-object encoding), keyed by request id.");
+      key("topics.requests")
+          .stringType()
+          .defaultValue("requests")
+          .withDescription(
+              "Topic of RequestEvent records (Avro single-object encoding), keyed by request id.");
   public static final ConfigOption<String> IMPRESSIONS_TOPIC =
-      key("topics.impressions").stringType().defaultValue("impressions")
+      key("topics.impressions")
+          .stringType()
+          .defaultValue("impressions")
           .withDescription("Topic of ImpressionEvent records, keyed by request id.");
   public static final ConfigOption<String> DEAD_LETTERS_TOPIC =
-      key("topics.dead-letters").stringType().defaultValue("dead-letters")
+      key("topics.dead-letters")
+          .stringType()
+          .defaultValue("dead-letters")
           .withDescription("Topic for records the job cannot train on, each with its reason.");
   public static final ConfigOption<String> MODEL_UPDATES_TOPIC =
-      key("topics.model-updates").stringType().defaultValue("model-updates")
-          .withDescription("Compacted topic the trainer publishes model deltas and version markers to.");
+      key("topics.model-updates")
+          .stringType()
+          .defaultValue("model-updates")
+          .withDescription(
+              "Compacted topic the trainer publishes model deltas and version markers to.");
   public static final ConfigOption<String> REQUEST_UNITS_TOPIC =
-      key("topics.request-units").stringType().defaultValue("request-units")
-          .withDescription("Topic for the assembled training units, when sink.request-units.enabled.");
+      key("topics.request-units")
+          .stringType()
+          .defaultValue("request-units")
+          .withDescription(
+              "Topic for the assembled training units, when sink.request-units.enabled.");
 
   public static final ConfigOption<Duration> MAX_OUT_OF_ORDERNESS =
-      key("source.max-out-of-orderness").durationType().defaultValue(Duration.ofSeconds(2))
-          .withDescription("How far behind the newest event time an event may arrive and still be on time.");
+      key("source.max-out-of-orderness")
+          .durationType()
+          .defaultValue(Duration.ofSeconds(2))
+          .withDescription(
+              "How far behind the newest event time an event may arrive and still be on time.");
   public static final ConfigOption<Duration> IDLE_TIMEOUT =
-      key("source.idle-timeout").durationType().defaultValue(Duration.ofSeconds(30))
-          .withDescription("A partition silent this long stops holding back the watermark (0 = never).");
+      key("source.idle-timeout")
+          .durationType()
+          .defaultValue(Duration.ofSeconds(30))
+          .withDescription(
+              "A partition silent this long stops holding back the watermark (0 = never).");
   public static final ConfigOption<Integer> MAX_RECORD_BYTES =
-      key("source.max-record-bytes").intType().defaultValue(1 << 20)
-          .withDescription("Input records larger than this go to the dead-letter topic as too_large.");
+      key("source.max-record-bytes")
+          .intType()
+          .defaultValue(1 << 20)
+          .withDescription(
+              "Input records larger than this go to the dead-letter topic as too_large.");
   public static final ConfigOption<Integer> MAX_RECORDS_PER_SECOND =
-      key("source.max-records-per-second").intType().defaultValue(0)
-          .withDescription("Throttle: records per second read from each input topic, all its source subtasks together"
-              + " (0 = unlimited). Spares a shared cluster during a backfill; the results do not depend on it.");
+      key("source.max-records-per-second")
+          .intType()
+          .defaultValue(0)
+          .withDescription(
+              "Throttle: records per second read from each input topic, all its source subtasks together"
+                  + " (0 = unlimited). Spares a shared cluster during a backfill; the results do not depend on it.");
 
   public static final ConfigOption<Duration> JOIN_WINDOW =
-      key("assembler.join-window").durationType().defaultValue(Duration.ofSeconds(10))
-          .withDescription("Impressions join their request up to this long after the request's event time.");
+      key("assembler.join-window")
+          .durationType()
+          .defaultValue(Duration.ofSeconds(10))
+          .withDescription(
+              "Impressions join their request up to this long after the request's event time.");
   public static final ConfigOption<Integer> MAX_IMPRESSIONS_PER_UNIT =
-      key("assembler.max-impressions-per-unit").intType().defaultValue(1000)
-          .withDescription("Impressions beyond this in one request go to the dead-letter topic as too_large.");
+      key("assembler.max-impressions-per-unit")
+          .intType()
+          .defaultValue(1000)
+          .withDescription(
+              "Impressions beyond this in one request go to the dead-letter topic as too_large.");
   public static final ConfigOption<Integer> ASSEMBLER_PARALLELISM =
-      key("assembler.parallelism").intType().defaultValue(1)
-          .withDescription("Parallelism of the sources and the assembler (the trainer always runs with 1).");
+      key("assembler.parallelism")
+          .intType()
+          .defaultValue(1)
+          .withDescription(
+              "Parallelism of the sources and the assembler (the trainer always runs with 1).");
 
   public static final ConfigOption<Integer> BATCH_MAX_UNITS =
-      key("trainer.batch.max-units").intType().defaultValue(256)
+      key("trainer.batch.max-units")
+          .intType()
+          .defaultValue(256)
           .withDescription("Request units per minibatch at most.");
   public static final ConfigOption<Duration> BATCH_MAX_WAIT =
-      key("trainer.batch.max-wait").durationType().defaultValue(Duration.ofSeconds(1))
-          .withDescription("A minibatch closes once its first unit is this old in event time, full or not.");
+      key("trainer.batch.max-wait")
+          .durationType()
+          .defaultValue(Duration.ofSeconds(1))
+          .withDescription(
+              "A minibatch closes once its first unit is this old in event time, full or not.");
   public static final ConfigOption<Duration> PUBLISH_INTERVAL =
-      key("trainer.publish-interval").durationType().defaultValue(Duration.ofSeconds(5))
-          .withDescription("Event-time length of a model version: changes are published when the watermark passes each boundary.");
+      key("trainer.publish-interval")
+          .durationType()
+          .defaultValue(Duration.ofSeconds(5))
+          .withDescription(
+              "Event-time length of a model version: changes are published when the watermark passes each boundary.");
   public static final ConfigOption<String> ROW_ENCODING =
-      key("trainer.publish.row-encoding").stringType().defaultValue("float32")
-          .withDescription("How embedding rows travel on the model-updates topic: float32 (exact), float16 (IEEE binary16) or"
-              + " bfloat16, the last two at half the size. Dense blocks are always float32.");
+      key("trainer.publish.row-encoding")
+          .stringType()
+          .defaultValue("float32")
+          .withDescription(
+              "How embedding rows travel on the model-updates topic: float32 (exact), float16 (IEEE binary16) or"
+                  + " bfloat16, the last two at half the size. Dense blocks are always float32.");
   public static final ConfigOption<String> BACKEND =
-      key("trainer.backend").stringType().defaultValue("auto")
-          .withDescription("Compute backend: auto (CUDA where a device is usable, else CPU), cpu or cuda.");
+      key("trainer.backend")
+          .stringType()
+          .defaultValue("auto")
+          .withDescription(
+              "Compute backend: auto (CUDA where a device is usable, else CPU), cpu or cuda.");
   public static final ConfigOption<Integer> METRICS_WINDOW =
-      key("trainer.metrics-window").intType().defaultValue(100_000)
-          .withDescription("Impressions in the sliding window of the progressive AUC and log loss.");
+      key("trainer.metrics-window")
+          .intType()
+          .defaultValue(100_000)
+          .withDescription(
+              "Impressions in the sliding window of the progressive AUC and log loss.");
 
   public static final ConfigOption<Long> INJECT_FAILURE_AFTER_UNITS =
-      key("trainer.inject-failure-after-units").longType().defaultValue(0L)
-          .withDescription("Recovery drills: the trainer fails once, in its first attempt, once it has trained this many"
-              + " units and a checkpoint holding trained state has completed (0 = never). Pair it with"
-              + " source.max-records-per-second so that checkpoints complete while the input is read.");
+      key("trainer.inject-failure-after-units")
+          .longType()
+          .defaultValue(0L)
+          .withDescription(
+              "Recovery drills: the trainer fails once, in its first attempt, once it has trained this many"
+                  + " units and a checkpoint holding trained state has completed (0 = never). Pair it with"
+                  + " source.max-records-per-second so that checkpoints complete while the input is read.");
 
   public static final ConfigOption<String> STORE_DIR =
-      key("store.dir").stringType().defaultValue("")
-          .withDescription("Working directory of the trainer's embedding store (its RocksDB cold tier); empty: a fresh "
-              + "directory under java.io.tmpdir, deleted when the trainer closes.");
+      key("store.dir")
+          .stringType()
+          .defaultValue("")
+          .withDescription(
+              "Working directory of the trainer's embedding store (its RocksDB cold tier); empty: a fresh "
+                  + "directory under java.io.tmpdir, deleted when the trainer closes.");
 
   public static final ConfigOption<String> DELIVERY_GUARANTEE =
-      key("sink.delivery-guarantee").stringType().defaultValue("at-least-once")
-          .withDescription("Kafka sinks' guarantee: at-least-once or exactly-once (transactional, needs checkpoints).");
+      key("sink.delivery-guarantee")
+          .stringType()
+          .defaultValue("at-least-once")
+          .withDescription(
+              "Kafka sinks' guarantee: at-least-once or exactly-once (transactional, needs checkpoints).");
   public static final ConfigOption<Boolean> REQUEST_UNITS_ENABLED =
-      key("sink.request-units.enabled").booleanType().defaultValue(false)
-          .withDescription("Also write the assembled units to topics.request-units: a compact, replayable training log.");
+      key("sink.request-units.enabled")
+          .booleanType()
+          .defaultValue(false)
+          .withDescription(
+              "Also write the assembled units to topics.request-units: a compact, replayable training log.");
 }

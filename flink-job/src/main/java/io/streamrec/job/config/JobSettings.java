@@ -6,21 +6,32 @@ import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Option;
 
-/** The options every job-running command shares: where the broker is and how the job is configured. */
+/**
+ * The options every job-running command shares: where the broker is and how the job is configured.
+ */
 public final class JobSettings {
-  @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
+  @Option(
+      names = "--bootstrap-servers",
+      paramLabel = "HOST:PORT",
       description = "Kafka bootstrap servers (sets kafka.bootstrap-servers).")
   String bootstrapServers;
 
-  @Option(names = "--config", paramLabel = "FILE",
-      description = "Configuration file of 'key: value' lines (see the README's configuration table).")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description =
+          "Configuration file of 'key: value' lines (see the README's configuration table).")
   Path configFile;
 
-  @Option(names = {"-D", "--set"}, paramLabel = "KEY=VALUE",
+  @Option(
+      names = {"-D", "--set"},
+      paramLabel = "KEY=VALUE",
       description = "Sets one configuration key; wins over --config. Repeatable.")
   Map<String, String> overrides = new LinkedHashMap<>();
 
-  @Option(names = "--backend", paramLabel = "auto|cpu|cuda",
+  @Option(
+      names = "--backend",
+      paramLabel = "auto|cpu|cuda",
       description = "Compute backend (sets trainer.backend; default auto).")
   String backend;
 

@@ -16,76 +16,136 @@ public final class ModelOptions {
   private ModelOptions() {}
 
   public static final ConfigOption<List<String>> REQUEST_CATEGORICAL =
-      key("model.features.request.categorical").stringType().asList()
+      key("model.features.request.categorical")
+          .stringType()
+          .asList()
           .defaultValues("user_id", "country", "recent_items")
-          .withDescription("Categorical features of the request (user and context), each a list of strings.");
+          .withDescription(
+              "Categorical features of the request (user and context), each a list of strings.");
   public static final ConfigOption<List<String>> IMPRESSION_CATEGORICAL =
-      key("model.features.impression.categorical").stringType().asList()
+      key("model.features.impression.categorical")
+          .stringType()
+          .asList()
           .defaultValues("item_id", "item_cat")
           .withDescription("Categorical features of an impression (the item shown).");
   public static final ConfigOption<List<String>> REQUEST_DENSE =
-      key("model.features.request.dense").stringType().asList().defaultValues("hour")
+      key("model.features.request.dense")
+          .stringType()
+          .asList()
+          .defaultValues("hour")
           .withDescription("Dense features of the request.");
   public static final ConfigOption<List<String>> IMPRESSION_DENSE =
-      key("model.features.impression.dense").stringType().asList().defaultValues("position")
+      key("model.features.impression.dense")
+          .stringType()
+          .asList()
+          .defaultValues("position")
           .withDescription("Dense features of an impression.");
   public static final ConfigOption<Map<String, String>> SHARED_VOCABULARY =
-      key("model.features.shared-vocabulary").mapType().defaultValue(Map.of("recent_items", "item_id"))
-          .withDescription("feature:other pairs: the feature's values share rows (table and ids) with the other feature.");
+      key("model.features.shared-vocabulary")
+          .mapType()
+          .defaultValue(Map.of("recent_items", "item_id"))
+          .withDescription(
+              "feature:other pairs: the feature's values share rows (table and ids) with the other feature.");
   public static final ConfigOption<List<String>> LABELS =
-      key("model.labels").stringType().asList().defaultValues("click")
+      key("model.labels")
+          .stringType()
+          .asList()
+          .defaultValues("click")
           .withDescription("Label names; the first is trained on.");
 
   public static final ConfigOption<Integer> EMBEDDING_DIM =
-      key("model.embedding-dim").intType().defaultValue(16)
+      key("model.embedding-dim")
+          .intType()
+          .defaultValue(16)
           .withDescription("Width of every embedding row.");
   public static final ConfigOption<Integer> HOT_CAPACITY_ROWS =
-      key("model.hot-capacity-rows").intType().defaultValue(1 << 20)
+      key("model.hot-capacity-rows")
+          .intType()
+          .defaultValue(1 << 20)
           .withDescription("Rows each embedding table keeps hot.");
   public static final ConfigOption<Integer> ADMISSION_THRESHOLD =
-      key("model.admission-threshold").intType().defaultValue(1)
+      key("model.admission-threshold")
+          .intType()
+          .defaultValue(1)
           .withDescription("Times an id must be seen before it gets a row (1 = at once).");
   public static final ConfigOption<Duration> TTL =
-      key("model.ttl").durationType().defaultValue(Duration.ZERO)
-          .withDescription("Rows not seen for this long in event time expire and are tombstoned (0 = never).");
+      key("model.ttl")
+          .durationType()
+          .defaultValue(Duration.ZERO)
+          .withDescription(
+              "Rows not seen for this long in event time expire and are tombstoned (0 = never).");
   public static final ConfigOption<Float> INIT_SCALE =
-      key("model.init-scale").floatType().defaultValue(0.05f)
+      key("model.init-scale")
+          .floatType()
+          .defaultValue(0.05f)
           .withDescription("Embedding rows start uniform in ±this, seeded by the id.");
   public static final ConfigOption<Float> EMBEDDING_LR =
-      key("model.embedding-learning-rate").floatType().defaultValue(0.1f)
+      key("model.embedding-learning-rate")
+          .floatType()
+          .defaultValue(0.1f)
           .withDescription("Row-wise Adagrad learning rate of the embedding tables.");
   public static final ConfigOption<Float> WIDE_LR =
-      key("model.wide-learning-rate").floatType().defaultValue(0.05f)
+      key("model.wide-learning-rate")
+          .floatType()
+          .defaultValue(0.05f)
           .withDescription("Row-wise Adagrad learning rate of the wide per-id weights.");
   public static final ConfigOption<Float> DENSE_LR =
-      key("model.dense-learning-rate").floatType().defaultValue(0.005f)
+      key("model.dense-learning-rate")
+          .floatType()
+          .defaultValue(0.005f)
           .withDescription("Adam learning rate of the dense weights.");
 
   public static final ConfigOption<List<Integer>> REQUEST_TOWER =
-      key("model.towers.request").intType().asList().defaultValues(32, 16)
-          .withDescription("Request tower: hidden layer sizes, then its output size (runs once per request).");
+      key("model.towers.request")
+          .intType()
+          .asList()
+          .defaultValues(32, 16)
+          .withDescription(
+              "Request tower: hidden layer sizes, then its output size (runs once per request).");
   public static final ConfigOption<List<Integer>> IMPRESSION_TOWER =
-      key("model.towers.impression").intType().asList().defaultValues(32, 16)
-          .withDescription("Impression tower: hidden layer sizes, then its output size (the request tower's).");
+      key("model.towers.impression")
+          .intType()
+          .asList()
+          .defaultValues(32, 16)
+          .withDescription(
+              "Impression tower: hidden layer sizes, then its output size (the request tower's).");
   public static final ConfigOption<List<Integer>> HEAD =
-      key("model.towers.head").intType().asList().defaultValues(16)
-          .withDescription("Hidden layer sizes of the head over [r, v, r*v]; it ends in one logit per label.");
+      key("model.towers.head")
+          .intType()
+          .asList()
+          .defaultValues(16)
+          .withDescription(
+              "Hidden layer sizes of the head over [r, v, r*v]; it ends in one logit per label.");
   public static final ConfigOption<Boolean> DEEP =
-      key("model.deep").booleanType().defaultValue(true)
+      key("model.deep")
+          .booleanType()
+          .defaultValue(true)
           .withDescription("false: no towers and head, the wide-and-factorised model alone.");
   public static final ConfigOption<Float> CLIP_NORM =
-      key("model.clip-norm").floatType().defaultValue(10f)
+      key("model.clip-norm")
+          .floatType()
+          .defaultValue(10f)
           .withDescription("The dense gradient's L2 norm is clipped to this per batch (0 = off).");
   public static final ConfigOption<Map<String, String>> TABLE_HOT_CAPACITY =
-      key("model.table.hot-capacity-rows").mapType().defaultValue(Map.of())
+      key("model.table.hot-capacity-rows")
+          .mapType()
+          .defaultValue(Map.of())
           .withDescription("table:rows pairs overriding model.hot-capacity-rows per table.");
   public static final ConfigOption<Map<String, String>> TABLE_ADMISSION =
-      key("model.table.admission-threshold").mapType().defaultValue(Map.of())
+      key("model.table.admission-threshold")
+          .mapType()
+          .defaultValue(Map.of())
           .withDescription("table:count pairs overriding model.admission-threshold per table.");
   public static final ConfigOption<Map<String, String>> TABLE_TTL =
-      key("model.table.ttl").mapType().defaultValue(Map.of())
-          .withDescription("table:duration pairs (e.g. item_id:7d) overriding model.ttl per table.");
+      key("model.table.ttl")
+          .mapType()
+          .defaultValue(Map.of())
+          .withDescription(
+              "table:duration pairs (e.g. item_id:7d) overriding model.ttl per table.");
   public static final ConfigOption<Map<String, String>> TABLE_LR =
-      key("model.table.learning-rate").mapType().defaultValue(Map.of())
-          .withDescription("table:rate pairs overriding the embedding (or, for 'wide', the wide) learning rate.");
+      key("model.table.learning-rate")
+          .mapType()
+          .defaultValue(Map.of())
+          .withDescription(
+              "table:rate pairs overriding the embedding (or, for 'wide', the wide) learning rate.");
 }

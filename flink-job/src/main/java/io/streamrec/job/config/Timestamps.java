@@ -5,7 +5,9 @@ import java.time.format.DateTimeParseException;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
-/** Reads a point in time: epoch milliseconds, or an ISO-8601 instant such as 2026-01-01T00:00:00Z. */
+/**
+ * Reads a point in time: epoch milliseconds, or an ISO-8601 instant such as 2026-01-01T00:00:00Z.
+ */
 public final class Timestamps implements ITypeConverter<Long> {
   @Override
   public Long convert(String value) {
@@ -17,7 +19,9 @@ public final class Timestamps implements ITypeConverter<Long> {
       return Instant.parse(v).toEpochMilli();
     } catch (DateTimeParseException e) {
       throw new TypeConversionException(
-          "'" + value + "' is not a time: give epoch milliseconds or an ISO-8601 instant like 2026-01-01T00:00:00Z");
+          "'"
+              + value
+              + "' is not a time: give epoch milliseconds or an ISO-8601 instant like 2026-01-01T00:00:00Z");
     }
   }
 }

@@ -38,7 +38,10 @@ public record TopicsConfig(
 
   public TopicsConfig {
     for (String name : List.of(requests, impressions, deadLetters, modelUpdates, requestUnits)) {
-      if (name == null || !LEGAL_NAME.matcher(name).matches() || name.equals(".") || name.equals("..")) {
+      if (name == null
+          || !LEGAL_NAME.matcher(name).matches()
+          || name.equals(".")
+          || name.equals("..")) {
         throw new IllegalArgumentException(
             "topic name '" + name + "' is not legal in Kafka: use 1 to 249 of [a-zA-Z0-9._-]");
       }
@@ -50,7 +53,8 @@ public record TopicsConfig(
       }
     }
     if (inputPartitions < 1) {
-      throw new IllegalArgumentException("inputPartitions must be at least 1, got " + inputPartitions);
+      throw new IllegalArgumentException(
+          "inputPartitions must be at least 1, got " + inputPartitions);
     }
   }
 
@@ -76,7 +80,8 @@ public record TopicsConfig(
   }
 
   public TopicsConfig withInputPartitions(int partitions) {
-    return new TopicsConfig(requests, impressions, deadLetters, modelUpdates, requestUnits, partitions);
+    return new TopicsConfig(
+        requests, impressions, deadLetters, modelUpdates, requestUnits, partitions);
   }
 
   /** All five names, inputs first. */

@@ -11,7 +11,12 @@ public final class DeadLetters {
 
   /** A dead letter for raw bytes that could not be read (the bytes are kept as they came). */
   public static DeadLetter ofBytes(
-      String reason, String sourceTopic, String detail, String key, long timestampMs, byte[] payload) {
+      String reason,
+      String sourceTopic,
+      String detail,
+      String key,
+      long timestampMs,
+      byte[] payload) {
     return DeadLetter.newBuilder()
         .setReason(reason)
         .setSourceTopic(sourceTopic)
@@ -24,7 +29,12 @@ public final class DeadLetters {
 
   /** A dead letter for a parsed event (kept as its single-object Avro encoding). */
   public static DeadLetter ofRecord(
-      String reason, String sourceTopic, String detail, String key, long timestampMs, SpecificRecord event) {
+      String reason,
+      String sourceTopic,
+      String detail,
+      String key,
+      long timestampMs,
+      SpecificRecord event) {
     return ofBytes(reason, sourceTopic, detail, key, timestampMs, AvroCodec.encode(event));
   }
 }

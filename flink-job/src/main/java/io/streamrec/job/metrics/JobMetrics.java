@@ -4,8 +4,8 @@ import io.streamrec.schemas.DeadLetterReasons;
 import org.apache.flink.metrics.MetricGroup;
 
 /**
- * Names of the job's Flink metrics. All live in one group, {@value #GROUP}, under the operator
- * that counts them; the names are stable, since dashboards and the demo's report read them.
+ * Names of the job's Flink metrics. All live in one group, {@value #GROUP}, under the operator that
+ * counts them; the names are stable, since dashboards and the demo's report read them.
  *
  * <p>Every record that enters ends in one place, and the counters add up: impressions in =
  * impressions trained + duplicate impressions + impressions dead-lettered (+ those still waiting in
@@ -24,8 +24,10 @@ public final class JobMetrics {
   public static final String DUPLICATE_IMPRESSIONS = "duplicate_impressions";
   public static final String DUPLICATE_REQUESTS = "duplicate_requests";
   public static final String REQUESTS_WITHOUT_IMPRESSIONS = "requests_without_impressions";
+
   /** Impressions sent to the dead-letter topic, whatever the reason. */
   public static final String DEAD_LETTER_IMPRESSIONS = "dead_letter_impressions";
+
   /** Requests sent to the dead-letter topic, whatever the reason. */
   public static final String DEAD_LETTER_REQUESTS = "dead_letter_requests";
 
@@ -40,15 +42,19 @@ public final class JobMetrics {
   public static final String CALIBRATION = "calibration";
   public static final String DELTAS_PUBLISHED = "deltas_published";
   public static final String MODEL_VERSION = "model_version";
+
   /** Times the trainer started from a checkpoint (or savepoint) rather than from scratch. */
   public static final String TRAINER_RESTORES = "trainer_restores";
 
   // the trainer's embedding store (gauges of its running totals)
   /** Share of lookups answered by the hot tier. */
   public static final String STORE_HIT_RATE = "store_hit_rate";
+
   public static final String STORE_ROWS_HOT = "store_rows_hot";
+
   /** Rows only in the cold tier. */
   public static final String STORE_ROWS_COLD = "store_rows_cold";
+
   public static final String STORE_ADMITTED = "store_admitted";
   public static final String STORE_EVICTED = "store_evicted";
   public static final String STORE_EXPIRED = "store_expired";

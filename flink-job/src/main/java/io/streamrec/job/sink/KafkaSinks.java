@@ -1,7 +1,7 @@
 package io.streamrec.job.sink;
 
-import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.job.config.JobConfig;
+import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.DeadLetter;
 import io.streamrec.schemas.RequestUnit;
@@ -12,14 +12,19 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * The job's Kafka sinks. All use idempotent producers with lz4 compression; the model-updates
- * sink keeps the trainer's order (one partition, one writer), which the version protocol relies on.
+ * The job's Kafka sinks. All use idempotent producers with lz4 compression; the model-updates sink
+ * keeps the trainer's order (one partition, one writer), which the version protocol relies on.
  */
 public final class KafkaSinks {
-  /** Batch records for up to this long: a few ms of latency for much larger, better-compressed batches. */
+  /**
+   * Batch records for up to this long: a few ms of latency for much larger, better-compressed
+   * batches.
+   */
   static final String LINGER_MS = "5";
+
   /** Producer batch size: a publish holds many small rows. */
   static final String BATCH_BYTES = String.valueOf(256 * 1024);
+
   /** Transactions must outlive a checkpoint interval; 15 min is the broker's default maximum. */
   static final String TRANSACTION_TIMEOUT_MS = String.valueOf(15 * 60 * 1000);
 
@@ -34,28 +39,41 @@ public final class KafkaSinks {
 
   public static KafkaSink<DeadLetter> deadLetters(JobConfig cfg) {
     String topic = cfg.deadLettersTopic();
-    KafkaRecordSerializationSchema<DeadLetter> ser = (d, ctx, ts) -> new ProducerRecord<>(
-        topic, null, d.getTimestampMs() < 0 ? null : d.getTimestampMs(),
-        d.getKey() == null ? null : d.getKey().getBytes(StandardCharsets.UTF_8), AvroCodec.encode(d));
+    KafkaRecordSerializationSchema<DeadLetter> ser =
+        (d, ctx, ts) ->
+            new ProducerRecord<>(
+                topic,
+                null,
+                d.getTimestampMs() < 0 ? null : d.getTimestampMs(),
+                d.getKey() == null ? null : d.getKey().getBytes(StandardCharsets.UTF_8),
+                AvroCodec.encode(d));
     return sink(cfg, ser, "streamrec-dead-letters");
   }
 
   public static KafkaSink<RequestUnit> requestUnits(JobConfig cfg) {
     String topic = cfg.requestUnitsTopic();
-    KafkaRecordSerializationSchema<RequestUnit> ser = (u, ctx, ts) -> new ProducerRecord<>(
-        topic, null, u.getClosedAtMs(), u.getRequestId().getBytes(StandardCharsets.UTF_8), AvroCodec.encode(u));
+    KafkaRecordSerializationSchema<RequestUnit> ser =
+        (u, ctx, ts) ->
+            new ProducerRecord<>(
+                topic,
+                null,
+                u.getClosedAtMs(),
+                u.getRequestId().getBytes(StandardCharsets.UTF_8),
+                AvroCodec.encode(u));
     return sink(cfg, ser, "streamrec-request-units");
   }
 
-  private static <T> KafkaSink<T> sink(JobConfig cfg, KafkaRecordSerializationSchema<T> ser, String txPrefix) {
-    var b = KafkaSink.<T>builder()
-        .setBootstrapServers(cfg.bootstrapServers())
-        .setRecordSerializer(ser)
-        .setProperty("compression.type", "lz4")
-        .setProperty("linger.ms", LINGER_MS)
-        .setProperty("batch.size", BATCH_BYTES)
-        .setProperty("enable.idempotence", "true")
-        .setProperty("acks", "all");
+  private static <T> KafkaSink<T> sink(
+      JobConfig cfg, KafkaRecordSerializationSchema<T> ser, String txPrefix) {
+    var b =
+        KafkaSink.<T>builder()
+            .setBootstrapServers(cfg.bootstrapServers())
+            .setRecordSerializer(ser)
+            .setProperty("compression.type", "lz4")
+            .setProperty("linger.ms", LINGER_MS)
+            .setProperty("batch.size", BATCH_BYTES)
+            .setProperty("enable.idempotence", "true")
+            .setProperty("acks", "all");
     if (cfg.exactlyOnce()) {
       b.setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
           .setTransactionalIdPrefix(txPrefix)

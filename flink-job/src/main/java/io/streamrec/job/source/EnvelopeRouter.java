@@ -12,8 +12,9 @@ import org.apache.flink.util.OutputTag;
 
 /**
  * Splits a source's envelopes: events to the main output, dead letters to {@link #DEAD_LETTERS}.
- * Chained to its source, it also applies the topic's throttle ({@code source.max-records-per-second},
- * shared evenly by the topic's subtasks): waiting here holds the source back.
+ * Chained to its source, it also applies the topic's throttle ({@code
+ * source.max-records-per-second}, shared evenly by the topic's subtasks): waiting here holds the
+ * source back.
  */
 public abstract class EnvelopeRouter<T> extends ProcessFunction<InputEnvelope, T> {
   private static final long serialVersionUID = 1L;
@@ -23,7 +24,8 @@ public abstract class EnvelopeRouter<T> extends ProcessFunction<InputEnvelope, T
 
   EnvelopeRouter(int maxRecordsPerSecond) {
     if (maxRecordsPerSecond < 0) {
-      throw new IllegalArgumentException("max records per second must be >= 0 (0 = unlimited), got " + maxRecordsPerSecond);
+      throw new IllegalArgumentException(
+          "max records per second must be >= 0 (0 = unlimited), got " + maxRecordsPerSecond);
     }
     this.maxRecordsPerSecond = maxRecordsPerSecond;
   }
@@ -37,7 +39,10 @@ public abstract class EnvelopeRouter<T> extends ProcessFunction<InputEnvelope, T
   public void open(OpenContext openContext) throws Exception {
     super.open(openContext);
     if (maxRecordsPerSecond > 0) {
-      throttle = new Throttle((double) maxRecordsPerSecond / getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks());
+      throttle =
+          new Throttle(
+              (double) maxRecordsPerSecond
+                  / getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks());
     }
   }
 
@@ -60,7 +65,10 @@ public abstract class EnvelopeRouter<T> extends ProcessFunction<InputEnvelope, T
   public static final class Requests extends EnvelopeRouter<RequestEvent> {
     private static final long serialVersionUID = 1L;
 
-    /** A router passing on at most {@code maxRecordsPerSecond} records per second over all subtasks (0 = unlimited). */
+    /**
+     * A router passing on at most {@code maxRecordsPerSecond} records per second over all subtasks
+     * (0 = unlimited).
+     */
     public Requests(int maxRecordsPerSecond) {
       super(maxRecordsPerSecond);
     }
@@ -75,7 +83,10 @@ public abstract class EnvelopeRouter<T> extends ProcessFunction<InputEnvelope, T
   public static final class Impressions extends EnvelopeRouter<ImpressionEvent> {
     private static final long serialVersionUID = 1L;
 
-    /** A router passing on at most {@code maxRecordsPerSecond} records per second over all subtasks (0 = unlimited). */
+    /**
+     * A router passing on at most {@code maxRecordsPerSecond} records per second over all subtasks
+     * (0 = unlimited).
+     */
     public Impressions(int maxRecordsPerSecond) {
       super(maxRecordsPerSecond);
     }

@@ -15,10 +15,10 @@ import java.util.HashMap;
 import java.util.Map;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -34,6 +34,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  */
 public final class EventDeserializer implements KafkaRecordDeserializationSchema<InputEnvelope> {
   private static final long serialVersionUID = 1L;
+
   /** Bytes of an oversized record kept in its dead letter: enough to identify it. */
   static final int TOO_LARGE_KEPT_BYTES = 1024;
 
@@ -52,10 +53,19 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
   public void open(DeserializationSchema.InitializationContext context) {
     MetricGroup g = JobMetrics.group(context.getMetricGroup());
     in = g.counter(kind == EventKind.REQUEST ? JobMetrics.REQUESTS_IN : JobMetrics.IMPRESSIONS_IN);
-    deadLetters = g.counter(kind == EventKind.REQUEST ? JobMetrics.DEAD_LETTER_REQUESTS : JobMetrics.DEAD_LETTER_IMPRESSIONS);
+    deadLetters =
+        g.counter(
+            kind == EventKind.REQUEST
+                ? JobMetrics.DEAD_LETTER_REQUESTS
+                : JobMetrics.DEAD_LETTER_IMPRESSIONS);
     byReason = new HashMap<>();
-    for (String reason : new String[] {DeadLetterReasons.MALFORMED, DeadLetterReasons.UNKNOWN_SCHEMA,
-        DeadLetterReasons.NON_FINITE, DeadLetterReasons.TOO_LARGE}) {
+    for (String reason :
+        new String[] {
+          DeadLetterReasons.MALFORMED,
+          DeadLetterReasons.UNKNOWN_SCHEMA,
+          DeadLetterReasons.NON_FINITE,
+          DeadLetterReasons.TOO_LARGE
+        }) {
       byReason.put(reason, g.counter(JobMetrics.deadLetters(reason)));
     }
   }
@@ -66,9 +76,16 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
     byte[] value = record.value();
     String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
     if (value != null && value.length > maxRecordBytes) {
-      out.collect(dead(DeadLetterReasons.TOO_LARGE, record, key,
-          "record of " + value.length + " bytes exceeds source.max-record-bytes=" + maxRecordBytes,
-          Arrays.copyOf(value, TOO_LARGE_KEPT_BYTES)));
+      out.collect(
+          dead(
+              DeadLetterReasons.TOO_LARGE,
+              record,
+              key,
+              "record of "
+                  + value.length
+                  + " bytes exceeds source.max-record-bytes="
+                  + maxRecordBytes,
+              Arrays.copyOf(value, TOO_LARGE_KEPT_BYTES)));
       return;
     }
     try {
@@ -91,7 +108,8 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
     }
   }
 
-  private static void check(String requestId, long ts, Map<String, Float> dense, Map<String, Float> labels) {
+  private static void check(
+      String requestId, long ts, Map<String, Float> dense, Map<String, Float> labels) {
     if (requestId.isEmpty()) {
       throw new MalformedRecordException(DeadLetterReasons.MALFORMED, "empty requestId");
     }
@@ -113,7 +131,8 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
     }
   }
 
-  private InputEnvelope dead(String reason, ConsumerRecord<byte[], byte[]> r, String key, String detail, byte[] payload) {
+  private InputEnvelope dead(
+      String reason, ConsumerRecord<byte[], byte[]> r, String key, String detail, byte[] payload) {
     deadLetters.inc();
     Counter c = byReason.get(reason);
     if (c != null) {

@@ -4,11 +4,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Paces a stream to at most a given number of records per second: each record is due {@code
- * 1/rate} seconds after the one before it, and the caller waits until it is due. A stream that fell
- * behind (a slow consumer, a pause) may catch up with a burst of at most one second's records, no
- * more. Waits shorter than a millisecond are folded into later ones, so pacing costs one clock
- * read per record and one sleep per millisecond of pacing.
+ * Paces a stream to at most a given number of records per second: each record is due {@code 1/rate}
+ * seconds after the one before it, and the caller waits until it is due. A stream that fell behind
+ * (a slow consumer, a pause) may catch up with a burst of at most one second's records, no more.
+ * Waits shorter than a millisecond are folded into later ones, so pacing costs one clock read per
+ * record and one sleep per millisecond of pacing.
  */
 final class Throttle {
   private static final long MIN_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
@@ -19,12 +19,15 @@ final class Throttle {
 
   Throttle(double recordsPerSecond) {
     if (!(recordsPerSecond > 0) || Double.isInfinite(recordsPerSecond)) {
-      throw new IllegalArgumentException("records per second must be positive and finite, got " + recordsPerSecond);
+      throw new IllegalArgumentException(
+          "records per second must be positive and finite, got " + recordsPerSecond);
     }
     this.nanosPerRecord = 1e9 / recordsPerSecond;
   }
 
-  /** Nanoseconds the caller must wait, at time {@code nowNanos}, before passing its next record on. */
+  /**
+   * Nanoseconds the caller must wait, at time {@code nowNanos}, before passing its next record on.
+   */
   long delayNanos(long nowNanos) {
     if (Double.isNaN(due) || due < nowNanos - MAX_BURST_NANOS) {
       due = nowNanos - (Double.isNaN(due) ? 0 : MAX_BURST_NANOS);

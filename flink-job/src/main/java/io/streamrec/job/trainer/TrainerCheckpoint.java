@@ -63,12 +63,15 @@ final class TrainerCheckpoint {
     out.flush();
   }
 
-  /** Reads a checkpoint from {@code stream}, writing the store's files under {@code storeSnapshot}. */
+  /**
+   * Reads a checkpoint from {@code stream}, writing the store's files under {@code storeSnapshot}.
+   */
   static TrainerCheckpoint read(InputStream stream, Path storeSnapshot) throws IOException {
     DataInputStream in = new DataInputStream(stream);
     int format = in.readInt();
     if (format != FORMAT) {
-      throw new IOException("trainer checkpoint has format " + format + "; this build reads " + FORMAT);
+      throw new IOException(
+          "trainer checkpoint has format " + format + "; this build reads " + FORMAT);
     }
     long version = in.readLong();
     long openPeriod = in.readLong();

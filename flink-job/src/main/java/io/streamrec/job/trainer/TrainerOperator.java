@@ -1,15 +1,15 @@
 package io.streamrec.job.trainer;
 
-import io.streamrec.job.sink.EncodingDeltaSink;
 import io.streamrec.embedding.StoreStats;
 import io.streamrec.gpu.Backends;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.metrics.JobMetrics;
-import io.streamrec.protocol.ModelUpdateEncoder;
-import io.streamrec.protocol.ModelUpdateRecord;
+import io.streamrec.job.sink.EncodingDeltaSink;
 import io.streamrec.model.MiniBatchTrainer;
 import io.streamrec.model.ModelConfigJson;
+import io.streamrec.protocol.ModelUpdateEncoder;
+import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.schemas.RequestUnit;
 import io.streamrec.schemas.VersionMarker;
 import java.io.IOException;
@@ -42,22 +42,22 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * <p><b>Determinism.</b> Everything the trainer does is a function of the units' event times and
  * ids, never of arrival order or wall-clock time, so a replay of the same topics forms the same
  * batches and publishes the same versions. Units wait until the watermark passes their close time
- * (by then every unit that closes earlier has arrived, whatever the upstream parallelism), then
- * are trained in (close time, request id) order. A minibatch takes units in that order until one
- * of: {@code trainer.batch.max-units}; a unit that closed more than {@code trainer.batch.max-wait}
+ * (by then every unit that closes earlier has arrived, whatever the upstream parallelism), then are
+ * trained in (close time, request id) order. A minibatch takes units in that order until one of:
+ * {@code trainer.batch.max-units}; a unit that closed more than {@code trainer.batch.max-wait}
  * after the batch's first; the end of a publish period.
  *
- * <p><b>Publishing.</b> Event time is cut into periods of {@code trainer.publish-interval}. Once the
- * watermark passes the end of a period in which the trainer learnt anything, the changes go out as
- * one version: changed rows, tombstones, dense blocks, then the version marker (the spec record
+ * <p><b>Publishing.</b> Event time is cut into periods of {@code trainer.publish-interval}. Once
+ * the watermark passes the end of a period in which the trainer learnt anything, the changes go out
+ * as one version: changed rows, tombstones, dense blocks, then the version marker (the spec record
  * precedes the first version). Versions are numbered 1, 2, 3, … without gaps. At the end of a
  * bounded input (or a drain) the watermark jumps to the end of time and everything is published.
  *
  * <p><b>Checkpoints.</b> A checkpoint holds the units waiting for the watermark (operator list
- * state) and, as raw operator state, the publishing position, the trainer's dense weights, optimizer
- * state and metrics, and the embedding store's snapshot ({@link TrainerCheckpoint}). Snapshots are
- * taken between batches, so a restore continues exactly where the checkpoint stood: the same
- * batches, the same versions, the same rows, bit for bit on the CPU backend.
+ * state) and, as raw operator state, the publishing position, the trainer's dense weights,
+ * optimizer state and metrics, and the embedding store's snapshot ({@link TrainerCheckpoint}).
+ * Snapshots are taken between batches, so a restore continues exactly where the checkpoint stood:
+ * the same batches, the same versions, the same rows, bit for bit on the CPU backend.
  *
  * <p>Runs with parallelism 1: one model.
  */
@@ -65,6 +65,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     implements OneInputStreamOperator<RequestUnit, ModelUpdateRecord> {
   private static final long serialVersionUID = 1L;
   private static final long NO_PERIOD = Long.MIN_VALUE;
+
   /** Orders units by close time, then request id: the order training sees. */
   static final Comparator<RequestUnit> UNIT_ORDER =
       Comparator.comparingLong(RequestUnit::getClosedAtMs).thenComparing(RequestUnit::getRequestId);
@@ -75,17 +76,27 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private transient ArrayDeque<RequestUnit> ready;
   private transient ListState<RequestUnit> unitsState;
   private transient MiniBatchTrainer trainer;
+
   /** The store's working directory when the operator made it (deleted on close), else null. */
   private transient Path tempStoreDir;
-  /** The store's counters as of the last batch or publish, for the metric gauges (other threads). */
+
+  /**
+   * The store's counters as of the last batch or publish, for the metric gauges (other threads).
+   */
   private transient volatile StoreStats storeStats;
+
   private transient long openPeriod;
   private transient volatile long version;
   private transient boolean specPublished;
-  /** The checkpoint restored in initializeState, applied in open; its store files in restoredStore. */
+
+  /**
+   * The checkpoint restored in initializeState, applied in open; its store files in restoredStore.
+   */
   private transient TrainerCheckpoint restored;
+
   /** Units trained as of the latest completed checkpoint, and as of each pending one (by id). */
   private transient long unitsInCompletedCheckpoint;
+
   private transient java.util.Map<Long, Long> unitsInPendingCheckpoints;
   private transient Path restoredStore;
 
@@ -107,15 +118,19 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     unitsInPendingCheckpoints = new java.util.HashMap<>();
     ready = new ArrayDeque<>();
     openPeriod = NO_PERIOD;
-    unitsState = context.getOperatorStateStore().getListState(
-        new ListStateDescriptor<>("pending-units", new AvroTypeInfo<>(RequestUnit.class)));
+    unitsState =
+        context
+            .getOperatorStateStore()
+            .getListState(
+                new ListStateDescriptor<>("pending-units", new AvroTypeInfo<>(RequestUnit.class)));
     if (context.isRestored()) {
       for (RequestUnit u : unitsState.get()) {
         waiting.add(u);
       }
       for (StatePartitionStreamProvider p : context.getRawOperatorStateInputs()) {
         if (restored != null) {
-          throw new IllegalStateException("the trainer runs with parallelism 1; its checkpoint has more than one part");
+          throw new IllegalStateException(
+              "the trainer runs with parallelism 1; its checkpoint has more than one part");
         }
         restoredStore = Files.createTempDirectory("streamrec-restore-");
         try (InputStream in = p.getStream()) {
@@ -134,11 +149,18 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       tempStoreDir = Files.createTempDirectory("streamrec-store");
       storeDir = tempStoreDir;
     } else {
-      storeDir = Path.of(config.storeDir()).resolve("trainer-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+      storeDir =
+          Path.of(config.storeDir())
+              .resolve("trainer-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
     }
-    trainer = new MiniBatchTrainer(config.model(), restored == null
-        ? TrainerStores.create(storeDir, config, backend)
-        : TrainerStores.restore(storeDir, config, backend, restoredStore), backend, config.metricsWindow());
+    trainer =
+        new MiniBatchTrainer(
+            config.model(),
+            restored == null
+                ? TrainerStores.create(storeDir, config, backend)
+                : TrainerStores.restore(storeDir, config, backend, restoredStore),
+            backend,
+            config.metricsWindow());
     MetricGroup g = JobMetrics.group(getMetricGroup());
     unitsTrained = g.counter(JobMetrics.UNITS_TRAINED);
     impressionsTrained = g.counter(JobMetrics.IMPRESSIONS_TRAINED);
@@ -162,7 +184,10 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       version = restored.version;
       openPeriod = restored.openPeriod;
       specPublished = restored.specPublished;
-      LOG.info("trainer restored at version {} ({} impressions trained)", version, trainer.impressionsTrained());
+      LOG.info(
+          "trainer restored at version {} ({} impressions trained)",
+          version,
+          trainer.impressionsTrained());
       deleteRecursively(restoredStore);
       restored = null;
       restores.inc();
@@ -193,7 +218,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       if (openPeriod != NO_PERIOD && period != openPeriod) {
         publish(openPeriod);
       }
-      long deadline = Math.min(periodEnd(period) - 1, saturatedAdd(first.getClosedAtMs(), config.batchMaxWaitMs()));
+      long deadline =
+          Math.min(
+              periodEnd(period) - 1, saturatedAdd(first.getClosedAtMs(), config.batchMaxWaitMs()));
       int k = 0;
       for (RequestUnit u : ready) {
         if (k == config.batchMaxUnits() || u.getClosedAtMs() > deadline) {
@@ -231,8 +258,12 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     long failAfter = config.injectFailureAfterUnits();
     if (failAfter > 0 && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0) {
       if (unitsInCompletedCheckpoint > 0 && trainer.unitsTrained() >= failAfter) {
-        throw new IllegalStateException("injected failure (trainer.inject-failure-after-units = " + failAfter
-            + ") after " + trainer.unitsTrained() + " units; the job restores from its last checkpoint");
+        throw new IllegalStateException(
+            "injected failure (trainer.inject-failure-after-units = "
+                + failAfter
+                + ") after "
+                + trainer.unitsTrained()
+                + " units; the job restores from its last checkpoint");
       }
     }
     MiniBatchTrainer.Step step = trainer.train(batch);
@@ -240,8 +271,11 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     if (step.skipped()) {
       batchesSkipped.inc();
       impressionsSkipped.inc(step.impressions());
-      LOG.warn("skipped a batch of {} units / {} impressions: non-finite loss {}",
-          step.units(), step.impressions(), step.loss());
+      LOG.warn(
+          "skipped a batch of {} units / {} impressions: non-finite loss {}",
+          step.units(),
+          step.impressions(),
+          step.loss());
     } else {
       batchesTrained.inc();
       unitsTrained.inc(step.units());
@@ -257,16 +291,18 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       records.add(ModelUpdateEncoder.spec(ModelConfigJson.toJson(config.model()), eventTime));
       specPublished = true;
     }
-    ModelUpdateEncoder enc = new ModelUpdateEncoder(v, eventTime, config.rowEncoding(), records::add);
+    ModelUpdateEncoder enc =
+        new ModelUpdateEncoder(v, eventTime, config.rowEncoding(), records::add);
     trainer.publish(new EncodingDeltaSink(enc));
     storeStats = trainer.store().stats();
-    enc.close(VersionMarker.newBuilder()
-        .setPublishedAtMs(System.currentTimeMillis())
-        .setTrainedImpressions(trainer.impressionsTrained())
-        .setTrainedUnits(trainer.unitsTrained())
-        .setProgressiveAuc(nanToZero(trainer.metrics().auc()))
-        .setProgressiveLogLoss(nanToZero(trainer.metrics().logLoss()))
-        .setSkippedBatches(trainer.batchesSkipped()));
+    enc.close(
+        VersionMarker.newBuilder()
+            .setPublishedAtMs(System.currentTimeMillis())
+            .setTrainedImpressions(trainer.impressionsTrained())
+            .setTrainedUnits(trainer.unitsTrained())
+            .setProgressiveAuc(nanToZero(trainer.metrics().auc()))
+            .setProgressiveLogLoss(nanToZero(trainer.metrics().logLoss()))
+            .setSkippedBatches(trainer.batchesSkipped()));
     for (ModelUpdateRecord r : records) {
       output.collect(new StreamRecord<>(r, r.timestampMs));
     }
@@ -291,7 +327,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       trainer.store().snapshot(dir);
       OperatorStateCheckpointOutputStream out = context.getRawOperatorStateOutput();
       out.startNewPartition();
-      new TrainerCheckpoint(version, openPeriod, specPublished, trainer.saveState()).write(out, dir);
+      new TrainerCheckpoint(version, openPeriod, specPublished, trainer.saveState())
+          .write(out, dir);
     } finally {
       deleteRecursively(dir);
     }
@@ -301,9 +338,11 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   public void finish() throws Exception {
     long failAfter = config.injectFailureAfterUnits();
     if (failAfter > 0 && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0) {
-      LOG.warn("the recovery drill did not fire: the input ended ({} units trained) before a checkpoint holding"
-          + " trained state completed and {} units were trained; slow the input down with source.max-records-per-second",
-          trainer.unitsTrained(), failAfter);
+      LOG.warn(
+          "the recovery drill did not fire: the input ended ({} units trained) before a checkpoint holding"
+              + " trained state completed and {} units were trained; slow the input down with source.max-records-per-second",
+          trainer.unitsTrained(),
+          failAfter);
     }
     super.finish();
   }

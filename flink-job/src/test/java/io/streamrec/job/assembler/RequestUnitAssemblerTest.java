@@ -31,39 +31,57 @@ class RequestUnitAssemblerTest {
   private static final RequestUnitAssembler.AssemblerConfig CONFIG =
       new RequestUnitAssembler.AssemblerConfig(WINDOW, MAX_IMPRESSIONS, "requests", "impressions");
 
-  private static KeyedTwoInputStreamOperatorTestHarness<String, RequestEvent, ImpressionEvent, RequestUnit> harness()
-      throws Exception {
-    var h = new KeyedTwoInputStreamOperatorTestHarness<>(
-        new KeyedCoProcessOperator<>(new RequestUnitAssembler(CONFIG)),
-        RequestEvent::getRequestId, ImpressionEvent::getRequestId, Types.STRING);
+  private static KeyedTwoInputStreamOperatorTestHarness<
+          String, RequestEvent, ImpressionEvent, RequestUnit>
+      harness() throws Exception {
+    var h =
+        new KeyedTwoInputStreamOperatorTestHarness<>(
+            new KeyedCoProcessOperator<>(new RequestUnitAssembler(CONFIG)),
+            RequestEvent::getRequestId,
+            ImpressionEvent::getRequestId,
+            Types.STRING);
     h.setup();
     h.open();
     return h;
   }
 
   private static RequestEvent request(String id, long ts) {
-    return RequestEvent.newBuilder().setRequestId(id).setTimestampMs(ts)
-        .setFeatures(Map.of("user_id", List.of("u-" + id))).setDense(Map.of("hour", 3f)).build();
+    return RequestEvent.newBuilder()
+        .setRequestId(id)
+        .setTimestampMs(ts)
+        .setFeatures(Map.of("user_id", List.of("u-" + id)))
+        .setDense(Map.of("hour", 3f))
+        .build();
   }
 
   private static ImpressionEvent impression(String rid, String iid, long ts) {
-    return ImpressionEvent.newBuilder().setRequestId(rid).setImpressionId(iid).setTimestampMs(ts)
-        .setFeatures(Map.of("item_id", List.of("i-" + iid))).setDense(Map.of())
-        .setLabels(Map.of("click", 1f)).build();
+    return ImpressionEvent.newBuilder()
+        .setRequestId(rid)
+        .setImpressionId(iid)
+        .setTimestampMs(ts)
+        .setFeatures(Map.of("item_id", List.of("i-" + iid)))
+        .setDense(Map.of())
+        .setLabels(Map.of("click", 1f))
+        .build();
   }
 
-  private static void send(KeyedTwoInputStreamOperatorTestHarness<String, RequestEvent, ImpressionEvent, RequestUnit> h,
-      RequestEvent r) throws Exception {
+  private static void send(
+      KeyedTwoInputStreamOperatorTestHarness<String, RequestEvent, ImpressionEvent, RequestUnit> h,
+      RequestEvent r)
+      throws Exception {
     h.processElement1(new StreamRecord<>(r, r.getTimestampMs()));
   }
 
-  private static void send(KeyedTwoInputStreamOperatorTestHarness<String, RequestEvent, ImpressionEvent, RequestUnit> h,
-      ImpressionEvent e) throws Exception {
+  private static void send(
+      KeyedTwoInputStreamOperatorTestHarness<String, RequestEvent, ImpressionEvent, RequestUnit> h,
+      ImpressionEvent e)
+      throws Exception {
     h.processElement2(new StreamRecord<>(e, e.getTimestampMs()));
   }
 
   private static List<DeadLetter> deadLetters(
-      KeyedTwoInputStreamOperatorTestHarness<String, RequestEvent, ImpressionEvent, RequestUnit> h) {
+      KeyedTwoInputStreamOperatorTestHarness<String, RequestEvent, ImpressionEvent, RequestUnit>
+          h) {
     List<DeadLetter> out = new ArrayList<>();
     var q = h.getSideOutput(RequestUnitAssembler.DEAD_LETTERS);
     if (q != null) {
@@ -77,7 +95,8 @@ class RequestUnitAssemblerTest {
   }
 
   @Test
-  void joinsImpressionsInsideTheWindowInTimeOrderWhenTheWatermarkReachesTheClose() throws Exception {
+  void joinsImpressionsInsideTheWindowInTimeOrderWhenTheWatermarkReachesTheClose()
+      throws Exception {
     try (var h = harness()) {
       send(h, request("r1", 10_000));
       send(h, impression("r1", "b", 10_500));
@@ -97,8 +116,12 @@ class RequestUnitAssemblerTest {
       assertThat(u.getFeatures()).containsEntry("user_id", List.of("u-r1"));
       assertThat(u.getDense()).containsEntry("hour", 3f);
       @SuppressWarnings("unchecked")
-      StreamRecord<RequestUnit> rec = (StreamRecord<RequestUnit>) h.getOutput().stream()
-          .filter(o -> o instanceof StreamRecord).findFirst().orElseThrow();
+      StreamRecord<RequestUnit> rec =
+          (StreamRecord<RequestUnit>)
+              h.getOutput().stream()
+                  .filter(o -> o instanceof StreamRecord)
+                  .findFirst()
+                  .orElseThrow();
       assertThat(rec.getTimestamp()).isEqualTo(11_000);
       assertThat(deadLetters(h)).isEmpty();
     }
@@ -124,20 +147,30 @@ class RequestUnitAssemblerTest {
   void anImpressionTimedPastTheWindowOrArrivingAfterTheCloseIsLate() throws Exception {
     try (var h = harness()) {
       send(h, request("r1", 0));
-      send(h, impression("r1", "past", WINDOW));        // at the close: outside the window
+      send(h, impression("r1", "past", WINDOW)); // at the close: outside the window
       send(h, impression("r1", "ok", WINDOW - 1));
       h.processBothWatermarks(new Watermark(WINDOW));
-      send(h, impression("r1", "after", 900));          // in time, but its unit has closed
+      send(h, impression("r1", "after", 900)); // in time, but its unit has closed
       assertThat(ids(h.extractOutputValues().get(0))).containsExactly("ok");
       List<DeadLetter> dl = deadLetters(h);
-      assertThat(dl).extracting(DeadLetter::getReason).containsExactly(DeadLetterReasons.LATE, DeadLetterReasons.LATE);
-      assertThat(dl).allSatisfy(d -> {
-        assertThat(d.getKey()).isEqualTo("r1");
-        assertThat(d.getSourceTopic()).isEqualTo("impressions");
-        assertThat(d.getDetail()).isNotBlank();
-      });
-      assertThat(AvroCodec.decode(dl.get(0).getPayload().array(), ImpressionEvent.class).getImpressionId()).isEqualTo("past");
-      assertThat(AvroCodec.decode(dl.get(1).getPayload().array(), ImpressionEvent.class).getImpressionId()).isEqualTo("after");
+      assertThat(dl)
+          .extracting(DeadLetter::getReason)
+          .containsExactly(DeadLetterReasons.LATE, DeadLetterReasons.LATE);
+      assertThat(dl)
+          .allSatisfy(
+              d -> {
+                assertThat(d.getKey()).isEqualTo("r1");
+                assertThat(d.getSourceTopic()).isEqualTo("impressions");
+                assertThat(d.getDetail()).isNotBlank();
+              });
+      assertThat(
+              AvroCodec.decode(dl.get(0).getPayload().array(), ImpressionEvent.class)
+                  .getImpressionId())
+          .isEqualTo("past");
+      assertThat(
+              AvroCodec.decode(dl.get(1).getPayload().array(), ImpressionEvent.class)
+                  .getImpressionId())
+          .isEqualTo("after");
     }
   }
 
@@ -149,12 +182,15 @@ class RequestUnitAssemblerTest {
       send(h, request("r1", 5_000));
       h.processBothWatermarks(new Watermark(6_000));
       assertThat(ids(h.extractOutputValues().get(0))).containsExactly("a");
-      assertThat(deadLetters(h)).extracting(DeadLetter::getReason).containsExactly(DeadLetterReasons.LATE);
+      assertThat(deadLetters(h))
+          .extracting(DeadLetter::getReason)
+          .containsExactly(DeadLetterReasons.LATE);
     }
   }
 
   @Test
-  void anImpressionWhoseRequestFirstImpressionTimeEqualsTheRequestTimeStillJoins() throws Exception {
+  void anImpressionWhoseRequestFirstImpressionTimeEqualsTheRequestTimeStillJoins()
+      throws Exception {
     // the orphan timer of the waiting impression and the unit's close timer fall on the same time
     try (var h = harness()) {
       send(h, impression("r1", "a", 5_000));
@@ -175,7 +211,10 @@ class RequestUnitAssemblerTest {
       assertThat(deadLetters(h)).isEmpty();
       h.processBothWatermarks(new Watermark(3_000));
       assertThat(h.extractOutputValues()).isEmpty();
-      assertThat(deadLetters(h)).extracting(DeadLetter::getReason).containsOnly(DeadLetterReasons.ORPHAN).hasSize(2);
+      assertThat(deadLetters(h))
+          .extracting(DeadLetter::getReason)
+          .containsOnly(DeadLetterReasons.ORPHAN)
+          .hasSize(2);
       assertThat(h.numKeyedStateEntries()).isZero();
     }
   }
@@ -191,8 +230,13 @@ class RequestUnitAssemblerTest {
       h.processBothWatermarks(new Watermark(10_000));
       assertThat(h.extractOutputValues()).isEmpty();
       List<DeadLetter> dl = deadLetters(h);
-      assertThat(dl).extracting(DeadLetter::getReason).containsOnly(DeadLetterReasons.LATE).hasSize(3);
-      assertThat(dl).extracting(DeadLetter::getSourceTopic).containsExactly("requests", "impressions", "impressions");
+      assertThat(dl)
+          .extracting(DeadLetter::getReason)
+          .containsOnly(DeadLetterReasons.LATE)
+          .hasSize(3);
+      assertThat(dl)
+          .extracting(DeadLetter::getSourceTopic)
+          .containsExactly("requests", "impressions", "impressions");
       assertThat(h.numKeyedStateEntries()).isZero();
     }
   }
@@ -224,8 +268,10 @@ class RequestUnitAssemblerTest {
       }
       h.processBothWatermarks(new Watermark(WINDOW));
       assertThat(ids(h.extractOutputValues().get(0))).containsExactly("i0", "i1", "i2", "i3", "i4");
-      assertThat(deadLetters(h)).extracting(DeadLetter::getReason)
-          .containsOnly(DeadLetterReasons.TOO_LARGE).hasSize(5);
+      assertThat(deadLetters(h))
+          .extracting(DeadLetter::getReason)
+          .containsOnly(DeadLetterReasons.TOO_LARGE)
+          .hasSize(5);
     }
   }
 
@@ -263,9 +309,12 @@ class RequestUnitAssemblerTest {
       snapshot = h.snapshot(1L, 1L);
       send(h, impression("r1", "not-in-the-snapshot", 30));
     }
-    try (var h = new KeyedTwoInputStreamOperatorTestHarness<>(
-        new KeyedCoProcessOperator<>(new RequestUnitAssembler(CONFIG)),
-        RequestEvent::getRequestId, ImpressionEvent::getRequestId, Types.STRING)) {
+    try (var h =
+        new KeyedTwoInputStreamOperatorTestHarness<>(
+            new KeyedCoProcessOperator<>(new RequestUnitAssembler(CONFIG)),
+            RequestEvent::getRequestId,
+            ImpressionEvent::getRequestId,
+            Types.STRING)) {
       h.setup();
       h.initializeState(snapshot);
       h.open();
@@ -275,7 +324,8 @@ class RequestUnitAssemblerTest {
       h.processBothWatermarks(new Watermark(2_000));
       Map<String, List<String>> units = new TreeMap<>();
       h.extractOutputValues().forEach(u -> units.put(u.getRequestId(), ids(u)));
-      assertThat(units).containsExactly(Map.entry("r1", List.of("a", "b")), Map.entry("r2", List.of("waiting")));
+      assertThat(units)
+          .containsExactly(Map.entry("r1", List.of("a", "b")), Map.entry("r2", List.of("waiting")));
       assertThat(deadLetters(h)).isEmpty();
     }
   }
@@ -324,7 +374,8 @@ class RequestUnitAssemblerTest {
             }
           }
         }
-        // arrival order: each event moves at most 30 places, far less than the watermark's lag behind
+        // arrival order: each event moves at most 30 places, far less than the watermark's lag
+        // behind
         // the newest time, so no request arrives after its window closed
         double[] key = new double[events.size()];
         Integer[] order = new Integer[events.size()];
@@ -365,7 +416,8 @@ class RequestUnitAssemblerTest {
         Set<String> deadLate = new HashSet<>();
         Set<String> deadOrphan = new HashSet<>();
         for (DeadLetter d : deadLetters(h)) {
-          String id = AvroCodec.decode(d.getPayload().array(), ImpressionEvent.class).getImpressionId();
+          String id =
+              AvroCodec.decode(d.getPayload().array(), ImpressionEvent.class).getImpressionId();
           (d.getReason().equals(DeadLetterReasons.LATE) ? deadLate : deadOrphan).add(id);
           deadCopies.merge(id, 1, Integer::sum);
         }
@@ -374,7 +426,9 @@ class RequestUnitAssemblerTest {
         assertThat(deadOrphan).isEqualTo(orphans);
         // a joined impression is never also a dead letter; a waiting (orphan) one is deduplicated;
         // a late one is dead-lettered once per copy that met its request or its closed unit
-        expected.values().forEach(ids -> ids.forEach(id -> assertThat(deadCopies).doesNotContainKey(id)));
+        expected
+            .values()
+            .forEach(ids -> ids.forEach(id -> assertThat(deadCopies).doesNotContainKey(id)));
         orphans.forEach(id -> assertThat(deadCopies.get(id)).as(id).isEqualTo(1));
         assertThat(joined + deadLetters(h).size()).isBetween(sent - duplicates, sent);
         assertThat(h.numKeyedStateEntries()).isZero();

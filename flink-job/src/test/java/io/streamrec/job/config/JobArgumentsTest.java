@@ -24,29 +24,41 @@ class JobArgumentsTest {
 
   @Test
   void theFileThenDashDThenKeyValueEachWinOverTheOneBefore() throws IOException {
-    Path f = config(
-        "kafka.bootstrap-servers: file:9092",
-        "kafka.group-id: from-file",
-        "topics.requests: req-file",
-        "model.embedding-dim: 8",
-        "execution.checkpointing.interval: 30 s");
-    JobArguments.Parsed p = JobArguments.parse("--config", f.toString(),
-        "-D", "kafka.group-id=from-d", "-Dtopics.requests=req-d",
-        "--topics.requests", "req-kv", "--model.embedding-dim=12", "--parallelism.default", "3");
+    Path f =
+        config(
+            "kafka.bootstrap-servers: file:9092",
+            "kafka.group-id: from-file",
+            "topics.requests: req-file",
+            "model.embedding-dim: 8",
+            "execution.checkpointing.interval: 30 s");
+    JobArguments.Parsed p =
+        JobArguments.parse(
+            "--config",
+            f.toString(),
+            "-D",
+            "kafka.group-id=from-d",
+            "-Dtopics.requests=req-d",
+            "--topics.requests",
+            "req-kv",
+            "--model.embedding-dim=12",
+            "--parallelism.default",
+            "3");
 
     assertThat(p.config().bootstrapServers()).isEqualTo("file:9092");
     assertThat(p.config().groupId()).isEqualTo("from-d");
     assertThat(p.config().requestsTopic()).isEqualTo("req-kv");
     assertThat(p.config().model().embeddingDim()).isEqualTo(12);
     // Flink's own keys reach the configuration handed to the environment
-    assertThat(p.configuration().get(CheckpointingOptions.CHECKPOINTING_INTERVAL)).isEqualTo(Duration.ofSeconds(30));
+    assertThat(p.configuration().get(CheckpointingOptions.CHECKPOINTING_INTERVAL))
+        .isEqualTo(Duration.ofSeconds(30));
     assertThat(p.configuration().get(CoreOptions.DEFAULT_PARALLELISM)).isEqualTo(3);
     assertThat(p.configuration().get(ModelOptions.EMBEDDING_DIM)).isEqualTo(12);
   }
 
   @Test
   void theSharedOptionsOfRunAndBackfillWorkHereToo() {
-    JobArguments.Parsed p = JobArguments.parse("--bootstrap-servers", "k1:9092,k2:9092", "--backend", "cpu");
+    JobArguments.Parsed p =
+        JobArguments.parse("--bootstrap-servers", "k1:9092,k2:9092", "--backend", "cpu");
     assertThat(p.config().bootstrapServers()).isEqualTo("k1:9092,k2:9092");
     assertThat(p.configuration().get(JobOptions.BACKEND)).isEqualTo("cpu");
   }
@@ -60,94 +72,150 @@ class JobArgumentsTest {
 
   @Test
   void backfillTakesItsRangeInEitherTimeForm() {
-    JobArguments.Parsed p = JobArguments.parse("--bootstrap-servers", "k:9092", "--mode", "BACKFILL",
-        "--from", "2026-01-01T00:00:00Z", "--until", "1767229200000");
+    JobArguments.Parsed p =
+        JobArguments.parse(
+            "--bootstrap-servers",
+            "k:9092",
+            "--mode",
+            "BACKFILL",
+            "--from",
+            "2026-01-01T00:00:00Z",
+            "--until",
+            "1767229200000");
     assertThat(p.bounds().bounded()).isTrue();
     assertThat(p.bounds().fromMs()).isEqualTo(Instant.parse("2026-01-01T00:00:00Z").toEpochMilli());
     assertThat(p.bounds().untilMs()).isEqualTo(1_767_229_200_000L);
     assertThat(p.jobName()).isEqualTo(JobArguments.BACKFILL_JOB_NAME);
 
-    JobArguments.Parsed open = JobArguments.parse("--bootstrap-servers", "k:9092", "--mode=backfill");
+    JobArguments.Parsed open =
+        JobArguments.parse("--bootstrap-servers", "k:9092", "--mode=backfill");
     assertThat(open.bounds().fromMs()).isNull();
     assertThat(open.bounds().untilMs()).isNull();
   }
 
   @Test
   void pipelineNameOverridesTheJobName() {
-    assertThat(JobArguments.parse("--bootstrap-servers", "k:9092", "--pipeline.name", "ctr-eu").jobName())
+    assertThat(
+            JobArguments.parse("--bootstrap-servers", "k:9092", "--pipeline.name", "ctr-eu")
+                .jobName())
         .isEqualTo("ctr-eu");
   }
 
   @Test
   void anUnknownModeIsNamed() {
-    assertThatThrownBy(() -> JobArguments.parse("--bootstrap-servers", "k:9092", "--mode", "replay"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--mode").hasMessageContaining("replay");
+    assertThatThrownBy(
+            () -> JobArguments.parse("--bootstrap-servers", "k:9092", "--mode", "replay"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("--mode")
+        .hasMessageContaining("replay");
   }
 
   @Test
   void aRangeOnALiveJobIsRefused() {
     assertThatThrownBy(() -> JobArguments.parse("--bootstrap-servers", "k:9092", "--until", "1000"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--until")
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("--until")
         .hasMessageContaining("--mode backfill");
   }
 
   @Test
   void anEmptyOrReversedRangeIsRefused() {
-    assertThatThrownBy(() -> JobArguments.parse("--bootstrap-servers", "k:9092", "--mode", "backfill",
-        "--from", "2000", "--until", "2000"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--until (2000) must be after --from (2000)");
+    assertThatThrownBy(
+            () ->
+                JobArguments.parse(
+                    "--bootstrap-servers",
+                    "k:9092",
+                    "--mode",
+                    "backfill",
+                    "--from",
+                    "2000",
+                    "--until",
+                    "2000"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("--until (2000) must be after --from (2000)");
   }
 
   @Test
   void aBadTimeNamesTheOptionAndTheValue() {
-    assertThatThrownBy(() -> JobArguments.parse("--bootstrap-servers", "k:9092", "--mode", "backfill",
-        "--from", "yesterday"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--from").hasMessageContaining("yesterday");
+    assertThatThrownBy(
+            () ->
+                JobArguments.parse(
+                    "--bootstrap-servers", "k:9092", "--mode", "backfill", "--from", "yesterday"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("--from")
+        .hasMessageContaining("yesterday");
   }
 
   @Test
   void aKeyWithoutAValueIsNamed() {
-    assertThatThrownBy(() -> JobArguments.parse("--bootstrap-servers", "k:9092", "--kafka.group-id"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--kafka.group-id needs a value");
-    assertThatThrownBy(() -> JobArguments.parse("--kafka.group-id", "--bootstrap-servers", "k:9092"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--kafka.group-id needs a value");
+    assertThatThrownBy(
+            () -> JobArguments.parse("--bootstrap-servers", "k:9092", "--kafka.group-id"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("--kafka.group-id needs a value");
+    assertThatThrownBy(
+            () -> JobArguments.parse("--kafka.group-id", "--bootstrap-servers", "k:9092"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("--kafka.group-id needs a value");
   }
 
   @Test
   void anUnknownArgumentIsNamed() {
-    assertThatThrownBy(() -> JobArguments.parse("--bootstrap-servers", "k:9092", "--mdoe", "backfill"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown argument --mdoe");
+    assertThatThrownBy(
+            () -> JobArguments.parse("--bootstrap-servers", "k:9092", "--mdoe", "backfill"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("unknown argument --mdoe");
     assertThatThrownBy(() -> JobArguments.parse("--bootstrap-servers", "k:9092", "stray"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'stray'");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'stray'");
   }
 
   @Test
   void aMisspelledStreamrecKeyIsRefusedWithTheLikelyKey() throws IOException {
-    assertThatThrownBy(() -> JobArguments.parse("--bootstrap-servers", "k:9092", "--model.embeding-dim", "8"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'model.embeding-dim'")
+    assertThatThrownBy(
+            () -> JobArguments.parse("--bootstrap-servers", "k:9092", "--model.embeding-dim", "8"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'model.embeding-dim'")
         .hasMessageContaining("did you mean 'model.embedding-dim'");
     // the same from the file or -D
     Path f = config("kafka.bootstrap-servers: k:9092", "trainer.batch.max-unit: 64");
     assertThatThrownBy(() -> JobArguments.parse("--config", f.toString()))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'trainer.batch.max-unit'");
-    assertThatThrownBy(() -> JobArguments.parse("--bootstrap-servers", "k:9092", "-D", "topics.nothing-like-it=x"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'topics.nothing-like-it'")
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'trainer.batch.max-unit'");
+    assertThatThrownBy(
+            () ->
+                JobArguments.parse(
+                    "--bootstrap-servers", "k:9092", "-D", "topics.nothing-like-it=x"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'topics.nothing-like-it'")
         .hasMessageNotContaining("did you mean");
   }
 
   @Test
   void keysOutsideStreamrecsNamespacesPassThrough() {
-    JobArguments.Parsed p = JobArguments.parse("--bootstrap-servers", "k:9092",
-        "--state.backend.type", "rocksdb", "--my.own.key", "x");
-    assertThat(p.configuration().toMap()).containsEntry("state.backend.type", "rocksdb").containsEntry("my.own.key", "x");
+    JobArguments.Parsed p =
+        JobArguments.parse(
+            "--bootstrap-servers",
+            "k:9092",
+            "--state.backend.type",
+            "rocksdb",
+            "--my.own.key",
+            "x");
+    assertThat(p.configuration().toMap())
+        .containsEntry("state.backend.type", "rocksdb")
+        .containsEntry("my.own.key", "x");
   }
 
   @Test
   void badConfigurationValuesFailAsTheJobConfigDoes() {
     assertThatThrownBy(() -> JobArguments.parse())
-        .isInstanceOf(ConfigException.class).hasMessageContaining("kafka.bootstrap-servers");
-    assertThatThrownBy(() -> JobArguments.parse("--bootstrap-servers", "k:9092", "--assembler.join-window", "0 s"))
-        .isInstanceOf(ConfigException.class).hasMessageContaining("assembler.join-window");
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("kafka.bootstrap-servers");
+    assertThatThrownBy(
+            () ->
+                JobArguments.parse(
+                    "--bootstrap-servers", "k:9092", "--assembler.join-window", "0 s"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("assembler.join-window");
   }
 
   @Test
@@ -161,7 +229,8 @@ class JobArgumentsTest {
   void helpIsRecognisedAndTheUsageListsTheArguments() {
     assertThat(JobArguments.helpRequested("--config", "x", "--help")).isTrue();
     assertThat(JobArguments.helpRequested("--config", "x")).isFalse();
-    assertThat(JobArguments.usage()).contains("--config", "-D", "--mode", "--from", "--until", "--bootstrap-servers");
+    assertThat(JobArguments.usage())
+        .contains("--config", "-D", "--mode", "--from", "--until", "--bootstrap-servers");
   }
 
   @Test

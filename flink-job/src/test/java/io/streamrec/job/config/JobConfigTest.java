@@ -34,7 +34,8 @@ class JobConfigTest {
   void aMissingBrokerAddressNamesTheKeyAndTheFix() {
     assertThatThrownBy(() -> JobConfig.from(new Configuration()))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("kafka.bootstrap-servers").hasMessageContaining("--bootstrap-servers");
+        .hasMessageContaining("kafka.bootstrap-servers")
+        .hasMessageContaining("--bootstrap-servers");
   }
 
   @Test
@@ -45,7 +46,9 @@ class JobConfigTest {
 
     Configuration d = base();
     d.set(JobOptions.BACKEND, "tpu");
-    assertThatThrownBy(() -> JobConfig.from(d)).hasMessageContaining("trainer.backend").hasMessageContaining("tpu");
+    assertThatThrownBy(() -> JobConfig.from(d))
+        .hasMessageContaining("trainer.backend")
+        .hasMessageContaining("tpu");
 
     Configuration e = base();
     e.set(JobOptions.BATCH_MAX_UNITS, 0);
@@ -57,7 +60,9 @@ class JobConfigTest {
 
     Configuration g = base();
     g.set(ModelOptions.EMBEDDING_DIM, -3);
-    assertThatThrownBy(() -> JobConfig.from(g)).hasMessageContaining("model.embedding-dim").hasMessageContaining("-3");
+    assertThatThrownBy(() -> JobConfig.from(g))
+        .hasMessageContaining("model.embedding-dim")
+        .hasMessageContaining("-3");
   }
 
   @Test
@@ -86,7 +91,8 @@ class JobConfigTest {
     assertThat(m.towers().outputWidth()).isEqualTo(8);
     assertThat(m.learningRate("wide")).isEqualTo(0.2f);
     assertThat(m.learningRate("item_id")).isEqualTo(m.embeddingLr());
-    var item = m.tableConfigs().stream().filter(t -> t.name().equals("item_id")).findFirst().orElseThrow();
+    var item =
+        m.tableConfigs().stream().filter(t -> t.name().equals("item_id")).findFirst().orElseThrow();
     assertThat(item.hotCapacityRows()).isEqualTo(1000);
     assertThat(item.ttlMs()).isEqualTo(7L * 24 * 3600 * 1000);
 
@@ -98,16 +104,20 @@ class JobConfigTest {
   void badTowerAndTableSettingsNameTheirKey() {
     Configuration c = base();
     c.set(ModelOptions.IMPRESSION_TOWER, List.of(32, 8));
-    assertThatThrownBy(() -> JobConfig.from(c)).hasMessageContaining("model.towers.request")
+    assertThatThrownBy(() -> JobConfig.from(c))
+        .hasMessageContaining("model.towers.request")
         .hasMessageContaining("same width");
 
     Configuration d = base();
     d.set(ModelOptions.TABLE_HOT_CAPACITY, java.util.Map.of("items", "1000"));
-    assertThatThrownBy(() -> JobConfig.from(d)).hasMessageContaining("model.table").hasMessageContaining("'items'");
+    assertThatThrownBy(() -> JobConfig.from(d))
+        .hasMessageContaining("model.table")
+        .hasMessageContaining("'items'");
 
     Configuration e = base();
     e.set(ModelOptions.TABLE_LR, java.util.Map.of("item_id", "fast"));
-    assertThatThrownBy(() -> JobConfig.from(e)).hasMessageContaining("model.table.learning-rate")
+    assertThatThrownBy(() -> JobConfig.from(e))
+        .hasMessageContaining("model.table.learning-rate")
         .hasMessageContaining("fast");
   }
 
@@ -116,20 +126,24 @@ class JobConfigTest {
     Configuration c = base();
     c.set(ModelOptions.SHARED_VOCABULARY, java.util.Map.of("recent_items", "items"));
     assertThatThrownBy(() -> JobConfig.from(c))
-        .hasMessageContaining("model.features.shared-vocabulary").hasMessageContaining("'items'");
+        .hasMessageContaining("model.features.shared-vocabulary")
+        .hasMessageContaining("'items'");
   }
 
   @Test
   void aConfigFileSetsKeysWithCommentsQuotesAndLists(@TempDir Path dir) throws IOException {
     Path f = dir.resolve("streamrec.yaml");
-    Files.writeString(f, String.join("\n",
-        "# the broker",
-        "kafka.bootstrap-servers: \"broker:9092\"   # quoted",
-        "model.features.request.categorical: [member, geo]",
-        "model.features.shared-vocabulary: ''",
-        "assembler.join-window: 30 s",
-        "",
-        "trainer.backend: cpu"));
+    Files.writeString(
+        f,
+        String.join(
+            "\n",
+            "# the broker",
+            "kafka.bootstrap-servers: \"broker:9092\"   # quoted",
+            "model.features.request.categorical: [member, geo]",
+            "model.features.shared-vocabulary: ''",
+            "assembler.join-window: 30 s",
+            "",
+            "trainer.backend: cpu"));
     JobConfig cfg = JobConfig.from(ConfigFiles.load(f));
     assertThat(cfg.bootstrapServers()).isEqualTo("broker:9092");
     assertThat(cfg.model().features().tables()).startsWith("member", "geo");
@@ -159,7 +173,8 @@ class JobConfigTest {
   void theReadmeHoldsTheGeneratedConfigurationTable() throws IOException {
     Path readme = Path.of("..", "README.md");
     String text = Files.readString(readme);
-    assertThat(text).as("README.md's configuration table is stale: run ConfigDocs and paste its output")
+    assertThat(text)
+        .as("README.md's configuration table is stale: run ConfigDocs and paste its output")
         .contains(ConfigDocs.table());
     assertThat(ConfigDocs.options()).hasSizeGreaterThan(20);
   }

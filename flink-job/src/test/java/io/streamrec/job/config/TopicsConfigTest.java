@@ -11,14 +11,21 @@ class TopicsConfigTest {
   void defaultsNameTheFiveTopics() {
     TopicsConfig cfg = TopicsConfig.defaults();
 
-    assertThat(cfg.all()).containsExactly("requests", "impressions", "dead-letters", "model-updates", "request-units");
+    assertThat(cfg.all())
+        .containsExactly(
+            "requests", "impressions", "dead-letters", "model-updates", "request-units");
     assertThat(cfg.inputPartitions()).isEqualTo(2);
   }
 
   @Test
   void prefixAppliesToEveryName() {
     assertThat(TopicsConfig.defaults().withPrefix("t1.").all())
-        .containsExactly("t1.requests", "t1.impressions", "t1.dead-letters", "t1.model-updates", "t1.request-units");
+        .containsExactly(
+            "t1.requests",
+            "t1.impressions",
+            "t1.dead-letters",
+            "t1.model-updates",
+            "t1.request-units");
   }
 
   @Test

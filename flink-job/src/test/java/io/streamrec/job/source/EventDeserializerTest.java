@@ -52,51 +52,74 @@ class EventDeserializerTest {
 
   private EventDeserializer open(EventKind kind) {
     EventDeserializer d = new EventDeserializer(kind, MAX_BYTES);
-    d.open(new DeserializationSchema.InitializationContext() {
-      @Override
-      public MetricGroup getMetricGroup() {
-        return metrics;
-      }
+    d.open(
+        new DeserializationSchema.InitializationContext() {
+          @Override
+          public MetricGroup getMetricGroup() {
+            return metrics;
+          }
 
-      @Override
-      public UserCodeClassLoader getUserCodeClassLoader() {
-        return SimpleUserCodeClassLoader.create(getClass().getClassLoader());
-      }
-    });
+          @Override
+          public UserCodeClassLoader getUserCodeClassLoader() {
+            return SimpleUserCodeClassLoader.create(getClass().getClassLoader());
+          }
+        });
     return d;
   }
 
   private static List<InputEnvelope> read(EventDeserializer d, String topic, byte[] value) {
     List<InputEnvelope> out = new ArrayList<>();
     ConsumerRecord<byte[], byte[]> r =
-        new ConsumerRecord<>(topic, 0, 7L, 1234L, org.apache.kafka.common.record.TimestampType.CREATE_TIME, 0, 0,
-            "r1".getBytes(StandardCharsets.UTF_8), value, new org.apache.kafka.common.header.internals.RecordHeaders(),
+        new ConsumerRecord<>(
+            topic,
+            0,
+            7L,
+            1234L,
+            org.apache.kafka.common.record.TimestampType.CREATE_TIME,
+            0,
+            0,
+            "r1".getBytes(StandardCharsets.UTF_8),
+            value,
+            new org.apache.kafka.common.header.internals.RecordHeaders(),
             java.util.Optional.empty());
-    d.deserialize(r, new Collector<>() {
-      @Override
-      public void collect(InputEnvelope e) {
-        out.add(e);
-      }
+    d.deserialize(
+        r,
+        new Collector<>() {
+          @Override
+          public void collect(InputEnvelope e) {
+            out.add(e);
+          }
 
-      @Override
-      public void close() {}
-    });
+          @Override
+          public void close() {}
+        });
     return out;
   }
 
   private static RequestEvent request(Map<String, Float> dense) {
-    return RequestEvent.newBuilder().setRequestId("r1").setTimestampMs(1000)
-        .setFeatures(Map.of("user_id", List.of("u1"))).setDense(dense).build();
+    return RequestEvent.newBuilder()
+        .setRequestId("r1")
+        .setTimestampMs(1000)
+        .setFeatures(Map.of("user_id", List.of("u1")))
+        .setDense(dense)
+        .build();
   }
 
   private static ImpressionEvent impression(Map<String, Float> labels) {
-    return ImpressionEvent.newBuilder().setRequestId("r1").setImpressionId("r1-0").setTimestampMs(1200)
-        .setFeatures(Map.of()).setDense(Map.of()).setLabels(labels).build();
+    return ImpressionEvent.newBuilder()
+        .setRequestId("r1")
+        .setImpressionId("r1-0")
+        .setTimestampMs(1200)
+        .setFeatures(Map.of())
+        .setDense(Map.of())
+        .setLabels(labels)
+        .build();
   }
 
   @Test
   void aGoodEventBecomesAnEnvelopeTimedAtItsEventTime() {
-    List<InputEnvelope> out = read(open(EventKind.REQUEST), "requests", AvroCodec.encode(request(Map.of("hour", 3f))));
+    List<InputEnvelope> out =
+        read(open(EventKind.REQUEST), "requests", AvroCodec.encode(request(Map.of("hour", 3f))));
     assertThat(out).hasSize(1);
     assertThat(out.get(0).getRequest().getRequestId()).isEqualTo("r1");
     assertThat(out.get(0).getTimestampMs()).isEqualTo(1000);
@@ -124,7 +147,8 @@ class EventDeserializerTest {
   @Test
   void badBytesBecomeDeadLettersThatKeepThePayload() {
     byte[] junk = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
-    DeadLetter d = deadLetter(EventKind.IMPRESSION, "impressions", junk, DeadLetterReasons.MALFORMED);
+    DeadLetter d =
+        deadLetter(EventKind.IMPRESSION, "impressions", junk, DeadLetterReasons.MALFORMED);
     assertThat(d.getPayload().array()).containsExactly(junk);
     assertThat(metrics.count(JobMetrics.IMPRESSIONS_IN)).isEqualTo(1);
     assertThat(metrics.count(JobMetrics.DEAD_LETTER_IMPRESSIONS)).isEqualTo(1);
@@ -132,17 +156,26 @@ class EventDeserializerTest {
 
   @Test
   void anImpressionOnTheRequestsTopicIsAnUnknownSchemaThere() {
-    deadLetter(EventKind.REQUEST, "requests", AvroCodec.encode(impression(Map.of("click", 1f))),
+    deadLetter(
+        EventKind.REQUEST,
+        "requests",
+        AvroCodec.encode(impression(Map.of("click", 1f))),
         DeadLetterReasons.UNKNOWN_SCHEMA);
   }
 
   @Test
   void nonFiniteDenseValuesAndLabelsAreDeadLetters() {
-    deadLetter(EventKind.REQUEST, "requests", AvroCodec.encode(request(Map.of("hour", Float.NaN))),
+    deadLetter(
+        EventKind.REQUEST,
+        "requests",
+        AvroCodec.encode(request(Map.of("hour", Float.NaN))),
         DeadLetterReasons.NON_FINITE);
     metrics.counters.clear();
-    deadLetter(EventKind.IMPRESSION, "impressions",
-        AvroCodec.encode(impression(Map.of("click", Float.POSITIVE_INFINITY))), DeadLetterReasons.NON_FINITE);
+    deadLetter(
+        EventKind.IMPRESSION,
+        "impressions",
+        AvroCodec.encode(impression(Map.of("click", Float.POSITIVE_INFINITY))),
+        DeadLetterReasons.NON_FINITE);
   }
 
   @Test
@@ -151,7 +184,12 @@ class EventDeserializerTest {
     for (int i = 0; i < 400; i++) {
       dense.put("f" + i, (float) i);
     }
-    DeadLetter d = deadLetter(EventKind.REQUEST, "requests", AvroCodec.encode(request(dense)), DeadLetterReasons.TOO_LARGE);
+    DeadLetter d =
+        deadLetter(
+            EventKind.REQUEST,
+            "requests",
+            AvroCodec.encode(request(dense)),
+            DeadLetterReasons.TOO_LARGE);
     assertThat(d.getPayload().remaining()).isEqualTo(EventDeserializer.TOO_LARGE_KEPT_BYTES);
     assertThat(d.getDetail()).contains("source.max-record-bytes");
   }

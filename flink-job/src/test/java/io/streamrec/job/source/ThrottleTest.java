@@ -18,7 +18,8 @@ class ThrottleTest {
       waited += d;
       now += d; // the caller slept that long
     }
-    // 2,000 records at 1,000/s take two seconds, less the last record's slot and sub-millisecond rounding
+    // 2,000 records at 1,000/s take two seconds, less the last record's slot and sub-millisecond
+    // rounding
     assertThat(now - 5_000 * MS).isBetween(1_998 * MS, 2_000 * MS);
     assertThat(waited).isEqualTo(now - 5_000 * MS);
   }

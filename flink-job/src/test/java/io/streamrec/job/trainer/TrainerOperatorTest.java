@@ -4,18 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
-import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.model.ModelConfigJson;
 import io.streamrec.model.RequestUnits;
-import io.streamrec.traffic.GeneratedRequest;
-import io.streamrec.traffic.TrafficConfig;
-import io.streamrec.traffic.TrafficGenerator;
+import io.streamrec.protocol.ModelUpdateKeys;
+import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.ModelDelta;
 import io.streamrec.schemas.ModelSpec;
-import io.streamrec.protocol.ModelUpdateKeys;
 import io.streamrec.schemas.RequestUnit;
 import io.streamrec.schemas.VersionMarker;
+import io.streamrec.traffic.GeneratedRequest;
+import io.streamrec.traffic.TrafficConfig;
+import io.streamrec.traffic.TrafficGenerator;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,13 +43,15 @@ class TrainerOperatorTest {
     return JobConfig.from(c);
   }
 
-  private static OneInputStreamOperatorTestHarness<RequestUnit, ModelUpdateRecord> harness() throws Exception {
+  private static OneInputStreamOperatorTestHarness<RequestUnit, ModelUpdateRecord> harness()
+      throws Exception {
     return new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config()));
   }
 
   /** Units closing 10 ms apart, two per close time, over about five publish periods. */
   private static List<RequestUnit> units(int n) {
-    TrafficGenerator g = new TrafficGenerator(TrafficConfig.defaults().withSeed(9).withUsers(300).withItems(200));
+    TrafficGenerator g =
+        new TrafficGenerator(TrafficConfig.defaults().withSeed(9).withUsers(300).withItems(200));
     List<RequestUnit> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       long close = START + 10L * (i / 2);
@@ -62,7 +64,8 @@ class TrainerOperatorTest {
   private static List<ModelUpdateRecord> run(List<RequestUnit> units, long seed) throws Exception {
     List<RequestUnit> arrival = new ArrayList<>(units);
     Random rnd = new Random(seed);
-    // units reach the trainer out of order (within the watermark's lag) and watermarks come at odd times
+    // units reach the trainer out of order (within the watermark's lag) and watermarks come at odd
+    // times
     for (int i = 0; i < arrival.size(); i++) {
       Collections.swap(arrival, i, Math.min(arrival.size() - 1, i + rnd.nextInt(4)));
     }
@@ -187,8 +190,12 @@ class TrainerOperatorTest {
   }
 
   /** Feeds units in order with a watermark after every 7th; returns nothing (read the harness). */
-  private static void feed(OneInputStreamOperatorTestHarness<RequestUnit, ModelUpdateRecord> h, List<RequestUnit> units,
-      int from, int to) throws Exception {
+  private static void feed(
+      OneInputStreamOperatorTestHarness<RequestUnit, ModelUpdateRecord> h,
+      List<RequestUnit> units,
+      int from,
+      int to)
+      throws Exception {
     for (int i = from; i < to; i++) {
       RequestUnit u = units.get(i);
       h.processElement(new StreamRecord<>(u, u.getClosedAtMs()));
@@ -216,7 +223,11 @@ class TrainerOperatorTest {
       feed(h, units, 0, cut);
       snapshot = h.snapshot(1, 1);
       resumed = new ArrayList<>(h.extractOutputValues());
-      feed(h, units, cut, Math.min(units.size(), cut + 50)); // work after the checkpoint, lost in the kill
+      feed(
+          h,
+          units,
+          cut,
+          Math.min(units.size(), cut + 50)); // work after the checkpoint, lost in the kill
       h.close();
       try (var r = harness()) {
         r.initializeState(snapshot);
@@ -225,8 +236,10 @@ class TrainerOperatorTest {
         r.processWatermark(new Watermark(Long.MAX_VALUE));
         resumed.addAll(r.extractOutputValues());
       }
-      assertThat(markers(resumed)).as("versions after a kill at unit %d", cut)
-          .extracting(VersionMarker::getVersion).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+      assertThat(markers(resumed))
+          .as("versions after a kill at unit %d", cut)
+          .extracting(VersionMarker::getVersion)
+          .containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
       assertSamePublishes(uninterrupted, resumed);
     }
   }

@@ -16,17 +16,19 @@ import java.util.Random;
  * backend's own copy bandwidth ({@code copy} of a 256 MiB buffer: device-to-device memcpy on CUDA,
  * {@code System.arraycopy} on the CPU). Each operation's bytes are the least it must move (every
  * input read once, every output written once; gathered rows counted once per use), so the ratio
- * says how close the kernel runs to the memory system's limit. Workload: an embedding slab of
- * 512K rows of 64 values + state, batches of 256K rows / 64K bags of 8, dense vectors of 16M
- * floats, a gemm of 8192x256x256.
+ * says how close the kernel runs to the memory system's limit. Workload: an embedding slab of 512K
+ * rows of 64 values + state, batches of 256K rows / 64K bags of 8, dense vectors of 16M floats, a
+ * gemm of 8192x256x256.
  *
- * <p>Run (after {@code mvn -B -q -o install -DskipTests -pl gpu-ops}): {@code scripts/gpu-check.sh},
- * or
+ * <p>Run (after {@code mvn -B -q -o install -DskipTests -pl gpu-ops}): {@code
+ * scripts/gpu-check.sh}, or
+ *
  * <pre>
  *   mvn -B -q -o -pl gpu-ops test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
  *   java -cp gpu-ops/target/test-classes:gpu-ops/target/classes:$(cat gpu-ops/target/cp.txt) \
  *     io.streamrec.gpu.bench.OpBench --backend cuda
  * </pre>
+ *
  * Prints one {@code OP} line per operation (name, ms, GB/s, fraction of copy bandwidth).
  */
 public final class OpBench {
@@ -50,7 +52,9 @@ public final class OpBench {
       switch (args[i]) {
         case "--backend" -> mode = args[++i];
         case "--iters" -> iters = Integer.parseInt(args[++i]);
-        default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; use --backend auto|cpu|cuda --iters N");
+        default ->
+            throw new IllegalArgumentException(
+                "unknown argument " + args[i] + "; use --backend auto|cpu|cuda --iters N");
       }
     }
     try (ComputeBackend b = Backends.create(BackendMode.parse(mode))) {
@@ -74,10 +78,18 @@ public final class OpBench {
     Ints slots = ints(b, distinct);
     Floats rowsBuf = b.allocFloats(BATCH_ROWS * ROW_WIDTH);
     long rowBytes = 4L * ROW_WIDTH * BATCH_ROWS;
-    rows.add(row("gatherRows", time(b, iters, () -> b.gatherRows(slab, ROW_WIDTH, slots, BATCH_ROWS, rowsBuf)),
-        2 * rowBytes + 4L * BATCH_ROWS, BATCH_ROWS + " rows x " + ROW_WIDTH));
-    rows.add(row("scatterRows", time(b, iters, () -> b.scatterRows(rowsBuf, slots, BATCH_ROWS, slab, ROW_WIDTH)),
-        2 * rowBytes + 4L * BATCH_ROWS, BATCH_ROWS + " rows x " + ROW_WIDTH));
+    rows.add(
+        row(
+            "gatherRows",
+            time(b, iters, () -> b.gatherRows(slab, ROW_WIDTH, slots, BATCH_ROWS, rowsBuf)),
+            2 * rowBytes + 4L * BATCH_ROWS,
+            BATCH_ROWS + " rows x " + ROW_WIDTH));
+    rows.add(
+        row(
+            "scatterRows",
+            time(b, iters, () -> b.scatterRows(rowsBuf, slots, BATCH_ROWS, slab, ROW_WIDTH)),
+            2 * rowBytes + 4L * BATCH_ROWS,
+            BATCH_ROWS + " rows x " + ROW_WIDTH));
 
     int entries = BAGS * BAG_SIZE;
     int[] entrySlots = new int[entries];
@@ -92,16 +104,45 @@ public final class OpBench {
       offsets[i + 1] = offsets[i] + BAG_SIZE;
       target[i] = i;
     }
-    Ints eSlots = ints(b, entrySlots), eRows = ints(b, rowIndex), off = ints(b, offsets), tgt = ints(b, target);
+    Ints eSlots = ints(b, entrySlots),
+        eRows = ints(b, rowIndex),
+        off = ints(b, offsets),
+        tgt = ints(b, target);
     Floats pooled = b.allocFloats(BAGS * DIM);
-    rows.add(row("poolBags (mean)", time(b, iters, () -> b.poolBags(slab, ROW_WIDTH, 0, DIM, eSlots, off, BAGS, tgt, true, pooled, DIM, 0)),
-        4L * entries * DIM + 2 * 4L * BAGS * DIM + 4L * (entries + 2 * BAGS), BAGS + " bags of " + BAG_SIZE));
+    rows.add(
+        row(
+            "poolBags (mean)",
+            time(
+                b,
+                iters,
+                () ->
+                    b.poolBags(
+                        slab, ROW_WIDTH, 0, DIM, eSlots, off, BAGS, tgt, true, pooled, DIM, 0)),
+            4L * entries * DIM + 2 * 4L * BAGS * DIM + 4L * (entries + 2 * BAGS),
+            BAGS + " bags of " + BAG_SIZE));
     Floats rowGrad = b.allocFloats(BATCH_ROWS * DIM);
-    rows.add(row("poolBagsBackward", time(b, iters, () -> b.poolBagsBackward(eRows, off, BAGS, tgt, true, pooled, DIM, 0, DIM, rowGrad)),
-        4L * entries * DIM + 2 * 4L * BATCH_ROWS * DIM + 4L * (2 * entries + 2 * BAGS), "into " + BATCH_ROWS + " distinct rows"));
+    rows.add(
+        row(
+            "poolBagsBackward",
+            time(
+                b,
+                iters,
+                () ->
+                    b.poolBagsBackward(eRows, off, BAGS, tgt, true, pooled, DIM, 0, DIM, rowGrad)),
+            4L * entries * DIM + 2 * 4L * BATCH_ROWS * DIM + 4L * (2 * entries + 2 * BAGS),
+            "into " + BATCH_ROWS + " distinct rows"));
     b.scale(rowGrad, 0, BATCH_ROWS * DIM, 1e-3f);
-    rows.add(row("rowwiseAdagrad", time(b, iters, () -> b.rowwiseAdagrad(slab, ROW_WIDTH, 0, DIM, DIM, slots, BATCH_ROWS, rowGrad, 1e-3f, 1e-8f)),
-        4L * BATCH_ROWS * DIM + 2 * 4L * BATCH_ROWS * (DIM + 1) + 4L * BATCH_ROWS, BATCH_ROWS + " rows, in place"));
+    rows.add(
+        row(
+            "rowwiseAdagrad",
+            time(
+                b,
+                iters,
+                () ->
+                    b.rowwiseAdagrad(
+                        slab, ROW_WIDTH, 0, DIM, DIM, slots, BATCH_ROWS, rowGrad, 1e-3f, 1e-8f)),
+            4L * BATCH_ROWS * DIM + 2 * 4L * BATCH_ROWS * (DIM + 1) + 4L * BATCH_ROWS,
+            BATCH_ROWS + " rows, in place"));
 
     int units = BATCH_ROWS / 8;
     int[] aIndex = new int[BATCH_ROWS];
@@ -109,50 +150,138 @@ public final class OpBench {
       aIndex[i] = i / 8;
     }
     Ints ai = ints(b, aIndex);
-    Floats a = b.allocFloats(units * DIM), g = b.allocFloats(BATCH_ROWS), dots = b.allocFloats(BATCH_ROWS);
+    Floats a = b.allocFloats(units * DIM),
+        g = b.allocFloats(BATCH_ROWS),
+        dots = b.allocFloats(BATCH_ROWS);
     Floats gradA = b.allocFloats(units * DIM), gradB = b.allocFloats(BATCH_ROWS * DIM);
     b.upload(randomFloats(rnd, BATCH_ROWS, 1e-3f), 0, g, 0, BATCH_ROWS);
-    rows.add(row("broadcastDot", time(b, iters, () -> b.broadcastDot(a, ai, rowGrad, BATCH_ROWS, DIM, dots)),
-        4L * BATCH_ROWS * DIM + 4L * units * DIM + 4L * 3 * BATCH_ROWS, BATCH_ROWS + " x " + DIM + ", 8 per unit"));
-    rows.add(row("broadcastDotBackward", time(b, iters, () -> b.broadcastDotBackward(a, ai, rowGrad, BATCH_ROWS, DIM, g, gradA, gradB)),
-        4L * BATCH_ROWS * DIM * 3 + 4L * units * DIM * 3 + 4L * 2 * BATCH_ROWS, BATCH_ROWS + " x " + DIM));
+    rows.add(
+        row(
+            "broadcastDot",
+            time(b, iters, () -> b.broadcastDot(a, ai, rowGrad, BATCH_ROWS, DIM, dots)),
+            4L * BATCH_ROWS * DIM + 4L * units * DIM + 4L * 3 * BATCH_ROWS,
+            BATCH_ROWS + " x " + DIM + ", 8 per unit"));
+    rows.add(
+        row(
+            "broadcastDotBackward",
+            time(
+                b,
+                iters,
+                () -> b.broadcastDotBackward(a, ai, rowGrad, BATCH_ROWS, DIM, g, gradA, gradB)),
+            4L * BATCH_ROWS * DIM * 3 + 4L * units * DIM * 3 + 4L * 2 * BATCH_ROWS,
+            BATCH_ROWS + " x " + DIM));
     Floats wide = b.allocFloats(BATCH_ROWS * 2 * DIM);
-    rows.add(row("gatherIndexed", time(b, iters, () -> b.gatherIndexed(a, DIM, ai, BATCH_ROWS, wide, 2 * DIM, DIM)),
-        4L * units * DIM + 4L * BATCH_ROWS * DIM + 4L * BATCH_ROWS, BATCH_ROWS + " x " + DIM));
-    rows.add(row("scatterAddIndexed", time(b, iters, () -> b.scatterAddIndexed(wide, 2 * DIM, DIM, DIM, ai, BATCH_ROWS, gradA)),
-        4L * BATCH_ROWS * DIM + 2 * 4L * units * DIM + 4L * BATCH_ROWS, BATCH_ROWS + " x " + DIM + ", 8 per unit"));
+    rows.add(
+        row(
+            "gatherIndexed",
+            time(b, iters, () -> b.gatherIndexed(a, DIM, ai, BATCH_ROWS, wide, 2 * DIM, DIM)),
+            4L * units * DIM + 4L * BATCH_ROWS * DIM + 4L * BATCH_ROWS,
+            BATCH_ROWS + " x " + DIM));
+    rows.add(
+        row(
+            "scatterAddIndexed",
+            time(
+                b,
+                iters,
+                () -> b.scatterAddIndexed(wide, 2 * DIM, DIM, DIM, ai, BATCH_ROWS, gradA)),
+            4L * BATCH_ROWS * DIM + 2 * 4L * units * DIM + 4L * BATCH_ROWS,
+            BATCH_ROWS + " x " + DIM + ", 8 per unit"));
 
     int m = 8192, n = 256, k = 256;
     Floats ga = b.allocFloats(m * k), gb = b.allocFloats(k * n), gc = b.allocFloats(m * n);
     b.upload(randomFloats(rnd, m * k, 1f), 0, ga, 0, m * k);
     b.upload(randomFloats(rnd, k * n, 1f), 0, gb, 0, k * n);
-    double gemmMs = time(b, iters, () -> b.gemm(false, false, m, n, k, 1f, ga, 0, k, gb, 0, n, 0f, gc, 0, n));
-    rows.add(row("gemm NN", gemmMs, 4L * (m * k + k * n + m * n),
-        String.format(Locale.ROOT, "%dx%dx%d, %.0f GFLOP/s", m, n, k, 2.0 * m * n * k / gemmMs / 1e6)));
-    double gemmTnMs = time(b, iters, () -> b.gemm(true, false, k, n, m, 1f, ga, 0, k, gc, 0, n, 0f, gb, 0, n));
-    rows.add(row("gemm TN (weight grad)", gemmTnMs, 4L * (m * k + k * n + m * n),
-        String.format(Locale.ROOT, "%dx%dx%d, %.0f GFLOP/s", k, n, m, 2.0 * m * n * k / gemmTnMs / 1e6)));
-    rows.add(row("addBias", time(b, iters, () -> b.addBias(gc, m, n, gb, 0)), 2 * 4L * m * n + 4L * n, m + " x " + n));
-    rows.add(row("biasGrad", time(b, iters, () -> b.biasGrad(gc, m, n, gb, 0)), 4L * m * n + 2 * 4L * n, m + " x " + n));
+    double gemmMs =
+        time(b, iters, () -> b.gemm(false, false, m, n, k, 1f, ga, 0, k, gb, 0, n, 0f, gc, 0, n));
+    rows.add(
+        row(
+            "gemm NN",
+            gemmMs,
+            4L * (m * k + k * n + m * n),
+            String.format(
+                Locale.ROOT, "%dx%dx%d, %.0f GFLOP/s", m, n, k, 2.0 * m * n * k / gemmMs / 1e6)));
+    double gemmTnMs =
+        time(b, iters, () -> b.gemm(true, false, k, n, m, 1f, ga, 0, k, gc, 0, n, 0f, gb, 0, n));
+    rows.add(
+        row(
+            "gemm TN (weight grad)",
+            gemmTnMs,
+            4L * (m * k + k * n + m * n),
+            String.format(
+                Locale.ROOT, "%dx%dx%d, %.0f GFLOP/s", k, n, m, 2.0 * m * n * k / gemmTnMs / 1e6)));
+    rows.add(
+        row(
+            "addBias",
+            time(b, iters, () -> b.addBias(gc, m, n, gb, 0)),
+            2 * 4L * m * n + 4L * n,
+            m + " x " + n));
+    rows.add(
+        row(
+            "biasGrad",
+            time(b, iters, () -> b.biasGrad(gc, m, n, gb, 0)),
+            4L * m * n + 2 * 4L * n,
+            m + " x " + n));
 
-    Floats w = b.allocFloats(DENSE), dw = b.allocFloats(DENSE), mm = b.allocFloats(DENSE), vv = b.allocFloats(DENSE);
+    Floats w = b.allocFloats(DENSE),
+        dw = b.allocFloats(DENSE),
+        mm = b.allocFloats(DENSE),
+        vv = b.allocFloats(DENSE);
     b.upload(randomFloats(rnd, DENSE, 1f), 0, dw, 0, DENSE);
-    rows.add(row("relu", time(b, iters, () -> b.relu(dw, DENSE)), 2 * 4L * DENSE, DENSE + " floats"));
-    rows.add(row("reluBackward", time(b, iters, () -> b.reluBackward(dw, w, DENSE)), 3 * 4L * DENSE, DENSE + " floats"));
-    rows.add(row("axpy", time(b, iters, () -> b.axpy(DENSE, 0.5f, dw, 0, w, 0)), 3 * 4L * DENSE, DENSE + " floats"));
+    rows.add(
+        row("relu", time(b, iters, () -> b.relu(dw, DENSE)), 2 * 4L * DENSE, DENSE + " floats"));
+    rows.add(
+        row(
+            "reluBackward",
+            time(b, iters, () -> b.reluBackward(dw, w, DENSE)),
+            3 * 4L * DENSE,
+            DENSE + " floats"));
+    rows.add(
+        row(
+            "axpy",
+            time(b, iters, () -> b.axpy(DENSE, 0.5f, dw, 0, w, 0)),
+            3 * 4L * DENSE,
+            DENSE + " floats"));
     long[] step = {0};
-    rows.add(row("adam", time(b, iters, () -> b.adam(w, dw, mm, vv, DENSE, ++step[0], 1e-3f, 0.9f, 0.999f, 1e-8f)),
-        7 * 4L * DENSE, DENSE + " floats"));
-    rows.add(row("sigmoidBce", time(b, iters, () -> b.sigmoidBce(dw, w, DENSE, 1f, mm, vv)), 4 * 4L * DENSE,
-        DENSE + " floats, incl. the loss copy-back"));
-    rows.add(row("clipNorm (no clip)", time(b, iters, () -> b.clipNorm(dw, DENSE, Float.MAX_VALUE)), 4L * DENSE,
-        DENSE + " floats, one block"));
+    rows.add(
+        row(
+            "adam",
+            time(
+                b,
+                iters,
+                () -> b.adam(w, dw, mm, vv, DENSE, ++step[0], 1e-3f, 0.9f, 0.999f, 1e-8f)),
+            7 * 4L * DENSE,
+            DENSE + " floats"));
+    rows.add(
+        row(
+            "sigmoidBce",
+            time(b, iters, () -> b.sigmoidBce(dw, w, DENSE, 1f, mm, vv)),
+            4 * 4L * DENSE,
+            DENSE + " floats, incl. the loss copy-back"));
+    rows.add(
+        row(
+            "clipNorm (no clip)",
+            time(b, iters, () -> b.clipNorm(dw, DENSE, Float.MAX_VALUE)),
+            4L * DENSE,
+            DENSE + " floats, one block"));
 
-    System.out.printf(Locale.ROOT, "%nbackend %s on %s; copy bandwidth %.1f GB/s (copy of %d MiB, read + write)%n",
-        b.name(), device, copyGbs, 4L * COPY_FLOATS >> 20);
-    System.out.printf(Locale.ROOT, "%-24s %10s %10s %8s  %s%n", "operation", "ms", "GB/s", "of copy", "workload");
+    System.out.printf(
+        Locale.ROOT,
+        "%nbackend %s on %s; copy bandwidth %.1f GB/s (copy of %d MiB, read + write)%n",
+        b.name(),
+        device,
+        copyGbs,
+        4L * COPY_FLOATS >> 20);
+    System.out.printf(
+        Locale.ROOT, "%-24s %10s %10s %8s  %s%n", "operation", "ms", "GB/s", "of copy", "workload");
     for (Row r : rows) {
-      System.out.printf(Locale.ROOT, "OP %-21s %10.3f %10.1f %7.0f%%  %s%n", r.op, r.ms, r.gbs, 100 * r.gbs / copyGbs, r.note);
+      System.out.printf(
+          Locale.ROOT,
+          "OP %-21s %10.3f %10.1f %7.0f%%  %s%n",
+          r.op,
+          r.ms,
+          r.gbs,
+          100 * r.gbs / copyGbs,
+          r.note);
     }
   }
 

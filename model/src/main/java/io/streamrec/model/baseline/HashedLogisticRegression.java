@@ -1,11 +1,11 @@
 package io.streamrec.model.baseline;
 
+import io.streamrec.common.FeatureIds;
 import io.streamrec.model.features.CategoricalFeature;
 import io.streamrec.model.features.DenseFeature;
 import io.streamrec.model.features.FeatureSpec;
 import io.streamrec.model.features.Side;
 import io.streamrec.model.metrics.ProgressiveMetrics;
-import io.streamrec.common.FeatureIds;
 import io.streamrec.schemas.Impression;
 import io.streamrec.schemas.RequestUnit;
 import java.util.List;
@@ -39,7 +39,8 @@ public final class HashedLogisticRegression {
    * @param crosses pairs {request feature, impression feature} whose values are crossed
    * @param log2Weights the weight array holds 2^this weights
    */
-  public HashedLogisticRegression(FeatureSpec spec, List<String[]> crosses, int log2Weights, float lr, int metricsWindow) {
+  public HashedLogisticRegression(
+      FeatureSpec spec, List<String[]> crosses, int log2Weights, float lr, int metricsWindow) {
     this.spec = spec;
     this.crosses = List.copyOf(crosses);
     this.mask = (1 << log2Weights) - 1;
@@ -67,7 +68,8 @@ public final class HashedLogisticRegression {
         start[n] = k;
         k = add(k, 0x5eedL, 1f); // bias
         for (CategoricalFeature f : spec.categorical()) {
-          Map<String, List<String>> vals = f.side() == Side.REQUEST ? u.getFeatures() : im.getFeatures();
+          Map<String, List<String>> vals =
+              f.side() == Side.REQUEST ? u.getFeatures() : im.getFeatures();
           List<String> vs = vals.get(f.name());
           if (vs != null && !vs.isEmpty()) {
             float v = 1f / vs.size();
@@ -78,7 +80,8 @@ public final class HashedLogisticRegression {
           }
         }
         for (DenseFeature f : spec.dense()) {
-          Float d = f.side() == Side.REQUEST ? u.getDense().get(f.name()) : im.getDense().get(f.name());
+          Float d =
+              f.side() == Side.REQUEST ? u.getDense().get(f.name()) : im.getDense().get(f.name());
           k = add(k, FeatureIds.of("dense", f.name()), squash(d));
         }
         for (String[] c : crosses) {

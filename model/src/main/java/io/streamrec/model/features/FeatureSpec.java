@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Which of the user's feature names the model reads, from which side, and how. Names not listed
- * are ignored; listed names missing from an event read as empty (categorical) or 0 (dense).
+ * Which of the user's feature names the model reads, from which side, and how. Names not listed are
+ * ignored; listed names missing from an event read as empty (categorical) or 0 (dense).
  *
  * @param categorical categorical features, in a fixed order (the order of the model's inputs)
  * @param dense dense features
@@ -25,12 +25,14 @@ public record FeatureSpec(
     Set<String> seen = new HashSet<>();
     for (CategoricalFeature f : categorical) {
       if (!seen.add(f.side() + "/" + f.name())) {
-        throw new IllegalArgumentException("feature '" + f.name() + "' is listed twice on the " + f.side() + " side");
+        throw new IllegalArgumentException(
+            "feature '" + f.name() + "' is listed twice on the " + f.side() + " side");
       }
     }
     for (DenseFeature f : dense) {
       if (!seen.add(f.side() + "/" + f.name())) {
-        throw new IllegalArgumentException("feature '" + f.name() + "' is listed twice on the " + f.side() + " side");
+        throw new IllegalArgumentException(
+            "feature '" + f.name() + "' is listed twice on the " + f.side() + " side");
       }
     }
     if (labels.isEmpty()) {
@@ -49,10 +51,12 @@ public record FeatureSpec(
         List.of(
             CategoricalFeature.of("user_id", Side.REQUEST),
             CategoricalFeature.of("country", Side.REQUEST),
-            new CategoricalFeature("recent_items", Side.REQUEST, "item_id", "item_id", Pooling.MEAN),
+            new CategoricalFeature(
+                "recent_items", Side.REQUEST, "item_id", "item_id", Pooling.MEAN),
             CategoricalFeature.of("item_id", Side.IMPRESSION),
             CategoricalFeature.of("item_cat", Side.IMPRESSION)),
-        List.of(new DenseFeature("hour", Side.REQUEST), new DenseFeature("position", Side.IMPRESSION)),
+        List.of(
+            new DenseFeature("hour", Side.REQUEST), new DenseFeature("position", Side.IMPRESSION)),
         List.of("click"));
   }
 

@@ -2,9 +2,9 @@ package io.streamrec.model.metrics;
 
 /**
  * Progressive validation: every impression is scored before it is trained on, and these metrics
- * summarise those predictions over a sliding window of the last {@code window} impressions (so
- * the figures follow the model as it learns, as in McMahan et al., "Ad Click Prediction: a View
- * from the Trenches", KDD 2013), plus lifetime totals.
+ * summarise those predictions over a sliding window of the last {@code window} impressions (so the
+ * figures follow the model as it learns, as in McMahan et al., "Ad Click Prediction: a View from
+ * the Trenches", KDD 2013), plus lifetime totals.
  *
  * <p>AUC over the window is kept exactly up to a bin: predictions fall into {@value #BINS} bins by
  * logit, with positive and negative counts per bin, updated in O(1) as impressions enter and leave
@@ -17,8 +17,10 @@ package io.streamrec.model.metrics;
 public final class ProgressiveMetrics {
   /** Logit bins: a bin is 32/16384 ≈ 0.002 logit wide, far finer than any model's resolution. */
   static final int BINS = 1 << 14;
+
   /** Logits beyond ±this share the first or last bin. */
   static final float LOGIT_RANGE = 16f;
+
   /** Probabilities are clamped this far from 0 and 1 for the log loss. */
   private static final double EPS = 1e-7;
 
@@ -55,7 +57,10 @@ public final class ProgressiveMetrics {
     this.ringPred = new float[window];
   }
 
-  /** Records one prediction {@code p} (made before training) and its label {@code y} (positive when > 0.5). */
+  /**
+   * Records one prediction {@code p} (made before training) and its label {@code y} (positive when
+   * > 0.5).
+   */
   public void add(float p, float y) {
     boolean positive = y > 0.5f;
     double pc = Math.min(Math.max(p, EPS), 1 - EPS);
@@ -91,7 +96,9 @@ public final class ProgressiveMetrics {
     totalLoss += loss;
   }
 
-  /** Writes the whole state (window contents and sums), so that {@link #readFrom} continues exactly. */
+  /**
+   * Writes the whole state (window contents and sums), so that {@link #readFrom} continues exactly.
+   */
   public void writeTo(java.io.DataOutput out) throws java.io.IOException {
     out.writeInt(window);
     out.writeInt(size);
@@ -113,7 +120,8 @@ public final class ProgressiveMetrics {
   public void readFrom(java.io.DataInput in) throws java.io.IOException {
     int w = in.readInt();
     if (w != window) {
-      throw new IllegalArgumentException("metrics state has a window of " + w + "; this one has " + window);
+      throw new IllegalArgumentException(
+          "metrics state has a window of " + w + "; this one has " + window);
     }
     size = in.readInt();
     head = in.readInt();

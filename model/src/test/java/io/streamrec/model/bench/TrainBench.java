@@ -1,5 +1,6 @@
 package io.streamrec.model.bench;
 
+import io.streamrec.common.Auc;
 import io.streamrec.embedding.InMemoryEmbeddingStore;
 import io.streamrec.embedding.TieredEmbeddingStore;
 import io.streamrec.embedding.TieredStoreConfig;
@@ -11,13 +12,12 @@ import io.streamrec.model.MiniBatchTrainer;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.RequestUnits;
 import io.streamrec.model.baseline.HashedLogisticRegression;
-import io.streamrec.common.Auc;
-import io.streamrec.traffic.GeneratedRequest;
-import io.streamrec.traffic.TrafficConfig;
-import io.streamrec.traffic.TrafficGenerator;
 import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.JsonEvents;
 import io.streamrec.schemas.RequestUnit;
+import io.streamrec.traffic.GeneratedRequest;
+import io.streamrec.traffic.TrafficConfig;
+import io.streamrec.traffic.TrafficGenerator;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -37,12 +37,14 @@ import java.util.function.Consumer;
  *
  * <p>Run: {@code scripts/bench-train.sh} (which also runs the same model in PyTorch on the stream
  * this writes), or directly:
+ *
  * <pre>
  *   mvn -B -q -o install -DskipTests -pl model -am &amp;&amp; mvn -B -q -o -pl model test-compile \
  *     dependency:build-classpath -Dmdep.outputFile=target/cp.txt
  *   java -cp model/target/test-classes:model/target/classes:$(cat model/target/cp.txt) \
  *     io.streamrec.model.bench.TrainBench --units 150000 --jsonl /tmp/units.jsonl
  * </pre>
+ *
  * With {@code --backend auto|cpu|cuda} it trains only the reference model, on that backend and on
  * the tiered store (as the job runs it), and prints its {@code RESULT} line ({@code
  * scripts/gpu-check.sh} runs it once per backend).
@@ -68,16 +70,22 @@ public final class TrainBench {
         case "--seed" -> seed = Long.parseLong(args[++i]);
         case "--jsonl" -> jsonl = Path.of(args[++i]);
         case "--backend" -> backend = args[++i];
-        default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + "; use --units N --batch N --seed N --jsonl FILE --backend auto|cpu|cuda");
+        default ->
+            throw new IllegalArgumentException(
+                "unknown argument "
+                    + args[i]
+                    + "; use --units N --batch N --seed N --jsonl FILE --backend auto|cpu|cuda");
       }
     }
-    TrafficGenerator gen = new TrafficGenerator(TrafficConfig.defaults().withSeed(seed).withUsers(20_000).withItems(5_000));
+    TrafficGenerator gen =
+        new TrafficGenerator(
+            TrafficConfig.defaults().withSeed(seed).withUsers(20_000).withItems(5_000));
     List<RequestUnit> stream = new ArrayList<>(units);
     List<double[]> oracle = new ArrayList<>();
     List<float[]> clicks = new ArrayList<>();
     long time = T0;
-    BufferedWriter out = jsonl == null ? null : Files.newBufferedWriter(jsonl, StandardCharsets.UTF_8);
+    BufferedWriter out =
+        jsonl == null ? null : Files.newBufferedWriter(jsonl, StandardCharsets.UTF_8);
     for (int u = 0; u < units; u++) {
       GeneratedRequest g = gen.next(time += 10);
       stream.add(RequestUnits.of(g.request(), g.impressions(), time + 5_000));
@@ -88,7 +96,10 @@ public final class TrainBench {
       }
       clicks.add(c);
       if (out != null) {
-        StringBuilder line = new StringBuilder("{\"request\":").append(JsonEvents.toJson(g.request())).append(",\"impressions\":[");
+        StringBuilder line =
+            new StringBuilder("{\"request\":")
+                .append(JsonEvents.toJson(g.request()))
+                .append(",\"impressions\":[");
         List<ImpressionEvent> imps = g.impressions();
         for (int i = 0; i < imps.size(); i++) {
           line.append(i == 0 ? "" : ",").append(JsonEvents.toJson(imps.get(i)));
@@ -100,8 +111,12 @@ public final class TrainBench {
       out.close();
     }
     long imps = clicks.stream().mapToLong(c -> c.length).sum();
-    System.out.printf(Locale.ROOT, "stream: %,d units, %,d impressions, minibatches of %d units; 1 training thread%n",
-        units, imps, batch);
+    System.out.printf(
+        Locale.ROOT,
+        "stream: %,d units, %,d impressions, minibatches of %d units; 1 training thread%n",
+        units,
+        imps,
+        batch);
     System.out.printf(Locale.ROOT, "RESULT oracle - %.4f%n", oracleAuc(oracle, clicks));
 
     ModelConfig deep = ModelConfig.defaults();
@@ -110,16 +125,40 @@ public final class TrainBench {
       return;
     }
     run("request-only deep model", stream, batch, t -> {}, deep);
-    run("deep model, request tower per impression", stream, batch, t -> t.setRequestOnly(false), deep);
-    run("wide + factorised (no deep part)", stream, batch, t -> {}, deep.withTowers(ModelConfig.Towers.NONE));
+    run(
+        "deep model, request tower per impression",
+        stream,
+        batch,
+        t -> t.setRequestOnly(false),
+        deep);
+    run(
+        "wide + factorised (no deep part)",
+        stream,
+        batch,
+        t -> {},
+        deep.withTowers(ModelConfig.Towers.NONE));
     runLr("logistic regression", stream, batch, List.of());
-    runLr("logistic regression + country x category", stream, batch, List.<String[]>of(new String[] {"country", "item_cat"}));
-    runLr("logistic regression + country x category + user x item", stream, batch,
+    runLr(
+        "logistic regression + country x category",
+        stream,
+        batch,
+        List.<String[]>of(new String[] {"country", "item_cat"}));
+    runLr(
+        "logistic regression + country x category + user x item",
+        stream,
+        batch,
         List.of(new String[] {"country", "item_cat"}, new String[] {"user_id", "item_id"}));
   }
 
-  private static void run(String name, List<RequestUnit> stream, int batch, Consumer<MiniBatchTrainer> setup, ModelConfig cfg) {
-    try (MiniBatchTrainer t = new MiniBatchTrainer(cfg, new InMemoryEmbeddingStore(cfg.tableConfigs()), new CpuBackend(), WINDOW)) {
+  private static void run(
+      String name,
+      List<RequestUnit> stream,
+      int batch,
+      Consumer<MiniBatchTrainer> setup,
+      ModelConfig cfg) {
+    try (MiniBatchTrainer t =
+        new MiniBatchTrainer(
+            cfg, new InMemoryEmbeddingStore(cfg.tableConfigs()), new CpuBackend(), WINDOW)) {
       setup.accept(t);
       long t0 = System.nanoTime();
       for (int i = 0; i < stream.size(); i += batch) {
@@ -133,12 +172,17 @@ public final class TrainBench {
    * The reference model on one backend, on the tiered store as the job runs it (hot rows in the
    * backend's memory: device memory on CUDA) in a temporary directory.
    */
-  private static void runOn(BackendMode mode, List<RequestUnit> stream, int batch, ModelConfig cfg) throws IOException {
+  private static void runOn(BackendMode mode, List<RequestUnit> stream, int batch, ModelConfig cfg)
+      throws IOException {
     Path dir = Files.createTempDirectory("trainbench-store");
     ComputeBackend backend = Backends.create(mode);
     String name = "request-only deep model [" + backend.name() + ", tiered store]";
-    try (MiniBatchTrainer t = new MiniBatchTrainer(cfg,
-        TieredEmbeddingStore.create(TieredStoreConfig.of(dir), cfg.tableConfigs(), backend), backend, WINDOW)) {
+    try (MiniBatchTrainer t =
+        new MiniBatchTrainer(
+            cfg,
+            TieredEmbeddingStore.create(TieredStoreConfig.of(dir), cfg.tableConfigs(), backend),
+            backend,
+            WINDOW)) {
       long t0 = System.nanoTime();
       for (int i = 0; i < stream.size(); i += batch) {
         t.train(stream.subList(i, Math.min(stream.size(), i + batch)));
@@ -151,8 +195,10 @@ public final class TrainBench {
     }
   }
 
-  private static void runLr(String name, List<RequestUnit> stream, int batch, List<String[]> crosses) {
-    HashedLogisticRegression lr = new HashedLogisticRegression(ModelConfig.defaults().features(), crosses, 24, 0.05f, WINDOW);
+  private static void runLr(
+      String name, List<RequestUnit> stream, int batch, List<String[]> crosses) {
+    HashedLogisticRegression lr =
+        new HashedLogisticRegression(ModelConfig.defaults().features(), crosses, 24, 0.05f, WINDOW);
     long t0 = System.nanoTime();
     for (int i = 0; i < stream.size(); i += batch) {
       lr.train(stream.subList(i, Math.min(stream.size(), i + batch)));

@@ -1,9 +1,9 @@
 package io.streamrec.model.metrics;
 
-import io.streamrec.common.Auc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.streamrec.common.Auc;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -60,7 +60,8 @@ class ProgressiveMetricsTest {
 
   @Test
   void exactAucCountsTiesAsHalf() {
-    assertThat(Auc.exact(new double[] {0.1, 0.4, 0.35, 0.8}, new float[] {0, 0, 1, 1})).isEqualTo(0.75);
+    assertThat(Auc.exact(new double[] {0.1, 0.4, 0.35, 0.8}, new float[] {0, 0, 1, 1}))
+        .isEqualTo(0.75);
     assertThat(Auc.exact(new double[] {0.5, 0.5}, new float[] {0, 1})).isEqualTo(0.5);
     assertThat(Auc.exact(new double[] {0.5, 0.6}, new float[] {1, 1})).isNaN();
   }

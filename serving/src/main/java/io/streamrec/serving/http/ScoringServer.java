@@ -7,11 +7,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.streamrec.common.StreamrecException;
 import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.JsonEvents;
 import io.streamrec.schemas.MalformedRecordException;
 import io.streamrec.schemas.RequestEvent;
-import io.streamrec.common.StreamrecException;
 import io.streamrec.serving.ModelReplica;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,10 +33,10 @@ import org.slf4j.LoggerFactory;
  * HTTP front of a {@link ModelReplica} ({@code streamrec serve}), on the JDK's HTTP server.
  *
  * <ul>
- *   <li>{@code POST /score}: a JSON object {@code {"request": REQUEST, "impressions": [IMPRESSION, ...]}}
- *       whose parts are in the JSON interchange shape ({@link JsonEvents}; labels are optional and
- *       ignored); answers {@code {"version": V, "scores": [p, ...]}}, one click probability per
- *       impression, in order, all from one model version.
+ *   <li>{@code POST /score}: a JSON object {@code {"request": REQUEST, "impressions": [IMPRESSION,
+ *       ...]}} whose parts are in the JSON interchange shape ({@link JsonEvents}; labels are
+ *       optional and ignored); answers {@code {"version": V, "scores": [p, ...]}}, one click
+ *       probability per impression, in order, all from one model version.
  *   <li>{@code GET /healthz}: 200 once the replica serves a model, 503 before (bootstrapping, no
  *       version yet, failed), with the replica's state as JSON.
  *   <li>{@code GET /metrics}: the replica's and the server's figures in Prometheus' text format.
@@ -44,20 +44,23 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Bad input gets a 4xx status with {@code {"error": REASON}} naming what is wrong: 400 for bad
  * JSON or a bad field, 404, 405, 413 for a body over {@code maxRequestBytes} or more impressions
- * than {@code maxImpressions}, 415 for a body that is not JSON. A bad request costs only itself; the
- * server keeps serving. Requests are handled on a fixed pool of threads.
+ * than {@code maxImpressions}, 415 for a body that is not JSON. A bad request costs only itself;
+ * the server keeps serving. Requests are handled on a fixed pool of threads.
  */
 public final class ScoringServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ScoringServer.class);
   private static final ObjectMapper MAPPER = new ObjectMapper();
+
   /** Status codes counted per code in the metrics. */
   private static final int[] CODES = {200, 400, 404, 405, 413, 415, 500, 503};
+
   /** Seconds a stopping server lets running exchanges finish. */
   private static final int STOP_DELAY_S = 1;
+
   /**
    * The JDK server's switch for TCP_NODELAY on accepted connections, off by default. Off, the body
-   * of a response waits behind its headers for the client's delayed ACK: about 40 ms per request
-   * on Linux. Read once, when the JDK's server classes load, so it is set here, before the first
+   * of a response waits behind its headers for the client's delayed ACK: about 40 ms per request on
+   * Linux. Read once, when the JDK's server classes load, so it is set here, before the first
    * server is made in this JVM; a value given on the command line is left as it is.
    */
   private static final String NODELAY_PROPERTY = "sun.net.httpserver.nodelay";
@@ -77,28 +80,47 @@ public final class ScoringServer implements AutoCloseable {
   private final AtomicLong impressionsScored = new AtomicLong();
   private final AtomicLong scoreNanos = new AtomicLong();
 
-  private ScoringServer(ModelReplica replica, InetSocketAddress address, int threads, int maxRequestBytes,
-      int maxImpressions) throws IOException {
+  private ScoringServer(
+      ModelReplica replica,
+      InetSocketAddress address,
+      int threads,
+      int maxRequestBytes,
+      int maxImpressions)
+      throws IOException {
     if (threads < 1 || maxRequestBytes < 64 || maxImpressions < 1) {
-      throw new IllegalArgumentException("threads (" + threads + ") must be >= 1, max request bytes (" + maxRequestBytes
-          + ") >= 64 and max impressions (" + maxImpressions + ") >= 1");
+      throw new IllegalArgumentException(
+          "threads ("
+              + threads
+              + ") must be >= 1, max request bytes ("
+              + maxRequestBytes
+              + ") >= 64 and max impressions ("
+              + maxImpressions
+              + ") >= 1");
     }
     this.replica = replica;
     this.maxRequestBytes = maxRequestBytes;
     this.maxImpressions = maxImpressions;
     this.server = HttpServer.create(address, 0);
-    this.pool = Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "serve-http");
-      t.setDaemon(true);
-      return t;
-    });
+    this.pool =
+        Executors.newFixedThreadPool(
+            threads,
+            r -> {
+              Thread t = new Thread(r, "serve-http");
+              t.setDaemon(true);
+              return t;
+            });
     server.setExecutor(pool);
     server.createContext("/", this::handle);
   }
 
   /** Starts serving {@code replica} on {@code address} (port 0: any free port). */
-  public static ScoringServer start(ModelReplica replica, InetSocketAddress address, int threads, int maxRequestBytes,
-      int maxImpressions) throws IOException {
+  public static ScoringServer start(
+      ModelReplica replica,
+      InetSocketAddress address,
+      int threads,
+      int maxRequestBytes,
+      int maxImpressions)
+      throws IOException {
     ScoringServer s = new ScoringServer(replica, address, threads, maxRequestBytes, maxImpressions);
     s.server.start();
     LOG.info("serving on {}", s.server.getAddress());
@@ -136,7 +158,11 @@ public final class ScoringServer implements AutoCloseable {
             send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics());
           }
         }
-        default -> error(ex, 404, "no such path " + path + "; there are POST /score, GET /healthz and GET /metrics");
+        default ->
+            error(
+                ex,
+                404,
+                "no such path " + path + "; there are POST /score, GET /healthz and GET /metrics");
       }
     } catch (IOException e) {
       LOG.debug("exchange failed: {}", e.toString());
@@ -160,7 +186,14 @@ public final class ScoringServer implements AutoCloseable {
     if (length != null) {
       try {
         if (Long.parseLong(length.trim()) > maxRequestBytes) {
-          error(ex, 413, "the body has " + length.trim() + " bytes; at most " + maxRequestBytes + " are accepted");
+          error(
+              ex,
+              413,
+              "the body has "
+                  + length.trim()
+                  + " bytes; at most "
+                  + maxRequestBytes
+                  + " are accepted");
           return;
         }
       } catch (NumberFormatException e) {
@@ -184,7 +217,8 @@ public final class ScoringServer implements AutoCloseable {
         return;
       }
       if (root == null || !root.isObject()) {
-        error(ex, 400, "the body must be a JSON object {\"request\": {...}, \"impressions\": [...]}");
+        error(
+            ex, 400, "the body must be a JSON object {\"request\": {...}, \"impressions\": [...]}");
         return;
       }
       JsonNode r = root.get("request");
@@ -198,7 +232,14 @@ public final class ScoringServer implements AutoCloseable {
         return;
       }
       if (imps.size() > maxImpressions) {
-        error(ex, 413, "'impressions' has " + imps.size() + " entries; at most " + maxImpressions + " per request");
+        error(
+            ex,
+            413,
+            "'impressions' has "
+                + imps.size()
+                + " entries; at most "
+                + maxImpressions
+                + " per request");
         return;
       }
       request = JsonEvents.parseRequest((ObjectNode) r);
@@ -217,8 +258,16 @@ public final class ScoringServer implements AutoCloseable {
           return;
         }
         if (!e.getRequestId().equals(request.getRequestId())) {
-          error(ex, 400, "impressions[" + i + "].requestId is '" + e.getRequestId() + "' but the request's is '"
-              + request.getRequestId() + "'");
+          error(
+              ex,
+              400,
+              "impressions["
+                  + i
+                  + "].requestId is '"
+                  + e.getRequestId()
+                  + "' but the request's is '"
+                  + request.getRequestId()
+                  + "'");
           return;
         }
         impressions.add(e);
@@ -228,7 +277,12 @@ public final class ScoringServer implements AutoCloseable {
       return;
     }
     if (!replica.ready()) {
-      error(ex, 503, "no model to score with yet (replica " + replica.state().name().toLowerCase(Locale.ROOT) + ")");
+      error(
+          ex,
+          503,
+          "no model to score with yet (replica "
+              + replica.state().name().toLowerCase(Locale.ROOT)
+              + ")");
       return;
     }
     long t0 = System.nanoTime();
@@ -276,42 +330,107 @@ public final class ScoringServer implements AutoCloseable {
   /** The metrics page, Prometheus text format 0.0.4. */
   String metrics() {
     StringBuilder b = new StringBuilder();
-    gauge(b, "streamrec_replica_ready", "1 when the replica serves a model.", replica.ready() ? 1 : 0);
+    gauge(
+        b,
+        "streamrec_replica_ready",
+        "1 when the replica serves a model.",
+        replica.ready() ? 1 : 0);
     gauge(b, "streamrec_replica_version", "Model version served.", replica.version());
-    gauge(b, "streamrec_replica_lag_records", "Records on the topic not read yet (-1: unknown).", replica.lag());
+    gauge(
+        b,
+        "streamrec_replica_lag_records",
+        "Records on the topic not read yet (-1: unknown).",
+        replica.lag());
     gauge(b, "streamrec_replica_rows", "Embedding rows held.", replica.rows());
-    counter(b, "streamrec_replica_versions_applied_total", "Version markers applied.", replica.versionsApplied());
+    counter(
+        b,
+        "streamrec_replica_versions_applied_total",
+        "Version markers applied.",
+        replica.versionsApplied());
     counter(b, "streamrec_replica_gaps_total", "Versions missing while tailing.", replica.gaps());
-    counter(b, "streamrec_replica_duplicates_total", "Versions seen again while tailing.", replica.duplicates());
-    counter(b, "streamrec_replica_rereads_total", "Reads of the topic from its earliest offset after a gap or duplicate.",
+    counter(
+        b,
+        "streamrec_replica_duplicates_total",
+        "Versions seen again while tailing.",
+        replica.duplicates());
+    counter(
+        b,
+        "streamrec_replica_rereads_total",
+        "Reads of the topic from its earliest offset after a gap or duplicate.",
         replica.rereads());
-    counter(b, "streamrec_replica_bad_records_total", "Unreadable records skipped.", replica.badRecords());
-    counter(b, "streamrec_replica_records_read_total", "Records read from the topic.", replica.recordsRead());
-    b.append("# HELP streamrec_replica_freshness_ms Version event time to applied in this replica, ms.\n")
+    counter(
+        b,
+        "streamrec_replica_bad_records_total",
+        "Unreadable records skipped.",
+        replica.badRecords());
+    counter(
+        b,
+        "streamrec_replica_records_read_total",
+        "Records read from the topic.",
+        replica.recordsRead());
+    b.append(
+            "# HELP streamrec_replica_freshness_ms Version event time to applied in this replica, ms.\n")
         .append("# TYPE streamrec_replica_freshness_ms summary\n");
     for (double q : new double[] {0.5, 0.99}) {
-      b.append("streamrec_replica_freshness_ms{quantile=\"").append(q).append("\"} ")
-          .append(number(replica.freshnessPercentileMs(q))).append('\n');
+      b.append("streamrec_replica_freshness_ms{quantile=\"")
+          .append(q)
+          .append("\"} ")
+          .append(number(replica.freshnessPercentileMs(q)))
+          .append('\n');
     }
-    b.append("streamrec_replica_freshness_ms_count ").append(replica.freshnessSamples()).append('\n');
+    b.append("streamrec_replica_freshness_ms_count ")
+        .append(replica.freshnessSamples())
+        .append('\n');
     b.append("# HELP streamrec_serve_responses_total HTTP responses by status code.\n")
         .append("# TYPE streamrec_serve_responses_total counter\n");
     for (int i = 0; i < CODES.length; i++) {
-      b.append("streamrec_serve_responses_total{code=\"").append(CODES[i]).append("\"} ").append(responses.get(i)).append('\n');
+      b.append("streamrec_serve_responses_total{code=\"")
+          .append(CODES[i])
+          .append("\"} ")
+          .append(responses.get(i))
+          .append('\n');
     }
-    counter(b, "streamrec_serve_impressions_scored_total", "Impressions scored.", impressionsScored.get());
-    counter(b, "streamrec_serve_score_seconds_total", "Time spent scoring, seconds.", scoreNanos.get() / 1e9);
+    counter(
+        b,
+        "streamrec_serve_impressions_scored_total",
+        "Impressions scored.",
+        impressionsScored.get());
+    counter(
+        b,
+        "streamrec_serve_score_seconds_total",
+        "Time spent scoring, seconds.",
+        scoreNanos.get() / 1e9);
     return b.toString();
   }
 
   private static void gauge(StringBuilder b, String name, String help, double v) {
-    b.append("# HELP ").append(name).append(' ').append(help).append('\n')
-        .append("# TYPE ").append(name).append(" gauge\n").append(name).append(' ').append(number(v)).append('\n');
+    b.append("# HELP ")
+        .append(name)
+        .append(' ')
+        .append(help)
+        .append('\n')
+        .append("# TYPE ")
+        .append(name)
+        .append(" gauge\n")
+        .append(name)
+        .append(' ')
+        .append(number(v))
+        .append('\n');
   }
 
   private static void counter(StringBuilder b, String name, String help, double v) {
-    b.append("# HELP ").append(name).append(' ').append(help).append('\n')
-        .append("# TYPE ").append(name).append(" counter\n").append(name).append(' ').append(number(v)).append('\n');
+    b.append("# HELP ")
+        .append(name)
+        .append(' ')
+        .append(help)
+        .append('\n')
+        .append("# TYPE ")
+        .append(name)
+        .append(" counter\n")
+        .append(name)
+        .append(' ')
+        .append(number(v))
+        .append('\n');
   }
 
   private static String number(double v) {

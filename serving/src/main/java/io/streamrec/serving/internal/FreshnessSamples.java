@@ -3,8 +3,8 @@ package io.streamrec.serving.internal;
 import java.util.Arrays;
 
 /**
- * The newest freshness samples of a replica (ms from a version's event time to its application),
- * in a ring, and their percentiles. Thread-safe.
+ * The newest freshness samples of a replica (ms from a version's event time to its application), in
+ * a ring, and their percentiles. Thread-safe.
  */
 public final class FreshnessSamples {
   private final long[] ring;

@@ -8,9 +8,10 @@ import java.util.function.Function;
 /**
  * The replica's two models: the one readers see ({@link #visible}) and the one the topic's records
  * go to ({@link #building}). While tailing they are the same model and each change to it holds the
- * write lock; during a read from the earliest offset, {@code building} is a fresh model nobody reads,
- * changed without the lock, until {@link #swapIn} makes it visible in one step. Readers hold the read
- * lock, so a score never sees half a version nor two models. One writer thread, any number of readers.
+ * write lock; during a read from the earliest offset, {@code building} is a fresh model nobody
+ * reads, changed without the lock, until {@link #swapIn} makes it visible in one step. Readers hold
+ * the read lock, so a score never sees half a version nor two models. One writer thread, any number
+ * of readers.
  */
 public final class ModelSwap {
   private final ReadWriteLock lock = new ReentrantReadWriteLock();

@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One model a replica holds: rows by table and id, dense blocks, the spec, and the version they make
- * up. It changes only by whole versions ({@link #apply}); the replica decides when readers see it.
- * Not thread-safe: the replica guards it with its lock.
+ * One model a replica holds: rows by table and id, dense blocks, the spec, and the version they
+ * make up. It changes only by whole versions ({@link #apply}); the replica decides when readers see
+ * it. Not thread-safe: the replica guards it with its lock.
  */
 public final class ReplicaModel implements ParameterView {
   private final Map<String, RowTable> rows = new HashMap<>();
@@ -28,7 +28,9 @@ public final class ReplicaModel implements ParameterView {
     scorers = ThreadLocal.withInitial(() -> new ModelScorer(c));
   }
 
-  /** Applies a version's pending records; returns the rows refused for a width not their table's. */
+  /**
+   * Applies a version's pending records; returns the rows refused for a width not their table's.
+   */
   int apply(PendingVersion pending, VersionMarker m) {
     int refused = 0;
     for (PendingVersion.RowChange c : pending.rows()) {

@@ -5,34 +5,40 @@ import java.util.Arrays;
 
 /**
  * One table of a replica's model: ids to rows of a fixed width, the rows packed into float chunks
- * and found through a primitive {@link LongIntHashMap} (id to slot). A row costs its floats and
- * one index entry, with no object per row: a {@code HashMap<Long, float[]>} spends a node, a boxed
- * key and an array header on each, about as much again as the 16 floats of a default row, and
- * gives the collector millions of objects to trace. The benchmark {@code RowTableBench} in this
- * module's tests measures both.
+ * and found through a primitive {@link LongIntHashMap} (id to slot). A row costs its floats and one
+ * index entry, with no object per row: a {@code HashMap<Long, float[]>} spends a node, a boxed key
+ * and an array header on each, about as much again as the 16 floats of a default row, and gives the
+ * collector millions of objects to trace. The benchmark {@code RowTableBench} in this module's
+ * tests measures both.
  *
  * <p>Slots freed by removals are reused before new ones are taken. Rows live in chunks of about
  * {@link #CHUNK_FLOATS} floats (a power of two of rows), so growing never copies the rows already
- * held and no single array bounds the table. A chunk stays well under half of G1's smallest
- * region (1 MiB): a larger array is "humongous", gets whole regions of its own, and wastes up to
- * nearly one region each. The width is set by the first row; a row of another width is refused.
- * Not thread-safe: the replica guards it with its lock.
+ * held and no single array bounds the table. A chunk stays well under half of G1's smallest region
+ * (1 MiB): a larger array is "humongous", gets whole regions of its own, and wastes up to nearly
+ * one region each. The width is set by the first row; a row of another width is refused. Not
+ * thread-safe: the replica guards it with its lock.
  */
 final class RowTable {
   /** Floats per chunk at most: 256 KiB, a quarter of G1's smallest region. */
   static final int CHUNK_FLOATS = 1 << 16;
+
   private static final int INITIAL_INDEX = 1024;
 
   private final int width;
+
   /** Rows per chunk is {@code 1 << chunkShift}. */
   private final int chunkShift;
+
   private final int chunkMask;
   private final LongIntHashMap index = new LongIntHashMap(INITIAL_INDEX);
   private float[][] chunks = new float[0][];
+
   /** Slots in use or freed: the next new slot. */
   private int slots;
+
   /** Freed slots, reused last-freed first. */
   private int[] free = new int[16];
+
   private int freeCount;
 
   RowTable(int width) {
@@ -40,7 +46,8 @@ final class RowTable {
       throw new IllegalArgumentException("row width must be >= 1, got " + width);
     }
     this.width = width;
-    this.chunkShift = 31 - Integer.numberOfLeadingZeros(Math.max(1, CHUNK_FLOATS / width)); // floor(log2)
+    this.chunkShift =
+        31 - Integer.numberOfLeadingZeros(Math.max(1, CHUNK_FLOATS / width)); // floor(log2)
     this.chunkMask = (1 << chunkShift) - 1;
   }
 
@@ -65,7 +72,8 @@ final class RowTable {
   /** Sets the row of {@code id} to {@code values} (exactly {@link #width()} of them). */
   void put(long id, float[] values) {
     if (values.length != width) {
-      throw new IllegalArgumentException("a row of " + values.length + " values in a table of width " + width);
+      throw new IllegalArgumentException(
+          "a row of " + values.length + " values in a table of width " + width);
     }
     int slot = index.get(id);
     if (slot == LongIntHashMap.MISSING) {

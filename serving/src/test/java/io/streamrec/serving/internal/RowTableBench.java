@@ -40,41 +40,48 @@ public final class RowTableBench {
     for (int i = 0; i < READS; i++) {
       probes[i] = ids[rnd.nextInt(rows)];
     }
-    System.out.printf(Locale.ROOT, "row storage: %,d rows of %d floats, %,d random reads, best of %d rounds%n",
-        rows, width, READS, ROUNDS);
-    Supplier<Rows> map = () -> {
-      Map<Long, float[]> m = new HashMap<>();
-      return new Rows() {
-        @Override
-        public void put(long id, float[] v) {
-          m.put(id, v.clone()); // the replica kept each decoded row as its own array
-        }
+    System.out.printf(
+        Locale.ROOT,
+        "row storage: %,d rows of %d floats, %,d random reads, best of %d rounds%n",
+        rows,
+        width,
+        READS,
+        ROUNDS);
+    Supplier<Rows> map =
+        () -> {
+          Map<Long, float[]> m = new HashMap<>();
+          return new Rows() {
+            @Override
+            public void put(long id, float[] v) {
+              m.put(id, v.clone()); // the replica kept each decoded row as its own array
+            }
 
-        @Override
-        public boolean read(long id, float[] out) {
-          float[] v = m.get(id);
-          if (v == null) {
-            return false;
-          }
-          System.arraycopy(v, 0, out, 0, v.length);
-          return true;
-        }
-      };
-    };
-    Supplier<Rows> table = () -> {
-      RowTable t = new RowTable(width);
-      return new Rows() {
-        @Override
-        public void put(long id, float[] v) {
-          t.put(id, v);
-        }
+            @Override
+            public boolean read(long id, float[] out) {
+              float[] v = m.get(id);
+              if (v == null) {
+                return false;
+              }
+              System.arraycopy(v, 0, out, 0, v.length);
+              return true;
+            }
+          };
+        };
+    Supplier<Rows> table =
+        () -> {
+          RowTable t = new RowTable(width);
+          return new Rows() {
+            @Override
+            public void put(long id, float[] v) {
+              t.put(id, v);
+            }
 
-        @Override
-        public boolean read(long id, float[] out) {
-          return t.read(id, out, 0);
-        }
-      };
-    };
+            @Override
+            public boolean read(long id, float[] out) {
+              return t.read(id, out, 0);
+            }
+          };
+        };
     // rounds interleave the two, so that a noisy stretch of the machine hits both
     double[] bestMap = {Double.MAX_VALUE, 0, 0};
     double[] bestTable = {Double.MAX_VALUE, 0, 0};
@@ -82,12 +89,26 @@ public final class RowTableBench {
       best(bestMap, round("HashMap<Long, float[]>", round, map, ids, probes, width));
       best(bestTable, round("RowTable", round, table, ids, probes, width));
     }
-    System.out.printf(Locale.ROOT, "%n%-24s %8.1f B/row %,14.0f puts/s %,14.0f reads/s%n",
-        "HashMap<Long, float[]>", bestMap[0], bestMap[1], bestMap[2]);
-    System.out.printf(Locale.ROOT, "%-24s %8.1f B/row %,14.0f puts/s %,14.0f reads/s%n",
-        "RowTable", bestTable[0], bestTable[1], bestTable[2]);
-    System.out.printf(Locale.ROOT, "RowTable vs HashMap: %.2fx the heap per row, %.2fx the put rate, %.2fx the read rate%n",
-        bestTable[0] / bestMap[0], bestTable[1] / bestMap[1], bestTable[2] / bestMap[2]);
+    System.out.printf(
+        Locale.ROOT,
+        "%n%-24s %8.1f B/row %,14.0f puts/s %,14.0f reads/s%n",
+        "HashMap<Long, float[]>",
+        bestMap[0],
+        bestMap[1],
+        bestMap[2]);
+    System.out.printf(
+        Locale.ROOT,
+        "%-24s %8.1f B/row %,14.0f puts/s %,14.0f reads/s%n",
+        "RowTable",
+        bestTable[0],
+        bestTable[1],
+        bestTable[2]);
+    System.out.printf(
+        Locale.ROOT,
+        "RowTable vs HashMap: %.2fx the heap per row, %.2fx the put rate, %.2fx the read rate%n",
+        bestTable[0] / bestMap[0],
+        bestTable[1] / bestMap[1],
+        bestTable[2] / bestMap[2]);
   }
 
   private static void best(double[] best, double[] r) {
@@ -97,8 +118,8 @@ public final class RowTableBench {
   }
 
   /** One round: heap bytes per row, puts/s, reads/s. */
-  private static double[] round(String name, int round, Supplier<Rows> make, long[] ids,
-      long[] probes, int width) {
+  private static double[] round(
+      String name, int round, Supplier<Rows> make, long[] ids, long[] probes, int width) {
     float[] v = new float[width];
     float[] out = new float[width];
     long before = usedHeap();
@@ -123,8 +144,14 @@ public final class RowTableBench {
       throw new IllegalStateException("negative row values");
     }
     double[] res = {(double) held / ids.length, ids.length / putSecs, probes.length / readSecs};
-    System.out.printf(Locale.ROOT, "  round %d %-24s %6.1f B/row, %,12.0f puts/s, %,12.0f reads/s%n",
-        round, name, res[0], res[1], res[2]);
+    System.out.printf(
+        Locale.ROOT,
+        "  round %d %-24s %6.1f B/row, %,12.0f puts/s, %,12.0f reads/s%n",
+        round,
+        name,
+        res[0],
+        res[1],
+        res[2]);
     return res;
   }
 

@@ -25,7 +25,10 @@ class RowTableTest {
     for (int step = 0; step < steps; step++) {
       int op = rnd.nextInt(10);
       if (op < 6 || ids.isEmpty()) {
-        long id = rnd.nextInt(4) == 0 && !ids.isEmpty() ? ids.get(rnd.nextInt(ids.size())) : rnd.nextLong();
+        long id =
+            rnd.nextInt(4) == 0 && !ids.isEmpty()
+                ? ids.get(rnd.nextInt(ids.size()))
+                : rnd.nextLong();
         float[] v = {step, -step, rnd.nextFloat()};
         if (reference.put(id, v.clone()) == null) {
           ids.add(id);
@@ -71,10 +74,12 @@ class RowTableTest {
 
   @Test
   void chunksHoldAPowerOfTwoOfRowsAndStayUnderAQuarterMebibyte() {
-    for (int width : new int[] {1, 3, 16, 64, 1000, RowTable.CHUNK_FLOATS, 2 * RowTable.CHUNK_FLOATS}) {
+    for (int width :
+        new int[] {1, 3, 16, 64, 1000, RowTable.CHUNK_FLOATS, 2 * RowTable.CHUNK_FLOATS}) {
       int rows = new RowTable(width).chunkRows();
       assertThat(Integer.bitCount(rows)).as("width %d", width).isEqualTo(1);
-      assertThat((long) rows * width).as("width %d", width)
+      assertThat((long) rows * width)
+          .as("width %d", width)
           .isLessThanOrEqualTo(Math.max(RowTable.CHUNK_FLOATS, width));
     }
     assertThat(new RowTable(16).chunkRows()).isEqualTo(4096);
@@ -84,7 +89,8 @@ class RowTableTest {
   void aRowOfAnotherWidthIsRefusedAndTheTableIsUnchanged() {
     RowTable t = new RowTable(WIDTH);
     t.put(7, new float[] {1, 2, 3});
-    assertThatThrownBy(() -> t.put(7, new float[] {1, 2})).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> t.put(7, new float[] {1, 2}))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("width 3");
     assertThat(t.get(7)).containsExactly(1, 2, 3);
     assertThatThrownBy(() -> new RowTable(0)).isInstanceOf(IllegalArgumentException.class);

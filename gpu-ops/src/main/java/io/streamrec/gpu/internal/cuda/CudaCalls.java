@@ -7,10 +7,14 @@ import jcuda.driver.CUresult;
 public final class CudaCalls {
   private CudaCalls() {}
 
-  /** Throws a {@link CudaException} naming {@code call} and the error unless {@code result} is success. */
+  /**
+   * Throws a {@link CudaException} naming {@code call} and the error unless {@code result} is
+   * success.
+   */
   public static void check(int result, String call) {
     if (result != CUresult.CUDA_SUCCESS) {
-      throw new CudaException(call + " failed: " + CUresult.stringFor(result) + " (" + result + ")", result);
+      throw new CudaException(
+          call + " failed: " + CUresult.stringFor(result) + " (" + result + ")", result);
     }
   }
 

@@ -2,8 +2,8 @@ package io.streamrec.gpu.internal.cuda;
 
 /**
  * Groups the inputs of a scatter-add by their output, on the host: for keys {@code keys[0, n)} it
- * packs, into one int array, {@code key[0, G)} (the distinct keys, ascending), {@code start[0,
- * G]} and {@code items[0, n)} (the input positions of group {@code g} are {@code items[start[g],
+ * packs, into one int array, {@code key[0, G)} (the distinct keys, ascending), {@code start[0, G]}
+ * and {@code items[0, n)} (the input positions of group {@code g} are {@code items[start[g],
  * start[g+1])}, ascending). A kernel then gives each output one thread that adds its inputs in
  * input order: no atomics, and the order of the CPU backend. A counting sort, O(n + max key).
  *
@@ -24,7 +24,8 @@ public final class Grouping {
     for (int i = 0; i < n; i++) {
       int k = keys[from + i];
       if (k < 0 || k >= bound) {
-        throw new IndexOutOfBoundsException(what + "[" + i + "] = " + k + " is outside [0, " + bound + ")");
+        throw new IndexOutOfBoundsException(
+            what + "[" + i + "] = " + k + " is outside [0, " + bound + ")");
       }
       max = Math.max(max, k);
     }

@@ -1,0 +1,332 @@
+package io.streamrec.gpu.internal.cuda;
+
+import io.streamrec.gpu.Floats;
+import io.streamrec.gpu.Ints;
+import jcuda.driver.CUdeviceptr;
+
+/**
+ * The embedding family of CUDA operations: rows gathered from and scattered to a slab, bags pooled
+ * into their targets and back, row-wise Adagrad, the broadcast dot product of the request-only
+ * model, indexed gathers and scatter-adds. Every scatter-add is planned on the host ({@link
+ * Grouping}) from the index buffers' host images, so it adds in the CPU backend's order.
+ */
+public final class EmbeddingKernels extends CudaOps {
+  private final Grouping grouping = new Grouping();
+  private DeviceMemory groupScratch;
+  private int[] entryBag = new int[64];
+
+  public EmbeddingKernels(
+      CudaContext ctx, KernelLauncher launcher, StagingBuffers staging, DeviceAllocator allocator) {
+    super(ctx, launcher, staging, allocator);
+  }
+
+  public void gatherRows(Floats slabF, int rowWidth, Ints slotsI, int n, Floats outF) {
+    ensureOpen();
+    DeviceFloats slab = dev(slabF, "gatherRows slab"), out = dev(outF, "gatherRows out");
+    DeviceInts slots = dev(slotsI, "gatherRows slots");
+    range(slots.length(), 0, n, "gatherRows slots");
+    range(out.length(), 0, (long) n * rowWidth, "gatherRows out");
+    indices(slots.host(), 0, n, slab.length() / Math.max(1, rowWidth), "gatherRows slots");
+    launchFlat(
+        Kernel.GATHER_ROWS, (long) n * rowWidth, args().p(slab).i(rowWidth).p(slots).i(n).p(out));
+  }
+
+  public void scatterRows(Floats srcF, Ints slotsI, int n, Floats slabF, int rowWidth) {
+    ensureOpen();
+    DeviceFloats src = dev(srcF, "scatterRows src"), slab = dev(slabF, "scatterRows slab");
+    DeviceInts slots = dev(slotsI, "scatterRows slots");
+    range(slots.length(), 0, n, "scatterRows slots");
+    range(src.length(), 0, (long) n * rowWidth, "scatterRows src");
+    indices(slots.host(), 0, n, slab.length() / Math.max(1, rowWidth), "scatterRows slots");
+    launchFlat(
+        Kernel.SCATTER_ROWS, (long) n * rowWidth, args().p(src).p(slots).i(n).p(slab).i(rowWidth));
+  }
+
+  public void poolBags(
+      Floats slabF,
+      int rowWidth,
+      int col,
+      int width,
+      Ints slotsI,
+      Ints bagOffsetsI,
+      int nBags,
+      Ints bagTargetI,
+      boolean mean,
+      Floats outF,
+      int outStride,
+      int outCol) {
+    ensureOpen();
+    DeviceFloats slab = dev(slabF, "poolBags slab"), out = dev(outF, "poolBags out");
+    DeviceInts slots = dev(slotsI, "poolBags slots"),
+        offsets = dev(bagOffsetsI, "poolBags bagOffsets");
+    DeviceInts target = dev(bagTargetI, "poolBags bagTarget");
+    if (nBags <= 0 || width <= 0) {
+      return;
+    }
+    range(offsets.length(), 0, nBags + 1L, "poolBags bagOffsets");
+    range(target.length(), 0, nBags, "poolBags bagTarget");
+    int[] off = offsets.host();
+    checkOffsets(off, nBags, slots.length(), "poolBags");
+    range(rowWidth, col, width, "poolBags columns of a row");
+    indices(
+        slots.host(),
+        off[0],
+        off[nBags] - off[0],
+        slab.length() / Math.max(1, rowWidth),
+        "poolBags slots");
+    grouping.build(
+        target.host(),
+        0,
+        nBags,
+        rowsThatFit(out.length(), outStride, outCol, width),
+        "poolBags bagTarget");
+    CUdeviceptr groups = uploadGrouping(null, 0);
+    int g = grouping.groups();
+    launchFlat(
+        Kernel.POOL_BAGS,
+        (long) g * width,
+        args()
+            .p(slab)
+            .i(rowWidth)
+            .i(col)
+            .i(width)
+            .p(slots)
+            .p(offsets)
+            .i(g)
+            .p(groups)
+            .i(mean ? 1 : 0)
+            .p(out)
+            .i(outStride)
+            .i(outCol));
+  }
+
+  private static void checkOffsets(int[] off, int nBags, int entries, String op) {
+    if (off[0] < 0 || off[nBags] > entries) {
+      throw new IndexOutOfBoundsException(
+          op
+              + ": bag entries ["
+              + off[0]
+              + ", "
+              + off[nBags]
+              + ") are outside the "
+              + entries
+              + " entries given");
+    }
+    for (int b = 0; b < nBags; b++) {
+      if (off[b + 1] < off[b]) {
+        throw new IllegalArgumentException(
+            op
+                + ": bagOffsets must not decrease; bagOffsets["
+                + b
+                + "] = "
+                + off[b]
+                + " > bagOffsets["
+                + (b + 1)
+                + "] = "
+                + off[b + 1]);
+      }
+    }
+  }
+
+  public void poolBagsBackward(
+      Ints rowIndexI,
+      Ints bagOffsetsI,
+      int nBags,
+      Ints bagTargetI,
+      boolean mean,
+      Floats gradF,
+      int gradStride,
+      int gradCol,
+      int width,
+      Floats rowGradF) {
+    ensureOpen();
+    DeviceInts rowIndex = dev(rowIndexI, "poolBagsBackward rowIndex");
+    DeviceInts offsets = dev(bagOffsetsI, "poolBagsBackward bagOffsets");
+    DeviceInts target = dev(bagTargetI, "poolBagsBackward bagTarget");
+    DeviceFloats grad = dev(gradF, "poolBagsBackward grad"),
+        rowGrad = dev(rowGradF, "poolBagsBackward rowGrad");
+    if (nBags <= 0 || width <= 0) {
+      return;
+    }
+    range(offsets.length(), 0, nBags + 1L, "poolBagsBackward bagOffsets");
+    range(target.length(), 0, nBags, "poolBagsBackward bagTarget");
+    int[] off = offsets.host();
+    checkOffsets(off, nBags, rowIndex.length(), "poolBagsBackward");
+    indices(
+        target.host(),
+        0,
+        nBags,
+        rowsThatFit(grad.length(), gradStride, gradCol, width),
+        "poolBagsBackward bagTarget");
+    int first = off[0], entries = off[nBags] - first;
+    grouping.build(
+        rowIndex.host(), first, entries, rowGrad.length() / width, "poolBagsBackward rowIndex");
+    if (entryBag.length < entries) {
+      entryBag = new int[Math.max(entries, 2 * entryBag.length)];
+    }
+    for (int b = 0; b < nBags; b++) {
+      for (int k = off[b]; k < off[b + 1]; k++) {
+        entryBag[k - first] = b;
+      }
+    }
+    CUdeviceptr groups = uploadGrouping(entryBag, entries);
+    CUdeviceptr bags = groups.withByteOffset(4L * grouping.size());
+    int g = grouping.groups();
+    launchFlat(
+        Kernel.POOL_BAGS_BACKWARD,
+        (long) g * width,
+        args()
+            .p(bags)
+            .p(offsets)
+            .p(target)
+            .i(g)
+            .p(groups)
+            .i(mean ? 1 : 0)
+            .p(grad)
+            .i(gradStride)
+            .i(gradCol)
+            .i(width)
+            .p(rowGrad));
+  }
+
+  public void rowwiseAdagrad(
+      Floats slabF,
+      int rowWidth,
+      int col,
+      int width,
+      int stateCol,
+      Ints slotsI,
+      int nRows,
+      Floats rowGradF,
+      float lr,
+      float eps) {
+    ensureOpen();
+    DeviceFloats slab = dev(slabF, "rowwiseAdagrad slab"),
+        rowGrad = dev(rowGradF, "rowwiseAdagrad rowGrad");
+    DeviceInts slots = dev(slotsI, "rowwiseAdagrad slots");
+    range(slots.length(), 0, nRows, "rowwiseAdagrad slots");
+    range(rowGrad.length(), 0, (long) nRows * width, "rowwiseAdagrad rowGrad");
+    range(rowWidth, col, width, "rowwiseAdagrad columns of a row");
+    range(rowWidth, stateCol, 1, "rowwiseAdagrad state column");
+    indices(slots.host(), 0, nRows, slab.length() / Math.max(1, rowWidth), "rowwiseAdagrad slots");
+    if (width <= 0) {
+      return;
+    }
+    launchFlat(
+        Kernel.ROWWISE_ADAGRAD,
+        32L * nRows,
+        args()
+            .p(slab)
+            .i(rowWidth)
+            .i(col)
+            .i(width)
+            .i(stateCol)
+            .p(slots)
+            .i(nRows)
+            .p(rowGrad)
+            .f(lr)
+            .f(eps));
+  }
+
+  public void broadcastDot(Floats aF, Ints aIndexI, Floats bF, int n, int dim, Floats outF) {
+    ensureOpen();
+    DeviceFloats a = dev(aF, "broadcastDot a"),
+        b = dev(bF, "broadcastDot b"),
+        out = dev(outF, "broadcastDot out");
+    DeviceInts aIndex = dev(aIndexI, "broadcastDot aIndex");
+    range(aIndex.length(), 0, n, "broadcastDot aIndex");
+    range(b.length(), 0, (long) n * dim, "broadcastDot b");
+    range(out.length(), 0, n, "broadcastDot out");
+    indices(
+        aIndex.host(),
+        0,
+        n,
+        dim == 0 ? Integer.MAX_VALUE : a.length() / dim,
+        "broadcastDot aIndex");
+    launchFlat(Kernel.BROADCAST_DOT, n, args().p(a).p(aIndex).p(b).i(n).i(dim).p(out));
+  }
+
+  public void broadcastDotBackward(
+      Floats aF, Ints aIndexI, Floats bF, int n, int dim, Floats gF, Floats gradAF, Floats gradBF) {
+    ensureOpen();
+    DeviceFloats a = dev(aF, "broadcastDotBackward a"), b = dev(bF, "broadcastDotBackward b");
+    DeviceFloats g = dev(gF, "broadcastDotBackward g");
+    DeviceFloats gradA = dev(gradAF, "broadcastDotBackward gradA"),
+        gradB = dev(gradBF, "broadcastDotBackward gradB");
+    DeviceInts aIndex = dev(aIndexI, "broadcastDotBackward aIndex");
+    if (n <= 0 || dim <= 0) {
+      return;
+    }
+    range(aIndex.length(), 0, n, "broadcastDotBackward aIndex");
+    range(b.length(), 0, (long) n * dim, "broadcastDotBackward b");
+    range(gradB.length(), 0, (long) n * dim, "broadcastDotBackward gradB");
+    range(g.length(), 0, n, "broadcastDotBackward g");
+    grouping.build(
+        aIndex.host(),
+        0,
+        n,
+        Math.min(a.length(), gradA.length()) / dim,
+        "broadcastDotBackward aIndex");
+    CUdeviceptr groups = uploadGrouping(null, 0);
+    int gs = grouping.groups();
+    launchFlat(
+        Kernel.BROADCAST_DOT_BACKWARD,
+        (long) gs * dim + (long) n * dim,
+        args().p(a).p(aIndex).p(b).i(n).i(dim).p(g).i(gs).p(groups).p(gradA).p(gradB));
+  }
+
+  public void gatherIndexed(
+      Floats srcF, int cols, Ints indexI, int n, Floats dstF, int dstStride, int dstCol) {
+    ensureOpen();
+    DeviceFloats src = dev(srcF, "gatherIndexed src"), dst = dev(dstF, "gatherIndexed dst");
+    DeviceInts index = dev(indexI, "gatherIndexed index");
+    if (n <= 0 || cols <= 0) {
+      return;
+    }
+    range(index.length(), 0, n, "gatherIndexed index");
+    block(dst.length(), dstStride, dstCol, n, cols, "gatherIndexed dst");
+    indices(index.host(), 0, n, src.length() / cols, "gatherIndexed index");
+    launchFlat(
+        Kernel.GATHER_INDEXED,
+        (long) n * cols,
+        args().p(src).i(cols).p(index).i(n).p(dst).i(dstStride).i(dstCol));
+  }
+
+  public void scatterAddIndexed(
+      Floats srcF, int srcStride, int srcCol, int cols, Ints indexI, int n, Floats dstF) {
+    ensureOpen();
+    DeviceFloats src = dev(srcF, "scatterAddIndexed src"), dst = dev(dstF, "scatterAddIndexed dst");
+    DeviceInts index = dev(indexI, "scatterAddIndexed index");
+    if (n <= 0 || cols <= 0) {
+      return;
+    }
+    range(index.length(), 0, n, "scatterAddIndexed index");
+    block(src.length(), srcStride, srcCol, n, cols, "scatterAddIndexed src");
+    grouping.build(index.host(), 0, n, dst.length() / cols, "scatterAddIndexed index");
+    CUdeviceptr groups = uploadGrouping(null, 0);
+    int g = grouping.groups();
+    launchFlat(
+        Kernel.SCATTER_ADD_INDEXED,
+        (long) g * cols,
+        args().p(src).i(srcStride).i(srcCol).i(cols).i(g).p(groups).p(dst));
+  }
+
+  private CUdeviceptr uploadGrouping(int[] extra, int extraN) {
+    int size = grouping.size() + extraN;
+    long bytes = 4L * Math.max(size, 1);
+    if (groupScratch == null || groupScratch.bytes() < bytes) {
+      if (groupScratch != null) {
+        groupScratch.close();
+      }
+      groupScratch =
+          allocator.alloc(
+              Math.max(bytes, 2 * (groupScratch == null ? 4096 : groupScratch.bytes())));
+    }
+    CUdeviceptr p = groupScratch.ptr();
+    staging.uploadInts(grouping.packed(), 0, p, 0, grouping.size());
+    if (extraN > 0) {
+      staging.uploadInts(extra, 0, p, grouping.size(), extraN);
+    }
+    return p;
+  }
+}

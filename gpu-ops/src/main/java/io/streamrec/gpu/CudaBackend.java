@@ -135,6 +135,12 @@ public final class CudaBackend implements ComputeBackend {
         return "the CUDA driver reports no device";
       }
       return null;
+    } catch (NoClassDefFoundError e) {
+      if (String.valueOf(e.getMessage()).startsWith("jcuda/")) {
+        // JCuda is optional: a deployable that runs on the CPU only leaves it out
+        return "JCuda is not on the class path (this build runs on the CPU only)";
+      }
+      return "the CUDA driver could not be loaded (" + e + ")";
     } catch (LinkageError e) {
       // UnsatisfiedLinkError (no libcuda.so.1, no JCuda natives for this platform), or the class
       // failed to initialise because of one

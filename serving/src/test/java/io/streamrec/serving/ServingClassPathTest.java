@@ -2,6 +2,10 @@ package io.streamrec.serving;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.streamrec.gpu.BackendMode;
+import io.streamrec.gpu.Backends;
+import io.streamrec.gpu.ComputeBackend;
+import io.streamrec.gpu.CudaBackend;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -42,6 +46,14 @@ class ServingClassPathTest {
       }
     }
     assertThat(found).isEmpty();
+  }
+
+  @Test
+  void theCudaBackendSaysItIsAbsentAndAutoRunsOnTheCpu() {
+    assertThat(CudaBackend.unavailableReason()).contains("JCuda is not on the class path");
+    try (ComputeBackend b = Backends.create(BackendMode.AUTO)) {
+      assertThat(b.name()).isEqualTo("cpu");
+    }
   }
 
   @Test

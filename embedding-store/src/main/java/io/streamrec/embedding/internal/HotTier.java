@@ -140,10 +140,6 @@ public final class HotTier implements AutoCloseable {
     return pinnedResident;
   }
 
-  public boolean anyPinned() {
-    return pinnedResident > 0 || scratchCount > 0;
-  }
-
   public int capacity() {
     return cfg.hotCapacityRows();
   }

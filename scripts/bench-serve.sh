@@ -11,8 +11,8 @@
 #     --encodings LIST    row encodings to bootstrap, e.g. float32,float16,bfloat16 (default float32,float16)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -B -q install -DskipTests -pl tests -am
-mvn -B -q -pl tests test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
+./mvnw -B -q install -DskipTests -pl tests -am
+./mvnw -B -q -pl tests test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
 log="$(mktemp --suffix=.log)"
 res="$(mktemp)"
 trap 'rm -f "$res"' EXIT

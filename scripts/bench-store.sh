@@ -9,8 +9,8 @@
 # Needs about 14 GiB of heap (the all-hot slab at dim 64 is 2.6 GB and grows by copying) and a few GiB of disk under java.io.tmpdir. Results: embedding-store/target/store-bench.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -B -q install -DskipTests -pl embedding-store -am
-mvn -B -q -pl embedding-store test-compile dependency:build-classpath \
+./mvnw -B -q install -DskipTests -pl embedding-store -am
+./mvnw -B -q -pl embedding-store test-compile dependency:build-classpath \
   -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test
 args=("$@")
 if [ ${#args[@]} -eq 0 ]; then

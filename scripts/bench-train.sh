@@ -12,8 +12,8 @@ if ! "$py" -c "import torch, numpy" 2>/dev/null; then
   echo "installing python3-torch and python3-numpy (Debian packages)..." >&2
   apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-torch python3-numpy >/dev/null
 fi
-mvn -B -q install -DskipTests -pl model -am
-mvn -B -q -pl model test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
+./mvnw -B -q install -DskipTests -pl model -am
+./mvnw -B -q -pl model test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
 jsonl="$(mktemp --suffix=.jsonl)"
 trap 'rm -f "$jsonl"' EXIT
 out="$(java -cp "model/target/test-classes:model/target/classes:$(cat model/target/cp.txt)" \

@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 units="${1:-30000}"
-mvnq=(mvn -B -q)
+mvnq=(./mvnw -B -q)
 [[ "${OFFLINE:-1}" == 1 ]] && mvnq+=(-o)
 
 echo "== build (gpu-ops kernels: $(command -v nvcc || echo 'nvcc NOT FOUND'))"

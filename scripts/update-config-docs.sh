@@ -3,8 +3,10 @@
 # Run after adding or changing an option; JobConfigTest fails while the README is stale.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -B -q -o install -DskipTests -pl flink-job -am
-cp="flink-job/target/classes:$(cat flink-job/target/classpath.txt)"
+./mvnw -B -q -o install -DskipTests -pl flink-job -am
+# the job's class path with Flink, which the job jar leaves to the cluster ('provided')
+./mvnw -B -q -o -pl flink-job dependency:build-classpath -Dmdep.outputFile=target/config-docs.cp -DincludeScope=compile
+cp="flink-job/target/classes:$(cat flink-job/target/config-docs.cp)"
 table="$(java -cp "$cp" io.streamrec.job.config.ConfigDocs)"
 TABLE="$table" python3 - <<'PY'
 import os, re

@@ -16,5 +16,5 @@ args=("$@")
 if [ ${#args[@]} -eq 0 ]; then
   args=(-p ids=10000000 -p hotPercent=1,10,100 -wi 2 -w 3 -i 5 -r 3 -jvmArgsAppend "-Xmx14g -XX:+UseParallelGC")
 fi
-java -cp "embedding-store/target/test-classes:embedding-store/target/classes:gpu-ops/target/classes:schemas/target/classes:$(cat embedding-store/target/bench.cp)" \
+java -cp "embedding-store/target/test-classes:embedding-store/target/classes:gpu-ops/target/classes:common/target/classes:$(cat embedding-store/target/bench.cp)" \
   org.openjdk.jmh.Main TieredStoreBenchmark "${args[@]}" -rf json -rff embedding-store/target/store-bench.json

@@ -14,8 +14,7 @@ import java.util.List;
  *
  * <p>The implementations are this module's: a batch's rules hold because only they can make one.
  */
-public sealed interface EmbeddingStore extends AutoCloseable
-    permits InMemoryEmbeddingStore, TieredEmbeddingStore {
+public sealed interface EmbeddingStore extends AutoCloseable permits BatchedStore {
 
   List<TableConfig> tables();
 

@@ -23,15 +23,12 @@ import java.util.Map;
  * for tests, the serving replica's unit tests and small models; the tiered store replaces it for
  * real workloads.
  */
-public final class InMemoryEmbeddingStore implements EmbeddingStore {
+public final class InMemoryEmbeddingStore extends BatchedStore {
   private static final int INITIAL_ROWS = 1024;
 
   private final List<TableConfig> tables;
   private final Table[] state;
   private long nowMs = Long.MIN_VALUE;
-
-  /** The batch begun and not yet closed, if any. */
-  private StoreBatch openBatch;
 
   private long lookups, hits, admitted, expired;
 
@@ -61,40 +58,7 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
   }
 
   @Override
-  public StoreBatch beginBatch() {
-    if (openBatch != null) {
-      throw new IllegalStateException(
-          "a batch is open on this store; close it before beginning another");
-    }
-    openBatch =
-        new StoreBatch(
-            new StoreBatch.Operations() {
-              @Override
-              public PreparedKeys prepare(int table, long[] keys, int count) {
-                return prepareKeys(table, keys, count);
-              }
-
-              @Override
-              public Floats slab(int table) {
-                return slabOf(table);
-              }
-
-              @Override
-              public void markUpdated(int table, PreparedKeys prepared) {
-                markRowsUpdated(table, prepared);
-              }
-
-              @Override
-              public void release() {
-                openBatch = null;
-                releaseBatch();
-              }
-            },
-            tables.size());
-    return openBatch;
-  }
-
-  private PreparedKeys prepareKeys(int table, long[] keys, int count) {
+  PreparedKeys prepareKeys(int table, long[] keys, int count) {
     Table t = state[table];
     int[] slots = new int[count];
     int[] rowIndex = new int[count];
@@ -118,7 +82,8 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
     return new PreparedKeys(slots, rowIndex, distinctSlots, distinctKeys, distinct);
   }
 
-  private Floats slabOf(int table) {
+  @Override
+  Floats slabOf(int table) {
     return CpuBackend.wrap(state[table].slab);
   }
 
@@ -127,7 +92,8 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
     return state[table].slab;
   }
 
-  private void markRowsUpdated(int table, PreparedKeys prepared) {
+  @Override
+  void markRowsUpdated(int table, PreparedKeys prepared) {
     Table t = state[table];
     for (int i = 0; i < prepared.distinctCount(); i++) {
       int slot = prepared.distinctSlots()[i];
@@ -137,7 +103,8 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
     }
   }
 
-  private void releaseBatch() {
+  @Override
+  void releaseBatch() {
     for (Table t : state) {
       t.releaseTransient();
     }
@@ -197,6 +164,9 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
   }
 
   @Override
+  void checkUsable() {}
+
+  @Override
   public void close() {}
 
   /** File of a snapshot directory that holds this store's state. */
@@ -211,9 +181,7 @@ public final class InMemoryEmbeddingStore implements EmbeddingStore {
    */
   @Override
   public StoreSnapshot snapshot(Path dir) {
-    if (openBatch != null) {
-      throw new IllegalStateException("cannot snapshot inside a batch: close the batch first");
-    }
+    requireNoBatch("snapshot");
     Path file;
     try {
       file = Files.createDirectories(dir).resolve(SNAPSHOT_FILE);

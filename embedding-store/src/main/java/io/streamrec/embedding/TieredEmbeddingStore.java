@@ -70,7 +70,7 @@ import java.util.zip.CheckedOutputStream;
  * <p>Not thread-safe: one trainer thread calls it. {@link #stats()} may be read from elsewhere for
  * metrics only through a copy taken on that thread.
  */
-public final class TieredEmbeddingStore implements EmbeddingStore {
+public final class TieredEmbeddingStore extends BatchedStore {
   private static final int META_MAGIC = 0x53524553; // "SRES"
   private static final int META_VERSION = 1;
   private static final String META_FILE = "store.meta";
@@ -82,9 +82,6 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
   private final RocksDbColdTier cold;
   private final TieredTable[] state;
   private long nowMs = Long.MIN_VALUE;
-
-  /** The batch begun and not yet closed, if any. */
-  private StoreBatch openBatch;
 
   private Path previousSnapshot;
   private int checkpointSeq;
@@ -193,54 +190,23 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
   }
 
   @Override
-  public StoreBatch beginBatch() {
-    checkOpen();
-    if (openBatch != null) {
-      throw new IllegalStateException(
-          "a batch is open on this store; close it before beginning another");
-    }
-    openBatch =
-        new StoreBatch(
-            new StoreBatch.Operations() {
-              @Override
-              public PreparedKeys prepare(int table, long[] keys, int count) {
-                return prepareKeys(table, keys, count);
-              }
-
-              @Override
-              public Floats slab(int table) {
-                return slabOf(table);
-              }
-
-              @Override
-              public void markUpdated(int table, PreparedKeys prepared) {
-                markRowsUpdated(table, prepared);
-              }
-
-              @Override
-              public void release() {
-                openBatch = null;
-                releaseBatch();
-              }
-            },
-            tables.size());
-    return openBatch;
-  }
-
-  private PreparedKeys prepareKeys(int table, long[] keys, int count) {
+  PreparedKeys prepareKeys(int table, long[] keys, int count) {
     checkOpen();
     return state[table].prepare(keys, count);
   }
 
-  private Floats slabOf(int table) {
+  @Override
+  Floats slabOf(int table) {
     return state[table].slab();
   }
 
-  private void markRowsUpdated(int table, PreparedKeys prepared) {
+  @Override
+  void markRowsUpdated(int table, PreparedKeys prepared) {
     state[table].markUpdated(prepared);
   }
 
-  private void releaseBatch() {
+  @Override
+  void releaseBatch() {
     for (TieredTable t : state) {
       t.release();
     }
@@ -296,9 +262,7 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
   @Override
   public StoreSnapshot snapshot(Path dir) {
     checkOpen();
-    if (openBatch != null) {
-      throw new IllegalStateException("cannot snapshot inside a batch: close the batch first");
-    }
+    requireNoBatch("snapshot");
     try {
       if (Files.isDirectory(dir)) {
         try (var s = Files.list(dir)) {
@@ -346,6 +310,11 @@ public final class TieredEmbeddingStore implements EmbeddingStore {
       }
     }
     cold.close();
+  }
+
+  @Override
+  void checkUsable() {
+    checkOpen();
   }
 
   private void checkOpen() {

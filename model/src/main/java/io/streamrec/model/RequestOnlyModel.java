@@ -367,6 +367,13 @@ public final class RequestOnlyModel {
     public boolean finite() {
       return finite;
     }
+
+    private void checkCurrent() {
+      if (pass != ws.pass) {
+        throw new IllegalStateException(
+            "a later forward pass on the same workspace replaced these gradients");
+      }
+    }
   }
 
   private void checkWorkspace(Workspace ws) {
@@ -738,10 +745,7 @@ public final class RequestOnlyModel {
    */
   public void applySparse(Gradients g, String[] tableNames, float eps) {
     Workspace ws = g.ws;
-    if (g.pass != ws.pass) {
-      throw new IllegalStateException(
-          "a later forward pass on the same workspace replaced these gradients");
-    }
+    g.checkCurrent();
     if (!g.finite) {
       throw new IllegalStateException("non-finite gradients are never applied");
     }
@@ -780,19 +784,13 @@ public final class RequestOnlyModel {
 
   /** Table {@code table}'s row gradients of {@code g} (distinct rows × dim), for tests. */
   Floats rowGradients(Gradients g, int table) {
-    if (g.pass != g.ws.pass) {
-      throw new IllegalStateException(
-          "a later forward pass on the same workspace replaced these gradients");
-    }
+    g.checkCurrent();
     return g.ws.rowGrads[table].current();
   }
 
   /** The wide table's row gradients of {@code g} (one per distinct row), for tests. */
   Floats wideGradients(Gradients g) {
-    if (g.pass != g.ws.pass) {
-      throw new IllegalStateException(
-          "a later forward pass on the same workspace replaced these gradients");
-    }
+    g.checkCurrent();
     return g.ws.wideGrad.current();
   }
 }

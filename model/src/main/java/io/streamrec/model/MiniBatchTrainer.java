@@ -7,6 +7,8 @@ import io.streamrec.embedding.TableConfig;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.gpu.Floats;
 import io.streamrec.model.metrics.ProgressiveMetrics;
+import io.streamrec.model.units.CompactUnit;
+import io.streamrec.model.units.UnitLayout;
 import io.streamrec.schemas.RequestUnit;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +17,8 @@ import java.util.Map;
  * Trains the model on minibatches of request units, one call per batch:
  *
  * <ol>
- *   <li>encode the units ({@link UnitBatch}): ids hashed, request features once per unit;
+ *   <li>lay the units out ({@link UnitBatch}): their ids, hashed before the trainer, grouped by
+ *       table, request features once per unit;
  *   <li>{@link EmbeddingStore#beginBatch} and prepare every table's keys: a hot slot per key,
  *       pinned;
  *   <li>forward and loss; every impression's prediction enters the progressive metrics
@@ -137,11 +140,29 @@ public final class MiniBatchTrainer implements AutoCloseable {
    * Scores every impression of {@code units} (progressive validation), then trains on them. The
    * predictions stay readable through {@link #lastPredictions()} until the next call.
    */
-  public Step train(List<RequestUnit> units) {
+  public Step train(List<CompactUnit> units) {
     batch.encode(units);
+    return trainEncoded(units.size());
+  }
+
+  /**
+   * As {@link #train}, for units still in strings: hashes them first (in this thread). For tests,
+   * tools and benchmarks; the job hands the trainer compact units made before it.
+   */
+  public Step trainRequestUnits(List<RequestUnit> units) {
+    batch.encodeRequestUnits(units);
+    return trainEncoded(units.size());
+  }
+
+  /** The encoded units of a batch as a trainer reads them: its layout. */
+  public UnitLayout layout() {
+    return batch.layout();
+  }
+
+  private Step trainEncoded(int unitCount) {
     int ni = batch.impressions();
     if (ni == 0) {
-      return new Step(units.size(), 0, 0, false);
+      return new Step(unitCount, 0, 0, false);
     }
     if (batch.maxClosedAtMs() > eventTimeMs) {
       eventTimeMs = batch.maxClosedAtMs();
@@ -175,7 +196,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
       if (g == null || !g.finite()) {
         batchesSkipped++;
         impressionsSkipped += ni;
-        return new Step(units.size(), ni, loss, true);
+        return new Step(unitCount, ni, loss, true);
       }
       model.applySparse(g, tableNames, ADAGRAD_EPS);
       adamStep++;
@@ -195,9 +216,9 @@ public final class MiniBatchTrainer implements AutoCloseable {
       }
       storeBatch.markUpdated(wideTable, widePrepared);
       batchesTrained++;
-      unitsTrained += units.size();
+      unitsTrained += unitCount;
       impressionsTrained += ni;
-      return new Step(units.size(), ni, loss, false);
+      return new Step(unitCount, ni, loss, false);
     }
   }
 

@@ -63,7 +63,7 @@ public final class ModelScorer {
 
   /** Click probabilities of every impression of {@code units}, in order. */
   public float[] score(List<RequestUnit> units, ParameterView params) {
-    batch.encode(units);
+    batch.encodeRequestUnits(units);
     int nt = config.features().tables().size();
     TableRows[] rows = new TableRows[nt];
     for (int t = 0; t < nt; t++) {

@@ -1,27 +1,30 @@
 package io.streamrec.model;
 
-import io.streamrec.common.FeatureIds;
 import io.streamrec.model.features.CategoricalFeature;
 import io.streamrec.model.features.DenseFeature;
 import io.streamrec.model.features.Pooling;
 import io.streamrec.model.features.Side;
-import io.streamrec.schemas.Impression;
+import io.streamrec.model.units.CompactUnit;
+import io.streamrec.model.units.UnitEncoder;
+import io.streamrec.model.units.UnitLayout;
 import io.streamrec.schemas.RequestUnit;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /**
- * A minibatch of request units, encoded for the compute backend: every categorical value hashed to
- * its 64-bit id, grouped by embedding table, with bag offsets per feature; dense features and
- * labels in flat arrays. The request side is encoded once per unit, not once per impression — the
- * "request-only" layout — and {@link #impUnit} maps each impression to its unit.
+ * A minibatch of request units, laid out for the compute backend: every categorical id grouped by
+ * embedding table, with bag offsets per feature; dense features and labels in flat arrays. The
+ * request side is laid out once per unit, not once per impression — the "request-only" layout — and
+ * {@link #impUnit} maps each impression to its unit.
  *
- * <p>Buffers are reused across batches: a trainer keeps one {@code UnitBatch} and calls {@link
- * #encode} for each minibatch, so steady-state encoding allocates nothing but the hashed strings.
+ * <p>The units come already hashed ({@link CompactUnit}, made in the parallel stages before the
+ * trainer), so laying out a batch copies ids and floats and hashes nothing. Buffers are reused
+ * across batches: a trainer keeps one {@code UnitBatch} and calls {@link #encode} for each
+ * minibatch, so steady-state encoding allocates nothing.
  *
- * <p>Dense values pass through {@code sign(x)·log1p(|x|)}, which keeps counts, positions and hours
- * on a scale a linear term can use without per-feature normalisation. A missing label reads as 0.
+ * <p>Dense values arrive through {@code sign(x)·log1p(|x|)} ({@link UnitEncoder}), which keeps
+ * counts, positions and hours on a scale a linear term can use without per-feature normalisation.
  */
 public final class UnitBatch {
   private static final int INITIAL_CAPACITY = 64;
@@ -65,6 +68,12 @@ public final class UnitBatch {
 
   long maxClosedAtMs;
 
+  private final UnitLayout layout;
+  private final UnitEncoder encoder;
+
+  /** Per categorical feature (spec index): its place in its side's bags of a unit. */
+  private final int[] layoutSlot;
+
   public UnitBatch(ModelConfig config) {
     this.config = config;
     this.tables = config.features().tables();
@@ -82,6 +91,20 @@ public final class UnitBatch {
     this.tableKeys = new long[tables.size()][INITIAL_CAPACITY];
     this.tableKeyCount = new int[tables.size()];
     this.featureOffsets = new int[features.length][INITIAL_CAPACITY + 1];
+    this.layout = new UnitLayout(config.features());
+    this.encoder = new UnitEncoder(layout);
+    this.layoutSlot = new int[features.length];
+    for (int k = 0; k < layout.requestFeatures(); k++) {
+      layoutSlot[layout.requestSpecIndex(k)] = k;
+    }
+    for (int k = 0; k < layout.impressionFeatures(); k++) {
+      layoutSlot[layout.impressionSpecIndex(k)] = k;
+    }
+  }
+
+  /** Where this batch expects each value of a unit: the units it encodes must have this layout. */
+  public UnitLayout layout() {
+    return layout;
   }
 
   public int units() {
@@ -102,108 +125,130 @@ public final class UnitBatch {
     return maxClosedAtMs;
   }
 
-  /** Encodes {@code units} in the order given, replacing the previous contents. */
-  public void encode(List<RequestUnit> units) {
+  /**
+   * Encodes {@code units} (strings) in the order given, replacing the previous contents: hashes
+   * every value first ({@link UnitEncoder}). For scoring and tests; the trainer gets compact units.
+   */
+  public void encodeRequestUnits(List<RequestUnit> units) {
+    List<CompactUnit> compact = new ArrayList<>(units.size());
+    for (RequestUnit u : units) {
+      compact.add(encoder.encode(u));
+    }
+    encode(compact);
+  }
+
+  /**
+   * Encodes {@code units} in the order given, replacing the previous contents: copies ids and
+   * values, hashes nothing.
+   *
+   * @throws IllegalArgumentException for a unit encoded under another feature spec
+   */
+  public void encode(List<CompactUnit> units) {
     nUnits = units.size();
     int n = 0;
-    for (RequestUnit u : units) {
-      n += u.getImpressions().size();
+    for (CompactUnit u : units) {
+      if (u.layoutFingerprint() != layout.fingerprint()) {
+        throw new IllegalArgumentException(
+            "unit '"
+                + u.requestId()
+                + "' was encoded under another feature spec (layout "
+                + Long.toHexString(u.layoutFingerprint())
+                + ", this model's is "
+                + Long.toHexString(layout.fingerprint())
+                + ")");
+      }
+      n += u.impressions();
     }
     nImps = n;
     ensureCapacity();
     Arrays.fill(tableKeyCount, 0);
     wideCount = 0;
     maxClosedAtMs = Long.MIN_VALUE;
+    int nr = requestDense.length, nd = impressionDense.length, nl = labelNames.length;
+    int nrf = layout.requestFeatures(), nif = layout.impressionFeatures();
 
     int imp = 0;
     for (int u = 0; u < nUnits; u++) {
-      RequestUnit unit = units.get(u);
-      maxClosedAtMs = Math.max(maxClosedAtMs, unit.getClosedAtMs());
-      for (int k = 0; k < requestDense.length; k++) {
-        reqDense[u * requestDense.length + k] = squash(unit.getDense().get(requestDense[k].name()));
+      CompactUnit unit = units.get(u);
+      maxClosedAtMs = Math.max(maxClosedAtMs, unit.closedAtMs());
+      System.arraycopy(unit.requestDense(), 0, reqDense, u * nr, nr);
+      int ni = unit.impressions();
+      System.arraycopy(unit.impressionDense(), 0, impDense, imp * nd, ni * nd);
+      System.arraycopy(unit.labels(), 0, labels, imp * nl, ni * nl);
+      for (int i = 0; i < ni; i++) {
+        impUnit[imp + i] = u;
       }
-      for (Impression im : unit.getImpressions()) {
-        impUnit[imp] = u;
-        Map<String, Float> ys = im.getLabels();
-        for (int l = 0; l < labelNames.length; l++) {
-          Float y = ys.get(labelNames[l]);
-          labels[imp * labelNames.length + l] = y == null ? 0f : y;
-        }
-        for (int k = 0; k < impressionDense.length; k++) {
-          impDense[imp * impressionDense.length + k] =
-              squash(im.getDense().get(impressionDense[k].name()));
-        }
-        imp++;
-      }
+      imp += ni;
     }
 
+    // embedding keys, feature by feature in the spec's order (a table's keys in that order)
     for (int f = 0; f < features.length; f++) {
-      CategoricalFeature feat = features[f];
       int t = featureTable[f];
       int[] off = featureOffsets[f];
-      if (feat.side() == Side.REQUEST) {
+      int slot = layoutSlot[f];
+      if (features[f].side() == Side.REQUEST) {
         for (int u = 0; u < nUnits; u++) {
           off[u] = tableKeyCount[t];
-          addKeys(t, feat, units.get(u).getFeatures());
+          CompactUnit unit = units.get(u);
+          addKeys(t, unit.ids(), unit.bagStart(slot), unit.bagEnd(slot));
         }
         off[nUnits] = tableKeyCount[t];
       } else {
         int i = 0;
-        for (RequestUnit unit : units) {
-          for (Impression im : unit.getImpressions()) {
+        for (int u = 0; u < nUnits; u++) {
+          CompactUnit unit = units.get(u);
+          for (int k = 0; k < unit.impressions(); k++) {
             off[i++] = tableKeyCount[t];
-            addKeys(t, feat, im.getFeatures());
+            int b = nrf + k * nif + slot;
+            addKeys(t, unit.ids(), unit.bagStart(b), unit.bagEnd(b));
           }
         }
         off[nImps] = tableKeyCount[t];
       }
     }
 
+    // wide keys: per unit its request values, then per impression its values
     for (int u = 0; u < nUnits; u++) {
       wideReqOffsets[u] = wideCount;
-      addWide(units.get(u).getFeatures(), Side.REQUEST);
+      CompactUnit unit = units.get(u);
+      addWide(unit.wideIds(), 0, nrf == 0 ? 0 : unit.bagEnd(nrf - 1));
     }
     wideReqOffsets[nUnits] = wideCount;
     int i = 0;
-    for (RequestUnit unit : units) {
-      for (Impression im : unit.getImpressions()) {
+    for (int u = 0; u < nUnits; u++) {
+      CompactUnit unit = units.get(u);
+      for (int k = 0; k < unit.impressions(); k++) {
         wideImpOffsets[i++] = wideCount;
-        addWide(im.getFeatures(), Side.IMPRESSION);
+        int first = nrf + k * nif;
+        addWide(unit.wideIds(), unit.bagStart(first), unit.bagEnd(first + nif - 1));
       }
     }
     wideImpOffsets[nImps] = wideCount;
   }
 
-  private void addKeys(int t, CategoricalFeature feat, Map<String, List<String>> values) {
-    List<String> vs = values.get(feat.name());
-    if (vs == null) {
+  private void addKeys(int t, long[] ids, int from, int to) {
+    int n = to - from;
+    if (n <= 0) {
       return;
     }
-    for (String v : vs) {
-      long[] keys = tableKeys[t];
-      if (tableKeyCount[t] == keys.length) {
-        tableKeys[t] = keys = Arrays.copyOf(keys, keys.length * 2);
-      }
-      keys[tableKeyCount[t]++] = FeatureIds.of(feat.vocabulary(), v);
+    long[] keys = tableKeys[t];
+    if (tableKeyCount[t] + n > keys.length) {
+      tableKeys[t] = keys = Arrays.copyOf(keys, Math.max(keys.length * 2, tableKeyCount[t] + n));
     }
+    System.arraycopy(ids, from, keys, tableKeyCount[t], n);
+    tableKeyCount[t] += n;
   }
 
-  private void addWide(Map<String, List<String>> values, Side side) {
-    for (CategoricalFeature feat : features) {
-      if (feat.side() != side) {
-        continue;
-      }
-      List<String> vs = values.get(feat.name());
-      if (vs == null) {
-        continue;
-      }
-      for (String v : vs) {
-        if (wideCount == wideKeys.length) {
-          wideKeys = Arrays.copyOf(wideKeys, wideKeys.length * 2);
-        }
-        wideKeys[wideCount++] = FeatureIds.of(feat.name(), v);
-      }
+  private void addWide(long[] ids, int from, int to) {
+    int n = to - from;
+    if (n <= 0) {
+      return;
     }
+    if (wideCount + n > wideKeys.length) {
+      wideKeys = Arrays.copyOf(wideKeys, Math.max(wideKeys.length * 2, wideCount + n));
+    }
+    System.arraycopy(ids, from, wideKeys, wideCount, n);
+    wideCount += n;
   }
 
   private void ensureCapacity() {
@@ -239,14 +284,5 @@ public final class UnitBatch {
         identity[k] = k;
       }
     }
-  }
-
-  /** {@code sign(x)·log1p(|x|)}: a missing value is 0. */
-  static float squash(Float x) {
-    if (x == null) {
-      return 0f;
-    }
-    float v = x;
-    return v >= 0 ? (float) Math.log1p(v) : -(float) Math.log1p(-v);
   }
 }

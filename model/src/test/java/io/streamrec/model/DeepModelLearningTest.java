@@ -44,7 +44,7 @@ class DeepModelLearningTest {
           GeneratedRequest g = gen.next(time += 10);
           units.add(RequestUnits.of(g.request(), g.impressions(), time + 5_000));
         }
-        deep.train(units);
+        deep.trainRequestUnits(units);
         lr.train(units);
       }
       deep.publish(published);

@@ -28,7 +28,7 @@ class MiniBatchTrainerTest {
     try (MiniBatchTrainer t = trainer(cfg)) {
       double firstAuc = Double.NaN;
       for (int b = 0; b < 400; b++) {
-        t.train(data.batch(BATCH_UNITS, b * 1000L));
+        t.trainRequestUnits(data.batch(BATCH_UNITS, b * 1000L));
         if (b == 5) {
           firstAuc = t.metrics().auc();
         }
@@ -69,7 +69,7 @@ class MiniBatchTrainerTest {
       try (MiniBatchTrainer t = trainer(cfg)) {
         MapParameters out = new MapParameters();
         for (int b = 0; b < 50; b++) {
-          t.train(data.batch(BATCH_UNITS, b * 1000L));
+          t.trainRequestUnits(data.batch(BATCH_UNITS, b * 1000L));
           if (b % 10 == 9) {
             t.publish(out);
           }
@@ -93,7 +93,7 @@ class MiniBatchTrainerTest {
       for (int b = 0; b < 30; b++) {
         List<RequestUnit> batch = data.batch(BATCH_UNITS, b * 1000L);
         float[] expected = scorer.score(batch, replica);
-        t.train(batch);
+        t.trainRequestUnits(batch);
         // the trainer scores before it learns: with every change published, the replica agrees
         assertThat(t.lastPredictions()).containsExactly(expected);
         t.publish(replica);
@@ -122,7 +122,7 @@ class MiniBatchTrainerTest {
                 Map.of("click", im.getLabels().get("click"), "good", item % 10 == 0 ? 1f : 0f));
           }
         }
-        t.train(units);
+        t.trainRequestUnits(units);
         if (b >= 200) {
           for (RequestUnit u : units) {
             for (Impression im : u.getImpressions()) {
@@ -167,14 +167,14 @@ class MiniBatchTrainerTest {
     ModelConfig cfg = ModelConfig.defaults();
     TestUnits data = new TestUnits(5);
     try (MiniBatchTrainer t = trainer(cfg)) {
-      t.train(data.batch(BATCH_UNITS, 0));
+      t.trainRequestUnits(data.batch(BATCH_UNITS, 0));
       MapParameters before = new MapParameters();
       t.publish(before);
       List<RequestUnit> bad = data.batch(BATCH_UNITS, 1000);
       RequestUnit u = bad.get(0);
       Impression im = u.getImpressions().get(0);
       im.setLabels(Map.of("click", Float.NaN));
-      MiniBatchTrainer.Step step = t.train(bad);
+      MiniBatchTrainer.Step step = t.trainRequestUnits(bad);
       assertThat(step.skipped()).isTrue();
       assertThat(t.batchesSkipped()).isEqualTo(1);
       assertThat(t.impressionsSkipped()).isEqualTo(step.impressions());

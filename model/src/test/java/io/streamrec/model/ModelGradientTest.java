@@ -45,7 +45,7 @@ class ModelGradientTest {
     ModelConfig config = config();
     RequestOnlyModel model = new RequestOnlyModel(config, backend);
     UnitBatch batch = new UnitBatch(config);
-    batch.encode(units(6, 11));
+    batch.encodeRequestUnits(units(6, 11));
     Fixture fx = new Fixture(config, model, batch, 23);
     try (RequestOnlyModel.Workspace ws = model.newWorkspace()) {
       RequestOnlyModel.Gradients g = fx.gradients(ws);
@@ -110,7 +110,7 @@ class ModelGradientTest {
     RequestOnlyModel model = new RequestOnlyModel(config, backend);
     RequestOnlyModel other = new RequestOnlyModel(config, backend);
     UnitBatch batch = new UnitBatch(config);
-    batch.encode(units(2, 3));
+    batch.encodeRequestUnits(units(2, 3));
     Fixture fx = new Fixture(config, model, batch, 1);
     try (RequestOnlyModel.Workspace ws = model.newWorkspace();
         RequestOnlyModel.Workspace foreign = other.newWorkspace();

@@ -41,7 +41,7 @@ class SyntheticLearningTest {
             }
           }
         }
-        t.train(units);
+        t.trainRequestUnits(units);
         if (b == 49) {
           early = t.metrics().auc();
         }

@@ -54,14 +54,14 @@ class ModelReplicaITCase {
       int compared = 0;
       for (int v = 1; v <= 6; v++) {
         for (int b = 0; b < 4; b++) {
-          t.trainer.train(t.units(64, 10));
+          t.trainer.trainRequestUnits(t.units(64, 10));
         }
         ModelUpdatesSupport.send(producer, topic, t.publish());
         assertThat(replica.awaitVersion(v, WAIT)).isTrue();
         // the trainer scores its next batch with the model as of version v, before training on it
         List<RequestUnit> next = t.units(64, 10);
         float[] served = replica.score(next);
-        t.trainer.train(next);
+        t.trainer.trainRequestUnits(next);
         float[] trainer = t.trainer.lastPredictions();
         assertThat(served).hasSize(trainer.length);
         for (int i = 0; i < served.length; i++) {
@@ -98,7 +98,7 @@ class ModelReplicaITCase {
         ModelReplica tailing = ModelReplica.start(bootstrap, full)) {
       for (int v = 1; v <= 10; v++) {
         for (int b = 0; b < 3; b++) {
-          t.trainer.train(t.units(64, 8));
+          t.trainer.trainRequestUnits(t.units(64, 8));
         }
         List<ModelUpdateRecord> records = t.publish();
         for (ModelUpdateRecord r : records) {

@@ -167,7 +167,7 @@ public final class ServeBench {
       for (RequestUnit u : t.units(units, 50)) {
         batch.add(u);
         if (batch.size() == 128) {
-          t.trainer.train(batch);
+          t.trainer.trainRequestUnits(batch);
           batch.clear();
         }
       }

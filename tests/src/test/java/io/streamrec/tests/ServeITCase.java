@@ -58,7 +58,7 @@ class ServeITCase {
       assertThat(post(http, base + "/score", valid).statusCode()).isEqualTo(503);
 
       for (int b = 0; b < 4; b++) {
-        t.trainer.train(t.units(64, 10));
+        t.trainer.trainRequestUnits(t.units(64, 10));
       }
       ModelUpdatesSupport.send(producer, topic, t.publish());
       assertThat(replica.awaitVersion(1, Duration.ofSeconds(30))).isTrue();

@@ -266,7 +266,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
                 + " units; the job restores from its last checkpoint");
       }
     }
-    MiniBatchTrainer.Step step = trainer.train(batch);
+    MiniBatchTrainer.Step step = trainer.trainRequestUnits(batch);
     storeStats = trainer.store().stats();
     if (step.skipped()) {
       batchesSkipped.inc();

@@ -162,7 +162,7 @@ public final class TrainBench {
       setup.accept(t);
       long t0 = System.nanoTime();
       for (int i = 0; i < stream.size(); i += batch) {
-        t.train(stream.subList(i, Math.min(stream.size(), i + batch)));
+        t.trainRequestUnits(stream.subList(i, Math.min(stream.size(), i + batch)));
       }
       report(name, t.impressionsTrained(), System.nanoTime() - t0, t.metrics().auc());
     }
@@ -185,7 +185,7 @@ public final class TrainBench {
             WINDOW)) {
       long t0 = System.nanoTime();
       for (int i = 0; i < stream.size(); i += batch) {
-        t.train(stream.subList(i, Math.min(stream.size(), i + batch)));
+        t.trainRequestUnits(stream.subList(i, Math.min(stream.size(), i + batch)));
       }
       report(name, t.impressionsTrained(), System.nanoTime() - t0, t.metrics().auc());
     } finally {

@@ -2,12 +2,15 @@ package io.streamrec.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamrec.job.StreamrecJob;
+import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.config.JobSettings;
 import io.streamrec.job.config.Timestamps;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,7 +22,9 @@ import picocli.CommandLine.Option;
     description = {
       "Runs the job over a bounded range of the requests and impressions topics and exits once the "
           + "model of that range is published. A replay of the same range publishes the same model.",
-      "Reads from the earliest offset (or --from) to the end as it is now (or --until)."
+      "Reads from the earliest offset (or --from) to the end as it is now (or --until).",
+      "With --source units it trains from the request-units topic another run wrote "
+          + "(sink.request-units.enabled): no join, the same model as from the events."
     })
 final class BackfillCommand implements Callable<Integer> {
   @Mixin JobSettings settings;
@@ -38,6 +43,14 @@ final class BackfillCommand implements Callable<Integer> {
       converter = Timestamps.class,
       description = "Stop before this time (same forms as --from).")
   Long until;
+
+  @Option(
+      names = "--source",
+      paramLabel = "events|units",
+      description =
+          "Train from the events (requests + impressions, joined; the default) or from the"
+              + " request-units topic (sets source.kind).")
+  String source;
 
   @Option(
       names = "--report",
@@ -60,18 +73,19 @@ final class BackfillCommand implements Callable<Integer> {
           new picocli.CommandLine(this),
           "--until (" + until + ") must be after --from (" + from + ")");
     }
+    Configuration conf = settings.configuration();
+    if (source != null) {
+      conf.setString(JobOptions.SOURCE_KIND.key(), source);
+    }
     JobRunner.Started job =
-        JobRunner.start(
-            settings.configuration(),
-            StreamrecJob.Bounds.backfill(from, until),
-            "streamrec-backfill");
+        JobRunner.start(conf, StreamrecJob.Bounds.backfill(from, until), "streamrec-backfill");
     System.out.println(
         "streamrec: backfill job "
             + job.client().getJobID()
             + " over "
-            + job.config().requestsTopic()
-            + " + "
-            + job.config().impressionsTopic()
+            + (job.config().sourceKind() == JobConfig.SourceKind.UNITS
+                ? job.config().requestUnitsTopic()
+                : job.config().requestsTopic() + " + " + job.config().impressionsTopic())
             + " at "
             + job.config().bootstrapServers());
     try (Progress p =

@@ -7,6 +7,13 @@ import io.streamrec.job.source.EnvelopeRouter;
 import io.streamrec.job.source.EventDeserializer;
 import io.streamrec.job.source.EventKind;
 import io.streamrec.job.trainer.TrainerOperator;
+import io.streamrec.job.units.CompactUnitTypeInfo;
+import io.streamrec.job.units.UnitDecoder;
+import io.streamrec.job.units.UnitEncoderFunction;
+import io.streamrec.job.units.UnitRecord;
+import io.streamrec.job.units.UnitRecordDeserializer;
+import io.streamrec.model.units.CompactUnit;
+import io.streamrec.model.units.UnitLayout;
 import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.schemas.DeadLetter;
 import io.streamrec.schemas.ImpressionEvent;
@@ -29,14 +36,18 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * The streamrec job graph, the same for live training and for backfill:
  *
  * <pre>
- *   requests ─┐                                           ┌─> dead-letters
- *             ├─> decode ─> keyBy(requestId) ─> assembler ─┤
- * impressions ┘                                           └─> trainer (p=1) ─> model-updates
+ *   requests ─┐                                                     ┌─> dead-letters
+ *             ├─> decode ─> keyBy(requestId) ─> assembler ─> encode ─┼─> request-units (optional)
+ * impressions ┘                                                     └─> trainer (p=1) ─> model-updates
  * </pre>
  *
- * Live ({@link Bounds#live()}) reads from the committed offsets (the earliest where none) and never
- * ends; a backfill reads a bounded range of both topics, by timestamp, and ends once it has trained
- * on all of it and published the final version. Event time makes both form the same units.
+ * Everything before the trainer runs at {@code assembler.parallelism}; {@code encode} hashes the
+ * units' values, so compact units (ids and floats) cross to the trainer. With {@code
+ * source.kind=units} the graph reads the request-units topic instead (decode ─> trainer), no join.
+ *
+ * <p>Live ({@link Bounds#live()}) reads from the committed offsets (the earliest where none) and
+ * never ends; a backfill reads a bounded range of both topics, by timestamp, and ends once it has
+ * trained on all of it and published the final version. Event time makes both form the same units.
  */
 public final class StreamrecJob {
   /** Stable operator ids, so savepoints survive changes to the graph around them. */
@@ -45,6 +56,8 @@ public final class StreamrecJob {
   static final String UID_IMPRESSIONS = "source-impressions";
   static final String UID_ASSEMBLER = "assembler";
   static final String UID_TRAINER = "trainer";
+  static final String UID_ENCODER = "encode-units";
+  static final String UID_UNITS = "source-request-units";
 
   /** Sources in one alignment group may drift this far apart before the faster one pauses. */
   static final Duration ALIGNMENT_MAX_DRIFT = Duration.ofMinutes(1);
@@ -73,70 +86,94 @@ public final class StreamrecJob {
   /** Adds the job to {@code env}. */
   public static void build(StreamExecutionEnvironment env, JobConfig cfg, Bounds bounds) {
     int p = cfg.assemblerParallelism();
-    AvroTypeInfo<DeadLetter> deadLetterType = new AvroTypeInfo<>(DeadLetter.class);
+    DataStream<CompactUnit> units;
+    DataStream<DeadLetter> deadLetters;
+    if (cfg.sourceKind() == JobConfig.SourceKind.UNITS) {
+      SingleOutputStreamOperator<CompactUnit> decoded =
+          env.fromSource(unitsSource(cfg, bounds), unitWatermarks(cfg, bounds), "request-units")
+              .uid(UID_UNITS)
+              .setParallelism(p)
+              .process(
+                  new UnitDecoder(
+                      new UnitLayout(cfg.model().features()).fingerprint(),
+                      cfg.maxRecordBytes(),
+                      cfg.maxRecordsPerSecond()),
+                  CompactUnitTypeInfo.INSTANCE)
+              .name("decode-units")
+              .uid("decode-units")
+              .setParallelism(p);
+      units = decoded;
+      deadLetters = decoded.getSideOutput(UnitDecoder.DEAD_LETTERS);
+    } else {
+      SingleOutputStreamOperator<RequestEvent> requests =
+          env.fromSource(
+                  source(cfg, bounds, cfg.requestsTopic(), EventKind.REQUEST),
+                  watermarks(cfg, bounds),
+                  "requests")
+              .uid(UID_REQUESTS)
+              .setParallelism(p)
+              .process(
+                  new EnvelopeRouter.Requests(cfg.maxRecordsPerSecond()),
+                  new AvroTypeInfo<>(RequestEvent.class))
+              .name("decode-requests")
+              .uid("decode-requests")
+              .setParallelism(p);
+      SingleOutputStreamOperator<ImpressionEvent> impressions =
+          env.fromSource(
+                  source(cfg, bounds, cfg.impressionsTopic(), EventKind.IMPRESSION),
+                  watermarks(cfg, bounds),
+                  "impressions")
+              .uid(UID_IMPRESSIONS)
+              .setParallelism(p)
+              .process(
+                  new EnvelopeRouter.Impressions(cfg.maxRecordsPerSecond()),
+                  new AvroTypeInfo<>(ImpressionEvent.class))
+              .name("decode-impressions")
+              .uid("decode-impressions")
+              .setParallelism(p);
 
-    SingleOutputStreamOperator<RequestEvent> requests =
-        env.fromSource(
-                source(cfg, bounds, cfg.requestsTopic(), EventKind.REQUEST),
-                watermarks(cfg, bounds),
-                "requests")
-            .uid(UID_REQUESTS)
-            .setParallelism(p)
-            .process(
-                new EnvelopeRouter.Requests(cfg.maxRecordsPerSecond()),
-                new AvroTypeInfo<>(RequestEvent.class))
-            .name("decode-requests")
-            .uid("decode-requests")
+      SingleOutputStreamOperator<RequestUnit> assembled =
+          requests
+              .connect(impressions)
+              .keyBy(RequestEvent::getRequestId, ImpressionEvent::getRequestId)
+              .process(
+                  new RequestUnitAssembler(
+                      new RequestUnitAssembler.AssemblerConfig(
+                          cfg.joinWindowMs(),
+                          cfg.maxImpressionsPerUnit(),
+                          cfg.requestsTopic(),
+                          cfg.impressionsTopic())),
+                  new AvroTypeInfo<>(RequestUnit.class))
+              .name("assembler")
+              .uid(UID_ASSEMBLER)
+              .setParallelism(p);
+      // the values become ids here, in parallel and chained to the assembler: the trainer hashes
+      // nothing and units cross to it as ids and floats
+      units =
+          assembled
+              .map(new UnitEncoderFunction(cfg.model().features()), CompactUnitTypeInfo.INSTANCE)
+              .name("encode-units")
+              .uid(UID_ENCODER)
+              .setParallelism(p);
+      deadLetters =
+          requests
+              .getSideOutput(EnvelopeRouter.DEAD_LETTERS)
+              .union(
+                  impressions.getSideOutput(EnvelopeRouter.DEAD_LETTERS),
+                  assembled.getSideOutput(RequestUnitAssembler.DEAD_LETTERS));
+      if (cfg.requestUnitsEnabled()) {
+        units
+            .sinkTo(KafkaSinks.requestUnits(cfg))
+            .name("request-units")
+            .uid("sink-request-units")
             .setParallelism(p);
-    SingleOutputStreamOperator<ImpressionEvent> impressions =
-        env.fromSource(
-                source(cfg, bounds, cfg.impressionsTopic(), EventKind.IMPRESSION),
-                watermarks(cfg, bounds),
-                "impressions")
-            .uid(UID_IMPRESSIONS)
-            .setParallelism(p)
-            .process(
-                new EnvelopeRouter.Impressions(cfg.maxRecordsPerSecond()),
-                new AvroTypeInfo<>(ImpressionEvent.class))
-            .name("decode-impressions")
-            .uid("decode-impressions")
-            .setParallelism(p);
-
-    SingleOutputStreamOperator<RequestUnit> units =
-        requests
-            .connect(impressions)
-            .keyBy(RequestEvent::getRequestId, ImpressionEvent::getRequestId)
-            .process(
-                new RequestUnitAssembler(
-                    new RequestUnitAssembler.AssemblerConfig(
-                        cfg.joinWindowMs(),
-                        cfg.maxImpressionsPerUnit(),
-                        cfg.requestsTopic(),
-                        cfg.impressionsTopic())),
-                new AvroTypeInfo<>(RequestUnit.class))
-            .name("assembler")
-            .uid(UID_ASSEMBLER)
-            .setParallelism(p);
-
-    DataStream<DeadLetter> deadLetters =
-        requests
-            .getSideOutput(EnvelopeRouter.DEAD_LETTERS)
-            .union(
-                impressions.getSideOutput(EnvelopeRouter.DEAD_LETTERS),
-                units.getSideOutput(RequestUnitAssembler.DEAD_LETTERS));
+      }
+    }
     deadLetters
         .sinkTo(KafkaSinks.deadLetters(cfg))
         .name("dead-letters")
         .uid("sink-dead-letters")
         .setParallelism(p);
-
-    if (cfg.requestUnitsEnabled()) {
-      units
-          .sinkTo(KafkaSinks.requestUnits(cfg))
-          .name("request-units")
-          .uid("sink-request-units")
-          .setParallelism(p);
-    }
 
     DataStream<ModelUpdateRecord> updates =
         units
@@ -152,6 +189,35 @@ public final class StreamrecJob {
         .setParallelism(1);
   }
 
+  private static KafkaSource<UnitRecord> unitsSource(JobConfig cfg, Bounds bounds) {
+    KafkaSourceBuilder<UnitRecord> b =
+        KafkaSource.<UnitRecord>builder()
+            .setBootstrapServers(cfg.bootstrapServers())
+            .setTopics(cfg.requestUnitsTopic())
+            .setGroupId(cfg.groupId())
+            .setClientIdPrefix("streamrec-units")
+            .setDeserializer(new UnitRecordDeserializer());
+    return bounded(b, bounds).build();
+  }
+
+  /**
+   * Event time of a unit: its close time, which the units topic keeps as the record's timestamp.
+   * The assembler's subtasks write units as the watermark passes their close, so a partition holds
+   * them out of order by up to about a join window (at the end of a backfill, when the last windows
+   * close together): {@code source.units.max-out-of-orderness} covers that, and a unit is then in
+   * the trainer before the watermark passes its close, where the events' run had it.
+   */
+  private static WatermarkStrategy<UnitRecord> unitWatermarks(JobConfig cfg, Bounds bounds) {
+    WatermarkStrategy<UnitRecord> w =
+        WatermarkStrategy.<UnitRecord>forBoundedOutOfOrderness(
+                Duration.ofMillis(cfg.unitsMaxOutOfOrdernessMs()))
+            .withTimestampAssigner((r, ts) -> r.timestampMs);
+    if (cfg.idleTimeoutMs() > 0) {
+      w = w.withIdleness(Duration.ofMillis(cfg.idleTimeoutMs()));
+    }
+    return w;
+  }
+
   private static KafkaSource<InputEnvelope> source(
       JobConfig cfg, Bounds bounds, String topic, EventKind kind) {
     KafkaSourceBuilder<InputEnvelope> b =
@@ -161,6 +227,11 @@ public final class StreamrecJob {
             .setGroupId(cfg.groupId())
             .setClientIdPrefix("streamrec-" + kind.name().toLowerCase(java.util.Locale.ROOT))
             .setDeserializer(new EventDeserializer(kind, cfg.maxRecordBytes()));
+    return bounded(b, bounds).build();
+  }
+
+  /** Where a source starts and whether it ends: the committed offsets on, or a backfill's range. */
+  private static <T> KafkaSourceBuilder<T> bounded(KafkaSourceBuilder<T> b, Bounds bounds) {
     if (bounds.bounded()) {
       b.setStartingOffsets(
           bounds.fromMs() == null
@@ -175,7 +246,7 @@ public final class StreamrecJob {
     } else {
       b.setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST));
     }
-    return b.build();
+    return b;
   }
 
   /**

@@ -28,6 +28,8 @@ public record JobConfig(
     String deadLettersTopic,
     String modelUpdatesTopic,
     String requestUnitsTopic,
+    SourceKind sourceKind,
+    long unitsMaxOutOfOrdernessMs,
     long maxOutOfOrdernessMs,
     long idleTimeoutMs,
     int maxRecordBytes,
@@ -65,6 +67,11 @@ public record JobConfig(
         nonEmpty(c, JobOptions.DEAD_LETTERS_TOPIC),
         nonEmpty(c, JobOptions.MODEL_UPDATES_TOPIC),
         nonEmpty(c, JobOptions.REQUEST_UNITS_TOPIC),
+        sourceKind(c),
+        c.getOptional(JobOptions.UNITS_MAX_OUT_OF_ORDERNESS).isPresent()
+            ? millis(c, JobOptions.UNITS_MAX_OUT_OF_ORDERNESS, true)
+            : millis(c, JobOptions.JOIN_WINDOW, false)
+                + millis(c, JobOptions.MAX_OUT_OF_ORDERNESS, true),
         millis(c, JobOptions.MAX_OUT_OF_ORDERNESS, true),
         millis(c, JobOptions.IDLE_TIMEOUT, true),
         atLeast(c, JobOptions.MAX_RECORD_BYTES, 64),
@@ -97,6 +104,25 @@ public record JobConfig(
         modelUpdatesTopic,
         requestUnitsTopic,
         partitions);
+  }
+
+  /** What the job trains from. */
+  public enum SourceKind {
+    /** The requests and impressions topics, joined into units by the assembler. */
+    EVENTS,
+    /** The request-units topic: units another run assembled, no join. */
+    UNITS
+  }
+
+  private static SourceKind sourceKind(ReadableConfig c) {
+    String v = c.get(JobOptions.SOURCE_KIND).trim().toLowerCase(Locale.ROOT);
+    return switch (v) {
+      case "events" -> SourceKind.EVENTS;
+      case "units" -> SourceKind.UNITS;
+      default ->
+          throw new ConfigException(
+              JobOptions.SOURCE_KIND, "is '" + v + "'", "use events or units");
+    };
   }
 
   /** The model part of the configuration alone. */

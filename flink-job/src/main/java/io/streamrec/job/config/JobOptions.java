@@ -54,6 +54,23 @@ public final class JobOptions {
           .withDescription(
               "Topic for the assembled training units, when sink.request-units.enabled.");
 
+  public static final ConfigOption<String> SOURCE_KIND =
+      key("source.kind")
+          .stringType()
+          .defaultValue("events")
+          .withDescription(
+              "What the job trains from: events (the requests and impressions topics, joined into"
+                  + " units) or units (the request-units topic another run wrote: no join, the same"
+                  + " model as from the events it was made of).");
+  public static final ConfigOption<Duration> UNITS_MAX_OUT_OF_ORDERNESS =
+      key("source.units.max-out-of-orderness")
+          .durationType()
+          .noDefaultValue()
+          .withDescription(
+              "With source.kind=units: how far behind the newest close time a unit may be read and"
+                  + " still train where it belongs; default assembler.join-window plus"
+                  + " source.max-out-of-orderness (how far apart the assembler writes units).");
+
   public static final ConfigOption<Duration> MAX_OUT_OF_ORDERNESS =
       key("source.max-out-of-orderness")
           .durationType()
@@ -164,5 +181,7 @@ public final class JobOptions {
           .booleanType()
           .defaultValue(false)
           .withDescription(
-              "Also write the assembled units to topics.request-units: a compact, replayable training log.");
+              "Also write the assembled units to topics.request-units in their compact form (ids"
+                  + " hashed, the request side once; docs/request-units.md): a training log that"
+                  + " source.kind=units trains from.");
 }

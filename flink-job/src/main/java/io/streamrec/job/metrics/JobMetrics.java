@@ -31,6 +31,12 @@ public final class JobMetrics {
   /** Requests sent to the dead-letter topic, whatever the reason. */
   public static final String DEAD_LETTER_REQUESTS = "dead_letter_requests";
 
+  /** Records read from the request-units topic (a backfill with source.kind=units). */
+  public static final String UNITS_IN = "units_in";
+
+  /** Request-units records sent to the dead-letter topic, whatever the reason. */
+  public static final String DEAD_LETTER_UNITS = "dead_letter_units";
+
   // trainer
   public static final String UNITS_TRAINED = "units_trained";
   public static final String IMPRESSIONS_TRAINED = "impressions_trained";
@@ -45,6 +51,15 @@ public final class JobMetrics {
 
   /** Times the trainer started from a checkpoint (or savepoint) rather than from scratch. */
   public static final String TRAINER_RESTORES = "trainer_restores";
+
+  /** Seconds the trainer thread spent training and publishing (its busy time). */
+  public static final String TRAINER_BUSY_SECONDS = "trainer_busy_seconds";
+
+  /**
+   * Seconds from the start of the trainer's first batch to the end of its latest batch or publish:
+   * impressions trained over this is the rate the whole job trained at while it trained.
+   */
+  public static final String TRAINER_ACTIVE_SECONDS = "trainer_active_seconds";
 
   // the trainer's embedding store (gauges of its running totals)
   /** Share of lookups answered by the hot tier. */

@@ -1,10 +1,11 @@
 package io.streamrec.job.sink;
 
 import io.streamrec.job.config.JobConfig;
+import io.streamrec.model.units.CompactUnit;
+import io.streamrec.model.units.CompactUnitCodec;
 import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.DeadLetter;
-import io.streamrec.schemas.RequestUnit;
 import java.nio.charset.StandardCharsets;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -50,16 +51,20 @@ public final class KafkaSinks {
     return sink(cfg, ser, "streamrec-dead-letters");
   }
 
-  public static KafkaSink<RequestUnit> requestUnits(JobConfig cfg) {
+  /**
+   * The request-units topic: a unit's {@link CompactUnitCodec} bytes keyed by its request id, with
+   * the unit's close time as the record's timestamp (what a backfill's range and watermarks use).
+   */
+  public static KafkaSink<CompactUnit> requestUnits(JobConfig cfg) {
     String topic = cfg.requestUnitsTopic();
-    KafkaRecordSerializationSchema<RequestUnit> ser =
+    KafkaRecordSerializationSchema<CompactUnit> ser =
         (u, ctx, ts) ->
             new ProducerRecord<>(
                 topic,
                 null,
-                u.getClosedAtMs(),
-                u.getRequestId().getBytes(StandardCharsets.UTF_8),
-                AvroCodec.encode(u));
+                u.closedAtMs(),
+                u.requestId().getBytes(StandardCharsets.UTF_8),
+                CompactUnitCodec.encode(u));
     return sink(cfg, ser, "streamrec-request-units");
   }
 

@@ -10,14 +10,14 @@ import java.util.concurrent.locks.LockSupport;
  * Waits shorter than a millisecond are folded into later ones, so pacing costs one clock read per
  * record and one sleep per millisecond of pacing.
  */
-final class Throttle {
+public final class Throttle {
   private static final long MIN_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
   private static final long MAX_BURST_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final double nanosPerRecord;
   private double due = Double.NaN;
 
-  Throttle(double recordsPerSecond) {
+  public Throttle(double recordsPerSecond) {
     if (!(recordsPerSecond > 0) || Double.isInfinite(recordsPerSecond)) {
       throw new IllegalArgumentException(
           "records per second must be positive and finite, got " + recordsPerSecond);
@@ -38,7 +38,7 @@ final class Throttle {
   }
 
   /** Waits as {@link #delayNanos} says. */
-  void acquire() {
+  public void acquire() {
     long wait = delayNanos(System.nanoTime());
     if (wait > 0) {
       LockSupport.parkNanos(wait);

@@ -6,8 +6,12 @@ import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.metrics.JobMetrics;
 import io.streamrec.job.sink.EncodingDeltaSink;
+import io.streamrec.job.units.CompactUnitTypeInfo;
 import io.streamrec.model.MiniBatchTrainer;
 import io.streamrec.model.ModelConfigJson;
+import io.streamrec.model.units.CompactUnit;
+import io.streamrec.model.units.UnitEncoder;
+import io.streamrec.model.units.UnitLayout;
 import io.streamrec.protocol.ModelUpdateEncoder;
 import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.schemas.RequestUnit;
@@ -43,9 +47,9 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * ids, never of arrival order or wall-clock time, so a replay of the same topics forms the same
  * batches and publishes the same versions. Units wait until the watermark passes their close time
  * (by then every unit that closes earlier has arrived, whatever the upstream parallelism), then are
- * trained in (close time, request id) order. A minibatch takes units in that order until one of:
- * {@code trainer.batch.max-units}; a unit that closed more than {@code trainer.batch.max-wait}
- * after the batch's first; the end of a publish period.
+ * trained in (close time, request key) order ({@link CompactUnit#TRAINING_ORDER}). A minibatch
+ * takes units in that order until one of: {@code trainer.batch.max-units}; a unit that closed more
+ * than {@code trainer.batch.max-wait} after the batch's first; the end of a publish period.
  *
  * <p><b>Publishing.</b> Event time is cut into periods of {@code trainer.publish-interval}. Once
  * the watermark passes the end of a period in which the trainer learnt anything, the changes go out
@@ -62,19 +66,24 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * <p>Runs with parallelism 1: one model.
  */
 public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRecord>
-    implements OneInputStreamOperator<RequestUnit, ModelUpdateRecord> {
+    implements OneInputStreamOperator<CompactUnit, ModelUpdateRecord> {
   private static final long serialVersionUID = 1L;
   private static final long NO_PERIOD = Long.MIN_VALUE;
 
-  /** Orders units by close time, then request id: the order training sees. */
-  static final Comparator<RequestUnit> UNIT_ORDER =
-      Comparator.comparingLong(RequestUnit::getClosedAtMs).thenComparing(RequestUnit::getRequestId);
+  /** The waiting units in a checkpoint (compact units). */
+  static final String PENDING_UNITS_STATE = "pending-compact-units";
+
+  /**
+   * The waiting units in a checkpoint of a release before compact units (Avro {@code
+   * RequestUnit}s): read once on restore, encoded, and not written again.
+   */
+  static final String LEGACY_PENDING_UNITS_STATE = "pending-units";
 
   private final JobConfig config;
 
-  private transient PriorityQueue<RequestUnit> waiting;
-  private transient ArrayDeque<RequestUnit> ready;
-  private transient ListState<RequestUnit> unitsState;
+  private transient PriorityQueue<CompactUnit> waiting;
+  private transient ArrayDeque<CompactUnit> ready;
+  private transient ListState<CompactUnit> unitsState;
   private transient MiniBatchTrainer trainer;
 
   /** The store's working directory when the operator made it (deleted on close), else null. */
@@ -107,6 +116,14 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private transient Counter impressionsSkipped;
   private transient Counter deltasPublished;
 
+  /**
+   * Nanoseconds spent in train and publish; the first batch's start and the latest end (0: none).
+   */
+  private transient volatile long busyNanos;
+
+  private transient volatile long firstStartNanos;
+  private transient volatile long lastEndNanos;
+
   public TrainerOperator(JobConfig config) {
     this.config = config;
   }
@@ -114,7 +131,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   @Override
   public void initializeState(StateInitializationContext context) throws Exception {
     super.initializeState(context);
-    waiting = new PriorityQueue<>(UNIT_ORDER);
+    waiting = new PriorityQueue<>(CompactUnit.TRAINING_ORDER);
     unitsInPendingCheckpoints = new java.util.HashMap<>();
     ready = new ArrayDeque<>();
     openPeriod = NO_PERIOD;
@@ -122,10 +139,26 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
         context
             .getOperatorStateStore()
             .getListState(
-                new ListStateDescriptor<>("pending-units", new AvroTypeInfo<>(RequestUnit.class)));
+                new ListStateDescriptor<>(PENDING_UNITS_STATE, CompactUnitTypeInfo.INSTANCE));
     if (context.isRestored()) {
-      for (RequestUnit u : unitsState.get()) {
+      for (CompactUnit u : unitsState.get()) {
         waiting.add(u);
+      }
+      ListState<RequestUnit> legacy =
+          context
+              .getOperatorStateStore()
+              .getListState(
+                  new ListStateDescriptor<>(
+                      LEGACY_PENDING_UNITS_STATE, new AvroTypeInfo<>(RequestUnit.class)));
+      UnitEncoder encoder = new UnitEncoder(new UnitLayout(config.model().features()));
+      int migrated = 0;
+      for (RequestUnit u : legacy.get()) {
+        waiting.add(encoder.encode(u));
+        migrated++;
+      }
+      legacy.clear();
+      if (migrated > 0) {
+        LOG.info("trainer: {} waiting units of an earlier release's checkpoint encoded", migrated);
       }
       for (StatePartitionStreamProvider p : context.getRawOperatorStateInputs()) {
         if (restored != null) {
@@ -173,6 +206,10 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     g.gauge(JobMetrics.PROGRESSIVE_LOGLOSS, () -> trainer.metrics().logLoss());
     g.gauge(JobMetrics.CALIBRATION, () -> trainer.metrics().calibration());
     g.gauge(JobMetrics.MODEL_VERSION, () -> version);
+    g.gauge(JobMetrics.TRAINER_BUSY_SECONDS, () -> busyNanos / 1e9);
+    g.gauge(
+        JobMetrics.TRAINER_ACTIVE_SECONDS,
+        () -> firstStartNanos == 0 ? 0.0 : (lastEndNanos - firstStartNanos) / 1e9);
     g.gauge(JobMetrics.STORE_HIT_RATE, () -> storeStats.hitRate());
     g.gauge(JobMetrics.STORE_ROWS_HOT, () -> storeStats.rowsHot());
     g.gauge(JobMetrics.STORE_ROWS_COLD, () -> storeStats.rowsCold());
@@ -196,14 +233,14 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   }
 
   @Override
-  public void processElement(StreamRecord<RequestUnit> element) {
+  public void processElement(StreamRecord<CompactUnit> element) {
     waiting.add(element.getValue());
   }
 
   @Override
   public void processWatermark(Watermark mark) throws Exception {
     long w = mark.getTimestamp();
-    while (!waiting.isEmpty() && waiting.peek().getClosedAtMs() <= w) {
+    while (!waiting.isEmpty() && waiting.peek().closedAtMs() <= w) {
       ready.addLast(waiting.poll());
     }
     trainReady(w);
@@ -213,17 +250,17 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private void trainReady(long w) {
     long p = config.publishIntervalMs();
     while (!ready.isEmpty()) {
-      RequestUnit first = ready.peekFirst();
-      long period = Math.floorDiv(first.getClosedAtMs(), p);
+      CompactUnit first = ready.peekFirst();
+      long period = Math.floorDiv(first.closedAtMs(), p);
       if (openPeriod != NO_PERIOD && period != openPeriod) {
         publish(openPeriod);
       }
       long deadline =
           Math.min(
-              periodEnd(period) - 1, saturatedAdd(first.getClosedAtMs(), config.batchMaxWaitMs()));
+              periodEnd(period) - 1, saturatedAdd(first.closedAtMs(), config.batchMaxWaitMs()));
       int k = 0;
-      for (RequestUnit u : ready) {
-        if (k == config.batchMaxUnits() || u.getClosedAtMs() > deadline) {
+      for (CompactUnit u : ready) {
+        if (k == config.batchMaxUnits() || u.closedAtMs() > deadline) {
           break;
         }
         k++;
@@ -232,7 +269,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       if (!closed) {
         break;
       }
-      List<RequestUnit> batch = new ArrayList<>(k);
+      List<CompactUnit> batch = new ArrayList<>(k);
       for (int i = 0; i < k; i++) {
         batch.add(ready.pollFirst());
       }
@@ -254,7 +291,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     return ((a ^ s) & (b ^ s)) < 0 ? Long.MAX_VALUE : s;
   }
 
-  private void train(List<RequestUnit> batch) {
+  private void train(List<CompactUnit> batch) {
     long failAfter = config.injectFailureAfterUnits();
     if (failAfter > 0 && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0) {
       if (unitsInCompletedCheckpoint > 0 && trainer.unitsTrained() >= failAfter) {
@@ -266,8 +303,10 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
                 + " units; the job restores from its last checkpoint");
       }
     }
-    MiniBatchTrainer.Step step = trainer.trainRequestUnits(batch);
+    long t0 = System.nanoTime();
+    MiniBatchTrainer.Step step = trainer.train(batch);
     storeStats = trainer.store().stats();
+    busy(t0);
     if (step.skipped()) {
       batchesSkipped.inc();
       impressionsSkipped.inc(step.impressions());
@@ -283,7 +322,18 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     }
   }
 
+  /** Adds the time since {@code t0} to the trainer's busy time. */
+  private void busy(long t0) {
+    long t1 = System.nanoTime();
+    if (firstStartNanos == 0) {
+      firstStartNanos = t0;
+    }
+    busyNanos += t1 - t0;
+    lastEndNanos = t1;
+  }
+
   private void publish(long period) {
+    long t0 = System.nanoTime();
     long eventTime = periodEnd(period);
     long v = version + 1;
     List<ModelUpdateRecord> records = new ArrayList<>();
@@ -309,6 +359,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     deltasPublished.inc(enc.emitted());
     version = v;
     openPeriod = NO_PERIOD;
+    if (firstStartNanos != 0) {
+      busy(t0);
+    }
   }
 
   private static double nanToZero(double x) {
@@ -318,7 +371,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   @Override
   public void snapshotState(StateSnapshotContext context) throws Exception {
     super.snapshotState(context);
-    List<RequestUnit> pending = new ArrayList<>(ready);
+    List<CompactUnit> pending = new ArrayList<>(ready);
     pending.addAll(waiting);
     unitsState.update(pending);
     unitsInPendingCheckpoints.put(context.getCheckpointId(), trainer.unitsTrained());

@@ -6,6 +6,9 @@ import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
 import io.streamrec.model.ModelConfigJson;
 import io.streamrec.model.RequestUnits;
+import io.streamrec.model.units.CompactUnit;
+import io.streamrec.model.units.UnitEncoder;
+import io.streamrec.model.units.UnitLayout;
 import io.streamrec.protocol.ModelUpdateKeys;
 import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.schemas.AvroCodec;
@@ -22,8 +25,15 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -43,26 +53,27 @@ class TrainerOperatorTest {
     return JobConfig.from(c);
   }
 
-  private static OneInputStreamOperatorTestHarness<RequestUnit, ModelUpdateRecord> harness()
+  private static OneInputStreamOperatorTestHarness<CompactUnit, ModelUpdateRecord> harness()
       throws Exception {
     return new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config()));
   }
 
   /** Units closing 10 ms apart, two per close time, over about five publish periods. */
-  private static List<RequestUnit> units(int n) {
+  private static List<CompactUnit> units(int n) {
     TrafficGenerator g =
         new TrafficGenerator(TrafficConfig.defaults().withSeed(9).withUsers(300).withItems(200));
-    List<RequestUnit> out = new ArrayList<>();
+    UnitEncoder enc = new UnitEncoder(new UnitLayout(config().model().features()));
+    List<CompactUnit> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       long close = START + 10L * (i / 2);
       GeneratedRequest r = g.next(close - 500);
-      out.add(RequestUnits.of(r.request(), r.impressions(), close));
+      out.add(enc.encode(RequestUnits.of(r.request(), r.impressions(), close)));
     }
     return out;
   }
 
-  private static List<ModelUpdateRecord> run(List<RequestUnit> units, long seed) throws Exception {
-    List<RequestUnit> arrival = new ArrayList<>(units);
+  private static List<ModelUpdateRecord> run(List<CompactUnit> units, long seed) throws Exception {
+    List<CompactUnit> arrival = new ArrayList<>(units);
     Random rnd = new Random(seed);
     // units reach the trainer out of order (within the watermark's lag) and watermarks come at odd
     // times
@@ -72,9 +83,9 @@ class TrainerOperatorTest {
     try (var h = harness()) {
       h.open();
       long maxClose = Long.MIN_VALUE;
-      for (RequestUnit u : arrival) {
-        h.processElement(new StreamRecord<>(u, u.getClosedAtMs()));
-        maxClose = Math.max(maxClose, u.getClosedAtMs());
+      for (CompactUnit u : arrival) {
+        h.processElement(new StreamRecord<>(u, u.closedAtMs()));
+        maxClose = Math.max(maxClose, u.closedAtMs());
         if (rnd.nextInt(10) == 0) {
           h.processWatermark(new Watermark(maxClose - 100));
         }
@@ -100,7 +111,7 @@ class TrainerOperatorTest {
 
   @Test
   void arrivalOrderAndWatermarkTimingDoNotChangeWhatIsPublished() throws Exception {
-    List<RequestUnit> units = units(1_000);
+    List<CompactUnit> units = units(1_000);
     assertSamePublishes(run(units, 1), run(units, 2));
   }
 
@@ -122,7 +133,7 @@ class TrainerOperatorTest {
 
   @Test
   void eachPublishPeriodBecomesOneVersionClosedByItsMarker() throws Exception {
-    List<RequestUnit> units = units(1_000); // close times span START .. START + 4,990
+    List<CompactUnit> units = units(1_000); // close times span START .. START + 4,990
     List<ModelUpdateRecord> out = run(units, 3);
     assertThat(key(out.get(0))).isEqualTo(ModelUpdateKeys.SPEC);
     assertThat(AvroCodec.decode(out.get(0).value, ModelSpec.class).getJson()).contains("user_id");
@@ -154,8 +165,8 @@ class TrainerOperatorTest {
   void nothingIsPublishedBeforeTheWatermarkPassesTheEndOfAPeriod() throws Exception {
     try (var h = harness()) {
       h.open();
-      for (RequestUnit u : units(100)) { // close times START .. START + 490
-        h.processElement(new StreamRecord<>(u, u.getClosedAtMs()));
+      for (CompactUnit u : units(100)) { // close times START .. START + 490
+        h.processElement(new StreamRecord<>(u, u.closedAtMs()));
       }
       h.processWatermark(new Watermark(START + PUBLISH_MS - 2));
       assertThat(markers(new ArrayList<>(h.extractOutputValues()))).isEmpty();
@@ -168,12 +179,12 @@ class TrainerOperatorTest {
 
   @Test
   void unitsWaitingAtASnapshotAreTrainedAfterARestore() throws Exception {
-    List<RequestUnit> units = units(40);
+    List<CompactUnit> units = units(40);
     OperatorSubtaskState snapshot;
     try (var h = harness()) {
       h.open();
-      for (RequestUnit u : units) {
-        h.processElement(new StreamRecord<>(u, u.getClosedAtMs()));
+      for (CompactUnit u : units) {
+        h.processElement(new StreamRecord<>(u, u.closedAtMs()));
       }
       snapshot = h.snapshot(1, 1);
     }
@@ -185,29 +196,29 @@ class TrainerOperatorTest {
       assertThat(m).hasSize(1);
       assertThat(m.get(0).getTrainedUnits()).isEqualTo(40);
       assertThat(m.get(0).getTrainedImpressions())
-          .isEqualTo(units.stream().mapToLong(u -> u.getImpressions().size()).sum());
+          .isEqualTo(units.stream().mapToLong(u -> u.impressions()).sum());
     }
   }
 
   /** Feeds units in order with a watermark after every 7th; returns nothing (read the harness). */
   private static void feed(
-      OneInputStreamOperatorTestHarness<RequestUnit, ModelUpdateRecord> h,
-      List<RequestUnit> units,
+      OneInputStreamOperatorTestHarness<CompactUnit, ModelUpdateRecord> h,
+      List<CompactUnit> units,
       int from,
       int to)
       throws Exception {
     for (int i = from; i < to; i++) {
-      RequestUnit u = units.get(i);
-      h.processElement(new StreamRecord<>(u, u.getClosedAtMs()));
+      CompactUnit u = units.get(i);
+      h.processElement(new StreamRecord<>(u, u.closedAtMs()));
       if (i % 7 == 6) {
-        h.processWatermark(new Watermark(u.getClosedAtMs() - 100));
+        h.processWatermark(new Watermark(u.closedAtMs() - 100));
       }
     }
   }
 
   @Test
   void aRestoreAfterAKillContinuesExactlyWhereTheCheckpointStood() throws Exception {
-    List<RequestUnit> units = units(1_200);
+    List<CompactUnit> units = units(1_200);
     List<ModelUpdateRecord> uninterrupted;
     try (var h = harness()) {
       h.open();
@@ -249,5 +260,76 @@ class TrainerOperatorTest {
     List<ModelUpdateRecord> out = run(units(50), 4);
     String json = AvroCodec.decode(out.get(0).value, ModelSpec.class).getJson();
     assertThat(ModelConfigJson.fromJson(json)).isEqualTo(config().model());
+  }
+
+  /**
+   * What an earlier release's trainer checkpointed: its waiting units as Avro {@code RequestUnit}s
+   * in the list state "pending-units" (and no trainer state yet, as before its first batch).
+   */
+  private static final class EarlierReleaseTrainer extends AbstractStreamOperator<ModelUpdateRecord>
+      implements OneInputStreamOperator<RequestUnit, ModelUpdateRecord> {
+    private transient ListState<RequestUnit> pending;
+    private final List<RequestUnit> received = new ArrayList<>();
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+      super.initializeState(context);
+      pending =
+          context
+              .getOperatorStateStore()
+              .getListState(
+                  new ListStateDescriptor<>(
+                      TrainerOperator.LEGACY_PENDING_UNITS_STATE,
+                      new AvroTypeInfo<>(RequestUnit.class)));
+    }
+
+    @Override
+    public void processElement(StreamRecord<RequestUnit> element) {
+      received.add(element.getValue());
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+      super.snapshotState(context);
+      pending.update(received);
+    }
+  }
+
+  @Test
+  void unitsWaitingInAnEarlierReleasesCheckpointAreEncodedAndTrained() throws Exception {
+    TrafficGenerator g = new TrafficGenerator(TrafficConfig.defaults().withSeed(4));
+    UnitEncoder enc = new UnitEncoder(new UnitLayout(config().model().features()));
+    List<RequestUnit> old = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      GeneratedRequest r = g.next(START + 10L * i);
+      old.add(RequestUnits.of(r.request(), r.impressions(), START + 10L * i + 500));
+    }
+    OperatorSubtaskState snapshot;
+    try (var h = new OneInputStreamOperatorTestHarness<>(new EarlierReleaseTrainer())) {
+      h.open();
+      for (RequestUnit u : old) {
+        h.processElement(new StreamRecord<>(u, u.getClosedAtMs()));
+      }
+      snapshot = h.snapshot(1, 1);
+    }
+    List<ModelUpdateRecord> restored;
+    try (var h = harness()) {
+      h.initializeState(snapshot);
+      h.open();
+      h.processWatermark(new Watermark(Long.MAX_VALUE));
+      restored = new ArrayList<>(h.extractOutputValues());
+    }
+    List<ModelUpdateRecord> direct;
+    try (var h = harness()) {
+      h.open();
+      for (RequestUnit u : old) {
+        h.processElement(new StreamRecord<>(enc.encode(u), u.getClosedAtMs()));
+      }
+      h.processWatermark(new Watermark(Long.MAX_VALUE));
+      direct = new ArrayList<>(h.extractOutputValues());
+    }
+    assertThat(markers(restored)).hasSize(1);
+    assertThat(markers(restored).get(0).getTrainedUnits()).isEqualTo(30);
+    assertSamePublishes(direct, restored);
   }
 }

@@ -1,0 +1,72 @@
+package io.streamrec.job.units;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrec.model.ModelConfig;
+import io.streamrec.model.RequestUnits;
+import io.streamrec.model.features.FeatureSpec;
+import io.streamrec.model.units.CompactUnit;
+import io.streamrec.model.units.CompactUnitCodec;
+import io.streamrec.model.units.UnitEncoder;
+import io.streamrec.model.units.UnitLayout;
+import io.streamrec.schemas.DeadLetter;
+import io.streamrec.schemas.DeadLetterReasons;
+import io.streamrec.traffic.TrafficConfig;
+import io.streamrec.traffic.TrafficGenerator;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.streaming.api.operators.ProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+class UnitDecoderTest {
+  private static final long LAYOUT =
+      new UnitLayout(ModelConfig.defaults().features()).fingerprint();
+
+  @Test
+  void unitsPassAndEveryBadRecordIsADeadLetterWithItsReason() throws Exception {
+    List<CompactUnit> good = CompactUnitSerializerTest.units(5, 3);
+    FeatureSpec other = ModelConfig.defaults().features();
+    other = new FeatureSpec(other.categorical().subList(0, 4), other.dense(), other.labels());
+    List<CompactUnit> otherSpec =
+        List.of(
+            new UnitEncoder(new UnitLayout(other))
+                .encode(
+                    RequestUnits.of(
+                        new TrafficGenerator(TrafficConfig.defaults()).next(0).request(),
+                        List.of(),
+                        5)));
+    try (var h =
+        new OneInputStreamOperatorTestHarness<>(
+            new ProcessOperator<>(new UnitDecoder(LAYOUT, 600, 0)))) {
+      h.open();
+      for (CompactUnit u : good) {
+        h.processElement(new StreamRecord<>(record(CompactUnitCodec.encode(u))));
+      }
+      h.processElement(new StreamRecord<>(record("not a unit".getBytes(StandardCharsets.UTF_8))));
+      h.processElement(new StreamRecord<>(record(new byte[700])));
+      h.processElement(new StreamRecord<>(record(CompactUnitCodec.encode(otherSpec.get(0)))));
+      h.processElement(new StreamRecord<>(record(null)));
+
+      assertThat(h.extractOutputValues()).hasSize(5);
+      List<String> reasons = new ArrayList<>();
+      for (StreamRecord<DeadLetter> d : h.getSideOutput(UnitDecoder.DEAD_LETTERS)) {
+        reasons.add(d.getValue().getReason());
+        assertThat(d.getValue().getSourceTopic()).isEqualTo("request-units");
+        assertThat(d.getValue().getKey()).isEqualTo("r1");
+      }
+      assertThat(reasons)
+          .containsExactly(
+              DeadLetterReasons.MALFORMED,
+              DeadLetterReasons.TOO_LARGE,
+              DeadLetterReasons.UNKNOWN_SCHEMA,
+              DeadLetterReasons.MALFORMED);
+    }
+  }
+
+  private static UnitRecord record(byte[] value) {
+    return new UnitRecord("request-units", "r1".getBytes(StandardCharsets.UTF_8), value, 42L);
+  }
+}

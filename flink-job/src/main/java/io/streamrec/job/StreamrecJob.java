@@ -9,7 +9,6 @@ import io.streamrec.job.source.EventKind;
 import io.streamrec.job.trainer.TrainerOperator;
 import io.streamrec.job.units.CompactUnitTypeInfo;
 import io.streamrec.job.units.UnitDecoder;
-import io.streamrec.job.units.UnitEncoderFunction;
 import io.streamrec.job.units.UnitRecord;
 import io.streamrec.job.units.UnitRecordDeserializer;
 import io.streamrec.model.units.CompactUnit;
@@ -19,7 +18,6 @@ import io.streamrec.schemas.DeadLetter;
 import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.InputEnvelope;
 import io.streamrec.schemas.RequestEvent;
-import io.streamrec.schemas.RequestUnit;
 import java.time.Duration;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -36,12 +34,12 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * The streamrec job graph, the same for live training and for backfill:
  *
  * <pre>
- *   requests ─┐                                                     ┌─> dead-letters
- *             ├─> decode ─> keyBy(requestId) ─> assembler ─> encode ─┼─> request-units (optional)
- * impressions ┘                                                     └─> trainer (p=1) ─> model-updates
+ *   requests ─┐                                           ┌─> dead-letters
+ *             ├─> decode ─> keyBy(requestId) ─> assembler ─┼─> request-units (optional)
+ * impressions ┘                                           └─> trainer (p=1) ─> model-updates
  * </pre>
  *
- * Everything before the trainer runs at {@code assembler.parallelism}; {@code encode} hashes the
+ * Everything before the trainer runs at {@code assembler.parallelism}; the assembler hashes the
  * units' values, so compact units (ids and floats) cross to the trainer. With {@code
  * source.kind=units} the graph reads the request-units topic instead (decode ─> trainer), no join.
  *
@@ -56,7 +54,6 @@ public final class StreamrecJob {
   static final String UID_IMPRESSIONS = "source-impressions";
   static final String UID_ASSEMBLER = "assembler";
   static final String UID_TRAINER = "trainer";
-  static final String UID_ENCODER = "encode-units";
   static final String UID_UNITS = "source-request-units";
 
   /** Sources in one alignment group may drift this far apart before the faster one pauses. */
@@ -85,6 +82,9 @@ public final class StreamrecJob {
 
   /** Adds the job to {@code env}. */
   public static void build(StreamExecutionEnvironment env, JobConfig cfg, Bounds bounds) {
+    // every function makes new objects and keeps none it emits, so chained operators may hand
+    // records on without the deep copy Flink makes otherwise
+    env.getConfig().enableObjectReuse();
     int p = cfg.assemblerParallelism();
     DataStream<CompactUnit> units;
     DataStream<DeadLetter> deadLetters;
@@ -132,7 +132,7 @@ public final class StreamrecJob {
               .uid("decode-impressions")
               .setParallelism(p);
 
-      SingleOutputStreamOperator<RequestUnit> assembled =
+      SingleOutputStreamOperator<CompactUnit> assembled =
           requests
               .connect(impressions)
               .keyBy(RequestEvent::getRequestId, ImpressionEvent::getRequestId)
@@ -142,19 +142,13 @@ public final class StreamrecJob {
                           cfg.joinWindowMs(),
                           cfg.maxImpressionsPerUnit(),
                           cfg.requestsTopic(),
-                          cfg.impressionsTopic())),
-                  new AvroTypeInfo<>(RequestUnit.class))
+                          cfg.impressionsTopic()),
+                      cfg.model().features()),
+                  CompactUnitTypeInfo.INSTANCE)
               .name("assembler")
               .uid(UID_ASSEMBLER)
               .setParallelism(p);
-      // the values become ids here, in parallel and chained to the assembler: the trainer hashes
-      // nothing and units cross to it as ids and floats
-      units =
-          assembled
-              .map(new UnitEncoderFunction(cfg.model().features()), CompactUnitTypeInfo.INSTANCE)
-              .name("encode-units")
-              .uid(UID_ENCODER)
-              .setParallelism(p);
+      units = assembled;
       deadLetters =
           requests
               .getSideOutput(EnvelopeRouter.DEAD_LETTERS)

@@ -2,12 +2,14 @@ package io.streamrec.job.assembler;
 
 import io.streamrec.job.deadletter.DeadLetters;
 import io.streamrec.job.metrics.JobMetrics;
-import io.streamrec.model.RequestUnits;
+import io.streamrec.model.features.FeatureSpec;
+import io.streamrec.model.units.CompactUnit;
+import io.streamrec.model.units.UnitEncoder;
+import io.streamrec.model.units.UnitLayout;
 import io.streamrec.schemas.DeadLetter;
 import io.streamrec.schemas.DeadLetterReasons;
 import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.RequestEvent;
-import io.streamrec.schemas.RequestUnit;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -28,9 +30,11 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * Joins a request with its impressions into one {@link RequestUnit}: the request's features stored
- * once, its impressions with their labels — the "request-only" training unit of arXiv 2508.05640,
- * whose request side a model computes once for all the request's impressions.
+ * Joins a request with its impressions into one unit: the request's features stored once, its
+ * impressions with their labels — the "request-only" training unit of arXiv 2508.05640, whose
+ * request side a model computes once for all the request's impressions. The unit leaves as a {@link
+ * CompactUnit}: every value hashed to its id here, at the assembler's parallelism, so the trainer
+ * hashes nothing.
  *
  * <p>Keyed by request id, in event time:
  *
@@ -62,7 +66,7 @@ import org.apache.flink.util.OutputTag;
  * does only what the state still asks for.
  */
 public final class RequestUnitAssembler
-    extends KeyedCoProcessFunction<String, RequestEvent, ImpressionEvent, RequestUnit> {
+    extends KeyedCoProcessFunction<String, RequestEvent, ImpressionEvent, CompactUnit> {
   private static final long serialVersionUID = 1L;
 
   /** Late, orphan and too-large events, with their reason. */
@@ -108,6 +112,8 @@ public final class RequestUnitAssembler
   }
 
   private final AssemblerConfig config;
+  private final FeatureSpec features;
+  private transient UnitEncoder encoder;
 
   private transient ValueState<RequestEvent> request;
   private transient MapState<String, ImpressionEvent> impressions;
@@ -127,12 +133,18 @@ public final class RequestUnitAssembler
   private transient Counter deadImpressions;
   private transient Map<String, Counter> deadByReason;
 
-  public RequestUnitAssembler(AssemblerConfig config) {
+  /**
+   * An assembler whose units are encoded under {@code features}: the values become ids here, in
+   * parallel, so what reaches the trainer is ids and floats.
+   */
+  public RequestUnitAssembler(AssemblerConfig config, FeatureSpec features) {
     this.config = config;
+    this.features = features;
   }
 
   @Override
   public void open(OpenContext openContext) {
+    encoder = new UnitEncoder(new UnitLayout(features));
     request =
         getRuntimeContext()
             .getState(
@@ -166,7 +178,7 @@ public final class RequestUnitAssembler
   }
 
   @Override
-  public void processElement1(RequestEvent r, Context ctx, Collector<RequestUnit> out)
+  public void processElement1(RequestEvent r, Context ctx, Collector<CompactUnit> out)
       throws Exception {
     if (request.value() != null || closedUntil.value() != null) {
       duplicateRequests.inc();
@@ -211,7 +223,7 @@ public final class RequestUnitAssembler
   }
 
   @Override
-  public void processElement2(ImpressionEvent e, Context ctx, Collector<RequestUnit> out)
+  public void processElement2(ImpressionEvent e, Context ctx, Collector<CompactUnit> out)
       throws Exception {
     Long closed = closedUntil.value();
     if (closed != null) {
@@ -243,7 +255,7 @@ public final class RequestUnitAssembler
   }
 
   @Override
-  public void onTimer(long t, OnTimerContext ctx, Collector<RequestUnit> out) throws Exception {
+  public void onTimer(long t, OnTimerContext ctx, Collector<CompactUnit> out) throws Exception {
     RequestEvent r = request.value();
     if (r != null) {
       long close = closeAt(r);
@@ -277,7 +289,7 @@ public final class RequestUnitAssembler
     }
   }
 
-  private void emit(RequestEvent r, long close, OnTimerContext ctx, Collector<RequestUnit> out)
+  private void emit(RequestEvent r, long close, OnTimerContext ctx, Collector<CompactUnit> out)
       throws Exception {
     List<ImpressionEvent> imps = new ArrayList<>();
     for (ImpressionEvent e : impressions.values()) {
@@ -298,7 +310,7 @@ public final class RequestUnitAssembler
     if (keep == 0) {
       withoutImpressions.inc();
     } else {
-      out.collect(RequestUnits.of(r, imps.subList(0, keep), close));
+      out.collect(encoder.encode(r, imps.subList(0, keep), close));
       units.inc();
       joined.inc(keep);
     }

@@ -2,13 +2,17 @@ package io.streamrec.job.assembler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.streamrec.common.FeatureIds;
+import io.streamrec.model.ModelConfig;
+import io.streamrec.model.features.FeatureSpec;
+import io.streamrec.model.units.CompactUnit;
+import io.streamrec.model.units.UnitEncoder;
+import io.streamrec.model.units.UnitLayout;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.DeadLetter;
 import io.streamrec.schemas.DeadLetterReasons;
-import io.streamrec.schemas.Impression;
 import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.RequestEvent;
-import io.streamrec.schemas.RequestUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -31,12 +35,23 @@ class RequestUnitAssemblerTest {
   private static final RequestUnitAssembler.AssemblerConfig CONFIG =
       new RequestUnitAssembler.AssemblerConfig(WINDOW, MAX_IMPRESSIONS, "requests", "impressions");
 
+  /**
+   * The default features: the request's user_id is its first bag, an impression's item_id its
+   * first.
+   */
+  private static final FeatureSpec SPEC = ModelConfig.defaults().features();
+
+  private static final UnitLayout LAYOUT = new UnitLayout(SPEC);
+
+  /** Impression ids by the item id each test impression carries ("i-" + its id), hashed. */
+  private static final Map<Long, String> IMPRESSION_BY_ITEM = new HashMap<>();
+
   private static KeyedTwoInputStreamOperatorTestHarness<
-          String, RequestEvent, ImpressionEvent, RequestUnit>
+          String, RequestEvent, ImpressionEvent, CompactUnit>
       harness() throws Exception {
     var h =
         new KeyedTwoInputStreamOperatorTestHarness<>(
-            new KeyedCoProcessOperator<>(new RequestUnitAssembler(CONFIG)),
+            new KeyedCoProcessOperator<>(new RequestUnitAssembler(CONFIG, SPEC)),
             RequestEvent::getRequestId,
             ImpressionEvent::getRequestId,
             Types.STRING);
@@ -55,6 +70,7 @@ class RequestUnitAssemblerTest {
   }
 
   private static ImpressionEvent impression(String rid, String iid, long ts) {
+    IMPRESSION_BY_ITEM.put(FeatureIds.of("item_id", "i-" + iid), iid);
     return ImpressionEvent.newBuilder()
         .setRequestId(rid)
         .setImpressionId(iid)
@@ -66,21 +82,21 @@ class RequestUnitAssemblerTest {
   }
 
   private static void send(
-      KeyedTwoInputStreamOperatorTestHarness<String, RequestEvent, ImpressionEvent, RequestUnit> h,
+      KeyedTwoInputStreamOperatorTestHarness<String, RequestEvent, ImpressionEvent, CompactUnit> h,
       RequestEvent r)
       throws Exception {
     h.processElement1(new StreamRecord<>(r, r.getTimestampMs()));
   }
 
   private static void send(
-      KeyedTwoInputStreamOperatorTestHarness<String, RequestEvent, ImpressionEvent, RequestUnit> h,
+      KeyedTwoInputStreamOperatorTestHarness<String, RequestEvent, ImpressionEvent, CompactUnit> h,
       ImpressionEvent e)
       throws Exception {
     h.processElement2(new StreamRecord<>(e, e.getTimestampMs()));
   }
 
   private static List<DeadLetter> deadLetters(
-      KeyedTwoInputStreamOperatorTestHarness<String, RequestEvent, ImpressionEvent, RequestUnit>
+      KeyedTwoInputStreamOperatorTestHarness<String, RequestEvent, ImpressionEvent, CompactUnit>
           h) {
     List<DeadLetter> out = new ArrayList<>();
     var q = h.getSideOutput(RequestUnitAssembler.DEAD_LETTERS);
@@ -90,8 +106,24 @@ class RequestUnitAssemblerTest {
     return out;
   }
 
-  private static List<String> ids(RequestUnit u) {
-    return u.getImpressions().stream().map(Impression::getImpressionId).toList();
+  /** The unit's impressions, by the ids of the test impressions their item ids belong to. */
+  private static List<String> ids(CompactUnit u) {
+    List<String> out = new ArrayList<>();
+    int first = LAYOUT.requestFeatures();
+    for (int k = 0; k < u.impressions(); k++) {
+      int bag = first + k * LAYOUT.impressionFeatures();
+      out.add(IMPRESSION_BY_ITEM.get(u.ids()[u.bagStart(bag)]));
+    }
+    return out;
+  }
+
+  /** The ids of the unit's user_id bag (the request's first). */
+  private static List<Long> userIds(CompactUnit u) {
+    List<Long> out = new ArrayList<>();
+    for (int k = u.bagStart(0); k < u.bagEnd(0); k++) {
+      out.add(u.ids()[k]);
+    }
+    return out;
   }
 
   @Test
@@ -106,18 +138,18 @@ class RequestUnitAssemblerTest {
       assertThat(h.extractOutputValues()).isEmpty();
 
       h.processBothWatermarks(new Watermark(11_000));
-      List<RequestUnit> units = h.extractOutputValues();
+      List<CompactUnit> units = h.extractOutputValues();
       assertThat(units).hasSize(1);
-      RequestUnit u = units.get(0);
+      CompactUnit u = units.get(0);
       assertThat(ids(u)).containsExactly("a", "c", "b");
-      assertThat(u.getRequestId()).isEqualTo("r1");
-      assertThat(u.getTimestampMs()).isEqualTo(10_000);
-      assertThat(u.getClosedAtMs()).isEqualTo(11_000);
-      assertThat(u.getFeatures()).containsEntry("user_id", List.of("u-r1"));
-      assertThat(u.getDense()).containsEntry("hour", 3f);
+      assertThat(u.requestId()).isEqualTo("r1");
+      assertThat(u.timestampMs()).isEqualTo(10_000);
+      assertThat(u.closedAtMs()).isEqualTo(11_000);
+      assertThat(userIds(u)).containsExactly(FeatureIds.of("user_id", "u-r1"));
+      assertThat(u.requestDense()).containsExactly(UnitEncoder.squash(3f));
       @SuppressWarnings("unchecked")
-      StreamRecord<RequestUnit> rec =
-          (StreamRecord<RequestUnit>)
+      StreamRecord<CompactUnit> rec =
+          (StreamRecord<CompactUnit>)
               h.getOutput().stream()
                   .filter(o -> o instanceof StreamRecord)
                   .findFirst()
@@ -133,12 +165,13 @@ class RequestUnitAssemblerTest {
       send(h, request("r1", 0));
       send(h, impression("r1", "x", 100));
       ImpressionEvent again = impression("r1", "x", 300);
+      again.setLabels(Map.of("click", 0f));
       send(h, again);
       send(h, impression("r1", "y", 200));
       h.processBothWatermarks(new Watermark(WINDOW));
-      RequestUnit u = h.extractOutputValues().get(0);
+      CompactUnit u = h.extractOutputValues().get(0);
       assertThat(ids(u)).containsExactly("x", "y");
-      assertThat(u.getImpressions().get(0).getTimestampMs()).isEqualTo(100);
+      assertThat(u.labels()[0]).as("the first copy's label").isEqualTo(1f);
       assertThat(deadLetters(h)).isEmpty();
     }
   }
@@ -252,9 +285,9 @@ class RequestUnitAssemblerTest {
       h.processBothWatermarks(new Watermark(WINDOW));
       send(h, request("r1", 1_200)); // the closed marker still stands
       h.processBothWatermarks(new Watermark(5 * WINDOW));
-      List<RequestUnit> units = h.extractOutputValues();
+      List<CompactUnit> units = h.extractOutputValues();
       assertThat(units).hasSize(1);
-      assertThat(units.get(0).getFeatures()).containsEntry("user_id", List.of("u-r1"));
+      assertThat(userIds(units.get(0))).containsExactly(FeatureIds.of("user_id", "u-r1"));
       assertThat(deadLetters(h)).isEmpty();
     }
   }
@@ -311,7 +344,7 @@ class RequestUnitAssemblerTest {
     }
     try (var h =
         new KeyedTwoInputStreamOperatorTestHarness<>(
-            new KeyedCoProcessOperator<>(new RequestUnitAssembler(CONFIG)),
+            new KeyedCoProcessOperator<>(new RequestUnitAssembler(CONFIG, SPEC)),
             RequestEvent::getRequestId,
             ImpressionEvent::getRequestId,
             Types.STRING)) {
@@ -323,7 +356,7 @@ class RequestUnitAssemblerTest {
       send(h, request("r2", 15));
       h.processBothWatermarks(new Watermark(2_000));
       Map<String, List<String>> units = new TreeMap<>();
-      h.extractOutputValues().forEach(u -> units.put(u.getRequestId(), ids(u)));
+      h.extractOutputValues().forEach(u -> units.put(u.requestId(), ids(u)));
       assertThat(units)
           .containsExactly(Map.entry("r1", List.of("a", "b")), Map.entry("r2", List.of("waiting")));
       assertThat(deadLetters(h)).isEmpty();
@@ -407,10 +440,10 @@ class RequestUnitAssemblerTest {
 
         Map<String, Set<String>> got = new HashMap<>();
         int joined = 0;
-        for (RequestUnit u : h.extractOutputValues()) {
-          assertThat(got).doesNotContainKey(u.getRequestId());
-          got.put(u.getRequestId(), new HashSet<>(ids(u)));
-          joined += u.getImpressions().size();
+        for (CompactUnit u : h.extractOutputValues()) {
+          assertThat(got).doesNotContainKey(u.requestId());
+          got.put(u.requestId(), new HashSet<>(ids(u)));
+          joined += u.impressions();
         }
         Map<String, Integer> deadCopies = new HashMap<>();
         Set<String> deadLate = new HashSet<>();

@@ -3,10 +3,13 @@ package io.streamrec.model.units;
 import io.streamrec.common.FeatureIds;
 import io.streamrec.model.features.CategoricalFeature;
 import io.streamrec.schemas.Impression;
+import io.streamrec.schemas.ImpressionEvent;
+import io.streamrec.schemas.RequestEvent;
 import io.streamrec.schemas.RequestUnit;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
  * Turns a {@link RequestUnit} (strings) into a {@link CompactUnit} (ids and floats) under one
@@ -35,14 +38,54 @@ public final class UnitEncoder {
     return FeatureIds.of("request", requestId);
   }
 
+  /** The unit of an assembled {@link RequestUnit}. */
   public CompactUnit encode(RequestUnit unit) {
     List<Impression> imps = unit.getImpressions();
-    int ni = imps.size();
+    return encode(
+        unit.getRequestId(),
+        unit.getTimestampMs(),
+        unit.getClosedAtMs(),
+        unit.getFeatures(),
+        unit.getDense(),
+        imps.size(),
+        i -> imps.get(i).getFeatures(),
+        i -> imps.get(i).getDense(),
+        i -> imps.get(i).getLabels());
+  }
+
+  /**
+   * The unit of {@code request} and {@code impressions} (in the order given), whose join window
+   * closed at {@code closedAtMs}: what the assembler emits, without building a {@link RequestUnit}
+   * first.
+   */
+  public CompactUnit encode(
+      RequestEvent request, List<ImpressionEvent> impressions, long closedAtMs) {
+    return encode(
+        request.getRequestId(),
+        request.getTimestampMs(),
+        closedAtMs,
+        request.getFeatures(),
+        request.getDense(),
+        impressions.size(),
+        i -> impressions.get(i).getFeatures(),
+        i -> impressions.get(i).getDense(),
+        i -> impressions.get(i).getLabels());
+  }
+
+  private CompactUnit encode(
+      String requestId,
+      long timestampMs,
+      long closedAtMs,
+      Map<String, List<String>> reqFeatures,
+      Map<String, Float> reqDenseValues,
+      int ni,
+      IntFunction<Map<String, List<String>>> impFeatures,
+      IntFunction<Map<String, Float>> impDenseValues,
+      IntFunction<Map<String, Float>> impLabels) {
     int r = layout.requestFeatures(), g = layout.impressionFeatures();
     int[] bagEnds = new int[r + ni * g];
     n = 0;
     int bag = 0;
-    Map<String, List<String>> reqFeatures = unit.getFeatures();
     for (int k = 0; k < r; k++) {
       add(layout.requestFeature(k), reqFeatures);
       bagEnds[bag++] = n;
@@ -51,34 +94,31 @@ public final class UnitEncoder {
     float[] impDense = new float[ni * nd];
     float[] labels = new float[ni * nl];
     for (int i = 0; i < ni; i++) {
-      Impression im = imps.get(i);
-      Map<String, List<String>> f = im.getFeatures();
+      Map<String, List<String>> f = impFeatures.apply(i);
       for (int k = 0; k < g; k++) {
         add(layout.impressionFeature(k), f);
         bagEnds[bag++] = n;
       }
-      Map<String, Float> dense = im.getDense();
+      Map<String, Float> dense = impDenseValues.apply(i);
       for (int k = 0; k < nd; k++) {
         impDense[i * nd + k] = squash(dense.get(layout.impressionDense(k)));
       }
-      Map<String, Float> ys = im.getLabels();
+      Map<String, Float> ys = impLabels.apply(i);
       for (int k = 0; k < nl; k++) {
         Float y = ys.get(layout.label(k));
         labels[i * nl + k] = y == null ? 0f : y;
       }
     }
     float[] reqDense = new float[layout.requestDenseCount()];
-    Map<String, Float> dense = unit.getDense();
     for (int k = 0; k < reqDense.length; k++) {
-      reqDense[k] = squash(dense.get(layout.requestDense(k)));
+      reqDense[k] = squash(reqDenseValues.get(layout.requestDense(k)));
     }
-    String requestId = unit.getRequestId();
     return new CompactUnit(
         layout.fingerprint(),
         requestId,
         requestKey(requestId),
-        unit.getTimestampMs(),
-        unit.getClosedAtMs(),
+        timestampMs,
+        closedAtMs,
         ni,
         bagEnds,
         Arrays.copyOf(ids, n),

@@ -176,11 +176,13 @@ public final class StreamrecJob {
             .uid(UID_TRAINER)
             .setParallelism(1)
             .setMaxParallelism(1);
+    // the Kafka producer (batching, compression) works in a thread of its own, not the trainer's
     updates
         .sinkTo(KafkaSinks.modelUpdates(cfg))
         .name("model-updates")
         .uid("sink-model-updates")
-        .setParallelism(1);
+        .setParallelism(1)
+        .disableChaining();
   }
 
   private static KafkaSource<UnitRecord> unitsSource(JobConfig cfg, Bounds bounds) {

@@ -1,13 +1,10 @@
 package io.streamrec.protocol;
 
 import io.streamrec.schemas.AvroCodec;
-import io.streamrec.schemas.DeltaKind;
 import io.streamrec.schemas.ModelDelta;
 import io.streamrec.schemas.ModelSpec;
 import io.streamrec.schemas.RowEncoding;
 import io.streamrec.schemas.VersionMarker;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -26,6 +23,7 @@ public final class ModelUpdateEncoder {
   private final long eventTimeMs;
   private final RowEncoding rowEncoding;
   private final Consumer<ModelUpdateRecord> out;
+  private final ModelDeltaWriter writer = new ModelDeltaWriter();
   private int rows;
   private int tombstones;
   private int denseBlocks;
@@ -51,46 +49,25 @@ public final class ModelUpdateEncoder {
 
   /** A row's current values: {@code dim} floats of {@code values} from {@code offset}. */
   public void row(String table, long id, float[] values, int offset, int dim) {
-    ModelDelta d =
-        RowValues.set(
-                ModelDelta.newBuilder()
-                    .setVersion(version)
-                    .setKind(DeltaKind.ROW)
-                    .setTable(table)
-                    .setId(id),
-                rowEncoding,
-                values,
-                offset,
-                dim)
-            .build();
     out.accept(
-        new ModelUpdateRecord(ModelUpdateKeys.row(table, id), AvroCodec.encode(d), eventTimeMs));
+        new ModelUpdateRecord(
+            writer.rowKey(table, id),
+            writer.row(version, table, id, rowEncoding, values, offset, dim),
+            eventTimeMs));
     rows++;
   }
 
   /** The row of {@code id} expired and is gone from the model: a null value under its key. */
   public void tombstone(String table, long id) {
-    out.accept(new ModelUpdateRecord(ModelUpdateKeys.row(table, id), null, eventTimeMs));
+    out.accept(new ModelUpdateRecord(writer.rowKey(table, id), null, eventTimeMs));
     tombstones++;
   }
 
   /** A dense block's current values, always float32. */
   public void dense(String block, float[] values) {
-    List<Float> v = new ArrayList<>(values.length);
-    for (float x : values) {
-      v.add(x);
-    }
-    ModelDelta d =
-        ModelDelta.newBuilder()
-            .setVersion(version)
-            .setKind(DeltaKind.DENSE)
-            .setTable(block)
-            .setId(0)
-            .setValues(v)
-            .setEncoding(RowEncoding.FLOAT32)
-            .build();
     out.accept(
-        new ModelUpdateRecord(ModelUpdateKeys.dense(block), AvroCodec.encode(d), eventTimeMs));
+        new ModelUpdateRecord(
+            ModelUpdateKeys.dense(block), writer.dense(version, block, values), eventTimeMs));
     denseBlocks++;
   }
 

@@ -90,12 +90,14 @@ public final class PipelineBench {
     int parallelism = 2;
     int rounds = 3;
     Path profileOut = null;
+    Path trainerProfile = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--requests" -> requests = Integer.parseInt(args[++i]);
         case "--sparse-requests" -> sparseRequests = Integer.parseInt(args[++i]);
         case "--parallelism" -> parallelism = Integer.parseInt(args[++i]);
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+        case "--profile-trainer" -> trainerProfile = Path.of(args[++i]);
         case "--profile" -> profileOut = Path.of(args[++i]);
         default ->
             throw new IllegalArgumentException(
@@ -150,7 +152,13 @@ public final class PipelineBench {
       // warms the JIT up for the job's code paths, as a long backfill's first minutes do
       Map<String, double[]> best = new HashMap<>();
       for (int round = 1; round <= rounds; round++) {
+        Recording alone = trainerProfile != null && round == rounds ? startRecording() : null;
         keep(best, "trainer alone", trainerAlone(cfg0, dense));
+        if (alone != null) {
+          alone.stop();
+          alone.dump(trainerProfile);
+          alone.close();
+        }
 
         long t0 = System.nanoTime();
         long records = readAll(servers, List.of(topics.requests(), topics.impressions()));
@@ -398,6 +406,7 @@ public final class PipelineBench {
     double trained = m.getOrDefault(JobMetrics.IMPRESSIONS_TRAINED, 0.0);
     double active = m.getOrDefault(JobMetrics.TRAINER_ACTIVE_SECONDS, Double.NaN);
     double busy = m.getOrDefault(JobMetrics.TRAINER_BUSY_SECONDS, Double.NaN);
+    double cpu = m.getOrDefault(JobMetrics.TRAINER_CPU_SECONDS, Double.NaN);
     double batches = m.getOrDefault(JobMetrics.BATCHES_TRAINED, 0.0);
     if (Math.round(trained) != expectImpressions) {
       System.out.printf(
@@ -408,7 +417,7 @@ public final class PipelineBench {
           expectImpressions);
     }
     return new double[] {
-      trained / active, active, wall, busy / active, trained / Math.max(1, batches)
+      trained / active, active, wall, busy / active, trained / Math.max(1, batches), cpu / busy
     };
   }
 

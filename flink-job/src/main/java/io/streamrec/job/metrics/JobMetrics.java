@@ -61,6 +61,12 @@ public final class JobMetrics {
    */
   public static final String TRAINER_ACTIVE_SECONDS = "trainer_active_seconds";
 
+  /**
+   * CPU seconds the trainer thread used while busy: below {@link #TRAINER_BUSY_SECONDS} when the
+   * thread waits for a core (other stages, the JIT, another process on the machine).
+   */
+  public static final String TRAINER_CPU_SECONDS = "trainer_cpu_seconds";
+
   // the trainer's embedding store (gauges of its running totals)
   /** Share of lookups answered by the hot tier. */
   public static final String STORE_HIT_RATE = "store_hit_rate";

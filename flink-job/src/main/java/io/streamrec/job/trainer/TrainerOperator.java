@@ -18,6 +18,8 @@ import io.streamrec.schemas.RequestUnit;
 import io.streamrec.schemas.VersionMarker;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -123,6 +125,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   private transient volatile long firstStartNanos;
   private transient volatile long lastEndNanos;
+  private transient volatile long cpuNanos;
+  private transient ThreadMXBean threads;
 
   public TrainerOperator(JobConfig config) {
     this.config = config;
@@ -207,6 +211,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     g.gauge(JobMetrics.CALIBRATION, () -> trainer.metrics().calibration());
     g.gauge(JobMetrics.MODEL_VERSION, () -> version);
     g.gauge(JobMetrics.TRAINER_BUSY_SECONDS, () -> busyNanos / 1e9);
+    g.gauge(JobMetrics.TRAINER_CPU_SECONDS, () -> cpuNanos / 1e9);
+    threads = ManagementFactory.getThreadMXBean();
     g.gauge(
         JobMetrics.TRAINER_ACTIVE_SECONDS,
         () -> firstStartNanos == 0 ? 0.0 : (lastEndNanos - firstStartNanos) / 1e9);
@@ -304,9 +310,10 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       }
     }
     long t0 = System.nanoTime();
+    long c0 = cpuTime();
     MiniBatchTrainer.Step step = trainer.train(batch);
     storeStats = trainer.store().stats();
-    busy(t0);
+    busy(t0, c0);
     if (step.skipped()) {
       batchesSkipped.inc();
       impressionsSkipped.inc(step.impressions());
@@ -322,8 +329,16 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     }
   }
 
-  /** Adds the time since {@code t0} to the trainer's busy time. */
-  private void busy(long t0) {
+  /** This thread's CPU time (ns), or -1 where the JVM does not measure it. */
+  private long cpuTime() {
+    return threads.isCurrentThreadCpuTimeSupported() ? threads.getCurrentThreadCpuTime() : -1;
+  }
+
+  /** Adds the time since {@code t0} (and CPU time since {@code c0}) to the trainer's busy time. */
+  private void busy(long t0, long c0) {
+    if (c0 >= 0) {
+      cpuNanos += cpuTime() - c0;
+    }
     long t1 = System.nanoTime();
     if (firstStartNanos == 0) {
       firstStartNanos = t0;
@@ -334,6 +349,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   private void publish(long period) {
     long t0 = System.nanoTime();
+    long c0 = cpuTime();
     long eventTime = periodEnd(period);
     long v = version + 1;
     List<ModelUpdateRecord> records = new ArrayList<>();
@@ -360,7 +376,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     version = v;
     openPeriod = NO_PERIOD;
     if (firstStartNanos != 0) {
-      busy(t0);
+      busy(t0, c0);
     }
   }
 

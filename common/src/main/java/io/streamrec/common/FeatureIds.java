@@ -28,6 +28,30 @@ public final class FeatureIds {
     return finish(h);
   }
 
+  /**
+   * The hash state after {@code feature} and the separator: {@link #of(long, byte[], int, int)}
+   * goes on from it, so a reader hashing many values of one feature hashes its name once.
+   */
+  public static long seed(String feature) {
+    long h = mix(FNV_OFFSET, feature.getBytes(StandardCharsets.UTF_8));
+    h ^= SEPARATOR;
+    return h * FNV_PRIME;
+  }
+
+  /**
+   * The id of the value whose UTF-8 bytes are {@code bytes[off, off + len)}, for the feature whose
+   * {@link #seed} is {@code seed}: the same as {@code of(feature, value)}. The bytes must be what
+   * {@code value.getBytes(UTF_8)} gives (valid UTF-8).
+   */
+  public static long of(long seed, byte[] bytes, int off, int len) {
+    long h = seed;
+    for (int i = off; i < off + len; i++) {
+      h ^= (bytes[i] & 0xff);
+      h *= FNV_PRIME;
+    }
+    return finish(h);
+  }
+
   private static long mix(long h, byte[] bytes) {
     for (byte b : bytes) {
       h ^= (b & 0xff);

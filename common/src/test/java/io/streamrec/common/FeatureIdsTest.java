@@ -126,4 +126,14 @@ class FeatureIdsTest {
   private static String nonNull(String s) {
     return s == null ? "" : s;
   }
+
+  @Test
+  void aSeededHashOfTheBytesIsTheHashOfTheString() {
+    long seed = FeatureIds.seed("item_id");
+    for (String v : new String[] {"", "i42", "ü-ß", "x".repeat(300)}) {
+      byte[] b = ("..." + v + "..").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      int len = v.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+      assertThat(FeatureIds.of(seed, b, 3, len)).isEqualTo(FeatureIds.of("item_id", v));
+    }
+  }
 }

@@ -6,10 +6,10 @@ import io.streamrec.schemas.Impression;
 import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.RequestEvent;
 import io.streamrec.schemas.RequestUnit;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.function.IntFunction;
 
 /**
  * Turns a {@link RequestUnit} (strings) into a {@link CompactUnit} (ids and floats) under one
@@ -40,90 +40,148 @@ public final class UnitEncoder {
 
   /** The unit of an assembled {@link RequestUnit}. */
   public CompactUnit encode(RequestUnit unit) {
-    List<Impression> imps = unit.getImpressions();
-    return encode(
-        unit.getRequestId(),
-        unit.getTimestampMs(),
-        unit.getClosedAtMs(),
-        unit.getFeatures(),
-        unit.getDense(),
-        imps.size(),
-        i -> imps.get(i).getFeatures(),
-        i -> imps.get(i).getDense(),
-        i -> imps.get(i).getLabels());
+    List<EventPart> imps = new ArrayList<>(unit.getImpressions().size());
+    for (Impression im : unit.getImpressions()) {
+      imps.add(
+          part(
+              unit.getRequestId(),
+              im.getImpressionId(),
+              im.getTimestampMs(),
+              im.getFeatures(),
+              im.getDense(),
+              im.getLabels(),
+              null));
+    }
+    EventPart request =
+        part(
+            unit.getRequestId(),
+            null,
+            unit.getTimestampMs(),
+            unit.getFeatures(),
+            unit.getDense(),
+            null,
+            null);
+    return assemble(request, imps, unit.getClosedAtMs());
   }
 
   /**
    * The unit of {@code request} and {@code impressions} (in the order given), whose join window
-   * closed at {@code closedAtMs}: what the assembler emits, without building a {@link RequestUnit}
-   * first.
+   * closed at {@code closedAtMs}.
    */
   public CompactUnit encode(
       RequestEvent request, List<ImpressionEvent> impressions, long closedAtMs) {
-    return encode(
-        request.getRequestId(),
-        request.getTimestampMs(),
-        closedAtMs,
-        request.getFeatures(),
-        request.getDense(),
-        impressions.size(),
-        i -> impressions.get(i).getFeatures(),
-        i -> impressions.get(i).getDense(),
-        i -> impressions.get(i).getLabels());
+    List<EventPart> imps = new ArrayList<>(impressions.size());
+    for (ImpressionEvent e : impressions) {
+      imps.add(impressionPart(e, null));
+    }
+    return assemble(requestPart(request, null), imps, closedAtMs);
   }
 
-  private CompactUnit encode(
+  /** A request's part, its bytes as read kept for a dead letter (may be null). */
+  public EventPart requestPart(RequestEvent e, byte[] raw) {
+    return part(
+        e.getRequestId(), null, e.getTimestampMs(), e.getFeatures(), e.getDense(), null, raw);
+  }
+
+  /** An impression's part, its bytes as read kept for a dead letter (may be null). */
+  public EventPart impressionPart(ImpressionEvent e, byte[] raw) {
+    return part(
+        e.getRequestId(),
+        e.getImpressionId(),
+        e.getTimestampMs(),
+        e.getFeatures(),
+        e.getDense(),
+        e.getLabels(),
+        raw);
+  }
+
+  private EventPart part(
       String requestId,
+      String impressionId,
       long timestampMs,
-      long closedAtMs,
-      Map<String, List<String>> reqFeatures,
-      Map<String, Float> reqDenseValues,
-      int ni,
-      IntFunction<Map<String, List<String>>> impFeatures,
-      IntFunction<Map<String, Float>> impDenseValues,
-      IntFunction<Map<String, Float>> impLabels) {
-    int r = layout.requestFeatures(), g = layout.impressionFeatures();
-    int[] bagEnds = new int[r + ni * g];
+      Map<String, List<String>> features,
+      Map<String, Float> denseValues,
+      Map<String, Float> labelValues,
+      byte[] raw) {
+    boolean request = impressionId == null;
+    int nf = request ? layout.requestFeatures() : layout.impressionFeatures();
+    int[] bagEnds = new int[nf];
     n = 0;
-    int bag = 0;
-    for (int k = 0; k < r; k++) {
-      add(layout.requestFeature(k), reqFeatures);
-      bagEnds[bag++] = n;
+    for (int k = 0; k < nf; k++) {
+      add(request ? layout.requestFeature(k) : layout.impressionFeature(k), features);
+      bagEnds[k] = n;
     }
+    float[] dense = new float[request ? layout.requestDenseCount() : layout.impressionDenseCount()];
+    for (int k = 0; k < dense.length; k++) {
+      dense[k] =
+          squash(denseValues.get(request ? layout.requestDense(k) : layout.impressionDense(k)));
+    }
+    float[] labels = null;
+    if (!request) {
+      labels = new float[layout.labelCount()];
+      for (int k = 0; k < labels.length; k++) {
+        Float y = labelValues.get(layout.label(k));
+        labels[k] = y == null ? 0f : y;
+      }
+    }
+    return new EventPart(
+        layout.fingerprint(),
+        requestId,
+        impressionId,
+        timestampMs,
+        bagEnds,
+        Arrays.copyOf(ids, n),
+        Arrays.copyOf(wide, n),
+        dense,
+        labels,
+        raw);
+  }
+
+  /**
+   * The unit of a request part and its impression parts (in the order given), whose join window
+   * closed at {@code closedAtMs}: the parts' bags, ids and values laid end to end.
+   */
+  public CompactUnit assemble(EventPart request, List<EventPart> impressions, long closedAtMs) {
+    int ni = impressions.size();
+    int rb = request.bags(), total = request.ids().length;
+    int bags = rb;
+    for (EventPart p : impressions) {
+      bags += p.bags();
+      total += p.ids().length;
+    }
+    int[] bagEnds = new int[bags];
+    long[] allIds = new long[total];
+    long[] allWide = new long[total];
+    System.arraycopy(request.bagEnds(), 0, bagEnds, 0, rb);
+    System.arraycopy(request.ids(), 0, allIds, 0, request.ids().length);
+    System.arraycopy(request.wideIds(), 0, allWide, 0, request.ids().length);
+    int at = request.ids().length, bag = rb;
     int nd = layout.impressionDenseCount(), nl = layout.labelCount();
     float[] impDense = new float[ni * nd];
     float[] labels = new float[ni * nl];
     for (int i = 0; i < ni; i++) {
-      Map<String, List<String>> f = impFeatures.apply(i);
-      for (int k = 0; k < g; k++) {
-        add(layout.impressionFeature(k), f);
-        bagEnds[bag++] = n;
+      EventPart p = impressions.get(i);
+      for (int b = 0; b < p.bags(); b++) {
+        bagEnds[bag++] = at + p.bagEnd(b);
       }
-      Map<String, Float> dense = impDenseValues.apply(i);
-      for (int k = 0; k < nd; k++) {
-        impDense[i * nd + k] = squash(dense.get(layout.impressionDense(k)));
-      }
-      Map<String, Float> ys = impLabels.apply(i);
-      for (int k = 0; k < nl; k++) {
-        Float y = ys.get(layout.label(k));
-        labels[i * nl + k] = y == null ? 0f : y;
-      }
+      System.arraycopy(p.ids(), 0, allIds, at, p.ids().length);
+      System.arraycopy(p.wideIds(), 0, allWide, at, p.ids().length);
+      at += p.ids().length;
+      System.arraycopy(p.dense(), 0, impDense, i * nd, nd);
+      System.arraycopy(p.labels(), 0, labels, i * nl, nl);
     }
-    float[] reqDense = new float[layout.requestDenseCount()];
-    for (int k = 0; k < reqDense.length; k++) {
-      reqDense[k] = squash(reqDenseValues.get(layout.requestDense(k)));
-    }
+    String requestId = request.requestId();
     return new CompactUnit(
         layout.fingerprint(),
         requestId,
         requestKey(requestId),
-        timestampMs,
+        request.timestampMs(),
         closedAtMs,
         ni,
         bagEnds,
-        Arrays.copyOf(ids, n),
-        Arrays.copyOf(wide, n),
-        reqDense,
+        allIds,
+        allWide,
+        request.dense(),
         impDense,
         labels);
   }

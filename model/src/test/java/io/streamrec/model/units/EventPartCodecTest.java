@@ -1,0 +1,62 @@
+package io.streamrec.model.units;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.streamrec.model.ModelConfig;
+import io.streamrec.schemas.AvroCodec;
+import io.streamrec.schemas.ImpressionEvent;
+import io.streamrec.traffic.GeneratedRequest;
+import io.streamrec.traffic.TrafficConfig;
+import io.streamrec.traffic.TrafficGenerator;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class EventPartCodecTest {
+  private static List<EventPart> parts(int n) {
+    UnitEncoder enc = new UnitEncoder(new UnitLayout(ModelConfig.defaults().features()));
+    TrafficGenerator g = new TrafficGenerator(TrafficConfig.defaults().withSeed(6));
+    List<EventPart> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      GeneratedRequest r = g.next(100L * i);
+      out.add(enc.requestPart(r.request(), i % 2 == 0 ? AvroCodec.encode(r.request()) : null));
+      for (ImpressionEvent e : r.impressions()) {
+        out.add(enc.impressionPart(e, AvroCodec.encode(e)));
+      }
+    }
+    return out;
+  }
+
+  private static void assertSame(EventPart a, EventPart b) {
+    assertThat(b.layoutFingerprint()).isEqualTo(a.layoutFingerprint());
+    assertThat(b.requestId()).isEqualTo(a.requestId());
+    assertThat(b.impressionId()).isEqualTo(a.impressionId());
+    assertThat(b.timestampMs()).isEqualTo(a.timestampMs());
+    assertThat(b.bagEnds()).containsExactly(a.bagEnds());
+    assertThat(b.ids()).containsExactly(a.ids());
+    assertThat(b.wideIds()).containsExactly(a.wideIds());
+    assertThat(b.dense()).containsExactly(a.dense());
+    assertThat(b.labels()).isEqualTo(a.labels());
+    assertThat(b.raw()).isEqualTo(a.raw());
+  }
+
+  @Test
+  void partsRoundTrip() {
+    for (EventPart p : parts(200)) {
+      assertSame(p, EventPartCodec.decode(EventPartCodec.encode(p)));
+    }
+  }
+
+  @Test
+  void everyTruncationIsRefused() {
+    for (EventPart p : parts(3)) {
+      byte[] bytes = EventPartCodec.encode(p);
+      for (int len = 0; len < bytes.length; len++) {
+        int l = len;
+        assertThatThrownBy(() -> EventPartCodec.decode(bytes, 0, l))
+            .isInstanceOf(MalformedUnitException.class);
+      }
+    }
+  }
+}

@@ -7,24 +7,22 @@ import io.streamrec.job.source.EnvelopeRouter;
 import io.streamrec.job.source.EventDeserializer;
 import io.streamrec.job.source.EventKind;
 import io.streamrec.job.trainer.TrainerOperator;
-import io.streamrec.job.units.CompactUnitTypeInfo;
+import io.streamrec.job.units.CodecTypeInfo;
+import io.streamrec.job.units.DecodedEvent;
 import io.streamrec.job.units.UnitDecoder;
 import io.streamrec.job.units.UnitRecord;
 import io.streamrec.job.units.UnitRecordDeserializer;
 import io.streamrec.model.units.CompactUnit;
+import io.streamrec.model.units.EventPart;
 import io.streamrec.model.units.UnitLayout;
 import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.schemas.DeadLetter;
-import io.streamrec.schemas.ImpressionEvent;
-import io.streamrec.schemas.InputEnvelope;
-import io.streamrec.schemas.RequestEvent;
 import java.time.Duration;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -98,36 +96,32 @@ public final class StreamrecJob {
                       new UnitLayout(cfg.model().features()).fingerprint(),
                       cfg.maxRecordBytes(),
                       cfg.maxRecordsPerSecond()),
-                  CompactUnitTypeInfo.INSTANCE)
+                  CodecTypeInfo.COMPACT_UNIT)
               .name("decode-units")
               .uid("decode-units")
               .setParallelism(p);
       units = decoded;
       deadLetters = decoded.getSideOutput(UnitDecoder.DEAD_LETTERS);
     } else {
-      SingleOutputStreamOperator<RequestEvent> requests =
+      SingleOutputStreamOperator<EventPart> requests =
           env.fromSource(
                   source(cfg, bounds, cfg.requestsTopic(), EventKind.REQUEST),
                   watermarks(cfg, bounds),
                   "requests")
               .uid(UID_REQUESTS)
               .setParallelism(p)
-              .process(
-                  new EnvelopeRouter.Requests(cfg.maxRecordsPerSecond()),
-                  new AvroTypeInfo<>(RequestEvent.class))
+              .process(new EnvelopeRouter(cfg.maxRecordsPerSecond()), CodecTypeInfo.EVENT_PART)
               .name("decode-requests")
               .uid("decode-requests")
               .setParallelism(p);
-      SingleOutputStreamOperator<ImpressionEvent> impressions =
+      SingleOutputStreamOperator<EventPart> impressions =
           env.fromSource(
                   source(cfg, bounds, cfg.impressionsTopic(), EventKind.IMPRESSION),
                   watermarks(cfg, bounds),
                   "impressions")
               .uid(UID_IMPRESSIONS)
               .setParallelism(p)
-              .process(
-                  new EnvelopeRouter.Impressions(cfg.maxRecordsPerSecond()),
-                  new AvroTypeInfo<>(ImpressionEvent.class))
+              .process(new EnvelopeRouter(cfg.maxRecordsPerSecond()), CodecTypeInfo.EVENT_PART)
               .name("decode-impressions")
               .uid("decode-impressions")
               .setParallelism(p);
@@ -135,7 +129,7 @@ public final class StreamrecJob {
       SingleOutputStreamOperator<CompactUnit> assembled =
           requests
               .connect(impressions)
-              .keyBy(RequestEvent::getRequestId, ImpressionEvent::getRequestId)
+              .keyBy(EventPart::requestId, EventPart::requestId)
               .process(
                   new RequestUnitAssembler(
                       new RequestUnitAssembler.AssemblerConfig(
@@ -144,7 +138,7 @@ public final class StreamrecJob {
                           cfg.requestsTopic(),
                           cfg.impressionsTopic()),
                       cfg.model().features()),
-                  CompactUnitTypeInfo.INSTANCE)
+                  CodecTypeInfo.COMPACT_UNIT)
               .name("assembler")
               .uid(UID_ASSEMBLER)
               .setParallelism(p);
@@ -214,15 +208,16 @@ public final class StreamrecJob {
     return w;
   }
 
-  private static KafkaSource<InputEnvelope> source(
+  private static KafkaSource<DecodedEvent> source(
       JobConfig cfg, Bounds bounds, String topic, EventKind kind) {
-    KafkaSourceBuilder<InputEnvelope> b =
-        KafkaSource.<InputEnvelope>builder()
+    KafkaSourceBuilder<DecodedEvent> b =
+        KafkaSource.<DecodedEvent>builder()
             .setBootstrapServers(cfg.bootstrapServers())
             .setTopics(topic)
             .setGroupId(cfg.groupId())
             .setClientIdPrefix("streamrec-" + kind.name().toLowerCase(java.util.Locale.ROOT))
-            .setDeserializer(new EventDeserializer(kind, cfg.maxRecordBytes()));
+            .setDeserializer(
+                new EventDeserializer(kind, cfg.maxRecordBytes(), cfg.model().features()));
     return bounded(b, bounds).build();
   }
 
@@ -253,11 +248,11 @@ public final class StreamrecJob {
    * source rejects them), and a backfill must survive a failure. Results do not depend on it: the
    * units and batches follow the watermarks, which alignment only paces.
    */
-  private static WatermarkStrategy<InputEnvelope> watermarks(JobConfig cfg, Bounds bounds) {
-    WatermarkStrategy<InputEnvelope> w =
-        WatermarkStrategy.<InputEnvelope>forBoundedOutOfOrderness(
+  private static WatermarkStrategy<DecodedEvent> watermarks(JobConfig cfg, Bounds bounds) {
+    WatermarkStrategy<DecodedEvent> w =
+        WatermarkStrategy.<DecodedEvent>forBoundedOutOfOrderness(
                 Duration.ofMillis(cfg.maxOutOfOrdernessMs()))
-            .withTimestampAssigner((e, ts) -> e.getTimestampMs());
+            .withTimestampAssigner((e, ts) -> e.timestampMs());
     if (cfg.idleTimeoutMs() > 0) {
       w = w.withIdleness(Duration.ofMillis(cfg.idleTimeoutMs()));
     }

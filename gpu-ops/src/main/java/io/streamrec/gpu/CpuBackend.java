@@ -384,8 +384,8 @@ public final class CpuBackend implements ComputeBackend {
 
   /**
    * {@code c[crow + j] += x_q * b[bOff + p_q * ldb + j]} for the {@code nz} collected (p, x), q
-   * ascending, every j in [0, n): eight (then four) rows of B per pass over the row of C, each added
-   * in turn, so the sums are those of one row at a time, bit for bit.
+   * ascending, every j in [0, n): eight (then four) rows of B per pass over the row of C, each
+   * added in turn, so the sums are those of one row at a time, bit for bit.
    */
   private void accumulateRows(float[] c, int crow, int n, float[] b, int bOff, int ldb, int nz) {
     int[] idx = nzIndex;

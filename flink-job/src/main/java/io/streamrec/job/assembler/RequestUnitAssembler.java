@@ -2,10 +2,13 @@ package io.streamrec.job.assembler;
 
 import io.streamrec.job.deadletter.DeadLetters;
 import io.streamrec.job.metrics.JobMetrics;
+import io.streamrec.job.units.CodecTypeInfo;
 import io.streamrec.model.features.FeatureSpec;
 import io.streamrec.model.units.CompactUnit;
+import io.streamrec.model.units.EventPart;
 import io.streamrec.model.units.UnitEncoder;
 import io.streamrec.model.units.UnitLayout;
+import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.DeadLetter;
 import io.streamrec.schemas.DeadLetterReasons;
 import io.streamrec.schemas.ImpressionEvent;
@@ -34,7 +37,8 @@ import org.apache.flink.util.OutputTag;
  * impressions with their labels — the "request-only" training unit of arXiv 2508.05640, whose
  * request side a model computes once for all the request's impressions. The unit leaves as a {@link
  * CompactUnit}: every value hashed to its id here, at the assembler's parallelism, so the trainer
- * hashes nothing.
+ * hashes nothing. The events come as {@link EventPart}s, their values hashed by the decode stage,
+ * with their bytes as read: what a dead letter of this stage carries.
  *
  * <p>Keyed by request id, in event time:
  *
@@ -66,7 +70,7 @@ import org.apache.flink.util.OutputTag;
  * does only what the state still asks for.
  */
 public final class RequestUnitAssembler
-    extends KeyedCoProcessFunction<String, RequestEvent, ImpressionEvent, CompactUnit> {
+    extends KeyedCoProcessFunction<String, EventPart, EventPart, CompactUnit> {
   private static final long serialVersionUID = 1L;
 
   /** Late, orphan and too-large events, with their reason. */
@@ -74,9 +78,26 @@ public final class RequestUnitAssembler
       new OutputTag<>("assembler-dead-letters", new AvroTypeInfo<>(DeadLetter.class));
 
   /** Impressions of a unit in the order training sees them. */
-  static final Comparator<ImpressionEvent> IMPRESSION_ORDER =
-      Comparator.comparingLong(ImpressionEvent::getTimestampMs)
-          .thenComparing(ImpressionEvent::getImpressionId);
+  static final Comparator<EventPart> IMPRESSION_ORDER =
+      Comparator.comparingLong(EventPart::timestampMs).thenComparing(EventPart::impressionId);
+
+  /** Keyed state of the request waiting for its window to close (its part). */
+  static final String REQUEST_STATE = "request-part";
+
+  /** Keyed state of the impressions waiting with or for their request (their parts, by id). */
+  static final String IMPRESSIONS_STATE = "impression-parts";
+
+  /**
+   * What an earlier release kept under these names: the events as Avro records. A restore from its
+   * checkpoint finds them and turns a key's into parts the first time the key is touched; none can
+   * be left once the watermark is two join windows past the first one after the restore.
+   */
+  static final String LEGACY_REQUEST_STATE = "request";
+
+  static final String LEGACY_IMPRESSIONS_STATE = "impressions";
+
+  /** {@link #legacyUntil} before the first watermark: keep looking. */
+  private static final long UNTIL_A_WATERMARK = Long.MIN_VALUE + 1;
 
   /**
    * The assembler's settings.
@@ -115,8 +136,13 @@ public final class RequestUnitAssembler
   private final FeatureSpec features;
   private transient UnitEncoder encoder;
 
-  private transient ValueState<RequestEvent> request;
-  private transient MapState<String, ImpressionEvent> impressions;
+  private transient ValueState<EventPart> request;
+  private transient MapState<String, EventPart> impressions;
+  private transient ValueState<RequestEvent> legacyRequest;
+  private transient MapState<String, ImpressionEvent> legacyImpressions;
+
+  /** Once the watermark passes this, no key holds an earlier release's state any more. */
+  private transient long legacyUntil;
 
   /** Set once the unit closed: the event time at which the closed marker expires. */
   private transient ValueState<Long> closedUntil;
@@ -147,13 +173,25 @@ public final class RequestUnitAssembler
     encoder = new UnitEncoder(new UnitLayout(features));
     request =
         getRuntimeContext()
-            .getState(
-                new ValueStateDescriptor<>("request", new AvroTypeInfo<>(RequestEvent.class)));
+            .getState(new ValueStateDescriptor<>(REQUEST_STATE, CodecTypeInfo.EVENT_PART));
     impressions =
         getRuntimeContext()
             .getMapState(
                 new MapStateDescriptor<>(
-                    "impressions", Types.STRING, new AvroTypeInfo<>(ImpressionEvent.class)));
+                    IMPRESSIONS_STATE, Types.STRING, CodecTypeInfo.EVENT_PART));
+    legacyRequest =
+        getRuntimeContext()
+            .getState(
+                new ValueStateDescriptor<>(
+                    LEGACY_REQUEST_STATE, new AvroTypeInfo<>(RequestEvent.class)));
+    legacyImpressions =
+        getRuntimeContext()
+            .getMapState(
+                new MapStateDescriptor<>(
+                    LEGACY_IMPRESSIONS_STATE,
+                    Types.STRING,
+                    new AvroTypeInfo<>(ImpressionEvent.class)));
+    legacyUntil = UNTIL_A_WATERMARK;
     closedUntil =
         getRuntimeContext().getState(new ValueStateDescriptor<>("closed-until", Types.LONG));
     orphanAt = getRuntimeContext().getState(new ValueStateDescriptor<>("orphan-at", Types.LONG));
@@ -173,13 +211,36 @@ public final class RequestUnitAssembler
     }
   }
 
-  private long closeAt(RequestEvent r) {
-    return saturatedAdd(r.getTimestampMs(), config.joinWindowMs());
+  private long closeAt(EventPart r) {
+    return saturatedAdd(r.timestampMs(), config.joinWindowMs());
+  }
+
+  /** Turns this key's state of an earlier release, if it may still hold any, into parts. */
+  private void migrateLegacy(long watermark) throws Exception {
+    if (legacyUntil == UNTIL_A_WATERMARK && watermark != Long.MIN_VALUE) {
+      legacyUntil = saturatedAdd(watermark, 2 * config.joinWindowMs());
+    }
+    if (legacyUntil != UNTIL_A_WATERMARK && watermark > legacyUntil) {
+      return;
+    }
+    RequestEvent r = legacyRequest.value();
+    if (r != null) {
+      request.update(encoder.requestPart(r, AvroCodec.encode(r)));
+      legacyRequest.clear();
+    }
+    if (!legacyImpressions.isEmpty()) {
+      for (Map.Entry<String, ImpressionEvent> e : legacyImpressions.entries()) {
+        ImpressionEvent im = e.getValue();
+        impressions.put(e.getKey(), encoder.impressionPart(im, AvroCodec.encode(im)));
+      }
+      legacyImpressions.clear();
+    }
   }
 
   @Override
-  public void processElement1(RequestEvent r, Context ctx, Collector<CompactUnit> out)
+  public void processElement1(EventPart r, Context ctx, Collector<CompactUnit> out)
       throws Exception {
+    migrateLegacy(ctx.timerService().currentWatermark());
     if (request.value() != null || closedUntil.value() != null) {
       duplicateRequests.inc();
       return;
@@ -191,7 +252,7 @@ public final class RequestUnitAssembler
           ctx,
           r,
           "request window closes at " + close + ", at or before the watermark " + watermark);
-      for (ImpressionEvent e : impressions.values()) {
+      for (EventPart e : impressions.values()) {
         deadImpression(
             ctx, DeadLetterReasons.LATE, e, "its request came after its window closed at " + close);
       }
@@ -203,19 +264,19 @@ public final class RequestUnitAssembler
     request.update(r);
     ctx.timerService().registerEventTimeTimer(close);
     List<String> lateIds = new ArrayList<>();
-    for (Map.Entry<String, ImpressionEvent> e : impressions.entries()) {
-      if (e.getValue().getTimestampMs() >= close) {
+    for (Map.Entry<String, EventPart> e : impressions.entries()) {
+      if (e.getValue().timestampMs() >= close) {
         lateIds.add(e.getKey());
       }
     }
     for (String id : lateIds) {
-      ImpressionEvent e = impressions.get(id);
+      EventPart e = impressions.get(id);
       impressions.remove(id);
       deadImpression(
           ctx,
           DeadLetterReasons.LATE,
           e,
-          "impression time " + e.getTimestampMs() + " is at or after its unit's close " + close);
+          "impression time " + e.timestampMs() + " is at or after its unit's close " + close);
     }
     // the orphan timer, if any, stays registered and finds the request when it fires: deleting it
     // could delete this unit's own timer, since timers of one key and time are one timer
@@ -223,32 +284,30 @@ public final class RequestUnitAssembler
   }
 
   @Override
-  public void processElement2(ImpressionEvent e, Context ctx, Collector<CompactUnit> out)
+  public void processElement2(EventPart e, Context ctx, Collector<CompactUnit> out)
       throws Exception {
+    migrateLegacy(ctx.timerService().currentWatermark());
     Long closed = closedUntil.value();
     if (closed != null) {
       deadImpression(ctx, DeadLetterReasons.LATE, e, "its unit had already closed");
       return;
     }
-    RequestEvent r = request.value();
-    if (r != null && e.getTimestampMs() >= closeAt(r)) {
+    EventPart r = request.value();
+    if (r != null && e.timestampMs() >= closeAt(r)) {
       deadImpression(
           ctx,
           DeadLetterReasons.LATE,
           e,
-          "impression time "
-              + e.getTimestampMs()
-              + " is at or after its unit's close "
-              + closeAt(r));
+          "impression time " + e.timestampMs() + " is at or after its unit's close " + closeAt(r));
       return;
     }
-    if (impressions.contains(e.getImpressionId())) {
+    if (impressions.contains(e.impressionId())) {
       duplicateImpressions.inc();
       return;
     }
-    impressions.put(e.getImpressionId(), e);
+    impressions.put(e.impressionId(), e);
     if (r == null && orphanAt.value() == null) {
-      long t = saturatedAdd(e.getTimestampMs(), config.joinWindowMs());
+      long t = saturatedAdd(e.timestampMs(), config.joinWindowMs());
       orphanAt.update(t);
       ctx.timerService().registerEventTimeTimer(t);
     }
@@ -256,7 +315,8 @@ public final class RequestUnitAssembler
 
   @Override
   public void onTimer(long t, OnTimerContext ctx, Collector<CompactUnit> out) throws Exception {
-    RequestEvent r = request.value();
+    migrateLegacy(ctx.timerService().currentWatermark());
+    EventPart r = request.value();
     if (r != null) {
       long close = closeAt(r);
       if (t >= close) {
@@ -273,13 +333,13 @@ public final class RequestUnitAssembler
     }
     Long orphan = orphanAt.value();
     if (orphan != null && t >= orphan) {
-      for (ImpressionEvent e : impressions.values()) {
+      for (EventPart e : impressions.values()) {
         deadImpression(
             ctx,
             DeadLetterReasons.ORPHAN,
             e,
             "no request '"
-                + e.getRequestId()
+                + e.requestId()
                 + "' arrived within the join window of "
                 + config.joinWindowMs()
                 + " ms");
@@ -289,10 +349,10 @@ public final class RequestUnitAssembler
     }
   }
 
-  private void emit(RequestEvent r, long close, OnTimerContext ctx, Collector<CompactUnit> out)
+  private void emit(EventPart r, long close, OnTimerContext ctx, Collector<CompactUnit> out)
       throws Exception {
-    List<ImpressionEvent> imps = new ArrayList<>();
-    for (ImpressionEvent e : impressions.values()) {
+    List<EventPart> imps = new ArrayList<>();
+    for (EventPart e : impressions.values()) {
       imps.add(e);
     }
     imps.sort(IMPRESSION_ORDER);
@@ -310,7 +370,7 @@ public final class RequestUnitAssembler
     if (keep == 0) {
       withoutImpressions.inc();
     } else {
-      out.collect(encoder.encode(r, imps.subList(0, keep), close));
+      out.collect(encoder.assemble(r, imps.subList(0, keep), close));
       units.inc();
       joined.inc(keep);
     }
@@ -324,27 +384,27 @@ public final class RequestUnitAssembler
     ctx.timerService().registerEventTimeTimer(until);
   }
 
-  private void deadRequest(Context ctx, RequestEvent r, String detail) {
+  private void deadRequest(Context ctx, EventPart r, String detail) {
     deadRequests.inc();
     deadByReason.get(DeadLetterReasons.LATE).inc();
     ctx.output(
         DEAD_LETTERS,
-        DeadLetters.ofRecord(
+        DeadLetters.ofBytes(
             DeadLetterReasons.LATE,
             config.requestsTopic(),
             detail,
-            r.getRequestId(),
-            r.getTimestampMs(),
-            r));
+            r.requestId(),
+            r.timestampMs(),
+            r.raw()));
   }
 
-  private void deadImpression(Context ctx, String reason, ImpressionEvent e, String detail) {
+  private void deadImpression(Context ctx, String reason, EventPart e, String detail) {
     deadImpressions.inc();
     deadByReason.get(reason).inc();
     ctx.output(
         DEAD_LETTERS,
-        DeadLetters.ofRecord(
-            reason, config.impressionsTopic(), detail, e.getRequestId(), e.getTimestampMs(), e));
+        DeadLetters.ofBytes(
+            reason, config.impressionsTopic(), detail, e.requestId(), e.timestampMs(), e.raw()));
   }
 
   private static long saturatedAdd(long a, long b) {

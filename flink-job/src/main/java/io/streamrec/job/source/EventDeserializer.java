@@ -2,11 +2,16 @@ package io.streamrec.job.source;
 
 import io.streamrec.job.deadletter.DeadLetters;
 import io.streamrec.job.metrics.JobMetrics;
+import io.streamrec.job.units.CodecTypeInfo;
+import io.streamrec.job.units.DecodedEvent;
+import io.streamrec.model.features.FeatureSpec;
+import io.streamrec.model.units.EventParser;
+import io.streamrec.model.units.EventPart;
+import io.streamrec.model.units.UnitEncoder;
+import io.streamrec.model.units.UnitLayout;
 import io.streamrec.schemas.AvroCodec;
-import io.streamrec.schemas.DeadLetter;
 import io.streamrec.schemas.DeadLetterReasons;
 import io.streamrec.schemas.ImpressionEvent;
-import io.streamrec.schemas.InputEnvelope;
 import io.streamrec.schemas.MalformedRecordException;
 import io.streamrec.schemas.RequestEvent;
 import java.nio.charset.StandardCharsets;
@@ -16,23 +21,27 @@ import java.util.Map;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
-import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
- * Reads one Kafka record of the requests or impressions topic into an {@link InputEnvelope}: the
- * event, or a dead letter saying why there is none. It never throws on bad bytes, so one bad record
- * cannot fail the job: bytes that are not a single-object Avro message of the expected type, a
- * non-finite dense value or label, a negative timestamp, an empty id, or a record over the size
+ * Reads one Kafka record of the requests or impressions topic into a {@link DecodedEvent}: the
+ * event's {@link EventPart} (every value the model reads hashed to its id here, at the sources'
+ * parallelism), or a dead letter saying why there is none. It never throws on bad bytes, so one bad
+ * record cannot fail the job: bytes that are not a single-object Avro message of the expected type,
+ * a non-finite dense value or label, a negative timestamp, an empty id, or a record over the size
  * limit all become dead letters, counted by reason.
+ *
+ * <p>A message of today's schema is read straight into its part ({@link EventParser}: no Avro
+ * record, no strings for the values); anything else — an earlier schema, or a message the parser
+ * leaves aside — goes through the general decoder, which resolves it or names what is wrong.
  *
  * <p>A dead letter carries {@link Long#MIN_VALUE} as its event time, so the watermark, which takes
  * the largest timestamp seen, is never moved by a record whose time cannot be trusted.
  */
-public final class EventDeserializer implements KafkaRecordDeserializationSchema<InputEnvelope> {
+public final class EventDeserializer implements KafkaRecordDeserializationSchema<DecodedEvent> {
   private static final long serialVersionUID = 1L;
 
   /** Bytes of an oversized record kept in its dead letter: enough to identify it. */
@@ -40,17 +49,25 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
 
   private final EventKind kind;
   private final int maxRecordBytes;
+  private final FeatureSpec features;
+  private transient EventParser parser;
+  private transient UnitEncoder encoder;
   private transient Counter in;
   private transient Counter deadLetters;
   private transient Map<String, Counter> byReason;
 
-  public EventDeserializer(EventKind kind, int maxRecordBytes) {
+  /** A deserializer of {@code kind} events whose values are hashed under {@code features}. */
+  public EventDeserializer(EventKind kind, int maxRecordBytes, FeatureSpec features) {
     this.kind = kind;
     this.maxRecordBytes = maxRecordBytes;
+    this.features = features;
   }
 
   @Override
   public void open(DeserializationSchema.InitializationContext context) {
+    UnitLayout layout = new UnitLayout(features);
+    parser = new EventParser(layout);
+    encoder = new UnitEncoder(layout);
     MetricGroup g = JobMetrics.group(context.getMetricGroup());
     in = g.counter(kind == EventKind.REQUEST ? JobMetrics.REQUESTS_IN : JobMetrics.IMPRESSIONS_IN);
     deadLetters =
@@ -71,11 +88,11 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
   }
 
   @Override
-  public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<InputEnvelope> out) {
+  public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<DecodedEvent> out) {
     in.inc();
     byte[] value = record.value();
-    String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
     if (value != null && value.length > maxRecordBytes) {
+      String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
       out.collect(
           dead(
               DeadLetterReasons.TOO_LARGE,
@@ -88,22 +105,28 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
               Arrays.copyOf(value, TOO_LARGE_KEPT_BYTES)));
       return;
     }
+    EventPart part =
+        kind == EventKind.REQUEST ? parser.parseRequest(value) : parser.parseImpression(value);
+    if (part != null) {
+      out.collect(DecodedEvent.of(part));
+      return;
+    }
     try {
-      InputEnvelope.Builder env = InputEnvelope.newBuilder();
       if (kind == EventKind.REQUEST) {
         RequestEvent e = AvroCodec.decode(value, RequestEvent.class);
         check(e.getRequestId(), e.getTimestampMs(), e.getDense(), null);
-        env.setRequest(e).setTimestampMs(e.getTimestampMs());
+        part = encoder.requestPart(e, value);
       } else {
         ImpressionEvent e = AvroCodec.decode(value, ImpressionEvent.class);
         check(e.getRequestId(), e.getTimestampMs(), e.getDense(), e.getLabels());
         if (e.getImpressionId().isEmpty()) {
           throw new MalformedRecordException(DeadLetterReasons.MALFORMED, "empty impressionId");
         }
-        env.setImpression(e).setTimestampMs(e.getTimestampMs());
+        part = encoder.impressionPart(e, value);
       }
-      out.collect(env.build());
+      out.collect(DecodedEvent.of(part));
     } catch (MalformedRecordException e) {
+      String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
       out.collect(dead(e.reason(), record, key, e.getMessage(), value));
     }
   }
@@ -131,19 +154,19 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
     }
   }
 
-  private InputEnvelope dead(
+  private DecodedEvent dead(
       String reason, ConsumerRecord<byte[], byte[]> r, String key, String detail, byte[] payload) {
     deadLetters.inc();
     Counter c = byReason.get(reason);
     if (c != null) {
       c.inc();
     }
-    DeadLetter dl = DeadLetters.ofBytes(reason, r.topic(), detail, key, r.timestamp(), payload);
-    return InputEnvelope.newBuilder().setTimestampMs(Long.MIN_VALUE).setDeadLetter(dl).build();
+    return DecodedEvent.dead(
+        DeadLetters.ofBytes(reason, r.topic(), detail, key, r.timestamp(), payload));
   }
 
   @Override
-  public TypeInformation<InputEnvelope> getProducedType() {
-    return new AvroTypeInfo<>(InputEnvelope.class);
+  public TypeInformation<DecodedEvent> getProducedType() {
+    return CodecTypeInfo.DECODED_EVENT;
   }
 }

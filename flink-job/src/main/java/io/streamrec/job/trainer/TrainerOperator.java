@@ -6,7 +6,7 @@ import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.metrics.JobMetrics;
 import io.streamrec.job.sink.EncodingDeltaSink;
-import io.streamrec.job.units.CompactUnitTypeInfo;
+import io.streamrec.job.units.CodecTypeInfo;
 import io.streamrec.model.MiniBatchTrainer;
 import io.streamrec.model.ModelConfigJson;
 import io.streamrec.model.units.CompactUnit;
@@ -143,7 +143,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
         context
             .getOperatorStateStore()
             .getListState(
-                new ListStateDescriptor<>(PENDING_UNITS_STATE, CompactUnitTypeInfo.INSTANCE));
+                new ListStateDescriptor<>(PENDING_UNITS_STATE, CodecTypeInfo.COMPACT_UNIT));
     if (context.isRestored()) {
       for (CompactUnit u : unitsState.get()) {
         waiting.add(u);

@@ -6,6 +6,7 @@ import io.streamrec.common.FeatureIds;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.features.FeatureSpec;
 import io.streamrec.model.units.CompactUnit;
+import io.streamrec.model.units.EventPart;
 import io.streamrec.model.units.UnitEncoder;
 import io.streamrec.model.units.UnitLayout;
 import io.streamrec.schemas.AvroCodec;
@@ -21,12 +22,20 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.apache.flink.util.Collector;
 import org.junit.jupiter.api.Test;
 
 class RequestUnitAssemblerTest {
@@ -43,17 +52,19 @@ class RequestUnitAssemblerTest {
 
   private static final UnitLayout LAYOUT = new UnitLayout(SPEC);
 
+  /** Parts of the test's events, as the decode stage makes them (their bytes kept). */
+  private static final UnitEncoder ENCODER = new UnitEncoder(LAYOUT);
+
   /** Impression ids by the item id each test impression carries ("i-" + its id), hashed. */
   private static final Map<Long, String> IMPRESSION_BY_ITEM = new HashMap<>();
 
-  private static KeyedTwoInputStreamOperatorTestHarness<
-          String, RequestEvent, ImpressionEvent, CompactUnit>
+  private static KeyedTwoInputStreamOperatorTestHarness<String, EventPart, EventPart, CompactUnit>
       harness() throws Exception {
     var h =
         new KeyedTwoInputStreamOperatorTestHarness<>(
             new KeyedCoProcessOperator<>(new RequestUnitAssembler(CONFIG, SPEC)),
-            RequestEvent::getRequestId,
-            ImpressionEvent::getRequestId,
+            EventPart::requestId,
+            EventPart::requestId,
             Types.STRING);
     h.setup();
     h.open();
@@ -82,22 +93,23 @@ class RequestUnitAssemblerTest {
   }
 
   private static void send(
-      KeyedTwoInputStreamOperatorTestHarness<String, RequestEvent, ImpressionEvent, CompactUnit> h,
+      KeyedTwoInputStreamOperatorTestHarness<String, EventPart, EventPart, CompactUnit> h,
       RequestEvent r)
       throws Exception {
-    h.processElement1(new StreamRecord<>(r, r.getTimestampMs()));
+    h.processElement1(
+        new StreamRecord<>(ENCODER.requestPart(r, AvroCodec.encode(r)), r.getTimestampMs()));
   }
 
   private static void send(
-      KeyedTwoInputStreamOperatorTestHarness<String, RequestEvent, ImpressionEvent, CompactUnit> h,
+      KeyedTwoInputStreamOperatorTestHarness<String, EventPart, EventPart, CompactUnit> h,
       ImpressionEvent e)
       throws Exception {
-    h.processElement2(new StreamRecord<>(e, e.getTimestampMs()));
+    h.processElement2(
+        new StreamRecord<>(ENCODER.impressionPart(e, AvroCodec.encode(e)), e.getTimestampMs()));
   }
 
   private static List<DeadLetter> deadLetters(
-      KeyedTwoInputStreamOperatorTestHarness<String, RequestEvent, ImpressionEvent, CompactUnit>
-          h) {
+      KeyedTwoInputStreamOperatorTestHarness<String, EventPart, EventPart, CompactUnit> h) {
     List<DeadLetter> out = new ArrayList<>();
     var q = h.getSideOutput(RequestUnitAssembler.DEAD_LETTERS);
     if (q != null) {
@@ -345,8 +357,8 @@ class RequestUnitAssemblerTest {
     try (var h =
         new KeyedTwoInputStreamOperatorTestHarness<>(
             new KeyedCoProcessOperator<>(new RequestUnitAssembler(CONFIG, SPEC)),
-            RequestEvent::getRequestId,
-            ImpressionEvent::getRequestId,
+            EventPart::requestId,
+            EventPart::requestId,
             Types.STRING)) {
       h.setup();
       h.initializeState(snapshot);
@@ -466,6 +478,81 @@ class RequestUnitAssemblerTest {
         assertThat(joined + deadLetters(h).size()).isBetween(sent - duplicates, sent);
         assertThat(h.numKeyedStateEntries()).isZero();
       }
+    }
+  }
+
+  /** What an earlier release's assembler kept: the events as Avro records, and its close timer. */
+  private static final class EarlierReleaseAssembler
+      extends KeyedCoProcessFunction<String, RequestEvent, ImpressionEvent, CompactUnit> {
+    private transient ValueState<RequestEvent> request;
+    private transient MapState<String, ImpressionEvent> impressions;
+
+    @Override
+    public void open(OpenContext openContext) {
+      request =
+          getRuntimeContext()
+              .getState(
+                  new ValueStateDescriptor<>(
+                      RequestUnitAssembler.LEGACY_REQUEST_STATE,
+                      new AvroTypeInfo<>(RequestEvent.class)));
+      impressions =
+          getRuntimeContext()
+              .getMapState(
+                  new MapStateDescriptor<>(
+                      RequestUnitAssembler.LEGACY_IMPRESSIONS_STATE,
+                      Types.STRING,
+                      new AvroTypeInfo<>(ImpressionEvent.class)));
+    }
+
+    @Override
+    public void processElement1(RequestEvent r, Context ctx, Collector<CompactUnit> out)
+        throws Exception {
+      request.update(r);
+      ctx.timerService().registerEventTimeTimer(r.getTimestampMs() + WINDOW);
+    }
+
+    @Override
+    public void processElement2(ImpressionEvent e, Context ctx, Collector<CompactUnit> out)
+        throws Exception {
+      impressions.put(e.getImpressionId(), e);
+    }
+  }
+
+  @Test
+  void aUnitOpenInAnEarlierReleasesCheckpointClosesAfterTheRestore() throws Exception {
+    OperatorSubtaskState snapshot;
+    try (var old =
+        new KeyedTwoInputStreamOperatorTestHarness<>(
+            new KeyedCoProcessOperator<>(new EarlierReleaseAssembler()),
+            RequestEvent::getRequestId,
+            ImpressionEvent::getRequestId,
+            Types.STRING)) {
+      old.open();
+      RequestEvent r = request("r1", 10_000);
+      old.processElement1(new StreamRecord<>(r, r.getTimestampMs()));
+      for (ImpressionEvent e :
+          List.of(impression("r1", "b", 10_500), impression("r1", "a", 10_200))) {
+        old.processElement2(new StreamRecord<>(e, e.getTimestampMs()));
+      }
+      old.processBothWatermarks(new Watermark(10_300));
+      snapshot = old.snapshot(1, 1);
+    }
+    try (var h =
+        new KeyedTwoInputStreamOperatorTestHarness<>(
+            new KeyedCoProcessOperator<>(new RequestUnitAssembler(CONFIG, SPEC)),
+            EventPart::requestId,
+            EventPart::requestId,
+            Types.STRING)) {
+      h.setup();
+      h.initializeState(snapshot);
+      h.open();
+      send(h, impression("r1", "c", 10_400));
+      h.processBothWatermarks(new Watermark(11_000));
+      List<CompactUnit> units = h.extractOutputValues();
+      assertThat(units).hasSize(1);
+      assertThat(ids(units.get(0))).containsExactly("a", "c", "b");
+      assertThat(userIds(units.get(0))).containsExactly(FeatureIds.of("user_id", "u-r1"));
+      assertThat(deadLetters(h)).isEmpty();
     }
   }
 }

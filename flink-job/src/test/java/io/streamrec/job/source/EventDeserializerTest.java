@@ -3,11 +3,12 @@ package io.streamrec.job.source;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.streamrec.job.metrics.JobMetrics;
+import io.streamrec.job.units.DecodedEvent;
+import io.streamrec.model.ModelConfig;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.DeadLetter;
 import io.streamrec.schemas.DeadLetterReasons;
 import io.streamrec.schemas.ImpressionEvent;
-import io.streamrec.schemas.InputEnvelope;
 import io.streamrec.schemas.RequestEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -51,7 +52,7 @@ class EventDeserializerTest {
   private final RecordingGroup metrics = new RecordingGroup();
 
   private EventDeserializer open(EventKind kind) {
-    EventDeserializer d = new EventDeserializer(kind, MAX_BYTES);
+    EventDeserializer d = new EventDeserializer(kind, MAX_BYTES, ModelConfig.defaults().features());
     d.open(
         new DeserializationSchema.InitializationContext() {
           @Override
@@ -67,8 +68,8 @@ class EventDeserializerTest {
     return d;
   }
 
-  private static List<InputEnvelope> read(EventDeserializer d, String topic, byte[] value) {
-    List<InputEnvelope> out = new ArrayList<>();
+  private static List<DecodedEvent> read(EventDeserializer d, String topic, byte[] value) {
+    List<DecodedEvent> out = new ArrayList<>();
     ConsumerRecord<byte[], byte[]> r =
         new ConsumerRecord<>(
             topic,
@@ -86,7 +87,7 @@ class EventDeserializerTest {
         r,
         new Collector<>() {
           @Override
-          public void collect(InputEnvelope e) {
+          public void collect(DecodedEvent e) {
             out.add(e);
           }
 
@@ -118,20 +119,21 @@ class EventDeserializerTest {
 
   @Test
   void aGoodEventBecomesAnEnvelopeTimedAtItsEventTime() {
-    List<InputEnvelope> out =
+    List<DecodedEvent> out =
         read(open(EventKind.REQUEST), "requests", AvroCodec.encode(request(Map.of("hour", 3f))));
     assertThat(out).hasSize(1);
-    assertThat(out.get(0).getRequest().getRequestId()).isEqualTo("r1");
-    assertThat(out.get(0).getTimestampMs()).isEqualTo(1000);
-    assertThat(out.get(0).getDeadLetter()).isNull();
+    assertThat(out.get(0).part().requestId()).isEqualTo("r1");
+    assertThat(out.get(0).part().isRequest()).isTrue();
+    assertThat(out.get(0).timestampMs()).isEqualTo(1000);
+    assertThat(out.get(0).deadLetter()).isNull();
     assertThat(metrics.count(JobMetrics.REQUESTS_IN)).isEqualTo(1);
     assertThat(metrics.count(JobMetrics.DEAD_LETTER_REQUESTS)).isZero();
   }
 
   private DeadLetter deadLetter(EventKind kind, String topic, byte[] value, String reason) {
-    List<InputEnvelope> out = read(open(kind), topic, value);
+    List<DecodedEvent> out = read(open(kind), topic, value);
     assertThat(out).hasSize(1);
-    DeadLetter d = out.get(0).getDeadLetter();
+    DeadLetter d = out.get(0).deadLetter();
     assertThat(d).isNotNull();
     assertThat(d.getReason()).isEqualTo(reason);
     assertThat(d.getSourceTopic()).isEqualTo(topic);
@@ -139,7 +141,7 @@ class EventDeserializerTest {
     assertThat(d.getTimestampMs()).isEqualTo(1234L);
     assertThat(d.getDetail()).isNotBlank();
     // a dead letter never moves the watermark
-    assertThat(out.get(0).getTimestampMs()).isEqualTo(Long.MIN_VALUE);
+    assertThat(out.get(0).timestampMs()).isEqualTo(Long.MIN_VALUE);
     assertThat(metrics.count(JobMetrics.deadLetters(reason))).isEqualTo(1);
     return d;
   }

@@ -91,7 +91,7 @@ class CompactUnitSerializerTest {
     assertThatThrownBy(
             () -> CompactUnitSerializer.INSTANCE.deserialize(new DataInputDeserializer(badLength)))
         .isInstanceOf(IOException.class)
-        .hasMessageContaining("corrupt unit stream");
+        .hasMessageContaining("corrupt stream");
     byte[] badBody = bytes.clone();
     badBody[4] = 7; // the codec's format byte
     assertThatThrownBy(

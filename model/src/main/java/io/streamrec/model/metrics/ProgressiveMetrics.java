@@ -7,10 +7,11 @@ package io.streamrec.model.metrics;
  * the Trenches", KDD 2013), plus lifetime totals.
  *
  * <p>AUC over the window is kept exactly up to a bin: predictions fall into {@value #BINS} bins by
- * logit, with positive and negative counts per bin, updated in O(1) as impressions enter and leave
- * the window; pairs in one bin count as ties (one half). {@link #refresh()} recomputes AUC in
- * O(bins) and publishes every figure through volatile fields, so a metrics thread can read them
- * while the trainer writes.
+ * logit, with positive and negative counts per bin in Fenwick trees; pairs in one bin count as ties
+ * (one half). The AUC's numerator (twice the Mann-Whitney count, an integer) is updated in O(log
+ * bins) as each impression enters and leaves the window, so {@link #refresh()} is O(1) and a batch
+ * of one unit costs as little as a batch of hundreds. Refresh publishes every figure through
+ * volatile fields, so a metrics thread can read them while the trainer writes.
  *
  * <p>Not thread-safe for writers: one trainer thread calls {@link #add} and {@link #refresh}.
  */
@@ -29,8 +30,18 @@ public final class ProgressiveMetrics {
   private final boolean[] ringPositive;
   private final double[] ringLoss;
   private final float[] ringPred;
-  private final long[] pos = new long[BINS];
-  private final long[] neg = new long[BINS];
+
+  /** Positives and negatives per bin, as Fenwick trees (index b + 1 holds bin b's share). */
+  private final long[] pos = new long[BINS + 1];
+
+  private final long[] neg = new long[BINS + 1];
+
+  /**
+   * Twice the window's Mann-Whitney count: for each positive, two per negative in a lower bin and
+   * one per negative in its own.
+   */
+  private long pairs2;
+
   private int head;
   private int size;
   private double windowLoss;
@@ -69,10 +80,10 @@ public final class ProgressiveMetrics {
     if (size == window) {
       int old = head;
       if (ringPositive[old]) {
-        pos[ringBin[old]]--;
+        removePositive(ringBin[old]);
         windowPositives--;
       } else {
-        neg[ringBin[old]]--;
+        removeNegative(ringBin[old]);
       }
       windowLoss -= ringLoss[old];
       windowPred -= ringPred[old];
@@ -85,10 +96,10 @@ public final class ProgressiveMetrics {
     ringPred[head] = p;
     head = head + 1 == window ? 0 : head + 1;
     if (positive) {
-      pos[bin]++;
+      addPositive(bin);
       windowPositives++;
     } else {
-      neg[bin]++;
+      addNegative(bin);
     }
     windowLoss += loss;
     windowPred += p;
@@ -127,15 +138,16 @@ public final class ProgressiveMetrics {
     head = in.readInt();
     java.util.Arrays.fill(pos, 0);
     java.util.Arrays.fill(neg, 0);
+    pairs2 = 0;
     for (int i = 0; i < size; i++) {
       ringBin[i] = in.readInt();
       ringPositive[i] = in.readBoolean();
       ringLoss[i] = in.readDouble();
       ringPred[i] = in.readFloat();
       if (ringPositive[i]) {
-        pos[ringBin[i]]++;
+        addPositive(ringBin[i]);
       } else {
-        neg[ringBin[i]]++;
+        addNegative(ringBin[i]);
       }
     }
     windowLoss = in.readDouble();
@@ -144,6 +156,50 @@ public final class ProgressiveMetrics {
     total = in.readLong();
     totalLoss = in.readDouble();
     refresh();
+  }
+
+  private void addPositive(int b) {
+    pairs2 += 2 * below(neg, b) + count(neg, b);
+    add(pos, b, 1);
+  }
+
+  private void removePositive(int b) {
+    add(pos, b, -1);
+    pairs2 -= 2 * below(neg, b) + count(neg, b);
+  }
+
+  private void addNegative(int b) {
+    pairs2 += 2 * above(pos, b) + count(pos, b);
+    add(neg, b, 1);
+  }
+
+  private void removeNegative(int b) {
+    add(neg, b, -1);
+    pairs2 -= 2 * above(pos, b) + count(pos, b);
+  }
+
+  private static void add(long[] tree, int b, long delta) {
+    for (int i = b + 1; i <= BINS; i += i & -i) {
+      tree[i] += delta;
+    }
+  }
+
+  /** The sum over bins [0, b). */
+  private static long below(long[] tree, int b) {
+    long s = 0;
+    for (int i = b; i > 0; i -= i & -i) {
+      s += tree[i];
+    }
+    return s;
+  }
+
+  private static long count(long[] tree, int b) {
+    return below(tree, b + 1) - below(tree, b);
+  }
+
+  /** The sum over bins (b, BINS). */
+  private static long above(long[] tree, int b) {
+    return below(tree, BINS) - below(tree, b + 1);
   }
 
   static int bin(double p) {
@@ -156,19 +212,7 @@ public final class ProgressiveMetrics {
   public void refresh() {
     long p = windowPositives;
     long n = size - p;
-    if (p == 0 || n == 0) {
-      auc = Double.NaN;
-    } else {
-      double sum = 0;
-      long negBelow = 0;
-      for (int b = 0; b < BINS; b++) {
-        if (pos[b] != 0) {
-          sum += pos[b] * (negBelow + 0.5 * neg[b]);
-        }
-        negBelow += neg[b];
-      }
-      auc = sum / ((double) p * n);
-    }
+    auc = p == 0 || n == 0 ? Double.NaN : (pairs2 / 2.0) / ((double) p * n);
     logLoss = size == 0 ? Double.NaN : windowLoss / size;
     calibration = p == 0 ? Double.NaN : windowPred / p;
     lifetimeLogLoss = total == 0 ? Double.NaN : totalLoss / total;

@@ -104,27 +104,9 @@ public final class StreamrecJob {
       deadLetters = decoded.getSideOutput(UnitDecoder.DEAD_LETTERS);
     } else {
       SingleOutputStreamOperator<EventPart> requests =
-          env.fromSource(
-                  source(cfg, bounds, cfg.requestsTopic(), EventKind.REQUEST),
-                  watermarks(cfg, bounds),
-                  "requests")
-              .uid(UID_REQUESTS)
-              .setParallelism(p)
-              .process(new EnvelopeRouter(cfg.maxRecordsPerSecond()), CodecTypeInfo.EVENT_PART)
-              .name("decode-requests")
-              .uid("decode-requests")
-              .setParallelism(p);
+          decodedEvents(env, cfg, bounds, EventKind.REQUEST, UID_REQUESTS, "requests");
       SingleOutputStreamOperator<EventPart> impressions =
-          env.fromSource(
-                  source(cfg, bounds, cfg.impressionsTopic(), EventKind.IMPRESSION),
-                  watermarks(cfg, bounds),
-                  "impressions")
-              .uid(UID_IMPRESSIONS)
-              .setParallelism(p)
-              .process(new EnvelopeRouter(cfg.maxRecordsPerSecond()), CodecTypeInfo.EVENT_PART)
-              .name("decode-impressions")
-              .uid("decode-impressions")
-              .setParallelism(p);
+          decodedEvents(env, cfg, bounds, EventKind.IMPRESSION, UID_IMPRESSIONS, "impressions");
 
       SingleOutputStreamOperator<CompactUnit> assembled =
           requests
@@ -206,6 +188,28 @@ public final class StreamrecJob {
       w = w.withIdleness(Duration.ofMillis(cfg.idleTimeoutMs()));
     }
     return w;
+  }
+
+  /**
+   * One event topic's source and its decode stage ("decode-" + name), at the assembler's
+   * parallelism: parts with their features hashed, dead letters on the side.
+   */
+  private static SingleOutputStreamOperator<EventPart> decodedEvents(
+      StreamExecutionEnvironment env,
+      JobConfig cfg,
+      Bounds bounds,
+      EventKind kind,
+      String sourceUid,
+      String name) {
+    int p = cfg.assemblerParallelism();
+    String topic = kind == EventKind.REQUEST ? cfg.requestsTopic() : cfg.impressionsTopic();
+    return env.fromSource(source(cfg, bounds, topic, kind), watermarks(cfg, bounds), name)
+        .uid(sourceUid)
+        .setParallelism(p)
+        .process(new EnvelopeRouter(cfg.maxRecordsPerSecond()), CodecTypeInfo.EVENT_PART)
+        .name("decode-" + name)
+        .uid("decode-" + name)
+        .setParallelism(p);
   }
 
   private static KafkaSource<DecodedEvent> source(

@@ -39,12 +39,9 @@ public final class EnvelopeRouter extends ProcessFunction<DecodedEvent, EventPar
   @Override
   public void open(OpenContext openContext) throws Exception {
     super.open(openContext);
-    if (maxRecordsPerSecond > 0) {
-      throttle =
-          new Throttle(
-              (double) maxRecordsPerSecond
-                  / getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks());
-    }
+    throttle =
+        Throttle.perSubtask(
+            maxRecordsPerSecond, getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks());
   }
 
   @Override

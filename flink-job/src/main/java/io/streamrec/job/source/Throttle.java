@@ -26,6 +26,14 @@ public final class Throttle {
   }
 
   /**
+   * The throttle of one of a stream's {@code subtasks} parallel subtasks, its share of {@code
+   * maxRecordsPerSecond} for them all; null for 0 (unlimited).
+   */
+  public static Throttle perSubtask(int maxRecordsPerSecond, int subtasks) {
+    return maxRecordsPerSecond > 0 ? new Throttle((double) maxRecordsPerSecond / subtasks) : null;
+  }
+
+  /**
    * Nanoseconds the caller must wait, at time {@code nowNanos}, before passing its next record on.
    */
   long delayNanos(long nowNanos) {

@@ -52,12 +52,9 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
   @Override
   public void open(OpenContext openContext) throws Exception {
     super.open(openContext);
-    if (maxRecordsPerSecond > 0) {
-      throttle =
-          new Throttle(
-              (double) maxRecordsPerSecond
-                  / getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks());
-    }
+    throttle =
+        Throttle.perSubtask(
+            maxRecordsPerSecond, getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks());
     MetricGroup g = JobMetrics.group(getRuntimeContext().getMetricGroup());
     in = g.counter(JobMetrics.UNITS_IN);
     dead = g.counter(JobMetrics.DEAD_LETTER_UNITS);

@@ -60,6 +60,12 @@ class RequestUnitAssemblerTest {
 
   private static KeyedTwoInputStreamOperatorTestHarness<String, EventPart, EventPart, CompactUnit>
       harness() throws Exception {
+    return harness(null);
+  }
+
+  /** An assembler restored from {@code snapshot} (none: a fresh one), open. */
+  private static KeyedTwoInputStreamOperatorTestHarness<String, EventPart, EventPart, CompactUnit>
+      harness(OperatorSubtaskState snapshot) throws Exception {
     var h =
         new KeyedTwoInputStreamOperatorTestHarness<>(
             new KeyedCoProcessOperator<>(new RequestUnitAssembler(CONFIG, SPEC)),
@@ -67,6 +73,9 @@ class RequestUnitAssemblerTest {
             EventPart::requestId,
             Types.STRING);
     h.setup();
+    if (snapshot != null) {
+      h.initializeState(snapshot);
+    }
     h.open();
     return h;
   }
@@ -354,15 +363,7 @@ class RequestUnitAssemblerTest {
       snapshot = h.snapshot(1L, 1L);
       send(h, impression("r1", "not-in-the-snapshot", 30));
     }
-    try (var h =
-        new KeyedTwoInputStreamOperatorTestHarness<>(
-            new KeyedCoProcessOperator<>(new RequestUnitAssembler(CONFIG, SPEC)),
-            EventPart::requestId,
-            EventPart::requestId,
-            Types.STRING)) {
-      h.setup();
-      h.initializeState(snapshot);
-      h.open();
+    try (var h = harness(snapshot)) {
       send(h, impression("r1", "b", 40));
       send(h, impression("r1", "a", 10)); // replayed from the source: still a duplicate
       send(h, request("r2", 15));
@@ -537,15 +538,7 @@ class RequestUnitAssemblerTest {
       old.processBothWatermarks(new Watermark(10_300));
       snapshot = old.snapshot(1, 1);
     }
-    try (var h =
-        new KeyedTwoInputStreamOperatorTestHarness<>(
-            new KeyedCoProcessOperator<>(new RequestUnitAssembler(CONFIG, SPEC)),
-            EventPart::requestId,
-            EventPart::requestId,
-            Types.STRING)) {
-      h.setup();
-      h.initializeState(snapshot);
-      h.open();
+    try (var h = harness(snapshot)) {
       send(h, impression("r1", "c", 10_400));
       h.processBothWatermarks(new Watermark(11_000));
       List<CompactUnit> units = h.extractOutputValues();

@@ -1,7 +1,6 @@
 package io.streamrec.model.units;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 
 /**
  * The binary form of a {@link CompactUnit}: what crosses from the assembler to the trainer, what
@@ -41,26 +40,14 @@ public final class CompactUnitCodec {
 
   /** The unit's bytes. */
   public static byte[] encode(CompactUnit u) {
-    long[] ids = u.ids(), wide = u.wideIds();
-    int exceptions = 0;
-    for (int k = 0; k < ids.length; k++) {
-      if (wide[k] != ids[k]) {
-        exceptions++;
-      }
-    }
     byte[] rid = u.requestId().getBytes(StandardCharsets.UTF_8);
-    int[] bagEnds = u.bagEnds();
     int size =
         1
             + 32
             + 5
             + rid.length
             + 5
-            + 5
-            + 5 * bagEnds.length
-            + 8 * ids.length
-            + 5
-            + 13 * exceptions
+            + UnitBytes.Writer.idBagsSize(u.bagEnds(), u.ids(), u.wideIds())
             + 15
             + 4 * (u.requestDense().length + u.impressionDense().length + u.labels().length);
     UnitBytes.Writer w = new UnitBytes.Writer(size);
@@ -72,22 +59,7 @@ public final class CompactUnitCodec {
     w.var(rid.length);
     w.bytes(rid);
     w.var(u.impressions());
-    w.var(bagEnds.length);
-    int prev = 0;
-    for (int end : bagEnds) {
-      w.var(end - prev);
-      prev = end;
-    }
-    for (long id : ids) {
-      w.i64(id);
-    }
-    w.var(exceptions);
-    for (int k = 0; k < ids.length; k++) {
-      if (wide[k] != ids[k]) {
-        w.var(k);
-        w.i64(wide[k]);
-      }
-    }
+    w.idBags(u.bagEnds(), u.ids(), u.wideIds());
     int ni = u.impressions();
     w.floats(u.requestDense(), 1);
     w.floats(u.impressionDense(), ni);
@@ -113,31 +85,7 @@ public final class CompactUnitCodec {
     int ridLen = r.count("request id length", 1);
     String rid = new String(bytes, r.take(ridLen, "request id"), ridLen, StandardCharsets.UTF_8);
     int ni = r.count("impressions", 0);
-    int nb = r.count("bags", 1);
-    int[] bagEnds = new int[nb];
-    int end = 0;
-    for (int b = 0; b < nb; b++) {
-      end += r.count("bag length", 8);
-      if (end > MAX_COUNT) {
-        throw new MalformedUnitException("more than " + MAX_COUNT + " ids");
-      }
-      bagEnds[b] = end;
-    }
-    r.need(8L * end, "ids");
-    long[] ids = new long[end];
-    for (int k = 0; k < end; k++) {
-      ids[k] = r.i64("id");
-    }
-    long[] wide = Arrays.copyOf(ids, end);
-    int ne = r.count("wide exceptions", 9);
-    for (int e = 0; e < ne; e++) {
-      int k = r.count("wide id index", 0);
-      if (k >= end) {
-        throw new MalformedUnitException(
-            "wide id index " + k + " beyond the unit's " + end + " ids");
-      }
-      wide[k] = r.i64("wide id");
-    }
+    UnitBytes.IdBags bags = r.idBags("unit");
     float[] reqDense = r.floats(1, "request dense values");
     float[] impDense = r.floats(ni, "impression dense values");
     float[] labels = r.floats(ni, "labels");
@@ -145,7 +93,18 @@ public final class CompactUnitCodec {
       throw new MalformedUnitException(r.remaining() + " bytes after the unit's end");
     }
     return new CompactUnit(
-        fingerprint, rid, key, ts, closed, ni, bagEnds, ids, wide, reqDense, impDense, labels);
+        fingerprint,
+        rid,
+        key,
+        ts,
+        closed,
+        ni,
+        bags.bagEnds(),
+        bags.ids(),
+        bags.wide(),
+        reqDense,
+        impDense,
+        labels);
   }
 
   public static CompactUnit decode(byte[] bytes) {

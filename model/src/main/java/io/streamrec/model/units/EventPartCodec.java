@@ -30,19 +30,12 @@ public final class EventPartCodec {
     byte[] rid = p.requestId().getBytes(StandardCharsets.UTF_8);
     byte[] iid =
         p.impressionId() == null ? null : p.impressionId().getBytes(StandardCharsets.UTF_8);
-    long[] ids = p.ids(), wide = p.wideIds();
-    int exceptions = 0;
-    for (int k = 0; k < ids.length; k++) {
-      exceptions += wide[k] != ids[k] ? 1 : 0;
-    }
     byte[] raw = p.raw();
     int size =
         40
             + rid.length
             + (iid == null ? 0 : iid.length)
-            + 5 * p.bags()
-            + 8 * ids.length
-            + 13 * exceptions
+            + UnitBytes.Writer.idBagsSize(p.bagEnds(), p.ids(), p.wideIds())
             + 4 * (p.dense().length + (p.labels() == null ? 0 : p.labels().length))
             + (raw == null ? 0 : raw.length);
     UnitBytes.Writer w = new UnitBytes.Writer(size);
@@ -55,22 +48,7 @@ public final class EventPartCodec {
       w.bytes(iid);
     }
     w.i64(p.timestampMs());
-    w.var(p.bags());
-    int prev = 0;
-    for (int b = 0; b < p.bags(); b++) {
-      w.var(p.bagEnd(b) - prev);
-      prev = p.bagEnd(b);
-    }
-    for (long id : ids) {
-      w.i64(id);
-    }
-    w.var(exceptions);
-    for (int k = 0; k < ids.length; k++) {
-      if (wide[k] != ids[k]) {
-        w.var(k);
-        w.i64(wide[k]);
-      }
-    }
+    w.idBags(p.bagEnds(), p.ids(), p.wideIds());
     w.floats(p.dense(), 1);
     if (p.labels() == null) {
       w.var(0);
@@ -109,31 +87,7 @@ public final class EventPartCodec {
             : new String(
                 bytes, r.take(iidLen - 1, "impression id"), iidLen - 1, StandardCharsets.UTF_8);
     long ts = r.i64("timestamp");
-    int nb = r.count("bags", 1);
-    int[] bagEnds = new int[nb];
-    int end = 0;
-    for (int b = 0; b < nb; b++) {
-      end += r.count("bag length", 8);
-      if (end > UnitBytes.MAX_COUNT) {
-        throw new MalformedUnitException("more than " + UnitBytes.MAX_COUNT + " ids");
-      }
-      bagEnds[b] = end;
-    }
-    r.need(8L * end, "ids");
-    long[] ids = new long[end];
-    for (int k = 0; k < end; k++) {
-      ids[k] = r.i64("id");
-    }
-    long[] wide = Arrays.copyOf(ids, end);
-    int ne = r.count("wide exceptions", 9);
-    for (int e = 0; e < ne; e++) {
-      int k = r.count("wide id index", 0);
-      if (k >= end) {
-        throw new MalformedUnitException(
-            "wide id index " + k + " beyond the part's " + end + " ids");
-      }
-      wide[k] = r.i64("wide id");
-    }
+    UnitBytes.IdBags bags = r.idBags("part");
     float[] dense = r.floats(1, "dense values");
     int nl = r.count("labels", 0);
     float[] labels = null;
@@ -153,7 +107,8 @@ public final class EventPartCodec {
     if (r.remaining() != 0) {
       throw new MalformedUnitException(r.remaining() + " bytes after the part's end");
     }
-    return new EventPart(fingerprint, rid, iid, ts, bagEnds, ids, wide, dense, labels, raw);
+    return new EventPart(
+        fingerprint, rid, iid, ts, bags.bagEnds(), bags.ids(), bags.wide(), dense, labels, raw);
   }
 
   public static EventPart decode(byte[] bytes) {

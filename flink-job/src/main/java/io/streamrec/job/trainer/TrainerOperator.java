@@ -85,6 +85,13 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   private transient PriorityQueue<CompactUnit> waiting;
   private transient ArrayDeque<CompactUnit> ready;
+
+  /**
+   * The most ids one batch may hold: the smallest hot tier of any table, so that the rows of a
+   * batch always fit every tier at once (every id of a unit lands in at most one row per table).
+   */
+  private transient long batchMaxIds;
+
   private transient ListState<CompactUnit> unitsState;
   private transient MiniBatchTrainer trainer;
 
@@ -180,6 +187,11 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   @Override
   public void open() throws Exception {
     super.open();
+    batchMaxIds =
+        config.model().tableConfigs().stream()
+            .mapToLong(t -> t.hotCapacityRows())
+            .min()
+            .orElse(Long.MAX_VALUE);
     ComputeBackend backend = Backends.create(config.backend());
     Path storeDir;
     if (config.storeDir().isEmpty()) {
@@ -264,11 +276,17 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       long deadline =
           Math.min(
               periodEnd(period) - 1, saturatedAdd(first.closedAtMs(), config.batchMaxWaitMs()));
+      // the first unit always joins its batch, whatever its time (a close at the end of time must
+      // not leave an empty batch to spin on); the rest while they fit its deadline and the tiers
       int k = 0;
+      long ids = 0;
       for (CompactUnit u : ready) {
-        if (k == config.batchMaxUnits() || u.closedAtMs() > deadline) {
+        long withU = ids + u.ids().length;
+        if (k > 0
+            && (k == config.batchMaxUnits() || u.closedAtMs() > deadline || withU > batchMaxIds)) {
           break;
         }
+        ids = withU;
         k++;
       }
       boolean closed = k == config.batchMaxUnits() || k < ready.size() || w >= deadline;
@@ -308,6 +326,19 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
                 + trainer.unitsTrained()
                 + " units; the job restores from its last checkpoint");
       }
+    }
+    if (batch.size() == 1 && batch.get(0).ids().length > batchMaxIds) {
+      // the assembler and the units' decoder refuse such units; one from elsewhere must not stop
+      // the job on a full hot tier
+      CompactUnit u = batch.get(0);
+      batchesSkipped.inc();
+      impressionsSkipped.inc(u.impressions());
+      LOG.warn(
+          "skipped unit '{}': its {} ids exceed the smallest hot tier ({} rows)",
+          u.requestId(),
+          u.ids().length,
+          batchMaxIds);
+      return;
     }
     long t0 = System.nanoTime();
     long c0 = cpuTime();

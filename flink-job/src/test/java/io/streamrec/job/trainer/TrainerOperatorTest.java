@@ -1,9 +1,11 @@
 package io.streamrec.job.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
+import io.streamrec.job.config.ModelOptions;
 import io.streamrec.model.ModelConfigJson;
 import io.streamrec.model.RequestUnits;
 import io.streamrec.model.units.CompactUnit;
@@ -44,7 +46,10 @@ class TrainerOperatorTest {
   private static final long START = 1_767_225_600_000L;
 
   private static JobConfig config() {
-    Configuration c = new Configuration();
+    return config(new Configuration());
+  }
+
+  private static JobConfig config(Configuration c) {
     c.set(JobOptions.BOOTSTRAP_SERVERS, "unused:9092");
     c.set(JobOptions.PUBLISH_INTERVAL, Duration.ofMillis(PUBLISH_MS));
     c.set(JobOptions.BATCH_MAX_UNITS, 16);
@@ -107,6 +112,70 @@ class TrainerOperatorTest {
       }
     }
     return m;
+  }
+
+  @Test
+  void aUnitClosingAtTheEndOfTimeIsTrainedAndTheTrainerMovesOn() throws Exception {
+    UnitEncoder enc = new UnitEncoder(new UnitLayout(config().model().features()));
+    GeneratedRequest r =
+        new TrafficGenerator(TrafficConfig.defaults().withSeed(3)).next(Long.MAX_VALUE - 1);
+    CompactUnit endOfTime =
+        enc.encode(RequestUnits.of(r.request(), r.impressions(), Long.MAX_VALUE));
+    List<ModelUpdateRecord> out =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(60),
+            () -> {
+              try (var h = harness()) {
+                h.open();
+                for (CompactUnit u : units(10)) {
+                  h.processElement(new StreamRecord<>(u, u.closedAtMs()));
+                }
+                h.processElement(new StreamRecord<>(endOfTime, Long.MAX_VALUE));
+                h.processWatermark(new Watermark(Long.MAX_VALUE));
+                return new ArrayList<>(h.extractOutputValues());
+              }
+            });
+    List<VersionMarker> m = markers(out);
+    assertThat(m).hasSizeGreaterThanOrEqualTo(2);
+    assertThat(m.get(m.size() - 1).getEventTimeMs()).isEqualTo(Long.MAX_VALUE);
+    assertThat(m.get(m.size() - 1).getRows()).isPositive();
+  }
+
+  @Test
+  void batchesAreCutSoThatTheirRowsFitTheSmallestHotTierAndAUnitLargerThanItIsSkipped()
+      throws Exception {
+    Configuration c = new Configuration();
+    c.set(ModelOptions.HOT_CAPACITY_ROWS, 64);
+    JobConfig small = config(c);
+    List<CompactUnit> units = units(120);
+    int maxIds = units.stream().mapToInt(u -> u.ids().length).max().orElseThrow();
+    assertThat(maxIds).as("a unit fits the tier alone").isLessThanOrEqualTo(64);
+    assertThat(16 * maxIds).as("16 units (a full batch) do not").isGreaterThan(64);
+    UnitEncoder enc = new UnitEncoder(new UnitLayout(small.model().features()));
+    TrafficGenerator g = new TrafficGenerator(TrafficConfig.defaults().withSeed(4));
+    GeneratedRequest r = g.next(START);
+    // one unit with more ids than the tier holds: its request carries 100 history items
+    var history = new ArrayList<String>();
+    for (int i = 0; i < 100; i++) {
+      history.add("hist-" + i);
+    }
+    var request = r.request();
+    var features = new java.util.HashMap<>(request.getFeatures());
+    features.put("recent_items", history);
+    request.setFeatures(features);
+    CompactUnit huge = enc.encode(RequestUnits.of(request, r.impressions(), START + 5));
+    assertThat(huge.ids().length).isGreaterThan(64);
+    try (var h = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(small))) {
+      h.open();
+      for (CompactUnit u : units) {
+        h.processElement(new StreamRecord<>(u, u.closedAtMs()));
+      }
+      h.processElement(new StreamRecord<>(huge, huge.closedAtMs()));
+      h.processWatermark(new Watermark(Long.MAX_VALUE));
+      List<VersionMarker> m = markers(h.extractOutputValues());
+      assertThat(m).isNotEmpty();
+      assertThat(m.stream().mapToInt(VersionMarker::getRows).sum()).isPositive();
+    }
   }
 
   @Test

@@ -95,7 +95,8 @@ public final class StreamrecJob {
                   new UnitDecoder(
                       new UnitLayout(cfg.model().features()).fingerprint(),
                       cfg.maxRecordBytes(),
-                      cfg.maxRecordsPerSecond()),
+                      cfg.maxRecordsPerSecond(),
+                      cfg.limits()),
                   CodecTypeInfo.COMPACT_UNIT)
               .name("decode-units")
               .uid("decode-units")
@@ -118,7 +119,10 @@ public final class StreamrecJob {
                           cfg.joinWindowMs(),
                           cfg.maxImpressionsPerUnit(),
                           cfg.requestsTopic(),
-                          cfg.impressionsTopic()),
+                          cfg.impressionsTopic(),
+                          cfg.limits().maxIdsPerUnit(),
+                          cfg.limits().maxUnitBytes(),
+                          cfg.limits().deadLetterMaxPayloadBytes()),
                       cfg.model().features()),
                   CodecTypeInfo.COMPACT_UNIT)
               .name("assembler")
@@ -168,7 +172,7 @@ public final class StreamrecJob {
             .setTopics(cfg.requestUnitsTopic())
             .setGroupId(cfg.groupId())
             .setClientIdPrefix("streamrec-units")
-            .setDeserializer(new UnitRecordDeserializer());
+            .setDeserializer(new UnitRecordDeserializer(cfg.limits()));
     return bounded(b, bounds).build();
   }
 
@@ -183,7 +187,7 @@ public final class StreamrecJob {
     WatermarkStrategy<UnitRecord> w =
         WatermarkStrategy.<UnitRecord>forBoundedOutOfOrderness(
                 Duration.ofMillis(cfg.unitsMaxOutOfOrdernessMs()))
-            .withTimestampAssigner((r, ts) -> r.timestampMs);
+            .withTimestampAssigner((r, ts) -> r.eventTimeMs());
     if (cfg.idleTimeoutMs() > 0) {
       w = w.withIdleness(Duration.ofMillis(cfg.idleTimeoutMs()));
     }
@@ -221,7 +225,8 @@ public final class StreamrecJob {
             .setGroupId(cfg.groupId())
             .setClientIdPrefix("streamrec-" + kind.name().toLowerCase(java.util.Locale.ROOT))
             .setDeserializer(
-                new EventDeserializer(kind, cfg.maxRecordBytes(), cfg.model().features()));
+                new EventDeserializer(
+                    kind, cfg.maxRecordBytes(), cfg.limits(), cfg.model().features()));
     return bounded(b, bounds).build();
   }
 

@@ -43,7 +43,8 @@ public final class AvroCodec {
    * an older release can stay on it indefinitely; a reader that skipped it would silently lose the
    * row.
    */
-  private static final List<String> EARLIER = List.of("history/ModelDelta-1.avsc");
+  private static final List<String> EARLIER =
+      List.of("history/ModelDelta-1.avsc", "history/DeadLetter-1.avsc");
 
   /** Codecs by writer-schema fingerprint, built once: fingerprinting a schema is costly. */
   private static final Map<Long, Codec> BY_FINGERPRINT = new HashMap<>();

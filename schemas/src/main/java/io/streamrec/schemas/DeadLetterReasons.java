@@ -22,8 +22,29 @@ public final class DeadLetterReasons {
   /** A record over a configured size limit. */
   public static final String TOO_LARGE = "too_large";
 
+  /**
+   * An event time no clock could have given: before the configured floor, far ahead of the wall
+   * clock, or far ahead of its partition's stream. Such a time never reaches a watermark.
+   */
+  public static final String IMPLAUSIBLE_TIME = "implausible_time";
+
+  /** A label outside what the model's loss accepts ([0, 1]). */
+  public static final String BAD_LABEL = "bad_label";
+
+  /** A second copy of an event id whose content differs from the first copy's. */
+  public static final String CONFLICTING_DUPLICATE = "conflicting_duplicate";
+
   public static final List<String> ALL =
-      List.of(MALFORMED, UNKNOWN_SCHEMA, LATE, ORPHAN, NON_FINITE, TOO_LARGE);
+      List.of(
+          MALFORMED,
+          UNKNOWN_SCHEMA,
+          LATE,
+          ORPHAN,
+          NON_FINITE,
+          TOO_LARGE,
+          IMPLAUSIBLE_TIME,
+          BAD_LABEL,
+          CONFLICTING_DUPLICATE);
 
   private DeadLetterReasons() {}
 }

@@ -427,6 +427,37 @@ class AvroCodecTest {
   }
 
   @Test
+  void aDeadLetterOfTheFirstSchemaDecodesWithItsSourceUnknown() throws Exception {
+    org.apache.avro.Schema v1;
+    try (var in = AvroCodec.class.getResourceAsStream("history/DeadLetter-1.avsc")) {
+      v1 = new org.apache.avro.Schema.Parser().parse(in);
+    }
+    var old = new org.apache.avro.generic.GenericData.Record(v1);
+    old.put("reason", "late");
+    old.put("sourceTopic", "impressions");
+    old.put("detail", "its unit had already closed");
+    old.put("key", "r1");
+    old.put("timestampMs", 42L);
+    old.put("payload", ByteBuffer.wrap(new byte[] {1, 2, 3}));
+    ByteBuffer buf =
+        new org.apache.avro.message.BinaryMessageEncoder<org.apache.avro.generic.GenericRecord>(
+                org.apache.avro.generic.GenericData.get(), v1)
+            .encode(old);
+    byte[] bytes = new byte[buf.remaining()];
+    buf.get(bytes);
+
+    DeadLetter d = AvroCodec.decode(bytes, DeadLetter.class);
+
+    assertThat(d.getReason()).isEqualTo("late");
+    assertThat(d.getKey()).isEqualTo("r1");
+    assertThat(d.getPayload().remaining()).isEqualTo(3);
+    assertThat(d.getSourcePartition()).isEqualTo(-1);
+    assertThat(d.getSourceOffset()).isEqualTo(-1L);
+    assertThat(d.getPayloadBytes()).isEqualTo(-1);
+    assertThat(d.getPayloadSha256()).isNull();
+  }
+
+  @Test
   void anEnumIndexOutOfRangeIsMalformed() {
     byte[] body =
         concat(varLong(1), varLong(5), varLong(1), new byte[] {'t'}, varLong(9), varLong(0));

@@ -24,6 +24,7 @@ import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
@@ -47,7 +48,9 @@ import org.apache.flink.util.OutputTag;
  *       the watermark reaches {@code closeAt} the unit is emitted (record time {@code closeAt})
  *       with its impressions sorted by (time, impression id), so the output does not depend on
  *       arrival order. A request that gathered no impression emits nothing and is counted.
- *   <li>Impressions are deduplicated by impression id: the first copy wins, a repeat is counted.
+ *   <li>Impressions are deduplicated by impression id: the first copy wins, a repeat of the same
+ *       content is counted, a second copy whose content differs is a {@code conflicting_duplicate}
+ *       dead letter.
  *   <li>An impression timed at or after its request's {@code closeAt}, or arriving after its unit
  *       closed, is {@code late}. After a unit closes, a marker stays for one more join window so
  *       that stragglers are told apart from orphans.
@@ -56,9 +59,15 @@ import org.apache.flink.util.OutputTag;
  *   <li>A request whose window had already closed when it arrived (its {@code closeAt} at or below
  *       the watermark) is {@code late}, and so are the impressions waiting for it.
  *   <li>A second request with the same id while its unit is open (or its marker stands) is dropped
- *       as a duplicate.
- *   <li>Impressions beyond {@code maxImpressionsPerUnit} (the last in sort order) are {@code
- *       too_large}.
+ *       as a duplicate, or is a {@code conflicting_duplicate} if its content differs from the open
+ *       one's.
+ *   <li>A unit is bounded in impressions, ids and bytes ({@link AssemblerConfig}) as its events
+ *       arrive: an impression that would take its unit past a bound is {@code too_large} at once,
+ *       so no key's state outgrows the bounds whatever a producer sends (which impressions those
+ *       are follows their arrival order, the order of their partition). A request larger than a
+ *       unit may be is {@code too_large}, with the impressions waiting for it. When the unit closes
+ *       the bounds are checked again in training order, the request included, and what falls beyond
+ *       them is {@code too_large}.
  * </ul>
  *
  * Every impression that enters ends in exactly one place — an emitted unit, the duplicate counter,
@@ -106,17 +115,32 @@ public final class RequestUnitAssembler
    * @param maxImpressionsPerUnit impressions kept per unit at most
    * @param requestsTopic names the source of request dead letters
    * @param impressionsTopic names the source of impression dead letters
+   * @param maxIdsPerUnit ids one unit may hold, its request's and its impressions'
+   * @param maxUnitBytes bytes of parts one open unit may keep ({@link EventPart#sizeBytes})
+   * @param deadLetterMaxPayloadBytes bytes of its event a dead letter keeps
    */
   public record AssemblerConfig(
-      long joinWindowMs, int maxImpressionsPerUnit, String requestsTopic, String impressionsTopic)
+      long joinWindowMs,
+      int maxImpressionsPerUnit,
+      String requestsTopic,
+      String impressionsTopic,
+      int maxIdsPerUnit,
+      long maxUnitBytes,
+      int deadLetterMaxPayloadBytes)
       implements Serializable {
     public AssemblerConfig {
       if (joinWindowMs <= 0) {
         throw new IllegalArgumentException("joinWindowMs must be > 0, got " + joinWindowMs);
       }
-      if (maxImpressionsPerUnit < 1) {
+      if (maxImpressionsPerUnit < 1 || maxIdsPerUnit < 1 || maxUnitBytes < 1) {
         throw new IllegalArgumentException(
-            "maxImpressionsPerUnit must be >= 1, got " + maxImpressionsPerUnit);
+            "unit limits must be >= 1, got "
+                + maxImpressionsPerUnit
+                + " impressions, "
+                + maxIdsPerUnit
+                + " ids, "
+                + maxUnitBytes
+                + " bytes");
       }
       if (requestsTopic == null
           || requestsTopic.isBlank()
@@ -129,6 +153,22 @@ public final class RequestUnitAssembler
                 + impressionsTopic
                 + "'");
       }
+    }
+
+    /** With the default bounds on ids and bytes per unit and on dead letters' payloads. */
+    public AssemblerConfig(
+        long joinWindowMs,
+        int maxImpressionsPerUnit,
+        String requestsTopic,
+        String impressionsTopic) {
+      this(
+          joinWindowMs,
+          maxImpressionsPerUnit,
+          requestsTopic,
+          impressionsTopic,
+          1 << 16,
+          16L << 20,
+          64 << 10);
     }
   }
 
@@ -149,6 +189,12 @@ public final class RequestUnitAssembler
 
   /** Set while impressions wait without a request: when they become orphans. */
   private transient ValueState<Long> orphanAt;
+
+  /**
+   * What the waiting impressions of an open unit take: {impressions, bytes, ids}. Bounds the state
+   * of one key as impressions arrive, whatever a producer sends.
+   */
+  private transient ValueState<long[]> load;
 
   private transient Counter units;
   private transient Counter joined;
@@ -195,6 +241,11 @@ public final class RequestUnitAssembler
     closedUntil =
         getRuntimeContext().getState(new ValueStateDescriptor<>("closed-until", Types.LONG));
     orphanAt = getRuntimeContext().getState(new ValueStateDescriptor<>("orphan-at", Types.LONG));
+    load =
+        getRuntimeContext()
+            .getState(
+                new ValueStateDescriptor<>(
+                    "unit-load", PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
 
     MetricGroup g = JobMetrics.group(getRuntimeContext().getMetricGroup());
     units = g.counter(JobMetrics.UNITS);
@@ -206,7 +257,11 @@ public final class RequestUnitAssembler
     deadImpressions = g.counter(JobMetrics.DEAD_LETTER_IMPRESSIONS);
     deadByReason = new HashMap<>();
     for (String reason :
-        List.of(DeadLetterReasons.LATE, DeadLetterReasons.ORPHAN, DeadLetterReasons.TOO_LARGE)) {
+        List.of(
+            DeadLetterReasons.LATE,
+            DeadLetterReasons.ORPHAN,
+            DeadLetterReasons.TOO_LARGE,
+            DeadLetterReasons.CONFLICTING_DUPLICATE)) {
       deadByReason.put(reason, g.counter(JobMetrics.deadLetters(reason)));
     }
   }
@@ -241,8 +296,21 @@ public final class RequestUnitAssembler
   public void processElement1(EventPart r, Context ctx, Collector<CompactUnit> out)
       throws Exception {
     migrateLegacy(ctx.timerService().currentWatermark());
-    if (request.value() != null || closedUntil.value() != null) {
+    EventPart open = request.value();
+    if (open != null && !open.sameContent(r)) {
+      deadRequest(
+          ctx,
+          DeadLetterReasons.CONFLICTING_DUPLICATE,
+          r,
+          "a second request '" + r.requestId() + "' whose content differs from the first");
+      return;
+    }
+    if (open != null || closedUntil.value() != null) {
       duplicateRequests.inc();
+      return;
+    }
+    if (r.ids().length > config.maxIdsPerUnit() || r.sizeBytes() > config.maxUnitBytes()) {
+      tooLargeRequest(ctx, r);
       return;
     }
     long close = closeAt(r);
@@ -250,6 +318,7 @@ public final class RequestUnitAssembler
     if (close <= watermark) {
       deadRequest(
           ctx,
+          DeadLetterReasons.LATE,
           r,
           "request window closes at " + close + ", at or before the watermark " + watermark);
       for (EventPart e : impressions.values()) {
@@ -258,6 +327,7 @@ public final class RequestUnitAssembler
       }
       impressions.clear();
       orphanAt.clear();
+      load.clear();
       markClosed(ctx, saturatedAdd(watermark, config.joinWindowMs()));
       return;
     }
@@ -272,6 +342,7 @@ public final class RequestUnitAssembler
     for (String id : lateIds) {
       EventPart e = impressions.get(id);
       impressions.remove(id);
+      release(e);
       deadImpression(
           ctx,
           DeadLetterReasons.LATE,
@@ -301,8 +372,22 @@ public final class RequestUnitAssembler
           "impression time " + e.timestampMs() + " is at or after its unit's close " + closeAt(r));
       return;
     }
-    if (impressions.contains(e.impressionId())) {
-      duplicateImpressions.inc();
+    EventPart first = impressions.get(e.impressionId());
+    if (first != null) {
+      if (first.sameContent(e)) {
+        duplicateImpressions.inc();
+      } else {
+        deadImpression(
+            ctx,
+            DeadLetterReasons.CONFLICTING_DUPLICATE,
+            e,
+            "a second impression '" + e.impressionId() + "' whose content differs from the first");
+      }
+      return;
+    }
+    String over = admit(e);
+    if (over != null) {
+      deadImpression(ctx, DeadLetterReasons.TOO_LARGE, e, over);
       return;
     }
     impressions.put(e.impressionId(), e);
@@ -346,6 +431,7 @@ public final class RequestUnitAssembler
       }
       impressions.clear();
       orphanAt.clear();
+      load.clear();
     }
   }
 
@@ -356,7 +442,21 @@ public final class RequestUnitAssembler
       imps.add(e);
     }
     imps.sort(IMPRESSION_ORDER);
-    int keep = Math.min(imps.size(), config.maxImpressionsPerUnit());
+    // the request arrives after some impressions at times, so the bounds are checked again here,
+    // in training order: what falls beyond them is the last of the unit
+    int keep = 0;
+    long ids = r.ids().length;
+    long bytes = r.sizeBytes();
+    while (keep < imps.size() && keep < config.maxImpressionsPerUnit()) {
+      EventPart e = imps.get(keep);
+      if (ids + e.ids().length > config.maxIdsPerUnit()
+          || bytes + e.sizeBytes() > config.maxUnitBytes()) {
+        break;
+      }
+      ids += e.ids().length;
+      bytes += e.sizeBytes();
+      keep++;
+    }
     for (int i = keep; i < imps.size(); i++) {
       deadImpression(
           ctx,
@@ -364,8 +464,15 @@ public final class RequestUnitAssembler
           imps.get(i),
           "request has "
               + imps.size()
-              + " impressions; assembler.max-impressions-per-unit is "
-              + config.maxImpressionsPerUnit());
+              + " impressions; the unit keeps "
+              + keep
+              + " within assembler.max-impressions-per-unit ("
+              + config.maxImpressionsPerUnit()
+              + "), assembler.max-ids-per-unit ("
+              + config.maxIdsPerUnit()
+              + ") and assembler.max-unit-bytes ("
+              + config.maxUnitBytes()
+              + ")");
     }
     if (keep == 0) {
       withoutImpressions.inc();
@@ -376,6 +483,7 @@ public final class RequestUnitAssembler
     }
     request.clear();
     impressions.clear();
+    load.clear();
     markClosed(ctx, saturatedAdd(close, config.joinWindowMs()));
   }
 
@@ -384,18 +492,88 @@ public final class RequestUnitAssembler
     ctx.timerService().registerEventTimeTimer(until);
   }
 
-  private void deadRequest(Context ctx, EventPart r, String detail) {
+  /**
+   * Counts {@code e} into its unit's load if the unit can take it; otherwise says which bound it
+   * breaks (the unit keeps what it has).
+   */
+  private String admit(EventPart e) throws Exception {
+    long[] l = load.value();
+    if (l == null) {
+      l = new long[3];
+    }
+    if (l[0] + 1 > config.maxImpressionsPerUnit()) {
+      return "its unit already holds "
+          + l[0]
+          + " impressions; assembler.max-impressions-per-unit is "
+          + config.maxImpressionsPerUnit();
+    }
+    if (l[1] + e.sizeBytes() > config.maxUnitBytes()) {
+      return "its unit would keep "
+          + (l[1] + e.sizeBytes())
+          + " bytes; assembler.max-unit-bytes is "
+          + config.maxUnitBytes();
+    }
+    if (l[2] + e.ids().length > config.maxIdsPerUnit()) {
+      return "its unit would hold "
+          + (l[2] + e.ids().length)
+          + " ids; assembler.max-ids-per-unit is "
+          + config.maxIdsPerUnit();
+    }
+    l[0]++;
+    l[1] += e.sizeBytes();
+    l[2] += e.ids().length;
+    load.update(l);
+    return null;
+  }
+
+  /** Takes {@code e}, no longer waiting, out of its unit's load. */
+  private void release(EventPart e) throws Exception {
+    long[] l = load.value();
+    if (l != null) {
+      l[0]--;
+      l[1] -= e.sizeBytes();
+      l[2] -= e.ids().length;
+      load.update(l);
+    }
+  }
+
+  /** A request too large for any unit: it and the impressions waiting for it are dead letters. */
+  private void tooLargeRequest(Context ctx, EventPart r) throws Exception {
+    deadRequest(
+        ctx,
+        DeadLetterReasons.TOO_LARGE,
+        r,
+        "request of "
+            + r.ids().length
+            + " ids and "
+            + r.sizeBytes()
+            + " bytes; assembler.max-ids-per-unit is "
+            + config.maxIdsPerUnit()
+            + ", assembler.max-unit-bytes "
+            + config.maxUnitBytes());
+    for (EventPart e : impressions.values()) {
+      deadImpression(ctx, DeadLetterReasons.TOO_LARGE, e, "its request was too large");
+    }
+    impressions.clear();
+    orphanAt.clear();
+    load.clear();
+    markClosed(
+        ctx,
+        saturatedAdd(
+            Math.max(closeAt(r), ctx.timerService().currentWatermark()), config.joinWindowMs()));
+  }
+
+  private void deadRequest(Context ctx, String reason, EventPart r, String detail) {
     deadRequests.inc();
-    deadByReason.get(DeadLetterReasons.LATE).inc();
+    deadByReason.get(reason).inc();
     ctx.output(
         DEAD_LETTERS,
-        DeadLetters.ofBytes(
-            DeadLetterReasons.LATE,
-            config.requestsTopic(),
+        DeadLetters.of(
+            reason,
+            DeadLetters.Origin.of(config.requestsTopic(), r),
             detail,
-            r.requestId(),
-            r.timestampMs(),
-            r.raw()));
+            r.raw(),
+            config.deadLetterMaxPayloadBytes()));
   }
 
   private void deadImpression(Context ctx, String reason, EventPart e, String detail) {
@@ -403,8 +581,12 @@ public final class RequestUnitAssembler
     deadByReason.get(reason).inc();
     ctx.output(
         DEAD_LETTERS,
-        DeadLetters.ofBytes(
-            reason, config.impressionsTopic(), detail, e.requestId(), e.timestampMs(), e.raw()));
+        DeadLetters.of(
+            reason,
+            DeadLetters.Origin.of(config.impressionsTopic(), e),
+            detail,
+            e.raw(),
+            config.deadLetterMaxPayloadBytes()));
   }
 
   private static long saturatedAdd(long a, long b) {

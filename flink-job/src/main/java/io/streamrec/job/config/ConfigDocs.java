@@ -51,7 +51,7 @@ public final class ConfigDocs {
   /** Every option of the job and the model, in declaration order. */
   public static List<ConfigOption<?>> options() {
     List<ConfigOption<?>> out = new ArrayList<>();
-    for (Class<?> c : List.of(JobOptions.class, ModelOptions.class)) {
+    for (Class<?> c : List.of(JobOptions.class, InputOptions.class, ModelOptions.class)) {
       for (Field f : c.getDeclaredFields()) {
         if (Modifier.isStatic(f.getModifiers()) && f.getType() == ConfigOption.class) {
           try {

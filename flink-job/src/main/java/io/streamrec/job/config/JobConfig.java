@@ -47,7 +47,8 @@ public record JobConfig(
     boolean requestUnitsEnabled,
     long injectFailureAfterUnits,
     ModelConfig model,
-    String storeDir)
+    String storeDir,
+    InputLimits limits)
     implements Serializable {
 
   public static JobConfig from(ReadableConfig c) {
@@ -59,6 +60,7 @@ public record JobConfig(
                         JobOptions.BOOTSTRAP_SERVERS,
                         "is not set",
                         "give the broker address, e.g. --bootstrap-servers localhost:9092"));
+    ModelConfig model = model(c);
     return new JobConfig(
         servers,
         nonEmpty(c, JobOptions.GROUP_ID),
@@ -88,8 +90,9 @@ public record JobConfig(
         guarantee(c),
         c.get(JobOptions.REQUEST_UNITS_ENABLED),
         Math.max(0, c.get(JobOptions.INJECT_FAILURE_AFTER_UNITS)),
-        model(c),
-        c.get(JobOptions.STORE_DIR).trim());
+        model,
+        c.get(JobOptions.STORE_DIR).trim(),
+        InputLimits.from(c, model));
   }
 
   /**

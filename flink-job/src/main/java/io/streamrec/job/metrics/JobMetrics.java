@@ -34,6 +34,11 @@ public final class JobMetrics {
   /** Records read from the request-units topic (a backfill with source.kind=units). */
   public static final String UNITS_IN = "units_in";
 
+  /** Dead letters written to their topic, and those the broker refused (logged, not retried). */
+  public static final String DEAD_LETTERS_WRITTEN = "dead_letters_written";
+
+  public static final String DEAD_LETTERS_UNWRITTEN = "dead_letters_unwritten";
+
   /** Request-units records sent to the dead-letter topic, whatever the reason. */
   public static final String DEAD_LETTER_UNITS = "dead_letter_units";
 

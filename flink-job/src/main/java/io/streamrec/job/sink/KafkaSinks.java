@@ -4,8 +4,6 @@ import io.streamrec.job.config.JobConfig;
 import io.streamrec.model.units.CompactUnit;
 import io.streamrec.model.units.CompactUnitCodec;
 import io.streamrec.protocol.ModelUpdateRecord;
-import io.streamrec.schemas.AvroCodec;
-import io.streamrec.schemas.DeadLetter;
 import java.nio.charset.StandardCharsets;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -38,17 +36,12 @@ public final class KafkaSinks {
     return sink(cfg, ser, "streamrec-model-updates");
   }
 
-  public static KafkaSink<DeadLetter> deadLetters(JobConfig cfg) {
-    String topic = cfg.deadLettersTopic();
-    KafkaRecordSerializationSchema<DeadLetter> ser =
-        (d, ctx, ts) ->
-            new ProducerRecord<>(
-                topic,
-                null,
-                d.getTimestampMs() < 0 ? null : d.getTimestampMs(),
-                d.getKey() == null ? null : d.getKey().getBytes(StandardCharsets.UTF_8),
-                AvroCodec.encode(d));
-    return sink(cfg, ser, "streamrec-dead-letters");
+  /** The dead-letter topic's sink: see {@link DeadLetterSink}. */
+  public static DeadLetterSink deadLetters(JobConfig cfg) {
+    return new DeadLetterSink(
+        cfg.deadLettersTopic(),
+        java.util.Map.of("bootstrap.servers", cfg.bootstrapServers()),
+        cfg.limits().deadLetterMaxPayloadBytes());
   }
 
   /**

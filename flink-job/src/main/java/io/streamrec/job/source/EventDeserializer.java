@@ -1,5 +1,6 @@
 package io.streamrec.job.source;
 
+import io.streamrec.job.config.InputLimits;
 import io.streamrec.job.deadletter.DeadLetters;
 import io.streamrec.job.metrics.JobMetrics;
 import io.streamrec.job.units.CodecTypeInfo;
@@ -14,8 +15,6 @@ import io.streamrec.schemas.DeadLetterReasons;
 import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.MalformedRecordException;
 import io.streamrec.schemas.RequestEvent;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
@@ -31,8 +30,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * event's {@link EventPart} (every value the model reads hashed to its id here, at the sources'
  * parallelism), or a dead letter saying why there is none. It never throws on bad bytes, so one bad
  * record cannot fail the job: bytes that are not a single-object Avro message of the expected type,
- * a non-finite dense value or label, a negative timestamp, an empty id, or a record over the size
- * limit all become dead letters, counted by reason.
+ * a non-finite dense value or label, a label outside [0, 1], an empty id, a feature with more
+ * values than {@code source.max-ids-per-feature}, a record over the size limit, and an event time
+ * the {@link EventTimeGuard} does not believe all become dead letters, counted by reason.
  *
  * <p>A message of today's schema is read straight into its part ({@link EventParser}: no Avro
  * record, no strings for the values); anything else — an earlier schema, or a message the parser
@@ -44,22 +44,35 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 public final class EventDeserializer implements KafkaRecordDeserializationSchema<DecodedEvent> {
   private static final long serialVersionUID = 1L;
 
-  /** Bytes of an oversized record kept in its dead letter: enough to identify it. */
-  static final int TOO_LARGE_KEPT_BYTES = 1024;
+  private static final String[] REASONS = {
+    DeadLetterReasons.MALFORMED,
+    DeadLetterReasons.UNKNOWN_SCHEMA,
+    DeadLetterReasons.NON_FINITE,
+    DeadLetterReasons.TOO_LARGE,
+    DeadLetterReasons.IMPLAUSIBLE_TIME,
+    DeadLetterReasons.BAD_LABEL
+  };
 
   private final EventKind kind;
   private final int maxRecordBytes;
+  private final InputLimits limits;
   private final FeatureSpec features;
   private transient EventParser parser;
   private transient UnitEncoder encoder;
+  private transient EventTimeGuard guard;
   private transient Counter in;
   private transient Counter deadLetters;
   private transient Map<String, Counter> byReason;
 
-  /** A deserializer of {@code kind} events whose values are hashed under {@code features}. */
-  public EventDeserializer(EventKind kind, int maxRecordBytes, FeatureSpec features) {
+  /**
+   * A deserializer of {@code kind} events whose values are hashed under {@code features}, refusing
+   * what breaks {@code limits}.
+   */
+  public EventDeserializer(
+      EventKind kind, int maxRecordBytes, InputLimits limits, FeatureSpec features) {
     this.kind = kind;
     this.maxRecordBytes = maxRecordBytes;
+    this.limits = limits;
     this.features = features;
   }
 
@@ -68,6 +81,12 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
     UnitLayout layout = new UnitLayout(features);
     parser = new EventParser(layout);
     encoder = new UnitEncoder(layout);
+    guard =
+        new EventTimeGuard(
+            limits.minTimestampMs(),
+            limits.maxFutureMs(),
+            limits.maxTimeJumpMs(),
+            System::currentTimeMillis);
     MetricGroup g = JobMetrics.group(context.getMetricGroup());
     in = g.counter(kind == EventKind.REQUEST ? JobMetrics.REQUESTS_IN : JobMetrics.IMPRESSIONS_IN);
     deadLetters =
@@ -76,13 +95,7 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
                 ? JobMetrics.DEAD_LETTER_REQUESTS
                 : JobMetrics.DEAD_LETTER_IMPRESSIONS);
     byReason = new HashMap<>();
-    for (String reason :
-        new String[] {
-          DeadLetterReasons.MALFORMED,
-          DeadLetterReasons.UNKNOWN_SCHEMA,
-          DeadLetterReasons.NON_FINITE,
-          DeadLetterReasons.TOO_LARGE
-        }) {
+    for (String reason : REASONS) {
       byReason.put(reason, g.counter(JobMetrics.deadLetters(reason)));
     }
   }
@@ -92,52 +105,95 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
     in.inc();
     byte[] value = record.value();
     if (value != null && value.length > maxRecordBytes) {
-      String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
       out.collect(
           dead(
               DeadLetterReasons.TOO_LARGE,
               record,
-              key,
               "record of "
                   + value.length
                   + " bytes exceeds source.max-record-bytes="
-                  + maxRecordBytes,
-              Arrays.copyOf(value, TOO_LARGE_KEPT_BYTES)));
+                  + maxRecordBytes));
       return;
     }
+    EventPart part;
+    try {
+      part = parse(value);
+    } catch (MalformedRecordException e) {
+      out.collect(dead(e.reason(), record, e.getMessage()));
+      return;
+    }
+    String tooMany = tooManyIds(part);
+    if (tooMany != null) {
+      out.collect(dead(DeadLetterReasons.TOO_LARGE, record, tooMany));
+      return;
+    }
+    String badLabel = badLabel(part);
+    if (badLabel != null) {
+      out.collect(dead(DeadLetterReasons.BAD_LABEL, record, badLabel));
+      return;
+    }
+    String implausible = guard.check(record.partition(), part.timestampMs());
+    if (implausible != null) {
+      out.collect(dead(DeadLetterReasons.IMPLAUSIBLE_TIME, record, implausible));
+      return;
+    }
+    out.collect(DecodedEvent.of(part.readAt(record.partition(), record.offset())));
+  }
+
+  /** The event's part, by the parser's fast path or the general decoder. */
+  private EventPart parse(byte[] value) {
     EventPart part =
         kind == EventKind.REQUEST ? parser.parseRequest(value) : parser.parseImpression(value);
     if (part != null) {
-      out.collect(DecodedEvent.of(part));
-      return;
+      return part;
     }
-    try {
-      if (kind == EventKind.REQUEST) {
-        RequestEvent e = AvroCodec.decode(value, RequestEvent.class);
-        check(e.getRequestId(), e.getTimestampMs(), e.getDense(), null);
-        part = encoder.requestPart(e, value);
-      } else {
-        ImpressionEvent e = AvroCodec.decode(value, ImpressionEvent.class);
-        check(e.getRequestId(), e.getTimestampMs(), e.getDense(), e.getLabels());
-        if (e.getImpressionId().isEmpty()) {
-          throw new MalformedRecordException(DeadLetterReasons.MALFORMED, "empty impressionId");
-        }
-        part = encoder.impressionPart(e, value);
-      }
-      out.collect(DecodedEvent.of(part));
-    } catch (MalformedRecordException e) {
-      String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
-      out.collect(dead(e.reason(), record, key, e.getMessage(), value));
+    if (kind == EventKind.REQUEST) {
+      RequestEvent e = AvroCodec.decode(value, RequestEvent.class);
+      check(e.getRequestId(), e.getDense(), null);
+      return encoder.requestPart(e, value);
     }
+    ImpressionEvent e = AvroCodec.decode(value, ImpressionEvent.class);
+    check(e.getRequestId(), e.getDense(), e.getLabels());
+    if (e.getImpressionId().isEmpty()) {
+      throw new MalformedRecordException(DeadLetterReasons.MALFORMED, "empty impressionId");
+    }
+    return encoder.impressionPart(e, value);
   }
 
-  private static void check(
-      String requestId, long ts, Map<String, Float> dense, Map<String, Float> labels) {
+  private String tooManyIds(EventPart p) {
+    int start = 0;
+    for (int b = 0; b < p.bags(); b++) {
+      int n = p.bagEnd(b) - start;
+      if (n > limits.maxIdsPerFeature()) {
+        return "a categorical feature holds "
+            + n
+            + " values; source.max-ids-per-feature is "
+            + limits.maxIdsPerFeature();
+      }
+      start = p.bagEnd(b);
+    }
+    return null;
+  }
+
+  private String badLabel(EventPart p) {
+    float[] labels = p.labels();
+    if (labels != null) {
+      for (int k = 0; k < labels.length; k++) {
+        if (!(labels[k] >= 0f && labels[k] <= 1f)) {
+          return "label "
+              + features.labels().get(k)
+              + " is "
+              + labels[k]
+              + "; the model's loss takes labels in [0, 1]";
+        }
+      }
+    }
+    return null;
+  }
+
+  private static void check(String requestId, Map<String, Float> dense, Map<String, Float> labels) {
     if (requestId.isEmpty()) {
       throw new MalformedRecordException(DeadLetterReasons.MALFORMED, "empty requestId");
-    }
-    if (ts < 0) {
-      throw new MalformedRecordException(DeadLetterReasons.MALFORMED, "negative timestampMs " + ts);
     }
     finite(dense, "dense");
     if (labels != null) {
@@ -154,15 +210,14 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
     }
   }
 
-  private DecodedEvent dead(
-      String reason, ConsumerRecord<byte[], byte[]> r, String key, String detail, byte[] payload) {
+  private DecodedEvent dead(String reason, ConsumerRecord<byte[], byte[]> r, String detail) {
     deadLetters.inc();
-    Counter c = byReason.get(reason);
-    if (c != null) {
-      c.inc();
-    }
+    byReason.get(reason).inc();
+    DeadLetters.Origin origin =
+        new DeadLetters.Origin(
+            r.topic(), r.partition(), r.offset(), DeadLetters.key(r.key()), r.timestamp());
     return DecodedEvent.dead(
-        DeadLetters.ofBytes(reason, r.topic(), detail, key, r.timestamp(), payload));
+        DeadLetters.of(reason, origin, detail, r.value(), limits.deadLetterMaxPayloadBytes()));
   }
 
   @Override

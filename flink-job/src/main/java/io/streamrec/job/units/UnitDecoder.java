@@ -1,5 +1,6 @@
 package io.streamrec.job.units;
 
+import io.streamrec.job.config.InputLimits;
 import io.streamrec.job.deadletter.DeadLetters;
 import io.streamrec.job.metrics.JobMetrics;
 import io.streamrec.job.source.Throttle;
@@ -8,8 +9,6 @@ import io.streamrec.model.units.CompactUnitCodec;
 import io.streamrec.model.units.MalformedUnitException;
 import io.streamrec.schemas.DeadLetter;
 import io.streamrec.schemas.DeadLetterReasons;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
@@ -20,9 +19,11 @@ import org.apache.flink.util.OutputTag;
 
 /**
  * Reads request-units records into {@link CompactUnit}s, at the source's parallelism: a record that
- * is not a unit, is over the size limit, or was encoded under another feature spec than the model's
- * goes to the dead-letter topic with its reason (malformed, too_large, unknown_schema), so nothing
- * a producer writes there can fail the job. Counted as units in and dead letters by reason.
+ * is not a unit, is over the size limit, holds more ids than {@code assembler.max-ids-per-unit},
+ * was encoded under another feature spec than the model's, or has a timestamp the source did not
+ * believe goes to the dead-letter topic with its reason (malformed, too_large, unknown_schema,
+ * implausible_time), so nothing a producer writes there can fail the job. Counted as units in and
+ * dead letters by reason.
  */
 public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> {
   private static final long serialVersionUID = 1L;
@@ -30,23 +31,24 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
   public static final OutputTag<DeadLetter> DEAD_LETTERS =
       new OutputTag<>("unit-dead-letters", new AvroTypeInfo<>(DeadLetter.class));
 
-  /** Bytes of an oversized record kept in its dead letter: enough to identify it. */
-  static final int TOO_LARGE_KEPT_BYTES = 1024;
-
   private final long layoutFingerprint;
   private final int maxRecordBytes;
   private final int maxRecordsPerSecond;
+  private final InputLimits limits;
   private transient Throttle throttle;
   private transient Counter in;
   private transient Counter dead;
   private transient Counter malformed;
   private transient Counter tooLarge;
   private transient Counter otherSpec;
+  private transient Counter implausible;
 
-  public UnitDecoder(long layoutFingerprint, int maxRecordBytes, int maxRecordsPerSecond) {
+  public UnitDecoder(
+      long layoutFingerprint, int maxRecordBytes, int maxRecordsPerSecond, InputLimits limits) {
     this.layoutFingerprint = layoutFingerprint;
     this.maxRecordBytes = maxRecordBytes;
     this.maxRecordsPerSecond = maxRecordsPerSecond;
+    this.limits = limits;
   }
 
   @Override
@@ -61,6 +63,7 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
     malformed = g.counter(JobMetrics.deadLetters(DeadLetterReasons.MALFORMED));
     tooLarge = g.counter(JobMetrics.deadLetters(DeadLetterReasons.TOO_LARGE));
     otherSpec = g.counter(JobMetrics.deadLetters(DeadLetterReasons.UNKNOWN_SCHEMA));
+    implausible = g.counter(JobMetrics.deadLetters(DeadLetterReasons.IMPLAUSIBLE_TIME));
   }
 
   @Override
@@ -76,15 +79,18 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
           tooLarge,
           DeadLetterReasons.TOO_LARGE,
           r,
-          "record of " + value.length + " bytes exceeds source.max-record-bytes=" + maxRecordBytes,
-          Arrays.copyOf(value, TOO_LARGE_KEPT_BYTES));
+          "record of " + value.length + " bytes exceeds source.max-record-bytes=" + maxRecordBytes);
+      return;
+    }
+    if (r.implausibleTime != null) {
+      deadLetter(ctx, implausible, DeadLetterReasons.IMPLAUSIBLE_TIME, r, r.implausibleTime);
       return;
     }
     CompactUnit u;
     try {
       u = CompactUnitCodec.decode(value);
     } catch (MalformedUnitException e) {
-      deadLetter(ctx, malformed, DeadLetterReasons.MALFORMED, r, e.getMessage(), value);
+      deadLetter(ctx, malformed, DeadLetterReasons.MALFORMED, r, e.getMessage());
       return;
     }
     if (u.layoutFingerprint() != layoutFingerprint) {
@@ -97,19 +103,32 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
               + Long.toHexString(u.layoutFingerprint())
               + "; this model's is "
               + Long.toHexString(layoutFingerprint)
-              + ")",
-          value);
+              + ")");
+      return;
+    }
+    if (u.ids().length > limits.maxIdsPerUnit()) {
+      deadLetter(
+          ctx,
+          tooLarge,
+          DeadLetterReasons.TOO_LARGE,
+          r,
+          "a unit of "
+              + u.ids().length
+              + " ids; assembler.max-ids-per-unit is "
+              + limits.maxIdsPerUnit());
       return;
     }
     out.collect(u);
   }
 
-  private void deadLetter(
-      Context ctx, Counter reason, String why, UnitRecord r, String detail, byte[] payload) {
+  private void deadLetter(Context ctx, Counter reason, String why, UnitRecord r, String detail) {
     dead.inc();
     reason.inc();
-    String key = r.key == null ? null : new String(r.key, StandardCharsets.UTF_8);
+    DeadLetters.Origin origin =
+        new DeadLetters.Origin(
+            r.topic, r.partition, r.offset, DeadLetters.key(r.key), r.timestampMs);
     ctx.output(
-        DEAD_LETTERS, DeadLetters.ofBytes(why, r.topic, detail, key, r.timestampMs, payload));
+        DEAD_LETTERS,
+        DeadLetters.of(why, origin, detail, r.value, limits.deadLetterMaxPayloadBytes()));
   }
 }

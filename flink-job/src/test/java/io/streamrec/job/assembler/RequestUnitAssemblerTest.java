@@ -1,6 +1,7 @@
 package io.streamrec.job.assembler;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.streamrec.common.FeatureIds;
 import io.streamrec.model.ModelConfig;
@@ -66,9 +67,16 @@ class RequestUnitAssemblerTest {
   /** An assembler restored from {@code snapshot} (none: a fresh one), open. */
   private static KeyedTwoInputStreamOperatorTestHarness<String, EventPart, EventPart, CompactUnit>
       harness(OperatorSubtaskState snapshot) throws Exception {
+    return harness(CONFIG, snapshot);
+  }
+
+  /** An assembler of {@code config}, restored from {@code snapshot} (none: fresh), open. */
+  private static KeyedTwoInputStreamOperatorTestHarness<String, EventPart, EventPart, CompactUnit>
+      harness(RequestUnitAssembler.AssemblerConfig config, OperatorSubtaskState snapshot)
+          throws Exception {
     var h =
         new KeyedTwoInputStreamOperatorTestHarness<>(
-            new KeyedCoProcessOperator<>(new RequestUnitAssembler(CONFIG, SPEC)),
+            new KeyedCoProcessOperator<>(new RequestUnitAssembler(config, SPEC)),
             EventPart::requestId,
             EventPart::requestId,
             Types.STRING);
@@ -185,15 +193,20 @@ class RequestUnitAssemblerTest {
     try (var h = harness()) {
       send(h, request("r1", 0));
       send(h, impression("r1", "x", 100));
-      ImpressionEvent again = impression("r1", "x", 300);
-      again.setLabels(Map.of("click", 0f));
-      send(h, again);
+      send(h, impression("r1", "x", 100)); // a repeat: counted, not a dead letter
+      ImpressionEvent other = impression("r1", "x", 300);
+      other.setLabels(Map.of("click", 0f));
+      send(h, other); // the same id, other content: a conflicting duplicate
       send(h, impression("r1", "y", 200));
       h.processBothWatermarks(new Watermark(WINDOW));
       CompactUnit u = h.extractOutputValues().get(0);
       assertThat(ids(u)).containsExactly("x", "y");
       assertThat(u.labels()[0]).as("the first copy's label").isEqualTo(1f);
-      assertThat(deadLetters(h)).isEmpty();
+      List<DeadLetter> dl = deadLetters(h);
+      assertThat(dl)
+          .extracting(DeadLetter::getReason)
+          .containsExactly(DeadLetterReasons.CONFLICTING_DUPLICATE);
+      assertThat(dl.get(0).getDetail()).contains("differs");
     }
   }
 
@@ -260,7 +273,7 @@ class RequestUnitAssemblerTest {
     try (var h = harness()) {
       send(h, impression("ghost", "a", 2_000));
       send(h, impression("ghost", "b", 2_500));
-      send(h, impression("ghost", "a", 2_600));
+      send(h, impression("ghost", "a", 2_000));
       h.processBothWatermarks(new Watermark(2_999));
       assertThat(deadLetters(h)).isEmpty();
       h.processBothWatermarks(new Watermark(3_000));
@@ -304,28 +317,83 @@ class RequestUnitAssemblerTest {
       other.setFeatures(Map.of("user_id", List.of("someone-else")));
       send(h, other);
       h.processBothWatermarks(new Watermark(WINDOW));
+      send(h, request("r1", 0)); // a repeat of the open one
       send(h, request("r1", 1_200)); // the closed marker still stands
       h.processBothWatermarks(new Watermark(5 * WINDOW));
       List<CompactUnit> units = h.extractOutputValues();
       assertThat(units).hasSize(1);
       assertThat(userIds(units.get(0))).containsExactly(FeatureIds.of("user_id", "u-r1"));
-      assertThat(deadLetters(h)).isEmpty();
+      // the one whose content differed while the unit was open is a dead letter; the others count
+      assertThat(deadLetters(h))
+          .extracting(DeadLetter::getReason, DeadLetter::getSourceTopic)
+          .containsExactly(tuple(DeadLetterReasons.CONFLICTING_DUPLICATE, "requests"));
     }
   }
 
   @Test
-  void impressionsBeyondTheLimitAreTooLargeAndTheLastInOrderAreTheOnesCut() throws Exception {
+  void impressionsBeyondTheLimitAreTooLargeAsTheyArrive() throws Exception {
     try (var h = harness()) {
       send(h, request("r1", 0));
       for (int i = 9; i >= 0; i--) {
         send(h, impression("r1", "i" + i, 100 + i));
       }
+      // the state holds no more than the bound, whatever keeps coming
+      assertThat(h.numKeyedStateEntries()).isLessThanOrEqualTo(MAX_IMPRESSIONS + 4);
       h.processBothWatermarks(new Watermark(WINDOW));
-      assertThat(ids(h.extractOutputValues().get(0))).containsExactly("i0", "i1", "i2", "i3", "i4");
+      assertThat(ids(h.extractOutputValues().get(0))).containsExactly("i5", "i6", "i7", "i8", "i9");
       assertThat(deadLetters(h))
           .extracting(DeadLetter::getReason)
           .containsOnly(DeadLetterReasons.TOO_LARGE)
           .hasSize(5);
+    }
+  }
+
+  @Test
+  void thousandsOfLargeImpressionsForOneRequestKeepTheStateWithinItsBytes() throws Exception {
+    var config =
+        new RequestUnitAssembler.AssemblerConfig(
+            WINDOW, 100_000, "requests", "impressions", 1 << 16, 200_000, 1_000);
+    try (var h = harness(config, null)) {
+      send(h, request("r1", 0));
+      Map<String, Float> dense = new HashMap<>();
+      for (int d = 0; d < 200; d++) {
+        dense.put("pad" + d, (float) d);
+      }
+      int n = 3_000;
+      for (int i = 0; i < n; i++) {
+        ImpressionEvent e = impression("r1", "i" + i, 100);
+        e.setDense(dense);
+        send(h, e);
+      }
+      h.processBothWatermarks(new Watermark(WINDOW));
+      int kept = h.extractOutputValues().get(0).impressions();
+      List<DeadLetter> dl = deadLetters(h);
+      assertThat(kept + dl.size()).isEqualTo(n);
+      assertThat(kept).isBetween(10, 200);
+      assertThat(dl).extracting(DeadLetter::getReason).containsOnly(DeadLetterReasons.TOO_LARGE);
+      assertThat(dl.get(0).getDetail()).contains("assembler.max-unit-bytes");
+      assertThat(dl)
+          .allSatisfy(d -> assertThat(d.getPayload().remaining()).isLessThanOrEqualTo(1_000));
+    }
+  }
+
+  @Test
+  void aRequestArrivingLastIsCountedInTheBoundsAtTheClose() throws Exception {
+    int requestIds = ENCODER.requestPart(request("r1", 0), null).ids().length;
+    int impressionIds = ENCODER.impressionPart(impression("r1", "a", 10), null).ids().length;
+    var config =
+        new RequestUnitAssembler.AssemblerConfig(
+            WINDOW, 100, "requests", "impressions", requestIds + 2 * impressionIds, 1 << 20, 1_000);
+    try (var h = harness(config, null)) {
+      for (String id : List.of("c", "a", "b")) {
+        send(h, impression("r1", id, 10));
+      }
+      send(h, request("r1", 0));
+      h.processBothWatermarks(new Watermark(WINDOW));
+      assertThat(ids(h.extractOutputValues().get(0))).containsExactly("a", "b");
+      assertThat(deadLetters(h))
+          .extracting(DeadLetter::getReason)
+          .containsExactly(DeadLetterReasons.TOO_LARGE);
     }
   }
 

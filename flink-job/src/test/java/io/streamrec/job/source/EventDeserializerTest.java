@@ -2,9 +2,12 @@ package io.streamrec.job.source;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.streamrec.job.config.InputLimits;
+import io.streamrec.job.config.InputOptions;
 import io.streamrec.job.metrics.JobMetrics;
 import io.streamrec.job.units.DecodedEvent;
 import io.streamrec.model.ModelConfig;
+import io.streamrec.model.units.EventPart;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.DeadLetter;
 import io.streamrec.schemas.DeadLetterReasons;
@@ -16,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.metrics.SimpleCounter;
@@ -51,8 +55,17 @@ class EventDeserializerTest {
 
   private final RecordingGroup metrics = new RecordingGroup();
 
+  private static InputLimits limits(Configuration c) {
+    return InputLimits.from(c, ModelConfig.defaults());
+  }
+
   private EventDeserializer open(EventKind kind) {
-    EventDeserializer d = new EventDeserializer(kind, MAX_BYTES, ModelConfig.defaults().features());
+    return open(kind, limits(new Configuration()));
+  }
+
+  private EventDeserializer open(EventKind kind, InputLimits limits) {
+    EventDeserializer d =
+        new EventDeserializer(kind, MAX_BYTES, limits, ModelConfig.defaults().features());
     d.open(
         new DeserializationSchema.InitializationContext() {
           @Override
@@ -131,7 +144,12 @@ class EventDeserializerTest {
   }
 
   private DeadLetter deadLetter(EventKind kind, String topic, byte[] value, String reason) {
-    List<DecodedEvent> out = read(open(kind), topic, value);
+    return deadLetter(open(kind), topic, value, reason);
+  }
+
+  private DeadLetter deadLetter(
+      EventDeserializer deserializer, String topic, byte[] value, String reason) {
+    List<DecodedEvent> out = read(deserializer, topic, value);
     assertThat(out).hasSize(1);
     DeadLetter d = out.get(0).deadLetter();
     assertThat(d).isNotNull();
@@ -139,6 +157,10 @@ class EventDeserializerTest {
     assertThat(d.getSourceTopic()).isEqualTo(topic);
     assertThat(d.getKey()).isEqualTo("r1");
     assertThat(d.getTimestampMs()).isEqualTo(1234L);
+    assertThat(d.getSourcePartition()).isEqualTo(0);
+    assertThat(d.getSourceOffset()).isEqualTo(7L);
+    assertThat(d.getPayloadBytes()).isEqualTo(value.length);
+    assertThat(d.getPayloadSha256()).isEqualTo(sha256(value));
     assertThat(d.getDetail()).isNotBlank();
     // a dead letter never moves the watermark
     assertThat(out.get(0).timestampMs()).isEqualTo(Long.MIN_VALUE);
@@ -186,20 +208,107 @@ class EventDeserializerTest {
     for (int i = 0; i < 400; i++) {
       dense.put("f" + i, (float) i);
     }
+    Configuration c = new Configuration();
+    c.set(InputOptions.DEAD_LETTER_MAX_PAYLOAD_BYTES, 100);
+    byte[] value = AvroCodec.encode(request(dense));
     DeadLetter d =
         deadLetter(
-            EventKind.REQUEST,
-            "requests",
-            AvroCodec.encode(request(dense)),
-            DeadLetterReasons.TOO_LARGE);
-    assertThat(d.getPayload().remaining()).isEqualTo(EventDeserializer.TOO_LARGE_KEPT_BYTES);
+            open(EventKind.REQUEST, limits(c)), "requests", value, DeadLetterReasons.TOO_LARGE);
+    assertThat(d.getPayload().remaining()).isEqualTo(100);
+    assertThat(d.getPayloadBytes()).isGreaterThan(MAX_BYTES);
     assertThat(d.getDetail()).contains("source.max-record-bytes");
   }
 
   @Test
-  void aNegativeTimestampIsMalformed() {
+  void negativeFarFutureAndEndOfTimeTimestampsAreImplausible() {
+    for (long ts : new long[] {-5, Long.MIN_VALUE, 4_102_444_800_000L, Long.MAX_VALUE}) {
+      metrics.counters.clear();
+      RequestEvent r = request(Map.of());
+      r.setTimestampMs(ts);
+      DeadLetter d =
+          deadLetter(
+              EventKind.REQUEST,
+              "requests",
+              AvroCodec.encode(r),
+              DeadLetterReasons.IMPLAUSIBLE_TIME);
+      assertThat(d.getDetail()).contains(ts < 0 ? "source.min-timestamp" : "source.max-future");
+    }
+  }
+
+  @Test
+  void aTimeJumpingAheadOfItsPartitionIsImplausibleAndTheStreamGoesOn() {
+    EventDeserializer d = open(EventKind.REQUEST);
     RequestEvent r = request(Map.of());
-    r.setTimestampMs(-5);
-    deadLetter(EventKind.REQUEST, "requests", AvroCodec.encode(r), DeadLetterReasons.MALFORMED);
+    assertThat(read(d, "requests", AvroCodec.encode(r)).get(0).part()).isNotNull();
+    r.setTimestampMs(1000 + 5 * 3_600_000L);
+    DeadLetter dead = read(d, "requests", AvroCodec.encode(r)).get(0).deadLetter();
+    assertThat(dead.getReason()).isEqualTo(DeadLetterReasons.IMPLAUSIBLE_TIME);
+    assertThat(dead.getDetail()).contains("source.max-time-jump");
+    r.setTimestampMs(2000);
+    assertThat(read(d, "requests", AvroCodec.encode(r)).get(0).part()).isNotNull();
+  }
+
+  @Test
+  void labelsOutsideZeroToOneAreBadLabels() {
+    for (float label : new float[] {3e38f, -3e38f, -0.5f, 1.0001f}) {
+      metrics.counters.clear();
+      DeadLetter d =
+          deadLetter(
+              EventKind.IMPRESSION,
+              "impressions",
+              AvroCodec.encode(impression(Map.of("click", label))),
+              DeadLetterReasons.BAD_LABEL);
+      assertThat(d.getDetail()).contains("click");
+    }
+    for (float label : new float[] {0f, 1f, 0.25f}) {
+      List<DecodedEvent> out =
+          read(
+              open(EventKind.IMPRESSION),
+              "impressions",
+              AvroCodec.encode(impression(Map.of("click", label))));
+      assertThat(out.get(0).part()).as("label %s", label).isNotNull();
+    }
+  }
+
+  @Test
+  void aFeatureWithMoreValuesThanTheBoundIsTooLarge() {
+    Configuration c = new Configuration();
+    c.set(InputOptions.MAX_IDS_PER_FEATURE, 50);
+    List<String> many = new ArrayList<>();
+    for (int i = 0; i < 51; i++) {
+      many.add("i" + i);
+    }
+    RequestEvent r = request(Map.of());
+    r.setFeatures(Map.of("user_id", List.of("u1"), "recent_items", many));
+    DeadLetter d =
+        deadLetter(
+            open(EventKind.REQUEST, limits(c)),
+            "requests",
+            AvroCodec.encode(r),
+            DeadLetterReasons.TOO_LARGE);
+    assertThat(d.getDetail()).contains("source.max-ids-per-feature");
+    r.setFeatures(Map.of("user_id", List.of("u1"), "recent_items", many.subList(0, 50)));
+    assertThat(
+            read(open(EventKind.REQUEST, limits(c)), "requests", AvroCodec.encode(r)).get(0).part())
+        .isNotNull();
+  }
+
+  @Test
+  void aGoodEventKnowsWhereItWasRead() {
+    EventPart p =
+        read(open(EventKind.REQUEST), "requests", AvroCodec.encode(request(Map.of())))
+            .get(0)
+            .part();
+    assertThat(p.sourcePartition()).isEqualTo(0);
+    assertThat(p.sourceOffset()).isEqualTo(7L);
+  }
+
+  static String sha256(byte[] bytes) {
+    try {
+      return java.util.HexFormat.of()
+          .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }

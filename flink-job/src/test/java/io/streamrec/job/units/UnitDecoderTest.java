@@ -2,6 +2,7 @@ package io.streamrec.job.units;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.streamrec.job.config.InputLimits;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.RequestUnits;
 import io.streamrec.model.features.FeatureSpec;
@@ -16,6 +17,7 @@ import io.streamrec.traffic.TrafficGenerator;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -40,7 +42,7 @@ class UnitDecoderTest {
                         5)));
     try (var h =
         new OneInputStreamOperatorTestHarness<>(
-            new ProcessOperator<>(new UnitDecoder(LAYOUT, 600, 0)))) {
+            new ProcessOperator<>(new UnitDecoder(LAYOUT, 600, 0, LIMITS)))) {
       h.open();
       for (CompactUnit u : good) {
         h.processElement(new StreamRecord<>(record(CompactUnitCodec.encode(u))));
@@ -65,6 +67,9 @@ class UnitDecoderTest {
               DeadLetterReasons.MALFORMED);
     }
   }
+
+  private static final InputLimits LIMITS =
+      InputLimits.from(new Configuration(), ModelConfig.defaults());
 
   private static UnitRecord record(byte[] value) {
     return new UnitRecord("request-units", "r1".getBytes(StandardCharsets.UTF_8), value, 42L);

@@ -21,6 +21,8 @@ public final class EventPart {
   private final float[] dense;
   private final float[] labels;
   private final byte[] raw;
+  private final int sourcePartition;
+  private final long sourceOffset;
 
   public EventPart(
       long layoutFingerprint,
@@ -33,6 +35,35 @@ public final class EventPart {
       float[] dense,
       float[] labels,
       byte[] raw) {
+    this(
+        layoutFingerprint,
+        requestId,
+        impressionId,
+        timestampMs,
+        bagEnds,
+        ids,
+        wideIds,
+        dense,
+        labels,
+        raw,
+        -1,
+        -1);
+  }
+
+  /** With where the event was read: its partition and offset (-1 where unknown). */
+  public EventPart(
+      long layoutFingerprint,
+      String requestId,
+      String impressionId,
+      long timestampMs,
+      int[] bagEnds,
+      long[] ids,
+      long[] wideIds,
+      float[] dense,
+      float[] labels,
+      byte[] raw,
+      int sourcePartition,
+      long sourceOffset) {
     this.layoutFingerprint = layoutFingerprint;
     this.requestId = requestId;
     this.impressionId = impressionId;
@@ -43,6 +74,63 @@ public final class EventPart {
     this.dense = dense;
     this.labels = labels;
     this.raw = raw;
+    this.sourcePartition = sourcePartition;
+    this.sourceOffset = sourceOffset;
+  }
+
+  /** This part, read at {@code offset} of {@code partition} of its topic. */
+  public EventPart readAt(int partition, long offset) {
+    return new EventPart(
+        layoutFingerprint,
+        requestId,
+        impressionId,
+        timestampMs,
+        bagEnds,
+        ids,
+        wideIds,
+        dense,
+        labels,
+        raw,
+        partition,
+        offset);
+  }
+
+  /** The partition of its topic the event was read from; -1 where unknown. */
+  public int sourcePartition() {
+    return sourcePartition;
+  }
+
+  /** The offset the event was read at; -1 where unknown. */
+  public long sourceOffset() {
+    return sourceOffset;
+  }
+
+  /**
+   * About the bytes this part takes in memory or in state: what bounds how much one open unit may
+   * keep.
+   */
+  public long sizeBytes() {
+    return 64L
+        + 2L * (requestId.length() + (impressionId == null ? 0 : impressionId.length()))
+        + 4L * bagEnds.length
+        + 16L * ids.length
+        + 4L * (dense.length + (labels == null ? 0 : labels.length))
+        + (raw == null ? 0 : raw.length);
+  }
+
+  /**
+   * Whether {@code o} carries the same event: the same ids, time, values and labels (a repeat, not
+   * a conflicting second version).
+   */
+  public boolean sameContent(EventPart o) {
+    return timestampMs == o.timestampMs
+        && requestId.equals(o.requestId)
+        && java.util.Objects.equals(impressionId, o.impressionId)
+        && java.util.Arrays.equals(bagEnds, o.bagEnds)
+        && java.util.Arrays.equals(ids, o.ids)
+        && java.util.Arrays.equals(wideIds, o.wideIds)
+        && java.util.Arrays.equals(dense, o.dense)
+        && java.util.Arrays.equals(labels, o.labels);
   }
 
   public long layoutFingerprint() {

@@ -37,7 +37,8 @@ public final class EventPartCodec {
             + (iid == null ? 0 : iid.length)
             + UnitBytes.Writer.idBagsSize(p.bagEnds(), p.ids(), p.wideIds())
             + 4 * (p.dense().length + (p.labels() == null ? 0 : p.labels().length))
-            + (raw == null ? 0 : raw.length);
+            + (raw == null ? 0 : raw.length)
+            + 13;
     UnitBytes.Writer w = new UnitBytes.Writer(size);
     w.u8(FORMAT);
     w.i64(p.layoutFingerprint());
@@ -62,6 +63,8 @@ public final class EventPartCodec {
     if (raw != null) {
       w.bytes(raw);
     }
+    w.var(p.sourcePartition() + 1);
+    w.i64(p.sourceOffset());
     return w.done();
   }
 
@@ -104,11 +107,24 @@ public final class EventPartCodec {
       int at = r.take(rawLen - 1, "event bytes");
       raw = Arrays.copyOfRange(bytes, at, at + rawLen - 1);
     }
+    int partition = r.count("source partition", 0) - 1;
+    long offset = r.i64("source offset");
     if (r.remaining() != 0) {
       throw new MalformedUnitException(r.remaining() + " bytes after the part's end");
     }
     return new EventPart(
-        fingerprint, rid, iid, ts, bags.bagEnds(), bags.ids(), bags.wide(), dense, labels, raw);
+        fingerprint,
+        rid,
+        iid,
+        ts,
+        bags.bagEnds(),
+        bags.ids(),
+        bags.wide(),
+        dense,
+        labels,
+        raw,
+        partition,
+        offset);
   }
 
   public static EventPart decode(byte[] bytes) {

@@ -22,7 +22,7 @@ class EventPartCodecTest {
       GeneratedRequest r = g.next(100L * i);
       out.add(enc.requestPart(r.request(), i % 2 == 0 ? AvroCodec.encode(r.request()) : null));
       for (ImpressionEvent e : r.impressions()) {
-        out.add(enc.impressionPart(e, AvroCodec.encode(e)));
+        out.add(enc.impressionPart(e, AvroCodec.encode(e)).readAt(i % 3, 1_000L * i));
       }
     }
     return out;
@@ -39,6 +39,9 @@ class EventPartCodecTest {
     assertThat(b.dense()).containsExactly(a.dense());
     assertThat(b.labels()).isEqualTo(a.labels());
     assertThat(b.raw()).isEqualTo(a.raw());
+    assertThat(b.sourcePartition()).isEqualTo(a.sourcePartition());
+    assertThat(b.sourceOffset()).isEqualTo(a.sourceOffset());
+    assertThat(b.sameContent(a)).isTrue();
   }
 
   @Test

@@ -1,0 +1,73 @@
+package io.streamrec.job.config;
+
+import io.streamrec.embedding.TableConfig;
+import io.streamrec.model.ModelConfig;
+import java.io.Serializable;
+import org.apache.flink.configuration.ReadableConfig;
+
+/**
+ * The bounds on what producers send ({@link InputOptions}), validated.
+ *
+ * @param minTimestampMs events timed before this are implausible
+ * @param maxFutureMs how far ahead of the wall clock an event may be (0: no bound)
+ * @param maxTimeJumpMs how far ahead of its partition's newest time (0: no bound)
+ * @param maxIdsPerFeature values one categorical feature of one event may hold
+ * @param maxIdsPerUnit ids one unit may hold (never more than the smallest hot tier)
+ * @param maxUnitBytes bytes of events one open unit may keep
+ * @param deadLetterMaxPayloadBytes bytes of its record a dead letter keeps
+ */
+public record InputLimits(
+    long minTimestampMs,
+    long maxFutureMs,
+    long maxTimeJumpMs,
+    int maxIdsPerFeature,
+    int maxIdsPerUnit,
+    int maxUnitBytes,
+    int deadLetterMaxPayloadBytes)
+    implements Serializable {
+
+  /** The most a dead letter may keep: far below any producer's or broker's default limit. */
+  public static final int DEAD_LETTER_PAYLOAD_CAP = 512 << 10;
+
+  public static InputLimits from(ReadableConfig c, ModelConfig model) {
+    long floor;
+    try {
+      floor = new Timestamps().convert(c.get(InputOptions.MIN_TIMESTAMP));
+    } catch (RuntimeException e) {
+      throw new ConfigException(InputOptions.MIN_TIMESTAMP, "is not valid", e.getMessage());
+    }
+    if (floor < 0) {
+      throw new ConfigException(
+          InputOptions.MIN_TIMESTAMP, "is before 1970", "event times are never negative");
+    }
+    // a unit's rows must fit every hot tier at once: the bound is never above the smallest
+    int maxIdsPerUnit = positive(c, InputOptions.MAX_IDS_PER_UNIT);
+    for (TableConfig t : model.tableConfigs()) {
+      maxIdsPerUnit = Math.min(maxIdsPerUnit, t.hotCapacityRows());
+    }
+    int payload = positive(c, InputOptions.DEAD_LETTER_MAX_PAYLOAD_BYTES);
+    if (payload > DEAD_LETTER_PAYLOAD_CAP) {
+      throw new ConfigException(
+          InputOptions.DEAD_LETTER_MAX_PAYLOAD_BYTES,
+          "is " + payload,
+          "it must be at most " + DEAD_LETTER_PAYLOAD_CAP);
+    }
+    return new InputLimits(
+        floor,
+        c.get(InputOptions.MAX_FUTURE).toMillis(),
+        c.get(InputOptions.MAX_TIME_JUMP).toMillis(),
+        positive(c, InputOptions.MAX_IDS_PER_FEATURE),
+        maxIdsPerUnit,
+        positive(c, InputOptions.MAX_UNIT_BYTES),
+        payload);
+  }
+
+  private static int positive(
+      ReadableConfig c, org.apache.flink.configuration.ConfigOption<Integer> o) {
+    int v = c.get(o);
+    if (v <= 0) {
+      throw new ConfigException(o, "is " + v, "it must be > 0");
+    }
+    return v;
+  }
+}

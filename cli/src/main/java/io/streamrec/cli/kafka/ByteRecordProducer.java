@@ -8,11 +8,18 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.CorruptRecordException;
+import org.apache.kafka.common.errors.InvalidTimestampException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,7 +32,10 @@ import org.slf4j.LoggerFactory;
  * first error per topic and a count are kept, and the next {@link #send} or {@link #flush} throws
  * them as a {@link ProduceFailedException} naming the topic. Sending stops at the first failure
  * because nothing after it can be trusted to be complete and in order. Only a {@link #flush} that
- * returns normally means every record sent so far is written.
+ * returns normally means every record sent so far is written. A caller that can deal with a refused
+ * record (a broker refuses a whole batch for one record's timestamp or size) passes a handler to
+ * {@link #send(String, byte[], long, byte[], Consumer)}: a refusal that concerns the records, not
+ * the connection, the topic or the producer, goes to it instead.
  *
  * <p>Not thread-safe beyond what {@link KafkaProducer} is; one thread sends.
  */
@@ -100,6 +110,16 @@ public final class ByteRecordProducer implements AutoCloseable {
    * @throws ProduceFailedException if an earlier send has failed, or this one fails at once
    */
   public void send(String topic, byte[] key, long timestampMs, byte[] value) {
+    send(topic, key, timestampMs, value, null);
+  }
+
+  /**
+   * Sends one record asynchronously; a refusal of the record's batch goes to {@code onRefused}
+   * (called on the producer's I/O thread) instead of failing the producer. Any other error fails it
+   * as {@link #send(String, byte[], long, byte[])} does.
+   */
+  public void send(
+      String topic, byte[] key, long timestampMs, byte[] value, Consumer<Exception> onRefused) {
     throwIfFailed();
     ProducerRecord<byte[], byte[]> record =
         new ProducerRecord<>(topic, null, timestampMs, key, value);
@@ -109,6 +129,8 @@ public final class ByteRecordProducer implements AutoCloseable {
           (metadata, error) -> {
             if (error == null) {
               acknowledged.computeIfAbsent(topic, t -> new AtomicLong()).incrementAndGet();
+            } else if (onRefused != null && refusesTheRecords(error)) {
+              onRefused.accept(error);
             } else {
               failures.computeIfAbsent(topic, t -> new Failure()).add(error);
             }
@@ -134,6 +156,22 @@ public final class ByteRecordProducer implements AutoCloseable {
       }
     }
     throwIfFailed();
+  }
+
+  /**
+   * Whether {@code error} refuses the records of a batch rather than the client: a bad timestamp,
+   * size or record; the plain error the producer gives the other records of a batch the broker
+   * refused for one of them; or the sequence break a refused batch leaves behind. Sending the
+   * records again one by one then tells the bad one from the rest.
+   */
+  static boolean refusesTheRecords(Exception error) {
+    return error.getClass() == KafkaException.class
+        || error instanceof InvalidTimestampException
+        || error instanceof RecordTooLargeException
+        || error instanceof RecordBatchTooLargeException
+        || error instanceof InvalidRecordException
+        || error instanceof CorruptRecordException
+        || error instanceof OutOfOrderSequenceException;
   }
 
   /** Records the broker has acknowledged on {@code topic} so far. */

@@ -8,7 +8,11 @@ import io.streamrec.schemas.JsonlReader;
 import io.streamrec.schemas.MalformedRecordException;
 import io.streamrec.schemas.RequestEvent;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
 import org.apache.avro.specific.SpecificRecord;
@@ -22,9 +26,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A bad line does not stop the load. It goes to {@link Listener#onBadLine} with its file, line
  * number, reason and the start of its text, is counted, and every good line is still produced;
- * blank lines are skipped. Long loads report {@link Listener#onProgress progress} every {@value
- * #PROGRESS_INTERVAL_MS} ms. A load ends with a flush: it returns only when every good event is
- * written, and otherwise throws a {@link ProduceFailedException} naming the topic.
+ * blank lines are skipped. A line the broker refuses (a timestamp outside the topic's bounds, a
+ * record over its size limit) is a bad line too, reason {@code refused}: a broker refuses a whole
+ * batch for one such record, so the records of a refused batch are sent again one by one at the end
+ * of their file, and only the bad one is lost. Long loads report {@link Listener#onProgress
+ * progress} every {@value #PROGRESS_INTERVAL_MS} ms. A load ends with a flush: it returns only when
+ * every good event is written, and otherwise throws a {@link ProduceFailedException} naming the
+ * topic.
  *
  * <p>Requests are loaded before impressions. Order between the two topics does not matter: the job
  * joins them in event time.
@@ -170,15 +178,19 @@ public final class JsonlProducer {
       Function<T, String> requestId,
       ToLongFunction<T> timestampMs) {
     FileLoad load = new FileLoad(file);
+    List<Refused> refused = Collections.synchronizedList(new ArrayList<>());
     JsonlReader.read(
         file,
         parser,
         (event, lineNumber) -> {
-          producer.send(
-              topic,
-              requestId.apply(event),
-              timestampMs.applyAsLong(event),
-              AvroCodec.encode(event));
+          Refused r =
+              new Refused(
+                  lineNumber,
+                  requestId.apply(event).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                  timestampMs.applyAsLong(event),
+                  AvroCodec.encode(event),
+                  event);
+          producer.send(topic, r.key(), r.timestampMs(), r.value(), e -> refused.add(r));
           load.sent++;
           load.maybeReportProgress();
         },
@@ -187,7 +199,39 @@ public final class JsonlProducer {
           listener.onBadLine(badLine(f, lineNumber, line, error));
           load.maybeReportProgress();
         });
+    producer.flush();
+    retryOneByOne(topic, load, refused);
     return load;
+  }
+
+  /** A record of a line whose batch a broker refused: sent again on its own. */
+  private record Refused(
+      long lineNumber, byte[] key, long timestampMs, byte[] value, SpecificRecord event) {}
+
+  /**
+   * Sends the records of refused batches again, one at a time, so that one bad record (a timestamp
+   * or a size the broker does not take) costs only its own line, reported with its number; the rest
+   * of its batch is written, after the file's other records.
+   */
+  private void retryOneByOne(String topic, FileLoad load, List<Refused> refused) {
+    List<Refused> todo = new ArrayList<>(refused);
+    todo.sort(java.util.Comparator.comparingLong(Refused::lineNumber));
+    for (Refused r : todo) {
+      AtomicReference<Exception> error = new AtomicReference<>();
+      producer.send(topic, r.key(), r.timestampMs(), r.value(), error::set);
+      producer.flush();
+      if (error.get() != null) {
+        load.sent--;
+        load.bad++;
+        listener.onBadLine(
+            new BadLine(
+                load.file,
+                r.lineNumber(),
+                "refused",
+                "the broker refused the record: " + error.get().getMessage(),
+                excerpt(r.event().toString())));
+      }
+    }
   }
 
   static BadLine badLine(Path file, long lineNumber, String line, MalformedRecordException error) {

@@ -156,6 +156,41 @@ class JsonlProducerITCase {
   }
 
   @Test
+  void aLineTheBrokerRefusesCostsOnlyItselfNotItsBatchNorTheNextFile(@TempDir Path tmp)
+      throws Exception {
+    List<String> requests = new ArrayList<>();
+    int n = 600;
+    for (int i = 0; i < n; i++) {
+      long ts = i == 250 ? Long.MAX_VALUE : 1767225600000L + i;
+      requests.add("{\"requestId\":\"q" + i + "\",\"timestampMs\":" + ts + "}");
+    }
+    Path requestsFile = write(tmp.resolve("requests.jsonl"), requests);
+    Path impressionsFile = write(tmp.resolve("impressions.jsonl"), IMPRESSION_LINES);
+    TopicsConfig topics = TopicsConfig.defaults().withPrefix("refused-");
+    Topics.ensure(admin, topics);
+    RecordingListener listener = new RecordingListener();
+
+    JsonlProducer.Summary summary;
+    try (ByteRecordProducer producer = new ByteRecordProducer(kafka.bootstrapServers())) {
+      summary =
+          new JsonlProducer(producer, topics, listener, 0).load(requestsFile, impressionsFile);
+    }
+
+    assertThat(listener.badLines)
+        .extracting(JsonlProducer.BadLine::file, JsonlProducer.BadLine::lineNumber)
+        .contains(tuple(requestsFile, 251L));
+    JsonlProducer.BadLine refused =
+        listener.badLines.stream().filter(b -> b.lineNumber() == 251L).findFirst().orElseThrow();
+    assertThat(refused.reason()).isEqualTo("refused");
+    assertThat(refused.message()).contains("broker refused");
+    assertThat(summary.requestsSent()).isEqualTo(n - 1);
+    assertThat(summary.impressionsSent()).isEqualTo(4);
+    assertThat(KafkaReads.readAll(kafka.bootstrapServers(), topics.requests(), n - 1))
+        .hasSize(n - 1);
+    assertThat(KafkaReads.readAll(kafka.bootstrapServers(), topics.impressions(), 4)).hasSize(4);
+  }
+
+  @Test
   void aFailedSendFailsTheLoadAndNamesTheTopic(@TempDir Path tmp) throws Exception {
     Path requestsFile = write(tmp.resolve("requests.jsonl"), REQUEST_LINES);
     // Never created, and the broker does not create topics on demand.

@@ -21,6 +21,7 @@ import java.util.Map;
 final class GeneratedTraffic {
   final TrafficGenerator generator;
   final List<OutgoingRecord> records = new ArrayList<>();
+  final List<GeneratedRequest> generated = new ArrayList<>();
   final Map<OutgoingRecord.Fate, Long> impressionFates = new EnumMap<>(OutgoingRecord.Fate.class);
   final Map<OutgoingRecord.Fate, Long> requestFates = new EnumMap<>(OutgoingRecord.Fate.class);
   long lastEventMs;
@@ -39,7 +40,9 @@ final class GeneratedTraffic {
     generator = new TrafficGenerator(traffic);
     TrafficFaults f = new TrafficFaults(faults);
     for (int i = 0; i < requests; i++) {
-      records.addAll(f.toRecords(generator.next(startMs + (i / perTimestamp) * spacingMs)));
+      GeneratedRequest g = generator.next(startMs + (i / perTimestamp) * spacingMs);
+      generated.add(g);
+      records.addAll(f.toRecords(g));
     }
     records.sort(Comparator.comparingLong(OutgoingRecord::timestampMs));
     for (OutgoingRecord r : records) {

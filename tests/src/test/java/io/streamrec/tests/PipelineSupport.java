@@ -79,7 +79,15 @@ final class PipelineSupport {
 
   /** Runs a backfill over everything the topics hold; returns the job's metrics at the end. */
   static Map<String, Double> backfill(Configuration conf) throws Exception {
+    return backfill(conf, 0);
+  }
+
+  /** The same, checkpointing every {@code checkpointMs} (0: not at all). */
+  static Map<String, Double> backfill(Configuration conf, long checkpointMs) throws Exception {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    if (checkpointMs > 0) {
+      env.enableCheckpointing(checkpointMs);
+    }
     StreamrecJob.build(env, JobConfig.from(conf), StreamrecJob.Bounds.backfill(null, null));
     JobExecutionResult r = env.execute("it-backfill");
     return InJvmMetrics.snapshot(r.getJobID().toHexString());

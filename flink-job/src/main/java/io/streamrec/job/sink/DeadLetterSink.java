@@ -15,6 +15,7 @@ import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -73,18 +74,17 @@ public final class DeadLetterSink implements Sink<DeadLetter> {
         new KafkaProducer<>(p), topic, maxPayloadBytes, JobMetrics.group(context.metricGroup()));
   }
 
-  static final class Writer implements SinkWriter<DeadLetter> {
-    private final KafkaProducer<byte[], byte[]> producer;
+  /** The sink's writer: one producer per subtask. */
+  public static final class Writer implements SinkWriter<DeadLetter> {
+    private final Producer<byte[], byte[]> producer;
     private final String topic;
     private final int maxPayloadBytes;
     private final AtomicLong written = new AtomicLong();
     private final AtomicLong unwritten = new AtomicLong();
 
-    Writer(
-        KafkaProducer<byte[], byte[]> producer,
-        String topic,
-        int maxPayloadBytes,
-        MetricGroup metrics) {
+    /** Writes through {@code producer}, which it then owns, counting into {@code metrics}. */
+    public Writer(
+        Producer<byte[], byte[]> producer, String topic, int maxPayloadBytes, MetricGroup metrics) {
       this.producer = producer;
       this.topic = topic;
       this.maxPayloadBytes = maxPayloadBytes;
@@ -94,6 +94,11 @@ public final class DeadLetterSink implements Sink<DeadLetter> {
 
     @Override
     public void write(DeadLetter letter, Context context) {
+      write(letter);
+    }
+
+    /** Sends one letter, cut to fit. */
+    public void write(DeadLetter letter) {
       DeadLetter d = DeadLetters.fit(letter, maxPayloadBytes);
       byte[] key = d.getKey() == null ? null : d.getKey().getBytes(StandardCharsets.UTF_8);
       String origin =
@@ -133,11 +138,13 @@ public final class DeadLetterSink implements Sink<DeadLetter> {
       producer.close();
     }
 
-    long written() {
+    /** Letters the broker has acknowledged so far. */
+    public long written() {
       return written.get();
     }
 
-    long unwritten() {
+    /** Letters the broker refused so far (the first twenty logged one by one). */
+    public long unwritten() {
       return unwritten.get();
     }
   }

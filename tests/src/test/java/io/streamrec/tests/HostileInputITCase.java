@@ -224,7 +224,8 @@ class HostileInputITCase {
           .as(reason)
           .isEqualTo(count(m, JobMetrics.deadLetters(reason)));
     }
-    Map<String, Integer> cases = new HashMap<>();
+    Map<String, Integer> cases = new java.util.TreeMap<>();
+    Map<String, java.util.Set<String>> outcomes = new HashMap<>();
     for (Landed l : landed) {
       DeadLetter d = byOrigin.get(l.topic() + "/" + l.partition() + "@" + l.offset());
       String expected = l.what().expectedReason();
@@ -239,7 +240,11 @@ class HostileInputITCase {
         }
       }
       cases.merge(l.what().what(), 1, Integer::sum);
+      outcomes
+          .computeIfAbsent(l.what().what(), k -> new java.util.TreeSet<>())
+          .add(d == null ? "taken" : d.getReason());
     }
+    cases.forEach((what, n) -> System.out.printf("  %-34s %5d  %s%n", what, n, outcomes.get(what)));
     assertThat(cases).hasSizeGreaterThanOrEqualTo(HostileRecords.CASES);
   }
 }

@@ -393,13 +393,29 @@ class AvroCodecTest {
     assertThat(decoded.getValues()).containsExactly(1.5f, -2f);
   }
 
+  /** The schema of an earlier release, from the codec's history resources. */
+  private static org.apache.avro.Schema earlier(String resource) throws Exception {
+    try (var in = AvroCodec.class.getResourceAsStream(resource)) {
+      return new org.apache.avro.Schema.Parser().parse(in);
+    }
+  }
+
+  /** {@code record} as an earlier release wrote it: a single-object message of its schema. */
+  private static byte[] singleObject(org.apache.avro.generic.GenericData.Record record)
+      throws Exception {
+    ByteBuffer buf =
+        new org.apache.avro.message.BinaryMessageEncoder<org.apache.avro.generic.GenericRecord>(
+                org.apache.avro.generic.GenericData.get(), record.getSchema())
+            .encode(record);
+    byte[] bytes = new byte[buf.remaining()];
+    buf.get(bytes);
+    return bytes;
+  }
+
   @Test
   void aRowWrittenWithTheFirstModelDeltaSchemaDecodesAsFloat32() throws Exception {
     // A compacted model-updates topic keeps rows written by older releases; they must still decode.
-    org.apache.avro.Schema v1;
-    try (var in = AvroCodec.class.getResourceAsStream("history/ModelDelta-1.avsc")) {
-      v1 = new org.apache.avro.Schema.Parser().parse(in);
-    }
+    org.apache.avro.Schema v1 = earlier("history/ModelDelta-1.avsc");
     var old = new org.apache.avro.generic.GenericData.Record(v1);
     old.put("version", 4L);
     old.put(
@@ -408,12 +424,7 @@ class AvroCodecTest {
     old.put("table", "user");
     old.put("id", -7L);
     old.put("values", List.of(0.25f, -1f, 3f));
-    ByteBuffer buf =
-        new org.apache.avro.message.BinaryMessageEncoder<org.apache.avro.generic.GenericRecord>(
-                org.apache.avro.generic.GenericData.get(), v1)
-            .encode(old);
-    byte[] bytes = new byte[buf.remaining()];
-    buf.get(bytes);
+    byte[] bytes = singleObject(old);
 
     ModelDelta decoded = AvroCodec.decode(bytes, ModelDelta.class);
 
@@ -428,10 +439,7 @@ class AvroCodecTest {
 
   @Test
   void aDeadLetterOfTheFirstSchemaDecodesWithItsSourceUnknown() throws Exception {
-    org.apache.avro.Schema v1;
-    try (var in = AvroCodec.class.getResourceAsStream("history/DeadLetter-1.avsc")) {
-      v1 = new org.apache.avro.Schema.Parser().parse(in);
-    }
+    org.apache.avro.Schema v1 = earlier("history/DeadLetter-1.avsc");
     var old = new org.apache.avro.generic.GenericData.Record(v1);
     old.put("reason", "late");
     old.put("sourceTopic", "impressions");
@@ -439,12 +447,7 @@ class AvroCodecTest {
     old.put("key", "r1");
     old.put("timestampMs", 42L);
     old.put("payload", ByteBuffer.wrap(new byte[] {1, 2, 3}));
-    ByteBuffer buf =
-        new org.apache.avro.message.BinaryMessageEncoder<org.apache.avro.generic.GenericRecord>(
-                org.apache.avro.generic.GenericData.get(), v1)
-            .encode(old);
-    byte[] bytes = new byte[buf.remaining()];
-    buf.get(bytes);
+    byte[] bytes = singleObject(old);
 
     DeadLetter d = AvroCodec.decode(bytes, DeadLetter.class);
 

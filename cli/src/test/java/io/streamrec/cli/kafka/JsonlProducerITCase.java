@@ -78,11 +78,7 @@ class JsonlProducerITCase {
     Topics.ensure(admin, topics);
     RecordingListener listener = new RecordingListener();
 
-    JsonlProducer.Summary summary;
-    try (ByteRecordProducer producer = new ByteRecordProducer(kafka.bootstrapServers())) {
-      summary =
-          new JsonlProducer(producer, topics, listener, 0).load(requestsFile, impressionsFile);
-    }
+    JsonlProducer.Summary summary = load(topics, listener, requestsFile, impressionsFile);
 
     assertThat(summary.requestsSent()).isEqualTo(3);
     assertThat(summary.impressionsSent()).isEqualTo(4);
@@ -170,11 +166,7 @@ class JsonlProducerITCase {
     Topics.ensure(admin, topics);
     RecordingListener listener = new RecordingListener();
 
-    JsonlProducer.Summary summary;
-    try (ByteRecordProducer producer = new ByteRecordProducer(kafka.bootstrapServers())) {
-      summary =
-          new JsonlProducer(producer, topics, listener, 0).load(requestsFile, impressionsFile);
-    }
+    JsonlProducer.Summary summary = load(topics, listener, requestsFile, impressionsFile);
 
     assertThat(listener.badLines)
         .extracting(JsonlProducer.BadLine::file, JsonlProducer.BadLine::lineNumber)
@@ -222,6 +214,14 @@ class JsonlProducerITCase {
     assertThat(summary.impressionsSent()).isEqualTo(4);
     assertThat(summary.badLines()).isEqualTo(2);
     assertThat(KafkaReads.readAll(kafka.bootstrapServers(), topics.impressions(), 4)).hasSize(4);
+  }
+
+  /** Loads the files with a producer of the test's own, progress after every line. */
+  private static JsonlProducer.Summary load(
+      TopicsConfig topics, RecordingListener listener, Path requestsFile, Path impressionsFile) {
+    try (ByteRecordProducer producer = new ByteRecordProducer(kafka.bootstrapServers())) {
+      return new JsonlProducer(producer, topics, listener, 0).load(requestsFile, impressionsFile);
+    }
   }
 
   private static Path write(Path file, List<String> lines) throws Exception {

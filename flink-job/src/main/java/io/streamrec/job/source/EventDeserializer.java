@@ -81,12 +81,7 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
     UnitLayout layout = new UnitLayout(features);
     parser = new EventParser(layout);
     encoder = new UnitEncoder(layout);
-    guard =
-        new EventTimeGuard(
-            limits.minTimestampMs(),
-            limits.maxFutureMs(),
-            limits.maxTimeJumpMs(),
-            System::currentTimeMillis);
+    guard = EventTimeGuard.of(limits);
     MetricGroup g = JobMetrics.group(context.getMetricGroup());
     in = g.counter(kind == EventKind.REQUEST ? JobMetrics.REQUESTS_IN : JobMetrics.IMPRESSIONS_IN);
     deadLetters =

@@ -1,5 +1,6 @@
 package io.streamrec.job.source;
 
+import io.streamrec.job.config.InputLimits;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -47,6 +48,15 @@ public final class EventTimeGuard {
     this.maxFutureMs = maxFutureMs;
     this.maxJumpMs = maxJumpMs;
     this.wallClock = wallClock;
+  }
+
+  /** A guard of {@code limits}' bounds on the wall clock. */
+  public static EventTimeGuard of(InputLimits limits) {
+    return new EventTimeGuard(
+        limits.minTimestampMs(),
+        limits.maxFutureMs(),
+        limits.maxTimeJumpMs(),
+        System::currentTimeMillis);
   }
 
   /**

@@ -25,12 +25,7 @@ public final class UnitRecordDeserializer implements KafkaRecordDeserializationS
 
   @Override
   public void open(DeserializationSchema.InitializationContext context) {
-    guard =
-        new EventTimeGuard(
-            limits.minTimestampMs(),
-            limits.maxFutureMs(),
-            limits.maxTimeJumpMs(),
-            System::currentTimeMillis);
+    guard = EventTimeGuard.of(limits);
   }
 
   @Override

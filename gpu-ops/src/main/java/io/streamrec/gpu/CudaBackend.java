@@ -43,7 +43,10 @@ import jcuda.driver.CUresult;
  * #scatterAddIndexed}) is planned on the host from the index buffers (which only the host writes;
  * {@link DeviceInts} keeps their image): the inputs are grouped by output and one thread per output
  * element adds its inputs in input order, the CPU backend's order. Reductions ({@link
- * #sigmoidBce}'s loss, {@link #clipNorm}, {@link #biasGrad}) add in a fixed tree order. So a run is
+ * #sigmoidBce}'s loss, {@link #clipNorm}, {@link #biasGrad}) add in a fixed tree order. Kernels
+ * that write whole rows by slot ({@link #scatterRows}, {@link #rowwiseAdagrad}) are split on the
+ * host into launches of distinct slots, so a slot given twice is written in input order as on the
+ * CPU (one launch where the slots are distinct, as the store and the model pass them). So a run is
  * reproducible bit for bit. The element-wise, pooling, embedding and optimizer kernels do the CPU
  * backend's float operations in its order (compiled with {@code -fmad=false}, so no fused
  * multiply-adds); {@link #gemm} and the reductions add in another order. Agreement with the CPU

@@ -183,6 +183,40 @@ abstract class ComputeBackendContractTest {
     assertClose(slab, expected, magnitude, "slab");
   }
 
+  @Test
+  void rowwiseAdagradAppliesTheUpdatesOfARepeatedSlotInTurn() {
+    // many rows on few slots: one launch of them all would have warps race on each slot
+    int rows = 16, rowWidth = 6, col = 0, width = 5, stateCol = 5, nRows = 512;
+    float[] slab = randomFloats(rows * rowWidth);
+    for (int r = 0; r < rows; r++) {
+      slab[r * rowWidth + stateCol] = Math.abs(slab[r * rowWidth + stateCol]);
+    }
+    float[] before = slab.clone();
+    int[] slots = randomInts(nRows, rows);
+    float[] rowGrad = randomFloats(nRows * width);
+    float lr = 0.05f, eps = 1e-6f;
+
+    ops.rowwiseAdagrad(slab, rowWidth, col, width, stateCol, slots, nRows, rowGrad, lr, eps);
+
+    double[] expected = toDouble(before);
+    double[] magnitude = abs(before);
+    for (int r = 0; r < nRows; r++) {
+      int base = slots[r] * rowWidth;
+      double meanSquare = 0;
+      for (int j = 0; j < width; j++) {
+        meanSquare += (double) rowGrad[r * width + j] * rowGrad[r * width + j] / width;
+      }
+      expected[base + stateCol] += meanSquare;
+      magnitude[base + stateCol] = expected[base + stateCol];
+      for (int j = 0; j < width; j++) {
+        double step = lr * rowGrad[r * width + j] / Math.sqrt(expected[base + stateCol] + eps);
+        expected[base + col + j] -= step;
+        magnitude[base + col + j] += Math.abs(step);
+      }
+    }
+    assertClose(slab, expected, magnitude, "slab");
+  }
+
   // ---- broadcastDot ---------------------------------------------------------------------------
 
   @Test
@@ -418,6 +452,26 @@ abstract class ComputeBackendContractTest {
     backend.download(fs, 0, got, 0, got.length);
     float[] expected = slab.clone();
     for (int k = 0; k < slots.length; k++) {
+      System.arraycopy(src, k * w, expected, slots[k] * w, w);
+    }
+    assertThat(got).containsExactly(expected);
+  }
+
+  @Test
+  void scatterRowsToARepeatedSlotLeavesItsLastRow() {
+    // many rows on few slots: one launch of them all would have threads race on each slot
+    int rows = 16, w = 8, n = 4096;
+    float[] slab = randomFloats(rows * w);
+    int[] slots = randomInts(n, rows - 1); // the last row is never written
+    float[] src = randomFloats(n * w);
+    Floats fs = ops.up(slab);
+
+    backend.scatterRows(ops.up(src), ops.up(slots), n, fs, w);
+
+    float[] got = new float[slab.length];
+    backend.download(fs, 0, got, 0, got.length);
+    float[] expected = slab.clone();
+    for (int k = 0; k < n; k++) {
       System.arraycopy(src, k * w, expected, slots[k] * w, w);
     }
     assertThat(got).containsExactly(expected);

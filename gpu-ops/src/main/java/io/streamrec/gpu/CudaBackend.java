@@ -1,6 +1,7 @@
 package io.streamrec.gpu;
 
 import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
+import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
 import static jcuda.driver.JCudaDriver.cuInit;
 
 import io.streamrec.gpu.internal.cuda.BufferOps;
@@ -8,7 +9,9 @@ import io.streamrec.gpu.internal.cuda.CudaContext;
 import io.streamrec.gpu.internal.cuda.DenseKernels;
 import io.streamrec.gpu.internal.cuda.DeviceAllocator;
 import io.streamrec.gpu.internal.cuda.EmbeddingKernels;
+import io.streamrec.gpu.internal.cuda.JCudaLibrary;
 import io.streamrec.gpu.internal.cuda.Kernel;
+import io.streamrec.gpu.internal.cuda.KernelBuild;
 import io.streamrec.gpu.internal.cuda.KernelLauncher;
 import io.streamrec.gpu.internal.cuda.LossKernels;
 import io.streamrec.gpu.internal.cuda.StagingBuffers;
@@ -56,6 +59,7 @@ public final class CudaBackend implements ComputeBackend {
   private static final Object PROBE_LOCK = new Object();
   private static volatile String unavailable;
   private static volatile boolean probed;
+  private static volatile int driverVersion = -1;
 
   private CudaContext ctx;
   private StagingBuffers staging;
@@ -100,8 +104,11 @@ public final class CudaBackend implements ComputeBackend {
   }
 
   /**
-   * Why no CUDA backend can open here ({@code null} if one can): the driver library does not load,
-   * {@code cuInit} fails, there is no device, or this build has no kernels. Probed once.
+   * Why no CUDA backend can open here ({@code null} if one can): this build has no kernels, JCuda
+   * or the driver library does not load, {@code cuInit} fails, the driver is older than the CUDA
+   * that compiled the kernels, or there is no device. Probed once per class loader; JCuda's native
+   * library is loaded for this class loader (see {@link JCudaLibrary}), so the classes of a
+   * restarted Flink task, loaded again, open devices as the first ones did.
    */
   public static String unavailableReason() {
     if (!probed) {
@@ -115,6 +122,24 @@ public final class CudaBackend implements ComputeBackend {
     return unavailable;
   }
 
+  /**
+   * The CUDA version the driver supports, as {@code cuDriverGetVersion} gives it ({@code 13000} for
+   * 13.0), or -1 where the driver did not load.
+   */
+  public static int driverVersion() {
+    unavailableReason();
+    return driverVersion;
+  }
+
+  /**
+   * The CUDA release that compiled this build's kernels, as the driver numbers versions ({@code
+   * 13000} for 13.0), or -1 without kernels.
+   */
+  public static int kernelsCudaRelease() {
+    String ptx = KernelBuild.read(Kernel.values()[0].resource());
+    return ptx == null ? -1 : KernelBuild.cudaRelease(ptx);
+  }
+
   private static String probe() {
     for (Kernel k : Kernel.values()) {
       if (CudaBackend.class.getResource(k.resource()) == null) {
@@ -125,9 +150,23 @@ public final class CudaBackend implements ComputeBackend {
       }
     }
     try {
+      JCudaLibrary.load();
       int r = cuInit(0);
       if (r != CUresult.CUDA_SUCCESS) {
         return "cuInit failed: " + CUresult.stringFor(r);
+      }
+      int[] version = new int[1];
+      r = cuDriverGetVersion(version);
+      if (r != CUresult.CUDA_SUCCESS) {
+        return "cuDriverGetVersion failed: " + CUresult.stringFor(r);
+      }
+      driverVersion = version[0];
+      for (String resource : Kernel.resources()) {
+        String ptx = KernelBuild.read(resource);
+        String old = ptx == null ? null : KernelBuild.driverTooOld(version[0], ptx);
+        if (old != null) {
+          return old;
+        }
       }
       int[] count = new int[1];
       r = cuDeviceGetCount(count);
@@ -138,6 +177,8 @@ public final class CudaBackend implements ComputeBackend {
         return "the CUDA driver reports no device";
       }
       return null;
+    } catch (ClassNotFoundException e) {
+      return "JCuda is not on the class path (this build runs on the CPU only)";
     } catch (NoClassDefFoundError e) {
       if (String.valueOf(e.getMessage()).startsWith("jcuda/")) {
         // JCuda is optional: a deployable that runs on the CPU only leaves it out
@@ -166,6 +207,16 @@ public final class CudaBackend implements ComputeBackend {
   /** The device's name, as the driver reports it (e.g. {@code NVIDIA H100 80GB HBM3}). */
   public String deviceName() {
     return ctx.deviceName();
+  }
+
+  /** Bytes of device memory free now, on this backend's device (every process's use counted). */
+  public long freeDeviceBytes() {
+    return ctx.memoryInfo()[0];
+  }
+
+  /** Bytes of memory of this backend's device. */
+  public long totalDeviceBytes() {
+    return ctx.memoryInfo()[1];
   }
 
   /** The device ordinal this backend runs on. */

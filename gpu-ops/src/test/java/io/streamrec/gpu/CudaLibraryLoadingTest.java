@@ -1,5 +1,6 @@
 package io.streamrec.gpu;
 
+import static org.assertj.core.api.Assertions.as;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.streamrec.common.StreamrecException;
@@ -16,10 +17,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +37,9 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Without an NVIDIA driver there is no {@code libcuda.so.1} for JCuda's library to link against,
  * so none of it would load. The test then builds a stand-in {@code libcuda.so.1} whose every entry
  * point answers {@code CUDA_ERROR_NO_DEVICE} (with {@code cc}, from the names {@code nm} lists as
- * JCuda's imports), and skips, saying why, where no C compiler is installed.
+ * JCuda's imports), and skips, saying why, where no C compiler is installed. Another stand-in that
+ * reports a CUDA 12.4 driver checks that a driver older than the compiler of the kernels is refused
+ * with both versions and the fix named (the reason {@code auto} gives for running on the CPU).
  */
 class CudaLibraryLoadingTest {
   private static final String NO_DRIVER = "libcuda.so.1 is not installed";
@@ -44,19 +49,12 @@ class CudaLibraryLoadingTest {
   @Test
   void aClassLoaderOfARestartedTaskLoadsTheDriverBindingAgain() throws Exception {
     String why = CudaBackend.unavailableReason();
-    Assumptions.assumeTrue(
-        why == null || !why.contains("CUDA kernels"), () -> "no CUDA kernels: " + why);
-    Assumptions.assumeTrue(
-        why == null || !why.contains("JCuda is not on the class path"), () -> why);
-    Assumptions.assumeTrue(
-        System.getProperty("os.name").toLowerCase(Locale.ROOT).contains("linux")
-            && System.getProperty("os.arch").matches("amd64|x86_64"),
-        "JCuda's natives here are for Linux x86-64");
+    assumeKernelsAndJCudaForLinux(why);
     boolean standIn = why != null && why.contains(NO_DRIVER);
-    Path driverDir = standIn ? standInDriver(tmp.resolve("driver")) : null;
+    Path driverDir = standIn ? standInDriver(tmp.resolve("driver"), Map.of()) : null;
     Path javaTmp = Files.createDirectories(tmp.resolve("java-tmp"));
 
-    List<String> out = runTwoLoaders(driverDir, javaTmp);
+    List<String> out = runLoaders(2, driverDir, javaTmp);
 
     assertThat(out).hasSize(2);
     assertThat(out.get(0)).startsWith("loader 1: ");
@@ -77,7 +75,40 @@ class CudaLibraryLoadingTest {
     }
   }
 
-  private List<String> runTwoLoaders(Path driverDir, Path javaTmp)
+  @Test
+  void aDriverOlderThanTheCompilerOfTheKernelsIsNamedWithTheFix() throws Exception {
+    String why = CudaBackend.unavailableReason();
+    assumeKernelsAndJCudaForLinux(why);
+    // a driver that works but supports CUDA 12.4 only: the kernels of this build come from nvcc 13
+    Path driverDir =
+        standInDriver(
+            tmp.resolve("driver"),
+            Map.of(
+                "cuInit", "int cuInit(unsigned int flags) { return 0; }",
+                "cuDriverGetVersion", "int cuDriverGetVersion(int *v) { *v = 12040; return 0; }"));
+    int needed = CudaBackend.kernelsCudaRelease();
+    Assumptions.assumeTrue(needed > 12040, "the kernels of this build load on a CUDA 12.4 driver");
+
+    List<String> out = runLoaders(1, driverDir, Files.createDirectories(tmp.resolve("java-tmp")));
+
+    assertThat(out)
+        .singleElement(as(InstanceOfAssertFactories.STRING))
+        .startsWith("loader 1: the NVIDIA driver supports CUDA 12.4 but the kernels were compiled")
+        .contains("update the driver");
+  }
+
+  private static void assumeKernelsAndJCudaForLinux(String why) {
+    Assumptions.assumeTrue(
+        why == null || !why.contains("CUDA kernels"), () -> "no CUDA kernels: " + why);
+    Assumptions.assumeTrue(
+        why == null || !why.contains("JCuda is not on the class path"), () -> why);
+    Assumptions.assumeTrue(
+        System.getProperty("os.name").toLowerCase(Locale.ROOT).contains("linux")
+            && System.getProperty("os.arch").matches("amd64|x86_64"),
+        "JCuda's natives here are for Linux x86-64");
+  }
+
+  private List<String> runLoaders(int loaders, Path driverDir, Path javaTmp)
       throws IOException, InterruptedException, URISyntaxException {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     ProcessBuilder pb =
@@ -87,7 +118,7 @@ class CudaLibraryLoadingTest {
                 "-cp",
                 classPath(),
                 TaskRestartMain.class.getName(),
-                "2")
+                String.valueOf(loaders))
             .redirectErrorStream(true);
     if (driverDir != null) {
       String old = System.getenv("LD_LIBRARY_PATH");
@@ -127,9 +158,11 @@ class CudaLibraryLoadingTest {
 
   /**
    * A {@code libcuda.so.1} in {@code dir} with every driver function JCuda's library imports, each
-   * returning {@code CUDA_ERROR_NO_DEVICE}.
+   * returning {@code CUDA_ERROR_NO_DEVICE} but those given in {@code bodies} (name to C
+   * definition).
    */
-  private static Path standInDriver(Path dir) throws IOException, InterruptedException {
+  private static Path standInDriver(Path dir, Map<String, String> bodies)
+      throws IOException, InterruptedException {
     Path cc = onPath("cc"), nm = onPath("nm");
     Assumptions.assumeTrue(
         cc != null && nm != null,
@@ -146,10 +179,12 @@ class CudaLibraryLoadingTest {
     for (String line : symbols.split("\n")) {
       String[] f = line.trim().split("\\s+");
       if (f.length == 2 && f[0].equals("U") && f[1].matches("cu[A-Za-z0-9_]*")) {
-        functions.add("int " + f[1] + "(void) { return 100; /* CUDA_ERROR_NO_DEVICE */ }");
+        functions.add(
+            bodies.getOrDefault(
+                f[1], "int " + f[1] + "(void) { return 100; /* CUDA_ERROR_NO_DEVICE */ }"));
       }
     }
-    assertThat(functions).as("driver functions JCuda imports").isNotEmpty();
+    assertThat(functions).as("driver functions JCuda imports").containsAll(bodies.values());
     Files.write(dir.resolve("stand-in.c"), functions);
     run(
         dir,

@@ -149,6 +149,14 @@ dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && e
   echo "modules: $modules"
   echo "launcher: $console"
   echo "kernels: $(cd "$out/ptx" && ls *.ptx | paste -sd' ' -), compiled by CUDA $(grep -h -m1 -o 'release [0-9.]*' "$out"/ptx/*.ptx | head -1 | cut -d' ' -f2)"
+  if command -v objdump >/dev/null; then
+    # what the runtime's native code needs of the machine it runs on
+    natives=("$out/runtime/bin/java" $(find "$out/runtime" -name '*.so'))
+    glibc=$(for f in "${natives[@]}"; do objdump -T "$f"; done | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)
+    needed=$(for f in "${natives[@]}"; do objdump -p "$f" | awk '/NEEDED/ { print $2 }'; done | sort -u |
+      while read -r l; do [[ -n $(find "$out/runtime" -name "$l") ]] || echo "$l"; done | paste -sd' ' -)
+    echo "runtime needs: ${glibc/GLIBC_/glibc }, $needed"
+  fi
 } > "$out/bundle.txt"
 (cd "$out" && find . -type f ! -name MANIFEST.txt | LC_ALL=C sort | sed 's#^\./##' |
   while read -r f; do printf '%s %10d %s\n' "$(sha256sum "$f" | cut -c1-64)" "$(stat -c %s "$f")" "$f"; done) > "$out/MANIFEST.txt"

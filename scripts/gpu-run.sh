@@ -166,7 +166,7 @@ jvm=("$java" -Xmx8g -XX:-UsePerfData "-XX:ErrorFile=$out/hs_err_%p.log" "-Djava.
 # ---- preflight --------------------------------------------------------------------------------
 t0=$(date +%s)
 {
-  echo "host: $(uname -srm); $(nproc) cores; $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) memory"
+  echo "host: $(uname -srm); $(nproc) cores; $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) memory; $(getconf GNU_LIBC_VERSION 2>/dev/null || echo 'glibc ?')"
   if command -v nvidia-smi >/dev/null; then
     nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader 2>&1 |
       sed 's/^/nvidia-smi: /'

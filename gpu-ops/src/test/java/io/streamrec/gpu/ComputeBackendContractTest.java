@@ -149,14 +149,28 @@ abstract class ComputeBackendContractTest {
 
   @Test
   void rowwiseAdagradUpdatesOnlyTheGivenRowsByTheDocumentedFormula() {
-    int rows = 10, rowWidth = 8, col = 1, width = 5, stateCol = 7;
+    checkRowwiseAdagrad(10, 8, 1, 5, 7, new int[] {7, 2, 9, 4});
+  }
+
+  @Test
+  void rowwiseAdagradAppliesTheUpdatesOfARepeatedSlotInTurn() {
+    // many rows on few slots: one launch of them all would have warps race on each slot
+    int rows = 16;
+    checkRowwiseAdagrad(rows, 6, 0, 5, 5, randomInts(512, rows));
+  }
+
+  /**
+   * Row-wise Adagrad on {@code slots} of a random slab, against the formula in float64, applied row
+   * after row (so a repeated slot's updates build on each other).
+   */
+  private void checkRowwiseAdagrad(
+      int rows, int rowWidth, int col, int width, int stateCol, int[] slots) {
     float[] slab = randomFloats(rows * rowWidth);
     for (int r = 0; r < rows; r++) {
       slab[r * rowWidth + stateCol] =
           Math.abs(slab[r * rowWidth + stateCol]); // accumulators are >= 0
     }
     float[] before = slab.clone();
-    int[] slots = {7, 2, 9, 4};
     int nRows = slots.length;
     float[] rowGrad = randomFloats(nRows * width);
     float lr = 0.05f, eps = 1e-6f;
@@ -171,45 +185,11 @@ abstract class ComputeBackendContractTest {
       for (int j = 0; j < width; j++) {
         meanSquare += (double) rowGrad[r * width + j] * rowGrad[r * width + j] / width;
       }
-      double acc = before[base + stateCol] + meanSquare;
+      double acc = expected[base + stateCol] + meanSquare;
       expected[base + stateCol] = acc;
       magnitude[base + stateCol] = acc;
       for (int j = 0; j < width; j++) {
         double step = lr * rowGrad[r * width + j] / Math.sqrt(acc + eps);
-        expected[base + col + j] -= step;
-        magnitude[base + col + j] += Math.abs(step);
-      }
-    }
-    assertClose(slab, expected, magnitude, "slab");
-  }
-
-  @Test
-  void rowwiseAdagradAppliesTheUpdatesOfARepeatedSlotInTurn() {
-    // many rows on few slots: one launch of them all would have warps race on each slot
-    int rows = 16, rowWidth = 6, col = 0, width = 5, stateCol = 5, nRows = 512;
-    float[] slab = randomFloats(rows * rowWidth);
-    for (int r = 0; r < rows; r++) {
-      slab[r * rowWidth + stateCol] = Math.abs(slab[r * rowWidth + stateCol]);
-    }
-    float[] before = slab.clone();
-    int[] slots = randomInts(nRows, rows);
-    float[] rowGrad = randomFloats(nRows * width);
-    float lr = 0.05f, eps = 1e-6f;
-
-    ops.rowwiseAdagrad(slab, rowWidth, col, width, stateCol, slots, nRows, rowGrad, lr, eps);
-
-    double[] expected = toDouble(before);
-    double[] magnitude = abs(before);
-    for (int r = 0; r < nRows; r++) {
-      int base = slots[r] * rowWidth;
-      double meanSquare = 0;
-      for (int j = 0; j < width; j++) {
-        meanSquare += (double) rowGrad[r * width + j] * rowGrad[r * width + j] / width;
-      }
-      expected[base + stateCol] += meanSquare;
-      magnitude[base + stateCol] = expected[base + stateCol];
-      for (int j = 0; j < width; j++) {
-        double step = lr * rowGrad[r * width + j] / Math.sqrt(expected[base + stateCol] + eps);
         expected[base + col + j] -= step;
         magnitude[base + col + j] += Math.abs(step);
       }

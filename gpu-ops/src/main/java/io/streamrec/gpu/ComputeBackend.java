@@ -59,7 +59,10 @@ public interface ComputeBackend extends AutoCloseable {
   /** {@code out[k*rowWidth ...] = slab[slots[k]*rowWidth ...]} for whole rows, {@code k < n}. */
   void gatherRows(Floats slab, int rowWidth, Ints slots, int n, Floats out);
 
-  /** {@code slab[slots[k]*rowWidth ...] = src[k*rowWidth ...]} for whole rows, {@code k < n}. */
+  /**
+   * {@code slab[slots[k]*rowWidth ...] = src[k*rowWidth ...]} for whole rows, {@code k < n}, in
+   * order of {@code k}: where a slot is given more than once, its last row is what the slab holds.
+   */
   void scatterRows(Floats src, Ints slots, int n, Floats slab, int rowWidth);
 
   // ---- embeddings -------------------------------------------------------------------------------
@@ -103,10 +106,11 @@ public interface ComputeBackend extends AutoCloseable {
       Floats rowGrad);
 
   /**
-   * Row-wise Adagrad applied in place to {@code nRows} distinct rows: for row {@code r} at {@code
-   * slots[r]}, with {@code g = rowGrad[r*width ...]}, the accumulator at column {@code stateCol}
-   * grows by mean(g²) and values {@code [col, col+width)} move by {@code -lr * g / sqrt(acc +
-   * eps)}.
+   * Row-wise Adagrad applied in place to {@code nRows} rows (distinct, as the model passes them):
+   * for row {@code r} at {@code slots[r]}, with {@code g = rowGrad[r*width ...]}, the accumulator
+   * at column {@code stateCol} grows by mean(g²) and values {@code [col, col+width)} move by {@code
+   * -lr * g / sqrt(acc + eps)}. A slot given more than once is updated once per time, in order of
+   * {@code r}, each update seeing the one before.
    */
   void rowwiseAdagrad(
       Floats slab,

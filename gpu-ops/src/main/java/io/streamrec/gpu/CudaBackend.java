@@ -1,6 +1,7 @@
 package io.streamrec.gpu;
 
 import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
+import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
 import static jcuda.driver.JCudaDriver.cuInit;
 
 import io.streamrec.gpu.internal.cuda.BufferOps;
@@ -8,7 +9,9 @@ import io.streamrec.gpu.internal.cuda.CudaContext;
 import io.streamrec.gpu.internal.cuda.DenseKernels;
 import io.streamrec.gpu.internal.cuda.DeviceAllocator;
 import io.streamrec.gpu.internal.cuda.EmbeddingKernels;
+import io.streamrec.gpu.internal.cuda.JCudaLibrary;
 import io.streamrec.gpu.internal.cuda.Kernel;
+import io.streamrec.gpu.internal.cuda.KernelBuild;
 import io.streamrec.gpu.internal.cuda.KernelLauncher;
 import io.streamrec.gpu.internal.cuda.LossKernels;
 import io.streamrec.gpu.internal.cuda.StagingBuffers;
@@ -43,7 +46,10 @@ import jcuda.driver.CUresult;
  * #scatterAddIndexed}) is planned on the host from the index buffers (which only the host writes;
  * {@link DeviceInts} keeps their image): the inputs are grouped by output and one thread per output
  * element adds its inputs in input order, the CPU backend's order. Reductions ({@link
- * #sigmoidBce}'s loss, {@link #clipNorm}, {@link #biasGrad}) add in a fixed tree order. So a run is
+ * #sigmoidBce}'s loss, {@link #clipNorm}, {@link #biasGrad}) add in a fixed tree order. Kernels
+ * that write whole rows by slot ({@link #scatterRows}, {@link #rowwiseAdagrad}) are split on the
+ * host into launches of distinct slots, so a slot given twice is written in input order as on the
+ * CPU (one launch where the slots are distinct, as the store and the model pass them). So a run is
  * reproducible bit for bit. The element-wise, pooling, embedding and optimizer kernels do the CPU
  * backend's float operations in its order (compiled with {@code -fmad=false}, so no fused
  * multiply-adds); {@link #gemm} and the reductions add in another order. Agreement with the CPU
@@ -53,6 +59,7 @@ public final class CudaBackend implements ComputeBackend {
   private static final Object PROBE_LOCK = new Object();
   private static volatile String unavailable;
   private static volatile boolean probed;
+  private static volatile int driverVersion = -1;
 
   private CudaContext ctx;
   private StagingBuffers staging;
@@ -97,8 +104,11 @@ public final class CudaBackend implements ComputeBackend {
   }
 
   /**
-   * Why no CUDA backend can open here ({@code null} if one can): the driver library does not load,
-   * {@code cuInit} fails, there is no device, or this build has no kernels. Probed once.
+   * Why no CUDA backend can open here ({@code null} if one can): this build has no kernels, JCuda
+   * or the driver library does not load, {@code cuInit} fails, the driver is older than the CUDA
+   * that compiled the kernels, or there is no device. Probed once per class loader; JCuda's native
+   * library is loaded for this class loader (see {@link JCudaLibrary}), so the classes of a
+   * restarted Flink task, loaded again, open devices as the first ones did.
    */
   public static String unavailableReason() {
     if (!probed) {
@@ -112,6 +122,24 @@ public final class CudaBackend implements ComputeBackend {
     return unavailable;
   }
 
+  /**
+   * The CUDA version the driver supports, as {@code cuDriverGetVersion} gives it ({@code 13000} for
+   * 13.0), or -1 where the driver did not load.
+   */
+  public static int driverVersion() {
+    unavailableReason();
+    return driverVersion;
+  }
+
+  /**
+   * The CUDA release that compiled this build's kernels, as the driver numbers versions ({@code
+   * 13000} for 13.0), or -1 without kernels.
+   */
+  public static int kernelsCudaRelease() {
+    String ptx = KernelBuild.read(Kernel.values()[0].resource());
+    return ptx == null ? -1 : KernelBuild.cudaRelease(ptx);
+  }
+
   private static String probe() {
     for (Kernel k : Kernel.values()) {
       if (CudaBackend.class.getResource(k.resource()) == null) {
@@ -122,9 +150,23 @@ public final class CudaBackend implements ComputeBackend {
       }
     }
     try {
+      JCudaLibrary.load();
       int r = cuInit(0);
       if (r != CUresult.CUDA_SUCCESS) {
         return "cuInit failed: " + CUresult.stringFor(r);
+      }
+      int[] version = new int[1];
+      r = cuDriverGetVersion(version);
+      if (r != CUresult.CUDA_SUCCESS) {
+        return "cuDriverGetVersion failed: " + CUresult.stringFor(r);
+      }
+      driverVersion = version[0];
+      for (String resource : Kernel.resources()) {
+        String ptx = KernelBuild.read(resource);
+        String old = ptx == null ? null : KernelBuild.driverTooOld(version[0], ptx);
+        if (old != null) {
+          return old;
+        }
       }
       int[] count = new int[1];
       r = cuDeviceGetCount(count);
@@ -135,6 +177,8 @@ public final class CudaBackend implements ComputeBackend {
         return "the CUDA driver reports no device";
       }
       return null;
+    } catch (ClassNotFoundException e) {
+      return "JCuda is not on the class path (this build runs on the CPU only)";
     } catch (NoClassDefFoundError e) {
       if (String.valueOf(e.getMessage()).startsWith("jcuda/")) {
         // JCuda is optional: a deployable that runs on the CPU only leaves it out
@@ -163,6 +207,16 @@ public final class CudaBackend implements ComputeBackend {
   /** The device's name, as the driver reports it (e.g. {@code NVIDIA H100 80GB HBM3}). */
   public String deviceName() {
     return ctx.deviceName();
+  }
+
+  /** Bytes of device memory free now, on this backend's device (every process's use counted). */
+  public long freeDeviceBytes() {
+    return ctx.memoryInfo()[0];
+  }
+
+  /** Bytes of memory of this backend's device. */
+  public long totalDeviceBytes() {
+    return ctx.memoryInfo()[1];
   }
 
   /** The device ordinal this backend runs on. */

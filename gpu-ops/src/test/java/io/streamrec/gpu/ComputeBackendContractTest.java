@@ -149,14 +149,28 @@ abstract class ComputeBackendContractTest {
 
   @Test
   void rowwiseAdagradUpdatesOnlyTheGivenRowsByTheDocumentedFormula() {
-    int rows = 10, rowWidth = 8, col = 1, width = 5, stateCol = 7;
+    checkRowwiseAdagrad(10, 8, 1, 5, 7, new int[] {7, 2, 9, 4});
+  }
+
+  @Test
+  void rowwiseAdagradAppliesTheUpdatesOfARepeatedSlotInTurn() {
+    // many rows on few slots: one launch of them all would have warps race on each slot
+    int rows = 16;
+    checkRowwiseAdagrad(rows, 6, 0, 5, 5, randomInts(512, rows));
+  }
+
+  /**
+   * Row-wise Adagrad on {@code slots} of a random slab, against the formula in float64, applied row
+   * after row (so a repeated slot's updates build on each other).
+   */
+  private void checkRowwiseAdagrad(
+      int rows, int rowWidth, int col, int width, int stateCol, int[] slots) {
     float[] slab = randomFloats(rows * rowWidth);
     for (int r = 0; r < rows; r++) {
       slab[r * rowWidth + stateCol] =
           Math.abs(slab[r * rowWidth + stateCol]); // accumulators are >= 0
     }
     float[] before = slab.clone();
-    int[] slots = {7, 2, 9, 4};
     int nRows = slots.length;
     float[] rowGrad = randomFloats(nRows * width);
     float lr = 0.05f, eps = 1e-6f;
@@ -171,7 +185,7 @@ abstract class ComputeBackendContractTest {
       for (int j = 0; j < width; j++) {
         meanSquare += (double) rowGrad[r * width + j] * rowGrad[r * width + j] / width;
       }
-      double acc = before[base + stateCol] + meanSquare;
+      double acc = expected[base + stateCol] + meanSquare;
       expected[base + stateCol] = acc;
       magnitude[base + stateCol] = acc;
       for (int j = 0; j < width; j++) {
@@ -418,6 +432,26 @@ abstract class ComputeBackendContractTest {
     backend.download(fs, 0, got, 0, got.length);
     float[] expected = slab.clone();
     for (int k = 0; k < slots.length; k++) {
+      System.arraycopy(src, k * w, expected, slots[k] * w, w);
+    }
+    assertThat(got).containsExactly(expected);
+  }
+
+  @Test
+  void scatterRowsToARepeatedSlotLeavesItsLastRow() {
+    // many rows on few slots: one launch of them all would have threads race on each slot
+    int rows = 16, w = 8, n = 4096;
+    float[] slab = randomFloats(rows * w);
+    int[] slots = randomInts(n, rows - 1); // the last row is never written
+    float[] src = randomFloats(n * w);
+    Floats fs = ops.up(slab);
+
+    backend.scatterRows(ops.up(src), ops.up(slots), n, fs, w);
+
+    float[] got = new float[slab.length];
+    backend.download(fs, 0, got, 0, got.length);
+    float[] expected = slab.clone();
+    for (int k = 0; k < n; k++) {
       System.arraycopy(src, k * w, expected, slots[k] * w, w);
     }
     assertThat(got).containsExactly(expected);

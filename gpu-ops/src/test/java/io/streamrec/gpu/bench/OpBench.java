@@ -58,7 +58,12 @@ public final class OpBench {
       }
     }
     try (ComputeBackend b = Backends.create(BackendMode.parse(mode))) {
-      String device = b instanceof CudaBackend c ? c.deviceName() : "cpu (1 thread)";
+      String device =
+          b instanceof CudaBackend c
+              ? c.deviceName()
+              : "cpu (1 thread"
+                  + (mode.equals("auto") ? "; auto: " + CudaBackend.unavailableReason() : "")
+                  + ")";
       run(b, device, iters);
     }
   }

@@ -8,6 +8,7 @@ import io.streamrec.gpu.BackendMode;
 import io.streamrec.gpu.Backends;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.gpu.CpuBackend;
+import io.streamrec.gpu.CudaBackend;
 import io.streamrec.model.MiniBatchTrainer;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.RequestUnits;
@@ -52,8 +53,9 @@ import java.util.function.Consumer;
  * </pre>
  *
  * With {@code --backend auto|cpu|cuda} it trains only the reference model, on that backend and on
- * the tiered store (as the job runs it), and prints its {@code RESULT} line ({@code
- * scripts/gpu-check.sh} runs it once per backend).
+ * the tiered store (as the job runs it), and prints its {@code RESULT} line, one per batch size of
+ * {@code --batch} (a comma-separated list, e.g. {@code 128,1000,4000}), after a line saying which
+ * backend runs ({@code scripts/gpu-run.sh} runs it once per backend).
  *
  * <p>Prints one {@code RESULT} line per model (name, impressions/s, progressive AUC over the last
  * 100,000 impressions) and the generator's oracle AUC over the same impressions.
@@ -66,13 +68,18 @@ public final class TrainBench {
 
   public static void main(String[] args) throws IOException {
     int units = 150_000, batch = 128, rounds = 2;
+    int[] batches = null;
     long seed = 7;
     Path jsonl = null;
     String backend = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--units" -> units = Integer.parseInt(args[++i]);
-        case "--batch" -> batch = Integer.parseInt(args[++i]);
+        case "--batch" -> {
+          batches =
+              java.util.Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+          batch = batches[0];
+        }
         case "--seed" -> seed = Long.parseLong(args[++i]);
         case "--jsonl" -> jsonl = Path.of(args[++i]);
         case "--backend" -> backend = args[++i];
@@ -81,8 +88,8 @@ public final class TrainBench {
             throw new IllegalArgumentException(
                 "unknown argument "
                     + args[i]
-                    + "; use --units N --batch N --seed N --rounds N --jsonl FILE --backend"
-                    + " auto|cpu|cuda");
+                    + "; use --units N --batch N[,N...] --seed N --rounds N --jsonl FILE"
+                    + " --backend auto|cpu|cuda");
       }
     }
     TrafficGenerator gen =
@@ -121,10 +128,14 @@ public final class TrainBench {
     long imps = clicks.stream().mapToLong(c -> c.length).sum();
     System.out.printf(
         Locale.ROOT,
-        "stream: %,d units, %,d impressions, minibatches of %d units; 1 training thread%n",
+        "stream: %,d units, %,d impressions, minibatches of %s units; 1 training thread%n",
         units,
         imps,
-        batch);
+        batches == null
+            ? String.valueOf(batch)
+            : java.util.Arrays.stream(batches)
+                .mapToObj(String::valueOf)
+                .collect(java.util.stream.Collectors.joining(", ")));
     System.out.printf(Locale.ROOT, "RESULT oracle - %.4f%n", oracleAuc(oracle, clicks));
 
     ModelConfig deep = ModelConfig.defaults();
@@ -136,7 +147,12 @@ public final class TrainBench {
       encoded.add(encoder.encode(u));
     }
     if (backend != null) {
-      runOn(BackendMode.parse(backend), encoded, batch, deep);
+      BackendMode mode = BackendMode.parse(backend);
+      for (int r = 0; r < rounds; r++) {
+        for (int b : batches == null ? new int[] {batch} : batches) {
+          runOn(mode, encoded, b, deep, r == rounds - 1);
+        }
+      }
       return;
     }
     for (int r = 0; r < rounds; r++) {
@@ -198,11 +214,16 @@ public final class TrainBench {
    * The reference model on one backend, on the tiered store as the job runs it (hot rows in the
    * backend's memory: device memory on CUDA) in a temporary directory.
    */
-  private static void runOn(BackendMode mode, List<CompactUnit> stream, int batch, ModelConfig cfg)
+  private static void runOn(
+      BackendMode mode, List<CompactUnit> stream, int batch, ModelConfig cfg, boolean print)
       throws IOException {
     Path dir = Files.createTempDirectory("trainbench-store");
     ComputeBackend backend = Backends.create(mode);
-    String name = "request-only deep model [" + backend.name() + ", tiered store]";
+    if (BEST.isEmpty()) {
+      System.out.println("backend: " + describe(mode, backend));
+    }
+    String name =
+        "request-only deep model [" + backend.name() + ", tiered store, " + batch + " units/batch]";
     try (MiniBatchTrainer t =
         new MiniBatchTrainer(
             cfg,
@@ -213,12 +234,26 @@ public final class TrainBench {
       for (int i = 0; i < stream.size(); i += batch) {
         t.train(stream.subList(i, Math.min(stream.size(), i + batch)));
       }
-      report(name, t.impressionsTrained(), System.nanoTime() - t0, t.metrics().auc(), true);
+      report(name, t.impressionsTrained(), System.nanoTime() - t0, t.metrics().auc(), print);
     } finally {
       try (var files = Files.walk(dir)) {
         files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
       }
     }
+  }
+
+  /**
+   * Which backend runs and why: the device for CUDA; for the CPU, that it trains on one thread, and
+   * under {@code auto} the reason CUDA is not used.
+   */
+  private static String describe(BackendMode mode, ComputeBackend backend) {
+    if (backend instanceof CudaBackend c) {
+      return "cuda on " + c.deviceName();
+    }
+    String cpu = backend.name() + " (CpuBackend is single-threaded: one core)";
+    return mode == BackendMode.AUTO
+        ? cpu + "; auto: " + CudaBackend.unavailableReason()
+        : cpu + "; requested";
   }
 
   private static void runLr(

@@ -8,6 +8,7 @@ import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
 import static jcuda.driver.JCudaDriver.cuDeviceGetName;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
+import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 import static jcuda.driver.JCudaDriver.cuModuleUnload;
@@ -124,6 +125,14 @@ public final class CudaContext implements AutoCloseable {
       check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
       current = t;
     }
+  }
+
+  /** Free and total bytes of the device's memory, as the driver reports them now. */
+  public long[] memoryInfo() {
+    ensureOpen();
+    long[] free = new long[1], total = new long[1];
+    check(cuMemGetInfo(free, total), "cuMemGetInfo");
+    return new long[] {free[0], total[0]};
   }
 
   /** Throws if closed; makes the context current. */

@@ -8,10 +8,14 @@ import jcuda.driver.CUdeviceptr;
  * The embedding family of CUDA operations: rows gathered from and scattered to a slab, bags pooled
  * into their targets and back, row-wise Adagrad, the broadcast dot product of the request-only
  * model, indexed gathers and scatter-adds. Every scatter-add is planned on the host ({@link
- * Grouping}) from the index buffers' host images, so it adds in the CPU backend's order.
+ * Grouping}) from the index buffers' host images, so it adds in the CPU backend's order. The
+ * kernels that write whole rows by slot ({@code scatterRows}, {@code rowwiseAdagrad}) are launched
+ * once per run of distinct slots ({@link DistinctRuns}), so a repeated slot is written in input
+ * order, never by two threads at once.
  */
 public final class EmbeddingKernels extends CudaOps {
   private final Grouping grouping = new Grouping();
+  private final DistinctRuns runs = new DistinctRuns();
   private DeviceMemory groupScratch;
   private int[] entryBag = new int[64];
 
@@ -38,8 +42,20 @@ public final class EmbeddingKernels extends CudaOps {
     range(slots.length(), 0, n, "scatterRows slots");
     range(src.length(), 0, (long) n * rowWidth, "scatterRows src");
     indices(slots.host(), 0, n, slab.length() / Math.max(1, rowWidth), "scatterRows slots");
-    launchFlat(
-        Kernel.SCATTER_ROWS, (long) n * rowWidth, args().p(src).p(slots).i(n).p(slab).i(rowWidth));
+    // a slot given twice is written in input order, the last row winning, as on the CPU
+    runs.split(slots.host(), 0, n);
+    for (int r = 0; r < runs.runs(); r++) {
+      int s = runs.start(r), m = runs.end(r) - s;
+      launchFlat(
+          Kernel.SCATTER_ROWS,
+          (long) m * rowWidth,
+          args()
+              .p(src.ptr().withByteOffset(4L * s * rowWidth))
+              .p(slots.ptr().withByteOffset(4L * s))
+              .i(m)
+              .p(slab)
+              .i(rowWidth));
+    }
   }
 
   public void poolBags(
@@ -212,20 +228,25 @@ public final class EmbeddingKernels extends CudaOps {
     if (width <= 0) {
       return;
     }
-    launchFlat(
-        Kernel.ROWWISE_ADAGRAD,
-        32L * nRows,
-        args()
-            .p(slab)
-            .i(rowWidth)
-            .i(col)
-            .i(width)
-            .i(stateCol)
-            .p(slots)
-            .i(nRows)
-            .p(rowGrad)
-            .f(lr)
-            .f(eps));
+    // a slot given twice is updated once per time, in input order, as on the CPU
+    runs.split(slots.host(), 0, nRows);
+    for (int r = 0; r < runs.runs(); r++) {
+      int s = runs.start(r), m = runs.end(r) - s;
+      launchFlat(
+          Kernel.ROWWISE_ADAGRAD,
+          32L * m,
+          args()
+              .p(slab)
+              .i(rowWidth)
+              .i(col)
+              .i(width)
+              .i(stateCol)
+              .p(slots.ptr().withByteOffset(4L * s))
+              .i(m)
+              .p(rowGrad.ptr().withByteOffset(4L * s * width))
+              .f(lr)
+              .f(eps));
+    }
   }
 
   public void broadcastDot(Floats aF, Ints aIndexI, Floats bF, int n, int dim, Floats outF) {

@@ -50,6 +50,11 @@ public enum Kernel {
     return entry;
   }
 
+  /** The class-path resources of every module's PTX, each once. */
+  public static java.util.List<String> resources() {
+    return java.util.stream.Stream.of(values()).map(Kernel::resource).distinct().toList();
+  }
+
   /** The class-path resource of this kernel's PTX. */
   public String resource() {
     return PTX_DIR + module + ".ptx";

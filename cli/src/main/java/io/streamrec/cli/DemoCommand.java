@@ -33,7 +33,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -138,9 +137,7 @@ final class DemoCommand implements Callable<Integer> {
       conf.addAll(settings.configuration());
       conf.set(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
       TopicsConfig topics = JobConfig.from(conf).topics(TopicsConfig.DEFAULT_INPUT_PARTITIONS);
-      try (Admin admin =
-          Admin.create(
-              Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+      try (Admin admin = Admin.create(kafka.adminSettings())) {
         Topics.ensure(admin, topics);
       }
       System.out.println(

@@ -1,10 +1,14 @@
 package io.streamrec.serving;
 
+import io.streamrec.common.KafkaClientProperties;
+import io.streamrec.common.StreamrecException;
 import io.streamrec.serving.http.ScoringServer;
 import java.net.InetSocketAddress;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code streamrec serve}: a model replica behind HTTP, in the foreground. */
@@ -15,12 +19,17 @@ import picocli.CommandLine.Option;
         "Serves the model: bootstraps a replica from the compacted model-updates topic, tails it, and "
             + "answers POST /score, GET /healthz and GET /metrics over HTTP. Ctrl-C stops it.")
 public final class ServeCommand implements Callable<Integer> {
+  /** How often the foreground thread looks whether Kafka refused the replica. */
+  private static final long ACCESS_CHECK_MS = 200;
+
   @Option(
       names = "--bootstrap-servers",
       required = true,
       paramLabel = "HOST:PORT",
       description = "Kafka bootstrap servers.")
   String bootstrapServers;
+
+  @Mixin KafkaClientOptions kafka = new KafkaClientOptions();
 
   @Option(
       names = "--topic",
@@ -63,7 +72,8 @@ public final class ServeCommand implements Callable<Integer> {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("--port must be in 0..65535, got " + port);
     }
-    ModelReplica replica = ModelReplica.start(bootstrapServers, topic);
+    KafkaClientProperties client = kafka.properties();
+    ModelReplica replica = ModelReplica.start(bootstrapServers, client, topic);
     ScoringServer server =
         ScoringServer.start(
             replica, new InetSocketAddress(bind, port), threads, maxRequestBytes, maxImpressions);
@@ -82,13 +92,23 @@ public final class ServeCommand implements Callable<Integer> {
             + topic
             + "' at "
             + bootstrapServers
-            + "; listening on "
+            + " ("
+            + client.describe()
+            + "); listening on "
             + bind
             + ":"
             + server.port()
             + " (POST /score, GET /healthz, GET /metrics; Ctrl-C to stop)");
     System.out.flush();
-    stopped.await();
+    while (!stopped.await(ACCESS_CHECK_MS, TimeUnit.MILLISECONDS)) {
+      // a refused login or ACL will not heal by waiting: stop, in words, rather than serve 503s
+      String refused = KafkaClientOptions.refusal(replica.failure(), bootstrapServers, client);
+      if (refused != null) {
+        server.close();
+        replica.close();
+        throw new StreamrecException(refused);
+      }
+    }
     return 0;
   }
 }

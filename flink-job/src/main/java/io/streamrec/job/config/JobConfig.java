@@ -1,5 +1,6 @@
 package io.streamrec.job.config;
 
+import io.streamrec.common.KafkaClientProperties;
 import io.streamrec.gpu.BackendMode;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.features.CategoricalFeature;
@@ -47,7 +48,8 @@ public record JobConfig(
     boolean requestUnitsEnabled,
     long injectFailureAfterUnits,
     ModelConfig model,
-    String storeDir)
+    String storeDir,
+    KafkaClientProperties kafkaProperties)
     implements Serializable {
 
   public static JobConfig from(ReadableConfig c) {
@@ -89,7 +91,17 @@ public record JobConfig(
         c.get(JobOptions.REQUEST_UNITS_ENABLED),
         Math.max(0, c.get(JobOptions.INJECT_FAILURE_AFTER_UNITS)),
         model(c),
-        c.get(JobOptions.STORE_DIR).trim());
+        c.get(JobOptions.STORE_DIR).trim(),
+        kafkaProperties(c));
+  }
+
+  /** The {@code properties.*} keys: Kafka client settings for every client of the job. */
+  private static KafkaClientProperties kafkaProperties(ReadableConfig c) {
+    try {
+      return KafkaClientProperties.fromPrefixed(c.toMap());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("configuration: " + e.getMessage(), e);
+    }
   }
 
   /**

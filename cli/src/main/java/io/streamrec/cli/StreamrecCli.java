@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       BackfillCommand.class,
       ServeCommand.class,
       TailCommand.class,
+      ReportCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class StreamrecCli implements Runnable {

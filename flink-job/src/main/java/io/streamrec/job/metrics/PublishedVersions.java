@@ -11,7 +11,9 @@ import org.apache.flink.api.common.functions.RichMapFunction;
  * fresh the published model is: {@value JobMetrics#MODEL_FRESHNESS_MS}, the wall clock now minus
  * the event time of the newest version handed to the sink (its marker's timestamp, the end of its
  * publish period). It grows between publishes and drops at each one; with live traffic it is how
- * far the model lags the events. Before the first version it reads NaN. Records pass unchanged.
+ * far the model lags the events. Before the first version it reads NaN; it reads 0 while the newest
+ * version's period ends after now (a drained or finished job publishes its last period before it
+ * ends). Records pass unchanged.
  */
 public final class PublishedVersions extends RichMapFunction<ModelUpdateRecord, ModelUpdateRecord> {
   private static final long serialVersionUID = 1L;
@@ -28,7 +30,9 @@ public final class PublishedVersions extends RichMapFunction<ModelUpdateRecord, 
             JobMetrics.MODEL_FRESHNESS_MS,
             () -> {
               long t = newestEventTimeMs;
-              return t == Long.MIN_VALUE ? Double.NaN : (double) (System.currentTimeMillis() - t);
+              return t == Long.MIN_VALUE
+                  ? Double.NaN
+                  : (double) Math.max(0, System.currentTimeMillis() - t);
             });
   }
 

@@ -1,6 +1,8 @@
 package io.streamrec.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streamrec.cli.report.HtmlReport;
 import io.streamrec.job.StreamrecJob;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
@@ -27,6 +29,9 @@ import picocli.CommandLine.Option;
           + "(sink.request-units.enabled): no join, the same model as from the events."
     })
 final class BackfillCommand implements Callable<Integer> {
+  /** How often the report's timeline samples the run. */
+  static final Duration TIMELINE_INTERVAL = Duration.ofSeconds(1);
+
   @Mixin JobSettings settings;
 
   @Option(
@@ -59,6 +64,13 @@ final class BackfillCommand implements Callable<Integer> {
   Path report;
 
   @Option(
+      names = "--html",
+      paramLabel = "FILE",
+      description =
+          "Write the run's report as an HTML page here: figures and plots over the run (self-contained).")
+  Path html;
+
+  @Option(
       names = "--progress-interval",
       paramLabel = "DURATION",
       defaultValue = "5s",
@@ -88,10 +100,19 @@ final class BackfillCommand implements Callable<Integer> {
                 : job.config().requestsTopic() + " + " + job.config().impressionsTopic())
             + " at "
             + job.config().bootstrapServers());
-    try (Progress p =
-        new Progress(
-            System.out, progressInterval.toMillis(), job.startedAtMs(), job::metrics, () -> "")) {
+    ArrayNode samples;
+    try (Timeline timeline =
+            new Timeline(job.startedAtMs(), TIMELINE_INTERVAL.toMillis(), job::metrics, Map::of);
+        Progress p =
+            new Progress(
+                System.out,
+                progressInterval.toMillis(),
+                job.startedAtMs(),
+                job::metrics,
+                () -> "")) {
       job.client().getJobExecutionResult().get();
+      timeline.sample();
+      samples = timeline.toJson();
     }
     double seconds = (System.currentTimeMillis() - job.startedAtMs()) / 1000.0;
     Map<String, Double> m = job.metrics();
@@ -99,9 +120,14 @@ final class BackfillCommand implements Callable<Integer> {
     ObjectNode r = Report.of(m, seconds);
     r.put("command", "backfill");
     r.put("backend", io.streamrec.gpu.Backends.resolvedName(job.config().backend()));
+    r.set("timeline", samples);
     if (report != null) {
       Report.write(report, r);
       System.out.println("streamrec: report written to " + report);
+    }
+    if (html != null) {
+      HtmlReport.write(html, r);
+      System.out.println("streamrec: HTML report written to " + html);
     }
     return 0;
   }

@@ -5,11 +5,11 @@ import io.streamrec.cli.kafka.EmbeddedKafkaConfig;
 import io.streamrec.cli.kafka.Topics;
 import io.streamrec.job.config.TopicsConfig;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -39,9 +39,18 @@ final class BrokerCommand implements Callable<Integer> {
       description = "Partitions of the input topics (default ${DEFAULT-VALUE}).")
   int partitions;
 
+  @Option(
+      names = "--sasl-user",
+      paramLabel = "NAME=PASSWORD",
+      description =
+          "Ask clients to log in with SASL/PLAIN, as this user (repeatable): to try the Kafka"
+              + " security settings (properties.*, --command-config) on one machine.")
+  Map<String, String> saslUsers = new LinkedHashMap<>();
+
   @Override
   public Integer call() throws Exception {
-    EmbeddedKafka kafka = EmbeddedKafka.start(new EmbeddedKafkaConfig(dataDir, port, partitions));
+    EmbeddedKafka kafka =
+        EmbeddedKafka.start(new EmbeddedKafkaConfig(dataDir, port, partitions, saslUsers));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -52,15 +61,22 @@ final class BrokerCommand implements Callable<Integer> {
                 },
                 "broker-stop"));
     TopicsConfig topics = TopicsConfig.defaults().withInputPartitions(partitions);
-    try (Admin admin =
-        Admin.create(
-            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+    try (Admin admin = Admin.create(kafka.adminSettings())) {
       Topics.EnsureResult r = Topics.ensure(admin, topics);
       System.out.println(
           "streamrec broker: topics created " + r.created() + ", already there " + r.existing());
     }
     System.out.println(
         "streamrec broker: listening at " + kafka.bootstrapServers() + " (Ctrl-C to stop)");
+    if (!saslUsers.isEmpty()) {
+      System.out.println(
+          "streamrec broker: clients log in with SASL/PLAIN, e.g. a --command-config file holding\n"
+              + "  security.protocol=SASL_PLAINTEXT\n  sasl.mechanism=PLAIN\n"
+              + "  sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required"
+              + " username=\""
+              + saslUsers.keySet().iterator().next()
+              + "\" password=\"<password>\";");
+    }
     System.out.flush();
     stopped.await();
     return 0;

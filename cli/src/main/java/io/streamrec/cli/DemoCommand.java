@@ -5,6 +5,7 @@ import io.streamrec.cli.kafka.ByteRecordProducer;
 import io.streamrec.cli.kafka.EmbeddedKafka;
 import io.streamrec.cli.kafka.EmbeddedKafkaConfig;
 import io.streamrec.cli.kafka.Topics;
+import io.streamrec.cli.report.HtmlReport;
 import io.streamrec.common.Auc;
 import io.streamrec.job.StreamrecJob;
 import io.streamrec.job.config.JobConfig;
@@ -33,7 +34,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -67,6 +67,9 @@ final class DemoCommand implements Callable<Integer> {
 
   /** How long to wait for the job to read what was sent before draining it anyway. */
   static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(60);
+
+  /** How often the report's timeline samples the run. */
+  static final Duration TIMELINE_INTERVAL = Duration.ofSeconds(1);
 
   /** How long a drain (stop with savepoint) may take. */
   static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(2);
@@ -119,6 +122,13 @@ final class DemoCommand implements Callable<Integer> {
   Path report;
 
   @Option(
+      names = "--html",
+      paramLabel = "FILE",
+      description =
+          "Write the run's report as an HTML page here: figures and plots over the run (self-contained).")
+  Path html;
+
+  @Option(
       names = "--progress-interval",
       defaultValue = "5s",
       converter = Durations.class,
@@ -138,9 +148,7 @@ final class DemoCommand implements Callable<Integer> {
       conf.addAll(settings.configuration());
       conf.set(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
       TopicsConfig topics = JobConfig.from(conf).topics(TopicsConfig.DEFAULT_INPUT_PARTITIONS);
-      try (Admin admin =
-          Admin.create(
-              Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+      try (Admin admin = Admin.create(kafka.adminSettings())) {
         Topics.ensure(admin, topics);
       }
       System.out.println(
@@ -177,20 +185,34 @@ final class DemoCommand implements Callable<Integer> {
             items,
             faultRate);
         pump.start();
-        try (Progress p =
-            new Progress(
-                System.out,
-                progressInterval.toMillis(),
-                t0,
-                job::metrics,
-                () ->
-                    String.format(
-                        Locale.ROOT,
-                        "oracle AUC %s | replica v%d, freshness p50 %s p99 %s",
-                        Progress.fmt(pump.oracleAuc()),
-                        replica.version(),
-                        ms(replica.freshnessPercentileMs(0.5)),
-                        ms(replica.freshnessPercentileMs(0.99))))) {
+        com.fasterxml.jackson.databind.node.ArrayNode samples;
+        try (Timeline timeline =
+                new Timeline(
+                    t0,
+                    TIMELINE_INTERVAL.toMillis(),
+                    job::metrics,
+                    () ->
+                        Map.of(
+                            HtmlReport.ORACLE_AUC,
+                            pump.oracleAuc(),
+                            HtmlReport.REPLICA_FRESHNESS_P50_MS,
+                            replica.freshnessPercentileMs(0.5),
+                            HtmlReport.REPLICA_FRESHNESS_P99_MS,
+                            replica.freshnessPercentileMs(0.99)));
+            Progress p =
+                new Progress(
+                    System.out,
+                    progressInterval.toMillis(),
+                    t0,
+                    job::metrics,
+                    () ->
+                        String.format(
+                            Locale.ROOT,
+                            "oracle AUC %s | replica v%d, freshness p50 %s p99 %s",
+                            Progress.fmt(pump.oracleAuc()),
+                            replica.version(),
+                            ms(replica.freshnessPercentileMs(0.5)),
+                            ms(replica.freshnessPercentileMs(0.99))))) {
           Thread.sleep(duration.toMillis());
           pump.finish();
           awaitConsumed(job, pump);
@@ -201,6 +223,10 @@ final class DemoCommand implements Callable<Integer> {
               .stopWithSavepoint(true, savepoints.toUri().toString(), SavepointFormatType.CANONICAL)
               .get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
           job.client().getJobExecutionResult().get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+          replica.awaitVersion(
+              Progress.count(job.metrics(), JobMetrics.MODEL_VERSION), Duration.ofSeconds(30));
+          timeline.sample();
+          samples = timeline.toJson();
         }
         long trainedAt = System.currentTimeMillis();
         Map<String, Double> m = job.metrics();
@@ -286,9 +312,14 @@ final class DemoCommand implements Callable<Integer> {
             replicaAuc,
             heldOutOracle,
             Progress.deadLetters(m));
+        r.set("timeline", samples);
         if (report != null) {
           Report.write(report, r);
           System.out.println("streamrec demo: report written to " + report);
+        }
+        if (html != null) {
+          HtmlReport.write(html, r);
+          System.out.println("streamrec demo: HTML report written to " + html);
         }
         return caughtUp ? 0 : 1;
       }

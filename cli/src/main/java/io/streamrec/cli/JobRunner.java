@@ -4,6 +4,7 @@ import io.streamrec.cli.metrics.InJvmMetricReporter;
 import io.streamrec.cli.metrics.InJvmMetrics;
 import io.streamrec.job.StreamrecJob;
 import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.kafka.KafkaPreflight;
 import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
@@ -12,7 +13,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 /**
  * Starts the job on the execution environment of wherever the command runs: a local Flink
  * environment in this JVM (the default), or the cluster's when launched through {@code flink run}.
- * The in-JVM metric reporter is configured so the command can print progress.
+ * The in-JVM metric reporter is configured so the command can print progress. Kafka is checked
+ * first ({@link KafkaPreflight}): a refused login or a missing topic fails at once, in words.
  */
 final class JobRunner {
   private JobRunner() {}
@@ -27,6 +29,7 @@ final class JobRunner {
   static Started start(Configuration conf, StreamrecJob.Bounds bounds, String name)
       throws Exception {
     JobConfig cfg = JobConfig.from(conf);
+    KafkaPreflight.checkJob(cfg);
     Configuration flink = new Configuration(conf);
     InJvmMetricReporter.configure(flink);
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);

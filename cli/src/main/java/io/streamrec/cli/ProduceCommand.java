@@ -4,8 +4,12 @@ import io.streamrec.cli.kafka.JsonlProducer;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobSettings;
 import io.streamrec.job.config.TopicsConfig;
+import io.streamrec.job.kafka.KafkaPreflight;
+import io.streamrec.job.kafka.TopicSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -48,8 +52,23 @@ final class ProduceCommand implements Callable<Integer> {
     JobConfig cfg = JobConfig.from(settings.configuration());
     String servers = cfg.bootstrapServers();
     TopicsConfig topics = cfg.topics(TopicsConfig.DEFAULT_INPUT_PARTITIONS);
+    // a refused login or a missing topic fails here, in words, not after the producer's timeout
+    List<TopicSpec> targets = new ArrayList<>();
+    for (TopicSpec t : TopicSpec.all(topics)) {
+      if (requests != null && t.name().equals(topics.requests())
+          || impressions != null && t.name().equals(topics.impressions())) {
+        targets.add(t);
+      }
+    }
+    KafkaPreflight.checkTopics(servers, cfg.kafkaProperties(), targets);
     JsonlProducer.Summary s =
-        JsonlProducer.load(servers, topics, requests, impressions, JsonlProducer.loggingListener());
+        JsonlProducer.load(
+            servers,
+            cfg.kafkaProperties().asMap(),
+            topics,
+            requests,
+            impressions,
+            JsonlProducer.loggingListener());
     System.out.printf(
         Locale.ROOT,
         "streamrec produce: %,d requests and %,d impressions sent to %s, %,d bad line(s) skipped, "

@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       BackfillCommand.class,
       ServeCommand.class,
       TailCommand.class,
+      ReportCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class StreamrecCli implements Runnable {
@@ -41,7 +42,7 @@ public final class StreamrecCli implements Runnable {
    * The command line with streamrec's error handling: a clear message, no stack trace, for expected
    * failures.
    */
-  static CommandLine commandLine() {
+  public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new StreamrecCli());
     cl.setExecutionExceptionHandler(
         (e, line, parsed) -> {

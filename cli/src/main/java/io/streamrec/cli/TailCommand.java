@@ -1,9 +1,13 @@
 package io.streamrec.cli;
 
+import io.streamrec.common.KafkaClientProperties;
 import io.streamrec.common.StreamrecException;
+import io.streamrec.job.kafka.KafkaPreflight;
+import io.streamrec.job.kafka.TopicSpec;
 import io.streamrec.protocol.ModelUpdate;
 import io.streamrec.protocol.ModelUpdateDecoder;
 import io.streamrec.schemas.VersionMarker;
+import io.streamrec.serving.KafkaClientOptions;
 import io.streamrec.serving.ModelUpdateConsumers;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -16,7 +20,10 @@ import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -59,39 +66,51 @@ final class TailCommand implements Callable<Integer> {
   @Option(names = "--versions-only", description = "Print the version markers only.")
   boolean versionsOnly;
 
+  @Mixin KafkaClientOptions kafka = new KafkaClientOptions();
+
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
+    KafkaClientProperties client = kafka.properties();
+    // a refused login or a missing topic fails here, in words
+    KafkaPreflight.checkTopics(bootstrapServers, client, List.of(TopicSpec.modelUpdates(topic)));
     try (KafkaConsumer<byte[], byte[]> c =
-        new KafkaConsumer<>(ModelUpdateConsumers.properties(bootstrapServers, "streamrec-tail"))) {
-      var info = c.partitionsFor(topic, Duration.ofSeconds(30));
-      if (info == null || info.isEmpty()) {
-        throw new StreamrecException("topic '" + topic + "' does not exist at " + bootstrapServers);
-      }
-      List<TopicPartition> parts = new ArrayList<>();
-      info.forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
-      c.assign(parts);
-      c.seekToBeginning(parts);
-      Map<TopicPartition, Long> end = c.endOffsets(parts);
-      long[] counts = new long[4]; // rows, tombstones, dense, markers
-      while (follow || parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
-        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-          String line = describe(r, counts);
-          if (line != null) {
-            out.println(line);
-          }
+        new KafkaConsumer<>(
+            ModelUpdateConsumers.properties(bootstrapServers, client, "streamrec-tail"))) {
+      return tail(c, out);
+    } catch (AuthenticationException | AuthorizationException e) {
+      throw KafkaPreflight.access(e, bootstrapServers, client, "read topic " + topic);
+    }
+  }
+
+  private int tail(KafkaConsumer<byte[], byte[]> c, PrintWriter out) {
+    var info = c.partitionsFor(topic, Duration.ofSeconds(30));
+    if (info == null || info.isEmpty()) {
+      throw new StreamrecException("topic '" + topic + "' does not exist at " + bootstrapServers);
+    }
+    List<TopicPartition> parts = new ArrayList<>();
+    info.forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
+    c.assign(parts);
+    c.seekToBeginning(parts);
+    Map<TopicPartition, Long> end = c.endOffsets(parts);
+    long[] counts = new long[4]; // rows, tombstones, dense, markers
+    while (follow || parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+      for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+        String line = describe(r, counts);
+        if (line != null) {
+          out.println(line);
         }
-        out.flush();
       }
-      out.printf(
-          Locale.ROOT,
-          "-- %d rows, %d tombstones, %d dense blocks, %d version markers%n",
-          counts[0],
-          counts[1],
-          counts[2],
-          counts[3]);
       out.flush();
     }
+    out.printf(
+        Locale.ROOT,
+        "-- %d rows, %d tombstones, %d dense blocks, %d version markers%n",
+        counts[0],
+        counts[1],
+        counts[2],
+        counts[3]);
+    out.flush();
     return 0;
   }
 

@@ -1,6 +1,7 @@
 package io.streamrec.job;
 
 import io.streamrec.job.config.JobArguments;
+import io.streamrec.job.kafka.KafkaPreflight;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,16 +36,20 @@ public final class JobMain {
       return;
     }
     JobArguments.Parsed a = JobArguments.parse(args);
+    // a refused login or a missing topic fails the submission here, in words, rather than the
+    // running job after the clients' timeouts
+    KafkaPreflight.checkJob(a.config());
     StreamExecutionEnvironment env =
         StreamExecutionEnvironment.getExecutionEnvironment(a.configuration());
     StreamrecJob.build(env, a.config(), a.bounds());
     LOG.info(
-        "streamrec: submitting '{}' ({}) reading {} + {} at {}, publishing to {}",
+        "streamrec: submitting '{}' ({}) reading {} + {} at {} ({}), publishing to {}",
         a.jobName(),
         a.bounds().bounded() ? "backfill" : "live",
         a.config().requestsTopic(),
         a.config().impressionsTopic(),
         a.config().bootstrapServers(),
+        a.config().kafkaProperties().describe(),
         a.config().modelUpdatesTopic());
     env.execute(a.jobName());
   }

@@ -2,6 +2,7 @@ package io.streamrec.job;
 
 import io.streamrec.job.assembler.RequestUnitAssembler;
 import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.metrics.PublishedVersions;
 import io.streamrec.job.sink.KafkaSinks;
 import io.streamrec.job.source.EnvelopeRouter;
 import io.streamrec.job.source.EventDeserializer;
@@ -53,6 +54,9 @@ public final class StreamrecJob {
   static final String UID_ASSEMBLER = "assembler";
   static final String UID_TRAINER = "trainer";
   static final String UID_UNITS = "source-request-units";
+
+  /** Watches the records on their way to the sink: the model's freshness (stateless). */
+  static final String UID_PUBLISHED_VERSIONS = "published-versions";
 
   /** Sources in one alignment group may drift this far apart before the faster one pauses. */
   static final Duration ALIGNMENT_MAX_DRIFT = Duration.ofMinutes(1);
@@ -158,6 +162,10 @@ public final class StreamrecJob {
             .setMaxParallelism(1);
     // the Kafka producer (batching, compression) works in a thread of its own, not the trainer's
     updates
+        .map(new PublishedVersions())
+        .name("published-versions")
+        .uid(UID_PUBLISHED_VERSIONS)
+        .setParallelism(1)
         .sinkTo(KafkaSinks.modelUpdates(cfg))
         .name("model-updates")
         .uid("sink-model-updates")
@@ -169,6 +177,7 @@ public final class StreamrecJob {
     KafkaSourceBuilder<UnitRecord> b =
         KafkaSource.<UnitRecord>builder()
             .setBootstrapServers(cfg.bootstrapServers())
+            .setProperties(cfg.kafkaProperties().toProperties())
             .setTopics(cfg.requestUnitsTopic())
             .setGroupId(cfg.groupId())
             .setClientIdPrefix("streamrec-units")
@@ -221,6 +230,7 @@ public final class StreamrecJob {
     KafkaSourceBuilder<DecodedEvent> b =
         KafkaSource.<DecodedEvent>builder()
             .setBootstrapServers(cfg.bootstrapServers())
+            .setProperties(cfg.kafkaProperties().toProperties())
             .setTopics(topic)
             .setGroupId(cfg.groupId())
             .setClientIdPrefix("streamrec-" + kind.name().toLowerCase(java.util.Locale.ROOT))

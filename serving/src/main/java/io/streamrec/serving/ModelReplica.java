@@ -1,5 +1,6 @@
 package io.streamrec.serving;
 
+import io.streamrec.common.KafkaClientProperties;
 import io.streamrec.common.StreamrecException;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.ModelConfigJson;
@@ -103,17 +104,27 @@ public final class ModelReplica implements AutoCloseable {
   private volatile boolean running = true;
   private final FreshnessSamples freshness = new FreshnessSamples(FRESHNESS_SAMPLES);
 
-  private ModelReplica(String bootstrapServers, String topic, String clientId) {
+  private ModelReplica(
+      String bootstrapServers, KafkaClientProperties client, String topic, String clientId) {
     this.topic = topic;
     this.consumer =
-        new KafkaConsumer<>(ModelUpdateConsumers.properties(bootstrapServers, clientId));
+        new KafkaConsumer<>(ModelUpdateConsumers.properties(bootstrapServers, client, clientId));
     this.thread = new Thread(this::loop, "model-replica-" + topic);
     this.thread.setDaemon(true);
   }
 
   /** Starts a replica of {@code topic}: bootstraps from its earliest offset, then tails it. */
   public static ModelReplica start(String bootstrapServers, String topic) {
-    ModelReplica r = new ModelReplica(bootstrapServers, topic, "streamrec-replica");
+    return start(bootstrapServers, KafkaClientProperties.empty(), topic);
+  }
+
+  /**
+   * Starts a replica of {@code topic} whose consumer has the user's client settings ({@code
+   * client}: TLS, SASL): bootstraps from its earliest offset, then tails it.
+   */
+  public static ModelReplica start(
+      String bootstrapServers, KafkaClientProperties client, String topic) {
+    ModelReplica r = new ModelReplica(bootstrapServers, client, topic, "streamrec-replica");
     r.thread.start();
     return r;
   }
@@ -434,6 +445,11 @@ public final class ModelReplica implements AutoCloseable {
    */
   public double freshnessPercentileMs(double q) {
     return freshness.percentile(q);
+  }
+
+  /** The sum of every freshness sample so far, ms. */
+  public long freshnessSumMs() {
+    return freshness.sum();
   }
 
   /** Versions with a freshness sample. */

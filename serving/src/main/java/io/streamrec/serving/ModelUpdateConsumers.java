@@ -1,5 +1,6 @@
 package io.streamrec.serving;
 
+import io.streamrec.common.KafkaClientProperties;
 import java.util.Locale;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -18,7 +19,17 @@ public final class ModelUpdateConsumers {
 
   /** Settings for a reader of model-updates at {@code bootstrapServers}, named {@code clientId}. */
   public static Properties properties(String bootstrapServers, String clientId) {
-    Properties p = new Properties();
+    return properties(bootstrapServers, KafkaClientProperties.empty(), clientId);
+  }
+
+  /**
+   * Settings for a reader of model-updates at {@code bootstrapServers}, named {@code clientId},
+   * with the user's client settings ({@code client}: TLS, SASL, tuning); the settings the protocol
+   * needs win over them.
+   */
+  public static Properties properties(
+      String bootstrapServers, KafkaClientProperties client, String clientId) {
+    Properties p = client.toProperties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");

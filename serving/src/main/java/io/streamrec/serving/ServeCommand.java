@@ -1,10 +1,15 @@
 package io.streamrec.serving;
 
+import io.streamrec.common.KafkaClientProperties;
+import io.streamrec.common.StreamrecException;
 import io.streamrec.serving.http.ScoringServer;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code streamrec serve}: a model replica behind HTTP, in the foreground. */
@@ -15,12 +20,17 @@ import picocli.CommandLine.Option;
         "Serves the model: bootstraps a replica from the compacted model-updates topic, tails it, and "
             + "answers POST /score, GET /healthz and GET /metrics over HTTP. Ctrl-C stops it.")
 public final class ServeCommand implements Callable<Integer> {
+  /** How often the foreground thread looks whether Kafka refused the replica. */
+  private static final long ACCESS_CHECK_MS = 200;
+
   @Option(
       names = "--bootstrap-servers",
       required = true,
       paramLabel = "HOST:PORT",
       description = "Kafka bootstrap servers.")
   String bootstrapServers;
+
+  @Mixin KafkaClientOptions kafka = new KafkaClientOptions();
 
   @Option(
       names = "--topic",
@@ -58,22 +68,44 @@ public final class ServeCommand implements Callable<Integer> {
       description = "More impressions in one /score request get 413 (default ${DEFAULT-VALUE}).")
   int maxImpressions;
 
-  @Override
-  public Integer call() throws Exception {
+  /** A replica and its HTTP server, running; closing stops both. */
+  public record Running(ModelReplica replica, ScoringServer server, KafkaClientProperties client)
+      implements AutoCloseable {
+    @Override
+    public void close() {
+      server.close();
+      replica.close();
+    }
+  }
+
+  /** Starts the replica and the server these options describe, and returns at once. */
+  public Running start() throws IOException {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("--port must be in 0..65535, got " + port);
     }
-    ModelReplica replica = ModelReplica.start(bootstrapServers, topic);
-    ScoringServer server =
-        ScoringServer.start(
-            replica, new InetSocketAddress(bind, port), threads, maxRequestBytes, maxImpressions);
+    KafkaClientProperties client = kafka.properties();
+    ModelReplica replica = ModelReplica.start(bootstrapServers, client, topic);
+    try {
+      return new Running(
+          replica,
+          ScoringServer.start(
+              replica, new InetSocketAddress(bind, port), threads, maxRequestBytes, maxImpressions),
+          client);
+    } catch (IOException | RuntimeException e) {
+      replica.close();
+      throw e;
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Running running = start();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
-                  server.close();
-                  replica.close();
+                  running.close();
                   stopped.countDown();
                 },
                 "serve-stop"));
@@ -82,13 +114,24 @@ public final class ServeCommand implements Callable<Integer> {
             + topic
             + "' at "
             + bootstrapServers
-            + "; listening on "
+            + " ("
+            + running.client().describe()
+            + "); listening on "
             + bind
             + ":"
-            + server.port()
+            + running.server().port()
             + " (POST /score, GET /healthz, GET /metrics; Ctrl-C to stop)");
     System.out.flush();
-    stopped.await();
+    while (!stopped.await(ACCESS_CHECK_MS, TimeUnit.MILLISECONDS)) {
+      // a refused login or ACL will not heal by waiting: stop, in words, rather than serve 503s
+      String refused =
+          KafkaClientOptions.refusal(
+              running.replica().failure(), bootstrapServers, running.client());
+      if (refused != null) {
+        running.close();
+        throw new StreamrecException(refused);
+      }
+    }
     return 0;
   }
 }

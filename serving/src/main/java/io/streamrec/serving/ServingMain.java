@@ -1,5 +1,6 @@
 package io.streamrec.serving;
 
+import io.streamrec.common.StreamrecException;
 import picocli.CommandLine;
 
 /**
@@ -12,7 +13,15 @@ public final class ServingMain {
   private ServingMain() {}
 
   public static void main(String[] args) {
-    System.exit(
-        new CommandLine(new ServeCommand()).setCommandName("streamrec-serve").execute(args));
+    CommandLine cl = new CommandLine(new ServeCommand()).setCommandName("streamrec-serve");
+    cl.setExecutionExceptionHandler(
+        (e, line, parsed) -> {
+          if (e instanceof StreamrecException || e instanceof IllegalArgumentException) {
+            line.getErr().println("streamrec-serve: " + e.getMessage());
+            return 2;
+          }
+          throw e;
+        });
+    System.exit(cl.execute(args));
   }
 }

@@ -20,7 +20,14 @@ public final class TopicRecords {
 
   /** Every record of {@code topic}, every partition, from its first offset to its end now. */
   public static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrap, String topic) {
+    return readAll(bootstrap, Map.of(), topic);
+  }
+
+  /** The same, for a client with {@code clientSettings} (e.g. SASL). */
+  public static List<ConsumerRecord<byte[], byte[]>> readAll(
+      String bootstrap, Map<String, String> clientSettings, String topic) {
     Properties p = new Properties();
+    p.putAll(clientSettings);
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());

@@ -76,9 +76,9 @@ final class DeploymentFiles {
     return out;
   }
 
-  /** The k8s manifest files (not kustomization.yaml). */
+  /** The k8s manifest files, in k8s/ and its folders (not the kustomization.yaml files). */
   static List<Path> k8sManifests() {
-    try (Stream<Path> files = Files.list(root().resolve("k8s"))) {
+    try (Stream<Path> files = Files.walk(root().resolve("k8s"))) {
       return files
           .filter(
               f ->
@@ -211,7 +211,7 @@ final class DeploymentFiles {
         .replace("$$", "$");
   }
 
-  /** The script of k8s/topics-job.yaml. */
+  /** The script of k8s/without-strimzi/topics-job.yaml. */
   static String k8sTopicsScript() {
     Map<String, Object> job = k8sObjects().get("Job/streamrec-topics");
     Object container = list(at(job, "spec", "template", "spec", "containers"), "containers").get(0);

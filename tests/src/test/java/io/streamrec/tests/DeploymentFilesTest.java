@@ -8,11 +8,19 @@ import static io.streamrec.tests.DeploymentFiles.strings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.openshift.api.model.monitoring.v1.PodMonitor;
 import io.streamrec.cli.StreamrecCli;
+import io.streamrec.gpu.BackendMode;
 import io.streamrec.job.config.JobArguments;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobSettings;
 import io.streamrec.job.config.TopicsConfig;
+import io.strimzi.api.kafka.model.topic.KafkaTopic;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -23,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
 import org.apache.flink.runtime.util.EnvironmentInformation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -166,18 +175,53 @@ class DeploymentFilesTest {
     assertThat(objects.keySet())
         .containsExactlyInAnyOrder(
             "ConfigMap/streamrec-config",
+            "Secret/streamrec-kafka-client",
             "PersistentVolumeClaim/streamrec-flink-data",
+            "KafkaTopic/requests",
+            "KafkaTopic/impressions",
+            "KafkaTopic/dead-letters",
+            "KafkaTopic/model-updates",
+            "KafkaTopic/request-units",
             "Job/streamrec-topics",
             "FlinkDeployment/streamrec",
             "Deployment/streamrec-serve",
-            "Service/streamrec-serve");
+            "Service/streamrec-serve",
+            "PodMonitor/streamrec-flink",
+            "PodMonitor/streamrec-serve");
     objects.forEach((id, o) -> assertThat(o.get("apiVersion")).as(id).isNotNull());
 
-    Object kustomization =
-        DeploymentFiles.yaml(DeploymentFiles.root().resolve("k8s/kustomization.yaml"));
+    // kubectl apply -k k8s/ applies every manifest of k8s/ itself; without-strimzi/ is the
+    // alternative to kafka-topics.yaml, applied alone
+    Path k8s = DeploymentFiles.root().resolve("k8s");
+    Object kustomization = DeploymentFiles.yaml(k8s.resolve("kustomization.yaml"));
     assertThat(strings(at(kustomization, "resources"), "resources"))
         .containsExactlyInAnyOrderElementsOf(
-            DeploymentFiles.k8sManifests().stream().map(p -> p.getFileName().toString()).toList());
+            DeploymentFiles.k8sManifests().stream()
+                .filter(p -> p.getParent().equals(k8s))
+                .map(p -> p.getFileName().toString())
+                .toList());
+    for (Object generator : list(at(kustomization, "configMapGenerator"), "configMapGenerator")) {
+      for (String file : strings(at(generator, "files"), "files")) {
+        assertThat(k8s.resolve(file)).as("configMapGenerator file").isRegularFile();
+      }
+    }
+  }
+
+  @Test
+  void everyManifestBindsToTheModelClassesOfItsConsumer() {
+    List<String> failures = new ArrayList<>();
+    for (Path file : DeploymentFiles.k8sManifests()) {
+      List<Map<String, Object>> docs = DeploymentFiles.yamlDocuments(file);
+      for (int i = 0; i < docs.size(); i++) {
+        String what = DeploymentFiles.root().relativize(file) + " document " + (i + 1);
+        try {
+          ManifestBinding.bind(what, docs.get(i)).notes().forEach(System.out::println);
+        } catch (AssertionError e) {
+          failures.add(e.getMessage());
+        }
+      }
+    }
+    assertThat(failures).as("manifests their consumers refuse").isEmpty();
   }
 
   @Test
@@ -276,6 +320,125 @@ class DeploymentFilesTest {
     assertThat(target).isEqualTo(port.get("name"));
   }
 
+  @Test
+  void theTrainersTaskManagerAsksForAGpuAndLandsOnAGpuNode() throws IOException {
+    FlinkDeployment fd = boundFlinkDeployment();
+    PodTemplateSpec tm = fd.getSpec().getTaskManager().getPodTemplate();
+    assertThat(tm).as("taskManager.podTemplate").isNotNull();
+    Container c = mainContainer(tm);
+    assertThat(c.getResources().getLimits())
+        .as("the TaskManager's GPU")
+        .containsEntry(GPU, new Quantity("1"));
+    assertThat(tm.getSpec().getNodeSelector()).as("a GPU node").isNotEmpty();
+    assertThat(tm.getSpec().getTolerations())
+        .as("GPU nodes' taint")
+        .anyMatch(t -> GPU.equals(t.getKey()));
+    assertThat(c.getEnv())
+        .as("the NVIDIA runtime mounts the CUDA driver library for compute only")
+        .anyMatch(
+            e ->
+                e.getName().equals("NVIDIA_DRIVER_CAPABILITIES")
+                    && e.getValue().contains("compute"));
+    // the JobManager needs no GPU: none in the pods' common template or its own
+    PodTemplateSpec common = fd.getSpec().getPodTemplate();
+    PodTemplateSpec jm = fd.getSpec().getJobManager().getPodTemplate();
+    for (PodTemplateSpec t : new PodTemplateSpec[] {common, jm}) {
+      if (t != null) {
+        Container m = mainContainer(t);
+        assertThat(m.getResources() == null ? Map.of() : m.getResources().getLimits())
+            .doesNotContainKey(GPU);
+      }
+    }
+    // a TaskManager with a GPU trains on it, or fails at start: never on its CPU unnoticed
+    assertThat(jobArguments().config().backend()).isEqualTo(BackendMode.CUDA);
+  }
+
+  @Test
+  void everyFlinkPodAndReplicaServesPrometheusMetricsThatAPodMonitorScrapes() throws Exception {
+    FlinkDeployment fd = boundFlinkDeployment();
+    Map<String, String> conf = fd.getSpec().getFlinkConfiguration();
+    String reporter = prometheusReporter(conf);
+    assertThat(reporter).as("a Prometheus reporter in flinkConfiguration").isNotNull();
+    int port = Integer.parseInt(conf.get("metrics.reporter." + reporter + ".port"));
+    ContainerPort metrics =
+        mainContainer(fd.getSpec().getPodTemplate()).getPorts().stream()
+            .filter(p -> p.getContainerPort() == port)
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no container port " + port + " in the pods"));
+
+    PodMonitor flink = boundPodMonitor("streamrec-flink");
+    assertThat(flink.getSpec().getSelector().getMatchLabels())
+        .as(
+            "the labels the operator gives the pods of FlinkDeployment "
+                + fd.getMetadata().getName())
+        .containsEntry("app", fd.getMetadata().getName())
+        .containsEntry("type", "flink-native-kubernetes");
+    assertThat(flink.getSpec().getPodMetricsEndpoints())
+        .extracting(e -> e.getPort())
+        .containsExactly(metrics.getName());
+
+    Deployment serve =
+        (Deployment)
+            ManifestBinding.bind(
+                    "serving", DeploymentFiles.k8sObjects().get("Deployment/streamrec-serve"))
+                .object();
+    PodMonitor replicas = boundPodMonitor("streamrec-serve");
+    assertThat(serve.getSpec().getTemplate().getMetadata().getLabels())
+        .containsAllEntriesOf(replicas.getSpec().getSelector().getMatchLabels());
+    Container sc = serve.getSpec().getTemplate().getSpec().getContainers().get(0);
+    assertThat(replicas.getSpec().getPodMetricsEndpoints())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(sc.getPorts()).extracting(ContainerPort::getName).contains(e.getPort());
+              assertThat(e.getPath()).isEqualTo("/metrics");
+            });
+  }
+
+  @Test
+  void composeRunsTheTrainerWithThePrometheusReporterOnAPublishedPort() throws Exception {
+    List<String> args = command(DeploymentFiles.composeServices().get("trainer"), "trainer");
+    Map<String, String> conf = new java.util.TreeMap<>();
+    for (int i = 0; i < args.size() - 1; i++) {
+      if (args.get(i).equals("-D")) {
+        String kv = args.get(i + 1);
+        conf.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+      }
+    }
+    String reporter = prometheusReporter(conf);
+    assertThat(reporter).as("the trainer's Prometheus reporter").isNotNull();
+    String port = conf.get("metrics.reporter." + reporter + ".port");
+    assertThat(strings(DeploymentFiles.composeServices().get("trainer").get("ports"), "ports"))
+        .anyMatch(p -> p.endsWith(":" + port));
+    assertThat(strings(DeploymentFiles.composeServices().get("serve").get("ports"), "ports"))
+        .contains("8080:8080");
+  }
+
+  @Test
+  void theJobAndTheReplicasReadTheirKafkaClientSettingsFromTheSecret() throws IOException {
+    Map<String, Object> secret = DeploymentFiles.k8sObjects().get("Secret/streamrec-kafka-client");
+    String inPod =
+        valueOf(strings(at(servingContainer(), "args"), "serving args"), "--command-config");
+    Map<String, Object> deployment = DeploymentFiles.k8sObjects().get("Deployment/streamrec-serve");
+    String mount = null;
+    for (Object m : list(at(servingContainer(), "volumeMounts"), "serving volumeMounts")) {
+      if (Path.of(inPod).getParent().equals(Path.of((String) at(m, "mountPath")))) {
+        mount = (String) at(m, "name");
+      }
+    }
+    assertThat(mount).as("a volume mounted at " + Path.of(inPod).getParent()).isNotNull();
+    String volume = mount;
+    Object source =
+        list(at(deployment, "spec", "template", "spec", "volumes"), "volumes").stream()
+            .filter(v -> volume.equals(at(v, "name")))
+            .findFirst()
+            .orElseThrow();
+    assertThat(at(source, "secret", "secretName")).isEqualTo(at(secret, "metadata", "name"));
+    assertThat(at(secret, "stringData", Path.of(inPod).getFileName().toString())).isNotNull();
+    // the job reads the same file (jobArguments resolves it from the Secret)
+    assertThat(jobArguments().config().kafkaProperties().isEmpty()).isTrue();
+  }
+
   // ---- topics
 
   @Test
@@ -285,6 +448,20 @@ class DeploymentFilesTest {
     List<DeploymentFiles.TopicSpec> k8s =
         DeploymentFiles.topicSpecs(DeploymentFiles.k8sTopicsScript());
     assertThat(k8s).isEqualTo(compose);
+    List<DeploymentFiles.TopicSpec> strimzi = new ArrayList<>();
+    for (Map.Entry<String, Map<String, Object>> e : DeploymentFiles.k8sObjects().entrySet()) {
+      if (e.getKey().startsWith("KafkaTopic/")) {
+        KafkaTopic t = (KafkaTopic) ManifestBinding.bind(e.getKey(), e.getValue()).object();
+        Map<String, String> configs = new java.util.LinkedHashMap<>();
+        t.getSpec().getConfig().forEach((k, v) -> configs.put(k, String.valueOf(v)));
+        String name =
+            t.getSpec().getTopicName() != null
+                ? t.getSpec().getTopicName()
+                : t.getMetadata().getName();
+        strimzi.add(new DeploymentFiles.TopicSpec(name, t.getSpec().getPartitions(), configs));
+      }
+    }
+    assertThat(strimzi).as("Strimzi's KafkaTopics").containsExactlyInAnyOrderElementsOf(compose);
     assertThat(compose)
         .extracting(DeploymentFiles.TopicSpec::name)
         .containsExactlyInAnyOrderElementsOf(TopicsConfig.defaults().all());
@@ -315,6 +492,43 @@ class DeploymentFilesTest {
   }
 
   // ---- helpers
+
+  private static final String GPU = "nvidia.com/gpu";
+
+  private static final String PROMETHEUS_FACTORY =
+      "org.apache.flink.metrics.prometheus.PrometheusReporterFactory";
+
+  private static FlinkDeployment boundFlinkDeployment() {
+    return (FlinkDeployment)
+        ManifestBinding.bind("k8s/flinkdeployment.yaml", flinkDeployment()).object();
+  }
+
+  private static PodMonitor boundPodMonitor(String name) {
+    return (PodMonitor)
+        ManifestBinding.bind(name, DeploymentFiles.k8sObjects().get("PodMonitor/" + name)).object();
+  }
+
+  private static Container mainContainer(PodTemplateSpec t) {
+    return t.getSpec().getContainers().stream()
+        .filter(c -> "flink-main-container".equals(c.getName()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no flink-main-container in a pod template"));
+  }
+
+  /** The name of the reporter whose factory is Flink's Prometheus reporter, which must load. */
+  private static String prometheusReporter(Map<String, String> conf) throws ClassNotFoundException {
+    String name = null;
+    for (Map.Entry<String, String> e : conf.entrySet()) {
+      if (e.getKey().startsWith("metrics.reporter.")
+          && e.getKey().endsWith(".factory.class")
+          && e.getValue().equals(PROMETHEUS_FACTORY)) {
+        name = e.getKey().substring(17, e.getKey().length() - ".factory.class".length());
+      }
+    }
+    // the image's Flink ships it as a plugin; the command line (compose) has it on its class path
+    Class.forName(PROMETHEUS_FACTORY);
+    return name;
+  }
 
   private static Map<String, Object> flinkDeployment() {
     return DeploymentFiles.k8sObjects().get("FlinkDeployment/streamrec");
@@ -364,22 +578,37 @@ class DeploymentFilesTest {
         new ArrayList<>(strings(at(flinkDeployment(), "spec", "job", "args"), "job args"));
     int c = args.indexOf("--config");
     assertThat(c).as("the job is given --config").isNotNegative();
-    Path inPod = Path.of(args.get(c + 1));
+    args.set(c + 1, mountedFile(Path.of(args.get(c + 1))).toString());
+    int k = args.indexOf("--command-config");
+    assertThat(k).as("the job is given the Kafka client settings").isNotNegative();
+    args.set(k + 1, mountedFile(Path.of(args.get(k + 1))).toString());
+    return JobArguments.parse(args.toArray(String[]::new));
+  }
+
+  /**
+   * The file a Flink pod sees at {@code inPod}: the key of the ConfigMap or Secret mounted at its
+   * folder, written to a temporary file.
+   */
+  private Path mountedFile(Path inPod) throws IOException {
     String volume =
         volumeMounts().entrySet().stream()
             .filter(e -> Path.of(e.getValue()).equals(inPod.getParent()))
             .map(Map.Entry::getKey)
             .findFirst()
             .orElseThrow(() -> new AssertionError("no volume is mounted at " + inPod.getParent()));
-    Object configMap = at(podVolumes().get(volume), "configMap", "name");
-    Map<String, Object> cm = DeploymentFiles.k8sObjects().get("ConfigMap/" + configMap);
-    assertThat(cm).as("ConfigMap " + configMap).isNotNull();
-    Object content = at(cm, "data", inPod.getFileName().toString());
-    assertThat(content).as("key " + inPod.getFileName() + " of ConfigMap " + configMap).isNotNull();
-    Path file = tmp.resolve("streamrec.yaml");
+    Object source = podVolumes().get(volume);
+    String id =
+        at(source, "configMap", "name") != null
+            ? "ConfigMap/" + at(source, "configMap", "name")
+            : "Secret/" + at(source, "secret", "secretName");
+    Map<String, Object> object = DeploymentFiles.k8sObjects().get(id);
+    assertThat(object).as(id).isNotNull();
+    String key = inPod.getFileName().toString();
+    Object content = at(object, id.startsWith("Secret/") ? "stringData" : "data", key);
+    assertThat(content).as("key " + key + " of " + id).isNotNull();
+    Path file = tmp.resolve(id.replace('/', '-') + "-" + key);
     Files.writeString(file, (String) content);
-    args.set(c + 1, file.toString());
-    return JobArguments.parse(args.toArray(String[]::new));
+    return file;
   }
 
   private static String valueOf(List<String> args, String option) {

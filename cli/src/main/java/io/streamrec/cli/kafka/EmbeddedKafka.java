@@ -59,6 +59,15 @@ public final class EmbeddedKafka implements AutoCloseable {
   /** Our client listener; any name the test kit does not bind in advance would do. */
   static final String CLIENT_LISTENER = "CLIENT";
 
+  /** With SASL users: the broker's own listener to itself, plaintext, on a free port. */
+  static final String INTERNAL_LISTENER = "INTERNAL";
+
+  /** The mechanism of a broker with SASL users: PLAIN, whose users live in the JAAS options. */
+  static final String SASL_MECHANISM = "PLAIN";
+
+  private static final String PLAIN_LOGIN_MODULE =
+      "org.apache.kafka.common.security.plain.PlainLoginModule";
+
   /** The test kit's controller listener name (its default); its port stays the kit's choice. */
   private static final String CONTROLLER_LISTENER = "CONTROLLER";
 
@@ -86,6 +95,7 @@ public final class EmbeddedKafka implements AutoCloseable {
   private static final String LOG_RETENTION_MS = "-1";
 
   private final KafkaClusterTestKit cluster;
+  private final EmbeddedKafkaConfig config;
   private final String bootstrapServers;
   private final Path dataDirectory;
   private final boolean temporaryDirectory;
@@ -93,10 +103,12 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   private EmbeddedKafka(
       KafkaClusterTestKit cluster,
+      EmbeddedKafkaConfig config,
       String bootstrapServers,
       Path dataDirectory,
       boolean temporaryDirectory) {
     this.cluster = cluster;
+    this.config = config;
     this.bootstrapServers = bootstrapServers;
     this.dataDirectory = dataDirectory;
     this.temporaryDirectory = temporaryDirectory;
@@ -128,8 +140,12 @@ public final class EmbeddedKafka implements AutoCloseable {
       String bootstrap = HOST + ":" + port;
       long millis = (System.nanoTime() - startNanos) / 1_000_000;
       LOG.info(
-          "Kafka broker ready at {} (KRaft, data in {}, started in {} ms)", bootstrap, dir, millis);
-      EmbeddedKafka broker = new EmbeddedKafka(cluster, bootstrap, dir, temporary);
+          "Kafka broker ready at {} (KRaft, {}, data in {}, started in {} ms)",
+          bootstrap,
+          cfg.sasl() ? "SASL/PLAIN, users " + cfg.saslUsers().keySet() : "plaintext",
+          dir,
+          millis);
+      EmbeddedKafka broker = new EmbeddedKafka(cluster, cfg, bootstrap, dir, temporary);
       started = true;
       return broker;
     } catch (EmbeddedKafkaException e) {
@@ -190,23 +206,7 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   private static KafkaClusterTestKit build(Path dir, EmbeddedKafkaConfig cfg) throws Exception {
-    Map<String, String> listeners =
-        Map.of(
-            "listeners",
-            CLIENT_LISTENER
-                + "://"
-                + HOST
-                + ":"
-                + cfg.port()
-                + ","
-                + CONTROLLER_LISTENER
-                + "://"
-                + HOST
-                + ":0",
-            "listener.security.protocol.map",
-            CLIENT_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT",
-            "inter.broker.listener.name",
-            CLIENT_LISTENER);
+    Map<String, String> listeners = listenerSettings(cfg);
     TestKitNodes nodes =
         new TestKitNodes.Builder()
             .setCombined(true)
@@ -219,6 +219,87 @@ public final class EmbeddedKafka implements AutoCloseable {
     brokerSettings(cfg).forEach(builder::setConfigProp);
     // We delete a temporary directory ourselves and never a directory the caller named.
     return builder.setDeleteOnClose(false).build();
+  }
+
+  /**
+   * The node's listeners: ours for clients on the port asked for, the controller's. With SASL users
+   * the client listener asks for SASL/PLAIN and the broker talks to itself over a plaintext
+   * listener of its own on a free port, so that only clients log in.
+   */
+  static Map<String, String> listenerSettings(EmbeddedKafkaConfig cfg) {
+    String client = CLIENT_LISTENER + "://" + HOST + ":" + cfg.port();
+    String controller = CONTROLLER_LISTENER + "://" + HOST + ":0";
+    if (!cfg.sasl()) {
+      return Map.of(
+          "listeners",
+          client + "," + controller,
+          "listener.security.protocol.map",
+          CLIENT_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT",
+          "inter.broker.listener.name",
+          CLIENT_LISTENER);
+    }
+    StringBuilder jaas = new StringBuilder(PLAIN_LOGIN_MODULE).append(" required");
+    cfg.saslUsers()
+        .forEach((u, pw) -> jaas.append(" user_").append(u).append("=\"").append(pw).append('"'));
+    jaas.append(';');
+    String prefix = "listener.name." + CLIENT_LISTENER.toLowerCase(Locale.ROOT) + ".";
+    return Map.of(
+        "listeners",
+        client + "," + INTERNAL_LISTENER + "://" + HOST + ":0," + controller,
+        "listener.security.protocol.map",
+        CLIENT_LISTENER
+            + ":SASL_PLAINTEXT,"
+            + INTERNAL_LISTENER
+            + ":PLAINTEXT,"
+            + CONTROLLER_LISTENER
+            + ":PLAINTEXT",
+        "inter.broker.listener.name",
+        INTERNAL_LISTENER,
+        "sasl.enabled.mechanisms",
+        SASL_MECHANISM,
+        prefix + "sasl.enabled.mechanisms",
+        SASL_MECHANISM,
+        prefix + SASL_MECHANISM.toLowerCase(Locale.ROOT) + ".sasl.jaas.config",
+        jaas.toString());
+  }
+
+  /**
+   * Client settings (as {@code properties.*} takes them, without the prefix) for logging in as
+   * {@code user} on a broker started with SASL users; empty for a plaintext broker.
+   *
+   * @throws IllegalArgumentException if the broker has no such user
+   */
+  public Map<String, String> clientSettings(String user) {
+    if (!config.sasl()) {
+      return Map.of();
+    }
+    String pw = config.saslUsers().get(user);
+    if (pw == null) {
+      throw new IllegalArgumentException(
+          "the broker has no SASL user '" + user + "'; it has " + config.saslUsers().keySet());
+    }
+    return clientSettings(user, pw);
+  }
+
+  /** Client settings for SASL/PLAIN as {@code user} with {@code password}, right or wrong. */
+  public static Map<String, String> clientSettings(String user, String password) {
+    return Map.of(
+        "security.protocol",
+        "SASL_PLAINTEXT",
+        "sasl.mechanism",
+        SASL_MECHANISM,
+        "sasl.jaas.config",
+        PLAIN_LOGIN_MODULE + " required username=\"" + user + "\" password=\"" + password + "\";");
+  }
+
+  /** Settings of an admin client of this broker (as its first SASL user, if it has users). */
+  public Map<String, Object> adminSettings() {
+    Map<String, Object> s = new java.util.HashMap<>();
+    if (config.sasl()) {
+      s.putAll(clientSettings(config.saslUsers().keySet().iterator().next()));
+    }
+    s.put("bootstrap.servers", bootstrapServers);
+    return s;
   }
 
   /** Broker settings on top of the test kit's; see the class comment for why. */

@@ -2,6 +2,10 @@ package io.streamrec.cli.kafka;
 
 import io.streamrec.job.config.TopicsConfig;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * How to start an {@link EmbeddedKafka} broker.
@@ -13,8 +17,12 @@ import java.nio.file.Path;
  *     chosen from {@link EmbeddedKafka#bootstrapServers()}), or a fixed one such as 9092 so that
  *     other processes find the broker at a stable address
  * @param defaultPartitions partitions of a topic created without a partition count
+ * @param saslUsers empty: the client listener is plaintext, without authentication; otherwise it
+ *     asks for SASL/PLAIN (over plaintext) and these users (name to password) may log in, for
+ *     trying and testing clients' security settings on one machine
  */
-public record EmbeddedKafkaConfig(Path dataDirectory, int port, int defaultPartitions) {
+public record EmbeddedKafkaConfig(
+    Path dataDirectory, int port, int defaultPartitions, Map<String, String> saslUsers) {
   /** Kafka's customary client port. */
   public static final int DEFAULT_PORT = 9092;
 
@@ -22,6 +30,13 @@ public record EmbeddedKafkaConfig(Path dataDirectory, int port, int defaultParti
   public static final int DEFAULT_PARTITIONS = 2;
 
   private static final int MAX_PORT = 65_535;
+
+  /** What a user name may hold: it goes into a JAAS configuration as an option name. */
+  private static final Pattern SASL_NAME = Pattern.compile("[A-Za-z0-9._-]+");
+
+  public EmbeddedKafkaConfig(Path dataDirectory, int port, int defaultPartitions) {
+    this(dataDirectory, port, defaultPartitions, Map.of());
+  }
 
   public EmbeddedKafkaConfig {
     if (port < 0 || port > MAX_PORT) {
@@ -32,6 +47,17 @@ public record EmbeddedKafkaConfig(Path dataDirectory, int port, int defaultParti
       throw new IllegalArgumentException(
           "defaultPartitions must be at least 1, got " + defaultPartitions);
     }
+    saslUsers = Collections.unmodifiableMap(new TreeMap<>(saslUsers));
+    for (Map.Entry<String, String> u : saslUsers.entrySet()) {
+      if (u.getKey().isEmpty() || !SASL_NAME.matcher(u.getKey()).matches()) {
+        throw new IllegalArgumentException(
+            "SASL user name '" + u.getKey() + "' must be letters, digits, '.', '_' or '-'");
+      }
+      if (u.getValue().isEmpty() || u.getValue().contains("\"") || u.getValue().contains("\\")) {
+        throw new IllegalArgumentException(
+            "the password of SASL user '" + u.getKey() + "' must be non-empty, without \" or \\");
+      }
+    }
   }
 
   /** A temporary directory, any free port, {@value #DEFAULT_PARTITIONS} partitions. */
@@ -40,14 +66,23 @@ public record EmbeddedKafkaConfig(Path dataDirectory, int port, int defaultParti
   }
 
   public EmbeddedKafkaConfig withPort(int newPort) {
-    return new EmbeddedKafkaConfig(dataDirectory, newPort, defaultPartitions);
+    return new EmbeddedKafkaConfig(dataDirectory, newPort, defaultPartitions, saslUsers);
   }
 
   public EmbeddedKafkaConfig withDataDirectory(Path newDataDirectory) {
-    return new EmbeddedKafkaConfig(newDataDirectory, port, defaultPartitions);
+    return new EmbeddedKafkaConfig(newDataDirectory, port, defaultPartitions, saslUsers);
   }
 
   public EmbeddedKafkaConfig withDefaultPartitions(int newDefaultPartitions) {
-    return new EmbeddedKafkaConfig(dataDirectory, port, newDefaultPartitions);
+    return new EmbeddedKafkaConfig(dataDirectory, port, newDefaultPartitions, saslUsers);
+  }
+
+  /** The client listener asks for SASL/PLAIN; {@code users} (name to password) may log in. */
+  public EmbeddedKafkaConfig withSaslUsers(Map<String, String> users) {
+    return new EmbeddedKafkaConfig(dataDirectory, port, defaultPartitions, users);
+  }
+
+  public boolean sasl() {
+    return !saslUsers.isEmpty();
   }
 }

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -117,7 +118,23 @@ public final class JsonlProducer {
       Path requestsFile,
       Path impressionsFile,
       Listener listener) {
-    try (ByteRecordProducer producer = new ByteRecordProducer(bootstrapServers)) {
+    return load(bootstrapServers, Map.of(), topics, requestsFile, impressionsFile, listener);
+  }
+
+  /**
+   * Opens a producer to {@code bootstrapServers} with the user's Kafka client settings ({@code
+   * clientSettings}: security, tuning), loads the files and closes it.
+   *
+   * @see #load(Path, Path)
+   */
+  public static Summary load(
+      String bootstrapServers,
+      Map<String, String> clientSettings,
+      TopicsConfig topics,
+      Path requestsFile,
+      Path impressionsFile,
+      Listener listener) {
+    try (ByteRecordProducer producer = new ByteRecordProducer(bootstrapServers, clientSettings)) {
       return new JsonlProducer(producer, topics, listener).load(requestsFile, impressionsFile);
     }
   }

@@ -2,6 +2,7 @@ package io.streamrec.cli.kafka;
 
 import io.streamrec.common.StreamrecException;
 import io.streamrec.job.config.TopicsConfig;
+import io.streamrec.job.kafka.TopicSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -64,23 +65,8 @@ public final class Topics {
    */
   private static final long METADATA_RETRY_MS = 100;
 
-  /** Low volume; one partition keeps dead letters in arrival order. */
-  static final int DEAD_LETTER_PARTITIONS = 1;
-
-  /** Versions are ordered only within one partition; see the class comment. */
-  static final int MODEL_UPDATE_PARTITIONS = 1;
-
-  /**
-   * A record this young is never compacted away, so a replica tailing within this lag sees every
-   * delta and marker of each publish; small, because superseded rows wait this long to go.
-   */
-  static final long MODEL_UPDATES_MIN_COMPACTION_LAG_MS = 10_000;
-
-  /**
-   * Compaction never touches the active segment; rolling it every five minutes bounds how long
-   * superseded rows are kept, without a flood of tiny segment files.
-   */
-  static final long MODEL_UPDATES_SEGMENT_MS = 300_000;
+  /** Versions are ordered only within one partition; see {@link TopicSpec}. */
+  static final int MODEL_UPDATE_PARTITIONS = TopicSpec.MODEL_UPDATE_PARTITIONS;
 
   /** What {@link #ensure} did, topic names in {@link TopicsConfig#all()} order. */
   public record EnsureResult(List<String> created, List<String> existing) {
@@ -137,27 +123,15 @@ public final class Topics {
     return outcome;
   }
 
-  /** What {@link #ensure} creates, in {@link TopicsConfig#all()} order. */
+  /** What {@link #ensure} creates ({@link TopicSpec#all}), in {@link TopicsConfig#all()} order. */
   static List<NewTopic> specs(TopicsConfig cfg) {
-    Map<String, String> delete =
-        Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE);
-    Map<String, String> compacted =
-        Map.of(
-            TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
-            TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG,
-                Long.toString(MODEL_UPDATES_MIN_COMPACTION_LAG_MS),
-            TopicConfig.SEGMENT_MS_CONFIG, Long.toString(MODEL_UPDATES_SEGMENT_MS));
-    return List.of(
-        topic(cfg.requests(), cfg.inputPartitions(), delete),
-        topic(cfg.impressions(), cfg.inputPartitions(), delete),
-        topic(cfg.deadLetters(), DEAD_LETTER_PARTITIONS, delete),
-        topic(cfg.modelUpdates(), MODEL_UPDATE_PARTITIONS, compacted),
-        topic(cfg.requestUnits(), cfg.inputPartitions(), delete));
-  }
-
-  private static NewTopic topic(String name, int partitions, Map<String, String> configs) {
-    // Replication factor: the cluster's default.
-    return new NewTopic(name, Optional.of(partitions), Optional.empty()).configs(configs);
+    // replication factor: the cluster's default
+    return TopicSpec.all(cfg).stream()
+        .map(
+            t ->
+                new NewTopic(t.name(), Optional.of(t.partitions()), Optional.empty())
+                    .configs(t.configs()))
+        .toList();
   }
 
   private static void checkModelUpdates(Admin admin, String name) {

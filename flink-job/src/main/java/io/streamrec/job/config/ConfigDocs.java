@@ -66,6 +66,9 @@ public final class ConfigDocs {
   }
 
   private static String defaultOf(ConfigOption<?> o) {
+    if (o.key().endsWith(".*")) {
+      return "(none)";
+    }
     if (!o.hasDefaultValue()) {
       return "(required)";
     }

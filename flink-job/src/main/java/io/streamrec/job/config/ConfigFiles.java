@@ -1,69 +1,130 @@
 package io.streamrec.job.config;
 
 import io.streamrec.common.StreamrecException;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.YamlParserUtils;
 
 /**
- * Reads a configuration file of flat {@code key: value} lines, as Flink's own configuration file
- * writes them. {@code #} starts a comment; a value may be quoted; a list may be written {@code [a,
- * b, c]} or {@code a;b;c}. Any key is passed on to Flink, so Flink's own settings (checkpointing,
- * state backend) go in the same file.
+ * Reads a configuration file in YAML, as Flink reads its own {@code config.yaml} (with Flink's YAML
+ * parser, the YAML 1.2 core schema): keys may be flat ({@code execution.checkpointing.interval: 30
+ * s}), nested ({@code execution:} / {@code checkpointing:} / {@code interval: 30 s}) or both, and
+ * every path of nested keys joined with dots is one key. A list ({@code [a, b]} or a block of
+ * {@code - a} items) is a list value; a mapping under a key whose option is a map ({@code
+ * model.table.ttl: {user_id: 30d}}) is that map. Any key is passed on to Flink, so Flink's own
+ * settings (checkpointing, state backend) go in the same file; streamrec's own keys are checked
+ * later ({@link JobArguments}), an unknown one failing with its name.
+ *
+ * <p>A file that is not YAML fails with its line and column; a key given twice (flat and nested)
+ * fails naming it.
  */
 public final class ConfigFiles {
+  private static final Pattern LINE_COLUMN = Pattern.compile("line (\\d+), column (\\d+)");
+
   private ConfigFiles() {}
 
   public static Configuration load(Path file) {
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
+    if (!Files.isReadable(file)) {
       throw new StreamrecException(
-          "cannot read configuration file " + file + ": " + e.getMessage(), e);
+          "cannot read configuration file " + file + ": it does not exist or is not readable");
+    }
+    Object root;
+    try {
+      root = YamlParserUtils.loadYamlFile(file.toFile());
+    } catch (Exception e) {
+      throw new StreamrecException(where(file, e) + "not a YAML configuration: " + problem(e), e);
     }
     Configuration conf = new Configuration();
-    for (int n = 0; n < lines.size(); n++) {
-      String line = stripComment(lines.get(n)).strip();
-      if (line.isEmpty()) {
-        continue;
-      }
-      int colon = line.indexOf(':');
-      if (colon <= 0) {
-        throw new StreamrecException(
-            file + ":" + (n + 1) + ": expected 'key: value', got '" + line + "'");
-      }
-      String key = line.substring(0, colon).strip();
-      String value = unquote(line.substring(colon + 1).strip());
-      if (value.startsWith("[") && value.endsWith("]")) {
-        value = String.join(";", value.substring(1, value.length() - 1).split("\\s*,\\s*")).strip();
-      }
-      conf.setString(key, value);
+    if (root == null) {
+      return conf;
     }
+    if (!(root instanceof Map<?, ?> top)) {
+      throw new StreamrecException(
+          file + ": a configuration file is a mapping of keys to values, not " + kind(root));
+    }
+    Map<String, String> flat = new LinkedHashMap<>();
+    flatten(file, "", top, flat);
+    flat.forEach(conf::setString);
     return conf;
   }
 
-  private static String stripComment(String line) {
-    boolean quoted = false;
-    for (int i = 0; i < line.length(); i++) {
-      char c = line.charAt(i);
-      if (c == '"' || c == '\'') {
-        quoted = !quoted;
-      } else if (c == '#' && !quoted) {
-        return line.substring(0, i);
+  private static void flatten(Path file, String prefix, Map<?, ?> node, Map<String, String> out) {
+    for (Map.Entry<?, ?> e : node.entrySet()) {
+      String key = prefix + String.valueOf(e.getKey()).strip();
+      Object v = e.getValue();
+      if (v instanceof Map<?, ?> m && !mapOptions().contains(key)) {
+        if (m.isEmpty()) {
+          throw new StreamrecException(file + ": key '" + key + "' has an empty mapping as value");
+        }
+        flatten(file, key + ".", m, out);
+        continue;
+      }
+      if (out.put(key, scalar(file, key, v)) != null) {
+        throw new StreamrecException(
+            file + ": key '" + key + "' is given twice (flat and nested?); give it once");
       }
     }
-    return line;
   }
 
-  private static String unquote(String v) {
-    if (v.length() >= 2
-        && (v.startsWith("\"") && v.endsWith("\"") || v.startsWith("'") && v.endsWith("'"))) {
-      return v.substring(1, v.length() - 1);
+  /** A value as Flink's configuration takes it: lists as a;b;c, maps as k:v,k2:v2. */
+  private static String scalar(Path file, String key, Object v) {
+    if (v == null) {
+      return "";
     }
-    return v;
+    if (v instanceof List<?> l) {
+      return l.stream()
+          .map(
+              x -> {
+                if (x instanceof Map<?, ?> || x instanceof List<?>) {
+                  throw new StreamrecException(
+                      file + ": key '" + key + "' holds a nested " + kind(x) + " in its list");
+                }
+                return String.valueOf(x).strip();
+              })
+          .collect(Collectors.joining(";"));
+    }
+    if (v instanceof Map<?, ?> m) {
+      return m.entrySet().stream()
+          .map(x -> x.getKey() + ":" + scalar(file, key, x.getValue()))
+          .collect(Collectors.joining(","));
+    }
+    return String.valueOf(v).strip();
+  }
+
+  /** Keys of streamrec's map-typed options, whose YAML mapping is their value. */
+  private static Set<String> mapOptions() {
+    return ConfigDocs.options().stream()
+        .filter(o -> o.hasDefaultValue() && o.defaultValue() instanceof Map<?, ?>)
+        .map(ConfigOption::key)
+        .collect(Collectors.toSet());
+  }
+
+  private static String kind(Object o) {
+    return o instanceof List<?> ? "a list" : o instanceof Map<?, ?> ? "a mapping" : "'" + o + "'";
+  }
+
+  /** {@code file:line:column: } where the parser says where it stopped, else {@code file: }. */
+  private static String where(Path file, Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      Matcher m = t.getMessage() == null ? null : LINE_COLUMN.matcher(t.getMessage());
+      if (m != null && m.find()) {
+        return file + ":" + m.group(1) + ":" + m.group(2) + ": ";
+      }
+    }
+    return file + ": ";
+  }
+
+  private static String problem(Throwable e) {
+    String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+    return msg.replaceAll("\\s+", " ").strip();
   }
 }

@@ -192,9 +192,22 @@ public final class JobArguments {
     Set<String> known =
         ConfigDocs.options().stream().map(ConfigOption::key).collect(Collectors.toSet());
     Set<String> prefixes = known.stream().map(JobArguments::prefix).collect(Collectors.toSet());
+    // a key ending in ".*" stands for every key under it (client settings passed through)
+    Set<String> open =
+        known.stream()
+            .filter(k -> k.endsWith(".*"))
+            .map(k -> k.substring(0, k.length() - 1))
+            .collect(Collectors.toSet());
     for (String key : new TreeSet<>(conf.keySet())) {
+      if (open.stream().anyMatch(key::startsWith)) {
+        continue;
+      }
       if (prefixes.contains(prefix(key)) && !known.contains(key)) {
         String near = nearest(key, known);
+        if (near == null && key.startsWith("kafka.") && key.indexOf('.', 6) > 0) {
+          // a Kafka client setting (kafka.security.protocol) under streamrec's own namespace
+          near = io.streamrec.common.KafkaClientProperties.PREFIX + key.substring(6);
+        }
         throw new IllegalArgumentException(
             "unknown configuration key '"
                 + key

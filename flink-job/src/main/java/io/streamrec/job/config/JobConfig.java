@@ -1,5 +1,6 @@
 package io.streamrec.job.config;
 
+import io.streamrec.common.KafkaClientProperties;
 import io.streamrec.gpu.BackendMode;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.features.CategoricalFeature;
@@ -48,7 +49,8 @@ public record JobConfig(
     long injectFailureAfterUnits,
     ModelConfig model,
     String storeDir,
-    InputLimits limits)
+    InputLimits limits,
+    KafkaClientProperties kafkaProperties)
     implements Serializable {
 
   public static JobConfig from(ReadableConfig c) {
@@ -92,7 +94,17 @@ public record JobConfig(
         Math.max(0, c.get(JobOptions.INJECT_FAILURE_AFTER_UNITS)),
         model,
         c.get(JobOptions.STORE_DIR).trim(),
-        InputLimits.from(c, model));
+        InputLimits.from(c, model),
+        kafkaProperties(c));
+  }
+
+  /** The {@code properties.*} keys: Kafka client settings for every client of the job. */
+  private static KafkaClientProperties kafkaProperties(ReadableConfig c) {
+    try {
+      return KafkaClientProperties.fromPrefixed(c.toMap());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("configuration: " + e.getMessage(), e);
+    }
   }
 
   /**

@@ -184,4 +184,20 @@ public final class JobOptions {
               "Also write the assembled units to topics.request-units in their compact form (ids"
                   + " hashed, the request side once; docs/request-units.md): a training log that"
                   + " source.kind=units trains from.");
+
+  /**
+   * Kafka client settings passed through to every client (sources, sinks, the admin client), keys
+   * under {@code properties.}: the pattern of this key, for the configuration table and the check
+   * of unknown keys; {@link JobConfig#kafkaProperties()} holds the settings themselves.
+   */
+  public static final ConfigOption<String> KAFKA_PROPERTIES =
+      key(io.streamrec.common.KafkaClientProperties.PREFIX + "*")
+          .stringType()
+          .noDefaultValue()
+          .withDescription(
+              "Kafka client settings for every client the job and the commands create (sources, sinks,"
+                  + " admin, serve, tail, produce), as in Flink's Kafka connector: properties.security.protocol,"
+                  + " properties.sasl.mechanism, properties.sasl.jaas.config, properties.ssl.truststore.location, ..."
+                  + " The commands also read them from a Kafka client file with --command-config FILE. Values of"
+                  + " credentials are never logged.");
 }

@@ -1,5 +1,6 @@
 package io.streamrec.job.config;
 
+import io.streamrec.common.KafkaClientProperties;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -20,8 +21,17 @@ public final class JobSettings {
       names = "--config",
       paramLabel = "FILE",
       description =
-          "Configuration file of 'key: value' lines (see the README's configuration table).")
+          "Configuration file in YAML, nested or flat keys as in Flink's config.yaml (see the README's"
+              + " configuration table).")
   Path configFile;
+
+  @Option(
+      names = "--command-config",
+      paramLabel = "FILE",
+      description =
+          "Kafka client settings (security.protocol, sasl.*, ssl.*, ...) in a properties file, as"
+              + " Kafka's own tools take it; each sets properties.<key>. Wins over --config, loses to -D.")
+  Path commandConfig;
 
   @Option(
       names = {"-D", "--set"},
@@ -38,6 +48,9 @@ public final class JobSettings {
   /** The Flink configuration these options describe. */
   public Configuration configuration() {
     Configuration conf = configFile == null ? new Configuration() : ConfigFiles.load(configFile);
+    if (commandConfig != null) {
+      KafkaClientProperties.load(commandConfig).asPrefixed().forEach(conf::setString);
+    }
     overrides.forEach(conf::setString);
     if (bootstrapServers != null) {
       conf.set(JobOptions.BOOTSTRAP_SERVERS, bootstrapServers);

@@ -81,6 +81,21 @@ public final class JobMetrics {
   /** Rows only in the cold tier. */
   public static final String STORE_ROWS_COLD = "store_rows_cold";
 
+  /** Share of lookups answered by the hot tier over the last minute ({@link TrainerGauges}). */
+  public static final String STORE_HIT_RATE_1M = "store_hit_rate_1m";
+
+  /**
+   * Seconds the trainer thread spent per minibatch over the last minute, publishing included
+   * ({@link TrainerGauges}).
+   */
+  public static final String TRAINER_BATCH_SECONDS_1M = "trainer_batch_seconds_1m";
+
+  /**
+   * Wall clock minus the event time of the newest version published, ms ({@link
+   * PublishedVersions}).
+   */
+  public static final String MODEL_FRESHNESS_MS = "model_freshness_ms";
+
   public static final String STORE_ADMITTED = "store_admitted";
   public static final String STORE_EVICTED = "store_evicted";
   public static final String STORE_EXPIRED = "store_expired";

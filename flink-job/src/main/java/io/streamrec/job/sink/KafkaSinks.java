@@ -11,8 +11,9 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * The job's Kafka sinks. All use idempotent producers with lz4 compression; the model-updates sink
- * keeps the trainer's order (one partition, one writer), which the version protocol relies on.
+ * The job's Kafka sinks. All use idempotent producers with lz4 compression and the user's client
+ * settings ({@code properties.*}: security, tuning); the model-updates sink keeps the trainer's
+ * order (one partition, one writer), which the version protocol relies on.
  */
 public final class KafkaSinks {
   /**
@@ -36,12 +37,17 @@ public final class KafkaSinks {
     return sink(cfg, ser, "streamrec-model-updates");
   }
 
+  /** The client settings of every producer of the job: the broker and its properties.* keys. */
+  private static java.util.Map<String, String> producerSettings(JobConfig cfg) {
+    java.util.Map<String, String> m = new java.util.HashMap<>(cfg.kafkaProperties().asMap());
+    m.put("bootstrap.servers", cfg.bootstrapServers());
+    return m;
+  }
+
   /** The dead-letter topic's sink: see {@link DeadLetterSink}. */
   public static DeadLetterSink deadLetters(JobConfig cfg) {
     return new DeadLetterSink(
-        cfg.deadLettersTopic(),
-        java.util.Map.of("bootstrap.servers", cfg.bootstrapServers()),
-        cfg.limits().deadLetterMaxPayloadBytes());
+        cfg.deadLettersTopic(), producerSettings(cfg), cfg.limits().deadLetterMaxPayloadBytes());
   }
 
   /**
@@ -69,9 +75,10 @@ public final class KafkaSinks {
             .setRecordSerializer(ser)
             .setProperty("compression.type", "lz4")
             .setProperty("linger.ms", LINGER_MS)
-            .setProperty("batch.size", BATCH_BYTES)
-            .setProperty("enable.idempotence", "true")
-            .setProperty("acks", "all");
+            .setProperty("batch.size", BATCH_BYTES);
+    // the user's client settings (security, and tuning over ours); then what the guarantees need
+    cfg.kafkaProperties().asMap().forEach(b::setProperty);
+    b.setProperty("enable.idempotence", "true").setProperty("acks", "all");
     if (cfg.exactlyOnce()) {
       b.setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
           .setTransactionalIdPrefix(txPrefix)

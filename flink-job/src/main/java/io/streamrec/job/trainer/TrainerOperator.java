@@ -5,6 +5,7 @@ import io.streamrec.gpu.Backends;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.metrics.JobMetrics;
+import io.streamrec.job.metrics.TrainerGauges;
 import io.streamrec.job.sink.EncodingDeltaSink;
 import io.streamrec.job.units.CodecTypeInfo;
 import io.streamrec.model.MiniBatchTrainer;
@@ -234,6 +235,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     g.gauge(JobMetrics.STORE_ADMITTED, () -> storeStats.admitted());
     g.gauge(JobMetrics.STORE_EVICTED, () -> storeStats.evicted());
     g.gauge(JobMetrics.STORE_EXPIRED, () -> storeStats.expired());
+    TrainerGauges.register(g, () -> storeStats, () -> busyNanos, batchesTrained, batchesSkipped);
     if (restored != null) {
       trainer.restoreState(restored.trainerState);
       version = restored.version;

@@ -166,7 +166,74 @@ class JobConfigTest {
   void aLineWithoutAKeyIsReportedWithItsNumber(@TempDir Path dir) throws IOException {
     Path f = dir.resolve("bad.yaml");
     Files.writeString(f, "kafka.bootstrap-servers: x\nthis is not a setting\n");
-    assertThatThrownBy(() -> ConfigFiles.load(f)).hasMessageContaining(":2:");
+    assertThatThrownBy(() -> ConfigFiles.load(f))
+        .hasMessageContaining(f + ":2:1:")
+        .hasMessageContaining("not a YAML configuration");
+  }
+
+  /** Flink's own config.yaml style: nested blocks; each path of keys joined with dots is a key. */
+  @Test
+  void nestedAndFlatKeysBothWorkAsInFlinksConfigYaml(@TempDir Path dir) throws IOException {
+    Path f = dir.resolve("streamrec.yaml");
+    Files.writeString(
+        f,
+        String.join(
+            "\n",
+            "kafka:",
+            "  bootstrap-servers: broker:9092",
+            "  group-id: ctr-eu",
+            "execution:",
+            "  checkpointing:",
+            "    interval: 30 s",
+            "    dir: file:///tmp/chk",
+            "model:",
+            "  features:",
+            "    request:",
+            "      categorical:",
+            "        - member",
+            "        - geo",
+            "    shared-vocabulary: {}",
+            "  embedding-dim: 8",
+            "  table:",
+            "    ttl: {member: 7d}",
+            "  towers.request: [64, 16]",
+            "trainer.backend: cpu",
+            "properties:",
+            "  security.protocol: SASL_SSL"));
+    Configuration conf = ConfigFiles.load(f);
+    assertThat(conf.toMap())
+        .containsEntry("execution.checkpointing.interval", "30 s")
+        .containsEntry("execution.checkpointing.dir", "file:///tmp/chk")
+        .containsEntry("model.towers.request", "64;16")
+        .containsEntry("properties.security.protocol", "SASL_SSL");
+    JobArguments.rejectUnknownStreamrecKeys(conf);
+    JobConfig cfg = JobConfig.from(conf);
+    assertThat(cfg.bootstrapServers()).isEqualTo("broker:9092");
+    assertThat(cfg.groupId()).isEqualTo("ctr-eu");
+    assertThat(cfg.model().features().tables()).startsWith("member", "geo");
+    assertThat(cfg.model().embeddingDim()).isEqualTo(8);
+    assertThat(cfg.model().settings("member").ttlMs()).isEqualTo(7L * 24 * 3600 * 1000);
+    assertThat(cfg.backend()).isEqualTo(BackendMode.CPU);
+    assertThat(cfg.kafkaProperties().asMap()).containsEntry("security.protocol", "SASL_SSL");
+  }
+
+  /** The old reader took "execution:" as a key with an empty value and went on: silently wrong. */
+  @Test
+  void anUnknownNestedKeyFailsNamingItsFullPath(@TempDir Path dir) throws IOException {
+    Path f = dir.resolve("streamrec.yaml");
+    Files.writeString(f, "kafka.bootstrap-servers: b:9092\ntrainer:\n  batch:\n    max-unit: 64\n");
+    Configuration conf = ConfigFiles.load(f);
+    assertThatThrownBy(() -> JobArguments.rejectUnknownStreamrecKeys(conf))
+        .hasMessageContaining("'trainer.batch.max-unit'")
+        .hasMessageContaining("trainer.batch.max-units");
+  }
+
+  @Test
+  void aKeyGivenFlatAndNestedFailsNamingIt(@TempDir Path dir) throws IOException {
+    Path f = dir.resolve("streamrec.yaml");
+    Files.writeString(f, "trainer.backend: cpu\ntrainer:\n  backend: cuda\n");
+    assertThatThrownBy(() -> ConfigFiles.load(f))
+        .hasMessageContaining("'trainer.backend' is given twice");
   }
 
   @Test

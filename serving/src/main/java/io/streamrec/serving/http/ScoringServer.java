@@ -13,6 +13,7 @@ import io.streamrec.schemas.JsonEvents;
 import io.streamrec.schemas.MalformedRecordException;
 import io.streamrec.schemas.RequestEvent;
 import io.streamrec.serving.ModelReplica;
+import io.streamrec.serving.internal.LatencyHistogram;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -39,7 +40,9 @@ import org.slf4j.LoggerFactory;
  *       probability per impression, in order, all from one model version.
  *   <li>{@code GET /healthz}: 200 once the replica serves a model, 503 before (bootstrapping, no
  *       version yet, failed), with the replica's state as JSON.
- *   <li>{@code GET /metrics}: the replica's and the server's figures in Prometheus' text format.
+ *   <li>{@code GET /metrics}: the replica's and the server's figures in Prometheus' text format,
+ *       with the latency of {@code POST /score} as a histogram ({@code
+ *       streamrec_serve_request_seconds_bucket}, {@code _sum}, {@code _count}).
  * </ul>
  *
  * <p>Bad input gets a 4xx status with {@code {"error": REASON}} naming what is wrong: 400 for bad
@@ -79,6 +82,9 @@ public final class ScoringServer implements AutoCloseable {
   private final AtomicLongArray responses = new AtomicLongArray(CODES.length);
   private final AtomicLong impressionsScored = new AtomicLong();
   private final AtomicLong scoreNanos = new AtomicLong();
+
+  /** POST /score from its arrival to its answer, every outcome. */
+  private final LatencyHistogram scoreLatency = new LatencyHistogram();
 
   private ScoringServer(
       ModelReplica replica,
@@ -141,7 +147,12 @@ public final class ScoringServer implements AutoCloseable {
           if (!method.equals("POST")) {
             error(ex, 405, "use POST for /score, not " + method);
           } else {
-            score(ex);
+            long t0 = System.nanoTime();
+            try {
+              score(ex);
+            } finally {
+              scoreLatency.record(System.nanoTime() - t0);
+            }
           }
         }
         case "/healthz" -> {
@@ -378,9 +389,14 @@ public final class ScoringServer implements AutoCloseable {
           .append(number(replica.freshnessPercentileMs(q)))
           .append('\n');
     }
+    b.append("streamrec_replica_freshness_ms_sum ").append(replica.freshnessSumMs()).append('\n');
     b.append("streamrec_replica_freshness_ms_count ")
         .append(replica.freshnessSamples())
         .append('\n');
+    scoreLatency.appendTo(
+        b,
+        "streamrec_serve_request_seconds",
+        "POST /score from arrival to answer (parse, score, reply), any outcome, seconds.");
     b.append("# HELP streamrec_serve_responses_total HTTP responses by status code.\n")
         .append("# TYPE streamrec_serve_responses_total counter\n");
     for (int i = 0; i < CODES.length; i++) {

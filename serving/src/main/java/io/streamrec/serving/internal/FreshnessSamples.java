@@ -9,6 +9,7 @@ import java.util.Arrays;
 public final class FreshnessSamples {
   private final long[] ring;
   private long count;
+  private long sum;
 
   public FreshnessSamples(int capacity) {
     this.ring = new long[capacity];
@@ -16,6 +17,12 @@ public final class FreshnessSamples {
 
   public synchronized void add(long ms) {
     ring[(int) (count++ % ring.length)] = ms;
+    sum += ms;
+  }
+
+  /** The sum of every sample taken so far (ms), kept ones or not: a summary's {@code _sum}. */
+  public synchronized long sum() {
+    return sum;
   }
 
   /** Percentile {@code q} (0..1) of the samples kept; NaN before any. */

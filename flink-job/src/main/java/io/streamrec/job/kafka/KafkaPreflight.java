@@ -1,0 +1,193 @@
+package io.streamrec.job.kafka;
+
+import io.streamrec.common.KafkaClientProperties;
+import io.streamrec.common.StreamrecException;
+import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.config.TopicsConfig;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Checks, before a job or a command starts, that Kafka lets streamrec in and holds the topics it
+ * needs, so that a mistake fails in a second with one message rather than after the clients'
+ * timeouts (a source waits for a missing topic's metadata, a producer blocks for a minute) with a
+ * stack trace. A missing topic is named with the command that creates it; a refused login names the
+ * client's protocol, mechanism and user (never its secret) and the settings to check.
+ */
+public final class KafkaPreflight {
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaPreflight.class);
+
+  /** Long enough for a broker that just started; short enough that a wrong address fails soon. */
+  static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+  private KafkaPreflight() {}
+
+  /** Admin client settings: the servers, the user's client settings, the timeout above. */
+  public static Map<String, Object> adminSettings(
+      String bootstrapServers, KafkaClientProperties properties) {
+    Map<String, Object> s = new HashMap<>(properties.asMap());
+    s.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    s.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis());
+    s.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis());
+    return s;
+  }
+
+  /** The topics a job of {@code cfg} reads and writes. */
+  public static List<TopicSpec> topicsOf(JobConfig cfg) {
+    TopicsConfig names = cfg.topics(Math.max(1, cfg.assemblerParallelism()));
+    List<TopicSpec> all = TopicSpec.all(names);
+    List<TopicSpec> needed = new ArrayList<>();
+    for (TopicSpec t : all) {
+      boolean events = t.name().equals(names.requests()) || t.name().equals(names.impressions());
+      boolean units = t.name().equals(names.requestUnits());
+      if (events && cfg.sourceKind() == JobConfig.SourceKind.EVENTS
+          || units && (cfg.sourceKind() == JobConfig.SourceKind.UNITS || cfg.requestUnitsEnabled())
+          || !events && !units) {
+        needed.add(t);
+      }
+    }
+    return needed;
+  }
+
+  /** Checks the topics a job of {@code cfg} needs. */
+  public static void checkJob(JobConfig cfg) {
+    checkTopics(cfg.bootstrapServers(), cfg.kafkaProperties(), topicsOf(cfg));
+  }
+
+  /**
+   * Checks that the broker at {@code bootstrapServers} lets a client with {@code properties} in and
+   * holds every topic of {@code needed}.
+   *
+   * @throws KafkaAccessException if the broker refuses the login or the operation, or does not
+   *     answer
+   * @throws MissingTopicsException naming each missing topic and how to create it
+   */
+  public static void checkTopics(
+      String bootstrapServers, KafkaClientProperties properties, List<TopicSpec> needed) {
+    try (Admin admin = Admin.create(adminSettings(bootstrapServers, properties))) {
+      checkTopics(admin, bootstrapServers, properties, needed);
+    }
+  }
+
+  static void checkTopics(
+      Admin admin,
+      String bootstrapServers,
+      KafkaClientProperties properties,
+      List<TopicSpec> needed) {
+    Map<String, KafkaFuture<TopicDescription>> described =
+        admin.describeTopics(needed.stream().map(TopicSpec::name).toList()).topicNameValues();
+    List<TopicSpec> missing = new ArrayList<>();
+    for (TopicSpec t : needed) {
+      try {
+        TopicDescription d = described.get(t.name()).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        if (t.partitions() == TopicSpec.MODEL_UPDATE_PARTITIONS
+            && t.configs().containsValue("compact")
+            && d.partitions().size() != 1) {
+          throw new StreamrecException(
+              "topic '"
+                  + t.name()
+                  + "' at "
+                  + bootstrapServers
+                  + " has "
+                  + d.partitions().size()
+                  + " partitions; it holds the model and needs exactly one (versions are ordered"
+                  + " only within a partition, docs/model-updates.md): delete and re-create it, or"
+                  + " name another with topics.model-updates");
+        }
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+          missing.add(t);
+        } else {
+          throw access(e.getCause(), bootstrapServers, properties, "describe topic " + t.name());
+        }
+      } catch (java.util.concurrent.TimeoutException e) {
+        throw access(e, bootstrapServers, properties, "describe topic " + t.name());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new StreamrecException("interrupted while checking the Kafka topics", e);
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw missing(missing, bootstrapServers, !properties.isEmpty());
+    }
+    LOG.info(
+        "Kafka at {} ({}): topics {} present",
+        bootstrapServers,
+        properties.describe(),
+        needed.stream().map(TopicSpec::name).toList());
+  }
+
+  /**
+   * What went wrong reaching Kafka, in words: a refused login or operation names the client (no
+   * secret) and the settings to check; no answer names the address.
+   */
+  public static KafkaAccessException access(
+      Throwable error, String bootstrapServers, KafkaClientProperties properties, String what) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof AuthenticationException) {
+        return new KafkaAccessException(
+            properties.refusal(bootstrapServers, false, t.getMessage()), error);
+      }
+      if (t instanceof AuthorizationException) {
+        return new KafkaAccessException(
+            properties.refusal(bootstrapServers, true, t.getMessage()), error);
+      }
+    }
+    if (error instanceof java.util.concurrent.TimeoutException
+        || error instanceof org.apache.kafka.common.errors.TimeoutException) {
+      return new KafkaAccessException(
+          "Kafka at "
+              + bootstrapServers
+              + " did not answer within "
+              + TIMEOUT.toSeconds()
+              + " s ("
+              + what
+              + ", as "
+              + properties.describe()
+              + "): is the address right, the broker up, and security.protocol the listener's?",
+          error);
+    }
+    return new KafkaAccessException(
+        "cannot " + what + " at " + bootstrapServers + ": " + error, error);
+  }
+
+  private static MissingTopicsException missing(
+      List<TopicSpec> missing, String bootstrapServers, boolean secured) {
+    StringBuilder b = new StringBuilder();
+    b.append(
+            missing.size() == 1
+                ? "a topic streamrec needs does not exist"
+                : "topics streamrec needs do not exist")
+        .append(" at ")
+        .append(bootstrapServers)
+        .append(':');
+    for (TopicSpec t : missing) {
+      b.append("\n  '")
+          .append(t.name())
+          .append("', ")
+          .append(t.role())
+          .append(". Create it with\n    ")
+          .append(t.createCommand(bootstrapServers, secured));
+    }
+    b.append(
+        "\nor create streamrec's topics with k8s/kafka-topics.yaml (Strimzi),"
+            + " k8s/without-strimzi/topics-job.yaml or docker compose's topics service"
+            + " ('streamrec broker' makes them on its own broker); the topics.* keys name other"
+            + " topics.");
+    return new MissingTopicsException(missing.stream().map(TopicSpec::name).toList(), b.toString());
+  }
+}

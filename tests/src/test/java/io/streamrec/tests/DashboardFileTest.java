@@ -1,0 +1,90 @@
+package io.streamrec.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrec.job.metrics.JobMetrics;
+import io.streamrec.schemas.DeadLetterReasons;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Grafana dashboard charts what a person running streamrec looks at, from metric names the code
+ * declares. (SecuredKafkaITCase checks the names against what a running job and replica actually
+ * export.)
+ */
+class DashboardFileTest {
+  /** How Flink's Prometheus reporter names an operator's metric in the group "streamrec". */
+  static final String FLINK_OPERATOR =
+      "flink_taskmanager_job_task_operator_" + JobMetrics.GROUP + "_";
+
+  @Test
+  void itHasAPanelForEachThingToWatch() {
+    List<String> titles = DashboardFile.panels().stream().map(DashboardFile.Panel::title).toList();
+    for (String needed :
+        List.of(
+            "AUC",
+            "Log loss",
+            "Calibration",
+            "freshness",
+            "Throughput",
+            "Dead letters by reason",
+            "Store tiers",
+            "Score latency")) {
+      assertThat(titles)
+          .as("panel titles")
+          .anyMatch(t -> t.toLowerCase().contains(needed.toLowerCase()));
+    }
+  }
+
+  @Test
+  void deadLettersAreChartedForEveryReason() {
+    DashboardFile.Panel dead =
+        DashboardFile.panels().stream()
+            .filter(p -> p.title().equals("Dead letters by reason"))
+            .findFirst()
+            .orElseThrow();
+    Set<String> charted = new TreeSet<>();
+    dead.exprs()
+        .forEach(
+            e ->
+                DeadLetterReasons.ALL.stream()
+                    .filter(r -> e.contains(JobMetrics.deadLetters(r)))
+                    .forEach(charted::add));
+    assertThat(charted).containsExactlyInAnyOrderElementsOf(DeadLetterReasons.ALL);
+  }
+
+  @Test
+  void everyJobMetricItReadsIsOneTheJobDeclares() throws IllegalAccessException {
+    Set<String> declared = new TreeSet<>();
+    for (Field f : JobMetrics.class.getFields()) {
+      if (Modifier.isStatic(f.getModifiers())
+          && f.getType() == String.class
+          && !f.getName().equals("GROUP")) {
+        declared.add(FLINK_OPERATOR + f.get(null));
+      }
+    }
+    DeadLetterReasons.ALL.forEach(r -> declared.add(FLINK_OPERATOR + JobMetrics.deadLetters(r)));
+    // the sources' deserializers count in a subgroup of their operator
+    Set<String> deserializer = new TreeSet<>();
+    declared.forEach(
+        n ->
+            deserializer.add(
+                n.replace(
+                    FLINK_OPERATOR,
+                    "flink_taskmanager_job_task_operator_deserializer_" + JobMetrics.GROUP + "_")));
+    declared.addAll(deserializer);
+    assertThat(DashboardFile.metricPatterns()).isNotEmpty();
+    assertThat(DashboardFile.unmatched(DashboardFile.metricPatterns(), declared))
+        .as("name patterns no declared metric matches")
+        .isEmpty();
+    Set<String> flink =
+        new TreeSet<>(
+            DashboardFile.metricNames().stream().filter(n -> n.startsWith("flink_")).toList());
+    assertThat(flink).isNotEmpty();
+    assertThat(declared).as("metrics JobMetrics declares").containsAll(flink);
+  }
+}

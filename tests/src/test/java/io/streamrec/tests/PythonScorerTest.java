@@ -1,0 +1,212 @@
+package io.streamrec.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.streamrec.common.FeatureIds;
+import io.streamrec.model.ModelConfig;
+import io.streamrec.model.ModelScorer;
+import io.streamrec.model.ParameterView;
+import io.streamrec.model.RequestUnits;
+import io.streamrec.protocol.ModelUpdate;
+import io.streamrec.protocol.ModelUpdateDecoder;
+import io.streamrec.protocol.ModelUpdateRecord;
+import io.streamrec.schemas.ImpressionEvent;
+import io.streamrec.schemas.JsonEvents;
+import io.streamrec.schemas.RequestEvent;
+import io.streamrec.schemas.RowEncoding;
+import io.streamrec.traffic.GeneratedRequest;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * docs/model-updates.md's scoring section, checked: its feature-id test vectors are what {@link
+ * FeatureIds} gives, and its Python (the blocks marked as checked, run as they are) scores requests
+ * on a trained model as {@link ModelScorer} does. The Python part needs python3 and skips, visibly,
+ * without it; scripts/check-python-scorer.sh runs this test and shows the Python's output.
+ */
+class PythonScorerTest {
+  private static final Path PAGE = DeploymentFiles.root().resolve("docs/model-updates.md");
+
+  /** The fixture the Python reads, kept after the test for the script to show. */
+  static final Path OUT = Path.of("target", "python-scorer");
+
+  private static final String MARK = "<!-- python: checked by scripts/check-python-scorer.sh -->";
+
+  @Test
+  void theFeatureIdTestVectorsAreWhatTheHashGives() throws IOException {
+    Matcher m =
+        Pattern.compile(
+                "(?m)^\\| `([^`]*)` \\| (?:`([^`]*)`|\\(empty\\)) \\| `([0-9a-f]{16})` \\|"
+                    + " `(\\d+)` \\|$")
+            .matcher(Files.readString(PAGE));
+    int n = 0;
+    while (m.find()) {
+      String value = m.group(2) == null ? "" : m.group(2);
+      long id = FeatureIds.of(m.group(1), value);
+      assertThat(String.format("%016x", id)).as(m.group(0)).isEqualTo(m.group(3));
+      assertThat(Long.toUnsignedString(id)).as(m.group(0)).isEqualTo(m.group(4));
+      n++;
+    }
+    assertThat(n).as("test vectors on the page").isGreaterThanOrEqualTo(6);
+  }
+
+  @Test
+  void thePagesPythonScoresAsTheJavaScorer() throws Exception {
+    ModelConfig config = ModelConfig.defaults();
+    List<ModelUpdateRecord> records = new ArrayList<>();
+    List<GeneratedRequest> later = new ArrayList<>();
+    try (ModelUpdatesSupport.Trainer t =
+        new ModelUpdatesSupport.Trainer(config, 11, 400, 250, RowEncoding.FLOAT32)) {
+      for (int v = 0; v < 4; v++) {
+        t.trainer.trainRequestUnits(t.units(400, 10));
+        records.addAll(t.publish());
+      }
+      for (int i = 0; i < 25; i++) {
+        later.add(t.generator.next(t.time += 10));
+      }
+    }
+    Files.createDirectories(OUT);
+    StringBuilder dump = new StringBuilder();
+    HexFormat hex = HexFormat.of();
+    for (ModelUpdateRecord r : records) {
+      dump.append(hex.formatHex(r.key))
+          .append(' ')
+          .append(r.value == null ? "-" : hex.formatHex(r.value))
+          .append('\n');
+    }
+    Files.writeString(OUT.resolve("model-updates.txt"), dump);
+
+    // requests from the same world, and one with ids the model never saw and a feature missing
+    List<RequestEvent> requests = new ArrayList<>();
+    List<List<ImpressionEvent>> impressions = new ArrayList<>();
+    for (GeneratedRequest g : later) {
+      requests.add(g.request());
+      impressions.add(g.impressions());
+    }
+    requests.add(
+        JsonEvents.parseRequest(
+            "{\"requestId\":\"new\",\"timestampMs\":1767225600000,\"features\":{\"user_id\":"
+                + "[\"u-never-seen\"],\"recent_items\":[\"i-new\",\"i3\"]},\"dense\":{\"hour\":-3.5}}"));
+    impressions.add(
+        List.of(
+            JsonEvents.parseImpression(
+                "{\"impressionId\":\"new-0\",\"requestId\":\"new\",\"timestampMs\":1767225600000,"
+                    + "\"features\":{\"item_id\":[\"i-new\"]},\"dense\":{\"position\":2}}")));
+
+    ParameterView model = latest(records);
+    ModelScorer scorer = new ModelScorer(config);
+    StringBuilder jsonl = new StringBuilder();
+    List<List<Float>> javaScores = new ArrayList<>();
+    for (int i = 0; i < requests.size(); i++) {
+      float[] s =
+          scorer.score(
+              List.of(RequestUnits.of(requests.get(i), impressions.get(i), Long.MAX_VALUE)), model);
+      List<Float> scores = new ArrayList<>();
+      for (float p : s) {
+        scores.add(p);
+      }
+      javaScores.add(scores);
+      jsonl
+          .append("{\"request\":")
+          .append(JsonEvents.toJson(requests.get(i)))
+          .append(",\"impressions\":[");
+      for (int k = 0; k < impressions.get(i).size(); k++) {
+        jsonl.append(k == 0 ? "" : ",").append(JsonEvents.toJson(impressions.get(i).get(k)));
+      }
+      jsonl.append("]}\n");
+    }
+    Files.writeString(OUT.resolve("requests.jsonl"), jsonl);
+    new ObjectMapper().writeValue(OUT.resolve("java-scores.json").toFile(), javaScores);
+    Files.writeString(OUT.resolve("score.py"), checkedPython());
+    try (InputStream in = getClass().getResourceAsStream("/python/check_scorer.py")) {
+      Files.write(OUT.resolve("check_scorer.py"), in.readAllBytes());
+    }
+
+    String python = python();
+    assumeTrue(python != null, "no python3 on the PATH: the page's Python was not run");
+    Process p =
+        new ProcessBuilder(python, "check_scorer.py", PAGE.toString())
+            .directory(OUT.toFile())
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    System.out.print(output);
+    assertThat(p.exitValue()).as(output).isZero();
+    assertThat(output).contains("the Python scorer matches the Java scorer");
+  }
+
+  /** The page's Python blocks marked as checked, in order, as one module. */
+  static String checkedPython() throws IOException {
+    List<String> lines = Files.readAllLines(PAGE, StandardCharsets.UTF_8);
+    StringBuilder out = new StringBuilder();
+    int blocks = 0;
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).equals(MARK) && lines.get(i + 1).equals("```python")) {
+        blocks++;
+        for (int k = i + 2; !lines.get(k).equals("```"); k++) {
+          out.append(lines.get(k)).append('\n');
+        }
+        out.append('\n');
+      }
+    }
+    assertThat(blocks).as("checked Python blocks on the page").isEqualTo(2);
+    return out.toString();
+  }
+
+  /** The latest value of each key up to the last version marker, as a replica holds them. */
+  private static ParameterView latest(List<ModelUpdateRecord> records) {
+    Map<String, Map<Long, float[]>> rows = new HashMap<>();
+    Map<String, float[]> dense = new HashMap<>();
+    for (ModelUpdateRecord r : records) {
+      ModelUpdate u = ModelUpdateDecoder.decode(r.key, r.value);
+      if (u instanceof ModelUpdate.Row row) {
+        rows.computeIfAbsent(row.table(), k -> new HashMap<>()).put(row.id(), row.values());
+      } else if (u instanceof ModelUpdate.Tombstone t) {
+        rows.getOrDefault(t.table(), new HashMap<>()).remove(t.id());
+      } else if (u instanceof ModelUpdate.DenseBlock d) {
+        dense.put(d.block(), d.values());
+      }
+    }
+    return new ParameterView() {
+      @Override
+      public boolean readRow(String table, long id, float[] out, int offset) {
+        float[] v = rows.getOrDefault(table, Map.of()).get(id);
+        if (v == null) {
+          return false;
+        }
+        System.arraycopy(v, 0, out, offset, v.length);
+        return true;
+      }
+
+      @Override
+      public float[] dense(String block) {
+        return dense.get(block);
+      }
+    };
+  }
+
+  static String python() {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+      if (Files.isExecutable(Path.of(dir, "python3"))) {
+        return Path.of(dir, "python3").toString();
+      }
+    }
+    return null;
+  }
+}

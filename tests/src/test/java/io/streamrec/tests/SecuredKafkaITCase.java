@@ -101,6 +101,13 @@ class SecuredKafkaITCase {
             "--impressions",
             impressions.toString());
     assertThat(generate.exit()).as(generate.err()).isZero();
+    // an impression whose request never comes: the job writes it to the dead letters, over SASL too
+    Files.writeString(
+        impressions,
+        "{\"impressionId\":\"orphan-0\",\"requestId\":\"no-such-request\",\"timestampMs\":"
+            + (START_MS + 5_000)
+            + ",\"features\":{\"item_id\":[\"i1\"]},\"labels\":{\"click\":0}}\n",
+        java.nio.file.StandardOpenOption.APPEND);
 
     produce =
         cli(
@@ -144,6 +151,10 @@ class SecuredKafkaITCase {
             "source.max-out-of-orderness=500 ms",
             "-D",
             "trainer.publish-interval=5 s",
+            // a few seconds of reading, so that every source's metrics are scraped before its
+            // bounded input ends and Flink removes them
+            "-D",
+            "source.max-records-per-second=500",
             "-D",
             "metrics.reporter.prom.factory.class="
                 + "org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
@@ -196,6 +207,12 @@ class SecuredKafkaITCase {
             KAFKA.bootstrapServers(), KAFKA.clientSettings(USER), TOPICS.modelUpdates());
     // 1,500 requests 20 ms apart: 30 s of event time, 5 s versions
     assertThat(ModelUpdateRecords.versions(updates)).hasSizeGreaterThanOrEqualTo(5).isSorted();
+    assertThat(report.path("dead_letters").path("orphan").asLong()).isEqualTo(1);
+    assertThat(
+            TopicRecords.readAll(
+                KAFKA.bootstrapServers(), KAFKA.clientSettings(USER), TOPICS.deadLetters()))
+        .as("the dead letter, written over SASL")
+        .hasSize(1);
     assertThat(backfill.out() + backfill.err()).doesNotContain(PASSWORD);
   }
 

@@ -177,13 +177,10 @@ class PythonScorerTest {
     PendingVersion pending = new PendingVersion();
     for (ModelUpdateRecord r : records) {
       ModelUpdate u = ModelUpdateDecoder.decode(r.key, r.value);
-      if (u instanceof ModelUpdate.Row row) {
-        pending.add(row);
-      } else if (u instanceof ModelUpdate.Tombstone t) {
-        pending.add(t);
-      } else if (u instanceof ModelUpdate.DenseBlock d) {
-        pending.add(d);
-      } else if (u instanceof ModelUpdate.Spec spec) {
+      if (pending.addEntry(u)) {
+        continue;
+      }
+      if (u instanceof ModelUpdate.Spec spec) {
         model.setConfig(ModelConfigJson.fromJson(spec.json()));
       } else if (u instanceof ModelUpdate.Version v) {
         pending.applyTo(model, v.marker());

@@ -13,8 +13,24 @@
 # The image's entry point is Flink's: 'jobmanager' and 'taskmanager' start Flink; any other command
 # (e.g. 'streamrec serve ...') is run as given. Everything runs as the flink user (uid 9999). The build stage has no nvcc, so the CUDA
 # backend is left out and trainer.backend=auto runs on the CPU.
+#
+# For a GPU (the TaskManager of k8s/flinkdeployment.yaml, docker-compose.gpu.yml), build the CUDA
+# backend in: the build stage then has the CUDA toolkit, whose nvcc compiles the kernels to PTX.
+# At run time the backend needs only the driver's libcuda.so.1, which the NVIDIA container runtime
+# mounts into a container that asks for a GPU with compute capability:
+#
+#   docker build --build-arg BACKENDS=cuda -t streamrec:0.1.0-cuda .
 
-FROM maven:3.9-eclipse-temurin-17 AS build
+ARG BACKENDS=cpu
+
+FROM maven:3.9-eclipse-temurin-17 AS build-cpu
+
+FROM nvidia/cuda:13.0.0-devel-ubuntu24.04 AS build-cuda
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends openjdk-17-jdk-headless ca-certificates curl unzip \
+ && rm -rf /var/lib/apt/lists/*
+
+FROM build-${BACKENDS} AS build
 WORKDIR /src
 COPY . .
 # The Maven cache mount keeps downloaded dependencies between builds. 'install' builds the job jar

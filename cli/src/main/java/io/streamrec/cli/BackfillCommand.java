@@ -2,13 +2,11 @@ package io.streamrec.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.streamrec.cli.report.HtmlReport;
 import io.streamrec.job.StreamrecJob;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.config.JobSettings;
 import io.streamrec.job.config.Timestamps;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -57,18 +55,7 @@ final class BackfillCommand implements Callable<Integer> {
               + " request-units topic (sets source.kind).")
   String source;
 
-  @Option(
-      names = "--report",
-      paramLabel = "FILE",
-      description = "Write a JSON report of the run here.")
-  Path report;
-
-  @Option(
-      names = "--html",
-      paramLabel = "FILE",
-      description =
-          "Write the run's report as an HTML page here: figures and plots over the run (self-contained).")
-  Path html;
+  @Mixin ReportOptions reports = new ReportOptions();
 
   @Option(
       names = "--progress-interval",
@@ -121,14 +108,7 @@ final class BackfillCommand implements Callable<Integer> {
     r.put("command", "backfill");
     r.put("backend", io.streamrec.gpu.Backends.resolvedName(job.config().backend()));
     r.set("timeline", samples);
-    if (report != null) {
-      Report.write(report, r);
-      System.out.println("streamrec: report written to " + report);
-    }
-    if (html != null) {
-      HtmlReport.write(html, r);
-      System.out.println("streamrec: HTML report written to " + html);
-    }
+    reports.write(r, "streamrec");
     return 0;
   }
 }

@@ -115,18 +115,7 @@ final class DemoCommand implements Callable<Integer> {
               + "0 sends none (default ${DEFAULT-VALUE}).")
   double faultRate;
 
-  @Option(
-      names = "--report",
-      paramLabel = "FILE",
-      description = "Write a JSON report of the run here.")
-  Path report;
-
-  @Option(
-      names = "--html",
-      paramLabel = "FILE",
-      description =
-          "Write the run's report as an HTML page here: figures and plots over the run (self-contained).")
-  Path html;
+  @Mixin ReportOptions reports = new ReportOptions();
 
   @Option(
       names = "--progress-interval",
@@ -313,14 +302,7 @@ final class DemoCommand implements Callable<Integer> {
             heldOutOracle,
             Progress.deadLetters(m));
         r.set("timeline", samples);
-        if (report != null) {
-          Report.write(report, r);
-          System.out.println("streamrec demo: report written to " + report);
-        }
-        if (html != null) {
-          HtmlReport.write(html, r);
-          System.out.println("streamrec demo: HTML report written to " + html);
-        }
+        reports.write(r, "streamrec demo");
         return caughtUp ? 0 : 1;
       }
     }

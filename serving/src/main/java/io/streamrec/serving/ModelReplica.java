@@ -235,13 +235,7 @@ public final class ModelReplica implements AutoCloseable {
       LOG.warn("model-updates offset {}: {}, skipped", r.offset(), e.getMessage());
       return true;
     }
-    if (u instanceof ModelUpdate.Row row) {
-      pending.add(row);
-    } else if (u instanceof ModelUpdate.Tombstone t) {
-      pending.add(t);
-    } else if (u instanceof ModelUpdate.DenseBlock d) {
-      pending.add(d);
-    } else if (u instanceof ModelUpdate.Version v) {
+    if (!pending.addEntry(u) && u instanceof ModelUpdate.Version v) {
       return marker(v.marker(), r.offset());
     }
     return true;

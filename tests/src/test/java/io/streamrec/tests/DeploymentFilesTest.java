@@ -396,6 +396,33 @@ class DeploymentFilesTest {
   }
 
   @Test
+  void composesGpuOverrideBuildsTheCudaBackendAndReservesAGpuForTheTrainer() {
+    Map<String, Object> gpu =
+        map(
+            DeploymentFiles.yaml(DeploymentFiles.root().resolve("docker-compose.gpu.yml")),
+            "docker-compose.gpu.yml");
+    Map<String, Object> services = map(gpu.get("services"), "services");
+    assertThat(services).containsOnlyKeys("trainer");
+    Map<String, Object> trainer = map(services.get("trainer"), "trainer");
+    assertThat(at(trainer, "build", "context")).isEqualTo(".");
+    String backends = (String) at(trainer, "build", "args", "BACKENDS");
+    assertThat(backends).isEqualTo("cuda");
+    Object device =
+        list(at(trainer, "deploy", "resources", "reservations", "devices"), "devices").get(0);
+    assertThat(at(device, "driver")).isEqualTo("nvidia");
+    assertThat(((Number) at(device, "count")).intValue()).isEqualTo(1);
+    assertThat(strings(at(device, "capabilities"), "capabilities")).contains("gpu");
+    assertThat((String) at(trainer, "environment", "NVIDIA_DRIVER_CAPABILITIES"))
+        .contains("compute");
+    // the Dockerfile's build stage for that argument has the CUDA toolkit (nvcc) and a JDK
+    String dockerfile = DeploymentFiles.read(DeploymentFiles.root().resolve("Dockerfile"));
+    assertThat(dockerfile)
+        .contains("ARG BACKENDS=cpu", "FROM build-${BACKENDS} AS build")
+        .containsPattern("FROM nvidia/cuda:[^ ]*-devel-[^ ]* AS build-" + backends)
+        .contains("openjdk-17-jdk");
+  }
+
+  @Test
   void composeRunsTheTrainerWithThePrometheusReporterOnAPublishedPort() throws Exception {
     List<String> args = command(DeploymentFiles.composeServices().get("trainer"), "trainer");
     Map<String, String> conf = new java.util.TreeMap<>();

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,7 +13,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -48,7 +46,7 @@ class ImageScriptsTest {
    */
   @BeforeAll
   static void install() throws Exception {
-    assumeThat(run(List.of("bash", "-c", "true"), Map.of(), 10).exit)
+    assumeThat(run(List.of("bash", "-c", "true"), Map.of(), 10).exit())
         .as("bash is available")
         .isZero();
     home = Files.createTempDirectory("streamrec-home");
@@ -93,18 +91,18 @@ class ImageScriptsTest {
 
   @Test
   void theLauncherRunsTheCommandLine() throws Exception {
-    Result r =
+    ScriptRun r =
         run(List.of(launcher.toString(), "--help"), Map.of("STREAMREC_HOME", home.toString()), 120);
-    assertThat(r.exit).as(r.output).isZero();
-    assertThat(r.output).contains("Usage: streamrec", "generate", "produce", "run", "backfill");
+    assertThat(r.exit()).as(r.output()).isZero();
+    assertThat(r.output()).contains("Usage: streamrec", "generate", "produce", "run", "backfill");
   }
 
   @Test
   void theTopicScriptsAreValidBash() throws Exception {
     for (String script :
         List.of(DeploymentFiles.composeTopicsScript(), DeploymentFiles.k8sTopicsScript())) {
-      Result r = run(List.of("bash", "-n", "-c", script), Map.of(), 10);
-      assertThat(r.exit).as(r.output).isZero();
+      ScriptRun r = run(List.of("bash", "-n", "-c", script), Map.of(), 10);
+      assertThat(r.exit()).as(r.output()).isZero();
     }
   }
 
@@ -162,9 +160,9 @@ class ImageScriptsTest {
             "1",
             "WORLD_BATCHES",
             "5");
-    Result r = run(List.of("bash", "-c", script), env, 300);
-    assertThat(r.exit)
-        .as("the stand-in stops the loop after three batches\n" + r.output)
+    ScriptRun r = run(List.of("bash", "-c", script), env, 300);
+    assertThat(r.exit())
+        .as("the stand-in stops the loop after three batches\n" + r.output())
         .isEqualTo(42);
 
     List<String> requests = Files.readAllLines(sent.resolve("requests.jsonl"));
@@ -192,7 +190,7 @@ class ImageScriptsTest {
     // the same world in one go: what was sent, batch after batch, is exactly this
     Path allR = tmp.resolve("all-r.jsonl");
     Path allI = tmp.resolve("all-i.jsonl");
-    Result g =
+    ScriptRun g =
         run(
             List.of(
                 launcher.toString(),
@@ -211,30 +209,13 @@ class ImageScriptsTest {
                 allI.toString()),
             Map.of("STREAMREC_HOME", home.toString()),
             120);
-    assertThat(g.exit).as(g.output).isZero();
+    assertThat(g.exit()).as(g.output()).isZero();
     assertThat(requests).containsExactlyElementsOf(Files.readAllLines(allR));
     assertThat(impressions).isNotEmpty().containsExactlyElementsOf(Files.readAllLines(allI));
   }
 
-  private record Result(int exit, String output) {}
-
-  private static Result run(List<String> command, Map<String, String> env, int timeoutS)
+  private static ScriptRun run(List<String> command, Map<String, String> env, int timeoutS)
       throws IOException, InterruptedException {
-    Path out = Files.createTempFile("streamrec-script", ".out");
-    try {
-      ProcessBuilder pb =
-          new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
-      pb.environment().putAll(env);
-      Process p = pb.start();
-      if (!p.waitFor(timeoutS, TimeUnit.SECONDS)) {
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly();
-        throw new AssertionError(
-            "timed out after " + timeoutS + " s: " + command + "\n" + Files.readString(out));
-      }
-      return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
-    } finally {
-      Files.deleteIfExists(out);
-    }
+    return ScriptRun.run(command, env, timeoutS);
   }
 }

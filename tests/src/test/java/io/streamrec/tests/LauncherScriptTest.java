@@ -4,13 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,7 +31,7 @@ class LauncherScriptTest {
   /** A copy of the launcher in a tree of its own, a stand-in mvnw and java on the PATH. */
   @BeforeEach
   void layOut() throws IOException, InterruptedException {
-    assumeThat(run(List.of("bash", "-c", "true"), Map.of()).exit).as("bash").isZero();
+    assumeThat(run(List.of("bash", "-c", "true"), Map.of()).exit()).as("bash").isZero();
     Path repo = DeploymentFiles.root();
     Files.copy(repo.resolve("streamrec"), root.resolve("streamrec"));
     Files.createDirectories(root.resolve(".mvn/wrapper"));
@@ -97,9 +95,9 @@ class LauncherScriptTest {
   @Test
   void theFirstBuildSaysWhatItDoesThenRunsTheCommand() throws Exception {
     mvnw(true);
-    Result r = run(List.of("bash", root.resolve("streamrec").toString(), "--help"), env());
-    assertThat(r.exit).as(r.output).isZero();
-    assertThat(r.output)
+    ScriptRun r = run(List.of("bash", root.resolve("streamrec").toString(), "--help"), env());
+    assertThat(r.exit()).as(r.output()).isZero();
+    assertThat(r.output())
         .contains(
             "streamrec: building streamrec (./mvnw -DskipTests install; log: ",
             "the Maven wrapper first downloads Maven 3.9.9 (about 10 MB)",
@@ -108,16 +106,16 @@ class LauncherScriptTest {
             "streamrec:   Building streamrec :: common 0.1.0-SNAPSHOT [2/13]",
             "java ran: --help");
 
-    Result again = run(List.of("bash", root.resolve("streamrec").toString(), "demo"), env());
-    assertThat(again.output).doesNotContain("building").contains("java ran: demo");
+    ScriptRun again = run(List.of("bash", root.resolve("streamrec").toString(), "demo"), env());
+    assertThat(again.output()).doesNotContain("building").contains("java ran: demo");
   }
 
   @Test
   void aFailedBuildShowsTheEndOfItsLogAndWhatToCheck() throws Exception {
     mvnw(false);
-    Result r = run(List.of("bash", root.resolve("streamrec").toString(), "demo"), env());
-    assertThat(r.exit).isNotZero();
-    assertThat(r.output)
+    ScriptRun r = run(List.of("bash", root.resolve("streamrec").toString(), "demo"), env());
+    assertThat(r.exit()).isNotZero();
+    assertThat(r.output())
         .contains(
             "streamrec:   [ERROR] Failed to execute goal",
             "streamrec: the build failed (exit 1); the end of its log:",
@@ -130,34 +128,19 @@ class LauncherScriptTest {
   void withoutAJdkOrTheWrapperItSaysWhatToInstall() throws Exception {
     mvnw(true);
     Files.delete(bin.resolve("javac"));
-    Result noJdk = run(List.of("bash", root.resolve("streamrec").toString(), "demo"), env());
-    assertThat(noJdk.exit).isEqualTo(3);
-    assertThat(noJdk.output).contains("needs a JDK 17 or newer", "javac is not on the PATH");
+    ScriptRun noJdk = run(List.of("bash", root.resolve("streamrec").toString(), "demo"), env());
+    assertThat(noJdk.exit()).isEqualTo(3);
+    assertThat(noJdk.output()).contains("needs a JDK 17 or newer", "javac is not on the PATH");
 
     script(bin.resolve("javac"), "true");
     Files.delete(root.resolve("mvnw"));
-    Result noWrapper = run(List.of("bash", root.resolve("streamrec").toString(), "demo"), env());
-    assertThat(noWrapper.exit).isEqualTo(3);
-    assertThat(noWrapper.output).contains("the Maven wrapper that builds streamrec, is missing");
+    ScriptRun noWrapper = run(List.of("bash", root.resolve("streamrec").toString(), "demo"), env());
+    assertThat(noWrapper.exit()).isEqualTo(3);
+    assertThat(noWrapper.output()).contains("the Maven wrapper that builds streamrec, is missing");
   }
 
-  private record Result(int exit, String output) {}
-
-  private static Result run(List<String> command, Map<String, String> env)
+  private static ScriptRun run(List<String> command, Map<String, String> env)
       throws IOException, InterruptedException {
-    Path out = Files.createTempFile("launcher", ".out");
-    try {
-      ProcessBuilder pb =
-          new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
-      pb.environment().putAll(env);
-      Process p = pb.start();
-      if (!p.waitFor(60, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new AssertionError("timed out: " + command + "\n" + Files.readString(out));
-      }
-      return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
-    } finally {
-      Files.deleteIfExists(out);
-    }
+    return ScriptRun.run(command, env, 60);
   }
 }

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamrec.common.FeatureIds;
 import io.streamrec.model.ModelConfig;
+import io.streamrec.model.ModelConfigJson;
 import io.streamrec.model.ModelScorer;
-import io.streamrec.model.ParameterView;
 import io.streamrec.model.RequestUnits;
 import io.streamrec.protocol.ModelUpdate;
 import io.streamrec.protocol.ModelUpdateDecoder;
@@ -16,6 +16,8 @@ import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.JsonEvents;
 import io.streamrec.schemas.RequestEvent;
 import io.streamrec.schemas.RowEncoding;
+import io.streamrec.serving.internal.PendingVersion;
+import io.streamrec.serving.internal.ReplicaModel;
 import io.streamrec.traffic.GeneratedRequest;
 import java.io.File;
 import java.io.IOException;
@@ -24,10 +26,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -108,14 +108,14 @@ class PythonScorerTest {
                 "{\"impressionId\":\"new-0\",\"requestId\":\"new\",\"timestampMs\":1767225600000,"
                     + "\"features\":{\"item_id\":[\"i-new\"]},\"dense\":{\"position\":2}}")));
 
-    ParameterView model = latest(records);
-    ModelScorer scorer = new ModelScorer(config);
+    ReplicaModel model = replicaModel(records);
+    assertThat(model.version()).isEqualTo(4);
     StringBuilder jsonl = new StringBuilder();
     List<List<Float>> javaScores = new ArrayList<>();
     for (int i = 0; i < requests.size(); i++) {
       float[] s =
-          scorer.score(
-              List.of(RequestUnits.of(requests.get(i), impressions.get(i), Long.MAX_VALUE)), model);
+          model.score(
+              List.of(RequestUnits.of(requests.get(i), impressions.get(i), Long.MAX_VALUE)));
       List<Float> scores = new ArrayList<>();
       for (float p : s) {
         scores.add(p);
@@ -169,36 +169,24 @@ class PythonScorerTest {
     return out.toString();
   }
 
-  /** The latest value of each key up to the last version marker, as a replica holds them. */
-  private static ParameterView latest(List<ModelUpdateRecord> records) {
-    Map<String, Map<Long, float[]>> rows = new HashMap<>();
-    Map<String, float[]> dense = new HashMap<>();
+  /**
+   * The model a serving replica builds from {@code records}: whole versions, as it applies them.
+   */
+  private static ReplicaModel replicaModel(List<ModelUpdateRecord> records) {
+    ReplicaModel model = new ReplicaModel();
+    PendingVersion pending = new PendingVersion();
     for (ModelUpdateRecord r : records) {
       ModelUpdate u = ModelUpdateDecoder.decode(r.key, r.value);
-      if (u instanceof ModelUpdate.Row row) {
-        rows.computeIfAbsent(row.table(), k -> new HashMap<>()).put(row.id(), row.values());
-      } else if (u instanceof ModelUpdate.Tombstone t) {
-        rows.getOrDefault(t.table(), new HashMap<>()).remove(t.id());
-      } else if (u instanceof ModelUpdate.DenseBlock d) {
-        dense.put(d.block(), d.values());
+      if (pending.addEntry(u)) {
+        continue;
+      }
+      if (u instanceof ModelUpdate.Spec spec) {
+        model.setConfig(ModelConfigJson.fromJson(spec.json()));
+      } else if (u instanceof ModelUpdate.Version v) {
+        pending.applyTo(model, v.marker());
       }
     }
-    return new ParameterView() {
-      @Override
-      public boolean readRow(String table, long id, float[] out, int offset) {
-        float[] v = rows.getOrDefault(table, Map.of()).get(id);
-        if (v == null) {
-          return false;
-        }
-        System.arraycopy(v, 0, out, offset, v.length);
-        return true;
-      }
-
-      @Override
-      public float[] dense(String block) {
-        return dense.get(block);
-      }
-    };
+    return model;
   }
 
   static String python() {

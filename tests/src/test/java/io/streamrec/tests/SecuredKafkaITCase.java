@@ -101,22 +101,22 @@ class SecuredKafkaITCase {
             "--impressions",
             impressions.toString());
     assertThat(generate.exit()).as(generate.err()).isZero();
+    // an impression whose request never comes: the job writes it to the dead letters, over SASL too
+    Files.writeString(
+        impressions,
+        "{\"impressionId\":\"orphan-0\",\"requestId\":\"no-such-request\",\"timestampMs\":"
+            + (START_MS + 5_000)
+            + ",\"features\":{\"item_id\":[\"i1\"]},\"labels\":{\"click\":0}}\n",
+        java.nio.file.StandardOpenOption.APPEND);
 
     produce =
         cli(
-            "produce",
-            "--bootstrap-servers",
-            KAFKA.bootstrapServers(),
-            "--command-config",
-            client.toString(),
-            "-D",
-            "topics.requests=" + TOPICS.requests(),
-            "-D",
-            "topics.impressions=" + TOPICS.impressions(),
-            "--requests",
-            requests.toString(),
-            "--impressions",
-            impressions.toString());
+            securedJobCommand(
+                "produce",
+                "--requests",
+                requests.toString(),
+                "--impressions",
+                impressions.toString()));
 
     int promPort = freePort();
     Thread scraper = new Thread(() -> scrapeWhileRunning(promPort), "scrape");
@@ -125,32 +125,25 @@ class SecuredKafkaITCase {
     Path reportFile = dir.resolve("backfill.json");
     backfill =
         cli(
-            "backfill",
-            "--bootstrap-servers",
-            KAFKA.bootstrapServers(),
-            "--command-config",
-            client.toString(),
-            "-D",
-            "topics.requests=" + TOPICS.requests(),
-            "-D",
-            "topics.impressions=" + TOPICS.impressions(),
-            "-D",
-            "topics.dead-letters=" + TOPICS.deadLetters(),
-            "-D",
-            "topics.model-updates=" + TOPICS.modelUpdates(),
-            "-D",
-            "assembler.join-window=2 s",
-            "-D",
-            "source.max-out-of-orderness=500 ms",
-            "-D",
-            "trainer.publish-interval=5 s",
-            "-D",
-            "metrics.reporter.prom.factory.class="
-                + "org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
-            "-D",
-            "metrics.reporter.prom.port=" + promPort,
-            "--report",
-            reportFile.toString());
+            securedJobCommand(
+                "backfill",
+                "-D",
+                "assembler.join-window=2 s",
+                "-D",
+                "source.max-out-of-orderness=500 ms",
+                "-D",
+                "trainer.publish-interval=5 s",
+                // a few seconds of reading, so that every source's metrics are scraped before its
+                // bounded input ends and Flink removes them
+                "-D",
+                "source.max-records-per-second=500",
+                "-D",
+                "metrics.reporter.prom.factory.class="
+                    + "org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
+                "-D",
+                "metrics.reporter.prom.port=" + promPort,
+                "--report",
+                reportFile.toString()));
     scraper.interrupt();
     if (Files.exists(reportFile)) {
       report = new ObjectMapper().readTree(reportFile.toFile());
@@ -166,6 +159,31 @@ class SecuredKafkaITCase {
         }
       }
     }
+  }
+
+  /**
+   * {@code streamrec COMMAND} against the broker with the right client file and this test's topics,
+   * then {@code more}.
+   */
+  private static String[] securedJobCommand(String command, String... more) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                command,
+                "--bootstrap-servers",
+                KAFKA.bootstrapServers(),
+                "--command-config",
+                client.toString(),
+                "-D",
+                "topics.requests=" + TOPICS.requests(),
+                "-D",
+                "topics.impressions=" + TOPICS.impressions(),
+                "-D",
+                "topics.dead-letters=" + TOPICS.deadLetters(),
+                "-D",
+                "topics.model-updates=" + TOPICS.modelUpdates()));
+    args.addAll(List.of(more));
+    return args.toArray(String[]::new);
   }
 
   private static String properties(String password) {
@@ -196,6 +214,12 @@ class SecuredKafkaITCase {
             KAFKA.bootstrapServers(), KAFKA.clientSettings(USER), TOPICS.modelUpdates());
     // 1,500 requests 20 ms apart: 30 s of event time, 5 s versions
     assertThat(ModelUpdateRecords.versions(updates)).hasSizeGreaterThanOrEqualTo(5).isSorted();
+    assertThat(report.path("dead_letters").path("orphan").asLong()).isEqualTo(1);
+    assertThat(
+            TopicRecords.readAll(
+                KAFKA.bootstrapServers(), KAFKA.clientSettings(USER), TOPICS.deadLetters()))
+        .as("the dead letter, written over SASL")
+        .hasSize(1);
     assertThat(backfill.out() + backfill.err()).doesNotContain(PASSWORD);
   }
 

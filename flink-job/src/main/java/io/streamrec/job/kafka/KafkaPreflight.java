@@ -48,7 +48,9 @@ public final class KafkaPreflight {
 
   /** The topics a job of {@code cfg} reads and writes. */
   public static List<TopicSpec> topicsOf(JobConfig cfg) {
-    TopicsConfig names = cfg.topics(Math.max(1, cfg.assemblerParallelism()));
+    // input topics as streamrec's tools create them: at least as many partitions as readers
+    TopicsConfig names =
+        cfg.topics(Math.max(TopicsConfig.DEFAULT_INPUT_PARTITIONS, cfg.assemblerParallelism()));
     List<TopicSpec> all = TopicSpec.all(names);
     List<TopicSpec> needed = new ArrayList<>();
     for (TopicSpec t : all) {

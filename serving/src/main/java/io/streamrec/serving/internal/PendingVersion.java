@@ -18,6 +18,23 @@ public final class PendingVersion {
   private final Map<String, RowChange> rows = new LinkedHashMap<>();
   private final Map<String, float[]> dense = new LinkedHashMap<>();
 
+  /**
+   * Holds {@code u} if it is an entry of a version (a row, a tombstone, a dense block) and says
+   * whether it was.
+   */
+  public boolean addEntry(ModelUpdate u) {
+    if (u instanceof ModelUpdate.Row r) {
+      add(r);
+    } else if (u instanceof ModelUpdate.Tombstone t) {
+      add(t);
+    } else if (u instanceof ModelUpdate.DenseBlock d) {
+      add(d);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
   public void add(ModelUpdate.Row r) {
     rows.put(r.key(), new RowChange(r.table(), r.id(), r.values()));
   }

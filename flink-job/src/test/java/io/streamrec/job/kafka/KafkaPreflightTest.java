@@ -1,0 +1,97 @@
+package io.streamrec.job.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrec.common.KafkaClientProperties;
+import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.config.JobOptions;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import org.apache.flink.configuration.Configuration;
+import org.apache.kafka.common.errors.SaslAuthenticationException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.junit.jupiter.api.Test;
+
+class KafkaPreflightTest {
+  private static JobConfig job(Map<String, String> settings) {
+    Configuration c = new Configuration();
+    c.set(JobOptions.BOOTSTRAP_SERVERS, "kafka:9092");
+    settings.forEach(c::setString);
+    return JobConfig.from(c);
+  }
+
+  @Test
+  void aJobNeedsTheTopicsItReadsAndWrites() {
+    assertThat(KafkaPreflight.topicsOf(job(Map.of())))
+        .extracting(TopicSpec::name)
+        .containsExactly("requests", "impressions", "dead-letters", "model-updates");
+    assertThat(KafkaPreflight.topicsOf(job(Map.of(JobOptions.REQUEST_UNITS_ENABLED.key(), "true"))))
+        .extracting(TopicSpec::name)
+        .contains("request-units");
+    assertThat(KafkaPreflight.topicsOf(job(Map.of(JobOptions.SOURCE_KIND.key(), "units"))))
+        .extracting(TopicSpec::name)
+        .containsExactly("dead-letters", "model-updates", "request-units");
+  }
+
+  @Test
+  void theCreateCommandHasTheSettingsTheJobNeeds() {
+    TopicSpec updates =
+        KafkaPreflight.topicsOf(job(Map.of(JobOptions.ASSEMBLER_PARALLELISM.key(), "4"))).stream()
+            .filter(t -> t.name().equals("model-updates"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(updates.createCommand("kafka:9092", true))
+        .isEqualTo(
+            "kafka-topics.sh --bootstrap-server kafka:9092 --command-config client.properties"
+                + " --create --topic model-updates --partitions 1 --config cleanup.policy=compact"
+                + " --config min.compaction.lag.ms=10000 --config segment.ms=300000");
+    assertThat(KafkaPreflight.topicsOf(job(Map.of(JobOptions.ASSEMBLER_PARALLELISM.key(), "4"))))
+        .filteredOn(t -> t.name().equals("requests"))
+        .singleElement()
+        .satisfies(t -> assertThat(t.partitions()).isEqualTo(4));
+  }
+
+  @Test
+  void aRefusedLoginOrOperationOrNoAnswerIsSaidInWords() {
+    KafkaClientProperties sasl =
+        KafkaClientProperties.of(
+            Map.of(
+                "security.protocol", "SASL_SSL",
+                "sasl.mechanism", "SCRAM-SHA-512",
+                "sasl.jaas.config",
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required"
+                        + " username=\"alice\" password=\"pw-secret\";"));
+    String login =
+        KafkaPreflight.access(
+                new ExecutionException(
+                    new SaslAuthenticationException(
+                        "Authentication failed during authentication due to invalid credentials")),
+                "kafka:9093",
+                sasl,
+                "describe topic requests")
+            .getMessage();
+    assertThat(login)
+        .contains(
+            "Kafka at kafka:9093 refused streamrec's login (SASL_SSL, SCRAM-SHA-512 as user 'alice')",
+            "invalid credentials",
+            "sasl.jaas.config")
+        .doesNotContain("pw-secret");
+    assertThat(
+            KafkaPreflight.access(
+                    new TopicAuthorizationException("Not authorized to access topics: [requests]"),
+                    "kafka:9093",
+                    sasl,
+                    "describe topic requests")
+                .getMessage())
+        .contains("refused streamrec", "an operation it needs", "[requests]", "ACLs");
+    assertThat(
+            KafkaPreflight.access(
+                    new TimeoutException("Timed out waiting for a node assignment."),
+                    "kafka:9093",
+                    sasl,
+                    "describe topic requests")
+                .getMessage())
+        .contains("did not answer within 30 s", "security.protocol the listener's");
+  }
+}

@@ -57,13 +57,7 @@ final class BackfillCommand implements Callable<Integer> {
 
   @Mixin ReportOptions reports = new ReportOptions();
 
-  @Option(
-      names = "--progress-interval",
-      paramLabel = "DURATION",
-      defaultValue = "5s",
-      converter = Durations.class,
-      description = "How often to print a progress line (default ${DEFAULT-VALUE}).")
-  Duration progressInterval;
+  @Mixin ProgressOptions progress = new ProgressOptions();
 
   @Override
   public Integer call() throws Exception {
@@ -92,11 +86,7 @@ final class BackfillCommand implements Callable<Integer> {
             new Timeline(job.startedAtMs(), TIMELINE_INTERVAL.toMillis(), job::metrics, Map::of);
         Progress p =
             new Progress(
-                System.out,
-                progressInterval.toMillis(),
-                job.startedAtMs(),
-                job::metrics,
-                () -> "")) {
+                System.out, progress.millis(), job.startedAtMs(), job::metrics, () -> "")) {
       job.client().getJobExecutionResult().get();
       timeline.sample();
       samples = timeline.toJson();

@@ -117,12 +117,7 @@ final class DemoCommand implements Callable<Integer> {
 
   @Mixin ReportOptions reports = new ReportOptions();
 
-  @Option(
-      names = "--progress-interval",
-      defaultValue = "5s",
-      converter = Durations.class,
-      description = "How often to print a progress line (default ${DEFAULT-VALUE}).")
-  Duration progressInterval;
+  @Mixin ProgressOptions progress = new ProgressOptions();
 
   @Override
   public Integer call() throws Exception {
@@ -191,7 +186,7 @@ final class DemoCommand implements Callable<Integer> {
             Progress p =
                 new Progress(
                     System.out,
-                    progressInterval.toMillis(),
+                    progress.millis(),
                     t0,
                     job::metrics,
                     () ->

@@ -2,11 +2,9 @@ package io.streamrec.cli;
 
 import io.streamrec.job.StreamrecJob;
 import io.streamrec.job.config.JobSettings;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 /** {@code streamrec run}: the job against any broker, unbounded, until stopped. */
 @Command(
@@ -20,13 +18,7 @@ import picocli.CommandLine.Option;
 final class RunCommand implements Callable<Integer> {
   @Mixin JobSettings settings;
 
-  @Option(
-      names = "--progress-interval",
-      paramLabel = "DURATION",
-      defaultValue = "5s",
-      converter = Durations.class,
-      description = "How often to print a progress line (default ${DEFAULT-VALUE}).")
-  Duration progressInterval;
+  @Mixin ProgressOptions progress = new ProgressOptions();
 
   @Override
   public Integer call() throws Exception {
@@ -55,8 +47,7 @@ final class RunCommand implements Callable<Integer> {
                 },
                 "streamrec-cancel"));
     try (Progress p =
-        new Progress(
-            System.out, progressInterval.toMillis(), job.startedAtMs(), job::metrics, () -> "")) {
+        new Progress(System.out, progress.millis(), job.startedAtMs(), job::metrics, () -> "")) {
       job.client().getJobExecutionResult().get();
     }
     return 0;

@@ -1,6 +1,5 @@
 package io.streamrec.job.config;
 
-import io.streamrec.embedding.TableConfig;
 import io.streamrec.model.ModelConfig;
 import java.io.Serializable;
 import org.apache.flink.configuration.ReadableConfig;
@@ -41,10 +40,8 @@ public record InputLimits(
           InputOptions.MIN_TIMESTAMP, "is before 1970", "event times are never negative");
     }
     // a unit's rows must fit every hot tier at once: the bound is never above the smallest
-    int maxIdsPerUnit = positive(c, InputOptions.MAX_IDS_PER_UNIT);
-    for (TableConfig t : model.tableConfigs()) {
-      maxIdsPerUnit = Math.min(maxIdsPerUnit, t.hotCapacityRows());
-    }
+    int maxIdsPerUnit =
+        Math.min(positive(c, InputOptions.MAX_IDS_PER_UNIT), model.smallestHotCapacity());
     int payload = positive(c, InputOptions.DEAD_LETTER_MAX_PAYLOAD_BYTES);
     if (payload > DEAD_LETTER_PAYLOAD_CAP) {
       throw new ConfigException(

@@ -188,11 +188,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   @Override
   public void open() throws Exception {
     super.open();
-    batchMaxIds =
-        config.model().tableConfigs().stream()
-            .mapToLong(t -> t.hotCapacityRows())
-            .min()
-            .orElse(Long.MAX_VALUE);
+    batchMaxIds = config.model().smallestHotCapacity();
     ComputeBackend backend = Backends.create(config.backend());
     Path storeDir;
     if (config.storeDir().isEmpty()) {

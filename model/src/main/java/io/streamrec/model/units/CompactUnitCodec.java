@@ -33,9 +33,6 @@ public final class CompactUnitCodec {
   /** The one layout this code writes; {@link #decode} refuses others. */
   public static final byte FORMAT = 1;
 
-  /** No unit has more bags, ids or values than this: a larger count is corrupt input. */
-  static final int MAX_COUNT = UnitBytes.MAX_COUNT;
-
   private CompactUnitCodec() {}
 
   /** The unit's bytes. */

@@ -48,6 +48,13 @@ public sealed interface EmbeddingStore extends AutoCloseable permits BatchedStor
   /** Hands at most {@code maxRows} rows changed since they were last drained; returns how many. */
   int drainDirty(int table, int maxRows, RowSink sink);
 
+  /**
+   * Marks every row of {@code table} in slice {@code slice} of {@code slices} ({@link RowSlices})
+   * as changed, so the next {@link #drainDirty} hands it again with its current values; returns how
+   * many rows it marked. Between batches only.
+   */
+  int markSlice(int table, int slice, int slices);
+
   /** Receives expired ids. */
   @FunctionalInterface
   interface ExpiredSink {

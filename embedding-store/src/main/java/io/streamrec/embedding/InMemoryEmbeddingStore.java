@@ -123,6 +123,20 @@ public final class InMemoryEmbeddingStore extends BatchedStore {
   }
 
   @Override
+  public int markSlice(int table, int slice, int slices) {
+    requireNoBatch("mark a slice");
+    Table t = state[table];
+    int n = 0;
+    for (Map.Entry<Long, Integer> e : t.index.entrySet()) {
+      if (RowSlices.sliceOf(e.getKey(), slices) == slice) {
+        t.dirty.set(e.getValue());
+        n++;
+      }
+    }
+    return n;
+  }
+
+  @Override
   public int drainExpired(int table, ExpiredSink sink) {
     Table t = state[table];
     if (t.cfg.ttlMs() == 0 || nowMs == Long.MIN_VALUE) {

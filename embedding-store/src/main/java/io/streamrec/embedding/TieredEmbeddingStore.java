@@ -219,6 +219,13 @@ public final class TieredEmbeddingStore extends BatchedStore {
   }
 
   @Override
+  public int markSlice(int table, int slice, int slices) {
+    checkOpen();
+    requireNoBatch("mark a slice");
+    return state[table].markSlice(slice, slices);
+  }
+
+  @Override
   public int drainExpired(int table, ExpiredSink sink) {
     checkOpen();
     return state[table].drainExpired(sink);

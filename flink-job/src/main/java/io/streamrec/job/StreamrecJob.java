@@ -2,6 +2,7 @@ package io.streamrec.job;
 
 import io.streamrec.job.assembler.RequestUnitAssembler;
 import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.kafka.ModelTopicHead;
 import io.streamrec.job.metrics.PublishedVersions;
 import io.streamrec.job.sink.KafkaSinks;
 import io.streamrec.job.source.EnvelopeRouter;
@@ -59,6 +60,9 @@ public final class StreamrecJob {
   static final String UID_PUBLISHED_VERSIONS = "published-versions";
 
   /** Sources in one alignment group may drift this far apart before the faster one pauses. */
+  /** How long the trainer waits for the model-updates topic when it reads its newest marker. */
+  static final Duration TOPIC_HEAD_TIMEOUT = Duration.ofSeconds(60);
+
   static final Duration ALIGNMENT_MAX_DRIFT = Duration.ofMinutes(1);
 
   /** How often watermark alignment is re-evaluated. */
@@ -156,7 +160,15 @@ public final class StreamrecJob {
     DataStream<ModelUpdateRecord> updates =
         units
             .transform(
-                "trainer", TypeInformation.of(ModelUpdateRecord.class), new TrainerOperator(cfg))
+                "trainer",
+                TypeInformation.of(ModelUpdateRecord.class),
+                new TrainerOperator(
+                    cfg,
+                    new ModelTopicHead(
+                        cfg.bootstrapServers(),
+                        cfg.kafkaProperties(),
+                        cfg.modelUpdatesTopic(),
+                        TOPIC_HEAD_TIMEOUT)))
             .uid(UID_TRAINER)
             .setParallelism(1)
             .setMaxParallelism(1);

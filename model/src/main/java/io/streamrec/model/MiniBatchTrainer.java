@@ -312,6 +312,24 @@ public final class MiniBatchTrainer implements AutoCloseable {
     return new Published(rowCount, tombstones, blocks.size());
   }
 
+  /**
+   * Marks the rows of slice {@code slice} of {@code slices} of every table, the wide one too, as
+   * changed, so the next {@link #publish} hands them again; returns how many.
+   */
+  public long markSlice(int slice, int slices) {
+    long n = 0;
+    for (int t : storeTable) {
+      n += store.markSlice(t, slice, slices);
+    }
+    return n + store.markSlice(wideTable, slice, slices);
+  }
+
+  /** Rows the store holds, every table: the rows a reader of the published model holds. */
+  public long storedRows() {
+    var s = store.stats();
+    return s.rowsHot() + s.rowsCold();
+  }
+
   public ModelConfig config() {
     return config;
   }

@@ -15,17 +15,23 @@ import org.apache.avro.SchemaNormalization;
  * single-object header {@code C3 01}, the schema's 8-byte fingerprint, then the record's Avro
  * binary form), which {@code ModelDeltaWriterTest} checks; every reader decodes them as before.
  *
- * <p>Not thread-safe: it reuses a buffer. One per encoder.
+ * <p>Not thread-safe: it reuses a buffer. One per encoder (and lineage).
  */
 final class ModelDeltaWriter {
   private static final byte[] HEADER = header();
   private static final int KIND_ROW = 0;
   private static final int KIND_DENSE = 1;
 
+  private final long model;
   private byte[] buf = new byte[256];
   private int pos;
   private final Map<String, byte[]> utf8 = new HashMap<>();
   private final Map<String, byte[]> rowKeyPrefix = new HashMap<>();
+
+  /** A writer of entries of the model lineage {@code model}. */
+  ModelDeltaWriter(long model) {
+    this.model = model;
+  }
 
   private static byte[] header() {
     long fp = SchemaNormalization.parsingFingerprint64(ModelDelta.getClassSchema());
@@ -72,6 +78,7 @@ final class ModelDeltaWriter {
         buf[pos++] = (byte) (h >>> 8);
       }
     }
+    varLong(model);
     return Arrays.copyOf(buf, pos);
   }
 
@@ -85,6 +92,7 @@ final class ModelDeltaWriter {
     floats(values, 0, values.length);
     varLong(RowEncoding.FLOAT32.ordinal());
     varLong(0);
+    varLong(model);
     return Arrays.copyOf(buf, pos);
   }
 

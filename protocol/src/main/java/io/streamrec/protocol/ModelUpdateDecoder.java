@@ -46,11 +46,11 @@ public final class ModelUpdateDecoder {
           throw new MalformedModelUpdateException(
               k, "a " + d.getKind() + " delta of '" + d.getTable() + "' under a dense block's key");
         }
-        return new ModelUpdate.DenseBlock(k, block, d.getVersion(), RowValues.get(d));
+        return new ModelUpdate.DenseBlock(k, block, d.getModel(), d.getVersion(), RowValues.get(d));
       }
       if (k.equals(ModelUpdateKeys.SPEC)) {
         ModelSpec s = AvroCodec.decode(value, ModelSpec.class);
-        return new ModelUpdate.Spec(k, s.getFormat(), s.getJson());
+        return new ModelUpdate.Spec(k, s.getFormat(), s.getJson(), s.getModel(), s.getVersion());
       }
       if (k.equals(ModelUpdateKeys.VERSION)) {
         return new ModelUpdate.Version(k, AvroCodec.decode(value, VersionMarker.class));
@@ -91,6 +91,7 @@ public final class ModelUpdateDecoder {
               + Long.toUnsignedString(d.getId())
               + " under another row's key");
     }
-    return new ModelUpdate.Row(k, table, id, d.getVersion(), d.getEncoding(), RowValues.get(d));
+    return new ModelUpdate.Row(
+        k, table, id, d.getModel(), d.getVersion(), d.getEncoding(), RowValues.get(d));
   }
 }

@@ -19,32 +19,53 @@ public final class ModelUpdateEncoder {
   /** Layout version of the model spec's JSON. */
   public static final String SPEC_FORMAT = "streamrec-model-spec/1";
 
+  private final long model;
   private final long version;
   private final long eventTimeMs;
   private final RowEncoding rowEncoding;
   private final Consumer<ModelUpdateRecord> out;
-  private final ModelDeltaWriter writer = new ModelDeltaWriter();
+  private final ModelDeltaWriter writer;
   private int rows;
   private int tombstones;
   private int denseBlocks;
 
-  /** An encoder of version {@code version} with float32 rows. */
-  public ModelUpdateEncoder(long version, long eventTimeMs, Consumer<ModelUpdateRecord> out) {
-    this(version, eventTimeMs, RowEncoding.FLOAT32, out);
+  /** An encoder of version {@code version} of the lineage {@code model}, with float32 rows. */
+  public ModelUpdateEncoder(
+      long model, long version, long eventTimeMs, Consumer<ModelUpdateRecord> out) {
+    this(model, version, eventTimeMs, RowEncoding.FLOAT32, out);
   }
 
+  /**
+   * An encoder of version {@code version} of the lineage {@code model} (a non-zero id, {@link
+   * ModelLineage}), rows in {@code rowEncoding}.
+   */
   public ModelUpdateEncoder(
-      long version, long eventTimeMs, RowEncoding rowEncoding, Consumer<ModelUpdateRecord> out) {
+      long model,
+      long version,
+      long eventTimeMs,
+      RowEncoding rowEncoding,
+      Consumer<ModelUpdateRecord> out) {
+    this.model = model;
+    this.writer = new ModelDeltaWriter(model);
     this.version = version;
     this.eventTimeMs = eventTimeMs;
     this.rowEncoding = rowEncoding;
     this.out = out;
   }
 
-  /** The record carrying the model spec (the model's configuration as JSON). */
-  public static ModelUpdateRecord spec(String json, long timestampMs) {
-    ModelSpec s = ModelSpec.newBuilder().setFormat(SPEC_FORMAT).setJson(json).build();
-    return new ModelUpdateRecord(ModelUpdateKeys.spec(), AvroCodec.encode(s), timestampMs);
+  /**
+   * The record carrying the model spec (the model's configuration as JSON) of this lineage, in this
+   * version's publish.
+   */
+  public void spec(String json) {
+    ModelSpec s =
+        ModelSpec.newBuilder()
+            .setFormat(SPEC_FORMAT)
+            .setJson(json)
+            .setModel(model)
+            .setVersion(version)
+            .build();
+    out.accept(new ModelUpdateRecord(ModelUpdateKeys.spec(), AvroCodec.encode(s), eventTimeMs));
   }
 
   /** A row's current values: {@code dim} floats of {@code values} from {@code offset}. */
@@ -77,6 +98,7 @@ public final class ModelUpdateEncoder {
   public void close(VersionMarker.Builder marker) {
     VersionMarker m =
         marker
+            .setModel(model)
             .setVersion(version)
             .setEventTimeMs(eventTimeMs)
             .setRows(rows + tombstones)

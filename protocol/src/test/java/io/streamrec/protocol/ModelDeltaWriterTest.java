@@ -40,7 +40,8 @@ class ModelDeltaWriterTest {
   @Test
   void rowsOfEveryEncodingAreAvrosBytes() {
     SplittableRandom rnd = new SplittableRandom(17);
-    ModelDeltaWriter w = new ModelDeltaWriter();
+    long model = rnd.nextLong() & Long.MAX_VALUE;
+    ModelDeltaWriter w = new ModelDeltaWriter(model);
     String[] tables = {"user_id", "item_id", "ü-table", "wide"};
     for (int k = 0; k < 3_000; k++) {
       RowEncoding enc = RowEncoding.values()[rnd.nextInt(3)];
@@ -56,7 +57,8 @@ class ModelDeltaWriterTest {
                       .setVersion(version)
                       .setKind(DeltaKind.ROW)
                       .setTable(table)
-                      .setId(id),
+                      .setId(id)
+                      .setModel(model),
                   enc,
                   v,
                   offset,
@@ -72,7 +74,7 @@ class ModelDeltaWriterTest {
   @Test
   void denseBlocksAreAvrosBytes() {
     SplittableRandom rnd = new SplittableRandom(3);
-    ModelDeltaWriter w = new ModelDeltaWriter();
+    ModelDeltaWriter w = new ModelDeltaWriter(5);
     for (int n : new int[] {0, 1, 7, 4_577}) {
       float[] v = values(rnd, n);
       List<Float> boxed = new ArrayList<>();
@@ -87,6 +89,7 @@ class ModelDeltaWriterTest {
               .setId(0)
               .setValues(boxed)
               .setEncoding(RowEncoding.FLOAT32)
+              .setModel(5)
               .build();
       assertThat(w.dense(12, "request_tower", v)).isEqualTo(AvroCodec.encode(d));
     }

@@ -18,8 +18,8 @@ class ModelUpdateDecoderTest {
   @Test
   void everyKindTheEncoderWritesDecodesToItsType() {
     List<ModelUpdateRecord> out = new ArrayList<>();
-    out.add(ModelUpdateEncoder.spec("{\"dim\":2}", 5));
-    ModelUpdateEncoder enc = new ModelUpdateEncoder(7, 1_000, RowEncoding.FLOAT16, out::add);
+    ModelUpdateEncoder enc = new ModelUpdateEncoder(99, 7, 1_000, RowEncoding.FLOAT16, out::add);
+    enc.spec("{\"dim\":2}");
     enc.row("user", -3L, new float[] {9f, 0.5f, -2f}, 1, 2);
     enc.tombstone("item", 42L);
     enc.dense("linear", new float[] {1f, 2f, 3f});
@@ -30,18 +30,21 @@ class ModelUpdateDecoderTest {
 
     assertThat(decoded).hasSize(5);
     assertThat(decoded.get(0))
-        .isEqualTo(new ModelUpdate.Spec("spec", ModelUpdateEncoder.SPEC_FORMAT, "{\"dim\":2}"));
+        .isEqualTo(
+            new ModelUpdate.Spec("spec", ModelUpdateEncoder.SPEC_FORMAT, "{\"dim\":2}", 99, 7));
     ModelUpdate.Row row = (ModelUpdate.Row) decoded.get(1);
     assertThat(row.table()).isEqualTo("user");
     assertThat(row.id()).isEqualTo(-3L);
     assertThat(row.key()).isEqualTo("row/user/" + Long.toUnsignedString(-3L));
     assertThat(row.version()).isEqualTo(7);
+    assertThat(row.model()).isEqualTo(99);
     assertThat(row.encoding()).isEqualTo(RowEncoding.FLOAT16);
     assertThat(row.values()).containsExactly(0.5f, -2f);
     assertThat(decoded.get(2)).isEqualTo(new ModelUpdate.Tombstone("row/item/42", "item", 42L));
     ModelUpdate.DenseBlock dense = (ModelUpdate.DenseBlock) decoded.get(3);
     assertThat(dense.block()).isEqualTo("linear");
     assertThat(dense.values()).containsExactly(1f, 2f, 3f);
+    assertThat(dense.model()).isEqualTo(99);
     ModelUpdate.Version v = (ModelUpdate.Version) decoded.get(4);
     assertThat(v.version()).isEqualTo(7);
     assertThat(v.marker().getRows()).isEqualTo(2);

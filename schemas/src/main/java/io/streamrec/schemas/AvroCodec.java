@@ -44,7 +44,12 @@ public final class AvroCodec {
    * row.
    */
   private static final List<String> EARLIER =
-      List.of("history/ModelDelta-1.avsc", "history/DeadLetter-1.avsc");
+      List.of(
+          "history/ModelDelta-1.avsc",
+          "history/ModelDelta-2.avsc",
+          "history/VersionMarker-1.avsc",
+          "history/ModelSpec-1.avsc",
+          "history/DeadLetter-1.avsc");
 
   /** Codecs by writer-schema fingerprint, built once: fingerprinting a schema is costly. */
   private static final Map<Long, Codec> BY_FINGERPRINT = new HashMap<>();

@@ -384,6 +384,7 @@ class AvroCodecTest {
             floats(1.5f, -2f),
             varLong(0),
             varLong(0),
+            varLong(0),
             varLong(0));
 
     ModelDelta decoded = AvroCodec.decode(withHeaderOf(rowDelta(), body), ModelDelta.class);

@@ -30,6 +30,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ModelReplicaITCase {
   private static final Duration WAIT = Duration.ofSeconds(30);
   private static final ModelConfig MODEL = ModelConfig.defaults();
+  private static final long MODEL_ID = ModelUpdatesSupport.MODEL_ID;
 
   @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
 
@@ -170,10 +171,10 @@ class ModelReplicaITCase {
   private static List<ModelUpdateRecord> version(
       long v, long[] ids, long[] expired, boolean withMarker) {
     List<ModelUpdateRecord> out = new ArrayList<>();
+    ModelUpdateEncoder enc = new ModelUpdateEncoder(MODEL_ID, v, v * 1_000, out::add);
     if (v == 1) {
-      out.add(ModelUpdateEncoder.spec(ModelConfigJson.toJson(MODEL), 0));
+      enc.spec(ModelConfigJson.toJson(MODEL));
     }
-    ModelUpdateEncoder enc = new ModelUpdateEncoder(v, v * 1_000, out::add);
     float[] row = new float[MODEL.embeddingDim()];
     java.util.Arrays.fill(row, v);
     for (long id : ids) {
@@ -245,7 +246,7 @@ class ModelReplicaITCase {
       assertThat(replica.awaitVersion(1, WAIT)).isTrue();
 
       List<ModelUpdateRecord> v2 = new ArrayList<>();
-      ModelUpdateEncoder enc = new ModelUpdateEncoder(2, 2_000, v2::add);
+      ModelUpdateEncoder enc = new ModelUpdateEncoder(MODEL_ID, 2, 2_000, v2::add);
       float[] row = new float[MODEL.embeddingDim()];
       java.util.Arrays.fill(row, 2);
       enc.row(TABLE, 1, row, 0, 3); // 3 values in a table of 16

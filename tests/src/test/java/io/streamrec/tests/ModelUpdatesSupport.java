@@ -35,6 +35,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 final class ModelUpdatesSupport {
   static final long START_MS = 1_767_225_600_000L;
 
+  /** The lineage the test trainers publish. */
+  static final long MODEL_ID = 0x5eed_0000_0000_0001L;
+
   private ModelUpdatesSupport() {}
 
   /** A fresh compacted model-updates topic with one partition. */
@@ -132,11 +135,10 @@ final class ModelUpdatesSupport {
     List<ModelUpdateRecord> publish() {
       List<ModelUpdateRecord> records = new ArrayList<>();
       long eventTime = time + 1_000;
-      if (version == 0) {
-        records.add(ModelUpdateEncoder.spec(ModelConfigJson.toJson(config), eventTime));
-      }
       version++;
-      ModelUpdateEncoder enc = new ModelUpdateEncoder(version, eventTime, encoding, records::add);
+      ModelUpdateEncoder enc =
+          new ModelUpdateEncoder(MODEL_ID, version, eventTime, encoding, records::add);
+      enc.spec(ModelConfigJson.toJson(config));
       MiniBatchTrainer.Published p = trainer.publish(new EncodingDeltaSink(enc));
       tombstones += p.tombstones();
       enc.close(

@@ -179,7 +179,9 @@ public final class ServeBench {
       int written = (int) all.stream().filter(r -> r.key[0] == 'r').count();
       while (written < rows) {
         version++;
-        ModelUpdateEncoder e = new ModelUpdateEncoder(version, t.time + version, enc, all::add);
+        ModelUpdateEncoder e =
+            new ModelUpdateEncoder(
+                ModelUpdatesSupport.MODEL_ID, version, t.time + version, enc, all::add);
         for (int i = 0; i < ROWS_PER_VERSION && written < rows; i++, written++) {
           for (int d = 0; d < values.length; d++) {
             values[d] = (float) (rnd.nextGaussian() * 0.05);

@@ -3,6 +3,7 @@ package io.streamrec.embedding.internal;
 import io.streamrec.common.LongIntHashMap;
 import io.streamrec.embedding.EmbeddingStore.RowSink;
 import io.streamrec.embedding.PreparedKeys;
+import io.streamrec.embedding.RowSlices;
 import io.streamrec.embedding.StoreException;
 import java.util.Arrays;
 
@@ -31,6 +32,36 @@ final class DirtyRows {
         t.hot.setFlags(s, HotTier.PUBLISH | HotTier.STALE);
       }
     }
+  }
+
+  /**
+   * Marks every stored row of slice {@code slice} of {@code slices} as changed: the resident hot
+   * rows by flag, the rows only in the cold tier (a range scan of their keys) as changed cold rows.
+   */
+  int markSlice(int slice, int slices) {
+    int n = 0;
+    for (int s = 0; s < t.hot.highWater(); s++) {
+      if ((t.hot.flags(s) & HotTier.RESIDENT) != 0
+          && RowSlices.sliceOf(t.hot.keyOf(s), slices) == slice) {
+        t.hot.setFlags(s, HotTier.PUBLISH);
+        n++;
+      }
+    }
+    long lo = RowSlices.lowerBound(slice, slices);
+    long hi = slice + 1 == slices ? 0 : RowSlices.lowerBound(slice + 1, slices);
+    int[] cold = {0};
+    t.cold.scanRows(
+        t.index,
+        lo,
+        hi,
+        id -> {
+          int s = t.hot.slotOf(id);
+          if (s == LongIntHashMap.MISSING || (t.hot.flags(s) & HotTier.RESIDENT) == 0) {
+            t.changedCold.put(id, 0);
+            cold[0]++;
+          }
+        });
+    return n + cold[0];
   }
 
   int drainDirty(int maxRows, RowSink sink) {

@@ -305,6 +305,26 @@ public final class RocksDbColdTier implements AutoCloseable {
     }
   }
 
+  /**
+   * Visits the ids of a table's rows in {@code [from, to)}, unsigned, in order ({@code to} = 0: to
+   * the end). Reads keys only, without filling the block cache.
+   */
+  public void scanRows(int table, long from, long to, java.util.function.LongConsumer visitor) {
+    try (ReadOptions ro = new ReadOptions().setFillCache(false);
+        RocksIterator it = db.newIterator(rows[table], ro)) {
+      for (it.seek(rowKey(from)); it.isValid(); it.next()) {
+        long id = idOfRowKey(it.key());
+        if (to != 0 && Long.compareUnsigned(id, to) >= 0) {
+          break;
+        }
+        visitor.accept(id);
+      }
+      it.status();
+    } catch (RocksDBException e) {
+      throw failed("scan a slice of table '" + tables.get(table).name() + "'", e);
+    }
+  }
+
   /** Visits every row record of a table (for tests and tools; a full scan). */
   public void scanRows(int table, java.util.function.BiConsumer<Long, byte[]> visitor) {
     try (ReadOptions ro = new ReadOptions().setFillCache(false);

@@ -68,6 +68,11 @@ public final class TieredTable implements AutoCloseable {
     return dirty.drainDirty(maxRows, sink);
   }
 
+  /** Marks the rows of a slice of the id space as changed ({@code EmbeddingStore#markSlice}). */
+  public int markSlice(int slice, int slices) {
+    return dirty.markSlice(slice, slices);
+  }
+
   public int drainExpired(ExpiredSink sink) {
     return expiry.drainExpired(sink);
   }

@@ -42,6 +42,9 @@ public record JobConfig(
     long batchMaxWaitMs,
     long publishIntervalMs,
     RowEncoding rowEncoding,
+    int refreshVersions,
+    String modelId,
+    boolean replaceModel,
     BackendMode backend,
     int metricsWindow,
     boolean exactlyOnce,
@@ -87,6 +90,9 @@ public record JobConfig(
         millis(c, JobOptions.BATCH_MAX_WAIT, true),
         millis(c, JobOptions.PUBLISH_INTERVAL, false),
         rowEncoding(c),
+        atLeast(c, JobOptions.REFRESH_VERSIONS, 0),
+        modelId(c),
+        c.get(JobOptions.REPLACE_MODEL),
         backend(c),
         atLeast(c, JobOptions.METRICS_WINDOW, 100),
         guarantee(c),
@@ -314,6 +320,17 @@ public record JobConfig(
         throw new ConfigException(
             JobOptions.ROW_ENCODING, "is '" + e + "'", "use float32, float16 or bfloat16");
     }
+  }
+
+  private static String modelId(ReadableConfig c) {
+    String id = c.get(JobOptions.MODEL_ID).trim().toLowerCase(Locale.ROOT);
+    if (!id.isEmpty() && !id.matches("[0-7][0-9a-f]{15}|[0-9a-f]{1,15}") || id.matches("0+")) {
+      throw new ConfigException(
+          JobOptions.MODEL_ID,
+          "is '" + id + "'",
+          "give up to 16 hex digits of a positive, non-zero 64-bit id, or leave it empty");
+    }
+    return id;
   }
 
   private static boolean guarantee(ReadableConfig c) {

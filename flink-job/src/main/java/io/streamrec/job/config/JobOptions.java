@@ -133,6 +133,30 @@ public final class JobOptions {
           .defaultValue(Duration.ofSeconds(5))
           .withDescription(
               "Event-time length of a model version: changes are published when the watermark passes each boundary.");
+  public static final ConfigOption<Integer> REFRESH_VERSIONS =
+      key("trainer.publish.refresh-versions")
+          .intType()
+          .defaultValue(60)
+          .withDescription(
+              "Every row of the model is published again at least once per this many versions (a"
+                  + " slice of the unchanged rows goes with each version), so a replica started on"
+                  + " whatever the topic still holds (a new broker, a topic that lost records)"
+                  + " reaches the whole model. 0: rows go out only when they change.");
+  public static final ConfigOption<String> MODEL_ID =
+      key("trainer.model-id")
+          .stringType()
+          .defaultValue("")
+          .withDescription(
+              "The lineage id (16 hex digits) of a model trained from scratch; empty: a random"
+                  + " one. A restore keeps its checkpoint's lineage.");
+  public static final ConfigOption<Boolean> REPLACE_MODEL =
+      key("trainer.replace-model")
+          .booleanType()
+          .defaultValue(false)
+          .withDescription(
+              "Publish onto a model-updates topic whose newest model is another lineage's, replacing"
+                  + " it: its rows are tombstoned in the first version. Without it the trainer"
+                  + " refuses to start over another model.");
   public static final ConfigOption<String> ROW_ENCODING =
       key("trainer.publish.row-encoding")
           .stringType()

@@ -4,6 +4,7 @@ import io.streamrec.embedding.StoreStats;
 import io.streamrec.gpu.Backends;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.kafka.ModelTopicHead;
 import io.streamrec.job.metrics.JobMetrics;
 import io.streamrec.job.metrics.TrainerGauges;
 import io.streamrec.job.sink.EncodingDeltaSink;
@@ -13,6 +14,7 @@ import io.streamrec.model.ModelConfigJson;
 import io.streamrec.model.units.CompactUnit;
 import io.streamrec.model.units.UnitEncoder;
 import io.streamrec.model.units.UnitLayout;
+import io.streamrec.protocol.ModelLineage;
 import io.streamrec.protocol.ModelUpdateEncoder;
 import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.schemas.RequestUnit;
@@ -27,13 +29,16 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.state.OperatorStateCheckpointOutputStream;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StatePartitionStreamProvider;
@@ -82,7 +87,19 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
    */
   static final String LEGACY_PENDING_UNITS_STATE = "pending-units";
 
+  /** The model lineage in a checkpoint. */
+  static final String LINEAGE_STATE = "model-lineage";
+
   private final JobConfig config;
+
+  /** Reads the model-updates topic before the first publish; null: no topic to check (tests). */
+  private final ModelTopicHead topicHead;
+
+  /** Versions up to this one are on the topic already (a restore): computed, not published. */
+  private transient long publishedThrough;
+
+  /** On a replace: the rows of the replaced model still current on the topic, to tombstone. */
+  private transient List<ModelTopicHead.RowKey> replacedRows;
 
   private transient PriorityQueue<CompactUnit> waiting;
   private transient ArrayDeque<CompactUnit> ready;
@@ -94,6 +111,15 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private transient long batchMaxIds;
 
   private transient ListState<CompactUnit> unitsState;
+
+  /** The model lineage this trainer publishes ({@link ModelLineage}); kept in every checkpoint. */
+  private transient ListState<Long> lineageState;
+
+  private transient long model;
+
+  /** The spec's JSON, published with every version so the topic never depends on its first. */
+  private transient String specJson;
+
   private transient MiniBatchTrainer trainer;
 
   /** The store's working directory when the operator made it (deleted on close), else null. */
@@ -136,8 +162,19 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private transient volatile long cpuNanos;
   private transient ThreadMXBean threads;
 
+  /** A trainer that publishes without reading the topic first (no lineage check). */
   public TrainerOperator(JobConfig config) {
+    this(config, null);
+  }
+
+  /**
+   * A trainer that reads {@code topicHead} before its first publish: it refuses another lineage's
+   * topic unless {@code trainer.replace-model}, and after a restore skips the versions the topic
+   * already holds.
+   */
+  public TrainerOperator(JobConfig config, ModelTopicHead topicHead) {
     this.config = config;
+    this.topicHead = topicHead;
   }
 
   @Override
@@ -152,7 +189,15 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
             .getOperatorStateStore()
             .getListState(
                 new ListStateDescriptor<>(PENDING_UNITS_STATE, CodecTypeInfo.COMPACT_UNIT));
+    lineageState =
+        context
+            .getOperatorStateStore()
+            .getListState(new ListStateDescriptor<>(LINEAGE_STATE, Types.LONG));
+    model = ModelLineage.NONE;
     if (context.isRestored()) {
+      for (Long m : lineageState.get()) {
+        model = m;
+      }
       for (CompactUnit u : unitsState.get()) {
         waiting.add(u);
       }
@@ -245,7 +290,68 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       restored = null;
       restores.inc();
     }
+    if (model == ModelLineage.NONE) {
+      model =
+          config.modelId().isEmpty() ? ModelLineage.newId() : ModelLineage.parse(config.modelId());
+      LOG.info("trainer: a new model, lineage {}", ModelLineage.format(model));
+    }
+    specJson = ModelConfigJson.toJson(config.model());
     storeStats = trainer.store().stats();
+    publishedThrough = 0;
+    replacedRows = List.of();
+    if (topicHead != null) {
+      checkTopic();
+    }
+  }
+
+  /**
+   * The topic's newest marker against this trainer's lineage and version: the same lineage ahead of
+   * us means a restore (skip what is there); another lineage needs {@code trainer.replace-model}.
+   */
+  private void checkTopic() {
+    Optional<VersionMarker> newest = topicHead.newestMarker();
+    if (newest.isEmpty()) {
+      return;
+    }
+    VersionMarker m = newest.get();
+    String topic = config.modelUpdatesTopic();
+    if (m.getModel() == model) {
+      if (m.getVersion() > version) {
+        publishedThrough = m.getVersion();
+        LOG.info(
+            "trainer: topic '{}' holds versions up to {} of this model; from version {} (restored)"
+                + " through {} they are trained again and not published twice",
+            topic,
+            m.getVersion(),
+            version + 1,
+            m.getVersion());
+      }
+      return;
+    }
+    String theirs =
+        "model-updates topic '"
+            + topic
+            + "' holds model "
+            + ModelLineage.format(m.getModel())
+            + " at version "
+            + m.getVersion();
+    if (!config.replaceModel()) {
+      throw new SuppressRestartsException(
+          new ModelLineageException(
+              theirs
+                  + "; this job trains model "
+                  + ModelLineage.format(model)
+                  + (version == 0 ? " (a new one)" : " (restored at version " + version + ")")
+                  + ". Resume the job that trains that model from its checkpoint, use another"
+                  + " topic, or replace that model with --replace (trainer.replace-model=true): its"
+                  + " rows are then tombstoned and every replica switches to this model."));
+    }
+    replacedRows = topicHead.rowsNotOf(model);
+    LOG.warn(
+        "{}; replacing it with model {}: {} of its rows are tombstoned in the next version",
+        theirs,
+        ModelLineage.format(model),
+        replacedRows.size());
   }
 
   @Override
@@ -382,12 +488,17 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     long eventTime = periodEnd(period);
     long v = version + 1;
     List<ModelUpdateRecord> records = new ArrayList<>();
-    if (!specPublished) {
-      records.add(ModelUpdateEncoder.spec(ModelConfigJson.toJson(config.model()), eventTime));
-      specPublished = true;
-    }
     ModelUpdateEncoder enc =
-        new ModelUpdateEncoder(v, eventTime, config.rowEncoding(), records::add);
+        new ModelUpdateEncoder(model, v, eventTime, config.rowEncoding(), records::add);
+    enc.spec(specJson);
+    specPublished = true;
+    for (ModelTopicHead.RowKey r : replacedRows) {
+      enc.tombstone(r.table(), r.id());
+    }
+    int slices = config.refreshVersions();
+    if (slices > 0) {
+      trainer.markSlice((int) Long.remainderUnsigned(v, slices), slices);
+    }
     trainer.publish(new EncodingDeltaSink(enc));
     storeStats = trainer.store().stats();
     enc.close(
@@ -397,11 +508,15 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
             .setTrainedUnits(trainer.unitsTrained())
             .setProgressiveAuc(nanToZero(trainer.metrics().auc()))
             .setProgressiveLogLoss(nanToZero(trainer.metrics().logLoss()))
-            .setSkippedBatches(trainer.batchesSkipped()));
-    for (ModelUpdateRecord r : records) {
-      output.collect(new StreamRecord<>(r, r.timestampMs));
+            .setSkippedBatches(trainer.batchesSkipped())
+            .setLiveRows(trainer.storedRows()));
+    if (v > publishedThrough) {
+      for (ModelUpdateRecord r : records) {
+        output.collect(new StreamRecord<>(r, r.timestampMs));
+      }
+      deltasPublished.inc(enc.emitted());
+      replacedRows = List.of();
     }
-    deltasPublished.inc(enc.emitted());
     version = v;
     openPeriod = NO_PERIOD;
     if (firstStartNanos != 0) {
@@ -419,6 +534,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     List<CompactUnit> pending = new ArrayList<>(ready);
     pending.addAll(waiting);
     unitsState.update(pending);
+    lineageState.update(List.of(model));
     unitsInPendingCheckpoints.put(context.getCheckpointId(), trainer.unitsTrained());
     Path dir = Files.createTempDirectory("streamrec-snapshot-");
     try {

@@ -1,0 +1,205 @@
+package io.streamrec.job.kafka;
+
+import io.streamrec.common.KafkaClientProperties;
+import io.streamrec.protocol.MalformedModelUpdateException;
+import io.streamrec.protocol.ModelUpdate;
+import io.streamrec.protocol.ModelUpdateDecoder;
+import io.streamrec.protocol.ModelUpdateKeys;
+import io.streamrec.schemas.VersionMarker;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a model-updates topic holds, read by the trainer before it publishes: the newest version
+ * marker (whose lineage and version the trainer checks its own against), and on a replace the rows
+ * of other lineages that are still current on the topic (which it tombstones). One partition, read
+ * {@code read_committed}, without a consumer group.
+ */
+public final class ModelTopicHead implements Serializable {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(ModelTopicHead.class);
+  private static final Duration POLL = Duration.ofMillis(500);
+
+  /** Records read back from the end per step while looking for the newest marker (it doubles). */
+  private static final long FIRST_STEP = 4_096;
+
+  private final String bootstrapServers;
+  private final Map<String, String> clientProperties;
+  private final String topic;
+  private final long timeoutMs;
+
+  public ModelTopicHead(
+      String bootstrapServers, KafkaClientProperties properties, String topic, Duration timeout) {
+    this.bootstrapServers = bootstrapServers;
+    this.clientProperties = new HashMap<>(properties.asMap());
+    this.topic = topic;
+    this.timeoutMs = timeout.toMillis();
+  }
+
+  /** A row of the topic: its table and id. */
+  public record RowKey(String table, long id) {}
+
+  /** The newest version marker on the topic; empty when it holds none (or does not exist). */
+  public Optional<VersionMarker> newestMarker() {
+    try (KafkaConsumer<byte[], byte[]> c = consumer()) {
+      TopicPartition tp = partition(c);
+      if (tp == null) {
+        return Optional.empty();
+      }
+      long start = c.beginningOffsets(List.of(tp)).get(tp);
+      long end = c.endOffsets(List.of(tp)).get(tp);
+      long step = FIRST_STEP;
+      long to = end;
+      while (to > start) {
+        long from = Math.max(start, to - step);
+        VersionMarker[] last = {null};
+        readRange(
+            c,
+            tp,
+            from,
+            to,
+            r -> {
+              if (r.key() != null && ModelUpdateKeys.VERSION.equals(key(r))) {
+                try {
+                  ModelUpdate u = ModelUpdateDecoder.decode(r.key(), r.value());
+                  if (u instanceof ModelUpdate.Version v) {
+                    last[0] = v.marker();
+                  }
+                } catch (MalformedModelUpdateException e) {
+                  LOG.warn("model-updates topic '{}': skipped an unreadable marker: {}", topic, e);
+                }
+              }
+            });
+        if (last[0] != null) {
+          return Optional.of(last[0]);
+        }
+        to = from;
+        step *= 2;
+      }
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * The rows whose current value on the topic (the latest under their key, not a tombstone) belongs
+   * to a lineage other than {@code model}: a full read of the topic.
+   */
+  public List<RowKey> rowsNotOf(long model) {
+    Map<String, RowKey> foreign = new HashMap<>();
+    try (KafkaConsumer<byte[], byte[]> c = consumer()) {
+      TopicPartition tp = partition(c);
+      if (tp == null) {
+        return List.of();
+      }
+      long start = c.beginningOffsets(List.of(tp)).get(tp);
+      long end = c.endOffsets(List.of(tp)).get(tp);
+      long[] read = {0};
+      readRange(
+          c,
+          tp,
+          start,
+          end,
+          r -> {
+            if (++read[0] % 1_000_000 == 0) {
+              LOG.info(
+                  "model-updates topic '{}': {} of {} records read for the rows to replace",
+                  topic,
+                  read[0],
+                  end - start);
+            }
+            String k = r.key() == null ? "" : key(r);
+            if (!ModelUpdateKeys.isRow(k)) {
+              return;
+            }
+            try {
+              ModelUpdate u = ModelUpdateDecoder.decode(r.key(), r.value());
+              if (u instanceof ModelUpdate.Row row && row.model() != model) {
+                foreign.put(k, new RowKey(row.table(), row.id()));
+              } else {
+                foreign.remove(k);
+              }
+            } catch (MalformedModelUpdateException e) {
+              foreign.remove(k);
+            }
+          });
+    }
+    List<RowKey> out = new ArrayList<>(foreign.values());
+    out.sort(
+        (a, b) ->
+            a.table().equals(b.table())
+                ? Long.compareUnsigned(a.id(), b.id())
+                : a.table().compareTo(b.table()));
+    return out;
+  }
+
+  private static String key(ConsumerRecord<byte[], byte[]> r) {
+    return new String(r.key(), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private interface RecordVisitor {
+    void accept(ConsumerRecord<byte[], byte[]> r);
+  }
+
+  /** Reads the records at offsets {@code [from, to)}. */
+  private void readRange(
+      KafkaConsumer<byte[], byte[]> c, TopicPartition tp, long from, long to, RecordVisitor v) {
+    c.seek(tp, from);
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    while (c.position(tp) < to) {
+      for (ConsumerRecord<byte[], byte[]> r : c.poll(POLL).records(tp)) {
+        if (r.offset() >= to) {
+          return;
+        }
+        v.accept(r);
+      }
+      if (System.currentTimeMillis() > deadline) {
+        throw new KafkaAccessException(
+            "model-updates topic '"
+                + topic
+                + "' could not be read up to offset "
+                + to
+                + " within "
+                + timeoutMs
+                + " ms (position "
+                + c.position(tp)
+                + ")",
+            null);
+      }
+    }
+  }
+
+  /** The topic's one partition, or null when the topic does not exist yet. */
+  private TopicPartition partition(KafkaConsumer<byte[], byte[]> c) {
+    var parts = c.partitionsFor(topic, Duration.ofMillis(timeoutMs));
+    if (parts == null || parts.isEmpty()) {
+      return null;
+    }
+    TopicPartition tp = new TopicPartition(topic, 0);
+    c.assign(List.of(tp));
+    return tp;
+  }
+
+  private KafkaConsumer<byte[], byte[]> consumer() {
+    Properties p = new Properties();
+    p.putAll(clientProperties);
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
+    p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, String.valueOf(timeoutMs));
+    return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+}

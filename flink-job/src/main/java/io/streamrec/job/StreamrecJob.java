@@ -168,7 +168,8 @@ public final class StreamrecJob {
                         cfg.bootstrapServers(),
                         cfg.kafkaProperties(),
                         cfg.modelUpdatesTopic(),
-                        TOPIC_HEAD_TIMEOUT)))
+                        TOPIC_HEAD_TIMEOUT),
+                    cfg.refreshVersions(bounds.bounded())))
             .uid(UID_TRAINER)
             .setParallelism(1)
             .setMaxParallelism(1);

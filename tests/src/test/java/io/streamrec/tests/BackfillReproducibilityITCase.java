@@ -49,6 +49,7 @@ class BackfillReproducibilityITCase {
       conf.set(JobOptions.MODEL_UPDATES_TOPIC, out.modelUpdates());
       conf.set(JobOptions.DEAD_LETTERS_TOPIC, out.deadLetters());
       conf.set(JobOptions.ASSEMBLER_PARALLELISM, run + 1);
+      conf.set(JobOptions.MODEL_ID, "5eed000000000002");
       PipelineSupport.backfill(conf);
       runs.add(describe(TopicRecords.readAll(bootstrap, out.modelUpdates())));
     }

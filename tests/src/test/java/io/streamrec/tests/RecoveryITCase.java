@@ -61,6 +61,8 @@ class RecoveryITCase {
       conf.set(JobOptions.MODEL_UPDATES_TOPIC, out.modelUpdates());
       conf.set(JobOptions.DEAD_LETTERS_TOPIC, out.deadLetters());
       conf.set(JobOptions.PUBLISH_INTERVAL, Duration.ofSeconds(5));
+      // the same lineage for both runs, so their records compare byte for byte
+      conf.set(JobOptions.MODEL_ID, "5eed000000000001");
       // both runs read at the same pace (about 3 s of impressions), so checkpoints complete
       // mid-stream
       conf.set(JobOptions.MAX_RECORDS_PER_SECOND, 8_000);
@@ -87,6 +89,13 @@ class RecoveryITCase {
         ModelUpdateRecords.versions(runs.get(0)),
         ModelUpdateRecords.versions(runs.get(1)));
     assertThat(restores).as("trainer restores per run").containsExactly(0.0, 1.0);
+    // the restored trainer read the topic's newest marker and did not publish those versions again
+    List<Long> restored = ModelUpdateRecords.versions(runs.get(1));
+    for (int i = 1; i < restored.size(); i++) {
+      assertThat(restored.get(i))
+          .as("marker %d of the restored run's topic, after %s", i, restored.subList(0, i))
+          .isGreaterThan(restored.get(i - 1));
+    }
     Map<String, String> a = ModelUpdateRecords.latest(runs.get(0)),
         b = ModelUpdateRecords.latest(runs.get(1));
     assertThat(a).hasSizeGreaterThan(500);

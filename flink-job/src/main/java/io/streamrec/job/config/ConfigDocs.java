@@ -70,7 +70,7 @@ public final class ConfigDocs {
       return "(none)";
     }
     if (!o.hasDefaultValue()) {
-      return "(required)";
+      return o.key().equals(JobOptions.BOOTSTRAP_SERVERS.key()) ? "(required)" : "(see text)";
     }
     Object v = o.defaultValue();
     String s;

@@ -90,7 +90,9 @@ public record JobConfig(
         millis(c, JobOptions.BATCH_MAX_WAIT, true),
         millis(c, JobOptions.PUBLISH_INTERVAL, false),
         rowEncoding(c),
-        atLeast(c, JobOptions.REFRESH_VERSIONS, 0),
+        c.getOptional(JobOptions.REFRESH_VERSIONS).isPresent()
+            ? atLeast(c, JobOptions.REFRESH_VERSIONS, 0)
+            : -1,
         modelId(c),
         c.get(JobOptions.REPLACE_MODEL),
         backend(c),
@@ -102,6 +104,16 @@ public record JobConfig(
         c.get(JobOptions.STORE_DIR).trim(),
         InputLimits.from(c, model),
         kafkaProperties(c));
+  }
+
+  /**
+   * Versions per re-publication cycle for a job that is live ({@code bounded} false) or a backfill:
+   * {@code trainer.publish.refresh-versions} when set, else its default for that kind of job.
+   */
+  public int refreshVersions(boolean bounded) {
+    return refreshVersions >= 0
+        ? refreshVersions
+        : bounded ? 0 : StreamrecJobDefaults.LIVE_REFRESH_VERSIONS;
   }
 
   /** The {@code properties.*} keys: Kafka client settings for every client of the job. */

@@ -136,12 +136,15 @@ public final class JobOptions {
   public static final ConfigOption<Integer> REFRESH_VERSIONS =
       key("trainer.publish.refresh-versions")
           .intType()
-          .defaultValue(60)
+          .noDefaultValue()
           .withDescription(
               "Every row of the model is published again at least once per this many versions (a"
                   + " slice of the unchanged rows goes with each version), so a replica started on"
                   + " whatever the topic still holds (a new broker, a topic that lost records)"
-                  + " reaches the whole model. 0: rows go out only when they change.");
+                  + " reaches the whole model. 0: rows go out only when they change. Unset: "
+                  + StreamrecJobDefaults.LIVE_REFRESH_VERSIONS
+                  + " for a live job, 0 for a backfill (its topic is written whole before replicas"
+                  + " read it).");
   public static final ConfigOption<String> MODEL_ID =
       key("trainer.model-id")
           .stringType()

@@ -95,6 +95,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   /** Reads the model-updates topic before the first publish; null: no topic to check (tests). */
   private final ModelTopicHead topicHead;
 
+  /** Versions per re-publication cycle of every row (0: rows go out only when they change). */
+  private final int refreshVersions;
+
   /** Versions up to this one are on the topic already (a restore): computed, not published. */
   private transient long publishedThrough;
 
@@ -162,19 +165,24 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private transient volatile long cpuNanos;
   private transient ThreadMXBean threads;
 
-  /** A trainer that publishes without reading the topic first (no lineage check). */
+  /**
+   * A trainer that publishes without reading the topic first (no lineage check), re-publishing rows
+   * as a backfill does.
+   */
   public TrainerOperator(JobConfig config) {
-    this(config, null);
+    this(config, null, config.refreshVersions(true));
   }
 
   /**
    * A trainer that reads {@code topicHead} before its first publish: it refuses another lineage's
    * topic unless {@code trainer.replace-model}, and after a restore skips the versions the topic
-   * already holds.
+   * already holds; every row goes out again at least once per {@code refreshVersions} versions (0:
+   * never).
    */
-  public TrainerOperator(JobConfig config, ModelTopicHead topicHead) {
+  public TrainerOperator(JobConfig config, ModelTopicHead topicHead, int refreshVersions) {
     this.config = config;
     this.topicHead = topicHead;
+    this.refreshVersions = refreshVersions;
   }
 
   @Override
@@ -495,7 +503,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     for (ModelTopicHead.RowKey r : replacedRows) {
       enc.tombstone(r.table(), r.id());
     }
-    int slices = config.refreshVersions();
+    int slices = refreshVersions;
     if (slices > 0) {
       trainer.markSlice((int) Long.remainderUnsigned(v, slices), slices);
     }

@@ -63,6 +63,22 @@ class JobConfigTest {
     assertThatThrownBy(() -> JobConfig.from(g))
         .hasMessageContaining("model.embedding-dim")
         .hasMessageContaining("-3");
+
+    for (String id : new String[] {"xyz", "0", "8000000000000000", "12345678901234567"}) {
+      Configuration h = base();
+      h.set(JobOptions.MODEL_ID, id);
+      assertThatThrownBy(() -> JobConfig.from(h))
+          .as("model id %s", id)
+          .hasMessageContaining("trainer.model-id")
+          .hasMessageContaining(id);
+    }
+    Configuration i = base();
+    i.set(JobOptions.MODEL_ID, " 7FFFFFFFFFFFFFFF ");
+    assertThat(JobConfig.from(i).modelId()).isEqualTo("7fffffffffffffff");
+    Configuration j = base();
+    j.set(JobOptions.REFRESH_VERSIONS, -1);
+    assertThatThrownBy(() -> JobConfig.from(j))
+        .hasMessageContaining("trainer.publish.refresh-versions");
   }
 
   @Test

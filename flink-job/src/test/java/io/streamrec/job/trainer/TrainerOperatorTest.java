@@ -55,6 +55,7 @@ class TrainerOperatorTest {
     c.set(JobOptions.BATCH_MAX_UNITS, 16);
     c.set(JobOptions.BATCH_MAX_WAIT, Duration.ofMillis(200));
     c.set(JobOptions.BACKEND, "cpu");
+    c.set(JobOptions.MODEL_ID, "0123456789abcdef");
     return JobConfig.from(c);
   }
 
@@ -214,17 +215,25 @@ class TrainerOperatorTest {
     }
     assertThat(m.get(4).getTrainedUnits()).isEqualTo(1_000);
     assertThat(key(out.get(out.size() - 1))).isEqualTo(ModelUpdateKeys.VERSION);
-    // between two markers: the rows and dense blocks of that version, tagged with it
+    // between two markers: the spec, then the rows and dense blocks of that version, tagged with
+    // it and the lineage
     long version = 1;
     int rows = 0;
-    for (ModelUpdateRecord r : out.subList(1, out.size())) {
-      if (key(r).equals(ModelUpdateKeys.VERSION)) {
+    for (ModelUpdateRecord r : out) {
+      if (key(r).equals(ModelUpdateKeys.SPEC)) {
+        ModelSpec spec = AvroCodec.decode(r.value, ModelSpec.class);
+        assertThat(spec.getVersion()).isEqualTo(version);
+        assertThat(spec.getModel()).isEqualTo(0x0123456789abcdefL);
+        assertThat(rows).as("the spec opens its version's publish").isZero();
+      } else if (key(r).equals(ModelUpdateKeys.VERSION)) {
         VersionMarker mk = AvroCodec.decode(r.value, VersionMarker.class);
         assertThat(mk.getRows() + mk.getDenseBlocks()).isEqualTo(rows);
         version++;
         rows = 0;
       } else {
-        assertThat(AvroCodec.decode(r.value, ModelDelta.class).getVersion()).isEqualTo(version);
+        ModelDelta d = AvroCodec.decode(r.value, ModelDelta.class);
+        assertThat(d.getVersion()).isEqualTo(version);
+        assertThat(d.getModel()).isEqualTo(0x0123456789abcdefL);
         rows++;
       }
     }

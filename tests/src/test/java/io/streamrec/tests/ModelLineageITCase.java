@@ -1,0 +1,150 @@
+package io.streamrec.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.streamrec.job.config.JobOptions;
+import io.streamrec.job.config.TopicsConfig;
+import io.streamrec.protocol.ModelLineage;
+import io.streamrec.protocol.ModelUpdate;
+import io.streamrec.testutils.KafkaBroker;
+import io.streamrec.testutils.ModelUpdateRecords;
+import io.streamrec.testutils.TopicRecords;
+import io.streamrec.traffic.FaultConfig;
+import io.streamrec.traffic.TrafficConfig;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Model lineage on the model-updates topic: a second model is refused on a topic that holds
+ * another, and replaces it only when told to, leaving no row of the first current; the newest
+ * records alone, over one re-publication cycle, hold the whole model the marker counts.
+ */
+class ModelLineageITCase {
+  @RegisterExtension static final MiniClusterExtension FLINK = PipelineSupport.miniCluster();
+
+  @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
+
+  private static final long START_MS = 1_767_225_600_000L;
+
+  private static TopicsConfig inputs(String bootstrap, String prefix, int seed, int users) {
+    TopicsConfig topics = PipelineSupport.topics(bootstrap, prefix);
+    GeneratedTraffic traffic =
+        new GeneratedTraffic(
+            TrafficConfig.defaults().withSeed(seed).withUsers(users).withItems(users / 2),
+            FaultConfig.defaults().withSeed(seed).withAllRates(0.0).withJoinWindowMs(2_000),
+            2_000,
+            START_MS,
+            60,
+            1);
+    PipelineSupport.produce(bootstrap, topics, traffic.records);
+    return topics;
+  }
+
+  private static Configuration conf(
+      String bootstrap, TopicsConfig in, String modelUpdates, String modelId) {
+    Configuration conf = PipelineSupport.jobConf(bootstrap, in, 2_000);
+    conf.set(JobOptions.MODEL_UPDATES_TOPIC, modelUpdates);
+    conf.set(JobOptions.MODEL_ID, modelId);
+    return conf;
+  }
+
+  @Test
+  void aSecondModelIsRefusedUnlessItReplacesTheFirstAndThenNoRowOfTheFirstStaysCurrent()
+      throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    TopicsConfig a = inputs(bootstrap, "lineage-a-", 3, 600);
+    TopicsConfig b = inputs(bootstrap, "lineage-b-", 4, 200);
+    String topic = PipelineSupport.topics(bootstrap, "lineage-out-").modelUpdates();
+    long first = 0x0aaa_0000_0000_0001L, second = 0x0bbb_0000_0000_0002L;
+
+    PipelineSupport.backfill(conf(bootstrap, a, topic, ModelLineage.format(first)));
+    int before = TopicRecords.readAll(bootstrap, topic).size();
+
+    assertThatThrownBy(
+            () -> PipelineSupport.backfill(conf(bootstrap, b, topic, ModelLineage.format(second))))
+        .hasStackTraceContaining("holds model " + ModelLineage.format(first))
+        .hasStackTraceContaining("trainer.replace-model");
+    assertThat(TopicRecords.readAll(bootstrap, topic))
+        .as("what the refused job left on the topic")
+        .hasSize(before);
+
+    Configuration replace = conf(bootstrap, b, topic, ModelLineage.format(second));
+    replace.set(JobOptions.REPLACE_MODEL, true);
+    PipelineSupport.backfill(replace);
+
+    List<ModelUpdate> all = ModelUpdateRecords.decodeAll(TopicRecords.readAll(bootstrap, topic));
+    Map<String, Long> current = new HashMap<>();
+    ModelUpdate.Version last = null;
+    int firstRows = 0;
+    for (ModelUpdate u : all) {
+      if (u instanceof ModelUpdate.Row r) {
+        current.put(r.key(), r.model());
+        firstRows += r.model() == first ? 1 : 0;
+      } else if (u instanceof ModelUpdate.Tombstone t) {
+        current.remove(t.key());
+      } else if (u instanceof ModelUpdate.Version v) {
+        last = v;
+      }
+    }
+    assertThat(firstRows).as("rows the first model published").isGreaterThan(500);
+    assertThat(current.values())
+        .as("the lineage of every row current on the topic")
+        .isNotEmpty()
+        .containsOnly(second);
+    assertThat(last.model()).isEqualTo(second);
+    assertThat(last.marker().getLiveRows())
+        .as("the newest marker's live rows against the rows current on the topic")
+        .isEqualTo(current.size());
+  }
+
+  @Test
+  void theRecordsOfOneRepublicationCycleHoldTheWholeModel() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    TopicsConfig in = inputs(bootstrap, "refresh-", 6, 400);
+    String topic = PipelineSupport.topics(bootstrap, "refresh-out-").modelUpdates();
+    int cycle = 3;
+    Configuration conf = conf(bootstrap, in, topic, "");
+    conf.set(JobOptions.PUBLISH_INTERVAL, Duration.ofSeconds(2));
+    conf.set(JobOptions.REFRESH_VERSIONS, cycle);
+    PipelineSupport.backfill(conf);
+
+    List<ModelUpdate> all = ModelUpdateRecords.decodeAll(TopicRecords.readAll(bootstrap, topic));
+    List<Integer> markers = new ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      if (all.get(i) instanceof ModelUpdate.Version) {
+        markers.add(i);
+      }
+    }
+    assertThat(markers).as("versions published").hasSizeGreaterThan(2 * cycle + 2);
+    // a reader that lost everything up to marker k: what the next `cycle` versions bring
+    for (int k = 1; k + cycle < markers.size(); k += 2) {
+      Set<String> rows = new HashSet<>();
+      boolean spec = false;
+      for (int i = markers.get(k) + 1; i <= markers.get(k + cycle); i++) {
+        ModelUpdate u = all.get(i);
+        if (u instanceof ModelUpdate.Row r) {
+          rows.add(r.key());
+        } else if (u instanceof ModelUpdate.Tombstone t) {
+          rows.remove(t.key());
+        } else if (u instanceof ModelUpdate.Spec) {
+          spec = true;
+        }
+      }
+      ModelUpdate.Version v = (ModelUpdate.Version) all.get(markers.get(k + cycle));
+      assertThat(spec).as("a spec after marker %d", k).isTrue();
+      assertThat((long) rows.size())
+          .as("rows after marker %d through version %d", k, v.version())
+          .isEqualTo(v.marker().getLiveRows());
+    }
+  }
+}

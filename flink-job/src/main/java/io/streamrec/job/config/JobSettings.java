@@ -45,6 +45,14 @@ public final class JobSettings {
       description = "Compute backend (sets trainer.backend; default auto).")
   String backend;
 
+  @Option(
+      names = "--replace",
+      description =
+          "Replace the model on the model-updates topic if it is another model (sets"
+              + " trainer.replace-model): its rows are tombstoned and replicas switch to this one."
+              + " Without it the job refuses to publish over another model.")
+  boolean replace;
+
   /** The Flink configuration these options describe. */
   public Configuration configuration() {
     Configuration conf = configFile == null ? new Configuration() : ConfigFiles.load(configFile);
@@ -57,6 +65,9 @@ public final class JobSettings {
     }
     if (backend != null) {
       conf.set(JobOptions.BACKEND, backend);
+    }
+    if (replace) {
+      conf.set(JobOptions.REPLACE_MODEL, true);
     }
     return conf;
   }

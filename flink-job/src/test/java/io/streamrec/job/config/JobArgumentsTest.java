@@ -61,6 +61,10 @@ class JobArgumentsTest {
         JobArguments.parse("--bootstrap-servers", "k1:9092,k2:9092", "--backend", "cpu");
     assertThat(p.config().bootstrapServers()).isEqualTo("k1:9092,k2:9092");
     assertThat(p.configuration().get(JobOptions.BACKEND)).isEqualTo("cpu");
+    assertThat(p.config().replaceModel()).isFalse();
+    assertThat(JobArguments.parse("--bootstrap-servers", "k:9092", "--replace").config())
+        .extracting(JobConfig::replaceModel)
+        .isEqualTo(true);
   }
 
   @Test

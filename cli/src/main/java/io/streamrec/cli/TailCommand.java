@@ -4,6 +4,7 @@ import io.streamrec.common.KafkaClientProperties;
 import io.streamrec.common.StreamrecException;
 import io.streamrec.job.kafka.KafkaPreflight;
 import io.streamrec.job.kafka.TopicSpec;
+import io.streamrec.protocol.ModelLineage;
 import io.streamrec.protocol.ModelUpdate;
 import io.streamrec.protocol.ModelUpdateDecoder;
 import io.streamrec.schemas.VersionMarker;
@@ -127,14 +128,16 @@ final class TailCommand implements Callable<Integer> {
       VersionMarker m = v.marker();
       return String.format(
           Locale.ROOT,
-          "%s== version %d: event time %s, %d rows (%d tombstones), %d dense blocks; "
-              + "published %s; trained %,d impressions, progressive AUC %.4f",
+          "%s== version %d of model %s: event time %s, %d rows (%d tombstones), %d dense"
+              + " blocks, %s live rows; published %s; trained %,d impressions, progressive AUC %.4f",
           at,
           m.getVersion(),
+          ModelLineage.format(m.getModel()),
           Instant.ofEpochMilli(m.getEventTimeMs()),
           m.getRows(),
           m.getTombstones(),
           m.getDenseBlocks(),
+          m.getLiveRows() < 0 ? "?" : String.format(Locale.ROOT, "%,d", m.getLiveRows()),
           Instant.ofEpochMilli(m.getPublishedAtMs()),
           m.getTrainedImpressions(),
           m.getProgressiveAuc());
@@ -162,7 +165,16 @@ final class TailCommand implements Callable<Integer> {
               Locale.ROOT, "%s  v%d dense %s %s", at, d.version(), d.block(), values(d.values()));
     } else {
       ModelUpdate.Spec spec = (ModelUpdate.Spec) u;
-      line = at + "spec " + spec.format() + " " + spec.json();
+      line =
+          at
+              + "spec of model "
+              + ModelLineage.format(spec.model())
+              + " (v"
+              + spec.version()
+              + ") "
+              + spec.format()
+              + " "
+              + spec.json();
     }
     return versionsOnly ? null : line;
   }

@@ -150,8 +150,12 @@ class ServeITCase {
       String tail = sw.toString();
       assertThat(tail)
           .contains(
-              "spec streamrec-model-spec/1",
-              "== version 1: event time",
+              "spec of model "
+                  + io.streamrec.protocol.ModelLineage.format(ModelUpdatesSupport.MODEL_ID)
+                  + " (v1) streamrec-model-spec/1",
+              "== version 1 of model "
+                  + io.streamrec.protocol.ModelLineage.format(ModelUpdatesSupport.MODEL_ID)
+                  + ": event time",
               " v1 row ",
               " v1 dense ",
               "version markers");

@@ -3,7 +3,6 @@ package io.streamrec.embedding;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.streamrec.gpu.CpuBackend;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -30,11 +29,7 @@ class MarkSliceTest {
       List.of(TieredEmbeddingStoreTest.table("item", 64, 1, 0));
 
   static Stream<Function<String, EmbeddingStore>> stores() {
-    return Stream.of(
-        name -> new InMemoryEmbeddingStore(TABLES),
-        name ->
-            TieredEmbeddingStore.create(
-                TieredStoreConfig.of(tmp.resolve(name)), TABLES, new CpuBackend()));
+    return BothStores.of(tmp, TABLES);
   }
 
   @Test

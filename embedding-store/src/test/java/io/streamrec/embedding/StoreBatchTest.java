@@ -3,7 +3,6 @@ package io.streamrec.embedding;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.streamrec.gpu.CpuBackend;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Function;
@@ -22,11 +21,7 @@ class StoreBatchTest {
           TieredEmbeddingStoreTest.table("item", 16, 1, 0));
 
   static Stream<Function<String, EmbeddingStore>> stores() {
-    return Stream.of(
-        name -> new InMemoryEmbeddingStore(TABLES),
-        name ->
-            TieredEmbeddingStore.create(
-                TieredStoreConfig.of(tmp.resolve(name)), TABLES, new CpuBackend()));
+    return BothStores.of(tmp, TABLES);
   }
 
   @ParameterizedTest

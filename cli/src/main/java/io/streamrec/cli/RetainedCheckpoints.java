@@ -104,12 +104,8 @@ final class RetainedCheckpoints {
     Path dir = stateDir.toAbsolutePath().normalize();
     setIfAbsent(c, CheckpointingOptions.CHECKPOINTING_INTERVAL, DEFAULT_INTERVAL);
     setIfAbsent(c, CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-    setIfAbsent(
-        c,
-        CheckpointingOptions.CHECKPOINTS_DIRECTORY,
-        dir.resolve("checkpoints").toUri().toString());
-    setIfAbsent(
-        c, CheckpointingOptions.SAVEPOINT_DIRECTORY, dir.resolve("savepoints").toUri().toString());
+    setIfAbsent(c, CheckpointingOptions.CHECKPOINTS_DIRECTORY, uri(dir.resolve("checkpoints")));
+    setIfAbsent(c, CheckpointingOptions.SAVEPOINT_DIRECTORY, uri(dir.resolve("savepoints")));
     setIfAbsent(
         c,
         CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
@@ -262,6 +258,12 @@ final class RetainedCheckpoints {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + meta, e);
     }
+  }
+
+  /** {@code file:///...}, without the trailing slash {@link Path#toUri} gives a directory. */
+  private static String uri(Path dir) {
+    String u = dir.toUri().toString();
+    return u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
   }
 
   private static <T> void setIfAbsent(Configuration c, ConfigOption<T> option, T value) {

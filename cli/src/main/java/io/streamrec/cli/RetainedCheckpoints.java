@@ -4,6 +4,7 @@ import io.streamrec.job.config.JobConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -12,6 +13,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.ConfigConstants;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
@@ -24,6 +26,7 @@ import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.RecoveryClaimMode;
 import org.apache.flink.core.fs.FileStatus;
 import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.plugin.PluginManager;
 import org.apache.flink.core.plugin.PluginUtils;
 
 /**
@@ -178,7 +181,7 @@ final class RetainedCheckpoints {
    * its newest savepoint under the savepoint directory, whichever was written last.
    */
   static Optional<Retained> newest(Configuration conf, JobID id) {
-    FileSystem.initialize(conf, PluginUtils.createPluginManagerFromRootFolder(conf));
+    FileSystem.initialize(conf, pluginManager(conf));
     Optional<Retained> checkpoint =
         conf.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
             .flatMap(d -> newestCheckpoint(new org.apache.flink.core.fs.Path(d, id.toHexString())));
@@ -194,6 +197,21 @@ final class RetainedCheckpoints {
       return checkpoint;
     }
     return savepoint.get().writtenAtMs() > checkpoint.get().writtenAtMs() ? savepoint : checkpoint;
+  }
+
+  /**
+   * Flink's plugins (its S3 and other file systems) where a Flink installation has them, as Flink's
+   * own entry points load them; none where the plugins directory is missing, as on a machine
+   * without Flink (Flink would say so in a warning, which here is only noise).
+   */
+  private static PluginManager pluginManager(Configuration conf) {
+    String dir =
+        System.getenv()
+            .getOrDefault(
+                ConfigConstants.ENV_FLINK_PLUGINS_DIR, ConfigConstants.DEFAULT_FLINK_PLUGINS_DIRS);
+    return Files.isDirectory(Path.of(dir))
+        ? PluginUtils.createPluginManagerFromRootFolder(conf)
+        : null;
   }
 
   private static Optional<Retained> newestCheckpoint(org.apache.flink.core.fs.Path jobDir) {

@@ -22,15 +22,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -175,6 +180,8 @@ class FaultDrillITCase {
     try (RunProcess again = startRun("kill", out, log)) {
       awaitVersion(out, again, m -> m.getEventTimeMs() > lastClose, "the last unit's version");
       assertThat(again.output()).contains("resuming from checkpoint");
+      // the sources commit their offsets on each checkpoint: the group's lag reaches zero
+      awaitCommittedToTheEnd("drill-kill", again);
       again.stop();
     }
 
@@ -310,6 +317,52 @@ class FaultDrillITCase {
                 + run.output());
       }
       Thread.sleep(200);
+    }
+  }
+
+  /**
+   * Waits until consumer group {@code group} has committed the end offset of every partition of
+   * both input topics.
+   */
+  private static void awaitCommittedToTheEnd(String group, RunProcess run) throws Exception {
+    long deadline = System.currentTimeMillis() + WAIT_MS;
+    try (Admin admin = Admin.create(kafka.adminSettings())) {
+      Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+      for (String topic : List.of(input.requests(), input.impressions())) {
+        for (int p = 0; p < kafkaConfig.defaultPartitions(); p++) {
+          partitions.put(new TopicPartition(topic, p), OffsetSpec.latest());
+        }
+      }
+      Map<TopicPartition, Long> end = new HashMap<>();
+      admin
+          .listOffsets(partitions)
+          .all()
+          .get(30, TimeUnit.SECONDS)
+          .forEach((tp, info) -> end.put(tp, info.offset()));
+      while (true) {
+        Map<TopicPartition, Long> committed = new HashMap<>();
+        admin
+            .listConsumerGroupOffsets(group)
+            .partitionsToOffsetAndMetadata()
+            .get(30, TimeUnit.SECONDS)
+            .forEach((tp, o) -> committed.put(tp, o == null ? -1 : o.offset()));
+        if (end.entrySet().stream()
+            .allMatch(e -> committed.getOrDefault(e.getKey(), -1L).equals(e.getValue()))) {
+          return;
+        }
+        if (!run.isAlive() || System.currentTimeMillis() > deadline) {
+          throw new AssertionError(
+              "group "
+                  + group
+                  + " committed "
+                  + committed
+                  + ", the topics end at "
+                  + end
+                  + ":\n"
+                  + run.output());
+        }
+        Thread.sleep(200);
+      }
     }
   }
 

@@ -166,4 +166,19 @@ class RetainedCheckpointsTest {
     assertThat(p.conf().get(StateRecoveryOptions.SAVEPOINT_PATH))
         .isEqualTo("file:///elsewhere/chk-1");
   }
+
+  @Test
+  void replacingTheModelStartsANewOneInsteadOfResuming() throws IOException {
+    JobID id = RetainedCheckpoints.jobId(JobConfig.from(job("g", "m")));
+    checkpoint(id, "chk-3", 1_000);
+    Configuration conf = RetainedCheckpoints.withCheckpointDefaults(job("g", "m"), state);
+    JobConfig cfg = JobConfig.from(conf);
+    conf.setString(RetainedCheckpoints.REPLACE_MODEL_KEY, "true");
+
+    RetainedCheckpoints.Plan p = RetainedCheckpoints.plan(conf, cfg);
+
+    assertThat(p.resumeFrom()).isEmpty();
+    assertThat(p.conf().contains(StateRecoveryOptions.SAVEPOINT_PATH)).isFalse();
+    assertThat(p.message()).startsWith("starting a new model (trainer.replace-model)");
+  }
 }

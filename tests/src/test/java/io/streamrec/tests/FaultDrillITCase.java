@@ -2,10 +2,9 @@ package io.streamrec.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.streamrec.cli.kafka.EmbeddedKafka;
-import io.streamrec.cli.kafka.EmbeddedKafkaConfig;
 import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.protocol.ModelUpdate;
+import io.streamrec.testutils.KafkaBroker;
 import io.streamrec.testutils.ModelUpdateRecords;
 import io.streamrec.testutils.TopicRecords;
 import io.streamrec.traffic.FaultConfig;
@@ -15,8 +14,6 @@ import io.streamrec.traffic.TrafficConfig;
 import io.streamrec.traffic.TrafficFaults;
 import io.streamrec.traffic.TrafficGenerator;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,9 +34,9 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -54,10 +51,10 @@ import org.junit.jupiter.api.io.TempDir;
  * unit and the trainer publishes all of them; the sentinels' own units never close. So a run is
  * done once it has published the version that covers the last real unit's close, and every run on
  * this input ends with the same model (training is deterministic on the CPU backend). The input is
- * throttled so that a run takes several seconds to read it: checkpoints (every 500 ms here)
- * complete while it trains. (A restored run whose checkpoint had read every request may wait for
- * the sources' idle timeout, {@code source.idle-timeout}, before the requests' partitions stop
- * holding back event time: watermarks are not part of a checkpoint.)
+ * throttled so that a run takes several seconds to read it: checkpoints (every 2 s here) complete
+ * while it trains. (A restored run whose checkpoint had read every request may wait for the
+ * sources' idle timeout, {@code source.idle-timeout}, before the requests' partitions stop holding
+ * back event time: watermarks are not part of a checkpoint.)
  */
 class FaultDrillITCase {
   private static final long START_MS = 1_767_225_600_000L;
@@ -66,8 +63,14 @@ class FaultDrillITCase {
   private static final long JOIN_WINDOW_MS = 2_000;
   private static final long PUBLISH_INTERVAL_MS = 5_000;
 
-  /** Records per second per input topic: the impressions take about 6 s to read. */
-  private static final int THROTTLE = 2_000;
+  /** Records per second per input topic: the impressions take about 8 s to read. */
+  private static final int THROTTLE = 1_500;
+
+  /**
+   * Checkpoints while the run trains; far enough apart that the SIGKILL drill finds a version
+   * published after the newest checkpoint before the next one completes.
+   */
+  private static final String CHECKPOINT_INTERVAL = "2 s";
 
   /** How long a run may take to reach a state the test waits for. */
   private static final long WAIT_MS = 240_000;
@@ -76,18 +79,16 @@ class FaultDrillITCase {
 
   @TempDir static Path tmp;
 
-  private static EmbeddedKafka kafka;
-  private static EmbeddedKafkaConfig kafkaConfig;
+  @RegisterExtension static final KafkaBroker KAFKA = KafkaBroker.restartable();
+
   private static TopicsConfig input;
   private static long lastClose;
   private static Map<String, String> reference;
   private static long referenceVersion;
 
   @BeforeAll
-  static void brokerAndInput() throws IOException {
-    kafkaConfig = new EmbeddedKafkaConfig(tmp.resolve("kafka"), freePort(), 2);
-    kafka = EmbeddedKafka.start(kafkaConfig);
-    String bootstrap = kafka.bootstrapServers();
+  static void input() {
+    String bootstrap = KAFKA.bootstrapServers();
     input = PipelineSupport.topics(bootstrap, "drill-");
     TrafficConfig world = TrafficConfig.defaults().withSeed(18).withUsers(500).withItems(250);
     FaultConfig clean =
@@ -97,13 +98,6 @@ class FaultDrillITCase {
     PipelineSupport.produce(bootstrap, input, traffic.records);
     lastClose = START_MS + (REQUESTS - 1) * SPACING_MS + JOIN_WINDOW_MS;
     sendSentinels(bootstrap, world, clean, lastClose + 3 * PUBLISH_INTERVAL_MS);
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    if (kafka != null) {
-      kafka.close();
-    }
   }
 
   /**
@@ -119,7 +113,7 @@ class FaultDrillITCase {
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
-      for (int partition = 0; partition < kafkaConfig.defaultPartitions(); partition++) {
+      for (int partition = 0; partition < KAFKA.defaultPartitions(); partition++) {
         GeneratedRequest r = g.next(atMs);
         for (OutgoingRecord o : f.toRecords(r)) {
           String topic =
@@ -164,14 +158,27 @@ class FaultDrillITCase {
     long killedAt;
     long versionAtKill;
     try (RunProcess first = startRun("kill", out, log)) {
-      long firstVersionSeen =
+      // a checkpoint that holds trained state, then a version the trainer published after it, then
+      // the kill before the next checkpoint: the restored run must publish that version again
+      long firstVersionAt =
           awaitVersion(out, first, m -> true, "a first version").getPublishedAtMs();
-      awaitCheckpointAfter(first, "kill", firstVersionSeen);
+      long checkpointAt = awaitCheckpointAfter(first, "kill", firstVersionAt);
+      awaitVersion(
+          out, first, m -> m.getPublishedAtMs() > checkpointAt, "a version after a checkpoint");
       first.kill();
-      List<Long> before = ModelUpdateRecords.versions(readAll(out));
-      versionAtKill = before.isEmpty() ? 0 : before.get(before.size() - 1);
       List<ConsumerRecord<byte[], byte[]>> all = readAll(out);
-      killedAt = all.isEmpty() ? 0 : all.get(all.size() - 1).offset() + 1;
+      List<ModelUpdate> updates = ModelUpdateRecords.decodeAll(all);
+      io.streamrec.schemas.VersionMarker newest = null;
+      for (ModelUpdate u : updates) {
+        if (u instanceof ModelUpdate.Version v) {
+          newest = v.marker();
+        }
+      }
+      versionAtKill = newest.getVersion();
+      killedAt = all.get(all.size() - 1).offset() + 1;
+      assertThat(newestCheckpointMs("kill"))
+          .as("the newest checkpoint at the kill predates version %d", versionAtKill)
+          .isLessThan(newest.getPublishedAtMs());
     }
     assertThat(versionAtKill)
         .as("killed mid-stream, before the last version (%d)", referenceVersion)
@@ -213,12 +220,11 @@ class FaultDrillITCase {
     try (RunProcess run = startRun("broker", out)) {
       awaitVersion(out, run, m -> true, "a first version");
       List<Long> before = ModelUpdateRecords.versions(readAll(out));
-      kafka.close();
+      // stopped and started again on its data directory, at the same address
+      KAFKA.restart();
       assertThat(before.get(before.size() - 1))
           .as("the broker stopped mid-stream, before the last version (%d)", referenceVersion)
           .isLessThan(referenceVersion);
-      kafka = EmbeddedKafka.start(kafkaConfig);
-      assertThat(kafka.restarted()).isTrue();
       awaitVersion(out, run, m -> m.getEventTimeMs() > lastClose, "the last unit's version");
       run.stop();
     }
@@ -251,7 +257,7 @@ class FaultDrillITCase {
 
   private static String outputTopic(String name) {
     String t = "drill-" + name + "-model-updates";
-    ModelUpdatesSupport.createTopic(kafka.bootstrapServers(), t);
+    ModelUpdatesSupport.createTopic(KAFKA.bootstrapServers(), t);
     return t;
   }
 
@@ -262,7 +268,7 @@ class FaultDrillITCase {
   /** {@code streamrec run} on the input, publishing to {@code out}; its state under tmp/name. */
   private static RunProcess startRun(String name, String out, Path log) throws IOException {
     List<String> args = new ArrayList<>();
-    args.addAll(List.of("run", "--bootstrap-servers", kafka.bootstrapServers()));
+    args.addAll(List.of("run", "--bootstrap-servers", KAFKA.bootstrapServers()));
     args.addAll(List.of("--state-dir", tmp.resolve("state-" + name).toString()));
     args.addAll(List.of("--backend", BACKEND, "--progress-interval", "2s"));
     for (Map.Entry<String, String> e :
@@ -278,7 +284,7 @@ class FaultDrillITCase {
                 Map.entry("source.max-records-per-second", Integer.toString(THROTTLE)),
                 Map.entry("trainer.publish-interval", PUBLISH_INTERVAL_MS + " ms"),
                 Map.entry("model.hot-capacity-rows", "20000"),
-                Map.entry("execution.checkpointing.interval", "500 ms"))
+                Map.entry("execution.checkpointing.interval", CHECKPOINT_INTERVAL))
             .entrySet()) {
       args.add("-D");
       args.add(e.getKey() + "=" + e.getValue());
@@ -326,10 +332,10 @@ class FaultDrillITCase {
    */
   private static void awaitCommittedToTheEnd(String group, RunProcess run) throws Exception {
     long deadline = System.currentTimeMillis() + WAIT_MS;
-    try (Admin admin = Admin.create(kafka.adminSettings())) {
+    try (Admin admin = Admin.create(KAFKA.adminSettings())) {
       Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
       for (String topic : List.of(input.requests(), input.impressions())) {
-        for (int p = 0; p < kafkaConfig.defaultPartitions(); p++) {
+        for (int p = 0; p < KAFKA.defaultPartitions(); p++) {
           partitions.put(new TopicPartition(topic, p), OffsetSpec.latest());
         }
       }
@@ -366,48 +372,55 @@ class FaultDrillITCase {
     }
   }
 
-  /** Waits for a complete checkpoint of the run's job written after {@code afterMs}. */
-  private static void awaitCheckpointAfter(RunProcess run, String name, long afterMs)
-      throws IOException, InterruptedException {
+  /**
+   * When the newest complete checkpoint of run {@code name} was written (its {@code _metadata}'s
+   * time), or -1 if none is.
+   */
+  private static long newestCheckpointMs(String name) throws IOException {
     Path checkpoints = tmp.resolve("state-" + name).resolve("checkpoints");
+    if (!Files.isDirectory(checkpoints)) {
+      return -1;
+    }
+    try (Stream<Path> files = Files.walk(checkpoints, 3)) {
+      return files
+          .filter(
+              f ->
+                  f.getFileName().toString().equals("_metadata")
+                      && f.getParent().getFileName().toString().startsWith("chk-"))
+          .mapToLong(
+              f -> {
+                try {
+                  return Files.getLastModifiedTime(f).toMillis();
+                } catch (IOException e) {
+                  return -1; // deleted meanwhile: a newer one replaced it
+                }
+              })
+          .max()
+          .orElse(-1);
+    }
+  }
+
+  /**
+   * Waits for a complete checkpoint of run {@code name} written after {@code afterMs}; returns when
+   * it was written.
+   */
+  private static long awaitCheckpointAfter(RunProcess run, String name, long afterMs)
+      throws IOException, InterruptedException {
     long deadline = System.currentTimeMillis() + WAIT_MS;
     while (true) {
-      if (Files.isDirectory(checkpoints)) {
-        try (Stream<Path> files = Files.walk(checkpoints, 3)) {
-          boolean found =
-              files.anyMatch(
-                  f -> {
-                    try {
-                      return f.getFileName().toString().equals("_metadata")
-                          && f.getParent().getFileName().toString().startsWith("chk-")
-                          && Files.getLastModifiedTime(f).toMillis() > afterMs;
-                    } catch (IOException e) {
-                      return false; // deleted meanwhile: a newer one replaced it
-                    }
-                  });
-          if (found) {
-            return;
-          }
-        }
+      long newest = newestCheckpointMs(name);
+      if (newest > afterMs) {
+        return newest;
       }
       if (!run.isAlive() || System.currentTimeMillis() > deadline) {
         throw new AssertionError(
-            "no completed checkpoint under "
-                + checkpoints
-                + " after the first version:\n"
-                + run.output());
+            "no completed checkpoint of run " + name + " after " + afterMs + ":\n" + run.output());
       }
-      Thread.sleep(100);
+      Thread.sleep(50);
     }
   }
 
   private static List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
-    return TopicRecords.readAll(kafka.bootstrapServers(), topic);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("localhost"))) {
-      return s.getLocalPort();
-    }
+    return TopicRecords.readAll(KAFKA.bootstrapServers(), topic);
   }
 }

@@ -30,7 +30,10 @@ final class BrokerCommand implements Callable<Integer> {
   @Option(
       names = "--data-dir",
       paramLabel = "DIR",
-      description = "Keep the broker's data here (default: a temporary directory deleted on exit).")
+      description =
+          "Keep the broker's data here; a directory an earlier broker left is started on as it is"
+              + " (its topics, records and committed offsets), an empty one is formatted (default: a"
+              + " temporary directory deleted on exit).")
   Path dataDir;
 
   @Option(
@@ -67,7 +70,10 @@ final class BrokerCommand implements Callable<Integer> {
           "streamrec broker: topics created " + r.created() + ", already there " + r.existing());
     }
     System.out.println(
-        "streamrec broker: listening at " + kafka.bootstrapServers() + " (Ctrl-C to stop)");
+        "streamrec broker: listening at "
+            + kafka.bootstrapServers()
+            + (kafka.restarted() ? ", restarted on the data in " + kafka.dataDirectory() : "")
+            + " (Ctrl-C to stop)");
     if (!saslUsers.isEmpty()) {
       System.out.println(
           "streamrec broker: clients log in with SASL/PLAIN, e.g. a --command-config file holding\n"

@@ -14,7 +14,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * Starts the job on the execution environment of wherever the command runs: a local Flink
  * environment in this JVM (the default), or the cluster's when launched through {@code flink run}.
  * The in-JVM metric reporter is configured so the command can print progress. Kafka is checked
- * first ({@link KafkaPreflight}): a refused login or a missing topic fails at once, in words.
+ * first ({@link KafkaPreflight}): a refused login or a missing topic fails at once, in words. A
+ * local Flink's REST and BLOB servers listen on the loopback interface unless the configuration
+ * says otherwise ({@link RetainedCheckpoints#bindLocally}).
  */
 final class JobRunner {
   private JobRunner() {}
@@ -30,7 +32,7 @@ final class JobRunner {
       throws Exception {
     JobConfig cfg = JobConfig.from(conf);
     KafkaPreflight.checkJob(cfg);
-    Configuration flink = new Configuration(conf);
+    Configuration flink = RetainedCheckpoints.bindLocally(conf);
     InJvmMetricReporter.configure(flink);
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
     StreamrecJob.build(env, cfg, bounds);

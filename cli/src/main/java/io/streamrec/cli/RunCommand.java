@@ -1,10 +1,16 @@
 package io.streamrec.cli;
 
 import io.streamrec.job.StreamrecJob;
+import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobSettings;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.util.TimeUtils;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code streamrec run}: the job against any broker, unbounded, until stopped. */
 @Command(
@@ -13,17 +19,41 @@ import picocli.CommandLine.Mixin;
     description = {
       "Runs the job against a Kafka broker, unbounded: trains on the requests and impressions topics "
           + "and publishes the model to the model-updates topic until stopped (Ctrl-C).",
-      "Starts from the consumer group's committed offsets, or the earliest where there are none."
+      "Checkpoints every 30 s (execution.checkpointing.interval) to --state-dir, kept when the job"
+          + " stops, and resumes from the newest checkpoint or savepoint of the same job (the same"
+          + " kafka.group-id and topics.model-updates) when there is one; the sources commit their"
+          + " offsets on each checkpoint. Without one it starts a new model from the consumer"
+          + " group's committed offsets, or the earliest where there are none."
     })
 final class RunCommand implements Callable<Integer> {
   @Mixin JobSettings settings;
 
   @Mixin ProgressOptions progress = new ProgressOptions();
 
+  @Option(
+      names = "--state-dir",
+      paramLabel = "DIR",
+      description =
+          "Where checkpoints (DIR/checkpoints) and savepoints (DIR/savepoints) go unless"
+              + " execution.checkpointing.dir / execution.checkpointing.savepoint-dir name another"
+              + " place, e.g. s3://... (default: ./streamrec-state).")
+  Path stateDir = RetainedCheckpoints.DEFAULT_STATE_DIR;
+
   @Override
   public Integer call() throws Exception {
-    JobRunner.Started job =
-        JobRunner.start(settings.configuration(), StreamrecJob.Bounds.live(), "streamrec");
+    Configuration conf =
+        RetainedCheckpoints.withCheckpointDefaults(settings.configuration(), stateDir);
+    RetainedCheckpoints.Plan plan = RetainedCheckpoints.plan(conf, JobConfig.from(conf));
+    System.out.println(
+        "streamrec: job "
+            + plan.jobId()
+            + ", checkpoints every "
+            + TimeUtils.formatWithHighestUnit(conf.get(CheckpointingOptions.CHECKPOINTING_INTERVAL))
+            + " to "
+            + conf.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
+            + "; "
+            + plan.message());
+    JobRunner.Started job = JobRunner.start(plan.conf(), StreamrecJob.Bounds.live(), "streamrec");
     System.out.println(
         "streamrec: job "
             + job.client().getJobID()
@@ -35,6 +65,7 @@ final class RunCommand implements Callable<Integer> {
             + job.config().bootstrapServers()
             + ", publishing to "
             + job.config().modelUpdatesTopic());
+    System.out.flush();
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(

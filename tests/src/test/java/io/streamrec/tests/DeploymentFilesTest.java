@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
+import org.apache.flink.kubernetes.operator.api.spec.UpgradeMode;
 import org.apache.flink.runtime.util.EnvironmentInformation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -117,9 +118,19 @@ class DeploymentFilesTest {
         (JobSettings) parsed.subcommand().commandSpec().mixins().get("settings").userObject();
     JobConfig cfg = JobConfig.from(settings.configuration());
     assertThat(cfg.bootstrapServers()).isEqualTo("kafka:9092");
-    assertThat(settings.configuration().toMap()).containsKey("execution.checkpointing.dir");
-    assertThat(settings.configuration().toMap().get("execution.checkpointing.dir"))
-        .startsWith("file:///var/lib/streamrec/");
+    // checkpoints and savepoints in the trainer-data volume, which the restarted container finds
+    // again: run resumes from the newest of them unless told a restore path
+    Path stateDir = parsed.subcommand().matchedOptionValue("--state-dir", null);
+    assertThat(stateDir).isEqualTo(Path.of("/var/lib/streamrec"));
+    assertThat(strings(DeploymentFiles.composeServices().get("trainer").get("volumes"), "volumes"))
+        .anyMatch(v -> v.endsWith(":" + stateDir));
+    assertThat(settings.configuration().toMap())
+        .doesNotContainKeys(
+            "execution.checkpointing.dir",
+            "execution.checkpointing.savepoint-dir",
+            "execution.state-recovery.path");
+    assertThat(at(DeploymentFiles.composeServices().get("trainer"), "restart"))
+        .isEqualTo("unless-stopped");
   }
 
   @Test
@@ -242,7 +253,16 @@ class DeploymentFilesTest {
     Method main = entry.getMethod("main", String[].class);
     assertThat(Modifier.isStatic(main.getModifiers()) && Modifier.isPublic(main.getModifiers()))
         .isTrue();
-    assertThat(at(fd, "spec", "job", "upgradeMode")).isEqualTo("savepoint");
+    // every restart and upgrade resumes from the newest checkpoint, which Kubernetes HA points at
+    assertThat(at(fd, "spec", "job", "upgradeMode")).isEqualTo("last-state");
+    assertThat(
+            ((FlinkDeployment) ManifestBinding.bind("flinkdeployment.yaml", fd).object())
+                .getSpec()
+                .getJob()
+                .getUpgradeMode())
+        .isEqualTo(UpgradeMode.LAST_STATE);
+    assertThat(at(fd, "spec", "flinkConfiguration", "high-availability.type"))
+        .isEqualTo("kubernetes");
   }
 
   @Test

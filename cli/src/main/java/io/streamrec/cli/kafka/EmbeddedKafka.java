@@ -1,16 +1,22 @@
 package io.streamrec.cli.kafka;
 
 import java.io.IOException;
+import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
@@ -44,7 +50,11 @@ import org.slf4j.LoggerFactory;
  * users load carry historical event times as record timestamps, and a week's retention measured
  * from those would delete them within minutes.
  *
- * <p>Each start formats a fresh directory; the broker does not restart on an earlier run's data.
+ * <p>A start on an empty (or new) directory formats it: a new cluster id, a new KRaft metadata log.
+ * A start on a directory an earlier broker left formats nothing: it takes that broker's cluster id
+ * from its {@code meta.properties} and starts on its metadata log and topic logs, so a broker
+ * stopped (or killed) and started again on its directory keeps its topics, their records and the
+ * consumer groups' offsets. A directory that holds something else is refused.
  */
 public final class EmbeddedKafka implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
@@ -91,6 +101,11 @@ public final class EmbeddedKafka implements AutoCloseable {
    */
   private static final String LOG_CLEANER_BACKOFF_MS = "500";
 
+  /** What Kafka's formatter writes into each log directory, with the cluster id. */
+  static final String META_PROPERTIES = "meta.properties";
+
+  private static final String CLUSTER_ID = "cluster.id";
+
   /** No time limit: loaded files carry historical timestamps, see the class comment. */
   private static final String LOG_RETENTION_MS = "-1";
 
@@ -99,6 +114,7 @@ public final class EmbeddedKafka implements AutoCloseable {
   private final String bootstrapServers;
   private final Path dataDirectory;
   private final boolean temporaryDirectory;
+  private final boolean restarted;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private EmbeddedKafka(
@@ -106,46 +122,53 @@ public final class EmbeddedKafka implements AutoCloseable {
       EmbeddedKafkaConfig config,
       String bootstrapServers,
       Path dataDirectory,
-      boolean temporaryDirectory) {
+      boolean temporaryDirectory,
+      boolean restarted) {
     this.cluster = cluster;
     this.config = config;
     this.bootstrapServers = bootstrapServers;
     this.dataDirectory = dataDirectory;
     this.temporaryDirectory = temporaryDirectory;
+    this.restarted = restarted;
   }
 
   /**
-   * Formats the data directory, starts the broker and waits until it accepts clients (a few
-   * seconds).
+   * Formats the data directory (unless it holds an earlier broker's data, see the class comment),
+   * starts the broker and waits until it accepts clients (a few seconds).
    *
    * @throws EmbeddedKafkaException if it cannot start, e.g. the port is taken or the data directory
-   *     holds earlier data; nothing is left running then
+   *     holds something other than a broker's data; nothing is left running then
    */
   public static EmbeddedKafka start(EmbeddedKafkaConfig cfg) {
     Objects.requireNonNull(cfg, "cfg");
     long startNanos = System.nanoTime();
     boolean temporary = cfg.dataDirectory() == null;
     Path dir = temporary ? createTemporaryDirectory() : checkDataDirectory(cfg.dataDirectory());
+    Optional<String> clusterId = temporary ? Optional.empty() : existingClusterId(dir);
     KafkaClusterTestKit cluster = null;
     boolean started = false;
     try {
       if (cfg.port() != 0) {
         checkPortFree(cfg.port());
       }
-      cluster = build(dir, cfg);
-      formatQuietly(cluster);
+      cluster = build(dir, cfg, clusterId);
+      if (clusterId.isEmpty()) {
+        formatQuietly(cluster);
+      }
       cluster.startup();
       cluster.waitForReadyBrokers();
       int port = cluster.brokers().get(NODE_ID).boundPort(ListenerName.normalised(CLIENT_LISTENER));
       String bootstrap = HOST + ":" + port;
       long millis = (System.nanoTime() - startNanos) / 1_000_000;
       LOG.info(
-          "Kafka broker ready at {} (KRaft, {}, data in {}, started in {} ms)",
+          "Kafka broker ready at {} (KRaft, {}, data in {}{}, started in {} ms)",
           bootstrap,
           cfg.sasl() ? "SASL/PLAIN, users " + cfg.saslUsers().keySet() : "plaintext",
           dir,
+          clusterId.map(id -> ", restarted on cluster " + id).orElse(""),
           millis);
-      EmbeddedKafka broker = new EmbeddedKafka(cluster, cfg, bootstrap, dir, temporary);
+      EmbeddedKafka broker =
+          new EmbeddedKafka(cluster, cfg, bootstrap, dir, temporary, clusterId.isPresent());
       started = true;
       return broker;
     } catch (EmbeddedKafkaException e) {
@@ -187,6 +210,11 @@ public final class EmbeddedKafka implements AutoCloseable {
     return bootstrapServers;
   }
 
+  /** Whether this broker started on an earlier broker's data rather than a fresh directory. */
+  public boolean restarted() {
+    return restarted;
+  }
+
   /** Where the broker keeps its data (deleted on close if it was a temporary directory). */
   public Path dataDirectory() {
     return dataDirectory;
@@ -205,10 +233,13 @@ public final class EmbeddedKafka implements AutoCloseable {
     LOG.debug("Kafka broker at {} stopped", bootstrapServers);
   }
 
-  private static KafkaClusterTestKit build(Path dir, EmbeddedKafkaConfig cfg) throws Exception {
+  private static KafkaClusterTestKit build(
+      Path dir, EmbeddedKafkaConfig cfg, Optional<String> clusterId) throws Exception {
     Map<String, String> listeners = listenerSettings(cfg);
+    TestKitNodes.Builder nodeBuilder = new TestKitNodes.Builder();
+    clusterId.ifPresent(nodeBuilder::setClusterId);
     TestKitNodes nodes =
-        new TestKitNodes.Builder()
+        nodeBuilder
             .setCombined(true)
             .setNumBrokerNodes(1)
             .setNumControllerNodes(1)
@@ -337,19 +368,58 @@ public final class EmbeddedKafka implements AutoCloseable {
             "Kafka data directory " + abs + " is a file, not a directory");
       }
       try (Stream<Path> entries = Files.list(abs)) {
-        if (entries.findAny().isPresent()) {
+        if (entries.findAny().isPresent() && existingClusterId(abs).isEmpty()) {
           throw new EmbeddedKafkaException(
               "Kafka data directory "
                   + abs
-                  + " is not empty. The embedded broker formats a fresh directory on each start and"
-                  + " cannot restart on earlier data: delete it, name an empty one, or name none for a"
-                  + " temporary directory.");
+                  + " is not empty and holds no Kafka broker's data (no "
+                  + META_PROPERTIES
+                  + " with a "
+                  + CLUSTER_ID
+                  + " in its subdirectories): name an empty directory, one an earlier 'streamrec"
+                  + " broker' wrote, or none for a temporary directory.");
         }
       } catch (IOException e) {
         throw new EmbeddedKafkaException("cannot read Kafka data directory " + abs, e);
       }
     }
     return abs;
+  }
+
+  /**
+   * The cluster id an earlier broker formatted {@code dir} with: the {@value #CLUSTER_ID} of the
+   * {@value #META_PROPERTIES} in each of its node directories (they must agree), or empty when it
+   * holds none.
+   */
+  static Optional<String> existingClusterId(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return Optional.empty();
+    }
+    Set<String> ids = new TreeSet<>();
+    try (Stream<Path> nodeDirs = Files.list(dir)) {
+      for (Path node : (Iterable<Path>) nodeDirs::iterator) {
+        Path meta = node.resolve(META_PROPERTIES);
+        if (!Files.isRegularFile(meta)) {
+          continue;
+        }
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(meta, StandardCharsets.UTF_8)) {
+          p.load(r);
+        }
+        String id = p.getProperty(CLUSTER_ID);
+        if (id == null || id.isBlank()) {
+          throw new EmbeddedKafkaException(meta + " has no " + CLUSTER_ID + "; is it Kafka's?");
+        }
+        ids.add(id.trim());
+      }
+    } catch (IOException e) {
+      throw new EmbeddedKafkaException("cannot read Kafka data directory " + dir, e);
+    }
+    if (ids.size() > 1) {
+      throw new EmbeddedKafkaException(
+          "Kafka data directory " + dir + " holds the data of several clusters " + ids);
+    }
+    return ids.stream().findFirst();
   }
 
   /**

@@ -11,8 +11,8 @@ import java.util.regex.Pattern;
  * How to start an {@link EmbeddedKafka} broker.
  *
  * @param dataDirectory where the broker keeps its logs and metadata; {@code null} for a fresh
- *     temporary directory that is deleted on close. A directory given here is kept after close, and
- *     must be empty (or not yet exist) at start: the broker formats it anew.
+ *     temporary directory that is deleted on close. A directory given here is kept after close; an
+ *     empty (or new) one is formatted, one an earlier broker left is started on as it is.
  * @param port the client listener's port on localhost; {@code 0} for any free port (read the one
  *     chosen from {@link EmbeddedKafka#bootstrapServers()}), or a fixed one such as 9092 so that
  *     other processes find the broker at a stable address

@@ -24,8 +24,10 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.junit.jupiter.api.AfterAll;
@@ -289,7 +291,54 @@ class EmbeddedKafkaITCase {
   }
 
   @Test
-  void aDataDirectoryWithEarlierContentIsRefused(@TempDir Path tmp) throws IOException {
+  void aBrokerStartedAgainOnItsDataDirectoryKeepsItsClusterTopicsRecordsAndOffsets(
+      @TempDir Path tmp) throws Exception {
+    Path dataDir = tmp.resolve("kafka-data");
+    int port = freePort();
+    TopicPartition tp = new TopicPartition("requests", 0);
+    String clusterId;
+    try (EmbeddedKafka first = EmbeddedKafka.start(new EmbeddedKafkaConfig(dataDir, port, 2));
+        Admin a =
+            Admin.create(
+                Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, first.bootstrapServers()))) {
+      assertThat(first.restarted()).isFalse();
+      clusterId = a.describeCluster().clusterId().get(30, TimeUnit.SECONDS);
+      Topics.ensure(a, TopicsConfig.defaults());
+      try (ByteRecordProducer p = new ByteRecordProducer(first.bootstrapServers())) {
+        for (int i = 0; i < 5; i++) {
+          p.send(
+              tp.topic(), ("k" + i).getBytes(StandardCharsets.UTF_8), 1_000L + i, new byte[] {1});
+        }
+        p.flush();
+      }
+      a.alterConsumerGroupOffsets("restart-group", Map.of(tp, new OffsetAndMetadata(3)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+    }
+
+    try (EmbeddedKafka again = EmbeddedKafka.start(new EmbeddedKafkaConfig(dataDir, port, 2));
+        Admin a =
+            Admin.create(
+                Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, again.bootstrapServers()))) {
+      assertThat(again.restarted()).isTrue();
+      assertThat(again.bootstrapServers()).isEqualTo("localhost:" + port);
+      assertThat(a.describeCluster().clusterId().get(30, TimeUnit.SECONDS)).isEqualTo(clusterId);
+      assertThat(Topics.ensure(a, TopicsConfig.defaults()).created()).isEmpty();
+      List<ConsumerRecord<byte[], byte[]>> all =
+          KafkaReads.readAll(again.bootstrapServers(), "requests", 5);
+      assertThat(all).hasSize(5);
+      assertThat(
+              a.listConsumerGroupOffsets("restart-group")
+                  .partitionsToOffsetAndMetadata()
+                  .get(30, TimeUnit.SECONDS)
+                  .get(tp)
+                  .offset())
+          .isEqualTo(3);
+    }
+  }
+
+  @Test
+  void aDataDirectoryThatHoldsNoBrokersDataIsRefused(@TempDir Path tmp) throws IOException {
     Files.writeString(tmp.resolve("meta.properties"), "cluster.id=old\n");
 
     assertThatThrownBy(

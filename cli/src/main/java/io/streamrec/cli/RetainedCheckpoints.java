@@ -1,0 +1,292 @@
+package io.streamrec.cli;
+
+import io.streamrec.job.config.JobConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.ConfigConstants;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.JobManagerOptions;
+import org.apache.flink.configuration.PipelineOptionsInternal;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.execution.RecoveryClaimMode;
+import org.apache.flink.core.fs.FileStatus;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.plugin.PluginManager;
+import org.apache.flink.core.plugin.PluginUtils;
+
+/**
+ * The durable state of a job run by {@code streamrec run}: where its checkpoints go, which job they
+ * belong to, and which one a new start resumes from.
+ *
+ * <p>A local run checkpoints by default, to a file system (a directory under {@code --state-dir}
+ * unless {@code execution.checkpointing.dir} names another, e.g. {@code s3://...}), never to the
+ * JobManager's heap, whose 5 MB limit a trainer's model overflows at once; checkpoints are kept
+ * when the job is cancelled, and the Kafka sources commit their offsets on each one.
+ *
+ * <p>Every run of the same job gets the same Flink job id, derived from what makes it that job (its
+ * consumer group and its model-updates topic), so that its checkpoints land in one known directory,
+ * {@code <checkpoint dir>/<job id>/chk-<n>}. A new start picks the newest of them that is complete
+ * (its {@code _metadata} written, which Flink does last) or the newest savepoint of the job,
+ * whichever is newer, and restores from it: a process killed in any way and started again with the
+ * same command continues the model where its last checkpoint stood. A checkpoint is restored in
+ * claim mode (the new run owns it and deletes it once subsumed, as its own); a savepoint is left as
+ * the user's.
+ *
+ * <p>Nothing is resumed when the configuration names a restore path itself ({@code
+ * execution.state-recovery.path}), or when it replaces the model ({@value #REPLACE_MODEL_KEY}):
+ * that start begins a new model, whose checkpoints are then the newest.
+ */
+final class RetainedCheckpoints {
+  /**
+   * Where {@code run} keeps its state unless told otherwise (relative to the working directory).
+   */
+  static final Path DEFAULT_STATE_DIR = Path.of("streamrec-state");
+
+  /** Often enough that a restart repeats little; a checkpoint of a large model takes seconds. */
+  static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(30);
+
+  /** The address the local Flink's REST and BLOB servers bind to unless configured. */
+  static final String LOOPBACK = "127.0.0.1";
+
+  /** The trainer's option that starts a new model over the topic's existing one. */
+  static final String REPLACE_MODEL_KEY = "trainer.replace-model";
+
+  private static final ConfigOption<Boolean> REPLACE_MODEL =
+      ConfigOptions.key(REPLACE_MODEL_KEY).booleanType().defaultValue(false);
+
+  /** What makes two runs the same job; changing it starts another job with its own checkpoints. */
+  private static final String JOB_IDENTITY = "streamrec run/group=%s/model-updates=%s";
+
+  private static final String METADATA = "_metadata";
+  private static final Pattern CHECKPOINT = Pattern.compile("chk-(\\d+)");
+
+  private RetainedCheckpoints() {}
+
+  /** A checkpoint or savepoint to restore from. */
+  record Retained(String path, boolean savepoint, long checkpointId, long writtenAtMs) {
+    String describe() {
+      return (savepoint ? "savepoint " : "checkpoint " + checkpointId + " at ") + path;
+    }
+  }
+
+  /**
+   * The local Flink's servers on the loopback interface, where nothing else on the network reaches
+   * them: the REST endpoint (which can cancel the job or write a savepoint anywhere) and the BLOB
+   * server. Settings the configuration has win.
+   */
+  static Configuration bindLocally(Configuration conf) {
+    Configuration c = new Configuration(conf);
+    setIfAbsent(c, RestOptions.BIND_ADDRESS, LOOPBACK);
+    setIfAbsent(c, RestOptions.ADDRESS, LOOPBACK);
+    setIfAbsent(c, JobManagerOptions.BIND_HOST, LOOPBACK);
+    setIfAbsent(c, TaskManagerOptions.BIND_HOST, LOOPBACK);
+    return c;
+  }
+
+  /**
+   * Checkpointing as {@code run} does it unless configured otherwise: every {@link
+   * #DEFAULT_INTERVAL}, to the file system under {@code stateDir}, kept on cancellation.
+   */
+  static Configuration withCheckpointDefaults(Configuration conf, Path stateDir) {
+    Configuration c = new Configuration(conf);
+    Path dir = stateDir.toAbsolutePath().normalize();
+    setIfAbsent(c, CheckpointingOptions.CHECKPOINTING_INTERVAL, DEFAULT_INTERVAL);
+    setIfAbsent(c, CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+    setIfAbsent(c, CheckpointingOptions.CHECKPOINTS_DIRECTORY, uri(dir.resolve("checkpoints")));
+    setIfAbsent(c, CheckpointingOptions.SAVEPOINT_DIRECTORY, uri(dir.resolve("savepoints")));
+    setIfAbsent(
+        c,
+        CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+        ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+    return c;
+  }
+
+  /** The job's id: the same for every run of the same job (see the class comment). */
+  static JobID jobId(JobConfig cfg) {
+    String identity = String.format(JOB_IDENTITY, cfg.groupId(), cfg.modelUpdatesTopic());
+    UUID u = UUID.nameUUIDFromBytes(identity.getBytes(StandardCharsets.UTF_8));
+    return new JobID(u.getLeastSignificantBits(), u.getMostSignificantBits());
+  }
+
+  /** What a start does about earlier state. */
+  record Plan(Configuration conf, JobID jobId, Optional<Retained> resumeFrom, String message) {}
+
+  /**
+   * Fixes the job's id and, unless the configuration says otherwise, points it at the newest
+   * retained checkpoint or savepoint of that job.
+   */
+  static Plan plan(Configuration conf, JobConfig cfg) {
+    Configuration c = new Configuration(conf);
+    JobID id =
+        c.getOptional(PipelineOptionsInternal.PIPELINE_FIXED_JOB_ID)
+            .map(JobID::fromHexString)
+            .orElseGet(() -> jobId(cfg));
+    c.set(PipelineOptionsInternal.PIPELINE_FIXED_JOB_ID, id.toHexString());
+    String where = checkpointsOf(c, id);
+    Optional<String> given = c.getOptional(StateRecoveryOptions.SAVEPOINT_PATH);
+    if (given.isPresent()) {
+      return new Plan(
+          c,
+          id,
+          Optional.empty(),
+          "restoring from " + given.get() + " (" + StateRecoveryOptions.SAVEPOINT_PATH.key() + ")");
+    }
+    if (c.get(REPLACE_MODEL)) {
+      return new Plan(
+          c,
+          id,
+          Optional.empty(),
+          "starting a new model ("
+              + REPLACE_MODEL_KEY
+              + "), not resuming from the checkpoints under "
+              + where);
+    }
+    Optional<Retained> newest = newest(c, id);
+    if (newest.isEmpty()) {
+      return new Plan(
+          c, id, newest, "starting a new model: no retained checkpoint of this job under " + where);
+    }
+    Retained r = newest.get();
+    c.set(StateRecoveryOptions.SAVEPOINT_PATH, r.path());
+    if (!r.savepoint()) {
+      c.set(StateRecoveryOptions.RESTORE_MODE, RecoveryClaimMode.CLAIM);
+    }
+    return new Plan(c, id, newest, "resuming from " + r.describe());
+  }
+
+  /** {@code <checkpoint dir>/<job id>}, or a note that checkpoints have no directory. */
+  private static String checkpointsOf(Configuration c, JobID id) {
+    return c.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
+        .map(d -> new org.apache.flink.core.fs.Path(d, id.toHexString()).toString())
+        .orElse("(no " + CheckpointingOptions.CHECKPOINTS_DIRECTORY.key() + ")");
+  }
+
+  /**
+   * The newest complete checkpoint of job {@code id} under the configured checkpoint directory, or
+   * its newest savepoint under the savepoint directory, whichever was written last.
+   */
+  static Optional<Retained> newest(Configuration conf, JobID id) {
+    FileSystem.initialize(conf, pluginManager(conf));
+    Optional<Retained> checkpoint =
+        conf.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
+            .flatMap(d -> newestCheckpoint(new org.apache.flink.core.fs.Path(d, id.toHexString())));
+    // Flink names a savepoint savepoint-<first 6 hex digits of the job id>-<random>
+    String prefix = "savepoint-" + id.toHexString().substring(0, 6) + "-";
+    Optional<Retained> savepoint =
+        conf.getOptional(CheckpointingOptions.SAVEPOINT_DIRECTORY)
+            .flatMap(d -> newestSavepoint(new org.apache.flink.core.fs.Path(d), prefix));
+    if (checkpoint.isEmpty()) {
+      return savepoint;
+    }
+    if (savepoint.isEmpty()) {
+      return checkpoint;
+    }
+    return savepoint.get().writtenAtMs() > checkpoint.get().writtenAtMs() ? savepoint : checkpoint;
+  }
+
+  /**
+   * Flink's plugins (its S3 and other file systems) where a Flink installation has them, as Flink's
+   * own entry points load them; none where the plugins directory is missing, as on a machine
+   * without Flink (Flink would say so in a warning, which here is only noise).
+   */
+  private static PluginManager pluginManager(Configuration conf) {
+    String dir =
+        System.getenv()
+            .getOrDefault(
+                ConfigConstants.ENV_FLINK_PLUGINS_DIR, ConfigConstants.DEFAULT_FLINK_PLUGINS_DIRS);
+    return Files.isDirectory(Path.of(dir))
+        ? PluginUtils.createPluginManagerFromRootFolder(conf)
+        : null;
+  }
+
+  private static Optional<Retained> newestCheckpoint(org.apache.flink.core.fs.Path jobDir) {
+    Retained best = null;
+    for (FileStatus s : list(jobDir)) {
+      Matcher m = CHECKPOINT.matcher(s.getPath().getName());
+      if (!s.isDir() || !m.matches()) {
+        continue;
+      }
+      Optional<Long> written = metadataWritten(s.getPath());
+      if (written.isEmpty()) {
+        continue; // still being written, or abandoned half-way: not restorable
+      }
+      long n = Long.parseLong(m.group(1));
+      // the newest written wins; among those written in the same millisecond, the higher number
+      if (best == null
+          || written.get() > best.writtenAtMs()
+          || (written.get() == best.writtenAtMs() && n > best.checkpointId())) {
+        best = new Retained(s.getPath().toString(), false, n, written.get());
+      }
+    }
+    return Optional.ofNullable(best);
+  }
+
+  private static Optional<Retained> newestSavepoint(
+      org.apache.flink.core.fs.Path dir, String prefix) {
+    Retained best = null;
+    for (FileStatus s : list(dir)) {
+      if (!s.isDir() || !s.getPath().getName().startsWith(prefix)) {
+        continue;
+      }
+      Optional<Long> written = metadataWritten(s.getPath());
+      if (written.isPresent() && (best == null || written.get() > best.writtenAtMs())) {
+        best = new Retained(s.getPath().toString(), true, -1, written.get());
+      }
+    }
+    return Optional.ofNullable(best);
+  }
+
+  private static FileStatus[] list(org.apache.flink.core.fs.Path dir) {
+    try {
+      FileSystem fs = dir.getFileSystem();
+      if (!fs.exists(dir)) {
+        return new FileStatus[0];
+      }
+      FileStatus[] all = fs.listStatus(dir);
+      return all == null ? new FileStatus[0] : all;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + dir + " for checkpoints to resume from", e);
+    }
+  }
+
+  private static Optional<Long> metadataWritten(org.apache.flink.core.fs.Path dir) {
+    org.apache.flink.core.fs.Path meta = new org.apache.flink.core.fs.Path(dir, METADATA);
+    try {
+      FileSystem fs = meta.getFileSystem();
+      if (!fs.exists(meta)) {
+        return Optional.empty();
+      }
+      FileStatus s = fs.getFileStatus(meta);
+      return s.getLen() > 0 ? Optional.of(s.getModificationTime()) : Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + meta, e);
+    }
+  }
+
+  /** {@code file:///...}, without the trailing slash {@link Path#toUri} gives a directory. */
+  private static String uri(Path dir) {
+    String u = dir.toUri().toString();
+    return u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
+  }
+
+  private static <T> void setIfAbsent(Configuration c, ConfigOption<T> option, T value) {
+    if (!c.contains(option)) {
+      c.set(option, value);
+    }
+  }
+}

@@ -1,0 +1,184 @@
+package io.streamrec.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.config.JobOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.JobManagerOptions;
+import org.apache.flink.configuration.PipelineOptionsInternal;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.RecoveryClaimMode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Where {@code run} checkpoints, which job it is, and which checkpoint a new start resumes. */
+class RetainedCheckpointsTest {
+  @TempDir Path state;
+
+  private static Configuration job(String group, String topic) {
+    Configuration c = new Configuration();
+    c.set(JobOptions.BOOTSTRAP_SERVERS, "localhost:9092");
+    c.set(JobOptions.GROUP_ID, group);
+    c.set(JobOptions.MODEL_UPDATES_TOPIC, topic);
+    return c;
+  }
+
+  private RetainedCheckpoints.Plan plan(Configuration c) {
+    Configuration conf = RetainedCheckpoints.withCheckpointDefaults(c, state);
+    return RetainedCheckpoints.plan(conf, JobConfig.from(conf));
+  }
+
+  /** A checkpoint directory as Flink leaves it; {@code metadataAtMs} < 0: no _metadata yet. */
+  private Path checkpoint(JobID id, String name, long metadataAtMs) throws IOException {
+    Path dir = Files.createDirectories(state.resolve("checkpoints").resolve(id.toHexString()));
+    return written(dir.resolve(name), metadataAtMs);
+  }
+
+  private static Path written(Path dir, long metadataAtMs) throws IOException {
+    Files.createDirectories(dir);
+    if (metadataAtMs >= 0) {
+      Path meta = Files.write(dir.resolve("_metadata"), new byte[] {1, 2, 3});
+      Files.setLastModifiedTime(meta, FileTime.fromMillis(metadataAtMs));
+    }
+    return dir;
+  }
+
+  @Test
+  void runCheckpointsToTheFileSystemUnderItsStateDirAndKeepsThemOnCancel() {
+    Configuration c = RetainedCheckpoints.withCheckpointDefaults(new Configuration(), state);
+
+    assertThat(c.get(CheckpointingOptions.CHECKPOINTING_INTERVAL))
+        .isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.get(CheckpointingOptions.CHECKPOINT_STORAGE)).isEqualTo("filesystem");
+    assertThat(c.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY))
+        .isEqualTo(state.resolve("checkpoints").toUri().toString());
+    assertThat(c.get(CheckpointingOptions.SAVEPOINT_DIRECTORY))
+        .isEqualTo(state.resolve("savepoints").toUri().toString());
+    assertThat(c.get(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION))
+        .isEqualTo(ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+  }
+
+  @Test
+  void checkpointSettingsOfTheConfigurationWin() {
+    Configuration mine = new Configuration();
+    mine.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMinutes(2));
+    mine.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, "s3://bucket/ckpt");
+
+    Configuration c = RetainedCheckpoints.withCheckpointDefaults(mine, state);
+
+    assertThat(c.get(CheckpointingOptions.CHECKPOINTING_INTERVAL)).isEqualTo(Duration.ofMinutes(2));
+    assertThat(c.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY)).isEqualTo("s3://bucket/ckpt");
+  }
+
+  @Test
+  void theLocalFlinksServersListenOnLoopbackUnlessConfigured() {
+    Configuration c = RetainedCheckpoints.bindLocally(new Configuration());
+    assertThat(c.get(RestOptions.BIND_ADDRESS)).isEqualTo("127.0.0.1");
+    assertThat(c.get(JobManagerOptions.BIND_HOST)).isEqualTo("127.0.0.1");
+
+    Configuration open = new Configuration();
+    open.set(RestOptions.BIND_ADDRESS, "0.0.0.0");
+    assertThat(RetainedCheckpoints.bindLocally(open).get(RestOptions.BIND_ADDRESS))
+        .isEqualTo("0.0.0.0");
+  }
+
+  @Test
+  void theJobIdIsTheSameForTheSameGroupAndModelTopicAndDiffersOtherwise() {
+    JobID a = RetainedCheckpoints.jobId(JobConfig.from(job("g", "model-updates")));
+    assertThat(RetainedCheckpoints.jobId(JobConfig.from(job("g", "model-updates")))).isEqualTo(a);
+    assertThat(RetainedCheckpoints.jobId(JobConfig.from(job("h", "model-updates"))))
+        .isNotEqualTo(a);
+    assertThat(RetainedCheckpoints.jobId(JobConfig.from(job("g", "other")))).isNotEqualTo(a);
+
+    RetainedCheckpoints.Plan p = plan(job("g", "model-updates"));
+    assertThat(p.jobId()).isEqualTo(a);
+    assertThat(p.conf().get(PipelineOptionsInternal.PIPELINE_FIXED_JOB_ID))
+        .isEqualTo(a.toHexString());
+  }
+
+  @Test
+  void aFirstStartBeginsANewModel() {
+    RetainedCheckpoints.Plan p = plan(job("g", "m"));
+    assertThat(p.resumeFrom()).isEmpty();
+    assertThat(p.conf().contains(StateRecoveryOptions.SAVEPOINT_PATH)).isFalse();
+    assertThat(p.message()).startsWith("starting a new model");
+  }
+
+  @Test
+  void aStartResumesFromTheNewestCompleteCheckpointOfItsJobAndClaimsIt() throws IOException {
+    JobID id = RetainedCheckpoints.jobId(JobConfig.from(job("g", "m")));
+    JobID other = RetainedCheckpoints.jobId(JobConfig.from(job("other", "m")));
+    checkpoint(id, "chk-7", 1_000);
+    Path newest = checkpoint(id, "chk-8", 2_000);
+    checkpoint(id, "chk-9", -1); // not complete: no _metadata
+    checkpoint(other, "chk-20", 9_000); // another job's
+    Files.createDirectories(
+        state.resolve("checkpoints").resolve(id.toHexString()).resolve("shared"));
+
+    RetainedCheckpoints.Plan p = plan(job("g", "m"));
+
+    assertThat(p.resumeFrom()).isPresent();
+    assertThat(p.resumeFrom().get().checkpointId()).isEqualTo(8);
+    assertThat(Path.of(java.net.URI.create(p.conf().get(StateRecoveryOptions.SAVEPOINT_PATH))))
+        .isEqualTo(newest);
+    assertThat(p.conf().get(StateRecoveryOptions.RESTORE_MODE)).isEqualTo(RecoveryClaimMode.CLAIM);
+    assertThat(p.message()).contains("resuming from checkpoint 8");
+  }
+
+  @Test
+  void aNewerSavepointOfTheJobWinsAndStaysTheUsers() throws IOException {
+    JobID id = RetainedCheckpoints.jobId(JobConfig.from(job("g", "m")));
+    checkpoint(id, "chk-3", 1_000);
+    Path savepoints = state.resolve("savepoints");
+    Path sp =
+        written(
+            savepoints.resolve("savepoint-" + id.toHexString().substring(0, 6) + "-ab12"), 5_000);
+    written(savepoints.resolve("savepoint-ffffff-cd34"), 8_000); // another job's
+
+    RetainedCheckpoints.Plan p = plan(job("g", "m"));
+
+    assertThat(p.resumeFrom().get().savepoint()).isTrue();
+    assertThat(Path.of(java.net.URI.create(p.conf().get(StateRecoveryOptions.SAVEPOINT_PATH))))
+        .isEqualTo(sp);
+    assertThat(p.conf().contains(StateRecoveryOptions.RESTORE_MODE)).isFalse();
+  }
+
+  @Test
+  void aRestorePathTheUserGivesIsKept() throws IOException {
+    JobID id = RetainedCheckpoints.jobId(JobConfig.from(job("g", "m")));
+    checkpoint(id, "chk-3", 1_000);
+    Configuration c = job("g", "m");
+    c.set(StateRecoveryOptions.SAVEPOINT_PATH, "file:///elsewhere/chk-1");
+
+    RetainedCheckpoints.Plan p = plan(c);
+
+    assertThat(p.resumeFrom()).isEmpty();
+    assertThat(p.conf().get(StateRecoveryOptions.SAVEPOINT_PATH))
+        .isEqualTo("file:///elsewhere/chk-1");
+  }
+
+  @Test
+  void replacingTheModelStartsANewOneInsteadOfResuming() throws IOException {
+    JobID id = RetainedCheckpoints.jobId(JobConfig.from(job("g", "m")));
+    checkpoint(id, "chk-3", 1_000);
+    Configuration conf = RetainedCheckpoints.withCheckpointDefaults(job("g", "m"), state);
+    JobConfig cfg = JobConfig.from(conf);
+    conf.setString(RetainedCheckpoints.REPLACE_MODEL_KEY, "true");
+
+    RetainedCheckpoints.Plan p = RetainedCheckpoints.plan(conf, cfg);
+
+    assertThat(p.resumeFrom()).isEmpty();
+    assertThat(p.conf().contains(StateRecoveryOptions.SAVEPOINT_PATH)).isFalse();
+    assertThat(p.message()).startsWith("starting a new model (trainer.replace-model)");
+  }
+}

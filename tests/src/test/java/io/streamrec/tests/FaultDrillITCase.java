@@ -1,0 +1,426 @@
+package io.streamrec.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrec.job.config.TopicsConfig;
+import io.streamrec.protocol.ModelUpdate;
+import io.streamrec.testutils.KafkaBroker;
+import io.streamrec.testutils.ModelUpdateRecords;
+import io.streamrec.testutils.TopicRecords;
+import io.streamrec.traffic.FaultConfig;
+import io.streamrec.traffic.GeneratedRequest;
+import io.streamrec.traffic.OutgoingRecord;
+import io.streamrec.traffic.TrafficConfig;
+import io.streamrec.traffic.TrafficFaults;
+import io.streamrec.traffic.TrafficGenerator;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Fault drills on {@code streamrec run} itself, each a process of its own against a real broker:
+ * the job killed with SIGKILL mid-stream and started again with the same command, and the broker
+ * restarted on its data directory while the job runs. Each ends with the model of a run nobody
+ * disturbed (the latest value under every key of the model-update topic: rows, dense blocks, spec,
+ * the last version marker), and a version sequence a replica can follow.
+ *
+ * <p>The input is finite: generated traffic, then one request with an impression in each input
+ * partition well after the rest (the sentinels), so that event time passes the close of every other
+ * unit and the trainer publishes all of them; the sentinels' own units never close. So a run is
+ * done once it has published the version that covers the last real unit's close, and every run on
+ * this input ends with the same model (training is deterministic on the CPU backend). The input is
+ * throttled so that a run takes several seconds to read it: checkpoints (every 2 s here) complete
+ * while it trains. (A restored run whose checkpoint had read every request may wait for the
+ * sources' idle timeout, {@code source.idle-timeout}, before the requests' partitions stop holding
+ * back event time: watermarks are not part of a checkpoint.)
+ */
+class FaultDrillITCase {
+  private static final long START_MS = 1_767_225_600_000L;
+  private static final int REQUESTS = 3_000;
+  private static final long SPACING_MS = 60;
+  private static final long JOIN_WINDOW_MS = 2_000;
+  private static final long PUBLISH_INTERVAL_MS = 5_000;
+
+  /** Records per second per input topic: the impressions take about 8 s to read. */
+  private static final int THROTTLE = 1_500;
+
+  /**
+   * Checkpoints while the run trains; far enough apart that the SIGKILL drill finds a version
+   * published after the newest checkpoint before the next one completes.
+   */
+  private static final String CHECKPOINT_INTERVAL = "2 s";
+
+  /** How long a run may take to reach a state the test waits for. */
+  private static final long WAIT_MS = 240_000;
+
+  private static final String BACKEND = "cpu";
+
+  @TempDir static Path tmp;
+
+  @RegisterExtension static final KafkaBroker KAFKA = KafkaBroker.restartable();
+
+  private static TopicsConfig input;
+  private static long lastClose;
+  private static Map<String, String> reference;
+  private static long referenceVersion;
+
+  @BeforeAll
+  static void input() {
+    String bootstrap = KAFKA.bootstrapServers();
+    input = PipelineSupport.topics(bootstrap, "drill-");
+    TrafficConfig world = TrafficConfig.defaults().withSeed(18).withUsers(500).withItems(250);
+    FaultConfig clean =
+        FaultConfig.defaults().withSeed(18).withAllRates(0.0).withJoinWindowMs(JOIN_WINDOW_MS);
+    GeneratedTraffic traffic =
+        new GeneratedTraffic(world, clean, REQUESTS, START_MS, SPACING_MS, 1);
+    PipelineSupport.produce(bootstrap, input, traffic.records);
+    lastClose = START_MS + (REQUESTS - 1) * SPACING_MS + JOIN_WINDOW_MS;
+    sendSentinels(bootstrap, world, clean, lastClose + 3 * PUBLISH_INTERVAL_MS);
+  }
+
+  /**
+   * One request and its impressions in each partition of both input topics at {@code atMs}: every
+   * partition's event time passes the real units' close.
+   */
+  private static void sendSentinels(
+      String bootstrap, TrafficConfig world, FaultConfig clean, long atMs) {
+    TrafficGenerator g = new TrafficGenerator(world.withSeed(19));
+    TrafficFaults f = new TrafficFaults(clean);
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+      for (int partition = 0; partition < KAFKA.defaultPartitions(); partition++) {
+        GeneratedRequest r = g.next(atMs);
+        for (OutgoingRecord o : f.toRecords(r)) {
+          String topic =
+              o.topic() == OutgoingRecord.Topic.REQUESTS ? input.requests() : input.impressions();
+          producer.send(
+              new ProducerRecord<>(
+                  topic,
+                  partition,
+                  o.timestampMs(),
+                  o.key().getBytes(StandardCharsets.UTF_8),
+                  o.value()));
+        }
+      }
+      producer.flush();
+    }
+  }
+
+  /** The model of a run nobody disturbs, and its last version: what every drill must end with. */
+  private static synchronized void uninterruptedRun() throws Exception {
+    if (reference != null) {
+      return;
+    }
+    String out = outputTopic("reference");
+    try (RunProcess run = startRun("reference", out)) {
+      awaitVersion(out, run, m -> m.getEventTimeMs() > lastClose, "the last unit's version");
+      run.stop();
+    }
+    List<ConsumerRecord<byte[], byte[]>> records = readAll(out);
+    reference = ModelUpdateRecords.latest(records);
+    List<Long> versions = ModelUpdateRecords.versions(records);
+    referenceVersion = versions.get(versions.size() - 1);
+    assertThat(reference).hasSizeGreaterThan(500);
+    assertThat(versions).as("the uninterrupted run's versions").doesNotHaveDuplicates();
+  }
+
+  @Test
+  void aRunKilledMidStreamAndStartedAgainResumesAndEndsWithTheUninterruptedModel()
+      throws Exception {
+    uninterruptedRun();
+    String out = outputTopic("kill");
+    Path log = tmp.resolve("kill.out");
+    long killedAt;
+    long versionAtKill;
+    try (RunProcess first = startRun("kill", out, log)) {
+      // a checkpoint that holds trained state, then a version the trainer published after it, then
+      // the kill before the next checkpoint: the restored run must publish that version again
+      long firstVersionAt =
+          awaitVersion(out, first, m -> true, "a first version").getPublishedAtMs();
+      long checkpointAt = awaitCheckpointAfter(first, "kill", firstVersionAt);
+      awaitVersion(
+          out, first, m -> m.getPublishedAtMs() > checkpointAt, "a version after a checkpoint");
+      first.kill();
+      List<ConsumerRecord<byte[], byte[]>> all = readAll(out);
+      List<ModelUpdate> updates = ModelUpdateRecords.decodeAll(all);
+      io.streamrec.schemas.VersionMarker newest = null;
+      for (ModelUpdate u : updates) {
+        if (u instanceof ModelUpdate.Version v) {
+          newest = v.marker();
+        }
+      }
+      versionAtKill = newest.getVersion();
+      killedAt = all.get(all.size() - 1).offset() + 1;
+      assertThat(newestCheckpointMs("kill"))
+          .as("the newest checkpoint at the kill predates version %d", versionAtKill)
+          .isLessThan(newest.getPublishedAtMs());
+    }
+    assertThat(versionAtKill)
+        .as("killed mid-stream, before the last version (%d)", referenceVersion)
+        .isLessThan(referenceVersion);
+
+    try (RunProcess again = startRun("kill", out, log)) {
+      awaitVersion(out, again, m -> m.getEventTimeMs() > lastClose, "the last unit's version");
+      assertThat(again.output()).contains("resuming from checkpoint");
+      // the sources commit their offsets on each checkpoint: the group's lag reaches zero
+      awaitCommittedToTheEnd("drill-kill", again);
+      again.stop();
+    }
+
+    List<ConsumerRecord<byte[], byte[]>> records = readAll(out);
+    List<Long> versions = ModelUpdateRecords.versions(records);
+    List<Long> afterRestart =
+        ModelUpdateRecords.versions(records.stream().filter(r -> r.offset() >= killedAt).toList());
+    System.out.printf(
+        "drill SIGKILL: killed at version %d; versions after the restart %s%n",
+        versionAtKill, afterRestart);
+    assertThat(afterRestart.get(0))
+        .as("the restarted run's first version continues the model, not a new one from 1")
+        .isGreaterThan(1L)
+        .isLessThanOrEqualTo(versionAtKill + 1);
+    assertNoGap(versions);
+    assertThat(versions.get(versions.size() - 1)).isEqualTo(referenceVersion);
+    assertSameModel(ModelUpdateRecords.latest(records));
+    assertThat(versions)
+        .as(
+            "no version marker repeated on the topic (a restored trainer re-publishes the versions"
+                + " after its checkpoint)")
+        .doesNotHaveDuplicates();
+  }
+
+  @Test
+  void aBrokerRestartedOnItsDataWhileTheJobRunsLosesNothing() throws Exception {
+    uninterruptedRun();
+    String out = outputTopic("broker");
+    try (RunProcess run = startRun("broker", out)) {
+      awaitVersion(out, run, m -> true, "a first version");
+      List<Long> before = ModelUpdateRecords.versions(readAll(out));
+      // stopped and started again on its data directory, at the same address
+      KAFKA.restart();
+      assertThat(before.get(before.size() - 1))
+          .as("the broker stopped mid-stream, before the last version (%d)", referenceVersion)
+          .isLessThan(referenceVersion);
+      awaitVersion(out, run, m -> m.getEventTimeMs() > lastClose, "the last unit's version");
+      run.stop();
+    }
+    List<ConsumerRecord<byte[], byte[]>> records = readAll(out);
+    List<Long> versions = ModelUpdateRecords.versions(records);
+    System.out.printf("drill broker restart: versions %s%n", versions);
+    assertNoGap(versions);
+    assertThat(versions.get(versions.size() - 1)).isEqualTo(referenceVersion);
+    assertSameModel(ModelUpdateRecords.latest(records));
+  }
+
+  /** Every version from 1 on, none skipped: each marker at most one past the newest before it. */
+  private static void assertNoGap(List<Long> versions) {
+    assertThat(versions).isNotEmpty();
+    assertThat(versions.get(0)).isEqualTo(1L);
+    long newest = 0;
+    for (int i = 0; i < versions.size(); i++) {
+      long v = versions.get(i);
+      assertThat(v).as("version marker %d of %s", i, versions).isLessThanOrEqualTo(newest + 1);
+      newest = Math.max(newest, v);
+    }
+  }
+
+  private static void assertSameModel(Map<String, String> latest) {
+    assertThat(latest.keySet()).isEqualTo(reference.keySet());
+    for (String k : reference.keySet()) {
+      assertThat(latest.get(k)).as("latest value of %s", k).isEqualTo(reference.get(k));
+    }
+  }
+
+  private static String outputTopic(String name) {
+    String t = "drill-" + name + "-model-updates";
+    ModelUpdatesSupport.createTopic(KAFKA.bootstrapServers(), t);
+    return t;
+  }
+
+  private static RunProcess startRun(String name, String out) throws IOException {
+    return startRun(name, out, tmp.resolve(name + ".out"));
+  }
+
+  /** {@code streamrec run} on the input, publishing to {@code out}; its state under tmp/name. */
+  private static RunProcess startRun(String name, String out, Path log) throws IOException {
+    List<String> args = new ArrayList<>();
+    args.addAll(List.of("run", "--bootstrap-servers", KAFKA.bootstrapServers()));
+    args.addAll(List.of("--state-dir", tmp.resolve("state-" + name).toString()));
+    args.addAll(List.of("--backend", BACKEND, "--progress-interval", "2s"));
+    for (Map.Entry<String, String> e :
+        Map.ofEntries(
+                Map.entry("kafka.group-id", "drill-" + name),
+                Map.entry("topics.requests", input.requests()),
+                Map.entry("topics.impressions", input.impressions()),
+                Map.entry("topics.dead-letters", input.deadLetters()),
+                Map.entry("topics.request-units", input.requestUnits()),
+                Map.entry("topics.model-updates", out),
+                Map.entry("assembler.join-window", JOIN_WINDOW_MS + " ms"),
+                Map.entry("source.max-out-of-orderness", "500 ms"),
+                Map.entry("source.max-records-per-second", Integer.toString(THROTTLE)),
+                Map.entry("trainer.publish-interval", PUBLISH_INTERVAL_MS + " ms"),
+                Map.entry("model.hot-capacity-rows", "20000"),
+                Map.entry("execution.checkpointing.interval", CHECKPOINT_INTERVAL))
+            .entrySet()) {
+      args.add("-D");
+      args.add(e.getKey() + "=" + e.getValue());
+    }
+    Files.writeString(
+        log,
+        "$ streamrec " + String.join(" ", args) + "\n",
+        StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND);
+    return RunProcess.start(args, log);
+  }
+
+  /**
+   * Waits until {@code topic} holds a version marker that {@code done} accepts; fails with the
+   * run's output if the run ends or the wait takes longer than {@link #WAIT_MS}.
+   */
+  private static io.streamrec.schemas.VersionMarker awaitVersion(
+      String topic, RunProcess run, Predicate<io.streamrec.schemas.VersionMarker> done, String what)
+      throws InterruptedException {
+    long deadline = System.currentTimeMillis() + WAIT_MS;
+    while (true) {
+      for (ModelUpdate u : ModelUpdateRecords.decodeAll(readAll(topic))) {
+        if (u instanceof ModelUpdate.Version v && done.test(v.marker())) {
+          return v.marker();
+        }
+      }
+      if (!run.isAlive() || System.currentTimeMillis() > deadline) {
+        throw new AssertionError(
+            "no "
+                + what
+                + " on "
+                + topic
+                + " (run alive: "
+                + run.isAlive()
+                + "):\n"
+                + run.output());
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  /**
+   * Waits until consumer group {@code group} has committed the end offset of every partition of
+   * both input topics.
+   */
+  private static void awaitCommittedToTheEnd(String group, RunProcess run) throws Exception {
+    long deadline = System.currentTimeMillis() + WAIT_MS;
+    try (Admin admin = Admin.create(KAFKA.adminSettings())) {
+      Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+      for (String topic : List.of(input.requests(), input.impressions())) {
+        for (int p = 0; p < KAFKA.defaultPartitions(); p++) {
+          partitions.put(new TopicPartition(topic, p), OffsetSpec.latest());
+        }
+      }
+      Map<TopicPartition, Long> end = new HashMap<>();
+      admin
+          .listOffsets(partitions)
+          .all()
+          .get(30, TimeUnit.SECONDS)
+          .forEach((tp, info) -> end.put(tp, info.offset()));
+      while (true) {
+        Map<TopicPartition, Long> committed = new HashMap<>();
+        admin
+            .listConsumerGroupOffsets(group)
+            .partitionsToOffsetAndMetadata()
+            .get(30, TimeUnit.SECONDS)
+            .forEach((tp, o) -> committed.put(tp, o == null ? -1 : o.offset()));
+        if (end.entrySet().stream()
+            .allMatch(e -> committed.getOrDefault(e.getKey(), -1L).equals(e.getValue()))) {
+          return;
+        }
+        if (!run.isAlive() || System.currentTimeMillis() > deadline) {
+          throw new AssertionError(
+              "group "
+                  + group
+                  + " committed "
+                  + committed
+                  + ", the topics end at "
+                  + end
+                  + ":\n"
+                  + run.output());
+        }
+        Thread.sleep(200);
+      }
+    }
+  }
+
+  /**
+   * When the newest complete checkpoint of run {@code name} was written (its {@code _metadata}'s
+   * time), or -1 if none is.
+   */
+  private static long newestCheckpointMs(String name) throws IOException {
+    Path checkpoints = tmp.resolve("state-" + name).resolve("checkpoints");
+    if (!Files.isDirectory(checkpoints)) {
+      return -1;
+    }
+    try (Stream<Path> files = Files.walk(checkpoints, 3)) {
+      return files
+          .filter(
+              f ->
+                  f.getFileName().toString().equals("_metadata")
+                      && f.getParent().getFileName().toString().startsWith("chk-"))
+          .mapToLong(
+              f -> {
+                try {
+                  return Files.getLastModifiedTime(f).toMillis();
+                } catch (IOException e) {
+                  return -1; // deleted meanwhile: a newer one replaced it
+                }
+              })
+          .max()
+          .orElse(-1);
+    }
+  }
+
+  /**
+   * Waits for a complete checkpoint of run {@code name} written after {@code afterMs}; returns when
+   * it was written.
+   */
+  private static long awaitCheckpointAfter(RunProcess run, String name, long afterMs)
+      throws IOException, InterruptedException {
+    long deadline = System.currentTimeMillis() + WAIT_MS;
+    while (true) {
+      long newest = newestCheckpointMs(name);
+      if (newest > afterMs) {
+        return newest;
+      }
+      if (!run.isAlive() || System.currentTimeMillis() > deadline) {
+        throw new AssertionError(
+            "no completed checkpoint of run " + name + " after " + afterMs + ":\n" + run.output());
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  private static List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
+    return TopicRecords.readAll(KAFKA.bootstrapServers(), topic);
+  }
+}

@@ -1,6 +1,7 @@
 package io.streamrec.cli;
 
 import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.config.JobOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +16,6 @@ import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.ConfigConstants;
 import org.apache.flink.configuration.ConfigOption;
-import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.JobManagerOptions;
@@ -66,8 +66,7 @@ final class RetainedCheckpoints {
   /** The trainer's option that starts a new model over the topic's existing one. */
   static final String REPLACE_MODEL_KEY = "trainer.replace-model";
 
-  private static final ConfigOption<Boolean> REPLACE_MODEL =
-      ConfigOptions.key(REPLACE_MODEL_KEY).booleanType().defaultValue(false);
+  private static final ConfigOption<Boolean> REPLACE_MODEL = JobOptions.REPLACE_MODEL;
 
   /** What makes two runs the same job; changing it starts another job with its own checkpoints. */
   private static final String JOB_IDENTITY = "streamrec run/group=%s/model-updates=%s";

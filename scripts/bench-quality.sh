@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 gen_units="${1:-50000}"
 batch="${2:-16}"
 py=/usr/bin/python3
-mvn=(./mvnw -B -q)
+mvn=(./mvnw -B -q -Dspotless.check.skip=true)
 if [ -n "${STREAMREC_OFFLINE:-}" ]; then mvn+=(-o); fi
 if ! "$py" -c "import torch, numpy" 2>/dev/null; then
   echo "installing python3-torch and python3-numpy (Debian packages)..." >&2
@@ -39,7 +39,7 @@ done
 echo
 echo "$out" | awk -F' [|] ' '
   /^QUALITY/ {
-    s = substr($1, 9); key = s SUBSEP ++n[s]; name[key] = $2
+    s = substr($1, 9); n[s]++; key = s SUBSEP n[s]
     line[key] = sprintf("%-32s %9.4f %9.4f %9.4f %9.4f %7.3f %7.3f %10.0f", $2, $4, $5, $6, $7, $8, $9, $10)
     if (!(s in seen)) { seen[s] = 1; streams[++ns] = s; imps[s] = $3 }
   }

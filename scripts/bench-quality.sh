@@ -7,7 +7,8 @@
 # factorization machine, the reference model (the job's trainer) and the same model in PyTorch (CPU).
 # Installs Debian's python3-torch when it is missing (needs root and apt).
 #
-#   scripts/bench-quality.sh [GENERATED_UNITS] [BATCH_UNITS]   (defaults 50000 and 16)
+#   scripts/bench-quality.sh [GENERATED_UNITS] [BATCH_UNITS] [QualityBench options, e.g. --ablations]
+#   (defaults 50000 units and 16 units per minibatch; about 5 minutes on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 gen_units="${1:-50000}"
@@ -29,7 +30,7 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 out="$(java -cp "model/target/test-classes:model/target/classes:$(cat model/target/cp.txt)" \
-  io.streamrec.model.bench.QualityBench --bank-jar "$jar" --gen-units "$gen_units" --batch "$batch" --out "$work")"
+  io.streamrec.model.bench.QualityBench --bank-jar "$jar" --gen-units "$gen_units" --batch "$batch" --out "$work" "${@:3}")"
 echo "$out" | grep -v '^QUALITY'
 for s in bank generated; do
   [ -f "$work/$s.units.jsonl" ] || continue

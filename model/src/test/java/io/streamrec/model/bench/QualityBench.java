@@ -52,7 +52,9 @@ import java.util.function.Supplier;
  * STREAM.units.jsonl}) and its features ({@code STREAM.spec.json}) for {@code
  * scripts/torch_bench.py}, which prints the same line for the model in PyTorch; with {@code
  * --events FILE} the bank stream as events in the interchange shape (a request, then its
- * impressions), which {@code streamrec produce} loads. Run by {@code scripts/bench-quality.sh}.
+ * impressions), which {@code streamrec produce} loads. With {@code --ablations} it also runs the
+ * reference model without its deep part (wide and factorised parts alone). Run by {@code
+ * scripts/bench-quality.sh}.
  */
 public final class QualityBench {
   private static final long T0 = 1_767_225_600_000L;
@@ -63,6 +65,7 @@ public final class QualityBench {
     Path bankJar = null, out = null, events = null;
     int maxCalls = BankMarketingStream.DEFAULT_MAX_CALLS, genUnits = 50_000, batch = 16;
     double lastFrac = 0.2;
+    boolean ablations = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--bank-jar" -> bankJar = Path.of(args[++i]);
@@ -72,12 +75,13 @@ public final class QualityBench {
         case "--last-frac" -> lastFrac = Double.parseDouble(args[++i]);
         case "--out" -> out = Path.of(args[++i]);
         case "--events" -> events = Path.of(args[++i]);
+        case "--ablations" -> ablations = true;
         default ->
             throw new IllegalArgumentException(
                 "unknown argument "
                     + args[i]
                     + "; use --bank-jar JAR --max-calls K --gen-units N --batch UNITS"
-                    + " --last-frac F --out DIR --events FILE");
+                    + " --last-frac F --out DIR --events FILE --ablations");
       }
     }
     if (bankJar != null) {
@@ -89,10 +93,17 @@ public final class QualityBench {
           ModelConfig.defaults()
               .withFeatures(BankMarketingStream.spec())
               .withHotCapacityRows(BANK_HOT_ROWS);
-      runStream("bank", bank, cfg, batch, lastFrac, out);
+      runStream("bank", bank, cfg, batch, lastFrac, out, ablations);
     }
     if (genUnits > 0) {
-      runStream("generated", generated(genUnits), ModelConfig.defaults(), batch, lastFrac, out);
+      runStream(
+          "generated",
+          generated(genUnits),
+          ModelConfig.defaults(),
+          batch,
+          lastFrac,
+          out,
+          ablations);
     }
   }
 
@@ -131,7 +142,13 @@ public final class QualityBench {
   }
 
   private static void runStream(
-      String stream, List<RequestUnit> units, ModelConfig cfg, int batch, double lastFrac, Path out)
+      String stream,
+      List<RequestUnit> units,
+      ModelConfig cfg,
+      int batch,
+      double lastFrac,
+      Path out,
+      boolean ablations)
       throws IOException {
     long imps = units.stream().mapToLong(u -> u.getImpressions().size()).sum();
     long clicks =
@@ -162,6 +179,12 @@ public final class QualityBench {
     }
     try (TrainerLearner ours = new TrainerLearner("streamrec (reference model)", cfg)) {
       print(stream, ours.name(), TestThenTrain.run(units, batch, "click", ours), last);
+    }
+    if (ablations) {
+      try (TrainerLearner wide =
+          new TrainerLearner("streamrec, no deep part", cfg.withTowers(ModelConfig.Towers.NONE))) {
+        print(stream, wide.name(), TestThenTrain.run(units, batch, "click", wide), last);
+      }
     }
   }
 

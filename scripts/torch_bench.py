@@ -4,14 +4,21 @@
 Reads the units file TrainBench writes (one JSON object per line: a request and its impressions),
 trains the same architecture on the same minibatches in the same order, scoring every impression
 before learning from it, and prints one RESULT line: impressions/s and the progressive AUC over the
-last 100,000 impressions. Same features (user_id, country, recent_items mean-pooled over the
+last 100,000 impressions. Same features (by default) (user_id, country, recent_items mean-pooled over the
 item_id table / item_id, item_cat; hour / position as sign(x)*log1p|x|), same parts (wide per-id
 weights, dense linear weights, factorised cross of the pooled request and impression embeddings,
 request tower [32,16] once per request, impression tower [32,16], head [16] over [r, v, r*v]), same
 optimisers where PyTorch has them (Adagrad on embedding and wide rows with the same learning
 rates — element-wise, as PyTorch has no row-wise Adagrad — and Adam on dense weights).
 
+With --spec FILE the features are those the file names (as QualityBench writes it: request and
+impression categorical features as [name, table] pairs, their dense features, the label), and with
+--quality STREAM it prints instead one QUALITY line as QualityBench does: impressions, AUC over the
+whole stream and over its last --last-frac, log loss and calibration (mean prediction / observed
+rate) over both, impressions/s.
+
 Usage: python3 scripts/torch_bench.py UNITS.jsonl [--batch 128] [--threads 2]
+                                      [--spec SPEC.json --quality STREAM --last-frac 0.2]
 """
 import argparse
 import json
@@ -25,6 +32,9 @@ from torch import nn
 DIM, WINDOW = 16, 100_000
 REQ_CAT = [("user_id", "user_id"), ("country", "country"), ("recent_items", "item_id")]
 IMP_CAT = [("item_id", "item_id"), ("item_cat", "item_cat")]
+REQ_DENSE = ["hour"]
+IMP_DENSE = ["position"]
+LABEL = "click"
 
 
 def squash(x):
@@ -62,11 +72,11 @@ class Model(nn.Module):
             nn.init.uniform_(e.weight, -0.05, 0.05)
         self.wide = nn.EmbeddingBag(rows["wide"], 1, mode="sum", sparse=True)
         nn.init.zeros_(self.wide.weight)
-        self.linear = nn.Linear(2, 1)
+        self.linear = nn.Linear(len(REQ_DENSE) + len(IMP_DENSE), 1)
         nn.init.zeros_(self.linear.weight)
         nn.init.zeros_(self.linear.bias)
-        self.req_tower = mlp([3 * DIM + 1, 32, 16])
-        self.imp_tower = mlp([2 * DIM + 1, 32, 16])
+        self.req_tower = mlp([len(REQ_CAT) * DIM + len(REQ_DENSE), 32, 16])
+        self.imp_tower = mlp([len(IMP_CAT) * DIM + len(IMP_DENSE), 32, 16])
         self.head = mlp([48, 16, 1])
         nn.init.zeros_(self.head[-1].weight)
 
@@ -76,9 +86,9 @@ class Model(nn.Module):
         unit = b["unit"]
         fm = (sum(req)[unit] * sum(imp)).sum(1)
         wide = self.wide(*b["wide_req"]).squeeze(1)[unit] + self.wide(*b["wide_imp"]).squeeze(1)
-        dense = torch.stack([b["hour"][unit], b["position"]], 1)
-        r = self.req_tower(torch.cat(req + [b["hour"].unsqueeze(1)], 1))[unit]
-        v = self.imp_tower(torch.cat(imp + [b["position"].unsqueeze(1)], 1))
+        dense = torch.cat([b["req_dense"][unit], b["imp_dense"]], 1)
+        r = self.req_tower(torch.cat(req + [b["req_dense"]], 1))[unit]
+        v = self.imp_tower(torch.cat(imp + [b["imp_dense"]], 1))
         head = self.head(torch.cat([r, v, r * v], 1)).squeeze(1)
         return self.linear(dense).squeeze(1) + wide + fm + (r * v).sum(1) + head
 
@@ -101,9 +111,11 @@ def encode(units, vocabs, wide):
         b["imp"].append(bags([[vocabs[t](v) for v in i["features"].get(name, [])] for i in imps]))
     b["wide_req"] = bags([[wide((n, v)) for n, _ in REQ_CAT for v in u["request"]["features"].get(n, [])] for u in units])
     b["wide_imp"] = bags([[wide((n, v)) for n, _ in IMP_CAT for v in i["features"].get(n, [])] for i in imps])
-    b["hour"] = torch.tensor([squash(u["request"]["dense"].get("hour", 0.0)) for u in units])
-    b["position"] = torch.tensor([squash(i["dense"].get("position", 0.0)) for i in imps])
-    b["y"] = torch.tensor([float(i["labels"].get("click", 0)) for i in imps])
+    b["req_dense"] = torch.tensor([[squash(u["request"]["dense"].get(n, 0.0)) for n in REQ_DENSE] for u in units],
+                                  dtype=torch.float32).reshape(len(units), len(REQ_DENSE))
+    b["imp_dense"] = torch.tensor([[squash(i["dense"].get(n, 0.0)) for n in IMP_DENSE] for i in imps],
+                                  dtype=torch.float32).reshape(len(imps), len(IMP_DENSE))
+    b["y"] = torch.tensor([float(i["labels"].get(LABEL, 0)) for i in imps])
     return b
 
 
@@ -126,12 +138,26 @@ def auc(p, y):
     return (ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
+def logloss(p, y):
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("units")
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--spec")
+    ap.add_argument("--quality")
+    ap.add_argument("--last-frac", type=float, default=0.2)
     a = ap.parse_args()
+    if a.spec:
+        global REQ_CAT, IMP_CAT, REQ_DENSE, IMP_DENSE, LABEL
+        spec = json.load(open(a.spec))
+        REQ_CAT = [tuple(f) for f in spec["request"]]
+        IMP_CAT = [tuple(f) for f in spec["impression"]]
+        REQ_DENSE, IMP_DENSE, LABEL = spec["request_dense"], spec["impression_dense"], spec["label"]
     torch.set_num_threads(a.threads)
     torch.manual_seed(7)
     units = [json.loads(l) for l in open(a.units)]
@@ -167,6 +193,13 @@ def main():
         opt_d.step()
         n += len(b["y"])
     secs = time.perf_counter() - t0
+    if a.quality:
+        p, y = np.concatenate(preds).astype(np.float64), np.concatenate(labels).astype(np.float64)
+        last = int(round(len(p) * a.last_frac))
+        print(f"QUALITY {a.quality} | PyTorch {torch.__version__}, same model | {len(p)} | {auc(p, y):.4f} | "
+              f"{auc(p[-last:], y[-last:]):.4f} | {logloss(p, y):.4f} | {logloss(p[-last:], y[-last:]):.4f} | "
+              f"{p.sum() / y.sum():.3f} | {p[-last:].sum() / y[-last:].sum():.3f} | {n / secs:.0f}")
+        return
     p, y = np.concatenate(preds)[-WINDOW:], np.concatenate(labels)[-WINDOW:]
     print(f"RESULT PyTorch {torch.__version__} ({a.threads} threads) | {n / secs:.0f} | {auc(p, y):.4f}")
 

@@ -35,6 +35,7 @@ final class Report {
     o.put("batches_skipped", Progress.count(m, JobMetrics.BATCHES_SKIPPED));
     o.put("impressions_skipped", Progress.count(m, JobMetrics.IMPRESSIONS_SKIPPED));
     putNumber(o, "progressive_auc", m.get(JobMetrics.PROGRESSIVE_AUC));
+    putNumber(o, "progressive_auc_lifetime", m.get(JobMetrics.PROGRESSIVE_AUC_LIFETIME));
     putNumber(o, "progressive_logloss", m.get(JobMetrics.PROGRESSIVE_LOGLOSS));
     putNumber(o, "calibration", m.get(JobMetrics.CALIBRATION));
     o.put("deltas_published", Progress.count(m, JobMetrics.DELTAS_PUBLISHED));

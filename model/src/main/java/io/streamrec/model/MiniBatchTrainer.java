@@ -50,8 +50,14 @@ public final class MiniBatchTrainer implements AutoCloseable {
   /** Impressions in the progressive-metrics window. */
   public static final int DEFAULT_METRICS_WINDOW = 100_000;
 
-  /** Layout version of {@link #saveState}. */
-  private static final int STATE_FORMAT = 1;
+  /**
+   * Layout version of {@link #saveState}: 2 adds the progressive metrics' lifetime AUC bins; a
+   * format-1 state still restores (its lifetime AUC restarts from the metrics window).
+   */
+  private static final int STATE_FORMAT = 2;
+
+  /** The layout before the lifetime AUC, which {@link #restoreState} still reads. */
+  private static final int STATE_FORMAT_NO_LIFETIME_AUC = 1;
 
   private final ModelConfig config;
   private final EmbeddingStore store;
@@ -424,7 +430,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
     try (java.io.DataInputStream in =
         new java.io.DataInputStream(new java.io.ByteArrayInputStream(state))) {
       int format = in.readInt();
-      if (format != STATE_FORMAT) {
+      if (format != STATE_FORMAT && format != STATE_FORMAT_NO_LIFETIME_AUC) {
         throw new IllegalArgumentException(
             "trainer state has format " + format + "; this build reads " + STATE_FORMAT);
       }
@@ -451,7 +457,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
       batchesSkipped = in.readLong();
       impressionsSkipped = in.readLong();
       eventTimeMs = in.readLong();
-      metrics.readFrom(in);
+      metrics.readFrom(in, format != STATE_FORMAT_NO_LIFETIME_AUC);
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("cannot read the trainer state: " + e.getMessage(), e);
     }

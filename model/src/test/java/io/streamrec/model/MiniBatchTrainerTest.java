@@ -61,6 +61,35 @@ class MiniBatchTrainerTest {
   }
 
   @Test
+  void theSavedStateCarriesTheLifetimeAucAndAnEarlierFormatStillRestores() {
+    ModelConfig cfg = ModelConfig.defaults();
+    TestUnits data = new TestUnits(5);
+    try (MiniBatchTrainer t = trainer(cfg)) {
+      // more impressions than the 20,000 of the window, so lifetime and window differ
+      for (int b = 0; b < 120; b++) {
+        t.trainRequestUnits(data.batch(BATCH_UNITS, b * 1000L));
+      }
+      assertThat(t.impressionsTrained()).isGreaterThan(20_000);
+      assertThat(t.metrics().lifetimeAuc()).isNotEqualTo(t.metrics().auc());
+      byte[] state = t.saveState();
+      try (MiniBatchTrainer restored = trainer(cfg)) {
+        restored.restoreState(state);
+        assertThat(restored.metrics().lifetimeAuc()).isEqualTo(t.metrics().lifetimeAuc());
+        assertThat(restored.metrics().lifetimeCalibration())
+            .isEqualTo(t.metrics().lifetimeCalibration());
+        assertThat(restored.metrics().auc()).isEqualTo(t.metrics().auc());
+      }
+      // format 1 had no lifetime bins after the metrics: its lifetime AUC restarts from the window
+      java.nio.ByteBuffer.wrap(state).putInt(0, 1);
+      try (MiniBatchTrainer old = trainer(cfg)) {
+        old.restoreState(state);
+        assertThat(old.metrics().lifetimeAuc()).isEqualTo(t.metrics().auc());
+        assertThat(old.metrics().count()).isEqualTo(t.metrics().count());
+      }
+    }
+  }
+
+  @Test
   void sameBatchesGiveTheSameModelBitForBit() {
     ModelConfig cfg = ModelConfig.defaults();
     List<Map<String, float[]>> runs = new ArrayList<>();

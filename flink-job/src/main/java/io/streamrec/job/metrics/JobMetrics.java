@@ -48,7 +48,13 @@ public final class JobMetrics {
   public static final String BATCHES_TRAINED = "batches_trained";
   public static final String BATCHES_SKIPPED = "batches_skipped";
   public static final String IMPRESSIONS_SKIPPED = "impressions_skipped";
+
+  /** Progressive AUC over the trainer's sliding window ({@code trainer.metrics-window}). */
   public static final String PROGRESSIVE_AUC = "progressive_auc";
+
+  /** Progressive AUC over every impression trained on since the model started. */
+  public static final String PROGRESSIVE_AUC_LIFETIME = "progressive_auc_lifetime";
+
   public static final String PROGRESSIVE_LOGLOSS = "progressive_logloss";
   public static final String CALIBRATION = "calibration";
   public static final String DELTAS_PUBLISHED = "deltas_published";

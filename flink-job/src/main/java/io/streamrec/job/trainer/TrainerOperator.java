@@ -269,6 +269,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     deltasPublished = g.counter(JobMetrics.DELTAS_PUBLISHED);
     Counter restores = g.counter(JobMetrics.TRAINER_RESTORES);
     g.gauge(JobMetrics.PROGRESSIVE_AUC, () -> trainer.metrics().auc());
+    g.gauge(JobMetrics.PROGRESSIVE_AUC_LIFETIME, () -> trainer.metrics().lifetimeAuc());
     g.gauge(JobMetrics.PROGRESSIVE_LOGLOSS, () -> trainer.metrics().logLoss());
     g.gauge(JobMetrics.CALIBRATION, () -> trainer.metrics().calibration());
     g.gauge(JobMetrics.MODEL_VERSION, () -> version);

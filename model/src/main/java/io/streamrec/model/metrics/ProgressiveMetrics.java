@@ -4,14 +4,17 @@ package io.streamrec.model.metrics;
  * Progressive validation: every impression is scored before it is trained on, and these metrics
  * summarise those predictions over a sliding window of the last {@code window} impressions (so the
  * figures follow the model as it learns, as in McMahan et al., "Ad Click Prediction: a View from
- * the Trenches", KDD 2013), plus lifetime totals.
+ * the Trenches", KDD 2013), plus lifetime figures: the AUC, log loss and calibration over every
+ * impression scored since the model started (whole-stream progressive validation, the figure
+ * benchmarks compare, which a window alone cannot give once the stream outgrows it).
  *
  * <p>AUC over the window is kept exactly up to a bin: predictions fall into {@value #BINS} bins by
  * logit, with positive and negative counts per bin in Fenwick trees; pairs in one bin count as ties
  * (one half). The AUC's numerator (twice the Mann-Whitney count, an integer) is updated in O(log
  * bins) as each impression enters and leaves the window, so {@link #refresh()} is O(1) and a batch
  * of one unit costs as little as a batch of hundreds. Refresh publishes every figure through
- * volatile fields, so a metrics thread can read them while the trainer writes.
+ * volatile fields, so a metrics thread can read them while the trainer writes. The lifetime AUC
+ * keeps a second pair of Fenwick trees that impressions enter and never leave.
  *
  * <p>Not thread-safe for writers: one trainer thread calls {@link #add} and {@link #refresh}.
  */
@@ -36,6 +39,21 @@ public final class ProgressiveMetrics {
 
   private final long[] neg = new long[BINS + 1];
 
+  /** Positives and negatives per bin over every impression scored. */
+  private final long[] lifePos = new long[BINS + 1];
+
+  private final long[] lifeNeg = new long[BINS + 1];
+
+  /** Twice the Mann-Whitney count over every impression scored. */
+  private long lifePairs2;
+
+  private long lifePositives;
+
+  /** Impressions in the lifetime bins: all scored, or since a restore of a state without them. */
+  private long lifeBinned;
+
+  private double lifePred;
+
   /**
    * Twice the window's Mann-Whitney count: for each positive, two per negative in a lower bin and
    * one per negative in its own.
@@ -55,6 +73,8 @@ public final class ProgressiveMetrics {
   private volatile double logLoss = Double.NaN;
   private volatile double calibration = Double.NaN;
   private volatile double lifetimeLogLoss = Double.NaN;
+  private volatile double lifetimeAuc = Double.NaN;
+  private volatile double lifetimeCalibration = Double.NaN;
   private volatile long count;
 
   public ProgressiveMetrics(int window) {
@@ -105,6 +125,16 @@ public final class ProgressiveMetrics {
     windowPred += p;
     total++;
     totalLoss += loss;
+    lifePred += p;
+    lifeBinned++;
+    if (positive) {
+      lifePairs2 += 2 * below(lifeNeg, bin) + count(lifeNeg, bin);
+      add(lifePos, bin, 1);
+      lifePositives++;
+    } else {
+      lifePairs2 += 2 * above(lifePos, bin) + count(lifePos, bin);
+      add(lifeNeg, bin, 1);
+    }
   }
 
   /**
@@ -125,10 +155,35 @@ public final class ProgressiveMetrics {
     out.writeLong(windowPositives);
     out.writeLong(total);
     out.writeDouble(totalLoss);
+    out.writeDouble(lifePred);
+    int used = 0;
+    for (int b = 0; b < BINS; b++) {
+      if (count(lifePos, b) + count(lifeNeg, b) > 0) {
+        used++;
+      }
+    }
+    out.writeInt(used);
+    for (int b = 0; b < BINS; b++) {
+      long p = count(lifePos, b), n = count(lifeNeg, b);
+      if (p + n > 0) {
+        out.writeInt(b);
+        out.writeLong(p);
+        out.writeLong(n);
+      }
+    }
   }
 
   /** Replaces the state with what {@link #writeTo} wrote; the window sizes must match. */
   public void readFrom(java.io.DataInput in) throws java.io.IOException {
+    readFrom(in, true);
+  }
+
+  /**
+   * As {@link #readFrom(java.io.DataInput)}; {@code withLifetimeBins} false reads a state written
+   * before the lifetime AUC was kept (which ends after the lifetime log loss): the lifetime AUC and
+   * calibration then restart from the window's impressions.
+   */
+  public void readFrom(java.io.DataInput in, boolean withLifetimeBins) throws java.io.IOException {
     int w = in.readInt();
     if (w != window) {
       throw new IllegalArgumentException(
@@ -155,6 +210,39 @@ public final class ProgressiveMetrics {
     windowPositives = in.readLong();
     total = in.readLong();
     totalLoss = in.readDouble();
+    java.util.Arrays.fill(lifePos, 0);
+    java.util.Arrays.fill(lifeNeg, 0);
+    lifePositives = 0;
+    long binned = 0;
+    if (withLifetimeBins) {
+      lifePred = in.readDouble();
+      int used = in.readInt();
+      for (int k = 0; k < used; k++) {
+        int b = in.readInt();
+        long p = in.readLong(), n = in.readLong();
+        if (b < 0 || b >= BINS || p < 0 || n < 0) {
+          throw new java.io.IOException(
+              "metrics state has a bad lifetime bin " + b + " (" + p + ", " + n + ")");
+        }
+        add(lifePos, b, p);
+        add(lifeNeg, b, n);
+        lifePositives += p;
+        binned += p + n;
+      }
+    } else {
+      lifePred = windowPred;
+      for (int i = 0; i < size; i++) {
+        add(ringPositive[i] ? lifePos : lifeNeg, ringBin[i], 1);
+        lifePositives += ringPositive[i] ? 1 : 0;
+      }
+      binned = size;
+    }
+    if (withLifetimeBins && binned != total) {
+      throw new java.io.IOException(
+          "metrics state counts " + total + " impressions but its lifetime bins " + binned);
+    }
+    lifeBinned = binned;
+    lifePairs2 = pairs2Of(lifePos, lifeNeg);
     refresh();
   }
 
@@ -176,6 +264,17 @@ public final class ProgressiveMetrics {
   private void removeNegative(int b) {
     add(neg, b, -1);
     pairs2 -= 2 * above(pos, b) + count(pos, b);
+  }
+
+  /** Twice the Mann-Whitney count of the bins the two trees hold, in one pass over the bins. */
+  private static long pairs2Of(long[] posTree, long[] negTree) {
+    long pairs2 = 0, negBelow = 0;
+    for (int b = 0; b < BINS; b++) {
+      long p = count(posTree, b), n = count(negTree, b);
+      pairs2 += p * (2 * negBelow + n);
+      negBelow += n;
+    }
+    return pairs2;
   }
 
   private static void add(long[] tree, int b, long delta) {
@@ -216,6 +315,12 @@ public final class ProgressiveMetrics {
     logLoss = size == 0 ? Double.NaN : windowLoss / size;
     calibration = p == 0 ? Double.NaN : windowPred / p;
     lifetimeLogLoss = total == 0 ? Double.NaN : totalLoss / total;
+    long ln = lifeBinned - lifePositives;
+    lifetimeAuc =
+        lifePositives == 0 || ln == 0
+            ? Double.NaN
+            : (lifePairs2 / 2.0) / ((double) lifePositives * ln);
+    lifetimeCalibration = lifePositives == 0 ? Double.NaN : lifePred / lifePositives;
     count = total;
   }
 
@@ -237,6 +342,19 @@ public final class ProgressiveMetrics {
   /** Mean log loss over every impression scored. */
   public double lifetimeLogLoss() {
     return lifetimeLogLoss;
+  }
+
+  /**
+   * AUC over every impression scored (whole-stream progressive validation) at the last refresh; NaN
+   * until both classes were seen.
+   */
+  public double lifetimeAuc() {
+    return lifetimeAuc;
+  }
+
+  /** Mean prediction / mean label over every impression scored, at the last refresh. */
+  public double lifetimeCalibration() {
+    return lifetimeCalibration;
   }
 
   /** Impressions scored, at the last refresh. */

@@ -80,6 +80,67 @@ class ProgressiveMetricsTest {
   }
 
   @Test
+  void lifetimeAucCoversEveryImpressionScoredAndSurvivesARestore() throws Exception {
+    int window = 2_000, n = 20_000;
+    ProgressiveMetrics m = new ProgressiveMetrics(window);
+    SplittableRandom rnd = new SplittableRandom(17);
+    double[] p = new double[n];
+    float[] y = new float[n];
+    double predSum = 0, pos = 0;
+    for (int i = 0; i < n; i++) {
+      // the signal fades: the whole stream ranks better than its last window
+      double strength = 3.0 * (1 - (double) i / n);
+      double z = rnd.nextGaussian();
+      y[i] = rnd.nextDouble() < 1 / (1 + Math.exp(-(z * strength - 1))) ? 1f : 0f;
+      p[i] = (float) (1 / (1 + Math.exp(-(z - 1 + rnd.nextGaussian() * 0.3))));
+      predSum += (float) p[i];
+      pos += y[i];
+      m.add((float) p[i], y[i]);
+      if (i == n / 2) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        m.writeTo(new java.io.DataOutputStream(bytes));
+        m = new ProgressiveMetrics(window);
+        m.readFrom(
+            new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray())));
+      }
+    }
+    m.refresh();
+    double exact = Auc.exact(p, y);
+    assertThat(m.lifetimeAuc()).isCloseTo(exact, within(AUC_TOLERANCE));
+    assertThat(m.lifetimeCalibration()).isCloseTo(predSum / pos, within(1e-6));
+    double lastWindow =
+        Auc.exact(
+            java.util.Arrays.copyOfRange(p, n - window, n),
+            java.util.Arrays.copyOfRange(y, n - window, n));
+    assertThat(m.auc()).isCloseTo(lastWindow, within(AUC_TOLERANCE));
+    assertThat(exact - lastWindow).as("the stream drifts").isGreaterThan(0.05);
+  }
+
+  @Test
+  void aStateWithoutLifetimeBinsRestartsTheLifetimeAucFromTheWindow() throws Exception {
+    ProgressiveMetrics m = new ProgressiveMetrics(3);
+    float[][] seen = {{0.9f, 0}, {0.1f, 1}, {0.8f, 1}, {0.3f, 0}, {0.6f, 1}};
+    for (float[] e : seen) {
+      m.add(e[0], e[1]);
+    }
+    m.refresh();
+    // all five: positives 0.1, 0.8, 0.6 against negatives 0.9, 0.3: 0 + 1 + 1 of 6 pairs ordered
+    assertThat(m.lifetimeAuc()).isCloseTo(2 / 6.0, within(1e-12));
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    m.writeTo(new java.io.DataOutputStream(bytes));
+    ProgressiveMetrics old = new ProgressiveMetrics(3);
+    old.readFrom(
+        new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray())), false);
+    // the window holds 0.8 (1), 0.3 (0), 0.6 (1): both positives above the negative
+    assertThat(old.lifetimeAuc()).isEqualTo(1.0);
+    assertThat(old.count()).isEqualTo(5);
+    ProgressiveMetrics restored = new ProgressiveMetrics(3);
+    restored.readFrom(
+        new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray())));
+    assertThat(restored.lifetimeAuc()).isEqualTo(m.lifetimeAuc());
+  }
+
+  @Test
   void aucIsUndefinedUntilBothClassesAreSeenAndHalfForTies() {
     ProgressiveMetrics m = new ProgressiveMetrics(10);
     m.add(0.3f, 1f);

@@ -1,0 +1,24 @@
+package io.streamrec.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streamrec.job.metrics.JobMetrics;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ReportTest {
+  @Test
+  void reportsTheLifetimeAucNextToTheWindowedOne() {
+    Map<String, Double> m = new HashMap<>();
+    m.put(JobMetrics.PROGRESSIVE_AUC, 0.71);
+    m.put(JobMetrics.PROGRESSIVE_AUC_LIFETIME, 0.68);
+    ObjectNode r = Report.of(m, 1.0);
+    assertThat(r.get("progressive_auc").asDouble()).isEqualTo(0.71);
+    assertThat(r.get("progressive_auc_lifetime").asDouble()).isEqualTo(0.68);
+
+    m.put(JobMetrics.PROGRESSIVE_AUC_LIFETIME, Double.NaN);
+    assertThat(Report.of(m, 1.0).get("progressive_auc_lifetime").isNull()).isTrue();
+  }
+}

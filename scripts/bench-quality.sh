@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Quality benchmark: every model on the same streams, in the same run, under the same protocol
+# (request-level test-then-train: each minibatch of whole units scored before any model learns from
+# it). Streams: the UCI Bank Marketing calls as requests (a real dataset, fetched from Maven Central
+# inside org.apache.mahout:mahout-examples:0.13.0 and converted here; see docs/benchmarks.md) and the
+# traffic generator's stream. Models: hashed LR (Adagrad), hashed LR (FTRL-Proximal), a hashed
+# factorization machine, the reference model (the job's trainer) and the same model in PyTorch (CPU).
+# Installs Debian's python3-torch when it is missing (needs root and apt).
+#
+#   scripts/bench-quality.sh [GENERATED_UNITS] [BATCH_UNITS] [QualityBench options, e.g. --ablations]
+#   (defaults 50000 units and 16 units per minibatch; about 5 minutes on 2 cores)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+gen_units="${1:-50000}"
+batch="${2:-16}"
+py=/usr/bin/python3
+mvn=(./mvnw -B -q -Dspotless.check.skip=true)
+if [ -n "${STREAMREC_OFFLINE:-}" ]; then mvn+=(-o); fi
+if ! "$py" -c "import torch, numpy" 2>/dev/null; then
+  echo "installing python3-torch and python3-numpy (Debian packages)..." >&2
+  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-torch python3-numpy >/dev/null
+fi
+jar=target/datasets/mahout-examples-0.13.0.jar
+if [ ! -f "$jar" ]; then
+  echo "fetching org.apache.mahout:mahout-examples:0.13.0 (bank-full.csv inside) from Maven Central..." >&2
+  ./mvnw -B -q dependency:copy -Dartifact=org.apache.mahout:mahout-examples:0.13.0 -DoutputDirectory=target/datasets
+fi
+"${mvn[@]}" install -DskipTests -pl model -am
+"${mvn[@]}" -pl model test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+out="$(java -cp "model/target/test-classes:model/target/classes:$(cat model/target/cp.txt)" \
+  io.streamrec.model.bench.QualityBench --bank-jar "$jar" --gen-units "$gen_units" --batch "$batch" --out "$work" "${@:3}")"
+echo "$out" | grep -v '^QUALITY'
+for s in bank generated; do
+  [ -f "$work/$s.units.jsonl" ] || continue
+  out="$out
+$("$py" scripts/torch_bench.py "$work/$s.units.jsonl" --spec "$work/$s.spec.json" --quality "$s" --batch "$batch" --threads "$(nproc)")"
+done
+echo
+echo "$out" | awk -F' [|] ' '
+  /^QUALITY/ {
+    s = substr($1, 9); n[s]++; key = s SUBSEP n[s]
+    line[key] = sprintf("%-32s %9.4f %9.4f %9.4f %9.4f %7.3f %7.3f %10.0f", $2, $4, $5, $6, $7, $8, $9, $10)
+    if (!(s in seen)) { seen[s] = 1; streams[++ns] = s; imps[s] = $3 }
+  }
+  END {
+    for (k = 1; k <= ns; k++) {
+      s = streams[k]
+      printf "%s stream (%d impressions)\n", s, imps[s]
+      printf "%-32s %9s %9s %9s %9s %7s %7s %10s\n", "model", "AUC all", "AUC last", "LL all", "LL last", "cal all", "cal last", "imps/s"
+      for (i = 1; i <= n[s]; i++) print line[s SUBSEP i]
+      print ""
+    }
+    print "AUC, log loss (LL), calibration (mean prediction / observed rate): progressive, over the whole stream"
+    print "(all) and its last 20% of impressions (last). imps/s: training rate, one thread (PyTorch: nproc)."
+  }'

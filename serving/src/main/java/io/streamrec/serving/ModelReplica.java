@@ -401,8 +401,11 @@ public final class ModelReplica implements AutoCloseable {
     long model = m.getModel();
     ReplicaModel b = models.building();
     long held = b.version();
-    newestVersion = v;
-    newestModel = model;
+    if (offset >= readEnd || models.visible() == null) {
+      // the newest marker on the topic as far as the replica knows (a re-read's older ones aren't)
+      newestVersion = v;
+      newestModel = model;
+    }
     // past the end offset of the read, versions must follow one by one within one lineage
     boolean tailing = held > 0 && offset >= readEnd;
     if (tailing && model != b.lineage()) {

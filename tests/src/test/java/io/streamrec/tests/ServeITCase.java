@@ -21,6 +21,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -274,6 +275,61 @@ class ServeITCase {
           assertThat(send(http, base + "/healthz", null, null).statusCode()).isEqualTo(200);
           assertThat(send(http, base + "/livez", null, null).statusCode()).isEqualTo(200);
         }
+      }
+    }
+  }
+
+  @Test
+  void outOfMemoryInTheReplicasThreadEndsTheServeProcess() throws Exception {
+    String topic = "serve-out-of-memory";
+    try (ModelUpdatesSupport.Trainer t = modelOn(topic)) {
+      // in a library user's process: the replica stops, says so, and /livez would fail
+      java.util.concurrent.CompletableFuture<Throwable> fatal =
+          new java.util.concurrent.CompletableFuture<>();
+      try (ModelReplica replica =
+          ModelReplica.start(
+              KAFKA.bootstrapServers(),
+              io.streamrec.common.KafkaClientProperties.of(
+                  java.util.Map.of("interceptor.classes", OutOfMemoryInterceptor.class.getName())),
+              topic,
+              fatal::complete)) {
+        assertThat(fatal.get(30, java.util.concurrent.TimeUnit.SECONDS))
+            .isInstanceOf(OutOfMemoryError.class);
+        assertThat(replica.state()).isEqualTo(ModelReplica.State.FAILED);
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (replica.alive() && System.currentTimeMillis() < deadline) {
+          Thread.sleep(10);
+        }
+        assertThat(replica.alive()).isFalse();
+      }
+      // streamrec serve: the process exits, so that its supervisor restarts it
+      Process serve =
+          new ProcessBuilder(
+                  java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  "io.streamrec.serving.ServingMain",
+                  "--bootstrap-servers",
+                  KAFKA.bootstrapServers(),
+                  "--topic",
+                  topic,
+                  "--port",
+                  "0",
+                  "-D",
+                  "properties.interceptor.classes=" + OutOfMemoryInterceptor.class.getName())
+              .redirectErrorStream(true)
+              .start();
+      try {
+        boolean exited = serve.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+        String output =
+            exited
+                ? new String(serve.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                : "(still running)";
+        assertThat(exited).as(output).isTrue();
+        assertThat(serve.exitValue()).as(output).isEqualTo(ServeCommand.EXIT_FATAL);
+        assertThat(output).contains("OutOfMemoryError");
+      } finally {
+        serve.destroyForcibly();
       }
     }
   }

@@ -19,6 +19,7 @@ import io.streamrec.serving.internal.ReplicaModel;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.OptionalLong;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -39,17 +40,34 @@ import org.slf4j.LoggerFactory;
  * the version marker that closes them arrives; the marker then applies them under a write lock, and
  * scoring holds the read lock, so a score never mixes two versions and never sees half a publish.
  *
+ * <p><b>One lineage.</b> A model holds the entries of one lineage (docs/model-updates.md §8): a
+ * marker of lineage M applies only the pending entries of M (and every tombstone); the others are
+ * dropped and counted ({@link #foreignEntries}). A marker of another lineage than the model's
+ * starts a fresh, empty model of that lineage.
+ *
  * <p><b>Bootstrap and re-read.</b> A read from the earliest offset builds a fresh model that
  * readers do not see; it becomes the served model, in one swap, once the read has reached the end
- * offset the topic had when the read began and has applied a marker. During such a read the
- * versions need not follow one by one (compaction removed older markers; a restarted trainer's
- * repeats are history). While tailing, a marker that is not the next version is a <i>gap</i> or a
- * <i>duplicate</i>: it is counted, logged, and recovered by re-reading the topic from its earliest
- * offset into a fresh model while the current one keeps serving. The replica never guesses what a
- * missing version changed. A re-read holds a second copy of the model for its duration.
+ * offset the topic had when the read began and the model is <i>complete</i>: the spec of its
+ * lineage, and as many rows as its newest marker says the trainer holds (until then the replica
+ * keeps reading into it; on a topic that lost its older records the trainer's periodic
+ * re-publication completes it). During such a read the versions need not follow one by one
+ * (compaction removed older markers; a restarted trainer's repeats are history). Past that end
+ * offset, a marker that is not the next version of the same lineage is a <i>gap</i>, a
+ * <i>duplicate</i> or a <i>lineage switch</i>: it is counted, logged, and recovered by re-reading
+ * the topic from its earliest offset into a fresh model while the current one keeps serving. The
+ * replica never guesses what a missing version changed, and never goes back in version within a
+ * lineage: a re-read model of the served lineage replaces the served one only once it is at least
+ * as new. A re-read holds a second copy of the model for its duration.
  *
- * <p>The topic's {@code spec} record tells the replica the model's features and tables; ids it has
- * no row for score with their initial values, as the trainer scores ids it has not admitted.
+ * <p><b>Healing.</b> A broker that does not answer, or a topic that does not exist yet, is waited
+ * for with back-off while the served model stays; the replica asks the broker where the topic ends
+ * every second, so its lag reads -1 and its staleness ({@link #staleMs}) grows while the broker is
+ * away. Only errors that waiting cannot heal (a refused login, a topic of several partitions) stop
+ * it; an error of the JVM itself (out of memory) stops it and goes to the fatal handler.
+ *
+ * <p>The newest {@code spec} record of the model's lineage tells the replica the model's features
+ * and tables; ids it has no row for score with their initial values, as the trainer scores ids it
+ * has not admitted.
  *
  * <p>The consumer reads with {@code isolation.level=read_committed}, so the records of an aborted
  * transaction (an exactly-once trainer that failed mid-checkpoint) are never seen.
@@ -340,7 +358,9 @@ public final class ModelReplica implements AutoCloseable {
       }
     }
     if (unreachable == null && checkedEnd != Long.MAX_VALUE) {
-      lag = Math.max(0, checkedEnd - position);
+      // the last fetch's figure while the broker answers (fresher than the once-a-second end)
+      OptionalLong fetched = consumer.currentLag(part);
+      lag = fetched.isPresent() ? fetched.getAsLong() : Math.max(0, checkedEnd - position);
       if (!models.rebuilding() && models.visible() != null && position >= checkedEnd) {
         caughtUpAtMs = Math.max(caughtUpAtMs, endCheckedAtMs);
       }

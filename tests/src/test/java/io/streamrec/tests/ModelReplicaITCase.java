@@ -289,14 +289,13 @@ class ModelReplicaITCase {
 
       // a restarted trainer publishes version 3 again: a repeat; the replica re-reads the topic
       // but keeps serving version 4 until the re-read model reaches it (never back in version)
+      long applied = replica.versionsApplied();
       ModelUpdatesSupport.send(p, topic, version(3, ids(2), ids(), true));
-      long deadline = System.currentTimeMillis() + WAIT.toMillis();
-      while (replica.rereads() < 2 && System.currentTimeMillis() < deadline) {
-        Thread.sleep(10);
-      }
+      // the re-read applies the topic's four markers (1, 2, 4, 3) to its model
+      await(() -> replica.versionsApplied() >= applied + 4, "the re-read");
+      Thread.sleep(500); // the re-read model (version 3) is whole now: it must not be served
       assertThat(replica.duplicates()).isEqualTo(1);
       assertThat(replica.rereads()).isEqualTo(2);
-      awaitCaughtUp(replica);
       assertThat(replica.version()).isEqualTo(4);
       assertThat(replica.row(TABLE, 2)[0]).isEqualTo(2f);
       assertThat(replica.state()).isEqualTo(ModelReplica.State.REREADING);
@@ -304,7 +303,7 @@ class ModelReplicaITCase {
 
       // the trainer's version 4 brings the re-read model to the served version: it is served
       ModelUpdatesSupport.send(p, topic, version(4, ids(5), ids(), true));
-      deadline = System.currentTimeMillis() + WAIT.toMillis();
+      long deadline = System.currentTimeMillis() + WAIT.toMillis();
       while ((replica.row(TABLE, 5) == null || replica.state() != ModelReplica.State.SERVING)
           && System.currentTimeMillis() < deadline) {
         Thread.sleep(10);
@@ -460,6 +459,7 @@ class ModelReplicaITCase {
       List<ModelUpdateRecord> v40 = lineageVersion(MODEL_A, 40, false, ids(1, 2), 40f, ids(), 6);
       ModelUpdatesSupport.send(p, topic, v40);
       try (ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
+        await(() -> replica.versionsApplied() == 1, "version 40 applied");
         awaitCaughtUp(replica);
         assertThat(replica.ready()).isFalse();
         assertThat(replica.version()).isZero();
@@ -468,6 +468,7 @@ class ModelReplicaITCase {
         // the trainer's next versions repeat the spec and re-publish slices of the rows
         ModelUpdatesSupport.send(
             p, topic, lineageVersion(MODEL_A, 41, true, ids(3, 4), 41f, ids(), 6));
+        await(() -> replica.versionsApplied() == 2, "version 41 applied");
         awaitCaughtUp(replica);
         assertThat(replica.ready()).as("2 rows still missing").isFalse();
         assertThat(replica.missingRows()).isEqualTo(2);
@@ -485,6 +486,15 @@ class ModelReplicaITCase {
         assertThat(replica.gaps() + replica.duplicates() + replica.rereads()).isZero();
       }
     }
+  }
+
+  private static void await(java.util.function.BooleanSupplier condition, String what)
+      throws InterruptedException {
+    long deadline = System.currentTimeMillis() + WAIT.toMillis();
+    while (!condition.getAsBoolean() && System.currentTimeMillis() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(condition.getAsBoolean()).as(what).isTrue();
   }
 
   private static void awaitCaughtUp(ModelReplica r) throws InterruptedException {

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.ModelConfigJson;
 import io.streamrec.protocol.ModelUpdateEncoder;
@@ -13,7 +15,13 @@ import io.streamrec.schemas.RequestUnit;
 import io.streamrec.schemas.RowEncoding;
 import io.streamrec.schemas.VersionMarker;
 import io.streamrec.serving.ModelReplica;
+import io.streamrec.serving.http.ScoringServer;
 import io.streamrec.testutils.KafkaBroker;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -458,7 +466,11 @@ class ModelReplicaITCase {
       // a release that published it once) and 2 of the rows
       List<ModelUpdateRecord> v40 = lineageVersion(MODEL_A, 40, false, ids(1, 2), 40f, ids(), 6);
       ModelUpdatesSupport.send(p, topic, v40);
-      try (ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
+      try (ModelReplica replica = ModelReplica.start(bootstrap, topic);
+          ScoringServer server =
+              ScoringServer.start(
+                  replica,
+                  ScoringServer.Settings.defaults(new InetSocketAddress("127.0.0.1", 0)))) {
         await(() -> replica.versionsApplied() == 1, "version 40 applied");
         awaitCaughtUp(replica);
         assertThat(replica.ready()).isFalse();
@@ -472,6 +484,17 @@ class ModelReplicaITCase {
         awaitCaughtUp(replica);
         assertThat(replica.ready()).as("2 rows still missing").isFalse();
         assertThat(replica.missingRows()).isEqualTo(2);
+        HttpResponse<String> health =
+            HttpClient.newHttpClient()
+                .send(
+                    HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + server.port() + "/healthz"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString());
+        assertThat(health.statusCode()).isEqualTo(503);
+        JsonNode h = new ObjectMapper().readTree(health.body());
+        assertThat(h.get("missing_rows").asLong()).as(health.body()).isEqualTo(2);
+        assertThat(h.get("reason").asText()).contains("2 rows");
         assertThatThrownBy(() -> replica.score(List.of()))
             .isInstanceOf(IllegalStateException.class);
 

@@ -63,7 +63,9 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--threads",
       defaultValue = "4",
-      description = "HTTP worker threads (default ${DEFAULT-VALUE}).")
+      description =
+          "Requests parsed and scored at once (default ${DEFAULT-VALUE}); a client still sending"
+              + " its request holds a connection, not one of these.")
   int threads;
 
   @Option(

@@ -5,6 +5,7 @@ import io.streamrec.common.StreamrecException;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.ModelConfigJson;
 import io.streamrec.model.RequestUnits;
+import io.streamrec.protocol.ModelLineage;
 import io.streamrec.protocol.ModelUpdate;
 import io.streamrec.protocol.ModelUpdateDecoder;
 import io.streamrec.schemas.ImpressionEvent;
@@ -19,11 +20,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,17 +40,34 @@ import org.slf4j.LoggerFactory;
  * the version marker that closes them arrives; the marker then applies them under a write lock, and
  * scoring holds the read lock, so a score never mixes two versions and never sees half a publish.
  *
+ * <p><b>One lineage.</b> A model holds the entries of one lineage (docs/model-updates.md §8): a
+ * marker of lineage M applies only the pending entries of M (and every tombstone); the others are
+ * dropped and counted ({@link #foreignEntries}). A marker of another lineage than the model's
+ * starts a fresh, empty model of that lineage.
+ *
  * <p><b>Bootstrap and re-read.</b> A read from the earliest offset builds a fresh model that
  * readers do not see; it becomes the served model, in one swap, once the read has reached the end
- * offset the topic had when the read began and has applied a marker. During such a read the
- * versions need not follow one by one (compaction removed older markers; a restarted trainer's
- * repeats are history). While tailing, a marker that is not the next version is a <i>gap</i> or a
- * <i>duplicate</i>: it is counted, logged, and recovered by re-reading the topic from its earliest
- * offset into a fresh model while the current one keeps serving. The replica never guesses what a
- * missing version changed. A re-read holds a second copy of the model for its duration.
+ * offset the topic had when the read began and the model is <i>complete</i>: the spec of its
+ * lineage, and as many rows as its newest marker says the trainer holds (until then the replica
+ * keeps reading into it; on a topic that lost its older records the trainer's periodic
+ * re-publication completes it). During such a read the versions need not follow one by one
+ * (compaction removed older markers; a restarted trainer's repeats are history). Past that end
+ * offset, a marker that is not the next version of the same lineage is a <i>gap</i>, a
+ * <i>duplicate</i> or a <i>lineage switch</i>: it is counted, logged, and recovered by re-reading
+ * the topic from its earliest offset into a fresh model while the current one keeps serving. The
+ * replica never guesses what a missing version changed, and never goes back in version within a
+ * lineage: a re-read model of the served lineage replaces the served one only once it is at least
+ * as new. A re-read holds a second copy of the model for its duration.
  *
- * <p>The topic's {@code spec} record tells the replica the model's features and tables; ids it has
- * no row for score with their initial values, as the trainer scores ids it has not admitted.
+ * <p><b>Healing.</b> A broker that does not answer, or a topic that does not exist yet, is waited
+ * for with back-off while the served model stays; the replica asks the broker where the topic ends
+ * every second, so its lag reads -1 and its staleness ({@link #staleMs}) grows while the broker is
+ * away. Only errors that waiting cannot heal (a refused login, a topic of several partitions) stop
+ * it; an error of the JVM itself (out of memory) stops it and goes to the fatal handler.
+ *
+ * <p>The newest {@code spec} record of the model's lineage tells the replica the model's features
+ * and tables; ids it has no row for score with their initial values, as the trainer scores ids it
+ * has not admitted.
  *
  * <p>The consumer reads with {@code isolation.level=read_committed}, so the records of an aborted
  * transaction (an exactly-once trainer that failed mid-checkpoint) are never seen.
@@ -63,50 +83,106 @@ public final class ModelReplica implements AutoCloseable {
   /** How long one poll waits for records: short, so close() and lag stay responsive. */
   private static final Duration POLL = Duration.ofMillis(100);
 
-  /** How long to wait for the topic to appear before failing. */
-  private static final long TOPIC_WAIT_MS = 30_000;
+  /**
+   * How long a metadata or offsets request may wait for the broker before it counts as a failed
+   * attempt (the client's own default, 60 s, would hide an outage for a minute).
+   */
+  private static final Duration METADATA_TIMEOUT = Duration.ofSeconds(5);
+
+  /** How often the replica asks the broker where the topic ends (lag and staleness). */
+  private static final long END_CHECK_MS = 1_000;
+
+  /** How long that question may wait: past it the broker counts as unreachable. */
+  private static final Duration END_CHECK_TIMEOUT = Duration.ofSeconds(2);
+
+  /** First wait after a failed attempt to reach the broker; doubled on each failure. */
+  private static final long RETRY_MIN_MS = 100;
+
+  /** Longest wait between attempts to reach the broker: an outage ends within this of healing. */
+  private static final long RETRY_MAX_MS = 5_000;
+
+  /** While waiting for the topic to exist, one log line per this many attempts. */
+  private static final int TOPIC_LOG_EVERY = 20;
 
   /** Freshness samples kept for the percentiles: the newest this many versions. */
   private static final int FRESHNESS_SAMPLES = 4096;
 
   /** What the replica is doing. */
   public enum State {
-    /** Reading the topic for the first time; nothing is served yet. */
+    /**
+     * Reading the topic for the first time (or waiting for the broker, the topic or a complete
+     * model); nothing is served yet.
+     */
     BOOTSTRAPPING,
     /** Tailing the topic; the served model follows it version by version. */
     SERVING,
-    /** Re-reading the topic after a gap or duplicate; the previous model is served meanwhile. */
+    /**
+     * Re-reading the topic after a gap, a duplicate or a new lineage; the previous model is served
+     * meanwhile.
+     */
     REREADING,
     /** Stopped by an error ({@link #failure()}). */
     FAILED
   }
 
+  /** The spec last read, by lineage: applied to a model at a marker of the same lineage. */
+  private record SpecRead(long model, ModelConfig config) {}
+
   private final String topic;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final Thread thread;
+  private final Consumer<Throwable> fatal;
   private final ModelSwap models = new ModelSwap();
 
   /** The records of the version in flight; poll thread only. */
   private final PendingVersion pending = new PendingVersion();
 
+  /** The newest spec read since the current read from the earliest offset began; poll thread. */
+  private SpecRead spec;
+
   /** End offset of the topic when the current read from the earliest offset began. */
   private long readEnd;
+
+  /** The end offset the broker told last, and when it was asked (wall clock). */
+  private long checkedEnd = Long.MAX_VALUE;
+
+  private volatile long endCheckedAtMs;
 
   private volatile State state = State.BOOTSTRAPPING;
   private volatile long versionsApplied;
   private volatile long gaps;
   private volatile long duplicates;
   private volatile long rereads;
+  private volatile long lineageSwitches;
+  private volatile long foreignEntries;
   private volatile long badRecords;
   private volatile long recordsRead;
+  private volatile long retries;
   private volatile long lag = -1;
+  private volatile long newestVersion;
+  private volatile long newestModel;
+
+  /** When the served model last changed version (wall clock, ms; 0: never). */
+  private volatile long appliedAtMs;
+
+  /** The newest time at which the served model held everything the topic had (0: never). */
+  private volatile long caughtUpAtMs;
+
+  /** Why the broker or topic cannot be read just now, or null. */
+  private volatile String unreachable;
+
   private volatile Throwable failure;
   private volatile boolean running = true;
   private final FreshnessSamples freshness = new FreshnessSamples(FRESHNESS_SAMPLES);
 
   private ModelReplica(
-      String bootstrapServers, KafkaClientProperties client, String topic, String clientId) {
+      String bootstrapServers,
+      KafkaClientProperties client,
+      String topic,
+      String clientId,
+      Consumer<Throwable> fatal) {
     this.topic = topic;
+    this.fatal = fatal;
     this.consumer =
         new KafkaConsumer<>(ModelUpdateConsumers.properties(bootstrapServers, client, clientId));
     this.thread = new Thread(this::loop, "model-replica-" + topic);
@@ -124,7 +200,24 @@ public final class ModelReplica implements AutoCloseable {
    */
   public static ModelReplica start(
       String bootstrapServers, KafkaClientProperties client, String topic) {
-    ModelReplica r = new ModelReplica(bootstrapServers, client, topic, "streamrec-replica");
+    return start(
+        bootstrapServers,
+        client,
+        topic,
+        e -> LOG.error("model replica of '{}' stopped: {}", topic, e.toString(), e));
+  }
+
+  /**
+   * As {@link #start(String, KafkaClientProperties, String)}, with what to do when the replica's
+   * thread meets an error of the JVM itself ({@link VirtualMachineError}, e.g. out of memory):
+   * {@code streamrec serve} ends the process so that its supervisor restarts it.
+   */
+  public static ModelReplica start(
+      String bootstrapServers,
+      KafkaClientProperties client,
+      String topic,
+      Consumer<Throwable> fatal) {
+    ModelReplica r = new ModelReplica(bootstrapServers, client, topic, "streamrec-replica", fatal);
     r.thread.start();
     return r;
   }
@@ -132,28 +225,48 @@ public final class ModelReplica implements AutoCloseable {
   // ---- the poll thread
 
   private void loop() {
+    long backoff = RETRY_MIN_MS;
     try {
-      TopicPartition part = partition();
-      if (part == null) {
-        return;
-      }
-      consumer.assign(List.of(part));
-      readFromEarliest(part);
+      TopicPartition part = null;
+      boolean read = true;
       while (running) {
-        ConsumerRecords<byte[], byte[]> batch = consumer.poll(POLL);
-        for (ConsumerRecord<byte[], byte[]> r : batch) {
-          recordsRead++;
-          if (!handle(r)) {
-            readFromEarliest(part); // the rest of this batch is from before the seek
-            break;
+        try {
+          if (part == null) {
+            part = partition();
+            consumer.assign(List.of(part));
           }
+          if (read) {
+            readFromEarliest(part);
+            read = false;
+          }
+          ConsumerRecords<byte[], byte[]> batch = consumer.poll(POLL);
+          for (ConsumerRecord<byte[], byte[]> r : batch) {
+            recordsRead++;
+            if (!handle(r)) {
+              read = true; // the rest of this batch is from before the seek
+              break;
+            }
+          }
+          if (!read) {
+            afterPoll(part);
+          }
+          backoff = RETRY_MIN_MS;
+        } catch (WakeupException e) {
+          throw e;
+        } catch (RetriableException e) {
+          // the broker is unreachable or not ready: the served model stays, and we try again
+          retries++;
+          lag = -1;
+          unreachable = e.toString();
+          LOG.warn(
+              "model replica of '{}': {}; retrying in {} ms (attempt {})",
+              topic,
+              e.toString(),
+              backoff,
+              retries);
+          sleep(backoff);
+          backoff = Math.min(RETRY_MAX_MS, 2 * backoff);
         }
-        if (models.rebuilding()
-            && models.building().version() > 0
-            && consumer.position(part) >= readEnd) {
-          swapIn();
-        }
-        updateLag(part);
       }
     } catch (WakeupException e) {
       // closing
@@ -161,15 +274,28 @@ public final class ModelReplica implements AutoCloseable {
       failure = e;
       state = State.FAILED;
       LOG.error("model replica of '{}' stopped: {}", topic, e.toString(), e);
+    } catch (VirtualMachineError e) {
+      // out of memory (or worse): nothing here can be trusted to go on; the process decides
+      failure = e;
+      state = State.FAILED;
+      fatal.accept(e);
     } finally {
-      consumer.close();
+      try {
+        consumer.close(Duration.ofSeconds(1));
+      } catch (RuntimeException e) {
+        LOG.debug("closing the consumer: {}", e.toString());
+      }
     }
   }
 
+  /**
+   * The topic's one partition; waits, with back-off, while the topic does not exist yet (a replica
+   * started before the topic is made keeps waiting, and says so in its state).
+   */
   private TopicPartition partition() {
-    long deadline = System.currentTimeMillis() + TOPIC_WAIT_MS;
-    while (running) {
-      List<PartitionInfo> info = consumer.partitionsFor(topic);
+    long backoff = RETRY_MIN_MS;
+    while (true) {
+      List<PartitionInfo> info = consumer.partitionsFor(topic, METADATA_TIMEOUT);
       if (info != null && info.size() > 1) {
         throw new StreamrecException(
             "topic '"
@@ -180,54 +306,103 @@ public final class ModelReplica implements AutoCloseable {
                 + "protocol needs exactly 1 (versions are ordered only within a partition, see docs/model-updates.md)");
       }
       if (info != null && info.size() == 1) {
+        unreachable = null;
         return new TopicPartition(topic, info.get(0).partition());
       }
-      if (System.currentTimeMillis() > deadline) {
-        throw new StreamrecException("topic '" + topic + "' does not exist");
+      if (!running) {
+        throw new WakeupException();
       }
-      sleep(200);
+      unreachable = "topic '" + topic + "' does not exist yet";
+      if (retries++ % TOPIC_LOG_EVERY == 0) {
+        LOG.warn("model replica: topic '{}' does not exist yet; waiting for it", topic);
+      }
+      sleep(backoff);
+      backoff = Math.min(RETRY_MAX_MS, 2 * backoff);
     }
-    return null;
   }
 
   /** Starts a read from the earliest offset into a fresh model; the served model stays as it is. */
   private void readFromEarliest(TopicPartition part) {
     consumer.seekToBeginning(List.of(part));
-    readEnd = consumer.endOffsets(List.of(part)).get(part);
+    readEnd = consumer.endOffsets(List.of(part), METADATA_TIMEOUT).get(part);
     models.rebuild();
     pending.clear();
+    spec = null;
     if (models.visible() != null) {
       state = State.REREADING;
     }
     LOG.info("model replica of '{}': reading from the earliest offset to {}", topic, readEnd);
   }
 
-  private void swapIn() {
-    models.swapIn();
-    state = State.SERVING;
-    ReplicaModel m = models.visible();
-    LOG.info(
-        "model replica of '{}': serving version {} ({} rows)", topic, m.version(), m.rowCount());
-  }
-
-  private void updateLag(TopicPartition part) {
-    OptionalLong l = consumer.currentLag(part);
-    lag =
-        l.isPresent()
-            ? l.getAsLong()
-            : Math.max(0, consumer.endOffsets(List.of(part)).get(part) - consumer.position(part));
+  /**
+   * After each poll: makes a rebuilt model visible once it may be (read to the end offset, whole,
+   * not behind the served version of its lineage), and checks with the broker how far the topic
+   * goes.
+   */
+  private void afterPoll(TopicPartition part) {
+    long position = consumer.position(part, METADATA_TIMEOUT);
+    if (models.rebuilding() && position >= readEnd && mayServe(models.building())) {
+      swapIn();
+    }
+    long now = System.currentTimeMillis();
+    if (now - endCheckedAtMs >= END_CHECK_MS) {
+      endCheckedAtMs = now;
+      try {
+        checkedEnd = consumer.endOffsets(List.of(part), END_CHECK_TIMEOUT).get(part);
+        unreachable = null;
+      } catch (org.apache.kafka.common.errors.TimeoutException e) {
+        // the broker does not answer: the lag is unknown, and the model ages
+        lag = -1;
+        unreachable = "the broker does not answer (" + e.getMessage() + ")";
+        return;
+      }
+    }
+    if (unreachable == null && checkedEnd != Long.MAX_VALUE) {
+      // the last fetch's figure while the broker answers (fresher than the once-a-second end)
+      OptionalLong fetched = consumer.currentLag(part);
+      lag = fetched.isPresent() ? fetched.getAsLong() : Math.max(0, checkedEnd - position);
+      if (!models.rebuilding() && models.visible() != null && position >= checkedEnd) {
+        caughtUpAtMs = Math.max(caughtUpAtMs, endCheckedAtMs);
+      }
+    }
   }
 
   /**
-   * Handles one record; false when it showed a gap or a duplicate and the topic must be read again.
+   * Whether {@code b}, a model rebuilt from the earliest offset, may replace the one served: it is
+   * complete, and not older than the served model of the same lineage (a replica never goes back in
+   * version within a lineage).
+   */
+  private boolean mayServe(ReplicaModel b) {
+    if (!b.complete()) {
+      return false;
+    }
+    ReplicaModel v = models.visible();
+    return v == null || v.lineage() != b.lineage() || b.version() >= v.version();
+  }
+
+  private void swapIn() {
+    models.swapIn();
+    state = State.SERVING;
+    appliedAtMs = System.currentTimeMillis();
+    ReplicaModel m = models.visible();
+    LOG.info(
+        "model replica of '{}': serving version {} of model {} ({} rows)",
+        topic,
+        m.version(),
+        ModelLineage.format(m.lineage()),
+        m.rowCount());
+  }
+
+  /**
+   * Handles one record; false when it showed a gap, a duplicate or another lineage while tailing,
+   * and the topic must be read again.
    */
   private boolean handle(ConsumerRecord<byte[], byte[]> r) {
     ModelUpdate u;
     try {
       u = ModelUpdateDecoder.decode(r.key(), r.value());
-      if (u instanceof ModelUpdate.Spec spec) {
-        ModelConfig c = ModelConfigJson.fromJson(spec.json());
-        models.write(m -> m.setConfig(c));
+      if (u instanceof ModelUpdate.Spec s) {
+        spec = new SpecRead(s.model(), ModelConfigJson.fromJson(s.json()));
         return true;
       }
     } catch (StreamrecException e) {
@@ -243,16 +418,40 @@ public final class ModelReplica implements AutoCloseable {
 
   private boolean marker(VersionMarker m, long offset) {
     long v = m.getVersion();
-    long held = models.building().version();
-    if (!models.rebuilding() && v != held + 1) {
+    long model = m.getModel();
+    ReplicaModel b = models.building();
+    long held = b.version();
+    if (offset >= readEnd || models.visible() == null) {
+      // the newest marker on the topic as far as the replica knows (a re-read's older ones aren't)
+      newestVersion = v;
+      newestModel = model;
+    }
+    // past the end offset of the read, versions must follow one by one within one lineage
+    boolean tailing = held > 0 && offset >= readEnd;
+    if (tailing && model != b.lineage()) {
+      lineageSwitches++;
+      rereads++;
+      LOG.warn(
+          "model-updates offset {}: version {} of model {} after version {} of model {} (the model"
+              + " was replaced); reading the topic again from the earliest offset into a fresh model",
+          offset,
+          v,
+          ModelLineage.format(model),
+          held,
+          ModelLineage.format(b.lineage()));
+      return false;
+    }
+    if (tailing && v != held + 1) {
       if (v <= held) {
         duplicates++;
         LOG.warn(
             "model-updates offset {}: version {} after version {} (a repeat, e.g. a restarted at-least-once "
-                + "trainer); re-reading the topic from the earliest offset",
+                + "trainer); re-reading the topic from the earliest offset (version {} is served until"
+                + " the re-read reaches it)",
             offset,
             v,
-            held);
+            held,
+            version());
       } else {
         gaps++;
         LOG.warn(
@@ -267,16 +466,49 @@ public final class ModelReplica implements AutoCloseable {
       rereads++;
       return false;
     }
-    int[] refused = new int[1];
-    models.write(model -> refused[0] = pending.applyTo(model, m));
-    if (refused[0] > 0) {
-      badRecords += refused[0];
+    if (held > 0 && model != b.lineage()) {
+      // another lineage during a read from the earliest offset: its model starts empty
+      if (!models.rebuilding()) {
+        rereads++;
+        lineageSwitches++;
+        return false;
+      }
+      LOG.info(
+          "model-updates offset {}: model {} follows model {}; building model {} from empty",
+          offset,
+          ModelLineage.format(model),
+          ModelLineage.format(b.lineage()),
+          ModelLineage.format(model));
+      models.rebuild();
+    }
+    SpecRead s = spec;
+    PendingVersion.Applied[] applied = new PendingVersion.Applied[1];
+    models.write(
+        target -> {
+          applied[0] = pending.applyTo(target, m);
+          if (s != null && s.model() == model && target.configLineage() != model) {
+            target.setConfig(s.config(), model);
+          }
+        });
+    if (applied[0].refused() > 0) {
+      badRecords += applied[0].refused();
       LOG.warn(
           "model-updates version {}: {} row(s) whose width differs from their table's, skipped",
           v,
-          refused[0]);
+          applied[0].refused());
+    }
+    if (applied[0].foreign() > 0) {
+      foreignEntries += applied[0].foreign();
+      LOG.warn(
+          "model-updates version {} of model {}: {} entr(ies) of another model dropped",
+          v,
+          ModelLineage.format(model),
+          applied[0].foreign());
     }
     versionsApplied++;
+    if (!models.rebuilding()) {
+      appliedAtMs = System.currentTimeMillis();
+    }
     if (offset >= readEnd) {
       freshness.add(System.currentTimeMillis() - m.getEventTimeMs());
     }
@@ -319,13 +551,23 @@ public final class ModelReplica implements AutoCloseable {
   }
 
   private String describeState() {
-    ReplicaModel b = models.building();
-    return failure != null
-        ? "failed: " + failure.getMessage()
-        : state.name().toLowerCase(Locale.ROOT)
-            + (models.visible() == null && b != null && b.config() == null
-                ? ", no model spec read yet"
-                : "");
+    if (failure != null) {
+      return "failed: " + failure.getMessage();
+    }
+    StringBuilder b = new StringBuilder(state.name().toLowerCase(Locale.ROOT));
+    ReplicaModel m = models.building();
+    if (models.visible() == null && m != null) {
+      if (m.version() > 0 && m.configLineage() != m.lineage()) {
+        b.append(", no model spec read yet");
+      } else if (m.missingRows() > 0) {
+        b.append(", ").append(m.missingRows()).append(" rows of the model not read yet");
+      }
+    }
+    String u = unreachable;
+    if (u != null) {
+      b.append(", ").append(u);
+    }
+    return b.toString();
   }
 
   /** Blocks until the replica serves version {@code v} or later; false on timeout. */
@@ -343,10 +585,85 @@ public final class ModelReplica implements AutoCloseable {
     return true;
   }
 
-  /** True once the replica serves a model (it has bootstrapped and holds a version). */
+  /**
+   * True once the replica serves a model: it has read the topic to the end offset it had when it
+   * began, holds a version, the spec of that version's lineage and every row the version's marker
+   * says the trainer holds.
+   */
   public boolean ready() {
     ReplicaModel m = models.visible();
     return m != null && m.canScore() && failure == null;
+  }
+
+  /** True while the replica's thread runs (it ends on close and on an error it cannot heal). */
+  public boolean alive() {
+    return thread.isAlive() && failure == null;
+  }
+
+  /**
+   * Why the broker or the topic cannot be read just now (the replica keeps trying), or null when
+   * they can.
+   */
+  public String unreachable() {
+    return unreachable;
+  }
+
+  /** Failed attempts to reach the broker or the topic, each followed by a wait and a retry. */
+  public long retries() {
+    return retries;
+  }
+
+  /** The lineage of the model served (or, before one is, being built); 0 before any marker. */
+  public long lineage() {
+    ReplicaModel m = models.visible();
+    return m != null ? m.lineage() : models.building() == null ? 0 : models.building().lineage();
+  }
+
+  /**
+   * Rows the newest marker applied says the trainer holds and the model does not (of the model
+   * being built while none is served, else of the one served); -1 when the marker does not tell.
+   */
+  public long missingRows() {
+    ReplicaModel m = models.visible();
+    if (m == null) {
+      m = models.building();
+    }
+    return m == null ? -1 : m.missingRows();
+  }
+
+  /**
+   * Versions the topic holds past the one served: the newest marker read less the served version
+   * when both are of one lineage, the newest marker's version when it is another lineage's; -1
+   * before the replica serves.
+   */
+  public long versionLag() {
+    ReplicaModel m = models.visible();
+    if (m == null) {
+      return -1;
+    }
+    return newestModel == m.lineage() ? Math.max(0, newestVersion - m.version()) : newestVersion;
+  }
+
+  /** Milliseconds since the served model last changed version; -1 before the replica serves. */
+  public long msSinceApplied() {
+    long t = appliedAtMs;
+    return t == 0 ? -1 : Math.max(0, System.currentTimeMillis() - t);
+  }
+
+  /**
+   * How old the served model may be, ms: the time since the replica last knew from the broker that
+   * it had read everything on the topic (0 within a second of that), or -1 before the replica
+   * serves. It grows while the broker is unreachable, while a re-read runs, and while the replica
+   * falls behind, but not while the trainer is idle.
+   */
+  public long staleMs() {
+    if (models.visible() == null) {
+      return -1;
+    }
+    long t = caughtUpAtMs;
+    return t == 0
+        ? Math.max(0, System.currentTimeMillis() - appliedAtMs)
+        : Math.max(0, System.currentTimeMillis() - t - END_CHECK_MS);
   }
 
   public State state() {
@@ -390,9 +707,19 @@ public final class ModelReplica implements AutoCloseable {
     return duplicates;
   }
 
-  /** Reads from the earliest offset after a gap or duplicate. */
+  /** Reads from the earliest offset after a gap, a duplicate or a new lineage. */
   public long rereads() {
     return rereads;
+  }
+
+  /** Markers, while tailing, of another lineage than the model's (a replaced model). */
+  public long lineageSwitches() {
+    return lineageSwitches;
+  }
+
+  /** Rows and dense blocks dropped for belonging to another lineage than their version's marker. */
+  public long foreignEntries() {
+    return foreignEntries;
   }
 
   /** Records skipped as unreadable. */

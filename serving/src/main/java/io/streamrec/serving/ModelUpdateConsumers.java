@@ -10,9 +10,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 /**
  * The consumer settings every reader of a model-updates topic uses (docs/model-updates.md §5 and
  * §6): no consumer group and no committed offsets (a reader assigns the partition and seeks
- * itself), {@code read_committed} so an aborted transaction of an exactly-once trainer is never
- * seen, and raw bytes for keys and values (the key is text, the value a single-object Avro
- * message).
+ * itself), no topic auto-creation, {@code read_committed} so an aborted transaction of an
+ * exactly-once trainer is never seen, and raw bytes for keys and values (the key is text, the value
+ * a single-object Avro message).
  */
 public final class ModelUpdateConsumers {
   private ModelUpdateConsumers() {}
@@ -34,6 +34,9 @@ public final class ModelUpdateConsumers {
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    // a reader that starts before the topic exists waits for it: it must never create it (a topic
+    // made by a broker's defaults is neither compacted nor of one partition)
+    p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
     p.put(
         ConsumerConfig.ISOLATION_LEVEL_CONFIG,
         IsolationLevel.READ_COMMITTED.toString().toLowerCase(Locale.ROOT));

@@ -3,8 +3,13 @@ package io.streamrec.serving;
 import io.streamrec.common.KafkaClientProperties;
 import io.streamrec.common.StreamrecException;
 import io.streamrec.serving.http.ScoringServer;
+import io.streamrec.serving.internal.ServeDurations;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -18,7 +23,9 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description =
         "Serves the model: bootstraps a replica from the compacted model-updates topic, tails it, and "
-            + "answers POST /score, GET /healthz and GET /metrics over HTTP. Ctrl-C stops it.")
+            + "answers POST /score, GET /healthz (readiness), GET /livez (liveness) and GET /metrics"
+            + " over HTTP. While the broker is unreachable it keeps serving what it holds and"
+            + " retries. Ctrl-C stops it.")
 public final class ServeCommand implements Callable<Integer> {
   /** How often the foreground thread looks whether Kafka refused the replica. */
   private static final long ACCESS_CHECK_MS = 200;
@@ -46,14 +53,19 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--bind",
-      defaultValue = "0.0.0.0",
-      description = "Address to listen on (default ${DEFAULT-VALUE}).")
+      defaultValue = "127.0.0.1",
+      paramLabel = "ADDRESS",
+      description =
+          "Address to listen on (default ${DEFAULT-VALUE}: this machine only; 0.0.0.0 for every"
+              + " interface, as a container needs).")
   String bind;
 
   @Option(
       names = "--threads",
       defaultValue = "4",
-      description = "HTTP worker threads (default ${DEFAULT-VALUE}).")
+      description =
+          "Requests parsed and scored at once (default ${DEFAULT-VALUE}); a client still sending"
+              + " its request holds a connection, not one of these.")
   int threads;
 
   @Option(
@@ -68,6 +80,67 @@ public final class ServeCommand implements Callable<Integer> {
       description = "More impressions in one /score request get 413 (default ${DEFAULT-VALUE}).")
   int maxImpressions;
 
+  @Option(
+      names = "--max-connections",
+      defaultValue = "" + ScoringServer.Settings.DEFAULT_MAX_CONNECTIONS,
+      description =
+          "HTTP connections open at once; more are answered 503 and closed (default"
+              + " ${DEFAULT-VALUE}).")
+  int maxConnections;
+
+  @Option(
+      names = "--header-timeout",
+      defaultValue = "10s",
+      converter = ServeDurations.class,
+      description =
+          "A request's line and headers must arrive within this, or the connection is closed"
+              + " (default ${DEFAULT-VALUE}).")
+  Duration headerTimeout;
+
+  @Option(
+      names = "--body-timeout",
+      defaultValue = "30s",
+      converter = ServeDurations.class,
+      description =
+          "A request's body must arrive within this, or the connection is closed (default"
+              + " ${DEFAULT-VALUE}).")
+  Duration bodyTimeout;
+
+  @Option(
+      names = "--idle-timeout",
+      defaultValue = "60s",
+      converter = ServeDurations.class,
+      description =
+          "A kept-alive connection without a request for this long is closed (default"
+              + " ${DEFAULT-VALUE}).")
+  Duration idleTimeout;
+
+  @Option(
+      names = "--max-staleness",
+      defaultValue = "0s",
+      converter = ServeDurations.class,
+      description =
+          "GET /healthz answers 503 when the model is staler than this: the time since the replica"
+              + " last knew it held everything on the topic (e.g. while the broker is unreachable)."
+              + " 0 (default): no bound.")
+  Duration maxStaleness;
+
+  @Option(
+      names = "--token-file",
+      paramLabel = "FILE",
+      description =
+          "A file whose content (trimmed) is the bearer token POST /score and GET /metrics ask for"
+              + " (Authorization: Bearer TOKEN); the probes stay open. The environment variable "
+              + TOKEN_ENV
+              + " gives it too. Without either, no token is asked for.")
+  Path tokenFile;
+
+  /** The environment variable that may hold the bearer token (the file wins). */
+  public static final String TOKEN_ENV = "STREAMREC_SERVE_TOKEN";
+
+  /** The exit status when the JVM runs out of memory (or meets another fatal error). */
+  public static final int EXIT_FATAL = 3;
+
   /** A replica and its HTTP server, running; closing stops both. */
   public record Running(ModelReplica replica, ScoringServer server, KafkaClientProperties client)
       implements AutoCloseable {
@@ -80,26 +153,99 @@ public final class ServeCommand implements Callable<Integer> {
 
   /** Starts the replica and the server these options describe, and returns at once. */
   public Running start() throws IOException {
-    if (port < 0 || port > 65535) {
-      throw new IllegalArgumentException("--port must be in 0..65535, got " + port);
-    }
-    KafkaClientProperties client = kafka.properties();
-    ModelReplica replica = ModelReplica.start(bootstrapServers, client, topic);
+    return start(System.getenv(TOKEN_ENV));
+  }
+
+  /**
+   * As {@link #start()}, with {@code envToken} standing for the environment's {@value #TOKEN_ENV}
+   * (null: not set).
+   */
+  public Running start(String envToken) throws IOException {
+    return start(envToken, ModelReplica.start(bootstrapServers, kafka.properties(), topic));
+  }
+
+  private Running start(String envToken, ModelReplica replica) throws IOException {
+    KafkaClientProperties client;
+    ScoringServer.Settings settings;
     try {
-      return new Running(
-          replica,
-          ScoringServer.start(
-              replica, new InetSocketAddress(bind, port), threads, maxRequestBytes, maxImpressions),
-          client);
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("--port must be in 0..65535, got " + port);
+      }
+      client = kafka.properties();
+      settings =
+          ScoringServer.Settings.defaults(new InetSocketAddress(bind, port))
+              .withLimits(threads, maxRequestBytes, maxImpressions)
+              .withConnections(maxConnections, headerTimeout, bodyTimeout, idleTimeout)
+              .withMaxStaleness(maxStaleness)
+              .withToken(token(envToken));
+    } catch (RuntimeException e) {
+      replica.close();
+      throw e;
+    }
+    try {
+      return new Running(replica, ScoringServer.start(replica, settings), client);
     } catch (IOException | RuntimeException e) {
       replica.close();
       throw e;
     }
   }
 
+  /** The bearer token: the file's content, else the environment's, else none. */
+  private String token(String envToken) {
+    if (tokenFile != null) {
+      String t;
+      try {
+        t = Files.readString(tokenFile, StandardCharsets.UTF_8).trim();
+      } catch (IOException e) {
+        throw new IllegalArgumentException("--token-file " + tokenFile + ": " + e.getMessage());
+      }
+      if (t.isEmpty()) {
+        throw new IllegalArgumentException("--token-file " + tokenFile + " is empty");
+      }
+      return t;
+    }
+    return envToken == null || envToken.isBlank() ? null : envToken.trim();
+  }
+
+  /**
+   * Ends the process at once on an error of the JVM itself (out of memory above all) in any thread:
+   * a process whose threads died of it may keep its port open and answer nothing, so its supervisor
+   * (Kubernetes, compose's restart policy) must restart it. Halts rather than exits: shutdown hooks
+   * need memory too.
+   */
+  static void exitOnFatalError(Thread t, Throwable e) {
+    if (e instanceof VirtualMachineError) {
+      try {
+        System.err.println(
+            "streamrec serve: " + e + " in thread " + t.getName() + "; exiting so it is restarted");
+        System.err.flush();
+      } finally {
+        Runtime.getRuntime().halt(EXIT_FATAL);
+      }
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
-    Running running = start();
+    Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
+    Thread.setDefaultUncaughtExceptionHandler(
+        (t, e) -> {
+          exitOnFatalError(t, e);
+          if (previous != null) {
+            previous.uncaughtException(t, e);
+          } else {
+            System.err.println("Exception in thread \"" + t.getName() + "\"");
+            e.printStackTrace();
+          }
+        });
+    Running running =
+        start(
+            System.getenv(TOKEN_ENV),
+            ModelReplica.start(
+                bootstrapServers,
+                kafka.properties(),
+                topic,
+                e -> exitOnFatalError(Thread.currentThread(), e)));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -120,7 +266,9 @@ public final class ServeCommand implements Callable<Integer> {
             + bind
             + ":"
             + running.server().port()
-            + " (POST /score, GET /healthz, GET /metrics; Ctrl-C to stop)");
+            + " (POST /score, GET /healthz, GET /livez, GET /metrics"
+            + (running.server().tokenRequired() ? "; /score and /metrics ask for the token" : "")
+            + "; Ctrl-C to stop)");
     System.out.flush();
     while (!stopped.await(ACCESS_CHECK_MS, TimeUnit.MILLISECONDS)) {
       // a refused login or ACL will not heal by waiting: stop, in words, rather than serve 503s

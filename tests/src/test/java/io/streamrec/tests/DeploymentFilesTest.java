@@ -20,6 +20,7 @@ import io.streamrec.job.config.JobArguments;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobSettings;
 import io.streamrec.job.config.TopicsConfig;
+import io.streamrec.serving.ServeCommand;
 import io.strimzi.api.kafka.model.topic.KafkaTopic;
 import java.io.IOException;
 import java.lang.reflect.Method;
@@ -338,6 +339,48 @@ class DeploymentFilesTest {
             map(at(deployment, "spec", "selector", "matchLabels"), "matchLabels"));
     Object target = at(list(at(service, "spec", "ports"), "service ports").get(0), "targetPort");
     assertThat(target).isEqualTo(port.get("name"));
+  }
+
+  @Test
+  void replicasAreProbedForLivenessAndReadinessListenOnThePodAndExitOutOfHeap() {
+    Deployment serve =
+        (Deployment)
+            ManifestBinding.bind(
+                    "serving", DeploymentFiles.k8sObjects().get("Deployment/streamrec-serve"))
+                .object();
+    Container c = serve.getSpec().getTemplate().getSpec().getContainers().get(0);
+    String port = c.getPorts().get(0).getName();
+    assertThat(c.getLivenessProbe().getHttpGet()).as("an HTTP liveness probe").isNotNull();
+    assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/livez");
+    assertThat(c.getLivenessProbe().getHttpGet().getPort().getStrVal()).isEqualTo(port);
+    assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
+    Map<String, io.fabric8.kubernetes.api.model.EnvVar> env = new java.util.HashMap<>();
+    c.getEnv().forEach(e -> env.put(e.getName(), e));
+    assertThat(env.get("STREAMREC_JAVA_OPTS").getValue()).contains("-XX:+ExitOnOutOfMemoryError");
+    // the optional token: from a Secret that need not exist, under the name serve reads
+    io.fabric8.kubernetes.api.model.SecretKeySelector token =
+        env.get(ServeCommand.TOKEN_ENV).getValueFrom().getSecretKeyRef();
+    assertThat(token.getOptional()).isTrue();
+
+    Map<String, Object> compose = DeploymentFiles.composeServices().get("serve");
+    assertThat((String) at(compose, "environment", "STREAMREC_JAVA_OPTS"))
+        .contains("-XX:+ExitOnOutOfMemoryError");
+    assertThat(map(compose.get("environment"), "environment")).containsKey(ServeCommand.TOKEN_ENV);
+    assertThat(String.join(" ", strings(at(compose, "healthcheck", "test"), "healthcheck")))
+        .contains("/healthz");
+
+    // the command line listens on this machine only; both deployments open the container's
+    // interfaces explicitly, and bound the model's staleness with a duration serve reads
+    CommandLine.Model.OptionSpec bind =
+        subcommands().get("serve").getCommandSpec().findOption("--bind");
+    assertThat(bind.defaultValue()).isEqualTo("127.0.0.1");
+    for (List<String> args :
+        List.of(c.getArgs(), command(DeploymentFiles.composeServices().get("serve"), "serve"))) {
+      assertThat(valueOf(args, "--bind")).as(args.toString()).isEqualTo("0.0.0.0");
+      ServeCommand parsed = new ServeCommand();
+      new CommandLine(parsed).parseArgs(args.subList(2, args.size()).toArray(String[]::new));
+      assertThat(valueOf(args, "--max-staleness")).isNotBlank();
+    }
   }
 
   @Test

@@ -1,8 +1,11 @@
 package io.streamrec.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.ModelConfigJson;
 import io.streamrec.protocol.ModelUpdateEncoder;
@@ -12,7 +15,13 @@ import io.streamrec.schemas.RequestUnit;
 import io.streamrec.schemas.RowEncoding;
 import io.streamrec.schemas.VersionMarker;
 import io.streamrec.serving.ModelReplica;
+import io.streamrec.serving.http.ScoringServer;
 import io.streamrec.testutils.KafkaBroker;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -263,7 +272,8 @@ class ModelReplicaITCase {
   }
 
   @Test
-  void aGapOrARepeatWhileTailingIsCountedAndRecoveredByReReadingTheTopic() throws Exception {
+  void aGapOrARepeatWhileTailingIsRecoveredByReReadingAndTheServedVersionNeverGoesBack()
+      throws Exception {
     String bootstrap = KAFKA.bootstrapServers();
     String topic = "gaps";
     ModelUpdatesSupport.createTopic(bootstrap, topic);
@@ -285,27 +295,229 @@ class ModelReplicaITCase {
       assertThat(replica.row(TABLE, 2)[0]).isEqualTo(2f);
       assertThat(replica.row(TABLE, 3)[0]).isEqualTo(4f);
 
-      // a restarted trainer publishes version 3 again: a repeat; the topic's newest marker is 3 now
+      // a restarted trainer publishes version 3 again: a repeat; the replica re-reads the topic
+      // but keeps serving version 4 until the re-read model reaches it (never back in version)
+      long applied = replica.versionsApplied();
       ModelUpdatesSupport.send(p, topic, version(3, ids(2), ids(), true));
+      // the re-read applies the topic's four markers (1, 2, 4, 3) to its model
+      await(() -> replica.versionsApplied() >= applied + 4, "the re-read");
+      Thread.sleep(500); // the re-read model (version 3) is whole now: it must not be served
+      assertThat(replica.duplicates()).isEqualTo(1);
+      assertThat(replica.rereads()).isEqualTo(2);
+      assertThat(replica.version()).isEqualTo(4);
+      assertThat(replica.row(TABLE, 2)[0]).isEqualTo(2f);
+      assertThat(replica.state()).isEqualTo(ModelReplica.State.REREADING);
+      assertThat(replica.gaps()).isEqualTo(1);
+
+      // the trainer's version 4 brings the re-read model to the served version: it is served
+      ModelUpdatesSupport.send(p, topic, version(4, ids(5), ids(), true));
       long deadline = System.currentTimeMillis() + WAIT.toMillis();
-      while ((replica.duplicates() == 0
-              || replica.version() != 3
-              || replica.state() != ModelReplica.State.SERVING)
+      while ((replica.row(TABLE, 5) == null || replica.state() != ModelReplica.State.SERVING)
           && System.currentTimeMillis() < deadline) {
         Thread.sleep(10);
       }
-      assertThat(replica.duplicates()).isEqualTo(1);
-      assertThat(replica.rereads()).isEqualTo(2);
-      assertThat(replica.version()).isEqualTo(3);
+      assertThat(replica.version()).isEqualTo(4);
+      assertThat(replica.row(TABLE, 5)[0]).isEqualTo(4f);
       assertThat(replica.row(TABLE, 2)[0]).isEqualTo(3f);
-      assertThat(replica.gaps()).isEqualTo(1);
+      assertThat(replica.state()).isEqualTo(ModelReplica.State.SERVING);
+      assertThat(replica.rereads()).isEqualTo(2);
 
       // and it tails on from there
-      ModelUpdatesSupport.send(p, topic, version(4, ids(5), ids(), true));
-      assertThat(replica.awaitVersion(4, WAIT)).isTrue();
-      assertThat(replica.row(TABLE, 5)[0]).isEqualTo(4f);
+      ModelUpdatesSupport.send(p, topic, version(5, ids(6), ids(), true));
+      assertThat(replica.awaitVersion(5, WAIT)).isTrue();
+      assertThat(replica.row(TABLE, 6)[0]).isEqualTo(5f);
       assertThat(replica.rereads()).isEqualTo(2);
     }
+  }
+
+  // ---- lineage and completeness
+
+  private static final long MODEL_A = 0x0a0a_0000_0000_0001L;
+  private static final long MODEL_B = 0x0b0b_0000_0000_0002L;
+
+  /**
+   * Version {@code v} of lineage {@code model}: the spec when {@code withSpec}, rows {@code ids}
+   * all set to {@code value}, tombstones for {@code expired}, a dense block, and the marker telling
+   * {@code liveRows}.
+   */
+  private static List<ModelUpdateRecord> lineageVersion(
+      long model,
+      long v,
+      boolean withSpec,
+      long[] ids,
+      float value,
+      long[] expired,
+      long liveRows) {
+    List<ModelUpdateRecord> out = new ArrayList<>();
+    ModelUpdateEncoder enc = new ModelUpdateEncoder(model, v, v * 1_000, out::add);
+    if (withSpec) {
+      enc.spec(ModelConfigJson.toJson(MODEL));
+    }
+    for (long id : expired) {
+      enc.tombstone(TABLE, id);
+    }
+    float[] row = new float[MODEL.embeddingDim()];
+    java.util.Arrays.fill(row, value);
+    for (long id : ids) {
+      enc.row(TABLE, id, row, 0, row.length);
+    }
+    enc.dense("linear", new float[] {value});
+    enc.close(
+        VersionMarker.newBuilder()
+            .setPublishedAtMs(System.currentTimeMillis())
+            .setLiveRows(liveRows));
+    return out;
+  }
+
+  /** The ids of {@code TABLE} among {@code candidates} the replica holds, and their values. */
+  private static java.util.Map<Long, Float> held(ModelReplica r, long... candidates) {
+    java.util.Map<Long, Float> out = new java.util.TreeMap<>();
+    for (long id : candidates) {
+      float[] row = r.row(TABLE, id);
+      if (row != null) {
+        out.put(id, row[0]);
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void aTopicWithRowsOfTwoLineagesNeverYieldsAMixedModel() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    String topic = "two-lineages";
+    ModelUpdatesSupport.createTopic(bootstrap, topic);
+    long[] all = ids(1, 2, 3, 4, 5);
+    try (KafkaProducer<byte[], byte[]> p = ModelUpdatesSupport.producer(bootstrap);
+        ModelReplica tailing = ModelReplica.start(bootstrap, topic)) {
+      // model A: rows 1, 2, 3 at 1.0, then 2 and 3 at 2.0
+      ModelUpdatesSupport.send(
+          p, topic, lineageVersion(MODEL_A, 1, true, ids(1, 2, 3), 1f, ids(), 3));
+      ModelUpdatesSupport.send(p, topic, lineageVersion(MODEL_A, 2, true, ids(2, 3), 2f, ids(), 3));
+      assertThat(tailing.awaitVersion(2, WAIT)).isTrue();
+      assertThat(held(tailing, all)).isEqualTo(java.util.Map.of(1L, 1f, 2L, 2f, 3L, 2f));
+
+      // model B on the same topic, without tombstones for A's rows (a second backfill onto the
+      // topic), and one row of A written inside B's publish
+      List<ModelUpdateRecord> b1 = lineageVersion(MODEL_B, 1, true, ids(2, 4), 10f, ids(), 2);
+      List<ModelUpdateRecord> strayA = lineageVersion(MODEL_A, 3, false, ids(5), 3f, ids(), 4);
+      b1.add(b1.size() - 1, strayA.get(0)); // A's row 5, before B's marker
+      java.util.concurrent.atomic.AtomicBoolean mixed =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.concurrent.atomic.AtomicBoolean watching =
+          new java.util.concurrent.atomic.AtomicBoolean(true);
+      Thread watcher =
+          new Thread(
+              () -> {
+                while (watching.get()) {
+                  // the dense block first: once it is B's, B's model is served from then on
+                  float[] dense = tailing.denseBlock("linear");
+                  java.util.Map<Long, Float> rows = held(tailing, all);
+                  if (dense != null
+                      && dense[0] == 10f
+                      && (rows.containsKey(1L) || rows.containsKey(3L) || rows.containsKey(5L))) {
+                    mixed.set(true);
+                  }
+                }
+              });
+      watcher.start();
+      ModelUpdatesSupport.send(p, topic, b1);
+      long deadline = System.currentTimeMillis() + WAIT.toMillis();
+      while ((tailing.lineage() != MODEL_B || tailing.state() != ModelReplica.State.SERVING)
+          && System.currentTimeMillis() < deadline) {
+        Thread.sleep(10);
+      }
+      watching.set(false);
+      watcher.join();
+      assertThat(tailing.lineage()).isEqualTo(MODEL_B);
+      assertThat(tailing.version()).isEqualTo(1);
+      assertThat(held(tailing, all)).isEqualTo(java.util.Map.of(2L, 10f, 4L, 10f));
+      assertThat(tailing.denseBlock("linear")).containsExactly(10f);
+      assertThat(tailing.lineageSwitches()).isEqualTo(1);
+      assertThat(tailing.foreignEntries()).as("A's row inside B's version").isPositive();
+      assertThat(mixed.get()).as("a model of B with a row of A was served").isFalse();
+
+      // a replica that starts now, on the whole topic or on what compaction leaves, serves B only
+      List<ModelUpdateRecord> everything = new ArrayList<>();
+      everything.addAll(lineageVersion(MODEL_A, 1, true, ids(1, 2, 3), 1f, ids(), 3));
+      everything.addAll(lineageVersion(MODEL_A, 2, true, ids(2, 3), 2f, ids(), 3));
+      everything.addAll(b1);
+      String compacted = "two-lineages-compacted";
+      ModelUpdatesSupport.createTopic(bootstrap, compacted);
+      ModelUpdatesSupport.send(p, compacted, ModelUpdatesSupport.compact(everything, true));
+      for (String t : List.of(topic, compacted)) {
+        try (ModelReplica late = ModelReplica.start(bootstrap, t)) {
+          assertThat(late.awaitVersion(1, WAIT)).as(t).isTrue();
+          awaitCaughtUp(late);
+          assertThat(late.lineage()).as(t).isEqualTo(MODEL_B);
+          assertThat(held(late, all)).as(t).isEqualTo(java.util.Map.of(2L, 10f, 4L, 10f));
+          assertThat(late.rows()).as(t).isEqualTo(2);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aReplicaOnATopicThatLostItsHeadIsReadyOnlyOnceItHoldsTheWholeModel() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    String topic = "lost-head";
+    ModelUpdatesSupport.createTopic(bootstrap, topic);
+    try (KafkaProducer<byte[], byte[]> p = ModelUpdatesSupport.producer(bootstrap)) {
+      // what a new broker holds of a model of 6 rows: version 40 without its spec (say, written by
+      // a release that published it once) and 2 of the rows
+      List<ModelUpdateRecord> v40 = lineageVersion(MODEL_A, 40, false, ids(1, 2), 40f, ids(), 6);
+      ModelUpdatesSupport.send(p, topic, v40);
+      try (ModelReplica replica = ModelReplica.start(bootstrap, topic);
+          ScoringServer server =
+              ScoringServer.start(
+                  replica,
+                  ScoringServer.Settings.defaults(new InetSocketAddress("127.0.0.1", 0)))) {
+        await(() -> replica.versionsApplied() == 1, "version 40 applied");
+        awaitCaughtUp(replica);
+        assertThat(replica.ready()).isFalse();
+        assertThat(replica.version()).isZero();
+        assertThat(replica.missingRows()).isEqualTo(4);
+
+        // the trainer's next versions repeat the spec and re-publish slices of the rows
+        ModelUpdatesSupport.send(
+            p, topic, lineageVersion(MODEL_A, 41, true, ids(3, 4), 41f, ids(), 6));
+        await(() -> replica.versionsApplied() == 2, "version 41 applied");
+        awaitCaughtUp(replica);
+        assertThat(replica.ready()).as("2 rows still missing").isFalse();
+        assertThat(replica.missingRows()).isEqualTo(2);
+        HttpResponse<String> health =
+            HttpClient.newHttpClient()
+                .send(
+                    HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + server.port() + "/healthz"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString());
+        assertThat(health.statusCode()).isEqualTo(503);
+        JsonNode h = new ObjectMapper().readTree(health.body());
+        assertThat(h.get("missing_rows").asLong()).as(health.body()).isEqualTo(2);
+        assertThat(h.get("reason").asText()).contains("2 rows");
+        assertThatThrownBy(() -> replica.score(List.of()))
+            .isInstanceOf(IllegalStateException.class);
+
+        ModelUpdatesSupport.send(
+            p, topic, lineageVersion(MODEL_A, 42, true, ids(5, 6, 1), 42f, ids(), 6));
+        assertThat(replica.awaitVersion(42, WAIT)).isTrue();
+        assertThat(replica.ready()).isTrue();
+        assertThat(replica.rows()).isEqualTo(6);
+        assertThat(replica.missingRows()).isZero();
+        assertThat(held(replica, 1, 2, 3, 4, 5, 6))
+            .isEqualTo(java.util.Map.of(1L, 42f, 2L, 40f, 3L, 41f, 4L, 41f, 5L, 42f, 6L, 42f));
+        assertThat(replica.gaps() + replica.duplicates() + replica.rereads()).isZero();
+      }
+    }
+  }
+
+  private static void await(java.util.function.BooleanSupplier condition, String what)
+      throws InterruptedException {
+    long deadline = System.currentTimeMillis() + WAIT.toMillis();
+    while (!condition.getAsBoolean() && System.currentTimeMillis() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(condition.getAsBoolean()).as(what).isTrue();
   }
 
   private static void awaitCaughtUp(ModelReplica r) throws InterruptedException {

@@ -11,11 +11,13 @@ import io.streamrec.model.ModelScorer;
 import io.streamrec.model.RequestUnits;
 import io.streamrec.protocol.ModelUpdate;
 import io.streamrec.protocol.ModelUpdateDecoder;
+import io.streamrec.protocol.ModelUpdateEncoder;
 import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.JsonEvents;
 import io.streamrec.schemas.RequestEvent;
 import io.streamrec.schemas.RowEncoding;
+import io.streamrec.schemas.VersionMarker;
 import io.streamrec.serving.internal.PendingVersion;
 import io.streamrec.serving.internal.ReplicaModel;
 import io.streamrec.traffic.GeneratedRequest;
@@ -80,6 +82,7 @@ class PythonScorerTest {
         later.add(t.generator.next(t.time += 10));
       }
     }
+    records = withAnotherModelsRecords(records);
     Files.createDirectories(OUT);
     StringBuilder dump = new StringBuilder();
     HexFormat hex = HexFormat.of();
@@ -110,6 +113,7 @@ class PythonScorerTest {
 
     ReplicaModel model = replicaModel(records);
     assertThat(model.version()).isEqualTo(4);
+    assertThat(model.lineage()).isEqualTo(ModelUpdatesSupport.MODEL_ID);
     StringBuilder jsonl = new StringBuilder();
     List<List<Float>> javaScores = new ArrayList<>();
     for (int i = 0; i < requests.size(); i++) {
@@ -169,21 +173,69 @@ class PythonScorerTest {
     return out.toString();
   }
 
+  /** The lineage of the records {@link #withAnotherModelsRecords} adds. */
+  private static final long OTHER_MODEL = 0x0123_4567_89ab_cdefL;
+
   /**
-   * The model a serving replica builds from {@code records}: whole versions, as it applies them.
+   * {@code records} (one model's versions) on a topic that another model wrote to as well: a whole
+   * version of the other model before them, and the other model's values for every row of the last
+   * version inside that version, before its marker. A reader of the page's protocol ignores both.
+   */
+  private static List<ModelUpdateRecord> withAnotherModelsRecords(List<ModelUpdateRecord> records) {
+    int lastMarker = records.size() - 1;
+    int lastStart = lastMarker;
+    while (lastStart > 0
+        && !new String(records.get(lastStart - 1).key, StandardCharsets.UTF_8).equals("version")) {
+      lastStart--;
+    }
+    List<ModelUpdateRecord> before = new ArrayList<>();
+    List<ModelUpdateRecord> inside = new ArrayList<>();
+    ModelUpdateEncoder other = new ModelUpdateEncoder(OTHER_MODEL, 9, 1_000, before::add);
+    ModelUpdateEncoder stray = new ModelUpdateEncoder(OTHER_MODEL, 10, 2_000, inside::add);
+    other.spec(ModelConfigJson.toJson(ModelConfig.defaults()));
+    for (ModelUpdateRecord r : records.subList(lastStart, lastMarker)) {
+      if (ModelUpdateDecoder.decode(r.key, r.value) instanceof ModelUpdate.Row row) {
+        float[] wrong = new float[row.values().length];
+        java.util.Arrays.fill(wrong, 0.75f);
+        other.row(row.table(), row.id(), wrong, 0, wrong.length);
+        stray.row(row.table(), row.id(), wrong, 0, wrong.length);
+      } else if (ModelUpdateDecoder.decode(r.key, r.value) instanceof ModelUpdate.DenseBlock d) {
+        float[] wrong = new float[d.values().length];
+        stray.dense(d.block(), wrong);
+      }
+    }
+    other.close(VersionMarker.newBuilder().setPublishedAtMs(0));
+    assertThat(inside).as("rows of the last version").isNotEmpty();
+    List<ModelUpdateRecord> out = new ArrayList<>(before);
+    out.addAll(records.subList(0, lastMarker));
+    out.addAll(inside);
+    out.add(records.get(lastMarker));
+    return out;
+  }
+
+  /**
+   * The model a serving replica builds from {@code records}: whole versions, as it applies them, of
+   * the lineage of the last marker (a marker of a new lineage starts a fresh model).
    */
   private static ReplicaModel replicaModel(List<ModelUpdateRecord> records) {
     ReplicaModel model = new ReplicaModel();
     PendingVersion pending = new PendingVersion();
+    ModelUpdate.Spec spec = null;
     for (ModelUpdateRecord r : records) {
       ModelUpdate u = ModelUpdateDecoder.decode(r.key, r.value);
       if (pending.addEntry(u)) {
         continue;
       }
-      if (u instanceof ModelUpdate.Spec spec) {
-        model.setConfig(ModelConfigJson.fromJson(spec.json()));
+      if (u instanceof ModelUpdate.Spec s) {
+        spec = s;
       } else if (u instanceof ModelUpdate.Version v) {
+        if (model.version() > 0 && model.lineage() != v.model()) {
+          model = new ReplicaModel();
+        }
         pending.applyTo(model, v.marker());
+        if (spec != null && spec.model() == v.model()) {
+          model.setConfig(ModelConfigJson.fromJson(spec.json()), v.model());
+        }
       }
     }
     return model;

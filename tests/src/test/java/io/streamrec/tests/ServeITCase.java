@@ -11,6 +11,7 @@ import io.streamrec.schemas.JsonEvents;
 import io.streamrec.schemas.RequestUnit;
 import io.streamrec.schemas.RowEncoding;
 import io.streamrec.serving.ModelReplica;
+import io.streamrec.serving.ServeCommand;
 import io.streamrec.serving.http.ScoringServer;
 import io.streamrec.testutils.KafkaBroker;
 import java.io.PrintWriter;
@@ -20,6 +21,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -160,6 +162,193 @@ class ServeITCase {
               " v1 dense ",
               "version markers");
     }
+  }
+
+  /** A topic with one version of a trained model on it. */
+  private static ModelUpdatesSupport.Trainer modelOn(String topic) {
+    String bootstrap = KAFKA.bootstrapServers();
+    ModelUpdatesSupport.createTopic(bootstrap, topic);
+    ModelUpdatesSupport.Trainer t =
+        new ModelUpdatesSupport.Trainer(ModelConfig.defaults(), 4, 300, 200, RowEncoding.FLOAT32);
+    try (KafkaProducer<byte[], byte[]> producer = ModelUpdatesSupport.producer(bootstrap)) {
+      for (int b = 0; b < 2; b++) {
+        t.trainer.trainRequestUnits(t.units(64, 10));
+      }
+      ModelUpdatesSupport.send(producer, topic, t.publish());
+    }
+    return t;
+  }
+
+  @Test
+  void slowAndIdleClientsAsManyAsTheThreadsAndMoreDoNotStallScoring() throws Exception {
+    String topic = "serve-slow-clients";
+    int threads = 2;
+    try (ModelUpdatesSupport.Trainer t = modelOn(topic);
+        ModelReplica replica = ModelReplica.start(KAFKA.bootstrapServers(), topic);
+        ScoringServer server =
+            ScoringServer.start(
+                replica, new InetSocketAddress("127.0.0.1", 0), threads, MAX_BYTES, 50)) {
+      assertThat(replica.awaitVersion(1, Duration.ofSeconds(30))).isTrue();
+      int port = server.port();
+      List<java.net.Socket> slow = new java.util.ArrayList<>();
+      for (int i = 0; i < 2 * threads; i++) {
+        slow.add(new java.net.Socket("127.0.0.1", port)); // idle: connected, nothing sent
+        slow.add(stalled(port, "POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: app")); // headers
+        slow.add(
+            stalled(
+                port,
+                "POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 500\r\n\r\n{\"request\": ")); // the body, never finished
+      }
+      HttpClient http = HttpClient.newHttpClient();
+      String valid = body(t, 2);
+      for (int i = 0; i < 20; i++) {
+        // a generous bound: a stalled server never answers at all
+        HttpResponse<String> r =
+            http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/score"))
+                    .timeout(Duration.ofSeconds(10))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(valid))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(JSON.readTree(r.body()).get("scores")).hasSize(2);
+      }
+      for (java.net.Socket s : slow) {
+        s.close();
+      }
+    }
+  }
+
+  private static java.net.Socket stalled(int port, String prefix) throws java.io.IOException {
+    java.net.Socket s = new java.net.Socket("127.0.0.1", port);
+    s.getOutputStream().write(prefix.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    s.getOutputStream().flush();
+    return s;
+  }
+
+  @Test
+  void aTokenGuardsScoreAndMetricsWhileTheProbesStayOpenAndServeBindsLocallyByDefault(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    String topic = "serve-token";
+    java.nio.file.Path tokenFile = dir.resolve("token");
+    java.nio.file.Files.writeString(tokenFile, "s3cret-t0ken\n");
+    try (ModelUpdatesSupport.Trainer t = modelOn(topic)) {
+      String valid = body(t, 1);
+      ServeCommand fromFile = new ServeCommand();
+      new CommandLine(fromFile)
+          .parseArgs(
+              "--bootstrap-servers",
+              KAFKA.bootstrapServers(),
+              "--topic",
+              topic,
+              "--port",
+              "0",
+              "--token-file",
+              tokenFile.toString());
+      ServeCommand fromEnv = new ServeCommand();
+      new CommandLine(fromEnv)
+          .parseArgs(
+              "--bootstrap-servers", KAFKA.bootstrapServers(), "--topic", topic, "--port", "0");
+      try (ServeCommand.Running a = fromFile.start("not-this-one");
+          ServeCommand.Running b = fromEnv.start("env-t0ken")) {
+        for (ServeCommand.Running r : List.of(a, b)) {
+          assertThat(r.server().address().getAddress().isLoopbackAddress())
+              .as("the default bind address")
+              .isTrue();
+          assertThat(r.replica().awaitVersion(1, Duration.ofSeconds(30))).isTrue();
+        }
+        HttpClient http = HttpClient.newHttpClient();
+        for (var c :
+            List.of(java.util.Map.entry(a, "s3cret-t0ken"), java.util.Map.entry(b, "env-t0ken"))) {
+          String base = "http://127.0.0.1:" + c.getKey().server().port();
+          String right = "Bearer " + c.getValue();
+          for (String auth : new String[] {null, "Bearer wrong", c.getValue(), right + "x"}) {
+            HttpResponse<String> score = send(http, base + "/score", valid, auth);
+            assertThat(score.statusCode()).as("score with %s", auth).isEqualTo(401);
+            assertThat(score.headers().firstValue("WWW-Authenticate"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+            assertThat(score.body()).doesNotContain(c.getValue());
+            assertThat(send(http, base + "/metrics", null, auth).statusCode()).isEqualTo(401);
+          }
+          assertThat(send(http, base + "/score", valid, right).statusCode()).isEqualTo(200);
+          HttpResponse<String> metrics = send(http, base + "/metrics", null, right);
+          assertThat(metrics.statusCode()).isEqualTo(200);
+          assertThat(metrics.body()).contains("streamrec_serve_responses_total{code=\"401\"} 8\n");
+          assertThat(send(http, base + "/healthz", null, null).statusCode()).isEqualTo(200);
+          assertThat(send(http, base + "/livez", null, null).statusCode()).isEqualTo(200);
+        }
+      }
+    }
+  }
+
+  @Test
+  void outOfMemoryInTheReplicasThreadEndsTheServeProcess() throws Exception {
+    String topic = "serve-out-of-memory";
+    try (ModelUpdatesSupport.Trainer t = modelOn(topic)) {
+      // in a library user's process: the replica stops, says so, and /livez would fail
+      java.util.concurrent.CompletableFuture<Throwable> fatal =
+          new java.util.concurrent.CompletableFuture<>();
+      try (ModelReplica replica =
+          ModelReplica.start(
+              KAFKA.bootstrapServers(),
+              io.streamrec.common.KafkaClientProperties.of(
+                  java.util.Map.of("interceptor.classes", OutOfMemoryInterceptor.class.getName())),
+              topic,
+              fatal::complete)) {
+        assertThat(fatal.get(30, java.util.concurrent.TimeUnit.SECONDS))
+            .isInstanceOf(OutOfMemoryError.class);
+        assertThat(replica.state()).isEqualTo(ModelReplica.State.FAILED);
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (replica.alive() && System.currentTimeMillis() < deadline) {
+          Thread.sleep(10);
+        }
+        assertThat(replica.alive()).isFalse();
+      }
+      // streamrec serve: the process exits, so that its supervisor restarts it
+      Process serve =
+          new ProcessBuilder(
+                  java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  "io.streamrec.serving.ServingMain",
+                  "--bootstrap-servers",
+                  KAFKA.bootstrapServers(),
+                  "--topic",
+                  topic,
+                  "--port",
+                  "0",
+                  "-D",
+                  "properties.interceptor.classes=" + OutOfMemoryInterceptor.class.getName())
+              .redirectErrorStream(true)
+              .start();
+      try {
+        boolean exited = serve.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+        String output =
+            exited
+                ? new String(serve.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                : "(still running)";
+        assertThat(exited).as(output).isTrue();
+        assertThat(serve.exitValue()).as(output).isEqualTo(ServeCommand.EXIT_FATAL);
+        assertThat(output).contains("OutOfMemoryError");
+      } finally {
+        serve.destroyForcibly();
+      }
+    }
+  }
+
+  /** GET (no body) or POST, with {@code authorization} when not null. */
+  private static HttpResponse<String> send(
+      HttpClient http, String url, String body, String authorization) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10));
+    if (authorization != null) {
+      b.header("Authorization", authorization);
+    }
+    if (body != null) {
+      b.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private static String body(ModelUpdatesSupport.Trainer t, int impressions) {

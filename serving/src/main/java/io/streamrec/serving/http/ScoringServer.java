@@ -5,80 +5,224 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.streamrec.common.StreamrecException;
+import io.streamrec.protocol.ModelLineage;
 import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.JsonEvents;
 import io.streamrec.schemas.MalformedRecordException;
 import io.streamrec.schemas.RequestEvent;
 import io.streamrec.serving.ModelReplica;
+import io.streamrec.serving.http.internal.BoundedHttpServer;
+import io.streamrec.serving.http.internal.BoundedHttpServer.Request;
+import io.streamrec.serving.http.internal.BoundedHttpServer.Response;
 import io.streamrec.serving.internal.LatencyHistogram;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * HTTP front of a {@link ModelReplica} ({@code streamrec serve}), on the JDK's HTTP server.
+ * HTTP front of a {@link ModelReplica} ({@code streamrec serve}), on a {@link BoundedHttpServer}.
  *
  * <ul>
  *   <li>{@code POST /score}: a JSON object {@code {"request": REQUEST, "impressions": [IMPRESSION,
  *       ...]}} whose parts are in the JSON interchange shape ({@link JsonEvents}; labels are
  *       optional and ignored); answers {@code {"version": V, "scores": [p, ...]}}, one click
  *       probability per impression, in order, all from one model version.
- *   <li>{@code GET /healthz}: 200 once the replica serves a model, 503 before (bootstrapping, no
- *       version yet, failed), with the replica's state as JSON.
+ *   <li>{@code GET /healthz} (readiness): 200 once the replica serves a model and that model is not
+ *       staler than {@link Settings#maxStaleness}, 503 otherwise (bootstrapping, no complete model
+ *       yet, stale, failed), with the replica's state, lag and staleness as JSON.
+ *   <li>{@code GET /livez} (liveness): 200 while the replica's thread and this server run, 503 when
+ *       the replica stopped on an error it cannot heal; no answer at all when the server is dead.
  *   <li>{@code GET /metrics}: the replica's and the server's figures in Prometheus' text format,
  *       with the latency of {@code POST /score} as a histogram ({@code
  *       streamrec_serve_request_seconds_bucket}, {@code _sum}, {@code _count}).
  * </ul>
  *
+ * <p>With a token ({@link Settings#token}), {@code /score} and {@code /metrics} answer 401 unless
+ * the request carries {@code Authorization: Bearer TOKEN}; the probes stay open.
+ *
  * <p>Bad input gets a 4xx status with {@code {"error": REASON}} naming what is wrong: 400 for bad
- * JSON or a bad field, 404, 405, 413 for a body over {@code maxRequestBytes} or more impressions
- * than {@code maxImpressions}, 415 for a body that is not JSON. A bad request costs only itself;
- * the server keeps serving. Requests are handled on a fixed pool of threads.
+ * JSON or a bad field, 401, 404, 405, 413 for a body over {@code maxRequestBytes} or more
+ * impressions than {@code maxImpressions}, 415 for a body that is not JSON. A bad request costs
+ * only itself; the server keeps serving. Slow and idle clients cost a connection each, never a
+ * scoring thread (see {@link BoundedHttpServer}).
  */
 public final class ScoringServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ScoringServer.class);
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   /** Status codes counted per code in the metrics. */
-  private static final int[] CODES = {200, 400, 404, 405, 413, 415, 500, 503};
-
-  /** Seconds a stopping server lets running exchanges finish. */
-  private static final int STOP_DELAY_S = 1;
+  private static final int[] CODES = {200, 400, 401, 404, 405, 413, 415, 431, 500, 503};
 
   /**
-   * The JDK server's switch for TCP_NODELAY on accepted connections, off by default. Off, the body
-   * of a response waits behind its headers for the client's delayed ACK: about 40 ms per request on
-   * Linux. Read once, when the JDK's server classes load, so it is set here, before the first
-   * server is made in this JVM; a value given on the command line is left as it is.
+   * How a server serves.
+   *
+   * @param address where it listens (port 0: any free port)
+   * @param threads requests handled at once (parsing and scoring)
+   * @param maxRequestBytes larger bodies get 413
+   * @param maxImpressions more impressions in one request get 413
+   * @param maxConnections connections open at once; more are answered 503 and closed
+   * @param headerTimeout a request's line and headers must arrive within this
+   * @param bodyTimeout a request's body must arrive (and an answer be taken) within this
+   * @param idleTimeout a kept-alive connection is closed after this without a request
+   * @param maxStaleness {@code /healthz} answers 503 when the model is staler (zero: no bound)
+   * @param token the bearer token {@code /score} and {@code /metrics} ask for, or null
    */
-  private static final String NODELAY_PROPERTY = "sun.net.httpserver.nodelay";
+  public record Settings(
+      InetSocketAddress address,
+      int threads,
+      int maxRequestBytes,
+      int maxImpressions,
+      int maxConnections,
+      Duration headerTimeout,
+      Duration bodyTimeout,
+      Duration idleTimeout,
+      Duration maxStaleness,
+      String token) {
+    /** Connections open at once by default: far more than scoring threads, far below fd limits. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 256;
 
-  static {
-    if (System.getProperty(NODELAY_PROPERTY) == null) {
-      System.setProperty(NODELAY_PROPERTY, "true");
+    /** Request line and headers within this by default. */
+    public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
+
+    /** A body within this by default. */
+    public static final Duration DEFAULT_BODY_TIMEOUT = Duration.ofSeconds(30);
+
+    /** Idle kept-alive connections closed after this by default. */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+
+    public Settings {
+      if (threads < 1 || maxRequestBytes < 64 || maxImpressions < 1) {
+        throw new IllegalArgumentException(
+            "threads ("
+                + threads
+                + ") must be >= 1, max request bytes ("
+                + maxRequestBytes
+                + ") >= 64 and max impressions ("
+                + maxImpressions
+                + ") >= 1");
+      }
+      if (maxStaleness.isNegative()) {
+        throw new IllegalArgumentException("max staleness must be >= 0, got " + maxStaleness);
+      }
+      if (token != null && token.isBlank()) {
+        throw new IllegalArgumentException("the token is empty");
+      }
+    }
+
+    /** The defaults on {@code address}: 4 threads, 1 MiB bodies, 1000 impressions, no token. */
+    public static Settings defaults(InetSocketAddress address) {
+      return new Settings(
+          address,
+          4,
+          1 << 20,
+          1_000,
+          DEFAULT_MAX_CONNECTIONS,
+          DEFAULT_HEADER_TIMEOUT,
+          DEFAULT_BODY_TIMEOUT,
+          DEFAULT_IDLE_TIMEOUT,
+          Duration.ZERO,
+          null);
+    }
+
+    public Settings withLimits(int threads, int maxRequestBytes, int maxImpressions) {
+      return new Settings(
+          address,
+          threads,
+          maxRequestBytes,
+          maxImpressions,
+          maxConnections,
+          headerTimeout,
+          bodyTimeout,
+          idleTimeout,
+          maxStaleness,
+          token);
+    }
+
+    public Settings withConnections(
+        int maxConnections, Duration headerTimeout, Duration bodyTimeout, Duration idleTimeout) {
+      return new Settings(
+          address,
+          threads,
+          maxRequestBytes,
+          maxImpressions,
+          maxConnections,
+          headerTimeout,
+          bodyTimeout,
+          idleTimeout,
+          maxStaleness,
+          token);
+    }
+
+    public Settings withMaxStaleness(Duration maxStaleness) {
+      return new Settings(
+          address,
+          threads,
+          maxRequestBytes,
+          maxImpressions,
+          maxConnections,
+          headerTimeout,
+          bodyTimeout,
+          idleTimeout,
+          maxStaleness,
+          token);
+    }
+
+    public Settings withToken(String token) {
+      return new Settings(
+          address,
+          threads,
+          maxRequestBytes,
+          maxImpressions,
+          maxConnections,
+          headerTimeout,
+          bodyTimeout,
+          idleTimeout,
+          maxStaleness,
+          token);
+    }
+
+    /** The settings in words, the token as whether there is one: it is never printed. */
+    @Override
+    public String toString() {
+      return "Settings[address="
+          + address
+          + ", threads="
+          + threads
+          + ", maxRequestBytes="
+          + maxRequestBytes
+          + ", maxImpressions="
+          + maxImpressions
+          + ", maxConnections="
+          + maxConnections
+          + ", headerTimeout="
+          + headerTimeout
+          + ", bodyTimeout="
+          + bodyTimeout
+          + ", idleTimeout="
+          + idleTimeout
+          + ", maxStaleness="
+          + maxStaleness
+          + ", token="
+          + (token == null ? "none" : "(set)")
+          + "]";
     }
   }
 
   private final ModelReplica replica;
-  private final int maxRequestBytes;
-  private final int maxImpressions;
-  private final HttpServer server;
-  private final ExecutorService pool;
+  private final Settings settings;
+  private final byte[] token;
+  private final BoundedHttpServer server;
   private final AtomicLongArray responses = new AtomicLongArray(CODES.length);
   private final AtomicLong impressionsScored = new AtomicLong();
   private final AtomicLong scoreNanos = new AtomicLong();
@@ -86,37 +230,35 @@ public final class ScoringServer implements AutoCloseable {
   /** POST /score from its arrival to its answer, every outcome. */
   private final LatencyHistogram scoreLatency = new LatencyHistogram();
 
-  private ScoringServer(
-      ModelReplica replica,
-      InetSocketAddress address,
-      int threads,
-      int maxRequestBytes,
-      int maxImpressions)
-      throws IOException {
-    if (threads < 1 || maxRequestBytes < 64 || maxImpressions < 1) {
-      throw new IllegalArgumentException(
-          "threads ("
-              + threads
-              + ") must be >= 1, max request bytes ("
-              + maxRequestBytes
-              + ") >= 64 and max impressions ("
-              + maxImpressions
-              + ") >= 1");
-    }
+  private ScoringServer(ModelReplica replica, Settings settings) throws IOException {
     this.replica = replica;
-    this.maxRequestBytes = maxRequestBytes;
-    this.maxImpressions = maxImpressions;
-    this.server = HttpServer.create(address, 0);
-    this.pool =
-        Executors.newFixedThreadPool(
-            threads,
-            r -> {
-              Thread t = new Thread(r, "serve-http");
-              t.setDaemon(true);
-              return t;
-            });
-    server.setExecutor(pool);
-    server.createContext("/", this::handle);
+    this.settings = settings;
+    this.token =
+        settings.token() == null
+            ? null
+            : ("Bearer " + settings.token()).getBytes(StandardCharsets.UTF_8);
+    this.server =
+        BoundedHttpServer.start(
+            settings.address(),
+            new BoundedHttpServer.Limits(
+                settings.threads(),
+                settings.maxConnections(),
+                settings.headerTimeout(),
+                settings.bodyTimeout(),
+                settings.idleTimeout(),
+                settings.maxRequestBytes()),
+            new BoundedHttpServer.Handler() {
+              @Override
+              public Response handle(Request request) {
+                return ScoringServer.this.handle(request);
+              }
+
+              @Override
+              public Response refuse(Request partial, int code, String reason) {
+                return error(code, reason);
+              }
+            },
+            "serve-http");
   }
 
   /** Starts serving {@code replica} on {@code address} (port 0: any free port). */
@@ -127,96 +269,117 @@ public final class ScoringServer implements AutoCloseable {
       int maxRequestBytes,
       int maxImpressions)
       throws IOException {
-    ScoringServer s = new ScoringServer(replica, address, threads, maxRequestBytes, maxImpressions);
-    s.server.start();
-    LOG.info("serving on {}", s.server.getAddress());
+    return start(
+        replica, Settings.defaults(address).withLimits(threads, maxRequestBytes, maxImpressions));
+  }
+
+  /** Starts serving {@code replica} as {@code settings} say. */
+  public static ScoringServer start(ModelReplica replica, Settings settings) throws IOException {
+    ScoringServer s = new ScoringServer(replica, settings);
+    LOG.info("serving on {} ({})", s.server.address(), settings);
     return s;
+  }
+
+  /** The address the server listens on. */
+  public InetSocketAddress address() {
+    return server.address();
   }
 
   /** The port the server listens on. */
   public int port() {
-    return server.getAddress().getPort();
+    return server.address().getPort();
   }
 
-  private void handle(HttpExchange ex) throws IOException {
-    try (ex) {
-      String path = ex.getRequestURI().getPath();
-      String method = ex.getRequestMethod();
+  /** True when {@code /score} and {@code /metrics} ask for a bearer token. */
+  public boolean tokenRequired() {
+    return token != null;
+  }
+
+  /** True while the server accepts connections. */
+  public boolean alive() {
+    return server.alive();
+  }
+
+  private Response handle(Request ex) {
+    try {
+      String path = ex.path();
+      String method = ex.method();
       switch (path) {
         case "/score" -> {
+          if (!authorized(ex)) {
+            return unauthorized();
+          }
           if (!method.equals("POST")) {
-            error(ex, 405, "use POST for /score, not " + method);
-          } else {
-            long t0 = System.nanoTime();
-            try {
-              score(ex);
-            } finally {
-              scoreLatency.record(System.nanoTime() - t0);
-            }
+            return error(405, "use POST for /score, not " + method);
+          }
+          long t0 = System.nanoTime();
+          try {
+            return score(ex);
+          } finally {
+            scoreLatency.record(System.nanoTime() - t0);
           }
         }
         case "/healthz" -> {
           if (!method.equals("GET") && !method.equals("HEAD")) {
-            error(ex, 405, "use GET for /healthz, not " + method);
-          } else {
-            health(ex);
+            return error(405, "use GET for /healthz, not " + method);
           }
+          return health();
+        }
+        case "/livez" -> {
+          if (!method.equals("GET") && !method.equals("HEAD")) {
+            return error(405, "use GET for /livez, not " + method);
+          }
+          return live();
         }
         case "/metrics" -> {
-          if (!method.equals("GET")) {
-            error(ex, 405, "use GET for /metrics, not " + method);
-          } else {
-            send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics());
+          if (!authorized(ex)) {
+            return unauthorized();
           }
+          if (!method.equals("GET")) {
+            return error(405, "use GET for /metrics, not " + method);
+          }
+          return send(200, "text/plain; version=0.0.4; charset=utf-8", metrics());
         }
-        default ->
-            error(
-                ex,
-                404,
-                "no such path " + path + "; there are POST /score, GET /healthz and GET /metrics");
+        default -> {
+          return error(
+              404,
+              "no such path "
+                  + path
+                  + "; there are POST /score, GET /healthz, GET /livez and GET /metrics");
+        }
       }
-    } catch (IOException e) {
-      LOG.debug("exchange failed: {}", e.toString());
     } catch (RuntimeException e) {
-      LOG.error("internal error serving {}", ex.getRequestURI(), e);
-      try {
-        error(ex, 500, "internal error: " + e);
-      } catch (IOException | RuntimeException ignored) {
-        // the response may have begun already
-      }
+      LOG.error("internal error serving {}", ex.path(), e);
+      return error(500, "internal error: " + e);
     }
   }
 
-  private void score(HttpExchange ex) throws IOException {
-    String type = ex.getRequestHeaders().getFirst("Content-Type");
+  /** True without a token, or when the request carries it (compared in constant time). */
+  private boolean authorized(Request ex) {
+    if (token == null) {
+      return true;
+    }
+    String given = ex.header("Authorization");
+    return given != null && MessageDigest.isEqual(token, given.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private Response unauthorized() {
+    ObjectNode o = MAPPER.createObjectNode();
+    o.put("error", "this path needs Authorization: Bearer <the token the server was given>");
+    count(401);
+    return new Response(
+        401,
+        "application/json",
+        o.toString().getBytes(StandardCharsets.UTF_8),
+        Map.of("WWW-Authenticate", "Bearer realm=\"streamrec\""));
+  }
+
+  private Response score(Request ex) {
+    String type = ex.header("Content-Type");
     if (type != null && !type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
-      error(ex, 415, "the body must be JSON (Content-Type: application/json), not " + type);
-      return;
+      return error(415, "the body must be JSON (Content-Type: application/json), not " + type);
     }
-    String length = ex.getRequestHeaders().getFirst("Content-Length");
-    if (length != null) {
-      try {
-        if (Long.parseLong(length.trim()) > maxRequestBytes) {
-          error(
-              ex,
-              413,
-              "the body has "
-                  + length.trim()
-                  + " bytes; at most "
-                  + maxRequestBytes
-                  + " are accepted");
-          return;
-        }
-      } catch (NumberFormatException e) {
-        error(ex, 400, "bad Content-Length '" + length + "'");
-        return;
-      }
-    }
-    byte[] body = readAtMost(ex.getRequestBody(), maxRequestBytes);
-    if (body == null) {
-      error(ex, 413, "the body is longer than " + maxRequestBytes + " bytes");
-      return;
-    }
+    byte[] body = ex.body();
     RequestEvent request;
     List<ImpressionEvent> impressions;
     try {
@@ -224,53 +387,46 @@ public final class ScoringServer implements AutoCloseable {
       try {
         root = MAPPER.readTree(body);
       } catch (JsonProcessingException e) {
-        error(ex, 400, "the body is not valid JSON: " + e.getOriginalMessage());
-        return;
+        return error(400, "the body is not valid JSON: " + e.getOriginalMessage());
+      } catch (IOException e) {
+        return error(400, "the body is not valid JSON: " + e.getMessage());
       }
       if (root == null || !root.isObject()) {
-        error(
-            ex, 400, "the body must be a JSON object {\"request\": {...}, \"impressions\": [...]}");
-        return;
+        return error(
+            400, "the body must be a JSON object {\"request\": {...}, \"impressions\": [...]}");
       }
       JsonNode r = root.get("request");
       if (r == null || !r.isObject()) {
-        error(ex, 400, "field 'request' must be an object (a request in the interchange shape)");
-        return;
+        return error(400, "field 'request' must be an object (a request in the interchange shape)");
       }
       JsonNode imps = root.get("impressions");
       if (imps == null || !imps.isArray() || imps.isEmpty()) {
-        error(ex, 400, "field 'impressions' must be a non-empty array of impressions");
-        return;
+        return error(400, "field 'impressions' must be a non-empty array of impressions");
       }
-      if (imps.size() > maxImpressions) {
-        error(
-            ex,
+      if (imps.size() > settings.maxImpressions()) {
+        return error(
             413,
             "'impressions' has "
                 + imps.size()
                 + " entries; at most "
-                + maxImpressions
+                + settings.maxImpressions()
                 + " per request");
-        return;
       }
       request = JsonEvents.parseRequest((ObjectNode) r);
       impressions = new ArrayList<>(imps.size());
       for (int i = 0; i < imps.size(); i++) {
         JsonNode n = imps.get(i);
         if (!n.isObject()) {
-          error(ex, 400, "impressions[" + i + "] must be an object");
-          return;
+          return error(400, "impressions[" + i + "] must be an object");
         }
         ImpressionEvent e;
         try {
           e = JsonEvents.parseImpression((ObjectNode) n);
         } catch (MalformedRecordException bad) {
-          error(ex, 400, "impressions[" + i + "]: " + bad.getMessage());
-          return;
+          return error(400, "impressions[" + i + "]: " + bad.getMessage());
         }
         if (!e.getRequestId().equals(request.getRequestId())) {
-          error(
-              ex,
+          return error(
               400,
               "impressions["
                   + i
@@ -279,22 +435,18 @@ public final class ScoringServer implements AutoCloseable {
                   + "' but the request's is '"
                   + request.getRequestId()
                   + "'");
-          return;
         }
         impressions.add(e);
       }
     } catch (MalformedRecordException bad) {
-      error(ex, 400, "request: " + bad.getMessage());
-      return;
+      return error(400, "request: " + bad.getMessage());
     }
     if (!replica.ready()) {
-      error(
-          ex,
+      return error(
           503,
           "no model to score with yet (replica "
               + replica.state().name().toLowerCase(Locale.ROOT)
               + ")");
-      return;
     }
     long t0 = System.nanoTime();
     float[] scores;
@@ -304,8 +456,7 @@ public final class ScoringServer implements AutoCloseable {
       scores = s.scores();
       version = s.version();
     } catch (IllegalStateException | StreamrecException e) {
-      error(ex, 503, e.getMessage());
-      return;
+      return error(503, e.getMessage());
     }
     scoreNanos.addAndGet(System.nanoTime() - t0);
     impressionsScored.addAndGet(scores.length);
@@ -315,27 +466,84 @@ public final class ScoringServer implements AutoCloseable {
     for (float p : scores) {
       a.add(p);
     }
-    send(ex, 200, "application/json", out.toString());
+    return send(200, "application/json", out.toString());
   }
 
-  /** The body, or null when it is longer than {@code max} bytes. */
-  private static byte[] readAtMost(InputStream in, int max) throws IOException {
-    byte[] b = in.readNBytes(max + 1);
-    return b.length > max ? null : b;
-  }
-
-  private void health(HttpExchange ex) throws IOException {
+  /**
+   * Readiness: the replica serves a model, and it is not staler than the bound. The body says what
+   * the replica is doing, how far behind the topic it is (records and versions), how old its model
+   * is, and while it is not ready, why.
+   */
+  private Response health() {
     ObjectNode o = MAPPER.createObjectNode();
-    boolean ready = replica.ready();
+    boolean serving = replica.ready();
+    long staleMs = replica.staleMs();
+    long bound = settings.maxStaleness().toMillis();
+    boolean stale = serving && bound > 0 && staleMs > bound;
+    boolean ready = serving && !stale;
     o.put("status", ready ? "serving" : "not ready");
     o.put("state", replica.state().name().toLowerCase(Locale.ROOT));
     o.put("version", replica.version());
+    o.put("model", ModelLineage.format(replica.lineage()));
     o.put("lag_records", replica.lag());
-    o.put("rows", replica.rows());
-    if (replica.failure() != null) {
-      o.put("failure", replica.failure().getMessage());
+    o.put("lag_versions", replica.versionLag());
+    o.put("seconds_since_version", seconds(replica.msSinceApplied()));
+    o.put("stale_seconds", seconds(staleMs));
+    if (bound > 0) {
+      o.put("max_staleness_seconds", bound / 1000.0);
     }
-    send(ex, ready ? 200 : 503, "application/json", o.toString());
+    o.put("rows", replica.rows());
+    long missing = replica.missingRows();
+    if (missing >= 0) {
+      o.put("missing_rows", missing);
+    }
+    if (replica.unreachable() != null) {
+      o.put("unreachable", replica.unreachable());
+    }
+    if (replica.failure() != null) {
+      o.put("failure", String.valueOf(replica.failure().getMessage()));
+    }
+    if (!ready) {
+      o.put("reason", notReadyReason(stale, staleMs, bound, missing));
+    }
+    return send(ready ? 200 : 503, "application/json", o.toString());
+  }
+
+  private String notReadyReason(boolean stale, long staleMs, long bound, long missing) {
+    if (replica.failure() != null) {
+      return "the replica failed";
+    }
+    if (stale) {
+      return "the model is "
+          + seconds(staleMs)
+          + " s stale (last caught up with the topic then), over the bound of "
+          + bound / 1000.0
+          + " s"
+          + (replica.unreachable() != null ? "; " + replica.unreachable() : "");
+    }
+    if (missing > 0) {
+      return missing + " rows of the model not read yet (waiting for the trainer to publish them)";
+    }
+    if (replica.unreachable() != null) {
+      return replica.unreachable();
+    }
+    return "no complete model yet";
+  }
+
+  private static double seconds(long ms) {
+    return ms < 0 ? -1 : Math.round(ms / 100.0) / 10.0;
+  }
+
+  /** Liveness: the replica's thread runs (this answer itself shows the server does). */
+  private Response live() {
+    ObjectNode o = MAPPER.createObjectNode();
+    boolean alive = replica.alive() && server.alive();
+    o.put("status", alive ? "alive" : "dead");
+    o.put("replica_thread", replica.alive());
+    if (replica.failure() != null) {
+      o.put("failure", String.valueOf(replica.failure().getMessage()));
+    }
+    return send(alive ? 200 : 503, "application/json", o.toString());
   }
 
   /** The metrics page, Prometheus text format 0.0.4. */
@@ -369,6 +577,53 @@ public final class ScoringServer implements AutoCloseable {
         "streamrec_replica_rereads_total",
         "Reads of the topic from its earliest offset after a gap or duplicate.",
         replica.rereads());
+    counter(
+        b,
+        "streamrec_replica_lineage_switches_total",
+        "Markers of another model's lineage while tailing (a replaced model).",
+        replica.lineageSwitches());
+    counter(
+        b,
+        "streamrec_replica_foreign_entries_total",
+        "Rows and dense blocks dropped for a lineage not their version marker's.",
+        replica.foreignEntries());
+    counter(
+        b,
+        "streamrec_replica_retries_total",
+        "Failed attempts to reach the broker or the topic, each retried after a wait.",
+        replica.retries());
+    gauge(
+        b,
+        "streamrec_replica_missing_rows",
+        "Rows the newest marker says the model holds and the replica does not (-1: not told).",
+        replica.missingRows());
+    gauge(
+        b,
+        "streamrec_replica_lag_versions",
+        "Versions read past the one served (-1: none served).",
+        replica.versionLag());
+    gauge(
+        b,
+        "streamrec_replica_stale_seconds",
+        "Seconds since the replica last knew it held everything on the topic (-1: none served).",
+        seconds(replica.staleMs()));
+    gauge(
+        b,
+        "streamrec_replica_seconds_since_version",
+        "Seconds since the served model last changed version (-1: none served).",
+        seconds(replica.msSinceApplied()));
+    gauge(
+        b, "streamrec_serve_open_connections", "HTTP connections open.", server.openConnections());
+    counter(
+        b,
+        "streamrec_serve_rejected_connections_total",
+        "HTTP connections refused for the cap on connections.",
+        server.rejectedConnections());
+    counter(
+        b,
+        "streamrec_serve_timed_out_connections_total",
+        "HTTP connections closed for a client slower than a timeout.",
+        server.timedOutConnections());
     counter(
         b,
         "streamrec_replica_bad_records_total",
@@ -456,37 +711,27 @@ public final class ScoringServer implements AutoCloseable {
     return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
   }
 
-  private void error(HttpExchange ex, int code, String reason) throws IOException {
+  private Response error(int code, String reason) {
     ObjectNode o = MAPPER.createObjectNode();
     o.put("error", reason);
-    send(ex, code, "application/json", o.toString());
+    return send(code, "application/json", o.toString());
   }
 
-  private void send(HttpExchange ex, int code, String type, String body) throws IOException {
+  private Response send(int code, String type, String body) {
+    count(code);
+    return new Response(code, type, body.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private void count(int code) {
     for (int i = 0; i < CODES.length; i++) {
       if (CODES[i] == code) {
         responses.incrementAndGet(i);
-      }
-    }
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", type);
-    boolean head = ex.getRequestMethod().equals("HEAD");
-    ex.sendResponseHeaders(code, head ? -1 : bytes.length);
-    if (!head) {
-      try (OutputStream out = ex.getResponseBody()) {
-        out.write(bytes);
       }
     }
   }
 
   @Override
   public void close() {
-    server.stop(STOP_DELAY_S);
-    pool.shutdown();
-    try {
-      pool.awaitTermination(STOP_DELAY_S, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    server.close();
   }
 }

@@ -11,8 +11,11 @@ import java.util.Map;
 
 /**
  * One model a replica holds: rows by table and id, dense blocks, the spec, and the version they
- * make up. It changes only by whole versions ({@link #apply}); the replica decides when readers see
- * it. Not thread-safe: the replica guards it with its lock.
+ * make up, all of one lineage (the first marker applied sets it; entries of another lineage are
+ * dropped). It changes only by whole versions ({@link #apply}); the replica decides when readers
+ * see it. It is <i>complete</i> when it has its lineage's spec and, when the newest marker tells
+ * the trainer's row count, at least that many rows. Not thread-safe: the replica guards it with its
+ * lock.
  */
 public final class ReplicaModel implements ParameterView {
   private final Map<String, RowTable> rows = new HashMap<>();
@@ -21,6 +24,8 @@ public final class ReplicaModel implements ParameterView {
   private ThreadLocal<ModelScorer> scorers;
   private long version;
   private VersionMarker marker;
+  private long lineage;
+  private long configLineage = -1;
 
   /** The model's configuration, from the topic's spec record; scoring needs it. */
   public void setConfig(ModelConfig c) {
@@ -28,17 +33,41 @@ public final class ReplicaModel implements ParameterView {
     scorers = ThreadLocal.withInitial(() -> new ModelScorer(c));
   }
 
+  /** The configuration from the spec of lineage {@code model}. */
+  public void setConfig(ModelConfig c, long model) {
+    setConfig(c);
+    configLineage = model;
+  }
+
+  /** The lineage whose spec gave the configuration; -1 when none (or set without a lineage). */
+  public long configLineage() {
+    return configLineage;
+  }
+
   /**
-   * Applies a version's pending records; returns the rows refused for a width not their table's.
+   * Applies a version's pending records of the marker's lineage (tombstones whatever their
+   * lineage); the first marker applied sets the model's lineage, and a marker of another lineage is
+   * refused (the replica starts a fresh model for it).
    */
-  int apply(PendingVersion pending, VersionMarker m) {
+  PendingVersion.Applied apply(PendingVersion pending, VersionMarker m) {
+    if (version > 0 && m.getModel() != lineage) {
+      throw new IllegalStateException(
+          "a marker of lineage "
+              + Long.toHexString(m.getModel())
+              + " applied to a model of lineage "
+              + Long.toHexString(lineage));
+    }
+    long model = m.getModel();
     int refused = 0;
+    int foreign = 0;
     for (PendingVersion.RowChange c : pending.rows()) {
       if (c.values() == null) {
         RowTable t = rows.get(c.table());
         if (t != null) {
           t.remove(c.id());
         }
+      } else if (c.model() != model) {
+        foreign++;
       } else {
         float[] v = c.values();
         RowTable t = rows.computeIfAbsent(c.table(), x -> new RowTable(v.length));
@@ -49,10 +78,41 @@ public final class ReplicaModel implements ParameterView {
         }
       }
     }
-    dense.putAll(pending.dense());
+    for (Map.Entry<String, PendingVersion.DenseChange> d : pending.dense().entrySet()) {
+      if (d.getValue().model() == model) {
+        dense.put(d.getKey(), d.getValue().values());
+      } else {
+        foreign++;
+      }
+    }
+    lineage = model;
     version = m.getVersion();
     marker = m;
-    return refused;
+    return new PendingVersion.Applied(refused, foreign);
+  }
+
+  /** The lineage of the versions applied (0: written before lineages, or none applied yet). */
+  public long lineage() {
+    return lineage;
+  }
+
+  /**
+   * Rows the newest marker says the trainer's model holds and this one does not: 0 when it holds at
+   * least as many, -1 when the marker does not tell (or no marker was applied).
+   */
+  public long missingRows() {
+    if (marker == null || marker.getLiveRows() < 0) {
+      return -1;
+    }
+    return Math.max(0, marker.getLiveRows() - rowCount());
+  }
+
+  /**
+   * True when the model has a version, the spec of its lineage, and every row the newest marker
+   * says the trainer holds (docs/model-updates.md §6).
+   */
+  public boolean complete() {
+    return version > 0 && canScore() && configLineage == lineage && missingRows() <= 0;
   }
 
   /** True once a spec was read: the model can score. */

@@ -1,0 +1,62 @@
+package io.streamrec.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.streamrec.serving.http.ScoringServer;
+import io.streamrec.serving.internal.ServeDurations;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class ServeOptionsTest {
+  @Test
+  void durationsReadAsTheOtherCommandsWriteThem() {
+    ServeDurations d = new ServeDurations();
+    assertThat(d.convert("500ms")).isEqualTo(Duration.ofMillis(500));
+    assertThat(d.convert("30s")).isEqualTo(Duration.ofSeconds(30));
+    assertThat(d.convert("5min")).isEqualTo(Duration.ofMinutes(5));
+    assertThat(d.convert("2 h")).isEqualTo(Duration.ofHours(2));
+    assertThat(d.convert("7")).isEqualTo(Duration.ofSeconds(7));
+    assertThatThrownBy(() -> d.convert("soon"))
+        .isInstanceOf(CommandLine.TypeConversionException.class)
+        .hasMessageContaining("'soon'");
+  }
+
+  @Test
+  void theTokenIsNeverPrintedWithTheSettings() {
+    ScoringServer.Settings s =
+        ScoringServer.Settings.defaults(new InetSocketAddress("127.0.0.1", 0))
+            .withToken("very-secret-value");
+    assertThat(s.token()).isEqualTo("very-secret-value");
+    assertThat(s.toString()).doesNotContain("very-secret-value").contains("token=(set)");
+    assertThatThrownBy(() -> s.withToken(" ")).hasMessageContaining("empty");
+  }
+
+  @Test
+  void serveListensOnThisMachineOnlyUnlessToldOtherwise() {
+    ServeCommand serve = new ServeCommand();
+    new CommandLine(serve).parseArgs("--bootstrap-servers", "localhost:1");
+    assertThat(serve.bind).isEqualTo("127.0.0.1");
+    assertThat(new InetSocketAddress(serve.bind, 0).getAddress().isLoopbackAddress()).isTrue();
+    assertThat(serve.maxStaleness).isEqualTo(Duration.ZERO);
+  }
+
+  @Test
+  void anEmptyOrMissingTokenFileIsRefusedNamingIt(@TempDir Path dir) throws Exception {
+    Path empty = Files.writeString(dir.resolve("token"), "\n");
+    for (Path file : new Path[] {empty, dir.resolve("missing")}) {
+      ServeCommand serve = new ServeCommand();
+      new CommandLine(serve)
+          .parseArgs(
+              "--bootstrap-servers", "localhost:1", "--port", "0", "--token-file", file.toString());
+      assertThatThrownBy(() -> serve.start(null))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("--token-file " + file);
+    }
+  }
+}

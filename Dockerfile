@@ -53,7 +53,7 @@ COPY examples/streamrec.yaml /opt/streamrec/conf/streamrec.yaml
 COPY --chmod=755 <<'EOF' /opt/streamrec/bin/streamrec
 #!/usr/bin/env bash
 # The streamrec command line in the image: runs io.streamrec.cli.StreamrecCli.
-#   streamrec serve --bootstrap-servers kafka:9092 --port 8080
+#   streamrec serve --bootstrap-servers kafka:9092 --bind 0.0.0.0 --port 8080
 #   streamrec --help
 # STREAMREC_JAVA_OPTS adds JVM options (e.g. -Xmx4g); STREAMREC_HOME moves the install (/opt/streamrec).
 set -euo pipefail

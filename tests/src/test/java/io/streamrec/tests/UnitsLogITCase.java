@@ -47,6 +47,7 @@ class UnitsLogITCase {
     TopicsConfig fromEvents = PipelineSupport.topics(bootstrap, "log-events-");
     Configuration events = PipelineSupport.jobConf(bootstrap, in, 2_000);
     events.set(JobOptions.MODEL_UPDATES_TOPIC, fromEvents.modelUpdates());
+    events.set(JobOptions.MODEL_ID, "5eed000000000003");
     events.set(JobOptions.DEAD_LETTERS_TOPIC, fromEvents.deadLetters());
     events.set(JobOptions.REQUEST_UNITS_ENABLED, true);
     events.set(JobOptions.ASSEMBLER_PARALLELISM, 2);
@@ -55,6 +56,7 @@ class UnitsLogITCase {
     TopicsConfig fromUnits = PipelineSupport.topics(bootstrap, "log-units-");
     Configuration units = PipelineSupport.jobConf(bootstrap, in, 2_000);
     units.set(JobOptions.MODEL_UPDATES_TOPIC, fromUnits.modelUpdates());
+    units.set(JobOptions.MODEL_ID, "5eed000000000003");
     units.set(JobOptions.DEAD_LETTERS_TOPIC, fromUnits.deadLetters());
     units.set(JobOptions.SOURCE_KIND, "units");
     Map<String, Double> m2 = PipelineSupport.backfill(units);

@@ -240,7 +240,7 @@ class SecuredKafkaITCase {
             "-D",
             "properties.sasl.jaas.config=" + KAFKA.clientSettings(USER).get("sasl.jaas.config"));
     assertThat(tail.exit()).as(tail.err()).isZero();
-    assertThat(tail.out()).contains("== version 1: event time", "version markers");
+    assertThat(tail.out()).contains("== version 1 of model ", "version markers");
   }
 
   @Test

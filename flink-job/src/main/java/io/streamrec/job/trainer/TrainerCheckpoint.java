@@ -42,11 +42,11 @@ import org.apache.flink.runtime.state.filesystem.FileStateHandle;
  * <p><b>Incremental.</b> {@link #write} puts each immutable table file ({@code *.sst}) that no
  * earlier checkpoint uploaded into the checkpoint storage's shared directory through a {@link
  * CheckpointedStateScope#SHARED} stream (Flink's file system API and its random file names), and
- * names the ones already there ({@link SharedStoreFiles}); the small mutable files (RocksDB's
- * MANIFEST, CURRENT, OPTIONS and the store's metadata) go inline. A checkpoint therefore writes the
- * files created since the previous one: the rows changed, flushed into new table files, plus
- * whatever RocksDB's compactions rewrote. Where the storage keeps no files (the JobManager's
- * memory) and for savepoints, which must stand alone, every file goes inline, still asynchronously.
+ * names the ones already there ({@link SharedStoreFiles}); the mutable files (RocksDB's MANIFEST
+ * and CURRENT, the store's metadata) go inline. A checkpoint therefore writes the files created
+ * since the previous one: the rows changed, flushed into new table files, plus whatever RocksDB's
+ * compactions rewrote. Where the storage keeps no files (the JobManager's memory) and for
+ * savepoints, which must stand alone, every file goes inline, still asynchronously.
  *
  * <p><b>Layout</b> (big-endian), format 2: format, checkpoint id, version, open period, spec
  * published, trainer-state length and bytes, number of files, then per file its relative path, kind
@@ -229,9 +229,13 @@ final class TrainerCheckpoint {
     out.write(trainerState);
   }
 
-  /** Immutable once written, so shareable between checkpoints: RocksDB's table and blob files. */
+  /**
+   * Immutable once written, so shareable between checkpoints: RocksDB's table and blob files, and
+   * its options files (a new number for each new set of options).
+   */
   private static boolean isImmutable(String name) {
-    return name.endsWith(".sst") || name.endsWith(".blob");
+    String file = name.substring(name.lastIndexOf('/') + 1);
+    return file.endsWith(".sst") || file.endsWith(".blob") || file.startsWith("OPTIONS-");
   }
 
   /**

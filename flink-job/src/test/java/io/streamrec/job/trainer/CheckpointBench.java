@@ -2,6 +2,7 @@ package io.streamrec.job.trainer;
 
 import io.streamrec.common.FeatureIds;
 import io.streamrec.embedding.StoreBatch;
+import io.streamrec.embedding.StoreSnapshot;
 import io.streamrec.embedding.TableConfig;
 import io.streamrec.embedding.TieredEmbeddingStore;
 import io.streamrec.embedding.TieredStoreConfig;
@@ -30,11 +31,12 @@ import org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage;
  * copy of earlier releases and the incremental, asynchronous checkpoint, in one run.
  *
  * <p>Workload: one table of {@code rows} rows (dim 16 plus one float of optimizer state, 76 bytes
- * per row in RocksDB), a hot tier of {@code hot-percent} of them, loaded and compacted, then one
- * incremental checkpoint as the baseline. Each interval marks {@code changed-percent} of the rows,
- * drawn uniformly, as updated through the store's batches (4,096 ids each; they are written back
- * when evicted or at the checkpoint's flush), then checkpoints. The two paths alternate on fresh
- * changes of the same size, so each one flushes as many changed rows as the other.
+ * per row in RocksDB), a hot tier of {@code hot-percent} of them, loaded once and compacted, then
+ * one incremental checkpoint as the baseline. Each interval marks {@code changed-percent} of the
+ * rows, drawn uniformly, as updated through the store's batches (4,096 ids each; they are written
+ * back when evicted or at the checkpoint's flush), drains them as the interval's publish does, then
+ * checkpoints. The two paths alternate on fresh changes of the same size, so each one flushes as
+ * many changed rows as the other.
  *
  * <ul>
  *   <li>{@code full copy}: the synchronous path that {@code TrainerOperator} had: the store's
@@ -85,13 +87,12 @@ public final class CheckpointBench {
         "bytes/ckpt",
         "files");
     for (long n : rows) {
-      for (int pct : changed) {
-        run(n, pct, hotPercent, intervals);
-      }
+      run(n, changed, hotPercent, intervals);
     }
   }
 
-  private static void run(long rows, int changedPct, double hotPercent, int intervals)
+  /** One model of {@code rows} rows, loaded once; each rate of change in turn. */
+  private static void run(long rows, int[] changedPcts, double hotPercent, int intervals)
       throws Exception {
     Path work = Files.createTempDirectory("checkpoint-bench");
     try {
@@ -111,30 +112,41 @@ public final class CheckpointBench {
         // the baseline: every table file once
         incremental(store, storage, shared, ++id[0], work);
         SplittableRandom rnd = new SplittableRandom(7);
-        long change = rows * changedPct / 100;
-        List<Measure> full = new ArrayList<>(), inc = new ArrayList<>();
-        for (int i = 0; i < intervals; i++) {
-          for (int k = 0; k < 2; k++) {
-            boolean fullFirst = i % 2 == 0;
-            touch(store, rows, change, rnd);
-            if ((k == 0) == fullFirst) {
-              full.add(fullCopy(store, storage, ++id[0], work));
-            } else {
-              inc.add(incremental(store, storage, shared, ++id[0], work));
+        for (int changedPct : changedPcts) {
+          long change = rows * changedPct / 100;
+          List<Measure> full = new ArrayList<>(), inc = new ArrayList<>();
+          for (int i = 0; i < intervals; i++) {
+            for (int k = 0; k < 2; k++) {
+              boolean fullFirst = i % 2 == 0;
+              touch(store, rows, change, rnd);
+              if ((k == 0) == fullFirst) {
+                full.add(fullCopy(store, storage, ++id[0], work));
+              } else {
+                inc.add(incremental(store, storage, shared, ++id[0], work));
+              }
             }
           }
+          Measure f = Measure.median(full), c = Measure.median(inc);
+          print(rows, changedPct, "full copy", f);
+          print(rows, changedPct, "incremental", c);
+          System.out.printf(
+              Locale.ROOT,
+              "%-9s %-8s incremental pause: write-back of stale hot rows %.1f ms, RocksDB flush and"
+                  + " checkpoint %.1f ms, store metadata %.1f ms%n",
+              rows,
+              changedPct + "%",
+              c.writeBackMs,
+              c.coldCheckpointMs,
+              c.metadataMs);
+          System.out.printf(
+              Locale.ROOT,
+              "%-9s %-8s incremental / full copy: pause %.3fx, bytes %.3fx (hot tier %,d rows)%n",
+              rows,
+              changedPct + "%",
+              c.pauseMs / f.pauseMs,
+              (double) c.bytes / f.bytes,
+              hot);
         }
-        Measure f = Measure.median(full), c = Measure.median(inc);
-        print(rows, changedPct, "full copy", f);
-        print(rows, changedPct, "incremental", c);
-        System.out.printf(
-            Locale.ROOT,
-            "%-9s %-8s incremental / full copy: pause %.3fx, bytes %.3fx (hot tier %,d rows)%n",
-            rows,
-            changedPct + "%",
-            c.pauseMs / f.pauseMs,
-            (double) c.bytes / f.bytes,
-            hot);
       }
     } finally {
       TrainerCheckpoint.deleteRecursively(work);
@@ -154,13 +166,42 @@ public final class CheckpointBench {
         m.files);
   }
 
-  private record Measure(double pauseMs, double asyncMs, long bytes, int files) {
+  /**
+   * One checkpoint; the pause's parts are those of the store's snapshot ({@link StoreSnapshot}).
+   */
+  private record Measure(
+      double pauseMs,
+      double asyncMs,
+      long bytes,
+      int files,
+      double writeBackMs,
+      double coldCheckpointMs,
+      double metadataMs) {
+    Measure(double pauseMs, double asyncMs, long bytes, int files, StoreSnapshot s) {
+      this(
+          pauseMs,
+          asyncMs,
+          bytes,
+          files,
+          s.writeBackNanos() / 1e6,
+          s.coldCheckpointNanos() / 1e6,
+          s.metadataNanos() / 1e6);
+    }
+
+    /** The checkpoint of median pause, with the median bytes. */
     static Measure median(List<Measure> ms) {
       List<Measure> s = new ArrayList<>(ms);
       s.sort((a, b) -> Double.compare(a.pauseMs, b.pauseMs));
       Measure m = s.get(s.size() / 2);
       long[] bytes = ms.stream().mapToLong(Measure::bytes).sorted().toArray();
-      return new Measure(m.pauseMs, m.asyncMs, bytes[bytes.length / 2], m.files);
+      return new Measure(
+          m.pauseMs,
+          m.asyncMs,
+          bytes[bytes.length / 2],
+          m.files,
+          m.writeBackMs,
+          m.coldCheckpointMs,
+          m.metadataMs);
     }
   }
 
@@ -181,6 +222,7 @@ public final class CheckpointBench {
         b.markUpdated(0, b.prepare(0, keys, n));
       }
     }
+    drain(store);
     store.compactColdTier();
     System.out.printf(
         Locale.ROOT, "(loaded %,d rows in %.1f s)%n", rows, (System.nanoTime() - t0) / 1e9);
@@ -198,6 +240,12 @@ public final class CheckpointBench {
         b.markUpdated(0, b.prepare(0, keys, n));
       }
     }
+    drain(store);
+  }
+
+  /** Hands every changed row to nowhere, as a publish does at the end of an interval. */
+  private static void drain(TieredEmbeddingStore store) {
+    while (store.drainDirty(0, 1 << 16, (id, values, offset, dim) -> {}) > 0) {}
   }
 
   private static CheckpointStreamFactory factory(CheckpointStorageAccess storage, long id)
@@ -212,7 +260,7 @@ public final class CheckpointBench {
       throws Exception {
     Path dir = work.resolve("full-" + id);
     long t0 = System.nanoTime();
-    store.snapshot(dir);
+    StoreSnapshot snap = store.snapshot(dir);
     CheckpointStateOutputStream out =
         factory(storage, id).createCheckpointStateOutputStream(CheckpointedStateScope.EXCLUSIVE);
     TrainerCheckpoint.writeLegacy(out, dir, 0, 0, false, new byte[0]);
@@ -225,7 +273,7 @@ public final class CheckpointBench {
     TrainerCheckpoint.deleteRecursively(dir);
     long bytes = h.getStateSize();
     h.discardState();
-    return new Measure((t1 - t0) / 1e6, 0, bytes, files);
+    return new Measure((t1 - t0) / 1e6, 0, bytes, files, snap);
   }
 
   /** The cut on the trainer thread, then the upload (Flink's asynchronous phase). */
@@ -239,7 +287,7 @@ public final class CheckpointBench {
     Path dir = work.resolve("cut-" + id);
     CheckpointStreamFactory factory = factory(storage, id);
     long t0 = System.nanoTime();
-    store.snapshot(dir);
+    StoreSnapshot snap = store.snapshot(dir);
     TrainerCheckpoint cp =
         TrainerCheckpoint.cut(id, 0, 0, false, new byte[0], dir, shared, factory);
     long t1 = System.nanoTime();
@@ -254,6 +302,6 @@ public final class CheckpointBench {
     TrainerCheckpoint.Written w = cp.written();
     long bytes = h.getStateSize() + w.bytesUploaded();
     h.discardState();
-    return new Measure((t1 - t0) / 1e6, (t2 - t1) / 1e6, bytes, w.files());
+    return new Measure((t1 - t0) / 1e6, (t2 - t1) / 1e6, bytes, w.files(), snap);
   }
 }

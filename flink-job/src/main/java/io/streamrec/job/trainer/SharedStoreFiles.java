@@ -25,11 +25,11 @@ import org.apache.flink.core.fs.Path;
  *
  * <p><b>Deletion.</b> A file may go once no checkpoint that Flink may still restore references it.
  * Flink keeps the newest {@code retained} completed checkpoints ({@code
- * state.checkpoints.num-retained}); every checkpoint older than the {@code retained}-th newest
- * completed one is subsumed (gone, or aborted). So a file is deleted when it is referenced by no
- * checkpoint at or above that id, completed or still pending, and only if this run uploaded it (or
- * inherited it on a failover of the same job): the files of a checkpoint another run was restored
- * from belong to that checkpoint, which may be restored again, and are never deleted here.
+ * execution.checkpointing.num-retained}); every checkpoint older than the {@code retained}-th
+ * newest completed one is subsumed (gone, or aborted). So a file is deleted when it is referenced
+ * by no checkpoint at or above that id, completed or still pending, and only if this run uploaded
+ * it (or inherited it on a failover of the same job): the files of a checkpoint another run was
+ * restored from belong to that checkpoint, which may be restored again, and are never deleted here.
  *
  * <p>Thread-safe: the task thread cuts checkpoints and hears of completions, Flink's asynchronous
  * snapshot threads look files up and register uploads. A lookup and the reference it creates are
@@ -52,6 +52,14 @@ final class SharedStoreFiles {
 
   static String key(String name, long size) {
     return name + '#' + size;
+  }
+
+  /**
+   * {@code checkpointId} is a checkpoint whose files go to the shared directory (not a savepoint):
+   * only such checkpoints count when they complete.
+   */
+  synchronized void begin(long checkpointId) {
+    referencesOf(checkpointId);
   }
 
   /**
@@ -86,10 +94,14 @@ final class SharedStoreFiles {
   }
 
   /**
-   * {@code checkpointId} completed: returns the files no retained or pending checkpoint references
-   * any more, now forgotten, for the caller to delete.
+   * {@code checkpointId} completed (ignored unless it {@link #begin began} here): returns the files
+   * no retained or pending checkpoint references any more, now forgotten, for the caller to delete.
    */
   synchronized List<SharedFile> completed(long checkpointId) {
+    if (!referencesByCheckpoint.containsKey(checkpointId)) {
+      // a savepoint (Flink keeps the checkpoints before it), or a checkpoint long subsumed
+      return List.of();
+    }
     completed.add(checkpointId);
     while (completed.size() > retained) {
       completed.pollFirst();

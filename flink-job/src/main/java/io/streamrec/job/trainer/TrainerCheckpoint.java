@@ -122,6 +122,9 @@ final class TrainerCheckpoint {
     if (shared != null && factory == null) {
       throw new IllegalArgumentException("shared files need a checkpoint stream factory");
     }
+    if (shared != null) {
+      shared.begin(checkpointId);
+    }
     return new TrainerCheckpoint(
         checkpointId,
         version,

@@ -244,8 +244,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   }
 
   /**
-   * How many completed checkpoints Flink keeps ({@code state.checkpoints.num-retained}), as the job
-   * or the task manager configures it: shared files go only when none of them references them.
+   * How many completed checkpoints Flink keeps ({@code execution.checkpointing.num-retained}), as
+   * the job or the task manager configures it: shared files go only when none of them references
+   * them.
    */
   private int retainedCheckpoints() {
     Environment env = getContainingTask().getEnvironment();

@@ -35,8 +35,9 @@ import org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage;
  * one incremental checkpoint as the baseline. Each interval marks {@code changed-percent} of the
  * rows, drawn uniformly, as updated through the store's batches (4,096 ids each; they are written
  * back when evicted or at the checkpoint's flush), drains them as the interval's publish does, then
- * checkpoints. The two paths alternate on fresh changes of the same size, so each one flushes as
- * many changed rows as the other.
+ * checkpoints. For each rate of change, {@code intervals} checkpoints of the incremental path, then
+ * as many of the full copy, on the same store: each path flushes as many changed rows, and its
+ * bytes include the compactions its own flushes cause.
  *
  * <ul>
  *   <li>{@code full copy}: the synchronous path that {@code TrainerOperator} had: the store's
@@ -50,8 +51,10 @@ import org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage;
  *
  * <p>Checkpoint storage: Flink's file-system storage on a local directory under {@code
  * java.io.tmpdir}. Run with {@code scripts/bench-checkpoint.sh} (arguments: {@code --rows
- * 1000000,10000000 --changed 1,10 --hot-percent 1 --intervals 3}). Prints one line per setting:
- * median pause and bytes per checkpoint of each path, and their ratios.
+ * 1000000,10000000 --changed 1,10 --hot-percent 1 --intervals 8}). Prints one line per setting and
+ * path: the median and longest pause, the asynchronous phase, the mean bytes per checkpoint
+ * (RocksDB compactions included), the files; then the parts of the incremental pause and the
+ * ratios.
  */
 public final class CheckpointBench {
   private static final int DIM = 16;
@@ -64,7 +67,7 @@ public final class CheckpointBench {
     long[] rows = {1_000_000, 10_000_000};
     int[] changed = {1, 10};
     double hotPercent = 1;
-    int intervals = 3;
+    int intervals = 8;
     for (int i = 0; i < args.length; i += 2) {
       String v = args[i + 1];
       switch (args[i]) {
@@ -78,11 +81,12 @@ public final class CheckpointBench {
     }
     System.out.printf(
         Locale.ROOT,
-        "%-9s %-8s %-12s %12s %12s %14s %10s%n",
+        "%-9s %-8s %-12s %9s %9s %9s %14s %6s%n",
         "rows",
         "changed",
         "path",
         "pause ms",
+        "max ms",
         "async ms",
         "bytes/ckpt",
         "files");
@@ -114,19 +118,18 @@ public final class CheckpointBench {
         SplittableRandom rnd = new SplittableRandom(7);
         for (int changedPct : changedPcts) {
           long change = rows * changedPct / 100;
-          List<Measure> full = new ArrayList<>(), inc = new ArrayList<>();
+          // one phase per path, each a run of intervals with a checkpoint after every one, so
+          // each path's bytes include the compactions its own flushes cause
+          List<Measure> inc = new ArrayList<>(), full = new ArrayList<>();
           for (int i = 0; i < intervals; i++) {
-            for (int k = 0; k < 2; k++) {
-              boolean fullFirst = i % 2 == 0;
-              touch(store, rows, change, rnd);
-              if ((k == 0) == fullFirst) {
-                full.add(fullCopy(store, storage, ++id[0], work));
-              } else {
-                inc.add(incremental(store, storage, shared, ++id[0], work));
-              }
-            }
+            touch(store, rows, change, rnd);
+            inc.add(incremental(store, storage, shared, ++id[0], work));
           }
-          Measure f = Measure.median(full), c = Measure.median(inc);
+          for (int i = 0; i < intervals; i++) {
+            touch(store, rows, change, rnd);
+            full.add(fullCopy(store, storage, ++id[0], work));
+          }
+          Measure f = Measure.summary(full), c = Measure.summary(inc);
           print(rows, changedPct, "full copy", f);
           print(rows, changedPct, "incremental", c);
           System.out.printf(
@@ -156,21 +159,24 @@ public final class CheckpointBench {
   private static void print(long rows, int pct, String path, Measure m) {
     System.out.printf(
         Locale.ROOT,
-        "%-9d %-8s %-12s %12.1f %12.1f %,14d %10d%n",
+        "%-9d %-8s %-12s %9.1f %9.1f %9.1f %,14d %6d%n",
         rows,
         pct + "%",
         path,
         m.pauseMs,
+        m.maxPauseMs,
         m.asyncMs,
         m.bytes,
         m.files);
   }
 
   /**
-   * One checkpoint; the pause's parts are those of the store's snapshot ({@link StoreSnapshot}).
+   * One checkpoint, or a summary of several; the pause's parts are those of the store's snapshot
+   * ({@link StoreSnapshot}).
    */
   private record Measure(
       double pauseMs,
+      double maxPauseMs,
       double asyncMs,
       long bytes,
       int files,
@@ -180,6 +186,7 @@ public final class CheckpointBench {
     Measure(double pauseMs, double asyncMs, long bytes, int files, StoreSnapshot s) {
       this(
           pauseMs,
+          pauseMs,
           asyncMs,
           bytes,
           files,
@@ -188,16 +195,21 @@ public final class CheckpointBench {
           s.metadataNanos() / 1e6);
     }
 
-    /** The checkpoint of median pause, with the median bytes. */
-    static Measure median(List<Measure> ms) {
+    /**
+     * The checkpoint of median pause (its parts, its asynchronous time), the longest pause, and the
+     * mean bytes: RocksDB's compactions rewrite files every few checkpoints, and the mean counts
+     * them in.
+     */
+    static Measure summary(List<Measure> ms) {
       List<Measure> s = new ArrayList<>(ms);
       s.sort((a, b) -> Double.compare(a.pauseMs, b.pauseMs));
       Measure m = s.get(s.size() / 2);
-      long[] bytes = ms.stream().mapToLong(Measure::bytes).sorted().toArray();
+      long bytes = Math.round(ms.stream().mapToLong(Measure::bytes).average().orElse(0));
       return new Measure(
           m.pauseMs,
+          s.get(s.size() - 1).pauseMs,
           m.asyncMs,
-          bytes[bytes.length / 2],
+          bytes,
           m.files,
           m.writeBackMs,
           m.coldCheckpointMs,

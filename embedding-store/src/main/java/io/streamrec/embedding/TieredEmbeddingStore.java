@@ -360,14 +360,39 @@ public final class TieredEmbeddingStore extends BatchedStore {
     return buf.size();
   }
 
-  /** A byte array output stream whose array is read in place. */
-  private static final class MetadataBuffer extends java.io.ByteArrayOutputStream {
-    MetadataBuffer() {
-      super(1 << 16);
+  /**
+   * A growing byte array, read in place: {@link java.io.ByteArrayOutputStream} without its locks
+   * (the metadata is a few small writes per hot slot, and a checkpoint's cut waits for them).
+   */
+  private static final class MetadataBuffer extends OutputStream {
+    private byte[] buf = new byte[1 << 16];
+    private int size;
+
+    @Override
+    public void write(int b) {
+      grow(1);
+      buf[size++] = (byte) b;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      grow(len);
+      System.arraycopy(b, off, buf, size, len);
+      size += len;
+    }
+
+    private void grow(int n) {
+      if (size + n > buf.length) {
+        buf = java.util.Arrays.copyOf(buf, Math.max(size + n, buf.length * 2));
+      }
     }
 
     byte[] array() {
       return buf;
+    }
+
+    int size() {
+      return size;
     }
   }
 

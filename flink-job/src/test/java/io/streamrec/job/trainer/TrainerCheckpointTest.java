@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.streamrec.job.config.ModelOptions;
+import io.streamrec.job.units.CodecTypeInfo;
 import io.streamrec.model.units.CompactUnit;
 import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.schemas.VersionMarker;
@@ -24,16 +25,23 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.checkpoint.CheckpointOptions;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.CheckpointStorageAccess;
 import org.apache.flink.runtime.state.CheckpointStorageLocationReference;
 import org.apache.flink.runtime.state.CheckpointStreamFactory;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.operators.OperatorSnapshotFinalizer;
 import org.apache.flink.streaming.api.operators.OperatorSnapshotFutures;
 import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.apache.flink.util.ExceptionUtils;
 import org.junit.jupiter.api.AfterEach;
@@ -268,6 +276,96 @@ class TrainerCheckpointTest {
       r.initializeState(second);
       r.open();
       feed(r, units, 600, units.size());
+      r.processWatermark(new Watermark(Long.MAX_VALUE));
+      resumed.addAll(r.extractOutputValues());
+    }
+    assertSamePublishes(uninterrupted, resumed);
+  }
+
+  /**
+   * Rewrites a trainer's checkpoint in the format of earlier releases: the waiting units as they
+   * were, the store and the dense state as raw operator state (format 1) instead of the trainer's
+   * list state.
+   */
+  private static final class EarlierReleaseWriter extends AbstractStreamOperator<ModelUpdateRecord>
+      implements OneInputStreamOperator<CompactUnit, ModelUpdateRecord> {
+    private transient ListState<CompactUnit> units;
+    private transient TrainerCheckpoint restored;
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+      super.initializeState(context);
+      units =
+          context
+              .getOperatorStateStore()
+              .getListState(
+                  new ListStateDescriptor<>(
+                      TrainerOperator.PENDING_UNITS_STATE, CodecTypeInfo.COMPACT_UNIT));
+      ListState<TrainerCheckpoint> trainer =
+          context
+              .getOperatorStateStore()
+              .getListState(
+                  new ListStateDescriptor<>(
+                      TrainerOperator.TRAINER_STATE, new TrainerCheckpointSerializer()));
+      for (TrainerCheckpoint cp : trainer.get()) {
+        restored = cp;
+      }
+      trainer.clear();
+    }
+
+    @Override
+    public void processElement(StreamRecord<CompactUnit> element) {}
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+      super.snapshotState(context);
+      var out = context.getRawOperatorStateOutput();
+      out.startNewPartition();
+      TrainerCheckpoint.writeLegacy(
+          out,
+          restored.storeDir,
+          restored.version,
+          restored.openPeriod,
+          restored.specPublished,
+          restored.trainerState);
+    }
+
+    @Override
+    public void close() throws Exception {
+      TrainerCheckpoint.deleteRecursively(restored.storeDir);
+      super.close();
+    }
+  }
+
+  @Test
+  void aCheckpointOfAnEarlierReleaseRestores() throws Exception {
+    List<CompactUnit> units = units(1_200);
+    List<ModelUpdateRecord> uninterrupted;
+    try (var h = harness()) {
+      h.open();
+      feed(h, units, 0, units.size());
+      h.processWatermark(new Watermark(Long.MAX_VALUE));
+      uninterrupted = new ArrayList<>(h.extractOutputValues());
+    }
+    List<ModelUpdateRecord> resumed;
+    OperatorSubtaskState current;
+    try (var h = harness()) {
+      h.open();
+      feed(h, units, 0, 500);
+      current = h.snapshot(1, 1); // the JobManager's memory: every file inline
+      resumed = new ArrayList<>(h.extractOutputValues());
+    }
+    OperatorSubtaskState earlier;
+    try (var w = new OneInputStreamOperatorTestHarness<>(new EarlierReleaseWriter())) {
+      w.initializeState(current);
+      w.open();
+      earlier = w.snapshot(2, 2);
+    }
+    assertThat(earlier.getRawOperatorState()).as("raw operator state").isNotEmpty();
+    try (var r = harness()) {
+      r.initializeState(earlier);
+      r.open();
+      feed(r, units, 500, units.size());
       r.processWatermark(new Watermark(Long.MAX_VALUE));
       resumed.addAll(r.extractOutputValues());
     }

@@ -206,7 +206,7 @@ public final class InMemoryEmbeddingStore extends BatchedStore {
     writeSnapshot(dir, file);
     try {
       long bytes = Files.size(file);
-      return new StoreSnapshot(dir, 1, 0, bytes, bytes);
+      return new StoreSnapshot(dir, 1, 0, bytes, bytes, 0, 0, 0);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the size of " + file + ": " + e.getMessage(), e);
     }

@@ -7,7 +7,6 @@ import io.streamrec.embedding.internal.TieredTable;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.gpu.Floats;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -20,7 +19,6 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.zip.CRC32;
 import java.util.zip.CheckedInputStream;
-import java.util.zip.CheckedOutputStream;
 
 /**
  * The embedding store for real workloads: per table, a bounded hot tier of rows in the compute
@@ -278,13 +276,16 @@ public final class TieredEmbeddingStore extends BatchedStore {
           }
         }
       }
+      long t0 = System.nanoTime();
       for (TieredTable t : state) {
         t.flushStale();
       }
+      long t1 = System.nanoTime();
       Path tmp = config.workDir().resolve("checkpoints").resolve("cp-" + (checkpointSeq++));
       SnapshotFiles.deleteRecursively(tmp);
       Files.createDirectories(tmp.getParent());
       cold.checkpoint(tmp);
+      long t2 = System.nanoTime();
       SnapshotFiles.Transfer tr;
       try {
         tr =
@@ -295,10 +296,19 @@ public final class TieredEmbeddingStore extends BatchedStore {
       } finally {
         SnapshotFiles.deleteRecursively(tmp);
       }
+      long t3 = System.nanoTime();
       long metaBytes = writeMetadata(dir);
+      long t4 = System.nanoTime();
       previousSnapshot = dir;
       return new StoreSnapshot(
-          dir, tr.files(), tr.reused(), tr.bytes() + metaBytes, tr.bytesCopied() + metaBytes);
+          dir,
+          tr.files(),
+          tr.reused(),
+          tr.bytes() + metaBytes,
+          tr.bytesCopied() + metaBytes,
+          t1 - t0,
+          t2 - t1,
+          t4 - t3);
     } catch (IOException e) {
       throw new StoreException(
           "cannot write a store snapshot to " + dir + ": " + e.getMessage(), e);
@@ -333,26 +343,64 @@ public final class TieredEmbeddingStore extends BatchedStore {
   // ---- metadata -------------------------------------------------------------------------------
 
   private long writeMetadata(Path dir) throws IOException {
-    Path tmp = dir.resolve(META_FILE + ".tmp");
+    // built in memory and written with one call: a checkpoint's cut waits for this
+    MetadataBuffer buf = new MetadataBuffer();
+    DataOutputStream out = new DataOutputStream(buf);
+    out.writeInt(META_MAGIC);
+    out.writeInt(META_VERSION);
+    out.writeLong(nowMs);
+    out.writeInt(checkpointSeq);
+    out.writeInt(state.length);
+    for (TieredTable t : state) {
+      t.writeMetadata(out);
+    }
     CRC32 crc = new CRC32();
-    try (OutputStream os = Files.newOutputStream(tmp);
-        CheckedOutputStream checked =
-            new CheckedOutputStream(new BufferedOutputStream(os, 1 << 16), crc);
-        DataOutputStream out = new DataOutputStream(checked)) {
-      out.writeInt(META_MAGIC);
-      out.writeInt(META_VERSION);
-      out.writeLong(nowMs);
-      out.writeInt(checkpointSeq);
-      out.writeInt(state.length);
-      for (TieredTable t : state) {
-        t.writeMetadata(out);
-      }
-      out.flush();
-      out.writeLong(crc.getValue());
+    crc.update(buf.array(), 0, buf.size());
+    out.writeLong(crc.getValue());
+    out.flush();
+    Path tmp = dir.resolve(META_FILE + ".tmp");
+    try (OutputStream os = Files.newOutputStream(tmp)) {
+      os.write(buf.array(), 0, buf.size());
     }
     Path meta = dir.resolve(META_FILE);
     Files.move(tmp, meta, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    return Files.size(meta);
+    return buf.size();
+  }
+
+  /**
+   * A growing byte array, read in place: {@link java.io.ByteArrayOutputStream} without its locks
+   * (the metadata is a few small writes per hot slot, and a checkpoint's cut waits for them).
+   */
+  private static final class MetadataBuffer extends OutputStream {
+    private byte[] buf = new byte[1 << 16];
+    private int size;
+
+    @Override
+    public void write(int b) {
+      grow(1);
+      buf[size++] = (byte) b;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      grow(len);
+      System.arraycopy(b, off, buf, size, len);
+      size += len;
+    }
+
+    private void grow(int n) {
+      if (size + n > buf.length) {
+        buf = java.util.Arrays.copyOf(buf, Math.max(size + n, buf.length * 2));
+      }
+    }
+
+    byte[] array() {
+      return buf;
+    }
+
+    int size() {
+      return size;
+    }
   }
 
   private void readMetadata(Path meta) throws IOException {

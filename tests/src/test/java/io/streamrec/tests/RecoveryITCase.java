@@ -12,10 +12,14 @@ import io.streamrec.testutils.ModelUpdateRecords;
 import io.streamrec.testutils.TopicRecords;
 import io.streamrec.traffic.FaultConfig;
 import io.streamrec.traffic.TrafficConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -23,6 +27,7 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A job that fails mid-stream and restores from its last checkpoint ends with the model of a run
@@ -39,10 +44,35 @@ class RecoveryITCase {
 
   @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
 
+  @TempDir Path checkpoints;
+
   @Test
   void aFailedAndRestoredBackfillEndsWithTheModelOfAnUninterruptedOne() throws Exception {
+    recoverAndCompare("recover-", new Configuration());
+  }
+
+  /**
+   * The same with checkpoints on a file system, as production runs them: the trainer's store goes
+   * to the checkpoint directory incrementally (its table files in the shared directory), and the
+   * restore after the failure fetches them from there.
+   */
+  @Test
+  void aFailedAndRestoredBackfillWithIncrementalCheckpointsOnAFileSystemEndsTheSame()
+      throws Exception {
+    Configuration fs = new Configuration();
+    fs.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+    fs.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
+    recoverAndCompare("recover-fs-", fs);
+    List<Path> shared;
+    try (Stream<Path> s = Files.walk(checkpoints)) {
+      shared = s.filter(p -> p.getParent().getFileName().toString().equals("shared")).toList();
+    }
+    assertThat(shared).as("table files in the checkpoints' shared directories").isNotEmpty();
+  }
+
+  private void recoverAndCompare(String prefix, Configuration checkpointStorage) throws Exception {
     String bootstrap = KAFKA.bootstrapServers();
-    TopicsConfig topics = PipelineSupport.topics(bootstrap, "recover-");
+    TopicsConfig topics = PipelineSupport.topics(bootstrap, prefix);
     GeneratedTraffic traffic =
         new GeneratedTraffic(
             TrafficConfig.defaults().withSeed(8).withUsers(600).withItems(300),
@@ -56,7 +86,7 @@ class RecoveryITCase {
     List<List<ConsumerRecord<byte[], byte[]>>> runs = new ArrayList<>();
     List<Double> restores = new ArrayList<>();
     for (int run = 0; run < 2; run++) {
-      TopicsConfig out = PipelineSupport.topics(bootstrap, "recover-out" + run + "-");
+      TopicsConfig out = PipelineSupport.topics(bootstrap, prefix + "out" + run + "-");
       Configuration conf = PipelineSupport.jobConf(bootstrap, topics, 2_000);
       conf.set(JobOptions.MODEL_UPDATES_TOPIC, out.modelUpdates());
       conf.set(JobOptions.DEAD_LETTERS_TOPIC, out.deadLetters());
@@ -69,7 +99,7 @@ class RecoveryITCase {
       if (run == 1) {
         conf.set(JobOptions.INJECT_FAILURE_AFTER_UNITS, 3_000L);
       }
-      Configuration flink = new Configuration();
+      Configuration flink = new Configuration(checkpointStorage);
       flink.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
       flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
       flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));

@@ -27,7 +27,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.PriorityQueue;
@@ -35,16 +34,22 @@ import java.util.stream.Stream;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.checkpoint.CheckpointOptions;
+import org.apache.flink.runtime.execution.Environment;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
-import org.apache.flink.runtime.state.OperatorStateCheckpointOutputStream;
+import org.apache.flink.runtime.state.CheckpointStreamFactory;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StatePartitionStreamProvider;
 import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.runtime.state.memory.MemCheckpointStreamFactory;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.OperatorSnapshotFutures;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
@@ -66,10 +71,13 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * bounded input (or a drain) the watermark jumps to the end of time and everything is published.
  *
  * <p><b>Checkpoints.</b> A checkpoint holds the units waiting for the watermark (operator list
- * state) and, as raw operator state, the publishing position, the trainer's dense weights,
- * optimizer state and metrics, and the embedding store's snapshot ({@link TrainerCheckpoint}).
- * Snapshots are taken between batches, so a restore continues exactly where the checkpoint stood:
- * the same batches, the same versions, the same rows, bit for bit on the CPU backend.
+ * state) and a {@link TrainerCheckpoint}: the publishing position, the trainer's dense weights,
+ * optimizer state and metrics, and the embedding store's snapshot. The trainer thread only takes
+ * the consistent cut (the store flushes and hard-links a RocksDB checkpoint locally); the files go
+ * to the checkpoint storage on Flink's asynchronous snapshot thread, and table files an earlier
+ * checkpoint uploaded are referenced, not copied ({@link SharedStoreFiles}). Snapshots are taken
+ * between batches, so a restore continues exactly where the checkpoint stood: the same batches, the
+ * same versions, the same rows, bit for bit on the CPU backend.
  *
  * <p>Runs with parallelism 1: one model.
  */
@@ -89,6 +97,12 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   /** The model lineage in a checkpoint. */
   static final String LINEAGE_STATE = "model-lineage";
+
+  /** The trainer's checkpoint ({@link TrainerCheckpoint}, one element). */
+  static final String TRAINER_STATE = "trainer-checkpoint";
+
+  /** Under the store's working directory: the cuts of checkpoints whose upload is pending. */
+  static final String CUTS_DIR = "trainer-checkpoints";
 
   private final JobConfig config;
 
@@ -123,6 +137,16 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   /** The spec's JSON, published with every version so the topic never depends on its first. */
   private transient String specJson;
 
+  private transient ListState<TrainerCheckpoint> checkpointState;
+  private transient SharedStoreFiles sharedFiles;
+
+  /** Where cuts wait for their upload (in the store's working directory: hard links work). */
+  private transient Path cutsDir;
+
+  /** The options and stream factory of the snapshot being taken (task thread), else null. */
+  private transient CheckpointOptions snapshotOptions;
+
+  private transient CheckpointStreamFactory snapshotFactory;
   private transient MiniBatchTrainer trainer;
 
   /** The store's working directory when the operator made it (deleted on close), else null. */
@@ -202,6 +226,12 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
             .getOperatorStateStore()
             .getListState(new ListStateDescriptor<>(LINEAGE_STATE, Types.LONG));
     model = ModelLineage.NONE;
+    checkpointState =
+        context
+            .getOperatorStateStore()
+            .getListState(
+                new ListStateDescriptor<>(TRAINER_STATE, new TrainerCheckpointSerializer()));
+    sharedFiles = new SharedStoreFiles(retainedCheckpoints());
     if (context.isRestored()) {
       for (Long m : lineageState.get()) {
         model = m;
@@ -225,17 +255,64 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       if (migrated > 0) {
         LOG.info("trainer: {} waiting units of an earlier release's checkpoint encoded", migrated);
       }
+      for (TrainerCheckpoint cp : checkpointState.get()) {
+        checkOnePart();
+        restored = cp;
+        restoredStore = cp.storeDir;
+      }
+      checkpointState.clear();
       for (StatePartitionStreamProvider p : context.getRawOperatorStateInputs()) {
-        if (restored != null) {
-          throw new IllegalStateException(
-              "the trainer runs with parallelism 1; its checkpoint has more than one part");
-        }
+        checkOnePart();
         restoredStore = Files.createTempDirectory("streamrec-restore-");
         try (InputStream in = p.getStream()) {
-          restored = TrainerCheckpoint.read(in, restoredStore);
+          restored = TrainerCheckpoint.readLegacy(in, restoredStore);
         }
+        LOG.info("trainer: restoring a checkpoint of an earlier release (raw operator state)");
+      }
+      if (restored != null && !restored.sharedFiles.isEmpty()) {
+        restored.fetchSharedFiles();
+        // a failover of this job restores its own files; another run's restore leaves the files
+        // of the checkpoint it came from alone (that checkpoint may be restored again)
+        boolean ownFiles = getRuntimeContext().getTaskInfo().getAttemptNumber() > 0;
+        java.util.Map<String, SharedStoreFiles.SharedFile> inherited = new java.util.HashMap<>();
+        restored.sharedFiles.forEach(
+            (name, f) ->
+                inherited.put(
+                    SharedStoreFiles.key(name, f.size()),
+                    new SharedStoreFiles.SharedFile(f.path(), f.size(), ownFiles)));
+        sharedFiles.inherit(restored.checkpointId, inherited);
+        LOG.info(
+            "trainer: {} store files of checkpoint {} fetched from the shared directory",
+            inherited.size(),
+            restored.checkpointId);
       }
     }
+  }
+
+  private void checkOnePart() {
+    if (restored != null) {
+      throw new IllegalStateException(
+          "the trainer runs with parallelism 1; its checkpoint has more than one part");
+    }
+  }
+
+  /**
+   * How many completed checkpoints Flink keeps ({@code execution.checkpointing.num-retained}), as
+   * the job or the task manager configures it: shared files go only when none of them references
+   * them.
+   */
+  private int retainedCheckpoints() {
+    Environment env = getContainingTask().getEnvironment();
+    int retained = CheckpointingOptions.MAX_RETAINED_CHECKPOINTS.defaultValue();
+    for (Configuration c :
+        new Configuration[] {
+          env.getJobConfiguration(), env.getTaskManagerInfo().getConfiguration()
+        }) {
+      if (c != null) {
+        retained = Math.max(retained, c.get(CheckpointingOptions.MAX_RETAINED_CHECKPOINTS));
+      }
+    }
+    return retained;
   }
 
   @Override
@@ -252,6 +329,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
           Path.of(config.storeDir())
               .resolve("trainer-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
     }
+    cutsDir = storeDir.resolve(CUTS_DIR);
+    deleteRecursively(cutsDir);
     trainer =
         new MiniBatchTrainer(
             config.model(),
@@ -538,23 +617,66 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   }
 
   @Override
+  public OperatorSnapshotFutures snapshotState(
+      long checkpointId,
+      long timestamp,
+      CheckpointOptions checkpointOptions,
+      CheckpointStreamFactory factory)
+      throws Exception {
+    snapshotOptions = checkpointOptions;
+    snapshotFactory = factory;
+    try {
+      return super.snapshotState(checkpointId, timestamp, checkpointOptions, factory);
+    } finally {
+      snapshotOptions = null;
+      snapshotFactory = null;
+    }
+  }
+
+  /**
+   * The consistent cut, on the trainer thread: the store's snapshot into a local directory (hard
+   * links) and the dense state as bytes. The upload happens when Flink serializes the operator
+   * state, asynchronously ({@link TrainerCheckpoint}).
+   */
+  @Override
   public void snapshotState(StateSnapshotContext context) throws Exception {
     super.snapshotState(context);
     List<CompactUnit> pending = new ArrayList<>(ready);
     pending.addAll(waiting);
     unitsState.update(pending);
     lineageState.update(List.of(model));
-    unitsInPendingCheckpoints.put(context.getCheckpointId(), trainer.unitsTrained());
-    Path dir = Files.createTempDirectory("streamrec-snapshot-");
+    long id = context.getCheckpointId();
+    unitsInPendingCheckpoints.put(id, trainer.unitsTrained());
+    Path dir = cutsDir.resolve("cp-" + id);
+    deleteRecursively(dir);
+    Files.createDirectories(cutsDir);
     try {
       trainer.store().snapshot(dir);
-      OperatorStateCheckpointOutputStream out = context.getRawOperatorStateOutput();
-      out.startNewPartition();
-      new TrainerCheckpoint(version, openPeriod, specPublished, trainer.saveState())
-          .write(out, dir);
-    } finally {
+      checkpointState.update(
+          List.of(
+              TrainerCheckpoint.cut(
+                  id,
+                  version,
+                  openPeriod,
+                  specPublished,
+                  trainer.saveState(),
+                  dir,
+                  sharesFiles() ? sharedFiles : null,
+                  snapshotFactory)));
+    } catch (Exception | Error e) {
       deleteRecursively(dir);
+      throw e;
     }
+  }
+
+  /**
+   * Whether this snapshot's table files go to the shared directory: not for a savepoint (it must
+   * stand alone) nor where the storage holds state in the JobManager's memory.
+   */
+  private boolean sharesFiles() {
+    return snapshotFactory != null
+        && !(snapshotFactory instanceof MemCheckpointStreamFactory)
+        && (snapshotOptions == null || !snapshotOptions.getCheckpointType().isSavepoint());
   }
 
   @Override
@@ -578,17 +700,41 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       unitsInCompletedCheckpoint = units;
     }
     unitsInPendingCheckpoints.keySet().removeIf(id -> id < checkpointId);
+    deleteCutsUpTo(checkpointId);
+    for (SharedStoreFiles.SharedFile f : sharedFiles.completed(checkpointId)) {
+      try {
+        f.path().getFileSystem().delete(f.path(), false);
+      } catch (IOException e) {
+        LOG.warn("cannot delete the unreferenced checkpoint file {}: {}", f.path(), e.toString());
+      }
+    }
+  }
+
+  @Override
+  public void notifyCheckpointAborted(long checkpointId) throws Exception {
+    super.notifyCheckpointAborted(checkpointId);
+    unitsInPendingCheckpoints.remove(checkpointId);
+    sharedFiles.aborted(checkpointId);
+    deleteRecursively(cutsDir.resolve("cp-" + checkpointId));
+  }
+
+  /** Deletes the local cuts of checkpoints up to {@code checkpointId} (written or subsumed). */
+  private void deleteCutsUpTo(long checkpointId) throws IOException {
+    if (cutsDir == null || !Files.isDirectory(cutsDir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.list(cutsDir)) {
+      for (Path p : s.toList()) {
+        String name = p.getFileName().toString();
+        if (name.startsWith("cp-") && Long.parseLong(name.substring(3)) <= checkpointId) {
+          deleteRecursively(p);
+        }
+      }
+    }
   }
 
   private static void deleteRecursively(Path dir) throws IOException {
-    if (dir == null || !Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
+    TrainerCheckpoint.deleteRecursively(dir);
   }
 
   @Override
@@ -600,6 +746,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     } finally {
       if (tempStoreDir != null) {
         deleteRecursively(tempStoreDir);
+      } else if (cutsDir != null) {
+        deleteRecursively(cutsDir);
       }
     }
     super.close();

@@ -45,11 +45,11 @@ class TrainerOperatorTest {
   private static final long PUBLISH_MS = 1_000;
   private static final long START = 1_767_225_600_000L;
 
-  private static JobConfig config() {
+  static JobConfig config() {
     return config(new Configuration());
   }
 
-  private static JobConfig config(Configuration c) {
+  static JobConfig config(Configuration c) {
     c.set(JobOptions.BOOTSTRAP_SERVERS, "unused:9092");
     c.set(JobOptions.PUBLISH_INTERVAL, Duration.ofMillis(PUBLISH_MS));
     c.set(JobOptions.BATCH_MAX_UNITS, 16);
@@ -65,9 +65,15 @@ class TrainerOperatorTest {
   }
 
   /** Units closing 10 ms apart, two per close time, over about five publish periods. */
-  private static List<CompactUnit> units(int n) {
+  static List<CompactUnit> units(int n) {
+    return units(n, 300, 200);
+  }
+
+  /** As {@link #units(int)}, from a world of {@code users} users and {@code items} items. */
+  static List<CompactUnit> units(int n, int users, int items) {
     TrafficGenerator g =
-        new TrafficGenerator(TrafficConfig.defaults().withSeed(9).withUsers(300).withItems(200));
+        new TrafficGenerator(
+            TrafficConfig.defaults().withSeed(9).withUsers(users).withItems(items));
     UnitEncoder enc = new UnitEncoder(new UnitLayout(config().model().features()));
     List<CompactUnit> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -101,11 +107,11 @@ class TrainerOperatorTest {
     }
   }
 
-  private static String key(ModelUpdateRecord r) {
+  static String key(ModelUpdateRecord r) {
     return new String(r.key, StandardCharsets.UTF_8);
   }
 
-  private static List<VersionMarker> markers(List<ModelUpdateRecord> out) {
+  static List<VersionMarker> markers(List<ModelUpdateRecord> out) {
     List<VersionMarker> m = new ArrayList<>();
     for (ModelUpdateRecord r : out) {
       if (key(r).equals(ModelUpdateKeys.VERSION)) {
@@ -186,7 +192,7 @@ class TrainerOperatorTest {
   }
 
   /** Equal records, markers compared without their wall-clock publish time. */
-  private static void assertSamePublishes(List<ModelUpdateRecord> a, List<ModelUpdateRecord> b) {
+  static void assertSamePublishes(List<ModelUpdateRecord> a, List<ModelUpdateRecord> b) {
     assertThat(b).hasSameSizeAs(a);
     for (int i = 0; i < a.size(); i++) {
       if (key(a.get(i)).equals(ModelUpdateKeys.VERSION)) {
@@ -279,7 +285,7 @@ class TrainerOperatorTest {
   }
 
   /** Feeds units in order with a watermark after every 7th; returns nothing (read the harness). */
-  private static void feed(
+  static void feed(
       OneInputStreamOperatorTestHarness<CompactUnit, ModelUpdateRecord> h,
       List<CompactUnit> units,
       int from,

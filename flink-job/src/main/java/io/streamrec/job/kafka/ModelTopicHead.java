@@ -1,6 +1,7 @@
 package io.streamrec.job.kafka;
 
 import io.streamrec.common.KafkaClientProperties;
+import io.streamrec.common.LongIntHashMap;
 import io.streamrec.protocol.MalformedModelUpdateException;
 import io.streamrec.protocol.ModelUpdate;
 import io.streamrec.protocol.ModelUpdateDecoder;
@@ -8,12 +9,13 @@ import io.streamrec.protocol.ModelUpdateKeys;
 import io.streamrec.schemas.VersionMarker;
 import java.io.Serializable;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -49,8 +51,21 @@ public final class ModelTopicHead implements Serializable {
     this.timeoutMs = timeout.toMillis();
   }
 
-  /** A row of the topic: its table and id. */
-  public record RowKey(String table, long id) {}
+  /**
+   * Rows of the topic by table: each table's ids in ascending unsigned order. Held as primitive
+   * arrays: a replaced model may have tens of millions of rows.
+   */
+  public record Rows(Map<String, long[]> byTable) {
+    public static final Rows NONE = new Rows(Map.of());
+
+    public long count() {
+      long n = 0;
+      for (long[] ids : byTable.values()) {
+        n += ids.length;
+      }
+      return n;
+    }
+  }
 
   /** The newest version marker on the topic; empty when it holds none (or does not exist). */
   public Optional<VersionMarker> newestMarker() {
@@ -97,12 +112,12 @@ public final class ModelTopicHead implements Serializable {
    * The rows whose current value on the topic (the latest under their key, not a tombstone) belongs
    * to a lineage other than {@code model}: a full read of the topic.
    */
-  public List<RowKey> rowsNotOf(long model) {
-    Map<String, RowKey> foreign = new HashMap<>();
+  public Rows rowsNotOf(long model) {
+    Map<String, LongIntHashMap> foreign = new TreeMap<>();
     try (KafkaConsumer<byte[], byte[]> c = consumer()) {
       TopicPartition tp = partition(c);
       if (tp == null) {
-        return List.of();
+        return Rows.NONE;
       }
       long start = c.beginningOffsets(List.of(tp)).get(tp);
       long end = c.endOffsets(List.of(tp)).get(tp);
@@ -124,25 +139,45 @@ public final class ModelTopicHead implements Serializable {
             if (!ModelUpdateKeys.isRow(k)) {
               return;
             }
+            String table;
+            long id;
+            try {
+              table = ModelUpdateKeys.rowTable(k);
+              id = ModelUpdateKeys.rowId(k);
+            } catch (RuntimeException e) {
+              return; // not a row key a trainer writes: nothing to tombstone
+            }
+            boolean other;
             try {
               ModelUpdate u = ModelUpdateDecoder.decode(r.key(), r.value());
-              if (u instanceof ModelUpdate.Row row && row.model() != model) {
-                foreign.put(k, new RowKey(row.table(), row.id()));
-              } else {
-                foreign.remove(k);
-              }
+              other = u instanceof ModelUpdate.Row row && row.model() != model;
             } catch (MalformedModelUpdateException e) {
-              foreign.remove(k);
+              other = false;
+            }
+            if (other) {
+              foreign.computeIfAbsent(table, t -> new LongIntHashMap(1 << 10)).put(id, 0);
+            } else if (foreign.containsKey(table)) {
+              foreign.get(table).remove(id);
             }
           });
     }
-    List<RowKey> out = new ArrayList<>(foreign.values());
-    out.sort(
-        (a, b) ->
-            a.table().equals(b.table())
-                ? Long.compareUnsigned(a.id(), b.id())
-                : a.table().compareTo(b.table()));
-    return out;
+    Map<String, long[]> out = new TreeMap<>();
+    foreign.forEach(
+        (table, ids) -> {
+          long[] sorted = ids.keys();
+          if (sorted.length > 0) {
+            // ascending unsigned: flip the sign bit, sort signed, flip back
+            for (int i = 0; i < sorted.length; i++) {
+              sorted[i] ^= Long.MIN_VALUE;
+            }
+            Arrays.sort(sorted);
+            for (int i = 0; i < sorted.length; i++) {
+              sorted[i] ^= Long.MIN_VALUE;
+            }
+            out.put(table, sorted);
+          }
+        });
+    return new Rows(out);
   }
 
   private static String key(ConsumerRecord<byte[], byte[]> r) {

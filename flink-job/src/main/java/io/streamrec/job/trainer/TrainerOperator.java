@@ -116,7 +116,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private transient long publishedThrough;
 
   /** On a replace: the rows of the replaced model still current on the topic, to tombstone. */
-  private transient List<ModelTopicHead.RowKey> replacedRows;
+  private transient ModelTopicHead.Rows replacedRows;
 
   private transient PriorityQueue<CompactUnit> waiting;
   private transient ArrayDeque<CompactUnit> ready;
@@ -386,7 +386,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     specJson = ModelConfigJson.toJson(config.model());
     storeStats = trainer.store().stats();
     publishedThrough = 0;
-    replacedRows = List.of();
+    replacedRows = ModelTopicHead.Rows.NONE;
     if (topicHead != null) {
       checkTopic();
     }
@@ -439,7 +439,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
         "{}; replacing it with model {}: {} of its rows are tombstoned in the next version",
         theirs,
         ModelLineage.format(model),
-        replacedRows.size());
+        replacedRows.count());
   }
 
   @Override
@@ -580,9 +580,14 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
         new ModelUpdateEncoder(model, v, eventTime, config.rowEncoding(), records::add);
     enc.spec(specJson);
     specPublished = true;
-    for (ModelTopicHead.RowKey r : replacedRows) {
-      enc.tombstone(r.table(), r.id());
-    }
+    replacedRows
+        .byTable()
+        .forEach(
+            (table, ids) -> {
+              for (long id : ids) {
+                enc.tombstone(table, id);
+              }
+            });
     int slices = refreshVersions;
     if (slices > 0) {
       trainer.markSlice((int) Long.remainderUnsigned(v, slices), slices);
@@ -603,7 +608,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
         output.collect(new StreamRecord<>(r, r.timestampMs));
       }
       deltasPublished.inc(enc.emitted());
-      replacedRows = List.of();
+      replacedRows = ModelTopicHead.Rows.NONE;
     }
     version = v;
     openPeriod = NO_PERIOD;

@@ -2,8 +2,9 @@
 
 score.py holds the page's checked blocks (the decoder and the scorer), extracted as they are.
 In this folder: model-updates.txt (one record a line: key and value in hex, "-" for a null
-value), requests.jsonl (one request and its impressions a line, the JSON interchange shape) and
-java-scores.json (io.streamrec.model.ModelScorer's probabilities for them).
+value), requests.jsonl (one request and its impressions a line, the JSON interchange shape),
+java-scores.json (io.streamrec.model.ModelScorer's probabilities of the first label for them) and
+java-labels.json (its probabilities of every label: per request, {label: [p, ...]}).
 
     python3 check_scorer.py PATH/TO/docs/model-updates.md
 """
@@ -52,9 +53,30 @@ for number, (line, java) in enumerate(zip(open("requests.jsonl"), expected)):
         print(f"                     java   {[round(j, 6) for j in java]}")
 print(f"scores: {n} impressions of {len(expected)} requests, max |python - java| = {worst:.2e} "
       f"(tolerance {TOLERANCE:.0e})")
+
+expected_labels = json.load(open("java-labels.json"))
+worst_label, m, labels = 0.0, 0, []
+for number, (line, java) in enumerate(zip(open("requests.jsonl"), expected_labels)):
+    q = json.loads(line)
+    python = model.score_labels(q["request"], q["impressions"])
+    if list(python) != list(java):
+        failures.append(f"request {number}: labels {list(python)}, Java gave {list(java)}")
+        continue
+    labels = list(java)
+    for label in java:
+        if len(python[label]) != len(java[label]):
+            failures.append(f"request {number} label {label}: {len(python[label])} scores, "
+                            f"Java gave {len(java[label])}")
+            continue
+        for p, j in zip(python[label], java[label]):
+            worst_label, m = max(worst_label, abs(p - j)), m + 1
+print(f"every label {labels}: {m} scores, max |python - java| = {worst_label:.2e}")
+worst = max(worst, worst_label)
+if len(labels) < 2:
+    failures.append(f"labels {labels}: the check needs a model of more than one label")
 if worst > TOLERANCE:
     failures.append(f"max |python - java| = {worst} > {TOLERANCE}")
-if n == 0:
+if n == 0 or m == 0:
     failures.append("nothing was scored")
 for f in failures:
     print("FAILED: " + f)

@@ -61,8 +61,35 @@ public final class ModelScorer {
     return config;
   }
 
-  /** Click probabilities of every impression of {@code units}, in order. */
+  /**
+   * The first label's (click) probabilities of every impression of {@code units}, in order: column
+   * 0 of {@link #scoreAllLabels}, at the cost of one forward pass.
+   */
   public float[] score(List<RequestUnit> units, ParameterView params) {
+    float[] logits = logits(units, params);
+    int labels = model.labels();
+    float[] out = new float[logits.length / labels];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = CpuBackend.sigmoid(logits[i * labels]);
+    }
+    return out;
+  }
+
+  /**
+   * Every label's probabilities of every impression of {@code units}, from one forward pass: the
+   * sigmoid of each head's logit, as the trainer's loss computes its predictions of every label
+   * ({@link MiniBatchTrainer#lastPredictions(int)}).
+   */
+  public LabelScores scoreAllLabels(List<RequestUnit> units, ParameterView params) {
+    float[] p = logits(units, params);
+    for (int k = 0; k < p.length; k++) {
+      p[k] = CpuBackend.sigmoid(p[k]);
+    }
+    return new LabelScores(config.features().labels(), p);
+  }
+
+  /** The forward pass: {@code impressions × labels} logits, row-major, on the host. */
+  private float[] logits(List<RequestUnit> units, ParameterView params) {
     batch.encodeRequestUnits(units);
     int nt = config.features().tables().size();
     TableRows[] rows = new TableRows[nt];
@@ -92,11 +119,7 @@ public final class ModelScorer {
     int ni = batch.impressions(), labels = model.labels();
     float[] logits = new float[ni * labels];
     backend.download(fw.logits(), 0, logits, 0, ni * labels);
-    float[] out = new float[ni];
-    for (int i = 0; i < ni; i++) {
-      out[i] = CpuBackend.sigmoid(logits[i * labels]);
-    }
-    return out;
+    return logits;
   }
 
   private TableRows gather(int t, TableConfig table, long[] keys, int count, ParameterView params) {

@@ -131,6 +131,55 @@ class MiniBatchTrainerTest {
   }
 
   @Test
+  void scorerOnThePublishedModelMatchesTheTrainerExactlyForEveryLabel() {
+    ModelConfig cfg = withGoodLabel(ModelConfig.defaults());
+    TestUnits data = new TestUnits(4);
+    MapParameters replica = new MapParameters();
+    ModelScorer scorer = new ModelScorer(cfg);
+    boolean headsDiffer = false;
+    try (MiniBatchTrainer t = trainer(cfg)) {
+      for (int b = 0; b < 30; b++) {
+        List<RequestUnit> batch = labelGood(data.batch(BATCH_UNITS, b * 1000L));
+        LabelScores all = scorer.scoreAllLabels(batch, replica);
+        float[] single = scorer.score(batch, replica);
+        t.trainRequestUnits(batch);
+        assertThat(all.labels()).containsExactly("click", "good");
+        assertThat(all.impressions()).isEqualTo(t.lastPredictions().length);
+        for (int l = 0; l < 2; l++) {
+          assertThat(all.ofLabel(l))
+              .as("batch %d label %d", b, l)
+              .containsExactly(t.lastPredictions(l));
+        }
+        assertThat(all.ofLabel("good")).containsExactly(t.lastPredictions(1));
+        assertThat(single).containsExactly(t.lastPredictions(0));
+        headsDiffer |= !java.util.Arrays.equals(t.lastPredictions(0), t.lastPredictions(1));
+        t.publish(replica);
+      }
+    }
+    // otherwise a scorer answering the first head for every label would pass
+    assertThat(headsDiffer).as("the two heads predict differently").isTrue();
+  }
+
+  /** {@code base} with a second label, "good" (see {@link #labelGood}). */
+  private static ModelConfig withGoodLabel(ModelConfig base) {
+    return base.withFeatures(
+        new io.streamrec.model.features.FeatureSpec(
+            base.features().categorical(), base.features().dense(), List.of("click", "good")));
+  }
+
+  /** Labels "good" on {@code units}: the item is one of the good ones (every 10th). */
+  private static List<RequestUnit> labelGood(List<RequestUnit> units) {
+    for (RequestUnit u : units) {
+      for (Impression im : u.getImpressions()) {
+        int item = Integer.parseInt(im.getFeatures().get("item_id").get(0).substring(1));
+        im.setLabels(
+            Map.of("click", im.getLabels().get("click"), "good", item % 10 == 0 ? 1f : 0f));
+      }
+    }
+    return units;
+  }
+
+  @Test
   void eachLabelHasItsOwnHead() {
     // a second label, "good": the item is one of the good ones (every 10th), whatever the country
     ModelConfig base = ModelConfig.defaults();

@@ -2,6 +2,7 @@ package io.streamrec.serving;
 
 import io.streamrec.common.KafkaClientProperties;
 import io.streamrec.common.StreamrecException;
+import io.streamrec.model.LabelScores;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.ModelConfigJson;
 import io.streamrec.model.RequestUnits;
@@ -518,14 +519,15 @@ public final class ModelReplica implements AutoCloseable {
   // ---- readers
 
   /**
-   * Click probabilities of {@code impressions} in answer to {@code request}, by the newest whole
-   * version. Fails with {@link IllegalStateException} before the replica serves a model.
+   * The first label's (click) probabilities of {@code impressions} in answer to {@code request}, by
+   * the newest whole version. Fails with {@link IllegalStateException} before the replica serves a
+   * model.
    */
   public float[] score(RequestEvent request, List<ImpressionEvent> impressions) {
     return score(List.of(RequestUnits.of(request, impressions, request.getTimestampMs())));
   }
 
-  /** Click probabilities of every impression of {@code units}, in order. */
+  /** The first label's probabilities of every impression of {@code units}, in order. */
   public float[] score(List<RequestUnit> units) {
     return scoreVersioned(units).scores();
   }
@@ -540,14 +542,45 @@ public final class ModelReplica implements AutoCloseable {
 
   /** As {@link #score(List)}, with the version that scored. */
   public Scored scoreVersioned(List<RequestUnit> units) {
-    return models.read(
-        m -> {
-          if (m == null || !m.canScore()) {
-            throw new IllegalStateException(
-                "the replica of '" + topic + "' serves no model yet (" + describeState() + ")");
-          }
-          return new Scored(m.version(), m.score(units));
-        });
+    return models.read(m -> new Scored(servable(m).version(), m.score(units)));
+  }
+
+  /**
+   * Every label's probabilities of {@code impressions} in answer to {@code request}, in the spec's
+   * label order, from one forward pass of the newest whole version; label 0 is {@link
+   * #score(RequestEvent, List)}. Fails with {@link IllegalStateException} before the replica serves
+   * a model.
+   */
+  public LabelScores scoreAllLabels(RequestEvent request, List<ImpressionEvent> impressions) {
+    return scoreAllLabelsVersioned(request, impressions).scores();
+  }
+
+  /** Every label's probabilities of every impression of {@code units}, in order. */
+  public LabelScores scoreAllLabels(List<RequestUnit> units) {
+    return scoreAllLabelsVersioned(units).scores();
+  }
+
+  /** Every label's scores and the version that gave them. */
+  public record ScoredLabels(long version, LabelScores scores) {}
+
+  /** As {@link #scoreAllLabels(RequestEvent, List)}, with the version that scored. */
+  public ScoredLabels scoreAllLabelsVersioned(
+      RequestEvent request, List<ImpressionEvent> impressions) {
+    return scoreAllLabelsVersioned(
+        List.of(RequestUnits.of(request, impressions, request.getTimestampMs())));
+  }
+
+  /** As {@link #scoreAllLabels(List)}, with the version that scored. */
+  public ScoredLabels scoreAllLabelsVersioned(List<RequestUnit> units) {
+    return models.read(m -> new ScoredLabels(servable(m).version(), m.scoreAllLabels(units)));
+  }
+
+  private ReplicaModel servable(ReplicaModel m) {
+    if (m == null || !m.canScore()) {
+      throw new IllegalStateException(
+          "the replica of '" + topic + "' serves no model yet (" + describeState() + ")");
+    }
+    return m;
   }
 
   private String describeState() {

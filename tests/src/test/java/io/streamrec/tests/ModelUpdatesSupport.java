@@ -7,8 +7,10 @@ import io.streamrec.model.MiniBatchTrainer;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.ModelConfigJson;
 import io.streamrec.model.RequestUnits;
+import io.streamrec.model.features.FeatureSpec;
 import io.streamrec.protocol.ModelUpdateEncoder;
 import io.streamrec.protocol.ModelUpdateRecord;
+import io.streamrec.schemas.Impression;
 import io.streamrec.schemas.RequestUnit;
 import io.streamrec.schemas.RowEncoding;
 import io.streamrec.schemas.VersionMarker;
@@ -16,6 +18,7 @@ import io.streamrec.traffic.GeneratedRequest;
 import io.streamrec.traffic.TrafficConfig;
 import io.streamrec.traffic.TrafficGenerator;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -125,7 +128,7 @@ final class ModelUpdatesSupport {
         GeneratedRequest g = generator.next(time += spacingMs);
         out.add(RequestUnits.of(g.request(), g.impressions(), time + 1_000));
       }
-      return out;
+      return config.features().labels().contains(LABEL_GOOD) ? labelGood(out) : out;
     }
 
     /**
@@ -153,6 +156,36 @@ final class ModelUpdatesSupport {
     public void close() {
       trainer.close();
     }
+  }
+
+  /** The second label of {@link #withGoodLabel}. */
+  static final String LABEL_GOOD = "good";
+
+  /** Items whose id hashes to 0 modulo this are "good": a label the click head does not learn. */
+  private static final int GOOD_ITEM_EVERY = 7;
+
+  /** {@code c} with a second label, {@code good}, after the first ({@link #labelGood}). */
+  static ModelConfig withGoodLabel(ModelConfig c) {
+    List<String> labels = new ArrayList<>(c.features().labels());
+    labels.add(LABEL_GOOD);
+    return c.withFeatures(
+        new FeatureSpec(c.features().categorical(), c.features().dense(), labels));
+  }
+
+  /**
+   * Labels every impression of {@code units} {@code good}: 1 when its item is one of the good ones
+   * (by its id alone, whatever the click), else 0; the other labels stay.
+   */
+  static List<RequestUnit> labelGood(List<RequestUnit> units) {
+    for (RequestUnit u : units) {
+      for (Impression im : u.getImpressions()) {
+        String item = im.getFeatures().get(TrafficGenerator.ITEM_ID).get(0);
+        Map<String, Float> labels = new LinkedHashMap<>(im.getLabels());
+        labels.put(LABEL_GOOD, Math.floorMod(item.hashCode(), GOOD_ITEM_EVERY) == 0 ? 1f : 0f);
+        im.setLabels(labels);
+      }
+    }
+    return units;
   }
 
   /** {@code c} with every row expiring after {@code ttlMs} of event time unseen. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamrec.common.FeatureIds;
+import io.streamrec.model.LabelScores;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.ModelConfigJson;
 import io.streamrec.model.ModelScorer;
@@ -16,6 +17,7 @@ import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.JsonEvents;
 import io.streamrec.schemas.RequestEvent;
+import io.streamrec.schemas.RequestUnit;
 import io.streamrec.schemas.RowEncoding;
 import io.streamrec.schemas.VersionMarker;
 import io.streamrec.serving.internal.PendingVersion;
@@ -29,7 +31,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -69,7 +73,8 @@ class PythonScorerTest {
 
   @Test
   void thePagesPythonScoresAsTheJavaScorer() throws Exception {
-    ModelConfig config = ModelConfig.defaults();
+    // two labels, so that the page's scorer of every label is checked head by head
+    ModelConfig config = ModelUpdatesSupport.withGoodLabel(ModelConfig.defaults());
     List<ModelUpdateRecord> records = new ArrayList<>();
     List<GeneratedRequest> later = new ArrayList<>();
     try (ModelUpdatesSupport.Trainer t =
@@ -116,15 +121,18 @@ class PythonScorerTest {
     assertThat(model.lineage()).isEqualTo(ModelUpdatesSupport.MODEL_ID);
     StringBuilder jsonl = new StringBuilder();
     List<List<Float>> javaScores = new ArrayList<>();
+    List<Map<String, List<Float>>> javaLabels = new ArrayList<>();
     for (int i = 0; i < requests.size(); i++) {
-      float[] s =
-          model.score(
-              List.of(RequestUnits.of(requests.get(i), impressions.get(i), Long.MAX_VALUE)));
-      List<Float> scores = new ArrayList<>();
-      for (float p : s) {
-        scores.add(p);
+      List<RequestUnit> units =
+          List.of(RequestUnits.of(requests.get(i), impressions.get(i), Long.MAX_VALUE));
+      javaScores.add(floats(model.score(units)));
+      LabelScores all = model.scoreAllLabels(units);
+      assertThat(all.labels()).isEqualTo(config.features().labels());
+      Map<String, List<Float>> byLabel = new LinkedHashMap<>();
+      for (String label : all.labels()) {
+        byLabel.put(label, floats(all.ofLabel(label)));
       }
-      javaScores.add(scores);
+      javaLabels.add(byLabel);
       jsonl
           .append("{\"request\":")
           .append(JsonEvents.toJson(requests.get(i)))
@@ -136,6 +144,7 @@ class PythonScorerTest {
     }
     Files.writeString(OUT.resolve("requests.jsonl"), jsonl);
     new ObjectMapper().writeValue(OUT.resolve("java-scores.json").toFile(), javaScores);
+    new ObjectMapper().writeValue(OUT.resolve("java-labels.json").toFile(), javaLabels);
     Files.writeString(OUT.resolve("score.py"), checkedPython());
     try (InputStream in = getClass().getResourceAsStream("/python/check_scorer.py")) {
       Files.write(OUT.resolve("check_scorer.py"), in.readAllBytes());
@@ -153,6 +162,14 @@ class PythonScorerTest {
     System.out.print(output);
     assertThat(p.exitValue()).as(output).isZero();
     assertThat(output).contains("the Python scorer matches the Java scorer");
+  }
+
+  private static List<Float> floats(float[] values) {
+    List<Float> out = new ArrayList<>(values.length);
+    for (float v : values) {
+      out.add(v);
+    }
+    return out;
   }
 
   /** The page's Python blocks marked as checked, in order, as one module. */

@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamrec.cli.StreamrecCli;
 import io.streamrec.model.ModelConfig;
+import io.streamrec.model.RequestUnits;
 import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.JsonEvents;
+import io.streamrec.schemas.RequestEvent;
 import io.streamrec.schemas.RequestUnit;
 import io.streamrec.schemas.RowEncoding;
 import io.streamrec.serving.ModelReplica;
@@ -46,7 +48,11 @@ class ServeITCase {
     HttpClient http = HttpClient.newHttpClient();
     try (ModelUpdatesSupport.Trainer t =
             new ModelUpdatesSupport.Trainer(
-                ModelConfig.defaults(), 3, 300, 200, RowEncoding.FLOAT32);
+                ModelUpdatesSupport.withGoodLabel(ModelConfig.defaults()),
+                3,
+                300,
+                200,
+                RowEncoding.FLOAT32);
         KafkaProducer<byte[], byte[]> producer = ModelUpdatesSupport.producer(bootstrap);
         ModelReplica replica = ModelReplica.start(bootstrap, topic);
         ScoringServer server =
@@ -80,6 +86,29 @@ class ServeITCase {
       for (int i = 0; i < want.length; i++) {
         assertThat((float) scored.get("scores").get(i).asDouble()).isEqualTo(want[i]);
       }
+      // every label, by name in the spec's order, each the trainer's own prediction of the
+      // request at version 1 (it predicts before it learns); "scores" is the first label's
+      JsonNode byLabel = scored.get("labels");
+      assertThat(byLabel).isNotNull();
+      List<String> names = new java.util.ArrayList<>();
+      byLabel.fieldNames().forEachRemaining(names::add);
+      assertThat(names).containsExactly("click", "good");
+      assertThat(byLabel.get("click")).isEqualTo(scored.get("scores"));
+      RequestEvent parsed = JsonEvents.parseRequest(req.get("request").toString());
+      t.trainer.trainRequestUnits(
+          ModelUpdatesSupport.labelGood(
+              List.of(RequestUnits.of(parsed, imps, parsed.getTimestampMs()))));
+      for (int l = 0; l < 2; l++) {
+        float[] trainer = t.trainer.lastPredictions(l);
+        JsonNode served = byLabel.get(l == 0 ? "click" : "good");
+        assertThat(served).hasSize(3);
+        for (int i = 0; i < trainer.length; i++) {
+          assertThat((float) served.get(i).asDouble())
+              .as("label %d impression %d", l, i)
+              .isEqualTo(trainer[i]);
+        }
+      }
+      assertThat(t.trainer.lastPredictions(1)).isNotEqualTo(t.trainer.lastPredictions(0));
 
       String reqJson = req.get("request").toString();
       String imp0 = req.get("impressions").get(0).toString();

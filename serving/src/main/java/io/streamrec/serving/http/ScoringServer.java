@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamrec.common.StreamrecException;
+import io.streamrec.model.LabelScores;
 import io.streamrec.protocol.ModelLineage;
 import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.JsonEvents;
@@ -36,8 +37,10 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code POST /score}: a JSON object {@code {"request": REQUEST, "impressions": [IMPRESSION,
  *       ...]}} whose parts are in the JSON interchange shape ({@link JsonEvents}; labels are
- *       optional and ignored); answers {@code {"version": V, "scores": [p, ...]}}, one click
- *       probability per impression, in order, all from one model version.
+ *       optional and ignored); answers {@code {"version": V, "scores": [p, ...], "labels":
+ *       {"click": [p, ...], "good": [p, ...]}}}: under {@code labels} every label of the model's
+ *       spec, in its order, with one probability per impression, in order; {@code scores} repeats
+ *       the first label's. All from one forward pass of one model version.
  *   <li>{@code GET /healthz} (readiness): 200 once the replica serves a model and that model is not
  *       staler than {@link Settings#maxStaleness}, 503 otherwise (bootstrapping, no complete model
  *       yet, stale, failed), with the replica's state, lag and staleness as JSON.
@@ -449,22 +452,28 @@ public final class ScoringServer implements AutoCloseable {
               + ")");
     }
     long t0 = System.nanoTime();
-    float[] scores;
-    long version;
+    ModelReplica.ScoredLabels s;
     try {
-      ModelReplica.Scored s = replica.scoreVersioned(request, impressions);
-      scores = s.scores();
-      version = s.version();
+      s = replica.scoreAllLabelsVersioned(request, impressions);
     } catch (IllegalStateException | StreamrecException e) {
       return error(503, e.getMessage());
     }
     scoreNanos.addAndGet(System.nanoTime() - t0);
-    impressionsScored.addAndGet(scores.length);
+    LabelScores scores = s.scores();
+    int ni = scores.impressions();
+    impressionsScored.addAndGet(ni);
     ObjectNode out = MAPPER.createObjectNode();
-    out.put("version", version);
-    ArrayNode a = out.putArray("scores");
-    for (float p : scores) {
-      a.add(p);
+    out.put("version", s.version());
+    ArrayNode first = out.putArray("scores");
+    ObjectNode byLabel = out.putObject("labels");
+    for (int l = 0; l < scores.labels().size(); l++) {
+      ArrayNode a = byLabel.putArray(scores.labels().get(l));
+      for (int i = 0; i < ni; i++) {
+        a.add(scores.probability(i, l));
+      }
+      if (l == 0) {
+        first.addAll(a);
+      }
     }
     return send(200, "application/json", out.toString());
   }

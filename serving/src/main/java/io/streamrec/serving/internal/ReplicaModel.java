@@ -1,5 +1,6 @@
 package io.streamrec.serving.internal;
 
+import io.streamrec.model.LabelScores;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.ModelScorer;
 import io.streamrec.model.ParameterView;
@@ -120,9 +121,16 @@ public final class ReplicaModel implements ParameterView {
     return scorers != null;
   }
 
-  /** Click probabilities of every impression of {@code units}, by this model. */
+  /**
+   * The first label's (click) probabilities of every impression of {@code units}, by this model.
+   */
   public float[] score(List<RequestUnit> units) {
     return scorers.get().score(units, this);
+  }
+
+  /** Every label's probabilities of every impression of {@code units}, from one forward pass. */
+  public LabelScores scoreAllLabels(List<RequestUnit> units) {
+    return scorers.get().scoreAllLabels(units, this);
   }
 
   public ModelConfig config() {

@@ -24,6 +24,9 @@ import java.util.Map;
  *   <li>forward and loss; every impression's prediction enters the progressive metrics
  *       <em>before</em> the model learns from it;
  *   <li>backward with fused row-wise Adagrad on the batch's rows, Adam on the dense block;
+ *   <li>with {@code model.dense-normalization: running}, the batch's dense values merged into the
+ *       running statistics (a dense block Adam never moves, see {@link
+ *       RequestOnlyModel#NORMALIZATION_BLOCK}), which standardise the next batch's;
  *   <li>mark the rows dirty and close the batch, which unpins them.
  * </ol>
  *
@@ -79,6 +82,13 @@ public final class MiniBatchTrainer implements AutoCloseable {
   private final Floats adamM;
   private final Floats adamV;
   private long adamStep;
+
+  /** {@code [offset, length]} of the normalisation statistics in {@link #params}, or null. */
+  private final int[] normBlock;
+
+  /** The normalisation statistics on the host, between download and upload. */
+  private final float[] normStats;
+
   private final ProgressiveMetrics metrics;
 
   private long unitsTrained;
@@ -116,6 +126,8 @@ public final class MiniBatchTrainer implements AutoCloseable {
     this.gradParams = backend.allocFloats(paramCount);
     this.adamM = backend.allocFloats(paramCount);
     this.adamV = backend.allocFloats(paramCount);
+    this.normBlock = model.normalizationBlock();
+    this.normStats = normBlock != null ? new float[normBlock[1]] : null;
     this.metrics = new ProgressiveMetrics(metricsWindow);
   }
 
@@ -217,6 +229,11 @@ public final class MiniBatchTrainer implements AutoCloseable {
           BETA1,
           BETA2,
           ADAM_EPS);
+      if (normBlock != null) {
+        backend.download(params, normBlock[0], normStats, 0, normBlock[1]);
+        model.updateNormalization(batch, normStats);
+        backend.upload(normStats, 0, params, normBlock[0], normBlock[1]);
+      }
       for (int t = 0; t < rows.length; t++) {
         storeBatch.markUpdated(storeTable[t], prepared[t]);
       }

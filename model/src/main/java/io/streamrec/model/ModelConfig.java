@@ -27,6 +27,9 @@ import java.util.TreeMap;
  *     no deep part, the wide-and-factorised model alone)
  * @param tableSettings per-table overrides of capacity, admission, TTL and learning rate, by table
  * @param clipNorm the dense gradient's L2 norm is clipped to this per batch (0 = no clipping)
+ * @param denseNormalization what the model does to its dense inputs after the log transform ({@link
+ *     DenseNormalization#NONE}: nothing; {@link DenseNormalization#RUNNING}: standardise each by
+ *     running statistics of the trained batches)
  */
 public record ModelConfig(
     FeatureSpec features,
@@ -40,7 +43,8 @@ public record ModelConfig(
     float denseLr,
     Towers towers,
     Map<String, TableSettings> tableSettings,
-    float clipNorm)
+    float clipNorm,
+    DenseNormalization denseNormalization)
     implements java.io.Serializable {
 
   /** The table that holds one weight per id of every feature (the wide, linear part). */
@@ -48,6 +52,37 @@ public record ModelConfig(
 
   /** Optimizer-state floats per row: one row-wise Adagrad accumulator. */
   public static final int ROW_STATE_WIDTH = 1;
+
+  /**
+   * What the model does to a dense input after {@code sign(x)·log1p(|x|)} ({@code
+   * model.dense-normalization}).
+   */
+  public enum DenseNormalization {
+    /** The log-squashed value as it is. */
+    NONE,
+    /**
+     * {@code (squash(x) - mean) / sqrt(var + eps)}, with a running mean and variance per dense
+     * feature that the trainer updates from every trained batch and publishes with the dense
+     * parameters (see {@link RequestOnlyModel#NORMALIZATION_BLOCK}).
+     */
+    RUNNING;
+
+    /** The option's value: {@code none} or {@code running}. */
+    public String key() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** The value of {@code key} ({@code none} or {@code running}, any case). */
+    public static DenseNormalization of(String key) {
+      for (DenseNormalization d : values()) {
+        if (d.key().equalsIgnoreCase(key)) {
+          return d;
+        }
+      }
+      throw new IllegalArgumentException(
+          "model.dense-normalization must be one of none, running; got '" + key + "'");
+    }
+  }
 
   /**
    * Layer sizes of the deep part. The request tower maps a request's pooled embeddings and dense
@@ -136,6 +171,7 @@ public record ModelConfig(
   public ModelConfig {
     Objects.requireNonNull(features, "features");
     Objects.requireNonNull(towers, "towers");
+    Objects.requireNonNull(denseNormalization, "model.dense-normalization");
     tableSettings = new TreeMap<>(Objects.requireNonNull(tableSettings, "tableSettings"));
     positive(embeddingDim, "model.embedding-dim");
     positive(hotCapacityRows, "model.hot-capacity-rows");
@@ -181,6 +217,36 @@ public record ModelConfig(
         finitePositive(s.learningRate(), "model.table.learning-rate of '" + t + "'", false);
       }
     }
+  }
+
+  /** As the canonical constructor, with no normalisation of the dense inputs. */
+  public ModelConfig(
+      FeatureSpec features,
+      int embeddingDim,
+      int hotCapacityRows,
+      int admissionThreshold,
+      long ttlMs,
+      float initScale,
+      float embeddingLr,
+      float wideLr,
+      float denseLr,
+      Towers towers,
+      Map<String, TableSettings> tableSettings,
+      float clipNorm) {
+    this(
+        features,
+        embeddingDim,
+        hotCapacityRows,
+        admissionThreshold,
+        ttlMs,
+        initScale,
+        embeddingLr,
+        wideLr,
+        denseLr,
+        towers,
+        tableSettings,
+        clipNorm,
+        DenseNormalization.NONE);
   }
 
   /** The wide-and-factorised model without a deep part, with no per-table overrides. */
@@ -239,7 +305,8 @@ public record ModelConfig(
         denseLr,
         t,
         tableSettings,
-        clipNorm);
+        clipNorm,
+        denseNormalization);
   }
 
   public ModelConfig withFeatures(FeatureSpec f) {
@@ -255,7 +322,8 @@ public record ModelConfig(
         denseLr,
         towers,
         tableSettings,
-        clipNorm);
+        clipNorm,
+        denseNormalization);
   }
 
   public ModelConfig withHotCapacityRows(int rows) {
@@ -271,7 +339,25 @@ public record ModelConfig(
         denseLr,
         towers,
         tableSettings,
-        clipNorm);
+        clipNorm,
+        denseNormalization);
+  }
+
+  public ModelConfig withDenseNormalization(DenseNormalization d) {
+    return new ModelConfig(
+        features,
+        embeddingDim,
+        hotCapacityRows,
+        admissionThreshold,
+        ttlMs,
+        initScale,
+        embeddingLr,
+        wideLr,
+        denseLr,
+        towers,
+        tableSettings,
+        clipNorm,
+        d);
   }
 
   /** The settings of {@code table}: its overrides, or {@link TableSettings#NONE}. */

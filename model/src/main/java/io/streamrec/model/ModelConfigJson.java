@@ -73,6 +73,7 @@ public final class ModelConfigJson {
               }
             });
     o.put("clipNorm", c.clipNorm());
+    o.put("denseNormalization", c.denseNormalization().key());
     return o.toString();
   }
 
@@ -133,7 +134,9 @@ public final class ModelConfigJson {
               ints(o.path("towers").path("impression")),
               ints(o.path("towers").path("head"))),
           tables(o.path("tables")),
-          (float) o.path("clipNorm").asDouble(0));
+          (float) o.path("clipNorm").asDouble(0),
+          ModelConfig.DenseNormalization.of(
+              o.path("denseNormalization").asText(ModelConfig.DenseNormalization.NONE.key())));
     } catch (JsonProcessingException | NullPointerException | IllegalArgumentException e) {
       throw new StreamrecException("cannot read the model spec: " + e.getMessage(), e);
     }

@@ -47,6 +47,25 @@ public final class RequestOnlyModel {
   public static final String IMPRESSION_TOWER_BLOCK = "impression_tower";
   public static final String HEAD_BLOCK = "head";
 
+  /**
+   * Dense block of {@link ModelConfig.DenseNormalization#RUNNING}: the running statistics of the
+   * dense inputs, {@code [n_request, n_impression, mean × (r + i), var × (r + i)]} (request
+   * features, then impression features). Part of the parameter vector so that it is saved, restored
+   * and published with the weights, but never learnt: its gradient is zero, and the trainer
+   * replaces it after each trained batch ({@link #updateNormalization}).
+   */
+  public static final String NORMALIZATION_BLOCK = "dense_normalization";
+
+  /** The variance guard of the normalisation: {@code (x - mean) / sqrt(var + eps)}. */
+  static final float NORMALIZATION_EPS = 1e-2f;
+
+  /**
+   * The running statistics' horizon, in values per feature: up to this many they are the exact mean
+   * and variance of every value seen (Welford's merge, batch by batch); beyond it each batch of
+   * {@code n} values weighs {@code n / horizon}, an exponentially weighted mean and variance.
+   */
+  static final int NORMALIZATION_HORIZON = 100_000;
+
   /** Seed of the dense weights' initial values: a fixed start, so training is reproducible. */
   private static final long INIT_SEED = 0x5eed_5eedL;
 
@@ -67,6 +86,13 @@ public final class RequestOnlyModel {
 
   private final int requestDenseColumn;
   private final int impressionDenseColumn;
+
+  /** Offset of the {@value #NORMALIZATION_BLOCK} block, or -1 without normalisation. */
+  private final int normOffset;
+
+  private final int normSize;
+  private final int nr;
+  private final int nd;
   private boolean requestOnly = true;
 
   public RequestOnlyModel(ModelConfig config, ComputeBackend backend) {
@@ -90,8 +116,11 @@ public final class RequestOnlyModel {
     }
     this.requestDenseColumn = rc;
     this.impressionDenseColumn = ic;
-    int inR = rc + config.features().dense(Side.REQUEST).size();
-    int inI = ic + config.features().dense(Side.IMPRESSION).size();
+    this.nr = config.features().dense(Side.REQUEST).size();
+    this.nd = config.features().dense(Side.IMPRESSION).size();
+    int inR = rc + nr;
+    int inI = ic + nd;
+    int trainable;
     if (deep) {
       ModelConfig.Towers t = config.towers();
       this.out = t.outputWidth();
@@ -102,14 +131,19 @@ public final class RequestOnlyModel {
       headLayers.add(labels);
       this.head =
           new Mlp(3 * out, headLayers, impressionTower.offset + impressionTower.paramCount());
-      this.parameterCount = head.offset + head.paramCount();
+      trainable = head.offset + head.paramCount();
     } else {
       this.out = 0;
       this.requestTower = null;
       this.impressionTower = null;
       this.head = null;
-      this.parameterCount = linearSize;
+      trainable = linearSize;
     }
+    boolean normalize =
+        config.denseNormalization() == ModelConfig.DenseNormalization.RUNNING && nr + nd > 0;
+    this.normOffset = normalize ? trainable : -1;
+    this.normSize = normalize ? 2 + 2 * (nr + nd) : 0;
+    this.parameterCount = trainable + normSize;
   }
 
   /** Size of the {@value #LINEAR_BLOCK} block: bias + request dense + impression dense weights. */
@@ -134,6 +168,9 @@ public final class RequestOnlyModel {
           IMPRESSION_TOWER_BLOCK, new int[] {impressionTower.offset, impressionTower.paramCount()});
       b.put(HEAD_BLOCK, new int[] {head.offset, head.paramCount()});
     }
+    if (normOffset >= 0) {
+      b.put(NORMALIZATION_BLOCK, new int[] {normOffset, normSize});
+    }
     return b;
   }
 
@@ -146,7 +183,87 @@ public final class RequestOnlyModel {
       impressionTower.init(p, rng, false);
       head.init(p, rng, true);
     }
+    if (normOffset >= 0) {
+      // no value seen yet: mean 0, variance 1
+      java.util.Arrays.fill(p, normOffset + 2 + nr + nd, normOffset + normSize, 1f);
+    }
     return p;
+  }
+
+  /**
+   * {@code [offset, length]} of the {@value #NORMALIZATION_BLOCK} block in the parameter vector, or
+   * null when the model does not normalise its dense inputs.
+   */
+  public int[] normalizationBlock() {
+    return normOffset >= 0 ? new int[] {normOffset, normSize} : null;
+  }
+
+  /**
+   * Merges the raw (log-squashed) dense values of {@code b} into the running statistics {@code
+   * stats} (the {@value #NORMALIZATION_BLOCK} block, {@link #normalizationBlock()}'s length), in
+   * place: per feature, the batch's mean and variance merged by Welford's rule with weight {@code n
+   * / min(seen + n, horizon)}. Request features count units, impression features impressions. Host
+   * arithmetic in a fixed order, so the same batches give the same statistics, bit for bit.
+   */
+  public void updateNormalization(UnitBatch b, float[] stats) {
+    if (normOffset < 0) {
+      throw new IllegalStateException("the model does not normalise its dense inputs");
+    }
+    if (stats.length != normSize) {
+      throw new IllegalArgumentException(
+          "normalisation statistics of " + stats.length + " values; the model has " + normSize);
+    }
+    merge(stats, 0, 2, nr, b.reqDense, b.nUnits);
+    merge(stats, 1, 2 + nr, nd, b.impDense, b.nImps);
+  }
+
+  /**
+   * Merges {@code n} rows of {@code width} values into the statistics of features {@code first..}.
+   */
+  private void merge(float[] stats, int countAt, int first, int width, float[] values, int n) {
+    if (width == 0 || n == 0) {
+      return;
+    }
+    double seen = stats[countAt];
+    double total = Math.min(seen + n, NORMALIZATION_HORIZON);
+    double w = Math.min(1.0, n / total);
+    int varAt = nr + nd;
+    for (int k = 0; k < width; k++) {
+      double sum = 0;
+      for (int r = 0; r < n; r++) {
+        sum += values[r * width + k];
+      }
+      double batchMean = sum / n;
+      double sq = 0;
+      for (int r = 0; r < n; r++) {
+        double d = values[r * width + k] - batchMean;
+        sq += d * d;
+      }
+      double batchVar = sq / n;
+      double mean = stats[first + k];
+      double var = stats[first + k + varAt];
+      double delta = batchMean - mean;
+      stats[first + k] = (float) (mean + w * delta);
+      stats[first + k + varAt] =
+          (float) ((1 - w) * var + w * batchVar + w * (1 - w) * delta * delta);
+    }
+    stats[countAt] = (float) total;
+  }
+
+  /**
+   * {@code values} ({@code rows × width}) standardised by the statistics of features {@code
+   * first..} into {@code out}.
+   */
+  private void normalize(
+      float[] stats, int first, int width, float[] values, int rows, float[] out) {
+    int varAt = nr + nd;
+    for (int k = 0; k < width; k++) {
+      float mean = stats[first + k];
+      float inv = (float) (1.0 / Math.sqrt((double) stats[first + k + varAt] + NORMALIZATION_EPS));
+      for (int r = 0; r < rows; r++) {
+        out[r * width + k] = (values[r * width + k] - mean) * inv;
+      }
+    }
   }
 
   /** Runs the request tower once per request (true, the default) or once per impression. */
@@ -188,6 +305,14 @@ public final class RequestOnlyModel {
 
     private final ScratchFloats reqDense;
     private final ScratchFloats impDense;
+
+    /**
+     * With normalisation: the statistics and the batch's standardised dense values, on the host.
+     */
+    private float[] hostStats = new float[0];
+
+    private float[] hostReqDense = new float[0];
+    private float[] hostImpDense = new float[0];
     private final ScratchFloats labelValues;
     // what forward computes
     private final ScratchFloats reqVec;
@@ -457,8 +582,25 @@ public final class RequestOnlyModel {
         0);
     backend.poolBags(
         wide.slab(), wide.rowWidth(), 0, 1, wide.slots(), wideImp, ni, identity, false, base, 1, 0);
+    float[] reqValues = b.reqDense, impValues = b.impDense;
+    if (normOffset >= 0) {
+      if (ws.hostStats.length != normSize) {
+        ws.hostStats = new float[normSize];
+      }
+      backend.download(params, normOffset, ws.hostStats, 0, normSize);
+      if (ws.hostReqDense.length < nu * nr) {
+        ws.hostReqDense = new float[Math.max(nu * nr, 2 * ws.hostReqDense.length)];
+      }
+      if (ws.hostImpDense.length < ni * nd) {
+        ws.hostImpDense = new float[Math.max(ni * nd, 2 * ws.hostImpDense.length)];
+      }
+      normalize(ws.hostStats, 2, nr, b.reqDense, nu, ws.hostReqDense);
+      normalize(ws.hostStats, 2 + nr, nd, b.impDense, ni, ws.hostImpDense);
+      reqValues = ws.hostReqDense;
+      impValues = ws.hostImpDense;
+    }
     if (nr > 0) {
-      Floats reqDense = ws.reqDense.upload(b.reqDense, nu * nr);
+      Floats reqDense = ws.reqDense.upload(reqValues, nu * nr);
       backend.gemm(
           false, false, nu, 1, nr, 1f, reqDense, 0, nr, params, 1, 1, 1f, unitScalar, 0, 1);
       if (deep) {
@@ -466,7 +608,7 @@ public final class RequestOnlyModel {
       }
     }
     if (nd > 0) {
-      Floats impDense = ws.impDense.upload(b.impDense, ni * nd);
+      Floats impDense = ws.impDense.upload(impValues, ni * nd);
       backend.gemm(false, false, ni, 1, nd, 1f, impDense, 0, nd, params, 1 + nr, 1, 1f, base, 0, 1);
       if (deep) {
         backend.copy2d(impDense, nd, 0, xi, inI, impressionDenseColumn, ni, nd);

@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class MiniBatchTrainerTest {
   private static final int BATCH_UNITS = 64;
@@ -126,6 +127,109 @@ class MiniBatchTrainerTest {
         // the trainer scores before it learns: with every change published, the replica agrees
         assertThat(t.lastPredictions()).containsExactly(expected);
         t.publish(replica);
+      }
+    }
+  }
+
+  private static ModelConfig normalized() {
+    return ModelConfig.defaults().withDenseNormalization(ModelConfig.DenseNormalization.RUNNING);
+  }
+
+  @Test
+  void withRunningNormalizationTheReplicaScoresAsTheTrainerBitForBit() {
+    ModelConfig cfg = normalized();
+    TestUnits data = new TestUnits(3);
+    MapParameters replica = new MapParameters();
+    ModelScorer scorer = new ModelScorer(cfg);
+    try (MiniBatchTrainer t = trainer(cfg)) {
+      for (int b = 0; b < 30; b++) {
+        List<RequestUnit> batch = data.batch(BATCH_UNITS, b * 1000L);
+        float[] expected = scorer.score(batch, replica);
+        t.trainRequestUnits(batch);
+        assertThat(t.lastPredictions()).containsExactly(expected);
+        t.publish(replica);
+      }
+      // the statistics travel as a dense block, and they moved off their start (mean 0, var 1)
+      float[] stats = replica.dense.get(RequestOnlyModel.NORMALIZATION_BLOCK);
+      assertThat(stats).hasSize(2 + 2 * 2);
+      assertThat(stats[0]).isEqualTo(30f * BATCH_UNITS);
+      assertThat(stats[2]).as("mean of squashed hour").isGreaterThan(1f);
+      assertThat(stats[3]).as("mean of squashed position").isGreaterThan(0.1f);
+    }
+  }
+
+  @Test
+  void runningStatisticsAreTheMeanAndVarianceOfEveryTrainedValueWithinTheHorizon() {
+    ModelConfig cfg = normalized();
+    TestUnits data = new TestUnits(8);
+    List<Float> hours = new ArrayList<>(), positions = new ArrayList<>();
+    try (MiniBatchTrainer t = trainer(cfg)) {
+      for (int b = 0; b < 12; b++) {
+        List<RequestUnit> batch = data.batch(BATCH_UNITS, b * 1000L);
+        t.trainRequestUnits(batch);
+        for (RequestUnit u : batch) {
+          hours.add(io.streamrec.model.units.UnitEncoder.squash(u.getDense().get("hour")));
+          for (Impression im : u.getImpressions()) {
+            positions.add(
+                io.streamrec.model.units.UnitEncoder.squash(im.getDense().get("position")));
+          }
+        }
+      }
+      int[] block = t.model().normalizationBlock();
+      float[] p = t.parameters();
+      float[] stats = java.util.Arrays.copyOfRange(p, block[0], block[0] + block[1]);
+      assertThat(stats[0]).isEqualTo((float) hours.size());
+      assertThat(stats[1]).isEqualTo((float) positions.size());
+      double[] hour = meanVar(hours), position = meanVar(positions);
+      assertThat(position[1]).isGreaterThan(0.01);
+      assertThat((double) stats[2])
+          .isCloseTo(hour[0], org.assertj.core.api.Assertions.within(1e-4));
+      assertThat((double) stats[3])
+          .isCloseTo(position[0], org.assertj.core.api.Assertions.within(1e-4));
+      assertThat((double) stats[4])
+          .isCloseTo(hour[1], org.assertj.core.api.Assertions.within(1e-4));
+      assertThat((double) stats[5])
+          .isCloseTo(position[1], org.assertj.core.api.Assertions.within(1e-4));
+    }
+  }
+
+  private static double[] meanVar(List<Float> xs) {
+    double mean = xs.stream().mapToDouble(Float::doubleValue).average().orElseThrow();
+    double var = xs.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum() / xs.size();
+    return new double[] {mean, var};
+  }
+
+  @Test
+  void withRunningNormalizationARestoreContinuesBitForBit(@TempDir java.nio.file.Path dir) {
+    ModelConfig cfg = normalized();
+    TestUnits data = new TestUnits(9);
+    try (MiniBatchTrainer t = trainer(cfg)) {
+      for (int b = 0; b < 20; b++) {
+        t.trainRequestUnits(data.batch(BATCH_UNITS, b * 1000L));
+      }
+      java.nio.file.Path snap = dir.resolve("store");
+      t.store().snapshot(snap);
+      byte[] state = t.saveState();
+      try (MiniBatchTrainer restored =
+          new MiniBatchTrainer(
+              cfg,
+              InMemoryEmbeddingStore.restore(snap, cfg.tableConfigs()),
+              new CpuBackend(),
+              20_000)) {
+        restored.restoreState(state);
+        int[] block = restored.model().normalizationBlock();
+        float[] before = restored.parameters();
+        assertThat(before[block[0] + 2]).as("restored hour mean").isGreaterThan(1f);
+        assertThat(before).containsExactly(t.parameters());
+        for (int b = 20; b < 40; b++) {
+          List<RequestUnit> batch = data.batch(BATCH_UNITS, b * 1000L);
+          t.trainRequestUnits(batch);
+          restored.trainRequestUnits(batch);
+          assertThat(restored.lastPredictions())
+              .as("batch %d", b)
+              .containsExactly(t.lastPredictions());
+        }
+        assertThat(restored.parameters()).containsExactly(t.parameters());
       }
     }
   }

@@ -47,6 +47,50 @@ class ModelGradientTest {
     UnitBatch batch = new UnitBatch(config);
     batch.encodeRequestUnits(units(6, 11));
     Fixture fx = new Fixture(config, model, batch, 23);
+    checkAgainstFiniteDifferences(config, model, fx, model.parameterCount());
+  }
+
+  /**
+   * With running normalisation the dense inputs reach the towers and the linear part standardised
+   * by the statistics in the parameter vector: every learnt weight still matches finite
+   * differences, the statistics get a zero gradient (Adam never moves them), and the loss does
+   * depend on them (they are applied).
+   */
+  @Test
+  void withRunningNormalizationTheWeightsMatchFiniteDifferencesAndTheStatisticsGetNoGradient() {
+    ModelConfig config = config().withDenseNormalization(ModelConfig.DenseNormalization.RUNNING);
+    RequestOnlyModel model = new RequestOnlyModel(config, backend);
+    UnitBatch batch = new UnitBatch(config);
+    batch.encodeRequestUnits(units(6, 11));
+    Fixture fx = new Fixture(config, model, batch, 23);
+    int[] block = model.normalizationBlock();
+    assertThat(block).containsExactly(model.parameterCount() - 6, 6);
+    // [n_req, n_imp, mean hour, mean position, var hour, var position]: hour/24 squashes into
+    // [0, 0.7), positions 0..4 into [0, 1.7)
+    float[] stats = {100f, 400f, 0.4f, 0.9f, 0.04f, 0.3f};
+    for (int k = 0; k < stats.length; k++) {
+      fx.set(block[0] + k, stats[k]);
+    }
+    checkAgainstFiniteDifferences(config, model, fx, block[0]);
+    try (RequestOnlyModel.Workspace ws = model.newWorkspace()) {
+      float[] dense = fx.denseGradient(ws);
+      for (int k = 0; k < block[1]; k++) {
+        assertThat(dense[block[0] + k]).as("gradient of statistic %d", k).isZero();
+      }
+      for (int k = 2; k < 6; k++) {
+        assertThat(Math.abs(fx.numericParam(ws, block[0] + k)))
+            .as("the loss depends on statistic %d", k)
+            .isGreaterThan(1e-3);
+      }
+    }
+  }
+
+  /**
+   * Every table's row gradients, a sample of the wide rows' and 80 of the dense parameters below
+   * {@code trainable} against central differences.
+   */
+  private void checkAgainstFiniteDifferences(
+      ModelConfig config, RequestOnlyModel model, Fixture fx, int trainable) {
     try (RequestOnlyModel.Workspace ws = model.newWorkspace()) {
       RequestOnlyModel.Gradients g = fx.gradients(ws);
       assertThat(g.finite()).isTrue();
@@ -91,7 +135,7 @@ class ModelGradientTest {
       float[] dense = fx.denseGradient(ws);
       SplittableRandom pick = new SplittableRandom(5);
       for (int k = 0; k < 80; k++) {
-        int p = pick.nextInt(model.parameterCount());
+        int p = pick.nextInt(trainable);
         double numeric = fx.numericParam(ws, p);
         checked++;
         if (!close(dense[p], numeric)) {
@@ -315,6 +359,11 @@ class ModelGradientTest {
       Floats slab = t < rows.length ? rows[t].slab() : wide.slab();
       int at = r * width[t] + d;
       return centralDifference(ws, slab, at, slabs[t][at]);
+    }
+
+    void set(int p, float value) {
+      hostParams[p] = value;
+      backend.upload(hostParams, p, params, p, 1);
     }
 
     double numericParam(RequestOnlyModel.Workspace ws, int p) {

@@ -202,6 +202,7 @@ final class ModelUpdatesSupport {
         c.denseLr(),
         c.towers(),
         c.tableSettings(),
-        c.clipNorm());
+        c.clipNorm(),
+        c.denseNormalization());
   }
 }

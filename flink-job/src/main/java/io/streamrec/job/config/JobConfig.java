@@ -203,7 +203,8 @@ public record JobConfig(
                   c.get(ModelOptions.HEAD))
               : ModelConfig.Towers.NONE,
           tableSettings(c),
-          c.get(ModelOptions.CLIP_NORM));
+          c.get(ModelOptions.CLIP_NORM),
+          ModelConfig.DenseNormalization.of(c.get(ModelOptions.DENSE_NORMALIZATION)));
     } catch (IllegalArgumentException e) {
       throw new ConfigException("model configuration: " + e.getMessage(), e);
     }

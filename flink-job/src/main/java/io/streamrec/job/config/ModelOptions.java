@@ -126,6 +126,14 @@ public final class ModelOptions {
           .floatType()
           .defaultValue(10f)
           .withDescription("The dense gradient's L2 norm is clipped to this per batch (0 = off).");
+  public static final ConfigOption<String> DENSE_NORMALIZATION =
+      key("model.dense-normalization")
+          .stringType()
+          .defaultValue("none")
+          .withDescription(
+              "What the model does to each dense input after sign(x)*log1p(|x|): none, or running"
+                  + " ((x - mean) / sqrt(var + 0.01) with a running mean and variance per feature,"
+                  + " learnt from the trained batches and published with the dense weights).");
   public static final ConfigOption<Map<String, String>> TABLE_HOT_CAPACITY =
       key("model.table.hot-capacity-rows")
           .mapType()

@@ -117,6 +117,22 @@ class JobConfigTest {
   }
 
   @Test
+  void denseNormalizationIsReadAndABadValueNamesTheKey() {
+    assertThat(JobConfig.from(base()).model().denseNormalization())
+        .isEqualTo(ModelConfig.DenseNormalization.NONE);
+    Configuration c = base();
+    c.set(ModelOptions.DENSE_NORMALIZATION, "running");
+    assertThat(JobConfig.from(c).model().denseNormalization())
+        .isEqualTo(ModelConfig.DenseNormalization.RUNNING);
+    Configuration d = base();
+    d.set(ModelOptions.DENSE_NORMALIZATION, "batch");
+    assertThatThrownBy(() -> JobConfig.from(d))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("model.dense-normalization")
+        .hasMessageContaining("'batch'");
+  }
+
+  @Test
   void badTowerAndTableSettingsNameTheirKey() {
     Configuration c = base();
     c.set(ModelOptions.IMPRESSION_TOWER, List.of(32, 8));

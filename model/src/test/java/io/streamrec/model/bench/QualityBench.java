@@ -53,7 +53,8 @@ import java.util.function.Supplier;
  * scripts/torch_bench.py}, which prints the same line for the model in PyTorch; with {@code
  * --events FILE} the bank stream as events in the interchange shape (a request, then its
  * impressions), which {@code streamrec produce} loads. With {@code --ablations} it also runs the
- * reference model without its deep part (wide and factorised parts alone). Run by {@code
+ * reference model without its deep part (wide and factorised parts alone) and with its dense inputs
+ * standardised by running statistics ({@code model.dense-normalization: running}). Run by {@code
  * scripts/bench-quality.sh}.
  */
 public final class QualityBench {
@@ -184,6 +185,13 @@ public final class QualityBench {
       try (TrainerLearner wide =
           new TrainerLearner("streamrec, no deep part", cfg.withTowers(ModelConfig.Towers.NONE))) {
         print(stream, wide.name(), TestThenTrain.run(units, batch, "click", wide), last);
+      }
+      try (TrainerLearner normalized =
+          new TrainerLearner(
+              "streamrec, dense normalisation",
+              cfg.withDenseNormalization(ModelConfig.DenseNormalization.RUNNING))) {
+        print(
+            stream, normalized.name(), TestThenTrain.run(units, batch, "click", normalized), last);
       }
     }
   }

@@ -48,7 +48,7 @@ import org.apache.flink.core.plugin.PluginUtils;
  * the user's.
  *
  * <p>Nothing is resumed when the configuration names a restore path itself ({@code
- * execution.state-recovery.path}), or when it replaces the model ({@value #REPLACE_MODEL_KEY}):
+ * execution.state-recovery.path}), or when it replaces the model ({@code trainer.replace-model}):
  * that start begins a new model, whose checkpoints are then the newest.
  */
 final class RetainedCheckpoints {
@@ -62,11 +62,6 @@ final class RetainedCheckpoints {
 
   /** The address the local Flink's REST and BLOB servers bind to unless configured. */
   static final String LOOPBACK = "127.0.0.1";
-
-  /** The trainer's option that starts a new model over the topic's existing one. */
-  static final String REPLACE_MODEL_KEY = "trainer.replace-model";
-
-  private static final ConfigOption<Boolean> REPLACE_MODEL = JobOptions.REPLACE_MODEL;
 
   /** What makes two runs the same job; changing it starts another job with its own checkpoints. */
   private static final String JOB_IDENTITY = "streamrec run/group=%s/model-updates=%s";
@@ -145,13 +140,13 @@ final class RetainedCheckpoints {
           Optional.empty(),
           "restoring from " + given.get() + " (" + StateRecoveryOptions.SAVEPOINT_PATH.key() + ")");
     }
-    if (c.get(REPLACE_MODEL)) {
+    if (c.get(JobOptions.REPLACE_MODEL)) {
       return new Plan(
           c,
           id,
           Optional.empty(),
           "starting a new model ("
-              + REPLACE_MODEL_KEY
+              + JobOptions.REPLACE_MODEL.key()
               + "), not resuming from the checkpoints under "
               + where);
     }

@@ -173,7 +173,7 @@ class RetainedCheckpointsTest {
     checkpoint(id, "chk-3", 1_000);
     Configuration conf = RetainedCheckpoints.withCheckpointDefaults(job("g", "m"), state);
     JobConfig cfg = JobConfig.from(conf);
-    conf.setString(RetainedCheckpoints.REPLACE_MODEL_KEY, "true");
+    conf.set(JobOptions.REPLACE_MODEL, true);
 
     RetainedCheckpoints.Plan p = RetainedCheckpoints.plan(conf, cfg);
 

@@ -20,6 +20,11 @@ public record StoreStats(
     long evicted,
     long expired) {
 
+  /** Rows the store holds, every tier: what a reader of the published model holds. */
+  public long rows() {
+    return rowsHot + rowsCold;
+  }
+
   public double hitRate() {
     return lookups == 0 ? 0.0 : (double) hits / lookups;
   }

@@ -347,12 +347,6 @@ public final class MiniBatchTrainer implements AutoCloseable {
     return n + store.markSlice(wideTable, slice, slices);
   }
 
-  /** Rows the store holds, every table: the rows a reader of the published model holds. */
-  public long storedRows() {
-    var s = store.stats();
-    return s.rowsHot() + s.rowsCold();
-  }
-
   public ModelConfig config() {
     return config;
   }

@@ -159,7 +159,6 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   private transient long openPeriod;
   private transient volatile long version;
-  private transient boolean specPublished;
 
   /**
    * The checkpoint restored in initializeState, applied in open; its store files in restoredStore.
@@ -369,7 +368,6 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       trainer.restoreState(restored.trainerState);
       version = restored.version;
       openPeriod = restored.openPeriod;
-      specPublished = restored.specPublished;
       LOG.info(
           "trainer restored at version {} ({} impressions trained)",
           version,
@@ -579,7 +577,6 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     ModelUpdateEncoder enc =
         new ModelUpdateEncoder(model, v, eventTime, config.rowEncoding(), records::add);
     enc.spec(specJson);
-    specPublished = true;
     replacedRows
         .byTable()
         .forEach(
@@ -602,7 +599,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
             .setProgressiveAuc(nanToZero(trainer.metrics().auc()))
             .setProgressiveLogLoss(nanToZero(trainer.metrics().logLoss()))
             .setSkippedBatches(trainer.batchesSkipped())
-            .setLiveRows(trainer.storedRows()));
+            .setLiveRows(storeStats.rows()));
     if (v > publishedThrough) {
       for (ModelUpdateRecord r : records) {
         output.collect(new StreamRecord<>(r, r.timestampMs));
@@ -663,7 +660,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
                   id,
                   version,
                   openPeriod,
-                  specPublished,
+                  version > 0, // the spec goes out with every version
                   trainer.saveState(),
                   dir,
                   sharesFiles() ? sharedFiles : null,

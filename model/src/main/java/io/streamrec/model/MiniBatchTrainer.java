@@ -47,9 +47,6 @@ public final class MiniBatchTrainer implements AutoCloseable {
   /** Adam's denominator guard. */
   private static final float ADAM_EPS = 1e-8f;
 
-  /** Adagrad's denominator guard: small next to any accumulated squared gradient. */
-  private static final float ADAGRAD_EPS = 1e-6f;
-
   /** Impressions in the progressive-metrics window. */
   public static final int DEFAULT_METRICS_WINDOW = 100_000;
 
@@ -216,7 +213,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
         impressionsSkipped += ni;
         return new Step(unitCount, ni, loss, true);
       }
-      model.applySparse(g, tableNames, ADAGRAD_EPS);
+      model.applySparse(g, tableNames, config.adagradInitialAccumulator());
       adamStep++;
       backend.adam(
           params,

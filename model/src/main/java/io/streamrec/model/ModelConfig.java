@@ -30,6 +30,13 @@ import java.util.TreeMap;
  * @param denseNormalization what the model does to its dense inputs after the log transform ({@link
  *     DenseNormalization#NONE}: nothing; {@link DenseNormalization#RUNNING}: standardise each by
  *     running statistics of the trained batches)
+ * @param adagradInitialAccumulator where every row's Adagrad accumulator starts: the first steps of
+ *     a new id are {@code lr·g/sqrt(initial + g²)} rather than {@code lr·sign(g)}, so an id seen
+ *     once does not jump by a whole learning rate (it is also the denominator's guard, so it is >
+ *     0)
+ * @param wideCrosses which pairs of ids get a wide weight of their own besides each id's ({@link
+ *     WideCrosses#NONE}: none; {@link WideCrosses#REQUEST_IMPRESSION}: every pair of a
+ *     single-valued request feature's id and a single-valued impression feature's id)
  */
 public record ModelConfig(
     FeatureSpec features,
@@ -44,8 +51,16 @@ public record ModelConfig(
     Towers towers,
     Map<String, TableSettings> tableSettings,
     float clipNorm,
-    DenseNormalization denseNormalization)
+    DenseNormalization denseNormalization,
+    float adagradInitialAccumulator,
+    WideCrosses wideCrosses)
     implements java.io.Serializable {
+
+  /**
+   * The default {@code adagradInitialAccumulator}: 0.1, the usual starting accumulator of Adagrad
+   * (TensorFlow's and Keras' default), which damps an id's first steps.
+   */
+  public static final float DEFAULT_ADAGRAD_INITIAL_ACCUMULATOR = 0.1f;
 
   /** The table that holds one weight per id of every feature (the wide, linear part). */
   public static final String WIDE_TABLE = "wide";
@@ -82,6 +97,51 @@ public record ModelConfig(
       throw new IllegalArgumentException(
           "model.dense-normalization must be one of none, running; got '" + key + "'");
     }
+  }
+
+  /**
+   * Which pairs of ids have a wide weight of their own ({@code model.wide-crosses}). A pair's
+   * weight sits in the wide table under {@link #crossKey} of the two ids' wide keys, is published,
+   * expired and served like any wide row, and adds to the logit like the ids' own weights: a cross
+   * that the factorised part can only approximate (its rank is the embedding width) is learnt
+   * exactly, without anyone naming it.
+   */
+  public enum WideCrosses {
+    /** Each id's own wide weight alone. */
+    NONE,
+    /**
+     * Also a weight for every pair of one request feature's id and one impression feature's id,
+     * where both features have exactly one value (multi-valued bags, such as a history, and empty
+     * features take no part): {@code r × i} pairs per impression for {@code r} request and {@code
+     * i} impression features.
+     */
+    REQUEST_IMPRESSION;
+
+    /** The option's value: {@code none} or {@code request-impression}. */
+    public String key() {
+      return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+
+    /** The value of {@code key} (any case). */
+    public static WideCrosses of(String key) {
+      for (WideCrosses c : values()) {
+        if (c.key().equalsIgnoreCase(key)) {
+          return c;
+        }
+      }
+      throw new IllegalArgumentException(
+          "model.wide-crosses must be one of none, request-impression; got '" + key + "'");
+    }
+  }
+
+  /**
+   * The wide key of the pair of a request id and an impression id, from their own wide keys: {@code
+   * SplitMix64.mix(request · 0x9E3779B97F4A7C15 + impression)} (64-bit wrapping arithmetic), which
+   * depends on the order of the two.
+   */
+  public static long crossKey(long requestWideKey, long impressionWideKey) {
+    return io.streamrec.common.SplitMix64.mix(
+        requestWideKey * 0x9E3779B97F4A7C15L + impressionWideKey);
   }
 
   /**
@@ -172,6 +232,8 @@ public record ModelConfig(
     Objects.requireNonNull(features, "features");
     Objects.requireNonNull(towers, "towers");
     Objects.requireNonNull(denseNormalization, "model.dense-normalization");
+    Objects.requireNonNull(wideCrosses, "model.wide-crosses");
+    finitePositive(adagradInitialAccumulator, "model.adagrad-initial-accumulator", false);
     tableSettings = new TreeMap<>(Objects.requireNonNull(tableSettings, "tableSettings"));
     positive(embeddingDim, "model.embedding-dim");
     positive(hotCapacityRows, "model.hot-capacity-rows");
@@ -217,6 +279,41 @@ public record ModelConfig(
         finitePositive(s.learningRate(), "model.table.learning-rate of '" + t + "'", false);
       }
     }
+  }
+
+  /**
+   * As the canonical constructor, with the default Adagrad initial accumulator and no wide crosses.
+   */
+  public ModelConfig(
+      FeatureSpec features,
+      int embeddingDim,
+      int hotCapacityRows,
+      int admissionThreshold,
+      long ttlMs,
+      float initScale,
+      float embeddingLr,
+      float wideLr,
+      float denseLr,
+      Towers towers,
+      Map<String, TableSettings> tableSettings,
+      float clipNorm,
+      DenseNormalization denseNormalization) {
+    this(
+        features,
+        embeddingDim,
+        hotCapacityRows,
+        admissionThreshold,
+        ttlMs,
+        initScale,
+        embeddingLr,
+        wideLr,
+        denseLr,
+        towers,
+        tableSettings,
+        clipNorm,
+        denseNormalization,
+        DEFAULT_ADAGRAD_INITIAL_ACCUMULATOR,
+        WideCrosses.NONE);
   }
 
   /** As the canonical constructor, with no normalisation of the dense inputs. */
@@ -306,7 +403,9 @@ public record ModelConfig(
         t,
         tableSettings,
         clipNorm,
-        denseNormalization);
+        denseNormalization,
+        adagradInitialAccumulator,
+        wideCrosses);
   }
 
   public ModelConfig withFeatures(FeatureSpec f) {
@@ -323,7 +422,9 @@ public record ModelConfig(
         towers,
         tableSettings,
         clipNorm,
-        denseNormalization);
+        denseNormalization,
+        adagradInitialAccumulator,
+        wideCrosses);
   }
 
   public ModelConfig withHotCapacityRows(int rows) {
@@ -340,7 +441,9 @@ public record ModelConfig(
         towers,
         tableSettings,
         clipNorm,
-        denseNormalization);
+        denseNormalization,
+        adagradInitialAccumulator,
+        wideCrosses);
   }
 
   public ModelConfig withDenseNormalization(DenseNormalization d) {
@@ -357,7 +460,47 @@ public record ModelConfig(
         towers,
         tableSettings,
         clipNorm,
-        d);
+        d,
+        adagradInitialAccumulator,
+        wideCrosses);
+  }
+
+  public ModelConfig withAdagradInitialAccumulator(float a) {
+    return new ModelConfig(
+        features,
+        embeddingDim,
+        hotCapacityRows,
+        admissionThreshold,
+        ttlMs,
+        initScale,
+        embeddingLr,
+        wideLr,
+        denseLr,
+        towers,
+        tableSettings,
+        clipNorm,
+        denseNormalization,
+        a,
+        wideCrosses);
+  }
+
+  public ModelConfig withWideCrosses(WideCrosses c) {
+    return new ModelConfig(
+        features,
+        embeddingDim,
+        hotCapacityRows,
+        admissionThreshold,
+        ttlMs,
+        initScale,
+        embeddingLr,
+        wideLr,
+        denseLr,
+        towers,
+        tableSettings,
+        clipNorm,
+        denseNormalization,
+        adagradInitialAccumulator,
+        c);
   }
 
   /** The settings of {@code table}: its overrides, or {@link TableSettings#NONE}. */

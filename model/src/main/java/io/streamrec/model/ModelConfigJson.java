@@ -74,6 +74,8 @@ public final class ModelConfigJson {
             });
     o.put("clipNorm", c.clipNorm());
     o.put("denseNormalization", c.denseNormalization().key());
+    o.put("adagradInitialAccumulator", c.adagradInitialAccumulator());
+    o.put("wideCrosses", c.wideCrosses().key());
     return o.toString();
   }
 
@@ -136,7 +138,12 @@ public final class ModelConfigJson {
           tables(o.path("tables")),
           (float) o.path("clipNorm").asDouble(0),
           ModelConfig.DenseNormalization.of(
-              o.path("denseNormalization").asText(ModelConfig.DenseNormalization.NONE.key())));
+              o.path("denseNormalization").asText(ModelConfig.DenseNormalization.NONE.key())),
+          (float)
+              o.path("adagradInitialAccumulator")
+                  .asDouble(ModelConfig.DEFAULT_ADAGRAD_INITIAL_ACCUMULATOR),
+          ModelConfig.WideCrosses.of(
+              o.path("wideCrosses").asText(ModelConfig.WideCrosses.NONE.key())));
     } catch (JsonProcessingException | NullPointerException | IllegalArgumentException e) {
       throw new StreamrecException("cannot read the model spec: " + e.getMessage(), e);
     }

@@ -884,6 +884,8 @@ public final class RequestOnlyModel {
   /**
    * The fused sparse update of {@code g}: row-wise Adagrad on every distinct embedding and wide row
    * of its batch, in place in their slabs. Once per backward pass, and only with finite gradients.
+   * Each step is {@code lr · g / sqrt(acc + eps)}: an Adagrad whose accumulators start at {@code
+   * eps} ({@link ModelConfig#adagradInitialAccumulator}).
    */
   public void applySparse(Gradients g, String[] tableNames, float eps) {
     Workspace ws = g.ws;

@@ -214,16 +214,89 @@ public final class UnitBatch {
       addWide(unit.wideIds(), 0, nrf == 0 ? 0 : unit.bagEnd(nrf - 1));
     }
     wideReqOffsets[nUnits] = wideCount;
+    boolean crosses = config.wideCrosses() == ModelConfig.WideCrosses.REQUEST_IMPRESSION;
     int i = 0;
     for (int u = 0; u < nUnits; u++) {
       CompactUnit unit = units.get(u);
+      int single = crosses ? singleValued(unit, 0, nrf, crossRequestKeys) : 0;
       for (int k = 0; k < unit.impressions(); k++) {
         wideImpOffsets[i++] = wideCount;
         int first = nrf + k * nif;
         addWide(unit.wideIds(), unit.bagStart(first), unit.bagEnd(first + nif - 1));
+        if (single > 0) {
+          addCrosses(unit, first, nif, single);
+        }
       }
     }
     wideImpOffsets[nImps] = wideCount;
+  }
+
+  /**
+   * The most rows {@code unit} takes in any one table: its ids, plus its wide crosses under {@code
+   * config}'s {@link ModelConfig#wideCrosses}. A batch whose units' rows add up to no more than the
+   * smallest hot tier fits every tier.
+   */
+  public static long rows(ModelConfig config, CompactUnit unit) {
+    long n = unit.ids().length;
+    if (config.wideCrosses() == ModelConfig.WideCrosses.NONE) {
+      return n;
+    }
+    int nrf = config.features().categorical(Side.REQUEST).size();
+    int nif = config.features().categorical(Side.IMPRESSION).size();
+    long req = 0;
+    for (int b = 0; b < nrf; b++) {
+      req += unit.bagEnd(b) - unit.bagStart(b) == 1 ? 1 : 0;
+    }
+    if (req == 0) {
+      return n;
+    }
+    for (int b = nrf; b < nrf + unit.impressions() * nif; b++) {
+      n += unit.bagEnd(b) - unit.bagStart(b) == 1 ? req : 0;
+    }
+    return n;
+  }
+
+  /** The wide keys of the single-valued request features of the unit being laid out. */
+  private long[] crossRequestKeys = new long[0];
+
+  /**
+   * Writes the wide key of each single-valued bag among {@code unit}'s bags {@code [from, from +
+   * n)} into {@code out} (grown as needed, kept in {@link #crossRequestKeys}); returns how many.
+   */
+  private int singleValued(CompactUnit unit, int from, int n, long[] out) {
+    if (out.length < n) {
+      out = crossRequestKeys = new long[n];
+    }
+    int m = 0;
+    long[] wide = unit.wideIds();
+    for (int b = from; b < from + n; b++) {
+      int s = unit.bagStart(b);
+      if (unit.bagEnd(b) - s == 1) {
+        out[m++] = wide[s];
+      }
+    }
+    return m;
+  }
+
+  /**
+   * The {@link ModelConfig.WideCrosses#REQUEST_IMPRESSION} keys of one impression (bags {@code
+   * [first, first + nif)}): each of the unit's {@code nReq} single-valued request keys crossed with
+   * each single-valued impression key, request feature by request feature.
+   */
+  private void addCrosses(CompactUnit unit, int first, int nif, int nReq) {
+    long[] wide = unit.wideIds();
+    long[] req = crossRequestKeys;
+    if (wideCount + nReq * nif > wideKeys.length) {
+      wideKeys = Arrays.copyOf(wideKeys, Math.max(wideKeys.length * 2, wideCount + nReq * nif));
+    }
+    for (int r = 0; r < nReq; r++) {
+      for (int b = first; b < first + nif; b++) {
+        int s = unit.bagStart(b);
+        if (unit.bagEnd(b) - s == 1) {
+          wideKeys[wideCount++] = ModelConfig.crossKey(req[r], wide[s]);
+        }
+      }
+    }
   }
 
   private void addKeys(int t, long[] ids, int from, int to) {

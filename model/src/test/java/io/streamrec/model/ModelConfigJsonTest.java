@@ -26,4 +26,22 @@ class ModelConfigJsonTest {
     assertThat(ModelConfigJson.fromJson(o.toString()).denseNormalization())
         .isEqualTo(ModelConfig.DenseNormalization.NONE);
   }
+
+  @Test
+  void theSpecCarriesTheWideCrossesAndTheInitialAccumulator() throws Exception {
+    ModelConfig c =
+        ModelConfig.defaults()
+            .withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION)
+            .withAdagradInitialAccumulator(0.25f);
+    assertThat(ModelConfigJson.fromJson(ModelConfigJson.toJson(c))).isEqualTo(c);
+    ObjectNode o = (ObjectNode) new ObjectMapper().readTree(ModelConfigJson.toJson(c));
+    assertThat(o.get("wideCrosses").asText()).isEqualTo("request-impression");
+    // a spec from before these fields: no crosses (what its trainer did), the default accumulator
+    o.remove("wideCrosses");
+    o.remove("adagradInitialAccumulator");
+    ModelConfig old = ModelConfigJson.fromJson(o.toString());
+    assertThat(old.wideCrosses()).isEqualTo(ModelConfig.WideCrosses.NONE);
+    assertThat(old.adagradInitialAccumulator())
+        .isEqualTo(ModelConfig.DEFAULT_ADAGRAD_INITIAL_ACCUMULATOR);
+  }
 }

@@ -203,6 +203,8 @@ final class ModelUpdatesSupport {
         c.towers(),
         c.tableSettings(),
         c.clipNorm(),
-        c.denseNormalization());
+        c.denseNormalization(),
+        c.adagradInitialAccumulator(),
+        c.wideCrosses());
   }
 }

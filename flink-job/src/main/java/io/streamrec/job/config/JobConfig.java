@@ -204,7 +204,9 @@ public record JobConfig(
               : ModelConfig.Towers.NONE,
           tableSettings(c),
           c.get(ModelOptions.CLIP_NORM),
-          ModelConfig.DenseNormalization.of(c.get(ModelOptions.DENSE_NORMALIZATION)));
+          ModelConfig.DenseNormalization.of(c.get(ModelOptions.DENSE_NORMALIZATION)),
+          c.get(ModelOptions.ADAGRAD_INITIAL_ACCUMULATOR),
+          ModelConfig.WideCrosses.of(c.get(ModelOptions.WIDE_CROSSES)));
     } catch (IllegalArgumentException e) {
       throw new ConfigException("model configuration: " + e.getMessage(), e);
     }

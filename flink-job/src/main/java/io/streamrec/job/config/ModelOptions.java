@@ -2,6 +2,7 @@ package io.streamrec.job.config;
 
 import static org.apache.flink.configuration.ConfigOptions.key;
 
+import io.streamrec.model.ModelConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -134,6 +135,22 @@ public final class ModelOptions {
               "What the model does to each dense input after sign(x)*log1p(|x|): none, or running"
                   + " ((x - mean) / sqrt(var + 0.01) with a running mean and variance per feature,"
                   + " learnt from the trained batches and published with the dense weights).");
+  public static final ConfigOption<Float> ADAGRAD_INITIAL_ACCUMULATOR =
+      key("model.adagrad-initial-accumulator")
+          .floatType()
+          .defaultValue(ModelConfig.DEFAULT_ADAGRAD_INITIAL_ACCUMULATOR)
+          .withDescription(
+              "Where every embedding and wide row's Adagrad accumulator starts (> 0): a new id's"
+                  + " first steps are lr*g/sqrt(this + g^2) instead of a whole learning rate.");
+  public static final ConfigOption<String> WIDE_CROSSES =
+      key("model.wide-crosses")
+          .stringType()
+          .defaultValue("none")
+          .withDescription(
+              "none, or request-impression: a wide weight of its own for every pair of a"
+                  + " single-valued request feature's id and a single-valued impression feature's"
+                  + " id (r x i more wide rows per impression; published and served like the"
+                  + " others).");
   public static final ConfigOption<Map<String, String>> TABLE_HOT_CAPACITY =
       key("model.table.hot-capacity-rows")
           .mapType()

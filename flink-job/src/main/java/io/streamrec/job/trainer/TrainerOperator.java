@@ -11,6 +11,7 @@ import io.streamrec.job.sink.EncodingDeltaSink;
 import io.streamrec.job.units.CodecTypeInfo;
 import io.streamrec.model.MiniBatchTrainer;
 import io.streamrec.model.ModelConfigJson;
+import io.streamrec.model.UnitBatch;
 import io.streamrec.model.units.CompactUnit;
 import io.streamrec.model.units.UnitEncoder;
 import io.streamrec.model.units.UnitLayout;
@@ -471,7 +472,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       int k = 0;
       long ids = 0;
       for (CompactUnit u : ready) {
-        long withU = ids + u.ids().length;
+        long withU = ids + UnitBatch.rows(config.model(), u);
         if (k > 0
             && (k == config.batchMaxUnits() || u.closedAtMs() > deadline || withU > batchMaxIds)) {
           break;
@@ -517,16 +518,16 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
                 + " units; the job restores from its last checkpoint");
       }
     }
-    if (batch.size() == 1 && batch.get(0).ids().length > batchMaxIds) {
+    if (batch.size() == 1 && UnitBatch.rows(config.model(), batch.get(0)) > batchMaxIds) {
       // the assembler and the units' decoder refuse such units; one from elsewhere must not stop
       // the job on a full hot tier
       CompactUnit u = batch.get(0);
       batchesSkipped.inc();
       impressionsSkipped.inc(u.impressions());
       LOG.warn(
-          "skipped unit '{}': its {} ids exceed the smallest hot tier ({} rows)",
+          "skipped unit '{}': its {} rows exceed the smallest hot tier ({} rows)",
           u.requestId(),
-          u.ids().length,
+          UnitBatch.rows(config.model(), u),
           batchMaxIds);
       return;
     }

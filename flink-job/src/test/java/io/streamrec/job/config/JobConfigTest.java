@@ -133,6 +133,31 @@ class JobConfigTest {
   }
 
   @Test
+  void wideCrossesAndTheInitialAccumulatorAreReadAndBadValuesNameTheKey() {
+    ModelConfig defaults = JobConfig.from(base()).model();
+    assertThat(defaults.wideCrosses()).isEqualTo(ModelConfig.WideCrosses.NONE);
+    assertThat(defaults.adagradInitialAccumulator())
+        .isEqualTo(ModelConfig.DEFAULT_ADAGRAD_INITIAL_ACCUMULATOR);
+    Configuration c = base();
+    c.set(ModelOptions.WIDE_CROSSES, "request-impression");
+    c.set(ModelOptions.ADAGRAD_INITIAL_ACCUMULATOR, 0.5f);
+    assertThat(JobConfig.from(c).model().wideCrosses())
+        .isEqualTo(ModelConfig.WideCrosses.REQUEST_IMPRESSION);
+    assertThat(JobConfig.from(c).model().adagradInitialAccumulator()).isEqualTo(0.5f);
+    Configuration d = base();
+    d.set(ModelOptions.WIDE_CROSSES, "all");
+    assertThatThrownBy(() -> JobConfig.from(d))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("model.wide-crosses")
+        .hasMessageContaining("'all'");
+    Configuration e = base();
+    e.set(ModelOptions.ADAGRAD_INITIAL_ACCUMULATOR, 0f);
+    assertThatThrownBy(() -> JobConfig.from(e))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("model.adagrad-initial-accumulator");
+  }
+
+  @Test
   void badTowerAndTableSettingsNameTheirKey() {
     Configuration c = base();
     c.set(ModelOptions.IMPRESSION_TOWER, List.of(32, 8));

@@ -1,0 +1,244 @@
+package io.streamrec.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.streamrec.embedding.InMemoryEmbeddingStore;
+import io.streamrec.gpu.CpuBackend;
+import io.streamrec.model.units.CompactUnit;
+import io.streamrec.model.units.UnitEncoder;
+import io.streamrec.schemas.Impression;
+import io.streamrec.schemas.RequestUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** {@code model.wide-crosses} and {@code model.adagrad-initial-accumulator}. */
+class WideCrossesTest {
+  private static final ModelConfig CROSSES =
+      ModelConfig.defaults().withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION);
+
+  private static MiniBatchTrainer trainer(ModelConfig cfg) {
+    return new MiniBatchTrainer(
+        cfg, new InMemoryEmbeddingStore(cfg.tableConfigs()), new CpuBackend(), 20_000);
+  }
+
+  private static Impression impression(String id, Map<String, List<String>> features) {
+    return Impression.newBuilder()
+        .setImpressionId(id)
+        .setTimestampMs(1)
+        .setFeatures(features)
+        .setDense(Map.of("position", 0f))
+        .setLabels(Map.of("click", 1f))
+        .build();
+  }
+
+  private static RequestUnit unit(List<String> recent, List<Impression> imps) {
+    return RequestUnit.newBuilder()
+        .setRequestId("r1")
+        .setTimestampMs(1)
+        .setClosedAtMs(2)
+        .setFeatures(
+            Map.of("user_id", List.of("u1"), "country", List.of("DE"), "recent_items", recent))
+        .setDense(Map.of("hour", 3f))
+        .setImpressions(imps)
+        .build();
+  }
+
+  @Test
+  void eachImpressionGetsThePairsOfSingleValuedRequestAndImpressionIds() {
+    RequestUnit u =
+        unit(
+            List.of("i7", "i9"),
+            List.of(
+                impression("a", Map.of("item_id", List.of("i1"), "item_cat", List.of("c1"))),
+                impression("b", Map.of("item_id", List.of("i2"), "item_cat", List.of()))));
+    UnitBatch batch = new UnitBatch(CROSSES);
+    batch.encodeRequestUnits(List.of(u));
+    // request keys in the spec's order: user, country, then recent_items' two values (no crosses)
+    long user = batch.wideKeys[batch.wideReqOffsets[0]];
+    long country = batch.wideKeys[batch.wideReqOffsets[0] + 1];
+    assertThat(batch.wideReqOffsets[1] - batch.wideReqOffsets[0]).isEqualTo(4);
+    int a = batch.wideImpOffsets[0];
+    long item1 = batch.wideKeys[a], cat1 = batch.wideKeys[a + 1];
+    assertThat(java.util.Arrays.copyOfRange(batch.wideKeys, a + 2, batch.wideImpOffsets[1]))
+        .containsExactly(
+            ModelConfig.crossKey(user, item1),
+            ModelConfig.crossKey(user, cat1),
+            ModelConfig.crossKey(country, item1),
+            ModelConfig.crossKey(country, cat1));
+    int b = batch.wideImpOffsets[1];
+    long item2 = batch.wideKeys[b];
+    // the empty category takes no part
+    assertThat(java.util.Arrays.copyOfRange(batch.wideKeys, b + 1, batch.wideImpOffsets[2]))
+        .containsExactly(ModelConfig.crossKey(user, item2), ModelConfig.crossKey(country, item2));
+
+    CompactUnit compact =
+        new UnitEncoder(new io.streamrec.model.units.UnitLayout(CROSSES.features())).encode(u);
+    assertThat(UnitBatch.rows(CROSSES, compact)).isEqualTo(compact.ids().length + 6L);
+    assertThat(UnitBatch.rows(ModelConfig.defaults(), compact)).isEqualTo(compact.ids().length);
+    // a pair's key depends on which id is the request's
+    assertThat(ModelConfig.crossKey(user, item1)).isNotEqualTo(ModelConfig.crossKey(item1, user));
+  }
+
+  @Test
+  void aSingleValuedHistoryIsCrossedToo() {
+    UnitBatch batch = new UnitBatch(CROSSES);
+    batch.encodeRequestUnits(
+        List.of(
+            unit(
+                List.of("i7"),
+                List.of(
+                    impression(
+                        "a", Map.of("item_id", List.of("i1"), "item_cat", List.of("c1")))))));
+    // user, country and the one recent item, each with item and category
+    assertThat(batch.wideImpOffsets[1] - batch.wideImpOffsets[0]).isEqualTo(2 + 3 * 2);
+  }
+
+  @Test
+  void withoutCrossesTheWideKeysAreTheIdsAlone() {
+    UnitBatch batch = new UnitBatch(ModelConfig.defaults());
+    batch.encodeRequestUnits(
+        List.of(
+            unit(
+                List.of("i7"),
+                List.of(
+                    impression(
+                        "a", Map.of("item_id", List.of("i1"), "item_cat", List.of("c1")))))));
+    assertThat(batch.wideImpOffsets[1] - batch.wideImpOffsets[0]).isEqualTo(2);
+  }
+
+  @Test
+  void theReplicaScoresAsTheTrainerBitForBitWithCrosses() {
+    TestUnits data = new TestUnits(3);
+    MapParameters replica = new MapParameters();
+    ModelScorer scorer = new ModelScorer(CROSSES);
+    try (MiniBatchTrainer t = trainer(CROSSES)) {
+      for (int b = 0; b < 30; b++) {
+        List<RequestUnit> batch = data.batch(64, b * 1000L);
+        float[] expected = scorer.score(batch, replica);
+        t.trainRequestUnits(batch);
+        assertThat(t.lastPredictions()).containsExactly(expected);
+        t.publish(replica);
+      }
+      // pairs have rows of their own: more wide rows than ids of the five features
+      long wide = replica.rows.keySet().stream().filter(k -> k.startsWith("wide/")).count();
+      assertThat(wide).isGreaterThan(200 + 4 + 100 + 4);
+    }
+  }
+
+  /**
+   * Clicks follow a random country × category table of rank far above the embedding width: the
+   * factorised cross can only approximate it, a weight per pair learns it exactly.
+   */
+  @Test
+  void crossesLearnAnInteractionOfHigherRankThanTheEmbeddings() {
+    ModelConfig narrow =
+        new ModelConfig(
+                ModelConfig.defaults().features(), 2, 1 << 16, 1, 0L, 0.05f, 0.1f, 0.05f, 0.005f)
+            .withTowers(ModelConfig.Towers.NONE);
+    double without = progressiveAuc(narrow);
+    double with =
+        progressiveAuc(narrow.withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION));
+    assertThat(with)
+        .as("AUC with crosses %s, without %s", with, without)
+        .isGreaterThan(without + 0.03);
+  }
+
+  private static double progressiveAuc(ModelConfig cfg) {
+    int countries = 24, cats = 24;
+    SplittableRandom world = new SplittableRandom(11);
+    double[] affinity = new double[countries * cats];
+    for (int k = 0; k < affinity.length; k++) {
+      affinity[k] = world.nextDouble(-2, 2);
+    }
+    SplittableRandom rnd = new SplittableRandom(12);
+    try (MiniBatchTrainer t = trainer(cfg)) {
+      for (int b = 0; b < 250; b++) {
+        List<RequestUnit> batch = new ArrayList<>();
+        for (int u = 0; u < 32; u++) {
+          int c = rnd.nextInt(countries);
+          List<Impression> imps = new ArrayList<>();
+          for (int p = 0; p < 4; p++) {
+            int item = rnd.nextInt(400), cat = item % cats;
+            double prob = 1 / (1 + Math.exp(2 - affinity[c * cats + cat]));
+            imps.add(
+                Impression.newBuilder()
+                    .setImpressionId("x" + b + "-" + u + "-" + p)
+                    .setTimestampMs(b)
+                    .setFeatures(
+                        Map.of("item_id", List.of("i" + item), "item_cat", List.of("c" + cat)))
+                    .setDense(Map.of("position", (float) p))
+                    .setLabels(Map.of("click", rnd.nextDouble() < prob ? 1f : 0f))
+                    .build());
+          }
+          batch.add(
+              RequestUnit.newBuilder()
+                  .setRequestId("r" + b + "-" + u)
+                  .setTimestampMs(b)
+                  .setClosedAtMs(b)
+                  .setFeatures(
+                      Map.of(
+                          "user_id",
+                          List.of("u" + rnd.nextInt(1000)),
+                          "country",
+                          List.of("k" + c),
+                          "recent_items",
+                          List.of()))
+                  .setDense(Map.of("hour", 1f))
+                  .setImpressions(imps)
+                  .build());
+        }
+        t.trainRequestUnits(batch);
+      }
+      return t.metrics().lifetimeAuc();
+    }
+  }
+
+  @Test
+  void aNewRowsFirstStepIsDampedByTheInitialAccumulator() {
+    for (float acc : new float[] {0.1f, 1e-6f, 2f}) {
+      ModelConfig cfg =
+          new ModelConfig(
+                  ModelConfig.defaults().features(), 4, 1 << 10, 1, 0L, 0f, 0.1f, 0.05f, 0.005f)
+              .withAdagradInitialAccumulator(acc);
+      try (MiniBatchTrainer t = trainer(cfg)) {
+        t.trainRequestUnits(
+            List.of(
+                unit(
+                    List.of(),
+                    List.of(
+                        impression(
+                            "a", Map.of("item_id", List.of("i1"), "item_cat", List.of("c1")))))));
+        // every weight and embedding starts at 0: the prediction is 1/2 and each wide row's
+        // gradient is p - y = -1/2, so its step is lr · 0.5 / sqrt(acc + 0.25)
+        assertThat(t.lastPredictions()).containsExactly(0.5f);
+        MapParameters out = new MapParameters();
+        t.publish(out);
+        List<float[]> wide =
+            out.rows.entrySet().stream()
+                .filter(e -> e.getKey().startsWith("wide/"))
+                .map(Map.Entry::getValue)
+                .toList();
+        assertThat(wide).hasSize(4);
+        double expected = 0.05 * 0.5 / Math.sqrt(acc + 0.25);
+        for (float[] w : wide) {
+          assertThat((double) w[0]).as("acc %s", acc).isCloseTo(expected, within(1e-6));
+        }
+      }
+    }
+  }
+
+  @Test
+  void badSettingsNameTheirKey() {
+    assertThatThrownBy(() -> ModelConfig.defaults().withAdagradInitialAccumulator(0f))
+        .hasMessageContaining("model.adagrad-initial-accumulator");
+    assertThatThrownBy(() -> ModelConfig.WideCrosses.of("all"))
+        .hasMessageContaining("model.wide-crosses");
+    assertThat(ModelConfig.WideCrosses.of("Request-Impression"))
+        .isEqualTo(ModelConfig.WideCrosses.REQUEST_IMPRESSION);
+  }
+}

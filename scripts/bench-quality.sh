@@ -34,8 +34,11 @@ out="$(java -cp "model/target/test-classes:model/target/classes:$(cat model/targ
 echo "$out" | grep -v '^QUALITY'
 for s in bank generated; do
   [ -f "$work/$s.units.jsonl" ] || continue
-  out="$out
-$("$py" scripts/torch_bench.py "$work/$s.units.jsonl" --spec "$work/$s.spec.json" --quality "$s" --batch "$batch" --threads "$(nproc)")"
+  # PyTorch's stock Adagrad (accumulators from 0), and from 0.1 as streamrec's rows start
+  for init in 0 0.1; do
+    out="$out
+$("$py" scripts/torch_bench.py "$work/$s.units.jsonl" --spec "$work/$s.spec.json" --quality "$s" --batch "$batch" --threads "$(nproc)" --adagrad-init "$init")"
+  done
 done
 echo
 echo "$out" | awk -F' [|] ' '

@@ -19,6 +19,7 @@ rate) over both, impressions/s.
 
 Usage: python3 scripts/torch_bench.py UNITS.jsonl [--batch 128] [--threads 2]
                                       [--spec SPEC.json --quality STREAM --last-frac 0.2]
+                                      [--adagrad-init A]
 """
 import argparse
 import json
@@ -151,6 +152,8 @@ def main():
     ap.add_argument("--spec")
     ap.add_argument("--quality")
     ap.add_argument("--last-frac", type=float, default=0.2)
+    ap.add_argument("--adagrad-init", type=float, default=0.0,
+                    help="Adagrad's initial_accumulator_value on embedding and wide rows (PyTorch's default 0)")
     a = ap.parse_args()
     if a.spec:
         global REQ_CAT, IMP_CAT, REQ_DENSE, IMP_DENSE, LABEL
@@ -169,8 +172,8 @@ def main():
     batches = [encode(c, vocabs, wide) for c in chunks]
     model = Model({"emb": {t: max(1, len(v.ids)) for t, v in vocabs.items()}, "wide": max(1, len(wide.ids))})
     sparse = list(model.emb.parameters())
-    opt_e = torch.optim.Adagrad(sparse, lr=0.1)
-    opt_w = torch.optim.Adagrad(model.wide.parameters(), lr=0.05)
+    opt_e = torch.optim.Adagrad(sparse, lr=0.1, initial_accumulator_value=a.adagrad_init)
+    opt_w = torch.optim.Adagrad(model.wide.parameters(), lr=0.05, initial_accumulator_value=a.adagrad_init)
     dense = [p for n, p in model.named_parameters() if not n.startswith(("emb.", "wide."))]
     opt_d = torch.optim.Adam(dense, lr=0.005)
     loss_fn = nn.BCEWithLogitsLoss(reduction="sum")
@@ -196,7 +199,9 @@ def main():
     if a.quality:
         p, y = np.concatenate(preds).astype(np.float64), np.concatenate(labels).astype(np.float64)
         last = int(round(len(p) * a.last_frac))
-        print(f"QUALITY {a.quality} | PyTorch {torch.__version__}, same model | {len(p)} | {auc(p, y):.4f} | "
+        name = f"PyTorch {torch.__version__}, same model" + (
+            f", Adagrad from {a.adagrad_init:g}" if a.adagrad_init else "")
+        print(f"QUALITY {a.quality} | {name} | {len(p)} | {auc(p, y):.4f} | "
               f"{auc(p[-last:], y[-last:]):.4f} | {logloss(p, y):.4f} | {logloss(p[-last:], y[-last:]):.4f} | "
               f"{p.sum() / y.sum():.3f} | {p[-last:].sum() / y[-last:].sum():.3f} | {n / secs:.0f}")
         return

@@ -73,8 +73,11 @@ class PythonScorerTest {
 
   @Test
   void thePagesPythonScoresAsTheJavaScorer() throws Exception {
-    // two labels, so that the page's scorer of every label is checked head by head
-    ModelConfig config = ModelUpdatesSupport.withGoodLabel(ModelConfig.defaults());
+    // two labels, so that the page's scorer of every label is checked head by head; wide crosses,
+    // so that its cross keys are checked too
+    ModelConfig config =
+        ModelUpdatesSupport.withGoodLabel(ModelConfig.defaults())
+            .withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION);
     List<ModelUpdateRecord> records = new ArrayList<>();
     List<GeneratedRequest> later = new ArrayList<>();
     try (ModelUpdatesSupport.Trainer t =

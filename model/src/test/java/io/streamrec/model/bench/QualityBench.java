@@ -53,8 +53,10 @@ import java.util.function.Supplier;
  * scripts/torch_bench.py}, which prints the same line for the model in PyTorch; with {@code
  * --events FILE} the bank stream as events in the interchange shape (a request, then its
  * impressions), which {@code streamrec produce} loads. With {@code --ablations} it also runs the
- * reference model without its deep part (wide and factorised parts alone) and with its dense inputs
- * standardised by running statistics ({@code model.dense-normalization: running}). Run by {@code
+ * reference model without its deep part (wide and factorised parts alone), with wide crosses
+ * ({@code model.wide-crosses: request-impression}), with Adagrad accumulators starting at 1e-6 (as
+ * before {@code model.adagrad-initial-accumulator}) and with its dense inputs standardised by
+ * running statistics ({@code model.dense-normalization: running}). Run by {@code
  * scripts/bench-quality.sh}.
  */
 public final class QualityBench {
@@ -185,6 +187,17 @@ public final class QualityBench {
       try (TrainerLearner wide =
           new TrainerLearner("streamrec, no deep part", cfg.withTowers(ModelConfig.Towers.NONE))) {
         print(stream, wide.name(), TestThenTrain.run(units, batch, "click", wide), last);
+      }
+      try (TrainerLearner crosses =
+          new TrainerLearner(
+              "streamrec, wide crosses",
+              cfg.withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION))) {
+        print(stream, crosses.name(), TestThenTrain.run(units, batch, "click", crosses), last);
+      }
+      try (TrainerLearner before =
+          new TrainerLearner(
+              "streamrec, Adagrad from 1e-6", cfg.withAdagradInitialAccumulator(1e-6f))) {
+        print(stream, before.name(), TestThenTrain.run(units, batch, "click", before), last);
       }
       try (TrainerLearner normalized =
           new TrainerLearner(

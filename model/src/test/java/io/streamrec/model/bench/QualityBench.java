@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -69,6 +70,7 @@ public final class QualityBench {
     int maxCalls = BankMarketingStream.DEFAULT_MAX_CALLS, genUnits = 50_000, batch = 16;
     double lastFrac = 0.2;
     boolean ablations = false;
+    float wideLr = Float.NaN, adagradInit = ModelConfig.DEFAULT_ADAGRAD_INITIAL_ACCUMULATOR;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--bank-jar" -> bankJar = Path.of(args[++i]);
@@ -79,12 +81,14 @@ public final class QualityBench {
         case "--out" -> out = Path.of(args[++i]);
         case "--events" -> events = Path.of(args[++i]);
         case "--ablations" -> ablations = true;
+        case "--wide-lr" -> wideLr = Float.parseFloat(args[++i]);
+        case "--adagrad-init" -> adagradInit = Float.parseFloat(args[++i]);
         default ->
             throw new IllegalArgumentException(
                 "unknown argument "
                     + args[i]
                     + "; use --bank-jar JAR --max-calls K --gen-units N --batch UNITS"
-                    + " --last-frac F --out DIR --events FILE --ablations");
+                    + " --last-frac F --out DIR --events FILE --ablations --wide-lr RATE --adagrad-init A");
       }
     }
     if (bankJar != null) {
@@ -93,21 +97,49 @@ public final class QualityBench {
         writeEvents(bank, events);
       }
       ModelConfig cfg =
-          ModelConfig.defaults()
-              .withFeatures(BankMarketingStream.spec())
-              .withHotCapacityRows(BANK_HOT_ROWS);
+          withWideLr(
+              ModelConfig.defaults()
+                  .withFeatures(BankMarketingStream.spec())
+                  .withHotCapacityRows(BANK_HOT_ROWS)
+                  .withAdagradInitialAccumulator(adagradInit),
+              wideLr);
       runStream("bank", bank, cfg, batch, lastFrac, out, ablations);
     }
     if (genUnits > 0) {
       runStream(
           "generated",
           generated(genUnits),
-          ModelConfig.defaults(),
+          withWideLr(ModelConfig.defaults().withAdagradInitialAccumulator(adagradInit), wideLr),
           batch,
           lastFrac,
           out,
           ablations);
     }
+  }
+
+  /** {@code c} with the wide rows' learning rate {@code lr} (NaN: as it is). */
+  private static ModelConfig withWideLr(ModelConfig c, float lr) {
+    if (Float.isNaN(lr)) {
+      return c;
+    }
+    Map<String, ModelConfig.TableSettings> t = new java.util.TreeMap<>(c.tableSettings());
+    t.put(ModelConfig.WIDE_TABLE, c.settings(ModelConfig.WIDE_TABLE).with(null, null, null, lr));
+    return new ModelConfig(
+        c.features(),
+        c.embeddingDim(),
+        c.hotCapacityRows(),
+        c.admissionThreshold(),
+        c.ttlMs(),
+        c.initScale(),
+        c.embeddingLr(),
+        c.wideLr(),
+        c.denseLr(),
+        c.towers(),
+        t,
+        c.clipNorm(),
+        c.denseNormalization(),
+        c.adagradInitialAccumulator(),
+        c.wideCrosses());
   }
 
   /** Every id of the bank stream (a few hundred values in all) fits a small hot tier. */

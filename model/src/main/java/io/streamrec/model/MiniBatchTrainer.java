@@ -222,7 +222,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
           adamV,
           paramCount,
           adamStep,
-          config.denseLr(),
+          config.denseLr(ni),
           BETA1,
           BETA2,
           ADAM_EPS);

@@ -34,6 +34,10 @@ import java.util.TreeMap;
  *     a new id are {@code lr·g/sqrt(initial + g²)} rather than {@code lr·sign(g)}, so an id seen
  *     once does not jump by a whole learning rate (it is also the denominator's guard, so it is >
  *     0)
+ * @param denseRateImpressions impressions a batch needs for Adam's full {@code denseLr}: a batch of
+ *     {@code n} fewer steps at {@code denseLr · sqrt(n / denseRateImpressions)}, so that sparse
+ *     traffic (a unit or two per batch) does not move the dense weights on a handful of impressions
+ *     as far as a full batch would (0: always the full rate)
  * @param wideCrosses which pairs of ids get a wide weight of their own besides each id's ({@link
  *     WideCrosses#NONE}: none; {@link WideCrosses#REQUEST_IMPRESSION}: every pair of a
  *     single-valued request feature's id and a single-valued impression feature's id)
@@ -53,8 +57,12 @@ public record ModelConfig(
     float clipNorm,
     DenseNormalization denseNormalization,
     float adagradInitialAccumulator,
-    WideCrosses wideCrosses)
+    WideCrosses wideCrosses,
+    int denseRateImpressions)
     implements java.io.Serializable {
+
+  /** The default {@code denseRateImpressions}. */
+  public static final int DEFAULT_DENSE_RATE_IMPRESSIONS = 64;
 
   /**
    * The default {@code adagradInitialAccumulator}: 0.1, the usual starting accumulator of Adagrad
@@ -234,6 +242,10 @@ public record ModelConfig(
     Objects.requireNonNull(denseNormalization, "model.dense-normalization");
     Objects.requireNonNull(wideCrosses, "model.wide-crosses");
     finitePositive(adagradInitialAccumulator, "model.adagrad-initial-accumulator", false);
+    if (denseRateImpressions < 0) {
+      throw new IllegalArgumentException(
+          "model.dense-rate-impressions must be >= 0, got " + denseRateImpressions);
+    }
     tableSettings = new TreeMap<>(Objects.requireNonNull(tableSettings, "tableSettings"));
     positive(embeddingDim, "model.embedding-dim");
     positive(hotCapacityRows, "model.hot-capacity-rows");
@@ -282,7 +294,8 @@ public record ModelConfig(
   }
 
   /**
-   * As the canonical constructor, with the default Adagrad initial accumulator and no wide crosses.
+   * As the canonical constructor, with the default Adagrad initial accumulator and dense rate
+   * impressions, and no wide crosses.
    */
   public ModelConfig(
       FeatureSpec features,
@@ -313,7 +326,8 @@ public record ModelConfig(
         clipNorm,
         denseNormalization,
         DEFAULT_ADAGRAD_INITIAL_ACCUMULATOR,
-        WideCrosses.NONE);
+        WideCrosses.NONE,
+        DEFAULT_DENSE_RATE_IMPRESSIONS);
   }
 
   /** As the canonical constructor, with no normalisation of the dense inputs. */
@@ -405,7 +419,8 @@ public record ModelConfig(
         clipNorm,
         denseNormalization,
         adagradInitialAccumulator,
-        wideCrosses);
+        wideCrosses,
+        denseRateImpressions);
   }
 
   public ModelConfig withFeatures(FeatureSpec f) {
@@ -424,7 +439,8 @@ public record ModelConfig(
         clipNorm,
         denseNormalization,
         adagradInitialAccumulator,
-        wideCrosses);
+        wideCrosses,
+        denseRateImpressions);
   }
 
   public ModelConfig withHotCapacityRows(int rows) {
@@ -443,7 +459,8 @@ public record ModelConfig(
         clipNorm,
         denseNormalization,
         adagradInitialAccumulator,
-        wideCrosses);
+        wideCrosses,
+        denseRateImpressions);
   }
 
   public ModelConfig withDenseNormalization(DenseNormalization d) {
@@ -462,7 +479,8 @@ public record ModelConfig(
         clipNorm,
         d,
         adagradInitialAccumulator,
-        wideCrosses);
+        wideCrosses,
+        denseRateImpressions);
   }
 
   public ModelConfig withAdagradInitialAccumulator(float a) {
@@ -481,7 +499,8 @@ public record ModelConfig(
         clipNorm,
         denseNormalization,
         a,
-        wideCrosses);
+        wideCrosses,
+        denseRateImpressions);
   }
 
   public ModelConfig withWideCrosses(WideCrosses c) {
@@ -500,7 +519,39 @@ public record ModelConfig(
         clipNorm,
         denseNormalization,
         adagradInitialAccumulator,
-        c);
+        c,
+        denseRateImpressions);
+  }
+
+  public ModelConfig withDenseRateImpressions(int n) {
+    return new ModelConfig(
+        features,
+        embeddingDim,
+        hotCapacityRows,
+        admissionThreshold,
+        ttlMs,
+        initScale,
+        embeddingLr,
+        wideLr,
+        denseLr,
+        towers,
+        tableSettings,
+        clipNorm,
+        denseNormalization,
+        adagradInitialAccumulator,
+        wideCrosses,
+        n);
+  }
+
+  /**
+   * Adam's learning rate for a batch of {@code impressions}: {@code denseLr}, times {@code
+   * sqrt(impressions / denseRateImpressions)} below {@code denseRateImpressions}.
+   */
+  public float denseLr(int impressions) {
+    if (impressions >= denseRateImpressions) {
+      return denseLr;
+    }
+    return (float) (denseLr * Math.sqrt(impressions / (double) denseRateImpressions));
   }
 
   /** The settings of {@code table}: its overrides, or {@link TableSettings#NONE}. */

@@ -76,6 +76,7 @@ public final class ModelConfigJson {
     o.put("denseNormalization", c.denseNormalization().key());
     o.put("adagradInitialAccumulator", c.adagradInitialAccumulator());
     o.put("wideCrosses", c.wideCrosses().key());
+    o.put("denseRateImpressions", c.denseRateImpressions());
     return o.toString();
   }
 
@@ -143,7 +144,8 @@ public final class ModelConfigJson {
               o.path("adagradInitialAccumulator")
                   .asDouble(ModelConfig.DEFAULT_ADAGRAD_INITIAL_ACCUMULATOR),
           ModelConfig.WideCrosses.of(
-              o.path("wideCrosses").asText(ModelConfig.WideCrosses.NONE.key())));
+              o.path("wideCrosses").asText(ModelConfig.WideCrosses.NONE.key())),
+          o.path("denseRateImpressions").asInt(ModelConfig.DEFAULT_DENSE_RATE_IMPRESSIONS));
     } catch (JsonProcessingException | NullPointerException | IllegalArgumentException e) {
       throw new StreamrecException("cannot read the model spec: " + e.getMessage(), e);
     }

@@ -32,16 +32,19 @@ class ModelConfigJsonTest {
     ModelConfig c =
         ModelConfig.defaults()
             .withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION)
-            .withAdagradInitialAccumulator(0.25f);
+            .withAdagradInitialAccumulator(0.25f)
+            .withDenseRateImpressions(7);
     assertThat(ModelConfigJson.fromJson(ModelConfigJson.toJson(c))).isEqualTo(c);
     ObjectNode o = (ObjectNode) new ObjectMapper().readTree(ModelConfigJson.toJson(c));
     assertThat(o.get("wideCrosses").asText()).isEqualTo("request-impression");
     // a spec from before these fields: no crosses (what its trainer did), the default accumulator
     o.remove("wideCrosses");
     o.remove("adagradInitialAccumulator");
+    o.remove("denseRateImpressions");
     ModelConfig old = ModelConfigJson.fromJson(o.toString());
     assertThat(old.wideCrosses()).isEqualTo(ModelConfig.WideCrosses.NONE);
     assertThat(old.adagradInitialAccumulator())
         .isEqualTo(ModelConfig.DEFAULT_ADAGRAD_INITIAL_ACCUMULATOR);
+    assertThat(old.denseRateImpressions()).isEqualTo(ModelConfig.DEFAULT_DENSE_RATE_IMPRESSIONS);
   }
 }

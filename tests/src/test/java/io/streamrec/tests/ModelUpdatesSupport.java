@@ -205,6 +205,7 @@ final class ModelUpdatesSupport {
         c.clipNorm(),
         c.denseNormalization(),
         c.adagradInitialAccumulator(),
-        c.wideCrosses());
+        c.wideCrosses(),
+        c.denseRateImpressions());
   }
 }

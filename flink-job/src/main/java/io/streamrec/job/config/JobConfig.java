@@ -206,7 +206,8 @@ public record JobConfig(
           c.get(ModelOptions.CLIP_NORM),
           ModelConfig.DenseNormalization.of(c.get(ModelOptions.DENSE_NORMALIZATION)),
           c.get(ModelOptions.ADAGRAD_INITIAL_ACCUMULATOR),
-          ModelConfig.WideCrosses.of(c.get(ModelOptions.WIDE_CROSSES)));
+          ModelConfig.WideCrosses.of(c.get(ModelOptions.WIDE_CROSSES)),
+          c.get(ModelOptions.DENSE_RATE_IMPRESSIONS));
     } catch (IllegalArgumentException e) {
       throw new ConfigException("model configuration: " + e.getMessage(), e);
     }

@@ -142,6 +142,14 @@ public final class ModelOptions {
           .withDescription(
               "Where every embedding and wide row's Adagrad accumulator starts (> 0): a new id's"
                   + " first steps are lr*g/sqrt(this + g^2) instead of a whole learning rate.");
+  public static final ConfigOption<Integer> DENSE_RATE_IMPRESSIONS =
+      key("model.dense-rate-impressions")
+          .intType()
+          .defaultValue(ModelConfig.DEFAULT_DENSE_RATE_IMPRESSIONS)
+          .withDescription(
+              "Impressions a batch needs for the full model.dense-learning-rate: a batch of n fewer"
+                  + " steps Adam at the rate times sqrt(n / this), so sparse traffic does not move"
+                  + " the dense weights as far as a full batch (0: always the full rate).");
   public static final ConfigOption<String> WIDE_CROSSES =
       key("model.wide-crosses")
           .stringType()

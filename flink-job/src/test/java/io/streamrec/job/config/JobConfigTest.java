@@ -141,9 +141,13 @@ class JobConfigTest {
     Configuration c = base();
     c.set(ModelOptions.WIDE_CROSSES, "request-impression");
     c.set(ModelOptions.ADAGRAD_INITIAL_ACCUMULATOR, 0.5f);
+    c.set(ModelOptions.DENSE_RATE_IMPRESSIONS, 0);
     assertThat(JobConfig.from(c).model().wideCrosses())
         .isEqualTo(ModelConfig.WideCrosses.REQUEST_IMPRESSION);
     assertThat(JobConfig.from(c).model().adagradInitialAccumulator()).isEqualTo(0.5f);
+    assertThat(JobConfig.from(c).model().denseRateImpressions()).isZero();
+    assertThat(defaults.denseRateImpressions())
+        .isEqualTo(ModelConfig.DEFAULT_DENSE_RATE_IMPRESSIONS);
     Configuration d = base();
     d.set(ModelOptions.WIDE_CROSSES, "all");
     assertThatThrownBy(() -> JobConfig.from(d))

@@ -56,9 +56,9 @@ import java.util.function.Supplier;
  * impressions), which {@code streamrec produce} loads. With {@code --ablations} it also runs the
  * reference model without its deep part (wide and factorised parts alone), with wide crosses
  * ({@code model.wide-crosses: request-impression}), with Adagrad accumulators starting at 1e-6 (as
- * before {@code model.adagrad-initial-accumulator}) and with its dense inputs standardised by
- * running statistics ({@code model.dense-normalization: running}). Run by {@code
- * scripts/bench-quality.sh}.
+ * before {@code model.adagrad-initial-accumulator}), with Adam's full rate in batches of any size
+ * ({@code model.dense-rate-impressions: 0}) and with its dense inputs standardised by running
+ * statistics ({@code model.dense-normalization: running}). Run by {@code scripts/bench-quality.sh}.
  */
 public final class QualityBench {
   private static final long T0 = 1_767_225_600_000L;
@@ -71,6 +71,7 @@ public final class QualityBench {
     double lastFrac = 0.2;
     boolean ablations = false;
     float wideLr = Float.NaN, adagradInit = ModelConfig.DEFAULT_ADAGRAD_INITIAL_ACCUMULATOR;
+    int denseRate = ModelConfig.DEFAULT_DENSE_RATE_IMPRESSIONS;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--bank-jar" -> bankJar = Path.of(args[++i]);
@@ -83,12 +84,14 @@ public final class QualityBench {
         case "--ablations" -> ablations = true;
         case "--wide-lr" -> wideLr = Float.parseFloat(args[++i]);
         case "--adagrad-init" -> adagradInit = Float.parseFloat(args[++i]);
+        case "--dense-rate-impressions" -> denseRate = Integer.parseInt(args[++i]);
         default ->
             throw new IllegalArgumentException(
                 "unknown argument "
                     + args[i]
                     + "; use --bank-jar JAR --max-calls K --gen-units N --batch UNITS"
-                    + " --last-frac F --out DIR --events FILE --ablations --wide-lr RATE --adagrad-init A");
+                    + " --last-frac F --out DIR --events FILE --ablations --wide-lr RATE --adagrad-init A"
+                    + " --dense-rate-impressions N");
       }
     }
     if (bankJar != null) {
@@ -101,7 +104,8 @@ public final class QualityBench {
               ModelConfig.defaults()
                   .withFeatures(BankMarketingStream.spec())
                   .withHotCapacityRows(BANK_HOT_ROWS)
-                  .withAdagradInitialAccumulator(adagradInit),
+                  .withAdagradInitialAccumulator(adagradInit)
+                  .withDenseRateImpressions(denseRate),
               wideLr);
       runStream("bank", bank, cfg, batch, lastFrac, out, ablations);
     }
@@ -109,7 +113,11 @@ public final class QualityBench {
       runStream(
           "generated",
           generated(genUnits),
-          withWideLr(ModelConfig.defaults().withAdagradInitialAccumulator(adagradInit), wideLr),
+          withWideLr(
+              ModelConfig.defaults()
+                  .withAdagradInitialAccumulator(adagradInit)
+                  .withDenseRateImpressions(denseRate),
+              wideLr),
           batch,
           lastFrac,
           out,
@@ -139,7 +147,8 @@ public final class QualityBench {
         c.clipNorm(),
         c.denseNormalization(),
         c.adagradInitialAccumulator(),
-        c.wideCrosses());
+        c.wideCrosses(),
+        c.denseRateImpressions());
   }
 
   /** Every id of the bank stream (a few hundred values in all) fits a small hot tier. */
@@ -230,6 +239,11 @@ public final class QualityBench {
           new TrainerLearner(
               "streamrec, Adagrad from 1e-6", cfg.withAdagradInitialAccumulator(1e-6f))) {
         print(stream, before.name(), TestThenTrain.run(units, batch, "click", before), last);
+      }
+      try (TrainerLearner fullRate =
+          new TrainerLearner(
+              "streamrec, full dense rate in small batches", cfg.withDenseRateImpressions(0))) {
+        print(stream, fullRate.name(), TestThenTrain.run(units, batch, "click", fullRate), last);
       }
       try (TrainerLearner normalized =
           new TrainerLearner(

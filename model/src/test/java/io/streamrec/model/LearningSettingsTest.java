@@ -16,8 +16,11 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** {@code model.wide-crosses} and {@code model.adagrad-initial-accumulator}. */
-class WideCrossesTest {
+/**
+ * {@code model.wide-crosses}, {@code model.adagrad-initial-accumulator} and {@code
+ * model.dense-rate-impressions}.
+ */
+class LearningSettingsTest {
   private static final ModelConfig CROSSES =
       ModelConfig.defaults().withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION);
 
@@ -233,7 +236,64 @@ class WideCrossesTest {
   }
 
   @Test
+  void aBatchBelowTheRateImpressionsStepsAdamAtTheScaledRate() {
+    ModelConfig base =
+        ModelConfig.defaults()
+            .withTowers(ModelConfig.Towers.defaults())
+            .withDenseRateImpressions(64);
+    assertThat(base.denseLr(64)).isEqualTo(base.denseLr());
+    assertThat(base.denseLr(1000)).isEqualTo(base.denseLr());
+    assertThat(base.denseLr(16)).isEqualTo(base.denseLr() / 2);
+    assertThat(base.withDenseRateImpressions(0).denseLr(1)).isEqualTo(base.denseLr());
+    // 16 impressions against 64: the same step as the full rate halved, bit for bit
+    ModelConfig halved =
+        new ModelConfig(
+            base.features(),
+            base.embeddingDim(),
+            base.hotCapacityRows(),
+            base.admissionThreshold(),
+            base.ttlMs(),
+            base.initScale(),
+            base.embeddingLr(),
+            base.wideLr(),
+            base.denseLr() / 2,
+            base.towers(),
+            base.tableSettings(),
+            base.clipNorm(),
+            base.denseNormalization(),
+            base.adagradInitialAccumulator(),
+            base.wideCrosses(),
+            0);
+    float[] scaled = denseAfterOneBatch(base);
+    assertThat(denseAfterOneBatch(halved)).containsExactly(scaled);
+    assertThat(denseAfterOneBatch(base.withDenseRateImpressions(0))).isNotEqualTo(scaled);
+  }
+
+  /** The head block after one batch of 4 units of 4 impressions each. */
+  private static float[] denseAfterOneBatch(ModelConfig cfg) {
+    List<RequestUnit> units = new ArrayList<>();
+    for (int u = 0; u < 4; u++) {
+      List<Impression> imps = new ArrayList<>();
+      for (int p = 0; p < 4; p++) {
+        imps.add(
+            impression(
+                "i" + u + p,
+                Map.of("item_id", List.of("i" + (u * 4 + p)), "item_cat", List.of("c" + p))));
+      }
+      units.add(unit(List.of("i3"), imps));
+    }
+    try (MiniBatchTrainer t = trainer(cfg)) {
+      t.trainRequestUnits(units);
+      MapParameters out = new MapParameters();
+      t.publish(out);
+      return out.dense.get(RequestOnlyModel.HEAD_BLOCK);
+    }
+  }
+
+  @Test
   void badSettingsNameTheirKey() {
+    assertThatThrownBy(() -> ModelConfig.defaults().withDenseRateImpressions(-1))
+        .hasMessageContaining("model.dense-rate-impressions");
     assertThatThrownBy(() -> ModelConfig.defaults().withAdagradInitialAccumulator(0f))
         .hasMessageContaining("model.adagrad-initial-accumulator");
     assertThatThrownBy(() -> ModelConfig.WideCrosses.of("all"))

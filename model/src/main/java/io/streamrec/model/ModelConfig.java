@@ -294,43 +294,9 @@ public record ModelConfig(
   }
 
   /**
-   * As the canonical constructor, with the default Adagrad initial accumulator and dense rate
-   * impressions, and no wide crosses.
+   * As the canonical constructor, with no normalisation of the dense inputs, no wide crosses and
+   * the default Adagrad initial accumulator and dense rate impressions.
    */
-  public ModelConfig(
-      FeatureSpec features,
-      int embeddingDim,
-      int hotCapacityRows,
-      int admissionThreshold,
-      long ttlMs,
-      float initScale,
-      float embeddingLr,
-      float wideLr,
-      float denseLr,
-      Towers towers,
-      Map<String, TableSettings> tableSettings,
-      float clipNorm,
-      DenseNormalization denseNormalization) {
-    this(
-        features,
-        embeddingDim,
-        hotCapacityRows,
-        admissionThreshold,
-        ttlMs,
-        initScale,
-        embeddingLr,
-        wideLr,
-        denseLr,
-        towers,
-        tableSettings,
-        clipNorm,
-        denseNormalization,
-        DEFAULT_ADAGRAD_INITIAL_ACCUMULATOR,
-        WideCrosses.NONE,
-        DEFAULT_DENSE_RATE_IMPRESSIONS);
-  }
-
-  /** As the canonical constructor, with no normalisation of the dense inputs. */
   public ModelConfig(
       FeatureSpec features,
       int embeddingDim,
@@ -357,7 +323,10 @@ public record ModelConfig(
         towers,
         tableSettings,
         clipNorm,
-        DenseNormalization.NONE);
+        DenseNormalization.NONE,
+        DEFAULT_ADAGRAD_INITIAL_ACCUMULATOR,
+        WideCrosses.NONE,
+        DEFAULT_DENSE_RATE_IMPRESSIONS);
   }
 
   /** The wide-and-factorised model without a deep part, with no per-table overrides. */
@@ -404,143 +373,109 @@ public record ModelConfig(
   }
 
   public ModelConfig withTowers(Towers t) {
-    return new ModelConfig(
-        features,
-        embeddingDim,
-        hotCapacityRows,
-        admissionThreshold,
-        ttlMs,
-        initScale,
-        embeddingLr,
-        wideLr,
-        denseLr,
-        t,
-        tableSettings,
-        clipNorm,
-        denseNormalization,
-        adagradInitialAccumulator,
-        wideCrosses,
-        denseRateImpressions);
+    return copy(c -> c.towers = t);
   }
 
   public ModelConfig withFeatures(FeatureSpec f) {
-    return new ModelConfig(
-        f,
-        embeddingDim,
-        hotCapacityRows,
-        admissionThreshold,
-        ttlMs,
-        initScale,
-        embeddingLr,
-        wideLr,
-        denseLr,
-        towers,
-        tableSettings,
-        clipNorm,
-        denseNormalization,
-        adagradInitialAccumulator,
-        wideCrosses,
-        denseRateImpressions);
+    return copy(c -> c.features = f);
   }
 
   public ModelConfig withHotCapacityRows(int rows) {
-    return new ModelConfig(
-        features,
-        embeddingDim,
-        rows,
-        admissionThreshold,
-        ttlMs,
-        initScale,
-        embeddingLr,
-        wideLr,
-        denseLr,
-        towers,
-        tableSettings,
-        clipNorm,
-        denseNormalization,
-        adagradInitialAccumulator,
-        wideCrosses,
-        denseRateImpressions);
+    return copy(c -> c.hotCapacityRows = rows);
+  }
+
+  public ModelConfig withTtlMs(long ms) {
+    return copy(c -> c.ttlMs = ms);
+  }
+
+  public ModelConfig withDenseLr(float lr) {
+    return copy(c -> c.denseLr = lr);
+  }
+
+  public ModelConfig withTableSettings(Map<String, TableSettings> settings) {
+    return copy(c -> c.tableSettings = settings);
   }
 
   public ModelConfig withDenseNormalization(DenseNormalization d) {
-    return new ModelConfig(
-        features,
-        embeddingDim,
-        hotCapacityRows,
-        admissionThreshold,
-        ttlMs,
-        initScale,
-        embeddingLr,
-        wideLr,
-        denseLr,
-        towers,
-        tableSettings,
-        clipNorm,
-        d,
-        adagradInitialAccumulator,
-        wideCrosses,
-        denseRateImpressions);
+    return copy(c -> c.denseNormalization = d);
   }
 
   public ModelConfig withAdagradInitialAccumulator(float a) {
-    return new ModelConfig(
-        features,
-        embeddingDim,
-        hotCapacityRows,
-        admissionThreshold,
-        ttlMs,
-        initScale,
-        embeddingLr,
-        wideLr,
-        denseLr,
-        towers,
-        tableSettings,
-        clipNorm,
-        denseNormalization,
-        a,
-        wideCrosses,
-        denseRateImpressions);
+    return copy(c -> c.adagradInitialAccumulator = a);
   }
 
-  public ModelConfig withWideCrosses(WideCrosses c) {
-    return new ModelConfig(
-        features,
-        embeddingDim,
-        hotCapacityRows,
-        admissionThreshold,
-        ttlMs,
-        initScale,
-        embeddingLr,
-        wideLr,
-        denseLr,
-        towers,
-        tableSettings,
-        clipNorm,
-        denseNormalization,
-        adagradInitialAccumulator,
-        c,
-        denseRateImpressions);
+  public ModelConfig withWideCrosses(WideCrosses w) {
+    return copy(c -> c.wideCrosses = w);
   }
 
   public ModelConfig withDenseRateImpressions(int n) {
-    return new ModelConfig(
-        features,
-        embeddingDim,
-        hotCapacityRows,
-        admissionThreshold,
-        ttlMs,
-        initScale,
-        embeddingLr,
-        wideLr,
-        denseLr,
-        towers,
-        tableSettings,
-        clipNorm,
-        denseNormalization,
-        adagradInitialAccumulator,
-        wideCrosses,
-        n);
+    return copy(c -> c.denseRateImpressions = n);
+  }
+
+  /** This configuration with {@code change} made to a copy of its settings, validated again. */
+  private ModelConfig copy(java.util.function.Consumer<Copy> change) {
+    Copy c = new Copy(this);
+    change.accept(c);
+    return c.build();
+  }
+
+  /** The components of a configuration, to change some and build another. */
+  private static final class Copy {
+    FeatureSpec features;
+    int embeddingDim;
+    int hotCapacityRows;
+    int admissionThreshold;
+    long ttlMs;
+    float initScale;
+    float embeddingLr;
+    float wideLr;
+    float denseLr;
+    Towers towers;
+    Map<String, TableSettings> tableSettings;
+    float clipNorm;
+    DenseNormalization denseNormalization;
+    float adagradInitialAccumulator;
+    WideCrosses wideCrosses;
+    int denseRateImpressions;
+
+    Copy(ModelConfig m) {
+      features = m.features;
+      embeddingDim = m.embeddingDim;
+      hotCapacityRows = m.hotCapacityRows;
+      admissionThreshold = m.admissionThreshold;
+      ttlMs = m.ttlMs;
+      initScale = m.initScale;
+      embeddingLr = m.embeddingLr;
+      wideLr = m.wideLr;
+      denseLr = m.denseLr;
+      towers = m.towers;
+      tableSettings = m.tableSettings;
+      clipNorm = m.clipNorm;
+      denseNormalization = m.denseNormalization;
+      adagradInitialAccumulator = m.adagradInitialAccumulator;
+      wideCrosses = m.wideCrosses;
+      denseRateImpressions = m.denseRateImpressions;
+    }
+
+    ModelConfig build() {
+      return new ModelConfig(
+          features,
+          embeddingDim,
+          hotCapacityRows,
+          admissionThreshold,
+          ttlMs,
+          initScale,
+          embeddingLr,
+          wideLr,
+          denseLr,
+          towers,
+          tableSettings,
+          clipNorm,
+          denseNormalization,
+          adagradInitialAccumulator,
+          wideCrosses,
+          denseRateImpressions);
+    }
   }
 
   /**

@@ -51,6 +51,13 @@ class LearningSettingsTest {
         .build();
   }
 
+  /** A unit with {@code recent} as its history and one impression of item i1, category c1. */
+  private static RequestUnit oneImpression(List<String> recent) {
+    return unit(
+        recent,
+        List.of(impression("a", Map.of("item_id", List.of("i1"), "item_cat", List.of("c1")))));
+  }
+
   @Test
   void eachImpressionGetsThePairsOfSingleValuedRequestAndImpressionIds() {
     RequestUnit u =
@@ -90,13 +97,7 @@ class LearningSettingsTest {
   @Test
   void aSingleValuedHistoryIsCrossedToo() {
     UnitBatch batch = new UnitBatch(CROSSES);
-    batch.encodeRequestUnits(
-        List.of(
-            unit(
-                List.of("i7"),
-                List.of(
-                    impression(
-                        "a", Map.of("item_id", List.of("i1"), "item_cat", List.of("c1")))))));
+    batch.encodeRequestUnits(List.of(oneImpression(List.of("i7"))));
     // user, country and the one recent item, each with item and category
     assertThat(batch.wideImpOffsets[1] - batch.wideImpOffsets[0]).isEqualTo(2 + 3 * 2);
   }
@@ -104,13 +105,7 @@ class LearningSettingsTest {
   @Test
   void withoutCrossesTheWideKeysAreTheIdsAlone() {
     UnitBatch batch = new UnitBatch(ModelConfig.defaults());
-    batch.encodeRequestUnits(
-        List.of(
-            unit(
-                List.of("i7"),
-                List.of(
-                    impression(
-                        "a", Map.of("item_id", List.of("i1"), "item_cat", List.of("c1")))))));
+    batch.encodeRequestUnits(List.of(oneImpression(List.of("i7"))));
     assertThat(batch.wideImpOffsets[1] - batch.wideImpOffsets[0]).isEqualTo(2);
   }
 
@@ -209,13 +204,7 @@ class LearningSettingsTest {
                   ModelConfig.defaults().features(), 4, 1 << 10, 1, 0L, 0f, 0.1f, 0.05f, 0.005f)
               .withAdagradInitialAccumulator(acc);
       try (MiniBatchTrainer t = trainer(cfg)) {
-        t.trainRequestUnits(
-            List.of(
-                unit(
-                    List.of(),
-                    List.of(
-                        impression(
-                            "a", Map.of("item_id", List.of("i1"), "item_cat", List.of("c1")))))));
+        t.trainRequestUnits(List.of(oneImpression(List.of())));
         // every weight and embedding starts at 0: the prediction is 1/2 and each wide row's
         // gradient is p - y = -1/2, so its step is lr · 0.5 / sqrt(acc + 0.25)
         assertThat(t.lastPredictions()).containsExactly(0.5f);
@@ -246,24 +235,7 @@ class LearningSettingsTest {
     assertThat(base.denseLr(16)).isEqualTo(base.denseLr() / 2);
     assertThat(base.withDenseRateImpressions(0).denseLr(1)).isEqualTo(base.denseLr());
     // 16 impressions against 64: the same step as the full rate halved, bit for bit
-    ModelConfig halved =
-        new ModelConfig(
-            base.features(),
-            base.embeddingDim(),
-            base.hotCapacityRows(),
-            base.admissionThreshold(),
-            base.ttlMs(),
-            base.initScale(),
-            base.embeddingLr(),
-            base.wideLr(),
-            base.denseLr() / 2,
-            base.towers(),
-            base.tableSettings(),
-            base.clipNorm(),
-            base.denseNormalization(),
-            base.adagradInitialAccumulator(),
-            base.wideCrosses(),
-            0);
+    ModelConfig halved = base.withDenseLr(base.denseLr() / 2).withDenseRateImpressions(0);
     float[] scaled = denseAfterOneBatch(base);
     assertThat(denseAfterOneBatch(halved)).containsExactly(scaled);
     assertThat(denseAfterOneBatch(base.withDenseRateImpressions(0))).isNotEqualTo(scaled);

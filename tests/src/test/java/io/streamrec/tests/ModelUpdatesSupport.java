@@ -190,22 +190,6 @@ final class ModelUpdatesSupport {
 
   /** {@code c} with every row expiring after {@code ttlMs} of event time unseen. */
   static ModelConfig withTtl(ModelConfig c, long ttlMs) {
-    return new ModelConfig(
-        c.features(),
-        c.embeddingDim(),
-        c.hotCapacityRows(),
-        c.admissionThreshold(),
-        ttlMs,
-        c.initScale(),
-        c.embeddingLr(),
-        c.wideLr(),
-        c.denseLr(),
-        c.towers(),
-        c.tableSettings(),
-        c.clipNorm(),
-        c.denseNormalization(),
-        c.adagradInitialAccumulator(),
-        c.wideCrosses(),
-        c.denseRateImpressions());
+    return c.withTtlMs(ttlMs);
   }
 }

@@ -132,23 +132,7 @@ public final class QualityBench {
     }
     Map<String, ModelConfig.TableSettings> t = new java.util.TreeMap<>(c.tableSettings());
     t.put(ModelConfig.WIDE_TABLE, c.settings(ModelConfig.WIDE_TABLE).with(null, null, null, lr));
-    return new ModelConfig(
-        c.features(),
-        c.embeddingDim(),
-        c.hotCapacityRows(),
-        c.admissionThreshold(),
-        c.ttlMs(),
-        c.initScale(),
-        c.embeddingLr(),
-        c.wideLr(),
-        c.denseLr(),
-        c.towers(),
-        t,
-        c.clipNorm(),
-        c.denseNormalization(),
-        c.adagradInitialAccumulator(),
-        c.wideCrosses(),
-        c.denseRateImpressions());
+    return c.withTableSettings(t);
   }
 
   /** Every id of the bank stream (a few hundred values in all) fits a small hot tier. */

@@ -51,6 +51,25 @@ class ModelGradientTest {
   }
 
   /**
+   * With wide crosses every impression also sums a weight per (request id, impression id) pair: 26
+   * × 26 pair rows per impression here, which the wide rows' check samples with the ids' own.
+   */
+  @Test
+  void withWideCrossesThePairRowsMatchFiniteDifferences() {
+    ModelConfig config = config().withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION);
+    RequestOnlyModel model = new RequestOnlyModel(config, backend);
+    UnitBatch batch = new UnitBatch(config);
+    batch.encodeRequestUnits(units(6, 11));
+    assertThat(batch.wideImpOffsets[1] - batch.wideImpOffsets[0])
+        .isEqualTo(TABLES_PER_SIDE + TABLES_PER_SIDE * TABLES_PER_SIDE);
+    Fixture fx = new Fixture(config, model, batch, 23);
+    // 702 wide rows of ±0.5 per impression would saturate every prediction, and float32 losses
+    // would then lose the dense weights' small gradients: keep the wide sum near the others' scale
+    fx.scaleWide(1f / TABLES_PER_SIDE);
+    checkAgainstFiniteDifferences(config, model, fx, model.parameterCount());
+  }
+
+  /**
    * With running normalisation the dense inputs reach the towers and the linear part standardised
    * by the statistics in the parameter vector: every learnt weight still matches finite
    * differences, the statistics get a zero gradient (Adam never moves them), and the loss does
@@ -359,6 +378,15 @@ class ModelGradientTest {
       Floats slab = t < rows.length ? rows[t].slab() : wide.slab();
       int at = r * width[t] + d;
       return centralDifference(ws, slab, at, slabs[t][at]);
+    }
+
+    /** Scales every wide row by {@code f} (host copy and backend buffer). */
+    void scaleWide(float f) {
+      float[] w = slabs[rows.length];
+      for (int k = 0; k < w.length; k++) {
+        w[k] *= f;
+      }
+      backend.upload(w, 0, wide.slab(), 0, w.length);
     }
 
     void set(int p, float value) {

@@ -68,7 +68,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The newest {@code spec} record of the model's lineage tells the replica the model's features
  * and tables; ids it has no row for score with their initial values, as the trainer scores ids it
- * has not admitted.
+ * has not admitted. A version is scored with the spec published before its marker, so when a
+ * resumed trainer changes its configuration within its lineage the replica follows from that
+ * version on.
  *
  * <p>The consumer reads with {@code isolation.level=read_committed}, so the records of an aborted
  * transaction (an exactly-once trainer that failed mid-checkpoint) are never seen.
@@ -487,7 +489,11 @@ public final class ModelReplica implements AutoCloseable {
     models.write(
         target -> {
           applied[0] = pending.applyTo(target, m);
-          if (s != null && s.model() == model && target.configLineage() != model) {
+          // the spec published with this version: a resumed trainer may have changed it (wide
+          // crosses turned on, say), and the replica scores as the trainer now does
+          if (s != null
+              && s.model() == model
+              && (target.configLineage() != model || !s.config().equals(target.config()))) {
             target.setConfig(s.config(), model);
           }
         });

@@ -111,6 +111,45 @@ class ModelReplicaITCase {
     }
   }
 
+  /**
+   * A trainer resumed with a changed configuration keeps its lineage and publishes the new spec
+   * with its next version (here wide crosses turned on): from that version on the replica scores
+   * with the new spec, exactly as the trainer. Versions 1–2 go out under a spec without crosses.
+   */
+  @Test
+  void aSpecThatChangesWithinALineageIsWhatTheReplicaScoresWithFromItsVersionOn() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    String topic = "spec-change";
+    ModelUpdatesSupport.createTopic(bootstrap, topic);
+    ModelConfig crosses = MODEL.withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION);
+    try (ModelUpdatesSupport.Trainer t =
+            new ModelUpdatesSupport.Trainer(crosses, 9, 500, 300, RowEncoding.FLOAT32);
+        KafkaProducer<byte[], byte[]> producer = ModelUpdatesSupport.producer(bootstrap);
+        ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
+      t.spec = MODEL;
+      for (int v = 1; v <= 4; v++) {
+        if (v == 3) {
+          t.spec = crosses;
+        }
+        for (int b = 0; b < 3; b++) {
+          t.trainer.trainRequestUnits(t.units(64, 10));
+        }
+        ModelUpdatesSupport.send(producer, topic, t.publish());
+        assertThat(replica.awaitVersion(v, WAIT)).isTrue();
+        List<RequestUnit> next = t.units(64, 10);
+        float[] served = replica.score(next);
+        t.trainer.trainRequestUnits(next);
+        if (v >= 3) {
+          assertThat(served).as("version %d", v).containsExactly(t.trainer.lastPredictions());
+        } else {
+          // under the old spec the replica leaves the pairs' weights out
+          assertThat(served).as("version %d", v).isNotEqualTo(t.trainer.lastPredictions());
+        }
+      }
+      assertThat(replica.gaps() + replica.duplicates() + replica.badRecords()).isZero();
+    }
+  }
+
   @Test
   void aReplicaStartedLateOnTheCompactedTopicReachesTheSameModelAndExpiredRowsAreGone()
       throws Exception {

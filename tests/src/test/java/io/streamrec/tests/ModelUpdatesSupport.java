@@ -110,6 +110,9 @@ final class ModelUpdatesSupport {
     long version;
     int tombstones;
 
+    /** The configuration {@link #publish} writes as the spec: the trainer's unless a test says. */
+    ModelConfig spec;
+
     Trainer(ModelConfig config, long seed, int users, int items, RowEncoding encoding) {
       this.config = config;
       this.trainer =
@@ -119,6 +122,7 @@ final class ModelUpdatesSupport {
           new TrafficGenerator(
               TrafficConfig.defaults().withSeed(seed).withUsers(users).withItems(items));
       this.encoding = encoding;
+      this.spec = config;
     }
 
     /** The next {@code n} units of traffic, {@code spacingMs} apart. */
@@ -141,7 +145,7 @@ final class ModelUpdatesSupport {
       version++;
       ModelUpdateEncoder enc =
           new ModelUpdateEncoder(MODEL_ID, version, eventTime, encoding, records::add);
-      enc.spec(ModelConfigJson.toJson(config));
+      enc.spec(ModelConfigJson.toJson(spec));
       MiniBatchTrainer.Published p = trainer.publish(new EncodingDeltaSink(enc));
       tombstones += p.tombstones();
       enc.close(

@@ -218,7 +218,7 @@ public final class UnitBatch {
     int i = 0;
     for (int u = 0; u < nUnits; u++) {
       CompactUnit unit = units.get(u);
-      int single = crosses ? singleValued(unit, 0, nrf, crossRequestKeys) : 0;
+      int single = crosses ? requestSingleValued(unit, nrf) : 0;
       for (int k = 0; k < unit.impressions(); k++) {
         wideImpOffsets[i++] = wideCount;
         int first = nrf + k * nif;
@@ -260,16 +260,17 @@ public final class UnitBatch {
   private long[] crossRequestKeys = new long[0];
 
   /**
-   * Writes the wide key of each single-valued bag among {@code unit}'s bags {@code [from, from +
-   * n)} into {@code out} (grown as needed, kept in {@link #crossRequestKeys}); returns how many.
+   * Writes the wide key of each single-valued bag among {@code unit}'s {@code nrf} request bags
+   * into {@link #crossRequestKeys} (grown as needed); returns how many.
    */
-  private int singleValued(CompactUnit unit, int from, int n, long[] out) {
-    if (out.length < n) {
-      out = crossRequestKeys = new long[n];
+  private int requestSingleValued(CompactUnit unit, int nrf) {
+    if (crossRequestKeys.length < nrf) {
+      crossRequestKeys = new long[nrf];
     }
+    long[] out = crossRequestKeys;
     int m = 0;
     long[] wide = unit.wideIds();
-    for (int b = from; b < from + n; b++) {
+    for (int b = 0; b < nrf; b++) {
       int s = unit.bagStart(b);
       if (unit.bagEnd(b) - s == 1) {
         out[m++] = wide[s];

@@ -9,6 +9,7 @@ import io.streamrec.model.RequestUnits;
 import io.streamrec.protocol.ModelLineage;
 import io.streamrec.protocol.ModelUpdate;
 import io.streamrec.protocol.ModelUpdateDecoder;
+import io.streamrec.protocol.ModelUpdateEncoder;
 import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.RequestEvent;
 import io.streamrec.schemas.RequestUnit;
@@ -128,8 +129,18 @@ public final class ModelReplica implements AutoCloseable {
     FAILED
   }
 
-  /** The spec last read, by lineage: applied to a model at a marker of the same lineage. */
+  /**
+   * The spec last read, by lineage: applied to a model at a marker of the same lineage; a null
+   * config when it could not be read.
+   */
   private record SpecRead(long model, ModelConfig config) {}
+
+  /** The spec formats this replica reads. */
+  static final java.util.Set<String> SPEC_FORMATS =
+      java.util.Set.of(ModelUpdateEncoder.SPEC_FORMAT);
+
+  /** Why the newest spec read could not be used; null when it could. */
+  private volatile String unreadableSpec;
 
   private final String topic;
   private final KafkaConsumer<byte[], byte[]> consumer;
@@ -404,18 +415,55 @@ public final class ModelReplica implements AutoCloseable {
     ModelUpdate u;
     try {
       u = ModelUpdateDecoder.decode(r.key(), r.value());
-      if (u instanceof ModelUpdate.Spec s) {
-        spec = new SpecRead(s.model(), ModelConfigJson.fromJson(s.json()));
-        return true;
-      }
     } catch (StreamrecException e) {
       badRecords++;
       LOG.warn("model-updates offset {}: {}, skipped", r.offset(), e.getMessage());
       return true;
     }
+    if (u instanceof ModelUpdate.Spec s) {
+      return spec(s, r.offset());
+    }
     if (!pending.addEntry(u) && u instanceof ModelUpdate.Version v) {
       return marker(v.marker(), r.offset());
     }
+    return true;
+  }
+
+  /**
+   * Takes a spec record; false when, while tailing, it is one this replica cannot read (a format it
+   * does not know, or JSON it cannot make a model of), so the topic must be read again. The served
+   * model then stays at the last version it can score: the model read again lacks a spec it can use
+   * and is never made visible, until a spec it reads comes.
+   */
+  private boolean spec(ModelUpdate.Spec s, long offset) {
+    ModelConfig c;
+    try {
+      if (!SPEC_FORMATS.contains(s.format())) {
+        throw new StreamrecException(
+            "spec format '"
+                + s.format()
+                + "' is not one this replica reads ("
+                + String.join(", ", SPEC_FORMATS)
+                + "); serve this model with a newer replica");
+      }
+      c = ModelConfigJson.fromJson(s.json());
+    } catch (StreamrecException e) {
+      badRecords++;
+      unreadableSpec = "model " + ModelLineage.format(s.model()) + ": " + e.getMessage();
+      LOG.warn(
+          "model-updates offset {}: {}; versions of that model are not served until a spec this"
+              + " replica reads",
+          offset,
+          unreadableSpec);
+      spec = new SpecRead(s.model(), null);
+      if (models.rebuilding()) {
+        return true;
+      }
+      rereads++;
+      return false;
+    }
+    spec = new SpecRead(s.model(), c);
+    unreadableSpec = null;
     return true;
   }
 
@@ -491,10 +539,12 @@ public final class ModelReplica implements AutoCloseable {
           applied[0] = pending.applyTo(target, m);
           // the spec published with this version: a resumed trainer may have changed it (wide
           // crosses turned on, say), and the replica scores as the trainer now does
-          if (s != null
-              && s.model() == model
-              && (target.configLineage() != model || !s.config().equals(target.config()))) {
-            target.setConfig(s.config(), model);
+          if (s != null && s.model() == model) {
+            if (s.config() == null) {
+              target.clearConfig();
+            } else if (target.configLineage() != model || !s.config().equals(target.config())) {
+              target.setConfig(s.config(), model);
+            }
           }
         });
     if (applied[0].refused() > 0) {
@@ -606,6 +656,10 @@ public final class ModelReplica implements AutoCloseable {
     if (u != null) {
       b.append(", ").append(u);
     }
+    String spec = unreadableSpec;
+    if (spec != null) {
+      b.append(", unreadable spec of ").append(spec);
+    }
     return b.toString();
   }
 
@@ -637,6 +691,15 @@ public final class ModelReplica implements AutoCloseable {
   /** True while the replica's thread runs (it ends on close and on an error it cannot heal). */
   public boolean alive() {
     return thread.isAlive() && failure == null;
+  }
+
+  /**
+   * Why the newest spec read cannot be used (a format this replica does not know, or JSON it cannot
+   * make a model of), or null when it can. While it is set, the replica serves the last version it
+   * could score and ages.
+   */
+  public String unreadableSpec() {
+    return unreadableSpec;
   }
 
   /**
@@ -746,7 +809,9 @@ public final class ModelReplica implements AutoCloseable {
     return duplicates;
   }
 
-  /** Reads from the earliest offset after a gap, a duplicate or a new lineage. */
+  /**
+   * Reads from the earliest offset after a gap, a duplicate, a new lineage or an unreadable spec.
+   */
   public long rereads() {
     return rereads;
   }

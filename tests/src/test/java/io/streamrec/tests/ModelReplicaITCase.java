@@ -150,6 +150,63 @@ class ModelReplicaITCase {
     }
   }
 
+  /**
+   * A spec this replica cannot read (a format from a newer trainer) never scores: the replica keeps
+   * serving the last version it can score, says why, and serves again once a spec it reads comes.
+   */
+  @Test
+  void aSpecOfAnUnknownFormatFreezesTheServedVersionUntilAReadableSpecComes() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    String topic = "spec-unknown-format";
+    ModelUpdatesSupport.createTopic(bootstrap, topic);
+    try (ModelUpdatesSupport.Trainer t =
+            new ModelUpdatesSupport.Trainer(MODEL, 13, 500, 300, RowEncoding.FLOAT32);
+        KafkaProducer<byte[], byte[]> producer = ModelUpdatesSupport.producer(bootstrap);
+        ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
+      long sent = 0;
+      for (int v = 1; v <= 5; v++) {
+        t.trainer.trainRequestUnits(t.units(64, 10));
+        List<ModelUpdateRecord> records = t.publish();
+        if (v == 3 || v == 4) {
+          records = withSpecFormat(records, "streamrec-model-spec/9", v);
+        }
+        ModelUpdatesSupport.send(producer, topic, records);
+        sent += records.size();
+        if (v <= 2 || v == 5) {
+          assertThat(replica.awaitVersion(v, WAIT)).as("version %d", v).isTrue();
+        } else {
+          long upTo = sent;
+          await(() -> replica.recordsRead() >= upTo, "the replica reads version " + v);
+          assertThat(replica.version()).as("served while version %d is unreadable", v).isEqualTo(2);
+          assertThat(replica.ready()).isTrue();
+          assertThat(replica.unreadableSpec()).contains("streamrec-model-spec/9");
+        }
+      }
+      assertThat(replica.unreadableSpec()).isNull();
+      assertThat(replica.badRecords()).isGreaterThanOrEqualTo(2);
+    }
+  }
+
+  /** {@code records} with their spec's format replaced by {@code format}. */
+  private static List<ModelUpdateRecord> withSpecFormat(
+      List<ModelUpdateRecord> records, String format, long version) {
+    List<ModelUpdateRecord> out = new ArrayList<>();
+    for (ModelUpdateRecord r : records) {
+      if (Arrays.equals(r.key, io.streamrec.protocol.ModelUpdateKeys.spec())) {
+        r.value =
+            io.streamrec.schemas.AvroCodec.encode(
+                io.streamrec.schemas.ModelSpec.newBuilder()
+                    .setFormat(format)
+                    .setJson(io.streamrec.model.ModelConfigJson.toJson(MODEL))
+                    .setModel(MODEL_ID)
+                    .setVersion(version)
+                    .build());
+      }
+      out.add(r);
+    }
+    return out;
+  }
+
   @Test
   void aReplicaStartedLateOnTheCompactedTopicReachesTheSameModelAndExpiredRowsAreGone()
       throws Exception {

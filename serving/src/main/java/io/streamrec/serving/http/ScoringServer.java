@@ -512,6 +512,9 @@ public final class ScoringServer implements AutoCloseable {
     if (replica.failure() != null) {
       o.put("failure", String.valueOf(replica.failure().getMessage()));
     }
+    if (replica.unreadableSpec() != null) {
+      o.put("unreadable_spec", replica.unreadableSpec());
+    }
     if (!ready) {
       o.put("reason", notReadyReason(stale, staleMs, bound, missing));
     }
@@ -551,6 +554,9 @@ public final class ScoringServer implements AutoCloseable {
     o.put("replica_thread", replica.alive());
     if (replica.failure() != null) {
       o.put("failure", String.valueOf(replica.failure().getMessage()));
+    }
+    if (replica.unreadableSpec() != null) {
+      o.put("unreadable_spec", replica.unreadableSpec());
     }
     return send(alive ? 200 : 503, "application/json", o.toString());
   }

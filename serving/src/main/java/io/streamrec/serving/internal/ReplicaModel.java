@@ -40,6 +40,13 @@ public final class ReplicaModel implements ParameterView {
     configLineage = model;
   }
 
+  /** Forgets the configuration: the model cannot score, and is not complete, until it has one. */
+  public void clearConfig() {
+    config = null;
+    scorers = null;
+    configLineage = -1;
+  }
+
   /** The lineage whose spec gave the configuration; -1 when none (or set without a lineage). */
   public long configLineage() {
     return configLineage;

@@ -19,6 +19,17 @@ public final class ModelUpdateEncoder {
   /** Layout version of the model spec's JSON. */
   public static final String SPEC_FORMAT = "streamrec-model-spec/1";
 
+  /**
+   * The spec's format when a reader must implement more to score the model than {@link
+   * #SPEC_FORMAT} asks: the JSON's {@code wideCrosses} or {@code denseNormalization} is not {@code
+   * none}.
+   */
+  public static final String SPEC_FORMAT_2 = "streamrec-model-spec/2";
+
+  /** The spec formats this code reads; a reader refuses any other rather than score without it. */
+  public static final java.util.Set<String> SPEC_FORMATS =
+      java.util.Set.of(SPEC_FORMAT, SPEC_FORMAT_2);
+
   private final long model;
   private final long version;
   private final long eventTimeMs;
@@ -58,9 +69,14 @@ public final class ModelUpdateEncoder {
    * version's publish.
    */
   public void spec(String json) {
+    spec(SPEC_FORMAT, json);
+  }
+
+  /** As {@link #spec(String)}, in {@code format} (one of {@link #SPEC_FORMATS}). */
+  public void spec(String format, String json) {
     ModelSpec s =
         ModelSpec.newBuilder()
-            .setFormat(SPEC_FORMAT)
+            .setFormat(format)
             .setJson(json)
             .setModel(model)
             .setVersion(version)

@@ -136,8 +136,7 @@ public final class ModelReplica implements AutoCloseable {
   private record SpecRead(long model, ModelConfig config) {}
 
   /** The spec formats this replica reads. */
-  static final java.util.Set<String> SPEC_FORMATS =
-      java.util.Set.of(ModelUpdateEncoder.SPEC_FORMAT);
+  static final java.util.Set<String> SPEC_FORMATS = ModelUpdateEncoder.SPEC_FORMATS;
 
   /** Why the newest spec read could not be used; null when it could. */
   private volatile String unreadableSpec;
@@ -443,7 +442,7 @@ public final class ModelReplica implements AutoCloseable {
             "spec format '"
                 + s.format()
                 + "' is not one this replica reads ("
-                + String.join(", ", SPEC_FORMATS)
+                + String.join(", ", new java.util.TreeSet<>(SPEC_FORMATS))
                 + "); serve this model with a newer replica");
       }
       c = ModelConfigJson.fromJson(s.json());
@@ -533,6 +532,12 @@ public final class ModelReplica implements AutoCloseable {
       models.rebuild();
     }
     SpecRead s = spec;
+    if (s != null && s.model() == model && s.config() == null && !models.rebuilding()) {
+      // a version whose spec this replica cannot read never reaches the served model: read again
+      // into a model that stays incomplete (the read began before this version was whole)
+      rereads++;
+      return false;
+    }
     PendingVersion.Applied[] applied = new PendingVersion.Applied[1];
     models.write(
         target -> {

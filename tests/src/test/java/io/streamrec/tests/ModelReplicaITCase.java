@@ -134,7 +134,11 @@ class ModelReplicaITCase {
         for (int b = 0; b < 3; b++) {
           t.trainer.trainRequestUnits(t.units(64, 10));
         }
-        ModelUpdatesSupport.send(producer, topic, t.publish());
+        List<ModelUpdateRecord> records = t.publish();
+        // the spec with crosses goes out in the format whose readers implement them
+        assertThat(specFormat(records))
+            .isEqualTo(v >= 3 ? ModelUpdateEncoder.SPEC_FORMAT_2 : ModelUpdateEncoder.SPEC_FORMAT);
+        ModelUpdatesSupport.send(producer, topic, records);
         assertThat(replica.awaitVersion(v, WAIT)).isTrue();
         List<RequestUnit> next = t.units(64, 10);
         float[] served = replica.score(next);
@@ -187,12 +191,23 @@ class ModelReplicaITCase {
     }
   }
 
+  /** The format of the spec among {@code records}. */
+  private static String specFormat(List<ModelUpdateRecord> records) {
+    for (ModelUpdateRecord r : records) {
+      if (Arrays.equals(r.key, ModelUpdateKeys.spec())) {
+        return io.streamrec.schemas.AvroCodec.decode(r.value, io.streamrec.schemas.ModelSpec.class)
+            .getFormat();
+      }
+    }
+    throw new AssertionError("no spec among the records");
+  }
+
   /** {@code records} with their spec's format replaced by {@code format}. */
   private static List<ModelUpdateRecord> withSpecFormat(
       List<ModelUpdateRecord> records, String format, long version) {
     List<ModelUpdateRecord> out = new ArrayList<>();
     for (ModelUpdateRecord r : records) {
-      if (Arrays.equals(r.key, io.streamrec.protocol.ModelUpdateKeys.spec())) {
+      if (Arrays.equals(r.key, ModelUpdateKeys.spec())) {
         r.value =
             io.streamrec.schemas.AvroCodec.encode(
                 io.streamrec.schemas.ModelSpec.newBuilder()

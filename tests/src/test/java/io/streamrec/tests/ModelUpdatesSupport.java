@@ -145,7 +145,7 @@ final class ModelUpdatesSupport {
       version++;
       ModelUpdateEncoder enc =
           new ModelUpdateEncoder(MODEL_ID, version, eventTime, encoding, records::add);
-      enc.spec(ModelConfigJson.toJson(spec));
+      enc.spec(io.streamrec.job.trainer.SpecFormat.of(spec), ModelConfigJson.toJson(spec));
       MiniBatchTrainer.Published p = trainer.publish(new EncodingDeltaSink(enc));
       tombstones += p.tombstones();
       enc.close(

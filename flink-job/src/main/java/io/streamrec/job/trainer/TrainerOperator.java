@@ -138,6 +138,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   /** The spec's JSON, published with every version so the topic never depends on its first. */
   private transient String specJson;
 
+  private transient String specFormat;
+
   private transient ListState<TrainerCheckpoint> checkpointState;
   private transient SharedStoreFiles sharedFiles;
 
@@ -383,6 +385,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       LOG.info("trainer: a new model, lineage {}", ModelLineage.format(model));
     }
     specJson = ModelConfigJson.toJson(config.model());
+    specFormat = SpecFormat.of(config.model());
     storeStats = trainer.store().stats();
     publishedThrough = 0;
     replacedRows = ModelTopicHead.Rows.NONE;
@@ -577,7 +580,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     List<ModelUpdateRecord> records = new ArrayList<>();
     ModelUpdateEncoder enc =
         new ModelUpdateEncoder(model, v, eventTime, config.rowEncoding(), records::add);
-    enc.spec(specJson);
+    enc.spec(specFormat, specJson);
     replacedRows
         .byTable()
         .forEach(

@@ -1,0 +1,21 @@
+package io.streamrec.job.trainer;
+
+import io.streamrec.model.ModelConfig;
+import io.streamrec.protocol.ModelUpdateEncoder;
+
+/** The format a model's spec goes out in: the oldest whose readers can score the model. */
+public final class SpecFormat {
+  private SpecFormat() {}
+
+  /**
+   * {@link ModelUpdateEncoder#SPEC_FORMAT_2} when scoring {@code config} needs wide crosses or
+   * dense normalisation, which a reader of {@link ModelUpdateEncoder#SPEC_FORMAT} may not
+   * implement; {@link ModelUpdateEncoder#SPEC_FORMAT} otherwise.
+   */
+  public static String of(ModelConfig config) {
+    boolean more =
+        config.wideCrosses() != ModelConfig.WideCrosses.NONE
+            || config.denseNormalization() != ModelConfig.DenseNormalization.NONE;
+    return more ? ModelUpdateEncoder.SPEC_FORMAT_2 : ModelUpdateEncoder.SPEC_FORMAT;
+  }
+}

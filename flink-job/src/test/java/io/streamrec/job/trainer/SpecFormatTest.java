@@ -1,0 +1,25 @@
+package io.streamrec.job.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrec.model.ModelConfig;
+import io.streamrec.protocol.ModelUpdateEncoder;
+import org.junit.jupiter.api.Test;
+
+class SpecFormatTest {
+  @Test
+  void aModelThatNeedsMoreOfItsReaderGoesOutInTheNewerFormat() {
+    ModelConfig plain = ModelConfig.defaults();
+    assertThat(SpecFormat.of(plain)).isEqualTo(ModelUpdateEncoder.SPEC_FORMAT);
+    assertThat(SpecFormat.of(plain.withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION)))
+        .isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_2);
+    assertThat(SpecFormat.of(plain.withDenseNormalization(ModelConfig.DenseNormalization.RUNNING)))
+        .isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_2);
+    // settings that only change training keep the format every reader knows
+    assertThat(SpecFormat.of(plain.withAdagradInitialAccumulator(0.5f).withDenseRateImpressions(0)))
+        .isEqualTo(ModelUpdateEncoder.SPEC_FORMAT);
+    assertThat(ModelUpdateEncoder.SPEC_FORMATS)
+        .containsExactlyInAnyOrder(
+            ModelUpdateEncoder.SPEC_FORMAT, ModelUpdateEncoder.SPEC_FORMAT_2);
+  }
+}

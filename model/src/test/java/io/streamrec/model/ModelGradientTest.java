@@ -43,11 +43,16 @@ class ModelGradientTest {
   @Test
   void fiftyTwoTablesWithTheDeepPartMatchFiniteDifferences() {
     ModelConfig config = config();
+    Fixture fx = fixture(config);
+    checkAgainstFiniteDifferences(config, fx.model, fx, fx.model.parameterCount());
+  }
+
+  /** The model of {@code config} on a batch of 6 units, with random rows and weights. */
+  private Fixture fixture(ModelConfig config) {
     RequestOnlyModel model = new RequestOnlyModel(config, backend);
     UnitBatch batch = new UnitBatch(config);
     batch.encodeRequestUnits(units(6, 11));
-    Fixture fx = new Fixture(config, model, batch, 23);
-    checkAgainstFiniteDifferences(config, model, fx, model.parameterCount());
+    return new Fixture(config, model, batch, 23);
   }
 
   /**
@@ -57,16 +62,13 @@ class ModelGradientTest {
   @Test
   void withWideCrossesThePairRowsMatchFiniteDifferences() {
     ModelConfig config = config().withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION);
-    RequestOnlyModel model = new RequestOnlyModel(config, backend);
-    UnitBatch batch = new UnitBatch(config);
-    batch.encodeRequestUnits(units(6, 11));
-    assertThat(batch.wideImpOffsets[1] - batch.wideImpOffsets[0])
+    Fixture fx = fixture(config);
+    assertThat(fx.batch.wideImpOffsets[1] - fx.batch.wideImpOffsets[0])
         .isEqualTo(TABLES_PER_SIDE + TABLES_PER_SIDE * TABLES_PER_SIDE);
-    Fixture fx = new Fixture(config, model, batch, 23);
     // 702 wide rows of ±0.5 per impression would saturate every prediction, and float32 losses
     // would then lose the dense weights' small gradients: keep the wide sum near the others' scale
     fx.scaleWide(1f / TABLES_PER_SIDE);
-    checkAgainstFiniteDifferences(config, model, fx, model.parameterCount());
+    checkAgainstFiniteDifferences(config, fx.model, fx, fx.model.parameterCount());
   }
 
   /**
@@ -78,10 +80,8 @@ class ModelGradientTest {
   @Test
   void withRunningNormalizationTheWeightsMatchFiniteDifferencesAndTheStatisticsGetNoGradient() {
     ModelConfig config = config().withDenseNormalization(ModelConfig.DenseNormalization.RUNNING);
-    RequestOnlyModel model = new RequestOnlyModel(config, backend);
-    UnitBatch batch = new UnitBatch(config);
-    batch.encodeRequestUnits(units(6, 11));
-    Fixture fx = new Fixture(config, model, batch, 23);
+    Fixture fx = fixture(config);
+    RequestOnlyModel model = fx.model;
     int[] block = model.normalizationBlock();
     assertThat(block).containsExactly(model.parameterCount() - 6, 6);
     // [n_req, n_imp, mean hour, mean position, var hour, var position]: hour/24 squashes into

@@ -3,7 +3,9 @@ package io.streamrec.job.trainer;
 import static io.streamrec.job.trainer.TrainerOperatorTest.assertSamePublishes;
 import static io.streamrec.job.trainer.TrainerOperatorTest.config;
 import static io.streamrec.job.trainer.TrainerOperatorTest.feed;
+import static io.streamrec.job.trainer.TrainerOperatorTest.harness;
 import static io.streamrec.job.trainer.TrainerOperatorTest.markers;
+import static io.streamrec.job.trainer.TrainerOperatorTest.uninterrupted;
 import static io.streamrec.job.trainer.TrainerOperatorTest.units;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -73,11 +75,6 @@ class TrainerCheckpointTest {
   @AfterEach
   void stop() {
     snapshotThread.shutdownNow();
-  }
-
-  private static OneInputStreamOperatorTestHarness<CompactUnit, ModelUpdateRecord> harness()
-      throws Exception {
-    return new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config()));
   }
 
   /** The synchronous phase of checkpoint {@code id}, on this (the task's) thread. */
@@ -196,13 +193,7 @@ class TrainerCheckpointTest {
   @Test
   void aRestoreFromAChainOfIncrementalCheckpointsContinuesBitForBit() throws Exception {
     List<CompactUnit> units = units(1_200);
-    List<ModelUpdateRecord> uninterrupted;
-    try (var h = harness()) {
-      h.open();
-      feed(h, units, 0, units.size());
-      h.processWatermark(new Watermark(Long.MAX_VALUE));
-      uninterrupted = new ArrayList<>(h.extractOutputValues());
-    }
+    List<ModelUpdateRecord> uninterrupted = uninterrupted(harness(), units);
     List<ModelUpdateRecord> resumed;
     OperatorSubtaskState third;
     try (var h = harness()) {
@@ -246,13 +237,7 @@ class TrainerCheckpointTest {
   @Test
   void aFailedUploadGivesNoCheckpointAndTheNextOneRestores() throws Exception {
     List<CompactUnit> units = units(1_200);
-    List<ModelUpdateRecord> uninterrupted;
-    try (var h = harness()) {
-      h.open();
-      feed(h, units, 0, units.size());
-      h.processWatermark(new Watermark(Long.MAX_VALUE));
-      uninterrupted = new ArrayList<>(h.extractOutputValues());
-    }
+    List<ModelUpdateRecord> uninterrupted = uninterrupted(harness(), units);
     List<ModelUpdateRecord> resumed;
     OperatorSubtaskState second;
     try (var h = harness()) {
@@ -340,13 +325,7 @@ class TrainerCheckpointTest {
   @Test
   void aCheckpointOfAnEarlierReleaseRestores() throws Exception {
     List<CompactUnit> units = units(1_200);
-    List<ModelUpdateRecord> uninterrupted;
-    try (var h = harness()) {
-      h.open();
-      feed(h, units, 0, units.size());
-      h.processWatermark(new Watermark(Long.MAX_VALUE));
-      uninterrupted = new ArrayList<>(h.extractOutputValues());
-    }
+    List<ModelUpdateRecord> uninterrupted = uninterrupted(harness(), units);
     List<ModelUpdateRecord> resumed;
     OperatorSubtaskState current;
     try (var h = harness()) {

@@ -59,7 +59,8 @@ class TrainerOperatorTest {
     return JobConfig.from(c);
   }
 
-  private static OneInputStreamOperatorTestHarness<CompactUnit, ModelUpdateRecord> harness()
+  /** A harness around a trainer of {@link #config()}. */
+  static OneInputStreamOperatorTestHarness<CompactUnit, ModelUpdateRecord> harness()
       throws Exception {
     return new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config()));
   }
@@ -284,6 +285,18 @@ class TrainerOperatorTest {
     }
   }
 
+  /** What a run of {@code h} over every unit, to the end of event time, publishes. */
+  static List<ModelUpdateRecord> uninterrupted(
+      OneInputStreamOperatorTestHarness<CompactUnit, ModelUpdateRecord> h, List<CompactUnit> units)
+      throws Exception {
+    try (h) {
+      h.open();
+      feed(h, units, 0, units.size());
+      h.processWatermark(new Watermark(Long.MAX_VALUE));
+      return new ArrayList<>(h.extractOutputValues());
+    }
+  }
+
   /** Feeds units in order with a watermark after every 7th; returns nothing (read the harness). */
   static void feed(
       OneInputStreamOperatorTestHarness<CompactUnit, ModelUpdateRecord> h,
@@ -303,13 +316,7 @@ class TrainerOperatorTest {
   @Test
   void aRestoreAfterAKillContinuesExactlyWhereTheCheckpointStood() throws Exception {
     List<CompactUnit> units = units(1_200);
-    List<ModelUpdateRecord> uninterrupted;
-    try (var h = harness()) {
-      h.open();
-      feed(h, units, 0, units.size());
-      h.processWatermark(new Watermark(Long.MAX_VALUE));
-      uninterrupted = new ArrayList<>(h.extractOutputValues());
-    }
+    List<ModelUpdateRecord> uninterrupted = uninterrupted(harness(), units);
     for (int cut : new int[] {1, 437, 601, 1_150}) {
       List<ModelUpdateRecord> resumed;
       OperatorSubtaskState snapshot;

@@ -141,18 +141,28 @@ public final class ModelTopicHead implements Serializable {
             }
             String table;
             long id;
+            boolean other = false;
+            ModelUpdate u;
             try {
-              table = ModelUpdateKeys.rowTable(k);
-              id = ModelUpdateKeys.rowId(k);
-            } catch (RuntimeException e) {
-              return; // not a row key a trainer writes: nothing to tombstone
-            }
-            boolean other;
-            try {
-              ModelUpdate u = ModelUpdateDecoder.decode(r.key(), r.value());
-              other = u instanceof ModelUpdate.Row row && row.model() != model;
+              u = ModelUpdateDecoder.decode(r.key(), r.value());
             } catch (MalformedModelUpdateException e) {
-              other = false;
+              u = null;
+            }
+            if (u instanceof ModelUpdate.Row row) {
+              table = row.table();
+              id = row.id();
+              other = row.model() != model;
+            } else if (u instanceof ModelUpdate.Tombstone t) {
+              table = t.table();
+              id = t.id();
+            } else {
+              // an unreadable row: whatever it held before is no longer current
+              try {
+                table = ModelUpdateKeys.rowTable(k);
+                id = ModelUpdateKeys.rowId(k);
+              } catch (RuntimeException e) {
+                return; // not a row key a trainer writes: nothing to tombstone
+              }
             }
             if (other) {
               foreign.computeIfAbsent(table, t -> new LongIntHashMap(1 << 10)).put(id, 0);

@@ -111,21 +111,10 @@ class LearningSettingsTest {
 
   @Test
   void theReplicaScoresAsTheTrainerBitForBitWithCrosses() {
-    TestUnits data = new TestUnits(3);
-    MapParameters replica = new MapParameters();
-    ModelScorer scorer = new ModelScorer(CROSSES);
-    try (MiniBatchTrainer t = trainer(CROSSES)) {
-      for (int b = 0; b < 30; b++) {
-        List<RequestUnit> batch = data.batch(64, b * 1000L);
-        float[] expected = scorer.score(batch, replica);
-        t.trainRequestUnits(batch);
-        assertThat(t.lastPredictions()).containsExactly(expected);
-        t.publish(replica);
-      }
-      // pairs have rows of their own: more wide rows than ids of the five features
-      long wide = replica.rows.keySet().stream().filter(k -> k.startsWith("wide/")).count();
-      assertThat(wide).isGreaterThan(200 + 4 + 100 + 4);
-    }
+    MapParameters replica = MiniBatchTrainerTest.assertTheReplicaScoresAsTheTrainer(CROSSES);
+    // pairs have rows of their own: more wide rows than ids of the five features
+    long wide = replica.rows.keySet().stream().filter(k -> k.startsWith("wide/")).count();
+    assertThat(wide).isGreaterThan(200 + 4 + 100 + 4);
   }
 
   /**

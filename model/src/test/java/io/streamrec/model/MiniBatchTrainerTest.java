@@ -115,7 +115,15 @@ class MiniBatchTrainerTest {
 
   @Test
   void scorerOnThePublishedModelMatchesTheTrainerExactly() {
-    ModelConfig cfg = ModelConfig.defaults();
+    assertTheReplicaScoresAsTheTrainer(ModelConfig.defaults());
+  }
+
+  /**
+   * Trains 30 batches of {@code cfg}, each first scored by a scorer on everything published so far:
+   * the trainer scores before it learns, so with every change published the replica agrees bit for
+   * bit. Returns what was published.
+   */
+  static MapParameters assertTheReplicaScoresAsTheTrainer(ModelConfig cfg) {
     TestUnits data = new TestUnits(3);
     MapParameters replica = new MapParameters();
     ModelScorer scorer = new ModelScorer(cfg);
@@ -124,11 +132,11 @@ class MiniBatchTrainerTest {
         List<RequestUnit> batch = data.batch(BATCH_UNITS, b * 1000L);
         float[] expected = scorer.score(batch, replica);
         t.trainRequestUnits(batch);
-        // the trainer scores before it learns: with every change published, the replica agrees
-        assertThat(t.lastPredictions()).containsExactly(expected);
+        assertThat(t.lastPredictions()).as("batch %d", b).containsExactly(expected);
         t.publish(replica);
       }
     }
+    return replica;
   }
 
   private static ModelConfig normalized() {
@@ -137,25 +145,13 @@ class MiniBatchTrainerTest {
 
   @Test
   void withRunningNormalizationTheReplicaScoresAsTheTrainerBitForBit() {
-    ModelConfig cfg = normalized();
-    TestUnits data = new TestUnits(3);
-    MapParameters replica = new MapParameters();
-    ModelScorer scorer = new ModelScorer(cfg);
-    try (MiniBatchTrainer t = trainer(cfg)) {
-      for (int b = 0; b < 30; b++) {
-        List<RequestUnit> batch = data.batch(BATCH_UNITS, b * 1000L);
-        float[] expected = scorer.score(batch, replica);
-        t.trainRequestUnits(batch);
-        assertThat(t.lastPredictions()).containsExactly(expected);
-        t.publish(replica);
-      }
-      // the statistics travel as a dense block, and they moved off their start (mean 0, var 1)
-      float[] stats = replica.dense.get(RequestOnlyModel.NORMALIZATION_BLOCK);
-      assertThat(stats).hasSize(2 + 2 * 2);
-      assertThat(stats[0]).isEqualTo(30f * BATCH_UNITS);
-      assertThat(stats[2]).as("mean of squashed hour").isGreaterThan(1f);
-      assertThat(stats[3]).as("mean of squashed position").isGreaterThan(0.1f);
-    }
+    MapParameters replica = assertTheReplicaScoresAsTheTrainer(normalized());
+    // the statistics travel as a dense block, and they moved off their start (mean 0, var 1)
+    float[] stats = replica.dense.get(RequestOnlyModel.NORMALIZATION_BLOCK);
+    assertThat(stats).hasSize(2 + 2 * 2);
+    assertThat(stats[0]).isEqualTo(30f * BATCH_UNITS);
+    assertThat(stats[2]).as("mean of squashed hour").isGreaterThan(1f);
+    assertThat(stats[3]).as("mean of squashed position").isGreaterThan(0.1f);
   }
 
   @Test

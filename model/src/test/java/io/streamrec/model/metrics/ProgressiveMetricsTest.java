@@ -59,11 +59,7 @@ class ProgressiveMetricsTest {
       bins[i] = ProgressiveMetrics.bin(p);
       m.add(p, y[i]);
       if (i == n / 2) {
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        m.writeTo(new java.io.DataOutputStream(bytes));
-        m = new ProgressiveMetrics(window);
-        m.readFrom(
-            new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray())));
+        m = restored(m, window);
       }
       m.refresh();
       int from = Math.max(0, i + 1 - window);
@@ -97,11 +93,7 @@ class ProgressiveMetricsTest {
       pos += y[i];
       m.add((float) p[i], y[i]);
       if (i == n / 2) {
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        m.writeTo(new java.io.DataOutputStream(bytes));
-        m = new ProgressiveMetrics(window);
-        m.readFrom(
-            new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray())));
+        m = restored(m, window);
       }
     }
     m.refresh();
@@ -160,5 +152,16 @@ class ProgressiveMetricsTest {
         .isEqualTo(0.75);
     assertThat(Auc.exact(new double[] {0.5, 0.5}, new float[] {0, 1})).isEqualTo(0.5);
     assertThat(Auc.exact(new double[] {0.5, 0.6}, new float[] {1, 1})).isNaN();
+  }
+
+  /**
+   * {@code m} written out and read back into fresh metrics of {@code window}, as a restore does.
+   */
+  private static ProgressiveMetrics restored(ProgressiveMetrics m, int window) throws Exception {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    m.writeTo(new java.io.DataOutputStream(bytes));
+    ProgressiveMetrics r = new ProgressiveMetrics(window);
+    r.readFrom(new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray())));
+    return r;
   }
 }

@@ -135,9 +135,6 @@ public final class ModelReplica implements AutoCloseable {
    */
   private record SpecRead(long model, ModelConfig config) {}
 
-  /** The spec formats this replica reads. */
-  static final java.util.Set<String> SPEC_FORMATS = ModelUpdateEncoder.SPEC_FORMATS;
-
   /** Why the newest spec read could not be used; null when it could. */
   private volatile String unreadableSpec;
 
@@ -420,7 +417,8 @@ public final class ModelReplica implements AutoCloseable {
       return true;
     }
     if (u instanceof ModelUpdate.Spec s) {
-      return spec(s, r.offset());
+      spec(s, r.offset());
+      return true;
     }
     if (!pending.addEntry(u) && u instanceof ModelUpdate.Version v) {
       return marker(v.marker(), r.offset());
@@ -429,20 +427,19 @@ public final class ModelReplica implements AutoCloseable {
   }
 
   /**
-   * Takes a spec record; false when, while tailing, it is one this replica cannot read (a format it
-   * does not know, or JSON it cannot make a model of), so the topic must be read again. The served
-   * model then stays at the last version it can score: the model read again lacks a spec it can use
-   * and is never made visible, until a spec it reads comes.
+   * Takes a spec record. One this replica cannot read (a format it does not know, or JSON it cannot
+   * make a model of) is kept as unreadable, and the marker of its version then keeps that version
+   * from the served model ({@link #marker}).
    */
-  private boolean spec(ModelUpdate.Spec s, long offset) {
+  private void spec(ModelUpdate.Spec s, long offset) {
     ModelConfig c;
     try {
-      if (!SPEC_FORMATS.contains(s.format())) {
+      if (!ModelUpdateEncoder.SPEC_FORMATS.contains(s.format())) {
         throw new StreamrecException(
             "spec format '"
                 + s.format()
                 + "' is not one this replica reads ("
-                + String.join(", ", new java.util.TreeSet<>(SPEC_FORMATS))
+                + String.join(", ", new java.util.TreeSet<>(ModelUpdateEncoder.SPEC_FORMATS))
                 + "); serve this model with a newer replica");
       }
       c = ModelConfigJson.fromJson(s.json());
@@ -455,15 +452,10 @@ public final class ModelReplica implements AutoCloseable {
           offset,
           unreadableSpec);
       spec = new SpecRead(s.model(), null);
-      if (models.rebuilding()) {
-        return true;
-      }
-      rereads++;
-      return false;
+      return;
     }
     spec = new SpecRead(s.model(), c);
     unreadableSpec = null;
-    return true;
   }
 
   private boolean marker(VersionMarker m, long offset) {
@@ -533,8 +525,9 @@ public final class ModelReplica implements AutoCloseable {
     }
     SpecRead s = spec;
     if (s != null && s.model() == model && s.config() == null && !models.rebuilding()) {
-      // a version whose spec this replica cannot read never reaches the served model: read again
-      // into a model that stays incomplete (the read began before this version was whole)
+      // a version whose spec this replica cannot read never reaches the served model: read the
+      // topic again into a model that stays incomplete (and is never made visible) until a spec it
+      // reads comes; the served model stays at the last version it could score
       rereads++;
       return false;
     }

@@ -521,7 +521,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
                 + " units; the job restores from its last checkpoint");
       }
     }
-    if (batch.size() == 1 && UnitBatch.rows(config.model(), batch.get(0)) > batchMaxIds) {
+    long rows = batch.size() == 1 ? UnitBatch.rows(config.model(), batch.get(0)) : 0;
+    if (rows > batchMaxIds) {
       // the assembler and the units' decoder refuse such units; one from elsewhere must not stop
       // the job on a full hot tier
       CompactUnit u = batch.get(0);
@@ -530,7 +531,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       LOG.warn(
           "skipped unit '{}': its {} rows exceed the smallest hot tier ({} rows)",
           u.requestId(),
-          UnitBatch.rows(config.model(), u),
+          rows,
           batchMaxIds);
       return;
     }

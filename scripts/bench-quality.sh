@@ -3,12 +3,14 @@
 # (request-level test-then-train: each minibatch of whole units scored before any model learns from
 # it). Streams: the UCI Bank Marketing calls as requests (a real dataset, fetched from Maven Central
 # inside org.apache.mahout:mahout-examples:0.13.0 and converted here; see docs/benchmarks.md) and the
-# traffic generator's stream. Models: hashed LR (Adagrad), hashed LR (FTRL-Proximal), a hashed
+# traffic generator's stream, and the MovieLens ratings of ml-latest-small as users' rating sessions
+# (a real dataset inside Debian's r-cran-dslabs package, downloaded with apt and read without R).
+# Models: hashed LR (Adagrad), hashed LR (FTRL-Proximal), a hashed
 # factorization machine, the reference model (the job's trainer) and the same model in PyTorch (CPU).
 # Installs Debian's python3-torch when it is missing (needs root and apt).
 #
 #   scripts/bench-quality.sh [GENERATED_UNITS] [BATCH_UNITS] [QualityBench options, e.g. --ablations]
-#   (defaults 50000 units and 16 units per minibatch; about 5 minutes on 2 cores)
+#   (defaults 50000 units and 16 units per minibatch; about 6 minutes on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 gen_units="${1:-50000}"
@@ -25,14 +27,22 @@ if [ ! -f "$jar" ]; then
   echo "fetching org.apache.mahout:mahout-examples:0.13.0 (bank-full.csv inside) from Maven Central..." >&2
   ./mvnw -B -q dependency:copy -Dartifact=org.apache.mahout:mahout-examples:0.13.0 -DoutputDirectory=target/datasets
 fi
+dslabs=target/datasets/r-cran-dslabs
+if [ ! -f "$dslabs/usr/lib/R/site-library/dslabs/data/Rdata.rdx" ]; then
+  echo "fetching Debian's r-cran-dslabs (the MovieLens ratings inside) with apt-get download..." >&2
+  mkdir -p target/datasets
+  (cd target/datasets && rm -f r-cran-dslabs_*.deb && { apt-get download -q r-cran-dslabs >/dev/null 2>&1 ||
+    { apt-get update -q >/dev/null && apt-get download -q r-cran-dslabs >/dev/null; }; })
+  dpkg-deb -x target/datasets/r-cran-dslabs_*.deb "$dslabs"
+fi
 "${mvn[@]}" install -DskipTests -pl model -am
 "${mvn[@]}" -pl model test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 out="$(java -cp "model/target/test-classes:model/target/classes:$(cat model/target/cp.txt)" \
-  io.streamrec.model.bench.QualityBench --bank-jar "$jar" --gen-units "$gen_units" --batch "$batch" --out "$work" "${@:3}")"
+  io.streamrec.model.bench.QualityBench --bank-jar "$jar" --movielens "$dslabs" --gen-units "$gen_units" --batch "$batch" --out "$work" "${@:3}")"
 echo "$out" | grep -v '^QUALITY'
-for s in bank generated; do
+for s in bank movielens generated; do
   [ -f "$work/$s.units.jsonl" ] || continue
   # PyTorch's stock Adagrad (accumulators from 0), and from 0.1 as streamrec's rows start
   for init in 0 0.1; do

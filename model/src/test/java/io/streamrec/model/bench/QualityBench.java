@@ -66,7 +66,7 @@ public final class QualityBench {
   private QualityBench() {}
 
   public static void main(String[] args) throws IOException {
-    Path bankJar = null, out = null, events = null;
+    Path bankJar = null, movieLens = null, out = null, events = null;
     int maxCalls = BankMarketingStream.DEFAULT_MAX_CALLS, genUnits = 50_000, batch = 16;
     double lastFrac = 0.2;
     boolean ablations = false;
@@ -75,6 +75,7 @@ public final class QualityBench {
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--bank-jar" -> bankJar = Path.of(args[++i]);
+        case "--movielens" -> movieLens = Path.of(args[++i]);
         case "--max-calls" -> maxCalls = Integer.parseInt(args[++i]);
         case "--gen-units" -> genUnits = Integer.parseInt(args[++i]);
         case "--batch" -> batch = Integer.parseInt(args[++i]);
@@ -89,7 +90,7 @@ public final class QualityBench {
             throw new IllegalArgumentException(
                 "unknown argument "
                     + args[i]
-                    + "; use --bank-jar JAR --max-calls K --gen-units N --batch UNITS"
+                    + "; use --bank-jar JAR --movielens DIR --max-calls K --gen-units N --batch UNITS"
                     + " --last-frac F --out DIR --events FILE --ablations --wide-lr RATE --adagrad-init A"
                     + " --dense-rate-impressions N");
       }
@@ -108,6 +109,22 @@ public final class QualityBench {
                   .withDenseRateImpressions(denseRate),
               wideLr);
       runStream("bank", bank, cfg, batch, lastFrac, out, ablations);
+    }
+    if (movieLens != null) {
+      runStream(
+          "movielens",
+          MovieLensStream.fromDslabs(movieLens, MovieLensStream.DEFAULT_MAX_PER_REQUEST),
+          withWideLr(
+              ModelConfig.defaults()
+                  .withFeatures(MovieLensStream.spec())
+                  .withHotCapacityRows(MOVIELENS_HOT_ROWS)
+                  .withAdagradInitialAccumulator(adagradInit)
+                  .withDenseRateImpressions(denseRate),
+              wideLr),
+          batch,
+          lastFrac,
+          out,
+          ablations);
     }
     if (genUnits > 0) {
       runStream(
@@ -137,6 +154,9 @@ public final class QualityBench {
 
   /** Every id of the bank stream (a few hundred values in all) fits a small hot tier. */
   private static final int BANK_HOT_ROWS = 1 << 14;
+
+  /** The MovieLens stream's ids (about 10,000 movies and users) and their wide rows. */
+  private static final int MOVIELENS_HOT_ROWS = 1 << 16;
 
   /** Hashed baselines' tables: 2^this rows, far more than either stream has ids. */
   private static final int LOG2_ROWS = 22;

@@ -17,9 +17,17 @@ impression categorical features as [name, table] pairs, their dense features, th
 whole stream and over its last --last-frac, log loss and calibration (mean prediction / observed
 rate) over both, impressions/s.
 
+With --history-pooling, the request's history features (request features in the same table as an
+impression feature, e.g. recent_items over item_id) are read otherwise than mean-pooled into the
+factorised cross: "attention" attends them from the impression's item (weights softmax(<h_j, e_item>
+/ sqrt(dim) * s) over the history's rows, with a learnt scale s; the weighted sum dotted with the
+item's embedding times a learnt gain enters the logit in place of the history's share of the
+factorised cross; the mean-pooled history stays in the request tower, computed once per request),
+and "drop" leaves them out. An experiment, for the ablations of docs/benchmarks.md.
+
 Usage: python3 scripts/torch_bench.py UNITS.jsonl [--batch 128] [--threads 2]
                                       [--spec SPEC.json --quality STREAM --last-frac 0.2]
-                                      [--adagrad-init A]
+                                      [--adagrad-init A] [--history-pooling mean|attention|drop]
 """
 import argparse
 import json
@@ -36,6 +44,13 @@ IMP_CAT = [("item_id", "item_id"), ("item_cat", "item_cat")]
 REQ_DENSE = ["hour"]
 IMP_DENSE = ["position"]
 LABEL = "click"
+HISTORY = "mean"  # --history-pooling
+
+
+def history_features():
+    """Positions of (request history feature, impression target feature) pairs sharing a table."""
+    return [(k, [j for j, (_, ti) in enumerate(IMP_CAT) if ti == t][0])
+            for k, (_, t) in enumerate(REQ_CAT) if any(ti == t for _, ti in IMP_CAT)]
 
 
 def squash(x):
@@ -80,12 +95,23 @@ class Model(nn.Module):
         self.imp_tower = mlp([len(IMP_CAT) * DIM + len(IMP_DENSE), 32, 16])
         self.head = mlp([48, 16, 1])
         nn.init.zeros_(self.head[-1].weight)
+        self.history = history_features() if HISTORY == "attention" else []
+        self.att_scale = nn.Parameter(torch.ones(len(self.history)))
+        self.att_gain = nn.Parameter(torch.ones(len(self.history)))
 
     def forward(self, b):
         req = [self.emb[t](ids, offs) for (name, t), (ids, offs) in zip(REQ_CAT, b["req"])]
         imp = [self.emb[t](ids, offs) for (name, t), (ids, offs) in zip(IMP_CAT, b["imp"])]
         unit = b["unit"]
-        fm = (sum(req)[unit] * sum(imp)).sum(1)
+        attended = [k for k, _ in self.history]
+        fm = (sum(r for k, r in enumerate(req) if k not in attended)[unit] * sum(imp)).sum(1)
+        for a, (k, j) in enumerate(self.history):
+            rows = nn.functional.embedding(b["hist"][a], self.emb[REQ_CAT[k][1]].weight, sparse=True)[unit]
+            mask = b["hist_mask"][a][unit]
+            target = imp[j]
+            score = (rows * target.unsqueeze(1)).sum(2) * (self.att_scale[a] / math.sqrt(DIM))
+            weight = torch.softmax(score.masked_fill(~mask, -1e9), 1) * mask  # empty history: all 0
+            fm = fm + self.att_gain[a] * ((weight.unsqueeze(2) * rows).sum(1) * target).sum(1)
         wide = self.wide(*b["wide_req"]).squeeze(1)[unit] + self.wide(*b["wide_imp"]).squeeze(1)
         dense = torch.cat([b["req_dense"][unit], b["imp_dense"]], 1)
         r = self.req_tower(torch.cat(req + [b["req_dense"]], 1))[unit]
@@ -116,6 +142,13 @@ def encode(units, vocabs, wide):
                                   dtype=torch.float32).reshape(len(units), len(REQ_DENSE))
     b["imp_dense"] = torch.tensor([[squash(i["dense"].get(n, 0.0)) for n in IMP_DENSE] for i in imps],
                                   dtype=torch.float32).reshape(len(imps), len(IMP_DENSE))
+    b["hist"], b["hist_mask"] = [], []
+    for k, _ in (history_features() if HISTORY == "attention" else []):
+        name, t = REQ_CAT[k]
+        rows = [[vocabs[t](v) for v in u["request"]["features"].get(name, [])] for u in units]
+        width = max(1, max(len(r) for r in rows))
+        b["hist"].append(torch.tensor([r + [0] * (width - len(r)) for r in rows], dtype=torch.long))
+        b["hist_mask"].append(torch.tensor([[True] * len(r) + [False] * (width - len(r)) for r in rows]))
     b["y"] = torch.tensor([float(i["labels"].get(LABEL, 0)) for i in imps])
     return b
 
@@ -154,13 +187,18 @@ def main():
     ap.add_argument("--last-frac", type=float, default=0.2)
     ap.add_argument("--adagrad-init", type=float, default=0.0,
                     help="Adagrad's initial_accumulator_value on embedding and wide rows (PyTorch's default 0)")
+    ap.add_argument("--history-pooling", choices=["mean", "attention", "drop"], default="mean",
+                    help="how request history features sharing a table with an impression feature are read")
     a = ap.parse_args()
+    global REQ_CAT, IMP_CAT, REQ_DENSE, IMP_DENSE, LABEL, HISTORY
+    HISTORY = a.history_pooling
     if a.spec:
-        global REQ_CAT, IMP_CAT, REQ_DENSE, IMP_DENSE, LABEL
         spec = json.load(open(a.spec))
         REQ_CAT = [tuple(f) for f in spec["request"]]
         IMP_CAT = [tuple(f) for f in spec["impression"]]
         REQ_DENSE, IMP_DENSE, LABEL = spec["request_dense"], spec["impression_dense"], spec["label"]
+    if HISTORY == "drop":
+        REQ_CAT = [REQ_CAT[k] for k in range(len(REQ_CAT)) if k not in dict(history_features())]
     torch.set_num_threads(a.threads)
     torch.manual_seed(7)
     units = [json.loads(l) for l in open(a.units)]
@@ -190,7 +228,8 @@ def main():
         opt_d.zero_grad()
         loss.backward()
         for p in dense:  # streamrec averages the dense gradient over the batch
-            p.grad /= len(b["y"])
+            if p.grad is not None:  # (the attention's scale and gain without a history in the batch)
+                p.grad /= len(b["y"])
         opt_e.step()
         opt_w.step()
         opt_d.step()
@@ -200,7 +239,8 @@ def main():
         p, y = np.concatenate(preds).astype(np.float64), np.concatenate(labels).astype(np.float64)
         last = int(round(len(p) * a.last_frac))
         name = f"PyTorch {torch.__version__}, same model" + (
-            f", Adagrad from {a.adagrad_init:g}" if a.adagrad_init else "")
+            f", Adagrad from {a.adagrad_init:g}" if a.adagrad_init else "") + (
+            f", history {a.history_pooling}" if a.history_pooling != "mean" else "")
         print(f"QUALITY {a.quality} | {name} | {len(p)} | {auc(p, y):.4f} | "
               f"{auc(p[-last:], y[-last:]):.4f} | {logloss(p, y):.4f} | {logloss(p[-last:], y[-last:]):.4f} | "
               f"{p.sum() / y.sum():.3f} | {p[-last:].sum() / y[-last:].sum():.3f} | {n / secs:.0f}")

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * Model quality on a real stream and a generated one, every model in the same run, on the same
@@ -95,32 +96,31 @@ public final class QualityBench {
                     + " --dense-rate-impressions N");
       }
     }
+    float lr = wideLr, init = adagradInit;
+    int rate = denseRate;
+    // the command line's model options, on every stream's configuration
+    UnaryOperator<ModelConfig> options =
+        c -> withWideLr(c.withAdagradInitialAccumulator(init).withDenseRateImpressions(rate), lr);
     if (bankJar != null) {
       List<RequestUnit> bank = BankMarketingStream.fromJar(bankJar, maxCalls);
       if (events != null) {
         writeEvents(bank, events);
       }
       ModelConfig cfg =
-          withWideLr(
+          options.apply(
               ModelConfig.defaults()
                   .withFeatures(BankMarketingStream.spec())
-                  .withHotCapacityRows(BANK_HOT_ROWS)
-                  .withAdagradInitialAccumulator(adagradInit)
-                  .withDenseRateImpressions(denseRate),
-              wideLr);
+                  .withHotCapacityRows(BANK_HOT_ROWS));
       runStream("bank", bank, cfg, batch, lastFrac, out, ablations);
     }
     if (movieLens != null) {
       runStream(
           "movielens",
           MovieLensStream.fromDslabs(movieLens, MovieLensStream.DEFAULT_MAX_PER_REQUEST),
-          withWideLr(
+          options.apply(
               ModelConfig.defaults()
                   .withFeatures(MovieLensStream.spec())
-                  .withHotCapacityRows(MOVIELENS_HOT_ROWS)
-                  .withAdagradInitialAccumulator(adagradInit)
-                  .withDenseRateImpressions(denseRate),
-              wideLr),
+                  .withHotCapacityRows(MOVIELENS_HOT_ROWS)),
           batch,
           lastFrac,
           out,
@@ -130,11 +130,7 @@ public final class QualityBench {
       runStream(
           "generated",
           generated(genUnits),
-          withWideLr(
-              ModelConfig.defaults()
-                  .withAdagradInitialAccumulator(adagradInit)
-                  .withDenseRateImpressions(denseRate),
-              wideLr),
+          options.apply(ModelConfig.defaults()),
           batch,
           lastFrac,
           out,

@@ -28,6 +28,9 @@ and "drop" leaves them out. An experiment, for the ablations of docs/benchmarks.
 Usage: python3 scripts/torch_bench.py UNITS.jsonl [--batch 128] [--threads 2]
                                       [--spec SPEC.json --quality STREAM --last-frac 0.2]
                                       [--adagrad-init A] [--history-pooling mean|attention|drop]
+                                      [--seed 7]
+
+The same arguments give the same figures: the initial weights depend on --seed alone.
 """
 import argparse
 import json
@@ -187,6 +190,7 @@ def main():
     ap.add_argument("--last-frac", type=float, default=0.2)
     ap.add_argument("--adagrad-init", type=float, default=0.0,
                     help="Adagrad's initial_accumulator_value on embedding and wide rows (PyTorch's default 0)")
+    ap.add_argument("--seed", type=int, default=7, help="seed of the initial weights")
     ap.add_argument("--history-pooling", choices=["mean", "attention", "drop"], default="mean",
                     help="how request history features sharing a table with an impression feature are read")
     a = ap.parse_args()
@@ -200,9 +204,11 @@ def main():
     if HISTORY == "drop":
         REQ_CAT = [REQ_CAT[k] for k in range(len(REQ_CAT)) if k not in dict(history_features())]
     torch.set_num_threads(a.threads)
-    torch.manual_seed(7)
+    torch.manual_seed(a.seed)
     units = [json.loads(l) for l in open(a.units)]
-    vocabs = {t: Vocab() for t in {t for _, t in REQ_CAT + IMP_CAT}}
+    # tables in the order the features name them: the order the parameters are created, and so drawn,
+    # in (a set's order would follow PYTHONHASHSEED and change the initial weights from run to run)
+    vocabs = {t: Vocab() for t in dict.fromkeys(t for _, t in REQ_CAT + IMP_CAT)}
     wide = Vocab()
     chunks = [units[i:i + a.batch] for i in range(0, len(units), a.batch)]
     # encode every batch first, untimed, as streamrec's trainer gets units whose values its parallel

@@ -10,6 +10,8 @@
 # Installs Debian's python3-torch when it is missing (needs root and apt).
 #
 #   scripts/bench-quality.sh [GENERATED_UNITS] [BATCH_UNITS] [QualityBench options, e.g. --ablations]
+#   your own stream besides: ... --requests REQUESTS.jsonl --impressions IMPRESSIONS.jsonl
+#                                --features SPEC.json [--name NAME]   (docs/benchmarks.md, "Your data")
 #   (defaults 50000 units and 16 units per minibatch; about 6 minutes on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,8 +51,9 @@ trap 'rm -rf "$work"' EXIT
 out="$(java -cp "model/target/test-classes:model/target/classes:$(cat model/target/cp.txt)" \
   io.streamrec.model.bench.QualityBench --bank-jar "$jar" "${movielens[@]}" --gen-units "$gen_units" --batch "$batch" --out "$work" "${@:3}")"
 echo "$out" | grep -v '^QUALITY'
-for s in bank movielens generated; do
-  [ -f "$work/$s.units.jsonl" ] || continue
+for f in "$work"/*.units.jsonl; do
+  [ -f "$f" ] || continue
+  s="$(basename "$f" .units.jsonl)"
   # PyTorch's stock Adagrad (accumulators from 0), and from 0.1 as streamrec's rows start
   for init in 0 0.1; do
     out="$out

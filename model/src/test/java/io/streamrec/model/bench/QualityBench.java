@@ -68,6 +68,8 @@ public final class QualityBench {
 
   public static void main(String[] args) throws IOException {
     Path bankJar = null, movieLens = null, out = null, events = null;
+    Path requests = null, impressions = null, features = null;
+    String name = "yours";
     int maxCalls = BankMarketingStream.DEFAULT_MAX_CALLS, genUnits = 50_000, batch = 16;
     double lastFrac = 0.2;
     boolean ablations = false;
@@ -77,6 +79,10 @@ public final class QualityBench {
       switch (args[i]) {
         case "--bank-jar" -> bankJar = Path.of(args[++i]);
         case "--movielens" -> movieLens = Path.of(args[++i]);
+        case "--requests" -> requests = Path.of(args[++i]);
+        case "--impressions" -> impressions = Path.of(args[++i]);
+        case "--features" -> features = Path.of(args[++i]);
+        case "--name" -> name = args[++i];
         case "--max-calls" -> maxCalls = Integer.parseInt(args[++i]);
         case "--gen-units" -> genUnits = Integer.parseInt(args[++i]);
         case "--batch" -> batch = Integer.parseInt(args[++i]);
@@ -91,7 +97,8 @@ public final class QualityBench {
             throw new IllegalArgumentException(
                 "unknown argument "
                     + args[i]
-                    + "; use --bank-jar JAR --movielens DIR --max-calls K --gen-units N --batch UNITS"
+                    + "; use --bank-jar JAR --movielens DIR --requests FILE --impressions FILE"
+                    + " --features SPEC.json --name NAME --max-calls K --gen-units N --batch UNITS"
                     + " --last-frac F --out DIR --events FILE --ablations --wide-lr RATE --adagrad-init A"
                     + " --dense-rate-impressions N");
       }
@@ -121,6 +128,23 @@ public final class QualityBench {
               ModelConfig.defaults()
                   .withFeatures(MovieLensStream.spec())
                   .withHotCapacityRows(MOVIELENS_HOT_ROWS)),
+          batch,
+          lastFrac,
+          out,
+          ablations);
+    }
+    if (requests != null || impressions != null || features != null) {
+      if (requests == null || impressions == null || features == null) {
+        throw new IllegalArgumentException(
+            "a stream of your own needs all of --requests FILE --impressions FILE --features"
+                + " SPEC.json");
+      }
+      EventFilesStream.Loaded yours = EventFilesStream.read(requests, impressions);
+      System.out.println(yours.summary(name));
+      runStream(
+          name,
+          yours.units(),
+          options.apply(ModelConfig.defaults().withFeatures(EventFilesStream.spec(features))),
           batch,
           lastFrac,
           out,
@@ -194,11 +218,12 @@ public final class QualityBench {
       Path out,
       boolean ablations)
       throws IOException {
+    String label = cfg.features().labels().get(0);
     long imps = units.stream().mapToLong(u -> u.getImpressions().size()).sum();
     long clicks =
         units.stream()
             .flatMap(u -> u.getImpressions().stream())
-            .filter(i -> i.getLabels().getOrDefault("click", 0f) > 0.5f)
+            .filter(i -> i.getLabels().getOrDefault(label, 0f) > 0.5f)
             .count();
     int last = (int) Math.round(imps * lastFrac);
     System.out.printf(
@@ -219,38 +244,37 @@ public final class QualityBench {
     }
     for (Supplier<OnlineLearner> s : baselines(cfg.features())) {
       OnlineLearner m = s.get();
-      print(stream, m.name(), TestThenTrain.run(units, batch, "click", m), last);
+      print(stream, m.name(), TestThenTrain.run(units, batch, label, m), last);
     }
     try (TrainerLearner ours = new TrainerLearner("streamrec (reference model)", cfg)) {
-      print(stream, ours.name(), TestThenTrain.run(units, batch, "click", ours), last);
+      print(stream, ours.name(), TestThenTrain.run(units, batch, label, ours), last);
     }
     if (ablations) {
       try (TrainerLearner wide =
           new TrainerLearner("streamrec, no deep part", cfg.withTowers(ModelConfig.Towers.NONE))) {
-        print(stream, wide.name(), TestThenTrain.run(units, batch, "click", wide), last);
+        print(stream, wide.name(), TestThenTrain.run(units, batch, label, wide), last);
       }
       try (TrainerLearner crosses =
           new TrainerLearner(
               "streamrec, wide crosses",
               cfg.withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION))) {
-        print(stream, crosses.name(), TestThenTrain.run(units, batch, "click", crosses), last);
+        print(stream, crosses.name(), TestThenTrain.run(units, batch, label, crosses), last);
       }
       try (TrainerLearner before =
           new TrainerLearner(
               "streamrec, Adagrad from 1e-6", cfg.withAdagradInitialAccumulator(1e-6f))) {
-        print(stream, before.name(), TestThenTrain.run(units, batch, "click", before), last);
+        print(stream, before.name(), TestThenTrain.run(units, batch, label, before), last);
       }
       try (TrainerLearner fullRate =
           new TrainerLearner(
               "streamrec, full dense rate in small batches", cfg.withDenseRateImpressions(0))) {
-        print(stream, fullRate.name(), TestThenTrain.run(units, batch, "click", fullRate), last);
+        print(stream, fullRate.name(), TestThenTrain.run(units, batch, label, fullRate), last);
       }
       try (TrainerLearner normalized =
           new TrainerLearner(
               "streamrec, dense normalisation",
               cfg.withDenseNormalization(ModelConfig.DenseNormalization.RUNNING))) {
-        print(
-            stream, normalized.name(), TestThenTrain.run(units, batch, "click", normalized), last);
+        print(stream, normalized.name(), TestThenTrain.run(units, batch, label, normalized), last);
       }
     }
   }

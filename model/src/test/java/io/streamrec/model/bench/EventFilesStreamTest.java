@@ -1,0 +1,115 @@
+package io.streamrec.model.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.streamrec.model.features.CategoricalFeature;
+import io.streamrec.model.features.FeatureSpec;
+import io.streamrec.model.features.Side;
+import io.streamrec.schemas.RequestUnit;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EventFilesStreamTest {
+  @TempDir Path dir;
+
+  private static String req(String id, long t) {
+    return "{\"requestId\":\""
+        + id
+        + "\",\"timestampMs\":"
+        + t
+        + ",\"features\":{\"user_id\":[\"u1\"]},\"dense\":{\"hour\":3}}\n";
+  }
+
+  private static String imp(String id, String request, long t, int click) {
+    return "{\"impressionId\":\""
+        + id
+        + "\",\"requestId\":\""
+        + request
+        + "\",\"timestampMs\":"
+        + t
+        + ",\"features\":{\"item_id\":[\"i1\"]},\"dense\":{},\"labels\":{\"click\":"
+        + click
+        + "}}\n";
+  }
+
+  @Test
+  void joinsImpressionsToTheirRequestsInTimeOrderAndCountsWhatItLeavesOut() throws Exception {
+    Path requests = dir.resolve("requests.jsonl"), impressions = dir.resolve("impressions.jsonl");
+    Files.writeString(
+        requests,
+        req("b", 200)
+            + req("a", 100)
+            + "{not an event\n"
+            + req("c", 200) // same time as b: file order
+            + req("a", 999) // a repeated id: the first counts
+            + req("lonely", 50)); // no impression
+    Files.writeString(
+        impressions,
+        imp("c-0", "c", 260, 0)
+            + imp("a-0", "a", 150, 1)
+            + imp("x-0", "x", 10, 1) // its request is not in the file
+            + imp("b-0", "b", 210, 0)
+            + imp("a-1", "a", 120, 0) // after a-0 in the file, earlier in time: file order
+            + "\n");
+
+    EventFilesStream.Loaded s = EventFilesStream.read(requests, impressions);
+
+    assertThat(s.units()).extracting(RequestUnit::getRequestId).containsExactly("a", "b", "c");
+    RequestUnit a = s.units().get(0);
+    assertThat(a.getTimestampMs()).isEqualTo(100);
+    assertThat(a.getClosedAtMs()).isEqualTo(150);
+    assertThat(a.getImpressions())
+        .extracting(i -> i.getImpressionId() + "=" + i.getLabels().get("click"))
+        .containsExactly("a-0=1.0", "a-1=0.0");
+    assertThat(a.getDense()).containsEntry("hour", 3f);
+    assertThat(s.badLines()).isEqualTo(1);
+    assertThat(s.orphanImpressions()).isEqualTo(1);
+    assertThat(s.repeatedRequests()).isEqualTo(1);
+    assertThat(s.requestsWithoutImpressions()).isEqualTo(1);
+    assertThat(s.summary("mine")).contains("3 units", "1 bad lines");
+  }
+
+  @Test
+  void readsTheFeaturesAsQualityBenchWritesThemForEveryStream() throws Exception {
+    FeatureSpec written = MovieLensStream.spec();
+    Path json = dir.resolve("spec.json");
+    Files.writeString(json, QualityBench.specJson(written));
+
+    FeatureSpec read = EventFilesStream.spec(json);
+
+    assertThat(read.dense()).isEqualTo(written.dense());
+    assertThat(read.labels()).isEqualTo(written.labels());
+    assertThat(read.categorical())
+        .extracting(CategoricalFeature::name, CategoricalFeature::side, CategoricalFeature::table)
+        .containsExactlyElementsOf(
+            written.categorical().stream()
+                .map(f -> org.assertj.core.groups.Tuple.tuple(f.name(), f.side(), f.table()))
+                .toList());
+    assertThat(read.categorical().get(1).vocabulary()).isEqualTo("item_id");
+    assertThat(read.categorical().get(1).side()).isEqualTo(Side.REQUEST);
+  }
+
+  @Test
+  void aMalformedFeaturesFileIsRefusedWithWhatIsWrong() throws Exception {
+    Path json = dir.resolve("spec.json");
+    for (List<String> c :
+        List.of(
+            List.of("{\"request\":[\"user_id\"],\"label\":\"click\"}", "[name, table]"),
+            List.of(
+                "{\"request\":[[\"u\",\"u\"]],\"request_dense\":[1],\"label\":\"click\"}",
+                "a name"),
+            List.of("{\"request\":{},\"label\":\"click\"}", "must be a list"),
+            List.of("{\"request\":[[\"u\",\"u\"]]}", "'label'"))) {
+      Files.writeString(json, c.get(0));
+      assertThatThrownBy(() -> EventFilesStream.spec(json))
+          .as(c.get(0))
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining(c.get(1));
+    }
+  }
+}

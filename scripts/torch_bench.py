@@ -23,12 +23,14 @@ factorised cross: "attention" attends them from the impression's item (weights s
 / sqrt(dim) * s) over the history's rows, with a learnt scale s; the weighted sum dotted with the
 item's embedding times a learnt gain enters the logit in place of the history's share of the
 factorised cross; the mean-pooled history stays in the request tower, computed once per request),
-and "drop" leaves them out. An experiment, for the ablations of docs/benchmarks.md.
+and "drop" leaves them out. With --cross field-weighted the factorised cross gets a learnt weight
+per request-field x impression-field pair (a field-weighted FM), so the model can weigh a pair down.
+Experiments, for the ablations of docs/benchmarks.md.
 
 Usage: python3 scripts/torch_bench.py UNITS.jsonl [--batch 128] [--threads 2]
                                       [--spec SPEC.json --quality STREAM --last-frac 0.2]
                                       [--adagrad-init A] [--history-pooling mean|attention|drop]
-                                      [--seed 7]
+                                      [--seed 7] [--cross sum|field-weighted]
 
 The same arguments give the same figures: the initial weights depend on --seed alone.
 """
@@ -48,6 +50,7 @@ REQ_DENSE = ["hour"]
 IMP_DENSE = ["position"]
 LABEL = "click"
 HISTORY = "mean"  # --history-pooling
+CROSS = "sum"  # --cross
 
 
 def history_features():
@@ -101,13 +104,20 @@ class Model(nn.Module):
         self.history = history_features() if HISTORY == "attention" else []
         self.att_scale = nn.Parameter(torch.ones(len(self.history)))
         self.att_gain = nn.Parameter(torch.ones(len(self.history)))
+        # --cross field-weighted: one learnt weight per request-field x impression-field pair
+        self.pair_weight = nn.Parameter(torch.ones(len(REQ_CAT) * len(IMP_CAT))) if CROSS != "sum" else None
 
     def forward(self, b):
         req = [self.emb[t](ids, offs) for (name, t), (ids, offs) in zip(REQ_CAT, b["req"])]
         imp = [self.emb[t](ids, offs) for (name, t), (ids, offs) in zip(IMP_CAT, b["imp"])]
         unit = b["unit"]
         attended = [k for k, _ in self.history]
-        fm = (sum(r for k, r in enumerate(req) if k not in attended)[unit] * sum(imp)).sum(1)
+        if self.pair_weight is not None:  # Σ_f Σ_g w_fg <e_r,f, e_i,g> (FwFM) instead of Σ_f e_r,f · Σ_g e_i,g
+            dots = torch.stack([(req[k][unit] * e).sum(1) if k not in attended else torch.zeros(len(unit))
+                                for k in range(len(req)) for e in imp], 1)
+            fm = (dots * self.pair_weight).sum(1)
+        else:
+            fm = (sum(r for k, r in enumerate(req) if k not in attended)[unit] * sum(imp)).sum(1)
         for a, (k, j) in enumerate(self.history):
             rows = nn.functional.embedding(b["hist"][a], self.emb[REQ_CAT[k][1]].weight, sparse=True)[unit]
             mask = b["hist_mask"][a][unit]
@@ -191,11 +201,14 @@ def main():
     ap.add_argument("--adagrad-init", type=float, default=0.0,
                     help="Adagrad's initial_accumulator_value on embedding and wide rows (PyTorch's default 0)")
     ap.add_argument("--seed", type=int, default=7, help="seed of the initial weights")
+    ap.add_argument("--cross", choices=["sum", "field-weighted"], default="sum",
+                    help="the factorised cross: one dot of the sides' summed embeddings, or a learnt"
+                         " weight per request x impression field pair (FwFM)")
     ap.add_argument("--history-pooling", choices=["mean", "attention", "drop"], default="mean",
                     help="how request history features sharing a table with an impression feature are read")
     a = ap.parse_args()
-    global REQ_CAT, IMP_CAT, REQ_DENSE, IMP_DENSE, LABEL, HISTORY
-    HISTORY = a.history_pooling
+    global REQ_CAT, IMP_CAT, REQ_DENSE, IMP_DENSE, LABEL, HISTORY, CROSS
+    HISTORY, CROSS = a.history_pooling, a.cross
     if a.spec:
         spec = json.load(open(a.spec))
         REQ_CAT = [tuple(f) for f in spec["request"]]
@@ -246,7 +259,8 @@ def main():
         last = int(round(len(p) * a.last_frac))
         name = f"PyTorch {torch.__version__}, same model" + (
             f", Adagrad from {a.adagrad_init:g}" if a.adagrad_init else "") + (
-            f", history {a.history_pooling}" if a.history_pooling != "mean" else "")
+            f", history {a.history_pooling}" if a.history_pooling != "mean" else "") + (
+            f", {a.cross} cross" if a.cross != "sum" else "")
         print(f"QUALITY {a.quality} | {name} | {len(p)} | {auc(p, y):.4f} | "
               f"{auc(p[-last:], y[-last:]):.4f} | {logloss(p, y):.4f} | {logloss(p[-last:], y[-last:]):.4f} | "
               f"{p.sum() / y.sum():.3f} | {p[-last:].sum() / y[-last:].sum():.3f} | {n / secs:.0f}")

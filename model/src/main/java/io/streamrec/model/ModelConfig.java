@@ -41,6 +41,10 @@ import java.util.TreeMap;
  * @param wideCrosses which pairs of ids get a wide weight of their own besides each id's ({@link
  *     WideCrosses#NONE}: none; {@link WideCrosses#REQUEST_IMPRESSION}: every pair of a
  *     single-valued request feature's id and a single-valued impression feature's id)
+ * @param factorisedCross how the factorised cross weighs its feature pairs ({@link
+ *     FactorisedCross#SUM}: every request×impression pair alike, one dot of the sides' summed
+ *     embeddings; {@link FactorisedCross#FIELD_WEIGHTED}: a learnt weight per pair of a request
+ *     feature and an impression feature)
  */
 public record ModelConfig(
     FeatureSpec features,
@@ -58,7 +62,8 @@ public record ModelConfig(
     DenseNormalization denseNormalization,
     float adagradInitialAccumulator,
     WideCrosses wideCrosses,
-    int denseRateImpressions)
+    int denseRateImpressions,
+    FactorisedCross factorisedCross)
     implements java.io.Serializable {
 
   /** The default {@code denseRateImpressions}. */
@@ -139,6 +144,41 @@ public record ModelConfig(
       }
       throw new IllegalArgumentException(
           "model.wide-crosses must be one of none, request-impression; got '" + key + "'");
+    }
+  }
+
+  /**
+   * How the factorised cross weighs the pairs of a request feature and an impression feature
+   * ({@code model.factorised-cross}).
+   */
+  public enum FactorisedCross {
+    /**
+     * {@code Σ_f e_r,f · Σ_g e_i,g}: one dot product of the sides' summed embeddings, every pair of
+     * a request feature f and an impression feature g weighing 1.
+     */
+    SUM,
+    /**
+     * {@code Σ_f Σ_g w_fg · (e_r,f · e_i,g)}: a learnt weight per pair (a field-weighted
+     * factorisation machine, Pan et al. 2018), the dense block {@value
+     * RequestOnlyModel#FIELD_PAIRS_BLOCK}, starting at 1 (the sum), so the model can weigh a pair
+     * that does not help down and one that does up.
+     */
+    FIELD_WEIGHTED;
+
+    /** The option's value: {@code sum} or {@code field-weighted}. */
+    public String key() {
+      return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+
+    /** The value of {@code key} (any case). */
+    public static FactorisedCross of(String key) {
+      for (FactorisedCross c : values()) {
+        if (c.key().equalsIgnoreCase(key)) {
+          return c;
+        }
+      }
+      throw new IllegalArgumentException(
+          "model.factorised-cross must be one of sum, field-weighted; got '" + key + "'");
     }
   }
 
@@ -241,6 +281,7 @@ public record ModelConfig(
     Objects.requireNonNull(towers, "towers");
     Objects.requireNonNull(denseNormalization, "model.dense-normalization");
     Objects.requireNonNull(wideCrosses, "model.wide-crosses");
+    Objects.requireNonNull(factorisedCross, "model.factorised-cross");
     finitePositive(adagradInitialAccumulator, "model.adagrad-initial-accumulator", false);
     if (denseRateImpressions < 0) {
       throw new IllegalArgumentException(
@@ -326,7 +367,8 @@ public record ModelConfig(
         DenseNormalization.NONE,
         DEFAULT_ADAGRAD_INITIAL_ACCUMULATOR,
         WideCrosses.NONE,
-        DEFAULT_DENSE_RATE_IMPRESSIONS);
+        DEFAULT_DENSE_RATE_IMPRESSIONS,
+        FactorisedCross.SUM);
   }
 
   /** The wide-and-factorised model without a deep part, with no per-table overrides. */
@@ -412,6 +454,10 @@ public record ModelConfig(
     return copy(c -> c.denseRateImpressions = n);
   }
 
+  public ModelConfig withFactorisedCross(FactorisedCross f) {
+    return copy(c -> c.factorisedCross = f);
+  }
+
   /** This configuration with {@code change} made to a copy of its settings, validated again. */
   private ModelConfig copy(java.util.function.Consumer<Copy> change) {
     Copy c = new Copy(this);
@@ -437,6 +483,7 @@ public record ModelConfig(
     float adagradInitialAccumulator;
     WideCrosses wideCrosses;
     int denseRateImpressions;
+    FactorisedCross factorisedCross;
 
     Copy(ModelConfig m) {
       features = m.features;
@@ -455,6 +502,7 @@ public record ModelConfig(
       adagradInitialAccumulator = m.adagradInitialAccumulator;
       wideCrosses = m.wideCrosses;
       denseRateImpressions = m.denseRateImpressions;
+      factorisedCross = m.factorisedCross;
     }
 
     ModelConfig build() {
@@ -474,7 +522,8 @@ public record ModelConfig(
           denseNormalization,
           adagradInitialAccumulator,
           wideCrosses,
-          denseRateImpressions);
+          denseRateImpressions,
+          factorisedCross);
     }
   }
 

@@ -76,6 +76,10 @@ public final class ModelConfigJson {
     o.put("denseNormalization", c.denseNormalization().key());
     o.put("adagradInitialAccumulator", c.adagradInitialAccumulator());
     o.put("wideCrosses", c.wideCrosses().key());
+    if (c.factorisedCross() != ModelConfig.FactorisedCross.SUM) {
+      // written only when not the default, so a spec of the default model reads as it always has
+      o.put("factorisedCross", c.factorisedCross().key());
+    }
     o.put("denseRateImpressions", c.denseRateImpressions());
     return o.toString();
   }
@@ -145,7 +149,9 @@ public final class ModelConfigJson {
                   .asDouble(ModelConfig.DEFAULT_ADAGRAD_INITIAL_ACCUMULATOR),
           ModelConfig.WideCrosses.of(
               o.path("wideCrosses").asText(ModelConfig.WideCrosses.NONE.key())),
-          o.path("denseRateImpressions").asInt(ModelConfig.DEFAULT_DENSE_RATE_IMPRESSIONS));
+          o.path("denseRateImpressions").asInt(ModelConfig.DEFAULT_DENSE_RATE_IMPRESSIONS),
+          ModelConfig.FactorisedCross.of(
+              o.path("factorisedCross").asText(ModelConfig.FactorisedCross.SUM.key())));
     } catch (JsonProcessingException | NullPointerException | IllegalArgumentException e) {
       throw new StreamrecException("cannot read the model spec: " + e.getMessage(), e);
     }

@@ -21,6 +21,8 @@ import java.util.Map;
  *   v(i)    = impression tower(MLP over [e_i(i), dense(i)])
  *   base(i) = b + Σ wide(ids of u and i) + w·dense(u) + w'·dense(i)     (wide, linear part)
  *             + Σ_f e_r,f(u) · Σ_g e_i,g(i)                            (factorised cross of all ids)
+ *               [or Σ_f Σ_g w_fg e_r,f(u) · e_i,g(i)                   with model.factorised-cross:
+ *                                                                        field-weighted]
  *             + r(u) · v(i)                                             (two-tower dot)
  *   logit_l(i) = base(i) + head_l([r(u), v(i), r(u)⊙v(i)])           one head output per label
  * </pre>
@@ -55,6 +57,13 @@ public final class RequestOnlyModel {
    * replaces it after each trained batch ({@link #updateNormalization}).
    */
   public static final String NORMALIZATION_BLOCK = "dense_normalization";
+
+  /**
+   * Dense block of {@link ModelConfig.FactorisedCross#FIELD_WEIGHTED}: the weight of each pair of a
+   * request feature and an impression feature in the factorised cross, request-major ({@code w[f ×
+   * impression features + g]}, features in declaration order on each side), starting at 1.
+   */
+  public static final String FIELD_PAIRS_BLOCK = "field_pairs";
 
   /** The variance guard of the normalisation: {@code (x - mean) / sqrt(var + eps)}. */
   static final float NORMALIZATION_EPS = 1e-2f;
@@ -91,6 +100,16 @@ public final class RequestOnlyModel {
   private final int normOffset;
 
   private final int normSize;
+
+  /** Offset of the {@value #FIELD_PAIRS_BLOCK} block, or -1 with the plain sum. */
+  private final int pairOffset;
+
+  /** Request and impression categorical features: the two sides of the factorised cross. */
+  private final int reqFields, impFields;
+
+  /** Each categorical feature's index among its side's features. */
+  private final int[] fieldIndex;
+
   private final int nr;
   private final int nd;
   private boolean requestOnly = true;
@@ -104,16 +123,21 @@ public final class RequestOnlyModel {
     this.deep = config.towers().enabled();
     var cat = config.features().categorical();
     this.featureColumn = new int[cat.size()];
+    this.fieldIndex = new int[cat.size()];
     int rc = 0, ic = 0;
     for (int f = 0; f < cat.size(); f++) {
       if (cat.get(f).side() == Side.REQUEST) {
         featureColumn[f] = rc;
+        fieldIndex[f] = rc / dim;
         rc += dim;
       } else {
         featureColumn[f] = ic;
+        fieldIndex[f] = ic / dim;
         ic += dim;
       }
     }
+    this.reqFields = rc / dim;
+    this.impFields = ic / dim;
     this.requestDenseColumn = rc;
     this.impressionDenseColumn = ic;
     this.nr = config.features().dense(Side.REQUEST).size();
@@ -138,6 +162,12 @@ public final class RequestOnlyModel {
       this.impressionTower = null;
       this.head = null;
       trainable = linearSize;
+    }
+    if (config.factorisedCross() == ModelConfig.FactorisedCross.FIELD_WEIGHTED) {
+      this.pairOffset = trainable;
+      trainable += reqFields * impFields;
+    } else {
+      this.pairOffset = -1;
     }
     boolean normalize =
         config.denseNormalization() == ModelConfig.DenseNormalization.RUNNING && nr + nd > 0;
@@ -168,15 +198,24 @@ public final class RequestOnlyModel {
           IMPRESSION_TOWER_BLOCK, new int[] {impressionTower.offset, impressionTower.paramCount()});
       b.put(HEAD_BLOCK, new int[] {head.offset, head.paramCount()});
     }
+    if (pairOffset >= 0) {
+      b.put(FIELD_PAIRS_BLOCK, new int[] {pairOffset, reqFields * impFields});
+    }
     if (normOffset >= 0) {
       b.put(NORMALIZATION_BLOCK, new int[] {normOffset, normSize});
     }
     return b;
   }
 
-  /** The initial dense parameters: zero linear weights, Glorot towers, a zero last head layer. */
+  /**
+   * The initial dense parameters: zero linear weights, Glorot towers, a zero last head layer, field
+   * pair weights of 1.
+   */
   public float[] initialParameters() {
     float[] p = new float[parameterCount];
+    if (pairOffset >= 0) {
+      java.util.Arrays.fill(p, pairOffset, pairOffset + reqFields * impFields, 1f);
+    }
     if (deep) {
       SplitMix64 rng = new SplitMix64(INIT_SEED);
       requestTower.init(p, rng, false);
@@ -317,6 +356,14 @@ public final class RequestOnlyModel {
     // what forward computes
     private final ScratchFloats reqVec;
     private final ScratchFloats impVec;
+
+    /**
+     * With the field-weighted cross: each request feature's pooled embeddings (units × dim), each
+     * impression feature's (impressions × dim), each pair's dot (impressions), and their gradients.
+     */
+    private final ScratchFloats[] reqFields, impFields, pairDots, reqFieldGrads, impFieldGrads;
+
+    private final ScratchFloats pairGrad;
     private final ScratchFloats towerInputReq;
     private final ScratchFloats towerInputImp;
     private final ScratchFloats towerInputReqPerImp;
@@ -368,6 +415,13 @@ public final class RequestOnlyModel {
         labelValues = floats(be);
         reqVec = floats(be);
         impVec = floats(be);
+        boolean pairs = model.pairOffset >= 0;
+        reqFields = floats(be, pairs ? model.reqFields : 0);
+        impFields = floats(be, pairs ? model.impFields : 0);
+        pairDots = floats(be, pairs ? model.reqFields * model.impFields : 0);
+        reqFieldGrads = floats(be, pairs ? model.reqFields : 0);
+        impFieldGrads = floats(be, pairs ? model.impFields : 0);
+        pairGrad = floats(be);
         towerInputReq = floats(be);
         towerInputImp = floats(be);
         towerInputReqPerImp = floats(be);
@@ -410,6 +464,14 @@ public final class RequestOnlyModel {
 
     private ScratchFloats floats(ComputeBackend be) {
       return own(new ScratchFloats(be));
+    }
+
+    private ScratchFloats[] floats(ComputeBackend be, int n) {
+      ScratchFloats[] out = new ScratchFloats[n];
+      for (int k = 0; k < n; k++) {
+        out[k] = floats(be);
+      }
+      return out;
     }
 
     private ScratchInts ints(ComputeBackend be) {
@@ -534,6 +596,10 @@ public final class RequestOnlyModel {
       boolean request = b.features[f].side() == Side.REQUEST;
       int bags = request ? nu : ni;
       Ints offsets = ws.featureOffsets[f].upload(b.featureOffsets[f], bags + 1);
+      Floats pooled =
+          pairOffset < 0
+              ? (request ? reqVec : impVec)
+              : (request ? ws.reqFields : ws.impFields)[fieldIndex[f]].zeros(bags * dim);
       backend.poolBags(
           r.slab(),
           r.rowWidth(),
@@ -544,7 +610,7 @@ public final class RequestOnlyModel {
           bags,
           identity,
           b.featureMean[f],
-          request ? reqVec : impVec,
+          pooled,
           dim,
           0);
       if (deep) {
@@ -618,7 +684,20 @@ public final class RequestOnlyModel {
     backend.gatherIndexed(unitScalar, 1, impUnit, ni, tmp, 1, 0);
     backend.axpy(ni, 1f, tmp, 0, base, 0);
     backend.addBias(base, ni, 1, params, 0);
-    backend.broadcastDot(reqVec, impUnit, impVec, ni, dim, base);
+    if (pairOffset < 0) {
+      backend.broadcastDot(reqVec, impUnit, impVec, ni, dim, base);
+    } else {
+      // base += Σ_f Σ_g w_fg · (e_r,f · e_i,g), one pair at a time
+      for (int f = 0, p = 0; f < reqFields; f++) {
+        for (int g = 0; g < impFields; g++, p++) {
+          Floats dots = ws.pairDots[p].zeros(ni);
+          backend.broadcastDot(
+              ws.reqFields[f].current(), impUnit, ws.impFields[g].current(), ni, dim, dots);
+          backend.gemm(
+              false, false, ni, 1, 1, 1f, dots, 0, 1, params, pairOffset + p, 1, 1f, base, 0, 1);
+        }
+      }
+    }
 
     Floats logits = ws.logits.get(ni * labels);
     Floats ones = ones(ws);
@@ -760,10 +839,54 @@ public final class RequestOnlyModel {
       }
     }
 
-    Floats gradReq = ws.reqVecGrad.zeros(nu * dim);
-    Floats gradImp = ws.impVecGrad.zeros(ni * dim);
-    backend.broadcastDotBackward(
-        ws.reqVec.current(), impUnit, ws.impVec.current(), ni, dim, gBase, gradReq, gradImp);
+    Floats gradReq = null, gradImp = null;
+    if (pairOffset < 0) {
+      gradReq = ws.reqVecGrad.zeros(nu * dim);
+      gradImp = ws.impVecGrad.zeros(ni * dim);
+      backend.broadcastDotBackward(
+          ws.reqVec.current(), impUnit, ws.impVec.current(), ni, dim, gBase, gradReq, gradImp);
+    } else {
+      for (int f = 0; f < reqFields; f++) {
+        ws.reqFieldGrads[f].zeros(nu * dim);
+      }
+      for (int e = 0; e < impFields; e++) {
+        ws.impFieldGrads[e].zeros(ni * dim);
+      }
+      Floats dPair = ws.pairGrad.get(ni);
+      for (int f = 0, p = 0; f < reqFields; f++) {
+        for (int e = 0; e < impFields; e++, p++) {
+          // d w_fg = Σ_i dots_i · dBase_i; d(dots) = w_fg · dBase
+          backend.gemm(
+              true,
+              false,
+              1,
+              1,
+              ni,
+              1f,
+              ws.pairDots[p].current(),
+              0,
+              1,
+              gBase,
+              0,
+              1,
+              1f,
+              gradParams,
+              pairOffset + p,
+              1);
+          backend.gemm(
+              false, false, ni, 1, 1, 1f, gBase, 0, 1, params, pairOffset + p, 1, 0f, dPair, 0, 1);
+          backend.broadcastDotBackward(
+              ws.reqFields[f].current(),
+              impUnit,
+              ws.impFields[e].current(),
+              ni,
+              dim,
+              dPair,
+              ws.reqFieldGrads[f].current(),
+              ws.impFieldGrads[e].current());
+        }
+      }
+    }
     for (int t = 0; t < rows.length; t++) {
       ws.rowGrads[t].zeros(rows[t].distinct() * dim);
     }
@@ -773,13 +896,17 @@ public final class RequestOnlyModel {
       Floats rowGrad = ws.rowGrads[t].current();
       Ints offsets = ws.featureOffsets[f].current();
       int bags = request ? nu : ni;
+      Floats crossGrad =
+          pairOffset < 0
+              ? (request ? gradReq : gradImp)
+              : (request ? ws.reqFieldGrads : ws.impFieldGrads)[fieldIndex[f]].current();
       backend.poolBagsBackward(
           rows[t].rowIndex(),
           offsets,
           bags,
           identity,
           b.featureMean[f],
-          request ? gradReq : gradImp,
+          crossGrad,
           dim,
           0,
           dim,

@@ -213,6 +213,29 @@ class MiniBatchTrainerTest {
     assertARestoreContinuesBitForBit(cfg, dir, false);
   }
 
+  private static ModelConfig fieldWeighted() {
+    return ModelConfig.defaults().withFactorisedCross(ModelConfig.FactorisedCross.FIELD_WEIGHTED);
+  }
+
+  /**
+   * With the field-weighted cross the pair weights are a dense block like the towers: published,
+   * applied by the scorer (bit for bit with the trainer), learnt away from their start of 1, and
+   * restored with the rest.
+   */
+  @Test
+  void withTheFieldWeightedCrossTheReplicaScoresAsTheTrainerAndARestoreContinuesBitForBit(
+      @TempDir java.nio.file.Path dir) {
+    MapParameters replica = assertTheReplicaScoresAsTheTrainer(fieldWeighted());
+    float[] pairs = replica.dense.get(RequestOnlyModel.FIELD_PAIRS_BLOCK);
+    assertThat(pairs).hasSize(3 * 2); // user_id, country, recent_items × item_id, item_cat
+    double moved = 0;
+    for (float w : pairs) {
+      moved = Math.max(moved, Math.abs(w - 1f));
+    }
+    assertThat(moved).as("learnt away from 1").isGreaterThan(1e-3);
+    assertARestoreContinuesBitForBit(fieldWeighted(), dir, false);
+  }
+
   private static void assertARestoreContinuesBitForBit(
       ModelConfig cfg, java.nio.file.Path dir, boolean normalized) {
     TestUnits data = new TestUnits(9);

@@ -47,4 +47,20 @@ class ModelConfigJsonTest {
         .isEqualTo(ModelConfig.DEFAULT_ADAGRAD_INITIAL_ACCUMULATOR);
     assertThat(old.denseRateImpressions()).isEqualTo(ModelConfig.DEFAULT_DENSE_RATE_IMPRESSIONS);
   }
+
+  @Test
+  void theSpecCarriesTheFieldWeightedCrossAndADefaultSpecIsAsBefore() throws Exception {
+    ModelConfig c =
+        ModelConfig.defaults().withFactorisedCross(ModelConfig.FactorisedCross.FIELD_WEIGHTED);
+    assertThat(ModelConfigJson.fromJson(ModelConfigJson.toJson(c))).isEqualTo(c);
+    ObjectNode o = (ObjectNode) new ObjectMapper().readTree(ModelConfigJson.toJson(c));
+    assertThat(o.get("factorisedCross").asText()).isEqualTo("field-weighted");
+    // the default model's spec has no such field, so it reads as every earlier reader read it
+    ObjectNode plain =
+        (ObjectNode) new ObjectMapper().readTree(ModelConfigJson.toJson(ModelConfig.defaults()));
+    assertThat(plain.has("factorisedCross")).isFalse();
+    o.remove("factorisedCross");
+    assertThat(ModelConfigJson.fromJson(o.toString()).factorisedCross())
+        .isEqualTo(ModelConfig.FactorisedCross.SUM);
+  }
 }

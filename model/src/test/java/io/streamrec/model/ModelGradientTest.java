@@ -72,6 +72,39 @@ class ModelGradientTest {
   }
 
   /**
+   * With the field-weighted cross each of the 26 × 26 request×impression feature pairs has a weight
+   * of its own: the rows' gradients now flow through each pair's weight, and the weights' gradients
+   * (every ninth checked, besides the usual sample) match finite differences. The weights are drawn
+   * away from their start of 1, so a backward that ignored them would not match.
+   */
+  @Test
+  void withTheFieldWeightedCrossThePairWeightsAndRowsMatchFiniteDifferences() {
+    ModelConfig config = config().withFactorisedCross(ModelConfig.FactorisedCross.FIELD_WEIGHTED);
+    Fixture fx = fixture(config);
+    RequestOnlyModel model = fx.model;
+    int[] pairs = model.blocks().get(RequestOnlyModel.FIELD_PAIRS_BLOCK);
+    assertThat(pairs[1]).isEqualTo(TABLES_PER_SIDE * TABLES_PER_SIDE);
+    assertThat(model.initialParameters()[pairs[0]]).isEqualTo(1f);
+    SplittableRandom rnd = new SplittableRandom(3);
+    for (int k = 0; k < pairs[1]; k++) {
+      fx.set(pairs[0] + k, (float) (0.5 + rnd.nextDouble()) * (k % 2 == 0 ? 1 : -1));
+    }
+    checkAgainstFiniteDifferences(config, model, fx, model.parameterCount());
+    try (RequestOnlyModel.Workspace ws = model.newWorkspace()) {
+      float[] dense = fx.denseGradient(ws);
+      List<String> mismatches = new ArrayList<>();
+      for (int k = 0; k < pairs[1]; k += 9) {
+        double numeric = fx.numericParam(ws, pairs[0] + k);
+        if (!close(dense[pairs[0] + k], numeric)) {
+          mismatches.add("pair " + k + ": backward " + dense[pairs[0] + k] + ", fd " + numeric);
+        }
+      }
+      assertThat(mismatches).isEmpty();
+      assertThat(dense[pairs[0]]).isNotZero();
+    }
+  }
+
+  /**
    * With running normalisation the dense inputs reach the towers and the linear part standardised
    * by the statistics in the parameter vector: every learnt weight still matches finite
    * differences, the statistics get a zero gradient (Adam never moves them), and the loss does

@@ -26,9 +26,15 @@ public final class ModelUpdateEncoder {
    */
   public static final String SPEC_FORMAT_2 = "streamrec-model-spec/2";
 
+  /**
+   * The spec's format when a reader must implement more to score the model than {@link
+   * #SPEC_FORMAT_2} asks: the JSON's {@code factorisedCross} is not {@code sum}.
+   */
+  public static final String SPEC_FORMAT_3 = "streamrec-model-spec/3";
+
   /** The spec formats this code reads; a reader refuses any other rather than score without it. */
   public static final java.util.Set<String> SPEC_FORMATS =
-      java.util.Set.of(SPEC_FORMAT, SPEC_FORMAT_2);
+      java.util.Set.of(SPEC_FORMAT, SPEC_FORMAT_2, SPEC_FORMAT_3);
 
   private final long model;
   private final long version;

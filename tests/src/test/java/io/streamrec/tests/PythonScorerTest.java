@@ -75,9 +75,26 @@ class PythonScorerTest {
   void thePagesPythonScoresAsTheJavaScorer() throws Exception {
     // two labels, so that the page's scorer of every label is checked head by head; wide crosses,
     // so that its cross keys are checked too
-    ModelConfig config =
+    assertThePagesPythonScoresAs(
         ModelUpdatesSupport.withGoodLabel(ModelConfig.defaults())
-            .withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION);
+            .withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION),
+        OUT);
+  }
+
+  @Test
+  void thePagesPythonScoresTheFieldWeightedCrossAsTheJavaScorer() throws Exception {
+    assertThePagesPythonScoresAs(
+        ModelUpdatesSupport.withGoodLabel(ModelConfig.defaults())
+            .withFactorisedCross(ModelConfig.FactorisedCross.FIELD_WEIGHTED),
+        OUT.resolve("field-weighted"));
+  }
+
+  /**
+   * Trains {@code config} for 4 versions, and runs the page's Python (in {@code out}) on the
+   * topic's records and on requests of the same world: every label's scores must match the Java
+   * replica's.
+   */
+  private void assertThePagesPythonScoresAs(ModelConfig config, Path out) throws Exception {
     List<ModelUpdateRecord> records = new ArrayList<>();
     List<GeneratedRequest> later = new ArrayList<>();
     try (ModelUpdatesSupport.Trainer t =
@@ -91,7 +108,7 @@ class PythonScorerTest {
       }
     }
     records = withAnotherModelsRecords(records);
-    Files.createDirectories(OUT);
+    Files.createDirectories(out);
     StringBuilder dump = new StringBuilder();
     HexFormat hex = HexFormat.of();
     for (ModelUpdateRecord r : records) {
@@ -100,7 +117,7 @@ class PythonScorerTest {
           .append(r.value == null ? "-" : hex.formatHex(r.value))
           .append('\n');
     }
-    Files.writeString(OUT.resolve("model-updates.txt"), dump);
+    Files.writeString(out.resolve("model-updates.txt"), dump);
 
     // requests from the same world, and one with ids the model never saw and a feature missing
     List<RequestEvent> requests = new ArrayList<>();
@@ -145,19 +162,19 @@ class PythonScorerTest {
       }
       jsonl.append("]}\n");
     }
-    Files.writeString(OUT.resolve("requests.jsonl"), jsonl);
-    new ObjectMapper().writeValue(OUT.resolve("java-scores.json").toFile(), javaScores);
-    new ObjectMapper().writeValue(OUT.resolve("java-labels.json").toFile(), javaLabels);
-    Files.writeString(OUT.resolve("score.py"), checkedPython());
+    Files.writeString(out.resolve("requests.jsonl"), jsonl);
+    new ObjectMapper().writeValue(out.resolve("java-scores.json").toFile(), javaScores);
+    new ObjectMapper().writeValue(out.resolve("java-labels.json").toFile(), javaLabels);
+    Files.writeString(out.resolve("score.py"), checkedPython());
     try (InputStream in = getClass().getResourceAsStream("/python/check_scorer.py")) {
-      Files.write(OUT.resolve("check_scorer.py"), in.readAllBytes());
+      Files.write(out.resolve("check_scorer.py"), in.readAllBytes());
     }
 
     String python = python();
     assumeTrue(python != null, "no python3 on the PATH: the page's Python was not run");
     Process p =
         new ProcessBuilder(python, "check_scorer.py", PAGE.toString())
-            .directory(OUT.toFile())
+            .directory(out.toFile())
             .redirectErrorStream(true)
             .start();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

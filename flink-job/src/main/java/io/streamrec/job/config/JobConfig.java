@@ -207,7 +207,8 @@ public record JobConfig(
           ModelConfig.DenseNormalization.of(c.get(ModelOptions.DENSE_NORMALIZATION)),
           c.get(ModelOptions.ADAGRAD_INITIAL_ACCUMULATOR),
           ModelConfig.WideCrosses.of(c.get(ModelOptions.WIDE_CROSSES)),
-          c.get(ModelOptions.DENSE_RATE_IMPRESSIONS));
+          c.get(ModelOptions.DENSE_RATE_IMPRESSIONS),
+          ModelConfig.FactorisedCross.of(c.get(ModelOptions.FACTORISED_CROSS)));
     } catch (IllegalArgumentException e) {
       throw new ConfigException("model configuration: " + e.getMessage(), e);
     }

@@ -159,6 +159,15 @@ public final class ModelOptions {
                   + " single-valued request feature's id and a single-valued impression feature's"
                   + " id (r x i more wide rows per impression; published and served like the"
                   + " others).");
+  public static final ConfigOption<String> FACTORISED_CROSS =
+      key("model.factorised-cross")
+          .stringType()
+          .defaultValue("sum")
+          .withDescription(
+              "sum, or field-weighted: a learnt weight for every pair of a request feature and an"
+                  + " impression feature in the factorised cross (a field-weighted FM; request x"
+                  + " impression features more dense weights, one dot product per pair and"
+                  + " impression).");
   public static final ConfigOption<Map<String, String>> TABLE_HOT_CAPACITY =
       key("model.table.hot-capacity-rows")
           .mapType()

@@ -8,11 +8,16 @@ public final class SpecFormat {
   private SpecFormat() {}
 
   /**
-   * {@link ModelUpdateEncoder#SPEC_FORMAT_2} when scoring {@code config} needs wide crosses or
-   * dense normalisation, which a reader of {@link ModelUpdateEncoder#SPEC_FORMAT} may not
-   * implement; {@link ModelUpdateEncoder#SPEC_FORMAT} otherwise.
+   * {@link ModelUpdateEncoder#SPEC_FORMAT_3} when scoring {@code config} needs the field-weighted
+   * cross, which a reader of {@link ModelUpdateEncoder#SPEC_FORMAT_2} may not implement; {@link
+   * ModelUpdateEncoder#SPEC_FORMAT_2} when it needs wide crosses or dense normalisation, which a
+   * reader of {@link ModelUpdateEncoder#SPEC_FORMAT} may not implement; {@link
+   * ModelUpdateEncoder#SPEC_FORMAT} otherwise.
    */
   public static String of(ModelConfig config) {
+    if (config.factorisedCross() != ModelConfig.FactorisedCross.SUM) {
+      return ModelUpdateEncoder.SPEC_FORMAT_3;
+    }
     boolean more =
         config.wideCrosses() != ModelConfig.WideCrosses.NONE
             || config.denseNormalization() != ModelConfig.DenseNormalization.NONE;

@@ -133,6 +133,22 @@ class JobConfigTest {
   }
 
   @Test
+  void theFactorisedCrossIsReadAndABadValueNamesTheKey() {
+    assertThat(JobConfig.from(base()).model().factorisedCross())
+        .isEqualTo(ModelConfig.FactorisedCross.SUM);
+    Configuration c = base();
+    c.set(ModelOptions.FACTORISED_CROSS, "Field-Weighted");
+    assertThat(JobConfig.from(c).model().factorisedCross())
+        .isEqualTo(ModelConfig.FactorisedCross.FIELD_WEIGHTED);
+    Configuration d = base();
+    d.set(ModelOptions.FACTORISED_CROSS, "attention");
+    assertThatThrownBy(() -> JobConfig.from(d))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("model.factorised-cross")
+        .hasMessageContaining("'attention'");
+  }
+
+  @Test
   void wideCrossesAndTheInitialAccumulatorAreReadAndBadValuesNameTheKey() {
     ModelConfig defaults = JobConfig.from(base()).model();
     assertThat(defaults.wideCrosses()).isEqualTo(ModelConfig.WideCrosses.NONE);

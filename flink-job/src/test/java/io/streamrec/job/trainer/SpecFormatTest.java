@@ -15,11 +15,17 @@ class SpecFormatTest {
         .isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_2);
     assertThat(SpecFormat.of(plain.withDenseNormalization(ModelConfig.DenseNormalization.RUNNING)))
         .isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_2);
+    ModelConfig weighted = plain.withFactorisedCross(ModelConfig.FactorisedCross.FIELD_WEIGHTED);
+    assertThat(SpecFormat.of(weighted)).isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_3);
+    assertThat(SpecFormat.of(weighted.withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION)))
+        .isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_3);
     // settings that only change training keep the format every reader knows
     assertThat(SpecFormat.of(plain.withAdagradInitialAccumulator(0.5f).withDenseRateImpressions(0)))
         .isEqualTo(ModelUpdateEncoder.SPEC_FORMAT);
     assertThat(ModelUpdateEncoder.SPEC_FORMATS)
         .containsExactlyInAnyOrder(
-            ModelUpdateEncoder.SPEC_FORMAT, ModelUpdateEncoder.SPEC_FORMAT_2);
+            ModelUpdateEncoder.SPEC_FORMAT,
+            ModelUpdateEncoder.SPEC_FORMAT_2,
+            ModelUpdateEncoder.SPEC_FORMAT_3);
   }
 }

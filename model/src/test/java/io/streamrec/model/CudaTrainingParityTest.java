@@ -44,9 +44,19 @@ class CudaTrainingParityTest {
 
   @Test
   void aTrainingRunOnCudaMatchesTheCpuRun() {
+    assertCudaMatchesCpu(ModelConfig.defaults());
+  }
+
+  /** The field-weighted cross is composed of the backend's operations, on CUDA as on the CPU. */
+  @Test
+  void withTheFieldWeightedCrossATrainingRunOnCudaMatchesTheCpuRun() {
+    assertCudaMatchesCpu(
+        ModelConfig.defaults().withFactorisedCross(ModelConfig.FactorisedCross.FIELD_WEIGHTED));
+  }
+
+  private void assertCudaMatchesCpu(ModelConfig cfg) {
     String why = CudaBackend.unavailableReason();
     Assumptions.assumeTrue(why == null, () -> "no CUDA device: " + why);
-    ModelConfig cfg = ModelConfig.defaults();
     List<List<RequestUnit>> batches = batches();
     try (MiniBatchTrainer cpu = trainer(cfg, new CpuBackend(), tmp.resolve("cpu"));
         MiniBatchTrainer cuda = trainer(cfg, new CudaBackend(), tmp.resolve("cuda"))) {

@@ -248,41 +248,25 @@ public final class QualityBench {
       OnlineLearner m = s.get();
       print(stream, m.name(), TestThenTrain.run(units, batch, label, m), last);
     }
-    try (TrainerLearner ours = new TrainerLearner("streamrec (reference model)", cfg)) {
-      print(stream, ours.name(), TestThenTrain.run(units, batch, label, ours), last);
-    }
+    Map<String, ModelConfig> models = new java.util.LinkedHashMap<>();
+    models.put("streamrec (reference model)", cfg);
     if (ablations) {
-      try (TrainerLearner wide =
-          new TrainerLearner("streamrec, no deep part", cfg.withTowers(ModelConfig.Towers.NONE))) {
-        print(stream, wide.name(), TestThenTrain.run(units, batch, label, wide), last);
-      }
-      try (TrainerLearner crosses =
-          new TrainerLearner(
-              "streamrec, wide crosses",
-              cfg.withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION))) {
-        print(stream, crosses.name(), TestThenTrain.run(units, batch, label, crosses), last);
-      }
-      try (TrainerLearner weighted =
-          new TrainerLearner(
-              "streamrec, field-weighted cross",
-              cfg.withFactorisedCross(ModelConfig.FactorisedCross.FIELD_WEIGHTED))) {
-        print(stream, weighted.name(), TestThenTrain.run(units, batch, label, weighted), last);
-      }
-      try (TrainerLearner before =
-          new TrainerLearner(
-              "streamrec, Adagrad from 1e-6", cfg.withAdagradInitialAccumulator(1e-6f))) {
-        print(stream, before.name(), TestThenTrain.run(units, batch, label, before), last);
-      }
-      try (TrainerLearner fullRate =
-          new TrainerLearner(
-              "streamrec, full dense rate in small batches", cfg.withDenseRateImpressions(0))) {
-        print(stream, fullRate.name(), TestThenTrain.run(units, batch, label, fullRate), last);
-      }
-      try (TrainerLearner normalized =
-          new TrainerLearner(
-              "streamrec, dense normalisation",
-              cfg.withDenseNormalization(ModelConfig.DenseNormalization.RUNNING))) {
-        print(stream, normalized.name(), TestThenTrain.run(units, batch, label, normalized), last);
+      models.put("streamrec, no deep part", cfg.withTowers(ModelConfig.Towers.NONE));
+      models.put(
+          "streamrec, wide crosses",
+          cfg.withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION));
+      models.put(
+          "streamrec, field-weighted cross",
+          cfg.withFactorisedCross(ModelConfig.FactorisedCross.FIELD_WEIGHTED));
+      models.put("streamrec, Adagrad from 1e-6", cfg.withAdagradInitialAccumulator(1e-6f));
+      models.put("streamrec, full dense rate in small batches", cfg.withDenseRateImpressions(0));
+      models.put(
+          "streamrec, dense normalisation",
+          cfg.withDenseNormalization(ModelConfig.DenseNormalization.RUNNING));
+    }
+    for (Map.Entry<String, ModelConfig> m : models.entrySet()) {
+      try (TrainerLearner ours = new TrainerLearner(m.getKey(), m.getValue())) {
+        print(stream, ours.name(), TestThenTrain.run(units, batch, label, ours), last);
       }
     }
   }

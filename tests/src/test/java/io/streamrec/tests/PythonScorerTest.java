@@ -89,6 +89,14 @@ class PythonScorerTest {
         OUT.resolve("field-weighted"));
   }
 
+  @Test
+  void thePagesPythonScoresADenseNormalisingModelAsTheJavaScorer() throws Exception {
+    assertThePagesPythonScoresAs(
+        ModelUpdatesSupport.withGoodLabel(ModelConfig.defaults())
+            .withDenseNormalization(ModelConfig.DenseNormalization.RUNNING),
+        OUT.resolve("dense-normalization"));
+  }
+
   /**
    * Trains {@code config} for 4 versions, and runs the page's Python (in {@code out}) on the
    * topic's records and on requests of the same world: every label's scores must match the Java

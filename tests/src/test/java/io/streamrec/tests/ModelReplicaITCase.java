@@ -155,6 +155,38 @@ class ModelReplicaITCase {
   }
 
   /**
+   * A model with the field-weighted cross goes out under the spec format whose readers implement
+   * it, and the replica reads that format and scores with the pair weights exactly as the trainer.
+   */
+  @Test
+  void aFieldWeightedModelIsServedUnderItsSpecFormatBitForBit() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    String topic = "field-weighted";
+    ModelUpdatesSupport.createTopic(bootstrap, topic);
+    ModelConfig weighted = MODEL.withFactorisedCross(ModelConfig.FactorisedCross.FIELD_WEIGHTED);
+    try (ModelUpdatesSupport.Trainer t =
+            new ModelUpdatesSupport.Trainer(weighted, 17, 500, 300, RowEncoding.FLOAT32);
+        KafkaProducer<byte[], byte[]> producer = ModelUpdatesSupport.producer(bootstrap);
+        ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
+      for (int v = 1; v <= 3; v++) {
+        for (int b = 0; b < 3; b++) {
+          t.trainer.trainRequestUnits(t.units(64, 10));
+        }
+        List<ModelUpdateRecord> records = t.publish();
+        assertThat(specFormat(records)).isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_3);
+        ModelUpdatesSupport.send(producer, topic, records);
+        assertThat(replica.awaitVersion(v, WAIT)).isTrue();
+        List<RequestUnit> next = t.units(64, 10);
+        float[] served = replica.score(next);
+        t.trainer.trainRequestUnits(next);
+        assertThat(served).as("version %d", v).containsExactly(t.trainer.lastPredictions());
+      }
+      assertThat(replica.unreadableSpec()).isNull();
+      assertThat(replica.gaps() + replica.duplicates() + replica.badRecords()).isZero();
+    }
+  }
+
+  /**
    * A spec this replica cannot read (a format from a newer trainer) never scores: the replica keeps
    * serving the last version it can score, says why, and serves again once a spec it reads comes.
    */

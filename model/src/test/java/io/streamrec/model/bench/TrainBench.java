@@ -159,6 +159,13 @@ public final class TrainBench {
       boolean last = r == rounds - 1;
       run("request-only deep model", encoded, batch, t -> {}, deep, last);
       run(
+          "deep model, field-weighted cross",
+          encoded,
+          batch,
+          t -> {},
+          deep.withFactorisedCross(ModelConfig.FactorisedCross.FIELD_WEIGHTED),
+          last);
+      run(
           "deep model, request tower per impression",
           encoded,
           batch,

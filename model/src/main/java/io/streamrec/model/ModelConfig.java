@@ -97,18 +97,12 @@ public record ModelConfig(
 
     /** The option's value: {@code none} or {@code running}. */
     public String key() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return optionKey(this);
     }
 
     /** The value of {@code key} ({@code none} or {@code running}, any case). */
     public static DenseNormalization of(String key) {
-      for (DenseNormalization d : values()) {
-        if (d.key().equalsIgnoreCase(key)) {
-          return d;
-        }
-      }
-      throw new IllegalArgumentException(
-          "model.dense-normalization must be one of none, running; got '" + key + "'");
+      return option(DenseNormalization.class, "model.dense-normalization", key);
     }
   }
 
@@ -132,18 +126,12 @@ public record ModelConfig(
 
     /** The option's value: {@code none} or {@code request-impression}. */
     public String key() {
-      return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+      return optionKey(this);
     }
 
     /** The value of {@code key} (any case). */
     public static WideCrosses of(String key) {
-      for (WideCrosses c : values()) {
-        if (c.key().equalsIgnoreCase(key)) {
-          return c;
-        }
-      }
-      throw new IllegalArgumentException(
-          "model.wide-crosses must be one of none, request-impression; got '" + key + "'");
+      return option(WideCrosses.class, "model.wide-crosses", key);
     }
   }
 
@@ -167,19 +155,40 @@ public record ModelConfig(
 
     /** The option's value: {@code sum} or {@code field-weighted}. */
     public String key() {
-      return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+      return optionKey(this);
     }
 
     /** The value of {@code key} (any case). */
     public static FactorisedCross of(String key) {
-      for (FactorisedCross c : values()) {
-        if (c.key().equalsIgnoreCase(key)) {
-          return c;
-        }
-      }
-      throw new IllegalArgumentException(
-          "model.factorised-cross must be one of sum, field-weighted; got '" + key + "'");
+      return option(FactorisedCross.class, "model.factorised-cross", key);
     }
+  }
+
+  /** An option value's spelling: the constant's name in lower case, {@code _} as {@code -}. */
+  private static String optionKey(Enum<?> value) {
+    return value.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+  }
+
+  /**
+   * The constant of {@code type} whose {@link #optionKey} is {@code key} (any case); otherwise an
+   * error naming {@code option} and every value it takes.
+   */
+  private static <E extends Enum<E>> E option(Class<E> type, String option, String key) {
+    E[] values = type.getEnumConstants();
+    for (E e : values) {
+      if (optionKey(e).equalsIgnoreCase(key)) {
+        return e;
+      }
+    }
+    throw new IllegalArgumentException(
+        option
+            + " must be one of "
+            + java.util.Arrays.stream(values)
+                .map(ModelConfig::optionKey)
+                .collect(java.util.stream.Collectors.joining(", "))
+            + "; got '"
+            + key
+            + "'");
   }
 
   /**

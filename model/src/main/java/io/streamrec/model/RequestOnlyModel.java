@@ -586,8 +586,10 @@ public final class RequestOnlyModel {
     int nu = b.nUnits, ni = b.nImps, nr = b.requestDense.length, nd = b.impressionDense.length;
     Ints identity = ws.identity.upload(b.identity, Math.max(nu, ni) + 1);
     Ints impUnit = ws.impUnit.upload(b.impUnit, ni);
-    Floats reqVec = ws.reqVec.zeros(nu * dim);
-    Floats impVec = ws.impVec.zeros(ni * dim);
+    // the sides' summed embeddings: the plain factorised cross reads them, the field-weighted one
+    // reads each feature's own (pooled below)
+    Floats reqVec = pairOffset < 0 ? ws.reqVec.zeros(nu * dim) : null;
+    Floats impVec = pairOffset < 0 ? ws.impVec.zeros(ni * dim) : null;
     int inR = deep ? requestTower.in() : 0, inI = deep ? impressionTower.in() : 0;
     Floats xr = deep ? ws.towerInputReq.zeros(nu * inR) : null;
     Floats xi = deep ? ws.towerInputImp.zeros(ni * inI) : null;

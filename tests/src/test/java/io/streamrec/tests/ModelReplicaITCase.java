@@ -131,18 +131,15 @@ class ModelReplicaITCase {
         if (v == 3) {
           t.spec = crosses;
         }
-        for (int b = 0; b < 3; b++) {
-          t.trainer.trainRequestUnits(t.units(64, 10));
-        }
-        List<ModelUpdateRecord> records = t.publish();
         // the spec with crosses goes out in the format whose readers implement them
-        assertThat(specFormat(records))
-            .isEqualTo(v >= 3 ? ModelUpdateEncoder.SPEC_FORMAT_2 : ModelUpdateEncoder.SPEC_FORMAT);
-        ModelUpdatesSupport.send(producer, topic, records);
-        assertThat(replica.awaitVersion(v, WAIT)).isTrue();
-        List<RequestUnit> next = t.units(64, 10);
-        float[] served = replica.score(next);
-        t.trainer.trainRequestUnits(next);
+        float[] served =
+            publishAndServe(
+                t,
+                producer,
+                topic,
+                replica,
+                v,
+                v >= 3 ? ModelUpdateEncoder.SPEC_FORMAT_2 : ModelUpdateEncoder.SPEC_FORMAT);
         if (v >= 3) {
           assertThat(served).as("version %d", v).containsExactly(t.trainer.lastPredictions());
         } else {
@@ -169,16 +166,8 @@ class ModelReplicaITCase {
         KafkaProducer<byte[], byte[]> producer = ModelUpdatesSupport.producer(bootstrap);
         ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
       for (int v = 1; v <= 3; v++) {
-        for (int b = 0; b < 3; b++) {
-          t.trainer.trainRequestUnits(t.units(64, 10));
-        }
-        List<ModelUpdateRecord> records = t.publish();
-        assertThat(specFormat(records)).isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_3);
-        ModelUpdatesSupport.send(producer, topic, records);
-        assertThat(replica.awaitVersion(v, WAIT)).isTrue();
-        List<RequestUnit> next = t.units(64, 10);
-        float[] served = replica.score(next);
-        t.trainer.trainRequestUnits(next);
+        float[] served =
+            publishAndServe(t, producer, topic, replica, v, ModelUpdateEncoder.SPEC_FORMAT_3);
         assertThat(served).as("version %d", v).containsExactly(t.trainer.lastPredictions());
       }
       assertThat(replica.unreadableSpec()).isNull();
@@ -224,6 +213,33 @@ class ModelReplicaITCase {
   }
 
   /** The format of the spec among {@code records}. */
+  /**
+   * Trains 3 batches, publishes them as version {@code v}, whose spec must go out in {@code
+   * format}, and waits until the replica serves it; then the replica's scores of the next 64 units,
+   * which the trainer then trains on (so its {@code lastPredictions()} are the trainer's scores of
+   * the same units under the same version).
+   */
+  private static float[] publishAndServe(
+      ModelUpdatesSupport.Trainer t,
+      KafkaProducer<byte[], byte[]> producer,
+      String topic,
+      ModelReplica replica,
+      int v,
+      String format)
+      throws Exception {
+    for (int b = 0; b < 3; b++) {
+      t.trainer.trainRequestUnits(t.units(64, 10));
+    }
+    List<ModelUpdateRecord> records = t.publish();
+    assertThat(specFormat(records)).isEqualTo(format);
+    ModelUpdatesSupport.send(producer, topic, records);
+    assertThat(replica.awaitVersion(v, WAIT)).isTrue();
+    List<RequestUnit> next = t.units(64, 10);
+    float[] served = replica.score(next);
+    t.trainer.trainRequestUnits(next);
+    return served;
+  }
+
   private static String specFormat(List<ModelUpdateRecord> records) {
     for (ModelUpdateRecord r : records) {
       if (Arrays.equals(r.key, ModelUpdateKeys.spec())) {

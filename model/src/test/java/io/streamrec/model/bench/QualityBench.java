@@ -32,16 +32,22 @@ import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
- * Model quality on a real stream and a generated one, every model in the same run, on the same
- * stream, under the same protocol ({@link TestThenTrain}: minibatches of whole units, each scored
- * before it is learnt from): hashed logistic regression with per-coordinate Adagrad, the same with
- * FTRL-Proximal, a hashed factorization machine over every field, and the reference model (the
- * job's trainer with the stream's features declared). Each model reads the same features; the
- * baselines get no crosses. The streams:
+ * Model quality on real streams, a generated one and one of your own, every model in the same run,
+ * on the same stream, under the same protocol ({@link TestThenTrain}: minibatches of whole units,
+ * each scored before it is learnt from): hashed logistic regression with per-coordinate Adagrad,
+ * the same with FTRL-Proximal, a hashed factorization machine over every field, and the reference
+ * model (the job's trainer with the stream's features declared). Each model reads the same
+ * features; the baselines get no crosses. The streams:
  *
  * <ul>
  *   <li>{@code bank}: the UCI Bank Marketing calls as requests ({@link BankMarketingStream}), read
  *       from the mahout-examples jar given by {@code --bank-jar};
+ *   <li>{@code movielens}: the MovieLens ratings of {@code ml-latest-small} as users' rating
+ *       sessions ({@link MovieLensStream}), read from the extracted Debian package {@code
+ *       r-cran-dslabs} at {@code --movielens};
+ *   <li>your own ({@code --name}, "yours" by default): the two JSONL files {@code streamrec
+ *       produce} loads ({@code --requests}, {@code --impressions}) with the features of {@code
+ *       --features} ({@link EventFilesStream});
  *   <li>{@code generated}: the traffic generator's world as {@code TrainBench} draws it (seed 7,
  *       20,000 users, 5,000 items), {@code --gen-units} units: users' recent clicks and item
  *       popularity move as the stream goes on.

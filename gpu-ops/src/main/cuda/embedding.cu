@@ -138,6 +138,76 @@ extern "C" __global__ void broadcast_dot_backward(
   }
 }
 
+// One thread per (impression i, pair f x g): out[(i*fa + f)*fb + g] = dot(a field f of row
+// aIndex[i], b field g of row i), summed in column order.
+extern "C" __global__ void field_dots(const float* a, int aStride, int aCol, int fa, const int* aIndex,
+                                      const float* b, int bStride, int bCol, int fb, int n, int dim,
+                                      float* out) {
+  i64 pairs = (i64)fa * fb;
+  GRID_STRIDE(t, (i64)n * pairs) {
+    i64 i = t / pairs;
+    int p = (int)(t - i * pairs);
+    int f = p / fb;
+    int g = p - f * fb;
+    const float* ar = a + (i64)aIndex[i] * aStride + aCol + (i64)f * dim;
+    const float* br = b + i * bStride + bCol + (i64)g * dim;
+    float s = 0.f;
+    for (int j = 0; j < dim; j++) {
+      s += ar[j] * br[j];
+    }
+    out[t] = s;
+  }
+}
+
+// Threads [0, nGroups*fa*dim), one per (group of impressions sharing a row of a, field f, column
+// j): gradA field f += g[i,f,e] * b field e of i, over the group's impressions in order and then e;
+// threads after, one per (impression i, field e, column j): gradB field e of i += g[i,f,e] * a
+// field f of row aIndex[i], over f in order. The CPU backend adds in the same orders.
+extern "C" __global__ void field_dots_backward(
+    const float* a, int aStride, int aCol, int fa, const int* aIndex,
+    const float* b, int bStride, int bCol, int fb, int n, int dim, const float* g,
+    int nGroups, const int* groups, float* gradA, float* gradB) {
+  const int* key = groups;
+  const int* start = groups + nGroups;
+  const int* items = start + nGroups + 1;
+  i64 pairs = (i64)fa * fb;
+  i64 aTotal = (i64)nGroups * fa * dim;
+  i64 bTotal = (i64)n * fb * dim;
+  GRID_STRIDE(t, aTotal + bTotal) {
+    if (t < aTotal) {
+      i64 grp = t / ((i64)fa * dim);
+      int r = (int)(t - grp * fa * dim);
+      int f = r / dim;
+      int j = r - f * dim;
+      i64 o = (i64)key[grp] * aStride + aCol + (i64)f * dim + j;
+      float acc = gradA[o];
+      for (int e = start[grp]; e < start[grp + 1]; e++) {
+        i64 i = items[e];
+        const float* gi = g + i * pairs + (i64)f * fb;
+        const float* bi = b + i * bStride + bCol + j;
+        for (int q = 0; q < fb; q++) {
+          acc += gi[q] * bi[(i64)q * dim];
+        }
+      }
+      gradA[o] = acc;
+    } else {
+      i64 u = t - aTotal;
+      i64 i = u / ((i64)fb * dim);
+      int r = (int)(u - i * fb * dim);
+      int q = r / dim;
+      int j = r - q * dim;
+      i64 o = i * bStride + bCol + (i64)q * dim + j;
+      const float* ar = a + (i64)aIndex[i] * aStride + aCol + j;
+      const float* gi = g + i * pairs + q;
+      float acc = gradB[o];
+      for (int f = 0; f < fa; f++) {
+        acc += gi[(i64)f * fb] * ar[(i64)f * dim];
+      }
+      gradB[o] = acc;
+    }
+  }
+}
+
 extern "C" __global__ void gather_indexed(const float* src, int cols, const int* index, int n,
                                           float* dst, int dstStride, int dstCol) {
   i64 total = (i64)n * cols;

@@ -141,6 +141,51 @@ public interface ComputeBackend extends AutoCloseable {
       Floats a, Ints aIndex, Floats b, int n, int dim, Floats g, Floats gradA, Floats gradB);
 
   /**
+   * Every field pair's dot, for a field-weighted factorised cross. Row {@code u} of {@code a} holds
+   * {@code fa} fields of {@code dim} values from column {@code aCol} (row stride {@code aStride});
+   * row {@code i} of {@code b} holds {@code fb} fields from column {@code bCol} (stride {@code
+   * bStride}). For each of {@code n} impressions {@code i} and each pair {@code (f, g)}: {@code
+   * out[(i*fa + f)*fb + g] = dot(a field f of row aIndex[i], b field g of row i)}, summed in column
+   * order. Overwrites {@code out}.
+   */
+  void fieldDots(
+      Floats a,
+      int aStride,
+      int aCol,
+      int fa,
+      Ints aIndex,
+      Floats b,
+      int bStride,
+      int bCol,
+      int fb,
+      int n,
+      int dim,
+      Floats out);
+
+  /**
+   * The backward of {@link #fieldDots}, given {@code g}, the gradient of each pair's dot (laid out
+   * as {@code out}): {@code gradA} (laid out as {@code a}) gets {@code g[i,f,g'] * b field g'} of
+   * each impression {@code i} of row {@code aIndex[i]} added to field {@code f}, in impression then
+   * pair order; {@code gradB} (laid out as {@code b}) gets {@code g[i,f,g'] * a field f of row
+   * aIndex[i]} added to field {@code g'} of row {@code i}, in field order.
+   */
+  void fieldDotsBackward(
+      Floats a,
+      int aStride,
+      int aCol,
+      int fa,
+      Ints aIndex,
+      Floats b,
+      int bStride,
+      int bCol,
+      int fb,
+      int n,
+      int dim,
+      Floats g,
+      Floats gradA,
+      Floats gradB);
+
+  /**
    * Broadcasts rows by index: {@code dst[i*dstStride + dstCol + j] = src[index[i]*cols + j]} for
    * {@code i < n, j < cols} (a unit's request-side row copied to each of its impressions).
    */

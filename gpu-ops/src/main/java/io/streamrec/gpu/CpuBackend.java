@@ -245,6 +245,72 @@ public final class CpuBackend implements ComputeBackend {
   }
 
   @Override
+  public void fieldDots(
+      Floats aF,
+      int aStride,
+      int aCol,
+      int fa,
+      Ints aIndexI,
+      Floats bF,
+      int bStride,
+      int bCol,
+      int fb,
+      int n,
+      int dim,
+      Floats outF) {
+    float[] a = f(aF), b = f(bF), out = f(outF);
+    int[] aIndex = i(aIndexI);
+    for (int k = 0, o = 0; k < n; k++) {
+      int ar = aIndex[k] * aStride + aCol, br = k * bStride + bCol;
+      for (int f = 0; f < fa; f++) {
+        int ao = ar + f * dim;
+        for (int g = 0; g < fb; g++, o++) {
+          int bo = br + g * dim;
+          float s = 0f;
+          for (int j = 0; j < dim; j++) {
+            s += a[ao + j] * b[bo + j];
+          }
+          out[o] = s;
+        }
+      }
+    }
+  }
+
+  @Override
+  public void fieldDotsBackward(
+      Floats aF,
+      int aStride,
+      int aCol,
+      int fa,
+      Ints aIndexI,
+      Floats bF,
+      int bStride,
+      int bCol,
+      int fb,
+      int n,
+      int dim,
+      Floats gF,
+      Floats gradAF,
+      Floats gradBF) {
+    float[] a = f(aF), b = f(bF), g = f(gF), gradA = f(gradAF), gradB = f(gradBF);
+    int[] aIndex = i(aIndexI);
+    for (int k = 0, p = 0; k < n; k++) {
+      int ar = aIndex[k] * aStride + aCol, br = k * bStride + bCol;
+      for (int f = 0; f < fa; f++) {
+        int ao = ar + f * dim;
+        for (int e = 0; e < fb; e++, p++) {
+          int bo = br + e * dim;
+          float gp = g[p];
+          for (int j = 0; j < dim; j++) {
+            gradA[ao + j] += gp * b[bo + j];
+            gradB[bo + j] += gp * a[ao + j];
+          }
+        }
+      }
+    }
+  }
+
+  @Override
   public void gatherIndexed(
       Floats srcF, int cols, Ints indexI, int n, Floats dstF, int dstStride, int dstCol) {
     float[] src = f(srcF), dst = f(dstF);

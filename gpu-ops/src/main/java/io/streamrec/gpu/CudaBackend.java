@@ -367,6 +367,43 @@ public final class CudaBackend implements ComputeBackend {
   }
 
   @Override
+  public void fieldDots(
+      Floats aF,
+      int aStride,
+      int aCol,
+      int fa,
+      Ints aIndexI,
+      Floats bF,
+      int bStride,
+      int bCol,
+      int fb,
+      int n,
+      int dim,
+      Floats outF) {
+    embedding.fieldDots(aF, aStride, aCol, fa, aIndexI, bF, bStride, bCol, fb, n, dim, outF);
+  }
+
+  @Override
+  public void fieldDotsBackward(
+      Floats aF,
+      int aStride,
+      int aCol,
+      int fa,
+      Ints aIndexI,
+      Floats bF,
+      int bStride,
+      int bCol,
+      int fb,
+      int n,
+      int dim,
+      Floats gF,
+      Floats gradAF,
+      Floats gradBF) {
+    embedding.fieldDotsBackward(
+        aF, aStride, aCol, fa, aIndexI, bF, bStride, bCol, fb, n, dim, gF, gradAF, gradBF);
+  }
+
+  @Override
   public void gatherIndexed(
       Floats srcF, int cols, Ints indexI, int n, Floats dstF, int dstStride, int dstCol) {
     embedding.gatherIndexed(srcF, cols, indexI, n, dstF, dstStride, dstCol);

@@ -251,6 +251,74 @@ abstract class ComputeBackendContractTest {
     assertClose(gradB, expectedB, magnitudeB, "gradB");
   }
 
+  // ---- fieldDots ------------------------------------------------------------------------------
+
+  @Test
+  void fieldDotsWritesTheDotOfEveryFieldPairOfEachImpressionAndItsUnit() {
+    // fields read at a column of wider rows, as the trainer reads them from the towers' inputs
+    int units = 3, n = 7, dim = 5, fa = 2, fb = 3, aStride = 13, aCol = 2, bStride = 17, bCol = 1;
+    float[] a = randomFloats(units * aStride);
+    int[] aIndex = {2, 0, 0, 1, 2, 2, 0};
+    float[] b = randomFloats(n * bStride);
+    float[] out = nans(n * fa * fb);
+
+    ops.fieldDots(a, aStride, aCol, fa, aIndex, b, bStride, bCol, fb, n, dim, out);
+
+    double[] expected = new double[out.length], magnitude = new double[out.length];
+    for (int i = 0; i < n; i++) {
+      for (int f = 0; f < fa; f++) {
+        for (int g = 0; g < fb; g++) {
+          int o = (i * fa + f) * fb + g;
+          for (int j = 0; j < dim; j++) {
+            double p =
+                (double) a[aIndex[i] * aStride + aCol + f * dim + j]
+                    * b[i * bStride + bCol + g * dim + j];
+            expected[o] += p;
+            magnitude[o] += Math.abs(p);
+          }
+        }
+      }
+    }
+    assertClose(out, expected, magnitude, "out");
+  }
+
+  @Test
+  void fieldDotsBackwardAddsBothGradientsIntoTheFieldsOnly() {
+    int units = 4, n = 9, dim = 3, fa = 3, fb = 2, aStride = 11, aCol = 1, bStride = 8, bCol = 2;
+    float[] a = randomFloats(units * aStride);
+    int[] aIndex = {3, 3, 0, 1, 1, 1, 3, 0, 2}; // units of several impressions, out of order
+    float[] b = randomFloats(n * bStride);
+    float[] g = randomFloats(n * fa * fb);
+    float[] gradA = randomFloats(units * aStride);
+    float[] gradB = randomFloats(n * bStride);
+    float[] gradABefore = gradA.clone(), gradBBefore = gradB.clone();
+
+    ops.fieldDotsBackward(
+        a, aStride, aCol, fa, aIndex, b, bStride, bCol, fb, n, dim, g, gradA, gradB);
+
+    double[] expectedA = toDouble(gradABefore), magnitudeA = abs(gradABefore);
+    double[] expectedB = toDouble(gradBBefore), magnitudeB = abs(gradBBefore);
+    for (int i = 0; i < n; i++) {
+      for (int f = 0; f < fa; f++) {
+        for (int e = 0; e < fb; e++) {
+          double gp = g[(i * fa + f) * fb + e];
+          for (int j = 0; j < dim; j++) {
+            int ao = aIndex[i] * aStride + aCol + f * dim + j,
+                bo = i * bStride + bCol + e * dim + j;
+            double da = gp * b[bo], db = gp * a[ao];
+            expectedA[ao] += da;
+            magnitudeA[ao] += Math.abs(da);
+            expectedB[bo] += db;
+            magnitudeB[bo] += Math.abs(db);
+          }
+        }
+      }
+    }
+    // the columns outside the fields must keep their values
+    assertClose(gradA, expectedA, magnitudeA, "gradA");
+    assertClose(gradB, expectedB, magnitudeB, "gradB");
+  }
+
   // ---- sigmoidBce -----------------------------------------------------------------------------
 
   @Test
@@ -890,6 +958,51 @@ abstract class ComputeBackendContractTest {
       b.broadcastDotBackward(fa, up(aIndex), fb, n, dim, fg, ga, gb);
       down(fa, a);
       down(fb, bb);
+      down(fg, g);
+      down(ga, gradA);
+      down(gb, gradB);
+    }
+
+    void fieldDots(
+        float[] a,
+        int aStride,
+        int aCol,
+        int fa,
+        int[] aIndex,
+        float[] bb,
+        int bStride,
+        int bCol,
+        int fb,
+        int n,
+        int dim,
+        float[] out) {
+      Floats fA = up(a), fB = up(bb), o = up(out);
+      b.fieldDots(fA, aStride, aCol, fa, up(aIndex), fB, bStride, bCol, fb, n, dim, o);
+      down(fA, a);
+      down(fB, bb);
+      down(o, out);
+    }
+
+    void fieldDotsBackward(
+        float[] a,
+        int aStride,
+        int aCol,
+        int fa,
+        int[] aIndex,
+        float[] bb,
+        int bStride,
+        int bCol,
+        int fb,
+        int n,
+        int dim,
+        float[] g,
+        float[] gradA,
+        float[] gradB) {
+      Floats fA = up(a), fB = up(bb), fg = up(g), ga = up(gradA), gb = up(gradB);
+      b.fieldDotsBackward(
+          fA, aStride, aCol, fa, up(aIndex), fB, bStride, bCol, fb, n, dim, fg, ga, gb);
+      down(fA, a);
+      down(fB, bb);
       down(fg, g);
       down(ga, gradA);
       down(gb, gradB);

@@ -7,11 +7,11 @@ import jcuda.driver.CUdeviceptr;
 /**
  * The embedding family of CUDA operations: rows gathered from and scattered to a slab, bags pooled
  * into their targets and back, row-wise Adagrad, the broadcast dot product of the request-only
- * model, indexed gathers and scatter-adds. Every scatter-add is planned on the host ({@link
- * Grouping}) from the index buffers' host images, so it adds in the CPU backend's order. The
- * kernels that write whole rows by slot ({@code scatterRows}, {@code rowwiseAdagrad}) are launched
- * once per run of distinct slots ({@link DistinctRuns}), so a repeated slot is written in input
- * order, never by two threads at once.
+ * model and its field-pair dots, indexed gathers and scatter-adds. Every scatter-add is planned on
+ * the host ({@link Grouping}) from the index buffers' host images, so it adds in the CPU backend's
+ * order. The kernels that write whole rows by slot ({@code scatterRows}, {@code rowwiseAdagrad})
+ * are launched once per run of distinct slots ({@link DistinctRuns}), so a repeated slot is written
+ * in input order, never by two threads at once.
  */
 public final class EmbeddingKernels extends CudaOps {
   private final Grouping grouping = new Grouping();
@@ -294,6 +294,110 @@ public final class EmbeddingKernels extends CudaOps {
         Kernel.BROADCAST_DOT_BACKWARD,
         (long) gs * dim + (long) n * dim,
         args().p(a).p(aIndex).p(b).i(n).i(dim).p(g).i(gs).p(groups).p(gradA).p(gradB));
+  }
+
+  public void fieldDots(
+      Floats aF,
+      int aStride,
+      int aCol,
+      int fa,
+      Ints aIndexI,
+      Floats bF,
+      int bStride,
+      int bCol,
+      int fb,
+      int n,
+      int dim,
+      Floats outF) {
+    ensureOpen();
+    DeviceFloats a = dev(aF, "fieldDots a"),
+        b = dev(bF, "fieldDots b"),
+        out = dev(outF, "fieldDots out");
+    DeviceInts aIndex = dev(aIndexI, "fieldDots aIndex");
+    if (n <= 0 || fa <= 0 || fb <= 0) {
+      return;
+    }
+    range(aIndex.length(), 0, n, "fieldDots aIndex");
+    block(b.length(), bStride, bCol, n, fb * dim, "fieldDots b");
+    range(out.length(), 0, (long) n * fa * fb, "fieldDots out");
+    indices(
+        aIndex.host(), 0, n, rowsThatFit(a.length(), aStride, aCol, fa * dim), "fieldDots aIndex");
+    launchFlat(
+        Kernel.FIELD_DOTS,
+        (long) n * fa * fb,
+        args()
+            .p(a)
+            .i(aStride)
+            .i(aCol)
+            .i(fa)
+            .p(aIndex)
+            .p(b)
+            .i(bStride)
+            .i(bCol)
+            .i(fb)
+            .i(n)
+            .i(dim)
+            .p(out));
+  }
+
+  public void fieldDotsBackward(
+      Floats aF,
+      int aStride,
+      int aCol,
+      int fa,
+      Ints aIndexI,
+      Floats bF,
+      int bStride,
+      int bCol,
+      int fb,
+      int n,
+      int dim,
+      Floats gF,
+      Floats gradAF,
+      Floats gradBF) {
+    ensureOpen();
+    DeviceFloats a = dev(aF, "fieldDotsBackward a"), b = dev(bF, "fieldDotsBackward b");
+    DeviceFloats g = dev(gF, "fieldDotsBackward g");
+    DeviceFloats gradA = dev(gradAF, "fieldDotsBackward gradA"),
+        gradB = dev(gradBF, "fieldDotsBackward gradB");
+    DeviceInts aIndex = dev(aIndexI, "fieldDotsBackward aIndex");
+    if (n <= 0 || dim <= 0 || fa <= 0 || fb <= 0) {
+      return;
+    }
+    range(aIndex.length(), 0, n, "fieldDotsBackward aIndex");
+    block(b.length(), bStride, bCol, n, fb * dim, "fieldDotsBackward b");
+    block(gradB.length(), bStride, bCol, n, fb * dim, "fieldDotsBackward gradB");
+    range(g.length(), 0, (long) n * fa * fb, "fieldDotsBackward g");
+    grouping.build(
+        aIndex.host(),
+        0,
+        n,
+        Math.min(
+            rowsThatFit(a.length(), aStride, aCol, fa * dim),
+            rowsThatFit(gradA.length(), aStride, aCol, fa * dim)),
+        "fieldDotsBackward aIndex");
+    CUdeviceptr groups = uploadGrouping(null, 0);
+    int gs = grouping.groups();
+    launchFlat(
+        Kernel.FIELD_DOTS_BACKWARD,
+        (long) gs * fa * dim + (long) n * fb * dim,
+        args()
+            .p(a)
+            .i(aStride)
+            .i(aCol)
+            .i(fa)
+            .p(aIndex)
+            .p(b)
+            .i(bStride)
+            .i(bCol)
+            .i(fb)
+            .i(n)
+            .i(dim)
+            .p(g)
+            .i(gs)
+            .p(groups)
+            .p(gradA)
+            .p(gradB));
   }
 
   public void gatherIndexed(

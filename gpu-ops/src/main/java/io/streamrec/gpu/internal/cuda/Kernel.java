@@ -22,6 +22,8 @@ public enum Kernel {
   ROWWISE_ADAGRAD("embedding", "rowwise_adagrad"),
   BROADCAST_DOT("embedding", "broadcast_dot"),
   BROADCAST_DOT_BACKWARD("embedding", "broadcast_dot_backward"),
+  FIELD_DOTS("embedding", "field_dots"),
+  FIELD_DOTS_BACKWARD("embedding", "field_dots_backward"),
   GATHER_INDEXED("embedding", "gather_indexed"),
   SCATTER_ADD_INDEXED("embedding", "scatter_add_indexed"),
   GEMM("dense", "gemm_f32"),

@@ -107,9 +107,6 @@ public final class RequestOnlyModel {
   /** Request and impression categorical features: the two sides of the factorised cross. */
   private final int reqFields, impFields;
 
-  /** Each categorical feature's index among its side's features. */
-  private final int[] fieldIndex;
-
   private final int nr;
   private final int nd;
   private boolean requestOnly = true;
@@ -123,16 +120,13 @@ public final class RequestOnlyModel {
     this.deep = config.towers().enabled();
     var cat = config.features().categorical();
     this.featureColumn = new int[cat.size()];
-    this.fieldIndex = new int[cat.size()];
     int rc = 0, ic = 0;
     for (int f = 0; f < cat.size(); f++) {
       if (cat.get(f).side() == Side.REQUEST) {
         featureColumn[f] = rc;
-        fieldIndex[f] = rc / dim;
         rc += dim;
       } else {
         featureColumn[f] = ic;
-        fieldIndex[f] = ic / dim;
         ic += dim;
       }
     }
@@ -358,12 +352,16 @@ public final class RequestOnlyModel {
     private final ScratchFloats impVec;
 
     /**
-     * With the field-weighted cross: each request feature's pooled embeddings (units × dim), each
-     * impression feature's (impressions × dim), each pair's dot (impressions), and their gradients.
+     * With the field-weighted cross and no towers: the request features' pooled embeddings side by
+     * side (units × request fields·dim), the impression features' (impressions × impression
+     * fields·dim), and their gradients. With towers the cross reads the towers' inputs, which hold
+     * the same blocks at the same columns, so each feature is pooled once.
      */
-    private final ScratchFloats[] reqFields, impFields, pairDots, reqFieldGrads, impFieldGrads;
+    private final ScratchFloats reqFields, impFields, reqFieldGrads, impFieldGrads;
 
-    private final ScratchFloats pairGrad;
+    /** With the field-weighted cross: every pair's dot (impressions × pairs), and its gradient. */
+    private final ScratchFloats pairDots, pairGrad;
+
     private final ScratchFloats towerInputReq;
     private final ScratchFloats towerInputImp;
     private final ScratchFloats towerInputReqPerImp;
@@ -415,12 +413,11 @@ public final class RequestOnlyModel {
         labelValues = floats(be);
         reqVec = floats(be);
         impVec = floats(be);
-        boolean pairs = model.pairOffset >= 0;
-        reqFields = floats(be, pairs ? model.reqFields : 0);
-        impFields = floats(be, pairs ? model.impFields : 0);
-        pairDots = floats(be, pairs ? model.reqFields * model.impFields : 0);
-        reqFieldGrads = floats(be, pairs ? model.reqFields : 0);
-        impFieldGrads = floats(be, pairs ? model.impFields : 0);
+        reqFields = floats(be);
+        impFields = floats(be);
+        reqFieldGrads = floats(be);
+        impFieldGrads = floats(be);
+        pairDots = floats(be);
         pairGrad = floats(be);
         towerInputReq = floats(be);
         towerInputImp = floats(be);
@@ -587,34 +584,35 @@ public final class RequestOnlyModel {
     Ints identity = ws.identity.upload(b.identity, Math.max(nu, ni) + 1);
     Ints impUnit = ws.impUnit.upload(b.impUnit, ni);
     // the sides' summed embeddings: the plain factorised cross reads them, the field-weighted one
-    // reads each feature's own (pooled below)
+    // reads each feature's own, side by side (in the towers' inputs where there are towers)
     Floats reqVec = pairOffset < 0 ? ws.reqVec.zeros(nu * dim) : null;
     Floats impVec = pairOffset < 0 ? ws.impVec.zeros(ni * dim) : null;
     int inR = deep ? requestTower.in() : 0, inI = deep ? impressionTower.in() : 0;
     Floats xr = deep ? ws.towerInputReq.zeros(nu * inR) : null;
     Floats xi = deep ? ws.towerInputImp.zeros(ni * inI) : null;
+    boolean ownFields = pairOffset >= 0 && !deep;
+    Floats reqFieldsOut = ownFields ? ws.reqFields.zeros(nu * reqFields * dim) : null;
+    Floats impFieldsOut = ownFields ? ws.impFields.zeros(ni * impFields * dim) : null;
     for (int f = 0; f < b.features.length; f++) {
       TableRows r = rows[b.featureTable[f]];
       boolean request = b.features[f].side() == Side.REQUEST;
       int bags = request ? nu : ni;
       Ints offsets = ws.featureOffsets[f].upload(b.featureOffsets[f], bags + 1);
-      Floats pooled =
-          pairOffset < 0
-              ? (request ? reqVec : impVec)
-              : (request ? ws.reqFields : ws.impFields)[fieldIndex[f]].zeros(bags * dim);
-      backend.poolBags(
-          r.slab(),
-          r.rowWidth(),
-          0,
-          dim,
-          r.slots(),
-          offsets,
-          bags,
-          identity,
-          b.featureMean[f],
-          pooled,
-          dim,
-          0);
+      if (pairOffset < 0 || ownFields) {
+        backend.poolBags(
+            r.slab(),
+            r.rowWidth(),
+            0,
+            dim,
+            r.slots(),
+            offsets,
+            bags,
+            identity,
+            b.featureMean[f],
+            pairOffset < 0 ? (request ? reqVec : impVec) : (request ? reqFieldsOut : impFieldsOut),
+            pairOffset < 0 ? dim : (request ? reqFields : impFields) * dim,
+            pairOffset < 0 ? 0 : featureColumn[f]);
+      }
       if (deep) {
         backend.poolBags(
             r.slab(),
@@ -688,17 +686,25 @@ public final class RequestOnlyModel {
     backend.addBias(base, ni, 1, params, 0);
     if (pairOffset < 0) {
       backend.broadcastDot(reqVec, impUnit, impVec, ni, dim, base);
-    } else {
-      // base += Σ_f Σ_g w_fg · (e_r,f · e_i,g), one pair at a time
-      for (int f = 0, p = 0; f < reqFields; f++) {
-        for (int g = 0; g < impFields; g++, p++) {
-          Floats dots = ws.pairDots[p].zeros(ni);
-          backend.broadcastDot(
-              ws.reqFields[f].current(), impUnit, ws.impFields[g].current(), ni, dim, dots);
-          backend.gemm(
-              false, false, ni, 1, 1, 1f, dots, 0, 1, params, pairOffset + p, 1, 1f, base, 0, 1);
-        }
-      }
+    } else if (reqFields > 0 && impFields > 0) {
+      // base += Σ_f Σ_g w_fg · (e_r,f · e_i,g): every pair's dot, then one product with the weights
+      int pairs = reqFields * impFields;
+      Floats dots = ws.pairDots.get(ni * pairs);
+      backend.fieldDots(
+          deep ? xr : reqFieldsOut,
+          deep ? inR : reqFields * dim,
+          0,
+          reqFields,
+          impUnit,
+          deep ? xi : impFieldsOut,
+          deep ? inI : impFields * dim,
+          0,
+          impFields,
+          ni,
+          dim,
+          dots);
+      backend.gemm(
+          false, false, ni, 1, pairs, 1f, dots, 0, pairs, params, pairOffset, 1, 1f, base, 0, 1);
     }
 
     Floats logits = ws.logits.get(ni * labels);
@@ -848,45 +854,63 @@ public final class RequestOnlyModel {
       backend.broadcastDotBackward(
           ws.reqVec.current(), impUnit, ws.impVec.current(), ni, dim, gBase, gradReq, gradImp);
     } else {
-      for (int f = 0; f < reqFields; f++) {
-        ws.reqFieldGrads[f].zeros(nu * dim);
-      }
-      for (int e = 0; e < impFields; e++) {
-        ws.impFieldGrads[e].zeros(ni * dim);
-      }
-      Floats dPair = ws.pairGrad.get(ni);
-      for (int f = 0, p = 0; f < reqFields; f++) {
-        for (int e = 0; e < impFields; e++, p++) {
-          // d w_fg = Σ_i dots_i · dBase_i; d(dots) = w_fg · dBase
-          backend.gemm(
-              true,
-              false,
-              1,
-              1,
-              ni,
-              1f,
-              ws.pairDots[p].current(),
-              0,
-              1,
-              gBase,
-              0,
-              1,
-              1f,
-              gradParams,
-              pairOffset + p,
-              1);
-          backend.gemm(
-              false, false, ni, 1, 1, 1f, gBase, 0, 1, params, pairOffset + p, 1, 0f, dPair, 0, 1);
-          backend.broadcastDotBackward(
-              ws.reqFields[f].current(),
-              impUnit,
-              ws.impFields[e].current(),
-              ni,
-              dim,
-              dPair,
-              ws.reqFieldGrads[f].current(),
-              ws.impFieldGrads[e].current());
-        }
+      // d w = dotsᵀ · dBase; d(dots) = dBase · wᵀ; then the fields' gradients, into the towers'
+      // input gradients where there are towers (their pooling backward takes both at once)
+      Floats reqFieldGrad = deep ? dxr : ws.reqFieldGrads.zeros(nu * reqFields * dim);
+      Floats impFieldGrad = deep ? dxi : ws.impFieldGrads.zeros(ni * impFields * dim);
+      int pairs = reqFields * impFields;
+      Floats dots = pairs > 0 ? ws.pairDots.current() : null;
+      if (pairs > 0) {
+        backend.gemm(
+            true,
+            false,
+            pairs,
+            1,
+            ni,
+            1f,
+            dots,
+            0,
+            pairs,
+            gBase,
+            0,
+            1,
+            1f,
+            gradParams,
+            pairOffset,
+            1);
+        Floats dDots = ws.pairGrad.get(ni * pairs);
+        backend.gemm(
+            false,
+            false,
+            ni,
+            pairs,
+            1,
+            1f,
+            gBase,
+            0,
+            1,
+            params,
+            pairOffset,
+            pairs,
+            0f,
+            dDots,
+            0,
+            pairs);
+        backend.fieldDotsBackward(
+            deep ? ws.towerInputReq.current() : ws.reqFields.current(),
+            deep ? requestTower.in() : reqFields * dim,
+            0,
+            reqFields,
+            impUnit,
+            deep ? ws.towerInputImp.current() : ws.impFields.current(),
+            deep ? impressionTower.in() : impFields * dim,
+            0,
+            impFields,
+            ni,
+            dim,
+            dDots,
+            reqFieldGrad,
+            impFieldGrad);
       }
     }
     for (int t = 0; t < rows.length; t++) {
@@ -898,21 +922,31 @@ public final class RequestOnlyModel {
       Floats rowGrad = ws.rowGrads[t].current();
       Ints offsets = ws.featureOffsets[f].current();
       int bags = request ? nu : ni;
-      Floats crossGrad =
-          pairOffset < 0
-              ? (request ? gradReq : gradImp)
-              : (request ? ws.reqFieldGrads : ws.impFieldGrads)[fieldIndex[f]].current();
-      backend.poolBagsBackward(
-          rows[t].rowIndex(),
-          offsets,
-          bags,
-          identity,
-          b.featureMean[f],
-          crossGrad,
-          dim,
-          0,
-          dim,
-          rowGrad);
+      if (pairOffset < 0) {
+        backend.poolBagsBackward(
+            rows[t].rowIndex(),
+            offsets,
+            bags,
+            identity,
+            b.featureMean[f],
+            request ? gradReq : gradImp,
+            dim,
+            0,
+            dim,
+            rowGrad);
+      } else if (!deep) {
+        backend.poolBagsBackward(
+            rows[t].rowIndex(),
+            offsets,
+            bags,
+            identity,
+            b.featureMean[f],
+            (request ? ws.reqFieldGrads : ws.impFieldGrads).current(),
+            (request ? reqFields : impFields) * dim,
+            featureColumn[f],
+            dim,
+            rowGrad);
+      }
       if (deep) {
         backend.poolBagsBackward(
             rows[t].rowIndex(),

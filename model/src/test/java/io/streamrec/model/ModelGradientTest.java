@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The backward pass against finite differences, on a model the size of a real CTR model's input: 26
@@ -77,9 +79,14 @@ class ModelGradientTest {
    * (every ninth checked, besides the usual sample) match finite differences. The weights are drawn
    * away from their start of 1, so a backward that ignored them would not match.
    */
-  @Test
-  void withTheFieldWeightedCrossThePairWeightsAndRowsMatchFiniteDifferences() {
-    ModelConfig config = config().withFactorisedCross(ModelConfig.FactorisedCross.FIELD_WEIGHTED);
+  @ParameterizedTest(name = "towers={0}")
+  @ValueSource(booleans = {true, false})
+  void withTheFieldWeightedCrossThePairWeightsAndRowsMatchFiniteDifferences(boolean towers) {
+    // with towers the cross reads the towers' inputs; without, fields pooled for it alone
+    ModelConfig config =
+        config()
+            .withFactorisedCross(ModelConfig.FactorisedCross.FIELD_WEIGHTED)
+            .withTowers(towers ? config().towers() : ModelConfig.Towers.NONE);
     Fixture fx = fixture(config);
     RequestOnlyModel model = fx.model;
     int[] pairs = model.blocks().get(RequestOnlyModel.FIELD_PAIRS_BLOCK);

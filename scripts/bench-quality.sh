@@ -54,10 +54,14 @@ echo "$out" | grep -v '^QUALITY'
 for f in "$work"/*.units.jsonl; do
   [ -f "$f" ] || continue
   s="$(basename "$f" .units.jsonl)"
-  # PyTorch's stock Adagrad (accumulators from 0), and from 0.1 as streamrec's rows start
-  for init in 0 0.1; do
+  # PyTorch's stock Adagrad (accumulators from 0), and from 0.1 as streamrec's rows start; with the
+  # ablations also the summed cross, as streamrec's ablation row
+  runs=("--adagrad-init 0" "--adagrad-init 0.1")
+  case " ${*:3} " in *" --ablations "*) runs+=("--adagrad-init 0.1 --cross sum") ;; esac
+  for r in "${runs[@]}"; do
+    # shellcheck disable=SC2086 # $r is a list of options
     out="$out
-$("$py" scripts/torch_bench.py "$work/$s.units.jsonl" --spec "$work/$s.spec.json" --quality "$s" --batch "$batch" --threads "$(nproc)" --adagrad-init "$init")"
+$("$py" scripts/torch_bench.py "$work/$s.units.jsonl" --spec "$work/$s.spec.json" --quality "$s" --batch "$batch" --threads "$(nproc)" $r)"
   done
 done
 echo

@@ -6,8 +6,8 @@ trains the same architecture on the same minibatches in the same order, scoring 
 before learning from it, and prints one RESULT line: impressions/s and the progressive AUC over the
 last 100,000 impressions. Same features (by default) (user_id, country, recent_items mean-pooled over the
 item_id table / item_id, item_cat; hour / position as sign(x)*log1p|x|), same parts (wide per-id
-weights, dense linear weights, factorised cross of the pooled request and impression embeddings,
-request tower [32,16] once per request, impression tower [32,16], head [16] over [r, v, r*v]), same
+weights, dense linear weights, factorised cross of the pooled request and impression embeddings
+with a learnt weight per request-feature x impression-feature pair (field-weighted), request tower [32,16] once per request, impression tower [32,16], head [16] over [r, v, r*v]), same
 optimisers where PyTorch has them (Adagrad on embedding and wide rows with the same learning
 rates — element-wise, as PyTorch has no row-wise Adagrad — and Adam on dense weights).
 
@@ -23,14 +23,15 @@ factorised cross: "attention" attends them from the impression's item (weights s
 / sqrt(dim) * s) over the history's rows, with a learnt scale s; the weighted sum dotted with the
 item's embedding times a learnt gain enters the logit in place of the history's share of the
 factorised cross; the mean-pooled history stays in the request tower, computed once per request),
-and "drop" leaves them out. With --cross field-weighted the factorised cross gets a learnt weight
-per request-field x impression-field pair (a field-weighted FM), so the model can weigh a pair down.
+and "drop" leaves them out. With --cross sum every pair of the factorised cross weighs 1 (one dot of
+the sides' summed embeddings), as streamrec's model.factorised-cross: sum; by default each pair has a
+learnt weight (a field-weighted FM), as streamrec's default.
 Experiments, for the ablations of docs/benchmarks.md.
 
 Usage: python3 scripts/torch_bench.py UNITS.jsonl [--batch 128] [--threads 2]
                                       [--spec SPEC.json --quality STREAM --last-frac 0.2]
                                       [--adagrad-init A] [--history-pooling mean|attention|drop]
-                                      [--seed 7] [--cross sum|field-weighted]
+                                      [--seed 7] [--cross field-weighted|sum]
 
 The same arguments give the same figures: the initial weights depend on --seed alone.
 """
@@ -50,7 +51,7 @@ REQ_DENSE = ["hour"]
 IMP_DENSE = ["position"]
 LABEL = "click"
 HISTORY = "mean"  # --history-pooling
-CROSS = "sum"  # --cross
+CROSS = "field-weighted"  # --cross
 
 
 def history_features():
@@ -104,7 +105,7 @@ class Model(nn.Module):
         self.history = history_features() if HISTORY == "attention" else []
         self.att_scale = nn.Parameter(torch.ones(len(self.history)))
         self.att_gain = nn.Parameter(torch.ones(len(self.history)))
-        # --cross field-weighted: one learnt weight per request-field x impression-field pair
+        # field-weighted (the default): one learnt weight per request-field x impression-field pair
         self.pair_weight = nn.Parameter(torch.ones(len(REQ_CAT) * len(IMP_CAT))) if CROSS != "sum" else None
 
     def forward(self, b):
@@ -113,9 +114,9 @@ class Model(nn.Module):
         unit = b["unit"]
         attended = [k for k, _ in self.history]
         if self.pair_weight is not None:  # Σ_f Σ_g w_fg <e_r,f, e_i,g> (FwFM) instead of Σ_f e_r,f · Σ_g e_i,g
-            dots = torch.stack([(req[k][unit] * e).sum(1) if k not in attended else torch.zeros(len(unit))
-                                for k in range(len(req)) for e in imp], 1)
-            fm = (dots * self.pair_weight).sum(1)
+            sides = torch.stack([r if k not in attended else torch.zeros_like(r) for k, r in enumerate(req)], 1)
+            dots = torch.einsum("nfd,ngd->nfg", sides[unit], torch.stack(imp, 1))  # pair (f, g) at f*|imp|+g
+            fm = dots.reshape(len(unit), -1) @ self.pair_weight
         else:
             fm = (sum(r for k, r in enumerate(req) if k not in attended)[unit] * sum(imp)).sum(1)
         for a, (k, j) in enumerate(self.history):
@@ -201,9 +202,9 @@ def main():
     ap.add_argument("--adagrad-init", type=float, default=0.0,
                     help="Adagrad's initial_accumulator_value on embedding and wide rows (PyTorch's default 0)")
     ap.add_argument("--seed", type=int, default=7, help="seed of the initial weights")
-    ap.add_argument("--cross", choices=["sum", "field-weighted"], default="sum",
-                    help="the factorised cross: one dot of the sides' summed embeddings, or a learnt"
-                         " weight per request x impression field pair (FwFM)")
+    ap.add_argument("--cross", choices=["field-weighted", "sum"], default="field-weighted",
+                    help="the factorised cross: a learnt weight per request x impression field pair"
+                         " (FwFM, streamrec's default), or one dot of the sides' summed embeddings")
     ap.add_argument("--history-pooling", choices=["mean", "attention", "drop"], default="mean",
                     help="how request history features sharing a table with an impression feature are read")
     a = ap.parse_args()
@@ -260,7 +261,7 @@ def main():
         name = f"PyTorch {torch.__version__}, same model" + (
             f", Adagrad from {a.adagrad_init:g}" if a.adagrad_init else "") + (
             f", history {a.history_pooling}" if a.history_pooling != "mean" else "") + (
-            f", {a.cross} cross" if a.cross != "sum" else "")
+            f", {a.cross} cross" if a.cross != "field-weighted" else "")
         print(f"QUALITY {a.quality} | {name} | {len(p)} | {auc(p, y):.4f} | "
               f"{auc(p[-last:], y[-last:]):.4f} | {logloss(p, y):.4f} | {logloss(p[-last:], y[-last:]):.4f} | "
               f"{p.sum() / y.sum():.3f} | {p[-last:].sum() / y[-last:].sum():.3f} | {n / secs:.0f}")

@@ -42,9 +42,9 @@ import java.util.TreeMap;
  *     WideCrosses#NONE}: none; {@link WideCrosses#REQUEST_IMPRESSION}: every pair of a
  *     single-valued request feature's id and a single-valued impression feature's id)
  * @param factorisedCross how the factorised cross weighs its feature pairs ({@link
- *     FactorisedCross#SUM}: every request×impression pair alike, one dot of the sides' summed
- *     embeddings; {@link FactorisedCross#FIELD_WEIGHTED}: a learnt weight per pair of a request
- *     feature and an impression feature)
+ *     FactorisedCross#FIELD_WEIGHTED}, the default: a learnt weight per pair of a request feature
+ *     and an impression feature; {@link FactorisedCross#SUM}: every request×impression pair alike,
+ *     one dot of the sides' summed embeddings, as models before this option were)
  */
 public record ModelConfig(
     FeatureSpec features,
@@ -377,7 +377,7 @@ public record ModelConfig(
         DEFAULT_ADAGRAD_INITIAL_ACCUMULATOR,
         WideCrosses.NONE,
         DEFAULT_DENSE_RATE_IMPRESSIONS,
-        FactorisedCross.SUM);
+        FactorisedCross.FIELD_WEIGHTED);
   }
 
   /** The wide-and-factorised model without a deep part, with no per-table overrides. */

@@ -47,11 +47,19 @@ class CudaTrainingParityTest {
     assertCudaMatchesCpu(ModelConfig.defaults());
   }
 
-  /** The field-weighted cross is composed of the backend's operations, on CUDA as on the CPU. */
+  /**
+   * The default model's cross is field-weighted ({@code fieldDots}); the summed cross ({@code
+   * broadcastDot}) and a model without towers (the cross's fields pooled for it alone) too.
+   */
   @Test
-  void withTheFieldWeightedCrossATrainingRunOnCudaMatchesTheCpuRun() {
+  void withTheSummedCrossATrainingRunOnCudaMatchesTheCpuRun() {
     assertCudaMatchesCpu(
-        ModelConfig.defaults().withFactorisedCross(ModelConfig.FactorisedCross.FIELD_WEIGHTED));
+        ModelConfig.defaults().withFactorisedCross(ModelConfig.FactorisedCross.SUM));
+  }
+
+  @Test
+  void withoutTowersATrainingRunOnCudaMatchesTheCpuRun() {
+    assertCudaMatchesCpu(ModelConfig.defaults().withTowers(ModelConfig.Towers.NONE));
   }
 
   private void assertCudaMatchesCpu(ModelConfig cfg) {

@@ -49,16 +49,18 @@ class ModelConfigJsonTest {
   }
 
   @Test
-  void theSpecCarriesTheFieldWeightedCrossAndADefaultSpecIsAsBefore() throws Exception {
-    ModelConfig c =
-        ModelConfig.defaults().withFactorisedCross(ModelConfig.FactorisedCross.FIELD_WEIGHTED);
+  void theSpecCarriesTheFieldWeightedCrossAndASummedSpecIsAsBefore() throws Exception {
+    ModelConfig c = ModelConfig.defaults();
+    assertThat(c.factorisedCross()).isEqualTo(ModelConfig.FactorisedCross.FIELD_WEIGHTED);
     assertThat(ModelConfigJson.fromJson(ModelConfigJson.toJson(c))).isEqualTo(c);
     ObjectNode o = (ObjectNode) new ObjectMapper().readTree(ModelConfigJson.toJson(c));
     assertThat(o.get("factorisedCross").asText()).isEqualTo("field-weighted");
-    // the default model's spec has no such field, so it reads as every earlier reader read it
-    ObjectNode plain =
-        (ObjectNode) new ObjectMapper().readTree(ModelConfigJson.toJson(ModelConfig.defaults()));
+    // a summed model's spec has no such field, so it reads as every earlier reader read it
+    ModelConfig summed = c.withFactorisedCross(ModelConfig.FactorisedCross.SUM);
+    ObjectNode plain = (ObjectNode) new ObjectMapper().readTree(ModelConfigJson.toJson(summed));
     assertThat(plain.has("factorisedCross")).isFalse();
+    assertThat(ModelConfigJson.fromJson(plain.toString())).isEqualTo(summed);
+    // and a spec from before the option (no field) is the sum its trainer computed
     o.remove("factorisedCross");
     assertThat(ModelConfigJson.fromJson(o.toString()).factorisedCross())
         .isEqualTo(ModelConfig.FactorisedCross.SUM);

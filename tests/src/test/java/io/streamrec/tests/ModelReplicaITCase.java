@@ -121,12 +121,14 @@ class ModelReplicaITCase {
     String bootstrap = KAFKA.bootstrapServers();
     String topic = "spec-change";
     ModelUpdatesSupport.createTopic(bootstrap, topic);
-    ModelConfig crosses = MODEL.withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION);
+    // a summed cross, so that the spec without crosses goes out in the first format
+    ModelConfig summed = MODEL.withFactorisedCross(ModelConfig.FactorisedCross.SUM);
+    ModelConfig crosses = summed.withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION);
     try (ModelUpdatesSupport.Trainer t =
             new ModelUpdatesSupport.Trainer(crosses, 9, 500, 300, RowEncoding.FLOAT32);
         KafkaProducer<byte[], byte[]> producer = ModelUpdatesSupport.producer(bootstrap);
         ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
-      t.spec = MODEL;
+      t.spec = summed;
       for (int v = 1; v <= 4; v++) {
         if (v == 3) {
           t.spec = crosses;

@@ -82,11 +82,12 @@ class PythonScorerTest {
   }
 
   @Test
-  void thePagesPythonScoresTheFieldWeightedCrossAsTheJavaScorer() throws Exception {
+  void thePagesPythonScoresTheSummedCrossAsTheJavaScorer() throws Exception {
+    // the default model's cross is field-weighted; a model may still sum its pairs
     assertThePagesPythonScoresAs(
         ModelUpdatesSupport.withGoodLabel(ModelConfig.defaults())
-            .withFactorisedCross(ModelConfig.FactorisedCross.FIELD_WEIGHTED),
-        OUT.resolve("field-weighted"));
+            .withFactorisedCross(ModelConfig.FactorisedCross.SUM),
+        OUT.resolve("summed"));
   }
 
   @Test

@@ -183,7 +183,8 @@ class ServeITCase {
           .contains(
               "spec of model "
                   + io.streamrec.protocol.ModelLineage.format(ModelUpdatesSupport.MODEL_ID)
-                  + " (v1) streamrec-model-spec/1",
+                  + " (v1) "
+                  + io.streamrec.protocol.ModelUpdateEncoder.SPEC_FORMAT_3, // the default model's
               "== version 1 of model "
                   + io.streamrec.protocol.ModelLineage.format(ModelUpdatesSupport.MODEL_ID)
                   + ": event time",

@@ -162,12 +162,13 @@ public final class ModelOptions {
   public static final ConfigOption<String> FACTORISED_CROSS =
       key("model.factorised-cross")
           .stringType()
-          .defaultValue("sum")
+          .defaultValue("field-weighted")
           .withDescription(
-              "sum, or field-weighted: a learnt weight for every pair of a request feature and an"
+              "field-weighted: a learnt weight for every pair of a request feature and an"
                   + " impression feature in the factorised cross (a field-weighted FM; request x"
                   + " impression features more dense weights, one dot product per pair and"
-                  + " impression).");
+                  + " impression); or sum: every pair weighing 1, one dot product of the sides'"
+                  + " summed embeddings, as models before this option were.");
   public static final ConfigOption<Map<String, String>> TABLE_HOT_CAPACITY =
       key("model.table.hot-capacity-rows")
           .mapType()

@@ -135,11 +135,11 @@ class JobConfigTest {
   @Test
   void theFactorisedCrossIsReadAndABadValueNamesTheKey() {
     assertThat(JobConfig.from(base()).model().factorisedCross())
-        .isEqualTo(ModelConfig.FactorisedCross.SUM);
-    Configuration c = base();
-    c.set(ModelOptions.FACTORISED_CROSS, "Field-Weighted");
-    assertThat(JobConfig.from(c).model().factorisedCross())
         .isEqualTo(ModelConfig.FactorisedCross.FIELD_WEIGHTED);
+    Configuration c = base();
+    c.set(ModelOptions.FACTORISED_CROSS, "Sum");
+    assertThat(JobConfig.from(c).model().factorisedCross())
+        .isEqualTo(ModelConfig.FactorisedCross.SUM);
     Configuration d = base();
     d.set(ModelOptions.FACTORISED_CROSS, "attention");
     assertThatThrownBy(() -> JobConfig.from(d))

@@ -9,7 +9,9 @@ import org.junit.jupiter.api.Test;
 class SpecFormatTest {
   @Test
   void aModelThatNeedsMoreOfItsReaderGoesOutInTheNewerFormat() {
-    ModelConfig plain = ModelConfig.defaults();
+    // the default model weighs its cross's field pairs: readers of /3 score it
+    assertThat(SpecFormat.of(ModelConfig.defaults())).isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_3);
+    ModelConfig plain = ModelConfig.defaults().withFactorisedCross(ModelConfig.FactorisedCross.SUM);
     assertThat(SpecFormat.of(plain)).isEqualTo(ModelUpdateEncoder.SPEC_FORMAT);
     assertThat(SpecFormat.of(plain.withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION)))
         .isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_2);

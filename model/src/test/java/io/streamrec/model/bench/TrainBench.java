@@ -159,11 +159,11 @@ public final class TrainBench {
       boolean last = r == rounds - 1;
       run("request-only deep model", encoded, batch, t -> {}, deep, last);
       run(
-          "deep model, field-weighted cross",
+          "deep model, summed cross",
           encoded,
           batch,
           t -> {},
-          deep.withFactorisedCross(ModelConfig.FactorisedCross.FIELD_WEIGHTED),
+          deep.withFactorisedCross(ModelConfig.FactorisedCross.SUM),
           last);
       run(
           "deep model, request tower per impression",

@@ -68,14 +68,14 @@ echo
 echo "$out" | awk -F' [|] ' '
   /^QUALITY/ {
     s = substr($1, 9); n[s]++; key = s SUBSEP n[s]
-    line[key] = sprintf("%-48s %9.4f %9.4f %9.4f %9.4f %7.3f %7.3f %10.0f", $2, $4, $5, $6, $7, $8, $9, $10)
+    line[key] = sprintf("%-60s %9.4f %9.4f %9.4f %9.4f %7.3f %7.3f %10.0f", $2, $4, $5, $6, $7, $8, $9, $10)
     if (!(s in seen)) { seen[s] = 1; streams[++ns] = s; imps[s] = $3 }
   }
   END {
     for (k = 1; k <= ns; k++) {
       s = streams[k]
       printf "%s stream (%d impressions)\n", s, imps[s]
-      printf "%-48s %9s %9s %9s %9s %7s %7s %10s\n", "model", "AUC all", "AUC last", "LL all", "LL last", "cal all", "cal last", "imps/s"
+      printf "%-60s %9s %9s %9s %9s %7s %7s %10s\n", "model", "AUC all", "AUC last", "LL all", "LL last", "cal all", "cal last", "imps/s"
       for (i = 1; i <= n[s]; i++) print line[s SUBSEP i]
       print ""
     }

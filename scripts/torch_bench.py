@@ -261,7 +261,7 @@ def main():
         name = f"PyTorch {torch.__version__}, same model" + (
             f", Adagrad from {a.adagrad_init:g}" if a.adagrad_init else "") + (
             f", history {a.history_pooling}" if a.history_pooling != "mean" else "") + (
-            f", {a.cross} cross" if a.cross != "field-weighted" else "")
+            ", summed cross" if a.cross == "sum" else "")
         print(f"QUALITY {a.quality} | {name} | {len(p)} | {auc(p, y):.4f} | "
               f"{auc(p[-last:], y[-last:]):.4f} | {logloss(p, y):.4f} | {logloss(p[-last:], y[-last:]):.4f} | "
               f"{p.sum() / y.sum():.3f} | {p[-last:].sum() / y[-last:].sum():.3f} | {n / secs:.0f}")

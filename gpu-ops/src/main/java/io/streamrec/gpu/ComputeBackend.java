@@ -141,44 +141,25 @@ public interface ComputeBackend extends AutoCloseable {
       Floats a, Ints aIndex, Floats b, int n, int dim, Floats g, Floats gradA, Floats gradB);
 
   /**
-   * Every field pair's dot, for a field-weighted factorised cross. Row {@code u} of {@code a} holds
-   * {@code fa} fields of {@code dim} values from column {@code aCol} (row stride {@code aStride});
-   * row {@code i} of {@code b} holds {@code fb} fields from column {@code bCol} (stride {@code
-   * bStride}). For each of {@code n} impressions {@code i} and each pair {@code (f, g)}: {@code
-   * out[(i*fa + f)*fb + g] = dot(a field f of row aIndex[i], b field g of row i)}, summed in column
-   * order. Overwrites {@code out}.
+   * Every field pair's dot, for a field-weighted factorised cross: for each of {@code n}
+   * impressions {@code i} and each pair of a field {@code f} of {@code a}'s row {@code aIndex[i]}
+   * (the impression's unit) and a field {@code g} of {@code b}'s row {@code i}, {@code out[(i*Fa +
+   * f)*Fb + g] = dot(a[aIndex[i]].f, b[i].g)} over {@code dim} values, summed in column order,
+   * {@code Fa} and {@code Fb} being the sides' numbers of fields. Overwrites {@code out}.
    */
-  void fieldDots(
-      Floats a,
-      int aStride,
-      int aCol,
-      int fa,
-      Ints aIndex,
-      Floats b,
-      int bStride,
-      int bCol,
-      int fb,
-      int n,
-      int dim,
-      Floats out);
+  void fieldDots(FieldBlocks a, Ints aIndex, FieldBlocks b, int n, int dim, Floats out);
 
   /**
    * The backward of {@link #fieldDots}, given {@code g}, the gradient of each pair's dot (laid out
-   * as {@code out}): {@code gradA} (laid out as {@code a}) gets {@code g[i,f,g'] * b field g'} of
-   * each impression {@code i} of row {@code aIndex[i]} added to field {@code f}, in impression then
-   * pair order; {@code gradB} (laid out as {@code b}) gets {@code g[i,f,g'] * a field f of row
-   * aIndex[i]} added to field {@code g'} of row {@code i}, in field order.
+   * as {@code out}), into {@code gradA} and {@code gradB}, laid out as {@code a} and {@code b}:
+   * {@code gradA[aIndex[i]].f += g[i,f,e] * b[i].e} over the impressions in order, then {@code e};
+   * {@code gradB[i].e += g[i,f,e] * a[aIndex[i]].f} over {@code f} in order. Columns outside the
+   * fields are left as they are.
    */
   void fieldDotsBackward(
-      Floats a,
-      int aStride,
-      int aCol,
-      int fa,
+      FieldBlocks a,
       Ints aIndex,
-      Floats b,
-      int bStride,
-      int bCol,
-      int fb,
+      FieldBlocks b,
       int n,
       int dim,
       Floats g,

@@ -245,23 +245,12 @@ public final class CpuBackend implements ComputeBackend {
   }
 
   @Override
-  public void fieldDots(
-      Floats aF,
-      int aStride,
-      int aCol,
-      int fa,
-      Ints aIndexI,
-      Floats bF,
-      int bStride,
-      int bCol,
-      int fb,
-      int n,
-      int dim,
-      Floats outF) {
-    float[] a = f(aF), b = f(bF), out = f(outF);
+  public void fieldDots(FieldBlocks aB, Ints aIndexI, FieldBlocks bB, int n, int dim, Floats outF) {
+    float[] a = f(aB.data()), b = f(bB.data()), out = f(outF);
     int[] aIndex = i(aIndexI);
+    int fa = aB.fields(), fb = bB.fields();
     for (int k = 0, o = 0; k < n; k++) {
-      int ar = aIndex[k] * aStride + aCol, br = k * bStride + bCol;
+      int ar = aIndex[k] * aB.stride() + aB.col(), br = k * bB.stride() + bB.col();
       for (int f = 0; f < fa; f++) {
         int ao = ar + f * dim;
         for (int g = 0; g < fb; g++, o++) {
@@ -278,24 +267,19 @@ public final class CpuBackend implements ComputeBackend {
 
   @Override
   public void fieldDotsBackward(
-      Floats aF,
-      int aStride,
-      int aCol,
-      int fa,
+      FieldBlocks aB,
       Ints aIndexI,
-      Floats bF,
-      int bStride,
-      int bCol,
-      int fb,
+      FieldBlocks bB,
       int n,
       int dim,
       Floats gF,
       Floats gradAF,
       Floats gradBF) {
-    float[] a = f(aF), b = f(bF), g = f(gF), gradA = f(gradAF), gradB = f(gradBF);
+    float[] a = f(aB.data()), b = f(bB.data()), g = f(gF), gradA = f(gradAF), gradB = f(gradBF);
     int[] aIndex = i(aIndexI);
+    int fa = aB.fields(), fb = bB.fields();
     for (int k = 0, p = 0; k < n; k++) {
-      int ar = aIndex[k] * aStride + aCol, br = k * bStride + bCol;
+      int ar = aIndex[k] * aB.stride() + aB.col(), br = k * bB.stride() + bB.col();
       for (int f = 0; f < fa; f++) {
         int ao = ar + f * dim;
         for (int e = 0; e < fb; e++, p++) {

@@ -367,40 +367,21 @@ public final class CudaBackend implements ComputeBackend {
   }
 
   @Override
-  public void fieldDots(
-      Floats aF,
-      int aStride,
-      int aCol,
-      int fa,
-      Ints aIndexI,
-      Floats bF,
-      int bStride,
-      int bCol,
-      int fb,
-      int n,
-      int dim,
-      Floats outF) {
-    embedding.fieldDots(aF, aStride, aCol, fa, aIndexI, bF, bStride, bCol, fb, n, dim, outF);
+  public void fieldDots(FieldBlocks a, Ints aIndex, FieldBlocks b, int n, int dim, Floats out) {
+    embedding.fieldDots(a, aIndex, b, n, dim, out);
   }
 
   @Override
   public void fieldDotsBackward(
-      Floats aF,
-      int aStride,
-      int aCol,
-      int fa,
-      Ints aIndexI,
-      Floats bF,
-      int bStride,
-      int bCol,
-      int fb,
+      FieldBlocks a,
+      Ints aIndex,
+      FieldBlocks b,
       int n,
       int dim,
-      Floats gF,
-      Floats gradAF,
-      Floats gradBF) {
-    embedding.fieldDotsBackward(
-        aF, aStride, aCol, fa, aIndexI, bF, bStride, bCol, fb, n, dim, gF, gradAF, gradBF);
+      Floats g,
+      Floats gradA,
+      Floats gradB) {
+    embedding.fieldDotsBackward(a, aIndex, b, n, dim, g, gradA, gradB);
   }
 
   @Override

@@ -977,7 +977,13 @@ abstract class ComputeBackendContractTest {
         int dim,
         float[] out) {
       Floats fA = up(a), fB = up(bb), o = up(out);
-      b.fieldDots(fA, aStride, aCol, fa, up(aIndex), fB, bStride, bCol, fb, n, dim, o);
+      b.fieldDots(
+          new FieldBlocks(fA, aStride, aCol, fa),
+          up(aIndex),
+          new FieldBlocks(fB, bStride, bCol, fb),
+          n,
+          dim,
+          o);
       down(fA, a);
       down(fB, bb);
       down(o, out);
@@ -1000,7 +1006,14 @@ abstract class ComputeBackendContractTest {
         float[] gradB) {
       Floats fA = up(a), fB = up(bb), fg = up(g), ga = up(gradA), gb = up(gradB);
       b.fieldDotsBackward(
-          fA, aStride, aCol, fa, up(aIndex), fB, bStride, bCol, fb, n, dim, fg, ga, gb);
+          new FieldBlocks(fA, aStride, aCol, fa),
+          up(aIndex),
+          new FieldBlocks(fB, bStride, bCol, fb),
+          n,
+          dim,
+          fg,
+          ga,
+          gb);
       down(fA, a);
       down(fB, bb);
       down(fg, g);

@@ -2,6 +2,7 @@ package io.streamrec.model;
 
 import io.streamrec.common.SplitMix64;
 import io.streamrec.gpu.ComputeBackend;
+import io.streamrec.gpu.FieldBlocks;
 import io.streamrec.gpu.Floats;
 import io.streamrec.gpu.Ints;
 import io.streamrec.model.features.Side;
@@ -690,19 +691,7 @@ public final class RequestOnlyModel {
       // base += Σ_f Σ_g w_fg · (e_r,f · e_i,g): every pair's dot, then one product with the weights
       int pairs = reqFields * impFields;
       Floats dots = ws.pairDots.get(ni * pairs);
-      backend.fieldDots(
-          deep ? xr : reqFieldsOut,
-          deep ? inR : reqFields * dim,
-          0,
-          reqFields,
-          impUnit,
-          deep ? xi : impFieldsOut,
-          deep ? inI : impFields * dim,
-          0,
-          impFields,
-          ni,
-          dim,
-          dots);
+      backend.fieldDots(requestFields(ws), impUnit, impressionFields(ws), ni, dim, dots);
       backend.gemm(
           false, false, ni, 1, pairs, 1f, dots, 0, pairs, params, pairOffset, 1, 1f, base, 0, 1);
     }
@@ -767,6 +756,24 @@ public final class RequestOnlyModel {
     }
     fw.lossDone = true;
     return loss;
+  }
+
+  /**
+   * The request features' pooled blocks that the field-weighted cross reads, one per feature side
+   * by side: the first columns of the request tower's input with towers, a buffer of their own
+   * without; their gradients take the same layout.
+   */
+  private FieldBlocks requestFields(Workspace ws) {
+    return deep
+        ? new FieldBlocks(ws.towerInputReq.current(), requestTower.in(), 0, reqFields)
+        : new FieldBlocks(ws.reqFields.current(), reqFields * dim, 0, reqFields);
+  }
+
+  /** The impression features' pooled blocks, as {@link #requestFields}. */
+  private FieldBlocks impressionFields(Workspace ws) {
+    return deep
+        ? new FieldBlocks(ws.towerInputImp.current(), impressionTower.in(), 0, impFields)
+        : new FieldBlocks(ws.impFields.current(), impFields * dim, 0, impFields);
   }
 
   /**
@@ -897,15 +904,9 @@ public final class RequestOnlyModel {
             0,
             pairs);
         backend.fieldDotsBackward(
-            deep ? ws.towerInputReq.current() : ws.reqFields.current(),
-            deep ? requestTower.in() : reqFields * dim,
-            0,
-            reqFields,
+            requestFields(ws),
             impUnit,
-            deep ? ws.towerInputImp.current() : ws.impFields.current(),
-            deep ? impressionTower.in() : impFields * dim,
-            0,
-            impFields,
+            impressionFields(ws),
             ni,
             dim,
             dDots,

@@ -4,6 +4,7 @@ import io.streamrec.gpu.BackendMode;
 import io.streamrec.gpu.Backends;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.gpu.CudaBackend;
+import io.streamrec.gpu.FieldBlocks;
 import io.streamrec.gpu.Floats;
 import io.streamrec.gpu.Ints;
 import java.util.ArrayList;
@@ -178,22 +179,17 @@ public final class OpBench {
     // the field-weighted cross of the bank stream's shape (4 request x 8 impression fields), on a
     // sixteenth of the rows: its impression side is 8 fields wide
     int fa = 4, fb = 8, pairs = fa * fb, fn = BATCH_ROWS / 16, fu = fn / 8;
-    Floats fieldsA = b.allocFloats(fu * fa * DIM),
-        fieldsB = b.allocFloats(fn * fb * DIM),
-        pairDots = b.allocFloats(fn * pairs),
+    FieldBlocks fieldsA = new FieldBlocks(b.allocFloats(fu * fa * DIM), fa * DIM, 0, fa),
+        fieldsB = new FieldBlocks(b.allocFloats(fn * fb * DIM), fb * DIM, 0, fb);
+    Floats pairDots = b.allocFloats(fn * pairs),
         fieldsGradA = b.allocFloats(fu * fa * DIM),
         fieldsGradB = b.allocFloats(fn * fb * DIM);
-    b.upload(randomFloats(rnd, fu * fa * DIM, 1f), 0, fieldsA, 0, fu * fa * DIM);
-    b.upload(randomFloats(rnd, fn * fb * DIM, 1f), 0, fieldsB, 0, fn * fb * DIM);
+    b.upload(randomFloats(rnd, fu * fa * DIM, 1f), 0, fieldsA.data(), 0, fu * fa * DIM);
+    b.upload(randomFloats(rnd, fn * fb * DIM, 1f), 0, fieldsB.data(), 0, fn * fb * DIM);
     rows.add(
         row(
             "fieldDots",
-            time(
-                b,
-                iters,
-                () ->
-                    b.fieldDots(
-                        fieldsA, fa * DIM, 0, fa, ai, fieldsB, fb * DIM, 0, fb, fn, DIM, pairDots)),
+            time(b, iters, () -> b.fieldDots(fieldsA, ai, fieldsB, fn, DIM, pairDots)),
             4L * fn * fb * DIM + 4L * fu * fa * DIM + 4L * fn * (pairs + 1),
             fn + " x " + fa + " x " + fb + " pairs of " + DIM));
     rows.add(
@@ -204,20 +200,7 @@ public final class OpBench {
                 iters,
                 () ->
                     b.fieldDotsBackward(
-                        fieldsA,
-                        fa * DIM,
-                        0,
-                        fa,
-                        ai,
-                        fieldsB,
-                        fb * DIM,
-                        0,
-                        fb,
-                        fn,
-                        DIM,
-                        pairDots,
-                        fieldsGradA,
-                        fieldsGradB)),
+                        fieldsA, ai, fieldsB, fn, DIM, pairDots, fieldsGradA, fieldsGradB)),
             4L * fn * fb * DIM * 3 + 4L * fu * fa * DIM * 3 + 4L * fn * (pairs + 1),
             fn + " x " + fa + " x " + fb + " pairs of " + DIM));
     Floats wide = b.allocFloats(BATCH_ROWS * 2 * DIM);

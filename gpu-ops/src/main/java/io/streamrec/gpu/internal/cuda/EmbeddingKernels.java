@@ -1,5 +1,6 @@
 package io.streamrec.gpu.internal.cuda;
 
+import io.streamrec.gpu.FieldBlocks;
 import io.streamrec.gpu.Floats;
 import io.streamrec.gpu.Ints;
 import jcuda.driver.CUdeviceptr;
@@ -296,108 +297,102 @@ public final class EmbeddingKernels extends CudaOps {
         args().p(a).p(aIndex).p(b).i(n).i(dim).p(g).i(gs).p(groups).p(gradA).p(gradB));
   }
 
-  public void fieldDots(
-      Floats aF,
-      int aStride,
-      int aCol,
-      int fa,
-      Ints aIndexI,
-      Floats bF,
-      int bStride,
-      int bCol,
-      int fb,
-      int n,
-      int dim,
-      Floats outF) {
+  public void fieldDots(FieldBlocks aB, Ints aIndexI, FieldBlocks bB, int n, int dim, Floats outF) {
     ensureOpen();
-    DeviceFloats a = dev(aF, "fieldDots a"),
-        b = dev(bF, "fieldDots b"),
-        out = dev(outF, "fieldDots out");
+    DeviceFloats a = dev(aB.data(), "fieldDots a"), b = dev(bB.data(), "fieldDots b");
+    DeviceFloats out = dev(outF, "fieldDots out");
     DeviceInts aIndex = dev(aIndexI, "fieldDots aIndex");
-    if (n <= 0 || fa <= 0 || fb <= 0) {
+    int fa = aB.fields(), fb = bB.fields();
+    if (n <= 0 || fa == 0 || fb == 0) {
       return;
     }
-    range(aIndex.length(), 0, n, "fieldDots aIndex");
-    block(b.length(), bStride, bCol, n, fb * dim, "fieldDots b");
+    checkFields(aB, a, aIndex, bB, b, n, dim, "fieldDots");
     range(out.length(), 0, (long) n * fa * fb, "fieldDots out");
-    indices(
-        aIndex.host(), 0, n, rowsThatFit(a.length(), aStride, aCol, fa * dim), "fieldDots aIndex");
     launchFlat(
-        Kernel.FIELD_DOTS,
-        (long) n * fa * fb,
-        args()
-            .p(a)
-            .i(aStride)
-            .i(aCol)
-            .i(fa)
-            .p(aIndex)
-            .p(b)
-            .i(bStride)
-            .i(bCol)
-            .i(fb)
-            .i(n)
-            .i(dim)
-            .p(out));
+        Kernel.FIELD_DOTS, (long) n * fa * fb, fieldArgs(aB, a, aIndex, bB, b, n, dim).p(out));
   }
 
   public void fieldDotsBackward(
-      Floats aF,
-      int aStride,
-      int aCol,
-      int fa,
+      FieldBlocks aB,
       Ints aIndexI,
-      Floats bF,
-      int bStride,
-      int bCol,
-      int fb,
+      FieldBlocks bB,
       int n,
       int dim,
       Floats gF,
       Floats gradAF,
       Floats gradBF) {
     ensureOpen();
-    DeviceFloats a = dev(aF, "fieldDotsBackward a"), b = dev(bF, "fieldDotsBackward b");
+    DeviceFloats a = dev(aB.data(), "fieldDotsBackward a"),
+        b = dev(bB.data(), "fieldDotsBackward b");
     DeviceFloats g = dev(gF, "fieldDotsBackward g");
     DeviceFloats gradA = dev(gradAF, "fieldDotsBackward gradA"),
         gradB = dev(gradBF, "fieldDotsBackward gradB");
     DeviceInts aIndex = dev(aIndexI, "fieldDotsBackward aIndex");
-    if (n <= 0 || dim <= 0 || fa <= 0 || fb <= 0) {
+    int fa = aB.fields(), fb = bB.fields();
+    if (n <= 0 || dim <= 0 || fa == 0 || fb == 0) {
       return;
     }
-    range(aIndex.length(), 0, n, "fieldDotsBackward aIndex");
-    block(b.length(), bStride, bCol, n, fb * dim, "fieldDotsBackward b");
-    block(gradB.length(), bStride, bCol, n, fb * dim, "fieldDotsBackward gradB");
+    checkFields(aB, a, aIndex, bB, b, n, dim, "fieldDotsBackward");
+    block(gradB.length(), bB.stride(), bB.col(), n, fb * dim, "fieldDotsBackward gradB");
     range(g.length(), 0, (long) n * fa * fb, "fieldDotsBackward g");
+    // the impressions of one unit add into its row of gradA: grouped, in impression order
     grouping.build(
         aIndex.host(),
         0,
         n,
         Math.min(
-            rowsThatFit(a.length(), aStride, aCol, fa * dim),
-            rowsThatFit(gradA.length(), aStride, aCol, fa * dim)),
+            rowsThatFit(a.length(), aB.stride(), aB.col(), fa * dim),
+            rowsThatFit(gradA.length(), aB.stride(), aB.col(), fa * dim)),
         "fieldDotsBackward aIndex");
     CUdeviceptr groups = uploadGrouping(null, 0);
     int gs = grouping.groups();
     launchFlat(
         Kernel.FIELD_DOTS_BACKWARD,
         (long) gs * fa * dim + (long) n * fb * dim,
-        args()
-            .p(a)
-            .i(aStride)
-            .i(aCol)
-            .i(fa)
-            .p(aIndex)
-            .p(b)
-            .i(bStride)
-            .i(bCol)
-            .i(fb)
-            .i(n)
-            .i(dim)
-            .p(g)
-            .i(gs)
-            .p(groups)
-            .p(gradA)
-            .p(gradB));
+        fieldArgs(aB, a, aIndex, bB, b, n, dim).p(g).i(gs).p(groups).p(gradA).p(gradB));
+  }
+
+  /** The checks both field-dot operations make of their inputs. */
+  private static void checkFields(
+      FieldBlocks aB,
+      DeviceFloats a,
+      DeviceInts aIndex,
+      FieldBlocks bB,
+      DeviceFloats b,
+      int n,
+      int dim,
+      String op) {
+    range(aIndex.length(), 0, n, op + " aIndex");
+    block(b.length(), bB.stride(), bB.col(), n, bB.fields() * dim, op + " b");
+    indices(
+        aIndex.host(),
+        0,
+        n,
+        rowsThatFit(a.length(), aB.stride(), aB.col(), aB.fields() * dim),
+        op + " aIndex");
+  }
+
+  /** The arguments both field-dot kernels start with. */
+  private static KernelLauncher.Args fieldArgs(
+      FieldBlocks aB,
+      DeviceFloats a,
+      DeviceInts aIndex,
+      FieldBlocks bB,
+      DeviceFloats b,
+      int n,
+      int dim) {
+    return args()
+        .p(a)
+        .i(aB.stride())
+        .i(aB.col())
+        .i(aB.fields())
+        .p(aIndex)
+        .p(b)
+        .i(bB.stride())
+        .i(bB.col())
+        .i(bB.fields())
+        .i(n)
+        .i(dim);
   }
 
   public void gatherIndexed(

@@ -51,13 +51,21 @@ public final class MiniBatchTrainer implements AutoCloseable {
   public static final int DEFAULT_METRICS_WINDOW = 100_000;
 
   /**
-   * Layout version of {@link #saveState}: 2 adds the progressive metrics' lifetime AUC bins; a
-   * format-1 state still restores (its lifetime AUC restarts from the metrics window).
+   * Layout version of {@link #saveState}: 2 adds the progressive metrics' lifetime AUC bins, 3 the
+   * model's factorised cross (its {@code model.factorised-cross} value) before the parameters.
+   * Format-1 and -2 states still restore (a format-1 state's lifetime AUC restarts from the metrics
+   * window).
    */
-  private static final int STATE_FORMAT = 2;
+  private static final int STATE_FORMAT = 3;
+
+  /** The layout before the factorised cross was saved, which {@link #restoreState} still reads. */
+  private static final int STATE_FORMAT_NO_CROSS = 2;
 
   /** The layout before the lifetime AUC, which {@link #restoreState} still reads. */
   private static final int STATE_FORMAT_NO_LIFETIME_AUC = 1;
+
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(MiniBatchTrainer.class);
 
   private final ModelConfig config;
   private final EmbeddingStore store;
@@ -409,6 +417,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
     java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
     try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
       out.writeInt(STATE_FORMAT);
+      out.writeUTF(config.factorisedCross().key());
       out.writeInt(paramCount);
       for (Floats f : new Floats[] {params, adamM, adamV}) {
         float[] host = new float[paramCount];
@@ -438,12 +447,34 @@ public final class MiniBatchTrainer implements AutoCloseable {
     try (java.io.DataInputStream in =
         new java.io.DataInputStream(new java.io.ByteArrayInputStream(state))) {
       int format = in.readInt();
-      if (format != STATE_FORMAT && format != STATE_FORMAT_NO_LIFETIME_AUC) {
+      if (format != STATE_FORMAT
+          && format != STATE_FORMAT_NO_CROSS
+          && format != STATE_FORMAT_NO_LIFETIME_AUC) {
         throw new IllegalArgumentException(
             "trainer state has format " + format + "; this build reads " + STATE_FORMAT);
       }
+      // states from before format 3 do not say; every such state of a field-weighted model has
+      // this model's parameter count, and any other is checked by its count below
+      ModelConfig.FactorisedCross cross =
+          format == STATE_FORMAT ? ModelConfig.FactorisedCross.of(in.readUTF()) : null;
       int n = in.readInt();
-      if (n != paramCount) {
+      int[] pairs = model.blocks().get(RequestOnlyModel.FIELD_PAIRS_BLOCK);
+      boolean fromSum =
+          pairs != null
+              && pairs[1] > 0
+              && n == paramCount - pairs[1]
+              && (cross == null || cross == ModelConfig.FactorisedCross.SUM);
+      if (cross != null && cross != config.factorisedCross() && !fromSum) {
+        throw new IllegalArgumentException(
+            "trainer state is of a model with model.factorised-cross: "
+                + cross.key()
+                + "; this job's is "
+                + config.factorisedCross().key()
+                + " (set it to "
+                + cross.key()
+                + " to resume this model)");
+      }
+      if (n != paramCount && !fromSum) {
         throw new IllegalArgumentException(
             "trainer state has "
                 + n
@@ -451,12 +482,27 @@ public final class MiniBatchTrainer implements AutoCloseable {
                 + paramCount
                 + " (the model configuration changed since the checkpoint)");
       }
-      for (Floats f : new Floats[] {params, adamM, adamV}) {
+      // a summed cross is the field-weighted one with every pair weighing 1: its state restores
+      // into a field-weighted model with the pair weights inserted at 1 and their Adam state at 0,
+      // scoring as it did, and the weights learn from there
+      int from = fromSum ? pairs[0] : paramCount, gap = fromSum ? pairs[1] : 0;
+      float[] start = {1f, 0f, 0f};
+      Floats[] arrays = {params, adamM, adamV};
+      for (int a = 0; a < arrays.length; a++) {
         float[] host = new float[paramCount];
         for (int i = 0; i < n; i++) {
-          host[i] = Float.intBitsToFloat(in.readInt());
+          host[i < from ? i : i + gap] = Float.intBitsToFloat(in.readInt());
         }
-        backend.upload(host, 0, f, 0, paramCount);
+        java.util.Arrays.fill(host, from, from + gap, start[a]);
+        backend.upload(host, 0, arrays[a], 0, paramCount);
+      }
+      if (fromSum) {
+        LOG.warn(
+            "trainer state of a model with the summed factorised cross restored into this one's"
+                + " field-weighted cross (model.factorised-cross: field-weighted, the default):"
+                + " its {} pair weights start at 1, so the model scores as it did, and learn from"
+                + " here; set model.factorised-cross: sum to keep the summed cross",
+            gap);
       }
       adamStep = in.readLong();
       unitsTrained = in.readLong();

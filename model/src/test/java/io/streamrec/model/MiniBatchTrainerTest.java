@@ -1,6 +1,8 @@
 package io.streamrec.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import io.streamrec.common.Auc;
 import io.streamrec.embedding.InMemoryEmbeddingStore;
@@ -13,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class MiniBatchTrainerTest {
   private static final int BATCH_UNITS = 64;
@@ -80,10 +84,16 @@ class MiniBatchTrainerTest {
             .isEqualTo(t.metrics().lifetimeCalibration());
         assertThat(restored.metrics().auc()).isEqualTo(t.metrics().auc());
       }
-      // format 1 had no lifetime bins after the metrics: its lifetime AUC restarts from the window
-      java.nio.ByteBuffer.wrap(state).putInt(0, 1);
+      // format 2 did not name the factorised cross: it restores as it was
       try (MiniBatchTrainer old = trainer(cfg)) {
-        old.restoreState(state);
+        old.restoreState(inOlderFormat(state, 2));
+        assertThat(old.parameters()).containsExactly(t.parameters());
+        assertThat(old.metrics().lifetimeAuc()).isEqualTo(t.metrics().lifetimeAuc());
+      }
+      // format 1 had no lifetime bins after the metrics either: its lifetime AUC restarts from the
+      // window
+      try (MiniBatchTrainer old = trainer(cfg)) {
+        old.restoreState(inOlderFormat(state, 1));
         assertThat(old.metrics().lifetimeAuc()).isEqualTo(t.metrics().auc());
         assertThat(old.metrics().count()).isEqualTo(t.metrics().count());
       }
@@ -234,6 +244,85 @@ class MiniBatchTrainerTest {
     }
     assertThat(moved).as("learnt away from 1").isGreaterThan(1e-3);
     assertARestoreContinuesBitForBit(fieldWeighted(), dir, false);
+  }
+
+  /**
+   * {@code state} (format 3) as a format-{@code format} writer wrote it: without the factorised
+   * cross after the format (the metrics' layout of format 1 is the reader's concern).
+   */
+  private static byte[] inOlderFormat(byte[] state, int format) {
+    int named = 2 + (((state[4] & 0xff) << 8) | (state[5] & 0xff)); // writeUTF: length, bytes
+    byte[] out = new byte[state.length - named];
+    java.nio.ByteBuffer.wrap(out).putInt(format);
+    System.arraycopy(state, 4 + named, out, 4, out.length - 4);
+    return out;
+  }
+
+  /**
+   * The field-weighted cross became the default: a summed model's checkpoint, of this format or of
+   * one from before it named the cross, restores into the field-weighted model with every pair
+   * weighing 1, which is the same model, so it scores the next batch as the summed one does (to
+   * float rounding: the sum adds in another order) and learns the weights from there. The other
+   * way, a field-weighted state into a summed model, is refused by name.
+   */
+  @ParameterizedTest(name = "state format {0}")
+  @ValueSource(ints = {3, 2})
+  void aSummedModelsStateRestoresIntoTheFieldWeightedDefaultScoringAsItDid(
+      int format, @TempDir java.nio.file.Path dir) {
+    ModelConfig summed =
+        ModelConfig.defaults().withFactorisedCross(ModelConfig.FactorisedCross.SUM);
+    ModelConfig weighted = ModelConfig.defaults();
+    TestUnits data = new TestUnits(9);
+    try (MiniBatchTrainer t = trainer(summed)) {
+      for (int b = 0; b < 20; b++) {
+        t.trainRequestUnits(data.batch(BATCH_UNITS, b * 1000L));
+      }
+      java.nio.file.Path snap = dir.resolve("store");
+      t.store().snapshot(snap);
+      byte[] state = format == 3 ? t.saveState() : inOlderFormat(t.saveState(), format);
+      try (MiniBatchTrainer restored =
+          new MiniBatchTrainer(
+              weighted,
+              InMemoryEmbeddingStore.restore(snap, weighted.tableConfigs()),
+              new CpuBackend(),
+              20_000)) {
+        restored.restoreState(state);
+        int[] pairs = restored.model().blocks().get(RequestOnlyModel.FIELD_PAIRS_BLOCK);
+        float[] p = restored.parameters(), q = t.parameters();
+        assertThat(p).hasSize(q.length + pairs[1]);
+        for (int i = 0; i < p.length; i++) {
+          boolean pair = i >= pairs[0] && i < pairs[0] + pairs[1];
+          assertThat(p[i])
+              .as("parameter %d", i)
+              .isEqualTo(pair ? 1f : q[i < pairs[0] ? i : i - pairs[1]]);
+        }
+        assertThat(restored.impressionsTrained()).isEqualTo(t.impressionsTrained());
+        List<RequestUnit> next = data.batch(BATCH_UNITS, 20_000L);
+        t.trainRequestUnits(next);
+        restored.trainRequestUnits(next);
+        float[] a = t.lastPredictions(), b = restored.lastPredictions();
+        assertThat(b).hasSameSizeAs(a);
+        for (int i = 0; i < a.length; i++) {
+          assertThat(b[i]).as("impression %d", i).isCloseTo(a[i], within(1e-5f));
+        }
+        for (int k = 21; k < 30; k++) {
+          restored.trainRequestUnits(data.batch(BATCH_UNITS, k * 1000L));
+        }
+        float[] after = restored.parameters();
+        double moved = 0;
+        for (int i = pairs[0]; i < pairs[0] + pairs[1]; i++) {
+          moved = Math.max(moved, Math.abs(after[i] - 1f));
+        }
+        assertThat(moved).as("the pair weights learn from 1").isGreaterThan(1e-4);
+        // a field-weighted state does not fit a summed model: refused by name
+        byte[] weightedState = restored.saveState();
+        try (MiniBatchTrainer back = trainer(summed)) {
+          assertThatThrownBy(() -> back.restoreState(weightedState))
+              .isInstanceOf(IllegalArgumentException.class)
+              .hasMessageContaining("model.factorised-cross: field-weighted");
+        }
+      }
+    }
   }
 
   private static void assertARestoreContinuesBitForBit(

@@ -7,10 +7,12 @@ import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.config.ModelOptions;
 import io.streamrec.model.ModelConfigJson;
+import io.streamrec.model.RequestOnlyModel;
 import io.streamrec.model.RequestUnits;
 import io.streamrec.model.units.CompactUnit;
 import io.streamrec.model.units.UnitEncoder;
 import io.streamrec.model.units.UnitLayout;
+import io.streamrec.protocol.ModelUpdateEncoder;
 import io.streamrec.protocol.ModelUpdateKeys;
 import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.schemas.AvroCodec;
@@ -344,6 +346,58 @@ class TrainerOperatorTest {
           .containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
       assertSamePublishes(uninterrupted, resumed);
     }
+  }
+
+  /**
+   * An upgrade from a release whose default cross was the sum: a summed trainer's checkpoint,
+   * resumed by a trainer of the field-weighted default, continues the model's versions, and from
+   * its first publish on the spec describes the field-weighted model, in the format whose readers
+   * implement it, with the pair weights published.
+   */
+  @Test
+  void aSummedTrainersCheckpointResumesUnderTheFieldWeightedDefault() throws Exception {
+    List<CompactUnit> units = units(1_200);
+    Configuration sum = new Configuration();
+    sum.set(ModelOptions.FACTORISED_CROSS, "sum");
+    List<ModelUpdateRecord> out;
+    OperatorSubtaskState snapshot;
+    try (var h = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config(sum)))) {
+      h.open();
+      feed(h, units, 0, 601);
+      snapshot = h.snapshot(1, 1);
+      out = new ArrayList<>(h.extractOutputValues());
+    }
+    int before = out.size();
+    try (var r = harness()) {
+      r.initializeState(snapshot);
+      r.open();
+      feed(r, units, 601, units.size());
+      r.processWatermark(new Watermark(Long.MAX_VALUE));
+      out.addAll(r.extractOutputValues());
+    }
+    List<VersionMarker> m = markers(out);
+    assertThat(m).extracting(VersionMarker::getVersion).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+    assertThat(m.get(m.size() - 1).getTrainedUnits()).isEqualTo(units.size());
+    List<ModelSpec> specsBefore = specs(out.subList(0, before));
+    List<ModelSpec> specsAfter = specs(out.subList(before, out.size()));
+    assertThat(specsBefore).isNotEmpty();
+    assertThat(specsBefore).allMatch(x -> x.getFormat().equals(ModelUpdateEncoder.SPEC_FORMAT));
+    assertThat(specsAfter).isNotEmpty();
+    assertThat(specsAfter).allMatch(x -> x.getFormat().equals(ModelUpdateEncoder.SPEC_FORMAT_3));
+    assertThat(ModelConfigJson.fromJson(specsAfter.get(0).getJson())).isEqualTo(config().model());
+    assertThat(out.subList(before, out.size()))
+        .anyMatch(
+            x -> key(x).equals(ModelUpdateKeys.DENSE_PREFIX + RequestOnlyModel.FIELD_PAIRS_BLOCK));
+  }
+
+  private static List<ModelSpec> specs(List<ModelUpdateRecord> out) {
+    List<ModelSpec> specs = new ArrayList<>();
+    for (ModelUpdateRecord r : out) {
+      if (key(r).equals(ModelUpdateKeys.SPEC)) {
+        specs.add(AvroCodec.decode(r.value, ModelSpec.class));
+      }
+    }
+    return specs;
   }
 
   @Test

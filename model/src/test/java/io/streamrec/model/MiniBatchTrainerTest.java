@@ -277,15 +277,8 @@ class MiniBatchTrainerTest {
       for (int b = 0; b < 20; b++) {
         t.trainRequestUnits(data.batch(BATCH_UNITS, b * 1000L));
       }
-      java.nio.file.Path snap = dir.resolve("store");
-      t.store().snapshot(snap);
       byte[] state = format == 3 ? t.saveState() : inOlderFormat(t.saveState(), format);
-      try (MiniBatchTrainer restored =
-          new MiniBatchTrainer(
-              weighted,
-              InMemoryEmbeddingStore.restore(snap, weighted.tableConfigs()),
-              new CpuBackend(),
-              20_000)) {
+      try (MiniBatchTrainer restored = onTheStoreOf(t, weighted, dir)) {
         restored.restoreState(state);
         int[] pairs = restored.model().blocks().get(RequestOnlyModel.FIELD_PAIRS_BLOCK);
         float[] p = restored.parameters(), q = t.parameters();
@@ -325,6 +318,17 @@ class MiniBatchTrainerTest {
     }
   }
 
+  /**
+   * A trainer of {@code cfg} on a snapshot of {@code t}'s store, its own state still to restore.
+   */
+  private static MiniBatchTrainer onTheStoreOf(
+      MiniBatchTrainer t, ModelConfig cfg, java.nio.file.Path dir) {
+    java.nio.file.Path snap = dir.resolve("store");
+    t.store().snapshot(snap);
+    return new MiniBatchTrainer(
+        cfg, InMemoryEmbeddingStore.restore(snap, cfg.tableConfigs()), new CpuBackend(), 20_000);
+  }
+
   private static void assertARestoreContinuesBitForBit(
       ModelConfig cfg, java.nio.file.Path dir, boolean normalized) {
     TestUnits data = new TestUnits(9);
@@ -332,15 +336,8 @@ class MiniBatchTrainerTest {
       for (int b = 0; b < 20; b++) {
         t.trainRequestUnits(data.batch(BATCH_UNITS, b * 1000L));
       }
-      java.nio.file.Path snap = dir.resolve("store");
-      t.store().snapshot(snap);
       byte[] state = t.saveState();
-      try (MiniBatchTrainer restored =
-          new MiniBatchTrainer(
-              cfg,
-              InMemoryEmbeddingStore.restore(snap, cfg.tableConfigs()),
-              new CpuBackend(),
-              20_000)) {
+      try (MiniBatchTrainer restored = onTheStoreOf(t, cfg, dir)) {
         restored.restoreState(state);
         float[] before = restored.parameters();
         if (normalized) {

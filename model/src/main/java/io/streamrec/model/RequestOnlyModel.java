@@ -866,8 +866,8 @@ public final class RequestOnlyModel {
       Floats reqFieldGrad = deep ? dxr : ws.reqFieldGrads.zeros(nu * reqFields * dim);
       Floats impFieldGrad = deep ? dxi : ws.impFieldGrads.zeros(ni * impFields * dim);
       int pairs = reqFields * impFields;
-      Floats dots = pairs > 0 ? ws.pairDots.current() : null;
       if (pairs > 0) {
+        Floats dots = ws.pairDots.current();
         backend.gemm(
             true,
             false,

@@ -91,6 +91,15 @@ class PythonScorerTest {
   }
 
   @Test
+  void thePagesPythonScoresAModelWithoutTowersAsTheJavaScorer() throws Exception {
+    // the field-weighted cross with each feature pooled for it alone, and no towers
+    assertThePagesPythonScoresAs(
+        ModelUpdatesSupport.withGoodLabel(ModelConfig.defaults())
+            .withTowers(ModelConfig.Towers.NONE),
+        OUT.resolve("no-towers"));
+  }
+
+  @Test
   void thePagesPythonScoresADenseNormalisingModelAsTheJavaScorer() throws Exception {
     assertThePagesPythonScoresAs(
         ModelUpdatesSupport.withGoodLabel(ModelConfig.defaults())

@@ -464,14 +464,6 @@ public final class RequestOnlyModel {
       return own(new ScratchFloats(be));
     }
 
-    private ScratchFloats[] floats(ComputeBackend be, int n) {
-      ScratchFloats[] out = new ScratchFloats[n];
-      for (int k = 0; k < n; k++) {
-        out[k] = floats(be);
-      }
-      return out;
-    }
-
     private ScratchInts ints(ComputeBackend be) {
       return own(new ScratchInts(be));
     }
@@ -611,8 +603,8 @@ public final class RequestOnlyModel {
             identity,
             b.featureMean[f],
             pairOffset < 0 ? (request ? reqVec : impVec) : (request ? reqFieldsOut : impFieldsOut),
-            pairOffset < 0 ? dim : (request ? reqFields : impFields) * dim,
-            pairOffset < 0 ? 0 : featureColumn[f]);
+            crossStride(request),
+            crossColumn(f));
       }
       if (deep) {
         backend.poolBags(
@@ -756,6 +748,19 @@ public final class RequestOnlyModel {
     }
     fw.lossDone = true;
     return loss;
+  }
+
+  /**
+   * Row stride of the buffer a side's features are pooled into for the factorised cross: the sum of
+   * the side's features ({@code dim}), or each feature's own block side by side.
+   */
+  private int crossStride(boolean request) {
+    return pairOffset < 0 ? dim : (request ? reqFields : impFields) * dim;
+  }
+
+  /** Column of feature {@code f}'s block in that buffer ({@link #crossStride}). */
+  private int crossColumn(int f) {
+    return pairOffset < 0 ? 0 : featureColumn[f];
   }
 
   /**
@@ -923,28 +928,18 @@ public final class RequestOnlyModel {
       Floats rowGrad = ws.rowGrads[t].current();
       Ints offsets = ws.featureOffsets[f].current();
       int bags = request ? nu : ni;
-      if (pairOffset < 0) {
+      if (pairOffset < 0 || !deep) { // with towers the field-weighted cross's share is in dxr, dxi
         backend.poolBagsBackward(
             rows[t].rowIndex(),
             offsets,
             bags,
             identity,
             b.featureMean[f],
-            request ? gradReq : gradImp,
-            dim,
-            0,
-            dim,
-            rowGrad);
-      } else if (!deep) {
-        backend.poolBagsBackward(
-            rows[t].rowIndex(),
-            offsets,
-            bags,
-            identity,
-            b.featureMean[f],
-            (request ? ws.reqFieldGrads : ws.impFieldGrads).current(),
-            (request ? reqFields : impFields) * dim,
-            featureColumn[f],
+            pairOffset < 0
+                ? (request ? gradReq : gradImp)
+                : (request ? ws.reqFieldGrads : ws.impFieldGrads).current(),
+            crossStride(request),
+            crossColumn(f),
             dim,
             rowGrad);
       }

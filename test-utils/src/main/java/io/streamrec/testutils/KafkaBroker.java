@@ -8,20 +8,41 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.clients.admin.DescribeTopicsOptions;
+import org.apache.kafka.clients.admin.ListTopicsOptions;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 
 /**
  * A real in-process KRaft broker for one test class: {@code @RegisterExtension static final
  * KafkaBroker KAFKA = new KafkaBroker()}, or {@code KafkaBroker.withSaslUsers(Map.of("alice",
  * "pw"))} for a client listener that asks for SASL/PLAIN, or {@code KafkaBroker.restartable()} for
  * one that {@link #restart} stops and starts again on its data, at the same address.
+ *
+ * <p>A test that fails with an error (not an assertion) gets the broker's {@link #state} at that
+ * moment in its failure message: a produce that timed out, say, then tells whether the broker had
+ * met a fault, was fenced, or left a partition without a leader.
  */
-public final class KafkaBroker implements BeforeAllCallback, AfterAllCallback {
+public final class KafkaBroker
+    implements BeforeAllCallback, AfterAllCallback, TestExecutionExceptionHandler {
+  /** How long each question {@link #state} asks the broker may take; it may be the one stuck. */
+  private static final long STATE_TIMEOUT_MS = 5_000;
+
   private final Map<String, String> saslUsers;
   private final boolean restartable;
   private EmbeddedKafkaConfig config;
@@ -84,6 +105,88 @@ public final class KafkaBroker implements BeforeAllCallback, AfterAllCallback {
     if (!kafka.restarted()) {
       throw new IllegalStateException("the broker did not start on its earlier data");
     }
+  }
+
+  @Override
+  public void handleTestExecutionException(ExtensionContext context, Throwable failure)
+      throws Throwable {
+    if (kafka == null || failure instanceof AssertionError) {
+      throw failure;
+    }
+    throw new BrokerStateAtFailure(failure, state());
+  }
+
+  /** A test's error with the broker's {@link #state} when it happened; the error is the cause. */
+  static final class BrokerStateAtFailure extends Exception {
+    BrokerStateAtFailure(Throwable failure, String state) {
+      super(failure + " [the test broker then: " + state + "]", failure);
+    }
+  }
+
+  /**
+   * The broker on one line, as far as it answers within a few seconds: its first fatal and
+   * non-fatal fault, its state, its registration (fenced or not) and every partition without a
+   * leader or with an in-sync replica set other than its replicas.
+   */
+  public String state() {
+    List<String> parts = new ArrayList<>();
+    parts.add("fatal fault " + describe(kafka.firstFault(true)));
+    parts.add("non-fatal fault " + describe(kafka.firstFault(false)));
+    parts.add("state " + kafka.brokerState());
+    Admin admin = Admin.create(adminSettings());
+    try {
+      int timeout = (int) STATE_TIMEOUT_MS;
+      List<String> nodes = new ArrayList<>();
+      for (Node n :
+          admin
+              .describeCluster(
+                  new DescribeClusterOptions().includeFencedBrokers(true).timeoutMs(timeout))
+              .nodes()
+              .get()) {
+        nodes.add(n.id() + (n.isFenced() ? " fenced" : " unfenced"));
+      }
+      parts.add("registered " + nodes);
+      Map<String, TopicDescription> topics =
+          admin
+              .describeTopics(
+                  admin
+                      .listTopics(new ListTopicsOptions().listInternal(true).timeoutMs(timeout))
+                      .names()
+                      .get(),
+                  new DescribeTopicsOptions().timeoutMs(timeout))
+              .allTopicNames()
+              .get();
+      List<String> unwell = new ArrayList<>();
+      int partitions = 0;
+      for (TopicDescription t : topics.values()) {
+        for (TopicPartitionInfo p : t.partitions()) {
+          partitions++;
+          if (p.leader() == null || p.leader().isEmpty() || !p.isr().equals(p.replicas())) {
+            unwell.add(t.name() + "-" + p.partition() + " " + p);
+          }
+        }
+      }
+      parts.add(
+          topics.size()
+              + " topics, "
+              + partitions
+              + " partitions, "
+              + (unwell.isEmpty() ? "each led by an in-sync replica" : "unwell: " + unwell));
+    } catch (ExecutionException e) {
+      parts.add("no answer from its admin API: " + e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      parts.add("interrupted while asking its admin API");
+    } finally {
+      admin.close(Duration.ofMillis(STATE_TIMEOUT_MS));
+    }
+    return String.join("; ", parts);
+  }
+
+  private static String describe(Optional<RuntimeException> fault) {
+    return fault
+        .map(f -> f + (f.getCause() == null ? "" : " caused by " + f.getCause()))
+        .orElse("none");
   }
 
   public String bootstrapServers() {

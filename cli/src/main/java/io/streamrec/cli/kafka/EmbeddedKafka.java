@@ -220,6 +220,27 @@ public final class EmbeddedKafka implements AutoCloseable {
     return dataDirectory;
   }
 
+  /**
+   * The broker's state as Kafka names it ({@code RUNNING} when it serves clients; {@code RECOVERY}
+   * while it is fenced by its controller and catching up; {@code PENDING_CONTROLLED_SHUTDOWN},
+   * {@code SHUTTING_DOWN} on the way out).
+   */
+  public String brokerState() {
+    return String.valueOf(cluster.brokers().get(NODE_ID).brokerState());
+  }
+
+  /**
+   * The first fault the broker or its controller met, if any: with {@code fatal}, one that stops a
+   * broker running as a process of its own (Kafka's test kit, which this broker runs on, records it
+   * and goes on running, so a caller has to ask); without, one that Kafka logs and survives, such
+   * as a metadata change a part of the broker could not apply. Either explains a broker that
+   * stopped serving a topic.
+   */
+  public Optional<RuntimeException> firstFault(boolean fatal) {
+    return Optional.ofNullable(
+        (fatal ? cluster.fatalFaultHandler() : cluster.nonFatalFaultHandler()).firstException());
+  }
+
   /** Stops the broker and, if it was temporary, deletes its data. Idempotent; never throws. */
   @Override
   public void close() {

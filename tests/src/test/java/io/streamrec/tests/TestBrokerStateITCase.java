@@ -1,0 +1,60 @@
+package io.streamrec.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.streamrec.testutils.KafkaBroker;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The test broker's account of itself, which a test's error carries: what a healthy broker says,
+ * what a stopped one says, and that an assertion's failure passes through unchanged.
+ */
+class TestBrokerStateITCase {
+  @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
+
+  @Test
+  void aServingBrokerSaysItMetNoFaultIsRegisteredUnfencedAndLeadsEveryPartition() {
+    PipelineSupport.topics(KAFKA.bootstrapServers(), "state-");
+
+    assertThat(KAFKA.state())
+        .contains(
+            "fatal fault none",
+            "non-fatal fault none",
+            "state RUNNING",
+            "registered [0 unfenced]",
+            "each led by an in-sync replica")
+        .doesNotContain("unwell");
+  }
+
+  @Test
+  void aTestsErrorCarriesTheBrokersStateAndKeepsTheErrorAsItsCause() {
+    IllegalStateException error = new IllegalStateException("371 records expired");
+
+    assertThatThrownBy(() -> KAFKA.handleTestExecutionException(null, error))
+        .hasCause(error)
+        .hasMessageContaining("371 records expired")
+        .hasMessageContaining("[the test broker then: fatal fault none;")
+        .hasMessageContaining("state RUNNING");
+  }
+
+  @Test
+  void anAssertionsFailurePassesThroughUnchanged() {
+    AssertionError failed = new AssertionError("expected 3 but was 2");
+
+    assertThatThrownBy(() -> KAFKA.handleTestExecutionException(null, failed)).isSameAs(failed);
+  }
+
+  @Test
+  void aStoppedBrokerIsReportedAsNotAnswering() throws Exception {
+    KafkaBroker stopped = new KafkaBroker();
+    stopped.beforeAll(null);
+    stopped.afterAll(null);
+
+    assertThat(stopped.state())
+        .contains("fatal fault none")
+        .doesNotContain("state RUNNING")
+        .contains("no answer from its admin API");
+  }
+}

@@ -7,8 +7,11 @@ import io.streamrec.job.config.TopicsConfig;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -84,7 +87,38 @@ final class BrokerCommand implements Callable<Integer> {
               + "\" password=\"<password>\";");
     }
     System.out.flush();
-    stopped.await();
+    return untilStoppedOrFault(stopped, () -> kafka.firstFault(true), FAULT_POLL_MS, kafka::close);
+  }
+
+  /** How often the foreground loop asks the broker whether it met a fatal fault. */
+  static final long FAULT_POLL_MS = 1_000;
+
+  /**
+   * Waits for {@code stopped}; 0 then. A fatal fault the broker reports first (one that stops a
+   * Kafka broker process: the embedded one records it and would go on running unable to serve) is
+   * printed to standard error, {@code close} is run and 1 returned, so that a supervisor sees the
+   * broker stop instead of a process that accepts connections and serves nothing.
+   */
+  static int untilStoppedOrFault(
+      CountDownLatch stopped,
+      Supplier<Optional<RuntimeException>> fatalFault,
+      long pollMs,
+      Runnable close)
+      throws InterruptedException {
+    while (!stopped.await(pollMs, TimeUnit.MILLISECONDS)) {
+      Optional<RuntimeException> fault = fatalFault.get();
+      if (fault.isPresent()) {
+        System.err.println(
+            "streamrec broker: the broker met a fatal fault and stops, as a Kafka broker process"
+                + " does: "
+                + fault.get()
+                + (fault.get().getCause() == null
+                    ? ""
+                    : " (caused by " + fault.get().getCause() + ")"));
+        close.run();
+        return 1;
+      }
+    }
     return 0;
   }
 }

@@ -26,12 +26,18 @@ factorised cross; the mean-pooled history stays in the request tower, computed o
 and "drop" leaves them out. With --cross sum every pair of the factorised cross weighs 1 (one dot of
 the sides' summed embeddings), as streamrec's model.factorised-cross: sum; by default each pair has a
 learnt weight (a field-weighted FM), as streamrec's default.
+With --wide-crosses request-impression every pair of a single-valued request feature's value and a
+single-valued impression feature's value has a wide weight of its own, as streamrec's
+model.wide-crosses: request-impression (rows learnt as the wide rows are); "field-weighted" also
+weighs each request-field x impression-field pair's crosses by a learnt weight (from 1, by Adam),
+which streamrec does not have.
 Experiments, for the ablations of docs/benchmarks.md.
 
 Usage: python3 scripts/torch_bench.py UNITS.jsonl [--batch 128] [--threads 2]
                                       [--spec SPEC.json --quality STREAM --last-frac 0.2]
                                       [--adagrad-init A] [--history-pooling mean|attention|drop]
                                       [--seed 7] [--cross field-weighted|sum]
+                                      [--wide-crosses none|request-impression|field-weighted]
 
 The same arguments give the same figures: the initial weights depend on --seed alone.
 """
@@ -52,6 +58,7 @@ IMP_DENSE = ["position"]
 LABEL = "click"
 HISTORY = "mean"  # --history-pooling
 CROSS = "field-weighted"  # --cross
+WIDE_CROSSES = "none"  # --wide-crosses
 
 
 def history_features():
@@ -107,6 +114,12 @@ class Model(nn.Module):
         self.att_gain = nn.Parameter(torch.ones(len(self.history)))
         # field-weighted (the default): one learnt weight per request-field x impression-field pair
         self.pair_weight = nn.Parameter(torch.ones(len(REQ_CAT) * len(IMP_CAT))) if CROSS != "sum" else None
+        # last, so that without them every other initial weight is drawn as before
+        if WIDE_CROSSES != "none":
+            self.cross_rows = nn.Embedding(rows["crosses"] + 1, 1, sparse=True)  # row 0: no cross
+            nn.init.zeros_(self.cross_rows.weight)
+            if WIDE_CROSSES == "field-weighted":
+                self.cross_weight = nn.Parameter(torch.ones(len(REQ_CAT) * len(IMP_CAT)))
 
     def forward(self, b):
         req = [self.emb[t](ids, offs) for (name, t), (ids, offs) in zip(REQ_CAT, b["req"])]
@@ -127,6 +140,11 @@ class Model(nn.Module):
             weight = torch.softmax(score.masked_fill(~mask, -1e9), 1) * mask  # empty history: all 0
             fm = fm + self.att_gain[a] * ((weight.unsqueeze(2) * rows).sum(1) * target).sum(1)
         wide = self.wide(*b["wide_req"]).squeeze(1)[unit] + self.wide(*b["wide_imp"]).squeeze(1)
+        if WIDE_CROSSES != "none":  # b["crosses"]: per impression a row per field pair, 0 for none
+            crosses = self.cross_rows(b["crosses"]).squeeze(2) * (b["crosses"] > 0)
+            if WIDE_CROSSES == "field-weighted":
+                crosses = crosses * self.cross_weight
+            wide = wide + crosses.sum(1)
         dense = torch.cat([b["req_dense"][unit], b["imp_dense"]], 1)
         r = self.req_tower(torch.cat(req + [b["req_dense"]], 1))[unit]
         v = self.imp_tower(torch.cat(imp + [b["imp_dense"]], 1))
@@ -142,7 +160,23 @@ def bags(lists):
     return torch.tensor(ids, dtype=torch.long), torch.tensor(offs, dtype=torch.long)
 
 
-def encode(units, vocabs, wide):
+def cross_rows(units, imps, unit, crosses):
+    """Per impression, per request-field x impression-field pair, the row of the pair of values
+    (both single-valued) or 0."""
+    out = []
+    for i, k in zip(imps, unit):
+        req = units[k]["request"]["features"]
+        row = []
+        for rn, _ in REQ_CAT:
+            rv = req.get(rn, [])
+            for iname, _ in IMP_CAT:
+                iv = i["features"].get(iname, [])
+                row.append(crosses((rn, rv[0], iname, iv[0])) + 1 if len(rv) == 1 and len(iv) == 1 else 0)
+        out.append(row)
+    return torch.tensor(out, dtype=torch.long).reshape(len(imps), len(REQ_CAT) * len(IMP_CAT))
+
+
+def encode(units, vocabs, wide, crosses):
     b = {"req": [], "imp": []}
     imps = [i for u in units for i in u["impressions"]]
     b["unit"] = torch.tensor([k for k, u in enumerate(units) for _ in u["impressions"]], dtype=torch.long)
@@ -152,6 +186,8 @@ def encode(units, vocabs, wide):
         b["imp"].append(bags([[vocabs[t](v) for v in i["features"].get(name, [])] for i in imps]))
     b["wide_req"] = bags([[wide((n, v)) for n, _ in REQ_CAT for v in u["request"]["features"].get(n, [])] for u in units])
     b["wide_imp"] = bags([[wide((n, v)) for n, _ in IMP_CAT for v in i["features"].get(n, [])] for i in imps])
+    if WIDE_CROSSES != "none":
+        b["crosses"] = cross_rows(units, imps, b["unit"].tolist(), crosses)
     b["req_dense"] = torch.tensor([[squash(u["request"]["dense"].get(n, 0.0)) for n in REQ_DENSE] for u in units],
                                   dtype=torch.float32).reshape(len(units), len(REQ_DENSE))
     b["imp_dense"] = torch.tensor([[squash(i["dense"].get(n, 0.0)) for n in IMP_DENSE] for i in imps],
@@ -207,9 +243,12 @@ def main():
                          " (FwFM, streamrec's default), or one dot of the sides' summed embeddings")
     ap.add_argument("--history-pooling", choices=["mean", "attention", "drop"], default="mean",
                     help="how request history features sharing a table with an impression feature are read")
+    ap.add_argument("--wide-crosses", choices=["none", "request-impression", "field-weighted"], default="none",
+                    help="a wide weight per pair of single-valued request and impression values; field-weighted:"
+                         " and a learnt weight per field pair on them")
     a = ap.parse_args()
-    global REQ_CAT, IMP_CAT, REQ_DENSE, IMP_DENSE, LABEL, HISTORY, CROSS
-    HISTORY, CROSS = a.history_pooling, a.cross
+    global REQ_CAT, IMP_CAT, REQ_DENSE, IMP_DENSE, LABEL, HISTORY, CROSS, WIDE_CROSSES
+    HISTORY, CROSS, WIDE_CROSSES = a.history_pooling, a.cross, a.wide_crosses
     if a.spec:
         spec = json.load(open(a.spec))
         REQ_CAT = [tuple(f) for f in spec["request"]]
@@ -223,16 +262,18 @@ def main():
     # tables in the order the features name them: the order the parameters are created, and so drawn,
     # in (a set's order would follow PYTHONHASHSEED and change the initial weights from run to run)
     vocabs = {t: Vocab() for t in dict.fromkeys(t for _, t in REQ_CAT + IMP_CAT)}
-    wide = Vocab()
+    wide, crosses = Vocab(), Vocab()
     chunks = [units[i:i + a.batch] for i in range(0, len(units), a.batch)]
     # encode every batch first, untimed, as streamrec's trainer gets units whose values its parallel
     # stages already hashed (and sizes the tables: the ids are then stable lookups)
-    batches = [encode(c, vocabs, wide) for c in chunks]
-    model = Model({"emb": {t: max(1, len(v.ids)) for t, v in vocabs.items()}, "wide": max(1, len(wide.ids))})
+    batches = [encode(c, vocabs, wide, crosses) for c in chunks]
+    model = Model({"emb": {t: max(1, len(v.ids)) for t, v in vocabs.items()}, "wide": max(1, len(wide.ids)),
+                   "crosses": len(crosses.ids)})
     sparse = list(model.emb.parameters())
     opt_e = torch.optim.Adagrad(sparse, lr=0.1, initial_accumulator_value=a.adagrad_init)
-    opt_w = torch.optim.Adagrad(model.wide.parameters(), lr=0.05, initial_accumulator_value=a.adagrad_init)
-    dense = [p for n, p in model.named_parameters() if not n.startswith(("emb.", "wide."))]
+    wide_rows = list(model.wide.parameters()) + (list(model.cross_rows.parameters()) if WIDE_CROSSES != "none" else [])
+    opt_w = torch.optim.Adagrad(wide_rows, lr=0.05, initial_accumulator_value=a.adagrad_init)
+    dense = [p for n, p in model.named_parameters() if not n.startswith(("emb.", "wide.", "cross_rows."))]
     opt_d = torch.optim.Adam(dense, lr=0.005)
     loss_fn = nn.BCEWithLogitsLoss(reduction="sum")
     preds, labels = [], []
@@ -261,7 +302,9 @@ def main():
         name = f"PyTorch {torch.__version__}, same model" + (
             f", Adagrad from {a.adagrad_init:g}" if a.adagrad_init else "") + (
             f", history {a.history_pooling}" if a.history_pooling != "mean" else "") + (
-            ", summed cross" if a.cross == "sum" else "")
+            ", summed cross" if a.cross == "sum" else "") + (
+            {"none": "", "request-impression": ", wide crosses",
+             "field-weighted": ", wide crosses weighted per field pair"}[a.wide_crosses])
         print(f"QUALITY {a.quality} | {name} | {len(p)} | {auc(p, y):.4f} | "
               f"{auc(p[-last:], y[-last:]):.4f} | {logloss(p, y):.4f} | {logloss(p[-last:], y[-last:]):.4f} | "
               f"{p.sum() / y.sum():.3f} | {p[-last:].sum() / y[-last:].sum():.3f} | {n / secs:.0f}")

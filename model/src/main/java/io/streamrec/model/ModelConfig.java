@@ -122,9 +122,15 @@ public record ModelConfig(
      * features take no part): {@code r × i} pairs per impression for {@code r} request and {@code
      * i} impression features.
      */
-    REQUEST_IMPRESSION;
+    REQUEST_IMPRESSION,
+    /**
+     * The same weights, and each pair of a request feature and an impression feature weighs its
+     * crosses by a learnt weight ({@link RequestOnlyModel#WIDE_CROSS_PAIRS_BLOCK}, starting at 1),
+     * so that the crosses of a pair that only adds noise can be weighed down.
+     */
+    FIELD_WEIGHTED;
 
-    /** The option's value: {@code none} or {@code request-impression}. */
+    /** The option's value: {@code none}, {@code request-impression} or {@code field-weighted}. */
     public String key() {
       return optionKey(this);
     }

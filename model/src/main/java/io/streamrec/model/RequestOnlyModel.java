@@ -66,6 +66,13 @@ public final class RequestOnlyModel {
    */
   public static final String FIELD_PAIRS_BLOCK = "field_pairs";
 
+  /**
+   * Dense block of {@link ModelConfig.WideCrosses#FIELD_WEIGHTED}: the weight of each pair of a
+   * request feature and an impression feature on the pair's wide crosses, laid out as {@value
+   * #FIELD_PAIRS_BLOCK}, starting at 1.
+   */
+  public static final String WIDE_CROSS_PAIRS_BLOCK = "wide_cross_pairs";
+
   /** The variance guard of the normalisation: {@code (x - mean) / sqrt(var + eps)}. */
   static final float NORMALIZATION_EPS = 1e-2f;
 
@@ -104,6 +111,9 @@ public final class RequestOnlyModel {
 
   /** Offset of the {@value #FIELD_PAIRS_BLOCK} block, or -1 with the plain sum. */
   private final int pairOffset;
+
+  /** Offset of the {@value #WIDE_CROSS_PAIRS_BLOCK} block, or -1 without weighted crosses. */
+  private final int crossPairOffset;
 
   /** Request and impression categorical features: the two sides of the factorised cross. */
   private final int reqFields, impFields;
@@ -164,6 +174,12 @@ public final class RequestOnlyModel {
     } else {
       this.pairOffset = -1;
     }
+    if (config.wideCrosses() == ModelConfig.WideCrosses.FIELD_WEIGHTED) {
+      this.crossPairOffset = trainable;
+      trainable += reqFields * impFields;
+    } else {
+      this.crossPairOffset = -1;
+    }
     boolean normalize =
         config.denseNormalization() == ModelConfig.DenseNormalization.RUNNING && nr + nd > 0;
     this.normOffset = normalize ? trainable : -1;
@@ -196,6 +212,9 @@ public final class RequestOnlyModel {
     if (pairOffset >= 0) {
       b.put(FIELD_PAIRS_BLOCK, new int[] {pairOffset, reqFields * impFields});
     }
+    if (crossPairOffset >= 0) {
+      b.put(WIDE_CROSS_PAIRS_BLOCK, new int[] {crossPairOffset, reqFields * impFields});
+    }
     if (normOffset >= 0) {
       b.put(NORMALIZATION_BLOCK, new int[] {normOffset, normSize});
     }
@@ -204,12 +223,15 @@ public final class RequestOnlyModel {
 
   /**
    * The initial dense parameters: zero linear weights, Glorot towers, a zero last head layer, field
-   * pair weights of 1.
+   * pair weights of 1 (of the factorised cross and of the wide crosses).
    */
   public float[] initialParameters() {
     float[] p = new float[parameterCount];
     if (pairOffset >= 0) {
       java.util.Arrays.fill(p, pairOffset, pairOffset + reqFields * impFields, 1f);
+    }
+    if (crossPairOffset >= 0) {
+      java.util.Arrays.fill(p, crossPairOffset, crossPairOffset + reqFields * impFields, 1f);
     }
     if (deep) {
       SplitMix64 rng = new SplitMix64(INIT_SEED);
@@ -334,6 +356,11 @@ public final class RequestOnlyModel {
     private final ScratchInts wideReqOffsets;
     private final ScratchInts wideImpOffsets;
 
+    /** Field-weighted wide crosses: their bags, values per (impression, pair), and gradients. */
+    private final ScratchInts crossOffsets;
+
+    private final ScratchFloats crossValues, crossValueGrads;
+
     /** Per categorical feature: its bags' offsets into the batch's id list. */
     private final ScratchInts[] featureOffsets;
 
@@ -405,6 +432,9 @@ public final class RequestOnlyModel {
         impUnit = ints(be);
         wideReqOffsets = ints(be);
         wideImpOffsets = ints(be);
+        crossOffsets = ints(be);
+        crossValues = floats(be);
+        crossValueGrads = floats(be);
         featureOffsets = new ScratchInts[model.config.features().categorical().size()];
         for (int f = 0; f < featureOffsets.length; f++) {
           featureOffsets[f] = ints(be);
@@ -574,7 +604,8 @@ public final class RequestOnlyModel {
     ws.pass++;
     Forward fw = new Forward(ws, b, rows, wide, params);
     int nu = b.nUnits, ni = b.nImps, nr = b.requestDense.length, nd = b.impressionDense.length;
-    Ints identity = ws.identity.upload(b.identity, Math.max(nu, ni) + 1);
+    Ints identity =
+        ws.identity.upload(b.identity, Math.max(Math.max(nu, ni), ni * b.crossPairs) + 1);
     Ints impUnit = ws.impUnit.upload(b.impUnit, ni);
     // the sides' summed embeddings: the plain factorised cross reads them, the field-weighted one
     // reads each feature's own, side by side (in the towers' inputs where there are towers)
@@ -641,6 +672,44 @@ public final class RequestOnlyModel {
         0);
     backend.poolBags(
         wide.slab(), wide.rowWidth(), 0, 1, wide.slots(), wideImp, ni, identity, false, base, 1, 0);
+    int crossPairs = b.crossPairs;
+    if (crossPairs > 0) {
+      // base += Σ_p w_p · (the pair's cross weight): each (impression, pair) bag pooled, then one
+      // product with the pairs' weights
+      int bags = ni * crossPairs;
+      Ints crossOffs = ws.crossOffsets.upload(b.crossOffsets, bags + 1);
+      Floats values = ws.crossValues.zeros(bags);
+      backend.poolBags(
+          wide.slab(),
+          wide.rowWidth(),
+          0,
+          1,
+          wide.slots(),
+          crossOffs,
+          bags,
+          identity,
+          false,
+          values,
+          1,
+          0);
+      backend.gemm(
+          false,
+          false,
+          ni,
+          1,
+          crossPairs,
+          1f,
+          values,
+          0,
+          crossPairs,
+          params,
+          crossPairOffset,
+          1,
+          1f,
+          base,
+          0,
+          1);
+    }
     float[] reqValues = b.reqDense, impValues = b.impDense;
     if (normOffset >= 0) {
       if (ws.hostStats.length != normSize) {
@@ -983,6 +1052,56 @@ public final class RequestOnlyModel {
         0,
         1,
         wideGrad);
+    int crossPairs = b.crossPairs;
+    if (crossPairs > 0) {
+      // d w = valuesᵀ · dBase; d(values) = dBase · wᵀ, then into the crosses' rows
+      backend.gemm(
+          true,
+          false,
+          crossPairs,
+          1,
+          ni,
+          1f,
+          ws.crossValues.current(),
+          0,
+          crossPairs,
+          gBase,
+          0,
+          1,
+          1f,
+          gradParams,
+          crossPairOffset,
+          1);
+      Floats dValues = ws.crossValueGrads.get(ni * crossPairs);
+      backend.gemm(
+          false,
+          false,
+          ni,
+          crossPairs,
+          1,
+          1f,
+          gBase,
+          0,
+          1,
+          params,
+          crossPairOffset,
+          crossPairs,
+          0f,
+          dValues,
+          0,
+          crossPairs);
+      backend.poolBagsBackward(
+          wide.rowIndex(),
+          ws.crossOffsets.current(),
+          ni * crossPairs,
+          identity,
+          false,
+          dValues,
+          1,
+          0,
+          1,
+          wideGrad);
+    }
 
     backend.biasGrad(gBase, ni, 1, gradParams, 0);
     if (nr > 0) {

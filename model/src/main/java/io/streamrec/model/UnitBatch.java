@@ -63,6 +63,17 @@ public final class UnitBatch {
   int[] wideReqOffsets = new int[INITIAL_CAPACITY + 1];
   int[] wideImpOffsets = new int[INITIAL_CAPACITY + 1];
 
+  /**
+   * With {@link ModelConfig.WideCrosses#FIELD_WEIGHTED}: per impression, per pair of a request
+   * feature and an impression feature (request-major, {@link #crossPairs} of them), a bag of its
+   * wide cross key (none, or one where both features have exactly one value) into {@link
+   * #wideKeys}, after every impression's own keys.
+   */
+  int[] crossOffsets = new int[0];
+
+  /** Request × impression categorical features with field-weighted wide crosses; 0 without. */
+  final int crossPairs;
+
   /** 0, 1, 2, …: the bag-to-row target map where bag b writes row b. */
   int[] identity = new int[0];
 
@@ -88,6 +99,11 @@ public final class UnitBatch {
     this.requestDense = config.features().dense(Side.REQUEST).toArray(new DenseFeature[0]);
     this.impressionDense = config.features().dense(Side.IMPRESSION).toArray(new DenseFeature[0]);
     this.labelNames = config.features().labels().toArray(new String[0]);
+    this.crossPairs =
+        config.wideCrosses() == ModelConfig.WideCrosses.FIELD_WEIGHTED
+            ? config.features().categorical(Side.REQUEST).size()
+                * config.features().categorical(Side.IMPRESSION).size()
+            : 0;
     this.tableKeys = new long[tables.size()][INITIAL_CAPACITY];
     this.tableKeyCount = new int[tables.size()];
     this.featureOffsets = new int[features.length][INITIAL_CAPACITY + 1];
@@ -229,6 +245,40 @@ public final class UnitBatch {
       }
     }
     wideImpOffsets[nImps] = wideCount;
+    if (crossPairs > 0) {
+      addWeightedCrosses(units, nrf, nif);
+    }
+  }
+
+  /**
+   * The {@link ModelConfig.WideCrosses#FIELD_WEIGHTED} bags: for each impression, each request
+   * feature and each impression feature in order, the cross key of their ids where both have
+   * exactly one value.
+   */
+  private void addWeightedCrosses(List<CompactUnit> units, int nrf, int nif) {
+    if (wideCount + nImps * crossPairs > wideKeys.length) {
+      wideKeys = Arrays.copyOf(wideKeys, wideCount + nImps * crossPairs);
+    }
+    long[] wide;
+    int bag = 0;
+    for (CompactUnit unit : units) {
+      wide = unit.wideIds();
+      for (int k = 0; k < unit.impressions(); k++) {
+        int first = nrf + k * nif;
+        for (int r = 0; r < nrf; r++) {
+          int rs = unit.bagStart(r);
+          boolean single = unit.bagEnd(r) - rs == 1;
+          for (int b = first; b < first + nif; b++) {
+            crossOffsets[bag++] = wideCount;
+            int s = unit.bagStart(b);
+            if (single && unit.bagEnd(b) - s == 1) {
+              wideKeys[wideCount++] = ModelConfig.crossKey(wide[rs], wide[s]);
+            }
+          }
+        }
+      }
+    }
+    crossOffsets[bag] = wideCount;
   }
 
   /**
@@ -352,8 +402,13 @@ public final class UnitBatch {
     if (wideImpOffsets.length < imps + 1) {
       wideImpOffsets = new int[Math.max(imps + 1, wideImpOffsets.length * 2)];
     }
-    if (identity.length < bags) {
-      identity = new int[Math.max(bags, identity.length * 2)];
+    int crossBags = imps * crossPairs + 1;
+    if (crossPairs > 0 && crossOffsets.length < crossBags) {
+      crossOffsets = new int[Math.max(crossBags, crossOffsets.length * 2)];
+    }
+    int targets = Math.max(bags, crossBags);
+    if (identity.length < targets) {
+      identity = new int[Math.max(targets, identity.length * 2)];
       for (int k = 0; k < identity.length; k++) {
         identity[k] = k;
       }

@@ -74,6 +74,51 @@ class ModelGradientTest {
   }
 
   /**
+   * With field-weighted wide crosses each impression's 26 × 26 pair rows are weighed by their
+   * pair's weight: the pair rows' gradients flow through the weights, and the weights' gradients
+   * (each checked, with a wider step) match finite differences. The weights are drawn away from 1,
+   * so a backward that ignored them, or a forward that summed the crosses unweighted, would not
+   * match.
+   */
+  @Test
+  void withFieldWeightedWideCrossesThePairWeightsAndRowsMatchFiniteDifferences() {
+    ModelConfig config = config().withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED);
+    Fixture fx = fixture(config);
+    RequestOnlyModel model = fx.model;
+    assertThat(fx.batch.wideImpOffsets[1] - fx.batch.wideImpOffsets[0])
+        .as("an impression's own wide keys; its crosses are bags of their own")
+        .isEqualTo(TABLES_PER_SIDE);
+    assertThat(fx.batch.crossOffsets[TABLES_PER_SIDE * TABLES_PER_SIDE])
+        .as("one cross per pair of the first impression")
+        .isEqualTo(fx.batch.crossOffsets[0] + TABLES_PER_SIDE * TABLES_PER_SIDE);
+    int[] pairs = model.blocks().get(RequestOnlyModel.WIDE_CROSS_PAIRS_BLOCK);
+    assertThat(pairs[1]).isEqualTo(TABLES_PER_SIDE * TABLES_PER_SIDE);
+    assertThat(model.initialParameters()[pairs[0]]).isEqualTo(1f);
+    // crosses of ±0.5 / 8 keep 676 weighted rows from saturating the predictions, and leave each
+    // pair's weight a gradient that a float32 loss resolves
+    fx.scaleWide(1f / 8);
+    SplittableRandom rnd = new SplittableRandom(4);
+    for (int k = 0; k < pairs[1]; k++) {
+      fx.set(pairs[0] + k, (float) (0.5 + rnd.nextDouble()) * (k % 2 == 0 ? 1 : -1));
+    }
+    checkAgainstFiniteDifferences(config, model, fx, model.parameterCount());
+    try (RequestOnlyModel.Workspace ws = model.newWorkspace()) {
+      float[] dense = fx.denseGradient(ws);
+      List<String> mismatches = new ArrayList<>();
+      for (int k = 0; k < pairs[1]; k++) {
+        // the logit is linear in a pair's weight, and a wider step outgrows the float32 rounding
+        // of hundreds of logits that a pair's small share of each would otherwise drown in
+        double numeric = fx.numericParam(ws, pairs[0] + k, 10 * STEP);
+        if (!close(dense[pairs[0] + k], numeric)) {
+          mismatches.add("pair " + k + ": backward " + dense[pairs[0] + k] + ", fd " + numeric);
+        }
+      }
+      assertThat(mismatches).isEmpty();
+      assertThat(dense[pairs[0]]).isNotZero();
+    }
+  }
+
+  /**
    * With the field-weighted cross each of the 26 × 26 request×impression feature pairs has a weight
    * of its own: the rows' gradients now flow through each pair's weight, and the weights' gradients
    * (every ninth checked, besides the usual sample) match finite differences. The weights are drawn
@@ -435,12 +480,21 @@ class ModelGradientTest {
     }
 
     double numericParam(RequestOnlyModel.Workspace ws, int p) {
-      return centralDifference(ws, params, p, hostParams[p]);
+      return numericParam(ws, p, STEP);
+    }
+
+    double numericParam(RequestOnlyModel.Workspace ws, int p, float step) {
+      return centralDifference(ws, params, p, hostParams[p], step);
     }
 
     private double centralDifference(
         RequestOnlyModel.Workspace ws, Floats buffer, int at, float x) {
-      float hi = x + STEP, lo = x - STEP;
+      return centralDifference(ws, buffer, at, x, STEP);
+    }
+
+    private double centralDifference(
+        RequestOnlyModel.Workspace ws, Floats buffer, int at, float x, float step) {
+      float hi = x + step, lo = x - step;
       backend.upload(new float[] {hi}, 0, buffer, at, 1);
       double up = loss(ws);
       backend.upload(new float[] {lo}, 0, buffer, at, 1);

@@ -158,7 +158,10 @@ public final class ModelOptions {
               "none, or request-impression: a wide weight of its own for every pair of a"
                   + " single-valued request feature's id and a single-valued impression feature's"
                   + " id (r x i more wide rows per impression; published and served like the"
-                  + " others).");
+                  + " others); or field-weighted: those weights, and a learnt weight per pair of a"
+                  + " request feature and an impression feature on their crosses (r x i more"
+                  + " dense weights), so that the crosses of a pair that adds only noise weigh"
+                  + " less.");
   public static final ConfigOption<String> FACTORISED_CROSS =
       key("model.factorised-cross")
           .stringType()

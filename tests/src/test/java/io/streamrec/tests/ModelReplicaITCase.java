@@ -33,6 +33,8 @@ import java.util.Set;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The model-update protocol end to end on a real broker: a trainer publishes versions as the job
@@ -155,21 +157,30 @@ class ModelReplicaITCase {
 
   /**
    * A model with the field-weighted cross goes out under the spec format whose readers implement
-   * it, and the replica reads that format and scores with the pair weights exactly as the trainer.
+   * it, and the replica reads that format and scores with the pair weights exactly as the trainer;
+   * with field-weighted wide crosses too, under the format after it, with the crosses' pair
+   * weights.
    */
-  @Test
-  void aFieldWeightedModelIsServedUnderItsSpecFormatBitForBit() throws Exception {
+  @ParameterizedTest(name = "wide crosses {0}")
+  @ValueSource(strings = {"none", "field-weighted"})
+  void aFieldWeightedModelIsServedUnderItsSpecFormatBitForBit(String crosses) throws Exception {
     String bootstrap = KAFKA.bootstrapServers();
-    String topic = "field-weighted";
+    String topic = "field-weighted-" + crosses;
     ModelUpdatesSupport.createTopic(bootstrap, topic);
-    ModelConfig weighted = MODEL.withFactorisedCross(ModelConfig.FactorisedCross.FIELD_WEIGHTED);
+    ModelConfig weighted =
+        MODEL
+            .withFactorisedCross(ModelConfig.FactorisedCross.FIELD_WEIGHTED)
+            .withWideCrosses(ModelConfig.WideCrosses.of(crosses));
+    String format =
+        crosses.equals("none")
+            ? ModelUpdateEncoder.SPEC_FORMAT_3
+            : ModelUpdateEncoder.SPEC_FORMAT_4;
     try (ModelUpdatesSupport.Trainer t =
             new ModelUpdatesSupport.Trainer(weighted, 17, 500, 300, RowEncoding.FLOAT32);
         KafkaProducer<byte[], byte[]> producer = ModelUpdatesSupport.producer(bootstrap);
         ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
       for (int v = 1; v <= 3; v++) {
-        float[] served =
-            publishAndServe(t, producer, topic, replica, v, ModelUpdateEncoder.SPEC_FORMAT_3);
+        float[] served = publishAndServe(t, producer, topic, replica, v, format);
         assertThat(served).as("version %d", v).containsExactly(t.trainer.lastPredictions());
       }
       assertThat(replica.unreadableSpec()).isNull();

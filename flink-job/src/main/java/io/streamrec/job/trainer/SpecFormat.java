@@ -8,13 +8,18 @@ public final class SpecFormat {
   private SpecFormat() {}
 
   /**
-   * {@link ModelUpdateEncoder#SPEC_FORMAT_3} when scoring {@code config} needs the field-weighted
-   * cross, which a reader of {@link ModelUpdateEncoder#SPEC_FORMAT_2} may not implement; {@link
+   * {@link ModelUpdateEncoder#SPEC_FORMAT_4} when scoring {@code config} needs field-weighted wide
+   * crosses, which a reader of {@link ModelUpdateEncoder#SPEC_FORMAT_3} may not implement; {@link
+   * ModelUpdateEncoder#SPEC_FORMAT_3} when scoring {@code config} needs the field-weighted cross,
+   * which a reader of {@link ModelUpdateEncoder#SPEC_FORMAT_2} may not implement; {@link
    * ModelUpdateEncoder#SPEC_FORMAT_2} when it needs wide crosses or dense normalisation, which a
    * reader of {@link ModelUpdateEncoder#SPEC_FORMAT} may not implement; {@link
    * ModelUpdateEncoder#SPEC_FORMAT} otherwise.
    */
   public static String of(ModelConfig config) {
+    if (config.wideCrosses() == ModelConfig.WideCrosses.FIELD_WEIGHTED) {
+      return ModelUpdateEncoder.SPEC_FORMAT_4;
+    }
     if (config.factorisedCross() != ModelConfig.FactorisedCross.SUM) {
       return ModelUpdateEncoder.SPEC_FORMAT_3;
     }

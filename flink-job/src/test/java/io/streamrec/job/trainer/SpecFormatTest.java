@@ -21,6 +21,11 @@ class SpecFormatTest {
     assertThat(SpecFormat.of(weighted)).isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_3);
     assertThat(SpecFormat.of(weighted.withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION)))
         .isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_3);
+    // crosses weighed per field pair: readers of /4, whatever the factorised cross
+    assertThat(SpecFormat.of(plain.withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED)))
+        .isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_4);
+    assertThat(SpecFormat.of(weighted.withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED)))
+        .isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_4);
     // settings that only change training keep the format every reader knows
     assertThat(SpecFormat.of(plain.withAdagradInitialAccumulator(0.5f).withDenseRateImpressions(0)))
         .isEqualTo(ModelUpdateEncoder.SPEC_FORMAT);
@@ -28,6 +33,7 @@ class SpecFormatTest {
         .containsExactlyInAnyOrder(
             ModelUpdateEncoder.SPEC_FORMAT,
             ModelUpdateEncoder.SPEC_FORMAT_2,
-            ModelUpdateEncoder.SPEC_FORMAT_3);
+            ModelUpdateEncoder.SPEC_FORMAT_3,
+            ModelUpdateEncoder.SPEC_FORMAT_4);
   }
 }

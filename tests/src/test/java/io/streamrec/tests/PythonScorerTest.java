@@ -82,6 +82,15 @@ class PythonScorerTest {
   }
 
   @Test
+  void thePagesPythonScoresFieldWeightedWideCrossesAsTheJavaScorer() throws Exception {
+    // each pair of features weighs its crosses: the page's pair indices are checked too
+    assertThePagesPythonScoresAs(
+        ModelUpdatesSupport.withGoodLabel(ModelConfig.defaults())
+            .withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED),
+        OUT.resolve("field-weighted-crosses"));
+  }
+
+  @Test
   void thePagesPythonScoresTheSummedCrossAsTheJavaScorer() throws Exception {
     // the default model's cross is field-weighted; a model may still sum its pairs
     assertThePagesPythonScoresAs(

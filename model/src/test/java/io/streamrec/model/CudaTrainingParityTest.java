@@ -58,6 +58,12 @@ class CudaTrainingParityTest {
   }
 
   @Test
+  void withFieldWeightedWideCrossesATrainingRunOnCudaMatchesTheCpuRun() {
+    assertCudaMatchesCpu(
+        ModelConfig.defaults().withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED));
+  }
+
+  @Test
   void withoutTowersATrainingRunOnCudaMatchesTheCpuRun() {
     assertCudaMatchesCpu(ModelConfig.defaults().withTowers(ModelConfig.Towers.NONE));
   }

@@ -62,11 +62,12 @@ import java.util.function.UnaryOperator;
  * --events FILE} the bank stream as events in the interchange shape (a request, then its
  * impressions), which {@code streamrec produce} loads. With {@code --ablations} it also runs the
  * reference model without its deep part (wide and factorised parts alone), with wide crosses
- * ({@code model.wide-crosses: request-impression}), with every field pair of the factorised cross
- * weighing 1 ({@code model.factorised-cross: sum}), with Adagrad accumulators starting at 1e-6 (as
- * before {@code model.adagrad-initial-accumulator}), with Adam's full rate in batches of any size
- * ({@code model.dense-rate-impressions: 0}) and with its dense inputs standardised by running
- * statistics ({@code model.dense-normalization: running}). Run by {@code scripts/bench-quality.sh}.
+ * ({@code model.wide-crosses: request-impression}) and weighed per field pair ({@code
+ * model.wide-crosses: field-weighted}), with every field pair of the factorised cross weighing 1
+ * ({@code model.factorised-cross: sum}), with Adagrad accumulators starting at 1e-6 (as before
+ * {@code model.adagrad-initial-accumulator}), with Adam's full rate in batches of any size ({@code
+ * model.dense-rate-impressions: 0}) and with its dense inputs standardised by running statistics
+ * ({@code model.dense-normalization: running}). Run by {@code scripts/bench-quality.sh}.
  */
 public final class QualityBench {
   private static final long T0 = 1_767_225_600_000L;
@@ -260,6 +261,9 @@ public final class QualityBench {
       models.put(
           "streamrec, wide crosses",
           cfg.withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION));
+      models.put(
+          "streamrec, wide crosses weighted per field pair",
+          cfg.withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED));
       models.put(
           "streamrec, summed cross", cfg.withFactorisedCross(ModelConfig.FactorisedCross.SUM));
       models.put("streamrec, Adagrad from 1e-6", cfg.withAdagradInitialAccumulator(1e-6f));

@@ -256,13 +256,13 @@ public final class UnitBatch {
    * exactly one value.
    */
   private void addWeightedCrosses(List<CompactUnit> units, int nrf, int nif) {
-    if (wideCount + nImps * crossPairs > wideKeys.length) {
-      wideKeys = Arrays.copyOf(wideKeys, wideCount + nImps * crossPairs);
+    int most = wideCount + nImps * crossPairs;
+    if (most > wideKeys.length) {
+      wideKeys = Arrays.copyOf(wideKeys, Math.max(wideKeys.length * 2, most));
     }
-    long[] wide;
     int bag = 0;
     for (CompactUnit unit : units) {
-      wide = unit.wideIds();
+      long[] wide = unit.wideIds();
       for (int k = 0; k < unit.impressions(); k++) {
         int first = nrf + k * nif;
         for (int r = 0; r < nrf; r++) {

@@ -692,23 +692,7 @@ public final class RequestOnlyModel {
           values,
           1,
           0);
-      backend.gemm(
-          false,
-          false,
-          ni,
-          1,
-          crossPairs,
-          1f,
-          values,
-          0,
-          crossPairs,
-          params,
-          crossPairOffset,
-          1,
-          1f,
-          base,
-          0,
-          1);
+      weighPairs(values, ni, crossPairs, params, crossPairOffset, base);
     }
     float[] reqValues = b.reqDense, impValues = b.impDense;
     if (normOffset >= 0) {
@@ -753,8 +737,7 @@ public final class RequestOnlyModel {
       int pairs = reqFields * impFields;
       Floats dots = ws.pairDots.get(ni * pairs);
       backend.fieldDots(requestFields(ws), impUnit, impressionFields(ws), ni, dim, dots);
-      backend.gemm(
-          false, false, ni, 1, pairs, 1f, dots, 0, pairs, params, pairOffset, 1, 1f, base, 0, 1);
+      weighPairs(dots, ni, pairs, params, pairOffset, base);
     }
 
     Floats logits = ws.logits.get(ni * labels);
@@ -817,6 +800,35 @@ public final class RequestOnlyModel {
     }
     fw.lossDone = true;
     return loss;
+  }
+
+  /**
+   * {@code base += values · w}: each impression's {@code pairs} values ({@code ni × pairs},
+   * row-major) weighed by the pair weights at {@code params[offset ..]}.
+   */
+  private void weighPairs(
+      Floats values, int ni, int pairs, Floats params, int offset, Floats base) {
+    backend.gemm(
+        false, false, ni, 1, pairs, 1f, values, 0, pairs, params, offset, 1, 1f, base, 0, 1);
+  }
+
+  /**
+   * The backward of {@link #weighPairs} given {@code gBase}: {@code d w += valuesᵀ · gBase} into
+   * {@code gradParams[offset ..]}, and {@code dValues = gBase · wᵀ}.
+   */
+  private void weighPairsBackward(
+      Floats values,
+      Floats gBase,
+      int ni,
+      int pairs,
+      Floats params,
+      int offset,
+      Floats gradParams,
+      Floats dValues) {
+    backend.gemm(
+        true, false, pairs, 1, ni, 1f, values, 0, pairs, gBase, 0, 1, 1f, gradParams, offset, 1);
+    backend.gemm(
+        false, false, ni, pairs, 1, 1f, gBase, 0, 1, params, offset, pairs, 0f, dValues, 0, pairs);
   }
 
   /**
@@ -941,42 +953,9 @@ public final class RequestOnlyModel {
       Floats impFieldGrad = deep ? dxi : ws.impFieldGrads.zeros(ni * impFields * dim);
       int pairs = reqFields * impFields;
       if (pairs > 0) {
-        Floats dots = ws.pairDots.current();
-        backend.gemm(
-            true,
-            false,
-            pairs,
-            1,
-            ni,
-            1f,
-            dots,
-            0,
-            pairs,
-            gBase,
-            0,
-            1,
-            1f,
-            gradParams,
-            pairOffset,
-            1);
         Floats dDots = ws.pairGrad.get(ni * pairs);
-        backend.gemm(
-            false,
-            false,
-            ni,
-            pairs,
-            1,
-            1f,
-            gBase,
-            0,
-            1,
-            params,
-            pairOffset,
-            pairs,
-            0f,
-            dDots,
-            0,
-            pairs);
+        weighPairsBackward(
+            ws.pairDots.current(), gBase, ni, pairs, params, pairOffset, gradParams, dDots);
         backend.fieldDotsBackward(
             requestFields(ws),
             impUnit,
@@ -1054,42 +1033,17 @@ public final class RequestOnlyModel {
         wideGrad);
     int crossPairs = b.crossPairs;
     if (crossPairs > 0) {
-      // d w = valuesᵀ · dBase; d(values) = dBase · wᵀ, then into the crosses' rows
-      backend.gemm(
-          true,
-          false,
-          crossPairs,
-          1,
-          ni,
-          1f,
-          ws.crossValues.current(),
-          0,
-          crossPairs,
-          gBase,
-          0,
-          1,
-          1f,
-          gradParams,
-          crossPairOffset,
-          1);
+      // the pair weights' gradients, then the crosses' values' into their rows
       Floats dValues = ws.crossValueGrads.get(ni * crossPairs);
-      backend.gemm(
-          false,
-          false,
+      weighPairsBackward(
+          ws.crossValues.current(),
+          gBase,
           ni,
           crossPairs,
-          1,
-          1f,
-          gBase,
-          0,
-          1,
           params,
           crossPairOffset,
-          crossPairs,
-          0f,
-          dValues,
-          0,
-          crossPairs);
+          gradParams,
+          dValues);
       backend.poolBagsBackward(
           wide.rowIndex(),
           ws.crossOffsets.current(),

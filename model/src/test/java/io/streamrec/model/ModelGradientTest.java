@@ -97,7 +97,20 @@ class ModelGradientTest {
     // crosses of ±0.5 / 8 keep 676 weighted rows from saturating the predictions, and leave each
     // pair's weight a gradient that a float32 loss resolves
     fx.scaleWide(1f / 8);
-    SplittableRandom rnd = new SplittableRandom(4);
+    // the logit is linear in a pair's weight, and a wider step outgrows the float32 rounding of
+    // hundreds of logits that a pair's small share of each would otherwise drown in
+    checkPairWeights(config, fx, pairs, 4, 1, 10 * STEP);
+  }
+
+  /**
+   * Draws the pair weights of block {@code pairs} away from 1 (magnitudes 0.5 to 1.5, alternating
+   * signs), then checks the model's gradients as usual and every {@code stride}-th pair weight's
+   * against a central difference of step {@code step}.
+   */
+  private void checkPairWeights(
+      ModelConfig config, Fixture fx, int[] pairs, int seed, int stride, float step) {
+    RequestOnlyModel model = fx.model;
+    SplittableRandom rnd = new SplittableRandom(seed);
     for (int k = 0; k < pairs[1]; k++) {
       fx.set(pairs[0] + k, (float) (0.5 + rnd.nextDouble()) * (k % 2 == 0 ? 1 : -1));
     }
@@ -105,10 +118,8 @@ class ModelGradientTest {
     try (RequestOnlyModel.Workspace ws = model.newWorkspace()) {
       float[] dense = fx.denseGradient(ws);
       List<String> mismatches = new ArrayList<>();
-      for (int k = 0; k < pairs[1]; k++) {
-        // the logit is linear in a pair's weight, and a wider step outgrows the float32 rounding
-        // of hundreds of logits that a pair's small share of each would otherwise drown in
-        double numeric = fx.numericParam(ws, pairs[0] + k, 10 * STEP);
+      for (int k = 0; k < pairs[1]; k += stride) {
+        double numeric = fx.numericParam(ws, pairs[0] + k, step);
         if (!close(dense[pairs[0] + k], numeric)) {
           mismatches.add("pair " + k + ": backward " + dense[pairs[0] + k] + ", fd " + numeric);
         }
@@ -137,23 +148,7 @@ class ModelGradientTest {
     int[] pairs = model.blocks().get(RequestOnlyModel.FIELD_PAIRS_BLOCK);
     assertThat(pairs[1]).isEqualTo(TABLES_PER_SIDE * TABLES_PER_SIDE);
     assertThat(model.initialParameters()[pairs[0]]).isEqualTo(1f);
-    SplittableRandom rnd = new SplittableRandom(3);
-    for (int k = 0; k < pairs[1]; k++) {
-      fx.set(pairs[0] + k, (float) (0.5 + rnd.nextDouble()) * (k % 2 == 0 ? 1 : -1));
-    }
-    checkAgainstFiniteDifferences(config, model, fx, model.parameterCount());
-    try (RequestOnlyModel.Workspace ws = model.newWorkspace()) {
-      float[] dense = fx.denseGradient(ws);
-      List<String> mismatches = new ArrayList<>();
-      for (int k = 0; k < pairs[1]; k += 9) {
-        double numeric = fx.numericParam(ws, pairs[0] + k);
-        if (!close(dense[pairs[0] + k], numeric)) {
-          mismatches.add("pair " + k + ": backward " + dense[pairs[0] + k] + ", fd " + numeric);
-        }
-      }
-      assertThat(mismatches).isEmpty();
-      assertThat(dense[pairs[0]]).isNotZero();
-    }
+    checkPairWeights(config, fx, pairs, 3, 9, STEP);
   }
 
   /**

@@ -459,11 +459,21 @@ public final class MiniBatchTrainer implements AutoCloseable {
           format == STATE_FORMAT ? ModelConfig.FactorisedCross.of(in.readUTF()) : null;
       int n = in.readInt();
       int[] pairs = model.blocks().get(RequestOnlyModel.FIELD_PAIRS_BLOCK);
+      int[] crossPairs = model.blocks().get(RequestOnlyModel.WIDE_CROSS_PAIRS_BLOCK);
+      // an older state does not say which block it lacks when this model has both
       boolean fromSum =
           pairs != null
               && pairs[1] > 0
               && n == paramCount - pairs[1]
-              && (cross == null || cross == ModelConfig.FactorisedCross.SUM);
+              && (cross == ModelConfig.FactorisedCross.SUM
+                  || (cross == null && crossPairs == null));
+      // crosses summed unweighted (or none) are field-weighted crosses with every pair weighing 1
+      boolean fromUnweightedCrosses =
+          !fromSum
+              && crossPairs != null
+              && crossPairs[1] > 0
+              && n == paramCount - crossPairs[1]
+              && cross == config.factorisedCross();
       if (cross != null && cross != config.factorisedCross() && !fromSum) {
         throw new IllegalArgumentException(
             "trainer state is of a model with model.factorised-cross: "
@@ -474,7 +484,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
                 + cross.key()
                 + " to resume this model)");
       }
-      if (n != paramCount && !fromSum) {
+      if (n != paramCount && !fromSum && !fromUnweightedCrosses) {
         throw new IllegalArgumentException(
             "trainer state has "
                 + n
@@ -485,7 +495,10 @@ public final class MiniBatchTrainer implements AutoCloseable {
       // a summed cross is the field-weighted one with every pair weighing 1: its state restores
       // into a field-weighted model with the pair weights inserted at 1 and their Adam state at 0,
       // scoring as it did, and the weights learn from there
-      int from = fromSum ? pairs[0] : paramCount, gap = fromSum ? pairs[1] : 0;
+      // and so do unweighted wide crosses into field-weighted ones
+      int[] inserted = fromSum ? pairs : fromUnweightedCrosses ? crossPairs : null;
+      int from = inserted != null ? inserted[0] : paramCount;
+      int gap = inserted != null ? inserted[1] : 0;
       float[] start = {1f, 0f, 0f};
       Floats[] arrays = {params, adamM, adamV};
       for (int a = 0; a < arrays.length; a++) {
@@ -502,6 +515,13 @@ public final class MiniBatchTrainer implements AutoCloseable {
                 + " field-weighted cross (model.factorised-cross: field-weighted, the default):"
                 + " its {} pair weights start at 1, so the model scores as it did, and learn from"
                 + " here; set model.factorised-cross: sum to keep the summed cross",
+            gap);
+      }
+      if (fromUnweightedCrosses) {
+        LOG.warn(
+            "trainer state of a model with unweighted wide crosses (or none) restored into this"
+                + " one's field-weighted wide crosses (model.wide-crosses: field-weighted): its {}"
+                + " pair weights start at 1, so the model scores as it did, and learn from here",
             gap);
       }
       adamStep = in.readLong();

@@ -272,15 +272,56 @@ class MiniBatchTrainerTest {
     ModelConfig summed =
         ModelConfig.defaults().withFactorisedCross(ModelConfig.FactorisedCross.SUM);
     ModelConfig weighted = ModelConfig.defaults();
+    byte[] weightedState =
+        assertAStateRestoresWithABlockInsertedAtOne(
+            summed, weighted, RequestOnlyModel.FIELD_PAIRS_BLOCK, format, dir);
+    // a field-weighted state does not fit a summed model: refused by name
+    try (MiniBatchTrainer back = trainer(summed)) {
+      assertThatThrownBy(() -> back.restoreState(weightedState))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("model.factorised-cross: field-weighted");
+    }
+  }
+
+  /**
+   * Unweighted wide crosses, or none, are field-weighted crosses with every pair weighing 1: such a
+   * state restores into a model with field-weighted crosses, which scores as the first did and
+   * learns its pair weights from there. The other way is refused by the parameter count.
+   */
+  @ParameterizedTest(name = "from wide crosses {0}")
+  @ValueSource(strings = {"request-impression", "none"})
+  void anUnweightedCrossesStateRestoresIntoFieldWeightedCrossesScoringAsItDid(
+      String crosses, @TempDir java.nio.file.Path dir) {
+    ModelConfig from = ModelConfig.defaults().withWideCrosses(ModelConfig.WideCrosses.of(crosses));
+    ModelConfig to = ModelConfig.defaults().withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED);
+    byte[] weightedState =
+        assertAStateRestoresWithABlockInsertedAtOne(
+            from, to, RequestOnlyModel.WIDE_CROSS_PAIRS_BLOCK, 3, dir);
+    try (MiniBatchTrainer back = trainer(from)) {
+      assertThatThrownBy(() -> back.restoreState(weightedState))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("dense parameters");
+    }
+  }
+
+  /**
+   * Trains a model of {@code from}, restores its state (in {@code format}) into a model of {@code
+   * to} on a copy of its store, and checks that the parameters are placed around {@code block},
+   * which starts at 1; that the next batch's predictions are the first model's within float
+   * rounding (the sums add in another order); and that the block's weights learn from 1. Returns
+   * the restored trainer's own state.
+   */
+  private static byte[] assertAStateRestoresWithABlockInsertedAtOne(
+      ModelConfig from, ModelConfig to, String block, int format, java.nio.file.Path dir) {
     TestUnits data = new TestUnits(9);
-    try (MiniBatchTrainer t = trainer(summed)) {
+    try (MiniBatchTrainer t = trainer(from)) {
       for (int b = 0; b < 20; b++) {
         t.trainRequestUnits(data.batch(BATCH_UNITS, b * 1000L));
       }
       byte[] state = format == 3 ? t.saveState() : inOlderFormat(t.saveState(), format);
-      try (MiniBatchTrainer restored = onTheStoreOf(t, weighted, dir)) {
+      try (MiniBatchTrainer restored = onTheStoreOf(t, to, dir)) {
         restored.restoreState(state);
-        int[] pairs = restored.model().blocks().get(RequestOnlyModel.FIELD_PAIRS_BLOCK);
+        int[] pairs = restored.model().blocks().get(block);
         float[] p = restored.parameters(), q = t.parameters();
         assertThat(p).hasSize(q.length + pairs[1]);
         for (int i = 0; i < p.length; i++) {
@@ -307,13 +348,7 @@ class MiniBatchTrainerTest {
           moved = Math.max(moved, Math.abs(after[i] - 1f));
         }
         assertThat(moved).as("the pair weights learn from 1").isGreaterThan(1e-4);
-        // a field-weighted state does not fit a summed model: refused by name
-        byte[] weightedState = restored.saveState();
-        try (MiniBatchTrainer back = trainer(summed)) {
-          assertThatThrownBy(() -> back.restoreState(weightedState))
-              .isInstanceOf(IllegalArgumentException.class)
-              .hasMessageContaining("model.factorised-cross: field-weighted");
-        }
+        return restored.saveState();
       }
     }
   }

@@ -166,6 +166,20 @@ public final class TrainBench {
           deep.withFactorisedCross(ModelConfig.FactorisedCross.SUM),
           last);
       run(
+          "deep model, wide crosses",
+          encoded,
+          batch,
+          t -> {},
+          deep.withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION),
+          last);
+      run(
+          "deep model, wide crosses weighted per field pair",
+          encoded,
+          batch,
+          t -> {},
+          deep.withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED),
+          last);
+      run(
           "deep model, request tower per impression",
           encoded,
           batch,

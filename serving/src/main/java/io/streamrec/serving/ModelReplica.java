@@ -138,6 +138,12 @@ public final class ModelReplica implements AutoCloseable {
   /** Why the newest spec read could not be used; null when it could. */
   private volatile String unreadableSpec;
 
+  /**
+   * Offset of the spec {@link #unreadableSpec} speaks of: a re-read of older specs (which an
+   * unreadable one itself starts) does not change what the replica reports of the newest.
+   */
+  private long newestSpecOffset = -1;
+
   private final String topic;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final Thread thread;
@@ -444,18 +450,29 @@ public final class ModelReplica implements AutoCloseable {
       }
       c = ModelConfigJson.fromJson(s.json());
     } catch (StreamrecException e) {
-      badRecords++;
-      unreadableSpec = "model " + ModelLineage.format(s.model()) + ": " + e.getMessage();
-      LOG.warn(
-          "model-updates offset {}: {}; versions of that model are not served until a spec this"
-              + " replica reads",
-          offset,
-          unreadableSpec);
+      String why = "model " + ModelLineage.format(s.model()) + ": " + e.getMessage();
+      if (offset > newestSpecOffset) {
+        badRecords++;
+        LOG.warn(
+            "model-updates offset {}: {}; versions of that model are not served until a spec this"
+                + " replica reads",
+            offset,
+            why);
+      }
+      newestSpec(offset, why);
       spec = new SpecRead(s.model(), null);
       return;
     }
     spec = new SpecRead(s.model(), c);
-    unreadableSpec = null;
+    newestSpec(offset, null);
+  }
+
+  /** What a spec at {@code offset} says of the topic's newest, unless a newer one was read. */
+  private void newestSpec(long offset, String unreadable) {
+    if (offset >= newestSpecOffset) {
+      newestSpecOffset = offset;
+      unreadableSpec = unreadable;
+    }
   }
 
   private boolean marker(VersionMarker m, long offset) {

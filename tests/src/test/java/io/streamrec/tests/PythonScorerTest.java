@@ -37,7 +37,11 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * docs/model-updates.md's scoring section, checked: its feature-id test vectors are what {@link
@@ -71,49 +75,43 @@ class PythonScorerTest {
     assertThat(n).as("test vectors on the page").isGreaterThanOrEqualTo(6);
   }
 
-  @Test
-  void thePagesPythonScoresAsTheJavaScorer() throws Exception {
-    // two labels, so that the page's scorer of every label is checked head by head; wide crosses,
-    // so that its cross keys are checked too
-    assertThePagesPythonScoresAs(
-        ModelUpdatesSupport.withGoodLabel(ModelConfig.defaults())
-            .withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION),
-        OUT);
+  /**
+   * The models the page's Python is checked on, each with the directory it runs in (the first's is
+   * the one {@code scripts/check-python-scorer.sh} shows). Every one has two labels, so that the
+   * page's scorer of every label is checked head by head.
+   */
+  static Stream<Arguments> models() {
+    ModelConfig base = ModelUpdatesSupport.withGoodLabel(ModelConfig.defaults());
+    return Stream.of(
+        // wide crosses, so that its cross keys are checked too
+        Arguments.of(
+            "request-impression wide crosses",
+            base.withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION),
+            OUT),
+        // each pair of features weighs its crosses: the page's pair indices are checked too
+        Arguments.of(
+            "field-weighted wide crosses",
+            base.withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED),
+            OUT.resolve("field-weighted-crosses")),
+        // the default model's cross is field-weighted; a model may still sum its pairs
+        Arguments.of(
+            "summed cross",
+            base.withFactorisedCross(ModelConfig.FactorisedCross.SUM),
+            OUT.resolve("summed")),
+        // the field-weighted cross with each feature pooled for it alone, and no towers
+        Arguments.of(
+            "no towers", base.withTowers(ModelConfig.Towers.NONE), OUT.resolve("no-towers")),
+        Arguments.of(
+            "dense normalisation",
+            base.withDenseNormalization(ModelConfig.DenseNormalization.RUNNING),
+            OUT.resolve("dense-normalization")));
   }
 
-  @Test
-  void thePagesPythonScoresFieldWeightedWideCrossesAsTheJavaScorer() throws Exception {
-    // each pair of features weighs its crosses: the page's pair indices are checked too
-    assertThePagesPythonScoresAs(
-        ModelUpdatesSupport.withGoodLabel(ModelConfig.defaults())
-            .withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED),
-        OUT.resolve("field-weighted-crosses"));
-  }
-
-  @Test
-  void thePagesPythonScoresTheSummedCrossAsTheJavaScorer() throws Exception {
-    // the default model's cross is field-weighted; a model may still sum its pairs
-    assertThePagesPythonScoresAs(
-        ModelUpdatesSupport.withGoodLabel(ModelConfig.defaults())
-            .withFactorisedCross(ModelConfig.FactorisedCross.SUM),
-        OUT.resolve("summed"));
-  }
-
-  @Test
-  void thePagesPythonScoresAModelWithoutTowersAsTheJavaScorer() throws Exception {
-    // the field-weighted cross with each feature pooled for it alone, and no towers
-    assertThePagesPythonScoresAs(
-        ModelUpdatesSupport.withGoodLabel(ModelConfig.defaults())
-            .withTowers(ModelConfig.Towers.NONE),
-        OUT.resolve("no-towers"));
-  }
-
-  @Test
-  void thePagesPythonScoresADenseNormalisingModelAsTheJavaScorer() throws Exception {
-    assertThePagesPythonScoresAs(
-        ModelUpdatesSupport.withGoodLabel(ModelConfig.defaults())
-            .withDenseNormalization(ModelConfig.DenseNormalization.RUNNING),
-        OUT.resolve("dense-normalization"));
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("models")
+  void thePagesPythonScoresAsTheJavaScorer(String model, ModelConfig config, Path out)
+      throws Exception {
+    assertThePagesPythonScoresAs(config, out);
   }
 
   /**

@@ -21,9 +21,12 @@ import java.util.Map;
  *   r(u)    = request tower   (MLP over [e_r(u), dense(u)])          once per unit
  *   v(i)    = impression tower(MLP over [e_i(i), dense(i)])
  *   base(i) = b + Σ wide(ids of u and i) + w·dense(u) + w'·dense(i)     (wide, linear part)
- *             + Σ_f e_r,f(u) · Σ_g e_i,g(i)                            (factorised cross of all ids)
- *               [or Σ_f Σ_g w_fg e_r,f(u) · e_i,g(i)                   with model.factorised-cross:
- *                                                                        field-weighted]
+ *             [+ Σ_f Σ_g wide(id_f(u) × id_g(i))                       with model.wide-crosses,
+ *                  each · w'_fg with field-weighted]
+ *             + Σ_f Σ_g w_fg e_r,f(u) · e_i,g(i)                       (factorised cross, a weight
+ *                                                                        per feature pair)
+ *               [or Σ_f e_r,f(u) · Σ_g e_i,g(i)                        with model.factorised-cross:
+ *                                                                        sum]
  *             + r(u) · v(i)                                             (two-tower dot)
  *   logit_l(i) = base(i) + head_l([r(u), v(i), r(u)⊙v(i)])           one head output per label
  * </pre>

@@ -626,12 +626,9 @@ public final class RequestOnlyModel {
       int bags = request ? nu : ni;
       Ints offsets = ws.featureOffsets[f].upload(b.featureOffsets[f], bags + 1);
       if (pairOffset < 0 || ownFields) {
-        backend.poolBags(
-            r.slab(),
-            r.rowWidth(),
-            0,
+        pool(
+            r,
             dim,
-            r.slots(),
             offsets,
             bags,
             identity,
@@ -641,12 +638,9 @@ public final class RequestOnlyModel {
             crossColumn(f));
       }
       if (deep) {
-        backend.poolBags(
-            r.slab(),
-            r.rowWidth(),
-            0,
+        pool(
+            r,
             dim,
-            r.slots(),
             offsets,
             bags,
             identity,
@@ -660,21 +654,8 @@ public final class RequestOnlyModel {
     Floats base = ws.base.zeros(ni);
     Ints wideReq = ws.wideReqOffsets.upload(b.wideReqOffsets, nu + 1);
     Ints wideImp = ws.wideImpOffsets.upload(b.wideImpOffsets, ni + 1);
-    backend.poolBags(
-        wide.slab(),
-        wide.rowWidth(),
-        0,
-        1,
-        wide.slots(),
-        wideReq,
-        nu,
-        identity,
-        false,
-        unitScalar,
-        1,
-        0);
-    backend.poolBags(
-        wide.slab(), wide.rowWidth(), 0, 1, wide.slots(), wideImp, ni, identity, false, base, 1, 0);
+    pool(wide, 1, wideReq, nu, identity, false, unitScalar, 1, 0);
+    pool(wide, 1, wideImp, ni, identity, false, base, 1, 0);
     int crossPairs = b.crossPairs;
     if (crossPairs > 0) {
       // base += Σ_p w_p · (the pair's cross weight): each (impression, pair) bag pooled, then one
@@ -682,19 +663,7 @@ public final class RequestOnlyModel {
       int bags = ni * crossPairs;
       Ints crossOffs = ws.crossOffsets.upload(b.crossOffsets, bags + 1);
       Floats values = ws.crossValues.zeros(bags);
-      backend.poolBags(
-          wide.slab(),
-          wide.rowWidth(),
-          0,
-          1,
-          wide.slots(),
-          crossOffs,
-          bags,
-          identity,
-          false,
-          values,
-          1,
-          0);
+      pool(wide, 1, crossOffs, bags, identity, false, values, 1, 0);
       weighPairs(values, ni, crossPairs, params, crossPairOffset, base);
     }
     float[] reqValues = b.reqDense, impValues = b.impDense;
@@ -803,6 +772,53 @@ public final class RequestOnlyModel {
     }
     fw.lossDone = true;
     return loss;
+  }
+
+  /**
+   * Pools bags of {@code rows} (the first {@code width} columns of each row) into {@code out} at
+   * {@code stride}, {@code col}: {@link ComputeBackend#poolBags} on the rows where they sit.
+   */
+  private void pool(
+      TableRows rows,
+      int width,
+      Ints offsets,
+      int bags,
+      Ints target,
+      boolean mean,
+      Floats out,
+      int stride,
+      int col) {
+    backend.poolBags(
+        rows.slab(),
+        rows.rowWidth(),
+        0,
+        width,
+        rows.slots(),
+        offsets,
+        bags,
+        target,
+        mean,
+        out,
+        stride,
+        col);
+  }
+
+  /**
+   * The backward of {@link #pool}: {@code grad}'s bags into the rows' gradients {@code rowGrad}.
+   */
+  private void poolBackward(
+      TableRows rows,
+      int width,
+      Ints offsets,
+      int bags,
+      Ints target,
+      boolean mean,
+      Floats grad,
+      int stride,
+      int col,
+      Floats rowGrad) {
+    backend.poolBagsBackward(
+        rows.rowIndex(), offsets, bags, target, mean, grad, stride, col, width, rowGrad);
   }
 
   /**
@@ -980,8 +996,9 @@ public final class RequestOnlyModel {
       Ints offsets = ws.featureOffsets[f].current();
       int bags = request ? nu : ni;
       if (pairOffset < 0 || !deep) { // with towers the field-weighted cross's share is in dxr, dxi
-        backend.poolBagsBackward(
-            rows[t].rowIndex(),
+        poolBackward(
+            rows[t],
+            dim,
             offsets,
             bags,
             identity,
@@ -991,12 +1008,12 @@ public final class RequestOnlyModel {
                 : (request ? ws.reqFieldGrads : ws.impFieldGrads).current(),
             crossStride(request),
             crossColumn(f),
-            dim,
             rowGrad);
       }
       if (deep) {
-        backend.poolBagsBackward(
-            rows[t].rowIndex(),
+        poolBackward(
+            rows[t],
+            dim,
             offsets,
             bags,
             identity,
@@ -1004,7 +1021,6 @@ public final class RequestOnlyModel {
             request ? dxr : dxi,
             request ? requestTower.in() : impressionTower.in(),
             featureColumn[f],
-            dim,
             rowGrad);
       }
     }
@@ -1012,28 +1028,9 @@ public final class RequestOnlyModel {
     Floats unitGrad = ws.unitGrad.zeros(nu);
     backend.scatterAddIndexed(gBase, 1, 0, 1, impUnit, ni, unitGrad);
     Floats wideGrad = ws.wideGrad.zeros(wide.distinct());
-    backend.poolBagsBackward(
-        wide.rowIndex(),
-        ws.wideReqOffsets.current(),
-        nu,
-        identity,
-        false,
-        unitGrad,
-        1,
-        0,
-        1,
-        wideGrad);
-    backend.poolBagsBackward(
-        wide.rowIndex(),
-        ws.wideImpOffsets.current(),
-        ni,
-        identity,
-        false,
-        gBase,
-        1,
-        0,
-        1,
-        wideGrad);
+    poolBackward(
+        wide, 1, ws.wideReqOffsets.current(), nu, identity, false, unitGrad, 1, 0, wideGrad);
+    poolBackward(wide, 1, ws.wideImpOffsets.current(), ni, identity, false, gBase, 1, 0, wideGrad);
     int crossPairs = b.crossPairs;
     if (crossPairs > 0) {
       // the pair weights' gradients, then the crosses' values' into their rows
@@ -1047,8 +1044,9 @@ public final class RequestOnlyModel {
           crossPairOffset,
           gradParams,
           dValues);
-      backend.poolBagsBackward(
-          wide.rowIndex(),
+      poolBackward(
+          wide,
+          1,
           ws.crossOffsets.current(),
           ni * crossPairs,
           identity,
@@ -1056,7 +1054,6 @@ public final class RequestOnlyModel {
           dValues,
           1,
           0,
-          1,
           wideGrad);
     }
 

@@ -306,10 +306,10 @@ public final class EmbeddingKernels extends CudaOps {
     if (n <= 0 || fa == 0 || fb == 0) {
       return;
     }
-    checkFields(aB, a, aIndex, bB, b, n, dim, "fieldDots");
+    FieldOperands ops = new FieldOperands(aB, a, aIndex, bB, b, n, dim);
+    ops.check("fieldDots");
     range(out.length(), 0, (long) n * fa * fb, "fieldDots out");
-    launchFlat(
-        Kernel.FIELD_DOTS, (long) n * fa * fb, fieldArgs(aB, a, aIndex, bB, b, n, dim).p(out));
+    launchFlat(Kernel.FIELD_DOTS, (long) n * fa * fb, ops.args().p(out));
   }
 
   public void fieldDotsBackward(
@@ -332,7 +332,8 @@ public final class EmbeddingKernels extends CudaOps {
     if (n <= 0 || dim <= 0 || fa == 0 || fb == 0) {
       return;
     }
-    checkFields(aB, a, aIndex, bB, b, n, dim, "fieldDotsBackward");
+    FieldOperands ops = new FieldOperands(aB, a, aIndex, bB, b, n, dim);
+    ops.check("fieldDotsBackward");
     block(gradB.length(), bB.stride(), bB.col(), n, fb * dim, "fieldDotsBackward gradB");
     range(g.length(), 0, (long) n * fa * fb, "fieldDotsBackward g");
     // the impressions of one unit add into its row of gradA: grouped, in impression order
@@ -349,31 +350,11 @@ public final class EmbeddingKernels extends CudaOps {
     launchFlat(
         Kernel.FIELD_DOTS_BACKWARD,
         (long) gs * fa * dim + (long) n * fb * dim,
-        fieldArgs(aB, a, aIndex, bB, b, n, dim).p(g).i(gs).p(groups).p(gradA).p(gradB));
+        ops.args().p(g).i(gs).p(groups).p(gradA).p(gradB));
   }
 
-  /** The checks both field-dot operations make of their inputs. */
-  private static void checkFields(
-      FieldBlocks aB,
-      DeviceFloats a,
-      DeviceInts aIndex,
-      FieldBlocks bB,
-      DeviceFloats b,
-      int n,
-      int dim,
-      String op) {
-    range(aIndex.length(), 0, n, op + " aIndex");
-    block(b.length(), bB.stride(), bB.col(), n, bB.fields() * dim, op + " b");
-    indices(
-        aIndex.host(),
-        0,
-        n,
-        rowsThatFit(a.length(), aB.stride(), aB.col(), aB.fields() * dim),
-        op + " aIndex");
-  }
-
-  /** The arguments both field-dot kernels start with. */
-  private static KernelLauncher.Args fieldArgs(
+  /** What both field-dot operations take: the two sides' blocks on the device, n and dim. */
+  private record FieldOperands(
       FieldBlocks aB,
       DeviceFloats a,
       DeviceInts aIndex,
@@ -381,18 +362,34 @@ public final class EmbeddingKernels extends CudaOps {
       DeviceFloats b,
       int n,
       int dim) {
-    return args()
-        .p(a)
-        .i(aB.stride())
-        .i(aB.col())
-        .i(aB.fields())
-        .p(aIndex)
-        .p(b)
-        .i(bB.stride())
-        .i(bB.col())
-        .i(bB.fields())
-        .i(n)
-        .i(dim);
+
+    /** The checks both operations make of these inputs, named after {@code op}. */
+    void check(String op) {
+      range(aIndex.length(), 0, n, op + " aIndex");
+      block(b.length(), bB.stride(), bB.col(), n, bB.fields() * dim, op + " b");
+      indices(
+          aIndex.host(),
+          0,
+          n,
+          rowsThatFit(a.length(), aB.stride(), aB.col(), aB.fields() * dim),
+          op + " aIndex");
+    }
+
+    /** The arguments both kernels start with. */
+    KernelLauncher.Args args() {
+      return CudaOps.args()
+          .p(a)
+          .i(aB.stride())
+          .i(aB.col())
+          .i(aB.fields())
+          .p(aIndex)
+          .p(b)
+          .i(bB.stride())
+          .i(bB.col())
+          .i(bB.fields())
+          .i(n)
+          .i(dim);
+    }
   }
 
   public void gatherIndexed(

@@ -1,5 +1,6 @@
 package io.streamrec.embedding;
 
+import io.streamrec.common.LongIntHashMap;
 import io.streamrec.gpu.CpuBackend;
 import io.streamrec.gpu.Floats;
 import java.io.BufferedInputStream;
@@ -13,9 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * An {@link EmbeddingStore} that keeps every row in one growing host slab per table: no cold tier,
@@ -62,16 +61,15 @@ public final class InMemoryEmbeddingStore extends BatchedStore {
     Table t = state[table];
     int[] slots = new int[count];
     int[] rowIndex = new int[count];
-    Map<Long, Integer> local = new HashMap<>();
+    LongIntHashMap local = new LongIntHashMap(count);
     int[] distinctSlots = new int[count];
     long[] distinctKeys = new long[count];
     int distinct = 0;
     for (int i = 0; i < count; i++) {
       long key = keys[i];
-      Integer li = local.get(key);
-      if (li == null) {
+      int li = local.putIfAbsent(key, distinct);
+      if (li == LongIntHashMap.MISSING) {
         li = distinct;
-        local.put(key, li);
         distinctKeys[distinct] = key;
         distinctSlots[distinct] = t.slotFor(key);
         distinct++;
@@ -126,14 +124,15 @@ public final class InMemoryEmbeddingStore extends BatchedStore {
   public int markSlice(int table, int slice, int slices) {
     requireNoBatch("mark a slice");
     Table t = state[table];
-    int n = 0;
-    for (Map.Entry<Long, Integer> e : t.index.entrySet()) {
-      if (RowSlices.sliceOf(e.getKey(), slices) == slice) {
-        t.dirty.set(e.getValue());
-        n++;
-      }
-    }
-    return n;
+    int[] n = {0};
+    t.index.forEach(
+        (key, slot) -> {
+          if (RowSlices.sliceOf(key, slices) == slice) {
+            t.dirty.set(slot);
+            n[0]++;
+          }
+        });
+    return n[0];
   }
 
   @Override
@@ -143,11 +142,12 @@ public final class InMemoryEmbeddingStore extends BatchedStore {
       return 0;
     }
     List<Long> gone = new ArrayList<>();
-    for (Map.Entry<Long, Integer> e : t.index.entrySet()) {
-      if (nowMs - t.lastSeen[e.getValue()] > t.cfg.ttlMs()) {
-        gone.add(e.getKey());
-      }
-    }
+    t.index.forEach(
+        (key, slot) -> {
+          if (nowMs - t.lastSeen[slot] > t.cfg.ttlMs()) {
+            gone.add(key);
+          }
+        });
     gone.sort(Long::compare);
     for (long id : gone) {
       t.remove(id);
@@ -160,8 +160,8 @@ public final class InMemoryEmbeddingStore extends BatchedStore {
   @Override
   public void read(int table, long id, float[] out) {
     Table t = state[table];
-    Integer slot = t.index.get(id);
-    if (slot == null) {
+    int slot = t.index.get(id);
+    if (slot == LongIntHashMap.MISSING) {
       RowInitializer.init(t.cfg, id, out, 0);
     } else {
       System.arraycopy(t.slab, slot * t.cfg.rowWidth(), out, 0, t.cfg.rowWidth());
@@ -243,10 +243,12 @@ public final class InMemoryEmbeddingStore extends BatchedStore {
         for (int i = 0; i < t.freeCount; i++) {
           out.writeInt(t.freeSlots[i]);
         }
-        out.writeInt(t.seenCounts.size());
-        for (Map.Entry<Long, Integer> e : new java.util.TreeMap<>(t.seenCounts).entrySet()) {
-          out.writeLong(e.getKey());
-          out.writeInt(e.getValue());
+        long[] seen = t.seenCounts.keys();
+        Arrays.sort(seen);
+        out.writeInt(seen.length);
+        for (long key : seen) {
+          out.writeLong(key);
+          out.writeInt(t.seenCounts.get(key));
         }
       }
     } catch (IOException e) {
@@ -330,8 +332,13 @@ public final class InMemoryEmbeddingStore extends BatchedStore {
 
   private final class Table {
     final TableConfig cfg;
-    final Map<Long, Integer> index = new HashMap<>();
-    final Map<Long, Integer> seenCounts = new HashMap<>();
+
+    /** Key to slot of every admitted row. */
+    final LongIntHashMap index = new LongIntHashMap(INITIAL_ROWS);
+
+    /** Key to the number of batches that asked for it, of keys not yet admitted. */
+    final LongIntHashMap seenCounts = new LongIntHashMap(16);
+
     final BitSet dirty = new BitSet();
     final List<Integer> transientSlots = new ArrayList<>();
     int[] freeSlots = new int[16];
@@ -350,22 +357,26 @@ public final class InMemoryEmbeddingStore extends BatchedStore {
 
     int slotFor(long key) {
       lookups++;
-      Integer slot = index.get(key);
-      if (slot != null) {
+      int slot = index.get(key);
+      if (slot != LongIntHashMap.MISSING) {
         hits++;
         lastSeen[slot] = nowMs;
         return slot;
       }
-      int seen = seenCounts.merge(key, 1, Integer::sum);
+      int before = seenCounts.get(key);
+      int seen = before == LongIntHashMap.MISSING ? 1 : before + 1;
       int s = allocate();
       RowInitializer.init(cfg, key, slab, s * cfg.rowWidth());
       lastSeen[s] = nowMs;
       if (seen >= cfg.admissionThreshold()) {
-        seenCounts.remove(key);
+        if (before != LongIntHashMap.MISSING) {
+          seenCounts.remove(key);
+        }
         index.put(key, s);
         keyOfSlot[s] = key;
         admitted++;
       } else {
+        seenCounts.put(key, seen);
         keyOfSlot[s] = null;
         transientSlots.add(s);
       }
@@ -393,8 +404,8 @@ public final class InMemoryEmbeddingStore extends BatchedStore {
     }
 
     void remove(long id) {
-      Integer slot = index.remove(id);
-      if (slot != null) {
+      int slot = index.remove(id);
+      if (slot != LongIntHashMap.MISSING) {
         dirty.clear(slot);
         keyOfSlot[slot] = null;
         free(slot);
@@ -402,11 +413,12 @@ public final class InMemoryEmbeddingStore extends BatchedStore {
     }
 
     void stampUnseen(long timeMs) {
-      for (int slot : index.values()) {
-        if (lastSeen[slot] == Long.MIN_VALUE) {
-          lastSeen[slot] = timeMs;
-        }
-      }
+      index.forEach(
+          (key, slot) -> {
+            if (lastSeen[slot] == Long.MIN_VALUE) {
+              lastSeen[slot] = timeMs;
+            }
+          });
     }
 
     void releaseTransient() {

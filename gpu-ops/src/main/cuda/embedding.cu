@@ -95,6 +95,28 @@ extern "C" __global__ void rowwise_adagrad(
   }
 }
 
+// One thread per (row, coordinate): FTRL-Proximal in the CPU backend's order of float operations.
+// The rows of one launch are distinct slots (the host splits repeated slots into runs).
+extern "C" __global__ void ftrl_proximal(
+    float* slab, int rowWidth, int col, int width, int stateCol,
+    const int* slots, int nRows, const float* rowGrad, float alpha, float beta, float l1, float l2) {
+  GRID_STRIDE(k, (i64)nRows * width) {
+    i64 r = k / width;
+    int j = (int)(k - r * width);
+    float g = rowGrad[k];
+    i64 base = (i64)slots[r] * rowWidth;
+    i64 v = base + col + j, zc = base + stateCol + 2 * j;
+    float n = slab[zc + 1];
+    float n2 = n + g * g;
+    float sqrtN2 = sqrtf(n2);
+    float sigma = (sqrtN2 - sqrtf(n)) / alpha;
+    float z = slab[zc] + g - sigma * slab[v];
+    slab[zc] = z;
+    slab[zc + 1] = n2;
+    slab[v] = fabsf(z) <= l1 ? 0.f : -(z - copysignf(l1, z)) / ((beta + sqrtN2) / alpha + l2);
+  }
+}
+
 // One thread per impression: out[i] += dot(a[aIndex[i]], b[i]), summed in column order.
 extern "C" __global__ void broadcast_dot(const float* a, const int* aIndex, const float* b, int n, int dim, float* out) {
   GRID_STRIDE(i, n) {

@@ -124,6 +124,35 @@ public interface ComputeBackend extends AutoCloseable {
       float lr,
       float eps);
 
+  /**
+   * FTRL-Proximal (McMahan et al., KDD 2013) applied per coordinate, in place, to {@code nRows}
+   * rows: for row {@code r} at {@code slots[r]} and each {@code j < width}, with {@code g =
+   * rowGrad[r*width + j]}, value {@code w} at column {@code col + j}, and its state {@code z} at
+   * column {@code stateCol + 2j} and {@code n} at {@code stateCol + 2j + 1}:
+   *
+   * <pre>
+   * n' = n + g²;  σ = (sqrt(n') - sqrt(n)) / alpha;  z' = z + g - σ·w
+   * w' = 0 if |z'| <= l1, else -(z' - sign(z')·l1) / ((beta + sqrt(n')) / alpha + l2)
+   * </pre>
+   *
+   * in that order of float operations. A row at {@code z = n = w = 0} is a fresh one; {@code l1}
+   * keeps a coordinate at exactly 0 until its summed evidence passes it. A slot given more than
+   * once is updated once per time, in order of {@code r}, each update seeing the one before.
+   */
+  void ftrlProximal(
+      Floats slab,
+      int rowWidth,
+      int col,
+      int width,
+      int stateCol,
+      Ints slots,
+      int nRows,
+      Floats rowGrad,
+      float alpha,
+      float beta,
+      float l1,
+      float l2);
+
   // ---- the request-only broadcast ---------------------------------------------------------------
 
   /**

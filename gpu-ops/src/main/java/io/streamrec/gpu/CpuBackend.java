@@ -213,6 +213,40 @@ public final class CpuBackend implements ComputeBackend {
     }
   }
 
+  @Override
+  public void ftrlProximal(
+      Floats slabF,
+      int rowWidth,
+      int col,
+      int width,
+      int stateCol,
+      Ints slotsI,
+      int nRows,
+      Floats rowGradF,
+      float alpha,
+      float beta,
+      float l1,
+      float l2) {
+    float[] slab = f(slabF), rowGrad = f(rowGradF);
+    int[] slots = i(slotsI);
+    for (int r = 0; r < nRows; r++) {
+      int base = slots[r] * rowWidth;
+      for (int j = 0; j < width; j++) {
+        float g = rowGrad[r * width + j];
+        int v = base + col + j, zc = base + stateCol + 2 * j;
+        float n = slab[zc + 1];
+        float n2 = n + g * g;
+        float sqrtN2 = (float) Math.sqrt(n2);
+        float sigma = (sqrtN2 - (float) Math.sqrt(n)) / alpha;
+        float z = slab[zc] + g - sigma * slab[v];
+        slab[zc] = z;
+        slab[zc + 1] = n2;
+        slab[v] =
+            Math.abs(z) <= l1 ? 0f : -(z - Math.signum(z) * l1) / ((beta + sqrtN2) / alpha + l2);
+      }
+    }
+  }
+
   // ---- broadcast --------------------------------------------------------------------------------
 
   @Override

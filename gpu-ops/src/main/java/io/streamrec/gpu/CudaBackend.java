@@ -356,6 +356,24 @@ public final class CudaBackend implements ComputeBackend {
   }
 
   @Override
+  public void ftrlProximal(
+      Floats slabF,
+      int rowWidth,
+      int col,
+      int width,
+      int stateCol,
+      Ints slotsI,
+      int nRows,
+      Floats rowGradF,
+      float alpha,
+      float beta,
+      float l1,
+      float l2) {
+    embedding.ftrlProximal(
+        slabF, rowWidth, col, width, stateCol, slotsI, nRows, rowGradF, alpha, beta, l1, l2);
+  }
+
+  @Override
   public void broadcastDot(Floats aF, Ints aIndexI, Floats bF, int n, int dim, Floats outF) {
     embedding.broadcastDot(aF, aIndexI, bF, n, dim, outF);
   }

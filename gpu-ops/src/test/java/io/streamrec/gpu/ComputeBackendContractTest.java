@@ -197,6 +197,85 @@ abstract class ComputeBackendContractTest {
     assertClose(slab, expected, magnitude, "slab");
   }
 
+  // ---- ftrlProximal ---------------------------------------------------------------------------
+
+  @Test
+  void ftrlProximalUpdatesOnlyTheGivenRowsByTheDocumentedFormula() {
+    checkFtrlProximal(10, 9, 1, 2, 4, new int[] {7, 2, 9, 4}, 0.5f);
+  }
+
+  @Test
+  void ftrlProximalAppliesTheUpdatesOfARepeatedSlotInTurn() {
+    // many rows on few slots: one launch of them all would have threads race on each slot
+    int rows = 16;
+    checkFtrlProximal(rows, 3, 0, 1, 1, randomInts(512, rows), 0.5f);
+  }
+
+  @Test
+  void ftrlProximalKeepsACoordinateAtZeroUntilItsEvidencePassesL1() {
+    // small gradients on fresh rows: |z| stays under l1, so every value is exactly 0
+    int rows = 6, rowWidth = 3;
+    float[] slab = new float[rows * rowWidth];
+    int[] slots = {0, 1, 2, 3, 4, 5, 0, 1};
+    float[] rowGrad = new float[slots.length];
+    for (int r = 0; r < rowGrad.length; r++) {
+      rowGrad[r] = 0.4f * (rnd.nextBoolean() ? 1 : -1);
+    }
+    ops.ftrlProximal(slab, rowWidth, 0, 1, 1, slots, slots.length, rowGrad, 0.05f, 1f, 1f, 1f);
+    for (int r = 0; r < rows; r++) {
+      assertThat(slab[r * rowWidth]).as("value of row %d", r).isZero();
+      assertThat(slab[r * rowWidth + 2]).as("n of row %d", r).isPositive();
+    }
+  }
+
+  /**
+   * FTRL-Proximal on {@code slots} of a random slab, against the formula in float64, applied row
+   * after row (so a repeated slot's updates build on each other). Values at the state's fixed point
+   * of the previous step, as the trainer keeps them: {@code w} follows from {@code z} and {@code
+   * n}.
+   */
+  private void checkFtrlProximal(
+      int rows, int rowWidth, int col, int width, int stateCol, int[] slots, float l1) {
+    float alpha = 0.05f, beta = 1f, l2 = 1f;
+    float[] slab = randomFloats(rows * rowWidth);
+    for (int r = 0; r < rows; r++) {
+      for (int j = 0; j < width; j++) {
+        int zc = r * rowWidth + stateCol + 2 * j;
+        slab[zc] *= 3; // some |z| above l1, some below
+        slab[zc + 1] = Math.abs(slab[zc + 1]); // n is a sum of squares
+      }
+    }
+    float[] before = slab.clone();
+    int nRows = slots.length;
+    float[] rowGrad = randomFloats(nRows * width);
+
+    ops.ftrlProximal(
+        slab, rowWidth, col, width, stateCol, slots, nRows, rowGrad, alpha, beta, l1, l2);
+
+    double[] expected = toDouble(before);
+    double[] magnitude = abs(before);
+    for (int r = 0; r < nRows; r++) {
+      int base = slots[r] * rowWidth;
+      for (int j = 0; j < width; j++) {
+        double g = rowGrad[r * width + j];
+        int v = base + col + j, zc = base + stateCol + 2 * j;
+        double n = expected[zc + 1], n2 = n + g * g;
+        double sigma = (Math.sqrt(n2) - Math.sqrt(n)) / alpha;
+        double z = expected[zc] + g - sigma * expected[v];
+        magnitude[zc] += Math.abs(g) + Math.abs(sigma * expected[v]);
+        magnitude[zc + 1] = n2;
+        expected[zc] = z;
+        expected[zc + 1] = n2;
+        expected[v] =
+            Math.abs(z) <= l1
+                ? 0
+                : -(z - Math.signum(z) * l1) / ((beta + Math.sqrt(n2)) / alpha + l2);
+        magnitude[v] = Math.abs(expected[v]) + magnitude[zc] / ((beta + Math.sqrt(n2)) / alpha);
+      }
+    }
+    assertClose(slab, expected, magnitude, "slab");
+  }
+
   // ---- broadcastDot ---------------------------------------------------------------------------
 
   @Test
@@ -933,6 +1012,25 @@ abstract class ComputeBackendContractTest {
         float eps) {
       Floats s = up(slab), g = up(rowGrad);
       b.rowwiseAdagrad(s, rowWidth, col, width, stateCol, up(slots), nRows, g, lr, eps);
+      down(s, slab);
+      down(g, rowGrad);
+    }
+
+    void ftrlProximal(
+        float[] slab,
+        int rowWidth,
+        int col,
+        int width,
+        int stateCol,
+        int[] slots,
+        int nRows,
+        float[] rowGrad,
+        float alpha,
+        float beta,
+        float l1,
+        float l2) {
+      Floats s = up(slab), g = up(rowGrad);
+      b.ftrlProximal(s, rowWidth, col, width, stateCol, up(slots), nRows, g, alpha, beta, l1, l2);
       down(s, slab);
       down(g, rowGrad);
     }

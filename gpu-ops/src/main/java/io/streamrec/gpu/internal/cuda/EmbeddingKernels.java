@@ -250,6 +250,54 @@ public final class EmbeddingKernels extends CudaOps {
     }
   }
 
+  public void ftrlProximal(
+      Floats slabF,
+      int rowWidth,
+      int col,
+      int width,
+      int stateCol,
+      Ints slotsI,
+      int nRows,
+      Floats rowGradF,
+      float alpha,
+      float beta,
+      float l1,
+      float l2) {
+    ensureOpen();
+    DeviceFloats slab = dev(slabF, "ftrlProximal slab"),
+        rowGrad = dev(rowGradF, "ftrlProximal rowGrad");
+    DeviceInts slots = dev(slotsI, "ftrlProximal slots");
+    range(slots.length(), 0, nRows, "ftrlProximal slots");
+    range(rowGrad.length(), 0, (long) nRows * width, "ftrlProximal rowGrad");
+    range(rowWidth, col, width, "ftrlProximal columns of a row");
+    range(rowWidth, stateCol, 2L * width, "ftrlProximal state columns");
+    indices(slots.host(), 0, nRows, slab.length() / Math.max(1, rowWidth), "ftrlProximal slots");
+    if (width <= 0) {
+      return;
+    }
+    // a slot given twice is updated once per time, in input order, as on the CPU
+    runs.split(slots.host(), 0, nRows);
+    for (int r = 0; r < runs.runs(); r++) {
+      int s = runs.start(r), m = runs.end(r) - s;
+      launchFlat(
+          Kernel.FTRL_PROXIMAL,
+          (long) m * width,
+          args()
+              .p(slab)
+              .i(rowWidth)
+              .i(col)
+              .i(width)
+              .i(stateCol)
+              .p(slots.ptr().withByteOffset(4L * s))
+              .i(m)
+              .p(rowGrad.ptr().withByteOffset(4L * s * width))
+              .f(alpha)
+              .f(beta)
+              .f(l1)
+              .f(l2));
+    }
+  }
+
   public void broadcastDot(Floats aF, Ints aIndexI, Floats bF, int n, int dim, Floats outF) {
     ensureOpen();
     DeviceFloats a = dev(aF, "broadcastDot a"),

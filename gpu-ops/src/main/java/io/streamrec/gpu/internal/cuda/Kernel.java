@@ -20,6 +20,7 @@ public enum Kernel {
   POOL_BAGS("embedding", "pool_bags"),
   POOL_BAGS_BACKWARD("embedding", "pool_bags_backward"),
   ROWWISE_ADAGRAD("embedding", "rowwise_adagrad"),
+  FTRL_PROXIMAL("embedding", "ftrl_proximal"),
   BROADCAST_DOT("embedding", "broadcast_dot"),
   BROADCAST_DOT_BACKWARD("embedding", "broadcast_dot_backward"),
   FIELD_DOTS("embedding", "field_dots"),

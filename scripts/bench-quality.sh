@@ -55,10 +55,12 @@ for f in "$work"/*.units.jsonl; do
   [ -f "$f" ] || continue
   s="$(basename "$f" .units.jsonl)"
   # PyTorch's stock Adagrad (accumulators from 0), and from 0.1 as streamrec's rows start; with the
-  # ablations also the summed cross and the two kinds of wide crosses, as streamrec's ablation rows
+  # ablations also the summed cross, the two kinds of wide crosses and FTRL-Proximal's wide rows, as
+  # streamrec's ablation rows
   runs=("--adagrad-init 0" "--adagrad-init 0.1")
   case " ${*:3} " in *" --ablations "*) runs+=("--adagrad-init 0.1 --cross sum"
-    "--adagrad-init 0.1 --wide-crosses request-impression" "--adagrad-init 0.1 --wide-crosses field-weighted") ;; esac
+    "--adagrad-init 0.1 --wide-crosses request-impression" "--adagrad-init 0.1 --wide-crosses field-weighted"
+    "--adagrad-init 0.1 --wide-optimizer ftrl" "--adagrad-init 0.1 --wide-crosses field-weighted --wide-optimizer ftrl") ;; esac
   for r in "${runs[@]}"; do
     # shellcheck disable=SC2086 # $r is a list of options
     out="$out
@@ -69,14 +71,14 @@ echo
 echo "$out" | awk -F' [|] ' '
   /^QUALITY/ {
     s = substr($1, 9); n[s]++; key = s SUBSEP n[s]
-    line[key] = sprintf("%-86s %9.4f %9.4f %9.4f %9.4f %7.3f %7.3f %10.0f", $2, $4, $5, $6, $7, $8, $9, $10)
+    line[key] = sprintf("%-100s %9.4f %9.4f %9.4f %9.4f %7.3f %7.3f %10.0f", $2, $4, $5, $6, $7, $8, $9, $10)
     if (!(s in seen)) { seen[s] = 1; streams[++ns] = s; imps[s] = $3 }
   }
   END {
     for (k = 1; k <= ns; k++) {
       s = streams[k]
       printf "%s stream (%d impressions)\n", s, imps[s]
-      printf "%-86s %9s %9s %9s %9s %7s %7s %10s\n", "model", "AUC all", "AUC last", "LL all", "LL last", "cal all", "cal last", "imps/s"
+      printf "%-100s %9s %9s %9s %9s %7s %7s %10s\n", "model", "AUC all", "AUC last", "LL all", "LL last", "cal all", "cal last", "imps/s"
       for (i = 1; i <= n[s]; i++) print line[s SUBSEP i]
       print ""
     }

@@ -30,7 +30,9 @@ With --wide-crosses request-impression every pair of a single-valued request fea
 single-valued impression feature's value has a wide weight of its own, as streamrec's
 model.wide-crosses: request-impression (rows learnt as the wide rows are); "field-weighted" also
 weighs each request-field x impression-field pair's crosses by a learnt weight (from 1, by Adam),
-which streamrec does not have.
+as streamrec's model.wide-crosses: field-weighted.
+With --wide-optimizer ftrl the wide rows (and the crosses' rows) learn by FTRL-Proximal per weight
+(alpha the wide rows' learning rate, beta 1, L1 1, L2 1), as streamrec's model.wide-optimizer: ftrl.
 Experiments, for the ablations of docs/benchmarks.md.
 
 Usage: python3 scripts/torch_bench.py UNITS.jsonl [--batch 128] [--threads 2]
@@ -38,6 +40,7 @@ Usage: python3 scripts/torch_bench.py UNITS.jsonl [--batch 128] [--threads 2]
                                       [--adagrad-init A] [--history-pooling mean|attention|drop]
                                       [--seed 7] [--cross field-weighted|sum]
                                       [--wide-crosses none|request-impression|field-weighted]
+                                      [--wide-optimizer adagrad|ftrl]
 
 The same arguments give the same figures: the initial weights depend on --seed alone.
 """
@@ -152,6 +155,34 @@ class Model(nn.Module):
         return self.linear(dense).squeeze(1) + wide + fm + (r * v).sum(1) + head
 
 
+class Ftrl:
+    """FTRL-Proximal per weight on sparse-gradient rows (McMahan et al., KDD 2013), in streamrec's
+    order: n' = n + g^2, sigma = (sqrt(n') - sqrt(n)) / alpha, z' = z + g - sigma * w,
+    w' = 0 if |z'| <= l1 else -(z' - sign(z') l1) / ((beta + sqrt(n')) / alpha + l2)."""
+
+    def __init__(self, params, alpha, beta=1.0, l1=1.0, l2=1.0):
+        self.params, self.alpha, self.beta, self.l1, self.l2 = params, alpha, beta, l1, l2
+        self.state = [(torch.zeros_like(p.data), torch.zeros_like(p.data)) for p in params]
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self):
+        for p, (z, n) in zip(self.params, self.state):
+            if p.grad is None:
+                continue
+            g = p.grad.coalesce()
+            rows, gv = g.indices()[0], g.values()
+            n0, w = n[rows], p.data[rows]
+            n1 = n0 + gv * gv
+            z1 = z[rows] + gv - (n1.sqrt() - n0.sqrt()) / self.alpha * w
+            z[rows], n[rows] = z1, n1
+            p.data[rows] = torch.where(z1.abs() <= self.l1, torch.zeros_like(z1),
+                                       -(z1 - z1.sign() * self.l1) / ((self.beta + n1.sqrt()) / self.alpha + self.l2))
+
+
 def bags(lists):
     ids, offs = [], []
     for l in lists:
@@ -246,6 +277,8 @@ def main():
     ap.add_argument("--wide-crosses", choices=["none", "request-impression", "field-weighted"], default="none",
                     help="a wide weight per pair of single-valued request and impression values; field-weighted:"
                          " and a learnt weight per field pair on them")
+    ap.add_argument("--wide-optimizer", choices=["adagrad", "ftrl"], default="adagrad",
+                    help="how the wide rows (and the crosses' rows) learn: Adagrad, or FTRL-Proximal")
     a = ap.parse_args()
     global REQ_CAT, IMP_CAT, REQ_DENSE, IMP_DENSE, LABEL, HISTORY, CROSS, WIDE_CROSSES
     HISTORY, CROSS, WIDE_CROSSES = a.history_pooling, a.cross, a.wide_crosses
@@ -272,7 +305,8 @@ def main():
     sparse = list(model.emb.parameters())
     opt_e = torch.optim.Adagrad(sparse, lr=0.1, initial_accumulator_value=a.adagrad_init)
     wide_rows = list(model.wide.parameters()) + (list(model.cross_rows.parameters()) if WIDE_CROSSES != "none" else [])
-    opt_w = torch.optim.Adagrad(wide_rows, lr=0.05, initial_accumulator_value=a.adagrad_init)
+    opt_w = (Ftrl(wide_rows, alpha=0.05) if a.wide_optimizer == "ftrl"
+             else torch.optim.Adagrad(wide_rows, lr=0.05, initial_accumulator_value=a.adagrad_init))
     dense = [p for n, p in model.named_parameters() if not n.startswith(("emb.", "wide.", "cross_rows."))]
     opt_d = torch.optim.Adam(dense, lr=0.005)
     loss_fn = nn.BCEWithLogitsLoss(reduction="sum")
@@ -304,7 +338,8 @@ def main():
             f", history {a.history_pooling}" if a.history_pooling != "mean" else "") + (
             ", summed cross" if a.cross == "sum" else "") + (
             {"none": "", "request-impression": ", wide crosses",
-             "field-weighted": ", wide crosses weighted per field pair"}[a.wide_crosses])
+             "field-weighted": ", wide crosses weighted per field pair"}[a.wide_crosses]) + (
+            ", FTRL wide rows" if a.wide_optimizer == "ftrl" else "")
         print(f"QUALITY {a.quality} | {name} | {len(p)} | {auc(p, y):.4f} | "
               f"{auc(p[-last:], y[-last:]):.4f} | {logloss(p, y):.4f} | {logloss(p[-last:], y[-last:]):.4f} | "
               f"{p.sum() / y.sum():.3f} | {p[-last:].sum() / y[-last:].sum():.3f} | {n / secs:.0f}")

@@ -52,11 +52,17 @@ public final class MiniBatchTrainer implements AutoCloseable {
 
   /**
    * Layout version of {@link #saveState}: 2 adds the progressive metrics' lifetime AUC bins, 3 the
-   * model's factorised cross (its {@code model.factorised-cross} value) before the parameters.
-   * Format-1 and -2 states still restore (a format-1 state's lifetime AUC restarts from the metrics
-   * window).
+   * model's factorised cross (its {@code model.factorised-cross} value) before the parameters, 4
+   * its wide rows' optimizer ({@code model.wide-optimizer}) after it. Format-1 to -3 states still
+   * restore (a format-1 state's lifetime AUC restarts from the metrics window).
    */
-  private static final int STATE_FORMAT = 3;
+  private static final int STATE_FORMAT = 4;
+
+  /**
+   * The layout before the wide rows' optimizer was saved (after the factorised cross), which {@link
+   * #restoreState} still reads: every such state's wide rows learnt by Adagrad.
+   */
+  private static final int STATE_FORMAT_NO_WIDE_OPTIMIZER = 3;
 
   /** The layout before the factorised cross was saved, which {@link #restoreState} still reads. */
   private static final int STATE_FORMAT_NO_CROSS = 2;
@@ -418,6 +424,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
     try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
       out.writeInt(STATE_FORMAT);
       out.writeUTF(config.factorisedCross().key());
+      out.writeUTF(config.wideOptimizer().kind().key());
       out.writeInt(paramCount);
       for (Floats f : new Floats[] {params, adamM, adamV}) {
         float[] host = new float[paramCount];
@@ -448,6 +455,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
         new java.io.DataInputStream(new java.io.ByteArrayInputStream(state))) {
       int format = in.readInt();
       if (format != STATE_FORMAT
+          && format != STATE_FORMAT_NO_WIDE_OPTIMIZER
           && format != STATE_FORMAT_NO_CROSS
           && format != STATE_FORMAT_NO_LIFETIME_AUC) {
         throw new IllegalArgumentException(
@@ -456,7 +464,25 @@ public final class MiniBatchTrainer implements AutoCloseable {
       // states from before format 3 do not say; every such state of a field-weighted model has
       // this model's parameter count, and any other is checked by its count below
       ModelConfig.FactorisedCross cross =
-          format == STATE_FORMAT ? ModelConfig.FactorisedCross.of(in.readUTF()) : null;
+          format >= STATE_FORMAT_NO_WIDE_OPTIMIZER
+              ? ModelConfig.FactorisedCross.of(in.readUTF())
+              : null;
+      ModelConfig.WideOptimizer.Kind wideOptimizer =
+          format == STATE_FORMAT
+              ? ModelConfig.WideOptimizer.Kind.of(in.readUTF())
+              : ModelConfig.WideOptimizer.Kind.ADAGRAD;
+      if (wideOptimizer != config.wideOptimizer().kind()) {
+        // the wide rows' optimizer state is one Adagrad accumulator or FTRL's z and n per row: the
+        // store's rows of one do not restore into the other
+        throw new IllegalArgumentException(
+            "trainer state is of a model with model.wide-optimizer: "
+                + wideOptimizer.key()
+                + "; this job's is "
+                + config.wideOptimizer().kind().key()
+                + " (set it to "
+                + wideOptimizer.key()
+                + " to resume this model: the wide rows keep the optimizer they were trained with)");
+      }
       int n = in.readInt();
       int[] pairs = model.blocks().get(RequestOnlyModel.FIELD_PAIRS_BLOCK);
       int[] crossPairs = model.blocks().get(RequestOnlyModel.WIDE_CROSS_PAIRS_BLOCK);

@@ -45,6 +45,9 @@ import java.util.TreeMap;
  *     FactorisedCross#FIELD_WEIGHTED}, the default: a learnt weight per pair of a request feature
  *     and an impression feature; {@link FactorisedCross#SUM}: every request×impression pair alike,
  *     one dot of the sides' summed embeddings, as models before this option were)
+ * @param wideOptimizer how the wide rows (each id's weight and the wide crosses) learn ({@link
+ *     WideOptimizer#ADAGRAD}, the default: row-wise Adagrad at the wide learning rate, as the
+ *     embedding rows; or FTRL-Proximal with the wide learning rate as its alpha)
  */
 public record ModelConfig(
     FeatureSpec features,
@@ -63,7 +66,8 @@ public record ModelConfig(
     float adagradInitialAccumulator,
     WideCrosses wideCrosses,
     int denseRateImpressions,
-    FactorisedCross factorisedCross)
+    FactorisedCross factorisedCross,
+    WideOptimizer wideOptimizer)
     implements java.io.Serializable {
 
   /** The default {@code denseRateImpressions}. */
@@ -167,6 +171,63 @@ public record ModelConfig(
     /** The value of {@code key} (any case). */
     public static FactorisedCross of(String key) {
       return option(FactorisedCross.class, "model.factorised-cross", key);
+    }
+  }
+
+  /**
+   * How the wide rows learn ({@code model.wide-optimizer}, {@code model.ftrl.*}): each id's weight
+   * and each wide cross's.
+   *
+   * @param kind {@link Kind#ADAGRAD} or {@link Kind#FTRL}
+   * @param beta FTRL's beta (its per-coordinate rate starts at {@code alpha / beta})
+   * @param l1 FTRL's L1 strength: a weight stays exactly 0 until the sum of its adjusted gradients
+   *     passes it, so an id or cross seen a few times with no consistent signal adds nothing
+   * @param l2 FTRL's L2 strength
+   */
+  public record WideOptimizer(Kind kind, float beta, float l1, float l2)
+      implements java.io.Serializable {
+    /** FTRL's settings by default: those of the FTRL-Proximal baseline of the benchmarks. */
+    public static final float DEFAULT_BETA = 1f, DEFAULT_L1 = 1f, DEFAULT_L2 = 1f;
+
+    /** Row-wise Adagrad, as the embedding rows learn (the default). */
+    public static final WideOptimizer ADAGRAD =
+        new WideOptimizer(Kind.ADAGRAD, DEFAULT_BETA, DEFAULT_L1, DEFAULT_L2);
+
+    /** FTRL-Proximal with the default beta, L1 and L2. */
+    public static final WideOptimizer FTRL =
+        new WideOptimizer(Kind.FTRL, DEFAULT_BETA, DEFAULT_L1, DEFAULT_L2);
+
+    /** The optimizer of a wide row. */
+    public enum Kind {
+      /** Row-wise Adagrad at the wide table's learning rate: one accumulator per row. */
+      ADAGRAD,
+      /**
+       * FTRL-Proximal (McMahan et al., KDD 2013) per coordinate, with the wide table's learning
+       * rate as alpha: two floats of state ({@code z}, {@code n}) per row.
+       */
+      FTRL;
+
+      /** The option's value: {@code adagrad} or {@code ftrl}. */
+      public String key() {
+        return optionKey(this);
+      }
+
+      /** The value of {@code key} (any case). */
+      public static Kind of(String key) {
+        return option(Kind.class, "model.wide-optimizer", key);
+      }
+    }
+
+    public WideOptimizer {
+      Objects.requireNonNull(kind, "model.wide-optimizer");
+      finitePositive(beta, "model.ftrl.beta", true);
+      finitePositive(l1, "model.ftrl.l1", true);
+      finitePositive(l2, "model.ftrl.l2", true);
+    }
+
+    /** Optimizer-state floats of a wide row (of width 1). */
+    public int stateWidth() {
+      return kind == Kind.FTRL ? 2 : ROW_STATE_WIDTH;
     }
   }
 
@@ -297,6 +358,7 @@ public record ModelConfig(
     Objects.requireNonNull(denseNormalization, "model.dense-normalization");
     Objects.requireNonNull(wideCrosses, "model.wide-crosses");
     Objects.requireNonNull(factorisedCross, "model.factorised-cross");
+    Objects.requireNonNull(wideOptimizer, "model.wide-optimizer");
     finitePositive(adagradInitialAccumulator, "model.adagrad-initial-accumulator", false);
     if (denseRateImpressions < 0) {
       throw new IllegalArgumentException(
@@ -383,7 +445,8 @@ public record ModelConfig(
         DEFAULT_ADAGRAD_INITIAL_ACCUMULATOR,
         WideCrosses.NONE,
         DEFAULT_DENSE_RATE_IMPRESSIONS,
-        FactorisedCross.FIELD_WEIGHTED);
+        FactorisedCross.FIELD_WEIGHTED,
+        WideOptimizer.ADAGRAD);
   }
 
   /** The wide-and-factorised model without a deep part, with no per-table overrides. */
@@ -473,6 +536,10 @@ public record ModelConfig(
     return copy(c -> c.factorisedCross = f);
   }
 
+  public ModelConfig withWideOptimizer(WideOptimizer w) {
+    return copy(c -> c.wideOptimizer = w);
+  }
+
   /** This configuration with {@code change} made to a copy of its settings, validated again. */
   private ModelConfig copy(java.util.function.Consumer<Copy> change) {
     Copy c = new Copy(this);
@@ -499,6 +566,7 @@ public record ModelConfig(
     WideCrosses wideCrosses;
     int denseRateImpressions;
     FactorisedCross factorisedCross;
+    WideOptimizer wideOptimizer;
 
     Copy(ModelConfig m) {
       features = m.features;
@@ -518,6 +586,7 @@ public record ModelConfig(
       wideCrosses = m.wideCrosses;
       denseRateImpressions = m.denseRateImpressions;
       factorisedCross = m.factorisedCross;
+      wideOptimizer = m.wideOptimizer;
     }
 
     ModelConfig build() {
@@ -538,7 +607,8 @@ public record ModelConfig(
           adagradInitialAccumulator,
           wideCrosses,
           denseRateImpressions,
-          factorisedCross);
+          factorisedCross,
+          wideOptimizer);
     }
   }
 
@@ -558,7 +628,10 @@ public record ModelConfig(
     return tableSettings.getOrDefault(table, TableSettings.NONE);
   }
 
-  /** The row-wise Adagrad learning rate of {@code table}. */
+  /**
+   * The learning rate of {@code table}: row-wise Adagrad's, or for the wide table under FTRL its
+   * alpha.
+   */
   public float learningRate(String table) {
     Float lr = settings(table).learningRate();
     return lr != null ? lr : table.equals(WIDE_TABLE) ? wideLr : embeddingLr;
@@ -568,9 +641,9 @@ public record ModelConfig(
   public List<TableConfig> tableConfigs() {
     List<TableConfig> out = new ArrayList<>();
     for (String t : features.tables()) {
-      out.add(tableConfig(t, embeddingDim, initScale));
+      out.add(tableConfig(t, embeddingDim, ROW_STATE_WIDTH, initScale));
     }
-    out.add(tableConfig(WIDE_TABLE, 1, 0f));
+    out.add(tableConfig(WIDE_TABLE, 1, wideOptimizer.stateWidth(), 0f));
     return out;
   }
 
@@ -582,12 +655,12 @@ public record ModelConfig(
     return tableConfigs().stream().mapToInt(TableConfig::hotCapacityRows).min().orElseThrow();
   }
 
-  private TableConfig tableConfig(String name, int dim, float scale) {
+  private TableConfig tableConfig(String name, int dim, int stateWidth, float scale) {
     TableSettings s = settings(name);
     return new TableConfig(
         name,
         dim,
-        ROW_STATE_WIDTH,
+        stateWidth,
         s.hotCapacityRows() != null ? s.hotCapacityRows() : hotCapacityRows,
         s.admissionThreshold() != null ? s.admissionThreshold() : admissionThreshold,
         s.ttlMs() != null ? s.ttlMs() : ttlMs,

@@ -81,6 +81,14 @@ public final class ModelConfigJson {
       o.put("factorisedCross", c.factorisedCross().key());
     }
     o.put("denseRateImpressions", c.denseRateImpressions());
+    if (c.wideOptimizer().kind() != ModelConfig.WideOptimizer.Kind.ADAGRAD) {
+      // likewise: a spec of a model with Adagrad's wide rows reads as it always has
+      ObjectNode w = o.putObject("wideOptimizer");
+      w.put("kind", c.wideOptimizer().kind().key());
+      w.put("beta", c.wideOptimizer().beta());
+      w.put("l1", c.wideOptimizer().l1());
+      w.put("l2", c.wideOptimizer().l2());
+    }
     return o.toString();
   }
 
@@ -105,6 +113,17 @@ public final class ModelConfigJson {
                       n.has("learningRate") ? (float) n.get("learningRate").asDouble() : null));
             });
     return out;
+  }
+
+  private static ModelConfig.WideOptimizer wideOptimizer(JsonNode w) {
+    if (w.isMissingNode()) {
+      return ModelConfig.WideOptimizer.ADAGRAD;
+    }
+    return new ModelConfig.WideOptimizer(
+        ModelConfig.WideOptimizer.Kind.of(w.path("kind").asText()),
+        (float) w.path("beta").asDouble(ModelConfig.WideOptimizer.DEFAULT_BETA),
+        (float) w.path("l1").asDouble(ModelConfig.WideOptimizer.DEFAULT_L1),
+        (float) w.path("l2").asDouble(ModelConfig.WideOptimizer.DEFAULT_L2));
   }
 
   public static ModelConfig fromJson(String json) {
@@ -151,7 +170,8 @@ public final class ModelConfigJson {
               o.path("wideCrosses").asText(ModelConfig.WideCrosses.NONE.key())),
           o.path("denseRateImpressions").asInt(ModelConfig.DEFAULT_DENSE_RATE_IMPRESSIONS),
           ModelConfig.FactorisedCross.of(
-              o.path("factorisedCross").asText(ModelConfig.FactorisedCross.SUM.key())));
+              o.path("factorisedCross").asText(ModelConfig.FactorisedCross.SUM.key())),
+          wideOptimizer(o.path("wideOptimizer")));
     } catch (JsonProcessingException | NullPointerException | IllegalArgumentException e) {
       throw new StreamrecException("cannot read the model spec: " + e.getMessage(), e);
     }

@@ -1114,10 +1114,11 @@ public final class RequestOnlyModel {
   }
 
   /**
-   * The fused sparse update of {@code g}: row-wise Adagrad on every distinct embedding and wide row
-   * of its batch, in place in their slabs. Once per backward pass, and only with finite gradients.
-   * Each step is {@code lr · g / sqrt(acc + eps)}: an Adagrad whose accumulators start at {@code
-   * eps} ({@link ModelConfig#adagradInitialAccumulator}).
+   * The fused sparse update of {@code g}: row-wise Adagrad on every distinct embedding row of its
+   * batch and, as {@link ModelConfig#wideOptimizer} says, Adagrad or FTRL-Proximal on every
+   * distinct wide row, in place in their slabs. Once per backward pass, and only with finite
+   * gradients. Each step is {@code lr · g / sqrt(acc + eps)}: an Adagrad whose accumulators start
+   * at {@code eps} ({@link ModelConfig#adagradInitialAccumulator}).
    */
   public void applySparse(Gradients g, String[] tableNames, float eps) {
     Workspace ws = g.ws;
@@ -1145,17 +1146,35 @@ public final class RequestOnlyModel {
           eps);
     }
     TableRows wide = g.wide;
-    backend.rowwiseAdagrad(
-        wide.slab(),
-        wide.rowWidth(),
-        0,
-        1,
-        1,
-        wide.distinctSlots(),
-        wide.distinct(),
-        ws.wideGrad.current(),
-        config.learningRate(ModelConfig.WIDE_TABLE),
-        eps);
+    ModelConfig.WideOptimizer w = config.wideOptimizer();
+    float wideLr = config.learningRate(ModelConfig.WIDE_TABLE);
+    if (w.kind() == ModelConfig.WideOptimizer.Kind.FTRL) {
+      backend.ftrlProximal(
+          wide.slab(),
+          wide.rowWidth(),
+          0,
+          1,
+          1,
+          wide.distinctSlots(),
+          wide.distinct(),
+          ws.wideGrad.current(),
+          wideLr,
+          w.beta(),
+          w.l1(),
+          w.l2());
+    } else {
+      backend.rowwiseAdagrad(
+          wide.slab(),
+          wide.rowWidth(),
+          0,
+          1,
+          1,
+          wide.distinctSlots(),
+          wide.distinct(),
+          ws.wideGrad.current(),
+          wideLr,
+          eps);
+    }
   }
 
   /** Table {@code table}'s row gradients of {@code g} (distinct rows × dim), for tests. */

@@ -84,6 +84,13 @@ class MiniBatchTrainerTest {
             .isEqualTo(t.metrics().lifetimeCalibration());
         assertThat(restored.metrics().auc()).isEqualTo(t.metrics().auc());
       }
+      // format 3 did not name the wide rows' optimizer (they learnt by Adagrad): it restores as it
+      // was
+      try (MiniBatchTrainer old = trainer(cfg)) {
+        old.restoreState(inOlderFormat(state, 3));
+        assertThat(old.parameters()).containsExactly(t.parameters());
+        assertThat(old.metrics().lifetimeAuc()).isEqualTo(t.metrics().lifetimeAuc());
+      }
       // format 2 did not name the factorised cross: it restores as it was
       try (MiniBatchTrainer old = trainer(cfg)) {
         old.restoreState(inOlderFormat(state, 2));
@@ -223,6 +230,93 @@ class MiniBatchTrainerTest {
     assertARestoreContinuesBitForBit(cfg, dir, false);
   }
 
+  private static ModelConfig ftrl() {
+    return ModelConfig.defaults()
+        .withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED)
+        .withWideOptimizer(ModelConfig.WideOptimizer.FTRL);
+  }
+
+  /**
+   * With FTRL-Proximal for the wide rows, each row's {@code z} and {@code n} restore with the store
+   * and the trainer's state: training continues bit for bit.
+   */
+  @Test
+  void withFtrlWideRowsARestoreContinuesBitForBit(@TempDir java.nio.file.Path dir) {
+    assertARestoreContinuesBitForBit(ftrl(), dir, false);
+  }
+
+  /**
+   * FTRL's L1 keeps a wide weight at exactly 0 until its summed evidence passes it: after the same
+   * batches, many of the published wide rows (ids and crosses seen a few times) are 0, where under
+   * Adagrad every row that learnt has moved; and the model still learns (its progressive AUC as
+   * Adagrad's within 0.02).
+   */
+  @Test
+  void ftrlWideRowsStayAtZeroUntilTheirEvidencePassesL1() {
+    double[] zeroShare = new double[2];
+    double[] auc = new double[2];
+    ModelConfig[] cfgs = {
+      ModelConfig.defaults().withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED), ftrl()
+    };
+    for (int k = 0; k < 2; k++) {
+      TestUnits data = new TestUnits(11);
+      try (MiniBatchTrainer t = trainer(cfgs[k])) {
+        MapParameters out = new MapParameters();
+        for (int b = 0; b < 60; b++) {
+          t.trainRequestUnits(data.batch(BATCH_UNITS, b * 1000L));
+        }
+        t.publish(out);
+        long wide = 0, zero = 0;
+        for (Map.Entry<String, float[]> e : out.rows.entrySet()) {
+          if (e.getKey().startsWith(ModelConfig.WIDE_TABLE + "/")) {
+            wide++;
+            zero += e.getValue()[0] == 0f ? 1 : 0;
+          }
+        }
+        assertThat(wide).as("published wide rows").isGreaterThan(1000);
+        zeroShare[k] = (double) zero / wide;
+        auc[k] = t.metrics().lifetimeAuc();
+      }
+    }
+    assertThat(zeroShare[0]).as("share of wide rows at 0 under Adagrad").isLessThan(0.01);
+    assertThat(zeroShare[1]).as("share of wide rows at 0 under FTRL").isGreaterThan(0.2);
+    assertThat(auc[1]).as("FTRL's lifetime AUC").isGreaterThan(auc[0] - 0.02);
+  }
+
+  /**
+   * A wide row's optimizer state is one Adagrad accumulator or FTRL's {@code z} and {@code n}: a
+   * checkpoint resumes only under the optimizer it was trained with, and a trainer of the other is
+   * refused by name, for states of this format and of the formats before the option (Adagrad's).
+   */
+  @Test
+  void aStateOfOneWideOptimizerIsRefusedByTheOtherByName() {
+    TestUnits data = new TestUnits(3);
+    byte[] adagrad, ftrl;
+    try (MiniBatchTrainer a = trainer(ModelConfig.defaults());
+        MiniBatchTrainer f =
+            trainer(ModelConfig.defaults().withWideOptimizer(ModelConfig.WideOptimizer.FTRL))) {
+      List<RequestUnit> batch = data.batch(BATCH_UNITS, 0L);
+      a.trainRequestUnits(batch);
+      f.trainRequestUnits(batch);
+      adagrad = a.saveState();
+      ftrl = f.saveState();
+    }
+    try (MiniBatchTrainer f =
+        trainer(ModelConfig.defaults().withWideOptimizer(ModelConfig.WideOptimizer.FTRL))) {
+      for (byte[] state : List.of(adagrad, inOlderFormat(adagrad, 3), inOlderFormat(adagrad, 2))) {
+        assertThatThrownBy(() -> f.restoreState(state))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("model.wide-optimizer: adagrad; this job's is ftrl");
+      }
+      f.restoreState(ftrl);
+    }
+    try (MiniBatchTrainer a = trainer(ModelConfig.defaults())) {
+      assertThatThrownBy(() -> a.restoreState(ftrl))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("model.wide-optimizer: ftrl; this job's is adagrad");
+    }
+  }
+
   private static ModelConfig fieldWeighted() {
     return ModelConfig.defaults().withFactorisedCross(ModelConfig.FactorisedCross.FIELD_WEIGHTED);
   }
@@ -247,15 +341,27 @@ class MiniBatchTrainerTest {
   }
 
   /**
-   * {@code state} (format 3) as a format-{@code format} writer wrote it: without the factorised
-   * cross after the format (the metrics' layout of format 1 is the reader's concern).
+   * {@code state} (format 4) as a format-{@code format} writer wrote it: format 3 without the wide
+   * rows' optimizer after the factorised cross, formats 2 and 1 without either (the metrics' layout
+   * of format 1 is the reader's concern).
    */
   private static byte[] inOlderFormat(byte[] state, int format) {
-    int named = 2 + (((state[4] & 0xff) << 8) | (state[5] & 0xff)); // writeUTF: length, bytes
-    byte[] out = new byte[state.length - named];
+    if (format == 4) {
+      return state;
+    }
+    int cross = utfBytes(state, 4), optimizer = utfBytes(state, 4 + cross);
+    int kept = format == 3 ? cross : 0;
+    int dropped = cross + optimizer - kept;
+    byte[] out = new byte[state.length - dropped];
     java.nio.ByteBuffer.wrap(out).putInt(format);
-    System.arraycopy(state, 4 + named, out, 4, out.length - 4);
+    System.arraycopy(state, 4, out, 4, kept);
+    System.arraycopy(state, 4 + kept + dropped, out, 4 + kept, out.length - 4 - kept);
     return out;
+  }
+
+  /** Bytes of the {@code writeUTF} string at {@code at}: its length, then its bytes. */
+  private static int utfBytes(byte[] state, int at) {
+    return 2 + (((state[at] & 0xff) << 8) | (state[at + 1] & 0xff));
   }
 
   /**
@@ -266,7 +372,7 @@ class MiniBatchTrainerTest {
    * way, a field-weighted state into a summed model, is refused by name.
    */
   @ParameterizedTest(name = "state format {0}")
-  @ValueSource(ints = {3, 2})
+  @ValueSource(ints = {4, 3, 2})
   void aSummedModelsStateRestoresIntoTheFieldWeightedDefaultScoringAsItDid(
       int format, @TempDir java.nio.file.Path dir) {
     ModelConfig summed =
@@ -318,7 +424,7 @@ class MiniBatchTrainerTest {
       for (int b = 0; b < 20; b++) {
         t.trainRequestUnits(data.batch(BATCH_UNITS, b * 1000L));
       }
-      byte[] state = format == 3 ? t.saveState() : inOlderFormat(t.saveState(), format);
+      byte[] state = inOlderFormat(t.saveState(), format);
       try (MiniBatchTrainer restored = onTheStoreOf(t, to, dir)) {
         restored.restoreState(state);
         int[] pairs = restored.model().blocks().get(block);

@@ -65,4 +65,24 @@ class ModelConfigJsonTest {
     assertThat(ModelConfigJson.fromJson(o.toString()).factorisedCross())
         .isEqualTo(ModelConfig.FactorisedCross.SUM);
   }
+
+  @Test
+  void theSpecCarriesFtrlsWideRowsAndAnAdagradSpecIsAsBefore() throws Exception {
+    ModelConfig c =
+        ModelConfig.defaults()
+            .withWideOptimizer(
+                new ModelConfig.WideOptimizer(ModelConfig.WideOptimizer.Kind.FTRL, 0.5f, 2f, 0f));
+    assertThat(ModelConfigJson.fromJson(ModelConfigJson.toJson(c))).isEqualTo(c);
+    ObjectNode o = (ObjectNode) new ObjectMapper().readTree(ModelConfigJson.toJson(c));
+    assertThat(o.path("wideOptimizer").path("kind").asText()).isEqualTo("ftrl");
+    assertThat(o.path("wideOptimizer").path("l1").asDouble()).isEqualTo(2.0);
+    // the default's spec has no such field, so it reads as every earlier reader read it, and a
+    // spec from before the option is a model whose wide rows learnt by Adagrad
+    ObjectNode plain =
+        (ObjectNode) new ObjectMapper().readTree(ModelConfigJson.toJson(ModelConfig.defaults()));
+    assertThat(plain.has("wideOptimizer")).isFalse();
+    o.remove("wideOptimizer");
+    assertThat(ModelConfigJson.fromJson(o.toString()).wideOptimizer())
+        .isEqualTo(ModelConfig.WideOptimizer.ADAGRAD);
+  }
 }

@@ -208,7 +208,12 @@ public record JobConfig(
           c.get(ModelOptions.ADAGRAD_INITIAL_ACCUMULATOR),
           ModelConfig.WideCrosses.of(c.get(ModelOptions.WIDE_CROSSES)),
           c.get(ModelOptions.DENSE_RATE_IMPRESSIONS),
-          ModelConfig.FactorisedCross.of(c.get(ModelOptions.FACTORISED_CROSS)));
+          ModelConfig.FactorisedCross.of(c.get(ModelOptions.FACTORISED_CROSS)),
+          new ModelConfig.WideOptimizer(
+              ModelConfig.WideOptimizer.Kind.of(c.get(ModelOptions.WIDE_OPTIMIZER)),
+              c.get(ModelOptions.FTRL_BETA),
+              c.get(ModelOptions.FTRL_L1),
+              c.get(ModelOptions.FTRL_L2)));
     } catch (IllegalArgumentException e) {
       throw new ConfigException("model configuration: " + e.getMessage(), e);
     }

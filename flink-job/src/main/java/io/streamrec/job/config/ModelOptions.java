@@ -172,6 +172,35 @@ public final class ModelOptions {
                   + " impression features more dense weights, one dot product per pair and"
                   + " impression); or sum: every pair weighing 1, one dot product of the sides'"
                   + " summed embeddings, as models before this option were.");
+  public static final ConfigOption<String> WIDE_OPTIMIZER =
+      key("model.wide-optimizer")
+          .stringType()
+          .defaultValue("adagrad")
+          .withDescription(
+              "How the wide rows (each id's weight, and the wide crosses) learn: adagrad (row-wise,"
+                  + " at the wide learning rate, as the embedding rows), or ftrl: FTRL-Proximal per"
+                  + " weight with the wide learning rate as its alpha and model.ftrl.* (two floats"
+                  + " of state per wide row instead of one; a checkpoint resumes only with the"
+                  + " optimizer it was trained with).");
+  public static final ConfigOption<Float> FTRL_BETA =
+      key("model.ftrl.beta")
+          .floatType()
+          .defaultValue(ModelConfig.WideOptimizer.DEFAULT_BETA)
+          .withDescription(
+              "FTRL-Proximal's beta (>= 0), with model.wide-optimizer: ftrl: a weight's rate"
+                  + " starts at alpha / beta.");
+  public static final ConfigOption<Float> FTRL_L1 =
+      key("model.ftrl.l1")
+          .floatType()
+          .defaultValue(ModelConfig.WideOptimizer.DEFAULT_L1)
+          .withDescription(
+              "FTRL-Proximal's L1 strength (>= 0), with model.wide-optimizer: ftrl: a wide weight"
+                  + " stays exactly 0 until its summed gradient evidence passes this.");
+  public static final ConfigOption<Float> FTRL_L2 =
+      key("model.ftrl.l2")
+          .floatType()
+          .defaultValue(ModelConfig.WideOptimizer.DEFAULT_L2)
+          .withDescription("FTRL-Proximal's L2 strength (>= 0), with model.wide-optimizer: ftrl.");
   public static final ConfigOption<Map<String, String>> TABLE_HOT_CAPACITY =
       key("model.table.hot-capacity-rows")
           .mapType()

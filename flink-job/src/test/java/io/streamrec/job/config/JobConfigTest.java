@@ -178,6 +178,34 @@ class JobConfigTest {
   }
 
   @Test
+  void theWideRowsLearnByFtrlWhenAskedAndABadSettingNamesItsKey() {
+    assertThat(JobConfig.from(base()).model().wideOptimizer())
+        .isEqualTo(ModelConfig.WideOptimizer.ADAGRAD);
+    Configuration c = base();
+    c.set(ModelOptions.WIDE_OPTIMIZER, "FTRL");
+    c.set(ModelOptions.FTRL_L1, 0.5f);
+    c.set(ModelOptions.FTRL_L2, 0f);
+    ModelConfig m = JobConfig.from(c).model();
+    assertThat(m.wideOptimizer())
+        .isEqualTo(
+            new ModelConfig.WideOptimizer(ModelConfig.WideOptimizer.Kind.FTRL, 1f, 0.5f, 0f));
+    // FTRL keeps two floats of state per wide row
+    assertThat(m.tableConfigs().get(m.tableConfigs().size() - 1).stateWidth()).isEqualTo(2);
+    Configuration d = base();
+    d.set(ModelOptions.WIDE_OPTIMIZER, "sgd");
+    assertThatThrownBy(() -> JobConfig.from(d))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("model.wide-optimizer")
+        .hasMessageContaining("adagrad, ftrl");
+    Configuration e = base();
+    e.set(ModelOptions.WIDE_OPTIMIZER, "ftrl");
+    e.set(ModelOptions.FTRL_L1, -1f);
+    assertThatThrownBy(() -> JobConfig.from(e))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("model.ftrl.l1");
+  }
+
+  @Test
   void badTowerAndTableSettingsNameTheirKey() {
     Configuration c = base();
     c.set(ModelOptions.IMPRESSION_TOWER, List.of(32, 8));

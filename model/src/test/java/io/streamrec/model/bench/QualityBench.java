@@ -63,11 +63,13 @@ import java.util.function.UnaryOperator;
  * impressions), which {@code streamrec produce} loads. With {@code --ablations} it also runs the
  * reference model without its deep part (wide and factorised parts alone), with wide crosses
  * ({@code model.wide-crosses: request-impression}) and weighed per field pair ({@code
- * model.wide-crosses: field-weighted}), with every field pair of the factorised cross weighing 1
- * ({@code model.factorised-cross: sum}), with Adagrad accumulators starting at 1e-6 (as before
- * {@code model.adagrad-initial-accumulator}), with Adam's full rate in batches of any size ({@code
- * model.dense-rate-impressions: 0}) and with its dense inputs standardised by running statistics
- * ({@code model.dense-normalization: running}). Run by {@code scripts/bench-quality.sh}.
+ * model.wide-crosses: field-weighted}), with FTRL-Proximal for the wide rows ({@code
+ * model.wide-optimizer: ftrl}), without and with the weighted crosses, with every field pair of the
+ * factorised cross weighing 1 ({@code model.factorised-cross: sum}), with Adagrad accumulators
+ * starting at 1e-6 (as before {@code model.adagrad-initial-accumulator}), with Adam's full rate in
+ * batches of any size ({@code model.dense-rate-impressions: 0}) and with its dense inputs
+ * standardised by running statistics ({@code model.dense-normalization: running}). Run by {@code
+ * scripts/bench-quality.sh}.
  */
 public final class QualityBench {
   private static final long T0 = 1_767_225_600_000L;
@@ -264,6 +266,12 @@ public final class QualityBench {
       models.put(
           "streamrec, wide crosses weighted per field pair",
           cfg.withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED));
+      models.put(
+          "streamrec, FTRL wide rows", cfg.withWideOptimizer(ModelConfig.WideOptimizer.FTRL));
+      models.put(
+          "streamrec, wide crosses weighted per field pair, FTRL wide rows",
+          cfg.withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED)
+              .withWideOptimizer(ModelConfig.WideOptimizer.FTRL));
       models.put(
           "streamrec, summed cross", cfg.withFactorisedCross(ModelConfig.FactorisedCross.SUM));
       models.put("streamrec, Adagrad from 1e-6", cfg.withAdagradInitialAccumulator(1e-6f));

@@ -63,6 +63,15 @@ class CudaTrainingParityTest {
         ModelConfig.defaults().withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED));
   }
 
+  /** FTRL-Proximal on the wide rows and their crosses ({@code ftrlProximal}). */
+  @Test
+  void withFtrlWideRowsATrainingRunOnCudaMatchesTheCpuRun() {
+    assertCudaMatchesCpu(
+        ModelConfig.defaults()
+            .withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED)
+            .withWideOptimizer(ModelConfig.WideOptimizer.FTRL));
+  }
+
   @Test
   void withoutTowersATrainingRunOnCudaMatchesTheCpuRun() {
     assertCudaMatchesCpu(ModelConfig.defaults().withTowers(ModelConfig.Towers.NONE));

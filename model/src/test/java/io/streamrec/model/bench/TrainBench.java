@@ -181,6 +181,13 @@ public final class TrainBench {
           deep.withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED),
           last);
       run(
+          "deep model, FTRL-Proximal wide rows",
+          encoded,
+          batch,
+          t -> {},
+          deep.withWideOptimizer(ModelConfig.WideOptimizer.FTRL),
+          last);
+      run(
           "deep model, request tower per impression",
           encoded,
           batch,

@@ -448,6 +448,36 @@ public final class MiniBatchTrainer implements AutoCloseable {
   }
 
   /**
+   * Refuses {@code state} when its model's wide rows learnt under another optimizer than {@code
+   * config}'s ({@code model.wide-optimizer}): a wide row holds one Adagrad accumulator or FTRL's
+   * {@code z} and {@code n}, and the rows of one do not restore into the other. {@link
+   * #restoreState} checks it; a job checks it before it restores the store, whose own error would
+   * name only the rows' widths. States from before the option (format 3 and earlier) are Adagrad's.
+   */
+  public static void checkWideOptimizer(ModelConfig config, byte[] state) {
+    ModelConfig.WideOptimizer.Kind saved = ModelConfig.WideOptimizer.Kind.ADAGRAD;
+    try (java.io.DataInputStream in =
+        new java.io.DataInputStream(new java.io.ByteArrayInputStream(state))) {
+      if (in.readInt() == STATE_FORMAT) {
+        in.readUTF(); // the factorised cross
+        saved = ModelConfig.WideOptimizer.Kind.of(in.readUTF());
+      }
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("trainer state is truncated: " + e.getMessage(), e);
+    }
+    if (saved != config.wideOptimizer().kind()) {
+      throw new IllegalArgumentException(
+          "trainer state is of a model with model.wide-optimizer: "
+              + saved.key()
+              + "; this job's is "
+              + config.wideOptimizer().kind().key()
+              + " (set it to "
+              + saved.key()
+              + " to resume this model: the wide rows keep the optimizer they were trained with)");
+    }
+  }
+
+  /**
    * Restores what {@link #saveState} saved (the store is restored separately, from its snapshot).
    */
   public void restoreState(byte[] state) {
@@ -461,27 +491,15 @@ public final class MiniBatchTrainer implements AutoCloseable {
         throw new IllegalArgumentException(
             "trainer state has format " + format + "; this build reads " + STATE_FORMAT);
       }
+      checkWideOptimizer(config, state);
       // states from before format 3 do not say; every such state of a field-weighted model has
       // this model's parameter count, and any other is checked by its count below
       ModelConfig.FactorisedCross cross =
           format >= STATE_FORMAT_NO_WIDE_OPTIMIZER
               ? ModelConfig.FactorisedCross.of(in.readUTF())
               : null;
-      ModelConfig.WideOptimizer.Kind wideOptimizer =
-          format == STATE_FORMAT
-              ? ModelConfig.WideOptimizer.Kind.of(in.readUTF())
-              : ModelConfig.WideOptimizer.Kind.ADAGRAD;
-      if (wideOptimizer != config.wideOptimizer().kind()) {
-        // the wide rows' optimizer state is one Adagrad accumulator or FTRL's z and n per row: the
-        // store's rows of one do not restore into the other
-        throw new IllegalArgumentException(
-            "trainer state is of a model with model.wide-optimizer: "
-                + wideOptimizer.key()
-                + "; this job's is "
-                + config.wideOptimizer().kind().key()
-                + " (set it to "
-                + wideOptimizer.key()
-                + " to resume this model: the wide rows keep the optimizer they were trained with)");
+      if (format == STATE_FORMAT) {
+        in.readUTF(); // the wide rows' optimizer, checked above
       }
       int n = in.readInt();
       int[] pairs = model.blocks().get(RequestOnlyModel.FIELD_PAIRS_BLOCK);

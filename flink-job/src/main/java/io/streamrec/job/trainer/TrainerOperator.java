@@ -333,6 +333,10 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     }
     cutsDir = storeDir.resolve(CUTS_DIR);
     deleteRecursively(cutsDir);
+    if (restored != null) {
+      // before the store: a checkpoint of other wide rows is refused by the option's name
+      MiniBatchTrainer.checkWideOptimizer(config.model(), restored.trainerState);
+    }
     trainer =
         new MiniBatchTrainer(
             config.model(),

@@ -1,6 +1,7 @@
 package io.streamrec.job.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.streamrec.job.config.JobConfig;
@@ -388,6 +389,30 @@ class TrainerOperatorTest {
     assertThat(out.subList(before, out.size()))
         .anyMatch(
             x -> key(x).equals(ModelUpdateKeys.DENSE_PREFIX + RequestOnlyModel.FIELD_PAIRS_BLOCK));
+  }
+
+  /**
+   * A checkpoint of a trainer whose wide rows learnt by Adagrad, resumed by a job set to FTRL, is
+   * refused before its store is restored, by the option's name (the store alone would name only the
+   * rows' widths).
+   */
+  @Test
+  void aCheckpointOfAdagradsWideRowsIsRefusedUnderFtrlByName() throws Exception {
+    List<CompactUnit> units = units(300);
+    OperatorSubtaskState snapshot;
+    try (var h = harness()) {
+      h.open();
+      feed(h, units, 0, units.size());
+      snapshot = h.snapshot(1, 1);
+    }
+    Configuration ftrl = new Configuration();
+    ftrl.set(ModelOptions.WIDE_OPTIMIZER, "ftrl");
+    try (var r = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config(ftrl)))) {
+      r.initializeState(snapshot);
+      assertThatThrownBy(r::open)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("model.wide-optimizer: adagrad; this job's is ftrl");
+    }
   }
 
   private static List<ModelSpec> specs(List<ModelUpdateRecord> out) {

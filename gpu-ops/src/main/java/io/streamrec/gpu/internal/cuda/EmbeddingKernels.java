@@ -217,37 +217,13 @@ public final class EmbeddingKernels extends CudaOps {
       Floats rowGradF,
       float lr,
       float eps) {
-    ensureOpen();
-    DeviceFloats slab = dev(slabF, "rowwiseAdagrad slab"),
-        rowGrad = dev(rowGradF, "rowwiseAdagrad rowGrad");
-    DeviceInts slots = dev(slotsI, "rowwiseAdagrad slots");
-    range(slots.length(), 0, nRows, "rowwiseAdagrad slots");
-    range(rowGrad.length(), 0, (long) nRows * width, "rowwiseAdagrad rowGrad");
-    range(rowWidth, col, width, "rowwiseAdagrad columns of a row");
-    range(rowWidth, stateCol, 1, "rowwiseAdagrad state column");
-    indices(slots.host(), 0, nRows, slab.length() / Math.max(1, rowWidth), "rowwiseAdagrad slots");
-    if (width <= 0) {
-      return;
-    }
-    // a slot given twice is updated once per time, in input order, as on the CPU
-    runs.split(slots.host(), 0, nRows);
-    for (int r = 0; r < runs.runs(); r++) {
-      int s = runs.start(r), m = runs.end(r) - s;
-      launchFlat(
-          Kernel.ROWWISE_ADAGRAD,
-          32L * m,
-          args()
-              .p(slab)
-              .i(rowWidth)
-              .i(col)
-              .i(width)
-              .i(stateCol)
-              .p(slots.ptr().withByteOffset(4L * s))
-              .i(m)
-              .p(rowGrad.ptr().withByteOffset(4L * s * width))
-              .f(lr)
-              .f(eps));
-    }
+    // a warp per row: the lanes sum the row's squared gradient
+    updateRows(
+        Kernel.ROWWISE_ADAGRAD,
+        "rowwiseAdagrad",
+        new RowUpdate(slabF, rowWidth, col, width, stateCol, 1, slotsI, nRows, rowGradF),
+        32,
+        a -> a.f(lr).f(eps));
   }
 
   public void ftrlProximal(
@@ -263,38 +239,71 @@ public final class EmbeddingKernels extends CudaOps {
       float beta,
       float l1,
       float l2) {
+    // a thread per weight: z and n follow each value
+    updateRows(
+        Kernel.FTRL_PROXIMAL,
+        "ftrlProximal",
+        new RowUpdate(slabF, rowWidth, col, width, stateCol, 2 * width, slotsI, nRows, rowGradF),
+        width,
+        a -> a.f(alpha).f(beta).f(l1).f(l2));
+  }
+
+  /**
+   * The operands of an optimizer's update of rows by slot: row {@code r}'s gradient {@code
+   * rowGrad[r*width ...]} updates the values {@code [col, col+width)} and the {@code stateWidth}
+   * floats of state from {@code stateCol} of the row at {@code slots[r]}.
+   */
+  private record RowUpdate(
+      Floats slab,
+      int rowWidth,
+      int col,
+      int width,
+      int stateCol,
+      int stateWidth,
+      Ints slots,
+      int nRows,
+      Floats rowGrad) {}
+
+  /**
+   * Checks {@code u}'s operands (errors name {@code op}), then launches {@code kernel} with {@code
+   * threadsPerRow} threads per row, once per run of distinct slots (a slot given twice is updated
+   * once per time, in input order, as on the CPU), with the update's arguments followed by the
+   * optimizer's ({@code settings}).
+   */
+  private void updateRows(
+      Kernel kernel,
+      String op,
+      RowUpdate u,
+      long threadsPerRow,
+      java.util.function.UnaryOperator<KernelLauncher.Args> settings) {
     ensureOpen();
-    DeviceFloats slab = dev(slabF, "ftrlProximal slab"),
-        rowGrad = dev(rowGradF, "ftrlProximal rowGrad");
-    DeviceInts slots = dev(slotsI, "ftrlProximal slots");
-    range(slots.length(), 0, nRows, "ftrlProximal slots");
-    range(rowGrad.length(), 0, (long) nRows * width, "ftrlProximal rowGrad");
-    range(rowWidth, col, width, "ftrlProximal columns of a row");
-    range(rowWidth, stateCol, 2L * width, "ftrlProximal state columns");
-    indices(slots.host(), 0, nRows, slab.length() / Math.max(1, rowWidth), "ftrlProximal slots");
+    DeviceFloats slab = dev(u.slab(), op + " slab"), rowGrad = dev(u.rowGrad(), op + " rowGrad");
+    DeviceInts slots = dev(u.slots(), op + " slots");
+    int nRows = u.nRows(), width = u.width(), rowWidth = u.rowWidth();
+    range(slots.length(), 0, nRows, op + " slots");
+    range(rowGrad.length(), 0, (long) nRows * width, op + " rowGrad");
+    range(rowWidth, u.col(), width, op + " columns of a row");
+    range(rowWidth, u.stateCol(), u.stateWidth(), op + " state columns");
+    indices(slots.host(), 0, nRows, slab.length() / Math.max(1, rowWidth), op + " slots");
     if (width <= 0) {
       return;
     }
-    // a slot given twice is updated once per time, in input order, as on the CPU
     runs.split(slots.host(), 0, nRows);
     for (int r = 0; r < runs.runs(); r++) {
       int s = runs.start(r), m = runs.end(r) - s;
       launchFlat(
-          Kernel.FTRL_PROXIMAL,
-          (long) m * width,
-          args()
-              .p(slab)
-              .i(rowWidth)
-              .i(col)
-              .i(width)
-              .i(stateCol)
-              .p(slots.ptr().withByteOffset(4L * s))
-              .i(m)
-              .p(rowGrad.ptr().withByteOffset(4L * s * width))
-              .f(alpha)
-              .f(beta)
-              .f(l1)
-              .f(l2));
+          kernel,
+          threadsPerRow * m,
+          settings.apply(
+              args()
+                  .p(slab)
+                  .i(rowWidth)
+                  .i(u.col())
+                  .i(width)
+                  .i(u.stateCol())
+                  .p(slots.ptr().withByteOffset(4L * s))
+                  .i(m)
+                  .p(rowGrad.ptr().withByteOffset(4L * s * width))));
     }
   }
 

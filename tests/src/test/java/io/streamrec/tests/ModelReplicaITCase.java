@@ -34,7 +34,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The model-update protocol end to end on a real broker: a trainer publishes versions as the job
@@ -159,18 +159,26 @@ class ModelReplicaITCase {
    * A model with the field-weighted cross goes out under the spec format whose readers implement
    * it, and the replica reads that format and scores with the pair weights exactly as the trainer;
    * with field-weighted wide crosses too, under the format after it, with the crosses' pair
-   * weights.
+   * weights; and so with the wide rows learnt by FTRL-Proximal, whose spec names the optimizer (a
+   * training setting the replica reads past) and whose rows go out as Adagrad's do.
    */
-  @ParameterizedTest(name = "wide crosses {0}")
-  @ValueSource(strings = {"none", "field-weighted"})
-  void aFieldWeightedModelIsServedUnderItsSpecFormatBitForBit(String crosses) throws Exception {
+  @ParameterizedTest(name = "wide crosses {0}, wide rows by {1}")
+  @CsvSource({"none, adagrad", "field-weighted, adagrad", "field-weighted, ftrl"})
+  void aFieldWeightedModelIsServedUnderItsSpecFormatBitForBit(String crosses, String optimizer)
+      throws Exception {
     String bootstrap = KAFKA.bootstrapServers();
-    String topic = "field-weighted-" + crosses;
+    String topic = "field-weighted-" + crosses + "-" + optimizer;
     ModelUpdatesSupport.createTopic(bootstrap, topic);
     ModelConfig weighted =
         MODEL
             .withFactorisedCross(ModelConfig.FactorisedCross.FIELD_WEIGHTED)
-            .withWideCrosses(ModelConfig.WideCrosses.of(crosses));
+            .withWideCrosses(ModelConfig.WideCrosses.of(crosses))
+            .withWideOptimizer(
+                new ModelConfig.WideOptimizer(
+                    ModelConfig.WideOptimizer.Kind.of(optimizer),
+                    ModelConfig.WideOptimizer.DEFAULT_BETA,
+                    ModelConfig.WideOptimizer.DEFAULT_L1,
+                    ModelConfig.WideOptimizer.DEFAULT_L2));
     String format =
         crosses.equals("none")
             ? ModelUpdateEncoder.SPEC_FORMAT_3

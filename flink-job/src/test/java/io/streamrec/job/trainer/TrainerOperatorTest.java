@@ -43,6 +43,8 @@ import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class TrainerOperatorTest {
   private static final long PUBLISH_MS = 1_000;
@@ -316,14 +318,24 @@ class TrainerOperatorTest {
     }
   }
 
-  @Test
-  void aRestoreAfterAKillContinuesExactlyWhereTheCheckpointStood() throws Exception {
+  /**
+   * With either optimizer of the wide rows: under FTRL each wide row carries two floats of state
+   * through the tiered store's checkpoint.
+   */
+  @ParameterizedTest(name = "wide rows by {0}")
+  @ValueSource(strings = {"adagrad", "ftrl"})
+  void aRestoreAfterAKillContinuesExactlyWhereTheCheckpointStood(String optimizer)
+      throws Exception {
+    Configuration c = new Configuration();
+    c.set(ModelOptions.WIDE_OPTIMIZER, optimizer);
+    JobConfig cfg = config(c);
     List<CompactUnit> units = units(1_200);
-    List<ModelUpdateRecord> uninterrupted = uninterrupted(harness(), units);
+    List<ModelUpdateRecord> uninterrupted =
+        uninterrupted(new OneInputStreamOperatorTestHarness<>(new TrainerOperator(cfg)), units);
     for (int cut : new int[] {1, 437, 601, 1_150}) {
       List<ModelUpdateRecord> resumed;
       OperatorSubtaskState snapshot;
-      var h = harness();
+      var h = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(cfg));
       h.open();
       feed(h, units, 0, cut);
       snapshot = h.snapshot(1, 1);
@@ -334,7 +346,7 @@ class TrainerOperatorTest {
           cut,
           Math.min(units.size(), cut + 50)); // work after the checkpoint, lost in the kill
       h.close();
-      try (var r = harness()) {
+      try (var r = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(cfg))) {
         r.initializeState(snapshot);
         r.open();
         feed(r, units, cut, units.size());

@@ -72,6 +72,7 @@ echo "$out" | awk -F' [|] ' '
   /^QUALITY/ {
     s = substr($1, 9); n[s]++; key = s SUBSEP n[s]
     line[key] = sprintf("%-100s %9.4f %9.4f %9.4f %9.4f %7.3f %7.3f %10.0f", $2, $4, $5, $6, $7, $8, $9, $10)
+    name[key] = $2; v[key, 1] = $4; v[key, 2] = $5; v[key, 3] = $6; v[key, 4] = $7; cal[key, 1] = $8; cal[key, 2] = $9
     if (!(s in seen)) { seen[s] = 1; streams[++ns] = s; imps[s] = $3 }
   }
   END {
@@ -84,4 +85,35 @@ echo "$out" | awk -F' [|] ' '
     }
     print "AUC, log loss (LL), calibration (mean prediction / observed rate): progressive, over the whole stream"
     print "(all) and its last 20% of impressions (last). imps/s: training rate, one thread (PyTorch: nproc)."
+    # the quality target: AUC at least the best baseline'"'"'s + 0.01 over the whole stream and its last
+    # 20%, log loss no higher, calibration within 0.95-1.05. Baselines: the hashed models and the
+    # same model in PyTorch (not PyTorch'"'"'s ablation rows, which carry streamrec'"'"'s options)
+    print ""
+    print "target: AUC >= best baseline + 0.01 (all and last), log loss <= best baseline'"'"'s, calibration in 0.95-1.05"
+    printf "%-10s %-8s %-47s %-19s %s\n", "stream", "metric", "best baseline", "reference (margin)", "best of streamrec'"'"'s rows (margin)"
+    split("AUC all,AUC last,LL all,LL last", metric, ",")
+    for (k = 1; k <= ns; k++) {
+      s = streams[k]; ref = ""; ok = 1
+      for (m = 1; m <= 4; m++) {
+        better = m <= 2 ? 1 : -1; b = ""; o = ""
+        for (i = 1; i <= n[s]; i++) {
+          key = s SUBSEP i; x = v[key, m] * better
+          if (name[key] ~ /^(hashed LR|factorization machine)/ || name[key] ~ /^PyTorch [^,]*, same model(, Adagrad from [0-9.]+)?$/) {
+            if (b == "" || x > v[b, m] * better) b = key
+          } else if (name[key] ~ /^streamrec/) {
+            if (o == "" || x > v[o, m] * better) o = key
+            if (name[key] == "streamrec (reference model)") ref = key
+          }
+        }
+        if (b == "" || o == "" || ref == "") continue
+        need = m <= 2 ? 0.01 : 0
+        if ((v[ref, m] - v[b, m]) * better < need - 1e-9) ok = 0
+        bn = name[b]; sub(/^PyTorch [^,]*, /, "PyTorch ", bn)
+        printf "%-10s %-8s %.4f %-40s %.4f (%+.4f)  %.4f (%+.4f) %s\n", s, metric[m], v[b, m], bn, \
+          v[ref, m], v[ref, m] - v[b, m], v[o, m], v[o, m] - v[b, m], substr(name[o], 12)
+      }
+      if (ref == "") continue
+      if (cal[ref, 1] < 0.95 || cal[ref, 1] > 1.05 || cal[ref, 2] < 0.95 || cal[ref, 2] > 1.05) ok = 0
+      printf "%-10s the reference model %s the target (calibration %.3f / %.3f)\n", s, ok ? "meets" : "misses", cal[ref, 1], cal[ref, 2]
+    }
   }'

@@ -25,8 +25,9 @@ abstract sealed class BatchedStore implements EmbeddingStore
         }
 
         @Override
-        public void markUpdated(int table, PreparedKeys prepared) {
-          markRowsUpdated(table, prepared);
+        public void markUpdated(
+            int table, PreparedKeys prepared, java.util.function.IntPredicate publish) {
+          markRowsUpdated(table, prepared, publish);
         }
 
         @Override
@@ -61,7 +62,8 @@ abstract sealed class BatchedStore implements EmbeddingStore
 
   abstract Floats slabOf(int table);
 
-  abstract void markRowsUpdated(int table, PreparedKeys prepared);
+  abstract void markRowsUpdated(
+      int table, PreparedKeys prepared, java.util.function.IntPredicate publish);
 
   abstract void releaseBatch();
 }

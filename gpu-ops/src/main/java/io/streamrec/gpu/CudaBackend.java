@@ -368,9 +368,11 @@ public final class CudaBackend implements ComputeBackend {
       float alpha,
       float beta,
       float l1,
-      float l2) {
+      float l2,
+      Floats changedF) {
     embedding.ftrlProximal(
-        slabF, rowWidth, col, width, stateCol, slotsI, nRows, rowGradF, alpha, beta, l1, l2);
+        slabF, rowWidth, col, width, stateCol, slotsI, nRows, rowGradF, alpha, beta, l1, l2,
+        changedF);
   }
 
   @Override

@@ -227,7 +227,8 @@ public final class MiniBatchTrainer implements AutoCloseable {
         impressionsSkipped += ni;
         return new Step(unitCount, ni, loss, true);
       }
-      model.applySparse(g, tableNames, config.adagradInitialAccumulator());
+      java.util.function.IntPredicate widePublish =
+          model.applySparse(g, tableNames, config.adagradInitialAccumulator());
       adamStep++;
       backend.adam(
           params,
@@ -248,7 +249,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
       for (int t = 0; t < rows.length; t++) {
         storeBatch.markUpdated(storeTable[t], prepared[t]);
       }
-      storeBatch.markUpdated(wideTable, widePrepared);
+      storeBatch.markUpdated(wideTable, widePrepared, widePublish);
       batchesTrained++;
       unitsTrained += unitCount;
       impressionsTrained += ni;

@@ -55,8 +55,12 @@ public final class TieredTable implements AutoCloseable {
     return t.hot.slab();
   }
 
-  public void markUpdated(PreparedKeys prepared) {
-    dirty.markUpdated(prepared);
+  /**
+   * See {@link io.streamrec.embedding.StoreBatch#markUpdated(int, PreparedKeys,
+   * java.util.function.IntPredicate)}.
+   */
+  public void markUpdated(PreparedKeys prepared, java.util.function.IntPredicate publish) {
+    dirty.markUpdated(prepared, publish);
   }
 
   /** Unpins the batch's rows. */

@@ -99,8 +99,7 @@ extern "C" __global__ void rowwise_adagrad(
 // The rows of one launch are distinct slots (the host splits repeated slots into runs).
 extern "C" __global__ void ftrl_proximal(
     float* slab, int rowWidth, int col, int width, int stateCol,
-    const int* slots, int nRows, const float* rowGrad, float alpha, float beta, float l1, float l2,
-    float* changed) {
+    const int* slots, int nRows, const float* rowGrad, float alpha, float beta, float l1, float l2) {
   GRID_STRIDE(k, (i64)nRows * width) {
     i64 r = k / width;
     int j = (int)(k - r * width);
@@ -114,9 +113,7 @@ extern "C" __global__ void ftrl_proximal(
     float z = slab[zc] + g - sigma * slab[v];
     slab[zc] = z;
     slab[zc + 1] = n2;
-    float w = fabsf(z) <= l1 ? 0.f : -(z - copysignf(l1, z)) / ((beta + sqrtN2) / alpha + l2);
-    changed[k] = w != slab[v] ? 1.f : 0.f;
-    slab[v] = w;
+    slab[v] = fabsf(z) <= l1 ? 0.f : -(z - copysignf(l1, z)) / ((beta + sqrtN2) / alpha + l2);
   }
 }
 

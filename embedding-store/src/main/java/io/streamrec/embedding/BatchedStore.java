@@ -25,9 +25,8 @@ abstract sealed class BatchedStore implements EmbeddingStore
         }
 
         @Override
-        public void markUpdated(
-            int table, PreparedKeys prepared, java.util.function.IntPredicate publish) {
-          markRowsUpdated(table, prepared, publish);
+        public void markUpdated(int table, PreparedKeys prepared) {
+          markRowsUpdated(table, prepared);
         }
 
         @Override
@@ -62,8 +61,7 @@ abstract sealed class BatchedStore implements EmbeddingStore
 
   abstract Floats slabOf(int table);
 
-  abstract void markRowsUpdated(
-      int table, PreparedKeys prepared, java.util.function.IntPredicate publish);
+  abstract void markRowsUpdated(int table, PreparedKeys prepared);
 
   abstract void releaseBatch();
 }

@@ -91,11 +91,11 @@ public final class InMemoryEmbeddingStore extends BatchedStore {
   }
 
   @Override
-  void markRowsUpdated(int table, PreparedKeys prepared, java.util.function.IntPredicate publish) {
+  void markRowsUpdated(int table, PreparedKeys prepared) {
     Table t = state[table];
     for (int i = 0; i < prepared.distinctCount(); i++) {
       int slot = prepared.distinctSlots()[i];
-      if (t.keyOfSlot[slot] != null && publish.test(i)) {
+      if (t.keyOfSlot[slot] != null) {
         t.dirty.set(slot);
       }
     }

@@ -37,7 +37,7 @@ public final class StoreBatch implements AutoCloseable {
 
     Floats slab(int table);
 
-    void markUpdated(int table, PreparedKeys prepared, java.util.function.IntPredicate publish);
+    void markUpdated(int table, PreparedKeys prepared);
 
     /** Unpins every row of the batch and ends it. */
     void release();
@@ -109,19 +109,6 @@ public final class StoreBatch implements AutoCloseable {
    * @throws IllegalArgumentException if {@code p} is not what this batch prepared for {@code table}
    */
   public void markUpdated(int table, PreparedKeys p) {
-    markUpdated(table, p, d -> true);
-  }
-
-  /**
-   * The distinct rows of {@code p} were updated by the trainer, and those whose values moved, the
-   * distinct rows {@code d} that {@code publish} accepts, are published with the next drain: every
-   * one is written back when evicted (its optimizer state changed), but a row whose values are what
-   * they were (a weight an FTRL L1 keeps at 0) adds nothing to the model's updates. A row an
-   * earlier batch changed and no drain published yet is published still.
-   *
-   * @throws IllegalArgumentException if {@code p} is not what this batch prepared for {@code table}
-   */
-  public void markUpdated(int table, PreparedKeys p, java.util.function.IntPredicate publish) {
     checkTable(table);
     if (phase == Phase.CLOSED) {
       throw closed();
@@ -130,7 +117,7 @@ public final class StoreBatch implements AutoCloseable {
       throw new IllegalArgumentException(
           "these keys were not prepared for table " + table + " in this batch");
     }
-    store.markUpdated(table, p, publish);
+    store.markUpdated(table, p);
   }
 
   /** Unpins the batch's rows; the store can begin another batch. Idempotent. */

@@ -199,8 +199,8 @@ public final class TieredEmbeddingStore extends BatchedStore {
   }
 
   @Override
-  void markRowsUpdated(int table, PreparedKeys prepared, java.util.function.IntPredicate publish) {
-    state[table].markUpdated(prepared, publish);
+  void markRowsUpdated(int table, PreparedKeys prepared) {
+    state[table].markUpdated(prepared);
   }
 
   @Override

@@ -222,35 +222,6 @@ class TieredEmbeddingStoreTest {
     assertThat(drainAll(s, 0)).containsOnlyKeys(3L);
   }
 
-  /**
-   * A row marked updated but not for publishing (its values did not move: an FTRL weight held at 0)
-   * is written back with its new state when evicted and read back after, but no drain hands it out;
-   * a row an earlier batch changed and no drain published yet is published still.
-   */
-  @Test
-  void rowsUpdatedButNotForPublishingAreWrittenBackAndNotDrained() {
-    TieredEmbeddingStore s = store(table("user", 3, 1, 0));
-    update(s, 0, 2f, 1, 2, 3);
-    drainAll(s, 0);
-    touch(s, 0, 10, 11, 12); // 1, 2 and 3 go to the cold tier, published and clean
-    update(s, 0, 7f, 1); // changed, not yet drained
-    PreparedKeys p = OpenBatches.of(s).prepare(0, new long[] {1, 2, 3}, 3);
-    int w = s.tables().get(0).rowWidth();
-    float[] slab = CpuBackend.array(OpenBatches.of(s).slab(0));
-    for (int d = 0; d < p.distinctCount(); d++) {
-      Arrays.fill(slab, p.distinctSlots()[d] * w, (p.distinctSlots()[d] + 1) * w, 5f);
-    }
-    long[] keys = p.distinctKeys();
-    OpenBatches.of(s).markUpdated(0, p, d -> keys[d] == 3L);
-    OpenBatches.close(s);
-    touch(s, 0, 10, 11, 12); // evicts 1, 2 and 3 from a hot tier of 3
-    assertThat(s.stats().rowsCold()).isEqualTo(3);
-    for (long id = 1; id <= 3; id++) {
-      assertThat(read(s, 0, id)).as("row %d written back", id).containsOnly(5f);
-    }
-    assertThat(drainAll(s, 0)).as("drained").containsOnlyKeys(1L, 3L);
-  }
-
   @Test
   void drainsComeInIdOrderInBatchesOfMaxRows() {
     TieredEmbeddingStore s = store(table("user", 3, 1, 0));

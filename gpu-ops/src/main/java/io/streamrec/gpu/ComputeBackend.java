@@ -136,10 +136,8 @@ public interface ComputeBackend extends AutoCloseable {
    * </pre>
    *
    * in that order of float operations. A row at {@code z = n = w = 0} is a fresh one; {@code l1}
-   * keeps a coordinate at exactly 0 until its summed evidence passes it. {@code changed[r*width +
-   * j]} is set to 1 (as a float) when the update changed value j of row r ({@code w' != w}), else
-   * 0: a trainer publishes only the rows whose values moved. A slot given more than once is updated
-   * once per time, in order of {@code r}, each update seeing the one before.
+   * keeps a coordinate at exactly 0 until its summed evidence passes it. A slot given more than
+   * once is updated once per time, in order of {@code r}, each update seeing the one before.
    */
   void ftrlProximal(
       Floats slab,
@@ -153,8 +151,7 @@ public interface ComputeBackend extends AutoCloseable {
       float alpha,
       float beta,
       float l1,
-      float l2,
-      Floats changed);
+      float l2);
 
   // ---- the request-only broadcast ---------------------------------------------------------------
 

@@ -226,9 +226,8 @@ public final class CpuBackend implements ComputeBackend {
       float alpha,
       float beta,
       float l1,
-      float l2,
-      Floats changedF) {
-    float[] slab = f(slabF), rowGrad = f(rowGradF), changed = f(changedF);
+      float l2) {
+    float[] slab = f(slabF), rowGrad = f(rowGradF);
     int[] slots = i(slotsI);
     for (int r = 0; r < nRows; r++) {
       int base = slots[r] * rowWidth;
@@ -242,10 +241,8 @@ public final class CpuBackend implements ComputeBackend {
         float z = slab[zc] + g - sigma * slab[v];
         slab[zc] = z;
         slab[zc + 1] = n2;
-        float w =
+        slab[v] =
             Math.abs(z) <= l1 ? 0f : -(z - Math.signum(z) * l1) / ((beta + sqrtN2) / alpha + l2);
-        changed[r * width + j] = w != slab[v] ? 1f : 0f;
-        slab[v] = w;
       }
     }
   }

@@ -368,11 +368,9 @@ public final class CudaBackend implements ComputeBackend {
       float alpha,
       float beta,
       float l1,
-      float l2,
-      Floats changedF) {
+      float l2) {
     embedding.ftrlProximal(
-        slabF, rowWidth, col, width, stateCol, slotsI, nRows, rowGradF, alpha, beta, l1, l2,
-        changedF);
+        slabF, rowWidth, col, width, stateCol, slotsI, nRows, rowGradF, alpha, beta, l1, l2);
   }
 
   @Override

@@ -227,8 +227,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
         impressionsSkipped += ni;
         return new Step(unitCount, ni, loss, true);
       }
-      java.util.function.IntPredicate widePublish =
-          model.applySparse(g, tableNames, config.adagradInitialAccumulator());
+      model.applySparse(g, tableNames, config.adagradInitialAccumulator());
       adamStep++;
       backend.adam(
           params,
@@ -249,7 +248,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
       for (int t = 0; t < rows.length; t++) {
         storeBatch.markUpdated(storeTable[t], prepared[t]);
       }
-      storeBatch.markUpdated(wideTable, widePrepared, widePublish);
+      storeBatch.markUpdated(wideTable, widePrepared);
       batchesTrained++;
       unitsTrained += unitCount;
       impressionsTrained += ni;

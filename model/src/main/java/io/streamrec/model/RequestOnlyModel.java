@@ -418,12 +418,6 @@ public final class RequestOnlyModel {
     private final ScratchFloats unitGrad;
     private final ScratchFloats wideGrad;
 
-    /** Under FTRL, whether each distinct wide row's value moved in the last update. */
-    private final ScratchFloats wideChanged;
-
-    /** The same on the host. */
-    private float[] hostWideChanged = new float[0];
-
     /** Per embedding table: the gradient of each of the batch's distinct rows. */
     private final ScratchFloats[] rowGrads;
 
@@ -482,7 +476,6 @@ public final class RequestOnlyModel {
         impVecGrad = floats(be);
         unitGrad = floats(be);
         wideGrad = floats(be);
-        wideChanged = floats(be);
         rowGrads = new ScratchFloats[model.config.features().tables().size()];
         for (int t = 0; t < rowGrads.length; t++) {
           rowGrads[t] = floats(be);
@@ -1125,12 +1118,9 @@ public final class RequestOnlyModel {
    * batch and, as {@link ModelConfig#wideOptimizer} says, Adagrad or FTRL-Proximal on every
    * distinct wide row, in place in their slabs. Once per backward pass, and only with finite
    * gradients. Each step is {@code lr · g / sqrt(acc + eps)}: an Adagrad whose accumulators start
-   * at {@code eps} ({@link ModelConfig#adagradInitialAccumulator}). Returns which distinct wide
-   * rows ({@code d}, in the order of the batch's distinct wide keys) are to be published: under
-   * FTRL those whose value moved (a weight its L1 holds at 0 stays as the model has it, and an id
-   * without a row reads 0 on a replica too), under Adagrad every one.
+   * at {@code eps} ({@link ModelConfig#adagradInitialAccumulator}).
    */
-  public java.util.function.IntPredicate applySparse(Gradients g, String[] tableNames, float eps) {
+  public void applySparse(Gradients g, String[] tableNames, float eps) {
     Workspace ws = g.ws;
     g.checkCurrent();
     if (!g.finite) {
@@ -1159,8 +1149,6 @@ public final class RequestOnlyModel {
     ModelConfig.WideOptimizer w = config.wideOptimizer();
     float wideLr = config.learningRate(ModelConfig.WIDE_TABLE);
     if (w.kind() == ModelConfig.WideOptimizer.Kind.FTRL) {
-      int n = wide.distinct();
-      Floats changed = ws.wideChanged.get(Math.max(1, n));
       backend.ftrlProximal(
           wide.slab(),
           wide.rowWidth(),
@@ -1173,14 +1161,7 @@ public final class RequestOnlyModel {
           wideLr,
           w.beta(),
           w.l1(),
-          w.l2(),
-          changed);
-      if (ws.hostWideChanged.length < n) {
-        ws.hostWideChanged = new float[Math.max(n, ws.hostWideChanged.length * 3 / 2)];
-      }
-      float[] moved = ws.hostWideChanged;
-      backend.download(changed, 0, moved, 0, n);
-      return d -> moved[d] != 0f;
+          w.l2());
     } else {
       backend.rowwiseAdagrad(
           wide.slab(),
@@ -1193,7 +1174,6 @@ public final class RequestOnlyModel {
           ws.wideGrad.current(),
           wideLr,
           eps);
-      return d -> true;
     }
   }
 

@@ -22,17 +22,14 @@ final class DirtyRows {
     this.t = t;
   }
 
-  /**
-   * The distinct rows of {@code prepared} were updated: they are written back when evicted, and
-   * those {@code publish} accepts (by distinct index) are published at the next drain.
-   */
-  void markUpdated(PreparedKeys prepared, java.util.function.IntPredicate publish) {
+  /** The distinct rows of {@code prepared} were updated: they are published at the next drain. */
+  void markUpdated(PreparedKeys prepared) {
     int[] slots = prepared.distinctSlots();
     long[] ids = prepared.distinctKeys();
     for (int d = 0; d < prepared.distinctCount(); d++) {
       int s = slots[d];
       if ((t.hot.flags(s) & HotTier.RESIDENT) != 0 && t.hot.keyOf(s) == ids[d]) {
-        t.hot.setFlags(s, publish.test(d) ? HotTier.PUBLISH | HotTier.STALE : HotTier.STALE);
+        t.hot.setFlags(s, HotTier.PUBLISH | HotTier.STALE);
       }
     }
   }

@@ -55,12 +55,8 @@ public final class TieredTable implements AutoCloseable {
     return t.hot.slab();
   }
 
-  /**
-   * See {@link io.streamrec.embedding.StoreBatch#markUpdated(int, PreparedKeys,
-   * java.util.function.IntPredicate)}.
-   */
-  public void markUpdated(PreparedKeys prepared, java.util.function.IntPredicate publish) {
-    dirty.markUpdated(prepared, publish);
+  public void markUpdated(PreparedKeys prepared) {
+    dirty.markUpdated(prepared);
   }
 
   /** Unpins the batch's rows. */

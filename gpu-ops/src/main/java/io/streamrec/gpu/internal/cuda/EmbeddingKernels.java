@@ -223,7 +223,7 @@ public final class EmbeddingKernels extends CudaOps {
         "rowwiseAdagrad",
         new RowUpdate(slabF, rowWidth, col, width, stateCol, 1, slotsI, nRows, rowGradF),
         32,
-        (a, start) -> a.f(lr).f(eps));
+        a -> a.f(lr).f(eps));
   }
 
   public void ftrlProximal(
@@ -238,18 +238,14 @@ public final class EmbeddingKernels extends CudaOps {
       float alpha,
       float beta,
       float l1,
-      float l2,
-      Floats changedF) {
-    DeviceFloats changed = dev(changedF, "ftrlProximal changed");
-    range(changed.length(), 0, (long) nRows * width, "ftrlProximal changed");
+      float l2) {
     // a thread per weight: z and n follow each value
     updateRows(
         Kernel.FTRL_PROXIMAL,
         "ftrlProximal",
         new RowUpdate(slabF, rowWidth, col, width, stateCol, 2 * width, slotsI, nRows, rowGradF),
         width,
-        (a, start) ->
-            a.f(alpha).f(beta).f(l1).f(l2).p(changed.ptr().withByteOffset(4L * start * width)));
+        a -> a.f(alpha).f(beta).f(l1).f(l2));
   }
 
   /**
@@ -272,10 +268,14 @@ public final class EmbeddingKernels extends CudaOps {
    * Checks {@code u}'s operands (errors name {@code op}), then launches {@code kernel} with {@code
    * threadsPerRow} threads per row, once per run of distinct slots (a slot given twice is updated
    * once per time, in input order, as on the CPU), with the update's arguments followed by the
-   * optimizer's ({@code settings}, given where the run starts).
+   * optimizer's ({@code settings}).
    */
   private void updateRows(
-      Kernel kernel, String op, RowUpdate u, long threadsPerRow, RunArgs settings) {
+      Kernel kernel,
+      String op,
+      RowUpdate u,
+      long threadsPerRow,
+      java.util.function.UnaryOperator<KernelLauncher.Args> settings) {
     ensureOpen();
     DeviceFloats slab = dev(u.slab(), op + " slab"), rowGrad = dev(u.rowGrad(), op + " rowGrad");
     DeviceInts slots = dev(u.slots(), op + " slots");
@@ -294,7 +294,7 @@ public final class EmbeddingKernels extends CudaOps {
       launchFlat(
           kernel,
           threadsPerRow * m,
-          settings.add(
+          settings.apply(
               args()
                   .p(slab)
                   .i(rowWidth)
@@ -303,17 +303,8 @@ public final class EmbeddingKernels extends CudaOps {
                   .i(u.stateCol())
                   .p(slots.ptr().withByteOffset(4L * s))
                   .i(m)
-                  .p(rowGrad.ptr().withByteOffset(4L * s * width)),
-              s));
+                  .p(rowGrad.ptr().withByteOffset(4L * s * width))));
     }
-  }
-
-  /**
-   * An optimizer's own kernel arguments, after the update's, for the run from row {@code start}.
-   */
-  @FunctionalInterface
-  private interface RunArgs {
-    KernelLauncher.Args add(KernelLauncher.Args args, int start);
   }
 
   public void broadcastDot(Floats aF, Ints aIndexI, Floats bF, int n, int dim, Floats outF) {

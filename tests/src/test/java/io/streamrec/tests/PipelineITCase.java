@@ -4,6 +4,7 @@ import static io.streamrec.tests.PipelineSupport.count;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.streamrec.common.Auc;
+import io.streamrec.job.config.ModelOptions;
 import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.job.metrics.JobMetrics;
 import io.streamrec.schemas.AvroCodec;
@@ -21,10 +22,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.LongStream;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The whole way, through real parts: generated traffic (with duplicates, orphans, late, malformed
@@ -53,15 +56,26 @@ class PipelineITCase {
         1);
   }
 
-  @Test
-  void trafficBecomesAServedModelAndEveryRecordIsAccountedFor() throws Exception {
+  /**
+   * With the default model, and with FTRL-Proximal's wide rows and field-weighted wide crosses
+   * (their rows through the tiered store and the topic; the replica must hold every row the job's
+   * markers count before it serves).
+   */
+  @ParameterizedTest(name = "wide rows by {0}")
+  @ValueSource(strings = {"adagrad", "ftrl"})
+  void trafficBecomesAServedModelAndEveryRecordIsAccountedFor(String wideOptimizer)
+      throws Exception {
     String bootstrap = KAFKA.bootstrapServers();
-    TopicsConfig topics = PipelineSupport.topics(bootstrap, "e2e-");
+    TopicsConfig topics = PipelineSupport.topics(bootstrap, "e2e-" + wideOptimizer + "-");
     GeneratedTraffic traffic = traffic(11);
     PipelineSupport.produce(bootstrap, topics, traffic.records);
 
-    Map<String, Double> m =
-        PipelineSupport.backfill(PipelineSupport.jobConf(bootstrap, topics, JOIN_WINDOW_MS));
+    Configuration conf = PipelineSupport.jobConf(bootstrap, topics, JOIN_WINDOW_MS);
+    if (wideOptimizer.equals("ftrl")) {
+      conf.set(ModelOptions.WIDE_OPTIMIZER, "ftrl");
+      conf.set(ModelOptions.WIDE_CROSSES, "field-weighted");
+    }
+    Map<String, Double> m = PipelineSupport.backfill(conf);
 
     // every impression that came in ends in exactly one place, and each place holds what the
     // generator expected

@@ -55,9 +55,10 @@ import java.util.function.UnaryOperator;
  *
  * <p>Prints one {@code QUALITY} line per stream and model: {@code stream | model | impressions |
  * lifetime AUC | last-window AUC | lifetime log loss | last-window log loss | lifetime calibration
- * | last-window calibration | impressions/s}; the last window is the last {@code --last-frac} of
- * the stream's impressions. With {@code --out DIR} it writes each stream's units ({@code
- * STREAM.units.jsonl}) and its features ({@code STREAM.spec.json}) for {@code
+ * | last-window calibration | impressions/s} (on the generated stream first a row of the
+ * generator's true click probabilities, the oracle); the last window is the last {@code
+ * --last-frac} of the stream's impressions. With {@code --out DIR} it writes each stream's units
+ * ({@code STREAM.units.jsonl}) and its features ({@code STREAM.spec.json}) for {@code
  * scripts/torch_bench.py}, which prints the same line for the model in PyTorch; with {@code
  * --events FILE} the bank stream as events in the interchange shape (a request, then its
  * impressions), which {@code streamrec produce} loads. With {@code --ablations} it also runs the
@@ -161,14 +162,16 @@ public final class QualityBench {
           ablations);
     }
     if (genUnits > 0) {
+      Map<String, Double> truth = new java.util.HashMap<>();
       runStream(
           "generated",
-          generated(genUnits),
+          generated(genUnits, truth),
           options.apply(ModelConfig.defaults()),
           batch,
           lastFrac,
           out,
-          ablations);
+          ablations,
+          new Oracle(truth));
     }
   }
 
@@ -226,7 +229,8 @@ public final class QualityBench {
       int batch,
       double lastFrac,
       Path out,
-      boolean ablations)
+      boolean ablations,
+      OnlineLearner... references)
       throws IOException {
     String label = cfg.features().labels().get(0);
     long imps = units.stream().mapToLong(u -> u.getImpressions().size()).sum();
@@ -251,6 +255,9 @@ public final class QualityBench {
       Files.createDirectories(out);
       writeUnits(units, out.resolve(stream + ".units.jsonl"));
       Files.writeString(out.resolve(stream + ".spec.json"), specJson(cfg.features()));
+    }
+    for (OnlineLearner r : references) {
+      print(stream, r.name(), TestThenTrain.run(units, batch, label, r), last);
     }
     for (Supplier<OnlineLearner> s : baselines(cfg.features())) {
       OnlineLearner m = s.get();
@@ -303,8 +310,11 @@ public final class QualityBench {
         r.size() / (r.nanos() / 1e9));
   }
 
-  /** The generator's stream as {@code TrainBench} draws it. */
-  static List<RequestUnit> generated(int units) {
+  /**
+   * The generator's stream as {@code TrainBench} draws it; each impression's true click probability
+   * goes into {@code truth} by impression id.
+   */
+  static List<RequestUnit> generated(int units, Map<String, Double> truth) {
     TrafficGenerator gen =
         new TrafficGenerator(
             TrafficConfig.defaults().withSeed(7).withUsers(20_000).withItems(5_000));
@@ -313,8 +323,38 @@ public final class QualityBench {
     for (int u = 0; u < units; u++) {
       GeneratedRequest g = gen.next(time += 10);
       stream.add(RequestUnits.of(g.request(), g.impressions(), time + 5_000));
+      for (int i = 0; i < g.size(); i++) {
+        truth.put(g.impressions().get(i).getImpressionId(), g.trueCtr()[i]);
+      }
     }
     return stream;
+  }
+
+  /**
+   * The generator's own click probabilities, which no model can beat on average: how much room the
+   * generated stream leaves. It learns nothing.
+   */
+  private record Oracle(Map<String, Double> truth) implements OnlineLearner {
+    @Override
+    public String name() {
+      return "the generator's true CTR (oracle, not a model)";
+    }
+
+    @Override
+    public float[] score(List<RequestUnit> units) {
+      int n = units.stream().mapToInt(u -> u.getImpressions().size()).sum();
+      float[] p = new float[n];
+      int k = 0;
+      for (RequestUnit u : units) {
+        for (Impression i : u.getImpressions()) {
+          p[k++] = truth.get(i.getImpressionId()).floatValue();
+        }
+      }
+      return p;
+    }
+
+    @Override
+    public void learn(List<RequestUnit> units) {}
   }
 
   private static RequestEvent request(RequestUnit u) {

@@ -448,32 +448,64 @@ public final class MiniBatchTrainer implements AutoCloseable {
   }
 
   /**
-   * Refuses {@code state} when its model's wide rows learnt under another optimizer than {@code
-   * config}'s ({@code model.wide-optimizer}): a wide row holds one Adagrad accumulator or FTRL's
-   * {@code z} and {@code n}, and the rows of one do not restore into the other. {@link
-   * #restoreState} checks it; a job checks it before it restores the store, whose own error would
-   * name only the rows' widths. States from before the option (format 3 and earlier) are Adagrad's.
+   * What a saved state says of its model before the parameters: its format, its factorised cross
+   * (null before format 3, which did not say) and its wide rows' optimizer (Adagrad before format
+   * 4, the only one there was).
+   */
+  private record StateHeader(
+      int format, ModelConfig.FactorisedCross cross, ModelConfig.WideOptimizer.Kind wideOptimizer) {
+    static StateHeader read(java.io.DataInputStream in) throws java.io.IOException {
+      int format = in.readInt();
+      if (format != STATE_FORMAT
+          && format != STATE_FORMAT_NO_WIDE_OPTIMIZER
+          && format != STATE_FORMAT_NO_CROSS
+          && format != STATE_FORMAT_NO_LIFETIME_AUC) {
+        throw new IllegalArgumentException(
+            "trainer state has format " + format + "; this build reads " + STATE_FORMAT);
+      }
+      ModelConfig.FactorisedCross cross =
+          format >= STATE_FORMAT_NO_WIDE_OPTIMIZER
+              ? ModelConfig.FactorisedCross.of(in.readUTF())
+              : null;
+      ModelConfig.WideOptimizer.Kind wide =
+          format == STATE_FORMAT
+              ? ModelConfig.WideOptimizer.Kind.of(in.readUTF())
+              : ModelConfig.WideOptimizer.Kind.ADAGRAD;
+      return new StateHeader(format, cross, wide);
+    }
+
+    /**
+     * Refuses the state when its wide rows learnt under another optimizer than {@code config}'s: a
+     * wide row holds one Adagrad accumulator or FTRL's {@code z} and {@code n}, and the rows of one
+     * do not restore into the other.
+     */
+    void requireWideOptimizerOf(ModelConfig config) {
+      if (wideOptimizer != config.wideOptimizer().kind()) {
+        throw new IllegalArgumentException(
+            "trainer state is of a model with model.wide-optimizer: "
+                + wideOptimizer.key()
+                + "; this job's is "
+                + config.wideOptimizer().kind().key()
+                + " (set it to "
+                + wideOptimizer.key()
+                + " to resume this model: the wide rows keep the optimizer they were trained"
+                + " with)");
+      }
+    }
+  }
+
+  /**
+   * Refuses {@code state} when it is of no format this build reads, or when its model's wide rows
+   * learnt under another optimizer than {@code config}'s ({@code model.wide-optimizer}). {@link
+   * #restoreState} checks it too; a job checks it before it restores the store, whose own error
+   * would name only the rows' widths.
    */
   public static void checkWideOptimizer(ModelConfig config, byte[] state) {
-    ModelConfig.WideOptimizer.Kind saved = ModelConfig.WideOptimizer.Kind.ADAGRAD;
     try (java.io.DataInputStream in =
         new java.io.DataInputStream(new java.io.ByteArrayInputStream(state))) {
-      if (in.readInt() == STATE_FORMAT) {
-        in.readUTF(); // the factorised cross
-        saved = ModelConfig.WideOptimizer.Kind.of(in.readUTF());
-      }
+      StateHeader.read(in).requireWideOptimizerOf(config);
     } catch (java.io.IOException e) {
       throw new IllegalArgumentException("trainer state is truncated: " + e.getMessage(), e);
-    }
-    if (saved != config.wideOptimizer().kind()) {
-      throw new IllegalArgumentException(
-          "trainer state is of a model with model.wide-optimizer: "
-              + saved.key()
-              + "; this job's is "
-              + config.wideOptimizer().kind().key()
-              + " (set it to "
-              + saved.key()
-              + " to resume this model: the wide rows keep the optimizer they were trained with)");
     }
   }
 
@@ -483,24 +515,12 @@ public final class MiniBatchTrainer implements AutoCloseable {
   public void restoreState(byte[] state) {
     try (java.io.DataInputStream in =
         new java.io.DataInputStream(new java.io.ByteArrayInputStream(state))) {
-      int format = in.readInt();
-      if (format != STATE_FORMAT
-          && format != STATE_FORMAT_NO_WIDE_OPTIMIZER
-          && format != STATE_FORMAT_NO_CROSS
-          && format != STATE_FORMAT_NO_LIFETIME_AUC) {
-        throw new IllegalArgumentException(
-            "trainer state has format " + format + "; this build reads " + STATE_FORMAT);
-      }
-      checkWideOptimizer(config, state);
+      StateHeader header = StateHeader.read(in);
+      header.requireWideOptimizerOf(config);
+      int format = header.format();
       // states from before format 3 do not say; every such state of a field-weighted model has
       // this model's parameter count, and any other is checked by its count below
-      ModelConfig.FactorisedCross cross =
-          format >= STATE_FORMAT_NO_WIDE_OPTIMIZER
-              ? ModelConfig.FactorisedCross.of(in.readUTF())
-              : null;
-      if (format == STATE_FORMAT) {
-        in.readUTF(); // the wide rows' optimizer, checked above
-      }
+      ModelConfig.FactorisedCross cross = header.cross();
       int n = in.readInt();
       int[] pairs = model.blocks().get(RequestOnlyModel.FIELD_PAIRS_BLOCK);
       int[] crossPairs = model.blocks().get(RequestOnlyModel.WIDE_CROSS_PAIRS_BLOCK);

@@ -402,7 +402,7 @@ class MiniBatchTrainerTest {
     ModelConfig to = ModelConfig.defaults().withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED);
     byte[] weightedState =
         assertAStateRestoresWithABlockInsertedAtOne(
-            from, to, RequestOnlyModel.WIDE_CROSS_PAIRS_BLOCK, 3, dir);
+            from, to, RequestOnlyModel.WIDE_CROSS_PAIRS_BLOCK, 4, dir);
     try (MiniBatchTrainer back = trainer(from)) {
       assertThatThrownBy(() -> back.restoreState(weightedState))
           .isInstanceOf(IllegalArgumentException.class)

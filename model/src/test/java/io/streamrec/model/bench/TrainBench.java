@@ -35,13 +35,14 @@ import java.util.function.Consumer;
 /**
  * Training throughput and quality of the reference model on one generated stream, next to its
  * variants and baselines, all in one run: the request-only deep model, the same model with the
- * summed cross, with wide crosses (unweighted and weighted per field pair) and with its request
- * tower run once per impression, the model without its deep part, and hashed logistic regression
- * with and without the generator's true crosses. Every model sees the same minibatches in the same
- * order and scores each impression before learning from it (progressive validation). The models of
- * the job start from compact units, their values hashed before the clock starts, as the job's
- * parallel stages hash them before its trainer; the logistic regressions hash as they train. Each
- * model runs {@code --rounds} times (default 2) and its best rate is reported.
+ * summed cross, with wide crosses (unweighted and weighted per field pair), with FTRL-Proximal for
+ * its wide rows and with its request tower run once per impression, the model without its deep
+ * part, and hashed logistic regression with and without the generator's true crosses. Every model
+ * sees the same minibatches in the same order and scores each impression before learning from it
+ * (progressive validation). The models of the job start from compact units, their values hashed
+ * before the clock starts, as the job's parallel stages hash them before its trainer; the logistic
+ * regressions hash as they train. Each model runs {@code --rounds} times (default 2) and its best
+ * rate is reported.
  *
  * <p>Run: {@code scripts/bench-train.sh} (which also runs the same model in PyTorch on the stream
  * this writes), or directly:

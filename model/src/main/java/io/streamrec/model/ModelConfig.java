@@ -48,6 +48,10 @@ import java.util.TreeMap;
  * @param wideOptimizer how the wide rows (each id's weight and the wide crosses) learn ({@link
  *     WideOptimizer#ADAGRAD}, the default: row-wise Adagrad at the wide learning rate, as the
  *     embedding rows; or FTRL-Proximal with the wide learning rate as its alpha)
+ * @param widePooling how the wide weights of a feature's values add to the logit ({@link
+ *     WidePooling#SUM}: each value's weight, as a logistic regression adds them; {@link
+ *     WidePooling#PER_FEATURE}: pooled per feature as its embedding rows are, so a history of ten
+ *     items is one term, their mean, and not ten)
  */
 public record ModelConfig(
     FeatureSpec features,
@@ -67,7 +71,8 @@ public record ModelConfig(
     WideCrosses wideCrosses,
     int denseRateImpressions,
     FactorisedCross factorisedCross,
-    WideOptimizer wideOptimizer)
+    WideOptimizer wideOptimizer,
+    WidePooling widePooling)
     implements java.io.Serializable {
 
   /** The default {@code denseRateImpressions}. */
@@ -142,6 +147,34 @@ public record ModelConfig(
     /** The value of {@code key} (any case). */
     public static WideCrosses of(String key) {
       return option(WideCrosses.class, "model.wide-crosses", key);
+    }
+  }
+
+  /**
+   * How the wide weights of a categorical feature's values add to an impression's logit ({@code
+   * model.wide-pooling}). A single-valued feature adds its one weight either way.
+   */
+  public enum WidePooling {
+    /**
+     * Every value's weight is a term of its own, as in a logistic regression over one-hot values: a
+     * history of ten items adds ten weights, and moves the logit ten times as far as one id.
+     */
+    SUM,
+    /**
+     * The weights of one feature's values are pooled as the feature declares for its embedding rows
+     * ({@link io.streamrec.model.features.Pooling}): a mean-pooled history adds the mean of its
+     * items' weights, one term like any single-valued feature; a sum-pooled feature adds them all.
+     */
+    PER_FEATURE;
+
+    /** The option's value: {@code sum} or {@code per-feature}. */
+    public String key() {
+      return optionKey(this);
+    }
+
+    /** The value of {@code key} (any case). */
+    public static WidePooling of(String key) {
+      return option(WidePooling.class, "model.wide-pooling", key);
     }
   }
 
@@ -359,6 +392,7 @@ public record ModelConfig(
     Objects.requireNonNull(wideCrosses, "model.wide-crosses");
     Objects.requireNonNull(factorisedCross, "model.factorised-cross");
     Objects.requireNonNull(wideOptimizer, "model.wide-optimizer");
+    Objects.requireNonNull(widePooling, "model.wide-pooling");
     finitePositive(adagradInitialAccumulator, "model.adagrad-initial-accumulator", false);
     if (denseRateImpressions < 0) {
       throw new IllegalArgumentException(
@@ -446,7 +480,8 @@ public record ModelConfig(
         WideCrosses.NONE,
         DEFAULT_DENSE_RATE_IMPRESSIONS,
         FactorisedCross.FIELD_WEIGHTED,
-        WideOptimizer.ADAGRAD);
+        WideOptimizer.ADAGRAD,
+        WidePooling.SUM);
   }
 
   /** The wide-and-factorised model without a deep part, with no per-table overrides. */
@@ -540,6 +575,10 @@ public record ModelConfig(
     return copy(c -> c.wideOptimizer = w);
   }
 
+  public ModelConfig withWidePooling(WidePooling w) {
+    return copy(c -> c.widePooling = w);
+  }
+
   /** This configuration with {@code change} made to a copy of its settings, validated again. */
   private ModelConfig copy(java.util.function.Consumer<Copy> change) {
     Copy c = new Copy(this);
@@ -567,6 +606,7 @@ public record ModelConfig(
     int denseRateImpressions;
     FactorisedCross factorisedCross;
     WideOptimizer wideOptimizer;
+    WidePooling widePooling;
 
     Copy(ModelConfig m) {
       features = m.features;
@@ -587,6 +627,7 @@ public record ModelConfig(
       denseRateImpressions = m.denseRateImpressions;
       factorisedCross = m.factorisedCross;
       wideOptimizer = m.wideOptimizer;
+      widePooling = m.widePooling;
     }
 
     ModelConfig build() {
@@ -608,7 +649,8 @@ public record ModelConfig(
           wideCrosses,
           denseRateImpressions,
           factorisedCross,
-          wideOptimizer);
+          wideOptimizer,
+          widePooling);
     }
   }
 

@@ -89,6 +89,10 @@ public final class ModelConfigJson {
       w.put("l1", c.wideOptimizer().l1());
       w.put("l2", c.wideOptimizer().l2());
     }
+    if (c.widePooling() != ModelConfig.WidePooling.SUM) {
+      // likewise: a spec of a model that sums its wide weights reads as it always has
+      o.put("widePooling", c.widePooling().key());
+    }
     return o.toString();
   }
 
@@ -171,7 +175,9 @@ public final class ModelConfigJson {
           o.path("denseRateImpressions").asInt(ModelConfig.DEFAULT_DENSE_RATE_IMPRESSIONS),
           ModelConfig.FactorisedCross.of(
               o.path("factorisedCross").asText(ModelConfig.FactorisedCross.SUM.key())),
-          wideOptimizer(o.path("wideOptimizer")));
+          wideOptimizer(o.path("wideOptimizer")),
+          ModelConfig.WidePooling.of(
+              o.path("widePooling").asText(ModelConfig.WidePooling.SUM.key())));
     } catch (JsonProcessingException | NullPointerException | IllegalArgumentException e) {
       throw new StreamrecException("cannot read the model spec: " + e.getMessage(), e);
     }

@@ -60,8 +60,30 @@ public final class UnitBatch {
 
   long[] wideKeys = new long[INITIAL_CAPACITY];
   int wideCount;
+
+  /**
+   * The wide keys' bags into {@link #wideKeys}, the request's ({@link #wideReqBags} of them) and
+   * the impressions' ({@link #wideImpBags}). With {@link ModelConfig.WidePooling#SUM}, one bag per
+   * unit and one per impression, summed into the unit's or impression's logit, bag b into row b.
+   * With {@link ModelConfig.WidePooling#PER_FEATURE}, one bag per non-empty feature of each unit or
+   * impression, mean-pooled into the row {@link #wideReqTargets} or {@link #wideImpTargets} names;
+   * a sum-pooled feature's values, and each wide cross, are bags of one key each, so that the mean
+   * of every bag is the pooling asked for.
+   */
   int[] wideReqOffsets = new int[INITIAL_CAPACITY + 1];
+
   int[] wideImpOffsets = new int[INITIAL_CAPACITY + 1];
+  int wideReqBags;
+  int wideImpBags;
+
+  /** {@link ModelConfig.WidePooling#PER_FEATURE}: the unit of each request bag. */
+  int[] wideReqTargets = new int[INITIAL_CAPACITY];
+
+  /** {@link ModelConfig.WidePooling#PER_FEATURE}: the impression of each impression bag. */
+  int[] wideImpTargets = new int[INITIAL_CAPACITY];
+
+  /** Whether the wide bags are per feature (mean-pooled, with targets) or per row (summed). */
+  final boolean widePerFeature;
 
   /**
    * With {@link ModelConfig.WideCrosses#FIELD_WEIGHTED}: per impression, per pair of a request
@@ -99,6 +121,7 @@ public final class UnitBatch {
     this.requestDense = config.features().dense(Side.REQUEST).toArray(new DenseFeature[0]);
     this.impressionDense = config.features().dense(Side.IMPRESSION).toArray(new DenseFeature[0]);
     this.labelNames = config.features().labels().toArray(new String[0]);
+    this.widePerFeature = config.widePooling() == ModelConfig.WidePooling.PER_FEATURE;
     this.crossPairs =
         config.wideCrosses() == ModelConfig.WideCrosses.FIELD_WEIGHTED
             ? config.features().categorical(Side.REQUEST).size()
@@ -224,6 +247,20 @@ public final class UnitBatch {
     }
 
     // wide keys: per unit its request values, then per impression its values
+    if (widePerFeature) {
+      encodeWidePerFeature(units, nrf, nif);
+    } else {
+      encodeWideSummed(units, nrf, nif);
+    }
+    if (crossPairs > 0) {
+      addWeightedCrosses(units, nrf, nif);
+    }
+  }
+
+  /** The {@link ModelConfig.WidePooling#SUM} wide bags: one per unit, one per impression. */
+  private void encodeWideSummed(List<CompactUnit> units, int nrf, int nif) {
+    wideReqBags = nUnits;
+    wideImpBags = nImps;
     for (int u = 0; u < nUnits; u++) {
       wideReqOffsets[u] = wideCount;
       CompactUnit unit = units.get(u);
@@ -245,8 +282,83 @@ public final class UnitBatch {
       }
     }
     wideImpOffsets[nImps] = wideCount;
-    if (crossPairs > 0) {
-      addWeightedCrosses(units, nrf, nif);
+  }
+
+  /**
+   * The {@link ModelConfig.WidePooling#PER_FEATURE} wide bags: per unit a bag per non-empty request
+   * feature, then per impression a bag per non-empty impression feature and one per wide cross.
+   */
+  private void encodeWidePerFeature(List<CompactUnit> units, int nrf, int nif) {
+    wideReqBags = 0;
+    for (int u = 0; u < nUnits; u++) {
+      CompactUnit unit = units.get(u);
+      for (int k = 0; k < nrf; k++) {
+        addWideBags(true, u, unit, k, featureMean[layout.requestSpecIndex(k)]);
+      }
+    }
+    wideReqOffsets[wideReqBags] = wideCount;
+    boolean crosses = config.wideCrosses() == ModelConfig.WideCrosses.REQUEST_IMPRESSION;
+    wideImpBags = 0;
+    int i = 0;
+    for (int u = 0; u < nUnits; u++) {
+      CompactUnit unit = units.get(u);
+      int single = crosses ? requestSingleValued(unit, nrf) : 0;
+      for (int k = 0; k < unit.impressions(); k++, i++) {
+        int first = nrf + k * nif;
+        for (int j = 0; j < nif; j++) {
+          addWideBags(false, i, unit, first + j, featureMean[layout.impressionSpecIndex(j)]);
+        }
+        if (single > 0) {
+          int from = wideCount;
+          addCrosses(unit, first, nif, single);
+          for (int c = from; c < wideCount; c++) {
+            openWideBag(false, i, c);
+          }
+        }
+      }
+    }
+    wideImpOffsets[wideImpBags] = wideCount;
+  }
+
+  /**
+   * Bag {@code b} of {@code unit} as wide bags of row {@code target}: one bag when the feature is
+   * mean-pooled, one per value when it is summed, none when it is empty.
+   */
+  private void addWideBags(boolean request, int target, CompactUnit unit, int b, boolean mean) {
+    int from = unit.bagStart(b), to = unit.bagEnd(b);
+    if (to == from) {
+      return;
+    }
+    if (mean) {
+      openWideBag(request, target, wideCount);
+    } else {
+      for (int k = 0; k < to - from; k++) {
+        openWideBag(request, target, wideCount + k);
+      }
+    }
+    addWide(unit.wideIds(), from, to);
+  }
+
+  /** Opens a request or impression wide bag of row {@code target} at key {@code start}. */
+  private void openWideBag(boolean request, int target, int start) {
+    if (request) {
+      if (wideReqBags + 2 > wideReqOffsets.length) {
+        wideReqOffsets = Arrays.copyOf(wideReqOffsets, wideReqOffsets.length * 2);
+      }
+      if (wideReqBags + 1 > wideReqTargets.length) {
+        wideReqTargets = Arrays.copyOf(wideReqTargets, wideReqTargets.length * 2);
+      }
+      wideReqOffsets[wideReqBags] = start;
+      wideReqTargets[wideReqBags++] = target;
+    } else {
+      if (wideImpBags + 2 > wideImpOffsets.length) {
+        wideImpOffsets = Arrays.copyOf(wideImpOffsets, wideImpOffsets.length * 2);
+      }
+      if (wideImpBags + 1 > wideImpTargets.length) {
+        wideImpTargets = Arrays.copyOf(wideImpTargets, wideImpTargets.length * 2);
+      }
+      wideImpOffsets[wideImpBags] = start;
+      wideImpTargets[wideImpBags++] = target;
     }
   }
 

@@ -213,6 +213,43 @@ class LearningSettingsTest {
     }
   }
 
+  /**
+   * Per-feature wide pooling: a history of four items is one term of the logit, the mean of their
+   * wide weights, so each item's weight gets a quarter of the gradient of a single-valued id's;
+   * summed, each gets all of it.
+   */
+  @Test
+  void perFeatureWidePoolingGivesEachOfAMeanPooledHistorysItemsItsShareOfTheGradient() {
+    ModelConfig zero =
+        new ModelConfig(
+            ModelConfig.defaults().features(), 4, 1 << 10, 1, 0L, 0f, 0.1f, 0.05f, 0.005f);
+    // a row's first step from accumulator 0.1 is lr · |g| / sqrt(0.1 + g²), for g = -1/2 or -1/8
+    double single = Math.round(0.05 * 0.5 / Math.sqrt(0.1 + 0.25) * 1e6) / 1e6;
+    double quarter = Math.round(0.05 * 0.125 / Math.sqrt(0.1 + 0.125 * 0.125) * 1e6) / 1e6;
+    assertThat(firstWideSteps(zero.withWidePooling(ModelConfig.WidePooling.SUM)))
+        .containsExactly(single, single, single, single, single, single, single, single);
+    assertThat(firstWideSteps(zero.withWidePooling(ModelConfig.WidePooling.PER_FEATURE)))
+        .containsExactly(quarter, quarter, quarter, quarter, single, single, single, single);
+  }
+
+  /**
+   * The wide weights, ascending and rounded to 1e-6, after one batch of one clicked impression
+   * (user, country, four history items, item, category) from all-zero weights.
+   */
+  private static List<Double> firstWideSteps(ModelConfig cfg) {
+    try (MiniBatchTrainer t = trainer(cfg)) {
+      t.trainRequestUnits(List.of(oneImpression(List.of("i7", "i8", "i9", "i10"))));
+      assertThat(t.lastPredictions()).containsExactly(0.5f);
+      MapParameters out = new MapParameters();
+      t.publish(out);
+      return out.rows.entrySet().stream()
+          .filter(e -> e.getKey().startsWith("wide/"))
+          .map(e -> Math.round(e.getValue()[0] * 1e6) / 1e6)
+          .sorted()
+          .toList();
+    }
+  }
+
   @Test
   void aBatchBelowTheRateImpressionsStepsAdamAtTheScaledRate() {
     ModelConfig base =

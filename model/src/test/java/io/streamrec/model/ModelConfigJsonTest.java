@@ -85,4 +85,20 @@ class ModelConfigJsonTest {
     assertThat(ModelConfigJson.fromJson(o.toString()).wideOptimizer())
         .isEqualTo(ModelConfig.WideOptimizer.ADAGRAD);
   }
+
+  @Test
+  void theSpecCarriesPerFeatureWidePoolingAndASpecFromBeforeItSums() throws Exception {
+    ModelConfig c = ModelConfig.defaults().withWidePooling(ModelConfig.WidePooling.PER_FEATURE);
+    assertThat(ModelConfigJson.fromJson(ModelConfigJson.toJson(c))).isEqualTo(c);
+    ObjectNode o = (ObjectNode) new ObjectMapper().readTree(ModelConfigJson.toJson(c));
+    assertThat(o.path("widePooling").asText()).isEqualTo("per-feature");
+    ModelConfig summed = c.withWidePooling(ModelConfig.WidePooling.SUM);
+    ObjectNode plain = (ObjectNode) new ObjectMapper().readTree(ModelConfigJson.toJson(summed));
+    assertThat(plain.has("widePooling")).isFalse();
+    assertThat(ModelConfigJson.fromJson(plain.toString())).isEqualTo(summed);
+    // a spec from before the option (no field) is a model that summed its wide weights
+    o.remove("widePooling");
+    assertThat(ModelConfigJson.fromJson(o.toString()).widePooling())
+        .isEqualTo(ModelConfig.WidePooling.SUM);
+  }
 }

@@ -38,9 +38,15 @@ public final class ModelUpdateEncoder {
    */
   public static final String SPEC_FORMAT_4 = "streamrec-model-spec/4";
 
+  /**
+   * The spec's format when a reader must implement more to score the model than {@link
+   * #SPEC_FORMAT_4} asks: the JSON's {@code widePooling} is {@code per-feature}.
+   */
+  public static final String SPEC_FORMAT_5 = "streamrec-model-spec/5";
+
   /** The spec formats this code reads; a reader refuses any other rather than score without it. */
   public static final java.util.Set<String> SPEC_FORMATS =
-      java.util.Set.of(SPEC_FORMAT, SPEC_FORMAT_2, SPEC_FORMAT_3, SPEC_FORMAT_4);
+      java.util.Set.of(SPEC_FORMAT, SPEC_FORMAT_2, SPEC_FORMAT_3, SPEC_FORMAT_4, SPEC_FORMAT_5);
 
   private final long model;
   private final long version;

@@ -213,7 +213,8 @@ public record JobConfig(
               ModelConfig.WideOptimizer.Kind.of(c.get(ModelOptions.WIDE_OPTIMIZER)),
               c.get(ModelOptions.FTRL_BETA),
               c.get(ModelOptions.FTRL_L1),
-              c.get(ModelOptions.FTRL_L2)));
+              c.get(ModelOptions.FTRL_L2)),
+          ModelConfig.WidePooling.of(c.get(ModelOptions.WIDE_POOLING)));
     } catch (IllegalArgumentException e) {
       throw new ConfigException("model configuration: " + e.getMessage(), e);
     }

@@ -201,6 +201,17 @@ public final class ModelOptions {
           .floatType()
           .defaultValue(ModelConfig.WideOptimizer.DEFAULT_L2)
           .withDescription("FTRL-Proximal's L2 strength (>= 0), with model.wide-optimizer: ftrl.");
+  public static final ConfigOption<String> WIDE_POOLING =
+      key("model.wide-pooling")
+          .stringType()
+          .defaultValue("sum")
+          .withDescription(
+              "How the wide weights of a multi-valued feature's values add to the logit: sum (each"
+                  + " value's weight a term of its own, as in a logistic regression: a history of"
+                  + " ten items moves the logit ten times as far as one id), or per-feature (pooled"
+                  + " as the feature's embedding rows are, so a mean-pooled history adds the mean"
+                  + " of its items' weights). Single-valued features add their one weight either"
+                  + " way.");
   public static final ConfigOption<Map<String, String>> TABLE_HOT_CAPACITY =
       key("model.table.hot-capacity-rows")
           .mapType()

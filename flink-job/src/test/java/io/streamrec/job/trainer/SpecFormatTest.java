@@ -11,7 +11,10 @@ class SpecFormatTest {
   void aModelThatNeedsMoreOfItsReaderGoesOutInTheNewerFormat() {
     // the default model weighs its cross's field pairs: readers of /3 score it
     assertThat(SpecFormat.of(ModelConfig.defaults())).isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_3);
-    ModelConfig plain = ModelConfig.defaults().withFactorisedCross(ModelConfig.FactorisedCross.SUM);
+    ModelConfig plain =
+        ModelConfig.defaults()
+            .withFactorisedCross(ModelConfig.FactorisedCross.SUM)
+            .withWidePooling(ModelConfig.WidePooling.SUM);
     assertThat(SpecFormat.of(plain)).isEqualTo(ModelUpdateEncoder.SPEC_FORMAT);
     assertThat(SpecFormat.of(plain.withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION)))
         .isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_2);
@@ -26,6 +29,16 @@ class SpecFormatTest {
         .isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_4);
     assertThat(SpecFormat.of(weighted.withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED)))
         .isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_4);
+    // wide weights pooled per feature: readers of /5, whatever else the model has
+    ModelConfig.WidePooling perFeature = ModelConfig.WidePooling.PER_FEATURE;
+    assertThat(SpecFormat.of(plain.withWidePooling(perFeature)))
+        .isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_5);
+    assertThat(
+            SpecFormat.of(
+                weighted
+                    .withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED)
+                    .withWidePooling(perFeature)))
+        .isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_5);
     // settings that only change training keep the format every reader knows
     assertThat(SpecFormat.of(plain.withAdagradInitialAccumulator(0.5f).withDenseRateImpressions(0)))
         .isEqualTo(ModelUpdateEncoder.SPEC_FORMAT);
@@ -34,6 +47,7 @@ class SpecFormatTest {
             ModelUpdateEncoder.SPEC_FORMAT,
             ModelUpdateEncoder.SPEC_FORMAT_2,
             ModelUpdateEncoder.SPEC_FORMAT_3,
-            ModelUpdateEncoder.SPEC_FORMAT_4);
+            ModelUpdateEncoder.SPEC_FORMAT_4,
+            ModelUpdateEncoder.SPEC_FORMAT_5);
   }
 }

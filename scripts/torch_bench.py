@@ -33,6 +33,9 @@ weighs each request-field x impression-field pair's crosses by a learnt weight (
 as streamrec's model.wide-crosses: field-weighted.
 With --wide-optimizer ftrl the wide rows (and the crosses' rows) learn by FTRL-Proximal per weight
 (alpha the wide rows' learning rate, beta 1, L1 1, L2 1), as streamrec's model.wide-optimizer: ftrl.
+A multi-valued feature's wide weights are pooled per feature, their mean one term of the logit, as
+streamrec's default model.wide-pooling: per-feature; with --wide-pooling sum each value's weight is
+a term of its own, as model.wide-pooling: sum.
 Experiments, for the ablations of docs/benchmarks.md.
 
 Usage: python3 scripts/torch_bench.py UNITS.jsonl [--batch 128] [--threads 2]
@@ -40,7 +43,7 @@ Usage: python3 scripts/torch_bench.py UNITS.jsonl [--batch 128] [--threads 2]
                                       [--adagrad-init A] [--history-pooling mean|attention|drop]
                                       [--seed 7] [--cross field-weighted|sum]
                                       [--wide-crosses none|request-impression|field-weighted]
-                                      [--wide-optimizer adagrad|ftrl]
+                                      [--wide-optimizer adagrad|ftrl] [--wide-pooling per-feature|sum]
 
 The same arguments give the same figures: the initial weights depend on --seed alone.
 """
@@ -62,6 +65,7 @@ LABEL = "click"
 HISTORY = "mean"  # --history-pooling
 CROSS = "field-weighted"  # --cross
 WIDE_CROSSES = "none"  # --wide-crosses
+WIDE_POOLING = "per-feature"  # --wide-pooling
 
 
 def history_features():
@@ -142,7 +146,7 @@ class Model(nn.Module):
             score = (rows * target.unsqueeze(1)).sum(2) * (self.att_scale[a] / math.sqrt(DIM))
             weight = torch.softmax(score.masked_fill(~mask, -1e9), 1) * mask  # empty history: all 0
             fm = fm + self.att_gain[a] * ((weight.unsqueeze(2) * rows).sum(1) * target).sum(1)
-        wide = self.wide(*b["wide_req"]).squeeze(1)[unit] + self.wide(*b["wide_imp"]).squeeze(1)
+        wide = self.wide_part(b["wide_req"])[unit] + self.wide_part(b["wide_imp"])
         if WIDE_CROSSES != "none":  # b["crosses"]: per impression a row per field pair, 0 for none
             crosses = self.cross_rows(b["crosses"]).squeeze(2) * (b["crosses"] > 0)
             if WIDE_CROSSES == "field-weighted":
@@ -153,6 +157,11 @@ class Model(nn.Module):
         v = self.imp_tower(torch.cat(imp + [b["imp_dense"]], 1))
         head = self.head(torch.cat([r, v, r * v], 1)).squeeze(1)
         return self.linear(dense).squeeze(1) + wide + fm + (r * v).sum(1) + head
+
+
+    def wide_part(self, bag):
+        ids, offs = bag[0], bag[1]
+        return self.wide(ids, offs, per_sample_weights=bag[2] if len(bag) > 2 else None).squeeze(1)
 
 
 class Ftrl:
@@ -207,6 +216,16 @@ def cross_rows(units, imps, unit, crosses):
     return torch.tensor(out, dtype=torch.long).reshape(len(imps), len(REQ_CAT) * len(IMP_CAT))
 
 
+def wide_bags(rows, cat, wide):
+    """Per row a bag of its features' wide ids; pooled per feature (--wide-pooling per-feature),
+    each value weighs 1 / the number of its feature's values, so a mean-pooled feature adds the
+    mean of its values' weights; summed, every value weighs 1."""
+    ids, offs = bags([[wide((n, v)) for n, _ in cat for v in f.get(n, [])] for f in rows])
+    if WIDE_POOLING == "per-feature":
+        return ids, offs, torch.tensor([1.0 / len(f[n]) for f in rows for n, _ in cat for _ in f.get(n, [])])
+    return ids, offs
+
+
 def encode(units, vocabs, wide, crosses):
     b = {"req": [], "imp": []}
     imps = [i for u in units for i in u["impressions"]]
@@ -215,8 +234,8 @@ def encode(units, vocabs, wide, crosses):
         b["req"].append(bags([[vocabs[t](v) for v in u["request"]["features"].get(name, [])] for u in units]))
     for name, t in IMP_CAT:
         b["imp"].append(bags([[vocabs[t](v) for v in i["features"].get(name, [])] for i in imps]))
-    b["wide_req"] = bags([[wide((n, v)) for n, _ in REQ_CAT for v in u["request"]["features"].get(n, [])] for u in units])
-    b["wide_imp"] = bags([[wide((n, v)) for n, _ in IMP_CAT for v in i["features"].get(n, [])] for i in imps])
+    b["wide_req"] = wide_bags([u["request"]["features"] for u in units], REQ_CAT, wide)
+    b["wide_imp"] = wide_bags([i["features"] for i in imps], IMP_CAT, wide)
     if WIDE_CROSSES != "none":
         b["crosses"] = cross_rows(units, imps, b["unit"].tolist(), crosses)
     b["req_dense"] = torch.tensor([[squash(u["request"]["dense"].get(n, 0.0)) for n in REQ_DENSE] for u in units],
@@ -277,11 +296,13 @@ def main():
     ap.add_argument("--wide-crosses", choices=["none", "request-impression", "field-weighted"], default="none",
                     help="a wide weight per pair of single-valued request and impression values; field-weighted:"
                          " and a learnt weight per field pair on them")
+    ap.add_argument("--wide-pooling", choices=["per-feature", "sum"], default="per-feature",
+                    help="a multi-valued feature's wide weights: their mean (as streamrec's default) or their sum")
     ap.add_argument("--wide-optimizer", choices=["adagrad", "ftrl"], default="adagrad",
                     help="how the wide rows (and the crosses' rows) learn: Adagrad, or FTRL-Proximal")
     a = ap.parse_args()
-    global REQ_CAT, IMP_CAT, REQ_DENSE, IMP_DENSE, LABEL, HISTORY, CROSS, WIDE_CROSSES
-    HISTORY, CROSS, WIDE_CROSSES = a.history_pooling, a.cross, a.wide_crosses
+    global REQ_CAT, IMP_CAT, REQ_DENSE, IMP_DENSE, LABEL, HISTORY, CROSS, WIDE_CROSSES, WIDE_POOLING
+    HISTORY, CROSS, WIDE_CROSSES, WIDE_POOLING = a.history_pooling, a.cross, a.wide_crosses, a.wide_pooling
     if a.spec:
         spec = json.load(open(a.spec))
         REQ_CAT = [tuple(f) for f in spec["request"]]
@@ -339,7 +360,8 @@ def main():
             ", summed cross" if a.cross == "sum" else "") + (
             {"none": "", "request-impression": ", wide crosses",
              "field-weighted": ", wide crosses weighted per field pair"}[a.wide_crosses]) + (
-            ", FTRL wide rows" if a.wide_optimizer == "ftrl" else "")
+            ", FTRL wide rows" if a.wide_optimizer == "ftrl" else "") + (
+            ", wide weights summed" if a.wide_pooling == "sum" else "")
         print(f"QUALITY {a.quality} | {name} | {len(p)} | {auc(p, y):.4f} | "
               f"{auc(p[-last:], y[-last:]):.4f} | {logloss(p, y):.4f} | {logloss(p[-last:], y[-last:]):.4f} | "
               f"{p.sum() / y.sum():.3f} | {p[-last:].sum() / y[-last:].sum():.3f} | {n / secs:.0f}")

@@ -446,8 +446,9 @@ public record ModelConfig(
   }
 
   /**
-   * As the canonical constructor, with no normalisation of the dense inputs, no wide crosses and
-   * the default Adagrad initial accumulator and dense rate impressions.
+   * As the canonical constructor, with no normalisation of the dense inputs, no wide crosses, the
+   * default Adagrad initial accumulator and dense rate impressions, the field-weighted factorised
+   * cross, Adagrad's wide rows and per-feature wide pooling.
    */
   public ModelConfig(
       FeatureSpec features,
@@ -481,7 +482,7 @@ public record ModelConfig(
         DEFAULT_DENSE_RATE_IMPRESSIONS,
         FactorisedCross.FIELD_WEIGHTED,
         WideOptimizer.ADAGRAD,
-        WidePooling.SUM);
+        WidePooling.PER_FEATURE);
   }
 
   /** The wide-and-factorised model without a deep part, with no per-table overrides. */

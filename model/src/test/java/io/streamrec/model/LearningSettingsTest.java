@@ -24,6 +24,10 @@ class LearningSettingsTest {
   private static final ModelConfig CROSSES =
       ModelConfig.defaults().withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION);
 
+  /** As {@link #CROSSES}, the wide weights summed: a unit's and an impression's keys one bag. */
+  private static final ModelConfig SUMMED_CROSSES =
+      CROSSES.withWidePooling(ModelConfig.WidePooling.SUM);
+
   private static MiniBatchTrainer trainer(ModelConfig cfg) {
     return new MiniBatchTrainer(
         cfg, new InMemoryEmbeddingStore(cfg.tableConfigs()), new CpuBackend(), 20_000);
@@ -66,7 +70,7 @@ class LearningSettingsTest {
             List.of(
                 impression("a", Map.of("item_id", List.of("i1"), "item_cat", List.of("c1"))),
                 impression("b", Map.of("item_id", List.of("i2"), "item_cat", List.of()))));
-    UnitBatch batch = new UnitBatch(CROSSES);
+    UnitBatch batch = new UnitBatch(SUMMED_CROSSES);
     batch.encodeRequestUnits(List.of(u));
     // request keys in the spec's order: user, country, then recent_items' two values (no crosses)
     long user = batch.wideKeys[batch.wideReqOffsets[0]];
@@ -96,7 +100,7 @@ class LearningSettingsTest {
 
   @Test
   void aSingleValuedHistoryIsCrossedToo() {
-    UnitBatch batch = new UnitBatch(CROSSES);
+    UnitBatch batch = new UnitBatch(SUMMED_CROSSES);
     batch.encodeRequestUnits(List.of(oneImpression(List.of("i7"))));
     // user, country and the one recent item, each with item and category
     assertThat(batch.wideImpOffsets[1] - batch.wideImpOffsets[0]).isEqualTo(2 + 3 * 2);
@@ -104,7 +108,8 @@ class LearningSettingsTest {
 
   @Test
   void withoutCrossesTheWideKeysAreTheIdsAlone() {
-    UnitBatch batch = new UnitBatch(ModelConfig.defaults());
+    UnitBatch batch =
+        new UnitBatch(ModelConfig.defaults().withWidePooling(ModelConfig.WidePooling.SUM));
     batch.encodeRequestUnits(List.of(oneImpression(List.of("i7"))));
     assertThat(batch.wideImpOffsets[1] - batch.wideImpOffsets[0]).isEqualTo(2);
   }

@@ -64,7 +64,11 @@ class ModelGradientTest {
    */
   @Test
   void withWideCrossesThePairRowsMatchFiniteDifferences() {
-    ModelConfig config = config().withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION);
+    // the wide weights summed, so that an impression's keys and crosses are one bag
+    ModelConfig config =
+        config()
+            .withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION)
+            .withWidePooling(ModelConfig.WidePooling.SUM);
     Fixture fx = fixture(config);
     assertThat(fx.batch.wideImpOffsets[1] - fx.batch.wideImpOffsets[0])
         .isEqualTo(TABLES_PER_SIDE + TABLES_PER_SIDE * TABLES_PER_SIDE);
@@ -83,7 +87,10 @@ class ModelGradientTest {
    */
   @Test
   void withFieldWeightedWideCrossesThePairWeightsAndRowsMatchFiniteDifferences() {
-    ModelConfig config = config().withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED);
+    ModelConfig config =
+        config()
+            .withWideCrosses(ModelConfig.WideCrosses.FIELD_WEIGHTED)
+            .withWidePooling(ModelConfig.WidePooling.SUM);
     Fixture fx = fixture(config);
     RequestOnlyModel model = fx.model;
     assertThat(fx.batch.wideImpOffsets[1] - fx.batch.wideImpOffsets[0])

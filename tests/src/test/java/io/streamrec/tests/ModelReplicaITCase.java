@@ -123,8 +123,12 @@ class ModelReplicaITCase {
     String bootstrap = KAFKA.bootstrapServers();
     String topic = "spec-change";
     ModelUpdatesSupport.createTopic(bootstrap, topic);
-    // a summed cross, so that the spec without crosses goes out in the first format
-    ModelConfig summed = MODEL.withFactorisedCross(ModelConfig.FactorisedCross.SUM);
+    // a summed cross and summed wide weights, so that the spec without crosses goes out in the
+    // first format
+    ModelConfig summed =
+        MODEL
+            .withFactorisedCross(ModelConfig.FactorisedCross.SUM)
+            .withWidePooling(ModelConfig.WidePooling.SUM);
     ModelConfig crosses = summed.withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION);
     try (ModelUpdatesSupport.Trainer t =
             new ModelUpdatesSupport.Trainer(crosses, 9, 500, 300, RowEncoding.FLOAT32);
@@ -160,14 +164,22 @@ class ModelReplicaITCase {
    * it, and the replica reads that format and scores with the pair weights exactly as the trainer;
    * with field-weighted wide crosses too, under the format after it, with the crosses' pair
    * weights; and so with the wide rows learnt by FTRL-Proximal, whose spec names the optimizer (a
-   * training setting the replica reads past) and whose rows go out as Adagrad's do.
+   * training setting the replica reads past) and whose rows go out as Adagrad's do; and with the
+   * wide weights pooled per feature (the default), under the format after that, a history's wide
+   * weights their mean.
    */
-  @ParameterizedTest(name = "wide crosses {0}, wide rows by {1}")
-  @CsvSource({"none, adagrad", "field-weighted, adagrad", "field-weighted, ftrl"})
-  void aFieldWeightedModelIsServedUnderItsSpecFormatBitForBit(String crosses, String optimizer)
-      throws Exception {
+  @ParameterizedTest(name = "wide crosses {0}, wide rows by {1}, wide weights {2}")
+  @CsvSource({
+    "none, adagrad, sum",
+    "field-weighted, adagrad, sum",
+    "field-weighted, ftrl, sum",
+    "none, adagrad, per-feature",
+    "field-weighted, ftrl, per-feature"
+  })
+  void aFieldWeightedModelIsServedUnderItsSpecFormatBitForBit(
+      String crosses, String optimizer, String pooling) throws Exception {
     String bootstrap = KAFKA.bootstrapServers();
-    String topic = "field-weighted-" + crosses + "-" + optimizer;
+    String topic = "field-weighted-" + crosses + "-" + optimizer + "-" + pooling;
     ModelUpdatesSupport.createTopic(bootstrap, topic);
     ModelConfig weighted =
         MODEL
@@ -178,11 +190,14 @@ class ModelReplicaITCase {
                     ModelConfig.WideOptimizer.Kind.of(optimizer),
                     ModelConfig.WideOptimizer.DEFAULT_BETA,
                     ModelConfig.WideOptimizer.DEFAULT_L1,
-                    ModelConfig.WideOptimizer.DEFAULT_L2));
+                    ModelConfig.WideOptimizer.DEFAULT_L2))
+            .withWidePooling(ModelConfig.WidePooling.of(pooling));
     String format =
-        crosses.equals("none")
-            ? ModelUpdateEncoder.SPEC_FORMAT_3
-            : ModelUpdateEncoder.SPEC_FORMAT_4;
+        pooling.equals("per-feature")
+            ? ModelUpdateEncoder.SPEC_FORMAT_5
+            : crosses.equals("none")
+                ? ModelUpdateEncoder.SPEC_FORMAT_3
+                : ModelUpdateEncoder.SPEC_FORMAT_4;
     try (ModelUpdatesSupport.Trainer t =
             new ModelUpdatesSupport.Trainer(weighted, 17, 500, 300, RowEncoding.FLOAT32);
         KafkaProducer<byte[], byte[]> producer = ModelUpdatesSupport.producer(bootstrap);

@@ -101,6 +101,11 @@ class PythonScorerTest {
         // the field-weighted cross with each feature pooled for it alone, and no towers
         Arguments.of(
             "no towers", base.withTowers(ModelConfig.Towers.NONE), OUT.resolve("no-towers")),
+        // the default pools a history's wide weights (their mean); a model may still sum them
+        Arguments.of(
+            "summed wide weights",
+            base.withWidePooling(ModelConfig.WidePooling.SUM),
+            OUT.resolve("summed-wide")),
         Arguments.of(
             "dense normalisation",
             base.withDenseNormalization(ModelConfig.DenseNormalization.RUNNING),

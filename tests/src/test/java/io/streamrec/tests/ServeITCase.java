@@ -184,7 +184,7 @@ class ServeITCase {
               "spec of model "
                   + io.streamrec.protocol.ModelLineage.format(ModelUpdatesSupport.MODEL_ID)
                   + " (v1) "
-                  + io.streamrec.protocol.ModelUpdateEncoder.SPEC_FORMAT_3, // the default model's
+                  + io.streamrec.protocol.ModelUpdateEncoder.SPEC_FORMAT_5, // the default model's
               "== version 1 of model "
                   + io.streamrec.protocol.ModelLineage.format(ModelUpdatesSupport.MODEL_ID)
                   + ": event time",

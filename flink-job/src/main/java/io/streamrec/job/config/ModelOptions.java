@@ -204,14 +204,15 @@ public final class ModelOptions {
   public static final ConfigOption<String> WIDE_POOLING =
       key("model.wide-pooling")
           .stringType()
-          .defaultValue("sum")
+          .defaultValue("per-feature")
           .withDescription(
               "How the wide weights of a multi-valued feature's values add to the logit: sum (each"
                   + " value's weight a term of its own, as in a logistic regression: a history of"
                   + " ten items moves the logit ten times as far as one id), or per-feature (pooled"
                   + " as the feature's embedding rows are, so a mean-pooled history adds the mean"
                   + " of its items' weights). Single-valued features add their one weight either"
-                  + " way.");
+                  + " way. A checkpoint of either restores into the other, its weights as they"
+                  + " are.");
   public static final ConfigOption<Map<String, String>> TABLE_HOT_CAPACITY =
       key("model.table.hot-capacity-rows")
           .mapType()

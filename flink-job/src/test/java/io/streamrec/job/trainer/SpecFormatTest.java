@@ -9,8 +9,11 @@ import org.junit.jupiter.api.Test;
 class SpecFormatTest {
   @Test
   void aModelThatNeedsMoreOfItsReaderGoesOutInTheNewerFormat() {
-    // the default model weighs its cross's field pairs: readers of /3 score it
-    assertThat(SpecFormat.of(ModelConfig.defaults())).isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_3);
+    // the default model pools its wide weights per feature: readers of /5 score it
+    assertThat(SpecFormat.of(ModelConfig.defaults())).isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_5);
+    ModelConfig summedWide = ModelConfig.defaults().withWidePooling(ModelConfig.WidePooling.SUM);
+    // and weighs its cross's field pairs: readers of /3 score it with the wide weights summed
+    assertThat(SpecFormat.of(summedWide)).isEqualTo(ModelUpdateEncoder.SPEC_FORMAT_3);
     ModelConfig plain =
         ModelConfig.defaults()
             .withFactorisedCross(ModelConfig.FactorisedCross.SUM)

@@ -362,16 +362,19 @@ class TrainerOperatorTest {
   }
 
   /**
-   * An upgrade from a release whose default cross was the sum: a summed trainer's checkpoint,
-   * resumed by a trainer of the field-weighted default, continues the model's versions, and from
-   * its first publish on the spec describes the field-weighted model, in the format whose readers
-   * implement it, with the pair weights published.
+   * An upgrade from a release whose default cross was the sum and whose wide weights were summed: a
+   * summed trainer's checkpoint, resumed by a trainer of the defaults (the field-weighted cross,
+   * per-feature wide pooling), continues the model's versions, and from its first publish on the
+   * spec describes the default model, in the format whose readers implement it, with the pair
+   * weights published.
    */
   @Test
-  void aSummedTrainersCheckpointResumesUnderTheFieldWeightedDefault() throws Exception {
+  void aSummedTrainersCheckpointResumesUnderTheDefaults() throws Exception {
     List<CompactUnit> units = units(1_200);
+    // a trainer from before either default: its cross and its wide weights summed
     Configuration sum = new Configuration();
     sum.set(ModelOptions.FACTORISED_CROSS, "sum");
+    sum.set(ModelOptions.WIDE_POOLING, "sum");
     List<ModelUpdateRecord> out;
     OperatorSubtaskState snapshot;
     try (var h = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config(sum)))) {
@@ -396,7 +399,7 @@ class TrainerOperatorTest {
     assertThat(specsBefore).isNotEmpty();
     assertThat(specsBefore).allMatch(x -> x.getFormat().equals(ModelUpdateEncoder.SPEC_FORMAT));
     assertThat(specsAfter).isNotEmpty();
-    assertThat(specsAfter).allMatch(x -> x.getFormat().equals(ModelUpdateEncoder.SPEC_FORMAT_3));
+    assertThat(specsAfter).allMatch(x -> x.getFormat().equals(ModelUpdateEncoder.SPEC_FORMAT_5));
     assertThat(ModelConfigJson.fromJson(specsAfter.get(0).getJson())).isEqualTo(config().model());
     assertThat(out.subList(before, out.size()))
         .anyMatch(

@@ -55,12 +55,13 @@ for f in "$work"/*.units.jsonl; do
   [ -f "$f" ] || continue
   s="$(basename "$f" .units.jsonl)"
   # PyTorch's stock Adagrad (accumulators from 0), and from 0.1 as streamrec's rows start; with the
-  # ablations also the summed cross, the two kinds of wide crosses and FTRL-Proximal's wide rows, as
-  # streamrec's ablation rows
+  # ablations also the summed cross, the two kinds of wide crosses, FTRL-Proximal's wide rows and the
+  # wide weights summed, as streamrec's ablation rows
   runs=("--adagrad-init 0" "--adagrad-init 0.1")
   case " ${*:3} " in *" --ablations "*) runs+=("--adagrad-init 0.1 --cross sum"
     "--adagrad-init 0.1 --wide-crosses request-impression" "--adagrad-init 0.1 --wide-crosses field-weighted"
-    "--adagrad-init 0.1 --wide-optimizer ftrl" "--adagrad-init 0.1 --wide-crosses field-weighted --wide-optimizer ftrl") ;; esac
+    "--adagrad-init 0.1 --wide-optimizer ftrl" "--adagrad-init 0.1 --wide-crosses field-weighted --wide-optimizer ftrl"
+    "--adagrad-init 0.1 --wide-pooling sum") ;; esac
   for r in "${runs[@]}"; do
     # shellcheck disable=SC2086 # $r is a list of options
     out="$out

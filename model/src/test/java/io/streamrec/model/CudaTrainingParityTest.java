@@ -72,6 +72,19 @@ class CudaTrainingParityTest {
             .withWideOptimizer(ModelConfig.WideOptimizer.FTRL));
   }
 
+  /**
+   * The default pools the wide weights per feature (bags with targets, several per unit and
+   * impression, each cross a bag of its own); summed, a unit's and an impression's keys are one
+   * bag.
+   */
+  @Test
+  void withWideCrossesPooledPerFeatureAndSummedATrainingRunOnCudaMatchesTheCpuRun() {
+    ModelConfig crosses =
+        ModelConfig.defaults().withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION);
+    assertCudaMatchesCpu(crosses);
+    assertCudaMatchesCpu(crosses.withWidePooling(ModelConfig.WidePooling.SUM));
+  }
+
   @Test
   void withoutTowersATrainingRunOnCudaMatchesTheCpuRun() {
     assertCudaMatchesCpu(ModelConfig.defaults().withTowers(ModelConfig.Towers.NONE));

@@ -286,6 +286,8 @@ public final class QualityBench {
       models.put(
           "streamrec, dense normalisation",
           cfg.withDenseNormalization(ModelConfig.DenseNormalization.RUNNING));
+      models.put(
+          "streamrec, wide weights summed", cfg.withWidePooling(ModelConfig.WidePooling.SUM));
     }
     for (Map.Entry<String, ModelConfig> m : models.entrySet()) {
       try (TrainerLearner ours = new TrainerLearner(m.getKey(), m.getValue())) {

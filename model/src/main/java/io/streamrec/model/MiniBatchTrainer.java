@@ -53,10 +53,17 @@ public final class MiniBatchTrainer implements AutoCloseable {
   /**
    * Layout version of {@link #saveState}: 2 adds the progressive metrics' lifetime AUC bins, 3 the
    * model's factorised cross (its {@code model.factorised-cross} value) before the parameters, 4
-   * its wide rows' optimizer ({@code model.wide-optimizer}) after it. Format-1 to -3 states still
-   * restore (a format-1 state's lifetime AUC restarts from the metrics window).
+   * its wide rows' optimizer ({@code model.wide-optimizer}) after it, 5 its wide pooling ({@code
+   * model.wide-pooling}) after that. Format-1 to -4 states still restore (a format-1 state's
+   * lifetime AUC restarts from the metrics window).
    */
-  private static final int STATE_FORMAT = 4;
+  private static final int STATE_FORMAT = 5;
+
+  /**
+   * The layout before the wide pooling was saved (after the wide rows' optimizer), which {@link
+   * #restoreState} still reads: every such state's model summed its wide weights.
+   */
+  private static final int STATE_FORMAT_NO_WIDE_POOLING = 4;
 
   /**
    * The layout before the wide rows' optimizer was saved (after the factorised cross), which {@link
@@ -425,6 +432,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
       out.writeInt(STATE_FORMAT);
       out.writeUTF(config.factorisedCross().key());
       out.writeUTF(config.wideOptimizer().kind().key());
+      out.writeUTF(config.widePooling().key());
       out.writeInt(paramCount);
       for (Floats f : new Floats[] {params, adamM, adamV}) {
         float[] host = new float[paramCount];
@@ -449,14 +457,18 @@ public final class MiniBatchTrainer implements AutoCloseable {
 
   /**
    * What a saved state says of its model before the parameters: its format, its factorised cross
-   * (null before format 3, which did not say) and its wide rows' optimizer (Adagrad before format
-   * 4, the only one there was).
+   * (null before format 3, which did not say), its wide rows' optimizer (Adagrad before format 4,
+   * the only one there was) and its wide pooling (the sum before format 5).
    */
   private record StateHeader(
-      int format, ModelConfig.FactorisedCross cross, ModelConfig.WideOptimizer.Kind wideOptimizer) {
+      int format,
+      ModelConfig.FactorisedCross cross,
+      ModelConfig.WideOptimizer.Kind wideOptimizer,
+      ModelConfig.WidePooling widePooling) {
     static StateHeader read(java.io.DataInputStream in) throws java.io.IOException {
       int format = in.readInt();
       if (format != STATE_FORMAT
+          && format != STATE_FORMAT_NO_WIDE_POOLING
           && format != STATE_FORMAT_NO_WIDE_OPTIMIZER
           && format != STATE_FORMAT_NO_CROSS
           && format != STATE_FORMAT_NO_LIFETIME_AUC) {
@@ -468,10 +480,14 @@ public final class MiniBatchTrainer implements AutoCloseable {
               ? ModelConfig.FactorisedCross.of(in.readUTF())
               : null;
       ModelConfig.WideOptimizer.Kind wide =
-          format == STATE_FORMAT
+          format >= STATE_FORMAT_NO_WIDE_POOLING
               ? ModelConfig.WideOptimizer.Kind.of(in.readUTF())
               : ModelConfig.WideOptimizer.Kind.ADAGRAD;
-      return new StateHeader(format, cross, wide);
+      ModelConfig.WidePooling pooling =
+          format == STATE_FORMAT
+              ? ModelConfig.WidePooling.of(in.readUTF())
+              : ModelConfig.WidePooling.SUM;
+      return new StateHeader(format, cross, wide, pooling);
     }
 
     /**
@@ -510,7 +526,23 @@ public final class MiniBatchTrainer implements AutoCloseable {
   }
 
   /**
-   * Restores what {@link #saveState} saved (the store is restored separately, from its snapshot).
+   * How the model of {@code state} pooled its wide weights ({@code model.wide-pooling}): the sum
+   * for a state from before format 5, which every model then did.
+   */
+  static ModelConfig.WidePooling savedWidePooling(byte[] state) {
+    try (java.io.DataInputStream in =
+        new java.io.DataInputStream(new java.io.ByteArrayInputStream(state))) {
+      return StateHeader.read(in).widePooling();
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("trainer state is truncated: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Restores what {@link #saveState} saved (the store is restored separately, from its snapshot). A
+   * state of a model that pooled its wide weights otherwise ({@code model.wide-pooling}) restores
+   * with its weights as they are, and the trainer logs it: the same rows, weighed otherwise from
+   * here on, which the model relearns.
    */
   public void restoreState(byte[] state) {
     try (java.io.DataInputStream in =
@@ -587,6 +619,17 @@ public final class MiniBatchTrainer implements AutoCloseable {
                 + " one's field-weighted wide crosses (model.wide-crosses: field-weighted): its {}"
                 + " pair weights start at 1, so the model scores as it did, and learn from here",
             gap);
+      }
+      if (header.widePooling() != config.widePooling()) {
+        LOG.warn(
+            "trainer state of a model with model.wide-pooling: {} restored into this one's {}: the"
+                + " wide weights carry over as they are, and a multi-valued feature's weigh"
+                + " otherwise from here on (a mean-pooled history's are {}), which the model"
+                + " relearns; set model.wide-pooling: {} to keep how they were weighed",
+            header.widePooling().key(),
+            config.widePooling().key(),
+            config.widePooling() == ModelConfig.WidePooling.SUM ? "summed" : "averaged",
+            header.widePooling().key());
       }
       adamStep = in.readLong();
       unitsTrained = in.readLong();

@@ -107,6 +107,46 @@ class MiniBatchTrainerTest {
     }
   }
 
+  /**
+   * The state names the model's wide pooling; a state from before it did (format 4 or older) is of
+   * a model that summed its wide weights. Either restores into the other with its parameters as
+   * they were (the trainer logs the change), and the model trains on.
+   */
+  @Test
+  void aStateNamesItsWidePoolingAndRestoresIntoTheOther() {
+    ModelConfig summed = ModelConfig.defaults().withWidePooling(ModelConfig.WidePooling.SUM);
+    ModelConfig perFeature = ModelConfig.defaults();
+    TestUnits data = new TestUnits(9);
+    try (MiniBatchTrainer s = trainer(summed);
+        MiniBatchTrainer p = trainer(perFeature)) {
+      for (int b = 0; b < 10; b++) {
+        List<RequestUnit> batch = data.batch(BATCH_UNITS, b * 1000L);
+        s.trainRequestUnits(batch);
+        p.trainRequestUnits(batch);
+      }
+      byte[] sumState = s.saveState(), perFeatureState = p.saveState();
+      assertThat(MiniBatchTrainer.savedWidePooling(sumState))
+          .isEqualTo(ModelConfig.WidePooling.SUM);
+      assertThat(MiniBatchTrainer.savedWidePooling(perFeatureState))
+          .isEqualTo(ModelConfig.WidePooling.PER_FEATURE);
+      assertThat(MiniBatchTrainer.savedWidePooling(inOlderFormat(perFeatureState, 4)))
+          .as("a state from before the option")
+          .isEqualTo(ModelConfig.WidePooling.SUM);
+      for (byte[] state : List.of(sumState, inOlderFormat(sumState, 4))) {
+        try (MiniBatchTrainer upgraded = trainer(perFeature)) {
+          upgraded.restoreState(state);
+          assertThat(upgraded.parameters()).containsExactly(s.parameters());
+          upgraded.trainRequestUnits(data.batch(BATCH_UNITS, 20_000L));
+          assertThat(upgraded.impressionsTrained()).isGreaterThan(s.impressionsTrained());
+        }
+      }
+      try (MiniBatchTrainer back = trainer(summed)) {
+        back.restoreState(perFeatureState);
+        assertThat(back.parameters()).containsExactly(p.parameters());
+      }
+    }
+  }
+
   @Test
   void sameBatchesGiveTheSameModelBitForBit() {
     ModelConfig cfg = ModelConfig.defaults();
@@ -341,17 +381,18 @@ class MiniBatchTrainerTest {
   }
 
   /**
-   * {@code state} (format 4) as a format-{@code format} writer wrote it: format 3 without the wide
-   * rows' optimizer after the factorised cross, formats 2 and 1 without either (the metrics' layout
-   * of format 1 is the reader's concern).
+   * {@code state} (format 5) as a format-{@code format} writer wrote it: format 4 without the wide
+   * pooling after the wide rows' optimizer, format 3 without either after the factorised cross,
+   * formats 2 and 1 without any (the metrics' layout of format 1 is the reader's concern).
    */
   private static byte[] inOlderFormat(byte[] state, int format) {
-    if (format == 4) {
+    if (format == 5) {
       return state;
     }
     int cross = utfBytes(state, 4), optimizer = utfBytes(state, 4 + cross);
-    int kept = format == 3 ? cross : 0;
-    int dropped = cross + optimizer - kept;
+    int pooling = utfBytes(state, 4 + cross + optimizer);
+    int kept = format == 4 ? cross + optimizer : format == 3 ? cross : 0;
+    int dropped = cross + optimizer + pooling - kept;
     byte[] out = new byte[state.length - dropped];
     java.nio.ByteBuffer.wrap(out).putInt(format);
     System.arraycopy(state, 4, out, 4, kept);
@@ -372,7 +413,7 @@ class MiniBatchTrainerTest {
    * way, a field-weighted state into a summed model, is refused by name.
    */
   @ParameterizedTest(name = "state format {0}")
-  @ValueSource(ints = {4, 3, 2})
+  @ValueSource(ints = {5, 4, 3, 2})
   void aSummedModelsStateRestoresIntoTheFieldWeightedDefaultScoringAsItDid(
       int format, @TempDir java.nio.file.Path dir) {
     ModelConfig summed =

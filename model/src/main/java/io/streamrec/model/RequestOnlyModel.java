@@ -358,8 +358,8 @@ public final class RequestOnlyModel {
     private final ScratchInts impUnit;
     private final ScratchInts wideReqOffsets;
     private final ScratchInts wideImpOffsets;
-    private final ScratchInts wideReqTargets;
-    private final ScratchInts wideImpTargets;
+    private final ScratchInts wideReqMeanOffsets, wideReqMeanTargets;
+    private final ScratchInts wideImpMeanOffsets, wideImpMeanTargets;
 
     /** Field-weighted wide crosses: their bags, values per (impression, pair), and gradients. */
     private final ScratchInts crossOffsets;
@@ -437,8 +437,10 @@ public final class RequestOnlyModel {
         impUnit = ints(be);
         wideReqOffsets = ints(be);
         wideImpOffsets = ints(be);
-        wideReqTargets = ints(be);
-        wideImpTargets = ints(be);
+        wideReqMeanOffsets = ints(be);
+        wideReqMeanTargets = ints(be);
+        wideImpMeanOffsets = ints(be);
+        wideImpMeanTargets = ints(be);
         crossOffsets = ints(be);
         crossValues = floats(be);
         crossValueGrads = floats(be);
@@ -656,17 +658,13 @@ public final class RequestOnlyModel {
     }
     Floats unitScalar = ws.unitScalar.zeros(nu);
     Floats base = ws.base.zeros(ni);
-    // the wide weights: summed per unit and per impression, or (per feature) each bag mean-pooled
-    // into its unit or impression
-    boolean perFeature = b.widePerFeature;
-    Ints wideReq = ws.wideReqOffsets.upload(b.wideReqOffsets, b.wideReqBags + 1);
-    Ints wideImp = ws.wideImpOffsets.upload(b.wideImpOffsets, b.wideImpBags + 1);
-    Ints reqTarget =
-        perFeature ? ws.wideReqTargets.upload(b.wideReqTargets, b.wideReqBags) : identity;
-    Ints impTarget =
-        perFeature ? ws.wideImpTargets.upload(b.wideImpTargets, b.wideImpBags) : identity;
-    pool(wide, 1, wideReq, b.wideReqBags, reqTarget, perFeature, unitScalar, 1, 0);
-    pool(wide, 1, wideImp, b.wideImpBags, impTarget, perFeature, base, 1, 0);
+    Ints wideReq = ws.wideReqOffsets.upload(b.wideReqOffsets, nu + 1);
+    Ints wideImp = ws.wideImpOffsets.upload(b.wideImpOffsets, ni + 1);
+    pool(wide, 1, wideReq, nu, identity, false, unitScalar, 1, 0);
+    pool(wide, 1, wideImp, ni, identity, false, base, 1, 0);
+    // per-feature wide pooling: each multi-valued mean-pooled feature adds its values' mean
+    poolMeanBags(wide, b.wideReqMean, ws.wideReqMeanOffsets, ws.wideReqMeanTargets, unitScalar);
+    poolMeanBags(wide, b.wideImpMean, ws.wideImpMeanOffsets, ws.wideImpMeanTargets, base);
     int crossPairs = b.crossPairs;
     if (crossPairs > 0) {
       // base += Σ_p w_p · (the pair's cross weight): each (impression, pair) bag pooled, then one
@@ -812,6 +810,43 @@ public final class RequestOnlyModel {
         out,
         stride,
         col);
+  }
+
+  /** {@code out[target] +=} the mean of each bag's wide weights; nothing when there is none. */
+  private void poolMeanBags(
+      TableRows wide,
+      UnitBatch.MeanBags bags,
+      ScratchInts offsets,
+      ScratchInts targets,
+      Floats out) {
+    if (bags.count == 0) {
+      return;
+    }
+    pool(
+        wide,
+        1,
+        offsets.upload(bags.offsets, bags.count + 1),
+        bags.count,
+        targets.upload(bags.targets, bags.count),
+        true,
+        out,
+        1,
+        0);
+  }
+
+  /** The backward of {@link #poolMeanBags}, with the buffers its forward uploaded. */
+  private void poolMeanBagsBackward(
+      TableRows wide,
+      UnitBatch.MeanBags bags,
+      ScratchInts offsets,
+      ScratchInts targets,
+      Floats grad,
+      Floats wideGrad) {
+    if (bags.count == 0) {
+      return;
+    }
+    poolBackward(
+        wide, 1, offsets.current(), bags.count, targets.current(), true, grad, 1, 0, wideGrad);
   }
 
   /**
@@ -1039,29 +1074,13 @@ public final class RequestOnlyModel {
     Floats unitGrad = ws.unitGrad.zeros(nu);
     backend.scatterAddIndexed(gBase, 1, 0, 1, impUnit, ni, unitGrad);
     Floats wideGrad = ws.wideGrad.zeros(wide.distinct());
-    boolean perFeature = b.widePerFeature;
     poolBackward(
-        wide,
-        1,
-        ws.wideReqOffsets.current(),
-        b.wideReqBags,
-        perFeature ? ws.wideReqTargets.current() : identity,
-        perFeature,
-        unitGrad,
-        1,
-        0,
-        wideGrad);
-    poolBackward(
-        wide,
-        1,
-        ws.wideImpOffsets.current(),
-        b.wideImpBags,
-        perFeature ? ws.wideImpTargets.current() : identity,
-        perFeature,
-        gBase,
-        1,
-        0,
-        wideGrad);
+        wide, 1, ws.wideReqOffsets.current(), nu, identity, false, unitGrad, 1, 0, wideGrad);
+    poolBackward(wide, 1, ws.wideImpOffsets.current(), ni, identity, false, gBase, 1, 0, wideGrad);
+    poolMeanBagsBackward(
+        wide, b.wideReqMean, ws.wideReqMeanOffsets, ws.wideReqMeanTargets, unitGrad, wideGrad);
+    poolMeanBagsBackward(
+        wide, b.wideImpMean, ws.wideImpMeanOffsets, ws.wideImpMeanTargets, gBase, wideGrad);
     int crossPairs = b.crossPairs;
     if (crossPairs > 0) {
       // the pair weights' gradients, then the crosses' values' into their rows

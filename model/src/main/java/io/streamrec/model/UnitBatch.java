@@ -62,28 +62,49 @@ public final class UnitBatch {
   int wideCount;
 
   /**
-   * The wide keys' bags into {@link #wideKeys}, the request's ({@link #wideReqBags} of them) and
-   * the impressions' ({@link #wideImpBags}). With {@link ModelConfig.WidePooling#SUM}, one bag per
-   * unit and one per impression, summed into the unit's or impression's logit, bag b into row b.
-   * With {@link ModelConfig.WidePooling#PER_FEATURE}, one bag per non-empty feature of each unit or
-   * impression, mean-pooled into the row {@link #wideReqTargets} or {@link #wideImpTargets} names;
-   * a sum-pooled feature's values, and each wide cross, are bags of one key each, so that the mean
-   * of every bag is the pooling asked for.
+   * Per unit, and per impression, the bag of its wide keys in {@link #wideKeys} that add to its
+   * logit as they are: every value's with {@link ModelConfig.WidePooling#SUM}; with {@link
+   * ModelConfig.WidePooling#PER_FEATURE} those of single-valued and sum-pooled features, the
+   * request-impression crosses too, and not the values of a multi-valued mean-pooled feature, whose
+   * mean is a bag of {@link #wideReqMean} or {@link #wideImpMean}.
    */
   int[] wideReqOffsets = new int[INITIAL_CAPACITY + 1];
 
   int[] wideImpOffsets = new int[INITIAL_CAPACITY + 1];
-  int wideReqBags;
-  int wideImpBags;
 
-  /** {@link ModelConfig.WidePooling#PER_FEATURE}: the unit of each request bag. */
-  int[] wideReqTargets = new int[INITIAL_CAPACITY];
+  /**
+   * {@link ModelConfig.WidePooling#PER_FEATURE}: per unit, and per impression, a bag of each
+   * mean-pooled feature with more than one value, whose wide weights add their mean to the unit's
+   * or the impression's logit. Empty with {@link ModelConfig.WidePooling#SUM}.
+   */
+  final MeanBags wideReqMean = new MeanBags();
 
-  /** {@link ModelConfig.WidePooling#PER_FEATURE}: the impression of each impression bag. */
-  int[] wideImpTargets = new int[INITIAL_CAPACITY];
+  final MeanBags wideImpMean = new MeanBags();
 
-  /** Whether the wide bags are per feature (mean-pooled, with targets) or per row (summed). */
+  /** Whether a mean-pooled feature's values add their mean of wide weights, or each its own. */
   final boolean widePerFeature;
+
+  /** Per request bag of a unit, and per impression bag: whether its feature is mean-pooled. */
+  private final boolean[] requestSlotMean, impressionSlotMean;
+
+  /** Bags of wide keys, each mean-pooled into its target row (a unit or an impression). */
+  static final class MeanBags {
+    int[] offsets = new int[INITIAL_CAPACITY + 1];
+    int[] targets = new int[INITIAL_CAPACITY];
+    int count;
+
+    /** Opens a bag of row {@code target} at key {@code start}. */
+    void open(int target, int start) {
+      if (count + 2 > offsets.length) {
+        offsets = Arrays.copyOf(offsets, offsets.length * 2);
+      }
+      if (count + 1 > targets.length) {
+        targets = Arrays.copyOf(targets, targets.length * 2);
+      }
+      offsets[count] = start;
+      targets[count++] = target;
+    }
+  }
 
   /**
    * With {@link ModelConfig.WideCrosses#FIELD_WEIGHTED}: per impression, per pair of a request
@@ -121,7 +142,6 @@ public final class UnitBatch {
     this.requestDense = config.features().dense(Side.REQUEST).toArray(new DenseFeature[0]);
     this.impressionDense = config.features().dense(Side.IMPRESSION).toArray(new DenseFeature[0]);
     this.labelNames = config.features().labels().toArray(new String[0]);
-    this.widePerFeature = config.widePooling() == ModelConfig.WidePooling.PER_FEATURE;
     this.crossPairs =
         config.wideCrosses() == ModelConfig.WideCrosses.FIELD_WEIGHTED
             ? config.features().categorical(Side.REQUEST).size()
@@ -138,6 +158,15 @@ public final class UnitBatch {
     }
     for (int k = 0; k < layout.impressionFeatures(); k++) {
       layoutSlot[layout.impressionSpecIndex(k)] = k;
+    }
+    this.widePerFeature = config.widePooling() == ModelConfig.WidePooling.PER_FEATURE;
+    this.requestSlotMean = new boolean[layout.requestFeatures()];
+    for (int k = 0; k < requestSlotMean.length; k++) {
+      requestSlotMean[k] = featureMean[layout.requestSpecIndex(k)];
+    }
+    this.impressionSlotMean = new boolean[layout.impressionFeatures()];
+    for (int k = 0; k < impressionSlotMean.length; k++) {
+      impressionSlotMean[k] = featureMean[layout.impressionSpecIndex(k)];
     }
   }
 
@@ -246,25 +275,24 @@ public final class UnitBatch {
       }
     }
 
-    // wide keys: per unit its request values, then per impression its values
-    if (widePerFeature) {
-      encodeWidePerFeature(units, nrf, nif);
-    } else {
-      encodeWideSummed(units, nrf, nif);
-    }
+    // wide keys: per unit its request values, then per impression its values (and crosses), then
+    // the mean-pooled bags, then the weighted crosses
+    encodeWide(units, nrf, nif);
     if (crossPairs > 0) {
       addWeightedCrosses(units, nrf, nif);
     }
   }
 
-  /** The {@link ModelConfig.WidePooling#SUM} wide bags: one per unit, one per impression. */
-  private void encodeWideSummed(List<CompactUnit> units, int nrf, int nif) {
-    wideReqBags = nUnits;
-    wideImpBags = nImps;
+  /** The wide bags: one per unit and one per impression, then the mean-pooled ones. */
+  private void encodeWide(List<CompactUnit> units, int nrf, int nif) {
     for (int u = 0; u < nUnits; u++) {
       wideReqOffsets[u] = wideCount;
       CompactUnit unit = units.get(u);
-      addWide(unit.wideIds(), 0, nrf == 0 ? 0 : unit.bagEnd(nrf - 1));
+      if (widePerFeature) {
+        addSummed(unit, 0, requestSlotMean);
+      } else {
+        addWide(unit.wideIds(), 0, nrf == 0 ? 0 : unit.bagEnd(nrf - 1));
+      }
     }
     wideReqOffsets[nUnits] = wideCount;
     boolean crosses = config.wideCrosses() == ModelConfig.WideCrosses.REQUEST_IMPRESSION;
@@ -275,90 +303,62 @@ public final class UnitBatch {
       for (int k = 0; k < unit.impressions(); k++) {
         wideImpOffsets[i++] = wideCount;
         int first = nrf + k * nif;
-        addWide(unit.wideIds(), unit.bagStart(first), unit.bagEnd(first + nif - 1));
+        if (widePerFeature) {
+          addSummed(unit, first, impressionSlotMean);
+        } else {
+          addWide(unit.wideIds(), unit.bagStart(first), unit.bagEnd(first + nif - 1));
+        }
         if (single > 0) {
           addCrosses(unit, first, nif, single);
         }
       }
     }
     wideImpOffsets[nImps] = wideCount;
-  }
-
-  /**
-   * The {@link ModelConfig.WidePooling#PER_FEATURE} wide bags: per unit a bag per non-empty request
-   * feature, then per impression a bag per non-empty impression feature and one per wide cross.
-   */
-  private void encodeWidePerFeature(List<CompactUnit> units, int nrf, int nif) {
-    wideReqBags = 0;
-    for (int u = 0; u < nUnits; u++) {
-      CompactUnit unit = units.get(u);
-      for (int k = 0; k < nrf; k++) {
-        addWideBags(true, u, unit, k, featureMean[layout.requestSpecIndex(k)]);
-      }
-    }
-    wideReqOffsets[wideReqBags] = wideCount;
-    boolean crosses = config.wideCrosses() == ModelConfig.WideCrosses.REQUEST_IMPRESSION;
-    wideImpBags = 0;
-    int i = 0;
-    for (int u = 0; u < nUnits; u++) {
-      CompactUnit unit = units.get(u);
-      int single = crosses ? requestSingleValued(unit, nrf) : 0;
-      for (int k = 0; k < unit.impressions(); k++, i++) {
-        int first = nrf + k * nif;
-        for (int j = 0; j < nif; j++) {
-          addWideBags(false, i, unit, first + j, featureMean[layout.impressionSpecIndex(j)]);
-        }
-        if (single > 0) {
-          int from = wideCount;
-          addCrosses(unit, first, nif, single);
-          for (int c = from; c < wideCount; c++) {
-            openWideBag(false, i, c);
-          }
-        }
-      }
-    }
-    wideImpOffsets[wideImpBags] = wideCount;
-  }
-
-  /**
-   * Bag {@code b} of {@code unit} as wide bags of row {@code target}: one bag when the feature is
-   * mean-pooled, one per value when it is summed, none when it is empty.
-   */
-  private void addWideBags(boolean request, int target, CompactUnit unit, int b, boolean mean) {
-    int from = unit.bagStart(b), to = unit.bagEnd(b);
-    if (to == from) {
+    wideReqMean.count = 0;
+    wideImpMean.count = 0;
+    if (!widePerFeature) {
       return;
     }
-    if (mean) {
-      openWideBag(request, target, wideCount);
-    } else {
-      for (int k = 0; k < to - from; k++) {
-        openWideBag(request, target, wideCount + k);
+    for (int u = 0; u < nUnits; u++) {
+      addPooled(units.get(u), 0, requestSlotMean, wideReqMean, u);
+    }
+    wideReqMean.offsets[wideReqMean.count] = wideCount;
+    i = 0;
+    for (CompactUnit unit : units) {
+      for (int k = 0; k < unit.impressions(); k++) {
+        addPooled(unit, nrf + k * nif, impressionSlotMean, wideImpMean, i++);
       }
     }
-    addWide(unit.wideIds(), from, to);
+    wideImpMean.offsets[wideImpMean.count] = wideCount;
   }
 
-  /** Opens a request or impression wide bag of row {@code target} at key {@code start}. */
-  private void openWideBag(boolean request, int target, int start) {
-    if (request) {
-      if (wideReqBags + 2 > wideReqOffsets.length) {
-        wideReqOffsets = Arrays.copyOf(wideReqOffsets, wideReqOffsets.length * 2);
+  /** Whether bag {@code b} of {@code unit} is a mean-pooled feature's with more than one value. */
+  private static boolean pooled(CompactUnit unit, int b, boolean mean) {
+    return mean && unit.bagEnd(b) - unit.bagStart(b) > 1;
+  }
+
+  /** The keys of the bags {@code first ..} of {@code unit} that are not {@link #pooled}. */
+  private void addSummed(CompactUnit unit, int first, boolean[] slotMean) {
+    for (int k = 0; k < slotMean.length; k++) {
+      int b = first + k;
+      if (!pooled(unit, b, slotMean[k])) {
+        addWide(unit.wideIds(), unit.bagStart(b), unit.bagEnd(b));
       }
-      if (wideReqBags + 1 > wideReqTargets.length) {
-        wideReqTargets = Arrays.copyOf(wideReqTargets, wideReqTargets.length * 2);
+    }
+  }
+
+  /**
+   * Each {@link #pooled} bag of the bags {@code first ..} of {@code unit} as a bag of row {@code
+   * target}.
+   */
+  private void addPooled(
+      CompactUnit unit, int first, boolean[] slotMean, MeanBags bags, int target) {
+    for (int k = 0; k < slotMean.length; k++) {
+      int b = first + k;
+      if (pooled(unit, b, slotMean[k])) {
+        bags.open(target, wideCount);
+        addWide(unit.wideIds(), unit.bagStart(b), unit.bagEnd(b));
       }
-      wideReqOffsets[wideReqBags] = start;
-      wideReqTargets[wideReqBags++] = target;
-    } else {
-      if (wideImpBags + 2 > wideImpOffsets.length) {
-        wideImpOffsets = Arrays.copyOf(wideImpOffsets, wideImpOffsets.length * 2);
-      }
-      if (wideImpBags + 1 > wideImpTargets.length) {
-        wideImpTargets = Arrays.copyOf(wideImpTargets, wideImpTargets.length * 2);
-      }
-      wideImpOffsets[wideImpBags] = start;
-      wideImpTargets[wideImpBags++] = target;
     }
   }
 

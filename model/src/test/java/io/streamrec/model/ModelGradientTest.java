@@ -160,10 +160,11 @@ class ModelGradientTest {
   }
 
   /**
-   * With per-feature wide pooling a mean-pooled history adds the mean of its items' wide weights
-   * and a sum-pooled feature each of its values', in bags mean-pooled into their unit or
-   * impression: every wide row (the crosses' too), embedding row and sampled dense weight matches
-   * finite differences, on units whose histories and tags have 0 to 4 values.
+   * With per-feature wide pooling a mean-pooled feature with several values (a history, an item's
+   * tags) adds the mean of its values' wide weights, in a bag of its own mean-pooled into its unit
+   * or impression, and a sum-pooled one (a request's segments) each of its values' with the
+   * single-valued ids and the crosses: every wide row (the crosses' too), embedding row and sampled
+   * dense weight matches finite differences, on units whose features have 0 to 4 values.
    */
   @Test
   void withPerFeatureWidePoolingEveryWideRowMatchesFiniteDifferences() {
@@ -172,8 +173,9 @@ class ModelGradientTest {
             List.of(
                 CategoricalFeature.of("user", Side.REQUEST),
                 new CategoricalFeature("hist", Side.REQUEST, "item", "item", Pooling.MEAN),
+                new CategoricalFeature("segs", Side.REQUEST, "segs", "segs", Pooling.SUM),
                 CategoricalFeature.of("item", Side.IMPRESSION),
-                new CategoricalFeature("tags", Side.IMPRESSION, "tags", "tags", Pooling.SUM)),
+                CategoricalFeature.of("tags", Side.IMPRESSION)),
             List.of(
                 new DenseFeature("hour", Side.REQUEST),
                 new DenseFeature("position", Side.IMPRESSION)),
@@ -187,9 +189,11 @@ class ModelGradientTest {
     UnitBatch batch = new UnitBatch(config);
     SplittableRandom rnd = new SplittableRandom(31);
     List<RequestUnit> units = new ArrayList<>();
-    int bagsReq = 0, bagsImp = 0;
+    int meanReq = 0, meanImp = 0, summedReq = 0, summedImp = 0;
     for (int u = 0; u < 8; u++) {
-      List<String> hist = values("h", u % 5, rnd);
+      List<String> hist = values("h", u % 5, rnd), segs = values("s", (u + 2) % 4, rnd);
+      // single-valued request features: the user, and the history and segments with one value
+      int singleReq = 1 + (hist.size() == 1 ? 1 : 0) + (segs.size() == 1 ? 1 : 0);
       List<Impression> imps = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         List<String> tags = values("t", (u + i) % 4, rnd);
@@ -201,27 +205,32 @@ class ModelGradientTest {
                 .setDense(Map.of("position", (float) i))
                 .setLabels(Map.of("click", rnd.nextInt(3) == 0 ? 1f : 0f))
                 .build());
-        // the item, each tag, and a cross per pair of single-valued request and impression
-        // features: the user and the item always, the history and the tags when they hold one
-        bagsImp +=
-            1 + tags.size() + (1 + (hist.size() == 1 ? 1 : 0)) * (1 + (tags.size() == 1 ? 1 : 0));
+        // summed: the item, the tag when it is one, a cross per pair of single-valued features
+        int singleImp = 1 + (tags.size() == 1 ? 1 : 0);
+        summedImp += singleImp + singleReq * singleImp;
+        meanImp += tags.size() > 1 ? 1 : 0;
       }
-      bagsReq += 1 + (hist.isEmpty() ? 0 : 1);
+      // summed: the user, the history when it is one item, every segment
+      summedReq += 1 + (hist.size() == 1 ? 1 : 0) + segs.size();
+      meanReq += hist.size() > 1 ? 1 : 0;
       units.add(
           RequestUnit.newBuilder()
               .setRequestId("u" + u)
               .setTimestampMs(1_000L)
               .setClosedAtMs(2_000L)
-              .setFeatures(Map.of("user", List.of("u" + rnd.nextInt(3)), "hist", hist))
+              .setFeatures(
+                  Map.of("user", List.of("u" + rnd.nextInt(3)), "hist", hist, "segs", segs))
               .setDense(Map.of("hour", 0.5f))
               .setImpressions(imps)
               .build());
     }
     batch.encodeRequestUnits(units);
-    assertThat(batch.wideReqBags).isEqualTo(bagsReq);
-    assertThat(batch.wideImpBags).isEqualTo(bagsImp);
+    assertThat(batch.wideReqOffsets[8] - batch.wideReqOffsets[0]).isEqualTo(summedReq);
+    assertThat(batch.wideImpOffsets[24] - batch.wideImpOffsets[0]).isEqualTo(summedImp);
+    assertThat(batch.wideReqMean.count).isEqualTo(meanReq).isPositive();
+    assertThat(batch.wideImpMean.count).isEqualTo(meanImp).isPositive();
     // a seed whose random towers keep every pre-activation clear of ReLU's kink at this step
-    Fixture fx = new Fixture(config, model, batch, 3);
+    Fixture fx = new Fixture(config, model, batch, 1);
     checkAgainstFiniteDifferences(config, model, fx, model.parameterCount(), 1);
   }
 

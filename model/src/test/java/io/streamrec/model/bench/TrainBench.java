@@ -36,13 +36,13 @@ import java.util.function.Consumer;
  * Training throughput and quality of the reference model on one generated stream, next to its
  * variants and baselines, all in one run: the request-only deep model, the same model with the
  * summed cross, with wide crosses (unweighted and weighted per field pair), with FTRL-Proximal for
- * its wide rows and with its request tower run once per impression, the model without its deep
- * part, and hashed logistic regression with and without the generator's true crosses. Every model
- * sees the same minibatches in the same order and scores each impression before learning from it
- * (progressive validation). The models of the job start from compact units, their values hashed
- * before the clock starts, as the job's parallel stages hash them before its trainer; the logistic
- * regressions hash as they train. Each model runs {@code --rounds} times (default 2) and its best
- * rate is reported.
+ * its wide rows, with its wide weights summed (not pooled per feature) and with its request tower
+ * run once per impression, the model without its deep part, and hashed logistic regression with and
+ * without the generator's true crosses. Every model sees the same minibatches in the same order and
+ * scores each impression before learning from it (progressive validation). The models of the job
+ * start from compact units, their values hashed before the clock starts, as the job's parallel
+ * stages hash them before its trainer; the logistic regressions hash as they train. Each model runs
+ * {@code --rounds} times (default 2) and its best rate is reported.
  *
  * <p>Run: {@code scripts/bench-train.sh} (which also runs the same model in PyTorch on the stream
  * this writes), or directly:
@@ -189,6 +189,13 @@ public final class TrainBench {
           deep.withWideOptimizer(ModelConfig.WideOptimizer.FTRL),
           last);
       run(
+          "deep model, wide weights summed",
+          encoded,
+          batch,
+          t -> {},
+          deep.withWidePooling(ModelConfig.WidePooling.SUM),
+          last);
+      run(
           "deep model, request tower per impression",
           encoded,
           batch,
@@ -232,6 +239,7 @@ public final class TrainBench {
         new MiniBatchTrainer(
             cfg, new InMemoryEmbeddingStore(cfg.tableConfigs()), new CpuBackend(), WINDOW)) {
       setup.accept(t);
+      settle();
       long t0 = System.nanoTime();
       for (int i = 0; i < stream.size(); i += batch) {
         t.train(stream.subList(i, Math.min(stream.size(), i + batch)));
@@ -286,10 +294,20 @@ public final class TrainBench {
         : cpu + "; requested";
   }
 
+  /**
+   * Collects the garbage of the model before (the logistic regressions leave tables of 2^24 weights
+   * behind), so that no model's time pays for another's: without it the model run after them
+   * measured 15% below the same model run later in the round.
+   */
+  private static void settle() {
+    System.gc();
+  }
+
   private static void runLr(
       String name, List<RequestUnit> stream, int batch, List<String[]> crosses, boolean print) {
     HashedLogisticRegression lr =
         new HashedLogisticRegression(ModelConfig.defaults().features(), crosses, 24, 0.05f, WINDOW);
+    settle();
     long t0 = System.nanoTime();
     for (int i = 0; i < stream.size(); i += batch) {
       lr.train(stream.subList(i, Math.min(stream.size(), i + batch)));

@@ -20,7 +20,11 @@ import java.util.Map;
  *   e_i(i)  = pooled impression embeddings, one block per feature   once per impression
  *   r(u)    = request tower   (MLP over [e_r(u), dense(u)])          once per unit
  *   v(i)    = impression tower(MLP over [e_i(i), dense(i)])
- *   base(i) = b + Σ wide(ids of u and i) + w·dense(u) + w'·dense(i)     (wide, linear part)
+ *   base(i) = b + Σ_f wide(f of u and i) + w·dense(u) + w'·dense(i)     (wide, linear part: a
+ *                                                                        mean-pooled feature's
+ *                                                                        ids add their mean, with
+ *                                                                        model.wide-pooling:
+ *                                                                        per-feature; each, sum)
  *             [+ Σ_f Σ_g wide(id_f(u) × id_g(i))                       with model.wide-crosses,
  *                  each · w'_fg with field-weighted]
  *             + Σ_f Σ_g w_fg e_r,f(u) · e_i,g(i)                       (factorised cross, a weight

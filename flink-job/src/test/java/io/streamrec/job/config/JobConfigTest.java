@@ -206,6 +206,22 @@ class JobConfigTest {
   }
 
   @Test
+  void theWideWeightsArePooledPerFeatureByDefaultAndABadValueNamesTheKey() {
+    assertThat(JobConfig.from(base()).model().widePooling())
+        .isEqualTo(ModelConfig.WidePooling.PER_FEATURE);
+    Configuration c = base();
+    c.set(ModelOptions.WIDE_POOLING, "SUM");
+    assertThat(JobConfig.from(c).model().widePooling()).isEqualTo(ModelConfig.WidePooling.SUM);
+    Configuration d = base();
+    d.set(ModelOptions.WIDE_POOLING, "mean");
+    assertThatThrownBy(() -> JobConfig.from(d))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("model.wide-pooling")
+        .hasMessageContaining("'mean'")
+        .hasMessageContaining("sum, per-feature");
+  }
+
+  @Test
   void badTowerAndTableSettingsNameTheirKey() {
     Configuration c = base();
     c.set(ModelOptions.IMPRESSION_TOWER, List.of(32, 8));

@@ -289,12 +289,33 @@ public final class QualityBench {
       models.put(
           "streamrec, wide weights summed", cfg.withWidePooling(ModelConfig.WidePooling.SUM));
     }
+    warmUp(units, batch, label, cfg);
     for (Map.Entry<String, ModelConfig> m : models.entrySet()) {
       try (TrainerLearner ours = new TrainerLearner(m.getKey(), m.getValue())) {
         print(stream, ours.name(), TestThenTrain.run(units, batch, label, ours), last);
       }
     }
   }
+
+  /** Whether the trainer's code has been run enough for the JIT to compile it. */
+  private static boolean warm;
+
+  /**
+   * Runs the reference model once over the start of the first stream, unmeasured, so that the first
+   * model measured does not pay for the JIT's warm-up (its impressions/s read a third low).
+   */
+  private static void warmUp(List<RequestUnit> units, int batch, String label, ModelConfig cfg) {
+    if (warm) {
+      return;
+    }
+    warm = true;
+    try (TrainerLearner w = new TrainerLearner("warm-up", cfg)) {
+      TestThenTrain.run(units.subList(0, Math.min(units.size(), WARM_UP_UNITS)), batch, label, w);
+    }
+  }
+
+  /** Units of the warm-up run. */
+  private static final int WARM_UP_UNITS = 5_000;
 
   private static void print(String stream, String model, TestThenTrain.Result r, int last) {
     System.out.printf(

@@ -517,12 +517,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
    * would name only the rows' widths.
    */
   public static void checkWideOptimizer(ModelConfig config, byte[] state) {
-    try (java.io.DataInputStream in =
-        new java.io.DataInputStream(new java.io.ByteArrayInputStream(state))) {
-      StateHeader.read(in).requireWideOptimizerOf(config);
-    } catch (java.io.IOException e) {
-      throw new IllegalArgumentException("trainer state is truncated: " + e.getMessage(), e);
-    }
+    header(state).requireWideOptimizerOf(config);
   }
 
   /**
@@ -530,9 +525,14 @@ public final class MiniBatchTrainer implements AutoCloseable {
    * for a state from before format 5, which every model then did.
    */
   static ModelConfig.WidePooling savedWidePooling(byte[] state) {
+    return header(state).widePooling();
+  }
+
+  /** The header of {@code state}, read on its own (before its store is restored, or for tests). */
+  private static StateHeader header(byte[] state) {
     try (java.io.DataInputStream in =
         new java.io.DataInputStream(new java.io.ByteArrayInputStream(state))) {
-      return StateHeader.read(in).widePooling();
+      return StateHeader.read(in);
     } catch (java.io.IOException e) {
       throw new IllegalArgumentException("trainer state is truncated: " + e.getMessage(), e);
     }

@@ -104,6 +104,11 @@ public final class UnitBatch {
       offsets[count] = start;
       targets[count++] = target;
     }
+
+    /** Ends the last bag at key {@code end} (room for it is kept by {@link #open}). */
+    void close(int end) {
+      offsets[count] = end;
+    }
   }
 
   /**
@@ -322,14 +327,14 @@ public final class UnitBatch {
     for (int u = 0; u < nUnits; u++) {
       addPooled(units.get(u), 0, requestSlotMean, wideReqMean, u);
     }
-    wideReqMean.offsets[wideReqMean.count] = wideCount;
+    wideReqMean.close(wideCount);
     i = 0;
     for (CompactUnit unit : units) {
       for (int k = 0; k < unit.impressions(); k++) {
         addPooled(unit, nrf + k * nif, impressionSlotMean, wideImpMean, i++);
       }
     }
-    wideImpMean.offsets[wideImpMean.count] = wideCount;
+    wideImpMean.close(wideCount);
   }
 
   /** Whether bag {@code b} of {@code unit} is a mean-pooled feature's with more than one value. */

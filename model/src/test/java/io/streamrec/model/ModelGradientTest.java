@@ -282,6 +282,7 @@ class ModelGradientTest {
    */
   private void checkAgainstFiniteDifferences(
       ModelConfig config, RequestOnlyModel model, Fixture fx, int trainable) {
+    assertThat(config.features().tables()).hasSize(2 * TABLES_PER_SIDE);
     checkAgainstFiniteDifferences(config, model, fx, trainable, 7);
   }
 

@@ -97,6 +97,26 @@ class CudaLibraryLoadingTest {
         .contains("update the driver");
   }
 
+  /**
+   * The CUDA probe changes {@code java.io.tmpdir} while JCuda loads; another thread's first
+   * temporary file in that window (RocksDB unpacking its library in the trainer's task) must still
+   * go to the JVM's directory, and so must every temporary file after the probe: otherwise the JDK
+   * keeps the probe's directory, deleted once JCuda has loaded, and RocksDB never loads again.
+   */
+  @Test
+  void anotherThreadsFirstTemporaryFileDuringTheProbeGoesToTheJvmsDirectory() throws Exception {
+    String why = CudaBackend.unavailableReason();
+    assumeKernelsAndJCudaForLinux(why);
+    Path javaTmp = Files.createDirectories(tmp.resolve("java-tmp"));
+
+    List<String> out = run(TempDirRaceMain.class, "", null, javaTmp);
+
+    assertThat(out)
+        .as("the probe changed the property, and the other thread saw it")
+        .noneMatch(l -> l.contains("the property never changed"));
+    assertThat(out).contains("first: " + javaTmp, "after: " + javaTmp);
+  }
+
   private static void assumeKernelsAndJCudaForLinux(String why) {
     Assumptions.assumeTrue(
         why == null || !why.contains("CUDA kernels"), () -> "no CUDA kernels: " + why);
@@ -110,6 +130,17 @@ class CudaLibraryLoadingTest {
 
   private List<String> runLoaders(int loaders, Path driverDir, Path javaTmp)
       throws IOException, InterruptedException, URISyntaxException {
+    return run(TaskRestartMain.class, String.valueOf(loaders), driverDir, javaTmp).stream()
+        .filter(l -> l.startsWith("loader "))
+        .collect(Collectors.toList());
+  }
+
+  /**
+   * Runs {@code main} with {@code arg} in a JVM of its own, whose {@code java.io.tmpdir} is {@code
+   * javaTmp}, with {@code driverDir} (if any) on the library path; its output's lines.
+   */
+  private List<String> run(Class<?> main, String arg, Path driverDir, Path javaTmp)
+      throws IOException, InterruptedException, URISyntaxException {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     ProcessBuilder pb =
         new ProcessBuilder(
@@ -117,8 +148,8 @@ class CudaLibraryLoadingTest {
                 "-Djava.io.tmpdir=" + javaTmp,
                 "-cp",
                 classPath(),
-                TaskRestartMain.class.getName(),
-                String.valueOf(loaders))
+                main.getName(),
+                arg)
             .redirectErrorStream(true);
     if (driverDir != null) {
       String old = System.getenv("LD_LIBRARY_PATH");
@@ -132,7 +163,7 @@ class CudaLibraryLoadingTest {
     }
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("the JVM of two class loaders ended").isTrue();
     assertThat(p.exitValue()).as("exit status; output:%n%s", output).isZero();
-    return output.lines().filter(l -> l.startsWith("loader ")).collect(Collectors.toList());
+    return output.lines().collect(Collectors.toList());
   }
 
   /** Where this module's classes, the common module's and JCuda's (with its natives) come from. */

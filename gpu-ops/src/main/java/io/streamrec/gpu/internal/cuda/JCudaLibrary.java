@@ -25,7 +25,15 @@ import java.util.stream.Stream;
  * Where JCuda is on the class path of a parent loader (Flink's {@code lib/}), its class is
  * initialised once for the JVM and this changes nothing. While the property is changed, under a
  * lock every class loader shares, another thread that reads it gets a directory that exists and is
- * writable; the JDK's own temporary files read it once, at their first use.
+ * writable.
+ *
+ * <p>The JDK's own temporary files ({@link java.io.File#createTempFile} and {@link
+ * Files#createTempFile} without a directory) read the property once, at their first use in the JVM,
+ * and keep that directory for good. A first use by another thread inside the window (RocksDB
+ * unpacking its native library in the trainer's task while the backend probes CUDA) would keep this
+ * class loader's directory, deleted a moment later, and every temporary file of the JVM after it
+ * would fail: the trainer's RocksDB then never loads. So both are used once before the property
+ * changes, which fixes them on the JVM's real directory.
  */
 public final class JCudaLibrary {
   /** JCuda's class whose initialisation loads the driver binding. */
@@ -56,6 +64,7 @@ public final class JCudaLibrary {
         return;
       }
       ClassLoader loader = JCudaLibrary.class.getClassLoader();
+      fixJdkTemporaryDirectories();
       String tmp = System.getProperty("java.io.tmpdir");
       Path own = null;
       try {
@@ -75,6 +84,24 @@ public final class JCudaLibrary {
           deleteQuietly(own);
         }
       }
+    }
+  }
+
+  /**
+   * Makes the first use of the JDK's two temporary-file facilities now, while {@code
+   * java.io.tmpdir} is the JVM's own, so that each keeps that directory (see the class comment). A
+   * directory that is not writable fails here as it would anyway; what the JDK keeps is the same.
+   */
+  private static void fixJdkTemporaryDirectories() {
+    try {
+      Files.delete(java.io.File.createTempFile("streamrec-", ".tmp").toPath());
+    } catch (IOException | RuntimeException e) {
+      // the directory is read all the same, and kept
+    }
+    try {
+      Files.delete(Files.createTempFile("streamrec-", ".tmp"));
+    } catch (IOException | RuntimeException e) {
+      // likewise
     }
   }
 

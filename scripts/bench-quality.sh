@@ -13,10 +13,19 @@
 #   your own stream besides: ... --requests REQUESTS.jsonl --impressions IMPRESSIONS.jsonl
 #                                --features SPEC.json [--name NAME]   (docs/benchmarks.md, "Your data")
 #   (defaults 50000 units and 16 units per minibatch; about 6 minutes on 2 cores)
+#   --seeds N: the reference model from N other draws of its towers' initial weights
+#   (model.init-seed 1..N) and PyTorch's same model from seeds 1..N, with each one's mean, spread
+#   and the difference of the means (a minute or two per stream and seed pair)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 gen_units="${1:-50000}"
 batch="${2:-16}"
+seeds=0
+prev=""
+for arg in "${@:3}"; do
+  if [ "$prev" = "--seeds" ]; then seeds="$arg"; fi
+  prev="$arg"
+done
 py=/usr/bin/python3
 mvn=(./mvnw -B -q -Dspotless.check.skip=true)
 if [ -n "${STREAMREC_OFFLINE:-}" ]; then mvn+=(-o); fi
@@ -62,6 +71,7 @@ for f in "$work"/*.units.jsonl; do
     "--adagrad-init 0.1 --wide-crosses request-impression" "--adagrad-init 0.1 --wide-crosses field-weighted"
     "--adagrad-init 0.1 --wide-optimizer ftrl" "--adagrad-init 0.1 --wide-crosses field-weighted --wide-optimizer ftrl"
     "--adagrad-init 0.1 --wide-pooling sum") ;; esac
+  for ((k = 1; k <= seeds; k++)); do runs+=("--adagrad-init 0.1 --seed $k"); done
   for r in "${runs[@]}"; do
     # shellcheck disable=SC2086 # $r is a list of options
     out="$out
@@ -101,7 +111,7 @@ echo "$out" | awk -F' [|] ' '
           key = s SUBSEP i; x = v[key, m] * better
           if (name[key] ~ /^(hashed LR|factorization machine)/ || name[key] ~ /^PyTorch [^,]*, same model(, Adagrad from [0-9.]+)?$/) {
             if (b == "" || x > v[b, m] * better) b = key
-          } else if (name[key] ~ /^streamrec/) {
+          } else if (name[key] ~ /^streamrec/ && name[key] !~ /, seed [0-9]+$/) {
             if (o == "" || x > v[o, m] * better) o = key
             if (name[key] == "streamrec (reference model)") ref = key
           }
@@ -117,5 +127,51 @@ echo "$out" | awk -F' [|] ' '
       if (cal[ref, 1] < 0.95 || cal[ref, 1] > 1.05 || cal[ref, 2] < 0.95 || cal[ref, 2] > 1.05) missed = missed (missed == "" ? "" : ", ") "calibration"
       printf "%-10s the reference model %s (calibration %.3f / %.3f)\n", s, \
         missed == "" ? "meets the target" : "misses the target on " missed, cal[ref, 1], cal[ref, 2]
+    }
+    # --seeds: each model over its other draws of the initial weights, mean, standard deviation and
+    # range; then the reference model'"'"'s mean against PyTorch'"'"'s, with the standard error of the
+    # difference of two means (sqrt(sd1^2/n1 + sd2^2/n2))
+    printed = 0
+    for (k = 1; k <= ns; k++) {
+      s = streams[k]; ng = 0; delete gi; delete gname; delete cnt
+      for (i = 1; i <= n[s]; i++) {
+        key = s SUBSEP i; g = name[key]
+        if (!sub(/, seed [0-9]+$/, "", g)) continue
+        if (!(g in gi)) { gi[g] = ++ng; gname[ng] = g }
+        j = gi[g]; c = ++cnt[j]
+        for (m = 1; m <= 4; m++) sv[j, m, c] = v[key, m]
+      }
+      if (ng == 0) continue
+      if (!printed) {
+        printed = 1
+        print ""
+        print "over other draws of the initial weights (--seeds): mean +- sd [min, max]"
+        printf "%-10s %-60s %3s %-30s %-30s %-16s %-16s\n", "stream", "model", "n", "AUC all", "AUC last", "LL all", "LL last"
+      }
+      for (j = 1; j <= ng; j++) {
+        row = ""
+        for (m = 1; m <= 4; m++) {
+          sum = 0; lo = 1e9; hi = -1e9
+          for (c = 1; c <= cnt[j]; c++) { x = sv[j, m, c]; sum += x; if (x < lo) lo = x; if (x > hi) hi = x }
+          mean[j, m] = sum / cnt[j]; ss = 0
+          for (c = 1; c <= cnt[j]; c++) ss += (sv[j, m, c] - mean[j, m]) ^ 2
+          sd[j, m] = cnt[j] > 1 ? sqrt(ss / (cnt[j] - 1)) : 0
+          row = row (m <= 2 ? sprintf("%.4f +- %.4f [%.4f, %.4f]  ", mean[j, m], sd[j, m], lo, hi) \
+                             : sprintf("%.4f +- %.4f  ", mean[j, m], sd[j, m]))
+        }
+        printf "%-10s %-60s %3d %s\n", s, gname[j], cnt[j], row
+      }
+      r = 0; t = 0
+      for (j = 1; j <= ng; j++) {
+        if (gname[j] == "streamrec (reference model)") r = j
+        if (gname[j] ~ /^PyTorch [^,]*, same model, Adagrad from [0-9.]+$/) t = j
+      }
+      if (r && t) {
+        row = ""
+        for (m = 1; m <= 4; m++)
+          row = row sprintf("%-8s %+.4f +- %.4f   ", metric[m], mean[r, m] - mean[t, m], \
+            sqrt(sd[r, m] ^ 2 / cnt[r] + sd[t, m] ^ 2 / cnt[t]))
+        printf "%-10s reference model'"'"'s mean - PyTorch'"'"'s: %s\n", s, row
+      }
     }
   }'

@@ -287,7 +287,8 @@ def main():
     ap.add_argument("--last-frac", type=float, default=0.2)
     ap.add_argument("--adagrad-init", type=float, default=0.0,
                     help="Adagrad's initial_accumulator_value on embedding and wide rows (PyTorch's default 0)")
-    ap.add_argument("--seed", type=int, default=7, help="seed of the initial weights")
+    ap.add_argument("--seed", type=int, default=None,
+                    help="seed of the initial weights (7 when not given; when given, the row's name says it)")
     ap.add_argument("--cross", choices=["field-weighted", "sum"], default="field-weighted",
                     help="the factorised cross: a learnt weight per request x impression field pair"
                          " (FwFM, streamrec's default), or one dot of the sides' summed embeddings")
@@ -311,7 +312,7 @@ def main():
     if HISTORY == "drop":
         REQ_CAT = [REQ_CAT[k] for k in range(len(REQ_CAT)) if k not in dict(history_features())]
     torch.set_num_threads(a.threads)
-    torch.manual_seed(a.seed)
+    torch.manual_seed(7 if a.seed is None else a.seed)
     units = [json.loads(l) for l in open(a.units)]
     # tables in the order the features name them: the order the parameters are created, and so drawn,
     # in (a set's order would follow PYTHONHASHSEED and change the initial weights from run to run)
@@ -361,7 +362,8 @@ def main():
             {"none": "", "request-impression": ", wide crosses",
              "field-weighted": ", wide crosses weighted per field pair"}[a.wide_crosses]) + (
             ", FTRL wide rows" if a.wide_optimizer == "ftrl" else "") + (
-            ", wide weights summed" if a.wide_pooling == "sum" else "")
+            ", wide weights summed" if a.wide_pooling == "sum" else "") + (
+            f", seed {a.seed}" if a.seed is not None else "")
         print(f"QUALITY {a.quality} | {name} | {len(p)} | {auc(p, y):.4f} | "
               f"{auc(p[-last:], y[-last:]):.4f} | {logloss(p, y):.4f} | {logloss(p[-last:], y[-last:]):.4f} | "
               f"{p.sum() / y.sum():.3f} | {p[-last:].sum() / y[-last:].sum():.3f} | {n / secs:.0f}")

@@ -52,6 +52,11 @@ import java.util.TreeMap;
  *     WidePooling#SUM}: each value's weight, as a logistic regression adds them; {@link
  *     WidePooling#PER_FEATURE}: pooled per feature as its embedding rows are, so a history of ten
  *     items is one term, their mean, and not ten)
+ * @param initSeed which draw of the deep part's initial weights (the towers' Glorot values) the
+ *     model starts from: 0, the default, is the draw every earlier release made; another seed is an
+ *     equally good start, to see how far a figure moves with it. The embedding and wide rows start
+ *     from a function of their table and id alone whatever the seed, so a replica needs nothing of
+ *     it: the dense weights it scores with are published
  */
 public record ModelConfig(
     FeatureSpec features,
@@ -72,7 +77,8 @@ public record ModelConfig(
     int denseRateImpressions,
     FactorisedCross factorisedCross,
     WideOptimizer wideOptimizer,
-    WidePooling widePooling)
+    WidePooling widePooling,
+    long initSeed)
     implements java.io.Serializable {
 
   /** The default {@code denseRateImpressions}. */
@@ -482,7 +488,8 @@ public record ModelConfig(
         DEFAULT_DENSE_RATE_IMPRESSIONS,
         FactorisedCross.FIELD_WEIGHTED,
         WideOptimizer.ADAGRAD,
-        WidePooling.PER_FEATURE);
+        WidePooling.PER_FEATURE,
+        0L);
   }
 
   /** The wide-and-factorised model without a deep part, with no per-table overrides. */
@@ -580,6 +587,10 @@ public record ModelConfig(
     return copy(c -> c.widePooling = w);
   }
 
+  public ModelConfig withInitSeed(long seed) {
+    return copy(c -> c.initSeed = seed);
+  }
+
   /** This configuration with {@code change} made to a copy of its settings, validated again. */
   private ModelConfig copy(java.util.function.Consumer<Copy> change) {
     Copy c = new Copy(this);
@@ -608,6 +619,7 @@ public record ModelConfig(
     FactorisedCross factorisedCross;
     WideOptimizer wideOptimizer;
     WidePooling widePooling;
+    long initSeed;
 
     Copy(ModelConfig m) {
       features = m.features;
@@ -629,6 +641,7 @@ public record ModelConfig(
       factorisedCross = m.factorisedCross;
       wideOptimizer = m.wideOptimizer;
       widePooling = m.widePooling;
+      initSeed = m.initSeed;
     }
 
     ModelConfig build() {
@@ -651,7 +664,8 @@ public record ModelConfig(
           denseRateImpressions,
           factorisedCross,
           wideOptimizer,
-          widePooling);
+          widePooling,
+          initSeed);
     }
   }
 

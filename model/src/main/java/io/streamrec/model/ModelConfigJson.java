@@ -93,6 +93,10 @@ public final class ModelConfigJson {
       // likewise: a spec of a model that sums its wide weights reads as it always has
       o.put("widePooling", c.widePooling().key());
     }
+    if (c.initSeed() != 0) {
+      // only a trainer starting afresh reads it (a replica scores with the published weights)
+      o.put("initSeed", c.initSeed());
+    }
     return o.toString();
   }
 
@@ -177,7 +181,8 @@ public final class ModelConfigJson {
               o.path("factorisedCross").asText(ModelConfig.FactorisedCross.SUM.key())),
           wideOptimizer(o.path("wideOptimizer")),
           ModelConfig.WidePooling.of(
-              o.path("widePooling").asText(ModelConfig.WidePooling.SUM.key())));
+              o.path("widePooling").asText(ModelConfig.WidePooling.SUM.key())),
+          o.path("initSeed").asLong(0L));
     } catch (JsonProcessingException | NullPointerException | IllegalArgumentException e) {
       throw new StreamrecException("cannot read the model spec: " + e.getMessage(), e);
     }

@@ -90,7 +90,10 @@ public final class RequestOnlyModel {
    */
   static final int NORMALIZATION_HORIZON = 100_000;
 
-  /** Seed of the dense weights' initial values: a fixed start, so training is reproducible. */
+  /**
+   * Seed of the dense weights' initial values, with {@link ModelConfig#initSeed()} 0: a fixed
+   * start, so training is reproducible (another {@code initSeed} is mixed into it).
+   */
   private static final long INIT_SEED = 0x5eed_5eedL;
 
   private final ComputeBackend backend;
@@ -241,7 +244,7 @@ public final class RequestOnlyModel {
       java.util.Arrays.fill(p, crossPairOffset, crossPairOffset + reqFields * impFields, 1f);
     }
     if (deep) {
-      SplitMix64 rng = new SplitMix64(INIT_SEED);
+      SplitMix64 rng = new SplitMix64(INIT_SEED ^ config.initSeed());
       requestTower.init(p, rng, false);
       impressionTower.init(p, rng, false);
       head.init(p, rng, true);

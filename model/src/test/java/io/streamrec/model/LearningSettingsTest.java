@@ -17,8 +17,8 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code model.wide-crosses}, {@code model.adagrad-initial-accumulator} and {@code
- * model.dense-rate-impressions}.
+ * {@code model.wide-crosses}, {@code model.adagrad-initial-accumulator}, {@code
+ * model.dense-rate-impressions} and {@code model.init-seed}.
  */
 class LearningSettingsTest {
   private static final ModelConfig CROSSES =
@@ -303,5 +303,78 @@ class LearningSettingsTest {
         .hasMessageContaining("model.wide-crosses");
     assertThat(ModelConfig.WideCrosses.of("Request-Impression"))
         .isEqualTo(ModelConfig.WideCrosses.REQUEST_IMPRESSION);
+  }
+
+  /**
+   * {@code model.init-seed} draws the towers' initial weights anew, from the same distribution, and
+   * nothing else: the linear weights, the field pairs' weights and the head's zero last layer start
+   * as they do under seed 0, and a seed gives the same draw and the same training every time.
+   */
+  @Test
+  void anInitSeedDrawsOtherTowerWeightsAndNothingElse() {
+    ModelConfig base = ModelConfig.defaults();
+    RequestOnlyModel zero = new RequestOnlyModel(base, new CpuBackend());
+    RequestOnlyModel seeded = new RequestOnlyModel(base.withInitSeed(42), new CpuBackend());
+    float[] p0 = zero.initialParameters();
+    float[] p42 = seeded.initialParameters();
+    assertThat(new RequestOnlyModel(base.withInitSeed(42), new CpuBackend()).initialParameters())
+        .containsExactly(p42);
+    assertThat(seeded.blocks().keySet()).isEqualTo(zero.blocks().keySet());
+    for (var e : zero.blocks().entrySet()) {
+      int[] b = e.getValue();
+      float[] a = java.util.Arrays.copyOfRange(p0, b[0], b[0] + b[1]);
+      float[] c = java.util.Arrays.copyOfRange(p42, b[0], b[0] + b[1]);
+      boolean tower =
+          e.getKey().equals(RequestOnlyModel.REQUEST_TOWER_BLOCK)
+              || e.getKey().equals(RequestOnlyModel.IMPRESSION_TOWER_BLOCK)
+              || e.getKey().equals(RequestOnlyModel.HEAD_BLOCK);
+      if (!tower) {
+        assertThat(c).as(e.getKey()).containsExactly(a);
+        continue;
+      }
+      int differ = 0, zeros0 = 0, zeros42 = 0;
+      float max0 = 0, max42 = 0;
+      for (int i = 0; i < a.length; i++) {
+        differ += a[i] != c[i] ? 1 : 0;
+        zeros0 += a[i] == 0 ? 1 : 0;
+        zeros42 += c[i] == 0 ? 1 : 0;
+        max0 = Math.max(max0, Math.abs(a[i]));
+        max42 = Math.max(max42, Math.abs(c[i]));
+      }
+      // the same layers, Glorot-uniform alike (the largest of many draws is near the bound), the
+      // same zeros (biases and the head's last layer), other values
+      assertThat(zeros42).as(e.getKey()).isEqualTo(zeros0);
+      assertThat(differ).as(e.getKey()).isEqualTo(a.length - zeros0).isPositive();
+      assertThat(max42).as(e.getKey()).isCloseTo(max0, within(0.1f * max0));
+    }
+    // trained on the same batches: the same predictions under the same seed, others under another
+    List<RequestUnit> units = new ArrayList<>();
+    SplittableRandom r = new SplittableRandom(5);
+    for (int i = 0; i < 64; i++) {
+      List<Impression> imps = new ArrayList<>();
+      for (int j = 0; j < 3; j++) {
+        imps.add(
+            impression(
+                "i" + i + "-" + j,
+                Map.of(
+                    "item_id",
+                    List.of("i" + r.nextInt(30)),
+                    "item_cat",
+                    List.of("c" + r.nextInt(5)))));
+      }
+      units.add(unit(List.of("i" + r.nextInt(30)), imps));
+    }
+    try (MiniBatchTrainer a = trainer(base.withInitSeed(42));
+        MiniBatchTrainer b = trainer(base.withInitSeed(42));
+        MiniBatchTrainer c = trainer(base)) {
+      for (int k = 0; k < 4; k++) {
+        List<RequestUnit> batch = units.subList(16 * k, 16 * k + 16);
+        a.trainRequestUnits(batch);
+        b.trainRequestUnits(batch);
+        c.trainRequestUnits(batch);
+      }
+      assertThat(b.lastPredictions()).containsExactly(a.lastPredictions());
+      assertThat(a.lastPredictions()).isNotEqualTo(c.lastPredictions());
+    }
   }
 }

@@ -101,4 +101,17 @@ class ModelConfigJsonTest {
     assertThat(ModelConfigJson.fromJson(o.toString()).widePooling())
         .isEqualTo(ModelConfig.WidePooling.SUM);
   }
+
+  @Test
+  void theSpecCarriesAnInitSeedAndTheDefaultsSpecHasNone() throws Exception {
+    ModelConfig c = ModelConfig.defaults().withInitSeed(-77L);
+    assertThat(ModelConfigJson.fromJson(ModelConfigJson.toJson(c))).isEqualTo(c);
+    ObjectNode o = (ObjectNode) new ObjectMapper().readTree(ModelConfigJson.toJson(c));
+    assertThat(o.path("initSeed").asLong()).isEqualTo(-77L);
+    ObjectNode plain =
+        (ObjectNode) new ObjectMapper().readTree(ModelConfigJson.toJson(ModelConfig.defaults()));
+    assertThat(plain.has("initSeed")).isFalse();
+    o.remove("initSeed");
+    assertThat(ModelConfigJson.fromJson(o.toString()).initSeed()).isZero();
+  }
 }

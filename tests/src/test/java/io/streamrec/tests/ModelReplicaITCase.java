@@ -166,20 +166,23 @@ class ModelReplicaITCase {
    * weights; and so with the wide rows learnt by FTRL-Proximal, whose spec names the optimizer (a
    * training setting the replica reads past) and whose rows go out as Adagrad's do; and with the
    * wide weights pooled per feature (the default), under the format after that, a history's wide
-   * weights their mean.
+   * weights their mean. A trainer started from another draw of the towers' weights ({@code
+   * model.init-seed}) is served bit for bit as well: the replica reads no seed, only the weights.
    */
-  @ParameterizedTest(name = "wide crosses {0}, wide rows by {1}, wide weights {2}")
+  @ParameterizedTest(name = "wide crosses {0}, wide rows by {1}, wide weights {2}, init seed {3}")
   @CsvSource({
-    "none, adagrad, sum",
-    "field-weighted, adagrad, sum",
-    "field-weighted, ftrl, sum",
-    "none, adagrad, per-feature",
-    "field-weighted, ftrl, per-feature"
+    "none, adagrad, sum, 0",
+    "field-weighted, adagrad, sum, 0",
+    "field-weighted, ftrl, sum, 0",
+    "none, adagrad, per-feature, 0",
+    "field-weighted, ftrl, per-feature, 0",
+    "none, adagrad, per-feature, 4242"
   })
   void aFieldWeightedModelIsServedUnderItsSpecFormatBitForBit(
-      String crosses, String optimizer, String pooling) throws Exception {
+      String crosses, String optimizer, String pooling, long initSeed) throws Exception {
     String bootstrap = KAFKA.bootstrapServers();
-    String topic = "field-weighted-" + crosses + "-" + optimizer + "-" + pooling;
+    String topic =
+        "field-weighted-" + crosses + "-" + optimizer + "-" + pooling + "-seed-" + initSeed;
     ModelUpdatesSupport.createTopic(bootstrap, topic);
     ModelConfig weighted =
         MODEL
@@ -191,7 +194,8 @@ class ModelReplicaITCase {
                     ModelConfig.WideOptimizer.DEFAULT_BETA,
                     ModelConfig.WideOptimizer.DEFAULT_L1,
                     ModelConfig.WideOptimizer.DEFAULT_L2))
-            .withWidePooling(ModelConfig.WidePooling.of(pooling));
+            .withWidePooling(ModelConfig.WidePooling.of(pooling))
+            .withInitSeed(initSeed);
     String format =
         pooling.equals("per-feature")
             ? ModelUpdateEncoder.SPEC_FORMAT_5

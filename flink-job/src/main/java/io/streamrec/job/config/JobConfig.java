@@ -214,7 +214,8 @@ public record JobConfig(
               c.get(ModelOptions.FTRL_BETA),
               c.get(ModelOptions.FTRL_L1),
               c.get(ModelOptions.FTRL_L2)),
-          ModelConfig.WidePooling.of(c.get(ModelOptions.WIDE_POOLING)));
+          ModelConfig.WidePooling.of(c.get(ModelOptions.WIDE_POOLING)),
+          c.get(ModelOptions.INIT_SEED));
     } catch (IllegalArgumentException e) {
       throw new ConfigException("model configuration: " + e.getMessage(), e);
     }

@@ -213,6 +213,17 @@ public final class ModelOptions {
                   + " of its items' weights). Single-valued features add their one weight either"
                   + " way. A checkpoint of either restores into the other, its weights as they"
                   + " are.");
+  public static final ConfigOption<Long> INIT_SEED =
+      key("model.init-seed")
+          .longType()
+          .defaultValue(0L)
+          .withDescription(
+              "Which draw of the deep part's initial weights the trainer starts from: 0 is the"
+                  + " draw of every earlier release; another seed is an equally good start (to see"
+                  + " how far a figure moves with it). Embedding and wide rows start from their"
+                  + " table and id alone whatever the seed, and replicas score with the published"
+                  + " weights, so they need nothing of it. It matters only to a trainer that starts"
+                  + " without a checkpoint.");
   public static final ConfigOption<Map<String, String>> TABLE_HOT_CAPACITY =
       key("model.table.hot-capacity-rows")
           .mapType()

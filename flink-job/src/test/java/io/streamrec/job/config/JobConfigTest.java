@@ -222,6 +222,14 @@ class JobConfigTest {
   }
 
   @Test
+  void theInitSeedIsZeroByDefaultAndTakesAnyLong() {
+    assertThat(JobConfig.from(base()).model().initSeed()).isZero();
+    Configuration c = base();
+    c.setString(ModelOptions.INIT_SEED.key(), "-9007199254740993");
+    assertThat(JobConfig.from(c).model().initSeed()).isEqualTo(-9007199254740993L);
+  }
+
+  @Test
   void badTowerAndTableSettingsNameTheirKey() {
     Configuration c = base();
     c.set(ModelOptions.IMPRESSION_TOWER, List.of(32, 8));

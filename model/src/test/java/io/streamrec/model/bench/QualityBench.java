@@ -69,8 +69,9 @@ import java.util.function.UnaryOperator;
  * factorised cross weighing 1 ({@code model.factorised-cross: sum}), with Adagrad accumulators
  * starting at 1e-6 (as before {@code model.adagrad-initial-accumulator}), with Adam's full rate in
  * batches of any size ({@code model.dense-rate-impressions: 0}) and with its dense inputs
- * standardised by running statistics ({@code model.dense-normalization: running}). Run by {@code
- * scripts/bench-quality.sh}.
+ * standardised by running statistics ({@code model.dense-normalization: running}). With {@code
+ * --seeds N} it runs the reference model again from N other draws of its towers' initial weights
+ * ({@code model.init-seed} 1 to N), a row each. Run by {@code scripts/bench-quality.sh}.
  */
 public final class QualityBench {
   private static final long T0 = 1_767_225_600_000L;
@@ -84,6 +85,7 @@ public final class QualityBench {
     int maxCalls = BankMarketingStream.DEFAULT_MAX_CALLS, genUnits = 50_000, batch = 16;
     double lastFrac = 0.2;
     boolean ablations = false;
+    int seeds = 0;
     float wideLr = Float.NaN, adagradInit = ModelConfig.DEFAULT_ADAGRAD_INITIAL_ACCUMULATOR;
     int denseRate = ModelConfig.DEFAULT_DENSE_RATE_IMPRESSIONS;
     for (int i = 0; i < args.length; i++) {
@@ -101,6 +103,7 @@ public final class QualityBench {
         case "--out" -> out = Path.of(args[++i]);
         case "--events" -> events = Path.of(args[++i]);
         case "--ablations" -> ablations = true;
+        case "--seeds" -> seeds = Integer.parseInt(args[++i]);
         case "--wide-lr" -> wideLr = Float.parseFloat(args[++i]);
         case "--adagrad-init" -> adagradInit = Float.parseFloat(args[++i]);
         case "--dense-rate-impressions" -> denseRate = Integer.parseInt(args[++i]);
@@ -110,8 +113,8 @@ public final class QualityBench {
                     + args[i]
                     + "; use --bank-jar JAR --movielens DIR --requests FILE --impressions FILE"
                     + " --features SPEC.json --name NAME --max-calls K --gen-units N --batch UNITS"
-                    + " --last-frac F --out DIR --events FILE --ablations --wide-lr RATE --adagrad-init A"
-                    + " --dense-rate-impressions N");
+                    + " --last-frac F --out DIR --events FILE --ablations --seeds N --wide-lr RATE"
+                    + " --adagrad-init A --dense-rate-impressions N");
       }
     }
     float lr = wideLr, init = adagradInit;
@@ -129,7 +132,7 @@ public final class QualityBench {
               ModelConfig.defaults()
                   .withFeatures(BankMarketingStream.spec())
                   .withHotCapacityRows(BANK_HOT_ROWS));
-      runStream("bank", bank, cfg, batch, lastFrac, out, ablations);
+      runStream("bank", bank, cfg, batch, lastFrac, out, ablations, seeds);
     }
     if (movieLens != null) {
       runStream(
@@ -142,7 +145,8 @@ public final class QualityBench {
           batch,
           lastFrac,
           out,
-          ablations);
+          ablations,
+          seeds);
     }
     if (requests != null || impressions != null || features != null) {
       if (requests == null || impressions == null || features == null) {
@@ -159,7 +163,8 @@ public final class QualityBench {
           batch,
           lastFrac,
           out,
-          ablations);
+          ablations,
+          seeds);
     }
     if (genUnits > 0) {
       Map<String, Double> truth = new java.util.HashMap<>();
@@ -171,6 +176,7 @@ public final class QualityBench {
           lastFrac,
           out,
           ablations,
+          seeds,
           new Oracle(truth));
     }
   }
@@ -230,6 +236,7 @@ public final class QualityBench {
       double lastFrac,
       Path out,
       boolean ablations,
+      int seeds,
       OnlineLearner... references)
       throws IOException {
     String label = cfg.features().labels().get(0);
@@ -288,6 +295,11 @@ public final class QualityBench {
           cfg.withDenseNormalization(ModelConfig.DenseNormalization.RUNNING));
       models.put(
           "streamrec, wide weights summed", cfg.withWidePooling(ModelConfig.WidePooling.SUM));
+    }
+    // other draws of the towers' initial weights: how far the reference model's figures move with
+    // them (scripts/bench-quality.sh sums these rows up, and PyTorch's over as many seeds)
+    for (int k = 1; k <= seeds; k++) {
+      models.put("streamrec (reference model), seed " + k, cfg.withInitSeed(k));
     }
     warmUp(units, batch, label, cfg);
     for (Map.Entry<String, ModelConfig> m : models.entrySet()) {

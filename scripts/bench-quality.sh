@@ -120,8 +120,9 @@ echo "$out" | awk -F' [|] ' '
         need = m <= 2 ? 0.01 : 0
         if ((v[ref, m] - v[b, m]) * better < need - 1e-9) missed = missed (missed == "" ? "" : ", ") metric[m]
         bn = name[b]; sub(/^PyTorch [^,]*, /, "PyTorch ", bn)
+        on = name[o]; sub(/^streamrec(, | \()/, "", on); sub(/\)$/, "", on)
         printf "%-10s %-8s %.4f %-40s %.4f (%+.4f)  %.4f (%+.4f) %s\n", s, metric[m], v[b, m], bn, \
-          v[ref, m], v[ref, m] - v[b, m], v[o, m], v[o, m] - v[b, m], substr(name[o], 12)
+          v[ref, m], v[ref, m] - v[b, m], v[o, m], v[o, m] - v[b, m], on
       }
       if (ref == "") continue
       if (cal[ref, 1] < 0.95 || cal[ref, 1] > 1.05 || cal[ref, 2] < 0.95 || cal[ref, 2] > 1.05) missed = missed (missed == "" ? "" : ", ") "calibration"

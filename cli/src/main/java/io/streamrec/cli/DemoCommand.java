@@ -31,6 +31,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.kafka.clients.admin.Admin;
@@ -126,10 +127,10 @@ final class DemoCommand implements Callable<Integer> {
     }
     long t0 = System.currentTimeMillis();
     System.out.println("streamrec demo: starting an embedded Kafka broker...");
+    // the drain's savepoint (and any checkpoint -D turns on) goes here, removed at the end
+    Path state = Files.createTempDirectory("streamrec-demo-state");
     try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafkaConfig.defaults())) {
-      Configuration conf = new Configuration();
-      DEMO_DEFAULTS.forEach(conf::setString);
-      conf.addAll(settings.configuration());
+      Configuration conf = configuration(settings.configuration(), state);
       conf.set(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
       TopicsConfig topics = JobConfig.from(conf).topics(TopicsConfig.DEFAULT_INPUT_PARTITIONS);
       try (Admin admin = Admin.create(kafka.adminSettings())) {
@@ -202,9 +203,11 @@ final class DemoCommand implements Callable<Integer> {
           awaitConsumed(job, pump);
           System.out.println(
               "streamrec demo: traffic done; draining the job (stop with savepoint, event time to the end)...");
-          Path savepoints = Files.createTempDirectory("streamrec-demo-savepoint");
           job.client()
-              .stopWithSavepoint(true, savepoints.toUri().toString(), SavepointFormatType.CANONICAL)
+              .stopWithSavepoint(
+                  true,
+                  conf.get(CheckpointingOptions.SAVEPOINT_DIRECTORY),
+                  SavepointFormatType.CANONICAL)
               .get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
           job.client().getJobExecutionResult().get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
           replica.awaitVersion(
@@ -300,7 +303,23 @@ final class DemoCommand implements Callable<Integer> {
         reports.write(r, "streamrec demo");
         return caughtUp ? 0 : 1;
       }
+    } finally {
+      org.apache.flink.util.FileUtils.deleteDirectoryQuietly(state.toFile());
     }
+  }
+
+  /**
+   * The job's configuration in the demo: {@link #DEMO_DEFAULTS}, then the user's settings ({@code
+   * -D}), with checkpoints and savepoints on the file system under {@code state} unless the
+   * settings name a storage: the drain's savepoint holds the whole model, more than the 5 MB that
+   * Flink's default (the JobManager's heap) takes once the model is larger than the demo's default
+   * one.
+   */
+  static Configuration configuration(Configuration settings, Path state) {
+    Configuration conf = new Configuration();
+    DEMO_DEFAULTS.forEach(conf::setString);
+    conf.addAll(settings);
+    return RetainedCheckpoints.withFileSystemStorage(conf, state);
   }
 
   /** Waits until the job has read every record the pump sent (its sources' counters say so). */

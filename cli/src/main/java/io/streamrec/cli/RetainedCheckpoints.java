@@ -97,16 +97,27 @@ final class RetainedCheckpoints {
    * #DEFAULT_INTERVAL}, to the file system under {@code stateDir}, kept on cancellation.
    */
   static Configuration withCheckpointDefaults(Configuration conf, Path stateDir) {
-    Configuration c = new Configuration(conf);
-    Path dir = stateDir.toAbsolutePath().normalize();
+    Configuration c = withFileSystemStorage(conf, stateDir);
     setIfAbsent(c, CheckpointingOptions.CHECKPOINTING_INTERVAL, DEFAULT_INTERVAL);
-    setIfAbsent(c, CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-    setIfAbsent(c, CheckpointingOptions.CHECKPOINTS_DIRECTORY, uri(dir.resolve("checkpoints")));
-    setIfAbsent(c, CheckpointingOptions.SAVEPOINT_DIRECTORY, uri(dir.resolve("savepoints")));
     setIfAbsent(
         c,
         CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
         ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+    return c;
+  }
+
+  /**
+   * Checkpoints and savepoints to the file system, under {@code stateDir} ({@code checkpoints},
+   * {@code savepoints}), unless the configuration names a storage or directories of its own: never
+   * the JobManager's heap, Flink's default without a storage named, which refuses a checkpoint or
+   * savepoint of more than 5 MB, as a trainer's model soon is.
+   */
+  static Configuration withFileSystemStorage(Configuration conf, Path stateDir) {
+    Configuration c = new Configuration(conf);
+    Path dir = stateDir.toAbsolutePath().normalize();
+    setIfAbsent(c, CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+    setIfAbsent(c, CheckpointingOptions.CHECKPOINTS_DIRECTORY, uri(dir.resolve("checkpoints")));
+    setIfAbsent(c, CheckpointingOptions.SAVEPOINT_DIRECTORY, uri(dir.resolve("savepoints")));
     return c;
   }
 

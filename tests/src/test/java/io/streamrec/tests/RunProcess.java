@@ -49,6 +49,11 @@ final class RunProcess implements AutoCloseable {
 
   /** Starts {@code streamrec args...}; its output goes to {@code output}. */
   static RunProcess start(List<String> args, Path output) throws IOException {
+    return start(args, output, Path.of(""));
+  }
+
+  /** As {@link #start(List, Path)}, in the working directory {@code dir}. */
+  static RunProcess start(List<String> args, Path output, Path dir) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add(HEAP);
@@ -61,6 +66,7 @@ final class RunProcess implements AutoCloseable {
     cmd.addAll(args);
     Process p =
         new ProcessBuilder(cmd)
+            .directory(dir.toAbsolutePath().toFile())
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
             .start();
@@ -74,6 +80,11 @@ final class RunProcess implements AutoCloseable {
     } catch (IOException e) {
       return "(cannot read " + output + ": " + e + ")";
     }
+  }
+
+  /** Waits for the process to end by itself; its exit status, or -1 past {@code seconds}. */
+  int await(long seconds) throws InterruptedException {
+    return process.waitFor(seconds, TimeUnit.SECONDS) ? process.exitValue() : -1;
   }
 
   boolean isAlive() {

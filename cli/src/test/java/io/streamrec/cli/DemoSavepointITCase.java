@@ -72,13 +72,21 @@ class DemoSavepointITCase {
     env.setParallelism(1);
     env.fromSequence(0, Long.MAX_VALUE).map(new Ballast()).sinkTo(new DiscardingSink<>());
     JobClient job = env.executeAsync("demo-savepoint");
+    boolean stopped = false;
     try {
       assertThat(running.await(60, TimeUnit.SECONDS)).as("the job runs").isTrue();
-      return job.stopWithSavepoint(true, target, SavepointFormatType.CANONICAL)
-          .get(60, TimeUnit.SECONDS);
+      String savepoint =
+          job.stopWithSavepoint(true, target, SavepointFormatType.CANONICAL)
+              .get(60, TimeUnit.SECONDS);
+      stopped = true;
+      return savepoint;
     } finally {
-      if (!job.getJobStatus().get().isGloballyTerminalState()) {
-        job.cancel().get(30, TimeUnit.SECONDS);
+      if (!stopped) {
+        try {
+          job.cancel().get(30, TimeUnit.SECONDS);
+        } catch (Exception ended) {
+          // the job had failed already, and its local cluster is gone with it
+        }
       }
     }
   }

@@ -126,11 +126,12 @@ final class DemoCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--rate and --duration must be > 0");
     }
     long t0 = System.currentTimeMillis();
+    Configuration given = settings.configuration(); // a bad key fails here, before anything starts
     System.out.println("streamrec demo: starting an embedded Kafka broker...");
     // the drain's savepoint (and any checkpoint -D turns on) goes here, removed at the end
     Path state = Files.createTempDirectory("streamrec-demo-state");
     try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafkaConfig.defaults())) {
-      Configuration conf = configuration(settings.configuration(), state);
+      Configuration conf = configuration(given, state);
       conf.set(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
       TopicsConfig topics = JobConfig.from(conf).topics(TopicsConfig.DEFAULT_INPUT_PARTITIONS);
       try (Admin admin = Admin.create(kafka.adminSettings())) {

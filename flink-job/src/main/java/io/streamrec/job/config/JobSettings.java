@@ -53,7 +53,12 @@ public final class JobSettings {
               + " Without it the job refuses to publish over another model.")
   boolean replace;
 
-  /** The Flink configuration these options describe. */
+  /**
+   * The Flink configuration these options describe.
+   *
+   * @throws IllegalArgumentException for a key under one of streamrec's prefixes that no option
+   *     declares, naming the nearest one
+   */
   public Configuration configuration() {
     Configuration conf = configFile == null ? new Configuration() : ConfigFiles.load(configFile);
     if (commandConfig != null) {
@@ -69,6 +74,9 @@ public final class JobSettings {
     if (replace) {
       conf.set(JobOptions.REPLACE_MODEL, true);
     }
+    // a typo in one of streamrec's keys (-D model.embeding-dim=8) would leave the default in
+    // force without a word: every command that runs the job refuses it, as the job's entry does
+    JobArguments.rejectUnknownStreamrecKeys(conf);
     return conf;
   }
 }

@@ -13,9 +13,9 @@
 #   your own stream besides: ... --requests REQUESTS.jsonl --impressions IMPRESSIONS.jsonl
 #                                --features SPEC.json [--name NAME]   (docs/benchmarks.md, "Your data")
 #   (defaults 50000 units and 16 units per minibatch; about 6 minutes on 2 cores)
-#   --seeds N: the reference model from N other draws of its towers' initial weights
-#   (model.init-seed 1..N) and PyTorch's same model from seeds 1..N, with each one's mean, spread
-#   and the difference of the means (a minute or two per stream and seed pair)
+#   --seeds N: the reference model (with --ablations every ablation too) from N other draws of its
+#   towers' initial weights (model.init-seed 1..N) and PyTorch's same model from seeds 1..N, with
+#   each one's mean, spread and the differences of the means (--ablations --seeds 4: about 25 min)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 gen_units="${1:-50000}"

@@ -99,5 +99,15 @@
             sqrt(sd[r, m] ^ 2 / cnt[r] + sd[t, m] ^ 2 / cnt[t]))
         printf "%-10s reference model's mean - PyTorch's: %s\n", s, row
       }
+      # each other streamrec model (an ablation) against the reference model, mean against mean
+      for (j = 1; j <= ng && r; j++) {
+        if (j == r || gname[j] !~ /^streamrec/) continue
+        row = ""
+        for (m = 1; m <= 4; m++)
+          row = row sprintf("%-8s %+.4f +- %.4f   ", metric[m], mean[j, m] - mean[r, m], \
+            sqrt(sd[j, m] ^ 2 / cnt[j] + sd[r, m] ^ 2 / cnt[r]))
+        name_j = gname[j]; sub(/^streamrec, /, "", name_j)
+        printf "%-10s %s - reference model: %s\n", s, name_j, row
+      }
     }
   }

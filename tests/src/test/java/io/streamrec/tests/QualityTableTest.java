@@ -147,4 +147,24 @@ class QualityTableTest {
         .contains("AUC all  +0.0000 +- 0.0100")
         .contains("AUC last -0.0100 +- 0.0115");
   }
+
+  @Test
+  void anAblationOverOtherSeedsIsMeasuredAgainstTheReferenceModelsMean() throws Exception {
+    String out =
+        table(
+            List.of(
+                row("s", "streamrec (reference model)", 0.50, 0.50, 0.50, 0.50),
+                row("s", "streamrec, FTRL wide rows", 0.90, 0.90, 0.10, 0.10),
+                row("s", "streamrec (reference model), seed 1", 0.70, 0.60, 0.30, 0.40),
+                row("s", "streamrec (reference model), seed 2", 0.72, 0.62, 0.32, 0.42),
+                row("s", "streamrec, FTRL wide rows, seed 1", 0.73, 0.60, 0.30, 0.40),
+                row("s", "streamrec, FTRL wide rows, seed 2", 0.73, 0.60, 0.30, 0.40)));
+
+    assertThat(line(out, "s          streamrec, FTRL wide rows  "))
+        .contains("  2 0.7300 +- 0.0000");
+    // 0.73 - 0.71, with sqrt(0 + 0.0141^2 / 2) = 0.0100; 0.60 - 0.61
+    assertThat(line(out, "s          FTRL wide rows - reference model:"))
+        .contains("AUC all  +0.0200 +- 0.0100")
+        .contains("AUC last -0.0100 +- 0.0100");
+  }
 }

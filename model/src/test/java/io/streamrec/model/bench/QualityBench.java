@@ -70,8 +70,9 @@ import java.util.function.UnaryOperator;
  * starting at 1e-6 (as before {@code model.adagrad-initial-accumulator}), with Adam's full rate in
  * batches of any size ({@code model.dense-rate-impressions: 0}) and with its dense inputs
  * standardised by running statistics ({@code model.dense-normalization: running}). With {@code
- * --seeds N} it runs the reference model again from N other draws of its towers' initial weights
- * ({@code model.init-seed} 1 to N), a row each. Run by {@code scripts/bench-quality.sh}.
+ * --seeds N} it runs the reference model (and with {@code --ablations} every ablation) again from N
+ * other draws of its towers' initial weights ({@code model.init-seed} 1 to N), a row each. Run by
+ * {@code scripts/bench-quality.sh}.
  */
 public final class QualityBench {
   private static final long T0 = 1_767_225_600_000L;
@@ -296,11 +297,16 @@ public final class QualityBench {
       models.put(
           "streamrec, wide weights summed", cfg.withWidePooling(ModelConfig.WidePooling.SUM));
     }
-    // other draws of the towers' initial weights: how far the reference model's figures move with
-    // them (scripts/bench-quality.sh sums these rows up, and PyTorch's over as many seeds)
-    for (int k = 1; k <= seeds; k++) {
-      models.put("streamrec (reference model), seed " + k, cfg.withInitSeed(k));
+    // other draws of the towers' initial weights, for each model: how far its figures move with
+    // them, and an ablation's effect as the difference of two means (scripts/bench-quality.sh sums
+    // these rows up, and PyTorch's same model over as many seeds)
+    Map<String, ModelConfig> drawn = new java.util.LinkedHashMap<>();
+    for (Map.Entry<String, ModelConfig> m : models.entrySet()) {
+      for (int k = 1; k <= seeds; k++) {
+        drawn.put(m.getKey() + ", seed " + k, m.getValue().withInitSeed(k));
+      }
     }
+    models.putAll(drawn);
     warmUp(units, batch, label, cfg);
     for (Map.Entry<String, ModelConfig> m : models.entrySet()) {
       try (TrainerLearner ours = new TrainerLearner(m.getKey(), m.getValue())) {

@@ -56,6 +56,15 @@ public final class StreamrecCli implements Runnable {
             line.getErr().println("streamrec " + line.getCommandName() + ": " + cause.getMessage());
             return 2;
           }
+          // a job that stopped for one of streamrec's reasons (a topic of another model, a
+          // checkpoint of another configuration): its reason, without Flink's layers around it
+          for (Throwable c = cause.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+            if (c instanceof StreamrecException) {
+              line.getErr()
+                  .println("streamrec " + line.getCommandName() + " stopped: " + c.getMessage());
+              return 2;
+            }
+          }
           line.getErr().println("streamrec " + line.getCommandName() + " failed: " + cause);
           cause.printStackTrace(line.getErr());
           return 1;

@@ -2,6 +2,7 @@ package io.streamrec.embedding.internal;
 
 import io.streamrec.common.LongIntHashMap;
 import io.streamrec.embedding.StoreException;
+import io.streamrec.embedding.StoreLayoutException;
 import io.streamrec.embedding.TableConfig;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -77,7 +78,7 @@ final class TableSnapshot {
             in.readLong(),
             in.readFloat());
     if (!saved.equals(t.cfg)) {
-      throw new StoreException(
+      throw new StoreLayoutException(
           "the snapshot's table "
               + saved
               + " does not match the configured "

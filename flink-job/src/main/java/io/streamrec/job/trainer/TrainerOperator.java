@@ -1,5 +1,7 @@
 package io.streamrec.job.trainer;
 
+import io.streamrec.embedding.EmbeddingStore;
+import io.streamrec.embedding.StoreLayoutException;
 import io.streamrec.embedding.StoreStats;
 import io.streamrec.gpu.Backends;
 import io.streamrec.gpu.ComputeBackend;
@@ -333,18 +335,19 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     }
     cutsDir = storeDir.resolve(CUTS_DIR);
     deleteRecursively(cutsDir);
-    if (restored != null) {
-      // before the store: a checkpoint of other wide rows is refused by the option's name
-      MiniBatchTrainer.checkWideOptimizer(config.model(), restored.trainerState);
+    EmbeddingStore store;
+    if (restored == null) {
+      store = TrainerStores.create(storeDir, config, backend);
+    } else {
+      try {
+        // before the store: a checkpoint of other wide rows is refused by the option's name
+        MiniBatchTrainer.checkWideOptimizer(config.model(), restored.trainerState);
+        store = TrainerStores.restore(storeDir, config, backend, restoredStore);
+      } catch (IllegalArgumentException | StoreLayoutException e) {
+        throw notRestorable(e);
+      }
     }
-    trainer =
-        new MiniBatchTrainer(
-            config.model(),
-            restored == null
-                ? TrainerStores.create(storeDir, config, backend)
-                : TrainerStores.restore(storeDir, config, backend, restoredStore),
-            backend,
-            config.metricsWindow());
+    trainer = new MiniBatchTrainer(config.model(), store, backend, config.metricsWindow());
     MetricGroup g = JobMetrics.group(getMetricGroup());
     unitsTrained = g.counter(JobMetrics.UNITS_TRAINED);
     impressionsTrained = g.counter(JobMetrics.IMPRESSIONS_TRAINED);
@@ -372,7 +375,11 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     g.gauge(JobMetrics.STORE_EXPIRED, () -> storeStats.expired());
     TrainerGauges.register(g, () -> storeStats, () -> busyNanos, batchesTrained, batchesSkipped);
     if (restored != null) {
-      trainer.restoreState(restored.trainerState);
+      try {
+        trainer.restoreState(restored.trainerState);
+      } catch (IllegalArgumentException e) {
+        throw notRestorable(e);
+      }
       version = restored.version;
       openPeriod = restored.openPeriod;
       LOG.info(
@@ -396,6 +403,21 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     if (topicHead != null) {
       checkTopic();
     }
+  }
+
+  /**
+   * A checkpoint of a model configured otherwise than this job's: restoring it again would fail
+   * again, so the job stops at once (no restart) with what differs and the ways on.
+   */
+  private static SuppressRestartsException notRestorable(RuntimeException e) {
+    return new SuppressRestartsException(
+        new CheckpointMismatchException(
+            "cannot resume from this checkpoint: "
+                + e.getMessage()
+                + ". Start the job with the configuration the checkpoint was trained with to resume"
+                + " its model, or start a new model from no checkpoint (another state directory,"
+                + " or no execution.state-recovery.path) and --replace to take over its topic",
+            e));
   }
 
   /**

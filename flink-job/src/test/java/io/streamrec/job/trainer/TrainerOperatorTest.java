@@ -35,6 +35,7 @@ import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -425,8 +426,39 @@ class TrainerOperatorTest {
     try (var r = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config(ftrl)))) {
       r.initializeState(snapshot);
       assertThatThrownBy(r::open)
-          .isInstanceOf(IllegalArgumentException.class)
+          .isInstanceOf(SuppressRestartsException.class)
+          .cause()
+          .isInstanceOf(CheckpointMismatchException.class)
           .hasMessageContaining("model.wide-optimizer: adagrad; this job's is ftrl");
+    }
+  }
+
+  /**
+   * A checkpoint of other tables (here another embedding width) stops the job without a restart,
+   * saying why and the ways on: before, the store's refusal was a failure like any other, and the
+   * job restarted into it again and again.
+   */
+  @Test
+  void aCheckpointOfOtherTablesStopsTheJobWithoutARestartSayingWhy() throws Exception {
+    List<CompactUnit> units = units(300);
+    OperatorSubtaskState snapshot;
+    try (var h = harness()) {
+      h.open();
+      feed(h, units, 0, units.size());
+      snapshot = h.snapshot(1, 1);
+    }
+    Configuration narrower = new Configuration();
+    narrower.set(ModelOptions.EMBEDDING_DIM, 8);
+    try (var r = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config(narrower)))) {
+      r.initializeState(snapshot);
+      assertThatThrownBy(r::open)
+          .isInstanceOf(SuppressRestartsException.class)
+          .cause()
+          .isInstanceOf(CheckpointMismatchException.class)
+          .hasMessageContaining("dim=16")
+          .hasMessageContaining("dim=8")
+          .hasMessageContaining("with the configuration the checkpoint was trained with")
+          .hasMessageContaining("--replace");
     }
   }
 

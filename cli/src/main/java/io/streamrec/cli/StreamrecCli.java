@@ -58,7 +58,7 @@ public final class StreamrecCli implements Runnable {
           }
           // a job that stopped for one of streamrec's reasons (a topic of another model, a
           // checkpoint of another configuration): its reason, without Flink's layers around it
-          for (Throwable c = cause.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+          for (Throwable c = cause.getCause(); c != null; c = c.getCause()) {
             if (c instanceof StreamrecException) {
               line.getErr()
                   .println("streamrec " + line.getCommandName() + " stopped: " + c.getMessage());

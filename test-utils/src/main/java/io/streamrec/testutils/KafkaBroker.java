@@ -4,8 +4,6 @@ import io.streamrec.cli.kafka.EmbeddedKafka;
 import io.streamrec.cli.kafka.EmbeddedKafkaConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -77,7 +75,7 @@ public final class KafkaBroker
       config =
           config
               .withDataDirectory(Files.createTempDirectory("streamrec-kafka-restartable-"))
-              .withPort(freePort());
+              .withPort(Ports.free());
     }
     kafka = EmbeddedKafka.start(config);
   }
@@ -206,12 +204,6 @@ public final class KafkaBroker
   /** Partitions of a topic created without a count, as of the input topics. */
   public int defaultPartitions() {
     return config.defaultPartitions();
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("localhost"))) {
-      return s.getLocalPort();
-    }
   }
 
   private static void delete(Path dir) {

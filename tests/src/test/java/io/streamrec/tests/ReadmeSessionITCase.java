@@ -5,9 +5,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.streamrec.testutils.Ports;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -65,12 +64,6 @@ class ReadmeSessionITCase {
     return lines;
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
   /** A command line's words: no quotes in the session's streamrec lines, a comment after '#'. */
   private static List<String> words(String line) {
     int hash = line.indexOf(" #");
@@ -100,8 +93,8 @@ class ReadmeSessionITCase {
 
   @Test
   void theReadmesSessionRunsAsWritten() throws Exception {
-    int kafkaPort = freePort();
-    int httpPort = freePort();
+    int kafkaPort = Ports.free();
+    int httpPort = Ports.free();
     String kafka = "localhost:" + kafkaPort;
     Files.createDirectories(dir.resolve("examples"));
     Files.writeString(

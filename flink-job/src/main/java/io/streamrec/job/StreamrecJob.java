@@ -1,13 +1,17 @@
 package io.streamrec.job;
 
 import io.streamrec.job.assembler.RequestUnitAssembler;
+import io.streamrec.job.config.ConfigException;
 import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.kafka.ModelTopicHead;
+import io.streamrec.job.kafka.TopicOffsets;
 import io.streamrec.job.metrics.PublishedVersions;
 import io.streamrec.job.sink.KafkaSinks;
 import io.streamrec.job.source.EnvelopeRouter;
 import io.streamrec.job.source.EventDeserializer;
 import io.streamrec.job.source.EventKind;
+import io.streamrec.job.trainer.Handoff;
 import io.streamrec.job.trainer.TrainerOperator;
 import io.streamrec.job.units.CodecTypeInfo;
 import io.streamrec.job.units.DecodedEvent;
@@ -20,6 +24,8 @@ import io.streamrec.model.units.UnitLayout;
 import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.schemas.DeadLetter;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.KafkaSource;
@@ -29,6 +35,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.common.TopicPartition;
 
 /**
  * The streamrec job graph, the same for live training and for backfill:
@@ -91,12 +98,14 @@ public final class StreamrecJob {
     // every function makes new objects and keeps none it emits, so chained operators may hand
     // records on without the deep copy Flink makes otherwise
     env.getConfig().enableObjectReuse();
+    Handoff.Plan handoff = handoffPlan(cfg, bounds);
     int p = cfg.assemblerParallelism();
     DataStream<CompactUnit> units;
     DataStream<DeadLetter> deadLetters;
     if (cfg.sourceKind() == JobConfig.SourceKind.UNITS) {
       SingleOutputStreamOperator<CompactUnit> decoded =
-          env.fromSource(unitsSource(cfg, bounds), unitWatermarks(cfg, bounds), "request-units")
+          env.fromSource(
+                  unitsSource(cfg, bounds, handoff), unitWatermarks(cfg, bounds), "request-units")
               .uid(UID_UNITS)
               .setParallelism(p)
               .process(
@@ -113,9 +122,10 @@ public final class StreamrecJob {
       deadLetters = decoded.getSideOutput(UnitDecoder.DEAD_LETTERS);
     } else {
       SingleOutputStreamOperator<EventPart> requests =
-          decodedEvents(env, cfg, bounds, EventKind.REQUEST, UID_REQUESTS, "requests");
+          decodedEvents(env, cfg, bounds, handoff, EventKind.REQUEST, UID_REQUESTS, "requests");
       SingleOutputStreamOperator<EventPart> impressions =
-          decodedEvents(env, cfg, bounds, EventKind.IMPRESSION, UID_IMPRESSIONS, "impressions");
+          decodedEvents(
+              env, cfg, bounds, handoff, EventKind.IMPRESSION, UID_IMPRESSIONS, "impressions");
 
       SingleOutputStreamOperator<CompactUnit> assembled =
           requests
@@ -169,7 +179,8 @@ public final class StreamrecJob {
                         cfg.kafkaProperties(),
                         cfg.modelUpdatesTopic(),
                         TOPIC_HEAD_TIMEOUT),
-                    cfg.refreshVersions(bounds.bounded())))
+                    cfg.refreshVersions(bounds.bounded()),
+                    handoff))
             .uid(UID_TRAINER)
             .setParallelism(1)
             .setMaxParallelism(1);
@@ -186,7 +197,49 @@ public final class StreamrecJob {
         .disableChaining();
   }
 
-  private static KafkaSource<UnitRecord> unitsSource(JobConfig cfg, Bounds bounds) {
+  /**
+   * The handoff of this job, if any: a backfill saving one stops at offsets resolved now, which it
+   * hands on; a live job starting from one reads its header, which must name every topic it reads.
+   */
+  private static Handoff.Plan handoffPlan(JobConfig cfg, Bounds bounds) {
+    List<String> topics =
+        cfg.sourceKind() == JobConfig.SourceKind.UNITS
+            ? List.of(cfg.requestUnitsTopic())
+            : List.of(cfg.requestsTopic(), cfg.impressionsTopic());
+    if (bounds.bounded() && !cfg.handoffStartFrom().isEmpty()) {
+      throw new ConfigException(
+          JobOptions.HANDOFF_START_FROM,
+          "is for a live job; this is a backfill",
+          "a backfill writes a handoff with trainer.handoff.save-to (--handoff)");
+    }
+    if (!bounds.bounded() && !cfg.handoffSaveTo().isEmpty()) {
+      throw new ConfigException(
+          JobOptions.HANDOFF_SAVE_TO,
+          "is for a backfill; this is a live job, which never ends",
+          "a live job goes on from a backfill's handoff with trainer.handoff.start-from"
+              + " (--from-handoff)");
+    }
+    if (!cfg.handoffSaveTo().isEmpty()) {
+      return Handoff.Plan.saveTo(
+          cfg.handoffSaveTo(),
+          TopicOffsets.stoppingOffsets(
+              cfg.bootstrapServers(), cfg.kafkaProperties(), topics, bounds.untilMs()));
+    }
+    if (!cfg.handoffStartFrom().isEmpty()) {
+      Handoff.Header h = Handoff.readHeader(cfg.handoffStartFrom());
+      if (!h.topics().containsAll(topics)) {
+        throw new ConfigException(
+            JobOptions.HANDOFF_START_FROM,
+            "names a handoff with the offsets of " + h.topics() + ", but this job reads " + topics,
+            "go on with the topics the backfill read (source.kind, topics.*), or backfill these");
+      }
+      return Handoff.Plan.startFrom(cfg.handoffStartFrom(), h);
+    }
+    return null;
+  }
+
+  private static KafkaSource<UnitRecord> unitsSource(
+      JobConfig cfg, Bounds bounds, Handoff.Plan handoff) {
     KafkaSourceBuilder<UnitRecord> b =
         KafkaSource.<UnitRecord>builder()
             .setBootstrapServers(cfg.bootstrapServers())
@@ -195,7 +248,7 @@ public final class StreamrecJob {
             .setGroupId(cfg.groupId())
             .setClientIdPrefix("streamrec-units")
             .setDeserializer(new UnitRecordDeserializer(cfg.limits()));
-    return bounded(b, bounds).build();
+    return bounded(b, bounds, handoff, cfg.requestUnitsTopic()).build();
   }
 
   /**
@@ -224,12 +277,13 @@ public final class StreamrecJob {
       StreamExecutionEnvironment env,
       JobConfig cfg,
       Bounds bounds,
+      Handoff.Plan handoff,
       EventKind kind,
       String sourceUid,
       String name) {
     int p = cfg.assemblerParallelism();
     String topic = kind == EventKind.REQUEST ? cfg.requestsTopic() : cfg.impressionsTopic();
-    return env.fromSource(source(cfg, bounds, topic, kind), watermarks(cfg, bounds), name)
+    return env.fromSource(source(cfg, bounds, handoff, topic, kind), watermarks(cfg, bounds), name)
         .uid(sourceUid)
         .setParallelism(p)
         .process(new EnvelopeRouter(cfg.maxRecordsPerSecond()), CodecTypeInfo.EVENT_PART)
@@ -239,7 +293,7 @@ public final class StreamrecJob {
   }
 
   private static KafkaSource<DecodedEvent> source(
-      JobConfig cfg, Bounds bounds, String topic, EventKind kind) {
+      JobConfig cfg, Bounds bounds, Handoff.Plan handoff, String topic, EventKind kind) {
     KafkaSourceBuilder<DecodedEvent> b =
         KafkaSource.<DecodedEvent>builder()
             .setBootstrapServers(cfg.bootstrapServers())
@@ -250,22 +304,33 @@ public final class StreamrecJob {
             .setDeserializer(
                 new EventDeserializer(
                     kind, cfg.maxRecordBytes(), cfg.limits(), cfg.model().features()));
-    return bounded(b, bounds).build();
+    return bounded(b, bounds, handoff, topic).build();
   }
 
-  /** Where a source starts and whether it ends: the committed offsets on, or a backfill's range. */
-  private static <T> KafkaSourceBuilder<T> bounded(KafkaSourceBuilder<T> b, Bounds bounds) {
+  /**
+   * Where a source of {@code topic} starts and whether it ends: the committed offsets on (or a
+   * handoff's), or a backfill's range (to the offsets resolved for its handoff, if it writes one).
+   */
+  private static <T> KafkaSourceBuilder<T> bounded(
+      KafkaSourceBuilder<T> b, Bounds bounds, Handoff.Plan handoff, String topic) {
+    Map<TopicPartition, Long> handoffOffsets = handoff == null ? null : handoff.offsetsOf(topic);
     if (bounds.bounded()) {
       b.setStartingOffsets(
           bounds.fromMs() == null
               ? OffsetsInitializer.earliest()
               : OffsetsInitializer.timestamp(bounds.fromMs()));
       b.setBounded(
-          bounds.untilMs() == null
-              ? OffsetsInitializer.latest()
-              : OffsetsInitializer.timestamp(bounds.untilMs()));
+          handoffOffsets != null
+              ? OffsetsInitializer.offsets(handoffOffsets)
+              : bounds.untilMs() == null
+                  ? OffsetsInitializer.latest()
+                  : OffsetsInitializer.timestamp(bounds.untilMs()));
       // a backfill must not move the live job's committed offsets
       b.setProperty("commit.offsets.on.checkpoint", "false");
+    } else if (handoffOffsets != null) {
+      // where the backfill stopped; a partition added since starts at its earliest offset
+      b.setStartingOffsets(
+          OffsetsInitializer.offsets(handoffOffsets, OffsetResetStrategy.EARLIEST));
     } else {
       b.setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST));
     }

@@ -52,6 +52,8 @@ public record JobConfig(
     long injectFailureAfterUnits,
     ModelConfig model,
     String storeDir,
+    String handoffSaveTo,
+    String handoffStartFrom,
     InputLimits limits,
     KafkaClientProperties kafkaProperties)
     implements Serializable {
@@ -102,6 +104,8 @@ public record JobConfig(
         Math.max(0, c.get(JobOptions.INJECT_FAILURE_AFTER_UNITS)),
         model,
         c.get(JobOptions.STORE_DIR).trim(),
+        c.get(JobOptions.HANDOFF_SAVE_TO).trim(),
+        c.get(JobOptions.HANDOFF_START_FROM).trim(),
         InputLimits.from(c, model),
         kafkaProperties(c));
   }

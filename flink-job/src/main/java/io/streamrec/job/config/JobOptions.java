@@ -189,6 +189,27 @@ public final class JobOptions {
                   + " units and a checkpoint holding trained state has completed (0 = never). Pair it with"
                   + " source.max-records-per-second so that checkpoints complete while the input is read.");
 
+  public static final ConfigOption<String> HANDOFF_SAVE_TO =
+      key("trainer.handoff.save-to")
+          .stringType()
+          .defaultValue("")
+          .withDescription(
+              "Backfill only: once it has trained and published everything, the backfill writes its"
+                  + " trainer's final state (model lineage, version, weights, optimizer state, the"
+                  + " embedding store) and the offsets it stopped at to this file (a local path or"
+                  + " any Flink file system, e.g. s3://...), so that a live job can go on from there"
+                  + " with trainer.handoff.start-from. Empty: no handoff.");
+  public static final ConfigOption<String> HANDOFF_START_FROM =
+      key("trainer.handoff.start-from")
+          .stringType()
+          .defaultValue("")
+          .withDescription(
+              "Live only: a job that starts without a checkpoint goes on from the handoff a backfill"
+                  + " wrote (trainer.handoff.save-to): the backfill's model, its next version on the"
+                  + " same lineage, and the input topics read from the offsets the backfill stopped"
+                  + " at. A job that resumes from a checkpoint ignores it, so it may stay in the"
+                  + " job's arguments. Empty: a new model from the committed offsets.");
+
   public static final ConfigOption<String> STORE_DIR =
       key("store.dir")
           .stringType()

@@ -115,6 +115,12 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   /** Versions per re-publication cycle of every row (0: rows go out only when they change). */
   private final int refreshVersions;
 
+  /** The handoff this trainer saves at its input's end or starts from; null: none. */
+  private final Handoff.Plan handoff;
+
+  /** Whether the state being applied in open came from a handoff rather than a checkpoint. */
+  private transient boolean fromHandoff;
+
   /** Versions up to this one are on the topic already (a restore): computed, not published. */
   private transient long publishedThrough;
 
@@ -208,9 +214,20 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
    * never).
    */
   public TrainerOperator(JobConfig config, ModelTopicHead topicHead, int refreshVersions) {
+    this(config, topicHead, refreshVersions, null);
+  }
+
+  /**
+   * As above, and with {@code handoff} (null: none) either saved once the bounded input has been
+   * trained and published ({@link Handoff.Plan#save()}), or started from when the job has no
+   * checkpoint to restore.
+   */
+  public TrainerOperator(
+      JobConfig config, ModelTopicHead topicHead, int refreshVersions, Handoff.Plan handoff) {
     this.config = config;
     this.topicHead = topicHead;
     this.refreshVersions = refreshVersions;
+    this.handoff = handoff;
   }
 
   @Override
@@ -290,7 +307,43 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
             inherited.size(),
             restored.checkpointId);
       }
+    } else if (handoff != null && !handoff.save()) {
+      startFromHandoff();
     }
+  }
+
+  /**
+   * A live job without a checkpoint: the backfill's state, lineage and version from the handoff,
+   * whose offsets must be the ones the sources were built to start from.
+   */
+  private void startFromHandoff() {
+    Handoff.Loaded h = Handoff.read(handoff.path());
+    if (!h.header().offsets().equals(handoff.offsets())) {
+      try {
+        deleteRecursively(h.state().storeDir);
+      } catch (IOException e) {
+        LOG.warn("cannot delete {}: {}", h.state().storeDir, e.toString());
+      }
+      throw new SuppressRestartsException(
+          new CheckpointMismatchException(
+              "the handoff at "
+                  + handoff.path()
+                  + " was replaced after this job was submitted (it now stops at "
+                  + h.header().describeOffsets()
+                  + "; the job's sources start at "
+                  + Handoff.describe(handoff.offsets())
+                  + "): submit the job again",
+              null));
+    }
+    restored = h.state();
+    restoredStore = restored.storeDir;
+    model = h.header().model();
+    fromHandoff = true;
+    LOG.info(
+        "trainer: no checkpoint; going on from the handoff at {}: {}, the inputs from {}",
+        handoff.path(),
+        h.header(),
+        h.header().describeOffsets());
   }
 
   private void checkOnePart() {
@@ -344,7 +397,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
         MiniBatchTrainer.checkWideOptimizer(config.model(), restored.trainerState);
         store = TrainerStores.restore(storeDir, config, backend, restoredStore);
       } catch (IllegalArgumentException | StoreLayoutException e) {
-        throw notRestorable(e);
+        throw notRestorable(e, fromHandoff);
       }
     }
     trainer = new MiniBatchTrainer(config.model(), store, backend, config.metricsWindow());
@@ -378,17 +431,20 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       try {
         trainer.restoreState(restored.trainerState);
       } catch (IllegalArgumentException e) {
-        throw notRestorable(e);
+        throw notRestorable(e, fromHandoff);
       }
       version = restored.version;
       openPeriod = restored.openPeriod;
       LOG.info(
-          "trainer restored at version {} ({} impressions trained)",
+          "trainer {} at version {} ({} impressions trained)",
+          fromHandoff ? "goes on from the handoff" : "restored",
           version,
           trainer.impressionsTrained());
       deleteRecursively(restoredStore);
       restored = null;
-      restores.inc();
+      if (!fromHandoff) {
+        restores.inc();
+      }
     }
     if (model == ModelLineage.NONE) {
       model =
@@ -409,14 +465,22 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
    * A checkpoint of a model configured otherwise than this job's: restoring it again would fail
    * again, so the job stops at once (no restart) with what differs and the ways on.
    */
-  private static SuppressRestartsException notRestorable(RuntimeException e) {
+  private SuppressRestartsException notRestorable(RuntimeException e, boolean handedOff) {
     return new SuppressRestartsException(
         new CheckpointMismatchException(
-            "cannot resume from this checkpoint: "
-                + e.getMessage()
-                + ". Start the job with the configuration the checkpoint was trained with to resume"
-                + " its model, or start a new model from no checkpoint (another state directory,"
-                + " or no execution.state-recovery.path) and --replace to take over its topic",
+            handedOff
+                ? "cannot go on from the handoff at "
+                    + handoff.path()
+                    + ": "
+                    + e.getMessage()
+                    + ". Start the job with the model configuration the backfill was trained with,"
+                    + " or backfill again under this one"
+                : "cannot resume from this checkpoint: "
+                    + e.getMessage()
+                    + ". Start the job with the configuration the checkpoint was trained with to"
+                    + " resume its model, or start a new model from no checkpoint (another state"
+                    + " directory, or no execution.state-recovery.path) and --replace to take over"
+                    + " its topic",
             e));
   }
 
@@ -722,7 +786,46 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
           trainer.unitsTrained(),
           failAfter);
     }
+    if (handoff != null && handoff.save()) {
+      saveHandoff();
+    }
     super.finish();
+  }
+
+  /**
+   * The end of a backfill: every unit trained and the last version published (the watermark went to
+   * the end of time), so the state is the published model's; it goes to the handoff with the
+   * offsets the sources stopped at.
+   */
+  private void saveHandoff() throws IOException {
+    if (!waiting.isEmpty() || !ready.isEmpty() || openPeriod != NO_PERIOD) {
+      throw new IllegalStateException(
+          "the input ended with "
+              + (waiting.size() + ready.size())
+              + " units untrained or a version unpublished; no handoff is written");
+    }
+    long t0 = System.nanoTime();
+    Path dir = cutsDir.resolve("handoff");
+    deleteRecursively(dir);
+    Files.createDirectories(cutsDir);
+    Handoff.Header header = new Handoff.Header(model, version, handoff.offsets());
+    try {
+      trainer.store().snapshot(dir);
+      Handoff.write(
+          handoff.path(),
+          header,
+          TrainerCheckpoint.cut(
+              0, version, openPeriod, version > 0, trainer.saveState(), dir, null, null));
+    } finally {
+      deleteRecursively(dir);
+    }
+    LOG.info(
+        "trainer: handoff written to {} in {} ms: {}, {} impressions trained, inputs stopped at {}",
+        handoff.path(),
+        (System.nanoTime() - t0) / 1_000_000,
+        header,
+        trainer.impressionsTrained(),
+        header.describeOffsets());
   }
 
   @Override

@@ -1,0 +1,217 @@
+package io.streamrec.job.trainer;
+
+import io.streamrec.common.StreamrecException;
+import io.streamrec.protocol.ModelLineage;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.Serializable;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.flink.core.fs.FSDataInputStream;
+import org.apache.flink.core.fs.FSDataOutputStream;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * What a backfill hands a live job: the trainer's state once it has trained and published its whole
+ * range (the model's lineage and last version, dense weights, optimizer state, metrics and the
+ * embedding store) and the offset of every input partition at which the backfill stopped. A live
+ * job started from it without a checkpoint reads its topics from exactly those offsets and trains
+ * the same model on, publishing the next version on the same lineage, so replicas go on without a
+ * switch.
+ *
+ * <p><b>Layout</b> (big-endian): magic {@code "SRHO"}, format, lineage, version, number of
+ * partitions, then per partition its topic, number and offset; then a self-contained trainer
+ * checkpoint ({@link TrainerCheckpoint}, every file inline). It is written to {@code path +
+ * ".inprogress"} and renamed once complete, through Flink's file systems (a local path, {@code
+ * s3://...}, ...), so a reader never sees half a handoff.
+ */
+public final class Handoff {
+  static final int MAGIC = 0x5352484f; // "SRHO"
+  static final int FORMAT = 1;
+  private static final String IN_PROGRESS = ".inprogress";
+
+  private Handoff() {}
+
+  /** A handoff's header: which model, at which version, and where each input partition stopped. */
+  public record Header(long model, long version, Map<TopicPartition, Long> offsets)
+      implements Serializable {
+    public Header {
+      offsets = Map.copyOf(offsets);
+    }
+
+    /** The topics it holds offsets of, sorted. */
+    public java.util.SortedSet<String> topics() {
+      return offsets.keySet().stream()
+          .map(TopicPartition::topic)
+          .collect(Collectors.toCollection(java.util.TreeSet::new));
+    }
+
+    /** The offsets as {@code topic[partition]=offset, ...}, in order. */
+    public String describeOffsets() {
+      return describe(offsets);
+    }
+
+    @Override
+    public String toString() {
+      return "model " + ModelLineage.format(model) + " at version " + version;
+    }
+  }
+
+  /**
+   * What the trainer does with a handoff: a backfill saves one to {@code path} holding {@code
+   * offsets} (where its sources stop); a live job starts from the one at {@code path}, whose
+   * offsets its sources start from, so they must still be {@code offsets} when the trainer reads
+   * it.
+   */
+  public record Plan(boolean save, String path, Map<TopicPartition, Long> offsets)
+      implements Serializable {
+    public Plan {
+      offsets = Map.copyOf(offsets);
+    }
+
+    public static Plan saveTo(String path, Map<TopicPartition, Long> offsets) {
+      return new Plan(true, path, offsets);
+    }
+
+    public static Plan startFrom(String path, Header header) {
+      return new Plan(false, path, header.offsets());
+    }
+
+    /** The offsets of {@code topic}'s partitions. */
+    public Map<TopicPartition, Long> offsetsOf(String topic) {
+      return offsets.entrySet().stream()
+          .filter(e -> e.getKey().topic().equals(topic))
+          .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+    }
+  }
+
+  /** {@code offsets} as {@code topic[partition]=offset, ...}, by topic, then partition. */
+  static String describe(Map<TopicPartition, Long> offsets) {
+    return sorted(offsets).stream()
+        .map(e -> e.getKey().topic() + "[" + e.getKey().partition() + "]=" + e.getValue())
+        .collect(Collectors.joining(", "));
+  }
+
+  /**
+   * A handoff read whole: its header and the trainer's state (store files in a local directory).
+   */
+  record Loaded(Header header, TrainerCheckpoint state) {}
+
+  /**
+   * Writes {@code header} and {@code state} (a cut with every file inline) to {@code path},
+   * replacing what is there only once the new handoff is complete.
+   */
+  static void write(String path, Header header, TrainerCheckpoint state) throws IOException {
+    Path target = new Path(path);
+    Path temp = new Path(path + IN_PROGRESS);
+    FileSystem fs = target.getFileSystem();
+    try (FSDataOutputStream os = fs.create(temp, FileSystem.WriteMode.OVERWRITE)) {
+      DataOutputStream out = new DataOutputStream(os);
+      out.writeInt(MAGIC);
+      out.writeInt(FORMAT);
+      out.writeLong(header.model());
+      out.writeLong(header.version());
+      out.writeInt(header.offsets().size());
+      for (Map.Entry<TopicPartition, Long> e : sorted(header.offsets())) {
+        out.writeUTF(e.getKey().topic());
+        out.writeInt(e.getKey().partition());
+        out.writeLong(e.getValue());
+      }
+      state.write(out);
+      out.flush();
+    } catch (IOException | RuntimeException e) {
+      fs.delete(temp, false);
+      throw e;
+    }
+    if (fs.exists(target)) {
+      fs.delete(target, false);
+    }
+    if (!fs.rename(temp, target)) {
+      throw new IOException("cannot rename " + temp + " to " + target);
+    }
+  }
+
+  /** The offsets by topic, then partition. */
+  private static java.util.List<Map.Entry<TopicPartition, Long>> sorted(
+      Map<TopicPartition, Long> offsets) {
+    return offsets.entrySet().stream()
+        .sorted(
+            Map.Entry.comparingByKey(
+                java.util.Comparator.comparing(TopicPartition::topic)
+                    .thenComparingInt(TopicPartition::partition)))
+        .toList();
+  }
+
+  /** Reads the header of the handoff at {@code path}, to start a job's sources from its offsets. */
+  public static Header readHeader(String path) {
+    try (FSDataInputStream in = open(path)) {
+      return header(new DataInputStream(in), path);
+    } catch (IOException e) {
+      throw unreadable(path, e);
+    }
+  }
+
+  /** Reads the whole handoff at {@code path}; the store's files go into a new local directory. */
+  static Loaded read(String path) {
+    try (FSDataInputStream in = open(path)) {
+      DataInputStream d = new DataInputStream(in);
+      Header h = header(d, path);
+      return new Loaded(h, TrainerCheckpoint.read(d));
+    } catch (IOException e) {
+      throw unreadable(path, e);
+    }
+  }
+
+  private static FSDataInputStream open(String path) throws IOException {
+    Path p = new Path(path);
+    FileSystem fs = p.getFileSystem();
+    if (!fs.exists(p)) {
+      throw new StreamrecException(
+          "no handoff at "
+              + path
+              + ": a backfill writes one with --handoff "
+              + path
+              + " (trainer.handoff.save-to) once it has finished");
+    }
+    return fs.open(p);
+  }
+
+  private static Header header(DataInputStream in, String path) throws IOException {
+    int magic;
+    try {
+      magic = in.readInt();
+    } catch (java.io.EOFException e) {
+      magic = 0;
+    }
+    if (magic != MAGIC) {
+      throw new StreamrecException(
+          path + " is not a streamrec handoff (a file a backfill writes with --handoff)");
+    }
+    int format = in.readInt();
+    if (format != FORMAT) {
+      throw new StreamrecException(
+          "the handoff at "
+              + path
+              + " has format "
+              + format
+              + "; this release reads format "
+              + FORMAT
+              + (format > FORMAT ? " (it was written by a newer release)" : ""));
+    }
+    long model = in.readLong();
+    long version = in.readLong();
+    int n = in.readInt();
+    Map<TopicPartition, Long> offsets = new java.util.HashMap<>();
+    for (int i = 0; i < n; i++) {
+      offsets.put(new TopicPartition(in.readUTF(), in.readInt()), in.readLong());
+    }
+    return new Header(model, version, offsets);
+  }
+
+  private static StreamrecException unreadable(String path, IOException e) {
+    return new StreamrecException("cannot read the handoff at " + path + ": " + e, e);
+  }
+}

@@ -1,0 +1,166 @@
+package io.streamrec.job.trainer;
+
+import static io.streamrec.job.trainer.TrainerOperatorTest.assertSamePublishes;
+import static io.streamrec.job.trainer.TrainerOperatorTest.config;
+import static io.streamrec.job.trainer.TrainerOperatorTest.feed;
+import static io.streamrec.job.trainer.TrainerOperatorTest.markers;
+import static io.streamrec.job.trainer.TrainerOperatorTest.units;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import io.streamrec.common.StreamrecException;
+import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.config.ModelOptions;
+import io.streamrec.model.units.CompactUnit;
+import io.streamrec.protocol.ModelLineage;
+import io.streamrec.protocol.ModelUpdateRecord;
+import io.streamrec.schemas.VersionMarker;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A backfill's handoff: the trainer that saves it at its input's end and the one that goes on from
+ * it publish what one trainer over both inputs publishes; a handoff that is missing, foreign,
+ * replaced since the job was built, or of another model's layout is refused in words.
+ */
+class HandoffTest {
+  /** Where the "backfill" stopped: any offsets, carried through as they are. */
+  private static final Map<TopicPartition, Long> OFFSETS =
+      Map.of(
+          new TopicPartition("requests", 0), 1_234L,
+          new TopicPartition("requests", 1), 987L,
+          new TopicPartition("impressions", 0), 55_000L);
+
+  /** Units 0..399 close before, 400.. at or after, the start of a publish period. */
+  private static final int CUT = 400;
+
+  @TempDir Path dir;
+
+  /**
+   * Trains units [0, CUT) to the end of event time and saves a handoff; returns what it published.
+   */
+  private List<ModelUpdateRecord> backfill(JobConfig cfg, List<CompactUnit> units, String path)
+      throws Exception {
+    var h =
+        new OneInputStreamOperatorTestHarness<>(
+            new TrainerOperator(cfg, null, 0, Handoff.Plan.saveTo(path, OFFSETS)));
+    try (h) {
+      h.open();
+      feed(h, units, 0, CUT);
+      h.processWatermark(new Watermark(Long.MAX_VALUE));
+      h.endInput();
+      return new ArrayList<>(h.extractOutputValues());
+    } // close() calls finish(), where the handoff is written
+  }
+
+  private static OneInputStreamOperatorTestHarness<CompactUnit, ModelUpdateRecord> live(
+      JobConfig cfg, String path, Map<TopicPartition, Long> offsets) throws Exception {
+    return new OneInputStreamOperatorTestHarness<>(
+        new TrainerOperator(
+            cfg, null, 0, Handoff.Plan.startFrom(path, new Handoff.Header(0, 0, offsets))));
+  }
+
+  @Test
+  void aLiveTrainerGoingOnFromABackfillsHandoffPublishesWhatOneTrainerOverBothWould()
+      throws Exception {
+    JobConfig cfg = config();
+    List<CompactUnit> units = units(1_200);
+    List<ModelUpdateRecord> uninterrupted =
+        TrainerOperatorTest.uninterrupted(
+            new OneInputStreamOperatorTestHarness<>(new TrainerOperator(cfg)), units);
+    String path = dir.resolve("model.handoff").toString();
+
+    List<ModelUpdateRecord> published = backfill(cfg, units, path);
+    Handoff.Header header = Handoff.readHeader(path);
+    assertThat(header.model()).isEqualTo(ModelLineage.parse("0123456789abcdef"));
+    assertThat(header.version()).isEqualTo(markers(published).size()).isEqualTo(2);
+    assertThat(header.offsets()).isEqualTo(OFFSETS);
+    assertThat(Files.exists(Path.of(path + ".inprogress"))).isFalse();
+
+    try (var h = live(cfg, path, header.offsets())) {
+      h.open();
+      feed(h, units, CUT, units.size());
+      h.processWatermark(new Watermark(Long.MAX_VALUE));
+      published.addAll(h.extractOutputValues());
+    }
+    assertThat(markers(published))
+        .extracting(VersionMarker::getVersion)
+        .containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+    assertSamePublishes(uninterrupted, published);
+  }
+
+  @Test
+  void aHandoffReplacedAfterTheJobWasBuiltIsRefusedWithoutARestart() throws Exception {
+    JobConfig cfg = config();
+    String path = dir.resolve("model.handoff").toString();
+    backfill(cfg, units(CUT), path);
+    Map<TopicPartition, Long> older = Map.of(new TopicPartition("requests", 0), 1_000L);
+    try (var h = live(cfg, path, older)) {
+      assertThat(catchThrowable(h::open))
+          .isInstanceOf(SuppressRestartsException.class)
+          .cause()
+          .isInstanceOf(CheckpointMismatchException.class)
+          .hasMessageContaining("was replaced after this job was submitted")
+          .hasMessageContaining("requests[0]=1234")
+          .hasMessageContaining("requests[0]=1000");
+    }
+  }
+
+  @Test
+  void aHandoffOfAnotherModelLayoutIsRefusedSayingSo() throws Exception {
+    String path = dir.resolve("model.handoff").toString();
+    backfill(config(), units(CUT), path);
+    Configuration narrower = new Configuration();
+    narrower.set(ModelOptions.EMBEDDING_DIM, 8);
+    try (var h = live(config(narrower), path, OFFSETS)) {
+      assertThat(catchThrowable(h::open))
+          .isInstanceOf(SuppressRestartsException.class)
+          .cause()
+          .isInstanceOf(CheckpointMismatchException.class)
+          .hasMessageContaining("cannot go on from the handoff at " + path)
+          .hasMessageContaining("dim=16")
+          .hasMessageContaining("the model configuration the backfill was trained with");
+    }
+  }
+
+  @Test
+  void aMissingOrForeignFileIsNoHandoff() throws Exception {
+    String missing = dir.resolve("none.handoff").toString();
+    assertThatThrownBy(() -> Handoff.readHeader(missing))
+        .isInstanceOf(StreamrecException.class)
+        .hasMessageContaining("no handoff at " + missing)
+        .hasMessageContaining("--handoff");
+    Path foreign = dir.resolve("notes.txt");
+    Files.writeString(foreign, "not a handoff");
+    assertThatThrownBy(() -> Handoff.readHeader(foreign.toString()))
+        .hasMessageContaining("is not a streamrec handoff");
+    Path empty = Files.createFile(dir.resolve("empty"));
+    assertThatThrownBy(() -> Handoff.readHeader(empty.toString()))
+        .hasMessageContaining("is not a streamrec handoff");
+  }
+
+  @Test
+  void aBackfillWrittenAgainReplacesItsHandoffWhole() throws Exception {
+    JobConfig cfg = config();
+    String path = dir.resolve("model.handoff").toString();
+    backfill(cfg, units(CUT), path);
+    long first = Files.size(Path.of(path));
+    backfill(cfg, units(CUT), path);
+    assertThat(Files.size(Path.of(path))).isEqualTo(first);
+    assertThat(Handoff.readHeader(path).version()).isEqualTo(2);
+    try (var s = Files.list(dir)) {
+      assertThat(s.map(p -> p.getFileName().toString())).containsExactly("model.handoff");
+    }
+  }
+}

@@ -1,0 +1,152 @@
+package io.streamrec.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrec.job.StreamrecJob;
+import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.config.JobOptions;
+import io.streamrec.job.config.TopicsConfig;
+import io.streamrec.job.trainer.Handoff;
+import io.streamrec.protocol.ModelLineage;
+import io.streamrec.testutils.KafkaBroker;
+import io.streamrec.testutils.ModelUpdateRecords;
+import io.streamrec.testutils.TopicRecords;
+import io.streamrec.traffic.FaultConfig;
+import io.streamrec.traffic.TrafficConfig;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A backfill hands its model to a live job: the backfill of what the topics hold writes a handoff,
+ * more traffic arrives, and a live job started from the handoff (no checkpoint) reads on from where
+ * the backfill stopped and trains the same model on, on the same lineage and topic. What the two
+ * publish together is, record for record, what one backfill over all of the traffic publishes (the
+ * two slices of traffic lie more than a join window and a publish period apart, so no unit and no
+ * batch spans the handoff).
+ */
+class HandoffITCase {
+  @RegisterExtension static final MiniClusterExtension FLINK = PipelineSupport.miniCluster();
+
+  @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
+
+  private static final long START_MS = 1_767_225_600_000L;
+  private static final String MODEL = "5eed00000000000a";
+
+  @TempDir Path dir;
+
+  private static GeneratedTraffic slice(int seed, long startMs) {
+    return new GeneratedTraffic(
+        TrafficConfig.defaults().withSeed(seed).withUsers(500).withItems(300),
+        FaultConfig.defaults().withSeed(seed).withAllRates(0.0).withJoinWindowMs(2_000),
+        1_500,
+        startMs,
+        60,
+        1);
+  }
+
+  private static Configuration conf(String bootstrap, TopicsConfig in, String modelUpdates) {
+    Configuration c = PipelineSupport.jobConf(bootstrap, in, 2_000);
+    c.set(JobOptions.MODEL_UPDATES_TOPIC, modelUpdates);
+    c.set(JobOptions.MODEL_ID, MODEL);
+    // rows go out when they change, live as in a backfill, so that the two runs' records compare
+    c.set(JobOptions.REFRESH_VERSIONS, 0);
+    return c;
+  }
+
+  @Test
+  void aLiveJobGoingOnFromABackfillsHandoffPublishesWhatOneBackfillOfEverythingDoes()
+      throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    TopicsConfig in = PipelineSupport.topics(bootstrap, "handoff-");
+    String handed = PipelineSupport.topics(bootstrap, "handoff-out-").modelUpdates();
+    String whole = PipelineSupport.topics(bootstrap, "handoff-whole-").modelUpdates();
+    String handoff = dir.resolve("model.handoff").toString();
+
+    GeneratedTraffic first = slice(21, START_MS);
+    PipelineSupport.produce(bootstrap, in, first.records);
+    Configuration backfill = conf(bootstrap, in, handed);
+    backfill.set(JobOptions.HANDOFF_SAVE_TO, handoff);
+    PipelineSupport.backfill(backfill);
+
+    Handoff.Header h = Handoff.readHeader(handoff);
+    List<Long> backfilled = ModelUpdateRecords.versions(TopicRecords.readAll(bootstrap, handed));
+    assertThat(h.model()).isEqualTo(ModelLineage.parse(MODEL));
+    assertThat(h.version()).isEqualTo(backfilled.get(backfilled.size() - 1)).isGreaterThan(3);
+    assertThat(h.offsets().get(new TopicPartition(in.requests(), 0))).isNotNull();
+    assertThat(
+            h.offsets().entrySet().stream().filter(e -> e.getKey().topic().equals(in.requests())))
+        .as("the requests' offsets: every request of the first slice")
+        .extracting(e -> e.getValue())
+        .satisfies(
+            o ->
+                assertThat(o.stream().mapToLong(Long::longValue).sum())
+                    .isEqualTo(first.requests()));
+
+    // the second slice: after the first by more than a join window and a publish period
+    GeneratedTraffic second = slice(22, first.lastEventMs + 30_000);
+    PipelineSupport.produce(bootstrap, in, second.records);
+
+    PipelineSupport.backfill(conf(bootstrap, in, whole));
+    List<String> reference = texts(bootstrap, whole);
+
+    Configuration live = conf(bootstrap, in, handed);
+    live.set(JobOptions.HANDOFF_START_FROM, handoff);
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    StreamrecJob.build(env, JobConfig.from(live), StreamrecJob.Bounds.live());
+    JobClient job = env.executeAsync("it-live-from-handoff");
+    List<String> published;
+    try {
+      published = awaitQuiet(bootstrap, handed, h.version() + 3);
+    } finally {
+      job.cancel().get();
+    }
+    assertThat(ModelUpdateRecords.versions(TopicRecords.readAll(bootstrap, handed)))
+        .as("the live job's versions follow the backfill's on its lineage")
+        .startsWith(backfilled.toArray(Long[]::new))
+        .doesNotHaveDuplicates()
+        .isSorted();
+    assertThat(published.size()).isLessThanOrEqualTo(reference.size());
+    assertThat(published).containsExactlyElementsOf(reference.subList(0, published.size()));
+  }
+
+  private static List<String> texts(String bootstrap, String topic) {
+    return TopicRecords.readAll(bootstrap, topic).stream().map(ModelUpdateRecords::text).toList();
+  }
+
+  /**
+   * The topic's records once it has a version past {@code version} and no record came for 5 s: the
+   * live job has published every period its watermark passed (the newest units wait for events that
+   * never come).
+   */
+  private static List<String> awaitQuiet(String bootstrap, String topic, long version)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + 120_000_000_000L;
+    List<ConsumerRecord<byte[], byte[]>> seen = List.of();
+    long quietSince = System.nanoTime();
+    while (true) {
+      List<ConsumerRecord<byte[], byte[]>> now = TopicRecords.readAll(bootstrap, topic);
+      if (now.size() != seen.size()) {
+        seen = now;
+        quietSince = System.nanoTime();
+      }
+      List<Long> versions = ModelUpdateRecords.versions(seen);
+      boolean past = !versions.isEmpty() && versions.get(versions.size() - 1) > version;
+      if (past && System.nanoTime() - quietSince > 5_000_000_000L) {
+        return seen.stream().map(ModelUpdateRecords::text).toList();
+      }
+      assertThat(System.nanoTime())
+          .as("the live job publishes past version %d; the topic holds %s", version, versions)
+          .isLessThan(deadline);
+      Thread.sleep(500);
+    }
+  }
+}

@@ -7,6 +7,7 @@ import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.config.JobSettings;
 import io.streamrec.job.config.Timestamps;
+import io.streamrec.job.trainer.Handoff;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -55,6 +56,15 @@ final class BackfillCommand implements Callable<Integer> {
               + " request-units topic (sets source.kind).")
   String source;
 
+  @Option(
+      names = "--handoff",
+      paramLabel = "FILE",
+      description =
+          "Once done, write the trainer's state and the offsets the backfill stopped at to FILE (a"
+              + " path or a Flink file system URI), for 'streamrec run --from-handoff FILE' to go on"
+              + " from this model live (sets trainer.handoff.save-to).")
+  String handoff;
+
   @Mixin ReportOptions reports = new ReportOptions();
 
   @Mixin ProgressOptions progress = new ProgressOptions();
@@ -69,6 +79,9 @@ final class BackfillCommand implements Callable<Integer> {
     Configuration conf = settings.configuration();
     if (source != null) {
       conf.setString(JobOptions.SOURCE_KIND.key(), source);
+    }
+    if (handoff != null) {
+      conf.set(JobOptions.HANDOFF_SAVE_TO, handoff);
     }
     JobRunner.Started job =
         JobRunner.start(conf, StreamrecJob.Bounds.backfill(from, until), "streamrec-backfill");
@@ -98,6 +111,24 @@ final class BackfillCommand implements Callable<Integer> {
     r.put("command", "backfill");
     r.put("backend", io.streamrec.gpu.Backends.resolvedName(job.config().backend()));
     r.set("timeline", samples);
+    String saved = job.config().handoffSaveTo();
+    if (!saved.isEmpty()) {
+      Handoff.Header h = Handoff.readHeader(saved);
+      System.out.println(
+          "streamrec: handoff at "
+              + saved
+              + ": "
+              + h
+              + ", the inputs stopped at "
+              + h.describeOffsets()
+              + "; 'streamrec run --from-handoff "
+              + saved
+              + "' goes on from it live");
+      ObjectNode o = r.putObject("handoff");
+      o.put("path", saved);
+      o.put("model", io.streamrec.protocol.ModelLineage.format(h.model()));
+      o.put("version", h.version());
+    }
     reports.write(r, "streamrec");
     return 0;
   }

@@ -2,11 +2,14 @@ package io.streamrec.cli;
 
 import io.streamrec.job.StreamrecJob;
 import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.config.JobSettings;
+import io.streamrec.job.trainer.Handoff;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.util.TimeUtils;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -39,10 +42,23 @@ final class RunCommand implements Callable<Integer> {
               + " place, e.g. s3://... (default: ./streamrec-state).")
   Path stateDir = RetainedCheckpoints.DEFAULT_STATE_DIR;
 
+  @Option(
+      names = "--from-handoff",
+      paramLabel = "FILE",
+      description =
+          "On a start without a checkpoint, go on from the model a backfill handed over (backfill"
+              + " --handoff FILE): its next version on the same lineage, the inputs read from where"
+              + " the backfill stopped. A start that resumes a checkpoint does not use it, so it may"
+              + " stay on the command line (sets trainer.handoff.start-from).")
+  String fromHandoff;
+
   @Override
   public Integer call() throws Exception {
     Configuration conf =
         RetainedCheckpoints.withCheckpointDefaults(settings.configuration(), stateDir);
+    if (fromHandoff != null) {
+      conf.set(JobOptions.HANDOFF_START_FROM, fromHandoff);
+    }
     RetainedCheckpoints.Plan plan = RetainedCheckpoints.plan(conf, JobConfig.from(conf));
     System.out.println(
         "streamrec: job "
@@ -52,7 +68,7 @@ final class RunCommand implements Callable<Integer> {
             + " to "
             + conf.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
             + "; "
-            + plan.message());
+            + startMessage(plan));
     JobRunner.Started job = JobRunner.start(plan.conf(), StreamrecJob.Bounds.live(), "streamrec");
     System.out.println(
         "streamrec: job "
@@ -82,5 +98,30 @@ final class RunCommand implements Callable<Integer> {
       job.client().getJobExecutionResult().get();
     }
     return 0;
+  }
+
+  /** What the start does: resumes its own state, goes on from a handoff, or a new model. */
+  private static String startMessage(RetainedCheckpoints.Plan plan) {
+    String path = plan.conf().get(JobOptions.HANDOFF_START_FROM).trim();
+    if (path.isEmpty()) {
+      return plan.message();
+    }
+    if (plan.conf().getOptional(StateRecoveryOptions.SAVEPOINT_PATH).isPresent()) {
+      return plan.message()
+          + "; the handoff at "
+          + path
+          + " is not used: the job has state of its own";
+    }
+    Handoff.Header h = Handoff.readHeader(path);
+    String prefix = "starting a new model: ";
+    String why = plan.message();
+    return "going on from the handoff at "
+        + path
+        + ": "
+        + h
+        + ", the inputs from "
+        + h.describeOffsets()
+        + "; "
+        + (why.startsWith(prefix) ? why.substring(prefix.length()) : why);
   }
 }

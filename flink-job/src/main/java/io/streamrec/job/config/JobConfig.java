@@ -104,8 +104,8 @@ public record JobConfig(
         Math.max(0, c.get(JobOptions.INJECT_FAILURE_AFTER_UNITS)),
         model,
         c.get(JobOptions.STORE_DIR).trim(),
-        c.get(JobOptions.HANDOFF_SAVE_TO).trim(),
-        c.get(JobOptions.HANDOFF_START_FROM).trim(),
+        handoffPath(c, JobOptions.HANDOFF_SAVE_TO),
+        handoffPath(c, JobOptions.HANDOFF_START_FROM),
         InputLimits.from(c, model),
         kafkaProperties(c));
   }
@@ -118,6 +118,23 @@ public record JobConfig(
     return refreshVersions >= 0
         ? refreshVersions
         : bounded ? 0 : StreamrecJobDefaults.LIVE_REFRESH_VERSIONS;
+  }
+
+  /**
+   * A handoff's path as every part of the job reads it: a URI as given, a local path made absolute
+   * here, where the job is built (the trainer may run in another working directory).
+   */
+  private static String handoffPath(ReadableConfig c, ConfigOption<String> option) {
+    String p = c.get(option).trim();
+    if (p.isEmpty() || p.matches("^[A-Za-z][A-Za-z0-9+.-]*:/.*")) {
+      return p;
+    }
+    try {
+      return java.nio.file.Path.of(p).toAbsolutePath().normalize().toString();
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new ConfigException(
+          option, "is not a path: " + e.getMessage(), "give a file path or URI");
+    }
   }
 
   /** The {@code properties.*} keys: Kafka client settings for every client of the job. */

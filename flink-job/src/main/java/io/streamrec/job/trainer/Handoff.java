@@ -126,11 +126,16 @@ public final class Handoff {
       fs.delete(temp, false);
       throw e;
     }
-    if (fs.exists(target)) {
-      fs.delete(target, false);
-    }
-    if (!fs.rename(temp, target)) {
-      throw new IOException("cannot rename " + temp + " to " + target);
+    try {
+      if (fs.exists(target)) {
+        fs.delete(target, false);
+      }
+      if (!fs.rename(temp, target)) {
+        throw new IOException("cannot rename " + temp + " to " + target);
+      }
+    } catch (IOException | RuntimeException e) {
+      fs.delete(temp, false);
+      throw e;
     }
   }
 

@@ -21,6 +21,25 @@ class JobConfigTest {
     return c;
   }
 
+  /**
+   * {@code backfill --handoff model.handoff} failed after training: Flink's local file system
+   * cannot rename a file to a path without a parent, and left {@code model.handoff.inprogress}
+   * behind. A local path is made absolute where the job is built; a URI stays as it is.
+   */
+  @Test
+  void aRelativeHandoffPathIsMadeAbsoluteWhereTheJobIsBuilt() {
+    Configuration c = base();
+    c.set(JobOptions.HANDOFF_SAVE_TO, "model.handoff");
+    c.set(JobOptions.HANDOFF_START_FROM, " s3://bucket/models/a.handoff ");
+    JobConfig cfg = JobConfig.from(c);
+    assertThat(cfg.handoffSaveTo())
+        .isEqualTo(java.nio.file.Path.of("model.handoff").toAbsolutePath().toString());
+    assertThat(cfg.handoffStartFrom()).isEqualTo("s3://bucket/models/a.handoff");
+    c.set(JobOptions.HANDOFF_SAVE_TO, "file:///tmp/x.handoff");
+    assertThat(JobConfig.from(c).handoffSaveTo()).isEqualTo("file:///tmp/x.handoff");
+    assertThat(JobConfig.from(base()).handoffSaveTo()).isEmpty();
+  }
+
   @Test
   void theDefaultsDescribeTheDefaultModel() {
     JobConfig cfg = JobConfig.from(base());

@@ -53,6 +53,10 @@ import org.apache.kafka.common.TopicPartition;
  * <p>Live ({@link Bounds#live()}) reads from the committed offsets (the earliest where none) and
  * never ends; a backfill reads a bounded range of both topics, by timestamp, and ends once it has
  * trained on all of it and published the final version. Event time makes both form the same units.
+ * A backfill with {@code trainer.handoff.save-to} stops at offsets resolved before it starts and
+ * hands them on with its trainer's state ({@link Handoff}); a live job with {@code
+ * trainer.handoff.start-from} and no checkpoint starts its sources there and its trainer from that
+ * state.
  */
 public final class StreamrecJob {
   /** Stable operator ids, so savepoints survive changes to the graph around them. */

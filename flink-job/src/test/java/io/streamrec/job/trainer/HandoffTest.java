@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.streamrec.common.StreamrecException;
+import io.streamrec.job.StreamrecJob;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.ModelOptions;
 import io.streamrec.model.units.CompactUnit;
@@ -132,6 +133,31 @@ class HandoffTest {
           .hasMessageContaining("dim=16")
           .hasMessageContaining("the model configuration the backfill was trained with");
     }
+  }
+
+  /** Each key belongs to one kind of job; the other kind refuses it by name, before any Kafka. */
+  @Test
+  void aLiveJobRefusesToSaveAHandoffAndABackfillToStartFromOne() {
+    Configuration save = new Configuration();
+    save.set(io.streamrec.job.config.JobOptions.HANDOFF_SAVE_TO, dir.resolve("h").toString());
+    assertThatThrownBy(() -> build(save, StreamrecJob.Bounds.live()))
+        .isInstanceOf(io.streamrec.job.config.ConfigException.class)
+        .hasMessageContaining("trainer.handoff.save-to")
+        .hasMessageContaining("trainer.handoff.start-from");
+    Configuration start = new Configuration();
+    start.set(io.streamrec.job.config.JobOptions.HANDOFF_START_FROM, dir.resolve("h").toString());
+    assertThatThrownBy(() -> build(start, StreamrecJob.Bounds.backfill(null, null)))
+        .isInstanceOf(io.streamrec.job.config.ConfigException.class)
+        .hasMessageContaining("trainer.handoff.start-from")
+        .hasMessageContaining("is for a live job");
+  }
+
+  private static void build(Configuration c, StreamrecJob.Bounds bounds) {
+    StreamrecJob.build(
+        org.apache.flink.streaming.api.environment.StreamExecutionEnvironment
+            .getExecutionEnvironment(),
+        config(c),
+        bounds);
   }
 
   @Test

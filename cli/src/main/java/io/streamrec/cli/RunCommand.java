@@ -54,6 +54,12 @@ final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    try (StateDirLock lock = StateDirLock.acquire(stateDir)) {
+      return runHolding();
+    }
+  }
+
+  private int runHolding() throws Exception {
     Configuration conf =
         RetainedCheckpoints.withCheckpointDefaults(settings.configuration(), stateDir);
     if (fromHandoff != null) {

@@ -408,6 +408,75 @@ class TieredEmbeddingStoreTest {
         .hasMessageContaining("no store snapshot");
   }
 
+  /**
+   * A snapshot restores into tables of another hot capacity (larger or smaller), admission
+   * threshold or non-zero TTL: the same rows with the same values and pending changes, an empty hot
+   * tier that fills as batches need its rows, and the new settings in force. Before, any such
+   * change was refused, and resizing a running model's hot tier meant a new model.
+   */
+  @Test
+  void aSnapshotRestoresUnderAnotherHotTierWithTheSameRows() {
+    TableConfig user = table("user", 3, 2, 5_000);
+    TableConfig item = table("item", 4, 1, 0);
+    TieredEmbeddingStore s = store(user, item);
+    s.advanceTo(1_000);
+    for (long id = 1; id <= 8; id++) {
+      update(s, 0, 1f, id);
+      update(s, 0, 1f, id); // second sighting: admitted
+      update(s, 1, 3f, id);
+    }
+    drainAll(s, 0);
+    drainAll(s, 1);
+    update(s, 0, 2f, 8); // changed since the drain, hot
+    update(s, 1, 5f, 1); // changed since the drain, evicted by the next
+    update(s, 1, 5f, 2, 3, 4, 5);
+    touch(s, 0, 100); // seen once: counted by the sketch
+    Path snap = tmp.resolve("snap");
+    s.snapshot(snap);
+    StoreStats atSnapshot = s.stats();
+    TieredEmbeddingStore same = restore(tmp.resolve("same"), snap, user, item);
+    Map<Long, float[]> pendingUser = drainAll(same, 0);
+    Map<Long, float[]> pendingItem = drainAll(same, 1);
+    assertThat(pendingUser).containsOnlyKeys(8L);
+    assertThat(pendingItem).containsOnlyKeys(1L, 2L, 3L, 4L, 5L);
+
+    TableConfig userNow = table("user", 10, 3, 9_000);
+    TableConfig itemNow = table("item", 2, 1, 0);
+    TieredEmbeddingStore r = restore(tmp.resolve("other"), snap, userNow, itemNow);
+
+    assertThat(r.stats().rows()).isEqualTo(atSnapshot.rows());
+    assertThat(r.stats().rowsHot()).isZero();
+    Map<Long, float[]> user2 = drainAll(r, 0);
+    Map<Long, float[]> item2 = drainAll(r, 1);
+    assertThat(user2).containsOnlyKeys(pendingUser.keySet());
+    assertThat(item2).containsOnlyKeys(pendingItem.keySet());
+    item2.forEach((id, v) -> assertThat(v).containsExactly(pendingItem.get(id)));
+    for (long id = 1; id <= 8; id++) {
+      assertThat(read(r, 0, id)).as("user %d", id).containsExactly(read(same, 0, id));
+      assertThat(read(r, 1, id)).as("item %d", id).containsExactly(read(same, 1, id));
+    }
+    touch(r, 1, 1, 2);
+    assertThat(r.stats().rowsHot()).as("rows come back hot as batches need them").isEqualTo(2);
+    assertThat(read(r, 1, 1)).containsExactly(read(same, 1, 1));
+    long admitted = r.stats().admitted();
+    touch(r, 0, 100); // second sighting: enough under the old threshold, not under 3
+    assertThat(r.stats().admitted()).isEqualTo(admitted);
+    touch(r, 0, 100);
+    assertThat(r.stats().admitted()).isEqualTo(admitted + 1);
+    r.advanceTo(1_000 + 8_000); // past the old TTL, within the new one
+    assertThat(collectExpired(r, 0)).isEmpty();
+
+    assertThatThrownBy(
+            () ->
+                restore(
+                    tmp.resolve("wider"),
+                    snap,
+                    new TableConfig("user", DIM + 1, STATE, 3, 2, 5_000, 0.05f),
+                    item))
+        .isInstanceOf(StoreLayoutException.class)
+        .hasMessageContaining("another hot capacity, admission threshold or non-zero TTL it takes");
+  }
+
   @Test
   void aKilledProcessRestartsFromItsLastSnapshot() throws Exception {
     Path work = tmp.resolve("work");

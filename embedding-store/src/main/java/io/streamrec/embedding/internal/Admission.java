@@ -32,8 +32,20 @@ final class Admission {
     }
   }
 
-  void read(DataInputStream in) throws IOException {
+  /**
+   * Reads what {@link #write} saved. With {@code otherConfig} (a snapshot of another capacity or
+   * threshold) the saved counts are kept whatever the sketch's width, a sketch is started where
+   * none was saved, and dropped where this table keeps none.
+   */
+  void read(DataInputStream in, boolean otherConfig) throws IOException {
     boolean hasSketch = in.readBoolean();
+    if (otherConfig) {
+      CountMinSketch restored = hasSketch ? CountMinSketch.read(in) : null;
+      if (sketch != null && restored != null) {
+        sketch = restored;
+      }
+      return;
+    }
     if (hasSketch != (sketch != null)) {
       throw new IOException(
           "table '"

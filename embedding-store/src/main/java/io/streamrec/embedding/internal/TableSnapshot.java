@@ -14,6 +14,17 @@ import java.util.Arrays;
  * layout (each slot's id, flags and times, the free list, the CLOCK hand), the changed cold rows
  * and the admission sketch. Restoring reloads the hot rows' values from the cold tier into the same
  * slots, so the restored table repeats the original's hits, evictions, drains and expiries.
+ *
+ * <p><b>Another hot tier.</b> A snapshot restores into a table whose hot capacity, admission
+ * threshold or TTL (another non-zero one) differ from the saved ones: the rows are the same, only
+ * where they live and which new ids get one differ. The hot tier then starts empty: every row has
+ * an up-to-date cold copy (values, optimizer state and last-seen time, written back before the
+ * snapshot), so each comes back into the hot tier when a batch next needs it, as after an eviction;
+ * the rows still to be published are marked as changed cold rows. The rows' values, and so the
+ * model's training, are those of a restore into the same tier (with the same batches: the smallest
+ * hot tier also bounds a batch's rows); the tiers' hits and evictions differ. A new admission
+ * threshold keeps the saved sketch's counts. A table's width, optimizer state, initial scale, or a
+ * TTL switched on or off, are refused: those change the rows themselves, or the cold tier's index.
  */
 final class TableSnapshot {
   private final TableState t;
@@ -77,13 +88,16 @@ final class TableSnapshot {
             in.readInt(),
             in.readLong(),
             in.readFloat());
-    if (!saved.equals(t.cfg)) {
+    boolean replace = !saved.equals(t.cfg);
+    if (replace && !sameRows(saved, t.cfg)) {
       throw new StoreLayoutException(
           "the snapshot's table "
               + saved
               + " does not match the configured "
               + t.cfg
-              + "; a store restores only with the tables it was saved with");
+              + "; a store restores only with the tables it was saved with (another hot capacity,"
+              + " admission threshold or non-zero TTL it takes; another width, optimizer state,"
+              + " initial scale, or a TTL switched on or off, it does not)");
     }
     t.lookups = in.readLong();
     t.hits = in.readLong();
@@ -113,13 +127,25 @@ final class TableSnapshot {
     for (int i = 0; i < free.length; i++) {
       free[i] = in.readInt();
     }
-    t.hot.restore(slabRows, hw, hand, keys, seen, coldSeen, flags, free);
+    if (!replace) {
+      t.hot.restore(slabRows, hw, hand, keys, seen, coldSeen, flags, free);
+    }
     int changed = in.readInt();
     t.changedCold = new LongIntHashMap(Math.max(64, changed));
     for (int i = 0; i < changed; i++) {
       t.changedCold.put(in.readLong(), 0);
     }
-    t.admission.read(in);
+    t.admission.read(in, replace);
+    if (replace) {
+      // an empty hot tier: the resident rows stay in the cold tier, those changed since the last
+      // publish marked there
+      for (int s = 0; s < hw; s++) {
+        if ((flags[s] & HotTier.RESIDENT) != 0 && (flags[s] & HotTier.PUBLISH) != 0) {
+          t.changedCold.put(keys[s], 0);
+        }
+      }
+      return;
+    }
     // the hot rows' values: every one has a cold copy (the snapshot flushed them)
     int[] slots = new int[CHUNK_ROWS];
     long[] ids = new long[CHUNK_ROWS];
@@ -136,6 +162,18 @@ final class TableSnapshot {
       }
     }
     loadRows(slots, ids, values, n);
+  }
+
+  /**
+   * Whether a snapshot of {@code saved} holds rows that {@code now} can use as they are: the same
+   * name, width, optimizer state and initial values, and a TTL index kept or not kept alike.
+   */
+  static boolean sameRows(TableConfig saved, TableConfig now) {
+    return saved.name().equals(now.name())
+        && saved.dim() == now.dim()
+        && saved.stateWidth() == now.stateWidth()
+        && Float.compare(saved.initScale(), now.initScale()) == 0
+        && (saved.ttlMs() > 0) == (now.ttlMs() > 0);
   }
 
   private void loadRows(int[] slots, long[] ids, byte[][] values, int n) {

@@ -709,6 +709,11 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     }
   }
 
+  /** The store's counters as of the last batch or publish. */
+  StoreStats storeStatsForTests() {
+    return storeStats;
+  }
+
   private static double nanToZero(double x) {
     return Double.isNaN(x) ? 0.0 : x;
   }

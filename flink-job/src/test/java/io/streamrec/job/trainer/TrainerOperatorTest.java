@@ -362,6 +362,56 @@ class TrainerOperatorTest {
   }
 
   /**
+   * A checkpoint resumed under another hot tier (larger, or smaller than the rows the model has, so
+   * that rows are evicted to the cold tier and come back) continues the model exactly: the same
+   * versions, rows and weights as without the change. Before, the store refused the checkpoint and
+   * a new hot capacity meant a new model.
+   */
+  @ParameterizedTest(name = "hot tier of {0} rows")
+  @ValueSource(ints = {5_000, 260})
+  void aCheckpointResumesUnderAnotherHotCapacityExactly(int rows) throws Exception {
+    Configuration c = new Configuration();
+    c.set(ModelOptions.HOT_CAPACITY_ROWS, 1_000);
+    JobConfig before = config(c);
+    Configuration resized = new Configuration();
+    resized.set(ModelOptions.HOT_CAPACITY_ROWS, rows);
+    JobConfig after = config(resized);
+    List<CompactUnit> units = units(1_200);
+    List<ModelUpdateRecord> uninterrupted =
+        uninterrupted(new OneInputStreamOperatorTestHarness<>(new TrainerOperator(before)), units);
+    OperatorSubtaskState snapshot;
+    List<ModelUpdateRecord> resumed;
+    try (var h = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(before))) {
+      h.open();
+      feed(h, units, 0, 601);
+      snapshot = h.snapshot(1, 1);
+      resumed = new ArrayList<>(h.extractOutputValues());
+    }
+    try (var r = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(after))) {
+      r.initializeState(snapshot);
+      r.open();
+      feed(r, units, 601, units.size());
+      r.processWatermark(new Watermark(Long.MAX_VALUE));
+      resumed.addAll(r.extractOutputValues());
+      TrainerOperator t = (TrainerOperator) r.getOperator();
+      if (rows < 1_000) {
+        assertThat(t.storeStatsForTests().evicted())
+            .as("rows evicted after the resize")
+            .isPositive();
+      }
+    }
+    // the spec goes out with every version and describes the tier now configured; the rest is equal
+    List<ModelSpec> specs = specs(resumed);
+    assertThat(specs.get(0).getJson()).contains("\"hotCapacityRows\":1000");
+    assertThat(specs.get(specs.size() - 1).getJson()).contains("\"hotCapacityRows\":" + rows);
+    assertSamePublishes(withoutSpecs(uninterrupted), withoutSpecs(resumed));
+  }
+
+  private static List<ModelUpdateRecord> withoutSpecs(List<ModelUpdateRecord> out) {
+    return out.stream().filter(r -> !key(r).equals(ModelUpdateKeys.SPEC)).toList();
+  }
+
+  /**
    * An upgrade from a release whose default cross was the sum and whose wide weights were summed: a
    * summed trainer's checkpoint, resumed by a trainer of the defaults (the field-weighted cross,
    * per-feature wide pooling), continues the model's versions, and from its first publish on the

@@ -2,10 +2,12 @@ package io.streamrec.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.streamrec.common.KafkaClientProperties;
 import io.streamrec.job.StreamrecJob;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.config.TopicsConfig;
+import io.streamrec.job.kafka.TopicOffsets;
 import io.streamrec.job.trainer.Handoff;
 import io.streamrec.protocol.ModelLineage;
 import io.streamrec.testutils.KafkaBroker;
@@ -15,6 +17,7 @@ import io.streamrec.traffic.FaultConfig;
 import io.streamrec.traffic.TrafficConfig;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -116,6 +119,47 @@ class HandoffITCase {
         .isSorted();
     assertThat(published.size()).isLessThanOrEqualTo(reference.size());
     assertThat(published).containsExactlyElementsOf(reference.subList(0, published.size()));
+  }
+
+  /**
+   * Where a backfill {@code --until T} stops, per partition: at its first record of time T or later
+   * (so every record before T is read), or at its end where none is that late; as Flink's source
+   * resolves a timestamp.
+   */
+  @Test
+  void aBackfillUntilATimeStopsEachPartitionAtItsFirstRecordOfThatTime() {
+    String bootstrap = KAFKA.bootstrapServers();
+    TopicsConfig in = PipelineSupport.topics(bootstrap, "until-");
+    GeneratedTraffic traffic = slice(23, START_MS);
+    PipelineSupport.produce(bootstrap, in, traffic.records);
+    long until = START_MS + 30_000;
+    Map<TopicPartition, Long> stops =
+        TopicOffsets.stoppingOffsets(
+            bootstrap,
+            KafkaClientProperties.empty(),
+            List.of(in.requests(), in.impressions()),
+            until);
+    Map<TopicPartition, Long> ends =
+        TopicOffsets.stoppingOffsets(
+            bootstrap, KafkaClientProperties.empty(), List.of(in.requests()), null);
+    List<ConsumerRecord<byte[], byte[]>> requests = TopicRecords.readAll(bootstrap, in.requests());
+    for (TopicPartition tp : ends.keySet()) {
+      List<ConsumerRecord<byte[], byte[]>> p =
+          requests.stream().filter(r -> r.partition() == tp.partition()).toList();
+      assertThat(ends.get(tp)).as("the end of %s", tp).isEqualTo(p.size());
+      long before = p.stream().filter(r -> r.timestamp() < until).count();
+      assertThat(stops.get(tp)).as("%s until %d", tp, until).isEqualTo(before).isLessThan(p.size());
+    }
+    assertThat(stops.keySet().stream().map(TopicPartition::topic).distinct())
+        .containsExactlyInAnyOrder(in.requests(), in.impressions());
+    assertThat(
+            TopicOffsets.stoppingOffsets(
+                bootstrap,
+                KafkaClientProperties.empty(),
+                List.of(in.requests()),
+                traffic.lastEventMs + 1))
+        .as("no record that late: the end")
+        .isEqualTo(ends);
   }
 
   private static List<String> texts(String bootstrap, String topic) {

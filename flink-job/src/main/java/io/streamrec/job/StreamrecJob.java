@@ -224,6 +224,7 @@ public final class StreamrecJob {
               + " (--from-handoff)");
     }
     if (!cfg.handoffSaveTo().isEmpty()) {
+      Handoff.checkWritable(cfg.handoffSaveTo());
       return Handoff.Plan.saveTo(
           cfg.handoffSaveTo(),
           TopicOffsets.stoppingOffsets(

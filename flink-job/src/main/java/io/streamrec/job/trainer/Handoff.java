@@ -150,6 +150,32 @@ public final class Handoff {
         .toList();
   }
 
+  /**
+   * Checks, before a backfill starts, that it will be able to write its handoff to {@code path} at
+   * its end: not a directory, and a file can be created beside it (tried, then removed).
+   */
+  public static void checkWritable(String path) {
+    Path target = new Path(path);
+    Path temp = new Path(path + IN_PROGRESS);
+    try {
+      FileSystem fs = target.getFileSystem();
+      if (fs.exists(target) && fs.getFileStatus(target).isDir()) {
+        throw new StreamrecException(
+            "the handoff's path " + path + " is a directory; name the file to write");
+      }
+      fs.create(temp, FileSystem.WriteMode.OVERWRITE).close();
+      fs.delete(temp, false);
+    } catch (IOException e) {
+      throw new StreamrecException(
+          "cannot write the handoff at "
+              + path
+              + " ("
+              + e
+              + "); the backfill would train to its end and fail there. Name a path it can write",
+          e);
+    }
+  }
+
   /** Reads the header of the handoff at {@code path}, to start a job's sources from its offsets. */
   public static Header readHeader(String path) {
     try (FSDataInputStream in = open(path)) {

@@ -160,6 +160,28 @@ class HandoffTest {
         bounds);
   }
 
+  /**
+   * A handoff the backfill could not write is found before it trains, not at its end: a directory,
+   * or a place it cannot create a file in.
+   */
+  @Test
+  void aPathTheBackfillCouldNotWriteIsRefusedBeforeItStarts() throws Exception {
+    assertThatThrownBy(() -> Handoff.checkWritable(dir.toString()))
+        .isInstanceOf(StreamrecException.class)
+        .hasMessageContaining("is a directory");
+    Path blocked = Files.writeString(dir.resolve("a-file"), "x");
+    String inside = blocked.resolve("model.handoff").toString();
+    assertThatThrownBy(() -> Handoff.checkWritable(inside))
+        .isInstanceOf(StreamrecException.class)
+        .hasMessageContaining("cannot write the handoff at " + inside)
+        .hasMessageContaining("would train to its end and fail there");
+    String fine = dir.resolve("model.handoff").toString();
+    Handoff.checkWritable(fine);
+    try (var s = Files.list(dir)) {
+      assertThat(s.map(p -> p.getFileName().toString())).containsExactly("a-file");
+    }
+  }
+
   @Test
   void aMissingOrForeignFileIsNoHandoff() throws Exception {
     String missing = dir.resolve("none.handoff").toString();

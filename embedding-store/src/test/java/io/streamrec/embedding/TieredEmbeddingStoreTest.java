@@ -291,17 +291,25 @@ class TieredEmbeddingStoreTest {
 
   // ---- snapshots ------------------------------------------------------------------------------
 
-  @Test
-  void aRestoredStoreHoldsWhatTheSnapshotHeldAndNotWhatCameAfter() {
-    TableConfig user = table("user", 3, 2, 5_000);
-    TableConfig item = table("item", 2, 1, 0);
-    TieredEmbeddingStore s = store(user, item);
+  /**
+   * At time 1,000: rows 1..8 of table 0 (seen twice each, so admitted under a threshold of 2) set
+   * to their id, and of table 1 to three times it.
+   */
+  private static void fillEightRows(TieredEmbeddingStore s) {
     s.advanceTo(1_000);
     for (long id = 1; id <= 8; id++) {
       update(s, 0, 1f, id);
       update(s, 0, 1f, id); // second sighting: admitted
       update(s, 1, 3f, id);
     }
+  }
+
+  @Test
+  void aRestoredStoreHoldsWhatTheSnapshotHeldAndNotWhatCameAfter() {
+    TableConfig user = table("user", 3, 2, 5_000);
+    TableConfig item = table("item", 2, 1, 0);
+    TieredEmbeddingStore s = store(user, item);
+    fillEightRows(s);
     touch(s, 0, 100); // seen once: counted by the sketch
     Path snap = tmp.resolve("snap");
     s.snapshot(snap);
@@ -419,12 +427,7 @@ class TieredEmbeddingStoreTest {
     TableConfig user = table("user", 3, 2, 5_000);
     TableConfig item = table("item", 4, 1, 0);
     TieredEmbeddingStore s = store(user, item);
-    s.advanceTo(1_000);
-    for (long id = 1; id <= 8; id++) {
-      update(s, 0, 1f, id);
-      update(s, 0, 1f, id); // second sighting: admitted
-      update(s, 1, 3f, id);
-    }
+    fillEightRows(s);
     drainAll(s, 0);
     drainAll(s, 1);
     update(s, 0, 2f, 8); // changed since the drain, hot

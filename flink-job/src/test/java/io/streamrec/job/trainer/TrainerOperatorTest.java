@@ -197,6 +197,19 @@ class TrainerOperatorTest {
     assertSamePublishes(run(units, 1), run(units, 2));
   }
 
+  /**
+   * A run continued across a cut (a restore, a handoff) published versions 1 to 6, record for
+   * record what the run without the cut published.
+   */
+  static void assertContinuedExactly(
+      List<ModelUpdateRecord> uninterrupted, List<ModelUpdateRecord> continued, String what) {
+    assertThat(markers(continued))
+        .as("versions %s", what)
+        .extracting(VersionMarker::getVersion)
+        .containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+    assertSamePublishes(uninterrupted, continued);
+  }
+
   /** Equal records, markers compared without their wall-clock publish time. */
   static void assertSamePublishes(List<ModelUpdateRecord> a, List<ModelUpdateRecord> b) {
     assertThat(b).hasSameSizeAs(a);
@@ -353,11 +366,7 @@ class TrainerOperatorTest {
         r.processWatermark(new Watermark(Long.MAX_VALUE));
         resumed.addAll(r.extractOutputValues());
       }
-      assertThat(markers(resumed))
-          .as("versions after a kill at unit %d", cut)
-          .extracting(VersionMarker::getVersion)
-          .containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
-      assertSamePublishes(uninterrupted, resumed);
+      assertContinuedExactly(uninterrupted, resumed, "after a kill at unit " + cut);
     }
   }
 

@@ -67,6 +67,29 @@ class JobArgumentsTest {
         .isEqualTo(true);
   }
 
+  /** The handoff's keys, as the deployment docs give them to the job's entry point. */
+  @Test
+  void aBackfillSavesAndALiveJobStartsFromAHandoffByKey() {
+    JobArguments.Parsed backfill =
+        JobArguments.parse(
+            "--bootstrap-servers",
+            "k:9092",
+            "--mode",
+            "backfill",
+            "--trainer.handoff.save-to",
+            "s3://models/a.handoff");
+    assertThat(backfill.bounds().bounded()).isTrue();
+    assertThat(backfill.config().handoffSaveTo()).isEqualTo("s3://models/a.handoff");
+    JobArguments.Parsed live =
+        JobArguments.parse(
+            "--bootstrap-servers",
+            "k:9092",
+            "--trainer.handoff.start-from",
+            "s3://models/a.handoff");
+    assertThat(live.bounds().bounded()).isFalse();
+    assertThat(live.config().handoffStartFrom()).isEqualTo("s3://models/a.handoff");
+  }
+
   @Test
   void liveIsTheDefaultModeAndIsUnbounded() {
     JobArguments.Parsed p = JobArguments.parse("--bootstrap-servers", "k:9092");

@@ -108,7 +108,7 @@ class HandoffITCase {
     JobClient job = env.executeAsync("it-live-from-handoff");
     List<String> published;
     try {
-      published = awaitQuiet(bootstrap, handed, h.version() + 3);
+      published = awaitVersion(bootstrap, handed, h.version() + 3, 5_000);
     } finally {
       job.cancel().get();
     }
@@ -119,6 +119,39 @@ class HandoffITCase {
         .isSorted();
     assertThat(published.size()).isLessThanOrEqualTo(reference.size());
     assertThat(published).containsExactlyElementsOf(reference.subList(0, published.size()));
+  }
+
+  /**
+   * A backfill stopped with a drain ({@code flink stop --drain}) before its input's end writes no
+   * handoff: the drain finishes the trainer as the input's end would, but the handoff would name
+   * the offsets the sources were to stop at, which they had not reached.
+   */
+  @Test
+  void aBackfillStoppedWithADrainWritesNoHandoff() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    TopicsConfig in = PipelineSupport.topics(bootstrap, "drained-");
+    PipelineSupport.produce(bootstrap, in, slice(24, START_MS).records);
+    String handoff = dir.resolve("drained.handoff").toString();
+    Configuration c = conf(bootstrap, in, in.modelUpdates());
+    c.set(JobOptions.HANDOFF_SAVE_TO, handoff);
+    c.set(JobOptions.MAX_RECORDS_PER_SECOND, 200); // slow enough to stop halfway
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    StreamrecJob.build(env, JobConfig.from(c), StreamrecJob.Bounds.backfill(null, null));
+    JobClient job = env.executeAsync("it-drained-backfill");
+    awaitVersion(bootstrap, in.modelUpdates(), 1, 0);
+    String savepoint =
+        job.stopWithSavepoint(
+                true,
+                dir.resolve("savepoints").toUri().toString(),
+                org.apache.flink.core.execution.SavepointFormatType.CANONICAL)
+            .get();
+    assertThat(savepoint).isNotBlank();
+    job.getJobExecutionResult().get();
+    List<Long> versions =
+        ModelUpdateRecords.versions(TopicRecords.readAll(bootstrap, in.modelUpdates()));
+    assertThat(versions).as("the drain published what it trained").isNotEmpty();
+    assertThat(Path.of(handoff)).doesNotExist();
+    assertThat(Path.of(handoff + ".inprogress")).doesNotExist();
   }
 
   /**
@@ -167,12 +200,12 @@ class HandoffITCase {
   }
 
   /**
-   * The topic's records once it has a version past {@code version} and no record came for 5 s: the
-   * live job has published every period its watermark passed (the newest units wait for events that
-   * never come).
+   * The topic's records once it has a version past {@code version} and no record came for {@code
+   * quietMs} (a live job has then published every period its watermark passed; the newest units
+   * wait for events that never come).
    */
-  private static List<String> awaitQuiet(String bootstrap, String topic, long version)
-      throws InterruptedException {
+  private static List<String> awaitVersion(
+      String bootstrap, String topic, long version, long quietMs) throws InterruptedException {
     long deadline = System.nanoTime() + 120_000_000_000L;
     List<ConsumerRecord<byte[], byte[]>> seen = List.of();
     long quietSince = System.nanoTime();
@@ -184,7 +217,7 @@ class HandoffITCase {
       }
       List<Long> versions = ModelUpdateRecords.versions(seen);
       boolean past = !versions.isEmpty() && versions.get(versions.size() - 1) > version;
-      if (past && System.nanoTime() - quietSince > 5_000_000_000L) {
+      if (past && System.nanoTime() - quietSince >= quietMs * 1_000_000L) {
         return seen.stream().map(ModelUpdateRecords::text).toList();
       }
       assertThat(System.nanoTime())

@@ -105,9 +105,17 @@ public final class Handoff {
    * replacing what is there only once the new handoff is complete.
    */
   static void write(String path, Header header, TrainerCheckpoint state) throws IOException {
-    Path target = new Path(path);
+    stage(path, header, state);
+    commit(path);
+  }
+
+  /**
+   * Writes the handoff beside {@code path} ({@code path + ".inprogress"}), where no reader looks;
+   * {@link #commit} puts it in place, {@link #discard} removes it.
+   */
+  static void stage(String path, Header header, TrainerCheckpoint state) throws IOException {
     Path temp = new Path(path + IN_PROGRESS);
-    FileSystem fs = target.getFileSystem();
+    FileSystem fs = temp.getFileSystem();
     try (FSDataOutputStream os = fs.create(temp, FileSystem.WriteMode.OVERWRITE)) {
       DataOutputStream out = new DataOutputStream(os);
       out.writeInt(MAGIC);
@@ -126,6 +134,13 @@ public final class Handoff {
       fs.delete(temp, false);
       throw e;
     }
+  }
+
+  /** Puts the staged handoff in place of whatever {@code path} held. */
+  static void commit(String path) throws IOException {
+    Path target = new Path(path);
+    Path temp = new Path(path + IN_PROGRESS);
+    FileSystem fs = target.getFileSystem();
     try {
       if (fs.exists(target)) {
         fs.delete(target, false);
@@ -137,6 +152,12 @@ public final class Handoff {
       fs.delete(temp, false);
       throw e;
     }
+  }
+
+  /** Removes the staged handoff, leaving {@code path} as it was. */
+  static void discard(String path) throws IOException {
+    Path temp = new Path(path + IN_PROGRESS);
+    temp.getFileSystem().delete(temp, false);
   }
 
   /** The offsets by topic, then partition. */

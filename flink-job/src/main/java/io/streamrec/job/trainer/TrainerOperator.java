@@ -43,6 +43,7 @@ import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.checkpoint.CheckpointOptions;
+import org.apache.flink.runtime.checkpoint.SavepointType;
 import org.apache.flink.runtime.execution.Environment;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.state.CheckpointStreamFactory;
@@ -120,6 +121,14 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   /** Whether the state being applied in open came from a handoff rather than a checkpoint. */
   private transient boolean fromHandoff;
+
+  /**
+   * The handoff written at the input's end, not yet in place: it goes in place on close, unless a
+   * savepoint that drains the job came in between (the input was cut short, not read to its end).
+   */
+  private transient boolean handoffStaged;
+
+  private transient boolean drained;
 
   /** Versions up to this one are on the topic already (a restore): computed, not published. */
   private transient long publishedThrough;
@@ -743,6 +752,11 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   @Override
   public void snapshotState(StateSnapshotContext context) throws Exception {
     super.snapshotState(context);
+    if (snapshotOptions != null
+        && snapshotOptions.getCheckpointType() instanceof SavepointType t
+        && t.shouldDrain()) {
+      drained = true;
+    }
     List<CompactUnit> pending = new ArrayList<>(ready);
     pending.addAll(waiting);
     unitsState.update(pending);
@@ -791,18 +805,18 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
           trainer.unitsTrained(),
           failAfter);
     }
-    if (handoff != null && handoff.save()) {
-      saveHandoff();
+    if (handoff != null && handoff.save() && !handoffStaged) {
+      stageHandoff();
     }
     super.finish();
   }
 
   /**
    * The end of a backfill: every unit trained and the last version published (the watermark went to
-   * the end of time), so the state is the published model's; it goes to the handoff with the
-   * offsets the sources stopped at.
+   * the end of time), so the state is the published model's; it is staged as the handoff with the
+   * offsets the sources stopped at, and put in place on close ({@link #closeHandoff}).
    */
-  private void saveHandoff() throws IOException {
+  private void stageHandoff() throws IOException {
     if (!waiting.isEmpty() || !ready.isEmpty() || openPeriod != NO_PERIOD) {
       throw new IllegalStateException(
           "the input ended with "
@@ -816,7 +830,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     Handoff.Header header = new Handoff.Header(model, version, handoff.offsets());
     try {
       trainer.store().snapshot(dir);
-      Handoff.write(
+      Handoff.stage(
           handoff.path(),
           header,
           TrainerCheckpoint.cut(
@@ -824,8 +838,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     } finally {
       deleteRecursively(dir);
     }
+    handoffStaged = true;
     LOG.info(
-        "trainer: handoff written to {} in {} ms: {}, {} impressions trained, inputs stopped at {}",
+        "trainer: handoff written beside {} in {} ms: {}, {} impressions trained, inputs stopped at {}",
         handoff.path(),
         (System.nanoTime() - t0) / 1_000_000,
         header,
@@ -878,8 +893,31 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     TrainerCheckpoint.deleteRecursively(dir);
   }
 
+  /**
+   * Puts the staged handoff in place, or, when a savepoint drained the job (its input was cut short
+   * while the sources had offsets left before their stopping ones), discards it: a live job would
+   * otherwise start after records nothing trained on.
+   */
+  private void closeHandoff() throws IOException {
+    if (!handoffStaged) {
+      return;
+    }
+    handoffStaged = false;
+    if (drained) {
+      Handoff.discard(handoff.path());
+      LOG.warn(
+          "trainer: the backfill was stopped with a drain before its input's end; no handoff is"
+              + " written to {} (it would name offsets the sources had not reached)",
+          handoff.path());
+      return;
+    }
+    Handoff.commit(handoff.path());
+    LOG.info("trainer: handoff in place at {}", handoff.path());
+  }
+
   @Override
   public void close() throws Exception {
+    closeHandoff();
     try {
       if (trainer != null) {
         trainer.close();

@@ -22,6 +22,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.checkpoint.SavepointType;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -95,6 +97,34 @@ class HandoffTest {
       published.addAll(h.extractOutputValues());
     }
     assertContinuedExactly(uninterrupted, published, "across the handoff");
+  }
+
+  /**
+   * {@code flink stop --drain} on a backfill ends its input early and finishes the trainer as if
+   * the input had ended: the handoff it would write names offsets its sources had not reached, and
+   * a live job from it would skip the records between. The drain's savepoint comes after the
+   * finish, so the handoff staged there is discarded, and the earlier handoff at the path stays.
+   */
+  @Test
+  void aBackfillStoppedWithADrainLeavesNoHandoff() throws Exception {
+    JobConfig cfg = config();
+    String path = dir.resolve("model.handoff").toString();
+    backfill(cfg, units(CUT), path);
+    byte[] earlier = Files.readAllBytes(Path.of(path));
+    var h =
+        new OneInputStreamOperatorTestHarness<>(
+            new TrainerOperator(cfg, null, 0, Handoff.Plan.saveTo(path, OFFSETS)));
+    try (h) {
+      h.open();
+      feed(h, units(CUT * 2), 0, CUT + 100);
+      h.processWatermark(new Watermark(Long.MAX_VALUE)); // what a drain sends
+      h.endInput();
+      h.getOperator().finish();
+      h.snapshotWithLocalState(
+          1, 1, SavepointType.terminate(SavepointFormatType.CANONICAL)); // the drain's savepoint
+    }
+    assertThat(Files.readAllBytes(Path.of(path))).isEqualTo(earlier);
+    assertThat(Path.of(path + ".inprogress")).doesNotExist();
   }
 
   @Test

@@ -83,6 +83,11 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * between batches, so a restore continues exactly where the checkpoint stood: the same batches, the
  * same versions, the same rows, bit for bit on the CPU backend.
  *
+ * <p><b>Handoff.</b> A backfill with a {@link Handoff.Plan#save()} plan writes, at the end of its
+ * input, the same state as a checkpoint cut (every file inline) with the offsets its sources
+ * stopped at; a live trainer with a start plan and no checkpoint restores that state instead of
+ * starting a new model, so its first version follows the backfill's last on the same lineage.
+ *
  * <p>Runs with parallelism 1: one model.
  */
 public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRecord>
@@ -128,6 +133,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
    */
   private transient boolean handoffStaged;
 
+  /** Whether a savepoint that drains the job was taken (the input may not have been read out). */
   private transient boolean drained;
 
   /** Versions up to this one are on the topic already (a restore): computed, not published. */

@@ -407,7 +407,11 @@ class TieredEmbeddingStoreTest {
     s.snapshot(tmp.resolve("snap"));
 
     assertThatThrownBy(
-            () -> restore(tmp.resolve("w2"), tmp.resolve("snap"), table("user", 10, 1, 5_000)))
+            () ->
+                restore(
+                    tmp.resolve("w2"),
+                    tmp.resolve("snap"),
+                    new TableConfig("user", DIM, STATE, 10, 1, 0, 0.5f)))
         .isInstanceOf(StoreException.class)
         .hasMessageContaining("does not match");
     assertThatThrownBy(
@@ -477,7 +481,44 @@ class TieredEmbeddingStoreTest {
                     new TableConfig("user", DIM + 1, STATE, 3, 2, 5_000, 0.05f),
                     item))
         .isInstanceOf(StoreLayoutException.class)
-        .hasMessageContaining("another hot capacity, admission threshold or non-zero TTL it takes");
+        .hasMessageContaining("another hot capacity, admission threshold or TTL it takes");
+  }
+
+  /**
+   * A TTL switched on at a restore counts every row as seen at the restored clock; switched off, no
+   * row expires, and the index it kept is gone, so that switched on again later no entry of the old
+   * index expires a row seen since. Before, both were refused.
+   */
+  @Test
+  void aTtlSwitchedOnOrOffAtARestoreCountsFromThenAndLeavesNoStaleIndex() {
+    TableConfig user = table("user", 3, 2, 0);
+    TableConfig item = table("item", 4, 1, 5_000);
+    TieredEmbeddingStore s = store(user, item);
+    fillEightRows(s); // at 1,000
+    s.advanceTo(3_000);
+    s.snapshot(tmp.resolve("snap-1"));
+
+    TableConfig userTtl = table("user", 3, 2, 5_000);
+    TableConfig itemNoTtl = table("item", 4, 1, 0);
+    TieredEmbeddingStore on = restore(tmp.resolve("on"), tmp.resolve("snap-1"), userTtl, itemNoTtl);
+    on.advanceTo(7_999); // the user rows count as seen at 3,000, the restored clock
+    assertThat(collectExpired(on, 0)).isEmpty();
+    on.advanceTo(8_001);
+    assertThat(collectExpired(on, 0)).containsExactlyInAnyOrder(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
+    on.advanceTo(100_000);
+    assertThat(collectExpired(on, 1)).as("item rows, their TTL off").isEmpty();
+    assertThat(on.stats().rows()).isEqualTo(8);
+
+    // item's TTL on again, at a later clock: its old index (rows seen at 1,000) must not count
+    update(on, 1, 7f, 1);
+    on.snapshot(tmp.resolve("snap-2"));
+    TieredEmbeddingStore again =
+        restore(tmp.resolve("again"), tmp.resolve("snap-2"), userTtl, item);
+    again.advanceTo(104_999);
+    assertThat(collectExpired(again, 1)).isEmpty();
+    assertThat(read(again, 1, 1)).containsOnly(7f);
+    again.advanceTo(105_001);
+    assertThat(collectExpired(again, 1)).containsExactlyInAnyOrder(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
   }
 
   @Test

@@ -7,6 +7,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -24,6 +25,7 @@ import org.rocksdb.DBOptions;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.InfoLogLevel;
 import org.rocksdb.LRUCache;
+import org.rocksdb.Options;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -128,9 +130,21 @@ public final class RocksDbColdTier implements AutoCloseable {
           descriptors.add(new ColumnFamilyDescriptor(familyName("seen:", t), seenOptions));
         }
       }
+      // a database of tables that kept a last-seen index which they no longer keep (their TTL
+      // switched off since): open those indexes too, to drop them below
+      List<byte[]> retired = retiredIndexes(dir, dbOptions);
+      for (byte[] name : retired) {
+        descriptors.add(new ColumnFamilyDescriptor(name, seenOptions));
+      }
       List<ColumnFamilyHandle> handles = new ArrayList<>();
       this.db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
       resources.push(db);
+      int opened = handles.size() - retired.size();
+      for (ColumnFamilyHandle h : handles.subList(opened, handles.size())) {
+        db.dropColumnFamily(h);
+        h.close();
+      }
+      handles = new ArrayList<>(handles.subList(0, opened));
       for (ColumnFamilyHandle h : handles) {
         resources.push(h); // closed before the database
       }
@@ -150,6 +164,33 @@ public final class RocksDbColdTier implements AutoCloseable {
       closeAll();
       throw new StoreException("cannot open the cold tier in " + dir + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The last-seen indexes of an existing database in {@code dir} whose table is configured without
+   * a TTL now; none for a new database.
+   */
+  private List<byte[]> retiredIndexes(Path dir, DBOptions dbOptions) throws RocksDBException {
+    List<byte[]> retired = new ArrayList<>();
+    if (!Files.exists(dir.resolve("CURRENT"))) {
+      return retired;
+    }
+    List<String> kept = new ArrayList<>();
+    for (TableConfig t : tables) {
+      if (t.ttlMs() > 0) {
+        kept.add("seen:" + t.name());
+      }
+    }
+    try (ColumnFamilyOptions cf = new ColumnFamilyOptions();
+        Options o = new Options(dbOptions, cf)) {
+      for (byte[] name : RocksDB.listColumnFamilies(o, dir.toString())) {
+        String n = new String(name, StandardCharsets.UTF_8);
+        if (n.startsWith("seen:") && !kept.contains(n)) {
+          retired.add(name);
+        }
+      }
+    }
+    return retired;
   }
 
   private static ColumnFamilyOptions familyOptions(

@@ -23,8 +23,10 @@ import java.util.Arrays;
  * the rows still to be published are marked as changed cold rows. The rows' values, and so the
  * model's training, are those of a restore into the same tier (with the same batches: the smallest
  * hot tier also bounds a batch's rows); the tiers' hits and evictions differ. A new admission
- * threshold keeps the saved sketch's counts. A table's width, optimizer state, initial scale, or a
- * TTL switched on or off, are refused: those change the rows themselves, or the cold tier's index.
+ * threshold keeps the saved sketch's counts. A TTL switched on counts every row as seen at the
+ * restored clock (the last-seen index is built then); switched off, the index is dropped (the cold
+ * tier does so on opening). A table's width, optimizer state or initial scale are refused: those
+ * change the rows themselves.
  */
 final class TableSnapshot {
   private final TableState t;
@@ -96,8 +98,8 @@ final class TableSnapshot {
               + " does not match the configured "
               + t.cfg
               + "; a store restores only with the tables it was saved with (another hot capacity,"
-              + " admission threshold or non-zero TTL it takes; another width, optimizer state,"
-              + " initial scale, or a TTL switched on or off, it does not)");
+              + " admission threshold or TTL it takes; another width, optimizer state or initial"
+              + " scale it does not)");
     }
     t.lookups = in.readLong();
     t.hits = in.readLong();
@@ -144,6 +146,9 @@ final class TableSnapshot {
           t.changedCold.put(keys[s], 0);
         }
       }
+      if (saved.ttlMs() <= 0 && t.ttl) {
+        stampAllSeen(t.now());
+      }
       return;
     }
     // the hot rows' values: every one has a cold copy (the snapshot flushed them)
@@ -166,14 +171,51 @@ final class TableSnapshot {
 
   /**
    * Whether a snapshot of {@code saved} holds rows that {@code now} can use as they are: the same
-   * name, width, optimizer state and initial values, and a TTL index kept or not kept alike.
+   * name, width, optimizer state and initial values.
    */
   static boolean sameRows(TableConfig saved, TableConfig now) {
     return saved.name().equals(now.name())
         && saved.dim() == now.dim()
         && saved.stateWidth() == now.stateWidth()
-        && Float.compare(saved.initScale(), now.initScale()) == 0
-        && (saved.ttlMs() > 0) == (now.ttlMs() > 0);
+        && Float.compare(saved.initScale(), now.initScale()) == 0;
+  }
+
+  /**
+   * A TTL switched on: every row (all are cold after a re-placing restore) counts as seen at {@code
+   * atMs}, the restored clock, and gets its last-seen index entry; with the clock not yet started
+   * ({@code Long.MIN_VALUE}) the rows are stamped when it starts, as rows seen before it are.
+   */
+  private void stampAllSeen(long atMs) {
+    float[] row = new float[t.w];
+    long[] ids = new long[CHUNK_ROWS];
+    byte[][] values = new byte[CHUNK_ROWS][];
+    int[] n = {0};
+    t.cold.scanRows(
+        t.index,
+        (id, value) -> {
+          ids[n[0]] = id;
+          values[n[0]++] = value;
+          if (n[0] == CHUNK_ROWS) {
+            writeSeen(ids, values, n[0], atMs, row);
+            n[0] = 0;
+          }
+        });
+    writeSeen(ids, values, n[0], atMs, row);
+  }
+
+  private void writeSeen(long[] ids, byte[][] values, int n, long atMs, float[] row) {
+    try (RocksDbColdTier.Batch b = t.cold.batch()) {
+      for (int k = 0; k < n; k++) {
+        RocksDbColdTier.decodeValue(values[k], t.w, row, 0);
+        RocksDbColdTier.encodeValue(atMs, row, 0, t.w, t.valueBuf);
+        b.putRow(t.index, ids[k], t.valueBuf);
+        b.putSeen(t.index, atMs, ids[k]);
+        values[k] = null;
+      }
+      t.cold.write(b);
+    } catch (org.rocksdb.RocksDBException e) {
+      throw RocksDbColdTier.failed("index the rows of table '" + t.cfg.name() + "'", e);
+    }
   }
 
   private void loadRows(int[] slots, long[] ids, byte[][] values, int n) {

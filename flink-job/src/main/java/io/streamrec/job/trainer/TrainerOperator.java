@@ -354,6 +354,13 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     restoredStore = restored.storeDir;
     model = h.header().model();
     fromHandoff = true;
+    if (!config.modelId().isEmpty() && ModelLineage.parse(config.modelId()) != model) {
+      LOG.warn(
+          "trainer: trainer.model-id {} names a new model's lineage; the handoff's model {} goes on"
+              + " under its own",
+          config.modelId(),
+          ModelLineage.format(model));
+    }
     LOG.info(
         "trainer: no checkpoint; going on from the handoff at {}: {}, the inputs from {}",
         handoff.path(),

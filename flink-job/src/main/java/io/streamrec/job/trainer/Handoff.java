@@ -2,6 +2,8 @@ package io.streamrec.job.trainer;
 
 import io.streamrec.common.StreamrecException;
 import io.streamrec.protocol.ModelLineage;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -32,6 +34,7 @@ public final class Handoff {
   static final int MAGIC = 0x5352484f; // "SRHO"
   static final int FORMAT = 1;
   private static final String IN_PROGRESS = ".inprogress";
+  private static final int BUFFER = 1 << 16;
 
   private Handoff() {}
 
@@ -101,23 +104,15 @@ public final class Handoff {
   record Loaded(Header header, TrainerCheckpoint state) {}
 
   /**
-   * Writes {@code header} and {@code state} (a cut with every file inline) to {@code path},
-   * replacing what is there only once the new handoff is complete.
-   */
-  static void write(String path, Header header, TrainerCheckpoint state) throws IOException {
-    stage(path, header, state);
-    commit(path);
-  }
-
-  /**
-   * Writes the handoff beside {@code path} ({@code path + ".inprogress"}), where no reader looks;
-   * {@link #commit} puts it in place, {@link #discard} removes it.
+   * Writes {@code header} and {@code state} (a cut with every file inline) beside {@code path}
+   * ({@code path + ".inprogress"}), where no reader looks; {@link #commit} puts it in place,
+   * replacing what is there only then, and {@link #discard} removes it.
    */
   static void stage(String path, Header header, TrainerCheckpoint state) throws IOException {
     Path temp = new Path(path + IN_PROGRESS);
     FileSystem fs = temp.getFileSystem();
     try (FSDataOutputStream os = fs.create(temp, FileSystem.WriteMode.OVERWRITE)) {
-      DataOutputStream out = new DataOutputStream(os);
+      DataOutputStream out = new DataOutputStream(new BufferedOutputStream(os, BUFFER));
       out.writeInt(MAGIC);
       out.writeInt(FORMAT);
       out.writeLong(header.model());
@@ -200,7 +195,7 @@ public final class Handoff {
   /** Reads the header of the handoff at {@code path}, to start a job's sources from its offsets. */
   public static Header readHeader(String path) {
     try (FSDataInputStream in = open(path)) {
-      return header(new DataInputStream(in), path);
+      return header(new DataInputStream(new BufferedInputStream(in, BUFFER)), path);
     } catch (IOException e) {
       throw unreadable(path, e);
     }
@@ -209,7 +204,7 @@ public final class Handoff {
   /** Reads the whole handoff at {@code path}; the store's files go into a new local directory. */
   static Loaded read(String path) {
     try (FSDataInputStream in = open(path)) {
-      DataInputStream d = new DataInputStream(in);
+      DataInputStream d = new DataInputStream(new BufferedInputStream(in, BUFFER));
       Header h = header(d, path);
       return new Loaded(h, TrainerCheckpoint.read(d));
     } catch (IOException e) {

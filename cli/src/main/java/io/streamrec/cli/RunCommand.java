@@ -119,6 +119,7 @@ final class RunCommand implements Callable<Integer> {
           + " is not used: the job has state of its own";
     }
     Handoff.Header h = Handoff.readHeader(path);
+    h.requireTopics(StreamrecJob.inputTopics(JobConfig.from(plan.conf())));
     String prefix = "starting a new model: ";
     String why = plan.message();
     return "going on from the handoff at "

@@ -206,10 +206,7 @@ public final class StreamrecJob {
    * hands on; a live job starting from one reads its header, which must name every topic it reads.
    */
   private static Handoff.Plan handoffPlan(JobConfig cfg, Bounds bounds) {
-    List<String> topics =
-        cfg.sourceKind() == JobConfig.SourceKind.UNITS
-            ? List.of(cfg.requestUnitsTopic())
-            : List.of(cfg.requestsTopic(), cfg.impressionsTopic());
+    List<String> topics = inputTopics(cfg);
     if (bounds.bounded() && !cfg.handoffStartFrom().isEmpty()) {
       throw new ConfigException(
           JobOptions.HANDOFF_START_FROM,
@@ -232,15 +229,17 @@ public final class StreamrecJob {
     }
     if (!cfg.handoffStartFrom().isEmpty()) {
       Handoff.Header h = Handoff.readHeader(cfg.handoffStartFrom());
-      if (!h.topics().containsAll(topics)) {
-        throw new ConfigException(
-            JobOptions.HANDOFF_START_FROM,
-            "names a handoff with the offsets of " + h.topics() + ", but this job reads " + topics,
-            "go on with the topics the backfill read (source.kind, topics.*), or backfill these");
-      }
+      h.requireTopics(topics);
       return Handoff.Plan.startFrom(cfg.handoffStartFrom(), h);
     }
     return null;
+  }
+
+  /** The topics a job of {@code cfg} reads: the request-units log, or the two event topics. */
+  public static List<String> inputTopics(JobConfig cfg) {
+    return cfg.sourceKind() == JobConfig.SourceKind.UNITS
+        ? List.of(cfg.requestUnitsTopic())
+        : List.of(cfg.requestsTopic(), cfg.impressionsTopic());
   }
 
   private static KafkaSource<UnitRecord> unitsSource(

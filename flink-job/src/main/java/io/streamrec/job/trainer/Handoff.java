@@ -52,6 +52,16 @@ public final class Handoff {
           .collect(Collectors.toCollection(java.util.TreeSet::new));
     }
 
+    /** Refuses a job that reads other topics than these offsets are of. */
+    public void requireTopics(java.util.List<String> read) {
+      if (!topics().containsAll(read)) {
+        throw new io.streamrec.job.config.ConfigException(
+            io.streamrec.job.config.JobOptions.HANDOFF_START_FROM,
+            "names a handoff with the offsets of " + topics() + ", but this job reads " + read,
+            "go on with the topics the backfill read (source.kind, topics.*), or backfill these");
+      }
+    }
+
     /** The offsets as {@code topic[partition]=offset, ...}, in order. */
     public String describeOffsets() {
       return describe(offsets);

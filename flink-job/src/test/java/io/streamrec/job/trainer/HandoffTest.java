@@ -178,6 +178,20 @@ class HandoffTest {
         .hasMessageContaining("is for a live job");
   }
 
+  /** A live job must read the topics whose offsets the handoff holds, or it would start nowhere. */
+  @Test
+  void aLiveJobOfOtherTopicsThanTheHandoffsIsRefused() throws Exception {
+    String path = dir.resolve("model.handoff").toString();
+    backfill(config(), units(CUT), path); // offsets of requests and impressions
+    Configuration units = new Configuration();
+    units.set(io.streamrec.job.config.JobOptions.HANDOFF_START_FROM, path);
+    units.set(io.streamrec.job.config.JobOptions.SOURCE_KIND, "units");
+    assertThatThrownBy(() -> build(units, StreamrecJob.Bounds.live()))
+        .isInstanceOf(io.streamrec.job.config.ConfigException.class)
+        .hasMessageContaining("names a handoff with the offsets of [impressions, requests]")
+        .hasMessageContaining("this job reads [request-units]");
+  }
+
   private static void build(Configuration c, StreamrecJob.Bounds bounds) {
     StreamrecJob.build(
         org.apache.flink.streaming.api.environment.StreamExecutionEnvironment

@@ -65,6 +65,15 @@ final class BackfillCommand implements Callable<Integer> {
               + " from this model live (sets trainer.handoff.save-to).")
   String handoff;
 
+  @Option(
+      names = "--from-handoff",
+      paramLabel = "FILE",
+      description =
+          "Train on from the model an earlier backfill handed over (its --handoff FILE), over the"
+              + " range after it: from the offsets where it stopped (instead of --from) to the end"
+              + " or --until (sets trainer.handoff.start-from).")
+  String fromHandoff;
+
   @Mixin ReportOptions reports = new ReportOptions();
 
   @Mixin ProgressOptions progress = new ProgressOptions();
@@ -82,6 +91,9 @@ final class BackfillCommand implements Callable<Integer> {
     }
     if (handoff != null) {
       conf.set(JobOptions.HANDOFF_SAVE_TO, handoff);
+    }
+    if (fromHandoff != null) {
+      conf.set(JobOptions.HANDOFF_START_FROM, fromHandoff);
     }
     JobRunner.Started job =
         JobRunner.start(conf, StreamrecJob.Bounds.backfill(from, until), "streamrec-backfill");

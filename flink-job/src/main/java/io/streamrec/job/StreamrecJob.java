@@ -54,9 +54,9 @@ import org.apache.kafka.common.TopicPartition;
  * never ends; a backfill reads a bounded range of both topics, by timestamp, and ends once it has
  * trained on all of it and published the final version. Event time makes both form the same units.
  * A backfill with {@code trainer.handoff.save-to} stops at offsets resolved before it starts and
- * hands them on with its trainer's state ({@link Handoff}); a live job with {@code
- * trainer.handoff.start-from} and no checkpoint starts its sources there and its trainer from that
- * state.
+ * hands them on with its trainer's state ({@link Handoff}); a job with {@code
+ * trainer.handoff.start-from} and no checkpoint (live, or a backfill of a later range) starts its
+ * sources there and its trainer from that state.
  */
 public final class StreamrecJob {
   /** Stable operator ids, so savepoints survive changes to the graph around them. */
@@ -202,17 +202,12 @@ public final class StreamrecJob {
   }
 
   /**
-   * The handoff of this job, if any: a backfill saving one stops at offsets resolved now, which it
-   * hands on; a live job starting from one reads its header, which must name every topic it reads.
+   * The handoffs of this job, if any: a job starting from one reads its header, which must name
+   * every topic it reads; a backfill saving one stops at offsets resolved now, which it hands on. A
+   * backfill may do both, training a later range on from an earlier handoff.
    */
   private static Handoff.Plan handoffPlan(JobConfig cfg, Bounds bounds) {
     List<String> topics = inputTopics(cfg);
-    if (bounds.bounded() && !cfg.handoffStartFrom().isEmpty()) {
-      throw new ConfigException(
-          JobOptions.HANDOFF_START_FROM,
-          "is for a live job; this is a backfill",
-          "a backfill writes a handoff with trainer.handoff.save-to (--handoff)");
-    }
     if (!bounds.bounded() && !cfg.handoffSaveTo().isEmpty()) {
       throw new ConfigException(
           JobOptions.HANDOFF_SAVE_TO,
@@ -220,19 +215,46 @@ public final class StreamrecJob {
           "a live job goes on from a backfill's handoff with trainer.handoff.start-from"
               + " (--from-handoff)");
     }
-    if (!cfg.handoffSaveTo().isEmpty()) {
-      Handoff.checkWritable(cfg.handoffSaveTo());
-      return Handoff.Plan.saveTo(
-          cfg.handoffSaveTo(),
-          TopicOffsets.stoppingOffsets(
-              cfg.bootstrapServers(), cfg.kafkaProperties(), topics, bounds.untilMs()));
-    }
+    Handoff.Plan plan = null;
     if (!cfg.handoffStartFrom().isEmpty()) {
+      if (bounds.fromMs() != null) {
+        throw new ConfigException(
+            JobOptions.HANDOFF_START_FROM,
+            "and --from both say where the backfill starts",
+            "give one: a backfill from a handoff starts where that handoff's backfill stopped");
+      }
       Handoff.Header h = Handoff.readHeader(cfg.handoffStartFrom());
       h.requireTopics(topics);
-      return Handoff.Plan.startFrom(cfg.handoffStartFrom(), h);
+      plan = Handoff.Plan.startFrom(cfg.handoffStartFrom(), h);
     }
-    return null;
+    if (!cfg.handoffSaveTo().isEmpty()) {
+      Handoff.checkWritable(cfg.handoffSaveTo());
+      Map<TopicPartition, Long> stops =
+          TopicOffsets.stoppingOffsets(
+              cfg.bootstrapServers(), cfg.kafkaProperties(), topics, bounds.untilMs());
+      if (plan != null) {
+        plan.startOffsets()
+            .forEach(
+                (tp, start) -> {
+                  Long stop = stops.get(tp);
+                  if (stop != null && stop < start) {
+                    throw new ConfigException(
+                        JobOptions.HANDOFF_START_FROM,
+                        "names a handoff that stopped at "
+                            + tp
+                            + " offset "
+                            + start
+                            + ", after where this backfill is to stop ("
+                            + stop
+                            + ")",
+                        "backfill until a later time, or from an earlier handoff");
+                  }
+                });
+        return plan.andSaveTo(cfg.handoffSaveTo(), stops);
+      }
+      return Handoff.Plan.saveTo(cfg.handoffSaveTo(), stops);
+    }
+    return plan;
   }
 
   /** The topics a job of {@code cfg} reads: the request-units log, or the two event topics. */
@@ -312,31 +334,40 @@ public final class StreamrecJob {
   }
 
   /**
-   * Where a source of {@code topic} starts and whether it ends: the committed offsets on (or a
-   * handoff's), or a backfill's range (to the offsets resolved for its handoff, if it writes one).
+   * Where a source of {@code topic} starts and whether it ends: the committed offsets on, or a
+   * backfill's range; where a handoff is started from, from its offsets; where a backfill saves
+   * one, to the offsets resolved for it.
    */
   private static <T> KafkaSourceBuilder<T> bounded(
       KafkaSourceBuilder<T> b, Bounds bounds, Handoff.Plan handoff, String topic) {
-    Map<TopicPartition, Long> handoffOffsets = handoff == null ? null : handoff.offsetsOf(topic);
-    if (bounds.bounded()) {
+    Map<TopicPartition, Long> start =
+        handoff != null && handoff.starts()
+            ? Handoff.Plan.ofTopic(handoff.startOffsets(), topic)
+            : null;
+    Map<TopicPartition, Long> stop =
+        handoff != null && handoff.saves()
+            ? Handoff.Plan.ofTopic(handoff.stopOffsets(), topic)
+            : null;
+    if (start != null) {
+      // where the earlier backfill stopped; a partition added since starts at its earliest offset
+      b.setStartingOffsets(OffsetsInitializer.offsets(start, OffsetResetStrategy.EARLIEST));
+    } else if (bounds.bounded()) {
       b.setStartingOffsets(
           bounds.fromMs() == null
               ? OffsetsInitializer.earliest()
               : OffsetsInitializer.timestamp(bounds.fromMs()));
+    } else {
+      b.setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST));
+    }
+    if (bounds.bounded()) {
       b.setBounded(
-          handoffOffsets != null
-              ? OffsetsInitializer.offsets(handoffOffsets)
+          stop != null
+              ? OffsetsInitializer.offsets(stop)
               : bounds.untilMs() == null
                   ? OffsetsInitializer.latest()
                   : OffsetsInitializer.timestamp(bounds.untilMs()));
       // a backfill must not move the live job's committed offsets
       b.setProperty("commit.offsets.on.checkpoint", "false");
-    } else if (handoffOffsets != null) {
-      // where the backfill stopped; a partition added since starts at its earliest offset
-      b.setStartingOffsets(
-          OffsetsInitializer.offsets(handoffOffsets, OffsetResetStrategy.EARLIEST));
-    } else {
-      b.setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST));
     }
     return b;
   }

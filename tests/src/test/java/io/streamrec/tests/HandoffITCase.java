@@ -18,23 +18,28 @@ import io.streamrec.traffic.TrafficConfig;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.TopicConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A backfill hands its model to a live job: the backfill of what the topics hold writes a handoff,
- * more traffic arrives, and a live job started from the handoff (no checkpoint) reads on from where
- * the backfill stopped and trains the same model on, on the same lineage and topic. What the two
- * publish together is, record for record, what one backfill over all of the traffic publishes (the
- * two slices of traffic lie more than a join window and a publish period apart, so no unit and no
- * batch spans the handoff).
+ * A backfill hands its model on: the backfill of what the topics hold writes a handoff; more
+ * traffic arrives and a second backfill trains it from that handoff, writing its own; more arrives,
+ * and a live job started from the second handoff (no checkpoint) reads on from where that backfill
+ * stopped. All three train one model, on one lineage and topic, and what they publish together is,
+ * record for record, what one backfill over all of the traffic publishes (the slices of traffic lie
+ * more than a join window and a publish period apart, so no unit and no batch spans a handoff).
  */
 class HandoffITCase {
   @RegisterExtension static final MiniClusterExtension FLINK = PipelineSupport.miniCluster();
@@ -70,8 +75,8 @@ class HandoffITCase {
       throws Exception {
     String bootstrap = KAFKA.bootstrapServers();
     TopicsConfig in = PipelineSupport.topics(bootstrap, "handoff-");
-    String handed = PipelineSupport.topics(bootstrap, "handoff-out-").modelUpdates();
-    String whole = PipelineSupport.topics(bootstrap, "handoff-whole-").modelUpdates();
+    String handed = uncompacted(bootstrap, "handoff-out-model-updates");
+    String whole = uncompacted(bootstrap, "handoff-whole-model-updates");
     String handoff = dir.resolve("model.handoff").toString();
 
     GeneratedTraffic first = slice(21, START_MS);
@@ -94,26 +99,38 @@ class HandoffITCase {
                 assertThat(o.stream().mapToLong(Long::longValue).sum())
                     .isEqualTo(first.requests()));
 
-    // the second slice: after the first by more than a join window and a publish period
+    // the second slice: after the first by more than a join window and a publish period, trained
+    // by a backfill from the first's handoff
     GeneratedTraffic second = slice(22, first.lastEventMs + 30_000);
     PipelineSupport.produce(bootstrap, in, second.records);
+    String handoff2 = dir.resolve("model-2.handoff").toString();
+    Configuration chained = conf(bootstrap, in, handed);
+    chained.set(JobOptions.HANDOFF_START_FROM, handoff);
+    chained.set(JobOptions.HANDOFF_SAVE_TO, handoff2);
+    PipelineSupport.backfill(chained);
+    Handoff.Header h2 = Handoff.readHeader(handoff2);
+    assertThat(h2.model()).isEqualTo(h.model());
+    assertThat(h2.version()).isGreaterThan(h.version() + 3);
+
+    GeneratedTraffic third = slice(25, second.lastEventMs + 30_000);
+    PipelineSupport.produce(bootstrap, in, third.records);
 
     PipelineSupport.backfill(conf(bootstrap, in, whole));
     List<String> reference = texts(bootstrap, whole);
 
     Configuration live = conf(bootstrap, in, handed);
-    live.set(JobOptions.HANDOFF_START_FROM, handoff);
+    live.set(JobOptions.HANDOFF_START_FROM, handoff2);
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     StreamrecJob.build(env, JobConfig.from(live), StreamrecJob.Bounds.live());
     JobClient job = env.executeAsync("it-live-from-handoff");
     List<String> published;
     try {
-      published = awaitVersion(bootstrap, handed, h.version() + 3, 5_000);
+      published = awaitVersion(bootstrap, handed, h2.version() + 3, 5_000);
     } finally {
       job.cancel().get();
     }
     assertThat(ModelUpdateRecords.versions(TopicRecords.readAll(bootstrap, handed)))
-        .as("the live job's versions follow the backfill's on its lineage")
+        .as("the second backfill's and the live job's versions follow the first's on its lineage")
         .startsWith(backfilled.toArray(Long[]::new))
         .doesNotHaveDuplicates()
         .isSorted();
@@ -193,6 +210,32 @@ class HandoffITCase {
                 traffic.lastEventMs + 1))
         .as("no record that late: the end")
         .isEqualTo(ends);
+  }
+
+  /**
+   * A model-updates topic that keeps every record: its records carry their versions' event times,
+   * months back here, so a compacted topic may compact them as soon as a segment rolls, and the
+   * test compares every record the runs published.
+   */
+  private static String uncompacted(String bootstrap, String topic) {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      admin
+          .createTopics(
+              List.of(
+                  new NewTopic(topic, Optional.of(1), Optional.empty())
+                      .configs(
+                          Map.of(
+                              TopicConfig.CLEANUP_POLICY_CONFIG,
+                              TopicConfig.CLEANUP_POLICY_DELETE,
+                              TopicConfig.RETENTION_MS_CONFIG,
+                              "-1"))))
+          .all()
+          .get();
+    } catch (Exception e) {
+      throw new AssertionError("cannot create " + topic, e);
+    }
+    return topic;
   }
 
   private static List<String> texts(String bootstrap, String topic) {

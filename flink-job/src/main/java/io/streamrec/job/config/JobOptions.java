@@ -204,11 +204,12 @@ public final class JobOptions {
           .stringType()
           .defaultValue("")
           .withDescription(
-              "Live only: a job that starts without a checkpoint goes on from the handoff a backfill"
-                  + " wrote (trainer.handoff.save-to): the backfill's model, its next version on the"
-                  + " same lineage, and the input topics read from the offsets the backfill stopped"
-                  + " at. A job that resumes from a checkpoint ignores it, so it may stay in the"
-                  + " job's arguments. Empty: a new model from the committed offsets.");
+              "A job that starts without a checkpoint goes on from the handoff a backfill wrote"
+                  + " (trainer.handoff.save-to): the backfill's model, its next version on the same"
+                  + " lineage, and the input topics read from the offsets the backfill stopped at."
+                  + " A live job that resumes from a checkpoint ignores it, so it may stay in the"
+                  + " job's arguments; a backfill from a handoff trains the range after it (and may"
+                  + " save a handoff of its own). Empty: a new model.");
 
   public static final ConfigOption<String> STORE_DIR =
       key("store.dir")

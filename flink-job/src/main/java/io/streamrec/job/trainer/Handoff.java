@@ -74,27 +74,47 @@ public final class Handoff {
   }
 
   /**
-   * What the trainer does with a handoff: a backfill saves one to {@code path} holding {@code
-   * offsets} (where its sources stop); a live job starts from the one at {@code path}, whose
-   * offsets its sources start from, so they must still be {@code offsets} when the trainer reads
-   * it.
+   * What a job does with handoffs: starts from the one at {@code startFrom} (null: none), whose
+   * {@code startOffsets} its sources start from, so they must still be those when the trainer reads
+   * it; and, a backfill, saves one to {@code saveTo} (null: none) holding {@code stopOffsets},
+   * where its sources stop. A backfill may do both: it trains a later range on from an earlier
+   * handoff.
    */
-  public record Plan(boolean save, String path, Map<TopicPartition, Long> offsets)
+  public record Plan(
+      String startFrom,
+      Map<TopicPartition, Long> startOffsets,
+      String saveTo,
+      Map<TopicPartition, Long> stopOffsets)
       implements Serializable {
     public Plan {
-      offsets = Map.copyOf(offsets);
+      startOffsets = Map.copyOf(startOffsets);
+      stopOffsets = Map.copyOf(stopOffsets);
     }
 
-    public static Plan saveTo(String path, Map<TopicPartition, Long> offsets) {
-      return new Plan(true, path, offsets);
+    public static Plan saveTo(String path, Map<TopicPartition, Long> stopOffsets) {
+      return new Plan(null, Map.of(), path, stopOffsets);
     }
 
     public static Plan startFrom(String path, Header header) {
-      return new Plan(false, path, header.offsets());
+      return new Plan(path, header.offsets(), null, Map.of());
     }
 
-    /** The offsets of {@code topic}'s partitions. */
-    public Map<TopicPartition, Long> offsetsOf(String topic) {
+    /** This plan, and also saving a handoff to {@code path} holding {@code stopOffsets}. */
+    public Plan andSaveTo(String path, Map<TopicPartition, Long> stopOffsets) {
+      return new Plan(startFrom, startOffsets, path, stopOffsets);
+    }
+
+    public boolean starts() {
+      return startFrom != null;
+    }
+
+    public boolean saves() {
+      return saveTo != null;
+    }
+
+    /** The offsets in {@code offsets} of {@code topic}'s partitions. */
+    public static Map<TopicPartition, Long> ofTopic(
+        Map<TopicPartition, Long> offsets, String topic) {
       return offsets.entrySet().stream()
           .filter(e -> e.getKey().topic().equals(topic))
           .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));

@@ -83,10 +83,11 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * between batches, so a restore continues exactly where the checkpoint stood: the same batches, the
  * same versions, the same rows, bit for bit on the CPU backend.
  *
- * <p><b>Handoff.</b> A backfill with a {@link Handoff.Plan#save()} plan writes, at the end of its
+ * <p><b>Handoff.</b> A backfill with a {@link Handoff.Plan#saves()} plan writes, at the end of its
  * input, the same state as a checkpoint cut (every file inline) with the offsets its sources
- * stopped at; a live trainer with a start plan and no checkpoint restores that state instead of
- * starting a new model, so its first version follows the backfill's last on the same lineage.
+ * stopped at; a trainer with a start plan and no checkpoint (live, or a backfill of a later range)
+ * restores that state instead of starting a new model, so its first version follows the backfill's
+ * last on the same lineage.
  *
  * <p>Runs with parallelism 1: one model.
  */
@@ -234,7 +235,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   /**
    * As above, and with {@code handoff} (null: none) either saved once the bounded input has been
-   * trained and published ({@link Handoff.Plan#save()}), or started from when the job has no
+   * trained and published ({@link Handoff.Plan#saves()}), or started from when the job has no
    * checkpoint to restore.
    */
   public TrainerOperator(
@@ -322,7 +323,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
             inherited.size(),
             restored.checkpointId);
       }
-    } else if (handoff != null && !handoff.save()) {
+    } else if (handoff != null && handoff.starts()) {
       startFromHandoff();
     }
   }
@@ -332,8 +333,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
    * whose offsets must be the ones the sources were built to start from.
    */
   private void startFromHandoff() {
-    Handoff.Loaded h = Handoff.read(handoff.path());
-    if (!h.header().offsets().equals(handoff.offsets())) {
+    Handoff.Loaded h = Handoff.read(handoff.startFrom());
+    if (!h.header().offsets().equals(handoff.startOffsets())) {
       try {
         deleteRecursively(h.state().storeDir);
       } catch (IOException e) {
@@ -342,11 +343,11 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       throw new SuppressRestartsException(
           new CheckpointMismatchException(
               "the handoff at "
-                  + handoff.path()
+                  + handoff.startFrom()
                   + " was replaced after this job was submitted (it now stops at "
                   + h.header().describeOffsets()
                   + "; the job's sources start at "
-                  + Handoff.describe(handoff.offsets())
+                  + Handoff.describe(handoff.startOffsets())
                   + "): submit the job again",
               null));
     }
@@ -363,7 +364,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     }
     LOG.info(
         "trainer: no checkpoint; going on from the handoff at {}: {}, the inputs from {}",
-        handoff.path(),
+        handoff.startFrom(),
         h.header(),
         h.header().describeOffsets());
   }
@@ -492,7 +493,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
         new CheckpointMismatchException(
             handedOff
                 ? "cannot go on from the handoff at "
-                    + handoff.path()
+                    + handoff.startFrom()
                     + ": "
                     + e.getMessage()
                     + ". Start the job with the model configuration the backfill was trained with,"
@@ -818,7 +819,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
           trainer.unitsTrained(),
           failAfter);
     }
-    if (handoff != null && handoff.save() && !handoffStaged) {
+    if (handoff != null && handoff.saves() && !handoffStaged) {
       stageHandoff();
     }
     super.finish();
@@ -840,11 +841,11 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     Path dir = cutsDir.resolve("handoff");
     deleteRecursively(dir);
     Files.createDirectories(cutsDir);
-    Handoff.Header header = new Handoff.Header(model, version, handoff.offsets());
+    Handoff.Header header = new Handoff.Header(model, version, handoff.stopOffsets());
     try {
       trainer.store().snapshot(dir);
       Handoff.stage(
-          handoff.path(),
+          handoff.saveTo(),
           header,
           TrainerCheckpoint.cut(
               0, version, openPeriod, version > 0, trainer.saveState(), dir, null, null));
@@ -854,7 +855,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     handoffStaged = true;
     LOG.info(
         "trainer: handoff written beside {} in {} ms: {}, {} impressions trained, inputs stopped at {}",
-        handoff.path(),
+        handoff.saveTo(),
         (System.nanoTime() - t0) / 1_000_000,
         header,
         trainer.impressionsTrained(),
@@ -917,15 +918,15 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     }
     handoffStaged = false;
     if (drained) {
-      Handoff.discard(handoff.path());
+      Handoff.discard(handoff.saveTo());
       LOG.warn(
           "trainer: the backfill was stopped with a drain before its input's end; no handoff is"
               + " written to {} (it would name offsets the sources had not reached)",
-          handoff.path());
+          handoff.saveTo());
       return;
     }
-    Handoff.commit(handoff.path());
-    LOG.info("trainer: handoff in place at {}", handoff.path());
+    Handoff.commit(handoff.saveTo());
+    LOG.info("trainer: handoff in place at {}", handoff.saveTo());
   }
 
   @Override

@@ -161,21 +161,70 @@ class HandoffTest {
     }
   }
 
-  /** Each key belongs to one kind of job; the other kind refuses it by name, before any Kafka. */
+  /**
+   * A live job never ends, so it cannot save a handoff; a backfill from a handoff starts where that
+   * handoff's backfill stopped, so not also from a time. Both are refused by name, before any
+   * Kafka.
+   */
   @Test
-  void aLiveJobRefusesToSaveAHandoffAndABackfillToStartFromOne() {
+  void aLiveJobRefusesToSaveAHandoffAndABackfillFromOneTakesNoStartTime() throws Exception {
     Configuration save = new Configuration();
     save.set(io.streamrec.job.config.JobOptions.HANDOFF_SAVE_TO, dir.resolve("h").toString());
     assertThatThrownBy(() -> build(save, StreamrecJob.Bounds.live()))
         .isInstanceOf(io.streamrec.job.config.ConfigException.class)
         .hasMessageContaining("trainer.handoff.save-to")
         .hasMessageContaining("trainer.handoff.start-from");
+    String path = dir.resolve("model.handoff").toString();
+    backfill(config(), units(CUT), path);
     Configuration start = new Configuration();
-    start.set(io.streamrec.job.config.JobOptions.HANDOFF_START_FROM, dir.resolve("h").toString());
-    assertThatThrownBy(() -> build(start, StreamrecJob.Bounds.backfill(null, null)))
+    start.set(io.streamrec.job.config.JobOptions.HANDOFF_START_FROM, path);
+    assertThatThrownBy(() -> build(start, StreamrecJob.Bounds.backfill(1_767_225_600_000L, null)))
         .isInstanceOf(io.streamrec.job.config.ConfigException.class)
         .hasMessageContaining("trainer.handoff.start-from")
-        .hasMessageContaining("is for a live job");
+        .hasMessageContaining("and --from both say where the backfill starts");
+  }
+
+  /**
+   * A model trained range by range: a backfill of units 0–399 hands over to a backfill of units
+   * 400–799, which hands over to a live job from unit 800 on; together they publish what one
+   * trainer over all the units publishes.
+   */
+  @Test
+  void backfillsChainedThroughHandoffsPublishWhatOneTrainerWould() throws Exception {
+    JobConfig cfg = config();
+    List<CompactUnit> units = units(1_200);
+    List<ModelUpdateRecord> uninterrupted =
+        TrainerOperatorTest.uninterrupted(
+            new OneInputStreamOperatorTestHarness<>(new TrainerOperator(cfg)), units);
+    String first = dir.resolve("first.handoff").toString();
+    String second = dir.resolve("second.handoff").toString();
+    Map<TopicPartition, Long> later = Map.of(new TopicPartition("requests", 0), 5_000L);
+
+    List<ModelUpdateRecord> published = backfill(cfg, units, first);
+    var h =
+        new OneInputStreamOperatorTestHarness<>(
+            new TrainerOperator(
+                cfg,
+                null,
+                0,
+                Handoff.Plan.startFrom(first, Handoff.readHeader(first)).andSaveTo(second, later)));
+    try (h) {
+      h.open();
+      feed(h, units, CUT, 2 * CUT);
+      h.processWatermark(new Watermark(Long.MAX_VALUE));
+      h.endInput();
+      published.addAll(h.extractOutputValues());
+    }
+    Handoff.Header mid = Handoff.readHeader(second);
+    assertThat(mid.offsets()).isEqualTo(later);
+    assertThat(mid.version()).isEqualTo(4);
+    try (var live = live(cfg, second, later)) {
+      live.open();
+      feed(live, units, 2 * CUT, units.size());
+      live.processWatermark(new Watermark(Long.MAX_VALUE));
+      published.addAll(live.extractOutputValues());
+    }
+    assertContinuedExactly(uninterrupted, published, "across two handoffs");
   }
 
   /** A live job must read the topics whose offsets the handoff holds, or it would start nowhere. */

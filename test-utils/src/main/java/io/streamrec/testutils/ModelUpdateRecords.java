@@ -40,11 +40,13 @@ public final class ModelUpdateRecords {
   }
 
   /**
-   * A record as text for comparing runs: its key, timestamp and value, a marker without its
-   * wall-clock publish time (the one field two identical runs differ in).
+   * A record as text for comparing runs: its key and value, a marker without its wall-clock publish
+   * time (the one field two identical runs differ in). Not the record's timestamp: the topic's
+   * broker stamps it when it writes the record ({@code message.timestamp.type=LogAppendTime}); a
+   * version's event time is in its marker.
    */
   public static String text(ConsumerRecord<byte[], byte[]> r) {
-    return key(r) + " @" + r.timestamp() + " = " + valueText(r);
+    return key(r) + " = " + valueText(r);
   }
 
   /** The compacted view: the latest value under each key, as {@link #text} writes values. */

@@ -562,6 +562,14 @@ class DeploymentFilesTest {
             .orElseThrow();
     assertThat(updates.partitions()).isEqualTo(1);
     assertThat(updates.configs()).containsEntry("cleanup.policy", "compact");
+    assertThat(updates.configs())
+        .as("the settings streamrec's own tools create the topic with")
+        .isEqualTo(
+            io.streamrec.job.kafka.TopicSpec.all(TopicsConfig.defaults()).stream()
+                .filter(t -> t.name().equals(TopicsConfig.DEFAULT_MODEL_UPDATES))
+                .findFirst()
+                .orElseThrow()
+                .configs());
     assertThat(
             compose.stream()
                 .filter(t -> t.name().equals(TopicsConfig.DEFAULT_REQUESTS))

@@ -143,6 +143,20 @@ public final class Topics {
                 "read the configs of topic '" + name + "'")
             .get(resource);
     checkModelUpdates(name, description.partitions().size(), cleanupPolicy(config));
+    ConfigEntry stamps = config.get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG);
+    if (stamps == null || !TopicSpec.MODEL_UPDATES_TIMESTAMP_TYPE.equals(stamps.value())) {
+      LOG.warn(
+          "topic '{}' keeps the producer's timestamps ({}={}): the trainer's are its versions' event"
+              + " times, so in a backfill its compaction lag and segment time count from months back"
+              + " (docs/model-updates.md, section 1). Set it with: kafka-configs.sh --alter"
+              + " --entity-type topics --entity-name {} --add-config {}={}",
+          name,
+          TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG,
+          stamps == null ? "?" : stamps.value(),
+          name,
+          TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG,
+          TopicSpec.MODEL_UPDATES_TIMESTAMP_TYPE);
+    }
   }
 
   /**

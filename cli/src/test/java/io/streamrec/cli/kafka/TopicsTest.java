@@ -33,7 +33,9 @@ class TopicsTest {
                 "min.compaction.lag.ms",
                 "10000",
                 "segment.ms",
-                "300000"));
+                "300000",
+                "message.timestamp.type",
+                "LogAppendTime"));
     for (int i : new int[] {0, 1, 2, 4}) {
       assertThat(specs.get(i).configs())
           .as(specs.get(i).name())

@@ -44,6 +44,15 @@ public record TopicSpec(String name, int partitions, Map<String, String> configs
    */
   public static final long MODEL_UPDATES_SEGMENT_MS = 300_000;
 
+  /**
+   * The broker stamps each record of the model-updates topic with the time it was written. The
+   * trainer's records carry their versions' event times, which in a backfill or a catch-up lie
+   * hours or months back: by those, every record would be older than the compaction lag at once,
+   * and a segment would roll for every five minutes of event time (thousands in a month's
+   * backfill). The compaction lag and the segment time are meant in the broker's time.
+   */
+  public static final String MODEL_UPDATES_TIMESTAMP_TYPE = "LogAppendTime";
+
   public TopicSpec {
     configs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(configs));
   }
@@ -55,6 +64,7 @@ public record TopicSpec(String name, int partitions, Map<String, String> configs
     compacted.put("cleanup.policy", "compact");
     compacted.put("min.compaction.lag.ms", Long.toString(MODEL_UPDATES_MIN_COMPACTION_LAG_MS));
     compacted.put("segment.ms", Long.toString(MODEL_UPDATES_SEGMENT_MS));
+    compacted.put("message.timestamp.type", MODEL_UPDATES_TIMESTAMP_TYPE);
     int inputs = topics.inputPartitions();
     return List.of(
         new TopicSpec(topics.requests(), inputs, delete, "the requests it trains on"),

@@ -45,7 +45,8 @@ class KafkaPreflightTest {
         .isEqualTo(
             "kafka-topics.sh --bootstrap-server kafka:9092 --command-config client.properties"
                 + " --create --topic model-updates --partitions 1 --config cleanup.policy=compact"
-                + " --config min.compaction.lag.ms=10000 --config segment.ms=300000");
+                + " --config min.compaction.lag.ms=10000 --config segment.ms=300000"
+                + " --config message.timestamp.type=LogAppendTime");
     assertThat(KafkaPreflight.topicsOf(job(Map.of(JobOptions.ASSEMBLER_PARALLELISM.key(), "4"))))
         .filteredOn(t -> t.name().equals("requests"))
         .singleElement()

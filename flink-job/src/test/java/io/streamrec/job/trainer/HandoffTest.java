@@ -66,6 +66,13 @@ class HandoffTest {
     } // close() calls finish(), where the handoff is written
   }
 
+  /** What one trainer of {@code cfg} over every unit publishes. */
+  private static List<ModelUpdateRecord> uninterrupted(JobConfig cfg, List<CompactUnit> units)
+      throws Exception {
+    return TrainerOperatorTest.uninterrupted(
+        new OneInputStreamOperatorTestHarness<>(new TrainerOperator(cfg)), units);
+  }
+
   private static OneInputStreamOperatorTestHarness<CompactUnit, ModelUpdateRecord> live(
       JobConfig cfg, String path, Map<TopicPartition, Long> offsets) throws Exception {
     return new OneInputStreamOperatorTestHarness<>(
@@ -78,9 +85,7 @@ class HandoffTest {
       throws Exception {
     JobConfig cfg = config();
     List<CompactUnit> units = units(1_200);
-    List<ModelUpdateRecord> uninterrupted =
-        TrainerOperatorTest.uninterrupted(
-            new OneInputStreamOperatorTestHarness<>(new TrainerOperator(cfg)), units);
+    List<ModelUpdateRecord> uninterrupted = uninterrupted(cfg, units);
     String path = dir.resolve("model.handoff").toString();
 
     List<ModelUpdateRecord> published = backfill(cfg, units, path);
@@ -193,9 +198,7 @@ class HandoffTest {
   void backfillsChainedThroughHandoffsPublishWhatOneTrainerWould() throws Exception {
     JobConfig cfg = config();
     List<CompactUnit> units = units(1_200);
-    List<ModelUpdateRecord> uninterrupted =
-        TrainerOperatorTest.uninterrupted(
-            new OneInputStreamOperatorTestHarness<>(new TrainerOperator(cfg)), units);
+    List<ModelUpdateRecord> uninterrupted = uninterrupted(cfg, units);
     String first = dir.resolve("first.handoff").toString();
     String second = dir.resolve("second.handoff").toString();
     Map<TopicPartition, Long> later = Map.of(new TopicPartition("requests", 0), 5_000L);

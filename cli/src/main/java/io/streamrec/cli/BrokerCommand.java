@@ -71,6 +71,7 @@ final class BrokerCommand implements Callable<Integer> {
       Topics.EnsureResult r = Topics.ensure(admin, topics);
       System.out.println(
           "streamrec broker: topics created " + r.created() + ", already there " + r.existing());
+      r.advice().forEach(a -> System.out.println("streamrec broker: " + a));
     }
     System.out.println(
         "streamrec broker: listening at "

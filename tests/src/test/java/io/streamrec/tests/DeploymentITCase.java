@@ -63,6 +63,40 @@ class DeploymentITCase {
     }
   }
 
+  /**
+   * A model-updates topic made before it was created broker-stamped works, and gets the command
+   * that stamps it; one created by streamrec's own settings gets no advice.
+   */
+  @Test
+  void aModelUpdatesTopicKeepingProducerTimestampsGetsTheCommandThatChangesIt() throws Exception {
+    TopicsConfig older = TopicsConfig.defaults().withPrefix("older-");
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers()))) {
+      admin
+          .createTopics(
+              List.of(
+                  new NewTopic(older.modelUpdates(), Optional.of(1), Optional.empty())
+                      .configs(Map.of("cleanup.policy", "compact"))))
+          .all()
+          .get();
+      Topics.EnsureResult r = Topics.ensure(admin, older);
+      assertThat(r.existing()).contains(older.modelUpdates());
+      assertThat(r.advice())
+          .singleElement()
+          .asString()
+          .contains("topic 'older-model-updates' keeps the producer's timestamps")
+          .contains(
+              "kafka-configs.sh --alter --entity-type topics --entity-name older-model-updates"
+                  + " --add-config message.timestamp.type=LogAppendTime");
+      assertThat(Topics.ensure(admin, TopicsConfig.defaults().withPrefix("newer-")).advice())
+          .isEmpty();
+      assertThat(Topics.ensure(admin, TopicsConfig.defaults().withPrefix("newer-")).advice())
+          .as("a topic streamrec created, found the second time")
+          .isEmpty();
+    }
+  }
+
   @Test
   void jobMainTrainsFromAConfigFileAndArgumentsAndPublishes() throws Exception {
     String bootstrap = KAFKA.bootstrapServers();

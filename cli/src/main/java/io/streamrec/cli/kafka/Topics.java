@@ -68,11 +68,15 @@ public final class Topics {
   /** Versions are ordered only within one partition; see {@link TopicSpec}. */
   static final int MODEL_UPDATE_PARTITIONS = TopicSpec.MODEL_UPDATE_PARTITIONS;
 
-  /** What {@link #ensure} did, topic names in {@link TopicsConfig#all()} order. */
-  public record EnsureResult(List<String> created, List<String> existing) {
+  /**
+   * What {@link #ensure} did, topic names in {@link TopicsConfig#all()} order, and advice on the
+   * settings of topics that were there already (each a line to show the user).
+   */
+  public record EnsureResult(List<String> created, List<String> existing, List<String> advice) {
     public EnsureResult {
       created = List.copyOf(created);
       existing = List.copyOf(existing);
+      advice = List.copyOf(advice);
     }
   }
 
@@ -115,10 +119,12 @@ public final class Topics {
     if (!created.isEmpty()) {
       describeWhenVisible(admin, created);
     }
+    List<String> advice = new ArrayList<>();
     if (existing.contains(cfg.modelUpdates())) {
-      checkModelUpdates(admin, cfg.modelUpdates());
+      checkModelUpdates(admin, cfg.modelUpdates()).ifPresent(advice::add);
     }
-    EnsureResult outcome = new EnsureResult(inOrder(cfg, created), inOrder(cfg, existing));
+    EnsureResult outcome = new EnsureResult(inOrder(cfg, created), inOrder(cfg, existing), advice);
+    advice.forEach(LOG::warn);
     LOG.info("Kafka topics: created {}, found {}", outcome.created(), outcome.existing());
     return outcome;
   }
@@ -134,7 +140,11 @@ public final class Topics {
         .toList();
   }
 
-  private static void checkModelUpdates(Admin admin, String name) {
+  /**
+   * Refuses a model-updates topic that cannot carry the model; advises on one that can but keeps
+   * the producer's timestamps.
+   */
+  private static Optional<String> checkModelUpdates(Admin admin, String name) {
     TopicDescription description = describeWhenVisible(admin, List.of(name)).get(name);
     ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, name);
     Config config =
@@ -144,19 +154,24 @@ public final class Topics {
             .get(resource);
     checkModelUpdates(name, description.partitions().size(), cleanupPolicy(config));
     ConfigEntry stamps = config.get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG);
-    if (stamps == null || !TopicSpec.MODEL_UPDATES_TIMESTAMP_TYPE.equals(stamps.value())) {
-      LOG.warn(
-          "topic '{}' keeps the producer's timestamps ({}={}): the trainer's are its versions' event"
-              + " times, so in a backfill its compaction lag and segment time count from months back"
-              + " (docs/model-updates.md, section 1). Set it with: kafka-configs.sh --alter"
-              + " --entity-type topics --entity-name {} --add-config {}={}",
-          name,
-          TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG,
-          stamps == null ? "?" : stamps.value(),
-          name,
-          TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG,
-          TopicSpec.MODEL_UPDATES_TIMESTAMP_TYPE);
+    if (stamps != null && TopicSpec.MODEL_UPDATES_TIMESTAMP_TYPE.equals(stamps.value())) {
+      return Optional.empty();
     }
+    return Optional.of(
+        "topic '"
+            + name
+            + "' keeps the producer's timestamps ("
+            + TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG
+            + "="
+            + (stamps == null ? "?" : stamps.value())
+            + "): the trainer's are its versions' event times, so in a backfill its compaction lag"
+            + " and segment time count from months back (docs/model-updates.md, section 1). Set it"
+            + " with: kafka-configs.sh --alter --entity-type topics --entity-name "
+            + name
+            + " --add-config "
+            + TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG
+            + "="
+            + TopicSpec.MODEL_UPDATES_TIMESTAMP_TYPE);
   }
 
   /**

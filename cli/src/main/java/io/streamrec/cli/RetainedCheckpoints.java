@@ -143,35 +143,51 @@ final class RetainedCheckpoints {
             .orElseGet(() -> jobId(cfg));
     c.set(PipelineOptionsInternal.PIPELINE_FIXED_JOB_ID, id.toHexString());
     String where = checkpointsOf(c, id);
+    // without state to restore, the trainer starts a new model, or goes on from a handoff
+    String fresh =
+        cfg.handoffStartFrom().isEmpty()
+            ? "starting a new model"
+            : "going on from the handoff at " + cfg.handoffStartFrom();
+    String handoffUnused =
+        cfg.handoffStartFrom().isEmpty()
+            ? ""
+            : "; the handoff at "
+                + cfg.handoffStartFrom()
+                + " is not used: the job has state of its own";
     Optional<String> given = c.getOptional(StateRecoveryOptions.SAVEPOINT_PATH);
     if (given.isPresent()) {
       return new Plan(
           c,
           id,
           Optional.empty(),
-          "restoring from " + given.get() + " (" + StateRecoveryOptions.SAVEPOINT_PATH.key() + ")");
+          "restoring from "
+              + given.get()
+              + " ("
+              + StateRecoveryOptions.SAVEPOINT_PATH.key()
+              + ")"
+              + handoffUnused);
     }
     if (c.get(JobOptions.REPLACE_MODEL)) {
       return new Plan(
           c,
           id,
           Optional.empty(),
-          "starting a new model ("
+          fresh
+              + " ("
               + JobOptions.REPLACE_MODEL.key()
               + "), not resuming from the checkpoints under "
               + where);
     }
     Optional<Retained> newest = newest(c, id);
     if (newest.isEmpty()) {
-      return new Plan(
-          c, id, newest, "starting a new model: no retained checkpoint of this job under " + where);
+      return new Plan(c, id, newest, fresh + ": no retained checkpoint of this job under " + where);
     }
     Retained r = newest.get();
     c.set(StateRecoveryOptions.SAVEPOINT_PATH, r.path());
     if (!r.savepoint()) {
       c.set(StateRecoveryOptions.RESTORE_MODE, RecoveryClaimMode.CLAIM);
     }
-    return new Plan(c, id, newest, "resuming from " + r.describe());
+    return new Plan(c, id, newest, "resuming from " + r.describe() + handoffUnused);
   }
 
   /** {@code <checkpoint dir>/<job id>}, or a note that checkpoints have no directory. */

@@ -65,7 +65,8 @@ final class RunCommand implements Callable<Integer> {
     if (fromHandoff != null) {
       conf.set(JobOptions.HANDOFF_START_FROM, fromHandoff);
     }
-    RetainedCheckpoints.Plan plan = RetainedCheckpoints.plan(conf, JobConfig.from(conf));
+    JobConfig cfg = JobConfig.from(conf);
+    RetainedCheckpoints.Plan plan = RetainedCheckpoints.plan(conf, cfg);
     System.out.println(
         "streamrec: job "
             + plan.jobId()
@@ -74,7 +75,7 @@ final class RunCommand implements Callable<Integer> {
             + " to "
             + conf.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
             + "; "
-            + startMessage(plan));
+            + startMessage(plan, cfg));
     JobRunner.Started job = JobRunner.start(plan.conf(), StreamrecJob.Bounds.live(), "streamrec");
     System.out.println(
         "streamrec: job "
@@ -106,29 +107,18 @@ final class RunCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** What the start does: resumes its own state, goes on from a handoff, or a new model. */
-  private static String startMessage(RetainedCheckpoints.Plan plan) {
-    String path = plan.conf().get(JobOptions.HANDOFF_START_FROM).trim();
-    if (path.isEmpty()) {
+  /**
+   * What the start does ({@link RetainedCheckpoints.Plan#message}), and, where it goes on from a
+   * handoff, what the handoff holds; a handoff of other topics than the job reads is refused here,
+   * before anything starts.
+   */
+  private static String startMessage(RetainedCheckpoints.Plan plan, JobConfig cfg) {
+    if (cfg.handoffStartFrom().isEmpty()
+        || plan.conf().getOptional(StateRecoveryOptions.SAVEPOINT_PATH).isPresent()) {
       return plan.message();
     }
-    if (plan.conf().getOptional(StateRecoveryOptions.SAVEPOINT_PATH).isPresent()) {
-      return plan.message()
-          + "; the handoff at "
-          + path
-          + " is not used: the job has state of its own";
-    }
-    Handoff.Header h = Handoff.readHeader(path);
-    h.requireTopics(StreamrecJob.inputTopics(JobConfig.from(plan.conf())));
-    String prefix = "starting a new model: ";
-    String why = plan.message();
-    return "going on from the handoff at "
-        + path
-        + ": "
-        + h
-        + ", the inputs from "
-        + h.describeOffsets()
-        + "; "
-        + (why.startsWith(prefix) ? why.substring(prefix.length()) : why);
+    Handoff.Header h = Handoff.readHeader(cfg.handoffStartFrom());
+    h.requireTopics(StreamrecJob.inputTopics(cfg));
+    return plan.message() + "; it holds " + h + ", the inputs from " + h.describeOffsets();
   }
 }

@@ -114,6 +114,24 @@ class RetainedCheckpointsTest {
     assertThat(p.message()).startsWith("starting a new model");
   }
 
+  /**
+   * With a handoff, a start without state says it goes on from the handoff, not that it starts a
+   * new model; a start that resumes its checkpoint says the handoff is not used.
+   */
+  @Test
+  void aHandoffIsWhatAStartWithoutStateGoesOnFromAndNothingElse() throws IOException {
+    Configuration c = job("g", "m");
+    c.set(JobOptions.HANDOFF_START_FROM, "/models/a.handoff");
+    assertThat(plan(c).message())
+        .startsWith("going on from the handoff at /models/a.handoff: no retained checkpoint");
+    checkpoint(RetainedCheckpoints.jobId(JobConfig.from(c)), "chk-4", 1_000);
+    RetainedCheckpoints.Plan resumed = plan(c);
+    assertThat(resumed.resumeFrom()).isPresent();
+    assertThat(resumed.message())
+        .contains("resuming from checkpoint 4")
+        .endsWith("the handoff at /models/a.handoff is not used: the job has state of its own");
+  }
+
   @Test
   void aStartResumesFromTheNewestCompleteCheckpointOfItsJobAndClaimsIt() throws IOException {
     JobID id = RetainedCheckpoints.jobId(JobConfig.from(job("g", "m")));

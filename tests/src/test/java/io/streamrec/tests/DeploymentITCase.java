@@ -70,16 +70,11 @@ class DeploymentITCase {
   @Test
   void aModelUpdatesTopicKeepingProducerTimestampsGetsTheCommandThatChangesIt() throws Exception {
     TopicsConfig older = TopicsConfig.defaults().withPrefix("older-");
+    // compacted, one partition, the producer's timestamps: as a topic made before the setting
+    ModelUpdatesSupport.createTopic(KAFKA.bootstrapServers(), older.modelUpdates());
     try (Admin admin =
         Admin.create(
             Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers()))) {
-      admin
-          .createTopics(
-              List.of(
-                  new NewTopic(older.modelUpdates(), Optional.of(1), Optional.empty())
-                      .configs(Map.of("cleanup.policy", "compact"))))
-          .all()
-          .get();
       Topics.EnsureResult r = Topics.ensure(admin, older);
       assertThat(r.existing()).contains(older.modelUpdates());
       assertThat(r.advice())

@@ -103,13 +103,11 @@ final class Expiry {
         });
     long[] ids = unseen.keys();
     Arrays.sort(ids);
-    float[] row = new float[t.w];
     try (RocksDbColdTier.Batch b = t.cold.batch()) {
       for (long id : ids) {
         byte[] v = t.cold.get(t.index, id);
-        RocksDbColdTier.decodeValue(v, t.w, row, 0);
-        RocksDbColdTier.encodeValue(startMs, row, 0, t.w, t.valueBuf);
-        b.putRow(t.index, id, t.valueBuf);
+        RocksDbColdTier.restamp(v, t.w, startMs);
+        b.putRow(t.index, id, v);
         b.deleteSeen(t.index, Long.MIN_VALUE, id);
         b.putSeen(t.index, startMs, id);
       }

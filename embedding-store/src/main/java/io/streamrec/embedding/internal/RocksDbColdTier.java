@@ -271,6 +271,19 @@ public final class RocksDbColdTier implements AutoCloseable {
 
   /** The floats of a record into {@code out} from {@code off}. */
   public static void decodeValue(byte[] value, int rowWidth, float[] out, int off) {
+    checkLength(value, rowWidth);
+    for (int j = 0, b = VALUE_HEADER; j < rowWidth; j++, b += Float.BYTES) {
+      out[off + j] = Float.intBitsToFloat((int) LE_INT.get(value, b));
+    }
+  }
+
+  /** Sets the last-seen time of a record of a row of {@code rowWidth} floats, in place. */
+  public static void restamp(byte[] value, int rowWidth, long lastSeen) {
+    checkLength(value, rowWidth);
+    LE_LONG.set(value, 0, lastSeen);
+  }
+
+  private static void checkLength(byte[] value, int rowWidth) {
     if (value.length != valueBytes(rowWidth)) {
       throw new StoreException(
           "a cold record of "
@@ -278,9 +291,6 @@ public final class RocksDbColdTier implements AutoCloseable {
               + " bytes does not hold a row of "
               + rowWidth
               + " floats; was the store opened with another table configuration?");
-    }
-    for (int j = 0, b = VALUE_HEADER; j < rowWidth; j++, b += Float.BYTES) {
-      out[off + j] = Float.intBitsToFloat((int) LE_INT.get(value, b));
     }
   }
 

@@ -16,17 +16,16 @@ import java.util.Arrays;
  * slots, so the restored table repeats the original's hits, evictions, drains and expiries.
  *
  * <p><b>Another hot tier.</b> A snapshot restores into a table whose hot capacity, admission
- * threshold or TTL (another non-zero one) differ from the saved ones: the rows are the same, only
- * where they live and which new ids get one differ. The hot tier then starts empty: every row has
- * an up-to-date cold copy (values, optimizer state and last-seen time, written back before the
- * snapshot), so each comes back into the hot tier when a batch next needs it, as after an eviction;
- * the rows still to be published are marked as changed cold rows. The rows' values, and so the
- * model's training, are those of a restore into the same tier (with the same batches: the smallest
- * hot tier also bounds a batch's rows); the tiers' hits and evictions differ. A new admission
- * threshold keeps the saved sketch's counts. A TTL switched on counts every row as seen at the
- * restored clock (the last-seen index is built then); switched off, the index is dropped (the cold
- * tier does so on opening). A table's width, optimizer state or initial scale are refused: those
- * change the rows themselves.
+ * threshold or TTL differ from the saved ones: the rows are the same, only where they live and
+ * which new ids get one differ. The hot tier then starts empty: every row has an up-to-date cold
+ * copy (values, optimizer state and last-seen time, written back before the snapshot), so each
+ * comes back into the hot tier when a batch next needs it, as after an eviction; the rows still to
+ * be published are marked as changed cold rows. The rows' values, and so the model's training, are
+ * those of a restore into the same tier (with the same batches: the smallest hot tier also bounds a
+ * batch's rows); the tiers' hits and evictions differ. A new admission threshold keeps the saved
+ * sketch's counts. A TTL switched on counts every row as seen at the restored clock (the last-seen
+ * index is built then); switched off, the index is dropped (the cold tier does so on opening). A
+ * table's width, optimizer state or initial scale are refused: those change the rows themselves.
  */
 final class TableSnapshot {
   private final TableState t;
@@ -186,7 +185,6 @@ final class TableSnapshot {
    * ({@code Long.MIN_VALUE}) the rows are stamped when it starts, as rows seen before it are.
    */
   private void stampAllSeen(long atMs) {
-    float[] row = new float[t.w];
     long[] ids = new long[CHUNK_ROWS];
     byte[][] values = new byte[CHUNK_ROWS][];
     int[] n = {0};
@@ -196,19 +194,18 @@ final class TableSnapshot {
           ids[n[0]] = id;
           values[n[0]++] = value;
           if (n[0] == CHUNK_ROWS) {
-            writeSeen(ids, values, n[0], atMs, row);
+            writeSeen(ids, values, n[0], atMs);
             n[0] = 0;
           }
         });
-    writeSeen(ids, values, n[0], atMs, row);
+    writeSeen(ids, values, n[0], atMs);
   }
 
-  private void writeSeen(long[] ids, byte[][] values, int n, long atMs, float[] row) {
+  private void writeSeen(long[] ids, byte[][] values, int n, long atMs) {
     try (RocksDbColdTier.Batch b = t.cold.batch()) {
       for (int k = 0; k < n; k++) {
-        RocksDbColdTier.decodeValue(values[k], t.w, row, 0);
-        RocksDbColdTier.encodeValue(atMs, row, 0, t.w, t.valueBuf);
-        b.putRow(t.index, ids[k], t.valueBuf);
+        RocksDbColdTier.restamp(values[k], t.w, atMs);
+        b.putRow(t.index, ids[k], values[k]);
         b.putSeen(t.index, atMs, ids[k]);
         values[k] = null;
       }

@@ -329,8 +329,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   }
 
   /**
-   * A live job without a checkpoint: the backfill's state, lineage and version from the handoff,
-   * whose offsets must be the ones the sources were built to start from.
+   * A job without a checkpoint (live, or a backfill of a later range): the earlier backfill's
+   * state, lineage and version from the handoff, whose offsets must be the ones the sources were
+   * built to start from.
    */
   private void startFromHandoff() {
     Handoff.Loaded h = Handoff.read(handoff.startFrom());
@@ -420,7 +421,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
         MiniBatchTrainer.checkWideOptimizer(config.model(), restored.trainerState);
         store = TrainerStores.restore(storeDir, config, backend, restoredStore);
       } catch (IllegalArgumentException | StoreLayoutException e) {
-        throw notRestorable(e, fromHandoff);
+        throw notRestorable(e);
       }
     }
     trainer = new MiniBatchTrainer(config.model(), store, backend, config.metricsWindow());
@@ -454,7 +455,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       try {
         trainer.restoreState(restored.trainerState);
       } catch (IllegalArgumentException e) {
-        throw notRestorable(e, fromHandoff);
+        throw notRestorable(e);
       }
       version = restored.version;
       openPeriod = restored.openPeriod;
@@ -488,10 +489,10 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
    * A checkpoint of a model configured otherwise than this job's: restoring it again would fail
    * again, so the job stops at once (no restart) with what differs and the ways on.
    */
-  private SuppressRestartsException notRestorable(RuntimeException e, boolean handedOff) {
+  private SuppressRestartsException notRestorable(RuntimeException e) {
     return new SuppressRestartsException(
         new CheckpointMismatchException(
-            handedOff
+            fromHandoff
                 ? "cannot go on from the handoff at "
                     + handoff.startFrom()
                     + ": "

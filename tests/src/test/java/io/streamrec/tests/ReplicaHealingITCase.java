@@ -11,8 +11,8 @@ import io.streamrec.model.ModelConfig;
 import io.streamrec.schemas.RowEncoding;
 import io.streamrec.serving.ModelReplica;
 import io.streamrec.serving.http.ScoringServer;
+import io.streamrec.testutils.Ports;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -41,10 +41,7 @@ class ReplicaHealingITCase {
 
   @Test
   void aReplicaStartedBeforeItsBrokerBecomesReadyOnceTheBrokerAppears() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    int port = Ports.free();
     try (ModelReplica replica = ModelReplica.start("localhost:" + port, IMPATIENT, TOPIC)) {
       Thread.sleep(3_000); // no broker: three times the client's timeout
       assertThat(replica.state()).isNotEqualTo(ModelReplica.State.FAILED);
@@ -123,10 +120,7 @@ class ReplicaHealingITCase {
 
   @Test
   void livezFailsOnceTheReplicasThreadIsGone() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    int port = Ports.free();
     HttpClient http = HttpClient.newHttpClient();
     ModelReplica replica = ModelReplica.start("localhost:" + port, TOPIC);
     try (ScoringServer server =

@@ -10,11 +10,11 @@ import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.serving.ServeCommand;
 import io.streamrec.testutils.KafkaBroker;
 import io.streamrec.testutils.ModelUpdateRecords;
+import io.streamrec.testutils.Ports;
 import io.streamrec.testutils.TopicRecords;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -118,7 +118,7 @@ class SecuredKafkaITCase {
                 "--impressions",
                 impressions.toString()));
 
-    int promPort = freePort();
+    int promPort = Ports.free();
     Thread scraper = new Thread(() -> scrapeWhileRunning(promPort), "scrape");
     scraper.setDaemon(true);
     scraper.start();
@@ -377,12 +377,6 @@ class SecuredKafkaITCase {
     long t0 = System.nanoTime();
     int exit = cl.execute(args);
     return new Run(exit, out.toString(), err.toString(), Duration.ofNanos(System.nanoTime() - t0));
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   /** Scrapes Flink's Prometheus reporter until interrupted, keeping every metric name seen. */

@@ -7,6 +7,7 @@ import io.streamrec.schemas.JsonEvents;
 import io.streamrec.schemas.JsonlReader;
 import io.streamrec.schemas.MalformedRecordException;
 import io.streamrec.schemas.RequestEvent;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -30,13 +31,14 @@ import org.slf4j.LoggerFactory;
  * blank lines are skipped. A line the broker refuses (a timestamp outside the topic's bounds, a
  * record over its size limit) is a bad line too, reason {@code refused}: a broker refuses a whole
  * batch for one such record, so the records of a refused batch are sent again one by one at the end
- * of their file, and only the bad one is lost. Long loads report {@link Listener#onProgress
- * progress} every {@value #PROGRESS_INTERVAL_MS} ms. A load ends with a flush: it returns only when
- * every good event is written, and otherwise throws a {@link ProduceFailedException} naming the
- * topic.
+ * of the load, and only the bad one is lost. Long loads report {@link Listener#onProgress progress}
+ * every {@value #PROGRESS_INTERVAL_MS} ms. A load ends with a flush: it returns only when every
+ * good event is written, and otherwise throws a {@link ProduceFailedException} naming the topic.
  *
- * <p>Requests are loaded before impressions. Order between the two topics does not matter: the job
- * joins them in event time.
+ * <p>The two files are merged in event time (each read in its own order): a running job reads both
+ * topics moving on together, as live traffic comes. Loaded one after the other, a file of requests
+ * would carry the job's event time past the impressions still to come while the silent impressions
+ * topic counts as idle ({@code source.idle-timeout}), and those would arrive late.
  */
 public final class JsonlProducer {
   private static final Logger LOG = LoggerFactory.getLogger(JsonlProducer.class);
@@ -140,7 +142,9 @@ public final class JsonlProducer {
   }
 
   /**
-   * Produces every good event of the two files, then flushes.
+   * Produces every good event of the two files, then flushes. With both files the events go out
+   * merged in event time, as live traffic comes: a request before the impressions timed with or
+   * after it, so that a running job sees both topics advance together.
    *
    * @param requestsFile JSONL requests, or {@code null} to load none
    * @param impressionsFile JSONL impressions, or {@code null} to load none
@@ -149,76 +153,58 @@ public final class JsonlProducer {
    */
   public Summary load(Path requestsFile, Path impressionsFile) {
     long start = System.nanoTime();
-    long requestsSent = 0;
-    long impressionsSent = 0;
-    long badLines = 0;
-    if (requestsFile != null) {
-      FileLoad requests =
-          loadFile(
-              requestsFile,
-              topics.requests(),
-              JsonEvents::parseRequest,
-              RequestEvent::getRequestId,
-              RequestEvent::getTimestampMs);
-      requestsSent = requests.sent;
-      badLines += requests.bad;
+    try (FileLoad<RequestEvent> requests =
+            requestsFile == null
+                ? null
+                : new FileLoad<>(
+                    requestsFile,
+                    topics.requests(),
+                    JsonEvents::parseRequest,
+                    RequestEvent::getRequestId,
+                    RequestEvent::getTimestampMs);
+        FileLoad<ImpressionEvent> impressions =
+            impressionsFile == null
+                ? null
+                : new FileLoad<>(
+                    impressionsFile,
+                    topics.impressions(),
+                    JsonEvents::parseImpression,
+                    ImpressionEvent::getRequestId,
+                    ImpressionEvent::getTimestampMs)) {
+      while (requests != null && requests.hasNext()
+          || impressions != null && impressions.hasNext()) {
+        // a request goes before the impressions of its time: its own come at or after it
+        boolean request =
+            impressions == null
+                || !impressions.hasNext()
+                || requests != null
+                    && requests.hasNext()
+                    && requests.headTimestampMs() <= impressions.headTimestampMs();
+        (request ? requests : impressions).sendHead();
+      }
+      producer.flush();
+      long badLines = 0;
+      for (FileLoad<?> load : new FileLoad<?>[] {requests, impressions}) {
+        if (load != null) {
+          retryOneByOne(load);
+          badLines += load.bad;
+        }
+      }
+      Summary summary =
+          new Summary(
+              requests == null ? 0 : requests.sent,
+              impressions == null ? 0 : impressions.sent,
+              badLines,
+              (System.nanoTime() - start) / 1_000_000);
+      LOG.info(
+          "Loaded {} requests and {} impressions ({} bad line(s) skipped) in {} ms, {} events/s",
+          summary.requestsSent(),
+          summary.impressionsSent(),
+          summary.badLines(),
+          summary.elapsedMs(),
+          Math.round(summary.eventsPerSecond()));
+      return summary;
     }
-    if (impressionsFile != null) {
-      FileLoad impressions =
-          loadFile(
-              impressionsFile,
-              topics.impressions(),
-              JsonEvents::parseImpression,
-              ImpressionEvent::getRequestId,
-              ImpressionEvent::getTimestampMs);
-      impressionsSent = impressions.sent;
-      badLines += impressions.bad;
-    }
-    producer.flush();
-    Summary summary =
-        new Summary(
-            requestsSent, impressionsSent, badLines, (System.nanoTime() - start) / 1_000_000);
-    LOG.info(
-        "Loaded {} requests and {} impressions ({} bad line(s) skipped) in {} ms, {} events/s",
-        summary.requestsSent(),
-        summary.impressionsSent(),
-        summary.badLines(),
-        summary.elapsedMs(),
-        Math.round(summary.eventsPerSecond()));
-    return summary;
-  }
-
-  private <T extends SpecificRecord> FileLoad loadFile(
-      Path file,
-      String topic,
-      Function<String, T> parser,
-      Function<T, String> requestId,
-      ToLongFunction<T> timestampMs) {
-    FileLoad load = new FileLoad(file);
-    List<Refused> refused = Collections.synchronizedList(new ArrayList<>());
-    JsonlReader.read(
-        file,
-        parser,
-        (event, lineNumber) -> {
-          Refused r =
-              new Refused(
-                  lineNumber,
-                  requestId.apply(event).getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                  timestampMs.applyAsLong(event),
-                  AvroCodec.encode(event),
-                  event);
-          producer.send(topic, r.key(), r.timestampMs(), r.value(), e -> refused.add(r));
-          load.sent++;
-          load.maybeReportProgress();
-        },
-        (f, lineNumber, line, error) -> {
-          load.bad++;
-          listener.onBadLine(badLine(f, lineNumber, line, error));
-          load.maybeReportProgress();
-        });
-    producer.flush();
-    retryOneByOne(topic, load, refused);
-    return load;
   }
 
   /** A record of a line whose batch a broker refused: sent again on its own. */
@@ -230,8 +216,9 @@ public final class JsonlProducer {
    * or a size the broker does not take) costs only its own line, reported with its number; the rest
    * of its batch is written, after the file's other records.
    */
-  private void retryOneByOne(String topic, FileLoad load, List<Refused> refused) {
-    List<Refused> todo = new ArrayList<>(refused);
+  private void retryOneByOne(FileLoad<?> load) {
+    String topic = load.topic;
+    List<Refused> todo = new ArrayList<>(load.refused);
     todo.sort(java.util.Comparator.comparingLong(Refused::lineNumber));
     for (Refused r : todo) {
       AtomicReference<Exception> error = new AtomicReference<>();
@@ -267,16 +254,66 @@ public final class JsonlProducer {
     return line.substring(0, end) + "...";
   }
 
-  /** Counts of one file's load, and its progress clock. */
-  private final class FileLoad {
+  /**
+   * One file's load: its events read one ahead (so that two files can be merged in time), its
+   * counts, the records of its batches the broker refused, and its progress clock.
+   */
+  private final class FileLoad<T extends SpecificRecord> implements AutoCloseable {
     final Path file;
-    final long startNanos = System.nanoTime();
-    long nextReportNanos = startNanos + progressIntervalNanos;
+    final String topic;
+    final List<Refused> refused = Collections.synchronizedList(new ArrayList<>());
+    private final JsonlReader.Cursor<T> cursor;
+    private final Function<T, String> requestId;
+    private final ToLongFunction<T> timestampMs;
+    private final long startNanos = System.nanoTime();
+    private long nextReportNanos = startNanos + progressIntervalNanos;
+    private T head;
     long sent;
     long bad;
 
-    FileLoad(Path file) {
+    FileLoad(
+        Path file,
+        String topic,
+        Function<String, T> parser,
+        Function<T, String> requestId,
+        ToLongFunction<T> timestampMs) {
       this.file = file;
+      this.topic = topic;
+      this.requestId = requestId;
+      this.timestampMs = timestampMs;
+      this.cursor =
+          JsonlReader.open(
+              file,
+              parser,
+              (f, lineNumber, line, error) -> {
+                bad++;
+                listener.onBadLine(badLine(f, lineNumber, line, error));
+                maybeReportProgress();
+              });
+      this.head = cursor.next();
+    }
+
+    boolean hasNext() {
+      return head != null;
+    }
+
+    long headTimestampMs() {
+      return timestampMs.applyAsLong(head);
+    }
+
+    /** Sends the event read last and reads the next one. */
+    void sendHead() {
+      Refused r =
+          new Refused(
+              cursor.lineNumber(),
+              requestId.apply(head).getBytes(StandardCharsets.UTF_8),
+              timestampMs.applyAsLong(head),
+              AvroCodec.encode(head),
+              head);
+      producer.send(topic, r.key(), r.timestampMs(), r.value(), e -> refused.add(r));
+      sent++;
+      maybeReportProgress();
+      head = cursor.next();
     }
 
     void maybeReportProgress() {
@@ -285,6 +322,11 @@ public final class JsonlProducer {
         nextReportNanos = now + progressIntervalNanos;
         listener.onProgress(new Progress(file, sent, bad, (now - startNanos) / 1_000_000));
       }
+    }
+
+    @Override
+    public void close() {
+      cursor.close();
     }
   }
 

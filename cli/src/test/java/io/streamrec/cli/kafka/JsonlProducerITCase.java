@@ -92,19 +92,20 @@ class JsonlProducerITCase {
             JsonlProducer.BadLine::file,
             JsonlProducer.BadLine::lineNumber,
             JsonlProducer.BadLine::reason)
+        .as("each file's bad lines in its order, the two files' as the merge in time reaches them")
         .containsExactly(
+            tuple(impressionsFile, 3L, "malformed"),
             tuple(requestsFile, 4L, "malformed"),
             tuple(requestsFile, 5L, "malformed"),
-            tuple(requestsFile, 8L, "malformed"),
-            tuple(impressionsFile, 3L, "malformed"),
-            tuple(impressionsFile, 6L, "non_finite"));
-    assertThat(listener.badLines.get(0).excerpt()).isEqualTo("{not json");
-    assertThat(listener.badLines.get(1).message()).contains("requestId");
-    assertThat(listener.badLines.get(2).message()).contains("timestampMs");
-    assertThat(listener.badLines.get(2).excerpt())
+            tuple(impressionsFile, 6L, "non_finite"),
+            tuple(requestsFile, 8L, "malformed"));
+    assertThat(listener.badLines.get(1).excerpt()).isEqualTo("{not json");
+    assertThat(listener.badLines.get(2).message()).contains("requestId");
+    assertThat(listener.badLines.get(4).message()).contains("timestampMs");
+    assertThat(listener.badLines.get(4).excerpt())
         .hasSize(JsonlProducer.EXCERPT_CHARS + 3)
         .isEqualTo(REQUEST_LINES.get(7).substring(0, JsonlProducer.EXCERPT_CHARS) + "...");
-    assertThat(listener.badLines.get(3).message()).contains("labels.click");
+    assertThat(listener.badLines.get(0).message()).contains("labels.click");
     assertThat(listener.progress)
         .anySatisfy(
             p -> {

@@ -2,7 +2,16 @@ package io.streamrec.cli.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.streamrec.job.config.TopicsConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class JsonlProducerTest {
 
@@ -30,5 +39,68 @@ class JsonlProducerTest {
 
     assertThat(excerpt).isEqualTo("a".repeat(JsonlProducer.EXCERPT_CHARS - 1) + "...");
     assertThat(Character.isHighSurrogate(excerpt.charAt(excerpt.length() - 4))).isFalse();
+  }
+
+  @Test
+  void twoFilesGoOutMergedInEventTimeARequestBeforeTheImpressionsOfItsTime(@TempDir Path tmp)
+      throws Exception {
+    Path requests =
+        Files.write(
+            tmp.resolve("requests.jsonl"),
+            List.of(
+                "{\"requestId\":\"r1\",\"timestampMs\":1000}",
+                "{\"requestId\":\"r2\",\"timestampMs\":2000}",
+                "{not json",
+                "{\"requestId\":\"r3\",\"timestampMs\":3000}"));
+    Path impressions =
+        Files.write(
+            tmp.resolve("impressions.jsonl"),
+            List.of(
+                "{\"impressionId\":\"r1-0\",\"requestId\":\"r1\",\"timestampMs\":1500}",
+                "{\"impressionId\":\"r2-0\",\"requestId\":\"r2\",\"timestampMs\":2000}",
+                "",
+                "{\"impressionId\":\"r2-1\",\"requestId\":\"r2\",\"timestampMs\":2900}",
+                "{\"impressionId\":\"r3-0\",\"requestId\":\"r3\",\"timestampMs\":3100}",
+                "{\"impressionId\":\"r3-1\",\"requestId\":\"r3\",\"timestampMs\":3200}"));
+    MockProducer<byte[], byte[]> mock =
+        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    List<JsonlProducer.BadLine> bad = new ArrayList<>();
+    JsonlProducer.Summary summary;
+    try (ByteRecordProducer producer = new ByteRecordProducer(mock)) {
+      summary =
+          new JsonlProducer(
+                  producer,
+                  TopicsConfig.defaults(),
+                  new JsonlProducer.Listener() {
+                    @Override
+                    public void onBadLine(JsonlProducer.BadLine badLine) {
+                      bad.add(badLine);
+                    }
+
+                    @Override
+                    public void onProgress(JsonlProducer.Progress progress) {}
+                  })
+              .load(requests, impressions);
+    }
+
+    assertThat(mock.history())
+        .extracting(r -> r.topic() + "@" + r.timestamp())
+        .containsExactly(
+            "requests@1000",
+            "impressions@1500",
+            "requests@2000",
+            "impressions@2000",
+            "impressions@2900",
+            "requests@3000",
+            "impressions@3100",
+            "impressions@3200");
+    assertThat(mock.history()).extracting(ProducerRecord::key).doesNotContainNull();
+    assertThat(summary.requestsSent()).isEqualTo(3);
+    assertThat(summary.impressionsSent()).isEqualTo(5);
+    assertThat(summary.badLines()).isEqualTo(1);
+    assertThat(bad)
+        .singleElement()
+        .satisfies(b -> assertThat(b.file()).isEqualTo(requests))
+        .satisfies(b -> assertThat(b.lineNumber()).isEqualTo(3));
   }
 }

@@ -82,7 +82,9 @@ public final class JobOptions {
           .durationType()
           .defaultValue(Duration.ofSeconds(30))
           .withDescription(
-              "A partition silent this long stops holding back the watermark (0 = never).");
+              "A partition silent this long stops holding back the watermark (0 = never): a"
+                  + " producer stalled longer, while the other topic's goes on, has its records"
+                  + " arrive late; set it above the longest stall to ride out (docs/deploy.md).");
   public static final ConfigOption<Integer> MAX_RECORD_BYTES =
       key("source.max-record-bytes")
           .intType()

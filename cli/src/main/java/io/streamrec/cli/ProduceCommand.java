@@ -1,8 +1,8 @@
 package io.streamrec.cli;
 
 import io.streamrec.cli.kafka.JsonlProducer;
+import io.streamrec.job.config.ClientSettings;
 import io.streamrec.job.config.JobConfig;
-import io.streamrec.job.config.JobSettings;
 import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.job.kafka.KafkaPreflight;
 import io.streamrec.job.kafka.TopicSpec;
@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
     })
 final class ProduceCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
-  @Mixin JobSettings settings;
+  @Mixin ClientSettings settings;
 
   @Option(names = "--requests", paramLabel = "FILE", description = "JSONL file of requests.")
   Path requests;

@@ -109,9 +109,14 @@ final class BackfillCommand implements Callable<Integer> {
     ArrayNode samples;
     try (Timeline timeline =
             new Timeline(job.startedAtMs(), TIMELINE_INTERVAL.toMillis(), job::metrics, Map::of);
+        JobHealth health = JobHealth.of(job);
         Progress p =
             new Progress(
-                System.out, progress.millis(), job.startedAtMs(), job::metrics, () -> "")) {
+                System.out,
+                progress.millis(),
+                job.startedAtMs(),
+                job::metrics,
+                () -> health.note(job.metrics()))) {
       job.client().getJobExecutionResult().get();
       timeline.sample();
       samples = timeline.toJson();

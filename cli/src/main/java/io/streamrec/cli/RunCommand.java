@@ -100,8 +100,14 @@ final class RunCommand implements Callable<Integer> {
                   }
                 },
                 "streamrec-cancel"));
-    try (Progress p =
-        new Progress(System.out, progress.millis(), job.startedAtMs(), job::metrics, () -> "")) {
+    try (JobHealth health = JobHealth.of(job);
+        Progress p =
+            new Progress(
+                System.out,
+                progress.millis(),
+                job.startedAtMs(),
+                job::metrics,
+                () -> health.note(job.metrics()))) {
       job.client().getJobExecutionResult().get();
     }
     return 0;

@@ -1,0 +1,166 @@
+package io.streamrec.cli;
+
+import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.kafka.KafkaPreflight;
+import io.streamrec.job.metrics.JobMetrics;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+
+/**
+ * What a progress line adds when the job is not simply at work: a job that is not running (a
+ * failure being restarted), and a broker that does not answer. Without it an outage shows as a line
+ * that stops moving, the same as a quiet stream.
+ *
+ * <p>The broker is asked (one describe-cluster with a short timeout, on the progress thread) only
+ * once the job has read nothing new for {@link #QUIET_MS}: while records come in it is plainly
+ * reachable.
+ */
+final class JobHealth implements AutoCloseable {
+  /** How long the inputs must stand still before the broker is asked. */
+  static final long QUIET_MS = 10_000;
+
+  /** How long the broker may take to answer. */
+  static final Duration PROBE_TIMEOUT = Duration.ofSeconds(3);
+
+  /** Whether the broker answers; the message of why not otherwise. */
+  interface Probe extends AutoCloseable {
+    /** Null when it answered, otherwise why not, in a few words. */
+    String ask();
+
+    @Override
+    void close();
+  }
+
+  private final Supplier<JobStatus> status;
+  private final Probe probe;
+  private final LongSupplier clock;
+  private long lastRead = -1;
+  private long lastMoveMs;
+  private long unreachableSinceMs = -1;
+
+  JobHealth(Supplier<JobStatus> status, Probe probe, LongSupplier clock) {
+    this.status = status;
+    this.probe = probe;
+    this.clock = clock;
+    this.lastMoveMs = clock.getAsLong();
+  }
+
+  /** For a started job: asks its brokers with its client settings. */
+  static JobHealth of(JobRunner.Started job) {
+    return new JobHealth(
+        () -> {
+          try {
+            return job.client().getJobStatus().get(PROBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+          } catch (ExecutionException | TimeoutException e) {
+            return null;
+          }
+        },
+        new AdminProbe(job.config()),
+        System::currentTimeMillis);
+  }
+
+  /** The note for a progress line from the job's metrics {@code m}; empty when all is well. */
+  String note(Map<String, Double> m) {
+    StringBuilder note = new StringBuilder();
+    JobStatus s = status.get();
+    if (s != null && s != JobStatus.RUNNING && !s.isGloballyTerminalState()) {
+      note.append("job ").append(s);
+    }
+    long now = clock.getAsLong();
+    long read =
+        Progress.count(m, JobMetrics.REQUESTS_IN)
+            + Progress.count(m, JobMetrics.IMPRESSIONS_IN)
+            + Progress.count(m, JobMetrics.UNITS_IN);
+    if (read != lastRead) {
+      lastRead = read;
+      lastMoveMs = now;
+      unreachableSinceMs = -1;
+    } else if (now - lastMoveMs >= QUIET_MS) {
+      String why = probe.ask();
+      if (why == null) {
+        unreachableSinceMs = -1;
+      } else {
+        if (unreachableSinceMs < 0) {
+          unreachableSinceMs = now;
+        }
+        if (note.length() > 0) {
+          note.append(", ");
+        }
+        note.append(
+            String.format(
+                Locale.ROOT,
+                "broker unreachable for %d s (%s); the job waits for it",
+                (now - unreachableSinceMs) / 1000,
+                why));
+      }
+    }
+    return note.toString();
+  }
+
+  @Override
+  public void close() {
+    probe.close();
+  }
+
+  /** Asks the job's brokers for their cluster, with the job's client settings. */
+  static final class AdminProbe implements Probe {
+    private final JobConfig cfg;
+    private Admin admin;
+
+    AdminProbe(JobConfig cfg) {
+      this.cfg = cfg;
+    }
+
+    @Override
+    public String ask() {
+      try {
+        if (admin == null) {
+          Map<String, Object> s =
+              KafkaPreflight.adminSettings(cfg.bootstrapServers(), cfg.kafkaProperties());
+          s.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) PROBE_TIMEOUT.toMillis());
+          s.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) PROBE_TIMEOUT.toMillis());
+          admin = Admin.create(s);
+        }
+        admin
+            .describeCluster(new DescribeClusterOptions().timeoutMs((int) PROBE_TIMEOUT.toMillis()))
+            .clusterId()
+            .get(PROBE_TIMEOUT.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+        return null;
+      } catch (InterruptedException e) {
+        // the progress line is closing: nothing is known of the broker
+        Thread.currentThread().interrupt();
+        return null;
+      } catch (ExecutionException e) {
+        return e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException
+            ? noAnswer()
+            : String.valueOf(e.getCause().getMessage());
+      } catch (TimeoutException e) {
+        return noAnswer();
+      }
+    }
+
+    private String noAnswer() {
+      return "no answer from " + cfg.bootstrapServers() + " in " + PROBE_TIMEOUT.toSeconds() + " s";
+    }
+
+    @Override
+    public void close() {
+      if (admin != null) {
+        admin.close(Duration.ofSeconds(1));
+      }
+    }
+  }
+}

@@ -1,0 +1,100 @@
+package io.streamrec.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrec.job.metrics.JobMetrics;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.flink.api.common.JobStatus;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The progress line of {@code run} and {@code backfill} says when the broker does not answer or the
+ * job is not running; before, a broker outage showed as a line that stopped moving, like a quiet
+ * stream.
+ */
+class JobHealthTest {
+  private final AtomicLong clock = new AtomicLong(1_000_000);
+  private final AtomicReference<JobStatus> status = new AtomicReference<>(JobStatus.RUNNING);
+  private final Deque<String> answers = new ArrayDeque<>();
+  private int asked;
+
+  private final JobHealth health =
+      new JobHealth(
+          status::get,
+          new JobHealth.Probe() {
+            @Override
+            public String ask() {
+              asked++;
+              return answers.isEmpty() ? null : answers.poll();
+            }
+
+            @Override
+            public void close() {}
+          },
+          clock::get);
+
+  private static Map<String, Double> read(long requests, long impressions) {
+    return Map.of(
+        JobMetrics.REQUESTS_IN, (double) requests, JobMetrics.IMPRESSIONS_IN, (double) impressions);
+  }
+
+  @Test
+  void whileRecordsComeInTheBrokerIsNotAskedAndNothingIsAdded() {
+    for (int i = 1; i <= 10; i++) {
+      clock.addAndGet(5_000);
+      assertThat(health.note(read(i * 10, i * 40))).isEmpty();
+    }
+    assertThat(asked).isZero();
+  }
+
+  @Test
+  void inputsStandingStillWithABrokerThatDoesNotAnswerAreSaidWithHowLong() {
+    assertThat(health.note(read(10, 40))).isEmpty();
+    clock.addAndGet(5_000);
+    assertThat(health.note(read(10, 40))).as("quiet for less than 10 s").isEmpty();
+    assertThat(asked).isZero();
+
+    answers.add("no answer from localhost:9092 in 3 s");
+    clock.addAndGet(5_000);
+    assertThat(health.note(read(10, 40)))
+        .isEqualTo(
+            "broker unreachable for 0 s (no answer from localhost:9092 in 3 s); the job waits for"
+                + " it");
+    answers.add("no answer from localhost:9092 in 3 s");
+    clock.addAndGet(15_000);
+    assertThat(health.note(read(10, 40))).startsWith("broker unreachable for 15 s (");
+
+    clock.addAndGet(5_000);
+    assertThat(health.note(read(10, 40))).as("it answers again").isEmpty();
+    assertThat(asked).isEqualTo(3);
+  }
+
+  @Test
+  void aQuietStreamOnAReachableBrokerAddsNothing() {
+    health.note(read(5, 5));
+    for (int i = 0; i < 5; i++) {
+      clock.addAndGet(20_000);
+      assertThat(health.note(read(5, 5))).isEmpty();
+    }
+    assertThat(asked).isEqualTo(5);
+  }
+
+  @Test
+  void aJobThatIsNotRunningIsSaid() {
+    status.set(JobStatus.RESTARTING);
+    assertThat(health.note(read(1, 1))).isEqualTo("job RESTARTING");
+    status.set(JobStatus.FINISHED);
+    assertThat(health.note(read(2, 2))).as("a finished backfill says so itself").isEmpty();
+    status.set(JobStatus.RESTARTING);
+    answers.add("no answer from b:9092 in 3 s");
+    clock.addAndGet(10_000);
+    assertThat(health.note(read(2, 2)))
+        .isEqualTo(
+            "job RESTARTING, broker unreachable for 0 s (no answer from b:9092 in 3 s); the job"
+                + " waits for it");
+  }
+}

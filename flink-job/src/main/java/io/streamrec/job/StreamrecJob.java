@@ -135,18 +135,21 @@ public final class StreamrecJob {
           requests
               .connect(impressions)
               .keyBy(EventPart::requestId, EventPart::requestId)
-              .process(
-                  new RequestUnitAssembler(
-                      new RequestUnitAssembler.AssemblerConfig(
-                          cfg.joinWindowMs(),
-                          cfg.maxImpressionsPerUnit(),
-                          cfg.requestsTopic(),
-                          cfg.impressionsTopic(),
-                          cfg.limits().maxIdsPerUnit(),
-                          cfg.limits().maxUnitBytes(),
-                          cfg.limits().deadLetterMaxPayloadBytes()),
-                      cfg.model().features()),
-                  CodecTypeInfo.COMPACT_UNIT)
+              .transform(
+                  "assembler",
+                  CodecTypeInfo.COMPACT_UNIT,
+                  RequestUnitAssembler.operator(
+                      new RequestUnitAssembler(
+                          new RequestUnitAssembler.AssemblerConfig(
+                              cfg.joinWindowMs(),
+                              cfg.maxImpressionsPerUnit(),
+                              cfg.requestsTopic(),
+                              cfg.impressionsTopic(),
+                              cfg.limits().maxIdsPerUnit(),
+                              cfg.limits().maxUnitBytes(),
+                              cfg.limits().deadLetterMaxPayloadBytes()),
+                          cfg.model().features()),
+                      cfg.silentInputWaitMs()))
               .name("assembler")
               .uid(UID_ASSEMBLER)
               .setParallelism(p);

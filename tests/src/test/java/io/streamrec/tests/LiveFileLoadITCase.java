@@ -43,37 +43,18 @@ class LiveFileLoadITCase {
       throws Exception {
     String bootstrap = KAFKA.bootstrapServers();
     TopicsConfig topics = PipelineSupport.topics(bootstrap, "quiet-");
-    Path requests = dir.resolve("requests.jsonl");
-    Path impressions = dir.resolve("impressions.jsonl");
-    assertThat(
-            new CommandLine(new StreamrecCli())
-                .execute(
-                    "generate",
-                    "--count",
-                    "3000",
-                    "--requests",
-                    requests.toString(),
-                    "--impressions",
-                    impressions.toString()))
-        .isZero();
+    Path[] files = generate(dir, "a", 42, "2026-01-01T00:00:00Z");
 
-    Configuration conf = PipelineSupport.jobConf(bootstrap, topics, 10_000);
-    conf.set(JobOptions.IDLE_TIMEOUT, IDLE_TIMEOUT);
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-    StreamrecJob.build(env, JobConfig.from(conf), StreamrecJob.Bounds.live());
-    JobClient job = env.executeAsync("it-live-file-load");
+    JobClient job = startLive(bootstrap, topics, Duration.ZERO);
     String id = job.getJobID().toHexString();
     try {
       awaitRunning(job);
       // the inputs stay silent for several idle timeouts: every partition counts as idle
       Thread.sleep(IDLE_TIMEOUT.toMillis() * 4);
 
-      JsonlProducer.Summary loaded =
-          JsonlProducer.load(
-              bootstrap, topics, requests, impressions, JsonlProducer.loggingListener());
-      assertThat(loaded.badLines()).isZero();
+      JsonlProducer.Summary loaded = load(bootstrap, topics, files[0], files[1]);
 
-      Map<String, Double> m = awaitRead(id, loaded);
+      Map<String, Double> m = awaitRead(id, loaded.requestsSent(), loaded.impressionsSent());
       long trained = PipelineSupport.count(m, JobMetrics.IMPRESSIONS_TRAINED);
       long open = loaded.impressionsSent() - trained;
       System.out.printf(
@@ -93,6 +74,110 @@ class LiveFileLoadITCase {
     }
   }
 
+  /**
+   * The impressions' producer stalls while the requests' goes on: the second batch's requests come,
+   * the impressions topic stays silent past the partitions' idle timeout, then its impressions
+   * come. Before the assembler waited for a silent topic ({@code assembler.silent-input-wait}), the
+   * requests alone carried event time past the units still waiting, and the stalled impressions
+   * were dead letters (late); now they join, and the wait is counted.
+   */
+  @Test
+  void impressionsOfAProducerThatStalledWhileRequestsWentOnStillJoin(@TempDir Path dir)
+      throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    TopicsConfig topics = PipelineSupport.topics(bootstrap, "stall-");
+    Path[] first = generate(dir, "a", 42, "2026-01-01T00:00:00Z");
+    Path[] second = generate(dir, "b", 43, "2026-01-01T00:02:00Z");
+
+    JobClient job = startLive(bootstrap, topics, Duration.ofMinutes(1));
+    String id = job.getJobID().toHexString();
+    try {
+      awaitRunning(job);
+      JsonlProducer.Summary a = load(bootstrap, topics, first[0], first[1]);
+      awaitRead(id, a.requestsSent(), a.impressionsSent());
+
+      JsonlProducer.Summary requests = load(bootstrap, topics, second[0], null);
+      awaitRead(id, a.requestsSent() + requests.requestsSent(), a.impressionsSent());
+      // the impressions topic silent for several idle timeouts while the requests have moved on
+      Thread.sleep(IDLE_TIMEOUT.toMillis() * 4);
+      JsonlProducer.Summary impressions = load(bootstrap, topics, null, second[1]);
+
+      Map<String, Double> m =
+          awaitRead(
+              id,
+              a.requestsSent() + requests.requestsSent(),
+              a.impressionsSent() + impressions.impressionsSent());
+      System.out.printf(
+          "stalled impressions: %,d + %,d impressions loaded, %,d trained, %,d dead letters, %d"
+              + " waits%n",
+          a.impressionsSent(),
+          impressions.impressionsSent(),
+          PipelineSupport.count(m, JobMetrics.IMPRESSIONS_TRAINED),
+          PipelineSupport.count(m, JobMetrics.DEAD_LETTER_IMPRESSIONS),
+          PipelineSupport.count(m, JobMetrics.SILENT_INPUT_WAITS));
+      assertThat(PipelineSupport.count(m, JobMetrics.DEAD_LETTER_IMPRESSIONS))
+          .as("impressions sent to the dead-letter topic (late: their request's window had closed)")
+          .isZero();
+      assertThat(PipelineSupport.count(m, JobMetrics.IMPRESSIONS_TRAINED))
+          .as("the first batch and most of the second trained")
+          .isGreaterThan(a.impressionsSent() + impressions.impressionsSent() * 3 / 4);
+      assertThat(PipelineSupport.count(m, JobMetrics.SILENT_INPUT_WAITS))
+          .as("event time waited for the silent impressions topic")
+          .isPositive();
+      assertThat(PipelineSupport.count(m, JobMetrics.SILENT_INPUT_WAITS_GIVEN_UP)).isZero();
+    } finally {
+      job.cancel().get();
+      InJvmMetrics.forget(id);
+    }
+  }
+
+  /** Requests and impressions files of 3,000 generated requests, 20 ms apart from {@code start}. */
+  private static Path[] generate(Path dir, String name, int seed, String start) {
+    Path requests = dir.resolve(name + "-requests.jsonl");
+    Path impressions = dir.resolve(name + "-impressions.jsonl");
+    assertThat(
+            new CommandLine(new StreamrecCli())
+                .execute(
+                    "generate",
+                    "--count",
+                    "3000",
+                    "--seed",
+                    Integer.toString(seed),
+                    "--start",
+                    start,
+                    "--requests",
+                    requests.toString(),
+                    "--impressions",
+                    impressions.toString()))
+        .isZero();
+    return new Path[] {requests, impressions};
+  }
+
+  private static JsonlProducer.Summary load(
+      String bootstrap, TopicsConfig topics, Path requests, Path impressions) {
+    JsonlProducer.Summary s =
+        JsonlProducer.load(
+            bootstrap, topics, requests, impressions, JsonlProducer.loggingListener());
+    assertThat(s.badLines()).isZero();
+    return s;
+  }
+
+  /**
+   * A live job on {@code topics} whose partitions count as idle after a second of silence, waiting
+   * {@code silentWait} for a topic gone silent (zero in the first test: its inputs never moved
+   * before the load, so there is nothing to wait for, and the merged load alone keeps them
+   * together).
+   */
+  private static JobClient startLive(String bootstrap, TopicsConfig topics, Duration silentWait)
+      throws Exception {
+    Configuration conf = PipelineSupport.jobConf(bootstrap, topics, 10_000);
+    conf.set(JobOptions.IDLE_TIMEOUT, IDLE_TIMEOUT);
+    conf.set(JobOptions.SILENT_INPUT_WAIT, silentWait);
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    StreamrecJob.build(env, JobConfig.from(conf), StreamrecJob.Bounds.live());
+    return env.executeAsync("it-live-" + topics.requests());
+  }
+
   private static void awaitRunning(JobClient job) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (job.getJobStatus().get() != JobStatus.RUNNING) {
@@ -101,8 +186,8 @@ class LiveFileLoadITCase {
     }
   }
 
-  /** The metrics once every loaded record is read and the trained count has stopped moving. */
-  private static Map<String, Double> awaitRead(String id, JsonlProducer.Summary loaded)
+  /** The metrics once the job has read these counts and its trained count has stopped moving. */
+  private static Map<String, Double> awaitRead(String id, long requests, long impressions)
       throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
     long last = -1;
@@ -110,8 +195,8 @@ class LiveFileLoadITCase {
     while (true) {
       Map<String, Double> m = InJvmMetrics.snapshot(id);
       boolean read =
-          PipelineSupport.count(m, JobMetrics.REQUESTS_IN) == loaded.requestsSent()
-              && PipelineSupport.count(m, JobMetrics.IMPRESSIONS_IN) == loaded.impressionsSent();
+          PipelineSupport.count(m, JobMetrics.REQUESTS_IN) == requests
+              && PipelineSupport.count(m, JobMetrics.IMPRESSIONS_IN) == impressions;
       long trained = PipelineSupport.count(m, JobMetrics.IMPRESSIONS_TRAINED);
       still = read && trained == last ? still + 1 : 0;
       last = trained;

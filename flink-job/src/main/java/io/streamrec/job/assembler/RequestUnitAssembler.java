@@ -30,6 +30,7 @@ import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
@@ -107,6 +108,17 @@ public final class RequestUnitAssembler
 
   /** {@link #legacyUntil} before the first watermark: keep looking. */
   private static final long UNTIL_A_WATERMARK = Long.MIN_VALUE + 1;
+
+  /**
+   * The operator that runs {@code assembler} on the connected, keyed requests (first input) and
+   * impressions: Flink's, but waiting up to {@code silentInputWaitMs} for a topic that falls silent
+   * while the other goes on ({@link SilentInputWait}).
+   */
+  public static TwoInputStreamOperator<EventPart, EventPart, CompactUnit> operator(
+      RequestUnitAssembler assembler, long silentInputWaitMs) {
+    return new SilentInputWait<>(
+        assembler, silentInputWaitMs, "requests topic", "impressions topic");
+  }
 
   /**
    * The assembler's settings.

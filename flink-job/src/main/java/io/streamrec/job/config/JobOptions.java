@@ -82,9 +82,9 @@ public final class JobOptions {
           .durationType()
           .defaultValue(Duration.ofSeconds(30))
           .withDescription(
-              "A partition silent this long stops holding back the watermark (0 = never): a"
-                  + " producer stalled longer, while the other topic's goes on, has its records"
-                  + " arrive late; set it above the longest stall to ride out (docs/deploy.md).");
+              "A partition silent this long stops holding back the watermark (0 = never); a topic"
+                  + " whose every partition is, while the other's go on, is still waited for"
+                  + " (assembler.silent-input-wait, docs/deploy.md).");
   public static final ConfigOption<Integer> MAX_RECORD_BYTES =
       key("source.max-record-bytes")
           .intType()
@@ -105,6 +105,16 @@ public final class JobOptions {
           .defaultValue(Duration.ofSeconds(10))
           .withDescription(
               "Impressions join their request up to this long after the request's event time.");
+  public static final ConfigOption<Duration> SILENT_INPUT_WAIT =
+      key("assembler.silent-input-wait")
+          .durationType()
+          .defaultValue(Duration.ofMinutes(5))
+          .withDescription(
+              "How long the join waits for an input topic whose partitions have all fallen silent"
+                  + " (source.idle-timeout) while the other topic's go on, as when its producer"
+                  + " stalls or the broker comes back from an outage: its events of that time still"
+                  + " join. Past it the other topic's events alone move event time, and what the"
+                  + " silent one sends later arrives late. 0 = no wait.");
   public static final ConfigOption<Integer> MAX_IMPRESSIONS_PER_UNIT =
       key("assembler.max-impressions-per-unit")
           .intType()

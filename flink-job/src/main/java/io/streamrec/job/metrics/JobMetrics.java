@@ -31,6 +31,15 @@ public final class JobMetrics {
   /** Requests sent to the dead-letter topic, whatever the reason. */
   public static final String DEAD_LETTER_REQUESTS = "dead_letter_requests";
 
+  /**
+   * Times an input topic fell silent, every partition, while the other went on, and event time
+   * waited for it ({@code assembler.silent-input-wait}).
+   */
+  public static final String SILENT_INPUT_WAITS = "silent_input_waits";
+
+  /** Of those, the waits that ran out: event time went on without the silent topic. */
+  public static final String SILENT_INPUT_WAITS_GIVEN_UP = "silent_input_waits_given_up";
+
   /** Records read from the request-units topic (a backfill with source.kind=units). */
   public static final String UNITS_IN = "units_in";
 

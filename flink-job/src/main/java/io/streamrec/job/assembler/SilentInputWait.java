@@ -1,0 +1,135 @@
+package io.streamrec.job.assembler;
+
+import io.streamrec.job.metrics.JobMetrics;
+import java.time.Duration;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
+import org.apache.flink.util.TimeUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The assembler's operator: Flink's keyed two-input process operator, except that an input whose
+ * every partition has gone idle is waited for, up to {@code waitMs}, before the other input alone
+ * moves event time on.
+ *
+ * <p>Flink leaves an idle input out of the operator's watermark at once. A partition without
+ * traffic must not stop the job, so each source marks a partition idle after {@code
+ * source.idle-timeout}. But when a whole topic falls silent while the other's traffic goes on (its
+ * producer stalls, or after a broker outage one source reconnects a moment before the other and
+ * reads the backlog first), its partitions go idle too, the other topic alone carries event time
+ * past the units still waiting for the silent one's events, and those events, when they come, are
+ * {@code late} or {@code orphan} dead letters: a minute's stall of the impressions' producer cost
+ * that minute's impressions. Here such an input keeps holding the watermark at its own last one for
+ * up to {@code waitMs} (processing time), so its events of that time still join; after that it is
+ * let go as before, so a topic that stays silent cannot stop the job either.
+ *
+ * <p>Only an input that has carried a watermark since the operator started is waited for: after a
+ * start or a restore (watermarks are not part of a checkpoint) an input that has not moved yet is
+ * left out as soon as its partitions are idle, as before, so a restored job whose checkpoint had
+ * read all of one topic does not wait. The wait changes when units close, never which events they
+ * hold once they do; it needs no state.
+ */
+final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, IN1, IN2, OUT> {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(SilentInputWait.class);
+
+  private final long waitMs;
+  private final String[] inputNames;
+  private transient boolean[] moved;
+  private transient boolean[] waiting;
+  private transient long[] waitingSince;
+  private transient Counter waits;
+  private transient Counter waitsGivenUp;
+
+  /**
+   * @param waitMs how long an input gone idle is waited for; 0: not at all (Flink's own behaviour)
+   * @param firstInput what the first input carries, for the log (e.g. "requests")
+   * @param secondInput the same of the second
+   */
+  SilentInputWait(
+      KeyedCoProcessFunction<K, IN1, IN2, OUT> function,
+      long waitMs,
+      String firstInput,
+      String secondInput) {
+    super(function);
+    if (waitMs < 0) {
+      throw new IllegalArgumentException("waitMs must be >= 0, got " + waitMs);
+    }
+    this.waitMs = waitMs;
+    this.inputNames = new String[] {firstInput, secondInput};
+  }
+
+  @Override
+  public void open() throws Exception {
+    super.open();
+    moved = new boolean[2];
+    waiting = new boolean[2];
+    waitingSince = new long[2];
+    waits = JobMetrics.group(getMetricGroup()).counter(JobMetrics.SILENT_INPUT_WAITS);
+    waitsGivenUp =
+        JobMetrics.group(getMetricGroup()).counter(JobMetrics.SILENT_INPUT_WAITS_GIVEN_UP);
+  }
+
+  @Override
+  public void processWatermark1(Watermark mark) throws Exception {
+    moved(0, mark);
+    super.processWatermark1(mark);
+  }
+
+  @Override
+  public void processWatermark2(Watermark mark) throws Exception {
+    moved(1, mark);
+    super.processWatermark2(mark);
+  }
+
+  private void moved(int input, Watermark mark) {
+    if (mark.getTimestamp() > Long.MIN_VALUE) {
+      moved[input] = true;
+    }
+  }
+
+  @Override
+  protected void processWatermarkStatus(WatermarkStatus status, int input) throws Exception {
+    if (status.isIdle()) {
+      if (waitMs > 0 && moved[input] && !waiting[input]) {
+        long now = getProcessingTimeService().getCurrentProcessingTime();
+        waiting[input] = true;
+        waitingSince[input] = now;
+        waits.inc();
+        LOG.info(
+            "every partition of the {} is silent: event time waits for it up to {}",
+            inputNames[input],
+            TimeUtils.formatWithHighestUnit(Duration.ofMillis(waitMs)));
+        getProcessingTimeService().registerTimer(now + waitMs, t -> giveUp(input, now));
+        return;
+      }
+      if (waiting[input]) {
+        return; // already waited for; what Flink was told stays as it was
+      }
+    } else if (waiting[input]) {
+      // downstream of this operator the input never went idle: nothing to undo
+      waiting[input] = false;
+      LOG.info("the {} moves again", inputNames[input]);
+      return;
+    }
+    super.processWatermarkStatus(status, input);
+  }
+
+  private void giveUp(int input, long since) throws Exception {
+    if (!waiting[input] || waitingSince[input] != since) {
+      return; // it moved again in between (and maybe fell silent again: a later wait of its own)
+    }
+    waiting[input] = false;
+    waitsGivenUp.inc();
+    LOG.warn(
+        "the {} has been silent for {}: event time goes on without it, and what it sends later"
+            + " arrives late (assembler.silent-input-wait)",
+        inputNames[input],
+        TimeUtils.formatWithHighestUnit(Duration.ofMillis(waitMs)));
+    super.processWatermarkStatus(WatermarkStatus.IDLE, input);
+  }
+}

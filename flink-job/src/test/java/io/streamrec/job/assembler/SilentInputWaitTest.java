@@ -1,0 +1,137 @@
+package io.streamrec.job.assembler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.apache.flink.util.Collector;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An input whose every partition went idle after it had moved is waited for: the operator's event
+ * time stays at that input's last watermark until it moves again or the wait runs out. Flink's own
+ * operator (and this one with no wait) goes on with the other input at once, which made the silent
+ * topic's later events late.
+ */
+class SilentInputWaitTest {
+  private static final long WAIT_MS = 60_000;
+
+  /** Emits, for every element, the operator's event time when it came. */
+  private static final class EventTimeProbe
+      extends KeyedCoProcessFunction<String, String, String, Long> {
+    @Override
+    public void processElement1(String value, Context ctx, Collector<Long> out) {
+      out.collect(ctx.timerService().currentWatermark());
+    }
+
+    @Override
+    public void processElement2(String value, Context ctx, Collector<Long> out) {
+      out.collect(ctx.timerService().currentWatermark());
+    }
+  }
+
+  private static KeyedTwoInputStreamOperatorTestHarness<String, String, String, Long> harness(
+      long waitMs) throws Exception {
+    var h =
+        new KeyedTwoInputStreamOperatorTestHarness<>(
+            new SilentInputWait<>(new EventTimeProbe(), waitMs, "requests", "impressions"),
+            v -> v,
+            v -> v,
+            Types.STRING);
+    h.setup();
+    h.open();
+    h.setProcessingTime(0);
+    return h;
+  }
+
+  private static List<Long> watermarks(
+      KeyedTwoInputStreamOperatorTestHarness<String, String, String, Long> h) {
+    List<Long> w = new ArrayList<>();
+    for (Object o : h.getOutput()) {
+      if (o instanceof Watermark mark) {
+        w.add(mark.getTimestamp());
+      }
+    }
+    return w;
+  }
+
+  private static long eventTime(
+      KeyedTwoInputStreamOperatorTestHarness<String, String, String, Long> h) throws Exception {
+    h.processElement1("probe", 0);
+    return h.extractOutputValues().get(h.extractOutputValues().size() - 1);
+  }
+
+  @Test
+  void anInputThatFallsSilentAfterMovingHoldsEventTimeUntilItMovesAgain() throws Exception {
+    try (var h = harness(WAIT_MS)) {
+      h.processWatermark1(new Watermark(1_000));
+      h.processWatermark2(new Watermark(900));
+      h.processWatermarkStatus2(WatermarkStatus.IDLE); // the impressions' producer stalls
+      h.processWatermark1(new Watermark(30_000)); // the requests go on
+      h.setProcessingTime(WAIT_MS - 1);
+      assertThat(eventTime(h)).as("event time waits at the silent input's").isEqualTo(900);
+
+      h.processWatermarkStatus2(WatermarkStatus.ACTIVE);
+      h.processWatermark2(new Watermark(25_000));
+      assertThat(eventTime(h)).isEqualTo(25_000);
+      h.setProcessingTime(WAIT_MS + 1); // the old wait's timer finds the input moving
+      h.processWatermark1(new Watermark(40_000));
+      assertThat(eventTime(h)).isEqualTo(25_000);
+      assertThat(watermarks(h)).containsExactly(900L, 25_000L);
+    }
+  }
+
+  @Test
+  void aWaitThatRunsOutLetsTheOtherInputMoveEventTime() throws Exception {
+    try (var h = harness(WAIT_MS)) {
+      h.processWatermark1(new Watermark(1_000));
+      h.processWatermark2(new Watermark(900));
+      h.processWatermarkStatus2(WatermarkStatus.IDLE);
+      h.processWatermark1(new Watermark(30_000));
+      h.setProcessingTime(WAIT_MS);
+      assertThat(eventTime(h)).as("the wait ran out").isEqualTo(30_000);
+      h.processWatermark1(new Watermark(31_000));
+      assertThat(eventTime(h)).isEqualTo(31_000);
+    }
+  }
+
+  @Test
+  void withoutAWaitOrBeforeTheInputMovedAnIdleInputIsLeftOutAtOnce() throws Exception {
+    try (var h = harness(0)) {
+      h.processWatermark1(new Watermark(1_000));
+      h.processWatermark2(new Watermark(900));
+      h.processWatermarkStatus2(WatermarkStatus.IDLE);
+      h.processWatermark1(new Watermark(30_000));
+      assertThat(eventTime(h)).as("Flink's own behaviour").isEqualTo(30_000);
+    }
+    try (var h = harness(WAIT_MS)) {
+      // just started or restored: the impressions have not moved, their partitions go idle
+      h.processWatermarkStatus2(WatermarkStatus.IDLE);
+      h.processWatermark1(new Watermark(30_000));
+      assertThat(eventTime(h)).isEqualTo(30_000);
+    }
+  }
+
+  @Test
+  void bothInputsSilentHoldEventTimeWhereItWas() throws Exception {
+    try (var h = harness(WAIT_MS)) {
+      h.processWatermark1(new Watermark(5_000));
+      h.processWatermark2(new Watermark(4_000));
+      h.processWatermarkStatus1(WatermarkStatus.IDLE);
+      h.processWatermarkStatus2(WatermarkStatus.IDLE);
+      h.setProcessingTime(WAIT_MS / 2);
+      // after an outage the requests come back first, with the backlog
+      h.processWatermarkStatus1(WatermarkStatus.ACTIVE);
+      h.processWatermark1(new Watermark(90_000));
+      assertThat(eventTime(h)).as("waiting for the impressions").isEqualTo(4_000);
+      h.processWatermarkStatus2(WatermarkStatus.ACTIVE);
+      h.processWatermark2(new Watermark(60_000));
+      assertThat(eventTime(h)).isEqualTo(60_000);
+    }
+  }
+}

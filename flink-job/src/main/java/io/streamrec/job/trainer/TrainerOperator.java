@@ -1,6 +1,8 @@
 package io.streamrec.job.trainer;
 
+import io.streamrec.common.StreamrecException;
 import io.streamrec.embedding.EmbeddingStore;
+import io.streamrec.embedding.StoreException;
 import io.streamrec.embedding.StoreLayoutException;
 import io.streamrec.embedding.StoreStats;
 import io.streamrec.gpu.Backends;
@@ -334,7 +336,13 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
    * built to start from.
    */
   private void startFromHandoff() {
-    Handoff.Loaded h = Handoff.read(handoff.startFrom());
+    Handoff.Loaded h;
+    try {
+      h = Handoff.read(handoff.startFrom());
+    } catch (StreamrecException e) {
+      fromHandoff = true;
+      throw damaged(e);
+    }
     if (!h.header().offsets().equals(handoff.startOffsets())) {
       try {
         deleteRecursively(h.state().storeDir);
@@ -422,6 +430,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
         store = TrainerStores.restore(storeDir, config, backend, restoredStore);
       } catch (IllegalArgumentException | StoreLayoutException e) {
         throw notRestorable(e);
+      } catch (StoreException e) {
+        throw damaged(e);
       }
     }
     trainer = new MiniBatchTrainer(config.model(), store, backend, config.metricsWindow());
@@ -505,6 +515,30 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
                     + " resume its model, or start a new model from no checkpoint (another state"
                     + " directory, or no execution.state-recovery.path) and --replace to take over"
                     + " its topic",
+            e));
+  }
+
+  /**
+   * A checkpoint or handoff whose files cannot be read (cut short, damaged): reading it again would
+   * fail again, so the job stops at once (no restart) saying what to do instead.
+   */
+  private SuppressRestartsException damaged(StreamrecException e) {
+    return new SuppressRestartsException(
+        new CheckpointMismatchException(
+            fromHandoff
+                ? "cannot go on from the handoff at "
+                    + handoff.startFrom()
+                    + ": "
+                    + e.getMessage()
+                    + (e.getCause() instanceof IOException
+                        ? ". The file is damaged or incomplete (cut short, or copied while a"
+                            + " backfill was still writing it): write it again with backfill"
+                            + " --handoff"
+                        : "")
+                : "cannot resume from this checkpoint: "
+                    + e.getMessage()
+                    + ". Its files are damaged: resume from an earlier retained checkpoint"
+                    + " (execution.state-recovery.path), or start a new model from no checkpoint",
             e));
   }
 

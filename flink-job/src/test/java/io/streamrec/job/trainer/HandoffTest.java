@@ -19,6 +19,7 @@ import io.streamrec.protocol.ModelUpdateRecord;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.configuration.Configuration;
@@ -146,6 +147,41 @@ class HandoffTest {
           .hasMessageContaining("was replaced after this job was submitted")
           .hasMessageContaining("requests[0]=1234")
           .hasMessageContaining("requests[0]=1000");
+    }
+  }
+
+  /**
+   * A handoff cut short, or with a byte changed, fails to read every time: before, Flink restarted
+   * the job without end, and a damaged store file was reported under a temporary path.
+   */
+  @Test
+  void aHandoffCutShortOrDamagedStopsTheJobWithoutARestartSayingSo() throws Exception {
+    JobConfig cfg = config();
+    String path = dir.resolve("model.handoff").toString();
+    backfill(cfg, units(CUT), path);
+    byte[] whole = Files.readAllBytes(Path.of(path));
+
+    Files.write(Path.of(path), Arrays.copyOf(whole, whole.length / 2));
+    try (var h = live(cfg, path, OFFSETS)) {
+      assertThat(catchThrowable(h::open))
+          .isInstanceOf(SuppressRestartsException.class)
+          .cause()
+          .isInstanceOf(CheckpointMismatchException.class)
+          .hasMessageContaining("cannot go on from the handoff at " + path)
+          .hasMessageContaining("damaged or incomplete")
+          .hasMessageContaining("write it again with backfill --handoff");
+    }
+
+    byte[] changed = whole.clone();
+    changed[changed.length - 1] ^= 0x5a;
+    Files.write(Path.of(path), changed);
+    try (var h = live(cfg, path, OFFSETS)) {
+      assertThat(catchThrowable(h::open))
+          .isInstanceOf(SuppressRestartsException.class)
+          .cause()
+          .isInstanceOf(CheckpointMismatchException.class)
+          .hasMessageContaining("cannot go on from the handoff at " + path)
+          .hasMessageContaining("damaged or incomplete");
     }
   }
 

@@ -1,6 +1,7 @@
 package io.streamrec.cli;
 
 import io.streamrec.cli.kafka.JsonlProducer;
+import io.streamrec.cli.kafka.LabelCheck;
 import io.streamrec.job.config.ClientSettings;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.TopicsConfig;
@@ -61,14 +62,11 @@ final class ProduceCommand implements Callable<Integer> {
       }
     }
     KafkaPreflight.checkTopics(servers, cfg.kafkaProperties(), targets);
+    LabelCheck labels =
+        new LabelCheck(cfg.model().features().labels(), JsonlProducer.loggingListener());
     JsonlProducer.Summary s =
         JsonlProducer.load(
-            servers,
-            cfg.kafkaProperties().asMap(),
-            topics,
-            requests,
-            impressions,
-            JsonlProducer.loggingListener());
+            servers, cfg.kafkaProperties().asMap(), topics, requests, impressions, labels);
     System.out.printf(
         Locale.ROOT,
         "streamrec produce: %,d requests and %,d impressions sent to %s, %,d bad line(s) skipped, "
@@ -79,6 +77,7 @@ final class ProduceCommand implements Callable<Integer> {
         s.badLines(),
         s.elapsedMs() / 1000.0,
         s.eventsPerSecond());
+    labels.warnings().forEach(w -> System.out.println("streamrec produce: warning: " + w));
     return s.badLines() > 0 ? 3 : 0;
   }
 }

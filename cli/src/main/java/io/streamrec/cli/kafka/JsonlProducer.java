@@ -80,6 +80,9 @@ public final class JsonlProducer {
     void onBadLine(BadLine badLine);
 
     void onProgress(Progress progress);
+
+    /** Each good impression as it is sent, with where it came from. */
+    default void onImpression(ImpressionEvent impression, Path file, long lineNumber) {}
   }
 
   /** Logs bad lines at WARN and progress at INFO. */
@@ -311,6 +314,9 @@ public final class JsonlProducer {
               AvroCodec.encode(head),
               head);
       producer.send(topic, r.key(), r.timestampMs(), r.value(), e -> refused.add(r));
+      if (head instanceof ImpressionEvent impression) {
+        listener.onImpression(impression, file, cursor.lineNumber());
+      }
       sent++;
       maybeReportProgress();
       head = cursor.next();

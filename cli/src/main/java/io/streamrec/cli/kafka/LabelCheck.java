@@ -1,0 +1,98 @@
+package io.streamrec.cli.kafka;
+
+import io.streamrec.schemas.ImpressionEvent;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Checks the labels of the impressions a load sends against the labels the model trains ({@code
+ * model.labels}). The job trains an impression without one of them as a negative of that label (a
+ * missing label is 0), and ignores a label it does not train: a label name misspelt in the data (or
+ * the configuration) trains every impression as a negative without a word. The load still sends
+ * every event; what is odd is summed up as {@link #warnings}, with the first place it was seen.
+ * Passes bad lines and progress on to {@code next}.
+ */
+public final class LabelCheck implements JsonlProducer.Listener {
+  private final List<String> labels;
+  private final JsonlProducer.Listener next;
+  private final Map<String, Seen> missing = new LinkedHashMap<>();
+  private final Map<String, Seen> unknown = new TreeMap<>();
+  private long impressions;
+
+  /** How often, and where first. */
+  private static final class Seen {
+    long count;
+    final String first;
+
+    Seen(Path file, long line) {
+      this.first = file.getFileName() + ":" + line;
+    }
+  }
+
+  public LabelCheck(List<String> labels, JsonlProducer.Listener next) {
+    this.labels = List.copyOf(labels);
+    this.next = next;
+  }
+
+  @Override
+  public void onBadLine(JsonlProducer.BadLine badLine) {
+    next.onBadLine(badLine);
+  }
+
+  @Override
+  public void onProgress(JsonlProducer.Progress progress) {
+    next.onProgress(progress);
+  }
+
+  @Override
+  public void onImpression(ImpressionEvent impression, Path file, long lineNumber) {
+    impressions++;
+    Map<String, Float> given = impression.getLabels();
+    for (String label : labels) {
+      if (given == null || !given.containsKey(label)) {
+        missing.computeIfAbsent(label, l -> new Seen(file, lineNumber)).count++;
+      }
+    }
+    if (given != null) {
+      for (String label : given.keySet()) {
+        if (!labels.contains(label)) {
+          unknown.computeIfAbsent(label, l -> new Seen(file, lineNumber)).count++;
+        }
+      }
+    }
+    next.onImpression(impression, file, lineNumber);
+  }
+
+  /** One line per odd label, empty when every impression carries exactly the model's labels. */
+  public List<String> warnings() {
+    List<String> w = new ArrayList<>();
+    missing.forEach(
+        (label, seen) ->
+            w.add(
+                String.format(
+                    Locale.ROOT,
+                    "%,d of %,d impressions have no '%s' label and train as %s = 0 (first at %s)",
+                    seen.count,
+                    impressions,
+                    label,
+                    label,
+                    seen.first)));
+    unknown.forEach(
+        (label, seen) ->
+            w.add(
+                String.format(
+                    Locale.ROOT,
+                    "%,d impressions carry a label '%s' the model does not train (model.labels: %s;"
+                        + " first at %s)",
+                    seen.count,
+                    label,
+                    String.join(", ", labels),
+                    seen.first)));
+    return w;
+  }
+}

@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       BackfillCommand.class,
       ServeCommand.class,
       TailCommand.class,
+      DeadLettersCommand.class,
       ReportCommand.class,
       CommandLine.HelpCommand.class
     })

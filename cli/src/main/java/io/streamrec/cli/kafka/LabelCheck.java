@@ -76,10 +76,12 @@ public final class LabelCheck implements JsonlProducer.Listener {
             w.add(
                 String.format(
                     Locale.ROOT,
-                    "%,d of %,d impressions have no '%s' label and train as %s = 0 (first at %s)",
+                    "%,d of %,d impressions %s no '%s' label and train%s as %s = 0 (first at %s)",
                     seen.count,
                     impressions,
+                    seen.count == 1 ? "has" : "have",
                     label,
+                    seen.count == 1 ? "s" : "",
                     label,
                     seen.first)));
     unknown.forEach(
@@ -87,9 +89,10 @@ public final class LabelCheck implements JsonlProducer.Listener {
             w.add(
                 String.format(
                     Locale.ROOT,
-                    "%,d impressions carry a label '%s' the model does not train (model.labels: %s;"
-                        + " first at %s)",
+                    "%,d %s a label '%s' the model does not train (model.labels: %s; first at"
+                        + " %s)",
                     seen.count,
+                    seen.count == 1 ? "impression carries" : "impressions carry",
                     label,
                     String.join(", ", labels),
                     seen.first)));

@@ -1,0 +1,177 @@
+package io.streamrec.cli;
+
+import io.streamrec.common.KafkaClientProperties;
+import io.streamrec.common.StreamrecException;
+import io.streamrec.job.config.TopicsConfig;
+import io.streamrec.job.kafka.KafkaPreflight;
+import io.streamrec.job.kafka.TopicSpec;
+import io.streamrec.schemas.AvroCodec;
+import io.streamrec.schemas.DeadLetter;
+import io.streamrec.serving.KafkaClientOptions;
+import io.streamrec.serving.ModelUpdateConsumers;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code streamrec dead-letters}: the dead-letter topic in readable form, one line per record the
+ * job could not train on (its reason, where it came from, its key and what was wrong), and the
+ * count per reason.
+ */
+@Command(
+    name = "dead-letters",
+    mixinStandardHelpOptions = true,
+    description =
+        "Prints the dead-letters topic readably: per record the job could not train on, its reason,"
+            + " the topic, partition and offset it was read at, its key and what was wrong; then the"
+            + " count per reason. Reads from the earliest offset to the end, or keeps following"
+            + " with --follow.")
+final class DeadLettersCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--bootstrap-servers",
+      required = true,
+      paramLabel = "HOST:PORT",
+      description = "Kafka bootstrap servers.")
+  String bootstrapServers;
+
+  @Option(
+      names = "--topic",
+      defaultValue = "dead-letters",
+      description = "The dead-letter topic (default ${DEFAULT-VALUE}).")
+  String topic;
+
+  @Option(names = "--follow", description = "Keep printing new records (Ctrl-C to stop).")
+  boolean follow;
+
+  @Option(
+      names = "--reason",
+      paramLabel = "REASON",
+      description = "Print only the dead letters of this reason (late, orphan, malformed, ...).")
+  String reason;
+
+  @Option(
+      names = "--payload",
+      description = "Also print each record's event as it was sent, when it can be decoded.")
+  boolean payload;
+
+  @Mixin KafkaClientOptions kafka = new KafkaClientOptions();
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    KafkaClientProperties client = kafka.properties();
+    TopicsConfig defaults = TopicsConfig.defaults();
+    TopicSpec deadLetters =
+        TopicSpec.all(defaults).stream()
+            .filter(t -> t.name().equals(defaults.deadLetters()))
+            .findFirst()
+            .orElseThrow()
+            .named(topic);
+    // a refused login or a missing topic fails here, in words
+    KafkaPreflight.checkTopics(bootstrapServers, client, List.of(deadLetters));
+    try (KafkaConsumer<byte[], byte[]> c =
+        new KafkaConsumer<>(
+            ModelUpdateConsumers.properties(bootstrapServers, client, "streamrec-dead-letters"))) {
+      return read(c, out);
+    } catch (AuthenticationException | AuthorizationException e) {
+      throw KafkaPreflight.access(e, bootstrapServers, client, "read topic " + topic);
+    }
+  }
+
+  private int read(KafkaConsumer<byte[], byte[]> c, PrintWriter out) {
+    var info = c.partitionsFor(topic, Duration.ofSeconds(30));
+    if (info == null || info.isEmpty()) {
+      throw new StreamrecException("topic '" + topic + "' does not exist at " + bootstrapServers);
+    }
+    List<TopicPartition> parts = new ArrayList<>();
+    info.forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
+    c.assign(parts);
+    c.seekToBeginning(parts);
+    Map<TopicPartition, Long> end = c.endOffsets(parts);
+    Map<String, Long> byReason = new TreeMap<>();
+    while (follow || parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+      for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+        String line = describe(r, byReason);
+        if (line != null) {
+          out.println(line);
+        }
+      }
+      out.flush();
+    }
+    long total = byReason.values().stream().mapToLong(Long::longValue).sum();
+    StringBuilder sum = new StringBuilder(String.format(Locale.ROOT, "-- %,d dead letters", total));
+    String sep = ": ";
+    for (var e : byReason.entrySet()) {
+      sum.append(sep).append(e.getKey()).append(String.format(Locale.ROOT, " %,d", e.getValue()));
+      sep = ", ";
+    }
+    out.println(sum);
+    out.flush();
+    return 0;
+  }
+
+  /** The line of one record, or null when --reason leaves it out (it is still counted). */
+  String describe(ConsumerRecord<byte[], byte[]> r, Map<String, Long> byReason) {
+    String at = String.format(Locale.ROOT, "%s[%d]@%d", r.topic(), r.partition(), r.offset());
+    DeadLetter d;
+    try {
+      d = AvroCodec.decode(r.value(), DeadLetter.class);
+    } catch (StreamrecException e) {
+      byReason.merge("(unreadable)", 1L, Long::sum);
+      return at + " unreadable: " + e.getMessage();
+    }
+    byReason.merge(d.getReason(), 1L, Long::sum);
+    if (reason != null && !reason.equals(d.getReason())) {
+      return null;
+    }
+    StringBuilder line =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "%s %s: %s[%d]@%d key %s, %d bytes: %s",
+                at,
+                d.getReason(),
+                d.getSourceTopic(),
+                d.getSourcePartition(),
+                d.getSourceOffset(),
+                d.getKey() == null ? "-" : "'" + d.getKey() + "'",
+                d.getPayloadBytes(),
+                d.getDetail()));
+    if (payload) {
+      line.append("\n    ").append(event(d.getPayload()));
+    }
+    return line.toString();
+  }
+
+  private static String event(ByteBuffer payload) {
+    byte[] bytes = new byte[payload.remaining()];
+    payload.duplicate().get(bytes);
+    try {
+      return AvroCodec.decodeAny(bytes).toString();
+    } catch (StreamrecException e) {
+      return "("
+          + bytes.length
+          + " bytes kept, not an event streamrec reads: "
+          + e.getMessage()
+          + ")";
+    }
+  }
+}

@@ -1,0 +1,81 @@
+package io.streamrec.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrec.job.deadletter.DeadLetters;
+import io.streamrec.schemas.AvroCodec;
+import io.streamrec.schemas.DeadLetter;
+import io.streamrec.schemas.JsonEvents;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A dead letter reads as its reason, where its record came from and what was wrong; before, {@code
+ * tail} took every one for an unknown model-update record, and nothing showed why records were
+ * dead-lettered.
+ */
+class DeadLettersCommandTest {
+  private static ConsumerRecord<byte[], byte[]> record(long offset, DeadLetter d) {
+    return new ConsumerRecord<>(
+        "dead-letters",
+        0,
+        offset,
+        d.getKey() == null ? null : d.getKey().getBytes(StandardCharsets.UTF_8),
+        AvroCodec.encode(d));
+  }
+
+  private static final String IMPRESSION =
+      "{\"impressionId\":\"r7-0\",\"requestId\":\"r7\",\"timestampMs\":5,\"labels\":{\"click\":1}}";
+
+  private static DeadLetter orphan() {
+    return DeadLetters.of(
+        "orphan",
+        new DeadLetters.Origin("impressions", 1, 586, "r7", 5),
+        "no request 'r7' arrived within the join window of 10000 ms",
+        AvroCodec.encode(JsonEvents.parseImpression(IMPRESSION)),
+        65_536);
+  }
+
+  @Test
+  void aDeadLetterReadsAsItsReasonOriginKeyAndDetailAndIsCounted() {
+    DeadLettersCommand c = new DeadLettersCommand();
+    Map<String, Long> counts = new TreeMap<>();
+
+    String line = c.describe(record(12, orphan()), counts);
+
+    assertThat(line)
+        .startsWith("dead-letters[0]@12 orphan: impressions[1]@586 key 'r7', ")
+        .endsWith(" bytes: no request 'r7' arrived within the join window of 10000 ms");
+    c.payload = true;
+    assertThat(c.describe(record(13, orphan()), counts))
+        .contains("\n    {\"impressionId\": \"r7-0\", \"requestId\": \"r7\"");
+    DeadLetter garbage =
+        DeadLetters.of(
+            "malformed",
+            new DeadLetters.Origin("requests", 0, 3, null, -1),
+            "not an Avro single-object message",
+            new byte[] {1, 2, 3},
+            65_536);
+    assertThat(c.describe(record(14, garbage), counts))
+        .contains("malformed: requests[0]@3 key -, 3 bytes")
+        .contains("(3 bytes kept, not an event streamrec reads");
+    assertThat(counts).containsExactly(Map.entry("malformed", 1L), Map.entry("orphan", 2L));
+  }
+
+  @Test
+  void aReasonFilterPrintsOnlyItsOwnButCountsEvery() {
+    DeadLettersCommand c = new DeadLettersCommand();
+    c.reason = "late";
+    Map<String, Long> counts = new TreeMap<>();
+
+    assertThat(c.describe(record(1, orphan()), counts)).isNull();
+    assertThat(
+            c.describe(
+                new ConsumerRecord<>("dead-letters", 0, 2, null, "not avro".getBytes()), counts))
+        .startsWith("dead-letters[0]@2 unreadable: ");
+    assertThat(counts).containsEntry("orphan", 1L).containsEntry("(unreadable)", 1L);
+  }
+}

@@ -1,11 +1,14 @@
 package io.streamrec.cli;
 
+import io.streamrec.common.StreamrecException;
 import io.streamrec.job.StreamrecJob;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.config.JobSettings;
+import io.streamrec.job.kafka.ModelTopicHead;
 import io.streamrec.job.trainer.Handoff;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
@@ -29,6 +32,9 @@ import picocli.CommandLine.Option;
           + " group's committed offsets, or the earliest where there are none."
     })
 final class RunCommand implements Callable<Integer> {
+  /** How long reading the model-updates topic's newest version may take. */
+  private static final Duration TOPIC_HEAD_TIMEOUT = Duration.ofSeconds(30);
+
   @Mixin JobSettings settings;
 
   @Mixin ProgressOptions progress = new ProgressOptions();
@@ -118,13 +124,29 @@ final class RunCommand implements Callable<Integer> {
    * handoff, what the handoff holds; a handoff of other topics than the job reads is refused here,
    * before anything starts.
    */
-  private static String startMessage(RetainedCheckpoints.Plan plan, JobConfig cfg) {
+  private String startMessage(RetainedCheckpoints.Plan plan, JobConfig cfg) {
     if (cfg.handoffStartFrom().isEmpty()
         || plan.conf().getOptional(StateRecoveryOptions.SAVEPOINT_PATH).isPresent()) {
       return plan.message();
     }
     Handoff.Header h = Handoff.readHeader(cfg.handoffStartFrom());
     h.requireTopics(StreamrecJob.inputTopics(cfg));
+    String refusal =
+        HandoffStarts.refusal(
+            h,
+            new ModelTopicHead(
+                    cfg.bootstrapServers(),
+                    cfg.kafkaProperties(),
+                    cfg.modelUpdatesTopic(),
+                    TOPIC_HEAD_TIMEOUT)
+                .newestMarker(),
+            cfg.handoffStartFrom(),
+            stateDir,
+            cfg.modelUpdatesTopic());
+    if (refusal != null) {
+      throw new StreamrecException(refusal);
+    }
+    HandoffStarts.record(stateDir, h, cfg.handoffStartFrom());
     return plan.message() + "; it holds " + h + ", the inputs from " + h.describeOffsets();
   }
 }

@@ -23,7 +23,7 @@ class LauncherScriptTest {
   private static final List<String> TOOLS =
       List.of(
           "bash", "sh", "env", "find", "sed", "tee", "tail", "grep", "mkdir", "touch", "cat", "tr",
-          "dirname", "head", "rm");
+          "dirname", "head", "rm", "flock", "sleep");
 
   @TempDir Path root;
   private Path bin;
@@ -108,6 +108,40 @@ class LauncherScriptTest {
 
     ScriptRun again = run(List.of("bash", root.resolve("streamrec").toString(), "demo"), env());
     assertThat(again.output()).doesNotContain("building").contains("java ran: demo");
+  }
+
+  /**
+   * Two commands started together on a tree that needs building (the README's {@code ./streamrec
+   * broker &} then {@code ./streamrec generate}) build once: the second waits for the first's
+   * build. Before, both built over each other, and the broker's failed with classes half written.
+   */
+  @Test
+  void twoCommandsStartedTogetherBuildOnceTheSecondWaitingForTheFirst() throws Exception {
+    assumeThat(Files.exists(bin.resolve("flock"))).as("flock").isTrue();
+    script(
+        root.resolve("mvnw"),
+        "echo build >> builds.txt\nsleep 2\n"
+            + "mkdir -p cli/target/classes && echo /x.jar > cli/target/classpath.txt\n"
+            + "echo '[INFO] BUILD SUCCESS'");
+    Path firstOut = root.resolve("first.out");
+    ProcessBuilder first =
+        new ProcessBuilder("bash", root.resolve("streamrec").toString(), "broker")
+            .redirectErrorStream(true)
+            .redirectOutput(firstOut.toFile());
+    first.environment().putAll(env());
+    Process started = first.start();
+    Thread.sleep(500); // the first is building
+    ScriptRun second =
+        run(List.of("bash", root.resolve("streamrec").toString(), "generate"), env());
+    assertThat(started.waitFor()).isZero();
+
+    assertThat(second.exit()).as(second.output()).isZero();
+    assertThat(second.output())
+        .contains("another streamrec command is building streamrec; waiting for it")
+        .contains("java ran: generate")
+        .doesNotContain("building streamrec (");
+    assertThat(Files.readString(firstOut)).contains("java ran: broker");
+    assertThat(Files.readAllLines(root.resolve("builds.txt"))).hasSize(1);
   }
 
   @Test

@@ -230,34 +230,42 @@ public final class StreamrecJob {
       h.requireTopics(topics);
       plan = Handoff.Plan.startFrom(cfg.handoffStartFrom(), h);
     }
-    if (!cfg.handoffSaveTo().isEmpty()) {
-      Handoff.checkWritable(cfg.handoffSaveTo());
-      Map<TopicPartition, Long> stops =
-          TopicOffsets.stoppingOffsets(
-              cfg.bootstrapServers(), cfg.kafkaProperties(), topics, bounds.untilMs());
-      if (plan != null) {
-        plan.startOffsets()
-            .forEach(
-                (tp, start) -> {
-                  Long stop = stops.get(tp);
-                  if (stop != null && stop < start) {
-                    throw new ConfigException(
-                        JobOptions.HANDOFF_START_FROM,
-                        "names a handoff that stopped at "
-                            + tp
-                            + " offset "
-                            + start
-                            + ", after where this backfill is to stop ("
-                            + stop
-                            + ")",
-                        "backfill until a later time, or from an earlier handoff");
-                  }
-                });
-        return plan.andSaveTo(cfg.handoffSaveTo(), stops);
-      }
-      return Handoff.Plan.saveTo(cfg.handoffSaveTo(), stops);
+    boolean save = !cfg.handoffSaveTo().isEmpty();
+    if (!save && (plan == null || !bounds.bounded())) {
+      return plan;
     }
-    return plan;
+    if (save) {
+      Handoff.checkWritable(cfg.handoffSaveTo());
+    }
+    Map<TopicPartition, Long> stops =
+        TopicOffsets.stoppingOffsets(
+            cfg.bootstrapServers(), cfg.kafkaProperties(), topics, bounds.untilMs());
+    if (plan != null) {
+      // a backfill from a handoff that would stop before where the handoff's stopped trains nothing
+      plan.startOffsets()
+          .forEach(
+              (tp, start) -> {
+                Long stop = stops.get(tp);
+                if (stop != null && stop < start) {
+                  throw new ConfigException(
+                      JobOptions.HANDOFF_START_FROM,
+                      "names a handoff that stopped at "
+                          + tp
+                          + " offset "
+                          + start
+                          + ", after where this backfill is to stop ("
+                          + stop
+                          + ")",
+                      "backfill until a later time, or from an earlier handoff");
+                }
+              });
+    }
+    if (!save) {
+      return plan;
+    }
+    return plan != null
+        ? plan.andSaveTo(cfg.handoffSaveTo(), stops)
+        : Handoff.Plan.saveTo(cfg.handoffSaveTo(), stops);
   }
 
   /** The topics a job of {@code cfg} reads: the request-units log, or the two event topics. */

@@ -1,9 +1,11 @@
 package io.streamrec.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.streamrec.common.KafkaClientProperties;
 import io.streamrec.job.StreamrecJob;
+import io.streamrec.job.config.ConfigException;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.config.TopicsConfig;
@@ -170,6 +172,41 @@ class HandoffITCase {
     assertThat(versions).as("the drain published what it trained").isNotEmpty();
     assertThat(Path.of(handoff)).doesNotExist();
     assertThat(Path.of(handoff + ".inprogress")).doesNotExist();
+  }
+
+  /**
+   * A backfill from a handoff that is to stop before where the handoff's backfill stopped is
+   * refused before it starts, whether it writes a handoff of its own or not. Without one it used to
+   * run, train nothing and end as if it had done its work.
+   */
+  @Test
+  void aBackfillFromAHandoffUntilBeforeWhereItStoppedIsRefused() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    TopicsConfig in = PipelineSupport.topics(bootstrap, "rewind-");
+    PipelineSupport.produce(bootstrap, in, slice(26, START_MS).records);
+    String handoff = dir.resolve("rewind.handoff").toString();
+    Configuration first = conf(bootstrap, in, in.modelUpdates());
+    first.set(JobOptions.HANDOFF_SAVE_TO, handoff);
+    PipelineSupport.backfill(first);
+
+    for (boolean save : new boolean[] {false, true}) {
+      Configuration c = conf(bootstrap, in, in.modelUpdates());
+      c.set(JobOptions.HANDOFF_START_FROM, handoff);
+      if (save) {
+        c.set(JobOptions.HANDOFF_SAVE_TO, dir.resolve("later.handoff").toString());
+      }
+      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+      assertThatThrownBy(
+              () ->
+                  StreamrecJob.build(
+                      env,
+                      JobConfig.from(c),
+                      StreamrecJob.Bounds.backfill(null, START_MS + 10_000)))
+          .as(save ? "with a handoff of its own" : "without")
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("after where this backfill is to stop")
+          .hasMessageContaining("backfill until a later time");
+    }
   }
 
   /**

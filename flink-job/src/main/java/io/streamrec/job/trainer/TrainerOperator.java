@@ -435,6 +435,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       }
     }
     trainer = new MiniBatchTrainer(config.model(), store, backend, config.metricsWindow());
+    // before the gauges that read it: a reporter may read them at once
+    storeStats = trainer.store().stats();
     MetricGroup g = JobMetrics.group(getMetricGroup());
     unitsTrained = g.counter(JobMetrics.UNITS_TRAINED);
     impressionsTrained = g.counter(JobMetrics.IMPRESSIONS_TRAINED);

@@ -81,6 +81,19 @@ final class GenerateCommand implements Callable<Integer> {
     if (count < 1) {
       throw new IllegalArgumentException("--count must be >= 1, got " + count);
     }
+    if (requests.toAbsolutePath().normalize().equals(impressions.toAbsolutePath().normalize())) {
+      throw new IllegalArgumentException(
+          "--requests and --impressions name the same file, "
+              + requests
+              + ": give each a file of its own");
+    }
+    for (Path p : new Path[] {requests, impressions}) {
+      Path dir = p.toAbsolutePath().getParent();
+      if (dir != null && !Files.isDirectory(dir)) {
+        throw new IllegalArgumentException(
+            "cannot write " + p + ": there is no directory " + dir + " (create it first)");
+      }
+    }
     TrafficGenerator g =
         new TrafficGenerator(
             TrafficConfig.defaults().withSeed(seed).withUsers(users).withItems(items));

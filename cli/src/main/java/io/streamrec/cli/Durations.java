@@ -13,7 +13,11 @@ final class Durations implements ITypeConverter<Duration> {
       return TimeUtils.parseDuration(value);
     } catch (RuntimeException e) {
       throw new TypeConversionException(
-          "'" + value + "' is not a duration (e.g. 60s, 2min, 500ms)");
+          "'"
+              + value
+              + "' is not a duration (e.g. 60s, 2min, 500ms"
+              + (value.strip().startsWith("-") ? "; a duration is never negative" : "")
+              + ")");
     }
   }
 }

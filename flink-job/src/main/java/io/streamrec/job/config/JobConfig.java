@@ -329,12 +329,31 @@ public record JobConfig(
   }
 
   private static long millis(ReadableConfig c, ConfigOption<java.time.Duration> o, boolean zeroOk) {
-    long ms = c.get(o).toMillis();
+    long ms = duration(c, o).toMillis();
     if (ms < 0 || (!zeroOk && ms == 0)) {
       throw new ConfigException(
           o, "is " + c.get(o), zeroOk ? "it must be >= 0" : "it must be > 0, e.g. 5 s");
     }
     return ms;
+  }
+
+  /** The duration {@code o} holds, or a refusal that says what a duration looks like. */
+  private static java.time.Duration duration(ReadableConfig c, ConfigOption<java.time.Duration> o) {
+    try {
+      return c.get(o);
+    } catch (IllegalArgumentException e) {
+      String raw =
+          c.getOptional(
+                  org.apache.flink.configuration.ConfigOptions.key(o.key())
+                      .stringType()
+                      .noDefaultValue())
+              .orElse("?");
+      throw new ConfigException(
+          o,
+          "is '" + raw + "', not a duration",
+          "give a number and a unit, e.g. 5 s, 500 ms or 2 min"
+              + (raw.strip().startsWith("-") ? "; a duration is never negative" : ""));
+    }
   }
 
   private static int atLeast(ReadableConfig c, ConfigOption<Integer> o, int min) {

@@ -57,6 +57,23 @@ class JobConfigTest {
         .hasMessageContaining("--bootstrap-servers");
   }
 
+  /** Flink's own parser said only "Could not parse value '-5 s'", naming neither form nor sign. */
+  @Test
+  void aDurationThatIsNotOneSaysWhatADurationLooksLike() {
+    Configuration c = base();
+    c.setString(JobOptions.PUBLISH_INTERVAL.key(), "-5 s");
+    assertThatThrownBy(() -> JobConfig.from(c))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "configuration key 'trainer.publish-interval' is '-5 s', not a duration: give a number"
+                + " and a unit, e.g. 5 s, 500 ms or 2 min; a duration is never negative");
+    Configuration d = base();
+    d.setString(JobOptions.JOIN_WINDOW.key(), "ten seconds");
+    assertThatThrownBy(() -> JobConfig.from(d))
+        .hasMessageContaining("'assembler.join-window' is 'ten seconds', not a duration")
+        .hasMessageNotContaining("never negative");
+  }
+
   @Test
   void badValuesNameTheirKey() {
     Configuration c = base();

@@ -109,14 +109,7 @@ final class BackfillCommand implements Callable<Integer> {
     ArrayNode samples;
     try (Timeline timeline =
             new Timeline(job.startedAtMs(), TIMELINE_INTERVAL.toMillis(), job::metrics, Map::of);
-        JobHealth health = JobHealth.of(job);
-        Progress p =
-            new Progress(
-                System.out,
-                progress.millis(),
-                job.startedAtMs(),
-                job::metrics,
-                () -> health.note(job.metrics()))) {
+        Progress p = Progress.of(job, progress.millis())) {
       job.client().getJobExecutionResult().get();
       timeline.sample();
       samples = timeline.toJson();

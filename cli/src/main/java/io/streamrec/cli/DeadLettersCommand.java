@@ -11,8 +11,6 @@ import io.streamrec.serving.KafkaClientOptions;
 import io.streamrec.serving.ModelUpdateConsumers;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -20,7 +18,6 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import picocli.CommandLine.Command;
@@ -97,25 +94,8 @@ final class DeadLettersCommand implements Callable<Integer> {
   }
 
   private int read(KafkaConsumer<byte[], byte[]> c, PrintWriter out) {
-    var info = c.partitionsFor(topic, Duration.ofSeconds(30));
-    if (info == null || info.isEmpty()) {
-      throw new StreamrecException("topic '" + topic + "' does not exist at " + bootstrapServers);
-    }
-    List<TopicPartition> parts = new ArrayList<>();
-    info.forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
-    c.assign(parts);
-    c.seekToBeginning(parts);
-    Map<TopicPartition, Long> end = c.endOffsets(parts);
     Map<String, Long> byReason = new TreeMap<>();
-    while (follow || parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
-      for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-        String line = describe(r, byReason);
-        if (line != null) {
-          out.println(line);
-        }
-      }
-      out.flush();
-    }
+    TopicLines.print(c, topic, bootstrapServers, follow, out, r -> describe(r, byReason));
     long total = byReason.values().stream().mapToLong(Long::longValue).sum();
     StringBuilder sum = new StringBuilder(String.format(Locale.ROOT, "-- %,d dead letters", total));
     String sep = ": ";

@@ -13,7 +13,23 @@ import java.util.function.Supplier;
  */
 final class Progress implements AutoCloseable {
   private final Thread thread;
+  private final JobHealth health;
   private volatile boolean running = true;
+
+  /**
+   * The progress line of {@code job}, every {@code intervalMs}, with what {@link JobHealth} adds (a
+   * broker that does not answer, a job that is restarting); closing it closes both.
+   */
+  static Progress of(JobRunner.Started job, long intervalMs) {
+    JobHealth health = JobHealth.of(job);
+    return new Progress(
+        System.out,
+        intervalMs,
+        job.startedAtMs(),
+        job::metrics,
+        () -> health.note(job.metrics()),
+        health);
+  }
 
   Progress(
       PrintStream out,
@@ -21,6 +37,17 @@ final class Progress implements AutoCloseable {
       long startMs,
       Supplier<Map<String, Double>> metrics,
       Supplier<String> extra) {
+    this(out, intervalMs, startMs, metrics, extra, null);
+  }
+
+  private Progress(
+      PrintStream out,
+      long intervalMs,
+      long startMs,
+      Supplier<Map<String, Double>> metrics,
+      Supplier<String> extra,
+      JobHealth health) {
+    this.health = health;
     thread =
         new Thread(
             () -> {
@@ -90,5 +117,8 @@ final class Progress implements AutoCloseable {
   public void close() {
     running = false;
     thread.interrupt();
+    if (health != null) {
+      health.close();
+    }
   }
 }

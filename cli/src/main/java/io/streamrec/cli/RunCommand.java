@@ -106,14 +106,7 @@ final class RunCommand implements Callable<Integer> {
                   }
                 },
                 "streamrec-cancel"));
-    try (JobHealth health = JobHealth.of(job);
-        Progress p =
-            new Progress(
-                System.out,
-                progress.millis(),
-                job.startedAtMs(),
-                job::metrics,
-                () -> health.note(job.metrics()))) {
+    try (Progress p = Progress.of(job, progress.millis())) {
       job.client().getJobExecutionResult().get();
     }
     return 0;

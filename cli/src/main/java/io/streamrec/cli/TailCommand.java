@@ -11,16 +11,12 @@ import io.streamrec.schemas.VersionMarker;
 import io.streamrec.serving.KafkaClientOptions;
 import io.streamrec.serving.ModelUpdateConsumers;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import picocli.CommandLine.Command;
@@ -85,25 +81,8 @@ final class TailCommand implements Callable<Integer> {
   }
 
   private int tail(KafkaConsumer<byte[], byte[]> c, PrintWriter out) {
-    var info = c.partitionsFor(topic, Duration.ofSeconds(30));
-    if (info == null || info.isEmpty()) {
-      throw new StreamrecException("topic '" + topic + "' does not exist at " + bootstrapServers);
-    }
-    List<TopicPartition> parts = new ArrayList<>();
-    info.forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
-    c.assign(parts);
-    c.seekToBeginning(parts);
-    Map<TopicPartition, Long> end = c.endOffsets(parts);
     long[] counts = new long[4]; // rows, tombstones, dense, markers
-    while (follow || parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
-      for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-        String line = describe(r, counts);
-        if (line != null) {
-          out.println(line);
-        }
-      }
-      out.flush();
-    }
+    TopicLines.print(c, topic, bootstrapServers, follow, out, r -> describe(r, counts));
     out.printf(
         Locale.ROOT,
         "-- %d rows, %d tombstones, %d dense blocks, %d version markers%n",

@@ -502,22 +502,13 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
    * again, so the job stops at once (no restart) with what differs and the ways on.
    */
   private SuppressRestartsException notRestorable(RuntimeException e) {
-    return new SuppressRestartsException(
-        new CheckpointMismatchException(
-            fromHandoff
-                ? "cannot go on from the handoff at "
-                    + handoff.startFrom()
-                    + ": "
-                    + e.getMessage()
-                    + ". Start the job with the model configuration the backfill was trained with,"
-                    + " or backfill again under this one"
-                : "cannot resume from this checkpoint: "
-                    + e.getMessage()
-                    + ". Start the job with the configuration the checkpoint was trained with to"
-                    + " resume its model, or start a new model from no checkpoint (another state"
-                    + " directory, or no execution.state-recovery.path) and --replace to take over"
-                    + " its topic",
-            e));
+    return stop(
+        e,
+        ". Start the job with the model configuration the backfill was trained with, or backfill"
+            + " again under this one",
+        ". Start the job with the configuration the checkpoint was trained with to resume its"
+            + " model, or start a new model from no checkpoint (another state directory, or no"
+            + " execution.state-recovery.path) and --replace to take over its topic");
   }
 
   /**
@@ -525,6 +516,19 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
    * fail again, so the job stops at once (no restart) saying what to do instead.
    */
   private SuppressRestartsException damaged(StreamrecException e) {
+    return stop(
+        e,
+        e.getCause() instanceof IOException
+            ? ". The file is damaged or incomplete (cut short, or copied while a backfill was still"
+                + " writing it): write it again with backfill --handoff"
+            : "",
+        ". Its files are damaged: resume from an earlier retained checkpoint"
+            + " (execution.state-recovery.path), or start a new model from no checkpoint");
+  }
+
+  /** Stops the job without restarts: the restore failed with {@code e}, and what to do instead. */
+  private SuppressRestartsException stop(
+      RuntimeException e, String handoffAdvice, String checkpointAdvice) {
     return new SuppressRestartsException(
         new CheckpointMismatchException(
             fromHandoff
@@ -532,15 +536,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
                     + handoff.startFrom()
                     + ": "
                     + e.getMessage()
-                    + (e.getCause() instanceof IOException
-                        ? ". The file is damaged or incomplete (cut short, or copied while a"
-                            + " backfill was still writing it): write it again with backfill"
-                            + " --handoff"
-                        : "")
-                : "cannot resume from this checkpoint: "
-                    + e.getMessage()
-                    + ". Its files are damaged: resume from an earlier retained checkpoint"
-                    + " (execution.state-recovery.path), or start a new model from no checkpoint",
+                    + handoffAdvice
+                : "cannot resume from this checkpoint: " + e.getMessage() + checkpointAdvice,
             e));
   }
 

@@ -1,25 +1,17 @@
 package io.streamrec.cli;
 
-import io.streamrec.common.KafkaClientProperties;
 import io.streamrec.common.StreamrecException;
 import io.streamrec.job.config.TopicsConfig;
-import io.streamrec.job.kafka.KafkaPreflight;
 import io.streamrec.job.kafka.TopicSpec;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.DeadLetter;
-import io.streamrec.serving.KafkaClientOptions;
-import io.streamrec.serving.ModelUpdateConsumers;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.errors.AuthenticationException;
-import org.apache.kafka.common.errors.AuthorizationException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -43,20 +35,10 @@ final class DeadLettersCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(
-      names = "--bootstrap-servers",
-      required = true,
-      paramLabel = "HOST:PORT",
-      description = "Kafka bootstrap servers.")
-  String bootstrapServers;
-
-  @Option(
       names = "--topic",
       defaultValue = "dead-letters",
       description = "The dead-letter topic (default ${DEFAULT-VALUE}).")
   String topic;
-
-  @Option(names = "--follow", description = "Keep printing new records (Ctrl-C to stop).")
-  boolean follow;
 
   @Option(
       names = "--reason",
@@ -69,12 +51,11 @@ final class DeadLettersCommand implements Callable<Integer> {
       description = "Also print each record's event as it was sent, when it can be decoded.")
   boolean payload;
 
-  @Mixin KafkaClientOptions kafka = new KafkaClientOptions();
+  @Mixin TopicReading reading = new TopicReading();
 
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    KafkaClientProperties client = kafka.properties();
     TopicsConfig defaults = TopicsConfig.defaults();
     TopicSpec deadLetters =
         TopicSpec.all(defaults).stream()
@@ -82,20 +63,8 @@ final class DeadLettersCommand implements Callable<Integer> {
             .findFirst()
             .orElseThrow()
             .named(topic);
-    // a refused login or a missing topic fails here, in words
-    KafkaPreflight.checkTopics(bootstrapServers, client, List.of(deadLetters));
-    try (KafkaConsumer<byte[], byte[]> c =
-        new KafkaConsumer<>(
-            ModelUpdateConsumers.properties(bootstrapServers, client, "streamrec-dead-letters"))) {
-      return read(c, out);
-    } catch (AuthenticationException | AuthorizationException e) {
-      throw KafkaPreflight.access(e, bootstrapServers, client, "read topic " + topic);
-    }
-  }
-
-  private int read(KafkaConsumer<byte[], byte[]> c, PrintWriter out) {
     Map<String, Long> byReason = new TreeMap<>();
-    TopicLines.print(c, topic, bootstrapServers, follow, out, r -> describe(r, byReason));
+    reading.print(deadLetters, "streamrec-dead-letters", out, r -> describe(r, byReason));
     long total = byReason.values().stream().mapToLong(Long::longValue).sum();
     StringBuilder sum = new StringBuilder(String.format(Locale.ROOT, "-- %,d dead letters", total));
     String sep = ": ";

@@ -1,24 +1,16 @@
 package io.streamrec.cli;
 
-import io.streamrec.common.KafkaClientProperties;
 import io.streamrec.common.StreamrecException;
-import io.streamrec.job.kafka.KafkaPreflight;
 import io.streamrec.job.kafka.TopicSpec;
 import io.streamrec.protocol.ModelLineage;
 import io.streamrec.protocol.ModelUpdate;
 import io.streamrec.protocol.ModelUpdateDecoder;
 import io.streamrec.schemas.VersionMarker;
-import io.streamrec.serving.KafkaClientOptions;
-import io.streamrec.serving.ModelUpdateConsumers;
 import java.io.PrintWriter;
 import java.time.Instant;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.errors.AuthenticationException;
-import org.apache.kafka.common.errors.AuthorizationException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -39,20 +31,10 @@ final class TailCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(
-      names = "--bootstrap-servers",
-      required = true,
-      paramLabel = "HOST:PORT",
-      description = "Kafka bootstrap servers.")
-  String bootstrapServers;
-
-  @Option(
       names = "--topic",
       defaultValue = "model-updates",
       description = "The model-updates topic (default ${DEFAULT-VALUE}).")
   String topic;
-
-  @Option(names = "--follow", description = "Keep printing new records (Ctrl-C to stop).")
-  boolean follow;
 
   @Option(
       names = "--values",
@@ -63,26 +45,13 @@ final class TailCommand implements Callable<Integer> {
   @Option(names = "--versions-only", description = "Print the version markers only.")
   boolean versionsOnly;
 
-  @Mixin KafkaClientOptions kafka = new KafkaClientOptions();
+  @Mixin TopicReading reading = new TopicReading();
 
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    KafkaClientProperties client = kafka.properties();
-    // a refused login or a missing topic fails here, in words
-    KafkaPreflight.checkTopics(bootstrapServers, client, List.of(TopicSpec.modelUpdates(topic)));
-    try (KafkaConsumer<byte[], byte[]> c =
-        new KafkaConsumer<>(
-            ModelUpdateConsumers.properties(bootstrapServers, client, "streamrec-tail"))) {
-      return tail(c, out);
-    } catch (AuthenticationException | AuthorizationException e) {
-      throw KafkaPreflight.access(e, bootstrapServers, client, "read topic " + topic);
-    }
-  }
-
-  private int tail(KafkaConsumer<byte[], byte[]> c, PrintWriter out) {
     long[] counts = new long[4]; // rows, tombstones, dense, markers
-    TopicLines.print(c, topic, bootstrapServers, follow, out, r -> describe(r, counts));
+    reading.print(TopicSpec.modelUpdates(topic), "streamrec-tail", out, r -> describe(r, counts));
     out.printf(
         Locale.ROOT,
         "-- %d rows, %d tombstones, %d dense blocks, %d version markers%n",

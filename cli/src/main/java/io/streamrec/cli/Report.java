@@ -46,6 +46,8 @@ final class Report {
     }
     o.put("dead_letter_requests", Progress.count(m, JobMetrics.DEAD_LETTER_REQUESTS));
     o.put("dead_letter_impressions", Progress.count(m, JobMetrics.DEAD_LETTER_IMPRESSIONS));
+    o.put("silent_input_waits", Progress.count(m, JobMetrics.SILENT_INPUT_WAITS));
+    o.put("silent_input_waits_given_up", Progress.count(m, JobMetrics.SILENT_INPUT_WAITS_GIVEN_UP));
     ObjectNode store = o.putObject("store");
     putNumber(store, "hit_rate", m.get(JobMetrics.STORE_HIT_RATE));
     store.put("rows_hot", Progress.count(m, JobMetrics.STORE_ROWS_HOT));

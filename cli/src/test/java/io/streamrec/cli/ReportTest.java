@@ -21,4 +21,14 @@ class ReportTest {
     m.put(JobMetrics.PROGRESSIVE_AUC_LIFETIME, Double.NaN);
     assertThat(Report.of(m, 1.0).get("progressive_auc_lifetime").isNull()).isTrue();
   }
+
+  @Test
+  void reportsTheWaitsForASilentInputTopic() {
+    Map<String, Double> m = new HashMap<>();
+    m.put(JobMetrics.SILENT_INPUT_WAITS, 3.0);
+    m.put(JobMetrics.SILENT_INPUT_WAITS_GIVEN_UP, 1.0);
+    ObjectNode r = Report.of(m, 1.0);
+    assertThat(r.get("silent_input_waits").asLong()).isEqualTo(3);
+    assertThat(r.get("silent_input_waits_given_up").asLong()).isEqualTo(1);
+  }
 }

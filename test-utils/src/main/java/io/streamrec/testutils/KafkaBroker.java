@@ -18,9 +18,14 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.admin.ListTopicsOptions;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -40,6 +45,9 @@ public final class KafkaBroker
     implements BeforeAllCallback, AfterAllCallback, TestExecutionExceptionHandler {
   /** How long each question {@link #state} asks the broker may take; it may be the one stuck. */
   private static final long STATE_TIMEOUT_MS = 5_000;
+
+  /** The topic {@link #state} writes its probe record to, of its own so no test reads it. */
+  static final String PROBE_TOPIC = "test-broker-probe";
 
   private final Map<String, String> saslUsers;
   private final boolean restartable;
@@ -170,6 +178,15 @@ public final class KafkaBroker
               + partitions
               + " partitions, "
               + (unwell.isEmpty() ? "each led by an in-sync replica" : "unwell: " + unwell));
+      admin
+          .createTopics(List.of(new NewTopic(PROBE_TOPIC, 1, (short) 1)))
+          .all()
+          .toCompletionStage()
+          .exceptionally(alreadyThere -> null)
+          .toCompletableFuture()
+          .get();
+      parts.add("a write " + probeWrite(true));
+      parts.add("a write without idempotence " + probeWrite(false));
     } catch (ExecutionException e) {
       parts.add("no answer from its admin API: " + e.getCause());
     } catch (InterruptedException e) {
@@ -179,6 +196,40 @@ public final class KafkaBroker
       admin.close(Duration.ofMillis(STATE_TIMEOUT_MS));
     }
     return String.join("; ", parts);
+  }
+
+  /**
+   * One record written to a topic of the probe's own by a new producer, idempotent (which first
+   * asks the broker for a producer id) or not: whether the broker takes writes now, and how fast. A
+   * produce that timed out in a test says no more than that.
+   */
+  private String probeWrite(boolean idempotent) {
+    Map<String, Object> settings =
+        new java.util.HashMap<>(
+            saslUsers.isEmpty()
+                ? Map.of()
+                : kafka.clientSettings(saslUsers.keySet().iterator().next()));
+    settings.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    settings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, idempotent);
+    settings.put(ProducerConfig.ACKS_CONFIG, "all");
+    settings.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) STATE_TIMEOUT_MS);
+    settings.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) STATE_TIMEOUT_MS);
+    settings.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) STATE_TIMEOUT_MS);
+    settings.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    long t0 = System.nanoTime();
+    try (KafkaProducer<byte[], byte[]> p =
+        new KafkaProducer<>(settings, new ByteArraySerializer(), new ByteArraySerializer())) {
+      p.send(new ProducerRecord<>(PROBE_TOPIC, new byte[] {1}))
+          .get(STATE_TIMEOUT_MS + 1_000, java.util.concurrent.TimeUnit.MILLISECONDS);
+      return "took " + (System.nanoTime() - t0) / 1_000_000 + " ms";
+    } catch (ExecutionException e) {
+      return "failed after " + (System.nanoTime() - t0) / 1_000_000 + " ms: " + e.getCause();
+    } catch (java.util.concurrent.TimeoutException | RuntimeException e) {
+      return "failed after " + (System.nanoTime() - t0) / 1_000_000 + " ms: " + e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "interrupted";
+    }
   }
 
   private static String describe(Optional<RuntimeException> fault) {

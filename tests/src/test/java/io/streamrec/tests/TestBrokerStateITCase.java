@@ -24,8 +24,11 @@ class TestBrokerStateITCase {
             "non-fatal fault none",
             "state RUNNING",
             "registered [0 unfenced]",
-            "each led by an in-sync replica")
-        .doesNotContain("unwell");
+            "each led by an in-sync replica",
+            "; a write took ",
+            "; a write without idempotence took ")
+        .doesNotContain("unwell")
+        .doesNotContain("failed after");
   }
 
   @Test

@@ -27,6 +27,17 @@ class ServeOptionsTest {
         .hasMessageContaining("'soon'");
   }
 
+  /** It used to name all three bounds whichever was broken: "threads (0) must be >= 1, ...". */
+  @Test
+  void aBadLimitIsNamedAloneWithItsValue() {
+    ScoringServer.Settings s =
+        ScoringServer.Settings.defaults(new InetSocketAddress("127.0.0.1", 0));
+    assertThatThrownBy(() -> s.withLimits(0, 1 << 20, 1000))
+        .hasMessage("threads must be >= 1, got 0");
+    assertThatThrownBy(() -> s.withLimits(4, 10, 0))
+        .hasMessage("max request bytes must be >= 64, got 10; max impressions must be >= 1, got 0");
+  }
+
   @Test
   void theTokenIsNeverPrintedWithTheSettings() {
     ScoringServer.Settings s =

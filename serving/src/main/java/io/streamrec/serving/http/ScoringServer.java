@@ -105,15 +105,18 @@ public final class ScoringServer implements AutoCloseable {
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
 
     public Settings {
-      if (threads < 1 || maxRequestBytes < 64 || maxImpressions < 1) {
-        throw new IllegalArgumentException(
-            "threads ("
-                + threads
-                + ") must be >= 1, max request bytes ("
-                + maxRequestBytes
-                + ") >= 64 and max impressions ("
-                + maxImpressions
-                + ") >= 1");
+      java.util.List<String> bad = new java.util.ArrayList<>();
+      if (threads < 1) {
+        bad.add("threads must be >= 1, got " + threads);
+      }
+      if (maxRequestBytes < 64) {
+        bad.add("max request bytes must be >= 64, got " + maxRequestBytes);
+      }
+      if (maxImpressions < 1) {
+        bad.add("max impressions must be >= 1, got " + maxImpressions);
+      }
+      if (!bad.isEmpty()) {
+        throw new IllegalArgumentException(String.join("; ", bad));
       }
       if (maxStaleness.isNegative()) {
         throw new IllegalArgumentException("max staleness must be >= 0, got " + maxStaleness);

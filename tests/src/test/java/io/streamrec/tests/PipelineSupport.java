@@ -49,8 +49,6 @@ final class PipelineSupport {
 
   static void produce(String bootstrap, TopicsConfig topics, List<OutgoingRecord> records) {
     try (ByteRecordProducer p = new ByteRecordProducer(bootstrap)) {
-      // topics made a moment before: no batch for a partition whose leader it does not know yet
-      p.awaitLeaders(List.of(topics.requests(), topics.impressions()), Duration.ofSeconds(60));
       for (OutgoingRecord r : records) {
         p.send(
             r.topic() == OutgoingRecord.Topic.REQUESTS ? topics.requests() : topics.impressions(),

@@ -4,7 +4,6 @@ import io.streamrec.common.StreamrecException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -173,34 +172,6 @@ public final class ByteRecordProducer implements AutoCloseable {
         || error instanceof InvalidRecordException
         || error instanceof CorruptRecordException
         || error instanceof OutOfOrderSequenceException;
-  }
-
-  /**
-   * Waits until this producer knows a leader for every partition of {@code topics}, so that no
-   * batch is made for a partition it knows nothing of yet (a topic created a moment before).
-   *
-   * @throws StreamrecException if that takes longer than {@code timeout}
-   */
-  public void awaitLeaders(java.util.Collection<String> topics, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    for (String topic : topics) {
-      while (true) {
-        List<org.apache.kafka.common.PartitionInfo> parts = producer.partitionsFor(topic);
-        if (!parts.isEmpty() && parts.stream().allMatch(p -> p.leader() != null)) {
-          break;
-        }
-        if (System.nanoTime() > deadline) {
-          throw new StreamrecException(
-              "no leader known for every partition of topic '" + topic + "' within " + timeout);
-        }
-        try {
-          Thread.sleep(100);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new StreamrecException("interrupted waiting for the leaders of " + topic, e);
-        }
-      }
-    }
   }
 
   /** Records the broker has acknowledged on {@code topic} so far. */

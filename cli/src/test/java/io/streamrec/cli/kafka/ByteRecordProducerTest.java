@@ -97,36 +97,4 @@ class ByteRecordProducerTest {
           .hasMessageContaining("1 record could not be written to topic 't'");
     }
   }
-
-  private static ByteRecordProducer over(org.apache.kafka.common.Cluster cluster) {
-    return new ByteRecordProducer(
-        new MockProducer<>(
-            cluster, true, null, new ByteArraySerializer(), new ByteArraySerializer()));
-  }
-
-  @Test
-  void awaitingLeadersReturnsOnceEveryPartitionHasOneAndOtherwiseSaysWhich() {
-    org.apache.kafka.common.Node broker = new org.apache.kafka.common.Node(0, "localhost", 9092);
-    org.apache.kafka.common.Node[] none = new org.apache.kafka.common.Node[0];
-    org.apache.kafka.common.Node[] one = {broker};
-    org.apache.kafka.common.Cluster cluster =
-        new org.apache.kafka.common.Cluster(
-            "c",
-            java.util.List.of(broker),
-            java.util.List.of(
-                new org.apache.kafka.common.PartitionInfo("led", 0, broker, one, one),
-                new org.apache.kafka.common.PartitionInfo("led", 1, broker, one, one),
-                new org.apache.kafka.common.PartitionInfo("half", 0, broker, one, one),
-                new org.apache.kafka.common.PartitionInfo("half", 1, null, none, none)),
-            java.util.Set.of(),
-            java.util.Set.of());
-    try (ByteRecordProducer p = over(cluster)) {
-      p.awaitLeaders(java.util.List.of("led"), java.time.Duration.ofSeconds(5));
-      assertThatThrownBy(
-              () ->
-                  p.awaitLeaders(
-                      java.util.List.of("led", "half"), java.time.Duration.ofMillis(300)))
-          .hasMessageContaining("no leader known for every partition of topic 'half'");
-    }
-  }
 }

@@ -1,7 +1,6 @@
 package io.streamrec.cli;
 
 import io.streamrec.common.StreamrecException;
-import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.job.kafka.TopicSpec;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.DeadLetter;
@@ -56,15 +55,9 @@ final class DeadLettersCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    TopicsConfig defaults = TopicsConfig.defaults();
-    TopicSpec deadLetters =
-        TopicSpec.all(defaults).stream()
-            .filter(t -> t.name().equals(defaults.deadLetters()))
-            .findFirst()
-            .orElseThrow()
-            .named(topic);
     Map<String, Long> byReason = new TreeMap<>();
-    reading.print(deadLetters, "streamrec-dead-letters", out, r -> describe(r, byReason));
+    reading.print(
+        TopicSpec.deadLetters(topic), "streamrec-dead-letters", out, r -> describe(r, byReason));
     long total = byReason.values().stream().mapToLong(Long::longValue).sum();
     StringBuilder sum = new StringBuilder(String.format(Locale.ROOT, "-- %,d dead letters", total));
     String sep = ": ";

@@ -38,8 +38,11 @@ final class TopicReading {
   @Mixin KafkaClientOptions kafka = new KafkaClientOptions();
 
   /**
-   * Prints {@code topic} with the line {@code describe} makes of each record (none where it gives
+   * Prints {@code topic} from its earliest offset to its end when the read starts, or on and on
+   * with {@code --follow}, the line {@code describe} makes of each record (none where it gives
    * null); a refused login or a missing topic fails first, in words.
+   *
+   * @throws StreamrecException when the topic does not exist
    */
   void print(
       TopicSpec topic,
@@ -50,43 +53,27 @@ final class TopicReading {
     KafkaPreflight.checkTopics(bootstrapServers, client, List.of(topic));
     try (KafkaConsumer<byte[], byte[]> c =
         new KafkaConsumer<>(ModelUpdateConsumers.properties(bootstrapServers, client, clientId))) {
-      print(c, topic.name(), bootstrapServers, follow, out, describe);
+      var info = c.partitionsFor(topic.name(), Duration.ofSeconds(30));
+      if (info == null || info.isEmpty()) {
+        throw new StreamrecException(
+            "topic '" + topic.name() + "' does not exist at " + bootstrapServers);
+      }
+      List<TopicPartition> parts = new ArrayList<>();
+      info.forEach(i -> parts.add(new TopicPartition(topic.name(), i.partition())));
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      Map<TopicPartition, Long> end = c.endOffsets(parts);
+      while (follow || parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+          String line = describe.apply(r);
+          if (line != null) {
+            out.println(line);
+          }
+        }
+        out.flush();
+      }
     } catch (AuthenticationException | AuthorizationException e) {
       throw KafkaPreflight.access(e, bootstrapServers, client, "read topic " + topic.name());
-    }
-  }
-
-  /**
-   * Reads every partition of {@code topic} from its earliest offset to its end when the read
-   * starts, or on and on with {@code follow}; prints the line {@code describe} makes of each record
-   * (none where it gives null).
-   *
-   * @throws StreamrecException when the topic does not exist
-   */
-  private static void print(
-      KafkaConsumer<byte[], byte[]> c,
-      String topic,
-      String bootstrapServers,
-      boolean follow,
-      PrintWriter out,
-      Function<ConsumerRecord<byte[], byte[]>, String> describe) {
-    var info = c.partitionsFor(topic, Duration.ofSeconds(30));
-    if (info == null || info.isEmpty()) {
-      throw new StreamrecException("topic '" + topic + "' does not exist at " + bootstrapServers);
-    }
-    List<TopicPartition> parts = new ArrayList<>();
-    info.forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
-    c.assign(parts);
-    c.seekToBeginning(parts);
-    Map<TopicPartition, Long> end = c.endOffsets(parts);
-    while (follow || parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
-      for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-        String line = describe.apply(r);
-        if (line != null) {
-          out.println(line);
-        }
-      }
-      out.flush();
     }
   }
 }

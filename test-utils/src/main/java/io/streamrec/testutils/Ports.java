@@ -25,8 +25,8 @@ public final class Ports {
   /** How many ports below the ephemeral range are drawn from. */
   private static final int SPAN = 12_000;
 
-  private static final int LOW = Math.max(1024, ephemeralLow() - SPAN);
   private static final int HIGH = ephemeralLow(); // exclusive
+  private static final int LOW = Math.max(1024, HIGH - SPAN);
   private static final AtomicInteger NEXT =
       new AtomicInteger(ThreadLocalRandom.current().nextInt(HIGH - LOW));
 
@@ -61,7 +61,7 @@ public final class Ports {
     }
   }
 
-  /** The first port of Linux's ephemeral range, or the IANA one's where the system does not say. */
+  /** The first port of Linux's ephemeral range, or its default's where the system does not say. */
   private static int ephemeralLow() {
     Path range = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
     try {

@@ -89,9 +89,18 @@ public record TopicSpec(String name, int partitions, Map<String, String> configs
 
   /** The spec of a model-updates topic named {@code name}. */
   public static TopicSpec modelUpdates(String name) {
-    TopicsConfig d = TopicsConfig.defaults();
-    return all(d).stream()
-        .filter(t -> t.name().equals(d.modelUpdates()))
+    return ofDefault(TopicsConfig.defaults().modelUpdates(), name);
+  }
+
+  /** The spec of a dead-letter topic named {@code name}. */
+  public static TopicSpec deadLetters(String name) {
+    return ofDefault(TopicsConfig.defaults().deadLetters(), name);
+  }
+
+  /** The spec of the default topic named {@code defaultName}, under {@code name}. */
+  private static TopicSpec ofDefault(String defaultName, String name) {
+    return all(TopicsConfig.defaults()).stream()
+        .filter(t -> t.name().equals(defaultName))
         .findFirst()
         .orElseThrow()
         .named(name);

@@ -336,11 +336,11 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
    * built to start from.
    */
   private void startFromHandoff() {
+    fromHandoff = true;
     Handoff.Loaded h;
     try {
       h = Handoff.read(handoff.startFrom());
     } catch (StreamrecException e) {
-      fromHandoff = true;
       throw damaged(e);
     }
     if (!h.header().offsets().equals(handoff.startOffsets())) {
@@ -363,7 +363,6 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     restored = h.state();
     restoredStore = restored.storeDir;
     model = h.header().model();
-    fromHandoff = true;
     if (!config.modelId().isEmpty() && ModelLineage.parse(config.modelId()) != model) {
       LOG.warn(
           "trainer: trainer.model-id {} names a new model's lineage; the handoff's model {} goes on"

@@ -9,10 +9,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
@@ -119,7 +122,28 @@ public final class KafkaBroker
     if (kafka == null || failure instanceof AssertionError) {
       throw failure;
     }
-    throw new BrokerStateAtFailure(failure, state());
+    throw new BrokerStateAtFailure(failure, state() + expiredPartitions(failure));
+  }
+
+  /** A produce that timed out names its partition and time: "Expiring 561 record(s) for t-0:". */
+  private static final Pattern EXPIRED =
+      Pattern.compile("Expiring \\d+ record\\(s\\) for (\\S+)-(\\d+):");
+
+  /**
+   * For each partition whose records a producer gave up on (named anywhere in the failure's
+   * causes), how the broker holds it: whether the records reached it at all.
+   */
+  private String expiredPartitions(Throwable failure) {
+    Map<String, String> states = new LinkedHashMap<>();
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      Matcher m = EXPIRED.matcher(String.valueOf(t.getMessage()));
+      while (m.find()) {
+        states.computeIfAbsent(
+            m.group(1) + "-" + m.group(2),
+            tp -> kafka.partitionState(m.group(1), Integer.parseInt(m.group(2))));
+      }
+    }
+    return states.isEmpty() ? "" : "; " + String.join("; ", states.values());
   }
 
   /** A test's error with the broker's {@link #state} when it happened; the error is the cause. */

@@ -3,7 +3,10 @@ package io.streamrec.tests;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.streamrec.cli.kafka.ByteRecordProducer;
+import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.testutils.KafkaBroker;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -40,6 +43,29 @@ class TestBrokerStateITCase {
         .hasMessageContaining("371 records expired")
         .hasMessageContaining("[the test broker then: fatal fault none;")
         .hasMessageContaining("state RUNNING");
+  }
+
+  @Test
+  void aProduceThatExpiredIsReportedWithHowTheBrokerHoldsItsPartition() {
+    TopicsConfig topics = PipelineSupport.topics(KAFKA.bootstrapServers(), "expired-");
+    try (ByteRecordProducer p = new ByteRecordProducer(KAFKA.bootstrapServers())) {
+      for (int i = 0; i < 3; i++) {
+        p.send(topics.modelUpdates(), "k" + i, 1_000L + i, new byte[] {(byte) i});
+      }
+      p.flush();
+    }
+    String partition = topics.modelUpdates() + "-0";
+    RuntimeException expired =
+        new RuntimeException(
+            "3 records could not be written",
+            new TimeoutException(
+                "Expiring 3 record(s) for " + partition + ":120000 ms has passed"));
+
+    assertThatThrownBy(() -> KAFKA.handleTestExecutionException(null, expired))
+        .hasCause(expired)
+        .hasMessageContaining("; " + partition + ": leader epoch 0, in-sync [0], log start 0,")
+        .hasMessageContaining("high watermark 3, log end 3, producers [")
+        .hasMessageContaining(" epoch 0 last sequence 2]");
   }
 
   @Test

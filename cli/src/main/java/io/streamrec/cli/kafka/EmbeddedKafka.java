@@ -20,9 +20,11 @@ import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.network.ListenerName;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
+import org.apache.kafka.storage.internals.log.UnifiedLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -239,6 +241,53 @@ public final class EmbeddedKafka implements AutoCloseable {
   public Optional<RuntimeException> firstFault(boolean fatal) {
     return Optional.ofNullable(
         (fatal ? cluster.fatalFaultHandler() : cluster.nonFatalFaultHandler()).firstException());
+  }
+
+  /**
+   * One partition as the broker holds it, on one line: leader epoch, in-sync replicas, log start,
+   * high watermark and log end offset, and each producer it keeps sequence state for (id, epoch,
+   * last sequence). Tells a write the broker never got (log end 0) from one it holds but has not
+   * acknowledged (high watermark behind the log end) or refused for its sequence.
+   */
+  public String partitionState(String topic, int partition) {
+    TopicPartition tp = new TopicPartition(topic, partition);
+    scala.Option<kafka.cluster.Partition> online =
+        cluster.brokers().get(NODE_ID).replicaManager().onlinePartition(tp);
+    if (online.isEmpty()) {
+      return tp + " not online on the broker";
+    }
+    kafka.cluster.Partition p = online.get();
+    scala.Option<UnifiedLog> log = p.log();
+    if (log.isEmpty()) {
+      return tp + " online without a local log";
+    }
+    UnifiedLog l = log.get();
+    StringBuilder producers = new StringBuilder();
+    l.producerStateManager()
+        .activeProducers()
+        .forEach(
+            (id, e) ->
+                producers
+                    .append(producers.length() == 0 ? "" : ", ")
+                    .append(id)
+                    .append(" epoch ")
+                    .append(e.producerEpoch())
+                    .append(" last sequence ")
+                    .append(e.lastSeq()));
+    return tp
+        + ": leader epoch "
+        + p.getLeaderEpoch()
+        + ", in-sync "
+        + p.inSyncReplicaIds().mkString("[", ", ", "]")
+        + ", log start "
+        + l.logStartOffset()
+        + ", high watermark "
+        + l.highWatermark()
+        + ", log end "
+        + l.logEndOffset()
+        + ", producers ["
+        + producers
+        + "]";
   }
 
   /** Stops the broker and, if it was temporary, deletes its data. Idempotent; never throws. */

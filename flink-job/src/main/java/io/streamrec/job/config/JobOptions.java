@@ -163,7 +163,8 @@ public final class JobOptions {
           .defaultValue("")
           .withDescription(
               "The lineage id (16 hex digits) of a model trained from scratch; empty: a random"
-                  + " one. A restore keeps its checkpoint's lineage.");
+                  + " one, drawn when the job is submitted (every restart of the job keeps it). A"
+                  + " restore keeps its checkpoint's lineage.");
   public static final ConfigOption<Boolean> REPLACE_MODEL =
       key("trainer.replace-model")
           .booleanType()

@@ -161,6 +161,15 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   private transient long model;
 
+  /**
+   * The lineage of a model this job trains from scratch: {@code trainer.model-id}, or one drawn
+   * when the job is built. Drawn here and not when the trainer opens, so that every attempt of one
+   * job (a restart before its first checkpoint, which has no state to restore) trains the same
+   * model: an attempt drawing its own would find the model the one before it published on the
+   * topic, and refuse it as another's.
+   */
+  private final long newModel;
+
   /** The spec's JSON, published with every version so the topic never depends on its first. */
   private transient String specJson;
 
@@ -246,6 +255,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     this.topicHead = topicHead;
     this.refreshVersions = refreshVersions;
     this.handoff = handoff;
+    this.newModel =
+        config.modelId().isEmpty() ? ModelLineage.newId() : ModelLineage.parse(config.modelId());
   }
 
   @Override
@@ -482,8 +493,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       }
     }
     if (model == ModelLineage.NONE) {
-      model =
-          config.modelId().isEmpty() ? ModelLineage.newId() : ModelLineage.parse(config.modelId());
+      model = newModel;
       LOG.info("trainer: a new model, lineage {}", ModelLineage.format(model));
     }
     specJson = ModelConfigJson.toJson(config.model());

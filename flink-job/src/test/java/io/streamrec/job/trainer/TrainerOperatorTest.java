@@ -42,6 +42,7 @@ import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.util.InstantiationUtil;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -60,7 +61,9 @@ class TrainerOperatorTest {
     c.set(JobOptions.BATCH_MAX_UNITS, 16);
     c.set(JobOptions.BATCH_MAX_WAIT, Duration.ofMillis(200));
     c.set(JobOptions.BACKEND, "cpu");
-    c.set(JobOptions.MODEL_ID, "0123456789abcdef");
+    if (!c.contains(JobOptions.MODEL_ID)) {
+      c.set(JobOptions.MODEL_ID, "0123456789abcdef");
+    }
     return JobConfig.from(c);
   }
 
@@ -262,6 +265,40 @@ class TrainerOperatorTest {
         rows++;
       }
     }
+  }
+
+  /**
+   * Flink starts every attempt of a job from the operator it was built with, deserialized anew. A
+   * restart before the first checkpoint has no state, so an attempt that drew a lineage of its own
+   * published another model than the attempt before it, and then found that one's versions on the
+   * topic and refused them as another model's: the job stopped on a plain restart.
+   */
+  @Test
+  void everyAttemptOfOneJobTrainsTheSameNewModelAndAnotherJobAnother() throws Exception {
+    Configuration noId = new Configuration();
+    noId.set(JobOptions.MODEL_ID, "");
+    TrainerOperator built = new TrainerOperator(config(noId));
+    List<CompactUnit> units = units(200);
+
+    long first = lineage(uninterrupted(harnessOf(InstantiationUtil.clone(built)), units));
+    long restarted = lineage(uninterrupted(harnessOf(InstantiationUtil.clone(built)), units));
+    long anotherJob = lineage(uninterrupted(harnessOf(new TrainerOperator(config(noId))), units));
+
+    assertThat(restarted).isEqualTo(first);
+    assertThat(anotherJob).isNotEqualTo(first);
+  }
+
+  private static OneInputStreamOperatorTestHarness<CompactUnit, ModelUpdateRecord> harnessOf(
+      TrainerOperator op) throws Exception {
+    return new OneInputStreamOperatorTestHarness<>(op);
+  }
+
+  /** The one lineage every marker of {@code out} names. */
+  private static long lineage(List<ModelUpdateRecord> out) {
+    List<VersionMarker> m = markers(out);
+    assertThat(m).isNotEmpty();
+    assertThat(m).extracting(VersionMarker::getModel).containsOnly(m.get(0).getModel());
+    return m.get(0).getModel();
   }
 
   @Test

@@ -1,0 +1,73 @@
+package io.streamrec.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.apache.logging.log4j.Logger;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The command line's own log configuration ({@code log4j2.properties}), as a user's terminal gets
+ * it: what of Flink's and Kafka's logging reaches it.
+ */
+class LogConfigTest {
+  /** What {@code logging} writes to standard error under the command line's configuration. */
+  private static String stderrOf(java.util.function.Consumer<LoggerContext> logging)
+      throws Exception {
+    PrintStream err = System.err;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    LoggerContext ctx = new LoggerContext("cli-log-config");
+    try {
+      ctx.setConfigLocation(LogConfigTest.class.getResource("/log4j2.properties").toURI());
+      logging.accept(ctx);
+    } finally {
+      ctx.stop();
+      System.setErr(err);
+    }
+    return captured.toString(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * A failure of the whole job, which Flink's job master logs at INFO while it restarts the job,
+   * shows with its cause; a restart after a task's failure shows as that task's WARN. Before, a job
+   * that failed as a whole and restarted said nothing of it.
+   */
+  @Test
+  void aFailureOfTheWholeJobShowsWithItsCauseAndNoOtherInfoOfTheJobMaster() throws Exception {
+    String out =
+        stderrOf(
+            ctx -> {
+              Logger jm = ctx.getLogger("org.apache.flink.runtime.jobmaster.JobMaster");
+              jm.info(
+                  "Trying to recover from a global failure.", new IllegalStateException("boom"));
+              jm.info("Starting execution of job 'streamrec'");
+              jm.warn("a warning of the job master");
+              ctx.getLogger("org.apache.flink.runtime.taskmanager.Task")
+                  .info("switched to RUNNING");
+            });
+
+    assertThat(out)
+        .contains("JobMaster - Trying to recover from a global failure.")
+        .contains("java.lang.IllegalStateException: boom")
+        .contains("JobMaster - a warning of the job master")
+        .doesNotContain("Starting execution")
+        .doesNotContain("switched to RUNNING");
+    assertThat(out.split("Trying to recover", -1)).as("the line once").hasSize(2);
+  }
+
+  @Test
+  void streamrecsOwnInfoLinesShowAndKafkasDoNot() throws Exception {
+    String out =
+        stderrOf(
+            ctx -> {
+              ctx.getLogger("io.streamrec.cli.kafka.Topics").info("topics created");
+              ctx.getLogger("org.apache.kafka.clients.NetworkClient").warn("connection refused");
+            });
+
+    assertThat(out).contains("Topics - topics created").doesNotContain("connection refused");
+  }
+}

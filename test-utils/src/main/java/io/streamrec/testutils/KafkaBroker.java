@@ -2,6 +2,8 @@ package io.streamrec.testutils;
 
 import io.streamrec.cli.kafka.EmbeddedKafka;
 import io.streamrec.cli.kafka.EmbeddedKafkaConfig;
+import io.streamrec.cli.kafka.TopicConfigException;
+import io.streamrec.cli.kafka.Topics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -209,10 +211,13 @@ public final class KafkaBroker
           .exceptionally(alreadyThere -> null)
           .toCompletableFuture()
           .get();
+      Topics.awaitServed(admin, List.of(PROBE_TOPIC));
       parts.add("a write " + probeWrite(true));
       parts.add("a write without idempotence " + probeWrite(false));
     } catch (ExecutionException e) {
       parts.add("no answer from its admin API: " + e.getCause());
+    } catch (TopicConfigException e) {
+      parts.add("its probe topic is not served: " + e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       parts.add("interrupted while asking its admin API");

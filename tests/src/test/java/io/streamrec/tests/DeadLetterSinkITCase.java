@@ -2,6 +2,7 @@ package io.streamrec.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.streamrec.cli.kafka.Topics;
 import io.streamrec.job.deadletter.DeadLetters;
 import io.streamrec.job.sink.DeadLetterSink;
 import io.streamrec.schemas.AvroCodec;
@@ -41,6 +42,7 @@ class DeadLetterSinkITCase {
                   new NewTopic(topic, 1, (short) 1).configs(Map.of("max.message.bytes", "4000"))))
           .all()
           .get();
+      Topics.awaitServed(admin, List.of(topic));
     }
     KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(

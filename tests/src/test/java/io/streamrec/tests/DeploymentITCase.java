@@ -53,6 +53,7 @@ class DeploymentITCase {
         Admin.create(
             Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers()))) {
       admin.createTopics(specs).all().get();
+      Topics.awaitServed(admin, specs.stream().map(NewTopic::name).toList());
       // ensure checks the topic whose settings decide correctness (model-updates) and creates what
       // is missing
       Topics.EnsureResult r = Topics.ensure(admin, TopicsConfig.defaults());

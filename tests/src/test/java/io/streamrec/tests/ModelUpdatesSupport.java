@@ -1,5 +1,6 @@
 package io.streamrec.tests;
 
+import io.streamrec.cli.kafka.Topics;
 import io.streamrec.embedding.InMemoryEmbeddingStore;
 import io.streamrec.gpu.CpuBackend;
 import io.streamrec.job.sink.EncodingDeltaSink;
@@ -57,6 +58,7 @@ final class ModelUpdatesSupport {
                               TopicConfig.CLEANUP_POLICY_COMPACT))))
           .all()
           .get();
+      Topics.awaitServed(admin, List.of(topic));
     } catch (Exception e) {
       throw new AssertionError("cannot create " + topic, e);
     }

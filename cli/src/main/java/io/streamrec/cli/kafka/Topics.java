@@ -6,6 +6,7 @@ import io.streamrec.job.kafka.TopicSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,8 +20,10 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -117,7 +120,7 @@ public final class Topics {
       }
     }
     if (!created.isEmpty()) {
-      describeWhenVisible(admin, created);
+      awaitServed(admin, created);
     }
     List<String> advice = new ArrayList<>();
     if (existing.contains(cfg.modelUpdates())) {
@@ -172,6 +175,36 @@ public final class Topics {
             + TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG
             + "="
             + TopicSpec.MODEL_UPDATES_TIMESTAMP_TYPE);
+  }
+
+  /**
+   * Returns once the broker knows topics just created and the leader of each of their partitions
+   * serves it: the admin client asks each for its end offset, and retries while the broker answers
+   * that it does not lead it yet. Write to a topic created a moment before only after this.
+   *
+   * <p>A broker names itself leader of a new partition in its metadata a moment before it serves
+   * the partition. An idempotent producer that writes in that moment can have its first batch
+   * refused ({@code NOT_LEADER_OR_FOLLOWER}) while its second, sent right after, is taken: the
+   * broker accepts any sequence from a producer it holds no state for. The first batch is then out
+   * of sequence for good and the producer gives up on it when its delivery timeout ends, after the
+   * later records were written.
+   *
+   * @throws TopicConfigException when a partition is not served within {@link #ADMIN_TIMEOUT}
+   */
+  public static void awaitServed(Admin admin, List<String> names) {
+    awaitWritable(admin, describeWhenVisible(admin, names));
+  }
+
+  private static void awaitWritable(Admin admin, Map<String, TopicDescription> topics) {
+    Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+    topics.forEach(
+        (name, d) ->
+            d.partitions()
+                .forEach(
+                    p ->
+                        partitions.put(
+                            new TopicPartition(name, p.partition()), OffsetSpec.latest())));
+    await(admin.listOffsets(partitions).all(), "read the end offsets of topics " + topics.keySet());
   }
 
   /**

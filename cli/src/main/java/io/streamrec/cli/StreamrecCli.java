@@ -36,6 +36,7 @@ public final class StreamrecCli implements Runnable {
   }
 
   public static void main(String[] args) {
+    RefusalLogFilter.install();
     System.exit(commandLine().execute(args));
   }
 

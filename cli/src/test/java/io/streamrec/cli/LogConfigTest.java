@@ -2,9 +2,11 @@ package io.streamrec.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.streamrec.job.trainer.ModelLineageException;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.logging.log4j.Logger;
 import org.apache.logging.log4j.core.LoggerContext;
 import org.junit.jupiter.api.Test;
@@ -23,6 +25,7 @@ class LogConfigTest {
     LoggerContext ctx = new LoggerContext("cli-log-config");
     try {
       ctx.setConfigLocation(LogConfigTest.class.getResource("/log4j2.properties").toURI());
+      RefusalLogFilter.install(ctx);
       logging.accept(ctx);
     } finally {
       ctx.stop();
@@ -57,6 +60,47 @@ class LogConfigTest {
         .doesNotContain("Starting execution")
         .doesNotContain("switched to RUNNING");
     assertThat(out.split("Trying to recover", -1)).as("the line once").hasSize(2);
+  }
+
+  /**
+   * A task stopped by one of streamrec's refusals: the command prints the refusal as one line at
+   * the end, so Flink's WARN of it, the same message under a page of stack trace, stays off the
+   * terminal. A task that failed otherwise shows as before.
+   */
+  @Test
+  void aRefusalIsLeftToTheCommandAndAnyOtherFailureShows() throws Exception {
+    String out =
+        stderrOf(
+            ctx -> {
+              Logger task = ctx.getLogger("org.apache.flink.runtime.taskmanager.Task");
+              task.warn(
+                  "trainer (1/1) switched from INITIALIZING to FAILED with failure cause:",
+                  new SuppressRestartsException(new ModelLineageException("holds model 3f2a")));
+              task.warn(
+                  "decode (1/2) switched from RUNNING to FAILED with failure cause:",
+                  new IllegalStateException("disk full"));
+              task.warn(
+                  "sink (1/1) switched from RUNNING to FAILED with failure cause:",
+                  new SuppressRestartsException(new IllegalStateException("not ours")));
+            });
+
+    assertThat(out)
+        .doesNotContain("trainer (1/1)")
+        .doesNotContain("holds model 3f2a")
+        .contains("decode (1/2) switched from RUNNING to FAILED", "disk full")
+        .contains("sink (1/1) switched", "not ours");
+  }
+
+  /** A YAML file that does not parse: the command's own line says where and why. */
+  @Test
+  void flinksYamlParserErrorIsLeftToTheCommand() throws Exception {
+    String out =
+        stderrOf(
+            ctx ->
+                ctx.getLogger("org.apache.flink.configuration.YamlParserUtils")
+                    .error("Failed to parse YAML configuration", new RuntimeException("line 2")));
+
+    assertThat(out).isEmpty();
   }
 
   @Test

@@ -56,7 +56,9 @@ import org.apache.flink.util.OutputTag;
  *       closed, is {@code late}. After a unit closes, a marker stays for one more join window so
  *       that stragglers are told apart from orphans.
  *   <li>An impression that comes before its request waits for it; if the watermark reaches the
- *       impression's time + join window and no request came, it is an {@code orphan}.
+ *       impression's time + join window and no request came, it is an {@code orphan}. One that
+ *       arrives without an open unit when the watermark is already there is {@code late}: its
+ *       request, earlier still, was late too or closed without it.
  *   <li>A request whose window had already closed when it arrived (its {@code closeAt} at or below
  *       the watermark) is {@code late}, and so are the impressions waiting for it.
  *   <li>A second request with the same id while its unit is open (or its marker stands) is dropped
@@ -384,6 +386,22 @@ public final class RequestUnitAssembler
           "impression time " + e.timestampMs() + " is at or after its unit's close " + closeAt(r));
       return;
     }
+    long watermark = ctx.timerService().currentWatermark();
+    long window = saturatedAdd(e.timestampMs(), config.joinWindowMs());
+    if (r == null && window <= watermark) {
+      // its window closed before it came: its request, earlier still, was late or closed without
+      // it; waiting would only make it an orphan at the next watermark, for the wrong reason
+      deadImpression(
+          ctx,
+          DeadLetterReasons.LATE,
+          e,
+          "its join window closed at "
+              + window
+              + ", at or before the watermark "
+              + watermark
+              + ", before it arrived");
+      return;
+    }
     EventPart first = impressions.get(e.impressionId());
     if (first != null) {
       if (first.sameContent(e)) {
@@ -404,9 +422,8 @@ public final class RequestUnitAssembler
     }
     impressions.put(e.impressionId(), e);
     if (r == null && orphanAt.value() == null) {
-      long t = saturatedAdd(e.timestampMs(), config.joinWindowMs());
-      orphanAt.update(t);
-      ctx.timerService().registerEventTimeTimer(t);
+      orphanAt.update(window);
+      ctx.timerService().registerEventTimeTimer(window);
     }
   }
 

@@ -97,7 +97,8 @@ public final class JobOptions {
           .defaultValue(0)
           .withDescription(
               "Throttle: records per second read from each input topic, all its source subtasks together"
-                  + " (0 = unlimited). Spares a shared cluster during a backfill; the results do not depend on it.");
+                  + " (0 = unlimited). Spares a shared cluster during a backfill; the results do not depend on it,"
+                  + " except for records later than the watermark (see docs/deploy.md, Backfill).");
 
   public static final ConfigOption<Duration> JOIN_WINDOW =
       key("assembler.join-window")

@@ -286,6 +286,27 @@ class RequestUnitAssemblerTest {
     }
   }
 
+  /**
+   * An impression that comes once the watermark has passed its own time + join window: its request
+   * came and closed without it, long before. It was held as waiting for its request, then called an
+   * orphan ("no request arrived within the join window") at the next watermark; it is late.
+   */
+  @Test
+  void anImpressionWhoseWindowClosedBeforeItCameIsLateNotAnOrphan() throws Exception {
+    try (var h = harness()) {
+      send(h, request("r1", 0));
+      h.processBothWatermarks(new Watermark(5_000)); // r1 closed without impressions
+      send(h, impression("r1", "straggler", 500)); // after r1's marker too (closed + window)
+      h.processBothWatermarks(new Watermark(20_000));
+
+      assertThat(h.extractOutputValues()).isEmpty();
+      List<DeadLetter> dl = deadLetters(h);
+      assertThat(dl).extracting(DeadLetter::getReason).containsExactly(DeadLetterReasons.LATE);
+      assertThat(dl.get(0).getDetail()).contains("join window closed at 1500").contains("5000");
+      assertThat(h.numKeyedStateEntries()).isZero();
+    }
+  }
+
   @Test
   void aRequestWhoseWindowHasClosedIsLateAndTakesItsWaitingImpressionsWithIt() throws Exception {
     try (var h = harness()) {

@@ -149,7 +149,7 @@ public final class AvroCodec {
     }
     throw new MalformedRecordException(
         DeadLetterReasons.UNKNOWN_SCHEMA,
-        "unknown schema fingerprint " + Long.toHexString(fingerprint));
+        String.format("unknown schema fingerprint %016x", fingerprint));
   }
 
   private static SpecificRecord decodeWith(Codec c, byte[] bytes) {
@@ -193,6 +193,18 @@ public final class AvroCodec {
 
     void check() {
       value(schema);
+      if (pos != bytes.length) {
+        // Avro stops where the record ends and would take the rest for nothing: a record glued to
+        // another, or padded, is not the record its producer meant
+        throw new MalformedRecordException(
+            DeadLetterReasons.MALFORMED,
+            (bytes.length - pos)
+                + " byte(s) after the end of the "
+                + schema.getName()
+                + " body ("
+                + bytes.length
+                + " bytes in all)");
+      }
     }
 
     private void value(Schema s) {

@@ -1,6 +1,7 @@
 package io.streamrec.schemas;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.io.ByteArrayOutputStream;
@@ -287,6 +288,35 @@ class AvroCodecTest {
     for (int length = HEADER_BYTES; length < bytes.length; length++) {
       assertReason(Arrays.copyOf(bytes, length), DeadLetterReasons.MALFORMED);
     }
+  }
+
+  /**
+   * A whole record with bytes after it (seven zero bytes, another record glued on) decoded as the
+   * record alone: Avro stops where the record ends. Such a message is not what its producer meant.
+   */
+  @ParameterizedTest
+  @MethodSource("everyRecordType")
+  void bytesAfterTheEndOfTheBodyAreMalformed(SpecificRecord record) {
+    byte[] bytes = AvroCodec.encode(record);
+    byte[] padded = Arrays.copyOf(bytes, bytes.length + 7);
+    byte[] glued = Arrays.copyOf(bytes, 2 * bytes.length);
+    System.arraycopy(bytes, 0, glued, bytes.length, bytes.length);
+
+    assertReason(padded, DeadLetterReasons.MALFORMED);
+    assertThatThrownBy(() -> AvroCodec.decodeAny(padded))
+        .hasMessageContaining("7 byte(s) after the end of the " + record.getSchema().getName());
+    assertReason(glued, DeadLetterReasons.MALFORMED);
+  }
+
+  @Test
+  void anUnknownFingerprintIsNamedInSixteenHexDigits() {
+    byte[] bytes = AvroCodec.encode(request());
+    java.nio.ByteBuffer.wrap(bytes, 2, 8)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        .putLong(0x0807060504030201L);
+
+    assertThatThrownBy(() -> AvroCodec.decodeAny(bytes))
+        .hasMessageContaining("unknown schema fingerprint 0807060504030201");
   }
 
   @Test

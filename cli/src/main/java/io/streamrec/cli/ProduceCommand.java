@@ -2,6 +2,7 @@ package io.streamrec.cli;
 
 import io.streamrec.cli.kafka.JsonlProducer;
 import io.streamrec.cli.kafka.LabelCheck;
+import io.streamrec.cli.kafka.TimeCheck;
 import io.streamrec.job.config.ClientSettings;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.TopicsConfig;
@@ -62,8 +63,8 @@ final class ProduceCommand implements Callable<Integer> {
       }
     }
     KafkaPreflight.checkTopics(servers, cfg.kafkaProperties(), targets);
-    LabelCheck labels =
-        new LabelCheck(cfg.model().features().labels(), JsonlProducer.loggingListener());
+    TimeCheck times = new TimeCheck(JsonlProducer.loggingListener());
+    LabelCheck labels = new LabelCheck(cfg.model().features().labels(), times);
     JsonlProducer.Summary s =
         JsonlProducer.load(
             servers, cfg.kafkaProperties().asMap(), topics, requests, impressions, labels);
@@ -77,6 +78,7 @@ final class ProduceCommand implements Callable<Integer> {
         s.badLines(),
         s.elapsedMs() / 1000.0,
         s.eventsPerSecond());
+    times.warnings().forEach(w -> System.out.println("streamrec produce: warning: " + w));
     labels.warnings().forEach(w -> System.out.println("streamrec produce: warning: " + w));
     return s.badLines() > 0 ? 3 : 0;
   }

@@ -83,6 +83,9 @@ public final class JsonlProducer {
 
     /** Each good impression as it is sent, with where it came from. */
     default void onImpression(ImpressionEvent impression, Path file, long lineNumber) {}
+
+    /** Each good event, request or impression, as it is sent: its time and where it came from. */
+    default void onEvent(long timestampMs, Path file, long lineNumber) {}
   }
 
   /** Logs bad lines at WARN and progress at INFO. */
@@ -317,6 +320,7 @@ public final class JsonlProducer {
       if (head instanceof ImpressionEvent impression) {
         listener.onImpression(impression, file, cursor.lineNumber());
       }
+      listener.onEvent(r.timestampMs(), file, cursor.lineNumber());
       sent++;
       maybeReportProgress();
       head = cursor.next();

@@ -50,6 +50,11 @@ public final class LabelCheck implements JsonlProducer.Listener {
   }
 
   @Override
+  public void onEvent(long timestampMs, Path file, long lineNumber) {
+    next.onEvent(timestampMs, file, lineNumber);
+  }
+
+  @Override
   public void onImpression(ImpressionEvent impression, Path file, long lineNumber) {
     impressions++;
     Map<String, Float> given = impression.getLabels();

@@ -114,6 +114,13 @@ class ServeITCase {
       String imp0 = req.get("impressions").get(0).toString();
       assertBad(http, base + "/score", "{not json", 400, "not valid JSON");
       assertBad(http, base + "/score", "[1,2]", 400, "JSON object");
+      // a whole request with something after it was scored (200); produce refuses such a line
+      assertBad(
+          http,
+          base + "/score",
+          "{\"request\":" + reqJson + ",\"impressions\":[" + imp0 + "]} xyz",
+          400,
+          "not valid JSON");
       assertBad(http, base + "/score", "{\"impressions\":[" + imp0 + "]}", 400, "'request'");
       assertBad(
           http,
@@ -163,7 +170,7 @@ class ServeITCase {
       assertThat(metrics)
           .contains(
               "streamrec_replica_version 1\n",
-              "streamrec_serve_responses_total{code=\"400\"} 7\n",
+              "streamrec_serve_responses_total{code=\"400\"} 8\n",
               "streamrec_serve_responses_total{code=\"413\"} 2\n",
               "streamrec_serve_responses_total{code=\"200\"} 3\n", // two scores and a health check
               "streamrec_serve_impressions_scored_total 6\n",

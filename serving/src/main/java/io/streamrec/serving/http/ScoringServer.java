@@ -1,6 +1,7 @@
 package io.streamrec.serving.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -62,7 +63,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class ScoringServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ScoringServer.class);
-  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  /** Refuses a body with anything after its JSON value, as produce refuses such a line. */
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   /** Status codes counted per code in the metrics. */
   private static final int[] CODES = {200, 400, 401, 404, 405, 413, 415, 431, 500, 503};

@@ -1,5 +1,6 @@
 package io.streamrec.schemas;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -27,8 +28,14 @@ import java.util.Map;
  */
 public final class JsonEvents {
   /** Strict about trailing content: a line holding two objects must not lose the second one. */
+  /**
+   * Refuses anything after the event's object, and a field named twice in one object: which of the
+   * two values a reader keeps is not the producer's to know.
+   */
   private static final ObjectMapper MAPPER =
-      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+      new ObjectMapper()
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   private JsonEvents() {}
 
@@ -194,10 +201,19 @@ public final class JsonEvents {
             DeadLetterReasons.MALFORMED,
             "field '" + field + "." + e.getKey() + "' must be a number");
       }
-      float x = (float) v.asDouble();
+      double d = v.asDouble();
+      float x = (float) d;
       if (!Float.isFinite(x)) {
         throw new MalformedRecordException(
-            DeadLetterReasons.NON_FINITE, "field '" + field + "." + e.getKey() + "' is not finite");
+            DeadLetterReasons.NON_FINITE,
+            "field '"
+                + field
+                + "."
+                + e.getKey()
+                + "' is "
+                + (Double.isFinite(d)
+                    ? v.asText() + ", beyond what a 32-bit float holds (±3.4e38)"
+                    : "not finite"));
       }
       out.put(e.getKey(), x);
     }

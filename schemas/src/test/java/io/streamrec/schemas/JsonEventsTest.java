@@ -204,6 +204,34 @@ class JsonEventsTest {
         JsonEvents::parseRequest, line.replace('\'', '"'), DeadLetterReasons.NON_FINITE, field);
   }
 
+  /** 3.5e38 is a finite number that a 32-bit float cannot hold: said so, not "not finite". */
+  @Test
+  void aDenseValueBeyondAFloatIsNamedAsSuch() {
+    assertMalformed(
+        JsonEvents::parseRequest,
+        "{\"requestId\":\"r1\",\"timestampMs\":5,\"dense\":{\"hour\":3.5e38}}",
+        DeadLetterReasons.NON_FINITE,
+        "field 'dense.hour' is 3.5E38, beyond what a 32-bit float holds");
+  }
+
+  /**
+   * A field named twice in one object ({"requestId":"p6","requestId":"p6b"}): the last one won,
+   * silently; which one the producer meant is not for the reader to guess.
+   */
+  @Test
+  void aFieldNamedTwiceIsMalformed() {
+    assertMalformed(
+        JsonEvents::parseRequest,
+        "{\"requestId\":\"p6\",\"requestId\":\"p6b\",\"timestampMs\":5}",
+        DeadLetterReasons.MALFORMED,
+        "Duplicate field 'requestId'");
+    assertMalformed(
+        JsonEvents::parseRequest,
+        "{\"requestId\":\"p6\",\"timestampMs\":5,\"dense\":{\"hour\":1,\"hour\":2}}",
+        DeadLetterReasons.MALFORMED,
+        "Duplicate field 'hour'");
+  }
+
   @Test
   void aNonFiniteLabelIsRejectedAndNamed() {
     assertMalformed(

@@ -1,5 +1,6 @@
 package io.streamrec.serving.http;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -64,9 +65,14 @@ import org.slf4j.LoggerFactory;
 public final class ScoringServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ScoringServer.class);
 
-  /** Refuses a body with anything after its JSON value, as produce refuses such a line. */
+  /**
+   * Refuses a body with anything after its JSON value, or a field named twice in one object, as
+   * produce refuses such a line.
+   */
   private static final ObjectMapper MAPPER =
-      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+      new ObjectMapper()
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   /** Status codes counted per code in the metrics. */
   private static final int[] CODES = {200, 400, 401, 404, 405, 413, 415, 431, 500, 503};

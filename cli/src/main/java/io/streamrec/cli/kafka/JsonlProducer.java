@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -238,7 +239,11 @@ public final class JsonlProducer {
                 load.file,
                 r.lineNumber(),
                 "refused",
-                "the broker refused the record: " + error.get().getMessage(),
+                (error.get() instanceof RecordTooLargeException
+                            && String.valueOf(error.get().getMessage()).contains("max.request.size")
+                        ? "the producer refused the record: "
+                        : "the broker refused the record: ")
+                    + error.get().getMessage(),
                 excerpt(r.event().toString())));
       }
     }

@@ -183,6 +183,35 @@ class JsonlProducerITCase {
     assertThat(KafkaReads.readAll(kafka.bootstrapServers(), topics.impressions(), 4)).hasSize(4);
   }
 
+  /** A line over the producer's own max.request.size: refused by the client, and said so. */
+  @Test
+  void aLineOverTheProducersRequestSizeIsNamedAsTheProducersRefusal(@TempDir Path tmp)
+      throws Exception {
+    StringBuilder items = new StringBuilder();
+    for (int i = 0; i < 120_000; i++) {
+      items.append(i == 0 ? "" : ",").append("\"item-").append(i).append('"');
+    }
+    List<String> requests =
+        List.of(
+            "{\"requestId\":\"ok\",\"timestampMs\":1767225600000}",
+            "{\"requestId\":\"big\",\"timestampMs\":1767225600001,\"features\":{\"recent_items\":["
+                + items
+                + "]}}");
+    Path requestsFile = write(tmp.resolve("requests.jsonl"), requests);
+    TopicsConfig topics = TopicsConfig.defaults().withPrefix("too-big-");
+    Topics.ensure(admin, topics);
+    RecordingListener listener = new RecordingListener();
+
+    JsonlProducer.Summary summary = load(topics, listener, requestsFile, null);
+
+    assertThat(listener.badLines).hasSize(1);
+    assertThat(listener.badLines.get(0).lineNumber()).isEqualTo(2L);
+    assertThat(listener.badLines.get(0).message())
+        .startsWith("the producer refused the record: ")
+        .contains("max.request.size");
+    assertThat(summary.requestsSent()).isEqualTo(1);
+  }
+
   @Test
   void aFailedSendFailsTheLoadAndNamesTheTopic(@TempDir Path tmp) throws Exception {
     Path requestsFile = write(tmp.resolve("requests.jsonl"), REQUEST_LINES);

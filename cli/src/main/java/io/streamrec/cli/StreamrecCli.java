@@ -36,7 +36,7 @@ public final class StreamrecCli implements Runnable {
   }
 
   public static void main(String[] args) {
-    RefusalLogFilter.install();
+    TerminalLogFilter.install();
     System.exit(commandLine().execute(args));
   }
 

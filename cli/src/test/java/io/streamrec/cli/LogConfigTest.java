@@ -6,6 +6,8 @@ import io.streamrec.job.trainer.ModelLineageException;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import org.apache.flink.runtime.checkpoint.CheckpointException;
+import org.apache.flink.runtime.checkpoint.CheckpointFailureReason;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.logging.log4j.Logger;
 import org.apache.logging.log4j.core.LoggerContext;
@@ -25,7 +27,7 @@ class LogConfigTest {
     LoggerContext ctx = new LoggerContext("cli-log-config");
     try {
       ctx.setConfigLocation(LogConfigTest.class.getResource("/log4j2.properties").toURI());
-      RefusalLogFilter.install(ctx);
+      TerminalLogFilter.install(ctx);
       logging.accept(ctx);
     } finally {
       ctx.stop();
@@ -89,6 +91,38 @@ class LogConfigTest {
         .doesNotContain("holds model 3f2a")
         .contains("decode (1/2) switched from RUNNING to FAILED", "disk full")
         .contains("sink (1/1) switched", "not ours");
+  }
+
+  /**
+   * A checkpoint declined because its tasks were finishing, at the end of a backfill's input: a
+   * WARN with a page of trace at the end of about one backfill in eight, and nothing wrong. Any
+   * other checkpoint failure shows.
+   */
+  @Test
+  void aCheckpointDeclinedByFinishingTasksIsQuietAndAnyOtherShows() throws Exception {
+    String out =
+        stderrOf(
+            ctx -> {
+              Logger cfm =
+                  ctx.getLogger("org.apache.flink.runtime.checkpoint.CheckpointFailureManager");
+              cfm.warn(
+                  "Failed to trigger or complete checkpoint 2 for job a1.",
+                  new CheckpointException(
+                      CheckpointFailureReason.CHECKPOINT_DECLINED_TASK_CLOSING));
+              cfm.warn(
+                  "Failed to trigger or complete checkpoint 3 for job a1.",
+                  new CheckpointException(
+                      "TaskManager received a checkpoint request for unknown task x.",
+                      CheckpointFailureReason.TASK_CHECKPOINT_FAILURE));
+              cfm.warn(
+                  "Failed to trigger or complete checkpoint 4 for job a1.",
+                  new CheckpointException(CheckpointFailureReason.CHECKPOINT_EXPIRED));
+            });
+
+    assertThat(out)
+        .doesNotContain("checkpoint 2 ")
+        .doesNotContain("checkpoint 3 ")
+        .contains("checkpoint 4 for job a1", "expired");
   }
 
   /** A YAML file that does not parse: the command's own line says where and why. */

@@ -1,0 +1,92 @@
+package io.streamrec.cli;
+
+import io.streamrec.common.StreamrecException;
+import java.util.List;
+import org.apache.flink.runtime.checkpoint.CheckpointException;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.Appender;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.filter.AbstractFilter;
+import org.apache.logging.log4j.core.filter.AbstractFilterable;
+
+/**
+ * Keeps two kinds of Flink's log lines off the terminal, each a page of stack trace that tells a
+ * user nothing the command does not say better:
+ *
+ * <ul>
+ *   <li>The account of a task that failed for one of streamrec's refusals (a topic of another
+ *       model, a checkpoint of another configuration, a damaged handoff): the command prints the
+ *       refusal itself as one line when the job ends ({@link StreamrecCli#commandLine()}). A
+ *       refusal is a {@link SuppressRestartsException} (the job stops at once, no restart) whose
+ *       cause is a {@link StreamrecException}.
+ *   <li>A checkpoint declined because its tasks were finishing (the end of a backfill's input, a
+ *       drain): it races the tasks' end, is not counted as a failed checkpoint, and the job ends as
+ *       it should.
+ * </ul>
+ *
+ * Any other failure, and any other checkpoint failure, is logged as before.
+ */
+final class TerminalLogFilter extends AbstractFilter {
+  /** The appender of the command line's log configuration that writes to the terminal. */
+  static final String TERMINAL_APPENDER = "stderr";
+
+  TerminalLogFilter() {
+    super(Result.DENY, Result.NEUTRAL);
+  }
+
+  /** Adds the filter to the terminal's appender, where the command line's configuration has one. */
+  static void install() {
+    if (LogManager.getContext(false) instanceof LoggerContext ctx) {
+      install(ctx);
+    }
+  }
+
+  /** As {@link #install()}, in {@code ctx}. */
+  static void install(LoggerContext ctx) {
+    Appender terminal = ctx.getConfiguration().getAppender(TERMINAL_APPENDER);
+    if (terminal instanceof AbstractFilterable f) {
+      f.addFilter(new TerminalLogFilter());
+    }
+  }
+
+  /** What Flink's declines say when a checkpoint meets tasks that are finishing. */
+  private static final List<String> FINISHING =
+      List.of(
+          "Checkpoint was declined (task is closing)",
+          "Checkpoint was declined because one input stream is finished",
+          "received a checkpoint request for unknown task");
+
+  @Override
+  public Result filter(LogEvent event) {
+    Throwable t = event.getThrown();
+    return isRefusal(t) || declinedWhileFinishing(t) ? onMatch : onMismatch;
+  }
+
+  /** Whether {@code t} is a checkpoint's failure because its tasks were finishing. */
+  static boolean declinedWhileFinishing(Throwable t) {
+    boolean checkpoint = false;
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      checkpoint |= c instanceof CheckpointException;
+      String m = String.valueOf(c.getMessage());
+      if (checkpoint && FINISHING.stream().anyMatch(m::contains)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether {@code t} is a job stopped without restarts for a reason of streamrec's. */
+  static boolean isRefusal(Throwable t) {
+    boolean suppressed = false;
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof SuppressRestartsException) {
+        suppressed = true;
+      } else if (suppressed && c instanceof StreamrecException) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

@@ -95,12 +95,19 @@ final class RunCommand implements Callable<Integer> {
             + ", publishing to "
             + job.config().modelUpdatesTopic());
     System.out.flush();
+    String resume =
+        "started again with --state-dir "
+            + stateDir
+            + ", it resumes from its newest checkpoint in "
+            + plan.conf().get(CheckpointingOptions.CHECKPOINTS_DIRECTORY);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
+                  System.out.println("streamrec run: stopping: cancelling the job; " + resume);
                   try {
                     job.client().cancel().get();
+                    System.out.println("streamrec run: stopped");
                   } catch (Exception e) {
                     // the JVM is going away; nothing more to do
                   }

@@ -140,6 +140,11 @@ class FaultDrillITCase {
     try (RunProcess run = startRun("reference", out)) {
       awaitVersion(out, run, m -> m.getEventTimeMs() > lastClose, "the last unit's version");
       run.stop();
+      // SIGTERM (Ctrl-C) says what it does and how to go on
+      assertThat(run.output())
+          .contains("streamrec run: stopping: cancelling the job; started again with --state-dir")
+          .contains("it resumes from its newest checkpoint in ")
+          .contains("streamrec run: stopped");
     }
     List<ConsumerRecord<byte[], byte[]>> records = readAll(out);
     reference = ModelUpdateRecords.latest(records);

@@ -3,6 +3,7 @@ package io.streamrec.cli;
 import io.streamrec.cli.kafka.JsonlProducer;
 import io.streamrec.cli.kafka.LabelCheck;
 import io.streamrec.cli.kafka.TimeCheck;
+import io.streamrec.cli.kafka.Topics;
 import io.streamrec.job.config.ClientSettings;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.TopicsConfig;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -63,6 +65,10 @@ final class ProduceCommand implements Callable<Integer> {
       }
     }
     KafkaPreflight.checkTopics(servers, cfg.kafkaProperties(), targets);
+    // a topic created a moment before (by a script, an operator) is written once it is served
+    try (Admin admin = Admin.create(KafkaPreflight.adminSettings(servers, cfg.kafkaProperties()))) {
+      Topics.awaitServed(admin, targets.stream().map(TopicSpec::name).toList());
+    }
     TimeCheck times = new TimeCheck(JsonlProducer.loggingListener());
     LabelCheck labels = new LabelCheck(cfg.model().features().labels(), times);
     JsonlProducer.Summary s =

@@ -113,7 +113,26 @@ final class DeadLettersCommand implements Callable<Integer> {
           + bytes.length
           + " bytes kept, not an event streamrec reads: "
           + e.getMessage()
-          + ")";
+          + ")"
+          + (bytes.length == 0 ? "" : "\n    " + hex(bytes));
     }
+  }
+
+  /** How many bytes of an unreadable payload --payload shows, in hex. */
+  static final int HEX_BYTES = 64;
+
+  /**
+   * The first {@link #HEX_BYTES} bytes in hex, in groups of four, "..." after when there are more.
+   */
+  static String hex(byte[] bytes) {
+    StringBuilder out = new StringBuilder();
+    int n = Math.min(bytes.length, HEX_BYTES);
+    for (int i = 0; i < n; i++) {
+      if (i > 0 && i % 4 == 0) {
+        out.append(' ');
+      }
+      out.append(String.format(Locale.ROOT, "%02x", bytes[i]));
+    }
+    return out.append(bytes.length > n ? " ..." : "").toString();
   }
 }

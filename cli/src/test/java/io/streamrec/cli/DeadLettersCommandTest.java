@@ -61,7 +61,14 @@ class DeadLettersCommandTest {
             65_536);
     assertThat(c.describe(record(14, garbage), counts))
         .contains("malformed: requests[0]@3 key -, 3 bytes")
-        .contains("(3 bytes kept, not an event streamrec reads");
+        .contains("(3 bytes kept, not an event streamrec reads")
+        .endsWith("\n    010203"); // the bytes themselves, which no event shows
+    byte[] long70 = new byte[70];
+    long70[0] = (byte) 0xab;
+    assertThat(DeadLettersCommand.hex(long70))
+        .startsWith("ab000000 00000000 ")
+        .endsWith(" ...")
+        .hasSize(64 * 2 + 15 + 4);
     assertThat(counts).containsExactly(Map.entry("malformed", 1L), Map.entry("orphan", 2L));
   }
 

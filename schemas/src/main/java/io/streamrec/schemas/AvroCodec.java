@@ -134,10 +134,12 @@ public final class AvroCodec {
 
   /** Decodes a single-object message of any schema streamrec knows. */
   public static SpecificRecord decodeAny(byte[] bytes) {
-    if (bytes == null
-        || bytes.length < HEADER_BYTES
-        || bytes[0] != (byte) 0xC3
-        || bytes[1] != 0x01) {
+    if (bytes == null || bytes.length == 0) {
+      throw new MalformedRecordException(
+          DeadLetterReasons.MALFORMED,
+          "not an Avro single-object message: " + (bytes == null ? "no value (null)" : "no bytes"));
+    }
+    if (bytes.length < HEADER_BYTES || bytes[0] != (byte) 0xC3 || bytes[1] != 0x01) {
       throw new MalformedRecordException(
           DeadLetterReasons.MALFORMED, "not an Avro single-object message (bad or missing header)");
     }

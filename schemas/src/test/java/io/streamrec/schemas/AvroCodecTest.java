@@ -246,6 +246,13 @@ class AvroCodecTest {
     assertReason(null, DeadLetterReasons.MALFORMED);
   }
 
+  /** A null value and an empty one read differently (a dead letter's detail said the same). */
+  @Test
+  void aNullAndAnEmptyValueAreToldApart() {
+    assertThatThrownBy(() -> AvroCodec.decodeAny(null)).hasMessageContaining("no value (null)");
+    assertThatThrownBy(() -> AvroCodec.decodeAny(new byte[0])).hasMessageContaining("no bytes");
+  }
+
   @Test
   void messagesShorterThanTheHeaderAreMalformed() {
     byte[] valid = AvroCodec.encode(marker());

@@ -47,7 +47,9 @@ final class DeadLettersCommand implements Callable<Integer> {
 
   @Option(
       names = "--payload",
-      description = "Also print each record's event as it was sent, when it can be decoded.")
+      description =
+          "Also print each record's event as it was sent, or the first 64 bytes in hex when they"
+              + " are not an event.")
   boolean payload;
 
   @Mixin TopicReading reading = new TopicReading();

@@ -15,11 +15,10 @@ import java.util.TreeMap;
  * missing label is 0), and ignores a label it does not train: a label name misspelt in the data (or
  * the configuration) trains every impression as a negative without a word. The load still sends
  * every event; what is odd is summed up as {@link #warnings}, with the first place it was seen.
- * Passes bad lines and progress on to {@code next}.
+ * Passes everything on to {@code next}.
  */
-public final class LabelCheck implements JsonlProducer.Listener {
+public final class LabelCheck extends ForwardingListener {
   private final List<String> labels;
-  private final JsonlProducer.Listener next;
   private final Map<String, Seen> missing = new LinkedHashMap<>();
   private final Map<String, Seen> unknown = new TreeMap<>();
   private long impressions;
@@ -35,23 +34,8 @@ public final class LabelCheck implements JsonlProducer.Listener {
   }
 
   public LabelCheck(List<String> labels, JsonlProducer.Listener next) {
+    super(next);
     this.labels = List.copyOf(labels);
-    this.next = next;
-  }
-
-  @Override
-  public void onBadLine(JsonlProducer.BadLine badLine) {
-    next.onBadLine(badLine);
-  }
-
-  @Override
-  public void onProgress(JsonlProducer.Progress progress) {
-    next.onProgress(progress);
-  }
-
-  @Override
-  public void onEvent(long timestampMs, Path file, long lineNumber) {
-    next.onEvent(timestampMs, file, lineNumber);
   }
 
   @Override
@@ -70,7 +54,7 @@ public final class LabelCheck implements JsonlProducer.Listener {
         }
       }
     }
-    next.onImpression(impression, file, lineNumber);
+    super.onImpression(impression, file, lineNumber);
   }
 
   /** One line per odd label, empty when every impression carries exactly the model's labels. */

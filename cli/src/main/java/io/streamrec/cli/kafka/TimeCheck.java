@@ -1,6 +1,5 @@
 package io.streamrec.cli.kafka;
 
-import io.streamrec.schemas.ImpressionEvent;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -13,35 +12,19 @@ import java.util.Locale;
  * The load still sends every event; {@link #warnings} sums the odd ones up with the first place one
  * was seen. Passes everything on to {@code next}.
  */
-public final class TimeCheck implements JsonlProducer.Listener {
+public final class TimeCheck extends ForwardingListener {
   /**
    * 1973-03-03T09:46:40Z in milliseconds: an event time below it is almost surely seconds (as
    * seconds it is 5138).
    */
   static final long SECONDS_BELOW = 100_000_000_000L;
 
-  private final JsonlProducer.Listener next;
   private long events;
   private long inSeconds;
   private String first;
 
   public TimeCheck(JsonlProducer.Listener next) {
-    this.next = next;
-  }
-
-  @Override
-  public void onBadLine(JsonlProducer.BadLine badLine) {
-    next.onBadLine(badLine);
-  }
-
-  @Override
-  public void onProgress(JsonlProducer.Progress progress) {
-    next.onProgress(progress);
-  }
-
-  @Override
-  public void onImpression(ImpressionEvent impression, Path file, long lineNumber) {
-    next.onImpression(impression, file, lineNumber);
+    super(next);
   }
 
   @Override
@@ -52,7 +35,7 @@ public final class TimeCheck implements JsonlProducer.Listener {
         first = file.getFileName() + ":" + lineNumber + " (" + timestampMs + ")";
       }
     }
-    next.onEvent(timestampMs, file, lineNumber);
+    super.onEvent(timestampMs, file, lineNumber);
   }
 
   /** One line when some events' times look like seconds, none otherwise. */

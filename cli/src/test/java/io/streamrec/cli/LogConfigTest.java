@@ -125,6 +125,21 @@ class LogConfigTest {
         .contains("checkpoint 4 for job a1", "expired");
   }
 
+  /** Flink's RPC endpoints' warnings of commands scheduled while they shut down stay quiet. */
+  @Test
+  void anRpcEndpointsWarningAtShutdownIsQuietAndItsErrorsShow() throws Exception {
+    String out =
+        stderrOf(
+            ctx -> {
+              Logger rpc =
+                  ctx.getLogger("org.apache.flink.runtime.rpc.RpcEndpoint$MainThreadExecutor");
+              rpc.warn("The scheduled executor service is shutdown and ignores the command x");
+              rpc.error("an endpoint failed");
+            });
+
+    assertThat(out).doesNotContain("ignores the command").contains("an endpoint failed");
+  }
+
   /** A YAML file that does not parse: the command's own line says where and why. */
   @Test
   void flinksYamlParserErrorIsLeftToTheCommand() throws Exception {

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -66,9 +65,8 @@ final class ProduceCommand implements Callable<Integer> {
     }
     KafkaPreflight.checkTopics(servers, cfg.kafkaProperties(), targets);
     // a topic created a moment before (by a script, an operator) is written once it is served
-    try (Admin admin = Admin.create(KafkaPreflight.adminSettings(servers, cfg.kafkaProperties()))) {
-      Topics.awaitServed(admin, targets.stream().map(TopicSpec::name).toList());
-    }
+    Topics.awaitServed(
+        servers, cfg.kafkaProperties(), targets.stream().map(TopicSpec::name).toList());
     TimeCheck times = new TimeCheck(JsonlProducer.loggingListener());
     LabelCheck labels = new LabelCheck(cfg.model().features().labels(), times);
     JsonlProducer.Summary s =

@@ -1,7 +1,9 @@
 package io.streamrec.cli.kafka;
 
+import io.streamrec.common.KafkaClientProperties;
 import io.streamrec.common.StreamrecException;
 import io.streamrec.job.config.TopicsConfig;
+import io.streamrec.job.kafka.KafkaPreflight;
 import io.streamrec.job.kafka.TopicSpec;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -193,6 +195,14 @@ public final class Topics {
    */
   public static void awaitServed(Admin admin, List<String> names) {
     awaitWritable(admin, describeWhenVisible(admin, names));
+  }
+
+  /** As {@link #awaitServed(Admin, List)}, with an admin client of these client settings. */
+  public static void awaitServed(
+      String bootstrapServers, KafkaClientProperties properties, List<String> names) {
+    try (Admin admin = Admin.create(KafkaPreflight.adminSettings(bootstrapServers, properties))) {
+      awaitServed(admin, names);
+    }
   }
 
   private static void awaitWritable(Admin admin, Map<String, TopicDescription> topics) {

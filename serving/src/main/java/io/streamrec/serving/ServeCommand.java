@@ -81,6 +81,15 @@ public final class ServeCommand implements Callable<Integer> {
   int maxImpressions;
 
   @Option(
+      names = "--max-ids-per-feature",
+      defaultValue = "" + ScoringServer.Settings.DEFAULT_MAX_IDS_PER_FEATURE,
+      description =
+          "A feature with more values in one request or impression gets 413 (default"
+              + " ${DEFAULT-VALUE}, as a training job's source.max-ids-per-feature, which"
+              + " dead-letters more).")
+  int maxIdsPerFeature;
+
+  @Option(
       names = "--max-connections",
       defaultValue = "" + ScoringServer.Settings.DEFAULT_MAX_CONNECTIONS,
       description =
@@ -175,6 +184,7 @@ public final class ServeCommand implements Callable<Integer> {
       settings =
           ScoringServer.Settings.defaults(new InetSocketAddress(bind, port))
               .withLimits(threads, maxRequestBytes, maxImpressions)
+              .withMaxIdsPerFeature(maxIdsPerFeature)
               .withConnections(maxConnections, headerTimeout, bodyTimeout, idleTimeout)
               .withMaxStaleness(maxStaleness)
               .withToken(token(envToken));

@@ -36,6 +36,8 @@ class ServeOptionsTest {
         .hasMessage("threads must be >= 1, got 0");
     assertThatThrownBy(() -> s.withLimits(4, 10, 0))
         .hasMessage("max request bytes must be >= 64, got 10; max impressions must be >= 1, got 0");
+    assertThatThrownBy(() -> s.withMaxIdsPerFeature(0))
+        .hasMessage("max ids per feature must be >= 1, got 0");
   }
 
   @Test

@@ -160,6 +160,21 @@ class ServeITCase {
           "impressions[0]");
       assertBad(http, base + "/score", "{\"pad\":\"" + "x".repeat(MAX_BYTES) + "\"}", 413, "bytes");
       assertBad(http, base + "/score", body(t, 51), 413, "at most 50");
+      // more values of one feature than training takes (it dead-letters such events) were scored
+      StringBuilder items = new StringBuilder();
+      for (int i = 0; i < 1_001; i++) {
+        items.append(i == 0 ? "" : ",").append("\"i").append(i).append('"');
+      }
+      assertBad(
+          http,
+          base + "/score",
+          "{\"request\":{\"requestId\":\"big\",\"timestampMs\":1767225600000,\"features\":"
+              + "{\"recent_items\":["
+              + items
+              + "]}},\"impressions\":[{\"impressionId\":\"big-0\",\"requestId\":\"big\","
+              + "\"timestampMs\":1767225600000,\"features\":{\"item_id\":[\"i1\"]}}]}",
+          413,
+          "request feature 'recent_items' has 1001 values; at most 1000 per feature");
       HttpResponse<String> wrongMethod = get(http, base + "/score");
       assertThat(wrongMethod.statusCode()).isEqualTo(405);
       assertThat(get(http, base + "/nothing").statusCode()).isEqualTo(404);
@@ -171,7 +186,7 @@ class ServeITCase {
           .contains(
               "streamrec_replica_version 1\n",
               "streamrec_serve_responses_total{code=\"400\"} 8\n",
-              "streamrec_serve_responses_total{code=\"413\"} 2\n",
+              "streamrec_serve_responses_total{code=\"413\"} 3\n",
               "streamrec_serve_responses_total{code=\"200\"} 3\n", // two scores and a health check
               "streamrec_serve_impressions_scored_total 6\n",
               "streamrec_replica_gaps_total 0\n");

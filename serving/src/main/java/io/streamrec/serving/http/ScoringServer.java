@@ -90,6 +90,7 @@ public final class ScoringServer implements AutoCloseable {
    * @param idleTimeout a kept-alive connection is closed after this without a request
    * @param maxStaleness {@code /healthz} answers 503 when the model is staler (zero: no bound)
    * @param token the bearer token {@code /score} and {@code /metrics} ask for, or null
+   * @param maxIdsPerFeature a feature with more values in a request or impression gets 413
    */
   public record Settings(
       InetSocketAddress address,
@@ -101,7 +102,15 @@ public final class ScoringServer implements AutoCloseable {
       Duration bodyTimeout,
       Duration idleTimeout,
       Duration maxStaleness,
-      String token) {
+      String token,
+      int maxIdsPerFeature) {
+    /**
+     * Values of one feature in a request or impression by default: what a training job takes
+     * ({@code source.max-ids-per-feature}); it dead-letters events with more, so the model never
+     * learned from such bags.
+     */
+    public static final int DEFAULT_MAX_IDS_PER_FEATURE = 1_000;
+
     /** Connections open at once by default: far more than scoring threads, far below fd limits. */
     public static final int DEFAULT_MAX_CONNECTIONS = 256;
 
@@ -124,6 +133,9 @@ public final class ScoringServer implements AutoCloseable {
       }
       if (maxImpressions < 1) {
         bad.add("max impressions must be >= 1, got " + maxImpressions);
+      }
+      if (maxIdsPerFeature < 1) {
+        bad.add("max ids per feature must be >= 1, got " + maxIdsPerFeature);
       }
       if (!bad.isEmpty()) {
         throw new IllegalArgumentException(String.join("; ", bad));
@@ -148,7 +160,8 @@ public final class ScoringServer implements AutoCloseable {
           DEFAULT_BODY_TIMEOUT,
           DEFAULT_IDLE_TIMEOUT,
           Duration.ZERO,
-          null);
+          null,
+          DEFAULT_MAX_IDS_PER_FEATURE);
     }
 
     public Settings withLimits(int threads, int maxRequestBytes, int maxImpressions) {
@@ -162,7 +175,8 @@ public final class ScoringServer implements AutoCloseable {
           bodyTimeout,
           idleTimeout,
           maxStaleness,
-          token);
+          token,
+          maxIdsPerFeature);
     }
 
     public Settings withConnections(
@@ -177,7 +191,8 @@ public final class ScoringServer implements AutoCloseable {
           bodyTimeout,
           idleTimeout,
           maxStaleness,
-          token);
+          token,
+          maxIdsPerFeature);
     }
 
     public Settings withMaxStaleness(Duration maxStaleness) {
@@ -191,7 +206,23 @@ public final class ScoringServer implements AutoCloseable {
           bodyTimeout,
           idleTimeout,
           maxStaleness,
-          token);
+          token,
+          maxIdsPerFeature);
+    }
+
+    public Settings withMaxIdsPerFeature(int maxIdsPerFeature) {
+      return new Settings(
+          address,
+          threads,
+          maxRequestBytes,
+          maxImpressions,
+          maxConnections,
+          headerTimeout,
+          bodyTimeout,
+          idleTimeout,
+          maxStaleness,
+          token,
+          maxIdsPerFeature);
     }
 
     public Settings withToken(String token) {
@@ -205,7 +236,8 @@ public final class ScoringServer implements AutoCloseable {
           bodyTimeout,
           idleTimeout,
           maxStaleness,
-          token);
+          token,
+          maxIdsPerFeature);
     }
 
     /** The settings in words, the token as whether there is one: it is never printed. */
@@ -390,6 +422,31 @@ public final class ScoringServer implements AutoCloseable {
         Map.of("WWW-Authenticate", "Bearer realm=\"streamrec\""));
   }
 
+  /**
+   * Which feature of {@code where} has more values than {@link Settings#maxIdsPerFeature}, in
+   * words; null when none. A training job dead-letters such an event, so the model never learned
+   * from a bag that large.
+   */
+  private String overIdsPerFeature(String where, Map<String, List<String>> features) {
+    if (features == null) {
+      return null;
+    }
+    for (Map.Entry<String, List<String>> f : features.entrySet()) {
+      if (f.getValue() != null && f.getValue().size() > settings.maxIdsPerFeature()) {
+        return where
+            + " feature '"
+            + f.getKey()
+            + "' has "
+            + f.getValue().size()
+            + " values; at most "
+            + settings.maxIdsPerFeature()
+            + " per feature (serve --max-ids-per-feature; a training job dead-letters more,"
+            + " source.max-ids-per-feature)";
+      }
+    }
+    return null;
+  }
+
   private Response score(Request ex) {
     String type = ex.header("Content-Type");
     if (type != null && !type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
@@ -456,6 +513,13 @@ public final class ScoringServer implements AutoCloseable {
       }
     } catch (MalformedRecordException bad) {
       return error(400, "request: " + bad.getMessage());
+    }
+    String over = overIdsPerFeature("request", request.getFeatures());
+    for (int i = 0; over == null && i < impressions.size(); i++) {
+      over = overIdsPerFeature("impressions[" + i + "]", impressions.get(i).getFeatures());
+    }
+    if (over != null) {
+      return error(413, over);
     }
     if (!replica.ready()) {
       return error(

@@ -183,8 +183,7 @@ public final class ServeCommand implements Callable<Integer> {
       client = kafka.properties();
       settings =
           ScoringServer.Settings.defaults(new InetSocketAddress(bind, port))
-              .withLimits(threads, maxRequestBytes, maxImpressions)
-              .withMaxIdsPerFeature(maxIdsPerFeature)
+              .withLimits(threads, maxRequestBytes, maxImpressions, maxIdsPerFeature)
               .withConnections(maxConnections, headerTimeout, bodyTimeout, idleTimeout)
               .withMaxStaleness(maxStaleness)
               .withToken(token(envToken));

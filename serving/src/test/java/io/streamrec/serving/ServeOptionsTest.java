@@ -32,11 +32,11 @@ class ServeOptionsTest {
   void aBadLimitIsNamedAloneWithItsValue() {
     ScoringServer.Settings s =
         ScoringServer.Settings.defaults(new InetSocketAddress("127.0.0.1", 0));
-    assertThatThrownBy(() -> s.withLimits(0, 1 << 20, 1000))
+    assertThatThrownBy(() -> s.withLimits(0, 1 << 20, 1000, 1000))
         .hasMessage("threads must be >= 1, got 0");
-    assertThatThrownBy(() -> s.withLimits(4, 10, 0))
+    assertThatThrownBy(() -> s.withLimits(4, 10, 0, 1000))
         .hasMessage("max request bytes must be >= 64, got 10; max impressions must be >= 1, got 0");
-    assertThatThrownBy(() -> s.withMaxIdsPerFeature(0))
+    assertThatThrownBy(() -> s.withLimits(4, 1 << 20, 1000, 0))
         .hasMessage("max ids per feature must be >= 1, got 0");
   }
 

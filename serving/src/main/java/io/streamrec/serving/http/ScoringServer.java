@@ -164,7 +164,8 @@ public final class ScoringServer implements AutoCloseable {
           DEFAULT_MAX_IDS_PER_FEATURE);
     }
 
-    public Settings withLimits(int threads, int maxRequestBytes, int maxImpressions) {
+    public Settings withLimits(
+        int threads, int maxRequestBytes, int maxImpressions, int maxIdsPerFeature) {
       return new Settings(
           address,
           threads,
@@ -196,21 +197,6 @@ public final class ScoringServer implements AutoCloseable {
     }
 
     public Settings withMaxStaleness(Duration maxStaleness) {
-      return new Settings(
-          address,
-          threads,
-          maxRequestBytes,
-          maxImpressions,
-          maxConnections,
-          headerTimeout,
-          bodyTimeout,
-          idleTimeout,
-          maxStaleness,
-          token,
-          maxIdsPerFeature);
-    }
-
-    public Settings withMaxIdsPerFeature(int maxIdsPerFeature) {
       return new Settings(
           address,
           threads,
@@ -318,7 +304,10 @@ public final class ScoringServer implements AutoCloseable {
       int maxImpressions)
       throws IOException {
     return start(
-        replica, Settings.defaults(address).withLimits(threads, maxRequestBytes, maxImpressions));
+        replica,
+        Settings.defaults(address)
+            .withLimits(
+                threads, maxRequestBytes, maxImpressions, Settings.DEFAULT_MAX_IDS_PER_FEATURE));
   }
 
   /** Starts serving {@code replica} as {@code settings} say. */

@@ -191,7 +191,7 @@ final class DemoCommand implements Callable<Integer> {
                     progress.millis(),
                     t0,
                     job::metrics,
-                    () ->
+                    m ->
                         String.format(
                             Locale.ROOT,
                             "oracle AUC %s | replica v%d, freshness p50 %s p99 %s",

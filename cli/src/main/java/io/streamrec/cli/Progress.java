@@ -5,6 +5,7 @@ import io.streamrec.schemas.DeadLetterReasons;
 import java.io.PrintStream;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -23,12 +24,7 @@ final class Progress implements AutoCloseable {
   static Progress of(JobRunner.Started job, long intervalMs) {
     JobHealth health = JobHealth.of(job);
     return new Progress(
-        System.out,
-        intervalMs,
-        job.startedAtMs(),
-        job::metrics,
-        () -> health.note(job.metrics()),
-        health);
+        System.out, intervalMs, job.startedAtMs(), job::metrics, health::note, health);
   }
 
   Progress(
@@ -36,7 +32,7 @@ final class Progress implements AutoCloseable {
       long intervalMs,
       long startMs,
       Supplier<Map<String, Double>> metrics,
-      Supplier<String> extra) {
+      Function<Map<String, Double>, String> extra) {
     this(out, intervalMs, startMs, metrics, extra, null);
   }
 
@@ -45,7 +41,7 @@ final class Progress implements AutoCloseable {
       long intervalMs,
       long startMs,
       Supplier<Map<String, Double>> metrics,
-      Supplier<String> extra,
+      Function<Map<String, Double>, String> extra,
       JobHealth health) {
     this.health = health;
     thread =
@@ -58,8 +54,9 @@ final class Progress implements AutoCloseable {
                   return;
                 }
                 if (running) {
-                  out.println(
-                      line(System.currentTimeMillis() - startMs, metrics.get(), extra.get()));
+                  // one read of the metrics per line, for the line and what extra makes of them
+                  Map<String, Double> m = metrics.get();
+                  out.println(line(System.currentTimeMillis() - startMs, m, extra.apply(m)));
                 }
               }
             },

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -27,10 +28,10 @@ import java.util.Map;
  * whose message names the field.
  */
 public final class JsonEvents {
-  /** Strict about trailing content: a line holding two objects must not lose the second one. */
   /**
-   * Refuses anything after the event's object, and a field named twice in one object: which of the
-   * two values a reader keeps is not the producer's to know.
+   * Refuses anything after the event's object (a line holding two objects must not lose the
+   * second), and a field named twice in one object: which of the two values a reader keeps is not
+   * the producer's to know.
    */
   private static final ObjectMapper MAPPER =
       new ObjectMapper()
@@ -38,6 +39,17 @@ public final class JsonEvents {
           .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   private JsonEvents() {}
+
+  /**
+   * Reads JSON as an event's line is read: nothing after its value, no field named twice in one
+   * object. For a document that holds events ({@code POST /score}'s body), taken apart before each
+   * goes to {@link #parseRequest(ObjectNode)} or {@link #parseImpression(ObjectNode)}.
+   *
+   * @throws IOException for JSON that does not parse or breaks either rule
+   */
+  public static JsonNode readTree(byte[] json) throws IOException {
+    return MAPPER.readTree(json);
+  }
 
   public static RequestEvent parseRequest(String line) {
     return parseRequest(object(line));

@@ -1,8 +1,6 @@
 package io.streamrec.serving.http;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -65,14 +63,8 @@ import org.slf4j.LoggerFactory;
 public final class ScoringServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ScoringServer.class);
 
-  /**
-   * Refuses a body with anything after its JSON value, or a field named twice in one object, as
-   * produce refuses such a line.
-   */
-  private static final ObjectMapper MAPPER =
-      new ObjectMapper()
-          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+  /** Builds the responses; a body is read as an event's line is ({@link JsonEvents#readTree}). */
+  private static final ObjectMapper MAPPER = new ObjectMapper();
 
   /** Status codes counted per code in the metrics. */
   private static final int[] CODES = {200, 400, 401, 404, 405, 413, 415, 431, 500, 503};
@@ -447,7 +439,7 @@ public final class ScoringServer implements AutoCloseable {
     try {
       JsonNode root;
       try {
-        root = MAPPER.readTree(body);
+        root = JsonEvents.readTree(body);
       } catch (JsonProcessingException e) {
         return error(400, "the body is not valid JSON: " + e.getOriginalMessage());
       } catch (IOException e) {

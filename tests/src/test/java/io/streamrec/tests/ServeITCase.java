@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamrec.cli.StreamrecCli;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.RequestUnits;
@@ -110,6 +111,16 @@ class ServeITCase {
       }
       assertThat(t.trainer.lastPredictions(1)).isNotEqualTo(t.trainer.lastPredictions(0));
 
+      // scoring reads features only: ids and times may be left out, and score the same
+      ObjectNode bare = req.deepCopy();
+      ((ObjectNode) bare.get("request")).remove(List.of("requestId", "timestampMs"));
+      bare.get("impressions")
+          .forEach(
+              n -> ((ObjectNode) n).remove(List.of("requestId", "impressionId", "timestampMs")));
+      HttpResponse<String> featuresOnly = post(http, base + "/score", bare.toString());
+      assertThat(featuresOnly.statusCode()).as(featuresOnly.body()).isEqualTo(200);
+      assertThat(JSON.readTree(featuresOnly.body()).get("labels")).isEqualTo(byLabel);
+
       String reqJson = req.get("request").toString();
       String imp0 = req.get("impressions").get(0).toString();
       assertBad(http, base + "/score", "{not json", 400, "not valid JSON");
@@ -132,7 +143,7 @@ class ServeITCase {
           http,
           base + "/score",
           "{\"request\":"
-              + reqJson.replace("\"timestampMs\"", "\"timestampMsX\"")
+              + reqJson.replaceFirst("\"timestampMs\":\\d+", "\"timestampMs\":-5")
               + ",\"impressions\":["
               + imp0
               + "]}",
@@ -187,8 +198,8 @@ class ServeITCase {
               "streamrec_replica_version 1\n",
               "streamrec_serve_responses_total{code=\"400\"} 8\n",
               "streamrec_serve_responses_total{code=\"413\"} 3\n",
-              "streamrec_serve_responses_total{code=\"200\"} 3\n", // two scores and a health check
-              "streamrec_serve_impressions_scored_total 6\n",
+              "streamrec_serve_responses_total{code=\"200\"} 4\n", // three scores, a health check
+              "streamrec_serve_impressions_scored_total 9\n",
               "streamrec_replica_gaps_total 0\n");
       assertThat(unit).isNotNull();
 

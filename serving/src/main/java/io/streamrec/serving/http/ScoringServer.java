@@ -428,6 +428,22 @@ public final class ScoringServer implements AutoCloseable {
     return null;
   }
 
+  /**
+   * Scoring reads only features, so a body may leave out the interchange shape's ids and time: a
+   * request without {@code requestId} or {@code timestampMs} gets {@code "score"} and the time it
+   * came, an impression the request's and its index as {@code impressionId}. Given, they are read
+   * as in training and must be valid there.
+   */
+  private static ObjectNode withScoringDefaults(ObjectNode o, String requestId, long timestampMs) {
+    if (!o.has("requestId")) {
+      o.put("requestId", requestId);
+    }
+    if (!o.has("timestampMs")) {
+      o.put("timestampMs", timestampMs);
+    }
+    return o;
+  }
+
   private Response score(Request ex) {
     String type = ex.header("Content-Type");
     if (type != null && !type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
@@ -466,16 +482,24 @@ public final class ScoringServer implements AutoCloseable {
                 + settings.maxImpressions()
                 + " per request");
       }
-      request = JsonEvents.parseRequest((ObjectNode) r);
+      ObjectNode req = (ObjectNode) r;
+      request =
+          JsonEvents.parseRequest(withScoringDefaults(req, "score", System.currentTimeMillis()));
       impressions = new ArrayList<>(imps.size());
       for (int i = 0; i < imps.size(); i++) {
         JsonNode n = imps.get(i);
         if (!n.isObject()) {
           return error(400, "impressions[" + i + "] must be an object");
         }
+        ObjectNode imp = (ObjectNode) n;
+        if (!imp.has("impressionId")) {
+          imp.put("impressionId", String.valueOf(i));
+        }
         ImpressionEvent e;
         try {
-          e = JsonEvents.parseImpression((ObjectNode) n);
+          e =
+              JsonEvents.parseImpression(
+                  withScoringDefaults(imp, request.getRequestId(), request.getTimestampMs()));
         } catch (MalformedRecordException bad) {
           return error(400, "impressions[" + i + "]: " + bad.getMessage());
         }

@@ -1,12 +1,10 @@
 package io.streamrec.cli;
 
-import io.streamrec.cli.kafka.Topics;
 import io.streamrec.cli.metrics.InJvmMetricReporter;
 import io.streamrec.cli.metrics.InJvmMetrics;
 import io.streamrec.job.StreamrecJob;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.kafka.KafkaPreflight;
-import io.streamrec.job.kafka.TopicSpec;
 import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
@@ -33,12 +31,8 @@ final class JobRunner {
   static Started start(Configuration conf, StreamrecJob.Bounds bounds, String name)
       throws Exception {
     JobConfig cfg = JobConfig.from(conf);
+    // the topics are there and served (a topic created a moment before is written only then)
     KafkaPreflight.checkJob(cfg);
-    // topics created a moment before (by a script, an operator) are written once they are served
-    Topics.awaitServed(
-        cfg.bootstrapServers(),
-        cfg.kafkaProperties(),
-        KafkaPreflight.topicsOf(cfg).stream().map(TopicSpec::name).toList());
     Configuration flink = RetainedCheckpoints.bindLocally(conf);
     InJvmMetricReporter.configure(flink);
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);

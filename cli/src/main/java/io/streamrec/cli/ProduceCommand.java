@@ -3,7 +3,6 @@ package io.streamrec.cli;
 import io.streamrec.cli.kafka.JsonlProducer;
 import io.streamrec.cli.kafka.LabelCheck;
 import io.streamrec.cli.kafka.TimeCheck;
-import io.streamrec.cli.kafka.Topics;
 import io.streamrec.job.config.ClientSettings;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.TopicsConfig;
@@ -63,10 +62,8 @@ final class ProduceCommand implements Callable<Integer> {
         targets.add(t);
       }
     }
+    // ... and returns once they are served: a topic created a moment before is written only then
     KafkaPreflight.checkTopics(servers, cfg.kafkaProperties(), targets);
-    // a topic created a moment before (by a script, an operator) is written once it is served
-    Topics.awaitServed(
-        servers, cfg.kafkaProperties(), targets.stream().map(TopicSpec::name).toList());
     TimeCheck times = new TimeCheck(JsonlProducer.loggingListener());
     LabelCheck labels = new LabelCheck(cfg.model().features().labels(), times);
     JsonlProducer.Summary s =

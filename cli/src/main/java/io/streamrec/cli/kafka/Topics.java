@@ -1,6 +1,5 @@
 package io.streamrec.cli.kafka;
 
-import io.streamrec.common.KafkaClientProperties;
 import io.streamrec.common.StreamrecException;
 import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.job.kafka.KafkaPreflight;
@@ -8,7 +7,6 @@ import io.streamrec.job.kafka.TopicSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,10 +20,8 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -181,15 +177,8 @@ public final class Topics {
 
   /**
    * Returns once the broker knows topics just created and the leader of each of their partitions
-   * serves it: the admin client asks each for its end offset, and retries while the broker answers
-   * that it does not lead it yet. Write to a topic created a moment before only after this.
-   *
-   * <p>A broker names itself leader of a new partition in its metadata a moment before it serves
-   * the partition. An idempotent producer that writes in that moment can have its first batch
-   * refused ({@code NOT_LEADER_OR_FOLLOWER}) while its second, sent right after, is taken: the
-   * broker accepts any sequence from a producer it holds no state for. The first batch is then out
-   * of sequence for good and the producer gives up on it when its delivery timeout ends, after the
-   * later records were written.
+   * serves it ({@link KafkaPreflight#endOffsetsOf}: why a topic created a moment before is written
+   * only then).
    *
    * @throws TopicConfigException when a partition is not served within {@link #ADMIN_TIMEOUT}
    */
@@ -197,24 +186,10 @@ public final class Topics {
     awaitWritable(admin, describeWhenVisible(admin, names));
   }
 
-  /** As {@link #awaitServed(Admin, List)}, with an admin client of these client settings. */
-  public static void awaitServed(
-      String bootstrapServers, KafkaClientProperties properties, List<String> names) {
-    try (Admin admin = Admin.create(KafkaPreflight.adminSettings(bootstrapServers, properties))) {
-      awaitServed(admin, names);
-    }
-  }
-
   private static void awaitWritable(Admin admin, Map<String, TopicDescription> topics) {
-    Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
-    topics.forEach(
-        (name, d) ->
-            d.partitions()
-                .forEach(
-                    p ->
-                        partitions.put(
-                            new TopicPartition(name, p.partition()), OffsetSpec.latest())));
-    await(admin.listOffsets(partitions).all(), "read the end offsets of topics " + topics.keySet());
+    await(
+        admin.listOffsets(KafkaPreflight.endOffsetsOf(topics)).all(),
+        "read the end offsets of topics " + topics.keySet());
   }
 
   /**

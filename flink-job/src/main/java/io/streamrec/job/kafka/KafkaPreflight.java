@@ -13,8 +13,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -72,7 +74,8 @@ public final class KafkaPreflight {
 
   /**
    * Checks that the broker at {@code bootstrapServers} lets a client with {@code properties} in and
-   * holds every topic of {@code needed}.
+   * holds every topic of {@code needed}, and returns once the leader of each of their partitions
+   * serves it ({@link #endOffsetsOf}).
    *
    * @throws KafkaAccessException if the broker refuses the login or the operation, or does not
    *     answer
@@ -85,7 +88,7 @@ public final class KafkaPreflight {
     }
   }
 
-  static void checkTopics(
+  public static void checkTopics(
       Admin admin,
       String bootstrapServers,
       KafkaClientProperties properties,
@@ -93,9 +96,11 @@ public final class KafkaPreflight {
     Map<String, KafkaFuture<TopicDescription>> described =
         admin.describeTopics(needed.stream().map(TopicSpec::name).toList()).topicNameValues();
     List<TopicSpec> missing = new ArrayList<>();
+    Map<String, TopicDescription> present = new HashMap<>();
     for (TopicSpec t : needed) {
       try {
         TopicDescription d = described.get(t.name()).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        present.put(t.name(), d);
         if (t.partitions() == TopicSpec.MODEL_UPDATE_PARTITIONS
             && t.configs().containsValue("compact")
             && d.partitions().size() != 1) {
@@ -126,11 +131,46 @@ public final class KafkaPreflight {
     if (!missing.isEmpty()) {
       throw missing(missing, bootstrapServers, !properties.isEmpty());
     }
+    // a topic created a moment before (by a script, an operator, Strimzi) is written to only once
+    // the leader of each partition serves it: the end offset is what only a serving leader answers
+    try {
+      admin.listOffsets(endOffsetsOf(present)).all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw access(
+          e.getCause(),
+          bootstrapServers,
+          properties,
+          "read the end offsets of " + present.keySet());
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw access(e, bootstrapServers, properties, "read the end offsets of " + present.keySet());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StreamrecException("interrupted while checking the Kafka topics", e);
+    }
     LOG.info(
-        "Kafka at {} ({}): topics {} present",
+        "Kafka at {} ({}): topics {} present and served",
         bootstrapServers,
         properties.describe(),
         needed.stream().map(TopicSpec::name).toList());
+  }
+
+  /**
+   * A request for the end offset of every partition of {@code topics}. A broker names itself the
+   * leader of a new partition in its metadata a moment before it serves it, and only a serving
+   * leader answers this (the admin client retries until then), so a topic is safe to write once it
+   * is answered: an idempotent producer writing in that moment can have its first batch refused and
+   * its second taken, and the first is then out of sequence for good.
+   */
+  public static Map<TopicPartition, OffsetSpec> endOffsetsOf(Map<String, TopicDescription> topics) {
+    Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+    topics.forEach(
+        (name, d) ->
+            d.partitions()
+                .forEach(
+                    p ->
+                        partitions.put(
+                            new TopicPartition(name, p.partition()), OffsetSpec.latest())));
+    return partitions;
   }
 
   /**

@@ -1,0 +1,80 @@
+package io.streamrec.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrec.common.KafkaClientProperties;
+import io.streamrec.job.config.TopicsConfig;
+import io.streamrec.job.kafka.KafkaPreflight;
+import io.streamrec.job.kafka.TopicSpec;
+import io.streamrec.testutils.KafkaBroker;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ForwardingAdmin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The check every job and {@code produce} start with, against a real broker: topics created by
+ * someone else a moment before (a script's {@code kafka-topics.sh --create}, a Strimzi {@code
+ * KafkaTopic} applied with the job) are written only once the leader of each partition serves it,
+ * which the broker's metadata tells a moment too early (see {@link KafkaPreflight#endOffsetsOf}).
+ * So the check asks every partition of every topic it checks for its end offset, which only a
+ * serving leader answers, and returns after the answers.
+ */
+class KafkaPreflightITCase {
+  @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
+
+  @Test
+  void theCheckReturnsOnlyOnceTheLeaderOfEveryPartitionOfItsTopicsServesIt() throws Exception {
+    TopicsConfig topics = TopicsConfig.defaults().withPrefix("fresh-");
+    List<TopicSpec> needed = TopicSpec.all(topics);
+    List<TopicPartition> expected = new ArrayList<>();
+    List<TopicPartition> asked = new CopyOnWriteArrayList<>();
+    Map<String, Object> settings =
+        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
+    try (Admin admin = Admin.create(settings);
+        Admin recording =
+            new ForwardingAdmin(settings) {
+              @Override
+              public ListOffsetsResult listOffsets(
+                  Map<TopicPartition, OffsetSpec> partitions, ListOffsetsOptions options) {
+                ListOffsetsResult r = super.listOffsets(partitions, options);
+                try {
+                  r.all().get(); // what the check waits for, answered: recorded only then
+                } catch (Exception e) {
+                  throw new AssertionError(e);
+                }
+                asked.addAll(partitions.keySet());
+                return r;
+              }
+            }) {
+      // created as a script does, and checked at once
+      admin
+          .createTopics(
+              needed.stream()
+                  .map(t -> new NewTopic(t.name(), t.partitions(), (short) 1).configs(t.configs()))
+                  .toList())
+          .all()
+          .get();
+      for (TopicSpec t : needed) {
+        for (int p = 0; p < t.partitions(); p++) {
+          expected.add(new TopicPartition(t.name(), p));
+        }
+      }
+
+      KafkaPreflight.checkTopics(
+          recording, KAFKA.bootstrapServers(), KafkaClientProperties.empty(), needed);
+    }
+
+    assertThat(asked).containsExactlyInAnyOrderElementsOf(expected);
+  }
+}

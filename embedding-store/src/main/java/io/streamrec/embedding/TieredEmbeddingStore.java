@@ -421,7 +421,7 @@ public final class TieredEmbeddingStore extends BatchedStore {
       checkpointSeq = in.readInt();
       int n = in.readInt();
       if (n != state.length) {
-        throw new StoreException(
+        throw new StoreLayoutException(
             "the snapshot has " + n + " tables, the store is configured with " + state.length);
       }
       for (TieredTable t : state) {

@@ -482,6 +482,21 @@ class TieredEmbeddingStoreTest {
                     item))
         .isInstanceOf(StoreLayoutException.class)
         .hasMessageContaining("another hot capacity, admission threshold or TTL it takes");
+    // a feature removed or added since: its table is named, where RocksDB said "column families not
+    // opened" and the count a damaged snapshot's, both read as damaged files
+    assertThatThrownBy(() -> restore(tmp.resolve("fewer"), snap, user))
+        .isInstanceOf(StoreLayoutException.class)
+        .hasMessage(
+            "the store was saved with embedding tables [item, user], this model configures [user]"
+                + " (table item not configured any more: a feature was added, removed or given"
+                + " another vocabulary)");
+    assertThatThrownBy(
+            () -> restore(tmp.resolve("more"), snap, user, item, table("brand", 3, 1, 0)))
+        .isInstanceOf(StoreLayoutException.class)
+        .hasMessageContaining("configures [brand, item, user] (table brand new:");
+    assertThatThrownBy(() -> restore(tmp.resolve("renamed"), snap, user, table("sku", 3, 1, 0)))
+        .isInstanceOf(StoreLayoutException.class)
+        .hasMessageContaining("(table item not configured any more; table sku new:");
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.streamrec.embedding.internal;
 
 import io.streamrec.embedding.StoreException;
+import io.streamrec.embedding.StoreLayoutException;
 import io.streamrec.embedding.TableConfig;
 import io.streamrec.embedding.TieredStoreConfig;
 import java.lang.invoke.MethodHandles;
@@ -160,6 +161,9 @@ public final class RocksDbColdTier implements AutoCloseable {
       }
       this.writeOptions = register(new WriteOptions().setDisableWAL(true));
       this.readOptions = register(new ReadOptions());
+    } catch (StoreLayoutException e) {
+      closeAll();
+      throw e;
     } catch (RocksDBException | RuntimeException e) {
       closeAll();
       throw new StoreException("cannot open the cold tier in " + dir + ": " + e.getMessage(), e);
@@ -181,16 +185,49 @@ public final class RocksDbColdTier implements AutoCloseable {
         kept.add("seen:" + t.name());
       }
     }
+    List<String> saved = new ArrayList<>();
     try (ColumnFamilyOptions cf = new ColumnFamilyOptions();
         Options o = new Options(dbOptions, cf)) {
       for (byte[] name : RocksDB.listColumnFamilies(o, dir.toString())) {
         String n = new String(name, StandardCharsets.UTF_8);
         if (n.startsWith("seen:") && !kept.contains(n)) {
           retired.add(name);
+        } else if (n.startsWith("rows:")) {
+          saved.add(n.substring("rows:".length()));
         }
       }
     }
+    checkSameTables(saved, tables.stream().map(TableConfig::name).toList());
     return retired;
+  }
+
+  /**
+   * A database holds the tables it was written with: one of tables added or dropped since (a
+   * feature declared or removed) is another model's layout, said by name, not RocksDB's "column
+   * families not opened".
+   */
+  static void checkSameTables(List<String> saved, List<String> configured) {
+    List<String> dropped = saved.stream().filter(n -> !configured.contains(n)).sorted().toList();
+    List<String> added = configured.stream().filter(n -> !saved.contains(n)).toList();
+    if (dropped.isEmpty() && added.isEmpty()) {
+      return;
+    }
+    StringBuilder b = new StringBuilder("the store was saved with embedding tables ");
+    b.append(saved.stream().sorted().toList()).append(", this model configures ");
+    b.append(configured.stream().sorted().toList()).append(" (");
+    if (!dropped.isEmpty()) {
+      b.append(dropped.size() == 1 ? "table " : "tables ")
+          .append(String.join(", ", dropped))
+          .append(" not configured any more");
+    }
+    if (!added.isEmpty()) {
+      b.append(dropped.isEmpty() ? "" : "; ")
+          .append(added.size() == 1 ? "table " : "tables ")
+          .append(String.join(", ", added))
+          .append(" new");
+    }
+    b.append(": a feature was added, removed or given another vocabulary)");
+    throw new StoreLayoutException(b.toString());
   }
 
   private static ColumnFamilyOptions familyOptions(

@@ -52,7 +52,9 @@ public final class ModelOptions {
           .stringType()
           .asList()
           .defaultValues("click")
-          .withDescription("Label names; the first is trained on.");
+          .withDescription(
+              "Label names, each trained with a head of its own and scored by /score; the"
+                  + " progressive metrics (progress line, report, metrics) follow the first.");
 
   public static final ConfigOption<Integer> EMBEDDING_DIM =
       key("model.embedding-dim")

@@ -129,6 +129,24 @@ class JobConfigTest {
     assertThat(m.features().dense()).extracting(f -> f.name()).containsExactly("position");
   }
 
+  /**
+   * Two labels of one name trained one label twice, and a reply's "labels" held one of them, so its
+   * "scores" (the first head) disagreed with it. A name in both feature lists was called "listed
+   * twice" although it was listed once in each.
+   */
+  @Test
+  void aLabelNamedTwiceIsRefusedAndAFeatureOfTwoKindsIsSaidSo() {
+    Configuration labels = base();
+    labels.set(ModelOptions.LABELS, List.of("click", "good", "click"));
+    assertThatThrownBy(() -> JobConfig.from(labels))
+        .hasMessageContaining("label names must differ: [click] listed more than once");
+    Configuration kinds = base();
+    kinds.set(ModelOptions.REQUEST_DENSE, List.of("hour", "country"));
+    assertThatThrownBy(() -> JobConfig.from(kinds))
+        .hasMessageContaining(
+            "feature 'country' is listed twice on the REQUEST side, as categorical and as dense");
+  }
+
   @Test
   void towersAndPerTableSettingsAreRead() {
     Configuration c = base();

@@ -1,9 +1,11 @@
 package io.streamrec.model.features;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -12,31 +14,55 @@ import java.util.Set;
  *
  * @param categorical categorical features, in a fixed order (the order of the model's inputs)
  * @param dense dense features
- * @param labels label names; the first is the one trained on
+ * @param labels label names, each trained with a head of its own; the first is the one the
+ *     progressive metrics follow
  */
 public record FeatureSpec(
     List<CategoricalFeature> categorical, List<DenseFeature> dense, List<String> labels)
     implements java.io.Serializable {
 
+  /** Names {@code name} on {@code side} as a feature of {@code kind}; a name twice is refused. */
+  private static void declare(Map<String, String> seen, Side side, String name, String kind) {
+    String earlier = seen.putIfAbsent(side + "/" + name, kind);
+    if (earlier != null) {
+      throw new IllegalArgumentException(
+          "feature '"
+              + name
+              + "' is listed twice on the "
+              + side
+              + " side"
+              + (earlier.equals(kind)
+                  ? " (as " + kind + ")"
+                  : ", as " + earlier + " and as " + kind));
+    }
+  }
+
   public FeatureSpec {
     categorical = List.copyOf(categorical);
     dense = List.copyOf(dense);
     labels = List.copyOf(labels);
-    Set<String> seen = new HashSet<>();
+    Map<String, String> seen = new HashMap<>();
     for (CategoricalFeature f : categorical) {
-      if (!seen.add(f.side() + "/" + f.name())) {
-        throw new IllegalArgumentException(
-            "feature '" + f.name() + "' is listed twice on the " + f.side() + " side");
-      }
+      declare(seen, f.side(), f.name(), "categorical");
     }
     for (DenseFeature f : dense) {
-      if (!seen.add(f.side() + "/" + f.name())) {
-        throw new IllegalArgumentException(
-            "feature '" + f.name() + "' is listed twice on the " + f.side() + " side");
-      }
+      declare(seen, f.side(), f.name(), "dense");
     }
     if (labels.isEmpty()) {
       throw new IllegalArgumentException("at least one label is needed");
+    }
+    List<String> twice = new ArrayList<>();
+    Set<String> named = new HashSet<>();
+    for (String l : labels) {
+      if (!named.add(l) && !twice.contains(l)) {
+        twice.add(l);
+      }
+    }
+    if (!twice.isEmpty()) {
+      // each label has a head and a name in every score; two of one name would be one label
+      // trained twice, and a reply's "labels" could hold only one of them
+      throw new IllegalArgumentException(
+          "label names must differ: " + twice + " listed more than once in " + labels);
     }
     if (categorical.stream().noneMatch(f -> f.side() == Side.REQUEST)
         || categorical.stream().noneMatch(f -> f.side() == Side.IMPRESSION)) {

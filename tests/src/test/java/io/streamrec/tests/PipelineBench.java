@@ -153,7 +153,7 @@ public final class PipelineBench {
       Map<String, double[]> best = new HashMap<>();
       for (int round = 1; round <= rounds; round++) {
         Recording alone = trainerProfile != null && round == rounds ? startRecording() : null;
-        keep(best, "trainer alone", trainerAlone(cfg0, dense));
+        double alone0 = keep(best, "trainer alone", trainerAlone(cfg0, dense));
         if (alone != null) {
           alone.stop();
           alone.dump(trainerProfile);
@@ -168,7 +168,7 @@ public final class PipelineBench {
         Configuration events = withTopics(withServers(base, servers), topics, "e2e" + round);
         boolean profiled = profileOut != null && round == rounds;
         Recording rec = profiled ? startRecording() : null;
-        keep(best, "backfill from events", backfill(events, dense.impressions));
+        double events0 = keep(best, "backfill from events", backfill(events, dense.impressions));
         if (rec != null) {
           rec.stop();
           rec.dump(profileOut);
@@ -177,19 +177,20 @@ public final class PipelineBench {
 
         Configuration units = withTopics(withServers(base, servers), topics, "units" + round);
         units.set(JobOptions.SOURCE_KIND, "units");
-        keep(best, "backfill from units", backfill(units, dense.impressions));
+        double units0 = keep(best, "backfill from units", backfill(units, dense.impressions));
 
         Configuration sp = withTopics(withServers(base, servers), sparseTopics, "sparse" + round);
-        keep(best, "backfill, sparse stream", backfill(sp, sparse.impressions));
+        double sparse0 = keep(best, "backfill, sparse stream", backfill(sp, sparse.impressions));
         System.out.printf(
             Locale.ROOT,
-            "round %d of %d: trainer alone %.0f, events %.0f, units %.0f, sparse %.0f impressions/s%n",
+            "round %d of %d: trainer alone %.0f, events %.0f, units %.0f, sparse %.0f impressions/s"
+                + " (the best of each over the rounds is reported)%n",
             round,
             rounds,
-            best.get("trainer alone")[0],
-            best.get("backfill from events")[0],
-            best.get("backfill from units")[0],
-            best.get("backfill, sparse stream")[0]);
+            alone0,
+            events0,
+            units0,
+            sparse0);
       }
       for (String name :
           List.of(
@@ -216,11 +217,13 @@ public final class PipelineBench {
   }
 
   /** Keeps the run with the higher rate (its first figure). */
-  private static void keep(Map<String, double[]> best, String name, double[] run) {
+  /** Keeps {@code run} under {@code name} if it is the best so far; returns its rate. */
+  private static double keep(Map<String, double[]> best, String name, double[] run) {
     double[] b = best.get(name);
     if (b == null || run[0] > b[0]) {
       best.put(name, run);
     }
+    return run[0];
   }
 
   private static void result(String name, Object... values) {

@@ -183,7 +183,7 @@ public record JobConfig(
 
   /** The model part of the configuration alone. */
   public static ModelConfig model(ReadableConfig c) {
-    Map<String, String> shared = c.get(ModelOptions.SHARED_VOCABULARY);
+    Map<String, String> shared = pairs(c, ModelOptions.SHARED_VOCABULARY, "recent_items:item_id");
     List<CategoricalFeature> cat = new ArrayList<>();
     for (String name : c.get(ModelOptions.REQUEST_CATEGORICAL)) {
       cat.add(categorical(name.trim(), Side.REQUEST, shared));
@@ -214,7 +214,7 @@ public record JobConfig(
           c.get(ModelOptions.EMBEDDING_DIM),
           c.get(ModelOptions.HOT_CAPACITY_ROWS),
           c.get(ModelOptions.ADMISSION_THRESHOLD),
-          c.get(ModelOptions.TTL).toMillis(),
+          ttl(ModelOptions.TTL, "is", c.get(ModelOptions.TTL).toMillis()),
           c.get(ModelOptions.INIT_SCALE),
           c.get(ModelOptions.EMBEDDING_LR),
           c.get(ModelOptions.WIDE_LR),
@@ -246,7 +246,7 @@ public record JobConfig(
 
   private static Map<String, ModelConfig.TableSettings> tableSettings(ReadableConfig c) {
     Map<String, ModelConfig.TableSettings> out = new java.util.TreeMap<>();
-    c.get(ModelOptions.TABLE_HOT_CAPACITY)
+    pairs(c, ModelOptions.TABLE_HOT_CAPACITY, "item_cat:1000,country:300")
         .forEach(
             (t, v) ->
                 out.merge(
@@ -257,7 +257,7 @@ public record JobConfig(
                         null,
                         null),
                     JobConfig::merge));
-    c.get(ModelOptions.TABLE_ADMISSION)
+    pairs(c, ModelOptions.TABLE_ADMISSION, "item_id:2,user_id:3")
         .forEach(
             (t, v) ->
                 out.merge(
@@ -268,7 +268,7 @@ public record JobConfig(
                         null,
                         null),
                     JobConfig::merge));
-    c.get(ModelOptions.TABLE_TTL)
+    pairs(c, ModelOptions.TABLE_TTL, "item_id:7d,user_id:30d")
         .forEach(
             (t, v) ->
                 out.merge(
@@ -276,14 +276,17 @@ public record JobConfig(
                     new ModelConfig.TableSettings(
                         null,
                         null,
-                        parse(
+                        ttl(
                             ModelOptions.TABLE_TTL,
-                            t,
-                            v,
-                            x -> org.apache.flink.util.TimeUtils.parseDuration(x).toMillis()),
+                            "has '" + v.trim() + "' for table '" + t.trim() + "', that is",
+                            parse(
+                                ModelOptions.TABLE_TTL,
+                                t,
+                                v,
+                                x -> org.apache.flink.util.TimeUtils.parseDuration(x).toMillis())),
                         null),
                     JobConfig::merge));
-    c.get(ModelOptions.TABLE_LR)
+    pairs(c, ModelOptions.TABLE_LR, "item_id:0.05,wide:0.02")
         .forEach(
             (t, v) ->
                 out.merge(
@@ -292,6 +295,39 @@ public record JobConfig(
                         null, null, null, parse(ModelOptions.TABLE_LR, t, v, Float::valueOf)),
                     JobConfig::merge));
     return out;
+  }
+
+  /**
+   * A map option's name:value pairs. Flink's own error ("could not parse value") said what a user
+   * who separated them as a list's items ({@code a:1;b:2}) could not act on.
+   */
+  private static Map<String, String> pairs(
+      ReadableConfig c, ConfigOption<Map<String, String>> option, String example) {
+    try {
+      return c.get(option);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(
+          option,
+          "is not a list of name:value pairs",
+          "separate the pairs with commas, e.g. "
+              + example
+              + " (';' separates the items of the list options, not these pairs)");
+    }
+  }
+
+  /**
+   * A TTL in milliseconds, refused when under a second: rows would expire between two batches. A
+   * number without a unit is milliseconds, which is how {@code ttl: 30} meant as 30 days got there.
+   */
+  private static long ttl(ConfigOption<?> option, String what, long ms) {
+    if (ms > 0 && ms < 1000) {
+      throw new ConfigException(
+          option,
+          what + " " + ms + " ms",
+          "a TTL under a second expires rows between two batches; a number without a unit is"
+              + " milliseconds: write 30 d, 12 h or 90 min (0 keeps rows for ever)");
+    }
+    return ms;
   }
 
   private static ModelConfig.TableSettings merge(

@@ -147,6 +147,34 @@ class JobConfigTest {
             "feature 'country' is listed twice on the REQUEST side, as categorical and as dense");
   }
 
+  /**
+   * Per-table pairs written as a list's items (the README's lists are a;b;c) got Flink's "could not
+   * parse value"; a TTL of "30" was taken as 30 ms and expired rows between batches.
+   */
+  @Test
+  void tablePairsOfAListsFormAndATtlWithoutAUnitAreSaidInWords() {
+    Configuration semicolons = base();
+    semicolons.setString("model.table.hot-capacity-rows", "item_cat:40;country:20");
+    assertThatThrownBy(() -> JobConfig.from(semicolons))
+        .hasMessage(
+            "configuration key 'model.table.hot-capacity-rows' is not a list of name:value pairs:"
+                + " separate the pairs with commas, e.g. item_cat:1000,country:300 (';' separates"
+                + " the items of the list options, not these pairs)");
+    Configuration bare = base();
+    bare.setString("model.table.ttl", "user_id:30");
+    assertThatThrownBy(() -> JobConfig.from(bare))
+        .hasMessageStartingWith(
+            "configuration key 'model.table.ttl' has '30' for table 'user_id', that is 30 ms: a TTL"
+                + " under a second");
+    Configuration global = base();
+    global.setString("model.ttl", "500");
+    assertThatThrownBy(() -> JobConfig.from(global))
+        .hasMessageContaining("'model.ttl' is 500 ms: a TTL under a second");
+    Configuration days = base();
+    days.setString("model.table.ttl", "user_id:30d,item_id:2 h");
+    assertThat(JobConfig.from(days).model().settings("item_id").ttlMs()).isEqualTo(7_200_000L);
+  }
+
   @Test
   void towersAndPerTableSettingsAreRead() {
     Configuration c = base();

@@ -201,6 +201,13 @@ public final class RequestUnitAssembler
   /** Set once the unit closed: the event time at which the closed marker expires. */
   private transient ValueState<Long> closedUntil;
 
+  /**
+   * Set with {@link #closedUntil} when the unit closed because its request was a dead letter: that
+   * request's reason, which the impressions arriving after it are dead-lettered with. Not set (and
+   * absent from checkpoints of earlier releases) for a unit that closed as units do.
+   */
+  private transient ValueState<String> closedAs;
+
   /** Set while impressions wait without a request: when they become orphans. */
   private transient ValueState<Long> orphanAt;
 
@@ -254,6 +261,7 @@ public final class RequestUnitAssembler
     legacyUntil = UNTIL_A_WATERMARK;
     closedUntil =
         getRuntimeContext().getState(new ValueStateDescriptor<>("closed-until", Types.LONG));
+    closedAs = getRuntimeContext().getState(new ValueStateDescriptor<>("closed-as", Types.STRING));
     orphanAt = getRuntimeContext().getState(new ValueStateDescriptor<>("orphan-at", Types.LONG));
     load =
         getRuntimeContext()
@@ -343,6 +351,7 @@ public final class RequestUnitAssembler
       orphanAt.clear();
       load.clear();
       markClosed(ctx, saturatedAdd(watermark, config.joinWindowMs()));
+      closedAs.update(DeadLetterReasons.LATE);
       return;
     }
     request.update(r);
@@ -374,7 +383,14 @@ public final class RequestUnitAssembler
     migrateLegacy(ctx.timerService().currentWatermark());
     Long closed = closedUntil.value();
     if (closed != null) {
-      deadImpression(ctx, DeadLetterReasons.LATE, e, "its unit had already closed");
+      String as = closedAs.value();
+      if (as == null) {
+        deadImpression(ctx, DeadLetterReasons.LATE, e, "its unit had already closed");
+      } else {
+        // no unit was made: the impression shares its request's fate, and says so
+        deadImpression(
+            ctx, as, e, "its request '" + e.requestId() + "' is a dead letter (" + as + ")");
+      }
       return;
     }
     EventPart r = request.value();
@@ -442,6 +458,7 @@ public final class RequestUnitAssembler
     if (closed != null) {
       if (t >= closed) {
         closedUntil.clear();
+        closedAs.clear();
       }
       return;
     }
@@ -590,6 +607,7 @@ public final class RequestUnitAssembler
         ctx,
         saturatedAdd(
             Math.max(closeAt(r), ctx.timerService().currentWatermark()), config.joinWindowMs()));
+    closedAs.update(DeadLetterReasons.TOO_LARGE);
   }
 
   private void deadRequest(Context ctx, String reason, EventPart r, String detail) {

@@ -398,6 +398,40 @@ class RequestUnitAssemblerTest {
     }
   }
 
+  /**
+   * Impressions that came after their request was dead-lettered were called late ("its unit had
+   * already closed"), a unit that never existed: a user would tune the join window for them.
+   */
+  @Test
+  void impressionsAfterTheirRequestWasDeadLetteredShareItsReason() throws Exception {
+    RequestEvent big = request("r1", 0);
+    big.setFeatures(Map.of("user_id", List.of("u1", "u2", "u3", "u4")));
+    var config =
+        new RequestUnitAssembler.AssemblerConfig(
+            WINDOW, 100, "requests", "impressions", 3, 1 << 20, 1_000);
+    try (var h = harness(config, null)) {
+      send(h, big); // more ids than a unit may hold
+      send(h, impression("r1", "a", 10));
+      h.processBothWatermarks(new Watermark(5 * WINDOW));
+      send(h, request("r3", 0)); // late: its window closed long ago
+      send(h, impression("r3", "b", 10));
+      assertThat(h.extractOutputValues()).isEmpty();
+      assertThat(deadLetters(h))
+          .extracting(DeadLetter::getReason, DeadLetter::getSourceTopic, DeadLetter::getDetail)
+          .containsExactly(
+              tuple(DeadLetterReasons.TOO_LARGE, "requests", deadLetters(h).get(0).getDetail()),
+              tuple(
+                  DeadLetterReasons.TOO_LARGE,
+                  "impressions",
+                  "its request 'r1' is a dead letter (too_large)"),
+              tuple(DeadLetterReasons.LATE, "requests", deadLetters(h).get(2).getDetail()),
+              tuple(
+                  DeadLetterReasons.LATE,
+                  "impressions",
+                  "its request 'r3' is a dead letter (late)"));
+    }
+  }
+
   @Test
   void aRequestArrivingLastIsCountedInTheBoundsAtTheClose() throws Exception {
     int requestIds = ENCODER.requestPart(request("r1", 0), null).ids().length;

@@ -148,7 +148,7 @@ public final class StreamrecJob {
                               cfg.limits().maxIdsPerUnit(),
                               cfg.limits().maxUnitBytes(),
                               cfg.limits().deadLetterMaxPayloadBytes()),
-                          cfg.model().features()),
+                          cfg.model()),
                       cfg.silentInputWaitMs()))
               .name("assembler")
               .uid(UID_ASSEMBLER)

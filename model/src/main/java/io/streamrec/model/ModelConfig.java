@@ -704,14 +704,6 @@ public record ModelConfig(
     return out;
   }
 
-  /**
-   * The fewest rows any table keeps hot: a batch (and so a unit) whose ids are no more than this
-   * fits every hot tier at once, since each id takes at most one row per table.
-   */
-  public int smallestHotCapacity() {
-    return tableConfigs().stream().mapToInt(TableConfig::hotCapacityRows).min().orElseThrow();
-  }
-
   private TableConfig tableConfig(String name, int dim, int stateWidth, float scale) {
     TableSettings s = settings(name);
     return new TableConfig(

@@ -399,9 +399,9 @@ public final class UnitBatch {
   }
 
   /**
-   * The most rows {@code unit} takes in any one table: its ids, plus its wide crosses under {@code
-   * config}'s {@link ModelConfig#wideCrosses}. A batch whose units' rows add up to no more than the
-   * smallest hot tier fits every tier.
+   * The rows {@code unit} takes in the wide table, the most of any one table: its ids, plus its
+   * wide crosses under {@code config}'s {@link ModelConfig#wideCrosses} ({@link TableCapacities}
+   * counts the other tables').
    */
   public static long rows(ModelConfig config, CompactUnit unit) {
     long n = unit.ids().length;

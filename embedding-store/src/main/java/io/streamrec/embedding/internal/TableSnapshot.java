@@ -21,11 +21,12 @@ import java.util.Arrays;
  * copy (values, optimizer state and last-seen time, written back before the snapshot), so each
  * comes back into the hot tier when a batch next needs it, as after an eviction; the rows still to
  * be published are marked as changed cold rows. The rows' values, and so the model's training, are
- * those of a restore into the same tier (with the same batches: the smallest hot tier also bounds a
- * batch's rows); the tiers' hits and evictions differ. A new admission threshold keeps the saved
- * sketch's counts. A TTL switched on counts every row as seen at the restored clock (the last-seen
- * index is built then); switched off, the index is dropped (the cold tier does so on opening). A
- * table's width, optimizer state or initial scale are refused: those change the rows themselves.
+ * those of a restore into the same tier (with the same batches: each hot tier also bounds a batch's
+ * rows of its table); the tiers' hits and evictions differ. A new admission threshold keeps the
+ * saved sketch's counts. A TTL switched on counts every row as seen at the restored clock (the
+ * last-seen index is built then); switched off, the index is dropped (the cold tier does so on
+ * opening). A table's width, optimizer state or initial scale are refused: those change the rows
+ * themselves.
  */
 final class TableSnapshot {
   private final TableState t;

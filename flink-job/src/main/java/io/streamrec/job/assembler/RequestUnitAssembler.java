@@ -3,6 +3,8 @@ package io.streamrec.job.assembler;
 import io.streamrec.job.deadletter.DeadLetters;
 import io.streamrec.job.metrics.JobMetrics;
 import io.streamrec.job.units.CodecTypeInfo;
+import io.streamrec.model.ModelConfig;
+import io.streamrec.model.TableCapacities;
 import io.streamrec.model.features.FeatureSpec;
 import io.streamrec.model.units.CompactUnit;
 import io.streamrec.model.units.EventPart;
@@ -188,6 +190,7 @@ public final class RequestUnitAssembler
 
   private final AssemblerConfig config;
   private final FeatureSpec features;
+  private final TableCapacities tables;
   private transient UnitEncoder encoder;
 
   private transient ValueState<EventPart> request;
@@ -227,12 +230,14 @@ public final class RequestUnitAssembler
   private transient Map<String, Counter> deadByReason;
 
   /**
-   * An assembler whose units are encoded under {@code features}: the values become ids here, in
-   * parallel, so what reaches the trainer is ids and floats.
+   * An assembler whose units are encoded under {@code model}'s features: the values become ids
+   * here, in parallel, so what reaches the trainer is ids and floats. No unit takes more rows of a
+   * table than the table keeps hot ({@link TableCapacities}).
    */
-  public RequestUnitAssembler(AssemblerConfig config, FeatureSpec features) {
+  public RequestUnitAssembler(AssemblerConfig config, ModelConfig model) {
     this.config = config;
-    this.features = features;
+    this.features = model.features();
+    this.tables = TableCapacities.of(model);
   }
 
   @Override
@@ -331,8 +336,14 @@ public final class RequestUnitAssembler
       duplicateRequests.inc();
       return;
     }
-    if (r.ids().length > config.maxIdsPerUnit() || r.sizeBytes() > config.maxUnitBytes()) {
-      tooLargeRequest(ctx, r);
+    long[] rows = tables.counts();
+    tables.add(r, rows);
+    int overTable = tables.over(rows);
+    if (r.ids().length > config.maxIdsPerUnit()
+        || r.sizeBytes() > config.maxUnitBytes()
+        || overTable >= 0) {
+      tooLargeRequest(
+          ctx, r, overTable < 0 ? "" : "; it alone takes " + tables.describe(overTable, rows));
       return;
     }
     long close = closeAt(r);
@@ -493,11 +504,27 @@ public final class RequestUnitAssembler
     int keep = 0;
     long ids = r.ids().length;
     long bytes = r.sizeBytes();
+    long[] rows = tables.counts();
+    tables.add(r, rows);
+    long[] rowsOf = tables.counts();
+    String overTable = "";
     while (keep < imps.size() && keep < config.maxImpressionsPerUnit()) {
       EventPart e = imps.get(keep);
       if (ids + e.ids().length > config.maxIdsPerUnit()
           || bytes + e.sizeBytes() > config.maxUnitBytes()) {
         break;
+      }
+      java.util.Arrays.fill(rowsOf, 0);
+      tables.add(e, rowsOf);
+      if (!tables.fit(rows, rowsOf)) {
+        for (int t = 0; t < rows.length; t++) {
+          rowsOf[t] += rows[t];
+        }
+        overTable = "; one more would take " + tables.describe(tables.over(rowsOf), rowsOf);
+        break;
+      }
+      for (int t = 0; t < rows.length; t++) {
+        rows[t] += rowsOf[t];
       }
       ids += e.ids().length;
       bytes += e.sizeBytes();
@@ -516,9 +543,10 @@ public final class RequestUnitAssembler
               + config.maxImpressionsPerUnit()
               + "), assembler.max-ids-per-unit ("
               + config.maxIdsPerUnit()
-              + ") and assembler.max-unit-bytes ("
+              + "), assembler.max-unit-bytes ("
               + config.maxUnitBytes()
-              + ")");
+              + ") and its tables' hot capacities"
+              + overTable);
     }
     if (keep == 0) {
       withoutImpressions.inc();
@@ -584,7 +612,7 @@ public final class RequestUnitAssembler
   }
 
   /** A request too large for any unit: it and the impressions waiting for it are dead letters. */
-  private void tooLargeRequest(Context ctx, EventPart r) throws Exception {
+  private void tooLargeRequest(Context ctx, EventPart r, String overTable) throws Exception {
     deadRequest(
         ctx,
         DeadLetterReasons.TOO_LARGE,
@@ -596,7 +624,8 @@ public final class RequestUnitAssembler
             + " bytes; assembler.max-ids-per-unit is "
             + config.maxIdsPerUnit()
             + ", assembler.max-unit-bytes "
-            + config.maxUnitBytes());
+            + config.maxUnitBytes()
+            + overTable);
     for (EventPart e : impressions.values()) {
       deadImpression(ctx, DeadLetterReasons.TOO_LARGE, e, "its request was too large");
     }

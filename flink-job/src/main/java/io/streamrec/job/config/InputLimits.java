@@ -1,6 +1,7 @@
 package io.streamrec.job.config;
 
 import io.streamrec.model.ModelConfig;
+import io.streamrec.model.TableCapacities;
 import java.io.Serializable;
 import org.apache.flink.configuration.ReadableConfig;
 
@@ -11,9 +12,10 @@ import org.apache.flink.configuration.ReadableConfig;
  * @param maxFutureMs how far ahead of the wall clock an event may be (0: no bound)
  * @param maxTimeJumpMs how far ahead of its partition's newest time (0: no bound)
  * @param maxIdsPerFeature values one categorical feature of one event may hold
- * @param maxIdsPerUnit ids one unit may hold (never more than the smallest hot tier)
+ * @param maxIdsPerUnit ids one unit may hold
  * @param maxUnitBytes bytes of events one open unit may keep
  * @param deadLetterMaxPayloadBytes bytes of its record a dead letter keeps
+ * @param tables the rows each table keeps hot, which bound a unit's rows of that table
  */
 public record InputLimits(
     long minTimestampMs,
@@ -22,7 +24,8 @@ public record InputLimits(
     int maxIdsPerFeature,
     int maxIdsPerUnit,
     int maxUnitBytes,
-    int deadLetterMaxPayloadBytes)
+    int deadLetterMaxPayloadBytes,
+    TableCapacities tables)
     implements Serializable {
 
   /** The most a dead letter may keep: far below any producer's or broker's default limit. */
@@ -39,9 +42,8 @@ public record InputLimits(
       throw new ConfigException(
           InputOptions.MIN_TIMESTAMP, "is before 1970", "event times are never negative");
     }
-    // a unit's rows must fit every hot tier at once: the bound is never above the smallest
-    int maxIdsPerUnit =
-        Math.min(positive(c, InputOptions.MAX_IDS_PER_UNIT), model.smallestHotCapacity());
+    // a unit's rows must fit every hot tier at once: each table bounds its own rows (tables)
+    int maxIdsPerUnit = positive(c, InputOptions.MAX_IDS_PER_UNIT);
     int payload = positive(c, InputOptions.DEAD_LETTER_MAX_PAYLOAD_BYTES);
     if (payload > DEAD_LETTER_PAYLOAD_CAP) {
       throw new ConfigException(
@@ -56,7 +58,8 @@ public record InputLimits(
         positive(c, InputOptions.MAX_IDS_PER_FEATURE),
         maxIdsPerUnit,
         positive(c, InputOptions.MAX_UNIT_BYTES),
-        payload);
+        payload,
+        TableCapacities.of(model));
   }
 
   private static int positive(

@@ -47,9 +47,10 @@ public final class InputOptions {
           .intType()
           .defaultValue(1 << 16)
           .withDescription(
-              "Ids one unit may hold, its request's and all its impressions' (never more than the smallest"
-                  + " table's hot capacity): an impression that would take its unit past this goes"
-                  + " to the dead-letter topic as too_large when it arrives.");
+              "Ids one unit may hold, its request's and all its impressions': an impression that"
+                  + " would take its unit past this goes to the dead-letter topic as too_large when"
+                  + " it arrives. (A unit also never takes more rows of a table than the table keeps"
+                  + " hot, model.table.hot-capacity-rows: what is beyond is too_large too.)");
   public static final ConfigOption<Integer> MAX_UNIT_BYTES =
       key("assembler.max-unit-bytes")
           .intType()

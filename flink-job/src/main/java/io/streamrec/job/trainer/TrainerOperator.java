@@ -15,6 +15,7 @@ import io.streamrec.job.sink.EncodingDeltaSink;
 import io.streamrec.job.units.CodecTypeInfo;
 import io.streamrec.model.MiniBatchTrainer;
 import io.streamrec.model.ModelConfigJson;
+import io.streamrec.model.TableCapacities;
 import io.streamrec.model.UnitBatch;
 import io.streamrec.model.units.CompactUnit;
 import io.streamrec.model.units.UnitEncoder;
@@ -148,11 +149,13 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private transient PriorityQueue<CompactUnit> waiting;
   private transient ArrayDeque<CompactUnit> ready;
 
-  /**
-   * The most ids one batch may hold: the smallest hot tier of any table, so that the rows of a
-   * batch always fit every tier at once (every id of a unit lands in at most one row per table).
-   */
-  private transient long batchMaxIds;
+  /** The rows each table keeps hot, which a batch's rows of that table must fit. */
+  private transient TableCapacities tables;
+
+  /** Scratch: a batch's rows per table, and one unit's, while a batch is cut. */
+  private transient long[] batchRows;
+
+  private transient long[] unitRows;
 
   private transient ListState<CompactUnit> unitsState;
 
@@ -417,7 +420,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   @Override
   public void open() throws Exception {
     super.open();
-    batchMaxIds = config.model().smallestHotCapacity();
+    tables = config.limits().tables();
+    batchRows = tables.counts();
+    unitRows = tables.counts();
     ComputeBackend backend = Backends.create(config.backend());
     Path storeDir;
     if (config.storeDir().isEmpty()) {
@@ -629,14 +634,19 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       // the first unit always joins its batch, whatever its time (a close at the end of time must
       // not leave an empty batch to spin on); the rest while they fit its deadline and the tiers
       int k = 0;
-      long ids = 0;
+      java.util.Arrays.fill(batchRows, 0);
       for (CompactUnit u : ready) {
-        long withU = ids + UnitBatch.rows(config.model(), u);
+        java.util.Arrays.fill(unitRows, 0);
+        tables.add(u, UnitBatch.rows(config.model(), u), unitRows);
         if (k > 0
-            && (k == config.batchMaxUnits() || u.closedAtMs() > deadline || withU > batchMaxIds)) {
+            && (k == config.batchMaxUnits()
+                || u.closedAtMs() > deadline
+                || !tables.fit(batchRows, unitRows))) {
           break;
         }
-        ids = withU;
+        for (int t = 0; t < batchRows.length; t++) {
+          batchRows[t] += unitRows[t];
+        }
         k++;
       }
       boolean closed = k == config.batchMaxUnits() || k < ready.size() || w >= deadline;
@@ -677,19 +687,19 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
                 + " units; the job restores from its last checkpoint");
       }
     }
-    long rows = batch.size() == 1 ? UnitBatch.rows(config.model(), batch.get(0)) : 0;
-    if (rows > batchMaxIds) {
-      // the assembler and the units' decoder refuse such units; one from elsewhere must not stop
-      // the job on a full hot tier
+    if (batch.size() == 1) {
+      // the assembler and the units' decoder refuse units of more ids than a table keeps hot; one
+      // over it still (its wide crosses) must not stop the job on a full hot tier
       CompactUnit u = batch.get(0);
-      batchesSkipped.inc();
-      impressionsSkipped.inc(u.impressions());
-      LOG.warn(
-          "skipped unit '{}': its {} rows exceed the smallest hot tier ({} rows)",
-          u.requestId(),
-          rows,
-          batchMaxIds);
-      return;
+      long[] rows = tables.counts();
+      tables.add(u, UnitBatch.rows(config.model(), u), rows);
+      int over = tables.over(rows);
+      if (over >= 0) {
+        batchesSkipped.inc();
+        impressionsSkipped.inc(u.impressions());
+        LOG.warn("skipped unit '{}': it takes {}", u.requestId(), tables.describe(over, rows));
+        return;
+      }
     }
     long t0 = System.nanoTime();
     long c0 = cpuTime();

@@ -118,6 +118,18 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
               + limits.maxIdsPerUnit());
       return;
     }
+    long[] rows = limits.tables().counts();
+    limits.tables().add(u, u.ids().length, rows);
+    int over = limits.tables().over(rows);
+    if (over >= 0) {
+      deadLetter(
+          ctx,
+          tooLarge,
+          DeadLetterReasons.TOO_LARGE,
+          r,
+          "a unit of " + limits.tables().describe(over, rows));
+      return;
+    }
     out.collect(u);
   }
 

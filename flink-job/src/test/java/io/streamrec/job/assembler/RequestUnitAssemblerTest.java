@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
 import io.streamrec.common.FeatureIds;
+import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.config.ModelOptions;
 import io.streamrec.model.ModelConfig;
 import io.streamrec.model.features.FeatureSpec;
 import io.streamrec.model.units.CompactUnit;
@@ -74,9 +76,19 @@ class RequestUnitAssemblerTest {
   private static KeyedTwoInputStreamOperatorTestHarness<String, EventPart, EventPart, CompactUnit>
       harness(RequestUnitAssembler.AssemblerConfig config, OperatorSubtaskState snapshot)
           throws Exception {
+    return harness(config, ModelConfig.defaults(), snapshot);
+  }
+
+  /** An assembler of {@code config} and {@code model}, restored from {@code snapshot}, open. */
+  private static KeyedTwoInputStreamOperatorTestHarness<String, EventPart, EventPart, CompactUnit>
+      harness(
+          RequestUnitAssembler.AssemblerConfig config,
+          ModelConfig model,
+          OperatorSubtaskState snapshot)
+          throws Exception {
     var h =
         new KeyedTwoInputStreamOperatorTestHarness<>(
-            new KeyedCoProcessOperator<>(new RequestUnitAssembler(config, SPEC)),
+            new KeyedCoProcessOperator<>(new RequestUnitAssembler(config, model)),
             EventPart::requestId,
             EventPart::requestId,
             Types.STRING);
@@ -395,6 +407,38 @@ class RequestUnitAssemblerTest {
       assertThat(dl.get(0).getDetail()).contains("assembler.max-unit-bytes");
       assertThat(dl)
           .allSatisfy(d -> assertThat(d.getPayload().remaining()).isLessThanOrEqualTo(1_000));
+    }
+  }
+
+  /**
+   * A unit takes no more rows of a table than the table keeps hot, each table by its own capacity:
+   * with item_id kept at 3 rows, the fourth impression (a fourth item) is too large, named by its
+   * table, while the unit's ids in all (a user, an hour, four items) are more than 3.
+   */
+  @Test
+  void aUnitTakesNoMoreRowsOfATableThanItKeepsHot() throws Exception {
+    org.apache.flink.configuration.Configuration c =
+        new org.apache.flink.configuration.Configuration();
+    c.set(ModelOptions.TABLE_HOT_CAPACITY, Map.of("item_id", "3"));
+    c.set(ModelOptions.SHARED_VOCABULARY, Map.of());
+    try (var h = harness(CONFIG, JobConfig.model(c), null)) {
+      send(h, request("r1", 0));
+      for (String id : List.of("a", "b", "c", "d")) {
+        send(h, impression("r1", id, 10));
+      }
+      RequestEvent many = request("r2", 0);
+      many.setFeatures(Map.of("user_id", List.of("u"), "recent_items", List.of("x", "y", "z")));
+      send(h, many); // recent_items has a table of its own here: 3 rows fit
+      send(h, impression("r2", "e", 10));
+      h.processBothWatermarks(new Watermark(WINDOW));
+      List<CompactUnit> units = h.extractOutputValues();
+      assertThat(units).extracting(CompactUnit::impressions).containsExactlyInAnyOrder(3, 1);
+      List<DeadLetter> dl = deadLetters(h);
+      assertThat(dl).extracting(DeadLetter::getReason).containsExactly(DeadLetterReasons.TOO_LARGE);
+      assertThat(dl.get(0).getDetail())
+          .endsWith(
+              "and its tables' hot capacities; one more would take 4 rows of table 'item_id',"
+                  + " which keeps 3 hot (model.table.hot-capacity-rows, model.hot-capacity-rows)");
     }
   }
 

@@ -194,6 +194,36 @@ class TrainerOperatorTest {
     }
   }
 
+  /**
+   * A table configured small for a small vocabulary bounds its own rows only. Before, the smallest
+   * table's capacity bounded a unit's ids of every table: with item_cat at 12 rows, every unit of
+   * more than 12 ids in all was skipped (and the assembler dead-lettered such impressions).
+   */
+  @Test
+  void aSmallTableBoundsItsOwnRowsOnlyAndBatchesAreCutToFitIt() throws Exception {
+    Configuration c = new Configuration();
+    c.set(ModelOptions.TABLE_HOT_CAPACITY, java.util.Map.of("item_cat", "12"));
+    JobConfig small = config(c);
+    List<CompactUnit> units = units(200);
+    long impressions = units.stream().mapToLong(CompactUnit::impressions).sum();
+    assertThat(units.stream().mapToInt(u -> u.ids().length).max().orElseThrow())
+        .as("units of more ids than item_cat keeps")
+        .isGreaterThan(12);
+    assertThat(units.stream().mapToInt(CompactUnit::impressions).max().orElseThrow())
+        .as("each unit's item_cat ids fit it (one per impression)")
+        .isLessThanOrEqualTo(12);
+    try (var h = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(small))) {
+      h.open();
+      for (CompactUnit u : units) {
+        h.processElement(new StreamRecord<>(u, u.closedAtMs()));
+      }
+      h.processWatermark(new Watermark(Long.MAX_VALUE));
+      List<VersionMarker> m = markers(h.extractOutputValues());
+      assertThat(m.get(m.size() - 1).getTrainedImpressions()).isEqualTo(impressions);
+      assertThat(m.get(m.size() - 1).getTrainedUnits()).isEqualTo(units.size());
+    }
+  }
+
   @Test
   void arrivalOrderAndWatermarkTimingDoNotChangeWhatIsPublished() throws Exception {
     List<CompactUnit> units = units(1_000);

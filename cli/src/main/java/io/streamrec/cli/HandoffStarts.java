@@ -63,7 +63,10 @@ final class HandoffStarts {
     }
   }
 
-  private static boolean startedHere(Path stateDir, Handoff.Header h, String path) {
+  /**
+   * Whether a run on {@code stateDir} went on from the handoff {@code h} at {@code path} before.
+   */
+  static boolean startedHere(Path stateDir, Handoff.Header h, String path) {
     Path record = stateDir.resolve(RECORD);
     try {
       return Files.isRegularFile(record)

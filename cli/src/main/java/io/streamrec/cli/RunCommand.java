@@ -146,6 +146,11 @@ final class RunCommand implements Callable<Integer> {
     if (refusal != null) {
       throw new StreamrecException(refusal);
     }
+    if (HandoffStarts.startedHere(stateDir, h, cfg.handoffStartFrom())) {
+      // the versions past the handoff are this run's own, from before its first checkpoint: the
+      // trainer trains them again and does not publish them twice, where it refuses another job's
+      plan.conf().set(JobOptions.HANDOFF_CONTINUE_PUBLISHED, true);
+    }
     HandoffStarts.record(stateDir, h, cfg.handoffStartFrom());
     return plan.message() + "; it holds " + h + ", the inputs from " + h.describeOffsets();
   }

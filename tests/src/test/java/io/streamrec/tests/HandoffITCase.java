@@ -11,6 +11,7 @@ import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.job.kafka.TopicOffsets;
 import io.streamrec.job.trainer.Handoff;
+import io.streamrec.job.trainer.ModelLineageException;
 import io.streamrec.protocol.ModelLineage;
 import io.streamrec.testutils.KafkaBroker;
 import io.streamrec.testutils.ModelUpdateRecords;
@@ -139,6 +140,25 @@ class HandoffITCase {
         .allSatisfy(r -> assertThat(r.timestamp()).isGreaterThanOrEqualTo(startedMs));
     assertThat(published.size()).isLessThanOrEqualTo(reference.size());
     assertThat(published).containsExactlyElementsOf(reference.subList(0, published.size()));
+
+    // another job from the first handoff, whose model the topic holds far past it: it would have
+    // published other versions 2, 3, ... of the model over the ones there (a backfill of a later
+    // range did, and a replica served the rows of both as one model)
+    long before = TopicRecords.readAll(bootstrap, handed).size();
+    Configuration again = conf(bootstrap, in, handed);
+    again.set(JobOptions.HANDOFF_START_FROM, handoff);
+    assertThatThrownBy(() -> PipelineSupport.backfill(again))
+        .rootCause()
+        .isInstanceOf(ModelLineageException.class)
+        .hasMessageContaining(
+            "already holds version "
+                + ModelUpdateRecords.versions(TopicRecords.readAll(bootstrap, handed)).stream()
+                    .mapToLong(Long::longValue)
+                    .max()
+                    .orElseThrow())
+        .hasMessageContaining("past the version " + h.version() + " the handoff at " + handoff)
+        .hasMessageContaining("another job has gone on from it");
+    assertThat(TopicRecords.readAll(bootstrap, handed)).hasSize((int) before);
   }
 
   /**

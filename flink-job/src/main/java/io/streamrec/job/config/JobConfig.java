@@ -55,6 +55,7 @@ public record JobConfig(
     String storeDir,
     String handoffSaveTo,
     String handoffStartFrom,
+    boolean handoffContinuePublished,
     InputLimits limits,
     KafkaClientProperties kafkaProperties)
     implements Serializable {
@@ -108,6 +109,7 @@ public record JobConfig(
         c.get(JobOptions.STORE_DIR).trim(),
         handoffPath(c, JobOptions.HANDOFF_SAVE_TO),
         handoffPath(c, JobOptions.HANDOFF_START_FROM),
+        c.get(JobOptions.HANDOFF_CONTINUE_PUBLISHED),
         InputLimits.from(c, model),
         kafkaProperties(c));
   }

@@ -225,6 +225,18 @@ public final class JobOptions {
                   + " job's arguments; a backfill from a handoff trains the range after it (and may"
                   + " save a handoff of its own). Empty: a new model.");
 
+  public static final ConfigOption<Boolean> HANDOFF_CONTINUE_PUBLISHED =
+      key("trainer.handoff.continue-published")
+          .booleanType()
+          .defaultValue(false)
+          .withDescription(
+              "A job started from a handoff without a checkpoint refuses a topic that already holds"
+                  + " its model past the handoff's version: another job has gone on from the handoff,"
+                  + " and a second would publish other versions of the same numbers. True: those"
+                  + " versions were published by an earlier start of this same job that stopped"
+                  + " before its first checkpoint; they are trained again and not published twice."
+                  + " streamrec run sets it when its state directory started from that handoff.");
+
   public static final ConfigOption<String> STORE_DIR =
       key("store.dir")
           .stringType()

@@ -567,6 +567,32 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     VersionMarker m = newest.get();
     String topic = config.modelUpdatesTopic();
     if (m.getModel() == model) {
+      if (m.getVersion() > version
+          && fromHandoff
+          && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0
+          && !config.handoffContinuePublished()) {
+        // a restart of this job (a later attempt) finds its own versions; a new job from the
+        // handoff finds another job's, which it would publish other versions of the same numbers
+        // next to: replicas would serve rows of the two as one model
+        throw new SuppressRestartsException(
+            new ModelLineageException(
+                "model-updates topic '"
+                    + topic
+                    + "' already holds version "
+                    + m.getVersion()
+                    + " of model "
+                    + ModelLineage.format(model)
+                    + ", past the version "
+                    + version
+                    + " the handoff at "
+                    + handoff.startFrom()
+                    + " holds: another job has gone on from it, and this one would publish other"
+                    + " versions of the same numbers. Resume that job from its own checkpoint, or"
+                    + " stop it and go on from a handoff written after its last version. If those"
+                    + " versions came from an earlier start of this same job that stopped before"
+                    + " its first checkpoint, start it with"
+                    + " trainer.handoff.continue-published=true"));
+      }
       if (m.getVersion() > version) {
         publishedThrough = m.getVersion();
         LOG.info(

@@ -189,8 +189,10 @@ public final class StreamrecJob {
                     cfg.refreshVersions(bounds.bounded()),
                     handoff))
             .uid(UID_TRAINER)
-            .setParallelism(1)
-            .setMaxParallelism(1);
+            // one trainer, always (it refuses to run as several). Its max parallelism is left to
+            // Flink: chained to a single assembler its state is saved under the assembler's, and a
+            // max parallelism fixed here would refuse that checkpoint once the sources scale out
+            .setParallelism(1);
     // the Kafka producer (batching, compression) works in a thread of its own, not the trainer's
     updates
         .map(new PublishedVersions())

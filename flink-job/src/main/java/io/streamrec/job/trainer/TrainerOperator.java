@@ -265,6 +265,18 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   @Override
   public void initializeState(StateInitializationContext context) throws Exception {
     super.initializeState(context);
+    int trainers = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
+    if (trainers != 1) {
+      // one model, trained in one order: two trainers would each train and publish a part of it
+      // (a scheduler that sets every operator's parallelism, as Flink's reactive mode does)
+      throw new SuppressRestartsException(
+          new StreamrecException(
+              "the trainer runs with parallelism 1, and this job gave it "
+                  + trainers
+                  + ": scale the sources and the assembler with assembler.parallelism, and run the"
+                  + " job without a scheduler that sets every operator's parallelism"
+                  + " (scheduler-mode: reactive)"));
+    }
     waiting = new PriorityQueue<>(CompactUnit.TRAINING_ORDER);
     unitsInPendingCheckpoints = new java.util.HashMap<>();
     ready = new ArrayDeque<>();

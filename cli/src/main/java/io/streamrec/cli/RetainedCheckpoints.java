@@ -1,5 +1,6 @@
 package io.streamrec.cli;
 
+import io.streamrec.common.StreamrecException;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
 import java.io.IOException;
@@ -156,6 +157,7 @@ final class RetainedCheckpoints {
                 + " is not used: the job has state of its own";
     Optional<String> given = c.getOptional(StateRecoveryOptions.SAVEPOINT_PATH);
     if (given.isPresent()) {
+      requireLocalState(given.get());
       return new Plan(
           c,
           id,
@@ -188,6 +190,32 @@ final class RetainedCheckpoints {
       c.set(StateRecoveryOptions.RESTORE_MODE, RecoveryClaimMode.CLAIM);
     }
     return new Plan(c, id, newest, "resuming from " + r.describe() + handoffUnused);
+  }
+
+  /**
+   * A restore path on this machine that does not exist fails here, in one line, where Flink failed
+   * the job's submission with a page of trace. (Paths of other file systems are Flink's to read.)
+   */
+  private static void requireLocalState(String given) {
+    java.net.URI uri;
+    try {
+      uri = new org.apache.flink.core.fs.Path(given).toUri();
+    } catch (IllegalArgumentException e) {
+      throw new StreamrecException(
+          StateRecoveryOptions.SAVEPOINT_PATH.key() + " is not a path: " + given);
+    }
+    if (uri.getScheme() != null && !uri.getScheme().equals("file")) {
+      return;
+    }
+    if (!java.nio.file.Files.exists(java.nio.file.Path.of(uri.getPath()))) {
+      throw new StreamrecException(
+          StateRecoveryOptions.SAVEPOINT_PATH.key()
+              + " names "
+              + given
+              + ", which does not exist: give a retained checkpoint (its chk-N directory) or a"
+              + " savepoint directory, or leave it out to resume from the newest checkpoint under"
+              + " the state directory");
+    }
   }
 
   /** {@code <checkpoint dir>/<job id>}, or a note that checkpoints have no directory. */

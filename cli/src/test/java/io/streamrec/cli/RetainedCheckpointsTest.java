@@ -175,14 +175,36 @@ class RetainedCheckpointsTest {
   void aRestorePathTheUserGivesIsKept() throws IOException {
     JobID id = RetainedCheckpoints.jobId(JobConfig.from(job("g", "m")));
     checkpoint(id, "chk-3", 1_000);
+    Path elsewhere = Files.createDirectories(state.resolve("elsewhere").resolve("chk-1"));
     Configuration c = job("g", "m");
-    c.set(StateRecoveryOptions.SAVEPOINT_PATH, "file:///elsewhere/chk-1");
+    c.set(StateRecoveryOptions.SAVEPOINT_PATH, elsewhere.toUri().toString());
 
     RetainedCheckpoints.Plan p = plan(c);
 
     assertThat(p.resumeFrom()).isEmpty();
     assertThat(p.conf().get(StateRecoveryOptions.SAVEPOINT_PATH))
-        .isEqualTo("file:///elsewhere/chk-1");
+        .isEqualTo(elsewhere.toUri().toString());
+    // one on another file system is Flink's to read
+    Configuration remote = job("g", "m");
+    remote.set(StateRecoveryOptions.SAVEPOINT_PATH, "s3://bucket/chk-1");
+    assertThat(plan(remote).conf().get(StateRecoveryOptions.SAVEPOINT_PATH))
+        .isEqualTo("s3://bucket/chk-1");
+  }
+
+  /** A restore path that is not there failed the job's submission with a page of trace. */
+  @Test
+  void aRestorePathThatIsNotThereIsSaidInOneLine() {
+    for (String missing :
+        java.util.List.of(
+            state.resolve("nope").resolve("chk-3").toString(),
+            state.resolve("nope").resolve("chk-3").toUri().toString())) {
+      Configuration c = job("g", "m");
+      c.set(StateRecoveryOptions.SAVEPOINT_PATH, missing);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> plan(c))
+          .isInstanceOf(io.streamrec.common.StreamrecException.class)
+          .hasMessageStartingWith(
+              "execution.state-recovery.path names " + missing + ", which does not exist");
+    }
   }
 
   @Test

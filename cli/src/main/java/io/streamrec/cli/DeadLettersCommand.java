@@ -4,6 +4,7 @@ import io.streamrec.common.StreamrecException;
 import io.streamrec.job.kafka.TopicSpec;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.DeadLetter;
+import io.streamrec.schemas.DeadLetterReasons;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.util.Locale;
@@ -54,8 +55,21 @@ final class DeadLettersCommand implements Callable<Integer> {
 
   @Mixin TopicReading reading = new TopicReading();
 
+  /** The records' origins listed so far: one seen again was written again by a restore. */
+  private final java.util.Set<String> seen = new java.util.HashSet<>();
+
+  private long repeats;
+
   @Override
   public Integer call() {
+    if (reason != null && !DeadLetterReasons.ALL.contains(reason)) {
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(),
+          "--reason '"
+              + reason
+              + "' is not a reason a dead letter has; the reasons: "
+              + String.join(", ", DeadLetterReasons.ALL));
+    }
     PrintWriter out = spec.commandLine().getOut();
     Map<String, Long> byReason = new TreeMap<>();
     reading.print(
@@ -66,6 +80,14 @@ final class DeadLettersCommand implements Callable<Integer> {
     for (var e : byReason.entrySet()) {
       sum.append(sep).append(e.getKey()).append(String.format(Locale.ROOT, " %,d", e.getValue()));
       sep = ", ";
+    }
+    if (repeats > 0) {
+      sum.append(
+          String.format(
+              Locale.ROOT,
+              "; %,d of them again a record listed before (a restore writes the dead letters"
+                  + " since its checkpoint again: at least once)",
+              repeats));
     }
     out.println(sum);
     out.flush();
@@ -83,6 +105,13 @@ final class DeadLettersCommand implements Callable<Integer> {
       return at + " unreadable: " + e.getMessage();
     }
     byReason.merge(d.getReason(), 1L, Long::sum);
+    boolean again =
+        d.getSourceOffset() >= 0
+            && !seen.add(
+                d.getSourceTopic() + "[" + d.getSourcePartition() + "]@" + d.getSourceOffset());
+    if (again) {
+      repeats++;
+    }
     if (reason != null && !reason.equals(d.getReason())) {
       return null;
     }
@@ -99,6 +128,9 @@ final class DeadLettersCommand implements Callable<Integer> {
                 d.getKey() == null ? "-" : "'" + d.getKey() + "'",
                 d.getPayloadBytes(),
                 d.getDetail()));
+    if (again) {
+      line.append(" (again: listed before)");
+    }
     if (payload) {
       line.append("\n    ").append(event(d.getPayload()));
     }

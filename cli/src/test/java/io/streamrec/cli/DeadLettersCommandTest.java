@@ -50,7 +50,9 @@ class DeadLettersCommandTest {
         .startsWith("dead-letters[0]@12 orphan: impressions[1]@586 key 'r7', ")
         .endsWith(" bytes: no request 'r7' arrived within the join window of 10000 ms");
     c.payload = true;
+    // the same record's dead letter again (a restore writes those since its checkpoint again)
     assertThat(c.describe(record(13, orphan()), counts))
+        .contains("10000 ms (again: listed before)\n")
         .contains("\n    {\"impressionId\": \"r7-0\", \"requestId\": \"r7\"");
     DeadLetter garbage =
         DeadLetters.of(
@@ -70,6 +72,20 @@ class DeadLettersCommandTest {
         .endsWith(" ...")
         .hasSize(64 * 2 + 15 + 4);
     assertThat(counts).containsExactly(Map.entry("malformed", 1L), Map.entry("orphan", 2L));
+  }
+
+  /** A reason no dead letter has (a typo: orphans) printed nothing and the whole summary. */
+  @Test
+  void aReasonThatIsNoneIsRefusedWithTheReasons() {
+    java.io.StringWriter err = new java.io.StringWriter();
+    picocli.CommandLine cl = StreamrecCli.commandLine();
+    cl.setErr(new java.io.PrintWriter(err, true));
+    int rc =
+        cl.execute("dead-letters", "--bootstrap-servers", "localhost:1", "--reason", "orphans");
+    assertThat(rc).isEqualTo(2);
+    assertThat(err.toString())
+        .startsWith("--reason 'orphans' is not a reason a dead letter has; the reasons: malformed,")
+        .contains(" orphan,");
   }
 
   @Test

@@ -68,12 +68,18 @@ final class Progress implements AutoCloseable {
   static String line(long elapsedMs, Map<String, Double> m, String extra) {
     return String.format(
         Locale.ROOT,
-        "[%5.1fs] in %,d req / %,d imp | units %,d | trained %,d imp | AUC %s | logloss %s | deltas %,d (v%d) | dead %,d"
+        "[%5.1fs] %s | trained %,d imp | AUC %s | logloss %s | deltas %,d (v%d) | dead %,d"
             + " | store hit %s, rows %,d hot / %,d cold, admitted %,d, evicted %,d, expired %,d%s",
         elapsedMs / 1000.0,
-        count(m, JobMetrics.REQUESTS_IN),
-        count(m, JobMetrics.IMPRESSIONS_IN),
-        count(m, JobMetrics.UNITS),
+        m.containsKey(JobMetrics.UNITS_IN)
+            // a job that trains from the request-units log reads units, not events
+            ? String.format(Locale.ROOT, "in %,d units (log)", count(m, JobMetrics.UNITS_IN))
+            : String.format(
+                Locale.ROOT,
+                "in %,d req / %,d imp | units %,d",
+                count(m, JobMetrics.REQUESTS_IN),
+                count(m, JobMetrics.IMPRESSIONS_IN),
+                count(m, JobMetrics.UNITS)),
         count(m, JobMetrics.IMPRESSIONS_TRAINED),
         fmt(m.get(JobMetrics.PROGRESSIVE_AUC)),
         fmt(m.get(JobMetrics.PROGRESSIVE_LOGLOSS)),

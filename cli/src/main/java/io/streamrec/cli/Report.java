@@ -25,6 +25,8 @@ final class Report {
     o.put("requests", Progress.count(m, JobMetrics.REQUESTS_IN));
     o.put("impressions", Progress.count(m, JobMetrics.IMPRESSIONS_IN));
     o.put("units", Progress.count(m, JobMetrics.UNITS));
+    // a job that trains from the request-units log reads units, not events
+    o.put("units_read", Progress.count(m, JobMetrics.UNITS_IN));
     o.put("impressions_joined", Progress.count(m, JobMetrics.IMPRESSIONS_JOINED));
     o.put("units_trained", Progress.count(m, JobMetrics.UNITS_TRAINED));
     o.put("impressions_trained", trained);

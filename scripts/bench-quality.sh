@@ -36,7 +36,7 @@ fi
 jar=target/datasets/mahout-examples-0.13.0.jar
 if [ ! -f "$jar" ]; then
   echo "fetching org.apache.mahout:mahout-examples:0.13.0 (bank-full.csv inside) from Maven Central..." >&2
-  ./mvnw -B -q dependency:copy -Dartifact=org.apache.mahout:mahout-examples:0.13.0 -DoutputDirectory=target/datasets
+  "${mvn[@]}" dependency:copy -Dartifact=org.apache.mahout:mahout-examples:0.13.0 -DoutputDirectory=target/datasets
 fi
 dslabs=target/datasets/r-cran-dslabs
 movielens=(--movielens "$dslabs")
@@ -57,9 +57,11 @@ fi
 "${mvn[@]}" -pl model test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-out="$(java -cp "model/target/test-classes:model/target/classes:$(cat model/target/cp.txt)" \
-  io.streamrec.model.bench.QualityBench --bank-jar "$jar" "${movielens[@]}" --gen-units "$gen_units" --batch "$batch" --out "$work" "${@:3}")"
-echo "$out" | grep -v '^QUALITY'
+# each stream's lines as they come (a long run shows its progress); the rows for the table kept aside
+java -cp "model/target/test-classes:model/target/classes:$(cat model/target/cp.txt)" \
+  io.streamrec.model.bench.QualityBench --bank-jar "$jar" "${movielens[@]}" --gen-units "$gen_units" \
+  --batch "$batch" --out "$work" "${@:3}" | tee "$work/java.out" | { grep --line-buffered -v '^QUALITY' || true; }
+out="$(cat "$work/java.out")"
 for f in "$work"/*.units.jsonl; do
   [ -f "$f" ] || continue
   s="$(basename "$f" .units.jsonl)"
@@ -72,7 +74,10 @@ for f in "$work"/*.units.jsonl; do
     "--adagrad-init 0.1 --wide-optimizer ftrl" "--adagrad-init 0.1 --wide-crosses field-weighted --wide-optimizer ftrl"
     "--adagrad-init 0.1 --wide-pooling sum") ;; esac
   for ((k = 1; k <= seeds; k++)); do runs+=("--adagrad-init 0.1 --seed $k"); done
+  k=0
   for r in "${runs[@]}"; do
+    k=$((k + 1))
+    echo "PyTorch on the $s stream, run $k of ${#runs[@]} ($r)..." >&2
     # shellcheck disable=SC2086 # $r is a list of options
     out="$out
 $("$py" scripts/torch_bench.py "$work/$s.units.jsonl" --spec "$work/$s.spec.json" --quality "$s" --batch "$batch" --threads "$(nproc)" $r)"

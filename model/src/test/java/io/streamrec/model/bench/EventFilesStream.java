@@ -45,6 +45,10 @@ import java.util.Map;
 public final class EventFilesStream {
   private EventFilesStream() {}
 
+  /** The keys of a spec JSON. */
+  static final List<String> SPEC_KEYS =
+      List.of("request", "request_dense", "impression", "impression_dense", "label");
+
   /** The units, and what was left out. */
   public record Loaded(
       List<RequestUnit> units,
@@ -118,7 +122,30 @@ public final class EventFilesStream {
 
   /** The features declared in {@code json}, in the shape above. */
   public static FeatureSpec spec(Path json) throws IOException {
-    JsonNode o = new ObjectMapper().readTree(Files.readString(json));
+    JsonNode o;
+    try {
+      o = new ObjectMapper().readTree(Files.readString(json));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IOException(json + ": not JSON: " + e.getOriginalMessage(), e);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new IOException(json + ": no such file", e);
+    }
+    if (o == null || !o.isObject()) {
+      throw new IOException(json + ": must be a JSON object, as docs/benchmarks.md shows");
+    }
+    for (java.util.Iterator<String> k = o.fieldNames(); k.hasNext(); ) {
+      String key = k.next();
+      if (!SPEC_KEYS.contains(key)) {
+        // a misspelt key dropped its features without a word
+        throw new IOException(
+            json
+                + ": unknown key '"
+                + key
+                + "'; the keys are "
+                + String.join(", ", SPEC_KEYS)
+                + " ('label' names the one label to learn)");
+      }
+    }
     List<CategoricalFeature> cat = new ArrayList<>();
     List<DenseFeature> dense = new ArrayList<>();
     for (Side side : Side.values()) {

@@ -94,6 +94,31 @@ class EventFilesStreamTest {
     assertThat(read.categorical().get(1).side()).isEqualTo(Side.REQUEST);
   }
 
+  /**
+   * A stream whose label is 0 everywhere (or that no impression carries) gave a table of nan and
+   * inf and a target "missed"; it is refused before any model trains.
+   */
+  @Test
+  void aStreamOfOneLabelValueOrWithoutTheLabelIsRefused() throws Exception {
+    Path req = dir.resolve("r.jsonl");
+    Path imp = dir.resolve("i.jsonl");
+    Files.writeString(
+        req, "{\"requestId\":\"r1\",\"timestampMs\":1,\"features\":{\"u\":[\"a\"]}}\n");
+    Files.writeString(
+        imp,
+        "{\"impressionId\":\"i1\",\"requestId\":\"r1\",\"timestampMs\":2,\"features\":{},"
+            + "\"labels\":{\"click\":0}}\n");
+    var units = EventFilesStream.read(req, imp).units();
+    Path spec = dir.resolve("spec.json");
+    assertThatThrownBy(() -> QualityBench.requireBothClasses("mine", units, "click", spec))
+        .hasMessage(
+            "stream mine: the label 'click' is 0 on every one of its 1 impressions, so no AUC or"
+                + " calibration can be measured on it");
+    assertThatThrownBy(() -> QualityBench.requireBothClasses("mine", units, "purchase", spec))
+        .hasMessageStartingWith(
+            "stream mine: none of its 1 impressions carries the label 'purchase' that " + spec);
+  }
+
   @Test
   void aMalformedFeaturesFileIsRefusedWithWhatIsWrong() throws Exception {
     Path json = dir.resolve("spec.json");
@@ -104,7 +129,14 @@ class EventFilesStreamTest {
                 "{\"request\":[[\"u\",\"u\"]],\"request_dense\":[1],\"label\":\"click\"}",
                 "a name"),
             List.of("{\"request\":{},\"label\":\"click\"}", "must be a list"),
-            List.of("{\"request\":[[\"u\",\"u\"]]}", "'label'"))) {
+            List.of("{\"request\":[[\"u\",\"u\"]]}", "'label'"),
+            // a misspelt key dropped its features without a word; a list of labels, the same
+            List.of(
+                "{\"request\":[[\"u\",\"u\"]],\"requset_dense\":[\"hour\"],\"label\":\"click\"}",
+                "unknown key 'requset_dense'; the keys are request, request_dense, impression,"),
+            List.of("{\"request\":[[\"u\",\"u\"]],\"labels\":[\"click\"]}", "unknown key 'labels'"),
+            List.of("{\"request\": [", "not JSON"),
+            List.of("[1]", "must be a JSON object"))) {
       Files.writeString(json, c.get(0));
       assertThatThrownBy(() -> EventFilesStream.spec(json))
           .as(c.get(0))

@@ -79,7 +79,63 @@ public final class QualityBench {
 
   private QualityBench() {}
 
+  /**
+   * A stream whose label is never 1, or never 0, has no AUC and no calibration: the table filled
+   * with nan and inf, and the target's check called it a miss, with the positive rate the only
+   * clue.
+   */
+  static void requireBothClasses(String name, List<RequestUnit> units, String label, Path spec) {
+    long imps = 0, carrying = 0, positive = 0;
+    for (RequestUnit u : units) {
+      for (var i : u.getImpressions()) {
+        imps++;
+        Float v = i.getLabels().get(label);
+        if (v != null) {
+          carrying++;
+          positive += v > 0.5f ? 1 : 0;
+        }
+      }
+    }
+    if (imps == 0) {
+      throw new IllegalArgumentException("stream " + name + ": no unit to score");
+    }
+    if (carrying == 0) {
+      throw new IllegalArgumentException(
+          "stream "
+              + name
+              + ": none of its "
+              + imps
+              + " impressions carries the label '"
+              + label
+              + "' that "
+              + spec
+              + " names: check 'label' against the impressions' \"labels\"");
+    }
+    if (positive == 0 || positive == imps) {
+      throw new IllegalArgumentException(
+          "stream "
+              + name
+              + ": the label '"
+              + label
+              + "' is "
+              + (positive == 0 ? "0" : "1")
+              + " on every one of its "
+              + imps
+              + " impressions, so no AUC or calibration can be measured on it");
+    }
+  }
+
   public static void main(String[] args) throws IOException {
+    try {
+      run(args);
+    } catch (IOException | java.io.UncheckedIOException | IllegalArgumentException e) {
+      // a mistake in the arguments or a file of one's own: one line, not a trace
+      System.err.println("QualityBench: " + e.getMessage());
+      System.exit(2);
+    }
+  }
+
+  private static void run(String[] args) throws IOException {
     Path bankJar = null, movieLens = null, out = null, events = null;
     Path requests = null, impressions = null, features = null;
     String name = "yours";
@@ -118,6 +174,26 @@ public final class QualityBench {
                     + " --adagrad-init A --dense-rate-impressions N");
       }
     }
+    // a stream of one's own is read and checked first: a mistake in it shows at once, not after
+    // the other streams have trained for minutes
+    EventFilesStream.Loaded yours = null;
+    FeatureSpec yourSpec = null;
+    if (requests != null || impressions != null || features != null) {
+      if (requests == null || impressions == null || features == null) {
+        throw new IllegalArgumentException(
+            "a stream of your own needs all of --requests FILE --impressions FILE --features"
+                + " SPEC.json");
+      }
+      yourSpec = EventFilesStream.spec(features);
+      for (Path f : List.of(requests, impressions)) {
+        if (!Files.isRegularFile(f)) {
+          throw new IllegalArgumentException(f + ": no such file");
+        }
+      }
+      yours = EventFilesStream.read(requests, impressions);
+      System.out.println(yours.summary(name));
+      requireBothClasses(name, yours.units(), yourSpec.labels().get(0), features);
+    }
     float lr = wideLr, init = adagradInit;
     int rate = denseRate;
     // the command line's model options, on every stream's configuration
@@ -149,18 +225,11 @@ public final class QualityBench {
           ablations,
           seeds);
     }
-    if (requests != null || impressions != null || features != null) {
-      if (requests == null || impressions == null || features == null) {
-        throw new IllegalArgumentException(
-            "a stream of your own needs all of --requests FILE --impressions FILE --features"
-                + " SPEC.json");
-      }
-      EventFilesStream.Loaded yours = EventFilesStream.read(requests, impressions);
-      System.out.println(yours.summary(name));
+    if (yours != null) {
       runStream(
           name,
           yours.units(),
-          options.apply(ModelConfig.defaults().withFeatures(EventFilesStream.spec(features))),
+          options.apply(ModelConfig.defaults().withFeatures(yourSpec)),
           batch,
           lastFrac,
           out,

@@ -113,7 +113,8 @@ public final class KafkaPreflight {
                   + d.partitions().size()
                   + " partitions; it holds the model and needs exactly one (versions are ordered"
                   + " only within a partition, docs/model-updates.md): delete and re-create it, or"
-                  + " name another with topics.model-updates");
+                  + " name another model-updates topic (topics.model-updates, or --topic where a"
+                  + " command reads one)");
         }
       } catch (ExecutionException e) {
         if (e.getCause() instanceof UnknownTopicOrPartitionException) {

@@ -7,6 +7,7 @@ import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.config.JobSettings;
 import io.streamrec.job.config.Timestamps;
+import io.streamrec.job.metrics.JobMetrics;
 import io.streamrec.job.trainer.Handoff;
 import java.time.Duration;
 import java.util.Map;
@@ -106,6 +107,25 @@ final class BackfillCommand implements Callable<Integer> {
                 : job.config().requestsTopic() + " + " + job.config().impressionsTopic())
             + " at "
             + job.config().bootstrapServers());
+    String stopping = stoppingLine(job.config());
+    java.util.concurrent.atomic.AtomicBoolean ended =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  if (ended.get()) {
+                    return;
+                  }
+                  System.out.println(stopping);
+                  try {
+                    job.client().cancel().get();
+                    System.out.println("streamrec backfill: stopped");
+                  } catch (Exception e) {
+                    // the JVM is going away; nothing more to do
+                  }
+                },
+                "streamrec-cancel"));
     ArrayNode samples;
     try (Timeline timeline =
             new Timeline(job.startedAtMs(), TIMELINE_INTERVAL.toMillis(), job::metrics, Map::of);
@@ -113,10 +133,16 @@ final class BackfillCommand implements Callable<Integer> {
       job.client().getJobExecutionResult().get();
       timeline.sample();
       samples = timeline.toJson();
+    } finally {
+      ended.set(true);
     }
     double seconds = (System.currentTimeMillis() - job.startedAtMs()) / 1000.0;
     Map<String, Double> m = job.metrics();
     System.out.println(Progress.line(System.currentTimeMillis() - job.startedAtMs(), m, "done"));
+    String nothing = nothingTrained(job.config(), m);
+    if (nothing != null) {
+      System.out.println(nothing);
+    }
     ObjectNode r = Report.of(m, seconds);
     r.put("command", "backfill");
     r.put("backend", io.streamrec.gpu.Backends.resolvedName(job.config().backend()));
@@ -141,5 +167,55 @@ final class BackfillCommand implements Callable<Integer> {
     }
     reports.write(r, "streamrec");
     return 0;
+  }
+
+  /** What a backfill stopped early (Ctrl-C, SIGTERM) leaves behind, said as it stops. */
+  static String stoppingLine(JobConfig cfg) {
+    return "streamrec backfill: stopping early: cancelling the job; no handoff is written"
+        + (cfg.handoffSaveTo().isEmpty()
+            ? ""
+            : " (one already at " + cfg.handoffSaveTo() + " stays as it was)")
+        + "; the versions it has published stay on '"
+        + cfg.modelUpdatesTopic()
+        + "': a backfill started again trains a new model, which takes that topic over with"
+        + " --replace";
+  }
+
+  /**
+   * Why a backfill that ended trained nothing, or null when it trained: an empty range, a units log
+   * nobody writes, every record a dead letter. It ended as if it had done its work, silently, and
+   * its handoff held a model of nothing.
+   */
+  static String nothingTrained(JobConfig cfg, Map<String, Double> m) {
+    if (Progress.count(m, JobMetrics.IMPRESSIONS_TRAINED) > 0) {
+      return null;
+    }
+    String why;
+    if (cfg.sourceKind() == JobConfig.SourceKind.UNITS) {
+      why =
+          Progress.count(m, JobMetrics.UNITS_IN) == 0
+              ? "the request-units topic '"
+                  + cfg.requestUnitsTopic()
+                  + "' held no unit in the range (the live job writes it only with"
+                  + " sink.request-units.enabled; docs/request-units.md)"
+              : "no unit it read could be trained on (streamrec dead-letters says why)";
+    } else {
+      long read =
+          Progress.count(m, JobMetrics.REQUESTS_IN) + Progress.count(m, JobMetrics.IMPRESSIONS_IN);
+      why =
+          read == 0
+              ? "the topics '"
+                  + cfg.requestsTopic()
+                  + "' and '"
+                  + cfg.impressionsTopic()
+                  + "' held no event in the range"
+              : "of the "
+                  + read
+                  + " events it read, no request was joined with an impression (streamrec"
+                  + " dead-letters says why)";
+    }
+    return "streamrec backfill: nothing was trained: "
+        + why
+        + (cfg.handoffSaveTo().isEmpty() ? "" : "; the handoff holds a model that learnt nothing");
   }
 }

@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       BrokerCommand.class,
       GenerateCommand.class,
       ProduceCommand.class,
+      TopicsCommand.class,
       RunCommand.class,
       BackfillCommand.class,
       ServeCommand.class,

@@ -59,6 +59,7 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
   private final FeatureSpec features;
   private transient EventParser parser;
   private transient UnitEncoder encoder;
+  private transient FeatureCoverage coverage;
   private transient EventTimeGuard guard;
   private transient Counter in;
   private transient Counter deadLetters;
@@ -81,6 +82,7 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
     UnitLayout layout = new UnitLayout(features);
     parser = new EventParser(layout);
     encoder = new UnitEncoder(layout);
+    coverage = new FeatureCoverage(kind, features);
     guard = EventTimeGuard.of(limits);
     MetricGroup g = JobMetrics.group(context.getMetricGroup());
     in = g.counter(kind == EventKind.REQUEST ? JobMetrics.REQUESTS_IN : JobMetrics.IMPRESSIONS_IN);
@@ -131,6 +133,16 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
     if (implausible != null) {
       out.collect(dead(DeadLetterReasons.IMPLAUSIBLE_TIME, record, implausible));
       return;
+    }
+    if (coverage.wants()) {
+      // the first events whole, to tell a declared name that none of them has
+      if (kind == EventKind.REQUEST) {
+        RequestEvent e = AvroCodec.decode(value, RequestEvent.class);
+        coverage.add(e.getFeatures(), e.getDense(), null);
+      } else {
+        ImpressionEvent e = AvroCodec.decode(value, ImpressionEvent.class);
+        coverage.add(e.getFeatures(), e.getDense(), e.getLabels());
+      }
     }
     out.collect(DecodedEvent.of(part.readAt(record.partition(), record.offset())));
   }

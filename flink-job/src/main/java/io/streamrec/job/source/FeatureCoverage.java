@@ -1,0 +1,153 @@
+package io.streamrec.job.source;
+
+import io.streamrec.model.features.CategoricalFeature;
+import io.streamrec.model.features.DenseFeature;
+import io.streamrec.model.features.FeatureSpec;
+import io.streamrec.model.features.Side;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Whether the declared features and labels are in the events at all. A label no impression carries
+ * is trained as 0 everywhere (AUC undefined, a model that learns "never"), a dense feature that
+ * comes as categorical values (or a misspelt name) is read as 0, a categorical one that is missing
+ * is an empty bag: the job runs on, and nothing said why the model learnt nothing from it.
+ *
+ * <p>A reader looks at the first {@link #SAMPLE} events it decodes well and then, once, warns of
+ * every declared name none of them had, saying where the events do carry it if they do. After that
+ * it costs nothing.
+ */
+final class FeatureCoverage {
+  private static final Logger LOG = LoggerFactory.getLogger(FeatureCoverage.class);
+
+  /** Events looked at before the verdict. */
+  static final int SAMPLE = 1_000;
+
+  private final String events;
+  private final Side side;
+  private final List<String> categorical = new ArrayList<>();
+  private final List<String> dense = new ArrayList<>();
+  private final List<String> labels;
+  private final long[] categoricalSeen;
+  private final long[] categoricalAsDense;
+  private final long[] denseSeen;
+  private final long[] denseAsCategorical;
+  private final long[] labelSeen;
+  private int sampled;
+
+  FeatureCoverage(EventKind kind, FeatureSpec features) {
+    side = kind == EventKind.REQUEST ? Side.REQUEST : Side.IMPRESSION;
+    events = kind == EventKind.REQUEST ? "requests" : "impressions";
+    for (CategoricalFeature f : features.categorical(side)) {
+      categorical.add(f.name());
+    }
+    for (DenseFeature f : features.dense(side)) {
+      dense.add(f.name());
+    }
+    labels = kind == EventKind.REQUEST ? List.of() : features.labels();
+    categoricalSeen = new long[categorical.size()];
+    categoricalAsDense = new long[categorical.size()];
+    denseSeen = new long[dense.size()];
+    denseAsCategorical = new long[dense.size()];
+    labelSeen = new long[labels.size()];
+  }
+
+  /** Whether the next event should be looked at (until the sample is complete). */
+  boolean wants() {
+    return sampled < SAMPLE;
+  }
+
+  /**
+   * Counts one event's names; once the sample is complete, logs what is missing and returns it
+   * (empty otherwise).
+   */
+  List<String> add(
+      Map<String, List<String>> eventFeatures,
+      Map<String, Float> eventDense,
+      Map<String, Float> eventLabels) {
+    if (!wants()) {
+      return List.of();
+    }
+    for (int i = 0; i < categorical.size(); i++) {
+      String n = categorical.get(i);
+      categoricalSeen[i] += eventFeatures.containsKey(n) ? 1 : 0;
+      categoricalAsDense[i] += eventDense != null && eventDense.containsKey(n) ? 1 : 0;
+    }
+    for (int i = 0; i < dense.size(); i++) {
+      String n = dense.get(i);
+      denseSeen[i] += eventDense != null && eventDense.containsKey(n) ? 1 : 0;
+      denseAsCategorical[i] += eventFeatures.containsKey(n) ? 1 : 0;
+    }
+    for (int i = 0; i < labels.size(); i++) {
+      labelSeen[i] += eventLabels != null && eventLabels.containsKey(labels.get(i)) ? 1 : 0;
+    }
+    sampled++;
+    if (sampled < SAMPLE) {
+      return List.of();
+    }
+    List<String> missing = verdict();
+    missing.forEach(LOG::warn);
+    return missing;
+  }
+
+  private List<String> verdict() {
+    String of = String.format(Locale.ROOT, "the first %,d %s read", sampled, events);
+    String key = "model.features." + side.name().toLowerCase(Locale.ROOT);
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < labels.size(); i++) {
+      if (labelSeen[i] == 0) {
+        out.add(
+            "none of "
+                + of
+                + " carries the label '"
+                + labels.get(i)
+                + "' (model.labels): it is trained as 0 on every one; check model.labels against"
+                + " the impressions' \"labels\"");
+      }
+    }
+    for (int i = 0; i < dense.size(); i++) {
+      if (denseSeen[i] == 0) {
+        out.add(
+            "none of "
+                + of
+                + " has the dense feature '"
+                + dense.get(i)
+                + "' ("
+                + key
+                + ".dense), which is read as 0"
+                + (denseAsCategorical[i] > 0
+                    ? String.format(
+                        Locale.ROOT,
+                        "; %,d of them carry it as categorical values: declare it under %s"
+                            + ".categorical",
+                        denseAsCategorical[i],
+                        key)
+                    : ""));
+      }
+    }
+    for (int i = 0; i < categorical.size(); i++) {
+      if (categoricalSeen[i] == 0) {
+        out.add(
+            "none of "
+                + of
+                + " has the categorical feature '"
+                + categorical.get(i)
+                + "' ("
+                + key
+                + ".categorical), which is an empty bag in every unit"
+                + (categoricalAsDense[i] > 0
+                    ? String.format(
+                        Locale.ROOT,
+                        "; %,d of them carry it as a dense value: declare it under %s.dense",
+                        categoricalAsDense[i],
+                        key)
+                    : ""));
+      }
+    }
+    return out;
+  }
+}

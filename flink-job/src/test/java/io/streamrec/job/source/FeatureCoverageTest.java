@@ -1,0 +1,52 @@
+package io.streamrec.job.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrec.model.ModelConfig;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A label no impression carries, a dense feature that comes as categorical values, a misspelt
+ * feature: the job trained on, the label as 0 and the feature as 0 or an empty bag, and nothing
+ * said so (the progress line showed an AUC of "-").
+ */
+class FeatureCoverageTest {
+  @Test
+  void declaredNamesNoneOfTheFirstEventsHasAreSaidOnceWithWhereTheyAre() {
+    // the defaults: request user_id, country, recent_items and hour; impression item_id, item_cat,
+    // position; the label click
+    FeatureCoverage requests =
+        new FeatureCoverage(EventKind.REQUEST, ModelConfig.defaults().features());
+    List<String> said = List.of();
+    for (int i = 0; i < FeatureCoverage.SAMPLE; i++) {
+      assertThat(said).isEmpty();
+      said =
+          requests.add(
+              Map.of("user_id", List.of("u"), "country", List.of("de"), "hour", List.of("3")),
+              Map.of("country_code", 1f),
+              null);
+    }
+    assertThat(said)
+        .containsExactly(
+            "none of the first 1,000 requests read has the dense feature 'hour'"
+                + " (model.features.request.dense), which is read as 0; 1,000 of them carry it as"
+                + " categorical values: declare it under model.features.request.categorical",
+            "none of the first 1,000 requests read has the categorical feature 'recent_items'"
+                + " (model.features.request.categorical), which is an empty bag in every unit");
+    assertThat(requests.wants()).isFalse();
+    assertThat(requests.add(Map.of(), Map.of(), null)).as("said once").isEmpty();
+
+    FeatureCoverage impressions =
+        new FeatureCoverage(EventKind.IMPRESSION, ModelConfig.defaults().features());
+    for (int i = 0; i < FeatureCoverage.SAMPLE; i++) {
+      said =
+          impressions.add(
+              Map.of("item_id", List.of("i"), "item_cat", List.of("c")),
+              Map.of("position", 1f),
+              i == 7 ? Map.of("click", 1f) : Map.of("purchase", 0f));
+    }
+    assertThat(said).as("one impression with the label is enough").isEmpty();
+  }
+}

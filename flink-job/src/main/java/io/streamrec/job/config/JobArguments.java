@@ -202,6 +202,17 @@ public final class JobArguments {
       if (open.stream().anyMatch(key::startsWith)) {
         continue;
       }
+      String meant = outsideButMeant(key, known, prefixes);
+      if (meant != null) {
+        // a key off streamrec's prefixes is Flink's to read, and Flink ignores one it does not
+        // know: embedding-dim or models.embedding-dim trained at the default dimension
+        throw new IllegalArgumentException(
+            "unknown configuration key '"
+                + key
+                + "' (did you mean '"
+                + meant
+                + "'?): streamrec's keys are listed in the README's configuration table");
+      }
       if (prefixes.contains(prefix(key)) && !known.contains(key)) {
         String near = nearest(key, known);
         if (near == null && key.startsWith("kafka.") && key.indexOf('.', 6) > 0) {
@@ -216,6 +227,29 @@ public final class JobArguments {
                 + ": streamrec's keys are listed in the README's configuration table");
       }
     }
+  }
+
+  /**
+   * The streamrec key that {@code key}, outside streamrec's prefixes, was surely meant as: a key
+   * without its prefix ({@code embedding-dim}), or under a prefix a typo away from one of
+   * streamrec's ({@code models.embedding-dim}); null otherwise (Flink's keys among them).
+   */
+  static String outsideButMeant(String key, Set<String> known, Set<String> prefixes) {
+    String p = prefix(key);
+    if (prefixes.contains(p)) {
+      return null;
+    }
+    if (key.indexOf('.') < 0) {
+      List<String> ending = known.stream().filter(k -> k.endsWith("." + key)).sorted().toList();
+      return ending.size() == 1 ? ending.get(0) : null;
+    }
+    for (String q : new TreeSet<>(prefixes)) {
+      String candidate = q + key.substring(p.length());
+      if (editDistance(p, q) <= 2 && known.contains(candidate)) {
+        return candidate;
+      }
+    }
+    return null;
   }
 
   private static String prefix(String key) {

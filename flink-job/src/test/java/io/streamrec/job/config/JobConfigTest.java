@@ -439,6 +439,42 @@ class JobConfigTest {
         .hasMessageContaining("trainer.batch.max-units");
   }
 
+  /**
+   * A streamrec key without its prefix, or under a prefix a typo away, is off streamrec's prefixes,
+   * so it went to Flink, which ignores a key it does not know: the job trained at the default.
+   */
+  @Test
+  void aStreamrecKeyWithoutOrWithAMisspeltPrefixIsRefusedAndFlinksKeysPass() {
+    for (var c :
+        java.util.Map.of(
+                "embedding-dim", "model.embedding-dim",
+                "models.embedding-dim", "model.embedding-dim",
+                "trainr.backend", "trainer.backend")
+            .entrySet()) {
+      Configuration conf = new Configuration();
+      conf.setString(c.getKey(), "8");
+      assertThatThrownBy(() -> JobArguments.rejectUnknownStreamrecKeys(conf))
+          .hasMessageStartingWith(
+              "unknown configuration key '"
+                  + c.getKey()
+                  + "' (did you mean '"
+                  + c.getValue()
+                  + "'?)");
+    }
+    Configuration flink = new Configuration();
+    for (String k :
+        List.of(
+            "state.backend.type",
+            "execution.checkpointing.interval",
+            "taskmanager.memory.process.size",
+            "parallelism.default",
+            "table.exec.source.idle-timeout",
+            "rest.bind-address")) {
+      flink.setString(k, "1");
+    }
+    JobArguments.rejectUnknownStreamrecKeys(flink);
+  }
+
   @Test
   void aKeyGivenFlatAndNestedFailsNamingIt(@TempDir Path dir) throws IOException {
     Path f = dir.resolve("streamrec.yaml");

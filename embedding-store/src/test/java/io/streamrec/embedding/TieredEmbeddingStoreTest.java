@@ -413,7 +413,8 @@ class TieredEmbeddingStoreTest {
                     tmp.resolve("snap"),
                     new TableConfig("user", DIM, STATE, 10, 1, 0, 0.5f)))
         .isInstanceOf(StoreException.class)
-        .hasMessageContaining("does not match");
+        .hasMessageStartingWith(
+            "table 'user' was saved with initial scale 0.05, this model's 0.5;");
     assertThatThrownBy(
             () -> restore(tmp.resolve("w3"), tmp.resolve("nowhere"), table("user", 10, 1, 0)))
         .isInstanceOf(StoreException.class)
@@ -481,6 +482,12 @@ class TieredEmbeddingStoreTest {
                     new TableConfig("user", DIM + 1, STATE, 3, 2, 5_000, 0.05f),
                     item))
         .isInstanceOf(StoreLayoutException.class)
+        .hasMessageStartingWith(
+            "table 'user' was saved with rows of "
+                + DIM
+                + " values, this model's "
+                + (DIM + 1)
+                + " (the embedding dimension); a store")
         .hasMessageContaining("another hot capacity, admission threshold or TTL it takes");
     // a feature removed or added since: its table is named, where RocksDB said "column families not
     // opened" and the count a damaged snapshot's, both read as damaged files

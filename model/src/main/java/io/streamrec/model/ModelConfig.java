@@ -323,10 +323,13 @@ public record ModelConfig(
       request = List.copyOf(request);
       impression = List.copyOf(impression);
       head = List.copyOf(head);
-      for (List<Integer> l : List.of(request, impression, head)) {
-        for (int s : l) {
+      String[] names = {"model.towers.request", "model.towers.impression", "model.towers.head"};
+      List<List<Integer>> towers = List.of(request, impression, head);
+      for (int t = 0; t < towers.size(); t++) {
+        for (int s : towers.get(t)) {
           if (s <= 0) {
-            throw new IllegalArgumentException("model.towers: layer sizes must be > 0, got " + l);
+            throw new IllegalArgumentException(
+                names[t] + ": layer sizes must be > 0, got " + towers.get(t));
           }
         }
       }

@@ -8,6 +8,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * One table's part of a store snapshot: its configuration, counters and clock floor, the hot tier's
@@ -93,10 +94,10 @@ final class TableSnapshot {
     boolean replace = !saved.equals(t.cfg);
     if (replace && !sameRows(saved, t.cfg)) {
       throw new StoreLayoutException(
-          "the snapshot's table "
-              + saved
-              + " does not match the configured "
-              + t.cfg
+          "table '"
+              + saved.name()
+              + "' was saved with "
+              + rowDifference(saved, t.cfg)
               + "; a store restores only with the tables it was saved with (another hot capacity,"
               + " admission threshold or TTL it takes; another width, optimizer state or initial"
               + " scale it does not)");
@@ -173,6 +174,33 @@ final class TableSnapshot {
    * Whether a snapshot of {@code saved} holds rows that {@code now} can use as they are: the same
    * name, width, optimizer state and initial values.
    */
+  /** What differs between two tables' rows, in words: "rows of 16 values, this model's 8". */
+  static String rowDifference(TableConfig saved, TableConfig now) {
+    List<String> d = new java.util.ArrayList<>();
+    if (!saved.name().equals(now.name())) {
+      d.add("the name '" + saved.name() + "', this model's '" + now.name() + "'");
+    }
+    if (saved.dim() != now.dim()) {
+      d.add(
+          "rows of "
+              + saved.dim()
+              + " values, this model's "
+              + now.dim()
+              + " (the embedding dimension)");
+    }
+    if (saved.stateWidth() != now.stateWidth()) {
+      d.add(
+          saved.stateWidth()
+              + " optimizer values per row, this model's "
+              + now.stateWidth()
+              + " (another optimizer)");
+    }
+    if (Float.compare(saved.initScale(), now.initScale()) != 0) {
+      d.add("initial scale " + saved.initScale() + ", this model's " + now.initScale());
+    }
+    return String.join(" and ", d);
+  }
+
   static boolean sameRows(TableConfig saved, TableConfig now) {
     return saved.name().equals(now.name())
         && saved.dim() == now.dim()

@@ -370,7 +370,9 @@ public record JobConfig(
     long ms = duration(c, o).toMillis();
     if (ms < 0 || (!zeroOk && ms == 0)) {
       throw new ConfigException(
-          o, "is " + c.get(o), zeroOk ? "it must be >= 0" : "it must be > 0, e.g. 5 s");
+          o,
+          "is " + org.apache.flink.util.TimeUtils.formatWithHighestUnit(c.get(o)),
+          zeroOk ? "it must be >= 0" : "it must be > 0, e.g. 5 s");
     }
     return ms;
   }

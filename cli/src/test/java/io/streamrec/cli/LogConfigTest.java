@@ -152,6 +152,23 @@ class LogConfigTest {
     assertThat(out).isEmpty();
   }
 
+  /**
+   * A second broker on a data directory in use: Kafka's "Fatal error during broker startup" and a
+   * page of trace came before the command's own line, which says it.
+   */
+  @Test
+  void theEmbeddedBrokersFatalErrorIsLeftToTheBrokerCommand() throws Exception {
+    String out =
+        stderrOf(
+            ctx ->
+                ctx.getLogger("kafka.server.BrokerServer")
+                    .error(
+                        "[BrokerServer id=0] Fatal error during broker startup. Prepare to shutdown",
+                        new RuntimeException("Failed to acquire lock on file .lock")));
+
+    assertThat(out).isEmpty();
+  }
+
   @Test
   void streamrecsOwnInfoLinesShowAndKafkasDoNot() throws Exception {
     String out =

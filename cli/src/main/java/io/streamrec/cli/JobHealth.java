@@ -99,12 +99,20 @@ final class JobHealth implements AutoCloseable {
         if (note.length() > 0) {
           note.append(", ");
         }
+        long seconds = (now - unreachableSinceMs) / 1000;
+        // the first time it is found so, it has been for as long as the input was quiet at least
         note.append(
-            String.format(
-                Locale.ROOT,
-                "broker unreachable for %d s (%s); the job waits for it",
-                (now - unreachableSinceMs) / 1000,
-                why));
+            seconds == 0
+                ? String.format(
+                    Locale.ROOT,
+                    "broker unreachable (%s; no input for %d s); the job waits for it",
+                    why,
+                    (now - lastMoveMs) / 1000)
+                : String.format(
+                    Locale.ROOT,
+                    "broker unreachable for %d s (%s); the job waits for it",
+                    seconds,
+                    why));
       }
     }
     return note.toString();

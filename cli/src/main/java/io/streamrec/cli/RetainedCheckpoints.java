@@ -182,7 +182,11 @@ final class RetainedCheckpoints {
     }
     Optional<Retained> newest = newest(c, id);
     if (newest.isEmpty()) {
-      return new Plan(c, id, newest, fresh + ": no retained checkpoint of this job under " + where);
+      return new Plan(
+          c,
+          id,
+          newest,
+          fresh + ": no retained checkpoint of this job under " + where + otherJobs(c, id));
     }
     Retained r = newest.get();
     c.set(StateRecoveryOptions.SAVEPOINT_PATH, r.path());
@@ -216,6 +220,34 @@ final class RetainedCheckpoints {
               + " savepoint directory, or leave it out to resume from the newest checkpoint under"
               + " the state directory");
     }
+  }
+
+  /**
+   * A note when the checkpoint directory holds checkpoints of other jobs: a job's id is drawn from
+   * its kafka.group-id and model-updates topic, so a start with either changed finds none of its
+   * own and starts a new model, which is what it should say.
+   */
+  private static String otherJobs(Configuration c, JobID id) {
+    Optional<String> dir = c.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY);
+    if (dir.isEmpty()) {
+      return "";
+    }
+    long others = 0;
+    for (FileStatus s : list(new org.apache.flink.core.fs.Path(dir.get()))) {
+      String name = s.getPath().getName();
+      if (s.isDir()
+          && !name.equals(id.toHexString())
+          && newestCheckpoint(s.getPath()).isPresent()) {
+        others++;
+      }
+    }
+    return others == 0
+        ? ""
+        : " (it holds checkpoints of "
+            + others
+            + (others == 1 ? " other job" : " other jobs")
+            + ": a job is known by its kafka.group-id and topics.model-updates, and a start with"
+            + " either changed is another job)";
   }
 
   /** {@code <checkpoint dir>/<job id>}, or a note that checkpoints have no directory. */

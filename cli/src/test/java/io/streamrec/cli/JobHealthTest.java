@@ -62,8 +62,8 @@ class JobHealthTest {
     clock.addAndGet(5_000);
     assertThat(health.note(read(10, 40)))
         .isEqualTo(
-            "broker unreachable for 0 s (no answer from localhost:9092 in 3 s); the job waits for"
-                + " it");
+            "broker unreachable (no answer from localhost:9092 in 3 s; no input for 10 s); the job"
+                + " waits for it");
     answers.add("no answer from localhost:9092 in 3 s");
     clock.addAndGet(15_000);
     assertThat(health.note(read(10, 40))).startsWith("broker unreachable for 15 s (");
@@ -94,7 +94,7 @@ class JobHealthTest {
     clock.addAndGet(10_000);
     assertThat(health.note(read(2, 2)))
         .isEqualTo(
-            "job RESTARTING, broker unreachable for 0 s (no answer from b:9092 in 3 s); the job"
-                + " waits for it");
+            "job RESTARTING, broker unreachable (no answer from b:9092 in 3 s; no input for 10 s);"
+                + " the job waits for it");
   }
 }

@@ -111,7 +111,23 @@ class RetainedCheckpointsTest {
     RetainedCheckpoints.Plan p = plan(job("g", "m"));
     assertThat(p.resumeFrom()).isEmpty();
     assertThat(p.conf().contains(StateRecoveryOptions.SAVEPOINT_PATH)).isFalse();
-    assertThat(p.message()).startsWith("starting a new model");
+    assertThat(p.message()).startsWith("starting a new model").doesNotContain("other job");
+  }
+
+  /**
+   * A start with another kafka.group-id on the same state directory found "no retained checkpoint
+   * of this job" and started a new model, not saying that the directory holds another job's.
+   */
+  @Test
+  void aStartThatFindsOnlyAnotherJobsCheckpointsSaysSo() throws IOException {
+    checkpoint(RetainedCheckpoints.jobId(JobConfig.from(job("g", "m"))), "chk-5", 1_000);
+    RetainedCheckpoints.Plan p = plan(job("renamed", "m"));
+    assertThat(p.resumeFrom()).isEmpty();
+    assertThat(p.message())
+        .startsWith("starting a new model: no retained checkpoint of this job under ")
+        .endsWith(
+            " (it holds checkpoints of 1 other job: a job is known by its kafka.group-id and"
+                + " topics.model-updates, and a start with either changed is another job)");
   }
 
   /**

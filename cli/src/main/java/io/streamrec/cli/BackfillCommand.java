@@ -107,34 +107,15 @@ final class BackfillCommand implements Callable<Integer> {
                 : job.config().requestsTopic() + " + " + job.config().impressionsTopic())
             + " at "
             + job.config().bootstrapServers());
-    String stopping = stoppingLine(job.config());
-    java.util.concurrent.atomic.AtomicBoolean ended =
-        new java.util.concurrent.atomic.AtomicBoolean();
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  if (ended.get()) {
-                    return;
-                  }
-                  System.out.println(stopping);
-                  try {
-                    job.client().cancel().get();
-                    System.out.println("streamrec backfill: stopped");
-                  } catch (Exception e) {
-                    // the JVM is going away; nothing more to do
-                  }
-                },
-                "streamrec-cancel"));
     ArrayNode samples;
-    try (Timeline timeline =
+    try (JobRunner.CancelOnExit exit =
+            job.cancelOnExit(stoppingLine(job.config()), "streamrec backfill: stopped");
+        Timeline timeline =
             new Timeline(job.startedAtMs(), TIMELINE_INTERVAL.toMillis(), job::metrics, Map::of);
         Progress p = Progress.of(job, progress.millis())) {
       job.client().getJobExecutionResult().get();
       timeline.sample();
       samples = timeline.toJson();
-    } finally {
-      ended.set(true);
     }
     double seconds = (System.currentTimeMillis() - job.startedAtMs()) / 1000.0;
     Map<String, Double> m = job.metrics();

@@ -26,6 +26,45 @@ final class JobRunner {
     Map<String, Double> metrics() {
       return InJvmMetrics.snapshot(client.getJobID().toHexString());
     }
+
+    /**
+     * Until closed, a SIGTERM or Ctrl-C prints {@code stopping}, cancels the job and prints {@code
+     * stopped}; closed once the job has ended on its own (a refusal, a failure, a backfill's end),
+     * nothing is left to cancel and nothing is said.
+     */
+    CancelOnExit cancelOnExit(String stopping, String stopped) {
+      return new CancelOnExit(client, stopping, stopped);
+    }
+  }
+
+  /** See {@link Started#cancelOnExit}. */
+  static final class CancelOnExit implements AutoCloseable {
+    private final java.util.concurrent.atomic.AtomicBoolean ended =
+        new java.util.concurrent.atomic.AtomicBoolean();
+
+    CancelOnExit(JobClient client, String stopping, String stopped) {
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    if (ended.get()) {
+                      return;
+                    }
+                    System.out.println(stopping);
+                    try {
+                      client.cancel().get();
+                      System.out.println(stopped);
+                    } catch (Exception e) {
+                      // the JVM is going away; nothing more to do
+                    }
+                  },
+                  "streamrec-cancel"));
+    }
+
+    @Override
+    public void close() {
+      ended.set(true);
+    }
   }
 
   static Started start(Configuration conf, StreamrecJob.Bounds bounds, String name)

@@ -100,30 +100,12 @@ final class RunCommand implements Callable<Integer> {
             + stateDir
             + ", it resumes from its newest checkpoint in "
             + plan.conf().get(CheckpointingOptions.CHECKPOINTS_DIRECTORY);
-    // set once the job has ended on its own (a refusal, a failure): nothing is left to cancel, and
-    // no checkpoint of a refused start is there to resume from
-    java.util.concurrent.atomic.AtomicBoolean ended =
-        new java.util.concurrent.atomic.AtomicBoolean();
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  if (ended.get()) {
-                    return;
-                  }
-                  System.out.println("streamrec run: stopping: cancelling the job; " + resume);
-                  try {
-                    job.client().cancel().get();
-                    System.out.println("streamrec run: stopped");
-                  } catch (Exception e) {
-                    // the JVM is going away; nothing more to do
-                  }
-                },
-                "streamrec-cancel"));
-    try (Progress p = Progress.of(job, progress.millis())) {
+    try (JobRunner.CancelOnExit exit =
+            job.cancelOnExit(
+                "streamrec run: stopping: cancelling the job; " + resume,
+                "streamrec run: stopped");
+        Progress p = Progress.of(job, progress.millis())) {
       job.client().getJobExecutionResult().get();
-    } finally {
-      ended.set(true);
     }
     return 0;
   }

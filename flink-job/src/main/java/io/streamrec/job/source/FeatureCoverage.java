@@ -109,45 +109,48 @@ final class FeatureCoverage {
                 + " the impressions' \"labels\"");
       }
     }
-    for (int i = 0; i < dense.size(); i++) {
-      if (denseSeen[i] == 0) {
-        out.add(
-            "none of "
-                + of
-                + " has the dense feature '"
-                + dense.get(i)
-                + "' ("
-                + key
-                + ".dense), which is read as 0"
-                + (denseAsCategorical[i] > 0
-                    ? String.format(
-                        Locale.ROOT,
-                        "; %,d of them carry it as categorical values: declare it under %s"
-                            + ".categorical",
-                        denseAsCategorical[i],
-                        key)
-                    : ""));
-      }
-    }
-    for (int i = 0; i < categorical.size(); i++) {
-      if (categoricalSeen[i] == 0) {
-        out.add(
-            "none of "
-                + of
-                + " has the categorical feature '"
-                + categorical.get(i)
-                + "' ("
-                + key
-                + ".categorical), which is an empty bag in every unit"
-                + (categoricalAsDense[i] > 0
-                    ? String.format(
-                        Locale.ROOT,
-                        "; %,d of them carry it as a dense value: declare it under %s.dense",
-                        categoricalAsDense[i],
-                        key)
-                    : ""));
-      }
-    }
+    absent(out, of, key, dense, denseSeen, denseAsCategorical, true);
+    absent(out, of, key, categorical, categoricalSeen, categoricalAsDense, false);
     return out;
+  }
+
+  /** Adds to {@code out} a line per name of {@code names} that no sampled event had. */
+  private static void absent(
+      List<String> out,
+      String of,
+      String key,
+      List<String> names,
+      long[] seen,
+      long[] asOtherKind,
+      boolean isDense) {
+    String kind = isDense ? "dense" : "categorical";
+    String other = isDense ? "categorical" : "dense";
+    for (int i = 0; i < names.size(); i++) {
+      if (seen[i] > 0) {
+        continue;
+      }
+      out.add(
+          "none of "
+              + of
+              + " has the "
+              + kind
+              + " feature '"
+              + names.get(i)
+              + "' ("
+              + key
+              + "."
+              + kind
+              + "), which "
+              + (isDense ? "is read as 0" : "is an empty bag in every unit")
+              + (asOtherKind[i] > 0
+                  ? String.format(
+                      Locale.ROOT,
+                      "; %,d of them carry it as %s: declare it under %s.%s",
+                      asOtherKind[i],
+                      isDense ? "categorical values" : "a dense value",
+                      key,
+                      other)
+                  : ""));
+    }
   }
 }

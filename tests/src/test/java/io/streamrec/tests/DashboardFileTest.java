@@ -63,6 +63,41 @@ class DashboardFileTest {
     }
   }
 
+  /**
+   * The dead-letter queries matched every metric named dead_letters_*, the sink's totals of letters
+   * written and unwritten among them: the rate showed twice the real one, and "by reason" had a
+   * "written" reason.
+   */
+  @Test
+  void noDeadLetterQueryReadsTheSinksTotals() {
+    List<String> totals =
+        List.of(
+            FLINK_OPERATOR + JobMetrics.DEAD_LETTERS_WRITTEN,
+            FLINK_OPERATOR + JobMetrics.DEAD_LETTERS_UNWRITTEN,
+            "flink_taskmanager_job_task_operator_deserializer_"
+                + JobMetrics.GROUP
+                + "_"
+                + JobMetrics.DEAD_LETTERS_UNWRITTEN);
+    java.util.regex.Pattern names = java.util.regex.Pattern.compile("__name__=~\"([^\"]+)\"");
+    List<String> patterns = new java.util.ArrayList<>();
+    for (DashboardFile.Panel p : DashboardFile.panels()) {
+      for (String e : p.exprs()) {
+        java.util.regex.Matcher m = names.matcher(e);
+        while (m.find()) {
+          if (m.group(1).contains("dead_letters")) {
+            patterns.add(m.group(1));
+          }
+        }
+      }
+    }
+    assertThat(patterns).hasSizeGreaterThanOrEqualTo(2);
+    for (String p : patterns) {
+      for (String total : totals) {
+        assertThat(total.matches(p)).as(p + " reads " + total).isFalse();
+      }
+    }
+  }
+
   @Test
   void everyJobMetricItReadsIsOneTheJobDeclares() throws IllegalAccessException {
     Set<String> declared = new TreeSet<>();

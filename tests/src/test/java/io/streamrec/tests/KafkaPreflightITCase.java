@@ -1,8 +1,10 @@
 package io.streamrec.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.streamrec.common.KafkaClientProperties;
+import io.streamrec.common.StreamrecException;
 import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.job.kafka.KafkaPreflight;
 import io.streamrec.job.kafka.TopicSpec;
@@ -76,5 +78,42 @@ class KafkaPreflightITCase {
     }
 
     assertThat(asked).containsExactlyInAnyOrderElementsOf(expected);
+  }
+
+  /**
+   * A job submitted with flink run or the Kubernetes operator took a model-updates topic that is
+   * not compacted (it loses the model once its retention passes); only the command line's topic
+   * set-up refused one.
+   */
+  @Test
+  void aModelUpdatesTopicThatIsNotCompactedIsRefusedByEveryJobsCheck() throws Exception {
+    TopicsConfig topics = TopicsConfig.defaults().withPrefix("deleting-");
+    List<TopicSpec> needed = TopicSpec.all(topics);
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers()))) {
+      admin
+          .createTopics(
+              needed.stream()
+                  .map(
+                      t ->
+                          new NewTopic(t.name(), t.partitions(), (short) 1)
+                              .configs(
+                                  t.name().equals(topics.modelUpdates())
+                                      ? Map.of("cleanup.policy", "delete")
+                                      : t.configs()))
+                  .toList())
+          .all()
+          .get();
+      assertThatThrownBy(
+              () ->
+                  KafkaPreflight.checkTopics(
+                      admin, KAFKA.bootstrapServers(), KafkaClientProperties.empty(), needed))
+          .isInstanceOf(StreamrecException.class)
+          .hasMessageStartingWith(
+              "topic 'deleting-model-updates' holds the model and must be log-compacted"
+                  + " (cleanup.policy=compact, without delete) with exactly one partition, but it"
+                  + " has cleanup.policy=delete and 1 partition");
+    }
   }
 }

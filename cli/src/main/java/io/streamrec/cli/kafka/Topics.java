@@ -6,7 +6,6 @@ import io.streamrec.job.kafka.KafkaPreflight;
 import io.streamrec.job.kafka.TopicSpec;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,7 +13,6 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -154,25 +152,7 @@ public final class Topics {
                 "read the configs of topic '" + name + "'")
             .get(resource);
     checkModelUpdates(name, description.partitions().size(), cleanupPolicy(config));
-    ConfigEntry stamps = config.get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG);
-    if (stamps != null && TopicSpec.MODEL_UPDATES_TIMESTAMP_TYPE.equals(stamps.value())) {
-      return Optional.empty();
-    }
-    return Optional.of(
-        "topic '"
-            + name
-            + "' keeps the producer's timestamps ("
-            + TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG
-            + "="
-            + (stamps == null ? "?" : stamps.value())
-            + "): the trainer's are its versions' event times, so in a backfill its compaction lag"
-            + " and segment time count from months back (docs/model-updates.md, section 1). Set it"
-            + " with: kafka-configs.sh --alter --entity-type topics --entity-name "
-            + name
-            + " --add-config "
-            + TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG
-            + "="
-            + TopicSpec.MODEL_UPDATES_TIMESTAMP_TYPE);
+    return Optional.ofNullable(KafkaPreflight.timestampAdvice(name, config));
   }
 
   /**
@@ -233,45 +213,10 @@ public final class Topics {
 
   /** The check itself, apart from reading the topic. */
   static void checkModelUpdates(String name, int partitions, String cleanupPolicy) {
-    Set<String> policies =
-        Arrays.stream(cleanupPolicy.split(","))
-            .map(String::trim)
-            .filter(p -> !p.isEmpty())
-            .collect(Collectors.toSet());
-    boolean compactedOnly = policies.equals(Set.of(TopicConfig.CLEANUP_POLICY_COMPACT));
-    boolean onePartition = partitions == MODEL_UPDATE_PARTITIONS;
-    if (compactedOnly && onePartition) {
-      return;
+    String problem = KafkaPreflight.modelUpdatesProblem(name, partitions, cleanupPolicy);
+    if (problem != null) {
+      throw new TopicConfigException(problem);
     }
-    String found =
-        "cleanup.policy="
-            + (cleanupPolicy.isEmpty() ? "(none)" : cleanupPolicy)
-            + " and "
-            + partitions
-            + (partitions == 1 ? " partition" : " partitions");
-    String fix;
-    if (onePartition) {
-      fix =
-          "make it compacted only: kafka-configs.sh --bootstrap-server <broker> --alter --entity-type"
-              + " topics --entity-name "
-              + name
-              + " --add-config cleanup.policy=compact";
-    } else {
-      fix =
-          "partitions cannot be removed, so delete it (kafka-topics.sh --bootstrap-server <broker>"
-              + " --delete --topic "
-              + name
-              + ") and let streamrec create it again, or configure another model-updates topic name";
-    }
-    throw new TopicConfigException(
-        "topic '"
-            + name
-            + "' holds the model and must be log-compacted (cleanup.policy=compact, without delete)"
-            + " with exactly one partition, but it has "
-            + found
-            + ". To fix it, "
-            + fix
-            + ".");
   }
 
   private static String cleanupPolicy(Config config) {

@@ -6,17 +6,24 @@ import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.TopicsConfig;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -101,9 +108,7 @@ public final class KafkaPreflight {
       try {
         TopicDescription d = described.get(t.name()).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         present.put(t.name(), d);
-        if (t.partitions() == TopicSpec.MODEL_UPDATE_PARTITIONS
-            && t.configs().containsValue("compact")
-            && d.partitions().size() != 1) {
+        if (holdsTheModel(t) && d.partitions().size() != 1) {
           throw new StreamrecException(
               "topic '"
                   + t.name()
@@ -148,11 +153,136 @@ public final class KafkaPreflight {
       Thread.currentThread().interrupt();
       throw new StreamrecException("interrupted while checking the Kafka topics", e);
     }
+    for (TopicSpec t : needed) {
+      if (holdsTheModel(t)) {
+        checkCompacted(admin, t.name(), present.get(t.name()).partitions().size());
+      }
+    }
     LOG.info(
         "Kafka at {} ({}): topics {} present and served",
         bootstrapServers,
         properties.describe(),
         needed.stream().map(TopicSpec::name).toList());
+  }
+
+  private static boolean holdsTheModel(TopicSpec t) {
+    return t.partitions() == TopicSpec.MODEL_UPDATE_PARTITIONS
+        && t.configs().containsValue(TopicConfig.CLEANUP_POLICY_COMPACT);
+  }
+
+  /**
+   * A model-updates topic that is not compacted loses the model once its retention passes (the
+   * command line's topic set-up refused one, a job submitted otherwise took it). A user without the
+   * DescribeConfigs ACL is warned that it was not checked.
+   */
+  private static void checkCompacted(Admin admin, String name, int partitions) {
+    ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, name);
+    Config config;
+    try {
+      config =
+          admin
+              .describeConfigs(List.of(resource))
+              .all()
+              .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+              .get(resource);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof AuthorizationException) {
+        LOG.warn(
+            "cannot read the settings of topic '{}' (no DescribeConfigs ACL): whether it is"
+                + " log-compacted, as the model needs, is not checked",
+            name);
+        return;
+      }
+      throw new StreamrecException(
+          "cannot read the settings of topic '" + name + "': " + e.getCause(), e.getCause());
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new StreamrecException(
+          "cannot read the settings of topic '" + name + "': no answer in " + TIMEOUT, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StreamrecException("interrupted while checking the Kafka topics", e);
+    }
+    ConfigEntry policy = config == null ? null : config.get(TopicConfig.CLEANUP_POLICY_CONFIG);
+    String problem =
+        modelUpdatesProblem(
+            name, partitions, policy == null || policy.value() == null ? "" : policy.value());
+    if (problem != null) {
+      throw new StreamrecException(problem);
+    }
+    String advice = config == null ? null : timestampAdvice(name, config);
+    if (advice != null) {
+      LOG.warn(advice);
+    }
+  }
+
+  /**
+   * Why a model-updates topic of these partitions and cleanup.policy cannot carry the model, with
+   * how to fix it; null when it can.
+   */
+  public static String modelUpdatesProblem(String name, int partitions, String cleanupPolicy) {
+    Set<String> policies =
+        Arrays.stream(cleanupPolicy.split(","))
+            .map(String::trim)
+            .filter(p -> !p.isEmpty())
+            .collect(Collectors.toSet());
+    boolean compactedOnly = policies.equals(Set.of(TopicConfig.CLEANUP_POLICY_COMPACT));
+    boolean onePartition = partitions == TopicSpec.MODEL_UPDATE_PARTITIONS;
+    if (compactedOnly && onePartition) {
+      return null;
+    }
+    String found =
+        "cleanup.policy="
+            + (cleanupPolicy.isEmpty() ? "(none)" : cleanupPolicy)
+            + " and "
+            + partitions
+            + (partitions == 1 ? " partition" : " partitions");
+    String fix;
+    if (onePartition) {
+      fix =
+          "make it compacted only: kafka-configs.sh --bootstrap-server <broker> --alter --entity-type"
+              + " topics --entity-name "
+              + name
+              + " --add-config cleanup.policy=compact";
+    } else {
+      fix =
+          "partitions cannot be removed, so delete it (kafka-topics.sh --bootstrap-server <broker>"
+              + " --delete --topic "
+              + name
+              + ") and let streamrec create it again, or configure another model-updates topic name";
+    }
+    return "topic '"
+        + name
+        + "' holds the model and must be log-compacted (cleanup.policy=compact, without delete)"
+        + " with exactly one partition, but it has "
+        + found
+        + ". To fix it, "
+        + fix
+        + ".";
+  }
+
+  /**
+   * Advice on a model-updates topic that keeps the producer's timestamps (it works, but compaction
+   * counts from the versions' event times); null when it is stamped by the broker.
+   */
+  public static String timestampAdvice(String name, Config config) {
+    ConfigEntry stamps = config.get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG);
+    if (stamps != null && TopicSpec.MODEL_UPDATES_TIMESTAMP_TYPE.equals(stamps.value())) {
+      return null;
+    }
+    return "topic '"
+        + name
+        + "' keeps the producer's timestamps ("
+        + TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG
+        + "="
+        + (stamps == null ? "?" : stamps.value())
+        + "): the trainer's are its versions' event times, so in a backfill its compaction lag"
+        + " and segment time count from months back (docs/model-updates.md, section 1). Set it"
+        + " with: kafka-configs.sh --alter --entity-type topics --entity-name "
+        + name
+        + " --add-config "
+        + TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG
+        + "="
+        + TopicSpec.MODEL_UPDATES_TIMESTAMP_TYPE;
   }
 
   /**

@@ -162,7 +162,7 @@ public final class StreamrecJob {
                   assembled.getSideOutput(RequestUnitAssembler.DEAD_LETTERS));
       if (cfg.requestUnitsEnabled()) {
         units
-            .sinkTo(KafkaSinks.requestUnits(cfg))
+            .sinkTo(KafkaSinks.requestUnits(cfg, bounds.bounded()))
             .name("request-units")
             .uid("sink-request-units")
             .setParallelism(p);
@@ -199,7 +199,7 @@ public final class StreamrecJob {
         .name("published-versions")
         .uid(UID_PUBLISHED_VERSIONS)
         .setParallelism(1)
-        .sinkTo(KafkaSinks.modelUpdates(cfg))
+        .sinkTo(KafkaSinks.modelUpdates(cfg, bounds.bounded()))
         .name("model-updates")
         .uid("sink-model-updates")
         .setParallelism(1)

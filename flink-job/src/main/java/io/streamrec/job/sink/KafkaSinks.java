@@ -30,11 +30,26 @@ public final class KafkaSinks {
 
   private KafkaSinks() {}
 
-  public static KafkaSink<ModelUpdateRecord> modelUpdates(JobConfig cfg) {
+  public static KafkaSink<ModelUpdateRecord> modelUpdates(JobConfig cfg, boolean backfill) {
     String topic = cfg.modelUpdatesTopic();
     KafkaRecordSerializationSchema<ModelUpdateRecord> ser =
         (r, ctx, ts) -> new ProducerRecord<>(topic, null, r.timestampMs, r.key, r.value);
-    return sink(cfg, ser, "streamrec-model-updates");
+    return sink(cfg, ser, transactionalIdPrefix(cfg, backfill, "model-updates"));
+  }
+
+  /**
+   * The transactional ids of one job's sink of {@code kind} (exactly-once only): named by the job's
+   * group and model-updates topic, and whether it is a backfill. On its start a sink aborts the
+   * open transactions of its prefix, so two jobs of one prefix (two models' live jobs, a live job
+   * and a backfill) would abort each other's; one fixed prefix for every job made them share.
+   */
+  static String transactionalIdPrefix(JobConfig cfg, boolean backfill, String kind) {
+    return "streamrec-"
+        + cfg.groupId()
+        + "-"
+        + cfg.modelUpdatesTopic()
+        + (backfill ? "-backfill-" : "-")
+        + kind;
   }
 
   /** The client settings of every producer of the job: the broker and its properties.* keys. */
@@ -54,7 +69,7 @@ public final class KafkaSinks {
    * The request-units topic: a unit's {@link CompactUnitCodec} bytes keyed by its request id, with
    * the unit's close time as the record's timestamp (what a backfill's range and watermarks use).
    */
-  public static KafkaSink<CompactUnit> requestUnits(JobConfig cfg) {
+  public static KafkaSink<CompactUnit> requestUnits(JobConfig cfg, boolean backfill) {
     String topic = cfg.requestUnitsTopic();
     KafkaRecordSerializationSchema<CompactUnit> ser =
         (u, ctx, ts) ->
@@ -64,7 +79,7 @@ public final class KafkaSinks {
                 u.closedAtMs(),
                 u.requestId().getBytes(StandardCharsets.UTF_8),
                 CompactUnitCodec.encode(u));
-    return sink(cfg, ser, "streamrec-request-units");
+    return sink(cfg, ser, transactionalIdPrefix(cfg, backfill, "request-units"));
   }
 
   private static <T> KafkaSink<T> sink(

@@ -59,7 +59,7 @@ public final class StreamrecCli implements Runnable {
             line.getErr().println("streamrec " + line.getCommandName() + ": " + cause.getMessage());
             return 2;
           }
-          String kafkaSetting = kafkaSetting(cause);
+          String kafkaSetting = io.streamrec.common.KafkaClientErrors.settingsProblem(cause);
           if (kafkaSetting != null) {
             line.getErr().println("streamrec " + line.getCommandName() + ": " + kafkaSetting);
             return 2;
@@ -78,24 +78,5 @@ public final class StreamrecCli implements Runnable {
           return 1;
         });
     return cl;
-  }
-
-  /**
-   * A Kafka client that could not be made from its settings (an address without a port, a host that
-   * does not resolve, a setting of the wrong type), in one line; null for other failures. The
-   * client says it as "Failed to create new KafkaAdminClient" over the reason, with a page of
-   * trace.
-   */
-  static String kafkaSetting(Throwable e) {
-    for (Throwable c = e; c != null; c = c.getCause()) {
-      if (c instanceof org.apache.kafka.common.config.ConfigException) {
-        return "a Kafka client setting is not valid: "
-            + c.getMessage()
-            + (c.getMessage() != null && c.getMessage().contains("bootstrap.servers")
-                ? " (--bootstrap-servers takes host:port[,host:port...], each host resolvable here)"
-                : "");
-      }
-    }
-    return null;
   }
 }

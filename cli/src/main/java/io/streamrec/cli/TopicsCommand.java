@@ -43,8 +43,9 @@ final class TopicsCommand implements Callable<Integer> {
     }
     JobConfig cfg = JobConfig.from(settings.configuration());
     TopicsConfig topics = cfg.topics(Math.max(partitions, cfg.assemblerParallelism()));
-    try (Admin admin =
-        Admin.create(KafkaPreflight.adminSettings(cfg.bootstrapServers(), cfg.kafkaProperties()))) {
+    try (Admin admin = KafkaPreflight.admin(cfg.bootstrapServers(), cfg.kafkaProperties())) {
+      // a refused login or no answer, said as every command says it, before any topic is asked for
+      KafkaPreflight.reachable(admin, cfg.bootstrapServers(), cfg.kafkaProperties());
       Topics.EnsureResult r = Topics.ensure(admin, topics);
       System.out.println(
           "streamrec topics: at "

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import picocli.CommandLine;
@@ -29,9 +30,53 @@ class KafkaAddressMessageTest {
 
     assertThat(rc).isEqualTo(2);
     assertThat(err.toString().strip())
-        .startsWith("streamrec " + command + ": a Kafka client setting is not valid: ")
+        .startsWith("streamrec " + command + ": ")
+        .contains("a Kafka client setting is not valid: ")
         .contains(reason)
         .endsWith("(--bootstrap-servers takes host:port[,host:port...], each host resolvable here)")
         .doesNotContain("\n");
+  }
+
+  /**
+   * A sasl.jaas.config with a stray space or quote: every command printed Kafka's "Value not
+   * specified for key 'PW1' in JAAS config", a piece of the password, under a page of trace.
+   */
+  @Test
+  void aJaasConfigThatDoesNotParseIsSaidWithoutItsText() {
+    var client =
+        io.streamrec.common.KafkaClientProperties.of(
+            java.util.Map.of(
+                "security.protocol", "SASL_PLAINTEXT",
+                "sasl.mechanism", "PLAIN",
+                "sasl.jaas.config",
+                    "org.apache.kafka.common.security.plain.PlainLoginModule required"
+                        + " username=\"u\" password=s3cret PW1\";"));
+    Throwable t =
+        org.assertj.core.api.Assertions.catchThrowable(
+            () -> io.streamrec.job.kafka.KafkaPreflight.admin("localhost:1", client).close());
+    assertThat(t)
+        .isInstanceOf(io.streamrec.job.kafka.KafkaAccessException.class)
+        .hasMessage(
+            "cannot reach Kafka at localhost:1: sasl.jaas.config does not parse: check its quotes"
+                + " and the ';' that ends it (its text is not shown: it holds the password)")
+        .hasNoCause();
+  }
+
+  /** A CA file that is not there: 99 lines of trace, the file's name deep inside. */
+  @Test
+  void aTrustStoreThatIsNotThereIsOneLineNamingIt() {
+    var client =
+        io.streamrec.common.KafkaClientProperties.of(
+            java.util.Map.of(
+                "security.protocol", "SSL",
+                "ssl.truststore.type", "PEM",
+                "ssl.truststore.location", "/etc/streamrec-kafka/missing-ca.crt"));
+    Throwable t =
+        org.assertj.core.api.Assertions.catchThrowable(
+            () -> io.streamrec.job.kafka.KafkaPreflight.admin("localhost:1", client).close());
+    assertThat(t)
+        .isInstanceOf(io.streamrec.job.kafka.KafkaAccessException.class)
+        .hasMessageStartingWith("cannot reach Kafka at localhost:1: ")
+        .hasMessageContaining("/etc/streamrec-kafka/missing-ca.crt");
   }
 }

@@ -1,5 +1,6 @@
 package io.streamrec.job.kafka;
 
+import io.streamrec.common.KafkaClientErrors;
 import io.streamrec.common.KafkaClientProperties;
 import io.streamrec.common.StreamrecException;
 import io.streamrec.job.config.JobConfig;
@@ -90,8 +91,45 @@ public final class KafkaPreflight {
    */
   public static void checkTopics(
       String bootstrapServers, KafkaClientProperties properties, List<TopicSpec> needed) {
-    try (Admin admin = Admin.create(adminSettings(bootstrapServers, properties))) {
+    try (Admin admin = admin(bootstrapServers, properties)) {
       checkTopics(admin, bootstrapServers, properties, needed);
+    }
+  }
+
+  /**
+   * Returns once the brokers answer {@code admin}; a refused login or no answer is said as {@link
+   * #access} says it.
+   */
+  public static void reachable(
+      Admin admin, String bootstrapServers, KafkaClientProperties properties) {
+    try {
+      admin.describeCluster().nodes().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw access(e.getCause(), bootstrapServers, properties, "list the brokers");
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw access(e, bootstrapServers, properties, "list the brokers");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StreamrecException("interrupted while reaching Kafka", e);
+    }
+  }
+
+  /**
+   * An admin client of these settings; one that cannot be made of them (an address without a port,
+   * a missing CA file, a sasl.jaas.config that does not parse) is said in one line, and never with
+   * the text of a JAAS configuration, which Kafka quotes and which can hold the password.
+   */
+  public static Admin admin(String bootstrapServers, KafkaClientProperties properties) {
+    try {
+      return Admin.create(adminSettings(bootstrapServers, properties));
+    } catch (org.apache.kafka.common.KafkaException e) {
+      String problem = KafkaClientErrors.settingsProblem(e);
+      if (problem == null) {
+        throw e;
+      }
+      throw new KafkaAccessException(
+          "cannot reach Kafka at " + bootstrapServers + ": " + problem,
+          KafkaClientErrors.secret(e) ? null : e);
     }
   }
 

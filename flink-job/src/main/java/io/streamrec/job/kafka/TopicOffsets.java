@@ -37,7 +37,7 @@ public final class TopicOffsets {
       List<String> topics,
       Long untilMs) {
     String what = "list the offsets of " + topics;
-    try (Admin admin = Admin.create(KafkaPreflight.adminSettings(bootstrapServers, properties))) {
+    try (Admin admin = KafkaPreflight.admin(bootstrapServers, properties)) {
       Map<String, TopicDescription> described =
           admin.describeTopics(topics).allTopicNames().get(timeout(), TimeUnit.MILLISECONDS);
       Map<TopicPartition, OffsetSpec> latest = new HashMap<>();

@@ -123,7 +123,11 @@ public final class KafkaClientProperties implements Serializable {
       p.load(in);
     } catch (IOException | IllegalArgumentException e) {
       throw new StreamrecException(
-          "cannot read the Kafka client configuration " + file + ": " + e.getMessage(), e);
+          "cannot read the Kafka client configuration "
+              + file
+              + ": "
+              + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()),
+          e);
     }
     Map<String, String> s = new TreeMap<>();
     p.stringPropertyNames().forEach(k -> s.put(k, p.getProperty(k)));

@@ -289,7 +289,13 @@ public final class ModelReplica implements AutoCloseable {
     } catch (RuntimeException e) {
       failure = e;
       state = State.FAILED;
-      LOG.error("model replica of '{}' stopped: {}", topic, e.toString(), e);
+      if (e instanceof org.apache.kafka.common.errors.AuthenticationException
+          || e instanceof org.apache.kafka.common.errors.AuthorizationException) {
+        // a refused login or ACL: the broker's words say it all, a trace adds nothing
+        LOG.error("model replica of '{}' stopped: {}", topic, e.toString());
+      } else {
+        LOG.error("model replica of '{}' stopped: {}", topic, e.toString(), e);
+      }
     } catch (VirtualMachineError e) {
       // out of memory (or worse): nothing here can be trusted to go on; the process decides
       failure = e;

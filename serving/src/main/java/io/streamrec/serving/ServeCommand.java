@@ -193,6 +193,17 @@ public final class ServeCommand implements Callable<Integer> {
     }
     try {
       return new Running(replica, ScoringServer.start(replica, settings), client);
+    } catch (java.net.BindException e) {
+      replica.close();
+      throw new IllegalArgumentException(
+          "cannot listen on "
+              + bind
+              + ":"
+              + port
+              + ": "
+              + e.getMessage()
+              + " (another process holds the port, or the address is not one of this machine's:"
+              + " --port, --bind)");
     } catch (IOException | RuntimeException e) {
       replica.close();
       throw e;
@@ -205,6 +216,8 @@ public final class ServeCommand implements Callable<Integer> {
       String t;
       try {
         t = Files.readString(tokenFile, StandardCharsets.UTF_8).trim();
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw new IllegalArgumentException("--token-file " + tokenFile + ": no such file");
       } catch (IOException e) {
         throw new IllegalArgumentException("--token-file " + tokenFile + ": " + e.getMessage());
       }
@@ -213,7 +226,24 @@ public final class ServeCommand implements Callable<Integer> {
       }
       return t;
     }
-    return envToken == null || envToken.isBlank() ? null : envToken.trim();
+    if (envToken == null) {
+      return null;
+    }
+    if (envToken.isEmpty()) {
+      // compose passes an unset variable as empty: no token, but said, for a Secret left empty
+      System.err.println(
+          "streamrec serve: "
+              + TOKEN_ENV
+              + " is set but empty: POST /score and GET /metrics answer without a token");
+      return null;
+    }
+    if (envToken.isBlank()) {
+      throw new IllegalArgumentException(
+          TOKEN_ENV
+              + " is set but blank (only spaces): give the token, or unset it to serve without"
+              + " one");
+    }
+    return envToken.trim();
   }
 
   /**

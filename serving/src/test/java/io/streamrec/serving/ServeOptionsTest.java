@@ -69,7 +69,39 @@ class ServeOptionsTest {
               "--bootstrap-servers", "localhost:1", "--port", "0", "--token-file", file.toString());
       assertThatThrownBy(() -> serve.start(null))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("--token-file " + file);
+          .hasMessage("--token-file " + file + (file == empty ? " is empty" : ": no such file"));
+    }
+  }
+
+  /**
+   * A token of spaces in the environment (a Secret's value gone wrong) served without a token,
+   * saying nothing but an INFO line.
+   */
+  @Test
+  void aBlankTokenInTheEnvironmentIsRefused() {
+    ServeCommand serve = new ServeCommand();
+    new CommandLine(serve).parseArgs("--bootstrap-servers", "localhost:1", "--port", "0");
+    assertThatThrownBy(() -> serve.start("   "))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("STREAMREC_SERVE_TOKEN is set but blank");
+  }
+
+  /** A port another process holds printed java.net.BindException and a page of trace. */
+  @Test
+  void aPortInUseIsSaidWithTheAddress() throws Exception {
+    try (java.net.ServerSocket taken =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      ServeCommand serve = new ServeCommand();
+      new CommandLine(serve)
+          .parseArgs(
+              "--bootstrap-servers",
+              "localhost:1",
+              "--port",
+              Integer.toString(taken.getLocalPort()));
+      assertThatThrownBy(() -> serve.start(null))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("cannot listen on 127.0.0.1:" + taken.getLocalPort() + ": ")
+          .hasMessageContaining("another process holds the port");
     }
   }
 }

@@ -197,7 +197,7 @@ class HandoffTest {
           .cause()
           .isInstanceOf(CheckpointMismatchException.class)
           .hasMessageContaining("cannot go on from the handoff at " + path)
-          .hasMessageContaining("dim=16")
+          .hasMessageContaining("rows of 16 values, this model's 8 (the embedding dimension)")
           .hasMessageContaining("the model configuration the backfill was trained with");
     }
   }

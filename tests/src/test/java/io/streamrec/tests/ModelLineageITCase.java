@@ -2,9 +2,13 @@ package io.streamrec.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
+import io.streamrec.job.StreamrecJob;
+import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.config.TopicsConfig;
+import io.streamrec.job.trainer.ModelLineageException;
 import io.streamrec.protocol.ModelLineage;
 import io.streamrec.protocol.ModelUpdate;
 import io.streamrec.testutils.KafkaBroker;
@@ -19,7 +23,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -56,6 +63,70 @@ class ModelLineageITCase {
     conf.set(JobOptions.MODEL_UPDATES_TOPIC, modelUpdates);
     conf.set(JobOptions.MODEL_ID, modelId);
     return conf;
+  }
+
+  /**
+   * A live job whose model another job replaced (--replace) went on publishing: its version 58 came
+   * after the new model's version 40, two models interleaved on one topic, and replicas re-read a
+   * model whose rows the replace had tombstoned. It now stops at its next publish, saying why.
+   */
+  @Test
+  void aLiveJobStopsOnceAnotherJobHasReplacedItsModel() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    TopicsConfig a = inputs(bootstrap, "replaced-a-", 5, 600);
+    TopicsConfig b = inputs(bootstrap, "replaced-b-", 6, 200);
+    String topic = PipelineSupport.topics(bootstrap, "replaced-out-").modelUpdates();
+    long live = 0x0ccc_0000_0000_0003L, other = 0x0ddd_0000_0000_0004L;
+
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    StreamrecJob.build(
+        env,
+        JobConfig.from(conf(bootstrap, a, topic, ModelLineage.format(live))),
+        StreamrecJob.Bounds.live());
+    JobClient job = env.executeAsync("it-replaced-live");
+    try {
+      long deadline = System.nanoTime() + 120_000_000_000L;
+      while (ModelUpdateRecords.versions(TopicRecords.readAll(bootstrap, topic)).size() < 3) {
+        assertThat(System.nanoTime()).as("the live job publishes").isLessThan(deadline);
+        Thread.sleep(200);
+      }
+      Configuration replace = conf(bootstrap, b, topic, ModelLineage.format(other));
+      replace.set(JobOptions.REPLACE_MODEL, true);
+      PipelineSupport.backfill(replace);
+      // later traffic for the live job: its next publish would follow the other model's versions
+      GeneratedTraffic later =
+          new GeneratedTraffic(
+              TrafficConfig.defaults().withSeed(7).withUsers(600).withItems(300),
+              FaultConfig.defaults().withSeed(7).withAllRates(0.0).withJoinWindowMs(2_000),
+              2_000,
+              START_MS + 3_600_000,
+              60,
+              1);
+      PipelineSupport.produce(bootstrap, a, later.records);
+
+      assertThat(catchThrowable(() -> job.getJobExecutionResult().get(120, TimeUnit.SECONDS)))
+          .as("the live job's end")
+          .rootCause()
+          .isInstanceOf(ModelLineageException.class)
+          .hasMessageContaining("now holds version")
+          .hasMessageContaining("of model " + ModelLineage.format(other))
+          .hasMessageContaining("another job replaced this model (" + ModelLineage.format(live));
+    } finally {
+      if (!job.getJobStatus().get().isTerminalState()) {
+        job.cancel().get();
+      }
+    }
+    List<ModelUpdate> all = ModelUpdateRecords.decodeAll(TopicRecords.readAll(bootstrap, topic));
+    boolean replaced = false;
+    for (ModelUpdate u : all) {
+      if (u instanceof ModelUpdate.Version v) {
+        replaced |= v.model() == other;
+        assertThat(replaced && v.model() == live)
+            .as("a version of the replaced model after the other model's first")
+            .isFalse();
+      }
+    }
+    assertThat(replaced).isTrue();
   }
 
   @Test

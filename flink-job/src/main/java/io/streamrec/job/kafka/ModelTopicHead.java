@@ -194,6 +194,60 @@ public final class ModelTopicHead implements Serializable {
     return new String(r.key(), java.nio.charset.StandardCharsets.UTF_8);
   }
 
+  /**
+   * The version markers written to the topic from now on: a consumer positioned at the topic's end
+   * when this is called. Empty when the topic does not exist yet.
+   */
+  public Optional<MarkerTail> tailFromEnd() {
+    KafkaConsumer<byte[], byte[]> c = consumer();
+    try {
+      TopicPartition tp = partition(c);
+      if (tp == null) {
+        c.close();
+        return Optional.empty();
+      }
+      c.seekToEnd(List.of(tp));
+      c.position(tp);
+      return Optional.of(new MarkerTail(c, tp));
+    } catch (RuntimeException e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  /** See {@link #tailFromEnd}. */
+  public static final class MarkerTail implements AutoCloseable {
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final TopicPartition tp;
+
+    private MarkerTail(KafkaConsumer<byte[], byte[]> consumer, TopicPartition tp) {
+      this.consumer = consumer;
+      this.tp = tp;
+    }
+
+    /** The markers among the records that came within {@code wait}, in topic order. */
+    public List<VersionMarker> poll(Duration wait) {
+      List<VersionMarker> out = new java.util.ArrayList<>();
+      for (ConsumerRecord<byte[], byte[]> r : consumer.poll(wait).records(tp)) {
+        if (r.key() != null && ModelUpdateKeys.VERSION.equals(key(r))) {
+          try {
+            if (ModelUpdateDecoder.decode(r.key(), r.value()) instanceof ModelUpdate.Version v) {
+              out.add(v.marker());
+            }
+          } catch (MalformedModelUpdateException e) {
+            // a reader skips what it cannot read (docs/model-updates.md, section 6)
+          }
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public void close() {
+      consumer.close(Duration.ofSeconds(1));
+    }
+  }
+
   private interface RecordVisitor {
     void accept(ConsumerRecord<byte[], byte[]> r);
   }

@@ -149,6 +149,12 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private transient PriorityQueue<CompactUnit> waiting;
   private transient ArrayDeque<CompactUnit> ready;
 
+  /** Sees another job take the topic over ({@code --replace}); null without a topic head. */
+  private transient ReplacementWatch watch;
+
+  /** The model this trainer replaces on its topic (0: none). */
+  private transient long replacing;
+
   /** The rows each table keeps hot, which a batch's rows of that table must fit. */
   private transient TableCapacities tables;
 
@@ -518,8 +524,11 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     storeStats = trainer.store().stats();
     publishedThrough = 0;
     replacedRows = ModelTopicHead.Rows.NONE;
+    replacing = 0;
     if (topicHead != null) {
       checkTopic();
+      watch = ReplacementWatch.of(topicHead, model, replacing);
+      watch.start();
     }
   }
 
@@ -635,6 +644,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
                   + " topic, or replace that model with --replace (trainer.replace-model=true): its"
                   + " rows are then tombstoned and every replica switches to this model."));
     }
+    replacing = m.getModel();
     replacedRows = topicHead.rowsNotOf(model);
     LOG.warn(
         "{}; replacing it with model {}: {} of its rows are tombstoned in the next version",
@@ -778,6 +788,25 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   }
 
   private void publish(long period) {
+    VersionMarker other = watch == null ? null : watch.replacedBy();
+    if (other != null) {
+      // two models interleaved on one topic: replicas would re-read a model whose rows the replace
+      // tombstoned; the newer model keeps the topic
+      throw new SuppressRestartsException(
+          new ModelLineageException(
+              "model-updates topic '"
+                  + config.modelUpdatesTopic()
+                  + "' now holds version "
+                  + other.getVersion()
+                  + " of model "
+                  + ModelLineage.format(other.getModel())
+                  + ": another job replaced this model ("
+                  + ModelLineage.format(model)
+                  + ", at version "
+                  + version
+                  + "), and this one stops rather than publish over it. To take the topic back,"
+                  + " start it again with --replace (trainer.replace-model=true)"));
+    }
     long t0 = System.nanoTime();
     long c0 = cpuTime();
     long eventTime = periodEnd(period);
@@ -816,6 +845,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       deltasPublished.inc(enc.emitted());
       replacedRows = ModelTopicHead.Rows.NONE;
     }
+
     version = v;
     openPeriod = NO_PERIOD;
     if (firstStartNanos != 0) {
@@ -1022,6 +1052,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   @Override
   public void close() throws Exception {
+    if (watch != null) {
+      watch.close();
+    }
     closeHandoff();
     try {
       if (trainer != null) {

@@ -1,0 +1,98 @@
+package io.streamrec.job.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrec.schemas.VersionMarker;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A live job went on publishing after another job replaced its model (--replace): its version 58
+ * came after the new model's version 40, and replicas re-read a model whose rows the replace had
+ * tombstoned, serving an ever staler one. The trainer now sees the other model's version and stops.
+ */
+class ReplacementWatchTest {
+  private static VersionMarker marker(long model, long version) {
+    return VersionMarker.newBuilder()
+        .setVersion(version)
+        .setEventTimeMs(0)
+        .setRows(0)
+        .setDenseBlocks(0)
+        .setTombstones(0)
+        .setPublishedAtMs(0)
+        .setTrainedImpressions(0)
+        .setTrainedUnits(0)
+        .setProgressiveAuc(0)
+        .setProgressiveLogLoss(0)
+        .setSkippedBatches(0)
+        .setModel(model)
+        .build();
+  }
+
+  /** Markers as a topic gives them: a list per poll. */
+  private static final class Topic implements ReplacementWatch.Markers {
+    final Deque<List<VersionMarker>> polls = new ArrayDeque<>();
+    boolean closed;
+
+    @Override
+    public List<VersionMarker> poll(Duration wait) {
+      return polls.isEmpty() ? List.of() : polls.pop();
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+    }
+  }
+
+  @Test
+  void anotherModelsVersionAmongTheMarkersIsSeenEvenWhenThisModelPublishedAfterIt() {
+    Topic topic = new Topic();
+    try (ReplacementWatch w = new ReplacementWatch(7, 3, () -> Optional.of(topic), "test")) {
+      topic.polls.add(List.of(marker(7, 10), marker(3, 40)));
+      w.look(Duration.ZERO);
+      assertThat(w.replacedBy()).as("its own, and the model it replaces").isNull();
+      topic.polls.add(List.of());
+      w.look(Duration.ZERO);
+      assertThat(w.replacedBy()).isNull();
+      // the replacing job's first version, then one more of this model's before any look: the
+      // newest marker is this model's again, which a look at the head alone took for all well
+      topic.polls.add(List.of(marker(9, 1), marker(7, 11)));
+      w.look(Duration.ZERO);
+      assertThat(w.replacedBy()).isNotNull();
+      assertThat(w.replacedBy().getModel()).isEqualTo(9);
+      assertThat(w.replacedBy().getVersion()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aTopicThatCannotBeReadIsFollowedAgainFromAFreshConsumer() {
+    int[] opened = {0};
+    Topic good = new Topic();
+    ReplacementWatch.Markers broken =
+        new ReplacementWatch.Markers() {
+          @Override
+          public List<VersionMarker> poll(Duration wait) {
+            throw new IllegalStateException("no answer");
+          }
+
+          @Override
+          public void close() {}
+        };
+    try (ReplacementWatch w =
+        new ReplacementWatch(7, 0, () -> Optional.of(opened[0]++ == 0 ? broken : good), "test")) {
+      assertThat(w.look(Duration.ZERO)).isFalse();
+      good.polls.add(List.of(marker(8, 2)));
+      assertThat(w.look(Duration.ZERO)).isTrue();
+      assertThat(opened[0]).isEqualTo(2);
+      assertThat(w.replacedBy().getModel()).isEqualTo(8);
+    }
+    assertThat(new ReplacementWatch(7, 0, Optional::empty, "test").look(Duration.ZERO))
+        .as("no topic yet")
+        .isFalse();
+  }
+}

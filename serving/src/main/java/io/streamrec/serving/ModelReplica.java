@@ -638,7 +638,11 @@ public final class ModelReplica implements AutoCloseable {
   }
 
   /** Every label's scores and the version that gave them. */
-  public record ScoredLabels(long version, LabelScores scores) {}
+  /**
+   * Scores with the version and the model (lineage) that gave them: after a replace, version 3 of
+   * the new model is not version 3 of the old one.
+   */
+  public record ScoredLabels(long version, long model, LabelScores scores) {}
 
   /** As {@link #scoreAllLabels(RequestEvent, List)}, with the version that scored. */
   public ScoredLabels scoreAllLabelsVersioned(
@@ -649,7 +653,8 @@ public final class ModelReplica implements AutoCloseable {
 
   /** As {@link #scoreAllLabels(List)}, with the version that scored. */
   public ScoredLabels scoreAllLabelsVersioned(List<RequestUnit> units) {
-    return models.read(m -> new ScoredLabels(servable(m).version(), m.scoreAllLabels(units)));
+    return models.read(
+        m -> new ScoredLabels(servable(m).version(), m.lineage(), m.scoreAllLabels(units)));
   }
 
   private ReplicaModel servable(ReplicaModel m) {

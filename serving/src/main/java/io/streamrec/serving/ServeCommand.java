@@ -318,6 +318,14 @@ public final class ServeCommand implements Callable<Integer> {
         running.close();
         throw new StreamrecException(refused);
       }
+      // any other failure that stopped the replica (a topic of several partitions, one that is
+      // not a model's): a process that only answers 503 serves nobody; its one line, and the exit
+      Throwable failed = running.replica().failure();
+      if (failed != null && !(failed instanceof VirtualMachineError)) {
+        running.close();
+        throw new StreamrecException(
+            "the replica of '" + topic + "' stopped: " + failed.getMessage(), failed);
+      }
     }
     return 0;
   }

@@ -79,6 +79,9 @@ class ServeITCase {
       assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
       JsonNode scored = JSON.readTree(ok.body());
       assertThat(scored.get("version").asLong()).isEqualTo(1);
+      // and the model: after a replace, version 1 of the new model is not version 1 of the old
+      assertThat(scored.get("model").asText())
+          .isEqualTo(io.streamrec.protocol.ModelLineage.format(replica.lineage()));
       JsonNode req = JSON.readTree(valid);
       List<ImpressionEvent> imps = new java.util.ArrayList<>();
       req.get("impressions").forEach(n -> imps.add(JsonEvents.parseImpression(n.toString())));
@@ -336,6 +339,9 @@ class ServeITCase {
             assertThat(send(http, base + "/metrics", null, auth).statusCode()).isEqualTo(401);
           }
           assertThat(send(http, base + "/score", valid, right).statusCode()).isEqualTo(200);
+          // the scheme is case-insensitive (RFC 7235); "bearer" was a 401
+          assertThat(send(http, base + "/score", valid, "bearer " + c.getValue()).statusCode())
+              .isEqualTo(200);
           HttpResponse<String> metrics = send(http, base + "/metrics", null, right);
           assertThat(metrics.statusCode()).isEqualTo(200);
           assertThat(metrics.body()).contains("streamrec_serve_responses_total{code=\"401\"} 8\n");
@@ -449,5 +455,40 @@ class ServeITCase {
     return http.send(
         HttpRequest.newBuilder(URI.create(url)).GET().build(),
         HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * A replica that stopped (here: a topic of two partitions, which cannot hold a model) left serve
+   * running, answering 503 to everything and "dead" to its liveness probe, a restart loop under
+   * Kubernetes without a word on the terminal. It ends now, with the replica's reason.
+   */
+  @Test
+  void serveEndsWithTheReasonWhenItsReplicaStops() throws Exception {
+    try (org.apache.kafka.clients.admin.Admin admin =
+        org.apache.kafka.clients.admin.Admin.create(
+            java.util.Map.of("bootstrap.servers", KAFKA.bootstrapServers()))) {
+      admin
+          .createTopics(
+              List.of(new org.apache.kafka.clients.admin.NewTopic("two-parts", 2, (short) 1)))
+          .all()
+          .get();
+    }
+    StringWriter err = new StringWriter();
+    CommandLine cl = StreamrecCli.commandLine();
+    cl.setErr(new PrintWriter(err, true));
+    cl.setOut(new PrintWriter(new StringWriter(), true));
+    int rc =
+        cl.execute(
+            "serve",
+            "--bootstrap-servers",
+            KAFKA.bootstrapServers(),
+            "--topic",
+            "two-parts",
+            "--port",
+            "0");
+    assertThat(rc).isEqualTo(2);
+    assertThat(err.toString())
+        .startsWith("streamrec serve: the replica of 'two-parts' stopped: ")
+        .contains("2 partitions");
   }
 }

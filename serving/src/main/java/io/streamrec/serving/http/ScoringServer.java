@@ -389,7 +389,12 @@ public final class ScoringServer implements AutoCloseable {
       return true;
     }
     String given = ex.header("Authorization");
-    return given != null && MessageDigest.isEqual(token, given.getBytes(StandardCharsets.UTF_8));
+    if (given == null || given.length() < 7 || !given.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return false;
+    }
+    // the scheme is case-insensitive (RFC 7235); the token is compared exactly
+    return MessageDigest.isEqual(
+        token, ("Bearer " + given.substring(7)).getBytes(StandardCharsets.UTF_8));
   }
 
   private Response unauthorized() {
@@ -546,6 +551,7 @@ public final class ScoringServer implements AutoCloseable {
     impressionsScored.addAndGet(ni);
     ObjectNode out = MAPPER.createObjectNode();
     out.put("version", s.version());
+    out.put("model", io.streamrec.protocol.ModelLineage.format(s.model()));
     ArrayNode first = out.putArray("scores");
     ObjectNode byLabel = out.putObject("labels");
     for (int l = 0; l < scores.labels().size(); l++) {

@@ -283,6 +283,11 @@ public final class ScoringServer implements AutoCloseable {
               public Response refuse(Request partial, int code, String reason) {
                 return error(code, reason);
               }
+
+              @Override
+              public boolean isProbe(String method, String path) {
+                return method.equals("GET") && (path.equals("/livez") || path.equals("/healthz"));
+              }
             },
             "serve-http");
   }

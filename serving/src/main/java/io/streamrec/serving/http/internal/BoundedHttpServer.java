@@ -125,7 +125,19 @@ public final class BoundedHttpServer implements AutoCloseable {
 
     /** The answer to a request the server refuses itself (413, 400, 431), with the reason. */
     Response refuse(Request partial, int code, String reason);
+
+    /**
+     * Whether a request to {@code path} is a probe (liveness, readiness), answered on one of a few
+     * connections kept for probes when every other is taken: a probe refused for a crowd of
+     * kept-alive clients would have the replica restarted, healthy as it is.
+     */
+    default boolean isProbe(String method, String path) {
+      return false;
+    }
   }
+
+  /** Connections kept, past the cap, for probes only (one request each). */
+  static final int PROBE_CONNECTIONS = 4;
 
   /** A client's request the server refuses before its handler sees it. */
   private static final class Refusal extends Exception {
@@ -166,6 +178,7 @@ public final class BoundedHttpServer implements AutoCloseable {
   private final Semaphore workers;
   private final Set<Connection> open = ConcurrentHashMap.newKeySet();
   private final AtomicInteger openCount = new AtomicInteger();
+  private final AtomicInteger probeCount = new AtomicInteger();
   private final AtomicLong rejected = new AtomicLong();
   private final AtomicLong timedOut = new AtomicLong();
   private volatile boolean closed;
@@ -251,6 +264,18 @@ public final class BoundedHttpServer implements AutoCloseable {
       }
       if (openCount.incrementAndGet() > limits.maxConnections()) {
         openCount.decrementAndGet();
+        if (probeCount.incrementAndGet() <= PROBE_CONNECTIONS) {
+          Connection c = new Connection(s);
+          c.waitAtMost(limits.headerTimeout());
+          open.add(c);
+          try {
+            connectionThreads.execute(() -> serveProbe(c));
+            continue;
+          } catch (RuntimeException e) {
+            open.remove(c);
+          }
+        }
+        probeCount.decrementAndGet();
         rejected.incrementAndGet();
         refuseConnection(s);
         continue;
@@ -324,6 +349,54 @@ public final class BoundedHttpServer implements AutoCloseable {
     } finally {
       open.remove(c);
       openCount.decrementAndGet();
+    }
+  }
+
+  /**
+   * One request on a connection past the cap: answered when it is a probe, refused as the cap
+   * refuses otherwise; then closed.
+   */
+  private void serveProbe(Connection c) {
+    Socket s = c.socket;
+    try (s) {
+      InputStream in = new BufferedInputStream(s.getInputStream());
+      OutputStream out = new BufferedOutputStream(s.getOutputStream());
+      int b = in.read();
+      if (b < 0) {
+        return;
+      }
+      Request head;
+      try {
+        head = readHead(b, in);
+      } catch (Refusal r) {
+        answer(c, out, handler.refuse(null, r.code, r.getMessage()), false, true);
+        return;
+      }
+      if (!handler.isProbe(head.method(), head.path())) {
+        rejected.incrementAndGet();
+        answer(
+            c,
+            out,
+            handler.refuse(
+                head, 503, "too many connections (at most " + limits.maxConnections() + ")"),
+            false,
+            true);
+        return;
+      }
+      Request request;
+      try {
+        request = readBody(head, in, out);
+      } catch (Refusal r) {
+        answer(c, out, handler.refuse(head, r.code, r.getMessage()), false, true);
+        return;
+      }
+      c.noDeadline();
+      answer(c, out, handler.handle(request), head.method().equals("HEAD"), true);
+    } catch (IOException e) {
+      // the client went away, or its deadline passed
+    } finally {
+      open.remove(c);
+      probeCount.decrementAndGet();
     }
   }
 

@@ -44,6 +44,11 @@ class BoundedHttpServerTest {
     public Response refuse(Request partial, int code, String reason) {
       return new Response(code, "text/plain", reason.getBytes(StandardCharsets.UTF_8));
     }
+
+    @Override
+    public boolean isProbe(String method, String path) {
+      return method.equals("GET") && path.equals("/livez");
+    }
   }
 
   private static BoundedHttpServer start(Echo echo, int workers, int maxConnections, long timeoutMs)
@@ -171,6 +176,14 @@ class BoundedHttpServerTest {
         String answer =
             new String(over.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
         assertThat(answer).startsWith("HTTP/1.1 503 ").contains("too many connections");
+      }
+      assertThat(server.rejectedConnections()).isEqualTo(1);
+      // a probe is answered all the same: refused, it had a healthy replica restarted
+      try (Socket probe = stalled(port, "GET /livez HTTP/1.1\r\n\r\n")) {
+        probe.setSoTimeout(5_000);
+        String answer =
+            new String(probe.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        assertThat(answer).startsWith("HTTP/1.1 200 ").contains("GET /livez");
       }
       assertThat(server.rejectedConnections()).isEqualTo(1);
       for (Socket s : held) {

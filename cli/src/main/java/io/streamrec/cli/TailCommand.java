@@ -49,6 +49,10 @@ final class TailCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (values < 0) {
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "--values must be 0 or more, got " + values);
+    }
     PrintWriter out = spec.commandLine().getOut();
     long[] counts = new long[4]; // rows, tombstones, dense, markers
     reading.print(TopicSpec.modelUpdates(topic), "streamrec-tail", out, r -> describe(r, counts));
@@ -133,7 +137,7 @@ final class TailCommand implements Callable<Integer> {
       b.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.5g", v[i]));
     }
     if (v.length > values) {
-      b.append(", ... ").append(v.length).append(" values");
+      b.append(values == 0 ? "" : ", ").append("... ").append(v.length).append(" values");
     }
     double norm = 0;
     for (float x : v) {

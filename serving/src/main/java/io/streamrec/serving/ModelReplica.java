@@ -273,7 +273,7 @@ public final class ModelReplica implements AutoCloseable {
           // the broker is unreachable or not ready: the served model stays, and we try again
           retries++;
           lag = -1;
-          unreachable = e.toString();
+          unreachable = "the broker does not answer (" + e.getMessage() + ")";
           LOG.warn(
               "model replica of '{}': {}; retrying in {} ms (attempt {})",
               topic,
@@ -373,8 +373,18 @@ public final class ModelReplica implements AutoCloseable {
         checkedEnd = consumer.endOffsets(List.of(part), END_CHECK_TIMEOUT).get(part);
         unreachable = null;
       } catch (org.apache.kafka.common.errors.TimeoutException e) {
-        // the broker does not answer: the lag is unknown, and the model ages
+        // the broker does not answer: the lag is unknown, and the model ages; counted and logged
+        // once per outage, as a failed poll is
         lag = -1;
+        if (unreachable == null) {
+          LOG.warn(
+              "model replica of '{}': the broker does not answer ({}); serving version {} while it"
+                  + " is away",
+              topic,
+              e.getMessage(),
+              version());
+        }
+        retries++;
         unreachable = "the broker does not answer (" + e.getMessage() + ")";
         return;
       }

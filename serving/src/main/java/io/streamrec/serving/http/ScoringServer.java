@@ -454,6 +454,20 @@ public final class ScoringServer implements AutoCloseable {
     return o;
   }
 
+  /**
+   * A JSON reader's complaint without its advice to the reader's programmer ("enable
+   * `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS` to allow", "from
+   * `StreamReadConstraints.getMaxNestingDepth()`"), which a client cannot act on.
+   */
+  static String jsonProblem(String message) {
+    if (message == null) {
+      return "unreadable";
+    }
+    int advice = message.indexOf(": enable `");
+    String m = advice > 0 ? message.substring(0, advice) : message;
+    return m.replaceAll(",? from `StreamReadConstraints\\.[A-Za-z]+\\(\\)`", "");
+  }
+
   private Response score(Request ex) {
     String type = ex.header("Content-Type");
     if (type != null && !type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
@@ -467,7 +481,7 @@ public final class ScoringServer implements AutoCloseable {
       try {
         root = JsonEvents.readTree(body);
       } catch (JsonProcessingException e) {
-        return error(400, "the body is not valid JSON: " + e.getOriginalMessage());
+        return error(400, "the body is not valid JSON: " + jsonProblem(e.getOriginalMessage()));
       } catch (IOException e) {
         return error(400, "the body is not valid JSON: " + e.getMessage());
       }

@@ -170,6 +170,23 @@ final class RetainedCheckpoints {
               + handoffUnused);
     }
     if (c.get(JobOptions.REPLACE_MODEL)) {
+      Optional<Retained> old =
+          c.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
+              .flatMap(
+                  d -> newestCheckpoint(new org.apache.flink.core.fs.Path(d, id.toHexString())));
+      if (old.isPresent()) {
+        // the new model's checkpoints would be numbered from 1 in the same directory: at the first
+        // number the old model retained, Flink fails to write it ("_metadata already exists"), the
+        // job fails over, and does so again at every attempt
+        throw new StreamrecException(
+            "--replace starts a new model, and "
+                + where
+                + " holds checkpoints of the model it replaces (the newest: "
+                + old.get().describe()
+                + "), whose numbers the new model's checkpoints would collide with: give this run"
+                + " another --state-dir, or move that directory away (it is the replaced model's"
+                + " state)");
+      }
       return new Plan(
           c,
           id,

@@ -225,8 +225,6 @@ class RetainedCheckpointsTest {
 
   @Test
   void replacingTheModelStartsANewOneInsteadOfResuming() throws IOException {
-    JobID id = RetainedCheckpoints.jobId(JobConfig.from(job("g", "m")));
-    checkpoint(id, "chk-3", 1_000);
     Configuration conf = RetainedCheckpoints.withCheckpointDefaults(job("g", "m"), state);
     JobConfig cfg = JobConfig.from(conf);
     conf.set(JobOptions.REPLACE_MODEL, true);
@@ -236,5 +234,25 @@ class RetainedCheckpointsTest {
     assertThat(p.resumeFrom()).isEmpty();
     assertThat(p.conf().contains(StateRecoveryOptions.SAVEPOINT_PATH)).isFalse();
     assertThat(p.message()).startsWith("starting a new model (trainer.replace-model)");
+  }
+
+  /**
+   * A new model (--replace) in a state directory that holds the old model's checkpoints numbered
+   * its own from 1 there: at the first number the old one retained, Flink failed to write it
+   * ("_metadata already exists") and the job failed over, again and again.
+   */
+  @Test
+  void replacingTheModelOnADirectoryOfTheOldModelsCheckpointsIsRefused() throws IOException {
+    JobID id = RetainedCheckpoints.jobId(JobConfig.from(job("g", "m")));
+    checkpoint(id, "chk-3", 1_000);
+    Configuration conf = RetainedCheckpoints.withCheckpointDefaults(job("g", "m"), state);
+    JobConfig cfg = JobConfig.from(conf);
+    conf.set(JobOptions.REPLACE_MODEL, true);
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> RetainedCheckpoints.plan(conf, cfg))
+        .isInstanceOf(io.streamrec.common.StreamrecException.class)
+        .hasMessageStartingWith("--replace starts a new model, and ")
+        .hasMessageContaining("checkpoint 3 at ")
+        .hasMessageContaining("give this run another --state-dir");
   }
 }

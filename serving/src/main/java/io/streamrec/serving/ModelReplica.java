@@ -758,11 +758,13 @@ public final class ModelReplica implements AutoCloseable {
   }
 
   /**
-   * Rows the newest marker applied says the trainer holds and the model does not (of the model
-   * being built while none is served, else of the one served); -1 when the marker does not tell.
+   * Rows the newest marker applied says the trainer holds and the model does not: of the model
+   * being built while none is served or a re-read runs (what keeps it from being served; the one
+   * served is whole, so it said 0 while a re-read waited on rows), else of the one served; -1 when
+   * the marker does not tell.
    */
   public long missingRows() {
-    ReplicaModel m = models.visible();
+    ReplicaModel m = models.rebuilding() ? models.building() : models.visible();
     if (m == null) {
       m = models.building();
     }

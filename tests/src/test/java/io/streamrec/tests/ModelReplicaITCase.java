@@ -742,6 +742,14 @@ class ModelReplicaITCase {
         assertThat(held(replica, 1, 2, 3, 4, 5, 6))
             .isEqualTo(java.util.Map.of(1L, 42f, 2L, 40f, 3L, 41f, 4L, 41f, 5L, 42f, 6L, 42f));
         assertThat(replica.gaps() + replica.duplicates() + replica.rereads()).isZero();
+
+        // another model's first version, short of rows: the replica re-reads into it while version
+        // 42 serves, and what keeps the rebuild from being served is its own missing rows (this
+        // said the served model's 0 while a re-read waited)
+        ModelUpdatesSupport.send(
+            p, topic, lineageVersion(MODEL_B, 1, true, ids(7, 8), 1f, ids(), 5));
+        await(() -> replica.missingRows() == 3, "the rebuild's 3 missing rows");
+        assertThat(replica.version()).as("still serving").isEqualTo(42);
       }
     }
   }

@@ -43,18 +43,13 @@ class KafkaAddressMessageTest {
    */
   @Test
   void aJaasConfigThatDoesNotParseIsSaidWithoutItsText() {
-    var client =
-        io.streamrec.common.KafkaClientProperties.of(
-            java.util.Map.of(
+    assertThat(
+            adminOf(
                 "security.protocol", "SASL_PLAINTEXT",
                 "sasl.mechanism", "PLAIN",
                 "sasl.jaas.config",
                     "org.apache.kafka.common.security.plain.PlainLoginModule required"
-                        + " username=\"u\" password=s3cret PW1\";"));
-    Throwable t =
-        org.assertj.core.api.Assertions.catchThrowable(
-            () -> io.streamrec.job.kafka.KafkaPreflight.admin("localhost:1", client).close());
-    assertThat(t)
+                        + " username=\"u\" password=s3cret PW1\";"))
         .isInstanceOf(io.streamrec.job.kafka.KafkaAccessException.class)
         .hasMessage(
             "cannot reach Kafka at localhost:1: sasl.jaas.config does not parse: check its quotes"
@@ -65,18 +60,24 @@ class KafkaAddressMessageTest {
   /** A CA file that is not there: 99 lines of trace, the file's name deep inside. */
   @Test
   void aTrustStoreThatIsNotThereIsOneLineNamingIt() {
-    var client =
-        io.streamrec.common.KafkaClientProperties.of(
-            java.util.Map.of(
+    assertThat(
+            adminOf(
                 "security.protocol", "SSL",
                 "ssl.truststore.type", "PEM",
-                "ssl.truststore.location", "/etc/streamrec-kafka/missing-ca.crt"));
-    Throwable t =
-        org.assertj.core.api.Assertions.catchThrowable(
-            () -> io.streamrec.job.kafka.KafkaPreflight.admin("localhost:1", client).close());
-    assertThat(t)
+                "ssl.truststore.location", "/etc/streamrec-kafka/missing-ca.crt"))
         .isInstanceOf(io.streamrec.job.kafka.KafkaAccessException.class)
         .hasMessageStartingWith("cannot reach Kafka at localhost:1: ")
         .hasMessageContaining("/etc/streamrec-kafka/missing-ca.crt");
+  }
+
+  /** What making the check's admin client with these client settings throws. */
+  private static Throwable adminOf(String... settings) {
+    java.util.Map<String, String> m = new java.util.HashMap<>();
+    for (int i = 0; i < settings.length; i += 2) {
+      m.put(settings[i], settings[i + 1]);
+    }
+    var client = io.streamrec.common.KafkaClientProperties.of(m);
+    return org.assertj.core.api.Assertions.catchThrowable(
+        () -> io.streamrec.job.kafka.KafkaPreflight.admin("localhost:1", client).close());
   }
 }

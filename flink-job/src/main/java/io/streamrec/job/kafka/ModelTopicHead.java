@@ -242,6 +242,11 @@ public final class ModelTopicHead implements Serializable {
       return out;
     }
 
+    /** Ends a poll under way, from another thread. */
+    public void wakeup() {
+      consumer.wakeup();
+    }
+
     @Override
     public void close() {
       consumer.close(Duration.ofSeconds(1));

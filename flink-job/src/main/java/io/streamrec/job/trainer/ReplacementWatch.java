@@ -32,6 +32,9 @@ final class ReplacementWatch implements AutoCloseable {
   interface Markers extends AutoCloseable {
     List<VersionMarker> poll(Duration wait);
 
+    /** Ends a poll under way from another thread (a Kafka consumer's wakeup). */
+    default void wakeup() {}
+
     @Override
     void close();
   }
@@ -40,7 +43,9 @@ final class ReplacementWatch implements AutoCloseable {
   private final long replacing;
   private final Supplier<Optional<Markers>> open;
   private volatile VersionMarker replacedBy;
-  private Markers markers;
+  private volatile Markers markers;
+  private final java.util.concurrent.CountDownLatch closing =
+      new java.util.concurrent.CountDownLatch(1);
   private final Thread thread;
 
   /**
@@ -54,14 +59,16 @@ final class ReplacementWatch implements AutoCloseable {
     this.thread =
         new Thread(
             () -> {
+              // closed by the latch and the consumer's wakeup, never by an interrupt: an
+              // interrupted Kafka consumer fails to close and logs its trace
               try {
-                while (!Thread.currentThread().isInterrupted() && replacedBy == null) {
+                while (closing.getCount() > 0 && replacedBy == null) {
                   if (!look(Duration.ofSeconds(1))) {
-                    Thread.sleep(RETRY_MS);
+                    closing.await(RETRY_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
                   }
                 }
               } catch (InterruptedException e) {
-                // closing
+                Thread.currentThread().interrupt();
               } finally {
                 closeMarkers();
               }
@@ -83,6 +90,11 @@ final class ReplacementWatch implements AutoCloseable {
                           @Override
                           public List<VersionMarker> poll(Duration wait) {
                             return t.poll(wait);
+                          }
+
+                          @Override
+                          public void wakeup() {
+                            t.wakeup();
                           }
 
                           @Override
@@ -109,6 +121,9 @@ final class ReplacementWatch implements AutoCloseable {
    * not be read (it is followed again, from where it is then, at the next call).
    */
   boolean look(Duration wait) {
+    if (closing.getCount() == 0) {
+      return false;
+    }
     try {
       if (markers == null) {
         markers = open.get().orElse(null);
@@ -148,6 +163,10 @@ final class ReplacementWatch implements AutoCloseable {
 
   @Override
   public void close() {
-    thread.interrupt();
+    closing.countDown();
+    Markers m = markers;
+    if (m != null) {
+      m.wakeup();
+    }
   }
 }

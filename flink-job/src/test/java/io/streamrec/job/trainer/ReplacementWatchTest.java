@@ -36,7 +36,13 @@ class ReplacementWatchTest {
   /** Markers as a topic gives them: a list per poll. */
   private static final class Topic implements ReplacementWatch.Markers {
     final Deque<List<VersionMarker>> polls = new ArrayDeque<>();
-    boolean closed;
+    volatile boolean closed;
+    int wakeups;
+
+    @Override
+    public void wakeup() {
+      wakeups++;
+    }
 
     @Override
     public List<VersionMarker> poll(Duration wait) {
@@ -94,5 +100,25 @@ class ReplacementWatchTest {
     assertThat(new ReplacementWatch(7, 0, Optional::empty, "test").look(Duration.ZERO))
         .as("no topic yet")
         .isFalse();
+  }
+
+  /**
+   * Closing ended the watch's poll with an interrupt, and the interrupted Kafka consumer then
+   * failed to close, logging its trace at the end of every demo: it is woken instead, and closes
+   * itself.
+   */
+  @Test
+  void closingWakesThePollRatherThanInterruptingIt() throws Exception {
+    Topic topic = new Topic();
+    ReplacementWatch w = new ReplacementWatch(7, 0, () -> Optional.of(topic), "test");
+    w.start();
+    w.close();
+    assertThat(topic.wakeups).isEqualTo(1);
+    long deadline = System.currentTimeMillis() + 5_000;
+    while (!topic.closed && System.currentTimeMillis() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(topic.closed).as("the watch's thread closed its consumer").isTrue();
+    assertThat(w.look(Duration.ZERO)).as("a closed watch reads no more").isFalse();
   }
 }

@@ -94,6 +94,20 @@ public final class TableCapacities implements Serializable {
     return true;
   }
 
+  /** Adds {@code more} to {@code used}, table by table. */
+  public void addTo(long[] used, long[] more) {
+    for (int t = 0; t < used.length; t++) {
+      used[t] += more[t];
+    }
+  }
+
+  /** Says which table {@code used} and {@code more} together take more rows of than it keeps. */
+  public String describeOver(long[] used, long[] more) {
+    long[] both = used.clone();
+    addTo(both, more);
+    return describe(over(both), both);
+  }
+
   /** The first table {@code counts} takes more rows of than it keeps hot; -1 when none. */
   public int over(long[] counts) {
     for (int t = 0; t < capacity.length; t++) {

@@ -517,15 +517,10 @@ public final class RequestUnitAssembler
       java.util.Arrays.fill(rowsOf, 0);
       tables.add(e, rowsOf);
       if (!tables.fit(rows, rowsOf)) {
-        for (int t = 0; t < rows.length; t++) {
-          rowsOf[t] += rows[t];
-        }
-        overTable = "; one more would take " + tables.describe(tables.over(rowsOf), rowsOf);
+        overTable = "; one more would take " + tables.describeOver(rows, rowsOf);
         break;
       }
-      for (int t = 0; t < rows.length; t++) {
-        rows[t] += rowsOf[t];
-      }
+      tables.addTo(rows, rowsOf);
       ids += e.ids().length;
       bytes += e.sizeBytes();
       keep++;

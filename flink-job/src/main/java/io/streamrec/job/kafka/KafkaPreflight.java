@@ -102,15 +102,27 @@ public final class KafkaPreflight {
    */
   public static void reachable(
       Admin admin, String bootstrapServers, KafkaClientProperties properties) {
+    await(admin.describeCluster().nodes(), bootstrapServers, properties, "list the brokers");
+  }
+
+  /**
+   * {@code future}'s value within {@link #TIMEOUT}; a refused login or operation, or no answer, is
+   * said as {@link #access} says it.
+   */
+  private static <T> T await(
+      KafkaFuture<T> future,
+      String bootstrapServers,
+      KafkaClientProperties properties,
+      String what) {
     try {
-      admin.describeCluster().nodes().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      return future.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
-      throw access(e.getCause(), bootstrapServers, properties, "list the brokers");
+      throw access(e.getCause(), bootstrapServers, properties, what);
     } catch (java.util.concurrent.TimeoutException e) {
-      throw access(e, bootstrapServers, properties, "list the brokers");
+      throw access(e, bootstrapServers, properties, what);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new StreamrecException("interrupted while reaching Kafka", e);
+      throw new StreamrecException("interrupted while trying to " + what + " in Kafka", e);
     }
   }
 
@@ -177,20 +189,11 @@ public final class KafkaPreflight {
     }
     // a topic created a moment before (by a script, an operator, Strimzi) is written to only once
     // the leader of each partition serves it: the end offset is what only a serving leader answers
-    try {
-      admin.listOffsets(endOffsetsOf(present)).all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (ExecutionException e) {
-      throw access(
-          e.getCause(),
-          bootstrapServers,
-          properties,
-          "read the end offsets of " + present.keySet());
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw access(e, bootstrapServers, properties, "read the end offsets of " + present.keySet());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new StreamrecException("interrupted while checking the Kafka topics", e);
-    }
+    await(
+        admin.listOffsets(endOffsetsOf(present)).all(),
+        bootstrapServers,
+        properties,
+        "read the end offsets of " + present.keySet());
     for (TopicSpec t : needed) {
       if (holdsTheModel(t)) {
         checkCompacted(admin, t.name(), present.get(t.name()).partitions().size());

@@ -692,9 +692,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
                 || !tables.fit(batchRows, unitRows))) {
           break;
         }
-        for (int t = 0; t < batchRows.length; t++) {
-          batchRows[t] += unitRows[t];
-        }
+        tables.addTo(batchRows, unitRows);
         k++;
       }
       boolean closed = k == config.batchMaxUnits() || k < ready.size() || w >= deadline;

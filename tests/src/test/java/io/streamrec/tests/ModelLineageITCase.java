@@ -129,6 +129,89 @@ class ModelLineageITCase {
     assertThat(replaced).isTrue();
   }
 
+  /**
+   * Two live jobs of one model (the second started from the first's checkpoint, savepoint or
+   * handoff): the second found the first's versions on the topic, trained them again without
+   * publishing, and then published its own rows under the next version numbers next to the first's.
+   * Replicas served the two as one model. The second now stops at the first version of the model it
+   * did not publish, before it publishes anything; the first goes on.
+   */
+  @Test
+  void aSecondLiveJobOfTheSameModelStopsOnceItSeesTheOthersVersions() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    TopicsConfig a = inputs(bootstrap, "twin-a-", 5, 600);
+    TopicsConfig b = inputs(bootstrap, "twin-b-", 6, 200);
+    String topic = PipelineSupport.topics(bootstrap, "twin-out-").modelUpdates();
+    String model = ModelLineage.format(0x0eee_0000_0000_0005L);
+
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    StreamrecJob.build(
+        env, JobConfig.from(conf(bootstrap, a, topic, model)), StreamrecJob.Bounds.live());
+    JobClient first = env.executeAsync("it-twin-first");
+    JobClient second = null;
+    try {
+      long deadline = System.nanoTime() + 120_000_000_000L;
+      while (ModelUpdateRecords.versions(TopicRecords.readAll(bootstrap, topic)).size() < 3) {
+        assertThat(System.nanoTime()).as("the first job publishes").isLessThan(deadline);
+        Thread.sleep(200);
+      }
+      StreamExecutionEnvironment env2 = StreamExecutionEnvironment.getExecutionEnvironment();
+      StreamrecJob.build(
+          env2, JobConfig.from(conf(bootstrap, b, topic, model)), StreamrecJob.Bounds.live());
+      second = env2.executeAsync("it-twin-second");
+      while (second.getJobStatus().get() != org.apache.flink.api.common.JobStatus.RUNNING) {
+        assertThat(System.nanoTime()).as("the second job runs").isLessThan(deadline);
+        Thread.sleep(200);
+      }
+      Thread.sleep(5_000); // its trainer opened and follows the topic from its end
+      int before = ModelUpdateRecords.versions(TopicRecords.readAll(bootstrap, topic)).size();
+      PipelineSupport.produce(bootstrap, a, later(7, 600));
+      while (ModelUpdateRecords.versions(TopicRecords.readAll(bootstrap, topic)).size() <= before) {
+        assertThat(System.nanoTime()).as("the first job publishes again").isLessThan(deadline);
+        Thread.sleep(200);
+      }
+      Thread.sleep(2_000);
+      PipelineSupport.produce(bootstrap, b, later(8, 200));
+
+      JobClient twin = second;
+      assertThat(catchThrowable(() -> twin.getJobExecutionResult().get(120, TimeUnit.SECONDS)))
+          .as("the second job's end")
+          .rootCause()
+          .isInstanceOf(ModelLineageException.class)
+          .hasMessageContaining("that this job did not publish")
+          .hasMessageContaining("(" + model + ", published at");
+      assertThat(first.getJobStatus().get())
+          .isEqualTo(org.apache.flink.api.common.JobStatus.RUNNING);
+    } finally {
+      for (JobClient job : new JobClient[] {first, second}) {
+        if (job != null && !job.getJobStatus().get().isTerminalState()) {
+          job.cancel().get();
+        }
+      }
+    }
+    Map<Long, Long> publishedAt = new HashMap<>();
+    for (ModelUpdate u : ModelUpdateRecords.decodeAll(TopicRecords.readAll(bootstrap, topic))) {
+      if (u instanceof ModelUpdate.Version v) {
+        Long earlier = publishedAt.put(v.version(), v.marker().getPublishedAtMs());
+        assertThat(earlier == null || earlier == v.marker().getPublishedAtMs())
+            .as("version %d published twice", v.version())
+            .isTrue();
+      }
+    }
+  }
+
+  /** A minute of traffic an hour after the inputs' first. */
+  private static List<io.streamrec.traffic.OutgoingRecord> later(int seed, int users) {
+    return new GeneratedTraffic(
+            TrafficConfig.defaults().withSeed(seed).withUsers(users).withItems(users / 2),
+            FaultConfig.defaults().withSeed(seed).withAllRates(0.0).withJoinWindowMs(2_000),
+            2_000,
+            START_MS + 3_600_000,
+            60,
+            1)
+        .records;
+  }
+
   @Test
   void aSecondModelIsRefusedUnlessItReplacesTheFirstAndThenNoRowOfTheFirstStaysCurrent()
       throws Exception {

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
@@ -44,6 +45,9 @@ class RecoveryITCase {
 
   @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
 
+  /** A second Kafka cluster: another cluster id, the same topic names. */
+  @RegisterExtension static final KafkaBroker OTHER = new KafkaBroker();
+
   @TempDir Path checkpoints;
 
   @Test
@@ -68,6 +72,104 @@ class RecoveryITCase {
       shared = s.filter(p -> p.getParent().getFileName().toString().equals("shared")).toList();
     }
     assertThat(shared).as("table files in the checkpoints' shared directories").isNotEmpty();
+  }
+
+  /**
+   * A checkpoint resumed against another Kafka cluster (a DR switch, a new cluster under the same
+   * address) took its offsets as positions in the new cluster's topics: the records before them
+   * were skipped, or read twice, in silence. The trainer keeps the cluster id in its checkpoint and
+   * refuses another unless told the offsets were kept ({@code kafka.resume-on-other-cluster}).
+   */
+  @Test
+  void aCheckpointOfAnotherKafkaClusterIsRefusedUnlessItsOffsetsWereKept() throws Exception {
+    String prefix = "cluster-";
+    GeneratedTraffic traffic =
+        new GeneratedTraffic(
+            TrafficConfig.defaults().withSeed(9).withUsers(300).withItems(150),
+            FaultConfig.defaults().withSeed(9).withAllRates(0.0).withJoinWindowMs(2_000),
+            2_000,
+            1_767_225_600_000L,
+            60,
+            1);
+    TopicsConfig topics = PipelineSupport.topics(KAFKA.bootstrapServers(), prefix);
+    PipelineSupport.produce(KAFKA.bootstrapServers(), topics, traffic.records);
+    PipelineSupport.produce(
+        OTHER.bootstrapServers(),
+        PipelineSupport.topics(OTHER.bootstrapServers(), prefix),
+        traffic.records);
+
+    Configuration flink = new Configuration();
+    flink.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+    flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
+    flink.set(
+        CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+        org.apache.flink.configuration.ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+    flink.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(300));
+    flink.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+    org.apache.flink.core.execution.JobClient first =
+        live(flink, PipelineSupport.jobConf(KAFKA.bootstrapServers(), topics, 2_000));
+    Path taken;
+    try {
+      long deadline = System.nanoTime() + 120_000_000_000L;
+      while ((taken = newestCheckpoint()) == null) {
+        assertThat(System.nanoTime()).as("a checkpoint").isLessThan(deadline);
+        Thread.sleep(200);
+      }
+    } finally {
+      first.cancel().get();
+    }
+
+    Configuration restore = new Configuration(flink);
+    restore.set(
+        org.apache.flink.configuration.StateRecoveryOptions.SAVEPOINT_PATH, taken.toString());
+    Configuration other = PipelineSupport.jobConf(OTHER.bootstrapServers(), topics, 2_000);
+    org.apache.flink.core.execution.JobClient refused = live(restore, other);
+    assertThat(
+            org.assertj.core.api.Assertions.catchThrowable(
+                () -> refused.getJobExecutionResult().get(120, TimeUnit.SECONDS)))
+        .rootCause()
+        .isInstanceOf(io.streamrec.job.trainer.CheckpointMismatchException.class)
+        .hasMessageContaining("it was taken reading Kafka cluster")
+        .hasMessageContaining("kafka.resume-on-other-cluster=true");
+    assertThat(TopicRecords.readAll(OTHER.bootstrapServers(), topics.modelUpdates()))
+        .as("what the refused job published")
+        .isEmpty();
+
+    other.set(JobOptions.RESUME_ON_OTHER_CLUSTER, true);
+    org.apache.flink.core.execution.JobClient resumed = live(restore, other);
+    try {
+      long deadline = System.nanoTime() + 120_000_000_000L;
+      while (ModelUpdateRecords.versions(
+              TopicRecords.readAll(OTHER.bootstrapServers(), topics.modelUpdates()))
+          .isEmpty()) {
+        assertThat(resumed.getJobStatus().get().isTerminalState())
+            .as("the resumed job ended")
+            .isFalse();
+        assertThat(System.nanoTime()).as("the resumed job publishes").isLessThan(deadline);
+        Thread.sleep(200);
+      }
+    } finally {
+      resumed.cancel().get();
+    }
+  }
+
+  private static org.apache.flink.core.execution.JobClient live(
+      Configuration flink, Configuration job) throws Exception {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
+    StreamrecJob.build(env, JobConfig.from(job), StreamrecJob.Bounds.live());
+    return env.executeAsync("it-cluster");
+  }
+
+  /** The newest completed checkpoint's directory under {@link #checkpoints}; null while none. */
+  private Path newestCheckpoint() throws java.io.IOException {
+    try (Stream<Path> s = Files.walk(checkpoints)) {
+      return s.filter(p -> p.getFileName().toString().equals("_metadata"))
+          .map(Path::getParent)
+          .max(
+              java.util.Comparator.comparing(
+                  p -> Integer.parseInt(p.getFileName().toString().substring(4))))
+          .orElse(null);
+    }
   }
 
   private void recoverAndCompare(String prefix, Configuration checkpointStorage) throws Exception {

@@ -56,6 +56,7 @@ public record JobConfig(
     String handoffSaveTo,
     String handoffStartFrom,
     boolean handoffContinuePublished,
+    boolean resumeOnOtherCluster,
     InputLimits limits,
     KafkaClientProperties kafkaProperties)
     implements Serializable {
@@ -110,6 +111,7 @@ public record JobConfig(
         handoffPath(c, JobOptions.HANDOFF_SAVE_TO),
         handoffPath(c, JobOptions.HANDOFF_START_FROM),
         c.get(JobOptions.HANDOFF_CONTINUE_PUBLISHED),
+        c.get(JobOptions.RESUME_ON_OTHER_CLUSTER),
         InputLimits.from(c, model),
         kafkaProperties(c));
   }

@@ -25,6 +25,18 @@ public final class JobOptions {
           .withDescription(
               "Consumer group of the job's Kafka sources (offsets are committed on checkpoints).");
 
+  public static final ConfigOption<Boolean> RESUME_ON_OTHER_CLUSTER =
+      key("kafka.resume-on-other-cluster")
+          .booleanType()
+          .defaultValue(false)
+          .withDescription(
+              "A checkpoint holds the offsets its job read up to in one Kafka cluster (its cluster"
+                  + " id), and a job of another cluster refuses it: there the offsets point at other"
+                  + " records, and records would be skipped or trained twice. True: resume it anyway,"
+                  + " the offsets taken as they are. Only where the topics were copied with their"
+                  + " offsets (a cluster restored from a backup, a link that keeps offsets);"
+                  + " MirrorMaker does not keep them.");
+
   public static final ConfigOption<String> REQUESTS_TOPIC =
       key("topics.requests")
           .stringType()

@@ -105,6 +105,14 @@ public final class KafkaPreflight {
     await(admin.describeCluster().nodes(), bootstrapServers, properties, "list the brokers");
   }
 
+  /** The id of the Kafka cluster at {@code bootstrapServers}, as its brokers give it. */
+  public static String clusterId(String bootstrapServers, KafkaClientProperties properties) {
+    try (Admin admin = admin(bootstrapServers, properties)) {
+      return await(
+          admin.describeCluster().clusterId(), bootstrapServers, properties, "read the cluster id");
+    }
+  }
+
   /**
    * {@code future}'s value within {@link #TIMEOUT}; a refused login or operation, or no answer, is
    * said as {@link #access} says it.

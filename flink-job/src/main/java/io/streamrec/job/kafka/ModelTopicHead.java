@@ -40,6 +40,7 @@ public final class ModelTopicHead implements Serializable {
 
   private final String bootstrapServers;
   private final Map<String, String> clientProperties;
+  private final KafkaClientProperties properties;
   private final String topic;
   private final long timeoutMs;
 
@@ -47,8 +48,14 @@ public final class ModelTopicHead implements Serializable {
       String bootstrapServers, KafkaClientProperties properties, String topic, Duration timeout) {
     this.bootstrapServers = bootstrapServers;
     this.clientProperties = new HashMap<>(properties.asMap());
+    this.properties = properties;
     this.topic = topic;
     this.timeoutMs = timeout.toMillis();
+  }
+
+  /** The id of the Kafka cluster the topic is on. */
+  public String clusterId() {
+    return KafkaPreflight.clusterId(bootstrapServers, properties);
   }
 
   /**

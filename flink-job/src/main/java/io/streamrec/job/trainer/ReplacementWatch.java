@@ -11,11 +11,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Follows the model-updates topic, off the trainer's thread, for a version of another model: a job
- * started with {@code --replace} has taken the topic over. The trainer checks {@link #replacedBy}
- * before each publish and stops rather than publish its next version after the other model's, which
- * left two models interleaved on one topic (replicas re-reading a model whose rows the replace had
- * tombstoned, their staleness growing without end).
+ * Follows the model-updates topic, off the trainer's thread, for a version this trainer did not
+ * publish:
+ *
+ * <ul>
+ *   <li>a version of another model: a job started with {@code --replace} has taken the topic over
+ *       ({@link #replacedBy}). Publishing on left two models interleaved on one topic (replicas
+ *       re-reading a model whose rows the replace had tombstoned, their staleness growing without
+ *       end);
+ *   <li>a version of this model that this trainer did not publish: a second job trains the same
+ *       model (one started from the same checkpoint, savepoint or handoff) and publishes it ({@link
+ *       #twin}). Publishing on put two sets of rows under one model's version numbers, and replicas
+ *       served them as one model.
+ * </ul>
+ *
+ * <p>The trainer checks both before each publish and stops rather than publish again. A version of
+ * this model counts as this trainer's when it tells the watch it published it ({@link #published},
+ * with the marker's publish time), or when its number is at most the one the trainer started from
+ * (the topic's head or the restored version, whichever is newer: what an earlier attempt of the
+ * same job committed late).
  *
  * <p>It reads every version marker written from its start on, not the newest alone: the old job may
  * publish once more between the replace and a look at the topic's head, which then shows its own
@@ -39,8 +53,16 @@ final class ReplacementWatch implements AutoCloseable {
     void close();
   }
 
+  /** How many of its own recent versions the watch keeps; older ones count as its own. */
+  static final int KEEP = 10_000;
+
   private final long model;
   private final long replacing;
+  private final long ownThrough;
+  private final java.util.concurrent.ConcurrentHashMap<Long, Long> own =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private volatile long newestOwn;
+  private volatile VersionMarker twin;
   private final Supplier<Optional<Markers>> open;
   private volatile VersionMarker replacedBy;
   private volatile Markers markers;
@@ -50,11 +72,15 @@ final class ReplacementWatch implements AutoCloseable {
 
   /**
    * Follows the markers that {@code open} reads for a version of a model other than {@code model}
-   * and {@code replacing} (the model this trainer replaces; 0: none).
+   * and {@code replacing} (the model this trainer replaces; 0: none), and for a version of {@code
+   * model} past {@code ownThrough} that this trainer did not publish.
    */
-  ReplacementWatch(long model, long replacing, Supplier<Optional<Markers>> open, String name) {
+  ReplacementWatch(
+      long model, long replacing, long ownThrough, Supplier<Optional<Markers>> open, String name) {
     this.model = model;
     this.replacing = replacing;
+    this.ownThrough = ownThrough;
+    this.newestOwn = ownThrough;
     this.open = open;
     this.thread =
         new Thread(
@@ -62,7 +88,7 @@ final class ReplacementWatch implements AutoCloseable {
               // closed by the latch and the consumer's wakeup, never by an interrupt: an
               // interrupted Kafka consumer fails to close and logs its trace
               try {
-                while (closing.getCount() > 0 && replacedBy == null) {
+                while (closing.getCount() > 0 && replacedBy == null && twin == null) {
                   if (!look(Duration.ofSeconds(1))) {
                     closing.await(RETRY_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
                   }
@@ -78,10 +104,11 @@ final class ReplacementWatch implements AutoCloseable {
   }
 
   /** A watch of {@code head}'s topic. */
-  static ReplacementWatch of(ModelTopicHead head, long model, long replacing) {
+  static ReplacementWatch of(ModelTopicHead head, long model, long replacing, long ownThrough) {
     return new ReplacementWatch(
         model,
         replacing,
+        ownThrough,
         () ->
             head.tailFromEnd()
                 .map(
@@ -116,6 +143,28 @@ final class ReplacementWatch implements AutoCloseable {
     return replacedBy;
   }
 
+  /** The first marker of this model that this trainer did not publish; null while none was. */
+  VersionMarker twin() {
+    return twin;
+  }
+
+  /**
+   * This trainer publishes {@code version}, its marker stamped {@code publishedAtMs}: called before
+   * the marker leaves the trainer, so the watch never reads it first.
+   */
+  void published(long version, long publishedAtMs) {
+    own.put(version, publishedAtMs);
+    own.remove(version - KEEP);
+    newestOwn = Math.max(newestOwn, version);
+  }
+
+  private boolean isOwn(VersionMarker m) {
+    long v = m.getVersion();
+    return v <= ownThrough
+        || v <= newestOwn - KEEP
+        || Long.valueOf(m.getPublishedAtMs()).equals(own.get(v));
+  }
+
   /**
    * One poll of the markers (the thread's loop; tests call it directly); false when the topic could
    * not be read (it is followed again, from where it is then, at the next call).
@@ -132,7 +181,17 @@ final class ReplacementWatch implements AutoCloseable {
         }
       }
       for (VersionMarker m : markers.poll(wait)) {
-        if (m.getModel() != model && m.getModel() != replacing) {
+        if (m.getModel() == model) {
+          if (!isOwn(m)) {
+            twin = m;
+            LOG.warn(
+                "model-updates topic holds a version {} of model {} that this trainer did not"
+                    + " publish: another job publishes the same model",
+                m.getVersion(),
+                ModelLineage.format(model));
+            return true;
+          }
+        } else if (m.getModel() != replacing) {
           replacedBy = m;
           LOG.warn(
               "model-updates topic now holds version {} of model {}: another job replaced model {}",

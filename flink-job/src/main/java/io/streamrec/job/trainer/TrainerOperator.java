@@ -111,6 +111,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   /** The model lineage in a checkpoint. */
   static final String LINEAGE_STATE = "model-lineage";
 
+  /** The id of the Kafka cluster whose offsets the checkpoint holds (none before this state). */
+  static final String CLUSTER_STATE = "kafka-cluster";
+
   /** The trainer's checkpoint ({@link TrainerCheckpoint}, one element). */
   static final String TRAINER_STATE = "trainer-checkpoint";
 
@@ -167,6 +170,11 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   /** The model lineage this trainer publishes ({@link ModelLineage}); kept in every checkpoint. */
   private transient ListState<Long> lineageState;
+
+  private transient ListState<String> clusterState;
+
+  /** The Kafka cluster's id: the restored checkpoint's, then this job's; null while not known. */
+  private transient String cluster;
 
   private transient long model;
 
@@ -297,6 +305,11 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
             .getOperatorStateStore()
             .getListState(new ListStateDescriptor<>(LINEAGE_STATE, Types.LONG));
     model = ModelLineage.NONE;
+    clusterState =
+        context
+            .getOperatorStateStore()
+            .getListState(new ListStateDescriptor<>(CLUSTER_STATE, Types.STRING));
+    cluster = null;
     checkpointState =
         context
             .getOperatorStateStore()
@@ -306,6 +319,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     if (context.isRestored()) {
       for (Long m : lineageState.get()) {
         model = m;
+      }
+      for (String c : clusterState.get()) {
+        cluster = c;
       }
       for (CompactUnit u : unitsState.get()) {
         waiting.add(u);
@@ -438,6 +454,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   @Override
   public void open() throws Exception {
     super.open();
+    if (topicHead != null) {
+      checkCluster(topicHead.clusterId());
+    }
     tables = config.limits().tables();
     batchRows = tables.counts();
     unitRows = tables.counts();
@@ -527,9 +546,42 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     replacing = 0;
     if (topicHead != null) {
       checkTopic();
-      watch = ReplacementWatch.of(topicHead, model, replacing);
+      watch = ReplacementWatch.of(topicHead, model, replacing, Math.max(version, publishedThrough));
       watch.start();
     }
+  }
+
+  /**
+   * The checkpoint's Kafka cluster against this job's ({@code here}): its source offsets are
+   * positions in that cluster's topics, which in another cluster's point at other records.
+   */
+  private void checkCluster(String here) {
+    if (cluster != null && !cluster.equals(here) && !config.resumeOnOtherCluster()) {
+      throw new SuppressRestartsException(
+          new CheckpointMismatchException(
+              "cannot resume from this checkpoint: it was taken reading Kafka cluster "
+                  + cluster
+                  + ", and this job reads cluster "
+                  + here
+                  + " at "
+                  + config.bootstrapServers()
+                  + ". Its offsets are positions in the other cluster's topics: here they point at"
+                  + " other records, which would be skipped or trained twice. Resume it against"
+                  + " the cluster it was taken on. If this cluster's topics were copied with their"
+                  + " offsets (restored from a backup, a link that keeps offsets; MirrorMaker does"
+                  + " not), set kafka.resume-on-other-cluster=true. Otherwise start a new model on"
+                  + " this cluster (another state directory, and --replace to take over its"
+                  + " model-updates topic)",
+              null));
+    }
+    if (cluster != null && !cluster.equals(here)) {
+      LOG.warn(
+          "trainer: resuming a checkpoint of Kafka cluster {} on cluster {}, its offsets taken as"
+              + " they are (kafka.resume-on-other-cluster)",
+          cluster,
+          here);
+    }
+    cluster = here;
   }
 
   /**
@@ -805,6 +857,27 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
                   + "), and this one stops rather than publish over it. To take the topic back,"
                   + " start it again with --replace (trainer.replace-model=true)"));
     }
+    VersionMarker twin = watch == null ? null : watch.twin();
+    if (twin != null) {
+      // two jobs of one model: their rows under the same version numbers, which replicas serve as
+      // one model; the job that meets the other's version stops
+      throw new SuppressRestartsException(
+          new ModelLineageException(
+              "model-updates topic '"
+                  + config.modelUpdatesTopic()
+                  + "' holds a version "
+                  + twin.getVersion()
+                  + " of this model ("
+                  + ModelLineage.format(model)
+                  + ", published at "
+                  + java.time.Instant.ofEpochMilli(twin.getPublishedAtMs())
+                  + ") that this job did not publish: another job trains the same model (one"
+                  + " started from the same checkpoint, savepoint or handoff) and publishes it, and"
+                  + " replicas would serve the rows of both as one model. This one stops at version "
+                  + version
+                  + " and publishes nothing more. Keep one job per model: if this one is the one to"
+                  + " keep, stop the other and resume this one from its checkpoint"));
+    }
     long t0 = System.nanoTime();
     long c0 = cpuTime();
     long eventTime = periodEnd(period);
@@ -827,9 +900,10 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     }
     trainer.publish(new EncodingDeltaSink(enc));
     storeStats = trainer.store().stats();
+    long publishedAt = System.currentTimeMillis();
     enc.close(
         VersionMarker.newBuilder()
-            .setPublishedAtMs(System.currentTimeMillis())
+            .setPublishedAtMs(publishedAt)
             .setTrainedImpressions(trainer.impressionsTrained())
             .setTrainedUnits(trainer.unitsTrained())
             .setProgressiveAuc(nanToZero(trainer.metrics().auc()))
@@ -837,6 +911,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
             .setSkippedBatches(trainer.batchesSkipped())
             .setLiveRows(storeStats.rows()));
     if (v > publishedThrough) {
+      if (watch != null) {
+        watch.published(v, publishedAt);
+      }
       for (ModelUpdateRecord r : records) {
         output.collect(new StreamRecord<>(r, r.timestampMs));
       }
@@ -894,6 +971,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     pending.addAll(waiting);
     unitsState.update(pending);
     lineageState.update(List.of(model));
+    clusterState.update(cluster == null ? List.of() : List.of(cluster));
     long id = context.getCheckpointId();
     unitsInPendingCheckpoints.put(id, trainer.unitsTrained());
     Path dir = cutsDir.resolve("cp-" + id);

@@ -17,13 +17,17 @@ import org.junit.jupiter.api.Test;
  */
 class ReplacementWatchTest {
   private static VersionMarker marker(long model, long version) {
+    return marker(model, version, 0);
+  }
+
+  private static VersionMarker marker(long model, long version, long publishedAtMs) {
     return VersionMarker.newBuilder()
         .setVersion(version)
         .setEventTimeMs(0)
         .setRows(0)
         .setDenseBlocks(0)
         .setTombstones(0)
-        .setPublishedAtMs(0)
+        .setPublishedAtMs(publishedAtMs)
         .setTrainedImpressions(0)
         .setTrainedUnits(0)
         .setProgressiveAuc(0)
@@ -58,7 +62,7 @@ class ReplacementWatchTest {
   @Test
   void anotherModelsVersionAmongTheMarkersIsSeenEvenWhenThisModelPublishedAfterIt() {
     Topic topic = new Topic();
-    try (ReplacementWatch w = new ReplacementWatch(7, 3, () -> Optional.of(topic), "test")) {
+    try (ReplacementWatch w = new ReplacementWatch(7, 3, 10, () -> Optional.of(topic), "test")) {
       topic.polls.add(List.of(marker(7, 10), marker(3, 40)));
       w.look(Duration.ZERO);
       assertThat(w.replacedBy()).as("its own, and the model it replaces").isNull();
@@ -72,6 +76,51 @@ class ReplacementWatchTest {
       assertThat(w.replacedBy()).isNotNull();
       assertThat(w.replacedBy().getModel()).isEqualTo(9);
       assertThat(w.replacedBy().getVersion()).isEqualTo(1);
+    }
+  }
+
+  /**
+   * Two live jobs of one model (the second started from the first's checkpoint): the second found
+   * the first's versions on the topic, trained them again without publishing, then published its
+   * own rows under the next numbers next to the first's. Replicas served the two as one model.
+   */
+  @Test
+  void aVersionOfThisModelThatThisTrainerDidNotPublishIsAnotherJobs() {
+    Topic topic = new Topic();
+    try (ReplacementWatch w = new ReplacementWatch(7, 0, 12, () -> Optional.of(topic), "test")) {
+      w.published(13, 1_000);
+      w.published(14, 2_000);
+      // at or below the version it started from: an earlier attempt's, committed late
+      topic.polls.add(List.of(marker(7, 11, 5), marker(7, 12, 6), marker(7, 13, 1_000)));
+      w.look(Duration.ZERO);
+      assertThat(w.twin()).as("versions this trainer published or started from").isNull();
+      topic.polls.add(List.of(marker(7, 14, 2_000), marker(7, 14, 2_001)));
+      w.look(Duration.ZERO);
+      assertThat(w.twin()).as("a second version 14, published at another time").isNotNull();
+      assertThat(w.twin().getVersion()).isEqualTo(14);
+      assertThat(w.twin().getPublishedAtMs()).isEqualTo(2_001);
+      assertThat(w.replacedBy()).isNull();
+    }
+    Topic ahead = new Topic();
+    try (ReplacementWatch w = new ReplacementWatch(7, 0, 12, () -> Optional.of(ahead), "test")) {
+      ahead.polls.add(List.of(marker(7, 13, 1_000)));
+      w.look(Duration.ZERO);
+      assertThat(w.twin()).as("a version past this trainer's, not published by it").isNotNull();
+    }
+  }
+
+  @Test
+  void itsOwnVersionsOlderThanTheOnesItKeepsCountAsItsOwn() {
+    Topic topic = new Topic();
+    try (ReplacementWatch w = new ReplacementWatch(7, 0, 0, () -> Optional.of(topic), "test")) {
+      for (long v = 1; v <= ReplacementWatch.KEEP + 5; v++) {
+        w.published(v, v);
+      }
+      // a commit that came very late: its publish time is no longer kept
+      topic.polls.add(List.of(marker(7, 3, 99), marker(7, ReplacementWatch.KEEP + 5, 99)));
+      w.look(Duration.ZERO);
+      assertThat(w.twin()).isNotNull();
+      assertThat(w.twin().getVersion()).isEqualTo(ReplacementWatch.KEEP + 5);
     }
   }
 
@@ -90,14 +139,15 @@ class ReplacementWatchTest {
           public void close() {}
         };
     try (ReplacementWatch w =
-        new ReplacementWatch(7, 0, () -> Optional.of(opened[0]++ == 0 ? broken : good), "test")) {
+        new ReplacementWatch(
+            7, 0, 0, () -> Optional.of(opened[0]++ == 0 ? broken : good), "test")) {
       assertThat(w.look(Duration.ZERO)).isFalse();
       good.polls.add(List.of(marker(8, 2)));
       assertThat(w.look(Duration.ZERO)).isTrue();
       assertThat(opened[0]).isEqualTo(2);
       assertThat(w.replacedBy().getModel()).isEqualTo(8);
     }
-    assertThat(new ReplacementWatch(7, 0, Optional::empty, "test").look(Duration.ZERO))
+    assertThat(new ReplacementWatch(7, 0, 0, Optional::empty, "test").look(Duration.ZERO))
         .as("no topic yet")
         .isFalse();
   }
@@ -110,7 +160,7 @@ class ReplacementWatchTest {
   @Test
   void closingWakesThePollRatherThanInterruptingIt() throws Exception {
     Topic topic = new Topic();
-    ReplacementWatch w = new ReplacementWatch(7, 0, () -> Optional.of(topic), "test");
+    ReplacementWatch w = new ReplacementWatch(7, 0, 0, () -> Optional.of(topic), "test");
     w.start();
     w.close();
     assertThat(topic.wakeups).isEqualTo(1);

@@ -153,6 +153,115 @@ class RecoveryITCase {
     }
   }
 
+  /**
+   * A restore that found the topic ahead of its checkpoint trained those versions again without
+   * publishing them. Under a shorter TTL than the first run's, it expired rows the first run had
+   * kept, and their tombstones, part of the versions not published again, never reached the topic:
+   * replicas held those rows for good (86-95 rows past the marker's count in every later version).
+   * The first version after them now publishes the whole model and tombstones what the trainer no
+   * longer holds.
+   */
+  @Test
+  void aRestoreThatTrainsAgainUnderAShorterTtlLeavesTheTopicHoldingTheTrainersRowsOnly()
+      throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    TopicsConfig topics = PipelineSupport.topics(bootstrap, "ttl-");
+    long start = 1_767_225_600_000L;
+    PipelineSupport.produce(bootstrap, topics, minute(10, start));
+    Configuration job = PipelineSupport.jobConf(bootstrap, topics, 2_000);
+    job.set(JobOptions.PUBLISH_INTERVAL, Duration.ofSeconds(2));
+    job.set(JobOptions.MODEL_ID, "5eed000000000007");
+    job.setString("model.table.ttl", "user_id:40s");
+    Configuration flink = new Configuration();
+    flink.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+    flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
+    flink.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+    String topic = topics.modelUpdates();
+
+    org.apache.flink.core.execution.JobClient first = live(flink, job);
+    String savepoint;
+    long ahead;
+    try {
+      long saved = settled(bootstrap, topic, 2, first);
+      savepoint =
+          first
+              .triggerSavepoint(
+                  checkpoints.resolve("savepoints").toUri().toString(),
+                  org.apache.flink.core.execution.SavepointFormatType.CANONICAL)
+              .get(120, TimeUnit.SECONDS);
+      // a minute more is published, and no checkpoint holds it: the restore trains it again
+      PipelineSupport.produce(bootstrap, topics, minute(11, start + 3_600_000));
+      ahead = settled(bootstrap, topic, saved + 2, first);
+    } finally {
+      first.cancel().get();
+    }
+
+    job.setString("model.table.ttl", "user_id:3s");
+    Configuration restore = new Configuration(flink);
+    restore.set(org.apache.flink.configuration.StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+    org.apache.flink.core.execution.JobClient second = live(restore, job);
+    try {
+      Thread.sleep(5_000); // trains the minute again, publishing none of it
+      PipelineSupport.produce(bootstrap, topics, minute(12, start + 7_200_000));
+      settled(bootstrap, topic, ahead + 1, second);
+    } finally {
+      second.cancel().get();
+    }
+
+    Map<String, Long> current = new java.util.HashMap<>();
+    io.streamrec.protocol.ModelUpdate.Version last = null;
+    for (io.streamrec.protocol.ModelUpdate u :
+        ModelUpdateRecords.decodeAll(TopicRecords.readAll(bootstrap, topic))) {
+      if (u instanceof io.streamrec.protocol.ModelUpdate.Row r) {
+        current.put(r.key(), r.model());
+      } else if (u instanceof io.streamrec.protocol.ModelUpdate.Tombstone t) {
+        current.remove(t.key());
+      } else if (u instanceof io.streamrec.protocol.ModelUpdate.Version v) {
+        last = v;
+      }
+    }
+    assertThat(last.version()).isGreaterThan(ahead);
+    assertThat((long) current.size())
+        .as("rows current on the topic against version %d's count", last.version())
+        .isEqualTo(last.marker().getLiveRows());
+  }
+
+  /** A minute of traffic from {@code startMs}. */
+  private static List<io.streamrec.traffic.OutgoingRecord> minute(int seed, long startMs) {
+    return new GeneratedTraffic(
+            TrafficConfig.defaults().withSeed(seed).withUsers(400).withItems(200),
+            FaultConfig.defaults().withSeed(seed).withAllRates(0.0).withJoinWindowMs(2_000),
+            3_000,
+            startMs,
+            60,
+            1)
+        .records;
+  }
+
+  /**
+   * The topic's newest version once it is past {@code after} and has not moved for 3 s, while
+   * {@code job} runs.
+   */
+  private static long settled(
+      String bootstrap, String topic, long after, org.apache.flink.core.execution.JobClient job)
+      throws Exception {
+    long deadline = System.nanoTime() + 120_000_000_000L;
+    long newest = -1, since = System.nanoTime();
+    while (true) {
+      List<Long> versions = ModelUpdateRecords.versions(TopicRecords.readAll(bootstrap, topic));
+      long v = versions.isEmpty() ? 0 : versions.get(versions.size() - 1);
+      if (v != newest) {
+        newest = v;
+        since = System.nanoTime();
+      } else if (v > after && System.nanoTime() - since > 3_000_000_000L) {
+        return v;
+      }
+      assertThat(job.getJobStatus().get().isTerminalState()).as("the job ended").isFalse();
+      assertThat(System.nanoTime()).as("version %d is published", after + 1).isLessThan(deadline);
+      Thread.sleep(300);
+    }
+  }
+
   private static org.apache.flink.core.execution.JobClient live(
       Configuration flink, Configuration job) throws Exception {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);

@@ -120,7 +120,20 @@ public final class ModelTopicHead implements Serializable {
    * to a lineage other than {@code model}: a full read of the topic.
    */
   public Rows rowsNotOf(long model) {
-    Map<String, LongIntHashMap> foreign = new TreeMap<>();
+    return rows(m -> m != model, "for the rows to replace");
+  }
+
+  /**
+   * The rows whose current value on the topic belongs to the lineage {@code model}: a full read of
+   * the topic.
+   */
+  public Rows rowsOf(long model) {
+    return rows(m -> m == model, "for the rows of this model");
+  }
+
+  /** The rows whose current value on the topic is of a lineage that {@code of} accepts. */
+  private Rows rows(java.util.function.LongPredicate of, String why) {
+    Map<String, LongIntHashMap> kept = new TreeMap<>();
     try (KafkaConsumer<byte[], byte[]> c = consumer()) {
       TopicPartition tp = partition(c);
       if (tp == null) {
@@ -137,10 +150,11 @@ public final class ModelTopicHead implements Serializable {
           r -> {
             if (++read[0] % 1_000_000 == 0) {
               LOG.info(
-                  "model-updates topic '{}': {} of {} records read for the rows to replace",
+                  "model-updates topic '{}': {} of {} records read {}",
                   topic,
                   read[0],
-                  end - start);
+                  end - start,
+                  why);
             }
             String k = r.key() == null ? "" : key(r);
             if (!ModelUpdateKeys.isRow(k)) {
@@ -148,7 +162,7 @@ public final class ModelTopicHead implements Serializable {
             }
             String table;
             long id;
-            boolean other = false;
+            boolean wanted = false;
             ModelUpdate u;
             try {
               u = ModelUpdateDecoder.decode(r.key(), r.value());
@@ -158,7 +172,7 @@ public final class ModelTopicHead implements Serializable {
             if (u instanceof ModelUpdate.Row row) {
               table = row.table();
               id = row.id();
-              other = row.model() != model;
+              wanted = of.test(row.model());
             } else if (u instanceof ModelUpdate.Tombstone t) {
               table = t.table();
               id = t.id();
@@ -171,15 +185,15 @@ public final class ModelTopicHead implements Serializable {
                 return; // not a row key a trainer writes: nothing to tombstone
               }
             }
-            if (other) {
-              foreign.computeIfAbsent(table, t -> new LongIntHashMap(1 << 10)).put(id, 0);
-            } else if (foreign.containsKey(table)) {
-              foreign.get(table).remove(id);
+            if (wanted) {
+              kept.computeIfAbsent(table, t -> new LongIntHashMap(1 << 10)).put(id, 0);
+            } else if (kept.containsKey(table)) {
+              kept.get(table).remove(id);
             }
           });
     }
     Map<String, long[]> out = new TreeMap<>();
-    foreign.forEach(
+    kept.forEach(
         (table, ids) -> {
           long[] sorted = ids.keys();
           if (sorted.length > 0) {

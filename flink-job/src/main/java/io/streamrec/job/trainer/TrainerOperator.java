@@ -173,6 +173,12 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   private transient ListState<String> clusterState;
 
+  /**
+   * The rows of this model the topic held when the trainer found it ahead of the restored version;
+   * null once the first version after them has published the whole model (or when it was not).
+   */
+  private transient ModelTopicHead.Rows rowsOnTopic;
+
   /** The Kafka cluster's id: the restored checkpoint's, then this job's; null while not known. */
   private transient String cluster;
 
@@ -543,6 +549,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     storeStats = trainer.store().stats();
     publishedThrough = 0;
     replacedRows = ModelTopicHead.Rows.NONE;
+    rowsOnTopic = null;
     replacing = 0;
     if (topicHead != null) {
       checkTopic();
@@ -670,11 +677,17 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
         publishedThrough = m.getVersion();
         LOG.info(
             "trainer: topic '{}' holds versions up to {} of this model; from version {} (restored)"
-                + " through {} they are trained again and not published twice",
+                + " through {} they are trained again and not published twice, and version {}"
+                + " publishes the whole model",
             topic,
             m.getVersion(),
             version + 1,
-            m.getVersion());
+            m.getVersion(),
+            m.getVersion() + 1);
+        // what the versions trained again change need not be what the topic holds (another TTL
+        // or admission threshold since the checkpoint): the next version makes the topic the
+        // trainer's rows exactly
+        rowsOnTopic = topicHead.rowsOf(model);
       }
       return;
     }
@@ -894,11 +907,26 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
                 enc.tombstone(table, id);
               }
             });
-    int slices = refreshVersions;
+    WholeModelPublish whole =
+        v > publishedThrough && rowsOnTopic != null
+            ? new WholeModelPublish(new EncodingDeltaSink(enc), rowsOnTopic)
+            : null;
+    int slices = whole != null ? 1 : refreshVersions;
     if (slices > 0) {
       trainer.markSlice((int) Long.remainderUnsigned(v, slices), slices);
     }
-    trainer.publish(new EncodingDeltaSink(enc));
+    if (whole != null) {
+      trainer.publish(whole);
+      int gone = whole.finish();
+      rowsOnTopic = null;
+      LOG.info(
+          "trainer: version {} publishes the whole model, and tombstones {} row(s) of it that the"
+              + " topic held and the trainer does not",
+          v,
+          gone);
+    } else {
+      trainer.publish(new EncodingDeltaSink(enc));
+    }
     storeStats = trainer.store().stats();
     long publishedAt = System.currentTimeMillis();
     enc.close(

@@ -78,7 +78,9 @@ final class DeadLettersCommand implements Callable<Integer> {
     StringBuilder sum = new StringBuilder(String.format(Locale.ROOT, "-- %,d dead letters", total));
     String sep = ": ";
     for (var e : byReason.entrySet()) {
-      sum.append(sep).append(e.getKey()).append(String.format(Locale.ROOT, " %,d", e.getValue()));
+      sum.append(sep)
+          .append(printable(e.getKey()))
+          .append(String.format(Locale.ROOT, " %,d", e.getValue()));
       sep = ", ";
     }
     if (repeats > 0) {
@@ -102,7 +104,7 @@ final class DeadLettersCommand implements Callable<Integer> {
       d = AvroCodec.decode(r.value(), DeadLetter.class);
     } catch (StreamrecException e) {
       byReason.merge("(unreadable)", 1L, Long::sum);
-      return at + " unreadable: " + e.getMessage();
+      return at + " unreadable: " + printable(e.getMessage());
     }
     byReason.merge(d.getReason(), 1L, Long::sum);
     boolean again =
@@ -125,9 +127,9 @@ final class DeadLettersCommand implements Callable<Integer> {
                 d.getSourceTopic(),
                 d.getSourcePartition(),
                 d.getSourceOffset(),
-                d.getKey() == null ? "-" : "'" + d.getKey() + "'",
+                d.getKey() == null ? "-" : "'" + printable(d.getKey()) + "'",
                 d.getPayloadBytes(),
-                d.getDetail()));
+                printable(d.getDetail())));
     if (again) {
       line.append(" (again: listed before)");
     }
@@ -137,16 +139,40 @@ final class DeadLettersCommand implements Callable<Integer> {
     return line.toString();
   }
 
+  /**
+   * {@code s} with its control characters escaped ({@code \n}, {@code \u001b}): a key or value a
+   * producer sent is printed as one line of text, not as lines or terminal codes of its own (a
+   * request id holding a newline and "-- 999 dead letters" printed a summary of its own).
+   */
+  static String printable(CharSequence s) {
+    StringBuilder out = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\n') {
+        out.append("\\n");
+      } else if (c == '\r') {
+        out.append("\\r");
+      } else if (c == '\t') {
+        out.append("\\t");
+      } else if (Character.isISOControl(c)) {
+        out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
+  }
+
   private static String event(ByteBuffer payload) {
     byte[] bytes = new byte[payload.remaining()];
     payload.duplicate().get(bytes);
     try {
-      return AvroCodec.decodeAny(bytes).toString();
+      return printable(AvroCodec.decodeAny(bytes).toString());
     } catch (StreamrecException e) {
       return "("
           + bytes.length
           + " bytes kept, not an event streamrec reads: "
-          + e.getMessage()
+          + printable(e.getMessage())
           + ")"
           + (bytes.length == 0 ? "" : "\n    " + hex(bytes));
     }

@@ -64,7 +64,7 @@ final class ProduceCommand implements Callable<Integer> {
     }
     // ... and returns once they are served: a topic created a moment before is written only then
     KafkaPreflight.checkTopics(servers, cfg.kafkaProperties(), targets);
-    TimeCheck times = new TimeCheck(JsonlProducer.loggingListener());
+    TimeCheck times = new TimeCheck(JsonlProducer.loggingListener(), cfg.maxOutOfOrdernessMs());
     LabelCheck labels = new LabelCheck(cfg.model().features().labels(), times);
     JsonlProducer.Summary s =
         JsonlProducer.load(
@@ -80,7 +80,37 @@ final class ProduceCommand implements Callable<Integer> {
         s.elapsedMs() / 1000.0,
         s.eventsPerSecond());
     times.warnings().forEach(w -> System.out.println("streamrec produce: warning: " + w));
+    retentionAdvice(servers, cfg, times, topics)
+        .forEach(w -> System.out.println("streamrec produce: warning: " + w));
     labels.warnings().forEach(w -> System.out.println("streamrec produce: warning: " + w));
     return s.badLines() > 0 ? 3 : 0;
+  }
+
+  /**
+   * A line for each topic whose retention is shorter than the age of the events sent to it: the
+   * broker deletes history within minutes (its retention counts from the record's timestamp, the
+   * event time), and a backfill then found nothing, with no word from produce.
+   */
+  private List<String> retentionAdvice(
+      String servers, JobConfig cfg, TimeCheck times, TopicsConfig topics) {
+    List<String> out = new ArrayList<>();
+    long now = System.currentTimeMillis();
+    try (org.apache.kafka.clients.admin.Admin admin =
+        KafkaPreflight.admin(servers, cfg.kafkaProperties())) {
+      for (Object[] f :
+          new Object[][] {{requests, topics.requests()}, {impressions, topics.impressions()}}) {
+        if (f[0] != null) {
+          var oldest = times.oldest((Path) f[0]);
+          if (oldest.isPresent()) {
+            String advice =
+                KafkaPreflight.retentionAdvice(admin, (String) f[1], oldest.getAsLong(), now);
+            if (advice != null) {
+              out.add(advice);
+            }
+          }
+        }
+      }
+    }
+    return out;
   }
 }

@@ -74,6 +74,30 @@ class DeadLettersCommandTest {
     assertThat(counts).containsExactly(Map.entry("malformed", 1L), Map.entry("orphan", 2L));
   }
 
+  /**
+   * A request id holding a newline and "-- 999 dead letters: late 999" printed a forged summary
+   * line of its own; terminal codes in a key reached the terminal.
+   */
+  @Test
+  void aProducersKeyAndValuesPrintAsOneLineWithTheirControlCharactersEscaped() {
+    DeadLetter forged =
+        DeadLetters.of(
+            "orphan",
+            new DeadLetters.Origin("impressions", 1, 586, "r7\n-- 999 dead letters: late 999", 5),
+            "no request 'r7\n-- 999' arrived \u001b[2J",
+            AvroCodec.encode(
+                JsonEvents.parseImpression(IMPRESSION.replace("\"r7-0\"", "\"r7\\n-0\""))),
+            65_536);
+    DeadLettersCommand c = new DeadLettersCommand();
+    c.payload = true;
+    String line = c.describe(record(12, forged), new TreeMap<>());
+    assertThat(line.lines()).hasSize(2); // the record's line and its payload's
+    assertThat(line)
+        .contains("key 'r7\\n-- 999 dead letters: late 999'")
+        .contains("arrived \\u001b[2J")
+        .contains("r7\\n-0");
+  }
+
   /** A reason no dead letter has (a typo: orphans) printed nothing and the whole summary. */
   @Test
   void aReasonThatIsNoneIsRefusedWithTheReasons() {

@@ -277,12 +277,25 @@ public final class StreamrecJob {
         : List.of(cfg.requestsTopic(), cfg.impressionsTopic());
   }
 
+  /**
+   * The sources' Kafka client settings: the user's, reading committed records only unless told
+   * otherwise. Kafka's consumers read uncommitted ones by default, so a source read the records of
+   * aborted transactions too: the units an exactly-once job wrote before a failure and wrote again
+   * after it were read twice, and the events of a transactional producer's aborted sends trained.
+   */
+  static java.util.Properties sourceProperties(JobConfig cfg) {
+    java.util.Properties p = cfg.kafkaProperties().toProperties();
+    p.putIfAbsent(
+        org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    return p;
+  }
+
   private static KafkaSource<UnitRecord> unitsSource(
       JobConfig cfg, Bounds bounds, Handoff.Plan handoff) {
     KafkaSourceBuilder<UnitRecord> b =
         KafkaSource.<UnitRecord>builder()
             .setBootstrapServers(cfg.bootstrapServers())
-            .setProperties(cfg.kafkaProperties().toProperties())
+            .setProperties(sourceProperties(cfg))
             .setTopics(cfg.requestUnitsTopic())
             .setGroupId(cfg.groupId())
             .setClientIdPrefix("streamrec-units")
@@ -336,7 +349,7 @@ public final class StreamrecJob {
     KafkaSourceBuilder<DecodedEvent> b =
         KafkaSource.<DecodedEvent>builder()
             .setBootstrapServers(cfg.bootstrapServers())
-            .setProperties(cfg.kafkaProperties().toProperties())
+            .setProperties(sourceProperties(cfg))
             .setTopics(topic)
             .setGroupId(cfg.groupId())
             .setClientIdPrefix("streamrec-" + kind.name().toLowerCase(java.util.Locale.ROOT))

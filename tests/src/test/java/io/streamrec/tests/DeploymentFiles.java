@@ -25,6 +25,9 @@ final class DeploymentFiles {
   /** The image the Dockerfile builds and every deployment file runs. */
   static final String IMAGE = "streamrec:0.1.0";
 
+  /** The trainer's image with the CUDA backend. */
+  static final String CUDA_IMAGE = IMAGE + "-cuda";
+
   private DeploymentFiles() {}
 
   /** The repository root: the first directory up from here with docker-compose.yml and pom.xml. */

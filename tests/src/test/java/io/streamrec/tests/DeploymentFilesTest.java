@@ -240,7 +240,8 @@ class DeploymentFilesTest {
   void theFlinkDeploymentRunsTheJobJarOfTheImage() throws Exception {
     Map<String, Object> fd = flinkDeployment();
     assertThat(fd.get("apiVersion")).isEqualTo("flink.apache.org/v1beta1");
-    assertThat(at(fd, "spec", "image")).isEqualTo(IMAGE);
+    // its TaskManagers train on GPUs (trainer.backend: cuda)
+    assertThat(at(fd, "spec", "image")).isEqualTo(DeploymentFiles.CUDA_IMAGE);
     String[] flink = EnvironmentInformation.getVersion().split("\\.");
     assertThat(at(fd, "spec", "flinkVersion")).isEqualTo("v" + flink[0] + "_" + flink[1]);
 
@@ -722,5 +723,21 @@ class DeploymentFilesTest {
     Set<String> images = new TreeSet<>();
     DeploymentFiles.composeServices().values().forEach(s -> images.add((String) s.get("image")));
     assertThat(images).contains(IMAGE);
+    // the CUDA image under one tag wherever it is built or named: the Dockerfile, the GPU compose
+    // file, the FlinkDeployment and the docs that say how to build it
+    assertThat(DeploymentFiles.read(DeploymentFiles.root().resolve("Dockerfile")))
+        .contains("docker build --build-arg BACKENDS=cuda -t " + DeploymentFiles.CUDA_IMAGE + " .");
+    assertThat(
+            DeploymentFiles.read(DeploymentFiles.root().resolve("docker-compose.gpu.yml"))
+                .contains("image: " + DeploymentFiles.CUDA_IMAGE))
+        .isTrue();
+    for (String doc : List.of("k8s/README.md", "docs/deploy.md")) {
+      String text =
+          DeploymentFiles.read(DeploymentFiles.root().resolve(doc)).replaceAll("\\s+", " ");
+      assertThat(text)
+          .as(doc)
+          .doesNotContain("BACKENDS=cuda -t " + IMAGE + " ")
+          .contains("BACKENDS=cuda -t " + DeploymentFiles.CUDA_IMAGE + " .");
+    }
   }
 }

@@ -116,4 +116,41 @@ class KafkaPreflightITCase {
                   + " has cleanup.policy=delete and 1 partition");
     }
   }
+
+  /**
+   * History sent with produce to a topic of Kafka's default retention (a week, counted from each
+   * record's timestamp) was deleted by the broker within minutes, and a backfill found nothing,
+   * with no word from produce. It now says so for the topics whose retention the events outlive.
+   */
+  @Test
+  void eventsOlderThanATopicsRetentionAreSaidToBeDeleted() throws Exception {
+    long now = System.currentTimeMillis();
+    long month = 30L * 86_400_000;
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers()))) {
+      admin
+          .createTopics(
+              List.of(
+                  new NewTopic("week", 1, (short) 1).configs(Map.of("retention.ms", "604800000")),
+                  new NewTopic("forever", 1, (short) 1).configs(Map.of("retention.ms", "-1")),
+                  new NewTopic("appended", 1, (short) 1)
+                      .configs(
+                          Map.of(
+                              "retention.ms",
+                              "604800000",
+                              "message.timestamp.type",
+                              "LogAppendTime"))))
+          .all()
+          .get();
+      assertThat(KafkaPreflight.retentionAdvice(admin, "week", now - month, now))
+          .startsWith(
+              "topic 'week' keeps records for 7.0 days (retention.ms 604800000) counted from their"
+                  + " timestamp, and the events sent to it reach back to ")
+          .contains("retention.ms=-1");
+      assertThat(KafkaPreflight.retentionAdvice(admin, "week", now - 86_400_000, now)).isNull();
+      assertThat(KafkaPreflight.retentionAdvice(admin, "forever", now - month, now)).isNull();
+      assertThat(KafkaPreflight.retentionAdvice(admin, "appended", now - month, now)).isNull();
+    }
+  }
 }

@@ -19,12 +19,31 @@ public final class TimeCheck extends ForwardingListener {
    */
   static final long SECONDS_BELOW = 100_000_000_000L;
 
+  /**
+   * 5138-11-16T09:46:40Z in milliseconds: an event time above it is almost surely microseconds or
+   * nanoseconds (as microseconds it is 1973).
+   */
+  static final long MICROS_ABOVE = 100_000_000_000_000L;
+
+  private final long outOfOrdernessMs;
   private long events;
   private long inSeconds;
   private String first;
+  private long inMicros;
+  private String firstMicros;
+  private final java.util.Map<Path, long[]> newestOfFile = new java.util.HashMap<>();
+  private final java.util.Map<Path, Long> oldestOfFile = new java.util.HashMap<>();
+  private long behind;
+  private long mostBehindMs;
+  private String firstBehind;
 
-  public TimeCheck(JsonlProducer.Listener next) {
+  /**
+   * Checks the events passed to {@code next}; an event more than {@code outOfOrdernessMs} behind
+   * the newest of its file before it counts as out of order.
+   */
+  public TimeCheck(JsonlProducer.Listener next, long outOfOrdernessMs) {
     super(next);
+    this.outOfOrdernessMs = outOfOrdernessMs;
   }
 
   @Override
@@ -34,23 +53,89 @@ public final class TimeCheck extends ForwardingListener {
       if (inSeconds++ == 0) {
         first = file.getFileName() + ":" + lineNumber + " (" + timestampMs + ")";
       }
+    } else if (timestampMs > MICROS_ABOVE) {
+      if (inMicros++ == 0) {
+        firstMicros = file.getFileName() + ":" + lineNumber + " (" + timestampMs + ")";
+      }
     }
+    if (timestampMs < SECONDS_BELOW || timestampMs > MICROS_ABOVE) {
+      super.onEvent(timestampMs, file, lineNumber); // said above: not a time to order by
+      return;
+    }
+    oldestOfFile.merge(file, timestampMs, Math::min);
+    long[] newest = newestOfFile.computeIfAbsent(file, f -> new long[] {Long.MIN_VALUE});
+    long back = newest[0] == Long.MIN_VALUE ? 0 : newest[0] - timestampMs;
+    if (back > outOfOrdernessMs) {
+      if (behind++ == 0) {
+        firstBehind = file.getFileName() + ":" + lineNumber;
+      }
+      mostBehindMs = Math.max(mostBehindMs, back);
+    }
+    newest[0] = Math.max(newest[0], timestampMs);
     super.onEvent(timestampMs, file, lineNumber);
   }
 
-  /** One line when some events' times look like seconds, none otherwise. */
-  public List<String> warnings() {
-    if (inSeconds == 0) {
-      return List.of();
+  /** The oldest time (ms) among the events of {@code file} read so far; empty when none. */
+  public java.util.OptionalLong oldest(Path file) {
+    Long t = oldestOfFile.get(file);
+    return t == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(t);
+  }
+
+  /** {@code ms} in the unit that reads best: 90 s, 45 min, 3.5 h, 12.0 days. */
+  static String span(long ms) {
+    if (ms < 120_000) {
+      return String.format(Locale.ROOT, "%,d s", ms / 1000);
     }
-    return List.of(
-        String.format(
-            Locale.ROOT,
-            "%,d of %,d events have a timestampMs before 1973 (below %d): seconds, not milliseconds"
-                + " since the epoch? The job takes them as events of 1970 (first at %s)",
-            inSeconds,
-            events,
-            SECONDS_BELOW,
-            first));
+    if (ms < 7_200_000) {
+      return String.format(Locale.ROOT, "%,d min", ms / 60_000);
+    }
+    if (ms < 172_800_000) {
+      return String.format(Locale.ROOT, "%.1f h", ms / 3_600_000.0);
+    }
+    return String.format(Locale.ROOT, "%.1f days", ms / 86_400_000.0);
+  }
+
+  /** A line per kind of odd time the events have, none when all look right. */
+  public List<String> warnings() {
+    List<String> out = new java.util.ArrayList<>();
+    if (inSeconds > 0) {
+      out.add(
+          String.format(
+              Locale.ROOT,
+              "%,d of %,d events have a timestampMs before 1973 (below %d): seconds, not"
+                  + " milliseconds since the epoch? The job takes them as events of 1970 (first at"
+                  + " %s)",
+              inSeconds,
+              events,
+              SECONDS_BELOW,
+              first));
+    }
+    if (inMicros > 0) {
+      out.add(
+          String.format(
+              Locale.ROOT,
+              "%,d of %,d events have a timestampMs after the year 5000 (above %d): microseconds"
+                  + " or nanoseconds, not milliseconds since the epoch? (first at %s)",
+              inMicros,
+              events,
+              MICROS_ABOVE,
+              firstMicros));
+    }
+    if (behind > 0) {
+      out.add(
+          String.format(
+              Locale.ROOT,
+              "%,d of %,d events are more than %,d ms (source.max-out-of-orderness) older than an"
+                  + " event before them in their file, up to %s (first at %s): produce sends each"
+                  + " file in its own order, and the job takes an event that far behind as late"
+                  + " (a dead letter) once the events after it have moved event time on. Sort each"
+                  + " file by timestampMs",
+              behind,
+              events,
+              outOfOrdernessMs,
+              span(mostBehindMs),
+              firstBehind));
+    }
+    return out;
   }
 }

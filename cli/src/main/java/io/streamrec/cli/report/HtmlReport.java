@@ -90,7 +90,7 @@ public final class HtmlReport {
     charts.add(
         new SvgChart(
                 "chart-calibration",
-                "Calibration: mean predicted click probability / click rate",
+                "Calibration: mean prediction / observed rate (the first label)",
                 "ratio")
             .line("model", PURPLE, s.t, s.get(JobMetrics.CALIBRATION))
             .reference(1.0, "calibrated"));
@@ -191,7 +191,12 @@ public final class HtmlReport {
   /** The run's headline figures. */
   private static void figures(StringBuilder b, JsonNode r) {
     b.append("<table class=\"figures\">\n");
-    row(b, "impressions read", r.path("impressions"), "%,.0f");
+    if (r.path("impressions").asLong() == 0 && r.path("units_read").asLong() > 0) {
+      // a job of the request-units log reads units, not events
+      row(b, "units read (request-units log)", r.path("units_read"), "%,.0f");
+    } else {
+      row(b, "impressions read", r.path("impressions"), "%,.0f");
+    }
     row(b, "impressions trained", r.path("impressions_trained"), "%,.0f");
     row(b, "progressive AUC (end)", r.path("progressive_auc"), "%.4f");
     row(b, "oracle AUC", r.path("oracle_auc"), "%.4f");

@@ -31,11 +31,12 @@ class TimeCheckTest {
               public void onEvent(long timestampMs, Path file, long lineNumber) {
                 seen.add(lineNumber + "@" + timestampMs);
               }
-            });
+            },
+            500);
 
     check.onEvent(1_767_225_600_000L, FILE, 1);
     check.onEvent(0, FILE, 2); // the epoch itself: a test's clock, not a unit mistake
-    check.onEvent(TimeCheck.SECONDS_BELOW, FILE, 3);
+    check.onEvent(TimeCheck.SECONDS_BELOW, Path.of("1973.jsonl"), 3); // a file of its own order
 
     assertThat(check.warnings()).isEmpty();
     assertThat(seen).containsExactly("1@1767225600000", "2@0", "3@100000000000");
@@ -43,7 +44,7 @@ class TimeCheckTest {
 
   @Test
   void timesThatLookLikeSecondsAreSummedUpWithTheFirstPlace() {
-    TimeCheck check = new TimeCheck(JsonlProducer.loggingListener());
+    TimeCheck check = new TimeCheck(JsonlProducer.loggingListener(), 500);
 
     check.onEvent(1_767_225_600_000L, FILE, 1);
     check.onEvent(1_767_225_656L, FILE, 4);
@@ -54,5 +55,42 @@ class TimeCheckTest {
             "2 of 3 events have a timestampMs before 1973 (below 100000000000): seconds, not"
                 + " milliseconds since the epoch? The job takes them as events of 1970 (first at"
                 + " requests.jsonl:4 (1767225656))");
+  }
+
+  /** A µs time only got Kafka's "Timestamp ... out of range" from the broker, later. */
+  @Test
+  void timesThatLookLikeMicrosecondsAreSaidSo() {
+    TimeCheck check = new TimeCheck(JsonlProducer.loggingListener(), 500);
+    check.onEvent(1_767_225_600_000_000L, FILE, 2);
+    assertThat(check.warnings())
+        .singleElement()
+        .asString()
+        .startsWith("1 of 1 events have a timestampMs after the year 5000")
+        .contains("microseconds or nanoseconds")
+        .endsWith("(first at requests.jsonl:2 (1767225600000000))");
+  }
+
+  /**
+   * produce sends each file in its own order, merged with the other by time; a file not sorted by
+   * time sent events behind the ones before them, which the job dead-lettered as late (318 of 2,000
+   * impressions of a shuffled file) with no word from produce.
+   */
+  @Test
+  void eventsFarBehindAnEarlierOneOfTheirFileAreSummedUp() {
+    TimeCheck check = new TimeCheck(JsonlProducer.loggingListener(), 500);
+    long t = 1_767_225_600_000L;
+    check.onEvent(t, FILE, 1);
+    check.onEvent(t + 10_000, FILE, 2);
+    check.onEvent(t + 9_600, FILE, 3); // within the out-of-orderness the job allows
+    check.onEvent(t + 5_000, Path.of("impressions.jsonl"), 1); // another file's own order
+    check.onEvent(t + 1_000, FILE, 4);
+    check.onEvent(t - 3_600_000, FILE, 5);
+    assertThat(check.warnings())
+        .containsExactly(
+            "2 of 6 events are more than 500 ms (source.max-out-of-orderness) older than an event"
+                + " before them in their file, up to 60 min (first at requests.jsonl:4): produce"
+                + " sends each file in its own order, and the job takes an event that far behind"
+                + " as late (a dead letter) once the events after it have moved event time on."
+                + " Sort each file by timestampMs");
   }
 }

@@ -124,6 +124,20 @@ class HtmlReportTest {
     assertThat(model).hasSize(2);
   }
 
+  /**
+   * A backfill of the request-units log read no events: its page said "impressions read 0" next to
+   * the impressions it trained, and titled calibration by clicks for a model of other labels.
+   */
+  @Test
+  void aRunOfTheUnitsLogShowsTheUnitsItReadAndNoLabelIsNamedClick() {
+    ObjectNode r = ReportSamples.demo(3);
+    r.put("impressions", 0);
+    r.put("units_read", 38_399);
+    String html = HtmlReport.render(r);
+    assertThat(html).contains("units read (request-units log)").contains("38,399");
+    assertThat(html).doesNotContain("impressions read").doesNotContain("click rate");
+  }
+
   @Test
   void ticksAreRoundNumbers() {
     assertThat(SvgChart.niceStep(0.037)).isEqualTo(0.05);

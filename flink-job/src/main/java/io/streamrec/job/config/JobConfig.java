@@ -185,21 +185,43 @@ public record JobConfig(
     };
   }
 
+  /**
+   * The names a list option gives. Flink separates a list's values with ';': given on the command
+   * line as {@code -D model.labels=click,good}, the list was one label named "click,good", trained
+   * on an absent label as 0 everywhere.
+   */
+  private static List<String> names(ReadableConfig c, ConfigOption<List<String>> option) {
+    List<String> names = c.get(option);
+    for (String n : names) {
+      if (n.contains(",")) {
+        throw new ConfigException(
+            option,
+            "names '" + n.trim() + "'",
+            "separate a list's values with ';', not ',' (-D '"
+                + option.key()
+                + "="
+                + n.trim().replaceAll("\\s*,\\s*", ";")
+                + "'), or give a YAML list in the configuration file");
+      }
+    }
+    return names;
+  }
+
   /** The model part of the configuration alone. */
   public static ModelConfig model(ReadableConfig c) {
     Map<String, String> shared = pairs(c, ModelOptions.SHARED_VOCABULARY, "recent_items:item_id");
     List<CategoricalFeature> cat = new ArrayList<>();
-    for (String name : c.get(ModelOptions.REQUEST_CATEGORICAL)) {
+    for (String name : names(c, ModelOptions.REQUEST_CATEGORICAL)) {
       cat.add(categorical(name.trim(), Side.REQUEST, shared));
     }
-    for (String name : c.get(ModelOptions.IMPRESSION_CATEGORICAL)) {
+    for (String name : names(c, ModelOptions.IMPRESSION_CATEGORICAL)) {
       cat.add(categorical(name.trim(), Side.IMPRESSION, shared));
     }
     List<DenseFeature> dense = new ArrayList<>();
-    for (String name : c.get(ModelOptions.REQUEST_DENSE)) {
+    for (String name : names(c, ModelOptions.REQUEST_DENSE)) {
       dense.add(new DenseFeature(name.trim(), Side.REQUEST));
     }
-    for (String name : c.get(ModelOptions.IMPRESSION_DENSE)) {
+    for (String name : names(c, ModelOptions.IMPRESSION_DENSE)) {
       dense.add(new DenseFeature(name.trim(), Side.IMPRESSION));
     }
     for (String other : shared.values()) {
@@ -214,7 +236,7 @@ public record JobConfig(
     }
     try {
       return new ModelConfig(
-          new FeatureSpec(cat, dense, c.get(ModelOptions.LABELS)),
+          new FeatureSpec(cat, dense, names(c, ModelOptions.LABELS)),
           c.get(ModelOptions.EMBEDDING_DIM),
           c.get(ModelOptions.HOT_CAPACITY_ROWS),
           c.get(ModelOptions.ADMISSION_THRESHOLD),

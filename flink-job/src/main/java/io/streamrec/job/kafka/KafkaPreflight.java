@@ -225,22 +225,82 @@ public final class KafkaPreflight {
    * DescribeConfigs ACL is warned that it was not checked.
    */
   private static void checkCompacted(Admin admin, String name, int partitions) {
-    ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, name);
-    Config config;
+    Config config = settings(admin, name, "whether it is log-compacted, as the model needs,");
+    if (config == null) {
+      return;
+    }
+    ConfigEntry policy = config.get(TopicConfig.CLEANUP_POLICY_CONFIG);
+    String problem =
+        modelUpdatesProblem(
+            name, partitions, policy == null || policy.value() == null ? "" : policy.value());
+    if (problem != null) {
+      throw new StreamrecException(problem);
+    }
+    String advice = timestampAdvice(name, config);
+    if (advice != null) {
+      LOG.warn(advice);
+    }
+  }
+
+  /**
+   * What to do when records of {@code name} timestamped from {@code oldestMs} on are older than the
+   * topic keeps records: the broker counts a record's retention from its timestamp, so history sent
+   * to a topic of a week's retention is deleted within minutes, before any job reads it. Null when
+   * the topic keeps them (or its settings cannot be read).
+   */
+  public static String retentionAdvice(Admin admin, String name, long oldestMs, long nowMs) {
+    Config config = settings(admin, name, "whether it keeps the events sent");
+    if (config == null) {
+      return null;
+    }
+    ConfigEntry type = config.get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG);
+    ConfigEntry retention = config.get(TopicConfig.RETENTION_MS_CONFIG);
+    if (type != null && "LogAppendTime".equals(type.value()) || retention == null) {
+      return null;
+    }
+    long keepMs;
     try {
-      config =
-          admin
-              .describeConfigs(List.of(resource))
-              .all()
-              .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-              .get(resource);
+      keepMs = Long.parseLong(retention.value());
+    } catch (NumberFormatException e) {
+      return null;
+    }
+    if (keepMs < 0 || oldestMs >= nowMs - keepMs) {
+      return null;
+    }
+    return String.format(
+        java.util.Locale.ROOT,
+        "topic '%s' keeps records for %.1f days (retention.ms %d) counted from their timestamp, and"
+            + " the events sent to it reach back to %s: the broker deletes those older than that"
+            + " within minutes (at its next retention check), before a job reads them. For"
+            + " history, give the topic retention.ms=-1 or a retention longer than the data's age"
+            + " (kafka-configs.sh --alter --entity-type topics --entity-name %s --add-config"
+            + " retention.ms=-1) and produce them again",
+        name,
+        keepMs / 86_400_000.0,
+        keepMs,
+        java.time.Instant.ofEpochMilli(oldestMs),
+        name);
+  }
+
+  /**
+   * Topic {@code name}'s settings; null, with a warning that {@code unchecked} is not checked,
+   * where the DescribeConfigs ACL is missing.
+   */
+  private static Config settings(Admin admin, String name, String unchecked) {
+    ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, name);
+    try {
+      return admin
+          .describeConfigs(List.of(resource))
+          .all()
+          .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+          .get(resource);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof AuthorizationException) {
         LOG.warn(
-            "cannot read the settings of topic '{}' (no DescribeConfigs ACL): whether it is"
-                + " log-compacted, as the model needs, is not checked",
-            name);
-        return;
+            "cannot read the settings of topic '{}' (no DescribeConfigs ACL): {} is not checked",
+            name,
+            unchecked);
+        return null;
       }
       throw new StreamrecException(
           "cannot read the settings of topic '" + name + "': " + e.getCause(), e.getCause());
@@ -250,17 +310,6 @@ public final class KafkaPreflight {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new StreamrecException("interrupted while checking the Kafka topics", e);
-    }
-    ConfigEntry policy = config == null ? null : config.get(TopicConfig.CLEANUP_POLICY_CONFIG);
-    String problem =
-        modelUpdatesProblem(
-            name, partitions, policy == null || policy.value() == null ? "" : policy.value());
-    if (problem != null) {
-      throw new StreamrecException(problem);
-    }
-    String advice = config == null ? null : timestampAdvice(name, config);
-    if (advice != null) {
-      LOG.warn(advice);
     }
   }
 

@@ -83,13 +83,16 @@ public final class TopicOffsets {
     return offsets;
   }
 
-  /** The consumers' isolation level: the end of a read_committed consumer is the stable offset. */
+  /**
+   * The sources' isolation level (read_committed unless the settings say read_uncommitted): the end
+   * of a read_committed consumer is the stable offset.
+   */
   private static IsolationLevel isolation(KafkaClientProperties properties) {
     Object level = properties.asMap().get(ConsumerConfig.ISOLATION_LEVEL_CONFIG);
     return level != null
-            && level.toString().trim().toLowerCase(Locale.ROOT).equals("read_committed")
-        ? IsolationLevel.READ_COMMITTED
-        : IsolationLevel.READ_UNCOMMITTED;
+            && level.toString().trim().toLowerCase(Locale.ROOT).equals("read_uncommitted")
+        ? IsolationLevel.READ_UNCOMMITTED
+        : IsolationLevel.READ_COMMITTED;
   }
 
   private static long timeout() {

@@ -175,7 +175,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   /**
    * The rows of this model the topic held when the trainer found it ahead of the restored version;
-   * null once the first version after them has published the whole model (or when it was not).
+   * null once the first version after them has brought the topic to the trainer's rows (or when the
+   * trainer did not find the topic ahead).
    */
   private transient ModelTopicHead.Rows rowsOnTopic;
 
@@ -678,7 +679,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
         LOG.info(
             "trainer: topic '{}' holds versions up to {} of this model; from version {} (restored)"
                 + " through {} they are trained again and not published twice, and version {}"
-                + " publishes the whole model",
+                + " brings the topic to the trainer's rows",
             topic,
             m.getVersion(),
             version + 1,
@@ -907,22 +908,27 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
                 enc.tombstone(table, id);
               }
             });
-    WholeModelPublish whole =
+    ReconcilingPublish reconcile =
         v > publishedThrough && rowsOnTopic != null
-            ? new WholeModelPublish(new EncodingDeltaSink(enc), rowsOnTopic)
+            ? new ReconcilingPublish(new EncodingDeltaSink(enc), rowsOnTopic)
             : null;
-    int slices = whole != null ? 1 : refreshVersions;
+    int slices = refreshVersions;
     if (slices > 0) {
       trainer.markSlice((int) Long.remainderUnsigned(v, slices), slices);
     }
-    if (whole != null) {
-      trainer.publish(whole);
-      int gone = whole.finish();
+    if (reconcile != null) {
+      trainer.publish(reconcile);
+      reconcile.onlyWhatTheTopicLacks();
+      trainer.markSlice(0, 1);
+      trainer.publish(reconcile);
+      int gone = reconcile.finish();
       rowsOnTopic = null;
       LOG.info(
-          "trainer: version {} publishes the whole model, and tombstones {} row(s) of it that the"
-              + " topic held and the trainer does not",
+          "trainer: version {}, the first after those trained again, also publishes {} row(s) the"
+              + " topic lacked and tombstones {} row(s) of this model it held and the trainer does"
+              + " not",
           v,
+          reconcile.rowsSent(),
           gone);
     } else {
       trainer.publish(new EncodingDeltaSink(enc));

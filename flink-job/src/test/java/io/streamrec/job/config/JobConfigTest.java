@@ -148,6 +148,24 @@ class JobConfigTest {
   }
 
   /**
+   * {@code -D model.labels=click,good} (the README's per-table options take commas) trained one
+   * label named "click,good", absent from every impression, as 0 everywhere.
+   */
+  @Test
+  void aListGivenWithCommasIsRefusedWithItsFormWithSemicolons() {
+    Configuration labels = base();
+    labels.setString("model.labels", "click,good");
+    assertThatThrownBy(() -> JobConfig.from(labels))
+        .hasMessageContaining("'model.labels'")
+        .hasMessageContaining("names 'click,good'")
+        .hasMessageContaining("-D 'model.labels=click;good'");
+    Configuration features = base();
+    features.setString("model.features.impression.categorical", "item_id, item_cat");
+    assertThatThrownBy(() -> JobConfig.from(features))
+        .hasMessageContaining("-D 'model.features.impression.categorical=item_id;item_cat'");
+  }
+
+  /**
    * Per-table pairs written as a list's items (the README's lists are a;b;c) got Flink's "could not
    * parse value"; a TTL of "30" was taken as 30 ms and expired rows between batches.
    */

@@ -1,0 +1,120 @@
+package io.streamrec.job.trainer;
+
+import io.streamrec.common.LongIntHashMap;
+import io.streamrec.job.kafka.ModelTopicHead;
+import io.streamrec.model.DeltaSink;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The first version a restored trainer publishes after training again the versions the topic
+ * already held. Those versions are not published twice, so what they changed reaches the topic only
+ * where it is what the first run published. With another configuration since the checkpoint (a
+ * shorter TTL, another admission threshold) it is not: rows the first run kept and the restored one
+ * expired stayed on the topic for good, and replicas served rows the trainer no longer had.
+ *
+ * <p>The version goes out in two passes. First as any version ({@link #row} and {@link #tombstone}
+ * pass everything on). Then, after {@link #onlyWhatTheTopicLacks}, over every row of the model:
+ * only the rows the topic does not hold go out, and {@link #finish} tombstones the rows the topic
+ * holds of this model that the trainer has not. Where the versions trained again did what the first
+ * run did (the same configuration: training is deterministic), the second pass sends nothing and
+ * the version is the one an uninterrupted run publishes.
+ */
+final class ReconcilingPublish implements DeltaSink {
+  private final DeltaSink out;
+
+  /** Per table: the rows the topic holds ({@link #ON_TOPIC}) and those this version named. */
+  private final Map<String, LongIntHashMap> onTopic = new TreeMap<>();
+
+  private static final int ON_TOPIC = 0;
+  private static final int NAMED = 1;
+  private boolean lacksOnly;
+  private int sent;
+
+  /** Publishes to {@code out}; {@code topic}: the rows of this model the topic holds. */
+  ReconcilingPublish(DeltaSink out, ModelTopicHead.Rows topic) {
+    this.out = out;
+    topic
+        .byTable()
+        .forEach(
+            (table, ids) -> {
+              LongIntHashMap set = new LongIntHashMap(Math.max(16, ids.length));
+              for (long id : ids) {
+                set.put(id, ON_TOPIC);
+              }
+              onTopic.put(table, set);
+            });
+  }
+
+  /** From now on only rows the topic does not hold go out; no tombstones, no dense blocks. */
+  void onlyWhatTheTopicLacks() {
+    lacksOnly = true;
+  }
+
+  @Override
+  public void row(String table, long id, float[] values, int offset, int dim) {
+    boolean named = named(table, id);
+    if (!lacksOnly) {
+      out.row(table, id, values, offset, dim);
+    } else if (!named) {
+      out.row(table, id, values, offset, dim);
+      sent++;
+    }
+  }
+
+  @Override
+  public void tombstone(String table, long id) {
+    named(table, id);
+    if (!lacksOnly) {
+      out.tombstone(table, id);
+    }
+  }
+
+  @Override
+  public void dense(String block, float[] values) {
+    if (!lacksOnly) {
+      out.dense(block, values);
+    }
+  }
+
+  /**
+   * Whether the topic holds this row or this version already named it. In the first pass every row
+   * named is recorded as such (a version's changes: few); in the second, which names each row of
+   * the model once, a row the topic holds is only taken off the rows {@link #finish} tombstones.
+   */
+  private boolean named(String table, long id) {
+    LongIntHashMap ids = onTopic.computeIfAbsent(table, t -> new LongIntHashMap(16));
+    int v = ids.get(id);
+    if (!lacksOnly) {
+      ids.put(id, NAMED);
+    } else if (v == ON_TOPIC) {
+      ids.remove(id);
+    }
+    return v != LongIntHashMap.MISSING;
+  }
+
+  /** Rows the second pass sent that the topic lacked. */
+  int rowsSent() {
+    return sent;
+  }
+
+  /**
+   * Tombstones the rows the topic holds that neither pass named, each table's in ascending id
+   * order; returns how many.
+   */
+  int finish() {
+    int n = 0;
+    for (Map.Entry<String, LongIntHashMap> e : onTopic.entrySet()) {
+      LongIntHashMap ids = e.getValue();
+      long[] gone = Arrays.stream(ids.keys()).filter(id -> ids.get(id) == ON_TOPIC).toArray();
+      Arrays.sort(gone);
+      for (long id : gone) {
+        out.tombstone(e.getKey(), id);
+      }
+      n += gone.length;
+    }
+    onTopic.clear();
+    return n;
+  }
+}

@@ -1,0 +1,83 @@
+package io.streamrec.job.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrec.job.kafka.ModelTopicHead;
+import io.streamrec.model.DeltaSink;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The version after those a restored trainer trained again: this version's changes as usual, then
+ * the rows the topic lacks and tombstones for the rows the topic holds and the trainer does not.
+ */
+class ReconcilingPublishTest {
+  private static final class Sent implements DeltaSink {
+    final List<String> out = new ArrayList<>();
+
+    @Override
+    public void row(String table, long id, float[] values, int offset, int dim) {
+      out.add("row " + table + "/" + id);
+    }
+
+    @Override
+    public void tombstone(String table, long id) {
+      out.add("tombstone " + table + "/" + id);
+    }
+
+    @Override
+    public void dense(String block, float[] values) {
+      out.add("dense " + block);
+    }
+  }
+
+  @Test
+  void theSecondPassSendsOnlyWhatTheTopicLacksAndTombstonesWhatTheTrainerHasNot() {
+    Sent sent = new Sent();
+    // the topic holds user 1, 2, 3 and item 7; the trainer holds user 1, 2, 4 and item 8
+    ReconcilingPublish p =
+        new ReconcilingPublish(
+            sent,
+            new ModelTopicHead.Rows(Map.of("user", new long[] {1, 2, 3}, "item", new long[] {7})));
+    float[] v = new float[4];
+    // the version's own changes: user 2 and 4 changed, item 9 expired
+    p.row("user", 2, v, 0, 4);
+    p.row("user", 4, v, 0, 4);
+    p.tombstone("item", 9);
+    p.dense("towers", v);
+    p.onlyWhatTheTopicLacks();
+    // every row of the trainer
+    for (long id : new long[] {1, 2, 4}) {
+      p.row("user", id, v, 0, 4);
+    }
+    p.row("item", 8, v, 0, 4);
+    p.dense("towers", v);
+    assertThat(p.finish()).isEqualTo(2);
+    assertThat(p.rowsSent()).isEqualTo(1);
+    assertThat(sent.out)
+        .containsExactly(
+            "row user/2",
+            "row user/4",
+            "tombstone item/9",
+            "dense towers",
+            "row item/8",
+            "tombstone item/7",
+            "tombstone user/3");
+  }
+
+  @Test
+  void whereTheTopicHoldsWhatTheTrainerDoesTheVersionIsTheUsualOne() {
+    Sent sent = new Sent();
+    ReconcilingPublish p =
+        new ReconcilingPublish(sent, new ModelTopicHead.Rows(Map.of("user", new long[] {1, 2})));
+    float[] v = new float[4];
+    p.row("user", 2, v, 0, 4);
+    p.onlyWhatTheTopicLacks();
+    p.row("user", 1, v, 0, 4);
+    p.row("user", 2, v, 0, 4);
+    assertThat(p.finish()).isZero();
+    assertThat(sent.out).containsExactly("row user/2");
+  }
+}

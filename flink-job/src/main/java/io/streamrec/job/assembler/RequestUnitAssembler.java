@@ -353,7 +353,10 @@ public final class RequestUnitAssembler
           ctx,
           DeadLetterReasons.LATE,
           r,
-          "request window closes at " + close + ", at or before the watermark " + watermark);
+          "request window closes at "
+              + time(close)
+              + ", at or before the watermark "
+              + watermark(watermark));
       for (EventPart e : impressions.values()) {
         deadImpression(
             ctx, DeadLetterReasons.LATE, e, "its request came after its window closed at " + close);
@@ -423,9 +426,9 @@ public final class RequestUnitAssembler
           DeadLetterReasons.LATE,
           e,
           "its join window closed at "
-              + window
+              + time(window)
               + ", at or before the watermark "
-              + watermark
+              + watermark(watermark)
               + ", before it arrived");
       return;
     }
@@ -645,6 +648,30 @@ public final class RequestUnitAssembler
             detail,
             r.raw(),
             config.deadLetterMaxPayloadBytes()));
+  }
+
+  /** An event time as a reader takes it in: ISO-8601, then the epoch ms the event carries. */
+  static String time(long ms) {
+    return java.time.Instant.ofEpochMilli(ms) + " (" + ms + ")";
+  }
+
+  /**
+   * A watermark, and how far it runs ahead of this machine's clock where it does by more than a
+   * minute: every event on time was late because a producer's clock ran fast and moved event time
+   * on, which the epoch ms alone did not show.
+   */
+  static String watermark(long watermark) {
+    long ahead = watermark - System.currentTimeMillis();
+    if (ahead <= 60_000) {
+      return time(watermark);
+    }
+    return time(watermark)
+        + ", "
+        + (ahead < 7_200_000
+            ? ahead / 60_000 + " min"
+            : String.format(java.util.Locale.ROOT, "%.1f h", ahead / 3_600_000.0))
+        + " ahead of this machine's clock: events timed by a clock running fast moved event time"
+        + " on (source.max-future bounds how far)";
   }
 
   private void deadImpression(Context ctx, String reason, EventPart e, String detail) {

@@ -23,10 +23,13 @@ public final class InputOptions {
   public static final ConfigOption<Duration> MAX_FUTURE =
       key("source.max-future")
           .durationType()
-          .defaultValue(Duration.ofHours(1))
+          .defaultValue(Duration.ofMinutes(5))
           .withDescription(
               "Events timed more than this ahead of the wall clock go to the dead-letter topic as"
-                  + " implausible_time, before they reach a watermark (0 = no bound).");
+                  + " implausible_time, before they reach a watermark (0 = no bound). An event"
+                  + " within it moves event time on for every event: one producer whose clock runs"
+                  + " this much fast (a time zone taken for UTC) makes events on time late by as"
+                  + " much.");
   public static final ConfigOption<Duration> MAX_TIME_JUMP =
       key("source.max-time-jump")
           .durationType()

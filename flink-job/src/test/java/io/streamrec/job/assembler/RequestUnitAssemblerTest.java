@@ -299,6 +299,24 @@ class RequestUnitAssemblerTest {
   }
 
   /**
+   * One producer's clock an hour fast moved event time on, and every event on time was late for an
+   * hour, its dead letter saying only "at or before the watermark 1796534849257".
+   */
+  @Test
+  void aLateEventsDeadLetterSaysHowFarTheWatermarkRunsAheadOfTheClock() throws Exception {
+    long now = System.currentTimeMillis();
+    try (var h = harness()) {
+      h.processBothWatermarks(new Watermark(now + 3_600_000));
+      send(h, request("r1", now));
+      List<DeadLetter> dl = deadLetters(h);
+      assertThat(dl).extracting(DeadLetter::getReason).containsExactly(DeadLetterReasons.LATE);
+      assertThat(dl.get(0).getDetail())
+          .contains("ahead of this machine's clock: events timed by a clock running fast")
+          .containsPattern("(59|60) min ahead");
+    }
+  }
+
+  /**
    * An impression that comes once the watermark has passed its own time + join window: its request
    * came and closed without it, long before. It was held as waiting for its request, then called an
    * orphan ("no request arrived within the join window") at the next watermark; it is late.
@@ -314,7 +332,9 @@ class RequestUnitAssemblerTest {
       assertThat(h.extractOutputValues()).isEmpty();
       List<DeadLetter> dl = deadLetters(h);
       assertThat(dl).extracting(DeadLetter::getReason).containsExactly(DeadLetterReasons.LATE);
-      assertThat(dl.get(0).getDetail()).contains("join window closed at 1500").contains("5000");
+      assertThat(dl.get(0).getDetail())
+          .contains("join window closed at 1970-01-01T00:00:01.500Z (1500)")
+          .contains("the watermark 1970-01-01T00:00:05Z (5000)");
       assertThat(h.numKeyedStateEntries()).isZero();
     }
   }

@@ -1,5 +1,6 @@
 package io.streamrec.cli;
 
+import io.streamrec.cli.kafka.FieldCheck;
 import io.streamrec.cli.kafka.JsonlProducer;
 import io.streamrec.cli.kafka.LabelCheck;
 import io.streamrec.cli.kafka.TimeCheck;
@@ -66,9 +67,10 @@ final class ProduceCommand implements Callable<Integer> {
     KafkaPreflight.checkTopics(servers, cfg.kafkaProperties(), targets);
     TimeCheck times = new TimeCheck(JsonlProducer.loggingListener(), cfg.maxOutOfOrdernessMs());
     LabelCheck labels = new LabelCheck(cfg.model().features().labels(), times);
+    FieldCheck fields = new FieldCheck(labels);
     JsonlProducer.Summary s =
         JsonlProducer.load(
-            servers, cfg.kafkaProperties().asMap(), topics, requests, impressions, labels);
+            servers, cfg.kafkaProperties().asMap(), topics, requests, impressions, fields);
     System.out.printf(
         Locale.ROOT,
         "streamrec produce: %,d requests and %,d impressions sent to %s, %,d bad line(s) skipped, "
@@ -83,6 +85,7 @@ final class ProduceCommand implements Callable<Integer> {
     retentionAdvice(servers, cfg, times, topics)
         .forEach(w -> System.out.println("streamrec produce: warning: " + w));
     labels.warnings().forEach(w -> System.out.println("streamrec produce: warning: " + w));
+    fields.warnings().forEach(w -> System.out.println("streamrec produce: warning: " + w));
     return s.badLines() > 0 ? 3 : 0;
   }
 

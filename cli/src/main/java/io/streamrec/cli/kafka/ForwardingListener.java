@@ -34,4 +34,9 @@ public abstract class ForwardingListener implements JsonlProducer.Listener {
   public void onEvent(long timestampMs, Path file, long lineNumber) {
     next.onEvent(timestampMs, file, lineNumber);
   }
+
+  @Override
+  public void onLine(String line, boolean request, Path file, long lineNumber) {
+    next.onLine(line, request, file, lineNumber);
+  }
 }

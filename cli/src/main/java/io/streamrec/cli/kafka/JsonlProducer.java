@@ -87,6 +87,9 @@ public final class JsonlProducer {
 
     /** Each good event, request or impression, as it is sent: its time and where it came from. */
     default void onEvent(long timestampMs, Path file, long lineNumber) {}
+
+    /** Each good event's line as it is sent, with its kind ({@code request}) and place. */
+    default void onLine(String line, boolean request, Path file, long lineNumber) {}
   }
 
   /** Logs bad lines at WARN and progress at INFO. */
@@ -279,6 +282,8 @@ public final class JsonlProducer {
     private final long startNanos = System.nanoTime();
     private long nextReportNanos = startNanos + progressIntervalNanos;
     private T head;
+    private String headLine;
+    private String lastParsed;
     long sent;
     long bad;
 
@@ -295,13 +300,17 @@ public final class JsonlProducer {
       this.cursor =
           JsonlReader.open(
               file,
-              parser,
+              line -> {
+                lastParsed = line;
+                return parser.apply(line);
+              },
               (f, lineNumber, line, error) -> {
                 bad++;
                 listener.onBadLine(badLine(f, lineNumber, line, error));
                 maybeReportProgress();
               });
       this.head = cursor.next();
+      this.headLine = lastParsed;
     }
 
     boolean hasNext() {
@@ -326,9 +335,11 @@ public final class JsonlProducer {
         listener.onImpression(impression, file, cursor.lineNumber());
       }
       listener.onEvent(r.timestampMs(), file, cursor.lineNumber());
+      listener.onLine(headLine, !(head instanceof ImpressionEvent), file, cursor.lineNumber());
       sent++;
       maybeReportProgress();
       head = cursor.next();
+      headLine = lastParsed;
     }
 
     void maybeReportProgress() {

@@ -571,6 +571,10 @@ public final class ScoringServer implements AutoCloseable {
     ObjectNode out = MAPPER.createObjectNode();
     out.put("version", s.version());
     out.put("model", io.streamrec.protocol.ModelLineage.format(s.model()));
+    List<String> ignored = ignoredFeatures(replica.config(), request, impressions);
+    if (!ignored.isEmpty()) {
+      ignored.forEach(out.putArray("ignored_features")::add);
+    }
     ArrayNode first = out.putArray("scores");
     ObjectNode byLabel = out.putObject("labels");
     for (int l = 0; l < scores.labels().size(); l++) {
@@ -583,6 +587,51 @@ public final class ScoringServer implements AutoCloseable {
       }
     }
     return send(200, "application/json", out.toString());
+  }
+
+  /**
+   * The features the request and impressions carry that the model does not read ({@code
+   * request.NAME}, {@code impressions.NAME}), in order of first appearance: a misspelt feature was
+   * scored as absent, with nothing in the answer to say so.
+   */
+  static List<String> ignoredFeatures(
+      io.streamrec.model.ModelConfig config,
+      RequestEvent request,
+      List<ImpressionEvent> impressions) {
+    if (config == null) {
+      return List.of();
+    }
+    java.util.Set<String> req = new java.util.HashSet<>(), imp = new java.util.HashSet<>();
+    for (var f : config.features().categorical()) {
+      (f.side() == io.streamrec.model.features.Side.REQUEST ? req : imp).add(f.name());
+    }
+    for (var f : config.features().dense()) {
+      (f.side() == io.streamrec.model.features.Side.REQUEST ? req : imp).add(f.name());
+    }
+    java.util.Set<String> out = new java.util.LinkedHashSet<>();
+    for (String n : request.getFeatures().keySet()) {
+      if (!req.contains(n)) {
+        out.add("request." + n);
+      }
+    }
+    for (String n : request.getDense().keySet()) {
+      if (!req.contains(n)) {
+        out.add("request." + n);
+      }
+    }
+    for (ImpressionEvent e : impressions) {
+      for (String n : e.getFeatures().keySet()) {
+        if (!imp.contains(n)) {
+          out.add("impressions." + n);
+        }
+      }
+      for (String n : e.getDense().keySet()) {
+        if (!imp.contains(n)) {
+          out.add("impressions." + n);
+        }
+      }
+    }
+    return List.copyOf(out);
   }
 
   /**

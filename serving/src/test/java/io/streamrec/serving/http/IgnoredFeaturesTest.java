@@ -1,0 +1,39 @@
+package io.streamrec.serving.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrec.model.ModelConfig;
+import io.streamrec.schemas.ImpressionEvent;
+import io.streamrec.schemas.JsonEvents;
+import io.streamrec.schemas.RequestEvent;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * POST /score scored a misspelt feature ("skuu") as absent and answered as if all were well: the
+ * answer now names the features the model does not read.
+ */
+class IgnoredFeaturesTest {
+  @Test
+  void featuresTheModelDoesNotReadAreNamedBySideOnce() {
+    RequestEvent request =
+        JsonEvents.parseRequest(
+            "{\"requestId\":\"r1\",\"timestampMs\":1,\"features\":{\"user_id\":[\"u1\"],"
+                + "\"usr\":[\"u1\"]},\"dense\":{\"hour\":1,\"hours\":2}}");
+    List<ImpressionEvent> impressions =
+        List.of(
+            JsonEvents.parseImpression(
+                "{\"impressionId\":\"0\",\"requestId\":\"r1\",\"timestampMs\":1,"
+                    + "\"features\":{\"item_id\":[\"i\"],\"skuu\":[\"s\"]}}"),
+            JsonEvents.parseImpression(
+                "{\"impressionId\":\"1\",\"requestId\":\"r1\",\"timestampMs\":1,"
+                    + "\"features\":{\"skuu\":[\"t\"],\"user_id\":[\"u\"]}}"));
+    assertThat(ScoringServer.ignoredFeatures(ModelConfig.defaults(), request, impressions))
+        .containsExactly("request.usr", "request.hours", "impressions.skuu", "impressions.user_id");
+    assertThat(
+            ScoringServer.ignoredFeatures(
+                ModelConfig.defaults(), request, List.of(impressions.get(0)).subList(0, 0)))
+        .containsExactly("request.usr", "request.hours");
+    assertThat(ScoringServer.ignoredFeatures(null, request, impressions)).isEmpty();
+  }
+}

@@ -2,6 +2,7 @@ package io.streamrec.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.streamrec.job.metrics.JobMetrics;
 import io.streamrec.schemas.DeadLetterReasons;
 import java.lang.reflect.Field;
@@ -127,5 +128,34 @@ class DashboardFileTest {
             DashboardFile.metricNames().stream().filter(n -> n.startsWith("flink_")).toList());
     assertThat(flink).isNotEmpty();
     assertThat(declared).as("metrics JobMetrics declares").containsAll(flink);
+  }
+
+  /**
+   * A live job and a backfill on one cluster report the same metric names; every trainer panel took
+   * the max or sum over both, charting the backfill's AUC and versions as the live model's. Each
+   * query of the job's metrics now reads the job the dashboard's "job" variable picks.
+   */
+  @Test
+  void everyQueryOfTheJobsMetricsReadsTheJobPicked() {
+    JsonNode variables = DashboardFile.json().path("templating").path("list");
+    boolean job = false;
+    for (JsonNode v : variables) {
+      job |=
+          "job".equals(v.path("name").asText())
+              && v.path("definition").asText().contains("job_name");
+    }
+    assertThat(job).as("a 'job' variable of the job_name label").isTrue();
+    int read = 0;
+    for (DashboardFile.Panel p : DashboardFile.panels()) {
+      for (String e : p.exprs()) {
+        if (e.contains("flink_")) {
+          read++;
+          int selectors = e.split("flink_", -1).length - 1;
+          int filtered = e.split("job_name=~\"\\$job\"", -1).length - 1;
+          assertThat(filtered).as("%s: %s", p.title(), e).isEqualTo(selectors);
+        }
+      }
+    }
+    assertThat(read).isGreaterThan(20);
   }
 }

@@ -72,6 +72,9 @@ class SecuredKafkaITCase {
   /** Metric names Flink's Prometheus reporter served while the job ran. */
   private static final Set<String> JOB_METRICS = new ConcurrentSkipListSet<>();
 
+  /** The label names of the trainer's model-version samples: the dashboard filters by job_name. */
+  private static final Set<String> JOB_LABELS = new ConcurrentSkipListSet<>();
+
   /** What a command printed and how it ended. */
   record Run(int exit, String out, String err, Duration took) {}
 
@@ -364,6 +367,7 @@ class SecuredKafkaITCase {
     assertThat(DashboardFile.unmatched(DashboardFile.metricPatterns(), exported))
         .as("name patterns of the dashboard that no exported metric matches")
         .isEmpty();
+    assertThat(JOB_LABELS).as("labels of the trainer's samples").contains("job_name");
   }
 
   // ---- helpers
@@ -385,7 +389,14 @@ class SecuredKafkaITCase {
     HttpRequest get = HttpRequest.newBuilder(URI.create("http://localhost:" + port)).build();
     while (!Thread.currentThread().isInterrupted()) {
       try {
-        JOB_METRICS.addAll(names(http.send(get, HttpResponse.BodyHandlers.ofString()).body()));
+        String page = http.send(get, HttpResponse.BodyHandlers.ofString()).body();
+        JOB_METRICS.addAll(names(page));
+        Matcher labels = VERSION_LABELS.matcher(page);
+        while (labels.find()) {
+          for (String pair : labels.group(1).split(",")) {
+            JOB_LABELS.add(pair.split("=", 2)[0].trim());
+          }
+        }
         Thread.sleep(200);
       } catch (InterruptedException e) {
         return;
@@ -401,6 +412,10 @@ class SecuredKafkaITCase {
   }
 
   private static final Pattern SAMPLE = Pattern.compile("(?m)^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]");
+
+  private static final Pattern VERSION_LABELS =
+      Pattern.compile(
+          "(?m)^flink_taskmanager_job_task_operator_streamrec_model_version\\{([^}]*)\\}");
 
   /** The metric names of a Prometheus text page. */
   static Set<String> names(String page) {

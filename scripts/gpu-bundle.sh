@@ -56,7 +56,14 @@ if [[ $build == 1 ]]; then
   mvn=(./mvnw -B -q)
   [[ "${OFFLINE:-1}" == 1 ]] && mvn+=(-o)
   echo "== build: gpu-ops, embedding-store, model and what they need; tests compiled, not run"
-  "${mvn[@]}" package -DskipTests -Pgpu-bundle -pl model -am
+  if ! "${mvn[@]}" package -DskipTests -Pgpu-bundle -pl model -am; then
+    if [[ "${OFFLINE:-1}" == 1 ]]; then
+      echo "gpu-bundle: the build failed offline. The first run needs to download the bundle's" \
+        "tools (the JUnit console launcher, slf4j-simple) from Maven Central: run it once as" \
+        "OFFLINE=0 scripts/gpu-bundle.sh" >&2
+    fi
+    exit 1
+  fi
 fi
 [[ -f $bundle_target/class-path.txt ]] || { echo "$bundle_target/class-path.txt is missing: run without --no-build" >&2; exit 1; }
 ptx_dir=gpu-ops/target/classes/io/streamrec/gpu/ptx

@@ -172,7 +172,9 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
     for (int b = 0; b < p.bags(); b++) {
       int n = p.bagEnd(b) - start;
       if (n > limits.maxIdsPerFeature()) {
-        return "a categorical feature holds "
+        return "categorical feature '"
+            + bagName(b)
+            + "' holds "
             + n
             + " values; source.max-ids-per-feature is "
             + limits.maxIdsPerFeature();
@@ -180,6 +182,20 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
       start = p.bagEnd(b);
     }
     return null;
+  }
+
+  /** The categorical feature of bag {@code b} of this kind's part: its side's features in order. */
+  private String bagName(int b) {
+    io.streamrec.model.features.Side side =
+        kind == EventKind.REQUEST
+            ? io.streamrec.model.features.Side.REQUEST
+            : io.streamrec.model.features.Side.IMPRESSION;
+    return features.categorical().stream()
+        .filter(f -> f.side() == side)
+        .skip(b)
+        .findFirst()
+        .map(f -> f.name())
+        .orElse("#" + b);
   }
 
   private String badLabel(EventPart p) {

@@ -286,7 +286,10 @@ class EventDeserializerTest {
             "requests",
             AvroCodec.encode(r),
             DeadLetterReasons.TOO_LARGE);
-    assertThat(d.getDetail()).contains("source.max-ids-per-feature");
+    // which feature, not "a categorical feature"
+    assertThat(d.getDetail())
+        .startsWith("categorical feature 'recent_items' holds 51 values")
+        .contains("source.max-ids-per-feature");
     r.setFeatures(Map.of("user_id", List.of("u1"), "recent_items", many.subList(0, 50)));
     assertThat(
             read(open(EventKind.REQUEST, limits(c)), "requests", AvroCodec.encode(r)).get(0).part())

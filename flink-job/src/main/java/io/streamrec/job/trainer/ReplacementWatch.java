@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * this model counts as this trainer's when it tells the watch it published it ({@link #published},
  * with the marker's publish time), or when its number is at most the one the trainer started from
  * (the topic's head or the restored version, whichever is newer: what an earlier attempt of the
- * same job committed late).
+ * same job committed late), or when it was published before the trainer opened (an earlier
+ * attempt's last records, written late).
  *
  * <p>It reads every version marker written from its start on, not the newest alone: the old job may
  * publish once more between the replace and a look at the topic's head, which then shows its own
@@ -63,6 +64,7 @@ final class ReplacementWatch implements AutoCloseable {
       new java.util.concurrent.ConcurrentHashMap<>();
   private volatile long newestOwn;
   private volatile VersionMarker twin;
+  private final long openedAtMs;
   private final Supplier<Optional<Markers>> open;
   private volatile VersionMarker replacedBy;
   private volatile Markers markers;
@@ -77,6 +79,18 @@ final class ReplacementWatch implements AutoCloseable {
    */
   ReplacementWatch(
       long model, long replacing, long ownThrough, Supplier<Optional<Markers>> open, String name) {
+    this(model, replacing, ownThrough, System.currentTimeMillis(), open, name);
+  }
+
+  /** As above, the trainer having opened at {@code openedAtMs} (wall clock). */
+  ReplacementWatch(
+      long model,
+      long replacing,
+      long ownThrough,
+      long openedAtMs,
+      Supplier<Optional<Markers>> open,
+      String name) {
+    this.openedAtMs = openedAtMs;
     this.model = model;
     this.replacing = replacing;
     this.ownThrough = ownThrough;
@@ -162,6 +176,9 @@ final class ReplacementWatch implements AutoCloseable {
     long v = m.getVersion();
     return v <= ownThrough
         || v <= newestOwn - KEEP
+        // published before this trainer opened: an earlier attempt of this job whose last
+        // records reached the topic late (a failover's), not a job that goes on publishing
+        || m.getPublishedAtMs() < openedAtMs
         || Long.valueOf(m.getPublishedAtMs()).equals(own.get(v));
   }
 

@@ -87,7 +87,8 @@ class ReplacementWatchTest {
   @Test
   void aVersionOfThisModelThatThisTrainerDidNotPublishIsAnotherJobs() {
     Topic topic = new Topic();
-    try (ReplacementWatch w = new ReplacementWatch(7, 0, 12, () -> Optional.of(topic), "test")) {
+    try (ReplacementWatch w =
+        new ReplacementWatch(7, 0, 12, 500, () -> Optional.of(topic), "test")) {
       w.published(13, 1_000);
       w.published(14, 2_000);
       // at or below the version it started from: an earlier attempt's, committed late
@@ -102,8 +103,13 @@ class ReplacementWatchTest {
       assertThat(w.replacedBy()).isNull();
     }
     Topic ahead = new Topic();
-    try (ReplacementWatch w = new ReplacementWatch(7, 0, 12, () -> Optional.of(ahead), "test")) {
-      ahead.polls.add(List.of(marker(7, 13, 1_000)));
+    try (ReplacementWatch w =
+        new ReplacementWatch(7, 0, 12, 500, () -> Optional.of(ahead), "test")) {
+      // an earlier attempt's last version, published before this trainer opened, written late
+      ahead.polls.add(List.of(marker(7, 13, 400)));
+      w.look(Duration.ZERO);
+      assertThat(w.twin()).isNull();
+      ahead.polls.add(List.of(marker(7, 14, 1_000)));
       w.look(Duration.ZERO);
       assertThat(w.twin()).as("a version past this trainer's, not published by it").isNotNull();
     }
@@ -112,7 +118,7 @@ class ReplacementWatchTest {
   @Test
   void itsOwnVersionsOlderThanTheOnesItKeepsCountAsItsOwn() {
     Topic topic = new Topic();
-    try (ReplacementWatch w = new ReplacementWatch(7, 0, 0, () -> Optional.of(topic), "test")) {
+    try (ReplacementWatch w = new ReplacementWatch(7, 0, 0, 0, () -> Optional.of(topic), "test")) {
       for (long v = 1; v <= ReplacementWatch.KEEP + 5; v++) {
         w.published(v, v);
       }
@@ -160,7 +166,7 @@ class ReplacementWatchTest {
   @Test
   void closingWakesThePollRatherThanInterruptingIt() throws Exception {
     Topic topic = new Topic();
-    ReplacementWatch w = new ReplacementWatch(7, 0, 0, () -> Optional.of(topic), "test");
+    ReplacementWatch w = new ReplacementWatch(7, 0, 0, 0, () -> Optional.of(topic), "test");
     w.start();
     w.close();
     assertThat(topic.wakeups).isEqualTo(1);

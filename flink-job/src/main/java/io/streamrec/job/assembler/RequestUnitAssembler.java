@@ -650,9 +650,8 @@ public final class RequestUnitAssembler
             config.deadLetterMaxPayloadBytes()));
   }
 
-  /** An event time as a reader takes it in: ISO-8601, then the epoch ms the event carries. */
-  static String time(long ms) {
-    return java.time.Instant.ofEpochMilli(ms) + " (" + ms + ")";
+  private static String time(long ms) {
+    return io.streamrec.job.source.EventTimeGuard.time(ms);
   }
 
   /**

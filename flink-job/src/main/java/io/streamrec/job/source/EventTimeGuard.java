@@ -59,23 +59,28 @@ public final class EventTimeGuard {
         System::currentTimeMillis);
   }
 
+  /** An event time as a reader takes it in: ISO-8601, then the epoch ms. */
+  public static String time(long ms) {
+    return java.time.Instant.ofEpochMilli(ms) + " (" + ms + ")";
+  }
+
   /**
    * Checks the time of the next record of {@code partition}: null when it is plausible (and then
    * counts as seen), otherwise why not.
    */
   public String check(int partition, long timestampMs) {
     if (timestampMs < floorMs) {
-      return "event time " + timestampMs + " is before source.min-timestamp " + floorMs;
+      return "event time " + time(timestampMs) + " is before source.min-timestamp " + time(floorMs);
     }
     if (maxFutureMs > 0) {
       long now = wallClock.getAsLong();
       if (timestampMs > now && timestampMs - now > maxFutureMs) {
         return "event time "
-            + timestampMs
+            + time(timestampMs)
             + " is "
             + (timestampMs - now)
             + " ms ahead of the wall clock "
-            + now
+            + time(now)
             + "; source.max-future is "
             + maxFutureMs
             + " ms";
@@ -89,16 +94,18 @@ public final class EventTimeGuard {
         long ahead = timestampMs - p.newest;
         p.candidate = timestampMs;
         return "event time "
-            + timestampMs
+            + time(timestampMs)
             + " is "
             + ahead
             + " ms ahead of the newest time "
-            + p.newest
+            + time(p.newest)
             + " of partition "
             + partition
             + "; source.max-time-jump is "
             + maxJumpMs
-            + " ms (a record near this time next would confirm the jump)";
+            + " ms (a record near this time next would confirm the jump; if that newest time is"
+            + " the odd one, a stale record read first, source.min-timestamp keeps such records"
+            + " out)";
       }
     }
     p.candidate = Long.MIN_VALUE;

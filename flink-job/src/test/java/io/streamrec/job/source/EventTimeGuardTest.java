@@ -56,6 +56,21 @@ class EventTimeGuardTest {
     assertThat(g.check(0, past + 1_000)).isNull();
   }
 
+  /**
+   * A stale record read first (2000-01-01 at a partition's head) made the next good record the
+   * implausible one, its detail in epoch ms alone blaming it; the times now read as dates, and the
+   * detail says what keeps such a record out.
+   */
+  @Test
+  void aJumpSaysItsTimesAsDatesAndHowAStaleReferenceIsKeptOut() {
+    EventTimeGuard g = guard();
+    assertThat(g.check(0, 946_684_800_000L)).isNull();
+    assertThat(g.check(0, NOW))
+        .startsWith("event time 2026-01-01T00:00:00Z (1767225600000) is ")
+        .contains("ahead of the newest time 2000-01-01T00:00:00Z (946684800000) of partition 0")
+        .contains("a stale record read first, source.min-timestamp keeps such records out");
+  }
+
   @Test
   void withoutBoundsOnlyTheFloorApplies() {
     EventTimeGuard g = new EventTimeGuard(0, 0, 0, () -> NOW);

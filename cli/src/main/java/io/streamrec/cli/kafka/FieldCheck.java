@@ -114,34 +114,16 @@ public final class FieldCheck extends ForwardingListener {
     return order.stream().filter(known::contains).toList();
   }
 
-  /** The known field {@code name} is probably meant as: the same but for case, or one edit off. */
+  /** The known field {@code name} probably means: the same but for case, or two edits off. */
   static String meant(String name, Set<String> known) {
     for (String k : ordered(known)) {
       if (k.equalsIgnoreCase(name)
-          || distance(k.toLowerCase(Locale.ROOT), name.toLowerCase(Locale.ROOT)) <= 2) {
+          || io.streamrec.job.config.JobArguments.editDistance(
+                  k.toLowerCase(Locale.ROOT), name.toLowerCase(Locale.ROOT))
+              <= 2) {
         return k;
       }
     }
     return null;
-  }
-
-  /** Levenshtein distance. */
-  private static int distance(String a, String b) {
-    int[] prev = new int[b.length() + 1];
-    int[] cur = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      prev[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      cur[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-        cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
-      }
-      int[] t = prev;
-      prev = cur;
-      cur = t;
-    }
-    return prev[b.length()];
   }
 }

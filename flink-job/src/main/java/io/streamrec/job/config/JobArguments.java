@@ -271,7 +271,7 @@ public final class JobArguments {
   }
 
   /** Levenshtein distance, two rows. */
-  static int editDistance(String a, String b) {
+  public static int editDistance(String a, String b) {
     int[] prev = new int[b.length() + 1];
     int[] cur = new int[b.length() + 1];
     for (int j = 0; j <= b.length(); j++) {

@@ -224,6 +224,40 @@ public record JobConfig(
     for (String name : names(c, ModelOptions.IMPRESSION_DENSE)) {
       dense.add(new DenseFeature(name.trim(), Side.IMPRESSION));
     }
+    // the default pair (recent_items:item_id) speaks of the default features: a model without
+    // recent_items has nothing to share, where a pair the user wrote must name a feature
+    boolean written = c.getOptional(ModelOptions.SHARED_VOCABULARY).isPresent();
+    if (!written) {
+      shared =
+          shared.entrySet().stream()
+              .filter(e -> cat.stream().anyMatch(f -> f.name().equals(e.getKey())))
+              .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+    }
+    for (Map.Entry<String, String> e : shared.entrySet()) {
+      if (cat.stream().noneMatch(f -> f.name().equals(e.getKey()))) {
+        // a misspelt feature here left the feature meant with a table of its own, in silence
+        throw new ConfigException(
+            ModelOptions.SHARED_VOCABULARY,
+            "names '" + e.getKey() + "', which is not a categorical feature",
+            "the left of each pair must be one of the categorical features "
+                + cat.stream().map(CategoricalFeature::name).toList());
+      }
+      if (shared.containsKey(e.getValue())) {
+        throw new ConfigException(
+            ModelOptions.SHARED_VOCABULARY,
+            "has '"
+                + e.getKey()
+                + ":"
+                + e.getValue()
+                + "' and '"
+                + e.getValue()
+                + ":"
+                + shared.get(e.getValue())
+                + "'",
+            "a feature shares the vocabulary of a feature that has its own: name that one on"
+                + " the right of every pair");
+      }
+    }
     for (String other : shared.values()) {
       boolean known = cat.stream().anyMatch(f -> f.name().equals(other));
       if (!known) {
@@ -335,9 +369,10 @@ public record JobConfig(
       throw new ConfigException(
           option,
           "is not a list of name:value pairs",
-          "separate the pairs with commas, e.g. "
+          "write the pairs as one string separated by commas, e.g. "
               + example
-              + " (';' separates the items of the list options, not these pairs)");
+              + " (not a YAML list, and not with ';', which separates the items of the list"
+              + " options)");
     }
   }
 

@@ -127,6 +127,14 @@ class JobConfigTest {
     ModelConfig m = JobConfig.from(c).model();
     assertThat(m.features().tables()).containsExactly("member", "geo", "ad_id");
     assertThat(m.features().dense()).extracting(f -> f.name()).containsExactly("position");
+    // the default pair, recent_items:item_id, speaks of features this model does not have: it
+    // needs no clearing
+    Configuration own = base();
+    own.set(ModelOptions.REQUEST_CATEGORICAL, List.of("member", "geo"));
+    own.set(ModelOptions.IMPRESSION_CATEGORICAL, List.of("ad_id"));
+    own.set(ModelOptions.REQUEST_DENSE, List.of());
+    assertThat(JobConfig.from(own).model().features().tables())
+        .containsExactly("member", "geo", "ad_id");
   }
 
   /**
@@ -176,8 +184,9 @@ class JobConfigTest {
     assertThatThrownBy(() -> JobConfig.from(semicolons))
         .hasMessage(
             "configuration key 'model.table.hot-capacity-rows' is not a list of name:value pairs:"
-                + " separate the pairs with commas, e.g. item_cat:1000,country:300 (';' separates"
-                + " the items of the list options, not these pairs)");
+                + " write the pairs as one string separated by commas, e.g."
+                + " item_cat:1000,country:300 (not a YAML list, and not with ';', which separates"
+                + " the items of the list options)");
     Configuration bare = base();
     bare.setString("model.table.ttl", "user_id:30");
     assertThatThrownBy(() -> JobConfig.from(bare))
@@ -357,6 +366,23 @@ class JobConfigTest {
     assertThatThrownBy(() -> JobConfig.from(c))
         .hasMessageContaining("model.features.shared-vocabulary")
         .hasMessageContaining("'items'");
+  }
+
+  /**
+   * A misspelt feature on the left ("recent_itmes:item_id") left the feature meant with a table of
+   * its own, and two features naming each other swapped their tables: both passed in silence.
+   */
+  @Test
+  void aSharedVocabularyOfAFeatureNotDeclaredOrOfAChainIsRefused() {
+    Configuration misspelt = base();
+    misspelt.set(ModelOptions.SHARED_VOCABULARY, java.util.Map.of("recent_itmes", "item_id"));
+    assertThatThrownBy(() -> JobConfig.from(misspelt))
+        .hasMessageContaining("names 'recent_itmes', which is not a categorical feature");
+    Configuration cycle = base();
+    cycle.setString(
+        "model.features.shared-vocabulary", "recent_items:item_id,item_id:recent_items");
+    assertThatThrownBy(() -> JobConfig.from(cycle))
+        .hasMessageContaining("a feature shares the vocabulary of a feature that has its own");
   }
 
   @Test

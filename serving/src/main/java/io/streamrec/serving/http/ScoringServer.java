@@ -601,37 +601,50 @@ public final class ScoringServer implements AutoCloseable {
     if (config == null) {
       return List.of();
     }
-    java.util.Set<String> req = new java.util.HashSet<>(), imp = new java.util.HashSet<>();
+    java.util.Map<String, String> req = new java.util.HashMap<>(), imp = new java.util.HashMap<>();
     for (var f : config.features().categorical()) {
-      (f.side() == io.streamrec.model.features.Side.REQUEST ? req : imp).add(f.name());
+      (f.side() == io.streamrec.model.features.Side.REQUEST ? req : imp).put(f.name(), "features");
     }
     for (var f : config.features().dense()) {
-      (f.side() == io.streamrec.model.features.Side.REQUEST ? req : imp).add(f.name());
+      (f.side() == io.streamrec.model.features.Side.REQUEST ? req : imp).put(f.name(), "dense");
     }
     java.util.Set<String> out = new java.util.LinkedHashSet<>();
-    for (String n : request.getFeatures().keySet()) {
-      if (!req.contains(n)) {
-        out.add("request." + n);
-      }
-    }
-    for (String n : request.getDense().keySet()) {
-      if (!req.contains(n)) {
-        out.add("request." + n);
-      }
-    }
+    ignored(out, "request", req, request.getFeatures().keySet(), "features");
+    ignored(out, "request", req, request.getDense().keySet(), "dense");
     for (ImpressionEvent e : impressions) {
-      for (String n : e.getFeatures().keySet()) {
-        if (!imp.contains(n)) {
-          out.add("impressions." + n);
-        }
-      }
-      for (String n : e.getDense().keySet()) {
-        if (!imp.contains(n)) {
-          out.add("impressions." + n);
-        }
-      }
+      ignored(out, "impressions", imp, e.getFeatures().keySet(), "features");
+      ignored(out, "impressions", imp, e.getDense().keySet(), "dense");
     }
     return List.copyOf(out);
+  }
+
+  /**
+   * Adds the names of {@code sent} (under {@code field}) that {@code side}'s model features do not
+   * read there: not declared, or declared under the other field (a dense feature sent as
+   * categorical values is read as absent too).
+   */
+  private static void ignored(
+      java.util.Set<String> out,
+      String side,
+      java.util.Map<String, String> declared,
+      java.util.Set<String> sent,
+      String field) {
+    for (String n : sent) {
+      String kind = declared.get(n);
+      if (kind == null) {
+        out.add(side + "." + n);
+      } else if (!kind.equals(field)) {
+        out.add(
+            side
+                + "."
+                + n
+                + " (a "
+                + (kind.equals("dense") ? "dense" : "categorical")
+                + " feature, sent under \""
+                + field
+                + "\")");
+      }
+    }
   }
 
   /**

@@ -35,5 +35,14 @@ class IgnoredFeaturesTest {
                 ModelConfig.defaults(), request, List.of(impressions.get(0)).subList(0, 0)))
         .containsExactly("request.usr", "request.hours");
     assertThat(ScoringServer.ignoredFeatures(null, request, impressions)).isEmpty();
+    // declared, but sent as the other kind: read as absent too
+    RequestEvent swapped =
+        JsonEvents.parseRequest(
+            "{\"requestId\":\"r1\",\"timestampMs\":1,\"features\":{\"hour\":[\"13\"]},"
+                + "\"dense\":{\"country\":3}}");
+    assertThat(ScoringServer.ignoredFeatures(ModelConfig.defaults(), swapped, List.of()))
+        .containsExactly(
+            "request.hour (a dense feature, sent under \"features\")",
+            "request.country (a categorical feature, sent under \"dense\")");
   }
 }

@@ -65,9 +65,14 @@ final class ProduceCommand implements Callable<Integer> {
     }
     // ... and returns once they are served: a topic created a moment before is written only then
     KafkaPreflight.checkTopics(servers, cfg.kafkaProperties(), targets);
-    TimeCheck times = new TimeCheck(JsonlProducer.loggingListener(), cfg.maxOutOfOrdernessMs());
+    TimeCheck times =
+        new TimeCheck(
+            JsonlProducer.loggingListener(),
+            cfg.maxOutOfOrdernessMs(),
+            cfg.limits().maxFutureMs(),
+            System.currentTimeMillis());
     LabelCheck labels = new LabelCheck(cfg.model().features().labels(), times);
-    FieldCheck fields = new FieldCheck(labels);
+    FieldCheck fields = new FieldCheck(labels, cfg.model().features());
     JsonlProducer.Summary s =
         JsonlProducer.load(
             servers, cfg.kafkaProperties().asMap(), topics, requests, impressions, fields);

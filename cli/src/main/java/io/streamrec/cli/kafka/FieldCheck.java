@@ -2,6 +2,7 @@ package io.streamrec.cli.kafka;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.streamrec.model.features.FeatureSpec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,8 +36,30 @@ public final class FieldCheck extends ForwardingListener {
   private final Map<String, String> firstAt = new LinkedHashMap<>();
 
   public FieldCheck(JsonlProducer.Listener next) {
-    super(next);
+    this(next, null);
   }
+
+  /**
+   * As above, and checks the feature names under {@code features} and {@code dense} against the
+   * model's {@code spec} (null: not): a feature the model does not read there is summed up with
+   * where the model declares it, if anywhere.
+   */
+  public FieldCheck(JsonlProducer.Listener next, FeatureSpec spec) {
+    super(next);
+    this.spec = spec;
+  }
+
+  private final FeatureSpec spec;
+  private final Map<String, long[]> unreadFeatures = new LinkedHashMap<>();
+
+  /** How many request ids the check of repeated ids keeps (16 bytes each), then stops. */
+  static final int IDS_KEPT = 2_000_000;
+
+  private final io.streamrec.common.LongIntHashMap requestIds =
+      new io.streamrec.common.LongIntHashMap(1 << 12);
+  private long requestsChecked;
+  private long repeated;
+  private String firstRepeated;
 
   @Override
   public void onLine(String line, boolean request, Path file, long lineNumber) {
@@ -45,6 +68,40 @@ public final class FieldCheck extends ForwardingListener {
       o = MAPPER.readTree(line);
     } catch (IOException e) {
       o = null; // a good line parses: only a reader's difference of taste lands here
+    }
+    if (o != null && o.isObject() && request && requestIds.size() < IDS_KEPT) {
+      JsonNode id = o.get("requestId");
+      if (id != null && id.isTextual()) {
+        requestsChecked++;
+        if (requestIds.put(io.streamrec.common.FeatureIds.of("request", id.asText()), 0)
+            != io.streamrec.common.LongIntHashMap.MISSING) {
+          if (repeated++ == 0) {
+            firstRepeated = file.getFileName() + ":" + lineNumber + ", '" + id.asText() + "'";
+          }
+        }
+      }
+    }
+    if (o != null && o.isObject() && spec != null) {
+      for (String field : List.of("features", "dense")) {
+        JsonNode values = o.get(field);
+        if (values != null && values.isObject()) {
+          for (Iterator<String> names = values.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            String where = declared(name);
+            String here = (request ? "REQUEST" : "IMPRESSION") + "/" + field;
+            if (!here.equals(where)) {
+              String key = (request ? "request " : "impression ") + field + "." + name;
+              unreadFeatures.computeIfAbsent(key, k -> new long[1])[0]++;
+              firstAt.putIfAbsent(
+                  "f/" + key,
+                  file.getFileName()
+                      + ":"
+                      + lineNumber
+                      + (where == null ? "" : "; the model declares it " + describe(where)));
+            }
+          }
+        }
+      }
     }
     if (o != null && o.isObject()) {
       Set<String> known = request ? REQUEST : IMPRESSION;
@@ -66,7 +123,67 @@ public final class FieldCheck extends ForwardingListener {
     List<String> out = new ArrayList<>();
     describe(out, "request", REQUEST, unknownInRequests);
     describe(out, "impression", IMPRESSION, unknownInImpressions);
+    if (repeated > 0) {
+      out.add(
+          String.format(
+              Locale.ROOT,
+              "%,d of %,d requests%s reuse the id of an earlier request (first at %s): the job"
+                  + " joins impressions to their request by id, and a request whose id is still"
+                  + " open in the job (a unit within its join window, or closed less than a join"
+                  + " window before) is a duplicate, or a conflicting_duplicate dead letter with"
+                  + " its impressions. A backfill reads ahead of event time and meets this even"
+                  + " for ids reused hours apart. Give each request an id of its own",
+              repeated,
+              requestsChecked,
+              requestIds.size() >= IDS_KEPT ? " checked" : "",
+              firstRepeated));
+    }
+    if (!unreadFeatures.isEmpty()) {
+      List<String> named = new ArrayList<>();
+      for (Map.Entry<String, long[]> e : unreadFeatures.entrySet()) {
+        if (named.size() < NAMED) {
+          named.add(
+              String.format(
+                  Locale.ROOT,
+                  "%s in %,d (first at %s)",
+                  e.getKey(),
+                  e.getValue()[0],
+                  firstAt.get("f/" + e.getKey())));
+        }
+      }
+      out.add(
+          "events carry features the model does not read where they are: "
+              + String.join(", ", named)
+              + (unreadFeatures.size() > NAMED
+                  ? " and " + (unreadFeatures.size() - NAMED) + " more"
+                  : "")
+              + ". The job reads a feature only on the side and under the field the configuration"
+              + " declares it (model.features.request.categorical, ...); others are ignored");
+    }
     return out;
+  }
+
+  /** Where the model declares feature {@code name}: "SIDE/features" or "SIDE/dense"; null: not. */
+  private String declared(String name) {
+    for (var f : spec.categorical()) {
+      if (f.name().equals(name)) {
+        return f.side().name() + "/features";
+      }
+    }
+    for (var f : spec.dense()) {
+      if (f.name().equals(name)) {
+        return f.side().name() + "/dense";
+      }
+    }
+    return null;
+  }
+
+  private static String describe(String where) {
+    String[] p = where.split("/");
+    return "on the "
+        + p[0].toLowerCase(Locale.ROOT)
+        + " side, as "
+        + (p[1].equals("dense") ? "dense" : "categorical");
   }
 
   private void describe(

@@ -21,6 +21,7 @@ public final class LabelCheck extends ForwardingListener {
   private final List<String> labels;
   private final Map<String, Seen> missing = new LinkedHashMap<>();
   private final Map<String, Seen> unknown = new TreeMap<>();
+  private final Map<String, Seen> outOfRange = new LinkedHashMap<>();
   private long impressions;
 
   /** How often, and where first. */
@@ -48,9 +49,12 @@ public final class LabelCheck extends ForwardingListener {
       }
     }
     if (given != null) {
-      for (String label : given.keySet()) {
+      for (Map.Entry<String, Float> e : given.entrySet()) {
+        String label = e.getKey();
         if (!labels.contains(label)) {
           unknown.computeIfAbsent(label, l -> new Seen(file, lineNumber)).count++;
+        } else if (!(e.getValue() >= 0f && e.getValue() <= 1f)) {
+          outOfRange.computeIfAbsent(label, l -> new Seen(file, lineNumber)).count++;
         }
       }
     }
@@ -84,6 +88,19 @@ public final class LabelCheck extends ForwardingListener {
                     seen.count == 1 ? "impression carries" : "impressions carry",
                     label,
                     String.join(", ", labels),
+                    seen.first)));
+    outOfRange.forEach(
+        (label, seen) ->
+            w.add(
+                String.format(
+                    Locale.ROOT,
+                    "%,d %s a '%s' label outside [0, 1], which the model's loss cannot take: the"
+                        + " job dead-letters %s as bad_label (first at %s). A count or a rating is"
+                        + " not a label: map it to 0 or 1 (or a probability) first",
+                    seen.count,
+                    seen.count == 1 ? "impression has" : "impressions have",
+                    label,
+                    seen.count == 1 ? "it" : "them",
                     seen.first)));
     return w;
   }

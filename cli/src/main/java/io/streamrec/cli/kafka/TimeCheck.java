@@ -42,13 +42,44 @@ public final class TimeCheck extends ForwardingListener {
    * the newest of its file before it counts as out of order.
    */
   public TimeCheck(JsonlProducer.Listener next, long outOfOrdernessMs) {
+    this(next, outOfOrdernessMs, 0, System.currentTimeMillis());
+  }
+
+  /**
+   * As above; an event more than {@code maxFutureMs} (0: no bound) ahead of {@code nowMs} counts as
+   * in the future.
+   */
+  public TimeCheck(
+      JsonlProducer.Listener next, long outOfOrdernessMs, long maxFutureMs, long nowMs) {
     super(next);
     this.outOfOrdernessMs = outOfOrdernessMs;
+    this.maxFutureMs = maxFutureMs;
+    this.nowMs = nowMs;
   }
+
+  private final long maxFutureMs;
+  private final long nowMs;
+  private long notPositive;
+  private String firstNotPositive;
+  private long inFuture;
+  private long furthestAheadMs;
+  private String firstInFuture;
 
   @Override
   public void onEvent(long timestampMs, Path file, long lineNumber) {
     events++;
+    if (timestampMs <= 0) {
+      if (notPositive++ == 0) {
+        firstNotPositive = file.getFileName() + ":" + lineNumber + " (" + timestampMs + ")";
+      }
+    } else if (maxFutureMs > 0
+        && timestampMs <= MICROS_ABOVE
+        && timestampMs - nowMs > maxFutureMs) {
+      if (inFuture++ == 0) {
+        firstInFuture = file.getFileName() + ":" + lineNumber;
+      }
+      furthestAheadMs = Math.max(furthestAheadMs, timestampMs - nowMs);
+    }
     if (timestampMs > 0 && timestampMs < SECONDS_BELOW) {
       if (inSeconds++ == 0) {
         first = file.getFileName() + ":" + lineNumber + " (" + timestampMs + ")";
@@ -109,6 +140,29 @@ public final class TimeCheck extends ForwardingListener {
               events,
               SECONDS_BELOW,
               first));
+    }
+    if (notPositive > 0) {
+      out.add(
+          String.format(
+              Locale.ROOT,
+              "%,d of %,d events have a timestampMs of 0 or less: no time set? The job takes them"
+                  + " as events of 1970, whose units close before everything else (first at %s)",
+              notPositive,
+              events,
+              firstNotPositive));
+    }
+    if (inFuture > 0) {
+      out.add(
+          String.format(
+              Locale.ROOT,
+              "%,d of %,d events are more than %s (source.max-future) ahead of this machine's"
+                  + " clock, up to %s (first at %s): the job dead-letters them as implausible_time."
+                  + " A clock running fast, or a time zone taken for UTC?",
+              inFuture,
+              events,
+              span(maxFutureMs),
+              span(furthestAheadMs),
+              firstInFuture));
     }
     if (inMicros > 0) {
       out.add(

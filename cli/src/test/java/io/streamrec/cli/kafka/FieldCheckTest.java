@@ -46,4 +46,60 @@ class FieldCheckTest {
         .contains("'labels' in 1")
         .endsWith("Those are an impression's fields: are --requests and --impressions swapped?");
   }
+
+  /**
+   * A feature declared on the other side, or as the other kind, or not at all, was read as absent;
+   * the job's own check speaks only after 1,000 events, and of the feature missing, not of where it
+   * came.
+   */
+  @Test
+  void featuresTheModelDoesNotReadWhereTheyAreAreNamedWithWhereItDeclaresThem() {
+    FieldCheck check =
+        new FieldCheck(
+            JsonlProducer.loggingListener(), io.streamrec.model.features.FeatureSpec.defaults());
+    check.onLine(
+        "{\"requestId\":\"r1\",\"timestampMs\":1,\"features\":{\"user_id\":\"u\","
+            + "\"item_id\":\"i\"},\"dense\":{\"hour\":1,\"country\":2,\"odd\":3}}",
+        true,
+        REQUESTS,
+        1);
+    check.onLine(
+        "{\"impressionId\":\"r1-0\",\"requestId\":\"r1\",\"timestampMs\":1,"
+            + "\"features\":{\"item_id\":\"i\"},\"dense\":{\"position\":0}}",
+        false,
+        Path.of("impressions.jsonl"),
+        1);
+    assertThat(check.warnings())
+        .containsExactly(
+            "events carry features the model does not read where they are: request"
+                + " features.item_id in 1 (first at requests.jsonl:1; the model declares it on the"
+                + " impression side, as categorical), request dense.country in 1 (first at"
+                + " requests.jsonl:1; the model declares it on the request side, as categorical),"
+                + " request dense.odd in 1 (first at requests.jsonl:1). The job reads a feature"
+                + " only on the side and under the field the configuration declares it"
+                + " (model.features.request.categorical, ...); others are ignored");
+  }
+
+  /**
+   * A request id reused 15 min later was trained by a live job and dead-lettered by a backfill of
+   * the same records (conflicting_duplicate, its impressions late or orphans), with nothing said.
+   */
+  @Test
+  void requestIdsUsedTwiceAreSaidToBeDuplicates() {
+    FieldCheck check = new FieldCheck(JsonlProducer.loggingListener());
+    for (String[] r : new String[][] {{"a", "1"}, {"b", "2"}, {"a", "3"}, {"c", "4"}, {"b", "5"}}) {
+      check.onLine(
+          "{\"requestId\":\"" + r[0] + "\",\"timestampMs\":1}",
+          true,
+          REQUESTS,
+          Long.parseLong(r[1]));
+    }
+    assertThat(check.warnings())
+        .singleElement()
+        .asString()
+        .startsWith(
+            "2 of 5 requests reuse the id of an earlier request (first at requests.jsonl:3,"
+                + " 'a')")
+        .endsWith("Give each request an id of its own");
+  }
 }

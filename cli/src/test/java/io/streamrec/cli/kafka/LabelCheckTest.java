@@ -53,6 +53,23 @@ class LabelCheckTest {
     assertThat(next.seen).containsExactly("impression 1", "impression 2");
   }
 
+  /** A label of 2 or -1 (a count, a rating) was sent in silence and dead-lettered as bad_label. */
+  @Test
+  void labelsOutsideZeroToOneAreSaidToBeDeadLettered() {
+    LabelCheck check = new LabelCheck(List.of("play", "complete"), new Recording());
+    check.onImpression(impression(",\"labels\":{\"play\":1,\"complete\":0.5}"), FILE, 1);
+    check.onImpression(impression(",\"labels\":{\"play\":2,\"complete\":-1}"), FILE, 2);
+    check.onImpression(impression(",\"labels\":{\"play\":3,\"complete\":1}"), FILE, 3);
+    assertThat(check.warnings())
+        .containsExactly(
+            "2 impressions have a 'play' label outside [0, 1], which the model's loss cannot take:"
+                + " the job dead-letters them as bad_label (first at impressions.jsonl:2). A count"
+                + " or a rating is not a label: map it to 0 or 1 (or a probability) first",
+            "1 impression has a 'complete' label outside [0, 1], which the model's loss cannot"
+                + " take: the job dead-letters it as bad_label (first at impressions.jsonl:2). A"
+                + " count or a rating is not a label: map it to 0 or 1 (or a probability) first");
+  }
+
   @Test
   void missingAndUnknownLabelsAreSummedUpWithWhereTheyFirstCame() {
     LabelCheck check = new LabelCheck(List.of("click"), new Recording());

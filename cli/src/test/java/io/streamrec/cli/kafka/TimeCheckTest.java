@@ -35,11 +35,11 @@ class TimeCheckTest {
             500);
 
     check.onEvent(1_767_225_600_000L, FILE, 1);
-    check.onEvent(0, FILE, 2); // the epoch itself: a test's clock, not a unit mistake
+    check.onEvent(1_767_225_600_001L, FILE, 2);
     check.onEvent(TimeCheck.SECONDS_BELOW, Path.of("1973.jsonl"), 3); // a file of its own order
 
     assertThat(check.warnings()).isEmpty();
-    assertThat(seen).containsExactly("1@1767225600000", "2@0", "3@100000000000");
+    assertThat(seen).containsExactly("1@1767225600000", "2@1767225600001", "3@100000000000");
   }
 
   @Test
@@ -92,5 +92,27 @@ class TimeCheckTest {
                 + " sends each file in its own order, and the job takes an event that far behind"
                 + " as late (a dead letter) once the events after it have moved event time on."
                 + " Sort each file by timestampMs");
+  }
+
+  /**
+   * Events 30 min ahead of the clock were sent in silence and all dead-lettered as
+   * implausible_time; a time of 0 (none set) made units of 1970.
+   */
+  @Test
+  void timesInTheFutureAndTimesOfZeroAreSaidSo() {
+    long now = 1_767_225_600_000L;
+    TimeCheck check = new TimeCheck(JsonlProducer.loggingListener(), 500, 300_000, now);
+    check.onEvent(now + 60_000, FILE, 1); // within source.max-future
+    check.onEvent(now + 1_800_000, FILE, 2);
+    check.onEvent(now + 1_900_000, FILE, 3);
+    check.onEvent(0, FILE, 4);
+    assertThat(check.warnings())
+        .contains(
+            "1 of 4 events have a timestampMs of 0 or less: no time set? The job takes them as"
+                + " events of 1970, whose units close before everything else (first at"
+                + " requests.jsonl:4 (0))",
+            "2 of 4 events are more than 5 min (source.max-future) ahead of this machine's clock,"
+                + " up to 31 min (first at requests.jsonl:2): the job dead-letters them as"
+                + " implausible_time. A clock running fast, or a time zone taken for UTC?");
   }
 }

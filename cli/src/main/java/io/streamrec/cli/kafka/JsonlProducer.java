@@ -92,9 +92,9 @@ public final class JsonlProducer {
     default void onLine(String line, boolean request, Path file, long lineNumber) {}
   }
 
-  /** Logs bad lines at WARN and progress at INFO. */
+  /** Logs the first bad lines of a load at WARN (then counts the rest) and progress at INFO. */
   public static Listener loggingListener() {
-    return LoggingListener.INSTANCE;
+    return new LoggingListener();
   }
 
   private final ByteRecordProducer producer;
@@ -356,11 +356,23 @@ public final class JsonlProducer {
     }
   }
 
-  private enum LoggingListener implements Listener {
-    INSTANCE;
+  /**
+   * Logs the first {@link #SHOWN} bad lines of a load, then says that the rest are counted only: a
+   * file of 900 refused lines printed 900 warnings of one cause.
+   */
+  private static final class LoggingListener implements Listener {
+    static final int SHOWN = 20;
+    private long bad;
 
     @Override
     public void onBadLine(BadLine badLine) {
+      if (++bad > SHOWN) {
+        if (bad == SHOWN + 1) {
+          LOG.warn(
+              "more bad lines: counted, not shown one by one (the load's summary gives how many)");
+        }
+        return;
+      }
       LOG.warn(
           "{}:{}: skipped ({}): {} | {}",
           badLine.file(),

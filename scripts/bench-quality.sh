@@ -12,6 +12,8 @@
 #   scripts/bench-quality.sh [GENERATED_UNITS] [BATCH_UNITS] [QualityBench options, e.g. --ablations]
 #   your own stream besides: ... --requests REQUESTS.jsonl --impressions IMPRESSIONS.jsonl
 #                                --features SPEC.json [--name NAME]   (docs/benchmarks.md, "Your data")
+#   --only-yours: your stream alone, without the bank and movielens streams (nothing fetched; with
+#   GENERATED_UNITS 0, without the generated one too)
 #   (defaults 50000 units and 16 units per minibatch; about 6 minutes on 2 cores)
 #   --seeds N: the reference model (with --ablations every ablation too) from N other draws of its
 #   towers' initial weights (model.init-seed 1..N) and PyTorch's same model from seeds 1..N, with
@@ -22,10 +24,18 @@ gen_units="${1:-50000}"
 batch="${2:-16}"
 seeds=0
 prev=""
+only_yours=0
+bench_args=()
 for arg in "${@:3}"; do
   if [ "$prev" = "--seeds" ]; then seeds="$arg"; fi
   prev="$arg"
+  if [ "$arg" = "--only-yours" ]; then only_yours=1; else bench_args+=("$arg"); fi
 done
+if [ "$only_yours" = 1 ]; then
+  case " ${bench_args[*]:-} " in *" --requests "*) ;; *)
+    echo "bench-quality: --only-yours needs your stream: --requests FILE --impressions FILE --features SPEC.json" >&2
+    exit 2 ;; esac
+fi
 py=/usr/bin/python3
 mvn=(./mvnw -B -q -Dspotless.check.skip=true)
 if [ -n "${STREAMREC_OFFLINE:-}" ]; then mvn+=(-o); fi
@@ -34,13 +44,17 @@ if ! "$py" -c "import torch, numpy" 2>/dev/null; then
   apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-torch python3-numpy >/dev/null
 fi
 jar=target/datasets/mahout-examples-0.13.0.jar
-if [ ! -f "$jar" ]; then
+bank=(--bank-jar "$jar")
+dslabs=target/datasets/r-cran-dslabs
+movielens=(--movielens "$dslabs")
+if [ "$only_yours" = 1 ]; then
+  bank=()
+  movielens=()
+elif [ ! -f "$jar" ]; then
   echo "fetching org.apache.mahout:mahout-examples:0.13.0 (bank-full.csv inside) from Maven Central..." >&2
   "${mvn[@]}" dependency:copy -Dartifact=org.apache.mahout:mahout-examples:0.13.0 -DoutputDirectory=target/datasets
 fi
-dslabs=target/datasets/r-cran-dslabs
-movielens=(--movielens "$dslabs")
-if [ ! -f "$dslabs/usr/lib/R/site-library/dslabs/data/Rdata.rdx" ]; then
+if [ "$only_yours" = 0 ] && [ ! -f "$dslabs/usr/lib/R/site-library/dslabs/data/Rdata.rdx" ]; then
   echo "fetching Debian's r-cran-dslabs (the MovieLens ratings inside) with apt-get download..." >&2
   mkdir -p target/datasets
   if (cd target/datasets && rm -f r-cran-dslabs_*.deb && { apt-get download -q r-cran-dslabs >/dev/null 2>&1 ||
@@ -59,8 +73,8 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 # each stream's lines as they come (a long run shows its progress); the rows for the table kept aside
 java -cp "model/target/test-classes:model/target/classes:$(cat model/target/cp.txt)" \
-  io.streamrec.model.bench.QualityBench --bank-jar "$jar" "${movielens[@]}" --gen-units "$gen_units" \
-  --batch "$batch" --out "$work" "${@:3}" | tee "$work/java.out" | { grep --line-buffered -v '^QUALITY' || true; }
+  io.streamrec.model.bench.QualityBench "${bank[@]}" "${movielens[@]}" --gen-units "$gen_units" \
+  --batch "$batch" --out "$work" "${bench_args[@]}" | tee "$work/java.out" | { grep --line-buffered -v '^QUALITY' || true; }
 out="$(cat "$work/java.out")"
 for f in "$work"/*.units.jsonl; do
   [ -f "$f" ] || continue
@@ -69,7 +83,7 @@ for f in "$work"/*.units.jsonl; do
   # ablations also the summed cross, the two kinds of wide crosses, FTRL-Proximal's wide rows and the
   # wide weights summed, as streamrec's ablation rows
   runs=("--adagrad-init 0" "--adagrad-init 0.1")
-  case " ${*:3} " in *" --ablations "*) runs+=("--adagrad-init 0.1 --cross sum"
+  case " ${bench_args[*]:-} " in *" --ablations "*) runs+=("--adagrad-init 0.1 --cross sum"
     "--adagrad-init 0.1 --wide-crosses request-impression" "--adagrad-init 0.1 --wide-crosses field-weighted"
     "--adagrad-init 0.1 --wide-optimizer ftrl" "--adagrad-init 0.1 --wide-crosses field-weighted --wide-optimizer ftrl"
     "--adagrad-init 0.1 --wide-pooling sum") ;; esac

@@ -355,7 +355,12 @@ public final class StreamrecJob {
             .setClientIdPrefix("streamrec-" + kind.name().toLowerCase(java.util.Locale.ROOT))
             .setDeserializer(
                 new EventDeserializer(
-                    kind, cfg.maxRecordBytes(), cfg.limits(), cfg.model().features()));
+                    kind,
+                    cfg.maxRecordBytes(),
+                    cfg.limits(),
+                    cfg.model().features(),
+                    cfg.model().denseNormalization()
+                        != io.streamrec.model.ModelConfig.DenseNormalization.NONE));
     return bounded(b, bounds, handoff, topic).build();
   }
 

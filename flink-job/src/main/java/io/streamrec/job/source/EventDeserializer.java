@@ -60,6 +60,7 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
   private transient EventParser parser;
   private transient UnitEncoder encoder;
   private transient FeatureCoverage coverage;
+  private final boolean denseNormalized;
   private transient EventTimeGuard guard;
   private transient Counter in;
   private transient Counter deadLetters;
@@ -71,6 +72,17 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
    */
   public EventDeserializer(
       EventKind kind, int maxRecordBytes, InputLimits limits, FeatureSpec features) {
+    this(kind, maxRecordBytes, limits, features, false);
+  }
+
+  /** As above; {@code denseNormalized}: the model standardises its dense inputs. */
+  public EventDeserializer(
+      EventKind kind,
+      int maxRecordBytes,
+      InputLimits limits,
+      FeatureSpec features,
+      boolean denseNormalized) {
+    this.denseNormalized = denseNormalized;
     this.kind = kind;
     this.maxRecordBytes = maxRecordBytes;
     this.limits = limits;
@@ -82,7 +94,7 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
     UnitLayout layout = new UnitLayout(features);
     parser = new EventParser(layout);
     encoder = new UnitEncoder(layout);
-    coverage = new FeatureCoverage(kind, features);
+    coverage = new FeatureCoverage(kind, features, denseNormalized);
     guard = EventTimeGuard.of(limits);
     MetricGroup g = JobMetrics.group(context.getMetricGroup());
     in = g.counter(kind == EventKind.REQUEST ? JobMetrics.REQUESTS_IN : JobMetrics.IMPRESSIONS_IN);

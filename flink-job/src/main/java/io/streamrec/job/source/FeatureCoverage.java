@@ -37,9 +37,23 @@ final class FeatureCoverage {
   private final long[] denseSeen;
   private final long[] denseAsCategorical;
   private final long[] labelSeen;
+  private final float[] denseLargest;
+  private final boolean normalized;
   private int sampled;
 
+  /**
+   * A dense value this large (in magnitude) enters the model as {@code log1p} of it, 9.2 and more:
+   * large against the embeddings' scale, and the towers start far from where they learn well.
+   */
+  static final float LARGE = 10_000f;
+
   FeatureCoverage(EventKind kind, FeatureSpec features) {
+    this(kind, features, false);
+  }
+
+  /** As above; {@code normalized}: the model standardises its dense inputs (no word on sizes). */
+  FeatureCoverage(EventKind kind, FeatureSpec features, boolean normalized) {
+    this.normalized = normalized;
     side = kind == EventKind.REQUEST ? Side.REQUEST : Side.IMPRESSION;
     events = kind == EventKind.REQUEST ? "requests" : "impressions";
     for (CategoricalFeature f : features.categorical(side)) {
@@ -54,6 +68,7 @@ final class FeatureCoverage {
     denseSeen = new long[dense.size()];
     denseAsCategorical = new long[dense.size()];
     labelSeen = new long[labels.size()];
+    denseLargest = new float[dense.size()];
   }
 
   /** Whether the next event should be looked at (until the sample is complete). */
@@ -79,7 +94,11 @@ final class FeatureCoverage {
     }
     for (int i = 0; i < dense.size(); i++) {
       String n = dense.get(i);
-      denseSeen[i] += eventDense != null && eventDense.containsKey(n) ? 1 : 0;
+      Float v = eventDense == null ? null : eventDense.get(n);
+      denseSeen[i] += v != null ? 1 : 0;
+      if (v != null && Math.abs(v) > denseLargest[i]) {
+        denseLargest[i] = Math.abs(v);
+      }
       denseAsCategorical[i] += eventFeatures.containsKey(n) ? 1 : 0;
     }
     for (int i = 0; i < labels.size(); i++) {
@@ -110,6 +129,22 @@ final class FeatureCoverage {
       }
     }
     absent(out, of, key, dense, denseSeen, denseAsCategorical, true);
+    for (int i = 0; i < dense.size() && !normalized; i++) {
+      if (denseLargest[i] >= LARGE) {
+        out.add(
+            String.format(
+                Locale.ROOT,
+                "the dense feature '%s' reaches %,.0f in %s: it enters the model as"
+                    + " sign(x)*log1p(|x|) = %.1f, large against the embeddings' scale, and the"
+                    + " towers start far from where they learn well. Set"
+                    + " model.dense-normalization: running (a running standardisation of each"
+                    + " dense input), or scale it before it is sent",
+                dense.get(i),
+                (double) denseLargest[i],
+                of,
+                Math.log1p(denseLargest[i])));
+      }
+    }
     absent(out, of, key, categorical, categoricalSeen, categoricalAsDense, false);
     return out;
   }

@@ -49,4 +49,35 @@ class FeatureCoverageTest {
     }
     assertThat(said).as("one impression with the label is enough").isEmpty();
   }
+
+  /**
+   * Dense counts up to 1e8 (log1p: 18.4) cost the reference model 0.022 AUC and 0.040 log loss on a
+   * user's stream against the same model with running normalisation, and nothing said so.
+   */
+  @Test
+  void aDenseFeatureOfLargeValuesIsSaidToWantNormalisationUnlessTheModelNormalises() {
+    for (boolean normalized : new boolean[] {false, true}) {
+      FeatureCoverage impressions =
+          new FeatureCoverage(EventKind.IMPRESSION, ModelConfig.defaults().features(), normalized);
+      List<String> said = List.of();
+      for (int i = 0; i < FeatureCoverage.SAMPLE; i++) {
+        said =
+            impressions.add(
+                Map.of("item_id", List.of("i"), "item_cat", List.of("c")),
+                Map.of("position", i == 3 ? 100_000_000f : 2f),
+                Map.of("click", 0f));
+      }
+      if (normalized) {
+        assertThat(said).isEmpty();
+      } else {
+        assertThat(said)
+            .singleElement()
+            .asString()
+            .startsWith(
+                "the dense feature 'position' reaches 100,000,000 in the first 1,000 impressions"
+                    + " read: it enters the model as sign(x)*log1p(|x|) = 18.4")
+            .contains("model.dense-normalization: running");
+      }
+    }
+  }
 }

@@ -274,13 +274,17 @@ class RecoveryITCase {
 
   /** The newest completed checkpoint's directory under {@link #checkpoints}; null while none. */
   private Path newestCheckpoint() throws java.io.IOException {
-    try (Stream<Path> s = Files.walk(checkpoints)) {
-      return s.filter(p -> p.getFileName().toString().equals("_metadata"))
-          .map(Path::getParent)
-          .max(
-              java.util.Comparator.comparing(
-                  p -> Integer.parseInt(p.getFileName().toString().substring(4))))
-          .orElse(null);
+    while (true) {
+      try (Stream<Path> s = Files.walk(checkpoints)) {
+        return s.filter(p -> p.getFileName().toString().equals("_metadata"))
+            .map(Path::getParent)
+            .max(
+                java.util.Comparator.comparing(
+                    p -> Integer.parseInt(p.getFileName().toString().substring(4))))
+            .orElse(null);
+      } catch (java.io.UncheckedIOException gone) {
+        // a checkpoint went while the walk ran (a running job subsumes them): walk again
+      }
     }
   }
 

@@ -54,6 +54,9 @@ final class ReplacementWatch implements AutoCloseable {
     void close();
   }
 
+  /** How long after the trainer opens an earlier attempt's last records may still arrive. */
+  static final long LATE_RECORDS_MS = 30_000;
+
   /** How many of its own recent versions the watch keeps; older ones count as its own. */
   static final int KEEP = 10_000;
 
@@ -176,9 +179,12 @@ final class ReplacementWatch implements AutoCloseable {
     long v = m.getVersion();
     return v <= ownThrough
         || v <= newestOwn - KEEP
-        // published before this trainer opened: an earlier attempt of this job whose last
-        // records reached the topic late (a failover's), not a job that goes on publishing
+        // published before this trainer opened, and read within a while of it: an earlier
+        // attempt of this job whose last records reached the topic late (a failover's), not a
+        // job that goes on publishing. The while bounds what a clock of another machine running
+        // ahead of this one's could hide: a second job's versions keep coming after it
         || m.getPublishedAtMs() < openedAtMs
+            && System.currentTimeMillis() - openedAtMs < LATE_RECORDS_MS
         || Long.valueOf(m.getPublishedAtMs()).equals(own.get(v));
   }
 

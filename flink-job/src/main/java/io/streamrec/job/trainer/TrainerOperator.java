@@ -366,14 +366,19 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       if (restored != null && !restored.sharedFiles.isEmpty()) {
         restored.fetchSharedFiles();
         // a failover of this job restores its own files; another run's restore leaves the files
-        // of the checkpoint it came from alone (that checkpoint may be restored again)
-        boolean ownFiles = getRuntimeContext().getTaskInfo().getAttemptNumber() > 0;
+        // of the checkpoint it came from alone (that checkpoint may be restored again). A failover
+        // of a job restored from another's checkpoint still references some of that one's files:
+        // they are not this job's either (they were deleted, and the other job's newest checkpoint
+        // with them)
+        boolean failover = getRuntimeContext().getTaskInfo().getAttemptNumber() > 0;
+        String ownDir = "/" + getRuntimeContext().getJobInfo().getJobId().toHexString() + "/";
         java.util.Map<String, SharedStoreFiles.SharedFile> inherited = new java.util.HashMap<>();
         restored.sharedFiles.forEach(
             (name, f) ->
                 inherited.put(
                     SharedStoreFiles.key(name, f.size()),
-                    new SharedStoreFiles.SharedFile(f.path(), f.size(), ownFiles)));
+                    new SharedStoreFiles.SharedFile(
+                        f.path(), f.size(), failover && ownsFile(f.path().toString(), ownDir))));
         sharedFiles.inherit(restored.checkpointId, inherited);
         LOG.info(
             "trainer: {} store files of checkpoint {} fetched from the shared directory",
@@ -383,6 +388,14 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     } else if (handoff != null && handoff.starts()) {
       startFromHandoff();
     }
+  }
+
+  /**
+   * Whether a shared file of a restored checkpoint was written by this job: it lies in this job's
+   * own checkpoint directory ({@code .../<job id>/shared/...}).
+   */
+  static boolean ownsFile(String path, String ownDir) {
+    return path.contains(ownDir);
   }
 
   /**

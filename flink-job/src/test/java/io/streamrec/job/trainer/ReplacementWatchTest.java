@@ -103,15 +103,34 @@ class ReplacementWatchTest {
       assertThat(w.replacedBy()).isNull();
     }
     Topic ahead = new Topic();
+    long now = System.currentTimeMillis();
     try (ReplacementWatch w =
-        new ReplacementWatch(7, 0, 12, 500, () -> Optional.of(ahead), "test")) {
+        new ReplacementWatch(7, 0, 12, now, () -> Optional.of(ahead), "test")) {
       // an earlier attempt's last version, published before this trainer opened, written late
-      ahead.polls.add(List.of(marker(7, 13, 400)));
+      ahead.polls.add(List.of(marker(7, 13, now - 100)));
       w.look(Duration.ZERO);
       assertThat(w.twin()).isNull();
-      ahead.polls.add(List.of(marker(7, 14, 1_000)));
+      ahead.polls.add(List.of(marker(7, 14, now + 1_000)));
       w.look(Duration.ZERO);
       assertThat(w.twin()).as("a version past this trainer's, not published by it").isNotNull();
+    }
+  }
+
+  /**
+   * "Published before this trainer opened" compared another machine's clock with this one's: a
+   * second job on a machine whose clock ran behind would have its versions taken for an earlier
+   * attempt's for ever. That exemption now lasts only while an earlier attempt's last records can
+   * still arrive.
+   */
+  @Test
+  void versionsPublishedBeforeTheTrainerOpenedAreAnotherJobsOnceTheLateRecordsHaveHadTheirTime() {
+    Topic topic = new Topic();
+    long opened = System.currentTimeMillis() - ReplacementWatch.LATE_RECORDS_MS - 1_000;
+    try (ReplacementWatch w =
+        new ReplacementWatch(7, 0, 12, opened, () -> Optional.of(topic), "test")) {
+      topic.polls.add(List.of(marker(7, 13, opened - 5_000)));
+      w.look(Duration.ZERO);
+      assertThat(w.twin()).as("stamped before the open by a clock behind this one's").isNotNull();
     }
   }
 

@@ -86,4 +86,25 @@ class SharedStoreFilesTest {
     assertThat(files.completed(9)).as("unreferenced, but not ours to delete").isEmpty();
     assertThat(files.size()).isZero();
   }
+
+  /**
+   * A job restored from another job's checkpoint (docs/deploy.md: "into another --state-dir"), then
+   * failed over, took every file of the checkpoint it restored for its own, those in the other
+   * job's directory too, and deleted them once its checkpoints no longer used them: the other job's
+   * newest checkpoint could not be restored any more ("the checkpoint references ..., which is
+   * gone"). A failover now owns only the files in this job's own checkpoint directory.
+   */
+  @Test
+  void aFailoverOwnsTheFilesInItsOwnJobsDirectoryOnly() {
+    String own = "/a1e6f7c4edef43080e7a0a3a7a1b3686/";
+    assertThat(
+            TrainerOperator.ownsFile(
+                "file:/state/sY/checkpoints/a1e6f7c4edef43080e7a0a3a7a1b3686/shared/4e06c413", own))
+        .isTrue();
+    assertThat(
+            TrainerOperator.ownsFile(
+                "file:/state/s2/checkpoints/0b7d0e4c7f1e2a3b4c5d6e7f8a9b0c1d/shared/4e06c413", own))
+        .as("a file of the checkpoint this job was restored from")
+        .isFalse();
+  }
 }

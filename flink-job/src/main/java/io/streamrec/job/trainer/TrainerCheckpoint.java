@@ -286,6 +286,15 @@ final class TrainerCheckpoint {
     return new TrainerCheckpoint(checkpointId, version, openPeriod, spec, state, null, dir, shared);
   }
 
+  /** A shared file the checkpoint references is not there: reading it again cannot help. */
+  static final class FileGone extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    FileGone(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
   /** Copies the shared files into {@link #storeDir}, through Flink's file systems. */
   void fetchSharedFiles() throws IOException {
     byte[] buf = new byte[COPY_BUFFER];
@@ -302,7 +311,7 @@ final class TrainerCheckpoint {
               "shared checkpoint file " + s.path() + " is longer than the " + s.size() + " bytes");
         }
       } catch (java.io.FileNotFoundException e2) {
-        throw new IOException(
+        throw new FileGone(
             "the checkpoint references "
                 + s.path()
                 + ", which is gone: was a directory of an earlier checkpoint deleted?",

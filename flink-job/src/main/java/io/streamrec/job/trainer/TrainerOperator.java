@@ -364,7 +364,21 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
         LOG.info("trainer: restoring a checkpoint of an earlier release (raw operator state)");
       }
       if (restored != null && !restored.sharedFiles.isEmpty()) {
-        restored.fetchSharedFiles();
+        try {
+          restored.fetchSharedFiles();
+        } catch (TrainerCheckpoint.FileGone e) {
+          // the same restore would fail again: Flink's restarts went on for ever
+          throw new SuppressRestartsException(
+              new CheckpointMismatchException(
+                  "cannot resume from this checkpoint: "
+                      + e.getMessage()
+                      + " Resume from another retained checkpoint"
+                      + " (execution.state-recovery.path), or start a new model from no"
+                      + " checkpoint. A state directory copied elsewhere still names the"
+                      + " original's shared files by their paths: restore a copy only while the"
+                      + " original is there, or take a savepoint, which stands alone",
+                  e));
+        }
         // a failover of this job restores its own files; another run's restore leaves the files
         // of the checkpoint it came from alone (that checkpoint may be restored again). A failover
         // of a job restored from another's checkpoint still references some of that one's files:

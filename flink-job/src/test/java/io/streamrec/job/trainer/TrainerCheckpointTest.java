@@ -230,6 +230,37 @@ class TrainerCheckpointTest {
     assertContinuedExactly(uninterrupted, resumed, "after the restore");
   }
 
+  /**
+   * A restore whose checkpoint names a shared file that is gone (its directory deleted, or a state
+   * directory copied away from the original it references) failed with an IOException, and Flink
+   * restarted it for ever. It now stops at once, saying what to do.
+   */
+  @Test
+  void aRestoreWhoseSharedFileIsGoneStopsWithoutRestarts() throws Exception {
+    List<CompactUnit> units = units(600);
+    OperatorSubtaskState taken;
+    try (var h = harness()) {
+      h.open();
+      feed(h, units, 0, 500);
+      taken = checkpoint(h, 1);
+    }
+    try (java.util.stream.Stream<Path> files = Files.list(sharedDir())) {
+      Path one = files.filter(Files::isRegularFile).findFirst().orElseThrow();
+      Files.delete(one);
+    }
+    try (var r = harness()) {
+      Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> r.initializeState(taken));
+      assertThat(t)
+          .isInstanceOf(org.apache.flink.runtime.execution.SuppressRestartsException.class)
+          .rootCause()
+          .isInstanceOf(java.io.FileNotFoundException.class);
+      assertThat(t.getCause())
+          .isInstanceOf(CheckpointMismatchException.class)
+          .hasMessageContaining("which is gone")
+          .hasMessageContaining("Resume from another retained checkpoint");
+    }
+  }
+
   @Test
   void aFailedUploadGivesNoCheckpointAndTheNextOneRestores() throws Exception {
     List<CompactUnit> units = units(1_200);

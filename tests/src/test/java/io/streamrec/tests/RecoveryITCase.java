@@ -265,6 +265,40 @@ class RecoveryITCase {
     }
   }
 
+  /**
+   * A handoff holds the offsets its backfill stopped at, positions in one cluster's topics; a live
+   * job of another cluster took them as its own ("run --from-handoff" on a DR cluster) and skipped
+   * or trained again what lay between. It is refused as a checkpoint of another cluster is.
+   */
+  @Test
+  void aHandoffOfAnotherKafkaClusterIsRefused(@TempDir Path dir) throws Exception {
+    String prefix = "handoff-cluster-";
+    List<io.streamrec.traffic.OutgoingRecord> traffic = minute(15, 1_767_225_600_000L);
+    TopicsConfig topics = PipelineSupport.topics(KAFKA.bootstrapServers(), prefix);
+    PipelineSupport.produce(KAFKA.bootstrapServers(), topics, traffic);
+    PipelineSupport.produce(
+        OTHER.bootstrapServers(),
+        PipelineSupport.topics(OTHER.bootstrapServers(), prefix),
+        traffic);
+    String handoff = dir.resolve("model.handoff").toString();
+    Configuration backfill = PipelineSupport.jobConf(KAFKA.bootstrapServers(), topics, 2_000);
+    backfill.set(JobOptions.HANDOFF_SAVE_TO, handoff);
+    PipelineSupport.backfill(backfill);
+
+    Configuration live = PipelineSupport.jobConf(OTHER.bootstrapServers(), topics, 2_000);
+    live.set(JobOptions.HANDOFF_START_FROM, handoff);
+    Configuration flink = new Configuration();
+    flink.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+    org.apache.flink.core.execution.JobClient refused = live(flink, live);
+    assertThat(
+            org.assertj.core.api.Assertions.catchThrowable(
+                () -> refused.getJobExecutionResult().get(120, TimeUnit.SECONDS)))
+        .rootCause()
+        .isInstanceOf(io.streamrec.job.trainer.CheckpointMismatchException.class)
+        .hasMessageContaining("cannot go on from the handoff at " + handoff)
+        .hasMessageContaining("it was written reading Kafka cluster");
+  }
+
   private static org.apache.flink.core.execution.JobClient live(
       Configuration flink, Configuration job) throws Exception {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);

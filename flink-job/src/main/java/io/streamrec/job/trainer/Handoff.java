@@ -32,17 +32,26 @@ import org.apache.kafka.common.TopicPartition;
  */
 public final class Handoff {
   static final int MAGIC = 0x5352484f; // "SRHO"
-  static final int FORMAT = 1;
+
+  /** Format 2 adds the Kafka cluster id after the version; format 1 is still read. */
+  static final int FORMAT = 2;
+
   private static final String IN_PROGRESS = ".inprogress";
   private static final int BUFFER = 1 << 16;
 
   private Handoff() {}
 
   /** A handoff's header: which model, at which version, and where each input partition stopped. */
-  public record Header(long model, long version, Map<TopicPartition, Long> offsets)
+  public record Header(long model, long version, Map<TopicPartition, Long> offsets, String cluster)
       implements Serializable {
     public Header {
       offsets = Map.copyOf(offsets);
+      cluster = cluster == null ? "" : cluster;
+    }
+
+    /** A header that does not say which Kafka cluster its offsets are of (format 1). */
+    public Header(long model, long version, Map<TopicPartition, Long> offsets) {
+      this(model, version, offsets, "");
     }
 
     /** The topics it holds offsets of, sorted. */
@@ -147,6 +156,7 @@ public final class Handoff {
       out.writeInt(FORMAT);
       out.writeLong(header.model());
       out.writeLong(header.version());
+      out.writeUTF(header.cluster());
       out.writeInt(header.offsets().size());
       for (Map.Entry<TopicPartition, Long> e : sorted(header.offsets())) {
         out.writeUTF(e.getKey().topic());
@@ -268,24 +278,25 @@ public final class Handoff {
           path + " is not a streamrec handoff (a file a backfill writes with --handoff)");
     }
     int format = in.readInt();
-    if (format != FORMAT) {
+    if (format != FORMAT && format != 1) {
       throw new StreamrecException(
           "the handoff at "
               + path
               + " has format "
               + format
-              + "; this release reads format "
+              + "; this release reads formats 1 to "
               + FORMAT
               + (format > FORMAT ? " (it was written by a newer release)" : ""));
     }
     long model = in.readLong();
     long version = in.readLong();
+    String cluster = format >= 2 ? in.readUTF() : "";
     int n = in.readInt();
     Map<TopicPartition, Long> offsets = new java.util.HashMap<>();
     for (int i = 0; i < n; i++) {
       offsets.put(new TopicPartition(in.readUTF(), in.readInt()), in.readLong());
     }
-    return new Header(model, version, offsets);
+    return new Header(model, version, offsets, cluster);
   }
 
   private static StreamrecException unreadable(String path, IOException e) {

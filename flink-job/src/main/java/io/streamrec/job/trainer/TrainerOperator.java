@@ -445,6 +445,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     restored = h.state();
     restoredStore = restored.storeDir;
     model = h.header().model();
+    // its offsets are positions in that cluster's topics: open() checks them against this job's
+    cluster = h.header().cluster().isEmpty() ? null : h.header().cluster();
     if (!config.modelId().isEmpty() && ModelLineage.parse(config.modelId()) != model) {
       LOG.warn(
           "trainer: trainer.model-id {} names a new model's lineage; the handoff's model {} goes on"
@@ -594,7 +596,11 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     if (cluster != null && !cluster.equals(here) && !config.resumeOnOtherCluster()) {
       throw new SuppressRestartsException(
           new CheckpointMismatchException(
-              "cannot resume from this checkpoint: it was taken reading Kafka cluster "
+              (fromHandoff
+                      ? "cannot go on from the handoff at "
+                          + handoff.startFrom()
+                          + ": it was written reading Kafka cluster "
+                      : "cannot resume from this checkpoint: it was taken reading Kafka cluster ")
                   + cluster
                   + ", and this job reads cluster "
                   + here
@@ -1099,7 +1105,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     Path dir = cutsDir.resolve("handoff");
     deleteRecursively(dir);
     Files.createDirectories(cutsDir);
-    Handoff.Header header = new Handoff.Header(model, version, handoff.stopOffsets());
+    Handoff.Header header =
+        new Handoff.Header(model, version, handoff.stopOffsets(), cluster == null ? "" : cluster);
     try {
       trainer.store().snapshot(dir);
       Handoff.stage(

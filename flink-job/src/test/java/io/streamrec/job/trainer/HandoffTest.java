@@ -111,6 +111,29 @@ class HandoffTest {
    * a live job from it would skip the records between. The drain's savepoint comes after the
    * finish, so the handoff staged there is discarded, and the earlier handoff at the path stays.
    */
+  /**
+   * A handoff now names the Kafka cluster its offsets are of (format 2); one written before (format
+   * 1) is still read, as of a cluster not told, which no check refuses.
+   */
+  @Test
+  void aHandoffOfTheEarlierFormatIsReadAsOfAClusterNotTold() throws Exception {
+    Path old = dir.resolve("old.handoff");
+    try (var out = new java.io.DataOutputStream(Files.newOutputStream(old))) {
+      out.writeInt(Handoff.MAGIC);
+      out.writeInt(1);
+      out.writeLong(7);
+      out.writeLong(42);
+      out.writeInt(1);
+      out.writeUTF("requests");
+      out.writeInt(0);
+      out.writeLong(1_234);
+    }
+    Handoff.Header h = Handoff.readHeader(old.toString());
+    assertThat(h.version()).isEqualTo(42);
+    assertThat(h.cluster()).isEmpty();
+    assertThat(h.offsets()).containsEntry(new TopicPartition("requests", 0), 1_234L);
+  }
+
   @Test
   void aBackfillStoppedWithADrainLeavesNoHandoff() throws Exception {
     JobConfig cfg = config();

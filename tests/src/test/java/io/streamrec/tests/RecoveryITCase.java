@@ -83,20 +83,13 @@ class RecoveryITCase {
   @Test
   void aCheckpointOfAnotherKafkaClusterIsRefusedUnlessItsOffsetsWereKept() throws Exception {
     String prefix = "cluster-";
-    GeneratedTraffic traffic =
-        new GeneratedTraffic(
-            TrafficConfig.defaults().withSeed(9).withUsers(300).withItems(150),
-            FaultConfig.defaults().withSeed(9).withAllRates(0.0).withJoinWindowMs(2_000),
-            2_000,
-            1_767_225_600_000L,
-            60,
-            1);
+    List<io.streamrec.traffic.OutgoingRecord> traffic = minute(9, 1_767_225_600_000L);
     TopicsConfig topics = PipelineSupport.topics(KAFKA.bootstrapServers(), prefix);
-    PipelineSupport.produce(KAFKA.bootstrapServers(), topics, traffic.records);
+    PipelineSupport.produce(KAFKA.bootstrapServers(), topics, traffic);
     PipelineSupport.produce(
         OTHER.bootstrapServers(),
         PipelineSupport.topics(OTHER.bootstrapServers(), prefix),
-        traffic.records);
+        traffic);
 
     Configuration flink = new Configuration();
     flink.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");

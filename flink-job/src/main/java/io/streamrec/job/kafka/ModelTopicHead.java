@@ -10,7 +10,6 @@ import io.streamrec.schemas.VersionMarker;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -39,7 +38,6 @@ public final class ModelTopicHead implements Serializable {
   private static final long FIRST_STEP = 4_096;
 
   private final String bootstrapServers;
-  private final Map<String, String> clientProperties;
   private final KafkaClientProperties properties;
   private final String topic;
   private final long timeoutMs;
@@ -47,7 +45,6 @@ public final class ModelTopicHead implements Serializable {
   public ModelTopicHead(
       String bootstrapServers, KafkaClientProperties properties, String topic, Duration timeout) {
     this.bootstrapServers = bootstrapServers;
-    this.clientProperties = new HashMap<>(properties.asMap());
     this.properties = properties;
     this.topic = topic;
     this.timeoutMs = timeout.toMillis();
@@ -120,24 +117,41 @@ public final class ModelTopicHead implements Serializable {
    * to a lineage other than {@code model}: a full read of the topic.
    */
   public Rows rowsNotOf(long model) {
-    return rows(m -> m != model, "for the rows to replace");
+    Map<String, long[]> out = new TreeMap<>();
+    rows(m -> m != model, "for the rows to replace")
+        .forEach(
+            (table, ids) -> {
+              long[] sorted = ids.keys();
+              if (sorted.length > 0) {
+                // ascending unsigned: flip the sign bit, sort signed, flip back
+                for (int i = 0; i < sorted.length; i++) {
+                  sorted[i] ^= Long.MIN_VALUE;
+                }
+                Arrays.sort(sorted);
+                for (int i = 0; i < sorted.length; i++) {
+                  sorted[i] ^= Long.MIN_VALUE;
+                }
+                out.put(table, sorted);
+              }
+            });
+    return new Rows(out);
   }
 
   /**
-   * The rows whose current value on the topic belongs to the lineage {@code model}: a full read of
-   * the topic.
+   * The rows whose current value on the topic belongs to the lineage {@code model}, per table a set
+   * of ids (each mapped to 0), in no order: a full read of the topic.
    */
-  public Rows rowsOf(long model) {
+  public Map<String, LongIntHashMap> rowsOf(long model) {
     return rows(m -> m == model, "for the rows of this model");
   }
 
   /** The rows whose current value on the topic is of a lineage that {@code of} accepts. */
-  private Rows rows(java.util.function.LongPredicate of, String why) {
+  private Map<String, LongIntHashMap> rows(java.util.function.LongPredicate of, String why) {
     Map<String, LongIntHashMap> kept = new TreeMap<>();
     try (KafkaConsumer<byte[], byte[]> c = consumer()) {
       TopicPartition tp = partition(c);
       if (tp == null) {
-        return Rows.NONE;
+        return kept;
       }
       long start = c.beginningOffsets(List.of(tp)).get(tp);
       long end = c.endOffsets(List.of(tp)).get(tp);
@@ -192,23 +206,7 @@ public final class ModelTopicHead implements Serializable {
             }
           });
     }
-    Map<String, long[]> out = new TreeMap<>();
-    kept.forEach(
-        (table, ids) -> {
-          long[] sorted = ids.keys();
-          if (sorted.length > 0) {
-            // ascending unsigned: flip the sign bit, sort signed, flip back
-            for (int i = 0; i < sorted.length; i++) {
-              sorted[i] ^= Long.MIN_VALUE;
-            }
-            Arrays.sort(sorted);
-            for (int i = 0; i < sorted.length; i++) {
-              sorted[i] ^= Long.MIN_VALUE;
-            }
-            out.put(table, sorted);
-          }
-        });
-    return new Rows(out);
+    return kept;
   }
 
   private static String key(ConsumerRecord<byte[], byte[]> r) {
@@ -319,7 +317,7 @@ public final class ModelTopicHead implements Serializable {
 
   private KafkaConsumer<byte[], byte[]> consumer() {
     Properties p = new Properties();
-    p.putAll(clientProperties);
+    p.putAll(properties.asMap());
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");

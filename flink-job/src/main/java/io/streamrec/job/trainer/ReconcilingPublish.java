@@ -24,7 +24,10 @@ import java.util.TreeMap;
 final class ReconcilingPublish implements DeltaSink {
   private final DeltaSink out;
 
-  /** Per table: the rows the topic holds ({@link #ON_TOPIC}) and those this version named. */
+  /**
+   * Per table: the rows the topic holds ({@link #ON_TOPIC}, the value {@link ModelTopicHead#rowsOf}
+   * gives them) and those this version named.
+   */
   private final Map<String, LongIntHashMap> onTopic = new TreeMap<>();
 
   private static final int ON_TOPIC = 0;
@@ -32,19 +35,13 @@ final class ReconcilingPublish implements DeltaSink {
   private boolean lacksOnly;
   private int sent;
 
-  /** Publishes to {@code out}; {@code topic}: the rows of this model the topic holds. */
-  ReconcilingPublish(DeltaSink out, ModelTopicHead.Rows topic) {
+  /**
+   * Publishes to {@code out}; {@code topic}: the rows of this model the topic holds, per table a
+   * set of ids ({@link ModelTopicHead#rowsOf}), which this publish takes over and empties.
+   */
+  ReconcilingPublish(DeltaSink out, Map<String, LongIntHashMap> topic) {
     this.out = out;
-    topic
-        .byTable()
-        .forEach(
-            (table, ids) -> {
-              LongIntHashMap set = new LongIntHashMap(Math.max(16, ids.length));
-              for (long id : ids) {
-                set.put(id, ON_TOPIC);
-              }
-              onTopic.put(table, set);
-            });
+    this.onTopic.putAll(topic);
   }
 
   /** From now on only rows the topic does not hold go out; no tombstones, no dense blocks. */

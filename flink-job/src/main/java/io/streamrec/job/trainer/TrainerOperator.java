@@ -178,7 +178,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
    * null once the first version after them has brought the topic to the trainer's rows (or when the
    * trainer did not find the topic ahead).
    */
-  private transient ModelTopicHead.Rows rowsOnTopic;
+  private transient java.util.Map<String, io.streamrec.common.LongIntHashMap> rowsOnTopic;
 
   /** The Kafka cluster's id: the restored checkpoint's, then this job's; null while not known. */
   private transient String cluster;
@@ -593,29 +593,29 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
    * positions in that cluster's topics, which in another cluster's point at other records.
    */
   private void checkCluster(String here) {
-    if (cluster != null && !cluster.equals(here) && !config.resumeOnOtherCluster()) {
-      throw new SuppressRestartsException(
-          new CheckpointMismatchException(
-              (fromHandoff
-                      ? "cannot go on from the handoff at "
-                          + handoff.startFrom()
-                          + ": it was written reading Kafka cluster "
-                      : "cannot resume from this checkpoint: it was taken reading Kafka cluster ")
-                  + cluster
-                  + ", and this job reads cluster "
-                  + here
-                  + " at "
-                  + config.bootstrapServers()
-                  + ". Its offsets are positions in the other cluster's topics: here they point at"
-                  + " other records, which would be skipped or trained twice. Resume it against"
-                  + " the cluster it was taken on. If this cluster's topics were copied with their"
-                  + " offsets (restored from a backup, a link that keeps offsets; MirrorMaker does"
-                  + " not), set kafka.resume-on-other-cluster=true. Otherwise start a new model on"
-                  + " this cluster (another state directory, and --replace to take over its"
-                  + " model-updates topic)",
-              null));
-    }
     if (cluster != null && !cluster.equals(here)) {
+      if (!config.resumeOnOtherCluster()) {
+        throw new SuppressRestartsException(
+            new CheckpointMismatchException(
+                (fromHandoff
+                        ? "cannot go on from the handoff at "
+                            + handoff.startFrom()
+                            + ": it was written reading Kafka cluster "
+                        : "cannot resume from this checkpoint: it was taken reading Kafka cluster ")
+                    + cluster
+                    + ", and this job reads cluster "
+                    + here
+                    + " at "
+                    + config.bootstrapServers()
+                    + ". Its offsets are positions in the other cluster's topics: here they point"
+                    + " at other records, which would be skipped or trained twice. Resume it"
+                    + " against the cluster it was taken on. If this cluster's topics were copied"
+                    + " with their offsets (restored from a backup, a link that keeps offsets;"
+                    + " MirrorMaker does not), set kafka.resume-on-other-cluster=true. Otherwise"
+                    + " start a new model on this cluster (another state directory, and --replace"
+                    + " to take over its model-updates topic)",
+                null));
+      }
       LOG.warn(
           "trainer: resuming a checkpoint of Kafka cluster {} on cluster {}, its offsets taken as"
               + " they are (kafka.resume-on-other-cluster)",

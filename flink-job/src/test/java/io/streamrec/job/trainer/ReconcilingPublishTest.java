@@ -2,6 +2,7 @@ package io.streamrec.job.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.streamrec.common.LongIntHashMap;
 import io.streamrec.job.kafka.ModelTopicHead;
 import io.streamrec.model.DeltaSink;
 import java.util.ArrayList;
@@ -33,14 +34,21 @@ class ReconcilingPublishTest {
     }
   }
 
+  /** A table's rows on the topic, as {@link ModelTopicHead#rowsOf} gives them. */
+  private static LongIntHashMap ids(long... ids) {
+    LongIntHashMap set = new LongIntHashMap(16);
+    for (long id : ids) {
+      set.put(id, 0);
+    }
+    return set;
+  }
+
   @Test
   void theSecondPassSendsOnlyWhatTheTopicLacksAndTombstonesWhatTheTrainerHasNot() {
     Sent sent = new Sent();
     // the topic holds user 1, 2, 3 and item 7; the trainer holds user 1, 2, 4 and item 8
     ReconcilingPublish p =
-        new ReconcilingPublish(
-            sent,
-            new ModelTopicHead.Rows(Map.of("user", new long[] {1, 2, 3}, "item", new long[] {7})));
+        new ReconcilingPublish(sent, Map.of("user", ids(1, 2, 3), "item", ids(7)));
     float[] v = new float[4];
     // the version's own changes: user 2 and 4 changed, item 9 expired
     p.row("user", 2, v, 0, 4);
@@ -70,8 +78,7 @@ class ReconcilingPublishTest {
   @Test
   void whereTheTopicHoldsWhatTheTrainerDoesTheVersionIsTheUsualOne() {
     Sent sent = new Sent();
-    ReconcilingPublish p =
-        new ReconcilingPublish(sent, new ModelTopicHead.Rows(Map.of("user", new long[] {1, 2})));
+    ReconcilingPublish p = new ReconcilingPublish(sent, Map.of("user", ids(1, 2)));
     float[] v = new float[4];
     p.row("user", 2, v, 0, 4);
     p.onlyWhatTheTopicLacks();

@@ -52,7 +52,7 @@ public final class JsonEvents {
   }
 
   public static RequestEvent parseRequest(String line) {
-    return parseRequest(object(line));
+    return parseRequest(parseObject(line));
   }
 
   /** A request from an already parsed JSON object (e.g. one field of a larger document). */
@@ -66,7 +66,7 @@ public final class JsonEvents {
   }
 
   public static ImpressionEvent parseImpression(String line) {
-    return parseImpression(object(line));
+    return parseImpression(parseObject(line));
   }
 
   /** An impression from an already parsed JSON object. */
@@ -127,7 +127,12 @@ public final class JsonEvents {
         });
   }
 
-  private static ObjectNode object(String line) {
+  /**
+   * One event's line as a JSON object, refused (a {@link MalformedRecordException}) as {@link
+   * #parseRequest(String)} refuses it: for a reader that looks at the object and then makes the
+   * event of it ({@link #parseRequest(ObjectNode)}), parsing the line once.
+   */
+  public static ObjectNode parseObject(String line) {
     JsonNode n;
     try {
       n = MAPPER.readTree(line);

@@ -1,9 +1,8 @@
 package io.streamrec.cli.kafka;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamrec.model.features.FeatureSpec;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -28,8 +27,6 @@ public final class FieldCheck extends ForwardingListener {
 
   /** How many unknown fields the warnings name, each with its count and first place. */
   static final int NAMED = 5;
-
-  private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private final Map<String, long[]> unknownInRequests = new LinkedHashMap<>();
   private final Map<String, long[]> unknownInImpressions = new LinkedHashMap<>();
@@ -62,14 +59,8 @@ public final class FieldCheck extends ForwardingListener {
   private String firstRepeated;
 
   @Override
-  public void onLine(String line, boolean request, Path file, long lineNumber) {
-    JsonNode o;
-    try {
-      o = MAPPER.readTree(line);
-    } catch (IOException e) {
-      o = null; // a good line parses: only a reader's difference of taste lands here
-    }
-    if (o != null && o.isObject() && request && requestIds.size() < IDS_KEPT) {
+  public void onLine(ObjectNode o, boolean request, Path file, long lineNumber) {
+    if (request && requestIds.size() < IDS_KEPT) {
       JsonNode id = o.get("requestId");
       if (id != null && id.isTextual()) {
         requestsChecked++;
@@ -81,7 +72,7 @@ public final class FieldCheck extends ForwardingListener {
         }
       }
     }
-    if (o != null && o.isObject() && spec != null) {
+    if (spec != null) {
       for (String field : List.of("features", "dense")) {
         JsonNode values = o.get(field);
         if (values != null && values.isObject()) {
@@ -103,19 +94,16 @@ public final class FieldCheck extends ForwardingListener {
         }
       }
     }
-    if (o != null && o.isObject()) {
-      Set<String> known = request ? REQUEST : IMPRESSION;
-      Map<String, long[]> unknown = request ? unknownInRequests : unknownInImpressions;
-      for (Iterator<String> names = o.fieldNames(); names.hasNext(); ) {
-        String name = names.next();
-        if (!known.contains(name)) {
-          unknown.computeIfAbsent(name, n -> new long[1])[0]++;
-          firstAt.putIfAbsent(
-              (request ? "r/" : "i/") + name, file.getFileName() + ":" + lineNumber);
-        }
+    Set<String> known = request ? REQUEST : IMPRESSION;
+    Map<String, long[]> unknown = request ? unknownInRequests : unknownInImpressions;
+    for (Iterator<String> names = o.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!known.contains(name)) {
+        unknown.computeIfAbsent(name, n -> new long[1])[0]++;
+        firstAt.putIfAbsent((request ? "r/" : "i/") + name, file.getFileName() + ":" + lineNumber);
       }
     }
-    super.onLine(line, request, file, lineNumber);
+    super.onLine(o, request, file, lineNumber);
   }
 
   /** A line per kind of event whose lines carry fields it does not have, none when none do. */

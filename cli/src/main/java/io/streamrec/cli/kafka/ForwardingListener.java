@@ -1,5 +1,6 @@
 package io.streamrec.cli.kafka;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamrec.schemas.ImpressionEvent;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -36,7 +37,7 @@ public abstract class ForwardingListener implements JsonlProducer.Listener {
   }
 
   @Override
-  public void onLine(String line, boolean request, Path file, long lineNumber) {
-    next.onLine(line, request, file, lineNumber);
+  public void onLine(ObjectNode event, boolean request, Path file, long lineNumber) {
+    next.onLine(event, request, file, lineNumber);
   }
 }

@@ -1,5 +1,6 @@
 package io.streamrec.cli.kafka;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.ImpressionEvent;
@@ -88,8 +89,8 @@ public final class JsonlProducer {
     /** Each good event, request or impression, as it is sent: its time and where it came from. */
     default void onEvent(long timestampMs, Path file, long lineNumber) {}
 
-    /** Each good event's line as it is sent, with its kind ({@code request}) and place. */
-    default void onLine(String line, boolean request, Path file, long lineNumber) {}
+    /** Each good event's line as it is sent, parsed, with its kind ({@code request}) and place. */
+    default void onLine(ObjectNode event, boolean request, Path file, long lineNumber) {}
   }
 
   /** Logs the first bad lines of a load at WARN (then counts the rest) and progress at INFO. */
@@ -282,15 +283,15 @@ public final class JsonlProducer {
     private final long startNanos = System.nanoTime();
     private long nextReportNanos = startNanos + progressIntervalNanos;
     private T head;
-    private String headLine;
-    private String lastParsed;
+    private ObjectNode headLine;
+    private ObjectNode lastParsed;
     long sent;
     long bad;
 
     FileLoad(
         Path file,
         String topic,
-        Function<String, T> parser,
+        Function<ObjectNode, T> parser,
         Function<T, String> requestId,
         ToLongFunction<T> timestampMs) {
       this.file = file;
@@ -301,8 +302,8 @@ public final class JsonlProducer {
           JsonlReader.open(
               file,
               line -> {
-                lastParsed = line;
-                return parser.apply(line);
+                lastParsed = JsonEvents.parseObject(line);
+                return parser.apply(lastParsed);
               },
               (f, lineNumber, line, error) -> {
                 bad++;

@@ -2,6 +2,7 @@ package io.streamrec.cli.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.streamrec.schemas.JsonEvents;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
@@ -11,18 +12,36 @@ import org.junit.jupiter.api.Test;
  * sent". Both are now said, with the field, how often, where first and what was probably meant.
  */
 class FieldCheckTest {
+  /** A line as the load hands it on: parsed, once. */
+  private static void onLine(
+      FieldCheck check, String json, boolean request, Path file, long lineNumber) {
+    check.onLine(JsonEvents.parseObject(json), request, file, lineNumber);
+  }
+
   private static final Path REQUESTS = Path.of("data", "requests.jsonl");
 
   @Test
   void fieldsAnEventDoesNotHaveAreSummedUpWithWhatWasMeant() {
     FieldCheck check = new FieldCheck(JsonlProducer.loggingListener());
-    check.onLine(
-        "{\"requestId\":\"r1\",\"timestampMs\":1,\"features\":{},\"dense\":{}}", true, REQUESTS, 1);
+    onLine(
+        check,
+        "{\"requestId\":\"r1\",\"timestampMs\":1,\"features\":{},\"dense\":{}}",
+        true,
+        REQUESTS,
+        1);
     assertThat(check.warnings()).isEmpty();
-    check.onLine(
-        "{\"requestId\":\"r2\",\"timestampMs\":1,\"featurs\":{\"u\":\"1\"}}", true, REQUESTS, 2);
-    check.onLine(
-        "{\"requestId\":\"r3\",\"timestampMs\":1,\"featurs\":{},\"Dense\":{}}", true, REQUESTS, 5);
+    onLine(
+        check,
+        "{\"requestId\":\"r2\",\"timestampMs\":1,\"featurs\":{\"u\":\"1\"}}",
+        true,
+        REQUESTS,
+        2);
+    onLine(
+        check,
+        "{\"requestId\":\"r3\",\"timestampMs\":1,\"featurs\":{},\"Dense\":{}}",
+        true,
+        REQUESTS,
+        5);
     assertThat(check.warnings())
         .containsExactly(
             "events sent as requests carry fields a request does not have, which no reader reads:"
@@ -34,7 +53,8 @@ class FieldCheckTest {
   @Test
   void impressionsSentAsRequestsAreSaidToBeTheOtherFile() {
     FieldCheck check = new FieldCheck(JsonlProducer.loggingListener());
-    check.onLine(
+    onLine(
+        check,
         "{\"impressionId\":\"r1-0\",\"requestId\":\"r1\",\"timestampMs\":1,\"labels\":{\"click\":1}}",
         true,
         REQUESTS,
@@ -57,13 +77,15 @@ class FieldCheckTest {
     FieldCheck check =
         new FieldCheck(
             JsonlProducer.loggingListener(), io.streamrec.model.features.FeatureSpec.defaults());
-    check.onLine(
+    onLine(
+        check,
         "{\"requestId\":\"r1\",\"timestampMs\":1,\"features\":{\"user_id\":\"u\","
             + "\"item_id\":\"i\"},\"dense\":{\"hour\":1,\"country\":2,\"odd\":3}}",
         true,
         REQUESTS,
         1);
-    check.onLine(
+    onLine(
+        check,
         "{\"impressionId\":\"r1-0\",\"requestId\":\"r1\",\"timestampMs\":1,"
             + "\"features\":{\"item_id\":\"i\"},\"dense\":{\"position\":0}}",
         false,
@@ -88,7 +110,8 @@ class FieldCheckTest {
   void requestIdsUsedTwiceAreSaidToBeDuplicates() {
     FieldCheck check = new FieldCheck(JsonlProducer.loggingListener());
     for (String[] r : new String[][] {{"a", "1"}, {"b", "2"}, {"a", "3"}, {"c", "4"}, {"b", "5"}}) {
-      check.onLine(
+      onLine(
+          check,
           "{\"requestId\":\"" + r[0] + "\",\"timestampMs\":1}",
           true,
           REQUESTS,

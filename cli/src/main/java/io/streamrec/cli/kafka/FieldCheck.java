@@ -3,6 +3,7 @@ package io.streamrec.cli.kafka;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamrec.model.features.FeatureSpec;
+import io.streamrec.model.features.Side;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -78,9 +79,16 @@ public final class FieldCheck extends ForwardingListener {
         if (values != null && values.isObject()) {
           for (Iterator<String> names = values.fieldNames(); names.hasNext(); ) {
             String name = names.next();
-            String where = declared(name);
-            String here = (request ? "REQUEST" : "IMPRESSION") + "/" + field;
-            if (!here.equals(where)) {
+            Side side = request ? Side.REQUEST : Side.IMPRESSION;
+            String kind = spec.kindOf(side, name);
+            if (!(field.equals("dense") ? "dense" : "categorical").equals(kind)) {
+              Side other = request ? Side.IMPRESSION : Side.REQUEST;
+              String where =
+                  kind != null
+                      ? describe(side, kind)
+                      : spec.kindOf(other, name) != null
+                          ? describe(other, spec.kindOf(other, name))
+                          : null;
               String key = (request ? "request " : "impression ") + field + "." + name;
               unreadFeatures.computeIfAbsent(key, k -> new long[1])[0]++;
               firstAt.putIfAbsent(
@@ -88,7 +96,7 @@ public final class FieldCheck extends ForwardingListener {
                   file.getFileName()
                       + ":"
                       + lineNumber
-                      + (where == null ? "" : "; the model declares it " + describe(where)));
+                      + (where == null ? "" : "; the model declares it " + where));
             }
           }
         }
@@ -151,27 +159,8 @@ public final class FieldCheck extends ForwardingListener {
     return out;
   }
 
-  /** Where the model declares feature {@code name}: "SIDE/features" or "SIDE/dense"; null: not. */
-  private String declared(String name) {
-    for (var f : spec.categorical()) {
-      if (f.name().equals(name)) {
-        return f.side().name() + "/features";
-      }
-    }
-    for (var f : spec.dense()) {
-      if (f.name().equals(name)) {
-        return f.side().name() + "/dense";
-      }
-    }
-    return null;
-  }
-
-  private static String describe(String where) {
-    String[] p = where.split("/");
-    return "on the "
-        + p[0].toLowerCase(Locale.ROOT)
-        + " side, as "
-        + (p[1].equals("dense") ? "dense" : "categorical");
+  private static String describe(Side side, String kind) {
+    return "on the " + side.name().toLowerCase(Locale.ROOT) + " side, as " + kind;
   }
 
   private void describe(

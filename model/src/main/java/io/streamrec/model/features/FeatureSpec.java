@@ -106,6 +106,24 @@ public record FeatureSpec(
     return out;
   }
 
+  /**
+   * How {@code side} declares the feature {@code name}: {@code "categorical"}, {@code "dense"}, or
+   * null where it does not.
+   */
+  public String kindOf(Side side, String name) {
+    for (CategoricalFeature f : categorical) {
+      if (f.side() == side && f.name().equals(name)) {
+        return "categorical";
+      }
+    }
+    for (DenseFeature f : dense) {
+      if (f.side() == side && f.name().equals(name)) {
+        return "dense";
+      }
+    }
+    return null;
+  }
+
   /** Embedding tables the categorical features use, in first-use order. */
   public List<String> tables() {
     Set<String> t = new LinkedHashSet<>();

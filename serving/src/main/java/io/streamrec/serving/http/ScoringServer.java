@@ -601,19 +601,15 @@ public final class ScoringServer implements AutoCloseable {
     if (config == null) {
       return List.of();
     }
-    java.util.Map<String, String> req = new java.util.HashMap<>(), imp = new java.util.HashMap<>();
-    for (var f : config.features().categorical()) {
-      (f.side() == io.streamrec.model.features.Side.REQUEST ? req : imp).put(f.name(), "features");
-    }
-    for (var f : config.features().dense()) {
-      (f.side() == io.streamrec.model.features.Side.REQUEST ? req : imp).put(f.name(), "dense");
-    }
+    io.streamrec.model.features.FeatureSpec spec = config.features();
+    io.streamrec.model.features.Side req = io.streamrec.model.features.Side.REQUEST;
+    io.streamrec.model.features.Side imp = io.streamrec.model.features.Side.IMPRESSION;
     java.util.Set<String> out = new java.util.LinkedHashSet<>();
-    ignored(out, "request", req, request.getFeatures().keySet(), "features");
-    ignored(out, "request", req, request.getDense().keySet(), "dense");
+    ignored(out, spec, req, request.getFeatures().keySet(), "features");
+    ignored(out, spec, req, request.getDense().keySet(), "dense");
     for (ImpressionEvent e : impressions) {
-      ignored(out, "impressions", imp, e.getFeatures().keySet(), "features");
-      ignored(out, "impressions", imp, e.getDense().keySet(), "dense");
+      ignored(out, spec, imp, e.getFeatures().keySet(), "features");
+      ignored(out, spec, imp, e.getDense().keySet(), "dense");
     }
     return List.copyOf(out);
   }
@@ -625,24 +621,18 @@ public final class ScoringServer implements AutoCloseable {
    */
   private static void ignored(
       java.util.Set<String> out,
-      String side,
-      java.util.Map<String, String> declared,
+      io.streamrec.model.features.FeatureSpec spec,
+      io.streamrec.model.features.Side side,
       java.util.Set<String> sent,
       String field) {
+    String prefix = side == io.streamrec.model.features.Side.REQUEST ? "request." : "impressions.";
+    String wanted = field.equals("dense") ? "dense" : "categorical";
     for (String n : sent) {
-      String kind = declared.get(n);
+      String kind = spec.kindOf(side, n);
       if (kind == null) {
-        out.add(side + "." + n);
-      } else if (!kind.equals(field)) {
-        out.add(
-            side
-                + "."
-                + n
-                + " (a "
-                + (kind.equals("dense") ? "dense" : "categorical")
-                + " feature, sent under \""
-                + field
-                + "\")");
+        out.add(prefix + n);
+      } else if (!kind.equals(wanted)) {
+        out.add(prefix + n + " (a " + kind + " feature, sent under \"" + field + "\")");
       }
     }
   }

@@ -82,14 +82,7 @@ class RecoveryITCase {
    */
   @Test
   void aCheckpointOfAnotherKafkaClusterIsRefusedUnlessItsOffsetsWereKept() throws Exception {
-    String prefix = "cluster-";
-    List<io.streamrec.traffic.OutgoingRecord> traffic = minute(9, 1_767_225_600_000L);
-    TopicsConfig topics = PipelineSupport.topics(KAFKA.bootstrapServers(), prefix);
-    PipelineSupport.produce(KAFKA.bootstrapServers(), topics, traffic);
-    PipelineSupport.produce(
-        OTHER.bootstrapServers(),
-        PipelineSupport.topics(OTHER.bootstrapServers(), prefix),
-        traffic);
+    TopicsConfig topics = onBothClusters("cluster-", minute(9, 1_767_225_600_000L));
 
     Configuration flink = new Configuration();
     flink.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
@@ -222,6 +215,18 @@ class RecoveryITCase {
         .isEqualTo(last.marker().getLiveRows());
   }
 
+  /** Topics of {@code prefix} on both clusters, each holding {@code traffic}. */
+  private static TopicsConfig onBothClusters(
+      String prefix, List<io.streamrec.traffic.OutgoingRecord> traffic) {
+    TopicsConfig topics = PipelineSupport.topics(KAFKA.bootstrapServers(), prefix);
+    PipelineSupport.produce(KAFKA.bootstrapServers(), topics, traffic);
+    PipelineSupport.produce(
+        OTHER.bootstrapServers(),
+        PipelineSupport.topics(OTHER.bootstrapServers(), prefix),
+        traffic);
+    return topics;
+  }
+
   /** A minute of traffic from {@code startMs}. */
   private static List<io.streamrec.traffic.OutgoingRecord> minute(int seed, long startMs) {
     return new GeneratedTraffic(
@@ -265,14 +270,7 @@ class RecoveryITCase {
    */
   @Test
   void aHandoffOfAnotherKafkaClusterIsRefused(@TempDir Path dir) throws Exception {
-    String prefix = "handoff-cluster-";
-    List<io.streamrec.traffic.OutgoingRecord> traffic = minute(15, 1_767_225_600_000L);
-    TopicsConfig topics = PipelineSupport.topics(KAFKA.bootstrapServers(), prefix);
-    PipelineSupport.produce(KAFKA.bootstrapServers(), topics, traffic);
-    PipelineSupport.produce(
-        OTHER.bootstrapServers(),
-        PipelineSupport.topics(OTHER.bootstrapServers(), prefix),
-        traffic);
+    TopicsConfig topics = onBothClusters("handoff-cluster-", minute(15, 1_767_225_600_000L));
     String handoff = dir.resolve("model.handoff").toString();
     Configuration backfill = PipelineSupport.jobConf(KAFKA.bootstrapServers(), topics, 2_000);
     backfill.set(JobOptions.HANDOFF_SAVE_TO, handoff);

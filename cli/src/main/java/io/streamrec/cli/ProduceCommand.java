@@ -63,8 +63,17 @@ final class ProduceCommand implements Callable<Integer> {
         targets.add(t);
       }
     }
-    // ... and returns once they are served: a topic created a moment before is written only then
-    KafkaPreflight.checkTopics(servers, cfg.kafkaProperties(), targets);
+    // ... and returns once they are served: a topic created a moment before is written only then.
+    // The same client reads the topics' retention once the events are sent
+    try (org.apache.kafka.clients.admin.Admin admin =
+        KafkaPreflight.admin(servers, cfg.kafkaProperties())) {
+      KafkaPreflight.checkTopics(admin, servers, cfg.kafkaProperties(), targets);
+      return load(cfg, topics, admin);
+    }
+  }
+
+  private int load(JobConfig cfg, TopicsConfig topics, org.apache.kafka.clients.admin.Admin admin) {
+    String servers = cfg.bootstrapServers();
     TimeCheck times =
         new TimeCheck(
             JsonlProducer.loggingListener(),
@@ -87,7 +96,7 @@ final class ProduceCommand implements Callable<Integer> {
         s.elapsedMs() / 1000.0,
         s.eventsPerSecond());
     times.warnings().forEach(w -> System.out.println("streamrec produce: warning: " + w));
-    retentionAdvice(servers, cfg, times, topics)
+    retentionAdvice(admin, times, topics)
         .forEach(w -> System.out.println("streamrec produce: warning: " + w));
     labels.warnings().forEach(w -> System.out.println("streamrec produce: warning: " + w));
     fields.warnings().forEach(w -> System.out.println("streamrec produce: warning: " + w));
@@ -100,21 +109,18 @@ final class ProduceCommand implements Callable<Integer> {
    * event time), and a backfill then found nothing, with no word from produce.
    */
   private List<String> retentionAdvice(
-      String servers, JobConfig cfg, TimeCheck times, TopicsConfig topics) {
+      org.apache.kafka.clients.admin.Admin admin, TimeCheck times, TopicsConfig topics) {
     List<String> out = new ArrayList<>();
     long now = System.currentTimeMillis();
-    try (org.apache.kafka.clients.admin.Admin admin =
-        KafkaPreflight.admin(servers, cfg.kafkaProperties())) {
-      for (Object[] f :
-          new Object[][] {{requests, topics.requests()}, {impressions, topics.impressions()}}) {
-        if (f[0] != null) {
-          var oldest = times.oldest((Path) f[0]);
-          if (oldest.isPresent()) {
-            String advice =
-                KafkaPreflight.retentionAdvice(admin, (String) f[1], oldest.getAsLong(), now);
-            if (advice != null) {
-              out.add(advice);
-            }
+    for (Object[] f :
+        new Object[][] {{requests, topics.requests()}, {impressions, topics.impressions()}}) {
+      if (f[0] != null) {
+        var oldest = times.oldest((Path) f[0]);
+        if (oldest.isPresent()) {
+          String advice =
+              KafkaPreflight.retentionAdvice(admin, (String) f[1], oldest.getAsLong(), now);
+          if (advice != null) {
+            out.add(advice);
           }
         }
       }

@@ -335,13 +335,19 @@ public final class StreamrecJob {
       String name) {
     int p = cfg.assemblerParallelism();
     String topic = kind == EventKind.REQUEST ? cfg.requestsTopic() : cfg.impressionsTopic();
-    return env.fromSource(source(cfg, bounds, handoff, topic, kind), watermarks(cfg, bounds), name)
-        .uid(sourceUid)
-        .setParallelism(p)
-        .process(new EnvelopeRouter(cfg.maxRecordsPerSecond()), CodecTypeInfo.EVENT_PART)
-        .name("decode-" + name)
-        .uid("decode-" + name)
-        .setParallelism(p);
+    SingleOutputStreamOperator<EventPart> decoded =
+        env.fromSource(source(cfg, bounds, handoff, topic, kind), watermarks(cfg, bounds), name)
+            .uid(sourceUid)
+            .setParallelism(p)
+            .process(new EnvelopeRouter(cfg.maxRecordsPerSecond()), CodecTypeInfo.EVENT_PART)
+            .name("decode-" + name)
+            .uid("decode-" + name)
+            .setParallelism(p);
+    // A throttle waiting in the source's own thread would starve the partitions whose records the
+    // consumer had not handed over yet: silent past source.idle-timeout, they would count as idle
+    // and the watermark would leave their records late. Waiting in a task of its own, it
+    // backpressures the source instead, and a backpressured source's partitions do not turn idle.
+    return cfg.maxRecordsPerSecond() > 0 ? decoded.disableChaining() : decoded;
   }
 
   private static KafkaSource<DecodedEvent> source(

@@ -131,8 +131,49 @@ class LiveFileLoadITCase {
     }
   }
 
+  /**
+   * A live job throttled ({@code source.max-records-per-second}) over a backlog. The throttle paced
+   * the records where it held the source's own thread, so a partition whose turn had not come (the
+   * consumer hands over one partition's fetched records at a time) emitted nothing for longer than
+   * the idle timeout, counted as idle, and the watermark went on without it: its impressions, read
+   * afterwards, were late (a quarter of them in a walk). Paced downstream of the source, the
+   * throttle backpressures it instead, and a backpressured source's partitions do not turn idle.
+   */
+  @Test
+  void aThrottledLiveJobOverABacklogLosesNoImpressionToLateness(@TempDir Path dir)
+      throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    TopicsConfig topics = PipelineSupport.topics(bootstrap, "paced-");
+    Path[] files = generate(dir, "a", 44, "2026-01-01T00:00:00Z", 1_500);
+    JsonlProducer.Summary loaded = load(bootstrap, topics, files[0], files[1]);
+
+    Configuration conf = liveConf(bootstrap, topics, Duration.ZERO);
+    conf.set(JobOptions.MAX_RECORDS_PER_SECOND, 400);
+    JobClient job = start(conf, topics);
+    String id = job.getJobID().toHexString();
+    try {
+      Map<String, Double> m = awaitRead(id, loaded.requestsSent(), loaded.impressionsSent());
+      System.out.printf(
+          "throttled backlog: %,d impressions loaded, %,d trained, %,d dead letters%n",
+          loaded.impressionsSent(),
+          PipelineSupport.count(m, JobMetrics.IMPRESSIONS_TRAINED),
+          PipelineSupport.count(m, JobMetrics.DEAD_LETTER_IMPRESSIONS));
+      assertThat(PipelineSupport.count(m, JobMetrics.DEAD_LETTER_IMPRESSIONS))
+          .as(
+              "impressions sent to the dead-letter topic (late: their partition was taken for idle)")
+          .isZero();
+    } finally {
+      job.cancel().get();
+      InJvmMetrics.forget(id);
+    }
+  }
+
   /** Requests and impressions files of 3,000 generated requests, 20 ms apart from {@code start}. */
   private static Path[] generate(Path dir, String name, int seed, String start) {
+    return generate(dir, name, seed, start, 3_000);
+  }
+
+  private static Path[] generate(Path dir, String name, int seed, String start, int count) {
     Path requests = dir.resolve(name + "-requests.jsonl");
     Path impressions = dir.resolve(name + "-impressions.jsonl");
     assertThat(
@@ -140,7 +181,7 @@ class LiveFileLoadITCase {
                 .execute(
                     "generate",
                     "--count",
-                    "3000",
+                    Integer.toString(count),
                     "--seed",
                     Integer.toString(seed),
                     "--start",
@@ -170,9 +211,18 @@ class LiveFileLoadITCase {
    */
   private static JobClient startLive(String bootstrap, TopicsConfig topics, Duration silentWait)
       throws Exception {
+    return start(liveConf(bootstrap, topics, silentWait), topics);
+  }
+
+  private static Configuration liveConf(
+      String bootstrap, TopicsConfig topics, Duration silentWait) {
     Configuration conf = PipelineSupport.jobConf(bootstrap, topics, 10_000);
     conf.set(JobOptions.IDLE_TIMEOUT, IDLE_TIMEOUT);
     conf.set(JobOptions.SILENT_INPUT_WAIT, silentWait);
+    return conf;
+  }
+
+  private static JobClient start(Configuration conf, TopicsConfig topics) throws Exception {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     StreamrecJob.build(env, JobConfig.from(conf), StreamrecJob.Bounds.live());
     return env.executeAsync("it-live-" + topics.requests());

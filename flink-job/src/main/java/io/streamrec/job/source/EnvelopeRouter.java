@@ -11,9 +11,10 @@ import org.apache.flink.util.OutputTag;
 
 /**
  * Splits a source's decoded records: event parts to the main output, dead letters to {@link
- * #DEAD_LETTERS}. Chained to its source, it also applies the topic's throttle ({@code
- * source.max-records-per-second}, shared evenly by the topic's subtasks): waiting here holds the
- * source back.
+ * #DEAD_LETTERS}. It also applies the topic's throttle ({@code source.max-records-per-second},
+ * shared evenly by the topic's subtasks). A throttled router runs in a task of its own, so that its
+ * waits backpressure the source rather than hold the source's thread (see {@code
+ * StreamrecJob.decodedEvents}); unthrottled, it is chained to the source.
  */
 public final class EnvelopeRouter extends ProcessFunction<DecodedEvent, EventPart> {
   private static final long serialVersionUID = 1L;

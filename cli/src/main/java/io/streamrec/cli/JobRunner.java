@@ -5,6 +5,7 @@ import io.streamrec.cli.metrics.InJvmMetrics;
 import io.streamrec.job.StreamrecJob;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.kafka.KafkaPreflight;
+import io.streamrec.job.sink.KafkaSinks;
 import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
@@ -72,6 +73,7 @@ final class JobRunner {
     JobConfig cfg = JobConfig.from(conf);
     // the topics are there and served (a topic created a moment before is written only then)
     KafkaPreflight.checkJob(cfg);
+    KafkaSinks.abortLeftOpenTransactions(cfg, bounds.bounded());
     Configuration flink = RetainedCheckpoints.bindLocally(conf);
     InJvmMetricReporter.configure(flink);
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);

@@ -2,6 +2,7 @@ package io.streamrec.job;
 
 import io.streamrec.job.config.JobArguments;
 import io.streamrec.job.kafka.KafkaPreflight;
+import io.streamrec.job.sink.KafkaSinks;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +40,7 @@ public final class JobMain {
     // a refused login or a missing topic fails the submission here, in words, rather than the
     // running job after the clients' timeouts
     KafkaPreflight.checkJob(a.config());
+    KafkaSinks.abortLeftOpenTransactions(a.config(), a.bounds().bounded());
     StreamExecutionEnvironment env =
         StreamExecutionEnvironment.getExecutionEnvironment(a.configuration());
     StreamrecJob.build(env, a.config(), a.bounds());

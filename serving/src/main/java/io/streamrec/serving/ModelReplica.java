@@ -146,6 +146,13 @@ public final class ModelReplica implements AutoCloseable {
 
   private final String topic;
   private final KafkaConsumer<byte[], byte[]> consumer;
+
+  /**
+   * Asks the broker for the partition's high watermark (reads nothing): records past the committed
+   * end that {@link #consumer}, reading committed records only, cannot see yet.
+   */
+  private final KafkaConsumer<byte[], byte[]> ends;
+
   private final Thread thread;
   private final Consumer<Throwable> fatal;
   private final ModelSwap models = new ModelSwap();
@@ -184,6 +191,15 @@ public final class ModelReplica implements AutoCloseable {
   /** The newest time at which the served model held everything the topic had (0: never). */
   private volatile long caughtUpAtMs;
 
+  /** The committed end that records past it wait behind (an open transaction), or -1. */
+  private long heldAt = -1;
+
+  /** When the committed end was first seen standing at {@link #heldAt}; 0 while none is held. */
+  private volatile long heldSinceMs;
+
+  /** Records past the committed end at the last check (in open transactions), 0 without. */
+  private volatile long uncommitted;
+
   /** Why the broker or topic cannot be read just now, or null. */
   private volatile String unreachable;
 
@@ -201,6 +217,12 @@ public final class ModelReplica implements AutoCloseable {
     this.fatal = fatal;
     this.consumer =
         new KafkaConsumer<>(ModelUpdateConsumers.properties(bootstrapServers, client, clientId));
+    java.util.Properties endsProps =
+        ModelUpdateConsumers.properties(bootstrapServers, client, clientId + "-ends");
+    endsProps.put(
+        org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+        "read_uncommitted");
+    this.ends = new KafkaConsumer<>(endsProps);
     this.thread = new Thread(this::loop, "model-replica-" + topic);
     this.thread.setDaemon(true);
   }
@@ -304,6 +326,7 @@ public final class ModelReplica implements AutoCloseable {
     } finally {
       try {
         consumer.close(Duration.ofSeconds(1));
+        ends.close(Duration.ofSeconds(1));
       } catch (RuntimeException e) {
         LOG.debug("closing the consumer: {}", e.toString());
       }
@@ -371,6 +394,7 @@ public final class ModelReplica implements AutoCloseable {
       endCheckedAtMs = now;
       try {
         checkedEnd = consumer.endOffsets(List.of(part), END_CHECK_TIMEOUT).get(part);
+        noteHold(ends.endOffsets(List.of(part), END_CHECK_TIMEOUT).get(part), now);
         unreachable = null;
       } catch (org.apache.kafka.common.errors.TimeoutException e) {
         // the broker does not answer: the lag is unknown, and the model ages; counted and logged
@@ -396,6 +420,25 @@ public final class ModelReplica implements AutoCloseable {
       if (!models.rebuilding() && models.visible() != null && position >= checkedEnd) {
         caughtUpAtMs = Math.max(caughtUpAtMs, endCheckedAtMs);
       }
+    }
+  }
+
+  /**
+   * Notes, at {@code now}, the partition's high watermark against its committed end ({@link
+   * #checkedEnd}). Records past the committed end are in transactions not committed yet: an
+   * exactly-once trainer's, committed at its next checkpoint, or one a trainer killed inside it
+   * left open, which holds every reader of committed records back until the broker aborts it
+   * ({@code transaction.timeout.ms}), records written after it included. The time the committed end
+   * has stood still with records past it counts as staleness.
+   */
+  private void noteHold(long highWatermark, long now) {
+    uncommitted = Math.max(0, highWatermark - checkedEnd);
+    if (uncommitted == 0) {
+      heldAt = -1;
+      heldSinceMs = 0;
+    } else if (heldAt != checkedEnd) {
+      heldAt = checkedEnd;
+      heldSinceMs = now;
     }
   }
 
@@ -794,16 +837,37 @@ public final class ModelReplica implements AutoCloseable {
    * How old the served model may be, ms: the time since the replica last knew from the broker that
    * it had read everything on the topic (0 within a second of that), or -1 before the replica
    * serves. It grows while the broker is unreachable, while a re-read runs, and while the replica
-   * falls behind, but not while the trainer is idle.
+   * falls behind, but not while the trainer is idle. Records past the topic's committed end count
+   * too, from when the committed end stopped moving with them there ({@link #heldMs}): under an
+   * exactly-once trainer that is up to a checkpoint interval, and a transaction left open by a
+   * trainer killed inside it holds every reader back until the broker aborts it.
    */
   public long staleMs() {
     if (models.visible() == null) {
       return -1;
     }
+    long now = System.currentTimeMillis();
     long t = caughtUpAtMs;
-    return t == 0
-        ? Math.max(0, System.currentTimeMillis() - appliedAtMs)
-        : Math.max(0, System.currentTimeMillis() - t - END_CHECK_MS);
+    long stale = t == 0 ? Math.max(0, now - appliedAtMs) : Math.max(0, now - t - END_CHECK_MS);
+    long held = heldSinceMs;
+    return held == 0 ? stale : Math.max(stale, Math.max(0, now - held - END_CHECK_MS));
+  }
+
+  /**
+   * Records on the topic past its committed end, in transactions not committed yet, that the
+   * replica cannot read until they are (0 without; as of the last check with the broker).
+   */
+  public long uncommittedRecords() {
+    return uncommitted;
+  }
+
+  /**
+   * Milliseconds the topic's committed end has stood still with records past it (an open
+   * transaction holding readers back), as of the last check; 0 while nothing is held.
+   */
+  public long heldMs() {
+    long held = heldSinceMs;
+    return held == 0 ? 0 : Math.max(0, endCheckedAtMs - held);
   }
 
   public State state() {

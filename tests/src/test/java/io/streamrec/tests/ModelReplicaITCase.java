@@ -478,6 +478,60 @@ class ModelReplicaITCase {
     }
   }
 
+  /**
+   * A transaction left open on the topic (a trainer killed inside an exactly-once publish, then
+   * started again at-least-once) holds every reader of committed records back, the versions
+   * published after it included. The replica had read to the committed end, so it reported no lag
+   * and no staleness while it served the version before; now the records waiting past the committed
+   * end count, and so does the time it has stood still.
+   */
+  @Test
+  void aTransactionLeftOpenOnTheTopicMakesTheReplicaStaleNotCaughtUp() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    String topic = "held";
+    ModelUpdatesSupport.createTopic(bootstrap, topic);
+    java.util.Properties tx = new java.util.Properties();
+    tx.put(org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    tx.put(org.apache.kafka.clients.producer.ProducerConfig.TRANSACTIONAL_ID_CONFIG, "it-held");
+    tx.put(
+        org.apache.kafka.clients.producer.ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
+        org.apache.kafka.common.serialization.ByteArraySerializer.class.getName());
+    tx.put(
+        org.apache.kafka.clients.producer.ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+        org.apache.kafka.common.serialization.ByteArraySerializer.class.getName());
+    try (KafkaProducer<byte[], byte[]> p = ModelUpdatesSupport.producer(bootstrap);
+        KafkaProducer<byte[], byte[]> killed = new KafkaProducer<>(tx);
+        ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
+      ModelUpdatesSupport.send(p, topic, version(1, ids(1, 2), ids(), true));
+      assertThat(replica.awaitVersion(1, WAIT)).isTrue();
+      awaitCaughtUp(replica);
+      assertThat(replica.uncommittedRecords()).isZero();
+
+      // the killed trainer's version 2, never committed; the restarted trainer's version 2 after it
+      killed.initTransactions();
+      killed.beginTransaction();
+      ModelUpdatesSupport.send(killed, topic, version(2, ids(1), ids(), true));
+      killed.flush();
+      ModelUpdatesSupport.send(p, topic, version(2, ids(2), ids(), true));
+      await(() -> replica.uncommittedRecords() >= 4, "records past the committed end");
+      Thread.sleep(3_000);
+      assertThat(replica.version()).as("held at the version before").isEqualTo(1);
+      assertThat(replica.lag()).as("nothing committed left to read").isZero();
+      assertThat(replica.staleMs())
+          .as("stale since the committed end stood still: %s ms held", replica.heldMs())
+          .isGreaterThan(1_500);
+
+      // the broker aborts it (here its producer does): the version after it is read
+      killed.abortTransaction();
+      assertThat(replica.awaitVersion(2, WAIT)).isTrue();
+      awaitCaughtUp(replica);
+      await(() -> replica.uncommittedRecords() == 0, "nothing past the committed end");
+      assertThat(replica.row(TABLE, 2)[0]).isEqualTo(2f);
+      assertThat(replica.row(TABLE, 1)[0]).as("the aborted version's row").isEqualTo(1f);
+      await(() -> replica.staleMs() < 1_500, "fresh again");
+    }
+  }
+
   @Test
   void aRowWhoseWidthIsNotItsTablesIsCountedAndSkippedWhileTheRestOfItsVersionApplies()
       throws Exception {

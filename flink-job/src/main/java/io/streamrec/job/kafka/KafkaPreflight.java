@@ -42,7 +42,7 @@ public final class KafkaPreflight {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaPreflight.class);
 
   /** Long enough for a broker that just started; short enough that a wrong address fails soon. */
-  static final Duration TIMEOUT = Duration.ofSeconds(30);
+  public static final Duration TIMEOUT = Duration.ofSeconds(30);
 
   private KafkaPreflight() {}
 

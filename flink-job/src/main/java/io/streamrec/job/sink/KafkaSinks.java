@@ -1,14 +1,30 @@
 package io.streamrec.job.sink;
 
 import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.kafka.KafkaPreflight;
 import io.streamrec.model.units.CompactUnit;
 import io.streamrec.model.units.CompactUnitCodec;
 import io.streamrec.protocol.ModelUpdateRecord;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListTransactionsOptions;
+import org.apache.kafka.clients.admin.TransactionListing;
+import org.apache.kafka.clients.admin.TransactionState;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The job's Kafka sinks. All use idempotent producers with lz4 compression and the user's client
@@ -28,6 +44,8 @@ public final class KafkaSinks {
   /** Transactions must outlive a checkpoint interval; 15 min is the broker's default maximum. */
   static final String TRANSACTION_TIMEOUT_MS = String.valueOf(15 * 60 * 1000);
 
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaSinks.class);
+
   private KafkaSinks() {}
 
   public static KafkaSink<ModelUpdateRecord> modelUpdates(JobConfig cfg, boolean backfill) {
@@ -43,13 +61,75 @@ public final class KafkaSinks {
    * open transactions of its prefix, so two jobs of one prefix (two models' live jobs, a live job
    * and a backfill) would abort each other's; one fixed prefix for every job made them share.
    */
-  static String transactionalIdPrefix(JobConfig cfg, boolean backfill, String kind) {
+  public static String transactionalIdPrefix(JobConfig cfg, boolean backfill, String kind) {
     return "streamrec-"
         + cfg.groupId()
         + "-"
         + cfg.modelUpdatesTopic()
         + (backfill ? "-backfill-" : "-")
         + kind;
+  }
+
+  /**
+   * An at-least-once job's start: aborts the transactions an exactly-once run of the same job left
+   * open (killed inside one, then started again at-least-once), which would otherwise hold every
+   * reader of committed records (replicas, a units-log reader) back until the broker times them
+   * out, the records this job writes after them included. An exactly-once sink does this itself on
+   * its start. Nothing is aborted where none is open; a user not allowed to describe or write the
+   * transactional ids is told what that leaves, and the job goes on.
+   */
+  public static void abortLeftOpenTransactions(JobConfig cfg, boolean backfill) {
+    if (cfg.exactlyOnce()) {
+      return;
+    }
+    List<String> prefixes = new ArrayList<>();
+    prefixes.add(transactionalIdPrefix(cfg, backfill, "model-updates") + "-");
+    prefixes.add(transactionalIdPrefix(cfg, backfill, "request-units") + "-");
+    List<String> open;
+    try (Admin admin = KafkaPreflight.admin(cfg.bootstrapServers(), cfg.kafkaProperties())) {
+      open =
+          admin
+              .listTransactions(
+                  new ListTransactionsOptions().filterStates(List.of(TransactionState.ONGOING)))
+              .all()
+              .get(KafkaPreflight.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+              .stream()
+              .map(TransactionListing::transactionalId)
+              .filter(id -> prefixes.stream().anyMatch(id::startsWith))
+              .sorted()
+              .toList();
+    } catch (ExecutionException | java.util.concurrent.TimeoutException | RuntimeException e) {
+      LOG.info(
+          "could not list the transactions an exactly-once run of this job may have left open"
+              + " ({}); if one is, replicas stay at the version before it until the broker aborts"
+              + " it (docs/deploy.md)",
+          e instanceof ExecutionException ? e.getCause() : e);
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    for (String id : open) {
+      Map<String, Object> settings = new HashMap<>(producerSettings(cfg));
+      settings.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, id);
+      settings.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) KafkaPreflight.TIMEOUT.toMillis());
+      try (KafkaProducer<byte[], byte[]> p =
+          new KafkaProducer<>(settings, new ByteArraySerializer(), new ByteArraySerializer())) {
+        // a new epoch of the id: the broker aborts the transaction its earlier epoch left open
+        p.initTransactions();
+        LOG.warn(
+            "aborted transaction '{}', left open by an exactly-once run of this job: it held"
+                + " readers of committed records back, replicas at the version before it",
+            id);
+      } catch (RuntimeException e) {
+        LOG.warn(
+            "could not abort transaction '{}', left open by an exactly-once run of this job ({}):"
+                + " replicas stay at the version before it until the broker aborts it"
+                + " (docs/deploy.md)",
+            id,
+            e.toString());
+      }
+    }
   }
 
   /** The client settings of every producer of the job: the broker and its properties.* keys. */

@@ -657,6 +657,11 @@ public final class ScoringServer implements AutoCloseable {
     o.put("lag_versions", replica.versionLag());
     o.put("seconds_since_version", seconds(replica.msSinceApplied()));
     o.put("stale_seconds", seconds(staleMs));
+    long uncommitted = replica.uncommittedRecords();
+    if (uncommitted > 0) {
+      o.put("uncommitted_records", uncommitted);
+      o.put("held_seconds", seconds(replica.heldMs()));
+    }
     if (bound > 0) {
       o.put("max_staleness_seconds", bound / 1000.0);
     }
@@ -690,7 +695,8 @@ public final class ScoringServer implements AutoCloseable {
           + " s stale (last caught up with the topic then), over the bound of "
           + bound / 1000.0
           + " s"
-          + (replica.unreachable() != null ? "; " + replica.unreachable() : "");
+          + (replica.unreachable() != null ? "; " + replica.unreachable() : "")
+          + heldReason();
     }
     if (missing > 0) {
       return missing + " rows of the model not read yet (waiting for the trainer to publish them)";
@@ -699,6 +705,25 @@ public final class ScoringServer implements AutoCloseable {
       return replica.unreachable();
     }
     return "no complete model yet";
+  }
+
+  /**
+   * Why the committed end stands still, when records wait past it for longer than an exactly-once
+   * trainer's checkpoints leave them; empty otherwise.
+   */
+  private String heldReason() {
+    long held = replica.heldMs();
+    if (replica.uncommittedRecords() == 0 || held < settings.maxStaleness().toMillis()) {
+      return "";
+    }
+    return "; "
+        + replica.uncommittedRecords()
+        + " records on the topic wait behind a transaction open for "
+        + seconds(held)
+        + " s and are not readable yet. A trainer's exactly-once transaction commits at its next"
+        + " checkpoint; one left open by a trainer killed inside it holds every reader back until"
+        + " the job starts again and aborts it, or the broker does (transaction.timeout.ms, 15 min"
+        + " for the job's; docs/deploy.md)";
   }
 
   private static double seconds(long ms) {
@@ -781,6 +806,12 @@ public final class ScoringServer implements AutoCloseable {
         "streamrec_replica_stale_seconds",
         "Seconds since the replica last knew it held everything on the topic (-1: none served).",
         seconds(replica.staleMs()));
+    gauge(
+        b,
+        "streamrec_replica_uncommitted_records",
+        "Records past the topic's committed end, in transactions not committed yet, unreadable"
+            + " until they are.",
+        replica.uncommittedRecords());
     gauge(
         b,
         "streamrec_replica_seconds_since_version",

@@ -213,6 +213,17 @@ public final class JobArguments {
                 + meant
                 + "'?): streamrec's keys are listed in the README's configuration table");
       }
+      if (!prefixes.contains(prefix(key))) {
+        String flink = FlinkKeys.misspeltAs(key);
+        if (flink != null) {
+          throw new IllegalArgumentException(
+              "unknown Flink configuration key '"
+                  + key
+                  + "' (did you mean '"
+                  + flink
+                  + "'?): Flink ignores a key it does not know, so this setting would not apply");
+        }
+      }
       if (prefixes.contains(prefix(key)) && !known.contains(key)) {
         String near = nearest(key, known);
         if (near == null && key.startsWith("kafka.") && key.indexOf('.', 6) > 0) {

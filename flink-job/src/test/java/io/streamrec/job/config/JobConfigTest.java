@@ -519,6 +519,48 @@ class JobConfigTest {
     JobArguments.rejectUnknownStreamrecKeys(flink);
   }
 
+  /**
+   * Flink ignores a key it does not know: {@code execution.checkpointing.intervall} left a job
+   * meant to checkpoint without checkpoints, and a restart lost what it had trained. A key a typo
+   * away from one Flink declares is refused; keys Flink reads without declaring them (a metrics
+   * reporter's, a file system plugin's) pass.
+   */
+  @Test
+  void aMisspeltFlinkKeyIsRefusedWithTheKeyItWasMeantAsAndUndeclaredFamiliesPass() {
+    assertThat(FlinkKeys.known())
+        .as("Flink's declared keys found on the class path")
+        .contains("execution.checkpointing.interval", "state.backend.type", "parallelism.default");
+    for (var c :
+        java.util.Map.of(
+                "execution.checkpointing.intervall", "execution.checkpointing.interval",
+                "state.backend.typ", "state.backend.type",
+                "paralelism.default", "parallelism.default",
+                "taskmanager.numberOfTaskSlot", "taskmanager.numberOfTaskSlots")
+            .entrySet()) {
+      Configuration conf = new Configuration();
+      conf.setString(c.getKey(), "1");
+      assertThatThrownBy(() -> JobArguments.rejectUnknownStreamrecKeys(conf))
+          .hasMessageStartingWith(
+              "unknown Flink configuration key '"
+                  + c.getKey()
+                  + "' (did you mean '"
+                  + c.getValue()
+                  + "'?)");
+    }
+    Configuration passing = new Configuration();
+    for (String k :
+        List.of(
+            "metrics.reporter.prom.factory.class",
+            "metrics.reporter.prom.port",
+            "s3.access-key",
+            "fs.s3a.endpoint",
+            "kubernetes.cluster-id",
+            "execution.checkpointing.dir")) {
+      passing.setString(k, "1");
+    }
+    JobArguments.rejectUnknownStreamrecKeys(passing);
+  }
+
   @Test
   void aKeyGivenFlatAndNestedFailsNamingIt(@TempDir Path dir) throws IOException {
     Path f = dir.resolve("streamrec.yaml");

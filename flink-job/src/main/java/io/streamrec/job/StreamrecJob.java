@@ -20,7 +20,6 @@ import io.streamrec.job.units.UnitRecord;
 import io.streamrec.job.units.UnitRecordDeserializer;
 import io.streamrec.model.units.CompactUnit;
 import io.streamrec.model.units.EventPart;
-import io.streamrec.model.units.UnitLayout;
 import io.streamrec.protocol.ModelUpdateRecord;
 import io.streamrec.schemas.DeadLetter;
 import java.time.Duration;
@@ -114,7 +113,7 @@ public final class StreamrecJob {
               .setParallelism(p)
               .process(
                   new UnitDecoder(
-                      new UnitLayout(cfg.model().features()).fingerprint(),
+                      cfg.model().features(),
                       cfg.maxRecordBytes(),
                       cfg.maxRecordsPerSecond(),
                       cfg.limits()),
@@ -122,6 +121,9 @@ public final class StreamrecJob {
               .name("decode-units")
               .uid("decode-units")
               .setParallelism(p);
+      if (cfg.maxRecordsPerSecond() > 0) {
+        decoded.disableChaining(); // as decodedEvents says: its throttle must not starve partitions
+      }
       units = decoded;
       deadLetters = decoded.getSideOutput(UnitDecoder.DEAD_LETTERS);
     } else {

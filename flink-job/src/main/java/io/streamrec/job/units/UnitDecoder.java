@@ -4,9 +4,11 @@ import io.streamrec.job.config.InputLimits;
 import io.streamrec.job.deadletter.DeadLetters;
 import io.streamrec.job.metrics.JobMetrics;
 import io.streamrec.job.source.Throttle;
+import io.streamrec.model.features.FeatureSpec;
 import io.streamrec.model.units.CompactUnit;
 import io.streamrec.model.units.CompactUnitCodec;
 import io.streamrec.model.units.MalformedUnitException;
+import io.streamrec.model.units.UnitLayout;
 import io.streamrec.schemas.DeadLetter;
 import io.streamrec.schemas.DeadLetterReasons;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -31,7 +33,9 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
   public static final OutputTag<DeadLetter> DEAD_LETTERS =
       new OutputTag<>("unit-dead-letters", new AvroTypeInfo<>(DeadLetter.class));
 
+  private final FeatureSpec features;
   private final long layoutFingerprint;
+  private transient UnitLayout layout;
   private final int maxRecordBytes;
   private final int maxRecordsPerSecond;
   private final InputLimits limits;
@@ -42,10 +46,13 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
   private transient Counter tooLarge;
   private transient Counter otherSpec;
   private transient Counter implausible;
+  private transient Counter nonFinite;
+  private transient Counter badLabel;
 
   public UnitDecoder(
-      long layoutFingerprint, int maxRecordBytes, int maxRecordsPerSecond, InputLimits limits) {
-    this.layoutFingerprint = layoutFingerprint;
+      FeatureSpec features, int maxRecordBytes, int maxRecordsPerSecond, InputLimits limits) {
+    this.features = features;
+    this.layoutFingerprint = new UnitLayout(features).fingerprint();
     this.maxRecordBytes = maxRecordBytes;
     this.maxRecordsPerSecond = maxRecordsPerSecond;
     this.limits = limits;
@@ -54,6 +61,7 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
   @Override
   public void open(OpenContext openContext) throws Exception {
     super.open(openContext);
+    layout = new UnitLayout(features);
     throttle =
         Throttle.perSubtask(
             maxRecordsPerSecond, getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks());
@@ -64,6 +72,8 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
     tooLarge = g.counter(JobMetrics.deadLetters(DeadLetterReasons.TOO_LARGE));
     otherSpec = g.counter(JobMetrics.deadLetters(DeadLetterReasons.UNKNOWN_SCHEMA));
     implausible = g.counter(JobMetrics.deadLetters(DeadLetterReasons.IMPLAUSIBLE_TIME));
+    nonFinite = g.counter(JobMetrics.deadLetters(DeadLetterReasons.NON_FINITE));
+    badLabel = g.counter(JobMetrics.deadLetters(DeadLetterReasons.BAD_LABEL));
   }
 
   @Override
@@ -106,6 +116,21 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
               + ")");
       return;
     }
+    String shape = wrongShape(u);
+    if (shape != null) {
+      deadLetter(ctx, malformed, DeadLetterReasons.MALFORMED, r, shape);
+      return;
+    }
+    String values = notFinite(u);
+    if (values != null) {
+      deadLetter(ctx, nonFinite, DeadLetterReasons.NON_FINITE, r, values);
+      return;
+    }
+    String label = labelOutOfRange(u);
+    if (label != null) {
+      deadLetter(ctx, badLabel, DeadLetterReasons.BAD_LABEL, r, label);
+      return;
+    }
     if (u.ids().length > limits.maxIdsPerUnit()) {
       deadLetter(
           ctx,
@@ -131,6 +156,80 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
       return;
     }
     out.collect(u);
+  }
+
+  /**
+   * What makes {@code u}'s shape other than its layout's (its bags, dense values and labels for its
+   * impressions); null if nothing. A unit of the layout's fingerprint has it unless its bytes were
+   * damaged, and the trainer indexes a unit by its layout.
+   */
+  private String wrongShape(CompactUnit u) {
+    int n = u.impressions();
+    long bags = layout.requestFeatures() + (long) n * layout.impressionFeatures();
+    if (u.bags() != bags) {
+      return "a unit of "
+          + n
+          + " impressions with "
+          + u.bags()
+          + " bags of ids; its layout has "
+          + bags;
+    }
+    if (u.requestDense().length != layout.requestDenseCount()) {
+      return "a unit with "
+          + u.requestDense().length
+          + " request dense values; its layout has "
+          + layout.requestDenseCount();
+    }
+    if (u.impressionDense().length != (long) n * layout.impressionDenseCount()) {
+      return "a unit of "
+          + n
+          + " impressions with "
+          + u.impressionDense().length
+          + " impression dense values; its layout has "
+          + layout.impressionDenseCount()
+          + " per impression";
+    }
+    if (u.labels().length != (long) n * layout.labelCount()) {
+      return "a unit of "
+          + n
+          + " impressions with "
+          + u.labels().length
+          + " labels; its layout has "
+          + layout.labelCount()
+          + " per impression";
+    }
+    return null;
+  }
+
+  /** The first value of {@code u} that is not finite, as the event path says it; null if none. */
+  private static String notFinite(CompactUnit u) {
+    String[] names = {"request dense", "impression dense", "labels"};
+    float[][] all = {u.requestDense(), u.impressionDense(), u.labels()};
+    for (int a = 0; a < all.length; a++) {
+      for (int i = 0; i < all[a].length; i++) {
+        if (!Float.isFinite(all[a][i])) {
+          return names[a] + " value " + i + " is " + all[a][i];
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The first label of {@code u} outside [0, 1], the loss's range; null if none. */
+  private String labelOutOfRange(CompactUnit u) {
+    float[] labels = u.labels();
+    for (int i = 0; i < labels.length; i++) {
+      if (!(labels[i] >= 0f && labels[i] <= 1f)) {
+        return "label "
+            + layout.label(i % layout.labelCount())
+            + " of impression "
+            + i / layout.labelCount()
+            + " is "
+            + labels[i]
+            + "; the model's loss takes labels in [0, 1]";
+      }
+    }
+    return null;
   }
 
   private void deadLetter(Context ctx, Counter reason, String why, UnitRecord r, String detail) {

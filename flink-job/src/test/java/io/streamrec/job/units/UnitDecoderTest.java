@@ -24,8 +24,6 @@ import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 class UnitDecoderTest {
-  private static final long LAYOUT =
-      new UnitLayout(ModelConfig.defaults().features()).fingerprint();
 
   @Test
   void unitsPassAndEveryBadRecordIsADeadLetterWithItsReason() throws Exception {
@@ -42,7 +40,8 @@ class UnitDecoderTest {
                         5)));
     try (var h =
         new OneInputStreamOperatorTestHarness<>(
-            new ProcessOperator<>(new UnitDecoder(LAYOUT, 600, 0, LIMITS)))) {
+            new ProcessOperator<>(
+                new UnitDecoder(ModelConfig.defaults().features(), 600, 0, LIMITS)))) {
       h.open();
       for (CompactUnit u : good) {
         h.processElement(new StreamRecord<>(record(CompactUnitCodec.encode(u))));

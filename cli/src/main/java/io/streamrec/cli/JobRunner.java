@@ -68,8 +68,39 @@ final class JobRunner {
     }
   }
 
+  /** Flink's factories of the state backends it names by a short name. */
+  private static final java.util.Map<String, String> STATE_BACKEND_FACTORIES =
+      java.util.Map.of(
+          "hashmap", "org.apache.flink.runtime.state.hashmap.HashMapStateBackendFactory",
+          "rocksdb", "org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackendFactory",
+          "forst", "org.apache.flink.state.forst.ForStStateBackendFactory");
+
+  /**
+   * Refuses a {@code state.backend.type} this process cannot load, in one line: the local Flink
+   * here has the heap backend only, and the job failed deep in its JobMaster otherwise.
+   */
+  static void checkStateBackend(Configuration conf) {
+    String type = conf.get(org.apache.flink.configuration.StateBackendOptions.STATE_BACKEND);
+    if (type == null) {
+      return;
+    }
+    String factory =
+        STATE_BACKEND_FACTORIES.getOrDefault(type.toLowerCase(java.util.Locale.ROOT), type);
+    try {
+      Class.forName(factory, false, JobRunner.class.getClassLoader());
+    } catch (ClassNotFoundException | LinkageError e) {
+      throw new IllegalArgumentException(
+          "state.backend.type '"
+              + type
+              + "' is not available to streamrec's local Flink, which keeps state on the heap"
+              + " ('hashmap', the default). On a Flink cluster, whose image ships RocksDB, set it"
+              + " in the cluster's configuration (docs/deploy.md)");
+    }
+  }
+
   static Started start(Configuration conf, StreamrecJob.Bounds bounds, String name)
       throws Exception {
+    checkStateBackend(conf);
     JobConfig cfg = JobConfig.from(conf);
     // the topics are there and served (a topic created a moment before is written only then)
     KafkaPreflight.checkJob(cfg);

@@ -93,8 +93,7 @@ final class JobRunner {
           "state.backend.type '"
               + type
               + "' is not available to streamrec's local Flink, which keeps state on the heap"
-              + " ('hashmap', the default). On a Flink cluster, whose image ships RocksDB, set it"
-              + " in the cluster's configuration (docs/deploy.md)");
+              + " ('hashmap', the default and the only one here)");
     }
   }
 

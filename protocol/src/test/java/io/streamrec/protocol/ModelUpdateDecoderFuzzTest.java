@@ -39,8 +39,9 @@ class ModelUpdateDecoderFuzzTest {
     for (int i = 0; i < MUTANTS; i++) {
       ModelUpdateRecord seed = seeds.get(rnd.nextInt(seeds.size()));
       boolean mutateKey = rnd.nextInt(4) == 0;
-      byte[] key = mutateKey ? mutate(seed.key, rnd) : seed.key;
-      byte[] value = seed.value == null || mutateKey ? seed.value : mutate(seed.value, rnd);
+      byte[] key = mutateKey ? ByteMutations.mutate(seed.key, rnd) : seed.key;
+      byte[] value =
+          seed.value == null || mutateKey ? seed.value : ByteMutations.mutate(seed.value, rnd);
       try {
         ModelUpdateDecoder.decode(key, value);
         decoded++;
@@ -63,30 +64,5 @@ class ModelUpdateDecoderFuzzTest {
         "%s: %,d corrupted records, %,d decoded, %,d refused%n",
         encoding, MUTANTS, decoded, refused);
     assertThat(refused).as("most corruptions are refused").isGreaterThan(MUTANTS / 4);
-  }
-
-  private static byte[] mutate(byte[] original, SplittableRandom rnd) {
-    byte[] v = original.clone();
-    int edits = 1 + rnd.nextInt(3);
-    for (int e = 0; e < edits && v.length > 0; e++) {
-      int at = rnd.nextInt(v.length);
-      switch (rnd.nextInt(4)) {
-        case 0 -> v[at] ^= (byte) (1 << rnd.nextInt(8));
-        case 1 -> v[at] = (byte) (rnd.nextBoolean() ? 0x7f : 0xff);
-        case 2 -> v = Arrays.copyOf(v, at);
-        default -> {
-          byte[] w = new byte[v.length + 5];
-          System.arraycopy(v, 0, w, 0, at);
-          w[at] = (byte) 0xfe;
-          w[at + 1] = (byte) 0xff;
-          w[at + 2] = (byte) 0xff;
-          w[at + 3] = (byte) 0xff;
-          w[at + 4] = (byte) 0x0f;
-          System.arraycopy(v, at, w, at + 5, v.length - at);
-          v = w;
-        }
-      }
-    }
-    return v;
   }
 }

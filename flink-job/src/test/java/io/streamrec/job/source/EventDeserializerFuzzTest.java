@@ -6,22 +6,16 @@ import io.streamrec.job.config.InputLimits;
 import io.streamrec.job.metrics.JobMetrics;
 import io.streamrec.job.units.DecodedEvent;
 import io.streamrec.model.ModelConfig;
+import io.streamrec.protocol.ByteMutations;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.RequestEvent;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.util.Collector;
-import org.apache.flink.util.SimpleUserCodeClassLoader;
-import org.apache.flink.util.UserCodeClassLoader;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -40,17 +34,22 @@ class EventDeserializerFuzzTest {
   @EnumSource(EventKind.class)
   void everyCorruptedRecordIsOneEventOrOneDeadLetterAndNothingThrows(EventKind kind) {
     EventDeserializerTest.RecordingGroup metrics = new EventDeserializerTest.RecordingGroup();
-    EventDeserializer d = open(kind, metrics);
+    EventDeserializer d =
+        EventDeserializerTest.open(
+            kind,
+            MAX_BYTES,
+            InputLimits.from(new Configuration(), ModelConfig.defaults()),
+            metrics);
     List<byte[]> seeds = seeds(kind);
     SplittableRandom rnd = new SplittableRandom(kind.ordinal() * 7919L + 17);
     long events = 0;
     long dead = 0;
     for (int i = 0; i < MUTANTS; i++) {
       byte[] original = seeds.get(rnd.nextInt(seeds.size()));
-      byte[] value = mutate(original, rnd);
-      List<DecodedEvent> out = new ArrayList<>();
+      byte[] value = ByteMutations.mutate(original, rnd);
+      List<DecodedEvent> out;
       try {
-        read(d, value, out);
+        out = EventDeserializerTest.read(d, "topic", value);
       } catch (RuntimeException e) {
         throw new AssertionError("mutant " + i + " threw (" + Arrays.toString(value) + ")", e);
       }
@@ -72,45 +71,6 @@ class EventDeserializerFuzzTest {
         "%s: %,d corrupted records, %,d read as events, %,d dead letters%n",
         kind, MUTANTS, events, dead);
     assertThat(dead).as("most corruptions are caught").isGreaterThan(MUTANTS / 2);
-  }
-
-  private static byte[] mutate(byte[] original, SplittableRandom rnd) {
-    byte[] v = original.clone();
-    int edits = 1 + rnd.nextInt(3);
-    for (int e = 0; e < edits && v.length > 0; e++) {
-      int at = rnd.nextInt(v.length);
-      switch (rnd.nextInt(6)) {
-        case 0 -> v[at] ^= (byte) (1 << rnd.nextInt(8));
-        case 1 -> v[at] = (byte) (rnd.nextBoolean() ? 0x7f : 0xff);
-        case 2 -> v = Arrays.copyOf(v, at);
-        case 3 -> {
-          byte[] w = new byte[v.length + 1];
-          System.arraycopy(v, 0, w, 0, at);
-          w[at] = (byte) rnd.nextInt(256);
-          System.arraycopy(v, at, w, at + 1, v.length - at);
-          v = w;
-        }
-        case 4 -> {
-          byte[] w = new byte[v.length - 1];
-          System.arraycopy(v, 0, w, 0, at);
-          System.arraycopy(v, at + 1, w, at, v.length - at - 1);
-          v = w;
-        }
-        default -> {
-          // a varint length of about 2^31 or more: five bytes with the continuation bit set
-          byte[] w = new byte[v.length + 4];
-          System.arraycopy(v, 0, w, 0, at);
-          w[at] = (byte) 0xfe;
-          w[at + 1] = (byte) 0xff;
-          w[at + 2] = (byte) 0xff;
-          w[at + 3] = (byte) 0xff;
-          w[at + 4] = (byte) 0x0f;
-          System.arraycopy(v, at, w, at + 5, v.length - at - 1);
-          v = w;
-        }
-      }
-    }
-    return v;
   }
 
   private static List<byte[]> seeds(EventKind kind) {
@@ -142,54 +102,5 @@ class EventDeserializerFuzzTest {
       }
     }
     return out;
-  }
-
-  private static EventDeserializer open(EventKind kind, MetricGroup metrics) {
-    EventDeserializer d =
-        new EventDeserializer(
-            kind,
-            MAX_BYTES,
-            InputLimits.from(new Configuration(), ModelConfig.defaults()),
-            ModelConfig.defaults().features());
-    d.open(
-        new DeserializationSchema.InitializationContext() {
-          @Override
-          public MetricGroup getMetricGroup() {
-            return metrics;
-          }
-
-          @Override
-          public UserCodeClassLoader getUserCodeClassLoader() {
-            return SimpleUserCodeClassLoader.create(getClass().getClassLoader());
-          }
-        });
-    return d;
-  }
-
-  private static void read(EventDeserializer d, byte[] value, List<DecodedEvent> out) {
-    ConsumerRecord<byte[], byte[]> r =
-        new ConsumerRecord<>(
-            "topic",
-            0,
-            7L,
-            1234L,
-            org.apache.kafka.common.record.TimestampType.CREATE_TIME,
-            0,
-            0,
-            "k".getBytes(StandardCharsets.UTF_8),
-            value,
-            new org.apache.kafka.common.header.internals.RecordHeaders(),
-            java.util.Optional.empty());
-    d.deserialize(
-        r,
-        new Collector<>() {
-          @Override
-          public void collect(DecodedEvent e) {
-            out.add(e);
-          }
-
-          @Override
-          public void close() {}
-        });
   }
 }

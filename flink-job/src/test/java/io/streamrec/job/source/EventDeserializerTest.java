@@ -64,8 +64,14 @@ class EventDeserializerTest {
   }
 
   private EventDeserializer open(EventKind kind, InputLimits limits) {
+    return open(kind, MAX_BYTES, limits, metrics);
+  }
+
+  /** A deserializer of the default model's features, opened with {@code metrics}. */
+  static EventDeserializer open(
+      EventKind kind, int maxBytes, InputLimits limits, MetricGroup metrics) {
     EventDeserializer d =
-        new EventDeserializer(kind, MAX_BYTES, limits, ModelConfig.defaults().features());
+        new EventDeserializer(kind, maxBytes, limits, ModelConfig.defaults().features());
     d.open(
         new DeserializationSchema.InitializationContext() {
           @Override
@@ -81,7 +87,7 @@ class EventDeserializerTest {
     return d;
   }
 
-  private static List<DecodedEvent> read(EventDeserializer d, String topic, byte[] value) {
+  static List<DecodedEvent> read(EventDeserializer d, String topic, byte[] value) {
     List<DecodedEvent> out = new ArrayList<>();
     ConsumerRecord<byte[], byte[]> r =
         new ConsumerRecord<>(

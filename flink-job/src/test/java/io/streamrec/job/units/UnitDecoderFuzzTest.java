@@ -7,6 +7,7 @@ import io.streamrec.model.ModelConfig;
 import io.streamrec.model.units.CompactUnit;
 import io.streamrec.model.units.CompactUnitCodec;
 import io.streamrec.model.units.UnitLayout;
+import io.streamrec.protocol.ByteMutations;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -46,7 +47,7 @@ class UnitDecoderFuzzTest {
                 new UnitDecoder(ModelConfig.defaults().features(), 1 << 20, 0, limits)))) {
       h.open();
       for (int i = 0; i < MUTANTS; i++) {
-        byte[] value = mutate(seeds.get(rnd.nextInt(seeds.size())), rnd);
+        byte[] value = ByteMutations.mutate(seeds.get(rnd.nextInt(seeds.size())), rnd);
         int before = h.extractOutputValues().size();
         int deadBefore = h.getSideOutput(UnitDecoder.DEAD_LETTERS) == null ? 0 : size(h);
         try {
@@ -109,25 +110,5 @@ class UnitDecoderFuzzTest {
       }
     }
     return null;
-  }
-
-  private static byte[] mutate(byte[] original, SplittableRandom rnd) {
-    byte[] v = original.clone();
-    int edits = 1 + rnd.nextInt(3);
-    for (int e = 0; e < edits && v.length > 0; e++) {
-      int at = rnd.nextInt(v.length);
-      switch (rnd.nextInt(4)) {
-        case 0 -> v[at] ^= (byte) (1 << rnd.nextInt(8));
-        case 1 -> v[at] = (byte) (rnd.nextBoolean() ? 0x7f : 0xff);
-        case 2 -> v = Arrays.copyOf(v, at);
-        default -> {
-          byte[] w = new byte[v.length - 1];
-          System.arraycopy(v, 0, w, 0, at);
-          System.arraycopy(v, at + 1, w, at, v.length - at - 1);
-          v = w;
-        }
-      }
-    }
-    return v;
   }
 }

@@ -40,6 +40,35 @@ public final class JsonEvents {
 
   private JsonEvents() {}
 
+  /** Every field of an event's line, in the order messages name them. */
+  public static final List<String> FIELD_ORDER =
+      List.of("impressionId", "requestId", "timestampMs", "features", "dense", "labels");
+
+  /** The fields of a request's line; a line may leave out all but {@code requestId}. */
+  public static final java.util.Set<String> REQUEST_FIELDS =
+      java.util.Set.of("requestId", "timestampMs", "features", "dense");
+
+  /** The fields of an impression's line. */
+  public static final java.util.Set<String> IMPRESSION_FIELDS =
+      java.util.Set.of("impressionId", "requestId", "timestampMs", "features", "dense", "labels");
+
+  /**
+   * The field of {@code known} that {@code name}, not one of them, probably means: the same but for
+   * case, or at most two edits off; null if none.
+   */
+  public static String meantField(String name, java.util.Set<String> known) {
+    for (String k : FIELD_ORDER) {
+      if (known.contains(k)
+          && (k.equalsIgnoreCase(name)
+              || io.streamrec.common.EditDistance.of(
+                      k.toLowerCase(java.util.Locale.ROOT), name.toLowerCase(java.util.Locale.ROOT))
+                  <= 2)) {
+        return k;
+      }
+    }
+    return null;
+  }
+
   /**
    * Reads JSON as an event's line is read: nothing after its value, no field named twice in one
    * object. For a document that holds events ({@code POST /score}'s body), taken apart before each

@@ -22,9 +22,8 @@ import java.util.Set;
  * next}.
  */
 public final class FieldCheck extends ForwardingListener {
-  static final Set<String> REQUEST = Set.of("requestId", "timestampMs", "features", "dense");
-  static final Set<String> IMPRESSION =
-      Set.of("impressionId", "requestId", "timestampMs", "features", "dense", "labels");
+  static final Set<String> REQUEST = io.streamrec.schemas.JsonEvents.REQUEST_FIELDS;
+  static final Set<String> IMPRESSION = io.streamrec.schemas.JsonEvents.IMPRESSION_FIELDS;
 
   /** How many unknown fields the warnings name, each with its count and first place. */
   static final int NAMED = 5;
@@ -203,21 +202,14 @@ public final class FieldCheck extends ForwardingListener {
   }
 
   private static List<String> ordered(Set<String> known) {
-    List<String> order =
-        List.of("impressionId", "requestId", "timestampMs", "features", "dense", "labels");
-    return order.stream().filter(known::contains).toList();
+    return io.streamrec.schemas.JsonEvents.FIELD_ORDER.stream().filter(known::contains).toList();
   }
 
-  /** The known field {@code name} probably means: the same but for case, or two edits off. */
+  /**
+   * The known field {@code name} probably means ({@link
+   * io.streamrec.schemas.JsonEvents#meantField}).
+   */
   static String meant(String name, Set<String> known) {
-    for (String k : ordered(known)) {
-      if (k.equalsIgnoreCase(name)
-          || io.streamrec.job.config.JobArguments.editDistance(
-                  k.toLowerCase(Locale.ROOT), name.toLowerCase(Locale.ROOT))
-              <= 2) {
-        return k;
-      }
-    }
-    return null;
+    return io.streamrec.schemas.JsonEvents.meantField(name, known);
   }
 }

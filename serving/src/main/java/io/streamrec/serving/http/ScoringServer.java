@@ -476,6 +476,7 @@ public final class ScoringServer implements AutoCloseable {
     byte[] body = ex.body();
     RequestEvent request;
     List<ImpressionEvent> impressions;
+    java.util.Set<String> unknown = new java.util.LinkedHashSet<>();
     try {
       JsonNode root;
       try {
@@ -507,6 +508,7 @@ public final class ScoringServer implements AutoCloseable {
                 + " per request");
       }
       ObjectNode req = (ObjectNode) r;
+      unknownFields(unknown, "request", req, JsonEvents.REQUEST_FIELDS);
       request =
           JsonEvents.parseRequest(withScoringDefaults(req, "score", System.currentTimeMillis()));
       impressions = new ArrayList<>(imps.size());
@@ -516,6 +518,7 @@ public final class ScoringServer implements AutoCloseable {
           return error(400, "impressions[" + i + "] must be an object");
         }
         ObjectNode imp = (ObjectNode) n;
+        unknownFields(unknown, "impressions", imp, JsonEvents.IMPRESSION_FIELDS);
         if (!imp.has("impressionId")) {
           imp.put("impressionId", String.valueOf(i));
         }
@@ -575,6 +578,9 @@ public final class ScoringServer implements AutoCloseable {
     if (!ignored.isEmpty()) {
       ignored.forEach(out.putArray("ignored_features")::add);
     }
+    if (!unknown.isEmpty()) {
+      unknown.forEach(out.putArray("ignored_fields")::add);
+    }
     ArrayNode first = out.putArray("scores");
     ObjectNode byLabel = out.putObject("labels");
     for (int l = 0; l < scores.labels().size(); l++) {
@@ -587,6 +593,22 @@ public final class ScoringServer implements AutoCloseable {
       }
     }
     return send(200, "application/json", out.toString());
+  }
+
+  /**
+   * Adds the fields of {@code o} (the request, or an impression: {@code where}) that its kind of
+   * event does not have, with the field probably meant: a misspelt {@code featurs} was scored as no
+   * features at all, with nothing in the answer to say so.
+   */
+  static void unknownFields(
+      java.util.Set<String> out, String where, ObjectNode o, java.util.Set<String> known) {
+    for (java.util.Iterator<String> names = o.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!known.contains(name)) {
+        String meant = JsonEvents.meantField(name, known);
+        out.add(where + "." + name + (meant == null ? "" : " ('" + meant + "' meant?)"));
+      }
+    }
   }
 
   /**

@@ -45,4 +45,32 @@ class IgnoredFeaturesTest {
             "request.hour (a dense feature, sent under \"features\")",
             "request.country (a categorical feature, sent under \"dense\")");
   }
+
+  /**
+   * A misspelt field of the request or an impression ({@code featurs}, {@code Dense}) was scored as
+   * no features at all, answered 200 with nothing to say so: the answer's {@code ignored_fields}
+   * names it, with the field probably meant.
+   */
+  @Test
+  void fieldsAnEventDoesNotHaveAreNamedWithTheFieldMeant() throws Exception {
+    java.util.Set<String> out = new java.util.LinkedHashSet<>();
+    com.fasterxml.jackson.databind.node.ObjectNode request =
+        (com.fasterxml.jackson.databind.node.ObjectNode)
+            JsonEvents.readTree(
+                "{\"featurs\":{\"user_id\":[\"u42\"]},\"Dense\":{},\"traceId\":\"x\"}"
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    ScoringServer.unknownFields(out, "request", request, JsonEvents.REQUEST_FIELDS);
+    com.fasterxml.jackson.databind.node.ObjectNode impression =
+        (com.fasterxml.jackson.databind.node.ObjectNode)
+            JsonEvents.readTree(
+                "{\"feature\":{},\"labels\":{},\"impressionId\":\"0\"}"
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    ScoringServer.unknownFields(out, "impressions", impression, JsonEvents.IMPRESSION_FIELDS);
+    assertThat(out)
+        .containsExactly(
+            "request.featurs ('features' meant?)",
+            "request.Dense ('dense' meant?)",
+            "request.traceId",
+            "impressions.feature ('features' meant?)");
+  }
 }

@@ -172,6 +172,16 @@ class ServeITCase {
               + "]}",
           400,
           "impressions[0]");
+      // a label outside [0, 1] was answered 200 where a label that is no number was a 400
+      com.fasterxml.jackson.databind.node.ObjectNode badLabel =
+          (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(imp0);
+      badLabel.putObject("labels").put("click", 5);
+      assertBad(
+          http,
+          base + "/score",
+          "{\"request\":" + reqJson + ",\"impressions\":[" + badLabel + "]}",
+          400,
+          "impressions[0].labels.click is 5.0; labels are in [0, 1]");
       assertBad(http, base + "/score", "{\"pad\":\"" + "x".repeat(MAX_BYTES) + "\"}", 413, "bytes");
       assertBad(http, base + "/score", body(t, 51), 413, "at most 50");
       // more values of one feature than training takes (it dead-letters such events) were scored
@@ -199,7 +209,7 @@ class ServeITCase {
       assertThat(metrics)
           .contains(
               "streamrec_replica_version 1\n",
-              "streamrec_serve_responses_total{code=\"400\"} 8\n",
+              "streamrec_serve_responses_total{code=\"400\"} 9\n",
               "streamrec_serve_responses_total{code=\"413\"} 3\n",
               "streamrec_serve_responses_total{code=\"200\"} 4\n", // three scores, a health check
               "streamrec_serve_impressions_scored_total 9\n",

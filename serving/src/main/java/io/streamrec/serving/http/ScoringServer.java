@@ -530,6 +530,19 @@ public final class ScoringServer implements AutoCloseable {
         } catch (MalformedRecordException bad) {
           return error(400, "impressions[" + i + "]: " + bad.getMessage());
         }
+        for (Map.Entry<String, Float> l : e.getLabels().entrySet()) {
+          if (!(l.getValue() >= 0f && l.getValue() <= 1f)) {
+            return error(
+                400,
+                "impressions["
+                    + i
+                    + "].labels."
+                    + l.getKey()
+                    + " is "
+                    + l.getValue()
+                    + "; labels are in [0, 1] (training takes such an impression as a bad_label)");
+          }
+        }
         if (!e.getRequestId().equals(request.getRequestId())) {
           return error(
               400,

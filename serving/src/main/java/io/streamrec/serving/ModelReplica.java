@@ -179,6 +179,19 @@ public final class ModelReplica implements AutoCloseable {
   private volatile long lineageSwitches;
   private volatile long foreignEntries;
   private volatile long badRecords;
+
+  /** The highest offset handled; a record at or below it is read again (a re-read). */
+  private long highestRead = -1;
+
+  /** Whether the record being handled is read for the first time. */
+  private boolean firstRead;
+
+  /**
+   * Records that are not model updates each logged, the first of them; then a line now and then.
+   */
+  private static final int BAD_RECORDS_LOGGED = 20;
+
+  private static final int BAD_RECORDS_SUMMARY_EVERY = 10_000;
   private volatile long recordsRead;
   private volatile long retries;
   private volatile long lag = -1;
@@ -370,6 +383,9 @@ public final class ModelReplica implements AutoCloseable {
   private void readFromEarliest(TopicPartition part) {
     consumer.seekToBeginning(List.of(part));
     readEnd = consumer.endOffsets(List.of(part), METADATA_TIMEOUT).get(part);
+    if (readEnd <= highestRead) {
+      highestRead = -1; // the topic was made again: its records are new ones
+    }
     models.rebuild();
     pending.clear();
     spec = null;
@@ -473,12 +489,26 @@ public final class ModelReplica implements AutoCloseable {
    * and the topic must be read again.
    */
   private boolean handle(ConsumerRecord<byte[], byte[]> r) {
+    // a re-read meets the records read before again: what is wrong with them was counted then
+    firstRead = r.offset() > highestRead;
+    highestRead = Math.max(highestRead, r.offset());
     ModelUpdate u;
     try {
       u = ModelUpdateDecoder.decode(r.key(), r.value());
     } catch (StreamrecException e) {
-      badRecords++;
-      LOG.warn("model-updates offset {}: {}, skipped", r.offset(), e.getMessage());
+      if (firstRead) {
+        badRecords++;
+        if (badRecords <= BAD_RECORDS_LOGGED) {
+          LOG.warn("topic '{}' offset {}: {}, skipped", topic, r.offset(), e.getMessage());
+        } else if (badRecords % BAD_RECORDS_SUMMARY_EVERY == 0) {
+          LOG.warn(
+              "topic '{}': {} records so far are not model updates and were skipped (offset {}"
+                  + " the latest); is it the model-updates topic?",
+              topic,
+              badRecords,
+              r.offset());
+        }
+      }
       return true;
     }
     if (u instanceof ModelUpdate.Spec s) {
@@ -621,7 +651,7 @@ public final class ModelReplica implements AutoCloseable {
             }
           }
         });
-    if (applied[0].refused() > 0) {
+    if (applied[0].refused() > 0 && firstRead) {
       badRecords += applied[0].refused();
       LOG.warn(
           "model-updates version {}: {} row(s) whose width differs from their table's, skipped",

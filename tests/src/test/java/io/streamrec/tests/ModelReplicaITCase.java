@@ -560,6 +560,39 @@ class ModelReplicaITCase {
     }
   }
 
+  /**
+   * Records that are not model updates are counted once: every re-read of the topic counted them
+   * again (2, then 5, then 9 with no new one), so an alert on the counter's increase fired on each
+   * re-read.
+   */
+  @Test
+  void recordsThatAreNotModelUpdatesAreCountedOnceWhateverTheReReads() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    String topic = "garbage";
+    ModelUpdatesSupport.createTopic(bootstrap, topic);
+    try (KafkaProducer<byte[], byte[]> p = ModelUpdatesSupport.producer(bootstrap);
+        ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
+      ModelUpdatesSupport.send(p, topic, version(1, ids(1, 2), ids(), true));
+      for (String key : List.of("bogus-key", "row/item_id/12345")) {
+        p.send(
+                new org.apache.kafka.clients.producer.ProducerRecord<>(
+                    topic, 0, key.getBytes(StandardCharsets.UTF_8), new byte[] {1, 2, 3}))
+            .get();
+      }
+      ModelUpdatesSupport.send(p, topic, version(2, ids(2), ids(), true));
+      assertThat(replica.awaitVersion(2, WAIT)).isTrue();
+      assertThat(replica.badRecords()).isEqualTo(2);
+      // gaps make the replica read the topic again from its earliest offset, twice
+      ModelUpdatesSupport.send(p, topic, version(4, ids(3), ids(), true));
+      assertThat(replica.awaitVersion(4, WAIT)).isTrue();
+      ModelUpdatesSupport.send(p, topic, version(6, ids(3), ids(), true));
+      assertThat(replica.awaitVersion(6, WAIT)).isTrue();
+      awaitServing(replica);
+      assertThat(replica.rereads()).isEqualTo(2);
+      assertThat(replica.badRecords()).as("the same two records").isEqualTo(2);
+    }
+  }
+
   @Test
   void aGapOrARepeatWhileTailingIsRecoveredByReReadingAndTheServedVersionNeverGoesBack()
       throws Exception {

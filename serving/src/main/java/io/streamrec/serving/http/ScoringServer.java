@@ -739,6 +739,11 @@ public final class ScoringServer implements AutoCloseable {
     if (replica.unreachable() != null) {
       return replica.unreachable();
     }
+    if (replica.version() == 0 && replica.badRecords() > 0) {
+      return "no complete model yet; "
+          + replica.badRecords()
+          + " records read are not model updates: is --topic the model-updates topic?";
+    }
     return "no complete model yet";
   }
 

@@ -12,6 +12,7 @@ import io.streamrec.job.trainer.Handoff;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -96,6 +97,46 @@ final class BackfillCommand implements Callable<Integer> {
     if (fromHandoff != null) {
       conf.set(JobOptions.HANDOFF_START_FROM, fromHandoff);
     }
+    // a backfill survives a failure from its checkpoints; kept in the JobManager's memory (Flink's
+    // default, 5 MB at most), a model's state failed every checkpoint and the job started over and
+    // over; on disk, in a scratch directory of its own, gone when it ends
+    java.nio.file.Path scratch =
+        conf.contains(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
+            ? null
+            : java.nio.file.Files.createTempDirectory("streamrec-backfill-");
+    try {
+      return run(withCheckpoints(conf, scratch));
+    } finally {
+      if (scratch != null) {
+        deleteTree(scratch);
+      }
+    }
+  }
+
+  /**
+   * {@code conf} checkpointing every 30 s unless it says otherwise, to {@code scratch} on the file
+   * system when not null (the configuration names no checkpoint directory).
+   */
+  static Configuration withCheckpoints(Configuration conf, java.nio.file.Path scratch) {
+    Configuration c =
+        scratch == null
+            ? new Configuration(conf)
+            : RetainedCheckpoints.withFileSystemStorage(conf, scratch);
+    if (!c.contains(CheckpointingOptions.CHECKPOINTING_INTERVAL)) {
+      c.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, RetainedCheckpoints.DEFAULT_INTERVAL);
+    }
+    return c;
+  }
+
+  private static void deleteTree(java.nio.file.Path dir) {
+    try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.walk(dir)) {
+      s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException e) {
+      // a scratch directory left in the temporary directory; nothing depends on it
+    }
+  }
+
+  private Integer run(Configuration conf) throws Exception {
     JobRunner.Started job =
         JobRunner.start(conf, StreamrecJob.Bounds.backfill(from, until), "streamrec-backfill");
     System.out.println(

@@ -58,4 +58,34 @@ class BackfillMessagesTest {
                 + " on 'model-updates': a backfill started again trains a new model, which takes"
                 + " that topic over with --replace");
   }
+
+  /**
+   * A backfill checkpointed into the JobManager's memory (Flink's default when no checkpoint
+   * directory is named), which takes 5 MB at most: with a model's state over it every checkpoint
+   * failed, and the job started over from the beginning again and again (6 restarts in 90 s in a
+   * walk, never finishing). It checkpoints to a scratch directory on disk unless told where.
+   */
+  @Test
+  void aBackfillCheckpointsOnDiskToAScratchDirectoryUnlessToldWhere(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path scratch) {
+    Configuration c = BackfillCommand.withCheckpoints(new Configuration(), scratch);
+    assertThat(c.get(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINT_STORAGE))
+        .isEqualTo("filesystem");
+    assertThat(c.get(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY))
+        .startsWith(scratch.toUri().toString().replaceAll("/$", ""));
+    assertThat(c.get(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_INTERVAL))
+        .isEqualTo(java.time.Duration.ofSeconds(30));
+
+    Configuration told = new Configuration();
+    told.set(
+        org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY, "s3://b/chk");
+    told.set(
+        org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_INTERVAL,
+        java.time.Duration.ofMinutes(2));
+    Configuration kept = BackfillCommand.withCheckpoints(told, null);
+    assertThat(kept.get(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY))
+        .isEqualTo("s3://b/chk");
+    assertThat(kept.get(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_INTERVAL))
+        .isEqualTo(java.time.Duration.ofMinutes(2));
+  }
 }

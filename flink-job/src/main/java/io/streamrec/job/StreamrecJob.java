@@ -4,6 +4,7 @@ import io.streamrec.job.assembler.RequestUnitAssembler;
 import io.streamrec.job.config.ConfigException;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
+import io.streamrec.job.kafka.HandoffOffsets;
 import io.streamrec.job.kafka.ModelTopicHead;
 import io.streamrec.job.kafka.TopicOffsets;
 import io.streamrec.job.metrics.PublishedVersions;
@@ -389,7 +390,7 @@ public final class StreamrecJob {
             : null;
     if (start != null) {
       // where the earlier backfill stopped; a partition added since starts at its earliest offset
-      b.setStartingOffsets(OffsetsInitializer.offsets(start, OffsetResetStrategy.EARLIEST));
+      b.setStartingOffsets(new HandoffOffsets(start, handoff.startFrom()));
     } else if (bounds.bounded()) {
       b.setStartingOffsets(
           bounds.fromMs() == null

@@ -10,6 +10,9 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.zip.CRC32C;
+import java.util.zip.CheckedInputStream;
+import java.util.zip.CheckedOutputStream;
 import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.fs.FSDataOutputStream;
 import org.apache.flink.core.fs.FileSystem;
@@ -33,8 +36,12 @@ import org.apache.kafka.common.TopicPartition;
 public final class Handoff {
   static final int MAGIC = 0x5352484f; // "SRHO"
 
-  /** Format 2 adds the Kafka cluster id after the version; format 1 is still read. */
-  static final int FORMAT = 2;
+  /**
+   * Format 2 adds the Kafka cluster id after the version; format 3 checksums (CRC-32C) the header,
+   * after it, and the whole file, at its end, so that a damaged copy is refused rather than started
+   * from. Formats 1 and 2 are still read.
+   */
+  static final int FORMAT = 3;
 
   private static final String IN_PROGRESS = ".inprogress";
   private static final int BUFFER = 1 << 16;
@@ -151,20 +158,30 @@ public final class Handoff {
     Path temp = new Path(path + IN_PROGRESS);
     FileSystem fs = temp.getFileSystem();
     try (FSDataOutputStream os = fs.create(temp, FileSystem.WriteMode.OVERWRITE)) {
-      DataOutputStream out = new DataOutputStream(new BufferedOutputStream(os, BUFFER));
+      BufferedOutputStream buffered = new BufferedOutputStream(os, BUFFER);
+      CRC32C whole = new CRC32C();
+      DataOutputStream out = new DataOutputStream(new CheckedOutputStream(buffered, whole));
       out.writeInt(MAGIC);
       out.writeInt(FORMAT);
-      out.writeLong(header.model());
-      out.writeLong(header.version());
-      out.writeUTF(header.cluster());
-      out.writeInt(header.offsets().size());
+      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      DataOutputStream h = new DataOutputStream(bytes);
+      h.writeLong(header.model());
+      h.writeLong(header.version());
+      h.writeUTF(header.cluster());
+      h.writeInt(header.offsets().size());
       for (Map.Entry<TopicPartition, Long> e : sorted(header.offsets())) {
-        out.writeUTF(e.getKey().topic());
-        out.writeInt(e.getKey().partition());
-        out.writeLong(e.getValue());
+        h.writeUTF(e.getKey().topic());
+        h.writeInt(e.getKey().partition());
+        h.writeLong(e.getValue());
       }
+      byte[] headerBytes = bytes.toByteArray();
+      out.writeInt(headerBytes.length);
+      out.write(headerBytes);
+      out.writeInt(crc(headerBytes));
       state.write(out);
       out.flush();
+      new DataOutputStream(buffered).writeInt((int) whole.getValue());
+      buffered.flush();
     } catch (IOException | RuntimeException e) {
       fs.delete(temp, false);
       throw e;
@@ -232,10 +249,13 @@ public final class Handoff {
     }
   }
 
-  /** Reads the header of the handoff at {@code path}, to start a job's sources from its offsets. */
+  /**
+   * Reads the header of the handoff at {@code path}, to start a job's sources from its offsets; its
+   * checksum is checked (format 3), the whole file's only by {@link #read}.
+   */
   public static Header readHeader(String path) {
     try (FSDataInputStream in = open(path)) {
-      return header(new DataInputStream(new BufferedInputStream(in, BUFFER)), path);
+      return header(new DataInputStream(new BufferedInputStream(in, BUFFER)), path).header();
     } catch (IOException e) {
       throw unreadable(path, e);
     }
@@ -244,13 +264,35 @@ public final class Handoff {
   /** Reads the whole handoff at {@code path}; the store's files go into a new local directory. */
   static Loaded read(String path) {
     try (FSDataInputStream in = open(path)) {
-      DataInputStream d = new DataInputStream(new BufferedInputStream(in, BUFFER));
-      Header h = header(d, path);
-      return new Loaded(h, TrainerCheckpoint.read(d));
+      BufferedInputStream buffered = new BufferedInputStream(in, BUFFER);
+      CRC32C whole = new CRC32C();
+      DataInputStream d = new DataInputStream(new CheckedInputStream(buffered, whole));
+      HeaderRead h = header(d, path);
+      TrainerCheckpoint state = TrainerCheckpoint.read(d);
+      if (h.format() >= 3) {
+        int computed = (int) whole.getValue();
+        int stored = new DataInputStream(buffered).readInt();
+        if (computed != stored) {
+          if (state.storeDir != null) {
+            TrainerCheckpoint.deleteRecursively(state.storeDir);
+          }
+          throw new IOException("its checksum does not match its content (the file is damaged)");
+        }
+      }
+      return new Loaded(h.header(), state);
     } catch (IOException e) {
       throw unreadable(path, e);
     }
   }
+
+  private static int crc(byte[] bytes) {
+    CRC32C c = new CRC32C();
+    c.update(bytes);
+    return (int) c.getValue();
+  }
+
+  /** A header as read, and the format of its file. */
+  private record HeaderRead(Header header, int format) {}
 
   private static FSDataInputStream open(String path) throws IOException {
     Path p = new Path(path);
@@ -266,7 +308,7 @@ public final class Handoff {
     return fs.open(p);
   }
 
-  private static Header header(DataInputStream in, String path) throws IOException {
+  private static HeaderRead header(DataInputStream in, String path) throws IOException {
     int magic;
     try {
       magic = in.readInt();
@@ -278,7 +320,7 @@ public final class Handoff {
           path + " is not a streamrec handoff (a file a backfill writes with --handoff)");
     }
     int format = in.readInt();
-    if (format != FORMAT && format != 1) {
+    if (format < 1 || format > FORMAT) {
       throw new StreamrecException(
           "the handoff at "
               + path
@@ -288,16 +330,33 @@ public final class Handoff {
               + FORMAT
               + (format > FORMAT ? " (it was written by a newer release)" : ""));
     }
-    long model = in.readLong();
-    long version = in.readLong();
-    String cluster = format >= 2 ? in.readUTF() : "";
-    int n = in.readInt();
+    DataInputStream h = in;
+    if (format >= 3) {
+      int length = in.readInt();
+      if (length < 0 || length > MAX_HEADER_BYTES) {
+        throw new IOException("its header's length reads " + length + " (the file is damaged)");
+      }
+      byte[] bytes = new byte[length];
+      in.readFully(bytes);
+      if (in.readInt() != crc(bytes)) {
+        throw new IOException(
+            "its header's checksum does not match the header (the file is damaged)");
+      }
+      h = new DataInputStream(new java.io.ByteArrayInputStream(bytes));
+    }
+    long model = h.readLong();
+    long version = h.readLong();
+    String cluster = format >= 2 ? h.readUTF() : "";
+    int n = h.readInt();
     Map<TopicPartition, Long> offsets = new java.util.HashMap<>();
     for (int i = 0; i < n; i++) {
-      offsets.put(new TopicPartition(in.readUTF(), in.readInt()), in.readLong());
+      offsets.put(new TopicPartition(h.readUTF(), h.readInt()), h.readLong());
     }
-    return new Header(model, version, offsets, cluster);
+    return new HeaderRead(new Header(model, version, offsets, cluster), format);
   }
+
+  /** A header is small: a topic name and an offset per partition. */
+  private static final int MAX_HEADER_BYTES = 64 << 20;
 
   private static StreamrecException unreadable(String path, IOException e) {
     return new StreamrecException("cannot read the handoff at " + path + ": " + e, e);

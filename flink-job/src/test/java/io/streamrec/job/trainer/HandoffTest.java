@@ -208,6 +208,41 @@ class HandoffTest {
     }
   }
 
+  /**
+   * A byte changed inside a handoff's state, or in an offset of its header, was started from as if
+   * whole (a walk flipped one bit 700,000 bytes in: the job trained on from the altered state). The
+   * file's checksums refuse both.
+   */
+  @Test
+  void aHandoffWithAByteChangedAnywhereIsRefusedByItsChecksums() throws Exception {
+    JobConfig cfg = config();
+    String path = dir.resolve("model.handoff").toString();
+    backfill(cfg, units(CUT), path);
+    byte[] whole = Files.readAllBytes(Path.of(path));
+
+    byte[] inState = whole.clone();
+    inState[whole.length * 2 / 3] ^= 0x40;
+    Files.write(Path.of(path), inState);
+    try (var h = live(cfg, path, OFFSETS)) {
+      assertThat(catchThrowable(h::open))
+          .isInstanceOf(SuppressRestartsException.class)
+          .cause()
+          .hasMessageContaining("cannot go on from the handoff at " + path)
+          .hasMessageContaining("its checksum does not match its content")
+          .hasMessageContaining("write it again with backfill --handoff");
+    }
+
+    // the header: magic, format, its length, then the lineage and version; the last offset's low
+    // byte is just before the header's checksum
+    int headerLength = java.nio.ByteBuffer.wrap(whole, 8, 4).getInt();
+    byte[] inHeader = whole.clone();
+    inHeader[12 + headerLength - 1] ^= 0x01;
+    Files.write(Path.of(path), inHeader);
+    assertThat(catchThrowable(() -> Handoff.readHeader(path)))
+        .hasMessageContaining("cannot read the handoff at " + path)
+        .hasMessageContaining("its header's checksum does not match the header");
+  }
+
   @Test
   void aHandoffOfAnotherModelLayoutIsRefusedSayingSo() throws Exception {
     String path = dir.resolve("model.handoff").toString();

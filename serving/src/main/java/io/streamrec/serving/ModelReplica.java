@@ -996,9 +996,9 @@ public final class ModelReplica implements AutoCloseable {
   }
 
   /**
-   * Freshness percentile {@code q} (0..1) in ms over the newest versions applied while tailing: the
-   * replica's wall clock when it applied a version less the version's event time (see
-   * docs/model-updates.md §6); NaN before any.
+   * Freshness percentile {@code q} (0..1) in ms over the versions applied while tailing in the last
+   * ten minutes ({@link FreshnessSamples#WINDOW_MS}): the replica's wall clock when it applied a
+   * version less the version's event time (see docs/model-updates.md §6); NaN before any.
    */
   public double freshnessPercentileMs(double q) {
     return freshness.percentile(q);

@@ -216,6 +216,9 @@ public final class ModelReplica implements AutoCloseable {
   /** Why the broker or topic cannot be read just now, or null. */
   private volatile String unreachable;
 
+  /** When the current outage began (ms), while {@link #unreachable} is set. */
+  private long unreachableSinceMs;
+
   private volatile Throwable failure;
   private volatile boolean running = true;
   private final FreshnessSamples freshness = new FreshnessSamples(FRESHNESS_SAMPLES);
@@ -308,7 +311,7 @@ public final class ModelReplica implements AutoCloseable {
           // the broker is unreachable or not ready: the served model stays, and we try again
           retries++;
           lag = -1;
-          unreachable = "the broker does not answer (" + e.getMessage() + ")";
+          noteUnreachable("the broker does not answer (" + e.getMessage() + ")");
           LOG.warn(
               "model replica of '{}': {}; retrying in {} ms (attempt {})",
               topic,
@@ -411,7 +414,15 @@ public final class ModelReplica implements AutoCloseable {
       try {
         checkedEnd = consumer.endOffsets(List.of(part), END_CHECK_TIMEOUT).get(part);
         noteHold(ends.endOffsets(List.of(part), END_CHECK_TIMEOUT).get(part), now);
+        if (unreachable != null && unreachableSinceMs > 0) {
+          LOG.info(
+              "model replica of '{}': the broker answers again after {} s; serving version {}",
+              topic,
+              (now - unreachableSinceMs) / 1000,
+              version());
+        }
         unreachable = null;
+        unreachableSinceMs = 0;
       } catch (org.apache.kafka.common.errors.TimeoutException e) {
         // the broker does not answer: the lag is unknown, and the model ages; counted and logged
         // once per outage, as a failed poll is
@@ -425,7 +436,7 @@ public final class ModelReplica implements AutoCloseable {
               version());
         }
         retries++;
-        unreachable = "the broker does not answer (" + e.getMessage() + ")";
+        noteUnreachable("the broker does not answer (" + e.getMessage() + ")");
         return;
       }
     }
@@ -456,6 +467,18 @@ public final class ModelReplica implements AutoCloseable {
       heldAt = checkedEnd;
       heldSinceMs = now;
     }
+  }
+
+  /**
+   * Notes why the broker cannot be read, from when (the first time of an outage), with what to
+   * check: a listener of another security protocol does not answer either.
+   */
+  private void noteUnreachable(String why) {
+    if (unreachable == null) {
+      unreachableSinceMs = System.currentTimeMillis();
+    }
+    unreachable =
+        why + ": is the address right, the broker up, and security.protocol the listener's?";
   }
 
   /**

@@ -82,11 +82,7 @@ final class BackfillCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (from != null && until != null && until <= from) {
-      throw new picocli.CommandLine.ParameterException(
-          new picocli.CommandLine(this),
-          "--until (" + until + ") must be after --from (" + from + ")");
-    }
+    io.streamrec.job.config.Timestamps.requireOrder(from, until);
     Configuration conf = settings.configuration();
     if (source != null) {
       conf.setString(JobOptions.SOURCE_KIND.key(), source);
@@ -222,19 +218,32 @@ final class BackfillCommand implements Callable<Integer> {
                   + " sink.request-units.enabled; docs/request-units.md)"
               : "no unit it read could be trained on (streamrec dead-letters says why)";
     } else {
-      long read =
-          Progress.count(m, JobMetrics.REQUESTS_IN) + Progress.count(m, JobMetrics.IMPRESSIONS_IN);
-      why =
-          read == 0
-              ? "the topics '"
-                  + cfg.requestsTopic()
-                  + "' and '"
-                  + cfg.impressionsTopic()
-                  + "' held no event in the range"
-              : "of the "
-                  + read
-                  + " events it read, no request was joined with an impression (streamrec"
-                  + " dead-letters says why)";
+      long requests = Progress.count(m, JobMetrics.REQUESTS_IN);
+      long impressions = Progress.count(m, JobMetrics.IMPRESSIONS_IN);
+      if (requests + impressions == 0) {
+        why =
+            "the topics '"
+                + cfg.requestsTopic()
+                + "' and '"
+                + cfg.impressionsTopic()
+                + "' held no event in the range";
+      } else if (requests == 0 || impressions == 0) {
+        why =
+            String.format(
+                java.util.Locale.ROOT,
+                "it read %,d %s and no %s: the topic '%s' held none in the range",
+                Math.max(requests, impressions),
+                requests == 0 ? "impressions" : "requests",
+                requests == 0 ? "request" : "impression",
+                requests == 0 ? cfg.requestsTopic() : cfg.impressionsTopic());
+      } else {
+        why =
+            String.format(
+                java.util.Locale.ROOT,
+                "of the %,d events it read, no request was joined with an impression (streamrec"
+                    + " dead-letters says why)",
+                requests + impressions);
+      }
     }
     return "streamrec backfill: nothing was trained: "
         + why

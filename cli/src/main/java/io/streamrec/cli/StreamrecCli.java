@@ -47,6 +47,17 @@ public final class StreamrecCli implements Runnable {
    */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new StreamrecCli());
+    // a wrong argument: the reason and where the options are listed, not the whole usage (40 lines
+    // burying the one that says what is wrong)
+    cl.setParameterExceptionHandler(
+        (e, args) -> {
+          CommandLine c = e.getCommandLine();
+          String name = c.getParent() == null ? "streamrec" : "streamrec " + c.getCommandName();
+          c.getErr().println(name + ": " + e.getMessage());
+          CommandLine.UnmatchedArgumentException.printSuggestions(e, c.getErr());
+          c.getErr().println("('" + name + " --help' lists the options)");
+          return 2;
+        });
     cl.setExecutionExceptionHandler(
         (e, line, parsed) -> {
           Throwable cause = e;

@@ -43,6 +43,12 @@ class BackfillMessagesTest {
                 config("events", null),
                 Map.of(JobMetrics.REQUESTS_IN, 3.0, JobMetrics.IMPRESSIONS_IN, 4.0)))
         .contains("of the 7 events it read, no request was joined with an impression");
+    // an empty impressions topic sent nothing to the dead letters that would say why
+    assertThat(
+            BackfillCommand.nothingTrained(
+                config("events", null), Map.of(JobMetrics.REQUESTS_IN, 13_000.0)))
+        .contains("it read 13,000 requests and no impression: the topic 'impressions' held none")
+        .doesNotContain("dead-letters");
     assertThat(
             BackfillCommand.nothingTrained(
                 config("events", null), Map.of(JobMetrics.IMPRESSIONS_TRAINED, 1.0)))

@@ -6,6 +6,7 @@ import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.kafka.HandoffOffsets;
 import io.streamrec.job.kafka.ModelTopicHead;
+import io.streamrec.job.kafka.RangeCuts;
 import io.streamrec.job.kafka.TopicOffsets;
 import io.streamrec.job.metrics.PublishedVersions;
 import io.streamrec.job.sink.KafkaSinks;
@@ -59,6 +60,8 @@ import org.apache.kafka.common.TopicPartition;
  * sources there and its trainer from that state.
  */
 public final class StreamrecJob {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StreamrecJob.class);
+
   /** Stable operator ids, so savepoints survive changes to the graph around them. */
   static final String UID_REQUESTS = "source-requests";
 
@@ -103,6 +106,7 @@ public final class StreamrecJob {
     // records on without the deep copy Flink makes otherwise
     env.getConfig().enableObjectReuse();
     Handoff.Plan handoff = handoffPlan(cfg, bounds);
+    warnOfSkewedCuts(cfg, bounds);
     int p = cfg.assemblerParallelism();
     DataStream<CompactUnit> units;
     DataStream<DeadLetter> deadLetters;
@@ -271,6 +275,26 @@ public final class StreamrecJob {
     return plan != null
         ? plan.andSaveTo(cfg.handoffSaveTo(), stops)
         : Handoff.Plan.saveTo(cfg.handoffSaveTo(), stops);
+  }
+
+  /** Says where a backfill's range cuts a partition at a record timed ahead ({@link RangeCuts}). */
+  private static void warnOfSkewedCuts(JobConfig cfg, Bounds bounds) {
+    if (!bounds.bounded()) {
+      return;
+    }
+    List<String> topics = inputTopics(cfg);
+    List<String> lines = new java.util.ArrayList<>();
+    if (bounds.fromMs() != null) {
+      lines.addAll(
+          RangeCuts.skewed(
+              cfg.bootstrapServers(), cfg.kafkaProperties(), topics, bounds.fromMs(), "--from"));
+    }
+    if (bounds.untilMs() != null) {
+      lines.addAll(
+          RangeCuts.skewed(
+              cfg.bootstrapServers(), cfg.kafkaProperties(), topics, bounds.untilMs(), "--until"));
+    }
+    lines.forEach(l -> LOG.warn("backfill range: {}", l));
   }
 
   /** The topics a job of {@code cfg} reads: the request-units log, or the two event topics. */

@@ -135,10 +135,7 @@ public final class JobArguments {
         bounds = StreamrecJob.Bounds.live();
       }
       case "backfill" -> {
-        if (from != null && until != null && until <= from) {
-          throw new IllegalArgumentException(
-              "--until (" + until + ") must be after --from (" + from + ")");
-        }
+        Timestamps.requireOrder(from, until);
         bounds = StreamrecJob.Bounds.backfill(from, until);
       }
       default ->

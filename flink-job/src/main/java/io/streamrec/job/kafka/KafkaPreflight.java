@@ -454,8 +454,12 @@ public final class KafkaPreflight {
           .append(". Create it with\n    ")
           .append(t.createCommand(bootstrapServers, secured));
     }
+    b.append("\nor all of them with\n    streamrec topics --bootstrap-servers ")
+        .append(bootstrapServers)
+        .append(secured ? " --command-config client.properties" : "")
+        .append(" [the same -D topics.* as this command]");
     b.append(
-        "\nor create streamrec's topics with k8s/kafka-topics.yaml (Strimzi),"
+        "\nor with k8s/kafka-topics.yaml (Strimzi),"
             + " k8s/without-strimzi/topics-job.yaml or docker compose's topics service"
             + " ('streamrec broker' makes them on its own broker); the topics.* keys name other"
             + " topics.");

@@ -159,7 +159,8 @@ class JobArgumentsTest {
                     "--until",
                     "2000"))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("--until (2000) must be after --from (2000)");
+        .hasMessageContaining(
+            "--until (1970-01-01T00:00:02Z) must be after --from (1970-01-01T00:00:02Z)");
   }
 
   @Test

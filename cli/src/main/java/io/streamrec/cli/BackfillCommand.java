@@ -40,14 +40,18 @@ final class BackfillCommand implements Callable<Integer> {
       paramLabel = "TIME",
       converter = Timestamps.class,
       description =
-          "First event time to read: epoch milliseconds or an ISO-8601 instant (2026-01-01T00:00:00Z).")
+          "First event time to read: epoch milliseconds or an ISO-8601 instant (2026-01-01T00:00:00Z);"
+              + " with --source units, a unit's close time. Each partition is read from its first"
+              + " record at or after it.")
   Long from;
 
   @Option(
       names = "--until",
       paramLabel = "TIME",
       converter = Timestamps.class,
-      description = "Stop before this time (same forms as --from).")
+      description =
+          "Stop before this time (same forms as --from): each partition stops at its first record"
+              + " at or after it.")
   Long until;
 
   @Option(

@@ -328,8 +328,10 @@ public final class ModelReplica implements AutoCloseable {
       failure = e;
       state = State.FAILED;
       if (e instanceof org.apache.kafka.common.errors.AuthenticationException
-          || e instanceof org.apache.kafka.common.errors.AuthorizationException) {
-        // a refused login or ACL: the broker's words say it all, a trace adds nothing
+          || e instanceof org.apache.kafka.common.errors.AuthorizationException
+          || e instanceof StreamrecException) {
+        // a refused login or ACL, or a topic that cannot be a model's: the words say it all, a
+        // trace adds nothing
         LOG.error("model replica of '{}' stopped: {}", topic, e.toString());
       } else {
         LOG.error("model replica of '{}' stopped: {}", topic, e.toString(), e);

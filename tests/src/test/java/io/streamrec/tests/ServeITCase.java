@@ -172,6 +172,27 @@ class ServeITCase {
               + "]}",
           400,
           "impressions[0]");
+      // an impression's request id where the request has none named an id never sent ('score')
+      com.fasterxml.jackson.databind.node.ObjectNode anonymous =
+          (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(reqJson);
+      anonymous.remove("requestId");
+      assertBad(
+          http,
+          base + "/score",
+          "{\"request\":" + anonymous + ",\"impressions\":[" + imp0 + "]}",
+          400,
+          "but the request has none");
+      // a gzip body was read as JSON: "Illegal character ((CTRL-CHAR, code 31))"
+      HttpResponse<String> gzip =
+          http.send(
+              HttpRequest.newBuilder(URI.create(base + "/score"))
+                  .header("Content-Type", "application/json")
+                  .header("Content-Encoding", "gzip")
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[] {0x1f, (byte) 0x8b, 8}))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(gzip.statusCode()).as(gzip.body()).isEqualTo(415);
+      assertThat(gzip.body()).contains("Content-Encoding gzip is not read");
       // a label outside [0, 1] was answered 200 where a label that is no number was a 400
       com.fasterxml.jackson.databind.node.ObjectNode badLabel =
           (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(imp0);
@@ -209,7 +230,8 @@ class ServeITCase {
       assertThat(metrics)
           .contains(
               "streamrec_replica_version 1\n",
-              "streamrec_serve_responses_total{code=\"400\"} 9\n",
+              "streamrec_serve_responses_total{code=\"400\"} 10\n",
+              "streamrec_serve_responses_total{code=\"415\"} 1\n",
               "streamrec_serve_responses_total{code=\"413\"} 3\n",
               "streamrec_serve_responses_total{code=\"200\"} 4\n", // three scores, a health check
               "streamrec_serve_impressions_scored_total 9\n",

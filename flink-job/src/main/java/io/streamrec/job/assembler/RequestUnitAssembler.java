@@ -487,7 +487,8 @@ public final class RequestUnitAssembler
                 + e.requestId()
                 + "' arrived within the join window of "
                 + config.joinWindowMs()
-                + " ms");
+                + " ms (a request before a backfill's range or a handoff's offsets, or deleted by"
+                + " retention, never comes)");
       }
       impressions.clear();
       orphanAt.clear();

@@ -473,6 +473,12 @@ public final class ScoringServer implements AutoCloseable {
     if (type != null && !type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
       return error(415, "the body must be JSON (Content-Type: application/json), not " + type);
     }
+    String encoding = ex.header("Content-Encoding");
+    if (encoding != null && !encoding.trim().equalsIgnoreCase("identity")) {
+      return error(
+          415,
+          "a body of Content-Encoding " + encoding.trim() + " is not read; send it uncompressed");
+    }
     byte[] body = ex.body();
     RequestEvent request;
     List<ImpressionEvent> impressions;
@@ -509,6 +515,7 @@ public final class ScoringServer implements AutoCloseable {
       }
       ObjectNode req = (ObjectNode) r;
       unknownFields(unknown, "request", req, JsonEvents.REQUEST_FIELDS);
+      boolean requestNamed = req.has("requestId");
       request =
           JsonEvents.parseRequest(withScoringDefaults(req, "score", System.currentTimeMillis()));
       impressions = new ArrayList<>(imps.size());
@@ -550,9 +557,10 @@ public final class ScoringServer implements AutoCloseable {
                   + i
                   + "].requestId is '"
                   + e.getRequestId()
-                  + "' but the request's is '"
-                  + request.getRequestId()
-                  + "'");
+                  + (requestNamed
+                      ? "' but the request's is '" + request.getRequestId() + "'"
+                      : "' but the request has none: give it the same, or leave it out of the"
+                          + " impressions"));
         }
         impressions.add(e);
       }

@@ -55,16 +55,10 @@ class IgnoredFeaturesTest {
   void fieldsAnEventDoesNotHaveAreNamedWithTheFieldMeant() throws Exception {
     java.util.Set<String> out = new java.util.LinkedHashSet<>();
     com.fasterxml.jackson.databind.node.ObjectNode request =
-        (com.fasterxml.jackson.databind.node.ObjectNode)
-            JsonEvents.readTree(
-                "{\"featurs\":{\"user_id\":[\"u42\"]},\"Dense\":{},\"traceId\":\"x\"}"
-                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        object("{\"featurs\":{\"user_id\":[\"u42\"]},\"Dense\":{},\"traceId\":\"x\"}");
     ScoringServer.unknownFields(out, "request", request, JsonEvents.REQUEST_FIELDS);
     com.fasterxml.jackson.databind.node.ObjectNode impression =
-        (com.fasterxml.jackson.databind.node.ObjectNode)
-            JsonEvents.readTree(
-                "{\"feature\":{},\"labels\":{},\"impressionId\":\"0\"}"
-                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        object("{\"feature\":{},\"labels\":{},\"impressionId\":\"0\"}");
     ScoringServer.unknownFields(out, "impressions", impression, JsonEvents.IMPRESSION_FIELDS);
     assertThat(out)
         .containsExactly(
@@ -72,5 +66,11 @@ class IgnoredFeaturesTest {
             "request.Dense ('dense' meant?)",
             "request.traceId",
             "impressions.feature ('features' meant?)");
+  }
+
+  private static com.fasterxml.jackson.databind.node.ObjectNode object(String json)
+      throws java.io.IOException {
+    return (com.fasterxml.jackson.databind.node.ObjectNode)
+        JsonEvents.readTree(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 }

@@ -414,8 +414,11 @@ public final class ModelReplica implements AutoCloseable {
     if (now - endCheckedAtMs >= END_CHECK_MS) {
       endCheckedAtMs = now;
       try {
+        // the high watermark first: a record appended between the two answers is then not taken
+        // for one waiting past the committed end
+        long highWatermark = ends.endOffsets(List.of(part), END_CHECK_TIMEOUT).get(part);
         checkedEnd = consumer.endOffsets(List.of(part), END_CHECK_TIMEOUT).get(part);
-        noteHold(ends.endOffsets(List.of(part), END_CHECK_TIMEOUT).get(part), now);
+        noteHold(highWatermark, now);
         if (unreachable != null && unreachableSinceMs > 0) {
           LOG.info(
               "model replica of '{}': the broker answers again after {} s; serving version {}",

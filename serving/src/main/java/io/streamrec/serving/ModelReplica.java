@@ -145,13 +145,19 @@ public final class ModelReplica implements AutoCloseable {
   private long newestSpecOffset = -1;
 
   private final String topic;
-  private final KafkaConsumer<byte[], byte[]> consumer;
+  private volatile KafkaConsumer<byte[], byte[]> consumer;
 
   /**
    * Asks the broker for the partition's high watermark (reads nothing): records past the committed
    * end that {@link #consumer}, reading committed records only, cannot see yet.
    */
-  private final KafkaConsumer<byte[], byte[]> ends;
+  private KafkaConsumer<byte[], byte[]> ends;
+
+  /**
+   * Makes the two consumers; the replica's thread calls it again while the broker's name does not
+   * resolve.
+   */
+  private final java.util.function.Supplier<KafkaConsumer<byte[], byte[]>[]> clients;
 
   private final Thread thread;
   private final Consumer<Throwable> fatal;
@@ -231,14 +237,37 @@ public final class ModelReplica implements AutoCloseable {
       Consumer<Throwable> fatal) {
     this.topic = topic;
     this.fatal = fatal;
-    this.consumer =
-        new KafkaConsumer<>(ModelUpdateConsumers.properties(bootstrapServers, client, clientId));
-    java.util.Properties endsProps =
-        ModelUpdateConsumers.properties(bootstrapServers, client, clientId + "-ends");
-    endsProps.put(
-        org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-        "read_uncommitted");
-    this.ends = new KafkaConsumer<>(endsProps);
+    this.clients =
+        () -> {
+          KafkaConsumer<byte[], byte[]> c =
+              new KafkaConsumer<>(
+                  ModelUpdateConsumers.properties(bootstrapServers, client, clientId));
+          java.util.Properties endsProps =
+              ModelUpdateConsumers.properties(bootstrapServers, client, clientId + "-ends");
+          endsProps.put(
+              org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+              "read_uncommitted");
+          try {
+            @SuppressWarnings("unchecked")
+            KafkaConsumer<byte[], byte[]>[] both =
+                new KafkaConsumer[] {c, new KafkaConsumer<byte[], byte[]>(endsProps)};
+            return both;
+          } catch (RuntimeException e) {
+            c.close(Duration.ZERO);
+            throw e;
+          }
+        };
+    try {
+      connect();
+    } catch (org.apache.kafka.common.KafkaException e) {
+      if (!unresolvable(e)) {
+        throw e;
+      }
+      // a name not in DNS yet (a Kubernetes service made with the replica): waited for, as a
+      // broker that does not answer is
+      noteUnreachable("the broker's address " + bootstrapServers + " does not resolve");
+      LOG.warn("model replica of '{}': {} (yet); retrying until it does", topic, unreachable);
+    }
     this.thread = new Thread(this::loop, "model-replica-" + topic);
     this.thread.setDaemon(true);
   }
@@ -278,8 +307,45 @@ public final class ModelReplica implements AutoCloseable {
 
   // ---- the poll thread
 
+  /** Makes the consumers. */
+  private void connect() {
+    KafkaConsumer<byte[], byte[]>[] both = clients.get();
+    ends = both[1];
+    consumer = both[0];
+  }
+
+  /** Whether {@code e}, from making a consumer, is that no bootstrap address resolves. */
+  private static boolean unresolvable(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof org.apache.kafka.common.config.ConfigException
+          && String.valueOf(c.getMessage()).contains("resolvable")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private void loop() {
     long backoff = RETRY_MIN_MS;
+    while (running && consumer == null) {
+      sleep(backoff);
+      backoff = Math.min(RETRY_MAX_MS, 2 * backoff);
+      try {
+        connect();
+      } catch (org.apache.kafka.common.KafkaException e) {
+        if (!unresolvable(e)) {
+          failure = e;
+          state = State.FAILED;
+          LOG.error("model replica of '{}' stopped: {}", topic, e.toString());
+          return;
+        }
+        retries++;
+      }
+    }
+    if (consumer == null) {
+      return; // closed while waiting
+    }
+    backoff = RETRY_MIN_MS;
     try {
       TopicPartition part = null;
       boolean read = true;
@@ -1045,7 +1111,10 @@ public final class ModelReplica implements AutoCloseable {
   @Override
   public void close() {
     running = false;
-    consumer.wakeup();
+    KafkaConsumer<byte[], byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
     try {
       thread.join(5_000);
     } catch (InterruptedException e) {

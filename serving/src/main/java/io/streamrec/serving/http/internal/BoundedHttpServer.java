@@ -500,6 +500,12 @@ public final class BoundedHttpServer implements AutoCloseable {
     String te = head.header("transfer-encoding");
     String cl = head.header("content-length");
     boolean chunked = te != null && te.toLowerCase(Locale.ROOT).contains("chunked");
+    if (chunked && cl != null) {
+      // two framings of one body: where this server and a proxy before it disagree on which one
+      // holds, the rest of the connection is another request than the proxy saw (RFC 9112 6.3)
+      throw new Refusal(
+          400, "both Transfer-Encoding: chunked and Content-Length; send one of them", true);
+    }
     long length = 0;
     if (!chunked && cl != null) {
       try {

@@ -235,6 +235,28 @@ class BoundedHttpServerTest {
     }
   }
 
+  /**
+   * A request with both a chunked body and a Content-Length was read as chunked and its connection
+   * kept: what follows may be another request than a proxy before the server saw. It is refused and
+   * the connection closed.
+   */
+  @Test
+  void aBodyFramedBothChunkedAndByLengthIsRefusedAndTheConnectionClosed() throws Exception {
+    Echo echo = new Echo();
+    try (BoundedHttpServer server = start(echo, 1, 8, 5_000);
+        Socket s = new Socket("127.0.0.1", server.address().getPort())) {
+      s.setSoTimeout(5_000);
+      s.getOutputStream()
+          .write(
+              ("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                      + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+                  .getBytes(StandardCharsets.ISO_8859_1));
+      String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      assertThat(all).startsWith("HTTP/1.1 400 ").contains("send one of them");
+      assertThat(echo.handled.get()).isZero();
+    }
+  }
+
   private static String line(InputStream in) throws IOException {
     StringBuilder b = new StringBuilder();
     int c;

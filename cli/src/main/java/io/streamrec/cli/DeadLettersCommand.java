@@ -88,7 +88,8 @@ final class DeadLettersCommand implements Callable<Integer> {
           String.format(
               Locale.ROOT,
               "; %,d of them again a record listed before (a restore writes the dead letters"
-                  + " since its checkpoint again: at least once)",
+                  + " since its checkpoint again, at least once; and jobs that read the same"
+                  + " records, backfills of one range, each write their own)",
               repeats));
     }
     out.println(sum);

@@ -108,8 +108,11 @@ class DeadLettersCommandTest {
         cl.execute("dead-letters", "--bootstrap-servers", "localhost:1", "--reason", "orphans");
     assertThat(rc).isEqualTo(2);
     assertThat(err.toString())
-        .startsWith("--reason 'orphans' is not a reason a dead letter has; the reasons: malformed,")
-        .contains(" orphan,");
+        .startsWith(
+            "streamrec dead-letters: --reason 'orphans' is not a reason a dead letter has; the"
+                + " reasons: malformed,")
+        .contains(" orphan,")
+        .doesNotContain("Usage:");
   }
 
   @Test

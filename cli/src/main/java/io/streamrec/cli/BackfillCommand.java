@@ -104,11 +104,21 @@ final class BackfillCommand implements Callable<Integer> {
         conf.contains(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
             ? null
             : java.nio.file.Files.createTempDirectory("streamrec-backfill-");
+    // gone on a stop (Ctrl-C, SIGTERM) too, when the finally below does not run
+    Thread cleanup = scratch == null ? null : new Thread(() -> deleteTree(scratch));
+    if (cleanup != null) {
+      Runtime.getRuntime().addShutdownHook(cleanup);
+    }
     try {
       return run(withCheckpoints(conf, scratch));
     } finally {
       if (scratch != null) {
         deleteTree(scratch);
+        try {
+          Runtime.getRuntime().removeShutdownHook(cleanup);
+        } catch (IllegalStateException e) {
+          // the JVM is going away: the hook runs, and finds nothing to delete
+        }
       }
     }
   }

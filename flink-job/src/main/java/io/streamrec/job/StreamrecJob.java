@@ -283,16 +283,30 @@ public final class StreamrecJob {
       return;
     }
     List<String> topics = inputTopics(cfg);
+    long tolerance =
+        cfg.sourceKind() == JobConfig.SourceKind.UNITS
+            ? cfg.unitsMaxOutOfOrdernessMs()
+            : cfg.maxOutOfOrdernessMs();
     List<String> lines = new java.util.ArrayList<>();
     if (bounds.fromMs() != null) {
       lines.addAll(
           RangeCuts.skewed(
-              cfg.bootstrapServers(), cfg.kafkaProperties(), topics, bounds.fromMs(), "--from"));
+              cfg.bootstrapServers(),
+              cfg.kafkaProperties(),
+              topics,
+              bounds.fromMs(),
+              tolerance,
+              "--from"));
     }
     if (bounds.untilMs() != null) {
       lines.addAll(
           RangeCuts.skewed(
-              cfg.bootstrapServers(), cfg.kafkaProperties(), topics, bounds.untilMs(), "--until"));
+              cfg.bootstrapServers(),
+              cfg.kafkaProperties(),
+              topics,
+              bounds.untilMs(),
+              tolerance,
+              "--until"));
     }
     lines.forEach(l -> LOG.warn("backfill range: {}", l));
   }

@@ -37,14 +37,20 @@ class RangeCutsITCase {
           send(p, topic, T0 + 600_000); // ten minutes ahead
         }
         send(p, topic, t);
-        send(p, clean, t);
+        // ordinary disorder: every tenth record a second and a half late
+        send(p, clean, i % 10 == 5 ? t - 1_500 : t);
       }
       p.flush();
     }
     long until = T0 + 120_000;
     List<String> lines =
         RangeCuts.skewed(
-            bootstrap, KafkaClientProperties.empty(), List.of(topic, clean), until, "--until");
+            bootstrap,
+            KafkaClientProperties.empty(),
+            List.of(topic, clean),
+            until,
+            2_000,
+            "--until");
     assertThat(lines).hasSize(1);
     assertThat(lines.get(0))
         .startsWith(
@@ -54,11 +60,21 @@ class RangeCutsITCase {
         .contains("those are not read");
     assertThat(
             RangeCuts.skewed(
-                bootstrap, KafkaClientProperties.empty(), List.of(clean), until, "--until"))
+                bootstrap,
+                KafkaClientProperties.empty(),
+                List.of(clean),
+                until + 500,
+                2_000,
+                "--until"))
         .isEmpty();
     assertThat(
             RangeCuts.skewed(
-                bootstrap, KafkaClientProperties.empty(), List.of(topic), T0 + 50_000, "--from"))
+                bootstrap,
+                KafkaClientProperties.empty(),
+                List.of(topic),
+                T0 + 50_000,
+                2_000,
+                "--from"))
         .as("a cut before the record timed ahead")
         .isEmpty();
   }

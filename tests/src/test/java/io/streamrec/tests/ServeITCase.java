@@ -182,6 +182,21 @@ class ServeITCase {
           "{\"request\":" + anonymous + ",\"impressions\":[" + imp0 + "]}",
           400,
           "but the request has none");
+      // a misspelt top-level field: named with the field meant
+      assertBad(
+          http,
+          base + "/score",
+          "{\"requets\":" + reqJson + ",\"impressions\":[" + imp0 + "]}",
+          400,
+          "('requets' given: misspelt?)");
+      HttpResponse<String> extra =
+          post(
+              http,
+              base + "/score",
+              "{\"request\":" + reqJson + ",\"impressions\":[" + imp0 + "],\"impresions\":[]}");
+      assertThat(extra.statusCode()).as(extra.body()).isEqualTo(200);
+      assertThat(JSON.readTree(extra.body()).get("ignored_fields").toString())
+          .isEqualTo("[\"impresions ('impressions' meant?)\"]");
       // a gzip body was read as JSON: "Illegal character ((CTRL-CHAR, code 31))"
       HttpResponse<String> gzip =
           http.send(
@@ -230,11 +245,11 @@ class ServeITCase {
       assertThat(metrics)
           .contains(
               "streamrec_replica_version 1\n",
-              "streamrec_serve_responses_total{code=\"400\"} 10\n",
+              "streamrec_serve_responses_total{code=\"400\"} 11\n",
               "streamrec_serve_responses_total{code=\"415\"} 1\n",
               "streamrec_serve_responses_total{code=\"413\"} 3\n",
-              "streamrec_serve_responses_total{code=\"200\"} 4\n", // three scores, a health check
-              "streamrec_serve_impressions_scored_total 9\n",
+              "streamrec_serve_responses_total{code=\"200\"} 5\n", // four scores, a health check
+              "streamrec_serve_impressions_scored_total 10\n",
               "streamrec_replica_gaps_total 0\n");
       assertThat(unit).isNotNull();
 

@@ -64,7 +64,7 @@ public final class HandoffOffsets implements OffsetsInitializer {
   static long check(TopicPartition tp, long at, long first, long end, String handoff) {
     if (at > end) {
       throw new SuppressRestartsException(
-          new IllegalStateException(
+          new io.streamrec.common.StreamrecException(
               "the handoff "
                   + handoff
                   + " reads "

@@ -2,7 +2,6 @@ package io.streamrec.job.kafka;
 
 import io.streamrec.common.KafkaClientProperties;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -33,14 +32,15 @@ public final class RangeCuts {
 
   /**
    * A line per partition of {@code topics} that a cut at {@code timeMs} ({@code flag}: {@code
-   * --from} or {@code --until}) makes at a record timed after it with records timed before it among
-   * the {@link #LOOK_AHEAD} that follow; none when no cut is.
+   * --from} or {@code --until}) makes at a record timed more than {@code toleranceMs} after it,
+   * with records timed before it among the {@link #LOOK_AHEAD} that follow; none when no cut is.
    */
   public static List<String> skewed(
       String bootstrapServers,
       KafkaClientProperties properties,
       List<String> topics,
       long timeMs,
+      long toleranceMs,
       String flag) {
     Properties p = properties.toProperties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -60,7 +60,9 @@ public final class RangeCuts {
       Map<TopicPartition, OffsetAndTimestamp> ahead = new HashMap<>();
       found.forEach(
           (tp, o) -> {
-            if (o != null && o.timestamp() > timeMs) {
+            // within the topics' out-of-orderness, records after the cut timed before it are
+            // ordinary disorder, which the watermark allows for
+            if (o != null && o.timestamp() > timeMs + toleranceMs) {
               ahead.put(tp, o);
             }
           });
@@ -127,6 +129,6 @@ public final class RangeCuts {
   }
 
   private static String iso(long ms) {
-    return Instant.ofEpochMilli(ms).truncatedTo(ChronoUnit.SECONDS).toString();
+    return Instant.ofEpochMilli(ms).toString();
   }
 }

@@ -3,6 +3,7 @@ package io.streamrec.job.units;
 import io.streamrec.job.config.InputLimits;
 import io.streamrec.job.deadletter.DeadLetters;
 import io.streamrec.job.metrics.JobMetrics;
+import io.streamrec.job.source.EventTimeGuard;
 import io.streamrec.job.source.Throttle;
 import io.streamrec.model.features.FeatureSpec;
 import io.streamrec.model.units.CompactUnit;
@@ -116,7 +117,10 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
               + ")");
       return;
     }
-    String shape = wrongShape(u);
+    String shape = wrongTimes(u, r.timestampMs);
+    if (shape == null) {
+      shape = wrongShape(u);
+    }
     if (shape != null) {
       deadLetter(ctx, malformed, DeadLetterReasons.MALFORMED, r, shape);
       return;
@@ -156,6 +160,27 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
       return;
     }
     out.collect(u);
+  }
+
+  /**
+   * What makes {@code u}'s times impossible, for a unit in a record timed {@code recordMs} (its
+   * close time, as the log's writer stamps it); null if nothing. The trainer orders, publishes and
+   * expires rows by a unit's times: a damaged one timed before 1970 failed every publish (Kafka
+   * refuses a negative timestamp) and restarted the job for ever, one timed ahead expired rows.
+   */
+  private String wrongTimes(CompactUnit u, long recordMs) {
+    if (u.timestampMs() < 0 || u.closedAtMs() < u.timestampMs()) {
+      return "a unit timed " + u.timestampMs() + " that closed at " + u.closedAtMs();
+    }
+    long jump = limits.maxTimeJumpMs();
+    if (jump > 0 && Math.abs(u.closedAtMs() - recordMs) > jump) {
+      return "a unit that closed at "
+          + EventTimeGuard.time(u.closedAtMs())
+          + " in a record timed "
+          + EventTimeGuard.time(recordMs)
+          + ", further apart than source.max-time-jump: its times are not its record's";
+    }
+    return null;
   }
 
   /**

@@ -83,6 +83,9 @@ class UnitDecoderFuzzTest {
 
   /** What makes {@code u} a unit the trainer cannot train; null if nothing does. */
   static String wrongFor(CompactUnit u) {
+    if (u.timestampMs() < 0 || u.closedAtMs() < u.timestampMs()) {
+      return "times " + u.timestampMs() + " and " + u.closedAtMs();
+    }
     int n = u.impressions();
     int bags = LAYOUT.requestFeatures() + n * LAYOUT.impressionFeatures();
     if (u.bags() != bags) {

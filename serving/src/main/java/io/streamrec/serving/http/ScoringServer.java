@@ -496,13 +496,27 @@ public final class ScoringServer implements AutoCloseable {
         return error(
             400, "the body must be a JSON object {\"request\": {...}, \"impressions\": [...]}");
       }
+      java.util.Set<String> top = java.util.Set.of("request", "impressions");
+      for (java.util.Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
+        String name = names.next();
+        if (!top.contains(name)) {
+          String meant = closest(name, top);
+          unknown.add(name + (meant == null ? "" : " ('" + meant + "' meant?)"));
+        }
+      }
       JsonNode r = root.get("request");
       if (r == null || !r.isObject()) {
-        return error(400, "field 'request' must be an object (a request in the interchange shape)");
+        return error(
+            400,
+            "field 'request' must be an object (a request in the interchange shape)"
+                + misspeltHint(root, "request"));
       }
       JsonNode imps = root.get("impressions");
       if (imps == null || !imps.isArray() || imps.isEmpty()) {
-        return error(400, "field 'impressions' must be a non-empty array of impressions");
+        return error(
+            400,
+            "field 'impressions' must be a non-empty array of impressions"
+                + misspeltHint(root, "impressions"));
       }
       if (imps.size() > settings.maxImpressions()) {
         return error(
@@ -614,6 +628,32 @@ public final class ScoringServer implements AutoCloseable {
       }
     }
     return send(200, "application/json", out.toString());
+  }
+
+  /** The name of {@code known} at most two edits from {@code name}; null if none is. */
+  private static String closest(String name, java.util.Set<String> known) {
+    for (String k : known) {
+      if (io.streamrec.common.EditDistance.of(
+              k.toLowerCase(Locale.ROOT), name.toLowerCase(Locale.ROOT))
+          <= 2) {
+        return k;
+      }
+    }
+    return null;
+  }
+
+  /** " ('X' given: misspelt?)" when the body has a field X a few edits from {@code field}. */
+  private static String misspeltHint(JsonNode root, String field) {
+    if (root.has(field)) {
+      return "";
+    }
+    for (java.util.Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (closest(name, java.util.Set.of(field)) != null) {
+        return " ('" + name + "' given: misspelt?)";
+      }
+    }
+    return "";
   }
 
   /**

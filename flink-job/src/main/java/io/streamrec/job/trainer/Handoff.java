@@ -359,6 +359,13 @@ public final class Handoff {
   private static final int MAX_HEADER_BYTES = 64 << 20;
 
   private static StreamrecException unreadable(String path, IOException e) {
-    return new StreamrecException("cannot read the handoff at " + path + ": " + e, e);
+    // this class's own reasons are plain IOExceptions, said as they are; others name their kind
+    return new StreamrecException(
+        unreadablePrefix(path) + (e.getClass() == IOException.class ? e.getMessage() : e), e);
+  }
+
+  /** How {@link #unreadable} begins its message for {@code path}. */
+  static String unreadablePrefix(String path) {
+    return "cannot read the handoff at " + path + ": ";
   }
 }

@@ -663,7 +663,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
                 ? "cannot go on from the handoff at "
                     + handoff.startFrom()
                     + ": "
-                    + e.getMessage()
+                    + String.valueOf(e.getMessage())
+                        .replace(Handoff.unreadablePrefix(handoff.startFrom()), "")
                     + handoffAdvice
                 : "cannot resume from this checkpoint: " + e.getMessage() + checkpointAdvice,
             e));

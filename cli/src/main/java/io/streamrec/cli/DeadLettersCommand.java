@@ -164,12 +164,16 @@ final class DeadLettersCommand implements Callable<Integer> {
     return out.toString();
   }
 
-  private static String event(ByteBuffer payload) {
+  static String event(ByteBuffer payload) {
     byte[] bytes = new byte[payload.remaining()];
     payload.duplicate().get(bytes);
     try {
       return printable(AvroCodec.decodeAny(bytes).toString());
     } catch (StreamrecException e) {
+      String unit = unit(bytes);
+      if (unit != null) {
+        return unit;
+      }
       return "("
           + bytes.length
           + " bytes kept, not an event streamrec reads: "
@@ -177,6 +181,29 @@ final class DeadLettersCommand implements Callable<Integer> {
           + ")"
           + (bytes.length == 0 ? "" : "\n    " + hex(bytes));
     }
+  }
+
+  /**
+   * A request unit of the request-units log (its compact form, never Avro), said in brief; null if
+   * the bytes are none.
+   */
+  private static String unit(byte[] bytes) {
+    io.streamrec.model.units.CompactUnit u;
+    try {
+      u = io.streamrec.model.units.CompactUnitCodec.decode(bytes);
+    } catch (RuntimeException e) {
+      return null;
+    }
+    return String.format(
+        Locale.ROOT,
+        "a request unit (the request-units log's form): request '%s', %d impressions, %d ids,"
+            + " timed %d, closed at %d, layout %s",
+        printable(u.requestId()),
+        u.impressions(),
+        u.ids().length,
+        u.timestampMs(),
+        u.closedAtMs(),
+        Long.toHexString(u.layoutFingerprint()));
   }
 
   /** How many bytes of an unreadable payload --payload shows, in hex. */

@@ -128,4 +128,26 @@ class DeadLettersCommandTest {
         .startsWith("dead-letters[0]@2 unreadable: ");
     assertThat(counts).containsEntry("orphan", 1L).containsEntry("(unreadable)", 1L);
   }
+
+  /**
+   * A dead letter of the request-units log kept its unit's bytes, which --payload called "not an
+   * Avro single-object message": units are never Avro. It says the unit in brief.
+   */
+  @Test
+  void aUnitsLogPayloadIsShownAsTheUnitItHolds() {
+    io.streamrec.traffic.GeneratedRequest g =
+        new io.streamrec.traffic.TrafficGenerator(io.streamrec.traffic.TrafficConfig.defaults())
+            .next(1_000);
+    byte[] bytes =
+        io.streamrec.model.units.CompactUnitCodec.encode(
+            new io.streamrec.model.units.UnitEncoder(
+                    new io.streamrec.model.units.UnitLayout(
+                        io.streamrec.model.ModelConfig.defaults().features()))
+                .encode(io.streamrec.model.RequestUnits.of(g.request(), g.impressions(), 11_000)));
+    assertThat(DeadLettersCommand.event(java.nio.ByteBuffer.wrap(bytes)))
+        .startsWith("a request unit (the request-units log's form): request '")
+        .contains(g.impressions().size() + " impressions", "timed 1000, closed at 11000");
+    assertThat(DeadLettersCommand.event(java.nio.ByteBuffer.wrap(new byte[] {9, 9, 9})))
+        .startsWith("(3 bytes kept, not an event streamrec reads");
+  }
 }

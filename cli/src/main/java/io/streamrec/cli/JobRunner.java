@@ -38,6 +38,15 @@ final class JobRunner {
     }
   }
 
+  /** Set once a stop (SIGTERM, Ctrl-C) cancels a job: its cancellation is then no failure. */
+  private static final java.util.concurrent.atomic.AtomicBoolean STOPPING =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** Whether a stop is cancelling this process's job. */
+  static boolean stopping() {
+    return STOPPING.get();
+  }
+
   /** See {@link Started#cancelOnExit}. */
   static final class CancelOnExit implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean ended =
@@ -51,6 +60,7 @@ final class JobRunner {
                     if (ended.get()) {
                       return;
                     }
+                    STOPPING.set(true);
                     System.out.println(stopping);
                     try {
                       client.cancel().get();

@@ -66,6 +66,10 @@ public final class StreamrecCli implements Runnable {
               && cause.getCause() != null) {
             cause = cause.getCause();
           }
+          if (JobRunner.stopping()) {
+            // a stop cancelled the job and has said so: the cancellation is what it asked for
+            return 130;
+          }
           if (cause instanceof StreamrecException || cause instanceof IllegalArgumentException) {
             line.getErr().println("streamrec " + line.getCommandName() + ": " + cause.getMessage());
             return 2;

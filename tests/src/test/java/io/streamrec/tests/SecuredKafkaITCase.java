@@ -343,6 +343,9 @@ class SecuredKafkaITCase {
                 + KAFKA.bootstrapServers()
                 + " --command-config client.properties --create --topic no-such-requests"
                 + " --partitions ",
+            "streamrec topics --bootstrap-servers "
+                + KAFKA.bootstrapServers()
+                + " --command-config client.properties",
             "k8s/kafka-topics.yaml")
         .doesNotContain("\tat ");
     assertThat(r.err().lines().count()).as(r.err()).isLessThan(12);

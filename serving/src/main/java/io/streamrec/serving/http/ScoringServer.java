@@ -693,6 +693,11 @@ public final class ScoringServer implements AutoCloseable {
     for (ImpressionEvent e : impressions) {
       ignored(out, spec, imp, e.getFeatures().keySet(), "features");
       ignored(out, spec, imp, e.getDense().keySet(), "dense");
+      for (String label : e.getLabels().keySet()) {
+        if (!spec.labels().contains(label)) {
+          out.add("impressions.labels." + label + " (not a label of the model)");
+        }
+      }
     }
     return List.copyOf(out);
   }

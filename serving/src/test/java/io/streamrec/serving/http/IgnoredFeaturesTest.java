@@ -35,6 +35,18 @@ class IgnoredFeaturesTest {
                 ModelConfig.defaults(), request, List.of(impressions.get(0)).subList(0, 0)))
         .containsExactly("request.usr", "request.hours");
     assertThat(ScoringServer.ignoredFeatures(null, request, impressions)).isEmpty();
+    // a label the model does not have ("clik") was taken in silence
+    assertThat(
+            ScoringServer.ignoredFeatures(
+                ModelConfig.defaults(),
+                request,
+                List.of(
+                    JsonEvents.parseImpression(
+                        "{\"impressionId\":\"0\",\"requestId\":\"r1\",\"timestampMs\":1,"
+                            + "\"features\":{\"item_id\":[\"i\"]},\"labels\":{\"clik\":1,"
+                            + "\"click\":0}}"))))
+        .containsExactly(
+            "request.usr", "request.hours", "impressions.labels.clik (not a label of the model)");
     // declared, but sent as the other kind: read as absent too
     RequestEvent swapped =
         JsonEvents.parseRequest(

@@ -1,5 +1,7 @@
 package io.streamrec.common;
 
+import java.util.Locale;
+
 /** Levenshtein distance: what tells a misspelt name from the one meant, wherever names are read. */
 public final class EditDistance {
   private EditDistance() {}
@@ -22,5 +24,39 @@ public final class EditDistance {
       cur = t;
     }
     return prev[b.length()];
+  }
+
+  /**
+   * The candidate fewest edits from {@code name}, at most {@code maxEdits}; the first in {@code
+   * candidates}' order among equals; null if none is that close.
+   */
+  public static String nearest(String name, Iterable<String> candidates, int maxEdits) {
+    String best = null;
+    int bestEdits = maxEdits + 1;
+    for (String c : candidates) {
+      if (Math.abs(c.length() - name.length()) >= bestEdits) {
+        continue; // at least that many edits apart
+      }
+      int d = of(name, c);
+      if (d < bestEdits) {
+        best = c;
+        bestEdits = d;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * The first of {@code candidates} at most {@code maxEdits} from {@code name}, case aside (a field
+   * sent as {@code Dense} or {@code featurs}); null if none is.
+   */
+  public static String firstWithin(String name, Iterable<String> candidates, int maxEdits) {
+    String n = name.toLowerCase(Locale.ROOT);
+    for (String c : candidates) {
+      if (of(c.toLowerCase(Locale.ROOT), n) <= maxEdits) {
+        return c;
+      }
+    }
+    return null;
   }
 }

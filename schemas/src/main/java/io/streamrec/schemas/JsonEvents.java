@@ -57,16 +57,8 @@ public final class JsonEvents {
    * case, or at most two edits off; null if none.
    */
   public static String meantField(String name, java.util.Set<String> known) {
-    for (String k : FIELD_ORDER) {
-      if (known.contains(k)
-          && (k.equalsIgnoreCase(name)
-              || io.streamrec.common.EditDistance.of(
-                      k.toLowerCase(java.util.Locale.ROOT), name.toLowerCase(java.util.Locale.ROOT))
-                  <= 2)) {
-        return k;
-      }
-    }
-    return null;
+    return io.streamrec.common.EditDistance.firstWithin(
+        name, FIELD_ORDER.stream().filter(known::contains).toList(), 2);
   }
 
   /**

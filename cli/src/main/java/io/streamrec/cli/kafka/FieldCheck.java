@@ -173,7 +173,7 @@ public final class FieldCheck extends ForwardingListener {
       String name = e.getKey();
       swapped |= kind.equals("request") && IMPRESSION.contains(name);
       if (named.size() < NAMED) {
-        String meant = meant(name, known);
+        String meant = io.streamrec.schemas.JsonEvents.meantField(name, known);
         named.add(
             String.format(
                 Locale.ROOT,
@@ -203,13 +203,5 @@ public final class FieldCheck extends ForwardingListener {
 
   private static List<String> ordered(Set<String> known) {
     return io.streamrec.schemas.JsonEvents.FIELD_ORDER.stream().filter(known::contains).toList();
-  }
-
-  /**
-   * The known field {@code name} probably means ({@link
-   * io.streamrec.schemas.JsonEvents#meantField}).
-   */
-  static String meant(String name, Set<String> known) {
-    return io.streamrec.schemas.JsonEvents.meantField(name, known);
   }
 }

@@ -51,22 +51,9 @@ final class FlinkKeys {
    */
   static String misspeltAs(String key) {
     Set<String> known = known();
-    if (known.contains(key)) {
-      return null;
-    }
-    String best = null;
-    int bestEdits = MAX_EDITS + 1;
-    for (String k : known) {
-      if (Math.abs(k.length() - key.length()) > MAX_EDITS) {
-        continue;
-      }
-      int d = JobArguments.editDistance(key, k);
-      if (d < bestEdits) {
-        best = k;
-        bestEdits = d;
-      }
-    }
-    return best;
+    return known.contains(key)
+        ? null
+        : io.streamrec.common.EditDistance.nearest(key, known, MAX_EDITS);
   }
 
   private static final class Holder {

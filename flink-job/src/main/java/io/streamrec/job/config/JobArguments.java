@@ -253,7 +253,7 @@ public final class JobArguments {
     }
     for (String q : new TreeSet<>(prefixes)) {
       String candidate = q + key.substring(p.length());
-      if (editDistance(p, q) <= 2 && known.contains(candidate)) {
+      if (io.streamrec.common.EditDistance.of(p, q) <= 2 && known.contains(candidate)) {
         return candidate;
       }
     }
@@ -266,20 +266,7 @@ public final class JobArguments {
   }
 
   private static String nearest(String key, Set<String> known) {
-    String best = null;
-    int bestEdits = SUGGESTION_MAX_EDITS + 1;
-    for (String k : new TreeSet<>(known)) {
-      int d = editDistance(key, k);
-      if (d < bestEdits) {
-        best = k;
-        bestEdits = d;
-      }
-    }
-    return best;
-  }
-
-  /** Levenshtein distance ({@link io.streamrec.common.EditDistance}). */
-  public static int editDistance(String a, String b) {
-    return io.streamrec.common.EditDistance.of(a, b);
+    return io.streamrec.common.EditDistance.nearest(
+        key, new TreeSet<>(known), SUGGESTION_MAX_EDITS);
   }
 }

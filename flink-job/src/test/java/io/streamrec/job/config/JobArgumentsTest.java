@@ -260,11 +260,4 @@ class JobArgumentsTest {
     assertThat(JobArguments.usage())
         .contains("--config", "-D", "--mode", "--from", "--until", "--bootstrap-servers");
   }
-
-  @Test
-  void editDistanceCountsSingleCharacterEdits() {
-    assertThat(JobArguments.editDistance("kitten", "sitting")).isEqualTo(3);
-    assertThat(JobArguments.editDistance("", "abc")).isEqualTo(3);
-    assertThat(JobArguments.editDistance("same", "same")).isZero();
-  }
 }

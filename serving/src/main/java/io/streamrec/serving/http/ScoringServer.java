@@ -496,11 +496,11 @@ public final class ScoringServer implements AutoCloseable {
         return error(
             400, "the body must be a JSON object {\"request\": {...}, \"impressions\": [...]}");
       }
-      java.util.Set<String> top = java.util.Set.of("request", "impressions");
+      List<String> top = List.of("request", "impressions");
       for (java.util.Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
         String name = names.next();
         if (!top.contains(name)) {
-          String meant = closest(name, top);
+          String meant = io.streamrec.common.EditDistance.firstWithin(name, top, 2);
           unknown.add(name + (meant == null ? "" : " ('" + meant + "' meant?)"));
         }
       }
@@ -630,18 +630,6 @@ public final class ScoringServer implements AutoCloseable {
     return send(200, "application/json", out.toString());
   }
 
-  /** The name of {@code known} at most two edits from {@code name}; null if none is. */
-  private static String closest(String name, java.util.Set<String> known) {
-    for (String k : known) {
-      if (io.streamrec.common.EditDistance.of(
-              k.toLowerCase(Locale.ROOT), name.toLowerCase(Locale.ROOT))
-          <= 2) {
-        return k;
-      }
-    }
-    return null;
-  }
-
   /** " ('X' given: misspelt?)" when the body has a field X a few edits from {@code field}. */
   private static String misspeltHint(JsonNode root, String field) {
     if (root.has(field)) {
@@ -649,7 +637,7 @@ public final class ScoringServer implements AutoCloseable {
     }
     for (java.util.Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
       String name = names.next();
-      if (closest(name, java.util.Set.of(field)) != null) {
+      if (io.streamrec.common.EditDistance.firstWithin(name, List.of(field), 2) != null) {
         return " ('" + name + "' given: misspelt?)";
       }
     }

@@ -53,7 +53,7 @@ public final class LabelCheck extends ForwardingListener {
         String label = e.getKey();
         if (!labels.contains(label)) {
           unknown.computeIfAbsent(label, l -> new Seen(file, lineNumber)).count++;
-        } else if (!(e.getValue() >= 0f && e.getValue() <= 1f)) {
+        } else if (!io.streamrec.model.features.FeatureSpec.trainableLabel(e.getValue())) {
           outOfRange.computeIfAbsent(label, l -> new Seen(file, lineNumber)).count++;
         }
       }

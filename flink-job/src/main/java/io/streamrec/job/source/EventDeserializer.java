@@ -136,7 +136,7 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
       out.collect(dead(DeadLetterReasons.TOO_LARGE, record, tooMany));
       return;
     }
-    String badLabel = badLabel(part);
+    String badLabel = features.untrainableLabel(part.labels(), false);
     if (badLabel != null) {
       out.collect(dead(DeadLetterReasons.BAD_LABEL, record, badLabel));
       return;
@@ -208,22 +208,6 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
         .findFirst()
         .map(f -> f.name())
         .orElse("#" + b);
-  }
-
-  private String badLabel(EventPart p) {
-    float[] labels = p.labels();
-    if (labels != null) {
-      for (int k = 0; k < labels.length; k++) {
-        if (!(labels[k] >= 0f && labels[k] <= 1f)) {
-          return "label "
-              + features.labels().get(k)
-              + " is "
-              + labels[k]
-              + "; the model's loss takes labels in [0, 1]";
-        }
-      }
-    }
-    return null;
   }
 
   private static void check(String requestId, Map<String, Float> dense, Map<String, Float> labels) {

@@ -35,8 +35,8 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
       new OutputTag<>("unit-dead-letters", new AvroTypeInfo<>(DeadLetter.class));
 
   private final FeatureSpec features;
-  private final long layoutFingerprint;
   private transient UnitLayout layout;
+  private transient long layoutFingerprint;
   private final int maxRecordBytes;
   private final int maxRecordsPerSecond;
   private final InputLimits limits;
@@ -53,7 +53,6 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
   public UnitDecoder(
       FeatureSpec features, int maxRecordBytes, int maxRecordsPerSecond, InputLimits limits) {
     this.features = features;
-    this.layoutFingerprint = new UnitLayout(features).fingerprint();
     this.maxRecordBytes = maxRecordBytes;
     this.maxRecordsPerSecond = maxRecordsPerSecond;
     this.limits = limits;
@@ -63,6 +62,7 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
   public void open(OpenContext openContext) throws Exception {
     super.open(openContext);
     layout = new UnitLayout(features);
+    layoutFingerprint = layout.fingerprint();
     throttle =
         Throttle.perSubtask(
             maxRecordsPerSecond, getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks());
@@ -117,12 +117,12 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
               + ")");
       return;
     }
-    String shape = wrongTimes(u, r.timestampMs);
-    if (shape == null) {
-      shape = wrongShape(u);
+    String wrong = wrongTimes(u, r.timestampMs);
+    if (wrong == null) {
+      wrong = wrongShape(u);
     }
-    if (shape != null) {
-      deadLetter(ctx, malformed, DeadLetterReasons.MALFORMED, r, shape);
+    if (wrong != null) {
+      deadLetter(ctx, malformed, DeadLetterReasons.MALFORMED, r, wrong);
       return;
     }
     String values = notFinite(u);
@@ -130,7 +130,7 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
       deadLetter(ctx, nonFinite, DeadLetterReasons.NON_FINITE, r, values);
       return;
     }
-    String label = labelOutOfRange(u);
+    String label = features.untrainableLabel(u.labels(), true);
     if (label != null) {
       deadLetter(ctx, badLabel, DeadLetterReasons.BAD_LABEL, r, label);
       return;
@@ -235,23 +235,6 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
         if (!Float.isFinite(all[a][i])) {
           return names[a] + " value " + i + " is " + all[a][i];
         }
-      }
-    }
-    return null;
-  }
-
-  /** The first label of {@code u} outside [0, 1], the loss's range; null if none. */
-  private String labelOutOfRange(CompactUnit u) {
-    float[] labels = u.labels();
-    for (int i = 0; i < labels.length; i++) {
-      if (!(labels[i] >= 0f && labels[i] <= 1f)) {
-        return "label "
-            + layout.label(i % layout.labelCount())
-            + " of impression "
-            + i / layout.labelCount()
-            + " is "
-            + labels[i]
-            + "; the model's loss takes labels in [0, 1]";
       }
     }
     return null;

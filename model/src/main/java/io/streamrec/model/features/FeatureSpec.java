@@ -106,6 +106,33 @@ public record FeatureSpec(
     return out;
   }
 
+  /** Whether the loss (binary cross-entropy) can train on label value {@code v}: one in [0, 1]. */
+  public static boolean trainableLabel(float v) {
+    return v >= 0f && v <= 1f;
+  }
+
+  /**
+   * Why {@code labels} (this spec's labels in order, one impression's after another's) hold a value
+   * the loss cannot take, naming the impression when {@code perImpression}; null if none does.
+   */
+  public String untrainableLabel(float[] labels, boolean perImpression) {
+    if (labels == null) {
+      return null;
+    }
+    int n = labels().size();
+    for (int i = 0; i < labels.length; i++) {
+      if (!trainableLabel(labels[i])) {
+        return "label "
+            + labels().get(i % n)
+            + (perImpression ? " of impression " + i / n : "")
+            + " is "
+            + labels[i]
+            + "; the model's loss takes labels in [0, 1]";
+      }
+    }
+    return null;
+  }
+
   /**
    * How {@code side} declares the feature {@code name}: {@code "categorical"}, {@code "dense"}, or
    * null where it does not.

@@ -552,7 +552,7 @@ public final class ScoringServer implements AutoCloseable {
           return error(400, "impressions[" + i + "]: " + bad.getMessage());
         }
         for (Map.Entry<String, Float> l : e.getLabels().entrySet()) {
-          if (!(l.getValue() >= 0f && l.getValue() <= 1f)) {
+          if (!io.streamrec.model.features.FeatureSpec.trainableLabel(l.getValue())) {
             return error(
                 400,
                 "impressions["

@@ -154,10 +154,12 @@ public final class ModelReplica implements AutoCloseable {
   private KafkaConsumer<byte[], byte[]> ends;
 
   /**
-   * Makes the two consumers; the replica's thread calls it again while the broker's name does not
+   * The two consumers' settings, made into consumers again while the broker's name does not
    * resolve.
    */
-  private final java.util.function.Supplier<KafkaConsumer<byte[], byte[]>[]> clients;
+  private final java.util.Properties committedSettings;
+
+  private final java.util.Properties endsSettings;
 
   private final Thread thread;
   private final Consumer<Throwable> fatal;
@@ -237,26 +239,12 @@ public final class ModelReplica implements AutoCloseable {
       Consumer<Throwable> fatal) {
     this.topic = topic;
     this.fatal = fatal;
-    this.clients =
-        () -> {
-          KafkaConsumer<byte[], byte[]> c =
-              new KafkaConsumer<>(
-                  ModelUpdateConsumers.properties(bootstrapServers, client, clientId));
-          java.util.Properties endsProps =
-              ModelUpdateConsumers.properties(bootstrapServers, client, clientId + "-ends");
-          endsProps.put(
-              org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-              "read_uncommitted");
-          try {
-            @SuppressWarnings("unchecked")
-            KafkaConsumer<byte[], byte[]>[] both =
-                new KafkaConsumer[] {c, new KafkaConsumer<byte[], byte[]>(endsProps)};
-            return both;
-          } catch (RuntimeException e) {
-            c.close(Duration.ZERO);
-            throw e;
-          }
-        };
+    this.committedSettings = ModelUpdateConsumers.properties(bootstrapServers, client, clientId);
+    this.endsSettings =
+        ModelUpdateConsumers.properties(bootstrapServers, client, clientId + "-ends");
+    endsSettings.put(
+        org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+        "read_uncommitted");
     try {
       connect();
     } catch (org.apache.kafka.common.KafkaException e) {
@@ -309,9 +297,14 @@ public final class ModelReplica implements AutoCloseable {
 
   /** Makes the consumers. */
   private void connect() {
-    KafkaConsumer<byte[], byte[]>[] both = clients.get();
-    ends = both[1];
-    consumer = both[0];
+    KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(committedSettings);
+    try {
+      ends = new KafkaConsumer<>(endsSettings);
+    } catch (RuntimeException e) {
+      c.close(Duration.ZERO);
+      throw e;
+    }
+    consumer = c;
   }
 
   /** Whether {@code e}, from making a consumer, is that no bootstrap address resolves. */

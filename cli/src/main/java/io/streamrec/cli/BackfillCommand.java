@@ -139,8 +139,8 @@ final class BackfillCommand implements Callable<Integer> {
   }
 
   private static void deleteTree(java.nio.file.Path dir) {
-    try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.walk(dir)) {
-      s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    try {
+      io.streamrec.common.Directories.deleteRecursively(dir);
     } catch (java.io.IOException e) {
       // a scratch directory left in the temporary directory; nothing depends on it
     }

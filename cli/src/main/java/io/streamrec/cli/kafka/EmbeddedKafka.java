@@ -9,7 +9,6 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -542,21 +541,10 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   private static void deleteQuietly(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(EmbeddedKafka::deleteOne);
+    try {
+      io.streamrec.common.Directories.deleteRecursively(dir);
     } catch (IOException | UncheckedIOException e) {
       LOG.warn("could not delete the Kafka broker's temporary directory {}", dir, e);
-    }
-  }
-
-  private static void deleteOne(Path p) {
-    try {
-      Files.deleteIfExists(p);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 }

@@ -2,12 +2,9 @@ package io.streamrec.embedding.internal;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -77,29 +74,8 @@ public final class SnapshotFiles {
 
   /** Deletes {@code dir} and everything under it, if it exists. */
   public static void deleteRecursively(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
     try {
-      Files.walkFileTree(
-          dir,
-          new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
-                throws IOException {
-              Files.delete(file);
-              return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-              if (e != null) {
-                throw e;
-              }
-              Files.delete(d);
-              return FileVisitResult.CONTINUE;
-            }
-          });
+      io.streamrec.common.Directories.deleteRecursively(dir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot delete " + dir, e);
     }

@@ -274,7 +274,7 @@ public final class Handoff {
         int stored = new DataInputStream(buffered).readInt();
         if (computed != stored) {
           if (state.storeDir != null) {
-            TrainerCheckpoint.deleteRecursively(state.storeDir);
+            io.streamrec.common.Directories.deleteRecursively(state.storeDir);
           }
           throw new IOException("its checksum does not match its content (the file is damaged)");
         }

@@ -1,5 +1,6 @@
 package io.streamrec.job.trainer;
 
+import io.streamrec.common.Directories;
 import io.streamrec.job.trainer.SharedStoreFiles.SharedFile;
 import java.io.DataInput;
 import java.io.DataInputStream;
@@ -11,7 +12,6 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -191,7 +191,7 @@ final class TrainerCheckpoint {
       }
       written = new Written(files.size(), uploaded, referenced, bytesUploaded, bytesInline);
     } finally {
-      deleteRecursively(cut.localDir());
+      Directories.deleteRecursively(cut.localDir());
     }
   }
 
@@ -280,7 +280,7 @@ final class TrainerCheckpoint {
         }
       }
     } catch (IOException | RuntimeException e) {
-      deleteRecursively(dir);
+      Directories.deleteRecursively(dir);
       throw e;
     }
     return new TrainerCheckpoint(checkpointId, version, openPeriod, spec, state, null, dir, shared);
@@ -435,22 +435,6 @@ final class TrainerCheckpoint {
       }
       out.write(buf, 0, n);
       left -= n;
-    }
-  }
-
-  static void deleteRecursively(Path dir) throws IOException {
-    if (dir == null || !Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (java.nio.file.NoSuchFileException | java.io.UncheckedIOException e) {
-      // another thread (the snapshot thread, done with a cut) deleted it meanwhile
-      if (Files.exists(dir)) {
-        throw e;
-      }
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.streamrec.job.trainer;
 
+import io.streamrec.common.Directories;
 import io.streamrec.common.StreamrecException;
 import io.streamrec.embedding.EmbeddingStore;
 import io.streamrec.embedding.StoreException;
@@ -427,7 +428,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     }
     if (!h.header().offsets().equals(handoff.startOffsets())) {
       try {
-        deleteRecursively(h.state().storeDir);
+        Directories.deleteRecursively(h.state().storeDir);
       } catch (IOException e) {
         LOG.warn("cannot delete {}: {}", h.state().storeDir, e.toString());
       }
@@ -507,7 +508,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
               .resolve("trainer-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
     }
     cutsDir = storeDir.resolve(CUTS_DIR);
-    deleteRecursively(cutsDir);
+    Directories.deleteRecursively(cutsDir);
     EmbeddingStore store;
     if (restored == null) {
       store = TrainerStores.create(storeDir, config, backend);
@@ -564,7 +565,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
           fromHandoff ? "goes on from the handoff" : "restored",
           version,
           trainer.impressionsTrained());
-      deleteRecursively(restoredStore);
+      Directories.deleteRecursively(restoredStore);
       restored = null;
       if (!fromHandoff) {
         restores.inc();
@@ -1043,7 +1044,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     long id = context.getCheckpointId();
     unitsInPendingCheckpoints.put(id, trainer.unitsTrained());
     Path dir = cutsDir.resolve("cp-" + id);
-    deleteRecursively(dir);
+    Directories.deleteRecursively(dir);
     Files.createDirectories(cutsDir);
     try {
       trainer.store().snapshot(dir);
@@ -1059,7 +1060,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
                   sharesFiles() ? sharedFiles : null,
                   snapshotFactory)));
     } catch (Exception | Error e) {
-      deleteRecursively(dir);
+      Directories.deleteRecursively(dir);
       throw e;
     }
   }
@@ -1104,7 +1105,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     }
     long t0 = System.nanoTime();
     Path dir = cutsDir.resolve("handoff");
-    deleteRecursively(dir);
+    Directories.deleteRecursively(dir);
     Files.createDirectories(cutsDir);
     Handoff.Header header =
         new Handoff.Header(model, version, handoff.stopOffsets(), cluster == null ? "" : cluster);
@@ -1116,7 +1117,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
           TrainerCheckpoint.cut(
               0, version, openPeriod, version > 0, trainer.saveState(), dir, null, null));
     } finally {
-      deleteRecursively(dir);
+      Directories.deleteRecursively(dir);
     }
     handoffStaged = true;
     LOG.info(
@@ -1151,7 +1152,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     super.notifyCheckpointAborted(checkpointId);
     unitsInPendingCheckpoints.remove(checkpointId);
     sharedFiles.aborted(checkpointId);
-    deleteRecursively(cutsDir.resolve("cp-" + checkpointId));
+    Directories.deleteRecursively(cutsDir.resolve("cp-" + checkpointId));
   }
 
   /** Deletes the local cuts of checkpoints up to {@code checkpointId} (written or subsumed). */
@@ -1163,14 +1164,10 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       for (Path p : s.toList()) {
         String name = p.getFileName().toString();
         if (name.startsWith("cp-") && Long.parseLong(name.substring(3)) <= checkpointId) {
-          deleteRecursively(p);
+          Directories.deleteRecursively(p);
         }
       }
     }
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    TrainerCheckpoint.deleteRecursively(dir);
   }
 
   /**
@@ -1207,9 +1204,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       }
     } finally {
       if (tempStoreDir != null) {
-        deleteRecursively(tempStoreDir);
+        Directories.deleteRecursively(tempStoreDir);
       } else if (cutsDir != null) {
-        deleteRecursively(cutsDir);
+        Directories.deleteRecursively(cutsDir);
       }
     }
     super.close();

@@ -152,7 +152,7 @@ public final class CheckpointBench {
         }
       }
     } finally {
-      TrainerCheckpoint.deleteRecursively(work);
+      io.streamrec.common.Directories.deleteRecursively(work);
     }
   }
 
@@ -282,7 +282,7 @@ public final class CheckpointBench {
     try (var s = Files.walk(dir)) {
       files = (int) s.filter(Files::isRegularFile).count();
     }
-    TrainerCheckpoint.deleteRecursively(dir);
+    io.streamrec.common.Directories.deleteRecursively(dir);
     long bytes = h.getStateSize();
     h.discardState();
     return new Measure((t1 - t0) / 1e6, 0, bytes, files, snap);

@@ -344,7 +344,7 @@ class TrainerCheckpointTest {
 
     @Override
     public void close() throws Exception {
-      TrainerCheckpoint.deleteRecursively(restored.storeDir);
+      io.streamrec.common.Directories.deleteRecursively(restored.storeDir);
       super.close();
     }
   }

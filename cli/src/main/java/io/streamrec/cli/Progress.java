@@ -1,8 +1,11 @@
 package io.streamrec.cli;
 
+import io.streamrec.cli.kafka.TimeCheck;
 import io.streamrec.job.metrics.JobMetrics;
 import io.streamrec.schemas.DeadLetterReasons;
 import java.io.PrintStream;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
@@ -66,10 +69,21 @@ final class Progress implements AutoCloseable {
   }
 
   static String line(long elapsedMs, Map<String, Double> m, String extra) {
+    return line(elapsedMs, System.currentTimeMillis(), m, extra);
+  }
+
+  /**
+   * How far behind the wall clock the trainer's event time may be before the line says where it is:
+   * a live job's units close a few seconds before now; a backfill's, or a job's catching up on a
+   * backlog, hours or days.
+   */
+  static final long SHOW_EVENT_TIME_BEHIND_MS = 60_000;
+
+  static String line(long elapsedMs, long nowMs, Map<String, Double> m, String extra) {
     return String.format(
         Locale.ROOT,
         "[%5.1fs] %s | trained %,d imp | AUC %s | logloss %s | deltas %,d (v%d) | dead %,d"
-            + " | store hit %s, rows %,d hot / %,d cold, admitted %,d, evicted %,d, expired %,d%s",
+            + " | store hit %s, rows %,d hot / %,d cold, admitted %,d, evicted %,d, expired %,d%s%s",
         elapsedMs / 1000.0,
         m.containsKey(JobMetrics.UNITS_IN)
             // a job that trains from the request-units log reads units, not events
@@ -92,7 +106,28 @@ final class Progress implements AutoCloseable {
         count(m, JobMetrics.STORE_ADMITTED),
         count(m, JobMetrics.STORE_EVICTED),
         count(m, JobMetrics.STORE_EXPIRED),
+        eventTime(nowMs, m.get(JobMetrics.TRAINED_UNTIL_MS)),
         extra == null || extra.isEmpty() ? "" : " | " + extra);
+  }
+
+  /**
+   * " | trained to 2026-11-02T10:15:03Z (3.0 h behind)" where the trainer's event time is more than
+   * {@link #SHOW_EVENT_TIME_BEHIND_MS} behind {@code nowMs}; empty otherwise.
+   */
+  static String eventTime(long nowMs, Double trainedUntilMs) {
+    if (trainedUntilMs == null || trainedUntilMs.isNaN()) {
+      return "";
+    }
+    long t = trainedUntilMs.longValue();
+    long behind = nowMs - t;
+    if (behind <= SHOW_EVENT_TIME_BEHIND_MS) {
+      return "";
+    }
+    return " | trained to "
+        + Instant.ofEpochMilli(t).truncatedTo(ChronoUnit.SECONDS)
+        + " ("
+        + TimeCheck.span(behind)
+        + " behind)";
   }
 
   static long count(Map<String, Double> m, String name) {

@@ -25,4 +25,23 @@ class ProgressTest {
     assertThat(Progress.line(1_000, events, null))
         .startsWith("[  1.0s] in 3 req / 4 imp | units 2 | trained 0 imp");
   }
+
+  /**
+   * A backfill of a month printed counts only: nothing said how far into the month it was, so a
+   * user could not tell how long it had left.
+   */
+  @Test
+  void aTrainerFarBehindTheWallClockSaysWhereItIsInEventTime() {
+    long now = 1_767_225_600_000L; // 2026-01-01T00:00:00Z
+    Map<String, Double> behind =
+        Map.of(JobMetrics.TRAINED_UNTIL_MS, (double) (now - 3 * 3_600_000L - 1_234));
+    assertThat(Progress.line(1_000, now, behind, "done"))
+        .endsWith(" | trained to 2025-12-31T20:59:58Z (3.0 h behind) | done");
+
+    // a live job's units close seconds before now: nothing added; nor before the first unit
+    Map<String, Double> live = Map.of(JobMetrics.TRAINED_UNTIL_MS, (double) (now - 5_000));
+    assertThat(Progress.line(1_000, now, live, null)).doesNotContain("trained to");
+    assertThat(Progress.line(1_000, now, Map.of(JobMetrics.TRAINED_UNTIL_MS, Double.NaN), null))
+        .doesNotContain("trained to");
+  }
 }

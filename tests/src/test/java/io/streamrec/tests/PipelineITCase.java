@@ -117,6 +117,11 @@ class PipelineITCase {
 
     // the model learnt (progressive validation) and was published as consecutive versions
     assertThat(m.get(JobMetrics.PROGRESSIVE_AUC)).isGreaterThan(0.6);
+    // the trainer ends where the traffic's event time ends: its last units close a join window on
+    assertThat(m.get(JobMetrics.TRAINED_UNTIL_MS))
+        .isBetween(
+            (double) START_MS + (REQUESTS - 100) * SPACING_MS,
+            (double) START_MS + REQUESTS * SPACING_MS + 2 * JOIN_WINDOW_MS);
     long version = count(m, JobMetrics.MODEL_VERSION);
     List<ConsumerRecord<byte[], byte[]>> updates =
         TopicRecords.readAll(bootstrap, topics.modelUpdates());

@@ -113,7 +113,7 @@ public final class TimeCheck extends ForwardingListener {
   }
 
   /** {@code ms} in the unit that reads best: 90 s, 45 min, 3.5 h, 12.0 days. */
-  static String span(long ms) {
+  public static String span(long ms) {
     if (ms < 120_000) {
       return String.format(Locale.ROOT, "%,d s", ms / 1000);
     }

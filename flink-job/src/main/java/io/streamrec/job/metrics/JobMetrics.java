@@ -111,6 +111,13 @@ public final class JobMetrics {
    */
   public static final String MODEL_FRESHNESS_MS = "model_freshness_ms";
 
+  /**
+   * The event time the newest unit trained on closed at, ms since the epoch (NaN before the first
+   * of this run): how far through its input's time the trainer is, which is what a backfill or a
+   * job catching up on a backlog wants to know.
+   */
+  public static final String TRAINED_UNTIL_MS = "trained_until_ms";
+
   public static final String STORE_ADMITTED = "store_admitted";
   public static final String STORE_EVICTED = "store_evicted";
   public static final String STORE_EXPIRED = "store_expired";

@@ -223,6 +223,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private transient long openPeriod;
   private transient volatile long version;
 
+  /** The close of the newest unit trained on, event time; {@code Long.MIN_VALUE} before one. */
+  private transient volatile long trainedUntilMs;
+
   /**
    * The checkpoint restored in initializeState, applied in open; its store files in restoredStore.
    */
@@ -539,6 +542,10 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     g.gauge(JobMetrics.PROGRESSIVE_LOGLOSS, () -> trainer.metrics().logLoss());
     g.gauge(JobMetrics.CALIBRATION, () -> trainer.metrics().calibration());
     g.gauge(JobMetrics.MODEL_VERSION, () -> version);
+    trainedUntilMs = Long.MIN_VALUE;
+    g.gauge(
+        JobMetrics.TRAINED_UNTIL_MS,
+        () -> trainedUntilMs == Long.MIN_VALUE ? Double.NaN : (double) trainedUntilMs);
     g.gauge(JobMetrics.TRAINER_BUSY_SECONDS, () -> busyNanos / 1e9);
     g.gauge(JobMetrics.TRAINER_CPU_SECONDS, () -> cpuNanos / 1e9);
     threads = ManagementFactory.getThreadMXBean();
@@ -866,6 +873,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       unitsTrained.inc(step.units());
       impressionsTrained.inc(step.impressions());
     }
+    // a batch is in order of close (the watermark releases units in that order)
+    trainedUntilMs = Math.max(trainedUntilMs, batch.get(batch.size() - 1).closedAtMs());
   }
 
   /** This thread's CPU time (ns), or -1 where the JVM does not measure it. */

@@ -1,13 +1,11 @@
 package io.streamrec.job.deadletter;
 
+import io.streamrec.common.Sha256;
 import io.streamrec.model.units.EventPart;
 import io.streamrec.schemas.DeadLetter;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.HexFormat;
 
 /**
  * Builds the {@link DeadLetter} records every stage of the job sends to the dead-letter topic. A
@@ -54,7 +52,7 @@ public final class DeadLetters {
         .setTimestampMs(origin.timestampMs())
         .setPayload(ByteBuffer.wrap(kept))
         .setPayloadBytes(bytes.length)
-        .setPayloadSha256(sha256(bytes))
+        .setPayloadSha256(Sha256.hex(bytes))
         .build();
   }
 
@@ -73,7 +71,7 @@ public final class DeadLetters {
     return DeadLetter.newBuilder(d)
         .setPayload(ByteBuffer.wrap(Arrays.copyOf(bytes, Math.min(bytes.length, maxPayloadBytes))))
         .setPayloadBytes(d.getPayloadBytes() >= 0 ? d.getPayloadBytes() : bytes.length)
-        .setPayloadSha256(d.getPayloadSha256() != null ? d.getPayloadSha256() : sha256(bytes))
+        .setPayloadSha256(d.getPayloadSha256() != null ? d.getPayloadSha256() : Sha256.hex(bytes))
         .setDetail(cut(d.getDetail(), MAX_DETAIL_CHARS))
         .setKey(d.getKey() == null ? null : cut(d.getKey(), MAX_KEY_CHARS))
         .build();
@@ -91,13 +89,5 @@ public final class DeadLetters {
   /** {@code s}, or its start and its length within {@code max} characters. */
   private static String cut(String s, int max) {
     return s.length() <= max ? s : s.substring(0, max - 24) + "… (" + s.length() + " chars)";
-  }
-
-  private static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JVM has SHA-256", e);
-    }
   }
 }

@@ -1,5 +1,6 @@
 package io.streamrec.job.sink;
 
+import io.streamrec.common.Sha256;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.kafka.KafkaPreflight;
 import io.streamrec.model.units.CompactUnit;
@@ -60,15 +61,30 @@ public final class KafkaSinks {
    * group and model-updates topic, and whether it is a backfill. On its start a sink aborts the
    * open transactions of its prefix, so two jobs of one prefix (two models' live jobs, a live job
    * and a backfill) would abort each other's; one fixed prefix for every job made them share.
+   *
+   * <p>The readable part alone is ambiguous: names hold dashes, so group {@code ctr} with topic
+   * {@code eu-model-updates} and group {@code ctr-eu} with topic {@code model-updates} read the
+   * same, and one job's prefix may begin another's ids. The prefix ends with a hash of the four
+   * parts, so that neither happens; it still begins {@code streamrec-<group>-<topic>-}, which the
+   * ACLs of docs/deploy.md grant.
    */
   public static String transactionalIdPrefix(JobConfig cfg, boolean backfill, String kind) {
-    return "streamrec-"
-        + cfg.groupId()
+    String readable =
+        "streamrec-"
+            + cfg.groupId()
+            + "-"
+            + cfg.modelUpdatesTopic()
+            + (backfill ? "-backfill-" : "-")
+            + kind;
+    String parts =
+        String.join("\0", cfg.groupId(), cfg.modelUpdatesTopic(), String.valueOf(backfill), kind);
+    return readable
         + "-"
-        + cfg.modelUpdatesTopic()
-        + (backfill ? "-backfill-" : "-")
-        + kind;
+        + Sha256.hex(parts.getBytes(StandardCharsets.UTF_8)).substring(0, PREFIX_HASH_CHARS);
   }
+
+  /** Hex digits of the prefix's hash: 48 bits. */
+  static final int PREFIX_HASH_CHARS = 12;
 
   /**
    * An at-least-once job's start: aborts the transactions an exactly-once run of the same job left

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
 
@@ -24,13 +26,48 @@ class KafkaSinksTest {
   @Test
   void eachJobHasTransactionalIdsOfItsOwn() {
     JobConfig ctr = job("ctr", "model-updates");
-    assertThat(KafkaSinks.transactionalIdPrefix(ctr, false, "model-updates"))
-        .isEqualTo("streamrec-ctr-model-updates-model-updates");
+    String live = KafkaSinks.transactionalIdPrefix(ctr, false, "model-updates");
+    // readable, and within the prefix the ACLs of docs/deploy.md grant
+    assertThat(live).matches("streamrec-ctr-model-updates-model-updates-[0-9a-f]{12}");
     assertThat(KafkaSinks.transactionalIdPrefix(ctr, true, "model-updates"))
-        .isEqualTo("streamrec-ctr-model-updates-backfill-model-updates");
+        .matches("streamrec-ctr-model-updates-backfill-model-updates-[0-9a-f]{12}");
     assertThat(KafkaSinks.transactionalIdPrefix(job("cvr", "cvr-updates"), false, "model-updates"))
-        .isEqualTo("streamrec-cvr-cvr-updates-model-updates");
+        .startsWith("streamrec-cvr-cvr-updates-model-updates-");
     assertThat(KafkaSinks.transactionalIdPrefix(ctr, false, "request-units"))
-        .isEqualTo("streamrec-ctr-model-updates-request-units");
+        .startsWith("streamrec-ctr-model-updates-request-units-");
+    assertThat(KafkaSinks.transactionalIdPrefix(ctr, false, "model-updates")).isEqualTo(live);
+  }
+
+  /**
+   * Group "ctr" with topic "eu-model-updates" and group "ctr-eu" with topic "model-updates" had the
+   * one prefix "streamrec-ctr-eu-model-updates-model-updates": the start of one aborted the other's
+   * open transaction, whose commit then failed and lost its versions. And a job whose topic extends
+   * another's name had a prefix that begins the other's transactional ids, which a listing by
+   * prefix takes for its own.
+   */
+  @Test
+  void jobsWhoseNamesReadAlikeShareNoTransactionalIds() {
+    List<JobConfig> jobs =
+        List.of(
+            job("ctr", "eu-model-updates"),
+            job("ctr-eu", "model-updates"),
+            job("ctr", "model-updates"),
+            job("ctr", "model-updates-model-updates"),
+            job("ctr-model", "updates"));
+    List<String> ids = new ArrayList<>();
+    for (JobConfig j : jobs) {
+      for (boolean backfill : new boolean[] {false, true}) {
+        for (String kind : List.of("model-updates", "request-units")) {
+          // a sink's ids: its prefix, the subtask and a number
+          ids.add(KafkaSinks.transactionalIdPrefix(j, backfill, kind) + "-0-1");
+        }
+      }
+    }
+    for (String a : ids) {
+      String prefix = a.substring(0, a.length() - "0-1".length());
+      assertThat(ids.stream().filter(b -> b.startsWith(prefix)))
+          .as("the ids the prefix of %s lists", a)
+          .containsExactly(a);
+    }
   }
 }

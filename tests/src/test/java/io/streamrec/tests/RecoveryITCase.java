@@ -50,6 +50,9 @@ class RecoveryITCase {
 
   @TempDir Path checkpoints;
 
+  /** One store.dir for both runs and the restarts: each trainer works in a directory of its own. */
+  @TempDir Path storeDir;
+
   @Test
   void aFailedAndRestoredBackfillEndsWithTheModelOfAnUninterruptedOne() throws Exception {
     recoverAndCompare("recover-", new Configuration());
@@ -339,6 +342,7 @@ class RecoveryITCase {
       // both runs read at the same pace (about 3 s of impressions), so checkpoints complete
       // mid-stream
       conf.set(JobOptions.MAX_RECORDS_PER_SECOND, 8_000);
+      conf.set(JobOptions.STORE_DIR, storeDir.toString());
       if (run == 1) {
         conf.set(JobOptions.INJECT_FAILURE_AFTER_UNITS, 3_000L);
       }
@@ -354,6 +358,11 @@ class RecoveryITCase {
           io.streamrec.cli.metrics.InJvmMetrics.snapshot(job)
               .getOrDefault(JobMetrics.TRAINER_RESTORES, 0.0));
       runs.add(TopicRecords.readAll(bootstrap, out.modelUpdates()));
+    }
+    try (Stream<Path> left = Files.list(storeDir)) {
+      assertThat(left.filter(p -> p.getFileName().toString().startsWith("trainer-")))
+          .as("the trainers' working directories, each deleted when its trainer closed")
+          .isEmpty();
     }
 
     System.out.printf(

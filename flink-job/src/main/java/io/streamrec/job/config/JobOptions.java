@@ -254,8 +254,11 @@ public final class JobOptions {
           .stringType()
           .defaultValue("")
           .withDescription(
-              "Working directory of the trainer's embedding store (its RocksDB cold tier); empty: a fresh "
-                  + "directory under java.io.tmpdir, deleted when the trainer closes.");
+              "Where the trainer's embedding store works (its RocksDB cold tier): each trainer in a"
+                  + " directory of its own under it (trainer-<subtask>-<random>), deleted when it"
+                  + " closes, so that jobs may share it; one a killed process left is deleted by the"
+                  + " next trainer to start there. Empty: a fresh directory under java.io.tmpdir,"
+                  + " deleted when the trainer closes.");
 
   public static final ConfigOption<String> DELIVERY_GUARANTEE =
       key("sink.delivery-guarantee")

@@ -215,6 +215,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   /** The store's working directory when the operator made it (deleted on close), else null. */
   private transient Path tempStoreDir;
 
+  /** The store's working directory under store.dir, where that is set. */
+  private transient StoreWorkDir workDir;
+
   /**
    * The store's counters as of the last batch or publish, for the metric gauges (other threads).
    */
@@ -506,9 +509,11 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       tempStoreDir = Files.createTempDirectory("streamrec-store");
       storeDir = tempStoreDir;
     } else {
-      storeDir =
-          Path.of(config.storeDir())
-              .resolve("trainer-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+      workDir =
+          StoreWorkDir.claim(
+              Path.of(config.storeDir()),
+              getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+      storeDir = workDir.path();
     }
     cutsDir = storeDir.resolve(CUTS_DIR);
     Directories.deleteRecursively(cutsDir);
@@ -1214,8 +1219,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     } finally {
       if (tempStoreDir != null) {
         Directories.deleteRecursively(tempStoreDir);
-      } else if (cutsDir != null) {
-        Directories.deleteRecursively(cutsDir);
+      } else if (workDir != null) {
+        workDir.close();
       }
     }
     super.close();

@@ -1,0 +1,56 @@
+package io.streamrec.job.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every trainer worked in {@code store.dir/trainer-<subtask>}: two jobs given one store.dir deleted
+ * each other's RocksDB on every start and restarted for ever.
+ */
+class StoreWorkDirTest {
+  @TempDir Path storeDir;
+
+  @Test
+  void trainersSharingAStoreDirEachWorkInADirectoryOfTheirOwn() throws Exception {
+    try (StoreWorkDir a = StoreWorkDir.claim(storeDir, 0);
+        StoreWorkDir b = StoreWorkDir.claim(storeDir, 0)) {
+      assertThat(a.path()).isNotEqualTo(b.path());
+      assertThat(a.path().getParent()).isEqualTo(storeDir);
+      Files.writeString(a.path().resolve("db"), "a");
+      Files.writeString(b.path().resolve("db"), "b");
+
+      // a third trainer's start leaves the two in use alone
+      try (StoreWorkDir c = StoreWorkDir.claim(storeDir, 0)) {
+        assertThat(Files.readString(a.path().resolve("db"))).isEqualTo("a");
+        assertThat(Files.readString(b.path().resolve("db"))).isEqualTo("b");
+        assertThat(c.path()).isNotIn(a.path(), b.path());
+      }
+      Path closed = a.path();
+      a.close();
+      assertThat(closed).doesNotExist();
+      assertThat(b.path().resolve("db")).exists();
+    }
+  }
+
+  @Test
+  void whatAKilledTrainerLeftIsDeletedByTheNextAndOtherDirectoriesAreNot() throws Exception {
+    // a killed process: its directory and lock file stay, the lock is gone with the process
+    Path left = Files.createDirectory(storeDir.resolve("trainer-0-123"));
+    Files.createFile(left.resolve(StoreWorkDir.LOCK_FILE));
+    Files.writeString(left.resolve("000012.sst"), "rows");
+    // not a trainer's working directory of this kind (an earlier release's, or the user's)
+    Path earlier = Files.createDirectory(storeDir.resolve("trainer-0"));
+    Path other = Files.createDirectory(storeDir.resolve("notes"));
+
+    try (StoreWorkDir d = StoreWorkDir.claim(storeDir, 0)) {
+      assertThat(left).doesNotExist();
+      assertThat(earlier).exists();
+      assertThat(other).exists();
+      assertThat(d.path()).exists();
+    }
+  }
+}

@@ -162,6 +162,83 @@ class HandoffITCase {
   }
 
   /**
+   * A topic short of versions the trainer published: here a second backfill's versions went to
+   * another topic (as a transaction the broker aborted, or a topic made again, leaves them
+   * missing). The third, from the second's handoff, published its changes over a topic that never
+   * had the second's: a replica reading it again served rows of the first backfill's values next to
+   * the third's, a model the trainer never had. Now the version after the gap publishes the whole
+   * model, and the topic read whole is the model one backfill of everything publishes.
+   */
+  @Test
+  void aTopicShortOfVersionsGetsTheWholeModelInTheVersionAfterThem() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    TopicsConfig in = PipelineSupport.topics(bootstrap, "short-");
+    String handed = PipelineSupport.topics(bootstrap, "short-out-").modelUpdates();
+    String elsewhere = PipelineSupport.topics(bootstrap, "short-elsewhere-").modelUpdates();
+    String whole = PipelineSupport.topics(bootstrap, "short-whole-").modelUpdates();
+    String h1 = dir.resolve("short-1.handoff").toString();
+    String h2 = dir.resolve("short-2.handoff").toString();
+
+    GeneratedTraffic first = slice(31, START_MS);
+    PipelineSupport.produce(bootstrap, in, first.records);
+    Configuration one = conf(bootstrap, in, handed);
+    one.set(JobOptions.HANDOFF_SAVE_TO, h1);
+    PipelineSupport.backfill(one);
+
+    GeneratedTraffic second = slice(32, first.lastEventMs + 30_000);
+    PipelineSupport.produce(bootstrap, in, second.records);
+    Configuration two = conf(bootstrap, in, elsewhere);
+    two.set(JobOptions.HANDOFF_START_FROM, h1);
+    two.set(JobOptions.HANDOFF_SAVE_TO, h2);
+    PipelineSupport.backfill(two);
+
+    PipelineSupport.produce(bootstrap, in, slice(33, second.lastEventMs + 30_000).records);
+    Configuration three = conf(bootstrap, in, handed);
+    three.set(JobOptions.HANDOFF_START_FROM, h2);
+    PipelineSupport.backfill(three);
+
+    PipelineSupport.backfill(conf(bootstrap, in, whole));
+
+    List<Long> versions = ModelUpdateRecords.versions(TopicRecords.readAll(bootstrap, handed));
+    long firstEnd = Handoff.readHeader(h1).version();
+    long secondEnd = Handoff.readHeader(h2).version();
+    assertThat(versions)
+        .as("the first backfill's versions, then the third's after the second's")
+        .contains(firstEnd, secondEnd + 1)
+        .doesNotContain(secondEnd);
+    Map<String, String> expected = model(bootstrap, whole);
+    Map<String, String> got = model(bootstrap, handed);
+    java.util.Set<String> keys = new java.util.TreeSet<>(expected.keySet());
+    keys.addAll(got.keySet());
+    List<String> differing =
+        keys.stream().filter(k -> !java.util.Objects.equals(expected.get(k), got.get(k))).toList();
+    assertThat(expected).isNotEmpty();
+    assertThat(differing)
+        .as(
+            "rows and dense blocks unlike one backfill of everything's (%d of %d)",
+            differing.size(), keys.size())
+        .isEmpty();
+  }
+
+  /**
+   * The model a reader of the whole topic has: each row's and dense block's latest values, rows a
+   * tombstone removed gone (the versions that carried them aside).
+   */
+  private static Map<String, String> model(String bootstrap, String topic) {
+    Map<String, String> m = new java.util.TreeMap<>();
+    for (var u : ModelUpdateRecords.decodeAll(TopicRecords.readAll(bootstrap, topic))) {
+      if (u instanceof io.streamrec.protocol.ModelUpdate.Row r) {
+        m.put(r.key(), java.util.Arrays.toString(r.values()));
+      } else if (u instanceof io.streamrec.protocol.ModelUpdate.Tombstone t) {
+        m.remove(t.key());
+      } else if (u instanceof io.streamrec.protocol.ModelUpdate.DenseBlock d) {
+        m.put(d.key(), java.util.Arrays.toString(d.values()));
+      }
+    }
+    return m;
+  }
+
+  /**
    * A backfill stopped with a drain ({@code flink stop --drain}) before its input's end writes no
    * handoff: the drain finishes the trainer as the input's end would, but the handoff would name
    * the offsets the sources were to stop at, which they had not reached.

@@ -304,6 +304,35 @@ public final class ModelTopicHead implements Serializable {
     }
   }
 
+  /**
+   * Waits up to {@code wait} until no transaction is open on the topic (its committed end, what
+   * {@code read_committed} reads to, is its high watermark); whether that came. A restored job's
+   * sink commits the transaction of the checkpoint it restored, or aborts those after it, in a task
+   * of its own, while the trainer reads the head: until then the head may be short of versions the
+   * checkpoint published.
+   */
+  public boolean awaitNoOpenTransaction(Duration wait) throws InterruptedException {
+    long deadline = System.nanoTime() + wait.toNanos();
+    try (KafkaConsumer<byte[], byte[]> committed = consumer();
+        KafkaConsumer<byte[], byte[]> all = consumer("read_uncommitted")) {
+      TopicPartition tp = partition(committed);
+      if (tp == null) {
+        return true;
+      }
+      while (true) {
+        long lastStable = committed.endOffsets(List.of(tp)).get(tp);
+        long highWatermark = all.endOffsets(List.of(tp)).get(tp);
+        if (lastStable >= highWatermark) {
+          return true;
+        }
+        if (System.nanoTime() > deadline) {
+          return false;
+        }
+        Thread.sleep(POLL.toMillis());
+      }
+    }
+  }
+
   /** The topic's one partition, or null when the topic does not exist yet. */
   private TopicPartition partition(KafkaConsumer<byte[], byte[]> c) {
     var parts = c.partitionsFor(topic, Duration.ofMillis(timeoutMs));
@@ -316,10 +345,14 @@ public final class ModelTopicHead implements Serializable {
   }
 
   private KafkaConsumer<byte[], byte[]> consumer() {
+    return consumer("read_committed");
+  }
+
+  private KafkaConsumer<byte[], byte[]> consumer(String isolation) {
     Properties p = new Properties();
     p.putAll(properties.asMap());
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
     p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, String.valueOf(timeoutMs));

@@ -32,6 +32,7 @@ final class ReconcilingPublish implements DeltaSink {
 
   private static final int ON_TOPIC = 0;
   private static final int NAMED = 1;
+  private final boolean everyRow;
   private boolean lacksOnly;
   private int sent;
 
@@ -40,8 +41,18 @@ final class ReconcilingPublish implements DeltaSink {
    * set of ids ({@link ModelTopicHead#rowsOf}), which this publish takes over and empties.
    */
   ReconcilingPublish(DeltaSink out, Map<String, LongIntHashMap> topic) {
+    this(out, topic, false);
+  }
+
+  /**
+   * With {@code everyRow}, the second pass sends every row the first did not, those the topic holds
+   * too: for a topic whose rows may hold older values than the trainer's (versions that never
+   * reached it), so that the version makes it the trainer's model whole.
+   */
+  ReconcilingPublish(DeltaSink out, Map<String, LongIntHashMap> topic, boolean everyRow) {
     this.out = out;
     this.onTopic.putAll(topic);
+    this.everyRow = everyRow;
   }
 
   /** From now on only rows the topic does not hold go out; no tombstones, no dense blocks. */
@@ -51,10 +62,10 @@ final class ReconcilingPublish implements DeltaSink {
 
   @Override
   public void row(String table, long id, float[] values, int offset, int dim) {
-    boolean named = named(table, id);
+    int was = named(table, id);
     if (!lacksOnly) {
       out.row(table, id, values, offset, dim);
-    } else if (!named) {
+    } else if (was == LongIntHashMap.MISSING || everyRow && was == ON_TOPIC) {
       out.row(table, id, values, offset, dim);
       sent++;
     }
@@ -76,11 +87,12 @@ final class ReconcilingPublish implements DeltaSink {
   }
 
   /**
-   * Whether the topic holds this row or this version already named it. In the first pass every row
-   * named is recorded as such (a version's changes: few); in the second, which names each row of
-   * the model once, a row the topic holds is only taken off the rows {@link #finish} tombstones.
+   * Whether the topic holds this row ({@link #ON_TOPIC}), this version already named it ({@link
+   * #NAMED}) or neither ({@link LongIntHashMap#MISSING}). In the first pass every row named is
+   * recorded as such (a version's changes: few); in the second, which names each row of the model
+   * once, a row the topic holds is only taken off the rows {@link #finish} tombstones.
    */
-  private boolean named(String table, long id) {
+  private int named(String table, long id) {
     LongIntHashMap ids = onTopic.computeIfAbsent(table, t -> new LongIntHashMap(16));
     int v = ids.get(id);
     if (!lacksOnly) {
@@ -88,10 +100,10 @@ final class ReconcilingPublish implements DeltaSink {
     } else if (v == ON_TOPIC) {
       ids.remove(id);
     }
-    return v != LongIntHashMap.MISSING;
+    return v;
   }
 
-  /** Rows the second pass sent that the topic lacked. */
+  /** Rows the second pass sent: those the topic lacked (and, with every row, the rest). */
   int rowsSent() {
     return sent;
   }

@@ -181,6 +181,12 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
    */
   private transient java.util.Map<String, io.streamrec.common.LongIntHashMap> rowsOnTopic;
 
+  /**
+   * Whether the next version publishes every row over {@link #rowsOnTopic}: the topic lacks
+   * versions this trainer published, so the rows it holds may hold older values.
+   */
+  private transient boolean republishWhole;
+
   /** The Kafka cluster's id: the restored checkpoint's, then this job's; null while not known. */
   private transient String cluster;
 
@@ -593,6 +599,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     publishedThrough = 0;
     replacedRows = ModelTopicHead.Rows.NONE;
     rowsOnTopic = null;
+    republishWhole = false;
     replacing = 0;
     if (topicHead != null) {
       checkTopic();
@@ -683,12 +690,65 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
             e));
   }
 
+  /** How long a restored trainer waits for the transactions open on its topic to end. */
+  static final java.time.Duration SETTLE_TIMEOUT = java.time.Duration.ofSeconds(60);
+
+  /**
+   * A restored trainer over a topic that holds fewer of its versions than it published ({@code
+   * newest}: the topic's newest marker, of this lineage or none): the versions after the topic's
+   * never reached it. A transaction the broker aborted (one open past transaction.timeout.ms, or
+   * fenced by another producer of its id) loses its versions; so does a topic made again. What they
+   * changed is missing from the topic, and rows the topic holds may hold older values, so the next
+   * version publishes the whole model (every row, and a tombstone for each row of this model the
+   * topic holds and the trainer has not). A replica sees the versions missing, reads the topic
+   * again and has the trainer's model at that version; until it comes, it serves the topic's newest
+   * version, which is whole.
+   *
+   * <p>First, the transactions open on the topic are waited for: the sink commits the restored
+   * checkpoint's own in a task of its own, perhaps after this reads the head. Returns the newest
+   * marker then.
+   */
+  private Optional<VersionMarker> checkNotShort(Optional<VersionMarker> newest)
+      throws InterruptedException {
+    if (newest.isPresent() && newest.get().getVersion() >= version) {
+      return newest;
+    }
+    if (!topicHead.awaitNoOpenTransaction(SETTLE_TIMEOUT)) {
+      LOG.warn(
+          "trainer: a transaction on topic '{}' is still open after {} s; going on with the"
+              + " versions committed",
+          config.modelUpdatesTopic(),
+          SETTLE_TIMEOUT.toSeconds());
+    }
+    newest = topicHead.newestMarker();
+    if (newest.isPresent()
+        && (newest.get().getModel() != model || newest.get().getVersion() >= version)) {
+      return newest;
+    }
+    LOG.warn(
+        "trainer: topic '{}' holds this model ({}) {}, and this trainer restored version {}: the"
+            + " versions after it never reached the topic (a transaction the broker aborted or"
+            + " another producer fenced, or a topic made again). Version {} publishes the whole"
+            + " model, so that replicas reading the topic again have the trainer's rows",
+        config.modelUpdatesTopic(),
+        ModelLineage.format(model),
+        newest.isPresent() ? "up to version " + newest.get().getVersion() : "at no version",
+        version,
+        version + 1);
+    rowsOnTopic = topicHead.rowsOf(model);
+    republishWhole = true;
+    return newest;
+  }
+
   /**
    * The topic's newest marker against this trainer's lineage and version: the same lineage ahead of
    * us means a restore (skip what is there); another lineage needs {@code trainer.replace-model}.
    */
-  private void checkTopic() {
+  private void checkTopic() throws InterruptedException {
     Optional<VersionMarker> newest = topicHead.newestMarker();
+    if (version > 0 && (newest.isEmpty() || newest.get().getModel() == model)) {
+      newest = checkNotShort(newest);
+    }
     if (newest.isEmpty()) {
       return;
     }
@@ -959,7 +1019,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
             });
     ReconcilingPublish reconcile =
         v > publishedThrough && rowsOnTopic != null
-            ? new ReconcilingPublish(new EncodingDeltaSink(enc), rowsOnTopic)
+            ? new ReconcilingPublish(new EncodingDeltaSink(enc), rowsOnTopic, republishWhole)
             : null;
     int slices = refreshVersions;
     if (slices > 0) {
@@ -973,12 +1033,14 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       int gone = reconcile.finish();
       rowsOnTopic = null;
       LOG.info(
-          "trainer: version {}, the first after those trained again, also publishes {} row(s) the"
-              + " topic lacked and tombstones {} row(s) of this model it held and the trainer does"
-              + " not",
+          "trainer: version {}, the first after {}, also publishes {} row(s) {} and tombstones {}"
+              + " row(s) of this model the topic held and the trainer does not",
           v,
+          republishWhole ? "versions the topic lacks" : "those trained again",
           reconcile.rowsSent(),
+          republishWhole ? "more: the whole model" : "the topic lacked",
           gone);
+      republishWhole = false;
     } else {
       trainer.publish(new EncodingDeltaSink(enc));
     }

@@ -75,6 +75,38 @@ class ReconcilingPublishTest {
             "tombstone user/3");
   }
 
+  /**
+   * A topic short of versions the trainer published (a transaction the broker aborted): the rows it
+   * holds may hold older values, so every row goes out once, and what the trainer has not is
+   * tombstoned.
+   */
+  @Test
+  void overATopicShortOfVersionsEveryRowGoesOutOnce() {
+    Sent sent = new Sent();
+    ReconcilingPublish p =
+        new ReconcilingPublish(sent, Map.of("user", ids(1, 2, 3), "item", ids(7)), true);
+    float[] v = new float[4];
+    p.row("user", 2, v, 0, 4);
+    p.dense("towers", v);
+    p.onlyWhatTheTopicLacks();
+    for (long id : new long[] {1, 2, 4}) {
+      p.row("user", id, v, 0, 4);
+    }
+    p.row("item", 8, v, 0, 4);
+    p.dense("towers", v);
+    assertThat(p.finish()).isEqualTo(2);
+    assertThat(p.rowsSent()).isEqualTo(3);
+    assertThat(sent.out)
+        .containsExactly(
+            "row user/2",
+            "dense towers",
+            "row user/1",
+            "row user/4",
+            "row item/8",
+            "tombstone item/7",
+            "tombstone user/3");
+  }
+
   @Test
   void whereTheTopicHoldsWhatTheTrainerDoesTheVersionIsTheUsualOne() {
     Sent sent = new Sent();

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -49,11 +50,19 @@ public final class KafkaSinks {
 
   private KafkaSinks() {}
 
-  public static KafkaSink<ModelUpdateRecord> modelUpdates(JobConfig cfg, boolean backfill) {
+  /**
+   * The model-updates sink; exactly-once, one whose transaction is aborted before its commit fails
+   * the job ({@link LostCommitCheck}).
+   */
+  public static Sink<ModelUpdateRecord> modelUpdates(JobConfig cfg, boolean backfill) {
     String topic = cfg.modelUpdatesTopic();
     KafkaRecordSerializationSchema<ModelUpdateRecord> ser =
         (r, ctx, ts) -> new ProducerRecord<>(topic, null, r.timestampMs, r.key, r.value);
-    return sink(cfg, ser, transactionalIdPrefix(cfg, backfill, "model-updates"));
+    KafkaSink<ModelUpdateRecord> sink =
+        sink(cfg, ser, transactionalIdPrefix(cfg, backfill, "model-updates"));
+    return cfg.exactlyOnce()
+        ? new LostCommitCheck<>(sink, "model-updates topic '" + topic + "'")
+        : sink;
   }
 
   /**

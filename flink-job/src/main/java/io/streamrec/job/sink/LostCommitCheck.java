@@ -1,0 +1,193 @@
+package io.streamrec.job.sink;
+
+import io.streamrec.common.StreamrecException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import org.apache.flink.api.connector.sink2.Committer;
+import org.apache.flink.api.connector.sink2.CommitterInitContext;
+import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.connector.kafka.sink.KafkaCommittable;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.sink.KafkaWriterState;
+import org.apache.flink.connector.kafka.sink.TwoPhaseCommittingStatefulSink;
+import org.apache.flink.core.io.SimpleVersionedSerializer;
+import org.apache.flink.streaming.api.connector.sink2.CommittableMessage;
+import org.apache.flink.streaming.api.connector.sink2.SupportsPostCommitTopology;
+import org.apache.flink.streaming.api.datastream.DataStream;
+
+/**
+ * The exactly-once model-updates sink: Kafka's, whose committer here fails the job when a
+ * transaction it commits turns out aborted under it. Kafka's committer logs that ("this most likely
+ * signals data loss") and goes on: the versions the transaction held never reach the topic, the
+ * trainer publishes the next ones over the gap, and a replica that reads the topic again after the
+ * gap has a model the trainer never had. Failing the job instead restores the trainer from the
+ * checkpoint just completed, which finds the topic short of those versions and publishes the whole
+ * model in its next one.
+ *
+ * <p>A transaction the broker aborts (one open past {@code transaction.timeout.ms}: a broker or
+ * commit outage that long) or another producer fences (another job with the same transactional ids)
+ * ends this way. Only a transaction of a checkpoint after the one the job restored counts (the sink
+ * names each by the checkpoint that commits it, {@code <prefix>-<subtask>-<checkpoint>}): those of
+ * the restored checkpoint, committed again as the job starts, may have been aborted in the attempt
+ * before, which is what the restored trainer handles.
+ */
+final class LostCommitCheck<T>
+    implements TwoPhaseCommittingStatefulSink<T, KafkaWriterState, KafkaCommittable>,
+        SupportsPostCommitTopology<KafkaCommittable> {
+  private static final long serialVersionUID = 1L;
+
+  private final KafkaSink<T> sink;
+  private final String what;
+
+  /** {@code sink}, exactly-once; {@code what} names its topic in the failure. */
+  LostCommitCheck(KafkaSink<T> sink, String what) {
+    this.sink = sink;
+    this.what = what;
+  }
+
+  @Override
+  public PrecommittingStatefulSinkWriter<T, KafkaWriterState, KafkaCommittable> createWriter(
+      WriterInitContext context) throws IOException {
+    return sink.createWriter(context);
+  }
+
+  @Override
+  public PrecommittingStatefulSinkWriter<T, KafkaWriterState, KafkaCommittable> restoreWriter(
+      WriterInitContext context, Collection<KafkaWriterState> recovered) throws IOException {
+    return sink.restoreWriter(context, recovered);
+  }
+
+  @Override
+  public SimpleVersionedSerializer<KafkaWriterState> getWriterStateSerializer() {
+    return sink.getWriterStateSerializer();
+  }
+
+  @Override
+  public Committer<KafkaCommittable> createCommitter(CommitterInitContext context)
+      throws IOException {
+    return new Checked(
+        sink.createCommitter(context), what, context.getRestoredCheckpointId().orElse(-1));
+  }
+
+  @Override
+  public SimpleVersionedSerializer<KafkaCommittable> getCommittableSerializer() {
+    return sink.getCommittableSerializer();
+  }
+
+  @Override
+  public void addPostCommitTopology(DataStream<CommittableMessage<KafkaCommittable>> committed) {
+    sink.addPostCommitTopology(committed);
+  }
+
+  /** Thrown by the committer: a transaction of this attempt was aborted before its commit. */
+  static final class LostTransactionException extends StreamrecException {
+    private static final long serialVersionUID = 1L;
+
+    LostTransactionException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  /** The committer, failing where a transaction of this attempt could not be committed. */
+  static final class Checked implements Committer<KafkaCommittable> {
+    private final Committer<KafkaCommittable> committer;
+    private final String what;
+    private final long restoredCheckpoint;
+
+    /** {@code restoredCheckpoint}: the checkpoint the job restored, -1 for none. */
+    Checked(Committer<KafkaCommittable> committer, String what, long restoredCheckpoint) {
+      this.committer = committer;
+      this.what = what;
+      this.restoredCheckpoint = restoredCheckpoint;
+    }
+
+    @Override
+    public void commit(Collection<CommitRequest<KafkaCommittable>> requests)
+        throws IOException, InterruptedException {
+      List<Watched> watched = new ArrayList<>(requests.size());
+      for (CommitRequest<KafkaCommittable> r : requests) {
+        watched.add(new Watched(r, restoredCheckpoint));
+      }
+      committer.commit(new ArrayList<>(watched));
+      for (Watched w : watched) {
+        if (w.lost != null) {
+          throw new LostTransactionException(
+              what
+                  + ": transaction '"
+                  + w.getCommittable().getTransactionalId()
+                  + "' was aborted before its commit (open past transaction.timeout.ms, or fenced"
+                  + " by another producer of that id), and the records it held never reach the"
+                  + " topic. The job restarts from the checkpoint just completed, and its trainer"
+                  + " publishes the whole model in its next version",
+              w.lost);
+        }
+      }
+    }
+
+    @Override
+    public void close() throws Exception {
+      committer.close();
+    }
+  }
+
+  /** The checkpoint a transactional id {@code <prefix>-<subtask>-<checkpoint>} names; -1: none. */
+  static long checkpointOf(String transactionalId) {
+    try {
+      return Long.parseLong(transactionalId.substring(transactionalId.lastIndexOf('-') + 1));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /** A commit request that notes a failure of a transaction after the restored checkpoint. */
+  private static final class Watched implements Committer.CommitRequest<KafkaCommittable> {
+    private final Committer.CommitRequest<KafkaCommittable> request;
+    private final long restoredCheckpoint;
+    private Throwable lost;
+
+    Watched(Committer.CommitRequest<KafkaCommittable> request, long restoredCheckpoint) {
+      this.request = request;
+      this.restoredCheckpoint = restoredCheckpoint;
+    }
+
+    @Override
+    public KafkaCommittable getCommittable() {
+      return request.getCommittable();
+    }
+
+    @Override
+    public int getNumberOfRetries() {
+      return request.getNumberOfRetries();
+    }
+
+    @Override
+    public void signalFailedWithKnownReason(Throwable t) {
+      if (checkpointOf(request.getCommittable().getTransactionalId()) > restoredCheckpoint) {
+        lost = t;
+      }
+      request.signalFailedWithKnownReason(t);
+    }
+
+    @Override
+    public void signalFailedWithUnknownReason(Throwable t) {
+      request.signalFailedWithUnknownReason(t);
+    }
+
+    @Override
+    public void retryLater() {
+      request.retryLater();
+    }
+
+    @Override
+    public void updateAndRetryLater(KafkaCommittable committable) {
+      request.updateAndRetryLater(committable);
+    }
+
+    @Override
+    public void signalAlreadyCommitted() {
+      request.signalAlreadyCommitted();
+    }
+  }
+}

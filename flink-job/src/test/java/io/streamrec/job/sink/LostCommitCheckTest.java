@@ -1,0 +1,108 @@
+package io.streamrec.job.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Collection;
+import java.util.List;
+import org.apache.flink.api.connector.sink2.Committer;
+import org.apache.flink.connector.kafka.sink.KafkaCommittable;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A transaction of the model-updates sink that another producer fenced (a second job of the same
+ * transactional ids) or the broker aborted failed its commit, and Kafka's committer logged it and
+ * went on: the trainer published the next versions over the missing ones and a replica reading the
+ * topic again had a model the trainer never had.
+ */
+class LostCommitCheckTest {
+  private static KafkaCommittable committable(String id) {
+    return new KafkaCommittable(7, (short) 1, id, null);
+  }
+
+  /** Kafka's committer where every transaction turns out fenced. */
+  private static final class Fenced implements Committer<KafkaCommittable> {
+    @Override
+    public void commit(Collection<CommitRequest<KafkaCommittable>> requests) {
+      for (CommitRequest<KafkaCommittable> r : requests) {
+        r.signalFailedWithKnownReason(new ProducerFencedException("fenced"));
+      }
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  private static final class Request implements Committer.CommitRequest<KafkaCommittable> {
+    final KafkaCommittable committable;
+    Throwable failed;
+
+    Request(KafkaCommittable committable) {
+      this.committable = committable;
+    }
+
+    @Override
+    public KafkaCommittable getCommittable() {
+      return committable;
+    }
+
+    @Override
+    public int getNumberOfRetries() {
+      return 0;
+    }
+
+    @Override
+    public void signalFailedWithKnownReason(Throwable t) {
+      failed = t;
+    }
+
+    @Override
+    public void signalFailedWithUnknownReason(Throwable t) {
+      failed = t;
+    }
+
+    @Override
+    public void retryLater() {}
+
+    @Override
+    public void updateAndRetryLater(KafkaCommittable committable) {}
+
+    @Override
+    public void signalAlreadyCommitted() {}
+  }
+
+  @Test
+  void aTransactionOfThisAttemptAbortedBeforeItsCommitFailsTheJob() {
+    // a job restored from checkpoint 11, committing checkpoint 12's transaction
+    LostCommitCheck.Checked committer =
+        new LostCommitCheck.Checked(new Fenced(), "model-updates topic 'm'", 11);
+    Request r = new Request(committable("streamrec-ctr-m-model-updates-0a1b2c3d4e5f-0-12"));
+    assertThatThrownBy(() -> committer.commit(List.of(r)))
+        .isInstanceOf(LostCommitCheck.LostTransactionException.class)
+        .hasMessageContaining("model-updates topic 'm': transaction")
+        .hasMessageContaining("-0-12' was aborted before its commit")
+        .hasMessageContaining("publishes the whole model in its next version")
+        .hasCauseInstanceOf(ProducerFencedException.class);
+    assertThat(r.failed).as("Flink is told, as before").isInstanceOf(ProducerFencedException.class);
+  }
+
+  @Test
+  void theFirstJobsTransactionsCountToo() {
+    LostCommitCheck.Checked committer =
+        new LostCommitCheck.Checked(new Fenced(), "model-updates topic 'm'", -1);
+    Request r = new Request(committable("streamrec-ctr-m-model-updates-0a1b2c3d4e5f-0-1"));
+    assertThatThrownBy(() -> committer.commit(List.of(r)))
+        .isInstanceOf(LostCommitCheck.LostTransactionException.class);
+  }
+
+  @Test
+  void aRestoredCheckpointsTransactionAbortedByTheRestoreIsLeftToTheTrainer() throws Exception {
+    // the transaction of checkpoint 12, committed again on its restore
+    LostCommitCheck.Checked committer =
+        new LostCommitCheck.Checked(new Fenced(), "model-updates topic 'm'", 12);
+    Request r = new Request(committable("streamrec-ctr-m-model-updates-0a1b2c3d4e5f-0-12"));
+    committer.commit(List.of(r));
+    assertThat(r.failed).isInstanceOf(ProducerFencedException.class);
+  }
+}

@@ -54,16 +54,56 @@ public final class MiniBatchTrainer implements AutoCloseable {
    * Layout version of {@link #saveState}: 2 adds the progressive metrics' lifetime AUC bins, 3 the
    * model's factorised cross (its {@code model.factorised-cross} value) before the parameters, 4
    * its wide rows' optimizer ({@code model.wide-optimizer}) after it, 5 its wide pooling ({@code
-   * model.wide-pooling}) after that. Format-1 to -4 states still restore (a format-1 state's
-   * lifetime AUC restarts from the metrics window).
+   * model.wide-pooling}) after that, 6 the features' layout ({@link #layoutOf}) after that.
+   * Format-1 to -5 states still restore (a format-1 state's lifetime AUC restarts from the metrics
+   * window).
    */
-  private static final int STATE_FORMAT = 5;
+  private static final int STATE_FORMAT = 6;
+
+  /**
+   * The layout before the features' layout was saved (after the wide pooling), which {@link
+   * #restoreState} still reads without checking the layout.
+   */
+  private static final int STATE_FORMAT_NO_LAYOUT = 5;
 
   /**
    * The layout before the wide pooling was saved (after the wide rows' optimizer), which {@link
    * #restoreState} still reads: every such state's model summed its wide weights.
    */
   private static final int STATE_FORMAT_NO_WIDE_POOLING = 4;
+
+  /**
+   * The features' layout the parameters are laid out by, in words: each side's categorical features
+   * in order (with the vocabulary where it is not the feature's own), each side's dense features
+   * and the labels, in order. Two models of the same parameter count may differ in it: two features
+   * of one side swapped, a label renamed or the labels reordered. A state restored under another
+   * layout trains each feature's weights on another feature's values, and serves the first label's
+   * head as another label.
+   */
+  static String layoutOf(ModelConfig config) {
+    io.streamrec.model.features.FeatureSpec spec = config.features();
+    List<String> req = new java.util.ArrayList<>();
+    List<String> imp = new java.util.ArrayList<>();
+    for (io.streamrec.model.features.CategoricalFeature f : spec.categorical()) {
+      String name =
+          f.name().equals(f.vocabulary()) ? f.name() : f.name() + " (" + f.vocabulary() + ")";
+      (f.side() == io.streamrec.model.features.Side.REQUEST ? req : imp).add(name);
+    }
+    return "request features "
+        + req
+        + "; impression features "
+        + imp
+        + "; request dense features "
+        + spec.dense(io.streamrec.model.features.Side.REQUEST).stream()
+            .map(io.streamrec.model.features.DenseFeature::name)
+            .toList()
+        + "; impression dense features "
+        + spec.dense(io.streamrec.model.features.Side.IMPRESSION).stream()
+            .map(io.streamrec.model.features.DenseFeature::name)
+            .toList()
+        + "; labels "
+        + spec.labels();
+  }
 
   /**
    * The layout before the wide rows' optimizer was saved (after the factorised cross), which {@link
@@ -433,6 +473,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
       out.writeUTF(config.factorisedCross().key());
       out.writeUTF(config.wideOptimizer().kind().key());
       out.writeUTF(config.widePooling().key());
+      out.writeUTF(layoutOf(config));
       out.writeInt(paramCount);
       for (Floats f : new Floats[] {params, adamM, adamV}) {
         float[] host = new float[paramCount];
@@ -464,10 +505,12 @@ public final class MiniBatchTrainer implements AutoCloseable {
       int format,
       ModelConfig.FactorisedCross cross,
       ModelConfig.WideOptimizer.Kind wideOptimizer,
-      ModelConfig.WidePooling widePooling) {
+      ModelConfig.WidePooling widePooling,
+      String layout) {
     static StateHeader read(java.io.DataInputStream in) throws java.io.IOException {
       int format = in.readInt();
       if (format != STATE_FORMAT
+          && format != STATE_FORMAT_NO_LAYOUT
           && format != STATE_FORMAT_NO_WIDE_POOLING
           && format != STATE_FORMAT_NO_WIDE_OPTIMIZER
           && format != STATE_FORMAT_NO_CROSS
@@ -484,10 +527,37 @@ public final class MiniBatchTrainer implements AutoCloseable {
               ? ModelConfig.WideOptimizer.Kind.of(in.readUTF())
               : ModelConfig.WideOptimizer.Kind.ADAGRAD;
       ModelConfig.WidePooling pooling =
-          format == STATE_FORMAT
+          format >= STATE_FORMAT_NO_LAYOUT
               ? ModelConfig.WidePooling.of(in.readUTF())
               : ModelConfig.WidePooling.SUM;
-      return new StateHeader(format, cross, wide, pooling);
+      String layout = format >= STATE_FORMAT ? in.readUTF() : null;
+      return new StateHeader(format, cross, wide, pooling, layout);
+    }
+
+    /**
+     * Refuses the state when its features' layout is not {@code config}'s ({@link #layoutOf}),
+     * naming the parts that differ. A state from before format 6 does not say.
+     */
+    void requireLayoutOf(ModelConfig config) {
+      String ours = layoutOf(config);
+      if (layout == null || layout.equals(ours)) {
+        return;
+      }
+      String[] was = layout.split("; ");
+      String[] now = ours.split("; ");
+      List<String> differ = new java.util.ArrayList<>();
+      for (int i = 0; i < Math.max(was.length, now.length); i++) {
+        String a = i < was.length ? was[i] : "";
+        String b = i < now.length ? now[i] : "";
+        if (!a.equals(b)) {
+          differ.add("its " + a + ", this job's " + b.substring(Math.max(0, b.indexOf('['))));
+        }
+      }
+      throw new IllegalArgumentException(
+          "trainer state is of a model with other features or labels, or another order of them: "
+              + String.join("; ", differ)
+              + ". A feature's or label's place decides which weights it trains and which head"
+              + " scores it, so the model cannot go on under another");
     }
 
     /**
@@ -511,13 +581,16 @@ public final class MiniBatchTrainer implements AutoCloseable {
   }
 
   /**
-   * Refuses {@code state} when it is of no format this build reads, or when its model's wide rows
-   * learnt under another optimizer than {@code config}'s ({@code model.wide-optimizer}). {@link
-   * #restoreState} checks it too; a job checks it before it restores the store, whose own error
-   * would name only the rows' widths.
+   * Refuses {@code state} when it is of no format this build reads, when its features' layout is
+   * not {@code config}'s ({@link #layoutOf}: features or labels of another order), or when its
+   * model's wide rows learnt under another optimizer than {@code config}'s ({@code
+   * model.wide-optimizer}). {@link #restoreState} checks it too; a job checks it before it restores
+   * the store, whose own error would name only the rows' widths.
    */
   public static void checkWideOptimizer(ModelConfig config, byte[] state) {
-    header(state).requireWideOptimizerOf(config);
+    StateHeader h = header(state);
+    h.requireLayoutOf(config);
+    h.requireWideOptimizerOf(config);
   }
 
   /**
@@ -548,6 +621,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
     try (java.io.DataInputStream in =
         new java.io.DataInputStream(new java.io.ByteArrayInputStream(state))) {
       StateHeader header = StateHeader.read(in);
+      header.requireLayoutOf(config);
       header.requireWideOptimizerOf(config);
       int format = header.format();
       // states from before format 3 do not say; every such state of a field-weighted model has

@@ -108,6 +108,62 @@ class MiniBatchTrainerTest {
   }
 
   /**
+   * Two impression features swapped, or the labels reordered, keep the parameter count and the
+   * tables: a checkpoint or handoff restored under them trained each feature's weights on the
+   * other's values and served the first label's head as the second label. The state names its
+   * layout and is refused under another, naming what differs; a state from before it did restores
+   * as before.
+   */
+  @Test
+  void aStateIsRefusedUnderFeaturesOrLabelsInAnotherOrder() {
+    ModelConfig base = withGoodLabel(ModelConfig.defaults());
+    List<io.streamrec.model.features.CategoricalFeature> cat =
+        new ArrayList<>(base.features().categorical());
+    int a = -1, b = -1;
+    for (int i = 0; i < cat.size(); i++) {
+      if (cat.get(i).side() == io.streamrec.model.features.Side.IMPRESSION) {
+        if (a < 0) {
+          a = i;
+        } else if (b < 0) {
+          b = i;
+        }
+      }
+    }
+    java.util.Collections.swap(cat, a, b);
+    ModelConfig swapped =
+        base.withFeatures(
+            new io.streamrec.model.features.FeatureSpec(
+                cat, base.features().dense(), base.features().labels()));
+    ModelConfig relabelled =
+        base.withFeatures(
+            new io.streamrec.model.features.FeatureSpec(
+                base.features().categorical(), base.features().dense(), List.of("good", "click")));
+    byte[] state;
+    try (MiniBatchTrainer t = trainer(base)) {
+      t.trainRequestUnits(new TestUnits(3).batch(BATCH_UNITS, 0));
+      state = t.saveState();
+    }
+    try (MiniBatchTrainer t = trainer(swapped)) {
+      assertThatThrownBy(() -> t.restoreState(state))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("its impression features [")
+          .hasMessageContaining("this job's [")
+          .hasMessageNotContaining("its labels");
+      assertThatThrownBy(() -> MiniBatchTrainer.checkWideOptimizer(swapped, state))
+          .hasMessageContaining("another order");
+      // a state from before the layout was saved does not say
+      t.restoreState(inOlderFormat(state, 5));
+    }
+    try (MiniBatchTrainer t = trainer(relabelled)) {
+      assertThatThrownBy(() -> t.restoreState(state))
+          .hasMessageContaining("its labels [click, good], this job's [good, click]");
+    }
+    try (MiniBatchTrainer t = trainer(base)) {
+      t.restoreState(state);
+    }
+  }
+
+  /**
    * The state names the model's wide pooling; a state from before it did (format 4 or older) is of
    * a model that summed its wide weights. Either restores into the other with its parameters as
    * they were (the trainer logs the change), and the model trains on.
@@ -386,13 +442,17 @@ class MiniBatchTrainerTest {
    * formats 2 and 1 without any (the metrics' layout of format 1 is the reader's concern).
    */
   private static byte[] inOlderFormat(byte[] state, int format) {
-    if (format == 5) {
+    if (format == 6) {
       return state;
     }
     int cross = utfBytes(state, 4), optimizer = utfBytes(state, 4 + cross);
     int pooling = utfBytes(state, 4 + cross + optimizer);
-    int kept = format == 4 ? cross + optimizer : format == 3 ? cross : 0;
-    int dropped = cross + optimizer + pooling - kept;
+    int layout = utfBytes(state, 4 + cross + optimizer + pooling);
+    int kept =
+        format == 5
+            ? cross + optimizer + pooling
+            : format == 4 ? cross + optimizer : format == 3 ? cross : 0;
+    int dropped = cross + optimizer + pooling + layout - kept;
     byte[] out = new byte[state.length - dropped];
     java.nio.ByteBuffer.wrap(out).putInt(format);
     System.arraycopy(state, 4, out, 4, kept);
@@ -413,7 +473,7 @@ class MiniBatchTrainerTest {
    * way, a field-weighted state into a summed model, is refused by name.
    */
   @ParameterizedTest(name = "state format {0}")
-  @ValueSource(ints = {5, 4, 3, 2})
+  @ValueSource(ints = {6, 5, 4, 3, 2})
   void aSummedModelsStateRestoresIntoTheFieldWeightedDefaultScoringAsItDid(
       int format, @TempDir java.nio.file.Path dir) {
     ModelConfig summed =

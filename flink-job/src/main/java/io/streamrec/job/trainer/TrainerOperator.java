@@ -573,6 +573,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     if (restored != null) {
       try {
         trainer.restoreState(restored.trainerState);
+        checkWaitingUnits();
       } catch (IllegalArgumentException e) {
         throw notRestorable(e);
       }
@@ -605,6 +606,25 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       checkTopic();
       watch = ReplacementWatch.of(topicHead, model, replacing, Math.max(version, publishedThrough));
       watch.start();
+    }
+  }
+
+  /**
+   * The units the checkpoint holds waiting to be trained, against this model's feature layout: a
+   * checkpoint of an earlier release does not name its layout, and its units were each refused at
+   * their batch, failing the job at every restart.
+   */
+  private void checkWaitingUnits() {
+    long ours = new UnitLayout(config.model().features()).fingerprint();
+    List<CompactUnit> pending = new ArrayList<>(ready);
+    pending.addAll(waiting);
+    long other = pending.stream().filter(u -> u.layoutFingerprint() != ours).count();
+    if (other > 0) {
+      throw new IllegalArgumentException(
+          "it holds "
+              + other
+              + " units waiting to be trained that were encoded under other features or labels, or"
+              + " another order of them, than this model's (model.features, model.labels)");
     }
   }
 

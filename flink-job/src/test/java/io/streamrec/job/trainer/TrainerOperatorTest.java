@@ -567,6 +567,31 @@ class TrainerOperatorTest {
   }
 
   /**
+   * The impression features in another order keep the tables and the parameter count: a checkpoint
+   * restored under them failed at its first waiting unit, and the job restarted into it again and
+   * again; a handoff trained each feature's weights on the other's values. Now the job stops
+   * without a restart, naming the order each has.
+   */
+  @Test
+  void aCheckpointUnderFeaturesInAnotherOrderStopsTheJobNamingBoth() throws Exception {
+    Configuration swapped = new Configuration();
+    List<String> imp =
+        new ArrayList<>(
+            config().model().features().categorical().stream()
+                .filter(f -> f.side() == io.streamrec.model.features.Side.IMPRESSION)
+                .map(f -> f.name())
+                .toList());
+    Collections.reverse(imp);
+    swapped.set(ModelOptions.IMPRESSION_CATEGORICAL, imp);
+    assertThat(openOverADefaultCheckpoint(swapped))
+        .isInstanceOf(SuppressRestartsException.class)
+        .cause()
+        .isInstanceOf(CheckpointMismatchException.class)
+        .hasMessageContaining("its impression features [")
+        .hasMessageContaining("this job's " + imp);
+  }
+
+  /**
    * A checkpoint of other tables (here another embedding width) stops the job without a restart,
    * saying why and the ways on: before, the store's refusal was a failure like any other, and the
    * job restarted into it again and again.

@@ -210,19 +210,31 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
         .orElse("#" + b);
   }
 
-  private static void check(String requestId, Map<String, Float> dense, Map<String, Float> labels) {
+  private void check(String requestId, Map<String, Float> dense, Map<String, Float> labels) {
     if (requestId.isEmpty()) {
       throw new MalformedRecordException(DeadLetterReasons.MALFORMED, "empty requestId");
     }
-    finite(dense, "dense");
+    io.streamrec.model.features.Side side =
+        kind == EventKind.REQUEST
+            ? io.streamrec.model.features.Side.REQUEST
+            : io.streamrec.model.features.Side.IMPRESSION;
+    finite(
+        dense,
+        "dense",
+        features.dense(side).stream().map(io.streamrec.model.features.DenseFeature::name).toList());
     if (labels != null) {
-      finite(labels, "labels");
+      finite(labels, "labels", features.labels());
     }
   }
 
-  private static void finite(Map<String, Float> values, String field) {
+  /**
+   * The values the model reads ({@code read}) must be finite; a value of a name it does not read is
+   * ignored, as the name is: a producer may send a signal of its own where NaN means "missing".
+   */
+  private static void finite(
+      Map<String, Float> values, String field, java.util.Collection<String> read) {
     for (Map.Entry<String, Float> e : values.entrySet()) {
-      if (!Float.isFinite(e.getValue())) {
+      if (!Float.isFinite(e.getValue()) && read.contains(e.getKey())) {
         throw new MalformedRecordException(
             DeadLetterReasons.NON_FINITE, field + "." + e.getKey() + " is " + e.getValue());
       }

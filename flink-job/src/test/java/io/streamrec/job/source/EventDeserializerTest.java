@@ -208,6 +208,30 @@ class EventDeserializerTest {
         DeadLetterReasons.NON_FINITE);
   }
 
+  /**
+   * A NaN or infinity under a name the model does not read made the whole event a dead letter (and
+   * a request's impressions orphans): a producer that adds a signal of its own, NaN for "missing",
+   * lost the events that carry it.
+   */
+  @Test
+  void aNonFiniteValueTheModelDoesNotReadIsIgnored() {
+    List<DecodedEvent> req =
+        read(
+            open(EventKind.REQUEST),
+            "requests",
+            AvroCodec.encode(request(Map.of("hour", 3f, "watch_time", Float.NaN))));
+    List<DecodedEvent> imp =
+        read(
+            open(EventKind.IMPRESSION),
+            "impressions",
+            AvroCodec.encode(impression(Map.of("click", 1f, "revenue", Float.NaN))));
+    assertThat(req).hasSize(1);
+    assertThat(req.get(0).deadLetter()).isNull();
+    assertThat(imp).hasSize(1);
+    assertThat(imp.get(0).deadLetter()).isNull();
+    assertThat(metrics.count(JobMetrics.deadLetters(DeadLetterReasons.NON_FINITE))).isZero();
+  }
+
   @Test
   void aRecordOverTheSizeLimitIsTooLargeAndOnlyItsHeadIsKept() {
     Map<String, Float> dense = new HashMap<>();

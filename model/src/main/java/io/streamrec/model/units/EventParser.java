@@ -166,8 +166,8 @@ public final class EventParser {
   }
 
   /**
-   * A map of floats: every value finite, those the index names stored (squashed when asked); false
-   * for a non-finite value or a key twice.
+   * A map of floats: those the index names stored (squashed when asked), the others skipped; false
+   * for a non-finite value the index names or a key twice.
    */
   private boolean floatMap(NameIndex index, float[] out, boolean squash) {
     long seen = 0;
@@ -184,11 +184,11 @@ public final class EventParser {
                 | (b[pos + 3] & 0xff) << 24;
         pos += 4;
         float v = Float.intBitsToFloat(bits);
-        if (!Float.isFinite(v)) {
-          return false;
-        }
         int k = index.find(b, keyAt, keyLen);
         if (k >= 0) {
+          if (!Float.isFinite(v)) {
+            return false;
+          }
           if (seenMany != null) {
             if (seenMany[k]) {
               return false;

@@ -123,7 +123,23 @@ public final class AvroCodec {
 
   /** Decodes a single-object message that must hold a {@code type}. */
   public static <T extends SpecificRecord> T decode(byte[] bytes, Class<T> type) {
-    SpecificRecord r = decodeAny(bytes);
+    SpecificRecord r;
+    try {
+      r = decodeAny(bytes);
+    } catch (MalformedRecordException e) {
+      if (!e.reason().equals(DeadLetterReasons.UNKNOWN_SCHEMA)) {
+        throw e;
+      }
+      // name what the topic takes: a producer's schema changed even compatibly is unknown
+      Schema expected = SpecificData.get().getSchema(type);
+      throw new MalformedRecordException(
+          DeadLetterReasons.UNKNOWN_SCHEMA,
+          e.getMessage()
+              + String.format(
+                  "; this topic takes %s messages, of fingerprint %016x",
+                  type.getSimpleName(), SchemaNormalization.parsingFingerprint64(expected)),
+          e);
+    }
     if (!type.isInstance(r)) {
       throw new MalformedRecordException(
           DeadLetterReasons.UNKNOWN_SCHEMA,
@@ -139,6 +155,15 @@ public final class AvroCodec {
           DeadLetterReasons.MALFORMED,
           "not an Avro single-object message: " + (bytes == null ? "no value (null)" : "no bytes"));
     }
+    if (bytes.length >= 5 && bytes[0] == 0) {
+      // a schema registry's framing: magic byte 0, then a 4-byte schema id
+      throw new MalformedRecordException(
+          DeadLetterReasons.MALFORMED,
+          "not an Avro single-object message: a schema registry's message (magic byte 0, schema id "
+              + ByteBuffer.wrap(bytes, 1, 4).getInt()
+              + "). The job reads Avro single-object encoding (0xC3 0x01, then the schema's"
+              + " fingerprint) of its own schemas; write that, or JSON through streamrec produce");
+    }
     if (bytes.length < HEADER_BYTES || bytes[0] != (byte) 0xC3 || bytes[1] != 0x01) {
       throw new MalformedRecordException(
           DeadLetterReasons.MALFORMED, "not an Avro single-object message (bad or missing header)");
@@ -151,7 +176,11 @@ public final class AvroCodec {
     }
     throw new MalformedRecordException(
         DeadLetterReasons.UNKNOWN_SCHEMA,
-        String.format("unknown schema fingerprint %016x", fingerprint));
+        String.format(
+            "unknown schema fingerprint %016x: messages are written with the job's own schemas"
+                + " (schemas/src/main/avro) exactly, and any change to one, a field added too, gives"
+                + " it another fingerprint",
+            fingerprint));
   }
 
   private static SpecificRecord decodeWith(Codec c, byte[] bytes) {

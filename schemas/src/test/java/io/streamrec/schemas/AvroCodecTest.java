@@ -326,6 +326,37 @@ class AvroCodecTest {
         .hasMessageContaining("unknown schema fingerprint 0807060504030201");
   }
 
+  /**
+   * A producer's schema with one optional field added made every event an unknown schema, and the
+   * dead letter named only the fingerprint: nothing said which schema the topic takes, or that a
+   * compatible change is not accepted.
+   */
+  @Test
+  void anUnknownSchemaSaysWhatTheTopicTakes() {
+    byte[] bytes = AvroCodec.encode(request());
+    java.nio.ByteBuffer.wrap(bytes, 2, 8)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        .putLong(0x6fcfd610f1a3b138L);
+    long expected =
+        org.apache.avro.SchemaNormalization.parsingFingerprint64(RequestEvent.getClassSchema());
+    assertThatThrownBy(() -> AvroCodec.decode(bytes, RequestEvent.class))
+        .isInstanceOf(MalformedRecordException.class)
+        .hasMessageContaining("unknown schema fingerprint 6fcfd610f1a3b138")
+        .hasMessageContaining("a field added too")
+        .hasMessageContaining(
+            String.format(
+                "this topic takes RequestEvent messages, of fingerprint %016x", expected));
+  }
+
+  /** A schema registry's framing read as "bad or missing header", which said nothing of it. */
+  @Test
+  void aSchemaRegistrysMessageIsNamedAsOne() {
+    byte[] framed = {0, 0, 0, 0, 42, 2, 'r', '1'};
+    assertReason(framed, DeadLetterReasons.MALFORMED);
+    assertThatThrownBy(() -> AvroCodec.decodeAny(framed))
+        .hasMessageContaining("a schema registry's message (magic byte 0, schema id 42)");
+  }
+
   @Test
   void aNegativeStringLengthIsMalformed() {
     byte[] body = concat(varLong(-5), "r1".getBytes(StandardCharsets.UTF_8));

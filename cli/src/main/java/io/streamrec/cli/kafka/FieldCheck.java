@@ -58,8 +58,26 @@ public final class FieldCheck extends ForwardingListener {
   private long repeated;
   private String firstRepeated;
 
+  /** Categorical values written as numbers with a fraction or exponent, by feature. */
+  private final Map<String, long[]> fractionalIds = new LinkedHashMap<>();
+
   @Override
   public void onLine(ObjectNode o, boolean request, Path file, long lineNumber) {
+    JsonNode categorical = o.get("features");
+    if (categorical != null && categorical.isObject()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = categorical.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        JsonNode v = e.getValue();
+        for (JsonNode item : v.isArray() ? v : List.of(v)) {
+          if (item.isFloatingPointNumber()) {
+            String key = (request ? "request " : "impression ") + "features." + e.getKey();
+            fractionalIds.computeIfAbsent(key, k -> new long[1])[0]++;
+            firstAt.putIfAbsent(
+                "n/" + key, file.getFileName() + ":" + lineNumber + ", " + item.asText());
+          }
+        }
+      }
+    }
     if (request && requestIds.size() < IDS_KEPT) {
       JsonNode id = o.get("requestId");
       if (id != null && id.isTextual()) {
@@ -132,6 +150,25 @@ public final class FieldCheck extends ForwardingListener {
               requestsChecked,
               requestIds.size() >= IDS_KEPT ? " checked" : "",
               firstRepeated));
+    }
+    if (!fractionalIds.isEmpty()) {
+      List<String> named = new ArrayList<>();
+      for (Map.Entry<String, long[]> e : fractionalIds.entrySet()) {
+        if (named.size() < NAMED) {
+          named.add(
+              String.format(
+                  Locale.ROOT,
+                  "%s in %,d (first at %s)",
+                  e.getKey(),
+                  e.getValue()[0],
+                  firstAt.get("n/" + e.getKey())));
+        }
+      }
+      out.add(
+          "categorical values written as numbers with a fraction or an exponent: "
+              + String.join(", ", named)
+              + ". An id is its text, so 351.0 and 351 are two ids with rows of their own (a"
+              + " column of ids read as floats writes them so): write ids as integers or strings");
     }
     if (!unreadFeatures.isEmpty()) {
       List<String> named = new ArrayList<>();

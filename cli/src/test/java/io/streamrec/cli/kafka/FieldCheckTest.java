@@ -125,4 +125,34 @@ class FieldCheckTest {
                 + " 'a')")
         .endsWith("Give each request an id of its own");
   }
+
+  /**
+   * Ids read from a float column ("user_id": 351.0) hash as the text "351.0", another id than
+   * "351", and a load of 500 such requests said nothing.
+   */
+  @Test
+  void idsWrittenAsNumbersWithAFractionAreSaidToBeOtherIds() {
+    FieldCheck check = new FieldCheck(JsonlProducer.loggingListener());
+    onLine(
+        check,
+        "{\"requestId\":\"a\",\"timestampMs\":1,\"features\":{\"user_id\":351,\"tags\":[\"x\"]}}",
+        true,
+        REQUESTS,
+        1);
+    assertThat(check.warnings()).isEmpty();
+    onLine(
+        check,
+        "{\"requestId\":\"b\",\"timestampMs\":1,\"features\":{\"user_id\":351.0,\"tags\":[2e3,\"y\"]}}",
+        true,
+        REQUESTS,
+        2);
+    assertThat(check.warnings())
+        .singleElement()
+        .asString()
+        .startsWith(
+            "categorical values written as numbers with a fraction or an exponent: request"
+                + " features.user_id in 1 (first at requests.jsonl:2, 351.0), request features.tags"
+                + " in 1 (first at requests.jsonl:2, 2000.0)")
+        .endsWith("write ids as integers or strings");
+  }
 }

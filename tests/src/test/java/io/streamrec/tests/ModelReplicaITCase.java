@@ -263,6 +263,35 @@ class ModelReplicaITCase {
           assertThat(replica.version()).as("served while version %d is unreadable", v).isEqualTo(2);
           assertThat(replica.ready()).isTrue();
           assertThat(replica.unreadableSpec()).contains("streamrec-model-spec/9");
+          if (v == 4) {
+            // a replica started now: its /healthz said the topic was perhaps not model-updates
+            try (ModelReplica fresh = ModelReplica.start(bootstrap, topic);
+                ScoringServer server =
+                    ScoringServer.start(
+                        fresh,
+                        ScoringServer.Settings.defaults(new InetSocketAddress("127.0.0.1", 0)))) {
+              await(() -> fresh.recordsRead() >= upTo, "the new replica reads the topic");
+              JsonNode h =
+                  new ObjectMapper()
+                      .readTree(
+                          HttpClient.newHttpClient()
+                              .send(
+                                  HttpRequest.newBuilder(
+                                          URI.create(
+                                              "http://127.0.0.1:" + server.port() + "/healthz"))
+                                      .build(),
+                                  HttpResponse.BodyHandlers.ofString())
+                              .body());
+              assertThat(h.path("reason").asText())
+                  .as(h.toString())
+                  .doesNotContain("is --topic the model-updates topic");
+              if (fresh.version() == 0) {
+                assertThat(h.path("reason").asText())
+                    .contains("the newest spec cannot be read")
+                    .contains("streamrec-model-spec/9");
+              }
+            }
+          }
         }
       }
       assertThat(replica.unreadableSpec()).isNull();

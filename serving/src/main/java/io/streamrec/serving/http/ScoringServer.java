@@ -780,6 +780,10 @@ public final class ScoringServer implements AutoCloseable {
     if (replica.unreachable() != null) {
       return replica.unreachable();
     }
+    if (replica.version() == 0 && replica.unreadableSpec() != null) {
+      // a spec of a newer format is a model update this replica cannot read, not another topic's
+      return "no complete model yet; the newest spec cannot be read: " + replica.unreadableSpec();
+    }
     if (replica.version() == 0 && replica.badRecords() > 0) {
       return "no complete model yet; "
           + replica.badRecords()

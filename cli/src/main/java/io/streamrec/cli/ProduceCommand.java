@@ -1,5 +1,6 @@
 package io.streamrec.cli;
 
+import io.streamrec.cli.kafka.BadLineCauses;
 import io.streamrec.cli.kafka.FieldCheck;
 import io.streamrec.cli.kafka.JsonlProducer;
 import io.streamrec.cli.kafka.LabelCheck;
@@ -82,9 +83,10 @@ final class ProduceCommand implements Callable<Integer> {
             System.currentTimeMillis());
     LabelCheck labels = new LabelCheck(cfg.model().features().labels(), times);
     FieldCheck fields = new FieldCheck(labels, cfg.model().features());
+    BadLineCauses causes = new BadLineCauses(fields);
     JsonlProducer.Summary s =
         JsonlProducer.load(
-            servers, cfg.kafkaProperties().asMap(), topics, requests, impressions, fields);
+            servers, cfg.kafkaProperties().asMap(), topics, requests, impressions, causes);
     System.out.printf(
         Locale.ROOT,
         "streamrec produce: %,d requests and %,d impressions sent to %s, %,d bad line(s) skipped, "
@@ -95,6 +97,7 @@ final class ProduceCommand implements Callable<Integer> {
         s.badLines(),
         s.elapsedMs() / 1000.0,
         s.eventsPerSecond());
+    causes.summary().forEach(w -> System.out.println("streamrec produce: " + w));
     times.warnings().forEach(w -> System.out.println("streamrec produce: warning: " + w));
     retentionAdvice(admin, times, topics)
         .forEach(w -> System.out.println("streamrec produce: warning: " + w));

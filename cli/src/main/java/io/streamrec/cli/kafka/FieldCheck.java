@@ -152,47 +152,41 @@ public final class FieldCheck extends ForwardingListener {
               firstRepeated));
     }
     if (!fractionalIds.isEmpty()) {
-      List<String> named = new ArrayList<>();
-      for (Map.Entry<String, long[]> e : fractionalIds.entrySet()) {
-        if (named.size() < NAMED) {
-          named.add(
-              String.format(
-                  Locale.ROOT,
-                  "%s in %,d (first at %s)",
-                  e.getKey(),
-                  e.getValue()[0],
-                  firstAt.get("n/" + e.getKey())));
-        }
-      }
       out.add(
           "categorical values written as numbers with a fraction or an exponent: "
-              + String.join(", ", named)
+              + named(fractionalIds, "n/")
               + ". An id is its text, so 351.0 and 351 are two ids with rows of their own (a"
               + " column of ids read as floats writes them so): write ids as integers or strings");
     }
     if (!unreadFeatures.isEmpty()) {
-      List<String> named = new ArrayList<>();
-      for (Map.Entry<String, long[]> e : unreadFeatures.entrySet()) {
-        if (named.size() < NAMED) {
-          named.add(
-              String.format(
-                  Locale.ROOT,
-                  "%s in %,d (first at %s)",
-                  e.getKey(),
-                  e.getValue()[0],
-                  firstAt.get("f/" + e.getKey())));
-        }
-      }
       out.add(
           "events carry features the model does not read where they are: "
-              + String.join(", ", named)
-              + (unreadFeatures.size() > NAMED
-                  ? " and " + (unreadFeatures.size() - NAMED) + " more"
-                  : "")
+              + named(unreadFeatures, "f/")
               + ". The job reads a feature only on the side and under the field the configuration"
               + " declares it (model.features.request.categorical, ...); others are ignored");
     }
     return out;
+  }
+
+  /**
+   * The first {@link #NAMED} of {@code counts}, each with its count and first place ({@link
+   * #firstAt} under {@code place} and its key), and how many more.
+   */
+  private String named(Map<String, long[]> counts, String place) {
+    List<String> named = new ArrayList<>();
+    for (Map.Entry<String, long[]> e : counts.entrySet()) {
+      if (named.size() < NAMED) {
+        named.add(
+            String.format(
+                Locale.ROOT,
+                "%s in %,d (first at %s)",
+                e.getKey(),
+                e.getValue()[0],
+                firstAt.get(place + e.getKey())));
+      }
+    }
+    return String.join(", ", named)
+        + (counts.size() > NAMED ? " and " + (counts.size() - NAMED) + " more" : "");
   }
 
   private static String describe(Side side, String kind) {

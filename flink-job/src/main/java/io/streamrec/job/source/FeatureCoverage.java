@@ -17,15 +17,29 @@ import org.slf4j.LoggerFactory;
  * comes as categorical values (or a misspelt name) is read as 0, a categorical one that is missing
  * is an empty bag: the job runs on, and nothing said why the model learnt nothing from it.
  *
- * <p>A reader looks at the first {@link #SAMPLE} events it decodes well and then, once, warns of
- * every declared name none of them had, saying where the events do carry it if they do. After that
- * it costs nothing.
+ * <p>A reader looks at the first {@link #SAMPLE} events it decodes well and then warns of every
+ * declared name none of them had, saying where the events do carry it if they do. After that it
+ * looks at one event in {@link #STRIDE}, and at the end of each {@link #SAMPLE} of those warns of
+ * what is newly missing: a producer that stops sending a label or a feature mid-stream trained it
+ * as 0 or an empty bag from then on, and nothing said so. A name that stays missing is said once.
  */
 final class FeatureCoverage {
   private static final Logger LOG = LoggerFactory.getLogger(FeatureCoverage.class);
 
-  /** Events looked at before the verdict. */
+  /** Events looked at before each verdict. */
   static final int SAMPLE = 1_000;
+
+  /** After the first sample, one event in this many is looked at. */
+  static final int STRIDE = 100;
+
+  /** Events offered ({@link #wants} asked). */
+  private long offered;
+
+  /** Verdicts given. */
+  private int verdicts;
+
+  /** What the last verdict found missing, each as its line without the sample's description. */
+  private java.util.Set<String> missingBefore = java.util.Set.of();
 
   private final String events;
   private final Side side;
@@ -71,22 +85,23 @@ final class FeatureCoverage {
     denseLargest = new float[dense.size()];
   }
 
-  /** Whether the next event should be looked at (until the sample is complete). */
+  /**
+   * Whether this event is to be looked at ({@link #add}): the first {@link #SAMPLE}, then one in
+   * {@link #STRIDE}. Ask once per event.
+   */
   boolean wants() {
-    return sampled < SAMPLE;
+    long n = offered++;
+    return n < SAMPLE || (n - SAMPLE) % STRIDE == STRIDE - 1;
   }
 
   /**
-   * Counts one event's names; once the sample is complete, logs what is missing and returns it
-   * (empty otherwise).
+   * Counts one event's names; once a sample is complete, logs what is missing (after the first,
+   * what is newly missing) and returns it (empty otherwise).
    */
   List<String> add(
       Map<String, List<String>> eventFeatures,
       Map<String, Float> eventDense,
       Map<String, Float> eventLabels) {
-    if (!wants()) {
-      return List.of();
-    }
     for (int i = 0; i < categorical.size(); i++) {
       String n = categorical.get(i);
       categoricalSeen[i] += eventFeatures.containsKey(n) ? 1 : 0;
@@ -108,13 +123,39 @@ final class FeatureCoverage {
     if (sampled < SAMPLE) {
       return List.of();
     }
-    List<String> missing = verdict();
+    String of =
+        verdicts == 0
+            ? String.format(Locale.ROOT, "the first %,d %s read", sampled, events)
+            : String.format(
+                Locale.ROOT,
+                "%,d %s sampled (one in %d) up to the %,dth read",
+                sampled,
+                events,
+                STRIDE,
+                offered);
+    List<String> keys = verdict("…");
+    List<String> lines = verdict(of);
+    List<String> missing = new ArrayList<>();
+    for (int i = 0; i < lines.size(); i++) {
+      if (!missingBefore.contains(keys.get(i))) {
+        missing.add(lines.get(i));
+      }
+    }
+    missingBefore = new java.util.HashSet<>(keys);
+    verdicts++;
+    sampled = 0;
+    for (long[] counts :
+        new long[][] {
+          categoricalSeen, categoricalAsDense, denseSeen, denseAsCategorical, labelSeen
+        }) {
+      java.util.Arrays.fill(counts, 0);
+    }
+    java.util.Arrays.fill(denseLargest, 0);
     missing.forEach(LOG::warn);
     return missing;
   }
 
-  private List<String> verdict() {
-    String of = String.format(Locale.ROOT, "the first %,d %s read", sampled, events);
+  private List<String> verdict(String of) {
     String key = "model.features." + side.name().toLowerCase(Locale.ROOT);
     List<String> out = new ArrayList<>();
     for (int i = 0; i < labels.size(); i++) {

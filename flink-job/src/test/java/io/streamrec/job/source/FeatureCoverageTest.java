@@ -3,6 +3,7 @@ package io.streamrec.job.source;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.streamrec.model.ModelConfig;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -22,6 +23,7 @@ class FeatureCoverageTest {
     List<String> said = List.of();
     for (int i = 0; i < FeatureCoverage.SAMPLE; i++) {
       assertThat(said).isEmpty();
+      assertThat(requests.wants()).isTrue();
       said =
           requests.add(
               Map.of("user_id", List.of("u"), "country", List.of("de"), "hour", List.of("3")),
@@ -35,8 +37,7 @@ class FeatureCoverageTest {
                 + " categorical values: declare it under model.features.request.categorical",
             "none of the first 1,000 requests read has the categorical feature 'recent_items'"
                 + " (model.features.request.categorical), which is an empty bag in every unit");
-    assertThat(requests.wants()).isFalse();
-    assertThat(requests.add(Map.of(), Map.of(), null)).as("said once").isEmpty();
+    assertThat(requests.wants()).as("then one in %d", FeatureCoverage.STRIDE).isFalse();
 
     FeatureCoverage impressions =
         new FeatureCoverage(EventKind.IMPRESSION, ModelConfig.defaults().features());
@@ -48,6 +49,36 @@ class FeatureCoverageTest {
               i == 7 ? Map.of("click", 1f) : Map.of("purchase", 0f));
     }
     assertThat(said).as("one impression with the label is enough").isEmpty();
+  }
+
+  /**
+   * A producer that stopped sending the label mid-stream: its impressions trained as 0 from then
+   * on, and only the first 1,000 events were ever looked at, so nothing said so.
+   */
+  @Test
+  void aLabelThatStopsComingIsSaidOnceFromTheSpotChecks() {
+    FeatureCoverage impressions =
+        new FeatureCoverage(EventKind.IMPRESSION, ModelConfig.defaults().features());
+    Map<String, List<String>> cat = Map.of("item_id", List.of("i"), "item_cat", List.of("c"));
+    Map<String, Float> dense = Map.of("position", 1f);
+    List<String> said = new ArrayList<>();
+    long looked = 0;
+    // 1,000 events with the label, then 300,000 without: three windows of spot checks
+    for (int i = 0; i < 301_000; i++) {
+      if (impressions.wants()) {
+        looked++;
+        said.addAll(
+            impressions.add(cat, dense, i < 1_000 ? Map.of("click", 1f) : Map.of("clik", 1f)));
+      }
+    }
+    assertThat(looked).isEqualTo(1_000 + 300_000 / FeatureCoverage.STRIDE);
+    assertThat(said)
+        .as("said at the first window without it, and not again")
+        .singleElement()
+        .asString()
+        .startsWith(
+            "none of 1,000 impressions sampled (one in 100) up to the 101,000th read carries the"
+                + " label 'click'");
   }
 
   /**

@@ -637,6 +637,15 @@ public final class ModelReplica implements AutoCloseable {
       }
       newestSpec(offset, why);
       spec = new SpecRead(s.model(), null);
+      if (models.visible() == null && models.rebuilding() && mayServe(models.building())) {
+        // a replica started on a topic whose newest versions it cannot read: the spec opens a
+        // version, so the model built so far is the version before it, whole. It is served, as a
+        // replica that was tailing serves the last version it could read
+        LOG.info(
+            "model-updates offset {}: serving the version before the one this replica cannot read",
+            offset);
+        swapIn();
+      }
       return;
     }
     spec = new SpecRead(s.model(), c);

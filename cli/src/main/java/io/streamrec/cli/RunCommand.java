@@ -71,6 +71,10 @@ final class RunCommand implements Callable<Integer> {
     if (fromHandoff != null) {
       conf.set(JobOptions.HANDOFF_START_FROM, fromHandoff);
     }
+    if (conf.get(JobOptions.MODEL_ID).isBlank()) {
+      // a new model keeps its id over a stop before its first checkpoint
+      conf.set(JobOptions.MODEL_ID, StateDirModelId.of(stateDir));
+    }
     JobConfig cfg = JobConfig.from(conf);
     RetainedCheckpoints.Plan plan = RetainedCheckpoints.plan(conf, cfg);
     System.out.println(

@@ -257,8 +257,8 @@ public final class JobOptions {
               "Where the trainer's embedding store works (its RocksDB cold tier): each trainer in a"
                   + " directory of its own under it (trainer-<subtask>-<random>), deleted when it"
                   + " closes, so that jobs may share it; one a killed process left is deleted by the"
-                  + " next trainer to start there. Empty: a fresh directory under java.io.tmpdir,"
-                  + " deleted when the trainer closes.");
+                  + " next trainer to start there. Empty: the same under"
+                  + " java.io.tmpdir/streamrec-store-<user>.");
 
   public static final ConfigOption<String> DELIVERY_GUARANTEE =
       key("sink.delivery-guarantee")

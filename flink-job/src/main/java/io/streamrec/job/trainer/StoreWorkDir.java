@@ -71,16 +71,23 @@ final class StoreWorkDir implements Closeable {
     }
   }
 
-  /** Deletes the working directories under {@code parent} whose lock no trainer holds. */
+  /** The names {@link #claim} gives: {@code trainer-<subtask>-<random digits>}. */
+  private static final java.util.regex.Pattern NAME =
+      java.util.regex.Pattern.compile("trainer-\\d+-\\d+");
+
+  /**
+   * Deletes the working directories under {@code parent} whose lock no trainer holds, or whose lock
+   * file is gone (a delete cut short: only the claim, under the parent's lock, makes a directory
+   * before its lock file).
+   */
   private static void sweep(Path parent) throws IOException {
     List<Path> left = new ArrayList<>();
     try (Stream<Path> s = Files.list(parent)) {
       for (Path d : s.toList()) {
         Path lockFile = d.resolve(LOCK_FILE);
         if (Files.isDirectory(d)
-            && d.getFileName().toString().startsWith("trainer-")
-            && Files.exists(lockFile)
-            && !inUse(lockFile)) {
+            && NAME.matcher(d.getFileName().toString()).matches()
+            && (!Files.exists(lockFile) || !inUse(lockFile))) {
           left.add(d);
         }
       }
@@ -112,12 +119,24 @@ final class StoreWorkDir implements Closeable {
     return dir;
   }
 
-  /** Releases the lock (closing its channel does) and deletes the directory; again: nothing. */
+  /**
+   * Deletes the directory, its lock file last (a delete cut short leaves a directory the next claim
+   * sweeps), and releases the lock (closing its channel does); again: nothing.
+   */
   @Override
   public void close() throws IOException {
     try {
-      channel.close();
+      if (Files.isDirectory(dir)) {
+        try (Stream<Path> s = Files.list(dir)) {
+          for (Path p : s.toList()) {
+            if (!p.getFileName().toString().equals(LOCK_FILE)) {
+              Directories.deleteRecursively(p);
+            }
+          }
+        }
+      }
     } finally {
+      channel.close();
       Directories.deleteRecursively(dir);
     }
   }

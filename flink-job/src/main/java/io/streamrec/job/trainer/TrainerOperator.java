@@ -219,8 +219,6 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private transient MiniBatchTrainer trainer;
 
   /** The store's working directory when the operator made it (deleted on close), else null. */
-  private transient Path tempStoreDir;
-
   /** The store's working directory under store.dir, where that is set. */
   private transient StoreWorkDir workDir;
 
@@ -510,17 +508,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     batchRows = tables.counts();
     unitRows = tables.counts();
     ComputeBackend backend = Backends.create(config.backend());
-    Path storeDir;
-    if (config.storeDir().isEmpty()) {
-      tempStoreDir = Files.createTempDirectory("streamrec-store");
-      storeDir = tempStoreDir;
-    } else {
-      workDir =
-          StoreWorkDir.claim(
-              Path.of(config.storeDir()),
-              getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
-      storeDir = workDir.path();
-    }
+    workDir = claimStoreDir();
+    Path storeDir = workDir.path();
     cutsDir = storeDir.resolve(CUTS_DIR);
     Directories.deleteRecursively(cutsDir);
     EmbeddingStore store;
@@ -606,6 +595,40 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       checkTopic();
       watch = ReplacementWatch.of(topicHead, model, replacing, Math.max(version, publishedThrough));
       watch.start();
+    }
+  }
+
+  /**
+   * The store's working directory: one of its own under {@code store.dir}, or under {@code
+   * java.io.tmpdir}/streamrec-store-&lt;user&gt; where that is not set, so that what a killed
+   * process left there is deleted by the next trainer. A {@code store.dir} that cannot be a
+   * directory (a file, no permission) stops the job without restarts: every restart would fail the
+   * same way.
+   */
+  private StoreWorkDir claimStoreDir() throws IOException {
+    Path parent =
+        config.storeDir().isEmpty()
+            ? Path.of(
+                System.getProperty("java.io.tmpdir"),
+                "streamrec-store-" + System.getProperty("user.name", "user"))
+            : Path.of(config.storeDir());
+    int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+    try {
+      return StoreWorkDir.claim(parent, subtask);
+    } catch (java.nio.file.FileAlreadyExistsException
+        | java.nio.file.NotDirectoryException
+        | java.nio.file.AccessDeniedException e) {
+      if (config.storeDir().isEmpty()) {
+        return StoreWorkDir.claim(Files.createTempDirectory("streamrec-store"), subtask);
+      }
+      throw new SuppressRestartsException(
+          new StreamrecException(
+              "store.dir '"
+                  + config.storeDir()
+                  + "' cannot hold the trainer's working directory ("
+                  + e
+                  + "): set store.dir to a directory this process may write, on a local disk",
+              e));
     }
   }
 
@@ -1299,9 +1322,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
         trainer.close();
       }
     } finally {
-      if (tempStoreDir != null) {
-        Directories.deleteRecursively(tempStoreDir);
-      } else if (workDir != null) {
+      if (workDir != null) {
         workDir.close();
       }
     }

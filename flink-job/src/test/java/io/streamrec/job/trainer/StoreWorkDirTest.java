@@ -30,6 +30,7 @@ class StoreWorkDirTest {
         assertThat(c.path()).isNotIn(a.path(), b.path());
       }
       Path closed = a.path();
+      Files.createDirectories(closed.resolve("rocksdb").resolve("sub"));
       a.close();
       assertThat(closed).doesNotExist();
       assertThat(b.path().resolve("db")).exists();
@@ -46,8 +47,12 @@ class StoreWorkDirTest {
     Path earlier = Files.createDirectory(storeDir.resolve("trainer-0"));
     Path other = Files.createDirectory(storeDir.resolve("notes"));
 
+    // a delete cut short (the process stopped while its trainer closed) took the lock file first
+    Path cut = Files.createDirectories(storeDir.resolve("trainer-0-456").resolve("db"));
+
     try (StoreWorkDir d = StoreWorkDir.claim(storeDir, 0)) {
       assertThat(left).doesNotExist();
+      assertThat(cut.getParent()).doesNotExist();
       assertThat(earlier).exists();
       assertThat(other).exists();
       assertThat(d.path()).exists();

@@ -24,6 +24,8 @@ import io.streamrec.traffic.GeneratedRequest;
 import io.streamrec.traffic.TrafficConfig;
 import io.streamrec.traffic.TrafficGenerator;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -44,6 +46,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.apache.flink.util.InstantiationUtil;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -589,6 +592,26 @@ class TrainerOperatorTest {
         .isInstanceOf(CheckpointMismatchException.class)
         .hasMessageContaining("its impression features [")
         .hasMessageContaining("this job's " + imp);
+  }
+
+  /**
+   * A store.dir that is a file failed the trainer's start, and the job restarted into it again and
+   * again. It stops without restarts, naming store.dir.
+   */
+  @Test
+  void aStoreDirThatCannotBeADirectoryStopsTheJobWithoutARestart(@TempDir Path dir)
+      throws Exception {
+    Path file = Files.createFile(dir.resolve("afile"));
+    Configuration c = new Configuration();
+    c.set(JobOptions.STORE_DIR, file.toString());
+    try (var h = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config(c)))) {
+      h.initializeEmptyState();
+      assertThat(org.assertj.core.api.Assertions.catchThrowable(h::open))
+          .isInstanceOf(SuppressRestartsException.class)
+          .cause()
+          .hasMessageContaining(
+              "store.dir '" + file + "' cannot hold the trainer's working directory");
+    }
   }
 
   /**

@@ -26,7 +26,11 @@ public final class BadLineCauses extends ForwardingListener {
   @Override
   public void onBadLine(JsonlProducer.BadLine badLine) {
     bad++;
-    String cause = badLine.reason() + ": " + badLine.message();
+    // the message up to its particulars ("not valid JSON: Unrecognized token 'junk0': ...")
+    String message = badLine.message();
+    int particulars = message.indexOf(": ");
+    String cause =
+        badLine.reason() + ": " + (particulars > 0 ? message.substring(0, particulars) : message);
     counts.computeIfAbsent(cause, c -> new long[1])[0]++;
     firstAt.putIfAbsent(cause, badLine.file().getFileName() + ":" + badLine.lineNumber());
     super.onBadLine(badLine);

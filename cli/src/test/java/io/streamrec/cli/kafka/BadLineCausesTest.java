@@ -26,11 +26,15 @@ class BadLineCausesTest {
     causes.onBadLine(bad(40, "field 'timestampMs' must be an integer"));
     causes.onBadLine(bad(41, "field 'timestampMs' must be an integer"));
     causes.onBadLine(bad(50, "field 'labels.click' must be a number"));
+    // one cause, whatever the parser says of each line
+    causes.onBadLine(bad(60, "not valid JSON: Unrecognized token 'junk0': was expecting (...)"));
+    causes.onBadLine(bad(61, "not valid JSON: Unrecognized token 'junk1': was expecting (...)"));
     assertThat(causes.summary())
         .containsExactly(
-            "33 bad line(s) by cause: 30 × malformed: field 'dense.hour' must be a number (first"
+            "35 bad line(s) by cause: 30 × malformed: field 'dense.hour' must be a number (first"
                 + " at requests.jsonl:1); 2 × malformed: field 'timestampMs' must be an integer"
-                + " (first at requests.jsonl:40); 1 × malformed: field 'labels.click' must be a"
-                + " number (first at requests.jsonl:50)");
+                + " (first at requests.jsonl:40); 2 × malformed: not valid JSON (first at"
+                + " requests.jsonl:60); 1 × malformed: field 'labels.click' must be a number (first"
+                + " at requests.jsonl:50)");
   }
 }

@@ -37,6 +37,8 @@ final class LostCommitCheck<T>
     implements TwoPhaseCommittingStatefulSink<T, KafkaWriterState, KafkaCommittable>,
         SupportsPostCommitTopology<KafkaCommittable> {
   private static final long serialVersionUID = 1L;
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(LostCommitCheck.class);
 
   private final KafkaSink<T> sink;
   private final String what;
@@ -112,6 +114,17 @@ final class LostCommitCheck<T>
       }
       committer.commit(new ArrayList<>(watched));
       for (Watched w : watched) {
+        if (w.restoredFailed != null) {
+          // Flink's committer has just logged "this most likely signals data loss"
+          LOG.warn(
+              "{}: transaction '{}' of the checkpoint this job restored could not be committed"
+                  + " again ({}): it was committed before the restart, or aborted with it. The"
+                  + " trainer checks the topic for its versions and, where they are missing,"
+                  + " publishes the whole model in its next version",
+              what,
+              w.getCommittable().getTransactionalId(),
+              w.restoredFailed.getClass().getSimpleName());
+        }
         if (w.lost != null) {
           throw new LostTransactionException(
               what
@@ -146,6 +159,7 @@ final class LostCommitCheck<T>
     private final Committer.CommitRequest<KafkaCommittable> request;
     private final long restoredCheckpoint;
     private Throwable lost;
+    private Throwable restoredFailed;
 
     Watched(Committer.CommitRequest<KafkaCommittable> request, long restoredCheckpoint) {
       this.request = request;
@@ -166,6 +180,8 @@ final class LostCommitCheck<T>
     public void signalFailedWithKnownReason(Throwable t) {
       if (checkpointOf(request.getCommittable().getTransactionalId()) > restoredCheckpoint) {
         lost = t;
+      } else {
+        restoredFailed = t;
       }
       request.signalFailedWithKnownReason(t);
     }

@@ -84,7 +84,8 @@ import org.apache.flink.util.OutputTag;
  * does only what the state still asks for.
  */
 public final class RequestUnitAssembler
-    extends KeyedCoProcessFunction<String, EventPart, EventPart, CompactUnit> {
+    extends KeyedCoProcessFunction<String, EventPart, EventPart, CompactUnit>
+    implements org.apache.flink.streaming.api.checkpoint.CheckpointedFunction {
   private static final long serialVersionUID = 1L;
 
   /** Late, orphan and too-large events, with their reason. */
@@ -201,6 +202,22 @@ public final class RequestUnitAssembler
   /** Once the watermark passes this, no key holds an earlier release's state any more. */
   private transient long legacyUntil;
 
+  /** Operator state: the watermark each subtask had reached at the checkpoint. */
+  static final String WATERMARK_STATE = "watermark-reached";
+
+  private transient org.apache.flink.api.common.state.ListState<Long> watermarkState;
+
+  /** The highest watermark this subtask has seen, saved with each checkpoint. */
+  private transient long watermarkReached;
+
+  /**
+   * The watermark the job had reached at the checkpoint it restored (the lowest of its subtasks'),
+   * below which an event is late as it was before the restore. Flink does not keep watermarks: a
+   * restored job starts from none, and a request the job had dead-lettered as late before a restart
+   * was trained after it, its version's event time going back.
+   */
+  private transient long watermarkFloor = Long.MIN_VALUE;
+
   /** Set once the unit closed: the event time at which the closed marker expires. */
   private transient ValueState<Long> closedUntil;
 
@@ -293,6 +310,47 @@ public final class RequestUnitAssembler
     }
   }
 
+  /**
+   * The watermark, or the one the restored checkpoint had reached where that is higher; notes the
+   * highest seen, for the next checkpoint.
+   */
+  private long watermark(Context ctx) {
+    long w = ctx.timerService().currentWatermark();
+    watermarkReached = Math.max(watermarkReached, w);
+    return Math.max(w, watermarkFloor);
+  }
+
+  @Override
+  public void initializeState(org.apache.flink.runtime.state.FunctionInitializationContext context)
+      throws Exception {
+    watermarkState =
+        context
+            .getOperatorStateStore()
+            .getUnionListState(
+                new org.apache.flink.api.common.state.ListStateDescriptor<>(
+                    WATERMARK_STATE, Types.LONG));
+    watermarkReached = Long.MIN_VALUE;
+    watermarkFloor = Long.MIN_VALUE;
+    if (context.isRestored()) {
+      long lowest = Long.MAX_VALUE;
+      boolean any = false;
+      for (Long w : watermarkState.get()) {
+        lowest = Math.min(lowest, w);
+        any = true;
+      }
+      if (any) {
+        watermarkFloor = lowest;
+        watermarkReached = lowest;
+      }
+    }
+  }
+
+  @Override
+  public void snapshotState(org.apache.flink.runtime.state.FunctionSnapshotContext context)
+      throws Exception {
+    watermarkState.update(List.of(watermarkReached));
+  }
+
   private long closeAt(EventPart r) {
     return saturatedAdd(r.timestampMs(), config.joinWindowMs());
   }
@@ -322,7 +380,7 @@ public final class RequestUnitAssembler
   @Override
   public void processElement1(EventPart r, Context ctx, Collector<CompactUnit> out)
       throws Exception {
-    migrateLegacy(ctx.timerService().currentWatermark());
+    migrateLegacy(watermark(ctx));
     EventPart open = request.value();
     if (open != null && !open.sameContent(r)) {
       deadRequest(
@@ -347,7 +405,7 @@ public final class RequestUnitAssembler
       return;
     }
     long close = closeAt(r);
-    long watermark = ctx.timerService().currentWatermark();
+    long watermark = watermark(ctx);
     if (close <= watermark) {
       deadRequest(
           ctx,
@@ -394,7 +452,7 @@ public final class RequestUnitAssembler
   @Override
   public void processElement2(EventPart e, Context ctx, Collector<CompactUnit> out)
       throws Exception {
-    migrateLegacy(ctx.timerService().currentWatermark());
+    migrateLegacy(watermark(ctx));
     Long closed = closedUntil.value();
     if (closed != null) {
       String as = closedAs.value();
@@ -416,7 +474,7 @@ public final class RequestUnitAssembler
           "impression time " + e.timestampMs() + " is at or after its unit's close " + closeAt(r));
       return;
     }
-    long watermark = ctx.timerService().currentWatermark();
+    long watermark = watermark(ctx);
     long window = saturatedAdd(e.timestampMs(), config.joinWindowMs());
     if (r == null && window <= watermark) {
       // its window closed before it came: its request, earlier still, was late or closed without
@@ -459,7 +517,7 @@ public final class RequestUnitAssembler
 
   @Override
   public void onTimer(long t, OnTimerContext ctx, Collector<CompactUnit> out) throws Exception {
-    migrateLegacy(ctx.timerService().currentWatermark());
+    migrateLegacy(watermark(ctx));
     EventPart r = request.value();
     if (r != null) {
       long close = closeAt(r);
@@ -631,10 +689,7 @@ public final class RequestUnitAssembler
     impressions.clear();
     orphanAt.clear();
     load.clear();
-    markClosed(
-        ctx,
-        saturatedAdd(
-            Math.max(closeAt(r), ctx.timerService().currentWatermark()), config.joinWindowMs()));
+    markClosed(ctx, saturatedAdd(Math.max(closeAt(r), watermark(ctx)), config.joinWindowMs()));
     closedAs.update(DeadLetterReasons.TOO_LARGE);
   }
 

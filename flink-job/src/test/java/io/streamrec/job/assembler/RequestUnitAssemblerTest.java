@@ -539,6 +539,37 @@ class RequestUnitAssemblerTest {
     }
   }
 
+  /**
+   * Flink keeps no watermark: a job restored from a checkpoint started from none, and a request and
+   * impression it had dead-lettered as late before the restart were trained after it (the trainer's
+   * versions going back in event time). The watermark the checkpoint had reached now stands after
+   * the restore, until the sources' own passes it.
+   */
+  @Test
+  void whatWasLateBeforeARestoreIsLateAfterIt() throws Exception {
+    OperatorSubtaskState snapshot;
+    try (var h = harness()) {
+      h.processBothWatermarks(new Watermark(100_000));
+      send(h, request("r0", 10_000));
+      assertThat(deadLetters(h)).extracting(DeadLetter::getReason).containsExactly("late");
+      snapshot = h.snapshot(1L, 1L);
+    }
+    try (var h = harness(snapshot)) {
+      // the same kind of event after the restore, before any watermark
+      send(h, request("r1", 10_000));
+      send(h, impression("r1", "a", 10_010));
+      send(h, impression("r9", "b", 10_020)); // its request never comes
+      assertThat(deadLetters(h))
+          .extracting(DeadLetter::getReason)
+          .containsExactly("late", "late", "late");
+      // a request after the checkpoint's watermark joins as before
+      send(h, request("r2", 100_500));
+      send(h, impression("r2", "c", 100_510));
+      h.processBothWatermarks(new Watermark(200_000));
+      assertThat(h.extractOutputValues()).extracting(CompactUnit::requestId).containsExactly("r2");
+    }
+  }
+
   @Test
   void aUnitOpenAtASnapshotComesOutWholeAndOnceAfterARestore() throws Exception {
     OperatorSubtaskState snapshot;

@@ -2,12 +2,14 @@ package io.streamrec.cli;
 
 import io.streamrec.cli.metrics.InJvmMetricReporter;
 import io.streamrec.cli.metrics.InJvmMetrics;
+import io.streamrec.common.LockedDirectory;
 import io.streamrec.job.StreamrecJob;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.kafka.KafkaPreflight;
 import io.streamrec.job.sink.KafkaSinks;
 import java.util.Map;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -107,6 +109,28 @@ final class JobRunner {
     }
   }
 
+  /**
+   * Where the local Flink keeps its files ({@code io.tmp.dirs}), unless set: a directory of this
+   * run's own under {@code java.io.tmpdir}/streamrec-flink-&lt;user&gt;, which the caller deletes
+   * at exit and a later start deletes if this process was killed. Flink's default, {@code
+   * java.io.tmpdir} itself, kept 21 MB (its RPC system's jar) and more of every start after a stop.
+   * Null where {@code flink} sets it.
+   */
+  static LockedDirectory localTmpDir(Configuration flink) throws java.io.IOException {
+    if (flink.contains(CoreOptions.TMP_DIRS)) {
+      return null;
+    }
+    LockedDirectory d =
+        LockedDirectory.claim(
+            java.nio.file.Path.of(
+                System.getProperty("java.io.tmpdir"),
+                "streamrec-flink-" + System.getProperty("user.name", "user")),
+            "run-");
+    d.notes().forEach(n -> org.slf4j.LoggerFactory.getLogger(JobRunner.class).info("{}", n));
+    flink.set(CoreOptions.TMP_DIRS, d.path().toString());
+    return d;
+  }
+
   static Started start(Configuration conf, StreamrecJob.Bounds bounds, String name)
       throws Exception {
     checkStateBackend(conf);
@@ -116,6 +140,20 @@ final class JobRunner {
     KafkaSinks.abortLeftOpenTransactions(cfg, bounds.bounded());
     Configuration flink = RetainedCheckpoints.bindLocally(conf);
     InJvmMetricReporter.configure(flink);
+    LockedDirectory tmp = localTmpDir(flink);
+    if (tmp != null) {
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try {
+                      tmp.close();
+                    } catch (java.io.IOException e) {
+                      // swept by the next start
+                    }
+                  },
+                  "streamrec-tmp-delete"));
+    }
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
     StreamrecJob.build(env, cfg, bounds);
     long t0 = System.currentTimeMillis();

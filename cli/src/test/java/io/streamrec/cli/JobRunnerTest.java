@@ -1,5 +1,6 @@
 package io.streamrec.cli;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.apache.flink.configuration.Configuration;
@@ -28,5 +29,31 @@ class JobRunnerTest {
     heap.set(StateBackendOptions.STATE_BACKEND, "hashmap");
     JobRunner.checkStateBackend(heap);
     JobRunner.checkStateBackend(new Configuration());
+  }
+
+  /**
+   * The local Flink kept its files in java.io.tmpdir: every run and backfill left 21 MB (its RPC
+   * system's jar) and a minicluster directory there after it stopped.
+   */
+  @Test
+  void theLocalFlinkKeepsItsFilesInADirectoryOfTheRunsOwn() throws Exception {
+    org.apache.flink.configuration.Configuration flink =
+        new org.apache.flink.configuration.Configuration();
+    io.streamrec.common.LockedDirectory d = JobRunner.localTmpDir(flink);
+    try {
+      assertThat(flink.get(org.apache.flink.configuration.CoreOptions.TMP_DIRS))
+          .isEqualTo(d.path().toString());
+      assertThat(d.path().getParent().getFileName().toString()).startsWith("streamrec-flink-");
+    } finally {
+      d.close();
+    }
+    assertThat(d.path()).doesNotExist();
+    // one the user sets stays
+    org.apache.flink.configuration.Configuration set =
+        new org.apache.flink.configuration.Configuration();
+    set.set(org.apache.flink.configuration.CoreOptions.TMP_DIRS, "/data/flink-tmp");
+    assertThat(JobRunner.localTmpDir(set)).isNull();
+    assertThat(set.get(org.apache.flink.configuration.CoreOptions.TMP_DIRS))
+        .isEqualTo("/data/flink-tmp");
   }
 }

@@ -220,7 +220,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   /** The store's working directory when the operator made it (deleted on close), else null. */
   /** The store's working directory under store.dir, where that is set. */
-  private transient StoreWorkDir workDir;
+  private transient io.streamrec.common.LockedDirectory workDir;
 
   /**
    * The store's counters as of the last batch or publish, for the metric gauges (other threads).
@@ -605,7 +605,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
    * directory (a file, no permission) stops the job without restarts: every restart would fail the
    * same way.
    */
-  private StoreWorkDir claimStoreDir() throws IOException {
+  private io.streamrec.common.LockedDirectory claimStoreDir() throws IOException {
     Path parent =
         config.storeDir().isEmpty()
             ? Path.of(
@@ -614,12 +614,16 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
             : Path.of(config.storeDir());
     int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
     try {
-      return StoreWorkDir.claim(parent, subtask);
+      io.streamrec.common.LockedDirectory d =
+          io.streamrec.common.LockedDirectory.claim(parent, "trainer-" + subtask + "-");
+      d.notes().forEach(n -> LOG.info("trainer: {}", n));
+      return d;
     } catch (java.nio.file.FileAlreadyExistsException
         | java.nio.file.NotDirectoryException
         | java.nio.file.AccessDeniedException e) {
       if (config.storeDir().isEmpty()) {
-        return StoreWorkDir.claim(Files.createTempDirectory("streamrec-store"), subtask);
+        return io.streamrec.common.LockedDirectory.claim(
+            Files.createTempDirectory("streamrec-store"), "trainer-" + subtask + "-");
       }
       throw new SuppressRestartsException(
           new StreamrecException(

@@ -1,6 +1,5 @@
-package io.streamrec.job.trainer;
+package io.streamrec.common;
 
-import io.streamrec.common.Directories;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -12,57 +11,58 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * A trainer's working directory under {@code store.dir}: one of its own, so that any number of
- * trainers (of one job, of several jobs, of a job's restarts) may share the setting. The store
- * starts from nothing or from a checkpoint each time, so nothing in it outlives the trainer: it is
- * deleted on {@link #close}. Its lock file, held while the trainer lives, tells those a killed
- * process left behind from those in use; the next trainer to start under the same directory deletes
- * the former.
+ * A working directory of its own under a parent that many processes may share ({@code store.dir}, a
+ * temporary directory): for what lives no longer than its user, deleted on {@link #close}. Its lock
+ * file, held while its user lives, tells a directory a killed process left behind from one in use;
+ * the next claim under the same parent deletes the former.
  *
- * <p>Every trainer had {@code store.dir/trainer-<subtask>}. Two jobs given one {@code store.dir}
- * deleted each other's RocksDB on every start and restarted for ever.
+ * <p>Every trainer had {@code store.dir/trainer-<subtask>}: two jobs given one {@code store.dir}
+ * deleted each other's RocksDB on every start and restarted for ever. A local Flink's files (21 MB
+ * of its RPC system's jar each start) stayed in {@code java.io.tmpdir} after every stop.
  */
-final class StoreWorkDir implements Closeable {
-  private static final Logger LOG = LoggerFactory.getLogger(StoreWorkDir.class);
-
+public final class LockedDirectory implements Closeable {
   /** The lock file in each working directory. */
-  static final String LOCK_FILE = "streamrec-trainer.lock";
+  public static final String LOCK_FILE = "streamrec-dir.lock";
 
-  /** Trainers of one JVM claim and sweep one at a time (a file lock is per process). */
+  /** Claims of one JVM claim and sweep one at a time (a file lock is per process). */
   private static final Object CLAIMING = new Object();
 
   private final Path dir;
   private final FileChannel channel;
+  private final List<String> notes;
 
-  private StoreWorkDir(Path dir, FileChannel channel) {
+  private LockedDirectory(Path dir, FileChannel channel, List<String> notes) {
     this.dir = dir;
     this.channel = channel;
+    this.notes = notes;
+  }
+
+  /** What the claim did beside: a line per directory of a gone process it deleted, or could not. */
+  public List<String> notes() {
+    return notes;
   }
 
   /**
-   * A new directory {@code trainer-<subtask>-<random>} under {@code parent} (made if missing),
-   * locked; first deletes the directories of that form under {@code parent} that no live trainer
-   * holds.
+   * A new directory {@code <prefix><random digits>} under {@code parent} (made if missing), locked;
+   * first deletes the directories of that form under {@code parent} that nothing holds.
    */
-  static StoreWorkDir claim(Path parent, int subtask) throws IOException {
+  public static LockedDirectory claim(Path parent, String prefix) throws IOException {
     synchronized (CLAIMING) {
       Files.createDirectories(parent);
-      Path guard = parent.resolve(".streamrec-store.lock");
+      Path guard = parent.resolve(".streamrec-dirs.lock");
       try (FileChannel g =
               FileChannel.open(guard, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
           FileLock held = g.lock()) {
-        sweep(parent);
-        Path dir = Files.createTempDirectory(parent, "trainer-" + subtask + "-");
+        List<String> notes = sweep(parent, prefix);
+        Path dir = Files.createTempDirectory(parent, prefix);
         FileChannel c =
             FileChannel.open(
                 dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         try {
           c.lock(); // held until the channel closes
-          return new StoreWorkDir(dir, c);
+          return new LockedDirectory(dir, c, notes);
         } catch (IOException | RuntimeException e) {
           c.close();
           throw e;
@@ -71,22 +71,21 @@ final class StoreWorkDir implements Closeable {
     }
   }
 
-  /** The names {@link #claim} gives: {@code trainer-<subtask>-<random digits>}. */
-  private static final java.util.regex.Pattern NAME =
-      java.util.regex.Pattern.compile("trainer-\\d+-\\d+");
-
   /**
-   * Deletes the working directories under {@code parent} whose lock no trainer holds, or whose lock
+   * Deletes the working directories under {@code parent} whose lock nothing holds, or whose lock
    * file is gone (a delete cut short: only the claim, under the parent's lock, makes a directory
    * before its lock file).
    */
-  private static void sweep(Path parent) throws IOException {
+  private static List<String> sweep(Path parent, String prefix) throws IOException {
+    List<String> notes = new ArrayList<>();
+    java.util.regex.Pattern name =
+        java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(prefix) + "\\d+");
     List<Path> left = new ArrayList<>();
     try (Stream<Path> s = Files.list(parent)) {
       for (Path d : s.toList()) {
         Path lockFile = d.resolve(LOCK_FILE);
         if (Files.isDirectory(d)
-            && NAME.matcher(d.getFileName().toString()).matches()
+            && name.matcher(d.getFileName().toString()).matches()
             && (!Files.exists(lockFile) || !inUse(lockFile))) {
           left.add(d);
         }
@@ -95,11 +94,12 @@ final class StoreWorkDir implements Closeable {
     for (Path d : left) {
       try {
         Directories.deleteRecursively(d);
-        LOG.info("trainer: deleted {}, the store's working directory of a trainer that is gone", d);
+        notes.add("deleted " + d + ", the working directory of a process that is gone");
       } catch (IOException e) {
-        LOG.warn("trainer: cannot delete {}, left by a trainer that is gone: {}", d, e.toString());
+        notes.add("cannot delete " + d + ", left by a process that is gone: " + e);
       }
     }
+    return notes;
   }
 
   private static boolean inUse(Path lockFile) throws IOException {
@@ -111,11 +111,11 @@ final class StoreWorkDir implements Closeable {
       l.release();
       return false;
     } catch (OverlappingFileLockException e) {
-      return true; // a trainer of this JVM holds it
+      return true; // a claim of this JVM holds it
     }
   }
 
-  Path path() {
+  public Path path() {
     return dir;
   }
 

@@ -1,4 +1,4 @@
-package io.streamrec.job.trainer;
+package io.streamrec.common;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,20 +11,20 @@ import org.junit.jupiter.api.io.TempDir;
  * Every trainer worked in {@code store.dir/trainer-<subtask>}: two jobs given one store.dir deleted
  * each other's RocksDB on every start and restarted for ever.
  */
-class StoreWorkDirTest {
+class LockedDirectoryTest {
   @TempDir Path storeDir;
 
   @Test
   void trainersSharingAStoreDirEachWorkInADirectoryOfTheirOwn() throws Exception {
-    try (StoreWorkDir a = StoreWorkDir.claim(storeDir, 0);
-        StoreWorkDir b = StoreWorkDir.claim(storeDir, 0)) {
+    try (LockedDirectory a = LockedDirectory.claim(storeDir, "trainer-0-");
+        LockedDirectory b = LockedDirectory.claim(storeDir, "trainer-0-")) {
       assertThat(a.path()).isNotEqualTo(b.path());
       assertThat(a.path().getParent()).isEqualTo(storeDir);
       Files.writeString(a.path().resolve("db"), "a");
       Files.writeString(b.path().resolve("db"), "b");
 
       // a third trainer's start leaves the two in use alone
-      try (StoreWorkDir c = StoreWorkDir.claim(storeDir, 0)) {
+      try (LockedDirectory c = LockedDirectory.claim(storeDir, "trainer-0-")) {
         assertThat(Files.readString(a.path().resolve("db"))).isEqualTo("a");
         assertThat(Files.readString(b.path().resolve("db"))).isEqualTo("b");
         assertThat(c.path()).isNotIn(a.path(), b.path());
@@ -41,7 +41,7 @@ class StoreWorkDirTest {
   void whatAKilledTrainerLeftIsDeletedByTheNextAndOtherDirectoriesAreNot() throws Exception {
     // a killed process: its directory and lock file stay, the lock is gone with the process
     Path left = Files.createDirectory(storeDir.resolve("trainer-0-123"));
-    Files.createFile(left.resolve(StoreWorkDir.LOCK_FILE));
+    Files.createFile(left.resolve(LockedDirectory.LOCK_FILE));
     Files.writeString(left.resolve("000012.sst"), "rows");
     // not a trainer's working directory of this kind (an earlier release's, or the user's)
     Path earlier = Files.createDirectory(storeDir.resolve("trainer-0"));
@@ -50,7 +50,7 @@ class StoreWorkDirTest {
     // a delete cut short (the process stopped while its trainer closed) took the lock file first
     Path cut = Files.createDirectories(storeDir.resolve("trainer-0-456").resolve("db"));
 
-    try (StoreWorkDir d = StoreWorkDir.claim(storeDir, 0)) {
+    try (LockedDirectory d = LockedDirectory.claim(storeDir, "trainer-0-")) {
       assertThat(left).doesNotExist();
       assertThat(cut.getParent()).doesNotExist();
       assertThat(earlier).exists();

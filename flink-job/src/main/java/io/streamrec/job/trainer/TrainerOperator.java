@@ -773,14 +773,19 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       return newest;
     }
     LOG.warn(
-        "trainer: topic '{}' holds this model ({}) {}, and this trainer restored version {}: the"
-            + " versions after it never reached the topic (a transaction the broker aborted or"
-            + " another producer fenced, or a topic made again). Version {} publishes the whole"
-            + " model, so that replicas reading the topic again have the trainer's rows",
+        "trainer: topic '{}' {}, and this trainer restored version {}: {} never reached the topic"
+            + " (a transaction the broker aborted or another producer fenced, a topic made again,"
+            + " or a handoff's model sent to a topic that never had it). Version {} publishes the"
+            + " whole model, so that replicas reading the topic have the trainer's rows",
         config.modelUpdatesTopic(),
-        ModelLineage.format(model),
-        newest.isPresent() ? "up to version " + newest.get().getVersion() : "at no version",
+        newest.isPresent()
+            ? "holds this model ("
+                + ModelLineage.format(model)
+                + ") up to version "
+                + newest.get().getVersion()
+            : "holds no version of this model (" + ModelLineage.format(model) + ")",
         version,
+        newest.isPresent() ? "the versions after it" : "its versions",
         version + 1);
     rowsOnTopic = topicHead.rowsOf(model);
     republishWhole = true;

@@ -35,7 +35,8 @@ import org.apache.flink.streaming.api.datastream.DataStream;
  */
 final class LostCommitCheck<T>
     implements TwoPhaseCommittingStatefulSink<T, KafkaWriterState, KafkaCommittable>,
-        SupportsPostCommitTopology<KafkaCommittable> {
+        SupportsPostCommitTopology<KafkaCommittable>,
+        org.apache.flink.streaming.api.lineage.LineageVertexProvider {
   private static final long serialVersionUID = 1L;
   private static final org.slf4j.Logger LOG =
       org.slf4j.LoggerFactory.getLogger(LostCommitCheck.class);
@@ -81,6 +82,12 @@ final class LostCommitCheck<T>
   @Override
   public void addPostCommitTopology(DataStream<CommittableMessage<KafkaCommittable>> committed) {
     sink.addPostCommitTopology(committed);
+  }
+
+  /** Kafka's sink's lineage (its topic), for a lineage listener: the same sink. */
+  @Override
+  public org.apache.flink.streaming.api.lineage.LineageVertex getLineageVertex() {
+    return sink.getLineageVertex();
   }
 
   /** Thrown by the committer: a transaction of this attempt was aborted before its commit. */

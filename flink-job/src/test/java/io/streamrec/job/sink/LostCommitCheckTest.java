@@ -105,4 +105,19 @@ class LostCommitCheckTest {
     committer.commit(List.of(r));
     assertThat(r.failed).isInstanceOf(ProducerFencedException.class);
   }
+
+  /** The wrapped sink still says what it writes to a lineage listener, as Kafka's does. */
+  @Test
+  void theSinkKeepsKafkasLineage() {
+    org.apache.flink.configuration.Configuration c =
+        new org.apache.flink.configuration.Configuration();
+    c.set(io.streamrec.job.config.JobOptions.BOOTSTRAP_SERVERS, "b:9092");
+    c.set(io.streamrec.job.config.JobOptions.DELIVERY_GUARANTEE, "exactly-once");
+    var sink = KafkaSinks.modelUpdates(io.streamrec.job.config.JobConfig.from(c), false);
+    assertThat(sink).isInstanceOf(LostCommitCheck.class);
+    assertThat(
+            ((org.apache.flink.streaming.api.lineage.LineageVertexProvider) sink)
+                .getLineageVertex())
+        .isNotNull();
+  }
 }

@@ -118,6 +118,12 @@ public final class JobMetrics {
    */
   public static final String TRAINED_UNTIL_MS = "trained_until_ms";
 
+  /**
+   * Transactions of the request-units log aborted before their commit (by the broker, or fenced):
+   * their units are missing from the log.
+   */
+  public static final String LOST_TRANSACTIONS = "request_units_lost_transactions";
+
   public static final String STORE_ADMITTED = "store_admitted";
   public static final String STORE_EVICTED = "store_evicted";
   public static final String STORE_EXPIRED = "store_expired";

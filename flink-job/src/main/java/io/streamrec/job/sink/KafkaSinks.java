@@ -174,7 +174,7 @@ public final class KafkaSinks {
    * The request-units topic: a unit's {@link CompactUnitCodec} bytes keyed by its request id, with
    * the unit's close time as the record's timestamp (what a backfill's range and watermarks use).
    */
-  public static KafkaSink<CompactUnit> requestUnits(JobConfig cfg, boolean backfill) {
+  public static Sink<CompactUnit> requestUnits(JobConfig cfg, boolean backfill) {
     String topic = cfg.requestUnitsTopic();
     KafkaRecordSerializationSchema<CompactUnit> ser =
         (u, ctx, ts) ->
@@ -184,7 +184,11 @@ public final class KafkaSinks {
                 u.closedAtMs(),
                 u.requestId().getBytes(StandardCharsets.UTF_8),
                 CompactUnitCodec.encode(u));
-    return sink(cfg, ser, transactionalIdPrefix(cfg, backfill, "request-units"));
+    KafkaSink<CompactUnit> sink =
+        sink(cfg, ser, transactionalIdPrefix(cfg, backfill, "request-units"));
+    return cfg.exactlyOnce()
+        ? new LostCommitCheck<>(sink, "request-units topic '" + topic + "'", false)
+        : sink;
   }
 
   private static <T> KafkaSink<T> sink(

@@ -1,6 +1,7 @@
 package io.streamrec.job.sink;
 
 import io.streamrec.common.StreamrecException;
+import io.streamrec.job.metrics.JobMetrics;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -43,11 +44,22 @@ final class LostCommitCheck<T>
 
   private final KafkaSink<T> sink;
   private final String what;
+  private final boolean failJob;
 
   /** {@code sink}, exactly-once; {@code what} names its topic in the failure. */
   LostCommitCheck(KafkaSink<T> sink, String what) {
+    this(sink, what, true);
+  }
+
+  /**
+   * With {@code failJob} false, a lost transaction is logged and counted ({@value
+   * JobMetrics#LOST_TRANSACTIONS}) and the job goes on: for the request-units log, whose lost units
+   * a restart would not bring back (its checkpoint is past them).
+   */
+  LostCommitCheck(KafkaSink<T> sink, String what, boolean failJob) {
     this.sink = sink;
     this.what = what;
+    this.failJob = failJob;
   }
 
   @Override
@@ -71,7 +83,12 @@ final class LostCommitCheck<T>
   public Committer<KafkaCommittable> createCommitter(CommitterInitContext context)
       throws IOException {
     return new Checked(
-        sink.createCommitter(context), what, context.getRestoredCheckpointId().orElse(-1));
+        sink.createCommitter(context),
+        what,
+        context.getRestoredCheckpointId().orElse(-1),
+        failJob
+            ? null
+            : JobMetrics.group(context.metricGroup()).counter(JobMetrics.LOST_TRANSACTIONS));
   }
 
   @Override
@@ -104,12 +121,23 @@ final class LostCommitCheck<T>
     private final Committer<KafkaCommittable> committer;
     private final String what;
     private final long restoredCheckpoint;
+    private final org.apache.flink.metrics.Counter lostCounter;
 
     /** {@code restoredCheckpoint}: the checkpoint the job restored, -1 for none. */
     Checked(Committer<KafkaCommittable> committer, String what, long restoredCheckpoint) {
+      this(committer, what, restoredCheckpoint, null);
+    }
+
+    /** With {@code lostCounter}, a lost transaction is logged and counted there, not thrown. */
+    Checked(
+        Committer<KafkaCommittable> committer,
+        String what,
+        long restoredCheckpoint,
+        org.apache.flink.metrics.Counter lostCounter) {
       this.committer = committer;
       this.what = what;
       this.restoredCheckpoint = restoredCheckpoint;
+      this.lostCounter = lostCounter;
     }
 
     @Override
@@ -132,7 +160,16 @@ final class LostCommitCheck<T>
               w.getCommittable().getTransactionalId(),
               w.restoredFailed.getClass().getSimpleName());
         }
-        if (w.lost != null) {
+        if (w.lost != null && lostCounter != null) {
+          lostCounter.inc();
+          LOG.error(
+              "{}: transaction '{}' was aborted before its commit (open past"
+                  + " transaction.timeout.ms, or fenced by another producer of that id): the units"
+                  + " it held are missing from the log, and a job over the log does not train them",
+              what,
+              w.getCommittable().getTransactionalId(),
+              w.lost);
+        } else if (w.lost != null) {
           throw new LostTransactionException(
               what
                   + ": transaction '"

@@ -87,6 +87,17 @@ class LostCommitCheckTest {
     assertThat(r.failed).as("Flink is told, as before").isInstanceOf(ProducerFencedException.class);
   }
 
+  /** A lost transaction of the units log is counted and logged; the job goes on. */
+  @Test
+  void aLostTransactionOfTheUnitsLogIsCounted() throws Exception {
+    org.apache.flink.metrics.SimpleCounter lost = new org.apache.flink.metrics.SimpleCounter();
+    LostCommitCheck.Checked committer =
+        new LostCommitCheck.Checked(new Fenced(), "request-units topic 'u'", 11, lost);
+    Request r = new Request(committable("streamrec-ctr-m-request-units-0a1b2c3d4e5f-0-12"));
+    committer.commit(List.of(r));
+    assertThat(lost.getCount()).isEqualTo(1);
+  }
+
   @Test
   void theFirstJobsTransactionsCountToo() {
     LostCommitCheck.Checked committer =

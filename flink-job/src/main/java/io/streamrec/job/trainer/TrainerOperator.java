@@ -218,8 +218,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private transient CheckpointStreamFactory snapshotFactory;
   private transient MiniBatchTrainer trainer;
 
-  /** The store's working directory when the operator made it (deleted on close), else null. */
-  /** The store's working directory under store.dir, where that is set. */
+  /** The store's working directory, of this trainer's own (deleted on close). */
   private transient io.streamrec.common.LockedDirectory workDir;
 
   /**

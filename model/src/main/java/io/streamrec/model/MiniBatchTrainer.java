@@ -73,36 +73,14 @@ public final class MiniBatchTrainer implements AutoCloseable {
   private static final int STATE_FORMAT_NO_WIDE_POOLING = 4;
 
   /**
-   * The features' layout the parameters are laid out by, in words: each side's categorical features
-   * in order (with the vocabulary where it is not the feature's own), each side's dense features
-   * and the labels, in order. Two models of the same parameter count may differ in it: two features
-   * of one side swapped, a label renamed or the labels reordered. A state restored under another
-   * layout trains each feature's weights on another feature's values, and serves the first label's
-   * head as another label.
+   * The features' layout the parameters are laid out by, in words ({@link UnitLayout#describe}).
+   * Two models of the same parameter count may differ in it: two features of one side swapped, a
+   * label renamed or the labels reordered. A state restored under another layout trains each
+   * feature's weights on another feature's values, and serves the first label's head as another
+   * label.
    */
   static String layoutOf(ModelConfig config) {
-    io.streamrec.model.features.FeatureSpec spec = config.features();
-    List<String> req = new java.util.ArrayList<>();
-    List<String> imp = new java.util.ArrayList<>();
-    for (io.streamrec.model.features.CategoricalFeature f : spec.categorical()) {
-      String name =
-          f.name().equals(f.vocabulary()) ? f.name() : f.name() + " (" + f.vocabulary() + ")";
-      (f.side() == io.streamrec.model.features.Side.REQUEST ? req : imp).add(name);
-    }
-    return "request features "
-        + req
-        + "; impression features "
-        + imp
-        + "; request dense features "
-        + spec.dense(io.streamrec.model.features.Side.REQUEST).stream()
-            .map(io.streamrec.model.features.DenseFeature::name)
-            .toList()
-        + "; impression dense features "
-        + spec.dense(io.streamrec.model.features.Side.IMPRESSION).stream()
-            .map(io.streamrec.model.features.DenseFeature::name)
-            .toList()
-        + "; labels "
-        + spec.labels();
+    return new UnitLayout(config.features()).describe();
   }
 
   /**

@@ -80,6 +80,31 @@ public final class UnitLayout {
     return fingerprint;
   }
 
+  /**
+   * The layout in words: each side's categorical features in order (with the vocabulary where it is
+   * not the feature's own), each side's dense features and the labels, in order.
+   */
+  public String describe() {
+    return "request features "
+        + names(requestFeatures)
+        + "; impression features "
+        + names(impressionFeatures)
+        + "; request dense features "
+        + List.of(requestDense)
+        + "; impression dense features "
+        + List.of(impressionDense)
+        + "; labels "
+        + List.of(labels);
+  }
+
+  private static List<String> names(CategoricalFeature[] features) {
+    List<String> out = new ArrayList<>();
+    for (CategoricalFeature f : features) {
+      out.add(f.name().equals(f.vocabulary()) ? f.name() : f.name() + " (" + f.vocabulary() + ")");
+    }
+    return out;
+  }
+
   /** Categorical features of the request, in layout (and spec) order. */
   public CategoricalFeature requestFeature(int k) {
     return requestFeatures[k];

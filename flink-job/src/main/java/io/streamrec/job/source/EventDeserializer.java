@@ -16,6 +16,7 @@ import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.MalformedRecordException;
 import io.streamrec.schemas.RequestEvent;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -60,6 +61,10 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
   private transient EventParser parser;
   private transient UnitEncoder encoder;
   private transient FeatureCoverage coverage;
+
+  /** The dense features this kind's side declares: the values whose finiteness is checked. */
+  private transient List<String> denseRead;
+
   private final boolean denseNormalized;
   private transient EventTimeGuard guard;
   private transient Counter in;
@@ -95,6 +100,15 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
     parser = new EventParser(layout);
     encoder = new UnitEncoder(layout);
     coverage = new FeatureCoverage(kind, features, denseNormalized);
+    denseRead =
+        features
+            .dense(
+                kind == EventKind.REQUEST
+                    ? io.streamrec.model.features.Side.REQUEST
+                    : io.streamrec.model.features.Side.IMPRESSION)
+            .stream()
+            .map(io.streamrec.model.features.DenseFeature::name)
+            .toList();
     guard = EventTimeGuard.of(limits);
     MetricGroup g = JobMetrics.group(context.getMetricGroup());
     in = g.counter(kind == EventKind.REQUEST ? JobMetrics.REQUESTS_IN : JobMetrics.IMPRESSIONS_IN);
@@ -214,14 +228,7 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
     if (requestId.isEmpty()) {
       throw new MalformedRecordException(DeadLetterReasons.MALFORMED, "empty requestId");
     }
-    io.streamrec.model.features.Side side =
-        kind == EventKind.REQUEST
-            ? io.streamrec.model.features.Side.REQUEST
-            : io.streamrec.model.features.Side.IMPRESSION;
-    finite(
-        dense,
-        "dense",
-        features.dense(side).stream().map(io.streamrec.model.features.DenseFeature::name).toList());
+    finite(dense, "dense", denseRead);
     if (labels != null) {
       finite(labels, "labels", features.labels());
     }

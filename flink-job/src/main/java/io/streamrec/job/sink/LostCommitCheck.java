@@ -19,20 +19,20 @@ import org.apache.flink.streaming.api.connector.sink2.SupportsPostCommitTopology
 import org.apache.flink.streaming.api.datastream.DataStream;
 
 /**
- * The exactly-once model-updates sink: Kafka's, whose committer here fails the job when a
- * transaction it commits turns out aborted under it. Kafka's committer logs that ("this most likely
- * signals data loss") and goes on: the versions the transaction held never reach the topic, the
- * trainer publishes the next ones over the gap, and a replica that reads the topic again after the
- * gap has a model the trainer never had. Failing the job instead restores the trainer from the
- * checkpoint just completed, which finds the topic short of those versions and publishes the whole
- * model in its next one.
+ * An exactly-once Kafka sink whose committer notices a transaction that turns out aborted under it.
+ * For the model-updates topic it fails the job; for the request-units log it logs and counts the
+ * loss. Kafka's committer only logs it ("this most likely signals data loss") and goes on. For the
+ * model: the versions the transaction held never reach the topic, the trainer publishes the next
+ * ones over the gap, and a replica that reads the topic again after the gap has a model the trainer
+ * never had. Failing the job instead restores the trainer from the checkpoint just completed, which
+ * finds the topic short of those versions and publishes the whole model in its next one.
  *
  * <p>A transaction the broker aborts (one open past {@code transaction.timeout.ms}: a broker or
  * commit outage that long) or another producer fences (another job with the same transactional ids)
  * ends this way. Only a transaction of a checkpoint after the one the job restored counts (the sink
  * names each by the checkpoint that commits it, {@code <prefix>-<subtask>-<checkpoint>}): those of
  * the restored checkpoint, committed again as the job starts, may have been aborted in the attempt
- * before, which is what the restored trainer handles.
+ * before, which is what the restored trainer handles (the units log cannot have them back).
  */
 final class LostCommitCheck<T>
     implements TwoPhaseCommittingStatefulSink<T, KafkaWriterState, KafkaCommittable>,
@@ -153,12 +153,14 @@ final class LostCommitCheck<T>
           // Flink's committer has just logged "this most likely signals data loss"
           LOG.warn(
               "{}: transaction '{}' of the checkpoint this job restored could not be committed"
-                  + " again ({}): it was committed before the restart, or aborted with it. The"
-                  + " trainer checks the topic for its versions and, where they are missing,"
-                  + " publishes the whole model in its next version",
+                  + " again ({}): it was committed before the restart, or aborted with it. {}",
               what,
               w.getCommittable().getTransactionalId(),
-              w.restoredFailed.getClass().getSimpleName());
+              w.restoredFailed.getClass().getSimpleName(),
+              lostCounter == null
+                  ? "The trainer checks the topic for its versions and, where they are missing,"
+                      + " publishes the whole model in its next version"
+                  : "Aborted, its units are missing from the log");
         }
         if (w.lost != null && lostCounter != null) {
           lostCounter.inc();

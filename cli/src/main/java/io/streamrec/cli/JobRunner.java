@@ -121,11 +121,7 @@ final class JobRunner {
       return null;
     }
     LockedDirectory d =
-        LockedDirectory.claim(
-            java.nio.file.Path.of(
-                System.getProperty("java.io.tmpdir"),
-                "streamrec-flink-" + System.getProperty("user.name", "user")),
-            "run-");
+        LockedDirectory.claim(LockedDirectory.tempParent("streamrec-flink"), "run-");
     d.notes().forEach(n -> org.slf4j.LoggerFactory.getLogger(JobRunner.class).info("{}", n));
     flink.set(CoreOptions.TMP_DIRS, d.path().toString());
     return d;

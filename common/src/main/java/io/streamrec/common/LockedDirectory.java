@@ -45,6 +45,15 @@ public final class LockedDirectory implements Closeable {
   }
 
   /**
+   * A parent for the claims of this user's processes in {@code java.io.tmpdir}: {@code
+   * <name>-<user>}.
+   */
+  public static Path tempParent(String name) {
+    return Path.of(
+        System.getProperty("java.io.tmpdir"), name + "-" + System.getProperty("user.name", "user"));
+  }
+
+  /**
    * A new directory {@code <prefix><random digits>} under {@code parent} (made if missing), locked;
    * first deletes the directories of that form under {@code parent} that nothing holds.
    */

@@ -607,9 +607,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private io.streamrec.common.LockedDirectory claimStoreDir() throws IOException {
     Path parent =
         config.storeDir().isEmpty()
-            ? Path.of(
-                System.getProperty("java.io.tmpdir"),
-                "streamrec-store-" + System.getProperty("user.name", "user"))
+            ? io.streamrec.common.LockedDirectory.tempParent("streamrec-store")
             : Path.of(config.storeDir());
     int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
     try {

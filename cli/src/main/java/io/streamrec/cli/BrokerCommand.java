@@ -50,11 +50,23 @@ final class BrokerCommand implements Callable<Integer> {
       paramLabel = "NAME=PASSWORD",
       description =
           "Ask clients to log in with SASL/PLAIN, as this user (repeatable): to try the Kafka"
-              + " security settings (properties.*, --command-config) on one machine.")
+              + " security settings (properties.*, --command-config) on one machine. The"
+              + " password shows in the process list; --sasl-users-file keeps it off it.")
   Map<String, String> saslUsers = new LinkedHashMap<>();
+
+  @Option(
+      names = "--sasl-users-file",
+      paramLabel = "FILE",
+      description =
+          "As --sasl-user, with the users read from FILE, one NAME=PASSWORD a line (blank lines"
+              + " and lines starting with # are skipped).")
+  Path saslUsersFile;
 
   @Override
   public Integer call() throws Exception {
+    if (saslUsersFile != null) {
+      readUsers(saslUsersFile).forEach(saslUsers::putIfAbsent);
+    }
     EmbeddedKafka kafka =
         EmbeddedKafka.start(new EmbeddedKafkaConfig(dataDir, port, partitions, saslUsers));
     CountDownLatch stopped = new CountDownLatch(1);
@@ -89,6 +101,47 @@ final class BrokerCommand implements Callable<Integer> {
     }
     System.out.flush();
     return untilStoppedOrFault(stopped, () -> kafka.firstFault(true), FAULT_POLL_MS, kafka::close);
+  }
+
+  /**
+   * The users of a {@code --sasl-users-file}: one {@code NAME=PASSWORD} a line, the password what
+   * follows the first {@code =}, spaces around it removed as in a properties file. A line that is
+   * not one is refused by its number, without its text, since it may hold a password.
+   */
+  static Map<String, String> readUsers(Path file) {
+    java.util.List<String> lines;
+    try {
+      lines = java.nio.file.Files.readAllLines(file, java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new IllegalArgumentException("--sasl-users-file " + file + ": no such file");
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("--sasl-users-file " + file + ": " + e.getMessage());
+    }
+    Map<String, String> users = new LinkedHashMap<>();
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i);
+      if (line.isBlank() || line.strip().startsWith("#")) {
+        continue;
+      }
+      int eq = line.indexOf('=');
+      String name = eq < 0 ? "" : line.substring(0, eq).strip();
+      if (name.isEmpty() || line.substring(eq + 1).isBlank()) {
+        throw new IllegalArgumentException(
+            "--sasl-users-file "
+                + file
+                + ", line "
+                + (i + 1)
+                + ": not NAME=PASSWORD (the line is not shown: it may hold a password)");
+      }
+      if (users.put(name, line.substring(eq + 1).strip()) != null) {
+        throw new IllegalArgumentException(
+            "--sasl-users-file " + file + ", line " + (i + 1) + ": user '" + name + "' again");
+      }
+    }
+    if (users.isEmpty()) {
+      throw new IllegalArgumentException("--sasl-users-file " + file + " names no user");
+    }
+    return users;
   }
 
   /** How often the foreground loop asks the broker whether it met a fatal fault. */

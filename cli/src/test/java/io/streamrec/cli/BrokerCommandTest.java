@@ -1,14 +1,19 @@
 package io.streamrec.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The foreground broker stops with an error on a fatal fault, and cleanly on Ctrl-C. */
 class BrokerCommandTest {
@@ -60,5 +65,27 @@ class BrokerCommandTest {
 
     assertThat(rc).isZero();
     assertThat(closes).hasValue(0);
+  }
+
+  @Test
+  void aUsersFileGivesEachLinesUserAndRefusesABadLineWithoutShowingIt(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("users");
+    Files.writeString(file, "# test users\nstreamrec=pw 1=x\n\n  admin = s3cret\n");
+
+    assertThat(BrokerCommand.readUsers(file))
+        .containsExactly(Map.entry("streamrec", "pw 1=x"), Map.entry("admin", "s3cret"));
+
+    Files.writeString(file, "streamrec=pw\nhunter2\n");
+    assertThatThrownBy(() -> BrokerCommand.readUsers(file))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("line 2: not NAME=PASSWORD")
+        .hasMessageNotContaining("hunter2");
+    Files.writeString(file, "a=1\na=2\n");
+    assertThatThrownBy(() -> BrokerCommand.readUsers(file)).hasMessageContaining("user 'a' again");
+    Files.writeString(file, "# none\n");
+    assertThatThrownBy(() -> BrokerCommand.readUsers(file)).hasMessageEndingWith("names no user");
+    assertThatThrownBy(() -> BrokerCommand.readUsers(dir.resolve("missing")))
+        .hasMessageEndingWith(": no such file");
   }
 }

@@ -7,7 +7,7 @@
 # (a real dataset inside Debian's r-cran-dslabs package, downloaded with apt and read without R).
 # Models: hashed LR (Adagrad), hashed LR (FTRL-Proximal), a hashed
 # factorization machine, the reference model (the job's trainer) and the same model in PyTorch (CPU).
-# Installs Debian's python3-torch when it is missing (needs root and apt).
+# The PyTorch baseline runs under STREAMREC_PYTHON, or Debian's python3-torch (scripts/torch-python.sh).
 #
 #   scripts/bench-quality.sh [GENERATED_UNITS] [BATCH_UNITS] [QualityBench options, e.g. --ablations]
 #   your own stream besides: ... --requests REQUESTS.jsonl --impressions IMPRESSIONS.jsonl
@@ -36,13 +36,9 @@ if [ "$only_yours" = 1 ]; then
     echo "bench-quality: --only-yours needs your stream: --requests FILE --impressions FILE --features SPEC.json" >&2
     exit 2 ;; esac
 fi
-py=/usr/bin/python3
 mvn=(./mvnw -B -q -Dspotless.check.skip=true)
 if [ -n "${STREAMREC_OFFLINE:-}" ]; then mvn+=(-o); fi
-if ! "$py" -c "import torch, numpy" 2>/dev/null; then
-  echo "installing python3-torch and python3-numpy (Debian packages)..." >&2
-  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-torch python3-numpy >/dev/null
-fi
+. scripts/torch-python.sh
 jar=target/datasets/mahout-examples-0.13.0.jar
 bank=(--bank-jar "$jar")
 dslabs=target/datasets/r-cran-dslabs

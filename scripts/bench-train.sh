@@ -1,17 +1,13 @@
 #!/usr/bin/env bash
 # Training benchmark: the reference model's throughput and progressive AUC on one generated stream,
 # next to its variants, logistic-regression baselines and the same model in PyTorch (CPU), all in one
-# run on this machine. Installs Debian's python3-torch when it is missing (needs root and apt).
+# run on this machine. PyTorch: STREAMREC_PYTHON, or Debian's python3-torch (scripts/torch-python.sh).
 #
 #   scripts/bench-train.sh [UNITS]        (default 100000 request units, ~412k impressions)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 units="${1:-100000}"
-py=/usr/bin/python3
-if ! "$py" -c "import torch, numpy" 2>/dev/null; then
-  echo "installing python3-torch and python3-numpy (Debian packages)..." >&2
-  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-torch python3-numpy >/dev/null
-fi
+. scripts/torch-python.sh
 ./mvnw -B -q install -DskipTests -pl model -am
 ./mvnw -B -q -pl model test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
 jsonl="$(mktemp --suffix=.jsonl)"

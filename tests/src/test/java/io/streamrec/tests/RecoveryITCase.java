@@ -231,7 +231,7 @@ class RecoveryITCase {
   }
 
   /** A minute of traffic from {@code startMs}. */
-  private static List<io.streamrec.traffic.OutgoingRecord> minute(int seed, long startMs) {
+  static List<io.streamrec.traffic.OutgoingRecord> minute(int seed, long startMs) {
     return new GeneratedTraffic(
             TrafficConfig.defaults().withSeed(seed).withUsers(400).withItems(200),
             FaultConfig.defaults().withSeed(seed).withAllRates(0.0).withJoinWindowMs(2_000),
@@ -246,7 +246,7 @@ class RecoveryITCase {
    * The topic's newest version once it is past {@code after} and has not moved for 3 s, while
    * {@code job} runs.
    */
-  private static long settled(
+  static long settled(
       String bootstrap, String topic, long after, org.apache.flink.core.execution.JobClient job)
       throws Exception {
     long deadline = System.nanoTime() + 120_000_000_000L;

@@ -43,6 +43,8 @@ import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.RecoveryClaimMode;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
@@ -389,12 +391,15 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
                       + " original is there, or take a savepoint, which stands alone",
                   e));
         }
-        // a failover of this job restores its own files; another run's restore leaves the files
-        // of the checkpoint it came from alone (that checkpoint may be restored again). A failover
-        // of a job restored from another's checkpoint still references some of that one's files:
-        // they are not this job's either (they were deleted, and the other job's newest checkpoint
-        // with them)
-        boolean failover = getRuntimeContext().getTaskInfo().getAttemptNumber() > 0;
+        // a failover of this job restores its own files, and so does a start of the same job
+        // that claimed its checkpoint (streamrec run's restart: Flink deletes the claimed
+        // checkpoint once subsumed, and its files are the new run's to delete); another restore
+        // leaves the files of the checkpoint it came from alone (that checkpoint may be restored
+        // again). A job restored from another's checkpoint still references some of that one's
+        // files: they are not this job's either (they were deleted, and the other job's newest
+        // checkpoint with them)
+        boolean own =
+            getRuntimeContext().getTaskInfo().getAttemptNumber() > 0 || restoredInClaimMode();
         String ownDir = "/" + getRuntimeContext().getJobInfo().getJobId().toHexString() + "/";
         java.util.Map<String, SharedStoreFiles.SharedFile> inherited = new java.util.HashMap<>();
         restored.sharedFiles.forEach(
@@ -402,12 +407,14 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
                 inherited.put(
                     SharedStoreFiles.key(name, f.size()),
                     new SharedStoreFiles.SharedFile(
-                        f.path(), f.size(), failover && ownsFile(f.path().toString(), ownDir))));
+                        f.path(), f.size(), own && ownsFile(f.path().toString(), ownDir))));
         sharedFiles.inherit(restored.checkpointId, inherited);
         LOG.info(
-            "trainer: {} store files of checkpoint {} fetched from the shared directory",
+            "trainer: {} store files of checkpoint {} fetched from the shared directory ({} of"
+                + " them this job's, deleted once no checkpoint references them)",
             inherited.size(),
-            restored.checkpointId);
+            restored.checkpointId,
+            inherited.values().stream().filter(SharedStoreFiles.SharedFile::deletable).count());
       }
     } else if (handoff != null && handoff.starts()) {
       startFromHandoff();
@@ -476,6 +483,26 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       throw new IllegalStateException(
           "the trainer runs with parallelism 1; its checkpoint has more than one part");
     }
+  }
+
+  /**
+   * Whether this job was started on a checkpoint in claim mode ({@code
+   * execution.state-recovery.claim-mode: CLAIM}, as {@code streamrec run} resumes its own), as the
+   * job or the task manager configures it.
+   */
+  private boolean restoredInClaimMode() {
+    Environment env = getContainingTask().getEnvironment();
+    for (Configuration c :
+        new Configuration[] {
+          env.getJobConfiguration(), env.getTaskManagerInfo().getConfiguration()
+        }) {
+      if (c != null
+          && c.getOptional(StateRecoveryOptions.RESTORE_MODE).orElse(null)
+              == RecoveryClaimMode.CLAIM) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

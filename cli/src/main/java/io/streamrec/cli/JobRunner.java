@@ -65,8 +65,16 @@ final class JobRunner {
                     STOPPING.set(true);
                     System.out.println(stopping);
                     try {
-                      client.cancel().get();
-                      System.out.println(stopped);
+                      if (cancelAndAwait(client, STOP_WAIT_MS)) {
+                        System.out.println(stopped);
+                      } else {
+                        System.out.println(
+                            stopped
+                                + " (the job had not ended "
+                                + STOP_WAIT_MS / 1000
+                                + " s after its cancel: the next start deletes the files it"
+                                + " left)");
+                      }
                     } catch (Exception e) {
                       // the JVM is going away; nothing more to do
                     }
@@ -77,6 +85,28 @@ final class JobRunner {
     @Override
     public void close() {
       ended.set(true);
+    }
+
+    /** How long a stop waits for the cancelled job to end (a supervisor's grace is longer). */
+    static final long STOP_WAIT_MS = 20_000;
+
+    /**
+     * Cancels the job and waits, up to {@code waitMs}, until it has ended: its tasks have closed
+     * (the trainer its RocksDB and working directory, the sinks their producers). The cancel's
+     * acknowledgement alone comes before that, and the process then exited with the tasks still
+     * open, leaving the trainer's directory (a copy of the model) behind. True when it ended.
+     */
+    static boolean cancelAndAwait(JobClient client, long waitMs) throws Exception {
+      client.cancel().get(waitMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+      try {
+        // completes, as a cancellation, once the job has ended (a local cluster then goes too)
+        client.getJobExecutionResult().get(waitMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        return false;
+      } catch (java.util.concurrent.ExecutionException e) {
+        // ended as cancelled
+      }
+      return true;
     }
   }
 

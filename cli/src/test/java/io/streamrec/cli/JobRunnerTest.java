@@ -56,4 +56,57 @@ class JobRunnerTest {
     assertThat(set.get(org.apache.flink.configuration.CoreOptions.TMP_DIRS))
         .isEqualTo("/data/flink-tmp");
   }
+
+  /**
+   * A stop (Ctrl-C, SIGTERM) waited for the cancel's acknowledgement only, and the process exited
+   * before the tasks had closed: the trainer's working directory, a copy of the model, stayed. The
+   * stop now waits until the job has ended, within a bound.
+   */
+  @Test
+  void aStopWaitsUntilTheCancelledJobHasEnded() throws Exception {
+    java.util.concurrent.CompletableFuture<Object> result =
+        new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicBoolean cancelled =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    org.apache.flink.core.execution.JobClient closing = job(cancelled, result);
+    java.util.concurrent.CompletableFuture<Boolean> stop =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return JobRunner.CancelOnExit.cancelAndAwait(closing, 10_000);
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    Thread.sleep(200);
+    assertThat(cancelled).isTrue();
+    assertThat(stop).as("the stop while the job's tasks close").isNotDone();
+    result.completeExceptionally(new IllegalStateException("job cancelled"));
+    assertThat(stop.get()).isTrue();
+
+    assertThat(
+            JobRunner.CancelOnExit.cancelAndAwait(
+                job(cancelled, new java.util.concurrent.CompletableFuture<>()), 50))
+        .as("bounded")
+        .isFalse();
+  }
+
+  /** A job client whose cancel succeeds and whose result is {@code result}. */
+  private static org.apache.flink.core.execution.JobClient job(
+      java.util.concurrent.atomic.AtomicBoolean cancelled,
+      java.util.concurrent.CompletableFuture<Object> result) {
+    return (org.apache.flink.core.execution.JobClient)
+        java.lang.reflect.Proxy.newProxyInstance(
+            JobRunnerTest.class.getClassLoader(),
+            new Class<?>[] {org.apache.flink.core.execution.JobClient.class},
+            (proxy, method, args) ->
+                switch (method.getName()) {
+                  case "cancel" -> {
+                    cancelled.set(true);
+                    yield java.util.concurrent.CompletableFuture.completedFuture(null);
+                  }
+                  case "getJobExecutionResult" -> result;
+                  default -> throw new UnsupportedOperationException(method.getName());
+                });
+  }
 }

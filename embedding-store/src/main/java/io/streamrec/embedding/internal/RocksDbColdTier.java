@@ -61,6 +61,10 @@ import org.rocksdb.WriteOptions;
  *       see {@code TieredStoreBenchmark}) while every cold read would pay to decompress a block.
  *       Space is cheaper than the miss path here.
  *   <li>4 KiB blocks: reads are point lookups of one ~100-300 byte record.
+ *   <li>A <b>MANIFEST of at most {@value #MAX_MANIFEST_BYTES} bytes</b>: RocksDB appends an edit to
+ *       it at every flush and compaction, for the life of the process (its default bound is 1 GiB),
+ *       and a snapshot copies the MANIFEST whole, as it changes; rolled over at the bound, it
+ *       starts again from the live files, so a checkpoint of a model of constant size stays so.
  *   <li><b>No write-ahead log.</b> The working database is disposable: durability comes from
  *       snapshots (a {@link Checkpoint} after a flush), and after a crash the store is rebuilt from
  *       the last snapshot, never from this directory.
@@ -74,6 +78,9 @@ public final class RocksDbColdTier implements AutoCloseable {
 
   /** Data block size: point lookups of small records read one small block. */
   private static final long BLOCK_SIZE = 4 << 10;
+
+  /** The MANIFEST's size at which RocksDB starts a new one (see the class comment). */
+  static final long MAX_MANIFEST_BYTES = 64 << 10;
 
   /** Background flushes and compactions at most: the machines that run the trainer are busy. */
   private static final int BACKGROUND_JOBS = 2;
@@ -119,7 +126,8 @@ public final class RocksDbColdTier implements AutoCloseable {
                   .setAvoidFlushDuringShutdown(true)
                   .setStatsDumpPeriodSec(0)
                   .setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
-                  .setKeepLogFileNum(2));
+                  .setKeepLogFileNum(2)
+                  .setMaxManifestFileSize(MAX_MANIFEST_BYTES));
       ColumnFamilyOptions rowOptions = register(familyOptions(cache, bloom, config));
       ColumnFamilyOptions seenOptions = register(familyOptions(cache, null, config));
       ColumnFamilyOptions defaultOptions = register(new ColumnFamilyOptions());

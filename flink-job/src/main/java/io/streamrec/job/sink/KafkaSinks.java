@@ -43,7 +43,10 @@ public final class KafkaSinks {
   /** Producer batch size: a publish holds many small rows. */
   static final String BATCH_BYTES = String.valueOf(256 * 1024);
 
-  /** Transactions must outlive a checkpoint interval; 15 min is the broker's default maximum. */
+  /**
+   * Transactions must outlive a checkpoint interval and an outage; 15 min is the broker's default
+   * maximum ({@code properties.transaction.timeout.ms} sets another).
+   */
   static final String TRANSACTION_TIMEOUT_MS = String.valueOf(15 * 60 * 1000);
 
   private static final Logger LOG = LoggerFactory.getLogger(KafkaSinks.class);
@@ -194,22 +197,34 @@ public final class KafkaSinks {
   private static <T> KafkaSink<T> sink(
       JobConfig cfg, KafkaRecordSerializationSchema<T> ser, String txPrefix) {
     var b =
-        KafkaSink.<T>builder()
-            .setBootstrapServers(cfg.bootstrapServers())
-            .setRecordSerializer(ser)
-            .setProperty("compression.type", "lz4")
-            .setProperty("linger.ms", LINGER_MS)
-            .setProperty("batch.size", BATCH_BYTES);
-    // the user's client settings (security, and tuning over ours); then what the guarantees need
-    cfg.kafkaProperties().asMap().forEach(b::setProperty);
-    b.setProperty("enable.idempotence", "true").setProperty("acks", "all");
+        KafkaSink.<T>builder().setBootstrapServers(cfg.bootstrapServers()).setRecordSerializer(ser);
+    sinkSettings(cfg).forEach(b::setProperty);
     if (cfg.exactlyOnce()) {
-      b.setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-          .setTransactionalIdPrefix(txPrefix)
-          .setProperty("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
+      b.setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE).setTransactionalIdPrefix(txPrefix);
     } else {
       b.setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE);
     }
     return b.build();
+  }
+
+  /**
+   * The sinks' producer settings: ours for throughput, the user's client settings over them
+   * (security, tuning, and an exactly-once sink's {@code transaction.timeout.ms}, which must not
+   * pass the broker's {@code transaction.max.timeout.ms}: set over ours it was replaced by our 15
+   * minutes, so a cluster that allows less could not run exactly-once), then what the guarantees
+   * need.
+   */
+  static java.util.Map<String, String> sinkSettings(JobConfig cfg) {
+    java.util.Map<String, String> p = new java.util.LinkedHashMap<>();
+    p.put("compression.type", "lz4");
+    p.put("linger.ms", LINGER_MS);
+    p.put("batch.size", BATCH_BYTES);
+    if (cfg.exactlyOnce()) {
+      p.put("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
+    }
+    p.putAll(cfg.kafkaProperties().asMap());
+    p.put("enable.idempotence", "true");
+    p.put("acks", "all");
+    return p;
   }
 }

@@ -70,4 +70,34 @@ class KafkaSinksTest {
           .containsExactly(a);
     }
   }
+
+  /**
+   * {@code -D properties.transaction.timeout.ms=60000} was replaced by the sink's own 15 minutes
+   * without a word: an exactly-once job could not run on a cluster whose transaction.max.timeout.ms
+   * is lower, nor be tried with a short timeout.
+   */
+  @Test
+  void theUsersTransactionTimeoutIsKeptAndTheGuaranteesSettingsAreNot() {
+    org.apache.flink.configuration.Configuration c =
+        new org.apache.flink.configuration.Configuration();
+    c.setString("kafka.bootstrap-servers", "localhost:9092");
+    c.setString("sink.delivery-guarantee", "exactly-once");
+    c.setString("properties.transaction.timeout.ms", "60000");
+    c.setString("properties.linger.ms", "20");
+    c.setString("properties.acks", "1");
+    java.util.Map<String, String> p =
+        KafkaSinks.sinkSettings(io.streamrec.job.config.JobConfig.from(c));
+    assertThat(p)
+        .containsEntry("transaction.timeout.ms", "60000")
+        .containsEntry("linger.ms", "20")
+        .containsEntry("acks", "all")
+        .containsEntry("enable.idempotence", "true");
+
+    c.removeKey("properties.transaction.timeout.ms");
+    assertThat(KafkaSinks.sinkSettings(io.streamrec.job.config.JobConfig.from(c)))
+        .containsEntry("transaction.timeout.ms", KafkaSinks.TRANSACTION_TIMEOUT_MS);
+    c.setString("sink.delivery-guarantee", "at-least-once");
+    assertThat(KafkaSinks.sinkSettings(io.streamrec.job.config.JobConfig.from(c)))
+        .doesNotContainKey("transaction.timeout.ms");
+  }
 }

@@ -100,7 +100,7 @@ final class Progress implements AutoCloseable {
         count(m, JobMetrics.DELTAS_PUBLISHED),
         count(m, JobMetrics.MODEL_VERSION),
         deadLetters(m),
-        percent(m.get(JobMetrics.STORE_HIT_RATE)),
+        percent(hitRate(m)),
         count(m, JobMetrics.STORE_ROWS_HOT),
         count(m, JobMetrics.STORE_ROWS_COLD),
         count(m, JobMetrics.STORE_ADMITTED),
@@ -108,6 +108,15 @@ final class Progress implements AutoCloseable {
         count(m, JobMetrics.STORE_EXPIRED),
         eventTime(nowMs, m.get(JobMetrics.TRAINED_UNTIL_MS)),
         extra == null || extra.isEmpty() ? "" : " | " + extra);
+  }
+
+  /**
+   * The hot tier's hit rate over the last minute, as the AUC beside it is over a recent window; the
+   * running rate, which after days of training no longer moves, while the minute has no lookups.
+   */
+  static Double hitRate(Map<String, Double> m) {
+    Double recent = m.get(JobMetrics.STORE_HIT_RATE_1M);
+    return recent != null && Double.isFinite(recent) ? recent : m.get(JobMetrics.STORE_HIT_RATE);
   }
 
   /**

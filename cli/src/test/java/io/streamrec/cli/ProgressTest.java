@@ -44,4 +44,19 @@ class ProgressTest {
     assertThat(Progress.line(1_000, now, Map.of(JobMetrics.TRAINED_UNTIL_MS, Double.NaN), null))
         .doesNotContain("trained to");
   }
+
+  /**
+   * The line's hit rate was the store's running rate: after 40 minutes of a soak it sat at 84.3% to
+   * 84.5% while the last minute's was 85.3%, and after days it no longer moves. It is the last
+   * minute's, as the AUC beside it is a recent window's; the running one while the minute has none.
+   */
+  @Test
+  void theStoreHitRateIsTheLastMinutes() {
+    Map<String, Double> both =
+        Map.of(JobMetrics.STORE_HIT_RATE, 0.843, JobMetrics.STORE_HIT_RATE_1M, 0.853);
+    assertThat(Progress.line(1_000, both, null)).contains("store hit 85.3%,");
+    Map<String, Double> idle =
+        Map.of(JobMetrics.STORE_HIT_RATE, 0.843, JobMetrics.STORE_HIT_RATE_1M, Double.NaN);
+    assertThat(Progress.line(1_000, idle, null)).contains("store hit 84.3%,");
+  }
 }

@@ -257,7 +257,9 @@ public final class JobOptions {
               "Where the trainer's embedding store works (its RocksDB cold tier): each trainer in a"
                   + " directory of its own under it (trainer-<subtask>-<random>), deleted when it"
                   + " closes, so that jobs may share it; one a killed process left is deleted by the"
-                  + " next trainer to start there. Empty: the same under"
+                  + " next trainer to start there. A restore fetches the checkpoint's or"
+                  + " handoff's files into it too (a savepoint's pass through"
+                  + " java.io.tmpdir/streamrec-restore-<user> first). Empty: the same under"
                   + " java.io.tmpdir/streamrec-store-<user>.");
 
   public static final ConfigOption<String> DELIVERY_GUARANTEE =

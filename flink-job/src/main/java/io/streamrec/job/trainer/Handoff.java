@@ -263,19 +263,25 @@ public final class Handoff {
 
   /** Reads the whole handoff at {@code path}; the store's files go into a new local directory. */
   static Loaded read(String path) {
+    return read(path, null);
+  }
+
+  /**
+   * As {@link #read(String)}, the store's files going into {@code into} (a temporary directory
+   * where it is null).
+   */
+  static Loaded read(String path, java.nio.file.Path into) {
     try (FSDataInputStream in = open(path)) {
       BufferedInputStream buffered = new BufferedInputStream(in, BUFFER);
       CRC32C whole = new CRC32C();
       DataInputStream d = new DataInputStream(new CheckedInputStream(buffered, whole));
       HeaderRead h = header(d, path);
-      TrainerCheckpoint state = TrainerCheckpoint.read(d);
+      TrainerCheckpoint state = TrainerCheckpoint.read(d, into);
       if (h.format() >= 3) {
         int computed = (int) whole.getValue();
         int stored = new DataInputStream(buffered).readInt();
         if (computed != stored) {
-          if (state.storeDir != null) {
-            io.streamrec.common.Directories.deleteRecursively(state.storeDir);
-          }
+          state.discard();
           throw new IOException("its checksum does not match its content (the file is damaged)");
         }
       }

@@ -1,6 +1,7 @@
 package io.streamrec.job.trainer;
 
 import io.streamrec.common.Directories;
+import io.streamrec.common.LockedDirectory;
 import io.streamrec.job.trainer.SharedStoreFiles.SharedFile;
 import java.io.DataInput;
 import java.io.DataInputStream;
@@ -78,6 +79,13 @@ final class TrainerCheckpoint {
   /** Read side: the files still in the shared directory, by relative path. */
   final Map<String, SharedFile> sharedFiles;
 
+  /**
+   * Read side: the locked temporary directory that is {@link #storeDir} while the checkpoint is
+   * read before its trainer has a working directory (Flink deserializes operator state first); null
+   * once {@link #relocate relocated}, or where the reader named the directory.
+   */
+  private final LockedDirectory staging;
+
   /** What a cut's {@link #write} needs: its local files, and where shared files go (or null). */
   private record Cut(Path localDir, SharedStoreFiles shared, CheckpointStreamFactory factory) {}
 
@@ -94,7 +102,8 @@ final class TrainerCheckpoint {
       byte[] trainerState,
       Cut cut,
       Path storeDir,
-      Map<String, SharedFile> sharedFiles) {
+      Map<String, SharedFile> sharedFiles,
+      LockedDirectory staging) {
     this.checkpointId = checkpointId;
     this.version = version;
     this.openPeriod = openPeriod;
@@ -103,6 +112,7 @@ final class TrainerCheckpoint {
     this.cut = cut;
     this.storeDir = storeDir;
     this.sharedFiles = sharedFiles;
+    this.staging = staging;
   }
 
   /**
@@ -133,7 +143,8 @@ final class TrainerCheckpoint {
         trainerState,
         new Cut(localDir, shared, factory),
         null,
-        Map.of());
+        Map.of(),
+        null);
   }
 
   /** What {@link #write} did; null before it ran. */
@@ -246,6 +257,16 @@ final class TrainerCheckpoint {
    * fetched by {@link #fetchSharedFiles}.
    */
   static TrainerCheckpoint read(DataInput in) throws IOException {
+    return read(in, null);
+  }
+
+  /**
+   * As {@link #read(DataInput)}, the inline files going into {@code into} (made if missing), or,
+   * where it is null, into a locked directory of this user's temporary parent {@code
+   * streamrec-restore-<user>}: one that a process left behind when it died mid-restore is deleted
+   * by the next restore there.
+   */
+  static TrainerCheckpoint read(DataInput in, Path into) throws IOException {
     int format = in.readInt();
     if (format != FORMAT) {
       throw new IOException(
@@ -257,7 +278,14 @@ final class TrainerCheckpoint {
     boolean spec = in.readBoolean();
     byte[] state = new byte[in.readInt()];
     in.readFully(state);
-    Path dir = Files.createTempDirectory("streamrec-restore-");
+    LockedDirectory staging = null;
+    Path dir;
+    if (into == null) {
+      staging = LockedDirectory.claim(LockedDirectory.tempParent("streamrec-restore"), "restore-");
+      dir = staging.path();
+    } else {
+      dir = Files.createDirectories(into);
+    }
     Map<String, SharedFile> shared = new LinkedHashMap<>();
     try {
       int files = in.readInt();
@@ -280,10 +308,56 @@ final class TrainerCheckpoint {
         }
       }
     } catch (IOException | RuntimeException e) {
-      Directories.deleteRecursively(dir);
+      if (staging != null) {
+        staging.close();
+      } else {
+        Directories.deleteRecursively(dir);
+      }
       throw e;
     }
-    return new TrainerCheckpoint(checkpointId, version, openPeriod, spec, state, null, dir, shared);
+    return new TrainerCheckpoint(
+        checkpointId, version, openPeriod, spec, state, null, dir, shared, staging);
+  }
+
+  /**
+   * The same checkpoint with its local files in {@code into} (made if missing; the trainer's
+   * working directory, on {@code store.dir}'s disk), its earlier directory deleted; the shared
+   * files are fetched there afterwards. This one is not used again.
+   */
+  TrainerCheckpoint relocate(Path into) throws IOException {
+    Files.createDirectories(into);
+    try (Stream<Path> walk = Files.walk(storeDir)) {
+      for (Path f : walk.filter(Files::isRegularFile).toList()) {
+        if (staging != null
+            && f.getParent().equals(storeDir)
+            && f.getFileName().toString().equals(LockedDirectory.LOCK_FILE)) {
+          continue;
+        }
+        Path to = into.resolve(storeDir.relativize(f).toString());
+        Files.createDirectories(to.getParent());
+        Files.copy(f, to);
+      }
+    }
+    discard();
+    return new TrainerCheckpoint(
+        checkpointId,
+        version,
+        openPeriod,
+        specPublished,
+        trainerState,
+        null,
+        into,
+        sharedFiles,
+        null);
+  }
+
+  /** Deletes the local files of a checkpoint read (restored, or given up); again: nothing. */
+  void discard() throws IOException {
+    if (staging != null) {
+      staging.close();
+    } else if (storeDir != null) {
+      Directories.deleteRecursively(storeDir);
+    }
   }
 
   /** A shared file the checkpoint references is not there: reading it again cannot help. */
@@ -353,7 +427,7 @@ final class TrainerCheckpoint {
       }
     }
     return new TrainerCheckpoint(
-        -1, version, openPeriod, spec, state, null, storeSnapshot, Map.of());
+        -1, version, openPeriod, spec, state, null, storeSnapshot, Map.of(), null);
   }
 
   /**
@@ -372,7 +446,7 @@ final class TrainerCheckpoint {
     DataOutputStream out = new DataOutputStream(stream);
     out.writeInt(LEGACY_FORMAT);
     new TrainerCheckpoint(
-            -1, version, openPeriod, specPublished, trainerState, null, null, Map.of())
+            -1, version, openPeriod, specPublished, trainerState, null, null, Map.of(), null)
         .writeHeader(out);
     List<Path> files = listFiles(storeSnapshot);
     out.writeInt(files.size());

@@ -123,6 +123,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   /** Under the store's working directory: the cuts of checkpoints whose upload is pending. */
   static final String CUTS_DIR = "trainer-checkpoints";
 
+  /** In the working directory: the store's files of the checkpoint or handoff being restored. */
+  static final String RESTORING_DIR = "restoring";
+
   private final JobConfig config;
 
   /** Reads the model-updates topic before the first publish; null: no topic to check (tests). */
@@ -335,6 +338,19 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
             .getListState(
                 new ListStateDescriptor<>(TRAINER_STATE, new TrainerCheckpointSerializer()));
     sharedFiles = new SharedStoreFiles(retainedCheckpoints());
+    // before any restore: its files go into the working directory, on store.dir's disk, and are
+    // deleted with it however the start ends
+    workDir = claimStoreDir();
+    try {
+      restore(context);
+    } catch (Exception | Error e) {
+      closeWorkDir(e);
+      throw e;
+    }
+  }
+
+  /** The checkpoint or handoff to go on from, if any, into {@link #restored}. */
+  private void restore(StateInitializationContext context) throws Exception {
     if (context.isRestored()) {
       for (Long m : lineageState.get()) {
         model = m;
@@ -363,13 +379,13 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       }
       for (TrainerCheckpoint cp : checkpointState.get()) {
         checkOnePart();
-        restored = cp;
-        restoredStore = cp.storeDir;
+        restored = cp.relocate(workDir.path().resolve(RESTORING_DIR));
+        restoredStore = restored.storeDir;
       }
       checkpointState.clear();
       for (StatePartitionStreamProvider p : context.getRawOperatorStateInputs()) {
         checkOnePart();
-        restoredStore = Files.createTempDirectory("streamrec-restore-");
+        restoredStore = Files.createDirectories(workDir.path().resolve(RESTORING_DIR));
         try (InputStream in = p.getStream()) {
           restored = TrainerCheckpoint.readLegacy(in, restoredStore);
         }
@@ -438,13 +454,13 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     fromHandoff = true;
     Handoff.Loaded h;
     try {
-      h = Handoff.read(handoff.startFrom());
+      h = Handoff.read(handoff.startFrom(), workDir.path().resolve(RESTORING_DIR));
     } catch (StreamrecException e) {
       throw damaged(e);
     }
     if (!h.header().offsets().equals(handoff.startOffsets())) {
       try {
-        Directories.deleteRecursively(h.state().storeDir);
+        h.state().discard();
       } catch (IOException e) {
         LOG.warn("cannot delete {}: {}", h.state().storeDir, e.toString());
       }
@@ -527,6 +543,24 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   @Override
   public void open() throws Exception {
     super.open();
+    try {
+      openTrainer();
+    } catch (Exception | Error e) {
+      // the store first, then its directory: a restart in this process starts clean
+      try {
+        if (trainer != null) {
+          trainer.close();
+          trainer = null;
+        }
+      } catch (Exception | Error closing) {
+        e.addSuppressed(closing);
+      }
+      closeWorkDir(e);
+      throw e;
+    }
+  }
+
+  private void openTrainer() throws Exception {
     if (topicHead != null) {
       checkCluster(topicHead.clusterId());
     }
@@ -534,7 +568,6 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     batchRows = tables.counts();
     unitRows = tables.counts();
     ComputeBackend backend = Backends.create(config.backend());
-    workDir = claimStoreDir();
     Path storeDir = workDir.path();
     cutsDir = storeDir.resolve(CUTS_DIR);
     Directories.deleteRecursively(cutsDir);
@@ -621,6 +654,18 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       checkTopic();
       watch = ReplacementWatch.of(topicHead, model, replacing, Math.max(version, publishedThrough));
       watch.start();
+    }
+  }
+
+  /**
+   * Deletes the working directory, and with it the files of a restore, after a start that failed
+   * ({@code close} deletes it too, where Flink calls it).
+   */
+  private void closeWorkDir(Throwable failure) {
+    try {
+      workDir.close();
+    } catch (IOException | RuntimeException e) {
+      failure.addSuppressed(e);
     }
   }
 

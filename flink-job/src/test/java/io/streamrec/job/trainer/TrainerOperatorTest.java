@@ -536,6 +536,48 @@ class TrainerOperatorTest {
   }
 
   /**
+   * A restore that failed (here a checkpoint of another embedding width) left its copy of the model
+   * in java.io.tmpdir ({@code streamrec-restore-<random>}): one per attempt of a job restarting
+   * into it (a walk found 424). Its files now go into the trainer's working directory under
+   * store.dir, deleted with it when the start fails.
+   */
+  @Test
+  void aRestoreThatFailsLeavesNoFilesBehind(@TempDir Path storeDir) throws Exception {
+    java.util.Set<Path> before = restoreDirsInTmp();
+    Configuration narrower = new Configuration();
+    narrower.set(ModelOptions.EMBEDDING_DIM, 8);
+    narrower.set(JobOptions.STORE_DIR, storeDir.toString());
+
+    assertThat(openOverADefaultCheckpoint(narrower)).isInstanceOf(SuppressRestartsException.class);
+
+    java.util.Set<Path> left = restoreDirsInTmp();
+    left.removeAll(before);
+    assertThat(left).as("restores' files left in java.io.tmpdir").isEmpty();
+    try (java.util.stream.Stream<Path> s = Files.list(storeDir)) {
+      assertThat(s.filter(p -> p.getFileName().toString().startsWith("trainer-")))
+          .as("the trainer's working directory")
+          .isEmpty();
+    }
+  }
+
+  /** The directories of restores under java.io.tmpdir, at two levels. */
+  private static java.util.Set<Path> restoreDirsInTmp() throws java.io.IOException {
+    try (java.util.stream.Stream<Path> s =
+        Files.walk(Path.of(System.getProperty("java.io.tmpdir")), 2)) {
+      return s.filter(Files::isDirectory)
+          .filter(
+              p ->
+                  p.getFileName().toString().startsWith("restore-")
+                      || (p.getFileName().toString().startsWith("streamrec-restore-")
+                          && !p.equals(
+                              io.streamrec.common.LockedDirectory.tempParent("streamrec-restore"))))
+          .collect(java.util.stream.Collectors.toCollection(java.util.HashSet::new));
+    } catch (java.io.UncheckedIOException e) {
+      return restoreDirsInTmp(); // one went while the walk ran
+    }
+  }
+
+  /**
    * What opening a trainer configured with {@code other} over a checkpoint of the default trainer
    * (after 300 units) throws; null when it opens.
    */
@@ -605,8 +647,7 @@ class TrainerOperatorTest {
     Configuration c = new Configuration();
     c.set(JobOptions.STORE_DIR, file.toString());
     try (var h = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config(c)))) {
-      h.initializeEmptyState();
-      assertThat(org.assertj.core.api.Assertions.catchThrowable(h::open))
+      assertThat(org.assertj.core.api.Assertions.catchThrowable(h::initializeEmptyState))
           .isInstanceOf(SuppressRestartsException.class)
           .cause()
           .hasMessageContaining(

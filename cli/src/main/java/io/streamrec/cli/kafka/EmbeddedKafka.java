@@ -79,8 +79,12 @@ public final class EmbeddedKafka implements AutoCloseable {
   private static final String PLAIN_LOGIN_MODULE =
       "org.apache.kafka.common.security.plain.PlainLoginModule";
 
-  /** The test kit's controller listener name (its default); its port stays the kit's choice. */
-  private static final String CONTROLLER_LISTENER = "CONTROLLER";
+  /**
+   * Our controller listener, on the loopback interface: the test kit binds its own ({@code
+   * CONTROLLER}) on every interface, where anyone on the network could have sent the controller
+   * unauthenticated requests (describe or alter configs, ACLs, features), with SASL users too.
+   */
+  static final String CONTROLLER_LISTENER = "LOCAL_CONTROLLER";
 
   /** Clients on this machine only: a demo broker has no authentication, so it is not exposed. */
   static final String HOST = "localhost";
@@ -158,6 +162,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       }
       cluster.startup();
       cluster.waitForReadyBrokers();
+      closeUnusedSockets(cluster);
       int port = cluster.brokers().get(NODE_ID).boundPort(ListenerName.normalised(CLIENT_LISTENER));
       String bootstrap = HOST + ":" + port;
       long millis = (System.nanoTime() - startNanos) / 1_000_000;
@@ -204,6 +209,33 @@ public final class EmbeddedKafka implements AutoCloseable {
     } finally {
       System.setOut(out);
     }
+  }
+
+  /**
+   * Closes the sockets the test kit bound in advance, on every interface, for its own client and
+   * controller listeners, which this broker does not use (ours bind on the loopback interface):
+   * they stayed open, taking connections that nothing answered. The kit closes those of its sockets
+   * no server took; it keeps them open only until its own close otherwise. Best effort: a kit
+   * without that field leaves them open, as before.
+   */
+  private static void closeUnusedSockets(KafkaClusterTestKit cluster) {
+    try {
+      java.lang.reflect.Field f =
+          KafkaClusterTestKit.class.getDeclaredField("socketFactoryManager");
+      f.setAccessible(true);
+      ((AutoCloseable) f.get(cluster)).close();
+    } catch (Exception e) {
+      LOG.debug("the test kit's unused sockets stay open: {}", e.toString());
+    }
+  }
+
+  /** The port the controller listens on (loopback only). */
+  int controllerPort() {
+    return cluster
+        .controllers()
+        .get(NODE_ID)
+        .socketServer()
+        .boundPort(ListenerName.normalised(CONTROLLER_LISTENER));
   }
 
   /** {@code localhost:<port>}, for clients' {@code bootstrap.servers}. */
@@ -326,15 +358,35 @@ public final class EmbeddedKafka implements AutoCloseable {
    * the client listener asks for SASL/PLAIN and the broker talks to itself over a plaintext
    * listener of its own on a free port, so that only clients log in.
    */
-  static Map<String, String> listenerSettings(EmbeddedKafkaConfig cfg) {
+  static Map<String, String> listenerSettings(EmbeddedKafkaConfig cfg) throws IOException {
+    Map<String, String> m = new java.util.HashMap<>(clientListeners(cfg));
+    // the quorum is this node, at our controller listener's port, which the voters must name
+    // before the broker binds it: a free port of the loopback interface
+    int port;
+    try (java.net.ServerSocket free =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = free.getLocalPort();
+    }
+    String controller = HOST + ":" + port;
+    m.put("listeners", m.get("listeners") + "," + CONTROLLER_LISTENER + "://" + controller);
+    m.put(
+        "listener.security.protocol.map",
+        m.get("listener.security.protocol.map") + "," + CONTROLLER_LISTENER + ":PLAINTEXT");
+    m.put("controller.listener.names", CONTROLLER_LISTENER);
+    m.put("controller.quorum.voters", NODE_ID + "@" + controller);
+    m.put("controller.quorum.bootstrap.servers", controller);
+    return m;
+  }
+
+  /** The client listener's settings (and with SASL users, the broker's own to itself). */
+  private static Map<String, String> clientListeners(EmbeddedKafkaConfig cfg) {
     String client = CLIENT_LISTENER + "://" + HOST + ":" + cfg.port();
-    String controller = CONTROLLER_LISTENER + "://" + HOST + ":0";
     if (!cfg.sasl()) {
       return Map.of(
           "listeners",
-          client + "," + controller,
+          client,
           "listener.security.protocol.map",
-          CLIENT_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT",
+          CLIENT_LISTENER + ":PLAINTEXT",
           "inter.broker.listener.name",
           CLIENT_LISTENER);
     }
@@ -345,14 +397,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     String prefix = "listener.name." + CLIENT_LISTENER.toLowerCase(Locale.ROOT) + ".";
     return Map.of(
         "listeners",
-        client + "," + INTERNAL_LISTENER + "://" + HOST + ":0," + controller,
+        client + "," + INTERNAL_LISTENER + "://" + HOST + ":0",
         "listener.security.protocol.map",
-        CLIENT_LISTENER
-            + ":SASL_PLAINTEXT,"
-            + INTERNAL_LISTENER
-            + ":PLAINTEXT,"
-            + CONTROLLER_LISTENER
-            + ":PLAINTEXT",
+        CLIENT_LISTENER + ":SASL_PLAINTEXT," + INTERNAL_LISTENER + ":PLAINTEXT",
         "inter.broker.listener.name",
         INTERNAL_LISTENER,
         "sasl.enabled.mechanisms",

@@ -325,6 +325,37 @@ class EmbeddedKafkaITCase {
     }
   }
 
+  /**
+   * The controller listened on every interface (the test kit binds it so): anyone on the network
+   * could send it unauthenticated admin requests, with SASL users too. It listens on the loopback
+   * interface only.
+   */
+  @Test
+  void theControllerListensOnThisMachineOnly() throws Exception {
+    int port = kafka.controllerPort();
+    try (java.net.Socket local = new java.net.Socket()) {
+      local.connect(new java.net.InetSocketAddress("127.0.0.1", port), 2_000);
+    }
+    List<java.net.InetAddress> others = new ArrayList<>();
+    for (java.net.NetworkInterface n :
+        java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+      for (java.net.InetAddress a : java.util.Collections.list(n.getInetAddresses())) {
+        if (!a.isLoopbackAddress() && !a.isLinkLocalAddress()) {
+          others.add(a);
+        }
+      }
+    }
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        others.isEmpty(), "this machine has no address but the loopback's");
+    for (java.net.InetAddress a : others) {
+      try (java.net.Socket s = new java.net.Socket()) {
+        assertThatThrownBy(() -> s.connect(new java.net.InetSocketAddress(a, port), 2_000))
+            .as("a connection to the controller at %s:%d", a, port)
+            .isInstanceOf(java.io.IOException.class);
+      }
+    }
+  }
+
   @Test
   void aTemporaryDataDirectoryIsDeletedOnClose() {
     Path dir;

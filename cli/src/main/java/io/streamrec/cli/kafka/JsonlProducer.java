@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
@@ -147,9 +148,56 @@ public final class JsonlProducer {
       Path requestsFile,
       Path impressionsFile,
       Listener listener) {
-    try (ByteRecordProducer producer = new ByteRecordProducer(bootstrapServers, clientSettings)) {
-      return new JsonlProducer(producer, topics, listener).load(requestsFile, impressionsFile);
+    return loadClosing(
+        new ByteRecordProducer(bootstrapServers, clientSettings),
+        topics,
+        requestsFile,
+        impressionsFile,
+        listener);
+  }
+
+  /** Loads the files with {@code producer}, then closes it; a failure says what was written. */
+  static Summary loadClosing(
+      ByteRecordProducer producer,
+      TopicsConfig topics,
+      Path requestsFile,
+      Path impressionsFile,
+      Listener listener) {
+    try {
+      Summary s = new JsonlProducer(producer, topics, listener).load(requestsFile, impressionsFile);
+      producer.close();
+      return s;
+    } catch (ProduceFailedException e) {
+      // closing waits for the records in flight: then the broker's acknowledgements are all in
+      producer.close();
+      throw e.with(written(producer, topics, requestsFile, impressionsFile));
+    } catch (RuntimeException | Error e) {
+      producer.close();
+      throw e;
     }
+  }
+
+  /**
+   * What a load that failed had written, by the broker's acknowledgements: the count of events
+   * handed to the producer said nothing of those it dropped when it gave up.
+   */
+  static String written(
+      ByteRecordProducer producer, TopicsConfig topics, Path requestsFile, Path impressionsFile) {
+    List<String> parts = new java.util.ArrayList<>();
+    if (requestsFile != null) {
+      parts.add(
+          String.format(Locale.ROOT, "%,d requests", producer.acknowledged(topics.requests())));
+    }
+    if (impressionsFile != null) {
+      parts.add(
+          String.format(
+              Locale.ROOT, "%,d impressions", producer.acknowledged(topics.impressions())));
+    }
+    return ". Written before it (acknowledged by the broker): "
+        + String.join(" and ", parts)
+        + "; the files' other events were not written, or not confirmed. Sending the files again"
+        + " sends those written again: the job counts a repeat within the join window as a"
+        + " duplicate, and one past the watermark as a late dead letter";
   }
 
   /**

@@ -24,6 +24,20 @@ public class ProduceFailedException extends StreamrecException {
     this.failedRecords = failedRecords;
   }
 
+  private ProduceFailedException(ProduceFailedException e, String more) {
+    super(e.getMessage() + more, e.getCause());
+    this.topic = e.topic;
+    this.failedRecords = e.failedRecords;
+    for (Throwable s : e.getSuppressed()) {
+      addSuppressed(s);
+    }
+  }
+
+  /** The same failure, with {@code more} added to its message. */
+  public ProduceFailedException with(String more) {
+    return new ProduceFailedException(this, more);
+  }
+
   public String topic() {
     return topic;
   }

@@ -44,16 +44,30 @@ final class JobHealth implements AutoCloseable {
   private final Supplier<JobStatus> status;
   private final Probe probe;
   private final LongSupplier clock;
+  private final Supplier<RecentFailure.Failure> failure;
   private long lastRead = -1;
   private long lastMoveMs;
   private long unreachableSinceMs = -1;
 
   JobHealth(Supplier<JobStatus> status, Probe probe, LongSupplier clock) {
+    this(status, probe, clock, () -> null);
+  }
+
+  /** {@code failure}: the newest failure logged, which a job not running names. */
+  JobHealth(
+      Supplier<JobStatus> status,
+      Probe probe,
+      LongSupplier clock,
+      Supplier<RecentFailure.Failure> failure) {
     this.status = status;
     this.probe = probe;
     this.clock = clock;
+    this.failure = failure;
     this.lastMoveMs = clock.getAsLong();
   }
+
+  /** How recent a failure must be for a job not running to name it. */
+  static final long FAILURE_NOTE_MS = 5 * 60_000;
 
   /** For a started job: asks its brokers with its client settings. */
   static JobHealth of(JobRunner.Started job) {
@@ -69,17 +83,22 @@ final class JobHealth implements AutoCloseable {
           }
         },
         new AdminProbe(job.config()),
-        System::currentTimeMillis);
+        System::currentTimeMillis,
+        RecentFailure::newest);
   }
 
   /** The note for a progress line from the job's metrics {@code m}; empty when all is well. */
   String note(Map<String, Double> m) {
     StringBuilder note = new StringBuilder();
     JobStatus s = status.get();
+    long now = clock.getAsLong();
     if (s != null && s != JobStatus.RUNNING && !s.isGloballyTerminalState()) {
       note.append("job ").append(s);
+      RecentFailure.Failure f = failure.get();
+      if (f != null && now - f.atMs() <= FAILURE_NOTE_MS) {
+        note.append(" after ").append(f.cause());
+      }
     }
-    long now = clock.getAsLong();
     long read =
         Progress.count(m, JobMetrics.REQUESTS_IN)
             + Progress.count(m, JobMetrics.IMPRESSIONS_IN)

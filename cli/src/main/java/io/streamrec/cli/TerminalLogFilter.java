@@ -49,6 +49,7 @@ final class TerminalLogFilter extends AbstractFilter {
     if (terminal instanceof AbstractFilterable f) {
       f.addFilter(new TerminalLogFilter());
     }
+    RecentFailure.install(ctx);
   }
 
   /** What Flink's declines say when a checkpoint meets tasks that are finishing. */

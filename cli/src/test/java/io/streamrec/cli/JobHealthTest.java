@@ -21,6 +21,7 @@ class JobHealthTest {
   private final AtomicReference<JobStatus> status = new AtomicReference<>(JobStatus.RUNNING);
   private final Deque<String> answers = new ArrayDeque<>();
   private int asked;
+  private final AtomicReference<RecentFailure.Failure> failure = new AtomicReference<>();
 
   private final JobHealth health =
       new JobHealth(
@@ -35,7 +36,8 @@ class JobHealthTest {
             @Override
             public void close() {}
           },
-          clock::get);
+          clock::get,
+          failure::get);
 
   private static Map<String, Double> read(long requests, long impressions) {
     return Map.of(
@@ -96,5 +98,43 @@ class JobHealthTest {
         .isEqualTo(
             "job RESTARTING, broker unreachable (no answer from b:9092 in 3 s; no input for 10 s);"
                 + " the job waits for it");
+  }
+
+  /**
+   * A job restarting for ever on a full disk said "job RESTARTING" and no more: the cause was in a
+   * page of trace above. The line names the newest failure's root cause, while it is recent.
+   */
+  @Test
+  void aJobBeingRestartedNamesTheNewestFailuresRootCause() {
+    status.set(JobStatus.RESTARTING);
+    assertThat(health.note(read(10, 40))).isEqualTo("job RESTARTING");
+    java.io.IOException full = new java.io.IOException("No space left on device");
+    String cause =
+        RecentFailure.rootCause(
+            new RuntimeException(
+                "checkpoint failed",
+                new IllegalStateException("cannot write /data/store/cp-2", full)));
+    assertThat(cause).isEqualTo("IOException: No space left on device");
+    assertThat(
+            RecentFailure.rootCause(
+                new RuntimeException(
+                    "restore",
+                    new java.io.IOException(
+                        "No space left on device, writing /data/store/x.sst (fetched from"
+                            + " /ckpt/shared/ab)",
+                        full))))
+        .as("a wrapper that names the file")
+        .isEqualTo(
+            "IOException: No space left on device, writing /data/store/x.sst (fetched from"
+                + " /ckpt/shared/ab)");
+    failure.set(new RecentFailure.Failure(clock.get() - 1_000, cause));
+    assertThat(health.note(read(20, 80)))
+        .isEqualTo("job RESTARTING after IOException: No space left on device");
+
+    clock.addAndGet(JobHealth.FAILURE_NOTE_MS + 1_000);
+    assertThat(health.note(read(30, 120))).as("long ago").isEqualTo("job RESTARTING");
+    status.set(JobStatus.RUNNING);
+    failure.set(new RecentFailure.Failure(clock.get(), cause));
+    assertThat(health.note(read(40, 160))).as("running again").isEmpty();
   }
 }

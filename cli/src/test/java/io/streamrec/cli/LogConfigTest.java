@@ -186,4 +186,29 @@ class LogConfigTest {
         .doesNotContain("connection refused")
         .doesNotContain("failed authentication");
   }
+
+  /**
+   * The newest failure Flink logs, a task's WARN or the job master's global failure, is recorded
+   * with its root cause for the progress line of a job being restarted.
+   */
+  @Test
+  void theNewestFailureIsRecordedForTheProgressLine() throws Exception {
+    stderrOf(
+        ctx ->
+            ctx.getLogger("org.apache.flink.runtime.taskmanager.Task")
+                .warn(
+                    "trainer (1/1) switched from RUNNING to FAILED with failure cause:",
+                    new RuntimeException(
+                        "cold tier", new java.io.IOException("No space left on device"))));
+    assertThat(RecentFailure.newest().cause()).isEqualTo("IOException: No space left on device");
+
+    stderrOf(
+        ctx ->
+            ctx.getLogger("org.apache.flink.runtime.jobmaster.JobMaster")
+                .info(
+                    "Trying to recover from a global failure.",
+                    new IllegalStateException("Failed to get metadata for topics [requests]")));
+    assertThat(RecentFailure.newest().cause())
+        .isEqualTo("IllegalStateException: Failed to get metadata for topics [requests]");
+  }
 }

@@ -390,6 +390,10 @@ final class TrainerCheckpoint {
                 + s.path()
                 + ", which is gone: was a directory of an earlier checkpoint deleted?",
             e2);
+      } catch (IOException e2) {
+        // a full disk says only "No space left on device": which one
+        throw new IOException(
+            e2.getMessage() + ", writing " + f + " (fetched from " + s.path() + ")", e2);
       }
     }
   }

@@ -1,0 +1,90 @@
+package io.streamrec.cli;
+
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.config.LoggerConfig;
+import org.apache.logging.log4j.core.filter.AbstractFilter;
+
+/**
+ * The root cause of the newest failure Flink logged, for the progress line of a job being
+ * restarted: it said {@code job RESTARTING} and no more, so a full disk or a lost broker showed
+ * only in a page of trace above. A filter on Flink's loggers that records and lets every event
+ * through.
+ */
+final class RecentFailure extends AbstractFilter {
+  /** What a note shows of the cause at most. */
+  static final int MAX_CHARS = 200;
+
+  /** The newest failure: when it was logged and its root cause, in one line. */
+  record Failure(long atMs, String cause) {}
+
+  private static final AtomicReference<Failure> NEWEST = new AtomicReference<>();
+
+  RecentFailure() {
+    super(Result.NEUTRAL, Result.NEUTRAL);
+  }
+
+  /**
+   * Adds the recorder to the configurations of Flink's loggers in {@code ctx} (their events pass
+   * there after the level, before an appender's filters, which may settle an event first).
+   */
+  static void install(LoggerContext ctx) {
+    for (LoggerConfig c : ctx.getConfiguration().getLoggers().values()) {
+      if (c.getName().startsWith("org.apache.flink")) {
+        c.addFilter(new RecentFailure());
+      }
+    }
+  }
+
+  /** The newest failure logged, or null. */
+  static Failure newest() {
+    return NEWEST.get();
+  }
+
+  @Override
+  public Result filter(LogEvent event) {
+    Throwable t = event.getThrown();
+    if (t != null
+        && event.getLoggerName().startsWith("org.apache.flink")
+        && (event.getLevel().isMoreSpecificThan(Level.WARN)
+            || String.valueOf(event.getMessage().getFormattedMessage())
+                .startsWith("Trying to recover"))
+        && !TerminalLogFilter.declinedWhileFinishing(t)
+        && !TerminalLogFilter.isRefusal(t)) {
+      NEWEST.set(new Failure(event.getTimeMillis(), rootCause(t)));
+    }
+    return Result.NEUTRAL;
+  }
+
+  /**
+   * The deepest cause of {@code t}: its class's simple name and the first line of its message; or,
+   * where it names no path and a cause above it repeats its message with one (a wrapper that says
+   * which file), the nearest such.
+   */
+  static String rootCause(Throwable t) {
+    java.util.List<Throwable> chain = new java.util.ArrayList<>();
+    for (Throwable c = t; c != null && !chain.contains(c); c = c.getCause()) {
+      chain.add(c);
+    }
+    Throwable root = chain.get(chain.size() - 1);
+    String own = String.valueOf(root.getMessage());
+    if (!own.contains("/")) {
+      for (int i = chain.size() - 2; i >= 0; i--) {
+        String m = String.valueOf(chain.get(i).getMessage());
+        if (m.contains(own) && m.contains("/")) {
+          root = chain.get(i);
+          break;
+        }
+      }
+    }
+    String m = root.getMessage() == null ? "" : root.getMessage().strip();
+    int nl = m.indexOf('\n');
+    if (nl >= 0) {
+      m = m.substring(0, nl).strip();
+    }
+    String s = root.getClass().getSimpleName() + (m.isEmpty() ? "" : ": " + m);
+    return s.length() <= MAX_CHARS ? s : s.substring(0, MAX_CHARS - 3) + "...";
+  }
+}

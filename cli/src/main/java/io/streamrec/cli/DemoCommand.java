@@ -141,6 +141,11 @@ final class DemoCommand implements Callable<Integer> {
           "streamrec demo: broker at " + kafka.bootstrapServers() + ", topics " + topics.all());
 
       JobRunner.Started job = JobRunner.start(conf, StreamrecJob.Bounds.live(), "streamrec-demo");
+      // a stop (Ctrl-C, SIGTERM) before the drain cancels the job and waits for it to end, so that
+      // the trainer deletes its working directory
+      JobRunner.CancelOnExit exit =
+          job.cancelOnExit(
+              "streamrec demo: stopping: cancelling the job", "streamrec demo: stopped");
       TrafficConfig traffic =
           TrafficConfig.defaults().withSeed(seed).withUsers(users).withItems(items);
       FaultConfig faultCfg =
@@ -211,6 +216,7 @@ final class DemoCommand implements Callable<Integer> {
                   SavepointFormatType.CANONICAL)
               .get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
           job.client().getJobExecutionResult().get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+          exit.close();
           replica.awaitVersion(
               Progress.count(job.metrics(), JobMetrics.MODEL_VERSION), Duration.ofSeconds(30));
           timeline.sample();

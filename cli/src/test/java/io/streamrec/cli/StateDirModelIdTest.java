@@ -28,4 +28,24 @@ class StateDirModelIdTest {
     assertThatThrownBy(() -> StateDirModelId.of(dir))
         .hasMessageContaining("holds 'not an id', not a model id");
   }
+
+  /**
+   * {@code run --from-handoff} into a new state directory drew an id there too, and the trainer
+   * warned that "trainer.model-id … names a new model's lineage", which the user never set.
+   */
+  @Test
+  void aRunFromAHandoffDrawsNoIdOfItsOwn() throws Exception {
+    org.apache.flink.configuration.Configuration fromHandoff =
+        new org.apache.flink.configuration.Configuration();
+    fromHandoff.set(io.streamrec.job.config.JobOptions.HANDOFF_START_FROM, "/h/model.handoff");
+    RunCommand.keepNewModelId(fromHandoff, dir);
+    assertThat(fromHandoff.get(io.streamrec.job.config.JobOptions.MODEL_ID)).isEmpty();
+    assertThat(dir.resolve(StateDirModelId.FILE)).doesNotExist();
+
+    org.apache.flink.configuration.Configuration fresh =
+        new org.apache.flink.configuration.Configuration();
+    RunCommand.keepNewModelId(fresh, dir);
+    assertThat(fresh.get(io.streamrec.job.config.JobOptions.MODEL_ID))
+        .isEqualTo(StateDirModelId.of(dir));
+  }
 }

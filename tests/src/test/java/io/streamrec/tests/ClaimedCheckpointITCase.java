@@ -10,12 +10,12 @@ import io.streamrec.testutils.KafkaBroker;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.stream.Stream;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,11 +33,12 @@ class ClaimedCheckpointITCase {
    * shared/} for good (a walk: 19 files after one restart, 38 after two). Now the files of the
    * claimed checkpoint that no later checkpoint references are deleted.
    */
-  @Test
+  @org.junit.jupiter.params.ParameterizedTest(name = "num-retained {0}")
+  @org.junit.jupiter.params.provider.ValueSource(ints = {1, 3})
   void aJobStartedAgainOnItsOwnCheckpointInClaimModeDeletesThatCheckpointsFilesOnceUnused(
-      @TempDir Path dir) throws Exception {
+      int retained, @TempDir Path dir) throws Exception {
     String bootstrap = KAFKA.bootstrapServers();
-    TopicsConfig topics = PipelineSupport.topics(bootstrap, "claim-");
+    TopicsConfig topics = PipelineSupport.topics(bootstrap, "claim-" + retained + "-");
     long start = 1_767_225_600_000L;
     PipelineSupport.produce(bootstrap, topics, RecoveryITCase.minute(21, start));
     Configuration job = PipelineSupport.jobConf(bootstrap, topics, 2_000);
@@ -50,28 +51,39 @@ class ClaimedCheckpointITCase {
         org.apache.flink.configuration.ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
     flink.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(300));
     flink.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+    flink.set(CheckpointingOptions.MAX_RETAINED_CHECKPOINTS, retained);
     flink.set(
         org.apache.flink.configuration.PipelineOptionsInternal.PIPELINE_FIXED_JOB_ID,
-        "5eed0000000000000000000000000021");
+        "5eed00000000000000000000000000" + (20 + retained));
     String topic = topics.modelUpdates();
 
     // each in a local cluster of its own, as each start of streamrec run is: one cluster takes a
     // job id once
     org.apache.flink.core.execution.JobClient first = local(flink, job);
     try {
-      checkpointAfter(dir, first, RecoveryITCase.settled(bootstrap, topic, 1, first));
+      long v = RecoveryITCase.settled(bootstrap, topic, 1, first);
+      for (int i = 0; i < retained; i++) {
+        checkpointAfter(dir, first, v);
+      }
     } finally {
       first.cancel().get();
     }
-    Path claimed;
+    List<Path> kept;
     try (Stream<Path> s = Files.walk(dir)) {
-      claimed =
+      kept =
           s.filter(p -> p.getFileName().toString().equals("_metadata"))
               .map(Path::getParent)
-              .max(java.util.Comparator.comparing(p -> p.toFile().lastModified()))
-              .orElseThrow();
+              .sorted(java.util.Comparator.comparing(p -> p.toFile().lastModified()))
+              .toList();
     }
+    assertThat(kept).as("checkpoints retained").hasSize(retained);
+    Path claimed = kept.get(kept.size() - 1);
     java.util.Set<String> claimedFiles = sharedFilesNamedIn(claimed);
+    // the older checkpoints retained beside it, which a start may go back to (docs/deploy.md)
+    java.util.Set<String> olderFiles = new java.util.TreeSet<>();
+    for (Path older : kept.subList(0, kept.size() - 1)) {
+      olderFiles.addAll(sharedFilesNamedIn(older));
+    }
     assertThat(claimedFiles).as("shared files of %s", claimed).isNotEmpty();
 
     Configuration restore = new Configuration(flink);
@@ -101,9 +113,23 @@ class ClaimedCheckpointITCase {
       second.cancel().get();
     }
     Path shared = claimed.getParent().resolve("shared");
-    assertThat(unused.stream().filter(f -> Files.exists(shared.resolve(f))))
-        .as("files of the claimed checkpoint %s that no later checkpoint references", claimed)
-        .isEmpty();
+    if (retained == 1) {
+      assertThat(unused.stream().filter(f -> Files.exists(shared.resolve(f))))
+          .as("files of the claimed checkpoint %s that no later checkpoint references", claimed)
+          .isEmpty();
+    } else {
+      // with three retained, the claimed files were deleted once unused, and the two older
+      // checkpoints beside it, which reference them, could no longer be restored ("which is
+      // gone"): the files stay
+      java.util.Set<String> needed = new java.util.TreeSet<>(olderFiles);
+      needed.retainAll(unused);
+      assertThat(needed)
+          .as("files of the older checkpoints the new run no longer uses")
+          .isNotEmpty();
+      assertThat(olderFiles.stream().filter(f -> !Files.exists(shared.resolve(f))))
+          .as("files of the checkpoints retained beside the claimed one, gone")
+          .isEmpty();
+    }
   }
 
   /**

@@ -415,7 +415,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
         // files: they are not this job's either (they were deleted, and the other job's newest
         // checkpoint with them)
         boolean own =
-            getRuntimeContext().getTaskInfo().getAttemptNumber() > 0 || restoredInClaimMode();
+            getRuntimeContext().getTaskInfo().getAttemptNumber() > 0
+                || (restoredInClaimMode() && noOlderCheckpointBeside(restored));
         String ownDir = "/" + getRuntimeContext().getJobInfo().getJobId().toHexString() + "/";
         java.util.Map<String, SharedStoreFiles.SharedFile> inherited = new java.util.HashMap<>();
         restored.sharedFiles.forEach(
@@ -498,6 +499,45 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     if (restored != null) {
       throw new IllegalStateException(
           "the trainer runs with parallelism 1; its checkpoint has more than one part");
+    }
+  }
+
+  /**
+   * Whether no complete checkpoint older than the restored one lies beside it in its job's
+   * directory. Flink's claim covers the checkpoint it restores only: older ones retained there
+   * ({@code execution.checkpointing.num-retained} above 1) stay on disk, reference the same files,
+   * and may be restored later (docs/deploy.md), so their files are then not this job's to delete.
+   * Where the directory cannot be listed: false.
+   */
+  private boolean noOlderCheckpointBeside(TrainerCheckpoint cp) {
+    if (cp.sharedFiles.isEmpty()) {
+      return true;
+    }
+    // <job dir>/shared/<file>
+    org.apache.flink.core.fs.Path jobDir =
+        cp.sharedFiles.values().iterator().next().path().getParent().getParent();
+    try {
+      org.apache.flink.core.fs.FileSystem fs = jobDir.getFileSystem();
+      org.apache.flink.core.fs.FileStatus[] entries = fs.listStatus(jobDir);
+      for (org.apache.flink.core.fs.FileStatus e :
+          entries == null ? new org.apache.flink.core.fs.FileStatus[0] : entries) {
+        java.util.regex.Matcher m =
+            java.util.regex.Pattern.compile("chk-(\\d+)").matcher(e.getPath().getName());
+        if (e.isDir()
+            && m.matches()
+            && Long.parseLong(m.group(1)) < cp.checkpointId
+            && fs.exists(new org.apache.flink.core.fs.Path(e.getPath(), "_metadata"))) {
+          LOG.info(
+              "trainer: the files of checkpoint {} stay when unused: {} is retained beside it",
+              cp.checkpointId,
+              e.getPath());
+          return false;
+        }
+      }
+      return true;
+    } catch (IOException | RuntimeException e) {
+      LOG.info("trainer: cannot list {} ({}): the restored files stay", jobDir, e.toString());
+      return false;
     }
   }
 

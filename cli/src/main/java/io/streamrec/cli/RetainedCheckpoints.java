@@ -158,6 +158,7 @@ final class RetainedCheckpoints {
     Optional<String> given = c.getOptional(StateRecoveryOptions.SAVEPOINT_PATH);
     if (given.isPresent()) {
       requireLocalState(given.get());
+      requireNoNewerCheckpoints(c, id, given.get());
       return new Plan(
           c,
           id,
@@ -236,6 +237,46 @@ final class RetainedCheckpoints {
               + ", which does not exist: give a retained checkpoint (its chk-N directory) or a"
               + " savepoint directory, or leave it out to resume from the newest checkpoint under"
               + " the state directory");
+    }
+  }
+
+  /**
+   * A restore path older than a complete checkpoint of this job in its checkpoint directory is
+   * refused: Flink numbers the restored job's checkpoints on from the restored one, so its first
+   * ones collide with the newer ones' numbers ("chk-79/_metadata already exists"), fail, and in
+   * failing delete those newer checkpoints, and the job restarts for ever.
+   */
+  private static void requireNoNewerCheckpoints(Configuration c, JobID id, String given) {
+    org.apache.flink.core.fs.Path restore;
+    try {
+      restore = new org.apache.flink.core.fs.Path(given);
+    } catch (IllegalArgumentException e) {
+      return;
+    }
+    Optional<Long> restoreWritten;
+    try {
+      restoreWritten = metadataWritten(restore);
+    } catch (UncheckedIOException e) {
+      return; // a file system this process cannot read (no plugin): Flink's to read
+    }
+    Optional<Retained> newer =
+        c.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
+            .flatMap(d -> newestCheckpoint(new org.apache.flink.core.fs.Path(d, id.toHexString())))
+            .filter(r -> restoreWritten.isPresent() && r.writtenAtMs() > restoreWritten.get())
+            .filter(r -> !new org.apache.flink.core.fs.Path(r.path()).equals(restore));
+    if (newer.isPresent()) {
+      throw new StreamrecException(
+          StateRecoveryOptions.SAVEPOINT_PATH.key()
+              + " names "
+              + given
+              + ", older than "
+              + newer.get().describe()
+              + " of this job: Flink numbers the checkpoints of a restored job on from the one it"
+              + " restores, so they would collide with the newer ones, fail, and delete them. Move"
+              + " the newer chk-N directories out of "
+              + checkpointsOf(c, id)
+              + " (keep shared/, which the older one may reference), or restore into another"
+              + " --state-dir");
     }
   }
 

@@ -207,6 +207,40 @@ class RetainedCheckpointsTest {
         .isEqualTo("s3://bucket/chk-1");
   }
 
+  /**
+   * A restore path older than the job's newest checkpoint (its own savepoint, an older checkpoint)
+   * restored into the same state directory: Flink's first checkpoints of the restored job hit
+   * "chk-79/_metadata already exists", failed, deleted the newer checkpoints in failing, and the
+   * job restarted for ever. It is refused, saying what to do; with the newer ones moved out it
+   * goes.
+   */
+  @Test
+  void aRestorePathOlderThanTheJobsNewestCheckpointIsRefused() throws IOException {
+    JobID id = RetainedCheckpoints.jobId(JobConfig.from(job("g", "m")));
+    Path older = checkpoint(id, "chk-14", 1_000);
+    Path savepoint =
+        written(
+            state.resolve("savepoints").resolve("savepoint-" + id.toHexString().substring(0, 6)),
+            2_000);
+    Path newest = checkpoint(id, "chk-17", 3_000);
+    for (Path back : java.util.List.of(older, savepoint)) {
+      Configuration c = job("g", "m");
+      c.set(StateRecoveryOptions.SAVEPOINT_PATH, back.toString());
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> plan(c))
+          .isInstanceOf(io.streamrec.common.StreamrecException.class)
+          .hasMessageContaining("older than checkpoint 17 at ")
+          .hasMessageContaining("Move the newer chk-N directories out of ");
+    }
+    // the newest itself, named, goes; so does an older one once the newer are moved out
+    Configuration same = job("g", "m");
+    same.set(StateRecoveryOptions.SAVEPOINT_PATH, newest.toString());
+    assertThat(plan(same).message()).startsWith("restoring from " + newest);
+    io.streamrec.common.Directories.deleteRecursively(newest);
+    Configuration back = job("g", "m");
+    back.set(StateRecoveryOptions.SAVEPOINT_PATH, older.toString());
+    assertThat(plan(back).message()).startsWith("restoring from " + older);
+  }
+
   /** A restore path that is not there failed the job's submission with a page of trace. */
   @Test
   void aRestorePathThatIsNotThereIsSaidInOneLine() {

@@ -70,8 +70,8 @@ public final class EmbeddedKafka implements AutoCloseable {
   /** Our client listener; any name the test kit does not bind in advance would do. */
   static final String CLIENT_LISTENER = "CLIENT";
 
-  /** With SASL users: the broker's own listener to itself, plaintext, on a free port. */
-  static final String INTERNAL_LISTENER = "INTERNAL";
+  /** With SASL users: the broker's own user, to talk to itself on the client listener. */
+  static final String BROKER_USER = "streamrec-broker";
 
   /** The mechanism of a broker with SASL users: PLAIN, whose users live in the JAAS options. */
   static final String SASL_MECHANISM = "PLAIN";
@@ -355,8 +355,8 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /**
    * The node's listeners: ours for clients on the port asked for, the controller's. With SASL users
-   * the client listener asks for SASL/PLAIN and the broker talks to itself over a plaintext
-   * listener of its own on a free port, so that only clients log in.
+   * the client listener asks for SASL/PLAIN, and the broker logs in there too, as a user of its
+   * own.
    */
   static Map<String, String> listenerSettings(EmbeddedKafkaConfig cfg) throws IOException {
     Map<String, String> m = new java.util.HashMap<>(clientListeners(cfg));
@@ -390,18 +390,38 @@ public final class EmbeddedKafka implements AutoCloseable {
           "inter.broker.listener.name",
           CLIENT_LISTENER);
     }
-    StringBuilder jaas = new StringBuilder(PLAIN_LOGIN_MODULE).append(" required");
+    // the broker talks to itself on the same listener, logged in as a user of its own whose
+    // password is drawn at each start: a plaintext listener of its own took any client without a
+    // login
+    if (cfg.saslUsers().containsKey(BROKER_USER)) {
+      throw new IllegalArgumentException(
+          "'" + BROKER_USER + "' is the broker's own user: give your users other names");
+    }
+    String brokerPassword = java.util.UUID.randomUUID().toString();
+    StringBuilder jaas =
+        new StringBuilder(PLAIN_LOGIN_MODULE)
+            .append(" required username=\"")
+            .append(BROKER_USER)
+            .append("\" password=\"")
+            .append(brokerPassword)
+            .append("\" user_")
+            .append(BROKER_USER)
+            .append("=\"")
+            .append(brokerPassword)
+            .append('"');
     cfg.saslUsers()
         .forEach((u, pw) -> jaas.append(" user_").append(u).append("=\"").append(pw).append('"'));
     jaas.append(';');
     String prefix = "listener.name." + CLIENT_LISTENER.toLowerCase(Locale.ROOT) + ".";
     return Map.of(
         "listeners",
-        client + "," + INTERNAL_LISTENER + "://" + HOST + ":0",
+        client,
         "listener.security.protocol.map",
-        CLIENT_LISTENER + ":SASL_PLAINTEXT," + INTERNAL_LISTENER + ":PLAINTEXT",
+        CLIENT_LISTENER + ":SASL_PLAINTEXT",
         "inter.broker.listener.name",
-        INTERNAL_LISTENER,
+        CLIENT_LISTENER,
+        "sasl.mechanism.inter.broker.protocol",
+        SASL_MECHANISM,
         "sasl.enabled.mechanisms",
         SASL_MECHANISM,
         prefix + "sasl.enabled.mechanisms",

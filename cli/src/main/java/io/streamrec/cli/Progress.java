@@ -111,12 +111,11 @@ final class Progress implements AutoCloseable {
   }
 
   /**
-   * The hot tier's hit rate over the last minute, as the AUC beside it is over a recent window; the
-   * running rate, which after days of training no longer moves, while the minute has no lookups.
+   * The hot tier's hit rate over the last minute, as the AUC beside it is over a recent window (the
+   * running rate no longer moves after days of training); none while the minute had no lookups.
    */
   static Double hitRate(Map<String, Double> m) {
-    Double recent = m.get(JobMetrics.STORE_HIT_RATE_1M);
-    return recent != null && Double.isFinite(recent) ? recent : m.get(JobMetrics.STORE_HIT_RATE);
+    return m.get(JobMetrics.STORE_HIT_RATE_1M);
   }
 
   /**

@@ -85,6 +85,39 @@ class KafkaPreflightITCase {
    * not compacted (it loses the model once its retention passes); only the command line's topic
    * set-up refused one.
    */
+  /**
+   * {@code -D properties.transaction.timeout.ms} over the brokers' transaction.max.timeout.ms (15
+   * minutes by default) made every start of the exactly-once sinks fail, and the job restart every
+   * two seconds with a page of trace each time. Every exactly-once job's check refuses it in one
+   * line; within the bound, and at-least-once, it passes.
+   */
+  @Test
+  void aTransactionTimeoutOverTheBrokersMaximumIsRefusedByAnExactlyOnceJobsCheck()
+      throws Exception {
+    TopicsConfig topics = TopicsConfig.defaults().withPrefix("txtimeout-");
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers()))) {
+      io.streamrec.cli.kafka.Topics.ensure(admin, topics);
+    }
+    org.apache.flink.configuration.Configuration c =
+        PipelineSupport.jobConf(KAFKA.bootstrapServers(), topics, 2_000);
+    c.setString("sink.delivery-guarantee", "exactly-once");
+    c.setString("properties.transaction.timeout.ms", "1000000");
+    assertThatThrownBy(() -> KafkaPreflight.checkJob(io.streamrec.job.config.JobConfig.from(c)))
+        .isInstanceOf(StreamrecException.class)
+        .hasMessage(
+            "the exactly-once sinks' transaction.timeout.ms is 1000000 ms, more than this cluster"
+                + " allows (its transaction.max.timeout.ms: 900000 ms): set -D"
+                + " properties.transaction.timeout.ms to at most 900000");
+
+    c.setString("properties.transaction.timeout.ms", "60000");
+    KafkaPreflight.checkJob(io.streamrec.job.config.JobConfig.from(c));
+    c.setString("properties.transaction.timeout.ms", "1000000");
+    c.setString("sink.delivery-guarantee", "at-least-once");
+    KafkaPreflight.checkJob(io.streamrec.job.config.JobConfig.from(c));
+  }
+
   @Test
   void aModelUpdatesTopicThatIsNotCompactedIsRefusedByEveryJobsCheck() throws Exception {
     TopicsConfig topics = TopicsConfig.defaults().withPrefix("deleting-");

@@ -75,9 +75,65 @@ public final class KafkaPreflight {
     return needed;
   }
 
-  /** Checks the topics a job of {@code cfg} needs. */
+  /**
+   * Checks the topics a job of {@code cfg} needs and, for an exactly-once job, that the brokers
+   * allow its transactions' timeout.
+   */
   public static void checkJob(JobConfig cfg) {
-    checkTopics(cfg.bootstrapServers(), cfg.kafkaProperties(), topicsOf(cfg));
+    try (Admin admin = admin(cfg.bootstrapServers(), cfg.kafkaProperties())) {
+      checkTopics(admin, cfg.bootstrapServers(), cfg.kafkaProperties(), topicsOf(cfg));
+      if (cfg.exactlyOnce()) {
+        checkTransactionTimeout(admin, io.streamrec.job.sink.KafkaSinks.transactionTimeoutMs(cfg));
+      }
+    }
+  }
+
+  /**
+   * A transaction timeout over the brokers' {@code transaction.max.timeout.ms} makes every start of
+   * an exactly-once sink fail ("The transaction timeout is larger than the maximum value allowed by
+   * the broker"), and the job restart for ever: refused here, in one line. Where the brokers'
+   * settings cannot be read (no DescribeConfigs ACL on the cluster), not checked.
+   */
+  static void checkTransactionTimeout(Admin admin, long timeoutMs) {
+    Long max;
+    try {
+      org.apache.kafka.common.Node node =
+          admin.describeCluster().nodes().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).stream()
+              .findFirst()
+              .orElse(null);
+      if (node == null) {
+        return;
+      }
+      ConfigResource broker =
+          new ConfigResource(ConfigResource.Type.BROKER, Integer.toString(node.id()));
+      org.apache.kafka.clients.admin.ConfigEntry e =
+          admin
+              .describeConfigs(List.of(broker))
+              .all()
+              .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+              .get(broker)
+              .get("transaction.max.timeout.ms");
+      max = e == null || e.value() == null ? null : Long.parseLong(e.value());
+    } catch (ExecutionException | java.util.concurrent.TimeoutException | RuntimeException e) {
+      LOG.info(
+          "cannot read the brokers' transaction.max.timeout.ms ({}): the exactly-once sinks'"
+              + " transaction timeout is not checked",
+          e instanceof ExecutionException ? e.getCause() : e.toString());
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StreamrecException("interrupted while checking the Kafka brokers", e);
+    }
+    if (max != null && timeoutMs > max) {
+      throw new KafkaAccessException(
+          "the exactly-once sinks' transaction.timeout.ms is "
+              + timeoutMs
+              + " ms, more than this cluster allows (its transaction.max.timeout.ms: "
+              + max
+              + " ms): set -D properties.transaction.timeout.ms to at most "
+              + max,
+          null);
+    }
   }
 
   /**

@@ -207,6 +207,17 @@ public final class KafkaSinks {
     return b.build();
   }
 
+  /** The transaction timeout of an exactly-once job's sinks, in ms. */
+  public static long transactionTimeoutMs(JobConfig cfg) {
+    String v = sinkSettings(cfg).getOrDefault("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
+    try {
+      return Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          "properties.transaction.timeout.ms is not a number of milliseconds: '" + v + "'");
+    }
+  }
+
   /**
    * The sinks' producer settings: ours for throughput, the user's client settings over them
    * (security, tuning, and an exactly-once sink's {@code transaction.timeout.ms}, which must not

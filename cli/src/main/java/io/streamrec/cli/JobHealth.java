@@ -66,6 +66,9 @@ final class JobHealth implements AutoCloseable {
     this.lastMoveMs = clock.getAsLong();
   }
 
+  /** How recent a failure must be for a running job's line to name it. */
+  static final long JUST_FAILED_MS = 15_000;
+
   /** How recent a failure must be for a job not running to name it. */
   static final long FAILURE_NOTE_MS = 5 * 60_000;
 
@@ -92,12 +95,20 @@ final class JobHealth implements AutoCloseable {
     StringBuilder note = new StringBuilder();
     JobStatus s = status.get();
     long now = clock.getAsLong();
+    RecentFailure.Failure f = failure.get();
     if (s != null && s != JobStatus.RUNNING && !s.isGloballyTerminalState()) {
       note.append("job ").append(s);
-      RecentFailure.Failure f = failure.get();
       if (f != null && now - f.atMs() <= FAILURE_NOTE_MS) {
         note.append(" after ").append(f.cause());
       }
+    } else if (s == JobStatus.RUNNING && f != null && now - f.atMs() <= JUST_FAILED_MS) {
+      // a job failing at each start is RUNNING between its restarts: the line said nothing then
+      note.append(
+          String.format(
+              Locale.ROOT,
+              "job restarted %d s ago after %s",
+              Math.max(0, (now - f.atMs()) / 1000),
+              f.cause()));
     }
     long read =
         Progress.count(m, JobMetrics.REQUESTS_IN)

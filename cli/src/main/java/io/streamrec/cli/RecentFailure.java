@@ -46,11 +46,14 @@ final class RecentFailure extends AbstractFilter {
   @Override
   public Result filter(LogEvent event) {
     Throwable t = event.getThrown();
+    String message = t == null ? "" : String.valueOf(event.getMessage().getFormattedMessage());
+    // a task that failed (Flink's WARN "... switched from RUNNING to FAILED ..."), or the whole
+    // job (the job master's "Trying to recover from a global failure"): what restarts the job, not
+    // a declined checkpoint or another warning
     if (t != null
         && event.getLoggerName().startsWith("org.apache.flink")
-        && (event.getLevel().isMoreSpecificThan(Level.WARN)
-            || String.valueOf(event.getMessage().getFormattedMessage())
-                .startsWith("Trying to recover"))
+        && ((event.getLevel().isMoreSpecificThan(Level.WARN) && message.contains("to FAILED"))
+            || message.startsWith("Trying to recover"))
         && !TerminalLogFilter.declinedWhileFinishing(t)
         && !TerminalLogFilter.isRefusal(t)) {
       NEWEST.set(new Failure(event.getTimeMillis(), rootCause(t)));

@@ -133,8 +133,12 @@ class JobHealthTest {
 
     clock.addAndGet(JobHealth.FAILURE_NOTE_MS + 1_000);
     assertThat(health.note(read(30, 120))).as("long ago").isEqualTo("job RESTARTING");
+    // running between the restarts of a job that fails at each start: the line said nothing
     status.set(JobStatus.RUNNING);
-    failure.set(new RecentFailure.Failure(clock.get(), cause));
-    assertThat(health.note(read(40, 160))).as("running again").isEmpty();
+    failure.set(new RecentFailure.Failure(clock.get() - 3_000, cause));
+    assertThat(health.note(read(40, 160)))
+        .isEqualTo("job restarted 3 s ago after IOException: No space left on device");
+    clock.addAndGet(JobHealth.JUST_FAILED_MS);
+    assertThat(health.note(read(50, 200))).as("running well since").isEmpty();
   }
 }

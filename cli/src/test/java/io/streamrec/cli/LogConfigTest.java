@@ -201,6 +201,13 @@ class LogConfigTest {
                     new RuntimeException(
                         "cold tier", new java.io.IOException("No space left on device"))));
     assertThat(RecentFailure.newest().cause()).isEqualTo("IOException: No space left on device");
+    stderrOf(
+        ctx ->
+            ctx.getLogger("org.apache.flink.runtime.checkpoint.CheckpointCoordinator")
+                .warn("Failed to trigger checkpoint 7", new IllegalStateException("declined")));
+    assertThat(RecentFailure.newest().cause())
+        .as("a warning that restarts nothing")
+        .isEqualTo("IOException: No space left on device");
 
     stderrOf(
         ctx ->

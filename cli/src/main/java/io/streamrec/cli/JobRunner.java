@@ -59,7 +59,7 @@ final class JobRunner {
           .addShutdownHook(
               new Thread(
                   () -> {
-                    if (ended.get()) {
+                    if (ended.get() || hasEnded(client)) {
                       return;
                     }
                     STOPPING.set(true);
@@ -85,6 +85,19 @@ final class JobRunner {
     @Override
     public void close() {
       ended.set(true);
+    }
+
+    /** Whether the job has already ended (a command that failed before it closed this). */
+    private static boolean hasEnded(JobClient client) {
+      try {
+        return client.getJobExecutionResult().isDone()
+            || client
+                .getJobStatus()
+                .get(2, java.util.concurrent.TimeUnit.SECONDS)
+                .isGloballyTerminalState();
+      } catch (Exception e) {
+        return false; // not known: cancel it
+      }
     }
 
     /** How long a stop waits for the cancelled job to end (a supervisor's grace is longer). */

@@ -163,17 +163,12 @@ public final class JsonlProducer {
       Path requestsFile,
       Path impressionsFile,
       Listener listener) {
-    try {
-      Summary s = new JsonlProducer(producer, topics, listener).load(requestsFile, impressionsFile);
-      producer.close();
-      return s;
+    // the producer is closed before the catch runs: closing waits for the records in flight, and
+    // then the broker's acknowledgements are all in
+    try (producer) {
+      return new JsonlProducer(producer, topics, listener).load(requestsFile, impressionsFile);
     } catch (ProduceFailedException e) {
-      // closing waits for the records in flight: then the broker's acknowledgements are all in
-      producer.close();
       throw e.with(written(producer, topics, requestsFile, impressionsFile));
-    } catch (RuntimeException | Error e) {
-      producer.close();
-      throw e;
     }
   }
 

@@ -261,14 +261,9 @@ public final class Handoff {
     }
   }
 
-  /** Reads the whole handoff at {@code path}; the store's files go into a new local directory. */
-  static Loaded read(String path) {
-    return read(path, null);
-  }
-
   /**
-   * As {@link #read(String)}, the store's files going into {@code into} (a temporary directory
-   * where it is null).
+   * Reads the whole handoff at {@code path}; the store's files go into {@code into} (a temporary
+   * directory where it is null).
    */
   static Loaded read(String path, java.nio.file.Path into) {
     try (FSDataInputStream in = open(path)) {

@@ -308,11 +308,7 @@ final class TrainerCheckpoint {
         }
       }
     } catch (IOException | RuntimeException e) {
-      if (staging != null) {
-        staging.close();
-      } else {
-        Directories.deleteRecursively(dir);
-      }
+      discard(staging, dir);
       throw e;
     }
     return new TrainerCheckpoint(
@@ -326,17 +322,14 @@ final class TrainerCheckpoint {
    */
   TrainerCheckpoint relocate(Path into) throws IOException {
     Files.createDirectories(into);
-    try (Stream<Path> walk = Files.walk(storeDir)) {
-      for (Path f : walk.filter(Files::isRegularFile).toList()) {
-        if (staging != null
-            && f.getParent().equals(storeDir)
-            && f.getFileName().toString().equals(LockedDirectory.LOCK_FILE)) {
-          continue;
-        }
-        Path to = into.resolve(storeDir.relativize(f).toString());
-        Files.createDirectories(to.getParent());
-        Files.copy(f, to);
+    for (Path f : listFiles(storeDir)) {
+      String name = relativeName(storeDir, f);
+      if (staging != null && name.equals(LockedDirectory.LOCK_FILE)) {
+        continue;
       }
+      Path to = into.resolve(name);
+      Files.createDirectories(to.getParent());
+      Files.copy(f, to);
     }
     discard();
     return new TrainerCheckpoint(
@@ -353,10 +346,15 @@ final class TrainerCheckpoint {
 
   /** Deletes the local files of a checkpoint read (restored, or given up); again: nothing. */
   void discard() throws IOException {
+    discard(staging, storeDir);
+  }
+
+  /** Closes {@code staging} (which deletes its directory), or else deletes {@code dir}. */
+  private static void discard(LockedDirectory staging, Path dir) throws IOException {
     if (staging != null) {
       staging.close();
-    } else if (storeDir != null) {
-      Directories.deleteRecursively(storeDir);
+    } else if (dir != null) {
+      Directories.deleteRecursively(dir);
     }
   }
 

@@ -1,6 +1,7 @@
 package io.streamrec.cli;
 
 import io.streamrec.common.StreamrecException;
+import io.streamrec.job.CompletedCheckpoints;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
 import java.io.IOException;
@@ -9,10 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.ConfigConstants;
@@ -66,9 +67,6 @@ final class RetainedCheckpoints {
 
   /** What makes two runs the same job; changing it starts another job with its own checkpoints. */
   private static final String JOB_IDENTITY = "streamrec run/group=%s/model-updates=%s";
-
-  private static final String METADATA = "_metadata";
-  private static final Pattern CHECKPOINT = Pattern.compile("chk-(\\d+)");
 
   private RetainedCheckpoints() {}
 
@@ -171,10 +169,7 @@ final class RetainedCheckpoints {
               + handoffUnused);
     }
     if (c.get(JobOptions.REPLACE_MODEL)) {
-      Optional<Retained> old =
-          c.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
-              .flatMap(
-                  d -> newestCheckpoint(new org.apache.flink.core.fs.Path(d, id.toHexString())));
+      Optional<Retained> old = newestCheckpointOf(c, id);
       if (old.isPresent()) {
         // the new model's checkpoints would be numbered from 1 in the same directory: at the first
         // number the old model retained, Flink fails to write it ("_metadata already exists"), the
@@ -259,10 +254,12 @@ final class RetainedCheckpoints {
     } catch (UncheckedIOException e) {
       return; // a file system this process cannot read (no plugin): Flink's to read
     }
+    if (restoreWritten.isEmpty()) {
+      return; // no metadata: not a checkpoint Flink can restore, which Flink says
+    }
     Optional<Retained> newer =
-        c.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
-            .flatMap(d -> newestCheckpoint(new org.apache.flink.core.fs.Path(d, id.toHexString())))
-            .filter(r -> restoreWritten.isPresent() && r.writtenAtMs() > restoreWritten.get())
+        newestCheckpointOf(c, id)
+            .filter(r -> r.writtenAtMs() > restoreWritten.get())
             .filter(r -> !new org.apache.flink.core.fs.Path(r.path()).equals(restore));
     if (newer.isPresent()) {
       throw new StreamrecException(
@@ -321,9 +318,7 @@ final class RetainedCheckpoints {
    */
   static Optional<Retained> newest(Configuration conf, JobID id) {
     FileSystem.initialize(conf, pluginManager(conf));
-    Optional<Retained> checkpoint =
-        conf.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
-            .flatMap(d -> newestCheckpoint(new org.apache.flink.core.fs.Path(d, id.toHexString())));
+    Optional<Retained> checkpoint = newestCheckpointOf(conf, id);
     // Flink names a savepoint savepoint-<first 6 hex digits of the job id>-<random>
     String prefix = "savepoint-" + id.toHexString().substring(0, 6) + "-";
     Optional<Retained> savepoint =
@@ -354,25 +349,25 @@ final class RetainedCheckpoints {
   }
 
   private static Optional<Retained> newestCheckpoint(org.apache.flink.core.fs.Path jobDir) {
-    Retained best = null;
-    for (FileStatus s : list(jobDir)) {
-      Matcher m = CHECKPOINT.matcher(s.getPath().getName());
-      if (!s.isDir() || !m.matches()) {
-        continue;
-      }
-      Optional<Long> written = metadataWritten(s.getPath());
-      if (written.isEmpty()) {
-        continue; // still being written, or abandoned half-way: not restorable
-      }
-      long n = Long.parseLong(m.group(1));
-      // the newest written wins; among those written in the same millisecond, the higher number
-      if (best == null
-          || written.get() > best.writtenAtMs()
-          || (written.get() == best.writtenAtMs() && n > best.checkpointId())) {
-        best = new Retained(s.getPath().toString(), false, n, written.get());
-      }
+    List<CompletedCheckpoints.Completed> done;
+    try {
+      done = CompletedCheckpoints.in(jobDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot list " + jobDir + " for checkpoints to resume from", e);
     }
-    return Optional.ofNullable(best);
+    // the newest written wins; among those written in the same millisecond, the higher number
+    return done.stream()
+        .max(
+            Comparator.comparingLong(CompletedCheckpoints.Completed::writtenAtMs)
+                .thenComparingLong(CompletedCheckpoints.Completed::id))
+        .map(c -> new Retained(c.dir().toString(), false, c.id(), c.writtenAtMs()));
+  }
+
+  /** The newest complete checkpoint of job {@code id} under the configured checkpoint directory. */
+  private static Optional<Retained> newestCheckpointOf(Configuration c, JobID id) {
+    return c.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
+        .flatMap(d -> newestCheckpoint(new org.apache.flink.core.fs.Path(d, id.toHexString())));
   }
 
   private static Optional<Retained> newestSavepoint(
@@ -404,16 +399,10 @@ final class RetainedCheckpoints {
   }
 
   private static Optional<Long> metadataWritten(org.apache.flink.core.fs.Path dir) {
-    org.apache.flink.core.fs.Path meta = new org.apache.flink.core.fs.Path(dir, METADATA);
     try {
-      FileSystem fs = meta.getFileSystem();
-      if (!fs.exists(meta)) {
-        return Optional.empty();
-      }
-      FileStatus s = fs.getFileStatus(meta);
-      return s.getLen() > 0 ? Optional.of(s.getModificationTime()) : Optional.empty();
+      return CompletedCheckpoints.metadataWritten(dir);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + meta, e);
+      throw new UncheckedIOException("cannot read the metadata in " + dir, e);
     }
   }
 

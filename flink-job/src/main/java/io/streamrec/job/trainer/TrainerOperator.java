@@ -517,24 +517,17 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     org.apache.flink.core.fs.Path jobDir =
         cp.sharedFiles.values().iterator().next().path().getParent().getParent();
     try {
-      org.apache.flink.core.fs.FileSystem fs = jobDir.getFileSystem();
-      org.apache.flink.core.fs.FileStatus[] entries = fs.listStatus(jobDir);
-      for (org.apache.flink.core.fs.FileStatus e :
-          entries == null ? new org.apache.flink.core.fs.FileStatus[0] : entries) {
-        java.util.regex.Matcher m =
-            java.util.regex.Pattern.compile("chk-(\\d+)").matcher(e.getPath().getName());
-        if (e.isDir()
-            && m.matches()
-            && Long.parseLong(m.group(1)) < cp.checkpointId
-            && fs.exists(new org.apache.flink.core.fs.Path(e.getPath(), "_metadata"))) {
-          LOG.info(
-              "trainer: the files of checkpoint {} stay when unused: {} is retained beside it",
-              cp.checkpointId,
-              e.getPath());
-          return false;
-        }
-      }
-      return true;
+      java.util.Optional<io.streamrec.job.CompletedCheckpoints.Completed> older =
+          io.streamrec.job.CompletedCheckpoints.in(jobDir).stream()
+              .filter(c -> c.id() < cp.checkpointId)
+              .findFirst();
+      older.ifPresent(
+          c ->
+              LOG.info(
+                  "trainer: the files of checkpoint {} stay when unused: {} is retained beside it",
+                  cp.checkpointId,
+                  c.dir()));
+      return older.isEmpty();
     } catch (IOException | RuntimeException e) {
       LOG.info("trainer: cannot list {} ({}): the restored files stay", jobDir, e.toString());
       return false;
@@ -547,18 +540,26 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
    * job or the task manager configures it.
    */
   private boolean restoredInClaimMode() {
+    return configurations().stream()
+        .anyMatch(
+            c ->
+                c.getOptional(StateRecoveryOptions.RESTORE_MODE).orElse(null)
+                    == RecoveryClaimMode.CLAIM);
+  }
+
+  /** The job's configuration and the task manager's, those there are. */
+  private List<Configuration> configurations() {
     Environment env = getContainingTask().getEnvironment();
+    List<Configuration> all = new ArrayList<>();
     for (Configuration c :
         new Configuration[] {
           env.getJobConfiguration(), env.getTaskManagerInfo().getConfiguration()
         }) {
-      if (c != null
-          && c.getOptional(StateRecoveryOptions.RESTORE_MODE).orElse(null)
-              == RecoveryClaimMode.CLAIM) {
-        return true;
+      if (c != null) {
+        all.add(c);
       }
     }
-    return false;
+    return all;
   }
 
   /**
@@ -567,15 +568,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
    * them.
    */
   private int retainedCheckpoints() {
-    Environment env = getContainingTask().getEnvironment();
     int retained = CheckpointingOptions.MAX_RETAINED_CHECKPOINTS.defaultValue();
-    for (Configuration c :
-        new Configuration[] {
-          env.getJobConfiguration(), env.getTaskManagerInfo().getConfiguration()
-        }) {
-      if (c != null) {
-        retained = Math.max(retained, c.get(CheckpointingOptions.MAX_RETAINED_CHECKPOINTS));
-      }
+    for (Configuration c : configurations()) {
+      retained = Math.max(retained, c.get(CheckpointingOptions.MAX_RETAINED_CHECKPOINTS));
     }
     return retained;
   }

@@ -1,0 +1,63 @@
+package io.streamrec.job;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.flink.core.fs.FileStatus;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
+
+/**
+ * The complete checkpoints Flink left in a job's checkpoint directory ({@code <dir>/<job id>}):
+ * each {@code chk-<n>} whose {@code _metadata}, which Flink writes last, is there and not empty.
+ * What a start of {@code streamrec run} resumes from, and what a trainer restored in claim mode
+ * looks for beside the checkpoint it claimed.
+ */
+public final class CompletedCheckpoints {
+  /** A complete checkpoint: its number, directory, and when its metadata was written. */
+  public record Completed(long id, Path dir, long writtenAtMs) {}
+
+  private static final String METADATA = "_metadata";
+  private static final Pattern CHECKPOINT = Pattern.compile("chk-(\\d+)");
+
+  private CompletedCheckpoints() {}
+
+  /** The complete checkpoints in {@code jobDir}; none where it is not there. */
+  public static List<Completed> in(Path jobDir) throws IOException {
+    FileSystem fs = jobDir.getFileSystem();
+    List<Completed> done = new ArrayList<>();
+    if (!fs.exists(jobDir)) {
+      return done;
+    }
+    FileStatus[] all = fs.listStatus(jobDir);
+    for (FileStatus s : all == null ? new FileStatus[0] : all) {
+      Matcher m = CHECKPOINT.matcher(s.getPath().getName());
+      if (!s.isDir() || !m.matches()) {
+        continue;
+      }
+      // empty: still being written, or abandoned half-way: not restorable
+      Optional<Long> written = metadataWritten(s.getPath());
+      if (written.isPresent()) {
+        done.add(new Completed(Long.parseLong(m.group(1)), s.getPath(), written.get()));
+      }
+    }
+    return done;
+  }
+
+  /**
+   * When the {@code _metadata} of the checkpoint or savepoint in {@code dir} was written; empty
+   * while it is missing or empty.
+   */
+  public static Optional<Long> metadataWritten(Path dir) throws IOException {
+    Path meta = new Path(dir, METADATA);
+    FileSystem fs = meta.getFileSystem();
+    if (!fs.exists(meta)) {
+      return Optional.empty();
+    }
+    FileStatus s = fs.getFileStatus(meta);
+    return s.getLen() > 0 ? Optional.of(s.getModificationTime()) : Optional.empty();
+  }
+}

@@ -95,30 +95,28 @@ public final class KafkaPreflight {
    * settings cannot be read (no DescribeConfigs ACL on the cluster), not checked.
    */
   static void checkTransactionTimeout(Admin admin, long timeoutMs) {
+    String unchecked = "the exactly-once sinks' transaction timeout";
     Long max;
     try {
       org.apache.kafka.common.Node node =
           admin.describeCluster().nodes().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).stream()
               .findFirst()
               .orElse(null);
-      if (node == null) {
-        return;
-      }
-      ConfigResource broker =
-          new ConfigResource(ConfigResource.Type.BROKER, Integer.toString(node.id()));
+      Config config =
+          node == null
+              ? null
+              : settings(
+                  admin,
+                  new ConfigResource(ConfigResource.Type.BROKER, Integer.toString(node.id())),
+                  unchecked);
       org.apache.kafka.clients.admin.ConfigEntry e =
-          admin
-              .describeConfigs(List.of(broker))
-              .all()
-              .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-              .get(broker)
-              .get("transaction.max.timeout.ms");
+          config == null ? null : config.get("transaction.max.timeout.ms");
       max = e == null || e.value() == null ? null : Long.parseLong(e.value());
     } catch (ExecutionException | java.util.concurrent.TimeoutException | RuntimeException e) {
       LOG.info(
-          "cannot read the brokers' transaction.max.timeout.ms ({}): the exactly-once sinks'"
-              + " transaction timeout is not checked",
-          e instanceof ExecutionException ? e.getCause() : e.toString());
+          "cannot read the brokers' transaction.max.timeout.ms ({}): {} is not checked",
+          e instanceof ExecutionException ? e.getCause() : e.toString(),
+          unchecked);
       return;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -343,7 +341,18 @@ public final class KafkaPreflight {
    * where the DescribeConfigs ACL is missing.
    */
   private static Config settings(Admin admin, String name, String unchecked) {
-    ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, name);
+    return settings(admin, new ConfigResource(ConfigResource.Type.TOPIC, name), unchecked);
+  }
+
+  /**
+   * The settings of {@code resource} (a topic, a broker); null, with a warning that {@code
+   * unchecked} is not checked, where the DescribeConfigs ACL is missing.
+   */
+  private static Config settings(Admin admin, ConfigResource resource, String unchecked) {
+    String what =
+        (resource.type() == ConfigResource.Type.TOPIC ? "topic '" : "broker '")
+            + resource.name()
+            + "'";
     try {
       return admin
           .describeConfigs(List.of(resource))
@@ -353,16 +362,16 @@ public final class KafkaPreflight {
     } catch (ExecutionException e) {
       if (e.getCause() instanceof AuthorizationException) {
         LOG.warn(
-            "cannot read the settings of topic '{}' (no DescribeConfigs ACL): {} is not checked",
-            name,
+            "cannot read the settings of {} (no DescribeConfigs ACL): {} is not checked",
+            what,
             unchecked);
         return null;
       }
       throw new StreamrecException(
-          "cannot read the settings of topic '" + name + "': " + e.getCause(), e.getCause());
+          "cannot read the settings of " + what + ": " + e.getCause(), e.getCause());
     } catch (java.util.concurrent.TimeoutException e) {
       throw new StreamrecException(
-          "cannot read the settings of topic '" + name + "': no answer in " + TIMEOUT, e);
+          "cannot read the settings of " + what + ": no answer in " + TIMEOUT, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new StreamrecException("interrupted while checking the Kafka topics", e);

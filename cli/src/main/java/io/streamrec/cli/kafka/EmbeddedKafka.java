@@ -359,7 +359,6 @@ public final class EmbeddedKafka implements AutoCloseable {
    * own.
    */
   static Map<String, String> listenerSettings(EmbeddedKafkaConfig cfg) throws IOException {
-    Map<String, String> m = new java.util.HashMap<>(clientListeners(cfg));
     // the quorum is this node, at our controller listener's port, which the voters must name
     // before the broker binds it: a free port of the loopback interface
     int port;
@@ -368,58 +367,59 @@ public final class EmbeddedKafka implements AutoCloseable {
       port = free.getLocalPort();
     }
     String controller = HOST + ":" + port;
-    m.put("listeners", m.get("listeners") + "," + CONTROLLER_LISTENER + "://" + controller);
+    Map<String, String> m = new java.util.HashMap<>();
+    m.put(
+        "listeners",
+        CLIENT_LISTENER
+            + "://"
+            + HOST
+            + ":"
+            + cfg.port()
+            + ","
+            + CONTROLLER_LISTENER
+            + "://"
+            + controller);
     m.put(
         "listener.security.protocol.map",
-        m.get("listener.security.protocol.map") + "," + CONTROLLER_LISTENER + ":PLAINTEXT");
+        CLIENT_LISTENER
+            + (cfg.sasl() ? ":SASL_PLAINTEXT," : ":PLAINTEXT,")
+            + CONTROLLER_LISTENER
+            + ":PLAINTEXT");
+    m.put("inter.broker.listener.name", CLIENT_LISTENER);
     m.put("controller.listener.names", CONTROLLER_LISTENER);
     m.put("controller.quorum.voters", NODE_ID + "@" + controller);
     m.put("controller.quorum.bootstrap.servers", controller);
+    if (cfg.sasl()) {
+      m.putAll(saslSettings(cfg));
+    }
     return m;
   }
 
-  /** The client listener's settings (and with SASL users, the broker's own to itself). */
-  private static Map<String, String> clientListeners(EmbeddedKafkaConfig cfg) {
-    String client = CLIENT_LISTENER + "://" + HOST + ":" + cfg.port();
-    if (!cfg.sasl()) {
-      return Map.of(
-          "listeners",
-          client,
-          "listener.security.protocol.map",
-          CLIENT_LISTENER + ":PLAINTEXT",
-          "inter.broker.listener.name",
-          CLIENT_LISTENER);
-    }
-    // the broker talks to itself on the same listener, logged in as a user of its own whose
-    // password is drawn at each start: a plaintext listener of its own took any client without a
-    // login
+  /**
+   * With SASL users: SASL/PLAIN on the client listener, where the broker talks to itself too,
+   * logged in as a user of its own whose password is drawn at each start (a plaintext listener of
+   * its own took any client without a login).
+   */
+  private static Map<String, String> saslSettings(EmbeddedKafkaConfig cfg) {
     if (cfg.saslUsers().containsKey(BROKER_USER)) {
       throw new IllegalArgumentException(
           "'" + BROKER_USER + "' is the broker's own user: give your users other names");
     }
     String brokerPassword = java.util.UUID.randomUUID().toString();
+    Map<String, String> users = new java.util.LinkedHashMap<>();
+    users.put(BROKER_USER, brokerPassword);
+    users.putAll(cfg.saslUsers());
     StringBuilder jaas =
         new StringBuilder(PLAIN_LOGIN_MODULE)
             .append(" required username=\"")
             .append(BROKER_USER)
             .append("\" password=\"")
             .append(brokerPassword)
-            .append("\" user_")
-            .append(BROKER_USER)
-            .append("=\"")
-            .append(brokerPassword)
             .append('"');
-    cfg.saslUsers()
-        .forEach((u, pw) -> jaas.append(" user_").append(u).append("=\"").append(pw).append('"'));
+    users.forEach((u, pw) -> jaas.append(" user_").append(u).append("=\"").append(pw).append('"'));
     jaas.append(';');
     String prefix = "listener.name." + CLIENT_LISTENER.toLowerCase(Locale.ROOT) + ".";
     return Map.of(
-        "listeners",
-        client,
-        "listener.security.protocol.map",
-        CLIENT_LISTENER + ":SASL_PLAINTEXT",
-        "inter.broker.listener.name",
-        CLIENT_LISTENER,
         "sasl.mechanism.inter.broker.protocol",
         SASL_MECHANISM,
         "sasl.enabled.mechanisms",

@@ -317,10 +317,7 @@ class AvroCodecTest {
 
   @Test
   void anUnknownFingerprintIsNamedInSixteenHexDigits() {
-    byte[] bytes = AvroCodec.encode(request());
-    java.nio.ByteBuffer.wrap(bytes, 2, 8)
-        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
-        .putLong(0x0807060504030201L);
+    byte[] bytes = requestUnderFingerprint(0x0807060504030201L);
 
     assertThatThrownBy(() -> AvroCodec.decodeAny(bytes))
         .hasMessageContaining("unknown schema fingerprint 0807060504030201");
@@ -333,10 +330,7 @@ class AvroCodecTest {
    */
   @Test
   void anUnknownSchemaSaysWhatTheTopicTakes() {
-    byte[] bytes = AvroCodec.encode(request());
-    java.nio.ByteBuffer.wrap(bytes, 2, 8)
-        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
-        .putLong(0x6fcfd610f1a3b138L);
+    byte[] bytes = requestUnderFingerprint(0x6fcfd610f1a3b138L);
     long expected =
         org.apache.avro.SchemaNormalization.parsingFingerprint64(RequestEvent.getClassSchema());
     assertThatThrownBy(() -> AvroCodec.decode(bytes, RequestEvent.class))
@@ -580,6 +574,13 @@ class AvroCodecTest {
     }
     out.write((int) z);
     return out.toByteArray();
+  }
+
+  /** A request encoded, its header naming schema fingerprint {@code fingerprint} instead. */
+  private static byte[] requestUnderFingerprint(long fingerprint) {
+    byte[] bytes = AvroCodec.encode(request());
+    ByteBuffer.wrap(bytes, 2, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(fingerprint);
+    return bytes;
   }
 
   private static byte[] floats(float... values) {

@@ -100,7 +100,9 @@ final class Progress implements AutoCloseable {
         count(m, JobMetrics.DELTAS_PUBLISHED),
         count(m, JobMetrics.MODEL_VERSION),
         deadLetters(m),
-        percent(hitRate(m)),
+        // the last minute's, as the AUC beside it is a recent window's (the running rate no
+        // longer moves after days of training); none while the minute had no lookups
+        percent(m.get(JobMetrics.STORE_HIT_RATE_1M)),
         count(m, JobMetrics.STORE_ROWS_HOT),
         count(m, JobMetrics.STORE_ROWS_COLD),
         count(m, JobMetrics.STORE_ADMITTED),
@@ -108,14 +110,6 @@ final class Progress implements AutoCloseable {
         count(m, JobMetrics.STORE_EXPIRED),
         eventTime(nowMs, m.get(JobMetrics.TRAINED_UNTIL_MS)),
         extra == null || extra.isEmpty() ? "" : " | " + extra);
-  }
-
-  /**
-   * The hot tier's hit rate over the last minute, as the AUC beside it is over a recent window (the
-   * running rate no longer moves after days of training); none while the minute had no lookups.
-   */
-  static Double hitRate(Map<String, Double> m) {
-    return m.get(JobMetrics.STORE_HIT_RATE_1M);
   }
 
   /**

@@ -13,6 +13,7 @@ import io.streamrec.job.sink.KafkaSinks;
 import io.streamrec.job.source.EnvelopeRouter;
 import io.streamrec.job.source.EventDeserializer;
 import io.streamrec.job.source.EventKind;
+import io.streamrec.job.source.OutageTolerantSubscriber;
 import io.streamrec.job.trainer.Handoff;
 import io.streamrec.job.trainer.TrainerOperator;
 import io.streamrec.job.units.CodecTypeInfo;
@@ -337,7 +338,7 @@ public final class StreamrecJob {
         KafkaSource.<UnitRecord>builder()
             .setBootstrapServers(cfg.bootstrapServers())
             .setProperties(sourceProperties(cfg))
-            .setTopics(cfg.requestUnitsTopic())
+            .setKafkaSubscriber(OutageTolerantSubscriber.of(List.of(cfg.requestUnitsTopic())))
             .setGroupId(cfg.groupId())
             .setClientIdPrefix("streamrec-units")
             .setDeserializer(new UnitRecordDeserializer(cfg.limits()));
@@ -397,7 +398,7 @@ public final class StreamrecJob {
         KafkaSource.<DecodedEvent>builder()
             .setBootstrapServers(cfg.bootstrapServers())
             .setProperties(sourceProperties(cfg))
-            .setTopics(topic)
+            .setKafkaSubscriber(OutageTolerantSubscriber.of(List.of(topic)))
             .setGroupId(cfg.groupId())
             .setClientIdPrefix("streamrec-" + kind.name().toLowerCase(java.util.Locale.ROOT))
             .setDeserializer(

@@ -108,11 +108,28 @@ public final class KafkaBroker
    * @throws IllegalStateException for a broker not made with {@link #restartable()}
    */
   public void restart() {
+    restartAfter(Duration.ZERO);
+  }
+
+  /**
+   * As {@link #restart}, with the broker down for {@code down} in between: an outage its clients
+   * wait through.
+   *
+   * @throws IllegalStateException for a broker not made with {@link #restartable()}
+   */
+  public void restartAfter(Duration down) {
     if (!restartable) {
       throw new IllegalStateException("only a KafkaBroker.restartable() restarts on its data");
     }
     kafka.close();
-    kafka = EmbeddedKafka.start(config);
+    try {
+      Thread.sleep(down.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while the broker was down", e);
+    } finally {
+      kafka = EmbeddedKafka.start(config);
+    }
     if (!kafka.restarted()) {
       throw new IllegalStateException("the broker did not start on its earlier data");
     }

@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -244,6 +245,43 @@ class FaultDrillITCase {
     assertSameModel(ModelUpdateRecords.latest(records));
   }
 
+  /**
+   * A broker outage longer than the clients' time-out: the sources' partition discovery, which
+   * failed the job when its listing timed out, waits for the broker; the job runs through without a
+   * restart and ends with the uninterrupted model. Here the clients give up after 3 s and the
+   * sources list their partitions every second, so an outage of 12 s spans several listings that
+   * time out (with the defaults, 60 s and 5 minutes, it takes an outage over a minute).
+   */
+  @Test
+  void aBrokerOutageLongerThanTheClientsTimeOutRestartsNothing() throws Exception {
+    uninterruptedRun();
+    String out = outputTopic("outage");
+    Map<String, String> shortTimeOuts =
+        Map.of(
+            "properties.default.api.timeout.ms", "3000",
+            "properties.request.timeout.ms", "2000",
+            "properties.partition.discovery.interval.ms", "1000");
+    try (RunProcess run = startRun("outage", out, tmp.resolve("outage.out"), 1, shortTimeOuts)) {
+      awaitVersion(out, run, m -> true, "a first version");
+      KAFKA.restartAfter(Duration.ofSeconds(12));
+      awaitVersion(out, run, m -> m.getEventTimeMs() > lastClose, "the last unit's version");
+      run.stop();
+      assertThat(run.output())
+          .as("the run's output")
+          .doesNotContain("job RESTARTING")
+          .doesNotContain("job restarted")
+          .doesNotContain("Failed to list subscribed topic partitions")
+          .as("the outage spanned a listing")
+          .contains("No broker answered the partition");
+    }
+    List<ConsumerRecord<byte[], byte[]>> records = readAll(out);
+    List<Long> versions = ModelUpdateRecords.versions(records);
+    System.out.printf("drill broker outage: versions %s%n", versions);
+    assertNoGap(versions);
+    assertThat(versions.get(versions.size() - 1)).isEqualTo(referenceVersion);
+    assertSameModel(ModelUpdateRecords.latest(records));
+  }
+
   /** Every version from 1 on, none skipped: each marker at most one past the newest before it. */
   private static void assertNoGap(List<Long> versions) {
     assertThat(versions).isNotEmpty();
@@ -281,6 +319,13 @@ class FaultDrillITCase {
   /** The same, with {@code parallelism} sources and assemblers. */
   private static RunProcess startRun(String name, String out, Path log, int parallelism)
       throws IOException {
+    return startRun(name, out, log, parallelism, Map.of());
+  }
+
+  /** The same, with the {@code -D} settings {@code extra} besides the drills' own. */
+  private static RunProcess startRun(
+      String name, String out, Path log, int parallelism, Map<String, String> extra)
+      throws IOException {
     List<String> args = new ArrayList<>();
     args.addAll(List.of("run", "--bootstrap-servers", KAFKA.bootstrapServers()));
     args.addAll(List.of("--state-dir", tmp.resolve("state-" + name).toString()));
@@ -306,6 +351,7 @@ class FaultDrillITCase {
       args.add("-D");
       args.add(e.getKey() + "=" + e.getValue());
     }
+    extra.forEach((k, v) -> args.addAll(List.of("-D", k + "=" + v)));
     Files.writeString(
         log,
         "$ streamrec " + String.join(" ", args) + "\n",

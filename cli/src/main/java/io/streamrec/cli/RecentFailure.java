@@ -47,12 +47,14 @@ final class RecentFailure extends AbstractFilter {
   public Result filter(LogEvent event) {
     Throwable t = event.getThrown();
     String message = t == null ? "" : String.valueOf(event.getMessage().getFormattedMessage());
-    // a task that failed (Flink's WARN "... switched from RUNNING to FAILED ..."), or the whole
-    // job (the job master's "Trying to recover from a global failure"): what restarts the job, not
-    // a declined checkpoint or another warning
+    // a task that failed (Flink's WARN "... switched from RUNNING to FAILED ..."), the whole job
+    // (the job master's "Trying to recover from a global failure"), or a source's coordinator
+    // (its ERROR "... Triggering job failover.", where the job master logs nothing of it): what
+    // restarts the job, not a declined checkpoint or another warning
     if (t != null
         && event.getLoggerName().startsWith("org.apache.flink")
-        && ((event.getLevel().isMoreSpecificThan(Level.WARN) && message.contains("to FAILED"))
+        && ((event.getLevel().isMoreSpecificThan(Level.WARN)
+                && (message.contains("to FAILED") || message.contains("Triggering job failover")))
             || message.startsWith("Trying to recover"))
         && !TerminalLogFilter.declinedWhileFinishing(t)
         && !TerminalLogFilter.isRefusal(t)) {

@@ -217,5 +217,23 @@ class LogConfigTest {
                     new IllegalStateException("Failed to get metadata for topics [requests]")));
     assertThat(RecentFailure.newest().cause())
         .isEqualTo("IllegalStateException: Failed to get metadata for topics [requests]");
+
+    // a source's coordinator failing the job: the job master logs nothing of it, and the line
+    // said "job RESTARTING" alone while a bad client setting restarted the job for ever
+    stderrOf(
+        ctx ->
+            ctx.getLogger("org.apache.flink.runtime.source.coordinator.SourceCoordinator")
+                .error(
+                    "Uncaught exception in the SplitEnumerator for Source Source: impressions"
+                        + " while starting the SplitEnumerator.. Triggering job failover.",
+                    new RuntimeException(
+                        "Failed to create new KafkaAdminClient",
+                        new IllegalArgumentException(
+                            "The specified value of default.api.timeout.ms must be no smaller"
+                                + " than the value of request.timeout.ms."))));
+    assertThat(RecentFailure.newest().cause())
+        .isEqualTo(
+            "IllegalArgumentException: The specified value of default.api.timeout.ms must be no"
+                + " smaller than the value of request.timeout.ms.");
   }
 }

@@ -35,8 +35,10 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.kafka.clients.admin.Admin;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 /**
@@ -51,8 +53,24 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description =
         "Runs everything on this machine: an embedded Kafka broker, generated traffic, the job and a "
-            + "serving replica; prints progress and a summary.")
+            + "serving replica; prints progress and a summary.",
+    modelTransformer = DemoCommand.OwnBroker.class)
 final class DemoCommand implements Callable<Integer> {
+  /**
+   * The demo brings its broker: the options that name another one (the broker's address, a Kafka
+   * client file) are not the demo's. Taken from the shared settings, they were ignored without a
+   * word, and a demo "on" a user's broker ran on its own, its records gone with it.
+   */
+  static final class OwnBroker implements CommandLine.IModelTransformer {
+    @Override
+    public CommandSpec transform(CommandSpec spec) {
+      for (String name : List.of("--bootstrap-servers", "--command-config")) {
+        spec.remove(spec.findOption(name));
+      }
+      return spec;
+    }
+  }
+
   /** The demo's own defaults, for a stream that moves in seconds rather than minutes. */
   static final Map<String, String> DEMO_DEFAULTS =
       Map.of(
@@ -120,6 +138,27 @@ final class DemoCommand implements Callable<Integer> {
 
   @Mixin ProgressOptions progress = new ProgressOptions();
 
+  /**
+   * Refuses {@code kafka.bootstrap-servers} set with {@code -D} or {@code --config}: the demo runs
+   * on a broker of its own.
+   */
+  static void refuseOtherBroker(Configuration given) {
+    given
+        .getOptional(JobOptions.BOOTSTRAP_SERVERS)
+        .ifPresent(
+            servers -> {
+              throw new IllegalArgumentException(
+                  "the demo runs on a Kafka broker of its own, not on "
+                      + servers
+                      + " ("
+                      + JobOptions.BOOTSTRAP_SERVERS.key()
+                      + "): to train on your broker, feed it with 'streamrec generate' and"
+                      + " 'streamrec produce' and start 'streamrec run --bootstrap-servers "
+                      + servers
+                      + "'");
+            });
+  }
+
   @Override
   public Integer call() throws Exception {
     if (rate <= 0 || duration.isNegative() || duration.isZero()) {
@@ -127,6 +166,7 @@ final class DemoCommand implements Callable<Integer> {
     }
     long t0 = System.currentTimeMillis();
     Configuration given = settings.configuration(); // a bad key fails here, before anything starts
+    refuseOtherBroker(given);
     System.out.println("streamrec demo: starting an embedded Kafka broker...");
     // the drain's savepoint (and any checkpoint -D turns on) goes here, removed at the end
     Path state = Files.createTempDirectory("streamrec-demo-state");

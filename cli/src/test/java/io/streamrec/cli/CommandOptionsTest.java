@@ -43,4 +43,32 @@ class CommandOptionsTest {
         .contains("--replace")
         .contains("--config");
   }
+
+  /**
+   * The demo runs on a broker of its own: it took {@code --bootstrap-servers} (and {@code -D
+   * kafka.bootstrap-servers}) from the shared options and ran on its own broker anyway, so a user's
+   * topics stayed empty and the demo's records went with its broker. The options that name another
+   * broker are not the demo's, and the key is refused with what to run instead.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"--bootstrap-servers=localhost:1", "--command-config=client.properties"})
+  void theDemoTakesNoOtherBroker(String option) {
+    StringWriter err = new StringWriter();
+    CommandLine cl = StreamrecCli.commandLine();
+    cl.setErr(new PrintWriter(err, true));
+    cl.setOut(new PrintWriter(new StringWriter(), true));
+
+    assertThat(cl.execute("demo", option)).isEqualTo(2);
+    assertThat(err.toString()).contains("Unknown option: '" + option.split("=")[0]);
+    assertThat(cl.getSubcommands().get("demo").getUsageMessage())
+        .doesNotContain("--bootstrap-servers")
+        .doesNotContain("--command-config")
+        .contains("--config");
+
+    err.getBuffer().setLength(0);
+    assertThat(cl.execute("demo", "-D", "kafka.bootstrap-servers=broker-1:9092")).isEqualTo(2);
+    assertThat(err.toString())
+        .contains("the demo runs on a Kafka broker of its own, not on broker-1:9092")
+        .contains("streamrec run --bootstrap-servers broker-1:9092");
+  }
 }

@@ -64,14 +64,19 @@ final class RecentFailure extends AbstractFilter {
   }
 
   /**
-   * The deepest cause of {@code t}: its class's simple name and the first line of its message; or,
-   * where it names no path and a cause above it repeats its message with one (a wrapper that says
-   * which file), the nearest such.
+   * The deepest cause of {@code t} that says something: its class's simple name and the first line
+   * of its message; or, where it names no path and a cause above it repeats its message with one (a
+   * wrapper that says which file), the nearest such. A deepest cause without a message (a bare
+   * {@code TimeoutException} under the exception that says what timed out) gives way to the nearest
+   * above it with one.
    */
   static String rootCause(Throwable t) {
     java.util.List<Throwable> chain = new java.util.ArrayList<>();
     for (Throwable c = t; c != null && !chain.contains(c); c = c.getCause()) {
       chain.add(c);
+    }
+    while (chain.size() > 1 && isBlank(chain.get(chain.size() - 1).getMessage())) {
+      chain.remove(chain.size() - 1);
     }
     Throwable root = chain.get(chain.size() - 1);
     String own = String.valueOf(root.getMessage());
@@ -91,5 +96,9 @@ final class RecentFailure extends AbstractFilter {
     }
     String s = root.getClass().getSimpleName() + (m.isEmpty() ? "" : ": " + m);
     return s.length() <= MAX_CHARS ? s : s.substring(0, MAX_CHARS - 3) + "...";
+  }
+
+  private static boolean isBlank(String message) {
+    return message == null || message.isBlank();
   }
 }

@@ -127,6 +127,17 @@ class JobHealthTest {
         .isEqualTo(
             "IOException: No space left on device, writing /data/store/x.sst (fetched from"
                 + " /ckpt/shared/ab)");
+    assertThat(
+            RecentFailure.rootCause(
+                new RuntimeException(
+                    "open",
+                    new IllegalStateException(
+                        "Kafka at kafka:9092 did not answer within 30 s (read the cluster id)",
+                        new java.util.concurrent.TimeoutException()))))
+        .as("a bare time-out under what timed out: the line said 'after TimeoutException'")
+        .isEqualTo(
+            "IllegalStateException: Kafka at kafka:9092 did not answer within 30 s (read the"
+                + " cluster id)");
     failure.set(new RecentFailure.Failure(clock.get() - 1_000, cause));
     assertThat(health.note(read(20, 80)))
         .isEqualTo("job RESTARTING after IOException: No space left on device");

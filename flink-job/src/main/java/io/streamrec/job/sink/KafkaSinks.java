@@ -49,6 +49,13 @@ public final class KafkaSinks {
    */
   static final String TRANSACTION_TIMEOUT_MS = String.valueOf(15 * 60 * 1000);
 
+  /**
+   * An at-least-once sink's records wait for the broker however long it is away: with Kafka's
+   * default of 2 minutes, a version published just before an outage expired in the producer and
+   * failed the job. A checkpoint waits for them too, up to its own timeout.
+   */
+  static final String AT_LEAST_ONCE_DELIVERY_TIMEOUT_MS = String.valueOf(Integer.MAX_VALUE);
+
   private static final Logger LOG = LoggerFactory.getLogger(KafkaSinks.class);
 
   private KafkaSinks() {}
@@ -232,6 +239,8 @@ public final class KafkaSinks {
     p.put("batch.size", BATCH_BYTES);
     if (cfg.exactlyOnce()) {
       p.put("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
+    } else {
+      p.put("delivery.timeout.ms", AT_LEAST_ONCE_DELIVERY_TIMEOUT_MS);
     }
     p.putAll(cfg.kafkaProperties().asMap());
     p.put("enable.idempotence", "true");

@@ -100,4 +100,25 @@ class KafkaSinksTest {
     assertThat(KafkaSinks.sinkSettings(io.streamrec.job.config.JobConfig.from(c)))
         .doesNotContainKey("transaction.timeout.ms");
   }
+
+  /**
+   * An at-least-once sink's records wait for a broker that is away: with Kafka's 2 minutes, a
+   * version published as an outage began expired in the producer and failed the job. The user's
+   * value wins; an exactly-once sink's transactions keep Kafka's.
+   */
+  @Test
+  void anAtLeastOnceSinkWaitsForTheBrokerUnlessTheUserSaysOtherwise() {
+    org.apache.flink.configuration.Configuration c =
+        new org.apache.flink.configuration.Configuration();
+    c.setString("kafka.bootstrap-servers", "localhost:9092");
+    assertThat(KafkaSinks.sinkSettings(io.streamrec.job.config.JobConfig.from(c)))
+        .containsEntry("delivery.timeout.ms", String.valueOf(Integer.MAX_VALUE));
+    c.setString("properties.delivery.timeout.ms", "300000");
+    assertThat(KafkaSinks.sinkSettings(io.streamrec.job.config.JobConfig.from(c)))
+        .containsEntry("delivery.timeout.ms", "300000");
+    c.removeKey("properties.delivery.timeout.ms");
+    c.setString("sink.delivery-guarantee", "exactly-once");
+    assertThat(KafkaSinks.sinkSettings(io.streamrec.job.config.JobConfig.from(c)))
+        .doesNotContainKey("delivery.timeout.ms");
+  }
 }

@@ -237,12 +237,7 @@ class FaultDrillITCase {
       awaitVersion(out, run, m -> m.getEventTimeMs() > lastClose, "the last unit's version");
       run.stop();
     }
-    List<ConsumerRecord<byte[], byte[]>> records = readAll(out);
-    List<Long> versions = ModelUpdateRecords.versions(records);
-    System.out.printf("drill broker restart: versions %s%n", versions);
-    assertNoGap(versions);
-    assertThat(versions.get(versions.size() - 1)).isEqualTo(referenceVersion);
-    assertSameModel(ModelUpdateRecords.latest(records));
+    assertTheUninterruptedModelWithoutGap(out, "broker restart");
   }
 
   /**
@@ -274,9 +269,17 @@ class FaultDrillITCase {
           .as("the outage spanned a listing")
           .contains("No broker answered the partition");
     }
+    assertTheUninterruptedModelWithoutGap(out, "broker outage");
+  }
+
+  /**
+   * Topic {@code out} holds every version from 1 to the uninterrupted run's last, none skipped, and
+   * that run's model.
+   */
+  private static void assertTheUninterruptedModelWithoutGap(String out, String drill) {
     List<ConsumerRecord<byte[], byte[]>> records = readAll(out);
     List<Long> versions = ModelUpdateRecords.versions(records);
-    System.out.printf("drill broker outage: versions %s%n", versions);
+    System.out.printf("drill %s: versions %s%n", drill, versions);
     assertNoGap(versions);
     assertThat(versions.get(versions.size() - 1)).isEqualTo(referenceVersion);
     assertSameModel(ModelUpdateRecords.latest(records));

@@ -5,11 +5,16 @@ import io.streamrec.job.StreamrecJob;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.config.JobSettings;
+import io.streamrec.job.kafka.KafkaPreflight;
+import io.streamrec.job.kafka.KafkaUnreachableException;
 import io.streamrec.job.kafka.ModelTopicHead;
 import io.streamrec.job.trainer.Handoff;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateRecoveryOptions;
@@ -58,6 +63,9 @@ final class RunCommand implements Callable<Integer> {
               + " stay on the command line (sets trainer.handoff.start-from).")
   String fromHandoff;
 
+  /** Pause between two checks of a broker that a resuming start waits for. */
+  static final Duration BROKER_RETRY_PAUSE = Duration.ofSeconds(5);
+
   @Override
   public Integer call() throws Exception {
     try (StateDirLock lock = StateDirLock.acquire(stateDir)) {
@@ -83,6 +91,11 @@ final class RunCommand implements Callable<Integer> {
             + conf.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
             + "; "
             + startMessage(plan, cfg));
+    awaitBroker(
+        () -> KafkaPreflight.checkJob(cfg),
+        plan.resumeFrom().isPresent(),
+        BROKER_RETRY_PAUSE,
+        System.out);
     JobRunner.Started job = JobRunner.start(plan.conf(), StreamrecJob.Bounds.live(), "streamrec");
     System.out.println(
         "streamrec: job "
@@ -109,6 +122,48 @@ final class RunCommand implements Callable<Integer> {
       job.client().getJobExecutionResult().get();
     }
     return 0;
+  }
+
+  /**
+   * Checks the broker before a start ({@code check}). A start that resumes a checkpoint of its job,
+   * which read from this broker before, waits for a broker that does not answer, checking again
+   * after {@code pause}, as the job itself waits through an outage: started during one (a machine
+   * booted before its broker, a supervisor's restart), it exited after 30 s. A first start fails at
+   * once, as the address may be wrong. A refusal or a missing topic fails either way.
+   */
+  static void awaitBroker(Runnable check, boolean resuming, Duration pause, PrintStream out)
+      throws InterruptedException {
+    long t0 = System.nanoTime();
+    for (int attempt = 1; ; attempt++) {
+      try {
+        check.run();
+        if (attempt > 1) {
+          out.printf(
+              Locale.ROOT,
+              "streamrec run: Kafka answers after %d s; starting%n",
+              TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0));
+        }
+        return;
+      } catch (KafkaUnreachableException e) {
+        if (!resuming) {
+          throw e;
+        }
+        if (attempt == 1) {
+          out.println(
+              "streamrec run: "
+                  + e.getMessage()
+                  + " This start resumes a checkpoint of a job that read from it, so it waits for"
+                  + " the broker (Ctrl-C stops).");
+        } else {
+          out.printf(
+              Locale.ROOT,
+              "streamrec run: still waiting for Kafka (%d s)%n",
+              TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0));
+        }
+        out.flush();
+        Thread.sleep(pause.toMillis());
+      }
+    }
   }
 
   /**

@@ -485,7 +485,7 @@ public final class KafkaPreflight {
     }
     if (error instanceof java.util.concurrent.TimeoutException
         || error instanceof org.apache.kafka.common.errors.TimeoutException) {
-      return new KafkaAccessException(
+      return new KafkaUnreachableException(
           "Kafka at "
               + bootstrapServers
               + " did not answer within "

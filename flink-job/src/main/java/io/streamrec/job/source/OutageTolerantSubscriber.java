@@ -13,9 +13,9 @@ import org.slf4j.LoggerFactory;
  * A Kafka source's partition discovery that waits out a broker outage.
  *
  * <p>The source lists its topics' partitions when it starts and every {@code
- * partition.discovery.interval.ms} (5 minutes), and the connector fails the job when one listing
- * fails. Its admin client gives up after {@code default.api.timeout.ms} (60 s), so a broker outage
- * that outlasted a minute during a listing restarted the job, and a job restarted during an outage
+ * partition.discovery.interval.ms} (5 s in streamrec's jobs), and the connector fails the job when
+ * one listing fails. Its admin client gives up after {@code default.api.timeout.ms} (60 s), so a
+ * broker outage that outlasted a minute restarted the job, and a job restarted during an outage
  * failed again a minute after each start (its first listing is at once), until the broker was back.
  * Nothing was lost, but every restart re-read from the checkpoint.
  *
@@ -31,6 +31,10 @@ public final class OutageTolerantSubscriber implements KafkaSubscriber {
 
   /** Pause between two listings of a source that has none yet, where a listing fails at once. */
   static final long RETRY_PAUSE_MS = 1_000;
+
+  private static final java.util.Comparator<TopicPartition> BY_NAME =
+      java.util.Comparator.comparing(TopicPartition::topic)
+          .thenComparingInt(TopicPartition::partition);
 
   private final KafkaSubscriber listing;
   private final List<String> topics;
@@ -65,6 +69,12 @@ public final class OutageTolerantSubscriber implements KafkaSubscriber {
         if (unanswered) {
           LOG.info("The brokers answered the partition discovery of {} again", topics);
           unanswered = false;
+        }
+        if (listed != null && !listed.containsAll(partitions)) {
+          LOG.info(
+              "Partitions added to {}: {}; the source reads them from their earliest offset",
+              topics,
+              partitions.stream().filter(tp -> !listed.contains(tp)).sorted(BY_NAME).toList());
         }
         listed = Set.copyOf(partitions);
         return partitions;

@@ -1,0 +1,35 @@
+package io.streamrec.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrec.job.config.JobConfig;
+import java.util.Properties;
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Test;
+
+/** The sources' Kafka settings: the user's, over streamrec's defaults. */
+class SourcePropertiesTest {
+  private static Properties of(Configuration c) {
+    c.setString("kafka.bootstrap-servers", "localhost:9092");
+    return StreamrecJob.sourceProperties(JobConfig.from(c));
+  }
+
+  /**
+   * Partitions added to a live job's topics: with the connector's 5 minutes between looks, what
+   * producers wrote there before the source found them was read behind event time and dead-lettered
+   * as late. The source looks every 5 s unless told otherwise.
+   */
+  @Test
+  void aLiveSourceLooksForAddedPartitionsWithinTheJoinWindow() {
+    assertThat(of(new Configuration()))
+        .containsEntry("partition.discovery.interval.ms", "5000")
+        .containsEntry("isolation.level", "read_committed");
+
+    Configuration c = new Configuration();
+    c.setString("properties.partition.discovery.interval.ms", "60000");
+    c.setString("properties.isolation.level", "read_uncommitted");
+    assertThat(of(c))
+        .containsEntry("partition.discovery.interval.ms", "60000")
+        .containsEntry("isolation.level", "read_uncommitted");
+  }
+}

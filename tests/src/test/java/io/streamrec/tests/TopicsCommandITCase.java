@@ -51,7 +51,23 @@ class TopicsCommandITCase {
     // again: nothing to create, every one checked
     assertThat(
             topics("-D", "topics.model-updates=mu-backfill", "-D", "topics.requests=own-requests"))
-        .contains("created [], already there [own-requests,");
+        .contains("created [], already there [own-requests,")
+        .doesNotContain("fewer than");
+    // asked for more partitions than the topics there have: said, with how to add them (it
+    // exited 0 without a word, and the readers beyond them stayed idle)
+    assertThat(
+            topics(
+                "-D",
+                "topics.model-updates=mu-backfill",
+                "-D",
+                "topics.requests=own-requests",
+                "--partitions",
+                "6"))
+        .contains(
+            "streamrec topics: topic 'own-requests' has "
+                + io.streamrec.job.config.TopicsConfig.DEFAULT_INPUT_PARTITIONS
+                + " partition(s), fewer than the 6 asked")
+        .contains("kafka-topics.sh --alter --topic own-requests --partitions 6");
   }
 
   private static String topics(String... more) {

@@ -7,6 +7,7 @@ import io.streamrec.job.kafka.TopicSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -122,10 +123,49 @@ public final class Topics {
     if (existing.contains(cfg.modelUpdates())) {
       checkModelUpdates(admin, cfg.modelUpdates()).ifPresent(advice::add);
     }
+    advice.addAll(fewerPartitions(admin, cfg, existing));
     EnsureResult outcome = new EnsureResult(inOrder(cfg, created), inOrder(cfg, existing), advice);
     advice.forEach(LOG::warn);
     LOG.info("Kafka topics: created {}, found {}", outcome.created(), outcome.existing());
     return outcome;
+  }
+
+  /**
+   * Advice on each existing topic of more than one partition in its spec that has fewer than the
+   * spec asks ({@code --partitions}, or the assembler's parallelism): its readers beyond them stay
+   * idle, and {@link #ensure} leaves existing topics as they are, so the user adds them.
+   */
+  private static List<String> fewerPartitions(
+      Admin admin, TopicsConfig cfg, List<String> existing) {
+    List<TopicSpec> specs =
+        TopicSpec.all(cfg).stream()
+            .filter(t -> t.partitions() > 1 && existing.contains(t.name()))
+            .toList();
+    if (specs.isEmpty()) {
+      return List.of();
+    }
+    Map<String, TopicDescription> described =
+        describeWhenVisible(admin, specs.stream().map(TopicSpec::name).toList());
+    List<String> advice = new ArrayList<>();
+    for (TopicSpec t : specs) {
+      int has = described.get(t.name()).partitions().size();
+      if (has < t.partitions()) {
+        advice.add(
+            String.format(
+                Locale.ROOT,
+                "topic '%s' has %d partition(s), fewer than the %d asked (--partitions, or"
+                    + " assembler.parallelism when more): readers beyond %d stay idle. Add them"
+                    + " with kafka-topics.sh --alter --topic %s --partitions %d (a running job"
+                    + " reads them within 5 s)",
+                t.name(),
+                has,
+                t.partitions(),
+                has,
+                t.name(),
+                t.partitions()));
+      }
+    }
+    return advice;
   }
 
   /** What {@link #ensure} creates ({@link TopicSpec#all}), in {@link TopicsConfig#all()} order. */

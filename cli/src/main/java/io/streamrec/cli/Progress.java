@@ -50,9 +50,11 @@ final class Progress implements AutoCloseable {
     thread =
         new Thread(
             () -> {
+              long due = System.currentTimeMillis();
               while (running) {
+                due = nextDue(due, intervalMs, System.currentTimeMillis());
                 try {
-                  Thread.sleep(intervalMs);
+                  Thread.sleep(Math.max(0, due - System.currentTimeMillis()));
                 } catch (InterruptedException e) {
                   return;
                 }
@@ -66,6 +68,17 @@ final class Progress implements AutoCloseable {
             "progress");
     thread.setDaemon(true);
     thread.start();
+  }
+
+  /**
+   * When the line after one due at {@code dueMs} is due: an interval later, so that a line that
+   * takes a while (the probe of a broker that does not answer waits 3 s) does not push the next
+   * ones back, as a sleep of the interval after each line did (lines every 8 s at 5 s); where
+   * {@code nowMs} is already past that, an interval from now, without a burst to catch up.
+   */
+  static long nextDue(long dueMs, long intervalMs, long nowMs) {
+    long next = dueMs + intervalMs;
+    return next > nowMs ? next : nowMs + intervalMs;
   }
 
   static String line(long elapsedMs, Map<String, Double> m, String extra) {

@@ -61,4 +61,16 @@ class ProgressTest {
         .as("a minute without lookups: not the running rate, which reads as now")
         .contains("store hit -,");
   }
+
+  /**
+   * Lines come every interval: the thread slept the interval after each line, so a line that took 3
+   * s (the probe of a broker that does not answer) made them every 8 s at 5 s.
+   */
+  @Test
+  void aSlowLineDoesNotPushTheNextOnesBack() {
+    // a line due at 10 s took 3 s: the next is due at 15 s, not 18 s
+    assertThat(Progress.nextDue(10_000, 5_000, 13_000)).isEqualTo(15_000);
+    // one that took longer than the interval: an interval from now, no burst of lines to catch up
+    assertThat(Progress.nextDue(10_000, 5_000, 16_000)).isEqualTo(21_000);
+  }
 }

@@ -52,9 +52,11 @@ public final class KafkaSinks {
   /**
    * An at-least-once sink's records wait for the broker however long it is away: with Kafka's
    * default of 2 minutes, a version published just before an outage expired in the producer and
-   * failed the job. A checkpoint waits for them too, up to its own timeout.
+   * failed the job; and a send that waits for the topic's metadata ({@code max.block.ms}, 60 s by
+   * default) failed it after a minute. The sink's task waits instead, as its input does, and a
+   * checkpoint with it, up to the checkpoint's own timeout.
    */
-  static final String AT_LEAST_ONCE_DELIVERY_TIMEOUT_MS = String.valueOf(Integer.MAX_VALUE);
+  static final String AT_LEAST_ONCE_WAIT_MS = String.valueOf(Integer.MAX_VALUE);
 
   private static final Logger LOG = LoggerFactory.getLogger(KafkaSinks.class);
 
@@ -240,7 +242,8 @@ public final class KafkaSinks {
     if (cfg.exactlyOnce()) {
       p.put("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
     } else {
-      p.put("delivery.timeout.ms", AT_LEAST_ONCE_DELIVERY_TIMEOUT_MS);
+      p.put("delivery.timeout.ms", AT_LEAST_ONCE_WAIT_MS);
+      p.put("max.block.ms", AT_LEAST_ONCE_WAIT_MS);
     }
     p.putAll(cfg.kafkaProperties().asMap());
     p.put("enable.idempotence", "true");

@@ -103,8 +103,10 @@ class KafkaSinksTest {
 
   /**
    * An at-least-once sink's records wait for a broker that is away: with Kafka's 2 minutes, a
-   * version published as an outage began expired in the producer and failed the job. The user's
-   * value wins; an exactly-once sink's transactions keep Kafka's.
+   * version published as an outage began expired in the producer and failed the job, and a send
+   * waiting for the topic's metadata failed it after {@code max.block.ms}'s minute (a walk: "Topic
+   * model-updates not present in metadata after 60000 ms", 60 s into an outage with two versions in
+   * flight). The user's values win; an exactly-once sink's transactions keep Kafka's.
    */
   @Test
   void anAtLeastOnceSinkWaitsForTheBrokerUnlessTheUserSaysOtherwise() {
@@ -112,13 +114,18 @@ class KafkaSinksTest {
         new org.apache.flink.configuration.Configuration();
     c.setString("kafka.bootstrap-servers", "localhost:9092");
     assertThat(KafkaSinks.sinkSettings(io.streamrec.job.config.JobConfig.from(c)))
-        .containsEntry("delivery.timeout.ms", String.valueOf(Integer.MAX_VALUE));
+        .containsEntry("delivery.timeout.ms", String.valueOf(Integer.MAX_VALUE))
+        .containsEntry("max.block.ms", String.valueOf(Integer.MAX_VALUE));
     c.setString("properties.delivery.timeout.ms", "300000");
+    c.setString("properties.max.block.ms", "120000");
     assertThat(KafkaSinks.sinkSettings(io.streamrec.job.config.JobConfig.from(c)))
-        .containsEntry("delivery.timeout.ms", "300000");
+        .containsEntry("delivery.timeout.ms", "300000")
+        .containsEntry("max.block.ms", "120000");
     c.removeKey("properties.delivery.timeout.ms");
+    c.removeKey("properties.max.block.ms");
     c.setString("sink.delivery-guarantee", "exactly-once");
     assertThat(KafkaSinks.sinkSettings(io.streamrec.job.config.JobConfig.from(c)))
-        .doesNotContainKey("delivery.timeout.ms");
+        .doesNotContainKey("delivery.timeout.ms")
+        .doesNotContainKey("max.block.ms");
   }
 }

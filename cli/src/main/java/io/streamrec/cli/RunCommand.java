@@ -5,6 +5,7 @@ import io.streamrec.job.StreamrecJob;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.config.JobSettings;
+import io.streamrec.job.kafka.AwaitKafka;
 import io.streamrec.job.kafka.KafkaPreflight;
 import io.streamrec.job.kafka.KafkaUnreachableException;
 import io.streamrec.job.kafka.ModelTopicHead;
@@ -14,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateRecoveryOptions;
@@ -133,37 +133,34 @@ final class RunCommand implements Callable<Integer> {
    */
   static void awaitBroker(Runnable check, boolean resuming, Duration pause, PrintStream out)
       throws InterruptedException {
-    long t0 = System.nanoTime();
-    for (int attempt = 1; ; attempt++) {
-      try {
-        check.run();
-        if (attempt > 1) {
-          out.printf(
-              Locale.ROOT,
-              "streamrec run: Kafka answers after %d s; starting%n",
-              TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0));
-        }
-        return;
-      } catch (KafkaUnreachableException e) {
-        if (!resuming) {
-          throw e;
-        }
-        if (attempt == 1) {
-          out.println(
-              "streamrec run: "
-                  + e.getMessage()
-                  + " This start resumes a checkpoint of a job that read from it, so it waits for"
-                  + " the broker (Ctrl-C stops).");
-        } else {
-          out.printf(
-              Locale.ROOT,
-              "streamrec run: still waiting for Kafka (%d s)%n",
-              TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0));
-        }
-        out.flush();
-        Thread.sleep(pause.toMillis());
-      }
-    }
+    AwaitKafka.untilAnswered(
+        () -> {
+          check.run();
+          return true;
+        },
+        pause,
+        new AwaitKafka.Waiting() {
+          @Override
+          public void unanswered(KafkaUnreachableException e, int attempt, long seconds) {
+            if (!resuming) {
+              throw e;
+            }
+            out.println(
+                attempt == 1
+                    ? "streamrec run: "
+                        + e.getMessage()
+                        + " This start resumes a checkpoint of a job that read from it, so it"
+                        + " waits for the broker (Ctrl-C stops)."
+                    : String.format(
+                        Locale.ROOT, "streamrec run: still waiting for Kafka (%d s)", seconds));
+            out.flush();
+          }
+
+          @Override
+          public void answered(long seconds) {
+            out.printf(Locale.ROOT, "streamrec run: Kafka answers after %d s; starting%n", seconds);
+          }
+        });
   }
 
   /**

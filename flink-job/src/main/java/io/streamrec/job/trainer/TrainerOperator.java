@@ -9,6 +9,7 @@ import io.streamrec.embedding.StoreStats;
 import io.streamrec.gpu.Backends;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.kafka.AwaitKafka;
 import io.streamrec.job.kafka.ModelTopicHead;
 import io.streamrec.job.metrics.JobMetrics;
 import io.streamrec.job.metrics.TrainerGauges;
@@ -575,6 +576,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     return retained;
   }
 
+  /** Pause between two reads of the model topic's cluster while the broker does not answer. */
+  static final java.time.Duration KAFKA_RETRY_PAUSE = java.time.Duration.ofSeconds(5);
+
   @Override
   public void open() throws Exception {
     super.open();
@@ -597,7 +601,17 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   private void openTrainer() throws Exception {
     if (topicHead != null) {
-      checkCluster(topicHead.clusterId());
+      // a trainer restarted during a broker outage waits for the broker, as the sources and sinks
+      // do: it failed its start every 30 s until the broker was back
+      checkCluster(
+          AwaitKafka.untilAnswered(
+              topicHead::clusterId,
+              KAFKA_RETRY_PAUSE,
+              (e, attempt, seconds) ->
+                  LOG.warn(
+                      "trainer: {} It waits for the broker ({} s so far) before it starts.",
+                      e.getMessage(),
+                      seconds)));
     }
     tables = config.limits().tables();
     batchRows = tables.counts();

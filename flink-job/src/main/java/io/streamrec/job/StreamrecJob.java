@@ -32,6 +32,7 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.KafkaSourceOptions;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -329,12 +330,10 @@ public final class StreamrecJob {
     java.util.Properties p = cfg.kafkaProperties().toProperties();
     p.putIfAbsent(
         org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.putIfAbsent(PARTITION_DISCOVERY_INTERVAL_KEY, PARTITION_DISCOVERY_INTERVAL_MS);
+    p.putIfAbsent(
+        KafkaSourceOptions.PARTITION_DISCOVERY_INTERVAL_MS.key(), PARTITION_DISCOVERY_INTERVAL_MS);
     return p;
   }
-
-  /** The Kafka source's setting of how often it looks for partitions added to its topics. */
-  static final String PARTITION_DISCOVERY_INTERVAL_KEY = "partition.discovery.interval.ms";
 
   /**
    * A live source looks for added partitions every 5 s, where the connector's default is 5 minutes:

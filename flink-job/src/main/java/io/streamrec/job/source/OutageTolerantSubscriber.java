@@ -3,6 +3,7 @@ package io.streamrec.job.source;
 import java.util.List;
 import java.util.Set;
 import org.apache.flink.connector.kafka.source.enumerator.subscriber.KafkaSubscriber;
+import org.apache.flink.util.ExceptionUtils;
 import org.apache.kafka.clients.admin.AdminClient;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TimeoutException;
@@ -79,7 +80,8 @@ public final class OutageTolerantSubscriber implements KafkaSubscriber {
         listed = Set.copyOf(partitions);
         return partitions;
       } catch (RuntimeException e) {
-        if (!timedOut(e)) {
+        // a listing's time-out: no broker answered in time
+        if (ExceptionUtils.findThrowable(e, TimeoutException.class).isEmpty()) {
           throw e;
         }
         unanswered = true;
@@ -101,16 +103,6 @@ public final class OutageTolerantSubscriber implements KafkaSubscriber {
         pause();
       }
     }
-  }
-
-  /** Whether {@code e} is a listing's time-out: no broker answered in time. */
-  static boolean timedOut(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof TimeoutException) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private void pause() {

@@ -273,6 +273,41 @@ class FaultDrillITCase {
   }
 
   /**
+   * An exactly-once job whose sink fails during a broker outage: the writer's transaction times out
+   * ({@code max.block.ms}, 60 s by default, 3 s here), Flink fails the task, and the writer's close
+   * aborts the open transaction, which times out too. That second time-out, thrown while Flink
+   * cleaned up after the first, was fatal to the task manager: {@code FATAL - exception in
+   * exception handler of task model-updates: Writer}, {@code TaskManager #0 failed}, and {@code
+   * run}'s job never ran again, the broker back or not. The writer's close now says what it could
+   * not abort, and Flink restarts the job as after any failure; the restarts go on until the broker
+   * is back.
+   */
+  @Test
+  void anExactlyOnceSinkThatFailsDuringAnOutageRestartsTheJob() throws Exception {
+    uninterruptedRun();
+    String out = outputTopic("outage-eos");
+    Map<String, String> exactlyOnce =
+        Map.of(
+            "sink.delivery-guarantee", "exactly-once",
+            "properties.default.api.timeout.ms", "3000",
+            "properties.request.timeout.ms", "2000",
+            "properties.max.block.ms", "3000");
+    try (RunProcess run =
+        startRun("outage-eos", out, tmp.resolve("outage-eos.out"), 1, exactlyOnce)) {
+      awaitVersion(out, run, m -> true, "a first version");
+      KAFKA.restartAfter(Duration.ofSeconds(12));
+      awaitVersion(out, run, m -> m.getEventTimeMs() > lastClose, "the last unit's version");
+      run.stop();
+      assertThat(run.output())
+          .as("the run's output")
+          .doesNotContain("FATAL")
+          .as("the outage failed the sink")
+          .containsAnyOf("job RESTARTING", "job restarted");
+    }
+    assertTheUninterruptedModelWithoutGap(out, "exactly-once sink failed in an outage");
+  }
+
+  /**
    * Topic {@code out} holds every version from 1 to the uninterrupted run's last, none skipped, and
    * that run's model.
    */

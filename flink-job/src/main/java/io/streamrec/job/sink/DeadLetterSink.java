@@ -7,6 +7,7 @@ import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.DeadLetter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
@@ -37,6 +38,9 @@ import org.slf4j.LoggerFactory;
 public final class DeadLetterSink implements Sink<DeadLetter> {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(DeadLetterSink.class);
+
+  /** How long a writer's close waits for letters the broker has not acknowledged yet. */
+  static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
 
   /** Unwritten letters logged one by one, at most; after that every thousandth. */
   static final int LOGGED_ONE_BY_ONE = 20;
@@ -133,9 +137,16 @@ public final class DeadLetterSink implements Sink<DeadLetter> {
       producer.flush();
     }
 
+    /**
+     * Waits up to {@link #CLOSE_WAIT} for letters the broker has not acknowledged, then gives them
+     * up: a checkpoint flushed every letter before it, and a restore writes those after it again.
+     * Without a limit, a job stopped or failed over while the broker was away waited in this close
+     * for the broker, where Flink does not interrupt it, until Flink's cancellation watchdog killed
+     * the task manager (after {@code task.cancellation.timeout}, 3 minutes).
+     */
     @Override
     public void close() {
-      producer.close();
+      producer.close(CLOSE_WAIT);
     }
 
     /** Letters the broker has acknowledged so far. */

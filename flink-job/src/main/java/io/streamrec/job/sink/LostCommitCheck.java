@@ -65,13 +65,79 @@ final class LostCommitCheck<T>
   @Override
   public PrecommittingStatefulSinkWriter<T, KafkaWriterState, KafkaCommittable> createWriter(
       WriterInitContext context) throws IOException {
-    return sink.createWriter(context);
+    return new QuietClose<>(sink.createWriter(context), what);
   }
 
   @Override
   public PrecommittingStatefulSinkWriter<T, KafkaWriterState, KafkaCommittable> restoreWriter(
       WriterInitContext context, Collection<KafkaWriterState> recovered) throws IOException {
-    return sink.restoreWriter(context, recovered);
+    return new QuietClose<>(sink.restoreWriter(context, recovered), what);
+  }
+
+  /**
+   * Kafka's exactly-once writer, whose close does not throw. It aborts its open transaction there,
+   * which waits up to {@code max.block.ms} for the broker and then throws; Flink closes a failed
+   * task's writer while it cleans up after the failure, where any exception is fatal to the task
+   * manager ({@code FATAL - exception in exception handler}). A sink that failed during a broker
+   * outage took the whole local cluster down that way, and {@code run}'s job never ran again. The
+   * transaction it could not abort stays open until the next start of the job aborts it (the sink
+   * aborts its earlier transactions as it starts) or the broker does, after {@code
+   * transaction.timeout.ms}.
+   */
+  static final class QuietClose<T>
+      implements PrecommittingStatefulSinkWriter<T, KafkaWriterState, KafkaCommittable> {
+    private final PrecommittingStatefulSinkWriter<T, KafkaWriterState, KafkaCommittable> writer;
+    private final String what;
+
+    QuietClose(
+        PrecommittingStatefulSinkWriter<T, KafkaWriterState, KafkaCommittable> writer,
+        String what) {
+      this.writer = writer;
+      this.what = what;
+    }
+
+    @Override
+    public void write(T element, Context context) throws IOException, InterruptedException {
+      writer.write(element, context);
+    }
+
+    @Override
+    public void flush(boolean endOfInput) throws IOException, InterruptedException {
+      writer.flush(endOfInput);
+    }
+
+    @Override
+    public void writeWatermark(org.apache.flink.api.common.eventtime.Watermark watermark)
+        throws IOException, InterruptedException {
+      writer.writeWatermark(watermark);
+    }
+
+    @Override
+    public Collection<KafkaCommittable> prepareCommit() throws IOException, InterruptedException {
+      return writer.prepareCommit();
+    }
+
+    @Override
+    public List<KafkaWriterState> snapshotState(long checkpointId) throws IOException {
+      return writer.snapshotState(checkpointId);
+    }
+
+    @Override
+    public void close() {
+      try {
+        writer.close();
+      } catch (Exception e) {
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+        LOG.warn(
+            "{}: the writer's close failed ({}). A transaction it could not abort is aborted when"
+                + " the job starts again, or by the broker after transaction.timeout.ms; readers of"
+                + " committed records wait at it until then",
+            what,
+            e.toString());
+      }
+    }
   }
 
   @Override

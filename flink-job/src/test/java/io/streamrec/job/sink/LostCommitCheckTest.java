@@ -3,11 +3,16 @@ package io.streamrec.job.sink;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import org.apache.flink.api.common.eventtime.Watermark;
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.connector.kafka.sink.KafkaCommittable;
+import org.apache.flink.connector.kafka.sink.KafkaWriterState;
+import org.apache.flink.connector.kafka.sink.TwoPhaseCommittingStatefulSink;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -130,5 +135,68 @@ class LostCommitCheckTest {
             ((org.apache.flink.streaming.api.lineage.LineageVertexProvider) sink)
                 .getLineageVertex())
         .isNotNull();
+  }
+
+  /** An exactly-once writer whose close fails as Kafka's does when the broker is away. */
+  private static final class AbortTimesOut
+      implements TwoPhaseCommittingStatefulSink.PrecommittingStatefulSinkWriter<
+          String, KafkaWriterState, KafkaCommittable> {
+    final List<String> calls = new ArrayList<>();
+
+    @Override
+    public void write(String element, Context context) {
+      calls.add("write " + element);
+    }
+
+    @Override
+    public void flush(boolean endOfInput) {
+      calls.add("flush " + endOfInput);
+    }
+
+    @Override
+    public void writeWatermark(Watermark watermark) {
+      calls.add("watermark " + watermark.getTimestamp());
+    }
+
+    @Override
+    public Collection<KafkaCommittable> prepareCommit() {
+      calls.add("prepareCommit");
+      return List.of(committable("t-0-3"));
+    }
+
+    @Override
+    public List<KafkaWriterState> snapshotState(long checkpointId) {
+      calls.add("snapshot " + checkpointId);
+      return List.of();
+    }
+
+    @Override
+    public void close() {
+      calls.add("close");
+      throw new TimeoutException("Timeout expired after 60000ms while awaiting EndTxn(false)");
+    }
+  }
+
+  /**
+   * A failed exactly-once writer's close, which aborts its open transaction, threw where the broker
+   * did not answer; Flink closes the writer as it cleans up after the failure, where an exception
+   * is fatal to the task manager ("FATAL - exception in exception handler"), and the local
+   * cluster's job never ran again. The sink's writer closes without throwing, and passes everything
+   * else on.
+   */
+  @Test
+  void theWritersCloseDoesNotThrowWhereTheAbortTimesOut() throws Exception {
+    AbortTimesOut inner = new AbortTimesOut();
+    LostCommitCheck.QuietClose<String> writer =
+        new LostCommitCheck.QuietClose<>(inner, "model-updates topic 'm'");
+    writer.write("a", null);
+    writer.writeWatermark(new Watermark(42));
+    writer.flush(false);
+    assertThat(writer.prepareCommit()).containsExactly(committable("t-0-3"));
+    assertThat(writer.snapshotState(3)).isEmpty();
+    writer.close();
+    assertThat(inner.calls)
+        .containsExactly(
+            "write a", "watermark 42", "flush false", "prepareCommit", "snapshot 3", "close");
   }
 }

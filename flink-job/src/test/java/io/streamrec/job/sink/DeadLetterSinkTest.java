@@ -1,0 +1,59 @@
+package io.streamrec.job.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrec.job.deadletter.DeadLetters;
+import io.streamrec.schemas.DeadLetterReasons;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The dead-letter writer's close while the broker is away: Flink closes a writer without
+ * interrupting it when it stops or fails over a job, so a close that waits for the broker without a
+ * limit held the task until Flink's cancellation watchdog killed the task manager.
+ */
+class DeadLetterSinkTest {
+  /** A producer whose broker never answers: its sends stay incomplete; it notes how it closes. */
+  private static final class Unanswered extends MockProducer<byte[], byte[]> {
+    final List<String> closes = new ArrayList<>();
+
+    Unanswered() {
+      super(false, null, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    @Override
+    public void close() {
+      closes.add("without a limit");
+    }
+
+    @Override
+    public void close(Duration timeout) {
+      closes.add(timeout.toString());
+    }
+  }
+
+  @Test
+  void closeWaitsForUnacknowledgedLettersForALimitedTimeOnly() {
+    Unanswered producer = new Unanswered();
+    DeadLetterSink.Writer w =
+        new DeadLetterSink.Writer(
+            producer, "dead-letters", 64 << 10, new UnregisteredMetricsGroup());
+    w.write(
+        DeadLetters.of(
+            DeadLetterReasons.MALFORMED,
+            new DeadLetters.Origin("requests", 0, 7, "r7", 1L),
+            "a letter in flight as the broker went away",
+            new byte[] {1, 2, 3},
+            64 << 10));
+    assertThat(producer.history()).hasSize(1);
+    w.close();
+    assertThat(producer.closes).containsExactly(DeadLetterSink.CLOSE_WAIT.toString());
+    assertThat(DeadLetterSink.CLOSE_WAIT).isLessThan(Duration.ofMinutes(3));
+    assertThat(w.written()).isZero();
+  }
+}

@@ -164,7 +164,7 @@ final class BackfillCommand implements Callable<Integer> {
         Timeline timeline =
             new Timeline(job.startedAtMs(), TIMELINE_INTERVAL.toMillis(), job::metrics, Map::of);
         Progress p = Progress.of(job, progress.millis())) {
-      job.client().getJobExecutionResult().get();
+      job.awaitEnd(exit);
       timeline.sample();
       samples = timeline.toJson();
     }

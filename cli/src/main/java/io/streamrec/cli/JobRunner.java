@@ -38,6 +38,70 @@ final class JobRunner {
     CancelOnExit cancelOnExit(String stopping, String stopped) {
       return new CancelOnExit(client, stopping, stopped);
     }
+
+    /**
+     * Waits for the job's end ({@link JobRunner#awaitEnd}); where the local cluster lost its task
+     * manager, stops the job as a SIGTERM does ({@code exit}) and fails.
+     */
+    void awaitEnd(CancelOnExit exit) throws Exception {
+      JobRunner.awaitEnd(client, exit, RecentFailure::taskManagerLost, startedAtMs);
+    }
+  }
+
+  /** The local cluster lost its task manager: the job cannot run in this process again. */
+  static final class TaskManagerLostException extends io.streamrec.common.StreamrecException {
+    private static final long serialVersionUID = 1L;
+
+    TaskManagerLostException(String message) {
+      super(message);
+    }
+  }
+
+  /** {@link Started#awaitEnd}, with the lost task manager from {@code lost}. */
+  static void awaitEnd(
+      JobClient client,
+      CancelOnExit exit,
+      java.util.function.Supplier<RecentFailure.Failure> lost,
+      long sinceMs)
+      throws Exception {
+    try {
+      awaitEnd(client.getJobExecutionResult(), lost, sinceMs, POLL_MS);
+    } catch (TaskManagerLostException e) {
+      exit.stop(false);
+      throw e;
+    }
+  }
+
+  /** How often a wait for the job's end looks for a lost task manager. */
+  static final long POLL_MS = 500;
+
+  /**
+   * Waits for {@code result}, the job's end; fails, in words, where the local cluster in this
+   * process lost its task manager ({@code lost}, a failure after {@code sinceMs}): an error fatal
+   * to it (one in Flink's clean-up after a task's failure) closes it, no other takes its place, and
+   * the job waited for task slots for ever, its command with it, the line at {@code job
+   * RESTARTING}. The command stops instead, its job cancelled as at a stop (a supervisor starts it
+   * again, and it resumes from its newest checkpoint).
+   */
+  static <T> T awaitEnd(
+      java.util.concurrent.Future<T> result,
+      java.util.function.Supplier<RecentFailure.Failure> lost,
+      long sinceMs,
+      long pollMs)
+      throws Exception {
+    while (true) {
+      try {
+        return result.get(pollMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        RecentFailure.Failure f = lost.get();
+        if (f != null && f.atMs() >= sinceMs) {
+          throw new TaskManagerLostException(
+              "Flink's task manager in this process failed ("
+                  + f.cause()
+                  + "), and the job cannot run in this process again: the command stops");
+        }
+      }
+    }
   }
 
   /** Set once a stop (SIGTERM, Ctrl-C) cancels a job: its cancellation is then no failure. */
@@ -54,32 +118,43 @@ final class JobRunner {
     private final java.util.concurrent.atomic.AtomicBoolean ended =
         new java.util.concurrent.atomic.AtomicBoolean();
 
+    private final JobClient client;
+    private final String stopping;
+    private final String stopped;
+
     CancelOnExit(JobClient client, String stopping, String stopped) {
-      Runtime.getRuntime()
-          .addShutdownHook(
-              new Thread(
-                  () -> {
-                    if (ended.get() || hasEnded(client)) {
-                      return;
-                    }
-                    STOPPING.set(true);
-                    System.out.println(stopping);
-                    try {
-                      if (cancelAndAwait(client, STOP_WAIT_MS)) {
-                        System.out.println(stopped);
-                      } else {
-                        System.out.println(
-                            stopped
-                                + " (the job had not ended "
-                                + STOP_WAIT_MS / 1000
-                                + " s after its cancel: the next start deletes the files it"
-                                + " left)");
-                      }
-                    } catch (Exception e) {
-                      // the JVM is going away; nothing more to do
-                    }
-                  },
-                  "streamrec-cancel"));
+      this.client = client;
+      this.stopping = stopping;
+      this.stopped = stopped;
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(true), "streamrec-cancel"));
+    }
+
+    /**
+     * Prints {@code stopping}, cancels the job, and prints {@code stopped} once it has ended;
+     * nothing where it has ended already, or was stopped before. {@code asked}: a stop the user
+     * asked for (SIGTERM, Ctrl-C), whose cancellation is then no failure.
+     */
+    void stop(boolean asked) {
+      if (ended.getAndSet(true) || hasEnded(client)) {
+        return;
+      }
+      if (asked) {
+        STOPPING.set(true);
+      }
+      System.out.println(stopping);
+      try {
+        if (cancelAndAwait(client, STOP_WAIT_MS)) {
+          System.out.println(stopped);
+        } else {
+          System.out.println(
+              stopped
+                  + " (the job had not ended "
+                  + STOP_WAIT_MS / 1000
+                  + " s after its cancel: the next start deletes the files it left)");
+        }
+      } catch (Exception e) {
+        // the JVM is going away, or the job with it; nothing more to do
+      }
     }
 
     @Override

@@ -22,20 +22,29 @@ final class RecentFailure extends AbstractFilter {
 
   private static final AtomicReference<Failure> NEWEST = new AtomicReference<>();
 
+  private static final AtomicReference<Failure> TASK_MANAGER_LOST = new AtomicReference<>();
+
+  /** The logger of Flink's local cluster, which says when one of its task managers failed. */
+  static final String LOCAL_CLUSTER_LOGGER = "org.apache.flink.runtime.minicluster.MiniCluster";
+
   RecentFailure() {
     super(Result.NEUTRAL, Result.NEUTRAL);
   }
 
   /**
    * Adds the recorder to the configurations of Flink's loggers in {@code ctx} (their events pass
-   * there after the level, before an appender's filters, which may settle an event first).
+   * there after the level, before an appender's filters, which may settle an event first), and to
+   * the root logger's, which has the events of loggers that a configuration names nothing for (a
+   * configuration of the user's own).
    */
   static void install(LoggerContext ctx) {
+    LoggerConfig root = ctx.getConfiguration().getRootLogger();
     for (LoggerConfig c : ctx.getConfiguration().getLoggers().values()) {
-      if (c.getName().startsWith("org.apache.flink")) {
+      if (c.getName().startsWith("org.apache.flink") && c != root) {
         c.addFilter(new RecentFailure());
       }
     }
+    root.addFilter(new RecentFailure());
   }
 
   /** The newest failure logged, or null. */
@@ -43,10 +52,26 @@ final class RecentFailure extends AbstractFilter {
     return NEWEST.get();
   }
 
+  /**
+   * The newest failure of a task manager of the local cluster in this process, or null: an error
+   * fatal to it (Flink's ERROR "TaskManager #0 failed."). The local cluster closes it and starts no
+   * other, so its job waits for task slots for ever.
+   */
+  static Failure taskManagerLost() {
+    return TASK_MANAGER_LOST.get();
+  }
+
   @Override
   public Result filter(LogEvent event) {
     Throwable t = event.getThrown();
     String message = t == null ? "" : String.valueOf(event.getMessage().getFormattedMessage());
+    if (t != null
+        && event.getLoggerName().equals(LOCAL_CLUSTER_LOGGER)
+        && event.getLevel().isMoreSpecificThan(Level.ERROR)
+        && message.startsWith("TaskManager #")
+        && message.contains("failed")) {
+      TASK_MANAGER_LOST.set(new Failure(event.getTimeMillis(), rootCause(t)));
+    }
     // a task that failed (Flink's WARN "... switched from RUNNING to FAILED ..."), the whole job
     // (the job master's "Trying to recover from a global failure"), or a source's coordinator
     // (its ERROR "... Triggering job failover.", where the job master logs nothing of it): what

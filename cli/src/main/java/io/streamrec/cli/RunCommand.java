@@ -119,7 +119,7 @@ final class RunCommand implements Callable<Integer> {
                 "streamrec run: stopping: cancelling the job; " + resume,
                 "streamrec run: stopped");
         Progress p = Progress.of(job, progress.millis())) {
-      job.client().getJobExecutionResult().get();
+      job.awaitEnd(exit);
     }
     return 0;
   }

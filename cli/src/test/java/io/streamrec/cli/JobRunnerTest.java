@@ -109,4 +109,62 @@ class JobRunnerTest {
                   default -> throw new UnsupportedOperationException(method.getName());
                 });
   }
+
+  /**
+   * A local cluster whose task manager failed (an error fatal to it) closes it and starts none: the
+   * job waited for task slots for ever, and {@code run} with it, its line at {@code job
+   * RESTARTING}. The wait for the job's end fails in words instead, once it sees the loss, and
+   * stops the job as a SIGTERM does; a loss before the job started is not this job's.
+   */
+  @Test
+  void aLostTaskManagerEndsTheWaitForTheJob() throws Exception {
+    long started = System.currentTimeMillis();
+    java.util.concurrent.CompletableFuture<Object> never =
+        new java.util.concurrent.CompletableFuture<>();
+    RecentFailure.Failure lost =
+        new RecentFailure.Failure(started + 5, "TimeoutException: Timeout expired after 60000ms");
+    assertThatThrownBy(() -> JobRunner.awaitEnd(never, () -> lost, started, 10))
+        .isInstanceOf(JobRunner.TaskManagerLostException.class)
+        .hasMessage(
+            "Flink's task manager in this process failed (TimeoutException: Timeout expired"
+                + " after 60000ms), and the job cannot run in this process again: the command"
+                + " stops");
+
+    RecentFailure.Failure earlier = new RecentFailure.Failure(started - 1, "an earlier job's");
+    java.util.concurrent.CompletableFuture<Object> ends =
+        new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.CompletableFuture.delayedExecutor(
+            200, java.util.concurrent.TimeUnit.MILLISECONDS)
+        .execute(() -> ends.complete("done"));
+    assertThat(JobRunner.awaitEnd(ends, () -> earlier, started, 10)).isEqualTo("done");
+
+    // the command's own wait: the job is cancelled before the command fails
+    java.util.concurrent.atomic.AtomicBoolean cancelled =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.CompletableFuture<Object> result =
+        new java.util.concurrent.CompletableFuture<>();
+    org.apache.flink.core.execution.JobClient client =
+        (org.apache.flink.core.execution.JobClient)
+            java.lang.reflect.Proxy.newProxyInstance(
+                JobRunnerTest.class.getClassLoader(),
+                new Class<?>[] {org.apache.flink.core.execution.JobClient.class},
+                (proxy, method, args) ->
+                    switch (method.getName()) {
+                      case "cancel" -> {
+                        cancelled.set(true);
+                        result.completeExceptionally(new IllegalStateException("cancelled"));
+                        yield java.util.concurrent.CompletableFuture.completedFuture(null);
+                      }
+                      case "getJobExecutionResult" -> result;
+                      default -> throw new UnsupportedOperationException(method.getName());
+                    });
+    JobRunner.CancelOnExit exit = new JobRunner.CancelOnExit(client, "stopping", "stopped");
+    assertThatThrownBy(
+            () ->
+                JobRunner.awaitEnd(
+                    client, exit, () -> new RecentFailure.Failure(started + 1, "lost"), started))
+        .isInstanceOf(JobRunner.TaskManagerLostException.class);
+    assertThat(cancelled).as("the job cancelled").isTrue();
+    assertThat(JobRunner.stopping()).as("not a stop the user asked for").isFalse();
+  }
 }

@@ -21,12 +21,18 @@ class LogConfigTest {
   /** What {@code logging} writes to standard error under the command line's configuration. */
   private static String stderrOf(java.util.function.Consumer<LoggerContext> logging)
       throws Exception {
+    return stderrOf("/log4j2.properties", logging);
+  }
+
+  /** The same, under the configuration {@code resource}. */
+  private static String stderrOf(
+      String resource, java.util.function.Consumer<LoggerContext> logging) throws Exception {
     PrintStream err = System.err;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
     LoggerContext ctx = new LoggerContext("cli-log-config");
     try {
-      ctx.setConfigLocation(LogConfigTest.class.getResource("/log4j2.properties").toURI());
+      ctx.setConfigLocation(LogConfigTest.class.getResource(resource).toURI());
       TerminalLogFilter.install(ctx);
       logging.accept(ctx);
     } finally {
@@ -235,5 +241,45 @@ class LogConfigTest {
         .isEqualTo(
             "IllegalArgumentException: The specified value of default.api.timeout.ms must be no"
                 + " smaller than the value of request.timeout.ms.");
+  }
+
+  /**
+   * An error fatal to the local cluster's task manager (Flink's ERROR "TaskManager #0 failed.",
+   * after an exception in its clean-up of a failed task) is recorded: the local cluster closes that
+   * task manager and starts none, and the job waited for task slots for ever.
+   */
+  @Test
+  void aLostLocalTaskManagerIsRecorded() throws Exception {
+    long before = System.currentTimeMillis();
+    stderrOf(
+        ctx ->
+            ctx.getLogger(RecentFailure.LOCAL_CLUSTER_LOGGER)
+                .warn(
+                    "Error in MiniCluster. Shutting the MiniCluster down.",
+                    new IllegalStateException("not a task manager's")));
+    RecentFailure.Failure none = RecentFailure.taskManagerLost();
+    assertThat(none == null || none.atMs() < before).as("a warning is not recorded").isTrue();
+    stderrOf(
+        ctx ->
+            ctx.getLogger(RecentFailure.LOCAL_CLUSTER_LOGGER)
+                .error(
+                    "TaskManager #0 failed.",
+                    new org.apache.kafka.common.errors.TimeoutException(
+                        "Timeout expired after 60000ms while awaiting EndTxn(false)")));
+    assertThat(RecentFailure.taskManagerLost().atMs()).isGreaterThanOrEqualTo(before);
+    assertThat(RecentFailure.taskManagerLost().cause())
+        .isEqualTo("TimeoutException: Timeout expired after 60000ms while awaiting EndTxn(false)");
+
+    // under a configuration of the user's own, which names no logger of Flink's
+    long later = System.currentTimeMillis() + 1;
+    Thread.sleep(2);
+    stderrOf(
+        "/log4j2-users-own.properties",
+        ctx ->
+            ctx.getLogger(RecentFailure.LOCAL_CLUSTER_LOGGER)
+                .error("TaskManager #1 failed.", new IllegalStateException("in its clean-up")));
+    assertThat(RecentFailure.taskManagerLost().atMs()).isGreaterThanOrEqualTo(later);
+    assertThat(RecentFailure.taskManagerLost().cause())
+        .isEqualTo("IllegalStateException: in its clean-up");
   }
 }

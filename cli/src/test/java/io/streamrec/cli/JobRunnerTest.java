@@ -95,6 +95,12 @@ class JobRunnerTest {
   private static org.apache.flink.core.execution.JobClient job(
       java.util.concurrent.atomic.AtomicBoolean cancelled,
       java.util.concurrent.CompletableFuture<Object> result) {
+    return job(() -> cancelled.set(true), result);
+  }
+
+  /** A job client whose cancel runs {@code onCancel} and succeeds; its result is {@code result}. */
+  private static org.apache.flink.core.execution.JobClient job(
+      Runnable onCancel, java.util.concurrent.CompletableFuture<Object> result) {
     return (org.apache.flink.core.execution.JobClient)
         java.lang.reflect.Proxy.newProxyInstance(
             JobRunnerTest.class.getClassLoader(),
@@ -102,7 +108,7 @@ class JobRunnerTest {
             (proxy, method, args) ->
                 switch (method.getName()) {
                   case "cancel" -> {
-                    cancelled.set(true);
+                    onCancel.run();
                     yield java.util.concurrent.CompletableFuture.completedFuture(null);
                   }
                   case "getJobExecutionResult" -> result;
@@ -144,20 +150,12 @@ class JobRunnerTest {
     java.util.concurrent.CompletableFuture<Object> result =
         new java.util.concurrent.CompletableFuture<>();
     org.apache.flink.core.execution.JobClient client =
-        (org.apache.flink.core.execution.JobClient)
-            java.lang.reflect.Proxy.newProxyInstance(
-                JobRunnerTest.class.getClassLoader(),
-                new Class<?>[] {org.apache.flink.core.execution.JobClient.class},
-                (proxy, method, args) ->
-                    switch (method.getName()) {
-                      case "cancel" -> {
-                        cancelled.set(true);
-                        result.completeExceptionally(new IllegalStateException("cancelled"));
-                        yield java.util.concurrent.CompletableFuture.completedFuture(null);
-                      }
-                      case "getJobExecutionResult" -> result;
-                      default -> throw new UnsupportedOperationException(method.getName());
-                    });
+        job(
+            () -> {
+              cancelled.set(true);
+              result.completeExceptionally(new IllegalStateException("cancelled"));
+            },
+            result);
     JobRunner.CancelOnExit exit = new JobRunner.CancelOnExit(client, "stopping", "stopped");
     assertThatThrownBy(
             () ->

@@ -249,27 +249,42 @@ class FaultDrillITCase {
    */
   @Test
   void aBrokerOutageLongerThanTheClientsTimeOutRestartsNothing() throws Exception {
+    String output =
+        runThroughAnOutage(
+            "outage",
+            Map.of(
+                "properties.default.api.timeout.ms", "3000",
+                "properties.request.timeout.ms", "2000",
+                "properties.partition.discovery.interval.ms", "1000"));
+    assertThat(output)
+        .as("the run's output")
+        .doesNotContain("job RESTARTING")
+        .doesNotContain("job restarted")
+        .doesNotContain("Failed to list subscribed topic partitions")
+        .as("the outage spanned a listing")
+        .contains("No broker answered the partition");
+  }
+
+  /**
+   * {@code streamrec run} with the {@code -D} settings {@code extra}, publishing to a topic named
+   * by {@code name}, the broker down for 12 s as its first version appears; stopped once it has
+   * published its last version, after which that topic must hold the uninterrupted model, every
+   * version from 1 on. Returns the run's output.
+   */
+  private static String runThroughAnOutage(String name, Map<String, String> extra)
+      throws Exception {
     uninterruptedRun();
-    String out = outputTopic("outage");
-    Map<String, String> shortTimeOuts =
-        Map.of(
-            "properties.default.api.timeout.ms", "3000",
-            "properties.request.timeout.ms", "2000",
-            "properties.partition.discovery.interval.ms", "1000");
-    try (RunProcess run = startRun("outage", out, tmp.resolve("outage.out"), 1, shortTimeOuts)) {
+    String out = outputTopic(name);
+    String output;
+    try (RunProcess run = startRun(name, out, tmp.resolve(name + ".out"), 1, extra)) {
       awaitVersion(out, run, m -> true, "a first version");
       KAFKA.restartAfter(Duration.ofSeconds(12));
       awaitVersion(out, run, m -> m.getEventTimeMs() > lastClose, "the last unit's version");
       run.stop();
-      assertThat(run.output())
-          .as("the run's output")
-          .doesNotContain("job RESTARTING")
-          .doesNotContain("job restarted")
-          .doesNotContain("Failed to list subscribed topic partitions")
-          .as("the outage spanned a listing")
-          .contains("No broker answered the partition");
+      output = run.output();
     }
-    assertTheUninterruptedModelWithoutGap(out, "broker outage");
+    assertTheUninterruptedModelWithoutGap(out, name);
+    return output;
   }
 
   /**
@@ -284,27 +299,19 @@ class FaultDrillITCase {
    */
   @Test
   void anExactlyOnceSinkThatFailsDuringAnOutageRestartsTheJob() throws Exception {
-    uninterruptedRun();
-    String out = outputTopic("outage-eos");
-    Map<String, String> exactlyOnce =
-        Map.of(
-            "sink.delivery-guarantee", "exactly-once",
-            "properties.default.api.timeout.ms", "3000",
-            "properties.request.timeout.ms", "2000",
-            "properties.max.block.ms", "3000");
-    try (RunProcess run =
-        startRun("outage-eos", out, tmp.resolve("outage-eos.out"), 1, exactlyOnce)) {
-      awaitVersion(out, run, m -> true, "a first version");
-      KAFKA.restartAfter(Duration.ofSeconds(12));
-      awaitVersion(out, run, m -> m.getEventTimeMs() > lastClose, "the last unit's version");
-      run.stop();
-      assertThat(run.output())
-          .as("the run's output")
-          .doesNotContain("FATAL")
-          .as("the outage failed the sink")
-          .containsAnyOf("job RESTARTING", "job restarted");
-    }
-    assertTheUninterruptedModelWithoutGap(out, "exactly-once sink failed in an outage");
+    String output =
+        runThroughAnOutage(
+            "outage-eos",
+            Map.of(
+                "sink.delivery-guarantee", "exactly-once",
+                "properties.default.api.timeout.ms", "3000",
+                "properties.request.timeout.ms", "2000",
+                "properties.max.block.ms", "3000"));
+    assertThat(output)
+        .as("the run's output")
+        .doesNotContain("FATAL")
+        .as("the outage failed the sink")
+        .containsAnyOf("job RESTARTING", "job restarted");
   }
 
   /**

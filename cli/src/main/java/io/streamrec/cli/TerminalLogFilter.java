@@ -26,7 +26,10 @@ import org.apache.logging.log4j.core.filter.AbstractFilterable;
  *       it should.
  * </ul>
  *
- * Any other failure, and any other checkpoint failure, is logged as before.
+ * <p>And Kafka's committer's account of a transaction it could not commit for a known reason, which
+ * the job's own check says better ({@link #committerRepeat}).
+ *
+ * <p>Any other failure, and any other checkpoint failure, is logged as before.
  */
 final class TerminalLogFilter extends AbstractFilter {
   /** The appender of the command line's log configuration that writes to the terminal. */
@@ -62,7 +65,28 @@ final class TerminalLogFilter extends AbstractFilter {
   @Override
   public Result filter(LogEvent event) {
     Throwable t = event.getThrown();
-    return isRefusal(t) || declinedWhileFinishing(t) ? onMatch : onMismatch;
+    return isRefusal(t) || declinedWhileFinishing(t) || committerRepeat(event)
+        ? onMatch
+        : onMismatch;
+  }
+
+  /** The logger of Kafka's committer, in Flink's Kafka connector. */
+  static final String KAFKA_COMMITTER =
+      "org.apache.flink.connector.kafka.sink.internal.KafkaCommitter";
+
+  /**
+   * Kafka's committer's account of a transaction it could not commit for a known reason (fenced,
+   * aborted, its producer id unknown): "... In both cases this most likely signals data loss". It
+   * came at nearly every start of an exactly-once job that resumed a checkpoint, for the
+   * checkpoint's own transactions, committed before the stop, where nothing was lost. The job's
+   * committer check says what such a failure means itself, in its own line: a transaction of the
+   * restored checkpoint is harmless, one after it fails the job (the model) or is counted as lost
+   * (the units log).
+   */
+  static boolean committerRepeat(LogEvent event) {
+    return KAFKA_COMMITTER.equals(event.getLoggerName())
+        && String.valueOf(event.getMessage().getFormattedMessage())
+            .startsWith("Unable to commit transaction (");
   }
 
   /** Whether {@code t} is a checkpoint's failure because its tasks were finishing. */

@@ -282,4 +282,30 @@ class LogConfigTest {
     assertThat(RecentFailure.taskManagerLost().cause())
         .isEqualTo("IllegalStateException: in its clean-up");
   }
+
+  /**
+   * Kafka's committer logged "... this most likely signals data loss" at nearly every start of an
+   * exactly-once job that resumed a checkpoint, for transactions committed before the stop; the
+   * job's own check says what it means in its line. A failure of unknown reason still shows.
+   */
+  @Test
+  void theCommittersAlarmAboutAKnownFailureIsLeftToTheJobsOwnLine() throws Exception {
+    String out =
+        stderrOf(
+            ctx -> {
+              Logger c = ctx.getLogger(TerminalLogFilter.KAFKA_COMMITTER);
+              c.error(
+                  "Unable to commit transaction (CommitRequestImpl{committable=t-0-8}) because its"
+                      + " producer is already fenced. ... In both cases this most likely signals"
+                      + " data loss, please consult the Flink documentation for more details.",
+                  new org.apache.kafka.common.errors.ProducerFencedException("fenced"));
+              c.error(
+                  "Transaction (CommitRequestImpl{committable=t-0-9}) encountered error and data"
+                      + " has been potentially lost.",
+                  new IllegalStateException("something else"));
+            });
+    assertThat(out)
+        .doesNotContain("already fenced")
+        .contains("encountered error and data has been potentially lost");
+  }
 }

@@ -96,13 +96,21 @@ final class JobHealth implements AutoCloseable {
     JobStatus s = status.get();
     long now = clock.getAsLong();
     RecentFailure.Failure f = failure.get();
+    long read =
+        Progress.count(m, JobMetrics.REQUESTS_IN)
+            + Progress.count(m, JobMetrics.IMPRESSIONS_IN)
+            + Progress.count(m, JobMetrics.UNITS_IN);
     if (s != null && s != JobStatus.RUNNING && !s.isGloballyTerminalState()) {
       note.append("job ").append(s);
       if (f != null && now - f.atMs() <= FAILURE_NOTE_MS) {
         note.append(" after ").append(f.cause());
       }
-    } else if (s == JobStatus.RUNNING && f != null && now - f.atMs() <= JUST_FAILED_MS) {
-      // a job failing at each start is RUNNING between its restarts: the line said nothing then
+    } else if (s == JobStatus.RUNNING
+        && f != null
+        && (now - f.atMs() <= JUST_FAILED_MS
+            || (read == lastRead && lastMoveMs <= f.atMs() && now - f.atMs() <= FAILURE_NOTE_MS))) {
+      // a job failing at each start is RUNNING between its restarts: the line said nothing then;
+      // nor, after 15 s, while the restarted job had read nothing since (its broker away)
       note.append(
           String.format(
               Locale.ROOT,
@@ -110,10 +118,6 @@ final class JobHealth implements AutoCloseable {
               Math.max(0, (now - f.atMs()) / 1000),
               f.cause()));
     }
-    long read =
-        Progress.count(m, JobMetrics.REQUESTS_IN)
-            + Progress.count(m, JobMetrics.IMPRESSIONS_IN)
-            + Progress.count(m, JobMetrics.UNITS_IN);
     if (read != lastRead) {
       lastRead = read;
       lastMoveMs = now;

@@ -151,5 +151,18 @@ class JobHealthTest {
         .isEqualTo("job restarted 3 s ago after IOException: No space left on device");
     clock.addAndGet(JobHealth.JUST_FAILED_MS);
     assertThat(health.note(read(50, 200))).as("running well since").isEmpty();
+
+    // restarted while its broker is away: it reads nothing, and fails again a minute later; the
+    // line said the failure for 15 s only, then nothing of it
+    clock.addAndGet(5_000);
+    failure.set(new RecentFailure.Failure(clock.get() - 1_000, cause));
+    assertThat(health.note(read(50, 200)))
+        .isEqualTo("job restarted 1 s ago after IOException: No space left on device");
+    clock.addAndGet(JobHealth.JUST_FAILED_MS + 25_000);
+    assertThat(health.note(read(50, 200)))
+        .as("nothing read since the restart")
+        .startsWith("job restarted 41 s ago after IOException: No space left on device");
+    clock.addAndGet(2_000);
+    assertThat(health.note(read(60, 240))).as("reading again").isEmpty();
   }
 }

@@ -216,17 +216,19 @@ final class LostCommitCheck<T>
       committer.commit(new ArrayList<>(watched));
       for (Watched w : watched) {
         if (w.restoredFailed != null) {
-          // Flink's committer has just logged "this most likely signals data loss"
+          // Kafka's committer has just logged "this most likely signals data loss" (which the
+          // command line keeps off the terminal: this line says what it means)
           LOG.warn(
               "{}: transaction '{}' of the checkpoint this job restored could not be committed"
-                  + " again ({}): it was committed before the restart, or aborted with it. {}",
+                  + " again ({}): it was committed before the restart (the usual case: nothing is"
+                  + " missing), or aborted with it. {}",
               what,
               w.getCommittable().getTransactionalId(),
               w.restoredFailed.getClass().getSimpleName(),
               lostCounter == null
                   ? "The trainer checks the topic for its versions and, where they are missing,"
                       + " publishes the whole model in its next version"
-                  : "Aborted, its units are missing from the log");
+                  : "Only if it was aborted are its units missing from the log");
         }
         if (w.lost != null && lostCounter != null) {
           lostCounter.inc();

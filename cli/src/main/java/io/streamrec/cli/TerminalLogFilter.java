@@ -3,6 +3,7 @@ package io.streamrec.cli;
 import io.streamrec.common.StreamrecException;
 import java.util.List;
 import org.apache.flink.runtime.checkpoint.CheckpointException;
+import org.apache.flink.runtime.checkpoint.CheckpointFailureReason;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.core.Appender;
@@ -25,6 +26,9 @@ import org.apache.logging.log4j.core.filter.AbstractFilterable;
  *       drain): it races the tasks' end, is not counted as a failed checkpoint, and the job ends as
  *       it should.
  * </ul>
+ *
+ * <p>Also the checkpoint a failover or a stop cuts short ({@code Checkpoint Coordinator is
+ * suspending}, a page of the RPC system's frames): the failure that caused it is logged itself.
  *
  * <p>And Kafka's committer's account of a transaction it could not commit for a known reason, which
  * the job's own check says better ({@link #committerRepeat}).
@@ -65,7 +69,10 @@ final class TerminalLogFilter extends AbstractFilter {
   @Override
   public Result filter(LogEvent event) {
     Throwable t = event.getThrown();
-    return isRefusal(t) || declinedWhileFinishing(t) || committerRepeat(event)
+    return isRefusal(t)
+            || declinedWhileFinishing(t)
+            || cutShortBySuspension(t)
+            || committerRepeat(event)
         ? onMatch
         : onMismatch;
   }
@@ -87,6 +94,21 @@ final class TerminalLogFilter extends AbstractFilter {
     return KAFKA_COMMITTER.equals(event.getLoggerName())
         && String.valueOf(event.getMessage().getFormattedMessage())
             .startsWith("Unable to commit transaction (");
+  }
+
+  /**
+   * Whether {@code t} is a checkpoint's failure because the checkpoints were suspended: the job
+   * fails over, or is stopped.
+   */
+  static boolean cutShortBySuspension(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof CheckpointException e
+          && e.getCheckpointFailureReason()
+              == CheckpointFailureReason.CHECKPOINT_COORDINATOR_SUSPEND) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether {@code t} is a checkpoint's failure because its tasks were finishing. */

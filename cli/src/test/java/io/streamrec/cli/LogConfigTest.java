@@ -308,4 +308,33 @@ class LogConfigTest {
         .doesNotContain("already fenced")
         .contains("encountered error and data has been potentially lost");
   }
+
+  /**
+   * A checkpoint that a failover cut short: Flink's WARN "Failed to trigger or complete checkpoint
+   * 4 ... Checkpoint Coordinator is suspending." and some 45 frames, at each restart of an
+   * exactly-once job during a broker outage, after the failure that caused it (logged itself). A
+   * checkpoint that failed for another reason still shows.
+   */
+  @Test
+  void aCheckpointAFailoverCutShortStaysOffTheTerminal() throws Exception {
+    String out =
+        stderrOf(
+            ctx -> {
+              Logger m =
+                  ctx.getLogger("org.apache.flink.runtime.checkpoint.CheckpointFailureManager");
+              m.warn(
+                  "Failed to trigger or complete checkpoint 4 for job a1e6. (0 consecutive failed"
+                      + " attempts so far)",
+                  new org.apache.flink.runtime.checkpoint.CheckpointException(
+                      org.apache.flink.runtime.checkpoint.CheckpointFailureReason
+                          .CHECKPOINT_COORDINATOR_SUSPEND));
+              m.warn(
+                  "Failed to trigger or complete checkpoint 5 for job a1e6. (0 consecutive failed"
+                      + " attempts so far)",
+                  new org.apache.flink.runtime.checkpoint.CheckpointException(
+                      org.apache.flink.runtime.checkpoint.CheckpointFailureReason
+                          .CHECKPOINT_EXPIRED));
+            });
+    assertThat(out).doesNotContain("checkpoint 4").contains("checkpoint 5");
+  }
 }

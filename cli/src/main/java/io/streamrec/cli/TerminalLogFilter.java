@@ -13,8 +13,8 @@ import org.apache.logging.log4j.core.filter.AbstractFilter;
 import org.apache.logging.log4j.core.filter.AbstractFilterable;
 
 /**
- * Keeps two kinds of Flink's log lines off the terminal, each a page of stack trace that tells a
- * user nothing the command does not say better:
+ * Keeps some of Flink's log lines off the terminal, each a page of stack trace that tells a user
+ * nothing the command does not say better:
  *
  * <ul>
  *   <li>The account of a task that failed for one of streamrec's refusals (a topic of another

@@ -46,16 +46,17 @@ final class ModelUpdatesSupport {
 
   /** A fresh compacted model-updates topic with one partition. */
   static void createTopic(String bootstrap, String topic) {
+    createTopic(bootstrap, topic, Map.of());
+  }
+
+  /** The same, with the topic settings {@code configs} besides its compaction. */
+  static void createTopic(String bootstrap, String topic, Map<String, String> configs) {
+    Map<String, String> all = new java.util.HashMap<>(configs);
+    all.put(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       admin
-          .createTopics(
-              List.of(
-                  new NewTopic(topic, Optional.of(1), Optional.empty())
-                      .configs(
-                          Map.of(
-                              TopicConfig.CLEANUP_POLICY_CONFIG,
-                              TopicConfig.CLEANUP_POLICY_COMPACT))))
+          .createTopics(List.of(new NewTopic(topic, Optional.of(1), Optional.empty()).configs(all)))
           .all()
           .get();
       Topics.awaitServed(admin, List.of(topic));

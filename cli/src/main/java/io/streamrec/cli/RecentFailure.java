@@ -38,13 +38,12 @@ final class RecentFailure extends AbstractFilter {
    * configuration of the user's own).
    */
   static void install(LoggerContext ctx) {
-    LoggerConfig root = ctx.getConfiguration().getRootLogger();
     for (LoggerConfig c : ctx.getConfiguration().getLoggers().values()) {
-      if (c.getName().startsWith("org.apache.flink") && c != root) {
+      if (c.getName().startsWith("org.apache.flink")) {
         c.addFilter(new RecentFailure());
       }
     }
-    root.addFilter(new RecentFailure());
+    ctx.getConfiguration().getRootLogger().addFilter(new RecentFailure());
   }
 
   /** The newest failure logged, or null. */

@@ -5,6 +5,7 @@ import java.util.List;
 import org.apache.flink.runtime.checkpoint.CheckpointException;
 import org.apache.flink.runtime.checkpoint.CheckpointFailureReason;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
+import org.apache.flink.util.ExceptionUtils;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.core.Appender;
 import org.apache.logging.log4j.core.LogEvent;
@@ -101,14 +102,13 @@ final class TerminalLogFilter extends AbstractFilter {
    * fails over, or is stopped.
    */
   static boolean cutShortBySuspension(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof CheckpointException e
-          && e.getCheckpointFailureReason()
-              == CheckpointFailureReason.CHECKPOINT_COORDINATOR_SUSPEND) {
-        return true;
-      }
-    }
-    return false;
+    return ExceptionUtils.findThrowable(
+            t,
+            c ->
+                c instanceof CheckpointException e
+                    && e.getCheckpointFailureReason()
+                        == CheckpointFailureReason.CHECKPOINT_COORDINATOR_SUSPEND)
+        .isPresent();
   }
 
   /** Whether {@code t} is a checkpoint's failure because its tasks were finishing. */

@@ -29,7 +29,7 @@ public final class InJvmMetricReporter implements MetricReporter {
   public void notifyOfAddedMetric(Metric metric, String name, MetricGroup group) {
     String job = group.getAllVariables().get(JOB_ID);
     if (job != null && isOurs(group)) {
-      InJvmMetrics.added(job, group.getMetricIdentifier(name), name, metric);
+      InJvmMetrics.added(job, name, metric);
     }
   }
 
@@ -37,7 +37,7 @@ public final class InJvmMetricReporter implements MetricReporter {
   public void notifyOfRemovedMetric(Metric metric, String name, MetricGroup group) {
     String job = group.getAllVariables().get(JOB_ID);
     if (job != null && isOurs(group)) {
-      InJvmMetrics.removed(job, group.getMetricIdentifier(name));
+      InJvmMetrics.removed(job, metric);
     }
   }
 

@@ -1,5 +1,7 @@
 package io.streamrec.cli.metrics;
 
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,57 +14,33 @@ import org.apache.flink.metrics.Metric;
  * MiniCluster): {@link InJvmMetricReporter} registers them here, and the command line reads them
  * for its progress lines and reports. Counters are summed over subtasks and survive the end of the
  * job (their last value is kept when Flink removes them); gauges read their newest value.
+ *
+ * <p>A metric is known by its object, not by its name in Flink's scope: a task restarted after a
+ * failover registers its metrics under the names its failed attempt used, possibly before that
+ * attempt's are removed. And a removal moves a counter's value from the live metrics to the
+ * finished ones in one step, so that a snapshot taken as a job ends (its tasks' metrics being
+ * removed) sees each counter once, live or finished.
  */
 public final class InJvmMetrics {
   private static final Map<String, JobView> JOBS = new ConcurrentHashMap<>();
 
   private InJvmMetrics() {}
 
-  static void added(String jobId, String identifier, String name, Metric metric) {
-    JOBS.computeIfAbsent(jobId, k -> new JobView()).live.put(identifier, new Named(name, metric));
+  static void added(String jobId, String name, Metric metric) {
+    JOBS.computeIfAbsent(jobId, k -> new JobView()).added(name, metric);
   }
 
-  static void removed(String jobId, String identifier) {
+  static void removed(String jobId, Metric metric) {
     JobView v = JOBS.get(jobId);
-    if (v == null) {
-      return;
-    }
-    Named n = v.live.remove(identifier);
-    if (n == null) {
-      return;
-    }
-    Double value = valueOf(n.metric);
-    if (value == null) {
-      return;
-    }
-    if (n.metric instanceof Counter) {
-      v.finishedCounters.merge(n.name, value, Double::sum);
-    } else {
-      v.lastGauges.put(n.name, value);
+    if (v != null) {
+      v.removed(metric);
     }
   }
 
   /** The job's metrics by name, now; empty if the job registered none (yet). */
   public static Map<String, Double> snapshot(String jobId) {
-    Map<String, Double> out = new TreeMap<>();
     JobView v = JOBS.get(jobId);
-    if (v == null) {
-      return out;
-    }
-    out.putAll(v.lastGauges);
-    v.finishedCounters.forEach((k, x) -> out.merge(k, x, Double::sum));
-    for (Named n : v.live.values()) {
-      Double value = valueOf(n.metric);
-      if (value == null) {
-        continue;
-      }
-      if (n.metric instanceof Counter) {
-        out.merge(n.name, value, Double::sum);
-      } else {
-        out.put(n.name, value);
-      }
-    }
-    return out;
+    return v == null ? new TreeMap<>() : v.snapshot();
   }
 
   /** Forgets a job's metrics. */
@@ -83,11 +61,57 @@ public final class InJvmMetrics {
     return null;
   }
 
-  private record Named(String name, Metric metric) {}
+  private record Named(String name, long added) {}
 
   private static final class JobView {
-    final Map<String, Named> live = new ConcurrentHashMap<>();
-    final Map<String, Double> finishedCounters = new ConcurrentHashMap<>();
-    final Map<String, Double> lastGauges = new ConcurrentHashMap<>();
+    /** Each registered metric of the job, by identity, with its name and when it came. */
+    private final Map<Metric, Named> live = new IdentityHashMap<>();
+
+    private long added;
+
+    private final Map<String, Double> finishedCounters = new TreeMap<>();
+    private final Map<String, Double> lastGauges = new TreeMap<>();
+
+    synchronized void added(String name, Metric metric) {
+      live.put(metric, new Named(name, added++));
+    }
+
+    synchronized void removed(Metric metric) {
+      Named n = live.remove(metric);
+      if (n == null) {
+        return;
+      }
+      Double value = valueOf(metric);
+      if (value == null) {
+        return;
+      }
+      if (metric instanceof Counter) {
+        finishedCounters.merge(n.name, value, Double::sum);
+      } else {
+        lastGauges.put(n.name, value);
+      }
+    }
+
+    synchronized Map<String, Double> snapshot() {
+      Map<String, Double> out = new TreeMap<>(lastGauges);
+      finishedCounters.forEach((k, x) -> out.merge(k, x, Double::sum));
+      // a live gauge over a removed one's last value; of two live ones (a failed attempt's not yet
+      // removed), the newer
+      Map<String, Long> gaugeAdded = new HashMap<>();
+      live.forEach(
+          (metric, n) -> {
+            Double value = valueOf(metric);
+            if (value == null) {
+              return;
+            }
+            if (metric instanceof Counter) {
+              out.merge(n.name, value, Double::sum);
+            } else if (gaugeAdded.getOrDefault(n.name, -1L) < n.added) {
+              gaugeAdded.put(n.name, n.added);
+              out.put(n.name, value);
+            }
+          });
+      return out;
+    }
   }
 }

@@ -442,7 +442,7 @@ public final class StreamrecJob {
             : null;
     if (start != null) {
       // where the earlier backfill stopped; a partition added since starts at its earliest offset
-      b.setStartingOffsets(new HandoffOffsets(start, handoff.startFrom()));
+      b.setStartingOffsets(new HandoffOffsets(start, handoff.startFrom(), handoff.startCluster()));
     } else if (bounds.bounded()) {
       b.setStartingOffsets(
           bounds.fromMs() == null

@@ -18,9 +18,11 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>An offset past the partition's end means the topic is not the one the handoff was written
- *       against (made again, or records lost to an unclean leader election): the source reset it to
- *       the earliest offset in silence and trained again what the backfill had trained. The job
- *       stops without restarts, saying so.
+ *       against (another Kafka cluster, the topic made again, or records lost to an unclean leader
+ *       election): the source reset it to the earliest offset in silence and trained again what the
+ *       backfill had trained. The job stops without restarts, saying so. (The trainer refuses a
+ *       handoff of another cluster in its own words, but only once it opens, after the sources have
+ *       started.)
  *   <li>An offset before the partition's first (retention deleted records before the job read them)
  *       cannot be read: the job starts at the first and says how many records the model will never
  *       see, where they were skipped in silence.
@@ -32,11 +34,16 @@ public final class HandoffOffsets implements OffsetsInitializer {
 
   private final Map<TopicPartition, Long> offsets;
   private final String handoff;
+  private final String cluster;
 
-  /** The handoff {@code handoff}'s {@code offsets}. */
-  public HandoffOffsets(Map<TopicPartition, Long> offsets, String handoff) {
+  /**
+   * The handoff {@code handoff}'s {@code offsets}, positions in the Kafka cluster {@code cluster}
+   * ("": the handoff does not say).
+   */
+  public HandoffOffsets(Map<TopicPartition, Long> offsets, String handoff, String cluster) {
     this.offsets = new HashMap<>(offsets);
     this.handoff = handoff;
+    this.cluster = cluster;
   }
 
   @Override
@@ -52,7 +59,7 @@ public final class HandoffOffsets implements OffsetsInitializer {
         out.put(tp, first); // a partition added since the handoff was written
         continue;
       }
-      out.put(tp, check(tp, at, first, end.getOrDefault(tp, Long.MAX_VALUE), handoff));
+      out.put(tp, check(tp, at, first, end.getOrDefault(tp, Long.MAX_VALUE)));
     }
     return out;
   }
@@ -61,7 +68,7 @@ public final class HandoffOffsets implements OffsetsInitializer {
    * Where {@code tp} is read from, for a handoff offset {@code at} and the partition's {@code
    * first} and {@code end} offsets; throws where the handoff does not belong to the partition.
    */
-  static long check(TopicPartition tp, long at, long first, long end, String handoff) {
+  private long check(TopicPartition tp, long at, long first, long end) {
     if (at > end) {
       throw new SuppressRestartsException(
           new io.streamrec.common.StreamrecException(
@@ -73,9 +80,14 @@ public final class HandoffOffsets implements OffsetsInitializer {
                   + at
                   + ", but the partition ends at "
                   + end
-                  + ": the topic is not the one the backfill stopped on (made again, or records"
-                  + " lost since). Backfill again and start from the new handoff, or start without"
-                  + " one"));
+                  + ": the topic is not the one the backfill stopped on: "
+                  + (cluster.isEmpty()
+                      ? "another Kafka cluster's,"
+                      : "the handoff's offsets are of Kafka cluster "
+                          + cluster
+                          + " (is this job's another?),")
+                  + " the topic made again, or records lost since. Backfill again and start from"
+                  + " the new handoff, or start without one"));
     }
     if (at < first) {
       LOG.warn(

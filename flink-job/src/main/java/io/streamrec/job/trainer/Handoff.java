@@ -92,13 +92,14 @@ public final class Handoff {
   /**
    * What a job does with handoffs: starts from the one at {@code startFrom} (null: none), whose
    * {@code startOffsets} its sources start from, so they must still be those when the trainer reads
-   * it; and, a backfill, saves one to {@code saveTo} (null: none) holding {@code stopOffsets},
-   * where its sources stop. A backfill may do both: it trains a later range on from an earlier
-   * handoff.
+   * it, positions in the Kafka cluster {@code startCluster} ("": its handoff does not say); and, a
+   * backfill, saves one to {@code saveTo} (null: none) holding {@code stopOffsets}, where its
+   * sources stop. A backfill may do both: it trains a later range on from an earlier handoff.
    */
   public record Plan(
       String startFrom,
       Map<TopicPartition, Long> startOffsets,
+      String startCluster,
       String saveTo,
       Map<TopicPartition, Long> stopOffsets)
       implements Serializable {
@@ -108,16 +109,16 @@ public final class Handoff {
     }
 
     public static Plan saveTo(String path, Map<TopicPartition, Long> stopOffsets) {
-      return new Plan(null, Map.of(), path, stopOffsets);
+      return new Plan(null, Map.of(), "", path, stopOffsets);
     }
 
     public static Plan startFrom(String path, Header header) {
-      return new Plan(path, header.offsets(), null, Map.of());
+      return new Plan(path, header.offsets(), header.cluster(), null, Map.of());
     }
 
     /** This plan, and also saving a handoff to {@code path} holding {@code stopOffsets}. */
     public Plan andSaveTo(String path, Map<TopicPartition, Long> stopOffsets) {
-      return new Plan(startFrom, startOffsets, path, stopOffsets);
+      return new Plan(startFrom, startOffsets, startCluster, path, stopOffsets);
     }
 
     public boolean starts() {

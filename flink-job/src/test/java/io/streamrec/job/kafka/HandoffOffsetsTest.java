@@ -24,18 +24,25 @@ class HandoffOffsetsTest {
 
   @Test
   void anOffsetPastThePartitionsEndStopsTheJobWithoutRestarts() {
-    HandoffOffsets o = new HandoffOffsets(Map.of(P0, 100_000L), "a.handoff");
+    HandoffOffsets o = new HandoffOffsets(Map.of(P0, 100_000L), "a.handoff", "n4kPq");
     assertThatThrownBy(() -> o.getPartitionOffsets(List.of(P0), retriever(0, 6_552)))
         .isInstanceOf(SuppressRestartsException.class)
         .cause()
         .hasMessageContaining(
             "the handoff a.handoff reads requests-0 from offset 100000, but the partition ends at"
-                + " 6552");
+                + " 6552")
+        // a job on another cluster failed here first, before its trainer could say so: the cause
+        // is named among the others
+        .hasMessageContaining("the handoff's offsets are of Kafka cluster n4kPq (is this job's");
+    HandoffOffsets older = new HandoffOffsets(Map.of(P0, 100_000L), "a.handoff", "");
+    assertThatThrownBy(() -> older.getPartitionOffsets(List.of(P0), retriever(0, 6_552)))
+        .cause()
+        .hasMessageContaining("not the one the backfill stopped on: another Kafka cluster's,");
   }
 
   @Test
   void anOffsetRetentionDeletedStartsAtTheFirstAndOthersAsTheHandoffSays() {
-    HandoffOffsets o = new HandoffOffsets(Map.of(P0, 2_243L, P1, 5_000L), "a.handoff");
+    HandoffOffsets o = new HandoffOffsets(Map.of(P0, 2_243L, P1, 5_000L), "a.handoff", "n4kPq");
     Map<TopicPartition, Long> at =
         o.getPartitionOffsets(List.of(P0, P1, P2), retriever(3_027, 9_000));
     assertThat(at).containsEntry(P0, 3_027L).containsEntry(P1, 5_000L);

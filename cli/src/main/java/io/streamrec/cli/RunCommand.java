@@ -79,9 +79,9 @@ final class RunCommand implements Callable<Integer> {
     if (fromHandoff != null) {
       conf.set(JobOptions.HANDOFF_START_FROM, fromHandoff);
     }
-    keepNewModelId(conf, stateDir);
-    JobConfig cfg = JobConfig.from(conf);
-    RetainedCheckpoints.Plan plan = RetainedCheckpoints.plan(conf, cfg);
+    RetainedCheckpoints.Plan plan = RetainedCheckpoints.plan(conf, JobConfig.from(conf));
+    keepNewModelId(plan.conf(), stateDir);
+    JobConfig cfg = JobConfig.from(plan.conf());
     System.out.println(
         "streamrec: job "
             + plan.jobId()
@@ -121,7 +121,37 @@ final class RunCommand implements Callable<Integer> {
         Progress p = Progress.of(job, progress.millis())) {
       job.awaitEnd(exit);
     }
+    if (!JobRunner.stopping()) {
+      // a live job ends without a failure only when stopped with a savepoint (Flink's REST API or
+      // CLI): the process ended after its last progress line without a word
+      System.out.println(
+          savepointStopLine(
+              RetainedCheckpoints.newest(plan.conf(), plan.jobId()),
+              stateDir,
+              plan.conf().get(CheckpointingOptions.SAVEPOINT_DIRECTORY)));
+    }
     return 0;
+  }
+
+  /**
+   * What {@code run} says when its job was stopped with a savepoint: where the newest checkpoint or
+   * savepoint of the job is ({@code newest}), which a start on {@code stateDir} resumes.
+   */
+  static String savepointStopLine(
+      java.util.Optional<RetainedCheckpoints.Retained> newest, Path stateDir, String savepoints) {
+    String line =
+        "streamrec run: the job was stopped with a savepoint (Flink's stop); started again with"
+            + " --state-dir "
+            + stateDir
+            + ", it resumes from ";
+    if (newest.isPresent() && newest.get().savepoint()) {
+      return line + "that savepoint, " + newest.get().path();
+    }
+    return line
+        + newest.map(r -> r.describe()).orElse("no checkpoint")
+        + " (the savepoint is not in "
+        + savepoints
+        + ": give it with -D execution.state-recovery.path=... to resume from it)";
   }
 
   /**
@@ -166,11 +196,14 @@ final class RunCommand implements Callable<Integer> {
   /**
    * A new model keeps its id in the state directory over a stop before its first checkpoint; not
    * one that goes on from a handoff, whose model has its own (an id drawn here was named in a
-   * warning as a new lineage that the handoff's model went on without).
+   * warning as a new lineage that the handoff's model went on without), nor a start that restores a
+   * checkpoint or savepoint ({@code conf}, the plan's, names one), whose model is the restored one
+   * (a resume of a state directory from before the file drew an id there that matched no model).
    */
   static void keepNewModelId(Configuration conf, java.nio.file.Path stateDir) {
     if (conf.get(JobOptions.MODEL_ID).isBlank()
-        && conf.get(JobOptions.HANDOFF_START_FROM).isEmpty()) {
+        && conf.get(JobOptions.HANDOFF_START_FROM).isEmpty()
+        && conf.getOptional(StateRecoveryOptions.SAVEPOINT_PATH).isEmpty()) {
       conf.set(JobOptions.MODEL_ID, StateDirModelId.of(stateDir));
     }
   }

@@ -48,4 +48,20 @@ class StateDirModelIdTest {
     assertThat(fresh.get(io.streamrec.job.config.JobOptions.MODEL_ID))
         .isEqualTo(StateDirModelId.of(dir));
   }
+
+  /**
+   * A start that resumes a checkpoint of a state directory from before the id was kept there drew
+   * one, which named no model: the checkpoint restores its own lineage.
+   */
+  @Test
+  void aStartThatRestoresDrawsNoId() {
+    org.apache.flink.configuration.Configuration resuming =
+        new org.apache.flink.configuration.Configuration();
+    resuming.set(
+        org.apache.flink.configuration.StateRecoveryOptions.SAVEPOINT_PATH,
+        dir.resolve("checkpoints/0a/chk-2").toString());
+    RunCommand.keepNewModelId(resuming, dir);
+    assertThat(resuming.get(io.streamrec.job.config.JobOptions.MODEL_ID)).isEmpty();
+    assertThat(dir.resolve(StateDirModelId.FILE)).doesNotExist();
+  }
 }

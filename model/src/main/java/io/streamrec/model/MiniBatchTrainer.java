@@ -487,6 +487,9 @@ public final class MiniBatchTrainer implements AutoCloseable {
       String layout) {
     static StateHeader read(java.io.DataInputStream in) throws java.io.IOException {
       int format = in.readInt();
+      if (format > STATE_FORMAT) {
+        throw new NewerStateFormatException(format, STATE_FORMAT);
+      }
       if (format != STATE_FORMAT
           && format != STATE_FORMAT_NO_LAYOUT
           && format != STATE_FORMAT_NO_WIDE_POOLING

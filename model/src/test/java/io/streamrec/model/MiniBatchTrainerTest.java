@@ -164,6 +164,39 @@ class MiniBatchTrainerTest {
   }
 
   /**
+   * A state of a newer release's format (a rollback) is refused as such: it said "format 7; this
+   * build reads 6", and the job's advice was to start with the checkpoint's configuration or a new
+   * model, where the release is at fault.
+   */
+  @Test
+  void aStateOfANewerFormatIsRefusedAsANewerReleases() {
+    ModelConfig base = ModelConfig.defaults();
+    byte[] state;
+    try (MiniBatchTrainer t = trainer(base)) {
+      t.trainRequestUnits(new TestUnits(3).batch(BATCH_UNITS, 0));
+      state = t.saveState();
+    }
+    byte[] newer = state.clone();
+    int format = java.nio.ByteBuffer.wrap(newer).getInt();
+    java.nio.ByteBuffer.wrap(newer).putInt(format + 1);
+    try (MiniBatchTrainer t = trainer(base)) {
+      assertThatThrownBy(() -> MiniBatchTrainer.checkWideOptimizer(base, newer))
+          .isInstanceOf(NewerStateFormatException.class)
+          .hasMessage(
+              "trainer state has format "
+                  + (format + 1)
+                  + ", written by a newer release of streamrec; this release reads formats 1 to "
+                  + format);
+      assertThatThrownBy(() -> t.restoreState(newer)).isInstanceOf(NewerStateFormatException.class);
+      byte[] unknown = state.clone();
+      java.nio.ByteBuffer.wrap(unknown).putInt(0);
+      assertThatThrownBy(() -> t.restoreState(unknown))
+          .isInstanceOf(IllegalArgumentException.class)
+          .isNotInstanceOf(NewerStateFormatException.class);
+    }
+  }
+
+  /**
    * The state names the model's wide pooling; a state from before it did (format 4 or older) is of
    * a model that summed its wide weights. Either restores into the other with its parameters as
    * they were (the trainer logs the change), and the model trains on.

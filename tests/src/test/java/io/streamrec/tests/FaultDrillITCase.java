@@ -6,6 +6,7 @@ import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.protocol.ModelUpdate;
 import io.streamrec.testutils.KafkaBroker;
 import io.streamrec.testutils.ModelUpdateRecords;
+import io.streamrec.testutils.Ports;
 import io.streamrec.testutils.TopicRecords;
 import io.streamrec.traffic.FaultConfig;
 import io.streamrec.traffic.GeneratedRequest;
@@ -220,6 +221,55 @@ class FaultDrillITCase {
             "no version marker repeated on the topic (a restored trainer re-publishes the versions"
                 + " after its checkpoint)")
         .doesNotHaveDuplicates();
+  }
+
+  /**
+   * A run stopped with a savepoint through the local Flink's REST API (docs/deploy.md says how)
+   * exits 0 saying where the savepoint is, and a start on its state directory resumes from it and
+   * ends with the uninterrupted model. The run ended after its last progress line without a word.
+   */
+  @Test
+  void aRunStoppedWithASavepointSaysSoAndGoesOnFromIt() throws Exception {
+    uninterruptedRun();
+    String out = outputTopic("savepoint");
+    int restPort = Ports.free();
+    try (RunProcess run =
+        startRun(
+            "savepoint",
+            out,
+            tmp.resolve("savepoint-1.out"),
+            1,
+            Map.of("rest.port", Integer.toString(restPort)))) {
+      awaitVersion(out, run, m -> true, "a first version");
+      java.util.regex.Matcher id =
+          java.util.regex.Pattern.compile("streamrec: job ([0-9a-f]{32}) reading")
+              .matcher(run.output());
+      assertThat(id.find()).as(run.output()).isTrue();
+      java.net.http.HttpResponse<String> stop =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create(
+                              "http://127.0.0.1:" + restPort + "/jobs/" + id.group(1) + "/stop"))
+                      .header("Content-Type", "application/json")
+                      .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"drain\":false}"))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(stop.statusCode()).as(stop.body()).isEqualTo(202);
+      assertThat(run.await(120)).as(run.output()).isZero();
+      assertThat(run.output())
+          .contains(
+              "streamrec run: the job was stopped with a savepoint (Flink's stop); started again"
+                  + " with --state-dir ")
+          .contains("it resumes from that savepoint, ");
+    }
+    assertThat(ModelUpdateRecords.versions(readAll(out)).get(0)).isEqualTo(1L);
+    try (RunProcess again = startRun("savepoint", out, tmp.resolve("savepoint-2.out"))) {
+      awaitVersion(out, again, m -> m.getEventTimeMs() > lastClose, "the last unit's version");
+      assertThat(again.output()).contains("resuming from savepoint ");
+      again.stop();
+    }
+    assertTheUninterruptedModelWithoutGap(out, "savepoint");
   }
 
   @Test

@@ -815,6 +815,17 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
    * again, so the job stops at once (no restart) with what differs and the ways on.
    */
   private SuppressRestartsException notRestorable(RuntimeException e) {
+    if (e instanceof io.streamrec.model.NewerStateFormatException) {
+      // a rollback: the configuration is not at fault, and a new model is not the way back
+      return stop(
+          e,
+          ". Go on from it with the release that wrote it (or a newer one), or backfill again"
+              + " with this release",
+          ". A checkpoint goes on in the release that wrote it or a newer one, not an older one:"
+              + " start the job with that release to resume its model. To go back to this"
+              + " release, resume a checkpoint or savepoint this release took before the upgrade"
+              + " (execution.state-recovery.path, into another state directory)");
+    }
     return stop(
         e,
         ". Start the job with the model configuration the backfill was trained with, or backfill"

@@ -23,11 +23,13 @@ import io.streamrec.schemas.VersionMarker;
 import io.streamrec.traffic.GeneratedRequest;
 import io.streamrec.traffic.TrafficConfig;
 import io.streamrec.traffic.TrafficGenerator;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
@@ -37,8 +39,10 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
+import org.apache.flink.runtime.state.OperatorStateHandle;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.runtime.state.memory.ByteStreamStateHandle;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
@@ -671,6 +675,50 @@ class TrainerOperatorTest {
         .hasMessageContaining("rows of 16 values, this model's 8 (the embedding dimension)")
         .hasMessageContaining("with the configuration the checkpoint was trained with")
         .hasMessageContaining("--replace");
+  }
+
+  /**
+   * A checkpoint of a newer release's trainer state, restored by this one (a rollback), stops the
+   * job saying so: its advice was to start with the configuration the checkpoint was trained with
+   * or to start a new model with --replace, where the release is at fault.
+   */
+  @Test
+  void aCheckpointOfANewerReleaseStopsTheJobNamingTheRelease() throws Exception {
+    List<CompactUnit> units = units(300);
+    OperatorSubtaskState snapshot;
+    try (var h = harness()) {
+      h.open();
+      feed(h, units, 0, units.size());
+      snapshot = h.snapshot(1, 1);
+    }
+    // the trainer state's format, as a newer release would write it: its first int, followed by
+    // the factorised cross's key, within the snapshot's bytes
+    byte[] cross = config().model().factorisedCross().key().getBytes(StandardCharsets.UTF_8);
+    int patched = 0;
+    for (OperatorStateHandle handle : snapshot.getManagedOperatorState()) {
+      byte[] data = ((ByteStreamStateHandle) handle.getDelegateStateHandle()).getData();
+      for (int i = 0; i + 6 + cross.length <= data.length; i++) {
+        ByteBuffer b = ByteBuffer.wrap(data);
+        if (b.getInt(i) > 0
+            && b.getInt(i) < 100
+            && b.getShort(i + 4) == cross.length
+            && Arrays.equals(Arrays.copyOfRange(data, i + 6, i + 6 + cross.length), cross)) {
+          b.putInt(i, b.getInt(i) + 1);
+          patched++;
+        }
+      }
+    }
+    assertThat(patched).as("the trainer state's format found in the snapshot").isEqualTo(1);
+    try (var r = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config()))) {
+      r.initializeState(snapshot);
+      assertThat(org.assertj.core.api.Assertions.catchThrowable(r::open))
+          .isInstanceOf(SuppressRestartsException.class)
+          .cause()
+          .isInstanceOf(CheckpointMismatchException.class)
+          .hasMessageContaining("written by a newer release of streamrec")
+          .hasMessageContaining("start the job with that release to resume its model")
+          .hasMessageNotContaining("--replace");
+    }
   }
 
   private static List<ModelSpec> specs(List<ModelUpdateRecord> out) {

@@ -283,9 +283,27 @@ final class RetainedCheckpoints {
    * own and starts a new model, which is what it should say.
    */
   private static String otherJobs(Configuration c, JobID id) {
+    long others = otherJobsWithCheckpoints(c, id);
+    return others == 0
+        ? ""
+        : " (it holds checkpoints of "
+            + others
+            + (others == 1 ? " other job" : " other jobs")
+            + ": a job is known by its kafka.group-id and topics.model-updates, and a start with"
+            + " either changed is another job)";
+  }
+
+  /**
+   * Whether the checkpoint directory holds a complete checkpoint of a job other than {@code id}.
+   */
+  static boolean otherJobsHaveCheckpoints(Configuration c, JobID id) {
+    return otherJobsWithCheckpoints(c, id) > 0;
+  }
+
+  private static long otherJobsWithCheckpoints(Configuration c, JobID id) {
     Optional<String> dir = c.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY);
     if (dir.isEmpty()) {
-      return "";
+      return 0;
     }
     long others = 0;
     for (FileStatus s : list(new org.apache.flink.core.fs.Path(dir.get()))) {
@@ -296,13 +314,7 @@ final class RetainedCheckpoints {
         others++;
       }
     }
-    return others == 0
-        ? ""
-        : " (it holds checkpoints of "
-            + others
-            + (others == 1 ? " other job" : " other jobs")
-            + ": a job is known by its kafka.group-id and topics.model-updates, and a start with"
-            + " either changed is another job)";
+    return others;
   }
 
   /** {@code <checkpoint dir>/<job id>}, or a note that checkpoints have no directory. */

@@ -15,8 +15,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptionsInternal;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.util.TimeUtils;
 import picocli.CommandLine.Command;
@@ -199,12 +201,20 @@ final class RunCommand implements Callable<Integer> {
    * warning as a new lineage that the handoff's model went on without), nor a start that restores a
    * checkpoint or savepoint ({@code conf}, the plan's, names one), whose model is the restored one
    * (a resume of a state directory from before the file drew an id there that matched no model).
+   * {@code conf} names the job ({@link RetainedCheckpoints#plan} fixes its id): each job of the
+   * directory keeps its own ({@link StateDirModelId}).
    */
   static void keepNewModelId(Configuration conf, java.nio.file.Path stateDir) {
     if (conf.get(JobOptions.MODEL_ID).isBlank()
         && conf.get(JobOptions.HANDOFF_START_FROM).isEmpty()
         && conf.getOptional(StateRecoveryOptions.SAVEPOINT_PATH).isEmpty()) {
-      conf.set(JobOptions.MODEL_ID, StateDirModelId.of(stateDir));
+      String job = conf.get(PipelineOptionsInternal.PIPELINE_FIXED_JOB_ID);
+      conf.set(
+          JobOptions.MODEL_ID,
+          StateDirModelId.of(
+              stateDir,
+              job,
+              !RetainedCheckpoints.otherJobsHaveCheckpoints(conf, JobID.fromHexString(job))));
     }
   }
 

@@ -17,16 +17,65 @@ import org.junit.jupiter.api.io.TempDir;
 class StateDirModelIdTest {
   @TempDir Path dir;
 
-  @Test
-  void aStateDirectoryKeepsTheIdOfItsNewModel() throws Exception {
-    String first = StateDirModelId.of(dir);
-    ModelLineage.parse(first);
-    assertThat(StateDirModelId.of(dir)).isEqualTo(first);
-    assertThat(StateDirModelId.of(Files.createDirectory(dir.resolve("other")))).isNotEqualTo(first);
+  private static final String JOB = "0a0b0c0d0e0f00000000000000000001";
+  private static final String OTHER_JOB = "0a0b0c0d0e0f00000000000000000002";
 
-    Files.writeString(dir.resolve(StateDirModelId.FILE), "not an id\n");
-    assertThatThrownBy(() -> StateDirModelId.of(dir))
+  @Test
+  void aStateDirectoryKeepsTheIdOfEachJobsNewModel() throws Exception {
+    String first = StateDirModelId.of(dir, JOB, true);
+    ModelLineage.parse(first);
+    assertThat(StateDirModelId.of(dir, JOB, true)).isEqualTo(first);
+    // another kafka.group-id or model-updates topic is another job, with a model of its own: it
+    // took the first job's id, and published over that model without --replace
+    assertThat(StateDirModelId.of(dir, OTHER_JOB, true)).isNotEqualTo(first);
+    assertThat(StateDirModelId.of(dir, JOB, true)).isEqualTo(first);
+    assertThat(StateDirModelId.of(Files.createDirectory(dir.resolve("other")), JOB, true))
+        .isNotEqualTo(first);
+
+    Files.writeString(dir.resolve(StateDirModelId.file(JOB)), "not an id\n");
+    assertThatThrownBy(() -> StateDirModelId.of(dir, JOB, true))
         .hasMessageContaining("holds 'not an id', not a model id");
+  }
+
+  /**
+   * An earlier release kept one id per directory: the job takes it over where no other job has
+   * checkpoints there (it was this job's, stopped before its first checkpoint), once.
+   */
+  @Test
+  void anEarlierReleasesIdIsTakenOverOnlyWhereNoOtherJobHasCheckpoints() throws Exception {
+    String kept = "14d6814132070595";
+    Path legacy = dir.resolve(StateDirModelId.LEGACY_FILE);
+    Files.writeString(legacy, kept + "\n");
+    assertThat(StateDirModelId.of(dir, JOB, false)).isNotEqualTo(kept);
+    assertThat(legacy).exists();
+    assertThat(StateDirModelId.of(dir, OTHER_JOB, true)).isEqualTo(kept);
+    assertThat(legacy).doesNotExist();
+    assertThat(StateDirModelId.of(dir, OTHER_JOB, true)).isEqualTo(kept);
+  }
+
+  /** A new job in a directory that holds another job's checkpoint does not take the old id. */
+  @Test
+  void aNewJobBesideAnotherJobsCheckpointDrawsItsOwn() throws Exception {
+    String kept = "14d6814132070595";
+    Files.writeString(dir.resolve(StateDirModelId.LEGACY_FILE), kept + "\n");
+    Path chk =
+        Files.createDirectories(dir.resolve("checkpoints").resolve(OTHER_JOB).resolve("chk-4"));
+    Files.writeString(chk.resolve("_metadata"), "x");
+    org.apache.flink.configuration.Configuration conf = conf(JOB);
+    conf.set(
+        org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+        dir.resolve("checkpoints").toUri().toString());
+    RunCommand.keepNewModelId(conf, dir);
+    assertThat(conf.get(io.streamrec.job.config.JobOptions.MODEL_ID)).isNotEqualTo(kept);
+    assertThat(conf.get(io.streamrec.job.config.JobOptions.MODEL_ID))
+        .isEqualTo(StateDirModelId.of(dir, JOB, false));
+  }
+
+  private static org.apache.flink.configuration.Configuration conf(String job) {
+    org.apache.flink.configuration.Configuration c =
+        new org.apache.flink.configuration.Configuration();
+    c.set(org.apache.flink.configuration.PipelineOptionsInternal.PIPELINE_FIXED_JOB_ID, job);
+    return c;
   }
 
   /**
@@ -35,18 +84,16 @@ class StateDirModelIdTest {
    */
   @Test
   void aRunFromAHandoffDrawsNoIdOfItsOwn() throws Exception {
-    org.apache.flink.configuration.Configuration fromHandoff =
-        new org.apache.flink.configuration.Configuration();
+    org.apache.flink.configuration.Configuration fromHandoff = conf(JOB);
     fromHandoff.set(io.streamrec.job.config.JobOptions.HANDOFF_START_FROM, "/h/model.handoff");
     RunCommand.keepNewModelId(fromHandoff, dir);
     assertThat(fromHandoff.get(io.streamrec.job.config.JobOptions.MODEL_ID)).isEmpty();
-    assertThat(dir.resolve(StateDirModelId.FILE)).doesNotExist();
+    assertThat(dir.resolve(StateDirModelId.file(JOB))).doesNotExist();
 
-    org.apache.flink.configuration.Configuration fresh =
-        new org.apache.flink.configuration.Configuration();
+    org.apache.flink.configuration.Configuration fresh = conf(JOB);
     RunCommand.keepNewModelId(fresh, dir);
     assertThat(fresh.get(io.streamrec.job.config.JobOptions.MODEL_ID))
-        .isEqualTo(StateDirModelId.of(dir));
+        .isEqualTo(StateDirModelId.of(dir, JOB, true));
   }
 
   /**
@@ -55,13 +102,12 @@ class StateDirModelIdTest {
    */
   @Test
   void aStartThatRestoresDrawsNoId() {
-    org.apache.flink.configuration.Configuration resuming =
-        new org.apache.flink.configuration.Configuration();
+    org.apache.flink.configuration.Configuration resuming = conf(JOB);
     resuming.set(
         org.apache.flink.configuration.StateRecoveryOptions.SAVEPOINT_PATH,
         dir.resolve("checkpoints/0a/chk-2").toString());
     RunCommand.keepNewModelId(resuming, dir);
     assertThat(resuming.get(io.streamrec.job.config.JobOptions.MODEL_ID)).isEmpty();
-    assertThat(dir.resolve(StateDirModelId.FILE)).doesNotExist();
+    assertThat(dir.resolve(StateDirModelId.file(JOB))).doesNotExist();
   }
 }

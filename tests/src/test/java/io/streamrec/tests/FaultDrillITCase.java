@@ -272,6 +272,65 @@ class FaultDrillITCase {
     assertTheUninterruptedModelWithoutGap(out, "savepoint");
   }
 
+  /**
+   * A run killed after a version its checkpoint is behind, started again with another {@code
+   * trainer.publish-interval}: the versions the topic holds were cut by the old interval, so a
+   * version number of the new one is another stretch of event time. Skipped by number, they went
+   * back in event time (from 5 s to 2 s: the version after the topic's newest was the model of
+   * seconds before it, replicas sent back to it). Now the periods through the topic's newest
+   * version are trained again and not published, and the next version goes on from it in event
+   * time, with the whole model.
+   */
+  @Test
+  void aRunStartedAgainWithAnotherPublishIntervalGoesOnInEventTime() throws Exception {
+    String out = outputTopic("interval");
+    Path log = tmp.resolve("interval.out");
+    long killedAt;
+    try (RunProcess first = startRun("interval", out, log)) {
+      long firstVersionAt =
+          awaitVersion(out, first, m -> true, "a first version").getPublishedAtMs();
+      long checkpointAt = awaitCheckpointAfter(first, "interval", firstVersionAt);
+      awaitVersion(
+          out, first, m -> m.getPublishedAtMs() > checkpointAt, "a version after a checkpoint");
+      first.kill();
+      List<ConsumerRecord<byte[], byte[]>> all = readAll(out);
+      killedAt = all.get(all.size() - 1).offset() + 1;
+    }
+    try (RunProcess again =
+        startRun(
+            "interval",
+            out,
+            tmp.resolve("interval-2.out"),
+            1,
+            Map.of("trainer.publish-interval", "2000 ms"))) {
+      awaitVersion(out, again, m -> m.getEventTimeMs() > lastClose, "the last unit's version");
+      assertThat(again.output())
+          .contains("resuming from checkpoint")
+          .contains("trainer.publish-interval is 2000 ms, and was 5000 ms");
+      again.stop();
+    }
+    List<io.streamrec.schemas.VersionMarker> markers = new ArrayList<>();
+    for (ModelUpdate u : ModelUpdateRecords.decodeAll(readAll(out))) {
+      if (u instanceof ModelUpdate.Version v) {
+        markers.add(v.marker());
+      }
+    }
+    List<Long> versions = markers.stream().map(m -> m.getVersion()).toList();
+    System.out.printf("drill publish interval: versions %s%n", versions);
+    assertNoGap(versions);
+    assertThat(versions).doesNotHaveDuplicates();
+    for (int i = 1; i < markers.size(); i++) {
+      assertThat(markers.get(i).getEventTimeMs())
+          .as("event time of version %d after version %d", versions.get(i), versions.get(i - 1))
+          .isGreaterThan(markers.get(i - 1).getEventTimeMs());
+    }
+    assertThat(
+            ModelUpdateRecords.versions(
+                readAll(out).stream().filter(r -> r.offset() >= killedAt).toList()))
+        .as("versions published after the restart")
+        .isNotEmpty();
+  }
+
   @Test
   void aBrokerRestartedOnItsDataWhileTheJobRunsLosesNothing() throws Exception {
     uninterruptedRun();
@@ -345,10 +404,10 @@ class FaultDrillITCase {
    * exception handler of task model-updates: Writer}, {@code TaskManager #0 failed}, and {@code
    * run}'s job never ran again, the broker back or not. The writer's close now says what it could
    * not abort, and Flink restarts the job as after any failure; the restarts go on until the broker
-   * is back.
+   * is back. Either way the job ends with the uninterrupted model.
    */
   @Test
-  void anExactlyOnceSinkThatFailsDuringAnOutageRestartsTheJob() throws Exception {
+  void anExactlyOnceSinkInAnOutageNeverTakesTheTaskManagerDown() throws Exception {
     String output =
         runThroughAnOutage(
             "outage-eos",
@@ -357,11 +416,15 @@ class FaultDrillITCase {
                 "properties.default.api.timeout.ms", "3000",
                 "properties.request.timeout.ms", "2000",
                 "properties.max.block.ms", "3000"));
-    assertThat(output)
-        .as("the run's output")
-        .doesNotContain("FATAL")
-        .as("the outage failed the sink")
-        .containsAnyOf("job RESTARTING", "job restarted");
+    // whether the sink fails depends on where the outage finds it: a checkpoint whose writer has
+    // records in flight waits in its flush until the broker is back, and nothing fails; one whose
+    // writer has none opens the next transaction and times out (a CI run met the first: no restart)
+    System.out.printf(
+        "drill outage-eos: the sink %s%n",
+        output.contains("job RESTARTING") || output.contains("job restarted")
+            ? "failed and the job restarted"
+            : "waited for the broker in its flush; nothing failed");
+    assertThat(output).as("the run's output").doesNotContain("FATAL");
   }
 
   /**

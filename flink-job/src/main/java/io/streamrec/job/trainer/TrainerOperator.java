@@ -101,6 +101,15 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRecord>
     implements OneInputStreamOperator<CompactUnit, ModelUpdateRecord> {
   private static final long serialVersionUID = 1L;
+
+  /**
+   * Its own, over Flink's AbstractStreamOperator's it inherits: under that one every line it wrote
+   * went out as Flink's, and the command's log, which keeps Flink at WARN, never showed its INFO
+   * lines (the version it restored, the versions it trains again, a new model's lineage).
+   */
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(TrainerOperator.class);
+
   private static final long NO_PERIOD = Long.MIN_VALUE;
 
   /** The waiting units in a checkpoint (compact units). */
@@ -117,6 +126,12 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   /** The id of the Kafka cluster whose offsets the checkpoint holds (none before this state). */
   static final String CLUSTER_STATE = "kafka-cluster";
+
+  /**
+   * The publish interval the checkpoint's versions, and those the topic holds past them, were cut
+   * by (none before this state).
+   */
+  static final String PUBLISH_INTERVAL_STATE = "publish-interval";
 
   /** The trainer's checkpoint ({@link TrainerCheckpoint}, one element). */
   static final String TRAINER_STATE = "trainer-checkpoint";
@@ -179,6 +194,22 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private transient ListState<Long> lineageState;
 
   private transient ListState<String> clusterState;
+
+  private transient ListState<Long> publishIntervalState;
+
+  /** The restored checkpoint's {@link #PUBLISH_INTERVAL_STATE}; 0 where it does not say. */
+  private transient long restoredIntervalMs;
+
+  /**
+   * Where the publish interval changed since the restored checkpoint and the topic holds versions
+   * past it: the event time of the topic's newest version, through which the periods are trained
+   * again and not published; {@link Long#MIN_VALUE} otherwise. The topic's versions were cut by the
+   * checkpoint's interval, so a version number of this one's is another stretch of event time:
+   * skipped by number, the versions went back in event time (5 s to 2 s: version 17 after 16 was
+   * the model of 6 s before, replicas sent back to it) or left the training between unpublished (2
+   * s to 10 s).
+   */
+  private transient long retrainedThroughMs = Long.MIN_VALUE;
 
   /**
    * The rows of this model the topic held when the trainer found it ahead of the restored version;
@@ -333,6 +364,12 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
             .getOperatorStateStore()
             .getListState(new ListStateDescriptor<>(CLUSTER_STATE, Types.STRING));
     cluster = null;
+    publishIntervalState =
+        context
+            .getOperatorStateStore()
+            .getListState(new ListStateDescriptor<>(PUBLISH_INTERVAL_STATE, Types.LONG));
+    restoredIntervalMs = 0;
+    retrainedThroughMs = Long.MIN_VALUE;
     checkpointState =
         context
             .getOperatorStateStore()
@@ -358,6 +395,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       }
       for (String c : clusterState.get()) {
         cluster = c;
+      }
+      for (Long i : publishIntervalState.get()) {
+        restoredIntervalMs = i;
       }
       for (CompactUnit u : unitsState.get()) {
         waiting.add(u);
@@ -977,6 +1017,19 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
         // or admission threshold since the checkpoint): the next version makes the topic the
         // trainer's rows exactly
         rowsOnTopic = topicHead.rowsOf(model);
+        if (restoredIntervalMs > 0 && restoredIntervalMs != config.publishIntervalMs()) {
+          retrainedThroughMs = m.getEventTimeMs();
+          republishWhole = true;
+          LOG.info(
+              "trainer: trainer.publish-interval is {} ms, and was {} ms for the checkpoint and the"
+                  + " versions after it on the topic: the periods through that version's event time"
+                  + " ({}) are trained again and not published, and version {}, the first after"
+                  + " it, publishes the whole model (its batches were cut otherwise)",
+              config.publishIntervalMs(),
+              restoredIntervalMs,
+              java.time.Instant.ofEpochMilli(m.getEventTimeMs()),
+              m.getVersion() + 1);
+        }
       }
       return;
     }
@@ -1186,6 +1239,15 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     long c0 = cpuTime();
     long eventTime = periodEnd(period);
     long v = version + 1;
+    boolean onTopic = false; // a period of those the topic holds under another interval
+    if (retrainedThroughMs != Long.MIN_VALUE) {
+      if (eventTime <= retrainedThroughMs) {
+        onTopic = true;
+      } else {
+        v = publishedThrough + 1;
+        retrainedThroughMs = Long.MIN_VALUE;
+      }
+    }
     List<ModelUpdateRecord> records = new ArrayList<>();
     ModelUpdateEncoder enc =
         new ModelUpdateEncoder(model, v, eventTime, config.rowEncoding(), records::add);
@@ -1199,7 +1261,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
               }
             });
     ReconcilingPublish reconcile =
-        v > publishedThrough && rowsOnTopic != null
+        !onTopic && v > publishedThrough && rowsOnTopic != null
             ? new ReconcilingPublish(new EncodingDeltaSink(enc), rowsOnTopic, republishWhole)
             : null;
     int slices = refreshVersions;
@@ -1236,7 +1298,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
             .setProgressiveLogLoss(nanToZero(trainer.metrics().logLoss()))
             .setSkippedBatches(trainer.batchesSkipped())
             .setLiveRows(storeStats.rows()));
-    if (v > publishedThrough) {
+    if (!onTopic && v > publishedThrough) {
       if (watch != null) {
         watch.published(v, publishedAt);
       }
@@ -1247,7 +1309,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       replacedRows = ModelTopicHead.Rows.NONE;
     }
 
-    version = v;
+    if (!onTopic) {
+      version = v; // a period trained again under another interval leaves the number as it was
+    }
     openPeriod = NO_PERIOD;
     if (firstStartNanos != 0) {
       busy(t0, c0);
@@ -1298,6 +1362,13 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     unitsState.update(pending);
     lineageState.update(List.of(model));
     clusterState.update(cluster == null ? List.of() : List.of(cluster));
+    // while the versions on the topic are trained again under another interval, those are still
+    // the ones this checkpoint's version is of
+    publishIntervalState.update(
+        List.of(
+            retrainedThroughMs != Long.MIN_VALUE
+                ? restoredIntervalMs
+                : config.publishIntervalMs()));
     long id = context.getCheckpointId();
     unitsInPendingCheckpoints.put(id, trainer.unitsTrained());
     Path dir = cutsDir.resolve("cp-" + id);

@@ -721,6 +721,18 @@ class TrainerOperatorTest {
     }
   }
 
+  /**
+   * The trainer logged through the logger of Flink's AbstractStreamOperator, which the command's
+   * log keeps at WARN: none of its INFO lines reached a user of run.
+   */
+  @Test
+  void theTrainerLogsUnderItsOwnName() throws Exception {
+    java.lang.reflect.Field log = TrainerOperator.class.getDeclaredField("LOG");
+    log.setAccessible(true);
+    assertThat(((org.slf4j.Logger) log.get(null)).getName())
+        .isEqualTo(TrainerOperator.class.getName());
+  }
+
   private static List<ModelSpec> specs(List<ModelUpdateRecord> out) {
     List<ModelSpec> specs = new ArrayList<>();
     for (ModelUpdateRecord r : out) {

@@ -586,16 +586,20 @@ class TrainerOperatorTest {
    * (after 300 units) throws; null when it opens.
    */
   private static Throwable openOverADefaultCheckpoint(Configuration other) throws Exception {
-    List<CompactUnit> units = units(300);
-    OperatorSubtaskState snapshot;
-    try (var h = harness()) {
-      h.open();
-      feed(h, units, 0, units.size());
-      snapshot = h.snapshot(1, 1);
-    }
+    OperatorSubtaskState snapshot = aDefaultCheckpoint();
     try (var r = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config(other)))) {
       r.initializeState(snapshot);
       return org.assertj.core.api.Assertions.catchThrowable(r::open);
+    }
+  }
+
+  /** A checkpoint of the default trainer after 300 units. */
+  private static OperatorSubtaskState aDefaultCheckpoint() throws Exception {
+    List<CompactUnit> units = units(300);
+    try (var h = harness()) {
+      h.open();
+      feed(h, units, 0, units.size());
+      return h.snapshot(1, 1);
     }
   }
 
@@ -684,13 +688,7 @@ class TrainerOperatorTest {
    */
   @Test
   void aCheckpointOfANewerReleaseStopsTheJobNamingTheRelease() throws Exception {
-    List<CompactUnit> units = units(300);
-    OperatorSubtaskState snapshot;
-    try (var h = harness()) {
-      h.open();
-      feed(h, units, 0, units.size());
-      snapshot = h.snapshot(1, 1);
-    }
+    OperatorSubtaskState snapshot = aDefaultCheckpoint();
     // the trainer state's format, as a newer release would write it: its first int, followed by
     // the factorised cross's key, within the snapshot's bytes
     byte[] cross = config().model().factorisedCross().key().getBytes(StandardCharsets.UTF_8);

@@ -214,7 +214,7 @@ final class RunCommand implements Callable<Integer> {
           StateDirModelId.of(
               stateDir,
               job,
-              !RetainedCheckpoints.otherJobsHaveCheckpoints(conf, JobID.fromHexString(job))));
+              () -> !RetainedCheckpoints.otherJobsHaveCheckpoints(conf, JobID.fromHexString(job))));
     }
   }
 

@@ -35,17 +35,18 @@ final class StateDirModelId {
   /**
    * The id kept in {@code stateDir} for job {@code jobId}, drawn and kept first where there is
    * none. A directory of an earlier release keeps one id for all its jobs ({@value #LEGACY_FILE}):
-   * the job takes it over where {@code adoptLegacy} (no other job has checkpoints there, so it was
-   * this one's, stopped before its first checkpoint), and draws its own otherwise.
+   * the job takes it over where {@code adoptLegacy} says so (no other job has checkpoints there, so
+   * it was this one's, stopped before its first checkpoint; asked only where that file is), and
+   * draws its own otherwise.
    */
-  static String of(Path stateDir, String jobId, boolean adoptLegacy) {
+  static String of(Path stateDir, String jobId, java.util.function.BooleanSupplier adoptLegacy) {
     Path f = stateDir.resolve(file(jobId));
     try {
       if (Files.isRegularFile(f)) {
         return read(f);
       }
       Path legacy = stateDir.resolve(LEGACY_FILE);
-      if (adoptLegacy && Files.isRegularFile(legacy)) {
+      if (Files.isRegularFile(legacy) && adoptLegacy.getAsBoolean()) {
         String kept = read(legacy);
         Files.move(legacy, f);
         return kept;

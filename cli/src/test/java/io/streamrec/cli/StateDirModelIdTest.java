@@ -22,18 +22,18 @@ class StateDirModelIdTest {
 
   @Test
   void aStateDirectoryKeepsTheIdOfEachJobsNewModel() throws Exception {
-    String first = StateDirModelId.of(dir, JOB, true);
+    String first = StateDirModelId.of(dir, JOB, () -> true);
     ModelLineage.parse(first);
-    assertThat(StateDirModelId.of(dir, JOB, true)).isEqualTo(first);
+    assertThat(StateDirModelId.of(dir, JOB, () -> true)).isEqualTo(first);
     // another kafka.group-id or model-updates topic is another job, with a model of its own: it
     // took the first job's id, and published over that model without --replace
-    assertThat(StateDirModelId.of(dir, OTHER_JOB, true)).isNotEqualTo(first);
-    assertThat(StateDirModelId.of(dir, JOB, true)).isEqualTo(first);
-    assertThat(StateDirModelId.of(Files.createDirectory(dir.resolve("other")), JOB, true))
+    assertThat(StateDirModelId.of(dir, OTHER_JOB, () -> true)).isNotEqualTo(first);
+    assertThat(StateDirModelId.of(dir, JOB, () -> true)).isEqualTo(first);
+    assertThat(StateDirModelId.of(Files.createDirectory(dir.resolve("other")), JOB, () -> true))
         .isNotEqualTo(first);
 
     Files.writeString(dir.resolve(StateDirModelId.file(JOB)), "not an id\n");
-    assertThatThrownBy(() -> StateDirModelId.of(dir, JOB, true))
+    assertThatThrownBy(() -> StateDirModelId.of(dir, JOB, () -> true))
         .hasMessageContaining("holds 'not an id', not a model id");
   }
 
@@ -46,11 +46,11 @@ class StateDirModelIdTest {
     String kept = "14d6814132070595";
     Path legacy = dir.resolve(StateDirModelId.LEGACY_FILE);
     Files.writeString(legacy, kept + "\n");
-    assertThat(StateDirModelId.of(dir, JOB, false)).isNotEqualTo(kept);
+    assertThat(StateDirModelId.of(dir, JOB, () -> false)).isNotEqualTo(kept);
     assertThat(legacy).exists();
-    assertThat(StateDirModelId.of(dir, OTHER_JOB, true)).isEqualTo(kept);
+    assertThat(StateDirModelId.of(dir, OTHER_JOB, () -> true)).isEqualTo(kept);
     assertThat(legacy).doesNotExist();
-    assertThat(StateDirModelId.of(dir, OTHER_JOB, true)).isEqualTo(kept);
+    assertThat(StateDirModelId.of(dir, OTHER_JOB, () -> true)).isEqualTo(kept);
   }
 
   /** A new job in a directory that holds another job's checkpoint does not take the old id. */
@@ -68,7 +68,7 @@ class StateDirModelIdTest {
     RunCommand.keepNewModelId(conf, dir);
     assertThat(conf.get(io.streamrec.job.config.JobOptions.MODEL_ID)).isNotEqualTo(kept);
     assertThat(conf.get(io.streamrec.job.config.JobOptions.MODEL_ID))
-        .isEqualTo(StateDirModelId.of(dir, JOB, false));
+        .isEqualTo(StateDirModelId.of(dir, JOB, () -> false));
   }
 
   private static org.apache.flink.configuration.Configuration conf(String job) {
@@ -93,7 +93,7 @@ class StateDirModelIdTest {
     org.apache.flink.configuration.Configuration fresh = conf(JOB);
     RunCommand.keepNewModelId(fresh, dir);
     assertThat(fresh.get(io.streamrec.job.config.JobOptions.MODEL_ID))
-        .isEqualTo(StateDirModelId.of(dir, JOB, true));
+        .isEqualTo(StateDirModelId.of(dir, JOB, () -> true));
   }
 
   /**

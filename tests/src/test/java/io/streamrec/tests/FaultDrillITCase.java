@@ -165,15 +165,9 @@ class FaultDrillITCase {
     long killedAt;
     long versionAtKill;
     try (RunProcess first = startRun("kill", out, log)) {
-      // a checkpoint that holds trained state, then a version the trainer published after it, then
-      // the kill before the next checkpoint: the restored run must publish that version again
-      long firstVersionAt =
-          awaitVersion(out, first, m -> true, "a first version").getPublishedAtMs();
-      long checkpointAt = awaitCheckpointAfter(first, "kill", firstVersionAt);
-      awaitVersion(
-          out, first, m -> m.getPublishedAtMs() > checkpointAt, "a version after a checkpoint");
-      first.kill();
-      List<ConsumerRecord<byte[], byte[]>> all = readAll(out);
+      // the restored run must publish again the version after its checkpoint
+      List<ConsumerRecord<byte[], byte[]>> all =
+          killAfterAVersionPastACheckpoint(first, "kill", out);
       List<ModelUpdate> updates = ModelUpdateRecords.decodeAll(all);
       io.streamrec.schemas.VersionMarker newest = null;
       for (ModelUpdate u : updates) {
@@ -287,13 +281,8 @@ class FaultDrillITCase {
     Path log = tmp.resolve("interval.out");
     long killedAt;
     try (RunProcess first = startRun("interval", out, log)) {
-      long firstVersionAt =
-          awaitVersion(out, first, m -> true, "a first version").getPublishedAtMs();
-      long checkpointAt = awaitCheckpointAfter(first, "interval", firstVersionAt);
-      awaitVersion(
-          out, first, m -> m.getPublishedAtMs() > checkpointAt, "a version after a checkpoint");
-      first.kill();
-      List<ConsumerRecord<byte[], byte[]>> all = readAll(out);
+      List<ConsumerRecord<byte[], byte[]>> all =
+          killAfterAVersionPastACheckpoint(first, "interval", out);
       killedAt = all.get(all.size() - 1).offset() + 1;
     }
     try (RunProcess again =
@@ -559,6 +548,21 @@ class FaultDrillITCase {
       }
       Thread.sleep(200);
     }
+  }
+
+  /**
+   * Waits for a checkpoint of run {@code name} that holds trained state, then for a version
+   * published to {@code out} after it, and kills the run before its next checkpoint; returns what
+   * {@code out} holds then.
+   */
+  private static List<ConsumerRecord<byte[], byte[]>> killAfterAVersionPastACheckpoint(
+      RunProcess run, String name, String out) throws Exception {
+    long firstVersionAt = awaitVersion(out, run, m -> true, "a first version").getPublishedAtMs();
+    long checkpointAt = awaitCheckpointAfter(run, name, firstVersionAt);
+    awaitVersion(
+        out, run, m -> m.getPublishedAtMs() > checkpointAt, "a version after a checkpoint");
+    run.kill();
+    return readAll(out);
   }
 
   /**

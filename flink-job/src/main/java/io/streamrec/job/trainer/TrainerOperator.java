@@ -1239,10 +1239,11 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     long c0 = cpuTime();
     long eventTime = periodEnd(period);
     long v = version + 1;
-    boolean onTopic = false; // a period of those the topic holds under another interval
     if (retrainedThroughMs != Long.MIN_VALUE) {
       if (eventTime <= retrainedThroughMs) {
-        onTopic = true;
+        // a period of those the topic holds under another interval: trained again, not published
+        // (the restored version is behind the topic's), and the number stays where it was
+        v = version;
       } else {
         v = publishedThrough + 1;
         retrainedThroughMs = Long.MIN_VALUE;
@@ -1261,7 +1262,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
               }
             });
     ReconcilingPublish reconcile =
-        !onTopic && v > publishedThrough && rowsOnTopic != null
+        v > publishedThrough && rowsOnTopic != null
             ? new ReconcilingPublish(new EncodingDeltaSink(enc), rowsOnTopic, republishWhole)
             : null;
     int slices = refreshVersions;
@@ -1298,7 +1299,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
             .setProgressiveLogLoss(nanToZero(trainer.metrics().logLoss()))
             .setSkippedBatches(trainer.batchesSkipped())
             .setLiveRows(storeStats.rows()));
-    if (!onTopic && v > publishedThrough) {
+    if (v > publishedThrough) {
       if (watch != null) {
         watch.published(v, publishedAt);
       }
@@ -1309,9 +1310,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       replacedRows = ModelTopicHead.Rows.NONE;
     }
 
-    if (!onTopic) {
-      version = v; // a period trained again under another interval leaves the number as it was
-    }
+    version = v;
     openPeriod = NO_PERIOD;
     if (firstStartNanos != 0) {
       busy(t0, c0);

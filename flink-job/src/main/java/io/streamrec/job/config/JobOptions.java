@@ -177,7 +177,8 @@ public final class JobOptions {
           .withDescription(
               "The lineage id (16 hex digits) of a model trained from scratch; empty: a random"
                   + " one, drawn when the job is submitted (every restart of the job keeps it). A"
-                  + " restore keeps its checkpoint's lineage.");
+                  + " restore keeps its checkpoint's lineage (its log says so where this key"
+                  + " names another).");
   public static final ConfigOption<Boolean> REPLACE_MODEL =
       key("trainer.replace-model")
           .booleanType()

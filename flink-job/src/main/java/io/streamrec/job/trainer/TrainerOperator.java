@@ -396,6 +396,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       for (String c : clusterState.get()) {
         cluster = c;
       }
+      if (model != ModelLineage.NONE) {
+        warnOfAnotherModelId("the checkpoint");
+      }
       for (Long i : publishIntervalState.get()) {
         restoredIntervalMs = i;
       }
@@ -480,6 +483,23 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   }
 
   /**
+   * A restore goes on with the restored model's lineage: a {@code trainer.model-id} naming another
+   * one is not taken (it names a new model's), which the log says. Before, a restore ignored it
+   * without a word.
+   */
+  private void warnOfAnotherModelId(String from) {
+    if (!config.modelId().isEmpty() && ModelLineage.parse(config.modelId()) != model) {
+      LOG.warn(
+          "trainer: trainer.model-id {} names a new model's lineage; {}'s model {} goes on under its"
+              + " own (a new model starts from no checkpoint or handoff, and takes a topic that"
+              + " holds another model with --replace)",
+          config.modelId(),
+          from,
+          ModelLineage.format(model));
+    }
+  }
+
+  /**
    * Whether a shared file of a restored checkpoint was written by this job: it lies in this job's
    * own checkpoint directory ({@code .../<job id>/shared/...}).
    */
@@ -522,13 +542,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     model = h.header().model();
     // its offsets are positions in that cluster's topics: open() checks them against this job's
     cluster = h.header().cluster().isEmpty() ? null : h.header().cluster();
-    if (!config.modelId().isEmpty() && ModelLineage.parse(config.modelId()) != model) {
-      LOG.warn(
-          "trainer: trainer.model-id {} names a new model's lineage; the handoff's model {} goes on"
-              + " under its own",
-          config.modelId(),
-          ModelLineage.format(model));
-    }
+    warnOfAnotherModelId("the handoff");
     LOG.info(
         "trainer: no checkpoint; going on from the handoff at {}: {}, the inputs from {}",
         handoff.startFrom(),

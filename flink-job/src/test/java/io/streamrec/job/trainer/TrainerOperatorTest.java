@@ -720,6 +720,81 @@ class TrainerOperatorTest {
   }
 
   /**
+   * A restore goes on with its checkpoint's lineage; a trainer.model-id naming another one was
+   * ignored without a word, and a user who set it to start a new model read nothing to say it did
+   * not. The log says so, and the checkpoint's model goes on.
+   */
+  @Test
+  void aRestoreUnderAnotherModelIdSaysTheCheckpointsModelGoesOn() throws Exception {
+    OperatorSubtaskState snapshot = aDefaultCheckpoint();
+    Configuration another = new Configuration();
+    another.set(JobOptions.MODEL_ID, "7edcba9876543210");
+    List<String> warned = new ArrayList<>();
+    List<ModelUpdateRecord> out;
+    try (var log = WarningsOf.trainer(warned);
+        var r = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config(another)))) {
+      r.initializeState(snapshot);
+      r.open();
+      feed(r, units(400), 300, 400);
+      r.processWatermark(new Watermark(Long.MAX_VALUE));
+      out = new ArrayList<>(r.extractOutputValues());
+    }
+    assertThat(lineage(out)).isEqualTo(Long.parseUnsignedLong("0123456789abcdef", 16));
+    assertThat(warned)
+        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .contains("trainer.model-id 7edcba9876543210 names a new model's lineage")
+        .contains("the checkpoint's model 0123456789abcdef goes on");
+
+    warned.clear();
+    try (var log = WarningsOf.trainer(warned);
+        var r = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config()))) {
+      r.initializeState(aDefaultCheckpoint());
+      r.open();
+    }
+    assertThat(warned).as("the checkpoint's own id").isEmpty();
+  }
+
+  /** The trainer's WARN lines while open, into a list. */
+  private static final class WarningsOf implements AutoCloseable {
+    private final org.apache.logging.log4j.core.Logger logger;
+    private final org.apache.logging.log4j.core.appender.AbstractAppender appender;
+
+    private WarningsOf(List<String> into) {
+      logger =
+          (org.apache.logging.log4j.core.Logger)
+              org.apache.logging.log4j.LogManager.getLogger(TrainerOperator.class);
+      appender =
+          new org.apache.logging.log4j.core.appender.AbstractAppender(
+              "warnings",
+              null,
+              null,
+              true,
+              org.apache.logging.log4j.core.config.Property.EMPTY_ARRAY) {
+            @Override
+            public void append(org.apache.logging.log4j.core.LogEvent event) {
+              if (event.getLevel().isMoreSpecificThan(org.apache.logging.log4j.Level.WARN)) {
+                synchronized (into) {
+                  into.add(event.getMessage().getFormattedMessage());
+                }
+              }
+            }
+          };
+      appender.start();
+      logger.addAppender(appender);
+    }
+
+    static WarningsOf trainer(List<String> into) {
+      return new WarningsOf(into);
+    }
+
+    @Override
+    public void close() {
+      logger.removeAppender(appender);
+      appender.stop();
+    }
+  }
+
+  /**
    * The trainer logged through the logger of Flink's AbstractStreamOperator, which the command's
    * log keeps at WARN: none of its INFO lines reached a user of run.
    */

@@ -27,6 +27,30 @@ class UnknownKeyTest {
   @ValueSource(strings = {"run", "backfill", "demo"})
   void aCommandThatRunsTheJobRefusesAnUnknownKeyNamingTheLikelyOne(String command)
       throws Exception {
+    String err = refusal(command, "model.embeding-dim=8");
+    assertThat(err)
+        .contains("streamrec " + command + ": unknown configuration key 'model.embeding-dim'")
+        .contains("did you mean 'model.embedding-dim'?");
+  }
+
+  /**
+   * A checkpoint interval of 0 (as if to turn checkpoints off) was refused in Flink's words, which
+   * name no key, after the brokers had been reached (run and backfill).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"run", "backfill", "demo"})
+  void aCommandThatRunsTheJobRefusesACheckpointIntervalOfZeroByTheKeysName(String command)
+      throws Exception {
+    assertThat(refusal(command, "execution.checkpointing.interval=0"))
+        .contains(
+            "streamrec "
+                + command
+                + ": configuration key 'execution.checkpointing.interval' is 0 ms: give 10 ms or"
+                + " more");
+  }
+
+  /** What {@code command} with {@code -D keyValue} writes to stderr; it must exit with 2. */
+  private String refusal(String command, String keyValue) throws Exception {
     Path config = Files.writeString(dir.resolve("c.yaml"), "model:\n  embedding-dim: 8\n");
     StringWriter err = new StringWriter();
     CommandLine cl = StreamrecCli.commandLine();
@@ -41,13 +65,11 @@ class UnknownKeyTest {
     if (command.equals("run")) {
       args.addAll(List.of("--state-dir", dir.resolve("state").toString()));
     }
-    args.addAll(List.of("-D", "model.embeding-dim=8"));
+    args.addAll(List.of("-D", keyValue));
 
     int rc = cl.execute(args.toArray(String[]::new));
 
-    assertThat(rc).isEqualTo(2);
-    assertThat(err.toString())
-        .contains("streamrec " + command + ": unknown configuration key 'model.embeding-dim'")
-        .contains("did you mean 'model.embedding-dim'?");
+    assertThat(rc).as(err.toString()).isEqualTo(2);
+    return err.toString();
   }
 }

@@ -60,6 +60,7 @@ public class ClientSettings {
     // a typo in one of streamrec's keys (-D model.embeding-dim=8) would leave the default in
     // force without a word: every command that runs the job refuses it, as the job's entry does
     JobArguments.rejectUnknownStreamrecKeys(conf);
+    JobArguments.rejectACheckpointIntervalFlinkRefuses(conf);
     return conf;
   }
 

@@ -123,6 +123,7 @@ public final class JobArguments {
     Configuration conf = settings.configuration();
     applyKeyValues(conf);
     rejectUnknownStreamrecKeys(conf);
+    rejectACheckpointIntervalFlinkRefuses(conf);
 
     StreamrecJob.Bounds bounds;
     switch (mode.trim().toLowerCase(Locale.ROOT)) {
@@ -236,6 +237,33 @@ public final class JobArguments {
       }
     }
   }
+
+  /**
+   * Fails on an {@code execution.checkpointing.interval} Flink refuses (under 10 ms; 0 for "no
+   * checkpoints" among them), by the key's name: Flink's own refusal, "Checkpoint interval must be
+   * larger than or equal to 10 ms", named none, and came after the brokers had been reached. A job
+   * of streamrec resumes its model, and commits its offsets, at its checkpoints.
+   */
+  static void rejectACheckpointIntervalFlinkRefuses(Configuration conf) {
+    java.util.Optional<java.time.Duration> interval;
+    try {
+      interval =
+          conf.getOptional(
+              org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_INTERVAL);
+    } catch (IllegalArgumentException e) {
+      return; // not a duration: Flink's refusal names the key and the value
+    }
+    if (interval.isPresent() && interval.get().toMillis() < MIN_CHECKPOINT_INTERVAL_MS) {
+      throw new IllegalArgumentException(
+          "configuration key 'execution.checkpointing.interval' is "
+              + org.apache.flink.util.TimeUtils.formatWithHighestUnit(interval.get())
+              + ": give 10 ms or more (streamrec's commands checkpoint every 30 s unless told otherwise). The job resumes its model and commits"
+              + " its read offsets at its checkpoints, so it cannot run without them");
+    }
+  }
+
+  /** Flink's least checkpoint interval. */
+  static final long MIN_CHECKPOINT_INTERVAL_MS = 10;
 
   /**
    * The streamrec key that {@code key}, outside streamrec's prefixes, was surely meant as: a key

@@ -520,6 +520,30 @@ class JobConfigTest {
   }
 
   /**
+   * {@code -D execution.checkpointing.interval=0} (as if to turn checkpoints off) was refused by
+   * Flink in words naming no key ("Checkpoint interval must be larger than or equal to 10 ms"),
+   * after the brokers had been reached. It is refused with the key, before anything starts.
+   */
+  @Test
+  void aCheckpointIntervalUnderTenMillisecondsIsRefusedByTheKeysName() {
+    for (String v : List.of("0", "0 ms", "5ms")) {
+      Configuration conf = new Configuration();
+      conf.setString("execution.checkpointing.interval", v);
+      assertThatThrownBy(() -> JobArguments.rejectACheckpointIntervalFlinkRefuses(conf))
+          .as(v)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("configuration key 'execution.checkpointing.interval' is ")
+          .hasMessageContaining("give 10 ms or more");
+    }
+    for (String v : List.of("10 ms", "30 s", "5 min")) {
+      Configuration conf = new Configuration();
+      conf.setString("execution.checkpointing.interval", v);
+      JobArguments.rejectACheckpointIntervalFlinkRefuses(conf);
+    }
+    JobArguments.rejectACheckpointIntervalFlinkRefuses(new Configuration());
+  }
+
+  /**
    * Flink ignores a key it does not know: {@code execution.checkpointing.intervall} left a job
    * meant to checkpoint without checkpoints, and a restart lost what it had trained. A key a typo
    * away from one Flink declares is refused; keys Flink reads without declaring them (a metrics

@@ -149,8 +149,9 @@ final class RunCommand implements Callable<Integer> {
     if (newest.isPresent() && newest.get().savepoint()) {
       return line + "that savepoint, " + newest.get().path();
     }
-    return line
-        + newest.map(r -> r.describe()).orElse("no checkpoint")
+    return newest
+            .map(r -> line + r.describe())
+            .orElse(line.replace(", it resumes from ", ", it finds no checkpoint of this job"))
         + " (the savepoint is not in "
         + savepoints
         + ": give it with -D execution.state-recovery.path=... to resume from it)";

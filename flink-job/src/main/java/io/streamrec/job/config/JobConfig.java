@@ -210,11 +210,25 @@ public record JobConfig(
   /** The model part of the configuration alone. */
   public static ModelConfig model(ReadableConfig c) {
     Map<String, String> shared = pairs(c, ModelOptions.SHARED_VOCABULARY, "recent_items:item_id");
+    List<String> requestNames = names(c, ModelOptions.REQUEST_CATEGORICAL);
+    List<String> impressionNames = names(c, ModelOptions.IMPRESSION_CATEGORICAL);
+    // the default pair (recent_items:item_id) speaks of the default features: a model without
+    // either of them has nothing to share (impression features renamed, item_id among them, were
+    // refused for a pair the user never wrote), where a pair the user wrote must name features
+    if (c.getOptional(ModelOptions.SHARED_VOCABULARY).isEmpty()) {
+      java.util.Set<String> named = new java.util.HashSet<>();
+      requestNames.forEach(n -> named.add(n.trim()));
+      impressionNames.forEach(n -> named.add(n.trim()));
+      shared =
+          shared.entrySet().stream()
+              .filter(e -> named.contains(e.getKey()) && named.contains(e.getValue()))
+              .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+    }
     List<CategoricalFeature> cat = new ArrayList<>();
-    for (String name : names(c, ModelOptions.REQUEST_CATEGORICAL)) {
+    for (String name : requestNames) {
       cat.add(categorical(name.trim(), Side.REQUEST, shared));
     }
-    for (String name : names(c, ModelOptions.IMPRESSION_CATEGORICAL)) {
+    for (String name : impressionNames) {
       cat.add(categorical(name.trim(), Side.IMPRESSION, shared));
     }
     List<DenseFeature> dense = new ArrayList<>();
@@ -223,15 +237,6 @@ public record JobConfig(
     }
     for (String name : names(c, ModelOptions.IMPRESSION_DENSE)) {
       dense.add(new DenseFeature(name.trim(), Side.IMPRESSION));
-    }
-    // the default pair (recent_items:item_id) speaks of the default features: a model without
-    // recent_items has nothing to share, where a pair the user wrote must name a feature
-    boolean written = c.getOptional(ModelOptions.SHARED_VOCABULARY).isPresent();
-    if (!written) {
-      shared =
-          shared.entrySet().stream()
-              .filter(e -> cat.stream().anyMatch(f -> f.name().equals(e.getKey())))
-              .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
     }
     for (Map.Entry<String, String> e : shared.entrySet()) {
       if (cat.stream().noneMatch(f -> f.name().equals(e.getKey()))) {

@@ -369,6 +369,36 @@ class JobConfigTest {
   }
 
   /**
+   * The default pair recent_items:item_id speaks of the default features. Impression features of
+   * the user's own names (item_id renamed) were refused for a pair the user never wrote, naming
+   * model.features.shared-vocabulary; renaming the request side was accepted. Either way the pair
+   * now applies only where both its features are there.
+   */
+  @Test
+  void theDefaultSharedVocabularyAppliesOnlyWhereBothItsFeaturesAre() {
+    Configuration renamedItems = base();
+    renamedItems.set(ModelOptions.IMPRESSION_CATEGORICAL, List.of("sku", "cat"));
+    assertThat(JobConfig.from(renamedItems).model().features().categorical())
+        .extracting(f -> f.name() + "/" + f.table())
+        .containsExactly(
+            "user_id/user_id",
+            "country/country",
+            "recent_items/recent_items",
+            "sku/sku",
+            "cat/cat");
+
+    Configuration renamedHistory = base();
+    renamedHistory.set(ModelOptions.REQUEST_CATEGORICAL, List.of("user_id", "history"));
+    assertThat(JobConfig.from(renamedHistory).model().features().categorical())
+        .extracting(f -> f.name() + "/" + f.table())
+        .contains("history/history", "item_id/item_id");
+
+    assertThat(JobConfig.from(base()).model().features().categorical())
+        .extracting(f -> f.name() + "/" + f.table())
+        .contains("recent_items/item_id", "item_id/item_id");
+  }
+
+  /**
    * A misspelt feature on the left ("recent_itmes:item_id") left the feature meant with a table of
    * its own, and two features naming each other swapped their tables: both passed in silence.
    */

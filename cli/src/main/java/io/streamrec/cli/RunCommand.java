@@ -70,7 +70,7 @@ final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (StateDirLock lock = StateDirLock.acquire(stateDir)) {
+    try (DirectoryLock lock = DirectoryLock.ofStateDir(stateDir)) {
       return runHolding();
     }
   }

@@ -120,16 +120,19 @@ public final class EmbeddedKafka implements AutoCloseable {
   private final Path dataDirectory;
   private final boolean temporaryDirectory;
   private final boolean restarted;
+  private final io.streamrec.cli.DirectoryLock lock;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private EmbeddedKafka(
       KafkaClusterTestKit cluster,
+      io.streamrec.cli.DirectoryLock lock,
       EmbeddedKafkaConfig config,
       String bootstrapServers,
       Path dataDirectory,
       boolean temporaryDirectory,
       boolean restarted) {
     this.cluster = cluster;
+    this.lock = lock;
     this.config = config;
     this.bootstrapServers = bootstrapServers;
     this.dataDirectory = dataDirectory;
@@ -149,6 +152,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     long startNanos = System.nanoTime();
     boolean temporary = cfg.dataDirectory() == null;
     Path dir = temporary ? createTemporaryDirectory() : checkDataDirectory(cfg.dataDirectory());
+    io.streamrec.cli.DirectoryLock lock = lockDataDirectory(dir, temporary);
     Optional<String> clusterId = temporary ? Optional.empty() : existingClusterId(dir);
     KafkaClusterTestKit cluster = null;
     boolean started = false;
@@ -174,7 +178,7 @@ public final class EmbeddedKafka implements AutoCloseable {
           clusterId.map(id -> ", restarted on cluster " + id).orElse(""),
           millis);
       EmbeddedKafka broker =
-          new EmbeddedKafka(cluster, cfg, bootstrap, dir, temporary, clusterId.isPresent());
+          new EmbeddedKafka(cluster, lock, cfg, bootstrap, dir, temporary, clusterId.isPresent());
       started = true;
       return broker;
     } catch (EmbeddedKafkaException e) {
@@ -189,6 +193,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         if (cluster != null) {
           closeQuietly(cluster);
         }
+        releaseQuietly(lock);
         if (temporary) {
           deleteQuietly(dir);
         }
@@ -328,10 +333,53 @@ public final class EmbeddedKafka implements AutoCloseable {
       return;
     }
     closeQuietly(cluster);
+    releaseQuietly(lock);
     if (temporaryDirectory) {
       deleteQuietly(dataDirectory);
     }
     LOG.debug("Kafka broker at {} stopped", bootstrapServers);
+  }
+
+  /** The file in a data directory that one broker holds while it runs. */
+  static final String LOCK_FILE = "streamrec-broker.lock";
+
+  /**
+   * Takes {@code dir} for this broker, or refuses where another broker runs on it: a second broker
+   * on a data directory in use wrote into the running one's metadata log (a new leader epoch, new
+   * snapshots) before Kafka's own lock of its log directory refused it, and the running broker
+   * could create no more topics and no longer stopped on SIGTERM.
+   */
+  private static io.streamrec.cli.DirectoryLock lockDataDirectory(Path dir, boolean temporary) {
+    try {
+      return io.streamrec.cli.DirectoryLock.take(
+          dir,
+          LOCK_FILE,
+          holder ->
+              new EmbeddedKafkaException(
+                  "Kafka data directory "
+                      + dir
+                      + " is in use by another running broker"
+                      + holder
+                      + ": stop that one first, or name another --data-dir"));
+    } catch (IOException e) {
+      if (temporary) {
+        deleteQuietly(dir);
+      }
+      throw new EmbeddedKafkaException("cannot lock Kafka data directory " + dir, e);
+    } catch (EmbeddedKafkaException e) {
+      if (temporary) {
+        deleteQuietly(dir);
+      }
+      throw e;
+    }
+  }
+
+  private static void releaseQuietly(io.streamrec.cli.DirectoryLock lock) {
+    try {
+      lock.close();
+    } catch (IOException e) {
+      LOG.debug("cannot release the data directory's lock: {}", e.toString());
+    }
   }
 
   private static KafkaClusterTestKit build(
@@ -504,7 +552,8 @@ public final class EmbeddedKafka implements AutoCloseable {
             "Kafka data directory " + abs + " is a file, not a directory");
       }
       try (Stream<Path> entries = Files.list(abs)) {
-        if (entries.findAny().isPresent() && existingClusterId(abs).isEmpty()) {
+        if (entries.anyMatch(e -> !e.getFileName().toString().equals(LOCK_FILE))
+            && existingClusterId(abs).isEmpty()) {
           throw new EmbeddedKafkaException(
               "Kafka data directory "
                   + abs

@@ -423,6 +423,54 @@ class EmbeddedKafkaITCase {
     }
   }
 
+  /**
+   * A second broker on a data directory in use was refused by Kafka's lock of its log directory,
+   * but only after it had written into the running broker's metadata log (a new leader epoch in
+   * quorum-state, new snapshots): the running broker could then create no topic and no longer
+   * stopped on SIGTERM. The second is refused before it touches the directory, naming the holder.
+   */
+  @Test
+  void aSecondBrokerOnADataDirectoryInUseIsRefusedBeforeItTouchesIt(@TempDir Path tmp)
+      throws Exception {
+    Path dataDir = tmp.resolve("kafka-data");
+    try (EmbeddedKafka first = EmbeddedKafka.start(new EmbeddedKafkaConfig(dataDir, 0, 1));
+        Admin a =
+            Admin.create(
+                Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, first.bootstrapServers()))) {
+      Map<Path, String> quorumStates = quorumStates(dataDir);
+      assertThat(quorumStates).isNotEmpty();
+
+      assertThatThrownBy(() -> EmbeddedKafka.start(new EmbeddedKafkaConfig(dataDir, 0, 1)).close())
+          .isInstanceOf(EmbeddedKafkaException.class)
+          .hasMessageContaining(
+              "Kafka data directory "
+                  + dataDir.toAbsolutePath()
+                  + " is in use by another running broker (process "
+                  + ProcessHandle.current().pid()
+                  + ")");
+
+      assertThat(quorumStates(dataDir)).isEqualTo(quorumStates);
+      a.createTopics(List.of(new NewTopic("after-the-second", 1, (short) 1)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+    }
+    // and once the first has stopped, the directory is free again
+    try (EmbeddedKafka again = EmbeddedKafka.start(new EmbeddedKafkaConfig(dataDir, 0, 1))) {
+      assertThat(again.restarted()).isTrue();
+    }
+  }
+
+  /** Every quorum-state file under {@code dir}, by path, with its content. */
+  private static Map<Path, String> quorumStates(Path dir) throws IOException {
+    try (var files = Files.walk(dir)) {
+      Map<Path, String> states = new java.util.TreeMap<>();
+      for (Path f : files.filter(f -> f.getFileName().toString().equals("quorum-state")).toList()) {
+        states.put(f, Files.readString(f));
+      }
+      return states;
+    }
+  }
+
   @Test
   void aDataDirectoryThatHoldsNoBrokersDataIsRefused(@TempDir Path tmp) throws IOException {
     Files.writeString(tmp.resolve("meta.properties"), "cluster.id=old\n");

@@ -16,7 +16,7 @@ import picocli.CommandLine;
  * checkpoint or savepoint file/directory" and its stack traces, or, started between two
  * checkpoints, ran beside the first and published the same versions again.
  */
-class StateDirLockTest {
+class DirectoryLockTest {
   @TempDir Path dir;
 
   private static int run(Path stateDir, StringWriter err) {
@@ -32,7 +32,7 @@ class StateDirLockTest {
   void aSecondRunOnAStateDirectoryInUseIsRefusedNamingTheHolder() throws Exception {
     Path state = dir.resolve("state");
     StringWriter err = new StringWriter();
-    try (StateDirLock held = StateDirLock.acquire(state)) {
+    try (DirectoryLock held = DirectoryLock.ofStateDir(state)) {
       assertThat(run(state, err)).isEqualTo(2);
     }
     assertThat(err.toString())
@@ -44,9 +44,9 @@ class StateDirLockTest {
   @Test
   void theDirectoryIsFreeOnceItsHolderLetsGo() throws Exception {
     Path state = dir.resolve("state");
-    StateDirLock.acquire(state).close();
-    try (StateDirLock again = StateDirLock.acquire(state)) {
-      assertThat(state.resolve(StateDirLock.FILE)).exists();
+    DirectoryLock.ofStateDir(state).close();
+    try (DirectoryLock again = DirectoryLock.ofStateDir(state)) {
+      assertThat(state.resolve(DirectoryLock.STATE_DIR_FILE)).exists();
     }
   }
 }

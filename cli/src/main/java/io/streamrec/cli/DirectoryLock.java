@@ -1,0 +1,95 @@
+package io.streamrec.cli;
+
+import io.streamrec.common.StreamrecException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.function.Function;
+
+/**
+ * A directory held by one process: one {@code streamrec run} per state directory, one {@code
+ * streamrec broker} per data directory. The second is refused before it starts anything, naming the
+ * process that holds the directory. Two runs of one job on the same state directory would both
+ * resume the newest checkpoint, each claiming it and deleting what the other still needs, and both
+ * publish the model's next versions; a second broker on a data directory wrote its metadata into
+ * the running broker's before Kafka's own log-directory lock refused it. The lock is the operating
+ * system's on a file in the directory: it goes with the process however that ends, {@code kill -9}
+ * included, so a stale file never blocks a restart.
+ */
+public final class DirectoryLock implements AutoCloseable {
+  /** The lock file of {@code run}'s state directory. */
+  static final String STATE_DIR_FILE = ".lock";
+
+  private final FileChannel channel;
+  private final FileLock lock;
+
+  private DirectoryLock(FileChannel channel, FileLock lock) {
+    this.channel = channel;
+    this.lock = lock;
+  }
+
+  /** Takes {@code run}'s state directory for this process, or refuses. */
+  static DirectoryLock ofStateDir(Path dir) throws IOException {
+    return take(
+        dir,
+        STATE_DIR_FILE,
+        holder ->
+            new StreamrecException(
+                "another streamrec run"
+                    + holder
+                    + " uses the state directory "
+                    + dir.toAbsolutePath()
+                    + ": two runs of one job there would take each other's checkpoints and publish"
+                    + " the model's versions twice. Stop that run first, or give this one another"
+                    + " --state-dir"));
+  }
+
+  /**
+   * Takes {@code dir} for this process through its file {@code fileName}, or throws what {@code
+   * refusal} makes of the holder (" (process N)", or "" where it is not known).
+   */
+  public static DirectoryLock take(
+      Path dir, String fileName, Function<String, ? extends RuntimeException> refusal)
+      throws IOException {
+    Files.createDirectories(dir);
+    Path file = dir.resolve(fileName);
+    FileChannel ch =
+        FileChannel.open(
+            file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    FileLock lock;
+    try {
+      lock = ch.tryLock();
+    } catch (OverlappingFileLockException e) {
+      lock = null; // this very process holds it
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
+    }
+    if (lock == null) {
+      String holder = Files.readString(file, StandardCharsets.UTF_8).strip();
+      ch.close();
+      throw refusal.apply(holder.isEmpty() ? "" : " (process " + holder + ")");
+    }
+    ch.truncate(0);
+    ch.write(
+        ByteBuffer.wrap(
+            String.valueOf(ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));
+    ch.force(false);
+    return new DirectoryLock(ch, lock);
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      lock.release();
+    } finally {
+      channel.close();
+    }
+  }
+}

@@ -31,12 +31,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A bad line does not stop the load. It goes to {@link Listener#onBadLine} with its file, line
  * number, reason and the start of its text, is counted, and every good line is still produced;
- * blank lines are skipped. A line the broker refuses (a timestamp outside the topic's bounds, a
- * record over its size limit) is a bad line too, reason {@code refused}: a broker refuses a whole
- * batch for one such record, so the records of a refused batch are sent again one by one at the end
- * of the load, and only the bad one is lost. Long loads report {@link Listener#onProgress progress}
- * every {@value #PROGRESS_INTERVAL_MS} ms. A load ends with a flush: it returns only when every
- * good event is written, and otherwise throws a {@link ProduceFailedException} naming the topic.
+ * blank lines are skipped. A line timed outside its topic's bounds is held back, not sent, as a bad
+ * line of reason {@code refused} ({@link TimestampBounds}). A line the broker refuses all the same
+ * (a record over its size limit) is a bad line too: a broker refuses a whole batch for one such
+ * record, so the records of a refused batch are sent again one by one at the end of the load, and
+ * only the bad one is lost. Long loads report {@link Listener#onProgress progress} every {@value
+ * #PROGRESS_INTERVAL_MS} ms. A load ends with a flush: it returns only when every good event is
+ * written, and otherwise throws a {@link ProduceFailedException} naming the topic.
  *
  * <p>The two files are merged in event time (each read in its own order): a running job reads both
  * topics moving on together, as live traffic comes. Loaded one after the other, a file of requests
@@ -103,6 +104,8 @@ public final class JsonlProducer {
   private final TopicsConfig topics;
   private final Listener listener;
   private final long progressIntervalNanos;
+  private final Map<String, TimestampBounds> bounds;
+  private final java.util.function.LongSupplier clock;
 
   /** Uses {@code producer} without owning it: the caller closes it. */
   public JsonlProducer(ByteRecordProducer producer, TopicsConfig topics, Listener listener) {
@@ -115,10 +118,26 @@ public final class JsonlProducer {
       TopicsConfig topics,
       Listener listener,
       long progressIntervalMs) {
+    this(producer, topics, listener, progressIntervalMs, Map.of(), System::currentTimeMillis);
+  }
+
+  /**
+   * A line timed outside its topic's {@code bounds} (by {@code clock}) is held back as refused, not
+   * sent: see {@link TimestampBounds}.
+   */
+  JsonlProducer(
+      ByteRecordProducer producer,
+      TopicsConfig topics,
+      Listener listener,
+      long progressIntervalMs,
+      Map<String, TimestampBounds> bounds,
+      java.util.function.LongSupplier clock) {
     this.producer = Objects.requireNonNull(producer, "producer");
     this.topics = Objects.requireNonNull(topics, "topics");
     this.listener = Objects.requireNonNull(listener, "listener");
     this.progressIntervalNanos = progressIntervalMs * 1_000_000;
+    this.bounds = Map.copyOf(bounds);
+    this.clock = clock;
   }
 
   /**
@@ -148,25 +167,41 @@ public final class JsonlProducer {
       Path requestsFile,
       Path impressionsFile,
       Listener listener) {
+    Map<String, TimestampBounds> bounds;
+    Map<String, Object> adminSettings = new java.util.HashMap<>(clientSettings);
+    adminSettings.put(
+        org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+        bootstrapServers);
+    try (org.apache.kafka.clients.admin.Admin admin =
+        org.apache.kafka.clients.admin.Admin.create(adminSettings)) {
+      bounds = TimestampBounds.of(admin, List.of(topics.requests(), topics.impressions()));
+    }
     return loadClosing(
         new ByteRecordProducer(bootstrapServers, clientSettings),
         topics,
         requestsFile,
         impressionsFile,
-        listener);
+        listener,
+        bounds);
   }
 
-  /** Loads the files with {@code producer}, then closes it; a failure says what was written. */
+  /**
+   * Loads the files with {@code producer}, then closes it; a failure says what was written. A line
+   * timed outside its topic's {@code bounds} is not sent (see {@link TimestampBounds}).
+   */
   static Summary loadClosing(
       ByteRecordProducer producer,
       TopicsConfig topics,
       Path requestsFile,
       Path impressionsFile,
-      Listener listener) {
+      Listener listener,
+      Map<String, TimestampBounds> bounds) {
     // the producer is closed before the catch runs: closing waits for the records in flight, and
     // then the broker's acknowledgements are all in
     try (producer) {
-      return new JsonlProducer(producer, topics, listener).load(requestsFile, impressionsFile);
+      return new JsonlProducer(
+              producer, topics, listener, PROGRESS_INTERVAL_MS, bounds, System::currentTimeMillis)
+          .load(requestsFile, impressionsFile);
     } catch (ProduceFailedException e) {
       throw e.with(written(producer, topics, requestsFile, impressionsFile));
     }
@@ -367,6 +402,21 @@ public final class JsonlProducer {
 
     /** Sends the event read last and reads the next one. */
     void sendHead() {
+      String refusal =
+          bounds
+              .getOrDefault(topic, TimestampBounds.ANY)
+              .refusal(topic, timestampMs.applyAsLong(head), clock.getAsLong());
+      if (refusal != null) {
+        // sent, it would take its batch down with it, and the batch's other events would go again
+        // after the file's others, far out of event-time order
+        bad++;
+        listener.onBadLine(
+            new BadLine(file, cursor.lineNumber(), "refused", refusal, excerpt(head.toString())));
+        maybeReportProgress();
+        head = cursor.next();
+        headLine = lastParsed;
+        return;
+      }
       Refused r =
           new Refused(
               cursor.lineNumber(),

@@ -72,9 +72,7 @@ public final class TimeCheck extends ForwardingListener {
       if (notPositive++ == 0) {
         firstNotPositive = file.getFileName() + ":" + lineNumber + " (" + timestampMs + ")";
       }
-    } else if (maxFutureMs > 0
-        && timestampMs <= MICROS_ABOVE
-        && timestampMs - nowMs > maxFutureMs) {
+    } else if (ahead(timestampMs)) {
       if (inFuture++ == 0) {
         firstInFuture = file.getFileName() + ":" + lineNumber;
       }
@@ -102,8 +100,16 @@ public final class TimeCheck extends ForwardingListener {
       }
       mostBehindMs = Math.max(mostBehindMs, back);
     }
-    newest[0] = Math.max(newest[0], timestampMs);
+    if (!ahead(timestampMs)) {
+      // one event years ahead (said above) made every later one of its file count as out of order
+      newest[0] = Math.max(newest[0], timestampMs);
+    }
     super.onEvent(timestampMs, file, lineNumber);
+  }
+
+  /** Whether an event of this time is further ahead of now than the job takes. */
+  private boolean ahead(long timestampMs) {
+    return maxFutureMs > 0 && timestampMs <= MICROS_ABOVE && timestampMs - nowMs > maxFutureMs;
   }
 
   /** The oldest time (ms) among the events of {@code file} read so far; empty when none. */

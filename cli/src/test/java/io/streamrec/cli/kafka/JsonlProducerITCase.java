@@ -183,6 +183,65 @@ class JsonlProducerITCase {
     assertThat(KafkaReads.readAll(kafka.bootstrapServers(), topics.impressions(), 4)).hasSize(4);
   }
 
+  /**
+   * A line timed past the topic's message.timestamp.after.max.ms took its whole batch down with it;
+   * the batch's good events, sent again after the file's others, stood 20 s and more behind their
+   * neighbours in the partition, past a job's join window, and a backfill's --until stopped the
+   * partition before them. Such a line is held back, and the partitions stay in event-time order.
+   */
+  @Test
+  void aLineTimedPastTheTopicsBoundIsHeldBackAndThePartitionsStayInOrder(@TempDir Path tmp)
+      throws Exception {
+    TopicsConfig topics = TopicsConfig.defaults().withPrefix("bounded-");
+    Topics.ensure(admin, topics);
+    org.apache.kafka.common.config.ConfigResource r =
+        new org.apache.kafka.common.config.ConfigResource(
+            org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topics.requests());
+    admin
+        .incrementalAlterConfigs(
+            Map.of(
+                r,
+                List.of(
+                    new org.apache.kafka.clients.admin.AlterConfigOp(
+                        new org.apache.kafka.clients.admin.ConfigEntry(
+                            "message.timestamp.after.max.ms", "3600000"),
+                        org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET))))
+        .all()
+        .get(30, java.util.concurrent.TimeUnit.SECONDS);
+    List<String> requests = new ArrayList<>();
+    int n = 600;
+    long farAhead = System.currentTimeMillis() + 4L * 365 * 86_400_000;
+    for (int i = 0; i < n; i++) {
+      long ts = i == 250 ? farAhead : 1767225600000L + 10L * i;
+      requests.add("{\"requestId\":\"q" + i + "\",\"timestampMs\":" + ts + "}");
+    }
+    Path requestsFile = write(tmp.resolve("requests.jsonl"), requests);
+    RecordingListener listener = new RecordingListener();
+
+    JsonlProducer.Summary summary =
+        JsonlProducer.load(kafka.bootstrapServers(), topics, requestsFile, null, listener);
+
+    assertThat(summary.requestsSent()).isEqualTo(n - 1);
+    Map<Integer, Long> newest = new java.util.HashMap<>();
+    for (var rec : KafkaReads.readAll(kafka.bootstrapServers(), topics.requests(), n - 1)) {
+      Long before = newest.put(rec.partition(), rec.timestamp());
+      assertThat(before == null || before <= rec.timestamp())
+          .as("partition %d: %d after %d", rec.partition(), rec.timestamp(), before)
+          .isTrue();
+    }
+    assertThat(listener.badLines)
+        .singleElement()
+        .satisfies(
+            b -> {
+              assertThat(b.lineNumber()).isEqualTo(251L);
+              assertThat(b.reason()).isEqualTo("refused");
+              assertThat(b.message())
+                  .startsWith(
+                      "not sent: topic 'bounded-requests' takes record times up to 60 min ahead of"
+                          + " the broker's clock (message.timestamp.after.max.ms)");
+            });
+  }
+
   /** A line over the producer's own max.request.size: refused by the client, and said so. */
   @Test
   void aLineOverTheProducersRequestSizeIsNamedAsTheProducersRefusal(@TempDir Path tmp)

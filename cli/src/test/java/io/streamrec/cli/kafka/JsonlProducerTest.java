@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -92,7 +93,8 @@ class JsonlProducerTest {
                     TopicsConfig.defaults(),
                     requests,
                     impressions,
-                    JsonlProducer.loggingListener()))
+                    JsonlProducer.loggingListener(),
+                    Map.of()))
         .isInstanceOf(ProduceFailedException.class)
         .hasMessageStartingWith("1 record could not be written to topic 'impressions'")
         .hasMessageContaining("acknowledged by the broker): 2 requests and 1 impressions;");

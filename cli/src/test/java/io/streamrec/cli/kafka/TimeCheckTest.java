@@ -115,4 +115,22 @@ class TimeCheckTest {
                 + " up to 31 min (first at requests.jsonl:2): the job dead-letters them as"
                 + " implausible_time. A clock running fast, or a time zone taken for UTC?");
   }
+
+  /**
+   * One event years ahead in a sorted file made every later event of the file count as "up to 1461
+   * days" out of order, and the warning asked to sort a sorted file. An event further ahead than
+   * the job takes is said as such only.
+   */
+  @Test
+  void anEventFarAheadDoesNotMakeTheOnesAfterItOutOfOrder() {
+    long now = 1_767_225_600_000L;
+    TimeCheck check = new TimeCheck(JsonlProducer.loggingListener(), 500, 300_000, now);
+    check.onEvent(now - 3_000, FILE, 1);
+    check.onEvent(now + 4L * 365 * 86_400_000, FILE, 2);
+    check.onEvent(now - 2_000, FILE, 3);
+    check.onEvent(now - 1_000, FILE, 4);
+    assertThat(check.warnings())
+        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .startsWith("1 of 4 events are more than 5 min (source.max-future) ahead");
+  }
 }

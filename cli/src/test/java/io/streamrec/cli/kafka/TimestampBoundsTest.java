@@ -1,0 +1,45 @@
+package io.streamrec.cli.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.junit.jupiter.api.Test;
+
+class TimestampBoundsTest {
+  private static final long NOW = 1_767_225_600_000L;
+
+  private static Config settings(String type, String before, String after) {
+    return new Config(
+        List.of(
+            new ConfigEntry(TimestampBounds.TYPE, type),
+            new ConfigEntry(TimestampBounds.BEFORE, before),
+            new ConfigEntry(TimestampBounds.AFTER, after)));
+  }
+
+  @Test
+  void aTopicOfCreateTimeTakesTheTimesWithinItsBoundsOnly() {
+    TimestampBounds b =
+        TimestampBounds.of(settings("CreateTime", "86400000", "3600000")); // a day back, 1 h on
+    assertThat(b.refusal("requests", NOW + 3_600_000, NOW)).isNull();
+    assertThat(b.refusal("requests", NOW - 86_400_000, NOW)).isNull();
+    assertThat(b.refusal("requests", NOW + 3_600_001 + 7_200_000, NOW))
+        .isEqualTo(
+            "not sent: topic 'requests' takes record times up to 60 min ahead of the broker's clock"
+                + " (message.timestamp.after.max.ms), and this event is 3.0 h ahead of this"
+                + " machine's: the broker would refuse it, and every event sent with it");
+    assertThat(b.refusal("requests", NOW - 3L * 86_400_000, NOW))
+        .startsWith("not sent: topic 'requests' takes record times up to 24.0 h behind")
+        .contains("this event is 3.0 days behind this machine's");
+  }
+
+  @Test
+  void aTopicThatStampsRecordsItselfOrSaysNothingTakesEveryTime() {
+    TimestampBounds appended = TimestampBounds.of(settings("LogAppendTime", "0", "0"));
+    assertThat(appended.refusal("requests", NOW + 10 * 86_400_000L, NOW)).isNull();
+    TimestampBounds unknown = TimestampBounds.of(new Config(List.of()));
+    assertThat(unknown.refusal("requests", Long.MAX_VALUE, NOW)).isNull();
+    assertThat(unknown.refusal("requests", 1, NOW)).isNull();
+  }
+}

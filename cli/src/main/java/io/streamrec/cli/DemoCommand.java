@@ -139,8 +139,42 @@ final class DemoCommand implements Callable<Integer> {
   @Mixin ProgressOptions progress = new ProgressOptions();
 
   /**
-   * Refuses {@code kafka.bootstrap-servers} set with {@code -D} or {@code --config}: the demo runs
-   * on a broker of its own.
+   * A configuration file's broker (its {@code kafka.bootstrap-servers} and Kafka client settings,
+   * {@code properties.*}) taken out of {@code given}, and the line that says so; null where it
+   * names none. The file the README shows for {@code run} names a broker, and {@code demo --config}
+   * with it was refused; the rest of the file (the model, its features) is the demo's to run. The
+   * same key given with {@code -D} is refused ({@link #refuseOtherBroker}).
+   */
+  static String withoutTheFilesBroker(Configuration given, JobSettings settings) {
+    if (settings.configFile() == null
+        || settings.setOnTheCommandLine(JobOptions.BOOTSTRAP_SERVERS.key())
+        || !given.contains(JobOptions.BOOTSTRAP_SERVERS)) {
+      return null;
+    }
+    String servers = given.get(JobOptions.BOOTSTRAP_SERVERS);
+    given.removeConfig(JobOptions.BOOTSTRAP_SERVERS);
+    List<String> client = new java.util.ArrayList<>();
+    for (String key : new java.util.TreeSet<>(given.keySet())) {
+      if (key.startsWith(io.streamrec.common.KafkaClientProperties.PREFIX)
+          && !settings.setOnTheCommandLine(key)) {
+        given.removeKey(key);
+        client.add(key);
+      }
+    }
+    return "streamrec demo: the broker of "
+        + settings.configFile()
+        + " ("
+        + JobOptions.BOOTSTRAP_SERVERS.key()
+        + " "
+        + servers
+        + (client.isEmpty() ? "" : ", " + String.join(", ", client))
+        + ") is not used: the demo runs on a Kafka broker of its own; the file's other settings"
+        + " apply";
+  }
+
+  /**
+   * Refuses {@code kafka.bootstrap-servers} set with {@code -D}: the demo runs on a broker of its
+   * own.
    */
   static void refuseOtherBroker(Configuration given) {
     given
@@ -166,6 +200,10 @@ final class DemoCommand implements Callable<Integer> {
     }
     long t0 = System.currentTimeMillis();
     Configuration given = settings.configuration(); // a bad key fails here, before anything starts
+    String ignored = withoutTheFilesBroker(given, settings);
+    if (ignored != null) {
+      System.out.println(ignored);
+    }
     refuseOtherBroker(given);
     System.out.println("streamrec demo: starting an embedded Kafka broker...");
     // the drain's savepoint (and any checkpoint -D turns on) goes here, removed at the end

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
@@ -70,5 +71,42 @@ class CommandOptionsTest {
     assertThat(err.toString())
         .contains("the demo runs on a Kafka broker of its own, not on broker-1:9092")
         .contains("streamrec run --bootstrap-servers broker-1:9092");
+  }
+
+  /**
+   * {@code demo --config examples/streamrec.yaml}, the one example file, was refused for the broker
+   * it names. The file's broker is left out, with a line saying so, and its other settings apply;
+   * {@code -D kafka.bootstrap-servers} is still refused (above).
+   */
+  @Test
+  void theDemoTakesAConfigurationFileLeavingOutItsBroker(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path file =
+        java.nio.file.Files.writeString(
+            dir.resolve("c.yaml"),
+            "kafka.bootstrap-servers: broker-1:9092\n"
+                + "properties.security.protocol: SASL_SSL\n"
+                + "model.embedding-dim: 8\n");
+    CommandLine cl = StreamrecCli.commandLine();
+    DemoCommand demo =
+        (DemoCommand)
+            cl.parseArgs("demo", "--config", file.toString())
+                .subcommand()
+                .commandSpec()
+                .userObject();
+    org.apache.flink.configuration.Configuration given = demo.settings.configuration();
+
+    assertThat(DemoCommand.withoutTheFilesBroker(given, demo.settings))
+        .isEqualTo(
+            "streamrec demo: the broker of "
+                + file
+                + " (kafka.bootstrap-servers broker-1:9092, properties.security.protocol) is not"
+                + " used: the demo runs on a Kafka broker of its own; the file's other settings"
+                + " apply");
+    DemoCommand.refuseOtherBroker(given);
+    assertThat(given.toMap())
+        .doesNotContainKeys("kafka.bootstrap-servers", "properties.security.protocol")
+        .containsEntry("model.embedding-dim", "8");
+    assertThat(DemoCommand.withoutTheFilesBroker(given, demo.settings)).isNull();
   }
 }

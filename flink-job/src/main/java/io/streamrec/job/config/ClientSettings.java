@@ -64,6 +64,16 @@ public class ClientSettings {
     return conf;
   }
 
+  /** The configuration file given ({@code --config}); null where none. */
+  public final Path configFile() {
+    return configFile;
+  }
+
+  /** Whether {@code -D} set {@code key}. */
+  public final boolean setOnTheCommandLine(String key) {
+    return overrides.containsKey(key);
+  }
+
   /** Sets what the options of a subclass say, after -D and before the keys are checked. */
   void addTo(Configuration conf) {}
 }

@@ -62,6 +62,56 @@ public record JobConfig(
     implements Serializable {
 
   public static JobConfig from(ReadableConfig c) {
+    try {
+      return read(c);
+    } catch (ConfigException e) {
+      throw e;
+    } catch (IllegalArgumentException e) {
+      throw unparsable(e);
+    }
+  }
+
+  /**
+   * Flink's refusal of a value its parser does not take ("Could not parse value '-1s' for key
+   * 'source.max-future'."), said as streamrec's other refusals are, with the form the key takes;
+   * {@code e} itself where it is another refusal.
+   */
+  static RuntimeException unparsable(IllegalArgumentException e) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("Could not parse value '(.*)' for key '([^']+)'")
+            .matcher(String.valueOf(e.getMessage()));
+    if (!m.find()) {
+      return e;
+    }
+    String raw = m.group(1);
+    ConfigOption<?> option =
+        ConfigDocs.options().stream()
+            .filter(o -> o.key().equals(m.group(2)))
+            .findFirst()
+            .orElse(null);
+    if (option == null) {
+      return e;
+    }
+    Object d = option.hasDefaultValue() ? option.defaultValue() : null;
+    String fix =
+        d instanceof java.time.Duration
+            ? "give a number and a unit, e.g. 5 s, 500 ms or 2 min"
+                + (raw.strip().startsWith("-") ? "; a duration is never negative" : "")
+            : d instanceof Boolean
+                ? "give true or false"
+                : d instanceof Integer || d instanceof Long
+                    ? "give a whole number"
+                    : d instanceof Double || d instanceof Float
+                        ? "give a number"
+                        : "see the README's configuration table for its form";
+    String what =
+        d instanceof java.time.Duration
+            ? ", not a duration"
+            : d instanceof Number ? ", not a number of that kind" : "";
+    return new ConfigException(option, "is '" + raw + "'" + what, fix);
+  }
+
+  private static JobConfig read(ReadableConfig c) {
     String servers =
         c.getOptional(JobOptions.BOOTSTRAP_SERVERS)
             .orElseThrow(
@@ -209,6 +259,16 @@ public record JobConfig(
 
   /** The model part of the configuration alone. */
   public static ModelConfig model(ReadableConfig c) {
+    try {
+      return readModel(c);
+    } catch (ConfigException e) {
+      throw e;
+    } catch (IllegalArgumentException e) {
+      throw unparsable(e);
+    }
+  }
+
+  private static ModelConfig readModel(ReadableConfig c) {
     Map<String, String> shared = pairs(c, ModelOptions.SHARED_VOCABULARY, "recent_items:item_id");
     List<String> requestNames = names(c, ModelOptions.REQUEST_CATEGORICAL);
     List<String> impressionNames = names(c, ModelOptions.IMPRESSION_CATEGORICAL);
@@ -305,6 +365,9 @@ public record JobConfig(
           ModelConfig.WidePooling.of(c.get(ModelOptions.WIDE_POOLING)),
           c.get(ModelOptions.INIT_SEED));
     } catch (IllegalArgumentException e) {
+      if (unparsable(e) instanceof ConfigException named) {
+        throw named;
+      }
       throw new ConfigException("model configuration: " + e.getMessage(), e);
     }
   }

@@ -74,6 +74,32 @@ class JobConfigTest {
         .hasMessageNotContaining("never negative");
   }
 
+  /**
+   * Values Flink's parser does not take, of keys read without streamrec's own check, were refused
+   * in Flink's words ("Could not parse value '-1s' for key 'source.max-future'."), naming no form.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(
+      delimiter = '|',
+      value = {
+        "source.max-future|-1s|configuration key 'source.max-future' is '-1s', not a duration: give a"
+            + " number and a unit, e.g. 5 s, 500 ms or 2 min; a duration is never negative",
+        "source.max-time-jump|abc|configuration key 'source.max-time-jump' is 'abc', not a duration:"
+            + " give a number and a unit, e.g. 5 s, 500 ms or 2 min",
+        "trainer.replace-model|yes|configuration key 'trainer.replace-model' is 'yes': give true or"
+            + " false",
+        "model.init-seed|abc|configuration key 'model.init-seed' is 'abc', not a number of that kind:"
+            + " give a whole number",
+      })
+  void aValueFlinksParserRefusesIsSaidWithTheFormItsKeyTakes(
+      String key, String value, String message) {
+    Configuration c = base();
+    c.setString(key, value);
+    assertThatThrownBy(() -> JobConfig.from(c))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(message);
+  }
+
   @Test
   void badValuesNameTheirKey() {
     Configuration c = base();

@@ -147,6 +147,13 @@ final class RetainedCheckpoints {
         cfg.handoffStartFrom().isEmpty()
             ? "starting a new model"
             : "going on from the handoff at " + cfg.handoffStartFrom();
+    // a new model reads what its group has not read: under an old job's group, none of the history
+    String reads =
+        cfg.handoffStartFrom().isEmpty()
+            ? "; it reads the topics from where consumer group '"
+                + cfg.groupId()
+                + "' stands (their start where the group has committed nothing)"
+            : "";
     String handoffUnused =
         cfg.handoffStartFrom().isEmpty()
             ? ""
@@ -191,7 +198,8 @@ final class RetainedCheckpoints {
               + " ("
               + JobOptions.REPLACE_MODEL.key()
               + "), not resuming from the checkpoints under "
-              + where);
+              + where
+              + reads);
     }
     Optional<Retained> newest = newest(c, id);
     if (newest.isEmpty()) {
@@ -199,7 +207,7 @@ final class RetainedCheckpoints {
           c,
           id,
           newest,
-          fresh + ": no retained checkpoint of this job under " + where + otherJobs(c, id));
+          fresh + ": no retained checkpoint of this job under " + where + otherJobs(c, id) + reads);
     }
     Retained r = newest.get();
     c.set(StateRecoveryOptions.SAVEPOINT_PATH, r.path());

@@ -155,7 +155,7 @@ public record JobConfig(
         atLeast(c, JobOptions.METRICS_WINDOW, 100),
         guarantee(c),
         c.get(JobOptions.REQUEST_UNITS_ENABLED),
-        Math.max(0, c.get(JobOptions.INJECT_FAILURE_AFTER_UNITS)),
+        atLeast(c, JobOptions.INJECT_FAILURE_AFTER_UNITS, 0L),
         model,
         c.get(JobOptions.STORE_DIR).trim(),
         handoffPath(c, JobOptions.HANDOFF_SAVE_TO),
@@ -521,6 +521,14 @@ public record JobConfig(
           "give a number and a unit, e.g. 5 s, 500 ms or 2 min"
               + (raw.strip().startsWith("-") ? "; a duration is never negative" : ""));
     }
+  }
+
+  private static long atLeast(ReadableConfig c, ConfigOption<Long> o, long min) {
+    long v = c.get(o);
+    if (v < min) {
+      throw new ConfigException(o, "is " + v, "it must be >= " + min);
+    }
+    return v;
   }
 
   private static int atLeast(ReadableConfig c, ConfigOption<Integer> o, int min) {

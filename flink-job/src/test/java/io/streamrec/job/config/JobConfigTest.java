@@ -90,6 +90,9 @@ class JobConfigTest {
             + " false",
         "model.init-seed|abc|configuration key 'model.init-seed' is 'abc', not a number of that kind:"
             + " give a whole number",
+        // a negative count was taken as 0 without a word
+        "trainer.inject-failure-after-units|-1|configuration key"
+            + " 'trainer.inject-failure-after-units' is -1: it must be >= 0",
       })
   void aValueFlinksParserRefusesIsSaidWithTheFormItsKeyTakes(
       String key, String value, String message) {

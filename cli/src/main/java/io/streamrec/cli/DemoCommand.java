@@ -138,38 +138,50 @@ final class DemoCommand implements Callable<Integer> {
 
   @Mixin ProgressOptions progress = new ProgressOptions();
 
+  /** Keys of places (storage) a configuration file may name for {@code run}, not the demo's. */
+  static final List<String> PLACE_KEYS =
+      List.of(
+          org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY.key(),
+          org.apache.flink.configuration.CheckpointingOptions.SAVEPOINT_DIRECTORY.key(),
+          org.apache.flink.configuration.StateRecoveryOptions.SAVEPOINT_PATH.key());
+
   /**
-   * A configuration file's broker (its {@code kafka.bootstrap-servers} and Kafka client settings,
-   * {@code properties.*}) taken out of {@code given}, and the line that says so; null where it
-   * names none. The file the README shows for {@code run} names a broker, and {@code demo --config}
-   * with it was refused; the rest of the file (the model, its features) is the demo's to run. The
-   * same key given with {@code -D} is refused ({@link #refuseOtherBroker}).
+   * What of a configuration file names a broker or a place of the user's own, taken out of {@code
+   * given}, and the line that says so; null where it names none. The file the README shows for
+   * {@code run} names a broker, and {@code demo --config} with it was refused; a file's Kafka
+   * client settings ({@code properties.*}) would have the demo's clients speak SASL_SSL to its
+   * plaintext broker, and its checkpoint, savepoint or restore paths would have the demo write
+   * into, or restore from, the user's storage. The rest of the file (the model, its features) is
+   * the demo's to run. A key given with {@code -D} stays ({@code kafka.bootstrap-servers} is then
+   * refused, {@link #refuseOtherBroker}).
    */
-  static String withoutTheFilesBroker(Configuration given, JobSettings settings) {
-    if (settings.configFile() == null
-        || settings.setOnTheCommandLine(JobOptions.BOOTSTRAP_SERVERS.key())
-        || !given.contains(JobOptions.BOOTSTRAP_SERVERS)) {
+  static String withoutTheFilesPlaces(Configuration given, JobSettings settings) {
+    if (settings.configFile() == null) {
       return null;
     }
-    String servers = given.get(JobOptions.BOOTSTRAP_SERVERS);
-    given.removeConfig(JobOptions.BOOTSTRAP_SERVERS);
-    List<String> client = new java.util.ArrayList<>();
+    List<String> left = new java.util.ArrayList<>();
     for (String key : new java.util.TreeSet<>(given.keySet())) {
-      if (key.startsWith(io.streamrec.common.KafkaClientProperties.PREFIX)
-          && !settings.setOnTheCommandLine(key)) {
+      boolean place =
+          key.equals(JobOptions.BOOTSTRAP_SERVERS.key())
+              || key.startsWith(io.streamrec.common.KafkaClientProperties.PREFIX)
+              || PLACE_KEYS.contains(key);
+      if (place && !settings.setOnTheCommandLine(key)) {
+        left.add(
+            key.equals(JobOptions.BOOTSTRAP_SERVERS.key())
+                ? key + " " + given.getString(key, "")
+                : key);
         given.removeKey(key);
-        client.add(key);
       }
     }
-    return "streamrec demo: the broker of "
+    if (left.isEmpty()) {
+      return null;
+    }
+    return "streamrec demo: "
         + settings.configFile()
-        + " ("
-        + JobOptions.BOOTSTRAP_SERVERS.key()
-        + " "
-        + servers
-        + (client.isEmpty() ? "" : ", " + String.join(", ", client))
-        + ") is not used: the demo runs on a Kafka broker of its own; the file's other settings"
-        + " apply";
+        + " names a broker or places of your own, left out ("
+        + String.join(", ", left)
+        + "): the demo runs on a Kafka broker of its own and keeps its state in a temporary"
+        + " directory; the file's other settings apply";
   }
 
   /**
@@ -200,7 +212,7 @@ final class DemoCommand implements Callable<Integer> {
     }
     long t0 = System.currentTimeMillis();
     Configuration given = settings.configuration(); // a bad key fails here, before anything starts
-    String ignored = withoutTheFilesBroker(given, settings);
+    String ignored = withoutTheFilesPlaces(given, settings);
     if (ignored != null) {
       System.out.println(ignored);
     }

@@ -26,10 +26,21 @@ public final class DirectoryLock implements AutoCloseable {
   /** The lock file of {@code run}'s state directory. */
   static final String STATE_DIR_FILE = ".lock";
 
+  /**
+   * The lock files this process holds. The operating system's locks are the process's: a second
+   * take in the same process must be refused from here, without opening the file, since closing any
+   * channel of a locked file releases the process's lock on it (POSIX), and the holder would then
+   * hold nothing.
+   */
+  private static final java.util.Set<Path> HELD =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  private final Path file;
   private final FileChannel channel;
   private final FileLock lock;
 
-  private DirectoryLock(FileChannel channel, FileLock lock) {
+  private DirectoryLock(Path file, FileChannel channel, FileLock lock) {
+    this.file = file;
     this.channel = channel;
     this.lock = lock;
   }
@@ -58,30 +69,39 @@ public final class DirectoryLock implements AutoCloseable {
       Path dir, String fileName, Function<String, ? extends RuntimeException> refusal)
       throws IOException {
     Files.createDirectories(dir);
-    Path file = dir.resolve(fileName);
-    FileChannel ch =
-        FileChannel.open(
-            file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-    FileLock lock;
+    Path file = dir.toRealPath().resolve(fileName);
+    if (!HELD.add(file)) {
+      throw refusal.apply(" (process " + ProcessHandle.current().pid() + ", this one)");
+    }
     try {
-      lock = ch.tryLock();
-    } catch (OverlappingFileLockException e) {
-      lock = null; // this very process holds it
+      FileChannel ch =
+          FileChannel.open(
+              file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      FileLock lock;
+      try {
+        lock = ch.tryLock();
+      } catch (OverlappingFileLockException e) {
+        lock = null; // not taken through this class: this process holds it all the same
+      } catch (IOException | RuntimeException e) {
+        ch.close();
+        throw e;
+      }
+      if (lock == null) {
+        // another process holds it (closing this channel releases nothing of that one's)
+        String holder = Files.readString(file, StandardCharsets.UTF_8).strip();
+        ch.close();
+        throw refusal.apply(holder.isEmpty() ? "" : " (process " + holder + ")");
+      }
+      ch.truncate(0);
+      ch.write(
+          ByteBuffer.wrap(
+              String.valueOf(ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));
+      ch.force(false);
+      return new DirectoryLock(file, ch, lock);
     } catch (IOException | RuntimeException e) {
-      ch.close();
+      HELD.remove(file);
       throw e;
     }
-    if (lock == null) {
-      String holder = Files.readString(file, StandardCharsets.UTF_8).strip();
-      ch.close();
-      throw refusal.apply(holder.isEmpty() ? "" : " (process " + holder + ")");
-    }
-    ch.truncate(0);
-    ch.write(
-        ByteBuffer.wrap(
-            String.valueOf(ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));
-    ch.force(false);
-    return new DirectoryLock(ch, lock);
   }
 
   @Override
@@ -89,7 +109,11 @@ public final class DirectoryLock implements AutoCloseable {
     try {
       lock.release();
     } finally {
-      channel.close();
+      try {
+        channel.close();
+      } finally {
+        HELD.remove(file);
+      }
     }
   }
 }

@@ -98,6 +98,7 @@ final class RunCommand implements Callable<Integer> {
         plan.resumeFrom().isPresent(),
         BROKER_RETRY_PAUSE,
         System.out);
+    long submittedAtMs = System.currentTimeMillis();
     JobRunner.Started job = JobRunner.start(plan.conf(), StreamrecJob.Bounds.live(), "streamrec");
     System.out.println(
         "streamrec: job "
@@ -130,29 +131,37 @@ final class RunCommand implements Callable<Integer> {
           savepointStopLine(
               RetainedCheckpoints.newest(plan.conf(), plan.jobId()),
               stateDir,
-              plan.conf().get(CheckpointingOptions.SAVEPOINT_DIRECTORY)));
+              plan.conf().get(CheckpointingOptions.SAVEPOINT_DIRECTORY),
+              submittedAtMs));
     }
     return 0;
   }
 
   /**
    * What {@code run} says when its job was stopped with a savepoint: where the newest checkpoint or
-   * savepoint of the job is ({@code newest}), which a start on {@code stateDir} resumes.
+   * savepoint of the job is ({@code newest}), which a start on {@code stateDir} resumes; a
+   * savepoint written before the job was submitted ({@code submittedAtMs}) is an earlier stop's.
    */
   static String savepointStopLine(
-      java.util.Optional<RetainedCheckpoints.Retained> newest, Path stateDir, String savepoints) {
+      java.util.Optional<RetainedCheckpoints.Retained> newest,
+      Path stateDir,
+      String savepoints,
+      long submittedAtMs) {
     String line =
         "streamrec run: the job was stopped with a savepoint (Flink's stop); started again with"
             + " --state-dir "
             + stateDir
             + ", it resumes from ";
-    if (newest.isPresent() && newest.get().savepoint()) {
+    // a savepoint of an earlier stop, where this one's went elsewhere, is not "that savepoint"
+    if (newest.isPresent()
+        && newest.get().savepoint()
+        && newest.get().writtenAtMs() >= submittedAtMs) {
       return line + "that savepoint, " + newest.get().path();
     }
     return newest
             .map(r -> line + r.describe())
             .orElse(line.replace(", it resumes from ", ", it finds no checkpoint of this job"))
-        + " (the savepoint is not in "
+        + " (this stop's savepoint is not in "
         + savepoints
         + ": give it with -D execution.state-recovery.path=... to resume from it)";
   }

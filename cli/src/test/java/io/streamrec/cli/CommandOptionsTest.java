@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -75,38 +76,60 @@ class CommandOptionsTest {
 
   /**
    * {@code demo --config examples/streamrec.yaml}, the one example file, was refused for the broker
-   * it names. The file's broker is left out, with a line saying so, and its other settings apply;
-   * {@code -D kafka.bootstrap-servers} is still refused (above).
+   * it names. The file's broker, client settings and storage places are left out, with a line
+   * saying so, and its other settings apply; {@code -D kafka.bootstrap-servers} is still refused
+   * (above).
    */
   @Test
-  void theDemoTakesAConfigurationFileLeavingOutItsBroker(
+  void theDemoTakesAConfigurationFileLeavingOutItsBrokerAndPlaces(
       @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
     java.nio.file.Path file =
         java.nio.file.Files.writeString(
             dir.resolve("c.yaml"),
             "kafka.bootstrap-servers: broker-1:9092\n"
                 + "properties.security.protocol: SASL_SSL\n"
+                + "execution.checkpointing.dir: s3://prod/checkpoints\n"
                 + "model.embedding-dim: 8\n");
-    CommandLine cl = StreamrecCli.commandLine();
-    DemoCommand demo =
-        (DemoCommand)
-            cl.parseArgs("demo", "--config", file.toString())
-                .subcommand()
-                .commandSpec()
-                .userObject();
+    DemoCommand demo = parseDemo("--config", file.toString());
     org.apache.flink.configuration.Configuration given = demo.settings.configuration();
 
-    assertThat(DemoCommand.withoutTheFilesBroker(given, demo.settings))
+    assertThat(DemoCommand.withoutTheFilesPlaces(given, demo.settings))
         .isEqualTo(
-            "streamrec demo: the broker of "
+            "streamrec demo: "
                 + file
-                + " (kafka.bootstrap-servers broker-1:9092, properties.security.protocol) is not"
-                + " used: the demo runs on a Kafka broker of its own; the file's other settings"
-                + " apply");
+                + " names a broker or places of your own, left out (execution.checkpointing.dir,"
+                + " kafka.bootstrap-servers broker-1:9092, properties.security.protocol): the"
+                + " demo runs on a Kafka broker of its own and keeps its state in a temporary"
+                + " directory; the file's other settings apply");
     DemoCommand.refuseOtherBroker(given);
     assertThat(given.toMap())
-        .doesNotContainKeys("kafka.bootstrap-servers", "properties.security.protocol")
+        .doesNotContainKeys(
+            "kafka.bootstrap-servers",
+            "properties.security.protocol",
+            "execution.checkpointing.dir")
         .containsEntry("model.embedding-dim", "8");
-    assertThat(DemoCommand.withoutTheFilesBroker(given, demo.settings)).isNull();
+    assertThat(DemoCommand.withoutTheFilesPlaces(given, demo.settings)).isNull();
+
+    // a secured cluster's file names no broker (given with --bootstrap-servers to run): its client
+    // settings are left out all the same
+    java.nio.file.Path secured =
+        java.nio.file.Files.writeString(
+            dir.resolve("s.yaml"), "properties.security.protocol: SASL_SSL\n");
+    DemoCommand other = parseDemo("--config", secured.toString());
+    org.apache.flink.configuration.Configuration c = other.settings.configuration();
+    assertThat(DemoCommand.withoutTheFilesPlaces(c, other.settings))
+        .contains("left out (properties.security.protocol)");
+    assertThat(c.toMap()).doesNotContainKey("properties.security.protocol");
+  }
+
+  private static DemoCommand parseDemo(String... args) {
+    List<String> all = new java.util.ArrayList<>(List.of("demo"));
+    all.addAll(List.of(args));
+    return (DemoCommand)
+        StreamrecCli.commandLine()
+            .parseArgs(all.toArray(String[]::new))
+            .subcommand()
+            .commandSpec()
+            .userObject();
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,5 +49,48 @@ class DirectoryLockTest {
     try (DirectoryLock again = DirectoryLock.ofStateDir(state)) {
       assertThat(state.resolve(DirectoryLock.STATE_DIR_FILE)).exists();
     }
+  }
+
+  /**
+   * A second take in the process that holds the directory was refused, but the refusal closed a
+   * channel of the lock file, and closing any channel of a file releases the process's lock on it:
+   * the holder went on holding nothing, and another process could take the directory.
+   */
+  @Test
+  void aRefusalInTheHoldingProcessLeavesTheHolderItsLock() throws Exception {
+    Path state = dir.resolve("state");
+    Path file = state.resolve(DirectoryLock.STATE_DIR_FILE);
+    try (DirectoryLock held = DirectoryLock.ofStateDir(state)) {
+      StringWriter err = new StringWriter();
+      assertThat(run(state, err)).isEqualTo(2);
+      assertThat(err.toString()).contains("another streamrec run (process ");
+      assertThat(anotherProcessTakes(file)).as("another process takes the held lock").isFalse();
+    }
+    assertThat(anotherProcessTakes(file)).as("another process takes the released lock").isTrue();
+  }
+
+  /** Whether a process of its own takes the operating system's lock of {@code file}. */
+  private boolean anotherProcessTakes(Path file) throws Exception {
+    Path probe =
+        java.nio.file.Files.writeString(
+            dir.resolve("Probe.java"),
+            "import java.nio.channels.FileChannel;\n"
+                + "import java.nio.file.*;\n"
+                + "public class Probe {\n"
+                + "  public static void main(String[] a) throws Exception {\n"
+                + "    try (FileChannel ch = FileChannel.open(Path.of(a[0]),"
+                + " StandardOpenOption.WRITE)) {\n"
+                + "      System.out.print(ch.tryLock() != null);\n"
+                + "    }\n"
+                + "  }\n"
+                + "}\n");
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Process p =
+        new ProcessBuilder(java, probe.toString(), file.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    assertThat(p.waitFor()).as(out).isZero();
+    return Boolean.parseBoolean(out);
   }
 }

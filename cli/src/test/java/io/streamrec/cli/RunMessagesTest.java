@@ -15,13 +15,17 @@ import org.junit.jupiter.api.Test;
 class RunMessagesTest {
   private static final Path STATE = Path.of("/data/streamrec-state");
   private static final String SAVEPOINTS = "file:/data/streamrec-state/savepoints";
+  private static final long SUBMITTED = 1_767_225_600_000L;
 
   @Test
   void aSavepointInTheStateDirectoryIsWhatAStartResumes() {
     var savepoint =
         new RetainedCheckpoints.Retained(
-            "file:/data/streamrec-state/savepoints/savepoint-1a2b3c-0123456789ab", true, 12, 0);
-    assertThat(RunCommand.savepointStopLine(Optional.of(savepoint), STATE, SAVEPOINTS))
+            "file:/data/streamrec-state/savepoints/savepoint-1a2b3c-0123456789ab",
+            true,
+            12,
+            SUBMITTED + 60_000);
+    assertThat(RunCommand.savepointStopLine(Optional.of(savepoint), STATE, SAVEPOINTS, SUBMITTED))
         .isEqualTo(
             "streamrec run: the job was stopped with a savepoint (Flink's stop); started again with"
                 + " --state-dir /data/streamrec-state, it resumes from that savepoint,"
@@ -33,16 +37,35 @@ class RunMessagesTest {
     var checkpoint =
         new RetainedCheckpoints.Retained(
             "file:/data/streamrec-state/checkpoints/0a1b/chk-7", false, 7, 0);
-    assertThat(RunCommand.savepointStopLine(Optional.of(checkpoint), STATE, SAVEPOINTS))
+    assertThat(RunCommand.savepointStopLine(Optional.of(checkpoint), STATE, SAVEPOINTS, SUBMITTED))
         .isEqualTo(
             "streamrec run: the job was stopped with a savepoint (Flink's stop); started again with"
                 + " --state-dir /data/streamrec-state, it resumes from checkpoint 7 at"
-                + " file:/data/streamrec-state/checkpoints/0a1b/chk-7 (the savepoint is not in"
+                + " file:/data/streamrec-state/checkpoints/0a1b/chk-7 (this stop's savepoint is not in"
                 + " file:/data/streamrec-state/savepoints: give it with -D"
                 + " execution.state-recovery.path=... to resume from it)");
-    assertThat(RunCommand.savepointStopLine(Optional.empty(), STATE, SAVEPOINTS))
+    assertThat(RunCommand.savepointStopLine(Optional.empty(), STATE, SAVEPOINTS, SUBMITTED))
         .contains(
-            "--state-dir /data/streamrec-state, it finds no checkpoint of this job (the savepoint is"
-                + " not in");
+            "--state-dir /data/streamrec-state, it finds no checkpoint of this job (this stop's"
+                + " savepoint is not in");
+  }
+
+  /**
+   * The newest savepoint in the state directory, where this stop's went elsewhere, is an earlier
+   * stop's: the line called it "that savepoint", as if it were the one just taken.
+   */
+  @Test
+  void anEarlierStopsSavepointIsNotCalledThisStopsOne() {
+    var earlier =
+        new RetainedCheckpoints.Retained(
+            "file:/data/streamrec-state/savepoints/savepoint-1a2b3c-aaaaaaaaaaaa",
+            true,
+            5,
+            SUBMITTED - 3_600_000);
+    assertThat(RunCommand.savepointStopLine(Optional.of(earlier), STATE, SAVEPOINTS, SUBMITTED))
+        .contains(
+            "it resumes from savepoint file:/data/streamrec-state/savepoints/savepoint-1a2b3c")
+        .doesNotContain("that savepoint")
+        .contains("(this stop's savepoint is not in file:/data/streamrec-state/savepoints");
   }
 }

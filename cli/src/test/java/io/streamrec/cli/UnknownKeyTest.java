@@ -45,7 +45,7 @@ class UnknownKeyTest {
         .contains(
             "streamrec "
                 + command
-                + ": configuration key 'execution.checkpointing.interval' is 0 ms: give 10 ms or"
+                + ": configuration key 'execution.checkpointing.interval' is 0 ms: Flink takes 10 ms or"
                 + " more");
   }
 

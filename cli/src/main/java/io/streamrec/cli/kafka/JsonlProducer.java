@@ -50,6 +50,9 @@ public final class JsonlProducer {
   /** How often a long load reports progress. */
   static final long PROGRESS_INTERVAL_MS = 5_000;
 
+  /** How long reading the topics' record time bounds may take before a load goes on without. */
+  static final java.time.Duration BOUNDS_TIMEOUT = java.time.Duration.ofSeconds(10);
+
   /** Enough of a bad line to recognise it, not so much that one huge line floods the log. */
   static final int EXCERPT_CHARS = 200;
 
@@ -172,9 +175,27 @@ public final class JsonlProducer {
     adminSettings.put(
         org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
         bootstrapServers);
-    try (org.apache.kafka.clients.admin.Admin admin =
-        org.apache.kafka.clients.admin.Admin.create(adminSettings)) {
-      bounds = TimestampBounds.of(admin, List.of(topics.requests(), topics.impressions()));
+    adminSettings.put(
+        org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+        (int) BOUNDS_TIMEOUT.toMillis());
+    adminSettings.put(
+        org.apache.kafka.clients.admin.AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
+        (int) BOUNDS_TIMEOUT.toMillis());
+    // a client.id of the user's, shared with the producer, would register its metrics twice
+    adminSettings.remove(org.apache.kafka.clients.admin.AdminClientConfig.CLIENT_ID_CONFIG);
+    List<String> loaded = new ArrayList<>();
+    if (requestsFile != null) {
+      loaded.add(topics.requests());
+    }
+    if (impressionsFile != null) {
+      loaded.add(topics.impressions());
+    }
+    org.apache.kafka.clients.admin.Admin admin =
+        org.apache.kafka.clients.admin.Admin.create(adminSettings);
+    try {
+      bounds = loaded.isEmpty() ? Map.of() : TimestampBounds.of(admin, loaded, BOUNDS_TIMEOUT);
+    } finally {
+      admin.close(java.time.Duration.ofSeconds(1));
     }
     return loadClosing(
         new ByteRecordProducer(bootstrapServers, clientSettings),
@@ -388,8 +409,35 @@ public final class JsonlProducer {
                 listener.onBadLine(badLine(f, lineNumber, line, error));
                 maybeReportProgress();
               });
-      this.head = cursor.next();
-      this.headLine = lastParsed;
+      advance();
+    }
+
+    /**
+     * Reads the next event its topic takes into {@link #head}: a line timed outside the topic's
+     * bounds is held back as it is read, so that it never steers the merge of the two files (a
+     * request years ahead as the head of its file sent every impression first).
+     */
+    private void advance() {
+      while (true) {
+        head = cursor.next();
+        headLine = lastParsed;
+        if (head == null) {
+          return;
+        }
+        String refusal =
+            bounds
+                .getOrDefault(topic, TimestampBounds.ANY)
+                .refusal(topic, timestampMs.applyAsLong(head), clock.getAsLong());
+        if (refusal == null) {
+          return;
+        }
+        // sent, it would take its batch down with it, and the batch's other events would go again
+        // after the file's others, far out of event-time order
+        bad++;
+        listener.onBadLine(
+            new BadLine(file, cursor.lineNumber(), "refused", refusal, excerpt(head.toString())));
+        maybeReportProgress();
+      }
     }
 
     boolean hasNext() {
@@ -402,21 +450,6 @@ public final class JsonlProducer {
 
     /** Sends the event read last and reads the next one. */
     void sendHead() {
-      String refusal =
-          bounds
-              .getOrDefault(topic, TimestampBounds.ANY)
-              .refusal(topic, timestampMs.applyAsLong(head), clock.getAsLong());
-      if (refusal != null) {
-        // sent, it would take its batch down with it, and the batch's other events would go again
-        // after the file's others, far out of event-time order
-        bad++;
-        listener.onBadLine(
-            new BadLine(file, cursor.lineNumber(), "refused", refusal, excerpt(head.toString())));
-        maybeReportProgress();
-        head = cursor.next();
-        headLine = lastParsed;
-        return;
-      }
       Refused r =
           new Refused(
               cursor.lineNumber(),
@@ -432,8 +465,7 @@ public final class JsonlProducer {
       listener.onLine(headLine, !(head instanceof ImpressionEvent), file, cursor.lineNumber());
       sent++;
       maybeReportProgress();
-      head = cursor.next();
-      headLine = lastParsed;
+      advance();
     }
 
     void maybeReportProgress() {

@@ -28,6 +28,7 @@ record TimestampBounds(long beforeMaxMs, long afterMaxMs) {
   static final String BEFORE = "message.timestamp.before.max.ms";
   static final String AFTER = "message.timestamp.after.max.ms";
   static final String TYPE = "message.timestamp.type";
+  static final String DIFFERENCE = "message.timestamp.difference.max.ms";
 
   /** A topic that takes every timestamp. */
   static final TimestampBounds ANY = new TimestampBounds(Long.MAX_VALUE, Long.MAX_VALUE);
@@ -37,27 +38,41 @@ record TimestampBounds(long beforeMaxMs, long afterMaxMs) {
     if ("LogAppendTime".equalsIgnoreCase(value(settings, TYPE))) {
       return ANY;
     }
+    if (value(settings, BEFORE) == null && value(settings, AFTER) == null) {
+      // a broker before Kafka 3.6: one bound each way
+      long both = millis(settings, DIFFERENCE);
+      return new TimestampBounds(both, both);
+    }
     return new TimestampBounds(millis(settings, BEFORE), millis(settings, AFTER));
   }
 
   /**
-   * The bounds of each of {@code topics}; a topic whose settings cannot be read (no DescribeConfigs
-   * ACL, no answer) takes every timestamp here, the broker's refusal being the check then.
+   * The bounds of each of {@code topics}, in one request of at most {@code timeout}; where their
+   * settings cannot be read (no DescribeConfigs ACL, no answer) every topic takes every timestamp
+   * here, which the log says: the broker's refusal is the check then.
    */
-  static Map<String, TimestampBounds> of(Admin admin, Collection<String> topics) {
+  static Map<String, TimestampBounds> of(
+      Admin admin, Collection<String> topics, java.time.Duration timeout) {
     Map<String, TimestampBounds> bounds = new HashMap<>();
-    for (String topic : topics) {
-      ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-      try {
-        bounds.put(
-            topic, of(admin.describeConfigs(List.of(r)).all().get(30, TimeUnit.SECONDS).get(r)));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        bounds.put(topic, ANY);
-      } catch (Exception e) {
-        LOG.debug("cannot read the timestamp bounds of topic '{}': {}", topic, e.toString());
-        bounds.put(topic, ANY);
+    List<ConfigResource> resources =
+        topics.stream()
+            .distinct()
+            .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t))
+            .toList();
+    try {
+      Map<ConfigResource, Config> settings =
+          admin.describeConfigs(resources).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      for (ConfigResource r : resources) {
+        bounds.put(r.name(), of(settings.get(r)));
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      LOG.warn(
+          "cannot read the record time bounds of topics {} ({}): each line is sent whatever its"
+              + " time, and a line the broker refuses for it is sent again after the file's others",
+          topics,
+          e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e.toString());
     }
     return bounds;
   }
@@ -69,26 +84,28 @@ record TimestampBounds(long beforeMaxMs, long afterMaxMs) {
   String refusal(String topic, long timestampMs, long nowMs) {
     long ahead = timestampMs - nowMs;
     if (ahead > afterMaxMs) {
-      return "not sent: topic '"
+      return "topic '"
           + topic
           + "' takes record times up to "
           + TimeCheck.span(afterMaxMs)
           + " ahead of the broker's clock ("
           + AFTER
-          + "), and this event is "
+          + "): this event is "
           + TimeCheck.span(ahead)
-          + " ahead of this machine's: the broker would refuse it, and every event sent with it";
+          + " ahead of this machine's, not sent (the broker would refuse it, and every event"
+          + " sent with it)";
     }
     if (-ahead > beforeMaxMs) {
-      return "not sent: topic '"
+      return "topic '"
           + topic
           + "' takes record times up to "
           + TimeCheck.span(beforeMaxMs)
           + " behind the broker's clock ("
           + BEFORE
-          + "), and this event is "
+          + "): this event is "
           + TimeCheck.span(-ahead)
-          + " behind this machine's: the broker would refuse it, and every event sent with it";
+          + " behind this machine's, not sent (the broker would refuse it, and every event"
+          + " sent with it)";
     }
     return null;
   }

@@ -447,7 +447,7 @@ class EmbeddedKafkaITCase {
                   + dataDir.toAbsolutePath()
                   + " is in use by another running broker (process "
                   + ProcessHandle.current().pid()
-                  + ")");
+                  + ", this one)");
 
       assertThat(quorumStates(dataDir)).isEqualTo(quorumStates);
       a.createTopics(List.of(new NewTopic("after-the-second", 1, (short) 1)))

@@ -237,8 +237,8 @@ class JsonlProducerITCase {
               assertThat(b.reason()).isEqualTo("refused");
               assertThat(b.message())
                   .startsWith(
-                      "not sent: topic 'bounded-requests' takes record times up to 60 min ahead of"
-                          + " the broker's clock (message.timestamp.after.max.ms)");
+                      "topic 'bounded-requests' takes record times up to 60 min ahead of the"
+                          + " broker's clock (message.timestamp.after.max.ms): ");
             });
   }
 

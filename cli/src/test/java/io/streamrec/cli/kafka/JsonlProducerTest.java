@@ -162,4 +162,63 @@ class JsonlProducerTest {
         .satisfies(b -> assertThat(b.file()).isEqualTo(requests))
         .satisfies(b -> assertThat(b.lineNumber()).isEqualTo(3));
   }
+
+  /**
+   * A request timed past its topic's bounds, as the head of its file, steered the merge of the two
+   * files before it was held back: every impression went out before the requests after it. It is
+   * held back as it is read, and the files merge in event time around it.
+   */
+  @Test
+  void aLineHeldBackForItsTimeDoesNotSteerTheMerge(@TempDir Path tmp) throws Exception {
+    long now = 1_767_225_600_000L;
+    Path requests =
+        Files.write(
+            tmp.resolve("requests.jsonl"),
+            List.of(
+                "{\"requestId\":\"r0\",\"timestampMs\":" + (now - 100) + "}",
+                "{\"requestId\":\"far\",\"timestampMs\":" + (now + 86_400_000L) + "}",
+                "{\"requestId\":\"r2\",\"timestampMs\":" + (now - 80) + "}"));
+    Path impressions =
+        Files.write(
+            tmp.resolve("impressions.jsonl"),
+            List.of(
+                "{\"impressionId\":\"i0\",\"requestId\":\"r0\",\"timestampMs\":" + (now - 90) + "}",
+                "{\"impressionId\":\"i2\",\"requestId\":\"r2\",\"timestampMs\":"
+                    + (now - 70)
+                    + "}"));
+    MockProducer<byte[], byte[]> broker =
+        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    TopicsConfig topics = TopicsConfig.defaults();
+    List<JsonlProducer.BadLine> bad = new ArrayList<>();
+    JsonlProducer.Listener listener =
+        new JsonlProducer.Listener() {
+          @Override
+          public void onBadLine(JsonlProducer.BadLine b) {
+            bad.add(b);
+          }
+
+          @Override
+          public void onProgress(JsonlProducer.Progress p) {}
+        };
+
+    try (ByteRecordProducer producer = new ByteRecordProducer(broker)) {
+      new JsonlProducer(
+              producer,
+              topics,
+              listener,
+              JsonlProducer.PROGRESS_INTERVAL_MS,
+              Map.of(topics.requests(), new TimestampBounds(Long.MAX_VALUE, 3_600_000)),
+              () -> now)
+          .load(requests, impressions);
+    }
+
+    assertThat(broker.history())
+        .extracting(r -> new String(r.key(), java.nio.charset.StandardCharsets.UTF_8))
+        .containsExactly("r0", "r0", "r2", "r2");
+    assertThat(broker.history())
+        .extracting(ProducerRecord::topic)
+        .containsExactly(
+            topics.requests(), topics.impressions(), topics.requests(), topics.impressions());
+    assertThat(bad).extracting(JsonlProducer.BadLine::lineNumber).containsExactly(2L);
+  }
 }

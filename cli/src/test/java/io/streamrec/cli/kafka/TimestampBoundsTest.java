@@ -26,11 +26,14 @@ class TimestampBoundsTest {
     assertThat(b.refusal("requests", NOW - 86_400_000, NOW)).isNull();
     assertThat(b.refusal("requests", NOW + 3_600_001 + 7_200_000, NOW))
         .isEqualTo(
-            "not sent: topic 'requests' takes record times up to 60 min ahead of the broker's clock"
-                + " (message.timestamp.after.max.ms), and this event is 3.0 h ahead of this"
-                + " machine's: the broker would refuse it, and every event sent with it");
+            "topic 'requests' takes record times up to 60 min ahead of the broker's clock"
+                + " (message.timestamp.after.max.ms): this event is 3.0 h ahead of this"
+                + " machine's, not sent (the broker would refuse it, and every event sent with"
+                + " it)");
     assertThat(b.refusal("requests", NOW - 3L * 86_400_000, NOW))
-        .startsWith("not sent: topic 'requests' takes record times up to 24.0 h behind")
+        .startsWith(
+            "topic 'requests' takes record times up to 24.0 h behind the broker's clock"
+                + " (message.timestamp.before.max.ms): ")
         .contains("this event is 3.0 days behind this machine's");
   }
 
@@ -41,5 +44,19 @@ class TimestampBoundsTest {
     TimestampBounds unknown = TimestampBounds.of(new Config(List.of()));
     assertThat(unknown.refusal("requests", Long.MAX_VALUE, NOW)).isNull();
     assertThat(unknown.refusal("requests", 1, NOW)).isNull();
+  }
+
+  /** A broker before Kafka 3.6 has one bound each way, message.timestamp.difference.max.ms. */
+  @Test
+  void anOlderBrokersOneBoundCountsBothWays() {
+    TimestampBounds b =
+        TimestampBounds.of(
+            new Config(
+                List.of(
+                    new ConfigEntry(TimestampBounds.TYPE, "CreateTime"),
+                    new ConfigEntry(TimestampBounds.DIFFERENCE, "3600000"))));
+    assertThat(b.refusal("requests", NOW + 7_200_000, NOW)).contains("ahead");
+    assertThat(b.refusal("requests", NOW - 7_200_000, NOW)).contains("behind");
+    assertThat(b.refusal("requests", NOW - 1_800_000, NOW)).isNull();
   }
 }

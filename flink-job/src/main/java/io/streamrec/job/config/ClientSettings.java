@@ -48,6 +48,16 @@ public class ClientSettings {
    *     declares, naming the nearest one
    */
   public final Configuration configuration() {
+    Configuration conf = assemble();
+    JobArguments.rejectACheckpointIntervalFlinkRefuses(conf);
+    return conf;
+  }
+
+  /**
+   * As {@link #configuration}, without the check of the checkpoint interval: for the job's entry,
+   * whose own arguments still set keys after this ({@link JobArguments}), and checks it then.
+   */
+  final Configuration assemble() {
     Configuration conf = configFile == null ? new Configuration() : ConfigFiles.load(configFile);
     if (commandConfig != null) {
       KafkaClientProperties.load(commandConfig).asPrefixed().forEach(conf::setString);
@@ -60,7 +70,6 @@ public class ClientSettings {
     // a typo in one of streamrec's keys (-D model.embeding-dim=8) would leave the default in
     // force without a word: every command that runs the job refuses it, as the job's entry does
     JobArguments.rejectUnknownStreamrecKeys(conf);
-    JobArguments.rejectACheckpointIntervalFlinkRefuses(conf);
     return conf;
   }
 

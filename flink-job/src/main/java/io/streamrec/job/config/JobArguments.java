@@ -120,7 +120,7 @@ public final class JobArguments {
   }
 
   private Parsed resolve() {
-    Configuration conf = settings.configuration();
+    Configuration conf = settings.assemble();
     applyKeyValues(conf);
     rejectUnknownStreamrecKeys(conf);
     rejectACheckpointIntervalFlinkRefuses(conf);
@@ -257,8 +257,9 @@ public final class JobArguments {
       throw new IllegalArgumentException(
           "configuration key 'execution.checkpointing.interval' is "
               + org.apache.flink.util.TimeUtils.formatWithHighestUnit(interval.get())
-              + ": give 10 ms or more (streamrec's commands checkpoint every 30 s unless told otherwise). The job resumes its model and commits"
-              + " its read offsets at its checkpoints, so it cannot run without them");
+              + ": Flink takes 10 ms or more. Leave the key out for the command's default (run and"
+              + " backfill: every 30 s, at which a job keeps its model and read offsets to resume"
+              + " from; demo: none)");
     }
   }
 

@@ -55,6 +55,35 @@ class JobArgumentsTest {
     assertThat(p.configuration().get(ModelOptions.EMBEDDING_DIM)).isEqualTo(12);
   }
 
+  /**
+   * The job's entry takes its own key arguments after -D, and the later wins: the interval was
+   * checked before them, so -D ...=0 followed by --execution.checkpointing.interval 30s was
+   * refused. It is checked on the final value.
+   */
+  @Test
+  void theCheckpointIntervalIsCheckedOnTheValueThatWins() {
+    JobArguments.Parsed p =
+        JobArguments.parse(
+            "--bootstrap-servers",
+            "k:9092",
+            "-D",
+            "execution.checkpointing.interval=0",
+            "--execution.checkpointing.interval",
+            "30s");
+    assertThat(p.configuration().get(CheckpointingOptions.CHECKPOINTING_INTERVAL))
+        .isEqualTo(Duration.ofSeconds(30));
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                JobArguments.parse(
+                    "--bootstrap-servers",
+                    "k:9092",
+                    "-D",
+                    "execution.checkpointing.interval=30s",
+                    "--execution.checkpointing.interval",
+                    "0"))
+        .hasMessageStartingWith("configuration key 'execution.checkpointing.interval' is 0 ms");
+  }
+
   @Test
   void theSharedOptionsOfRunAndBackfillWorkHereToo() {
     JobArguments.Parsed p =

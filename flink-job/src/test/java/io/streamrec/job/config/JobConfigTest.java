@@ -592,7 +592,7 @@ class JobConfigTest {
           .as(v)
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageStartingWith("configuration key 'execution.checkpointing.interval' is ")
-          .hasMessageContaining("give 10 ms or more");
+          .hasMessageContaining("Flink takes 10 ms or more");
     }
     for (String v : List.of("10 ms", "30 s", "5 min")) {
       Configuration conf = new Configuration();

@@ -62,8 +62,13 @@ public record JobConfig(
     implements Serializable {
 
   public static JobConfig from(ReadableConfig c) {
+    return saidAsOurs(() -> read(c));
+  }
+
+  /** What {@code read} returns; a value Flink's parser refuses said as {@link #unparsable} does. */
+  private static <T> T saidAsOurs(java.util.function.Supplier<T> read) {
     try {
-      return read(c);
+      return read.get();
     } catch (ConfigException e) {
       throw e;
     } catch (IllegalArgumentException e) {
@@ -259,13 +264,7 @@ public record JobConfig(
 
   /** The model part of the configuration alone. */
   public static ModelConfig model(ReadableConfig c) {
-    try {
-      return readModel(c);
-    } catch (ConfigException e) {
-      throw e;
-    } catch (IllegalArgumentException e) {
-      throw unparsable(e);
-    }
+    return saidAsOurs(() -> readModel(c));
   }
 
   private static ModelConfig readModel(ReadableConfig c) {

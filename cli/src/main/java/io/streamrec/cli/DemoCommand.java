@@ -140,10 +140,18 @@ final class DemoCommand implements Callable<Integer> {
 
   /** Keys of places (storage) a configuration file may name for {@code run}, not the demo's. */
   static final List<String> PLACE_KEYS =
-      List.of(
-          org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY.key(),
-          org.apache.flink.configuration.CheckpointingOptions.SAVEPOINT_DIRECTORY.key(),
-          org.apache.flink.configuration.StateRecoveryOptions.SAVEPOINT_PATH.key());
+      java.util.stream.Stream.of(
+              org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+              org.apache.flink.configuration.CheckpointingOptions.SAVEPOINT_DIRECTORY,
+              org.apache.flink.configuration.StateRecoveryOptions.SAVEPOINT_PATH)
+          .flatMap(
+              o ->
+                  java.util.stream.Stream.concat(
+                      java.util.stream.Stream.of(o.key()),
+                      // the older names Flink still reads (state.checkpoints.dir, ...)
+                      java.util.stream.StreamSupport.stream(o.fallbackKeys().spliterator(), false)
+                          .map(org.apache.flink.configuration.FallbackKey::getKey)))
+          .toList();
 
   /**
    * What of a configuration file names a broker or a place of the user's own, taken out of {@code

@@ -36,6 +36,8 @@ public final class DirectoryLock implements AutoCloseable {
       java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private final Path file;
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private final FileChannel channel;
   private final FileLock lock;
 
@@ -73,23 +75,21 @@ public final class DirectoryLock implements AutoCloseable {
     if (!HELD.add(file)) {
       throw refusal.apply(" (process " + ProcessHandle.current().pid() + ", this one)");
     }
+    FileChannel ch = null;
+    FileLock lock = null;
+    boolean taken = false;
     try {
-      FileChannel ch =
+      ch =
           FileChannel.open(
               file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-      FileLock lock;
       try {
         lock = ch.tryLock();
       } catch (OverlappingFileLockException e) {
         lock = null; // not taken through this class: this process holds it all the same
-      } catch (IOException | RuntimeException e) {
-        ch.close();
-        throw e;
       }
       if (lock == null) {
         // another process holds it (closing this channel releases nothing of that one's)
         String holder = Files.readString(file, StandardCharsets.UTF_8).strip();
-        ch.close();
         throw refusal.apply(holder.isEmpty() ? "" : " (process " + holder + ")");
       }
       ch.truncate(0);
@@ -97,15 +97,31 @@ public final class DirectoryLock implements AutoCloseable {
           ByteBuffer.wrap(
               String.valueOf(ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));
       ch.force(false);
+      taken = true;
       return new DirectoryLock(file, ch, lock);
-    } catch (IOException | RuntimeException e) {
-      HELD.remove(file);
-      throw e;
+    } finally {
+      if (!taken) {
+        // whatever failed (a full disk while writing the holder, an error), nothing stays held
+        try {
+          if (lock != null) {
+            lock.release();
+          }
+          if (ch != null) {
+            ch.close();
+          }
+        } finally {
+          HELD.remove(file);
+        }
+      }
     }
   }
 
   @Override
   public void close() throws IOException {
+    // a second close must not remove the entry of a later holder of the same directory
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     try {
       lock.release();
     } finally {

@@ -89,6 +89,7 @@ class CommandOptionsTest {
             "kafka.bootstrap-servers: broker-1:9092\n"
                 + "properties.security.protocol: SASL_SSL\n"
                 + "execution.checkpointing.dir: s3://prod/checkpoints\n"
+                + "execution.savepoint.path: s3://prod/savepoints/sp-1\n"
                 + "model.embedding-dim: 8\n");
     DemoCommand demo = parseDemo("--config", file.toString());
     org.apache.flink.configuration.Configuration given = demo.settings.configuration();
@@ -98,7 +99,8 @@ class CommandOptionsTest {
             "streamrec demo: "
                 + file
                 + " names a broker or places of your own, left out (execution.checkpointing.dir,"
-                + " kafka.bootstrap-servers broker-1:9092, properties.security.protocol): the"
+                + " execution.savepoint.path, kafka.bootstrap-servers broker-1:9092,"
+                + " properties.security.protocol): the"
                 + " demo runs on a Kafka broker of its own and keeps its state in a temporary"
                 + " directory; the file's other settings apply");
     DemoCommand.refuseOtherBroker(given);
@@ -106,7 +108,8 @@ class CommandOptionsTest {
         .doesNotContainKeys(
             "kafka.bootstrap-servers",
             "properties.security.protocol",
-            "execution.checkpointing.dir")
+            "execution.checkpointing.dir",
+            "execution.savepoint.path")
         .containsEntry("model.embedding-dim", "8");
     assertThat(DemoCommand.withoutTheFilesPlaces(given, demo.settings)).isNull();
 

@@ -69,6 +69,22 @@ class DirectoryLockTest {
     assertThat(anotherProcessTakes(file)).as("another process takes the released lock").isTrue();
   }
 
+  /**
+   * A lock closed twice left a later holder of the directory without its entry, and so its lock.
+   */
+  @Test
+  void aSecondCloseLeavesALaterHolderItsLock() throws Exception {
+    Path state = dir.resolve("state");
+    DirectoryLock first = DirectoryLock.ofStateDir(state);
+    first.close();
+    try (DirectoryLock later = DirectoryLock.ofStateDir(state)) {
+      first.close();
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> DirectoryLock.ofStateDir(state))
+          .hasMessageContaining(", this one)");
+      assertThat(anotherProcessTakes(state.resolve(DirectoryLock.STATE_DIR_FILE))).isFalse();
+    }
+  }
+
   /** Whether a process of its own takes the operating system's lock of {@code file}. */
   private boolean anotherProcessTakes(Path file) throws Exception {
     Path probe =

@@ -151,15 +151,13 @@ public final class EmbeddedKafka implements AutoCloseable {
     Objects.requireNonNull(cfg, "cfg");
     long startNanos = System.nanoTime();
     boolean temporary = cfg.dataDirectory() == null;
-    Path dir = temporary ? createTemporaryDirectory() : notAFile(cfg.dataDirectory());
-    // taken before the directory is read: a broker formatting it is not taken for foreign data
+    // nothing is written into a directory refused as another's data (the lock file neither)
+    Path dir = temporary ? createTemporaryDirectory() : checkDataDirectory(cfg.dataDirectory());
     io.streamrec.cli.DirectoryLock lock = lockDataDirectory(dir, temporary);
     KafkaClusterTestKit cluster = null;
     boolean started = false;
     try {
-      if (!temporary) {
-        checkDataDirectory(dir);
-      }
+      // read once the lock is held: a broker still formatting the directory has it
       Optional<String> clusterId = temporary ? Optional.empty() : existingClusterId(dir);
       if (cfg.port() != 0) {
         checkPortFree(cfg.port());
@@ -548,19 +546,13 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  /** {@code dir} made absolute; refused where it is a file. */
-  private static Path notAFile(Path dir) {
-    Path abs = dir.toAbsolutePath();
-    if (Files.exists(abs) && !Files.isDirectory(abs)) {
-      throw new EmbeddedKafkaException(
-          "Kafka data directory " + abs + " is a file, not a directory");
-    }
-    return abs;
-  }
-
   private static Path checkDataDirectory(Path dir) {
     Path abs = dir.toAbsolutePath();
     if (Files.exists(abs)) {
+      if (!Files.isDirectory(abs)) {
+        throw new EmbeddedKafkaException(
+            "Kafka data directory " + abs + " is a file, not a directory");
+      }
       try (Stream<Path> entries = Files.list(abs)) {
         if (entries.anyMatch(e -> !e.getFileName().toString().equals(LOCK_FILE))
             && existingClusterId(abs).isEmpty()) {

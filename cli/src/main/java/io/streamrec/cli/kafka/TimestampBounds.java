@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * produce} holds such a line back instead (a bad line, reason {@code refused}), judged by this
  * machine's clock; a line the broker refuses all the same is still sent again on its own.
  */
-record TimestampBounds(long beforeMaxMs, long afterMaxMs) {
+record TimestampBounds(long beforeMaxMs, String beforeKey, long afterMaxMs, String afterKey) {
   private static final Logger LOG = LoggerFactory.getLogger(TimestampBounds.class);
 
   static final String BEFORE = "message.timestamp.before.max.ms";
@@ -33,23 +33,32 @@ record TimestampBounds(long beforeMaxMs, long afterMaxMs) {
   /** A topic that takes every timestamp. */
   static final TimestampBounds ANY = new TimestampBounds(Long.MAX_VALUE, Long.MAX_VALUE);
 
+  /** Bounds of the current settings' names. */
+  TimestampBounds(long beforeMaxMs, long afterMaxMs) {
+    this(beforeMaxMs, BEFORE, afterMaxMs, AFTER);
+  }
+
   /** The bounds of a topic of these settings. */
   static TimestampBounds of(Config settings) {
     if ("LogAppendTime".equalsIgnoreCase(value(settings, TYPE))) {
       return ANY;
     }
-    if (value(settings, BEFORE) == null && value(settings, AFTER) == null) {
-      // a broker before Kafka 3.6: one bound each way
-      long both = millis(settings, DIFFERENCE);
-      return new TimestampBounds(both, both);
-    }
-    return new TimestampBounds(millis(settings, BEFORE), millis(settings, AFTER));
+    // a broker before Kafka 4 takes message.timestamp.difference.max.ms for a bound left at its
+    // default (a broker before 3.6 has no other)
+    long difference = millis(settings, DIFFERENCE);
+    long before = millis(settings, BEFORE);
+    long after = millis(settings, AFTER);
+    return new TimestampBounds(
+        before != Long.MAX_VALUE ? before : difference,
+        before != Long.MAX_VALUE || difference == Long.MAX_VALUE ? BEFORE : DIFFERENCE,
+        after != Long.MAX_VALUE ? after : difference,
+        after != Long.MAX_VALUE || difference == Long.MAX_VALUE ? AFTER : DIFFERENCE);
   }
 
   /**
-   * The bounds of each of {@code topics}, in one request of at most {@code timeout}; where their
-   * settings cannot be read (no DescribeConfigs ACL, no answer) every topic takes every timestamp
-   * here, which the log says: the broker's refusal is the check then.
+   * The bounds of each of {@code topics}, read in at most {@code timeout}; a topic whose settings
+   * cannot be read (no DescribeConfigs ACL, no answer) takes every timestamp here, which the log
+   * says: the broker's refusal is the check then.
    */
   static Map<String, TimestampBounds> of(
       Admin admin, Collection<String> topics, java.time.Duration timeout) {
@@ -59,20 +68,30 @@ record TimestampBounds(long beforeMaxMs, long afterMaxMs) {
             .distinct()
             .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t))
             .toList();
-    try {
-      Map<ConfigResource, Config> settings =
-          admin.describeConfigs(resources).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      for (ConfigResource r : resources) {
-        bounds.put(r.name(), of(settings.get(r)));
+    var futures = admin.describeConfigs(resources).values();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    List<String> unread = new java.util.ArrayList<>();
+    for (ConfigResource r : resources) {
+      try {
+        long left = Math.max(0, deadline - System.nanoTime());
+        bounds.put(r.name(), of(futures.get(r).get(left, TimeUnit.NANOSECONDS)));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return bounds;
+      } catch (Exception e) {
+        unread.add(
+            r.name()
+                + " ("
+                + (e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e)
+                + ")");
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (Exception e) {
+    }
+    if (!unread.isEmpty()) {
       LOG.warn(
-          "cannot read the record time bounds of topics {} ({}): each line is sent whatever its"
-              + " time, and a line the broker refuses for it is sent again after the file's others",
-          topics,
-          e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e.toString());
+          "cannot read the record time bounds of topic(s) {}: each of their lines is sent whatever"
+              + " its time, and a line the broker refuses for it is sent again after the file's"
+              + " others",
+          String.join(", ", unread));
     }
     return bounds;
   }
@@ -89,7 +108,7 @@ record TimestampBounds(long beforeMaxMs, long afterMaxMs) {
           + "' takes record times up to "
           + TimeCheck.span(afterMaxMs)
           + " ahead of the broker's clock ("
-          + AFTER
+          + afterKey
           + "): this event is "
           + TimeCheck.span(ahead)
           + " ahead of this machine's, not sent (the broker would refuse it, and every event"
@@ -101,7 +120,7 @@ record TimestampBounds(long beforeMaxMs, long afterMaxMs) {
           + "' takes record times up to "
           + TimeCheck.span(beforeMaxMs)
           + " behind the broker's clock ("
-          + BEFORE
+          + beforeKey
           + "): this event is "
           + TimeCheck.span(-ahead)
           + " behind this machine's, not sent (the broker would refuse it, and every event"

@@ -24,12 +24,53 @@ import org.slf4j.LoggerFactory;
  * application mode, a local one when started as a plain Java program.
  *
  * <p>Bad arguments or configuration throw with a message naming the argument or key; nothing here
- * calls {@code System.exit}, which in application mode would take the JobManager down with it.
+ * calls {@code System.exit}, which in application mode would take the JobManager down with it. A
+ * broker that does not answer is waited for ({@link #awaitKafka}).
  */
 public final class JobMain {
   private static final Logger LOG = LoggerFactory.getLogger(JobMain.class);
 
+  /** How long a start waits between two calls to a broker that did not answer. */
+  static final java.time.Duration BROKER_RETRY_PAUSE = java.time.Duration.ofSeconds(10);
+
   private JobMain() {}
+
+  /**
+   * Runs {@code check} against Kafka until the broker answers, saying so on {@code log} at each
+   * call that got no answer; a refusal or a missing topic fails at once. In application mode a
+   * JobManager that restarts (a pod rescheduled, a failover) runs this entry again: during a broker
+   * outage it failed after 30 s, and the deployment with it, where the running job waits the outage
+   * out. A first deployment to a wrong address waits too, saying where it waits.
+   */
+  static void awaitKafka(
+      Runnable check, java.time.Duration pause, java.util.function.Consumer<String> log)
+      throws InterruptedException {
+    io.streamrec.job.kafka.AwaitKafka.untilAnswered(
+        () -> {
+          check.run();
+          return true;
+        },
+        pause,
+        new io.streamrec.job.kafka.AwaitKafka.Waiting() {
+          @Override
+          public void unanswered(
+              io.streamrec.job.kafka.KafkaUnreachableException e, int attempt, long seconds) {
+            log.accept(
+                "streamrec: "
+                    + e.getMessage()
+                    + " The job's start waits for it ("
+                    + seconds
+                    + " s so far, calling again every "
+                    + pause.toSeconds()
+                    + " s); check kafka.bootstrap-servers if it never answers");
+          }
+
+          @Override
+          public void answered(long seconds) {
+            log.accept("streamrec: Kafka answered after " + seconds + " s; the job starts");
+          }
+        });
+  }
 
   public static void main(String[] args) throws Exception {
     if (JobArguments.helpRequested(args)) {
@@ -38,9 +79,14 @@ public final class JobMain {
     }
     JobArguments.Parsed a = JobArguments.parse(args);
     // a refused login or a missing topic fails the submission here, in words, rather than the
-    // running job after the clients' timeouts
-    KafkaPreflight.checkJob(a.config());
-    KafkaSinks.abortLeftOpenTransactions(a.config(), a.bounds().bounded());
+    // running job after the clients' timeouts; a broker that does not answer is waited for
+    awaitKafka(
+        () -> {
+          KafkaPreflight.checkJob(a.config());
+          KafkaSinks.abortLeftOpenTransactions(a.config(), a.bounds().bounded());
+        },
+        BROKER_RETRY_PAUSE,
+        LOG::warn);
     StreamExecutionEnvironment env =
         StreamExecutionEnvironment.getExecutionEnvironment(a.configuration());
     StreamrecJob.build(env, a.config(), a.bounds());

@@ -198,6 +198,7 @@ class DeploymentFilesTest {
             "FlinkDeployment/streamrec",
             "Deployment/streamrec-serve",
             "Service/streamrec-serve",
+            "PodDisruptionBudget/streamrec-serve",
             "PodMonitor/streamrec-flink",
             "PodMonitor/streamrec-serve");
     objects.forEach((id, o) -> assertThat(o.get("apiVersion")).as(id).isNotNull());
@@ -308,6 +309,49 @@ class DeploymentFilesTest {
     assertThat(parsed.config().assemblerParallelism())
         .as("assembler.parallelism = job.parallelism")
         .isEqualTo(parallelism);
+  }
+
+  /**
+   * Two replicas with nothing keeping them apart could sit on one node and be drained together: a
+   * disruption budget keeps one serving, and the pods spread over nodes.
+   */
+  @Test
+  void aNodeDrainLeavesAReplicaServing() {
+    var deployment =
+        (io.fabric8.kubernetes.api.model.apps.Deployment)
+            ManifestBinding.bind(
+                    "serving", DeploymentFiles.k8sObjects().get("Deployment/streamrec-serve"))
+                .object();
+    var budget =
+        (io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget)
+            ManifestBinding.bind(
+                    "budget",
+                    DeploymentFiles.k8sObjects().get("PodDisruptionBudget/streamrec-serve"))
+                .object();
+    assertThat(budget.getSpec().getSelector().getMatchLabels())
+        .isEqualTo(deployment.getSpec().getTemplate().getMetadata().getLabels());
+    assertThat(budget.getSpec().getMinAvailable().getIntVal())
+        .isBetween(1, deployment.getSpec().getReplicas() - 1);
+    assertThat(deployment.getSpec().getTemplate().getSpec().getTopologySpreadConstraints())
+        .extracting(c -> c.getTopologyKey())
+        .contains("kubernetes.io/hostname");
+  }
+
+  /**
+   * The Job that creates the topics without Strimzi left their replication to the broker's default
+   * (1 on a cluster that never set it), where the KafkaTopics ask for 3: one broker lost took
+   * model-updates with it.
+   */
+  @Test
+  void theTopicsJobReplicatesAsTheKafkaTopicsDo() {
+    for (Map.Entry<String, Map<String, Object>> e : DeploymentFiles.k8sObjects().entrySet()) {
+      if (e.getKey().startsWith("KafkaTopic/")) {
+        KafkaTopic t = (KafkaTopic) ManifestBinding.bind(e.getKey(), e.getValue()).object();
+        assertThat(DeploymentFiles.k8sTopicsScript())
+            .as(e.getKey())
+            .contains("--replication-factor " + t.getSpec().getReplicas());
+      }
+    }
   }
 
   @Test

@@ -49,15 +49,26 @@ final class ManifestBinding {
   /** Where each {@code apiVersion} and {@code kind} is read. */
   static final Map<String, Class<?>> MODELS =
       Map.of(
-          "v1/ConfigMap", ConfigMap.class,
-          "v1/Secret", Secret.class,
-          "v1/Service", Service.class,
-          "v1/PersistentVolumeClaim", PersistentVolumeClaim.class,
-          "apps/v1/Deployment", Deployment.class,
-          "batch/v1/Job", Job.class,
-          "monitoring.coreos.com/v1/PodMonitor", PodMonitor.class,
-          "flink.apache.org/v1beta1/FlinkDeployment", FlinkDeployment.class,
-          "kafka.strimzi.io/v1/KafkaTopic", KafkaTopic.class);
+          "v1/ConfigMap",
+          ConfigMap.class,
+          "v1/Secret",
+          Secret.class,
+          "v1/Service",
+          Service.class,
+          "v1/PersistentVolumeClaim",
+          PersistentVolumeClaim.class,
+          "apps/v1/Deployment",
+          Deployment.class,
+          "batch/v1/Job",
+          Job.class,
+          "policy/v1/PodDisruptionBudget",
+          io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget.class,
+          "monitoring.coreos.com/v1/PodMonitor",
+          PodMonitor.class,
+          "flink.apache.org/v1beta1/FlinkDeployment",
+          FlinkDeployment.class,
+          "kafka.strimzi.io/v1/KafkaTopic",
+          KafkaTopic.class);
 
   /** Packages of the model classes whose fields the unknown-field walk descends into. */
   private static final List<String> MODEL_PACKAGES =

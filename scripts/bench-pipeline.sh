@@ -4,8 +4,8 @@
 # sparse in event time, all on one generated stream in one run; the units log's bytes against an
 # impression-level log; a JFR profile of the trainer thread during the events' backfill.
 #
-#   scripts/bench-pipeline.sh [--requests N] [--sparse-requests N] [--parallelism N]
-#     (defaults: 100000 requests, 20000 sparse requests, assembler parallelism 2)
+#   scripts/bench-pipeline.sh [--requests N] [--sparse-requests N] [--parallelism N] [--rounds N]
+#     (defaults: 100000 requests, 20000 sparse requests, assembler parallelism 2, best of 3 rounds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./mvnw -B -q install -DskipTests -Dspotless.check.skip=true -pl tests -am

@@ -65,7 +65,8 @@ final class ProduceCommand implements Callable<Integer> {
       }
     }
     // ... and returns once they are served: a topic created a moment before is written only then.
-    // The same client reads the topics' retention once the events are sent
+    // The same client reads the topics' record time bounds before the events are sent, and their
+    // retention after
     try (org.apache.kafka.clients.admin.Admin admin =
         KafkaPreflight.admin(servers, cfg.kafkaProperties())) {
       KafkaPreflight.checkTopics(admin, servers, cfg.kafkaProperties(), targets);
@@ -86,7 +87,7 @@ final class ProduceCommand implements Callable<Integer> {
     BadLineCauses causes = new BadLineCauses(fields);
     JsonlProducer.Summary s =
         JsonlProducer.load(
-            servers, cfg.kafkaProperties().asMap(), topics, requests, impressions, causes);
+            servers, cfg.kafkaProperties().asMap(), admin, topics, requests, impressions, causes);
     System.out.printf(
         Locale.ROOT,
         "streamrec produce: %,d requests and %,d impressions sent to %s, %,d bad line(s) skipped, "

@@ -144,7 +144,8 @@ public final class JsonlProducer {
   }
 
   /**
-   * Opens a producer to {@code bootstrapServers}, loads the files and closes it.
+   * Opens a producer to {@code bootstrapServers}, loads the files and closes it (the topics' record
+   * time bounds read by an admin client of its own).
    *
    * @see #load(Path, Path)
    */
@@ -154,35 +155,29 @@ public final class JsonlProducer {
       Path requestsFile,
       Path impressionsFile,
       Listener listener) {
-    return load(bootstrapServers, Map.of(), topics, requestsFile, impressionsFile, listener);
+    try (org.apache.kafka.clients.admin.Admin admin =
+        io.streamrec.job.kafka.KafkaPreflight.admin(
+            bootstrapServers, io.streamrec.common.KafkaClientProperties.empty())) {
+      return load(
+          bootstrapServers, Map.of(), admin, topics, requestsFile, impressionsFile, listener);
+    }
   }
 
   /**
    * Opens a producer to {@code bootstrapServers} with the user's Kafka client settings ({@code
-   * clientSettings}: security, tuning), loads the files and closes it.
+   * clientSettings}: security, tuning), loads the files and closes it. {@code admin}, a client of
+   * the same cluster, reads the topics' record time bounds ({@link TimestampBounds}).
    *
    * @see #load(Path, Path)
    */
   public static Summary load(
       String bootstrapServers,
       Map<String, String> clientSettings,
+      org.apache.kafka.clients.admin.Admin admin,
       TopicsConfig topics,
       Path requestsFile,
       Path impressionsFile,
       Listener listener) {
-    Map<String, TimestampBounds> bounds;
-    Map<String, Object> adminSettings = new java.util.HashMap<>(clientSettings);
-    adminSettings.put(
-        org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-        bootstrapServers);
-    adminSettings.put(
-        org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
-        (int) BOUNDS_TIMEOUT.toMillis());
-    adminSettings.put(
-        org.apache.kafka.clients.admin.AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
-        (int) BOUNDS_TIMEOUT.toMillis());
-    // a client.id of the user's, shared with the producer, would register its metrics twice
-    adminSettings.remove(org.apache.kafka.clients.admin.AdminClientConfig.CLIENT_ID_CONFIG);
     List<String> loaded = new ArrayList<>();
     if (requestsFile != null) {
       loaded.add(topics.requests());
@@ -190,13 +185,8 @@ public final class JsonlProducer {
     if (impressionsFile != null) {
       loaded.add(topics.impressions());
     }
-    org.apache.kafka.clients.admin.Admin admin =
-        org.apache.kafka.clients.admin.Admin.create(adminSettings);
-    try {
-      bounds = loaded.isEmpty() ? Map.of() : TimestampBounds.of(admin, loaded, BOUNDS_TIMEOUT);
-    } finally {
-      admin.close(java.time.Duration.ofSeconds(1));
-    }
+    Map<String, TimestampBounds> bounds =
+        loaded.isEmpty() ? Map.of() : TimestampBounds.of(admin, loaded, BOUNDS_TIMEOUT);
     return loadClosing(
         new ByteRecordProducer(bootstrapServers, clientSettings),
         topics,

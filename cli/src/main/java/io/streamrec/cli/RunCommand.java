@@ -175,11 +175,8 @@ final class RunCommand implements Callable<Integer> {
    */
   static void awaitBroker(Runnable check, boolean resuming, Duration pause, PrintStream out)
       throws InterruptedException {
-    AwaitKafka.untilAnswered(
-        () -> {
-          check.run();
-          return true;
-        },
+    AwaitKafka.untilChecked(
+        check,
         pause,
         new AwaitKafka.Waiting() {
           @Override

@@ -45,11 +45,8 @@ public final class JobMain {
   static void awaitKafka(
       Runnable check, java.time.Duration pause, java.util.function.Consumer<String> log)
       throws InterruptedException {
-    io.streamrec.job.kafka.AwaitKafka.untilAnswered(
-        () -> {
-          check.run();
-          return true;
-        },
+    io.streamrec.job.kafka.AwaitKafka.untilChecked(
+        check,
         pause,
         new io.streamrec.job.kafka.AwaitKafka.Waiting() {
           @Override

@@ -26,6 +26,23 @@ public final class AwaitKafka {
   private AwaitKafka() {}
 
   /**
+   * Runs {@code check} until Kafka answers it, as {@link #untilAnswered} does: for a check that
+   * returns nothing (a start's preflight).
+   *
+   * @throws InterruptedException if interrupted while pausing
+   */
+  public static void untilChecked(Runnable check, Duration pause, Waiting waiting)
+      throws InterruptedException {
+    untilAnswered(
+        () -> {
+          check.run();
+          return Boolean.TRUE;
+        },
+        pause,
+        waiting);
+  }
+
+  /**
    * {@code call}'s answer, calling again {@code pause} after each call that gets none.
    *
    * @throws InterruptedException if interrupted while pausing (a cancelled task, a stopped command)

@@ -43,16 +43,24 @@ record TimestampBounds(long beforeMaxMs, String beforeKey, long afterMaxMs, Stri
     if ("LogAppendTime".equalsIgnoreCase(value(settings, TYPE))) {
       return ANY;
     }
-    // a broker before Kafka 4 takes message.timestamp.difference.max.ms for a bound left at its
-    // default (a broker before 3.6 has no other)
+    Bound before = bound(settings, BEFORE);
+    Bound after = bound(settings, AFTER);
+    return new TimestampBounds(before.ms(), before.key(), after.ms(), after.key());
+  }
+
+  /** One bound and the setting it came from. */
+  private record Bound(long ms, String key) {}
+
+  /**
+   * The bound {@code key} sets; a broker before Kafka 4 takes {@value #DIFFERENCE} for a bound left
+   * at its default (a broker before 3.6 has no other).
+   */
+  private static Bound bound(Config settings, String key) {
+    long own = millis(settings, key);
     long difference = millis(settings, DIFFERENCE);
-    long before = millis(settings, BEFORE);
-    long after = millis(settings, AFTER);
-    return new TimestampBounds(
-        before != Long.MAX_VALUE ? before : difference,
-        before != Long.MAX_VALUE || difference == Long.MAX_VALUE ? BEFORE : DIFFERENCE,
-        after != Long.MAX_VALUE ? after : difference,
-        after != Long.MAX_VALUE || difference == Long.MAX_VALUE ? AFTER : DIFFERENCE);
+    return own == Long.MAX_VALUE && difference != Long.MAX_VALUE
+        ? new Bound(difference, DIFFERENCE)
+        : new Bound(own, key);
   }
 
   /**
@@ -103,30 +111,28 @@ record TimestampBounds(long beforeMaxMs, String beforeKey, long afterMaxMs, Stri
   String refusal(String topic, long timestampMs, long nowMs) {
     long ahead = timestampMs - nowMs;
     if (ahead > afterMaxMs) {
-      return "topic '"
-          + topic
-          + "' takes record times up to "
-          + TimeCheck.span(afterMaxMs)
-          + " ahead of the broker's clock ("
-          + afterKey
-          + "): this event is "
-          + TimeCheck.span(ahead)
-          + " ahead of this machine's, not sent (the broker would refuse it, and every event"
-          + " sent with it)";
+      return refusal(topic, afterMaxMs, afterKey, ahead, "ahead of");
     }
     if (-ahead > beforeMaxMs) {
-      return "topic '"
-          + topic
-          + "' takes record times up to "
-          + TimeCheck.span(beforeMaxMs)
-          + " behind the broker's clock ("
-          + beforeKey
-          + "): this event is "
-          + TimeCheck.span(-ahead)
-          + " behind this machine's, not sent (the broker would refuse it, and every event"
-          + " sent with it)";
+      return refusal(topic, beforeMaxMs, beforeKey, -ahead, "behind");
     }
     return null;
+  }
+
+  private static String refusal(String topic, long boundMs, String key, long byMs, String way) {
+    return "topic '"
+        + topic
+        + "' takes record times up to "
+        + TimeCheck.span(boundMs)
+        + " "
+        + way
+        + " the broker's clock ("
+        + key
+        + "): this event is "
+        + TimeCheck.span(byMs)
+        + " "
+        + way
+        + " this machine's, not sent (the broker would refuse it, and every event sent with it)";
   }
 
   private static String value(Config settings, String name) {

@@ -127,18 +127,7 @@ class JsonlProducerTest {
     JsonlProducer.Summary summary;
     try (ByteRecordProducer producer = new ByteRecordProducer(mock)) {
       summary =
-          new JsonlProducer(
-                  producer,
-                  TopicsConfig.defaults(),
-                  new JsonlProducer.Listener() {
-                    @Override
-                    public void onBadLine(JsonlProducer.BadLine badLine) {
-                      bad.add(badLine);
-                    }
-
-                    @Override
-                    public void onProgress(JsonlProducer.Progress progress) {}
-                  })
+          new JsonlProducer(producer, TopicsConfig.defaults(), collecting(bad))
               .load(requests, impressions);
     }
 
@@ -190,22 +179,12 @@ class JsonlProducerTest {
         new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
     TopicsConfig topics = TopicsConfig.defaults();
     List<JsonlProducer.BadLine> bad = new ArrayList<>();
-    JsonlProducer.Listener listener =
-        new JsonlProducer.Listener() {
-          @Override
-          public void onBadLine(JsonlProducer.BadLine b) {
-            bad.add(b);
-          }
-
-          @Override
-          public void onProgress(JsonlProducer.Progress p) {}
-        };
 
     try (ByteRecordProducer producer = new ByteRecordProducer(broker)) {
       new JsonlProducer(
               producer,
               topics,
-              listener,
+              collecting(bad),
               JsonlProducer.PROGRESS_INTERVAL_MS,
               Map.of(topics.requests(), new TimestampBounds(Long.MAX_VALUE, 3_600_000)),
               () -> now)
@@ -220,5 +199,18 @@ class JsonlProducerTest {
         .containsExactly(
             topics.requests(), topics.impressions(), topics.requests(), topics.impressions());
     assertThat(bad).extracting(JsonlProducer.BadLine::lineNumber).containsExactly(2L);
+  }
+
+  /** A listener that adds each bad line to {@code bad}. */
+  private static JsonlProducer.Listener collecting(List<JsonlProducer.BadLine> bad) {
+    return new JsonlProducer.Listener() {
+      @Override
+      public void onBadLine(JsonlProducer.BadLine badLine) {
+        bad.add(badLine);
+      }
+
+      @Override
+      public void onProgress(JsonlProducer.Progress progress) {}
+    };
   }
 }

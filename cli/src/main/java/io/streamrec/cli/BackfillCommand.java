@@ -187,8 +187,8 @@ final class BackfillCommand implements Callable<Integer> {
               + saved
               + ": "
               + h
-              + ", the inputs stopped at "
-              + h.describeOffsets()
+              + ", "
+              + h.describeStop()
               + "; 'streamrec run --from-handoff "
               + saved
               + "' goes on from it live");

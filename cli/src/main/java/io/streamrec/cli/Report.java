@@ -34,6 +34,10 @@ final class Report {
     o.put("duplicate_requests", Progress.count(m, JobMetrics.DUPLICATE_REQUESTS));
     o.put(
         "requests_without_impressions", Progress.count(m, JobMetrics.REQUESTS_WITHOUT_IMPRESSIONS));
+    // a backfill that hands on, and the job after it, count the impressions near the cut once
+    o.put("impressions_handed_on", Progress.count(m, JobMetrics.IMPRESSIONS_HANDED_ON));
+    o.put("requests_before_handoff", Progress.count(m, JobMetrics.REQUESTS_BEFORE_HANDOFF));
+    o.put("impressions_before_handoff", Progress.count(m, JobMetrics.IMPRESSIONS_BEFORE_HANDOFF));
     o.put("batches_skipped", Progress.count(m, JobMetrics.BATCHES_SKIPPED));
     o.put("impressions_skipped", Progress.count(m, JobMetrics.IMPRESSIONS_SKIPPED));
     putNumber(o, "progressive_auc", m.get(JobMetrics.PROGRESSIVE_AUC));

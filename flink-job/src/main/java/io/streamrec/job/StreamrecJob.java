@@ -1,6 +1,7 @@
 package io.streamrec.job;
 
 import io.streamrec.job.assembler.RequestUnitAssembler;
+import io.streamrec.job.assembler.SegmentCut;
 import io.streamrec.job.config.ConfigException;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
@@ -156,7 +157,8 @@ public final class StreamrecJob {
                               cfg.impressionsTopic(),
                               cfg.limits().maxIdsPerUnit(),
                               cfg.limits().maxUnitBytes(),
-                              cfg.limits().deadLetterMaxPayloadBytes()),
+                              cfg.limits().deadLetterMaxPayloadBytes(),
+                              segmentCut(cfg, handoff)),
                           cfg.model()),
                       cfg.silentInputWaitMs()))
               .name("assembler")
@@ -251,12 +253,24 @@ public final class StreamrecJob {
     Map<TopicPartition, Long> stops =
         TopicOffsets.stoppingOffsets(
             cfg.bootstrapServers(), cfg.kafkaProperties(), topics, bounds.untilMs());
+    Map<TopicPartition, Long> handOn = stops;
+    if (save && bounds.untilMs() != null && cfg.sourceKind() == JobConfig.SourceKind.EVENTS) {
+      Map<TopicPartition, Long> stopped = plan == null ? Map.of() : plan.startStopped();
+      Overlap o = overlap(cfg, bounds.untilMs(), stops, stopped);
+      if (o != null) {
+        stops = o.stops();
+        handOn = o.handOn();
+      }
+    }
     if (plan != null) {
-      // a backfill from a handoff that would stop before where the handoff's stopped trains nothing
-      plan.startOffsets()
+      // a backfill from a handoff that would stop before where the handoff's stopped trains
+      // nothing,
+      // or trains again what it had read
+      Map<TopicPartition, Long> finalStops = stops;
+      plan.startStopped()
           .forEach(
               (tp, start) -> {
-                Long stop = stops.get(tp);
+                Long stop = finalStops.get(tp);
                 if (stop != null && stop < start) {
                   throw new ConfigException(
                       JobOptions.HANDOFF_START_FROM,
@@ -267,7 +281,9 @@ public final class StreamrecJob {
                           + ", after where this backfill is to stop ("
                           + stop
                           + ")",
-                      "backfill until a later time, or from an earlier handoff");
+                      "backfill until a later time (where that handoff's backfill read the"
+                          + " impressions on past its cut, a join window and the allowed disorder"
+                          + " past it), or from an earlier handoff");
                 }
               });
     }
@@ -275,8 +291,75 @@ public final class StreamrecJob {
       return plan;
     }
     return plan != null
-        ? plan.andSaveTo(cfg.handoffSaveTo(), stops)
-        : Handoff.Plan.saveTo(cfg.handoffSaveTo(), stops);
+        ? plan.andSaveTo(cfg.handoffSaveTo(), stops, handOn)
+        : Handoff.Plan.saveTo(cfg.handoffSaveTo(), stops, handOn);
+  }
+
+  /** Where a backfill's sources stop, and where the next job reads from. */
+  record Overlap(Map<TopicPartition, Long> stops, Map<TopicPartition, Long> handOn) {}
+
+  /**
+   * The offsets of a backfill that hands on at {@code untilMs} and reads past it ({@link
+   * SegmentCut}): the requests stop at the cut ({@code atCut}) and are handed on from a join window
+   * and the allowed disorder before it; the impressions are handed on from the cut and read on for
+   * as long past it. Null where that would overlap the earlier handoff's own reading past its cut
+   * ({@code earlier}: where its backfill stopped), in a range shorter than a join window and the
+   * disorder: the backfill would then stop before where the earlier one had read, which is refused.
+   */
+  private static Overlap overlap(
+      JobConfig cfg,
+      long untilMs,
+      Map<TopicPartition, Long> atCut,
+      Map<TopicPartition, Long> earlier) {
+    long margin = cfg.joinWindowMs() + cfg.maxOutOfOrdernessMs();
+    Map<TopicPartition, Long> before =
+        TopicOffsets.stoppingOffsets(
+            cfg.bootstrapServers(),
+            cfg.kafkaProperties(),
+            List.of(cfg.requestsTopic()),
+            Math.max(0, untilMs - margin)); // a time below 0 asks Kafka for no time but an end
+    Map<TopicPartition, Long> past =
+        TopicOffsets.stoppingOffsets(
+            cfg.bootstrapServers(),
+            cfg.kafkaProperties(),
+            List.of(cfg.impressionsTopic()),
+            untilMs > Long.MAX_VALUE - margin ? Long.MAX_VALUE : untilMs + margin);
+    Map<TopicPartition, Long> stops = new java.util.HashMap<>(atCut);
+    Map<TopicPartition, Long> handOn = new java.util.HashMap<>(atCut);
+    handOn.putAll(before);
+    stops.putAll(past);
+    for (Map.Entry<TopicPartition, Long> e : handOn.entrySet()) {
+      Long read = earlier.get(e.getKey());
+      if (read != null && e.getValue() < read) {
+        return null; // and the check of where it stops refuses it
+      }
+    }
+    return new Overlap(stops, handOn);
+  }
+
+  /**
+   * Where this job's range meets the one before it (a handoff started from) and the one after it (a
+   * handoff saved): the offsets the assembler tells the requests and impressions near each cut
+   * apart by.
+   */
+  static SegmentCut segmentCut(JobConfig cfg, Handoff.Plan handoff) {
+    if (handoff == null) {
+      return SegmentCut.NONE;
+    }
+    Map<TopicPartition, Long> handOn = handoff.saves() ? handoff.handOnOffsets() : Map.of();
+    Map<TopicPartition, Long> stops = handoff.saves() ? handoff.stopOffsets() : Map.of();
+    boolean handsOnEarlier = !handOn.equals(stops);
+    return new SegmentCut(
+        handsOnEarlier ? byPartition(handOn, cfg.requestsTopic()) : Map.of(),
+        handsOnEarlier ? byPartition(handOn, cfg.impressionsTopic()) : Map.of(),
+        handoff.starts() ? byPartition(handoff.startStopped(), cfg.requestsTopic()) : Map.of(),
+        handoff.starts() ? byPartition(handoff.startStopped(), cfg.impressionsTopic()) : Map.of());
+  }
+
+  private static Map<Integer, Long> byPartition(Map<TopicPartition, Long> offsets, String topic) {
+    Map<Integer, Long> out = new java.util.HashMap<>();
+    Handoff.Plan.ofTopic(offsets, topic).forEach((tp, o) -> out.put(tp.partition(), o));
+    return out;
   }
 
   /** Says where a backfill's range cuts a partition at a record timed ahead ({@link RangeCuts}). */

@@ -10,6 +10,7 @@ import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.job.kafka.TopicOffsets;
+import io.streamrec.job.metrics.JobMetrics;
 import io.streamrec.job.trainer.Handoff;
 import io.streamrec.job.trainer.ModelLineageException;
 import io.streamrec.protocol.ModelLineage;
@@ -304,6 +305,84 @@ class HandoffITCase {
           .hasMessageContaining("after where this backfill is to stop")
           .hasMessageContaining("backfill until a later time");
     }
+  }
+
+  /**
+   * A backfill {@code --until T} that hands on, and a job from its handoff, cut the traffic where
+   * it is dense: together they train every unit whole, as one backfill of everything does, and
+   * count every impression once. Before, the backfill stopped reading the impressions at T: the
+   * units of the requests in its last join window closed without their later impressions, which the
+   * job after it dead-lettered as orphans.
+   */
+  @Test
+  void aCutInsideTheTrafficSplitsNoUnit() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    TopicsConfig in = PipelineSupport.topics(bootstrap, "cut-");
+    GeneratedTraffic traffic = slice(27, START_MS);
+    PipelineSupport.produce(bootstrap, in, traffic.records);
+    String handoff = dir.resolve("cut.handoff").toString();
+    long until = START_MS + 45_000;
+
+    Map<String, Double> whole =
+        PipelineSupport.backfill(
+            conf(bootstrap, in, PipelineSupport.topics(bootstrap, "cut-whole-").modelUpdates()));
+    Configuration first = conf(bootstrap, in, in.modelUpdates());
+    first.set(JobOptions.HANDOFF_SAVE_TO, handoff);
+    Map<String, Double> before = backfill(first, until);
+    Handoff.Header h = Handoff.readHeader(handoff);
+    assertThat(h.overlaps()).as("it read the impressions on past its cut").isTrue();
+    Configuration second = conf(bootstrap, in, in.modelUpdates());
+    second.set(JobOptions.HANDOFF_START_FROM, handoff);
+    Configuration tooShort = new Configuration(second);
+    tooShort.set(JobOptions.HANDOFF_SAVE_TO, dir.resolve("short.handoff").toString());
+    assertThatThrownBy(
+            () ->
+                StreamrecJob.build(
+                    StreamExecutionEnvironment.getExecutionEnvironment(),
+                    JobConfig.from(tooShort),
+                    StreamrecJob.Bounds.backfill(null, until + 1_000)))
+        .as("a segment ending before where the backfill read the impressions to")
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("backfill until a later time");
+    Map<String, Double> after = backfill(second, null);
+
+    for (String m :
+        List.of(JobMetrics.UNITS, JobMetrics.IMPRESSIONS_JOINED, JobMetrics.UNITS_TRAINED)) {
+      assertThat(PipelineSupport.count(before, m) + PipelineSupport.count(after, m))
+          .as(m)
+          .isEqualTo(PipelineSupport.count(whole, m))
+          .isPositive();
+    }
+    assertThat(PipelineSupport.count(whole, JobMetrics.IMPRESSIONS_JOINED))
+        .isEqualTo(traffic.impressions());
+    assertThat(PipelineSupport.count(before, JobMetrics.UNITS)).isPositive();
+    assertThat(PipelineSupport.count(after, JobMetrics.UNITS)).isPositive();
+    for (Map<String, Double> m : List.of(before, after)) {
+      assertThat(PipelineSupport.count(m, JobMetrics.DEAD_LETTER_IMPRESSIONS)).isZero();
+      assertThat(PipelineSupport.count(m, JobMetrics.REQUESTS_WITHOUT_IMPRESSIONS)).isZero();
+    }
+    // every impression read is counted once: the backfill's past its cut handed on, the next
+    // job's of the backfill's requests counted there
+    assertThat(
+            PipelineSupport.count(before, JobMetrics.IMPRESSIONS_JOINED)
+                + PipelineSupport.count(before, JobMetrics.IMPRESSIONS_HANDED_ON))
+        .isEqualTo(PipelineSupport.count(before, JobMetrics.IMPRESSIONS_IN));
+    assertThat(
+            PipelineSupport.count(after, JobMetrics.IMPRESSIONS_JOINED)
+                + PipelineSupport.count(after, JobMetrics.IMPRESSIONS_BEFORE_HANDOFF))
+        .isEqualTo(PipelineSupport.count(after, JobMetrics.IMPRESSIONS_IN));
+    assertThat(
+            PipelineSupport.count(after, JobMetrics.UNITS)
+                + PipelineSupport.count(after, JobMetrics.REQUESTS_BEFORE_HANDOFF))
+        .isEqualTo(PipelineSupport.count(after, JobMetrics.REQUESTS_IN));
+    assertThat(PipelineSupport.count(after, JobMetrics.REQUESTS_BEFORE_HANDOFF)).isPositive();
+  }
+
+  private static Map<String, Double> backfill(Configuration conf, Long untilMs) throws Exception {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    StreamrecJob.build(env, JobConfig.from(conf), StreamrecJob.Bounds.backfill(null, untilMs));
+    return io.streamrec.cli.metrics.InJvmMetrics.snapshot(
+        env.execute("it-backfill-until").getJobID().toHexString());
   }
 
   /**

@@ -73,6 +73,11 @@ import org.apache.flink.util.OutputTag;
  *       unit may be is {@code too_large}, with the impressions waiting for it. When the unit closes
  *       the bounds are checked again in training order, the request included, and what falls beyond
  *       them is {@code too_large}.
+ *   <li>Where the job's range meets another's at a handoff ({@link SegmentCut}), a backfill leaves
+ *       the impressions it reads past its cut that are not its requests' to the next job ({@code
+ *       impressions_handed_on}), and the next job counts the earlier one's requests it reads again
+ *       ({@code requests_before_handoff}) and their impressions it had read ({@code
+ *       impressions_before_handoff}) without training them.
  * </ul>
  *
  * Every impression that enters ends in exactly one place — an emitted unit, the duplicate counter,
@@ -135,6 +140,7 @@ public final class RequestUnitAssembler
    * @param maxIdsPerUnit ids one unit may hold, its request's and its impressions'
    * @param maxUnitBytes bytes of parts one open unit may keep ({@link EventPart#sizeBytes})
    * @param deadLetterMaxPayloadBytes bytes of its event a dead letter keeps
+   * @param cut where this job's range meets the job before or after it ({@link SegmentCut})
    */
   public record AssemblerConfig(
       long joinWindowMs,
@@ -143,9 +149,11 @@ public final class RequestUnitAssembler
       String impressionsTopic,
       int maxIdsPerUnit,
       long maxUnitBytes,
-      int deadLetterMaxPayloadBytes)
+      int deadLetterMaxPayloadBytes,
+      SegmentCut cut)
       implements Serializable {
     public AssemblerConfig {
+      cut = cut == null ? SegmentCut.NONE : cut;
       if (joinWindowMs <= 0) {
         throw new IllegalArgumentException("joinWindowMs must be > 0, got " + joinWindowMs);
       }
@@ -185,7 +193,41 @@ public final class RequestUnitAssembler
           impressionsTopic,
           1 << 16,
           16L << 20,
-          64 << 10);
+          64 << 10,
+          SegmentCut.NONE);
+    }
+
+    /** These bounds, for a job whose range meets no other's. */
+    public AssemblerConfig(
+        long joinWindowMs,
+        int maxImpressionsPerUnit,
+        String requestsTopic,
+        String impressionsTopic,
+        int maxIdsPerUnit,
+        long maxUnitBytes,
+        int deadLetterMaxPayloadBytes) {
+      this(
+          joinWindowMs,
+          maxImpressionsPerUnit,
+          requestsTopic,
+          impressionsTopic,
+          maxIdsPerUnit,
+          maxUnitBytes,
+          deadLetterMaxPayloadBytes,
+          SegmentCut.NONE);
+    }
+
+    /** These settings for a job whose range meets another's at {@code cut}. */
+    public AssemblerConfig withCut(SegmentCut cut) {
+      return new AssemblerConfig(
+          joinWindowMs,
+          maxImpressionsPerUnit,
+          requestsTopic,
+          impressionsTopic,
+          maxIdsPerUnit,
+          maxUnitBytes,
+          deadLetterMaxPayloadBytes,
+          cut);
     }
   }
 
@@ -228,6 +270,15 @@ public final class RequestUnitAssembler
    */
   private transient ValueState<String> closedAs;
 
+  /**
+   * Set with {@link #closedUntil} in a job that hands on where the closed request was near its cut
+   * ({@link SegmentCut#near}): the impressions past the cut that come for it are this job's.
+   */
+  private transient ValueState<Boolean> closedNear;
+
+  /** {@link #closedAs} of a request the job before a handoff trained ({@link SegmentCut#prior}). */
+  static final String CLOSED_BEFORE_HANDOFF = "before-handoff";
+
   /** Set while impressions wait without a request: when they become orphans. */
   private transient ValueState<Long> orphanAt;
 
@@ -245,6 +296,9 @@ public final class RequestUnitAssembler
   private transient Counter deadRequests;
   private transient Counter deadImpressions;
   private transient Map<String, Counter> deadByReason;
+  private transient Counter handedOn;
+  private transient Counter requestsBeforeHandoff;
+  private transient Counter impressionsBeforeHandoff;
 
   /**
    * An assembler whose units are encoded under {@code model}'s features: the values become ids
@@ -284,6 +338,8 @@ public final class RequestUnitAssembler
     closedUntil =
         getRuntimeContext().getState(new ValueStateDescriptor<>("closed-until", Types.LONG));
     closedAs = getRuntimeContext().getState(new ValueStateDescriptor<>("closed-as", Types.STRING));
+    closedNear =
+        getRuntimeContext().getState(new ValueStateDescriptor<>("closed-near-cut", Types.BOOLEAN));
     orphanAt = getRuntimeContext().getState(new ValueStateDescriptor<>("orphan-at", Types.LONG));
     load =
         getRuntimeContext()
@@ -299,6 +355,9 @@ public final class RequestUnitAssembler
     withoutImpressions = g.counter(JobMetrics.REQUESTS_WITHOUT_IMPRESSIONS);
     deadRequests = g.counter(JobMetrics.DEAD_LETTER_REQUESTS);
     deadImpressions = g.counter(JobMetrics.DEAD_LETTER_IMPRESSIONS);
+    handedOn = g.counter(JobMetrics.IMPRESSIONS_HANDED_ON);
+    requestsBeforeHandoff = g.counter(JobMetrics.REQUESTS_BEFORE_HANDOFF);
+    impressionsBeforeHandoff = g.counter(JobMetrics.IMPRESSIONS_BEFORE_HANDOFF);
     deadByReason = new HashMap<>();
     for (String reason :
         List.of(
@@ -381,6 +440,11 @@ public final class RequestUnitAssembler
   public void processElement1(EventPart r, Context ctx, Collector<CompactUnit> out)
       throws Exception {
     migrateLegacy(watermark(ctx));
+    SegmentCut cut = config.cut();
+    if (cut.prior(r)) {
+      requestBeforeHandoff(ctx, r);
+      return;
+    }
     EventPart open = request.value();
     if (open != null && !open.sameContent(r)) {
       deadRequest(
@@ -393,6 +457,9 @@ public final class RequestUnitAssembler
     if (open != null || closedUntil.value() != null) {
       duplicateRequests.inc();
       return;
+    }
+    if (!cut.near(r)) {
+      handOnPast(); // the impressions past the cut waiting for it are the next job's
     }
     long[] rows = tables.counts();
     tables.add(r, rows);
@@ -422,7 +489,7 @@ public final class RequestUnitAssembler
       impressions.clear();
       orphanAt.clear();
       load.clear();
-      markClosed(ctx, saturatedAdd(watermark, config.joinWindowMs()));
+      markClosed(ctx, saturatedAdd(watermark, config.joinWindowMs()), r);
       closedAs.update(DeadLetterReasons.LATE);
       return;
     }
@@ -453,10 +520,15 @@ public final class RequestUnitAssembler
   public void processElement2(EventPart e, Context ctx, Collector<CompactUnit> out)
       throws Exception {
     migrateLegacy(watermark(ctx));
+    SegmentCut cut = config.cut();
     Long closed = closedUntil.value();
     if (closed != null) {
       String as = closedAs.value();
-      if (as == null) {
+      if (cut.past(e) && !Boolean.TRUE.equals(closedNear.value())) {
+        handOn(e);
+      } else if (CLOSED_BEFORE_HANDOFF.equals(as)) {
+        impressionBeforeHandoff(ctx, e);
+      } else if (as == null) {
         deadImpression(ctx, DeadLetterReasons.LATE, e, "its unit had already closed");
       } else {
         // no unit was made: the impression shares its request's fate, and says so
@@ -466,6 +538,10 @@ public final class RequestUnitAssembler
       return;
     }
     EventPart r = request.value();
+    if (cut.past(e) && r != null && !cut.near(r)) {
+      handOn(e);
+      return;
+    }
     if (r != null && e.timestampMs() >= closeAt(r)) {
       deadImpression(
           ctx,
@@ -477,6 +553,10 @@ public final class RequestUnitAssembler
     long watermark = watermark(ctx);
     long window = saturatedAdd(e.timestampMs(), config.joinWindowMs());
     if (r == null && window <= watermark) {
+      if (cut.past(e)) {
+        handOn(e); // its request, if any, is not this job's: the next job says what it was
+        return;
+      }
       // its window closed before it came: its request, earlier still, was late or closed without
       // it; waiting would only make it an orphan at the next watermark, for the wrong reason
       deadImpression(
@@ -531,12 +611,17 @@ public final class RequestUnitAssembler
       if (t >= closed) {
         closedUntil.clear();
         closedAs.clear();
+        closedNear.clear();
       }
       return;
     }
     Long orphan = orphanAt.value();
     if (orphan != null && t >= orphan) {
       for (EventPart e : impressions.values()) {
+        if (config.cut().past(e)) {
+          handOn(e); // no request of this job came: the next job's, or an orphan it counts
+          continue;
+        }
         deadImpression(
             ctx,
             DeadLetterReasons.ORPHAN,
@@ -615,12 +700,81 @@ public final class RequestUnitAssembler
     request.clear();
     impressions.clear();
     load.clear();
-    markClosed(ctx, saturatedAdd(close, config.joinWindowMs()));
+    markClosed(ctx, saturatedAdd(close, config.joinWindowMs()), r);
   }
 
-  private void markClosed(Context ctx, long until) throws Exception {
+  /** Marks the unit of request {@code r} closed until event time {@code until}. */
+  private void markClosed(Context ctx, long until, EventPart r) throws Exception {
     closedUntil.update(until);
+    if (config.cut().near(r)) {
+      closedNear.update(true);
+    }
     ctx.timerService().registerEventTimeTimer(until);
+  }
+
+  /**
+   * A request the job before the handoff trained, read again here (from a join window and the
+   * disorder before the handoff's cut) so that its impressions read again are told apart from
+   * orphans: they were counted there. The key closes as it would have there; this job's own copy of
+   * the request, if one came first, stays.
+   */
+  private void requestBeforeHandoff(Context ctx, EventPart r) throws Exception {
+    requestsBeforeHandoff.inc();
+    if (request.value() != null || closedUntil.value() != null) {
+      return;
+    }
+    handOnPast();
+    for (EventPart e : impressions.values()) {
+      impressionBeforeHandoff(ctx, e);
+    }
+    impressions.clear();
+    orphanAt.clear();
+    load.clear();
+    markClosed(ctx, saturatedAdd(Math.max(closeAt(r), watermark(ctx)), config.joinWindowMs()), r);
+    closedAs.update(CLOSED_BEFORE_HANDOFF);
+  }
+
+  /**
+   * An impression of a request the job before the handoff trained: counted there if that job read
+   * it; if it came after where that job stopped reading (a join window and the disorder past its
+   * cut), it is late.
+   */
+  private void impressionBeforeHandoff(Context ctx, EventPart e) {
+    if (config.cut().overlap(e)) {
+      impressionsBeforeHandoff.inc();
+      return;
+    }
+    deadImpression(
+        ctx,
+        DeadLetterReasons.LATE,
+        e,
+        "its request '"
+            + e.requestId()
+            + "' was trained by the backfill before the handoff, whose unit closed there");
+  }
+
+  /** Leaves impression {@code e}, past this job's cut, to the next job, which reads it too. */
+  private void handOn(EventPart e) {
+    handedOn.inc();
+  }
+
+  /** Hands on the waiting impressions past the cut ({@link #handOn}), out of the unit's load. */
+  private void handOnPast() throws Exception {
+    if (config.cut().pastFrom().isEmpty() || impressions.isEmpty()) {
+      return;
+    }
+    List<String> ids = new ArrayList<>();
+    for (Map.Entry<String, EventPart> w : impressions.entries()) {
+      if (config.cut().past(w.getValue())) {
+        ids.add(w.getKey());
+      }
+    }
+    for (String id : ids) {
+      EventPart e = impressions.get(id);
+      impressions.remove(id);
+      release(e);
+      handOn(e);
+    }
   }
 
   /**
@@ -689,7 +843,7 @@ public final class RequestUnitAssembler
     impressions.clear();
     orphanAt.clear();
     load.clear();
-    markClosed(ctx, saturatedAdd(Math.max(closeAt(r), watermark(ctx)), config.joinWindowMs()));
+    markClosed(ctx, saturatedAdd(Math.max(closeAt(r), watermark(ctx)), config.joinWindowMs()), r);
     closedAs.update(DeadLetterReasons.TOO_LARGE);
   }
 

@@ -223,9 +223,11 @@ public final class JobOptions {
           .withDescription(
               "Backfill only: once it has trained and published everything, the backfill writes its"
                   + " trainer's final state (model lineage, version, weights, optimizer state, the"
-                  + " embedding store) and the offsets it stopped at to this file (a local path or"
-                  + " any Flink file system, e.g. s3://...), so that a live job can go on from there"
-                  + " with trainer.handoff.start-from. Empty: no handoff.");
+                  + " embedding store) and the offsets the next job reads from to this file (a"
+                  + " local path or any Flink file system, e.g. s3://...), so that a live job can go"
+                  + " on from there with trainer.handoff.start-from. A backfill until a time reads"
+                  + " the impressions on past it for a join window and the allowed disorder, so"
+                  + " that no unit is split at the cut. Empty: no handoff.");
   public static final ConfigOption<String> HANDOFF_START_FROM =
       key("trainer.handoff.start-from")
           .stringType()
@@ -233,7 +235,7 @@ public final class JobOptions {
           .withDescription(
               "A job that starts without a checkpoint goes on from the handoff a backfill wrote"
                   + " (trainer.handoff.save-to): the backfill's model, its next version on the same"
-                  + " lineage, and the input topics read from the offsets the backfill stopped at."
+                  + " lineage, and the input topics read from the offsets the backfill handed on."
                   + " A live job that resumes from a checkpoint ignores it, so it may stay in the"
                   + " job's arguments; a backfill from a handoff trains the range after it (and may"
                   + " save a handoff of its own). Empty: a new model.");

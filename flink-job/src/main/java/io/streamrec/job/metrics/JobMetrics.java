@@ -25,6 +25,20 @@ public final class JobMetrics {
   public static final String DUPLICATE_REQUESTS = "duplicate_requests";
   public static final String REQUESTS_WITHOUT_IMPRESSIONS = "requests_without_impressions";
 
+  /**
+   * Impressions a backfill that hands on read past its cut whose request is not one of its own near
+   * the cut: the job after it reads them again and counts each (trained, or a dead letter).
+   */
+  public static final String IMPRESSIONS_HANDED_ON = "impressions_handed_on";
+
+  /**
+   * A job started from a handoff: the requests of the backfill before it, read again for their
+   * impressions (trained there, not here), and those impressions the backfill had read and counted.
+   */
+  public static final String REQUESTS_BEFORE_HANDOFF = "requests_before_handoff";
+
+  public static final String IMPRESSIONS_BEFORE_HANDOFF = "impressions_before_handoff";
+
   /** Impressions sent to the dead-letter topic, whatever the reason. */
   public static final String DEAD_LETTER_IMPRESSIONS = "dead_letter_impressions";
 

@@ -27,8 +27,15 @@ import org.apache.kafka.common.TopicPartition;
  * the same model on, publishing the next version on the same lineage, so replicas go on without a
  * switch.
  *
+ * <p>A backfill that stops at a time ({@code --until}) reads the impressions on past it for a join
+ * window and the allowed disorder, so that its last units close whole, and hands on earlier offsets
+ * than it stopped at: the impressions from the cut, the requests from a join window and the
+ * disorder before it. The header keeps both, and the next job knows by them what the backfill had
+ * read ({@link io.streamrec.job.assembler.SegmentCut}).
+ *
  * <p><b>Layout</b> (big-endian): magic {@code "SRHO"}, format, lineage, version, number of
- * partitions, then per partition its topic, number and offset; then a self-contained trainer
+ * partitions, then per partition its topic, number and offset (where the next job reads from);
+ * format 4, then the same for where the backfill stopped reading; then a self-contained trainer
  * checkpoint ({@link TrainerCheckpoint}, every file inline). It is written to {@code path +
  * ".inprogress"} and renamed once complete, through Flink's file systems (a local path, {@code
  * s3://...}, ...), so a reader never sees half a handoff.
@@ -39,26 +46,51 @@ public final class Handoff {
   /**
    * Format 2 adds the Kafka cluster id after the version; format 3 checksums (CRC-32C) the header,
    * after it, and the whole file, at its end, so that a damaged copy is refused rather than started
-   * from. Formats 1 and 2 are still read.
+   * from; format 4 adds where the backfill stopped reading, where that is not where the next job
+   * reads from (a handoff without is written as format 3, which earlier releases read). Formats 1
+   * to 3 are still read.
    */
-  static final int FORMAT = 3;
+  static final int FORMAT = 4;
+
+  /** The format of a handoff whose backfill stopped where the next job reads from. */
+  static final int FORMAT_WITHOUT_OVERLAP = 3;
 
   private static final String IN_PROGRESS = ".inprogress";
   private static final int BUFFER = 1 << 16;
 
   private Handoff() {}
 
-  /** A handoff's header: which model, at which version, and where each input partition stopped. */
-  public record Header(long model, long version, Map<TopicPartition, Long> offsets, String cluster)
+  /**
+   * A handoff's header: which model, at which version, where the next job reads each input
+   * partition from ({@code offsets}) and where the backfill stopped reading it ({@code stopped}:
+   * the same offsets, or later ones where the backfill read on past its cut).
+   */
+  public record Header(
+      long model,
+      long version,
+      Map<TopicPartition, Long> offsets,
+      String cluster,
+      Map<TopicPartition, Long> stopped)
       implements Serializable {
     public Header {
       offsets = Map.copyOf(offsets);
       cluster = cluster == null ? "" : cluster;
+      stopped = stopped == null ? offsets : Map.copyOf(stopped);
+    }
+
+    /** A header whose backfill stopped where the next job reads from (formats 2 and 3). */
+    public Header(long model, long version, Map<TopicPartition, Long> offsets, String cluster) {
+      this(model, version, offsets, cluster, offsets);
     }
 
     /** A header that does not say which Kafka cluster its offsets are of (format 1). */
     public Header(long model, long version, Map<TopicPartition, Long> offsets) {
       this(model, version, offsets, "");
+    }
+
+    /** Whether the backfill read some partition past where the next job reads it from. */
+    public boolean overlaps() {
+      return !stopped.equals(offsets);
     }
 
     /** The topics it holds offsets of, sorted. */
@@ -83,6 +115,20 @@ public final class Handoff {
       return describe(offsets);
     }
 
+    /** Where its backfill stopped and the next job reads from, in words. */
+    public String describeStop() {
+      if (!overlaps()) {
+        return "the inputs stopped at " + describeOffsets();
+      }
+      Map<TopicPartition, Long> past = new java.util.HashMap<>(stopped);
+      past.entrySet().removeIf(e -> e.getValue().equals(offsets.get(e.getKey())));
+      return "the next job reads the inputs from "
+          + describeOffsets()
+          + " (the backfill read on past its cut to "
+          + describe(past)
+          + ", so that its last units closed whole)";
+    }
+
     @Override
     public String toString() {
       return "model " + ModelLineage.format(model) + " at version " + version;
@@ -92,33 +138,56 @@ public final class Handoff {
   /**
    * What a job does with handoffs: starts from the one at {@code startFrom} (null: none), whose
    * {@code startOffsets} its sources start from, so they must still be those when the trainer reads
-   * it, positions in the Kafka cluster {@code startCluster} ("": its handoff does not say); and, a
-   * backfill, saves one to {@code saveTo} (null: none) holding {@code stopOffsets}, where its
-   * sources stop. A backfill may do both: it trains a later range on from an earlier handoff.
+   * it, positions in the Kafka cluster {@code startCluster} ("": its handoff does not say), whose
+   * backfill stopped reading at {@code startStopped}; and, a backfill, saves one to {@code saveTo}
+   * (null: none), where its sources stop at {@code stopOffsets} and the next job reads from {@code
+   * handOnOffsets}. A backfill may do both: it trains a later range on from an earlier handoff.
    */
   public record Plan(
       String startFrom,
       Map<TopicPartition, Long> startOffsets,
       String startCluster,
+      Map<TopicPartition, Long> startStopped,
       String saveTo,
-      Map<TopicPartition, Long> stopOffsets)
+      Map<TopicPartition, Long> stopOffsets,
+      Map<TopicPartition, Long> handOnOffsets)
       implements Serializable {
     public Plan {
       startOffsets = Map.copyOf(startOffsets);
+      startStopped = Map.copyOf(startStopped);
       stopOffsets = Map.copyOf(stopOffsets);
+      handOnOffsets = Map.copyOf(handOnOffsets);
     }
 
+    /** Saving a handoff whose next job reads on from where this backfill stops. */
     public static Plan saveTo(String path, Map<TopicPartition, Long> stopOffsets) {
-      return new Plan(null, Map.of(), "", path, stopOffsets);
+      return saveTo(path, stopOffsets, stopOffsets);
+    }
+
+    /**
+     * Saving a handoff: this backfill stops at {@code stopOffsets}, the next job reads from {@code
+     * handOnOffsets}, none later than those.
+     */
+    public static Plan saveTo(
+        String path, Map<TopicPartition, Long> stopOffsets, Map<TopicPartition, Long> handOn) {
+      return new Plan(null, Map.of(), "", Map.of(), path, stopOffsets, handOn);
     }
 
     public static Plan startFrom(String path, Header header) {
-      return new Plan(path, header.offsets(), header.cluster(), null, Map.of());
+      return new Plan(
+          path, header.offsets(), header.cluster(), header.stopped(), null, Map.of(), Map.of());
     }
 
-    /** This plan, and also saving a handoff to {@code path} holding {@code stopOffsets}. */
-    public Plan andSaveTo(String path, Map<TopicPartition, Long> stopOffsets) {
-      return new Plan(startFrom, startOffsets, startCluster, path, stopOffsets);
+    /** This plan, and also saving a handoff ({@link #saveTo(String, Map, Map)}). */
+    public Plan andSaveTo(
+        String path, Map<TopicPartition, Long> stopOffsets, Map<TopicPartition, Long> handOn) {
+      return new Plan(
+          startFrom, startOffsets, startCluster, startStopped, path, stopOffsets, handOn);
+    }
+
+    /** The header this plan's backfill writes for {@code model} at {@code version}. */
+    Header handOn(long model, long version, String cluster) {
+      return new Header(model, version, handOnOffsets, cluster, stopOffsets);
     }
 
     public boolean starts() {
@@ -162,18 +231,17 @@ public final class Handoff {
       BufferedOutputStream buffered = new BufferedOutputStream(os, BUFFER);
       CRC32C whole = new CRC32C();
       DataOutputStream out = new DataOutputStream(new CheckedOutputStream(buffered, whole));
+      int format = header.overlaps() ? FORMAT : FORMAT_WITHOUT_OVERLAP;
       out.writeInt(MAGIC);
-      out.writeInt(FORMAT);
+      out.writeInt(format);
       java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
       DataOutputStream h = new DataOutputStream(bytes);
       h.writeLong(header.model());
       h.writeLong(header.version());
       h.writeUTF(header.cluster());
-      h.writeInt(header.offsets().size());
-      for (Map.Entry<TopicPartition, Long> e : sorted(header.offsets())) {
-        h.writeUTF(e.getKey().topic());
-        h.writeInt(e.getKey().partition());
-        h.writeLong(e.getValue());
+      writeOffsets(h, header.offsets());
+      if (format >= 4) {
+        writeOffsets(h, header.stopped());
       }
       byte[] headerBytes = bytes.toByteArray();
       out.writeInt(headerBytes.length);
@@ -187,6 +255,25 @@ public final class Handoff {
       fs.delete(temp, false);
       throw e;
     }
+  }
+
+  private static void writeOffsets(DataOutputStream h, Map<TopicPartition, Long> offsets)
+      throws IOException {
+    h.writeInt(offsets.size());
+    for (Map.Entry<TopicPartition, Long> e : sorted(offsets)) {
+      h.writeUTF(e.getKey().topic());
+      h.writeInt(e.getKey().partition());
+      h.writeLong(e.getValue());
+    }
+  }
+
+  private static Map<TopicPartition, Long> readOffsets(DataInputStream h) throws IOException {
+    int n = h.readInt();
+    Map<TopicPartition, Long> offsets = new java.util.HashMap<>();
+    for (int i = 0; i < n; i++) {
+      offsets.put(new TopicPartition(h.readUTF(), h.readInt()), h.readLong());
+    }
+    return offsets;
   }
 
   /** Puts the staged handoff in place of whatever {@code path} held. */
@@ -349,12 +436,9 @@ public final class Handoff {
     long model = h.readLong();
     long version = h.readLong();
     String cluster = format >= 2 ? h.readUTF() : "";
-    int n = h.readInt();
-    Map<TopicPartition, Long> offsets = new java.util.HashMap<>();
-    for (int i = 0; i < n; i++) {
-      offsets.put(new TopicPartition(h.readUTF(), h.readInt()), h.readLong());
-    }
-    return new HeaderRead(new Header(model, version, offsets, cluster), format);
+    Map<TopicPartition, Long> offsets = readOffsets(h);
+    Map<TopicPartition, Long> stopped = format >= 4 ? readOffsets(h) : offsets;
+    return new HeaderRead(new Header(model, version, offsets, cluster, stopped), format);
   }
 
   /** A header is small: a topic name and an offset per partition. */

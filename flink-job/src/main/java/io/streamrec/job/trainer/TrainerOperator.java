@@ -520,7 +520,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     } catch (StreamrecException e) {
       throw damaged(e);
     }
-    if (!h.header().offsets().equals(handoff.startOffsets())) {
+    if (!h.header().offsets().equals(handoff.startOffsets())
+        || !h.header().stopped().equals(handoff.startStopped())) {
       try {
         h.state().discard();
       } catch (IOException e) {
@@ -1448,8 +1449,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     Path dir = cutsDir.resolve("handoff");
     Directories.deleteRecursively(dir);
     Files.createDirectories(cutsDir);
-    Handoff.Header header =
-        new Handoff.Header(model, version, handoff.stopOffsets(), cluster == null ? "" : cluster);
+    Handoff.Header header = handoff.handOn(model, version, cluster == null ? "" : cluster);
     try {
       trainer.store().snapshot(dir);
       Handoff.stage(
@@ -1462,12 +1462,12 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     }
     handoffStaged = true;
     LOG.info(
-        "trainer: handoff written beside {} in {} ms: {}, {} impressions trained, inputs stopped at {}",
+        "trainer: handoff written beside {} in {} ms: {}, {} impressions trained, {}",
         handoff.saveTo(),
         (System.nanoTime() - t0) / 1_000_000,
         header,
         trainer.impressionsTrained(),
-        header.describeOffsets());
+        header.describeStop());
   }
 
   @Override

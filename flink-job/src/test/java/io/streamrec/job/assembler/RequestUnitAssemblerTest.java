@@ -700,6 +700,163 @@ class RequestUnitAssemblerTest {
     }
   }
 
+  /** An event of a partition 0, at its offset: a request or an impression. */
+  private record AtOffset(Object event, long offset, long timeMs) {
+    EventPart part() {
+      if (event instanceof RequestEvent r) {
+        return ENCODER.requestPart(r, AvroCodec.encode(r)).readAt(0, offset);
+      }
+      ImpressionEvent e = (ImpressionEvent) event;
+      return ENCODER.impressionPart(e, AvroCodec.encode(e)).readAt(0, offset);
+    }
+  }
+
+  /** What a run of the assembler gave: each unit's impressions, and the dead letters' reasons. */
+  private record Run(Map<String, List<String>> units, Map<String, String> dead) {}
+
+  /**
+   * Runs an assembler of {@code cut} over the requests and impressions of partition 0 in the ranges
+   * given (from inclusive, to exclusive, by offset), in time order, the watermark {@code disorder}
+   * behind the newest event, then to the end.
+   */
+  private static Run run(
+      SegmentCut cut,
+      List<AtOffset> requests,
+      long requestsFrom,
+      long requestsTo,
+      List<AtOffset> impressions,
+      long impressionsFrom,
+      long impressionsTo,
+      long disorder)
+      throws Exception {
+    List<AtOffset> read = new ArrayList<>();
+    requests.stream()
+        .filter(a -> a.offset() >= requestsFrom && a.offset() < requestsTo)
+        .forEach(read::add);
+    impressions.stream()
+        .filter(a -> a.offset() >= impressionsFrom && a.offset() < impressionsTo)
+        .forEach(read::add);
+    read.sort(java.util.Comparator.comparingLong(AtOffset::timeMs));
+    Map<String, List<String>> units = new TreeMap<>();
+    Map<String, String> dead = new TreeMap<>();
+    try (var h = harness(CONFIG.withCut(cut), null)) {
+      for (AtOffset a : read) {
+        EventPart p = a.part();
+        if (p.isRequest()) {
+          h.processElement1(new StreamRecord<>(p, a.timeMs()));
+        } else {
+          h.processElement2(new StreamRecord<>(p, a.timeMs()));
+        }
+        h.processBothWatermarks(new Watermark(a.timeMs() - disorder));
+      }
+      h.processBothWatermarks(new Watermark(Long.MAX_VALUE));
+      for (CompactUnit u : h.extractOutputValues()) {
+        assertThat(units).doesNotContainKey(u.requestId());
+        units.put(u.requestId(), ids(u));
+      }
+      for (DeadLetter d : deadLetters(h)) {
+        String id =
+            d.getSourceTopic().equals("requests")
+                ? "request " + d.getKey()
+                : AvroCodec.decode(d.getPayload().array(), ImpressionEvent.class).getImpressionId();
+        assertThat(dead).as("one dead letter per event").doesNotContainKey(id);
+        dead.put(id, d.getReason());
+      }
+      assertThat(h.numKeyedStateEntries()).isZero();
+    }
+    return new Run(units, dead);
+  }
+
+  /**
+   * A backfill that hands on at a cut and the job after it: together they make the units one run
+   * over everything makes, each whole, and each dead letter once. Before, the backfill stopped the
+   * impressions at the cut: its last requests' units closed without their later impressions, which
+   * the next job dead-lettered as orphans.
+   */
+  @Test
+  void aBackfillHandingOnAtACutAndTheJobAfterItMakeTheUnitsOneRunMakes() throws Exception {
+    long disorder = 200;
+    List<AtOffset> requests = new ArrayList<>();
+    List<AtOffset> impressions = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      long t = 10_000 + i * 100L;
+      requests.add(new AtOffset(request("r" + i, t), requests.size(), t));
+    }
+    List<AtOffset> imps = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      long t = 10_000 + i * 100L;
+      for (long d : new long[] {50, 450, 950}) {
+        imps.add(new AtOffset(impression("r" + i, "r" + i + "+" + d, t + d), 0, t + d));
+      }
+    }
+    long cut = 13_000; // request r30 is the first at the cut
+    // an orphan past the cut; a late impression of a request near it, beyond where the backfill
+    // reads; and one of a request far before the cut, read by both jobs, an orphan (its request
+    // is forgotten a join window after its unit closed)
+    imps.add(new AtOffset(impression("nobody", "orphan", cut + 300), 0, cut + 300));
+    imps.add(new AtOffset(impression("r25", "late-r25", cut + 1_500), 0, cut + 1_500));
+    imps.add(new AtOffset(impression("r5", "stray-r5", cut + 100), 0, cut + 100));
+    imps.sort(java.util.Comparator.comparingLong(AtOffset::timeMs));
+    for (AtOffset a : imps) {
+      impressions.add(new AtOffset(a.event(), impressions.size(), a.timeMs()));
+    }
+    long margin = WINDOW + disorder;
+    long requestsAtCut = firstAt(requests, cut);
+    long requestsHandedOn = firstAt(requests, cut - margin);
+    long impressionsAtCut = firstAt(impressions, cut);
+    long impressionsStop = firstAt(impressions, cut + margin);
+
+    Run whole = run(SegmentCut.NONE, requests, 0, 999, impressions, 0, 999, disorder);
+    Run before =
+        run(
+            new SegmentCut(
+                Map.of(0, requestsHandedOn), Map.of(0, impressionsAtCut), Map.of(), Map.of()),
+            requests,
+            0,
+            requestsAtCut,
+            impressions,
+            0,
+            impressionsStop,
+            disorder);
+    Run after =
+        run(
+            new SegmentCut(
+                Map.of(), Map.of(), Map.of(0, requestsAtCut), Map.of(0, impressionsStop)),
+            requests,
+            requestsHandedOn,
+            999,
+            impressions,
+            impressionsAtCut,
+            999,
+            disorder);
+
+    assertThat(whole.units()).hasSize(60).allSatisfy((r, ids) -> assertThat(ids).hasSize(3));
+    Map<String, List<String>> both = new TreeMap<>(before.units());
+    after.units().keySet().forEach(r -> assertThat(before.units()).doesNotContainKey(r));
+    both.putAll(after.units());
+    assertThat(both).isEqualTo(whole.units());
+    assertThat(before.units()).containsKeys("r29").doesNotContainKey("r30");
+    assertThat(whole.dead())
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(
+                "orphan", DeadLetterReasons.ORPHAN,
+                "late-r25", DeadLetterReasons.LATE,
+                "stray-r5", DeadLetterReasons.ORPHAN));
+    Map<String, String> dead = new TreeMap<>(before.dead());
+    after.dead().keySet().forEach(id -> assertThat(before.dead()).doesNotContainKey(id));
+    dead.putAll(after.dead());
+    assertThat(dead).isEqualTo(whole.dead());
+  }
+
+  /** The offset of the first event at or after {@code timeMs}, or the end. */
+  private static long firstAt(List<AtOffset> events, long timeMs) {
+    return events.stream()
+        .filter(a -> a.timeMs() >= timeMs)
+        .mapToLong(AtOffset::offset)
+        .min()
+        .orElse(events.size());
+  }
+
   /** What an earlier release's assembler kept: the events as Avro records, and its close timer. */
   private static final class EarlierReleaseAssembler
       extends KeyedCoProcessFunction<String, RequestEvent, ImpressionEvent, CompactUnit> {

@@ -106,6 +106,52 @@ class HandoffTest {
   }
 
   /**
+   * A backfill that read on past its cut hands on earlier offsets than it stopped at: its handoff
+   * keeps both (format 4), and a job started from it knows where the backfill stopped reading. One
+   * that stopped where the next job reads from is written as format 3, which earlier releases read.
+   */
+  @Test
+  void aHandoffKeepsWhereItsBackfillStoppedReadingWhereThatIsPastWhereTheNextJobReadsFrom()
+      throws Exception {
+    JobConfig cfg = config();
+    Map<TopicPartition, Long> stopped = new java.util.HashMap<>(OFFSETS);
+    stopped.put(new TopicPartition("impressions", 0), 56_000L);
+    String path = dir.resolve("model.handoff").toString();
+    var h =
+        new OneInputStreamOperatorTestHarness<>(
+            new TrainerOperator(cfg, null, 0, Handoff.Plan.saveTo(path, stopped, OFFSETS)));
+    try (h) {
+      h.open();
+      feed(h, units(CUT), 0, CUT);
+      h.processWatermark(new Watermark(Long.MAX_VALUE));
+      h.endInput();
+    }
+    Handoff.Header header = Handoff.readHeader(path);
+    assertThat(header.offsets()).isEqualTo(OFFSETS);
+    assertThat(header.stopped()).isEqualTo(stopped);
+    assertThat(header.overlaps()).isTrue();
+    assertThat(formatOf(path)).isEqualTo(4);
+    Handoff.Plan plan = Handoff.Plan.startFrom(path, header);
+    assertThat(plan.startStopped()).isEqualTo(stopped);
+    try (var live =
+        new OneInputStreamOperatorTestHarness<>(new TrainerOperator(cfg, null, 0, plan))) {
+      live.open(); // the handoff is the one the job was built from
+    }
+
+    String plain = dir.resolve("plain.handoff").toString();
+    backfill(cfg, units(CUT), plain);
+    assertThat(formatOf(plain)).isEqualTo(3);
+    assertThat(Handoff.readHeader(plain).stopped()).isEqualTo(OFFSETS);
+  }
+
+  private static int formatOf(String path) throws java.io.IOException {
+    try (var in = new java.io.DataInputStream(Files.newInputStream(Path.of(path)))) {
+      in.readInt();
+      return in.readInt();
+    }
+  }
+
+  /**
    * {@code flink stop --drain} on a backfill ends its input early and finishes the trainer as if
    * the input had ended: the handoff it would write names offsets its sources had not reached, and
    * a live job from it would skip the records between. The drain's savepoint comes after the
@@ -304,7 +350,8 @@ class HandoffTest {
                 cfg,
                 null,
                 0,
-                Handoff.Plan.startFrom(first, Handoff.readHeader(first)).andSaveTo(second, later)));
+                Handoff.Plan.startFrom(first, Handoff.readHeader(first))
+                    .andSaveTo(second, later, later)));
     try (h) {
       h.open();
       feed(h, units, CUT, 2 * CUT);

@@ -120,13 +120,12 @@ public final class Handoff {
       if (!overlaps()) {
         return "the inputs stopped at " + describeOffsets();
       }
-      Map<TopicPartition, Long> past = new java.util.HashMap<>(stopped);
-      past.entrySet().removeIf(e -> e.getValue().equals(offsets.get(e.getKey())));
       return "the next job reads the inputs from "
           + describeOffsets()
-          + " (the backfill read on past its cut to "
-          + describe(past)
-          + ", so that its last units closed whole)";
+          + "; the backfill read them to "
+          + describe(stopped)
+          + " (the impressions a join window and the allowed disorder past its cut, so that its"
+          + " last units closed whole)";
     }
 
     @Override

@@ -197,26 +197,6 @@ public final class RequestUnitAssembler
           SegmentCut.NONE);
     }
 
-    /** These bounds, for a job whose range meets no other's. */
-    public AssemblerConfig(
-        long joinWindowMs,
-        int maxImpressionsPerUnit,
-        String requestsTopic,
-        String impressionsTopic,
-        int maxIdsPerUnit,
-        long maxUnitBytes,
-        int deadLetterMaxPayloadBytes) {
-      this(
-          joinWindowMs,
-          maxImpressionsPerUnit,
-          requestsTopic,
-          impressionsTopic,
-          maxIdsPerUnit,
-          maxUnitBytes,
-          deadLetterMaxPayloadBytes,
-          SegmentCut.NONE);
-    }
-
     /** These settings for a job whose range meets another's at {@code cut}. */
     public AssemblerConfig withCut(SegmentCut cut) {
       return new AssemblerConfig(

@@ -405,7 +405,7 @@ class RequestUnitAssemblerTest {
   void thousandsOfLargeImpressionsForOneRequestKeepTheStateWithinItsBytes() throws Exception {
     var config =
         new RequestUnitAssembler.AssemblerConfig(
-            WINDOW, 100_000, "requests", "impressions", 1 << 16, 200_000, 1_000);
+            WINDOW, 100_000, "requests", "impressions", 1 << 16, 200_000, 1_000, SegmentCut.NONE);
     try (var h = harness(config, null)) {
       send(h, request("r1", 0));
       Map<String, Float> dense = new HashMap<>();
@@ -472,7 +472,7 @@ class RequestUnitAssemblerTest {
     big.setFeatures(Map.of("user_id", List.of("u1", "u2", "u3", "u4")));
     var config =
         new RequestUnitAssembler.AssemblerConfig(
-            WINDOW, 100, "requests", "impressions", 3, 1 << 20, 1_000);
+            WINDOW, 100, "requests", "impressions", 3, 1 << 20, 1_000, SegmentCut.NONE);
     try (var h = harness(config, null)) {
       send(h, big); // more ids than a unit may hold
       send(h, impression("r1", "a", 10));
@@ -502,7 +502,14 @@ class RequestUnitAssemblerTest {
     int impressionIds = ENCODER.impressionPart(impression("r1", "a", 10), null).ids().length;
     var config =
         new RequestUnitAssembler.AssemblerConfig(
-            WINDOW, 100, "requests", "impressions", requestIds + 2 * impressionIds, 1 << 20, 1_000);
+            WINDOW,
+            100,
+            "requests",
+            "impressions",
+            requestIds + 2 * impressionIds,
+            1 << 20,
+            1_000,
+            SegmentCut.NONE);
     try (var h = harness(config, null)) {
       for (String id : List.of("c", "a", "b")) {
         send(h, impression("r1", id, 10));

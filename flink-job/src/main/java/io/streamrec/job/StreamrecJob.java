@@ -281,9 +281,9 @@ public final class StreamrecJob {
                           + ", after where this backfill is to stop ("
                           + stop
                           + ")",
-                      "backfill until a later time (where that handoff's backfill read the"
-                          + " impressions on past its cut, a join window and the allowed disorder"
-                          + " past it), or from an earlier handoff");
+                      "backfill until a later time (where a handoff's backfill read the"
+                          + " impressions on past its cut, two join windows and disorders past"
+                          + " that cut at least), or from an earlier handoff");
                 }
               });
     }
@@ -300,11 +300,13 @@ public final class StreamrecJob {
 
   /**
    * The offsets of a backfill that hands on at {@code untilMs} and reads past it ({@link
-   * SegmentCut}): the requests stop at the cut ({@code atCut}) and are handed on from a join window
-   * and the allowed disorder before it; the impressions are handed on from the cut and read on for
-   * as long past it. Null where that would overlap the earlier handoff's own reading past its cut
-   * ({@code earlier}: where its backfill stopped), in a range shorter than a join window and the
-   * disorder: the backfill would then stop before where the earlier one had read, which is refused.
+   * SegmentCut}), with M a join window and the allowed disorder: the requests stop at the cut
+   * ({@code atCut}) and are handed on from 2 M before it; the impressions are read on to M past the
+   * cut and handed on from M before it. (A request after the cut in its partition may be timed
+   * before it, and its impressions lie before the cut in theirs; the requests handed on reach back
+   * far enough for every impression handed on.) Null where that would overlap the earlier handoff's
+   * own reading ({@code earlier}: where its backfill stopped), in a range shorter than 2 M: the
+   * backfill would then stop before where the earlier one had read, which is refused.
    */
   private static Overlap overlap(
       JobConfig cfg,
@@ -312,22 +314,16 @@ public final class StreamrecJob {
       Map<TopicPartition, Long> atCut,
       Map<TopicPartition, Long> earlier) {
     long margin = cfg.joinWindowMs() + cfg.maxOutOfOrdernessMs();
-    Map<TopicPartition, Long> before =
-        TopicOffsets.stoppingOffsets(
-            cfg.bootstrapServers(),
-            cfg.kafkaProperties(),
-            List.of(cfg.requestsTopic()),
-            Math.max(0, untilMs - margin)); // a time below 0 asks Kafka for no time but an end
-    Map<TopicPartition, Long> past =
-        TopicOffsets.stoppingOffsets(
-            cfg.bootstrapServers(),
-            cfg.kafkaProperties(),
-            List.of(cfg.impressionsTopic()),
-            untilMs > Long.MAX_VALUE - margin ? Long.MAX_VALUE : untilMs + margin);
+    Map<TopicPartition, Long> handOn =
+        new java.util.HashMap<>(
+            offsetsAt(cfg, cfg.requestsTopic(), Math.max(0, untilMs - 2 * margin)));
+    handOn.putAll(offsetsAt(cfg, cfg.impressionsTopic(), Math.max(0, untilMs - margin)));
     Map<TopicPartition, Long> stops = new java.util.HashMap<>(atCut);
-    Map<TopicPartition, Long> handOn = new java.util.HashMap<>(atCut);
-    handOn.putAll(before);
-    stops.putAll(past);
+    stops.putAll(
+        offsetsAt(
+            cfg,
+            cfg.impressionsTopic(),
+            untilMs > Long.MAX_VALUE - margin ? Long.MAX_VALUE : untilMs + margin));
     for (Map.Entry<TopicPartition, Long> e : handOn.entrySet()) {
       Long read = earlier.get(e.getKey());
       if (read != null && e.getValue() < read) {
@@ -335,6 +331,15 @@ public final class StreamrecJob {
       }
     }
     return new Overlap(stops, handOn);
+  }
+
+  /**
+   * Per partition of {@code topic}, the first offset at or after {@code timeMs} (0 or more: below 0
+   * Kafka reads a time as an end), or its end.
+   */
+  private static Map<TopicPartition, Long> offsetsAt(JobConfig cfg, String topic, long timeMs) {
+    return TopicOffsets.stoppingOffsets(
+        cfg.bootstrapServers(), cfg.kafkaProperties(), List.of(topic), timeMs);
   }
 
   /**

@@ -693,8 +693,8 @@ public final class RequestUnitAssembler
   }
 
   /**
-   * A request the job before the handoff trained, read again here (from a join window and the
-   * disorder before the handoff's cut) so that its impressions read again are told apart from
+   * A request the job before the handoff trained, read again here (from two join windows and
+   * disorders before the handoff's cut) so that its impressions read again are told apart from
    * orphans: they were counted there. The key closes as it would have there; this job's own copy of
    * the request, if one came first, stays.
    */

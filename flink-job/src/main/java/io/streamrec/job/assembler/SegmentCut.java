@@ -11,16 +11,17 @@ import java.util.Map;
  *
  * <p>A backfill that hands on stops the requests at its cut (the first request at time T) but reads
  * the impressions on past it, for a join window and the allowed disorder, so that the units of its
- * last requests close with all their impressions. The job after it reads the impressions from the
- * cut (offsets {@code pastFrom}) and the requests from a join window and the disorder before it
- * (offsets {@code nearFrom}): those requests, the earlier job's, are {@code prior} there, and tell
- * it which of the impressions it reads again the earlier job had already trained or dead-lettered.
+ * last requests close with all their impressions. The job after it reads the impressions from a
+ * join window and the disorder before the cut (offsets {@code pastFrom}), for the requests after
+ * the cut in their partition timed before it, and the requests from twice that before it (offsets
+ * {@code nearFrom}): those requests, the earlier job's, are {@code prior} there, and tell it which
+ * of the impressions it reads again the earlier job had already trained or dead-lettered.
  *
  * <ul>
- *   <li>This job, before its cut: an impression read past the cut ({@link #past}) is this job's
- *       only where its request is one near the cut ({@link #near}), which the next job knows as
- *       prior; any other (its request later, earlier, or none) is left to the next job, which reads
- *       it too, and counted as handed on.
+ *   <li>This job, before its cut: an impression the next job reads too ({@link #past}) is this
+ *       job's only where its request is one near the cut ({@link #near}), which the next job knows
+ *       as prior; any other (its request later, earlier, or none) is left to the next job, and
+ *       counted as handed on.
  *   <li>This job, after a cut: a prior request ({@link #prior}) trains nothing here; its
  *       impressions that the earlier job read ({@link #overlap}) were counted there, and those it
  *       never read (beyond where it stopped) are late.
@@ -29,7 +30,7 @@ import java.util.Map;
  * Offsets are per partition; a partition a map does not name has no cut.
  *
  * @param nearFrom requests topic: a request at or after this offset is near this job's cut
- * @param pastFrom impressions topic: an impression at or after this offset is past this job's cut
+ * @param pastFrom impressions topic: an impression at or after this offset the next job reads too
  * @param priorBefore requests topic: a request before this offset is the earlier job's
  * @param overlapBefore impressions topic: an impression before this offset the earlier job read
  */
@@ -59,7 +60,7 @@ public record SegmentCut(
     return atOrAfter(nearFrom, r);
   }
 
-  /** Whether impression {@code e} is past this job's cut: the next job reads it again. */
+  /** Whether impression {@code e} is one the next job reads too. */
   public boolean past(EventPart e) {
     return atOrAfter(pastFrom, e);
   }

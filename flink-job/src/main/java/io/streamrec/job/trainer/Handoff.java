@@ -29,9 +29,9 @@ import org.apache.kafka.common.TopicPartition;
  *
  * <p>A backfill that stops at a time ({@code --until}) reads the impressions on past it for a join
  * window and the allowed disorder, so that its last units close whole, and hands on earlier offsets
- * than it stopped at: the impressions from the cut, the requests from a join window and the
- * disorder before it. The header keeps both, and the next job knows by them what the backfill had
- * read ({@link io.streamrec.job.assembler.SegmentCut}).
+ * than it stopped at: the impressions from a join window and the disorder before the cut, the
+ * requests from twice that. The header keeps both, and the next job knows by them what the backfill
+ * had read ({@link io.streamrec.job.assembler.SegmentCut}).
  *
  * <p><b>Layout</b> (big-endian): magic {@code "SRHO"}, format, lineage, version, number of
  * partitions, then per partition its topic, number and offset (where the next job reads from);

@@ -707,54 +707,76 @@ class RequestUnitAssemblerTest {
     }
   }
 
-  /** An event of a partition 0, at its offset: a request or an impression. */
-  private record AtOffset(Object event, long offset, long timeMs) {
+  /** An event read from its topic's {@code partition} at {@code offset}. */
+  private record AtOffset(Object event, int partition, long offset, long timeMs) {
+    boolean isRequest() {
+      return event instanceof RequestEvent;
+    }
+
     EventPart part() {
       if (event instanceof RequestEvent r) {
-        return ENCODER.requestPart(r, AvroCodec.encode(r)).readAt(0, offset);
+        return ENCODER.requestPart(r, AvroCodec.encode(r)).readAt(partition, offset);
       }
       ImpressionEvent e = (ImpressionEvent) event;
-      return ENCODER.impressionPart(e, AvroCodec.encode(e)).readAt(0, offset);
+      return ENCODER.impressionPart(e, AvroCodec.encode(e)).readAt(partition, offset);
     }
+  }
+
+  /**
+   * The events of {@code sent}, in the order sent, at their offsets: each topic's partitions
+   * numbered in that order, a request in partition {@code partitions(event)}.
+   */
+  private static List<AtOffset> atOffsets(
+      List<Object> sent, java.util.function.ToIntFunction<Object> partition) {
+    Map<String, Long> next = new HashMap<>();
+    List<AtOffset> out = new ArrayList<>();
+    for (Object e : sent) {
+      int p = partition.applyAsInt(e);
+      long t =
+          e instanceof RequestEvent r ? r.getTimestampMs() : ((ImpressionEvent) e).getTimestampMs();
+      String key = (e instanceof RequestEvent ? "r" : "i") + p;
+      long offset = next.merge(key, 1L, Long::sum) - 1;
+      out.add(new AtOffset(e, p, offset, t));
+    }
+    return out;
   }
 
   /** What a run of the assembler gave: each unit's impressions, and the dead letters' reasons. */
   private record Run(Map<String, List<String>> units, Map<String, String> dead) {}
 
+  /** A job's range of one topic: per partition, from (inclusive) and to (exclusive) offsets. */
+  private record Range(Map<Integer, Long> from, Map<Integer, Long> to) {
+    static final Range ALL = new Range(Map.of(), Map.of());
+
+    boolean holds(AtOffset a) {
+      return a.offset() >= from.getOrDefault(a.partition(), 0L)
+          && a.offset() < to.getOrDefault(a.partition(), Long.MAX_VALUE);
+    }
+  }
+
   /**
-   * Runs an assembler of {@code cut} over the requests and impressions of partition 0 in the ranges
-   * given (from inclusive, to exclusive, by offset), in time order, the watermark {@code disorder}
-   * behind the newest event, then to the end.
+   * Runs an assembler of {@code cut} over the events of {@code sent} in the ranges given, in the
+   * order sent, the watermark {@code disorder} behind the newest event, then to the end.
    */
   private static Run run(
-      SegmentCut cut,
-      List<AtOffset> requests,
-      long requestsFrom,
-      long requestsTo,
-      List<AtOffset> impressions,
-      long impressionsFrom,
-      long impressionsTo,
-      long disorder)
+      SegmentCut cut, List<AtOffset> sent, Range requests, Range impressions, long disorder)
       throws Exception {
-    List<AtOffset> read = new ArrayList<>();
-    requests.stream()
-        .filter(a -> a.offset() >= requestsFrom && a.offset() < requestsTo)
-        .forEach(read::add);
-    impressions.stream()
-        .filter(a -> a.offset() >= impressionsFrom && a.offset() < impressionsTo)
-        .forEach(read::add);
-    read.sort(java.util.Comparator.comparingLong(AtOffset::timeMs));
     Map<String, List<String>> units = new TreeMap<>();
     Map<String, String> dead = new TreeMap<>();
     try (var h = harness(CONFIG.withCut(cut), null)) {
-      for (AtOffset a : read) {
+      long newest = Long.MIN_VALUE;
+      for (AtOffset a : sent) {
+        if (!(a.isRequest() ? requests : impressions).holds(a)) {
+          continue;
+        }
         EventPart p = a.part();
-        if (p.isRequest()) {
+        if (a.isRequest()) {
           h.processElement1(new StreamRecord<>(p, a.timeMs()));
         } else {
           h.processElement2(new StreamRecord<>(p, a.timeMs()));
         }
-        h.processBothWatermarks(new Watermark(a.timeMs() - disorder));
+        newest = Math.max(newest, a.timeMs());
+        h.processBothWatermarks(new Watermark(newest - disorder));
       }
       h.processBothWatermarks(new Watermark(Long.MAX_VALUE));
       for (CompactUnit u : h.extractOutputValues()) {
@@ -774,6 +796,47 @@ class RequestUnitAssemblerTest {
     return new Run(units, dead);
   }
 
+  /** The two jobs either side of a cut, and one job over everything. */
+  private record Segments(Run whole, Run before, Run after) {}
+
+  /**
+   * A backfill of {@code sent} until {@code cut} that hands on, reading the impressions on for a
+   * join window and {@code disorder}, and the job after it, as {@code StreamrecJob} resolves their
+   * offsets; and one job over everything.
+   */
+  private static Segments segments(List<AtOffset> sent, long cut, long disorder) throws Exception {
+    long margin = WINDOW + disorder;
+    Map<Integer, Long> requestsAtCut = firstAt(sent, true, cut);
+    Map<Integer, Long> requestsHandedOn = firstAt(sent, true, cut - 2 * margin);
+    Map<Integer, Long> impressionsHandedOn = firstAt(sent, false, cut - margin);
+    Map<Integer, Long> impressionsStop = firstAt(sent, false, cut + margin);
+    Run whole = run(SegmentCut.NONE, sent, Range.ALL, Range.ALL, disorder);
+    Run before =
+        run(
+            new SegmentCut(requestsHandedOn, impressionsHandedOn, Map.of(), Map.of()),
+            sent,
+            new Range(Map.of(), requestsAtCut),
+            new Range(Map.of(), impressionsStop),
+            disorder);
+    Run after =
+        run(
+            new SegmentCut(Map.of(), Map.of(), requestsAtCut, impressionsStop),
+            sent,
+            new Range(requestsHandedOn, Map.of()),
+            new Range(impressionsHandedOn, Map.of()),
+            disorder);
+    // no unit is trained twice, no event dead-lettered by both
+    after.units().keySet().forEach(r -> assertThat(before.units()).doesNotContainKey(r));
+    after.dead().keySet().forEach(id -> assertThat(before.dead()).doesNotContainKey(id));
+    return new Segments(whole, before, after);
+  }
+
+  private static <V> Map<String, V> both(Map<String, V> a, Map<String, V> b) {
+    Map<String, V> out = new TreeMap<>(a);
+    out.putAll(b);
+    return out;
+  }
+
   /**
    * A backfill that hands on at a cut and the job after it: together they make the units one run
    * over everything makes, each whole, and each dead letter once. Before, the backfill stopped the
@@ -783,85 +846,127 @@ class RequestUnitAssemblerTest {
   @Test
   void aBackfillHandingOnAtACutAndTheJobAfterItMakeTheUnitsOneRunMakes() throws Exception {
     long disorder = 200;
-    List<AtOffset> requests = new ArrayList<>();
-    List<AtOffset> impressions = new ArrayList<>();
+    List<Object> sent = new ArrayList<>();
     for (int i = 0; i < 60; i++) {
       long t = 10_000 + i * 100L;
-      requests.add(new AtOffset(request("r" + i, t), requests.size(), t));
-    }
-    List<AtOffset> imps = new ArrayList<>();
-    for (int i = 0; i < 60; i++) {
-      long t = 10_000 + i * 100L;
+      sent.add(request("r" + i, t));
       for (long d : new long[] {50, 450, 950}) {
-        imps.add(new AtOffset(impression("r" + i, "r" + i + "+" + d, t + d), 0, t + d));
+        sent.add(impression("r" + i, "r" + i + "+" + d, t + d));
       }
     }
     long cut = 13_000; // request r30 is the first at the cut
     // an orphan past the cut; a late impression of a request near it, beyond where the backfill
     // reads; and one of a request far before the cut, read by both jobs, an orphan (its request
     // is forgotten a join window after its unit closed)
-    imps.add(new AtOffset(impression("nobody", "orphan", cut + 300), 0, cut + 300));
-    imps.add(new AtOffset(impression("r25", "late-r25", cut + 1_500), 0, cut + 1_500));
-    imps.add(new AtOffset(impression("r5", "stray-r5", cut + 100), 0, cut + 100));
-    imps.sort(java.util.Comparator.comparingLong(AtOffset::timeMs));
-    for (AtOffset a : imps) {
-      impressions.add(new AtOffset(a.event(), impressions.size(), a.timeMs()));
-    }
-    long margin = WINDOW + disorder;
-    long requestsAtCut = firstAt(requests, cut);
-    long requestsHandedOn = firstAt(requests, cut - margin);
-    long impressionsAtCut = firstAt(impressions, cut);
-    long impressionsStop = firstAt(impressions, cut + margin);
+    sent.add(impression("nobody", "orphan", cut + 300));
+    sent.add(impression("r25", "late-r25", cut + 1_500));
+    sent.add(impression("r5", "stray-r5", cut + 100));
+    sent.sort(java.util.Comparator.comparingLong(RequestUnitAssemblerTest::timeOf));
+    Segments s = segments(atOffsets(sent, e -> 0), cut, disorder);
 
-    Run whole = run(SegmentCut.NONE, requests, 0, 999, impressions, 0, 999, disorder);
-    Run before =
-        run(
-            new SegmentCut(
-                Map.of(0, requestsHandedOn), Map.of(0, impressionsAtCut), Map.of(), Map.of()),
-            requests,
-            0,
-            requestsAtCut,
-            impressions,
-            0,
-            impressionsStop,
-            disorder);
-    Run after =
-        run(
-            new SegmentCut(
-                Map.of(), Map.of(), Map.of(0, requestsAtCut), Map.of(0, impressionsStop)),
-            requests,
-            requestsHandedOn,
-            999,
-            impressions,
-            impressionsAtCut,
-            999,
-            disorder);
-
-    assertThat(whole.units()).hasSize(60).allSatisfy((r, ids) -> assertThat(ids).hasSize(3));
-    Map<String, List<String>> both = new TreeMap<>(before.units());
-    after.units().keySet().forEach(r -> assertThat(before.units()).doesNotContainKey(r));
-    both.putAll(after.units());
-    assertThat(both).isEqualTo(whole.units());
-    assertThat(before.units()).containsKeys("r29").doesNotContainKey("r30");
-    assertThat(whole.dead())
+    assertThat(s.whole().units()).hasSize(60).allSatisfy((r, ids) -> assertThat(ids).hasSize(3));
+    assertThat(both(s.before().units(), s.after().units())).isEqualTo(s.whole().units());
+    assertThat(s.before().units()).containsKeys("r29").doesNotContainKey("r30");
+    assertThat(s.whole().dead())
         .containsExactlyInAnyOrderEntriesOf(
             Map.of(
                 "orphan", DeadLetterReasons.ORPHAN,
                 "late-r25", DeadLetterReasons.LATE,
                 "stray-r5", DeadLetterReasons.ORPHAN));
-    Map<String, String> dead = new TreeMap<>(before.dead());
-    after.dead().keySet().forEach(id -> assertThat(before.dead()).doesNotContainKey(id));
-    dead.putAll(after.dead());
-    assertThat(dead).isEqualTo(whole.dead());
+    assertThat(both(s.before().dead(), s.after().dead())).isEqualTo(s.whole().dead());
   }
 
-  /** The offset of the first event at or after {@code timeMs}, or the end. */
-  private static long firstAt(List<AtOffset> events, long timeMs) {
-    return events.stream()
-        .filter(a -> a.timeMs() >= timeMs)
-        .mapToLong(AtOffset::offset)
-        .min()
-        .orElse(events.size());
+  /**
+   * The same over random traffic in two partitions of each topic, sent out of order within the
+   * disorder allowed, with orphans, late impressions and late arrivals: every impression ends in
+   * exactly one place, a unit or a dead letter of one of the two jobs; where nothing arrives late,
+   * the units are the ones a single run makes.
+   */
+  @Test
+  void everyImpressionEndsInOnePlaceAcrossACutInRandomTraffic() throws Exception {
+    long disorder = 200;
+    for (int seed = 0; seed < 24; seed++) {
+      SplittableRandom rnd = new SplittableRandom(seed);
+      boolean stragglers = seed % 2 == 1;
+      List<Object> events = new ArrayList<>();
+      Map<Object, Long> sentAt = new HashMap<>();
+      Set<String> impressionIds = new HashSet<>();
+      for (int i = 0; i < 150; i++) {
+        long t = 10_000 + i * 40L + rnd.nextLong(40);
+        RequestEvent r = request("s" + seed + "r" + i, t);
+        events.add(r);
+        sentAt.put(r, t + rnd.nextLong(disorder));
+        int n = rnd.nextInt(5);
+        for (int k = 0; k < n; k++) {
+          long delay =
+              stragglers && rnd.nextInt(12) == 0
+                  ? WINDOW + rnd.nextLong(WINDOW)
+                  : rnd.nextLong(WINDOW);
+          String rid = stragglers && rnd.nextInt(15) == 0 ? "nobody-" + i : r.getRequestId();
+          ImpressionEvent e = impression(rid, r.getRequestId() + "-" + k, t + delay);
+          events.add(e);
+          impressionIds.add(e.getImpressionId());
+          long arrives = t + delay + rnd.nextLong(disorder);
+          if (stragglers && rnd.nextInt(20) == 0) {
+            arrives += 3 * WINDOW; // long after its time
+          }
+          sentAt.put(e, arrives);
+        }
+      }
+      events.sort(java.util.Comparator.comparingLong(sentAt::get));
+      List<AtOffset> sent =
+          atOffsets(
+              events,
+              e ->
+                  e instanceof RequestEvent r
+                      ? Math.floorMod(r.getRequestId().hashCode(), 2)
+                      : Math.floorMod(((ImpressionEvent) e).getImpressionId().hashCode(), 2));
+      long cut = 10_000 + 60 * 40L + rnd.nextLong(40 * 40L);
+      Segments s = segments(sent, cut, disorder);
+
+      List<String> ended = new ArrayList<>();
+      for (Run run : List.of(s.before(), s.after())) {
+        run.units().values().forEach(ended::addAll);
+        run.dead().keySet().stream().filter(id -> !id.startsWith("request ")).forEach(ended::add);
+      }
+      assertThat(ended).as("seed %d", seed).doesNotHaveDuplicates();
+      assertThat(new HashSet<>(ended)).as("seed %d", seed).isEqualTo(impressionIds);
+      if (!stragglers) {
+        assertThat(both(s.before().units(), s.after().units()))
+            .as("seed %d", seed)
+            .isEqualTo(s.whole().units());
+        assertThat(both(s.before().dead(), s.after().dead()))
+            .as("seed %d", seed)
+            .isEqualTo(s.whole().dead());
+      }
+    }
+  }
+
+  private static long timeOf(Object e) {
+    return e instanceof RequestEvent r
+        ? r.getTimestampMs()
+        : ((ImpressionEvent) e).getTimestampMs();
+  }
+
+  /**
+   * Per partition of the requests' topic ({@code requests}) or the impressions', the offset of the
+   * first event at or after {@code timeMs}, or its end: what Kafka answers for a time.
+   */
+  private static Map<Integer, Long> firstAt(List<AtOffset> sent, boolean requests, long timeMs) {
+    Map<Integer, Long> out = new HashMap<>();
+    for (AtOffset a : sent) {
+      if (a.isRequest() != requests) {
+        continue;
+      }
+      long end = Math.max(out.getOrDefault(a.partition(), 0L), a.offset() + 1);
+      out.put(a.partition(), end);
+    }
+    for (AtOffset a : sent) {
+      if (a.isRequest() == requests && a.timeMs() >= timeMs) {
+        out.merge(a.partition(), a.offset(), Math::min);
+      }
+    }
+    return out;
   }
 
   /** What an earlier release's assembler kept: the events as Avro records, and its close timer. */

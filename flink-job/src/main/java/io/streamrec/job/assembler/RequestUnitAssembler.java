@@ -251,13 +251,37 @@ public final class RequestUnitAssembler
   private transient ValueState<String> closedAs;
 
   /**
-   * Set with {@link #closedUntil} in a job that hands on where the closed request was near its cut
-   * ({@link SegmentCut#near}): the impressions past the cut that come for it are this job's.
+   * Set in a job that hands on once a copy of the key's request near its cut came ({@link
+   * SegmentCut#near}): the impressions the next job reads too that come for it are this job's. Its
+   * marker then stays to the end of the job, so that which job counts them does not depend on when
+   * they come.
    */
-  private transient ValueState<Boolean> closedNear;
+  private transient ValueState<Boolean> near;
+
+  /** Impressions kept to the job's end to learn which job counts them ({@link #hold}). */
+  private transient MapState<String, EventPart> held;
 
   /** {@link #closedAs} of a request the job before a handoff trained ({@link SegmentCut#prior}). */
   static final String CLOSED_BEFORE_HANDOFF = "before-handoff";
+
+  /**
+   * How much longer, in event time, a job after a handoff keeps the marker of a request the job
+   * before it trained, and lets an impression that job read wait for its request: the impressions
+   * that job read are all read here by then unless a partition lags the others by more.
+   */
+  static final long BEFORE_HANDOFF_WAIT_MS = 3_600_000L;
+
+  /** Operator state: the offsets of the handoff this job started from ({@link SegmentCut}). */
+  static final String HANDOFF_CUT_STATE = "handoff-cut";
+
+  private transient org.apache.flink.api.common.state.ListState<String> cutState;
+
+  /**
+   * Where this job's range meets the others': the configuration's, but the earlier job's offsets as
+   * the job first started with them, kept in its checkpoints (a restore does not take them from a
+   * handoff written since at the same path).
+   */
+  private transient SegmentCut cut;
 
   /** Set while impressions wait without a request: when they become orphans. */
   private transient ValueState<Long> orphanAt;
@@ -318,8 +342,12 @@ public final class RequestUnitAssembler
     closedUntil =
         getRuntimeContext().getState(new ValueStateDescriptor<>("closed-until", Types.LONG));
     closedAs = getRuntimeContext().getState(new ValueStateDescriptor<>("closed-as", Types.STRING));
-    closedNear =
-        getRuntimeContext().getState(new ValueStateDescriptor<>("closed-near-cut", Types.BOOLEAN));
+    near = getRuntimeContext().getState(new ValueStateDescriptor<>("near-cut", Types.BOOLEAN));
+    held =
+        getRuntimeContext()
+            .getMapState(
+                new MapStateDescriptor<>(
+                    "held-to-the-end", Types.STRING, CodecTypeInfo.EVENT_PART));
     orphanAt = getRuntimeContext().getState(new ValueStateDescriptor<>("orphan-at", Types.LONG));
     load =
         getRuntimeContext()
@@ -370,7 +398,21 @@ public final class RequestUnitAssembler
                     WATERMARK_STATE, Types.LONG));
     watermarkReached = Long.MIN_VALUE;
     watermarkFloor = Long.MIN_VALUE;
+    cutState =
+        context
+            .getOperatorStateStore()
+            .getUnionListState(
+                new org.apache.flink.api.common.state.ListStateDescriptor<>(
+                    HANDOFF_CUT_STATE, Types.STRING));
+    cut = config.cut();
     if (context.isRestored()) {
+      Map<Integer, Long> prior = new HashMap<>();
+      Map<Integer, Long> overlap = new HashMap<>();
+      for (String entry : cutState.get()) {
+        String[] f = entry.split(":");
+        (f[0].equals("prior") ? prior : overlap).put(Integer.parseInt(f[1]), Long.parseLong(f[2]));
+      }
+      cut = cut.after(prior, overlap);
       long lowest = Long.MAX_VALUE;
       boolean any = false;
       for (Long w : watermarkState.get()) {
@@ -388,6 +430,10 @@ public final class RequestUnitAssembler
   public void snapshotState(org.apache.flink.runtime.state.FunctionSnapshotContext context)
       throws Exception {
     watermarkState.update(List.of(watermarkReached));
+    List<String> entries = new ArrayList<>();
+    cut.priorBefore().forEach((p, o) -> entries.add("prior:" + p + ":" + o));
+    cut.overlapBefore().forEach((p, o) -> entries.add("overlap:" + p + ":" + o));
+    cutState.update(entries);
   }
 
   private long closeAt(EventPart r) {
@@ -420,10 +466,16 @@ public final class RequestUnitAssembler
   public void processElement1(EventPart r, Context ctx, Collector<CompactUnit> out)
       throws Exception {
     migrateLegacy(watermark(ctx));
-    SegmentCut cut = config.cut();
     if (cut.prior(r)) {
       requestBeforeHandoff(ctx, r);
       return;
+    }
+    if (cut.near(r) && !isNear()) {
+      near.update(true); // a copy of it, if this is one, takes the key's impressions here too
+      Long closed = closedUntil.value();
+      if (closed != null) {
+        markClosed(ctx, closed); // to the job's end, now
+      }
     }
     EventPart open = request.value();
     if (open != null && !open.sameContent(r)) {
@@ -438,9 +490,10 @@ public final class RequestUnitAssembler
       duplicateRequests.inc();
       return;
     }
-    if (!cut.near(r)) {
-      handOnPast(); // the impressions past the cut waiting for it are the next job's
+    if (!isNear()) {
+      holdPast(ctx); // the impressions the next job reads too waiting for it: that job's, unless
     }
+    settleCopies(ctx, isNear());
     long[] rows = tables.counts();
     tables.add(r, rows);
     int overTable = tables.over(rows);
@@ -469,7 +522,7 @@ public final class RequestUnitAssembler
       impressions.clear();
       orphanAt.clear();
       load.clear();
-      markClosed(ctx, saturatedAdd(watermark, config.joinWindowMs()), r);
+      markClosed(ctx, saturatedAdd(watermark, config.joinWindowMs()));
       closedAs.update(DeadLetterReasons.LATE);
       return;
     }
@@ -500,12 +553,11 @@ public final class RequestUnitAssembler
   public void processElement2(EventPart e, Context ctx, Collector<CompactUnit> out)
       throws Exception {
     migrateLegacy(watermark(ctx));
-    SegmentCut cut = config.cut();
     Long closed = closedUntil.value();
     if (closed != null) {
       String as = closedAs.value();
-      if (cut.past(e) && !Boolean.TRUE.equals(closedNear.value())) {
-        handOn(e);
+      if (cut.past(e) && !isNear()) {
+        hold(ctx, e);
       } else if (CLOSED_BEFORE_HANDOFF.equals(as)) {
         impressionBeforeHandoff(ctx, e);
       } else if (as == null) {
@@ -518,8 +570,8 @@ public final class RequestUnitAssembler
       return;
     }
     EventPart r = request.value();
-    if (cut.past(e) && r != null && !cut.near(r)) {
-      handOn(e);
+    if (cut.past(e) && r != null && !isNear()) {
+      hold(ctx, e);
       return;
     }
     if (r != null && e.timestampMs() >= closeAt(r)) {
@@ -532,11 +584,10 @@ public final class RequestUnitAssembler
     }
     long watermark = watermark(ctx);
     long window = saturatedAdd(e.timestampMs(), config.joinWindowMs());
-    if (r == null && window <= watermark) {
-      if (cut.past(e)) {
-        handOn(e); // its request, if any, is not this job's: the next job says what it was
-        return;
-      }
+    // an impression both jobs at a handoff read waits for its request however late it comes: which
+    // job counts it follows from where its request lies, not from when the two came
+    boolean shared = cut.past(e) || cut.overlap(e);
+    if (r == null && window <= watermark && !shared) {
       // its window closed before it came: its request, earlier still, was late or closed without
       // it; waiting would only make it an orphan at the next watermark, for the wrong reason
       deadImpression(
@@ -551,6 +602,12 @@ public final class RequestUnitAssembler
       return;
     }
     EventPart first = impressions.get(e.impressionId());
+    if (first != null && r == null && shared) {
+      // a copy the other job at a handoff reads too, of a request not come: whether it is this
+      // job's copy to count follows from that request, so it waits beside the first until then
+      impressions.put(copyKey(e), e);
+      return;
+    }
     if (first != null) {
       if (first.sameContent(e)) {
         duplicateImpressions.inc();
@@ -570,14 +627,21 @@ public final class RequestUnitAssembler
     }
     impressions.put(e.impressionId(), e);
     if (r == null && orphanAt.value() == null) {
-      orphanAt.update(window);
-      ctx.timerService().registerEventTimeTimer(window);
+      long at =
+          cut.overlap(e)
+              ? saturatedAdd(Math.max(window, watermark), BEFORE_HANDOFF_WAIT_MS)
+              : window;
+      orphanAt.update(at);
+      ctx.timerService().registerEventTimeTimer(at);
     }
   }
 
   @Override
   public void onTimer(long t, OnTimerContext ctx, Collector<CompactUnit> out) throws Exception {
     migrateLegacy(watermark(ctx));
+    if (t == Long.MAX_VALUE && !held.isEmpty()) {
+      settleHeld(ctx);
+    }
     EventPart r = request.value();
     if (r != null) {
       long close = closeAt(r);
@@ -591,32 +655,36 @@ public final class RequestUnitAssembler
       if (t >= closed) {
         closedUntil.clear();
         closedAs.clear();
-        closedNear.clear();
+        near.clear();
       }
       return;
     }
     Long orphan = orphanAt.value();
     if (orphan != null && t >= orphan) {
+      settleCopies(ctx, false); // no request came: a copy of an orphan is a duplicate
+      if (t != Long.MAX_VALUE && waitForTheEnd(ctx)) {
+        return;
+      }
       for (EventPart e : impressions.values()) {
-        if (config.cut().past(e)) {
+        if (cut.past(e)) {
           handOn(e); // no request of this job came: the next job's, or an orphan it counts
           continue;
         }
-        deadImpression(
-            ctx,
-            DeadLetterReasons.ORPHAN,
-            e,
-            "no request '"
-                + e.requestId()
-                + "' arrived within the join window of "
-                + config.joinWindowMs()
-                + " ms (a request before a backfill's range or a handoff's offsets, or deleted by"
-                + " retention, never comes)");
+        deadImpression(ctx, DeadLetterReasons.ORPHAN, e, orphanDetail(e));
       }
       impressions.clear();
       orphanAt.clear();
       load.clear();
     }
+  }
+
+  private String orphanDetail(EventPart e) {
+    return "no request '"
+        + e.requestId()
+        + "' arrived within the join window of "
+        + config.joinWindowMs()
+        + " ms (a request before a backfill's range or a handoff's offsets, or deleted by"
+        + " retention, never comes)";
   }
 
   private void emit(EventPart r, long close, OnTimerContext ctx, Collector<CompactUnit> out)
@@ -680,16 +748,50 @@ public final class RequestUnitAssembler
     request.clear();
     impressions.clear();
     load.clear();
-    markClosed(ctx, saturatedAdd(close, config.joinWindowMs()), r);
+    markClosed(ctx, saturatedAdd(close, config.joinWindowMs()));
   }
 
-  /** Marks the unit of request {@code r} closed until event time {@code until}. */
-  private void markClosed(Context ctx, long until, EventPart r) throws Exception {
-    closedUntil.update(until);
-    if (config.cut().near(r)) {
-      closedNear.update(true);
+  /**
+   * Marks the unit of the key's request closed until event time {@code until}; one near this job's
+   * cut, to the job's end.
+   */
+  private void markClosed(Context ctx, long until) throws Exception {
+    long to = isNear() ? Long.MAX_VALUE : until;
+    closedUntil.update(to);
+    ctx.timerService().registerEventTimeTimer(to);
+  }
+
+  /** Whether a copy of the key's request near this job's cut came ({@link #near}). */
+  private boolean isNear() throws Exception {
+    return Boolean.TRUE.equals(near.value());
+  }
+
+  /**
+   * At a waiting key's orphan time, before the job's end: its impressions are orphans, but those
+   * the next job reads too wait for a request of this job to the end ({@link SegmentCut#past}).
+   * Whether any wait on, and so the key is left as it is, its timer moved to the end.
+   */
+  private boolean waitForTheEnd(OnTimerContext ctx) throws Exception {
+    List<EventPart> orphans = new ArrayList<>();
+    boolean waiting = false;
+    for (EventPart e : impressions.values()) {
+      if (cut.past(e)) {
+        waiting = true;
+      } else {
+        orphans.add(e);
+      }
     }
-    ctx.timerService().registerEventTimeTimer(until);
+    if (!waiting) {
+      return false;
+    }
+    for (EventPart e : orphans) {
+      impressions.remove(e.impressionId());
+      release(e);
+      deadImpression(ctx, DeadLetterReasons.ORPHAN, e, orphanDetail(e));
+    }
+    orphanAt.update(Long.MAX_VALUE);
+    ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
+    return true;
   }
 
   /**
@@ -703,14 +805,17 @@ public final class RequestUnitAssembler
     if (request.value() != null || closedUntil.value() != null) {
       return;
     }
-    handOnPast();
+    holdPast(ctx);
     for (EventPart e : impressions.values()) {
       impressionBeforeHandoff(ctx, e);
     }
     impressions.clear();
     orphanAt.clear();
     load.clear();
-    markClosed(ctx, saturatedAdd(Math.max(closeAt(r), watermark(ctx)), config.joinWindowMs()), r);
+    markClosed(
+        ctx,
+        saturatedAdd(
+            Math.max(closeAt(r), watermark(ctx)), config.joinWindowMs() + BEFORE_HANDOFF_WAIT_MS));
     closedAs.update(CLOSED_BEFORE_HANDOFF);
   }
 
@@ -720,7 +825,7 @@ public final class RequestUnitAssembler
    * cut), it is late.
    */
   private void impressionBeforeHandoff(Context ctx, EventPart e) {
-    if (config.cut().overlap(e)) {
+    if (cut.overlap(e)) {
       impressionsBeforeHandoff.inc();
       return;
     }
@@ -738,22 +843,83 @@ public final class RequestUnitAssembler
     handedOn.inc();
   }
 
-  /** Hands on the waiting impressions past the cut ({@link #handOn}), out of the unit's load. */
-  private void handOnPast() throws Exception {
-    if (config.cut().pastFrom().isEmpty() || impressions.isEmpty()) {
+  /**
+   * Keeps impression {@code e}, one the next job reads too, of a request not near this job's cut,
+   * to the job's end: the next job's then, unless a copy of the request near the cut came by then
+   * (the next job takes the key's impressions as this job's then). Which job counts it so follows
+   * from where the request's copies lie, not from when they came.
+   */
+  private void hold(Context ctx, EventPart e) throws Exception {
+    held.put(copyKey(e), e);
+    ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
+  }
+
+  /**
+   * At the job's end: the held impressions ({@link #hold}) are handed on, or, where a copy of the
+   * key's request near the cut came, late here.
+   */
+  private void settleHeld(Context ctx) throws Exception {
+    for (EventPart e : held.values()) {
+      if (isNear()) {
+        deadImpression(ctx, DeadLetterReasons.LATE, e, "its unit had already closed");
+      } else {
+        handOn(e);
+      }
+    }
+    held.clear();
+  }
+
+  /** Holds the waiting impressions the next job reads too ({@link #hold}), out of the load. */
+  private void holdPast(Context ctx) throws Exception {
+    if (cut.pastFrom().isEmpty() || impressions.isEmpty()) {
       return;
     }
     List<String> ids = new ArrayList<>();
     for (Map.Entry<String, EventPart> w : impressions.entries()) {
-      if (config.cut().past(w.getValue())) {
+      if (cut.past(w.getValue())) {
         ids.add(w.getKey());
       }
     }
     for (String id : ids) {
       EventPart e = impressions.get(id);
       impressions.remove(id);
-      release(e);
-      handOn(e);
+      if (!id.equals(copyKey(e))) {
+        release(e); // a copy waiting beside its first took nothing of the unit's load
+      }
+      hold(ctx, e);
+    }
+  }
+
+  /** Where a second copy of an impression waits beside the first ({@link #settleCopies}). */
+  private static String copyKey(EventPart e) {
+    return e.impressionId() + "\u0000" + e.sourcePartition() + "/" + e.sourceOffset();
+  }
+
+  /**
+   * The copies that waited beside their first for the key's request, now come (or never to come):
+   * this job's, counted as duplicates (or dead letters, where their content differs). Those the
+   * next job reads too only with {@code past}: the key's request is near this job's cut.
+   */
+  private void settleCopies(Context ctx, boolean past) throws Exception {
+    List<String> copies = new ArrayList<>();
+    for (Map.Entry<String, EventPart> w : impressions.entries()) {
+      if (w.getKey().equals(copyKey(w.getValue())) && (past || !cut.past(w.getValue()))) {
+        copies.add(w.getKey());
+      }
+    }
+    for (String id : copies) {
+      EventPart e = impressions.get(id);
+      impressions.remove(id);
+      EventPart first = impressions.get(e.impressionId());
+      if (first != null && first.sameContent(e)) {
+        duplicateImpressions.inc();
+      } else {
+        deadImpression(
+            ctx,
+            DeadLetterReasons.CONFLICTING_DUPLICATE,
+            e,
+            "a second impression '" + e.impressionId() + "' whose content differs from the first");
+      }
     }
   }
 
@@ -823,7 +989,7 @@ public final class RequestUnitAssembler
     impressions.clear();
     orphanAt.clear();
     load.clear();
-    markClosed(ctx, saturatedAdd(Math.max(closeAt(r), watermark(ctx)), config.joinWindowMs()), r);
+    markClosed(ctx, saturatedAdd(Math.max(closeAt(r), watermark(ctx)), config.joinWindowMs()));
     closedAs.update(DeadLetterReasons.TOO_LARGE);
   }
 

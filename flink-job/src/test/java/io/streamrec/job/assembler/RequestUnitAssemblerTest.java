@@ -741,8 +741,40 @@ class RequestUnitAssemblerTest {
     return out;
   }
 
-  /** What a run of the assembler gave: each unit's impressions, and the dead letters' reasons. */
-  private record Run(Map<String, List<String>> units, Map<String, String> dead) {}
+  /**
+   * What a run of the assembler gave: each unit's impressions, the dead letters' reasons by event
+   * (a second copy's by its id, partition and offset), and every dead letter's event id, partition
+   * and offset.
+   */
+  private record Run(
+      Map<String, List<String>> units,
+      Map<String, String> dead,
+      Set<String> at,
+      Map<String, Long> counts) {
+    long count(String counter) {
+      return counts.get(counter);
+    }
+  }
+
+  /** The impressions' counters of the assembler {@code h} runs. */
+  private static Map<String, Long> impressionCounts(
+      KeyedTwoInputStreamOperatorTestHarness<String, EventPart, EventPart, CompactUnit> h)
+      throws ReflectiveOperationException {
+    Object assembler = ((KeyedCoProcessOperator<?, ?, ?, ?>) h.getOperator()).getUserFunction();
+    Map<String, Long> out = new HashMap<>();
+    for (String f :
+        List.of(
+            "joined",
+            "duplicateImpressions",
+            "deadImpressions",
+            "handedOn",
+            "impressionsBeforeHandoff")) {
+      java.lang.reflect.Field field = RequestUnitAssembler.class.getDeclaredField(f);
+      field.setAccessible(true);
+      out.put(f, ((org.apache.flink.metrics.Counter) field.get(assembler)).getCount());
+    }
+    return out;
+  }
 
   /** A job's range of one topic: per partition, from (inclusive) and to (exclusive) offsets. */
   private record Range(Map<Integer, Long> from, Map<Integer, Long> to) {
@@ -763,6 +795,7 @@ class RequestUnitAssemblerTest {
       throws Exception {
     Map<String, List<String>> units = new TreeMap<>();
     Map<String, String> dead = new TreeMap<>();
+    Set<String> at = new HashSet<>();
     try (var h = harness(CONFIG.withCut(cut), null)) {
       long newest = Long.MIN_VALUE;
       for (AtOffset a : sent) {
@@ -788,12 +821,23 @@ class RequestUnitAssemblerTest {
             d.getSourceTopic().equals("requests")
                 ? "request " + d.getKey()
                 : AvroCodec.decode(d.getPayload().array(), ImpressionEvent.class).getImpressionId();
-        assertThat(dead).as("one dead letter per event").doesNotContainKey(id);
-        dead.put(id, d.getReason());
+        String copy = id + "@" + d.getSourcePartition() + "/" + d.getSourceOffset();
+        assertThat(at.add(copy)).as("one dead letter per event: %s", copy).isTrue();
+        dead.put(dead.containsKey(id) ? copy : id, d.getReason());
       }
       assertThat(h.numKeyedStateEntries()).isZero();
+      Map<String, Long> counts = impressionCounts(h);
+      long read = sent.stream().filter(a -> !a.isRequest() && impressions.holds(a)).count();
+      assertThat(
+              counts.get("joined")
+                  + counts.get("duplicateImpressions")
+                  + counts.get("deadImpressions")
+                  + counts.get("handedOn")
+                  + counts.get("impressionsBeforeHandoff"))
+          .as("every impression read ends in one place")
+          .isEqualTo(read);
+      return new Run(units, dead, at, counts);
     }
-    return new Run(units, dead);
   }
 
   /** The two jobs either side of a cut, and one job over everything. */
@@ -827,7 +871,7 @@ class RequestUnitAssemblerTest {
             disorder);
     // no unit is trained twice, no event dead-lettered by both
     after.units().keySet().forEach(r -> assertThat(before.units()).doesNotContainKey(r));
-    after.dead().keySet().forEach(id -> assertThat(before.dead()).doesNotContainKey(id));
+    after.at().forEach(copy -> assertThat(before.at()).doesNotContain(copy));
     return new Segments(whole, before, after);
   }
 
@@ -878,9 +922,10 @@ class RequestUnitAssemblerTest {
 
   /**
    * The same over random traffic in two partitions of each topic, sent out of order within the
-   * disorder allowed, with orphans, late impressions and late arrivals: every impression ends in
-   * exactly one place, a unit or a dead letter of one of the two jobs; where nothing arrives late,
-   * the units are the ones a single run makes.
+   * disorder allowed, with orphans, late impressions, late arrivals and copies sent twice: every
+   * impression is trained at most once and ends in a unit or a dead letter of one of the two jobs,
+   * in exactly one place where none is sent twice; where nothing arrives late, the units are the
+   * ones a single run makes.
    */
   @Test
   void everyImpressionEndsInOnePlaceAcrossACutInRandomTraffic() throws Exception {
@@ -889,13 +934,18 @@ class RequestUnitAssemblerTest {
       SplittableRandom rnd = new SplittableRandom(seed);
       boolean stragglers = seed % 2 == 1;
       List<Object> events = new ArrayList<>();
-      Map<Object, Long> sentAt = new HashMap<>();
+      Map<Object, Long> sentAt = new java.util.IdentityHashMap<>(); // a copy equals its first
       Set<String> impressionIds = new HashSet<>();
       for (int i = 0; i < 150; i++) {
         long t = 10_000 + i * 40L + rnd.nextLong(40);
         RequestEvent r = request("s" + seed + "r" + i, t);
         events.add(r);
         sentAt.put(r, t + rnd.nextLong(disorder));
+        if (stragglers && rnd.nextInt(15) == 0) {
+          RequestEvent copy = RequestEvent.newBuilder(r).build(); // sent twice
+          events.add(copy);
+          sentAt.put(copy, sentAt.get(r) + rnd.nextLong(3 * WINDOW));
+        }
         int n = rnd.nextInt(5);
         for (int k = 0; k < n; k++) {
           long delay =
@@ -911,6 +961,11 @@ class RequestUnitAssemblerTest {
             arrives += 3 * WINDOW; // long after its time
           }
           sentAt.put(e, arrives);
+          if (stragglers && rnd.nextInt(15) == 0) {
+            ImpressionEvent copy = ImpressionEvent.newBuilder(e).build(); // sent twice
+            events.add(copy);
+            sentAt.put(copy, arrives + rnd.nextLong(2 * WINDOW));
+          }
         }
       }
       events.sort(java.util.Comparator.comparingLong(sentAt::get));
@@ -924,12 +979,30 @@ class RequestUnitAssemblerTest {
       long cut = 10_000 + 60 * 40L + rnd.nextLong(40 * 40L);
       Segments s = segments(sent, cut, disorder);
 
+      List<String> trained = new ArrayList<>();
       List<String> ended = new ArrayList<>();
       for (Run run : List.of(s.before(), s.after())) {
-        run.units().values().forEach(ended::addAll);
-        run.dead().keySet().stream().filter(id -> !id.startsWith("request ")).forEach(ended::add);
+        run.units().values().forEach(trained::addAll);
+        run.at().stream()
+            .filter(id -> !id.startsWith("request "))
+            .map(id -> id.replaceFirst("@.*", ""))
+            .forEach(ended::add);
       }
-      assertThat(ended).as("seed %d", seed).doesNotHaveDuplicates();
+      ended.addAll(trained);
+      assertThat(trained).as("seed %d", seed).doesNotHaveDuplicates();
+      // what the backfill hands on the next job counts; what it counts, the next job does not
+      long sentImpressions = sent.stream().filter(a -> !a.isRequest()).count();
+      long counted = 0;
+      for (Run run : List.of(s.before(), s.after())) {
+        counted +=
+            run.count("joined") + run.count("duplicateImpressions") + run.count("deadImpressions");
+      }
+      assertThat(counted)
+          .as("seed %d: each impression sent counted once", seed)
+          .isEqualTo(sentImpressions);
+      if (!stragglers) {
+        assertThat(ended).as("seed %d", seed).doesNotHaveDuplicates();
+      }
       assertThat(new HashSet<>(ended)).as("seed %d", seed).isEqualTo(impressionIds);
       if (!stragglers) {
         assertThat(both(s.before().units(), s.after().units()))
@@ -939,6 +1012,35 @@ class RequestUnitAssemblerTest {
             .as("seed %d", seed)
             .isEqualTo(s.whole().dead());
       }
+    }
+  }
+
+  /**
+   * A job started from a handoff and restored from its checkpoint tells the earlier job's requests
+   * apart by the handoff it started from, kept in the checkpoint: before, it took them from the
+   * file at the handoff's path when restored, which a later backfill may have replaced, and trained
+   * again what the earlier job had trained.
+   */
+  @Test
+  void aRestoreKeepsTheHandoffOffsetsTheJobStartedWith() throws Exception {
+    SegmentCut started = new SegmentCut(Map.of(), Map.of(), Map.of(0, 10L), Map.of(0, 20L));
+    OperatorSubtaskState snapshot;
+    try (var h = harness(CONFIG.withCut(started), null)) {
+      h.processBothWatermarks(new Watermark(5_000));
+      snapshot = h.snapshot(1, 1);
+    }
+    // the file at the path is another handoff now: its offsets say nothing of this job's start
+    try (var h = harness(CONFIG.withCut(SegmentCut.NONE), snapshot)) {
+      RequestEvent r = request("r1", 10_000);
+      ImpressionEvent e = impression("r1", "a", 10_100);
+      h.processElement1(
+          new StreamRecord<>(ENCODER.requestPart(r, AvroCodec.encode(r)).readAt(0, 4), 10_000));
+      h.processElement2(
+          new StreamRecord<>(ENCODER.impressionPart(e, AvroCodec.encode(e)).readAt(0, 15), 10_100));
+      h.processBothWatermarks(new Watermark(Long.MAX_VALUE));
+      assertThat(h.extractOutputValues()).as("the earlier job's request trains nothing").isEmpty();
+      assertThat(deadLetters(h)).isEmpty();
+      assertThat(impressionCounts(h).get("impressionsBeforeHandoff")).isEqualTo(1);
     }
   }
 

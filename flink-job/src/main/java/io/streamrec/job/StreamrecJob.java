@@ -253,24 +253,13 @@ public final class StreamrecJob {
     Map<TopicPartition, Long> stops =
         TopicOffsets.stoppingOffsets(
             cfg.bootstrapServers(), cfg.kafkaProperties(), topics, bounds.untilMs());
-    Map<TopicPartition, Long> handOn = stops;
-    if (save && bounds.untilMs() != null && cfg.sourceKind() == JobConfig.SourceKind.EVENTS) {
-      Map<TopicPartition, Long> stopped = plan == null ? Map.of() : plan.startStopped();
-      Overlap o = overlap(cfg, bounds.untilMs(), stops, stopped);
-      if (o != null) {
-        stops = o.stops();
-        handOn = o.handOn();
-      }
-    }
     if (plan != null) {
       // a backfill from a handoff that would stop before where the handoff's stopped trains
-      // nothing,
-      // or trains again what it had read
-      Map<TopicPartition, Long> finalStops = stops;
+      // nothing, or trains again what that one had read
       plan.startStopped()
           .forEach(
               (tp, start) -> {
-                Long stop = finalStops.get(tp);
+                Long stop = stops.get(tp);
                 if (stop != null && stop < start) {
                   throw new ConfigException(
                       JobOptions.HANDOFF_START_FROM,
@@ -281,18 +270,23 @@ public final class StreamrecJob {
                           + ", after where this backfill is to stop ("
                           + stop
                           + ")",
-                      "backfill until a later time (where a handoff's backfill read the"
-                          + " impressions on past its cut, two join windows and disorders past"
-                          + " that cut at least), or from an earlier handoff");
+                      "backfill until a later time, or from an earlier handoff");
                 }
               });
     }
     if (!save) {
       return plan;
     }
+    Map<TopicPartition, Long> stopAt = stops;
+    Map<TopicPartition, Long> handOn = stops;
+    if (bounds.untilMs() != null && cfg.sourceKind() == JobConfig.SourceKind.EVENTS) {
+      Overlap o = overlap(cfg, bounds, stops, plan == null ? Map.of() : plan.startStopped());
+      stopAt = o.stops();
+      handOn = o.handOn();
+    }
     return plan != null
-        ? plan.andSaveTo(cfg.handoffSaveTo(), stops, handOn)
-        : Handoff.Plan.saveTo(cfg.handoffSaveTo(), stops, handOn);
+        ? plan.andSaveTo(cfg.handoffSaveTo(), stopAt, handOn)
+        : Handoff.Plan.saveTo(cfg.handoffSaveTo(), stopAt, handOn);
   }
 
   /** Where a backfill's sources stop, and where the next job reads from. */
@@ -304,16 +298,27 @@ public final class StreamrecJob {
    * ({@code atCut}) and are handed on from 2 M before it; the impressions are read on to M past the
    * cut and handed on from M before it. (A request after the cut in its partition may be timed
    * before it, and its impressions lie before the cut in theirs; the requests handed on reach back
-   * far enough for every impression handed on.) Null where that would overlap the earlier handoff's
-   * own reading ({@code earlier}: where its backfill stopped), in a range shorter than 2 M: the
-   * backfill would then stop before where the earlier one had read, which is refused.
+   * far enough for every impression handed on.) Nothing is handed on from before where the backfill
+   * starts ({@code --from}), nor from after where it stops. A range that would hand on from before
+   * where the earlier handoff's backfill had read ({@code earlier}), shorter than 2 M past its cut,
+   * is refused.
    */
   private static Overlap overlap(
       JobConfig cfg,
-      long untilMs,
+      Bounds bounds,
       Map<TopicPartition, Long> atCut,
       Map<TopicPartition, Long> earlier) {
+    long untilMs = bounds.untilMs();
     long margin = cfg.joinWindowMs() + cfg.maxOutOfOrdernessMs();
+    if (untilMs > System.currentTimeMillis() - margin) {
+      LOG.warn(
+          "backfill: --until {} is less than {} ms (a join window and the allowed disorder) before"
+              + " now: the impressions of the requests before it are read as far as the topic"
+              + " holds them now, and those written later are dead letters (late) in the job after"
+              + " it",
+          java.time.Instant.ofEpochMilli(untilMs),
+          margin);
+    }
     Map<TopicPartition, Long> handOn =
         new java.util.HashMap<>(
             offsetsAt(cfg, cfg.requestsTopic(), Math.max(0, untilMs - 2 * margin)));
@@ -324,12 +329,37 @@ public final class StreamrecJob {
             cfg,
             cfg.impressionsTopic(),
             untilMs > Long.MAX_VALUE - margin ? Long.MAX_VALUE : untilMs + margin));
-    for (Map.Entry<TopicPartition, Long> e : handOn.entrySet()) {
-      Long read = earlier.get(e.getKey());
-      if (read != null && e.getValue() < read) {
-        return null; // and the check of where it stops refuses it
-      }
+    Map<TopicPartition, Long> from = new java.util.HashMap<>();
+    if (bounds.fromMs() != null) {
+      from.putAll(offsetsAt(cfg, cfg.requestsTopic(), bounds.fromMs()));
+      from.putAll(offsetsAt(cfg, cfg.impressionsTopic(), bounds.fromMs()));
     }
+    // each offset resolved by its own call: a record written between them, or a partition added,
+    // must not put a hand-on point outside the range read
+    handOn.keySet().retainAll(stops.keySet());
+    stops.forEach(
+        (tp, stop) -> {
+          long at = Math.min(handOn.getOrDefault(tp, stop), stop);
+          handOn.put(tp, Math.max(at, Math.min(from.getOrDefault(tp, 0L), stop)));
+        });
+    handOn.forEach(
+        (tp, at) -> {
+          Long read = earlier.get(tp);
+          if (read != null && at < read) {
+            throw new ConfigException(
+                JobOptions.HANDOFF_START_FROM,
+                "names a handoff whose backfill read "
+                    + tp
+                    + " to offset "
+                    + read
+                    + ", past where this backfill would hand on from ("
+                    + at
+                    + "): its range ends less than two join windows and the allowed disorder ("
+                    + 2 * margin
+                    + " ms) after that handoff's cut",
+                "backfill until a later time, or from an earlier handoff");
+          }
+        });
     return new Overlap(stops, handOn);
   }
 

@@ -340,9 +340,10 @@ class HandoffITCase {
                 StreamrecJob.build(
                     StreamExecutionEnvironment.getExecutionEnvironment(),
                     JobConfig.from(tooShort),
-                    StreamrecJob.Bounds.backfill(null, until + 1_000)))
-        .as("a segment ending before where the backfill read the impressions to")
+                    StreamrecJob.Bounds.backfill(null, until + 3_000)))
+        .as("a segment that would hand on from before where the backfill read to")
         .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("less than two join windows and the allowed disorder (5000 ms)")
         .hasMessageContaining("backfill until a later time");
     Map<String, Double> after = backfill(second, null);
 

@@ -60,9 +60,9 @@ final class RunCommand implements Callable<Integer> {
       paramLabel = "FILE",
       description =
           "On a start without a checkpoint, go on from the model a backfill handed over (backfill"
-              + " --handoff FILE): its next version on the same lineage, the inputs read from where"
-              + " the backfill stopped. A start that resumes a checkpoint does not use it, so it may"
-              + " stay on the command line (sets trainer.handoff.start-from).")
+              + " --handoff FILE): its next version on the same lineage, the inputs read from the"
+              + " offsets the backfill handed on. A start that resumes a checkpoint does not use it,"
+              + " so it may stay on the command line (sets trainer.handoff.start-from).")
   String fromHandoff;
 
   /** Pause between two checks of a broker that a resuming start waits for. */

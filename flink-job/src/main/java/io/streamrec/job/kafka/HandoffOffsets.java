@@ -92,8 +92,8 @@ public final class HandoffOffsets implements OffsetsInitializer {
     if (at < first) {
       LOG.warn(
           "the handoff {} reads {} from offset {}, but the partition begins at {}: {} records were"
-              + " deleted (retention) before this job read them, and the model never sees them;"
-              + " reading from {}",
+              + " deleted (retention) before this job read them, and the model never sees those"
+              + " its backfill had not read; reading from {}",
           handoff,
           tp,
           at,

@@ -531,10 +531,11 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
           new CheckpointMismatchException(
               "the handoff at "
                   + handoff.startFrom()
-                  + " was replaced after this job was submitted (it now stops at "
-                  + h.header().describeOffsets()
-                  + "; the job's sources start at "
-                  + Handoff.describe(handoff.startOffsets())
+                  + " was replaced after this job was submitted (now "
+                  + h.header().describeStop()
+                  + "; the job was built for the one where "
+                  + new Handoff.Header(0, 0, handoff.startOffsets(), "", handoff.startStopped())
+                      .describeStop()
                   + "): submit the job again",
               null));
     }

@@ -387,23 +387,24 @@ public final class RequestUnitAssembler
     return Math.max(w, watermarkFloor);
   }
 
+  /** Operator state {@code name}, every subtask's entries given to each on a restore. */
+  private static <T> org.apache.flink.api.common.state.ListState<T> unionList(
+      org.apache.flink.runtime.state.FunctionInitializationContext context,
+      String name,
+      org.apache.flink.api.common.typeinfo.TypeInformation<T> type)
+      throws Exception {
+    return context
+        .getOperatorStateStore()
+        .getUnionListState(new org.apache.flink.api.common.state.ListStateDescriptor<>(name, type));
+  }
+
   @Override
   public void initializeState(org.apache.flink.runtime.state.FunctionInitializationContext context)
       throws Exception {
-    watermarkState =
-        context
-            .getOperatorStateStore()
-            .getUnionListState(
-                new org.apache.flink.api.common.state.ListStateDescriptor<>(
-                    WATERMARK_STATE, Types.LONG));
+    watermarkState = unionList(context, WATERMARK_STATE, Types.LONG);
     watermarkReached = Long.MIN_VALUE;
     watermarkFloor = Long.MIN_VALUE;
-    cutState =
-        context
-            .getOperatorStateStore()
-            .getUnionListState(
-                new org.apache.flink.api.common.state.ListStateDescriptor<>(
-                    HANDOFF_CUT_STATE, Types.STRING));
+    cutState = unionList(context, HANDOFF_CUT_STATE, Types.STRING);
     cut = config.cut();
     if (context.isRestored()) {
       Map<Integer, Long> prior = new HashMap<>();
@@ -609,15 +610,7 @@ public final class RequestUnitAssembler
       return;
     }
     if (first != null) {
-      if (first.sameContent(e)) {
-        duplicateImpressions.inc();
-      } else {
-        deadImpression(
-            ctx,
-            DeadLetterReasons.CONFLICTING_DUPLICATE,
-            e,
-            "a second impression '" + e.impressionId() + "' whose content differs from the first");
-      }
+      secondCopy(ctx, first, e);
       return;
     }
     String over = admit(e);
@@ -910,16 +903,23 @@ public final class RequestUnitAssembler
     for (String id : copies) {
       EventPart e = impressions.get(id);
       impressions.remove(id);
-      EventPart first = impressions.get(e.impressionId());
-      if (first != null && first.sameContent(e)) {
-        duplicateImpressions.inc();
-      } else {
-        deadImpression(
-            ctx,
-            DeadLetterReasons.CONFLICTING_DUPLICATE,
-            e,
-            "a second impression '" + e.impressionId() + "' whose content differs from the first");
-      }
+      secondCopy(ctx, impressions.get(e.impressionId()), e);
+    }
+  }
+
+  /**
+   * Impression {@code e}, a second copy of {@code first} (null: gone): a duplicate, or a dead
+   * letter where its content differs.
+   */
+  private void secondCopy(Context ctx, EventPart first, EventPart e) {
+    if (first != null && first.sameContent(e)) {
+      duplicateImpressions.inc();
+    } else {
+      deadImpression(
+          ctx,
+          DeadLetterReasons.CONFLICTING_DUPLICATE,
+          e,
+          "a second impression '" + e.impressionId() + "' whose content differs from the first");
     }
   }
 

@@ -141,8 +141,9 @@ final class BackfillCommand implements Callable<Integer> {
   private static void deleteTree(java.nio.file.Path dir) {
     try {
       io.streamrec.common.Directories.deleteRecursively(dir);
-    } catch (java.io.IOException e) {
-      // a scratch directory left in the temporary directory; nothing depends on it
+    } catch (java.io.IOException | RuntimeException e) {
+      // a scratch directory left in the temporary directory; nothing depends on it, and a backfill
+      // that has done its work does not fail for it
     }
   }
 

@@ -77,7 +77,10 @@ import org.apache.flink.util.OutputTag;
  *       the impressions it reads past its cut that are not its requests' to the next job ({@code
  *       impressions_handed_on}), and the next job counts the earlier one's requests it reads again
  *       ({@code requests_before_handoff}) and their impressions it had read ({@code
- *       impressions_before_handoff}) without training them.
+ *       impressions_before_handoff}) without training them. Where which of the two counts an
+ *       impression both read is not known yet, it waits for its request outside the unit's bounds
+ *       (a second copy, or one beyond them) or to the backfill's end: at most what producers sent
+ *       for the key in the two join windows and disorders both read.
  * </ul>
  *
  * Every impression that enters ends in exactly one place — an emitted unit, the duplicate counter,
@@ -494,7 +497,7 @@ public final class RequestUnitAssembler
     if (!isNear()) {
       holdPast(ctx); // the impressions the next job reads too waiting for it: that job's, unless
     }
-    settleCopies(ctx, isNear());
+    settleAside(ctx, isNear());
     long[] rows = tables.counts();
     tables.add(r, rows);
     int overTable = tables.over(rows);
@@ -606,7 +609,7 @@ public final class RequestUnitAssembler
     if (first != null && r == null && shared) {
       // a copy the other job at a handoff reads too, of a request not come: whether it is this
       // job's copy to count follows from that request, so it waits beside the first until then
-      impressions.put(copyKey(e), e);
+      impressions.put(asideKey(e, COPY), e);
       return;
     }
     if (first != null) {
@@ -614,11 +617,14 @@ public final class RequestUnitAssembler
       return;
     }
     String over = admit(e);
-    if (over != null) {
+    String key = e.impressionId();
+    if (over != null && r == null && shared) {
+      key = asideKey(e, OVER); // which job dead-letters it follows from the request too
+    } else if (over != null) {
       deadImpression(ctx, DeadLetterReasons.TOO_LARGE, e, over);
       return;
     }
-    impressions.put(e.impressionId(), e);
+    impressions.put(key, e);
     if (r == null && orphanAt.value() == null) {
       long at =
           cut.overlap(e)
@@ -654,7 +660,7 @@ public final class RequestUnitAssembler
     }
     Long orphan = orphanAt.value();
     if (orphan != null && t >= orphan) {
-      settleCopies(ctx, false); // no request came: a copy of an orphan is a duplicate
+      settleAside(ctx, false); // no request came: a copy of an orphan is a duplicate
       if (t != Long.MAX_VALUE && waitForTheEnd(ctx)) {
         return;
       }
@@ -843,7 +849,7 @@ public final class RequestUnitAssembler
    * from where the request's copies lie, not from when they came.
    */
   private void hold(Context ctx, EventPart e) throws Exception {
-    held.put(copyKey(e), e);
+    held.put(asideKey(e, COPY), e); // one place per read
     ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
   }
 
@@ -876,43 +882,66 @@ public final class RequestUnitAssembler
     for (String id : ids) {
       EventPart e = impressions.get(id);
       impressions.remove(id);
-      if (!id.equals(copyKey(e))) {
-        release(e); // a copy waiting beside its first took nothing of the unit's load
+      if (id.equals(e.impressionId())) {
+        release(e); // one waiting aside took nothing of the unit's load
       }
       hold(ctx, e);
     }
   }
 
-  /** Where a second copy of an impression waits beside the first ({@link #settleCopies}). */
-  private static String copyKey(EventPart e) {
-    return e.impressionId() + "\u0000" + e.sourcePartition() + "/" + e.sourceOffset();
+  /** {@link #asideKey} of a second copy of an impression, waiting beside the first. */
+  private static final char COPY = '\u0000';
+
+  /** {@link #asideKey} of an impression beyond its unit's bounds. */
+  private static final char OVER = '\u0001';
+
+  /**
+   * Where impression {@code e} waits aside, outside its unit's load, for the key's request to say
+   * which of two jobs at a handoff counts it ({@link #settleAside}): a second copy ({@link #COPY}),
+   * or one beyond its unit's bounds ({@link #OVER}).
+   */
+  private static String asideKey(EventPart e, char kind) {
+    return e.impressionId() + kind + e.sourcePartition() + "/" + e.sourceOffset();
   }
 
   /**
-   * The copies that waited beside their first for the key's request, now come (or never to come):
-   * this job's, counted as duplicates (or dead letters, where their content differs). Those the
-   * next job reads too only with {@code past}: the key's request is near this job's cut.
+   * The impressions that waited aside ({@link #asideKey}) for the key's request, now come (or never
+   * to come): this job's. A copy whose first waits is a duplicate (or a dead letter, where its
+   * content differs); any other takes its place among the unit's impressions if the unit's bounds
+   * let it, and is {@code too_large} if not. Those the next job reads too only with {@code past}:
+   * the key's request is near this job's cut.
    */
-  private void settleCopies(Context ctx, boolean past) throws Exception {
-    List<String> copies = new ArrayList<>();
+  private void settleAside(Context ctx, boolean past) throws Exception {
+    List<String> aside = new ArrayList<>();
     for (Map.Entry<String, EventPart> w : impressions.entries()) {
-      if (w.getKey().equals(copyKey(w.getValue())) && (past || !cut.past(w.getValue()))) {
-        copies.add(w.getKey());
+      if (!w.getKey().equals(w.getValue().impressionId()) && (past || !cut.past(w.getValue()))) {
+        aside.add(w.getKey());
       }
     }
-    for (String id : copies) {
+    aside.sort(null); // each impression's copies before those beyond the bounds
+    for (String id : aside) {
       EventPart e = impressions.get(id);
       impressions.remove(id);
-      secondCopy(ctx, impressions.get(e.impressionId()), e);
+      EventPart first = impressions.get(e.impressionId());
+      if (first != null) {
+        secondCopy(ctx, first, e);
+        continue;
+      }
+      String over = admit(e);
+      if (over != null) {
+        deadImpression(ctx, DeadLetterReasons.TOO_LARGE, e, over);
+      } else {
+        impressions.put(e.impressionId(), e);
+      }
     }
   }
 
   /**
-   * Impression {@code e}, a second copy of {@code first} (null: gone): a duplicate, or a dead
-   * letter where its content differs.
+   * Impression {@code e}, a second copy of {@code first}: a duplicate, or a dead letter where its
+   * content differs.
    */
   private void secondCopy(Context ctx, EventPart first, EventPart e) {
-    if (first != null && first.sameContent(e)) {
+    if (first.sameContent(e)) {
       duplicateImpressions.inc();
     } else {
       deadImpression(

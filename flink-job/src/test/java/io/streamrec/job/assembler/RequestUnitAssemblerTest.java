@@ -946,7 +946,7 @@ class RequestUnitAssemblerTest {
           events.add(copy);
           sentAt.put(copy, sentAt.get(r) + rnd.nextLong(3 * WINDOW));
         }
-        int n = rnd.nextInt(5);
+        int n = rnd.nextInt(9); // up to 8: beyond the unit's bound of 5 at times
         for (int k = 0; k < n; k++) {
           long delay =
               stragglers && rnd.nextInt(12) == 0

@@ -495,7 +495,7 @@ public final class RequestUnitAssembler
       return;
     }
     if (!isNear()) {
-      holdPast(ctx); // the impressions the next job reads too waiting for it: that job's, unless
+      holdPast(ctx); // those waiting that the next job reads too are its, unless a copy is near
     }
     settleAside(ctx, isNear());
     long[] rows = tables.counts();
@@ -660,7 +660,7 @@ public final class RequestUnitAssembler
     }
     Long orphan = orphanAt.value();
     if (orphan != null && t >= orphan) {
-      settleAside(ctx, false); // no request came: a copy of an orphan is a duplicate
+      settleAside(ctx, false); // no request came: those aside are this job's, with the rest
       if (t != Long.MAX_VALUE && waitForTheEnd(ctx)) {
         return;
       }

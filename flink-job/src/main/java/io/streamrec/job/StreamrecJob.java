@@ -419,14 +419,28 @@ public final class StreamrecJob {
               "--from"));
     }
     if (bounds.untilMs() != null) {
+      // a backfill that hands on reads the impressions on past --until ({@link #overlap})
+      boolean readsOn =
+          !cfg.handoffSaveTo().isEmpty() && cfg.sourceKind() == JobConfig.SourceKind.EVENTS;
+      long margin = cfg.joinWindowMs() + cfg.maxOutOfOrdernessMs();
       lines.addAll(
           RangeCuts.skewed(
               cfg.bootstrapServers(),
               cfg.kafkaProperties(),
-              topics,
+              readsOn ? List.of(cfg.requestsTopic()) : topics,
               bounds.untilMs(),
               tolerance,
               "--until"));
+      if (readsOn && bounds.untilMs() <= Long.MAX_VALUE - margin) {
+        lines.addAll(
+            RangeCuts.skewed(
+                cfg.bootstrapServers(),
+                cfg.kafkaProperties(),
+                List.of(cfg.impressionsTopic()),
+                bounds.untilMs() + margin,
+                tolerance,
+                "--until + " + margin + " ms"));
+      }
     }
     lines.forEach(l -> LOG.warn("backfill range: {}", l));
   }

@@ -58,6 +58,19 @@ class RangeCutsITCase {
                 + " 2026-01-01T00:10:00Z, and 20 of the 200 records after it are timed before"
                 + " 2026-01-01T00:02:00Z")
         .contains("those are not read");
+    // a backfill that hands on stops the impressions a join window and the disorder past --until
+    assertThat(
+            RangeCuts.skewed(
+                bootstrap,
+                KafkaClientProperties.empty(),
+                List.of(topic),
+                until - 12_000,
+                2_000,
+                "--until + 12000 ms"))
+        .singleElement()
+        .asString()
+        .startsWith("skewed[0]: --until + 12000 ms 2026-01-01T00:01:48Z cuts it at offset 100")
+        .contains("those are not read");
     assertThat(
             RangeCuts.skewed(
                 bootstrap,

@@ -286,6 +286,12 @@ public final class RequestUnitAssembler
    */
   private transient SegmentCut cut;
 
+  /**
+   * Whether this job's range meets another's ({@link #cut}): where it does not, nothing of the cut
+   * costs a state access on the way of a request or a unit.
+   */
+  private transient boolean atCut;
+
   /** Set while impressions wait without a request: when they become orphans. */
   private transient ValueState<Long> orphanAt;
 
@@ -409,6 +415,7 @@ public final class RequestUnitAssembler
     watermarkFloor = Long.MIN_VALUE;
     cutState = unionList(context, HANDOFF_CUT_STATE, Types.STRING);
     cut = config.cut();
+    atCut = !cut.none();
     if (context.isRestored()) {
       Map<Integer, Long> prior = new HashMap<>();
       Map<Integer, Long> overlap = new HashMap<>();
@@ -417,6 +424,7 @@ public final class RequestUnitAssembler
         (f[0].equals("prior") ? prior : overlap).put(Integer.parseInt(f[1]), Long.parseLong(f[2]));
       }
       cut = cut.after(prior, overlap);
+      atCut = !cut.none();
       long lowest = Long.MAX_VALUE;
       boolean any = false;
       for (Long w : watermarkState.get()) {
@@ -494,10 +502,13 @@ public final class RequestUnitAssembler
       duplicateRequests.inc();
       return;
     }
-    if (!isNear()) {
-      holdPast(ctx); // those waiting that the next job reads too are its, unless a copy is near
+    if (atCut) {
+      boolean nearCut = isNear();
+      if (!nearCut) {
+        holdPast(ctx); // those waiting that the next job reads too are its, unless a copy is near
+      }
+      settleAside(ctx, nearCut);
     }
-    settleAside(ctx, isNear());
     long[] rows = tables.counts();
     tables.add(r, rows);
     int overTable = tables.over(rows);
@@ -638,7 +649,7 @@ public final class RequestUnitAssembler
   @Override
   public void onTimer(long t, OnTimerContext ctx, Collector<CompactUnit> out) throws Exception {
     migrateLegacy(watermark(ctx));
-    if (t == Long.MAX_VALUE && !held.isEmpty()) {
+    if (atCut && t == Long.MAX_VALUE && !held.isEmpty()) {
       settleHeld(ctx);
     }
     EventPart r = request.value();
@@ -654,15 +665,19 @@ public final class RequestUnitAssembler
       if (t >= closed) {
         closedUntil.clear();
         closedAs.clear();
-        near.clear();
+        if (atCut) {
+          near.clear();
+        }
       }
       return;
     }
     Long orphan = orphanAt.value();
     if (orphan != null && t >= orphan) {
-      settleAside(ctx, false); // no request came: those aside are this job's, with the rest
-      if (t != Long.MAX_VALUE && waitForTheEnd(ctx)) {
-        return;
+      if (atCut) {
+        settleAside(ctx, false); // no request came: those aside are this job's, with the rest
+        if (t != Long.MAX_VALUE && waitForTheEnd(ctx)) {
+          return;
+        }
       }
       for (EventPart e : impressions.values()) {
         if (cut.past(e)) {
@@ -755,7 +770,7 @@ public final class RequestUnitAssembler
    * cut, to the job's end.
    */
   private void markClosed(Context ctx, long until) throws Exception {
-    long to = isNear() ? Long.MAX_VALUE : until;
+    long to = atCut && isNear() ? Long.MAX_VALUE : until;
     closedUntil.update(to);
     ctx.timerService().registerEventTimeTimer(to);
   }
@@ -858,8 +873,9 @@ public final class RequestUnitAssembler
    * key's request near the cut came, late here.
    */
   private void settleHeld(Context ctx) throws Exception {
+    boolean nearCut = isNear();
     for (EventPart e : held.values()) {
-      if (isNear()) {
+      if (nearCut) {
         deadImpression(ctx, DeadLetterReasons.LATE, e, "its unit had already closed");
       } else {
         handOn(e);

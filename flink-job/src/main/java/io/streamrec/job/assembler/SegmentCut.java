@@ -55,6 +55,14 @@ public record SegmentCut(
     return new SegmentCut(nearFrom, pastFrom, priorBefore, overlapBefore);
   }
 
+  /** Whether this job's range meets no other's. */
+  public boolean none() {
+    return nearFrom.isEmpty()
+        && pastFrom.isEmpty()
+        && priorBefore.isEmpty()
+        && overlapBefore.isEmpty();
+  }
+
   /** Whether request {@code r} is near this job's cut: the next job reads it again, as prior. */
   public boolean near(EventPart r) {
     return atOrAfter(nearFrom, r);

@@ -279,7 +279,7 @@ public final class StreamrecJob {
     }
     Map<TopicPartition, Long> stopAt = stops;
     Map<TopicPartition, Long> handOn = stops;
-    if (bounds.untilMs() != null && cfg.sourceKind() == JobConfig.SourceKind.EVENTS) {
+    if (readsPastCut(cfg, bounds)) {
       Overlap o = overlap(cfg, bounds, stops, plan == null ? Map.of() : plan.startStopped());
       stopAt = o.stops();
       handOn = o.handOn();
@@ -309,7 +309,7 @@ public final class StreamrecJob {
       Map<TopicPartition, Long> atCut,
       Map<TopicPartition, Long> earlier) {
     long untilMs = bounds.untilMs();
-    long margin = cfg.joinWindowMs() + cfg.maxOutOfOrdernessMs();
+    long margin = cutMarginMs(cfg);
     if (untilMs > System.currentTimeMillis() - margin) {
       LOG.warn(
           "backfill: --until {} is less than {} ms (a join window and the allowed disorder) before"
@@ -319,20 +319,28 @@ public final class StreamrecJob {
           java.time.Instant.ofEpochMilli(untilMs),
           margin);
     }
-    Map<TopicPartition, Long> handOn =
-        new java.util.HashMap<>(
-            offsetsAt(cfg, cfg.requestsTopic(), Math.max(0, untilMs - 2 * margin)));
-    handOn.putAll(offsetsAt(cfg, cfg.impressionsTopic(), Math.max(0, untilMs - margin)));
-    Map<TopicPartition, Long> stops = new java.util.HashMap<>(atCut);
-    stops.putAll(
-        offsetsAt(
-            cfg,
-            cfg.impressionsTopic(),
-            untilMs > Long.MAX_VALUE - margin ? Long.MAX_VALUE : untilMs + margin));
-    Map<TopicPartition, Long> from = new java.util.HashMap<>();
+    // a time below 0 asks Kafka for no time but an end
+    List<TopicOffsets.At> lookups =
+        new java.util.ArrayList<>(
+            List.of(
+                new TopicOffsets.At(cfg.requestsTopic(), Math.max(0, untilMs - 2 * margin)),
+                new TopicOffsets.At(cfg.impressionsTopic(), Math.max(0, untilMs - margin)),
+                new TopicOffsets.At(
+                    cfg.impressionsTopic(),
+                    untilMs > Long.MAX_VALUE - margin ? Long.MAX_VALUE : untilMs + margin)));
     if (bounds.fromMs() != null) {
-      from.putAll(offsetsAt(cfg, cfg.requestsTopic(), bounds.fromMs()));
-      from.putAll(offsetsAt(cfg, cfg.impressionsTopic(), bounds.fromMs()));
+      lookups.add(new TopicOffsets.At(cfg.requestsTopic(), bounds.fromMs()));
+      lookups.add(new TopicOffsets.At(cfg.impressionsTopic(), bounds.fromMs()));
+    }
+    List<Map<TopicPartition, Long>> found =
+        TopicOffsets.stoppingOffsets(cfg.bootstrapServers(), cfg.kafkaProperties(), lookups);
+    Map<TopicPartition, Long> handOn = new java.util.HashMap<>(found.get(0));
+    handOn.putAll(found.get(1));
+    Map<TopicPartition, Long> stops = new java.util.HashMap<>(atCut);
+    stops.putAll(found.get(2));
+    Map<TopicPartition, Long> from = new java.util.HashMap<>();
+    for (Map<TopicPartition, Long> f : found.subList(3, found.size())) {
+      from.putAll(f);
     }
     // each offset resolved by its own call: a record written between them, or a partition added,
     // must not put a hand-on point outside the range read
@@ -364,12 +372,21 @@ public final class StreamrecJob {
   }
 
   /**
-   * Per partition of {@code topic}, the first offset at or after {@code timeMs} (0 or more: below 0
-   * Kafka reads a time as an end), or its end.
+   * How far past its cut a backfill that hands on reads the impressions, and how far before it the
+   * next job reads them again ({@link #overlap}): a join window and the allowed disorder.
    */
-  private static Map<TopicPartition, Long> offsetsAt(JobConfig cfg, String topic, long timeMs) {
-    return TopicOffsets.stoppingOffsets(
-        cfg.bootstrapServers(), cfg.kafkaProperties(), List.of(topic), timeMs);
+  private static long cutMarginMs(JobConfig cfg) {
+    return cfg.joinWindowMs() + cfg.maxOutOfOrdernessMs();
+  }
+
+  /**
+   * Whether a backfill of {@code bounds} reads the impressions on past its cut ({@link #overlap}).
+   */
+  private static boolean readsPastCut(JobConfig cfg, Bounds bounds) {
+    return bounds.bounded()
+        && bounds.untilMs() != null
+        && !cfg.handoffSaveTo().isEmpty()
+        && cfg.sourceKind() == JobConfig.SourceKind.EVENTS;
   }
 
   /**
@@ -419,10 +436,8 @@ public final class StreamrecJob {
               "--from"));
     }
     if (bounds.untilMs() != null) {
-      // a backfill that hands on reads the impressions on past --until ({@link #overlap})
-      boolean readsOn =
-          !cfg.handoffSaveTo().isEmpty() && cfg.sourceKind() == JobConfig.SourceKind.EVENTS;
-      long margin = cfg.joinWindowMs() + cfg.maxOutOfOrdernessMs();
+      boolean readsOn = readsPastCut(cfg, bounds);
+      long margin = cutMarginMs(cfg);
       lines.addAll(
           RangeCuts.skewed(
               cfg.bootstrapServers(),

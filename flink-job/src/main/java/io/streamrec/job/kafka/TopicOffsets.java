@@ -36,33 +36,58 @@ public final class TopicOffsets {
       KafkaClientProperties properties,
       List<String> topics,
       Long untilMs) {
+    Map<TopicPartition, Long> out = new HashMap<>();
+    stoppingOffsets(
+            bootstrapServers, properties, topics.stream().map(t -> new At(t, untilMs)).toList())
+        .forEach(out::putAll);
+    return out;
+  }
+
+  /** A lookup of {@link #stoppingOffsets(String, KafkaClientProperties, List)}. */
+  public record At(String topic, Long timeMs) {}
+
+  /**
+   * For each lookup, the stopping offset of every partition of its topic before its time (null: the
+   * end now), all through one admin client, under the consumers' {@code isolation.level}.
+   */
+  public static List<Map<TopicPartition, Long>> stoppingOffsets(
+      String bootstrapServers, KafkaClientProperties properties, List<At> lookups) {
+    List<String> topics = lookups.stream().map(At::topic).distinct().toList();
     String what = "list the offsets of " + topics;
     try (Admin admin = KafkaPreflight.admin(bootstrapServers, properties)) {
       Map<String, TopicDescription> described =
           admin.describeTopics(topics).allTopicNames().get(timeout(), TimeUnit.MILLISECONDS);
       Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-      Map<TopicPartition, OffsetSpec> atTime = new HashMap<>();
       for (TopicDescription d : described.values()) {
         for (TopicPartitionInfo p : d.partitions()) {
-          TopicPartition tp = new TopicPartition(d.name(), p.partition());
-          latest.put(tp, OffsetSpec.latest());
-          if (untilMs != null) {
-            atTime.put(tp, OffsetSpec.forTimestamp(untilMs));
-          }
+          latest.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest());
         }
       }
       ListOffsetsOptions options = new ListOffsetsOptions(isolation(properties));
-      Map<TopicPartition, Long> offsets = offsets(admin, latest, options);
-      if (untilMs != null) {
-        offsets(admin, atTime, options)
-            .forEach(
-                (tp, offset) -> {
-                  if (offset >= 0) {
-                    offsets.put(tp, offset); // else no record that late: the end, as above
-                  }
-                });
+      Map<TopicPartition, Long> ends = offsets(admin, latest, options);
+      List<Map<TopicPartition, Long>> out = new java.util.ArrayList<>();
+      for (At at : lookups) {
+        Map<TopicPartition, Long> offsets = new HashMap<>();
+        ends.forEach(
+            (tp, end) -> {
+              if (tp.topic().equals(at.topic())) {
+                offsets.put(tp, end);
+              }
+            });
+        if (at.timeMs() != null) {
+          Map<TopicPartition, OffsetSpec> atTime = new HashMap<>();
+          offsets.keySet().forEach(tp -> atTime.put(tp, OffsetSpec.forTimestamp(at.timeMs())));
+          offsets(admin, atTime, options)
+              .forEach(
+                  (tp, offset) -> {
+                    if (offset >= 0) {
+                      offsets.put(tp, offset); // else no record that late: the end, as above
+                    }
+                  });
+        }
+        out.add(offsets);
       }
-      return offsets;
+      return out;
     } catch (ExecutionException e) {
       throw KafkaPreflight.access(e.getCause(), bootstrapServers, properties, what);
     } catch (java.util.concurrent.TimeoutException e) {

@@ -66,9 +66,11 @@ final class BackfillCommand implements Callable<Integer> {
       names = "--handoff",
       paramLabel = "FILE",
       description =
-          "Once done, write the trainer's state and the offsets the backfill stopped at to FILE (a"
-              + " path or a Flink file system URI), for 'streamrec run --from-handoff FILE' to go on"
-              + " from this model live (sets trainer.handoff.save-to).")
+          "Once done, write the trainer's state and the offsets the next job reads from to FILE"
+              + " (a path or a Flink file system URI), for 'streamrec run --from-handoff FILE' to go"
+              + " on from this model live (sets trainer.handoff.save-to). Without --until it stops"
+              + " a minute, a join window and the allowed disorder before now, and the next job"
+              + " trains the rest.")
   String handoff;
 
   @Option(

@@ -90,24 +90,33 @@ public final class StreamrecJob {
   /**
    * What to read: everything from the committed offsets on (live), or a bounded range (backfill).
    */
-  public record Bounds(boolean bounded, Long fromMs, Long untilMs) {
+  public record Bounds(boolean bounded, Long fromMs, Long untilMs, boolean cutBeforeNow) {
     public static Bounds live() {
-      return new Bounds(false, null, null);
+      return new Bounds(false, null, null, false);
     }
 
     /**
-     * From {@code fromMs} (null: the earliest offset) until {@code untilMs} (null: the end now).
+     * From {@code fromMs} (null: the earliest offset) until {@code untilMs} (null: the end now; a
+     * backfill that hands on, a little before now, {@link #cutBeforeNow}).
      */
     public static Bounds backfill(Long fromMs, Long untilMs) {
-      return new Bounds(true, fromMs, untilMs);
+      return new Bounds(true, fromMs, untilMs, false);
     }
   }
+
+  /**
+   * How long after their event time the producers' records may still be written: a backfill that
+   * hands on and names no end cuts this long, a join window and the allowed disorder before now
+   * ({@link #cutBeforeNow}).
+   */
+  static final long WRITES_BEHIND_MS = 60_000;
 
   /** Adds the job to {@code env}. */
   public static void build(StreamExecutionEnvironment env, JobConfig cfg, Bounds bounds) {
     // every function makes new objects and keeps none it emits, so chained operators may hand
     // records on without the deep copy Flink makes otherwise
     env.getConfig().enableObjectReuse();
+    bounds = cutBeforeNow(cfg, bounds, System.currentTimeMillis());
     Handoff.Plan handoff = handoffPlan(cfg, bounds);
     warnOfSkewedCuts(cfg, bounds);
     int p = cfg.assemblerParallelism();
@@ -270,7 +279,7 @@ public final class StreamrecJob {
                           + ", after where this backfill is to stop ("
                           + stop
                           + ")",
-                      "backfill until a later time, or from an earlier handoff");
+                      laterRange(bounds));
                 }
               });
     }
@@ -287,6 +296,49 @@ public final class StreamrecJob {
     return plan != null
         ? plan.andSaveTo(cfg.handoffSaveTo(), stopAt, handOn)
         : Handoff.Plan.saveTo(cfg.handoffSaveTo(), stopAt, handOn);
+  }
+
+  /**
+   * The range of a backfill that hands on and names no end ({@code --until}): to a cut {@link
+   * #WRITES_BEHIND_MS}, a join window and the allowed disorder before {@code nowMs}, so that the
+   * impressions of its last requests are written when it starts, and the next job trains the
+   * requests after it (read to where the topics end, the units of its last requests closed without
+   * the impressions written after its start, which reached the next job as orphans). A range of
+   * events only (a unit of the request-units log is whole), and one that starts before the cut.
+   */
+  static Bounds cutBeforeNow(JobConfig cfg, Bounds bounds, long nowMs) {
+    if (!bounds.bounded()
+        || bounds.untilMs() != null
+        || cfg.handoffSaveTo().isEmpty()
+        || cfg.sourceKind() != JobConfig.SourceKind.EVENTS) {
+      return bounds;
+    }
+    long cut = nowMs - WRITES_BEHIND_MS - cutMarginMs(cfg);
+    if (bounds.fromMs() != null && bounds.fromMs() >= cut) {
+      LOG.warn(
+          "backfill: --from {} is within {} ms of now: it reads the topics to their end, and the"
+              + " impressions of its last requests written after it starts are dead letters"
+              + " (orphan) in the job after it",
+          java.time.Instant.ofEpochMilli(bounds.fromMs()),
+          nowMs - bounds.fromMs());
+      return bounds;
+    }
+    LOG.info(
+        "backfill: hands on at {} (no --until: a minute, a join window and the allowed disorder"
+            + " before now, so that the impressions of its last requests are written); the job"
+            + " after it trains the requests from then on",
+        java.time.Instant.ofEpochMilli(cut));
+    return new Bounds(true, bounds.fromMs(), cut, true);
+  }
+
+  /** What to do instead of a backfill whose range ends too soon after its handoff's. */
+  private static String laterRange(Bounds bounds) {
+    return bounds.cutBeforeNow()
+        ? "this backfill names no --until, and cuts at "
+            + java.time.Instant.ofEpochMilli(bounds.untilMs())
+            + " (a minute, a join window and the allowed disorder before now): backfill again"
+            + " later, or start the live job from that handoff"
+        : "backfill until a later time, or from an earlier handoff";
   }
 
   /** Where a backfill's sources stop, and where the next job reads from. */
@@ -365,7 +417,7 @@ public final class StreamrecJob {
                     + "): its range ends less than two join windows and the allowed disorder ("
                     + 2 * margin
                     + " ms) after that handoff's cut",
-                "backfill until a later time, or from an earlier handoff");
+                laterRange(bounds));
           }
         });
     return new Overlap(stops, handOn);
@@ -445,7 +497,7 @@ public final class StreamrecJob {
               readsOn ? List.of(cfg.requestsTopic()) : topics,
               bounds.untilMs(),
               tolerance,
-              "--until"));
+              bounds.cutBeforeNow() ? "the cut" : "--until"));
       if (readsOn && bounds.untilMs() <= Long.MAX_VALUE - margin) {
         lines.addAll(
             RangeCuts.skewed(
@@ -454,7 +506,7 @@ public final class StreamrecJob {
                 List.of(cfg.impressionsTopic()),
                 bounds.untilMs() + margin,
                 tolerance,
-                "--until + " + margin + " ms"));
+                (bounds.cutBeforeNow() ? "the cut" : "--until") + " + " + margin + " ms"));
       }
     }
     lines.forEach(l -> LOG.warn("backfill range: {}", l));

@@ -379,6 +379,57 @@ class HandoffITCase {
     assertThat(PipelineSupport.count(after, JobMetrics.REQUESTS_BEFORE_HANDOFF)).isPositive();
   }
 
+  /**
+   * A backfill that hands on and names no end, started while the traffic still comes: the
+   * impressions of its newest requests are written after it starts. It read the topics to their
+   * end, the units of those requests closed short, and their impressions reached the next job as
+   * orphans. It now cuts a minute, a join window and the allowed disorder before it starts, and the
+   * next job trains the requests after the cut whole.
+   */
+  @Test
+  void aBackfillToNowHandsOnTheRequestsWhoseImpressionsAreStillToCome() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    TopicsConfig in = PipelineSupport.topics(bootstrap, "now-");
+    long now = System.currentTimeMillis();
+    // a request every 60 ms for 90 s, the newest now: a cut a minute before now lies inside it
+    GeneratedTraffic traffic = slice(29, now - 90_000);
+    List<io.streamrec.traffic.OutgoingRecord> written =
+        traffic.records.stream().filter(r -> r.timestampMs() <= now).toList();
+    assertThat(written).hasSizeLessThan(traffic.records.size());
+    PipelineSupport.produce(bootstrap, in, written);
+    String handoff = dir.resolve("now.handoff").toString();
+    Configuration first = conf(bootstrap, in, in.modelUpdates());
+    first.set(JobOptions.HANDOFF_SAVE_TO, handoff);
+    Map<String, Double> before = backfill(first, null);
+
+    // the impressions written since, and a job from the handoff
+    PipelineSupport.produce(
+        bootstrap, in, traffic.records.subList(written.size(), traffic.records.size()));
+    Configuration second = conf(bootstrap, in, in.modelUpdates());
+    second.set(JobOptions.HANDOFF_START_FROM, handoff);
+    Map<String, Double> after = backfill(second, null);
+    Map<String, Double> whole =
+        PipelineSupport.backfill(
+            conf(bootstrap, in, PipelineSupport.topics(bootstrap, "now-whole-").modelUpdates()));
+
+    for (String m :
+        List.of(JobMetrics.UNITS, JobMetrics.IMPRESSIONS_JOINED, JobMetrics.UNITS_TRAINED)) {
+      assertThat(PipelineSupport.count(before, m) + PipelineSupport.count(after, m))
+          .as(m)
+          .isEqualTo(PipelineSupport.count(whole, m))
+          .isPositive();
+    }
+    assertThat(PipelineSupport.count(whole, JobMetrics.IMPRESSIONS_JOINED))
+        .isEqualTo(traffic.impressions());
+    assertThat(PipelineSupport.count(before, JobMetrics.UNITS)).isPositive();
+    assertThat(PipelineSupport.count(after, JobMetrics.UNITS)).isPositive();
+    for (Map<String, Double> m : List.of(before, after)) {
+      assertThat(PipelineSupport.count(m, JobMetrics.DEAD_LETTER_IMPRESSIONS)).isZero();
+      assertThat(PipelineSupport.count(m, JobMetrics.REQUESTS_WITHOUT_IMPRESSIONS)).isZero();
+    }
+    assertThat(Handoff.readHeader(handoff).overlaps()).as("it cut inside the traffic").isTrue();
+  }
+
   private static Map<String, Double> backfill(Configuration conf, Long untilMs) throws Exception {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     StreamrecJob.build(env, JobConfig.from(conf), StreamrecJob.Bounds.backfill(null, untilMs));

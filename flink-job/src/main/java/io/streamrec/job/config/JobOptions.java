@@ -227,7 +227,9 @@ public final class JobOptions {
                   + " local path or any Flink file system, e.g. s3://...), so that a live job can go"
                   + " on from there with trainer.handoff.start-from. A backfill until a time reads"
                   + " the impressions on past it for a join window and the allowed disorder, so"
-                  + " that no unit is split at the cut. Empty: no handoff.");
+                  + " that no unit is split at the cut; one that names no end (of events) cuts a"
+                  + " minute, a join window and the allowed disorder before it starts, so that the"
+                  + " impressions of its last requests are written. Empty: no handoff.");
   public static final ConfigOption<String> HANDOFF_START_FROM =
       key("trainer.handoff.start-from")
           .stringType()

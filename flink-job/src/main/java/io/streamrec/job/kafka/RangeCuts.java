@@ -32,9 +32,9 @@ public final class RangeCuts {
 
   /**
    * A line per partition of {@code topics} that a cut at {@code timeMs} ({@code flag}: {@code
-   * --from}, or {@code --until} and what it adds, if anything) makes at a record timed more than
-   * {@code toleranceMs} after it, with records timed before it among the {@link #LOOK_AHEAD} that
-   * follow; none when no cut is.
+   * --from}, or {@code --until} or another end of a range) makes at a record timed more than {@code
+   * toleranceMs} after it, with records timed before it among the {@link #LOOK_AHEAD} that follow;
+   * none when no cut is.
    */
   public static List<String> skewed(
       String bootstrapServers,
@@ -124,9 +124,9 @@ public final class RangeCuts {
         before,
         looked,
         iso(timeMs),
-        flag.startsWith("--until")
-            ? "those are not read, nor anything after the cut in this partition"
-            : "those, before the range, are read");
+        flag.startsWith("--from")
+            ? "those, before the range, are read"
+            : "those are not read, nor anything after the cut in this partition");
   }
 
   private static String iso(long ms) {

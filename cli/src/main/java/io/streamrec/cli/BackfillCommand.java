@@ -78,7 +78,7 @@ final class BackfillCommand implements Callable<Integer> {
       paramLabel = "FILE",
       description =
           "Train on from the model an earlier backfill handed over (its --handoff FILE), over the"
-              + " range after it: from the offsets where it stopped (instead of --from) to the end"
+              + " range after it: from the offsets it handed on (instead of --from) to the end"
               + " or --until (sets trainer.handoff.start-from).")
   String fromHandoff;
 

@@ -347,36 +347,7 @@ class HandoffITCase {
         .hasMessageContaining("backfill until a later time");
     Map<String, Double> after = backfill(second, null);
 
-    for (String m :
-        List.of(JobMetrics.UNITS, JobMetrics.IMPRESSIONS_JOINED, JobMetrics.UNITS_TRAINED)) {
-      assertThat(PipelineSupport.count(before, m) + PipelineSupport.count(after, m))
-          .as(m)
-          .isEqualTo(PipelineSupport.count(whole, m))
-          .isPositive();
-    }
-    assertThat(PipelineSupport.count(whole, JobMetrics.IMPRESSIONS_JOINED))
-        .isEqualTo(traffic.impressions());
-    assertThat(PipelineSupport.count(before, JobMetrics.UNITS)).isPositive();
-    assertThat(PipelineSupport.count(after, JobMetrics.UNITS)).isPositive();
-    for (Map<String, Double> m : List.of(before, after)) {
-      assertThat(PipelineSupport.count(m, JobMetrics.DEAD_LETTER_IMPRESSIONS)).isZero();
-      assertThat(PipelineSupport.count(m, JobMetrics.REQUESTS_WITHOUT_IMPRESSIONS)).isZero();
-    }
-    // every impression read is counted once: the backfill's past its cut handed on, the next
-    // job's of the backfill's requests counted there
-    assertThat(
-            PipelineSupport.count(before, JobMetrics.IMPRESSIONS_JOINED)
-                + PipelineSupport.count(before, JobMetrics.IMPRESSIONS_HANDED_ON))
-        .isEqualTo(PipelineSupport.count(before, JobMetrics.IMPRESSIONS_IN));
-    assertThat(
-            PipelineSupport.count(after, JobMetrics.IMPRESSIONS_JOINED)
-                + PipelineSupport.count(after, JobMetrics.IMPRESSIONS_BEFORE_HANDOFF))
-        .isEqualTo(PipelineSupport.count(after, JobMetrics.IMPRESSIONS_IN));
-    assertThat(
-            PipelineSupport.count(after, JobMetrics.UNITS)
-                + PipelineSupport.count(after, JobMetrics.REQUESTS_BEFORE_HANDOFF))
-        .isEqualTo(PipelineSupport.count(after, JobMetrics.REQUESTS_IN));
-    assertThat(PipelineSupport.count(after, JobMetrics.REQUESTS_BEFORE_HANDOFF)).isPositive();
+    assertMakeOneRun(before, after, whole, traffic);
   }
 
   /**
@@ -412,6 +383,20 @@ class HandoffITCase {
         PipelineSupport.backfill(
             conf(bootstrap, in, PipelineSupport.topics(bootstrap, "now-whole-").modelUpdates()));
 
+    assertMakeOneRun(before, after, whole, traffic);
+    assertThat(Handoff.readHeader(handoff).overlaps()).as("it cut inside the traffic").isTrue();
+  }
+
+  /**
+   * {@code before}, a backfill handing on at a cut, and {@code after}, the job from its handoff,
+   * made between them the units one backfill of all the {@code traffic} ({@code whole}) makes, with
+   * no dead letter, and counted every impression each read once.
+   */
+  private static void assertMakeOneRun(
+      Map<String, Double> before,
+      Map<String, Double> after,
+      Map<String, Double> whole,
+      GeneratedTraffic traffic) {
     for (String m :
         List.of(JobMetrics.UNITS, JobMetrics.IMPRESSIONS_JOINED, JobMetrics.UNITS_TRAINED)) {
       assertThat(PipelineSupport.count(before, m) + PipelineSupport.count(after, m))
@@ -427,7 +412,21 @@ class HandoffITCase {
       assertThat(PipelineSupport.count(m, JobMetrics.DEAD_LETTER_IMPRESSIONS)).isZero();
       assertThat(PipelineSupport.count(m, JobMetrics.REQUESTS_WITHOUT_IMPRESSIONS)).isZero();
     }
-    assertThat(Handoff.readHeader(handoff).overlaps()).as("it cut inside the traffic").isTrue();
+    // every impression read is counted once: the backfill's past its cut handed on, the next
+    // job's of the backfill's requests counted there
+    assertThat(
+            PipelineSupport.count(before, JobMetrics.IMPRESSIONS_JOINED)
+                + PipelineSupport.count(before, JobMetrics.IMPRESSIONS_HANDED_ON))
+        .isEqualTo(PipelineSupport.count(before, JobMetrics.IMPRESSIONS_IN));
+    assertThat(
+            PipelineSupport.count(after, JobMetrics.IMPRESSIONS_JOINED)
+                + PipelineSupport.count(after, JobMetrics.IMPRESSIONS_BEFORE_HANDOFF))
+        .isEqualTo(PipelineSupport.count(after, JobMetrics.IMPRESSIONS_IN));
+    assertThat(
+            PipelineSupport.count(after, JobMetrics.UNITS)
+                + PipelineSupport.count(after, JobMetrics.REQUESTS_BEFORE_HANDOFF))
+        .isEqualTo(PipelineSupport.count(after, JobMetrics.REQUESTS_IN));
+    assertThat(PipelineSupport.count(after, JobMetrics.REQUESTS_BEFORE_HANDOFF)).isPositive();
   }
 
   private static Map<String, Double> backfill(Configuration conf, Long untilMs) throws Exception {

@@ -37,6 +37,34 @@ final class TopicReading {
 
   @Mixin KafkaClientOptions kafka = new KafkaClientOptions();
 
+  /** How often {@code --follow} looks for partitions added to the topic while it reads. */
+  static final long PARTITIONS_CHECK_MS = 5_000;
+
+  /**
+   * Adds to {@code parts}, and reads from their earliest offset, the partitions of {@code topic}
+   * added since: followed, the partitions found at the start were all it read, and the records of
+   * partitions added later (the job writes to them) never showed.
+   */
+  private static void readAddedPartitions(
+      KafkaConsumer<byte[], byte[]> c, String topic, List<TopicPartition> parts) {
+    List<TopicPartition> added = new ArrayList<>();
+    var info = c.partitionsFor(topic, Duration.ofSeconds(5));
+    if (info != null) {
+      info.stream()
+          .map(i -> new TopicPartition(topic, i.partition()))
+          .filter(tp -> !parts.contains(tp))
+          .forEach(added::add);
+    }
+    if (added.isEmpty()) {
+      return;
+    }
+    parts.addAll(added);
+    c.assign(parts);
+    c.seekToBeginning(added);
+    System.err.println(
+        "streamrec: partitions added to '" + topic + "': " + added + "; reading them too");
+  }
+
   /**
    * Prints {@code topic} from its earliest offset to its end when the read starts, or on and on
    * with {@code --follow}, the line {@code describe} makes of each record (none where it gives
@@ -51,8 +79,14 @@ final class TopicReading {
       Function<ConsumerRecord<byte[], byte[]>, String> describe) {
     KafkaClientProperties client = kafka.properties();
     KafkaPreflight.checkTopics(bootstrapServers, client, List.of(topic));
-    try (KafkaConsumer<byte[], byte[]> c =
-        new KafkaConsumer<>(ModelUpdateConsumers.properties(bootstrapServers, client, clientId))) {
+    java.util.Properties settings =
+        ModelUpdateConsumers.properties(bootstrapServers, client, clientId);
+    if (follow) {
+      settings.put(
+          org.apache.kafka.clients.consumer.ConsumerConfig.METADATA_MAX_AGE_CONFIG,
+          String.valueOf(PARTITIONS_CHECK_MS));
+    }
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(settings)) {
       var info = c.partitionsFor(topic.name(), Duration.ofSeconds(30));
       if (info == null || info.isEmpty()) {
         throw new StreamrecException(
@@ -63,6 +97,7 @@ final class TopicReading {
       c.assign(parts);
       c.seekToBeginning(parts);
       Map<TopicPartition, Long> end = c.endOffsets(parts);
+      long checkedAt = System.currentTimeMillis();
       while (follow || parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
         for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
           String line = describe.apply(r);
@@ -71,6 +106,10 @@ final class TopicReading {
           }
         }
         out.flush();
+        if (follow && System.currentTimeMillis() - checkedAt >= PARTITIONS_CHECK_MS) {
+          checkedAt = System.currentTimeMillis();
+          readAddedPartitions(c, topic.name(), parts);
+        }
       }
     } catch (AuthenticationException | AuthorizationException e) {
       throw KafkaPreflight.access(e, bootstrapServers, client, "read topic " + topic.name());

@@ -21,6 +21,7 @@ import io.streamrec.serving.internal.ReplicaModel;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -95,6 +96,12 @@ public final class ModelReplica implements AutoCloseable {
 
   /** How often the replica asks the broker where the topic ends (lag and staleness). */
   private static final long END_CHECK_MS = 1_000;
+
+  /**
+   * How often a replica looks whether the topic has gained partitions ({@link #checkOnePartition});
+   * its end-offset consumer's metadata is as fresh.
+   */
+  static final long PARTITIONS_CHECK_MS = 5_000;
 
   /** How long that question may wait: past it the broker counts as unreachable. */
   private static final Duration END_CHECK_TIMEOUT = Duration.ofSeconds(2);
@@ -228,6 +235,16 @@ public final class ModelReplica implements AutoCloseable {
   private long unreachableSinceMs;
 
   private volatile Throwable failure;
+
+  /** When the topic's partitions were last counted ({@link #checkOnePartition}). */
+  private long partitionsCheckedAtMs;
+
+  /** Whether the topic's added partitions were warned of. */
+  private boolean warnedPartitions;
+
+  /** The topic's partitions when last counted: 1 but where some were added while it was read. */
+  private volatile int topicPartitions = 1;
+
   private volatile boolean running = true;
   private final FreshnessSamples freshness = new FreshnessSamples(FRESHNESS_SAMPLES);
 
@@ -245,6 +262,9 @@ public final class ModelReplica implements AutoCloseable {
     endsSettings.put(
         org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG,
         "read_uncommitted");
+    endsSettings.put(
+        org.apache.kafka.clients.consumer.ConsumerConfig.METADATA_MAX_AGE_CONFIG,
+        String.valueOf(PARTITIONS_CHECK_MS));
     try {
       connect();
     } catch (org.apache.kafka.common.KafkaException e) {
@@ -478,6 +498,10 @@ public final class ModelReplica implements AutoCloseable {
         long highWatermark = ends.endOffsets(List.of(part), END_CHECK_TIMEOUT).get(part);
         checkedEnd = consumer.endOffsets(List.of(part), END_CHECK_TIMEOUT).get(part);
         noteHold(highWatermark, now);
+        if (now - partitionsCheckedAtMs >= PARTITIONS_CHECK_MS) {
+          partitionsCheckedAtMs = now;
+          checkOnePartition(part);
+        }
         if (unreachable != null && unreachableSinceMs > 0) {
           LOG.info(
               "model replica of '{}': the broker answers again after {} s; serving version {}",
@@ -511,6 +535,56 @@ public final class ModelReplica implements AutoCloseable {
       if (!models.rebuilding() && models.visible() != null && position >= checkedEnd) {
         caughtUpAtMs = Math.max(caughtUpAtMs, endCheckedAtMs);
       }
+    }
+  }
+
+  /**
+   * The topic grown past one partition while this replica reads it (partitions added by hand, or by
+   * a policy over every topic). The trainer writes partition 0 only, so while the others are empty
+   * the model is whole in the one read, and is served on, with a warning (a replica or a job
+   * started on the topic refuses it). A record in another partition is a model in pieces (a trainer
+   * of an earlier release spread its records over them, or another producer wrote there): the
+   * replica stops rather than serve versions without those records, a model the trainer never had.
+   */
+  private void checkOnePartition(TopicPartition part) {
+    List<PartitionInfo> info = ends.partitionsFor(topic, END_CHECK_TIMEOUT);
+    if (info == null || info.size() <= 1) {
+      return;
+    }
+    topicPartitions = info.size();
+    List<TopicPartition> others =
+        info.stream()
+            .map(i -> new TopicPartition(topic, i.partition()))
+            .filter(tp -> !tp.equals(part))
+            .toList();
+    for (Map.Entry<TopicPartition, Long> e :
+        ends.endOffsets(others, END_CHECK_TIMEOUT).entrySet()) {
+      if (e.getValue() > 0) {
+        throw new StreamrecException(
+            "topic '"
+                + topic
+                + "' has "
+                + info.size()
+                + " partitions now, and partition "
+                + e.getKey().partition()
+                + " holds "
+                + e.getValue()
+                + " records: the model is published in pieces, and the versions of partition "
+                + part.partition()
+                + " miss them; the model-update protocol needs exactly 1 partition (make the"
+                + " topic again with one, and start the trainer again: its next version publishes"
+                + " the whole model; docs/model-updates.md)");
+      }
+    }
+    if (!warnedPartitions) {
+      warnedPartitions = true;
+      LOG.warn(
+          "model replica of '{}': the topic has {} partitions now; the trainer writes partition {}"
+              + " only, so the model served is whole, but a replica or a job started on the topic"
+              + " refuses it: make it again with one partition (docs/model-updates.md)",
+          topic,
+          info.size(),
+          part.partition());
     }
   }
 
@@ -998,6 +1072,14 @@ public final class ModelReplica implements AutoCloseable {
 
   public State state() {
     return state;
+  }
+
+  /**
+   * The model-updates topic's partitions: more than 1 where some were added while the replica read
+   * it and none holds records (the model served is whole; no replica or job starts on the topic).
+   */
+  public int topicPartitions() {
+    return topicPartitions;
   }
 
   /** The error that stopped the replica, or null. */

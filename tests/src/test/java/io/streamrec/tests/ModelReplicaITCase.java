@@ -870,6 +870,52 @@ class ModelReplicaITCase {
     }
   }
 
+  /**
+   * Partitions added to the topic while a replica reads it (by hand, or by a policy over every
+   * topic). The replica had counted them once, at its start: it went on reading its one partition
+   * while a trainer spread its records over the others, and served versions without them, healthy.
+   * Now it serves on while the others are empty (the trainer writes partition 0 only), and stops,
+   * saying why, once one holds a record.
+   */
+  @Test
+  void aTopicThatGainsPartitionsIsServedOnlyWhileTheModelIsWholeInTheOneRead() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    String topic = "grown";
+    ModelUpdatesSupport.createTopic(bootstrap, topic);
+    try (KafkaProducer<byte[], byte[]> p = ModelUpdatesSupport.producer(bootstrap);
+        ModelReplica replica = ModelReplica.start(bootstrap, topic);
+        org.apache.kafka.clients.admin.Admin admin =
+            org.apache.kafka.clients.admin.Admin.create(
+                java.util.Map.of("bootstrap.servers", bootstrap))) {
+      ModelUpdatesSupport.send(p, topic, version(1, ids(1, 2), ids(), true));
+      assertThat(replica.awaitVersion(1, WAIT)).isTrue();
+      admin
+          .createPartitions(
+              java.util.Map.of(topic, org.apache.kafka.clients.admin.NewPartitions.increaseTo(2)))
+          .all()
+          .get();
+      await(() -> replica.topicPartitions() == 2, "the replica counts the partition added");
+      ModelUpdatesSupport.send(p, topic, version(2, ids(2, 3), ids(), true));
+      assertThat(replica.awaitVersion(2, WAIT)).isTrue();
+      assertThat(replica.state()).isEqualTo(ModelReplica.State.SERVING);
+      assertThat(replica.failure()).isNull();
+
+      // a record of version 3 in the other partition, the rest and its marker in partition 0: the
+      // replica would serve version 3 without it
+      List<ModelUpdateRecord> v3 = version(3, ids(3, 4), ids(), true);
+      ModelUpdateRecord stray = v3.get(0);
+      p.send(
+              new org.apache.kafka.clients.producer.ProducerRecord<>(
+                  topic, 1, stray.timestampMs, stray.key, stray.value))
+          .get();
+      ModelUpdatesSupport.send(p, topic, v3.subList(1, v3.size()));
+      await(() -> replica.state() == ModelReplica.State.FAILED, "the replica stops");
+      assertThat(replica.failure())
+          .hasMessageContaining("has 2 partitions now, and partition 1 holds 1 records")
+          .hasMessageContaining("the model is published in pieces");
+    }
+  }
+
   private static void await(java.util.function.BooleanSupplier condition, String what)
       throws InterruptedException {
     long deadline = System.currentTimeMillis() + WAIT.toMillis();

@@ -155,14 +155,17 @@ public final class Topics {
                 Locale.ROOT,
                 "topic '%s' has %d partition(s), fewer than the %d asked (--partitions, or"
                     + " assembler.parallelism when more): readers beyond %d stay idle. Add them"
-                    + " with kafka-topics.sh --alter --topic %s --partitions %d (a running job"
-                    + " reads them within 5 s)",
+                    + " with kafka-topics.sh --alter --topic %s --partitions %d (%s)",
                 t.name(),
                 has,
                 t.partitions(),
                 has,
                 t.name(),
-                t.partitions()));
+                t.partitions(),
+                t.name().equals(cfg.requestUnits())
+                    ? "a running job writes to them once its producer sees them, and a backfill"
+                        + " of the units log reads them"
+                    : "a running job reads them within 5 s"));
       }
     }
     return advice;

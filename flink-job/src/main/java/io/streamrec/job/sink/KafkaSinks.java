@@ -68,13 +68,22 @@ public final class KafkaSinks {
    */
   public static Sink<ModelUpdateRecord> modelUpdates(JobConfig cfg, boolean backfill) {
     String topic = cfg.modelUpdatesTopic();
-    KafkaRecordSerializationSchema<ModelUpdateRecord> ser =
-        (r, ctx, ts) -> new ProducerRecord<>(topic, null, r.timestampMs, r.key, r.value);
     KafkaSink<ModelUpdateRecord> sink =
-        sink(cfg, ser, transactionalIdPrefix(cfg, backfill, "model-updates"));
+        sink(cfg, modelUpdateRecords(topic), transactionalIdPrefix(cfg, backfill, "model-updates"));
     return cfg.exactlyOnce()
         ? new LostCommitCheck<>(sink, "model-updates topic '" + topic + "'")
         : sink;
+  }
+
+  /**
+   * The model's records, every one to the topic's partition 0: a version marker closes the deltas
+   * before it only within one partition. Left to the producer, records went by their keys' hash to
+   * partitions added to the topic while the job ran (once its producer saw them, within {@code
+   * metadata.max.age.ms}), and a replica reading the one partition it had found served versions
+   * without the rows and dense blocks sent to the others.
+   */
+  static KafkaRecordSerializationSchema<ModelUpdateRecord> modelUpdateRecords(String topic) {
+    return (r, ctx, ts) -> new ProducerRecord<>(topic, 0, r.timestampMs, r.key, r.value);
   }
 
   /**

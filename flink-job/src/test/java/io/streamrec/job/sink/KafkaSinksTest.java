@@ -128,4 +128,26 @@ class KafkaSinksTest {
         .doesNotContainKey("delivery.timeout.ms")
         .doesNotContainKey("max.block.ms");
   }
+
+  /**
+   * Partitions added to the model-updates topic while the job runs: the producer spread the records
+   * by key over them once it saw them, and a replica of the one partition served versions without
+   * the rows and dense blocks sent to the others. Every record goes to partition 0.
+   */
+  @Test
+  void everyRecordOfTheModelGoesToPartitionZero() {
+    var ser = KafkaSinks.modelUpdateRecords("model-updates");
+    for (int i = 0; i < 100; i++) {
+      byte[] key = ("emb/user_id/" + i).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      var r =
+          ser.serialize(
+              new io.streamrec.protocol.ModelUpdateRecord(key, new byte[] {1}, 1_000L + i),
+              null,
+              null);
+      assertThat(r.partition()).as("record %d", i).isZero();
+      assertThat(r.topic()).isEqualTo("model-updates");
+      assertThat(r.key()).isEqualTo(key);
+      assertThat(r.timestamp()).isEqualTo(1_000L + i);
+    }
+  }
 }

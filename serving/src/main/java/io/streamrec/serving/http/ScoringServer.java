@@ -752,6 +752,11 @@ public final class ScoringServer implements AutoCloseable {
     if (replica.failure() != null) {
       o.put("failure", String.valueOf(replica.failure().getMessage()));
     }
+    if (replica.topicPartitions() > 1) {
+      // partitions added while it reads: the model is whole in the one read, but no replica or
+      // job starts on the topic
+      o.put("topic_partitions", replica.topicPartitions());
+    }
     if (replica.unreadableSpec() != null) {
       o.put("unreadable_spec", replica.unreadableSpec());
     }

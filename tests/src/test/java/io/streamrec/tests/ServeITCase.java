@@ -250,7 +250,8 @@ class ServeITCase {
               "streamrec_serve_responses_total{code=\"413\"} 3\n",
               "streamrec_serve_responses_total{code=\"200\"} 5\n", // four scores, a health check
               "streamrec_serve_impressions_scored_total 10\n",
-              "streamrec_replica_gaps_total 0\n");
+              "streamrec_replica_gaps_total 0\n",
+              "streamrec_replica_topic_partitions 1\n");
       assertThat(unit).isNotNull();
 
       // tail shows the same stream

@@ -888,6 +888,11 @@ public final class ScoringServer implements AutoCloseable {
         replica.missingRows());
     gauge(
         b,
+        "streamrec_replica_topic_partitions",
+        "Partitions of the model-updates topic (1; more where some were added while it was read).",
+        replica.topicPartitions());
+    gauge(
+        b,
         "streamrec_replica_lag_versions",
         "Versions read past the one served (-1: none served).",
         replica.versionLag());

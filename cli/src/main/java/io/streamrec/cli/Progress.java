@@ -6,6 +6,8 @@ import io.streamrec.schemas.DeadLetterReasons;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
@@ -95,7 +97,7 @@ final class Progress implements AutoCloseable {
   static String line(long elapsedMs, long nowMs, Map<String, Double> m, String extra) {
     return String.format(
         Locale.ROOT,
-        "[%5.1fs] %s | trained %,d imp | AUC %s | logloss %s | deltas %,d (v%d) | dead %,d"
+        "[%5.1fs] %s%s | trained %,d imp | AUC %s | logloss %s | deltas %,d (v%d) | dead %,d"
             + " | store hit %s, rows %,d hot / %,d cold, admitted %,d, evicted %,d, expired %,d%s%s",
         elapsedMs / 1000.0,
         m.containsKey(JobMetrics.UNITS_IN)
@@ -107,6 +109,7 @@ final class Progress implements AutoCloseable {
                 count(m, JobMetrics.REQUESTS_IN),
                 count(m, JobMetrics.IMPRESSIONS_IN),
                 count(m, JobMetrics.UNITS)),
+        handoff(m),
         count(m, JobMetrics.IMPRESSIONS_TRAINED),
         fmt(m.get(JobMetrics.PROGRESSIVE_AUC)),
         fmt(m.get(JobMetrics.PROGRESSIVE_LOGLOSS)),
@@ -123,6 +126,27 @@ final class Progress implements AutoCloseable {
         count(m, JobMetrics.STORE_EXPIRED),
         eventTime(nowMs, m.get(JobMetrics.TRAINED_UNTIL_MS)),
         extra == null || extra.isEmpty() ? "" : " | " + extra);
+  }
+
+  /**
+   * " | at the handoff: 1,200 req / 2,594 imp the backfill's, 2,321 imp handed on" where the job
+   * read again what the backfill before it had (requests it trained, their impressions it counted),
+   * or read past its cut impressions the job after it trains; empty otherwise. Without it, a job's
+   * own line could not show that what it read adds up.
+   */
+  static String handoff(Map<String, Double> m) {
+    long requests = count(m, JobMetrics.REQUESTS_BEFORE_HANDOFF);
+    long impressions = count(m, JobMetrics.IMPRESSIONS_BEFORE_HANDOFF);
+    long handedOn = count(m, JobMetrics.IMPRESSIONS_HANDED_ON);
+    List<String> parts = new ArrayList<>();
+    if (requests + impressions > 0) {
+      parts.add(
+          String.format(Locale.ROOT, "%,d req / %,d imp the backfill's", requests, impressions));
+    }
+    if (handedOn > 0) {
+      parts.add(String.format(Locale.ROOT, "%,d imp handed on", handedOn));
+    }
+    return parts.isEmpty() ? "" : " | at the handoff: " + String.join(", ", parts);
   }
 
   /**

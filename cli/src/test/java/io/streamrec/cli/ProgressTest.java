@@ -27,6 +27,30 @@ class ProgressTest {
   }
 
   /**
+   * A job from a handoff reads again what the backfill before it read, and a backfill that hands on
+   * reads impressions past its cut: its line said only what it read and trained, and what it left
+   * to the other job could be seen only through a metrics reporter.
+   */
+  @Test
+  void aJobAtAHandoffSaysWhatItReadThatTheOtherJobCounts() {
+    Map<String, Double> after =
+        Map.of(
+            JobMetrics.REQUESTS_IN, 34_196.0,
+            JobMetrics.IMPRESSIONS_IN, 131_295.0,
+            JobMetrics.UNITS, 26_995.0,
+            JobMetrics.REQUESTS_BEFORE_HANDOFF, 4_800.0,
+            JobMetrics.IMPRESSIONS_BEFORE_HANDOFF, 10_705.0);
+    assertThat(Progress.line(1_000, after, null))
+        .startsWith(
+            "[  1.0s] in 34,196 req / 131,295 imp | units 26,995 | at the handoff: 4,800 req /"
+                + " 10,705 imp the backfill's | trained 0 imp");
+    Map<String, Double> before =
+        Map.of(JobMetrics.IMPRESSIONS_IN, 9_552.0, JobMetrics.IMPRESSIONS_HANDED_ON, 2_375.0);
+    assertThat(Progress.line(1_000, before, null))
+        .contains("| units 0 | at the handoff: 2,375 imp handed on | trained");
+  }
+
+  /**
    * A backfill of a month printed counts only: nothing said how far into the month it was, so a
    * user could not tell how long it had left.
    */

@@ -9,6 +9,21 @@ import picocli.CommandLine.TypeConversionException;
 final class Durations implements ITypeConverter<Duration> {
   @Override
   public Duration convert(String value) {
+    if (value.strip().matches("[0-9]+") && !value.strip().matches("0+")) {
+      // Flink reads a bare number as milliseconds: --duration 10 ran 10 ms of traffic and failed
+      throw new TypeConversionException(
+          "'"
+              + value
+              + "' has no unit (it would be "
+              + value.strip()
+              + " ms): write it, e.g. "
+              + value.strip()
+              + "s, "
+              + value.strip()
+              + "min or "
+              + value.strip()
+              + "ms");
+    }
     try {
       return TimeUtils.parseDuration(value);
     } catch (RuntimeException e) {

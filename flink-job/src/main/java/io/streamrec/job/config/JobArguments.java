@@ -276,6 +276,11 @@ public final class JobArguments {
     if (prefixes.contains(p)) {
       return null;
     }
+    String lower = key.toLowerCase(java.util.Locale.ROOT);
+    if (known.contains(lower)) {
+      // keys are read as written: Model.Embedding-Dim trained at the default dimension
+      return lower;
+    }
     if (key.indexOf('.') < 0) {
       List<String> ending = known.stream().filter(k -> k.endsWith("." + key)).sorted().toList();
       return ending.size() == 1 ? ending.get(0) : null;

@@ -65,6 +65,29 @@ public record JobConfig(
     return saidAsOurs(() -> read(c));
   }
 
+  /**
+   * Refuses a duration written as a bare number other than 0, which Flink reads as milliseconds:
+   * {@code assembler.join-window: 10} meant as 10 s dead-lettered nearly every impression, {@code
+   * trainer.publish-interval: 5} published a version per batch, and {@code source.max-time-jump: 1}
+   * took every event for a jump, each without a word.
+   */
+  static void requireUnits(ReadableConfig c) {
+    Map<String, String> raw = c.toMap();
+    for (ConfigOption<?> o : ConfigDocs.options()) {
+      if (!o.hasDefaultValue() || !(o.defaultValue() instanceof java.time.Duration)) {
+        continue;
+      }
+      String v = raw.get(o.key());
+      if (v != null && v.strip().matches("[0-9]+") && !v.strip().matches("0+")) {
+        String n = v.strip();
+        throw new ConfigException(
+            o,
+            "is '" + v + "', a number without a unit, which would be " + n + " ms",
+            "write its unit, e.g. '" + n + " s', '" + n + " min' or '" + n + " ms'");
+      }
+    }
+  }
+
   /** What {@code read} returns; a value Flink's parser refuses said as {@link #unparsable} does. */
   private static <T> T saidAsOurs(java.util.function.Supplier<T> read) {
     try {
@@ -117,6 +140,7 @@ public record JobConfig(
   }
 
   private static JobConfig read(ReadableConfig c) {
+    requireUnits(c);
     String servers =
         c.getOptional(JobOptions.BOOTSTRAP_SERVERS)
             .orElseThrow(
@@ -248,6 +272,13 @@ public record JobConfig(
   private static List<String> names(ReadableConfig c, ConfigOption<List<String>> option) {
     List<String> names = c.get(option);
     for (String n : names) {
+      if (n.isBlank()) {
+        // a label named '' was trained as 0 on every impression, with a warning at run time
+        throw new ConfigException(
+            option,
+            "has an empty name in " + names.stream().map(x -> "'" + x + "'").toList(),
+            "remove it (two ';' in a row, or one at an end)");
+      }
       if (n.contains(",")) {
         throw new ConfigException(
             option,

@@ -672,7 +672,14 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     tables = config.limits().tables();
     batchRows = tables.counts();
     unitRows = tables.counts();
-    ComputeBackend backend = Backends.create(config.backend());
+    ComputeBackend backend;
+    try {
+      backend = Backends.create(config.backend());
+    } catch (io.streamrec.gpu.BackendUnavailableException e) {
+      // trainer.backend: cuda on a machine without a usable device: every restart failed the same
+      // way, and the job restarted until someone stopped it
+      throw new SuppressRestartsException(e);
+    }
     Path storeDir = workDir.path();
     cutsDir = storeDir.resolve(CUTS_DIR);
     Directories.deleteRecursively(cutsDir);
@@ -792,9 +799,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
           io.streamrec.common.LockedDirectory.claim(parent, "trainer-" + subtask + "-");
       d.notes().forEach(n -> LOG.info("trainer: {}", n));
       return d;
-    } catch (java.nio.file.FileAlreadyExistsException
-        | java.nio.file.NotDirectoryException
-        | java.nio.file.AccessDeniedException e) {
+    } catch (java.nio.file.FileSystemException e) {
+      // a file, no permission, a path under a file (/etc/passwd/store) or one nothing may make
+      // (/proc/nope): every restart failed the same way
       if (config.storeDir().isEmpty()) {
         return io.streamrec.common.LockedDirectory.claim(
             Files.createTempDirectory("streamrec-store"), "trainer-" + subtask + "-");

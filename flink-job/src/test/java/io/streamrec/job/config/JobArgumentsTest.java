@@ -233,6 +233,12 @@ class JobArgumentsTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'model.embeding-dim'")
         .hasMessageContaining("did you mean 'model.embedding-dim'");
+    // a key in other letters: ignored, the model trained at the default dimension
+    assertThatThrownBy(
+            () ->
+                JobArguments.parse("--bootstrap-servers", "k:9092", "-D", "Model.Embedding-Dim=8"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("did you mean 'model.embedding-dim'");
     // the same from the file or -D
     Path f = config("kafka.bootstrap-servers: k:9092", "trainer.batch.max-unit: 64");
     assertThatThrownBy(() -> JobArguments.parse("--config", f.toString()))

@@ -67,7 +67,9 @@ class TrainerOperatorTest {
     c.set(JobOptions.PUBLISH_INTERVAL, Duration.ofMillis(PUBLISH_MS));
     c.set(JobOptions.BATCH_MAX_UNITS, 16);
     c.set(JobOptions.BATCH_MAX_WAIT, Duration.ofMillis(200));
-    c.set(JobOptions.BACKEND, "cpu");
+    if (!c.contains(JobOptions.BACKEND)) {
+      c.set(JobOptions.BACKEND, "cpu");
+    }
     if (!c.contains(JobOptions.MODEL_ID)) {
       c.set(JobOptions.MODEL_ID, "0123456789abcdef");
     }
@@ -660,6 +662,44 @@ class TrainerOperatorTest {
           .cause()
           .hasMessageContaining(
               "store.dir '" + file + "' cannot hold the trainer's working directory");
+    }
+    // a path under a file: "Not a directory" from the file system, restarted into 7 times in 40 s
+    Configuration under = new Configuration();
+    under.set(JobOptions.STORE_DIR, file.resolve("store").toString());
+    try (var h = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config(under)))) {
+      assertThat(org.assertj.core.api.Assertions.catchThrowable(h::initializeEmptyState))
+          .isInstanceOf(SuppressRestartsException.class)
+          .cause()
+          .hasMessageContaining(
+              "store.dir '"
+                  + file.resolve("store")
+                  + "' cannot hold the trainer's working"
+                  + " directory");
+    }
+  }
+
+  /**
+   * trainer.backend: cuda on a machine without a usable device: the trainer's start failed with the
+   * reason, and the job restarted into it until stopped. It stops without restarts.
+   */
+  @Test
+  void aBackendThatCannotRunHereStopsTheJobWithoutARestart() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        io.streamrec.gpu.Backends.resolvedName(io.streamrec.gpu.BackendMode.AUTO).equals("cuda"),
+        "this machine has a usable CUDA device");
+    Configuration c = new Configuration();
+    c.setString("trainer.backend", "cuda");
+    try (var h = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config(c)))) {
+      assertThat(
+              org.assertj.core.api.Assertions.catchThrowable(
+                  () -> {
+                    h.initializeEmptyState();
+                    h.open();
+                  }))
+          .isInstanceOf(SuppressRestartsException.class)
+          .cause()
+          .isInstanceOf(io.streamrec.gpu.BackendUnavailableException.class)
+          .hasMessageContaining("backend 'cuda' was requested but no CUDA device is usable");
     }
   }
 

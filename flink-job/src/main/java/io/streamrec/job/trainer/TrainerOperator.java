@@ -36,6 +36,7 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.stream.Stream;
@@ -655,6 +656,49 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     }
   }
 
+  /** The producer's default {@code max.request.size}. */
+  static final long DEFAULT_MAX_REQUEST_BYTES = 1_048_576;
+
+  /** What a dense block's record holds besides its values: key, version, block name, framing. */
+  static final long DENSE_RECORD_OVERHEAD_BYTES = 1_024;
+
+  /**
+   * Each dense block of the model is one record of the model-updates topic: one larger than the
+   * producer takes ({@code max.request.size}, 1 MB unless {@code properties.max.request.size} says
+   * otherwise) failed every publish with {@code RecordTooLargeException}, and the job restarted
+   * into it until stopped (towers of 1024;512;16 make a block of 2.3 MB). Said before training,
+   * without restarts.
+   */
+  private void checkDenseBlocksFit(Map<String, int[]> blocks) {
+    String set = config.kafkaProperties().asMap().get("max.request.size");
+    long limit = DEFAULT_MAX_REQUEST_BYTES;
+    if (set != null) {
+      try {
+        limit = Long.parseLong(set.strip());
+      } catch (NumberFormatException e) {
+        return; // the producer refuses it, by its name
+      }
+    }
+    for (Map.Entry<String, int[]> e : blocks.entrySet()) {
+      long bytes = 4L * e.getValue()[1] + DENSE_RECORD_OVERHEAD_BYTES;
+      if (bytes > limit) {
+        throw new SuppressRestartsException(
+            new StreamrecException(
+                String.format(
+                    java.util.Locale.ROOT,
+                    "the model's dense block '%s' has %,d parameters, a model-updates record of"
+                        + " about %,d bytes, over the producer's max.request.size of %,d bytes:"
+                        + " make the towers smaller (model.towers.*), or raise"
+                        + " properties.max.request.size above it, with the topic's"
+                        + " max.message.bytes and the brokers' replica.fetch.max.bytes",
+                    e.getKey(),
+                    e.getValue()[1],
+                    bytes,
+                    limit)));
+      }
+    }
+  }
+
   private void openTrainer() throws Exception {
     if (topicHead != null) {
       // a trainer restarted during a broker outage waits for the broker, as the sources and sinks
@@ -698,6 +742,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
       }
     }
     trainer = new MiniBatchTrainer(config.model(), store, backend, config.metricsWindow());
+    checkDenseBlocksFit(trainer.model().blocks());
     // before the gauges that read it: a reporter may read them at once
     storeStats = trainer.store().stats();
     MetricGroup g = JobMetrics.group(getMetricGroup());

@@ -679,6 +679,39 @@ class TrainerOperatorTest {
   }
 
   /**
+   * Towers of 1024;512;16 make a dense block of 2.3 MB, one record of the model-updates topic:
+   * every publish failed with RecordTooLargeException, and the job restarted into it until stopped.
+   * It stops before training, without restarts, saying what to change; a producer allowed that much
+   * trains.
+   */
+  @Test
+  void aDenseBlockLargerThanTheProducerTakesStopsTheJobWithoutARestart() throws Exception {
+    Configuration c = new Configuration();
+    c.set(io.streamrec.job.config.ModelOptions.REQUEST_TOWER, List.of(1024, 512, 16));
+    c.set(io.streamrec.job.config.ModelOptions.IMPRESSION_TOWER, List.of(1024, 512, 16));
+    try (var h = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config(c)))) {
+      assertThat(
+              org.assertj.core.api.Assertions.catchThrowable(
+                  () -> {
+                    h.initializeEmptyState();
+                    h.open();
+                  }))
+          .isInstanceOf(SuppressRestartsException.class)
+          .cause()
+          .hasMessageContaining("over the producer's max.request.size of 1,048,576 bytes")
+          .hasMessageContaining("raise properties.max.request.size");
+    }
+    Configuration allowed = new Configuration();
+    allowed.set(io.streamrec.job.config.ModelOptions.REQUEST_TOWER, List.of(1024, 512, 16));
+    allowed.set(io.streamrec.job.config.ModelOptions.IMPRESSION_TOWER, List.of(1024, 512, 16));
+    allowed.setString("properties.max.request.size", "16777216");
+    try (var h = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config(allowed)))) {
+      h.initializeEmptyState();
+      h.open();
+    }
+  }
+
+  /**
    * trainer.backend: cuda on a machine without a usable device: the trainer's start failed with the
    * reason, and the job restarted into it until stopped. It stops without restarts.
    */

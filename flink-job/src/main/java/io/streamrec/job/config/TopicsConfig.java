@@ -1,8 +1,6 @@
 package io.streamrec.job.config;
 
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -36,20 +34,42 @@ public record TopicsConfig(
   /** Kafka's own rule for topic names. */
   private static final Pattern LEGAL_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
 
+  /** The keys that name the topics, in the order of the record's components. */
+  private static final List<String> KEYS =
+      List.of(
+          "topics.requests",
+          "topics.impressions",
+          "topics.dead-letters",
+          "topics.model-updates",
+          "topics.request-units");
+
   public TopicsConfig {
-    for (String name : List.of(requests, impressions, deadLetters, modelUpdates, requestUnits)) {
+    List<String> names =
+        java.util.Arrays.asList(requests, impressions, deadLetters, modelUpdates, requestUnits);
+    java.util.Map<String, String> keyOf = new java.util.HashMap<>();
+    for (int i = 0; i < names.size(); i++) {
+      String name = names.get(i);
       if (name == null
           || !LEGAL_NAME.matcher(name).matches()
           || name.equals(".")
           || name.equals("..")) {
         throw new IllegalArgumentException(
-            "topic name '" + name + "' is not legal in Kafka: use 1 to 249 of [a-zA-Z0-9._-]");
+            "configuration key '"
+                + KEYS.get(i)
+                + "': topic name '"
+                + name
+                + "' is not legal in Kafka: use 1 to 249 of [a-zA-Z0-9._-]");
       }
-    }
-    Set<String> seen = new HashSet<>();
-    for (String name : List.of(requests, impressions, deadLetters, modelUpdates, requestUnits)) {
-      if (!seen.add(name)) {
-        throw new IllegalArgumentException("topic name '" + name + "' is used for two topics");
+      String other = keyOf.putIfAbsent(name, KEYS.get(i));
+      if (other != null) {
+        throw new IllegalArgumentException(
+            "configuration keys '"
+                + other
+                + "' and '"
+                + KEYS.get(i)
+                + "' both name topic '"
+                + name
+                + "', which is used for two topics: give each its own");
       }
     }
     if (inputPartitions < 1) {

@@ -32,10 +32,13 @@ class TopicsConfigTest {
   void illegalNamesAreRefusedWithTheName() {
     assertThatThrownBy(() -> TopicsConfig.defaults().withPrefix("a b "))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("'a b requests'");
-    assertThatThrownBy(() -> new TopicsConfig("x", "x", "d", "m", "u", 1))
+        .hasMessageContaining("'a b requests'")
+        .hasMessageStartingWith("configuration key 'topics.requests': ");
+    assertThatThrownBy(() -> new TopicsConfig("requests", "m", "d", "m", "u", 1))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("'x' is used for two topics");
+        .hasMessageContaining(
+            "configuration keys 'topics.impressions' and 'topics.model-updates' both name topic"
+                + " 'm', which is used for two topics");
     assertThatThrownBy(() -> TopicsConfig.defaults().withInputPartitions(0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("inputPartitions")

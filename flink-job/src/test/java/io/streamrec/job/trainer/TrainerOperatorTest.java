@@ -689,26 +689,16 @@ class TrainerOperatorTest {
     Configuration c = new Configuration();
     c.set(io.streamrec.job.config.ModelOptions.REQUEST_TOWER, List.of(1024, 512, 16));
     c.set(io.streamrec.job.config.ModelOptions.IMPRESSION_TOWER, List.of(1024, 512, 16));
-    try (var h = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config(c)))) {
-      assertThat(
-              org.assertj.core.api.Assertions.catchThrowable(
-                  () -> {
-                    h.initializeEmptyState();
-                    h.open();
-                  }))
-          .isInstanceOf(SuppressRestartsException.class)
-          .cause()
-          .hasMessageContaining("over the producer's max.request.size of 1,048,576 bytes")
-          .hasMessageContaining("raise properties.max.request.size");
-    }
+    assertThat(startFailure(c))
+        .isInstanceOf(SuppressRestartsException.class)
+        .cause()
+        .hasMessageContaining("over the producer's max.request.size of 1,048,576 bytes")
+        .hasMessageContaining("raise properties.max.request.size");
     Configuration allowed = new Configuration();
     allowed.set(io.streamrec.job.config.ModelOptions.REQUEST_TOWER, List.of(1024, 512, 16));
     allowed.set(io.streamrec.job.config.ModelOptions.IMPRESSION_TOWER, List.of(1024, 512, 16));
     allowed.setString("properties.max.request.size", "16777216");
-    try (var h = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config(allowed)))) {
-      h.initializeEmptyState();
-      h.open();
-    }
+    assertThat(startFailure(allowed)).isNull();
   }
 
   /**
@@ -722,17 +712,21 @@ class TrainerOperatorTest {
         "this machine has a usable CUDA device");
     Configuration c = new Configuration();
     c.setString("trainer.backend", "cuda");
+    assertThat(startFailure(c))
+        .isInstanceOf(SuppressRestartsException.class)
+        .cause()
+        .isInstanceOf(io.streamrec.gpu.BackendUnavailableException.class)
+        .hasMessageContaining("backend 'cuda' was requested but no CUDA device is usable");
+  }
+
+  /** What a trainer of {@code c} throws as it starts without state (null: nothing). */
+  private static Throwable startFailure(Configuration c) throws Exception {
     try (var h = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config(c)))) {
-      assertThat(
-              org.assertj.core.api.Assertions.catchThrowable(
-                  () -> {
-                    h.initializeEmptyState();
-                    h.open();
-                  }))
-          .isInstanceOf(SuppressRestartsException.class)
-          .cause()
-          .isInstanceOf(io.streamrec.gpu.BackendUnavailableException.class)
-          .hasMessageContaining("backend 'cuda' was requested but no CUDA device is usable");
+      return org.assertj.core.api.Assertions.catchThrowable(
+          () -> {
+            h.initializeEmptyState();
+            h.open();
+          });
     }
   }
 

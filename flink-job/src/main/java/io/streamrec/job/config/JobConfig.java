@@ -74,7 +74,7 @@ public record JobConfig(
   static void requireUnits(ReadableConfig c) {
     Map<String, String> raw = c.toMap();
     for (ConfigOption<?> o : ConfigDocs.options()) {
-      if (!o.hasDefaultValue() || !(o.defaultValue() instanceof java.time.Duration)) {
+      if (!takesDuration(o)) {
         continue;
       }
       String v = raw.get(o.key());
@@ -85,6 +85,33 @@ public record JobConfig(
             "is '" + v + "', a number without a unit, which would be " + n + " ms",
             "write its unit, e.g. '" + n + " s', '" + n + " min' or '" + n + " ms'");
       }
+    }
+  }
+
+  /** Whether {@code o} takes a duration (one without a default value too). */
+  static boolean takesDuration(ConfigOption<?> o) {
+    return declared(o, "getClazz") == java.time.Duration.class
+            && declared(o, "isList") == Boolean.FALSE
+        || o.hasDefaultValue() && o.defaultValue() instanceof java.time.Duration;
+  }
+
+  /** Whether {@code o} takes a list of values. */
+  static boolean takesList(ConfigOption<?> o) {
+    return declared(o, "isList") == Boolean.TRUE
+        || o.hasDefaultValue() && o.defaultValue() instanceof List<?>;
+  }
+
+  /**
+   * What Flink's option says of its type ({@code getClazz}, {@code isList}: declared, not public);
+   * null where it cannot be asked.
+   */
+  private static Object declared(ConfigOption<?> o, String method) {
+    try {
+      java.lang.reflect.Method m = ConfigOption.class.getDeclaredMethod(method);
+      m.setAccessible(true);
+      return m.invoke(o);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
     }
   }
 
@@ -121,8 +148,23 @@ public record JobConfig(
       return e;
     }
     Object d = option.hasDefaultValue() ? option.defaultValue() : null;
+    boolean duration = takesDuration(option);
+    if (takesList(option)) {
+      String r = raw.strip();
+      boolean empty = r.contains(";;") || r.startsWith(";") || r.endsWith(";");
+      return new ConfigException(
+          option,
+          "is '"
+              + raw
+              + "'"
+              + (empty ? ", a list with an empty value" : ", not a list of its kind"),
+          "give its values separated by ';'"
+              + (d instanceof List<?> l && !l.isEmpty() && l.get(0) instanceof Integer
+                  ? ", each a whole number (e.g. 64;16)"
+                  : ""));
+    }
     String fix =
-        d instanceof java.time.Duration
+        duration
             ? "give a number and a unit, e.g. 5 s, 500 ms or 2 min"
                 + (raw.strip().startsWith("-") ? "; a duration is never negative" : "")
             : d instanceof Boolean
@@ -133,9 +175,7 @@ public record JobConfig(
                         ? "give a number"
                         : "see the README's configuration table for its form";
     String what =
-        d instanceof java.time.Duration
-            ? ", not a duration"
-            : d instanceof Number ? ", not a number of that kind" : "";
+        duration ? ", not a duration" : d instanceof Number ? ", not a number of that kind" : "";
     return new ConfigException(option, "is '" + raw + "'" + what, fix);
   }
 

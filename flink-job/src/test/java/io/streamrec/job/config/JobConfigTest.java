@@ -687,6 +687,11 @@ class JobConfigTest {
                   + "' is '10', a number without a unit, which would be 10 ms: write its unit,"
                   + " e.g. '10 s', '10 min' or '10 ms'");
     }
+    Configuration noDefault = base();
+    noDefault.setString("source.units.max-out-of-orderness", "5");
+    assertThatThrownBy(() -> JobConfig.from(noDefault))
+        .hasMessageContaining(
+            "'source.units.max-out-of-orderness' is '5', a number without a unit");
     Configuration fine = base();
     fine.setString("assembler.join-window", "10 s");
     fine.setString("source.idle-timeout", "0");
@@ -707,5 +712,30 @@ class JobConfigTest {
     assertThatThrownBy(() -> JobConfig.from(features))
         .hasMessageStartingWith(
             "configuration key 'model.features.request.categorical' has an empty name in");
+  }
+
+  /**
+   * A value Flink's parser refused was said as "see the README's configuration table for its form",
+   * for a list with an empty value, a list of other numbers and a negative duration of a key
+   * without a default alike.
+   */
+  @Test
+  void aListOrDurationFlinkCannotParseIsSaidWhatIsWrongWithIt() {
+    Configuration empty = base();
+    empty.setString("model.towers.head", "16;;8");
+    assertThatThrownBy(() -> JobConfig.from(empty))
+        .hasMessage(
+            "configuration key 'model.towers.head' is '16;;8', a list with an empty value: give"
+                + " its values separated by ';', each a whole number (e.g. 64;16)");
+    Configuration fraction = base();
+    fraction.setString("model.towers.request", "32;16.5");
+    assertThatThrownBy(() -> JobConfig.from(fraction))
+        .hasMessageContaining("is '32;16.5', not a list of its kind")
+        .hasMessageContaining("each a whole number");
+    Configuration negative = base();
+    negative.setString("source.units.max-out-of-orderness", "-1s");
+    assertThatThrownBy(() -> JobConfig.from(negative))
+        .hasMessageContaining("is '-1s', not a duration")
+        .hasMessageContaining("a duration is never negative");
   }
 }

@@ -9,19 +9,20 @@ import picocli.CommandLine.TypeConversionException;
 final class Durations implements ITypeConverter<Duration> {
   @Override
   public Duration convert(String value) {
-    if (value.strip().matches("[0-9]+") && !value.strip().matches("0+")) {
+    String n = io.streamrec.job.config.JobConfig.withoutUnit(value);
+    if (n != null) {
       // Flink reads a bare number as milliseconds: --duration 10 ran 10 ms of traffic and failed
       throw new TypeConversionException(
           "'"
               + value
               + "' has no unit (it would be "
-              + value.strip()
+              + n
               + " ms): write it, e.g. "
-              + value.strip()
+              + n
               + "s, "
-              + value.strip()
+              + n
               + "min or "
-              + value.strip()
+              + n
               + "ms");
     }
     try {

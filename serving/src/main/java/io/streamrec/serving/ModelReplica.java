@@ -239,9 +239,6 @@ public final class ModelReplica implements AutoCloseable {
   /** When the topic's partitions were last counted ({@link #checkOnePartition}). */
   private long partitionsCheckedAtMs;
 
-  /** Whether the topic's added partitions were warned of. */
-  private boolean warnedPartitions;
-
   /** The topic's partitions when last counted: 1 but where some were added while it was read. */
   private volatile int topicPartitions = 1;
 
@@ -551,7 +548,6 @@ public final class ModelReplica implements AutoCloseable {
     if (info == null || info.size() <= 1) {
       return;
     }
-    topicPartitions = info.size();
     List<TopicPartition> others =
         info.stream()
             .map(i -> new TopicPartition(topic, i.partition()))
@@ -576,8 +572,8 @@ public final class ModelReplica implements AutoCloseable {
                 + " the whole model; docs/model-updates.md)");
       }
     }
-    if (!warnedPartitions) {
-      warnedPartitions = true;
+    if (topicPartitions != info.size()) {
+      topicPartitions = info.size();
       LOG.warn(
           "model replica of '{}': the topic has {} partitions now; the trainer writes partition {}"
               + " only, so the model served is whole, but a replica or a job started on the topic"

@@ -78,14 +78,23 @@ public record JobConfig(
         continue;
       }
       String v = raw.get(o.key());
-      if (v != null && v.strip().matches("[0-9]+") && !v.strip().matches("0+")) {
-        String n = v.strip();
+      String n = v == null ? null : withoutUnit(v);
+      if (n != null) {
         throw new ConfigException(
             o,
             "is '" + v + "', a number without a unit, which would be " + n + " ms",
             "write its unit, e.g. '" + n + " s', '" + n + " min' or '" + n + " ms'");
       }
     }
+  }
+
+  /**
+   * The number of a duration written without a unit other than 0 ({@code "10"}), which Flink's
+   * parser reads as milliseconds; null for any other text.
+   */
+  public static String withoutUnit(String duration) {
+    String n = duration.strip();
+    return n.matches("[0-9]+") && !n.matches("0+") ? n : null;
   }
 
   /** Whether {@code o} takes a duration (one without a default value too). */

@@ -37,11 +37,11 @@ public record TopicsConfig(
   /** The keys that name the topics, in the order of the record's components. */
   private static final List<String> KEYS =
       List.of(
-          "topics.requests",
-          "topics.impressions",
-          "topics.dead-letters",
-          "topics.model-updates",
-          "topics.request-units");
+          JobOptions.REQUESTS_TOPIC.key(),
+          JobOptions.IMPRESSIONS_TOPIC.key(),
+          JobOptions.DEAD_LETTERS_TOPIC.key(),
+          JobOptions.MODEL_UPDATES_TOPIC.key(),
+          JobOptions.REQUEST_UNITS_TOPIC.key());
 
   public TopicsConfig {
     List<String> names =

@@ -490,6 +490,7 @@ public final class StreamrecJob {
     if (bounds.untilMs() != null) {
       boolean readsOn = readsPastCut(cfg, bounds);
       long margin = cutMarginMs(cfg);
+      String end = bounds.cutBeforeNow() ? "the cut" : "--until";
       lines.addAll(
           RangeCuts.skewed(
               cfg.bootstrapServers(),
@@ -497,7 +498,7 @@ public final class StreamrecJob {
               readsOn ? List.of(cfg.requestsTopic()) : topics,
               bounds.untilMs(),
               tolerance,
-              bounds.cutBeforeNow() ? "the cut" : "--until"));
+              end));
       if (readsOn && bounds.untilMs() <= Long.MAX_VALUE - margin) {
         lines.addAll(
             RangeCuts.skewed(
@@ -506,7 +507,7 @@ public final class StreamrecJob {
                 List.of(cfg.impressionsTopic()),
                 bounds.untilMs() + margin,
                 tolerance,
-                (bounds.cutBeforeNow() ? "the cut" : "--until") + " + " + margin + " ms"));
+                end + " + " + margin + " ms"));
       }
     }
     lines.forEach(l -> LOG.warn("backfill range: {}", l));

@@ -42,6 +42,17 @@ public record InputLimits(
       throw new ConfigException(
           InputOptions.MIN_TIMESTAMP, "is before 1970", "event times are never negative");
     }
+    long maxFutureMs = c.get(InputOptions.MAX_FUTURE).toMillis();
+    if (maxFutureMs > 0 && floor > System.currentTimeMillis() + maxFutureMs) {
+      // no event could pass both bounds: every one was dead-lettered, and the job ran on
+      throw new ConfigException(
+          InputOptions.MIN_TIMESTAMP,
+          "is "
+              + Timestamps.format(floor)
+              + ", later than source.max-future lets an event be, so every event would be"
+              + " dead-lettered as implausible_time",
+          "give an instant in the past: events timed before it are dropped");
+    }
     // a unit's rows must fit every hot tier at once: each table bounds its own rows (tables)
     int maxIdsPerUnit = positive(c, InputOptions.MAX_IDS_PER_UNIT);
     int payload = positive(c, InputOptions.DEAD_LETTER_MAX_PAYLOAD_BYTES);
@@ -53,7 +64,7 @@ public record InputLimits(
     }
     return new InputLimits(
         floor,
-        c.get(InputOptions.MAX_FUTURE).toMillis(),
+        maxFutureMs,
         c.get(InputOptions.MAX_TIME_JUMP).toMillis(),
         positive(c, InputOptions.MAX_IDS_PER_FEATURE),
         maxIdsPerUnit,

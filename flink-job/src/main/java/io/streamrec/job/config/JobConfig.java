@@ -89,6 +89,33 @@ public record JobConfig(
   }
 
   /**
+   * Refuses FTRL-Proximal's settings for wide rows that another optimizer trains: {@code
+   * model.ftrl.l1: 1} with the default {@code model.wide-optimizer} tuned nothing, in silence. A
+   * job and its backfills share one model, so no configuration needs both.
+   */
+  static void requireInEffect(ReadableConfig c) {
+    String optimizer = c.get(ModelOptions.WIDE_OPTIMIZER).strip();
+    try {
+      if (ModelConfig.WideOptimizer.Kind.of(optimizer) == ModelConfig.WideOptimizer.Kind.FTRL) {
+        return;
+      }
+    } catch (IllegalArgumentException unknown) {
+      return; // the model's own reading names the optimizers there are
+    }
+    for (ConfigOption<Float> o :
+        List.of(ModelOptions.FTRL_BETA, ModelOptions.FTRL_L1, ModelOptions.FTRL_L2)) {
+      if (c.getOptional(o).isPresent()) {
+        throw new ConfigException(
+            o,
+            "is set, but model.wide-optimizer is '" + optimizer + "', which takes no FTRL setting",
+            "set model.wide-optimizer: ftrl to train the wide rows with FTRL-Proximal, or remove '"
+                + o.key()
+                + "'");
+      }
+    }
+  }
+
+  /**
    * The number of a duration written without a unit other than 0 ({@code "10"}), which Flink's
    * parser reads as milliseconds; null for any other text.
    */
@@ -190,6 +217,7 @@ public record JobConfig(
 
   private static JobConfig read(ReadableConfig c) {
     requireUnits(c);
+    requireInEffect(c);
     String servers =
         c.getOptional(JobOptions.BOOTSTRAP_SERVERS)
             .orElseThrow(

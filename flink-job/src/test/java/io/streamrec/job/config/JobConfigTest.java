@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -341,6 +342,60 @@ class JobConfigTest {
     assertThatThrownBy(() -> JobConfig.from(e))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("model.ftrl.l1");
+  }
+
+  /**
+   * {@code model.ftrl.l1: 1} without {@code model.wide-optimizer: ftrl} trained the wide rows by
+   * Adagrad, the FTRL setting read by nothing and said by nothing.
+   */
+  @Test
+  void anFtrlSettingForWideRowsAnotherOptimizerTrainsIsRefused() {
+    for (ConfigOption<Float> o :
+        List.of(ModelOptions.FTRL_BETA, ModelOptions.FTRL_L1, ModelOptions.FTRL_L2)) {
+      Configuration c = base();
+      c.set(o, 1f);
+      assertThatThrownBy(() -> JobConfig.from(c))
+          .as(o.key())
+          .isInstanceOf(ConfigException.class)
+          .hasMessage(
+              "configuration key '"
+                  + o.key()
+                  + "' is set, but model.wide-optimizer is 'adagrad', which takes no FTRL setting:"
+                  + " set model.wide-optimizer: ftrl to train the wide rows with FTRL-Proximal, or"
+                  + " remove '"
+                  + o.key()
+                  + "'");
+    }
+    Configuration unknown = base();
+    unknown.set(ModelOptions.WIDE_OPTIMIZER, "sgd");
+    unknown.set(ModelOptions.FTRL_L1, 1f);
+    assertThatThrownBy(() -> JobConfig.from(unknown)).hasMessageContaining("adagrad, ftrl");
+  }
+
+  /**
+   * {@code source.min-timestamp} later than {@code source.max-future} lets an event be left no
+   * event to train: every one went to the dead letters as implausible_time, and the job ran on.
+   */
+  @Test
+  void aMinimumTimestampNoEventCanPassIsRefused() {
+    Configuration c = base();
+    c.set(InputOptions.MIN_TIMESTAMP, "2999-01-01T00:00:00Z");
+    assertThatThrownBy(() -> JobConfig.from(c))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "configuration key 'source.min-timestamp' is 2999-01-01T00:00:00Z, later than"
+                + " source.max-future lets an event be, so every event would be dead-lettered as"
+                + " implausible_time: give an instant in the past: events timed before it are"
+                + " dropped");
+    Configuration unbounded = base();
+    unbounded.set(InputOptions.MIN_TIMESTAMP, "2999-01-01T00:00:00Z");
+    unbounded.set(InputOptions.MAX_FUTURE, Duration.ZERO);
+    assertThat(JobConfig.from(unbounded).limits().minTimestampMs())
+        .isEqualTo(java.time.Instant.parse("2999-01-01T00:00:00Z").toEpochMilli());
+    Configuration past = base();
+    past.set(InputOptions.MIN_TIMESTAMP, "2020-01-01T00:00:00Z");
+    assertThat(JobConfig.from(past).limits().minTimestampMs())
+        .isEqualTo(java.time.Instant.parse("2020-01-01T00:00:00Z").toEpochMilli());
   }
 
   @Test

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -52,6 +53,23 @@ public final class KafkaClientProperties implements Serializable {
           "key.deserializer", "nothing: streamrec reads bytes",
           "value.deserializer", "nothing: streamrec reads bytes");
 
+  /**
+   * Settings Flink's Kafka source takes among its clients' properties, besides Kafka's own ({@code
+   * KafkaSourceOptions}).
+   */
+  private static final Set<String> CONNECTOR_NAMES =
+      Set.of(
+          "client.id.prefix",
+          "partition.discovery.interval.ms",
+          "register.consumer.metrics",
+          "commit.offsets.on.checkpoint");
+
+  /**
+   * The names Kafka's producer, consumer and admin client know, read from the clients on the class
+   * path (this module depends on none); empty where there are none, and nothing is checked.
+   */
+  private static final Set<String> KNOWN_NAMES = knownNames();
+
   private static final Pattern JAAS_USER = Pattern.compile("username\\s*=\\s*\"([^\"]*)\"");
 
   private static final KafkaClientProperties EMPTY = new KafkaClientProperties(new TreeMap<>());
@@ -69,7 +87,8 @@ public final class KafkaClientProperties implements Serializable {
   /**
    * Client settings by their Kafka names ({@code security.protocol}).
    *
-   * @throws IllegalArgumentException for a blank key or one streamrec sets itself, naming it
+   * @throws IllegalArgumentException for a blank key, one streamrec sets itself, or one a typo away
+   *     from a setting of Kafka's clients, naming it
    */
   public static KafkaClientProperties of(Map<String, String> settings) {
     TreeMap<String, String> s = new TreeMap<>();
@@ -90,9 +109,56 @@ public final class KafkaClientProperties implements Serializable {
                     + PREFIX
                     + key);
           }
+          String meant = meant(key);
+          if (meant != null) {
+            throw new IllegalArgumentException(
+                "Kafka client setting '"
+                    + key
+                    + "' is not one Kafka's clients know, which would ignore it: did you mean '"
+                    + meant
+                    + "'? (a setting of a plugin the clients load, far from any of theirs, passes)");
+          }
           s.put(key, v == null ? "" : v.trim());
         });
     return s.isEmpty() ? EMPTY : new KafkaClientProperties(s);
+  }
+
+  /**
+   * The known setting {@code key} was meant as when it is not one and lies a typo away from one
+   * ({@code isolation.levl}, {@code sasl.jass.config}, {@code Acks}): Kafka's clients log such a
+   * key as unused and run without it, so {@code read_committed} or a compression went missing in
+   * silence. Null for a known key and for one far from every known key (an interceptor's or a login
+   * plugin's own).
+   */
+  static String meant(String key) {
+    if (KNOWN_NAMES.isEmpty() || KNOWN_NAMES.contains(key)) {
+      return null;
+    }
+    String lower = key.toLowerCase(Locale.ROOT);
+    if (KNOWN_NAMES.contains(lower)) {
+      return lower;
+    }
+    return EditDistance.nearest(lower, KNOWN_NAMES, lower.length() >= 8 ? 2 : 1);
+  }
+
+  private static Set<String> knownNames() {
+    Set<String> names = new TreeSet<>(CONNECTOR_NAMES);
+    for (String config :
+        new String[] {
+          "org.apache.kafka.clients.producer.ProducerConfig",
+          "org.apache.kafka.clients.consumer.ConsumerConfig",
+          "org.apache.kafka.clients.admin.AdminClientConfig"
+        }) {
+      try {
+        Class<?> c = Class.forName(config, true, KafkaClientProperties.class.getClassLoader());
+        for (Object name : (Set<?>) c.getMethod("configNames").invoke(null)) {
+          names.add((String) name);
+        }
+      } catch (ReflectiveOperationException | LinkageError | ClassCastException absent) {
+        return Set.of();
+      }
+    }
+    return Collections.unmodifiableSet(names);
   }
 
   /**

@@ -373,6 +373,48 @@ class JobConfigTest {
   }
 
   /**
+   * {@code properties.isolation.levl: read_committed} reached Kafka's consumer, which logged it as
+   * unused and read aborted transactions; {@code properties.compresion.type} wrote uncompressed. A
+   * key a typo away from one of Kafka's clients' settings is refused, by either way in; a key far
+   * from all of them (a plugin's own) and Flink's Kafka source's own keys pass.
+   */
+  @Test
+  void aKafkaClientSettingATypoAwayFromKafkasIsRefusedWithTheOneMeant(@TempDir Path dir)
+      throws IOException {
+    for (String[] typo :
+        new String[][] {
+          {"isolation.levl", "isolation.level"},
+          {"sasl.jass.config", "sasl.jaas.config"},
+          {"compresion.type", "compression.type"},
+          {"Acks", "acks"}
+        }) {
+      Configuration c = base();
+      c.setString("properties." + typo[0], "x");
+      assertThatThrownBy(() -> JobConfig.from(c))
+          .as(typo[0])
+          .isInstanceOf(ConfigException.class)
+          .hasMessage(
+              "configuration: Kafka client setting '"
+                  + typo[0]
+                  + "' is not one Kafka's clients know, which would ignore it: did you mean '"
+                  + typo[1]
+                  + "'? (a setting of a plugin the clients load, far from any of theirs, passes)");
+    }
+    Path file = Files.writeString(dir.resolve("client.properties"), "security.protocl=SSL\n");
+    assertThatThrownBy(() -> io.streamrec.common.KafkaClientProperties.load(file))
+        .hasMessageContaining(file + ": Kafka client setting 'security.protocl'")
+        .hasMessageContaining("did you mean 'security.protocol'?");
+    Configuration fine = base();
+    fine.setString("properties.isolation.level", "read_committed");
+    fine.setString("properties.partition.discovery.interval.ms", "10000");
+    fine.setString("properties.confluent.monitoring.interceptor.topic", "_monitoring");
+    assertThat(JobConfig.from(fine).kafkaProperties().asMap())
+        .containsEntry("isolation.level", "read_committed")
+        .containsEntry("partition.discovery.interval.ms", "10000")
+        .containsEntry("confluent.monitoring.interceptor.topic", "_monitoring");
+  }
+
+  /**
    * {@code source.min-timestamp} later than {@code source.max-future} lets an event be left no
    * event to train: every one went to the dead letters as implausible_time, and the job ran on.
    */

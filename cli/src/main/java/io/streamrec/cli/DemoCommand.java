@@ -213,6 +213,34 @@ final class DemoCommand implements Callable<Integer> {
             });
   }
 
+  /**
+   * Refuses a join window that the demo's own traffic does not fit: its impressions follow their
+   * requests by up to {@code TrafficConfig.impressionDelayMaxMs}, and {@code -D
+   * assembler.join-window=500ms} failed the sending with the generator's internal names after the
+   * broker and the job had started.
+   */
+  static void refuseAJoinWindowTheTrafficOutlasts(Configuration given) {
+    Configuration probe = new Configuration(given);
+    probe.set(JobOptions.BOOTSTRAP_SERVERS, "localhost:9092"); // the demo's own, not known yet
+    long window = JobConfig.from(probe).joinWindowMs();
+    long delay = TrafficConfig.defaults().impressionDelayMaxMs();
+    if (window <= delay) {
+      throw new IllegalArgumentException(
+          "the demo's traffic sends impressions up to "
+              + delay
+              + " ms after their requests, and "
+              + JobOptions.JOIN_WINDOW.key()
+              + " is "
+              + window
+              + " ms: give the demo a join window longer than "
+              + delay
+              + " ms (the default is "
+              + JobOptions.JOIN_WINDOW.defaultValue().toSeconds()
+              + " s), or try a shorter one on traffic of your own ('streamrec generate',"
+              + " 'streamrec produce', 'streamrec run')");
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
     if (rate <= 0 || duration.isNegative() || duration.isZero()) {
@@ -225,6 +253,7 @@ final class DemoCommand implements Callable<Integer> {
       System.out.println(ignored);
     }
     refuseOtherBroker(given);
+    refuseAJoinWindowTheTrafficOutlasts(given);
     System.out.println("streamrec demo: starting an embedded Kafka broker...");
     // the drain's savepoint (and any checkpoint -D turns on) goes here, removed at the end
     Path state = Files.createTempDirectory("streamrec-demo-state");

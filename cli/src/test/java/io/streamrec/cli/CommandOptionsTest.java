@@ -75,6 +75,31 @@ class CommandOptionsTest {
   }
 
   /**
+   * {@code demo -D assembler.join-window=500ms} started the broker and the job, then failed with
+   * the traffic generator's trace ({@code keep TrafficConfig.impressionDelayMaxMs below
+   * FaultConfig.joinWindowMs}). A window the demo's traffic does not fit is refused before anything
+   * starts, in the key's terms.
+   */
+  @Test
+  void theDemoRefusesAJoinWindowItsTrafficDoesNotFitBeforeAnythingStarts() {
+    StringWriter err = new StringWriter();
+    StringWriter out = new StringWriter();
+    CommandLine cl = StreamrecCli.commandLine();
+    cl.setErr(new PrintWriter(err, true));
+    cl.setOut(new PrintWriter(out, true));
+
+    assertThat(cl.execute("demo", "-D", "assembler.join-window=500ms")).isEqualTo(2);
+    assertThat(err.toString())
+        .contains(
+            "the demo's traffic sends impressions up to 1000 ms after their requests, and"
+                + " assembler.join-window is 500 ms: give the demo a join window longer than 1000"
+                + " ms (the default is 10 s)");
+    assertThat(out.toString()).doesNotContain("starting an embedded Kafka broker");
+    DemoCommand.refuseAJoinWindowTheTrafficOutlasts(
+        parseDemo("-D", "assembler.join-window=1001ms").settings.configuration());
+  }
+
+  /**
    * {@code demo --config examples/streamrec.yaml}, the one example file, was refused for the broker
    * it names. The file's broker, client settings and storage places are left out, with a line
    * saying so, and its other settings apply; {@code -D kafka.bootstrap-servers} is still refused
@@ -104,6 +129,7 @@ class CommandOptionsTest {
                 + " demo runs on a Kafka broker of its own and keeps its state in a temporary"
                 + " directory; the file's other settings apply");
     DemoCommand.refuseOtherBroker(given);
+    DemoCommand.refuseAJoinWindowTheTrafficOutlasts(given);
     assertThat(given.toMap())
         .doesNotContainKeys(
             "kafka.bootstrap-servers",

@@ -5,6 +5,7 @@ import io.streamrec.cli.metrics.InJvmMetrics;
 import io.streamrec.common.LockedDirectory;
 import io.streamrec.job.StreamrecJob;
 import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.kafka.KafkaPreflight;
 import io.streamrec.job.sink.KafkaSinks;
 import java.util.Map;
@@ -44,11 +45,19 @@ final class JobRunner {
      * manager, stops the job as a SIGTERM does ({@code exit}) and fails.
      */
     void awaitEnd(CancelOnExit exit) throws Exception {
-      JobRunner.awaitEnd(client, exit, RecentFailure::taskManagerLost, startedAtMs);
+      JobRunner.awaitEnd(
+          client,
+          exit,
+          RecentFailure::taskManagerLost,
+          RecentFailure::tooFewNetworkBuffers,
+          startedAtMs);
     }
   }
 
-  /** The local cluster lost its task manager: the job cannot run in this process again. */
+  /**
+   * The local cluster lost its task manager, or has too few network buffers for the job: the job
+   * cannot run in this process again.
+   */
   static final class TaskManagerLostException extends io.streamrec.common.StreamrecException {
     private static final long serialVersionUID = 1L;
 
@@ -62,10 +71,11 @@ final class JobRunner {
       JobClient client,
       CancelOnExit exit,
       java.util.function.Supplier<RecentFailure.Failure> lost,
+      java.util.function.Supplier<RecentFailure.Failure> tooFewBuffers,
       long sinceMs)
       throws Exception {
     try {
-      awaitEnd(client.getJobExecutionResult(), lost, sinceMs, POLL_MS);
+      awaitEnd(client.getJobExecutionResult(), lost, tooFewBuffers, sinceMs, POLL_MS);
     } catch (TaskManagerLostException e) {
       exit.stop(false);
       throw e;
@@ -86,6 +96,7 @@ final class JobRunner {
   static <T> T awaitEnd(
       java.util.concurrent.Future<T> result,
       java.util.function.Supplier<RecentFailure.Failure> lost,
+      java.util.function.Supplier<RecentFailure.Failure> tooFewBuffers,
       long sinceMs,
       long pollMs)
       throws Exception {
@@ -99,6 +110,20 @@ final class JobRunner {
               "Flink's task manager in this process failed ("
                   + f.cause()
                   + "), and the job cannot run in this process again: the command stops");
+        }
+        // a task failed for want of network buffers, fixed at the local cluster's start: every
+        // restart failed the same way, for as long as the command ran
+        RecentFailure.Failure b = tooFewBuffers.get();
+        if (b != null && b.atMs() >= sinceMs) {
+          throw new TaskManagerLostException(
+              "Flink's task manager in this process has too few network buffers for the job's"
+                  + " tasks ("
+                  + b.cause()
+                  + "), and every restart would fail the same way: lower "
+                  + JobOptions.ASSEMBLER_PARALLELISM.key()
+                  + ", or give the task manager more network memory (a parallelism of 64 takes"
+                  + " about 1 GB: -D taskmanager.memory.network.min=1gb -D"
+                  + " taskmanager.memory.network.max=1gb); the command stops");
         }
       }
     }

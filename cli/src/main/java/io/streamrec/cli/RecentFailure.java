@@ -24,6 +24,11 @@ final class RecentFailure extends AbstractFilter {
 
   private static final AtomicReference<Failure> TASK_MANAGER_LOST = new AtomicReference<>();
 
+  private static final AtomicReference<Failure> TOO_FEW_NETWORK_BUFFERS = new AtomicReference<>();
+
+  /** How Flink's network stack says that its buffers cannot serve a task's channels. */
+  static final String TOO_FEW_BUFFERS = "Insufficient number of network buffers";
+
   /** The logger of Flink's local cluster, which says when one of its task managers failed. */
   static final String LOCAL_CLUSTER_LOGGER = "org.apache.flink.runtime.minicluster.MiniCluster";
 
@@ -60,6 +65,15 @@ final class RecentFailure extends AbstractFilter {
     return TASK_MANAGER_LOST.get();
   }
 
+  /**
+   * The newest task of the local cluster in this process that failed for want of network buffers,
+   * or null: its memory is fixed at its start, so every restart fails the same way (an {@code
+   * assembler.parallelism} of 64 needs some 20 times the buffers of the default 4).
+   */
+  static Failure tooFewNetworkBuffers() {
+    return TOO_FEW_NETWORK_BUFFERS.get();
+  }
+
   @Override
   public Result filter(LogEvent event) {
     Throwable t = event.getThrown();
@@ -82,7 +96,11 @@ final class RecentFailure extends AbstractFilter {
             || message.startsWith("Trying to recover"))
         && !TerminalLogFilter.declinedWhileFinishing(t)
         && !TerminalLogFilter.isRefusal(t)) {
-      NEWEST.set(new Failure(event.getTimeMillis(), rootCause(t)));
+      Failure f = new Failure(event.getTimeMillis(), rootCause(t));
+      NEWEST.set(f);
+      if (f.cause().contains(TOO_FEW_BUFFERS)) {
+        TOO_FEW_NETWORK_BUFFERS.set(f);
+      }
     }
     return Result.NEUTRAL;
   }

@@ -129,7 +129,7 @@ class JobRunnerTest {
         new java.util.concurrent.CompletableFuture<>();
     RecentFailure.Failure lost =
         new RecentFailure.Failure(started + 5, "TimeoutException: Timeout expired after 60000ms");
-    assertThatThrownBy(() -> JobRunner.awaitEnd(never, () -> lost, started, 10))
+    assertThatThrownBy(() -> JobRunner.awaitEnd(never, () -> lost, () -> null, started, 10))
         .isInstanceOf(JobRunner.TaskManagerLostException.class)
         .hasMessage(
             "Flink's task manager in this process failed (TimeoutException: Timeout expired"
@@ -142,7 +142,8 @@ class JobRunnerTest {
     java.util.concurrent.CompletableFuture.delayedExecutor(
             200, java.util.concurrent.TimeUnit.MILLISECONDS)
         .execute(() -> ends.complete("done"));
-    assertThat(JobRunner.awaitEnd(ends, () -> earlier, started, 10)).isEqualTo("done");
+    assertThat(JobRunner.awaitEnd(ends, () -> earlier, () -> earlier, started, 10))
+        .isEqualTo("done");
 
     // the command's own wait: the job is cancelled before the command fails
     java.util.concurrent.atomic.AtomicBoolean cancelled =
@@ -160,9 +161,39 @@ class JobRunnerTest {
     assertThatThrownBy(
             () ->
                 JobRunner.awaitEnd(
-                    client, exit, () -> new RecentFailure.Failure(started + 1, "lost"), started))
+                    client,
+                    exit,
+                    () -> new RecentFailure.Failure(started + 1, "lost"),
+                    () -> null,
+                    started))
         .isInstanceOf(JobRunner.TaskManagerLostException.class);
     assertThat(cancelled).as("the job cancelled").isTrue();
     assertThat(JobRunner.stopping()).as("not a stop the user asked for").isFalse();
+  }
+
+  /**
+   * {@code run -D assembler.parallelism=64} on one machine: every task failed to deploy for want of
+   * network buffers, which the local cluster fixes at its start, and the job restarted for as long
+   * as the command ran. The wait fails in words, naming what to change.
+   */
+  @Test
+  void tooFewNetworkBuffersEndTheWaitForTheJob() {
+    long started = System.currentTimeMillis();
+    java.util.concurrent.CompletableFuture<Object> never =
+        new java.util.concurrent.CompletableFuture<>();
+    RecentFailure.Failure buffers =
+        new RecentFailure.Failure(
+            started + 5,
+            "IOException: Insufficient number of network buffers: required 65, but only 38"
+                + " available.");
+    assertThatThrownBy(() -> JobRunner.awaitEnd(never, () -> null, () -> buffers, started, 10))
+        .isInstanceOf(JobRunner.TaskManagerLostException.class)
+        .hasMessage(
+            "Flink's task manager in this process has too few network buffers for the job's tasks"
+                + " (IOException: Insufficient number of network buffers: required 65, but only 38"
+                + " available.), and every restart would fail the same way: lower"
+                + " assembler.parallelism, or give the task manager more network memory (a"
+                + " parallelism of 64 takes about 1 GB: -D taskmanager.memory.network.min=1gb -D"
+                + " taskmanager.memory.network.max=1gb); the command stops");
   }
 }

@@ -250,6 +250,36 @@ class LogConfigTest {
   }
 
   /**
+   * A task that failed to deploy for want of network buffers is recorded as such (every restart of
+   * the local cluster's job meets the same), and another failure is not.
+   */
+  @Test
+  void aTaskWithoutNetworkBuffersIsRecorded() throws Exception {
+    long before = System.currentTimeMillis();
+    stderrOf(
+        ctx ->
+            ctx.getLogger("org.apache.flink.runtime.taskmanager.Task")
+                .warn(
+                    "decode (1/2) switched from RUNNING to FAILED with failure cause:",
+                    new java.io.IOException("No space left on device")));
+    RecentFailure.Failure none = RecentFailure.tooFewNetworkBuffers();
+    assertThat(none == null || none.atMs() < before).as("another failure").isTrue();
+    stderrOf(
+        ctx ->
+            ctx.getLogger("org.apache.flink.runtime.taskmanager.Task")
+                .warn(
+                    "Source: requests -> decode-requests (32/64)#0 switched from DEPLOYING to"
+                        + " FAILED with failure cause:",
+                    new java.io.IOException(
+                        "Insufficient number of network buffers: required 65, but only 38"
+                            + " available. The total number of network buffers is currently set"
+                            + " to 2048 of 32768 bytes each.")));
+    assertThat(RecentFailure.tooFewNetworkBuffers().atMs()).isGreaterThanOrEqualTo(before);
+    assertThat(RecentFailure.tooFewNetworkBuffers().cause())
+        .startsWith("IOException: Insufficient number of network buffers: required 65");
+  }
+
+  /**
    * An error fatal to the local cluster's task manager (Flink's ERROR "TaskManager #0 failed.",
    * after an exception in its clean-up of a failed task) is recorded: the local cluster closes that
    * task manager and starts none, and the job waited for task slots for ever.

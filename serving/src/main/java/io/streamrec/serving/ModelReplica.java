@@ -7,6 +7,7 @@ import io.streamrec.model.ModelConfig;
 import io.streamrec.model.ModelConfigJson;
 import io.streamrec.model.RequestUnits;
 import io.streamrec.protocol.ModelLineage;
+import io.streamrec.protocol.ModelTopicPartitions;
 import io.streamrec.protocol.ModelUpdate;
 import io.streamrec.protocol.ModelUpdateDecoder;
 import io.streamrec.protocol.ModelUpdateEncoder;
@@ -428,25 +429,35 @@ public final class ModelReplica implements AutoCloseable {
   }
 
   /**
-   * The topic's one partition; waits, with back-off, while the topic does not exist yet (a replica
-   * started before the topic is made keeps waiting, and says so in its state).
+   * The topic's partition of the model: its one, or partition 0 of a topic that grew partitions
+   * around the model, the others empty (with a warning); waits, with back-off, while the topic does
+   * not exist yet (a replica started before the topic is made keeps waiting, and says so in its
+   * state).
    */
   private TopicPartition partition() {
     long backoff = RETRY_MIN_MS;
     while (true) {
       List<PartitionInfo> info = consumer.partitionsFor(topic, METADATA_TIMEOUT);
       if (info != null && info.size() > 1) {
-        throw new StreamrecException(
-            "topic '"
-                + topic
-                + "' has "
-                + info.size()
-                + " partitions; the model-update "
-                + "protocol needs exactly 1 (versions are ordered only within a partition, see docs/model-updates.md)");
+        Map<Integer, Long> offsets = endOffsets(consumer, info);
+        String pieces = ModelTopicPartitions.inPieces(topic, offsets);
+        if (pieces != null) {
+          throw new StreamrecException(pieces);
+        }
+        if (!ModelTopicPartitions.grewAroundTheModel(offsets)) {
+          throw new StreamrecException(
+              "topic '"
+                  + topic
+                  + "' has "
+                  + info.size()
+                  + " partitions; the model-update protocol needs exactly 1 (versions are ordered"
+                  + " only within a partition, see docs/model-updates.md)");
+        }
+        warnOfSpares(info.size());
       }
-      if (info != null && info.size() == 1) {
+      if (info != null && !info.isEmpty()) {
         unreachable = null;
-        return new TopicPartition(topic, info.get(0).partition());
+        return new TopicPartition(topic, ModelTopicPartitions.MODEL);
       }
       if (!running) {
         throw new WakeupException();
@@ -538,49 +549,38 @@ public final class ModelReplica implements AutoCloseable {
   /**
    * The topic grown past one partition while this replica reads it (partitions added by hand, or by
    * a policy over every topic). The trainer writes partition 0 only, so while the others are empty
-   * the model is whole in the one read, and is served on, with a warning (a replica or a job
-   * started on the topic refuses it). A record in another partition is a model in pieces (a trainer
-   * of an earlier release spread its records over them, or another producer wrote there): the
-   * replica stops rather than serve versions without those records, a model the trainer never had.
+   * the model is whole in the one read, and is served on, with a warning. A record in another
+   * partition is a model in pieces (a trainer of an earlier release spread its records over them,
+   * or another producer wrote there): the replica stops rather than serve versions without those
+   * records, a model the trainer never had.
    */
   private void checkOnePartition(TopicPartition part) {
     List<PartitionInfo> info = ends.partitionsFor(topic, END_CHECK_TIMEOUT);
     if (info == null || info.size() <= 1) {
       return;
     }
-    List<TopicPartition> others =
-        info.stream()
-            .map(i -> new TopicPartition(topic, i.partition()))
-            .filter(tp -> !tp.equals(part))
-            .toList();
-    for (Map.Entry<TopicPartition, Long> e :
-        ends.endOffsets(others, END_CHECK_TIMEOUT).entrySet()) {
-      if (e.getValue() > 0) {
-        throw new StreamrecException(
-            "topic '"
-                + topic
-                + "' has "
-                + info.size()
-                + " partitions now, and partition "
-                + e.getKey().partition()
-                + " holds "
-                + e.getValue()
-                + " records: the model is published in pieces, and the versions of partition "
-                + part.partition()
-                + " miss them; the model-update protocol needs exactly 1 partition (make the"
-                + " topic again with one, and start the trainer again: its next version publishes"
-                + " the whole model; docs/model-updates.md)");
-      }
+    String pieces = ModelTopicPartitions.inPieces(topic, endOffsets(ends, info));
+    if (pieces != null) {
+      throw new StreamrecException(pieces);
     }
-    if (topicPartitions != info.size()) {
-      topicPartitions = info.size();
-      LOG.warn(
-          "model replica of '{}': the topic has {} partitions now; the trainer writes partition {}"
-              + " only, so the model served is whole, but a replica or a job started on the topic"
-              + " refuses it: make it again with one partition (docs/model-updates.md)",
-          topic,
-          info.size(),
-          part.partition());
+    warnOfSpares(info.size());
+  }
+
+  /** The end offset of each partition of {@code info}, by number. */
+  private Map<Integer, Long> endOffsets(KafkaConsumer<byte[], byte[]> c, List<PartitionInfo> info) {
+    Map<Integer, Long> offsets = new java.util.HashMap<>();
+    c.endOffsets(
+            info.stream().map(i -> new TopicPartition(topic, i.partition())).toList(),
+            END_CHECK_TIMEOUT)
+        .forEach((tp, end) -> offsets.put(tp.partition(), end));
+    return offsets;
+  }
+
+  /** Says once per count that the topic has {@code partitions}, its others empty. */
+  private void warnOfSpares(int partitions) {
+    if (topicPartitions != partitions) {
+      topicPartitions = partitions;
+      LOG.warn("model replica: {}", ModelTopicPartitions.spare(topic, partitions));
     }
   }
 

@@ -151,6 +151,101 @@ class KafkaPreflightITCase {
   }
 
   /**
+   * Partitions added to the model-updates topic (by hand, or by a policy over every topic) stopped
+   * every job's next start, a restart after a failure too, until the topic was made again, which
+   * took the model from the replicas. A topic whose model is in partition 0 and whose others are
+   * empty is used now (the trainer writes partition 0 only); one whose other partitions hold
+   * records, a model in pieces, is refused naming the partition; one made with several partitions,
+   * nothing in it yet, is refused as before.
+   */
+  @Test
+  void aModelUpdatesTopicThatGrewAroundItsModelIsUsedAndOneInPiecesIsRefused() throws Exception {
+    TopicsConfig topics = TopicsConfig.defaults().withPrefix("grown-");
+    List<TopicSpec> needed = TopicSpec.all(topics);
+    try (Admin admin =
+            Admin.create(
+                Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers()));
+        org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer =
+            new org.apache.kafka.clients.producer.KafkaProducer<>(
+                Map.of(
+                    "bootstrap.servers",
+                    KAFKA.bootstrapServers(),
+                    "key.serializer",
+                    org.apache.kafka.common.serialization.ByteArraySerializer.class.getName(),
+                    "value.serializer",
+                    org.apache.kafka.common.serialization.ByteArraySerializer.class.getName()))) {
+      admin
+          .createTopics(
+              needed.stream()
+                  .map(t -> new NewTopic(t.name(), t.partitions(), (short) 1).configs(t.configs()))
+                  .toList())
+          .all()
+          .get();
+      String model = topics.modelUpdates();
+      producer
+          .send(
+              new org.apache.kafka.clients.producer.ProducerRecord<>(
+                  model, 0, new byte[] {1}, new byte[] {1}))
+          .get();
+      admin
+          .createPartitions(
+              Map.of(model, org.apache.kafka.clients.admin.NewPartitions.increaseTo(3)))
+          .all()
+          .get();
+      awaitPartitions(admin, model, 3);
+      KafkaPreflight.checkTopics(
+          admin, KAFKA.bootstrapServers(), KafkaClientProperties.empty(), needed);
+
+      producer
+          .send(
+              new org.apache.kafka.clients.producer.ProducerRecord<>(
+                  model, 2, new byte[] {2}, new byte[] {2}))
+          .get();
+      assertThatThrownBy(
+              () ->
+                  KafkaPreflight.checkTopics(
+                      admin, KAFKA.bootstrapServers(), KafkaClientProperties.empty(), needed))
+          .isInstanceOf(StreamrecException.class)
+          .hasMessageStartingWith(
+              "topic 'grown-model-updates' has 3 partitions, and partition 2 holds 1 records: the"
+                  + " model is published in pieces");
+
+      TopicsConfig fresh = TopicsConfig.defaults().withPrefix("made-wide-");
+      List<TopicSpec> freshNeeded = TopicSpec.all(fresh);
+      admin
+          .createTopics(
+              freshNeeded.stream()
+                  .map(
+                      t ->
+                          new NewTopic(
+                                  t.name(),
+                                  t.name().equals(fresh.modelUpdates()) ? 2 : t.partitions(),
+                                  (short) 1)
+                              .configs(t.configs()))
+                  .toList())
+          .all()
+          .get();
+      assertThatThrownBy(
+              () ->
+                  KafkaPreflight.checkTopics(
+                      admin, KAFKA.bootstrapServers(), KafkaClientProperties.empty(), freshNeeded))
+          .isInstanceOf(StreamrecException.class)
+          .hasMessageContaining(
+              "has 2 partitions; it holds the model and needs exactly one (versions are ordered"
+                  + " only within a partition");
+    }
+  }
+
+  private static void awaitPartitions(Admin admin, String topic, int n) throws Exception {
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size()
+            < n
+        && System.currentTimeMillis() < deadline) {
+      Thread.sleep(50);
+    }
+  }
+
+  /**
    * History sent with produce to a topic of Kafka's default retention (a week, counted from each
    * record's timestamp) was deleted by the broker within minutes, and a backfill found nothing,
    * with no word from produce. It now says so for the topics whose retention the events outlive.

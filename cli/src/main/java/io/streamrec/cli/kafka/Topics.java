@@ -4,6 +4,7 @@ import io.streamrec.common.StreamrecException;
 import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.job.kafka.KafkaPreflight;
 import io.streamrec.job.kafka.TopicSpec;
+import io.streamrec.protocol.ModelTopicPartitions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -121,7 +122,7 @@ public final class Topics {
     }
     List<String> advice = new ArrayList<>();
     if (existing.contains(cfg.modelUpdates())) {
-      checkModelUpdates(admin, cfg.modelUpdates()).ifPresent(advice::add);
+      advice.addAll(checkModelUpdates(admin, cfg.modelUpdates()));
     }
     advice.addAll(fewerPartitions(admin, cfg, existing));
     EnsureResult outcome = new EnsureResult(inOrder(cfg, created), inOrder(cfg, existing), advice);
@@ -183,10 +184,10 @@ public final class Topics {
   }
 
   /**
-   * Refuses a model-updates topic that cannot carry the model; advises on one that can but keeps
-   * the producer's timestamps.
+   * Refuses a model-updates topic that cannot carry the model; advises on one that can but grew
+   * partitions around it, or keeps the producer's timestamps.
    */
-  private static Optional<String> checkModelUpdates(Admin admin, String name) {
+  private static List<String> checkModelUpdates(Admin admin, String name) {
     TopicDescription description = describeWhenVisible(admin, List.of(name)).get(name);
     ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, name);
     Config config =
@@ -194,8 +195,27 @@ public final class Topics {
                 admin.describeConfigs(List.of(resource)).all(),
                 "read the configs of topic '" + name + "'")
             .get(resource);
-    checkModelUpdates(name, description.partitions().size(), cleanupPolicy(config));
-    return Optional.ofNullable(KafkaPreflight.timestampAdvice(name, config));
+    Map<Integer, Long> ends =
+        KafkaPreflight.endOffsets(
+            name,
+            await(
+                admin.listOffsets(KafkaPreflight.endOffsetsOf(Map.of(name, description))).all(),
+                "read the end offsets of topic '" + name + "'"));
+    String pieces = ModelTopicPartitions.inPieces(name, ends);
+    if (pieces != null) {
+      throw new TopicConfigException(pieces);
+    }
+    boolean grown = ModelTopicPartitions.grewAroundTheModel(ends);
+    checkModelUpdates(
+        name,
+        grown ? TopicSpec.MODEL_UPDATE_PARTITIONS : description.partitions().size(),
+        cleanupPolicy(config));
+    List<String> advice = new ArrayList<>();
+    if (grown) {
+      advice.add(ModelTopicPartitions.spare(name, ends.size()));
+    }
+    Optional.ofNullable(KafkaPreflight.timestampAdvice(name, config)).ifPresent(advice::add);
+    return advice;
   }
 
   /**

@@ -243,6 +243,54 @@ class EmbeddedKafkaITCase {
         .hasMessageContaining("cleanup.policy=compact and 4 partitions");
   }
 
+  /**
+   * {@code streamrec topics} refused a model-updates topic that had gained partitions around its
+   * model (the others empty), as every job's start did; it takes it now, with advice, and still
+   * refuses one whose other partitions hold records.
+   */
+  @Test
+  void ensureTakesAModelUpdatesTopicThatGrewAroundItsModelWithAdvice() throws Exception {
+    TopicsConfig topics = TopicsConfig.defaults().withPrefix("grew-");
+    Topics.ensure(admin, topics);
+    String model = topics.modelUpdates();
+    try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> p =
+        new org.apache.kafka.clients.producer.KafkaProducer<>(
+            Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                kafka.bootstrapServers(),
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
+                org.apache.kafka.common.serialization.ByteArraySerializer.class.getName(),
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+                org.apache.kafka.common.serialization.ByteArraySerializer.class.getName()))) {
+      p.send(
+              new org.apache.kafka.clients.producer.ProducerRecord<>(
+                  model, 0, new byte[] {1}, new byte[] {1}))
+          .get();
+      admin
+          .createPartitions(
+              Map.of(model, org.apache.kafka.clients.admin.NewPartitions.increaseTo(2)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+      awaitPartitions(model, 2);
+
+      assertThat(Topics.ensure(admin, topics).advice())
+          .anySatisfy(
+              a ->
+                  assertThat(a)
+                      .startsWith(
+                          "topic 'grew-model-updates' has 2 partitions; the model is in partition"
+                              + " 0 and the others are empty"));
+
+      p.send(
+              new org.apache.kafka.clients.producer.ProducerRecord<>(
+                  model, 1, new byte[] {2}, new byte[] {2}))
+          .get();
+      assertThatThrownBy(() -> Topics.ensure(admin, topics))
+          .isInstanceOf(TopicConfigException.class)
+          .hasMessageContaining("partition 1 holds 1 records: the model is published in pieces");
+    }
+  }
+
   @Test
   void compactionCanBeWatched() throws Exception {
     String topic = "watch-compaction";

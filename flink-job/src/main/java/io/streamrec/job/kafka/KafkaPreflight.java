@@ -5,6 +5,7 @@ import io.streamrec.common.KafkaClientProperties;
 import io.streamrec.common.StreamrecException;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.TopicsConfig;
+import io.streamrec.protocol.ModelTopicPartitions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,6 +20,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
@@ -220,19 +222,6 @@ public final class KafkaPreflight {
       try {
         TopicDescription d = described.get(t.name()).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         present.put(t.name(), d);
-        if (holdsTheModel(t) && d.partitions().size() != 1) {
-          throw new StreamrecException(
-              "topic '"
-                  + t.name()
-                  + "' at "
-                  + bootstrapServers
-                  + " has "
-                  + d.partitions().size()
-                  + " partitions; it holds the model and needs exactly one (versions are ordered"
-                  + " only within a partition, docs/model-updates.md): delete and re-create it, or"
-                  + " name another model-updates topic (topics.model-updates, or --topic where a"
-                  + " command reads one)");
-        }
       } catch (ExecutionException e) {
         if (e.getCause() instanceof UnknownTopicOrPartitionException) {
           missing.add(t);
@@ -251,14 +240,35 @@ public final class KafkaPreflight {
     }
     // a topic created a moment before (by a script, an operator, Strimzi) is written to only once
     // the leader of each partition serves it: the end offset is what only a serving leader answers
-    await(
-        admin.listOffsets(endOffsetsOf(present)).all(),
-        bootstrapServers,
-        properties,
-        "read the end offsets of " + present.keySet());
+    Map<TopicPartition, ListOffsetsResultInfo> ends =
+        await(
+            admin.listOffsets(endOffsetsOf(present)).all(),
+            bootstrapServers,
+            properties,
+            "read the end offsets of " + present.keySet());
     for (TopicSpec t : needed) {
       if (holdsTheModel(t)) {
-        checkCompacted(admin, t.name(), present.get(t.name()).partitions().size());
+        Map<Integer, Long> offsets = endOffsets(t.name(), ends);
+        String pieces = ModelTopicPartitions.inPieces(t.name(), offsets);
+        if (pieces != null) {
+          throw new StreamrecException(pieces);
+        }
+        if (ModelTopicPartitions.grewAroundTheModel(offsets)) {
+          LOG.warn("{}", ModelTopicPartitions.spare(t.name(), offsets.size()));
+        } else if (offsets.size() != TopicSpec.MODEL_UPDATE_PARTITIONS) {
+          throw new StreamrecException(
+              "topic '"
+                  + t.name()
+                  + "' at "
+                  + bootstrapServers
+                  + " has "
+                  + offsets.size()
+                  + " partitions; it holds the model and needs exactly one (versions are ordered"
+                  + " only within a partition, docs/model-updates.md): delete and re-create it, or"
+                  + " name another model-updates topic (topics.model-updates, or --topic where a"
+                  + " command reads one)");
+        }
+        checkCompacted(admin, t.name(), TopicSpec.MODEL_UPDATE_PARTITIONS);
       }
     }
     LOG.info(
@@ -266,6 +276,25 @@ public final class KafkaPreflight {
         bootstrapServers,
         properties.describe(),
         needed.stream().map(TopicSpec::name).toList());
+  }
+
+  /**
+   * The end offset of each partition of {@code topic} among {@code ends}. A model-updates topic
+   * whose partitions other than the model's hold records is refused ({@link
+   * ModelTopicPartitions#inPieces}); one that grew around its model is warned of and used:
+   * partitions added to the topic used to stop the job's next start, and the only way back, making
+   * the topic again, took the model from the replicas until the next version.
+   */
+  public static Map<Integer, Long> endOffsets(
+      String topic, Map<TopicPartition, ListOffsetsResultInfo> ends) {
+    Map<Integer, Long> offsets = new HashMap<>();
+    ends.forEach(
+        (tp, end) -> {
+          if (tp.topic().equals(topic)) {
+            offsets.put(tp.partition(), end.offset());
+          }
+        });
+    return offsets;
   }
 
   private static boolean holdsTheModel(TopicSpec t) {

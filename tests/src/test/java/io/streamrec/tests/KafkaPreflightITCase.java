@@ -60,13 +60,7 @@ class KafkaPreflightITCase {
               }
             }) {
       // created as a script does, and checked at once
-      admin
-          .createTopics(
-              needed.stream()
-                  .map(t -> new NewTopic(t.name(), t.partitions(), (short) 1).configs(t.configs()))
-                  .toList())
-          .all()
-          .get();
+      create(admin, needed, TopicSpec::partitions);
       for (TopicSpec t : needed) {
         for (int p = 0; p < t.partitions(); p++) {
           expected.add(new TopicPartition(t.name(), p));
@@ -174,13 +168,7 @@ class KafkaPreflightITCase {
                     org.apache.kafka.common.serialization.ByteArraySerializer.class.getName(),
                     "value.serializer",
                     org.apache.kafka.common.serialization.ByteArraySerializer.class.getName()))) {
-      admin
-          .createTopics(
-              needed.stream()
-                  .map(t -> new NewTopic(t.name(), t.partitions(), (short) 1).configs(t.configs()))
-                  .toList())
-          .all()
-          .get();
+      create(admin, needed, TopicSpec::partitions);
       String model = topics.modelUpdates();
       producer
           .send(
@@ -212,19 +200,7 @@ class KafkaPreflightITCase {
 
       TopicsConfig fresh = TopicsConfig.defaults().withPrefix("made-wide-");
       List<TopicSpec> freshNeeded = TopicSpec.all(fresh);
-      admin
-          .createTopics(
-              freshNeeded.stream()
-                  .map(
-                      t ->
-                          new NewTopic(
-                                  t.name(),
-                                  t.name().equals(fresh.modelUpdates()) ? 2 : t.partitions(),
-                                  (short) 1)
-                              .configs(t.configs()))
-                  .toList())
-          .all()
-          .get();
+      create(admin, freshNeeded, t -> t.name().equals(fresh.modelUpdates()) ? 2 : t.partitions());
       assertThatThrownBy(
               () ->
                   KafkaPreflight.checkTopics(
@@ -234,6 +210,22 @@ class KafkaPreflightITCase {
               "has 2 partitions; it holds the model and needs exactly one (versions are ordered"
                   + " only within a partition");
     }
+  }
+
+  /** Creates the topics of {@code needed} with their settings and these partitions. */
+  private static void create(
+      Admin admin, List<TopicSpec> needed, java.util.function.ToIntFunction<TopicSpec> partitions)
+      throws Exception {
+    admin
+        .createTopics(
+            needed.stream()
+                .map(
+                    t ->
+                        new NewTopic(t.name(), partitions.applyAsInt(t), (short) 1)
+                            .configs(t.configs()))
+                .toList())
+        .all()
+        .get();
   }
 
   private static void awaitPartitions(Admin admin, String topic, int n) throws Exception {

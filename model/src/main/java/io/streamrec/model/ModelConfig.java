@@ -419,6 +419,18 @@ public record ModelConfig(
     finitePositive(wideLr, "model.wide-learning-rate", false);
     finitePositive(denseLr, "model.dense-learning-rate", false);
     finitePositive(clipNorm, "model.clip-norm", true);
+    if (!towers.enabled() && features.labels().size() > 1) {
+      // the labels differ only in their outputs of the head: without it they shared one logit,
+      // trained on every label's loss, and were served alike, the first label worse for it
+      throw new IllegalArgumentException(
+          "model.labels has "
+              + features.labels().size()
+              + " labels "
+              + features.labels()
+              + ", but the model has no deep part (model.deep: false): its labels would share one"
+              + " logit and score alike; set model.deep: true for a head output per label, or"
+              + " train one label");
+    }
     if (features.tables().contains(WIDE_TABLE)) {
       throw new IllegalArgumentException(
           "table name '"

@@ -78,8 +78,8 @@ class PythonScorerTest {
 
   /**
    * The models the page's Python is checked on, each with the directory it runs in (the first's is
-   * the one {@code scripts/check-python-scorer.sh} shows). Every one has two labels, so that the
-   * page's scorer of every label is checked head by head.
+   * the one {@code scripts/check-python-scorer.sh} shows). Every one with towers has two labels, so
+   * that the page's scorer of every label is checked head by head.
    */
   static Stream<Arguments> models() {
     ModelConfig base = ModelUpdatesSupport.withGoodLabel(ModelConfig.defaults());
@@ -99,9 +99,12 @@ class PythonScorerTest {
             "summed cross",
             base.withFactorisedCross(ModelConfig.FactorisedCross.SUM),
             OUT.resolve("summed")),
-        // the field-weighted cross with each feature pooled for it alone, and no towers
+        // the field-weighted cross with each feature pooled for it alone, and no towers (so one
+        // label: without the head, labels would share one logit, and several are refused)
         Arguments.of(
-            "no towers", base.withTowers(ModelConfig.Towers.NONE), OUT.resolve("no-towers")),
+            "no towers",
+            ModelConfig.defaults().withTowers(ModelConfig.Towers.NONE),
+            OUT.resolve("no-towers")),
         // the default pools a history's wide weights (their mean); a model may still sum them
         Arguments.of(
             "summed wide weights",

@@ -123,7 +123,9 @@ public final class ModelOptions {
       key("model.deep")
           .booleanType()
           .defaultValue(true)
-          .withDescription("false: no towers and head, the wide-and-factorised model alone.");
+          .withDescription(
+              "false: no towers and head, the wide-and-factorised model alone, of one label (the"
+                  + " labels differ only in their outputs of the head).");
   public static final ConfigOption<Float> CLIP_NORM =
       key("model.clip-norm")
           .floatType()

@@ -218,6 +218,19 @@ class ServeITCase {
           "{\"request\":" + reqJson + ",\"impressions\":[" + badLabel + "]}",
           400,
           "impressions[0].labels.click is 5.0; labels are in [0, 1]");
+      // a label the model does not train, outside [0, 1], was refused for a range training never
+      // checks (it ignores such a label): it is ignored and named, as a label in range is
+      com.fasterxml.jackson.databind.node.ObjectNode otherLabel =
+          (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(imp0);
+      otherLabel.putObject("labels").put("views", 5);
+      HttpResponse<String> other =
+          post(
+              http,
+              base + "/score",
+              "{\"request\":" + reqJson + ",\"impressions\":[" + otherLabel + "]}");
+      assertThat(other.statusCode()).as(other.body()).isEqualTo(200);
+      assertThat(JSON.readTree(other.body()).get("ignored_features").toString())
+          .contains("impressions.labels.views (not a label of the model)");
       assertBad(http, base + "/score", "{\"pad\":\"" + "x".repeat(MAX_BYTES) + "\"}", 413, "bytes");
       assertBad(http, base + "/score", body(t, 51), 413, "at most 50");
       // more values of one feature than training takes (it dead-letters such events) were scored
@@ -248,8 +261,8 @@ class ServeITCase {
               "streamrec_serve_responses_total{code=\"400\"} 11\n",
               "streamrec_serve_responses_total{code=\"415\"} 1\n",
               "streamrec_serve_responses_total{code=\"413\"} 3\n",
-              "streamrec_serve_responses_total{code=\"200\"} 5\n", // four scores, a health check
-              "streamrec_serve_impressions_scored_total 10\n",
+              "streamrec_serve_responses_total{code=\"200\"} 6\n", // five scores, a health check
+              "streamrec_serve_impressions_scored_total 11\n",
               "streamrec_replica_gaps_total 0\n",
               "streamrec_replica_topic_partitions 1\n");
       assertThat(unit).isNotNull();

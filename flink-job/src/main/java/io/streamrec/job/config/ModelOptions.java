@@ -53,8 +53,10 @@ public final class ModelOptions {
           .asList()
           .defaultValues("click")
           .withDescription(
-              "Label names, each trained with a head of its own and scored by /score; the"
-                  + " progressive metrics (progress line, report, metrics) follow the first.");
+              "Label names, each with an output of its own of the head (the rest of the model"
+                  + " shared, every label's loss weighing alike; several need model.deep) and"
+                  + " scored by /score; the progressive metrics (progress line, report, metrics)"
+                  + " follow the first.");
 
   public static final ConfigOption<Integer> EMBEDDING_DIM =
       key("model.embedding-dim")

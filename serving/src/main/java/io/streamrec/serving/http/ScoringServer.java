@@ -533,6 +533,9 @@ public final class ScoringServer implements AutoCloseable {
       request =
           JsonEvents.parseRequest(withScoringDefaults(req, "score", System.currentTimeMillis()));
       impressions = new ArrayList<>(imps.size());
+      io.streamrec.model.ModelConfig served = replica.config();
+      java.util.Set<String> trains =
+          served == null ? java.util.Set.of() : java.util.Set.copyOf(served.features().labels());
       for (int i = 0; i < imps.size(); i++) {
         JsonNode n = imps.get(i);
         if (!n.isObject()) {
@@ -552,7 +555,9 @@ public final class ScoringServer implements AutoCloseable {
           return error(400, "impressions[" + i + "]: " + bad.getMessage());
         }
         for (Map.Entry<String, Float> l : e.getLabels().entrySet()) {
-          if (!io.streamrec.model.features.FeatureSpec.trainableLabel(l.getValue())) {
+          // a label the model does not train is ignored, and said so, as training ignores it
+          if (trains.contains(l.getKey())
+              && !io.streamrec.model.features.FeatureSpec.trainableLabel(l.getValue())) {
             return error(
                 400,
                 "impressions["

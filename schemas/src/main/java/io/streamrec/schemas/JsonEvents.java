@@ -158,13 +158,31 @@ public final class JsonEvents {
     try {
       n = MAPPER.readTree(line);
     } catch (JsonProcessingException e) {
+      String token = nonNumericToken(e.getOriginalMessage());
       throw new MalformedRecordException(
-          DeadLetterReasons.MALFORMED, "not valid JSON: " + e.getOriginalMessage());
+          DeadLetterReasons.MALFORMED,
+          "not valid JSON: "
+              + (token == null
+                  ? e.getOriginalMessage()
+                  : token
+                      + " is not a JSON number (JSON has no NaN or Infinity): leave the value"
+                      + " out, or send a finite one"));
     }
     if (n == null || !n.isObject()) {
       throw new MalformedRecordException(DeadLetterReasons.MALFORMED, "expected a JSON object");
     }
     return (ObjectNode) n;
+  }
+
+  /**
+   * The token of Jackson's "Non-standard token 'NaN': enable
+   * 'JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS' to allow", which names a setting of the parser a
+   * producer cannot change; null for any other message.
+   */
+  static String nonNumericToken(String message) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("^Non-standard token '([^']*)'").matcher(message);
+    return m.find() ? m.group(1) : null;
   }
 
   private static String text(ObjectNode o, String field) {
@@ -235,9 +253,21 @@ public final class JsonEvents {
       Map.Entry<String, JsonNode> e = it.next();
       JsonNode v = e.getValue();
       if (!v.isNumber()) {
+        boolean nonFinite =
+            v.isTextual() && v.asText().strip().matches("(?i)[+-]?(nan|inf|infinity)");
         throw new MalformedRecordException(
             DeadLetterReasons.MALFORMED,
-            "field '" + field + "." + e.getKey() + "' must be a number");
+            "field '"
+                + field
+                + "."
+                + e.getKey()
+                + "' must be a number"
+                + (nonFinite
+                    ? " ('"
+                        + v.asText()
+                        + "' is text; JSON has no NaN or Infinity: leave the value"
+                        + " out, or send a finite one)"
+                    : ""));
       }
       double d = v.asDouble();
       float x = (float) d;

@@ -88,6 +88,32 @@ class JsonEventsTest {
     assertThat(JsonEvents.parseRequest(json)).isEqualTo(e);
   }
 
+  /**
+   * {@code "price":NaN} was skipped with Jackson's words, "enable
+   * 'JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS' to allow", a parser setting no producer can change;
+   * {@code "price":"NaN"} said only "must be a number".
+   */
+  @Test
+  void aNotANumberIsSaidToHaveNoPlaceInJson() {
+    String base =
+        "{\"impressionId\":\"r1-0\",\"requestId\":\"r1\",\"timestampMs\":1,\"dense\":{\"price\":";
+    for (String token : List.of("NaN", "Infinity", "-Infinity")) {
+      assertThatThrownBy(() -> JsonEvents.parseImpression(base + token + "}}"))
+          .as(token)
+          .hasMessage(
+              "not valid JSON: "
+                  + token
+                  + " is not a JSON number (JSON has no NaN or Infinity): leave the value out, or"
+                  + " send a finite one");
+    }
+    assertThatThrownBy(() -> JsonEvents.parseImpression(base + "\"NaN\"}}"))
+        .hasMessage(
+            "field 'dense.price' must be a number ('NaN' is text; JSON has no NaN or Infinity:"
+                + " leave the value out, or send a finite one)");
+    assertThatThrownBy(() -> JsonEvents.parseImpression(base + "\"cheap\"}}"))
+        .hasMessage("field 'dense.price' must be a number");
+  }
+
   @Test
   void aBareScalarFeatureValueIsAOneElementList() {
     RequestEvent e =

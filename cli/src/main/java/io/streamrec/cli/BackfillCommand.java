@@ -178,7 +178,7 @@ final class BackfillCommand implements Callable<Integer> {
     if (nothing != null) {
       System.out.println(nothing);
     }
-    ObjectNode r = Report.of(m, seconds);
+    ObjectNode r = Report.of(m, seconds, job.config().model().features().labels());
     r.put("command", "backfill");
     r.put("backend", io.streamrec.gpu.Backends.resolvedName(job.config().backend()));
     r.set("timeline", samples);

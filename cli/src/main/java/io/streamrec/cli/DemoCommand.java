@@ -381,7 +381,8 @@ final class DemoCommand implements Callable<Integer> {
         double heldOutOracle = Auc.exact(o, y);
         double seconds = (trainedAt - t0) / 1000.0;
 
-        ObjectNode r = Report.of(m, duration.toMillis() / 1000.0);
+        ObjectNode r =
+            Report.of(m, duration.toMillis() / 1000.0, job.config().model().features().labels());
         r.put("command", "demo");
         r.put("backend", io.streamrec.gpu.Backends.resolvedName(job.config().backend()));
         r.put("duration_s", seconds);

@@ -9,6 +9,7 @@ import io.streamrec.schemas.DeadLetterReasons;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /** The JSON a command writes with {@code --report FILE}: what the job did, in figures. */
@@ -18,9 +19,15 @@ final class Report {
 
   private Report() {}
 
-  /** The figures every job command reports, from the job's metrics. */
-  static ObjectNode of(Map<String, Double> m, double trainingSeconds) {
+  /**
+   * The figures every job command reports, from the job's metrics; {@code labels} the model's,
+   * whose first the progressive figures follow (named, so that a model of {@code [purchase, click]}
+   * is not read as click's).
+   */
+  static ObjectNode of(Map<String, Double> m, double trainingSeconds, List<String> labels) {
     ObjectNode o = MAPPER.createObjectNode();
+    labels.forEach(o.putArray("labels")::add);
+    o.put("progressive_label", labels.get(0));
     long trained = Progress.count(m, JobMetrics.IMPRESSIONS_TRAINED);
     o.put("requests", Progress.count(m, JobMetrics.REQUESTS_IN));
     o.put("impressions", Progress.count(m, JobMetrics.IMPRESSIONS_IN));

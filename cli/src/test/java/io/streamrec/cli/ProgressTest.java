@@ -18,7 +18,8 @@ class ProgressTest {
         Map.of(JobMetrics.UNITS_IN, 35_000.0, JobMetrics.IMPRESSIONS_TRAINED, 144_229.0);
     assertThat(Progress.line(12_000, units, null))
         .startsWith("[ 12.0s] in 35,000 units (log) | trained 144,229 imp | AUC");
-    assertThat(Report.of(units, 1.0).get("units_read").asLong()).isEqualTo(35_000);
+    assertThat(Report.of(units, 1.0, java.util.List.of("click")).get("units_read").asLong())
+        .isEqualTo(35_000);
 
     Map<String, Double> events =
         Map.of(JobMetrics.REQUESTS_IN, 3.0, JobMetrics.IMPRESSIONS_IN, 4.0, JobMetrics.UNITS, 2.0);

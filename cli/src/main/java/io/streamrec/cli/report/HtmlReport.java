@@ -76,21 +76,26 @@ public final class HtmlReport {
     Series s = new Series(timeline);
     String command = report.path("command").asText("run");
     List<SvgChart> charts = new ArrayList<>();
+    // the progressive figures follow the model's first label: named where the report names it
+    String label =
+        report.hasNonNull("progressive_label")
+            ? " (label: " + report.get("progressive_label").asText() + ")"
+            : " (the first label)";
 
     SvgChart auc =
-        new SvgChart("chart-auc", "Progressive AUC", "AUC")
+        new SvgChart("chart-auc", "Progressive AUC" + label, "AUC")
             .line("model", BLUE, s.t, s.get(JobMetrics.PROGRESSIVE_AUC));
     if (s.has(ORACLE_AUC)) {
       auc.dashed("oracle (true click probabilities)", GREEN, s.t, s.get(ORACLE_AUC));
     }
     charts.add(auc);
     charts.add(
-        new SvgChart("chart-logloss", "Progressive log loss", "log loss")
+        new SvgChart("chart-logloss", "Progressive log loss" + label, "log loss")
             .line("model", RED, s.t, s.get(JobMetrics.PROGRESSIVE_LOGLOSS)));
     charts.add(
         new SvgChart(
                 "chart-calibration",
-                "Calibration: mean prediction / observed rate (the first label)",
+                "Calibration: mean prediction / observed rate" + label,
                 "ratio")
             .line("model", PURPLE, s.t, s.get(JobMetrics.CALIBRATION))
             .reference(1.0, "calibrated"));

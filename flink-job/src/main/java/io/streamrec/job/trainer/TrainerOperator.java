@@ -940,7 +940,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
             + " again under this one",
         ". Start the job with the configuration the checkpoint was trained with to resume its"
             + " model, or start a new model from no checkpoint (another state directory, or no"
-            + " execution.state-recovery.path) and --replace to take over its topic");
+            + " execution.state-recovery.path) and --replace to take over its topic, or beside it,"
+            + " on a topic of its own, while the current one serves (docs/deploy.md, \"A model of"
+            + " another shape\")");
   }
 
   /**

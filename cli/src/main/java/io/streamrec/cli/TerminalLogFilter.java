@@ -64,6 +64,9 @@ final class TerminalLogFilter extends AbstractFilter {
   private static final List<String> FINISHING =
       List.of(
           "Checkpoint was declined (task is closing)",
+          // triggered while the job's tasks were still starting (a backfill's first seconds): the
+          // next checkpoint finds them running
+          "Checkpoint was declined (tasks not ready)",
           "Checkpoint was declined because one input stream is finished",
           "received a checkpoint request for unknown task");
 
@@ -111,7 +114,10 @@ final class TerminalLogFilter extends AbstractFilter {
         .isPresent();
   }
 
-  /** Whether {@code t} is a checkpoint's failure because its tasks were finishing. */
+  /**
+   * Whether {@code t} is a checkpoint's failure because its tasks were finishing, or not yet
+   * running.
+   */
   static boolean declinedWhileFinishing(Throwable t) {
     boolean checkpoint = false;
     for (Throwable c = t; c != null; c = c.getCause()) {

@@ -101,8 +101,9 @@ class LogConfigTest {
 
   /**
    * A checkpoint declined because its tasks were finishing, at the end of a backfill's input: a
-   * WARN with a page of trace at the end of about one backfill in eight, and nothing wrong; or one
-   * a failover cut short. Any other checkpoint failure shows.
+   * WARN with a page of trace at the end of about one backfill in eight, and nothing wrong; one
+   * declined because they were still starting; or one a failover cut short. Any other checkpoint
+   * failure shows.
    */
   @Test
   void aCheckpointDeclinedByFinishingTasksIsQuietAndAnyOtherShows() throws Exception {
@@ -123,6 +124,12 @@ class LogConfigTest {
               cfm.warn(
                   "Failed to trigger or complete checkpoint 4 for job a1.",
                   new CheckpointException(CheckpointFailureReason.CHECKPOINT_EXPIRED));
+              // triggered while a backfill's tasks were still starting: a page of trace in about
+              // one backfill of fifteen
+              cfm.warn(
+                  "Failed to trigger or complete checkpoint 6 for job a1.",
+                  new CheckpointException(
+                      CheckpointFailureReason.CHECKPOINT_DECLINED_TASK_NOT_READY));
               // cut short by a failover (each restart of an exactly-once job in a broker outage,
               // some 45 frames), after the failure that caused it, logged itself
               cfm.warn(
@@ -134,6 +141,7 @@ class LogConfigTest {
         .doesNotContain("checkpoint 2 ")
         .doesNotContain("checkpoint 3 ")
         .doesNotContain("checkpoint 5 ")
+        .doesNotContain("checkpoint 6 ")
         .contains("checkpoint 4 for job a1", "expired");
   }
 

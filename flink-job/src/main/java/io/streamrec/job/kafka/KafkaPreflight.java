@@ -248,6 +248,9 @@ public final class KafkaPreflight {
             "read the end offsets of " + present.keySet());
     for (TopicSpec t : needed) {
       if (holdsTheModel(t)) {
+        // a model in pieces is refused; a topic that grew around its model is used, with a
+        // warning: partitions added to it used to stop the job's next start, and the only way
+        // back, making the topic again, took the model from the replicas until the next version
         Map<Integer, Long> offsets = endOffsets(t.name(), ends);
         String pieces = ModelTopicPartitions.inPieces(t.name(), offsets);
         if (pieces != null) {
@@ -278,13 +281,7 @@ public final class KafkaPreflight {
         needed.stream().map(TopicSpec::name).toList());
   }
 
-  /**
-   * The end offset of each partition of {@code topic} among {@code ends}. A model-updates topic
-   * whose partitions other than the model's hold records is refused ({@link
-   * ModelTopicPartitions#inPieces}); one that grew around its model is warned of and used:
-   * partitions added to the topic used to stop the job's next start, and the only way back, making
-   * the topic again, took the model from the replicas until the next version.
-   */
+  /** The end offset of each partition of {@code topic} among {@code ends}, by partition. */
   public static Map<Integer, Long> endOffsets(
       String topic, Map<TopicPartition, ListOffsetsResultInfo> ends) {
     Map<Integer, Long> offsets = new HashMap<>();

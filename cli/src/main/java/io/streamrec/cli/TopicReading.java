@@ -4,6 +4,7 @@ import io.streamrec.common.KafkaClientProperties;
 import io.streamrec.common.StreamrecException;
 import io.streamrec.job.kafka.KafkaPreflight;
 import io.streamrec.job.kafka.TopicSpec;
+import io.streamrec.protocol.ModelTopicPartitions;
 import io.streamrec.serving.KafkaClientOptions;
 import io.streamrec.serving.ModelUpdateConsumers;
 import java.io.PrintWriter;
@@ -66,6 +67,32 @@ final class TopicReading {
   }
 
   /**
+   * Checks, while {@code --follow} reads the model's partition, the model-updates topic's others: a
+   * record in one is a model in pieces, and the read stops ({@link ModelTopicPartitions}), where
+   * {@code tail --follow} went on to print it as the model's; partitions added and empty are said
+   * once. Returns the partitions counted.
+   */
+  private static int checkModelPartitions(KafkaConsumer<byte[], byte[]> c, String topic, int seen) {
+    var info = c.partitionsFor(topic, Duration.ofSeconds(5));
+    if (info == null || info.size() <= 1) {
+      return seen;
+    }
+    Map<Integer, Long> ends = new java.util.HashMap<>();
+    c.endOffsets(
+            info.stream().map(i -> new TopicPartition(topic, i.partition())).toList(),
+            Duration.ofSeconds(5))
+        .forEach((tp, end) -> ends.put(tp.partition(), end));
+    String pieces = ModelTopicPartitions.inPieces(topic, ends);
+    if (pieces != null) {
+      throw new StreamrecException(pieces);
+    }
+    if (info.size() != seen) {
+      System.err.println("streamrec: " + ModelTopicPartitions.spare(topic, info.size()));
+    }
+    return info.size();
+  }
+
+  /**
    * Prints {@code topic} from its earliest offset to its end when the read starts, or on and on
    * with {@code --follow}, the line {@code describe} makes of each record (none where it gives
    * null); a refused login or a missing topic fails first, in words.
@@ -92,8 +119,15 @@ final class TopicReading {
         throw new StreamrecException(
             "topic '" + topic.name() + "' does not exist at " + bootstrapServers);
       }
+      // the model is read where it is written, its partition alone; any other topic whole
+      boolean model = KafkaPreflight.holdsTheModel(topic);
       List<TopicPartition> parts = new ArrayList<>();
-      info.forEach(i -> parts.add(new TopicPartition(topic.name(), i.partition())));
+      if (model) {
+        parts.add(new TopicPartition(topic.name(), ModelTopicPartitions.MODEL));
+      } else {
+        info.forEach(i -> parts.add(new TopicPartition(topic.name(), i.partition())));
+      }
+      int[] partitionsSeen = {info.size()};
       c.assign(parts);
       c.seekToBeginning(parts);
       Map<TopicPartition, Long> end = c.endOffsets(parts);
@@ -108,7 +142,11 @@ final class TopicReading {
         out.flush();
         if (follow && System.currentTimeMillis() - checkedAt >= PARTITIONS_CHECK_MS) {
           checkedAt = System.currentTimeMillis();
-          readAddedPartitions(c, topic.name(), parts);
+          if (model) {
+            partitionsSeen[0] = checkModelPartitions(c, topic.name(), partitionsSeen[0]);
+          } else {
+            readAddedPartitions(c, topic.name(), parts);
+          }
         }
       }
     } catch (AuthenticationException | AuthorizationException e) {

@@ -75,6 +75,70 @@ class TopicReadingITCase {
     }
   }
 
+  /**
+   * {@code tail --follow} on the model-updates topic read the partitions added to it as any
+   * topic's, and printed a record written to one as the model's, where every replica stops at it.
+   * It reads the model's partition and stops, naming the partition, once another holds a record.
+   */
+  @Test
+  void aFollowedModelTopicStopsAtARecordOutsideTheModelsPartition() throws Exception {
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafkaConfig.defaults());
+        Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()));
+        KafkaProducer<byte[], byte[]> p =
+            new KafkaProducer<>(
+                Map.of(
+                    "bootstrap.servers", kafka.bootstrapServers(),
+                    "key.serializer", ByteArraySerializer.class.getName(),
+                    "value.serializer", ByteArraySerializer.class.getName()))) {
+      String topic = "followed-model";
+      admin
+          .createTopics(
+              List.of(
+                  new NewTopic(topic, Optional.of(1), Optional.empty())
+                      .configs(TopicSpec.modelUpdates(topic).configs())))
+          .all()
+          .get();
+      p.send(new ProducerRecord<>(topic, 0, bytes("k"), bytes("first"))).get();
+      TopicReading reading = new TopicReading();
+      reading.bootstrapServers = kafka.bootstrapServers();
+      reading.follow = true;
+      StringWriter printed = new StringWriter();
+      PrintWriter out = new PrintWriter(printed, true);
+      java.util.concurrent.atomic.AtomicReference<Throwable> stopped =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      Thread follower =
+          new Thread(
+              () -> {
+                try {
+                  reading.print(
+                      TopicSpec.modelUpdates(topic),
+                      "it-follow-model",
+                      out,
+                      r -> r.partition() + ":" + new String(r.value(), StandardCharsets.UTF_8));
+                } catch (RuntimeException e) {
+                  stopped.set(e);
+                }
+              });
+      follower.start();
+      try {
+        awaitLine(printed, "0:first");
+        admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(2))).all().get();
+        p.send(new ProducerRecord<>(topic, 0, bytes("k"), bytes("second"))).get();
+        awaitLine(printed, "0:second");
+        p.send(new ProducerRecord<>(topic, 1, bytes("k"), bytes("stray"))).get();
+        follower.join(30_000);
+        assertThat(stopped.get())
+            .as("the follow stops")
+            .isNotNull()
+            .hasMessageContaining("has 2 partitions, and partition 1 holds 1 record:");
+        assertThat(printed.toString()).doesNotContain("stray");
+      } finally {
+        follower.interrupt();
+        follower.join(10_000);
+      }
+    }
+  }
+
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }

@@ -34,7 +34,8 @@ public final class ModelTopicPartitions {
             + e.getKey()
             + " holds "
             + e.getValue()
-            + " records: the model is published in pieces, and the versions of partition "
+            + (e.getValue() == 1 ? " record" : " records")
+            + ": the model is published in pieces, and the versions of partition "
             + MODEL
             + " miss them; the model-update protocol needs the model in one partition (make the"
             + " topic again with one, and start the trainer again: its next version publishes the"

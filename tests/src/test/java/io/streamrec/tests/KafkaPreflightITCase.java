@@ -195,7 +195,7 @@ class KafkaPreflightITCase {
                       admin, KAFKA.bootstrapServers(), KafkaClientProperties.empty(), needed))
           .isInstanceOf(StreamrecException.class)
           .hasMessageStartingWith(
-              "topic 'grown-model-updates' has 3 partitions, and partition 2 holds 1 records: the"
+              "topic 'grown-model-updates' has 3 partitions, and partition 2 holds 1 record: the"
                   + " model is published in pieces");
 
       TopicsConfig fresh = TopicsConfig.defaults().withPrefix("made-wide-");

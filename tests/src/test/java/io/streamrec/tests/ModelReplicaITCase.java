@@ -911,7 +911,7 @@ class ModelReplicaITCase {
       ModelUpdatesSupport.send(p, topic, v3.subList(1, v3.size()));
       await(() -> replica.state() == ModelReplica.State.FAILED, "the replica stops");
       assertThat(replica.failure())
-          .hasMessageContaining("has 2 partitions, and partition 1 holds 1 records")
+          .hasMessageContaining("has 2 partitions, and partition 1 holds 1 record:")
           .hasMessageContaining("the model is published in pieces");
     }
   }

@@ -287,7 +287,7 @@ class EmbeddedKafkaITCase {
           .get();
       assertThatThrownBy(() -> Topics.ensure(admin, topics))
           .isInstanceOf(TopicConfigException.class)
-          .hasMessageContaining("partition 1 holds 1 records: the model is published in pieces");
+          .hasMessageContaining("partition 1 holds 1 record: the model is published in pieces");
     }
   }
 

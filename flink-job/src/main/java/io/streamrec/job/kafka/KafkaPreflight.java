@@ -294,7 +294,8 @@ public final class KafkaPreflight {
     return offsets;
   }
 
-  private static boolean holdsTheModel(TopicSpec t) {
+  /** Whether {@code t} is a model-updates topic: compacted, of one partition by its spec. */
+  public static boolean holdsTheModel(TopicSpec t) {
     return t.partitions() == TopicSpec.MODEL_UPDATE_PARTITIONS
         && t.configs().containsValue(TopicConfig.CLEANUP_POLICY_COMPACT);
   }

@@ -138,6 +138,11 @@ public final class KafkaClientProperties implements Serializable {
     if (KNOWN_NAMES.contains(lower)) {
       return lower;
     }
+    if (lower.startsWith(PREFIX) && KNOWN_NAMES.contains(lower.substring(PREFIX.length()))) {
+      // a configuration key's form in a client file (properties.security.protocol), or the prefix
+      // given twice: the client would ignore it
+      return lower.substring(PREFIX.length());
+    }
     return EditDistance.nearest(lower, KNOWN_NAMES, lower.length() >= 8 ? 2 : 1);
   }
 

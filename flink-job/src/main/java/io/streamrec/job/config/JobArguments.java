@@ -200,6 +200,17 @@ public final class JobArguments {
       if (open.stream().anyMatch(key::startsWith)) {
         continue;
       }
+      String client = underAMisspeltOpenPrefix(key, open);
+      if (client != null) {
+        // propertes.isolation.level went to Flink, which ignores it: read_uncommitted, in silence
+        throw new IllegalArgumentException(
+            "unknown configuration key '"
+                + key
+                + "' (did you mean '"
+                + client
+                + "'?): Kafka client settings go under "
+                + io.streamrec.common.KafkaClientProperties.PREFIX);
+      }
       String meant = outsideButMeant(key, known, prefixes);
       if (meant != null) {
         // a key off streamrec's prefixes is Flink's to read, and Flink ignores one it does not
@@ -289,6 +300,27 @@ public final class JobArguments {
       String candidate = q + key.substring(p.length());
       if (io.streamrec.common.EditDistance.of(p, q) <= 2 && known.contains(candidate)) {
         return candidate;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * {@code key} under the open prefix ({@code properties.}) its own first part is a typo or other
+   * letters away from ({@code propertes.}, {@code Properties.}, {@code property.}); null where it
+   * is not.
+   */
+  static String underAMisspeltOpenPrefix(String key, Set<String> open) {
+    String p = prefix(key);
+    if (p.length() == key.length()) {
+      return null;
+    }
+    for (String o : new TreeSet<>(open)) {
+      String name = o.substring(0, o.length() - 1);
+      if (!key.startsWith(o)
+          && name.indexOf('.') < 0
+          && io.streamrec.common.EditDistance.of(p.toLowerCase(java.util.Locale.ROOT), name) <= 3) {
+        return o + key.substring(p.length() + 1);
       }
     }
     return null;

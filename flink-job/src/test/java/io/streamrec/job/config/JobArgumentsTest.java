@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.CoreOptions;
 import org.junit.jupiter.api.Test;
@@ -251,6 +252,40 @@ class JobArgumentsTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'topics.nothing-like-it'")
         .hasMessageNotContaining("did you mean");
+  }
+
+  /**
+   * {@code -D propertes.isolation.level=read_committed} (or {@code Properties.}, {@code property.})
+   * went to Flink, which ignores a key it does not know: the clients read uncommitted records, in
+   * silence, where the same setting a typo away under {@code properties.} was refused.
+   */
+  @Test
+  void aKafkaSettingUnderAMisspeltPropertiesPrefixIsRefusedWithTheKeyMeant() {
+    for (String prefix : List.of("propertes", "Properties", "PROPERTIES", "property")) {
+      assertThatThrownBy(
+              () ->
+                  JobArguments.parse(
+                      "--bootstrap-servers",
+                      "k:9092",
+                      "-D",
+                      prefix + ".isolation.level=read_committed"))
+          .as(prefix)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(
+              "unknown configuration key '"
+                  + prefix
+                  + ".isolation.level' (did you mean 'properties.isolation.level'?): Kafka client"
+                  + " settings go under properties.");
+    }
+    assertThat(
+            JobArguments.parse(
+                    "--bootstrap-servers",
+                    "k:9092",
+                    "-D",
+                    "properties.isolation.level=read_committed")
+                .configuration()
+                .toMap())
+        .containsEntry("properties.isolation.level", "read_committed");
   }
 
   @Test

@@ -89,9 +89,9 @@ public record JobConfig(
   }
 
   /**
-   * Refuses FTRL-Proximal's settings for wide rows that another optimizer trains: {@code
-   * model.ftrl.l1: 1} with the default {@code model.wide-optimizer} tuned nothing, in silence. A
-   * job and its backfills share one model, so no configuration needs both.
+   * Refuses FTRL-Proximal's settings, other than their defaults, for wide rows that another
+   * optimizer trains: {@code model.ftrl.l1: 1} with the default {@code model.wide-optimizer} tuned
+   * nothing, in silence. A job and its backfills share one model, so no configuration needs both.
    */
   static void requireInEffect(ReadableConfig c) {
     String optimizer = c.get(ModelOptions.WIDE_OPTIMIZER).strip();
@@ -104,7 +104,8 @@ public record JobConfig(
     }
     for (ConfigOption<Float> o :
         List.of(ModelOptions.FTRL_BETA, ModelOptions.FTRL_L1, ModelOptions.FTRL_L2)) {
-      if (c.getOptional(o).isPresent()) {
+      // at its default it asks for nothing (a file that lists every key with its default)
+      if (c.getOptional(o).filter(v -> !v.equals(o.defaultValue())).isPresent()) {
         throw new ConfigException(
             o,
             "is set, but model.wide-optimizer is '" + optimizer + "', which takes no FTRL setting",

@@ -379,7 +379,7 @@ class JobConfigTest {
     for (ConfigOption<Float> o :
         List.of(ModelOptions.FTRL_BETA, ModelOptions.FTRL_L1, ModelOptions.FTRL_L2)) {
       Configuration c = base();
-      c.set(o, 1f);
+      c.set(o, 2f);
       assertThatThrownBy(() -> JobConfig.from(c))
           .as(o.key())
           .isInstanceOf(ConfigException.class)
@@ -392,6 +392,12 @@ class JobConfigTest {
                   + o.key()
                   + "'");
     }
+    // at their defaults they ask for nothing: a file listing every key with its default passes
+    Configuration defaults = base();
+    defaults.set(ModelOptions.FTRL_BETA, ModelOptions.FTRL_BETA.defaultValue());
+    defaults.set(ModelOptions.FTRL_L1, ModelOptions.FTRL_L1.defaultValue());
+    assertThat(JobConfig.from(defaults).model().wideOptimizer())
+        .isEqualTo(ModelConfig.WideOptimizer.ADAGRAD);
     Configuration unknown = base();
     unknown.set(ModelOptions.WIDE_OPTIMIZER, "sgd");
     unknown.set(ModelOptions.FTRL_L1, 1f);
@@ -426,6 +432,11 @@ class JobConfigTest {
                   + typo[1]
                   + "'? (a setting of a plugin the clients load, far from any of theirs, passes)");
     }
+    // a client file in a configuration key's form: the client would ignore it
+    Path prefixed =
+        Files.writeString(dir.resolve("prefixed.properties"), "properties.security.protocol=SSL\n");
+    assertThatThrownBy(() -> io.streamrec.common.KafkaClientProperties.load(prefixed))
+        .hasMessageContaining("did you mean 'security.protocol'?");
     Path file = Files.writeString(dir.resolve("client.properties"), "security.protocl=SSL\n");
     assertThatThrownBy(() -> io.streamrec.common.KafkaClientProperties.load(file))
         .hasMessageContaining(file + ": Kafka client setting 'security.protocl'")

@@ -161,12 +161,7 @@ public final class JsonEvents {
       String token = nonNumericToken(e.getOriginalMessage());
       throw new MalformedRecordException(
           DeadLetterReasons.MALFORMED,
-          "not valid JSON: "
-              + (token == null
-                  ? e.getOriginalMessage()
-                  : token
-                      + " is not a JSON number (JSON has no NaN or Infinity): leave the value"
-                      + " out, or send a finite one"));
+          "not valid JSON: " + (token == null ? e.getOriginalMessage() : notANumber(token)));
     }
     if (n == null || !n.isObject()) {
       throw new MalformedRecordException(DeadLetterReasons.MALFORMED, "expected a JSON object");
@@ -177,12 +172,22 @@ public final class JsonEvents {
   /**
    * The token of Jackson's "Non-standard token 'NaN': enable
    * 'JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS' to allow", which names a setting of the parser a
-   * producer cannot change; null for any other message.
+   * producer cannot change, or of its "Unrecognized token 'nan'"; null for any other message.
    */
-  static String nonNumericToken(String message) {
+  public static String nonNumericToken(String message) {
+    if (message == null) {
+      return null;
+    }
     java.util.regex.Matcher m =
-        java.util.regex.Pattern.compile("^Non-standard token '([^']*)'").matcher(message);
-    return m.find() ? m.group(1) : null;
+        java.util.regex.Pattern.compile(
+                "^(?:Non-standard token '([^']*)'|Unrecognized token '([+-]?(?i:nan|inf|infinity))')")
+            .matcher(message);
+    return !m.find() ? null : m.group(1) != null ? m.group(1) : m.group(2);
+  }
+
+  /** What to say of a non-finite {@code token} written where JSON takes a number. */
+  public static String notANumber(String token) {
+    return token + " is not a JSON number, and JSON has no NaN or Infinity: send a finite number";
   }
 
   private static String text(ObjectNode o, String field) {
@@ -263,10 +268,10 @@ public final class JsonEvents {
                 + e.getKey()
                 + "' must be a number"
                 + (nonFinite
-                    ? " ('"
+                    ? ": '"
                         + v.asText()
-                        + "' is text; JSON has no NaN or Infinity: leave the value"
-                        + " out, or send a finite one)"
+                        + "' is text, and JSON has no NaN or Infinity: send a finite"
+                        + " number"
                     : ""));
       }
       double d = v.asDouble();

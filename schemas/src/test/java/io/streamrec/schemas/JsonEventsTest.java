@@ -97,19 +97,19 @@ class JsonEventsTest {
   void aNotANumberIsSaidToHaveNoPlaceInJson() {
     String base =
         "{\"impressionId\":\"r1-0\",\"requestId\":\"r1\",\"timestampMs\":1,\"dense\":{\"price\":";
-    for (String token : List.of("NaN", "Infinity", "-Infinity")) {
+    for (String token : List.of("NaN", "Infinity", "-Infinity", "nan")) {
       assertThatThrownBy(() -> JsonEvents.parseImpression(base + token + "}}"))
           .as(token)
           .hasMessage(
               "not valid JSON: "
                   + token
-                  + " is not a JSON number (JSON has no NaN or Infinity): leave the value out, or"
-                  + " send a finite one");
+                  + " is not a JSON number, and JSON has no NaN or Infinity: send a finite"
+                  + " number");
     }
     assertThatThrownBy(() -> JsonEvents.parseImpression(base + "\"NaN\"}}"))
         .hasMessage(
-            "field 'dense.price' must be a number ('NaN' is text; JSON has no NaN or Infinity:"
-                + " leave the value out, or send a finite one)");
+            "field 'dense.price' must be a number: 'NaN' is text, and JSON has no NaN or"
+                + " Infinity: send a finite number");
     assertThatThrownBy(() -> JsonEvents.parseImpression(base + "\"cheap\"}}"))
         .hasMessage("field 'dense.price' must be a number");
   }

@@ -463,6 +463,10 @@ public final class ScoringServer implements AutoCloseable {
     if (message == null) {
       return "unreadable";
     }
+    String token = JsonEvents.nonNumericToken(message);
+    if (token != null) {
+      return JsonEvents.notANumber(token);
+    }
     int advice = message.indexOf(": enable `");
     String m = advice > 0 ? message.substring(0, advice) : message;
     return m.replaceAll(",? from `StreamReadConstraints\\.[A-Za-z]+\\(\\)`", "");

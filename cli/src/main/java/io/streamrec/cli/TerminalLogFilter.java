@@ -32,7 +32,8 @@ import org.apache.logging.log4j.core.filter.AbstractFilterable;
  * suspending}, a page of the RPC system's frames): the failure that caused it is logged itself.
  *
  * <p>And Kafka's committer's account of a transaction it could not commit for a known reason, which
- * the job's own check says better ({@link #committerRepeat}).
+ * the job's own check says better ({@link #committerRepeat}); and the tasks that fail for want of
+ * network buffers, which the command says in one line as it stops ({@link #tooFewNetworkBuffers}).
  *
  * <p>Any other failure, and any other checkpoint failure, is logged as before.
  */
@@ -77,6 +78,7 @@ final class TerminalLogFilter extends AbstractFilter {
             || declinedWhileFinishing(t)
             || cutShortBySuspension(t)
             || committerRepeat(event)
+            || tooFewNetworkBuffers(t)
         ? onMatch
         : onMismatch;
   }
@@ -124,6 +126,20 @@ final class TerminalLogFilter extends AbstractFilter {
       checkpoint |= c instanceof CheckpointException;
       String m = String.valueOf(c.getMessage());
       if (checkpoint && FINISHING.stream().anyMatch(m::contains)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether {@code t} is a task's failure for want of network buffers: every task of the job fails
+   * so, some 2,300 lines of trace at {@code assembler.parallelism} 64, and the command stops at the
+   * first with one line of its own ({@link JobRunner#awaitEnd}).
+   */
+  static boolean tooFewNetworkBuffers(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (String.valueOf(c.getMessage()).contains(RecentFailure.TOO_FEW_BUFFERS)) {
         return true;
       }
     }

@@ -272,16 +272,18 @@ class LogConfigTest {
                     new java.io.IOException("No space left on device")));
     RecentFailure.Failure none = RecentFailure.tooFewNetworkBuffers();
     assertThat(none == null || none.atMs() < before).as("another failure").isTrue();
-    stderrOf(
-        ctx ->
-            ctx.getLogger("org.apache.flink.runtime.taskmanager.Task")
-                .warn(
-                    "Source: requests -> decode-requests (32/64)#0 switched from DEPLOYING to"
-                        + " FAILED with failure cause:",
-                    new java.io.IOException(
-                        "Insufficient number of network buffers: required 65, but only 38"
-                            + " available. The total number of network buffers is currently set"
-                            + " to 2048 of 32768 bytes each.")));
+    String out =
+        stderrOf(
+            ctx ->
+                ctx.getLogger("org.apache.flink.runtime.taskmanager.Task")
+                    .warn(
+                        "Source: requests -> decode-requests (32/64)#0 switched from DEPLOYING to"
+                            + " FAILED with failure cause:",
+                        new java.io.IOException(
+                            "Insufficient number of network buffers: required 65, but only 38"
+                                + " available. The total number of network buffers is currently set"
+                                + " to 2048 of 32768 bytes each.")));
+    assertThat(out).as("the terminal").doesNotContain("Insufficient number of network buffers");
     assertThat(RecentFailure.tooFewNetworkBuffers().atMs()).isGreaterThanOrEqualTo(before);
     assertThat(RecentFailure.tooFewNetworkBuffers().cause())
         .startsWith("IOException: Insufficient number of network buffers: required 65");

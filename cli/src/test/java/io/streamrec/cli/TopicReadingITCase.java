@@ -29,12 +29,7 @@ class TopicReadingITCase {
   void aFollowedTopicsAddedPartitionsAreReadToo() throws Exception {
     try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafkaConfig.defaults());
         Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()));
-        KafkaProducer<byte[], byte[]> p =
-            new KafkaProducer<>(
-                Map.of(
-                    "bootstrap.servers", kafka.bootstrapServers(),
-                    "key.serializer", ByteArraySerializer.class.getName(),
-                    "value.serializer", ByteArraySerializer.class.getName()))) {
+        KafkaProducer<byte[], byte[]> p = producer(kafka)) {
       String topic = "followed";
       admin
           .createTopics(List.of(new NewTopic(topic, Optional.of(1), Optional.empty())))
@@ -84,12 +79,7 @@ class TopicReadingITCase {
   void aFollowedModelTopicStopsAtARecordOutsideTheModelsPartition() throws Exception {
     try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafkaConfig.defaults());
         Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()));
-        KafkaProducer<byte[], byte[]> p =
-            new KafkaProducer<>(
-                Map.of(
-                    "bootstrap.servers", kafka.bootstrapServers(),
-                    "key.serializer", ByteArraySerializer.class.getName(),
-                    "value.serializer", ByteArraySerializer.class.getName()))) {
+        KafkaProducer<byte[], byte[]> p = producer(kafka)) {
       String topic = "followed-model";
       admin
           .createTopics(
@@ -137,6 +127,14 @@ class TopicReadingITCase {
         follower.join(10_000);
       }
     }
+  }
+
+  private static KafkaProducer<byte[], byte[]> producer(EmbeddedKafka kafka) {
+    return new KafkaProducer<>(
+        Map.of(
+            "bootstrap.servers", kafka.bootstrapServers(),
+            "key.serializer", ByteArraySerializer.class.getName(),
+            "value.serializer", ByteArraySerializer.class.getName()));
   }
 
   private static byte[] bytes(String s) {

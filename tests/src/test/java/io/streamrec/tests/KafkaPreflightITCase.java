@@ -132,11 +132,7 @@ class KafkaPreflightITCase {
                   .toList())
           .all()
           .get();
-      assertThatThrownBy(
-              () ->
-                  KafkaPreflight.checkTopics(
-                      admin, KAFKA.bootstrapServers(), KafkaClientProperties.empty(), needed))
-          .isInstanceOf(StreamrecException.class)
+      refusal(admin, needed)
           .hasMessageStartingWith(
               "topic 'deleting-model-updates' holds the model and must be log-compacted"
                   + " (cleanup.policy=compact, without delete) with exactly one partition, but it"
@@ -189,11 +185,7 @@ class KafkaPreflightITCase {
               new org.apache.kafka.clients.producer.ProducerRecord<>(
                   model, 2, new byte[] {2}, new byte[] {2}))
           .get();
-      assertThatThrownBy(
-              () ->
-                  KafkaPreflight.checkTopics(
-                      admin, KAFKA.bootstrapServers(), KafkaClientProperties.empty(), needed))
-          .isInstanceOf(StreamrecException.class)
+      refusal(admin, needed)
           .hasMessageStartingWith(
               "topic 'grown-model-updates' has 3 partitions, and partition 2 holds 1 record: the"
                   + " model is published in pieces");
@@ -201,15 +193,21 @@ class KafkaPreflightITCase {
       TopicsConfig fresh = TopicsConfig.defaults().withPrefix("made-wide-");
       List<TopicSpec> freshNeeded = TopicSpec.all(fresh);
       create(admin, freshNeeded, t -> t.name().equals(fresh.modelUpdates()) ? 2 : t.partitions());
-      assertThatThrownBy(
-              () ->
-                  KafkaPreflight.checkTopics(
-                      admin, KAFKA.bootstrapServers(), KafkaClientProperties.empty(), freshNeeded))
-          .isInstanceOf(StreamrecException.class)
+      refusal(admin, freshNeeded)
           .hasMessageContaining(
               "has 2 partitions; it holds the model and needs exactly one (versions are ordered"
                   + " only within a partition");
     }
+  }
+
+  /** The refusal of every job's Kafka check of {@code needed}. */
+  private static org.assertj.core.api.AbstractThrowableAssert<?, ? extends Throwable> refusal(
+      Admin admin, List<TopicSpec> needed) {
+    return assertThatThrownBy(
+            () ->
+                KafkaPreflight.checkTopics(
+                    admin, KAFKA.bootstrapServers(), KafkaClientProperties.empty(), needed))
+        .isInstanceOf(StreamrecException.class);
   }
 
   /** Creates the topics of {@code needed} with their settings and these partitions. */

@@ -692,7 +692,13 @@ public final class ScoringServer implements AutoCloseable {
       ignored(out, spec, imp, e.getDense().keySet(), "dense");
       for (String label : e.getLabels().keySet()) {
         if (!spec.labels().contains(label)) {
-          out.add("impressions.labels." + label + " (not a label of the model)");
+          // a label in other letters or a typo away (Click, clik) is named with the one meant
+          String meant = io.streamrec.common.EditDistance.firstWithin(label, spec.labels(), 2);
+          out.add(
+              "impressions.labels."
+                  + label
+                  + " (not a label of the model"
+                  + (meant == null ? ")" : ": '" + meant + "' meant?)"));
         }
       }
     }

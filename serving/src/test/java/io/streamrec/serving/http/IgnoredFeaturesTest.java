@@ -44,9 +44,13 @@ class IgnoredFeaturesTest {
                     JsonEvents.parseImpression(
                         "{\"impressionId\":\"0\",\"requestId\":\"r1\",\"timestampMs\":1,"
                             + "\"features\":{\"item_id\":[\"i\"]},\"labels\":{\"clik\":1,"
-                            + "\"click\":0}}"))))
+                            + "\"click\":0,\"Click\":1,\"views\":5}}"))))
         .containsExactly(
-            "request.usr", "request.hours", "impressions.labels.clik (not a label of the model)");
+            "request.usr",
+            "request.hours",
+            "impressions.labels.clik (not a label of the model: 'click' meant?)",
+            "impressions.labels.Click (not a label of the model: 'click' meant?)",
+            "impressions.labels.views (not a label of the model)");
     // declared, but sent as the other kind: read as absent too
     RequestEvent swapped =
         JsonEvents.parseRequest(

@@ -177,8 +177,43 @@ class KafkaPreflightITCase {
           .all()
           .get();
       awaitPartitions(admin, model, 3);
-      KafkaPreflight.checkTopics(
-          admin, KAFKA.bootstrapServers(), KafkaClientProperties.empty(), needed);
+      // run checks the topics before it submits the job, and the job again: said once
+      List<String> warned = new CopyOnWriteArrayList<>();
+      org.apache.logging.log4j.core.Logger log =
+          (org.apache.logging.log4j.core.Logger)
+              org.apache.logging.log4j.LogManager.getLogger(KafkaPreflight.class);
+      org.apache.logging.log4j.core.appender.AbstractAppender appender =
+          new org.apache.logging.log4j.core.appender.AbstractAppender(
+              "warnings",
+              null,
+              null,
+              true,
+              org.apache.logging.log4j.core.config.Property.EMPTY_ARRAY) {
+            @Override
+            public void append(org.apache.logging.log4j.core.LogEvent event) {
+              if (event.getLevel().isMoreSpecificThan(org.apache.logging.log4j.Level.WARN)) {
+                warned.add(event.getMessage().getFormattedMessage());
+              }
+            }
+          };
+      appender.start();
+      log.addAppender(appender);
+      try {
+        for (int i = 0; i < 2; i++) {
+          KafkaPreflight.checkTopics(
+              admin, KAFKA.bootstrapServers(), KafkaClientProperties.empty(), needed);
+        }
+      } finally {
+        log.removeAppender(appender);
+        appender.stop();
+      }
+      assertThat(warned)
+          .filteredOn(w -> w.contains("the model is in partition 0 and the others are empty"))
+          .containsExactly(
+              "topic 'grown-model-updates' has 3 partitions; the model is in partition 0 and the"
+                  + " others are empty, so it is written and read there only. Partitions cannot be"
+                  + " removed: make the topic again with one partition when you can"
+                  + " (docs/model-updates.md)");
 
       producer
           .send(

@@ -257,7 +257,10 @@ public final class KafkaPreflight {
           throw new StreamrecException(pieces);
         }
         if (ModelTopicPartitions.grewAroundTheModel(offsets)) {
-          LOG.warn("{}", ModelTopicPartitions.spare(t.name(), offsets.size()));
+          // said once a process: run checks the topics before it submits, and the job again
+          if (SPARE_WARNED.add(t.name() + "/" + offsets.size())) {
+            LOG.warn("{}", ModelTopicPartitions.spare(t.name(), offsets.size()));
+          }
         } else if (offsets.size() != TopicSpec.MODEL_UPDATE_PARTITIONS) {
           throw new StreamrecException(
               "topic '"
@@ -280,6 +283,10 @@ public final class KafkaPreflight {
         properties.describe(),
         needed.stream().map(TopicSpec::name).toList());
   }
+
+  /** The grown model-updates topics warned of in this process, as topic/partitions. */
+  private static final Set<String> SPARE_WARNED =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** The end offset of each partition of {@code topic} among {@code ends}, by partition. */
   public static Map<Integer, Long> endOffsets(

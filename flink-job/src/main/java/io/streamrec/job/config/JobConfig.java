@@ -128,13 +128,13 @@ public record JobConfig(
   /** Whether {@code o} takes a duration (one without a default value too). */
   static boolean takesDuration(ConfigOption<?> o) {
     return declared(o, "getClazz") == java.time.Duration.class
-            && declared(o, "isList") == Boolean.FALSE
+            && Boolean.FALSE.equals(declared(o, "isList"))
         || o.hasDefaultValue() && o.defaultValue() instanceof java.time.Duration;
   }
 
   /** Whether {@code o} takes a list of values. */
   static boolean takesList(ConfigOption<?> o) {
-    return declared(o, "isList") == Boolean.TRUE
+    return Boolean.TRUE.equals(declared(o, "isList"))
         || o.hasDefaultValue() && o.defaultValue() instanceof List<?>;
   }
 

@@ -73,10 +73,7 @@ public record JobConfig(
    */
   static void requireUnits(ReadableConfig c) {
     Map<String, String> raw = c.toMap();
-    for (ConfigOption<?> o : ConfigDocs.options()) {
-      if (!takesDuration(o)) {
-        continue;
-      }
+    for (ConfigOption<?> o : DurationOptions.ALL) {
       String v = raw.get(o.key());
       String n = v == null ? null : withoutUnit(v);
       if (n != null) {
@@ -123,6 +120,12 @@ public record JobConfig(
   public static String withoutUnit(String duration) {
     String n = duration.strip();
     return n.matches("[0-9]+") && !n.matches("0+") ? n : null;
+  }
+
+  /** The options that take a duration, asked of Flink's options once, not at every read. */
+  private static final class DurationOptions {
+    static final List<ConfigOption<?>> ALL =
+        ConfigDocs.options().stream().filter(JobConfig::takesDuration).toList();
   }
 
   /** Whether {@code o} takes a duration (one without a default value too). */

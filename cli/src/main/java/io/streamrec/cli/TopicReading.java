@@ -77,12 +77,9 @@ final class TopicReading {
     if (info == null || info.size() <= 1) {
       return seen;
     }
-    Map<Integer, Long> ends = new java.util.HashMap<>();
-    c.endOffsets(
-            info.stream().map(i -> new TopicPartition(topic, i.partition())).toList(),
-            Duration.ofSeconds(5))
-        .forEach((tp, end) -> ends.put(tp.partition(), end));
-    String pieces = ModelTopicPartitions.inPieces(topic, ends);
+    String pieces =
+        ModelTopicPartitions.inPieces(
+            topic, ModelUpdateConsumers.endOffsets(c, topic, info, Duration.ofSeconds(5)));
     if (pieces != null) {
       throw new StreamrecException(pieces);
     }
@@ -127,7 +124,7 @@ final class TopicReading {
       } else {
         info.forEach(i -> parts.add(new TopicPartition(topic.name(), i.partition())));
       }
-      int[] partitionsSeen = {info.size()};
+      int partitionsSeen = info.size();
       c.assign(parts);
       c.seekToBeginning(parts);
       Map<TopicPartition, Long> end = c.endOffsets(parts);
@@ -143,7 +140,7 @@ final class TopicReading {
         if (follow && System.currentTimeMillis() - checkedAt >= PARTITIONS_CHECK_MS) {
           checkedAt = System.currentTimeMillis();
           if (model) {
-            partitionsSeen[0] = checkModelPartitions(c, topic.name(), partitionsSeen[0]);
+            partitionsSeen = checkModelPartitions(c, topic.name(), partitionsSeen);
           } else {
             readAddedPartitions(c, topic.name(), parts);
           }

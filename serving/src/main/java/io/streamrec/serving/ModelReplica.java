@@ -439,7 +439,8 @@ public final class ModelReplica implements AutoCloseable {
     while (true) {
       List<PartitionInfo> info = consumer.partitionsFor(topic, METADATA_TIMEOUT);
       if (info != null && info.size() > 1) {
-        Map<Integer, Long> offsets = endOffsets(consumer, info);
+        Map<Integer, Long> offsets =
+            ModelUpdateConsumers.endOffsets(consumer, topic, info, END_CHECK_TIMEOUT);
         String pieces = ModelTopicPartitions.inPieces(topic, offsets);
         if (pieces != null) {
           throw new StreamrecException(pieces);
@@ -559,21 +560,13 @@ public final class ModelReplica implements AutoCloseable {
     if (info == null || info.size() <= 1) {
       return;
     }
-    String pieces = ModelTopicPartitions.inPieces(topic, endOffsets(ends, info));
+    String pieces =
+        ModelTopicPartitions.inPieces(
+            topic, ModelUpdateConsumers.endOffsets(ends, topic, info, END_CHECK_TIMEOUT));
     if (pieces != null) {
       throw new StreamrecException(pieces);
     }
     warnOfSpares(info.size());
-  }
-
-  /** The end offset of each partition of {@code info}, by number. */
-  private Map<Integer, Long> endOffsets(KafkaConsumer<byte[], byte[]> c, List<PartitionInfo> info) {
-    Map<Integer, Long> offsets = new java.util.HashMap<>();
-    c.endOffsets(
-            info.stream().map(i -> new TopicPartition(topic, i.partition())).toList(),
-            END_CHECK_TIMEOUT)
-        .forEach((tp, end) -> offsets.put(tp.partition(), end));
-    return offsets;
   }
 
   /** Says once per count that the topic has {@code partitions}, its others empty. */

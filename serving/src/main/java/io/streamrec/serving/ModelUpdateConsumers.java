@@ -1,10 +1,17 @@
 package io.streamrec.serving;
 
 import io.streamrec.common.KafkaClientProperties;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
@@ -43,5 +50,20 @@ public final class ModelUpdateConsumers {
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     return p;
+  }
+
+  /**
+   * The end offset of each of {@code partitions} of {@code topic}, by partition number, as {@code
+   * c} reads them: what a reader of the model-updates topic asks of the partitions beside the
+   * model's ({@link io.streamrec.protocol.ModelTopicPartitions}).
+   */
+  public static Map<Integer, Long> endOffsets(
+      Consumer<?, ?> c, String topic, List<PartitionInfo> partitions, Duration timeout) {
+    Map<Integer, Long> offsets = new HashMap<>();
+    c.endOffsets(
+            partitions.stream().map(i -> new TopicPartition(topic, i.partition())).toList(),
+            timeout)
+        .forEach((tp, end) -> offsets.put(tp.partition(), end));
+    return offsets;
   }
 }

@@ -26,9 +26,6 @@ final class RecentFailure extends AbstractFilter {
 
   private static final AtomicReference<Failure> TOO_FEW_NETWORK_BUFFERS = new AtomicReference<>();
 
-  /** How Flink's network stack says that its buffers cannot serve a task's channels. */
-  static final String TOO_FEW_BUFFERS = "Insufficient number of network buffers";
-
   /** The logger of Flink's local cluster, which says when one of its task managers failed. */
   static final String LOCAL_CLUSTER_LOGGER = "org.apache.flink.runtime.minicluster.MiniCluster";
 
@@ -99,7 +96,7 @@ final class RecentFailure extends AbstractFilter {
         && !TerminalLogFilter.isRefusal(t)) {
       Failure f = new Failure(event.getTimeMillis(), rootCause(t));
       NEWEST.set(f);
-      if (f.cause().contains(TOO_FEW_BUFFERS)) {
+      if (TerminalLogFilter.tooFewNetworkBuffers(t)) {
         TOO_FEW_NETWORK_BUFFERS.set(f);
       }
     }

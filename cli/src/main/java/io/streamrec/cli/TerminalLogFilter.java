@@ -61,6 +61,9 @@ final class TerminalLogFilter extends AbstractFilter {
     RecentFailure.install(ctx);
   }
 
+  /** How Flink's network stack says that its buffers cannot serve a task's channels. */
+  private static final String TOO_FEW_BUFFERS = "Insufficient number of network buffers";
+
   /** What Flink's declines say when a checkpoint meets tasks that are finishing. */
   private static final List<String> FINISHING =
       List.of(
@@ -139,7 +142,7 @@ final class TerminalLogFilter extends AbstractFilter {
    */
   static boolean tooFewNetworkBuffers(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
-      if (String.valueOf(c.getMessage()).contains(RecentFailure.TOO_FEW_BUFFERS)) {
+      if (String.valueOf(c.getMessage()).contains(TOO_FEW_BUFFERS)) {
         return true;
       }
     }

@@ -5,6 +5,7 @@ import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.kafka.KafkaPreflight;
 import io.streamrec.model.units.CompactUnit;
 import io.streamrec.model.units.CompactUnitCodec;
+import io.streamrec.protocol.ModelTopicPartitions;
 import io.streamrec.protocol.ModelUpdateRecord;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -76,14 +77,16 @@ public final class KafkaSinks {
   }
 
   /**
-   * The model's records, every one to the topic's partition 0: a version marker closes the deltas
-   * before it only within one partition. Left to the producer, records went by their keys' hash to
-   * partitions added to the topic while the job ran (once its producer saw them, within {@code
-   * metadata.max.age.ms}), and a replica reading the one partition it had found served versions
-   * without the rows and dense blocks sent to the others.
+   * The model's records, every one to the topic's partition of the model ({@link
+   * ModelTopicPartitions#MODEL}): a version marker closes the deltas before it only within one
+   * partition. Left to the producer, records went by their keys' hash to partitions added to the
+   * topic while the job ran (once its producer saw them, within {@code metadata.max.age.ms}), and a
+   * replica reading the one partition it had found served versions without the rows and dense
+   * blocks sent to the others.
    */
   static KafkaRecordSerializationSchema<ModelUpdateRecord> modelUpdateRecords(String topic) {
-    return (r, ctx, ts) -> new ProducerRecord<>(topic, 0, r.timestampMs, r.key, r.value);
+    return (r, ctx, ts) ->
+        new ProducerRecord<>(topic, ModelTopicPartitions.MODEL, r.timestampMs, r.key, r.value);
   }
 
   /**

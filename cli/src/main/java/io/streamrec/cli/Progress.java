@@ -97,7 +97,7 @@ final class Progress implements AutoCloseable {
   static String line(long elapsedMs, long nowMs, Map<String, Double> m, String extra) {
     return String.format(
         Locale.ROOT,
-        "[%5.1fs] %s%s | trained %,d imp | AUC %s | logloss %s | deltas %,d (v%d) | dead %,d"
+        "[%5.1fs] %s%s | trained %,d imp | AUC %s%s | logloss %s | deltas %,d (v%d) | dead %,d"
             + " | store hit %s, rows %,d hot / %,d cold, admitted %,d, evicted %,d, expired %,d%s%s",
         elapsedMs / 1000.0,
         m.containsKey(JobMetrics.UNITS_IN)
@@ -112,6 +112,7 @@ final class Progress implements AutoCloseable {
         handoff(m),
         count(m, JobMetrics.IMPRESSIONS_TRAINED),
         fmt(m.get(JobMetrics.PROGRESSIVE_AUC)),
+        byLabel(m),
         fmt(m.get(JobMetrics.PROGRESSIVE_LOGLOSS)),
         count(m, JobMetrics.DELTAS_PUBLISHED),
         count(m, JobMetrics.MODEL_VERSION),
@@ -126,6 +127,22 @@ final class Progress implements AutoCloseable {
         count(m, JobMetrics.STORE_EXPIRED),
         eventTime(nowMs, m.get(JobMetrics.TRAINED_UNTIL_MS)),
         extra == null || extra.isEmpty() ? "" : " | " + extra);
+  }
+
+  /**
+   * " (click 0.7312, like 0.8420, purchase 0.8301)": each label's progressive AUC, where the model
+   * has several (the figure before it is the first label's); empty for a model of one label.
+   */
+  static String byLabel(Map<String, Double> m) {
+    List<String> each = new ArrayList<>();
+    m.forEach(
+        (name, value) -> {
+          String label = JobMetrics.labelOf(name, JobMetrics.PROGRESSIVE_AUC);
+          if (label != null) {
+            each.add(label + " " + fmt(value));
+          }
+        });
+    return each.size() < 2 ? "" : " (" + String.join(", ", each) + ")";
   }
 
   /**

@@ -22,7 +22,7 @@ final class Report {
   /**
    * The figures every job command reports, from the job's metrics; {@code labels} the model's,
    * whose first the progressive figures follow (named, so that a model of {@code [purchase, click]}
-   * is not read as click's).
+   * is not read as click's), and each of which has its own under {@code by_label}.
    */
   static ObjectNode of(Map<String, Double> m, double trainingSeconds, List<String> labels) {
     ObjectNode o = MAPPER.createObjectNode();
@@ -51,6 +51,14 @@ final class Report {
     putNumber(o, "progressive_auc_lifetime", m.get(JobMetrics.PROGRESSIVE_AUC_LIFETIME));
     putNumber(o, "progressive_logloss", m.get(JobMetrics.PROGRESSIVE_LOGLOSS));
     putNumber(o, "calibration", m.get(JobMetrics.CALIBRATION));
+    // every label's own figures, the first's being those above
+    ObjectNode byLabel = o.putObject("by_label");
+    for (String label : labels) {
+      ObjectNode l = byLabel.putObject(label);
+      for (String figure : JobMetrics.PER_LABEL) {
+        putNumber(l, figure, m.get(JobMetrics.ofLabel(label, figure)));
+      }
+    }
     o.put("deltas_published", Progress.count(m, JobMetrics.DELTAS_PUBLISHED));
     o.put("model_version", Progress.count(m, JobMetrics.MODEL_VERSION));
     ObjectNode dl = o.putObject("dead_letters");

@@ -89,6 +89,17 @@ final class Timeline implements AutoCloseable {
     for (String name : METRICS) {
       Report.putNumber(s, name, m.get(name));
     }
+    // each label's AUC, for a model of several
+    Map<String, Double> byLabel = new java.util.TreeMap<>();
+    m.forEach(
+        (name, value) -> {
+          if (JobMetrics.labelOf(name, JobMetrics.PROGRESSIVE_AUC) != null) {
+            byLabel.put(name, value);
+          }
+        });
+    if (byLabel.size() > 1) {
+      byLabel.forEach((name, value) -> Report.putNumber(s, name, value));
+    }
     extra.get().forEach((k, v) -> Report.putNumber(s, k, v));
     samples.add(s);
     if (samples.size() > MAX_SAMPLES) {

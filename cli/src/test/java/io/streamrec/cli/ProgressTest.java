@@ -75,6 +75,24 @@ class ProgressTest {
    * 84.5% while the last minute's was 85.3%, and after days it no longer moves. It is the last
    * minute's, as the AUC beside it is a recent window's; none while the minute had no lookups.
    */
+  /** A model of several labels shows each label's AUC beside the first's; one label, nothing. */
+  @Test
+  void aModelOfSeveralLabelsShowsEachLabelsAuc() {
+    Map<String, Double> one =
+        Map.of(
+            JobMetrics.PROGRESSIVE_AUC,
+            0.7312,
+            JobMetrics.ofLabel("click", JobMetrics.PROGRESSIVE_AUC),
+            0.7312);
+    assertThat(Progress.line(1_000, one, null)).contains("| AUC 0.7312 | logloss");
+    Map<String, Double> three = new java.util.TreeMap<>(one);
+    three.put(JobMetrics.ofLabel("like", JobMetrics.PROGRESSIVE_AUC), 0.842);
+    three.put(JobMetrics.ofLabel("purchase", JobMetrics.PROGRESSIVE_AUC), Double.NaN);
+    three.put(JobMetrics.ofLabel("like", JobMetrics.PROGRESSIVE_LOGLOSS), 0.3);
+    assertThat(Progress.line(1_000, three, null))
+        .contains("| AUC 0.7312 (click 0.7312, like 0.8420, purchase   -  ) | logloss");
+  }
+
   @Test
   void theStoreHitRateIsTheLastMinutes() {
     Map<String, Double> both =

@@ -54,11 +54,18 @@ public final class MiniBatchTrainer implements AutoCloseable {
    * Layout version of {@link #saveState}: 2 adds the progressive metrics' lifetime AUC bins, 3 the
    * model's factorised cross (its {@code model.factorised-cross} value) before the parameters, 4
    * its wide rows' optimizer ({@code model.wide-optimizer}) after it, 5 its wide pooling ({@code
-   * model.wide-pooling}) after that, 6 the features' layout ({@link #layoutOf}) after that.
-   * Format-1 to -5 states still restore (a format-1 state's lifetime AUC restarts from the metrics
-   * window).
+   * model.wide-pooling}) after that, 6 the features' layout ({@link #layoutOf}) after that, 7 the
+   * progressive metrics of every label but the first at the end (their count, then each). Format-1
+   * to -6 states still restore (a format-1 state's lifetime AUC restarts from the metrics window;
+   * the other labels' metrics of a state before format 7 start afresh).
    */
-  private static final int STATE_FORMAT = 6;
+  private static final int STATE_FORMAT = 7;
+
+  /**
+   * The layout before the other labels' progressive metrics were saved (after the first label's),
+   * which {@link #restoreState} still reads: those metrics start afresh.
+   */
+  private static final int STATE_FORMAT_NO_LABEL_METRICS = 6;
 
   /**
    * The layout before the features' layout was saved (after the wide pooling), which {@link
@@ -127,6 +134,12 @@ public final class MiniBatchTrainer implements AutoCloseable {
 
   private final ProgressiveMetrics metrics;
 
+  /**
+   * The progressive metrics of each label, in the model's order: the first is {@link #metrics},
+   * which the job's figures without a label follow.
+   */
+  private final ProgressiveMetrics[] labelMetrics;
+
   private long unitsTrained;
   private long impressionsTrained;
   private long batchesTrained;
@@ -164,7 +177,11 @@ public final class MiniBatchTrainer implements AutoCloseable {
     this.adamV = backend.allocFloats(paramCount);
     this.normBlock = model.normalizationBlock();
     this.normStats = normBlock != null ? new float[normBlock[1]] : null;
-    this.metrics = new ProgressiveMetrics(metricsWindow);
+    this.labelMetrics = new ProgressiveMetrics[config.features().labels().size()];
+    for (int l = 0; l < labelMetrics.length; l++) {
+      labelMetrics[l] = new ProgressiveMetrics(metricsWindow);
+    }
+    this.metrics = labelMetrics[0];
   }
 
   public MiniBatchTrainer(ModelConfig config, EmbeddingStore store, ComputeBackend backend) {
@@ -241,11 +258,15 @@ public final class MiniBatchTrainer implements AutoCloseable {
           rowsOf(rows.length, storeBatch.slab(wideTable), wideTable, widePrepared, batch.wideCount);
       RequestOnlyModel.Forward fw = model.forward(batch, rows, wide, params, ws);
       double loss = model.loss(fw);
-      float[] prob = RequestOnlyModel.predictions(ws);
-      for (int i = 0; i < ni; i++) {
-        metrics.add(prob[i], batch.label(i));
+      float[] prob = RequestOnlyModel.predictionsAllLabels(ws);
+      int nl = labelMetrics.length;
+      for (int l = 0; l < nl; l++) {
+        ProgressiveMetrics m = labelMetrics[l];
+        for (int i = 0; i < ni; i++) {
+          m.add(prob[i * nl + l], batch.label(i, l));
+        }
+        m.refresh();
       }
-      metrics.refresh();
       RequestOnlyModel.Gradients g = Double.isFinite(loss) ? model.backward(fw, gradParams) : null;
       if (g == null || !g.finite()) {
         batchesSkipped++;
@@ -387,8 +408,14 @@ public final class MiniBatchTrainer implements AutoCloseable {
     return config;
   }
 
+  /** The progressive metrics of the first label. */
   public ProgressiveMetrics metrics() {
     return metrics;
+  }
+
+  /** The progressive metrics of label {@code label}, by its place in the model's labels. */
+  public ProgressiveMetrics metrics(int label) {
+    return labelMetrics[label];
   }
 
   public long unitsTrained() {
@@ -468,6 +495,10 @@ public final class MiniBatchTrainer implements AutoCloseable {
       out.writeLong(impressionsSkipped);
       out.writeLong(eventTimeMs);
       metrics.writeTo(out);
+      out.writeInt(labelMetrics.length - 1);
+      for (int l = 1; l < labelMetrics.length; l++) {
+        labelMetrics[l].writeTo(out);
+      }
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
@@ -491,6 +522,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
         throw new NewerStateFormatException(format, STATE_FORMAT);
       }
       if (format != STATE_FORMAT
+          && format != STATE_FORMAT_NO_LABEL_METRICS
           && format != STATE_FORMAT_NO_LAYOUT
           && format != STATE_FORMAT_NO_WIDE_POOLING
           && format != STATE_FORMAT_NO_WIDE_OPTIMIZER
@@ -511,7 +543,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
           format >= STATE_FORMAT_NO_LAYOUT
               ? ModelConfig.WidePooling.of(in.readUTF())
               : ModelConfig.WidePooling.SUM;
-      String layout = format >= STATE_FORMAT ? in.readUTF() : null;
+      String layout = format >= STATE_FORMAT_NO_LABEL_METRICS ? in.readUTF() : null;
       return new StateHeader(format, cross, wide, pooling, layout);
     }
 
@@ -694,6 +726,14 @@ public final class MiniBatchTrainer implements AutoCloseable {
       impressionsSkipped = in.readLong();
       eventTimeMs = in.readLong();
       metrics.readFrom(in, format != STATE_FORMAT_NO_LIFETIME_AUC);
+      int others = format >= STATE_FORMAT ? in.readInt() : 0;
+      for (int l = 1; l < labelMetrics.length; l++) {
+        if (l <= others) {
+          labelMetrics[l].readFrom(in);
+        } else {
+          labelMetrics[l] = new ProgressiveMetrics(labelMetrics[l].window());
+        }
+      }
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("cannot read the trainer state: " + e.getMessage(), e);
     }

@@ -193,6 +193,11 @@ public final class UnitBatch {
     return labels[i * labelNames.length];
   }
 
+  /** Label {@code label} (by its place in the model's labels) of impression {@code i}. */
+  public float label(int i, int label) {
+    return labels[i * labelNames.length + label];
+  }
+
   /** The latest join-window close among the batch's units (event time). */
   public long maxClosedAtMs() {
     return maxClosedAtMs;

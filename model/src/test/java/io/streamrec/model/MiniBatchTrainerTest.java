@@ -139,9 +139,11 @@ class MiniBatchTrainerTest {
             new io.streamrec.model.features.FeatureSpec(
                 base.features().categorical(), base.features().dense(), List.of("good", "click")));
     byte[] state;
+    byte[] format6;
     try (MiniBatchTrainer t = trainer(base)) {
       t.trainRequestUnits(new TestUnits(3).batch(BATCH_UNITS, 0));
       state = t.saveState();
+      format6 = withoutOtherLabelsMetrics(state, t.metrics(1));
     }
     try (MiniBatchTrainer t = trainer(swapped)) {
       assertThatThrownBy(() -> t.restoreState(state))
@@ -152,7 +154,7 @@ class MiniBatchTrainerTest {
       assertThatThrownBy(() -> MiniBatchTrainer.checkWideOptimizer(swapped, state))
           .hasMessageContaining("another order");
       // a state from before the layout was saved does not say
-      t.restoreState(inOlderFormat(state, 5));
+      t.restoreState(inOlderFormat(format6, 5));
     }
     try (MiniBatchTrainer t = trainer(relabelled)) {
       assertThatThrownBy(() -> t.restoreState(state))
@@ -475,6 +477,15 @@ class MiniBatchTrainerTest {
    * formats 2 and 1 without any (the metrics' layout of format 1 is the reader's concern).
    */
   private static byte[] inOlderFormat(byte[] state, int format) {
+    if (java.nio.ByteBuffer.wrap(state).getInt() == 7) {
+      // format 7 added the other labels' metrics at the end: for a model of one label, their
+      // count, 0 (see withoutOtherLabelsMetrics for more labels)
+      assertThat(java.nio.ByteBuffer.wrap(state, state.length - 4, 4).getInt())
+          .as("the count of other labels' metrics at the end")
+          .isZero();
+      state = java.util.Arrays.copyOf(state, state.length - 4);
+      java.nio.ByteBuffer.wrap(state).putInt(6);
+    }
     if (format == 6) {
       return state;
     }
@@ -661,6 +672,80 @@ class MiniBatchTrainerTest {
     }
     // otherwise a scorer answering the first head for every label would pass
     assertThat(headsDiffer).as("the two heads predict differently").isTrue();
+  }
+
+  /**
+   * Every label has its progressive metrics, not the first alone: with a second label the model
+   * learns far better than clicks, the second's figures are its own, and a checkpoint carries them.
+   * A state from before they were saved restores the first label's and starts the others afresh.
+   */
+  @Test
+  void everyLabelHasItsOwnProgressiveMetricsWhichTheStateCarries() {
+    ModelConfig cfg = withGoodLabel(ModelConfig.defaults());
+    TestUnits data = new TestUnits(6);
+    List<Float> good = new ArrayList<>();
+    List<Float> pGood = new ArrayList<>();
+    try (MiniBatchTrainer t = trainer(cfg)) {
+      for (int b = 0; b < 150; b++) {
+        List<RequestUnit> batch = labelGood(data.batch(BATCH_UNITS, b * 1000L));
+        t.trainRequestUnits(batch);
+        for (RequestUnit u : batch) {
+          for (Impression im : u.getImpressions()) {
+            good.add(im.getLabels().get("good"));
+          }
+        }
+        for (float p : t.lastPredictions(1)) {
+          pGood.add(p);
+        }
+      }
+      io.streamrec.model.metrics.ProgressiveMetrics click = t.metrics(0), second = t.metrics(1);
+      assertThat(click).isSameAs(t.metrics());
+      assertThat(second.count()).isEqualTo(click.count()).isEqualTo(t.impressionsTrained());
+      // the label's own figures: every prediction of its head against its labels (to a bin)
+      double exact = Auc.exact(toDoubles(pGood), toFloats(good));
+      assertThat(second.lifetimeAuc()).isCloseTo(exact, org.assertj.core.data.Offset.offset(0.002));
+      assertThat(second.lifetimeAuc()).isGreaterThan(click.lifetimeAuc() + 0.1);
+      double rate = good.stream().mapToDouble(Float::doubleValue).average().orElseThrow();
+      double meanPred = pGood.stream().mapToDouble(Float::doubleValue).average().orElseThrow();
+      assertThat(second.lifetimeCalibration())
+          .isCloseTo(meanPred / rate, org.assertj.core.data.Offset.offset(1e-6));
+
+      byte[] state = t.saveState();
+      try (MiniBatchTrainer restored = trainer(cfg)) {
+        restored.restoreState(state);
+        for (int l = 0; l < 2; l++) {
+          assertThat(restored.metrics(l).lifetimeAuc()).isEqualTo(t.metrics(l).lifetimeAuc());
+          assertThat(restored.metrics(l).auc()).isEqualTo(t.metrics(l).auc());
+          assertThat(restored.metrics(l).logLoss()).isEqualTo(t.metrics(l).logLoss());
+          assertThat(restored.metrics(l).count()).isEqualTo(t.metrics(l).count());
+        }
+      }
+      // format 6 ended after the first label's metrics
+      byte[] format6 = withoutOtherLabelsMetrics(state, t.metrics(1));
+      try (MiniBatchTrainer old = trainer(cfg)) {
+        old.restoreState(format6);
+        assertThat(old.parameters()).containsExactly(t.parameters());
+        assertThat(old.metrics(0).lifetimeAuc()).isEqualTo(t.metrics(0).lifetimeAuc());
+        assertThat(old.metrics(1).count()).isZero();
+        assertThat(old.metrics(1).lifetimeAuc()).isNaN();
+      }
+    }
+  }
+
+  /** {@code state} as format 6 wrote it: without the metrics of the labels after the first. */
+  private static byte[] withoutOtherLabelsMetrics(
+      byte[] state, io.streamrec.model.metrics.ProgressiveMetrics second) {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+      second.writeTo(out);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    int tail = 4 + bytes.size();
+    assertThat(java.nio.ByteBuffer.wrap(state, state.length - tail, 4).getInt()).isEqualTo(1);
+    byte[] out = java.util.Arrays.copyOf(state, state.length - tail);
+    java.nio.ByteBuffer.wrap(out).putInt(6);
+    return out;
   }
 
   /** {@code base} with a second label, "good" (see {@link #labelGood}). */

@@ -99,16 +99,42 @@ class DashboardFileTest {
     }
   }
 
+  /**
+   * A model of several labels showed the first label's figures alone: the quality panels chart each
+   * label's, by the label.
+   */
+  @Test
+  void theQualityPanelsChartEveryLabel() {
+    for (String title : List.of("AUC", "Log loss", "Calibration")) {
+      DashboardFile.Panel p =
+          DashboardFile.panels().stream()
+              .filter(x -> x.title().contains(title))
+              .findFirst()
+              .orElseThrow();
+      assertThat(p.exprs()).as(p.title()).isNotEmpty();
+      for (String e : p.exprs()) {
+        assertThat(e)
+            .as(p.title())
+            .contains("by (" + JobMetrics.LABEL_KEY + ")")
+            .contains(FLINK_OPERATOR + JobMetrics.LABEL_KEY + "_");
+      }
+    }
+  }
+
   @Test
   void everyJobMetricItReadsIsOneTheJobDeclares() throws IllegalAccessException {
     Set<String> declared = new TreeSet<>();
     for (Field f : JobMetrics.class.getFields()) {
       if (Modifier.isStatic(f.getModifiers())
           && f.getType() == String.class
-          && !f.getName().equals("GROUP")) {
+          && !f.getName().equals("GROUP")
+          && !f.getName().equals("LABEL_KEY")) {
         declared.add(FLINK_OPERATOR + f.get(null));
       }
     }
+    // each label's figures, in its subgroup (the label a Prometheus label)
+    JobMetrics.PER_LABEL.forEach(
+        n -> declared.add(FLINK_OPERATOR + JobMetrics.LABEL_KEY + "_" + n));
     DeadLetterReasons.ALL.forEach(r -> declared.add(FLINK_OPERATOR + JobMetrics.deadLetters(r)));
     // the sources' deserializers count in a subgroup of their operator
     Set<String> deserializer = new TreeSet<>();

@@ -75,6 +75,9 @@ class SecuredKafkaITCase {
   /** The label names of the trainer's model-version samples: the dashboard filters by job_name. */
   private static final Set<String> JOB_LABELS = new ConcurrentSkipListSet<>();
 
+  /** The labels ({@code label="click"}) of the trainer's per-label AUC samples. */
+  private static final Set<String> MODEL_LABELS = new ConcurrentSkipListSet<>();
+
   /** What a command printed and how it ended. */
   record Run(int exit, String out, String err, Duration took) {}
 
@@ -218,6 +221,13 @@ class SecuredKafkaITCase {
     // 1,500 requests 20 ms apart: 30 s of event time, 5 s versions
     assertThat(ModelUpdateRecords.versions(updates)).hasSizeGreaterThanOrEqualTo(5).isSorted();
     assertThat(report.path("dead_letters").path("orphan").asLong()).isEqualTo(1);
+    // the label's own figures, which for a model of one label are the job's
+    JsonNode click = report.path("by_label").path("click");
+    assertThat(click.path("progressive_auc").asDouble())
+        .isGreaterThan(0.5)
+        .isEqualTo(report.get("progressive_auc").asDouble());
+    assertThat(click.path("progressive_auc_lifetime").asDouble())
+        .isEqualTo(report.get("progressive_auc_lifetime").asDouble());
     assertThat(
             TopicRecords.readAll(
                 KAFKA.bootstrapServers(), KAFKA.clientSettings(USER), TOPICS.deadLetters()))
@@ -371,6 +381,7 @@ class SecuredKafkaITCase {
         .as("name patterns of the dashboard that no exported metric matches")
         .isEmpty();
     assertThat(JOB_LABELS).as("labels of the trainer's samples").contains("job_name");
+    assertThat(MODEL_LABELS).as("the model's label on its per-label AUC").containsExactly("click");
   }
 
   // ---- helpers
@@ -400,6 +411,10 @@ class SecuredKafkaITCase {
             JOB_LABELS.add(pair.split("=", 2)[0].trim());
           }
         }
+        Matcher perLabel = LABEL_AUC.matcher(page);
+        while (perLabel.find()) {
+          MODEL_LABELS.add(perLabel.group(1));
+        }
         Thread.sleep(200);
       } catch (InterruptedException e) {
         return;
@@ -419,6 +434,10 @@ class SecuredKafkaITCase {
   private static final Pattern VERSION_LABELS =
       Pattern.compile(
           "(?m)^flink_taskmanager_job_task_operator_streamrec_model_version\\{([^}]*)\\}");
+
+  private static final Pattern LABEL_AUC =
+      Pattern.compile(
+          "(?m)^flink_taskmanager_job_task_operator_streamrec_label_progressive_auc\\{[^}]*\\blabel=\"([^\"]*)\"");
 
   /** The metric names of a Prometheus text page. */
   static Set<String> names(String page) {

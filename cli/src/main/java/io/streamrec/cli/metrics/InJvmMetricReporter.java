@@ -19,6 +19,8 @@ public final class InJvmMetricReporter implements MetricReporter {
 
   private static final String JOB_ID = "<job_id>";
 
+  private static final String LABEL = "<" + JobMetrics.LABEL_KEY + ">";
+
   @Override
   public void open(MetricConfig config) {}
 
@@ -30,13 +32,15 @@ public final class InJvmMetricReporter implements MetricReporter {
     String job = group.getAllVariables().get(JOB_ID);
     if (job != null && isOurs(group)) {
       InJvmMetrics.added(job, name, metric);
+    } else if (job != null && isALabelsOfOurs(group)) {
+      InJvmMetrics.added(job, JobMetrics.ofLabel(group.getAllVariables().get(LABEL), name), metric);
     }
   }
 
   @Override
   public void notifyOfRemovedMetric(Metric metric, String name, MetricGroup group) {
     String job = group.getAllVariables().get(JOB_ID);
-    if (job != null && isOurs(group)) {
+    if (job != null && (isOurs(group) || isALabelsOfOurs(group))) {
       InJvmMetrics.removed(job, metric);
     }
   }
@@ -44,6 +48,15 @@ public final class InJvmMetricReporter implements MetricReporter {
   private static boolean isOurs(MetricGroup group) {
     String[] scope = group.getScopeComponents();
     return scope.length > 0 && JobMetrics.GROUP.equals(scope[scope.length - 1]);
+  }
+
+  /** A group of one label's figures ({@link JobMetrics#labelGroup}). */
+  private static boolean isALabelsOfOurs(MetricGroup group) {
+    String[] scope = group.getScopeComponents();
+    return scope.length > 2
+        && JobMetrics.GROUP.equals(scope[scope.length - 3])
+        && JobMetrics.LABEL_KEY.equals(scope[scope.length - 2])
+        && group.getAllVariables().containsKey(LABEL);
   }
 
   /** Adds this reporter to a Flink configuration. */

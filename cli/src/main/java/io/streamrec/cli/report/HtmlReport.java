@@ -82,9 +82,25 @@ public final class HtmlReport {
             ? " (label: " + report.get("progressive_label").asText() + ")"
             : " (the first label)";
 
-    SvgChart auc =
-        new SvgChart("chart-auc", "Progressive AUC" + label, "AUC")
-            .line("model", BLUE, s.t, s.get(JobMetrics.PROGRESSIVE_AUC));
+    List<String> labels = new ArrayList<>();
+    report.path("labels").forEach(l -> labels.add(l.asText()));
+    SvgChart auc;
+    if (labels.size() > 1) {
+      // a line for each label's own AUC, the first's being the job's figure
+      auc =
+          new SvgChart("chart-auc", "Progressive AUC by label", "AUC")
+              .line(labels.get(0), BLUE, s.t, s.get(JobMetrics.PROGRESSIVE_AUC));
+      for (int l = 1; l < labels.size(); l++) {
+        String key = JobMetrics.ofLabel(labels.get(l), JobMetrics.PROGRESSIVE_AUC);
+        if (s.has(key)) {
+          auc.line(labels.get(l), PALETTE[l % PALETTE.length], s.t, s.get(key));
+        }
+      }
+    } else {
+      auc =
+          new SvgChart("chart-auc", "Progressive AUC" + label, "AUC")
+              .line("model", BLUE, s.t, s.get(JobMetrics.PROGRESSIVE_AUC));
+    }
     if (s.has(ORACLE_AUC)) {
       auc.dashed("oracle (true click probabilities)", GREEN, s.t, s.get(ORACLE_AUC));
     }

@@ -115,6 +115,29 @@ class HtmlReportTest {
     }
   }
 
+  /** A model of several labels: the AUC chart has a line for each label, named by it. */
+  @Test
+  void theAucChartOfAModelOfSeveralLabelsDrawsEach() throws Exception {
+    ObjectNode r = ReportSamples.demo(10);
+    r.putArray("labels").add("click").add("like").add("purchase");
+    int i = 0;
+    for (com.fasterxml.jackson.databind.JsonNode s : r.get("timeline")) {
+      ((ObjectNode) s)
+          .put(
+              io.streamrec.job.metrics.JobMetrics.ofLabel(
+                  "like", io.streamrec.job.metrics.JobMetrics.PROGRESSIVE_AUC),
+              0.8 + 0.001 * i++);
+    }
+    String html = HtmlReport.render(r);
+    Element auc = chart(parse(html), "chart-auc");
+    assertThat(lines(auc, "click")).hasSize(1);
+    assertThat(lines(auc, "like")).hasSize(1);
+    assertThat(lines(auc, "model")).isEmpty();
+    // a label without figures (none in the timeline) draws nothing
+    assertThat(lines(auc, "purchase")).isEmpty();
+    assertThat(html).contains("Progressive AUC by label");
+  }
+
   @Test
   void aMissingValueBreaksTheLineInsteadOfDrawingZero() throws Exception {
     ObjectNode r = ReportSamples.demo(10);

@@ -142,7 +142,43 @@ public final class JobMetrics {
   public static final String STORE_EVICTED = "store_evicted";
   public static final String STORE_EXPIRED = "store_expired";
 
+  /**
+   * The figures each of the model's labels has of its own, in a subgroup of the job's group keyed
+   * {@value #LABEL_KEY} by the label ({@link #labelGroup}): Flink's Prometheus reporter exports
+   * them as {@code ..._streamrec_label_progressive_auc{label="click"}}. The job's figures without a
+   * label are the first label's.
+   */
+  public static final java.util.List<String> PER_LABEL =
+      java.util.List.of(
+          PROGRESSIVE_AUC, PROGRESSIVE_AUC_LIFETIME, PROGRESSIVE_LOGLOSS, CALIBRATION);
+
+  /** The key of a label's subgroup, and the name of the Prometheus label that carries it. */
+  public static final String LABEL_KEY = "label";
+
   private JobMetrics() {}
+
+  /** The subgroup of one label's figures ({@link #PER_LABEL}) under the job's group. */
+  public static MetricGroup labelGroup(MetricGroup jobGroup, String label) {
+    return jobGroup.addGroup(LABEL_KEY, label);
+  }
+
+  /**
+   * The name of a label's figure in the metrics of the process that runs the job, as the command
+   * line's progress lines and reports read them.
+   */
+  public static String ofLabel(String label, String metric) {
+    return LABEL_KEY + "." + label + "." + metric;
+  }
+
+  /** The label whose figure {@code metric} {@code name} is ({@link #ofLabel}), or null. */
+  public static String labelOf(String name, String metric) {
+    String prefix = LABEL_KEY + ".", suffix = "." + metric;
+    return name.startsWith(prefix)
+            && name.endsWith(suffix)
+            && name.length() > prefix.length() + suffix.length()
+        ? name.substring(prefix.length(), name.length() - suffix.length())
+        : null;
+  }
 
   /** Counter name for dead letters of one {@link DeadLetterReasons reason}. */
   public static String deadLetters(String reason) {

@@ -757,6 +757,15 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     g.gauge(JobMetrics.PROGRESSIVE_AUC_LIFETIME, () -> trainer.metrics().lifetimeAuc());
     g.gauge(JobMetrics.PROGRESSIVE_LOGLOSS, () -> trainer.metrics().logLoss());
     g.gauge(JobMetrics.CALIBRATION, () -> trainer.metrics().calibration());
+    List<String> labels = config.model().features().labels();
+    for (int l = 0; l < labels.size(); l++) {
+      int label = l;
+      MetricGroup lg = JobMetrics.labelGroup(g, labels.get(l));
+      lg.gauge(JobMetrics.PROGRESSIVE_AUC, () -> trainer.metrics(label).auc());
+      lg.gauge(JobMetrics.PROGRESSIVE_AUC_LIFETIME, () -> trainer.metrics(label).lifetimeAuc());
+      lg.gauge(JobMetrics.PROGRESSIVE_LOGLOSS, () -> trainer.metrics(label).logLoss());
+      lg.gauge(JobMetrics.CALIBRATION, () -> trainer.metrics(label).calibration());
+    }
     g.gauge(JobMetrics.MODEL_VERSION, () -> version);
     trainedUntilMs = Long.MIN_VALUE;
     g.gauge(

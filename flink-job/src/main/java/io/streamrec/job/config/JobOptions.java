@@ -205,7 +205,8 @@ public final class JobOptions {
           .intType()
           .defaultValue(100_000)
           .withDescription(
-              "Impressions in the sliding window of the progressive AUC and log loss.");
+              "Impressions in the sliding window of the progressive AUC and log loss, kept for"
+                  + " each label (about 17 bytes an impression in memory and in checkpoints).");
 
   public static final ConfigOption<Long> INJECT_FAILURE_AFTER_UNITS =
       key("trainer.inject-failure-after-units")

@@ -55,8 +55,9 @@ public final class ModelOptions {
           .withDescription(
               "Label names, each with an output of its own of the head (the rest of the model"
                   + " shared, every label's loss weighing alike; several need model.deep) and"
-                  + " scored by /score; the progressive metrics (progress line, report, metrics)"
-                  + " follow the first.");
+                  + " scored by /score; each label has its progressive metrics (the report's"
+                  + " by_label, the metrics' label subgroup), and those without a label follow"
+                  + " the first.");
 
   public static final ConfigOption<Integer> EMBEDDING_DIM =
       key("model.embedding-dim")

@@ -748,6 +748,24 @@ abstract class ComputeBackendContractTest {
     assertThat(dst).containsExactly(expected);
   }
 
+  /**
+   * The label weights' use of {@code mul2d}: in place ({@code out} is {@code a}), with {@code b}
+   * one row read for every row (a stride of 0), so each column is scaled by its weight.
+   */
+  @Test
+  void mul2dScalesEachColumnInPlaceByARowOfStrideZero() {
+    int rows = 1000, cols = 3;
+    float[] g = randomFloats(rows * cols);
+    float[] w = {2f, 0.25f, 1f};
+    Floats fg = ops.up(g);
+    backend.mul2d(fg, cols, 0, ops.up(w), 0, 0, fg, cols, 0, rows, cols, false);
+    float[] got = new float[g.length];
+    backend.download(fg, 0, got, 0, got.length);
+    for (int k = 0; k < g.length; k++) {
+      assertThat(got[k]).as("g[%d]", k).isEqualTo(g[k] * w[k % cols]);
+    }
+  }
+
   @Test
   void clipNormReturnsTheNormAndScalesOnlyAboveTheLimit() {
     int n = 3000;

@@ -57,6 +57,11 @@ import java.util.TreeMap;
  *     equally good start, to see how far a figure moves with it. The embedding and wide rows start
  *     from a function of their table and id alone whatever the seed, so a replica needs nothing of
  *     it: the dense weights it scores with are published
+ * @param labelWeights what each label's loss weighs in training, by label ({@code
+ *     model.label-weights}); a label not named weighs 1, as every label did before the option. A
+ *     label's weight scales its gradient into everything the labels share (the embedding and wide
+ *     rows, the towers): a second label at weight 1 slows the first one's learning, at 0.1 it
+ *     barely does. Scoring needs none of it
  */
 public record ModelConfig(
     FeatureSpec features,
@@ -78,7 +83,8 @@ public record ModelConfig(
     FactorisedCross factorisedCross,
     WideOptimizer wideOptimizer,
     WidePooling widePooling,
-    long initSeed)
+    long initSeed,
+    Map<String, Float> labelWeights)
     implements java.io.Serializable {
 
   /** The default {@code denseRateImpressions}. */
@@ -419,6 +425,17 @@ public record ModelConfig(
     finitePositive(wideLr, "model.wide-learning-rate", false);
     finitePositive(denseLr, "model.dense-learning-rate", false);
     finitePositive(clipNorm, "model.clip-norm", true);
+    labelWeights = new TreeMap<>(Objects.requireNonNull(labelWeights, "model.label-weights"));
+    for (Map.Entry<String, Float> e : labelWeights.entrySet()) {
+      if (!features.labels().contains(e.getKey())) {
+        throw new IllegalArgumentException(
+            "model.label-weights names '"
+                + e.getKey()
+                + "', which is not one of model.labels "
+                + features.labels());
+      }
+      finitePositive(e.getValue(), "model.label-weights' weight of '" + e.getKey() + "'", false);
+    }
     if (!towers.enabled() && features.labels().size() > 1) {
       // the labels differ only in their outputs of the head: without it they shared one logit,
       // trained on every label's loss, and were served alike, the first label worse for it
@@ -504,7 +521,8 @@ public record ModelConfig(
         FactorisedCross.FIELD_WEIGHTED,
         WideOptimizer.ADAGRAD,
         WidePooling.PER_FEATURE,
-        0L);
+        0L,
+        Map.of());
   }
 
   /** The wide-and-factorised model without a deep part, with no per-table overrides. */
@@ -606,6 +624,25 @@ public record ModelConfig(
     return copy(c -> c.initSeed = seed);
   }
 
+  public ModelConfig withLabelWeights(Map<String, Float> weights) {
+    return copy(c -> c.labelWeights = weights);
+  }
+
+  /**
+   * Each label's weight in the model's order ({@link #labelWeights}, 1 where not named), or null
+   * when every label weighs 1.
+   */
+  public float[] labelWeightsInOrder() {
+    List<String> labels = features.labels();
+    float[] w = new float[labels.size()];
+    boolean any = false;
+    for (int l = 0; l < w.length; l++) {
+      w[l] = labelWeights.getOrDefault(labels.get(l), 1f);
+      any |= w[l] != 1f;
+    }
+    return any ? w : null;
+  }
+
   /** This configuration with {@code change} made to a copy of its settings, validated again. */
   private ModelConfig copy(java.util.function.Consumer<Copy> change) {
     Copy c = new Copy(this);
@@ -635,6 +672,7 @@ public record ModelConfig(
     WideOptimizer wideOptimizer;
     WidePooling widePooling;
     long initSeed;
+    Map<String, Float> labelWeights;
 
     Copy(ModelConfig m) {
       features = m.features;
@@ -657,6 +695,7 @@ public record ModelConfig(
       wideOptimizer = m.wideOptimizer;
       widePooling = m.widePooling;
       initSeed = m.initSeed;
+      labelWeights = m.labelWeights;
     }
 
     ModelConfig build() {
@@ -680,7 +719,8 @@ public record ModelConfig(
           factorisedCross,
           wideOptimizer,
           widePooling,
-          initSeed);
+          initSeed,
+          labelWeights);
     }
   }
 

@@ -81,6 +81,11 @@ public final class ModelConfigJson {
       o.put("factorisedCross", c.factorisedCross().key());
     }
     o.put("denseRateImpressions", c.denseRateImpressions());
+    if (!c.labelWeights().isEmpty()) {
+      // likewise: training's alone, written only where given
+      ObjectNode w = o.putObject("labelWeights");
+      c.labelWeights().forEach(w::put);
+    }
     if (c.wideOptimizer().kind() != ModelConfig.WideOptimizer.Kind.ADAGRAD) {
       // likewise: a spec of a model with Adagrad's wide rows reads as it always has
       ObjectNode w = o.putObject("wideOptimizer");
@@ -182,9 +187,16 @@ public final class ModelConfigJson {
           wideOptimizer(o.path("wideOptimizer")),
           ModelConfig.WidePooling.of(
               o.path("widePooling").asText(ModelConfig.WidePooling.SUM.key())),
-          o.path("initSeed").asLong(0L));
+          o.path("initSeed").asLong(0L),
+          labelWeights(o.path("labelWeights")));
     } catch (JsonProcessingException | NullPointerException | IllegalArgumentException e) {
       throw new StreamrecException("cannot read the model spec: " + e.getMessage(), e);
     }
+  }
+
+  private static java.util.Map<String, Float> labelWeights(JsonNode o) {
+    java.util.Map<String, Float> w = new java.util.TreeMap<>();
+    o.fields().forEachRemaining(e -> w.put(e.getKey(), (float) e.getValue().asDouble()));
+    return w;
   }
 }

@@ -130,6 +130,10 @@ public final class RequestOnlyModel {
 
   private final int nr;
   private final int nd;
+
+  /** Each label's loss weight in the labels' order, or null when every label weighs 1. */
+  private final float[] labelWeights;
+
   private boolean requestOnly = true;
 
   public RequestOnlyModel(ModelConfig config, ComputeBackend backend) {
@@ -137,6 +141,7 @@ public final class RequestOnlyModel {
     this.config = config;
     this.dim = config.embeddingDim();
     this.labels = config.features().labels().size();
+    this.labelWeights = config.labelWeightsInOrder();
     this.linearSize = linearSize(config);
     this.deep = config.towers().enabled();
     var cat = config.features().categorical();
@@ -387,6 +392,7 @@ public final class RequestOnlyModel {
     private float[] hostReqDense = new float[0];
     private float[] hostImpDense = new float[0];
     private final ScratchFloats labelValues;
+    private final ScratchFloats labelWeightValues;
     // what forward computes
     private final ScratchFloats reqVec;
     private final ScratchFloats impVec;
@@ -434,6 +440,7 @@ public final class RequestOnlyModel {
     private float[] hostProb = new float[0];
 
     private float[] hostProbAll = new float[0];
+    private float[] hostLogits = new float[0];
 
     private Workspace(RequestOnlyModel model) {
       this.model = model;
@@ -458,6 +465,7 @@ public final class RequestOnlyModel {
         reqDense = floats(be);
         impDense = floats(be);
         labelValues = floats(be);
+        labelWeightValues = floats(be);
         reqVec = floats(be);
         impVec = floats(be);
         reqFields = floats(be);
@@ -776,6 +784,9 @@ public final class RequestOnlyModel {
     Floats y = ws.labelValues.upload(b.labels, n);
     Floats prob = ws.prob.get(n);
     double loss = backend.sigmoidBce(ws.logits.get(n), y, n, 1f, prob, ws.logitGrad.get(n));
+    if (labelWeights != null) {
+      loss = weighLabels(ws, b, n);
+    }
     if (ws.hostProbAll.length < n) {
       ws.hostProbAll = new float[Math.max(n, ws.hostProbAll.length * 2)];
     }
@@ -952,6 +963,30 @@ public final class RequestOnlyModel {
 
   public int labels() {
     return labels;
+  }
+
+  /**
+   * Scales each label's column of the logit gradient by its weight ({@code model.label-weights}),
+   * and returns the weighted loss that gradient is of: {@code Σ w[l]·bce(z, y)} over the batch's
+   * {@code n = impressions × labels} logits.
+   */
+  private double weighLabels(Workspace ws, UnitBatch b, int n) {
+    Floats g = ws.logitGrad.current();
+    Floats w = ws.labelWeightValues.upload(labelWeights, labels);
+    backend.mul2d(g, labels, 0, w, 0, 0, g, labels, 0, b.nImps, labels, false);
+    if (ws.hostLogits.length < n) {
+      ws.hostLogits = new float[Math.max(n, ws.hostLogits.length * 2)];
+    }
+    float[] z = ws.hostLogits;
+    backend.download(ws.logits.current(), 0, z, 0, n);
+    double loss = 0;
+    for (int k = 0; k < n; k++) {
+      float y = b.labels[k];
+      loss +=
+          labelWeights[k % labels]
+              * (Math.log1p(Math.exp(-Math.abs(z[k]))) + Math.max(z[k], 0f) - z[k] * y);
+    }
+    return loss;
   }
 
   /**

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ModelConfigJsonTest {
@@ -46,6 +48,23 @@ class ModelConfigJsonTest {
     assertThat(old.adagradInitialAccumulator())
         .isEqualTo(ModelConfig.DEFAULT_ADAGRAD_INITIAL_ACCUMULATOR);
     assertThat(old.denseRateImpressions()).isEqualTo(ModelConfig.DEFAULT_DENSE_RATE_IMPRESSIONS);
+  }
+
+  /** Label weights are in the spec where given, and a spec without them weighs every label 1. */
+  @Test
+  void theSpecCarriesLabelWeightsOnlyWhereGiven() throws Exception {
+    ModelConfig base = ModelConfig.defaults();
+    ModelConfig two =
+        base.withFeatures(
+            new io.streamrec.model.features.FeatureSpec(
+                base.features().categorical(), base.features().dense(), List.of("click", "like")));
+    ObjectNode plain = (ObjectNode) new ObjectMapper().readTree(ModelConfigJson.toJson(two));
+    assertThat(plain.has("labelWeights")).isFalse();
+    ModelConfig weighted = two.withLabelWeights(Map.of("like", 0.25f));
+    ModelConfig read = ModelConfigJson.fromJson(ModelConfigJson.toJson(weighted));
+    assertThat(read).isEqualTo(weighted);
+    assertThat(read.labelWeightsInOrder()).containsExactly(1f, 0.25f);
+    assertThat(ModelConfigJson.fromJson(plain.toString()).labelWeightsInOrder()).isNull();
   }
 
   @Test

@@ -59,6 +59,88 @@ class ModelGradientTest {
   }
 
   /**
+   * With label weights ({@code model.label-weights}) each label's gradient is scaled by its weight:
+   * every gradient is linear in the weights, {@code g(w) = Σ w[l]·g[l]}, to float rounding (each
+   * label's own {@code g[l]} taken apart from the gradients of two other weightings), and matches
+   * finite differences of the weighted loss that {@link RequestOnlyModel#loss} returns. (The finite
+   * differences are of a draw of rows and weights whose ReLUs have no kink within the step: one
+   * there shows as a mismatch, weighted or not.)
+   */
+  @Test
+  void withLabelWeightsEveryGradientIsOfTheWeightedLoss() {
+    ModelConfig base = config();
+    ModelConfig twoLabels =
+        base.withFeatures(
+            new FeatureSpec(
+                base.features().categorical(), base.features().dense(), List.of("click", "good")));
+    List<RequestUnit> units = units(6, 11);
+    SplittableRandom rnd = new SplittableRandom(3);
+    for (RequestUnit u : units) {
+      for (Impression im : u.getImpressions()) {
+        im.setLabels(
+            Map.of("click", im.getLabels().get("click"), "good", rnd.nextInt(2) == 0 ? 1f : 0f));
+      }
+    }
+    int seed = 67;
+    ModelConfig weighted = twoLabels.withLabelWeights(Map.of("click", 2f, "good", 0.25f));
+    float[] plain = analyticGradients(twoLabels, units, seed);
+    float[] half = analyticGradients(twoLabels.withLabelWeights(Map.of("good", 0.5f)), units, seed);
+    float[] actual = analyticGradients(weighted, units, seed);
+    int differ = 0;
+    for (int k = 0; k < plain.length; k++) {
+      // plain = c + g, half = c + g/2
+      double good = 2.0 * (plain[k] - half[k]);
+      double click = plain[k] - good;
+      double expected = 2 * click + 0.25 * good;
+      assertThat((double) actual[k])
+          .as("gradient %d", k)
+          .isCloseTo(
+              expected, org.assertj.core.data.Offset.offset(1e-5 + 1e-4 * Math.abs(expected)));
+      differ += Math.abs(actual[k] - plain[k]) > 1e-4 ? 1 : 0;
+    }
+    assertThat(differ).as("gradients the weights changed").isGreaterThan(plain.length / 4);
+
+    RequestOnlyModel model = new RequestOnlyModel(weighted, backend);
+    UnitBatch batch = new UnitBatch(weighted);
+    batch.encodeRequestUnits(units);
+    checkAgainstFiniteDifferences(
+        weighted, model, new Fixture(weighted, model, batch, seed), model.parameterCount());
+  }
+
+  /**
+   * Every gradient of {@code config}'s model on {@code units}, with the rows and weights of draw
+   * {@code seed}: the dense parameters' (of the summed loss), then each table's rows', then the
+   * wide rows'.
+   */
+  private float[] analyticGradients(ModelConfig config, List<RequestUnit> units, long seed) {
+    RequestOnlyModel model = new RequestOnlyModel(config, backend);
+    UnitBatch batch = new UnitBatch(config);
+    batch.encodeRequestUnits(units);
+    Fixture fx = new Fixture(config, model, batch, seed);
+    try (RequestOnlyModel.Workspace ws = model.newWorkspace()) {
+      List<Float> out = new ArrayList<>();
+      for (float x : fx.denseGradient(ws)) {
+        out.add(x);
+      }
+      RequestOnlyModel.Gradients g = fx.gradients(ws);
+      int nt = config.features().tables().size();
+      for (int t = 0; t < nt; t++) {
+        for (float x : download(model.rowGradients(g, t), fx.distinct[t] * DIM)) {
+          out.add(x);
+        }
+      }
+      for (float x : download(model.wideGradients(g), fx.distinct[nt])) {
+        out.add(x);
+      }
+      float[] a = new float[out.size()];
+      for (int k = 0; k < a.length; k++) {
+        a[k] = out.get(k);
+      }
+      return a;
+    }
+  }
+
+  /**
    * With wide crosses every impression also sums a weight per (request id, impression id) pair: 26
    * × 26 pair rows per impression here, which the wide rows' check samples with the ids' own.
    */

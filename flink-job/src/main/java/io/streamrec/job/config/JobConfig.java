@@ -474,7 +474,8 @@ public record JobConfig(
               c.get(ModelOptions.FTRL_L1),
               c.get(ModelOptions.FTRL_L2)),
           ModelConfig.WidePooling.of(c.get(ModelOptions.WIDE_POOLING)),
-          c.get(ModelOptions.INIT_SEED));
+          c.get(ModelOptions.INIT_SEED),
+          labelWeights(c));
     } catch (IllegalArgumentException e) {
       if (unparsable(e) instanceof ConfigException named) {
         throw named;
@@ -533,6 +534,23 @@ public record JobConfig(
                     new ModelConfig.TableSettings(
                         null, null, null, parse(ModelOptions.TABLE_LR, t, v, Float::valueOf)),
                     JobConfig::merge));
+    return out;
+  }
+
+  private static Map<String, Float> labelWeights(ReadableConfig c) {
+    Map<String, Float> out = new java.util.TreeMap<>();
+    pairs(c, ModelOptions.LABEL_WEIGHTS, "like:0.3,purchase:0.1")
+        .forEach(
+            (label, w) -> {
+              try {
+                out.put(label.trim(), Float.valueOf(w.trim()));
+              } catch (NumberFormatException e) {
+                throw new ConfigException(
+                    ModelOptions.LABEL_WEIGHTS,
+                    "has '" + w + "' for label '" + label.trim() + "'",
+                    "give label:weight pairs with a number > 0 as the weight, e.g. like:0.3");
+              }
+            });
     return out;
   }
 

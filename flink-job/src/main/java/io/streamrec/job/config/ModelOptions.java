@@ -231,6 +231,17 @@ public final class ModelOptions {
                   + " table and id alone whatever the seed, and replicas score with the published"
                   + " weights, so they need nothing of it. It matters only to a trainer that starts"
                   + " without a checkpoint.");
+  public static final ConfigOption<Map<String, String>> LABEL_WEIGHTS =
+      key("model.label-weights")
+          .mapType()
+          .defaultValue(Map.of())
+          .withDescription(
+              "label:weight pairs (e.g. like:0.3,purchase:0.1): what each label's loss weighs in"
+                  + " training; a label not named weighs 1. Every label trains the embedding rows"
+                  + " and towers the labels share, so a second label at weight 1 slows the first"
+                  + " label's learning; a lower weight keeps the other labels from pulling the"
+                  + " shared parts their way (a label's own head output learns at any weight)."
+                  + " Scoring does not depend on it, and it may change across restarts.");
   public static final ConfigOption<Map<String, String>> TABLE_HOT_CAPACITY =
       key("model.table.hot-capacity-rows")
           .mapType()

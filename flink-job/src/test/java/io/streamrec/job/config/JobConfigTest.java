@@ -2,6 +2,7 @@ package io.streamrec.job.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.entry;
 
 import io.streamrec.gpu.BackendMode;
 import io.streamrec.model.ModelConfig;
@@ -196,6 +197,42 @@ class JobConfigTest {
     Configuration deep = base();
     deep.setString("model.labels", "click;like;purchase");
     assertThat(JobConfig.from(deep).model().features().labels()).hasSize(3);
+  }
+
+  /**
+   * {@code model.label-weights}: label:weight pairs; a label not named weighs 1, a name that is not
+   * a label, a weight that is not a number above 0 are refused by name.
+   */
+  @Test
+  void labelWeightsAreReadByLabelAndABadOneIsRefused() {
+    Configuration c = base();
+    c.setString("model.labels", "click;like;purchase");
+    c.setString("model.label-weights", "like:0.3,purchase:0.1");
+    ModelConfig m = JobConfig.from(c).model();
+    assertThat(m.labelWeights()).containsOnly(entry("like", 0.3f), entry("purchase", 0.1f));
+    assertThat(m.labelWeightsInOrder()).containsExactly(1f, 0.3f, 0.1f);
+    c.setString("model.label-weights", "");
+    assertThat(JobConfig.from(c).model().labelWeightsInOrder()).isNull();
+
+    c.setString("model.label-weights", "likes:0.3");
+    assertThatThrownBy(() -> JobConfig.from(c))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(
+            "model.label-weights names 'likes', which is not one of model.labels [click, like,"
+                + " purchase]");
+    for (String bad : List.of("like:0", "like:-1", "like:NaN", "like:Infinity")) {
+      c.setString("model.label-weights", bad);
+      assertThatThrownBy(() -> JobConfig.from(c))
+          .as(bad)
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining(
+              "model.label-weights' weight of 'like' must be a finite number > 0");
+    }
+    c.setString("model.label-weights", "like:lots");
+    assertThatThrownBy(() -> JobConfig.from(c))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("model.label-weights")
+        .hasMessageContaining("has 'lots' for label 'like'");
   }
 
   @Test

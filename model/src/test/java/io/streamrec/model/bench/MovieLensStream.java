@@ -40,8 +40,9 @@ import java.util.Map;
  * vocabulary; as a dense value, {@code ratings_before}, how many movies the user had rated. Each
  * <b>impression</b> is one rating: the movie ({@code item_id}), its genres (several values) and its
  * decade, and its position in the request as a dense value. The label {@code click} is 1 when the
- * rating is 4 or more. The ratings of a request enter the history only after it, so no feature
- * knows a label it is scored on.
+ * rating is 4 or more; a second label, {@link #LOVED}, 1 for 5 stars, is there for a model of two
+ * labels ({@code LabelWeightsBench}) and read by no other. The ratings of a request enter the
+ * history only after it, so no feature knows a label it is scored on.
  */
 public final class MovieLensStream {
   /** Where the data frame lives in the extracted Debian package. */
@@ -61,6 +62,9 @@ public final class MovieLensStream {
 
   /** The rating from which a movie counts as liked (the label). */
   static final double LIKED = 4.0;
+
+  /** The second label: the movie got 5 stars. */
+  public static final String LOVED = "loved";
 
   private MovieLensStream() {}
 
@@ -215,7 +219,7 @@ public final class MovieLensStream {
         .setTimestampMs(r.timeS() * 1000)
         .setFeatures(f)
         .setDense(Map.of("position", (float) position))
-        .setLabels(Map.of("click", r.stars() >= LIKED ? 1f : 0f))
+        .setLabels(Map.of("click", r.stars() >= LIKED ? 1f : 0f, LOVED, r.stars() >= 5.0 ? 1f : 0f))
         .build();
   }
 }

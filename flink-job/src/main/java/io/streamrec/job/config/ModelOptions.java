@@ -54,7 +54,8 @@ public final class ModelOptions {
           .defaultValues("click")
           .withDescription(
               "Label names, each with an output of its own of the head (the rest of the model"
-                  + " shared, every label's loss weighing alike; several need model.deep) and"
+                  + " shared, each label's loss weighing as model.label-weights says; several need"
+                  + " model.deep) and"
                   + " scored by /score; each label has its progressive metrics (the report's"
                   + " by_label, the metrics' label subgroup), and those without a label follow"
                   + " the first.");

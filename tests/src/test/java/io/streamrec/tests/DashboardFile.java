@@ -2,6 +2,8 @@ package io.streamrec.tests;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.streamrec.job.metrics.JobMetrics;
+import io.streamrec.schemas.DeadLetterReasons;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -51,15 +53,23 @@ final class DashboardFile {
     return out;
   }
 
+  /** Every query of the dashboard. */
+  static List<String> exprs() {
+    return panels().stream().flatMap(p -> p.exprs().stream()).toList();
+  }
+
   /** Every metric name the dashboard's queries read by name. */
   static Set<String> metricNames() {
+    return metricNames(exprs());
+  }
+
+  /** Every metric name {@code exprs} (PromQL) read by name. */
+  static Set<String> metricNames(List<String> exprs) {
     Set<String> out = new TreeSet<>();
-    for (Panel p : panels()) {
-      for (String e : p.exprs()) {
-        Matcher m = METRIC.matcher(NAME_REGEX.matcher(e).replaceAll(""));
-        while (m.find()) {
-          out.add(m.group(1));
-        }
+    for (String e : exprs) {
+      Matcher m = METRIC.matcher(NAME_REGEX.matcher(e).replaceAll(""));
+      while (m.find()) {
+        out.add(m.group(1));
       }
     }
     return out;
@@ -70,16 +80,53 @@ final class DashboardFile {
    * counted in more than one scope): each must match a name that is exported.
    */
   static Set<String> metricPatterns() {
+    return metricPatterns(exprs());
+  }
+
+  /** The patterns of the metric names {@code exprs} read by regular expression. */
+  static Set<String> metricPatterns(List<String> exprs) {
     Set<String> out = new TreeSet<>();
-    for (Panel p : panels()) {
-      for (String e : p.exprs()) {
-        Matcher m = NAME_REGEX.matcher(e);
-        while (m.find()) {
-          out.add(m.group(1));
-        }
+    for (String e : exprs) {
+      Matcher m = NAME_REGEX.matcher(e);
+      while (m.find()) {
+        out.add(m.group(1));
       }
     }
     return out;
+  }
+
+  /**
+   * The Prometheus names of every metric the job declares ({@link JobMetrics}), as Flink's
+   * Prometheus reporter exports them: in the operator's group, each label's figures in their
+   * subgroup, and the sources' deserializers' counters in theirs.
+   */
+  static Set<String> declaredJobMetrics() {
+    String operator = DashboardFileTest.FLINK_OPERATOR;
+    Set<String> declared = new TreeSet<>();
+    for (java.lang.reflect.Field f : JobMetrics.class.getFields()) {
+      if (java.lang.reflect.Modifier.isStatic(f.getModifiers())
+          && f.getType() == String.class
+          && !f.getName().equals("GROUP")
+          && !f.getName().equals("LABEL_KEY")) {
+        try {
+          declared.add(operator + f.get(null));
+        } catch (IllegalAccessException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+    JobMetrics.PER_LABEL.forEach(n -> declared.add(operator + JobMetrics.LABEL_KEY + "_" + n));
+    DeadLetterReasons.ALL.forEach(r -> declared.add(operator + JobMetrics.deadLetters(r)));
+    // the sources' deserializers count in a subgroup of their operator
+    Set<String> deserializer = new TreeSet<>();
+    declared.forEach(
+        n ->
+            deserializer.add(
+                n.replace(
+                    operator,
+                    "flink_taskmanager_job_task_operator_deserializer_" + JobMetrics.GROUP + "_")));
+    declared.addAll(deserializer);
+    return declared;
   }
 
   /** The patterns none of {@code names} matches (PromQL anchors a regex at both ends). */

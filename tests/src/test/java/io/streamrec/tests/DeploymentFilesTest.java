@@ -200,7 +200,8 @@ class DeploymentFilesTest {
             "Service/streamrec-serve",
             "PodDisruptionBudget/streamrec-serve",
             "PodMonitor/streamrec-flink",
-            "PodMonitor/streamrec-serve");
+            "PodMonitor/streamrec-serve",
+            "PrometheusRule/streamrec");
     objects.forEach((id, o) -> assertThat(o.get("apiVersion")).as(id).isNotNull());
 
     // kubectl apply -k k8s/ applies every manifest of k8s/ itself; without-strimzi/ is the

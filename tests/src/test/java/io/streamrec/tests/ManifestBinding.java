@@ -32,8 +32,9 @@ import org.apache.flink.kubernetes.operator.api.spec.FlinkVersion;
 /**
  * Reads a Kubernetes manifest with the model classes its consumer publishes, strictly: the Flink
  * Kubernetes Operator's {@link FlinkDeployment}, Strimzi's {@link KafkaTopic}, the fabric8 model
- * for the built-in kinds and for the Prometheus Operator's {@link PodMonitor}. A field the class
- * does not know fails, naming its path, in all three ways a model can let one through:
+ * for the built-in kinds and for the Prometheus Operator's {@link PodMonitor} and PrometheusRule. A
+ * field the class does not know fails, naming its path, in all three ways a model can let one
+ * through:
  *
  * <ul>
  *   <li>a class that says {@code @JsonIgnoreProperties(ignoreUnknown = true)} (the operator's spec
@@ -48,27 +49,22 @@ import org.apache.flink.kubernetes.operator.api.spec.FlinkVersion;
 final class ManifestBinding {
   /** Where each {@code apiVersion} and {@code kind} is read. */
   static final Map<String, Class<?>> MODELS =
-      Map.of(
-          "v1/ConfigMap",
-          ConfigMap.class,
-          "v1/Secret",
-          Secret.class,
-          "v1/Service",
-          Service.class,
-          "v1/PersistentVolumeClaim",
-          PersistentVolumeClaim.class,
-          "apps/v1/Deployment",
-          Deployment.class,
-          "batch/v1/Job",
-          Job.class,
-          "policy/v1/PodDisruptionBudget",
-          io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget.class,
-          "monitoring.coreos.com/v1/PodMonitor",
-          PodMonitor.class,
-          "flink.apache.org/v1beta1/FlinkDeployment",
-          FlinkDeployment.class,
-          "kafka.strimzi.io/v1/KafkaTopic",
-          KafkaTopic.class);
+      Map.ofEntries(
+          Map.entry("v1/ConfigMap", ConfigMap.class),
+          Map.entry("v1/Secret", Secret.class),
+          Map.entry("v1/Service", Service.class),
+          Map.entry("v1/PersistentVolumeClaim", PersistentVolumeClaim.class),
+          Map.entry("apps/v1/Deployment", Deployment.class),
+          Map.entry("batch/v1/Job", Job.class),
+          Map.entry(
+              "policy/v1/PodDisruptionBudget",
+              io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget.class),
+          Map.entry("monitoring.coreos.com/v1/PodMonitor", PodMonitor.class),
+          Map.entry(
+              "monitoring.coreos.com/v1/PrometheusRule",
+              io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule.class),
+          Map.entry("flink.apache.org/v1beta1/FlinkDeployment", FlinkDeployment.class),
+          Map.entry("kafka.strimzi.io/v1/KafkaTopic", KafkaTopic.class));
 
   /** Packages of the model classes whose fields the unknown-field walk descends into. */
   private static final List<String> MODEL_PACKAGES =

@@ -384,6 +384,20 @@ class SecuredKafkaITCase {
     assertThat(MODEL_LABELS).as("the model's label on its per-label AUC").containsExactly("click");
   }
 
+  @Test
+  void theAlertsUseOnlyMetricNamesTheJobAndTheReplicasExport() throws Exception {
+    serveReadsTheModelOverSaslAndScores(); // fills SERVE_METRICS (again, if it ran already)
+    Set<String> exported = new TreeSet<>(JOB_METRICS);
+    exported.addAll(SERVE_METRICS);
+    List<String> exprs = AlertRulesTest.exprs();
+    Set<String> used = DashboardFile.metricNames(exprs);
+    assertThat(used).hasSizeGreaterThan(10);
+    assertThat(exported).as("metric names the alerts read").containsAll(used);
+    assertThat(DashboardFile.unmatched(DashboardFile.metricPatterns(exprs), exported))
+        .as("name patterns of the alerts that no exported metric matches")
+        .isEmpty();
+  }
+
   // ---- helpers
 
   private static Run cli(String... args) {

@@ -130,6 +130,28 @@ class AlertRulesTest {
     }
   }
 
+  /**
+   * Prometheus' own check, where its promtool is installed (Debian's prometheus package): every
+   * rule parses, and scripts/alerts-test.yaml's series fire each alert they should and no other.
+   */
+  @Test
+  void promtoolParsesTheRulesAndTheirUnitTestsPass() throws Exception {
+    boolean found = false;
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+      found |= Files.isExecutable(java.nio.file.Path.of(dir, "promtool"));
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        found, "promtool is not on PATH (apt-get install prometheus): the rules are not run");
+    Process p =
+        new ProcessBuilder("bash", "scripts/check-alerts.sh")
+            .directory(DeploymentFiles.root().toFile())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor()).as(out).isZero();
+    assertThat(out).contains("SUCCESS: " + rules().size() + " rules found");
+  }
+
   private static boolean balanced(String s) {
     int round = 0, curly = 0, square = 0;
     boolean quoted = false;

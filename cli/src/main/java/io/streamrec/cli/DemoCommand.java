@@ -241,6 +241,45 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
+  /** What the demo's traffic sends: its request and impression features, and its label. */
+  static final java.util.Set<String> TRAFFIC_SENDS =
+      java.util.Set.of(
+          TrafficGenerator.USER_ID,
+          TrafficGenerator.COUNTRY,
+          TrafficGenerator.RECENT_ITEMS,
+          TrafficGenerator.HOUR,
+          TrafficGenerator.ITEM_ID,
+          TrafficGenerator.ITEM_CAT,
+          TrafficGenerator.POSITION,
+          TrafficGenerator.LABEL_CLICK);
+
+  /**
+   * Refuses a model that reads features or labels the demo's traffic does not send: {@code demo
+   * --config} with a file of one's own features trained every one of them as an empty bag, and a
+   * label of one's own as 0 on every impression, one warning each, a model of nothing.
+   */
+  static void refuseFeaturesTheTrafficLacks(Configuration given) {
+    Configuration probe = new Configuration(given);
+    probe.set(JobOptions.BOOTSTRAP_SERVERS, "localhost:9092"); // the demo's own, not known yet
+    io.streamrec.model.features.FeatureSpec spec = JobConfig.from(probe).model().features();
+    java.util.Set<String> read = new java.util.LinkedHashSet<>();
+    spec.categorical().forEach(f -> read.add(f.name()));
+    spec.dense().forEach(f -> read.add(f.name()));
+    read.addAll(spec.labels());
+    read.removeAll(TRAFFIC_SENDS);
+    if (!read.isEmpty()) {
+      throw new IllegalArgumentException(
+          "the model reads "
+              + read
+              + ", which the demo's traffic does not send (it sends user_id, country, recent_items"
+              + " and hour with each request, item_id, item_cat, position and the label click with"
+              + " each impression): the demo would train them as empty, and a label of your own as"
+              + " 0 everywhere. Leave model.features.* and model.labels out of what you give the"
+              + " demo, or train on your own data ('streamrec produce', then 'streamrec run' or"
+              + " 'streamrec backfill')");
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
     if (rate <= 0 || duration.isNegative() || duration.isZero()) {
@@ -254,6 +293,7 @@ final class DemoCommand implements Callable<Integer> {
     }
     refuseOtherBroker(given);
     refuseAJoinWindowTheTrafficOutlasts(given);
+    refuseFeaturesTheTrafficLacks(given);
     System.out.println("streamrec demo: starting an embedded Kafka broker...");
     // the drain's savepoint (and any checkpoint -D turns on) goes here, removed at the end
     Path state = Files.createTempDirectory("streamrec-demo-state");

@@ -100,6 +100,35 @@ class CommandOptionsTest {
   }
 
   /**
+   * {@code demo} with a model of features or labels of one's own trained them as empty bags and 0s:
+   * refused before anything starts, naming them; a model of some of the traffic's features runs.
+   */
+  @Test
+  void theDemoRefusesAModelOfFeaturesItsTrafficDoesNotSend() {
+    StringWriter err = new StringWriter();
+    StringWriter out = new StringWriter();
+    CommandLine cl = StreamrecCli.commandLine();
+    cl.setErr(new PrintWriter(err, true));
+    cl.setOut(new PrintWriter(out, true));
+    assertThat(
+            cl.execute(
+                "demo",
+                "-D",
+                "model.features.request.categorical=user_id;device",
+                "-D",
+                "model.labels=click;purchase"))
+        .isEqualTo(2);
+    assertThat(err.toString())
+        .contains("the model reads [device, purchase], which the demo's traffic does not send");
+    assertThat(out.toString()).doesNotContain("starting an embedded Kafka broker");
+    DemoCommand.refuseFeaturesTheTrafficLacks(
+        parseDemo("-D", "model.features.request.categorical=user_id;country")
+            .settings
+            .configuration());
+    DemoCommand.refuseFeaturesTheTrafficLacks(parseDemo().settings.configuration());
+  }
+
+  /**
    * {@code demo --config examples/streamrec.yaml}, the one example file, was refused for the broker
    * it names. The file's broker, client settings and storage places are left out, with a line
    * saying so, and its other settings apply; {@code -D kafka.bootstrap-servers} is still refused

@@ -61,8 +61,19 @@ final class JobRunner {
   static final class TaskManagerLostException extends io.streamrec.common.StreamrecException {
     private static final long serialVersionUID = 1L;
 
-    TaskManagerLostException(String message) {
+    private final boolean restartMends;
+
+    TaskManagerLostException(String message, boolean restartMends) {
       super(message);
+      this.restartMends = restartMends;
+    }
+
+    /**
+     * Whether the command started again goes on (a lost task manager: a new process has another),
+     * or fails the same way (too few network buffers for the same settings).
+     */
+    boolean restartMends() {
+      return restartMends;
     }
   }
 
@@ -77,7 +88,7 @@ final class JobRunner {
     try {
       awaitEnd(client.getJobExecutionResult(), lost, tooFewBuffers, sinceMs, POLL_MS);
     } catch (TaskManagerLostException e) {
-      exit.stop(false);
+      exit.stop(false, e.restartMends());
       throw e;
     }
   }
@@ -109,7 +120,8 @@ final class JobRunner {
           throw new TaskManagerLostException(
               "Flink's task manager in this process failed ("
                   + f.cause()
-                  + "), and the job cannot run in this process again: the command stops");
+                  + "), and the job cannot run in this process again: the command stops",
+              true);
         }
         // a task failed for want of network buffers, fixed at the local cluster's start: every
         // restart failed the same way, for as long as the command ran
@@ -123,7 +135,8 @@ final class JobRunner {
                   + JobOptions.ASSEMBLER_PARALLELISM.key()
                   + ", or give the task manager more network memory (a parallelism of 64 takes"
                   + " about 1 GB: -D taskmanager.memory.network.min=1gb -D"
-                  + " taskmanager.memory.network.max=1gb); the command stops");
+                  + " taskmanager.memory.network.max=1gb); the command stops",
+              false);
         }
       }
     }
@@ -147,6 +160,9 @@ final class JobRunner {
     private final String stopping;
     private final String stopped;
 
+    /** What a stop for a failure that a start again does not mend says instead of stopping. */
+    private String stoppingUnmended;
+
     CancelOnExit(JobClient client, String stopping, String stopped) {
       this.client = client;
       this.stopping = stopping;
@@ -160,13 +176,28 @@ final class JobRunner {
      * asked for (SIGTERM, Ctrl-C), whose cancellation is then no failure.
      */
     void stop(boolean asked) {
+      stop(asked, true);
+    }
+
+    /**
+     * Where the command stops for a failure that a start again does not mend ({@code restartMends}
+     * false), this says {@code line} rather than the stopping line, whose advice (start again, and
+     * it resumes) is then wrong.
+     */
+    CancelOnExit unmended(String line) {
+      stoppingUnmended = line;
+      return this;
+    }
+
+    /** As {@link #stop(boolean)}; {@code restartMends} false: the stop {@link #unmended} says. */
+    void stop(boolean asked, boolean restartMends) {
       if (ended.getAndSet(true) || hasEnded(client)) {
         return;
       }
       if (asked) {
         STOPPING.set(true);
       }
-      System.out.println(stopping);
+      System.out.println(!restartMends && stoppingUnmended != null ? stoppingUnmended : stopping);
       try {
         if (cancelAndAwait(client, STOP_WAIT_MS)) {
           System.out.println(stopped);

@@ -119,8 +119,9 @@ final class RunCommand implements Callable<Integer> {
             + plan.conf().get(CheckpointingOptions.CHECKPOINTS_DIRECTORY);
     try (JobRunner.CancelOnExit exit =
             job.cancelOnExit(
-                "streamrec run: stopping: cancelling the job; " + resume,
-                "streamrec run: stopped");
+                    "streamrec run: stopping: cancelling the job; " + resume,
+                    "streamrec run: stopped")
+                .unmended("streamrec run: stopping: cancelling the job");
         Progress p = Progress.of(job, progress.millis())) {
       job.awaitEnd(exit);
     }

@@ -196,4 +196,44 @@ class JobRunnerTest {
                 + " parallelism of 64 takes about 1 GB: -D taskmanager.memory.network.min=1gb -D"
                 + " taskmanager.memory.network.max=1gb); the command stops");
   }
+
+  /**
+   * {@code run} stopped for want of network buffers said, as at any stop, "started again with
+   * --state-dir ..., it resumes from its newest checkpoint", where a start again fails the same way
+   * and no checkpoint was taken: such a stop says its own line; a lost task manager, which a start
+   * again mends, the usual one.
+   */
+  @Test
+  void aStopThatAStartAgainDoesNotMendGivesNoAdviceToStartAgain() throws Exception {
+    long started = System.currentTimeMillis();
+    for (boolean buffers : new boolean[] {true, false}) {
+      java.util.concurrent.CompletableFuture<Object> result =
+          new java.util.concurrent.CompletableFuture<>();
+      org.apache.flink.core.execution.JobClient client =
+          job(() -> result.completeExceptionally(new IllegalStateException("cancelled")), result);
+      JobRunner.CancelOnExit exit =
+          new JobRunner.CancelOnExit(client, "stopping; started again, it resumes", "stopped")
+              .unmended("stopping");
+      RecentFailure.Failure failure = new RecentFailure.Failure(started + 1, "it");
+      java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+      java.io.PrintStream stdout = System.out;
+      System.setOut(new java.io.PrintStream(printed, true));
+      try {
+        assertThatThrownBy(
+                () ->
+                    JobRunner.awaitEnd(
+                        client,
+                        exit,
+                        () -> buffers ? null : failure,
+                        () -> buffers ? failure : null,
+                        started))
+            .isInstanceOf(JobRunner.TaskManagerLostException.class);
+      } finally {
+        System.setOut(stdout);
+      }
+      assertThat(printed.toString().lines().toList())
+          .as(buffers ? "too few buffers" : "a lost task manager")
+          .containsExactly(buffers ? "stopping" : "stopping; started again, it resumes", "stopped");
+    }
+  }
 }

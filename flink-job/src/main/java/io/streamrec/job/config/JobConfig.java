@@ -444,9 +444,11 @@ public record JobConfig(
                 + cat.stream().map(CategoricalFeature::name).toList());
       }
     }
+    List<String> labels = names(c, ModelOptions.LABELS);
+    refuseLabelsExportedAlike(labels);
     try {
       return new ModelConfig(
-          new FeatureSpec(cat, dense, names(c, ModelOptions.LABELS)),
+          new FeatureSpec(cat, dense, labels),
           c.get(ModelOptions.EMBEDDING_DIM),
           c.get(ModelOptions.HOT_CAPACITY_ROWS),
           c.get(ModelOptions.ADMISSION_THRESHOLD),
@@ -475,7 +477,7 @@ public record JobConfig(
               c.get(ModelOptions.FTRL_L2)),
           ModelConfig.WidePooling.of(c.get(ModelOptions.WIDE_POOLING)),
           c.get(ModelOptions.INIT_SEED),
-          labelWeights(c));
+          labelWeights(c, labels));
     } catch (IllegalArgumentException e) {
       if (unparsable(e) instanceof ConfigException named) {
         throw named;
@@ -537,20 +539,61 @@ public record JobConfig(
     return out;
   }
 
-  private static Map<String, Float> labelWeights(ReadableConfig c) {
+  /**
+   * Refuses two labels that Flink's Prometheus reporter writes alike ({@code add.to.cart} and
+   * {@code add-to-cart} are both {@code label="add_to_cart"}): one label's figures overwrote the
+   * other's in every scrape, without a word.
+   */
+  private static void refuseLabelsExportedAlike(List<String> labels) {
+    Map<String, String> exported = new java.util.HashMap<>();
+    for (String label : labels) {
+      String as = io.streamrec.job.metrics.JobMetrics.asPrometheusLabelValue(label);
+      String other = exported.putIfAbsent(as, label);
+      if (other != null && !other.equals(label)) {
+        throw new ConfigException(
+            ModelOptions.LABELS,
+            "has '" + other + "' and '" + label + "'",
+            "Flink's Prometheus reporter writes both as label=\""
+                + as
+                + "\" (every character other than a letter, a digit, _ or : as _), so one"
+                + " label's metrics would overwrite the other's: rename one");
+      }
+    }
+  }
+
+  /** The smallest and the largest label weight taken. */
+  static final double MIN_LABEL_WEIGHT = 1e-6, MAX_LABEL_WEIGHT = 1e3;
+
+  /** A weight as written: a plain decimal number, with an exponent or not. */
+  private static final java.util.regex.Pattern DECIMAL =
+      java.util.regex.Pattern.compile("\\+?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
+
+  private static Map<String, Float> labelWeights(ReadableConfig c, List<String> labels) {
     Map<String, Float> out = new java.util.TreeMap<>();
     pairs(c, ModelOptions.LABEL_WEIGHTS, "like:0.3,purchase:0.1")
         .forEach(
             (label, w) -> {
-              try {
-                out.put(label.trim(), Float.valueOf(w.trim()));
-              } catch (NumberFormatException e) {
+              String v = w.trim();
+              double weight = DECIMAL.matcher(v).matches() ? Double.parseDouble(v) : Double.NaN;
+              if (!(weight >= MIN_LABEL_WEIGHT && weight <= MAX_LABEL_WEIGHT)) {
                 throw new ConfigException(
                     ModelOptions.LABEL_WEIGHTS,
                     "has '" + w + "' for label '" + label.trim() + "'",
-                    "give label:weight pairs with a number > 0 as the weight, e.g. like:0.3");
+                    "give label:weight pairs with a number from 0.000001 to 1000 as the weight,"
+                        + " e.g. like:0.3 (a label's weight is relative to the others', 1 where"
+                        + " not named)");
               }
+              out.put(label.trim(), (float) weight);
             });
+    if (!out.isEmpty() && labels.size() == 1) {
+      throw new ConfigException(
+          ModelOptions.LABEL_WEIGHTS,
+          "is set, but the model has one label " + labels,
+          "label weights weigh the labels' losses against each other; to change how fast one"
+              + " label learns, set the learning rates (model.embedding-learning-rate,"
+              + " model.wide-learning-rate, model.dense-learning-rate), or remove"
+              + " model.label-weights");
+    }
     return out;
   }
 
@@ -566,7 +609,7 @@ public record JobConfig(
       throw new ConfigException(
           option,
           "is not a list of name:value pairs",
-          "write the pairs as one string separated by commas, e.g. "
+          "write the pairs as one string separated by commas, each name once, e.g. "
               + example
               + " (not a YAML list, and not with ';', which separates the items of the list"
               + " options)");

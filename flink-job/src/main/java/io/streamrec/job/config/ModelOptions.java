@@ -237,8 +237,9 @@ public final class ModelOptions {
           .mapType()
           .defaultValue(Map.of())
           .withDescription(
-              "label:weight pairs (e.g. like:0.3,purchase:0.1): what each label's loss weighs in"
-                  + " training; a label not named weighs 1. Every label trains the embedding rows"
+              "label:weight pairs (e.g. like:0.3,purchase:0.1; weights from 0.000001 to 1000, for"
+                  + " a model of two labels or more): what each label's loss weighs in training; a"
+                  + " label not named weighs 1. Every label trains the embedding rows"
                   + " and towers the labels share, so a second label at weight 1 slows the first"
                   + " label's learning; a lower weight keeps the other labels from pulling the"
                   + " shared parts their way (a label's own head output learns at any weight)."

@@ -163,6 +163,15 @@ public final class JobMetrics {
   }
 
   /**
+   * A label's name as Flink's Prometheus reporter writes it in the {@value #LABEL_KEY} label of its
+   * figures: every character other than a letter, a digit, {@code _} or {@code :} becomes {@code _}
+   * ({@code add.to.cart} is {@code add_to_cart}).
+   */
+  public static String asPrometheusLabelValue(String label) {
+    return label.replaceAll("[^a-zA-Z0-9:_]", "_");
+  }
+
+  /**
    * The name of a label's figure in the metrics of the process that runs the job, as the command
    * line's progress lines and reports read them.
    */

@@ -173,7 +173,10 @@ final class BackfillCommand implements Callable<Integer> {
     }
     double seconds = (System.currentTimeMillis() - job.startedAtMs()) / 1000.0;
     Map<String, Double> m = job.metrics();
-    System.out.println(Progress.line(System.currentTimeMillis() - job.startedAtMs(), m, "done"));
+    long now = System.currentTimeMillis();
+    System.out.println(
+        Progress.line(
+            now - job.startedAtMs(), now, m, "done", job.config().model().features().labels()));
     String nothing = nothingTrained(job.config(), m);
     if (nothing != null) {
       System.out.println(nothing);

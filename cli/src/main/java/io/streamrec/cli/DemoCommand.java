@@ -241,43 +241,56 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  /** What the demo's traffic sends: its request and impression features, and its label. */
-  static final java.util.Set<String> TRAFFIC_SENDS =
-      java.util.Set.of(
-          TrafficGenerator.USER_ID,
-          TrafficGenerator.COUNTRY,
-          TrafficGenerator.RECENT_ITEMS,
-          TrafficGenerator.HOUR,
-          TrafficGenerator.ITEM_ID,
-          TrafficGenerator.ITEM_CAT,
-          TrafficGenerator.POSITION,
-          TrafficGenerator.LABEL_CLICK);
-
   /**
-   * Refuses a model that reads features or labels the demo's traffic does not send: {@code demo
-   * --config} with a file of one's own features trained every one of them as an empty bag, and a
-   * label of one's own as 0 on every impression, one warning each, a model of nothing.
+   * Refuses a model that reads features or labels the demo's traffic does not send as it reads
+   * them: {@code demo --config} with a file of one's own features trained every one of them as an
+   * empty bag, and a label of one's own as 0 on every impression, one warning each, a model of
+   * nothing; so did one of the traffic's names on another side, of another kind ({@code hour} as a
+   * categorical feature), or as a label ({@code item_cat}).
    */
   static void refuseFeaturesTheTrafficLacks(Configuration given) {
     Configuration probe = new Configuration(given);
     probe.set(JobOptions.BOOTSTRAP_SERVERS, "localhost:9092"); // the demo's own, not known yet
-    io.streamrec.model.features.FeatureSpec spec = JobConfig.from(probe).model().features();
-    java.util.Set<String> read = new java.util.LinkedHashSet<>();
-    spec.categorical().forEach(f -> read.add(f.name()));
-    spec.dense().forEach(f -> read.add(f.name()));
-    read.addAll(spec.labels());
-    read.removeAll(TRAFFIC_SENDS);
-    if (!read.isEmpty()) {
+    java.util.List<String> lacking =
+        readsWhatItLacks(
+            JobConfig.from(probe).model().features(),
+            io.streamrec.model.features.FeatureSpec.defaults());
+    if (!lacking.isEmpty()) {
       throw new IllegalArgumentException(
           "the model reads "
-              + read
-              + ", which the demo's traffic does not send (it sends user_id, country, recent_items"
-              + " and hour with each request, item_id, item_cat, position and the label click with"
-              + " each impression): the demo would train them as empty, and a label of your own as"
-              + " 0 everywhere. Leave model.features.* and model.labels out of what you give the"
+              + String.join(", ", lacking)
+              + ", which the demo's traffic does not send (it sends the request features"
+              + " user_id, country, recent_items (categorical) and hour (dense), the impression"
+              + " features item_id, item_cat (categorical) and position (dense), and the label"
+              + " click): the demo would train them as empty, and a label of your own as 0"
+              + " everywhere. Leave model.features.* and model.labels out of what you give the"
               + " demo, or train on your own data ('streamrec produce', then 'streamrec run' or"
               + " 'streamrec backfill')");
     }
+  }
+
+  /** What {@code model} reads that {@code traffic} does not send so, in words, in order. */
+  static java.util.List<String> readsWhatItLacks(
+      io.streamrec.model.features.FeatureSpec model,
+      io.streamrec.model.features.FeatureSpec traffic) {
+    java.util.Set<String> sent = new java.util.HashSet<>();
+    traffic.categorical().forEach(f -> sent.add(categorical(f)));
+    traffic.dense().forEach(f -> sent.add(dense(f)));
+    traffic.labels().forEach(l -> sent.add("label '" + l + "'"));
+    java.util.List<String> read = new java.util.ArrayList<>();
+    model.categorical().forEach(f -> read.add(categorical(f)));
+    model.dense().forEach(f -> read.add(dense(f)));
+    model.labels().forEach(l -> read.add("label '" + l + "'"));
+    read.removeAll(sent);
+    return read;
+  }
+
+  private static String categorical(io.streamrec.model.features.CategoricalFeature f) {
+    return f.side().name().toLowerCase(java.util.Locale.ROOT) + " categorical '" + f.name() + "'";
+  }
+
+  private static String dense(io.streamrec.model.features.DenseFeature f) {
+    return f.side().name().toLowerCase(java.util.Locale.ROOT) + " dense '" + f.name() + "'";
   }
 
   @Override

@@ -81,7 +81,8 @@ final class JobHealth implements AutoCloseable {
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;
-          } catch (ExecutionException | TimeoutException e) {
+          } catch (ExecutionException | TimeoutException | IllegalStateException e) {
+            // IllegalStateException: the local cluster has shut down (the command is stopping)
             return null;
           }
         },

@@ -29,7 +29,13 @@ final class Progress implements AutoCloseable {
   static Progress of(JobRunner.Started job, long intervalMs) {
     JobHealth health = JobHealth.of(job);
     return new Progress(
-        System.out, intervalMs, job.startedAtMs(), job::metrics, health::note, health);
+        System.out,
+        intervalMs,
+        job.startedAtMs(),
+        job::metrics,
+        health::note,
+        health,
+        job.config().model().features().labels());
   }
 
   Progress(
@@ -38,7 +44,7 @@ final class Progress implements AutoCloseable {
       long startMs,
       Supplier<Map<String, Double>> metrics,
       Function<Map<String, Double>, String> extra) {
-    this(out, intervalMs, startMs, metrics, extra, null);
+    this(out, intervalMs, startMs, metrics, extra, null, null);
   }
 
   private Progress(
@@ -47,7 +53,8 @@ final class Progress implements AutoCloseable {
       long startMs,
       Supplier<Map<String, Double>> metrics,
       Function<Map<String, Double>, String> extra,
-      JobHealth health) {
+      JobHealth health,
+      List<String> labels) {
     this.health = health;
     thread =
         new Thread(
@@ -63,7 +70,13 @@ final class Progress implements AutoCloseable {
                 if (running) {
                   // one read of the metrics per line, for the line and what extra makes of them
                   Map<String, Double> m = metrics.get();
-                  out.println(line(System.currentTimeMillis() - startMs, m, extra.apply(m)));
+                  out.println(
+                      line(
+                          System.currentTimeMillis() - startMs,
+                          System.currentTimeMillis(),
+                          m,
+                          extra.apply(m),
+                          labels));
                 }
               }
             },
@@ -95,6 +108,15 @@ final class Progress implements AutoCloseable {
   static final long SHOW_EVENT_TIME_BEHIND_MS = 60_000;
 
   static String line(long elapsedMs, long nowMs, Map<String, Double> m, String extra) {
+    return line(elapsedMs, nowMs, m, extra, null);
+  }
+
+  /**
+   * As {@link #line(long, long, Map, String)}; {@code labels}, the model's, order the labels' AUCs
+   * (null: by name).
+   */
+  static String line(
+      long elapsedMs, long nowMs, Map<String, Double> m, String extra, List<String> labels) {
     return String.format(
         Locale.ROOT,
         "[%5.1fs] %s%s | trained %,d imp | AUC %s%s | logloss %s | deltas %,d (v%d) | dead %,d"
@@ -112,7 +134,7 @@ final class Progress implements AutoCloseable {
         handoff(m),
         count(m, JobMetrics.IMPRESSIONS_TRAINED),
         fmt(m.get(JobMetrics.PROGRESSIVE_AUC)),
-        byLabel(m),
+        byLabel(m, labels),
         fmt(m.get(JobMetrics.PROGRESSIVE_LOGLOSS)),
         count(m, JobMetrics.DELTAS_PUBLISHED),
         count(m, JobMetrics.MODEL_VERSION),
@@ -131,17 +153,27 @@ final class Progress implements AutoCloseable {
 
   /**
    * " (click 0.7312, like 0.8420, purchase 0.8301)": each label's progressive AUC, where the model
-   * has several (the figure before it is the first label's); empty for a model of one label.
+   * has several (the figure before it is the first label's), in the order of {@code labels} (the
+   * model's; null: by name); empty for a model of one label.
    */
-  static String byLabel(Map<String, Double> m) {
+  static String byLabel(Map<String, Double> m, List<String> labels) {
     List<String> each = new ArrayList<>();
-    m.forEach(
-        (name, value) -> {
-          String label = JobMetrics.labelOf(name, JobMetrics.PROGRESSIVE_AUC);
-          if (label != null) {
-            each.add(label + " " + fmt(value));
-          }
-        });
+    if (labels != null) {
+      for (String label : labels) {
+        String name = JobMetrics.ofLabel(label, JobMetrics.PROGRESSIVE_AUC);
+        if (m.containsKey(name)) {
+          each.add(label + " " + fmt(m.get(name)));
+        }
+      }
+    } else {
+      m.forEach(
+          (name, value) -> {
+            String label = JobMetrics.labelOf(name, JobMetrics.PROGRESSIVE_AUC);
+            if (label != null) {
+              each.add(label + " " + fmt(value));
+            }
+          });
+    }
     return each.size() < 2 ? "" : " (" + String.join(", ", each) + ")";
   }
 

@@ -1,6 +1,7 @@
 package io.streamrec.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -119,8 +120,30 @@ class CommandOptionsTest {
                 "model.labels=click;purchase"))
         .isEqualTo(2);
     assertThat(err.toString())
-        .contains("the model reads [device, purchase], which the demo's traffic does not send");
+        .contains(
+            "the model reads request categorical 'device', label 'purchase', which the demo's"
+                + " traffic does not send");
     assertThat(out.toString()).doesNotContain("starting an embedded Kafka broker");
+    // the traffic's names on another side, of another kind, or as a label
+    for (List<String> moved :
+        List.of(
+            List.of("model.labels=item_cat", "label 'item_cat'"),
+            List.of(
+                "model.features.impression.categorical=item_id;item_cat;country",
+                "impression categorical 'country'"),
+            List.of(
+                "model.features.request.categorical=user_id;recent_items",
+                "model.features.request.dense=hour;country",
+                "request dense 'country'"))) {
+      List<String> args = new java.util.ArrayList<>();
+      moved.subList(0, moved.size() - 1).forEach(d -> args.addAll(List.of("-D", d)));
+      assertThatThrownBy(
+              () ->
+                  DemoCommand.refuseFeaturesTheTrafficLacks(
+                      parseDemo(args.toArray(String[]::new)).settings.configuration()))
+          .as(moved.toString())
+          .hasMessageStartingWith("the model reads " + moved.get(moved.size() - 1) + ", which");
+    }
     DemoCommand.refuseFeaturesTheTrafficLacks(
         parseDemo("-D", "model.features.request.categorical=user_id;country")
             .settings

@@ -3,6 +3,7 @@ package io.streamrec.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.streamrec.job.metrics.JobMetrics;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -91,6 +92,9 @@ class ProgressTest {
     three.put(JobMetrics.ofLabel("like", JobMetrics.PROGRESSIVE_LOGLOSS), 0.3);
     assertThat(Progress.line(1_000, three, null))
         .contains("| AUC 0.7312 (click 0.7312, like 0.8420, purchase   -  ) | logloss");
+    // in the model's order where it is known: a model of [purchase, like, click] listed click last
+    assertThat(Progress.line(1_000, 2_000, three, null, List.of("purchase", "like", "click")))
+        .contains("| AUC 0.7312 (purchase   -  , like 0.8420, click 0.7312) | logloss");
   }
 
   @Test

@@ -90,6 +90,8 @@ final class SvgChart {
       }
     }
     int points = points();
+    // rows the legend takes beyond the two the chart leaves room for grow the chart downwards
+    int height = HEIGHT + Math.max(0, legendRows() - 2) * LEGEND_ROW;
     StringBuilder b = new StringBuilder();
     b.append(
             String.format(
@@ -99,14 +101,14 @@ final class SvgChart {
                 id,
                 points,
                 WIDTH,
-                HEIGHT,
+                height,
                 WIDTH,
-                HEIGHT,
+                height,
                 Html.escape(title)))
         .append("<rect x=\"0\" y=\"0\" width=\"")
         .append(WIDTH)
         .append("\" height=\"")
-        .append(HEIGHT)
+        .append(height)
         .append("\" fill=\"#ffffff\"/>\n")
         .append(text(LEFT, 20, "start", "title", title));
     if (points == 0) {
@@ -185,11 +187,11 @@ final class SvgChart {
         }
       }
     }
-    // legend, wrapping to a second row
+    // legend, wrapping to further rows
     double lx = LEFT;
     double ly = HEIGHT - 8 - LEGEND_ROW;
     for (Series s : series) {
-      double w = 40 + 6 * s.name.length();
+      double w = legendWidth(s);
       if (lx > LEFT && lx + w > WIDTH - RIGHT) {
         lx = LEFT;
         ly += LEGEND_ROW;
@@ -199,6 +201,25 @@ final class SvgChart {
       lx += w;
     }
     return b.append("</svg>\n").toString();
+  }
+
+  private static double legendWidth(Series s) {
+    return 40 + 6 * s.name.length();
+  }
+
+  /** The rows the legend takes, laid out as {@link #render} lays it out. */
+  private int legendRows() {
+    int rows = series.isEmpty() ? 0 : 1;
+    double lx = LEFT;
+    for (Series s : series) {
+      double w = legendWidth(s);
+      if (lx > LEFT && lx + w > WIDTH - RIGHT) {
+        lx = LEFT;
+        rows++;
+      }
+      lx += w;
+    }
+    return rows;
   }
 
   private static String polyline(Series s, List<String> points) {

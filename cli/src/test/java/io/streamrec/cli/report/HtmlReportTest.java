@@ -138,6 +138,51 @@ class HtmlReportTest {
     assertThat(html).contains("Progressive AUC by label");
   }
 
+  /**
+   * Eight labels' legend took three rows, the chart room for two: the third row's entries were
+   * drawn below the chart, cut off. The chart grows to hold its legend (here four entries a row).
+   */
+  @Test
+  void aLegendOfManyLabelsFitsInItsChart() throws Exception {
+    ObjectNode r = ReportSamples.demo(10);
+    List<String> labels =
+        List.of(
+            "clicked_through",
+            "added_to_a_cart",
+            "purchased_items",
+            "liked_the_movie",
+            "shared_the_post",
+            "viewed_a_minute",
+            "left_a_review_1",
+            "played_a_sample");
+    com.fasterxml.jackson.databind.node.ArrayNode a = r.putArray("labels");
+    labels.forEach(a::add);
+    for (com.fasterxml.jackson.databind.JsonNode s : r.get("timeline")) {
+      for (String l : labels) {
+        ((ObjectNode) s)
+            .put(
+                io.streamrec.job.metrics.JobMetrics.ofLabel(
+                    l, io.streamrec.job.metrics.JobMetrics.PROGRESSIVE_AUC),
+                0.7);
+      }
+    }
+    Element auc = chart(parse(HtmlReport.render(r)), "chart-auc");
+    double height = Double.parseDouble(auc.getAttribute("height"));
+    NodeList texts = auc.getElementsByTagName("text");
+    int legends = 0;
+    for (int i = 0; i < texts.getLength(); i++) {
+      Element t = (Element) texts.item(i);
+      if ("legend".equals(t.getAttribute("class"))) {
+        legends++;
+        assertThat(Double.parseDouble(t.getAttribute("y")))
+            .as("legend entry '%s' inside the chart", t.getTextContent())
+            .isLessThan(height - 4);
+      }
+    }
+    assertThat(legends).as("a line for each label, and the oracle's").isEqualTo(labels.size() + 1);
+    assertThat(auc.getAttribute("viewBox")).endsWith(" " + auc.getAttribute("height"));
+  }
+
   @Test
   void aMissingValueBreaksTheLineInsteadOfDrawingZero() throws Exception {
     ObjectNode r = ReportSamples.demo(10);

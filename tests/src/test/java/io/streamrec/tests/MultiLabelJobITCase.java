@@ -5,12 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.streamrec.cli.StreamrecCli;
 import io.streamrec.cli.kafka.Topics;
 import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.testutils.KafkaBroker;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,8 +40,8 @@ class MultiLabelJobITCase {
     }
     Path requests = dir.resolve("requests.jsonl");
     Path impressions = dir.resolve("impressions.jsonl");
-    Run generate =
-        cli(
+    CliRun generate =
+        CliRun.of(
             "generate",
             "--count",
             "1500",
@@ -68,8 +65,8 @@ class MultiLabelJobITCase {
     }
     Files.write(impressions, lines);
 
-    Run produce =
-        cli(
+    CliRun produce =
+        CliRun.of(
             jobCommand(
                 "produce",
                 "--requests",
@@ -83,10 +80,10 @@ class MultiLabelJobITCase {
     java.io.PrintStream stdout = System.out;
     java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
     System.setOut(new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
-    Run backfill;
+    CliRun backfill;
     try {
       backfill =
-          cli(
+          CliRun.of(
               jobCommand(
                   "backfill",
                   "-D",
@@ -132,33 +129,9 @@ class MultiLabelJobITCase {
 
   private static String[] jobCommand(String command, String... more) {
     List<String> args =
-        new ArrayList<>(
-            List.of(
-                command,
-                "--bootstrap-servers",
-                KAFKA.bootstrapServers(),
-                "-D",
-                "topics.requests=" + TOPICS.requests(),
-                "-D",
-                "topics.impressions=" + TOPICS.impressions(),
-                "-D",
-                "topics.dead-letters=" + TOPICS.deadLetters(),
-                "-D",
-                "topics.model-updates=" + TOPICS.modelUpdates()));
+        new ArrayList<>(List.of(command, "--bootstrap-servers", KAFKA.bootstrapServers()));
+    args.addAll(CliRun.topicArguments(TOPICS));
     args.addAll(List.of(more));
     return args.toArray(String[]::new);
-  }
-
-  /** What a command printed and how it ended. */
-  record Run(int exit, String out, String err) {}
-
-  private static Run cli(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    picocli.CommandLine cl = StreamrecCli.commandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int exit = cl.execute(args);
-    return new Run(exit, out.toString(), err.toString());
   }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.streamrec.cli.StreamrecCli;
 import io.streamrec.cli.kafka.Topics;
 import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.serving.ServeCommand;
@@ -13,8 +12,6 @@ import io.streamrec.testutils.ModelUpdateRecords;
 import io.streamrec.testutils.Ports;
 import io.streamrec.testutils.TopicRecords;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -65,8 +62,8 @@ class SecuredKafkaITCase {
   private static Path client;
   private static Path wrongClient;
   private static final TopicsConfig TOPICS = TopicsConfig.defaults().withPrefix("secured-");
-  private static Run produce;
-  private static Run backfill;
+  private static CliRun produce;
+  private static CliRun backfill;
   private static JsonNode report;
 
   /** Metric names Flink's Prometheus reporter served while the job ran. */
@@ -77,9 +74,6 @@ class SecuredKafkaITCase {
 
   /** The labels ({@code label="click"}) of the trainer's per-label AUC samples. */
   private static final Set<String> MODEL_LABELS = new ConcurrentSkipListSet<>();
-
-  /** What a command printed and how it ended. */
-  record Run(int exit, String out, String err, Duration took) {}
 
   @BeforeAll
   static void produceAndTrainOverSasl() throws Exception {
@@ -93,8 +87,8 @@ class SecuredKafkaITCase {
     }
     Path requests = dir.resolve("requests.jsonl");
     Path impressions = dir.resolve("impressions.jsonl");
-    Run generate =
-        cli(
+    CliRun generate =
+        CliRun.of(
             "generate",
             "--count",
             "1500",
@@ -116,7 +110,7 @@ class SecuredKafkaITCase {
         java.nio.file.StandardOpenOption.APPEND);
 
     produce =
-        cli(
+        CliRun.of(
             securedJobCommand(
                 "produce",
                 "--requests",
@@ -130,7 +124,7 @@ class SecuredKafkaITCase {
     scraper.start();
     Path reportFile = dir.resolve("backfill.json");
     backfill =
-        cli(
+        CliRun.of(
             securedJobCommand(
                 "backfill",
                 "-D",
@@ -179,15 +173,8 @@ class SecuredKafkaITCase {
                 "--bootstrap-servers",
                 KAFKA.bootstrapServers(),
                 "--command-config",
-                client.toString(),
-                "-D",
-                "topics.requests=" + TOPICS.requests(),
-                "-D",
-                "topics.impressions=" + TOPICS.impressions(),
-                "-D",
-                "topics.dead-letters=" + TOPICS.deadLetters(),
-                "-D",
-                "topics.model-updates=" + TOPICS.modelUpdates()));
+                client.toString()));
+    args.addAll(CliRun.topicArguments(TOPICS));
     args.addAll(List.of(more));
     return args.toArray(String[]::new);
   }
@@ -238,8 +225,8 @@ class SecuredKafkaITCase {
 
   @Test
   void tailReadsTheModelOverSasl() {
-    Run tail =
-        cli(
+    CliRun tail =
+        CliRun.of(
             "tail",
             "--bootstrap-servers",
             KAFKA.bootstrapServers(),
@@ -321,7 +308,7 @@ class SecuredKafkaITCase {
       case "serve" -> args.addAll(List.of("--port", "0"));
       default -> {}
     }
-    Run r = cli(args.toArray(String[]::new));
+    CliRun r = CliRun.of(args.toArray(String[]::new));
     assertThat(r.exit()).as(r.out() + r.err()).isEqualTo(2);
     assertThat(r.err())
         .contains("refused streamrec's login", "user '" + USER + "'", "sasl.jaas.config")
@@ -334,8 +321,8 @@ class SecuredKafkaITCase {
 
   @Test
   void aMissingTopicFailsAtStartNamingItAndHowToCreateIt() {
-    Run r =
-        cli(
+    CliRun r =
+        CliRun.of(
             "backfill",
             "--bootstrap-servers",
             KAFKA.bootstrapServers(),
@@ -399,17 +386,6 @@ class SecuredKafkaITCase {
   }
 
   // ---- helpers
-
-  private static Run cli(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    picocli.CommandLine cl = StreamrecCli.commandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    long t0 = System.nanoTime();
-    int exit = cl.execute(args);
-    return new Run(exit, out.toString(), err.toString(), Duration.ofNanos(System.nanoTime() - t0));
-  }
 
   /** Scrapes Flink's Prometheus reporter until interrupted, keeping every metric name seen. */
   private static void scrapeWhileRunning(int port) {

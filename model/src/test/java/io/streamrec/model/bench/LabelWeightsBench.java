@@ -1,6 +1,5 @@
 package io.streamrec.model.bench;
 
-import io.streamrec.common.Auc;
 import io.streamrec.embedding.InMemoryEmbeddingStore;
 import io.streamrec.gpu.CpuBackend;
 import io.streamrec.model.MiniBatchTrainer;
@@ -143,21 +142,15 @@ public final class LabelWeightsBench {
         out[3 * n] = out[3 * n + 1] = out[3 * n + 2] = Double.NaN;
         continue;
       }
-      double[] s = p.stream().mapToDouble(Double::doubleValue).toArray();
-      float[] y = new float[s.length];
-      double ll = 0;
+      float[] y = new float[p.size()];
       for (int i = 0; i < y.length; i++) {
         y[i] = truth.get(n).get(i);
-        double q = Math.min(Math.max(s[i], 1e-7), 1 - 1e-7);
-        ll -= y[i] * Math.log(q) + (1 - y[i]) * Math.log(1 - q);
       }
-      int last = s.length - s.length / 5;
-      out[3 * n] = Auc.exact(s, y);
-      out[3 * n + 1] =
-          Auc.exact(
-              java.util.Arrays.copyOfRange(s, last, s.length),
-              java.util.Arrays.copyOfRange(y, last, y.length));
-      out[3 * n + 2] = ll / s.length;
+      TestThenTrain.Result r =
+          new TestThenTrain.Result(p.stream().mapToDouble(Double::doubleValue).toArray(), y, 0);
+      out[3 * n] = r.lifetimeAuc();
+      out[3 * n + 1] = r.lastAuc(r.size() / 5);
+      out[3 * n + 2] = r.logLoss(r.size());
     }
     return out;
   }

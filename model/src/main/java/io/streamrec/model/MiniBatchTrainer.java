@@ -132,11 +132,9 @@ public final class MiniBatchTrainer implements AutoCloseable {
   /** The normalisation statistics on the host, between download and upload. */
   private final float[] normStats;
 
-  private final ProgressiveMetrics metrics;
-
   /**
-   * The progressive metrics of each label, in the model's order: the first is {@link #metrics},
-   * which the job's figures without a label follow.
+   * The progressive metrics of each label, in the model's order: the first's are {@link
+   * #metrics()}, which the job's figures without a label follow.
    */
   private final ProgressiveMetrics[] labelMetrics;
 
@@ -181,7 +179,6 @@ public final class MiniBatchTrainer implements AutoCloseable {
     for (int l = 0; l < labelMetrics.length; l++) {
       labelMetrics[l] = new ProgressiveMetrics(metricsWindow);
     }
-    this.metrics = labelMetrics[0];
   }
 
   public MiniBatchTrainer(ModelConfig config, EmbeddingStore store, ComputeBackend backend) {
@@ -410,7 +407,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
 
   /** The progressive metrics of the first label. */
   public ProgressiveMetrics metrics() {
-    return metrics;
+    return labelMetrics[0];
   }
 
   /** The progressive metrics of label {@code label}, by its place in the model's labels. */
@@ -494,7 +491,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
       out.writeLong(batchesSkipped);
       out.writeLong(impressionsSkipped);
       out.writeLong(eventTimeMs);
-      metrics.writeTo(out);
+      labelMetrics[0].writeTo(out);
       out.writeInt(labelMetrics.length - 1);
       for (int l = 1; l < labelMetrics.length; l++) {
         labelMetrics[l].writeTo(out);
@@ -725,7 +722,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
       batchesSkipped = in.readLong();
       impressionsSkipped = in.readLong();
       eventTimeMs = in.readLong();
-      metrics.readFrom(in, format != STATE_FORMAT_NO_LIFETIME_AUC);
+      labelMetrics[0].readFrom(in, format != STATE_FORMAT_NO_LIFETIME_AUC);
       int others = format >= STATE_FORMAT ? in.readInt() : 0;
       for (int l = 1; l < labelMetrics.length; l++) {
         if (l <= others) {

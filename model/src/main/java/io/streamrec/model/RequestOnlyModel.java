@@ -466,6 +466,10 @@ public final class RequestOnlyModel {
         impDense = floats(be);
         labelValues = floats(be);
         labelWeightValues = floats(be);
+        if (model.labelWeights != null) {
+          // the same for every batch: on the device once
+          labelWeightValues.upload(model.labelWeights, model.labels);
+        }
         reqVec = floats(be);
         impVec = floats(be);
         reqFields = floats(be);
@@ -972,7 +976,7 @@ public final class RequestOnlyModel {
    */
   private double weighLabels(Workspace ws, UnitBatch b, int n) {
     Floats g = ws.logitGrad.current();
-    Floats w = ws.labelWeightValues.upload(labelWeights, labels);
+    Floats w = ws.labelWeightValues.current();
     backend.mul2d(g, labels, 0, w, 0, 0, g, labels, 0, b.nImps, labels, false);
     if (ws.hostLogits.length < n) {
       ws.hostLogits = new float[Math.max(n, ws.hostLogits.length * 2)];

@@ -753,18 +753,11 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     impressionsSkipped = g.counter(JobMetrics.IMPRESSIONS_SKIPPED);
     deltasPublished = g.counter(JobMetrics.DELTAS_PUBLISHED);
     Counter restores = g.counter(JobMetrics.TRAINER_RESTORES);
-    g.gauge(JobMetrics.PROGRESSIVE_AUC, () -> trainer.metrics().auc());
-    g.gauge(JobMetrics.PROGRESSIVE_AUC_LIFETIME, () -> trainer.metrics().lifetimeAuc());
-    g.gauge(JobMetrics.PROGRESSIVE_LOGLOSS, () -> trainer.metrics().logLoss());
-    g.gauge(JobMetrics.CALIBRATION, () -> trainer.metrics().calibration());
+    // the first label's figures without a label, and every label's in its subgroup
+    progressiveGauges(g, 0);
     List<String> labels = config.model().features().labels();
     for (int l = 0; l < labels.size(); l++) {
-      int label = l;
-      MetricGroup lg = JobMetrics.labelGroup(g, labels.get(l));
-      lg.gauge(JobMetrics.PROGRESSIVE_AUC, () -> trainer.metrics(label).auc());
-      lg.gauge(JobMetrics.PROGRESSIVE_AUC_LIFETIME, () -> trainer.metrics(label).lifetimeAuc());
-      lg.gauge(JobMetrics.PROGRESSIVE_LOGLOSS, () -> trainer.metrics(label).logLoss());
-      lg.gauge(JobMetrics.CALIBRATION, () -> trainer.metrics(label).calibration());
+      progressiveGauges(JobMetrics.labelGroup(g, labels.get(l)), l);
     }
     g.gauge(JobMetrics.MODEL_VERSION, () -> version);
     trainedUntilMs = Long.MIN_VALUE;
@@ -1399,6 +1392,14 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   /** The store's counters as of the last batch or publish. */
   StoreStats storeStatsForTests() {
     return storeStats;
+  }
+
+  /** The progressive figures of label {@code label} ({@link JobMetrics#PER_LABEL}) in {@code g}. */
+  private void progressiveGauges(MetricGroup g, int label) {
+    g.gauge(JobMetrics.PROGRESSIVE_AUC, () -> trainer.metrics(label).auc());
+    g.gauge(JobMetrics.PROGRESSIVE_AUC_LIFETIME, () -> trainer.metrics(label).lifetimeAuc());
+    g.gauge(JobMetrics.PROGRESSIVE_LOGLOSS, () -> trainer.metrics(label).logLoss());
+    g.gauge(JobMetrics.CALIBRATION, () -> trainer.metrics(label).calibration());
   }
 
   private static double nanToZero(double x) {

@@ -112,7 +112,7 @@ class AlertRulesTest {
     Set<String> declared = DashboardFile.declaredJobMetrics();
     Set<String> ours = new TreeSet<>();
     DashboardFile.metricNames(exprs).stream()
-        .filter(n -> n.startsWith(DashboardFileTest.FLINK_OPERATOR))
+        .filter(n -> n.startsWith(DashboardFile.FLINK_OPERATOR))
         .forEach(ours::add);
     assertThat(ours).isNotEmpty();
     assertThat(declared).as("metrics JobMetrics declares").containsAll(ours);

@@ -23,6 +23,10 @@ final class DashboardFile {
   /** A selector of metric names by regular expression: {@code {__name__=~"..."}}. */
   private static final Pattern NAME_REGEX = Pattern.compile("__name__=~\"([^\"]+)\"");
 
+  /** How Flink's Prometheus reporter names an operator's metric in the group "streamrec". */
+  static final String FLINK_OPERATOR =
+      "flink_taskmanager_job_task_operator_" + JobMetrics.GROUP + "_";
+
   private DashboardFile() {}
 
   static Path path() {
@@ -101,7 +105,6 @@ final class DashboardFile {
    * subgroup, and the sources' deserializers' counters in theirs.
    */
   static Set<String> declaredJobMetrics() {
-    String operator = DashboardFileTest.FLINK_OPERATOR;
     Set<String> declared = new TreeSet<>();
     for (java.lang.reflect.Field f : JobMetrics.class.getFields()) {
       if (java.lang.reflect.Modifier.isStatic(f.getModifiers())
@@ -109,21 +112,22 @@ final class DashboardFile {
           && !f.getName().equals("GROUP")
           && !f.getName().equals("LABEL_KEY")) {
         try {
-          declared.add(operator + f.get(null));
+          declared.add(FLINK_OPERATOR + f.get(null));
         } catch (IllegalAccessException e) {
           throw new IllegalStateException(e);
         }
       }
     }
-    JobMetrics.PER_LABEL.forEach(n -> declared.add(operator + JobMetrics.LABEL_KEY + "_" + n));
-    DeadLetterReasons.ALL.forEach(r -> declared.add(operator + JobMetrics.deadLetters(r)));
-    // the sources' deserializers count in a subgroup of their operator
+    JobMetrics.PER_LABEL.forEach(
+        n -> declared.add(FLINK_OPERATOR + JobMetrics.LABEL_KEY + "_" + n));
+    DeadLetterReasons.ALL.forEach(r -> declared.add(FLINK_OPERATOR + JobMetrics.deadLetters(r)));
+    // the sources' deserializers count in a subgroup of their FLINK_OPERATOR
     Set<String> deserializer = new TreeSet<>();
     declared.forEach(
         n ->
             deserializer.add(
                 n.replace(
-                    operator,
+                    FLINK_OPERATOR,
                     "flink_taskmanager_job_task_operator_deserializer_" + JobMetrics.GROUP + "_")));
     declared.addAll(deserializer);
     return declared;

@@ -16,9 +16,6 @@ import org.junit.jupiter.api.Test;
  * export.)
  */
 class DashboardFileTest {
-  /** How Flink's Prometheus reporter names an operator's metric in the group "streamrec". */
-  static final String FLINK_OPERATOR =
-      "flink_taskmanager_job_task_operator_" + JobMetrics.GROUP + "_";
 
   @Test
   void itHasAPanelForEachThingToWatch() {
@@ -57,7 +54,7 @@ class DashboardFileTest {
               }
             });
     for (String reason : DeadLetterReasons.ALL) {
-      String name = FLINK_OPERATOR + JobMetrics.deadLetters(reason);
+      String name = DashboardFile.FLINK_OPERATOR + JobMetrics.deadLetters(reason);
       assertThat(patterns).as("a query of the panel reads " + name).anyMatch(p -> name.matches(p));
     }
   }
@@ -71,8 +68,8 @@ class DashboardFileTest {
   void noDeadLetterQueryReadsTheSinksTotals() {
     List<String> totals =
         List.of(
-            FLINK_OPERATOR + JobMetrics.DEAD_LETTERS_WRITTEN,
-            FLINK_OPERATOR + JobMetrics.DEAD_LETTERS_UNWRITTEN,
+            DashboardFile.FLINK_OPERATOR + JobMetrics.DEAD_LETTERS_WRITTEN,
+            DashboardFile.FLINK_OPERATOR + JobMetrics.DEAD_LETTERS_UNWRITTEN,
             "flink_taskmanager_job_task_operator_deserializer_"
                 + JobMetrics.GROUP
                 + "_"
@@ -114,7 +111,7 @@ class DashboardFileTest {
         assertThat(e)
             .as(p.title())
             .contains("by (" + JobMetrics.LABEL_KEY + ")")
-            .contains(FLINK_OPERATOR + JobMetrics.LABEL_KEY + "_");
+            .contains(DashboardFile.FLINK_OPERATOR + JobMetrics.LABEL_KEY + "_");
       }
     }
   }

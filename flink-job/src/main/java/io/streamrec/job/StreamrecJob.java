@@ -169,7 +169,8 @@ public final class StreamrecJob {
                               cfg.limits().deadLetterMaxPayloadBytes(),
                               segmentCut(cfg, handoff)),
                           cfg.model()),
-                      cfg.silentInputWaitMs()))
+                      cfg.silentInputWaitMs(),
+                      cfg.idleTimeoutMs()))
               .name("assembler")
               .uid(UID_ASSEMBLER)
               .setParallelism(p);

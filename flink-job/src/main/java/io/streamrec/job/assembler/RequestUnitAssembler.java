@@ -125,12 +125,13 @@ public final class RequestUnitAssembler
   /**
    * The operator that runs {@code assembler} on the connected, keyed requests (first input) and
    * impressions: Flink's, but waiting up to {@code silentInputWaitMs} for a topic that falls silent
-   * while the other goes on ({@link SilentInputWait}).
+   * while the other goes on, and once it moves again holding it for the sources' {@code
+   * idleTimeoutMs}, for all its partitions to come back ({@link SilentInputWait}).
    */
   public static TwoInputStreamOperator<EventPart, EventPart, CompactUnit> operator(
-      RequestUnitAssembler assembler, long silentInputWaitMs) {
+      RequestUnitAssembler assembler, long silentInputWaitMs, long idleTimeoutMs) {
     return new SilentInputWait<>(
-        assembler, silentInputWaitMs, "requests topic", "impressions topic");
+        assembler, silentInputWaitMs, idleTimeoutMs, "requests topic", "impressions topic");
   }
 
   /**

@@ -32,8 +32,17 @@ import org.slf4j.LoggerFactory;
  * #UNMOVED_WAIT_MS} from the other input's first watermark: a job restarted during a broker outage
  * has both inputs idle, and when the broker is back one source reads a moment before the other;
  * left out at once, the slower topic's backlog was {@code late} (a walk: 1,279 impressions). A
- * restored job whose checkpoint had read all of one topic waits that long once, no more. The wait
- * changes when units close, never which events they hold once they do; it needs no state.
+ * restored job whose checkpoint had read all of one topic waits that long once, no more.
+ *
+ * <p>An input waited for that moves again is still held at its last watermark for {@code
+ * resumeHoldMs} (the sources' idle timeout) before its new watermarks are let through. A source
+ * leaves its partitions that are still idle out of its watermark, and when a silent topic's backlog
+ * comes the consumer hands over one partition's records before the next's: the first partition back
+ * alone carried the topic's watermark past the others' events, which were then {@code late} (a
+ * walk: 521 of a stalled producer's 12,000 impressions, where the source's periodic watermark fell
+ * between two partitions). Held that long, every partition has had the time after which a source
+ * would call it idle to come back. The wait and the hold change when units close, never which
+ * events they hold once they do; they need no state.
  */
 final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, IN1, IN2, OUT> {
   private static final long serialVersionUID = 1L;
@@ -49,8 +58,16 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
   private static final long UNTIL_THE_OTHER_MOVES = Long.MIN_VALUE;
 
   private final long waitMs;
+  private final long resumeHoldMs;
   private final String[] inputNames;
   private transient boolean[] moved;
+
+  /** Per input, the processing time until which its watermarks are held; 0: not held. */
+  private transient long[] heldUntil;
+
+  /** Per input, its newest watermark held back, or null. */
+  private transient Watermark[] held;
+
   private transient boolean[] waiting;
   private transient long[] waitingSince;
   private transient Counter waits;
@@ -58,19 +75,24 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
 
   /**
    * @param waitMs how long an input gone idle is waited for; 0: not at all (Flink's own behaviour)
+   * @param resumeHoldMs how long the watermarks of an input waited for that moves again are held
+   *     back (0: not at all), for its partitions still silent to come back
    * @param firstInput what the first input carries, for the log (e.g. "requests")
    * @param secondInput the same of the second
    */
   SilentInputWait(
       KeyedCoProcessFunction<K, IN1, IN2, OUT> function,
       long waitMs,
+      long resumeHoldMs,
       String firstInput,
       String secondInput) {
     super(function);
-    if (waitMs < 0) {
-      throw new IllegalArgumentException("waitMs must be >= 0, got " + waitMs);
+    if (waitMs < 0 || resumeHoldMs < 0) {
+      throw new IllegalArgumentException(
+          "waitMs and resumeHoldMs must be >= 0, got " + waitMs + " and " + resumeHoldMs);
     }
     this.waitMs = waitMs;
+    this.resumeHoldMs = resumeHoldMs;
     this.inputNames = new String[] {firstInput, secondInput};
   }
 
@@ -80,6 +102,8 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
     moved = new boolean[2];
     waiting = new boolean[2];
     waitingSince = new long[2];
+    heldUntil = new long[2];
+    held = new Watermark[2];
     waits = JobMetrics.group(getMetricGroup()).counter(JobMetrics.SILENT_INPUT_WAITS);
     waitsGivenUp =
         JobMetrics.group(getMetricGroup()).counter(JobMetrics.SILENT_INPUT_WAITS_GIVEN_UP);
@@ -88,13 +112,55 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
   @Override
   public void processWatermark1(Watermark mark) throws Exception {
     moved(0, mark);
-    super.processWatermark1(mark);
+    if (!hold(0, mark)) {
+      super.processWatermark1(mark);
+    }
   }
 
   @Override
   public void processWatermark2(Watermark mark) throws Exception {
     moved(1, mark);
-    super.processWatermark2(mark);
+    if (!hold(1, mark)) {
+      super.processWatermark2(mark);
+    }
+  }
+
+  /** Keeps {@code mark} back while {@code input} is held; whether it did. */
+  private boolean hold(int input, Watermark mark) {
+    if (heldUntil[input] == 0) {
+      return false;
+    }
+    held[input] = mark;
+    return true;
+  }
+
+  /** Holds the watermarks of {@code input}, which moves again, for {@link #resumeHoldMs}. */
+  private void holdAfterResuming(int input) {
+    long now = getProcessingTimeService().getCurrentProcessingTime();
+    long until = now + resumeHoldMs;
+    heldUntil[input] = until;
+    LOG.info(
+        "the {} moves again: its event time is held for {}, for its partitions still silent to"
+            + " come back",
+        inputNames[input],
+        TimeUtils.formatWithHighestUnit(Duration.ofMillis(resumeHoldMs)));
+    getProcessingTimeService().registerTimer(until, t -> release(input, until));
+  }
+
+  private void release(int input, long until) throws Exception {
+    if (heldUntil[input] != until) {
+      return; // a later hold of its own
+    }
+    heldUntil[input] = 0;
+    Watermark mark = held[input];
+    held[input] = null;
+    if (mark != null) {
+      if (input == 0) {
+        super.processWatermark1(mark);
+      } else {
+        super.processWatermark2(mark);
+      }
+    }
   }
 
   private void moved(int input, Watermark mark) {
@@ -139,7 +205,11 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
     } else if (waiting[input]) {
       // downstream of this operator the input never went idle: nothing to undo
       waiting[input] = false;
-      LOG.info("the {} moves again", inputNames[input]);
+      if (resumeHoldMs > 0) {
+        holdAfterResuming(input);
+      } else {
+        LOG.info("the {} moves again", inputNames[input]);
+      }
       return;
     }
     super.processWatermarkStatus(status, input);

@@ -126,8 +126,10 @@ public final class JobOptions {
               "How long the join waits for an input topic whose partitions have all fallen silent"
                   + " (source.idle-timeout) while the other topic's go on, as when its producer"
                   + " stalls or the broker comes back from an outage: its events of that time still"
-                  + " join. Past it the other topic's events alone move event time, and what the"
-                  + " silent one sends later arrives late. 0 = no wait.");
+                  + " join; once it moves again, it is held for one more source.idle-timeout for"
+                  + " all its partitions to come back. Past the wait the other topic's events alone"
+                  + " move event time, and what the silent one sends later arrives late. 0 = no"
+                  + " wait.");
   public static final ConfigOption<Integer> MAX_IMPRESSIONS_PER_UNIT =
       key("assembler.max-impressions-per-unit")
           .intType()

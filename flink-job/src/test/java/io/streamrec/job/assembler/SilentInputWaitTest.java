@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
  */
 class SilentInputWaitTest {
   private static final long WAIT_MS = 60_000;
+  private static final long HOLD_MS = 2_000;
 
   /** Emits, for every element, the operator's event time when it came. */
   private static final class EventTimeProbe
@@ -37,9 +38,14 @@ class SilentInputWaitTest {
 
   private static KeyedTwoInputStreamOperatorTestHarness<String, String, String, Long> harness(
       long waitMs) throws Exception {
+    return harness(waitMs, HOLD_MS);
+  }
+
+  private static KeyedTwoInputStreamOperatorTestHarness<String, String, String, Long> harness(
+      long waitMs, long holdMs) throws Exception {
     var h =
         new KeyedTwoInputStreamOperatorTestHarness<>(
-            new SilentInputWait<>(new EventTimeProbe(), waitMs, "requests", "impressions"),
+            new SilentInputWait<>(new EventTimeProbe(), waitMs, holdMs, "requests", "impressions"),
             v -> v,
             v -> v,
             Types.STRING);
@@ -78,8 +84,11 @@ class SilentInputWaitTest {
 
       h.processWatermarkStatus2(WatermarkStatus.ACTIVE);
       h.processWatermark2(new Watermark(25_000));
-      assertThat(eventTime(h)).isEqualTo(25_000);
+      assertThat(eventTime(h)).as("held for its partitions still silent").isEqualTo(900);
       h.setProcessingTime(WAIT_MS + 1); // the old wait's timer finds the input moving
+      assertThat(eventTime(h)).isEqualTo(900);
+      h.setProcessingTime(WAIT_MS - 1 + HOLD_MS);
+      assertThat(eventTime(h)).isEqualTo(25_000);
       h.processWatermark1(new Watermark(40_000));
       assertThat(eventTime(h)).isEqualTo(25_000);
       assertThat(watermarks(h)).containsExactly(900L, 25_000L);
@@ -145,6 +154,8 @@ class SilentInputWaitTest {
       assertThat(eventTime(h)).as("waiting for the impressions").isEqualTo(Long.MIN_VALUE);
       h.processWatermarkStatus2(WatermarkStatus.ACTIVE);
       h.processWatermark2(new Watermark(5_000)); // their backlog, from before the outage
+      assertThat(eventTime(h)).as("held for its partitions still silent").isEqualTo(Long.MIN_VALUE);
+      h.setProcessingTime(10 * WAIT_MS + SilentInputWait.UNMOVED_WAIT_MS / 2 + HOLD_MS);
       assertThat(eventTime(h)).isEqualTo(5_000);
       h.setProcessingTime(10 * WAIT_MS + SilentInputWait.UNMOVED_WAIT_MS + 1);
       h.processWatermark2(new Watermark(240_000));
@@ -166,7 +177,54 @@ class SilentInputWaitTest {
       assertThat(eventTime(h)).as("waiting for the impressions").isEqualTo(4_000);
       h.processWatermarkStatus2(WatermarkStatus.ACTIVE);
       h.processWatermark2(new Watermark(60_000));
+      assertThat(eventTime(h)).as("both held for their partitions still silent").isEqualTo(4_000);
+      h.setProcessingTime(WAIT_MS / 2 + HOLD_MS);
       assertThat(eventTime(h)).isEqualTo(60_000);
+    }
+  }
+
+  /**
+   * A silent topic's backlog comes back partition by partition: its source leaves the partitions
+   * still idle out of its watermark, so the first partition back alone carries the topic's
+   * watermark to the end of the backlog. Let through at once, it closed the units the other
+   * partitions' events were still to join, and those events were late (a walk: 521 of a stalled
+   * producer's 12,000 impressions). Held for the sources' idle timeout, they still join.
+   */
+  @Test
+  void anInputThatMovesAgainIsHeldForItsPartitionsStillSilentToComeBack() throws Exception {
+    try (var h = harness(WAIT_MS)) {
+      h.processWatermark1(new Watermark(1_000));
+      h.processWatermark2(new Watermark(900));
+      h.processWatermarkStatus2(WatermarkStatus.IDLE); // the impressions' producer stalls
+      h.processWatermark1(new Watermark(30_000)); // the requests go on
+      h.setProcessingTime(5_000);
+      h.processWatermarkStatus2(WatermarkStatus.ACTIVE); // its first partition is back
+      h.processWatermark2(new Watermark(28_000));
+      h.setProcessingTime(5_000 + HOLD_MS / 2);
+      h.processElement2("impression of the second partition", 1_500);
+      assertThat(h.extractOutputValues())
+          .as("the event time the second partition's first event came at")
+          .containsExactly(900L);
+      h.processWatermark2(new Watermark(29_000));
+      h.setProcessingTime(5_000 + HOLD_MS - 1);
+      assertThat(eventTime(h)).isEqualTo(900);
+      h.setProcessingTime(5_000 + HOLD_MS);
+      assertThat(eventTime(h)).as("the newest watermark held").isEqualTo(29_000);
+      h.processWatermark2(new Watermark(31_000));
+      assertThat(eventTime(h)).as("no longer held").isEqualTo(30_000);
+    }
+  }
+
+  @Test
+  void withoutAHoldAnInputThatMovesAgainMovesEventTimeAtOnce() throws Exception {
+    try (var h = harness(WAIT_MS, 0)) {
+      h.processWatermark1(new Watermark(1_000));
+      h.processWatermark2(new Watermark(900));
+      h.processWatermarkStatus2(WatermarkStatus.IDLE);
+      h.processWatermark1(new Watermark(30_000));
+      h.processWatermarkStatus2(WatermarkStatus.ACTIVE);
+      h.processWatermark2(new Watermark(28_000));
+      assertThat(eventTime(h)).isEqualTo(28_000);
     }
   }
 }

@@ -303,10 +303,22 @@ final class JobRunner {
 
   static Started start(Configuration conf, StreamrecJob.Bounds bounds, String name)
       throws Exception {
+    return start(conf, bounds, name, false);
+  }
+
+  /**
+   * The same, where {@code topicsChecked} says the caller has just checked the job's topics itself
+   * ({@link KafkaPreflight#checkJob}), as {@code run} does while it waits for its broker.
+   */
+  static Started start(
+      Configuration conf, StreamrecJob.Bounds bounds, String name, boolean topicsChecked)
+      throws Exception {
     checkStateBackend(conf);
     JobConfig cfg = JobConfig.from(conf);
-    // the topics are there and served (a topic created a moment before is written only then)
-    KafkaPreflight.checkJob(cfg);
+    if (!topicsChecked) {
+      // the topics are there and served (a topic created a moment before is written only then)
+      KafkaPreflight.checkJob(cfg);
+    }
     KafkaSinks.abortLeftOpenTransactions(cfg, bounds.bounded());
     Configuration flink = RetainedCheckpoints.bindLocally(conf);
     InJvmMetricReporter.configure(flink);

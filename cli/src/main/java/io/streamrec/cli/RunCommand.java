@@ -99,7 +99,8 @@ final class RunCommand implements Callable<Integer> {
         BROKER_RETRY_PAUSE,
         System.out);
     long submittedAtMs = System.currentTimeMillis();
-    JobRunner.Started job = JobRunner.start(plan.conf(), StreamrecJob.Bounds.live(), "streamrec");
+    JobRunner.Started job =
+        JobRunner.start(plan.conf(), StreamrecJob.Bounds.live(), "streamrec", true);
     System.out.println(
         "streamrec: job "
             + job.client().getJobID()

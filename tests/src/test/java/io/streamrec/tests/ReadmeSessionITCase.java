@@ -164,6 +164,9 @@ class ReadmeSessionITCase {
         }
       }
       assertThat(live).as("the session runs the live job").isNotNull();
+      assertThat(live.output().split("present and served", -1))
+          .as("run checks its topics once before it starts:%n%s", live.output())
+          .hasSize(2);
       // the traffic produced after run reaches the replica as new versions of the same model
       long deadline = System.nanoTime() + COMMAND_TIMEOUT.toNanos();
       while (true) {

@@ -22,6 +22,7 @@ import io.streamrec.job.units.DecodedEvent;
 import io.streamrec.job.units.UnitDecoder;
 import io.streamrec.job.units.UnitRecord;
 import io.streamrec.job.units.UnitRecordDeserializer;
+import io.streamrec.job.units.UnitsLogCheck;
 import io.streamrec.model.units.CompactUnit;
 import io.streamrec.model.units.EventPart;
 import io.streamrec.protocol.ModelUpdateRecord;
@@ -123,6 +124,13 @@ public final class StreamrecJob {
     DataStream<CompactUnit> units;
     DataStream<DeadLetter> deadLetters;
     if (cfg.sourceKind() == JobConfig.SourceKind.UNITS) {
+      UnitsLogCheck.refuseUnitsOfAnotherSpec(
+          cfg,
+          handoff != null && handoff.starts()
+              ? Handoff.Plan.ofTopic(handoff.startOffsets(), cfg.requestUnitsTopic())
+              : null,
+          bounds.bounded(),
+          bounds.fromMs());
       SingleOutputStreamOperator<CompactUnit> decoded =
           env.fromSource(
                   unitsSource(cfg, bounds, handoff), unitWatermarks(cfg, bounds), "request-units")

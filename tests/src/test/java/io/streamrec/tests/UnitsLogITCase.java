@@ -1,12 +1,17 @@
 package io.streamrec.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.streamrec.job.StreamrecJob;
+import io.streamrec.job.config.ConfigException;
+import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.job.metrics.JobMetrics;
 import io.streamrec.model.units.CompactUnit;
 import io.streamrec.model.units.CompactUnitCodec;
+import io.streamrec.model.units.UnitLayout;
 import io.streamrec.testutils.KafkaBroker;
 import io.streamrec.testutils.ModelUpdateRecords;
 import io.streamrec.testutils.TopicRecords;
@@ -14,9 +19,16 @@ import io.streamrec.traffic.FaultConfig;
 import io.streamrec.traffic.TrafficConfig;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -90,6 +102,105 @@ class UnitsLogITCase {
             .toList();
     assertThat(a).hasSizeGreaterThan(500);
     assertThat(b).containsExactlyElementsOf(a);
+  }
+
+  /**
+   * A model of another label list than the job that wrote the log: its backfill of the log sent
+   * every unit to the dead-letter topic ({@code unknown_schema}), to the log's end, and trained
+   * nothing. Refused before it starts; where the job starts reading at units of its own layout (a
+   * backfill from the time they begin, a live job whose group has read the older ones), it runs.
+   */
+  @Test
+  void aModelOfOtherLabelsThanTheLogsIsRefusedBeforeItStarts() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    TopicsConfig in = PipelineSupport.topics(bootstrap, "spec-");
+    Configuration writer = PipelineSupport.jobConf(bootstrap, in, 2_000);
+    writer.set(JobOptions.SOURCE_KIND, "units");
+    Configuration twoLabels = new Configuration(writer);
+    twoLabels.set(io.streamrec.job.config.ModelOptions.LABELS, List.of("click", "like"));
+    long start = 1_767_225_600_000L;
+    // units of the default model, then, from a minute on, of the model of two labels
+    writeUnits(bootstrap, in.requestUnits(), layout(writer), start, 1);
+    writeUnits(bootstrap, in.requestUnits(), layout(twoLabels), start + 60_000, 2);
+
+    assertThatThrownBy(() -> build(twoLabels, StreamrecJob.Bounds.backfill(null, null)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("source.kind")
+        .hasMessageContaining("'" + in.requestUnits() + "' holds units of other features or labels")
+        .hasMessageContaining("partition 0: layout " + Long.toHexString(layout(writer)))
+        .hasMessageContaining("unknown_schema");
+    build(writer, StreamrecJob.Bounds.backfill(null, null));
+    build(twoLabels, StreamrecJob.Bounds.backfill(start + 60_000, null));
+    assertThatThrownBy(() -> build(twoLabels, StreamrecJob.Bounds.live()))
+        .as("a live job without committed offsets reads from the earliest")
+        .isInstanceOf(ConfigException.class);
+
+    // the live job's group has read the older units
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, JobConfig.from(twoLabels).groupId());
+    try (var c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      c.commitSync(
+          Map.of(
+              new TopicPartition(in.requestUnits(), 0), new OffsetAndMetadata(UNITS_PER_PART),
+              new TopicPartition(in.requestUnits(), 1), new OffsetAndMetadata(UNITS_PER_PART)));
+    }
+    build(twoLabels, StreamrecJob.Bounds.live());
+  }
+
+  private static final int UNITS_PER_PART = 3;
+
+  private static long layout(Configuration conf) {
+    return new UnitLayout(JobConfig.from(conf).model().features()).fingerprint();
+  }
+
+  private static void build(Configuration conf, StreamrecJob.Bounds bounds) {
+    StreamrecJob.build(
+        StreamExecutionEnvironment.getExecutionEnvironment(), JobConfig.from(conf), bounds);
+  }
+
+  /**
+   * {@link #UNITS_PER_PART} units of layout {@code layout} on each of the topic's two partitions,
+   * timed from {@code startMs}, of {@code labels} labels for their one impression.
+   */
+  private static void writeUnits(
+      String bootstrap, String topic, long layout, long startMs, int labels) {
+    java.util.Properties p = new java.util.Properties();
+    p.put(org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    try (var producer =
+        new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(
+            p,
+            new org.apache.kafka.common.serialization.ByteArraySerializer(),
+            new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      for (int partition = 0; partition < 2; partition++) {
+        for (int i = 0; i < UNITS_PER_PART; i++) {
+          long t = startMs + i * 1_000L;
+          String id = "r" + partition + "-" + i + "-" + layout;
+          CompactUnit u =
+              new CompactUnit(
+                  layout,
+                  id,
+                  id.hashCode(),
+                  t,
+                  t + 2_000,
+                  1,
+                  new int[0],
+                  new long[0],
+                  new long[0],
+                  new float[0],
+                  new float[0],
+                  new float[labels]);
+          producer.send(
+              new org.apache.kafka.clients.producer.ProducerRecord<>(
+                  topic,
+                  partition,
+                  u.closedAtMs(),
+                  id.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                  CompactUnitCodec.encode(u)));
+        }
+      }
+      producer.flush();
+    }
   }
 
   private static void abortedCopies(

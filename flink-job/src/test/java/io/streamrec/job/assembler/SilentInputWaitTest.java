@@ -72,13 +72,22 @@ class SilentInputWaitTest {
     return h.extractOutputValues().get(h.extractOutputValues().size() - 1);
   }
 
+  /**
+   * Both inputs move (the requests to 1,000, the impressions to 900), then the impressions' every
+   * partition falls silent while the requests go on to 30,000.
+   */
+  private static void impressionsStallWhileRequestsGoOn(
+      KeyedTwoInputStreamOperatorTestHarness<String, String, String, Long> h) throws Exception {
+    h.processWatermark1(new Watermark(1_000));
+    h.processWatermark2(new Watermark(900));
+    h.processWatermarkStatus2(WatermarkStatus.IDLE);
+    h.processWatermark1(new Watermark(30_000));
+  }
+
   @Test
   void anInputThatFallsSilentAfterMovingHoldsEventTimeUntilItMovesAgain() throws Exception {
     try (var h = harness(WAIT_MS)) {
-      h.processWatermark1(new Watermark(1_000));
-      h.processWatermark2(new Watermark(900));
-      h.processWatermarkStatus2(WatermarkStatus.IDLE); // the impressions' producer stalls
-      h.processWatermark1(new Watermark(30_000)); // the requests go on
+      impressionsStallWhileRequestsGoOn(h);
       h.setProcessingTime(WAIT_MS - 1);
       assertThat(eventTime(h)).as("event time waits at the silent input's").isEqualTo(900);
 
@@ -98,10 +107,7 @@ class SilentInputWaitTest {
   @Test
   void aWaitThatRunsOutLetsTheOtherInputMoveEventTime() throws Exception {
     try (var h = harness(WAIT_MS)) {
-      h.processWatermark1(new Watermark(1_000));
-      h.processWatermark2(new Watermark(900));
-      h.processWatermarkStatus2(WatermarkStatus.IDLE);
-      h.processWatermark1(new Watermark(30_000));
+      impressionsStallWhileRequestsGoOn(h);
       h.setProcessingTime(WAIT_MS);
       assertThat(eventTime(h)).as("the wait ran out").isEqualTo(30_000);
       h.processWatermark1(new Watermark(31_000));
@@ -112,10 +118,7 @@ class SilentInputWaitTest {
   @Test
   void withoutAWaitAnIdleInputIsLeftOutAtOnce() throws Exception {
     try (var h = harness(0)) {
-      h.processWatermark1(new Watermark(1_000));
-      h.processWatermark2(new Watermark(900));
-      h.processWatermarkStatus2(WatermarkStatus.IDLE);
-      h.processWatermark1(new Watermark(30_000));
+      impressionsStallWhileRequestsGoOn(h);
       assertThat(eventTime(h)).as("Flink's own behaviour").isEqualTo(30_000);
     }
   }
@@ -193,10 +196,7 @@ class SilentInputWaitTest {
   @Test
   void anInputThatMovesAgainIsHeldForItsPartitionsStillSilentToComeBack() throws Exception {
     try (var h = harness(WAIT_MS)) {
-      h.processWatermark1(new Watermark(1_000));
-      h.processWatermark2(new Watermark(900));
-      h.processWatermarkStatus2(WatermarkStatus.IDLE); // the impressions' producer stalls
-      h.processWatermark1(new Watermark(30_000)); // the requests go on
+      impressionsStallWhileRequestsGoOn(h);
       h.setProcessingTime(5_000);
       h.processWatermarkStatus2(WatermarkStatus.ACTIVE); // its first partition is back
       h.processWatermark2(new Watermark(28_000));
@@ -218,10 +218,7 @@ class SilentInputWaitTest {
   @Test
   void withoutAHoldAnInputThatMovesAgainMovesEventTimeAtOnce() throws Exception {
     try (var h = harness(WAIT_MS, 0)) {
-      h.processWatermark1(new Watermark(1_000));
-      h.processWatermark2(new Watermark(900));
-      h.processWatermarkStatus2(WatermarkStatus.IDLE);
-      h.processWatermark1(new Watermark(30_000));
+      impressionsStallWhileRequestsGoOn(h);
       h.processWatermarkStatus2(WatermarkStatus.ACTIVE);
       h.processWatermark2(new Watermark(28_000));
       assertThat(eventTime(h)).isEqualTo(28_000);

@@ -125,9 +125,18 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
     }
   }
 
-  /** Keeps {@code mark} back while {@code input} is held; whether it did. */
+  /**
+   * Keeps {@code mark} back while {@code input} is held; whether it did. The end of the input (a
+   * backfill's, a drain's) ends the hold: no partition of it is still to come, and a watermark held
+   * past the input's end would never close its last units.
+   */
   private boolean hold(int input, Watermark mark) {
     if (heldUntil[input] == 0) {
+      return false;
+    }
+    if (mark.getTimestamp() == Long.MAX_VALUE) {
+      heldUntil[input] = 0;
+      held[input] = null;
       return false;
     }
     held[input] = mark;

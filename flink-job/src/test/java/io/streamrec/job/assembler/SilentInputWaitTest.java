@@ -215,6 +215,24 @@ class SilentInputWaitTest {
     }
   }
 
+  /**
+   * The end of a held input (a backfill's, a drain's) is let through at once: the operator's timers
+   * stop at the end of its inputs, and a held end would never have closed the last units.
+   */
+  @Test
+  void theEndOfAHeldInputEndsTheHold() throws Exception {
+    try (var h = harness(WAIT_MS)) {
+      impressionsStallWhileRequestsGoOn(h);
+      h.processWatermarkStatus2(WatermarkStatus.ACTIVE);
+      h.processWatermark2(new Watermark(28_000));
+      assertThat(eventTime(h)).isEqualTo(900);
+      h.processWatermark2(Watermark.MAX_WATERMARK);
+      assertThat(eventTime(h)).isEqualTo(30_000);
+      h.processWatermark1(Watermark.MAX_WATERMARK);
+      assertThat(watermarks(h)).endsWith(Long.MAX_VALUE);
+    }
+  }
+
   @Test
   void withoutAHoldAnInputThatMovesAgainMovesEventTimeAtOnce() throws Exception {
     try (var h = harness(WAIT_MS, 0)) {

@@ -2,7 +2,13 @@ package io.streamrec.job.assembler;
 
 import io.streamrec.job.metrics.JobMetrics;
 import java.time.Duration;
+import java.util.List;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
@@ -27,12 +33,16 @@ import org.slf4j.LoggerFactory;
  * up to {@code waitMs} (processing time), so its events of that time still join; after that it is
  * let go as before, so a topic that stays silent cannot stop the job either.
  *
- * <p>An input that has not carried a watermark since the operator started (a start or a restore:
- * watermarks are not part of a checkpoint) and goes idle is waited for only {@link
- * #UNMOVED_WAIT_MS} from the other input's first watermark: a job restarted during a broker outage
- * has both inputs idle, and when the broker is back one source reads a moment before the other;
- * left out at once, the slower topic's backlog was {@code late} (a walk: 1,279 impressions). A
- * restored job whose checkpoint had read all of one topic waits that long once, no more.
+ * <p>An input that has never carried a watermark (a job's first start; whether it had is in the
+ * checkpoint, as watermarks themselves are not) and goes idle is waited for only {@link
+ * #UNMOVED_WAIT_MS} from the other input's first watermark: sources that reconnect to a broker
+ * together read within a second or two of each other. An input that had moved before a restore is
+ * waited for as long as before it: a job restarted during a producer's stall had let the stalled
+ * topic go after those 10 s, and its backlog was {@code late} (a walk: 2,663 impressions of a 75 s
+ * stall). While both inputs are silent (a broker outage) nothing moves event time, so neither wait
+ * runs out: each starts again when the other input moves, and a broker outage longer than the wait
+ * no longer left the topic that read second after it {@code late} (a walk: 1,659 records of a 45 s
+ * outage under a 20 s wait).
  *
  * <p>An input waited for that moves again is still held at its last watermark for {@code
  * resumeHoldMs} (the sources' idle timeout) before its new watermarks are let through. A source
@@ -42,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * walk: 521 of a stalled producer's 12,000 impressions, where the source's periodic watermark fell
  * between two partitions). Held that long, every partition has had the time after which a source
  * would call it idle to come back. The wait and the hold change when units close, never which
- * events they hold once they do; they need no state.
+ * events they hold once they do; their one state is which inputs have moved.
  */
 final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, IN1, IN2, OUT> {
   private static final long serialVersionUID = 1L;
@@ -54,13 +64,20 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
    */
   static final long UNMOVED_WAIT_MS = 10_000;
 
-  /** {@link #waitingSince} of a wait whose timer starts only when the other input first moves. */
+  /** {@link #waitingSince} of a wait whose timer starts only when the other input moves. */
   private static final long UNTIL_THE_OTHER_MOVES = Long.MIN_VALUE;
+
+  /** The operator state of {@link #moved}. */
+  static final String MOVED_STATE = "silent-input-wait-moved";
 
   private final long waitMs;
   private final long resumeHoldMs;
   private final String[] inputNames;
+
+  /** Per input, whether it has carried a watermark, since the job's first start (checkpointed). */
   private transient boolean[] moved;
+
+  private transient ListState<Integer> movedState;
 
   /** Per input, the processing time until which its watermarks are held; 0: not held. */
   private transient long[] heldUntil;
@@ -96,10 +113,35 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
     this.inputNames = new String[] {firstInput, secondInput};
   }
 
+  /**
+   * Which inputs had moved, from the checkpoint: a bit per input in each subtask's entry, read by
+   * every subtask (an input that moved in one subtask moved for all: the sources' watermarks reach
+   * each).
+   */
+  @Override
+  public void initializeState(StateInitializationContext context) throws Exception {
+    super.initializeState(context);
+    movedState =
+        context
+            .getOperatorStateStore()
+            .getUnionListState(new ListStateDescriptor<>(MOVED_STATE, Types.INT));
+    moved = new boolean[2];
+    for (Integer bits : movedState.get()) {
+      for (int input = 0; input < 2; input++) {
+        moved[input] |= (bits & (1 << input)) != 0;
+      }
+    }
+  }
+
+  @Override
+  public void snapshotState(StateSnapshotContext context) throws Exception {
+    super.snapshotState(context);
+    movedState.update(List.of((moved[0] ? 1 : 0) | (moved[1] ? 2 : 0)));
+  }
+
   @Override
   public void open() throws Exception {
     super.open();
-    moved = new boolean[2];
     waiting = new boolean[2];
     waitingSince = new long[2];
     heldUntil = new long[2];
@@ -149,9 +191,10 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
     long until = now + resumeHoldMs;
     heldUntil[input] = until;
     LOG.info(
-        "the {} moves again: its event time is held for {}, for its partitions still silent to"
-            + " come back",
+        "the {} moves{}: its event time is held for {}, for its partitions still silent to come"
+            + " back",
         inputNames[input],
+        moved[input] ? " again" : "",
         TimeUtils.formatWithHighestUnit(Duration.ofMillis(resumeHoldMs)));
     getProcessingTimeService().registerTimer(until, t -> release(input, until));
   }
@@ -175,11 +218,21 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
   private void moved(int input, Watermark mark) {
     if (mark.getTimestamp() > Long.MIN_VALUE && !moved[input]) {
       moved[input] = true;
-      int other = 1 - input;
-      if (waiting[other] && waitingSince[other] == UNTIL_THE_OTHER_MOVES) {
-        startWait(other, Math.min(waitMs, UNMOVED_WAIT_MS));
-      }
+      otherMoves(input);
     }
+  }
+
+  /** {@code input} moves: a wait for the other input that waited for that starts now. */
+  private void otherMoves(int input) {
+    int other = 1 - input;
+    if (waiting[other] && waitingSince[other] == UNTIL_THE_OTHER_MOVES) {
+      startWait(other, waitFor(other));
+    }
+  }
+
+  /** How long {@code input}, silent while the other moves, is waited for. */
+  private long waitFor(int input) {
+    return moved[input] ? waitMs : Math.min(waitMs, UNMOVED_WAIT_MS);
   }
 
   /** Waits for {@code input} from now, for {@code ms}, then lets it go. */
@@ -199,10 +252,8 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
       if (waitMs > 0 && !waiting[input]) {
         waiting[input] = true;
         waits.inc();
-        if (moved[input]) {
-          startWait(input, waitMs);
-        } else if (moved[1 - input]) {
-          startWait(input, Math.min(waitMs, UNMOVED_WAIT_MS));
+        if (moved[input] || moved[1 - input]) {
+          startWait(input, waitFor(input));
         } else {
           waitingSince[input] = UNTIL_THE_OTHER_MOVES;
         }
@@ -219,7 +270,13 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
       } else {
         LOG.info("the {} moves again", inputNames[input]);
       }
+      otherMoves(input);
       return;
+    } else if (waitMs > 0) {
+      LOG.info(
+          "the {} moves again, after event time went on without it: what it sends from before"
+              + " then arrives late",
+          inputNames[input]);
     }
     super.processWatermarkStatus(status, input);
   }
@@ -227,6 +284,17 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
   private void giveUp(int input, long since, long ms) throws Exception {
     if (!waiting[input] || waitingSince[input] != since) {
       return; // it moved again in between (and maybe fell silent again: a later wait of its own)
+    }
+    if (waiting[1 - input]) {
+      // the other input is silent too: nothing moves event time, and let go now, this input's
+      // backlog would be late if the other came back first; waited for again once it does
+      waitingSince[input] = UNTIL_THE_OTHER_MOVES;
+      LOG.info(
+          "the {} has been silent for {}, and so has the {}: event time waits for them",
+          inputNames[input],
+          TimeUtils.formatWithHighestUnit(Duration.ofMillis(ms)),
+          inputNames[1 - input]);
+      return;
     }
     waiting[input] = false;
     waitsGivenUp.inc();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
@@ -43,6 +44,12 @@ class SilentInputWaitTest {
 
   private static KeyedTwoInputStreamOperatorTestHarness<String, String, String, Long> harness(
       long waitMs, long holdMs) throws Exception {
+    return harness(waitMs, holdMs, null);
+  }
+
+  /** A harness restored from {@code state} (null: a first start). */
+  private static KeyedTwoInputStreamOperatorTestHarness<String, String, String, Long> harness(
+      long waitMs, long holdMs, OperatorSubtaskState state) throws Exception {
     var h =
         new KeyedTwoInputStreamOperatorTestHarness<>(
             new SilentInputWait<>(new EventTimeProbe(), waitMs, holdMs, "requests", "impressions"),
@@ -50,6 +57,9 @@ class SilentInputWaitTest {
             v -> v,
             Types.STRING);
     h.setup();
+    if (state != null) {
+      h.initializeState(state);
+    }
     h.open();
     h.setProcessingTime(0);
     return h;
@@ -230,6 +240,65 @@ class SilentInputWaitTest {
       assertThat(eventTime(h)).isEqualTo(30_000);
       h.processWatermark1(Watermark.MAX_WATERMARK);
       assertThat(watermarks(h)).endsWith(Long.MAX_VALUE);
+    }
+  }
+
+  /**
+   * A job restarted during the impressions' stall: its checkpoint says the impressions had moved,
+   * so they are waited for the whole wait, as before the restart. It said nothing, and the restored
+   * job waited the 10 s of an input that never moved: a walk's 75 s stall with a restart in it left
+   * 2,663 impressions late.
+   */
+  @Test
+  void anInputThatHadMovedBeforeARestoreIsWaitedForTheWholeWait() throws Exception {
+    OperatorSubtaskState state;
+    try (var h = harness(WAIT_MS)) {
+      impressionsStallWhileRequestsGoOn(h);
+      state = h.snapshot(1, 1);
+    }
+    try (var h = harness(WAIT_MS, HOLD_MS, state)) {
+      h.processWatermark1(new Watermark(35_000)); // the requests read on from the checkpoint
+      h.processWatermarkStatus2(WatermarkStatus.IDLE); // the impressions still stalled
+      h.setProcessingTime(SilentInputWait.UNMOVED_WAIT_MS + 1);
+      assertThat(eventTime(h))
+          .as("still waiting for the impressions past the wait of an input that never moved")
+          .isEqualTo(Long.MIN_VALUE);
+      h.setProcessingTime(WAIT_MS);
+      assertThat(eventTime(h)).as("the whole wait ran out").isEqualTo(35_000);
+    }
+    try (var h = harness(WAIT_MS)) {
+      h.processWatermark1(new Watermark(35_000));
+      h.processWatermarkStatus2(WatermarkStatus.IDLE);
+      h.setProcessingTime(SilentInputWait.UNMOVED_WAIT_MS);
+      assertThat(eventTime(h)).as("a first start: the impressions never moved").isEqualTo(35_000);
+    }
+  }
+
+  /**
+   * A broker outage longer than the wait: both inputs silent, nothing moves event time, and neither
+   * is let go. Both were, and the requests, read a moment before the impressions when the broker
+   * came back, carried event time past the impressions' backlog (a walk: 1,659 dead letters of a 45
+   * s outage under a 20 s wait). The impressions are waited for from when the requests move.
+   */
+  @Test
+  void bothInputsSilentLongerThanTheWaitAreNeitherLetGo() throws Exception {
+    try (var h = harness(WAIT_MS)) {
+      h.processWatermark1(new Watermark(5_000));
+      h.processWatermark2(new Watermark(4_000));
+      h.processWatermarkStatus1(WatermarkStatus.IDLE);
+      h.processWatermarkStatus2(WatermarkStatus.IDLE);
+      h.setProcessingTime(3 * WAIT_MS); // the outage goes on past the wait
+      h.processWatermarkStatus1(WatermarkStatus.ACTIVE);
+      h.processWatermark1(new Watermark(90_000));
+      h.setProcessingTime(3 * WAIT_MS + HOLD_MS);
+      assertThat(eventTime(h)).as("waiting for the impressions").isEqualTo(4_000);
+      h.setProcessingTime(4 * WAIT_MS - 1);
+      assertThat(eventTime(h)).isEqualTo(4_000);
+      h.setProcessingTime(4 * WAIT_MS);
+      assertThat(eventTime(h))
+          .as("the impressions' wait, from when the requests moved, ran out")
+          .isEqualTo(90_000);
+      assertThat(watermarks(h)).containsExactly(4_000L, 90_000L);
     }
   }
 

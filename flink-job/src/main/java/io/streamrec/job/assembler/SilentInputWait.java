@@ -79,6 +79,19 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
 
   private transient ListState<Integer> movedState;
 
+  /**
+   * How often a topic's silences are logged at INFO, at most; the others of that time at DEBUG (a
+   * topic whose traffic has gaps a little longer than the idle timeout fell silent and moved again
+   * every few seconds, four lines each time). {@code silent_input_waits} counts them all.
+   */
+  static final long SAY_EVERY_MS = 600_000;
+
+  /** Per input, the processing time its last silence logged at INFO began. */
+  private transient long[] saidAt;
+
+  /** Per input, whether its silence now is logged at INFO. */
+  private transient boolean[] loud;
+
   /** Per input, the processing time until which its watermarks are held; 0: not held. */
   private transient long[] heldUntil;
 
@@ -146,6 +159,8 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
     waitingSince = new long[2];
     heldUntil = new long[2];
     held = new Watermark[2];
+    saidAt = new long[] {Long.MIN_VALUE / 2, Long.MIN_VALUE / 2};
+    loud = new boolean[] {true, true};
     waits = JobMetrics.group(getMetricGroup()).counter(JobMetrics.SILENT_INPUT_WAITS);
     waitsGivenUp =
         JobMetrics.group(getMetricGroup()).counter(JobMetrics.SILENT_INPUT_WAITS_GIVEN_UP);
@@ -190,7 +205,8 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
     long now = getProcessingTimeService().getCurrentProcessingTime();
     long until = now + resumeHoldMs;
     heldUntil[input] = until;
-    LOG.info(
+    say(
+        input,
         "the {} moves{}: its event time is held for {}, for its partitions still silent to come"
             + " back",
         inputNames[input],
@@ -239,7 +255,14 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
   private void startWait(int input, long ms) {
     long now = getProcessingTimeService().getCurrentProcessingTime();
     waitingSince[input] = now;
-    LOG.info(
+    if (now - saidAt[input] >= SAY_EVERY_MS) {
+      saidAt[input] = now;
+      loud[input] = true;
+    } else {
+      loud[input] = false;
+    }
+    say(
+        input,
         "every partition of the {} is silent: event time waits for it up to {}",
         inputNames[input],
         TimeUtils.formatWithHighestUnit(Duration.ofMillis(ms)));
@@ -268,7 +291,7 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
       if (resumeHoldMs > 0) {
         holdAfterResuming(input);
       } else {
-        LOG.info("the {} moves again", inputNames[input]);
+        say(input, "the {} moves again", inputNames[input]);
       }
       otherMoves(input);
       return;
@@ -281,6 +304,17 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
     super.processWatermarkStatus(status, input);
   }
 
+  /**
+   * Logs a line of {@code input}'s silence: at INFO if that silence is logged so ({@link #loud}).
+   */
+  private void say(int input, String format, Object... args) {
+    if (loud[input]) {
+      LOG.info(format, args);
+    } else {
+      LOG.debug(format, args);
+    }
+  }
+
   private void giveUp(int input, long since, long ms) throws Exception {
     if (!waiting[input] || waitingSince[input] != since) {
       return; // it moved again in between (and maybe fell silent again: a later wait of its own)
@@ -289,7 +323,8 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
       // the other input is silent too: nothing moves event time, and let go now, this input's
       // backlog would be late if the other came back first; waited for again once it does
       waitingSince[input] = UNTIL_THE_OTHER_MOVES;
-      LOG.info(
+      say(
+          input,
           "the {} has been silent for {}, and so has the {}: event time waits for them",
           inputNames[input],
           TimeUtils.formatWithHighestUnit(Duration.ofMillis(ms)),

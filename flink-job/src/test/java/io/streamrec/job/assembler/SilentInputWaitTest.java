@@ -2,6 +2,7 @@ package io.streamrec.job.assembler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.streamrec.job.LogLines;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -11,6 +12,7 @@ import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.apache.flink.util.Collector;
+import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -299,6 +301,36 @@ class SilentInputWaitTest {
           .as("the impressions' wait, from when the requests moved, ran out")
           .isEqualTo(90_000);
       assertThat(watermarks(h)).containsExactly(4_000L, 90_000L);
+    }
+  }
+
+  /**
+   * A topic whose traffic has gaps a little longer than the idle timeout falls silent and moves
+   * again every few seconds: each time logged two lines at INFO (four with both topics), 68 in 2.5
+   * minutes of a walk. Its first silence is logged at INFO, the others for ten minutes at DEBUG.
+   */
+  @Test
+  void aTopicThatFallsSilentEveryFewSecondsIsLoggedAtInfoOnceInTenMinutes() throws Exception {
+    List<String> lines = new ArrayList<>();
+    try (var log = LogLines.of(SilentInputWait.class, Level.INFO, lines);
+        var h = harness(WAIT_MS)) {
+      h.processWatermark1(new Watermark(1_000));
+      h.processWatermark2(new Watermark(900));
+      for (int i = 0; i < 20; i++) {
+        h.setProcessingTime(i * 6_000L);
+        h.processWatermarkStatus2(WatermarkStatus.IDLE);
+        h.setProcessingTime(i * 6_000L + 4_000);
+        h.processWatermarkStatus2(WatermarkStatus.ACTIVE);
+      }
+      assertThat(lines)
+          .as("two minutes of gaps")
+          .containsExactly(
+              "every partition of the impressions is silent: event time waits for it up to 1 min",
+              "the impressions moves again: its event time is held for 2 s, for its partitions"
+                  + " still silent to come back");
+      h.setProcessingTime(SilentInputWait.SAY_EVERY_MS);
+      h.processWatermarkStatus2(WatermarkStatus.IDLE);
+      assertThat(lines).as("ten minutes after the first").hasSize(3);
     }
   }
 

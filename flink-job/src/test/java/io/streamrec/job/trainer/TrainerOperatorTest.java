@@ -798,7 +798,9 @@ class TrainerOperatorTest {
     another.set(JobOptions.MODEL_ID, "7edcba9876543210");
     List<String> warned = new ArrayList<>();
     List<ModelUpdateRecord> out;
-    try (var log = WarningsOf.trainer(warned);
+    try (var log =
+            io.streamrec.job.LogLines.of(
+                TrainerOperator.class, org.apache.logging.log4j.Level.WARN, warned);
         var r = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config(another)))) {
       r.initializeState(snapshot);
       r.open();
@@ -813,52 +815,14 @@ class TrainerOperatorTest {
         .contains("the checkpoint's model 0123456789abcdef goes on");
 
     warned.clear();
-    try (var log = WarningsOf.trainer(warned);
+    try (var log =
+            io.streamrec.job.LogLines.of(
+                TrainerOperator.class, org.apache.logging.log4j.Level.WARN, warned);
         var r = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config()))) {
       r.initializeState(aDefaultCheckpoint());
       r.open();
     }
     assertThat(warned).as("the checkpoint's own id").isEmpty();
-  }
-
-  /** The trainer's WARN lines while open, into a list. */
-  private static final class WarningsOf implements AutoCloseable {
-    private final org.apache.logging.log4j.core.Logger logger;
-    private final org.apache.logging.log4j.core.appender.AbstractAppender appender;
-
-    private WarningsOf(List<String> into) {
-      logger =
-          (org.apache.logging.log4j.core.Logger)
-              org.apache.logging.log4j.LogManager.getLogger(TrainerOperator.class);
-      appender =
-          new org.apache.logging.log4j.core.appender.AbstractAppender(
-              "warnings",
-              null,
-              null,
-              true,
-              org.apache.logging.log4j.core.config.Property.EMPTY_ARRAY) {
-            @Override
-            public void append(org.apache.logging.log4j.core.LogEvent event) {
-              if (event.getLevel().isMoreSpecificThan(org.apache.logging.log4j.Level.WARN)) {
-                synchronized (into) {
-                  into.add(event.getMessage().getFormattedMessage());
-                }
-              }
-            }
-          };
-      appender.start();
-      logger.addAppender(appender);
-    }
-
-    static WarningsOf trainer(List<String> into) {
-      return new WarningsOf(into);
-    }
-
-    @Override
-    public void close() {
-      logger.removeAppender(appender);
-      appender.stop();
-    }
   }
 
   /**

@@ -99,6 +99,10 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
   private transient Watermark[] held;
 
   private transient boolean[] waiting;
+
+  /** Per input, whether it was let go after its wait and has not moved since. */
+  private transient boolean[] letGo;
+
   private transient long[] waitingSince;
   private transient Counter waits;
   private transient Counter waitsGivenUp;
@@ -156,6 +160,7 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
   public void open() throws Exception {
     super.open();
     waiting = new boolean[2];
+    letGo = new boolean[2];
     waitingSince = new long[2];
     heldUntil = new long[2];
     held = new Watermark[2];
@@ -300,6 +305,10 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
           "the {} moves again, after event time went on without it: what it sends from before"
               + " then arrives late",
           inputNames[input]);
+      letGo[input] = false;
+      super.processWatermarkStatus(status, input);
+      otherMoves(input);
+      return;
     }
     super.processWatermarkStatus(status, input);
   }
@@ -319,7 +328,7 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
     if (!waiting[input] || waitingSince[input] != since) {
       return; // it moved again in between (and maybe fell silent again: a later wait of its own)
     }
-    if (waiting[1 - input]) {
+    if (waiting[1 - input] || letGo[1 - input]) {
       // the other input is silent too: nothing moves event time, and let go now, this input's
       // backlog would be late if the other came back first; waited for again once it does
       waitingSince[input] = UNTIL_THE_OTHER_MOVES;
@@ -332,6 +341,7 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
       return;
     }
     waiting[input] = false;
+    letGo[input] = true;
     waitsGivenUp.inc();
     LOG.warn(
         "the {} has been silent for {}: event time goes on without it, and what it sends later"

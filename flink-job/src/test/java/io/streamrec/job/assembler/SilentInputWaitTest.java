@@ -334,6 +334,28 @@ class SilentInputWaitTest {
     }
   }
 
+  /**
+   * The impressions let go after their wait, then the requests fall silent too (a broker outage):
+   * nothing moves event time, so the requests are not let go either, and when the impressions come
+   * back first they are waited for from then; let go too, the impressions alone carried event time
+   * past the requests' backlog.
+   */
+  @Test
+  void anInputIsNotLetGoWhileTheOtherLetGoIsSilentToo() throws Exception {
+    try (var h = harness(WAIT_MS)) {
+      impressionsStallWhileRequestsGoOn(h);
+      h.setProcessingTime(WAIT_MS);
+      assertThat(eventTime(h)).as("the impressions let go").isEqualTo(30_000);
+      h.processWatermarkStatus1(WatermarkStatus.IDLE); // then the broker goes
+      h.setProcessingTime(3 * WAIT_MS);
+      h.processWatermarkStatus2(WatermarkStatus.ACTIVE); // the impressions read first
+      h.processWatermark2(new Watermark(200_000));
+      assertThat(eventTime(h)).as("waiting for the requests").isEqualTo(30_000);
+      h.setProcessingTime(4 * WAIT_MS);
+      assertThat(eventTime(h)).as("their wait ran out").isEqualTo(200_000);
+    }
+  }
+
   @Test
   void withoutAHoldAnInputThatMovesAgainMovesEventTimeAtOnce() throws Exception {
     try (var h = harness(WAIT_MS, 0)) {

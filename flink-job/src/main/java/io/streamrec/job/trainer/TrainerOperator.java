@@ -60,6 +60,7 @@ import org.apache.flink.runtime.state.StatePartitionStreamProvider;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.memory.MemCheckpointStreamFactory;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.operators.OperatorSnapshotFutures;
 import org.apache.flink.streaming.api.watermark.Watermark;
@@ -100,7 +101,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * <p>Runs with parallelism 1: one model.
  */
 public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRecord>
-    implements OneInputStreamOperator<CompactUnit, ModelUpdateRecord> {
+    implements OneInputStreamOperator<CompactUnit, ModelUpdateRecord>, BoundedOneInput {
   private static final long serialVersionUID = 1L;
 
   /**
@@ -1132,14 +1133,30 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
         replacedRows.count());
   }
 
+  /** The newest watermark this operator has had (0 before any). */
+  private transient long lastWatermark;
+
   @Override
   public void processElement(StreamRecord<CompactUnit> element) {
     waiting.add(element.getValue());
   }
 
+  /**
+   * The input's end (a drain's, a backfill's) takes it to the end of event time: a units source
+   * that is idle when a drain ends it drops the end-of-time watermark it emits (an idle output
+   * sends none), and the units waiting here stayed untrained.
+   */
+  @Override
+  public void endInput() throws Exception {
+    if (lastWatermark < Long.MAX_VALUE) {
+      processWatermark(Watermark.MAX_WATERMARK);
+    }
+  }
+
   @Override
   public void processWatermark(Watermark mark) throws Exception {
     long w = mark.getTimestamp();
+    lastWatermark = w;
     while (!waiting.isEmpty() && waiting.peek().closedAtMs() <= w) {
       ready.addLast(waiting.poll());
     }

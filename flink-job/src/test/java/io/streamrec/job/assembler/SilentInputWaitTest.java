@@ -356,6 +356,32 @@ class SilentInputWaitTest {
     }
   }
 
+  /**
+   * A drain of a job whose inputs are both silent: their sources, idle, drop the end-of-time
+   * watermark, and the inputs' ends alone tell the operator. Event time stayed where it was and the
+   * units still open never closed (a walk's demo: 8 of 10 units closed in one run of two).
+   */
+  @Test
+  void theEndsOfSilentInputsTakeEventTimeToTheEnd() throws Exception {
+    try (var h = harness(WAIT_MS)) {
+      h.processWatermark1(new Watermark(5_000));
+      h.processWatermark2(new Watermark(4_000));
+      h.processWatermarkStatus1(WatermarkStatus.IDLE);
+      h.processWatermarkStatus2(WatermarkStatus.IDLE);
+      h.endInput1();
+      h.endInput2();
+      assertThat(watermarks(h)).containsExactly(4_000L, Long.MAX_VALUE);
+    }
+    try (var h = harness(WAIT_MS)) {
+      impressionsStallWhileRequestsGoOn(h);
+      h.setProcessingTime(WAIT_MS); // the impressions let go: Flink's operator told they are idle
+      h.processWatermarkStatus1(WatermarkStatus.IDLE);
+      h.endInput2();
+      h.endInput1();
+      assertThat(watermarks(h)).containsExactly(900L, 30_000L, Long.MAX_VALUE);
+    }
+  }
+
   @Test
   void withoutAHoldAnInputThatMovesAgainMovesEventTimeAtOnce() throws Exception {
     try (var h = harness(WAIT_MS, 0)) {

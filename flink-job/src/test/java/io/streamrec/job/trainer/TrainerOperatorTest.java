@@ -356,6 +356,28 @@ class TrainerOperatorTest {
     }
   }
 
+  /**
+   * A drain of a job whose units source is idle: the source drops the end-of-time watermark (an
+   * idle output sends none), and the input's end alone tells the trainer. The units waiting for a
+   * watermark stayed untrained.
+   */
+  @Test
+  void theInputsEndTrainsEveryUnitWaitingWithoutTheEndOfTimeWatermark() throws Exception {
+    try (var h = harness()) {
+      h.open();
+      for (CompactUnit u : units(100)) {
+        h.processElement(new StreamRecord<>(u, u.closedAtMs()));
+      }
+      h.processWatermark(new Watermark(START + 200));
+      h.endInput();
+      List<VersionMarker> m = markers(new ArrayList<>(h.extractOutputValues()));
+      assertThat(m).hasSize(1);
+      assertThat(m.get(0).getTrainedUnits()).isEqualTo(100);
+      h.processWatermark(new Watermark(Long.MAX_VALUE)); // where it comes too: nothing more
+      assertThat(markers(new ArrayList<>(h.extractOutputValues()))).hasSize(1);
+    }
+  }
+
   @Test
   void unitsWaitingAtASnapshotAreTrainedAfterARestore() throws Exception {
     List<CompactUnit> units = units(40);

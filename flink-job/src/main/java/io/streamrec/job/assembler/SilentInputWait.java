@@ -102,6 +102,12 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
 
   private transient boolean[] waiting;
 
+  /** Per input, how long its running wait was started for. */
+  private transient long[] waitLength;
+
+  /** Per input, how long its wait has still to run when it is set aside; 0: none set aside. */
+  private transient long[] waitLeft;
+
   /** Per input, whether it was let go after its wait and has not moved since. */
   private transient boolean[] letGo;
 
@@ -166,6 +172,8 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
     super.open();
     waiting = new boolean[2];
     letGo = new boolean[2];
+    waitLeft = new long[2];
+    waitLength = new long[2];
     toldIdle = new boolean[2];
     waitingSince = new long[2];
     heldUntil = new long[2];
@@ -253,8 +261,15 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
   private void otherMoves(int input) {
     int other = 1 - input;
     if (waiting[other] && waitingSince[other] == UNTIL_THE_OTHER_MOVES) {
-      startWait(other, waitFor(other));
+      long left = waitLeft[other];
+      waitLeft[other] = 0;
+      startWait(other, left > 0 ? left : waitFor(other));
     }
+  }
+
+  /** Whether {@code input} is silent: waited for, or let go and not moving since. */
+  private boolean silent(int input) {
+    return waiting[input] || letGo[input];
   }
 
   /** How long {@code input}, silent while the other moves, is waited for. */
@@ -266,6 +281,7 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
   private void startWait(int input, long ms) {
     long now = getProcessingTimeService().getCurrentProcessingTime();
     waitingSince[input] = now;
+    waitLength[input] = ms;
     if (now - saidAt[input] >= SAY_EVERY_MS) {
       saidAt[input] = now;
       loud[input] = true;
@@ -277,7 +293,7 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
         "every partition of the {} is silent: event time waits for it up to {}",
         inputNames[input],
         TimeUtils.formatWithHighestUnit(Duration.ofMillis(ms)));
-    getProcessingTimeService().registerTimer(now + ms, t -> giveUp(input, now, ms));
+    getProcessingTimeService().registerTimer(now + ms, t -> giveUp(input, now));
   }
 
   @Override
@@ -286,7 +302,18 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
       if (waitMs > 0 && !waiting[input]) {
         waiting[input] = true;
         waits.inc();
-        if (moved[input] || moved[1 - input]) {
+        int other = 1 - input;
+        if (silent(other)) {
+          // nothing moves event time now: a wait counts only while the other input moves, so the
+          // other's, if it runs, is set aside with what it has left, and this one's starts when
+          // the other moves (a broker outage: whichever topic reads second after it is waited for)
+          if (waiting[other] && waitingSince[other] != UNTIL_THE_OTHER_MOVES) {
+            long now = getProcessingTimeService().getCurrentProcessingTime();
+            waitLeft[other] = Math.max(1, waitingSince[other] + waitLength[other] - now);
+            waitingSince[other] = UNTIL_THE_OTHER_MOVES;
+          }
+          waitingSince[input] = UNTIL_THE_OTHER_MOVES;
+        } else if (moved[input] || moved[other]) {
           startWait(input, waitFor(input));
         } else {
           waitingSince[input] = UNTIL_THE_OTHER_MOVES;
@@ -299,6 +326,7 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
     } else if (waiting[input]) {
       // downstream of this operator the input never went idle: nothing to undo
       waiting[input] = false;
+      waitLeft[input] = 0;
       if (resumeHoldMs > 0) {
         holdAfterResuming(input);
       } else {
@@ -353,19 +381,18 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
     }
   }
 
-  private void giveUp(int input, long since, long ms) throws Exception {
+  private void giveUp(int input, long since) throws Exception {
     if (!waiting[input] || waitingSince[input] != since) {
       return; // it moved again in between (and maybe fell silent again: a later wait of its own)
     }
-    if (waiting[1 - input] || letGo[1 - input]) {
+    if (silent(1 - input)) {
       // the other input is silent too: nothing moves event time, and let go now, this input's
       // backlog would be late if the other came back first; waited for again once it does
       waitingSince[input] = UNTIL_THE_OTHER_MOVES;
       say(
           input,
-          "the {} has been silent for {}, and so has the {}: event time waits for them",
+          "the {} is still silent, and so is the {}: event time waits for them",
           inputNames[input],
-          TimeUtils.formatWithHighestUnit(Duration.ofMillis(ms)),
           inputNames[1 - input]);
       return;
     }
@@ -374,10 +401,11 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
     toldIdle[input] = true;
     waitsGivenUp.inc();
     LOG.warn(
-        "the {} has been silent for {}: event time goes on without it, and what it sends later"
-            + " arrives late (assembler.silent-input-wait)",
+        "the {} has been silent for {} while the {} moved: event time goes on without it, and"
+            + " what it sends later arrives late (assembler.silent-input-wait)",
         inputNames[input],
-        TimeUtils.formatWithHighestUnit(Duration.ofMillis(ms)));
+        TimeUtils.formatWithHighestUnit(Duration.ofMillis(waitFor(input))),
+        inputNames[1 - input]);
     super.processWatermarkStatus(WatermarkStatus.IDLE, input);
   }
 }

@@ -382,6 +382,32 @@ class SilentInputWaitTest {
     }
   }
 
+  /**
+   * A broker outage a second shorter than the wait: a wait counts only while the other input moves,
+   * so the impressions' wait, set aside when the requests fell silent too, goes on with what it had
+   * left when the requests come back. It ran on through the outage and let the impressions go a
+   * second after the requests came back.
+   */
+  @Test
+  void aWaitCountsOnlyWhileTheOtherInputMoves() throws Exception {
+    try (var h = harness(WAIT_MS)) {
+      h.processWatermark1(new Watermark(5_000));
+      h.processWatermark2(new Watermark(4_000));
+      h.processWatermarkStatus2(WatermarkStatus.IDLE); // the impressions' partitions idle first
+      h.setProcessingTime(1_000);
+      h.processWatermarkStatus1(WatermarkStatus.IDLE); // the requests' a second later
+      h.setProcessingTime(WAIT_MS - 1_000); // the broker back: the requests read first
+      h.processWatermarkStatus1(WatermarkStatus.ACTIVE);
+      h.processWatermark1(new Watermark(90_000));
+      h.setProcessingTime(WAIT_MS - 1_000 + HOLD_MS + 5_000);
+      assertThat(eventTime(h)).as("still waiting for the impressions").isEqualTo(4_000);
+      h.setProcessingTime(2 * WAIT_MS - 2_000 - 1);
+      assertThat(eventTime(h)).isEqualTo(4_000);
+      h.setProcessingTime(2 * WAIT_MS - 2_000);
+      assertThat(eventTime(h)).as("the 59 s the wait had left ran out").isEqualTo(90_000);
+    }
+  }
+
   @Test
   void withoutAHoldAnInputThatMovesAgainMovesEventTimeAtOnce() throws Exception {
     try (var h = harness(WAIT_MS, 0)) {

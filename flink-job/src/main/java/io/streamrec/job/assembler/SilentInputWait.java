@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
@@ -34,16 +34,18 @@ import org.slf4j.LoggerFactory;
  * up to {@code waitMs} (processing time), so its events of that time still join; after that it is
  * let go as before, so a topic that stays silent cannot stop the job either.
  *
- * <p>An input that has never carried a watermark (a job's first start; whether it had is in the
- * checkpoint, as watermarks themselves are not) and goes idle is waited for only {@link
+ * <p>An input that has never carried a watermark (a job's first start; each input's newest
+ * watermark is in the checkpoint, as Flink's are not) and goes idle is waited for only {@link
  * #UNMOVED_WAIT_MS} from the other input's first watermark: sources that reconnect to a broker
  * together read within a second or two of each other. An input that had moved before a restore is
  * waited for as long as before it: a job restarted during a producer's stall had let the stalled
  * topic go after those 10 s, and its backlog was {@code late} (a walk: 2,663 impressions of a 75 s
- * stall). While both inputs are silent (a broker outage) nothing moves event time, so neither wait
- * runs out: each starts again when the other input moves, and a broker outage longer than the wait
- * no longer left the topic that read second after it {@code late} (a walk: 1,659 records of a 45 s
- * outage under a 20 s wait).
+ * stall). A wait counts only while the other input moves: while both are silent (a broker outage)
+ * nothing moves event time, a running wait is set aside with what it has left, and it goes on when
+ * the other input moves; both waits ran out during an outage longer than them, and the topic that
+ * read second after it was {@code late} (a walk: 1,659 records of a 45 s outage under a 20 s wait).
+ * The end of an input (a drain's, a backfill's) takes it to the end of event time, as its source's
+ * end-of-time watermark would, which a source idle at a drain drops.
  *
  * <p>An input waited for that moves again is still held at its last watermark for {@code
  * resumeHoldMs} (the sources' idle timeout) before its new watermarks are let through. A source
@@ -53,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * walk: 521 of a stalled producer's 12,000 impressions, where the source's periodic watermark fell
  * between two partitions). Held that long, every partition has had the time after which a source
  * would call it idle to come back. The wait and the hold change when units close, never which
- * events they hold once they do; their one state is which inputs have moved.
+ * events they hold once they do; their one state is each input's newest watermark.
  */
 final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, IN1, IN2, OUT>
     implements BoundedMultiInput {
@@ -69,8 +71,8 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
   /** {@link #waitingSince} of a wait whose timer starts only when the other input moves. */
   private static final long UNTIL_THE_OTHER_MOVES = Long.MIN_VALUE;
 
-  /** The operator state of {@link #moved}. */
-  static final String MOVED_STATE = "silent-input-wait-moved";
+  /** The operator state of each input's newest watermark. */
+  static final String WATERMARKS_STATE = "silent-input-wait-watermarks";
 
   private final long waitMs;
   private final long resumeHoldMs;
@@ -79,7 +81,13 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
   /** Per input, whether it has carried a watermark, since the job's first start (checkpointed). */
   private transient boolean[] moved;
 
-  private transient ListState<Integer> movedState;
+  /** Per input, its newest watermark since the job's first start (checkpointed); MIN: none. */
+  private transient long[] newest;
+
+  /** Per input, whether a watermark has come since this start or restore. */
+  private transient boolean[] markedSinceStart;
+
+  private transient ListState<long[]> watermarksState;
 
   /**
    * How often a topic's silences are logged at INFO, at most; the others of that time at DEBUG (a
@@ -142,29 +150,60 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
   }
 
   /**
-   * Which inputs had moved, from the checkpoint: a bit per input in each subtask's entry, read by
-   * every subtask (an input that moved in one subtask moved for all: the sources' watermarks reach
-   * each).
+   * Each input's newest watermark, from the checkpoint: each subtask's entry holds both, and every
+   * subtask reads the least of them (after a change of parallelism, the one no subtask had passed).
    */
   @Override
   public void initializeState(StateInitializationContext context) throws Exception {
     super.initializeState(context);
-    movedState =
+    watermarksState =
         context
             .getOperatorStateStore()
-            .getUnionListState(new ListStateDescriptor<>(MOVED_STATE, Types.INT));
-    moved = new boolean[2];
-    for (Integer bits : movedState.get()) {
+            .getUnionListState(
+                new ListStateDescriptor<>(
+                    WATERMARKS_STATE, PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
+    newest = new long[] {Long.MAX_VALUE, Long.MAX_VALUE};
+    boolean any = false;
+    for (long[] marks : watermarksState.get()) {
+      any = true;
       for (int input = 0; input < 2; input++) {
-        moved[input] |= (bits & (1 << input)) != 0;
+        newest[input] = Math.min(newest[input], marks[input]);
       }
+    }
+    moved = new boolean[2];
+    markedSinceStart = new boolean[2];
+    for (int input = 0; input < 2; input++) {
+      if (!any) {
+        newest[input] = Long.MIN_VALUE;
+      }
+      moved[input] = newest[input] > Long.MIN_VALUE;
     }
   }
 
   @Override
   public void snapshotState(StateSnapshotContext context) throws Exception {
     super.snapshotState(context);
-    movedState.update(List.of((moved[0] ? 1 : 0) | (moved[1] ? 2 : 0)));
+    watermarksState.update(List.of(newest.clone()));
+  }
+
+  /**
+   * An input that goes idle without a watermark since a restore takes up the one it had reached
+   * before it, as if it had never stopped: watermarks are not part of a checkpoint, and held at
+   * none, a topic whose checkpoint had read all it held stopped event time for the whole wait,
+   * where without the restart it held event time at its last watermark, which the other topic
+   * passes.
+   */
+  private void resumeWatermark(int input) throws Exception {
+    if (markedSinceStart[input] || newest[input] == Long.MIN_VALUE) {
+      return;
+    }
+    markedSinceStart[input] = true;
+    Watermark mark = new Watermark(newest[input]);
+    if (input == 0) {
+      super.processWatermark1(mark);
+    } else {
+      super.processWatermark2(mark);
+    }
   }
 
   @Override
@@ -251,6 +290,8 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
   }
 
   private void moved(int input, Watermark mark) {
+    markedSinceStart[input] = true;
+    newest[input] = Math.max(newest[input], mark.getTimestamp());
     if (mark.getTimestamp() > Long.MIN_VALUE && !moved[input]) {
       moved[input] = true;
       otherMoves(input);
@@ -300,6 +341,7 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
   protected void processWatermarkStatus(WatermarkStatus status, int input) throws Exception {
     if (status.isIdle()) {
       if (waitMs > 0 && !waiting[input]) {
+        resumeWatermark(input);
         waiting[input] = true;
         waits.inc();
         int other = 1 - input;

@@ -263,8 +263,8 @@ class SilentInputWaitTest {
       h.processWatermarkStatus2(WatermarkStatus.IDLE); // the impressions still stalled
       h.setProcessingTime(SilentInputWait.UNMOVED_WAIT_MS + 1);
       assertThat(eventTime(h))
-          .as("still waiting for the impressions past the wait of an input that never moved")
-          .isEqualTo(Long.MIN_VALUE);
+          .as("held at the impressions' watermark of before the restore, past the 10 s")
+          .isEqualTo(900);
       h.setProcessingTime(WAIT_MS);
       assertThat(eventTime(h)).as("the whole wait ran out").isEqualTo(35_000);
     }
@@ -273,6 +273,29 @@ class SilentInputWaitTest {
       h.processWatermarkStatus2(WatermarkStatus.IDLE);
       h.setProcessingTime(SilentInputWait.UNMOVED_WAIT_MS);
       assertThat(eventTime(h)).as("a first start: the impressions never moved").isEqualTo(35_000);
+    }
+  }
+
+  /**
+   * A job restored from a checkpoint that had read every request: the requests' source has nothing
+   * to read, so no watermark, and goes idle. Held at none, event time stood still for the whole
+   * wait while the impressions went on; it stands at the requests' watermark of before the restore,
+   * as it would have without the restart, and the impressions move it there.
+   */
+  @Test
+  void anInputThatHadReadEverythingBeforeARestoreHoldsEventTimeWhereItWas() throws Exception {
+    OperatorSubtaskState state;
+    try (var h = harness(WAIT_MS)) {
+      h.processWatermark1(new Watermark(30_000)); // every request read
+      h.processWatermark2(new Watermark(10_000)); // the impressions behind
+      state = h.snapshot(1, 1);
+    }
+    try (var h = harness(WAIT_MS, HOLD_MS, state)) {
+      h.processWatermark2(new Watermark(20_000));
+      h.processWatermarkStatus1(WatermarkStatus.IDLE); // nothing more to read
+      assertThat(eventTime(h)).isEqualTo(20_000);
+      h.processWatermark2(new Watermark(40_000));
+      assertThat(eventTime(h)).as("at the requests' watermark of before").isEqualTo(30_000);
     }
   }
 

@@ -2,6 +2,7 @@ package io.streamrec.job.assembler;
 
 import io.streamrec.job.metrics.JobMetrics;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -78,10 +79,10 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
   private final long resumeHoldMs;
   private final String[] inputNames;
 
-  /** Per input, whether it has carried a watermark, since the job's first start (checkpointed). */
-  private transient boolean[] moved;
-
-  /** Per input, its newest watermark since the job's first start (checkpointed); MIN: none. */
+  /**
+   * Per input, its newest watermark since the job's first start (checkpointed); MIN: none, the
+   * input has not moved.
+   */
   private transient long[] newest;
 
   /** Per input, whether a watermark has come since this start or restore. */
@@ -116,11 +117,11 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
   /** Per input, how long its wait has still to run when it is set aside; 0: none set aside. */
   private transient long[] waitLeft;
 
-  /** Per input, whether it was let go after its wait and has not moved since. */
+  /**
+   * Per input, whether it was let go (Flink's operator told it is idle: after its wait, or at once
+   * without one) and has not moved since.
+   */
   private transient boolean[] letGo;
-
-  /** Per input, whether Flink's operator was told it is idle and not told otherwise since. */
-  private transient boolean[] toldIdle;
 
   private transient long[] waitingSince;
   private transient Counter waits;
@@ -170,14 +171,10 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
         newest[input] = Math.min(newest[input], marks[input]);
       }
     }
-    moved = new boolean[2];
-    markedSinceStart = new boolean[2];
-    for (int input = 0; input < 2; input++) {
-      if (!any) {
-        newest[input] = Long.MIN_VALUE;
-      }
-      moved[input] = newest[input] > Long.MIN_VALUE;
+    if (!any) {
+      Arrays.fill(newest, Long.MIN_VALUE);
     }
+    markedSinceStart = new boolean[2];
   }
 
   @Override
@@ -198,12 +195,12 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
       return;
     }
     markedSinceStart[input] = true;
-    Watermark mark = new Watermark(newest[input]);
-    if (input == 0) {
-      super.processWatermark1(mark);
-    } else {
-      super.processWatermark2(mark);
-    }
+    forward(input, new Watermark(newest[input]));
+  }
+
+  /** Whether {@code input} has carried a watermark since the job's first start. */
+  private boolean moved(int input) {
+    return newest[input] > Long.MIN_VALUE;
   }
 
   @Override
@@ -213,7 +210,6 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
     letGo = new boolean[2];
     waitLeft = new long[2];
     waitLength = new long[2];
-    toldIdle = new boolean[2];
     waitingSince = new long[2];
     heldUntil = new long[2];
     held = new Watermark[2];
@@ -226,16 +222,31 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
 
   @Override
   public void processWatermark1(Watermark mark) throws Exception {
-    moved(0, mark);
-    if (!hold(0, mark)) {
-      super.processWatermark1(mark);
-    }
+    onWatermark(0, mark);
   }
 
   @Override
   public void processWatermark2(Watermark mark) throws Exception {
-    moved(1, mark);
-    if (!hold(1, mark)) {
+    onWatermark(1, mark);
+  }
+
+  private void onWatermark(int input, Watermark mark) throws Exception {
+    markedSinceStart[input] = true;
+    boolean first = !moved(input) && mark.getTimestamp() > Long.MIN_VALUE;
+    newest[input] = Math.max(newest[input], mark.getTimestamp());
+    if (first) {
+      otherMoves(input);
+    }
+    if (!hold(input, mark)) {
+      forward(input, mark);
+    }
+  }
+
+  /** Flink's operator takes {@code mark} as {@code input}'s watermark. */
+  private void forward(int input, Watermark mark) throws Exception {
+    if (input == 0) {
+      super.processWatermark1(mark);
+    } else {
       super.processWatermark2(mark);
     }
   }
@@ -268,7 +279,7 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
         "the {} moves{}: its event time is held for {}, for its partitions still silent to come"
             + " back",
         inputNames[input],
-        moved[input] ? " again" : "",
+        moved(input) ? " again" : "",
         TimeUtils.formatWithHighestUnit(Duration.ofMillis(resumeHoldMs)));
     getProcessingTimeService().registerTimer(until, t -> release(input, until));
   }
@@ -281,20 +292,7 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
     Watermark mark = held[input];
     held[input] = null;
     if (mark != null) {
-      if (input == 0) {
-        super.processWatermark1(mark);
-      } else {
-        super.processWatermark2(mark);
-      }
-    }
-  }
-
-  private void moved(int input, Watermark mark) {
-    markedSinceStart[input] = true;
-    newest[input] = Math.max(newest[input], mark.getTimestamp());
-    if (mark.getTimestamp() > Long.MIN_VALUE && !moved[input]) {
-      moved[input] = true;
-      otherMoves(input);
+      forward(input, mark);
     }
   }
 
@@ -315,7 +313,7 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
 
   /** How long {@code input}, silent while the other moves, is waited for. */
   private long waitFor(int input) {
-    return moved[input] ? waitMs : Math.min(waitMs, UNMOVED_WAIT_MS);
+    return moved(input) ? waitMs : Math.min(waitMs, UNMOVED_WAIT_MS);
   }
 
   /** Waits for {@code input} from now, for {@code ms}, then lets it go. */
@@ -355,7 +353,7 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
             waitingSince[other] = UNTIL_THE_OTHER_MOVES;
           }
           waitingSince[input] = UNTIL_THE_OTHER_MOVES;
-        } else if (moved[input] || moved[other]) {
+        } else if (moved(input) || moved(other)) {
           startWait(input, waitFor(input));
         } else {
           waitingSince[input] = UNTIL_THE_OTHER_MOVES;
@@ -382,12 +380,11 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
               + " then arrives late",
           inputNames[input]);
       letGo[input] = false;
-      toldIdle[input] = false;
       super.processWatermarkStatus(status, input);
       otherMoves(input);
       return;
     }
-    toldIdle[input] = status.isIdle();
+    letGo[input] = status.isIdle();
     super.processWatermarkStatus(status, input);
   }
 
@@ -401,15 +398,11 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
   public void endInput(int inputId) throws Exception {
     int input = inputId - 1;
     waiting[input] = false;
-    if (toldIdle[input]) {
-      toldIdle[input] = false;
+    if (letGo[input]) {
+      letGo[input] = false;
       super.processWatermarkStatus(WatermarkStatus.ACTIVE, input);
     }
-    if (input == 0) {
-      processWatermark1(Watermark.MAX_WATERMARK);
-    } else {
-      processWatermark2(Watermark.MAX_WATERMARK);
-    }
+    onWatermark(input, Watermark.MAX_WATERMARK);
   }
 
   /**
@@ -440,7 +433,6 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
     }
     waiting[input] = false;
     letGo[input] = true;
-    toldIdle[input] = true;
     waitsGivenUp.inc();
     LOG.warn(
         "the {} has been silent for {} while the {} moved: event time goes on without it, and"

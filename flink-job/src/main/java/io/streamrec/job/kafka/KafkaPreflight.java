@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +24,7 @@ import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
@@ -195,6 +197,20 @@ public final class KafkaPreflight {
    * a missing CA file, a sasl.jaas.config that does not parse) is said in one line, and never with
    * the text of a JAAS configuration, which Kafka quotes and which can hold the password.
    */
+  /**
+   * Settings of a consumer that looks at the job's records before it starts: the user's client
+   * settings, no offsets committed, and the sources' isolation level (read_committed unless the
+   * settings say otherwise), so that it sees the records the job will.
+   */
+  public static Properties lookingConsumer(
+      String bootstrapServers, KafkaClientProperties properties) {
+    Properties p = properties.toProperties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.putIfAbsent(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    return p;
+  }
+
   public static Admin admin(String bootstrapServers, KafkaClientProperties properties) {
     try {
       return Admin.create(adminSettings(bootstrapServers, properties));

@@ -43,11 +43,8 @@ public final class RangeCuts {
       long timeMs,
       long toleranceMs,
       String flag) {
-    Properties p = properties.toProperties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    Properties p = KafkaPreflight.lookingConsumer(bootstrapServers, properties);
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(LOOK_AHEAD));
-    p.putIfAbsent(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     List<String> out = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> c =
         new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {

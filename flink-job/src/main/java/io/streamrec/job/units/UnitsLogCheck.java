@@ -98,11 +98,8 @@ public final class UnitsLogCheck {
   }
 
   private static KafkaConsumer<byte[], byte[]> consumer(JobConfig cfg) {
-    Properties p = cfg.kafkaProperties().toProperties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
+    Properties p = KafkaPreflight.lookingConsumer(cfg.bootstrapServers(), cfg.kafkaProperties());
     p.put(ConsumerConfig.GROUP_ID_CONFIG, cfg.groupId()); // its committed offsets: read, not moved
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    p.putIfAbsent(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, "streamrec-units-check");
     return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }

@@ -1,6 +1,7 @@
 package io.streamrec.cli;
 
 import io.streamrec.common.StreamrecException;
+import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.kafka.TopicSpec;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.DeadLetter;
@@ -36,8 +37,8 @@ final class DeadLettersCommand implements Callable<Integer> {
 
   @Option(
       names = "--topic",
-      defaultValue = "dead-letters",
-      description = "The dead-letter topic (default ${DEFAULT-VALUE}).")
+      description =
+          "The dead-letter topic (default: --config's topics.dead-letters, else dead-letters).")
   String topic;
 
   @Option(
@@ -73,7 +74,10 @@ final class DeadLettersCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     Map<String, Long> byReason = new TreeMap<>();
     reading.print(
-        TopicSpec.deadLetters(topic), "streamrec-dead-letters", out, r -> describe(r, byReason));
+        TopicSpec.deadLetters(reading.topic(topic, JobOptions.DEAD_LETTERS_TOPIC)),
+        "streamrec-dead-letters",
+        out,
+        r -> describe(r, byReason));
     long total = byReason.values().stream().mapToLong(Long::longValue).sum();
     StringBuilder sum = new StringBuilder(String.format(Locale.ROOT, "-- %,d dead letters", total));
     String sep = ": ";

@@ -1,8 +1,13 @@
 package io.streamrec.cli;
 
 import io.streamrec.common.StreamrecException;
+import io.streamrec.job.config.ClientSettings;
+import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.config.JobOptions;
+import io.streamrec.serving.JobConnection;
 import io.streamrec.serving.ServeCommand;
 import java.util.concurrent.ExecutionException;
+import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -36,6 +41,30 @@ public final class StreamrecCli implements Runnable {
     spec.commandLine().usage(System.out);
   }
 
+  /**
+   * Makes the commands as picocli's own factory does, {@code serve} with a reader of the job's
+   * configuration file ({@code serve --config}): the serving module holds none, its entry point
+   * running without Flink on its class path.
+   */
+  private static final class Factory implements CommandLine.IFactory {
+    @Override
+    public <K> K create(Class<K> cls) throws Exception {
+      if (cls == ServeCommand.class) {
+        return cls.cast(new ServeCommand(StreamrecCli::jobConnection));
+      }
+      return CommandLine.defaultFactory().create(cls);
+    }
+  }
+
+  /** Where a job's configuration file says its model is, for {@code serve --config}. */
+  static JobConnection jobConnection(java.nio.file.Path file) {
+    Configuration conf = ClientSettings.ofFile(file);
+    return new JobConnection(
+        conf.get(JobOptions.BOOTSTRAP_SERVERS),
+        conf.get(JobOptions.MODEL_UPDATES_TOPIC),
+        JobConfig.kafkaProperties(conf));
+  }
+
   public static void main(String[] args) {
     TerminalLogFilter.install();
     System.exit(commandLine().execute(args));
@@ -46,7 +75,7 @@ public final class StreamrecCli implements Runnable {
    * failures.
    */
   public static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new StreamrecCli());
+    CommandLine cl = new CommandLine(new StreamrecCli(), new Factory());
     // a wrong argument: the reason and where the options are listed, not the whole usage (40 lines
     // burying the one that says what is wrong)
     cl.setParameterExceptionHandler(

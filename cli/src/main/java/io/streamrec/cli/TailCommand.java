@@ -1,6 +1,7 @@
 package io.streamrec.cli;
 
 import io.streamrec.common.StreamrecException;
+import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.kafka.TopicSpec;
 import io.streamrec.protocol.ModelLineage;
 import io.streamrec.protocol.ModelUpdate;
@@ -32,8 +33,8 @@ final class TailCommand implements Callable<Integer> {
 
   @Option(
       names = "--topic",
-      defaultValue = "model-updates",
-      description = "The model-updates topic (default ${DEFAULT-VALUE}).")
+      description =
+          "The model-updates topic (default: --config's topics.model-updates, else model-updates).")
   String topic;
 
   @Option(
@@ -55,7 +56,11 @@ final class TailCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     long[] counts = new long[4]; // rows, tombstones, dense, markers
-    reading.print(TopicSpec.modelUpdates(topic), "streamrec-tail", out, r -> describe(r, counts));
+    reading.print(
+        TopicSpec.modelUpdates(reading.topic(topic, JobOptions.MODEL_UPDATES_TOPIC)),
+        "streamrec-tail",
+        out,
+        r -> describe(r, counts));
     out.printf(
         Locale.ROOT,
         "-- %d rows, %d tombstones, %d dense blocks, %d version markers%n",

@@ -2,10 +2,12 @@ package io.streamrec.cli;
 
 import io.streamrec.common.KafkaClientProperties;
 import io.streamrec.common.StreamrecException;
+import io.streamrec.job.config.ClientSettings;
+import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.kafka.KafkaPreflight;
 import io.streamrec.job.kafka.TopicSpec;
 import io.streamrec.protocol.ModelTopicPartitions;
-import io.streamrec.serving.KafkaClientOptions;
 import io.streamrec.serving.ModelUpdateConsumers;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -13,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -23,20 +27,33 @@ import picocli.CommandLine.Option;
 
 /**
  * What a command that prints a topic one line per record ({@code tail}, {@code dead-letters})
- * shares: the broker, {@code --follow}, the Kafka client settings, and the read itself.
+ * shares: the broker, the topic's name and the Kafka client settings, given as options or read from
+ * the job's configuration file ({@code --config}, as {@code run} takes it), {@code --follow}, and
+ * the read itself.
  */
 final class TopicReading {
-  @Option(
-      names = "--bootstrap-servers",
-      required = true,
-      paramLabel = "HOST:PORT",
-      description = "Kafka bootstrap servers.")
-  String bootstrapServers;
-
   @Option(names = "--follow", description = "Keep printing new records (Ctrl-C to stop).")
   boolean follow;
 
-  @Mixin KafkaClientOptions kafka = new KafkaClientOptions();
+  /** The broker and the client settings: options, else the job's configuration file's. */
+  @Mixin ClientSettings settings = new ClientSettings();
+
+  private Configuration conf;
+
+  private Configuration configuration() {
+    if (conf == null) {
+      conf = settings.configuration();
+    }
+    return conf;
+  }
+
+  /**
+   * The topic to read: {@code given} (the command's {@code --topic}) where given, else {@code key}
+   * of the configuration ({@code --config}, {@code -D}), else that key's default.
+   */
+  String topic(String given, ConfigOption<String> key) {
+    return given != null ? given : configuration().get(key);
+  }
 
   /** How often {@code --follow} looks for partitions added to the topic while it reads. */
   static final long PARTITIONS_CHECK_MS = 5_000;
@@ -101,7 +118,19 @@ final class TopicReading {
       String clientId,
       PrintWriter out,
       Function<ConsumerRecord<byte[], byte[]>, String> describe) {
-    KafkaClientProperties client = kafka.properties();
+    Configuration c0 = configuration();
+    String bootstrapServers = c0.get(JobOptions.BOOTSTRAP_SERVERS);
+    if (bootstrapServers == null || bootstrapServers.isBlank()) {
+      throw new IllegalArgumentException(
+          settings.configFile() == null
+              ? "give the broker: --bootstrap-servers HOST:PORT, or --config with the job's"
+                  + " configuration file"
+              : "--config "
+                  + settings.configFile()
+                  + " names no kafka.bootstrap-servers: give"
+                  + " --bootstrap-servers");
+    }
+    KafkaClientProperties client = JobConfig.kafkaProperties(c0);
     KafkaPreflight.checkTopics(bootstrapServers, client, List.of(topic));
     java.util.Properties settings =
         ModelUpdateConsumers.properties(bootstrapServers, client, clientId);

@@ -38,8 +38,8 @@ class TopicReadingITCase {
       p.send(new ProducerRecord<>(topic, 0, null, bytes("first"))).get();
 
       TopicReading reading = new TopicReading();
-      reading.bootstrapServers = kafka.bootstrapServers();
-      reading.follow = true;
+      new picocli.CommandLine(reading)
+          .parseArgs("--bootstrap-servers", kafka.bootstrapServers(), "--follow");
       StringWriter printed = new StringWriter();
       PrintWriter out = new PrintWriter(printed, true);
       Thread follower =
@@ -90,8 +90,8 @@ class TopicReadingITCase {
           .get();
       p.send(new ProducerRecord<>(topic, 0, bytes("k"), bytes("first"))).get();
       TopicReading reading = new TopicReading();
-      reading.bootstrapServers = kafka.bootstrapServers();
-      reading.follow = true;
+      new picocli.CommandLine(reading)
+          .parseArgs("--bootstrap-servers", kafka.bootstrapServers(), "--follow");
       StringWriter printed = new StringWriter();
       PrintWriter out = new PrintWriter(printed, true);
       java.util.concurrent.atomic.AtomicReference<Throwable> stopped =

@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
 /**
  * The Kafka client settings of a command that only reads Kafka ({@code serve}, {@code tail}): a
  * client file as Kafka's tools take it ({@code --command-config FILE}) and single settings as the
- * job's commands take them ({@code -D properties.security.protocol=SASL_SSL}), the latter winning.
+ * job's commands take them ({@code -D properties.security.protocol=SASL_SSL}), the latter winning;
+ * both over those of the job's configuration file where the command reads one ({@code --config}).
  */
 public final class KafkaClientOptions {
   @Option(
@@ -36,10 +37,18 @@ public final class KafkaClientOptions {
    * @throws IllegalArgumentException for a {@code -D} key outside {@code properties.}, naming it
    */
   public KafkaClientProperties properties() {
+    return properties(KafkaClientProperties.empty());
+  }
+
+  /**
+   * The settings these options give over {@code base} (a job configuration file's {@code
+   * properties.*}): {@code --command-config} wins over it, {@code -D} over both.
+   *
+   * @throws IllegalArgumentException for a {@code -D} key outside {@code properties.}, naming it
+   */
+  public KafkaClientProperties properties(KafkaClientProperties base) {
     KafkaClientProperties p =
-        commandConfig == null
-            ? KafkaClientProperties.empty()
-            : KafkaClientProperties.load(commandConfig);
+        commandConfig == null ? base : base.with(KafkaClientProperties.load(commandConfig));
     for (String key : settings.keySet()) {
       if (!key.startsWith(KafkaClientProperties.PREFIX)) {
         throw new IllegalArgumentException(

@@ -32,18 +32,80 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--bootstrap-servers",
-      required = true,
       paramLabel = "HOST:PORT",
-      description = "Kafka bootstrap servers.")
+      description = "Kafka bootstrap servers (wins over --config's kafka.bootstrap-servers).")
   String bootstrapServers;
+
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description =
+          "The job's configuration file (as run and backfill take it): the broker, the model-updates"
+              + " topic and the Kafka client settings (properties.*) come from it where the"
+              + " options above and below do not give them, so a replica is configured where its"
+              + " job is.")
+  Path configFile;
 
   @Mixin KafkaClientOptions kafka = new KafkaClientOptions();
 
   @Option(
       names = "--topic",
-      defaultValue = "model-updates",
-      description = "The model-updates topic (default ${DEFAULT-VALUE}).")
+      description =
+          "The model-updates topic (default: --config's topics.model-updates, else "
+              + DEFAULT_TOPIC
+              + ").")
   String topic;
+
+  /** The model-updates topic where neither {@code --topic} nor a configuration file names one. */
+  public static final String DEFAULT_TOPIC = "model-updates";
+
+  private final JobConnection.Reader configReader;
+
+  /** Where this replica reads, once resolved ({@link #connection}). */
+  private JobConnection connection;
+
+  /** A command that refuses {@code --config} ({@link JobConnection#NONE}). */
+  public ServeCommand() {
+    this(JobConnection.NONE);
+  }
+
+  /** A command whose {@code --config} is read by {@code configReader}. */
+  public ServeCommand(JobConnection.Reader configReader) {
+    this.configReader = configReader;
+  }
+
+  /**
+   * The broker, the topic and the client settings this replica reads with: the command line's, else
+   * the configuration file's, else the defaults.
+   *
+   * @throws IllegalArgumentException where neither names the broker
+   */
+  public JobConnection connection() {
+    if (connection == null) {
+      JobConnection file = configFile == null ? null : configReader.read(configFile);
+      String bootstrap =
+          bootstrapServers != null
+              ? bootstrapServers
+              : file == null ? null : file.bootstrapServers();
+      if (bootstrap == null || bootstrap.isBlank()) {
+        throw new IllegalArgumentException(
+            file == null
+                ? "give the broker: --bootstrap-servers HOST:PORT, or --config with the job's"
+                    + " configuration file"
+                : "--config "
+                    + configFile
+                    + " names no kafka.bootstrap-servers: give"
+                    + " --bootstrap-servers");
+      }
+      String t = topic != null ? topic : file == null ? DEFAULT_TOPIC : file.modelUpdatesTopic();
+      connection =
+          new JobConnection(
+              bootstrap,
+              t,
+              kafka.properties(file == null ? KafkaClientProperties.empty() : file.client()));
+    }
+    return connection;
+  }
 
   @Option(
       names = "--port",
@@ -170,7 +232,9 @@ public final class ServeCommand implements Callable<Integer> {
    * (null: not set).
    */
   public Running start(String envToken) throws IOException {
-    return start(envToken, ModelReplica.start(bootstrapServers, kafka.properties(), topic));
+    JobConnection at = connection();
+    return start(
+        envToken, ModelReplica.start(at.bootstrapServers(), at.client(), at.modelUpdatesTopic()));
   }
 
   private Running start(String envToken, ModelReplica replica) throws IOException {
@@ -180,7 +244,7 @@ public final class ServeCommand implements Callable<Integer> {
       if (port < 0 || port > 65535) {
         throw new IllegalArgumentException("--port must be in 0..65535, got " + port);
       }
-      client = kafka.properties();
+      client = connection().client();
       settings =
           ScoringServer.Settings.defaults(new InetSocketAddress(bind, port))
               .withLimits(threads, maxRequestBytes, maxImpressions, maxIdsPerFeature)
@@ -277,14 +341,13 @@ public final class ServeCommand implements Callable<Integer> {
             e.printStackTrace();
           }
         });
+    JobConnection at = connection();
+    String broker = at.bootstrapServers(), modelTopic = at.modelUpdatesTopic();
     Running running =
         start(
             System.getenv(TOKEN_ENV),
             ModelReplica.start(
-                bootstrapServers,
-                kafka.properties(),
-                topic,
-                e -> exitOnFatalError(Thread.currentThread(), e)));
+                broker, at.client(), modelTopic, e -> exitOnFatalError(Thread.currentThread(), e)));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -296,9 +359,9 @@ public final class ServeCommand implements Callable<Integer> {
                 "serve-stop"));
     System.out.println(
         "streamrec serve: replica of '"
-            + topic
+            + modelTopic
             + "' at "
-            + bootstrapServers
+            + broker
             + " ("
             + running.client().describe()
             + "); listening on "
@@ -312,8 +375,7 @@ public final class ServeCommand implements Callable<Integer> {
     while (!stopped.await(ACCESS_CHECK_MS, TimeUnit.MILLISECONDS)) {
       // a refused login or ACL will not heal by waiting: stop, in words, rather than serve 503s
       String refused =
-          KafkaClientOptions.refusal(
-              running.replica().failure(), bootstrapServers, running.client());
+          KafkaClientOptions.refusal(running.replica().failure(), broker, running.client());
       if (refused != null) {
         running.close();
         throw new StreamrecException(refused);
@@ -324,7 +386,7 @@ public final class ServeCommand implements Callable<Integer> {
       if (failed != null && !(failed instanceof VirtualMachineError)) {
         running.close();
         throw new StreamrecException(
-            "the replica of '" + topic + "' stopped: " + failed.getMessage(), failed);
+            "the replica of '" + modelTopic + "' stopped: " + failed.getMessage(), failed);
       }
     }
     return 0;

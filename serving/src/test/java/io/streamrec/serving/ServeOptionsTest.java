@@ -104,4 +104,55 @@ class ServeOptionsTest {
           .hasMessageContaining("another process holds the port");
     }
   }
+
+  /** {@code --bootstrap-servers} was required: a replica configured by its job's file had none. */
+  @Test
+  void theJobsConfigurationFileGivesWhatTheCommandLineDoesNot() {
+    JobConnection file =
+        new JobConnection(
+            "from-file:9092",
+            "file-model",
+            io.streamrec.common.KafkaClientProperties.of(
+                java.util.Map.of("security.protocol", "SASL_SSL", "client.rack", "a")));
+    ServeCommand serve = new ServeCommand(f -> file);
+    new CommandLine(serve)
+        .parseArgs("--config", "job.yaml", "-D", "properties.client.rack=b", "--port", "0");
+    assertThat(serve.connection().bootstrapServers()).isEqualTo("from-file:9092");
+    assertThat(serve.connection().modelUpdatesTopic()).isEqualTo("file-model");
+    assertThat(serve.connection().client().asMap())
+        .containsEntry("security.protocol", "SASL_SSL")
+        .containsEntry("client.rack", "b");
+
+    ServeCommand given = new ServeCommand(f -> file);
+    new CommandLine(given)
+        .parseArgs(
+            "--config", "job.yaml", "--bootstrap-servers", "given:9092", "--topic", "given-model");
+    assertThat(given.connection().bootstrapServers()).isEqualTo("given:9092");
+    assertThat(given.connection().modelUpdatesTopic()).isEqualTo("given-model");
+  }
+
+  @Test
+  void withoutABrokerAnywhereServeSaysWhatToGive() {
+    ServeCommand none = new ServeCommand();
+    new CommandLine(none).parseArgs("--port", "0");
+    assertThatThrownBy(none::connection)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("give the broker: --bootstrap-servers HOST:PORT, or --config");
+    ServeCommand plain = new ServeCommand();
+    new CommandLine(plain).parseArgs("--bootstrap-servers", "b:1");
+    assertThat(plain.connection().modelUpdatesTopic()).isEqualTo("model-updates");
+
+    ServeCommand fileWithout =
+        new ServeCommand(
+            f -> new JobConnection(null, "m", io.streamrec.common.KafkaClientProperties.empty()));
+    new CommandLine(fileWithout).parseArgs("--config", "job.yaml");
+    assertThatThrownBy(fileWithout::connection)
+        .hasMessage("--config job.yaml names no kafka.bootstrap-servers: give --bootstrap-servers");
+
+    // the serving class path alone reads no job configuration: it says so rather than ignore it
+    ServeCommand alone = new ServeCommand();
+    new CommandLine(alone).parseArgs("--config", "job.yaml", "--bootstrap-servers", "b:1");
+    assertThatThrownBy(alone::connection)
+        .hasMessageContaining("this entry point reads no job configuration file");
+  }
 }

@@ -362,9 +362,13 @@ class DeploymentFilesTest {
     assertThat(c).doesNotContainKey("command"); // the image's entry point must stay
     List<String> args = strings(c.get("args"), "serving args");
     assertThat(args.subList(0, 2)).containsExactly("streamrec", "serve");
+    // the broker and the topic are the job's, read from its ConfigMap: not named a second time
+    assertThat(args).doesNotContain("--bootstrap-servers", "--topic");
     JobConfig job = jobArguments().config();
-    assertThat(valueOf(args, "--bootstrap-servers")).isEqualTo(job.bootstrapServers());
-    assertThat(valueOf(args, "--topic")).isEqualTo(job.modelUpdatesTopic());
+    io.streamrec.serving.JobConnection replica = servingArguments().connection();
+    assertThat(replica.bootstrapServers()).isEqualTo(job.bootstrapServers());
+    assertThat(replica.modelUpdatesTopic()).isEqualTo(job.modelUpdatesTopic());
+    assertThat(replica.client()).isEqualTo(job.kafkaProperties());
 
     Map<String, Object> port = map(list(c.get("ports"), "ports").get(0), "port");
     assertThat(String.valueOf(port.get("containerPort"))).isEqualTo(valueOf(args, "--port"));
@@ -555,20 +559,7 @@ class DeploymentFilesTest {
     Map<String, Object> secret = DeploymentFiles.k8sObjects().get("Secret/streamrec-kafka-client");
     String inPod =
         valueOf(strings(at(servingContainer(), "args"), "serving args"), "--command-config");
-    Map<String, Object> deployment = DeploymentFiles.k8sObjects().get("Deployment/streamrec-serve");
-    String mount = null;
-    for (Object m : list(at(servingContainer(), "volumeMounts"), "serving volumeMounts")) {
-      if (Path.of(inPod).getParent().equals(Path.of((String) at(m, "mountPath")))) {
-        mount = (String) at(m, "name");
-      }
-    }
-    assertThat(mount).as("a volume mounted at " + Path.of(inPod).getParent()).isNotNull();
-    String volume = mount;
-    Object source =
-        list(at(deployment, "spec", "template", "spec", "volumes"), "volumes").stream()
-            .filter(v -> volume.equals(at(v, "name")))
-            .findFirst()
-            .orElseThrow();
+    Object source = servingVolumes().get(mountedAt(Path.of(inPod).getParent(), servingMounts()));
     assertThat(at(source, "secret", "secretName")).isEqualTo(at(secret, "metadata", "name"));
     assertThat(at(secret, "stringData", Path.of(inPod).getFileName().toString())).isNotNull();
     // the job reads the same file (jobArguments resolves it from the Secret)
@@ -706,6 +697,41 @@ class DeploymentFilesTest {
     return out;
   }
 
+  private static Map<String, String> servingMounts() {
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    for (Object m : list(servingContainer().get("volumeMounts"), "serving volumeMounts")) {
+      out.put((String) at(m, "name"), (String) at(m, "mountPath"));
+    }
+    return out;
+  }
+
+  private static Map<String, Object> servingVolumes() {
+    Map<String, Object> d = DeploymentFiles.k8sObjects().get("Deployment/streamrec-serve");
+    Map<String, Object> out = new java.util.LinkedHashMap<>();
+    for (Object v : list(at(d, "spec", "template", "spec", "volumes"), "serving volumes")) {
+      out.put((String) at(v, "name"), v);
+    }
+    return out;
+  }
+
+  /**
+   * The replicas' arguments, parsed by the command line's own parser, with {@code --config} and
+   * {@code --command-config} pointing at the ConfigMap and Secret entries mounted at those paths.
+   */
+  private ServeCommand servingArguments() throws IOException {
+    List<String> args = new ArrayList<>(strings(at(servingContainer(), "args"), "serving args"));
+    for (String option : List.of("--config", "--command-config")) {
+      int i = args.indexOf(option);
+      assertThat(i).as("the replicas are given " + option).isNotNegative();
+      args.set(
+          i + 1,
+          mountedFile(Path.of(args.get(i + 1)), servingMounts(), servingVolumes()).toString());
+    }
+    CommandLine cl = StreamrecCli.commandLine();
+    cl.parseArgs(args.subList(1, args.size()).toArray(String[]::new));
+    return cl.getSubcommands().get("serve").getCommand();
+  }
+
   private static Map<String, Object> servingContainer() {
     Map<String, Object> d = DeploymentFiles.k8sObjects().get("Deployment/streamrec-serve");
     return map(
@@ -722,25 +748,30 @@ class DeploymentFilesTest {
         new ArrayList<>(strings(at(flinkDeployment(), "spec", "job", "args"), "job args"));
     int c = args.indexOf("--config");
     assertThat(c).as("the job is given --config").isNotNegative();
-    args.set(c + 1, mountedFile(Path.of(args.get(c + 1))).toString());
+    args.set(c + 1, mountedFile(Path.of(args.get(c + 1)), volumeMounts(), podVolumes()).toString());
     int k = args.indexOf("--command-config");
     assertThat(k).as("the job is given the Kafka client settings").isNotNegative();
-    args.set(k + 1, mountedFile(Path.of(args.get(k + 1))).toString());
+    args.set(k + 1, mountedFile(Path.of(args.get(k + 1)), volumeMounts(), podVolumes()).toString());
     return JobArguments.parse(args.toArray(String[]::new));
   }
 
+  /** The name of the volume {@code mounts} (name to path) mount at {@code folder}. */
+  private static String mountedAt(Path folder, Map<String, String> mounts) {
+    return mounts.entrySet().stream()
+        .filter(e -> Path.of(e.getValue()).equals(folder))
+        .map(Map.Entry::getKey)
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no volume is mounted at " + folder));
+  }
+
   /**
-   * The file a Flink pod sees at {@code inPod}: the key of the ConfigMap or Secret mounted at its
-   * folder, written to a temporary file.
+   * The file a pod sees at {@code inPod}: the key of the ConfigMap or Secret mounted at its folder
+   * ({@code mounts}: volume name to path; {@code volumes}: the pod's volumes by name), written to a
+   * temporary file.
    */
-  private Path mountedFile(Path inPod) throws IOException {
-    String volume =
-        volumeMounts().entrySet().stream()
-            .filter(e -> Path.of(e.getValue()).equals(inPod.getParent()))
-            .map(Map.Entry::getKey)
-            .findFirst()
-            .orElseThrow(() -> new AssertionError("no volume is mounted at " + inPod.getParent()));
-    Object source = podVolumes().get(volume);
+  private Path mountedFile(Path inPod, Map<String, String> mounts, Map<String, Object> volumes)
+      throws IOException {
+    Object source = volumes.get(mountedAt(inPod.getParent(), mounts));
     String id =
         at(source, "configMap", "name") != null
             ? "ConfigMap/" + at(source, "configMap", "name")

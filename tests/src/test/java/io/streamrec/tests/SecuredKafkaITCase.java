@@ -293,6 +293,49 @@ class SecuredKafkaITCase {
     }
   }
 
+  /**
+   * A job's configuration file names the broker, the topics and the login: {@code tail}, {@code
+   * dead-letters} and {@code serve} read it as {@code run} does, where each had to be given the
+   * same three again as options (and a replica's Deployment named the broker a second time).
+   */
+  @Test
+  void tailDeadLettersAndServeReadTheJobsConfigurationFile() throws Exception {
+    StringBuilder yaml =
+        new StringBuilder("kafka:\n  bootstrap-servers: ")
+            .append(KAFKA.bootstrapServers())
+            .append("\ntopics:\n  model-updates: ")
+            .append(TOPICS.modelUpdates())
+            .append("\n  dead-letters: ")
+            .append(TOPICS.deadLetters())
+            .append('\n');
+    KAFKA
+        .clientSettings(USER)
+        .forEach(
+            (k, v) ->
+                yaml.append("properties.")
+                    .append(k)
+                    .append(": '")
+                    .append(v.replace("'", "''"))
+                    .append("'\n"));
+    Path conf = Files.writeString(dir.resolve("streamrec.yaml"), yaml);
+
+    CliRun tail = CliRun.of("tail", "--config", conf.toString(), "--versions-only");
+    assertThat(tail.exit()).as(tail.err()).isZero();
+    assertThat(tail.out()).contains("== version 1 of model ", "version markers");
+    CliRun deadLetters = CliRun.of("dead-letters", "--config", conf.toString());
+    assertThat(deadLetters.exit()).as(deadLetters.err()).isZero();
+    assertThat(deadLetters.out()).contains("-- 1 dead letters: orphan 1");
+
+    picocli.CommandLine cl = io.streamrec.cli.StreamrecCli.commandLine();
+    cl.parseArgs("serve", "--config", conf.toString(), "--port", "0");
+    ServeCommand serve = cl.getSubcommands().get("serve").getCommand();
+    try (ServeCommand.Running running = serve.start()) {
+      assertThat(running.replica().awaitVersion(5, java.time.Duration.ofSeconds(30)))
+          .as("replica " + running.replica().state())
+          .isTrue();
+    }
+  }
+
   // ---- what fails, and how
 
   @ParameterizedTest(name = "{0}")

@@ -73,6 +73,19 @@ public class ClientSettings {
     return conf;
   }
 
+  /**
+   * A job's configuration file as a command that only reads what it names (the broker, topics,
+   * client settings) takes it: {@code --config} alone.
+   *
+   * @throws IllegalArgumentException for a key under one of streamrec's prefixes that no option
+   *     declares, naming the nearest one
+   */
+  public static Configuration ofFile(Path file) {
+    ClientSettings s = new ClientSettings();
+    s.configFile = file;
+    return s.assemble();
+  }
+
   /** The configuration file given ({@code --config}); null where none. */
   public final Path configFile() {
     return configFile;

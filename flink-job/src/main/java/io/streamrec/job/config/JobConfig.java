@@ -303,8 +303,12 @@ public record JobConfig(
     }
   }
 
-  /** The {@code properties.*} keys: Kafka client settings for every client of the job. */
-  private static KafkaClientProperties kafkaProperties(ReadableConfig c) {
+  /**
+   * The {@code properties.*} keys: Kafka client settings for every client of the job.
+   *
+   * @throws ConfigException for a setting Kafka's clients refuse
+   */
+  public static KafkaClientProperties kafkaProperties(ReadableConfig c) {
     try {
       return KafkaClientProperties.fromPrefixed(c.toMap());
     } catch (IllegalArgumentException e) {

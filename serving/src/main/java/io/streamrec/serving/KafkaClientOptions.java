@@ -9,10 +9,10 @@ import org.apache.kafka.common.errors.AuthorizationException;
 import picocli.CommandLine.Option;
 
 /**
- * The Kafka client settings of a command that only reads Kafka ({@code serve}, {@code tail}): a
- * client file as Kafka's tools take it ({@code --command-config FILE}) and single settings as the
- * job's commands take them ({@code -D properties.security.protocol=SASL_SSL}), the latter winning;
- * both over those of the job's configuration file where the command reads one ({@code --config}).
+ * The Kafka client settings of {@code serve}, which only reads Kafka: a client file as Kafka's
+ * tools take it ({@code --command-config FILE}) and single settings as the job's commands take them
+ * ({@code -D properties.security.protocol=SASL_SSL}), the latter winning; both over those of the
+ * job's configuration file where the command reads one ({@code --config}).
  */
 public final class KafkaClientOptions {
   @Option(

@@ -144,6 +144,17 @@ class DeploymentFilesTest {
     }
   }
 
+  /** Compose's replica reads the trainer's configuration file and broker, naming neither again. */
+  @Test
+  void composesReplicaReadsTheTrainersConfigurationAndBroker() {
+    List<String> serve = command(DeploymentFiles.composeServices().get("serve"), "serve");
+    List<String> trainer = command(DeploymentFiles.composeServices().get("trainer"), "trainer");
+    assertThat(valueOf(serve, "--config")).isEqualTo(valueOf(trainer, "--config"));
+    assertThat(valueOf(serve, "--bootstrap-servers"))
+        .isEqualTo(valueOf(trainer, "--bootstrap-servers"));
+    assertThat(serve).doesNotContain("--topic");
+  }
+
   @Test
   void theServeCommandOfComposeAndKubernetesParses() {
     assumeThat(subcommands())

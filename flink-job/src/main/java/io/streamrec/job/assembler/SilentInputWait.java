@@ -321,7 +321,11 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
     long now = getProcessingTimeService().getCurrentProcessingTime();
     waitingSince[input] = now;
     waitLength[input] = ms;
-    if (now - saidAt[input] >= SAY_EVERY_MS) {
+    if (!moved(input)) {
+      // a topic silent before it ever moved (a start, sources reaching the broker a moment apart):
+      // said, and its ten minutes of INFO lines kept for the silences of a topic that moved
+      loud[input] = true;
+    } else if (now - saidAt[input] >= SAY_EVERY_MS) {
       saidAt[input] = now;
       loud[input] = true;
     } else {

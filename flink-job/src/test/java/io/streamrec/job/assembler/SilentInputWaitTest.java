@@ -358,6 +358,31 @@ class SilentInputWaitTest {
   }
 
   /**
+   * A topic silent at the start, before it first moved, used up its ten minutes of INFO lines: the
+   * silence of a walk's broker outage 40 s after the start was logged at DEBUG only.
+   */
+  @Test
+  void aSilenceBeforeATopicFirstMovedLeavesItsInfoLinesForItsLaterSilences() throws Exception {
+    List<String> lines = new ArrayList<>();
+    try (var log = LogLines.of(SilentInputWait.class, Level.INFO, lines);
+        var h = harness(WAIT_MS)) {
+      h.processWatermark1(new Watermark(1_000));
+      h.processWatermarkStatus2(WatermarkStatus.IDLE); // the impressions' source reads later
+      h.setProcessingTime(2_000);
+      h.processWatermarkStatus2(WatermarkStatus.ACTIVE);
+      h.processWatermark2(new Watermark(900));
+      h.setProcessingTime(40_000);
+      h.processWatermarkStatus2(WatermarkStatus.IDLE); // an outage
+      assertThat(lines)
+          .containsExactly(
+              "every partition of the impressions is silent: event time waits for it up to 10 s",
+              "the impressions moves: its event time is held for 2 s, for its partitions still"
+                  + " silent to come back",
+              "every partition of the impressions is silent: event time waits for it up to 1 min");
+    }
+  }
+
+  /**
    * The impressions let go after their wait, then the requests fall silent too (a broker outage):
    * nothing moves event time, so the requests are not let go either, and when the impressions come
    * back first they are waited for from then; let go too, the impressions alone carried event time

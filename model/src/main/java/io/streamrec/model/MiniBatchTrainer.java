@@ -266,6 +266,13 @@ public final class MiniBatchTrainer implements AutoCloseable {
       }
       RequestOnlyModel.Gradients g = Double.isFinite(loss) ? model.backward(fw, gradParams) : null;
       if (g == null || !g.finite()) {
+        // nothing is learnt, but the rows the batch admitted are rows of the model now, counted in
+        // the version marker's: published as they are (with the batch's others, unchanged), or a
+        // replica never held as many rows as the marker said and never became complete
+        for (int t = 0; t < rows.length; t++) {
+          storeBatch.markUpdated(storeTable[t], prepared[t]);
+        }
+        storeBatch.markUpdated(wideTable, widePrepared);
         batchesSkipped++;
         impressionsSkipped += ni;
         return new Step(unitCount, ni, loss, true);

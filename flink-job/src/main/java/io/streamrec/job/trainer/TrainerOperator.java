@@ -786,7 +786,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
         throw notRestorable(e);
       }
       version = restored.version;
-      openPeriod = restored.openPeriod;
+      openPeriod = openPeriodUnderThisInterval(restored.openPeriod);
       LOG.info(
           "trainer {} at version {} ({} impressions trained)",
           fromHandoff ? "goes on from the handoff" : "restored",
@@ -1205,6 +1205,23 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     if (openPeriod != NO_PERIOD && w >= periodEnd(openPeriod) - 1) {
       publish(openPeriod);
     }
+  }
+
+  /**
+   * The restored open period ({@code period}, counted in the checkpoint's publish interval) in this
+   * job's: the period of the newest unit trained. Taken as it was under another interval, its end
+   * was the wrong multiple of the new one, and the version closing it told an event time decades
+   * off (2250 for 2 s to 10 s), held the freshness figure at 0 for good and, with the topic ahead,
+   * went out as a version the topic was past.
+   */
+  private long openPeriodUnderThisInterval(long period) {
+    long p = config.publishIntervalMs();
+    if (period == NO_PERIOD || restoredIntervalMs <= 0 || restoredIntervalMs == p) {
+      return period;
+    }
+    long trainedTo = trainer.eventTimeMs();
+    // (the period's start, where no unit was trained: a period is floorDiv(time, interval))
+    return Math.floorDiv(trainedTo != Long.MIN_VALUE ? trainedTo : period * restoredIntervalMs, p);
   }
 
   private long periodEnd(long period) {

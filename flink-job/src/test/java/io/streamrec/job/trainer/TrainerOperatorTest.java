@@ -64,7 +64,9 @@ class TrainerOperatorTest {
 
   static JobConfig config(Configuration c) {
     c.set(JobOptions.BOOTSTRAP_SERVERS, "unused:9092");
-    c.set(JobOptions.PUBLISH_INTERVAL, Duration.ofMillis(PUBLISH_MS));
+    if (!c.contains(JobOptions.PUBLISH_INTERVAL)) {
+      c.set(JobOptions.PUBLISH_INTERVAL, Duration.ofMillis(PUBLISH_MS));
+    }
     c.set(JobOptions.BATCH_MAX_UNITS, 16);
     c.set(JobOptions.BATCH_MAX_WAIT, Duration.ofMillis(200));
     if (!c.contains(JobOptions.BACKEND)) {
@@ -945,5 +947,48 @@ class TrainerOperatorTest {
     assertThat(markers(restored)).hasSize(1);
     assertThat(markers(restored).get(0).getTrainedUnits()).isEqualTo(30);
     assertSamePublishes(direct, restored);
+  }
+
+  /**
+   * A checkpoint taken in the middle of a period, restored under another {@code
+   * trainer.publish-interval}: the open period was taken in the new interval as it was counted in
+   * the old, and the version closing it told event time 2250-01-03 (2 s to 10 s) or 1984-01-01 (2 s
+   * to 500 ms).
+   */
+  @ParameterizedTest(name = "2 s to {0} ms")
+  @ValueSource(longs = {10_000, 500})
+  void aCheckpointOfAnOpenPeriodGoesOnInEventTimeUnderAnotherPublishInterval(long after)
+      throws Exception {
+    List<CompactUnit> units = units(1_200); // 5 ms apart: six seconds
+    int cut = 500; // inside the second period of 2 s
+    List<ModelUpdateRecord> out = new ArrayList<>();
+    OperatorSubtaskState snapshot;
+    Configuration before = new Configuration();
+    before.set(JobOptions.PUBLISH_INTERVAL, Duration.ofMillis(2_000));
+    try (var h = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config(before)))) {
+      h.open();
+      feed(h, units, 0, cut);
+      snapshot = h.snapshot(1, 1);
+      out.addAll(h.extractOutputValues());
+    }
+    Configuration later = new Configuration();
+    later.set(JobOptions.PUBLISH_INTERVAL, Duration.ofMillis(after));
+    try (var r = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(config(later)))) {
+      r.initializeState(snapshot);
+      r.open();
+      feed(r, units, cut, units.size());
+      r.processWatermark(new Watermark(Long.MAX_VALUE));
+      out.addAll(r.extractOutputValues());
+    }
+    List<VersionMarker> m = markers(out);
+    long lastClose = units.get(units.size() - 1).closedAtMs();
+    assertThat(m).hasSizeGreaterThanOrEqualTo(2);
+    for (int i = 1; i < m.size(); i++) {
+      assertThat(m.get(i).getEventTimeMs())
+          .as("event time of version %d", m.get(i).getVersion())
+          .isGreaterThan(m.get(i - 1).getEventTimeMs())
+          .isLessThanOrEqualTo(lastClose + Math.max(after, 2_000));
+      assertThat(m.get(i).getVersion()).isEqualTo(m.get(i - 1).getVersion() + 1);
+    }
   }
 }

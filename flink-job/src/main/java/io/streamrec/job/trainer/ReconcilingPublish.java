@@ -16,10 +16,11 @@ import java.util.TreeMap;
  *
  * <p>The version goes out in two passes. First as any version ({@link #row} and {@link #tombstone}
  * pass everything on). Then, after {@link #onlyWhatTheTopicLacks}, over every row of the model:
- * only the rows the topic does not hold go out, and {@link #finish} tombstones the rows the topic
- * holds of this model that the trainer has not. Where the versions trained again did what the first
- * run did (the same configuration: training is deterministic), the second pass sends nothing and
- * the version is the one an uninterrupted run publishes.
+ * only the rows the topic does not hold, and those it holds as the versions trained again left them
+ * ({@link #trainingAgain}), go out, and {@link #finish} tombstones the rows the topic holds of this
+ * model that the trainer has not. Where the versions trained again did what the first run did (the
+ * same configuration on the CPU: training is deterministic), the rows sent again carry the values
+ * the topic holds, and replicas end at the model an uninterrupted run publishes.
  */
 final class ReconcilingPublish implements DeltaSink {
   private final DeltaSink out;
@@ -32,6 +33,13 @@ final class ReconcilingPublish implements DeltaSink {
 
   private static final int ON_TOPIC = 0;
   private static final int NAMED = 1;
+
+  /**
+   * A row the topic holds that a version trained again changed ({@link #trainingAgain}): the topic
+   * holds the first run's value, which the run trained again need not have come to.
+   */
+  private static final int TRAINED_AGAIN = 2;
+
   private final boolean everyRow;
   private boolean lacksOnly;
   private int sent;
@@ -55,6 +63,38 @@ final class ReconcilingPublish implements DeltaSink {
     this.everyRow = everyRow;
   }
 
+  /**
+   * A sink for the versions trained again and not published, passing everything on to {@code out}:
+   * each row they change that {@code topic} (the rows of this model the topic holds, as {@link
+   * ModelTopicHead#rowsOf} gives them, before the publish that takes them over) holds is marked,
+   * and the second pass sends it again. Those versions are those the topic holds; where the run
+   * trained again did not do what the first did (another TTL, admission threshold or hot capacity
+   * since the checkpoint, or the CUDA backend, which is not bit-exact), their rows on the topic
+   * kept the first run's values beside the new run's dense blocks until they next changed.
+   */
+  static DeltaSink trainingAgain(DeltaSink out, Map<String, LongIntHashMap> topic) {
+    return new DeltaSink() {
+      @Override
+      public void row(String table, long id, float[] values, int offset, int dim) {
+        LongIntHashMap ids = topic.get(table);
+        if (ids != null && ids.get(id) != LongIntHashMap.MISSING) {
+          ids.put(id, TRAINED_AGAIN);
+        }
+        out.row(table, id, values, offset, dim);
+      }
+
+      @Override
+      public void tombstone(String table, long id) {
+        out.tombstone(table, id);
+      }
+
+      @Override
+      public void dense(String block, float[] values) {
+        out.dense(block, values);
+      }
+    };
+  }
+
   /** From now on only rows the topic does not hold go out; no tombstones, no dense blocks. */
   void onlyWhatTheTopicLacks() {
     lacksOnly = true;
@@ -65,7 +105,9 @@ final class ReconcilingPublish implements DeltaSink {
     int was = named(table, id);
     if (!lacksOnly) {
       out.row(table, id, values, offset, dim);
-    } else if (was == LongIntHashMap.MISSING || everyRow && was == ON_TOPIC) {
+    } else if (was == LongIntHashMap.MISSING
+        || was == TRAINED_AGAIN
+        || everyRow && was == ON_TOPIC) {
       out.row(table, id, values, offset, dim);
       sent++;
     }
@@ -97,13 +139,16 @@ final class ReconcilingPublish implements DeltaSink {
     int v = ids.get(id);
     if (!lacksOnly) {
       ids.put(id, NAMED);
-    } else if (v == ON_TOPIC) {
+    } else if (v == ON_TOPIC || v == TRAINED_AGAIN) {
       ids.remove(id);
     }
     return v;
   }
 
-  /** Rows the second pass sent: those the topic lacked (and, with every row, the rest). */
+  /**
+   * Rows the second pass sent: those the topic lacked or held from versions trained again (and,
+   * with every row, the rest).
+   */
   int rowsSent() {
     return sent;
   }
@@ -116,7 +161,10 @@ final class ReconcilingPublish implements DeltaSink {
     int n = 0;
     for (Map.Entry<String, LongIntHashMap> e : onTopic.entrySet()) {
       LongIntHashMap ids = e.getValue();
-      long[] gone = Arrays.stream(ids.keys()).filter(id -> ids.get(id) == ON_TOPIC).toArray();
+      long[] gone =
+          Arrays.stream(ids.keys())
+              .filter(id -> ids.get(id) == ON_TOPIC || ids.get(id) == TRAINED_AGAIN)
+              .toArray();
       Arrays.sort(gone);
       for (long id : gone) {
         out.tombstone(e.getKey(), id);

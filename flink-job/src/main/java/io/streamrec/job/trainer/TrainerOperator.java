@@ -1388,9 +1388,13 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
           v,
           republishWhole ? "versions the topic lacks" : "those trained again",
           reconcile.rowsSent(),
-          republishWhole ? "more: the whole model" : "the topic lacked",
+          republishWhole
+              ? "more: the whole model"
+              : "the topic lacked or held as the versions trained again found them",
           gone);
       republishWhole = false;
+    } else if (v <= publishedThrough && rowsOnTopic != null) {
+      trainer.publish(ReconcilingPublish.trainingAgain(new EncodingDeltaSink(enc), rowsOnTopic));
     } else {
       trainer.publish(new EncodingDeltaSink(enc));
     }

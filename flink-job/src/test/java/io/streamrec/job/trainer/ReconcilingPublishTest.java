@@ -76,6 +76,35 @@ class ReconcilingPublishTest {
   }
 
   /**
+   * The rows the versions trained again changed, which the topic holds as the first run left them:
+   * they go out again. Only the rows the topic lacked did, so a run trained again under another
+   * TTL, admission threshold or backend left the first run's values of them on the topic, beside
+   * its own dense blocks, until they next changed.
+   */
+  @Test
+  void theRowsTheVersionsTrainedAgainChangedGoOutAgain() {
+    Sent sent = new Sent();
+    Map<String, LongIntHashMap> topic = new java.util.HashMap<>(Map.of("user", ids(1, 2, 3, 5)));
+    float[] v = new float[4];
+    // a version trained again, not published: user 2 changed, user 6 admitted, user 5 expired
+    DeltaSink again = ReconcilingPublish.trainingAgain(new Sent(), topic);
+    again.row("user", 2, v, 0, 4);
+    again.row("user", 6, v, 0, 4);
+    again.tombstone("user", 5);
+    // the version after: user 1 changed
+    ReconcilingPublish p = new ReconcilingPublish(sent, topic);
+    p.row("user", 1, v, 0, 4);
+    p.onlyWhatTheTopicLacks();
+    for (long id : new long[] {1, 2, 3, 6}) {
+      p.row("user", id, v, 0, 4);
+    }
+    assertThat(p.finish()).isEqualTo(1);
+    assertThat(p.rowsSent()).isEqualTo(2);
+    assertThat(sent.out)
+        .containsExactly("row user/1", "row user/2", "row user/6", "tombstone user/5");
+  }
+
+  /**
    * A topic short of versions the trainer published (a transaction the broker aborted): the rows it
    * holds may hold older values, so every row goes out once, and what the trainer has not is
    * tombstoned.

@@ -138,8 +138,9 @@ public final class ModelTopicHead implements Serializable {
   }
 
   /**
-   * The rows whose current value on the topic belongs to the lineage {@code model}, per table a set
-   * of ids (each mapped to 0), in no order: a full read of the topic.
+   * The rows whose current value on the topic belongs to the lineage {@code model}, per table its
+   * ids, each mapped to the {@link #valueHash} of its values, in no order: a full read of the
+   * topic.
    */
   public Map<String, LongIntHashMap> rowsOf(long model) {
     return rows(m -> m == model, "for the rows of this model");
@@ -177,6 +178,7 @@ public final class ModelTopicHead implements Serializable {
             String table;
             long id;
             boolean wanted = false;
+            int hash = 0;
             ModelUpdate u;
             try {
               u = ModelUpdateDecoder.decode(r.key(), r.value());
@@ -187,6 +189,7 @@ public final class ModelTopicHead implements Serializable {
               table = row.table();
               id = row.id();
               wanted = of.test(row.model());
+              hash = valueHash(row.values());
             } else if (u instanceof ModelUpdate.Tombstone t) {
               table = t.table();
               id = t.id();
@@ -200,13 +203,21 @@ public final class ModelTopicHead implements Serializable {
               }
             }
             if (wanted) {
-              kept.computeIfAbsent(table, t -> new LongIntHashMap(1 << 10)).put(id, 0);
+              kept.computeIfAbsent(table, t -> new LongIntHashMap(1 << 10)).put(id, hash);
             } else if (kept.containsKey(table)) {
               kept.get(table).remove(id);
             }
           });
     }
     return kept;
+  }
+
+  /**
+   * A hash of a row's values as a reader decodes them (widened to float32), in [2^30, 2^31): never
+   * one of the small values or {@link LongIntHashMap#MISSING} that the maps of rows use as marks.
+   */
+  public static int valueHash(float[] values) {
+    return (java.util.Arrays.hashCode(values) & 0x3FFF_FFFF) | 0x4000_0000;
   }
 
   private static String key(ConsumerRecord<byte[], byte[]> r) {

@@ -3,7 +3,11 @@ package io.streamrec.job.trainer;
 import io.streamrec.common.LongIntHashMap;
 import io.streamrec.job.kafka.ModelTopicHead;
 import io.streamrec.model.DeltaSink;
+import io.streamrec.protocol.ModelUpdate;
+import io.streamrec.protocol.ModelUpdateDecoder;
+import io.streamrec.protocol.ModelUpdateRecord;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -16,29 +20,32 @@ import java.util.TreeMap;
  *
  * <p>The version goes out in two passes. First as any version ({@link #row} and {@link #tombstone}
  * pass everything on). Then, after {@link #onlyWhatTheTopicLacks}, over every row of the model:
- * only the rows the topic does not hold, and those it holds as the versions trained again left them
- * ({@link #trainingAgain}), go out, and {@link #finish} tombstones the rows the topic holds of this
- * model that the trainer has not. Where the versions trained again did what the first run did (the
- * same configuration on the CPU: training is deterministic), the rows sent again carry the values
- * the topic holds, and replicas end at the model an uninterrupted run publishes.
+ * only the rows the topic does not hold, and those it holds at another value than the versions
+ * trained again left them at ({@link #markTrainedAgain}), go out, and {@link #finish} tombstones
+ * the rows the topic holds of this model that the trainer has not. Where the versions trained again
+ * did what the first run did (the same configuration on the CPU: training is deterministic), the
+ * second pass sends nothing and the version is the one an uninterrupted run publishes.
  */
 final class ReconcilingPublish implements DeltaSink {
   private final DeltaSink out;
 
   /**
-   * Per table: the rows the topic holds ({@link #ON_TOPIC}, the value {@link ModelTopicHead#rowsOf}
+   * Per table: the rows the topic holds (the hash of their values {@link ModelTopicHead#rowsOf}
    * gives them) and those this version named.
    */
   private final Map<String, LongIntHashMap> onTopic = new TreeMap<>();
 
-  private static final int ON_TOPIC = 0;
   private static final int NAMED = 1;
 
   /**
-   * A row the topic holds that a version trained again changed ({@link #trainingAgain}): the topic
-   * holds the first run's value, which the run trained again need not have come to.
+   * A row the topic holds at another value than the versions trained again left it at ({@link
+   * #markTrainedAgain}). Any other mark of a row that is not {@link #NAMED} is one the topic holds
+   * (the hash of its values).
    */
   private static final int TRAINED_AGAIN = 2;
+
+  /** A row the versions trained again tombstoned ({@link #noteTrainedAgain}). */
+  private static final int GONE = 3;
 
   private final boolean everyRow;
   private boolean lacksOnly;
@@ -64,35 +71,52 @@ final class ReconcilingPublish implements DeltaSink {
   }
 
   /**
-   * A sink for the versions trained again and not published, passing everything on to {@code out}:
-   * each row they change that {@code topic} (the rows of this model the topic holds, as {@link
-   * ModelTopicHead#rowsOf} gives them, before the publish that takes them over) holds is marked,
-   * and the second pass sends it again. Those versions are those the topic holds; where the run
-   * trained again did not do what the first did (another TTL, admission threshold or hot capacity
-   * since the checkpoint, or the CUDA backend, which is not bit-exact), their rows on the topic
-   * kept the first run's values beside the new run's dense blocks until they next changed.
+   * Notes in {@code trainedAgain} (per table, id to the {@link ModelTopicHead#valueHash} of the
+   * values, or {@link #GONE}) what the records of a version trained again and not published left
+   * each row at; call it per such version, in order.
    */
-  static DeltaSink trainingAgain(DeltaSink out, Map<String, LongIntHashMap> topic) {
-    return new DeltaSink() {
-      @Override
-      public void row(String table, long id, float[] values, int offset, int dim) {
-        LongIntHashMap ids = topic.get(table);
-        if (ids != null && ids.get(id) != LongIntHashMap.MISSING) {
-          ids.put(id, TRAINED_AGAIN);
-        }
-        out.row(table, id, values, offset, dim);
+  static void noteTrainedAgain(
+      List<ModelUpdateRecord> records, Map<String, LongIntHashMap> trainedAgain) {
+    for (ModelUpdateRecord r : records) {
+      ModelUpdate u = ModelUpdateDecoder.decode(r.key, r.value);
+      if (u instanceof ModelUpdate.Row row) {
+        trainedAgain
+            .computeIfAbsent(row.table(), t -> new LongIntHashMap(16))
+            .put(row.id(), ModelTopicHead.valueHash(row.values()));
+      } else if (u instanceof ModelUpdate.Tombstone t) {
+        trainedAgain.computeIfAbsent(t.table(), x -> new LongIntHashMap(16)).put(t.id(), GONE);
       }
+    }
+  }
 
-      @Override
-      public void tombstone(String table, long id) {
-        out.tombstone(table, id);
-      }
+  /**
+   * Marks in {@code topic} the rows whose value the versions trained again ({@code trainedAgain},
+   * {@link #noteTrainedAgain}) left other than the topic holds: the second pass sends them again.
+   * Those versions are those the topic holds; where the run trained again did not do what the first
+   * did (another TTL, admission threshold or hot capacity since the checkpoint, or the CUDA
+   * backend, which is not bit-exact), those rows on the topic kept the first run's values beside
+   * the new run's dense blocks until they next changed. Rows of the same values are not sent again:
+   * a restore of the same configuration on the CPU publishes what an uninterrupted run does.
+   */
+  static void markTrainedAgain(
+      Map<String, LongIntHashMap> topic, Map<String, LongIntHashMap> trainedAgain) {
+    trainedAgain.forEach(
+        (table, ids) -> {
+          LongIntHashMap held = topic.get(table);
+          if (held == null) {
+            return;
+          }
+          for (long id : ids.keys()) {
+            int was = held.get(id), now = ids.get(id);
+            if (onTopic(was) && now != GONE && now != was) {
+              held.put(id, TRAINED_AGAIN);
+            }
+          }
+        });
+  }
 
-      @Override
-      public void dense(String block, float[] values) {
-        out.dense(block, values);
-      }
-    };
+  private static boolean onTopic(int mark) {
+    return mark != LongIntHashMap.MISSING && mark != NAMED && mark != TRAINED_AGAIN;
   }
 
   /** From now on only rows the topic does not hold go out; no tombstones, no dense blocks. */
@@ -105,9 +129,7 @@ final class ReconcilingPublish implements DeltaSink {
     int was = named(table, id);
     if (!lacksOnly) {
       out.row(table, id, values, offset, dim);
-    } else if (was == LongIntHashMap.MISSING
-        || was == TRAINED_AGAIN
-        || everyRow && was == ON_TOPIC) {
+    } else if (was == LongIntHashMap.MISSING || was == TRAINED_AGAIN || everyRow && onTopic(was)) {
       out.row(table, id, values, offset, dim);
       sent++;
     }
@@ -129,17 +151,18 @@ final class ReconcilingPublish implements DeltaSink {
   }
 
   /**
-   * Whether the topic holds this row ({@link #ON_TOPIC}), this version already named it ({@link
-   * #NAMED}) or neither ({@link LongIntHashMap#MISSING}). In the first pass every row named is
-   * recorded as such (a version's changes: few); in the second, which names each row of the model
-   * once, a row the topic holds is only taken off the rows {@link #finish} tombstones.
+   * Whether the topic holds this row (the hash of its values, or {@link #TRAINED_AGAIN}), this
+   * version already named it ({@link #NAMED}) or neither ({@link LongIntHashMap#MISSING}). In the
+   * first pass every row named is recorded as such (a version's changes: few); in the second, which
+   * names each row of the model once, a row the topic holds is only taken off the rows {@link
+   * #finish} tombstones.
    */
   private int named(String table, long id) {
     LongIntHashMap ids = onTopic.computeIfAbsent(table, t -> new LongIntHashMap(16));
     int v = ids.get(id);
     if (!lacksOnly) {
       ids.put(id, NAMED);
-    } else if (v == ON_TOPIC || v == TRAINED_AGAIN) {
+    } else if (onTopic(v) || v == TRAINED_AGAIN) {
       ids.remove(id);
     }
     return v;
@@ -163,7 +186,7 @@ final class ReconcilingPublish implements DeltaSink {
       LongIntHashMap ids = e.getValue();
       long[] gone =
           Arrays.stream(ids.keys())
-              .filter(id -> ids.get(id) == ON_TOPIC || ids.get(id) == TRAINED_AGAIN)
+              .filter(id -> onTopic(ids.get(id)) || ids.get(id) == TRAINED_AGAIN)
               .toArray();
       Arrays.sort(gone);
       for (long id : gone) {

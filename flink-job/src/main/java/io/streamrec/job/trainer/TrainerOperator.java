@@ -221,6 +221,12 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private transient java.util.Map<String, io.streamrec.common.LongIntHashMap> rowsOnTopic;
 
   /**
+   * What the versions trained again and not published left each row they named at ({@link
+   * ReconcilingPublish#noteTrainedAgain}), until the first version after them.
+   */
+  private transient java.util.Map<String, io.streamrec.common.LongIntHashMap> trainedAgain;
+
+  /**
    * Whether the next version publishes every row over {@link #rowsOnTopic}: the topic lacks
    * versions this trainer published, so the rows it holds may hold older values.
    */
@@ -351,6 +357,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     unitsInPendingCheckpoints = new java.util.HashMap<>();
     ready = new ArrayDeque<>();
     openPeriod = NO_PERIOD;
+    trainedAgain = new java.util.TreeMap<>();
     unitsState =
         context
             .getOperatorStateStore()
@@ -1367,6 +1374,10 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
                 enc.tombstone(table, id);
               }
             });
+    if (v > publishedThrough && rowsOnTopic != null) {
+      ReconcilingPublish.markTrainedAgain(rowsOnTopic, trainedAgain);
+      trainedAgain.clear();
+    }
     ReconcilingPublish reconcile =
         v > publishedThrough && rowsOnTopic != null
             ? new ReconcilingPublish(new EncodingDeltaSink(enc), rowsOnTopic, republishWhole)
@@ -1390,11 +1401,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
           reconcile.rowsSent(),
           republishWhole
               ? "more: the whole model"
-              : "the topic lacked or held as the versions trained again found them",
+              : "the topic lacked or held at other values than the versions trained again left",
           gone);
       republishWhole = false;
-    } else if (v <= publishedThrough && rowsOnTopic != null) {
-      trainer.publish(ReconcilingPublish.trainingAgain(new EncodingDeltaSink(enc), rowsOnTopic));
     } else {
       trainer.publish(new EncodingDeltaSink(enc));
     }
@@ -1409,6 +1418,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
             .setProgressiveLogLoss(nanToZero(trainer.metrics().logLoss()))
             .setSkippedBatches(trainer.batchesSkipped())
             .setLiveRows(storeStats.rows()));
+    if (v <= publishedThrough && rowsOnTopic != null) {
+      ReconcilingPublish.noteTrainedAgain(records, trainedAgain);
+    }
     if (v > publishedThrough) {
       if (watch != null) {
         watch.published(v, publishedAt);

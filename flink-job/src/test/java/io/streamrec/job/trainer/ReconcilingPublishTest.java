@@ -76,27 +76,44 @@ class ReconcilingPublishTest {
   }
 
   /**
-   * The rows the versions trained again changed, which the topic holds as the first run left them:
-   * they go out again. Only the rows the topic lacked did, so a run trained again under another
-   * TTL, admission threshold or backend left the first run's values of them on the topic, beside
-   * its own dense blocks, until they next changed.
+   * The rows the versions trained again left at other values than the topic holds go out again.
+   * Only the rows the topic lacked did, so a run trained again under another TTL, admission
+   * threshold or backend left the first run's values of them on the topic, beside its own dense
+   * blocks, until they next changed. Rows the run trained again left as the topic holds them are
+   * not sent: a restore of the same configuration publishes what an uninterrupted run does.
    */
   @Test
-  void theRowsTheVersionsTrainedAgainChangedGoOutAgain() {
+  void theRowsTheVersionsTrainedAgainLeftAtOtherValuesGoOutAgain() {
+    float[] first = {1f, 2f}, other = {1f, 3f};
+    LongIntHashMap users = new LongIntHashMap(16);
+    for (long id : new long[] {1, 2, 3, 5}) {
+      users.put(id, ModelTopicHead.valueHash(first));
+    }
+    Map<String, LongIntHashMap> topic = new java.util.HashMap<>(Map.of("user", users));
+    // two versions trained again, not published: user 2 and 3 changed, then user 3 came back to
+    // the topic's values; user 6 admitted, user 5 expired
+    Map<String, LongIntHashMap> trainedAgain = new java.util.TreeMap<>();
+    List<io.streamrec.protocol.ModelUpdateRecord> v4 = new ArrayList<>(), v5 = new ArrayList<>();
+    io.streamrec.protocol.ModelUpdateEncoder e4 =
+        new io.streamrec.protocol.ModelUpdateEncoder(7, 4, 4_000, v4::add);
+    e4.row("user", 2, other, 0, 2);
+    e4.row("user", 3, other, 0, 2);
+    e4.row("user", 6, other, 0, 2);
+    io.streamrec.protocol.ModelUpdateEncoder e5 =
+        new io.streamrec.protocol.ModelUpdateEncoder(7, 5, 5_000, v5::add);
+    e5.row("user", 3, first, 0, 2);
+    e5.tombstone("user", 5);
+    ReconcilingPublish.noteTrainedAgain(v4, trainedAgain);
+    ReconcilingPublish.noteTrainedAgain(v5, trainedAgain);
+    ReconcilingPublish.markTrainedAgain(topic, trainedAgain);
+
     Sent sent = new Sent();
-    Map<String, LongIntHashMap> topic = new java.util.HashMap<>(Map.of("user", ids(1, 2, 3, 5)));
-    float[] v = new float[4];
-    // a version trained again, not published: user 2 changed, user 6 admitted, user 5 expired
-    DeltaSink again = ReconcilingPublish.trainingAgain(new Sent(), topic);
-    again.row("user", 2, v, 0, 4);
-    again.row("user", 6, v, 0, 4);
-    again.tombstone("user", 5);
-    // the version after: user 1 changed
     ReconcilingPublish p = new ReconcilingPublish(sent, topic);
-    p.row("user", 1, v, 0, 4);
+    float[] v = new float[2];
+    p.row("user", 1, v, 0, 2); // the version's own change
     p.onlyWhatTheTopicLacks();
     for (long id : new long[] {1, 2, 3, 6}) {
-      p.row("user", id, v, 0, 4);
+      p.row("user", id, v, 0, 2);
     }
     assertThat(p.finish()).isEqualTo(1);
     assertThat(p.rowsSent()).isEqualTo(2);

@@ -692,34 +692,35 @@ class DeploymentFilesTest {
 
   /** Volume name to mount path in the Flink container. */
   private static Map<String, String> volumeMounts() {
-    Map<String, String> out = new java.util.LinkedHashMap<>();
-    for (Object m : list(flinkContainer().get("volumeMounts"), "volumeMounts")) {
-      out.put((String) at(m, "name"), (String) at(m, "mountPath"));
-    }
-    return out;
+    return mounts(flinkContainer(), "volumeMounts");
   }
 
   private static Map<String, Object> podVolumes() {
-    Map<String, Object> out = new java.util.LinkedHashMap<>();
-    for (Object v :
-        list(at(flinkDeployment(), "spec", "podTemplate", "spec", "volumes"), "volumes")) {
-      out.put((String) at(v, "name"), v);
-    }
-    return out;
+    return volumes(at(flinkDeployment(), "spec", "podTemplate", "spec", "volumes"), "volumes");
   }
 
   private static Map<String, String> servingMounts() {
-    Map<String, String> out = new java.util.LinkedHashMap<>();
-    for (Object m : list(servingContainer().get("volumeMounts"), "serving volumeMounts")) {
-      out.put((String) at(m, "name"), (String) at(m, "mountPath"));
-    }
-    return out;
+    return mounts(servingContainer(), "serving volumeMounts");
   }
 
   private static Map<String, Object> servingVolumes() {
     Map<String, Object> d = DeploymentFiles.k8sObjects().get("Deployment/streamrec-serve");
+    return volumes(at(d, "spec", "template", "spec", "volumes"), "serving volumes");
+  }
+
+  /** Volume name to mount path in {@code container}. */
+  private static Map<String, String> mounts(Map<String, Object> container, String what) {
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    for (Object m : list(container.get("volumeMounts"), what)) {
+      out.put((String) at(m, "name"), (String) at(m, "mountPath"));
+    }
+    return out;
+  }
+
+  /** A pod's volumes by name. */
+  private static Map<String, Object> volumes(Object list, String what) {
     Map<String, Object> out = new java.util.LinkedHashMap<>();
-    for (Object v : list(at(d, "spec", "template", "spec", "volumes"), "serving volumes")) {
+    for (Object v : list(list, what)) {
       out.put((String) at(v, "name"), v);
     }
     return out;

@@ -1135,9 +1135,13 @@ public final class ModelReplica implements AutoCloseable {
     return recordsRead;
   }
 
-  /** Rows held by the served model, over all tables. */
+  /**
+   * Rows held by the served model, over all tables. Takes no lock: {@code /healthz} answers while a
+   * large version is applied.
+   */
   public long rows() {
-    return models.read(m -> m == null ? 0L : m.rowCount());
+    ReplicaModel m = models.visible();
+    return m == null ? 0L : m.rowCount();
   }
 
   /** Values of a row of the served model (a copy), or null when it has none. */

@@ -16,7 +16,9 @@ import java.util.function.Function;
 public final class ModelSwap {
   private final ReadWriteLock lock = new ReentrantReadWriteLock();
   private volatile ReplicaModel visible;
-  private ReplicaModel building;
+
+  /** Written by the writer thread; volatile as the figures read it from others. */
+  private volatile ReplicaModel building;
 
   /** Starts a fresh model for a read from the earliest offset; readers keep the visible one. */
   public void rebuild() {
@@ -28,7 +30,7 @@ public final class ModelSwap {
     return building != visible;
   }
 
-  /** The model being built (the visible one while tailing); writer thread only. */
+  /** The model being built (the visible one while tailing); other threads read it for figures. */
   public ReplicaModel building() {
     return building;
   }

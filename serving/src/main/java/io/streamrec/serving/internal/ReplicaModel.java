@@ -28,6 +28,12 @@ public final class ReplicaModel implements ParameterView {
   private long lineage;
   private long configLineage = -1;
 
+  /**
+   * Rows held over all tables, as of the last version applied: read by the figures and the probes
+   * without the replica's lock, which a large version's apply holds for a while.
+   */
+  private volatile long rowCount;
+
   /** The model's configuration, from the topic's spec record; scoring needs it. */
   public void setConfig(ModelConfig c) {
     config = c;
@@ -96,6 +102,11 @@ public final class ReplicaModel implements ParameterView {
     lineage = model;
     version = m.getVersion();
     marker = m;
+    long n = 0;
+    for (RowTable t : rows.values()) {
+      n += t.size();
+    }
+    rowCount = n;
     return new PendingVersion.Applied(refused, foreign);
   }
 
@@ -152,12 +163,9 @@ public final class ReplicaModel implements ParameterView {
     return marker;
   }
 
+  /** Rows held over all tables, as of the last version applied; any thread, without the lock. */
   public long rowCount() {
-    long n = 0;
-    for (RowTable t : rows.values()) {
-      n += t.size();
-    }
-    return n;
+    return rowCount;
   }
 
   /** A copy of a row's values, or null. */

@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  *       over the cap is answered 503 and closed at once), which reads requests and writes answers.
  *       A thread waiting on a slow client costs a thread, never a worker.
  *   <li>A request's handler runs only once the whole request is read, and holds one of {@link
- *       Limits#workers} permits while it runs: slow clients never hold a permit.
+ *       Limits#workers} permits while it runs: slow clients never hold a permit. A probe ({@link
+ *       Handler#isProbe}) holds none: it is cheap, and must answer while every worker is busy.
  *   <li>Every wait on the client has a deadline, enforced by one watchdog thread that closes the
  *       connection when it passes: the headers within {@link Limits#headerTimeout} (from the
  *       connection's start, or from a kept-alive connection's first byte), the body within {@link
@@ -120,16 +121,18 @@ public final class BoundedHttpServer implements AutoCloseable {
 
   /** What the server serves. */
   public interface Handler {
-    /** The answer to a request read whole. Runs holding a worker permit. */
+    /** The answer to a request read whole. Runs holding a worker permit, unless a probe. */
     Response handle(Request request);
 
     /** The answer to a request the server refuses itself (413, 400, 431), with the reason. */
     Response refuse(Request partial, int code, String reason);
 
     /**
-     * Whether a request to {@code path} is a probe (liveness, readiness), answered on one of a few
-     * connections kept for probes when every other is taken: a probe refused for a crowd of
-     * kept-alive clients would have the replica restarted, healthy as it is.
+     * Whether a request to {@code path} is a probe (liveness, readiness): it is handled without a
+     * worker permit, and answered on one of a few connections kept for probes when every other is
+     * taken. A probe that waits behind busy workers, or is refused for a crowd of kept-alive
+     * clients, would have the replica restarted, healthy as it is. Its handling must be cheap and
+     * must not wait on the model.
      */
     default boolean isProbe(String method, String path) {
       return false;
@@ -422,11 +425,17 @@ public final class BoundedHttpServer implements AutoCloseable {
     }
     c.noDeadline();
     Response response;
-    workers.acquireUninterruptibly();
-    try {
+    if (handler.isProbe(head.method(), head.path())) {
+      // a probe waits for no worker: behind a busy pool it would time out, and a liveness probe
+      // that times out has a healthy replica restarted just when it is needed most
       response = handler.handle(request);
-    } finally {
-      workers.release();
+    } else {
+      workers.acquireUninterruptibly();
+      try {
+        response = handler.handle(request);
+      } finally {
+        workers.release();
+      }
     }
     answer(c, out, response, isHead, !keepAlive);
     return keepAlive;

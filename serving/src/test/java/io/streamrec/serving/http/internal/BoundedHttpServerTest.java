@@ -27,7 +27,7 @@ class BoundedHttpServerTest {
   private static final Duration ANSWER_BOUND = Duration.ofSeconds(5);
 
   /** Echoes the method, path and body; counts the requests it handled. */
-  private static final class Echo implements BoundedHttpServer.Handler {
+  private static class Echo implements BoundedHttpServer.Handler {
     final AtomicInteger handled = new AtomicInteger();
 
     @Override
@@ -194,6 +194,55 @@ class BoundedHttpServerTest {
         Thread.sleep(10);
       }
       assertThat(post(HttpClient.newHttpClient(), port, "again").statusCode()).isEqualTo(200);
+    }
+  }
+
+  /**
+   * Every request took a worker permit, probes included: with every worker busy scoring, a {@code
+   * GET /livez} on a connection of its own got no answer until a worker was free, so a liveness
+   * probe under load failed and had a healthy replica restarted.
+   */
+  @Test
+  void aProbeIsAnsweredWhileEveryWorkerIsBusy() throws Exception {
+    java.util.concurrent.CountDownLatch scoring = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    Echo blocking =
+        new Echo() {
+          @Override
+          public Response handle(Request r) {
+            if (r.path().equals("/score")) {
+              scoring.countDown();
+              try {
+                release.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+            return super.handle(r);
+          }
+        };
+    try (BoundedHttpServer server = start(blocking, 1, 16, 60_000);
+        Socket busy = stalled(server.address().getPort(), "POST /score HTTP/1.1\r\n\r\n");
+        Socket probe = new Socket("127.0.0.1", server.address().getPort())) {
+      scoring.await();
+      probe.setSoTimeout((int) ANSWER_BOUND.toMillis());
+      probe
+          .getOutputStream()
+          .write(
+              "GET /livez HTTP/1.1\r\nConnection: close\r\n\r\n"
+                  .getBytes(StandardCharsets.ISO_8859_1));
+      String answer;
+      try {
+        answer = new String(probe.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      } catch (SocketTimeoutException e) {
+        answer = "no answer while the worker was busy";
+      } finally {
+        release.countDown();
+      }
+      assertThat(answer).startsWith("HTTP/1.1 200 ").endsWith("GET /livez ");
+      // the worker's request is answered too, once it is let go
+      busy.setSoTimeout((int) ANSWER_BOUND.toMillis());
+      assertThat(response(busy.getInputStream())).startsWith("HTTP/1.1 200 ");
     }
   }
 

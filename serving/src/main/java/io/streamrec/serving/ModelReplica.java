@@ -687,7 +687,7 @@ public final class ModelReplica implements AutoCloseable {
                 + String.join(", ", new java.util.TreeSet<>(ModelUpdateEncoder.SPEC_FORMATS))
                 + "); serve this model with a newer replica");
       }
-      c = ModelConfigJson.fromJson(s.json());
+      c = readSpec(s.json());
     } catch (StreamrecException e) {
       String why = "model " + ModelLineage.format(s.model()) + ": " + e.getMessage();
       if (offset > newestSpecOffset) {
@@ -713,6 +713,21 @@ public final class ModelReplica implements AutoCloseable {
     }
     spec = new SpecRead(s.model(), c);
     newestSpec(offset, null);
+  }
+
+  /**
+   * The model configuration of a spec's JSON; a {@link StreamrecException} whatever is wrong with
+   * it (JSON that is not an object, or whose fields are not of their types, fails inside the JSON
+   * library with other exceptions).
+   */
+  private static ModelConfig readSpec(String json) {
+    try {
+      return ModelConfigJson.fromJson(json);
+    } catch (StreamrecException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new StreamrecException("the spec's JSON is not a model configuration (" + e + ")", e);
+    }
   }
 
   /** What a spec at {@code offset} says of the topic's newest, unless a newer one was read. */
@@ -799,9 +814,9 @@ public final class ModelReplica implements AutoCloseable {
     PendingVersion.Applied[] applied = new PendingVersion.Applied[1];
     models.write(
         target -> {
-          applied[0] = pending.applyTo(target, m);
           // the spec published with this version: a resumed trainer may have changed it (wide
-          // crosses turned on, say), and the replica scores as the trainer now does
+          // crosses turned on, say), and the replica scores as the trainer now does. It is set
+          // first, as it gives the width of each table's rows
           if (s != null && s.model() == model) {
             if (s.config() == null) {
               target.clearConfig();
@@ -809,11 +824,12 @@ public final class ModelReplica implements AutoCloseable {
               target.setConfig(s.config(), model);
             }
           }
+          applied[0] = pending.applyTo(target, m);
         });
     if (applied[0].refused() > 0 && firstRead) {
       badRecords += applied[0].refused();
       LOG.warn(
-          "model-updates version {}: {} row(s) whose width differs from their table's, skipped",
+          "model-updates version {}: {} row(s) whose width is not their table's, skipped",
           v,
           applied[0].refused());
     }

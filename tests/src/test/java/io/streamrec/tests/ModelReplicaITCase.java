@@ -590,6 +590,116 @@ class ModelReplicaITCase {
   }
 
   /**
+   * A row of no values, the first of its table: the replica made the table of width 0, which threw,
+   * and stopped for good (and every replica started on the compacted topic after it). It is counted
+   * and skipped, as any row of the wrong width, while tailing and in a bootstrap.
+   */
+  @Test
+  void aRowOfNoValuesIsCountedAndSkippedWhereTheReplicaStopped() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    String topic = "empty-row";
+    ModelUpdatesSupport.createTopic(bootstrap, topic);
+    try (KafkaProducer<byte[], byte[]> p = ModelUpdatesSupport.producer(bootstrap);
+        ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
+      ModelUpdatesSupport.send(p, topic, version(1, ids(1, 2), ids(), true));
+      assertThat(replica.awaitVersion(1, WAIT)).isTrue();
+
+      List<ModelUpdateRecord> v2 = new ArrayList<>();
+      ModelUpdateEncoder enc = new ModelUpdateEncoder(MODEL_ID, 2, 2_000, v2::add);
+      float[] row = new float[MODEL.embeddingDim()];
+      java.util.Arrays.fill(row, 2);
+      enc.row("user_id", 7, row, 0, 0); // no values, the first row of its table
+      enc.row(TABLE, 2, row, 0, row.length);
+      enc.close(VersionMarker.newBuilder().setPublishedAtMs(System.currentTimeMillis()));
+      ModelUpdatesSupport.send(p, topic, v2);
+      try (ModelReplica late = ModelReplica.start(bootstrap, topic)) {
+        for (ModelReplica r : List.of(replica, late)) {
+          assertThat(r.awaitVersion(2, WAIT)).isTrue();
+          assertThat(r.failure()).isNull();
+          assertThat(r.state()).isEqualTo(ModelReplica.State.SERVING);
+          assertThat(r.badRecords()).isEqualTo(1);
+          assertThat(r.row("user_id", 7)).isNull();
+          assertThat(r.row(TABLE, 2)).containsOnly(2f);
+          assertThat(r.rows()).isEqualTo(2);
+        }
+      }
+    }
+  }
+
+  /**
+   * A table's width was its first row's: a wrong-width row that came first (on every bootstrap, in
+   * the topic's key order) had every correct row after it refused, and a row wider than the spec's
+   * would overrun the scorer's buffer. The spec gives the width; the odd row is refused.
+   */
+  @Test
+  void aTablesRowWidthIsTheSpecsSoAWrongFirstRowIsRefusedNotTheRest() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    String topic = "width-from-spec";
+    ModelUpdatesSupport.createTopic(bootstrap, topic);
+    try (KafkaProducer<byte[], byte[]> p = ModelUpdatesSupport.producer(bootstrap);
+        ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
+      List<ModelUpdateRecord> v1 = new ArrayList<>();
+      ModelUpdateEncoder enc = new ModelUpdateEncoder(MODEL_ID, 1, 1_000, v1::add);
+      enc.spec(ModelConfigJson.toJson(MODEL));
+      float[] row = new float[2 * MODEL.embeddingDim()];
+      java.util.Arrays.fill(row, 1f);
+      enc.row(TABLE, 1, row, 0, 3); // 3 values in a table of 16, first
+      enc.row(TABLE, 2, row, 0, MODEL.embeddingDim());
+      enc.row("user_id", 5, row, 0, row.length); // 32 values, first
+      enc.row("user_id", 6, row, 0, MODEL.embeddingDim());
+      enc.dense("linear", new float[] {1f});
+      enc.close(VersionMarker.newBuilder().setPublishedAtMs(System.currentTimeMillis()));
+      ModelUpdatesSupport.send(p, topic, v1);
+      assertThat(replica.awaitVersion(1, WAIT)).isTrue();
+      assertThat(replica.row(TABLE, 2)).hasSize(MODEL.embeddingDim());
+      assertThat(replica.row("user_id", 6)).hasSize(MODEL.embeddingDim());
+      assertThat(replica.row(TABLE, 1)).isNull();
+      assertThat(replica.row("user_id", 5)).isNull();
+      assertThat(replica.badRecords()).isEqualTo(2);
+      assertThat(replica.rows()).isEqualTo(2);
+    }
+  }
+
+  /**
+   * A spec of a known format whose JSON is not a model configuration ({@code []}, a field of the
+   * wrong type) escaped as the JSON library's own exception and stopped the replica. It is an
+   * unreadable spec: counted, reported, and the served version kept until a readable one comes.
+   */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"[]", "", "{\"categorical\": 5}"})
+  void aSpecWhoseJsonIsNotAModelConfigurationIsCountedAndTheServedVersionKept(String json)
+      throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    String topic = "spec-not-a-config-" + Integer.toHexString(json.hashCode());
+    ModelUpdatesSupport.createTopic(bootstrap, topic);
+    try (KafkaProducer<byte[], byte[]> p = ModelUpdatesSupport.producer(bootstrap);
+        ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
+      ModelUpdatesSupport.send(p, topic, version(1, ids(1, 2), ids(), true));
+      assertThat(replica.awaitVersion(1, WAIT)).isTrue();
+
+      List<ModelUpdateRecord> v2 = new ArrayList<>();
+      ModelUpdateEncoder enc = new ModelUpdateEncoder(MODEL_ID, 2, 2_000, v2::add);
+      enc.spec(json);
+      v2.addAll(version(2, ids(2), ids(), true));
+      ModelUpdatesSupport.send(p, topic, v2);
+      await(
+          () -> replica.unreadableSpec() != null || replica.failure() != null,
+          "the unreadable spec is reported");
+      assertThat(replica.failure()).isNull();
+      assertThat(replica.badRecords()).isEqualTo(1);
+      assertThat(replica.version()).isEqualTo(1);
+
+      List<ModelUpdateRecord> v3 = new ArrayList<>();
+      new ModelUpdateEncoder(MODEL_ID, 3, 3_000, v3::add).spec(ModelConfigJson.toJson(MODEL));
+      v3.addAll(version(3, ids(3), ids(), true));
+      ModelUpdatesSupport.send(p, topic, v3);
+      assertThat(replica.awaitVersion(3, WAIT)).isTrue();
+      assertThat(replica.unreadableSpec()).isNull();
+      assertThat(replica.row(TABLE, 3)).containsOnly(3f);
+    }
+  }
+
+  /**
    * Records that are not model updates are counted once: every re-read of the topic counted them
    * again (2, then 5, then 9 with no new one), so an alert on the counter's increase fired on each
    * re-read.

@@ -34,10 +34,22 @@ public final class ReplicaModel implements ParameterView {
    */
   private volatile long rowCount;
 
+  /**
+   * Values per row of each table the configuration names ({@code embeddingDim}, 1 for the wide
+   * table): what the scorer reads of a row. Empty while there is no configuration.
+   */
+  private Map<String, Integer> widths = Map.of();
+
   /** The model's configuration, from the topic's spec record; scoring needs it. */
   public void setConfig(ModelConfig c) {
     config = c;
     scorers = ThreadLocal.withInitial(() -> new ModelScorer(c));
+    Map<String, Integer> w = new HashMap<>();
+    for (String t : c.features().tables()) {
+      w.put(t, c.embeddingDim());
+    }
+    w.put(ModelConfig.WIDE_TABLE, 1);
+    widths = w;
   }
 
   /** The configuration from the spec of lineage {@code model}. */
@@ -51,6 +63,7 @@ public final class ReplicaModel implements ParameterView {
     config = null;
     scorers = null;
     configLineage = -1;
+    widths = Map.of();
   }
 
   /** The lineage whose spec gave the configuration; -1 when none (or set without a lineage). */
@@ -61,7 +74,9 @@ public final class ReplicaModel implements ParameterView {
   /**
    * Applies a version's pending records of the marker's lineage (tombstones whatever their
    * lineage); the first marker applied sets the model's lineage, and a marker of another lineage is
-   * refused (the replica starts a fresh model for it).
+   * refused (the replica starts a fresh model for it). A row is refused (and counted) when its
+   * width is not its table's: the spec's for a table the spec names, else the first row's; a row of
+   * no values never is one. The version's spec is set before it applies.
    */
   PendingVersion.Applied apply(PendingVersion pending, VersionMarker m) {
     if (version > 0 && m.getModel() != lineage) {
@@ -84,8 +99,8 @@ public final class ReplicaModel implements ParameterView {
         foreign++;
       } else {
         float[] v = c.values();
-        RowTable t = rows.computeIfAbsent(c.table(), x -> new RowTable(v.length));
-        if (v.length == t.width()) {
+        RowTable t = table(c.table(), v.length);
+        if (t != null && v.length == t.width()) {
           t.put(c.id(), v);
         } else {
           refused++;
@@ -108,6 +123,27 @@ public final class ReplicaModel implements ParameterView {
     }
     rowCount = n;
     return new PendingVersion.Applied(refused, foreign);
+  }
+
+  /**
+   * The table a row of {@code rowWidth} values goes to, made when it has none yet, or null when no
+   * table can take it (a row of no values in a table not made yet). A table of another width than
+   * the spec now gives (a spec changed within a lineage) starts again empty: its rows are not what
+   * the scorer reads.
+   */
+  private RowTable table(String name, int rowWidth) {
+    Integer specified = widths.get(name);
+    RowTable t = rows.get(name);
+    if (t != null && (specified == null || t.width() == specified)) {
+      return t;
+    }
+    int width = specified != null ? specified : rowWidth;
+    if (width < 1) {
+      return null;
+    }
+    t = new RowTable(width);
+    rows.put(name, t);
+    return t;
   }
 
   /** The lineage of the versions applied (0: written before lineages, or none applied yet). */

@@ -15,8 +15,8 @@ import java.util.Arrays;
  * {@link #CHUNK_FLOATS} floats (a power of two of rows), so growing never copies the rows already
  * held and no single array bounds the table. A chunk stays well under half of G1's smallest region
  * (1 MiB): a larger array is "humongous", gets whole regions of its own, and wastes up to nearly
- * one region each. The width is set by the first row; a row of another width is refused. Not
- * thread-safe: the replica guards it with its lock.
+ * one region each. The width is fixed when the table is made (the replica gives the spec's); a row
+ * of another width is refused. Not thread-safe: the replica guards it with its lock.
  */
 final class RowTable {
   /** Floats per chunk at most: 256 KiB, a quarter of G1's smallest region. */

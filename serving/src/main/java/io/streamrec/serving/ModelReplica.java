@@ -58,10 +58,11 @@ import org.slf4j.LoggerFactory;
  * (compaction removed older markers; a restarted trainer's repeats are history). Past that end
  * offset, a marker that is not the next version of the same lineage is a <i>gap</i>, a
  * <i>duplicate</i> or a <i>lineage switch</i>: it is counted, logged, and recovered by re-reading
- * the topic from its earliest offset into a fresh model while the current one keeps serving. The
- * replica never guesses what a missing version changed, and never goes back in version within a
- * lineage: a re-read model of the served lineage replaces the served one only once it is at least
- * as new. A re-read holds a second copy of the model for its duration.
+ * the topic from its earliest offset into a fresh model while the current one keeps serving; so are
+ * offsets that go back under the replica (a topic made again, a log truncated). The replica never
+ * guesses what a missing version changed, and never goes back in version within a lineage: a
+ * re-read model of the served lineage replaces the served one only once it is at least as new. A
+ * re-read holds a second copy of the model for its duration.
  *
  * <p><b>Healing.</b> A broker that does not answer, or a topic that does not exist yet, is waited
  * for with back-off while the served model stays; the replica asks the broker where the topic ends
@@ -199,6 +200,9 @@ public final class ModelReplica implements AutoCloseable {
   /** The highest offset handled; a record at or below it is read again (a re-read). */
   private long highestRead = -1;
 
+  /** The offset the next record must have at least; -1 right after a seek. */
+  private long nextOffset = -1;
+
   /** Whether the record being handled is read for the first time. */
   private boolean firstRead;
 
@@ -255,6 +259,11 @@ public final class ModelReplica implements AutoCloseable {
     this.topic = topic;
     this.fatal = fatal;
     this.committedSettings = ModelUpdateConsumers.properties(bootstrapServers, client, clientId);
+    // the replica always seeks where it reads: a position the topic no longer has (a topic made
+    // again, a log truncated) must reach it as an error and a re-read, not as a silent jump to the
+    // earliest offset whose records it would take for the next ones
+    committedSettings.put(
+        org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
     this.endsSettings =
         ModelUpdateConsumers.properties(bootstrapServers, client, clientId + "-ends");
     endsSettings.put(
@@ -384,6 +393,11 @@ public final class ModelReplica implements AutoCloseable {
           backoff = RETRY_MIN_MS;
         } catch (WakeupException e) {
           throw e;
+        } catch (org.apache.kafka.clients.consumer.InvalidOffsetException e) {
+          // the position is not on the topic any more (out of range, or past a truncation)
+          noteOffsetsWentBack(
+              "the replica's position is not on the topic (" + e.getMessage() + ")");
+          read = true;
         } catch (RetriableException e) {
           // the broker is unreachable or not ready: the served model stays, and we try again
           retries++;
@@ -475,6 +489,7 @@ public final class ModelReplica implements AutoCloseable {
   /** Starts a read from the earliest offset into a fresh model; the served model stays as it is. */
   private void readFromEarliest(TopicPartition part) {
     consumer.seekToBeginning(List.of(part));
+    nextOffset = -1;
     readEnd = consumer.endOffsets(List.of(part), METADATA_TIMEOUT).get(part);
     if (readEnd <= highestRead) {
       highestRead = -1; // the topic was made again: its records are new ones
@@ -639,6 +654,11 @@ public final class ModelReplica implements AutoCloseable {
    * and the topic must be read again.
    */
   private boolean handle(ConsumerRecord<byte[], byte[]> r) {
+    if (nextOffset >= 0 && r.offset() < nextOffset) {
+      noteOffsetsWentBack("offset " + r.offset() + " came after offset " + (nextOffset - 1));
+      return false;
+    }
+    nextOffset = r.offset() + 1;
     // a re-read meets the records read before again: what is wrong with them was counted then
     firstRead = r.offset() > highestRead;
     highestRead = Math.max(highestRead, r.offset());
@@ -669,6 +689,25 @@ public final class ModelReplica implements AutoCloseable {
       return marker(v.marker(), r.offset());
     }
     return true;
+  }
+
+  /**
+   * The topic's offsets went back under the replica: the topic was deleted and made again, or its
+   * log truncated. Its records from there on are not the ones read before, so nothing read is taken
+   * for theirs: the topic is read again from its earliest offset into a fresh model (every record a
+   * first read), while the served model stays until the new one may replace it, never back in
+   * version within its lineage.
+   */
+  private void noteOffsetsWentBack(String how) {
+    rereads++;
+    highestRead = -1;
+    newestSpecOffset = -1;
+    LOG.warn(
+        "model replica of '{}': {}: the topic was made again or truncated; reading it again from"
+            + " the earliest offset (version {} is served until the new read may replace it)",
+        topic,
+        how,
+        version());
   }
 
   /**
@@ -1125,7 +1164,8 @@ public final class ModelReplica implements AutoCloseable {
   }
 
   /**
-   * Reads from the earliest offset after a gap, a duplicate, a new lineage or an unreadable spec.
+   * Reads from the earliest offset after a gap, a duplicate, a new lineage, an unreadable spec or
+   * offsets that went back.
    */
   public long rereads() {
     return rereads;

@@ -792,6 +792,82 @@ class ModelReplicaITCase {
   }
 
   // ---- lineage and completeness
+  /**
+   * The topic deleted and made again under a tailing replica, and the job, restarted from an older
+   * checkpoint, publishing its next version (2, the whole model) there. The replica's consumer
+   * jumped back to offset 0 unnoticed and applied that version to the served model: it went from
+   * version 3 back to 2, holding the old topic's rows beside the new. It notices the offsets went
+   * back, re-reads, and keeps serving version 3 until the new topic's model reaches it.
+   */
+  @Test
+  void aTopicMadeAgainIsReadAgainAndTheServedVersionNeverGoesBack() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    String topic = "made-again";
+    ModelUpdatesSupport.createTopic(bootstrap, topic);
+    long[] many = new long[40];
+    Arrays.setAll(many, i -> 100 + i);
+    try (KafkaProducer<byte[], byte[]> p = ModelUpdatesSupport.producer(bootstrap);
+        org.apache.kafka.clients.admin.Admin admin =
+            org.apache.kafka.clients.admin.Admin.create(
+                java.util.Map.of("bootstrap.servers", bootstrap))) {
+      ModelUpdatesSupport.send(
+          p, topic, lineageVersion(MODEL_A, 1, true, ids(1, 2, 3), 1f, ids(), 3));
+      ModelUpdatesSupport.send(p, topic, lineageVersion(MODEL_A, 2, true, ids(2), 2f, ids(), 3));
+      ModelUpdatesSupport.send(p, topic, lineageVersion(MODEL_A, 3, true, many, 3f, ids(), 43));
+      try (ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
+        assertThat(replica.awaitVersion(3, WAIT)).isTrue();
+        awaitCaughtUp(replica);
+        java.util.concurrent.atomic.AtomicLong lowest =
+            new java.util.concurrent.atomic.AtomicLong(3);
+        java.util.concurrent.atomic.AtomicBoolean watching =
+            new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread watcher =
+            new Thread(
+                () -> {
+                  while (watching.get()) {
+                    lowest.accumulateAndGet(replica.version(), Math::min);
+                  }
+                });
+        watcher.start();
+        try {
+          admin.deleteTopics(List.of(topic)).all().get();
+          await(
+              () -> {
+                try {
+                  return !admin.listTopics().names().get().contains(topic);
+                } catch (Exception e) {
+                  return false;
+                }
+              },
+              "the topic is gone");
+          ModelUpdatesSupport.createTopic(bootstrap, topic);
+          // the restored trainer's next version: the whole model as of version 2
+          ModelUpdatesSupport.send(
+              p, topic, lineageVersion(MODEL_A, 2, true, ids(1, 2), 20f, ids(), 2));
+          await(() -> replica.rereads() == 1, "the replica notices and reads the topic again");
+          await(() -> replica.versionsApplied() >= 4, "the new topic's version 2 read");
+          awaitCaughtUp(replica);
+          assertThat(replica.version()).isEqualTo(3);
+          assertThat(replica.state()).isEqualTo(ModelReplica.State.REREADING);
+
+          // its version 3 reaches the served one: the new topic's model is served, and only it
+          ModelUpdatesSupport.send(
+              p, topic, lineageVersion(MODEL_A, 3, false, ids(1), 30f, ids(), 2));
+          await(
+              () -> replica.state() == ModelReplica.State.SERVING && replica.rows() == 2,
+              "the new topic's version 3 served");
+        } finally {
+          watching.set(false);
+          watcher.join();
+        }
+        assertThat(lowest.get()).as("the lowest version served").isEqualTo(3);
+        assertThat(replica.version()).isEqualTo(3);
+        assertThat(held(replica, 1, 2, 3, 100, 139)).isEqualTo(java.util.Map.of(1L, 30f, 2L, 20f));
+        assertThat(replica.failure()).isNull();
+        assertThat(replica.badRecords()).isZero();
+      }
+    }
+  }
 
   private static final long MODEL_A = 0x0a0a_0000_0000_0001L;
   private static final long MODEL_B = 0x0b0b_0000_0000_0002L;

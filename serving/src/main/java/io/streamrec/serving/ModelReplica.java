@@ -59,10 +59,11 @@ import org.slf4j.LoggerFactory;
  * offset, a marker that is not the next version of the same lineage is a <i>gap</i>, a
  * <i>duplicate</i> or a <i>lineage switch</i>: it is counted, logged, and recovered by re-reading
  * the topic from its earliest offset into a fresh model while the current one keeps serving; so are
- * offsets that go back under the replica (a topic made again, a log truncated). The replica never
- * guesses what a missing version changed, and never goes back in version within a lineage: a
- * re-read model of the served lineage replaces the served one only once it is at least as new. A
- * re-read holds a second copy of the model for its duration.
+ * offsets that go back under the replica (a topic made again, a log truncated), and a version that
+ * would leave the served model short of the rows its marker counts. The replica never guesses what
+ * a missing version changed, and never goes back in version within a lineage: a re-read model of
+ * the served lineage replaces the served one only once it is at least as new. A re-read holds a
+ * second copy of the model for its duration.
  *
  * <p><b>Healing.</b> A broker that does not answer, or a topic that does not exist yet, is waited
  * for with back-off while the served model stays; the replica asks the broker where the topic ends
@@ -850,6 +851,26 @@ public final class ModelReplica implements AutoCloseable {
       rereads++;
       return false;
     }
+    long liveRows = m.getLiveRows();
+    long rowsAfter = models.rebuilding() || liveRows < 0 ? liveRows : pending.rowsAfter(b, m);
+    if (rowsAfter < liveRows) {
+      // the served model would be short of rows its trainer holds (entries of another publish among
+      // this version's, say the tombstones of a replacing trainer): served, most ids would score
+      // with their initial values. Read the topic again into a model that is served only once it
+      // is whole, as for a gap; the served version stays meanwhile
+      rereads++;
+      LOG.warn(
+          "model-updates offset {}: version {} of model {} would leave the served model {} of the {}"
+              + " rows its marker counts; re-reading the topic from the earliest offset (version {}"
+              + " is served meanwhile)",
+          offset,
+          v,
+          ModelLineage.format(model),
+          rowsAfter,
+          liveRows,
+          version());
+      return false;
+    }
     PendingVersion.Applied[] applied = new PendingVersion.Applied[1];
     models.write(
         target -> {
@@ -1164,8 +1185,8 @@ public final class ModelReplica implements AutoCloseable {
   }
 
   /**
-   * Reads from the earliest offset after a gap, a duplicate, a new lineage, an unreadable spec or
-   * offsets that went back.
+   * Reads from the earliest offset after a gap, a duplicate, a new lineage, an unreadable spec,
+   * offsets that went back, or a version that would leave the served model short of rows.
    */
   public long rereads() {
     return rereads;

@@ -993,6 +993,67 @@ class ModelReplicaITCase {
     }
   }
 
+  /**
+   * A replacing trainer (B) writes its spec and the tombstones of A's rows, and before B's marker
+   * A's trainer, still running, publishes its next version. The tailing replica applied B's
+   * tombstones with A's marker and served "A version 2" of one row where A holds three, until B's
+   * model was read whole. A version that would leave the served model short of its marker's rows is
+   * not applied: the replica re-reads, serving A's version 1 until B's model is whole.
+   */
+  @Test
+  void aVersionThatWouldLeaveTheServedModelShortOfRowsIsNotServed() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    String topic = "interleaved-replace";
+    ModelUpdatesSupport.createTopic(bootstrap, topic);
+    try (KafkaProducer<byte[], byte[]> p = ModelUpdatesSupport.producer(bootstrap);
+        ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
+      ModelUpdatesSupport.send(
+          p, topic, lineageVersion(MODEL_A, 1, true, ids(1, 2, 3), 1f, ids(), 3));
+      assertThat(replica.awaitVersion(1, WAIT)).isTrue();
+      java.util.concurrent.atomic.AtomicBoolean shortServed =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.concurrent.atomic.AtomicBoolean watching =
+          new java.util.concurrent.atomic.AtomicBoolean(true);
+      Thread watcher =
+          new Thread(
+              () -> {
+                while (watching.get()) {
+                  // rows first: the swap to B is one way, so a lineage read after them is as new
+                  long rows = replica.rows();
+                  if (replica.lineage() == MODEL_A && rows < 3) {
+                    shortServed.set(true);
+                  }
+                }
+              });
+      watcher.start();
+      try {
+        List<ModelUpdateRecord> b1 = lineageVersion(MODEL_B, 1, true, ids(4), 10f, ids(1, 2, 3), 1);
+        ModelUpdatesSupport.send(p, topic, b1.subList(0, 4)); // B's spec and tombstones
+        ModelUpdatesSupport.send(p, topic, lineageVersion(MODEL_A, 2, true, ids(2), 2f, ids(), 3));
+        await(() -> replica.rereads() == 1, "the replica reads the topic again");
+        await(() -> replica.state() == ModelReplica.State.REREADING, "the replica re-reads");
+        awaitCaughtUp(replica);
+        assertThat(replica.version()).isEqualTo(1);
+        assertThat(replica.lineage()).isEqualTo(MODEL_A);
+        assertThat(held(replica, 1, 2, 3, 4)).isEqualTo(java.util.Map.of(1L, 1f, 2L, 1f, 3L, 1f));
+        assertThat(replica.state()).isEqualTo(ModelReplica.State.REREADING);
+
+        // B's publish ends, and its next version repeats its spec (A's came after B's first): its
+        // model, whole, is served
+        ModelUpdatesSupport.send(p, topic, b1.subList(4, b1.size()));
+        ModelUpdatesSupport.send(p, topic, lineageVersion(MODEL_B, 2, true, ids(), 0f, ids(), 1));
+        await(
+            () -> replica.lineage() == MODEL_B && replica.state() == ModelReplica.State.SERVING,
+            "B's model served");
+      } finally {
+        watching.set(false);
+        watcher.join();
+      }
+      assertThat(held(replica, 1, 2, 3, 4)).isEqualTo(java.util.Map.of(4L, 10f));
+      assertThat(shortServed.get()).as("a model of A short of its rows was served").isFalse();
+    }
+  }
+
   @Test
   void aReplicaOnATopicThatLostItsHeadIsReadyOnlyOnceItHoldsTheWholeModel() throws Exception {
     String bootstrap = KAFKA.bootstrapServers();

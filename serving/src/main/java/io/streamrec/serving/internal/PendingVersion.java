@@ -69,6 +69,14 @@ public final class PendingVersion {
     return a;
   }
 
+  /**
+   * Rows {@code model} would hold once what is pending is applied to it with {@code marker};
+   * nothing is applied.
+   */
+  public long rowsAfter(ReplicaModel model, VersionMarker marker) {
+    return model.rowsAfter(this, marker);
+  }
+
   public void clear() {
     rows.clear();
     dense.clear();

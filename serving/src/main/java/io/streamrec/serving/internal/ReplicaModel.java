@@ -126,6 +126,32 @@ public final class ReplicaModel implements ParameterView {
   }
 
   /**
+   * Rows the model would hold once {@code pending} is applied with marker {@code m}, without
+   * applying it: each tombstone of a row held takes one away, each row of the marker's lineage that
+   * its table would take and does not hold yet adds one.
+   */
+  long rowsAfter(PendingVersion pending, VersionMarker m) {
+    long n = rowCount;
+    for (PendingVersion.RowChange c : pending.rows()) {
+      RowTable t = rows.get(c.table());
+      boolean held = t != null && t.contains(c.id());
+      if (c.values() == null) {
+        n -= held ? 1 : 0;
+      } else if (c.model() == m.getModel() && !held && fits(t, c.table(), c.values().length)) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Whether a row of {@code width} values is of the width of table {@code name} ({@code t}). */
+  private boolean fits(RowTable t, String name, int width) {
+    Integer specified = widths.get(name);
+    int expected = specified != null ? specified : t != null ? t.width() : width;
+    return width >= 1 && width == expected;
+  }
+
+  /**
    * The table a row of {@code rowWidth} values goes to, made when it has none yet, or null when no
    * table can take it (a row of no values in a table not made yet). A table of another width than
    * the spec now gives (a spec changed within a lineage) starts again empty: its rows are not what

@@ -97,6 +97,11 @@ final class RowTable {
     return slots++;
   }
 
+  /** True when the table holds a row of {@code id}. */
+  boolean contains(long id) {
+    return index.get(id) != LongIntHashMap.MISSING;
+  }
+
   /** Removes the row of {@code id}; false when there was none. */
   boolean remove(long id) {
     int slot = index.remove(id);

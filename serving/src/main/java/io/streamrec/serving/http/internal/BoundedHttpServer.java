@@ -576,7 +576,7 @@ public final class BoundedHttpServer implements AutoCloseable {
         }
         return body.toByteArray();
       }
-      if (size < 0 || body.size() + size > max) {
+      if (size < 0 || size > max - body.size()) { // not body.size() + size: it can overflow
         throw new Refusal(413, "the body is longer than " + max + " bytes", true);
       }
       byte[] chunk = in.readNBytes((int) size);

@@ -285,6 +285,32 @@ class BoundedHttpServerTest {
   }
 
   /**
+   * A chunk size near the largest long, after a first chunk, overflowed the check against the
+   * limit: the connection's thread died on a negative read length and the client got no answer.
+   */
+  @Test
+  void aChunkSizeThatOverflowsTheLimitsSumIsRefusedWith413() throws Exception {
+    Echo echo = new Echo();
+    try (BoundedHttpServer server = start(echo, 1, 8, 5_000);
+        Socket s = new Socket("127.0.0.1", server.address().getPort())) {
+      s.setSoTimeout((int) ANSWER_BOUND.toMillis());
+      s.getOutputStream()
+          .write(
+              ("POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      + "a\r\n0123456789\r\n7fffffffffffffff\r\n")
+                  .getBytes(StandardCharsets.ISO_8859_1));
+      String all;
+      try {
+        all = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      } catch (SocketTimeoutException e) {
+        all = "no answer";
+      }
+      assertThat(all).startsWith("HTTP/1.1 413 ").contains("longer than 1024");
+      assertThat(echo.handled.get()).isZero();
+    }
+  }
+
+  /**
    * A request with both a chunked body and a Content-Length was read as chunked and its connection
    * kept: what follows may be another request than a proxy before the server saw. It is refused and
    * the connection closed.

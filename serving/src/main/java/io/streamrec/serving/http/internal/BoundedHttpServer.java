@@ -489,9 +489,17 @@ public final class BoundedHttpServer implements AutoCloseable {
       if (colon <= 0) {
         throw new Refusal(400, "a bad header line: '" + lines[i] + "'", true);
       }
-      headers.putIfAbsent(
-          lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
-          lines[i].substring(colon + 1).trim());
+      String name = lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT);
+      String value = lines[i].substring(colon + 1).trim();
+      String before = headers.putIfAbsent(name, value);
+      if (before != null && name.equals("content-length") && !before.equals(value)) {
+        // a proxy before the server that takes the other one sees another body, and another
+        // request after it (RFC 9112 6.3)
+        throw new Refusal(
+            400,
+            "two Content-Length headers that differ ('" + before + "', '" + value + "')",
+            true);
+      }
     }
     String target = start[1];
     int q = target.indexOf('?');

@@ -332,6 +332,39 @@ class BoundedHttpServerTest {
     }
   }
 
+  /**
+   * Two Content-Length headers that differ: the first was taken, where a proxy before the server
+   * may take the last, and each would then see other requests on the connection. It is refused and
+   * the connection closed; the same length twice is one length.
+   */
+  @Test
+  void twoContentLengthsThatDifferAreRefusedAndTheConnectionClosed() throws Exception {
+    Echo echo = new Echo();
+    try (BoundedHttpServer server = start(echo, 1, 8, 5_000)) {
+      try (Socket s = new Socket("127.0.0.1", server.address().getPort())) {
+        s.setSoTimeout((int) ANSWER_BOUND.toMillis());
+        s.getOutputStream()
+            .write(
+                ("POST /a HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 8\r\n\r\n"
+                        + "abcGET /b HTTP/1.1\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+        String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        assertThat(all).startsWith("HTTP/1.1 400 ").contains("differ").doesNotContain("200 OK");
+      }
+      try (Socket s = new Socket("127.0.0.1", server.address().getPort())) {
+        s.setSoTimeout((int) ANSWER_BOUND.toMillis());
+        s.getOutputStream()
+            .write(
+                ("POST /a HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n"
+                        + "Connection: close\r\n\r\nabc")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+        String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        assertThat(all).startsWith("HTTP/1.1 200 ").endsWith("POST /a abc");
+      }
+      assertThat(echo.handled.get()).isEqualTo(1);
+    }
+  }
+
   private static String line(InputStream in) throws IOException {
     StringBuilder b = new StringBuilder();
     int c;

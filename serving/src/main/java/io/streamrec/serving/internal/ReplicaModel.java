@@ -9,6 +9,8 @@ import io.streamrec.schemas.VersionMarker;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One model a replica holds: rows by table and id, dense blocks, the spec, and the version they
@@ -22,7 +24,16 @@ public final class ReplicaModel implements ParameterView {
   private final Map<String, RowTable> rows = new HashMap<>();
   private final Map<String, float[]> dense = new HashMap<>();
   private ModelConfig config;
-  private ThreadLocal<ModelScorer> scorers;
+
+  /**
+   * Scorers not in use: a score takes one (or makes one when none is free) and gives it back, so a
+   * model has as many as scores ever ran on it at once, the server's scoring threads, and not one
+   * per thread that ever scored (a thread per connection); each holds two copies of the dense
+   * parameters. Null without a configuration.
+   */
+  private ConcurrentLinkedDeque<ModelScorer> idleScorers;
+
+  private final AtomicInteger scorersMade = new AtomicInteger();
   private long version;
   private VersionMarker marker;
   private long lineage;
@@ -43,7 +54,7 @@ public final class ReplicaModel implements ParameterView {
   /** The model's configuration, from the topic's spec record; scoring needs it. */
   public void setConfig(ModelConfig c) {
     config = c;
-    scorers = ThreadLocal.withInitial(() -> new ModelScorer(c));
+    idleScorers = new ConcurrentLinkedDeque<>();
     Map<String, Integer> w = new HashMap<>();
     for (String t : c.features().tables()) {
       w.put(t, c.embeddingDim());
@@ -61,7 +72,7 @@ public final class ReplicaModel implements ParameterView {
   /** Forgets the configuration: the model cannot score, and is not complete, until it has one. */
   public void clearConfig() {
     config = null;
-    scorers = null;
+    idleScorers = null;
     configLineage = -1;
     widths = Map.of();
   }
@@ -198,19 +209,44 @@ public final class ReplicaModel implements ParameterView {
 
   /** True once a spec was read: the model can score. */
   public boolean canScore() {
-    return scorers != null;
+    return idleScorers != null;
   }
 
   /**
    * The first label's (click) probabilities of every impression of {@code units}, by this model.
    */
   public float[] score(List<RequestUnit> units) {
-    return scorers.get().score(units, this);
+    ModelScorer s = takeScorer();
+    try {
+      return s.score(units, this);
+    } finally {
+      idleScorers.push(s);
+    }
   }
 
   /** Every label's probabilities of every impression of {@code units}, from one forward pass. */
   public LabelScores scoreAllLabels(List<RequestUnit> units) {
-    return scorers.get().scoreAllLabels(units, this);
+    ModelScorer s = takeScorer();
+    try {
+      return s.scoreAllLabels(units, this);
+    } finally {
+      idleScorers.push(s);
+    }
+  }
+
+  /** A free scorer of the configuration, the one used last when there is one (its memory warm). */
+  private ModelScorer takeScorer() {
+    ModelScorer s = idleScorers.poll();
+    if (s == null) {
+      s = new ModelScorer(config);
+      scorersMade.incrementAndGet();
+    }
+    return s;
+  }
+
+  /** Scorers made since the model was made (a new configuration makes them again). */
+  int scorersMade() {
+    return scorersMade.get();
   }
 
   public ModelConfig config() {

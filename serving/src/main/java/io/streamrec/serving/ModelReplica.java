@@ -852,7 +852,15 @@ public final class ModelReplica implements AutoCloseable {
       return false;
     }
     long liveRows = m.getLiveRows();
-    long rowsAfter = models.rebuilding() || liveRows < 0 ? liveRows : pending.rowsAfter(b, m);
+    // what this version's entries do to the served model's row count against what its marker says
+    // the trainer's did since the version served: a shortfall of an earlier version's bad records
+    // (rows refused for their width, counted) is not this version's, and reading again would not
+    // mend it
+    VersionMarker served = models.rebuilding() ? null : b.marker();
+    long rowsAfter =
+        served == null || liveRows < 0 || served.getLiveRows() < 0 || served.getModel() != model
+            ? liveRows
+            : pending.rowsAfter(b, m) - b.rowCount() + served.getLiveRows();
     if (rowsAfter < liveRows) {
       // the served model would be short of rows its trainer holds (entries of another publish among
       // this version's, say the tombstones of a replacing trainer): served, most ids would score
@@ -860,13 +868,13 @@ public final class ModelReplica implements AutoCloseable {
       // is whole, as for a gap; the served version stays meanwhile
       rereads++;
       LOG.warn(
-          "model-updates offset {}: version {} of model {} would leave the served model {} of the {}"
-              + " rows its marker counts; re-reading the topic from the earliest offset (version {}"
-              + " is served meanwhile)",
+          "model-updates offset {}: version {} of model {} would leave the served model {} row(s)"
+              + " short of the {} its marker counts; re-reading the topic from the earliest offset"
+              + " (version {} is served meanwhile)",
           offset,
           v,
           ModelLineage.format(model),
-          rowsAfter,
+          liveRows - rowsAfter,
           liveRows,
           version());
       return false;

@@ -661,6 +661,46 @@ class ModelReplicaITCase {
   }
 
   /**
+   * A row refused for its width while the replica tails (a bad record, counted) leaves the served
+   * model a row short of its markers' counts for as long as the topic holds it: the versions after
+   * it are served, and the topic is not read again for each (reading it again would not mend it).
+   */
+  @Test
+  void aRowRefusedWhileTailingLeavesTheNextVersionsServed() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    String topic = "refused-while-tailing";
+    ModelUpdatesSupport.createTopic(bootstrap, topic);
+    float[] row = new float[MODEL.embeddingDim()];
+    java.util.Arrays.fill(row, 1f);
+    try (KafkaProducer<byte[], byte[]> p = ModelUpdatesSupport.producer(bootstrap);
+        ModelReplica replica = ModelReplica.start(bootstrap, topic)) {
+      for (int v = 1; v <= 3; v++) {
+        List<ModelUpdateRecord> out = new ArrayList<>();
+        ModelUpdateEncoder enc = new ModelUpdateEncoder(MODEL_ID, v, v * 1_000L, out::add);
+        if (v == 1) {
+          enc.spec(ModelConfigJson.toJson(MODEL));
+          enc.row(TABLE, 1, row, 0, row.length);
+        } else if (v == 2) {
+          enc.row(TABLE, 2, row, 0, 3); // 3 values in a table of 16
+          enc.row(TABLE, 3, row, 0, row.length);
+        } else {
+          enc.row(TABLE, 4, row, 0, row.length);
+        }
+        enc.dense("linear", new float[] {v});
+        enc.close(
+            VersionMarker.newBuilder()
+                .setPublishedAtMs(System.currentTimeMillis())
+                .setLiveRows(v == 1 ? 1 : v + 1));
+        ModelUpdatesSupport.send(p, topic, out);
+        assertThat(replica.awaitVersion(v, WAIT)).as("version %d served", v).isTrue();
+      }
+      assertThat(replica.badRecords()).isEqualTo(1);
+      assertThat(replica.rows()).isEqualTo(3);
+      assertThat(replica.rereads()).isZero();
+    }
+  }
+
+  /**
    * A spec of a known format whose JSON is not a model configuration ({@code []}, a field of the
    * wrong type) escaped as the JSON library's own exception and stopped the replica. It is an
    * unreadable spec: counted, reported, and the served version kept until a readable one comes.

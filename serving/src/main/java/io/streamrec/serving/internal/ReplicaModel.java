@@ -139,7 +139,9 @@ public final class ReplicaModel implements ParameterView {
   /**
    * Rows the model would hold once {@code pending} is applied with marker {@code m}, without
    * applying it: each tombstone of a row held takes one away, each row of the marker's lineage that
-   * its table would take and does not hold yet adds one.
+   * it does not hold yet adds one. A row the apply will refuse (of another width: a bad record,
+   * counted as such) counts as held: a model short of rows for bad records is not one that reading
+   * the topic again would make whole, and is served as before.
    */
   long rowsAfter(PendingVersion pending, VersionMarker m) {
     long n = rowCount;
@@ -148,18 +150,11 @@ public final class ReplicaModel implements ParameterView {
       boolean held = t != null && t.contains(c.id());
       if (c.values() == null) {
         n -= held ? 1 : 0;
-      } else if (c.model() == m.getModel() && !held && fits(t, c.table(), c.values().length)) {
+      } else if (c.model() == m.getModel() && !held) {
         n++;
       }
     }
     return n;
-  }
-
-  /** Whether a row of {@code width} values is of the width of table {@code name} ({@code t}). */
-  private boolean fits(RowTable t, String name, int width) {
-    Integer specified = widths.get(name);
-    int expected = specified != null ? specified : t != null ? t.width() : width;
-    return width >= 1 && width == expected;
   }
 
   /**

@@ -161,13 +161,20 @@ public final class EventDeserializer implements KafkaRecordDeserializationSchema
       return;
     }
     if (coverage.wants()) {
-      // the first events whole, to tell a declared name that none of them has
-      if (kind == EventKind.REQUEST) {
-        RequestEvent e = AvroCodec.decode(value, RequestEvent.class);
-        coverage.add(e.getFeatures(), e.getDense(), null);
-      } else {
-        ImpressionEvent e = AvroCodec.decode(value, ImpressionEvent.class);
-        coverage.add(e.getFeatures(), e.getDense(), e.getLabels());
+      // the first events whole, to tell a declared name that none of them has; the general decoder
+      // refusing what the fast parser took is its word that stands, never an exception out of the
+      // source (the same record failed the job again after each restore)
+      try {
+        if (kind == EventKind.REQUEST) {
+          RequestEvent e = AvroCodec.decode(value, RequestEvent.class);
+          coverage.add(e.getFeatures(), e.getDense(), null);
+        } else {
+          ImpressionEvent e = AvroCodec.decode(value, ImpressionEvent.class);
+          coverage.add(e.getFeatures(), e.getDense(), e.getLabels());
+        }
+      } catch (MalformedRecordException e) {
+        out.collect(dead(e.reason(), record, e.getMessage()));
+        return;
       }
     }
     out.collect(DecodedEvent.of(part.readAt(record.partition(), record.offset())));

@@ -184,6 +184,25 @@ class EventDeserializerTest {
     assertThat(metrics.count(JobMetrics.DEAD_LETTER_IMPRESSIONS)).isEqualTo(1);
   }
 
+  /**
+   * A block count of Long.MIN_VALUE (its negation is negative too) passed the fast parser as an
+   * empty block, and the general decoder, which refuses it, threw out of the source when the record
+   * was among those it decodes whole: the job failed, and again after each restore.
+   */
+  @Test
+  void aBlockCountNoWriterMakesIsAMalformedDeadLetter() {
+    byte[] good = AvroCodec.encode(request(Map.of()));
+    // before the features map's closing 0: a block of count Long.MIN_VALUE (zig-zag: nine 0xFF,
+    // then 0x01) and block size 0
+    byte[] block = {-1, -1, -1, -1, -1, -1, -1, -1, -1, 0x01, 0x00};
+    int at = good.length - 2; // the body ends with the features map's 0 and the dense map's 0
+    byte[] bad = new byte[good.length + block.length];
+    System.arraycopy(good, 0, bad, 0, at);
+    System.arraycopy(block, 0, bad, at, block.length);
+    System.arraycopy(good, at, bad, at + block.length, 2);
+    deadLetter(EventKind.REQUEST, "requests", bad, DeadLetterReasons.MALFORMED);
+  }
+
   @Test
   void anImpressionOnTheRequestsTopicIsAnUnknownSchemaThere() {
     deadLetter(

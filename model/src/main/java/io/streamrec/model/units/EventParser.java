@@ -214,7 +214,8 @@ public final class EventParser {
       varLong();
       n = -n;
     }
-    if (n > b.length - pos) {
+    // -Long.MIN_VALUE is itself negative: a count no writer makes, which passed as an empty block
+    if (n < 0 || n > b.length - pos) {
       throw Truncated.INSTANCE; // each item takes at least a byte
     }
     return n;

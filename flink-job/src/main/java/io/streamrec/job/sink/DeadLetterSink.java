@@ -61,6 +61,15 @@ public final class DeadLetterSink implements Sink<DeadLetter> {
 
   @Override
   public SinkWriter<DeadLetter> createWriter(WriterInitContext context) throws IOException {
+    return new Writer(
+        new KafkaProducer<>(producerSettings(context.getTaskInfo().getIndexOfThisSubtask())),
+        topic,
+        maxPayloadBytes,
+        JobMetrics.group(context.metricGroup()));
+  }
+
+  /** The settings of subtask {@code subtask}'s producer: the user's, then the sink's defaults. */
+  Properties producerSettings(int subtask) {
     Properties p = new Properties();
     p.putAll(producerProperties);
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
@@ -69,13 +78,14 @@ public final class DeadLetterSink implements Sink<DeadLetter> {
     p.putIfAbsent(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     p.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, KafkaSinks.LINGER_MS);
-    // an unreachable broker delays letters; only what a broker refuses outright is given up
-    p.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(Integer.MAX_VALUE));
-    p.putIfAbsent(
-        ProducerConfig.CLIENT_ID_CONFIG,
-        "streamrec-dead-letters-" + context.getTaskInfo().getIndexOfThisSubtask());
-    return new Writer(
-        new KafkaProducer<>(p), topic, maxPayloadBytes, JobMetrics.group(context.metricGroup()));
+    // an unreachable broker delays letters; only what a broker refuses outright is given up. A
+    // send also waits for the topic's metadata, which the producer lacks before its first letter
+    // and forgets after five minutes without one: under Kafka's minute of max.block.ms, each letter
+    // of an outage failed after a minute and was lost (counted as unwritten)
+    p.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, KafkaSinks.AT_LEAST_ONCE_WAIT_MS);
+    p.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, KafkaSinks.AT_LEAST_ONCE_WAIT_MS);
+    p.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "streamrec-dead-letters-" + subtask);
+    return p;
   }
 
   /** The sink's writer: one producer per subtask. */

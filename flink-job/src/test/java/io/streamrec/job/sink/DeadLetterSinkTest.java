@@ -56,4 +56,23 @@ class DeadLetterSinkTest {
     assertThat(DeadLetterSink.CLOSE_WAIT).isLessThan(Duration.ofMinutes(3));
     assertThat(w.written()).isZero();
   }
+
+  /**
+   * A send waits for the topic's metadata up to max.block.ms, Kafka's minute by default: in an
+   * outage, a letter whose topic the producer had no metadata of (its first, or the first after
+   * five minutes without one) failed after a minute and was lost, where the sink promises a delay.
+   * A user's own setting stays.
+   */
+  @Test
+  void aLetterWaitsForTheBrokerAsLongAsItIsAwayUnlessTheUserSaysOtherwise() {
+    java.util.Properties p =
+        new DeadLetterSink("dead-letters", java.util.Map.of(), 64 << 10).producerSettings(3);
+    assertThat(p.getProperty("max.block.ms")).isEqualTo(String.valueOf(Integer.MAX_VALUE));
+    assertThat(p.getProperty("delivery.timeout.ms")).isEqualTo(String.valueOf(Integer.MAX_VALUE));
+    assertThat(p.getProperty("client.id")).isEqualTo("streamrec-dead-letters-3");
+    java.util.Properties mine =
+        new DeadLetterSink("dead-letters", java.util.Map.of("max.block.ms", "5000"), 64 << 10)
+            .producerSettings(0);
+    assertThat(mine.getProperty("max.block.ms")).isEqualTo("5000");
+  }
 }

@@ -575,14 +575,10 @@ public final class StreamrecJob {
    * the trainer before the watermark passes its close, where the events' run had it.
    */
   private static WatermarkStrategy<UnitRecord> unitWatermarks(JobConfig cfg, Bounds bounds) {
-    WatermarkStrategy<UnitRecord> w =
-        WatermarkStrategy.<UnitRecord>forBoundedOutOfOrderness(
-                Duration.ofMillis(cfg.unitsMaxOutOfOrdernessMs()))
-            .withTimestampAssigner((r, ts) -> r.eventTimeMs());
-    if (cfg.idleTimeoutMs() > 0) {
-      w = w.withIdleness(Duration.ofMillis(cfg.idleTimeoutMs()));
-    }
-    return w;
+    return io.streamrec.job.source.TrustedTimeWatermarks.<UnitRecord>of(
+        Duration.ofMillis(cfg.unitsMaxOutOfOrdernessMs()),
+        cfg.idleTimeoutMs(),
+        (r, ts) -> r.eventTimeMs());
   }
 
   /**
@@ -683,12 +679,10 @@ public final class StreamrecJob {
    */
   private static WatermarkStrategy<DecodedEvent> watermarks(JobConfig cfg, Bounds bounds) {
     WatermarkStrategy<DecodedEvent> w =
-        WatermarkStrategy.<DecodedEvent>forBoundedOutOfOrderness(
-                Duration.ofMillis(cfg.maxOutOfOrdernessMs()))
-            .withTimestampAssigner((e, ts) -> e.timestampMs());
-    if (cfg.idleTimeoutMs() > 0) {
-      w = w.withIdleness(Duration.ofMillis(cfg.idleTimeoutMs()));
-    }
+        io.streamrec.job.source.TrustedTimeWatermarks.<DecodedEvent>of(
+            Duration.ofMillis(cfg.maxOutOfOrdernessMs()),
+            cfg.idleTimeoutMs(),
+            (e, ts) -> e.timestampMs());
     return bounds.bounded()
         ? w
         : w.withWatermarkAlignment("streamrec-inputs", ALIGNMENT_MAX_DRIFT, ALIGNMENT_UPDATE);

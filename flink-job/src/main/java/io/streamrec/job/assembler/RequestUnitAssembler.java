@@ -674,6 +674,9 @@ public final class RequestUnitAssembler
     }
     Long orphan = orphanAt.value();
     if (orphan != null && t >= orphan) {
+      if (!atCut && orphanEachAtItsOwnTime(ctx, t)) {
+        return;
+      }
       if (atCut) {
         settleAside(ctx, false); // no request came: those aside are this job's, with the rest
         if (t != Long.MAX_VALUE && waitForTheEnd(ctx)) {
@@ -691,6 +694,41 @@ public final class RequestUnitAssembler
       orphanAt.clear();
       load.clear();
     }
+  }
+
+  /**
+   * Orphans the waiting impressions whose own join window ended by {@code t}, and waits on for the
+   * others, whose request may still come in time: every one was orphaned at the first one's window
+   * end, a later one whose request then came in time too, with the wrong reason. Only where every
+   * waiting impression is plainly this job's (none waiting aside, none at a handoff's cut) and some
+   * wait on; false, having done nothing, otherwise.
+   */
+  private boolean orphanEachAtItsOwnTime(Context ctx, long t) throws Exception {
+    long next = Long.MAX_VALUE;
+    List<EventPart> due = new ArrayList<>();
+    for (Map.Entry<String, EventPart> w : impressions.entries()) {
+      EventPart e = w.getValue();
+      if (!w.getKey().equals(e.impressionId()) || cut.past(e) || cut.overlap(e)) {
+        return false;
+      }
+      long own = saturatedAdd(e.timestampMs(), config.joinWindowMs());
+      if (own <= t) {
+        due.add(e);
+      } else {
+        next = Math.min(next, own);
+      }
+    }
+    if (next == Long.MAX_VALUE) {
+      return false; // none waits on: every one goes, as below
+    }
+    for (EventPart e : due) {
+      impressions.remove(e.impressionId());
+      release(e);
+      deadImpression(ctx, DeadLetterReasons.ORPHAN, e, orphanDetail(e));
+    }
+    orphanAt.update(next);
+    ctx.timerService().registerEventTimeTimer(next);
+    return true;
   }
 
   private String orphanDetail(EventPart e) {

@@ -288,7 +288,9 @@ class RequestUnitAssemblerTest {
       send(h, impression("ghost", "a", 2_000));
       h.processBothWatermarks(new Watermark(2_999));
       assertThat(deadLetters(h)).isEmpty();
-      h.processBothWatermarks(new Watermark(3_000));
+      h.processBothWatermarks(new Watermark(3_000)); // a's window closed, b's runs to 3500
+      assertThat(deadLetters(h)).extracting(DeadLetter::getReason).hasSize(1);
+      h.processBothWatermarks(new Watermark(3_500));
       assertThat(h.extractOutputValues()).isEmpty();
       assertThat(deadLetters(h))
           .extracting(DeadLetter::getReason)
@@ -1135,6 +1137,48 @@ class RequestUnitAssemblerTest {
       assertThat(ids(units.get(0))).containsExactly("a", "c", "b");
       assertThat(userIds(units.get(0))).containsExactly(FeatureIds.of("user_id", "u-r1"));
       assertThat(deadLetters(h)).isEmpty();
+    }
+  }
+
+  /**
+   * Impressions of one request waiting for it were all orphaned at the first one's window end: a
+   * later one, whose own window was still open and whose request then came in time, was an orphan
+   * too, and its unit closed without it.
+   */
+  @Test
+  void eachWaitingImpressionIsAnOrphanOnlyOnceItsOwnWindowHasClosed() throws Exception {
+    try (var h = harness()) {
+      send(h, impression("a", "e1", 0)); // waits: its window closes at 1000
+      h.processBothWatermarks(new Watermark(500));
+      send(h, impression("a", "e2", 2_500)); // its own window runs to 3500
+      h.processBothWatermarks(new Watermark(1_000)); // e1's window closed
+      assertThat(deadLetters(h))
+          .extracting(DeadLetter::getReason)
+          .containsExactly(DeadLetterReasons.ORPHAN);
+      send(h, request("a", 2_000)); // in time for e2: its unit closes at 3000
+      h.processBothWatermarks(new Watermark(3_000));
+      assertThat(deadLetters(h))
+          .extracting(DeadLetter::getReason)
+          .as("only e1 is an orphan")
+          .containsExactly(DeadLetterReasons.ORPHAN);
+      assertThat(h.extractOutputValues()).hasSize(1);
+      assertThat(h.extractOutputValues().get(0).impressions()).isEqualTo(1);
+    }
+  }
+
+  /** Waiting impressions whose request never comes are each an orphan at their window's end. */
+  @Test
+  void waitingImpressionsWithoutTheirRequestAreOrphansEachAtItsWindowsEnd() throws Exception {
+    try (var h = harness()) {
+      send(h, impression("a", "e1", 0));
+      send(h, impression("a", "e2", 600));
+      h.processBothWatermarks(new Watermark(1_000));
+      assertThat(deadLetters(h)).hasSize(1);
+      h.processBothWatermarks(new Watermark(1_600));
+      assertThat(deadLetters(h))
+          .extracting(DeadLetter::getReason)
+          .containsExactly(DeadLetterReasons.ORPHAN, DeadLetterReasons.ORPHAN);
+      assertThat(h.extractOutputValues()).isEmpty();
     }
   }
 }

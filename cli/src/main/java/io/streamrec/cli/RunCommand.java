@@ -83,6 +83,7 @@ final class RunCommand implements Callable<Integer> {
     }
     RetainedCheckpoints.Plan plan = RetainedCheckpoints.plan(conf, JobConfig.from(conf));
     keepNewModelId(plan.conf(), stateDir);
+    handoffOnlyForANewStart(plan.conf());
     JobConfig cfg = JobConfig.from(plan.conf());
     System.out.println(
         "streamrec: job "
@@ -211,19 +212,44 @@ final class RunCommand implements Callable<Integer> {
    * checkpoint or savepoint ({@code conf}, the plan's, names one), whose model is the restored one
    * (a resume of a state directory from before the file drew an id there that matched no model).
    * {@code conf} names the job ({@link RetainedCheckpoints#plan} fixes its id): each job of the
-   * directory keeps its own ({@link StateDirModelId}).
+   * directory keeps its own ({@link StateDirModelId}). A start that restores forgets the kept id
+   * (the checkpoint has the lineage now), and a start with {@code --replace} draws a new one.
    */
   static void keepNewModelId(Configuration conf, java.nio.file.Path stateDir) {
+    String job = conf.get(PipelineOptionsInternal.PIPELINE_FIXED_JOB_ID);
+    if (conf.getOptional(StateRecoveryOptions.SAVEPOINT_PATH).isPresent()) {
+      // the checkpoint holds the model's lineage from now on: a kept id outliving the checkpoints
+      // (moved away, deleted) came back as the model of a new start, the one just stopped, which
+      // then published nothing until its versions passed those on the topic
+      StateDirModelId.forget(stateDir, job);
+      return;
+    }
     if (conf.get(JobOptions.MODEL_ID).isBlank()
-        && conf.get(JobOptions.HANDOFF_START_FROM).isEmpty()
-        && conf.getOptional(StateRecoveryOptions.SAVEPOINT_PATH).isEmpty()) {
-      String job = conf.get(PipelineOptionsInternal.PIPELINE_FIXED_JOB_ID);
+        && conf.get(JobOptions.HANDOFF_START_FROM).isEmpty()) {
+      if (conf.get(JobOptions.REPLACE_MODEL)) {
+        // --replace starts a new model: a kept id is the one it replaces (its checkpoints moved
+        // away as the refusal of a resume with --replace says), never the new one
+        StateDirModelId.forget(stateDir, job);
+      }
       conf.set(
           JobOptions.MODEL_ID,
           StateDirModelId.of(
               stateDir,
               job,
               () -> !RetainedCheckpoints.otherJobsHaveCheckpoints(conf, JobID.fromHexString(job))));
+    }
+  }
+
+  /**
+   * A start that restores a checkpoint or savepoint ({@code conf}, the plan's, names one) does not
+   * read {@code --from-handoff}: the checkpoint holds the offsets, the model and the handoff's cut.
+   * The option may stay on the command line (a supervisor's), and the job's build read the file all
+   * the same: once it was gone (a handoff in /tmp, or removed after use), or another backfill's,
+   * every restart of the live job failed.
+   */
+  static void handoffOnlyForANewStart(Configuration conf) {
+    if (conf.getOptional(StateRecoveryOptions.SAVEPOINT_PATH).isPresent()) {
+      conf.removeConfig(JobOptions.HANDOFF_START_FROM);
     }
   }
 

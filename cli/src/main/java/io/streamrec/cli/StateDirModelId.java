@@ -59,6 +59,16 @@ final class StateDirModelId {
     }
   }
 
+  /** Deletes job {@code jobId}'s kept id, where there is one: the next new start draws another. */
+  static void forget(Path stateDir, String jobId) {
+    Path f = stateDir.resolve(file(jobId));
+    try {
+      Files.deleteIfExists(f);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete the kept model id " + f, e);
+    }
+  }
+
   private static String read(Path f) throws IOException {
     String kept = Files.readString(f, StandardCharsets.UTF_8).strip();
     try {

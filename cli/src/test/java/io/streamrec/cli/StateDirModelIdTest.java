@@ -110,4 +110,62 @@ class StateDirModelIdTest {
     assertThat(resuming.get(io.streamrec.job.config.JobOptions.MODEL_ID)).isEmpty();
     assertThat(dir.resolve(StateDirModelId.file(JOB))).doesNotExist();
   }
+
+  /**
+   * The kept id outlived the checkpoints: after a resume, or under {@code --replace} once the old
+   * checkpoints were moved away as the refusal of a resume with {@code --replace} says, a new start
+   * took the stopped model's id back, and published nothing until its versions passed that model's
+   * on the topic (replicas never switched).
+   */
+  @Test
+  void aResumeForgetsTheKeptIdAndAReplaceDrawsANewOne() {
+    org.apache.flink.configuration.Configuration first = conf(JOB);
+    RunCommand.keepNewModelId(first, dir);
+    String a = first.get(io.streamrec.job.config.JobOptions.MODEL_ID);
+    assertThat(dir.resolve(StateDirModelId.file(JOB))).exists();
+
+    org.apache.flink.configuration.Configuration replace = conf(JOB);
+    replace.set(io.streamrec.job.config.JobOptions.REPLACE_MODEL, true);
+    RunCommand.keepNewModelId(replace, dir);
+    String b = replace.get(io.streamrec.job.config.JobOptions.MODEL_ID);
+    assertThat(b).isNotBlank().isNotEqualTo(a);
+    org.apache.flink.configuration.Configuration again = conf(JOB);
+    RunCommand.keepNewModelId(again, dir);
+    assertThat(again.get(io.streamrec.job.config.JobOptions.MODEL_ID))
+        .as("a restart before the replacement's first checkpoint keeps it")
+        .isEqualTo(b);
+
+    org.apache.flink.configuration.Configuration resuming = conf(JOB);
+    resuming.set(
+        org.apache.flink.configuration.StateRecoveryOptions.SAVEPOINT_PATH,
+        dir.resolve("checkpoints/0a/chk-2").toString());
+    RunCommand.keepNewModelId(resuming, dir);
+    assertThat(dir.resolve(StateDirModelId.file(JOB))).doesNotExist();
+    org.apache.flink.configuration.Configuration afterwards = conf(JOB);
+    RunCommand.keepNewModelId(afterwards, dir);
+    assertThat(afterwards.get(io.streamrec.job.config.JobOptions.MODEL_ID))
+        .as("a new start once the checkpoints are gone is a new model")
+        .isNotEqualTo(b);
+  }
+
+  /**
+   * A resume with {@code --from-handoff} still on the command line read the handoff as it built the
+   * job, and failed once the file was gone, though the start said it was not used.
+   */
+  @Test
+  void aResumeDoesNotReadTheHandoffANewStartDoes() {
+    org.apache.flink.configuration.Configuration resuming = conf(JOB);
+    resuming.set(io.streamrec.job.config.JobOptions.HANDOFF_START_FROM, "/gone/model.handoff");
+    resuming.set(
+        org.apache.flink.configuration.StateRecoveryOptions.SAVEPOINT_PATH,
+        dir.resolve("checkpoints/0a/chk-2").toString());
+    RunCommand.handoffOnlyForANewStart(resuming);
+    assertThat(resuming.get(io.streamrec.job.config.JobOptions.HANDOFF_START_FROM)).isEmpty();
+
+    org.apache.flink.configuration.Configuration fresh = conf(JOB);
+    fresh.set(io.streamrec.job.config.JobOptions.HANDOFF_START_FROM, "/h/model.handoff");
+    RunCommand.handoffOnlyForANewStart(fresh);
+    assertThat(fresh.get(io.streamrec.job.config.JobOptions.HANDOFF_START_FROM))
+        .isEqualTo("/h/model.handoff");
+  }
 }

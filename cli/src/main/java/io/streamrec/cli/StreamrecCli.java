@@ -103,6 +103,11 @@ public final class StreamrecCli implements Runnable {
             line.getErr().println("streamrec " + line.getCommandName() + ": " + cause.getMessage());
             return 2;
           }
+          String files = fileProblem(cause);
+          if (files != null) {
+            line.getErr().println("streamrec " + line.getCommandName() + ": " + files);
+            return 2;
+          }
           String kafkaSetting = io.streamrec.common.KafkaClientErrors.settingsProblem(cause);
           if (kafkaSetting != null) {
             line.getErr().println("streamrec " + line.getCommandName() + ": " + kafkaSetting);
@@ -122,5 +127,37 @@ public final class StreamrecCli implements Runnable {
           return 1;
         });
     return cl;
+  }
+
+  /**
+   * The words for a file or directory the command cannot use (a {@code --state-dir} that is a file,
+   * not writable, another user's; a checkpoint location of a scheme without its file system), or
+   * null when {@code t} is something else: each printed a stack trace of twenty frames.
+   */
+  static String fileProblem(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof java.nio.file.FileSystemException f) {
+        String why =
+            f instanceof java.nio.file.AccessDeniedException
+                ? "permission denied"
+                : f instanceof java.nio.file.NotDirectoryException
+                    ? "not a directory"
+                    : f instanceof java.nio.file.FileAlreadyExistsException
+                        ? "a file is there where a directory is needed"
+                        : f instanceof java.nio.file.NoSuchFileException
+                            ? "no such file or directory"
+                            : f.getReason() != null ? f.getReason() : f.getClass().getSimpleName();
+        return "cannot use "
+            + f.getFile()
+            + ": "
+            + why
+            + " (--state-dir, and the paths the configuration names, must be directories this user"
+            + " can write)";
+      }
+      if (c instanceof org.apache.flink.core.fs.UnsupportedFileSystemSchemeException u) {
+        return u.getMessage();
+      }
+    }
+    return null;
   }
 }

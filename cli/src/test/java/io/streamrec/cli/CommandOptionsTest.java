@@ -213,4 +213,22 @@ class CommandOptionsTest {
             .commandSpec()
             .userObject();
   }
+
+  /** A --state-dir that is a file printed a stack trace of twenty frames. */
+  @Test
+  void aStateDirThatIsAFileIsSaidInWords(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("state"), "x");
+    StringWriter err = new StringWriter();
+    CommandLine cl = StreamrecCli.commandLine();
+    cl.setErr(new PrintWriter(err, true));
+    cl.setOut(new PrintWriter(new StringWriter(), true));
+    int rc =
+        cl.execute("run", "--bootstrap-servers", "localhost:1", "--state-dir", file.toString());
+    assertThat(rc).isEqualTo(2);
+    assertThat(err.toString())
+        .startsWith("streamrec run: cannot use " + file)
+        .contains("a file is there where a directory is needed")
+        .doesNotContain("\tat ");
+  }
 }

@@ -265,14 +265,14 @@ public final class MiniBatchTrainer implements AutoCloseable {
         m.refresh();
       }
       RequestOnlyModel.Gradients g = Double.isFinite(loss) ? model.backward(fw, gradParams) : null;
+      // the batch's rows go out with the next publish, whether it learns or is skipped: the rows it
+      // admitted are rows of the model now, counted in the version marker's, and a skipped batch
+      // that left them out had a replica never hold as many rows as the marker said
+      for (int t = 0; t < rows.length; t++) {
+        storeBatch.markUpdated(storeTable[t], prepared[t]);
+      }
+      storeBatch.markUpdated(wideTable, widePrepared);
       if (g == null || !g.finite()) {
-        // nothing is learnt, but the rows the batch admitted are rows of the model now, counted in
-        // the version marker's: published as they are (with the batch's others, unchanged), or a
-        // replica never held as many rows as the marker said and never became complete
-        for (int t = 0; t < rows.length; t++) {
-          storeBatch.markUpdated(storeTable[t], prepared[t]);
-        }
-        storeBatch.markUpdated(wideTable, widePrepared);
         batchesSkipped++;
         impressionsSkipped += ni;
         return new Step(unitCount, ni, loss, true);
@@ -295,10 +295,6 @@ public final class MiniBatchTrainer implements AutoCloseable {
         model.updateNormalization(batch, normStats);
         backend.upload(normStats, 0, params, normBlock[0], normBlock[1]);
       }
-      for (int t = 0; t < rows.length; t++) {
-        storeBatch.markUpdated(storeTable[t], prepared[t]);
-      }
-      storeBatch.markUpdated(wideTable, widePrepared);
       batchesTrained++;
       unitsTrained += unitCount;
       impressionsTrained += ni;

@@ -8,6 +8,7 @@ import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.kafka.KafkaPreflight;
 import io.streamrec.job.kafka.TopicSpec;
 import io.streamrec.protocol.ModelTopicPartitions;
+import io.streamrec.serving.JobConnection;
 import io.streamrec.serving.ModelUpdateConsumers;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -119,17 +120,8 @@ final class TopicReading {
       PrintWriter out,
       Function<ConsumerRecord<byte[], byte[]>, String> describe) {
     Configuration c0 = configuration();
-    String bootstrapServers = c0.get(JobOptions.BOOTSTRAP_SERVERS);
-    if (bootstrapServers == null || bootstrapServers.isBlank()) {
-      throw new IllegalArgumentException(
-          settings.configFile() == null
-              ? "give the broker: --bootstrap-servers HOST:PORT, or --config with the job's"
-                  + " configuration file"
-              : "--config "
-                  + settings.configFile()
-                  + " names no kafka.bootstrap-servers: give"
-                  + " --bootstrap-servers");
-    }
+    String bootstrapServers =
+        JobConnection.requireBroker(c0.get(JobOptions.BOOTSTRAP_SERVERS), settings.configFile());
     KafkaClientProperties client = JobConfig.kafkaProperties(c0);
     KafkaPreflight.checkTopics(bootstrapServers, client, List.of(topic));
     java.util.Properties settings =

@@ -22,6 +22,26 @@ public record JobConnection(
   }
 
   /**
+   * {@code bootstrapServers} where it names a broker; otherwise what a command that reads Kafka
+   * says (the options given, or {@code configFile} read, named none).
+   *
+   * @throws IllegalArgumentException saying what to give
+   */
+  public static String requireBroker(String bootstrapServers, Path configFile) {
+    if (bootstrapServers != null && !bootstrapServers.isBlank()) {
+      return bootstrapServers;
+    }
+    throw new IllegalArgumentException(
+        configFile == null
+            ? "give the broker: --bootstrap-servers HOST:PORT, or --config with the job's"
+                + " configuration file"
+            : "--config "
+                + configFile
+                + " names no kafka.bootstrap-servers: give"
+                + " --bootstrap-servers");
+  }
+
+  /**
    * The reader of a process that holds no reader of the job's configuration ({@link ServingMain},
    * whose class path has no Flink): refuses, saying what to give instead.
    */

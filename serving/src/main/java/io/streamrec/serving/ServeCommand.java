@@ -84,19 +84,11 @@ public final class ServeCommand implements Callable<Integer> {
     if (connection == null) {
       JobConnection file = configFile == null ? null : configReader.read(configFile);
       String bootstrap =
-          bootstrapServers != null
-              ? bootstrapServers
-              : file == null ? null : file.bootstrapServers();
-      if (bootstrap == null || bootstrap.isBlank()) {
-        throw new IllegalArgumentException(
-            file == null
-                ? "give the broker: --bootstrap-servers HOST:PORT, or --config with the job's"
-                    + " configuration file"
-                : "--config "
-                    + configFile
-                    + " names no kafka.bootstrap-servers: give"
-                    + " --bootstrap-servers");
-      }
+          JobConnection.requireBroker(
+              bootstrapServers != null
+                  ? bootstrapServers
+                  : file == null ? null : file.bootstrapServers(),
+              configFile);
       String t = topic != null ? topic : file == null ? DEFAULT_TOPIC : file.modelUpdatesTopic();
       connection =
           new JobConnection(

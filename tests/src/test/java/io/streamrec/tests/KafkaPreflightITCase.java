@@ -3,6 +3,7 @@ package io.streamrec.tests;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.streamrec.cli.kafka.Topics;
 import io.streamrec.common.KafkaClientProperties;
 import io.streamrec.common.StreamrecException;
 import io.streamrec.job.config.TopicsConfig;
@@ -132,6 +133,7 @@ class KafkaPreflightITCase {
                   .toList())
           .all()
           .get();
+      Topics.awaitServed(admin, needed.stream().map(TopicSpec::name).toList());
       refusal(admin, needed)
           .hasMessageStartingWith(
               "topic 'deleting-model-updates' holds the model and must be log-compacted"
@@ -259,6 +261,7 @@ class KafkaPreflightITCase {
                 .toList())
         .all()
         .get();
+    Topics.awaitServed(admin, needed.stream().map(TopicSpec::name).toList());
   }
 
   private static void awaitPartitions(Admin admin, String topic, int n) throws Exception {
@@ -296,6 +299,9 @@ class KafkaPreflightITCase {
                               "LogAppendTime"))))
           .all()
           .get();
+      // the controller has them before the broker's metadata does: a describe of a topic a moment
+      // old was answered "unknown topic"
+      Topics.awaitServed(admin, List.of("week", "forever", "appended"));
       assertThat(KafkaPreflight.retentionAdvice(admin, "week", now - month, now))
           .startsWith(
               "topic 'week' keeps records for 7.0 days (retention.ms 604800000) counted from their"

@@ -89,6 +89,7 @@ final class BackfillCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     io.streamrec.job.config.Timestamps.requireOrder(from, until);
+    reports.checkWritable();
     Configuration conf = settings.configuration();
     if (source != null) {
       conf.setString(JobOptions.SOURCE_KIND.key(), source);

@@ -298,6 +298,7 @@ final class DemoCommand implements Callable<Integer> {
     if (rate <= 0 || duration.isNegative() || duration.isZero()) {
       throw new IllegalArgumentException("--rate and --duration must be > 0");
     }
+    reports.checkWritable();
     long t0 = System.currentTimeMillis();
     Configuration given = settings.configuration(); // a bad key fails here, before anything starts
     String ignored = withoutTheFilesPlaces(given, settings);

@@ -94,4 +94,31 @@ class BackfillMessagesTest {
     assertThat(kept.get(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_INTERVAL))
         .isEqualTo(java.time.Duration.ofMinutes(2));
   }
+
+  /**
+   * A report path under a file (or a directory itself) failed the backfill at its end, after hours
+   * of training, with the run's figures lost: it is refused before anything starts, the broker
+   * (here none) not asked.
+   */
+  @Test
+  void aReportPathTheRunCouldNotWriteIsRefusedBeforeItStarts(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("a-file"), "x");
+    for (String[] args :
+        new String[][] {
+          {"--report", file.resolve("run.json").toString()},
+          {"--html", dir.toString()},
+        }) {
+      java.io.StringWriter err = new java.io.StringWriter();
+      picocli.CommandLine cl = StreamrecCli.commandLine();
+      cl.setErr(new java.io.PrintWriter(err, true));
+      cl.setOut(new java.io.PrintWriter(new java.io.StringWriter(), true));
+      int rc = cl.execute("backfill", "--bootstrap-servers", "127.0.0.1:1", args[0], args[1]);
+      assertThat(rc).as(err.toString()).isEqualTo(2);
+      assertThat(err.toString())
+          .startsWith("streamrec backfill: " + args[0] + " " + args[1])
+          .contains("could not be written there")
+          .contains(args[0].equals("--html") ? "it is a directory" : "is a file, not a directory");
+    }
+  }
 }

@@ -55,11 +55,19 @@ public final class MiniBatchTrainer implements AutoCloseable {
    * model's factorised cross (its {@code model.factorised-cross} value) before the parameters, 4
    * its wide rows' optimizer ({@code model.wide-optimizer}) after it, 5 its wide pooling ({@code
    * model.wide-pooling}) after that, 6 the features' layout ({@link #layoutOf}) after that, 7 the
-   * progressive metrics of every label but the first at the end (their count, then each). Format-1
-   * to -6 states still restore (a format-1 state's lifetime AUC restarts from the metrics window;
-   * the other labels' metrics of a state before format 7 start afresh).
+   * progressive metrics of every label but the first at the end (their count, then each), 8 the
+   * towers' shapes ({@link RequestOnlyModel#towerShapes}) after the features' layout. Format-1 to
+   * -7 states still restore (a format-1 state's lifetime AUC restarts from the metrics window; the
+   * other labels' metrics of a state before format 7 start afresh; the towers of a state before
+   * format 8 are checked by the parameter count alone).
    */
-  private static final int STATE_FORMAT = 7;
+  private static final int STATE_FORMAT = 8;
+
+  /**
+   * The layout before the towers' shapes were saved (after the features' layout), which {@link
+   * #restoreState} still reads: its towers are checked by the parameter count alone.
+   */
+  private static final int STATE_FORMAT_NO_TOWERS = 7;
 
   /**
    * The layout before the other labels' progressive metrics were saved (after the first label's),
@@ -479,6 +487,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
       out.writeUTF(config.wideOptimizer().kind().key());
       out.writeUTF(config.widePooling().key());
       out.writeUTF(layoutOf(config));
+      out.writeUTF(model.towerShapes());
       out.writeInt(paramCount);
       for (Floats f : new Floats[] {params, adamM, adamV}) {
         float[] host = new float[paramCount];
@@ -515,13 +524,15 @@ public final class MiniBatchTrainer implements AutoCloseable {
       ModelConfig.FactorisedCross cross,
       ModelConfig.WideOptimizer.Kind wideOptimizer,
       ModelConfig.WidePooling widePooling,
-      String layout) {
+      String layout,
+      String towers) {
     static StateHeader read(java.io.DataInputStream in) throws java.io.IOException {
       int format = in.readInt();
       if (format > STATE_FORMAT) {
         throw new NewerStateFormatException(format, STATE_FORMAT);
       }
       if (format != STATE_FORMAT
+          && format != STATE_FORMAT_NO_TOWERS
           && format != STATE_FORMAT_NO_LABEL_METRICS
           && format != STATE_FORMAT_NO_LAYOUT
           && format != STATE_FORMAT_NO_WIDE_POOLING
@@ -544,7 +555,27 @@ public final class MiniBatchTrainer implements AutoCloseable {
               ? ModelConfig.WidePooling.of(in.readUTF())
               : ModelConfig.WidePooling.SUM;
       String layout = format >= STATE_FORMAT_NO_LABEL_METRICS ? in.readUTF() : null;
-      return new StateHeader(format, cross, wide, pooling, layout);
+      String towers = format > STATE_FORMAT_NO_TOWERS ? in.readUTF() : null;
+      return new StateHeader(format, cross, wide, pooling, layout, towers);
+    }
+
+    /**
+     * Refuses the state when its towers are not shaped as {@code ours} ({@link
+     * RequestOnlyModel#towerShapes}): towers of other layer sizes may have the same parameter count
+     * (a request tower of [7, 16] and an impression tower of [65, 16] have the default's), and the
+     * weights restored into them would lie across other layers' boundaries, a scrambled model
+     * trained and published on. A state from before format 8 does not say.
+     */
+    void requireTowersOf(String ours) {
+      if (towers != null && !towers.equals(ours)) {
+        throw new IllegalArgumentException(
+            "trainer state is of a model with other towers: its "
+                + towers
+                + ", this job's "
+                + ours
+                + " (model.towers.* changed since the checkpoint: set them back to resume this"
+                + " model)");
+      }
     }
 
     /**
@@ -636,6 +667,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
       StateHeader header = StateHeader.read(in);
       header.requireLayoutOf(config);
       header.requireWideOptimizerOf(config);
+      header.requireTowersOf(model.towerShapes());
       int format = header.format();
       // states from before format 3 do not say; every such state of a field-weighted model has
       // this model's parameter count, and any other is checked by its count below
@@ -726,7 +758,7 @@ public final class MiniBatchTrainer implements AutoCloseable {
       impressionsSkipped = in.readLong();
       eventTimeMs = in.readLong();
       labelMetrics[0].readFrom(in, format != STATE_FORMAT_NO_LIFETIME_AUC);
-      int others = format >= STATE_FORMAT ? in.readInt() : 0;
+      int others = format >= STATE_FORMAT_NO_TOWERS ? in.readInt() : 0;
       for (int l = 1; l < labelMetrics.length; l++) {
         if (l <= others) {
           labelMetrics[l].readFrom(in);

@@ -214,6 +214,23 @@ public final class RequestOnlyModel {
     return parameterCount;
   }
 
+  /**
+   * The towers' layer sizes, in words ({@code request [in, ..., out]; impression [...]; head
+   * [...]}, or {@code none} for a model without them): what a saved state is checked against, since
+   * towers of other sizes may hold the same number of parameters.
+   */
+  public String towerShapes() {
+    if (!deep) {
+      return "none";
+    }
+    return "request "
+        + java.util.Arrays.toString(requestTower.sizes)
+        + "; impression "
+        + java.util.Arrays.toString(impressionTower.sizes)
+        + "; head "
+        + java.util.Arrays.toString(head.sizes);
+  }
+
   /** The dense blocks, by name: {offset, length} in the parameter vector, in publish order. */
   public Map<String, int[]> blocks() {
     Map<String, int[]> b = new LinkedHashMap<>();

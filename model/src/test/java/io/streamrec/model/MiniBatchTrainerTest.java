@@ -166,6 +166,48 @@ class MiniBatchTrainerTest {
   }
 
   /**
+   * A state was checked against the towers only by its parameter count: towers of other layer sizes
+   * holding as many parameters (request [7, 16] and impression [65, 16] hold the default's)
+   * restored it silently, the weights across other layers' boundaries, a scrambled model trained
+   * and published on. Refused, naming both shapes; a state from before the shapes were saved
+   * (format 7) is still checked by its count alone.
+   */
+  @Test
+  void aStateIsRefusedUnderTowersOfOtherSizesOfTheSameParameterCount() {
+    ModelConfig base = ModelConfig.defaults();
+    int count = new RequestOnlyModel(base, new CpuBackend()).parameterCount();
+    ModelConfig other = null;
+    for (int r = 1; other == null && r <= 128; r++) {
+      for (int i = 1; other == null && i <= 128; i++) {
+        ModelConfig c =
+            base.withTowers(
+                new ModelConfig.Towers(List.of(r, 16), List.of(i, 16), base.towers().head()));
+        if (!c.towers().equals(base.towers())
+            && new RequestOnlyModel(c, new CpuBackend()).parameterCount() == count) {
+          other = c;
+        }
+      }
+    }
+    assertThat(other).as("towers of other sizes with the default's parameter count").isNotNull();
+    byte[] state;
+    try (MiniBatchTrainer t = trainer(base)) {
+      t.trainRequestUnits(new TestUnits(3).batch(BATCH_UNITS, 0));
+      state = t.saveState();
+    }
+    try (MiniBatchTrainer t = trainer(other)) {
+      assertThatThrownBy(() -> t.restoreState(state))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("trainer state is of a model with other towers: its request [")
+          .hasMessageContaining("model.towers.*");
+      // a format-7 state says nothing of its towers
+      t.restoreState(inOlderFormat(state, 7));
+    }
+    try (MiniBatchTrainer t = trainer(base)) {
+      t.restoreState(state);
+    }
+  }
+
+  /**
    * A state of a newer release's format (a rollback) is refused as such: it said "format 7; this
    * build reads 6", and the job's advice was to start with the checkpoint's configuration or a new
    * model, where the release is at fault.
@@ -477,6 +519,22 @@ class MiniBatchTrainerTest {
    * formats 2 and 1 without any (the metrics' layout of format 1 is the reader's concern).
    */
   private static byte[] inOlderFormat(byte[] state, int format) {
+    if (java.nio.ByteBuffer.wrap(state).getInt() == 8) {
+      // format 8 added the towers' shapes after the features' layout
+      int at = 4;
+      for (int k = 0; k < 4; k++) {
+        at += utfBytes(state, at);
+      }
+      int towers = utfBytes(state, at);
+      byte[] out = new byte[state.length - towers];
+      System.arraycopy(state, 0, out, 0, at);
+      System.arraycopy(state, at + towers, out, at, out.length - at);
+      java.nio.ByteBuffer.wrap(out).putInt(7);
+      state = out;
+    }
+    if (format == 7) {
+      return state;
+    }
     if (java.nio.ByteBuffer.wrap(state).getInt() == 7) {
       // format 7 added the other labels' metrics at the end: for a model of one label, their
       // count, 0 (see withoutOtherLabelsMetrics for more labels)
@@ -732,9 +790,13 @@ class MiniBatchTrainerTest {
     }
   }
 
-  /** {@code state} as format 6 wrote it: without the metrics of the labels after the first. */
+  /**
+   * {@code state} as format 6 wrote it: without the towers' shapes and the metrics of the labels
+   * after the first.
+   */
   private static byte[] withoutOtherLabelsMetrics(
       byte[] state, io.streamrec.model.metrics.ProgressiveMetrics second) {
+    state = inOlderFormat(state, 7);
     java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
     try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
       second.writeTo(out);

@@ -450,43 +450,64 @@ public record JobConfig(
     }
     List<String> labels = names(c, ModelOptions.LABELS);
     refuseLabelsExportedAlike(labels);
+    ModelConfig model;
     try {
-      return new ModelConfig(
-          new FeatureSpec(cat, dense, labels),
-          c.get(ModelOptions.EMBEDDING_DIM),
-          c.get(ModelOptions.HOT_CAPACITY_ROWS),
-          c.get(ModelOptions.ADMISSION_THRESHOLD),
-          ttl(ModelOptions.TTL, "is", c.get(ModelOptions.TTL).toMillis()),
-          c.get(ModelOptions.INIT_SCALE),
-          c.get(ModelOptions.EMBEDDING_LR),
-          c.get(ModelOptions.WIDE_LR),
-          c.get(ModelOptions.DENSE_LR),
-          c.get(ModelOptions.DEEP)
-              ? new ModelConfig.Towers(
-                  c.get(ModelOptions.REQUEST_TOWER),
-                  c.get(ModelOptions.IMPRESSION_TOWER),
-                  c.get(ModelOptions.HEAD))
-              : ModelConfig.Towers.NONE,
-          tableSettings(c),
-          c.get(ModelOptions.CLIP_NORM),
-          ModelConfig.DenseNormalization.of(c.get(ModelOptions.DENSE_NORMALIZATION)),
-          c.get(ModelOptions.ADAGRAD_INITIAL_ACCUMULATOR),
-          ModelConfig.WideCrosses.of(c.get(ModelOptions.WIDE_CROSSES)),
-          c.get(ModelOptions.DENSE_RATE_IMPRESSIONS),
-          ModelConfig.FactorisedCross.of(c.get(ModelOptions.FACTORISED_CROSS)),
-          new ModelConfig.WideOptimizer(
-              ModelConfig.WideOptimizer.Kind.of(c.get(ModelOptions.WIDE_OPTIMIZER)),
-              c.get(ModelOptions.FTRL_BETA),
-              c.get(ModelOptions.FTRL_L1),
-              c.get(ModelOptions.FTRL_L2)),
-          ModelConfig.WidePooling.of(c.get(ModelOptions.WIDE_POOLING)),
-          c.get(ModelOptions.INIT_SEED),
-          labelWeights(c, labels));
+      model =
+          new ModelConfig(
+              new FeatureSpec(cat, dense, labels),
+              c.get(ModelOptions.EMBEDDING_DIM),
+              c.get(ModelOptions.HOT_CAPACITY_ROWS),
+              c.get(ModelOptions.ADMISSION_THRESHOLD),
+              ttl(ModelOptions.TTL, "is", c.get(ModelOptions.TTL).toMillis()),
+              c.get(ModelOptions.INIT_SCALE),
+              c.get(ModelOptions.EMBEDDING_LR),
+              c.get(ModelOptions.WIDE_LR),
+              c.get(ModelOptions.DENSE_LR),
+              c.get(ModelOptions.DEEP)
+                  ? new ModelConfig.Towers(
+                      c.get(ModelOptions.REQUEST_TOWER),
+                      c.get(ModelOptions.IMPRESSION_TOWER),
+                      c.get(ModelOptions.HEAD))
+                  : ModelConfig.Towers.NONE,
+              tableSettings(c),
+              c.get(ModelOptions.CLIP_NORM),
+              ModelConfig.DenseNormalization.of(c.get(ModelOptions.DENSE_NORMALIZATION)),
+              c.get(ModelOptions.ADAGRAD_INITIAL_ACCUMULATOR),
+              ModelConfig.WideCrosses.of(c.get(ModelOptions.WIDE_CROSSES)),
+              c.get(ModelOptions.DENSE_RATE_IMPRESSIONS),
+              ModelConfig.FactorisedCross.of(c.get(ModelOptions.FACTORISED_CROSS)),
+              new ModelConfig.WideOptimizer(
+                  ModelConfig.WideOptimizer.Kind.of(c.get(ModelOptions.WIDE_OPTIMIZER)),
+                  c.get(ModelOptions.FTRL_BETA),
+                  c.get(ModelOptions.FTRL_L1),
+                  c.get(ModelOptions.FTRL_L2)),
+              ModelConfig.WidePooling.of(c.get(ModelOptions.WIDE_POOLING)),
+              c.get(ModelOptions.INIT_SEED),
+              labelWeights(c, labels));
     } catch (IllegalArgumentException e) {
       if (unparsable(e) instanceof ConfigException named) {
         throw named;
       }
       throw new ConfigException("model configuration: " + e.getMessage(), e);
+    }
+    refuseFtrlWithoutAFloor(model.wideOptimizer());
+    return model;
+  }
+
+  /**
+   * Refuses FTRL with beta and L2 both 0: a new weight's rate is then alpha over the square root of
+   * its squared gradients, and a first gradient whose square underflows to 0 (a wide row of
+   * impressions scored near 0, label 0) made the weight infinite, every batch with that id after it
+   * skipped as a non-finite loss until the row expired, and the infinite weight published.
+   */
+  private static void refuseFtrlWithoutAFloor(ModelConfig.WideOptimizer w) {
+    if (w.kind() == ModelConfig.WideOptimizer.Kind.FTRL && w.beta() == 0f && w.l2() == 0f) {
+      throw new ConfigException(
+          ModelOptions.FTRL_BETA,
+          "is 0 with model.ftrl.l2 0",
+          "a new weight's first update then divides by the square root of its squared gradient,"
+              + " which underflows to 0 for a tiny one and makes the weight infinite; give beta > 0"
+              + " (1, the default) or l2 > 0");
     }
   }
 

@@ -195,8 +195,8 @@ public final class ModelOptions {
           .floatType()
           .defaultValue(ModelConfig.WideOptimizer.DEFAULT_BETA)
           .withDescription(
-              "FTRL-Proximal's beta (>= 0), with model.wide-optimizer: ftrl: a weight's rate"
-                  + " starts at alpha / beta.");
+              "FTRL-Proximal's beta (>= 0; > 0 unless model.ftrl.l2 is), with"
+                  + " model.wide-optimizer: ftrl: a weight's rate starts at alpha / beta.");
   public static final ConfigOption<Float> FTRL_L1 =
       key("model.ftrl.l1")
           .floatType()

@@ -419,6 +419,25 @@ class JobConfigTest {
         .hasMessageContaining("model.adagrad-initial-accumulator");
   }
 
+  /**
+   * FTRL with beta and L2 both 0 was accepted: a new wide weight whose first gradient squares to 0
+   * in floats (an impression scored near 0, label 0) became -g / 0, infinite, and every batch with
+   * that id was skipped after it. Refused; either one above 0 is enough.
+   */
+  @Test
+  void ftrlWithBetaAndL2Both0IsRefused() {
+    Configuration c = base();
+    c.set(ModelOptions.WIDE_OPTIMIZER, "ftrl");
+    c.set(ModelOptions.FTRL_BETA, 0f);
+    c.set(ModelOptions.FTRL_L2, 0f);
+    assertThatThrownBy(() -> JobConfig.from(c))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("configuration key 'model.ftrl.beta' is 0 with model.ftrl.l2 0")
+        .hasMessageContaining("give beta > 0");
+    c.set(ModelOptions.FTRL_L2, 0.5f);
+    assertThat(JobConfig.from(c).model().wideOptimizer().beta()).isZero();
+  }
+
   @Test
   void theWideRowsLearnByFtrlWhenAskedAndABadSettingNamesItsKey() {
     assertThat(JobConfig.from(base()).model().wideOptimizer())

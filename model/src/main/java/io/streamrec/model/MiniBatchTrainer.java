@@ -56,10 +56,12 @@ public final class MiniBatchTrainer implements AutoCloseable {
    * its wide rows' optimizer ({@code model.wide-optimizer}) after it, 5 its wide pooling ({@code
    * model.wide-pooling}) after that, 6 the features' layout ({@link #layoutOf}) after that, 7 the
    * progressive metrics of every label but the first at the end (their count, then each), 8 the
-   * towers' shapes ({@link RequestOnlyModel#towerShapes}) after the features' layout. Format-1 to
-   * -7 states still restore (a format-1 state's lifetime AUC restarts from the metrics window; the
-   * other labels' metrics of a state before format 7 start afresh; the towers of a state before
-   * format 8 are checked by the parameter count alone).
+   * towers' shapes ({@link RequestOnlyModel#towerShapes}) after the features' layout and, at the
+   * end, every label's values for the calibration ({@link ProgressiveMetrics#writeLabelsTo}, then
+   * their byte count). Format-1 to -7 states still restore (a format-1 state's lifetime AUC
+   * restarts from the metrics window; the other labels' metrics of a state before format 7 start
+   * afresh; the towers of a state before format 8 are checked by the parameter count alone, and its
+   * labels taken as their classes, exact for labels of 0 and 1).
    */
   private static final int STATE_FORMAT = 8;
 
@@ -508,6 +510,15 @@ public final class MiniBatchTrainer implements AutoCloseable {
       for (int l = 1; l < labelMetrics.length; l++) {
         labelMetrics[l].writeTo(out);
       }
+      // format 8: every label's values, then their byte count
+      java.io.ByteArrayOutputStream labels = new java.io.ByteArrayOutputStream();
+      try (java.io.DataOutputStream l = new java.io.DataOutputStream(labels)) {
+        for (ProgressiveMetrics m : labelMetrics) {
+          m.writeLabelsTo(l);
+        }
+      }
+      labels.writeTo(out);
+      out.writeInt(labels.size());
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
@@ -765,6 +776,12 @@ public final class MiniBatchTrainer implements AutoCloseable {
         } else {
           labelMetrics[l] = new ProgressiveMetrics(labelMetrics[l].window());
         }
+      }
+      if (format > STATE_FORMAT_NO_TOWERS) {
+        for (ProgressiveMetrics m : labelMetrics) {
+          m.readLabelsFrom(in);
+        }
+        in.readInt();
       }
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("cannot read the trainer state: " + e.getMessage(), e);

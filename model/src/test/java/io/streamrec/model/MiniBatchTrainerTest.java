@@ -520,7 +520,10 @@ class MiniBatchTrainerTest {
    */
   private static byte[] inOlderFormat(byte[] state, int format) {
     if (java.nio.ByteBuffer.wrap(state).getInt() == 8) {
-      // format 8 added the towers' shapes after the features' layout
+      // format 8 added the towers' shapes after the features' layout, and the labels' values at
+      // the end (then their byte count)
+      int labels = java.nio.ByteBuffer.wrap(state, state.length - 4, 4).getInt();
+      state = java.util.Arrays.copyOf(state, state.length - 4 - labels);
       int at = 4;
       for (int k = 0; k < 4; k++) {
         at += utfBytes(state, at);

@@ -25,6 +25,12 @@ public final class ProgressiveMetrics {
   /** Logits beyond ±this share the first or last bin. */
   static final float LOGIT_RANGE = 16f;
 
+  /**
+   * A sum of labels below this is taken as none (a window of labels 0, whose running sum of adds
+   * and removes may end a rounding error away from 0): the calibration is then NaN.
+   */
+  private static final double LABELS_FLOOR = 1e-6;
+
   /** Probabilities are clamped this far from 0 and 1 for the log loss. */
   private static final double EPS = 1e-7;
 
@@ -33,6 +39,9 @@ public final class ProgressiveMetrics {
   private final boolean[] ringPositive;
   private final double[] ringLoss;
   private final float[] ringPred;
+
+  /** The labels themselves, which may lie between 0 and 1 (a watch ratio), for the calibration. */
+  private final float[] ringLabel;
 
   /** Positives and negatives per bin, as Fenwick trees (index b + 1 holds bin b's share). */
   private final long[] pos = new long[BINS + 1];
@@ -54,6 +63,9 @@ public final class ProgressiveMetrics {
 
   private double lifePred;
 
+  /** The sum of the labels over every impression scored (the calibration's denominator). */
+  private double lifeLabels;
+
   /**
    * Twice the window's Mann-Whitney count: for each positive, two per negative in a lower bin and
    * one per negative in its own.
@@ -65,6 +77,7 @@ public final class ProgressiveMetrics {
   private double windowLoss;
   private double windowPred;
   private long windowPositives;
+  private double windowLabels;
 
   private long total;
   private double totalLoss;
@@ -86,6 +99,7 @@ public final class ProgressiveMetrics {
     this.ringPositive = new boolean[window];
     this.ringLoss = new double[window];
     this.ringPred = new float[window];
+    this.ringLabel = new float[window];
   }
 
   /**
@@ -107,6 +121,7 @@ public final class ProgressiveMetrics {
       }
       windowLoss -= ringLoss[old];
       windowPred -= ringPred[old];
+      windowLabels -= ringLabel[old];
     } else {
       size++;
     }
@@ -114,6 +129,7 @@ public final class ProgressiveMetrics {
     ringPositive[head] = positive;
     ringLoss[head] = loss;
     ringPred[head] = p;
+    ringLabel[head] = y;
     head = head + 1 == window ? 0 : head + 1;
     if (positive) {
       addPositive(bin);
@@ -123,9 +139,11 @@ public final class ProgressiveMetrics {
     }
     windowLoss += loss;
     windowPred += p;
+    windowLabels += y;
     total++;
     totalLoss += loss;
     lifePred += p;
+    lifeLabels += y;
     lifeBinned++;
     if (positive) {
       lifePairs2 += 2 * below(lifeNeg, bin) + count(lifeNeg, bin);
@@ -243,6 +261,44 @@ public final class ProgressiveMetrics {
     }
     lifeBinned = binned;
     lifePairs2 = pairs2Of(lifePos, lifeNeg);
+    // the labels as their classes, exact for labels of 0 and 1, until readLabelsFrom says them
+    for (int i = 0; i < size; i++) {
+      ringLabel[i] = ringPositive[i] ? 1f : 0f;
+    }
+    windowLabels = windowPositives;
+    lifeLabels = lifePositives;
+    refresh();
+  }
+
+  /**
+   * Writes the labels' values ({@link #readLabelsFrom} reads them after {@link #readFrom}): the
+   * window's labels and the sums the calibration divides by, which the classes {@link #writeTo}
+   * keeps do not give for labels between 0 and 1.
+   */
+  public void writeLabelsTo(java.io.DataOutput out) throws java.io.IOException {
+    out.writeInt(size);
+    for (int i = 0; i < size; i++) {
+      out.writeFloat(ringLabel[i]);
+    }
+    out.writeDouble(windowLabels);
+    out.writeDouble(lifeLabels);
+  }
+
+  /**
+   * Reads what {@link #writeLabelsTo} wrote, after {@link #readFrom} has read the rest; without it
+   * a restored state takes each label as its class (exact for labels of 0 and 1).
+   */
+  public void readLabelsFrom(java.io.DataInput in) throws java.io.IOException {
+    int n = in.readInt();
+    if (n != size) {
+      throw new java.io.IOException(
+          "metrics state holds " + size + " impressions in its window but " + n + " labels");
+    }
+    for (int i = 0; i < n; i++) {
+      ringLabel[i] = in.readFloat();
+    }
+    windowLabels = in.readDouble();
+    lifeLabels = in.readDouble();
     refresh();
   }
 
@@ -313,14 +369,16 @@ public final class ProgressiveMetrics {
     long n = size - p;
     auc = p == 0 || n == 0 ? Double.NaN : (pairs2 / 2.0) / ((double) p * n);
     logLoss = size == 0 ? Double.NaN : windowLoss / size;
-    calibration = p == 0 ? Double.NaN : windowPred / p;
+    // the mean prediction over the mean label: labels between 0 and 1 count as what they are (a
+    // watch ratio of 0.6 is not a whole positive); NaN while the labels sum to about nothing
+    calibration = windowLabels < LABELS_FLOOR ? Double.NaN : windowPred / windowLabels;
     lifetimeLogLoss = total == 0 ? Double.NaN : totalLoss / total;
     long ln = lifeBinned - lifePositives;
     lifetimeAuc =
         lifePositives == 0 || ln == 0
             ? Double.NaN
             : (lifePairs2 / 2.0) / ((double) lifePositives * ln);
-    lifetimeCalibration = lifePositives == 0 ? Double.NaN : lifePred / lifePositives;
+    lifetimeCalibration = lifeLabels < LABELS_FLOOR ? Double.NaN : lifePred / lifeLabels;
     count = total;
   }
 

@@ -164,4 +164,54 @@ class ProgressiveMetricsTest {
     r.readFrom(new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray())));
     return r;
   }
+
+  /**
+   * Labels between 0 and 1 (a watch ratio) are accepted by the job, but the calibration divided the
+   * predictions by the count of labels above 0.5: a model predicting each label exactly read 0.8
+   * here, and NaN for labels all below 0.5. It is the mean prediction over the mean label, and a
+   * restore (with the labels' values written beside the rest) goes on with the same figures.
+   */
+  @Test
+  void theCalibrationOfLabelsBetween0And1IsTheMeanPredictionOverTheMeanLabel() throws Exception {
+    ProgressiveMetrics m = new ProgressiveMetrics(4);
+    m.add(0.6f, 0.6f);
+    m.add(0.2f, 0.2f);
+    m.refresh();
+    assertThat(m.calibration()).isCloseTo(1.0, within(1e-6));
+    assertThat(m.lifetimeCalibration()).isCloseTo(1.0, within(1e-6));
+    // labels all below 0.5: still a calibration
+    ProgressiveMetrics low = new ProgressiveMetrics(4);
+    low.add(0.1f, 0.2f);
+    low.add(0.3f, 0.2f);
+    low.refresh();
+    assertThat(low.calibration()).isCloseTo(1.0, within(1e-6));
+    // the window forgets its oldest label; the lifetime keeps every one
+    for (float y : new float[] {0.4f, 0.4f, 0.4f}) {
+      m.add(0.2f, y);
+    }
+    m.refresh();
+    assertThat(m.calibration()).isCloseTo((0.2 + 0.2 * 3) / (0.2 + 0.4 * 3), within(1e-6));
+    assertThat(m.lifetimeCalibration())
+        .isCloseTo((0.6 + 0.2 + 0.2 * 3) / (0.6 + 0.2 + 0.4 * 3), within(1e-6));
+
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+      m.writeTo(out);
+      m.writeLabelsTo(out);
+    }
+    ProgressiveMetrics restored = new ProgressiveMetrics(4);
+    try (java.io.DataInputStream in =
+        new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+      restored.readFrom(in);
+      restored.readLabelsFrom(in);
+    }
+    assertThat(restored.calibration()).isEqualTo(m.calibration());
+    assertThat(restored.lifetimeCalibration()).isEqualTo(m.lifetimeCalibration());
+    for (ProgressiveMetrics k : new ProgressiveMetrics[] {m, restored}) {
+      k.add(0.5f, 0.25f);
+      k.refresh();
+    }
+    assertThat(restored.calibration()).isEqualTo(m.calibration());
+    assertThat(restored.lifetimeCalibration()).isEqualTo(m.lifetimeCalibration());
+  }
 }

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -39,7 +40,9 @@ import org.junit.jupiter.api.io.TempDir;
  * point answers {@code CUDA_ERROR_NO_DEVICE} (with {@code cc}, from the names {@code nm} lists as
  * JCuda's imports), and skips, saying why, where no C compiler is installed. Another stand-in that
  * reports a CUDA 12.4 driver checks that a driver older than the compiler of the kernels is refused
- * with both versions and the fix named (the reason {@code auto} gives for running on the CPU).
+ * with both versions and the fix named (the reason {@code auto} gives for running on the CPU). A
+ * third finds a device that fails to open, the path of a device the kernels or the driver cannot
+ * work with.
  */
 class CudaLibraryLoadingTest {
   private static final String NO_DRIVER = "libcuda.so.1 is not installed";
@@ -95,6 +98,53 @@ class CudaLibraryLoadingTest {
         .singleElement(as(InstanceOfAssertFactories.STRING))
         .startsWith("loader 1: the NVIDIA driver supports CUDA 12.4 but the kernels were compiled")
         .contains("update the driver");
+  }
+
+  /**
+   * A device the probe finds but that fails to open (its context refused, as an exclusive device
+   * another process holds refuses it) made {@code auto} train on the CPU while the run's report,
+   * from {@link Backends#resolvedName}, still said {@code cuda}. The name must be the backend's.
+   */
+  @Test
+  void autoOnADeviceThatFailsToOpenIsReportedAsTheCpuItRunsOn() throws Exception {
+    String why = CudaBackend.unavailableReason();
+    assumeKernelsAndJCudaForLinux(why);
+    Path driverDir = standInDriver(tmp.resolve("driver"), deviceThatFailsToOpen(Map.of()));
+
+    List<String> out =
+        run(
+            AutoFallbackMain.class,
+            "",
+            driverDir,
+            Files.createDirectories(tmp.resolve("java-tmp")));
+
+    assertThat(out)
+        .contains(
+            "probe: null",
+            "resolved before: cuda",
+            "created: cpu",
+            "resolved after: cpu",
+            "open failure: cuDevicePrimaryCtxRetain(device 0) failed:"
+                + " CUDA_ERROR_DEVICE_UNAVAILABLE (46)");
+  }
+
+  /**
+   * The driver functions of a stand-in whose driver supports the kernels and finds one device whose
+   * primary context is refused ({@code CUDA_ERROR_DEVICE_UNAVAILABLE}), with {@code more} on top.
+   */
+  private static Map<String, String> deviceThatFailsToOpen(Map<String, String> more) {
+    Map<String, String> bodies = new HashMap<>();
+    int version = Math.max(13000, CudaBackend.kernelsCudaRelease());
+    bodies.put("cuInit", "int cuInit(unsigned int flags) { return 0; }");
+    bodies.put(
+        "cuDriverGetVersion", "int cuDriverGetVersion(int *v) { *v = " + version + "; return 0; }");
+    bodies.put("cuDeviceGetCount", "int cuDeviceGetCount(int *n) { *n = 1; return 0; }");
+    bodies.put("cuDeviceGet", "int cuDeviceGet(int *d, int ordinal) { *d = ordinal; return 0; }");
+    bodies.put(
+        "cuDevicePrimaryCtxRetain",
+        "int cuDevicePrimaryCtxRetain(void **c, int d) { return 46; /* DEVICE_UNAVAILABLE */ }");
+    bodies.putAll(more);
+    return bodies;
   }
 
   /**
@@ -166,7 +216,10 @@ class CudaLibraryLoadingTest {
     return output.lines().collect(Collectors.toList());
   }
 
-  /** Where this module's classes, the common module's and JCuda's (with its natives) come from. */
+  /**
+   * Where this module's classes, the common module's, SLF4J's and JCuda's (with its natives) come
+   * from.
+   */
   private static String classPath() throws URISyntaxException {
     Set<String> entries = new LinkedHashSet<>();
     for (Class<?> c :
@@ -174,6 +227,7 @@ class CudaLibraryLoadingTest {
             TaskRestartMain.class,
             CudaBackend.class,
             StreamrecException.class,
+            org.slf4j.LoggerFactory.class,
             jcuda.driver.CUresult.class)) {
       entries.add(
           Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());

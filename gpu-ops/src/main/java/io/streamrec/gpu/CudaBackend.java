@@ -78,14 +78,14 @@ public final class CudaBackend implements ComputeBackend {
   /**
    * Opens device {@code ordinal}: retains its primary context, creates the stream, loads the
    * kernels. Throws {@link BackendUnavailableException} (with the reason) when no driver or device
-   * is usable or the build has no kernels.
+   * is usable or the build has no kernels. A failure of opening is thrown as it happened, a failure
+   * of closing what was opened after it as suppressed.
    */
   public CudaBackend(int ordinal) {
     String why = unavailableReason();
     if (why != null) {
       throw new BackendUnavailableException("the CUDA backend cannot run here: " + why);
     }
-    boolean ok = false;
     try {
       ctx = new CudaContext(ordinal);
       staging = new StagingBuffers(ctx);
@@ -95,11 +95,15 @@ public final class CudaBackend implements ComputeBackend {
       embedding = new EmbeddingKernels(ctx, launcher, staging, allocator);
       dense = new DenseKernels(ctx, launcher, staging, allocator);
       loss = new LossKernels(ctx, launcher, staging, allocator);
-      ok = true;
-    } finally {
-      if (!ok) {
+    } catch (RuntimeException | Error e) {
+      // what failed to open is the error; a cleanup that fails after it (as it does after a
+      // sticky error) only hid it
+      try {
         close();
+      } catch (RuntimeException closing) {
+        e.addSuppressed(closing);
       }
+      throw e;
     }
   }
 

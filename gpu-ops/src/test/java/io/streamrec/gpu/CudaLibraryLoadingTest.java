@@ -129,8 +129,66 @@ class CudaLibraryLoadingTest {
   }
 
   /**
+   * A device that fails to open after its context was taken, on a driver that then fails the
+   * cleanup too (as after a sticky error): the cleanup's error replaced the failure of opening, so
+   * what {@code auto} warned of and {@code cuda} threw named a release or an unload, not the cause.
+   */
+  @Test
+  void aFailureOfOpeningIsNamedAndAFailedCleanupAfterItIsSuppressed() throws Exception {
+    String why = CudaBackend.unavailableReason();
+    assumeKernelsAndJCudaForLinux(why);
+    Map<String, String> contextTaken = new HashMap<>();
+    contextTaken.put(
+        "cuDevicePrimaryCtxRetain", "int cuDevicePrimaryCtxRetain(void **c, int d) { return 0; }");
+    contextTaken.put("cuCtxSetCurrent", "int cuCtxSetCurrent(void *c) { return 0; }");
+    // the context's own cleanup: the stream is refused, then releasing the context fails
+    Map<String, String> noStream = new HashMap<>(contextTaken);
+    noStream.put("cuStreamCreate", "int cuStreamCreate(void **s, unsigned int f) { return 46; }");
+    // the backend's cleanup: the kernels load, then pinned memory is refused and unloading fails
+    Map<String, String> noPinnedMemory = new HashMap<>(contextTaken);
+    noPinnedMemory.put(
+        "cuStreamCreate", "int cuStreamCreate(void **s, unsigned int f) { return 0; }");
+    noPinnedMemory.put(
+        "cuDeviceGetName",
+        "int cuDeviceGetName(char *n, int len, int d) { n[0] = 'x'; n[1] = 0; return 0; }");
+    noPinnedMemory.put(
+        "cuDeviceGetAttribute",
+        "int cuDeviceGetAttribute(int *v, int a, int d) { *v = 1; return 0; }");
+    noPinnedMemory.put(
+        "cuModuleLoadData",
+        "int cuModuleLoadData(void **m, const void *ptx) { *m = (void *) 1; return 0; }");
+    noPinnedMemory.put(
+        "cuModuleGetFunction",
+        "int cuModuleGetFunction(void **f, void *m, const char *n) { *f = (void *) 1; return 0; }");
+    noPinnedMemory.put(
+        "cuMemAllocHost_v2", "int cuMemAllocHost_v2(void **p, unsigned long n) { return 2; }");
+
+    List<String> context = openOn(tmp.resolve("no-stream"), noStream);
+    List<String> backend = openOn(tmp.resolve("no-pinned-memory"), noPinnedMemory);
+
+    assertThat(context)
+        .contains(
+            "open: cuStreamCreate failed: CUDA_ERROR_DEVICE_UNAVAILABLE (46)",
+            "suppressed: cuDevicePrimaryCtxRelease failed: CUDA_ERROR_NO_DEVICE (100)");
+    assertThat(backend)
+        .contains(
+            "open: cuMemAllocHost(8388608 bytes, upload staging) failed:"
+                + " CUDA_ERROR_OUT_OF_MEMORY (2)",
+            "suppressed: cuModuleUnload failed: CUDA_ERROR_NO_DEVICE (100)");
+  }
+
+  /** What {@link OpenFailureMain} prints on a stand-in of a device that fails to open. */
+  private List<String> openOn(Path dir, Map<String, String> bodies)
+      throws IOException, InterruptedException, URISyntaxException {
+    Path driverDir = standInDriver(dir.resolve("driver"), deviceThatFailsToOpen(bodies));
+    return run(
+        OpenFailureMain.class, "", driverDir, Files.createDirectories(dir.resolve("java-tmp")));
+  }
+
+  /**
    * The driver functions of a stand-in whose driver supports the kernels and finds one device whose
-   * primary context is refused ({@code CUDA_ERROR_DEVICE_UNAVAILABLE}), with {@code more} on top.
+   * primary context is refused ({@code CUDA_ERROR_DEVICE_UNAVAILABLE}), with {@code more} (which
+   * may take the context) on top.
    */
   private static Map<String, String> deviceThatFailsToOpen(Map<String, String> more) {
     Map<String, String> bodies = new HashMap<>();

@@ -55,11 +55,11 @@ public final class CudaContext implements AutoCloseable {
 
   /**
    * Opens device {@code ordinal}: retains its primary context, creates the stream, loads the
-   * kernels. On failure, releases what it took and throws.
+   * kernels. On failure, releases what it took and throws the failure, with a failure of releasing
+   * (as after a sticky error) as suppressed.
    */
   public CudaContext(int ordinal) {
     this.ordinal = ordinal;
-    boolean ok = false;
     try {
       int[] count = new int[1];
       check(cuDeviceGetCount(count), "cuDeviceGetCount");
@@ -85,11 +85,15 @@ public final class CudaContext implements AutoCloseable {
           "cuDeviceGetAttribute(MULTIPROCESSOR_COUNT)");
       this.maxBlocks = Math.max(1, sms[0]) * BLOCKS_PER_SM;
       loadKernels();
-      ok = true;
-    } finally {
-      if (!ok) {
+    } catch (RuntimeException | Error e) {
+      // what failed to open is the error; a cleanup that fails after it (as it does after a
+      // sticky error) only hid it
+      try {
         close();
+      } catch (RuntimeException closing) {
+        e.addSuppressed(closing);
       }
+      throw e;
     }
   }
 

@@ -34,10 +34,12 @@ public final class StagingBuffers implements AutoCloseable {
   private Pointer downHost;
   private ByteBuffer downBytes;
 
-  /** Allocates both pinned buffers; on failure frees what it took and throws. */
+  /**
+   * Allocates both pinned buffers; on failure frees what it took and throws the failure, with a
+   * failure of freeing as suppressed.
+   */
   public StagingBuffers(CudaContext ctx) {
     this.ctx = ctx;
-    boolean ok = false;
     try {
       upHost = new Pointer();
       check(
@@ -49,11 +51,14 @@ public final class StagingBuffers implements AutoCloseable {
           cuMemAllocHost(downHost, STAGING_BYTES),
           "cuMemAllocHost(" + STAGING_BYTES + " bytes, download staging)");
       downBytes = downHost.getByteBuffer(0, STAGING_BYTES).order(ByteOrder.nativeOrder());
-      ok = true;
-    } finally {
-      if (!ok) {
+    } catch (RuntimeException | Error e) {
+      // the failed allocation is the error; a free that fails after it only hid it
+      try {
         close();
+      } catch (RuntimeException closing) {
+        e.addSuppressed(closing);
       }
+      throw e;
     }
   }
 

@@ -6,6 +6,7 @@ import io.streamrec.embedding.EmbeddingStore;
 import io.streamrec.embedding.StoreException;
 import io.streamrec.embedding.StoreLayoutException;
 import io.streamrec.embedding.StoreStats;
+import io.streamrec.gpu.BackendMode;
 import io.streamrec.gpu.Backends;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.job.config.JobConfig;
@@ -65,6 +66,7 @@ import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.operators.OperatorSnapshotFutures;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.function.SerializableFunction;
 
 /**
  * The trainer: turns request units into minibatches, trains on them, and publishes the model.
@@ -154,6 +156,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   /** The handoff this trainer saves at its input's end or starts from; null: none. */
   private final Handoff.Plan handoff;
+
+  /** Makes the backend the trainer runs on. */
+  private SerializableFunction<BackendMode, ComputeBackend> backends = Backends::create;
 
   /** Whether the state being applied in open came from a handoff rather than a checkpoint. */
   private transient boolean fromHandoff;
@@ -336,6 +341,15 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     this.handoff = handoff;
     this.newModel =
         config.modelId().isEmpty() ? ModelLineage.newId() : ModelLineage.parse(config.modelId());
+  }
+
+  /**
+   * Makes this trainer's backend for {@code trainer.backend} ({@link Backends#create}); another
+   * only in tests, which see what the trainer does with it.
+   */
+  TrainerOperator withBackends(SerializableFunction<BackendMode, ComputeBackend> backends) {
+    this.backends = backends;
+    return this;
   }
 
   @Override
@@ -664,6 +678,22 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     }
   }
 
+  /**
+   * Closes {@code store} (if made) and then {@code backend}, their failures suppressed in {@code
+   * e}.
+   */
+  private static void closeUnowned(Throwable e, EmbeddingStore store, ComputeBackend backend) {
+    for (AutoCloseable c : new AutoCloseable[] {store, backend}) {
+      if (c != null) {
+        try {
+          c.close();
+        } catch (Exception | Error closing) {
+          e.addSuppressed(closing);
+        }
+      }
+    }
+  }
+
   /** The producer's default {@code max.request.size}. */
   static final long DEFAULT_MAX_REQUEST_BYTES = 1_048_576;
 
@@ -726,30 +756,37 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     unitRows = tables.counts();
     ComputeBackend backend;
     try {
-      backend = Backends.create(config.backend());
+      backend = backends.apply(config.backend());
     } catch (io.streamrec.gpu.BackendUnavailableException e) {
       // trainer.backend: cuda on a machine without a usable device: every restart failed the same
       // way, and the job restarted until someone stopped it
       throw new SuppressRestartsException(e);
     }
-    Path storeDir = workDir.path();
-    cutsDir = storeDir.resolve(CUTS_DIR);
-    Directories.deleteRecursively(cutsDir);
-    EmbeddingStore store;
-    if (restored == null) {
-      store = TrainerStores.create(storeDir, config, backend);
-    } else {
-      try {
-        // before the store: a checkpoint of other wide rows is refused by the option's name
-        MiniBatchTrainer.checkWideOptimizer(config.model(), restored.trainerState);
-        store = TrainerStores.restore(storeDir, config, backend, restoredStore);
-      } catch (IllegalArgumentException | StoreLayoutException e) {
-        throw notRestorable(e);
-      } catch (StoreException e) {
-        throw damaged(e);
+    EmbeddingStore store = null;
+    try {
+      Path storeDir = workDir.path();
+      cutsDir = storeDir.resolve(CUTS_DIR);
+      Directories.deleteRecursively(cutsDir);
+      if (restored == null) {
+        store = TrainerStores.create(storeDir, config, backend);
+      } else {
+        try {
+          // before the store: a checkpoint of other wide rows is refused by the option's name
+          MiniBatchTrainer.checkWideOptimizer(config.model(), restored.trainerState);
+          store = TrainerStores.restore(storeDir, config, backend, restoredStore);
+        } catch (IllegalArgumentException | StoreLayoutException e) {
+          throw notRestorable(e);
+        } catch (StoreException e) {
+          throw damaged(e);
+        }
       }
+      trainer = new MiniBatchTrainer(config.model(), store, backend, config.metricsWindow());
+    } catch (Exception | Error e) {
+      // only the trainer closes the store and the backend: without one, a CUDA backend kept its
+      // context and device memory (the hot slab) in this TaskManager, and each restart had less
+      closeUnowned(e, store, backend);
+      throw e;
     }
-    trainer = new MiniBatchTrainer(config.model(), store, backend, config.metricsWindow());
     checkDenseBlocksFit(trainer.model().blocks());
     // before the gauges that read it: a reporter may read them at once
     storeStats = trainer.store().stats();

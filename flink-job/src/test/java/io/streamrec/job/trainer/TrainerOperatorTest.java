@@ -3,6 +3,8 @@ package io.streamrec.job.trainer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import io.streamrec.gpu.ComputeBackend;
+import io.streamrec.gpu.CpuBackend;
 import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.config.JobOptions;
 import io.streamrec.job.config.ModelOptions;
@@ -23,6 +25,8 @@ import io.streamrec.schemas.VersionMarker;
 import io.streamrec.traffic.GeneratedRequest;
 import io.streamrec.traffic.TrafficConfig;
 import io.streamrec.traffic.TrafficGenerator;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,6 +37,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.configuration.Configuration;
@@ -741,6 +746,75 @@ class TrainerOperatorTest {
         .cause()
         .isInstanceOf(io.streamrec.gpu.BackendUnavailableException.class)
         .hasMessageContaining("backend 'cuda' was requested but no CUDA device is usable");
+  }
+
+  /**
+   * Only the trainer closed its backend: a restore refused before the trainer was built (here a
+   * checkpoint of Adagrad's wide rows under FTRL) left the backend open, on CUDA its context and
+   * device memory kept by the TaskManager after the task failed. It is closed, once.
+   */
+  @Test
+  void aRefusedRestoreClosesTheBackendItOpened() throws Exception {
+    OperatorSubtaskState snapshot = aDefaultCheckpoint();
+    Configuration ftrl = new Configuration();
+    ftrl.set(ModelOptions.WIDE_OPTIMIZER, "ftrl");
+    AtomicInteger closes = new AtomicInteger();
+    TrainerOperator op =
+        new TrainerOperator(config(ftrl)).withBackends(mode -> countingCloses(closes, false));
+    try (var r = new OneInputStreamOperatorTestHarness<>(op)) {
+      r.initializeState(snapshot);
+      assertThat(org.assertj.core.api.Assertions.catchThrowable(r::open))
+          .isInstanceOf(SuppressRestartsException.class)
+          .cause()
+          .hasMessageContaining("model.wide-optimizer: adagrad; this job's is ftrl");
+      assertThat(closes).as("closes of the backend").hasValue(1);
+    }
+    assertThat(closes).as("closes of the backend, the harness closed").hasValue(1);
+  }
+
+  /**
+   * A backend out of memory as the store and the model took their buffers (as a GPU whose hot tier
+   * does not fit) failed the trainer's start with the backend left open, and each restart in the
+   * same TaskManager found less device memory. The backend is closed, once, and the failure is the
+   * one thrown.
+   */
+  @Test
+  void aBackendOutOfMemoryAsTheTrainerOpensIsClosed() throws Exception {
+    AtomicInteger closes = new AtomicInteger();
+    TrainerOperator op =
+        new TrainerOperator(config()).withBackends(mode -> countingCloses(closes, true));
+    try (var h = new OneInputStreamOperatorTestHarness<>(op)) {
+      h.initializeEmptyState();
+      assertThat(org.assertj.core.api.Assertions.catchThrowable(h::open))
+          .hasMessageContaining("out of memory");
+      assertThat(closes).as("closes of the backend").hasValue(1);
+    }
+    assertThat(closes).as("closes of the backend, the harness closed").hasValue(1);
+  }
+
+  /**
+   * A CPU backend that counts its closes in {@code closes}; with {@code outOfMemory}, every buffer
+   * it is asked for fails as a device out of memory does.
+   */
+  private static ComputeBackend countingCloses(AtomicInteger closes, boolean outOfMemory) {
+    ComputeBackend cpu = new CpuBackend();
+    return (ComputeBackend)
+        Proxy.newProxyInstance(
+            ComputeBackend.class.getClassLoader(),
+            new Class<?>[] {ComputeBackend.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("close")) {
+                closes.incrementAndGet();
+              }
+              if (outOfMemory && method.getName().startsWith("alloc")) {
+                throw new IllegalStateException("the backend is out of memory");
+              }
+              try {
+                return method.invoke(cpu, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
   }
 
   /** What a trainer of {@code c} throws as it starts without state (null: nothing). */

@@ -57,8 +57,24 @@ import jcuda.driver.CUresult;
  */
 public final class CudaBackend implements ComputeBackend {
   private static final Object PROBE_LOCK = new Object();
+  private static final String CU_INIT_FAILED = "cuInit failed: ";
+  private static final String DEVICE_COUNT_FAILED = "cuDeviceGetCount failed: ";
+  private static final String NO_DEVICE = "the CUDA driver reports no device";
+
+  /**
+   * How long a reason that may pass (cuInit failing, no device yet) stands before the driver is
+   * asked again: a container started before its device was mounted ran on the CPU, or failed with
+   * {@code cuda}, for the life of its class loader.
+   */
+  static final long REPROBE_NANOS = 3_000_000_000L;
+
   private static volatile String unavailable;
   private static volatile boolean probed;
+
+  /** Whether {@link #unavailable} is the answer for good: a success, or a reason that stays. */
+  private static volatile boolean settled;
+
+  private static volatile long probedAt;
   private static volatile int driverVersion = -1;
 
   private CudaContext ctx;
@@ -110,20 +126,32 @@ public final class CudaBackend implements ComputeBackend {
   /**
    * Why no CUDA backend can open here ({@code null} if one can): this build has no kernels, JCuda
    * or the driver library does not load, {@code cuInit} fails, the driver is older than the CUDA
-   * that compiled the kernels, or there is no device. Probed once per class loader; JCuda's native
-   * library is loaded for this class loader (see {@link JCudaLibrary}), so the classes of a
-   * restarted Flink task, loaded again, open devices as the first ones did.
+   * that compiled the kernels, or there is no device. A success and the reasons that stay (no
+   * kernels, no JCuda, no driver library, a driver too old) are probed once per class loader;
+   * {@code cuInit} failing and no device are asked again once {@link #REPROBE_NANOS} have passed.
+   * JCuda's native library is loaded for this class loader (see {@link JCudaLibrary}), so the
+   * classes of a restarted Flink task, loaded again, open devices as the first ones did.
    */
   public static String unavailableReason() {
-    if (!probed) {
+    if (!settled) {
       synchronized (PROBE_LOCK) {
-        if (!probed) {
-          unavailable = probe();
+        if (!settled && (!probed || System.nanoTime() - probedAt >= REPROBE_NANOS)) {
+          String why = probe();
+          unavailable = why;
+          settled = why == null || !passing(why);
+          probedAt = System.nanoTime();
           probed = true;
         }
       }
     }
     return unavailable;
+  }
+
+  /** Whether {@code why}, from {@link #probe}, may pass while this class loader lives. */
+  private static boolean passing(String why) {
+    return why.startsWith(CU_INIT_FAILED)
+        || why.startsWith(DEVICE_COUNT_FAILED)
+        || why.equals(NO_DEVICE);
   }
 
   /**
@@ -157,7 +185,7 @@ public final class CudaBackend implements ComputeBackend {
       JCudaLibrary.load();
       int r = cuInit(0);
       if (r != CUresult.CUDA_SUCCESS) {
-        return "cuInit failed: " + CUresult.stringFor(r);
+        return CU_INIT_FAILED + CUresult.stringFor(r);
       }
       int[] version = new int[1];
       r = cuDriverGetVersion(version);
@@ -175,10 +203,10 @@ public final class CudaBackend implements ComputeBackend {
       int[] count = new int[1];
       r = cuDeviceGetCount(count);
       if (r != CUresult.CUDA_SUCCESS) {
-        return "cuDeviceGetCount failed: " + CUresult.stringFor(r);
+        return DEVICE_COUNT_FAILED + CUresult.stringFor(r);
       }
       if (count[0] == 0) {
-        return "the CUDA driver reports no device";
+        return NO_DEVICE;
       }
       return null;
     } catch (ClassNotFoundException e) {

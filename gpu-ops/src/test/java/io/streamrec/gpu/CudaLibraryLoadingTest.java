@@ -177,6 +177,34 @@ class CudaLibraryLoadingTest {
             "suppressed: cuModuleUnload failed: CUDA_ERROR_NO_DEVICE (100)");
   }
 
+  /**
+   * A device the driver did not report at the first look (a container started before its device was
+   * mounted) stayed unusable for the life of the class loader: {@code auto} trained on the CPU and
+   * {@code cuda} failed until the TaskManager restarted. It is asked for again after a while.
+   */
+  @Test
+  void aDeviceThatAppearsAfterTheFirstLookIsFoundByALaterOne() throws Exception {
+    String why = CudaBackend.unavailableReason();
+    assumeKernelsAndJCudaForLinux(why);
+    Path driverDir =
+        standInDriver(
+            tmp.resolve("driver"),
+            deviceThatFailsToOpen(
+                Map.of(
+                    "cuDeviceGetCount",
+                    "int cuDeviceGetCount(int *n) { static int looks = 0;"
+                        + " *n = looks++ == 0 ? 0 : 1; return 0; }")));
+
+    List<String> out =
+        run(ReprobeMain.class, "", driverDir, Files.createDirectories(tmp.resolve("java-tmp")));
+
+    assertThat(out)
+        .containsSubsequence(
+            "first: the CUDA driver reports no device",
+            "at once: the CUDA driver reports no device",
+            "later: null");
+  }
+
   /** What {@link OpenFailureMain} prints on a stand-in of a device that fails to open. */
   private List<String> openOn(Path dir, Map<String, String> bodies)
       throws IOException, InterruptedException, URISyntaxException {

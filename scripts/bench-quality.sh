@@ -24,11 +24,20 @@ cd "$(dirname "$0")/.."
 gen_units="${1:-50000}"
 batch="${2:-16}"
 seeds=0
+last_frac=0.2
 prev=""
 only_yours=0
 bench_args=()
 for arg in "${@:3}"; do
   if [ "$prev" = "--seeds" ]; then seeds="$arg"; fi
+  if [ "$prev" = "--last-frac" ]; then last_frac="$arg"; fi
+  case "$arg" in --adagrad-init | --wide-lr | --dense-rate-impressions)
+    # streamrec's rows would change and the PyTorch rows, the same model's, would not: the target
+    # check would compare two models under one name
+    echo "bench-quality: $arg changes streamrec's model only, not the same model's in PyTorch, which" \
+      "the target check compares it with; run QualityBench alone for it (docs/benchmarks.md)" >&2
+    exit 2 ;;
+  esac
   prev="$arg"
   if [ "$arg" = "--only-yours" ]; then only_yours=1; else bench_args+=("$arg"); fi
 done
@@ -91,8 +100,8 @@ for f in "$work"/*.units.jsonl; do
     echo "PyTorch on the $s stream, run $k of ${#runs[@]} ($r)..." >&2
     # shellcheck disable=SC2086 # $r is a list of options
     out="$out
-$("$py" scripts/torch_bench.py "$work/$s.units.jsonl" --spec "$work/$s.spec.json" --quality "$s" --batch "$batch" --threads "$(nproc)" $r)"
+$("$py" scripts/torch_bench.py "$work/$s.units.jsonl" --spec "$work/$s.spec.json" --quality "$s" --batch "$batch" --threads "$(nproc)" --last-frac "$last_frac" $r)"
   done
 done
 echo
-echo "$out" | awk -F' [|] ' -f scripts/quality-table.awk
+echo "$out" | awk -F' [|] ' -v last="$last_frac" -f scripts/quality-table.awk

@@ -4,7 +4,9 @@
 # rows against the best baseline) and, for rows named "..., seed N", each model's mean, spread and
 # the difference of the means. Run by scripts/bench-quality.sh:
 #
-#   awk -F' [|] ' -f scripts/quality-table.awk LINES
+#   awk -F' [|] ' [-v last=FRACTION] -f scripts/quality-table.awk LINES
+#
+# (last: the fraction of the stream the "last" figures are over, QualityBench's --last-frac; 0.2)
   /^QUALITY/ {
     s = substr($1, 9); n[s]++; key = s SUBSEP n[s]
     line[key] = sprintf("%-100s %9.4f %9.4f %9.4f %9.4f %7.3f %7.3f %10.0f", $2, $4, $5, $6, $7, $8, $9, $10)
@@ -20,7 +22,7 @@
       print ""
     }
     print "AUC, log loss (LL), calibration (mean prediction / observed rate): progressive, over the whole stream"
-    print "(all) and its last 20% of impressions (last). imps/s: training rate, one thread (PyTorch: nproc)."
+    printf "(all) and its last %g%% of impressions (last). imps/s: training rate, one thread (PyTorch: nproc).\n", (last == "" ? 0.2 : last) * 100
     # the quality target: AUC at least the best baseline's + 0.01 over the whole stream and its last
     # 20%, log loss no higher, calibration within 0.95-1.05. Baselines: the hashed models and the
     # same model in PyTorch (not PyTorch's ablation rows, which carry streamrec's options)

@@ -39,8 +39,9 @@ import java.util.Map;
  * rows, as {@code recent_items} and {@code item_id} do). Units are in their requests' time order
  * (ties in file order) and hold their impressions in file order, whenever they came: the
  * benchmark's join has no window. What cannot be used is counted, never silently lost: bad lines,
- * impressions of a request that is not in the file, repeated request ids (the first one counts) and
- * requests without impressions (nothing to score).
+ * impressions of a request that is not in the file, repeated request ids (the first one counts),
+ * repeated impression ids of one request (the first one counts, as the job's join keeps one: a
+ * producer's retry) and requests without impressions (nothing to score).
  */
 public final class EventFilesStream {
   private EventFilesStream() {}
@@ -49,24 +50,49 @@ public final class EventFilesStream {
   static final List<String> SPEC_KEYS =
       List.of("request", "request_dense", "impression", "impression_dense", "label");
 
+  /** The names of the benchmark's own streams, which a stream of one's own cannot take. */
+  static final List<String> BUILT_IN = List.of("bank", "movielens", "generated");
+
+  /**
+   * Refuses {@code name} for a stream of one's own where it is a built-in stream's or no file name:
+   * its units file then took the place of the built-in stream's, which PyTorch trained on, and the
+   * table put both streams' rows under one heading.
+   */
+  public static String requireOwnName(String name) {
+    if (BUILT_IN.contains(name.toLowerCase(java.util.Locale.ROOT))) {
+      throw new IllegalArgumentException(
+          "--name " + name + " is the name of a stream of the benchmark's own; give another");
+    }
+    if (!name.matches("[A-Za-z0-9_.-]+") || name.startsWith(".")) {
+      throw new IllegalArgumentException(
+          "--name "
+              + name
+              + ": letters, digits, '_', '-' and '.' only (it names the stream's files)");
+    }
+    return name;
+  }
+
   /** The units, and what was left out. */
   public record Loaded(
       List<RequestUnit> units,
       long badLines,
       long orphanImpressions,
       long repeatedRequests,
+      long repeatedImpressions,
       long requestsWithoutImpressions) {
     /** One line for the benchmark's output. */
     public String summary(String name) {
       return String.format(
           java.util.Locale.ROOT,
           "stream %s read: %,d units; left out: %,d bad lines, %,d impressions of no request in the"
-              + " file, %,d repeated request ids, %,d requests without impressions",
+              + " file, %,d repeated request ids, %,d repeated impression ids, %,d requests without"
+              + " impressions",
           name,
           units.size(),
           badLines,
           orphanImpressions,
           repeatedRequests,
+          repeatedImpressions,
           requestsWithoutImpressions);
     }
   }
@@ -89,15 +115,19 @@ public final class EventFilesStream {
         },
         count);
     Map<String, List<ImpressionEvent>> imps = new HashMap<>();
-    long[] orphans = {0};
+    java.util.Set<List<String>> seen = new java.util.HashSet<>();
+    long[] orphans = {0}, repeatedImps = {0};
     JsonlReader.read(
         impressions,
         JsonEvents::parseImpression,
         (i, line) -> {
-          if (byId.containsKey(i.getRequestId())) {
-            imps.computeIfAbsent(i.getRequestId(), k -> new ArrayList<>()).add(i);
-          } else {
+          if (!byId.containsKey(i.getRequestId())) {
             orphans[0]++;
+          } else if (!seen.add(List.of(i.getRequestId(), i.getImpressionId()))) {
+            // a producer's retry: the job's join keeps the first, and so does the benchmark
+            repeatedImps[0]++;
+          } else {
+            imps.computeIfAbsent(i.getRequestId(), k -> new ArrayList<>()).add(i);
           }
         },
         count);
@@ -117,7 +147,7 @@ public final class EventFilesStream {
       }
       units.add(RequestUnits.of(r, mine, closed));
     }
-    return new Loaded(units, bad[0], orphans[0], repeated[0], empty);
+    return new Loaded(units, bad[0], orphans[0], repeated[0], repeatedImps[0], empty);
   }
 
   /** The features declared in {@code json}, in the shape above. */

@@ -55,6 +55,7 @@ class EventFilesStreamTest {
             + imp("x-0", "x", 10, 1) // its request is not in the file
             + imp("b-0", "b", 210, 0)
             + imp("a-1", "a", 120, 0) // after a-0 in the file, earlier in time: file order
+            + imp("a-0", "a", 151, 0) // a producer's retry of a-0: the first counts, as in the job
             + "\n");
 
     EventFilesStream.Loaded s = EventFilesStream.read(requests, impressions);
@@ -70,8 +71,24 @@ class EventFilesStreamTest {
     assertThat(s.badLines()).isEqualTo(1);
     assertThat(s.orphanImpressions()).isEqualTo(1);
     assertThat(s.repeatedRequests()).isEqualTo(1);
+    assertThat(s.repeatedImpressions()).isEqualTo(1);
     assertThat(s.requestsWithoutImpressions()).isEqualTo(1);
-    assertThat(s.summary("mine")).contains("3 units", "1 bad lines");
+    assertThat(s.summary("mine")).contains("3 units", "1 bad lines", "1 repeated impression ids");
+  }
+
+  /**
+   * {@code --name bank} for a stream of one's own overwrote the bank stream's units file, which
+   * PyTorch then trained on as "bank", and the table mixed the two streams under one heading.
+   */
+  @Test
+  void aStreamOfYourOwnCannotTakeABuiltInStreamsName() {
+    for (String taken : List.of("bank", "MovieLens", "generated")) {
+      assertThatThrownBy(() -> EventFilesStream.requireOwnName(taken))
+          .hasMessageContaining("is the name of a stream of the benchmark's own");
+    }
+    assertThatThrownBy(() -> EventFilesStream.requireOwnName("../x"))
+        .hasMessageContaining("letters, digits");
+    assertThat(EventFilesStream.requireOwnName("shop-2026")).isEqualTo("shop-2026");
   }
 
   @Test

@@ -152,7 +152,7 @@ public final class QualityBench {
         case "--requests" -> requests = Path.of(args[++i]);
         case "--impressions" -> impressions = Path.of(args[++i]);
         case "--features" -> features = Path.of(args[++i]);
-        case "--name" -> name = args[++i];
+        case "--name" -> name = EventFilesStream.requireOwnName(args[++i]);
         case "--max-calls" -> maxCalls = Integer.parseInt(args[++i]);
         case "--gen-units" -> genUnits = Integer.parseInt(args[++i]);
         case "--batch" -> batch = Integer.parseInt(args[++i]);

@@ -85,8 +85,12 @@ public final class TieredEmbeddingStore extends BatchedStore {
   private int checkpointSeq;
   private boolean closed;
 
+  /** {@code restoring}: the cold tier's database is in the working directory already. */
   private TieredEmbeddingStore(
-      TieredStoreConfig config, List<TableConfig> tables, ComputeBackend backend) {
+      TieredStoreConfig config,
+      List<TableConfig> tables,
+      ComputeBackend backend,
+      boolean restoring) {
     this.config = config;
     this.tables = List.copyOf(tables);
     this.backend = backend;
@@ -114,7 +118,8 @@ public final class TieredEmbeddingStore extends BatchedStore {
           "cannot create the store's working directory " + config.workDir() + ": " + e.getMessage(),
           e);
     }
-    this.cold = new RocksDbColdTier(config.workDir().resolve(DB_DIR), this.tables, config);
+    this.cold =
+        new RocksDbColdTier(config.workDir().resolve(DB_DIR), this.tables, config, restoring);
     this.state = new TieredTable[this.tables.size()];
     try {
       for (int i = 0; i < state.length; i++) {
@@ -130,7 +135,7 @@ public final class TieredEmbeddingStore extends BatchedStore {
   public static TieredEmbeddingStore create(
       TieredStoreConfig config, List<TableConfig> tables, ComputeBackend backend) {
     SnapshotFiles.deleteRecursively(config.workDir().resolve(DB_DIR));
-    return new TieredEmbeddingStore(config, tables, backend);
+    return new TieredEmbeddingStore(config, tables, backend, false);
   }
 
   /**
@@ -148,6 +153,16 @@ public final class TieredEmbeddingStore extends BatchedStore {
       throw new StoreException(
           "no store snapshot in " + snapshotDir + " (" + META_FILE + " is missing)");
     }
+    // a snapshot without its database (cut short, or copied without db/CURRENT) is damaged: opened,
+    // it would be a new, empty database, and every row would read as its initial values
+    if (!Files.isRegularFile(snapshotDir.resolve(DB_DIR).resolve("CURRENT"))) {
+      throw new StoreException(
+          "the store snapshot in "
+              + snapshotDir
+              + " has no cold-tier database ("
+              + DB_DIR
+              + "/CURRENT is missing)");
+    }
     Path db = config.workDir().resolve(DB_DIR);
     SnapshotFiles.deleteRecursively(db);
     try {
@@ -156,7 +171,7 @@ public final class TieredEmbeddingStore extends BatchedStore {
       throw new StoreException(
           "cannot restore the cold tier from " + snapshotDir + ": " + e.getMessage(), e);
     }
-    TieredEmbeddingStore store = new TieredEmbeddingStore(config, tables, backend);
+    TieredEmbeddingStore store = new TieredEmbeddingStore(config, tables, backend, true);
     try {
       store.readMetadata(meta);
     } catch (IOException e) {

@@ -422,6 +422,35 @@ class TieredEmbeddingStoreTest {
   }
 
   /**
+   * A snapshot whose database had lost db/CURRENT was opened as a new, empty database; restored
+   * under another hot capacity (which reloads no hot rows) it opened without error, and every row
+   * read as its initial values. It is refused as damaged now.
+   */
+  @Test
+  void aSnapshotWithoutItsDatabaseIsRefusedNotRestoredEmpty() throws IOException {
+    TableConfig user = table("user", 16, 1, 0);
+    TieredEmbeddingStore s = store(user);
+    for (long id = 1; id <= 40; id++) {
+      update(s, 0, 2f, id);
+    }
+    Path snap = tmp.resolve("snap");
+    s.snapshot(snap);
+    Files.delete(snap.resolve("db/CURRENT"));
+
+    for (TableConfig restoredAs : List.of(user, table("user", 32, 1, 0))) {
+      assertThatThrownBy(
+              () -> restore(tmp.resolve("w-" + restoredAs.hotCapacityRows()), snap, restoredAs))
+          .as("restored with a hot tier of %d rows", restoredAs.hotCapacityRows())
+          .isInstanceOf(StoreException.class)
+          .isNotInstanceOf(StoreLayoutException.class)
+          .hasMessage(
+              "the store snapshot in "
+                  + snap
+                  + " has no cold-tier database (db/CURRENT is missing)");
+    }
+  }
+
+  /**
    * A snapshot restores into tables of another hot capacity (larger or smaller), admission
    * threshold or non-zero TTL: the same rows with the same values and pending changes, an empty hot
    * tier that fills as batches need its rows, and the new settings in force. Before, any such

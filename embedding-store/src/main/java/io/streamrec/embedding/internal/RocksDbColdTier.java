@@ -111,7 +111,21 @@ public final class RocksDbColdTier implements AutoCloseable {
 
   /** Opens (or creates) the database in {@code dir} with a family per table. */
   public RocksDbColdTier(Path dir, List<TableConfig> tables, TieredStoreConfig config) {
+    this(dir, tables, config, false);
+  }
+
+  /**
+   * Opens the database in {@code dir} with a family per table; {@code existing}: the database must
+   * be there already (a restore), and a directory without one is refused rather than opened as a
+   * new, empty database, whose rows would all read as their initial values.
+   */
+  public RocksDbColdTier(
+      Path dir, List<TableConfig> tables, TieredStoreConfig config, boolean existing) {
     this.tables = List.copyOf(tables);
+    if (existing && !Files.isRegularFile(dir.resolve("CURRENT"))) {
+      throw new StoreException(
+          "cannot open the cold tier in " + dir + ": it holds no database (CURRENT is missing)");
+    }
     try {
       LRUCache cache = register(new LRUCache(config.blockCacheBytes()));
       WriteBufferManager wbm = register(new WriteBufferManager(config.writeBufferBytes(), cache));
@@ -119,7 +133,7 @@ public final class RocksDbColdTier implements AutoCloseable {
       DBOptions dbOptions =
           register(
               new DBOptions()
-                  .setCreateIfMissing(true)
+                  .setCreateIfMissing(!existing)
                   .setCreateMissingColumnFamilies(true)
                   .setMaxBackgroundJobs(BACKGROUND_JOBS)
                   .setWriteBufferManager(wbm)

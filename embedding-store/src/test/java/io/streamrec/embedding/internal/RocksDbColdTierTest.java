@@ -1,7 +1,9 @@
 package io.streamrec.embedding.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.streamrec.embedding.StoreException;
 import io.streamrec.embedding.TableConfig;
 import io.streamrec.embedding.TieredStoreConfig;
 import java.nio.file.Files;
@@ -42,6 +44,24 @@ class RocksDbColdTierTest {
         .as("the largest MANIFEST a snapshot copied")
         .isPositive()
         .isLessThanOrEqualTo(2 * RocksDbColdTier.MAX_MANIFEST_BYTES);
+  }
+
+  /**
+   * A restore opens a database that must be there: a directory without one was opened as a new,
+   * empty database (every row at its initial values), and is refused now, nothing created in it.
+   */
+  @Test
+  void anExistingDatabaseIsNeverCreated(@TempDir Path dir) throws Exception {
+    TableConfig table = new TableConfig("user", 4, 0, 100, 1, 0, 0.01f);
+    Path db = Files.createDirectories(dir.resolve("db"));
+
+    assertThatThrownBy(
+            () -> new RocksDbColdTier(db, List.of(table), TieredStoreConfig.of(dir), true))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining("it holds no database (CURRENT is missing)");
+    try (Stream<Path> files = Files.list(db)) {
+      assertThat(files).isEmpty();
+    }
   }
 
   private static long manifestBytes(Path snapshot) throws Exception {

@@ -210,7 +210,14 @@ public final class RocksDbColdTier implements AutoCloseable {
     List<String> saved = new ArrayList<>();
     try (ColumnFamilyOptions cf = new ColumnFamilyOptions();
         Options o = new Options(dbOptions, cf)) {
-      for (byte[] name : RocksDB.listColumnFamilies(o, dir.toString())) {
+      List<byte[]> families = RocksDB.listColumnFamilies(o, dir.toString());
+      if (families.isEmpty()) {
+        // every database has the default family: RocksJava answers no families for one it cannot
+        // read (a missing or damaged MANIFEST), its error dropped; that is damaged files, not a
+        // database saved with no tables
+        throw unreadable(dir, o);
+      }
+      for (byte[] name : families) {
         String n = new String(name, StandardCharsets.UTF_8);
         if (n.startsWith("seen:") && !kept.contains(n)) {
           retired.add(name);
@@ -221,6 +228,18 @@ public final class RocksDbColdTier implements AutoCloseable {
     }
     checkSameTables(saved, tables.stream().map(TableConfig::name).toList());
     return retired;
+  }
+
+  /**
+   * Why the database in {@code dir} cannot be read, in RocksDB's words where it gives them: opening
+   * it read-only reports what listing its families kept quiet.
+   */
+  private static RocksDBException unreadable(Path dir, Options options) {
+    try (RocksDB db = RocksDB.openReadOnly(options, dir.toString())) {
+      return new RocksDBException("its column families cannot be read");
+    } catch (RocksDBException e) {
+      return e;
+    }
   }
 
   /**

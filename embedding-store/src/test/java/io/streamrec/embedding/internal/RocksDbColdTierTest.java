@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.streamrec.embedding.StoreException;
+import io.streamrec.embedding.StoreLayoutException;
 import io.streamrec.embedding.TableConfig;
 import io.streamrec.embedding.TieredStoreConfig;
 import java.nio.file.Files;
@@ -62,6 +63,32 @@ class RocksDbColdTierTest {
     try (Stream<Path> files = Files.list(db)) {
       assertThat(files).isEmpty();
     }
+  }
+
+  /**
+   * A database RocksDB cannot read (here CURRENT names a MANIFEST that is not there) was reported
+   * as "saved with embedding tables []", a changed model configuration; it is damaged files, said
+   * with RocksDB's own reason.
+   */
+  @Test
+  void anUnreadableDatabaseIsDamagedNotAnotherLayout(@TempDir Path dir) throws Exception {
+    TableConfig table = new TableConfig("user", 4, 0, 100, 1, 0, 0.01f);
+    Path db = dir.resolve("db");
+    try (RocksDbColdTier tier =
+        new RocksDbColdTier(db, List.of(table), TieredStoreConfig.of(dir))) {
+      try (RocksDbColdTier.Batch b = tier.batch()) {
+        b.putRow(0, 1, new byte[RocksDbColdTier.valueBytes(4)]);
+        tier.write(b);
+      }
+    }
+    Files.writeString(db.resolve("CURRENT"), "MANIFEST-999999\n");
+
+    assertThatThrownBy(
+            () -> new RocksDbColdTier(db, List.of(table), TieredStoreConfig.of(dir), true))
+        .isInstanceOf(StoreException.class)
+        .isNotInstanceOf(StoreLayoutException.class)
+        .hasMessageStartingWith("cannot open the cold tier in " + db + ": ")
+        .hasMessageContaining("MANIFEST-999999");
   }
 
   private static long manifestBytes(Path snapshot) throws Exception {

@@ -418,8 +418,41 @@ public final class TieredEmbeddingStore extends BatchedStore {
     }
   }
 
+  /**
+   * Checks the checksum at the end of {@code meta} (its last 8 bytes, over every byte before them)
+   * before anything in the file is used: a damaged count would otherwise size an array first, and
+   * fail as a negative size or run out of memory instead of as a damaged file.
+   */
+  private static void checkChecksum(Path meta, long size) throws IOException {
+    if (size < Long.BYTES) {
+      throw new IOException("the file is cut short (" + size + " bytes)");
+    }
+    CRC32 crc = new CRC32();
+    byte[] buf = new byte[1 << 16];
+    try (DataInputStream in = new DataInputStream(Files.newInputStream(meta))) {
+      for (long left = size - Long.BYTES; left > 0; ) {
+        int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+        if (n < 0) {
+          throw new IOException("the file is cut short");
+        }
+        crc.update(buf, 0, n);
+        left -= n;
+      }
+      if (in.readLong() != crc.getValue()) {
+        throw new IOException("checksum mismatch: the file is damaged");
+      }
+    }
+  }
+
   private void readMetadata(Path meta) throws IOException {
     CRC32 crc = new CRC32();
+    long size;
+    try {
+      size = Files.size(meta);
+      checkChecksum(meta, size);
+    } catch (NoSuchFileException e) {
+      throw new IOException("missing " + e.getFile(), e);
+    }
     try (InputStream is = Files.newInputStream(meta);
         CheckedInputStream checked =
             new CheckedInputStream(new BufferedInputStream(is, 1 << 16), crc);
@@ -440,7 +473,7 @@ public final class TieredEmbeddingStore extends BatchedStore {
             "the snapshot has " + n + " tables, the store is configured with " + state.length);
       }
       for (TieredTable t : state) {
-        t.readMetadata(in);
+        t.readMetadata(in, size);
       }
       long expected = crc.getValue();
       long stored = in.readLong();

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.streamrec.gpu.CpuBackend;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import java.util.zip.CRC32;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -447,6 +449,48 @@ class TieredEmbeddingStoreTest {
               "the store snapshot in "
                   + snap
                   + " has no cold-tier database (db/CURRENT is missing)");
+    }
+  }
+
+  /**
+   * A damaged count in store.meta sized an array before the file's checksum was checked: it failed
+   * as NegativeArraySizeException (or OutOfMemoryError for a large one), which the trainer does not
+   * report as damaged files, and every restart failed the same way. Now it is a StoreException, and
+   * so is a count the file cannot hold even under a matching checksum.
+   */
+  @Test
+  void aDamagedCountInTheMetadataIsADamagedSnapshot() throws IOException {
+    TableConfig user = table("user", 16, 1, 0);
+    TieredEmbeddingStore s = store(user);
+    for (long id = 1; id <= 40; id++) {
+      update(s, 0, 2f, id);
+    }
+    Path snap = tmp.resolve("snap");
+    s.snapshot(snap);
+    Path meta = snap.resolve("store.meta");
+    byte[] saved = Files.readAllBytes(meta);
+    // magic, version, clock, seq, tables | name, dim, state, capacity, threshold, ttl, scale,
+    // 7 counters, slab rows | the hot tier's high water
+    int highWater = 24 + (2 + 4) + 16 + 8 + 4 + 7 * 8 + 4;
+    assertThat(ByteBuffer.wrap(saved, highWater, 4).getInt()).isEqualTo(16);
+
+    for (int count : new int[] {-5, 0x7fffff00}) {
+      byte[] m = saved.clone();
+      ByteBuffer.wrap(m, highWater, 4).putInt(count);
+      Files.write(meta, m);
+      assertThatThrownBy(() -> restore(tmp.resolve("w" + count), snap, user))
+          .as("high water %d", count)
+          .isInstanceOf(StoreException.class)
+          .hasMessageContaining("checksum mismatch: the file is damaged");
+
+      CRC32 crc = new CRC32();
+      crc.update(m, 0, m.length - Long.BYTES);
+      ByteBuffer.wrap(m, m.length - Long.BYTES, Long.BYTES).putLong(crc.getValue());
+      Files.write(meta, m);
+      assertThatThrownBy(() -> restore(tmp.resolve("v" + count), snap, user))
+          .as("high water %d under a matching checksum", count)
+          .isInstanceOf(StoreException.class)
+          .hasMessageContaining("table 'user': a count of " + count + " hot slots");
     }
   }
 

@@ -81,7 +81,11 @@ final class TableSnapshot {
     t.admission.write(out);
   }
 
-  void readMetadata(DataInputStream in) throws IOException {
+  /**
+   * Reads what {@link #writeMetadata} wrote; {@code fileBytes}, the size of the file, bounds each
+   * count before an array is sized from it (the file's checksum is checked before).
+   */
+  void readMetadata(DataInputStream in, long fileBytes) throws IOException {
     TableConfig saved =
         new TableConfig(
             in.readUTF(),
@@ -110,7 +114,7 @@ final class TableSnapshot {
     t.coldCount = in.readLong();
     t.seenFloor = in.readLong();
     int slabRows = in.readInt();
-    int hw = in.readInt();
+    int hw = count(in.readInt(), fileBytes, "hot slots");
     int hand = in.readInt();
     long[] keys = new long[hw];
     long[] seen = new long[hw];
@@ -126,14 +130,14 @@ final class TableSnapshot {
         resident++;
       }
     }
-    int[] free = new int[in.readInt()];
+    int[] free = new int[count(in.readInt(), fileBytes / Integer.BYTES, "free slots")];
     for (int i = 0; i < free.length; i++) {
       free[i] = in.readInt();
     }
     if (!replace) {
       t.hot.restore(slabRows, hw, hand, keys, seen, coldSeen, flags, free);
     }
-    int changed = in.readInt();
+    int changed = count(in.readInt(), fileBytes / Long.BYTES, "changed cold rows");
     t.changedCold = new LongIntHashMap(Math.max(64, changed));
     for (int i = 0; i < changed; i++) {
       t.changedCold.put(in.readLong(), 0);
@@ -168,6 +172,18 @@ final class TableSnapshot {
       }
     }
     loadRows(slots, ids, values, n);
+  }
+
+  /**
+   * A count read from the file, each of whose entries takes at least one of {@code most} places in
+   * it: a negative or larger one is a damaged file, not an array to allocate.
+   */
+  private int count(int n, long most, String what) throws IOException {
+    if (n < 0 || n > most) {
+      throw new IOException(
+          "table '" + t.cfg.name() + "': a count of " + n + " " + what + ": the file is damaged");
+    }
+    return n;
   }
 
   /**

@@ -106,8 +106,9 @@ public final class TieredTable implements AutoCloseable {
     snapshot.writeMetadata(out);
   }
 
-  public void readMetadata(DataInputStream in) throws IOException {
-    snapshot.readMetadata(in);
+  /** {@code fileBytes}: the size of the file {@code in} reads, which bounds every count in it. */
+  public void readMetadata(DataInputStream in, long fileBytes) throws IOException {
+    snapshot.readMetadata(in, fileBytes);
   }
 
   public long lookups() {

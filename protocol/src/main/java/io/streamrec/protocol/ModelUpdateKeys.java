@@ -44,7 +44,21 @@ public final class ModelUpdateKeys {
     return key.substring(ROW.length(), slash);
   }
 
+  /**
+   * The id of a row key, whose text must be exactly the one {@link #row} writes ({@code
+   * Long.toUnsignedString}): Kafka compacts by the key's bytes, so another spelling of the same id
+   * ({@code 042}, {@code +42}, other scripts' digits) would be another record that a later value or
+   * tombstone of the row never replaces.
+   *
+   * @throws NumberFormatException for any other text
+   */
   public static long rowId(String key) {
-    return Long.parseUnsignedLong(key.substring(key.lastIndexOf('/') + 1));
+    String text = key.substring(key.lastIndexOf('/') + 1);
+    long id = Long.parseUnsignedLong(text);
+    if (!Long.toUnsignedString(id).equals(text)) {
+      throw new NumberFormatException(
+          "'" + text + "' is not the id's own decimal (" + Long.toUnsignedString(id) + ")");
+    }
+    return id;
   }
 }

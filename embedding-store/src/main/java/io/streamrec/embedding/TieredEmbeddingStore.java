@@ -4,6 +4,7 @@ import io.streamrec.embedding.internal.CountMinSketch;
 import io.streamrec.embedding.internal.RocksDbColdTier;
 import io.streamrec.embedding.internal.SnapshotFiles;
 import io.streamrec.embedding.internal.TieredTable;
+import io.streamrec.embedding.internal.WorkDirLock;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.gpu.Floats;
 import java.io.BufferedInputStream;
@@ -75,6 +76,7 @@ public final class TieredEmbeddingStore extends BatchedStore {
   private static final String DB_DIR = "db";
 
   private final TieredStoreConfig config;
+  private final WorkDirLock lock;
   private final List<TableConfig> tables;
   private final ComputeBackend backend;
   private final RocksDbColdTier cold;
@@ -85,13 +87,18 @@ public final class TieredEmbeddingStore extends BatchedStore {
   private int checkpointSeq;
   private boolean closed;
 
-  /** {@code restoring}: the cold tier's database is in the working directory already. */
+  /**
+   * {@code restoring}: the cold tier's database is in the working directory already; {@code lock}:
+   * the hold on the working directory, released when the store closes.
+   */
   private TieredEmbeddingStore(
       TieredStoreConfig config,
       List<TableConfig> tables,
       ComputeBackend backend,
-      boolean restoring) {
+      boolean restoring,
+      WorkDirLock lock) {
     this.config = config;
+    this.lock = lock;
     this.tables = List.copyOf(tables);
     this.backend = backend;
     for (int i = 0; i < this.tables.size(); i++) {
@@ -111,13 +118,6 @@ public final class TieredEmbeddingStore extends BatchedStore {
                 + this.tables.get(i).admissionThreshold());
       }
     }
-    try {
-      Files.createDirectories(config.workDir());
-    } catch (IOException e) {
-      throw new StoreException(
-          "cannot create the store's working directory " + config.workDir() + ": " + e.getMessage(),
-          e);
-    }
     this.cold =
         new RocksDbColdTier(config.workDir().resolve(DB_DIR), this.tables, config, restoring);
     this.state = new TieredTable[this.tables.size()];
@@ -131,11 +131,20 @@ public final class TieredEmbeddingStore extends BatchedStore {
     }
   }
 
-  /** A new, empty store in {@code config.workDir()} (whatever the directory held is replaced). */
+  /**
+   * A new, empty store in {@code config.workDir()} (whatever the directory held is replaced; a
+   * directory another open store works in is refused before anything in it is deleted).
+   */
   public static TieredEmbeddingStore create(
       TieredStoreConfig config, List<TableConfig> tables, ComputeBackend backend) {
-    SnapshotFiles.deleteRecursively(config.workDir().resolve(DB_DIR));
-    return new TieredEmbeddingStore(config, tables, backend, false);
+    WorkDirLock lock = WorkDirLock.take(config.workDir());
+    try {
+      SnapshotFiles.deleteRecursively(config.workDir().resolve(DB_DIR));
+      return new TieredEmbeddingStore(config, tables, backend, false, lock);
+    } catch (RuntimeException e) {
+      lock.close();
+      throw e;
+    }
   }
 
   /**
@@ -163,15 +172,22 @@ public final class TieredEmbeddingStore extends BatchedStore {
               + DB_DIR
               + "/CURRENT is missing)");
     }
-    Path db = config.workDir().resolve(DB_DIR);
-    SnapshotFiles.deleteRecursively(db);
+    TieredEmbeddingStore store;
+    WorkDirLock lock = WorkDirLock.take(config.workDir());
     try {
-      SnapshotFiles.transfer(snapshotDir.resolve(DB_DIR), db, null);
-    } catch (IOException e) {
-      throw new StoreException(
-          "cannot restore the cold tier from " + snapshotDir + ": " + e.getMessage(), e);
+      Path db = config.workDir().resolve(DB_DIR);
+      SnapshotFiles.deleteRecursively(db);
+      try {
+        SnapshotFiles.transfer(snapshotDir.resolve(DB_DIR), db, null);
+      } catch (IOException e) {
+        throw new StoreException(
+            "cannot restore the cold tier from " + snapshotDir + ": " + e.getMessage(), e);
+      }
+      store = new TieredEmbeddingStore(config, tables, backend, true, lock);
+    } catch (RuntimeException e) {
+      lock.close();
+      throw e;
     }
-    TieredEmbeddingStore store = new TieredEmbeddingStore(config, tables, backend, true);
     try {
       store.readMetadata(meta);
     } catch (IOException e) {
@@ -341,7 +357,11 @@ public final class TieredEmbeddingStore extends BatchedStore {
         state[i].close();
       }
     }
-    cold.close();
+    try {
+      cold.close();
+    } finally {
+      lock.close();
+    }
   }
 
   @Override

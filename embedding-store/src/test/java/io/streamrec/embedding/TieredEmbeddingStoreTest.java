@@ -649,6 +649,39 @@ class TieredEmbeddingStoreTest {
     assertThat(read(r, 0, 1)).containsOnly(5f);
   }
 
+  /**
+   * A second store created or restored in the working directory of an open one deleted the first
+   * one's database before RocksDB's lock refused it: the first store's next snapshot failed on its
+   * missing files, and its evicted rows were gone. The second is refused before it deletes
+   * anything.
+   */
+  @Test
+  void aSecondStoreInTheWorkingDirectoryOfAnOpenOneIsRefusedAndDeletesNothing() {
+    TableConfig user = table("user", 4, 1, 0);
+    Path work = tmp.resolve("work");
+    TieredEmbeddingStore s = store(work, user);
+    for (long id = 1; id <= 40; id++) {
+      update(s, 0, 2f, id); // most of them evicted: in the cold tier only
+    }
+    Path snap = tmp.resolve("snap");
+    s.snapshot(snap);
+
+    assertThatThrownBy(() -> store(work, user))
+        .isInstanceOf(StoreException.class)
+        .hasMessage("the store's working directory " + work + " is in use by another open store");
+    assertThatThrownBy(() -> restore(work, snap, user))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining("is in use by another open store");
+
+    s.snapshot(tmp.resolve("snap-2"));
+    for (long id = 1; id <= 40; id++) {
+      assertThat(read(s, 0, id)).as("user %d", id).containsOnly(id * 2f);
+    }
+    s.close();
+    TieredEmbeddingStore r = restore(work, tmp.resolve("snap-2"), user);
+    assertThat(read(r, 0, 1)).containsOnly(2f);
+  }
+
   @Test
   void aClosedStoreRefusesWork() {
     TieredEmbeddingStore s = store(table("user", 10, 1, 0));

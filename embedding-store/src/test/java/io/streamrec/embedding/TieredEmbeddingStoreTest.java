@@ -423,6 +423,17 @@ class TieredEmbeddingStoreTest {
         .hasMessageContaining("no store snapshot");
   }
 
+  /** A snapshot in {@code tmp/snap} of a store of {@code table} with rows 1 to 40 updated. */
+  private Path snapshotOf40Rows(TableConfig table) throws IOException {
+    TieredEmbeddingStore s = store(table);
+    for (long id = 1; id <= 40; id++) {
+      update(s, 0, 2f, id);
+    }
+    Path snap = tmp.resolve("snap");
+    s.snapshot(snap);
+    return snap;
+  }
+
   /**
    * A snapshot whose database had lost db/CURRENT was opened as a new, empty database; restored
    * under another hot capacity (which reloads no hot rows) it opened without error, and every row
@@ -431,12 +442,7 @@ class TieredEmbeddingStoreTest {
   @Test
   void aSnapshotWithoutItsDatabaseIsRefusedNotRestoredEmpty() throws IOException {
     TableConfig user = table("user", 16, 1, 0);
-    TieredEmbeddingStore s = store(user);
-    for (long id = 1; id <= 40; id++) {
-      update(s, 0, 2f, id);
-    }
-    Path snap = tmp.resolve("snap");
-    s.snapshot(snap);
+    Path snap = snapshotOf40Rows(user);
     Files.delete(snap.resolve("db/CURRENT"));
 
     for (TableConfig restoredAs : List.of(user, table("user", 32, 1, 0))) {
@@ -461,12 +467,7 @@ class TieredEmbeddingStoreTest {
   @Test
   void aDamagedCountInTheMetadataIsADamagedSnapshot() throws IOException {
     TableConfig user = table("user", 16, 1, 0);
-    TieredEmbeddingStore s = store(user);
-    for (long id = 1; id <= 40; id++) {
-      update(s, 0, 2f, id);
-    }
-    Path snap = tmp.resolve("snap");
-    s.snapshot(snap);
+    Path snap = snapshotOf40Rows(user);
     Path meta = snap.resolve("store.meta");
     byte[] saved = Files.readAllBytes(meta);
     // magic, version, clock, seq, tables | name, dim, state, capacity, threshold, ttl, scale,

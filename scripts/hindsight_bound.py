@@ -3,8 +3,9 @@
 
 Reads the units and features QualityBench writes (`QualityBench ... --out DIR`: STREAM.units.jsonl
 and STREAM.spec.json), and predicts every impression with gradient-boosted trees (scikit-learn's
-HistGradientBoostingClassifier, 300 trees of learning rate 0.05, categorical features native where
-they have at most 255 values) trained on the other four fifths of the stream, in five random folds:
+HistGradientBoostingClassifier, up to 300 trees of learning rate 0.05 with early stopping on a tenth
+of the training fold, categorical features native where they have at most 255 values) trained on
+the other four fifths of the stream, in five random folds:
 each prediction is made by a model that saw the stream's future as well as its past. Prints one
 HINDSIGHT line as QualityBench prints its QUALITY lines: AUC and log loss over the whole stream and
 over its last --last-frac.
@@ -57,10 +58,11 @@ def main():
     x, y = np.array(rows, dtype=np.float64), np.array(y)
     categorical = np.array([k < len(codes) and len(codes[(req_cat + imp_cat)[k]]) <= 255
                             for k in range(x.shape[1])])
-    # all 300 trees on all four fifths: scikit-learn's early stopping (on by default above 10,000
-    # rows) would hold a tenth of each fold out and stop early, a weaker reference than said
+    # up to 300 trees: scikit-learn's early stopping (on above 10,000 rows) holds a tenth of each
+    # training fold out and stops where it stops gaining, which scores better here than all 300
+    # trees on the whole fold (bank: 0.8133 / 0.7918 against 0.8125 / 0.7922)
     model = HistGradientBoostingClassifier(categorical_features=categorical, max_iter=300,
-                                           learning_rate=0.05, early_stopping=False,
+                                           learning_rate=0.05, early_stopping=True,
                                            random_state=0)
     p = cross_val_predict(model, x, y, cv=KFold(5, shuffle=True, random_state=0),
                           method="predict_proba")[:, 1]

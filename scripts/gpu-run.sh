@@ -195,6 +195,11 @@ case $step_rc in
     no_device=${no_device:-DeviceInfo found none}
     record preflight no-device "$step_secs" "$no_device"
     ;;
+  3)
+    # a device that would not open: the tests and benchmarks after this run on, and show why
+    test_failed=1
+    record preflight failed "$step_secs" "$(grep -m1 '^cuda: failed to open: ' "$out/preflight.log")"
+    ;;
   *)
     test_failed=1
     record preflight failed "$step_secs" "DeviceInfo exited $step_rc (see preflight.log)"

@@ -337,7 +337,8 @@ class CudaLibraryLoadingTest {
     Path cc = onPath("cc"), nm = onPath("nm");
     Assumptions.assumeTrue(
         cc != null && nm != null,
-        "no NVIDIA driver here and no C compiler (cc) and nm to build a stand-in libcuda.so.1");
+        "no C compiler (cc) and nm here to build a stand-in libcuda.so.1 (a driver that answers as"
+            + " this test needs; the machine's own driver, if any, is not it)");
     Files.createDirectories(dir);
     String name = "libJCudaDriver-" + jcuda.JCudaVersion.get() + "-linux-x86_64.so";
     Path lib = dir.resolve(name);

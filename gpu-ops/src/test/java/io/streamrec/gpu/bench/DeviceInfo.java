@@ -60,8 +60,11 @@ public final class DeviceInfo {
           b.totalDeviceBytes() / (double) (1L << 30),
           b.freeDeviceBytes() / (double) (1L << 30));
     } catch (RuntimeException e) {
-      System.out.println("cuda: unavailable: opening device 0 failed: " + e.getMessage());
-      System.exit(2);
+      // a device is there and would not open: a defect of the kernels, the driver or the device,
+      // not
+      // a machine without one (exit 3, which gpu-run.sh reports as a failure, not as no device)
+      System.out.println("cuda: failed to open: device 0: " + e.getMessage());
+      System.exit(3);
     }
   }
 

@@ -110,6 +110,8 @@ class ReplicaHealingITCase {
       assertThat(d.get("stale_seconds").asDouble()).as(during.body()).isGreaterThanOrEqualTo(3);
       assertThat(d.get("reason").asText()).contains("stale");
       assertThat(d.get("version").asLong()).isEqualTo(1);
+      // the gauge the not-ready alert reads says so too: it said 1, and the outage paged no one
+      assertThat(get(http, base + "/metrics").body()).contains("\nstreamrec_replica_ready 0\n");
       // the replica lives on (a restart would not bring the broker back) and still scores
       assertThat(get(http, base + "/livez").statusCode()).isEqualTo(200);
       assertThat(replica.ready()).isTrue();

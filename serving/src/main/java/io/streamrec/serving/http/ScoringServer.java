@@ -738,7 +738,7 @@ public final class ScoringServer implements AutoCloseable {
     boolean serving = replica.ready();
     long staleMs = replica.staleMs();
     long bound = settings.maxStaleness().toMillis();
-    boolean stale = serving && bound > 0 && staleMs > bound;
+    boolean stale = serving && staler(staleMs);
     boolean ready = serving && !stale;
     o.put("status", ready ? "serving" : "not ready");
     o.put("state", replica.state().name().toLowerCase(Locale.ROOT));
@@ -850,14 +850,23 @@ public final class ScoringServer implements AutoCloseable {
     return send(alive ? 200 : 503, "application/json", o.toString());
   }
 
+  /** Whether a model {@code staleMs} old is staler than {@code --max-staleness} allows. */
+  private boolean staler(long staleMs) {
+    long bound = settings.maxStaleness().toMillis();
+    return bound > 0 && staleMs > bound;
+  }
+
   /** The metrics page, Prometheus text format 0.0.4. */
   String metrics() {
     StringBuilder b = new StringBuilder();
+    // ready as /healthz says it: a replica whose model is staler than --max-staleness is out of
+    // its Service, and with 1 here every replica of a broker outage was out while the alert on
+    // this gauge kept quiet
     gauge(
         b,
         "streamrec_replica_ready",
-        "1 when the replica serves a model.",
-        replica.ready() ? 1 : 0);
+        "1 when the replica serves a model no staler than --max-staleness (as /healthz).",
+        replica.ready() && !staler(replica.staleMs()) ? 1 : 0);
     gauge(b, "streamrec_replica_version", "Model version served.", replica.version());
     gauge(
         b,

@@ -145,6 +145,15 @@ class DashboardFileTest {
               && v.path("definition").asText().contains("job_name");
     }
     assertThat(job).as("a 'job' variable of the job_name label").isTrue();
+    // one job at a time, the live one first: with "All" offered and no value kept, Grafana opened
+    // on All, and every panel took the max over the live job and a backfill beside it
+    for (JsonNode v : variables) {
+      if ("job".equals(v.path("name").asText())) {
+        assertThat(v.path("includeAll").asBoolean()).as("'All' offered").isFalse();
+        assertThat(v.path("multi").asBoolean()).as("several jobs at once").isFalse();
+        assertThat(v.path("current").path("value").asText()).isEqualTo("streamrec");
+      }
+    }
     int read = 0;
     for (DashboardFile.Panel p : DashboardFile.panels()) {
       for (String e : p.exprs()) {

@@ -963,12 +963,12 @@ public final class ModelReplica implements AutoCloseable {
     return scoreAllLabelsVersioned(units).scores();
   }
 
-  /** Every label's scores and the version that gave them. */
   /**
-   * Scores with the version and the model (lineage) that gave them: after a replace, version 3 of
-   * the new model is not version 3 of the old one.
+   * Scores with the version, the model (lineage) and the model's configuration that gave them:
+   * after a replace, version 3 of the new model is not version 3 of the old one, and what its
+   * features are is the configuration's that scored, not the one served a moment later.
    */
-  public record ScoredLabels(long version, long model, LabelScores scores) {}
+  public record ScoredLabels(long version, long model, ModelConfig config, LabelScores scores) {}
 
   /** As {@link #scoreAllLabels(RequestEvent, List)}, with the version that scored. */
   public ScoredLabels scoreAllLabelsVersioned(
@@ -980,7 +980,9 @@ public final class ModelReplica implements AutoCloseable {
   /** As {@link #scoreAllLabels(List)}, with the version that scored. */
   public ScoredLabels scoreAllLabelsVersioned(List<RequestUnit> units) {
     return models.read(
-        m -> new ScoredLabels(servable(m).version(), m.lineage(), m.scoreAllLabels(units)));
+        m ->
+            new ScoredLabels(
+                servable(m).version(), m.lineage(), m.config(), m.scoreAllLabels(units)));
   }
 
   private ReplicaModel servable(ReplicaModel m) {

@@ -618,7 +618,9 @@ public final class ScoringServer implements AutoCloseable {
     ObjectNode out = MAPPER.createObjectNode();
     out.put("version", s.version());
     out.put("model", io.streamrec.protocol.ModelLineage.format(s.model()));
-    List<String> ignored = ignoredFeatures(replica.config(), request, impressions);
+    // the features the model that scored does not read: a version of another model may be served
+    // by now
+    List<String> ignored = ignoredFeatures(s.config(), request, impressions);
     if (!ignored.isEmpty()) {
       ignored.forEach(out.putArray("ignored_features")::add);
     }

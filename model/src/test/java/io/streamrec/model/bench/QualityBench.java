@@ -60,19 +60,19 @@ import java.util.function.UnaryOperator;
  * --last-frac} of the stream's impressions. With {@code --out DIR} it writes each stream's units
  * ({@code STREAM.units.jsonl}) and its features ({@code STREAM.spec.json}) for {@code
  * scripts/torch_bench.py}, which prints the same line for the model in PyTorch; with {@code
- * --events FILE} the bank stream as events in the interchange shape (a request, then its
- * impressions), which {@code streamrec produce} loads. With {@code --ablations} it also runs the
- * reference model without its deep part (wide and factorised parts alone), with wide crosses
- * ({@code model.wide-crosses: request-impression}) and weighed per field pair ({@code
- * model.wide-crosses: field-weighted}), with FTRL-Proximal for the wide rows ({@code
- * model.wide-optimizer: ftrl}), without and with the weighted crosses, with every field pair of the
- * factorised cross weighing 1 ({@code model.factorised-cross: sum}), with Adagrad accumulators
- * starting at 1e-6 (as before {@code model.adagrad-initial-accumulator}), with Adam's full rate in
- * batches of any size ({@code model.dense-rate-impressions: 0}) and with its dense inputs
- * standardised by running statistics ({@code model.dense-normalization: running}). With {@code
- * --seeds N} it runs the reference model (and with {@code --ablations} every ablation) again from N
- * other draws of its towers' initial weights ({@code model.init-seed} 1 to N), a row each. Run by
- * {@code scripts/bench-quality.sh}.
+ * --events DIR} the bank stream as events in the interchange shape, in the two files {@code
+ * streamrec produce} loads ({@code DIR/bank.requests.jsonl}, {@code DIR/bank.impressions.jsonl}).
+ * With {@code --ablations} it also runs the reference model without its deep part (wide and
+ * factorised parts alone), with wide crosses ({@code model.wide-crosses: request-impression}) and
+ * weighed per field pair ({@code model.wide-crosses: field-weighted}), with FTRL-Proximal for the
+ * wide rows ({@code model.wide-optimizer: ftrl}), without and with the weighted crosses, with every
+ * field pair of the factorised cross weighing 1 ({@code model.factorised-cross: sum}), with Adagrad
+ * accumulators starting at 1e-6 (as before {@code model.adagrad-initial-accumulator}), with Adam's
+ * full rate in batches of any size ({@code model.dense-rate-impressions: 0}) and with its dense
+ * inputs standardised by running statistics ({@code model.dense-normalization: running}). With
+ * {@code --seeds N} it runs the reference model (and with {@code --ablations} every ablation) again
+ * from N other draws of its towers' initial weights ({@code model.init-seed} 1 to N), a row each.
+ * Run by {@code scripts/bench-quality.sh}.
  */
 public final class QualityBench {
   private static final long T0 = 1_767_225_600_000L;
@@ -170,7 +170,7 @@ public final class QualityBench {
                     + args[i]
                     + "; use --bank-jar JAR --movielens DIR --requests FILE --impressions FILE"
                     + " --features SPEC.json --name NAME --max-calls K --gen-units N --batch UNITS"
-                    + " --last-frac F --out DIR --events FILE --ablations --seeds N --wide-lr RATE"
+                    + " --last-frac F --out DIR --events DIR --ablations --seeds N --wide-lr RATE"
                     + " --adagrad-init A --dense-rate-impressions N");
       }
     }
@@ -202,7 +202,12 @@ public final class QualityBench {
     if (bankJar != null) {
       List<RequestUnit> bank = BankMarketingStream.fromJar(bankJar, maxCalls);
       if (events != null) {
-        writeEvents(bank, events);
+        List<Path> files = writeEvents(bank, events);
+        System.out.println(
+            "bank events: streamrec produce --requests "
+                + files.get(0)
+                + " --impressions "
+                + files.get(1));
       }
       ModelConfig cfg =
           options.apply(
@@ -504,18 +509,29 @@ public final class QualityBench {
     }
   }
 
-  /** The interchange shape of the README: one event per line, a request before its impressions. */
-  static void writeEvents(List<RequestUnit> units, Path file) throws IOException {
-    try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+  /**
+   * The interchange shape of the README in the two files {@code streamrec produce --requests FILE
+   * --impressions FILE} loads, {@code bank.requests.jsonl} and {@code bank.impressions.jsonl} in
+   * {@code dir}: produce takes each kind of event from a file of its own.
+   *
+   * @return the requests file and the impressions file
+   */
+  static List<Path> writeEvents(List<RequestUnit> units, Path dir) throws IOException {
+    Files.createDirectories(dir);
+    Path requests = dir.resolve("bank.requests.jsonl");
+    Path impressions = dir.resolve("bank.impressions.jsonl");
+    try (BufferedWriter r = Files.newBufferedWriter(requests, StandardCharsets.UTF_8);
+        BufferedWriter w = Files.newBufferedWriter(impressions, StandardCharsets.UTF_8)) {
       for (RequestUnit u : units) {
-        w.write(JsonEvents.toJson(request(u)));
-        w.newLine();
+        r.write(JsonEvents.toJson(request(u)));
+        r.newLine();
         for (Impression i : u.getImpressions()) {
           w.write(JsonEvents.toJson(impression(u, i)));
           w.newLine();
         }
       }
     }
+    return List.of(requests, impressions);
   }
 
   /** The features as {@code scripts/torch_bench.py --spec} reads them. */

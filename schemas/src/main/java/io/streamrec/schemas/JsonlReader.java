@@ -1,7 +1,7 @@
 package io.streamrec.schemas;
 
-import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -14,9 +14,20 @@ import java.util.function.Function;
 /**
  * Reads a JSONL file of events, one per line. A bad line does not stop the read: it is reported,
  * with its line number and why, to an {@link ErrorHandler}; every good line still reaches the sink.
- * Blank lines are skipped; a line that is not valid UTF-8 is a bad line.
+ * Blank lines are skipped; a line that is not valid UTF-8 is a bad line, and so is a line longer
+ * than {@link #MAX_LINE_BYTES}, which is passed over without being held in memory.
  */
 public final class JsonlReader {
+
+  /**
+   * The longest line read as an event: 1 MiB, what Kafka producers send at most by default ({@code
+   * max.request.size}) and the job's {@code source.max-record-bytes}, so no longer line could
+   * become an event anyway. A longer line is usually a whole file written as one JSON array.
+   */
+  public static final int MAX_LINE_BYTES = 1 << 20;
+
+  /** How much of a line that is too long is handed to the {@link ErrorHandler}. */
+  private static final int LONG_LINE_SHOWN = 200;
 
   /** Receives each good event. */
   @FunctionalInterface
@@ -54,9 +65,16 @@ public final class JsonlReader {
    * @throws UncheckedIOException if the file cannot be opened
    */
   public static <T> Cursor<T> open(Path file, Function<String, T> parser, ErrorHandler errors) {
+    return open(file, parser, errors, MAX_LINE_BYTES);
+  }
+
+  /**
+   * {@link #open(Path, Function, ErrorHandler)} with lines longer than {@code maxLineBytes} bad.
+   */
+  static <T> Cursor<T> open(
+      Path file, Function<String, T> parser, ErrorHandler errors, int maxLineBytes) {
     try {
-      return new Cursor<>(
-          file, Files.newBufferedReader(file, StandardCharsets.ISO_8859_1), parser, errors);
+      return new Cursor<>(file, Files.newInputStream(file), parser, errors, maxLineBytes);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file, e);
     }
@@ -65,24 +83,37 @@ public final class JsonlReader {
   /** The good events of a file, one at a time; not thread-safe. */
   public static final class Cursor<T> implements AutoCloseable {
     private final Path file;
-    private final BufferedReader reader;
+    private final InputStream in;
     private final Function<String, T> parser;
     private final ErrorHandler errors;
-    // Lines are split on raw bytes (ISO-8859-1 maps each byte to one char, and UTF-8 never uses the
-    // bytes of \r or \n inside a character), then each line is decoded on its own: invalid UTF-8
-    // in one line makes that line bad instead of failing the whole read.
+    private final int maxLineBytes;
+    // Lines are split on raw bytes (UTF-8 never uses the bytes of \r or \n inside a character),
+    // then each line is decoded on its own: invalid UTF-8 in one line makes that line bad instead
+    // of failing the whole read.
     private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder();
+    private final byte[] buffer = new byte[64 * 1024];
+    private int position;
+    private int limit;
+    private byte[] line = new byte[1024];
+    private int lineLength;
+    private long lineBytes;
+    private boolean afterCarriageReturn;
     private long good;
     private long bad;
     private long blank;
     private long lineNumber;
 
     private Cursor(
-        Path file, BufferedReader reader, Function<String, T> parser, ErrorHandler errors) {
+        Path file,
+        InputStream in,
+        Function<String, T> parser,
+        ErrorHandler errors,
+        int maxLineBytes) {
       this.file = file;
-      this.reader = reader;
+      this.in = in;
       this.parser = parser;
       this.errors = errors;
+      this.maxLineBytes = maxLineBytes;
     }
 
     /**
@@ -92,10 +123,9 @@ public final class JsonlReader {
      */
     public T next() {
       try {
-        String raw;
-        while ((raw = reader.readLine()) != null) {
+        while (readLine()) {
           lineNumber++;
-          T event = parse(raw.getBytes(StandardCharsets.ISO_8859_1));
+          T event = lineBytes > maxLineBytes ? tooLong() : parse(line, lineLength);
           if (event != null) {
             good++;
             return event;
@@ -117,16 +147,90 @@ public final class JsonlReader {
       return new Result(good, bad, blank);
     }
 
-    private T parse(byte[] bytes) {
+    /**
+     * Reads the next line (ended by \n, \r\n or \r, or by the end of the file) into {@link #line},
+     * keeping no more of it than {@link #maxLineBytes} and counting all of it in {@link
+     * #lineBytes}; false at the end of the file.
+     */
+    private boolean readLine() throws IOException {
+      lineLength = 0;
+      lineBytes = 0;
+      while (true) {
+        if (position == limit) {
+          limit = in.read(buffer);
+          position = 0;
+          if (limit <= 0) {
+            limit = 0;
+            return lineBytes > 0;
+          }
+        }
+        if (afterCarriageReturn) {
+          afterCarriageReturn = false;
+          if (buffer[position] == '\n') {
+            position++;
+            continue;
+          }
+        }
+        int start = position;
+        while (position < limit && buffer[position] != '\n' && buffer[position] != '\r') {
+          position++;
+        }
+        keep(start, position - start);
+        if (position < limit) {
+          afterCarriageReturn = buffer[position] == '\r';
+          position++;
+          return true;
+        }
+      }
+    }
+
+    /**
+     * Adds {@code length} bytes of the buffer to the line, up to one byte past the longest kept.
+     */
+    private void keep(int start, int length) {
+      lineBytes += length;
+      int room = maxLineBytes + 1 - lineLength;
+      int n = Math.min(length, Math.max(room, 0));
+      if (n == 0) {
+        return;
+      }
+      if (lineLength + n > line.length) {
+        line =
+            java.util.Arrays.copyOf(
+                line,
+                (int) Math.min(Math.max(2L * line.length, lineLength + n), maxLineBytes + 1L));
+      }
+      System.arraycopy(buffer, start, line, lineLength, n);
+      lineLength += n;
+    }
+
+    private T tooLong() {
+      bad++;
+      errors.onBadLine(
+          file,
+          lineNumber,
+          new String(line, 0, Math.min(lineLength, LONG_LINE_SHOWN), StandardCharsets.UTF_8),
+          new MalformedRecordException(
+              DeadLetterReasons.MALFORMED,
+              String.format(
+                  java.util.Locale.ROOT,
+                  "line is %,d bytes, longer than the %,d an event can be: events are read one"
+                      + " JSON object per line (is the file one JSON array?)",
+                  lineBytes,
+                  maxLineBytes)));
+      return null;
+    }
+
+    private T parse(byte[] bytes, int length) {
       String line;
       try {
-        line = utf8.decode(ByteBuffer.wrap(bytes)).toString();
+        line = utf8.decode(ByteBuffer.wrap(bytes, 0, length)).toString();
       } catch (CharacterCodingException e) {
         bad++;
         errors.onBadLine(
             file,
             lineNumber,
-            new String(bytes, StandardCharsets.UTF_8),
+            new String(bytes, 0, length, StandardCharsets.UTF_8),
             new MalformedRecordException(
                 DeadLetterReasons.MALFORMED, "line is not valid UTF-8", e));
         return null;
@@ -147,7 +251,7 @@ public final class JsonlReader {
     @Override
     public void close() {
       try {
-        reader.close();
+        in.close();
       } catch (IOException e) {
         throw new UncheckedIOException("cannot close " + file, e);
       }

@@ -118,6 +118,69 @@ class JsonlReaderTest {
     assertThat(result).isEqualTo(new JsonlReader.Result(2, 1, 0));
   }
 
+  /**
+   * A line longer than any event could be (a whole file written as one JSON array) was read into
+   * memory whole, then copied and parsed: a large enough file ran the reader out of memory.
+   */
+  @Test
+  void aLineLongerThanAnEventCanBeIsABadLineNamedSoAndTheNextLineIsRead() throws IOException {
+    StringBuilder array = new StringBuilder("[");
+    for (int i = 0; array.length() <= 3 * JsonlReader.MAX_LINE_BYTES; i++) {
+      array.append(i == 0 ? "" : ",").append(request("a" + i, i));
+    }
+    array.append("]");
+    Path file = write(request("r1", 1) + "\n" + array + "\r\n" + request("r3", 3) + "\n");
+    List<String> messages = new ArrayList<>();
+
+    JsonlReader.Result result =
+        JsonlReader.read(
+            file,
+            JsonEvents::parseRequest,
+            (event, line) -> good.add(new Good(line, event.getRequestId())),
+            (f, line, text, error) -> {
+              bad.add(new Bad(f, line, text, error.reason()));
+              messages.add(error.getMessage());
+            });
+
+    assertThat(good)
+        .extracting(Good::line, Good::requestId)
+        .containsExactly(tuple(1L, "r1"), tuple(3L, "r3"));
+    assertThat(bad)
+        .extracting(Bad::line, Bad::reason)
+        .containsExactly(tuple(2L, DeadLetterReasons.MALFORMED));
+    assertThat(bad.get(0).text()).startsWith("[{\"requestId\":\"a0\"").hasSizeLessThan(1000);
+    assertThat(messages.get(0))
+        .contains(String.format(java.util.Locale.ROOT, "line is %,d bytes", array.length()))
+        .contains("one JSON array?");
+    assertThat(result).isEqualTo(new JsonlReader.Result(2, 1, 0));
+  }
+
+  @Test
+  void aLineOfTheLongestLengthIsRead() throws IOException {
+    String head = "{\"requestId\":\"r1\",\"timestampMs\":1,\"features\":{\"pad\":[\"";
+    String tail = "\"]}}";
+    String longest =
+        head + "x".repeat(JsonlReader.MAX_LINE_BYTES - head.length() - tail.length()) + tail;
+    Path file = write(longest + "\n" + longest + "y\n");
+
+    JsonlReader.Result result = read(file);
+
+    assertThat(good).extracting(Good::line).containsExactly(1L);
+    assertThat(bad).extracting(Bad::line).containsExactly(2L);
+    assertThat(result).isEqualTo(new JsonlReader.Result(1, 1, 0));
+  }
+
+  @Test
+  void aLoneCarriageReturnEndsALine() throws IOException {
+    Path file = write(request("r1", 1) + "\r" + request("r2", 2));
+
+    read(file);
+
+    assertThat(good)
+        .extracting(Good::line, Good::requestId)
+        .containsExactly(tuple(1L, "r1"), tuple(2L, "r2"));
+  }
+
   @Test
   void anEmptyFileReadsNothing() throws IOException {
     JsonlReader.Result result = read(write(""));

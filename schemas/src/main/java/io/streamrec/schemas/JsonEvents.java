@@ -196,7 +196,33 @@ public final class JsonEvents {
       throw new MalformedRecordException(
           DeadLetterReasons.MALFORMED, "field '" + field + "' must be a non-empty string");
     }
-    return n.asText();
+    return paired(n.asText(), field);
+  }
+
+  /**
+   * {@code s}, refused where it holds half of a UTF-16 surrogate pair without the other half (a
+   * JSON escape of one, from a string cut in the middle of an emoji): UTF-8 cannot encode it, so it
+   * would reach the topic as '?', and two different ids would become one.
+   */
+  private static String paired(String s, String where) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new MalformedRecordException(
+            DeadLetterReasons.MALFORMED,
+            String.format(
+                java.util.Locale.ROOT,
+                "field '%s' holds an unpaired surrogate \\u%04x, half of a character (a UTF-16"
+                    + " string cut in two?)",
+                where,
+                (int) c));
+      }
+    }
+    return s;
   }
 
   private static long timestamp(ObjectNode o) {
@@ -221,6 +247,7 @@ public final class JsonEvents {
     }
     for (Iterator<Map.Entry<String, JsonNode>> it = f.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
+      paired(e.getKey(), "features." + e.getKey());
       List<String> values = new ArrayList<>();
       JsonNode v = e.getValue();
       if (v.isArray()) {
@@ -236,7 +263,10 @@ public final class JsonEvents {
   }
 
   private static String scalar(JsonNode n, String where) {
-    if (n.isTextual() || n.isNumber() || n.isBoolean()) {
+    if (n.isTextual()) {
+      return paired(n.asText(), where);
+    }
+    if (n.isNumber() || n.isBoolean()) {
       return n.asText();
     }
     throw new MalformedRecordException(
@@ -256,6 +286,7 @@ public final class JsonEvents {
     }
     for (Iterator<Map.Entry<String, JsonNode>> it = f.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
+      paired(e.getKey(), field + "." + e.getKey());
       JsonNode v = e.getValue();
       if (!v.isNumber()) {
         boolean nonFinite =

@@ -267,6 +267,42 @@ class JsonEventsTest {
         "labels.click");
   }
 
+  /**
+   * Half of a surrogate pair written as a JSON escape was accepted, then written to the topic as
+   * '?': the ids "u" + high half and "u" + low half both became "u?", two requests taken for one.
+   */
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "{'requestId':'u\\ud83d','timestampMs':5} | requestId | \\ud83d",
+        "{'requestId':'\\udc00u','timestampMs':5} | requestId | \\udc00",
+        "{'requestId':'r1','timestampMs':5,'features':{'user_id':['n\\ud83d']}} | features.user_id"
+            + " | \\ud83d",
+        "{'requestId':'r1','timestampMs':5,'features':{'a\\udc00':'x'}} | features.a | \\udc00",
+        "{'requestId':'r1','timestampMs':5,'dense':{'h\\ud83d':1}} | dense.h | \\ud83d",
+      })
+  void anUnpairedSurrogateIsMalformedAndNamed(String line, String field, String escape) {
+    assertMalformed(
+        JsonEvents::parseRequest,
+        line.replace('\'', '"'),
+        DeadLetterReasons.MALFORMED,
+        "field '" + field);
+    assertMalformed(
+        JsonEvents::parseRequest,
+        line.replace('\'', '"'),
+        DeadLetterReasons.MALFORMED,
+        "unpaired surrogate " + escape);
+  }
+
+  @Test
+  void aWholeSurrogatePairWrittenAsEscapesIsKept() {
+    RequestEvent e =
+        JsonEvents.parseRequest("{\"requestId\":\"u\\ud83c\\udf89\",\"timestampMs\":5}");
+
+    assertThat(e.getRequestId()).isEqualTo("u🎉");
+  }
+
   @Test
   void aLargeIntegralTimestampIsKept() {
     RequestEvent e =

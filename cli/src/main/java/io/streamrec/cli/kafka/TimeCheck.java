@@ -25,6 +25,26 @@ public final class TimeCheck extends ForwardingListener {
    */
   static final long MICROS_ABOVE = 100_000_000_000_000L;
 
+  /**
+   * 3170 years after the epoch in microseconds (as nanoseconds it is 1973): an event time above it
+   * is almost surely nanoseconds.
+   */
+  static final long NANOS_ABOVE = 100_000_000_000_000_000L;
+
+  /**
+   * The unit {@code timestampMs} was probably written in where it is not milliseconds ("seconds",
+   * "microseconds", "nanoseconds"); null where it is plausibly milliseconds, or 0.
+   */
+  static String likelyUnit(long timestampMs) {
+    if (timestampMs > 0 && timestampMs < SECONDS_BELOW) {
+      return "seconds";
+    }
+    if (timestampMs > NANOS_ABOVE) {
+      return "nanoseconds";
+    }
+    return timestampMs > MICROS_ABOVE ? "microseconds" : null;
+  }
+
   private final long outOfOrdernessMs;
   private long events;
   private long inSeconds;

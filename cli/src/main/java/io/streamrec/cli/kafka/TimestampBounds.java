@@ -106,17 +106,27 @@ record TimestampBounds(long beforeMaxMs, String beforeKey, long afterMaxMs, Stri
 
   /**
    * Why the broker would refuse a record of {@code timestampMs} on {@code topic} at {@code nowMs};
-   * null when it takes it.
+   * null when it takes it. Where the time looks written in another unit than milliseconds it says
+   * so: such an event is refused before the load's check of units sees it, and a time in
+   * microseconds is the commonest cause of this refusal.
    */
   String refusal(String topic, long timestampMs, long nowMs) {
     long ahead = timestampMs - nowMs;
+    String why = null;
     if (ahead > afterMaxMs) {
-      return refusal(topic, afterMaxMs, afterKey, ahead, "ahead of");
+      why = refusal(topic, afterMaxMs, afterKey, ahead, "ahead of");
+    } else if (-ahead > beforeMaxMs) {
+      why = refusal(topic, beforeMaxMs, beforeKey, -ahead, "behind");
     }
-    if (-ahead > beforeMaxMs) {
-      return refusal(topic, beforeMaxMs, beforeKey, -ahead, "behind");
-    }
-    return null;
+    String unit = TimeCheck.likelyUnit(timestampMs);
+    return why == null || unit == null
+        ? why
+        : why
+            + ". Its timestampMs, "
+            + timestampMs
+            + ", looks like "
+            + unit
+            + ", not milliseconds since the epoch";
   }
 
   private static String refusal(String topic, long boundMs, String key, long byMs, String way) {

@@ -201,6 +201,41 @@ class JsonlProducerTest {
     assertThat(bad).extracting(JsonlProducer.BadLine::lineNumber).containsExactly(2L);
   }
 
+  /**
+   * On a Kafka 4 topic (records up to an hour ahead) a line timed in microseconds was held back as
+   * "this event is 20773860.3 days ahead" and nothing more: the warning that names microseconds
+   * sees only the events sent, so it never came.
+   */
+  @Test
+  void aLineHeldBackForAMicrosecondTimeSaysItLooksLikeMicroseconds(@TempDir Path tmp)
+      throws Exception {
+    long now = 1_796_661_792_000L;
+    Path requests =
+        Files.write(
+            tmp.resolve("requests.jsonl"),
+            List.of("{\"requestId\":\"r1\",\"timestampMs\":" + (now - 1000) * 1000 + "}"));
+    MockProducer<byte[], byte[]> broker =
+        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    TopicsConfig topics = TopicsConfig.defaults();
+    List<JsonlProducer.BadLine> bad = new ArrayList<>();
+
+    try (ByteRecordProducer producer = new ByteRecordProducer(broker)) {
+      new JsonlProducer(
+              producer,
+              topics,
+              collecting(bad),
+              JsonlProducer.PROGRESS_INTERVAL_MS,
+              Map.of(topics.requests(), new TimestampBounds(Long.MAX_VALUE, 3_600_000)),
+              () -> now)
+          .load(requests, null);
+    }
+
+    assertThat(broker.history()).isEmpty();
+    assertThat(bad).hasSize(1);
+    assertThat(bad.get(0).reason()).isEqualTo("refused");
+    assertThat(bad.get(0).message()).contains("looks like microseconds");
+  }
+
   /** A listener that adds each bad line to {@code bad}. */
   private static JsonlProducer.Listener collecting(List<JsonlProducer.BadLine> bad) {
     return new JsonlProducer.Listener() {

@@ -37,6 +37,29 @@ class TimestampBoundsTest {
         .contains("this event is 3.0 days behind this machine's");
   }
 
+  /**
+   * A time in microseconds was refused as "this event is 20773860.3 days ahead of this machine's"
+   * alone: refused before the load's check of units saw it, it never got the warning that names
+   * microseconds.
+   */
+  @Test
+  void aRefusedTimeInAnotherUnitNamesTheUnit() {
+    TimestampBounds b = TimestampBounds.of(settings("CreateTime", "86400000", "3600000"));
+    assertThat(b.refusal("requests", NOW * 1000, NOW))
+        .contains("days ahead of this machine's")
+        .endsWith(
+            ". Its timestampMs, "
+                + NOW * 1000
+                + ", looks like microseconds, not milliseconds since"
+                + " the epoch");
+    assertThat(b.refusal("requests", NOW * 1_000_000, NOW))
+        .endsWith("looks like nanoseconds, not milliseconds since the epoch");
+    assertThat(b.refusal("requests", NOW / 1000, NOW))
+        .contains("behind this machine's")
+        .endsWith("looks like seconds, not milliseconds since the epoch");
+    assertThat(b.refusal("requests", NOW + 7_200_000, NOW)).doesNotContain("looks like");
+  }
+
   @Test
   void aTopicThatStampsRecordsItselfOrSaysNothingTakesEveryTime() {
     TimestampBounds appended = TimestampBounds.of(settings("LogAppendTime", "0", "0"));

@@ -87,7 +87,14 @@ final class ProduceCommand implements Callable<Integer> {
     BadLineCauses causes = new BadLineCauses(fields);
     JsonlProducer.Summary s =
         JsonlProducer.load(
-            servers, cfg.kafkaProperties().asMap(), admin, topics, requests, impressions, causes);
+            servers,
+            cfg.kafkaProperties().asMap(),
+            admin,
+            topics,
+            requests,
+            impressions,
+            causes,
+            cfg.model().features());
     System.out.printf(
         Locale.ROOT,
         "streamrec produce: %,d requests and %,d impressions sent to %s, %,d bad line(s) skipped, "

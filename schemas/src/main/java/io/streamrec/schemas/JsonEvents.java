@@ -78,13 +78,26 @@ public final class JsonEvents {
 
   /** A request from an already parsed JSON object (e.g. one field of a larger document). */
   public static RequestEvent parseRequest(ObjectNode o) {
+    return parseRequest(o, EVERY_NAME);
+  }
+
+  /**
+   * A request whose dense values past a 32-bit float's range are refused under the names {@code
+   * denseRead} takes only: under any other name such a value is kept as the infinity it rounds to,
+   * which the job ignores as it ignores the name.
+   */
+  public static RequestEvent parseRequest(
+      ObjectNode o, java.util.function.Predicate<String> denseRead) {
     return RequestEvent.newBuilder()
         .setRequestId(text(o, "requestId"))
         .setTimestampMs(timestamp(o))
         .setFeatures(categorical(o))
-        .setDense(floats(o, "dense"))
+        .setDense(floats(o, "dense", denseRead))
         .build();
   }
+
+  /** Every name: a value past a float's range is refused whatever its name. */
+  private static final java.util.function.Predicate<String> EVERY_NAME = name -> true;
 
   public static ImpressionEvent parseImpression(String line) {
     return parseImpression(parseObject(line));
@@ -92,13 +105,25 @@ public final class JsonEvents {
 
   /** An impression from an already parsed JSON object. */
   public static ImpressionEvent parseImpression(ObjectNode o) {
+    return parseImpression(o, EVERY_NAME, EVERY_NAME);
+  }
+
+  /**
+   * An impression whose dense values and labels past a 32-bit float's range are refused under the
+   * names {@code denseRead} and {@code labelRead} take only, as {@link #parseRequest(ObjectNode,
+   * java.util.function.Predicate)} does.
+   */
+  public static ImpressionEvent parseImpression(
+      ObjectNode o,
+      java.util.function.Predicate<String> denseRead,
+      java.util.function.Predicate<String> labelRead) {
     return ImpressionEvent.newBuilder()
         .setImpressionId(text(o, "impressionId"))
         .setRequestId(text(o, "requestId"))
         .setTimestampMs(timestamp(o))
         .setFeatures(categorical(o))
-        .setDense(floats(o, "dense"))
-        .setLabels(floats(o, "labels"))
+        .setDense(floats(o, "dense", denseRead))
+        .setLabels(floats(o, "labels", labelRead))
         .build();
   }
 
@@ -274,7 +299,8 @@ public final class JsonEvents {
         "field '" + where + "' must hold strings, got " + n.getNodeType());
   }
 
-  private static Map<String, Float> floats(ObjectNode o, String field) {
+  private static Map<String, Float> floats(
+      ObjectNode o, String field, java.util.function.Predicate<String> read) {
     Map<String, Float> out = new LinkedHashMap<>();
     JsonNode f = o.get(field);
     if (f == null || f.isNull()) {
@@ -307,7 +333,7 @@ public final class JsonEvents {
       }
       double d = v.asDouble();
       float x = (float) d;
-      if (!Float.isFinite(x)) {
+      if (!Float.isFinite(x) && read.test(e.getKey())) {
         throw new MalformedRecordException(
             DeadLetterReasons.NON_FINITE,
             "field '"

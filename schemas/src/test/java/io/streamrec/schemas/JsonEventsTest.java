@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamrec.common.StreamrecException;
 import java.util.List;
 import java.util.Map;
@@ -238,6 +239,34 @@ class JsonEventsTest {
         "{\"requestId\":\"r1\",\"timestampMs\":5,\"dense\":{\"hour\":3.5e38}}",
         DeadLetterReasons.NON_FINITE,
         "field 'dense.hour' is 3.5E38, beyond what a 32-bit float holds");
+  }
+
+  /**
+   * A value past a float's range under a name the model does not read cost the whole event, where
+   * the job ignores a non-finite value under such a name as it ignores the name.
+   */
+  @Test
+  void aValueBeyondAFloatUnderANameNotReadIsKeptAsInfinity() {
+    ObjectNode request =
+        JsonEvents.parseObject(
+            "{\"requestId\":\"r1\",\"timestampMs\":5,\"dense\":{\"hour\":13,\"raw\":1e39}}");
+    assertThat(JsonEvents.parseRequest(request, "hour"::equals).getDense())
+        .containsEntry("hour", 13f)
+        .containsEntry("raw", Float.POSITIVE_INFINITY);
+    assertThatThrownBy(() -> JsonEvents.parseRequest(request, "raw"::equals))
+        .isInstanceOf(MalformedRecordException.class)
+        .hasMessageContaining("field 'dense.raw' is 1.0E39, beyond what a 32-bit float holds");
+
+    ObjectNode impression =
+        JsonEvents.parseObject(
+            "{\"impressionId\":\"i1\",\"requestId\":\"r1\",\"timestampMs\":5,"
+                + "\"dense\":{\"w\":-1e400},\"labels\":{\"click\":1,\"spend\":1e39}}");
+    ImpressionEvent kept = JsonEvents.parseImpression(impression, n -> false, "click"::equals);
+    assertThat(kept.getDense()).containsEntry("w", Float.NEGATIVE_INFINITY);
+    assertThat(kept.getLabels()).containsEntry("spend", Float.POSITIVE_INFINITY);
+    assertThatThrownBy(() -> JsonEvents.parseImpression(impression, n -> false, "spend"::equals))
+        .isInstanceOf(MalformedRecordException.class)
+        .hasMessageContaining("labels.spend");
   }
 
   /**

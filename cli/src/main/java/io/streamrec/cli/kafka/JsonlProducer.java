@@ -109,6 +109,7 @@ public final class JsonlProducer {
   private final long progressIntervalNanos;
   private final Map<String, TimestampBounds> bounds;
   private final java.util.function.LongSupplier clock;
+  private final io.streamrec.model.features.FeatureSpec features;
 
   /** Uses {@code producer} without owning it: the caller closes it. */
   public JsonlProducer(ByteRecordProducer producer, TopicsConfig topics, Listener listener) {
@@ -135,6 +136,23 @@ public final class JsonlProducer {
       long progressIntervalMs,
       Map<String, TimestampBounds> bounds,
       java.util.function.LongSupplier clock) {
+    this(producer, topics, listener, progressIntervalMs, bounds, clock, null);
+  }
+
+  /**
+   * As above; a dense value or label past a 32-bit float's range is a bad line only under a name
+   * {@code features} reads (null: under any name), as the job dead-letters a non-finite value only
+   * there and ignores it under a name the model does not read.
+   */
+  JsonlProducer(
+      ByteRecordProducer producer,
+      TopicsConfig topics,
+      Listener listener,
+      long progressIntervalMs,
+      Map<String, TimestampBounds> bounds,
+      java.util.function.LongSupplier clock,
+      io.streamrec.model.features.FeatureSpec features) {
+    this.features = features;
     this.producer = Objects.requireNonNull(producer, "producer");
     this.topics = Objects.requireNonNull(topics, "topics");
     this.listener = Objects.requireNonNull(listener, "listener");
@@ -159,7 +177,7 @@ public final class JsonlProducer {
         io.streamrec.job.kafka.KafkaPreflight.admin(
             bootstrapServers, io.streamrec.common.KafkaClientProperties.empty())) {
       return load(
-          bootstrapServers, Map.of(), admin, topics, requestsFile, impressionsFile, listener);
+          bootstrapServers, Map.of(), admin, topics, requestsFile, impressionsFile, listener, null);
     }
   }
 
@@ -177,7 +195,8 @@ public final class JsonlProducer {
       TopicsConfig topics,
       Path requestsFile,
       Path impressionsFile,
-      Listener listener) {
+      Listener listener,
+      io.streamrec.model.features.FeatureSpec features) {
     List<String> loaded = new ArrayList<>();
     if (requestsFile != null) {
       loaded.add(topics.requests());
@@ -193,7 +212,17 @@ public final class JsonlProducer {
         requestsFile,
         impressionsFile,
         listener,
-        bounds);
+        bounds,
+        features);
+  }
+
+  /** The dense features of {@code side} the model reads; empty when no model is known. */
+  private java.util.Set<String> denseNames(io.streamrec.model.features.Side side) {
+    return features == null
+        ? java.util.Set.of()
+        : features.dense(side).stream()
+            .map(io.streamrec.model.features.DenseFeature::name)
+            .collect(java.util.stream.Collectors.toSet());
   }
 
   /**
@@ -206,12 +235,19 @@ public final class JsonlProducer {
       Path requestsFile,
       Path impressionsFile,
       Listener listener,
-      Map<String, TimestampBounds> bounds) {
+      Map<String, TimestampBounds> bounds,
+      io.streamrec.model.features.FeatureSpec features) {
     // the producer is closed before the catch runs: closing waits for the records in flight, and
     // then the broker's acknowledgements are all in
     try (producer) {
       return new JsonlProducer(
-              producer, topics, listener, PROGRESS_INTERVAL_MS, bounds, System::currentTimeMillis)
+              producer,
+              topics,
+              listener,
+              PROGRESS_INTERVAL_MS,
+              bounds,
+              System::currentTimeMillis,
+              features)
           .load(requestsFile, impressionsFile);
     } catch (ProduceFailedException e) {
       throw e.with(written(producer, topics, requestsFile, impressionsFile));
@@ -253,13 +289,17 @@ public final class JsonlProducer {
    */
   public Summary load(Path requestsFile, Path impressionsFile) {
     long start = System.nanoTime();
+    java.util.Set<String> requestDense = denseNames(io.streamrec.model.features.Side.REQUEST);
+    java.util.Set<String> impressionDense = denseNames(io.streamrec.model.features.Side.IMPRESSION);
     try (FileLoad<RequestEvent> requests =
             requestsFile == null
                 ? null
                 : new FileLoad<>(
                     requestsFile,
                     topics.requests(),
-                    JsonEvents::parseRequest,
+                    features == null
+                        ? JsonEvents::parseRequest
+                        : o -> JsonEvents.parseRequest(o, requestDense::contains),
                     RequestEvent::getRequestId,
                     RequestEvent::getTimestampMs);
         FileLoad<ImpressionEvent> impressions =
@@ -268,7 +308,11 @@ public final class JsonlProducer {
                 : new FileLoad<>(
                     impressionsFile,
                     topics.impressions(),
-                    JsonEvents::parseImpression,
+                    features == null
+                        ? JsonEvents::parseImpression
+                        : o ->
+                            JsonEvents.parseImpression(
+                                o, impressionDense::contains, features.labels()::contains),
                     ImpressionEvent::getRequestId,
                     ImpressionEvent::getTimestampMs)) {
       while (requests != null && requests.hasNext()

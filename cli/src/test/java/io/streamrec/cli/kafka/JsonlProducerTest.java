@@ -94,7 +94,8 @@ class JsonlProducerTest {
                     requests,
                     impressions,
                     JsonlProducer.loggingListener(),
-                    Map.of()))
+                    Map.of(),
+                    null))
         .isInstanceOf(ProduceFailedException.class)
         .hasMessageStartingWith("1 record could not be written to topic 'impressions'")
         .hasMessageContaining("acknowledged by the broker): 2 requests and 1 impressions;");
@@ -234,6 +235,46 @@ class JsonlProducerTest {
     assertThat(bad).hasSize(1);
     assertThat(bad.get(0).reason()).isEqualTo("refused");
     assertThat(bad.get(0).message()).contains("looks like microseconds");
+  }
+
+  /**
+   * A dense value past a float's range under a name the model does not read made its line bad,
+   * losing the request and, as orphans, its impressions; the job ignores such a value.
+   */
+  @Test
+  void aValueBeyondAFloatCostsTheLineOnlyUnderANameTheModelReads(@TempDir Path tmp)
+      throws Exception {
+    Path requests =
+        Files.write(
+            tmp.resolve("requests.jsonl"),
+            List.of(
+                "{\"requestId\":\"r1\",\"timestampMs\":1000,\"dense\":{\"hour\":13,\"raw\":1e39}}",
+                "{\"requestId\":\"r2\",\"timestampMs\":2000,\"dense\":{\"hour\":1e39}}"));
+    MockProducer<byte[], byte[]> broker =
+        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    List<JsonlProducer.BadLine> bad = new ArrayList<>();
+    JsonlProducer.Summary s;
+
+    try (ByteRecordProducer producer = new ByteRecordProducer(broker)) {
+      s =
+          new JsonlProducer(
+                  producer,
+                  TopicsConfig.defaults(),
+                  collecting(bad),
+                  JsonlProducer.PROGRESS_INTERVAL_MS,
+                  Map.of(),
+                  System::currentTimeMillis,
+                  io.streamrec.model.ModelConfig.defaults().features())
+              .load(requests, null);
+    }
+
+    assertThat(s.requestsSent()).isEqualTo(1);
+    assertThat(broker.history())
+        .extracting(r -> new String(r.key(), java.nio.charset.StandardCharsets.UTF_8))
+        .containsExactly("r1");
+    assertThat(bad)
+        .extracting(JsonlProducer.BadLine::lineNumber, JsonlProducer.BadLine::reason)
+        .containsExactly(org.assertj.core.api.Assertions.tuple(2L, "non_finite"));
   }
 
   /** A listener that adds each bad line to {@code bad}. */

@@ -15,7 +15,8 @@ import java.util.function.Function;
  * Reads a JSONL file of events, one per line. A bad line does not stop the read: it is reported,
  * with its line number and why, to an {@link ErrorHandler}; every good line still reaches the sink.
  * Blank lines are skipped; a line that is not valid UTF-8 is a bad line, and so is a line longer
- * than {@link #MAX_LINE_BYTES}, which is passed over without being held in memory.
+ * than {@link #MAX_LINE_BYTES}, which is passed over without being held in memory. A byte order
+ * mark at the start of the file is skipped.
  */
 public final class JsonlReader {
 
@@ -25,6 +26,9 @@ public final class JsonlReader {
    * become an event anyway. A longer line is usually a whole file written as one JSON array.
    */
   public static final int MAX_LINE_BYTES = 1 << 20;
+
+  /** UTF-8's byte order mark, skipped at the start of a file. */
+  private static final byte[] BYTE_ORDER_MARK = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
 
   /** How much of a line that is too long is handed to the {@link ErrorHandler}. */
   private static final int LONG_LINE_SHOWN = 200;
@@ -125,7 +129,8 @@ public final class JsonlReader {
       try {
         while (readLine()) {
           lineNumber++;
-          T event = lineBytes > maxLineBytes ? tooLong() : parse(line, lineLength);
+          int from = lineNumber == 1 && startsWithByteOrderMark() ? BYTE_ORDER_MARK.length : 0;
+          T event = lineBytes > maxLineBytes ? tooLong() : parse(line, from, lineLength - from);
           if (event != null) {
             good++;
             return event;
@@ -221,16 +226,27 @@ public final class JsonlReader {
       return null;
     }
 
-    private T parse(byte[] bytes, int length) {
+    /**
+     * Whether the first line starts with UTF-8's byte order mark, which editors on Windows write at
+     * the start of a file ("UTF-8 with BOM") and which is no part of the first event (RFC 8259 lets
+     * a reader ignore it).
+     */
+    private boolean startsWithByteOrderMark() {
+      return lineLength >= BYTE_ORDER_MARK.length
+          && java.util.Arrays.equals(
+              line, 0, BYTE_ORDER_MARK.length, BYTE_ORDER_MARK, 0, BYTE_ORDER_MARK.length);
+    }
+
+    private T parse(byte[] bytes, int offset, int length) {
       String line;
       try {
-        line = utf8.decode(ByteBuffer.wrap(bytes, 0, length)).toString();
+        line = utf8.decode(ByteBuffer.wrap(bytes, offset, length)).toString();
       } catch (CharacterCodingException e) {
         bad++;
         errors.onBadLine(
             file,
             lineNumber,
-            new String(bytes, 0, length, StandardCharsets.UTF_8),
+            new String(bytes, offset, length, StandardCharsets.UTF_8),
             new MalformedRecordException(
                 DeadLetterReasons.MALFORMED, "line is not valid UTF-8", e));
         return null;

@@ -181,6 +181,22 @@ class JsonlReaderTest {
         .containsExactly(tuple(1L, "r1"), tuple(2L, "r2"));
   }
 
+  /**
+   * A file saved as "UTF-8 with BOM" (Notepad, PowerShell 5) lost its first event as "not valid
+   * JSON: Unexpected character", naming a character no editor shows.
+   */
+  @Test
+  void aByteOrderMarkAtTheStartIsSkippedAndNowhereElse() throws IOException {
+    String bom = "\uFEFF";
+    Path file = write(bom + request("r1", 1) + "\n" + bom + request("r2", 2) + "\n");
+
+    JsonlReader.Result result = read(file);
+
+    assertThat(good).extracting(Good::line, Good::requestId).containsExactly(tuple(1L, "r1"));
+    assertThat(bad).extracting(Bad::line).containsExactly(2L);
+    assertThat(result).isEqualTo(new JsonlReader.Result(1, 1, 0));
+  }
+
   @Test
   void anEmptyFileReadsNothing() throws IOException {
     JsonlReader.Result result = read(write(""));

@@ -1,7 +1,6 @@
 package io.streamrec.cli.kafka;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -15,8 +14,7 @@ public final class BadLineCauses extends ForwardingListener {
   /** How many causes the summary names, most frequent first. */
   static final int NAMED = 8;
 
-  private final Map<String, long[]> counts = new LinkedHashMap<>();
-  private final Map<String, String> firstAt = new LinkedHashMap<>();
+  private final NameCounts causes = new NameCounts();
   private long bad;
 
   public BadLineCauses(JsonlProducer.Listener next) {
@@ -31,8 +29,7 @@ public final class BadLineCauses extends ForwardingListener {
     int particulars = message.indexOf(": ");
     String cause =
         badLine.reason() + ": " + (particulars > 0 ? message.substring(0, particulars) : message);
-    counts.computeIfAbsent(cause, c -> new long[1])[0]++;
-    firstAt.putIfAbsent(cause, badLine.file().getFileName() + ":" + badLine.lineNumber());
+    causes.add(cause, () -> badLine.file().getFileName() + ":" + badLine.lineNumber());
     super.onBadLine(badLine);
   }
 
@@ -41,7 +38,7 @@ public final class BadLineCauses extends ForwardingListener {
     if (bad == 0) {
       return List.of();
     }
-    List<Map.Entry<String, long[]>> byCount = new ArrayList<>(counts.entrySet());
+    List<Map.Entry<String, long[]>> byCount = new ArrayList<>(causes.counts().entrySet());
     byCount.sort((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]));
     List<String> named = new ArrayList<>();
     for (Map.Entry<String, long[]> e : byCount.subList(0, Math.min(NAMED, byCount.size()))) {
@@ -51,13 +48,18 @@ public final class BadLineCauses extends ForwardingListener {
               "%,d × %s (first at %s)",
               e.getValue()[0],
               e.getKey(),
-              firstAt.get(e.getKey())));
+              causes.firstAt(e.getKey())));
     }
     return List.of(
         String.format(Locale.ROOT, "%,d bad line(s) by cause: ", bad)
             + String.join("; ", named)
-            + (byCount.size() > NAMED
-                ? "; and " + (byCount.size() - NAMED) + " other causes"
+            + (byCount.size() > NAMED ? "; and " + (byCount.size() - NAMED) + " other causes" : "")
+            + (causes.others() > 0
+                ? String.format(
+                    Locale.ROOT,
+                    "; and %,d bad line(s) of causes past the first %,d, not told apart",
+                    causes.others(),
+                    NameCounts.KEPT)
                 : ""));
   }
 }

@@ -7,7 +7,6 @@ import io.streamrec.model.features.Side;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -28,9 +27,8 @@ public final class FieldCheck extends ForwardingListener {
   /** How many unknown fields the warnings name, each with its count and first place. */
   static final int NAMED = 5;
 
-  private final Map<String, long[]> unknownInRequests = new LinkedHashMap<>();
-  private final Map<String, long[]> unknownInImpressions = new LinkedHashMap<>();
-  private final Map<String, String> firstAt = new LinkedHashMap<>();
+  private final NameCounts unknownInRequests = new NameCounts();
+  private final NameCounts unknownInImpressions = new NameCounts();
 
   public FieldCheck(JsonlProducer.Listener next) {
     this(next, null);
@@ -47,7 +45,7 @@ public final class FieldCheck extends ForwardingListener {
   }
 
   private final FeatureSpec spec;
-  private final Map<String, long[]> unreadFeatures = new LinkedHashMap<>();
+  private final NameCounts unreadFeatures = new NameCounts();
 
   /** How many request ids the check of repeated ids keeps (16 bytes each), then stops. */
   static final int IDS_KEPT = 2_000_000;
@@ -59,7 +57,7 @@ public final class FieldCheck extends ForwardingListener {
   private String firstRepeated;
 
   /** Categorical values written as numbers with a fraction or exponent, by feature. */
-  private final Map<String, long[]> fractionalIds = new LinkedHashMap<>();
+  private final NameCounts fractionalIds = new NameCounts();
 
   @Override
   public void onLine(ObjectNode o, boolean request, Path file, long lineNumber) {
@@ -71,9 +69,8 @@ public final class FieldCheck extends ForwardingListener {
         for (JsonNode item : v.isArray() ? v : List.of(v)) {
           if (item.isFloatingPointNumber()) {
             String key = (request ? "request " : "impression ") + "features." + e.getKey();
-            fractionalIds.computeIfAbsent(key, k -> new long[1])[0]++;
-            firstAt.putIfAbsent(
-                "n/" + key, file.getFileName() + ":" + lineNumber + ", " + item.asText());
+            fractionalIds.add(
+                key, () -> file.getFileName() + ":" + lineNumber + ", " + item.asText());
           }
         }
       }
@@ -107,25 +104,24 @@ public final class FieldCheck extends ForwardingListener {
                           ? describe(other, spec.kindOf(other, name))
                           : null;
               String key = (request ? "request " : "impression ") + field + "." + name;
-              unreadFeatures.computeIfAbsent(key, k -> new long[1])[0]++;
-              firstAt.putIfAbsent(
-                  "f/" + key,
-                  file.getFileName()
-                      + ":"
-                      + lineNumber
-                      + (where == null ? "" : "; the model declares it " + where));
+              unreadFeatures.add(
+                  key,
+                  () ->
+                      file.getFileName()
+                          + ":"
+                          + lineNumber
+                          + (where == null ? "" : "; the model declares it " + where));
             }
           }
         }
       }
     }
     Set<String> known = request ? REQUEST : IMPRESSION;
-    Map<String, long[]> unknown = request ? unknownInRequests : unknownInImpressions;
+    NameCounts unknown = request ? unknownInRequests : unknownInImpressions;
     for (Iterator<String> names = o.fieldNames(); names.hasNext(); ) {
       String name = names.next();
       if (!known.contains(name)) {
-        unknown.computeIfAbsent(name, n -> new long[1])[0]++;
-        firstAt.putIfAbsent((request ? "r/" : "i/") + name, file.getFileName() + ":" + lineNumber);
+        unknown.add(name, () -> file.getFileName() + ":" + lineNumber);
       }
     }
     super.onLine(o, request, file, lineNumber);
@@ -154,27 +150,24 @@ public final class FieldCheck extends ForwardingListener {
     if (!fractionalIds.isEmpty()) {
       out.add(
           "categorical values written as numbers with a fraction or an exponent: "
-              + named(fractionalIds, "n/")
+              + named(fractionalIds)
               + ". An id is its text, so 351.0 and 351 are two ids with rows of their own (a"
               + " column of ids read as floats writes them so): write ids as integers or strings");
     }
     if (!unreadFeatures.isEmpty()) {
       out.add(
           "events carry features the model does not read where they are: "
-              + named(unreadFeatures, "f/")
+              + named(unreadFeatures)
               + ". The job reads a feature only on the side and under the field the configuration"
               + " declares it (model.features.request.categorical, ...); others are ignored");
     }
     return out;
   }
 
-  /**
-   * The first {@link #NAMED} of {@code counts}, each with its count and first place ({@link
-   * #firstAt} under {@code place} and its key), and how many more.
-   */
-  private String named(Map<String, long[]> counts, String place) {
+  /** The first {@link #NAMED} of {@code counts}, each with its count and first place, and more. */
+  private static String named(NameCounts counts) {
     List<String> named = new ArrayList<>();
-    for (Map.Entry<String, long[]> e : counts.entrySet()) {
+    for (Map.Entry<String, long[]> e : counts.counts().entrySet()) {
       if (named.size() < NAMED) {
         named.add(
             String.format(
@@ -182,25 +175,23 @@ public final class FieldCheck extends ForwardingListener {
                 "%s in %,d (first at %s)",
                 e.getKey(),
                 e.getValue()[0],
-                firstAt.get(place + e.getKey())));
+                counts.firstAt(e.getKey())));
       }
     }
-    return String.join(", ", named)
-        + (counts.size() > NAMED ? " and " + (counts.size() - NAMED) + " more" : "");
+    return String.join(", ", named) + counts.more(NAMED);
   }
 
   private static String describe(Side side, String kind) {
     return "on the " + side.name().toLowerCase(Locale.ROOT) + " side, as " + kind;
   }
 
-  private void describe(
-      List<String> out, String kind, Set<String> known, Map<String, long[]> unknown) {
+  private void describe(List<String> out, String kind, Set<String> known, NameCounts unknown) {
     if (unknown.isEmpty()) {
       return;
     }
     List<String> named = new ArrayList<>();
     boolean swapped = false;
-    for (Map.Entry<String, long[]> e : unknown.entrySet()) {
+    for (Map.Entry<String, long[]> e : unknown.counts().entrySet()) {
       String name = e.getKey();
       swapped |= kind.equals("request") && IMPRESSION.contains(name);
       if (named.size() < NAMED) {
@@ -211,7 +202,7 @@ public final class FieldCheck extends ForwardingListener {
                 "'%s' in %,d (first at %s%s)",
                 name,
                 e.getValue()[0],
-                firstAt.get(kind.charAt(0) + "/" + name),
+                unknown.firstAt(name),
                 meant == null ? "" : "; misspelt '" + meant + "'?"));
       }
     }
@@ -222,7 +213,7 @@ public final class FieldCheck extends ForwardingListener {
             + kind
             + " does not have, which no reader reads: "
             + String.join(", ", named)
-            + (unknown.size() > NAMED ? " and " + (unknown.size() - NAMED) + " more" : "")
+            + unknown.more(NAMED)
             + ". A "
             + kind
             + " has "

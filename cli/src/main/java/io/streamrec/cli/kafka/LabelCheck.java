@@ -22,6 +22,13 @@ public final class LabelCheck extends ForwardingListener {
   private final Map<String, Seen> missing = new LinkedHashMap<>();
   private final Map<String, Seen> unknown = new TreeMap<>();
   private final Map<String, Seen> outOfRange = new LinkedHashMap<>();
+
+  /**
+   * Labels the model does not train seen past the first {@link NameCounts#KEPT} such names, which
+   * are counted, not kept: label names can be data, and each kept name costs memory.
+   */
+  private long unknownOthers;
+
   private long impressions;
 
   /** How often, and where first. */
@@ -52,7 +59,12 @@ public final class LabelCheck extends ForwardingListener {
       for (Map.Entry<String, Float> e : given.entrySet()) {
         String label = e.getKey();
         if (!labels.contains(label)) {
-          unknown.computeIfAbsent(label, l -> new Seen(file, lineNumber)).count++;
+          Seen seen = unknown.get(label);
+          if (seen == null && unknown.size() >= NameCounts.KEPT) {
+            unknownOthers++;
+          } else {
+            unknown.computeIfAbsent(label, l -> new Seen(file, lineNumber)).count++;
+          }
         } else if (!io.streamrec.model.features.FeatureSpec.trainableLabel(e.getValue())) {
           outOfRange.computeIfAbsent(label, l -> new Seen(file, lineNumber)).count++;
         }
@@ -89,6 +101,15 @@ public final class LabelCheck extends ForwardingListener {
                     label,
                     String.join(", ", labels),
                     seen.first)));
+    if (unknownOthers > 0) {
+      w.add(
+          String.format(
+              Locale.ROOT,
+              "and %,d more time(s) labels the model does not train, past the first %,d such"
+                  + " names, which are not told apart",
+              unknownOthers,
+              NameCounts.KEPT));
+    }
     outOfRange.forEach(
         (label, seen) ->
             w.add(

@@ -37,4 +37,23 @@ class BadLineCausesTest {
                 + " requests.jsonl:60); 1 × malformed: field 'labels.click' must be a number (first"
                 + " at requests.jsonl:50)");
   }
+
+  /**
+   * A cause keeps the field's name ("field 'dense.word_7' must be a number"), so names that are
+   * data made a cause per name, each kept until the load ran out of memory.
+   */
+  @Test
+  void causesPastTheFirstKeptAreCountedNotKept() {
+    BadLineCauses causes = new BadLineCauses(JsonlProducer.loggingListener());
+    for (int i = 0; i < NameCounts.KEPT + 7; i++) {
+      causes.onBadLine(bad(i + 1, "field 'dense.word_" + i + "' must be a number"));
+    }
+    assertThat(causes.summary())
+        .singleElement()
+        .asString()
+        .endsWith(
+            "; and "
+                + (NameCounts.KEPT - BadLineCauses.NAMED)
+                + " other causes; and 7 bad line(s) of causes past the first 500, not told apart");
+  }
 }

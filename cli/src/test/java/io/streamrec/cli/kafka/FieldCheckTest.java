@@ -155,4 +155,41 @@ class FieldCheckTest {
                 + " in 1 (first at requests.jsonl:2, 2000.0)")
         .endsWith("write ids as integers or strings");
   }
+
+  /**
+   * Feature and field names that are data (one-hot columns, {@code word_<i>}) were each kept, with
+   * the place first seen, to name five in a warning: a load of millions of such lines ran out of
+   * memory. Only the first {@link NameCounts#KEPT} are kept now, and the warning says so.
+   */
+  @Test
+  void namesPastTheFirstKeptAreCountedNotKept() {
+    FieldCheck check =
+        new FieldCheck(
+            JsonlProducer.loggingListener(), io.streamrec.model.features.FeatureSpec.defaults());
+    int lines = NameCounts.KEPT + 100;
+    for (int i = 0; i < lines; i++) {
+      onLine(
+          check,
+          "{\"requestId\":\"r"
+              + i
+              + "\",\"timestampMs\":1,\"dense\":{\"word_"
+              + i
+              + "\":1},\"col_"
+              + i
+              + "\":1}",
+          true,
+          REQUESTS,
+          i + 1);
+    }
+    assertThat(check.warnings())
+        .hasSize(2)
+        .allSatisfy(
+            w ->
+                assertThat(w)
+                    .contains(
+                        " and "
+                            + (NameCounts.KEPT - FieldCheck.NAMED)
+                            + " more (and 100 more time(s) names past the first 500, which are"
+                            + " not told apart)"));
+  }
 }

@@ -24,7 +24,9 @@ import picocli.CommandLine.Option;
       "Writes synthetic requests and impressions (users and items with latent factors, Zipf popularity, "
           + "position bias, a country x category cross) as JSON-lines files in the interchange shape, "
           + "ready for 'streamrec produce'.",
-      "Event times start at --start and advance by --spacing per request; the same seed writes the same files."
+      "Event times start at --start and advance by --spacing per request; the same seed writes the same files.",
+      "--skip N with the seed, --start and --spacing of files of N requests writes the traffic that "
+          + "follows them: the same users and items, new request ids, times going on from theirs."
     })
 final class GenerateCommand implements Callable<Integer> {
   @Option(
@@ -76,10 +78,26 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "Seed (default ${DEFAULT-VALUE}).")
   long seed;
 
+  /**
+   * Requests drawn before the first one written. Another seed was the only way to new request ids,
+   * and it draws another world: every user's country and tastes, every item's category.
+   */
+  @Option(
+      names = "--skip",
+      defaultValue = "0",
+      paramLabel = "N",
+      description =
+          "Draw the first N requests without writing them, so that the files go on from earlier"
+              + " ones of N requests (default ${DEFAULT-VALUE}).")
+  int skip;
+
   @Override
   public Integer call() throws IOException {
     if (count < 1) {
       throw new IllegalArgumentException("--count must be >= 1, got " + count);
+    }
+    if (skip < 0) {
+      throw new IllegalArgumentException("--skip must be >= 0, got " + skip);
     }
     if (requests.toAbsolutePath().normalize().equals(impressions.toAbsolutePath().normalize())) {
       throw new IllegalArgumentException(
@@ -97,10 +115,13 @@ final class GenerateCommand implements Callable<Integer> {
     TrafficGenerator g =
         new TrafficGenerator(
             TrafficConfig.defaults().withSeed(seed).withUsers(users).withItems(items));
+    for (int n = 0; n < skip; n++) {
+      g.next(start + n * spacing.toMillis());
+    }
     long imps = 0;
     try (BufferedWriter r = Files.newBufferedWriter(requests, StandardCharsets.UTF_8);
         BufferedWriter i = Files.newBufferedWriter(impressions, StandardCharsets.UTF_8)) {
-      for (int n = 0; n < count; n++) {
+      for (long n = skip; n < (long) skip + count; n++) {
         GeneratedRequest req = g.next(start + n * spacing.toMillis());
         r.write(JsonEvents.toJson(req.request()));
         r.newLine();

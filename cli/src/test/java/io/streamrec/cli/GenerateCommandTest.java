@@ -69,4 +69,57 @@ class GenerateCommandTest {
         .doesNotContain("\tat ");
     assertThat(Files.exists(dir.resolve("impressions.jsonl"))).isFalse();
   }
+
+  /**
+   * The README's "more traffic" step took another seed for new request ids, and another seed draws
+   * another world (user u0 from NL became u0 from BR), which the live model had not learnt.
+   */
+  @Test
+  void skippingTheRequestsOfEarlierFilesWritesTheTrafficThatFollowsThem() throws Exception {
+    StringWriter err = new StringWriter();
+    Path all = dir.resolve("all-requests.jsonl");
+    Path allImps = dir.resolve("all-impressions.jsonl");
+    Path more = dir.resolve("more-requests.jsonl");
+    Path moreImps = dir.resolve("more-impressions.jsonl");
+
+    int rcAll =
+        run(
+            err,
+            "generate",
+            "--count",
+            "30",
+            "--requests",
+            all.toString(),
+            "--impressions",
+            allImps.toString());
+    int rcMore =
+        run(
+            err,
+            "generate",
+            "--count",
+            "10",
+            "--skip",
+            "20",
+            "--requests",
+            more.toString(),
+            "--impressions",
+            moreImps.toString());
+
+    assertThat(rcAll).as(err.toString()).isZero();
+    assertThat(rcMore).as(err.toString()).isZero();
+    assertThat(Files.readAllLines(more))
+        .isEqualTo(Files.readAllLines(all).subList(20, 30))
+        .first()
+        .asString()
+        .contains("\"requestId\":\"r42-20\"");
+    java.util.List<String> impressions = Files.readAllLines(allImps);
+    assertThat(Files.readAllLines(moreImps))
+        .isEqualTo(
+            impressions.subList(
+                (int)
+                    impressions.stream()
+                        .takeWhile(l -> !l.contains("\"requestId\":\"r42-20\""))
+                        .count(),
+                impressions.size()));
+  }
 }

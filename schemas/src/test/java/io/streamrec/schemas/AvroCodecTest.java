@@ -186,6 +186,34 @@ class AvroCodecTest {
             org.apache.avro.SchemaNormalization.parsingFingerprint64(ModelDelta.getClassSchema()));
   }
 
+  /**
+   * Nothing held the input schemas' fingerprints still: an edit of RequestEvent.avsc or
+   * ImpressionEvent.avsc that changed their parsing canonical form (a field, a type, a name; not a
+   * doc or a default) passed every test, and every producer's records became unknown_schema.
+   */
+  @Test
+  void theInputSchemasKeepTheirFingerprints() {
+    String why =
+        "the %s schema's fingerprint changed: every producer writes records of the old one, and"
+            + " the job would dead-letter them all as unknown_schema. Keep the schema as it was, or"
+            + " keep the old one readable as well (a history/ schema in AvroCodec.EARLIER) and tell"
+            + " every producer";
+    assertThat(
+            String.format(
+                "%016x",
+                org.apache.avro.SchemaNormalization.parsingFingerprint64(
+                    RequestEvent.getClassSchema())))
+        .as(why, "RequestEvent")
+        .isEqualTo("b8fd2d774ffad877");
+    assertThat(
+            String.format(
+                "%016x",
+                org.apache.avro.SchemaNormalization.parsingFingerprint64(
+                    ImpressionEvent.getClassSchema())))
+        .as(why, "ImpressionEvent")
+        .isEqualTo("440115532fb2fa61");
+  }
+
   @Test
   void largeArraysRoundTrip() {
     Random rnd = new Random(11);

@@ -8,6 +8,7 @@ import io.streamrec.job.config.TopicsConfig;
 import io.streamrec.schemas.AvroCodec;
 import io.streamrec.schemas.ImpressionEvent;
 import io.streamrec.schemas.JsonEvents;
+import io.streamrec.schemas.JsonlReader;
 import io.streamrec.schemas.RequestEvent;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -242,12 +243,15 @@ class JsonlProducerITCase {
             });
   }
 
-  /** A line over the producer's own max.request.size: refused by the client, and said so. */
+  /**
+   * A line over the producer's own max.request.size: refused by the client, and said so. (The
+   * producer's limit is lowered to 200 kB here: a line over 1 MiB is refused before it is sent.)
+   */
   @Test
   void aLineOverTheProducersRequestSizeIsNamedAsTheProducersRefusal(@TempDir Path tmp)
       throws Exception {
     StringBuilder items = new StringBuilder();
-    for (int i = 0; i < 120_000; i++) {
+    for (int i = 0; i < 40_000; i++) {
       items.append(i == 0 ? "" : ",").append("\"item-").append(i).append('"');
     }
     List<String> requests =
@@ -261,8 +265,13 @@ class JsonlProducerITCase {
     Topics.ensure(admin, topics);
     RecordingListener listener = new RecordingListener();
 
-    JsonlProducer.Summary summary = load(topics, listener, requestsFile, null);
+    JsonlProducer.Summary summary;
+    try (ByteRecordProducer producer =
+        new ByteRecordProducer(kafka.bootstrapServers(), Map.of("max.request.size", 200_000))) {
+      summary = new JsonlProducer(producer, topics, listener, 0).load(requestsFile, null);
+    }
 
+    assertThat(Files.size(requestsFile)).isLessThan(JsonlReader.MAX_LINE_BYTES);
     assertThat(listener.badLines).hasSize(1);
     assertThat(listener.badLines.get(0).lineNumber()).isEqualTo(2L);
     assertThat(listener.badLines.get(0).message())

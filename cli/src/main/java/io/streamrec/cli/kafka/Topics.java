@@ -92,11 +92,20 @@ public final class Topics {
    *     partition, or if a topic cannot be created or checked
    */
   public static EnsureResult ensure(Admin admin, TopicsConfig cfg) {
+    return ensure(admin, cfg, Optional.empty());
+  }
+
+  /**
+   * As {@link #ensure(Admin, TopicsConfig)}, creating each missing topic with {@code
+   * replicationFactor} replicas, or the cluster's {@code default.replication.factor} when empty.
+   */
+  public static EnsureResult ensure(
+      Admin admin, TopicsConfig cfg, Optional<Short> replicationFactor) {
     Set<String> present = await(admin.listTopics().names(), "list the topics");
     List<String> created = new ArrayList<>();
     List<String> existing = new ArrayList<>();
     List<NewTopic> missing = new ArrayList<>();
-    for (NewTopic spec : specs(cfg)) {
+    for (NewTopic spec : specs(cfg, replicationFactor)) {
       if (present.contains(spec.name())) {
         existing.add(spec.name());
       } else {
@@ -172,13 +181,15 @@ public final class Topics {
     return advice;
   }
 
-  /** What {@link #ensure} creates ({@link TopicSpec#all}), in {@link TopicsConfig#all()} order. */
-  static List<NewTopic> specs(TopicsConfig cfg) {
-    // replication factor: the cluster's default
+  /**
+   * What {@link #ensure} creates ({@link TopicSpec#all}), in {@link TopicsConfig#all()} order, with
+   * {@code replicationFactor} replicas or, when empty, the cluster's default.
+   */
+  static List<NewTopic> specs(TopicsConfig cfg, Optional<Short> replicationFactor) {
     return TopicSpec.all(cfg).stream()
         .map(
             t ->
-                new NewTopic(t.name(), Optional.of(t.partitions()), Optional.empty())
+                new NewTopic(t.name(), Optional.of(t.partitions()), replicationFactor)
                     .configs(t.configs()))
         .toList();
   }

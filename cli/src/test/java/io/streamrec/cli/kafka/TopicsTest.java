@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.tuple;
 import io.streamrec.job.config.TopicsConfig;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.Test;
 
@@ -15,7 +16,8 @@ class TopicsTest {
 
   @Test
   void specsGiveEachTopicItsPartitionsAndPolicy() {
-    List<NewTopic> specs = Topics.specs(TopicsConfig.defaults().withInputPartitions(4));
+    List<NewTopic> specs =
+        Topics.specs(TopicsConfig.defaults().withInputPartitions(4), Optional.empty());
 
     assertThat(specs)
         .extracting(NewTopic::name, NewTopic::numPartitions)
@@ -41,7 +43,18 @@ class TopicsTest {
           .as(specs.get(i).name())
           .isEqualTo(Map.of("cleanup.policy", "delete"));
     }
+    // the cluster's default.replication.factor unless --replication-factor says otherwise
     assertThat(specs).allSatisfy(s -> assertThat(s.replicationFactor()).isEqualTo((short) -1));
+  }
+
+  /**
+   * The topics were always created with the cluster's default.replication.factor, which Kafka
+   * leaves at 1: a production cluster got topics of one replica, and no way to ask for more.
+   */
+  @Test
+  void specsTakeTheReplicationFactorAskedFor() {
+    assertThat(Topics.specs(TopicsConfig.defaults(), Optional.of((short) 3)))
+        .allSatisfy(s -> assertThat(s.replicationFactor()).isEqualTo((short) 3));
   }
 
   @Test

@@ -86,10 +86,89 @@ public final class KafkaPreflight {
   public static void checkJob(JobConfig cfg) {
     try (Admin admin = admin(cfg.bootstrapServers(), cfg.kafkaProperties())) {
       checkTopics(admin, cfg.bootstrapServers(), cfg.kafkaProperties(), topicsOf(cfg));
+      checkReplication(admin, writtenBy(cfg));
       if (cfg.exactlyOnce()) {
         checkTransactionTimeout(admin, io.streamrec.job.sink.KafkaSinks.transactionTimeoutMs(cfg));
       }
     }
+  }
+
+  /** The topics a job of {@code cfg} writes: dead letters, the model, and the units log if kept. */
+  static List<String> writtenBy(JobConfig cfg) {
+    TopicsConfig names = cfg.topics(TopicsConfig.DEFAULT_INPUT_PARTITIONS);
+    List<String> written = new ArrayList<>(List.of(names.deadLetters(), names.modelUpdates()));
+    if (cfg.requestUnitsEnabled()) {
+      written.add(names.requestUnits());
+    }
+    return written;
+  }
+
+  /**
+   * Refuses a topic the job writes that has fewer replicas than its {@code min.insync.replicas}:
+   * the job's producers write with acks=all, which such a topic refuses every time as
+   * NOT_ENOUGH_REPLICAS, a retriable error, so its sinks retry without end and the job stalls with
+   * nothing but its producers' warnings to say why. Where the topic's settings cannot be read (no
+   * DescribeConfigs ACL), not checked.
+   */
+  static void checkReplication(Admin admin, List<String> topics) {
+    Map<String, TopicDescription> described;
+    try {
+      described =
+          admin
+              .describeTopics(topics)
+              .allTopicNames()
+              .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new StreamrecException("cannot describe topics " + topics + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StreamrecException("interrupted while checking the Kafka topics", e);
+    }
+    for (String name : topics) {
+      Config config = settings(admin, name, "whether it has enough replicas to be written");
+      ConfigEntry minInsync =
+          config == null ? null : config.get(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG);
+      if (minInsync == null || minInsync.value() == null) {
+        continue;
+      }
+      int replicas =
+          described.get(name).partitions().stream()
+              .mapToInt(p -> p.replicas().size())
+              .min()
+              .orElse(Integer.MAX_VALUE);
+      String problem = replicationProblem(name, replicas, Integer.parseInt(minInsync.value()));
+      if (problem != null) {
+        throw new StreamrecException(problem);
+      }
+    }
+  }
+
+  /**
+   * Why a topic the job writes, of {@code replicas} replicas, cannot be written with acks=all under
+   * {@code minInsync}, with how to fix it; null when it can.
+   */
+  static String replicationProblem(String name, int replicas, int minInsync) {
+    if (replicas >= minInsync) {
+      return null;
+    }
+    return "topic '"
+        + name
+        + "' has replication factor "
+        + replicas
+        + ", below its min.insync.replicas of "
+        + minInsync
+        + ": the job writes it with acks=all, which it refuses every time (NOT_ENOUGH_REPLICAS),"
+        + " and the job would retry without end. To fix it, give the topic at least "
+        + minInsync
+        + " replicas (kafka-reassign-partitions.sh, or delete it and create it again with"
+        + " streamrec topics --replication-factor "
+        + Math.max(minInsync, TopicSpec.PRODUCTION_REPLICATION_FACTOR)
+        + "), or lower its min.insync.replicas (kafka-configs.sh --alter --entity-type topics"
+        + " --entity-name "
+        + name
+        + " --add-config min.insync.replicas="
+        + replicas
+        + ").";
   }
 
   /**
@@ -252,7 +331,7 @@ public final class KafkaPreflight {
       }
     }
     if (!missing.isEmpty()) {
-      throw missing(missing, bootstrapServers, !properties.isEmpty());
+      throw missing(missing, bootstrapServers, !properties.isEmpty(), brokers(admin));
     }
     // a topic created a moment before (by a script, an operator, Strimzi) is written to only once
     // the leader of each partition serves it: the end offset is what only a serving leader answers
@@ -551,8 +630,20 @@ public final class KafkaPreflight {
         "cannot " + what + " at " + bootstrapServers + ": " + error, error);
   }
 
+  /** How many brokers the cluster has; 1 when it does not say in time. */
+  private static int brokers(Admin admin) {
+    try {
+      return admin.describeCluster().nodes().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).size();
+    } catch (ExecutionException | java.util.concurrent.TimeoutException | RuntimeException e) {
+      return 1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StreamrecException("interrupted while checking the Kafka brokers", e);
+    }
+  }
+
   private static MissingTopicsException missing(
-      List<TopicSpec> missing, String bootstrapServers, boolean secured) {
+      List<TopicSpec> missing, String bootstrapServers, boolean secured, int brokers) {
     StringBuilder b = new StringBuilder();
     b.append(
             missing.size() == 1
@@ -567,7 +658,8 @@ public final class KafkaPreflight {
           .append("', ")
           .append(t.role())
           .append(". Create it with\n    ")
-          .append(t.createCommand(bootstrapServers, secured));
+          .append(
+              t.createCommand(bootstrapServers, secured, TopicSpec.replicationFactorFor(brokers)));
     }
     b.append("\nor all of them with\n    streamrec topics --bootstrap-servers ")
         .append(bootstrapServers)

@@ -106,14 +106,31 @@ public record TopicSpec(String name, int partitions, Map<String, String> configs
         .named(name);
   }
 
-  /** The {@code kafka-topics.sh} command that creates this topic at {@code bootstrapServers}. */
-  public String createCommand(String bootstrapServers, boolean withCommandConfig) {
+  /**
+   * Replicas to give a topic on a cluster of {@code brokers}: three where there are as many, as on
+   * a production cluster, otherwise one a broker. Left to the cluster, a topic gets its {@code
+   * default.replication.factor}, which Kafka leaves at 1.
+   */
+  public static int replicationFactorFor(int brokers) {
+    return Math.max(1, Math.min(PRODUCTION_REPLICATION_FACTOR, brokers));
+  }
+
+  /** The replicas of every topic in k8s/kafka-topics.yaml, as a production cluster needs. */
+  public static final int PRODUCTION_REPLICATION_FACTOR = 3;
+
+  /**
+   * The {@code kafka-topics.sh} command that creates this topic at {@code bootstrapServers} with
+   * {@code replicationFactor} replicas.
+   */
+  public String createCommand(
+      String bootstrapServers, boolean withCommandConfig, int replicationFactor) {
     StringBuilder b =
         new StringBuilder("kafka-topics.sh --bootstrap-server ").append(bootstrapServers);
     if (withCommandConfig) {
       b.append(" --command-config client.properties");
     }
     b.append(" --create --topic ").append(name).append(" --partitions ").append(partitions);
+    b.append(" --replication-factor ").append(replicationFactor);
     configs.forEach((k, v) -> b.append(" --config ").append(k).append('=').append(v));
     return b.toString();
   }

@@ -41,16 +41,50 @@ class KafkaPreflightTest {
             .filter(t -> t.name().equals("model-updates"))
             .findFirst()
             .orElseThrow();
-    assertThat(updates.createCommand("kafka:9092", true))
+    assertThat(updates.createCommand("kafka:9092", true, 3))
         .isEqualTo(
             "kafka-topics.sh --bootstrap-server kafka:9092 --command-config client.properties"
-                + " --create --topic model-updates --partitions 1 --config cleanup.policy=compact"
+                + " --create --topic model-updates --partitions 1 --replication-factor 3"
+                + " --config cleanup.policy=compact"
                 + " --config min.compaction.lag.ms=10000 --config segment.ms=300000"
                 + " --config message.timestamp.type=LogAppendTime");
     assertThat(KafkaPreflight.topicsOf(job(Map.of(JobOptions.ASSEMBLER_PARALLELISM.key(), "4"))))
         .filteredOn(t -> t.name().equals("requests"))
         .singleElement()
         .satisfies(t -> assertThat(t.partitions()).isEqualTo(4));
+  }
+
+  /**
+   * The create command printed for a missing topic left the replication factor to the cluster's
+   * default (Kafka's is 1): three brokers or more get three replicas, a smaller cluster one a
+   * broker.
+   */
+  @Test
+  void theCreateCommandAsksForReplicasTheClusterCanHold() {
+    assertThat(TopicSpec.replicationFactorFor(1)).isEqualTo(1);
+    assertThat(TopicSpec.replicationFactorFor(2)).isEqualTo(2);
+    assertThat(TopicSpec.replicationFactorFor(5)).isEqualTo(3);
+  }
+
+  /**
+   * A topic the job writes with fewer replicas than its min.insync.replicas refuses every acks=all
+   * write, and the job's sinks retried without end while the start-up check let it through.
+   */
+  @Test
+  void aWrittenTopicWithFewerReplicasThanMinInsyncIsRefused() {
+    assertThat(KafkaPreflight.replicationProblem("model-updates", 1, 2))
+        .contains("topic 'model-updates'")
+        .contains("replication factor 1")
+        .contains("min.insync.replicas of 2")
+        .contains("streamrec topics --replication-factor 3")
+        .contains("--add-config min.insync.replicas=1");
+    assertThat(KafkaPreflight.replicationProblem("model-updates", 3, 2)).isNull();
+    assertThat(KafkaPreflight.replicationProblem("model-updates", 1, 1)).isNull();
+    assertThat(KafkaPreflight.writtenBy(job(Map.of())))
+        .containsExactly("dead-letters", "model-updates");
+    assertThat(
+            KafkaPreflight.writtenBy(job(Map.of(JobOptions.REQUEST_UNITS_ENABLED.key(), "true"))))
+        .containsExactly("dead-letters", "model-updates", "request-units");
   }
 
   @Test

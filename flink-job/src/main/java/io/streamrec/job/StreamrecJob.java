@@ -534,9 +534,25 @@ public final class StreamrecJob {
    * otherwise. Kafka's consumers read uncommitted ones by default, so a source read the records of
    * aborted transactions too: the units an exactly-once job wrote before a failure and wrote again
    * after it were read twice, and the events of a transactional producer's aborted sends trained.
+   *
+   * <p>Never auto-commits offsets, whatever the user's settings say: a job resumes from its
+   * checkpoint's offsets and commits them to the group only on a checkpoint, and a backfill reads
+   * with the live job's group and must never move it. A user's {@code enable.auto.commit=true} was
+   * passed on, and Flink keeps a value it is given, so a backfill's consumers committed their
+   * positions into the live job's group every 5 s.
    */
   static java.util.Properties sourceProperties(JobConfig cfg) {
     java.util.Properties p = cfg.kafkaProperties().toProperties();
+    String autoCommit =
+        p.getProperty(org.apache.kafka.clients.consumer.ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG);
+    if (autoCommit != null && !"false".equalsIgnoreCase(autoCommit.trim())) {
+      LOG.warn(
+          "properties.enable.auto.commit={} is not used: the sources never auto-commit offsets (a"
+              + " job resumes from its checkpoint's offsets and commits them on each checkpoint; a"
+              + " backfill commits none, since it reads with the live job's group)",
+          autoCommit);
+    }
+    p.put(org.apache.kafka.clients.consumer.ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.putIfAbsent(
         org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.putIfAbsent(

@@ -32,4 +32,18 @@ class SourcePropertiesTest {
         .containsEntry("partition.discovery.interval.ms", "60000")
         .containsEntry("isolation.level", "read_uncommitted");
   }
+
+  /**
+   * A user's enable.auto.commit=true reached the consumers (Flink keeps a value it is given): a
+   * backfill, which reads with the live job's group, committed its positions into that group every
+   * 5 s. The sources never auto-commit.
+   */
+  @Test
+  void theSourcesNeverAutoCommitOffsets() {
+    assertThat(of(new Configuration())).containsEntry("enable.auto.commit", "false");
+
+    Configuration c = new Configuration();
+    c.setString("properties.enable.auto.commit", "true");
+    assertThat(of(c)).containsEntry("enable.auto.commit", "false");
+  }
 }

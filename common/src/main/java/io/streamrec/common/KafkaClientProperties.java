@@ -219,6 +219,27 @@ public final class KafkaClientProperties implements Serializable {
     return new KafkaClientProperties(s);
   }
 
+  /**
+   * The client id of streamrec's client {@code ours} (e.g. {@code streamrec-replica}): under the
+   * user's {@code client.id} where one is given, so that per-client-id quotas and monitoring tell
+   * jobs and replicas apart, with {@code ours} after it to keep the clients of one process apart.
+   */
+  public String clientId(String ours) {
+    return under(settings.get("client.id"), ours);
+  }
+
+  /**
+   * The client id prefix of a Kafka source of streamrec's named {@code ours}: under the user's
+   * {@code client.id.prefix} where one is given, as {@link #clientId}.
+   */
+  public String clientIdPrefix(String ours) {
+    return under(settings.get("client.id.prefix"), ours);
+  }
+
+  private static String under(String users, String ours) {
+    return users == null || users.isBlank() ? ours : users.trim() + "-" + ours;
+  }
+
   /** The settings by their Kafka names, to hand to a client. */
   public Map<String, String> asMap() {
     return Collections.unmodifiableMap(settings);

@@ -92,4 +92,19 @@ class KafkaClientPropertiesTest {
         .isInstanceOf(StreamrecException.class)
         .hasMessageContaining("missing.properties");
   }
+
+  /**
+   * A user's client.id and client.id.prefix were replaced by streamrec's own names, so every
+   * replica and job on a cluster shared one client id and one quota. They are kept, with
+   * streamrec's name after them to keep one process's clients apart.
+   */
+  @Test
+  void aUsersClientIdIsKeptWithStreamrecsNameAfterIt() {
+    assertThat(KafkaClientProperties.empty().clientId("streamrec-replica"))
+        .isEqualTo("streamrec-replica");
+    KafkaClientProperties p =
+        KafkaClientProperties.of(Map.of("client.id", "team-a", "client.id.prefix", "team-b"));
+    assertThat(p.clientId("streamrec-replica")).isEqualTo("team-a-streamrec-replica");
+    assertThat(p.clientIdPrefix("streamrec-units")).isEqualTo("team-b-streamrec-units");
+  }
 }

@@ -561,6 +561,16 @@ public final class StreamrecJob {
   }
 
   /**
+   * The client id prefix of the source of {@code kind}'s events: the user's {@code
+   * client.id.prefix}, where given, with the source's role after it. The user's was replaced by
+   * streamrec's own, so every job on a cluster ran its sources under the same ids and quotas.
+   */
+  static String sourceClientIdPrefix(JobConfig cfg, EventKind kind) {
+    return cfg.kafkaProperties()
+        .clientIdPrefix("streamrec-" + kind.name().toLowerCase(java.util.Locale.ROOT));
+  }
+
+  /**
    * A live source looks for added partitions every 5 s, where the connector's default is 5 minutes:
    * it reads a new partition from its earliest offset once it finds it, and what producers wrote
    * there before then is behind event time by as long. Past the join window plus the allowed
@@ -578,7 +588,7 @@ public final class StreamrecJob {
             .setProperties(sourceProperties(cfg))
             .setKafkaSubscriber(OutageTolerantSubscriber.of(List.of(cfg.requestUnitsTopic())))
             .setGroupId(cfg.groupId())
-            .setClientIdPrefix("streamrec-units")
+            .setClientIdPrefix(cfg.kafkaProperties().clientIdPrefix("streamrec-units"))
             .setDeserializer(new UnitRecordDeserializer(cfg.limits()));
     return bounded(b, bounds, handoff, cfg.requestUnitsTopic()).build();
   }
@@ -634,7 +644,7 @@ public final class StreamrecJob {
             .setProperties(sourceProperties(cfg))
             .setKafkaSubscriber(OutageTolerantSubscriber.of(List.of(topic)))
             .setGroupId(cfg.groupId())
-            .setClientIdPrefix("streamrec-" + kind.name().toLowerCase(java.util.Locale.ROOT))
+            .setClientIdPrefix(sourceClientIdPrefix(cfg, kind))
             .setDeserializer(
                 new EventDeserializer(
                     kind,

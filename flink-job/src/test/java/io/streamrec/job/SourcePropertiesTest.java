@@ -3,6 +3,7 @@ package io.streamrec.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.streamrec.job.config.JobConfig;
+import io.streamrec.job.source.EventKind;
 import java.util.Properties;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
@@ -31,6 +32,22 @@ class SourcePropertiesTest {
     assertThat(of(c))
         .containsEntry("partition.discovery.interval.ms", "60000")
         .containsEntry("isolation.level", "read_uncommitted");
+  }
+
+  /**
+   * A user's properties.client.id.prefix was accepted and then replaced by streamrec's own, so
+   * every job on a cluster shared its sources' client ids and quotas. It is kept, with the source's
+   * role after it.
+   */
+  @Test
+  void aUsersClientIdPrefixIsKept() {
+    Configuration c = new Configuration();
+    c.setString("kafka.bootstrap-servers", "localhost:9092");
+    assertThat(StreamrecJob.sourceClientIdPrefix(JobConfig.from(c), EventKind.REQUEST))
+        .isEqualTo("streamrec-request");
+    c.setString("properties.client.id.prefix", "team-a");
+    assertThat(StreamrecJob.sourceClientIdPrefix(JobConfig.from(c), EventKind.IMPRESSION))
+        .isEqualTo("team-a-streamrec-impression");
   }
 
   /**

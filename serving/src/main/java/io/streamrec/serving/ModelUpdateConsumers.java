@@ -30,15 +30,16 @@ public final class ModelUpdateConsumers {
   }
 
   /**
-   * Settings for a reader of model-updates at {@code bootstrapServers}, named {@code clientId},
-   * with the user's client settings ({@code client}: TLS, SASL, tuning); the settings the protocol
-   * needs win over them.
+   * Settings for a reader of model-updates at {@code bootstrapServers}, named {@code clientId}
+   * under the user's {@code client.id} if any ({@link KafkaClientProperties#clientId}), with the
+   * user's client settings ({@code client}: TLS, SASL, tuning); the settings the protocol needs win
+   * over them.
    */
   public static Properties properties(
       String bootstrapServers, KafkaClientProperties client, String clientId) {
     Properties p = client.toProperties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, client.clientId(clientId));
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     // a reader that starts before the topic exists waits for it: it must never create it (a topic

@@ -100,7 +100,7 @@ public final class UnitsLogCheck {
   private static KafkaConsumer<byte[], byte[]> consumer(JobConfig cfg) {
     Properties p = KafkaPreflight.lookingConsumer(cfg.bootstrapServers(), cfg.kafkaProperties());
     p.put(ConsumerConfig.GROUP_ID_CONFIG, cfg.groupId()); // its committed offsets: read, not moved
-    p.put(ConsumerConfig.CLIENT_ID_CONFIG, "streamrec-units-check");
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, cfg.kafkaProperties().clientId("streamrec-units-check"));
     return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 

@@ -190,7 +190,16 @@ public final class StreamrecJob {
                   impressions.getSideOutput(EnvelopeRouter.DEAD_LETTERS),
                   assembled.getSideOutput(RequestUnitAssembler.DEAD_LETTERS));
       if (cfg.requestUnitsEnabled()) {
-        units
+        SingleOutputStreamOperator<CompactUnit> fitting =
+            units
+                .process(io.streamrec.job.sink.UnitsThatFit.of(cfg), CodecTypeInfo.COMPACT_UNIT)
+                .name("request-units-that-fit")
+                .uid("request-units-that-fit")
+                .setParallelism(p);
+        deadLetters =
+            deadLetters.union(
+                fitting.getSideOutput(io.streamrec.job.sink.UnitsThatFit.DEAD_LETTERS));
+        fitting
             .sinkTo(KafkaSinks.requestUnits(cfg, bounds.bounded()))
             .name("request-units")
             .uid("sink-request-units")

@@ -188,6 +188,25 @@ public final class KafkaSinks {
     return m;
   }
 
+  /** The producer's default {@code max.request.size}. */
+  static final long DEFAULT_MAX_REQUEST_BYTES = 1_048_576;
+
+  /**
+   * The largest record the sinks' producers take: {@code properties.max.request.size}, or Kafka's
+   * default; a value that is no number is left to the producer, which refuses it by name.
+   */
+  public static long maxRequestBytes(JobConfig cfg) {
+    String set = cfg.kafkaProperties().asMap().get("max.request.size");
+    if (set != null) {
+      try {
+        return Long.parseLong(set.strip());
+      } catch (NumberFormatException e) {
+        return Long.MAX_VALUE;
+      }
+    }
+    return DEFAULT_MAX_REQUEST_BYTES;
+  }
+
   /** The dead-letter topic's sink: see {@link DeadLetterSink}. */
   public static DeadLetterSink deadLetters(JobConfig cfg) {
     return new DeadLetterSink(

@@ -150,4 +150,54 @@ class KafkaSinksTest {
       assertThat(r.timestamp()).isEqualTo(1_000L + i);
     }
   }
+
+  /**
+   * A unit within the assembler's bounds (65,536 ids of a shared-vocabulary feature, each with its
+   * wide id, over 1,000 impressions) encodes to about 1.3 MB, over the producer's default
+   * max.request.size: the request-units sink failed with RecordTooLargeException, and the restart
+   * made the same unit again. It is a too_large dead letter now, and a unit that fits passes.
+   */
+  @Test
+  void aUnitOverTheProducersLimitIsATooLargeDeadLetter() {
+    Configuration c = new Configuration();
+    c.setString("kafka.bootstrap-servers", "localhost:9092");
+    JobConfig cfg = JobConfig.from(c);
+    UnitsThatFit fit = UnitsThatFit.of(cfg);
+
+    io.streamrec.schemas.DeadLetter dead = fit.tooLarge(unit(cfg.limits().maxIdsPerUnit(), 1000));
+    assertThat(dead).isNotNull();
+    assertThat(dead.getReason()).isEqualTo("too_large");
+    assertThat(dead.getKey()).isEqualTo("r-1");
+    assertThat(dead.getPayloadBytes()).isGreaterThan(1_048_576);
+    assertThat(dead.getDetail()).contains("max.request.size");
+
+    assertThat(fit.tooLarge(unit(100, 10))).isNull();
+  }
+
+  private static io.streamrec.model.units.CompactUnit unit(int idCount, int impressions) {
+    long[] ids = new long[idCount];
+    long[] wide = new long[idCount];
+    for (int i = 0; i < idCount; i++) {
+      ids[i] = 0x9E3779B97F4A7C15L * (i + 1);
+      // a shared-vocabulary feature: its wide id differs from its embedding id
+      wide[i] = ids[i] ^ 0x5555L;
+    }
+    int[] bagEnds = new int[impressions + 1];
+    for (int b = 0; b <= impressions; b++) {
+      bagEnds[b] = (int) ((long) idCount * b / impressions);
+    }
+    return new io.streamrec.model.units.CompactUnit(
+        1L,
+        "r-1",
+        7L,
+        1_000L,
+        11_000L,
+        impressions,
+        bagEnds,
+        ids,
+        wide,
+        new float[8],
+        new float[impressions * 16],
+        new float[impressions]);
+  }
 }

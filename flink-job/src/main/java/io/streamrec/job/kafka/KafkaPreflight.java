@@ -369,7 +369,7 @@ public final class KafkaPreflight {
                   + " name another model-updates topic (topics.model-updates, or --topic where a"
                   + " command reads one)");
         }
-        checkCompacted(admin, t.name(), TopicSpec.MODEL_UPDATE_PARTITIONS);
+        checkCompacted(admin, t.name(), TopicSpec.MODEL_UPDATE_PARTITIONS, properties);
       }
     }
     LOG.info(
@@ -407,7 +407,8 @@ public final class KafkaPreflight {
    * command line's topic set-up refused one, a job submitted otherwise took it). A user without the
    * DescribeConfigs ACL is warned that it was not checked.
    */
-  private static void checkCompacted(Admin admin, String name, int partitions) {
+  private static void checkCompacted(
+      Admin admin, String name, int partitions, KafkaClientProperties properties) {
     Config config = settings(admin, name, "whether it is log-compacted, as the model needs,");
     if (config == null) {
       return;
@@ -419,10 +420,59 @@ public final class KafkaPreflight {
     if (problem != null) {
       throw new StreamrecException(problem);
     }
+    ConfigEntry maxMessage = config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+    String tooSmall =
+        maxMessage == null || maxMessage.value() == null
+            ? null
+            : recordSizeProblem(
+                name,
+                Long.parseLong(maxMessage.value()),
+                properties.asMap().get("max.request.size"));
+    if (tooSmall != null) {
+      throw new StreamrecException(tooSmall);
+    }
     String advice = timestampAdvice(name, config);
     if (advice != null) {
       LOG.warn(advice);
     }
+  }
+
+  /**
+   * Why the model-updates topic {@code name}, of {@code maxMessageBytes}, cannot take the records
+   * the trainer may write, with how to fix it; null when it can. The trainer's records are bounded
+   * by the producer's {@code max.request.size} ({@code maxRequestSize}, Kafka's 1 MiB when null;
+   * its dense blocks are checked against it before training): a user who raised only that passed
+   * every check, and the broker then refused the dense record (not retried), failing each publish
+   * and the job with it, for ever.
+   */
+  static String recordSizeProblem(String name, long maxMessageBytes, String maxRequestSize) {
+    long limit = 1_048_576;
+    if (maxRequestSize != null) {
+      try {
+        limit = Long.parseLong(maxRequestSize.strip());
+      } catch (NumberFormatException e) {
+        return null; // the producer refuses it, by its name
+      }
+    }
+    if (maxMessageBytes >= limit) {
+      return null;
+    }
+    return "topic '"
+        + name
+        + "' takes records of at most "
+        + maxMessageBytes
+        + " bytes (max.message.bytes), less than the producer's max.request.size of "
+        + limit
+        + " bytes, which bounds the model's records: a larger one would be refused and fail every"
+        + " publish. To fix it, raise the topic's limit (kafka-configs.sh --alter --entity-type"
+        + " topics --entity-name "
+        + name
+        + " --add-config max.message.bytes="
+        + limit
+        + ", and the brokers' replica.fetch.max.bytes with it), or lower"
+        + " properties.max.request.size to "
+        + maxMessageBytes
+        + ".";
   }
 
   /**

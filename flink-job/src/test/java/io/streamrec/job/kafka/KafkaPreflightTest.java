@@ -87,6 +87,22 @@ class KafkaPreflightTest {
         .containsExactly("dead-letters", "model-updates", "request-units");
   }
 
+  /**
+   * A user who raised properties.max.request.size but not the model topic's max.message.bytes
+   * passed every start-up check, and the broker then refused the model's large records, failing
+   * each publish and the job with it, for ever.
+   */
+  @Test
+  void aModelTopicThatTakesSmallerRecordsThanTheProducerIsRefused() {
+    assertThat(KafkaPreflight.recordSizeProblem("model-updates", 1_048_588, null)).isNull();
+    assertThat(KafkaPreflight.recordSizeProblem("model-updates", 1_048_588, "4194304"))
+        .contains("topic 'model-updates'")
+        .contains("1048588 bytes (max.message.bytes)")
+        .contains("max.request.size of 4194304")
+        .contains("--add-config max.message.bytes=4194304");
+    assertThat(KafkaPreflight.recordSizeProblem("model-updates", 8_388_608, "4194304")).isNull();
+  }
+
   @Test
   void aRefusedLoginOrOperationOrNoAnswerIsSaidInWords() {
     KafkaClientProperties sasl =

@@ -176,21 +176,10 @@ class JsonlProducerTest {
                 "{\"impressionId\":\"i2\",\"requestId\":\"r2\",\"timestampMs\":"
                     + (now - 70)
                     + "}"));
-    MockProducer<byte[], byte[]> broker =
-        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
     TopicsConfig topics = TopicsConfig.defaults();
-    List<JsonlProducer.BadLine> bad = new ArrayList<>();
-
-    try (ByteRecordProducer producer = new ByteRecordProducer(broker)) {
-      new JsonlProducer(
-              producer,
-              topics,
-              collecting(bad),
-              JsonlProducer.PROGRESS_INTERVAL_MS,
-              Map.of(topics.requests(), new TimestampBounds(Long.MAX_VALUE, 3_600_000)),
-              () -> now)
-          .load(requests, impressions);
-    }
+    Loaded l = loadAt(now, requests, impressions, null);
+    MockProducer<byte[], byte[]> broker = l.broker();
+    List<JsonlProducer.BadLine> bad = l.bad();
 
     assertThat(broker.history())
         .extracting(r -> new String(r.key(), java.nio.charset.StandardCharsets.UTF_8))
@@ -215,21 +204,9 @@ class JsonlProducerTest {
         Files.write(
             tmp.resolve("requests.jsonl"),
             List.of("{\"requestId\":\"r1\",\"timestampMs\":" + (now - 1000) * 1000 + "}"));
-    MockProducer<byte[], byte[]> broker =
-        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
-    TopicsConfig topics = TopicsConfig.defaults();
-    List<JsonlProducer.BadLine> bad = new ArrayList<>();
-
-    try (ByteRecordProducer producer = new ByteRecordProducer(broker)) {
-      new JsonlProducer(
-              producer,
-              topics,
-              collecting(bad),
-              JsonlProducer.PROGRESS_INTERVAL_MS,
-              Map.of(topics.requests(), new TimestampBounds(Long.MAX_VALUE, 3_600_000)),
-              () -> now)
-          .load(requests, null);
-    }
+    Loaded l = loadAt(now, requests, null, null);
+    MockProducer<byte[], byte[]> broker = l.broker();
+    List<JsonlProducer.BadLine> bad = l.bad();
 
     assertThat(broker.history()).isEmpty();
     assertThat(bad).hasSize(1);
@@ -250,31 +227,55 @@ class JsonlProducerTest {
             List.of(
                 "{\"requestId\":\"r1\",\"timestampMs\":1000,\"dense\":{\"hour\":13,\"raw\":1e39}}",
                 "{\"requestId\":\"r2\",\"timestampMs\":2000,\"dense\":{\"hour\":1e39}}"));
-    MockProducer<byte[], byte[]> broker =
-        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
-    List<JsonlProducer.BadLine> bad = new ArrayList<>();
-    JsonlProducer.Summary s;
+    Loaded l =
+        loadAt(
+            System.currentTimeMillis(),
+            requests,
+            null,
+            io.streamrec.model.ModelConfig.defaults().features());
+    MockProducer<byte[], byte[]> broker = l.broker();
+    List<JsonlProducer.BadLine> bad = l.bad();
 
-    try (ByteRecordProducer producer = new ByteRecordProducer(broker)) {
-      s =
-          new JsonlProducer(
-                  producer,
-                  TopicsConfig.defaults(),
-                  collecting(bad),
-                  JsonlProducer.PROGRESS_INTERVAL_MS,
-                  Map.of(),
-                  System::currentTimeMillis,
-                  io.streamrec.model.ModelConfig.defaults().features())
-              .load(requests, null);
-    }
-
-    assertThat(s.requestsSent()).isEqualTo(1);
+    assertThat(l.summary().requestsSent()).isEqualTo(1);
     assertThat(broker.history())
         .extracting(r -> new String(r.key(), java.nio.charset.StandardCharsets.UTF_8))
         .containsExactly("r1");
     assertThat(bad)
         .extracting(JsonlProducer.BadLine::lineNumber, JsonlProducer.BadLine::reason)
         .containsExactly(org.assertj.core.api.Assertions.tuple(2L, "non_finite"));
+  }
+
+  /** What a load sent to a mock broker, its bad lines and its summary. */
+  private record Loaded(
+      MockProducer<byte[], byte[]> broker,
+      List<JsonlProducer.BadLine> bad,
+      JsonlProducer.Summary summary) {}
+
+  /**
+   * Loads {@code requests} and {@code impressions} (null: none) to a mock broker at clock {@code
+   * now}, the requests topic taking times up to an hour ahead (Kafka 4's default), a value past a
+   * float's range a bad line under the names of {@code features} (null: any).
+   */
+  private static Loaded loadAt(
+      long now, Path requests, Path impressions, io.streamrec.model.features.FeatureSpec features)
+      throws Exception {
+    MockProducer<byte[], byte[]> broker =
+        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    TopicsConfig topics = TopicsConfig.defaults();
+    List<JsonlProducer.BadLine> bad = new ArrayList<>();
+    try (ByteRecordProducer producer = new ByteRecordProducer(broker)) {
+      JsonlProducer.Summary s =
+          new JsonlProducer(
+                  producer,
+                  topics,
+                  collecting(bad),
+                  JsonlProducer.PROGRESS_INTERVAL_MS,
+                  Map.of(topics.requests(), new TimestampBounds(Long.MAX_VALUE, 3_600_000)),
+                  () -> now,
+                  features)
+              .load(requests, impressions);
+      return new Loaded(broker, bad, s);
+    }
   }
 
   /** A listener that adds each bad line to {@code bad}. */

@@ -771,12 +771,56 @@ public record JobConfig(
     return id;
   }
 
+  /**
+   * Refuses an exactly-once job whose transactions time out within one checkpoint interval: a
+   * sink's transaction stays open from one checkpoint to the commit after the next, so the broker
+   * aborted every one before its commit, and the job failed at each checkpoint and published
+   * nothing. (The brokers' {@code transaction.max.timeout.ms} bounds it from above: {@link
+   * io.streamrec.job.kafka.KafkaPreflight} checks that.)
+   */
+  static void refuseATransactionTimeoutWithinTheCheckpointInterval(ReadableConfig c) {
+    java.util.Optional<java.time.Duration> interval;
+    try {
+      interval =
+          c.getOptional(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_INTERVAL);
+    } catch (IllegalArgumentException e) {
+      return; // not a duration: Flink's refusal names the key and the value
+    }
+    String given = kafkaProperties(c).asMap().get("transaction.timeout.ms");
+    long timeoutMs;
+    try {
+      timeoutMs =
+          Long.parseLong(
+              given == null
+                  ? io.streamrec.job.sink.KafkaSinks.TRANSACTION_TIMEOUT_MS
+                  : given.trim());
+    } catch (NumberFormatException e) {
+      return; // the sinks refuse it by name
+    }
+    if (interval.isPresent() && timeoutMs <= interval.get().toMillis()) {
+      throw new ConfigException(
+          JobOptions.DELIVERY_GUARANTEE,
+          "is exactly-once with transactions that time out after "
+              + org.apache.flink.util.TimeUtils.formatWithHighestUnit(
+                  java.time.Duration.ofMillis(timeoutMs))
+              + " (properties.transaction.timeout.ms"
+              + (given == null ? ", its default" : "")
+              + "), within one checkpoint interval ("
+              + org.apache.flink.util.TimeUtils.formatWithHighestUnit(interval.get())
+              + ")",
+          "a transaction stays open from one checkpoint to the next, and the broker would abort"
+              + " every one before its commit: give properties.transaction.timeout.ms well above"
+              + " execution.checkpointing.interval (at most the brokers' transaction.max.timeout.ms)");
+    }
+  }
+
   private static boolean guarantee(ReadableConfig c) {
     String g = c.get(JobOptions.DELIVERY_GUARANTEE).trim().toLowerCase(Locale.ROOT);
     switch (g) {
       case "at-least-once":
         return false;
       case "exactly-once":
+        refuseATransactionTimeoutWithinTheCheckpointInterval(c);
         return true;
       default:
         throw new ConfigException(

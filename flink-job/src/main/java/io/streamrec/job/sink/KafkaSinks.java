@@ -48,7 +48,7 @@ public final class KafkaSinks {
    * Transactions must outlive a checkpoint interval and an outage; 15 min is the broker's default
    * maximum ({@code properties.transaction.timeout.ms} sets another).
    */
-  static final String TRANSACTION_TIMEOUT_MS = String.valueOf(15 * 60 * 1000);
+  public static final String TRANSACTION_TIMEOUT_MS = String.valueOf(15 * 60 * 1000);
 
   /**
    * An at-least-once sink's records wait for the broker however long it is away: with Kafka's

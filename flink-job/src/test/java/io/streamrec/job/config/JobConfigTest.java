@@ -813,6 +813,29 @@ class JobConfigTest {
    * Flink in words naming no key ("Checkpoint interval must be larger than or equal to 10 ms"),
    * after the brokers had been reached. It is refused with the key, before anything starts.
    */
+  /**
+   * An exactly-once job whose transactions time out within one checkpoint interval started, and the
+   * broker aborted each transaction before its commit: the job failed at every checkpoint and
+   * published nothing. Refused at configuration, naming both; above the interval it starts.
+   */
+  @Test
+  void anExactlyOnceJobWhoseTransactionsTimeOutWithinACheckpointIntervalIsRefused() {
+    Configuration c = base();
+    c.set(JobOptions.DELIVERY_GUARANTEE, "exactly-once");
+    c.setString("execution.checkpointing.interval", "20 min");
+    assertThatThrownBy(() -> JobConfig.from(c))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("transactions that time out after 15 min")
+        .hasMessageContaining("its default")
+        .hasMessageContaining("within one checkpoint interval (20 min)");
+    c.setString("properties.transaction.timeout.ms", "1800000");
+    assertThat(JobConfig.from(c).exactlyOnce()).isTrue();
+    c.setString("execution.checkpointing.interval", "30 min");
+    assertThatThrownBy(() -> JobConfig.from(c)).hasMessageContaining("after 30 min");
+    c.set(JobOptions.DELIVERY_GUARANTEE, "at-least-once");
+    assertThat(JobConfig.from(c).exactlyOnce()).isFalse();
+  }
+
   @Test
   void aCheckpointIntervalUnderTenMillisecondsIsRefusedByTheKeysName() {
     for (String v : List.of("0", "0 ms", "5ms")) {

@@ -786,15 +786,12 @@ public record JobConfig(
     } catch (IllegalArgumentException e) {
       return; // not a duration: Flink's refusal names the key and the value
     }
-    String given = kafkaProperties(c).asMap().get("transaction.timeout.ms");
+    java.util.Map<String, String> user = kafkaProperties(c).asMap();
+    String given = user.get("transaction.timeout.ms");
     long timeoutMs;
     try {
-      timeoutMs =
-          Long.parseLong(
-              given == null
-                  ? io.streamrec.job.sink.KafkaSinks.TRANSACTION_TIMEOUT_MS
-                  : given.trim());
-    } catch (NumberFormatException e) {
+      timeoutMs = io.streamrec.job.sink.KafkaSinks.transactionTimeoutMs(user);
+    } catch (IllegalArgumentException e) {
       return; // the sinks refuse it by name
     }
     if (interval.isPresent() && timeoutMs <= interval.get().toMillis()) {

@@ -446,15 +446,9 @@ public final class KafkaPreflight {
    * and the job with it, for ever.
    */
   static String recordSizeProblem(String name, long maxMessageBytes, String maxRequestSize) {
-    long limit = 1_048_576;
-    if (maxRequestSize != null) {
-      try {
-        limit = Long.parseLong(maxRequestSize.strip());
-      } catch (NumberFormatException e) {
-        return null; // the producer refuses it, by its name
-      }
-    }
-    if (maxMessageBytes >= limit) {
+    long limit = io.streamrec.job.sink.KafkaSinks.maxRequestBytes(maxRequestSize);
+    if (limit == Long.MAX_VALUE || maxMessageBytes >= limit) {
+      // no number: the producer refuses it, by its name
       return null;
     }
     return "topic '"

@@ -48,7 +48,7 @@ public final class KafkaSinks {
    * Transactions must outlive a checkpoint interval and an outage; 15 min is the broker's default
    * maximum ({@code properties.transaction.timeout.ms} sets another).
    */
-  public static final String TRANSACTION_TIMEOUT_MS = String.valueOf(15 * 60 * 1000);
+  static final String TRANSACTION_TIMEOUT_MS = String.valueOf(15 * 60 * 1000);
 
   /**
    * An at-least-once sink's records wait for the broker however long it is away: with Kafka's
@@ -196,7 +196,15 @@ public final class KafkaSinks {
    * default; a value that is no number is left to the producer, which refuses it by name.
    */
   public static long maxRequestBytes(JobConfig cfg) {
-    String set = cfg.kafkaProperties().asMap().get("max.request.size");
+    return maxRequestBytes(cfg.kafkaProperties().asMap().get("max.request.size"));
+  }
+
+  /**
+   * {@code set} ({@code properties.max.request.size}, null where not given) in bytes: Kafka's
+   * default where null, {@link Long#MAX_VALUE} where it is no number (no limit to check against:
+   * the producer refuses it by name).
+   */
+  public static long maxRequestBytes(String set) {
     if (set != null) {
       try {
         return Long.parseLong(set.strip());
@@ -249,7 +257,17 @@ public final class KafkaSinks {
 
   /** The transaction timeout of an exactly-once job's sinks, in ms. */
   public static long transactionTimeoutMs(JobConfig cfg) {
-    String v = sinkSettings(cfg).getOrDefault("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
+    return transactionTimeoutMs(cfg.kafkaProperties().asMap());
+  }
+
+  /**
+   * The transaction timeout, in ms, of exactly-once sinks under the user's client settings {@code
+   * user}: theirs, or ours (15 minutes).
+   *
+   * @throws IllegalArgumentException if the user's is no number of milliseconds
+   */
+  public static long transactionTimeoutMs(java.util.Map<String, String> user) {
+    String v = user.getOrDefault("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
     try {
       return Long.parseLong(v.trim());
     } catch (NumberFormatException e) {

@@ -694,9 +694,6 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     }
   }
 
-  /** The producer's default {@code max.request.size}. */
-  static final long DEFAULT_MAX_REQUEST_BYTES = 1_048_576;
-
   /** What a dense block's record holds besides its values: key, version, block name, framing. */
   static final long DENSE_RECORD_OVERHEAD_BYTES = 1_024;
 
@@ -708,15 +705,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
    * without restarts.
    */
   private void checkDenseBlocksFit(Map<String, int[]> blocks) {
-    String set = config.kafkaProperties().asMap().get("max.request.size");
-    long limit = DEFAULT_MAX_REQUEST_BYTES;
-    if (set != null) {
-      try {
-        limit = Long.parseLong(set.strip());
-      } catch (NumberFormatException e) {
-        return; // the producer refuses it, by its name
-      }
-    }
+    long limit = io.streamrec.job.sink.KafkaSinks.maxRequestBytes(config);
     for (Map.Entry<String, int[]> e : blocks.entrySet()) {
       long bytes = 4L * e.getValue()[1] + DENSE_RECORD_OVERHEAD_BYTES;
       if (bytes > limit) {

@@ -572,14 +572,8 @@ class ModelReplicaITCase {
       ModelUpdatesSupport.send(p, topic, version(1, ids(1, 2), ids(), true));
       assertThat(replica.awaitVersion(1, WAIT)).isTrue();
 
-      List<ModelUpdateRecord> v2 = new ArrayList<>();
-      ModelUpdateEncoder enc = new ModelUpdateEncoder(MODEL_ID, 2, 2_000, v2::add);
-      float[] row = new float[MODEL.embeddingDim()];
-      java.util.Arrays.fill(row, 2);
-      enc.row(TABLE, 1, row, 0, 3); // 3 values in a table of 16
-      enc.row(TABLE, 2, row, 0, row.length);
-      enc.close(VersionMarker.newBuilder().setPublishedAtMs(System.currentTimeMillis()));
-      ModelUpdatesSupport.send(p, topic, v2);
+      // 3 values in a table of 16
+      ModelUpdatesSupport.send(p, topic, version2WithAnOddRow(TABLE, 1, 3));
       assertThat(replica.awaitVersion(2, WAIT)).isTrue();
 
       assertThat(replica.badRecords()).isEqualTo(1);
@@ -587,6 +581,22 @@ class ModelReplicaITCase {
       assertThat(replica.row(TABLE, 2)).hasSize(MODEL.embeddingDim()).containsOnly(2f);
       assertThat(replica.rows()).isEqualTo(2);
     }
+  }
+
+  /**
+   * Version 2 of the model: row {@code id} of {@code table} with its first {@code values} values
+   * alone (a row of another width than its table's), then row 2 of {@link #TABLE} whole; every
+   * value 2.
+   */
+  private static List<ModelUpdateRecord> version2WithAnOddRow(String table, long id, int values) {
+    List<ModelUpdateRecord> v2 = new ArrayList<>();
+    ModelUpdateEncoder enc = new ModelUpdateEncoder(MODEL_ID, 2, 2_000, v2::add);
+    float[] row = new float[MODEL.embeddingDim()];
+    java.util.Arrays.fill(row, 2);
+    enc.row(table, id, row, 0, values);
+    enc.row(TABLE, 2, row, 0, row.length);
+    enc.close(VersionMarker.newBuilder().setPublishedAtMs(System.currentTimeMillis()));
+    return v2;
   }
 
   /**
@@ -604,14 +614,8 @@ class ModelReplicaITCase {
       ModelUpdatesSupport.send(p, topic, version(1, ids(1, 2), ids(), true));
       assertThat(replica.awaitVersion(1, WAIT)).isTrue();
 
-      List<ModelUpdateRecord> v2 = new ArrayList<>();
-      ModelUpdateEncoder enc = new ModelUpdateEncoder(MODEL_ID, 2, 2_000, v2::add);
-      float[] row = new float[MODEL.embeddingDim()];
-      java.util.Arrays.fill(row, 2);
-      enc.row("user_id", 7, row, 0, 0); // no values, the first row of its table
-      enc.row(TABLE, 2, row, 0, row.length);
-      enc.close(VersionMarker.newBuilder().setPublishedAtMs(System.currentTimeMillis()));
-      ModelUpdatesSupport.send(p, topic, v2);
+      // no values, the first row of its table
+      ModelUpdatesSupport.send(p, topic, version2WithAnOddRow("user_id", 7, 0));
       try (ModelReplica late = ModelReplica.start(bootstrap, topic)) {
         for (ModelReplica r : List.of(replica, late)) {
           assertThat(r.awaitVersion(2, WAIT)).isTrue();

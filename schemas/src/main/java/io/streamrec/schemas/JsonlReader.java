@@ -16,7 +16,8 @@ import java.util.function.Function;
  * with its line number and why, to an {@link ErrorHandler}; every good line still reaches the sink.
  * Blank lines are skipped; a line that is not valid UTF-8 is a bad line, and so is a line longer
  * than {@link #MAX_LINE_BYTES}, which is passed over without being held in memory. A byte order
- * mark at the start of the file is skipped.
+ * mark at the start of the file is skipped. A file in UTF-16 (what Windows PowerShell 5's {@code >}
+ * writes) is refused whole, naming its encoding: every line of it would be a bad line.
  */
 public final class JsonlReader {
 
@@ -67,6 +68,7 @@ public final class JsonlReader {
    * files needs; bad lines go to {@code errors} as they are passed.
    *
    * @throws UncheckedIOException if the file cannot be opened
+   * @throws IllegalArgumentException if the file is in UTF-16
    */
   public static <T> Cursor<T> open(Path file, Function<String, T> parser, ErrorHandler errors) {
     return open(file, parser, errors, MAX_LINE_BYTES);
@@ -77,10 +79,19 @@ public final class JsonlReader {
    */
   static <T> Cursor<T> open(
       Path file, Function<String, T> parser, ErrorHandler errors, int maxLineBytes) {
+    InputStream in;
     try {
-      return new Cursor<>(file, Files.newInputStream(file), parser, errors, maxLineBytes);
+      in = Files.newInputStream(file);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file, e);
+    }
+    Cursor<T> cursor = new Cursor<>(file, in, parser, errors, maxLineBytes);
+    try {
+      cursor.refuseUtf16();
+      return cursor;
+    } catch (RuntimeException e) {
+      cursor.close();
+      throw e;
     }
   }
 
@@ -145,6 +156,42 @@ public final class JsonlReader {
     /** The line of the event {@link #next} returned last (1-based). */
     public long lineNumber() {
       return lineNumber;
+    }
+
+    /**
+     * Refuses a file in UTF-16, known by its byte order mark or, without one, by a zero byte beside
+     * the first character: UTF-8 text holds no zero byte, and in UTF-16 every ASCII character has
+     * one. Reads the file's first bytes into the buffer, where {@link #readLine} takes them.
+     */
+    private void refuseUtf16() {
+      try {
+        limit = Math.max(in.readNBytes(buffer, 0, 2), 0);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + file, e);
+      }
+      if (limit < 2) {
+        return;
+      }
+      int b0 = buffer[0] & 0xff;
+      int b1 = buffer[1] & 0xff;
+      String which = null;
+      if (b0 != 0 && b1 == 0 || b0 == 0xff && b1 == 0xfe) {
+        which = "UTF-16LE";
+      } else if (b0 == 0 && b1 != 0 || b0 == 0xfe && b1 == 0xff) {
+        which = "UTF-16BE";
+      }
+      if (which != null) {
+        throw new IllegalArgumentException(
+            file
+                + " is in "
+                + which
+                + " (as Windows PowerShell 5 writes with '>'); events are read as UTF-8, one JSON"
+                + " object per line: convert it first, e.g. iconv -f "
+                + which
+                + " -t UTF-8 "
+                + file
+                + " > events.jsonl");
+      }
     }
 
     /** What the read did so far. */

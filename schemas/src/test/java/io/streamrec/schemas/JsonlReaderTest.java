@@ -1,6 +1,7 @@
 package io.streamrec.schemas;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
 import java.io.ByteArrayOutputStream;
@@ -195,6 +196,45 @@ class JsonlReaderTest {
     assertThat(good).extracting(Good::line, Good::requestId).containsExactly(tuple(1L, "r1"));
     assertThat(bad).extracting(Bad::line).containsExactly(2L);
     assertThat(result).isEqualTo(new JsonlReader.Result(1, 1, 0));
+  }
+
+  /**
+   * A file written by Windows PowerShell 5's {@code >} is UTF-16: each of its lines was a bad line
+   * ("not valid JSON"), the load went on to its end and said nothing of the encoding.
+   */
+  @Test
+  void aFileInUtf16IsRefusedWholeNamingItsEncoding() throws IOException {
+    String events = request("r1", 1) + "\r\n" + request("r2", 2) + "\r\n";
+    Path withMark = dir.resolve("with-mark.jsonl");
+    Files.write(withMark, events.getBytes(StandardCharsets.UTF_16LE));
+    Files.write(
+        withMark, concat(new byte[] {(byte) 0xff, (byte) 0xfe}, Files.readAllBytes(withMark)));
+    Path bigEndian = dir.resolve("big-endian.jsonl");
+    Files.write(bigEndian, events.getBytes(StandardCharsets.UTF_16BE));
+
+    assertThatThrownBy(() -> read(withMark))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(withMark + " is in UTF-16LE")
+        .hasMessageContaining("iconv -f UTF-16LE -t UTF-8");
+    assertThatThrownBy(() -> read(bigEndian))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(bigEndian + " is in UTF-16BE");
+    assertThat(good).isEmpty();
+    assertThat(bad).isEmpty();
+  }
+
+  @Test
+  void aFileOfOneCharacterIsRead() throws IOException {
+    JsonlReader.Result result = read(write("x"));
+
+    assertThat(bad).extracting(Bad::line, Bad::text).containsExactly(tuple(1L, "x"));
+    assertThat(result).isEqualTo(new JsonlReader.Result(0, 1, 0));
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 
   @Test

@@ -149,7 +149,7 @@ public final class LabelWeightsBench {
       TestThenTrain.Result r =
           new TestThenTrain.Result(p.stream().mapToDouble(Double::doubleValue).toArray(), y, 0);
       out[3 * n] = r.lifetimeAuc();
-      out[3 * n + 1] = r.lastAuc(r.size() / 5);
+      out[3 * n + 1] = r.lastAuc((int) Math.round(r.size() * 0.2)); // as QualityBench cuts it
       out[3 * n + 2] = r.logLoss(r.size());
     }
     return out;

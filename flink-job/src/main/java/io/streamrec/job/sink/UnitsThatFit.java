@@ -76,6 +76,11 @@ public final class UnitsThatFit extends ProcessFunction<CompactUnit, CompactUnit
 
   /** The dead letter of {@code u} when its record is over the producer's limit; else null. */
   DeadLetter tooLarge(CompactUnit u) {
+    // the sink encodes the unit: here it is encoded only when its bound is over the limit
+    if (CompactUnitCodec.maxEncodedSize(u) + 3L * u.requestId().length() + RECORD_OVERHEAD_BYTES
+        <= maxRequestBytes) {
+      return null;
+    }
     byte[] value = CompactUnitCodec.encode(u);
     byte[] key = u.requestId().getBytes(StandardCharsets.UTF_8);
     long bytes = (long) value.length + key.length + RECORD_OVERHEAD_BYTES;

@@ -174,6 +174,44 @@ class KafkaSinksTest {
     assertThat(fit.tooLarge(unit(100, 10))).isNull();
   }
 
+  @Test
+  void aUnitIsRefusedExactlyWhenItsEncodedRecordIsOverTheLimit() {
+    Configuration c = new Configuration();
+    c.setString("kafka.bootstrap-servers", "localhost:9092");
+    c.setString("properties.max.request.size", "200000");
+    UnitsThatFit fit = UnitsThatFit.of(JobConfig.from(c));
+    // the most ids whose record fits, found by encoding: then the units around it
+    int lo = 1_000;
+    int hi = 20_000;
+    while (lo < hi) {
+      int mid = (lo + hi + 1) / 2;
+      if (record(unit(mid, 10)) <= 200_000) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    int refused = 0;
+    for (int ids = lo - 40; ids <= lo + 40; ids++) {
+      io.streamrec.model.units.CompactUnit u = unit(ids, 10);
+      boolean over = record(u) > 200_000;
+      assertThat(fit.tooLarge(u) != null)
+          .as("%,d ids, a record of %,d bytes", ids, record(u))
+          .isEqualTo(over);
+      refused += over ? 1 : 0;
+    }
+    assertThat(refused).isEqualTo(40);
+    assertThat(io.streamrec.model.units.CompactUnitCodec.maxEncodedSize(unit(lo, 10)))
+        .as("the bound alone would refuse units that fit")
+        .isGreaterThan(200_000 - UnitsThatFit.RECORD_OVERHEAD_BYTES);
+  }
+
+  private static long record(io.streamrec.model.units.CompactUnit u) {
+    return io.streamrec.model.units.CompactUnitCodec.encode(u).length
+        + u.requestId().length()
+        + UnitsThatFit.RECORD_OVERHEAD_BYTES;
+  }
+
   private static io.streamrec.model.units.CompactUnit unit(int idCount, int impressions) {
     long[] ids = new long[idCount];
     long[] wide = new long[idCount];

@@ -38,16 +38,7 @@ public final class CompactUnitCodec {
   /** The unit's bytes. */
   public static byte[] encode(CompactUnit u) {
     byte[] rid = u.requestId().getBytes(StandardCharsets.UTF_8);
-    int size =
-        1
-            + 32
-            + 5
-            + rid.length
-            + 5
-            + UnitBytes.Writer.idBagsSize(u.bagEnds(), u.ids(), u.wideIds())
-            + 15
-            + 4 * (u.requestDense().length + u.impressionDense().length + u.labels().length);
-    UnitBytes.Writer w = new UnitBytes.Writer(size);
+    UnitBytes.Writer w = new UnitBytes.Writer(sizeWithout(u) + 5 + rid.length);
     w.u8(FORMAT);
     w.i64(u.layoutFingerprint());
     w.i64(u.requestKey());
@@ -62,6 +53,25 @@ public final class CompactUnitCodec {
     w.floats(u.impressionDense(), ni);
     w.floats(u.labels(), ni);
     return w.done();
+  }
+
+  /**
+   * At least as many bytes as {@link #encode} makes of {@code u} (each varint counted at its
+   * longest, each character of the request id at three bytes), found without encoding it: a check
+   * against a limit need encode only a unit near it.
+   */
+  public static long maxEncodedSize(CompactUnit u) {
+    return sizeWithout(u) + 5 + 3L * u.requestId().length();
+  }
+
+  /** What {@link #encode} allots for all but the request id and its length. */
+  private static int sizeWithout(CompactUnit u) {
+    return 1
+        + 32
+        + 5
+        + UnitBytes.Writer.idBagsSize(u.bagEnds(), u.ids(), u.wideIds())
+        + 15
+        + 4 * (u.requestDense().length + u.impressionDense().length + u.labels().length);
   }
 
   /**

@@ -64,6 +64,15 @@ class CompactUnitCodecTest {
   }
 
   @Test
+  void theBoundOfAUnitsSizeIsNeverBelowItsEncodedSize() {
+    for (CompactUnit u : units(300, 13)) {
+      long bound = CompactUnitCodec.maxEncodedSize(u);
+      assertThat(bound).isGreaterThanOrEqualTo(CompactUnitCodec.encode(u).length);
+      assertThat(bound).isLessThan(3L * CompactUnitCodec.encode(u).length);
+    }
+  }
+
+  @Test
   void aUnitInsideALargerArrayDecodes() {
     CompactUnit u = units(1, 3).get(0);
     byte[] bytes = CompactUnitCodec.encode(u);

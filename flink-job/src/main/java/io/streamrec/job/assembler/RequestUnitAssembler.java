@@ -674,7 +674,9 @@ public final class RequestUnitAssembler
     }
     Long orphan = orphanAt.value();
     if (orphan != null && t >= orphan) {
-      if (!atCut && orphanEachAtItsOwnTime(ctx, t)) {
+      // a job started from a handoff keeps its cut for good: its keys past the events both jobs
+      // read are plain ones, whose impressions are each an orphan at their own time too
+      if (orphanEachAtItsOwnTime(ctx, t)) {
         return;
       }
       if (atCut) {

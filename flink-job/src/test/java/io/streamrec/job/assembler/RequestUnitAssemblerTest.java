@@ -1181,4 +1181,37 @@ class RequestUnitAssemblerTest {
       assertThat(h.extractOutputValues()).isEmpty();
     }
   }
+
+  /**
+   * A live job started from a backfill's handoff keeps the handoff's offsets for its whole life,
+   * and its waiting impressions were all orphaned at the first one's window end there, long after
+   * the events the two jobs both read: a later one whose request then came in time was an orphan
+   * too.
+   */
+  @Test
+  void aJobStartedFromAHandoffOrphansEachWaitingImpressionOnlyOnceItsOwnWindowHasClosed()
+      throws Exception {
+    SegmentCut started = new SegmentCut(Map.of(), Map.of(), Map.of(0, 10L), Map.of(0, 20L));
+    try (var h = harness(CONFIG.withCut(started), null)) {
+      ImpressionEvent e1 = impression("a", "e1", 0); // waits: its window closes at 1000
+      h.processElement2(
+          new StreamRecord<>(ENCODER.impressionPart(e1, AvroCodec.encode(e1)).readAt(0, 30), 0));
+      h.processBothWatermarks(new Watermark(500));
+      ImpressionEvent e2 = impression("a", "e2", 2_500); // its own window runs to 3500
+      h.processElement2(
+          new StreamRecord<>(
+              ENCODER.impressionPart(e2, AvroCodec.encode(e2)).readAt(0, 31), 2_500));
+      h.processBothWatermarks(new Watermark(1_000)); // e1's window closed
+      RequestEvent r = request("a", 2_000); // in time for e2: its unit closes at 3000
+      h.processElement1(
+          new StreamRecord<>(ENCODER.requestPart(r, AvroCodec.encode(r)).readAt(0, 40), 2_000));
+      h.processBothWatermarks(new Watermark(3_000));
+      assertThat(deadLetters(h))
+          .extracting(DeadLetter::getReason)
+          .as("only e1 is an orphan")
+          .containsExactly(DeadLetterReasons.ORPHAN);
+      assertThat(h.extractOutputValues()).hasSize(1);
+      assertThat(h.extractOutputValues().get(0).impressions()).isEqualTo(1);
+    }
+  }
 }

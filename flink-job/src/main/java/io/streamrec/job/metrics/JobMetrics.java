@@ -9,7 +9,8 @@ import org.apache.flink.metrics.MetricGroup;
  *
  * <p>Every record that enters ends in one place, and the counters add up: impressions in =
  * impressions trained + duplicate impressions + impressions dead-lettered (+ those still waiting in
- * an open unit or batch while the job runs).
+ * an open unit or batch while the job runs). A unit too large for the request-units log is trained
+ * and also a {@code too_large} dead letter ({@link #DEAD_LETTER_UNITS}), counted beyond that sum.
  */
 public final class JobMetrics {
   public static final String GROUP = "streamrec";

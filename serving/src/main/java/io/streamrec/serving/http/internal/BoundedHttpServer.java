@@ -516,7 +516,19 @@ public final class BoundedHttpServer implements AutoCloseable {
     int max = limits.maxRequestBytes();
     String te = head.header("transfer-encoding");
     String cl = head.header("content-length");
-    boolean chunked = te != null && te.toLowerCase(Locale.ROOT).contains("chunked");
+    String coding = te == null ? "identity" : te.trim().toLowerCase(Locale.ROOT);
+    if (!coding.equals("chunked") && !coding.equals("identity")) {
+      // a body whose length chunked does not give (RFC 9112 6.3), or one compressed in transit:
+      // read as no body, it was answered as a request the client did not send, and its bytes were
+      // taken for the next request's head
+      throw new Refusal(
+          400,
+          "Transfer-Encoding '"
+              + te.trim()
+              + "' is not read; send the body with Content-Length, or chunked alone",
+          true);
+    }
+    boolean chunked = coding.equals("chunked");
     if (chunked && cl != null) {
       // two framings of one body: where this server and a proxy before it disagree on which one
       // holds, the rest of the connection is another request than the proxy saw (RFC 9112 6.3)

@@ -365,6 +365,39 @@ class BoundedHttpServerTest {
     }
   }
 
+  /**
+   * A body sent under a transfer coding other than chunked (gzip, or chunked under another) was
+   * read as no body at all: the handler answered a request the client did not send (an empty body,
+   * "not a JSON object"), and the body's bytes were then read as the next request's head, the
+   * connection held until the header timeout. It is refused naming the coding, and closed.
+   */
+  @Test
+  void aTransferEncodingOtherThanChunkedIsRefusedNamingItAndTheConnectionClosed() throws Exception {
+    Echo echo = new Echo();
+    try (BoundedHttpServer server = start(echo, 1, 8, 5_000)) {
+      for (String coding : List.of("gzip", "chunked, gzip", "gzip, chunked")) {
+        try (Socket s = new Socket("127.0.0.1", server.address().getPort())) {
+          s.setSoTimeout((int) ANSWER_BOUND.toMillis());
+          s.getOutputStream()
+              .write(
+                  ("POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                          + coding
+                          + "\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+                      .getBytes(StandardCharsets.ISO_8859_1));
+          long t0 = System.nanoTime();
+          String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+          assertThat(all)
+              .as(coding)
+              .startsWith("HTTP/1.1 400 ")
+              .contains("Transfer-Encoding '" + coding + "'")
+              .contains("Connection: close");
+          assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
+        }
+      }
+      assertThat(echo.handled.get()).isZero();
+    }
+  }
+
   private static String line(InputStream in) throws IOException {
     StringBuilder b = new StringBuilder();
     int c;

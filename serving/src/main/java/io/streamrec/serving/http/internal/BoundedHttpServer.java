@@ -457,6 +457,17 @@ public final class BoundedHttpServer implements AutoCloseable {
 
   /** The request line and headers; the body is still to read. */
   private static Request readHead(int firstByte, InputStream in) throws IOException, Refusal {
+    // empty lines before the request line (a client's CRLF after its last body) are skipped (RFC
+    // 9112 2.2), as many as a head may hold
+    for (int skipped = 0; firstByte == '\r' || firstByte == '\n'; skipped++) {
+      if (skipped >= MAX_HEAD_BYTES) {
+        throw new Refusal(431, "the request's headers exceed " + MAX_HEAD_BYTES + " bytes", true);
+      }
+      firstByte = in.read();
+      if (firstByte < 0) {
+        throw new SocketException("the client closed the connection mid-request");
+      }
+    }
     ByteArrayOutputStream head = new ByteArrayOutputStream(256);
     head.write(firstByte);
     int newlines = firstByte == '\n' ? 1 : 0;

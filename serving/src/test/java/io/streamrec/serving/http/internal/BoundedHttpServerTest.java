@@ -398,6 +398,29 @@ class BoundedHttpServerTest {
     }
   }
 
+  /**
+   * A client that ends a body with an extra CRLF (as some do after a POST) had its next request on
+   * the kept-alive connection refused as "not an HTTP/1.x request line: ''" and the connection
+   * closed. Empty lines before a request line are skipped (RFC 9112, 2.2).
+   */
+  @Test
+  void emptyLinesBeforeARequestLineAreSkipped() throws Exception {
+    Echo echo = new Echo();
+    try (BoundedHttpServer server = start(echo, 1, 8, 5_000);
+        Socket s = new Socket("127.0.0.1", server.address().getPort())) {
+      s.setSoTimeout((int) ANSWER_BOUND.toMillis());
+      s.getOutputStream()
+          .write(
+              ("\r\nPOST /a HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi\r\n"
+                      + "GET /b HTTP/1.1\r\nConnection: close\r\n\r\n")
+                  .getBytes(StandardCharsets.ISO_8859_1));
+      InputStream in = s.getInputStream();
+      assertThat(response(in)).startsWith("HTTP/1.1 200 OK").endsWith("POST /a hi");
+      assertThat(response(in)).startsWith("HTTP/1.1 200 OK").endsWith("GET /b ");
+      assertThat(echo.handled.get()).isEqualTo(2);
+    }
+  }
+
   private static String line(InputStream in) throws IOException {
     StringBuilder b = new StringBuilder();
     int c;

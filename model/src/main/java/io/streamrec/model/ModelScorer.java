@@ -61,6 +61,13 @@ public final class ModelScorer {
     return config;
   }
 
+  /** How many values each dense block of the configuration holds, by name. */
+  public Map<String, Integer> denseBlockSizes() {
+    Map<String, Integer> sizes = new java.util.LinkedHashMap<>();
+    model.blocks().forEach((name, b) -> sizes.put(name, b[1]));
+    return sizes;
+  }
+
   /**
    * The first label's (click) probabilities of every impression of {@code units}, in order: column
    * 0 of {@link #scoreAllLabels}, at the cost of one forward pass.

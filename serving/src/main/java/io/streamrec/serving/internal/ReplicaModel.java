@@ -51,6 +51,12 @@ public final class ReplicaModel implements ParameterView {
    */
   private Map<String, Integer> widths = Map.of();
 
+  /**
+   * Values of each dense block the configuration names: what the scorer reads of a block, which
+   * refused to score at all with one of another length. Empty while there is no configuration.
+   */
+  private Map<String, Integer> blockSizes = Map.of();
+
   /** The model's configuration, from the topic's spec record; scoring needs it. */
   public void setConfig(ModelConfig c) {
     config = c;
@@ -61,6 +67,10 @@ public final class ReplicaModel implements ParameterView {
     }
     w.put(ModelConfig.WIDE_TABLE, 1);
     widths = w;
+    ModelScorer first = new ModelScorer(c);
+    scorersMade.incrementAndGet();
+    blockSizes = first.denseBlockSizes();
+    idleScorers.push(first);
   }
 
   /** The configuration from the spec of lineage {@code model}. */
@@ -75,6 +85,7 @@ public final class ReplicaModel implements ParameterView {
     idleScorers = null;
     configLineage = -1;
     widths = Map.of();
+    blockSizes = Map.of();
   }
 
   /** The lineage whose spec gave the configuration; -1 when none (or set without a lineage). */
@@ -87,7 +98,8 @@ public final class ReplicaModel implements ParameterView {
    * lineage); the first marker applied sets the model's lineage, and a marker of another lineage is
    * refused (the replica starts a fresh model for it). A row is refused (and counted) when its
    * width is not its table's: the spec's for a table the spec names, else the first row's; a row of
-   * no values never is one. The version's spec is set before it applies.
+   * no values never is one. So is a dense block of another length than the spec's, which keeps the
+   * values it had. The version's spec is set before it applies.
    */
   PendingVersion.Applied apply(PendingVersion pending, VersionMarker m) {
     if (version > 0 && m.getModel() != lineage) {
@@ -120,7 +132,12 @@ public final class ReplicaModel implements ParameterView {
     }
     for (Map.Entry<String, PendingVersion.DenseChange> d : pending.dense().entrySet()) {
       if (d.getValue().model() == model) {
-        dense.put(d.getKey(), d.getValue().values());
+        Integer size = blockSizes.get(d.getKey());
+        if (size == null || size == d.getValue().values().length) {
+          dense.put(d.getKey(), d.getValue().values());
+        } else {
+          refused++;
+        }
       } else {
         foreign++;
       }

@@ -45,4 +45,65 @@ class ReplicaModelTest {
     }
     assertThat(model.scorersMade()).isEqualTo(1);
   }
+
+  /**
+   * A dense block of another length than the spec's (a record of another producer): the replica
+   * applied it, and every score after it failed (503) while its probes said it was ready. It is
+   * refused and counted, as a row of the wrong width is, and the block keeps what it had.
+   */
+  @Test
+  void aDenseBlockOfAnotherLengthIsRefusedAndTheModelStillScores() {
+    ReplicaModel model = new ReplicaModel();
+    model.setConfig(ModelConfig.defaults(), 5);
+    java.util.Map<String, Integer> sizes =
+        new io.streamrec.model.ModelScorer(ModelConfig.defaults()).denseBlockSizes();
+    String block = sizes.keySet().iterator().next();
+    float[] right = new float[sizes.get(block)];
+    java.util.Arrays.fill(right, 0.5f);
+
+    PendingVersion v1 = new PendingVersion();
+    v1.add(new io.streamrec.protocol.ModelUpdate.DenseBlock("dense/" + block, block, 5, 1, right));
+    assertThat(v1.applyTo(model, marker(1))).isEqualTo(new PendingVersion.Applied(0, 0));
+    assertThat(model.dense(block)).containsExactly(right);
+
+    PendingVersion v2 = new PendingVersion();
+    v2.add(
+        new io.streamrec.protocol.ModelUpdate.DenseBlock(
+            "dense/" + block, block, 5, 2, new float[right.length + 1]));
+    assertThat(v2.applyTo(model, marker(2))).isEqualTo(new PendingVersion.Applied(1, 0));
+
+    assertThat(model.dense(block)).containsExactly(right);
+    assertThat(model.score(units())).hasSize(1);
+  }
+
+  private static io.streamrec.schemas.VersionMarker marker(long version) {
+    return io.streamrec.schemas.VersionMarker.newBuilder()
+        .setModel(5)
+        .setVersion(version)
+        .setEventTimeMs(1_000 * version)
+        .setRows(0)
+        .setDenseBlocks(1)
+        .setTombstones(0)
+        .setPublishedAtMs(1_000 * version)
+        .setTrainedImpressions(version)
+        .setTrainedUnits(version)
+        .setProgressiveAuc(0.5)
+        .setProgressiveLogLoss(0.7)
+        .setSkippedBatches(0)
+        .build();
+  }
+
+  private static List<RequestUnit> units() {
+    RequestEvent request =
+        JsonEvents.parseRequest(
+            "{\"requestId\":\"r1\",\"timestampMs\":1,\"features\":{\"user_id\":[\"u1\"]}}");
+    return List.of(
+        RequestUnits.of(
+            request,
+            List.of(
+                JsonEvents.parseImpression(
+                    "{\"impressionId\":\"0\",\"requestId\":\"r1\",\"timestampMs\":1,"
+                        + "\"features\":{\"item_id\":[\"i\"]}}")),
+            1));
+  }
 }

@@ -30,6 +30,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Model lineage on the model-updates topic: a second model is refused on a topic that holds
@@ -42,6 +43,8 @@ class ModelLineageITCase {
   @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
 
   private static final long START_MS = 1_767_225_600_000L;
+
+  @TempDir java.nio.file.Path dir;
 
   private static TopicsConfig inputs(String bootstrap, String prefix, int seed, int users) {
     TopicsConfig topics = PipelineSupport.topics(bootstrap, prefix);
@@ -259,6 +262,55 @@ class ModelLineageITCase {
     assertThat(last.marker().getLiveRows())
         .as("the newest marker's live rows against the rows current on the topic")
         .isEqualTo(current.size());
+  }
+
+  /**
+   * A model that goes on from its state (a handoff here; a checkpoint or savepoint alike) and takes
+   * its topic back from the model that replaced it: the replace had tombstoned every one of its
+   * rows, and its first version carried only the rows it changed since. Replicas re-reading the
+   * topic found fewer rows than the marker counted and never served it; a new replica had no model
+   * at all. The first version after taking the topic back now carries the whole model.
+   */
+  @Test
+  void aModelThatTakesItsTopicBackPublishesItsWholeModelInItsFirstVersion() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    TopicsConfig a = inputs(bootstrap, "back-a-", 8, 600);
+    TopicsConfig b = inputs(bootstrap, "back-b-", 9, 200);
+    String topic = PipelineSupport.topics(bootstrap, "back-out-").modelUpdates();
+    long first = 0x0eee_0000_0000_0005L, second = 0x0fff_0000_0000_0006L;
+    String handoff = dir.resolve("first.handoff").toString();
+
+    Configuration saving = conf(bootstrap, a, topic, ModelLineage.format(first));
+    saving.set(JobOptions.HANDOFF_SAVE_TO, handoff);
+    PipelineSupport.backfill(saving);
+    Configuration replacing = conf(bootstrap, b, topic, ModelLineage.format(second));
+    replacing.set(JobOptions.REPLACE_MODEL, true);
+    PipelineSupport.backfill(replacing);
+
+    PipelineSupport.produce(bootstrap, a, later(10, 60));
+    Configuration back = conf(bootstrap, a, topic, ModelLineage.format(first));
+    back.set(JobOptions.HANDOFF_START_FROM, handoff);
+    back.set(JobOptions.REPLACE_MODEL, true);
+    PipelineSupport.backfill(back);
+
+    Map<String, Long> current = new HashMap<>();
+    ModelUpdate.Version last = null;
+    for (ModelUpdate u : ModelUpdateRecords.decodeAll(TopicRecords.readAll(bootstrap, topic))) {
+      if (u instanceof ModelUpdate.Row r) {
+        current.put(r.key(), r.model());
+      } else if (u instanceof ModelUpdate.Tombstone t) {
+        current.remove(t.key());
+      } else if (u instanceof ModelUpdate.Version v) {
+        last = v;
+      }
+    }
+    assertThat(last.model()).isEqualTo(first);
+    assertThat(current.values())
+        .as("the lineage of every row current on the topic")
+        .containsOnly(first);
+    assertThat((long) current.size())
+        .as("rows current on the topic against the newest marker's live rows")
+        .isEqualTo(last.marker().getLiveRows());
   }
 
   @Test

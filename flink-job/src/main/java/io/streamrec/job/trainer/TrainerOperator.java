@@ -1164,6 +1164,20 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
         theirs,
         ModelLineage.format(model),
         replacedRows.count());
+    if (version > 0) {
+      // a model that goes on from its state and takes the topic back from the one that replaced
+      // it: that replace tombstoned this model's rows, and its next version alone, carrying only
+      // what changed since, left replicas fewer rows than its marker counts (never served)
+      rowsOnTopic = topicHead.rowsOf(model);
+      republishWhole = true;
+      LOG.info(
+          "trainer: model {} goes on at version {} over model {}, which tombstoned its rows:"
+              + " version {} publishes the whole model",
+          ModelLineage.format(model),
+          version,
+          ModelLineage.format(replacing),
+          version + 1);
+    }
   }
 
   /** The newest watermark this operator has had (0 before any). */

@@ -287,30 +287,43 @@ public final class ModelTopicHead implements Serializable {
     void accept(ConsumerRecord<byte[], byte[]> r);
   }
 
-  /** Reads the records at offsets {@code [from, to)}. */
+  /**
+   * Reads the records at offsets {@code [from, to)}; fails when the read stays at one position for
+   * the timeout. The timeout bounds a read that makes no progress, not the whole read: a full read
+   * of a large model's topic takes longer, and bounded as a whole it failed the trainer's start at
+   * every restart.
+   */
   private void readRange(
       KafkaConsumer<byte[], byte[]> c, TopicPartition tp, long from, long to, RecordVisitor v) {
     c.seek(tp, from);
+    long at = from;
     long deadline = System.currentTimeMillis() + timeoutMs;
-    while (c.position(tp) < to) {
+    while (true) {
+      long position = c.position(tp);
+      if (position >= to) {
+        return;
+      }
+      if (position > at) {
+        at = position;
+        deadline = System.currentTimeMillis() + timeoutMs;
+      } else if (System.currentTimeMillis() > deadline) {
+        throw new KafkaAccessException(
+            "model-updates topic '"
+                + topic
+                + "' could not be read past offset "
+                + position
+                + " (of "
+                + to
+                + ") for "
+                + timeoutMs
+                + " ms",
+            null);
+      }
       for (ConsumerRecord<byte[], byte[]> r : c.poll(POLL).records(tp)) {
         if (r.offset() >= to) {
           return;
         }
         v.accept(r);
-      }
-      if (System.currentTimeMillis() > deadline) {
-        throw new KafkaAccessException(
-            "model-updates topic '"
-                + topic
-                + "' could not be read up to offset "
-                + to
-                + " within "
-                + timeoutMs
-                + " ms (position "
-                + c.position(tp)
-                + ")",
-            null);
       }
     }
   }

@@ -69,7 +69,16 @@ final class ProduceCommand implements Callable<Integer> {
     // retention after
     try (org.apache.kafka.clients.admin.Admin admin =
         KafkaPreflight.admin(servers, cfg.kafkaProperties())) {
-      KafkaPreflight.checkTopics(admin, servers, cfg.kafkaProperties(), targets);
+      KafkaPreflight.checkTopics(
+          admin,
+          servers,
+          cfg.kafkaProperties(),
+          targets,
+          targets.stream()
+              .collect(
+                  java.util.stream.Collectors.toMap(
+                      TopicSpec::name,
+                      t -> java.util.Set.of(org.apache.kafka.common.acl.AclOperation.WRITE))));
       return load(cfg, topics, admin);
     }
   }

@@ -123,7 +123,16 @@ final class TopicReading {
     String bootstrapServers =
         JobConnection.requireBroker(c0.get(JobOptions.BOOTSTRAP_SERVERS), settings.configFile());
     KafkaClientProperties client = JobConfig.kafkaProperties(c0);
-    KafkaPreflight.checkTopics(bootstrapServers, client, List.of(topic));
+    try (org.apache.kafka.clients.admin.Admin admin =
+        KafkaPreflight.admin(bootstrapServers, client)) {
+      KafkaPreflight.checkTopics(
+          admin,
+          bootstrapServers,
+          client,
+          List.of(topic),
+          java.util.Map.of(
+              topic.name(), java.util.Set.of(org.apache.kafka.common.acl.AclOperation.READ)));
+    }
     java.util.Properties settings =
         ModelUpdateConsumers.properties(bootstrapServers, client, clientId);
     if (follow) {

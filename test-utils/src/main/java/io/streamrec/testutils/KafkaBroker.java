@@ -55,22 +55,34 @@ public final class KafkaBroker
   static final String PROBE_TOPIC = "test-broker-probe";
 
   private final Map<String, String> saslUsers;
+  private final java.util.Set<String> superUsers;
   private final boolean restartable;
   private EmbeddedKafkaConfig config;
   private EmbeddedKafka kafka;
 
   public KafkaBroker() {
-    this(Map.of(), false);
+    this(Map.of(), java.util.Set.of(), false);
   }
 
-  private KafkaBroker(Map<String, String> saslUsers, boolean restartable) {
+  private KafkaBroker(
+      Map<String, String> saslUsers, java.util.Set<String> superUsers, boolean restartable) {
     this.saslUsers = Map.copyOf(saslUsers);
+    this.superUsers = java.util.Set.copyOf(superUsers);
     this.restartable = restartable;
   }
 
   /** A broker whose clients log in with SASL/PLAIN as one of {@code users} (name to password). */
   public static KafkaBroker withSaslUsers(Map<String, String> users) {
-    return new KafkaBroker(users, false);
+    return new KafkaBroker(users, java.util.Set.of(), false);
+  }
+
+  /**
+   * A broker whose clients log in with SASL/PLAIN as one of {@code users} (name to password) and
+   * that checks their requests against its ACLs: {@code superUsers} may do anything, the others
+   * what ACLs grant them. {@link #adminSettings} logs in as a super user.
+   */
+  public static KafkaBroker withAcls(Map<String, String> users, java.util.Set<String> superUsers) {
+    return new KafkaBroker(users, superUsers, false);
   }
 
   /**
@@ -78,12 +90,12 @@ public final class KafkaBroker
    * a fixed free port, so that {@link #restart} brings it back where its clients left it.
    */
   public static KafkaBroker restartable() {
-    return new KafkaBroker(Map.of(), true);
+    return new KafkaBroker(Map.of(), java.util.Set.of(), true);
   }
 
   @Override
   public void beforeAll(ExtensionContext context) throws IOException {
-    config = EmbeddedKafkaConfig.defaults().withSaslUsers(saslUsers);
+    config = EmbeddedKafkaConfig.defaults().withSaslUsers(saslUsers).withAcls(superUsers);
     if (restartable) {
       config =
           config
@@ -250,12 +262,7 @@ public final class KafkaBroker
    * produce that timed out in a test says no more than that.
    */
   private String probeWrite(boolean idempotent) {
-    Map<String, Object> settings =
-        new java.util.HashMap<>(
-            saslUsers.isEmpty()
-                ? Map.of()
-                : kafka.clientSettings(saslUsers.keySet().iterator().next()));
-    settings.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    Map<String, Object> settings = new java.util.HashMap<>(kafka.adminSettings());
     settings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, idempotent);
     settings.put(ProducerConfig.ACKS_CONFIG, "all");
     settings.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) STATE_TIMEOUT_MS);

@@ -442,6 +442,14 @@ public final class EmbeddedKafka implements AutoCloseable {
     if (cfg.sasl()) {
       m.putAll(saslSettings(cfg));
     }
+    if (cfg.acls()) {
+      m.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+      // the broker's own user, and the node talking to its controller on the loopback listener,
+      // which has no login (ANONYMOUS)
+      StringBuilder supers = new StringBuilder("User:" + BROKER_USER + ";User:ANONYMOUS");
+      cfg.superUsers().stream().sorted().forEach(u -> supers.append(";User:").append(u));
+      m.put("super.users", supers.toString());
+    }
     return m;
   }
 
@@ -509,11 +517,17 @@ public final class EmbeddedKafka implements AutoCloseable {
         PLAIN_LOGIN_MODULE + " required username=\"" + user + "\" password=\"" + password + "\";");
   }
 
-  /** Settings of an admin client of this broker (as its first SASL user, if it has users). */
+  /**
+   * Settings of an admin client of this broker (as its first SASL user, if it has users; its first
+   * super user where it checks ACLs).
+   */
   public Map<String, Object> adminSettings() {
     Map<String, Object> s = new java.util.HashMap<>();
     if (config.sasl()) {
-      s.putAll(clientSettings(config.saslUsers().keySet().iterator().next()));
+      s.putAll(
+          clientSettings(
+              (config.acls() ? config.superUsers() : config.saslUsers().keySet())
+                  .stream().sorted().findFirst().orElseThrow()));
     }
     s.put("bootstrap.servers", bootstrapServers);
     return s;

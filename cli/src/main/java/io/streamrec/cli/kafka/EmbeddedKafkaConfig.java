@@ -20,9 +20,16 @@ import java.util.regex.Pattern;
  * @param saslUsers empty: the client listener is plaintext, without authentication; otherwise it
  *     asks for SASL/PLAIN (over plaintext) and these users (name to password) may log in, for
  *     trying and testing clients' security settings on one machine
+ * @param superUsers empty: every client may do anything; otherwise (with SASL users) the broker
+ *     checks each request against its ACLs (Kafka's {@code StandardAuthorizer}), these users may do
+ *     anything, and the others what ACLs grant them, for trying and testing ACLs on one machine
  */
 public record EmbeddedKafkaConfig(
-    Path dataDirectory, int port, int defaultPartitions, Map<String, String> saslUsers) {
+    Path dataDirectory,
+    int port,
+    int defaultPartitions,
+    Map<String, String> saslUsers,
+    java.util.Set<String> superUsers) {
   /** Kafka's customary client port. */
   public static final int DEFAULT_PORT = 9092;
 
@@ -36,6 +43,11 @@ public record EmbeddedKafkaConfig(
 
   public EmbeddedKafkaConfig(Path dataDirectory, int port, int defaultPartitions) {
     this(dataDirectory, port, defaultPartitions, Map.of());
+  }
+
+  public EmbeddedKafkaConfig(
+      Path dataDirectory, int port, int defaultPartitions, Map<String, String> saslUsers) {
+    this(dataDirectory, port, defaultPartitions, saslUsers, java.util.Set.of());
   }
 
   public EmbeddedKafkaConfig {
@@ -58,6 +70,13 @@ public record EmbeddedKafkaConfig(
             "the password of SASL user '" + u.getKey() + "' must be non-empty, without \" or \\");
       }
     }
+    superUsers = java.util.Set.copyOf(superUsers);
+    for (String u : superUsers) {
+      if (!saslUsers.containsKey(u)) {
+        throw new IllegalArgumentException(
+            "super user '" + u + "' is none of the SASL users " + saslUsers.keySet());
+      }
+    }
   }
 
   /** A temporary directory, any free port, {@value #DEFAULT_PARTITIONS} partitions. */
@@ -66,20 +85,34 @@ public record EmbeddedKafkaConfig(
   }
 
   public EmbeddedKafkaConfig withPort(int newPort) {
-    return new EmbeddedKafkaConfig(dataDirectory, newPort, defaultPartitions, saslUsers);
+    return new EmbeddedKafkaConfig(
+        dataDirectory, newPort, defaultPartitions, saslUsers, superUsers);
   }
 
   public EmbeddedKafkaConfig withDataDirectory(Path newDataDirectory) {
-    return new EmbeddedKafkaConfig(newDataDirectory, port, defaultPartitions, saslUsers);
+    return new EmbeddedKafkaConfig(
+        newDataDirectory, port, defaultPartitions, saslUsers, superUsers);
   }
 
   public EmbeddedKafkaConfig withDefaultPartitions(int newDefaultPartitions) {
-    return new EmbeddedKafkaConfig(dataDirectory, port, newDefaultPartitions, saslUsers);
+    return new EmbeddedKafkaConfig(
+        dataDirectory, port, newDefaultPartitions, saslUsers, superUsers);
   }
 
   /** The client listener asks for SASL/PLAIN; {@code users} (name to password) may log in. */
   public EmbeddedKafkaConfig withSaslUsers(Map<String, String> users) {
-    return new EmbeddedKafkaConfig(dataDirectory, port, defaultPartitions, users);
+    return new EmbeddedKafkaConfig(dataDirectory, port, defaultPartitions, users, superUsers);
+  }
+
+  /**
+   * The broker checks requests against its ACLs; {@code users}, of the SASL users, may do anything.
+   */
+  public EmbeddedKafkaConfig withAcls(java.util.Set<String> users) {
+    return new EmbeddedKafkaConfig(dataDirectory, port, defaultPartitions, saslUsers, users);
+  }
+
+  public boolean acls() {
+    return !superUsers.isEmpty();
   }
 
   public boolean sasl() {

@@ -21,12 +21,14 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.AuthenticationException;
@@ -85,12 +87,41 @@ public final class KafkaPreflight {
    */
   public static void checkJob(JobConfig cfg) {
     try (Admin admin = admin(cfg.bootstrapServers(), cfg.kafkaProperties())) {
-      checkTopics(admin, cfg.bootstrapServers(), cfg.kafkaProperties(), topicsOf(cfg));
+      checkTopics(
+          admin, cfg.bootstrapServers(), cfg.kafkaProperties(), topicsOf(cfg), operationsOf(cfg));
       checkReplication(admin, writtenBy(cfg));
       if (cfg.exactlyOnce()) {
         checkTransactionTimeout(admin, io.streamrec.job.sink.KafkaSinks.transactionTimeoutMs(cfg));
       }
     }
+  }
+
+  /**
+   * What a job of {@code cfg} does with each of its topics, as the operations a broker's ACLs must
+   * allow it: it reads its input, writes dead letters and the units log if kept, and reads the
+   * newest version of the model before it writes the model.
+   */
+  static Map<String, Set<AclOperation>> operationsOf(JobConfig cfg) {
+    TopicsConfig names = cfg.topics(TopicsConfig.DEFAULT_INPUT_PARTITIONS);
+    Map<String, Set<AclOperation>> ops = new java.util.LinkedHashMap<>();
+    if (cfg.sourceKind() == JobConfig.SourceKind.EVENTS) {
+      ops.put(names.requests(), Set.of(AclOperation.READ));
+      ops.put(names.impressions(), Set.of(AclOperation.READ));
+    } else {
+      ops.put(names.requestUnits(), Set.of(AclOperation.READ));
+    }
+    for (String written : writtenBy(cfg)) {
+      ops.merge(written, Set.of(AclOperation.WRITE), KafkaPreflight::union);
+    }
+    ops.merge(names.modelUpdates(), Set.of(AclOperation.READ), KafkaPreflight::union);
+    return ops;
+  }
+
+  private static Set<AclOperation> union(Set<AclOperation> a, Set<AclOperation> b) {
+    Set<AclOperation> u = java.util.EnumSet.noneOf(AclOperation.class);
+    u.addAll(a);
+    u.addAll(b);
+    return u;
   }
 
   /** The topics a job of {@code cfg} writes: dead letters, the model, and the units log if kept. */
@@ -234,6 +265,43 @@ public final class KafkaPreflight {
   }
 
   /**
+   * The operations of {@code operations} that the ACLs of the topics {@code described} (with their
+   * authorized operations) do not allow, in words; null when all are allowed, or the broker does
+   * not say (authorized operations unknown).
+   */
+  static String notAllowed(
+      Map<String, TopicDescription> described, Map<String, Set<AclOperation>> operations) {
+    List<String> refused = new ArrayList<>();
+    operations.forEach(
+        (topic, ops) -> {
+          TopicDescription d = described.get(topic);
+          Set<AclOperation> allowed = d == null ? null : d.authorizedOperations();
+          if (allowed == null || allowed.contains(AclOperation.ALL)) {
+            return;
+          }
+          List<String> missing =
+              ops.stream()
+                  .filter(op -> !allowed.contains(op))
+                  .sorted()
+                  .map(KafkaPreflight::aclName)
+                  .toList();
+          if (!missing.isEmpty()) {
+            refused.add(String.join(" and ", missing) + " on topic '" + topic + "'");
+          }
+        });
+    return refused.isEmpty() ? null : "its ACLs do not allow " + String.join(", ", refused);
+  }
+
+  /** An operation as ACLs and docs/deploy.md name it: Read, Write, DescribeConfigs. */
+  private static String aclName(AclOperation op) {
+    StringBuilder b = new StringBuilder();
+    for (String word : op.name().toLowerCase(java.util.Locale.ROOT).split("_")) {
+      b.append(Character.toUpperCase(word.charAt(0))).append(word.substring(1));
+    }
+    return b.toString();
+  }
+
+  /**
    * Returns once the brokers answer {@code admin}; a refused login or no answer is said as {@link
    * #access} says it.
    */
@@ -309,8 +377,29 @@ public final class KafkaPreflight {
       String bootstrapServers,
       KafkaClientProperties properties,
       List<TopicSpec> needed) {
+    checkTopics(admin, bootstrapServers, properties, needed, Map.of());
+  }
+
+  /**
+   * {@link #checkTopics(Admin, String, KafkaClientProperties, List)}, and that the broker's ACLs
+   * allow the client {@code operations} on each topic (by name) where the broker says what they
+   * allow: a job that may not read its input or write its dead letters was submitted, and failed
+   * and restarted at its first fetch or send, over and over.
+   *
+   * @throws KafkaAccessException naming each topic and operation the ACLs do not allow
+   */
+  public static void checkTopics(
+      Admin admin,
+      String bootstrapServers,
+      KafkaClientProperties properties,
+      List<TopicSpec> needed,
+      Map<String, Set<AclOperation>> operations) {
     Map<String, KafkaFuture<TopicDescription>> described =
-        admin.describeTopics(needed.stream().map(TopicSpec::name).toList()).topicNameValues();
+        admin
+            .describeTopics(
+                needed.stream().map(TopicSpec::name).toList(),
+                new DescribeTopicsOptions().includeAuthorizedOperations(!operations.isEmpty()))
+            .topicNameValues();
     List<TopicSpec> missing = new ArrayList<>();
     Map<String, TopicDescription> present = new HashMap<>();
     for (TopicSpec t : needed) {
@@ -332,6 +421,10 @@ public final class KafkaPreflight {
     }
     if (!missing.isEmpty()) {
       throw missing(missing, bootstrapServers, !properties.isEmpty(), brokers(admin));
+    }
+    String notAllowed = notAllowed(present, operations);
+    if (notAllowed != null) {
+      throw new KafkaAccessException(properties.refusal(bootstrapServers, true, notAllowed), null);
     }
     // a topic created a moment before (by a script, an operator, Strimzi) is written to only once
     // the leader of each partition serves it: the end offset is what only a serving leader answers

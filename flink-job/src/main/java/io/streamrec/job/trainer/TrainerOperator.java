@@ -259,6 +259,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private transient ListState<TrainerCheckpoint> checkpointState;
   private transient SharedStoreFiles sharedFiles;
 
+  /** Deletes the shared files no checkpoint references any more, off the trainer's thread. */
+  private transient BackgroundDeletes unreferencedFiles;
+
   /** Where cuts wait for their upload (in the store's working directory: hard links work). */
   private transient Path cutsDir;
 
@@ -1635,11 +1638,10 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     unitsInPendingCheckpoints.keySet().removeIf(id -> id < checkpointId);
     deleteCutsUpTo(checkpointId);
     for (SharedStoreFiles.SharedFile f : sharedFiles.completed(checkpointId)) {
-      try {
-        f.path().getFileSystem().delete(f.path(), false);
-      } catch (IOException e) {
-        LOG.warn("cannot delete the unreferenced checkpoint file {}: {}", f.path(), e.toString());
+      if (unreferencedFiles == null) {
+        unreferencedFiles = new BackgroundDeletes("streamrec-checkpoint-file-deletes");
       }
+      unreferencedFiles.delete(f.path());
     }
   }
 
@@ -1692,6 +1694,9 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   public void close() throws Exception {
     if (watch != null) {
       watch.close();
+    }
+    if (unreferencedFiles != null) {
+      unreferencedFiles.close();
     }
     closeHandoff();
     try {

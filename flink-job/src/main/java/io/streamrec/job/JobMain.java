@@ -1,8 +1,11 @@
 package io.streamrec.job;
 
+import io.streamrec.job.config.ConfigException;
 import io.streamrec.job.config.JobArguments;
 import io.streamrec.job.kafka.KafkaPreflight;
 import io.streamrec.job.sink.KafkaSinks;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,9 +26,10 @@ import org.slf4j.LoggerFactory;
  * Flink, this runs on whatever environment launched it: the cluster's under {@code flink run} or in
  * application mode, a local one when started as a plain Java program.
  *
- * <p>Bad arguments or configuration throw with a message naming the argument or key; nothing here
- * calls {@code System.exit}, which in application mode would take the JobManager down with it. A
- * broker that does not answer is waited for ({@link #awaitKafka}).
+ * <p>A live job needs durable checkpoints, from its own configuration or the cluster's ({@link
+ * #requireCheckpoints}). Bad arguments or configuration throw with a message naming the argument or
+ * key; nothing here calls {@code System.exit}, which in application mode would take the JobManager
+ * down with it. A broker that does not answer is waited for ({@link #awaitKafka}).
  */
 public final class JobMain {
   private static final Logger LOG = LoggerFactory.getLogger(JobMain.class);
@@ -69,12 +73,70 @@ public final class JobMain {
         });
   }
 
+  /**
+   * Refuses a live job that would take no checkpoints its model could resume from: none at all
+   * (neither the job's configuration nor the cluster's sets {@code
+   * execution.checkpointing.interval}, which {@code streamrec run} defaults to 30 s and this entry
+   * did not), or checkpoints held in the JobManager's memory, which refuses one of more than 5 MB,
+   * as a trainer's model soon is. Without checkpoints the sources never committed an offset, an
+   * exactly-once job never committed a transaction (nothing reached the model-updates topic), and
+   * any restart began a new model, which the topic's model then refused, for good. {@code config}
+   * is the environment's: the cluster's settings with the job's over them.
+   */
+  static void requireCheckpoints(ReadableConfig config, StreamrecJob.Bounds bounds) {
+    if (bounds.bounded()) {
+      return;
+    }
+    java.util.Optional<java.time.Duration> interval;
+    try {
+      interval = config.getOptional(CheckpointingOptions.CHECKPOINTING_INTERVAL);
+    } catch (IllegalArgumentException e) {
+      return; // not a duration: Flink's refusal names the key and the value
+    }
+    if (interval.isEmpty()) {
+      throw new ConfigException(
+          CheckpointingOptions.CHECKPOINTING_INTERVAL,
+          "is set neither in the job's configuration nor in the cluster's, so this live job would"
+              + " take no checkpoints",
+          "a live job keeps its model, and commits its read offsets, at its checkpoints; without"
+              + " them every restart starts a new model, which the model-updates topic's refuses,"
+              + " and an exactly-once job publishes nothing. Set it (e.g."
+              + " --execution.checkpointing.interval '30 s', what streamrec run takes by default)"
+              + " and execution.checkpointing.dir, on storage every TaskManager reaches");
+    }
+    String storage = config.getOptional(CheckpointingOptions.CHECKPOINT_STORAGE).orElse("").strip();
+    String inMemory =
+        ", so this live job's checkpoints would be held in the JobManager's memory, which refuses"
+            + " one of more than 5 MB, as a trainer's model soon is, and loses them with the"
+            + " JobManager";
+    String durable =
+        "give execution.checkpointing.dir a directory every TaskManager reaches"
+            + " (file:///flink-data/checkpoints on a shared volume, s3://bucket/streamrec/checkpoints,"
+            + " ...)";
+    if (storage.equalsIgnoreCase("jobmanager")) {
+      throw new ConfigException(
+          CheckpointingOptions.CHECKPOINT_STORAGE,
+          "is 'jobmanager'" + inMemory,
+          "remove it and " + durable);
+    }
+    if (storage.isEmpty()
+        && config.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY).isEmpty()) {
+      throw new ConfigException(
+          CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+          "is set neither in the job's configuration nor in the cluster's" + inMemory,
+          durable);
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     if (JobArguments.helpRequested(args)) {
       System.out.println(JobArguments.usage());
       return;
     }
     JobArguments.Parsed a = JobArguments.parse(args);
+    StreamExecutionEnvironment env =
+        StreamExecutionEnvironment.getExecutionEnvironment(a.configuration());
+    requireCheckpoints(env.getConfiguration(), a.bounds());
     // a refused login or a missing topic fails the submission here, in words, rather than the
     // running job after the clients' timeouts; a broker that does not answer is waited for
     awaitKafka(
@@ -84,8 +146,6 @@ public final class JobMain {
         },
         BROKER_RETRY_PAUSE,
         LOG::warn);
-    StreamExecutionEnvironment env =
-        StreamExecutionEnvironment.getExecutionEnvironment(a.configuration());
     StreamrecJob.build(env, a.config(), a.bounds());
     LOG.info(
         "streamrec: submitting '{}' ({}) reading {} + {} at {} ({}), publishing to {}",

@@ -1,15 +1,22 @@
 package io.streamrec.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import io.streamrec.job.config.ConfigException;
 import io.streamrec.job.kafka.KafkaAccessException;
 import io.streamrec.job.kafka.KafkaUnreachableException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * In application mode a JobManager that restarts runs the job's entry again. During a broker outage
@@ -56,5 +63,55 @@ class JobMainTest {
         .isInstanceOf(KafkaAccessException.class)
         .hasMessageContaining("refused");
     assertThat(calls).hasValue(1);
+  }
+
+  /**
+   * {@code streamrec run} checkpoints every 30 s unless told otherwise; the job's entry took none
+   * where neither its configuration nor the cluster's asked (the ConfigMap's file on a session
+   * cluster): a live job that committed no offsets, published nothing exactly-once, and began a new
+   * model, refused by the topic's, at its first restart.
+   */
+  @Test
+  void aLiveJobThatWouldTakeNoCheckpointsIsRefusedBeforeItReachesKafka(@TempDir Path dir)
+      throws Exception {
+    Path config = dir.resolve("streamrec.yaml");
+    // nothing listens there: a start that went on to Kafka would wait for it
+    Files.writeString(config, "kafka.bootstrap-servers: localhost:1\n");
+
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(20),
+        () ->
+            assertThatThrownBy(() -> JobMain.main(new String[] {"--config", config.toString()}))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(
+                    "configuration key 'execution.checkpointing.interval' is set neither")
+                .hasMessageContaining("--execution.checkpointing.interval '30 s'"));
+  }
+
+  @Test
+  void aLiveJobIsRefusedCheckpointsInTheJobManagersMemory() {
+    Configuration interval = new Configuration();
+    interval.setString("execution.checkpointing.interval", "30 s");
+    assertThatThrownBy(() -> JobMain.requireCheckpoints(interval, StreamrecJob.Bounds.live()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("configuration key 'execution.checkpointing.dir' is set neither");
+    Configuration jobManager = new Configuration(interval);
+    jobManager.setString("execution.checkpointing.dir", "file:///flink-data/checkpoints");
+    jobManager.setString("execution.checkpointing.storage", "jobmanager");
+    assertThatThrownBy(() -> JobMain.requireCheckpoints(jobManager, StreamrecJob.Bounds.live()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(
+            "configuration key 'execution.checkpointing.storage' is 'jobmanager'");
+
+    Configuration durable = new Configuration(interval);
+    durable.setString("execution.checkpointing.dir", "file:///flink-data/checkpoints");
+    assertThatCode(() -> JobMain.requireCheckpoints(durable, StreamrecJob.Bounds.live()))
+        .doesNotThrowAnyException();
+    // a backfill ends with its model published, whether it checkpoints or not
+    assertThatCode(
+            () ->
+                JobMain.requireCheckpoints(
+                    new Configuration(), StreamrecJob.Bounds.backfill(null, null)))
+        .doesNotThrowAnyException();
   }
 }

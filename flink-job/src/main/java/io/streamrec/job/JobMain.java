@@ -2,6 +2,7 @@ package io.streamrec.job;
 
 import io.streamrec.job.config.ConfigException;
 import io.streamrec.job.config.JobArguments;
+import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.kafka.KafkaPreflight;
 import io.streamrec.job.sink.KafkaSinks;
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -137,6 +138,11 @@ public final class JobMain {
     StreamExecutionEnvironment env =
         StreamExecutionEnvironment.getExecutionEnvironment(a.configuration());
     requireCheckpoints(env.getConfiguration(), a.bounds());
+    if (a.config().exactlyOnce()) {
+      // the cluster's checkpoint interval (a FlinkDeployment's flinkConfiguration), which the
+      // job's own configuration does not hold, bounds its transactions as much as its own
+      JobConfig.refuseATransactionTimeoutWithinTheCheckpointInterval(env.getConfiguration());
+    }
     // a refused login or a missing topic fails the submission here, in words, rather than the
     // running job after the clients' timeouts; a broker that does not answer is waited for
     awaitKafka(

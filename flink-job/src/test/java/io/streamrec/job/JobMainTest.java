@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -113,5 +114,57 @@ class JobMainTest {
                 JobMain.requireCheckpoints(
                     new Configuration(), StreamrecJob.Bounds.backfill(null, null)))
         .doesNotThrowAnyException();
+  }
+
+  /**
+   * On the Flink Kubernetes Operator the checkpoint interval is the cluster's (the
+   * FlinkDeployment's flinkConfiguration), the delivery guarantee and the Kafka settings the job's
+   * (the ConfigMap): the check that an exactly-once job's transactions outlive a checkpoint
+   * interval saw only the job's, and let a job start whose every transaction the broker aborted.
+   */
+  @Test
+  void anExactlyOnceJobIsRefusedTransactionsThatTimeOutWithinTheClustersCheckpointInterval(
+      @TempDir Path dir) throws Exception {
+    Path config = dir.resolve("streamrec.yaml");
+    Files.writeString(
+        config,
+        String.join(
+            "\n",
+            "kafka.bootstrap-servers: localhost:1",
+            "sink.delivery-guarantee: exactly-once",
+            ""));
+    Configuration cluster = new Configuration();
+    cluster.setString("execution.checkpointing.interval", "20 min");
+    cluster.setString("execution.checkpointing.dir", "file:///flink-data/checkpoints");
+    Cluster.runWith(cluster);
+    try {
+      assertTimeoutPreemptively(
+          Duration.ofSeconds(20),
+          () ->
+              assertThatThrownBy(() -> JobMain.main(new String[] {"--config", config.toString()}))
+                  .isInstanceOf(ConfigException.class)
+                  .hasMessageStartingWith(
+                      "configuration key 'sink.delivery-guarantee' is exactly-once with"
+                          + " transactions that time out after 15 min")
+                  .hasMessageContaining("within one checkpoint interval (20 min)"));
+    } finally {
+      Cluster.leave();
+    }
+  }
+
+  /** What application mode does: the job's environment is the cluster's, the job's keys over it. */
+  private static final class Cluster extends StreamExecutionEnvironment {
+    static void runWith(Configuration cluster) {
+      initializeContextEnvironment(
+          job -> {
+            Configuration merged = new Configuration(cluster);
+            merged.addAll(job);
+            return new StreamExecutionEnvironment(merged);
+          });
+    }
+
+    static void leave() {
+      resetContextEnvironment();
+    }
   }
 }

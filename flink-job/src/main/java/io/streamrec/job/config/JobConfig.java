@@ -776,9 +776,10 @@ public record JobConfig(
    * sink's transaction stays open from one checkpoint to the commit after the next, so the broker
    * aborted every one before its commit, and the job failed at each checkpoint and published
    * nothing. (The brokers' {@code transaction.max.timeout.ms} bounds it from above: {@link
-   * io.streamrec.job.kafka.KafkaPreflight} checks that.)
+   * io.streamrec.job.kafka.KafkaPreflight} checks that.) The job's entry asks it again of the
+   * configuration its environment runs with, where the cluster's checkpoint interval counts too.
    */
-  static void refuseATransactionTimeoutWithinTheCheckpointInterval(ReadableConfig c) {
+  public static void refuseATransactionTimeoutWithinTheCheckpointInterval(ReadableConfig c) {
     java.util.Optional<java.time.Duration> interval;
     try {
       interval =

@@ -20,18 +20,7 @@ class ReplicaModelTest {
   void threadsThatScoreOneAfterAnotherShareOneScorerAndScoreAlike() throws Exception {
     ReplicaModel model = new ReplicaModel();
     model.setConfig(ModelConfig.defaults(), 1);
-    RequestEvent request =
-        JsonEvents.parseRequest(
-            "{\"requestId\":\"r1\",\"timestampMs\":1,\"features\":{\"user_id\":[\"u1\"]}}");
-    List<RequestUnit> units =
-        List.of(
-            RequestUnits.of(
-                request,
-                List.of(
-                    JsonEvents.parseImpression(
-                        "{\"impressionId\":\"0\",\"requestId\":\"r1\",\"timestampMs\":1,"
-                            + "\"features\":{\"item_id\":[\"i\"]}}")),
-                1));
+    List<RequestUnit> units = units();
     float[] first = model.score(units);
     float[][] byThread = new float[8][];
     for (int t = 0; t < byThread.length; t++) {

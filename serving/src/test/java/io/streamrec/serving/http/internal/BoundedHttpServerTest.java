@@ -374,7 +374,8 @@ class BoundedHttpServerTest {
   @Test
   void aTransferEncodingOtherThanChunkedIsRefusedNamingItAndTheConnectionClosed() throws Exception {
     Echo echo = new Echo();
-    try (BoundedHttpServer server = start(echo, 1, 8, 5_000)) {
+    // timeouts far past the socket's: a connection held, not closed, fails the read
+    try (BoundedHttpServer server = start(echo, 1, 8, 600_000)) {
       for (String coding : List.of("gzip", "chunked, gzip", "gzip, chunked")) {
         try (Socket s = new Socket("127.0.0.1", server.address().getPort())) {
           s.setSoTimeout((int) ANSWER_BOUND.toMillis());
@@ -384,14 +385,12 @@ class BoundedHttpServerTest {
                           + coding
                           + "\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
                       .getBytes(StandardCharsets.ISO_8859_1));
-          long t0 = System.nanoTime();
           String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
           assertThat(all)
               .as(coding)
               .startsWith("HTTP/1.1 400 ")
               .contains("Transfer-Encoding '" + coding + "'")
               .contains("Connection: close");
-          assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
         }
       }
       assertThat(echo.handled.get()).isZero();

@@ -26,6 +26,27 @@ public final class LockedDirectory implements Closeable {
   /** The lock file in each working directory. */
   public static final String LOCK_FILE = "streamrec-dir.lock";
 
+  /**
+   * The file in each working directory that names the process holding it. A claim never opens the
+   * lock file of a directory its own process holds: on Linux, closing any channel of a file
+   * releases every lock the process holds on it, so a look at that lock (two jobs' trainers in one
+   * task manager) released it, and the next claim in another process on the machine deleted the
+   * directory while its trainer was using it.
+   */
+  public static final String OWNER_FILE = "streamrec-dir.owner";
+
+  /**
+   * This process: its id and a token drawn once per JVM, kept in a system property so that every
+   * class loader of the JVM (one per Flink job) reads the same one.
+   */
+  private static final String OWNER =
+      ProcessHandle.current().pid()
+          + "-"
+          + System.getProperties()
+              .computeIfAbsent(
+                  "io.streamrec.common.LockedDirectory.owner",
+                  k -> java.util.UUID.randomUUID().toString());
+
   /** Claims of one JVM claim and sweep one at a time (a file lock is per process). */
   private static final Object CLAIMING = new Object();
 
@@ -66,6 +87,7 @@ public final class LockedDirectory implements Closeable {
           FileLock held = g.lock()) {
         List<String> notes = sweep(parent, prefix);
         Path dir = Files.createTempDirectory(parent, prefix);
+        Files.writeString(dir.resolve(OWNER_FILE), OWNER);
         FileChannel c =
             FileChannel.open(
                 dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -83,7 +105,7 @@ public final class LockedDirectory implements Closeable {
   /**
    * Deletes the working directories under {@code parent} whose lock nothing holds, or whose lock
    * file is gone (a delete cut short: only the claim, under the parent's lock, makes a directory
-   * before its lock file).
+   * before its lock file); those of this process stay, their lock files unopened.
    */
   private static List<String> sweep(Path parent, String prefix) throws IOException {
     List<String> notes = new ArrayList<>();
@@ -95,6 +117,7 @@ public final class LockedDirectory implements Closeable {
         Path lockFile = d.resolve(LOCK_FILE);
         if (Files.isDirectory(d)
             && name.matcher(d.getFileName().toString()).matches()
+            && !ownedHere(d)
             && (!Files.exists(lockFile) || !inUse(lockFile))) {
           left.add(d);
         }
@@ -111,6 +134,16 @@ public final class LockedDirectory implements Closeable {
     return notes;
   }
 
+  /** Whether {@code dir} is one this process claimed (and holds, or is closing). */
+  private static boolean ownedHere(Path dir) {
+    try {
+      return Files.readString(dir.resolve(OWNER_FILE)).equals(OWNER);
+    } catch (IOException e) {
+      return false; // none: an earlier release's, or one whose close began
+    }
+  }
+
+  /** Only for the lock file of a directory of another process: see {@link #OWNER_FILE}. */
   private static boolean inUse(Path lockFile) throws IOException {
     try (FileChannel c = FileChannel.open(lockFile, StandardOpenOption.WRITE)) {
       FileLock l = c.tryLock();
@@ -120,7 +153,7 @@ public final class LockedDirectory implements Closeable {
       l.release();
       return false;
     } catch (OverlappingFileLockException e) {
-      return true; // a claim of this JVM holds it
+      return true; // a claim of this JVM holds it (one whose owner file is not there yet or gone)
     }
   }
 
@@ -138,7 +171,8 @@ public final class LockedDirectory implements Closeable {
       if (Files.isDirectory(dir)) {
         try (Stream<Path> s = Files.list(dir)) {
           for (Path p : s.toList()) {
-            if (!p.getFileName().toString().equals(LOCK_FILE)) {
+            String name = p.getFileName().toString();
+            if (!name.equals(LOCK_FILE) && !name.equals(OWNER_FILE)) {
               Directories.deleteRecursively(p);
             }
           }

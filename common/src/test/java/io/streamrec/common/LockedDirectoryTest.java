@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,6 +57,43 @@ class LockedDirectoryTest {
       assertThat(earlier).exists();
       assertThat(other).exists();
       assertThat(d.path()).exists();
+    }
+  }
+
+  @Test
+  void aClaimInAnotherProcessLeavesTheDirectoriesOfThisOneAloneAfterThisOneClaimedAgain()
+      throws Exception {
+    // two trainers in one task manager (two jobs), then a third in another process on the same
+    // machine: the second's look at the first's lock must not let the third take it
+    try (LockedDirectory a = LockedDirectory.claim(storeDir, "trainer-0-");
+        LockedDirectory b = LockedDirectory.claim(storeDir, "trainer-0-")) {
+      Files.writeString(a.path().resolve("db"), "a");
+      Files.writeString(b.path().resolve("db"), "b");
+
+      Process other =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  ClaimOnce.class.getName(),
+                  storeDir.toString(),
+                  "trainer-0-")
+              .redirectErrorStream(true)
+              .start();
+      assertThat(other.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(other.exitValue()).as(new String(other.getInputStream().readAllBytes())).isZero();
+
+      assertThat(a.path().resolve("db")).hasContent("a");
+      assertThat(b.path().resolve("db")).hasContent("b");
+    }
+  }
+
+  /** Claims and closes one directory, as another process's trainer would. */
+  public static final class ClaimOnce {
+    public static void main(String[] args) throws Exception {
+      try (LockedDirectory d = LockedDirectory.claim(Path.of(args[0]), args[1])) {
+        d.notes().forEach(System.out::println);
+      }
     }
   }
 }

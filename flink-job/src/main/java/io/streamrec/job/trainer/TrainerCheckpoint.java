@@ -324,7 +324,8 @@ final class TrainerCheckpoint {
     Files.createDirectories(into);
     for (Path f : listFiles(storeDir)) {
       String name = relativeName(storeDir, f);
-      if (staging != null && name.equals(LockedDirectory.LOCK_FILE)) {
+      if (staging != null
+          && (name.equals(LockedDirectory.LOCK_FILE) || name.equals(LockedDirectory.OWNER_FILE))) {
         continue;
       }
       Path to = into.resolve(name);

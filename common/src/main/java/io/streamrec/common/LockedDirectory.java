@@ -47,8 +47,12 @@ public final class LockedDirectory implements Closeable {
                   "io.streamrec.common.LockedDirectory.owner",
                   k -> java.util.UUID.randomUUID().toString());
 
-  /** Claims of one JVM claim and sweep one at a time (a file lock is per process). */
-  private static final Object CLAIMING = new Object();
+  /**
+   * Claims of one JVM claim and sweep one at a time: a file lock is per process, so a second lock
+   * of the parent's guard in this JVM is not waited for but fails. A string literal is one object
+   * in the whole JVM, whichever class loader (each Flink job has its own) loaded this class.
+   */
+  private static final Object CLAIMING = "io.streamrec.common.LockedDirectory.CLAIMING";
 
   private final Path dir;
   private final FileChannel channel;

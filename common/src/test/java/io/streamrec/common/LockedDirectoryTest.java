@@ -88,6 +88,47 @@ class LockedDirectoryTest {
     }
   }
 
+  @Test
+  void twoJobsInOneTaskManagerClaimAtOnceWithoutFailing() throws Exception {
+    // each Flink job loads this class in a class loader of its own
+    java.net.URL classes =
+        LockedDirectory.class.getProtectionDomain().getCodeSource().getLocation();
+    try (java.net.URLClassLoader other =
+        new java.net.URLClassLoader(
+            new java.net.URL[] {classes}, ClassLoader.getPlatformClassLoader())) {
+      java.lang.reflect.Method otherClaim =
+          other
+              .loadClass(LockedDirectory.class.getName())
+              .getMethod("claim", Path.class, String.class);
+      assertThat(otherClaim.getDeclaringClass()).isNotEqualTo(LockedDirectory.class);
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(2);
+      try {
+        for (int i = 0; i < 200; i++) {
+          java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
+          var mine =
+              pool.submit(
+                  () -> {
+                    together.await();
+                    LockedDirectory.claim(storeDir, "trainer-0-").close();
+                    return null;
+                  });
+          var theirs =
+              pool.submit(
+                  () -> {
+                    together.await();
+                    ((java.io.Closeable) otherClaim.invoke(null, storeDir, "trainer-0-")).close();
+                    return null;
+                  });
+          mine.get(30, TimeUnit.SECONDS);
+          theirs.get(30, TimeUnit.SECONDS);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
   /** Claims and closes one directory, as another process's trainer would. */
   public static final class ClaimOnce {
     public static void main(String[] args) throws Exception {

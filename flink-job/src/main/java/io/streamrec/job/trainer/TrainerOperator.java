@@ -1692,20 +1692,26 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   @Override
   public void close() throws Exception {
-    if (watch != null) {
-      watch.close();
-    }
-    if (unreferencedFiles != null) {
-      unreferencedFiles.close();
-    }
-    closeHandoff();
+    // a failure of any step (a handoff that cannot be put in place) still closes the store, the
+    // backend (a CUDA context, pinned memory) and the working directory, which otherwise stayed in
+    // the task manager for its life
     try {
-      if (trainer != null) {
-        trainer.close();
+      if (watch != null) {
+        watch.close();
       }
+      if (unreferencedFiles != null) {
+        unreferencedFiles.close();
+      }
+      closeHandoff();
     } finally {
-      if (workDir != null) {
-        workDir.close();
+      try {
+        if (trainer != null) {
+          trainer.close();
+        }
+      } finally {
+        if (workDir != null) {
+          workDir.close();
+        }
       }
     }
     super.close();

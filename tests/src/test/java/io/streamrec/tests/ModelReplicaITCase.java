@@ -43,6 +43,18 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ModelReplicaITCase {
   private static final Duration WAIT = Duration.ofSeconds(30);
   private static final ModelConfig MODEL = ModelConfig.defaults();
+
+  /** Values of the model's linear block: a block of another length is refused as a bad record. */
+  private static final int LINEAR =
+      new io.streamrec.model.ModelScorer(MODEL).denseBlockSizes().get("linear");
+
+  /** The linear block, every value {@code v}. */
+  private static float[] linear(float v) {
+    float[] block = new float[LINEAR];
+    java.util.Arrays.fill(block, v);
+    return block;
+  }
+
   private static final long MODEL_ID = ModelUpdatesSupport.MODEL_ID;
 
   @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
@@ -651,7 +663,7 @@ class ModelReplicaITCase {
       enc.row(TABLE, 2, row, 0, MODEL.embeddingDim());
       enc.row("user_id", 5, row, 0, row.length); // 32 values, first
       enc.row("user_id", 6, row, 0, MODEL.embeddingDim());
-      enc.dense("linear", new float[] {1f});
+      enc.dense("linear", linear(1f));
       enc.close(VersionMarker.newBuilder().setPublishedAtMs(System.currentTimeMillis()));
       ModelUpdatesSupport.send(p, topic, v1);
       assertThat(replica.awaitVersion(1, WAIT)).isTrue();
@@ -690,7 +702,7 @@ class ModelReplicaITCase {
         } else {
           enc.row(TABLE, 4, row, 0, row.length);
         }
-        enc.dense("linear", new float[] {v});
+        enc.dense("linear", linear(v));
         enc.close(
             VersionMarker.newBuilder()
                 .setPublishedAtMs(System.currentTimeMillis())
@@ -942,7 +954,7 @@ class ModelReplicaITCase {
     for (long id : ids) {
       enc.row(TABLE, id, row, 0, row.length);
     }
-    enc.dense("linear", new float[] {value});
+    enc.dense("linear", linear(value));
     enc.close(
         VersionMarker.newBuilder()
             .setPublishedAtMs(System.currentTimeMillis())
@@ -1012,7 +1024,7 @@ class ModelReplicaITCase {
       assertThat(tailing.lineage()).isEqualTo(MODEL_B);
       assertThat(tailing.version()).isEqualTo(1);
       assertThat(held(tailing, all)).isEqualTo(java.util.Map.of(2L, 10f, 4L, 10f));
-      assertThat(tailing.denseBlock("linear")).containsExactly(10f);
+      assertThat(tailing.denseBlock("linear")).hasSize(LINEAR).containsOnly(10f);
       assertThat(tailing.lineageSwitches()).isEqualTo(1);
       assertThat(tailing.foreignEntries()).as("A's row inside B's version").isPositive();
       assertThat(mixed.get()).as("a model of B with a row of A was served").isFalse();

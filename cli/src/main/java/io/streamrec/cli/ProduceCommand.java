@@ -52,6 +52,10 @@ final class ProduceCommand implements Callable<Integer> {
       if (p != null && !Files.isReadable(p)) {
         throw new ParameterException(spec.commandLine(), "cannot read " + p);
       }
+      if (p != null && Files.isDirectory(p)) {
+        throw new ParameterException(
+            spec.commandLine(), "cannot read " + p + ": it is a directory, not a file of events");
+      }
     }
     JobConfig cfg = JobConfig.from(settings.configuration());
     String servers = cfg.bootstrapServers();

@@ -111,6 +111,10 @@ final class GenerateCommand implements Callable<Integer> {
         throw new IllegalArgumentException(
             "cannot write " + p + ": there is no directory " + dir + " (create it first)");
       }
+      if (Files.isDirectory(p)) {
+        throw new IllegalArgumentException(
+            "cannot write " + p + ": it is a directory; name a file (in it, or elsewhere)");
+      }
     }
     TrafficGenerator g =
         new TrafficGenerator(
@@ -119,15 +123,13 @@ final class GenerateCommand implements Callable<Integer> {
       g.next(start + n * spacing.toMillis());
     }
     long imps = 0;
-    try (BufferedWriter r = Files.newBufferedWriter(requests, StandardCharsets.UTF_8);
-        BufferedWriter i = Files.newBufferedWriter(impressions, StandardCharsets.UTF_8)) {
+    try (Output r = new Output(requests);
+        Output i = new Output(impressions)) {
       for (long n = skip; n < (long) skip + count; n++) {
         GeneratedRequest req = g.next(start + n * spacing.toMillis());
-        r.write(JsonEvents.toJson(req.request()));
-        r.newLine();
+        r.line(JsonEvents.toJson(req.request()));
         for (ImpressionEvent e : req.impressions()) {
-          i.write(JsonEvents.toJson(e));
-          i.newLine();
+          i.line(JsonEvents.toJson(e));
           imps++;
         }
       }
@@ -140,5 +142,51 @@ final class GenerateCommand implements Callable<Integer> {
         imps,
         impressions);
     return 0;
+  }
+
+  /**
+   * One of the files written, whose failures (a full disk, a file of another user's) name it in one
+   * line rather than a stack trace.
+   */
+  private static final class Output implements AutoCloseable {
+    private final Path path;
+    private final BufferedWriter writer;
+
+    Output(Path path) {
+      this.path = path;
+      try {
+        this.writer = Files.newBufferedWriter(path, StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw cannotWrite(path, e);
+      }
+    }
+
+    void line(String s) {
+      try {
+        writer.write(s);
+        writer.newLine();
+      } catch (IOException e) {
+        throw cannotWrite(path, e);
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        writer.close();
+      } catch (IOException e) {
+        throw cannotWrite(path, e);
+      }
+    }
+
+    private static IllegalArgumentException cannotWrite(Path path, IOException e) {
+      String why =
+          e instanceof java.nio.file.AccessDeniedException
+              ? "permission denied"
+              : e instanceof java.nio.file.FileSystemException f && f.getReason() != null
+                  ? f.getReason()
+                  : e.getMessage() != null ? e.getMessage() : e.toString();
+      return new IllegalArgumentException("cannot write " + path + ": " + why, e);
+    }
   }
 }

@@ -71,6 +71,54 @@ class GenerateCommandTest {
   }
 
   /**
+   * A directory where a file is wanted, and a file that cannot be written to its end (a full disk),
+   * gave a stack trace, or a line about {@code --state-dir}, which generate does not have.
+   */
+  @Test
+  void aFileThatCannotBeWrittenIsSaidInOneLineNamingIt() throws Exception {
+    Path directory = Files.createDirectory(dir.resolve("requests.jsonl"));
+    StringWriter err = new StringWriter();
+
+    int rc =
+        run(
+            err,
+            "generate",
+            "--count",
+            "5",
+            "--requests",
+            directory.toString(),
+            "--impressions",
+            dir.resolve("impressions.jsonl").toString());
+
+    assertThat(rc).isEqualTo(2);
+    assertThat(err.toString())
+        .contains("cannot write " + directory + ": it is a directory")
+        .doesNotContain("--state-dir")
+        .doesNotContain("\tat ");
+    assertThat(dir.resolve("impressions.jsonl")).doesNotExist();
+
+    Path full = Path.of("/dev/full");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(full), "no /dev/full here");
+    StringWriter err2 = new StringWriter();
+
+    int rc2 =
+        run(
+            err2,
+            "generate",
+            "--count",
+            "5000",
+            "--requests",
+            full.toString(),
+            "--impressions",
+            dir.resolve("impressions.jsonl").toString());
+
+    assertThat(rc2).isEqualTo(2);
+    assertThat(err2.toString())
+        .contains("cannot write " + full + ": No space left on device")
+        .doesNotContain("\tat ");
+  }
+
+  /**
    * The README's "more traffic" step took another seed for new request ids, and another seed draws
    * another world (user u0 from NL became u0 from BR), which the live model had not learnt.
    */

@@ -295,9 +295,17 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (rate <= 0 || duration.isNegative() || duration.isZero()) {
-      throw new IllegalArgumentException("--rate and --duration must be > 0");
+    if (!(rate > 0) || Double.isInfinite(rate) || duration.isNegative() || duration.isZero()) {
+      throw new IllegalArgumentException(
+          "--rate must be a number > 0 (requests per second) and --duration > 0, got --rate "
+              + rate
+              + " and --duration "
+              + fmt(duration));
     }
+    // the traffic's settings are checked before the broker and the job start, in the options'
+    // terms: refused by the generator afterwards, they cost half a minute and named its fields
+    TrafficConfig traffic = trafficConfig();
+    FaultConfig faults = faultConfig();
     reports.checkWritable();
     long t0 = System.currentTimeMillis();
     Configuration given = settings.configuration(); // a bad key fails here, before anything starts
@@ -327,13 +335,7 @@ final class DemoCommand implements Callable<Integer> {
       JobRunner.CancelOnExit exit =
           job.cancelOnExit(
               "streamrec demo: stopping: cancelling the job", "streamrec demo: stopped");
-      TrafficConfig traffic =
-          TrafficConfig.defaults().withSeed(seed).withUsers(users).withItems(items);
-      FaultConfig faultCfg =
-          FaultConfig.defaults()
-              .withSeed(seed)
-              .withAllRates(faultRate)
-              .withJoinWindowMs(job.config().joinWindowMs());
+      FaultConfig faultCfg = faults.withJoinWindowMs(job.config().joinWindowMs());
       TrafficGenerator generator = new TrafficGenerator(traffic);
       try (ModelReplica replica =
               ModelReplica.start(kafka.bootstrapServers(), topics.modelUpdates());
@@ -509,6 +511,32 @@ final class DemoCommand implements Callable<Integer> {
     DEMO_DEFAULTS.forEach(conf::setString);
     conf.addAll(settings);
     return RetainedCheckpoints.withFileSystemStorage(conf, state);
+  }
+
+  /** The generator's settings of {@code --seed}, {@code --users} and {@code --items}. */
+  private TrafficConfig trafficConfig() {
+    try {
+      return TrafficConfig.defaults().withSeed(seed).withUsers(users).withItems(items);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "--users "
+              + users
+              + " and --items "
+              + items
+              + " are not a world the demo's traffic can be drawn from: "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  /** The bad records' settings of {@code --fault-rate}. */
+  private FaultConfig faultConfig() {
+    if (!(faultRate >= 0 && faultRate <= 1)) {
+      throw new IllegalArgumentException(
+          "--fault-rate must be in [0, 1] (bad records of each kind per impression), got "
+              + faultRate);
+    }
+    return FaultConfig.defaults().withSeed(seed).withAllRates(faultRate);
   }
 
   /** Waits until the job has read every record the pump sent (its sources' counters say so). */

@@ -101,6 +101,41 @@ class CommandOptionsTest {
   }
 
   /**
+   * A rate that is not a number ran the demo sending nothing and ended in a stack trace, an
+   * infinite one drew requests into memory for ever, and a user count of 0 or a fault rate past 1
+   * were refused only once the broker and the job had started, after half a minute. Each is refused
+   * before anything starts, naming the option.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(
+      delimiter = '|',
+      value = {
+        "--rate NaN|--rate must be a number > 0",
+        "--rate Infinity|--rate must be a number > 0",
+        "--users 0|--users",
+        "--items 3|--items",
+        "--fault-rate 2|--fault-rate"
+      })
+  @org.junit.jupiter.api.Timeout(
+      value = 60,
+      threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+  void theDemoRefusesTrafficItCannotSendBeforeAnythingStarts(String args, String says) {
+    StringWriter err = new StringWriter();
+    CommandLine cl = StreamrecCli.commandLine();
+    cl.setErr(new PrintWriter(err, true));
+    cl.setOut(new PrintWriter(new StringWriter(), true));
+
+    long t0 = System.currentTimeMillis();
+    int rc = cl.execute(("demo --duration 2s " + args).split(" "));
+
+    assertThat(rc).as(err.toString()).isEqualTo(2);
+    assertThat(err.toString()).contains(says).doesNotContain("\tat ");
+    assertThat(System.currentTimeMillis() - t0)
+        .as("refused before the broker starts")
+        .isLessThan(5_000);
+  }
+
+  /**
    * {@code demo} with a model of features or labels of one's own trained them as empty bags and 0s:
    * refused before anything starts, naming them; a model of some of the traffic's features runs.
    */

@@ -77,7 +77,13 @@ final class DeadLettersCommand implements Callable<Integer> {
         TopicSpec.deadLetters(reading.topic(topic, JobOptions.DEAD_LETTERS_TOPIC)),
         "streamrec-dead-letters",
         out,
-        r -> describe(r, byReason));
+        r -> describe(r, byReason),
+        () -> summary(out, byReason));
+    return 0;
+  }
+
+  /** The count of dead letters by reason, and of repeats, after the records. */
+  private void summary(PrintWriter out, Map<String, Long> byReason) {
     long total = byReason.values().stream().mapToLong(Long::longValue).sum();
     StringBuilder sum = new StringBuilder(String.format(Locale.ROOT, "-- %,d dead letters", total));
     String sep = ": ";
@@ -98,7 +104,6 @@ final class DeadLettersCommand implements Callable<Integer> {
     }
     out.println(sum);
     out.flush();
-    return 0;
   }
 
   /** The line of one record, or null when --reason leaves it out (it is still counted). */

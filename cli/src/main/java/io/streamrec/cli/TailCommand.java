@@ -60,15 +60,15 @@ final class TailCommand implements Callable<Integer> {
         TopicSpec.modelUpdates(reading.topic(topic, JobOptions.MODEL_UPDATES_TOPIC)),
         "streamrec-tail",
         out,
-        r -> describe(r, counts));
-    out.printf(
-        Locale.ROOT,
-        "-- %d rows, %d tombstones, %d dense blocks, %d version markers%n",
-        counts[0],
-        counts[1],
-        counts[2],
-        counts[3]);
-    out.flush();
+        r -> describe(r, counts),
+        () ->
+            out.printf(
+                Locale.ROOT,
+                "-- %d rows, %d tombstones, %d dense blocks, %d version markers%n",
+                counts[0],
+                counts[1],
+                counts[2],
+                counts[3]));
     return 0;
   }
 

@@ -110,7 +110,9 @@ final class TopicReading {
   /**
    * Prints {@code topic} from its earliest offset to its end when the read starts, or on and on
    * with {@code --follow}, the line {@code describe} makes of each record (none where it gives
-   * null); a refused login or a missing topic fails first, in words.
+   * null), then runs {@code end} (the command's summary of what it printed); a refused login or a
+   * missing topic fails first, in words. A {@code --follow} stopped by Ctrl-C (or SIGTERM) ends its
+   * read and runs {@code end} before the process exits, which otherwise printed no summary.
    *
    * @throws StreamrecException when the topic does not exist
    */
@@ -118,7 +120,8 @@ final class TopicReading {
       TopicSpec topic,
       String clientId,
       PrintWriter out,
-      Function<ConsumerRecord<byte[], byte[]>, String> describe) {
+      Function<ConsumerRecord<byte[], byte[]>, String> describe,
+      Runnable end) {
     Configuration c0 = configuration();
     String bootstrapServers =
         JobConnection.requireBroker(c0.get(JobOptions.BOOTSTRAP_SERVERS), settings.configFile());
@@ -140,7 +143,57 @@ final class TopicReading {
           org.apache.kafka.clients.consumer.ConsumerConfig.METADATA_MAX_AGE_CONFIG,
           String.valueOf(PARTITIONS_CHECK_MS));
     }
+    java.util.concurrent.atomic.AtomicReference<KafkaConsumer<byte[], byte[]>> reading =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
+    Thread stop = null;
+    if (follow) {
+      stop =
+          new Thread(
+              () -> {
+                KafkaConsumer<byte[], byte[]> c = reading.get();
+                if (c != null) {
+                  c.wakeup();
+                }
+                try {
+                  ended.await(STOP_WAIT_S, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              },
+              "streamrec-follow-stop");
+      Runtime.getRuntime().addShutdownHook(stop);
+    }
+    try {
+      read(topic, bootstrapServers, client, settings, out, describe, reading);
+      end.run();
+      out.flush();
+    } finally {
+      ended.countDown();
+      if (stop != null) {
+        try {
+          Runtime.getRuntime().removeShutdownHook(stop);
+        } catch (IllegalStateException e) {
+          // the process is exiting: the hook has run or runs now
+        }
+      }
+    }
+  }
+
+  /** How long a stop waits for a {@code --follow} to print its summary. */
+  private static final long STOP_WAIT_S = 5;
+
+  /** The read of {@link #print}: until the end, or with {@code --follow} until woken up. */
+  private void read(
+      TopicSpec topic,
+      String bootstrapServers,
+      KafkaClientProperties client,
+      java.util.Properties settings,
+      PrintWriter out,
+      Function<ConsumerRecord<byte[], byte[]>, String> describe,
+      java.util.concurrent.atomic.AtomicReference<KafkaConsumer<byte[], byte[]>> reading) {
     try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(settings)) {
+      reading.set(c);
       var info = c.partitionsFor(topic.name(), Duration.ofSeconds(30));
       if (info == null || info.isEmpty()) {
         throw new StreamrecException(
@@ -176,6 +229,8 @@ final class TopicReading {
           }
         }
       }
+    } catch (org.apache.kafka.common.errors.WakeupException e) {
+      // a --follow stopped (Ctrl-C): what it printed is what the summary counts
     } catch (AuthenticationException | AuthorizationException e) {
       throw KafkaPreflight.access(e, bootstrapServers, client, "read topic " + topic.name());
     }

@@ -50,7 +50,8 @@ class TopicReadingITCase {
                       TopicSpec.deadLetters(topic),
                       "it-follow",
                       out,
-                      r -> r.partition() + ":" + new String(r.value(), StandardCharsets.UTF_8));
+                      r -> r.partition() + ":" + new String(r.value(), StandardCharsets.UTF_8),
+                      () -> {});
                 } catch (org.apache.kafka.common.errors.InterruptException e) {
                   // stopped
                 }
@@ -104,7 +105,8 @@ class TopicReadingITCase {
                       TopicSpec.modelUpdates(topic),
                       "it-follow-model",
                       out,
-                      r -> r.partition() + ":" + new String(r.value(), StandardCharsets.UTF_8));
+                      r -> r.partition() + ":" + new String(r.value(), StandardCharsets.UTF_8),
+                      () -> {});
                 } catch (RuntimeException e) {
                   stopped.set(e);
                 }

@@ -24,6 +24,13 @@ final class TrafficPump implements AutoCloseable {
    */
   private static final long IDLE_SLEEP_MS = 2;
 
+  /**
+   * The most requests drawn before what is due is sent: a rate above what the generator draws
+   * (traffic falls behind the clock) still sends as it goes, where it drew without end and sent
+   * nothing until the heap ran out.
+   */
+  static final int MAX_DRAWN_PER_PASS = 1_000;
+
   private final TrafficGenerator generator;
   private final TrafficFaults faults;
   private final ByteRecordProducer producer;
@@ -35,6 +42,7 @@ final class TrafficPump implements AutoCloseable {
       new PriorityQueue<>(Comparator.comparingLong(OutgoingRecord::timestampMs));
 
   private volatile boolean generating = true;
+  private volatile long requestsDrawn;
   private volatile long requestsSent;
   private volatile long impressionsSent;
   private volatile long trainable;
@@ -75,7 +83,10 @@ final class TrafficPump implements AutoCloseable {
       long generated = 0;
       while (generating) {
         long now = System.currentTimeMillis();
-        long target = (long) ((now - start) * requestsPerSecond / 1000.0);
+        long target =
+            Math.min(
+                (long) ((now - start) * requestsPerSecond / 1000.0),
+                generated + MAX_DRAWN_PER_PASS);
         while (generated < target) {
           long ts = start + (long) (generated * 1000.0 / requestsPerSecond);
           GeneratedRequest g = generator.next(ts);
@@ -83,6 +94,7 @@ final class TrafficPump implements AutoCloseable {
             due.add(r);
           }
           generated++;
+          requestsDrawn = generated;
         }
         sendDue(now);
         Thread.sleep(IDLE_SLEEP_MS);
@@ -132,6 +144,11 @@ final class TrafficPump implements AutoCloseable {
   synchronized double oracleAuc() {
     int n = (int) Math.min(truths, oracleWindow);
     return Auc.exact(Arrays.copyOf(truth, n), Arrays.copyOf(label, n), n);
+  }
+
+  /** Requests drawn from the generator so far, sent or not. */
+  long requestsDrawn() {
+    return requestsDrawn;
   }
 
   long requestsSent() {

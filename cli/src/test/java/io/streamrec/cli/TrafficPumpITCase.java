@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
 
 class TrafficPumpITCase {
   /**
-   * {@code demo --rate} above what the generator draws (1e9 requests a second) drew traffic without
-   * end and sent none until the heap ran out; it sends as it draws, behind the clock.
+   * {@code demo --rate} above what the generator draws (1e9 requests a second) drew millions of
+   * requests before it sent one, then more each pass, until the heap ran out; it sends as it draws,
+   * a thousand requests at most between sends, behind the clock.
    */
   @Test
   void aRateAboveWhatTheGeneratorDrawsSendsAsItDraws() throws Exception {

@@ -409,6 +409,18 @@ final class DemoCommand implements Callable<Integer> {
         Map<String, Double> m = job.metrics();
         long finalVersion = Progress.count(m, JobMetrics.MODEL_VERSION);
         boolean caughtUp = replica.awaitVersion(finalVersion, Duration.ofSeconds(30));
+        if (replica.version() == 0) {
+          // no held-out score without a model: one line, where the replica's refusal was a trace
+          throw new io.streamrec.common.StreamrecException(
+              String.format(
+                  Locale.ROOT,
+                  "no model version was published in %d s of traffic (%,d impressions trained;"
+                      + " the trainer publishes every %d s of event time): run it longer"
+                      + " (--duration) or faster (--rate)",
+                  duration.toSeconds(),
+                  Progress.count(m, JobMetrics.IMPRESSIONS_TRAINED),
+                  job.config().publishIntervalMs() / 1000));
+        }
 
         // the same world, later: traffic the model has not seen (the pump's thread is done with the
         // generator)

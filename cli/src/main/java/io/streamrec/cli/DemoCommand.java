@@ -334,7 +334,13 @@ final class DemoCommand implements Callable<Integer> {
       // the trainer deletes its working directory
       JobRunner.CancelOnExit exit =
           job.cancelOnExit(
-              "streamrec demo: stopping: cancelling the job", "streamrec demo: stopped");
+                  "streamrec demo: stopping: cancelling the job", "streamrec demo: stopped")
+              // a stop leaves no broker log or savepoint behind in the temporary directory
+              .afterStop(
+                  () -> {
+                    kafka.close();
+                    org.apache.flink.util.FileUtils.deleteDirectoryQuietly(state.toFile());
+                  });
       FaultConfig faultCfg = faults.withJoinWindowMs(job.config().joinWindowMs());
       TrafficGenerator generator = new TrafficGenerator(traffic);
       try (ModelReplica replica =

@@ -163,11 +163,35 @@ final class JobRunner {
     /** What a stop for a failure that a start again does not mend says instead of stopping. */
     private String stoppingUnmended;
 
+    /** What the stop on exit does once it has stopped the job (the command's own clean-up). */
+    private volatile Runnable afterStop;
+
     CancelOnExit(JobClient client, String stopping, String stopped) {
       this.client = client;
       this.stopping = stopping;
       this.stopped = stopped;
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(true), "streamrec-cancel"));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    if (stop(true, true)) {
+                      Runnable then = afterStop;
+                      if (then != null) {
+                        then.run();
+                      }
+                    }
+                  },
+                  "streamrec-cancel"));
+    }
+
+    /**
+     * Runs {@code cleanUp} after a stop on exit (Ctrl-C, SIGTERM) has stopped the job, in the
+     * exit's thread: the command's own finally blocks never run then, and what they close (an
+     * embedded broker, temporary directories) is closed only after the job that used it has ended.
+     */
+    CancelOnExit afterStop(Runnable cleanUp) {
+      afterStop = cleanUp;
+      return this;
     }
 
     /**
@@ -189,10 +213,13 @@ final class JobRunner {
       return this;
     }
 
-    /** As {@link #stop(boolean)}; {@code restartMends} false: the stop {@link #unmended} says. */
-    void stop(boolean asked, boolean restartMends) {
+    /**
+     * As {@link #stop(boolean)}; {@code restartMends} false: the stop {@link #unmended} says. True
+     * when this stopped the job.
+     */
+    boolean stop(boolean asked, boolean restartMends) {
       if (ended.getAndSet(true) || hasEnded(client)) {
-        return;
+        return false;
       }
       if (asked) {
         STOPPING.set(true);
@@ -211,6 +238,7 @@ final class JobRunner {
       } catch (Exception e) {
         // the JVM is going away, or the job with it; nothing more to do
       }
+      return true;
     }
 
     @Override

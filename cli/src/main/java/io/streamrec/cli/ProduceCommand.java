@@ -78,11 +78,7 @@ final class ProduceCommand implements Callable<Integer> {
           servers,
           cfg.kafkaProperties(),
           targets,
-          targets.stream()
-              .collect(
-                  java.util.stream.Collectors.toMap(
-                      TopicSpec::name,
-                      t -> java.util.Set.of(org.apache.kafka.common.acl.AclOperation.WRITE))));
+          org.apache.kafka.common.acl.AclOperation.WRITE);
       return load(cfg, topics, admin);
     }
   }

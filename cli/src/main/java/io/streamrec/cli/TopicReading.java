@@ -133,8 +133,7 @@ final class TopicReading {
           bootstrapServers,
           client,
           List.of(topic),
-          java.util.Map.of(
-              topic.name(), java.util.Set.of(org.apache.kafka.common.acl.AclOperation.READ)));
+          org.apache.kafka.common.acl.AclOperation.READ);
     }
     java.util.Properties settings =
         ModelUpdateConsumers.properties(bootstrapServers, client, clientId);

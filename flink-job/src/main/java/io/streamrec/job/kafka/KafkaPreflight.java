@@ -87,9 +87,14 @@ public final class KafkaPreflight {
    */
   public static void checkJob(JobConfig cfg) {
     try (Admin admin = admin(cfg.bootstrapServers(), cfg.kafkaProperties())) {
-      checkTopics(
-          admin, cfg.bootstrapServers(), cfg.kafkaProperties(), topicsOf(cfg), operationsOf(cfg));
-      checkReplication(admin, writtenBy(cfg));
+      Map<String, TopicDescription> described =
+          checkTopics(
+              admin,
+              cfg.bootstrapServers(),
+              cfg.kafkaProperties(),
+              topicsOf(cfg),
+              operationsOf(cfg));
+      checkReplication(admin, described, writtenBy(cfg));
       if (cfg.exactlyOnce()) {
         checkTransactionTimeout(admin, io.streamrec.job.sink.KafkaSinks.transactionTimeoutMs(cfg));
       }
@@ -139,22 +144,11 @@ public final class KafkaPreflight {
    * the job's producers write with acks=all, which such a topic refuses every time as
    * NOT_ENOUGH_REPLICAS, a retriable error, so its sinks retry without end and the job stalls with
    * nothing but its producers' warnings to say why. Where the topic's settings cannot be read (no
-   * DescribeConfigs ACL), not checked.
+   * DescribeConfigs ACL), not checked. {@code described}: the topics as {@link #checkTopics}
+   * described them.
    */
-  static void checkReplication(Admin admin, List<String> topics) {
-    Map<String, TopicDescription> described;
-    try {
-      described =
-          admin
-              .describeTopics(topics)
-              .allTopicNames()
-              .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-      throw new StreamrecException("cannot describe topics " + topics + ": " + e, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new StreamrecException("interrupted while checking the Kafka topics", e);
-    }
+  static void checkReplication(
+      Admin admin, Map<String, TopicDescription> described, List<String> topics) {
     for (String name : topics) {
       Config config = settings(admin, name, "whether it has enough replicas to be written");
       ConfigEntry minInsync =
@@ -386,9 +380,10 @@ public final class KafkaPreflight {
    * allow: a job that may not read its input or write its dead letters was submitted, and failed
    * and restarted at its first fetch or send, over and over.
    *
+   * @return each topic's description, by name
    * @throws KafkaAccessException naming each topic and operation the ACLs do not allow
    */
-  public static void checkTopics(
+  public static Map<String, TopicDescription> checkTopics(
       Admin admin,
       String bootstrapServers,
       KafkaClientProperties properties,
@@ -470,6 +465,22 @@ public final class KafkaPreflight {
         bootstrapServers,
         properties.describe(),
         needed.stream().map(TopicSpec::name).toList());
+    return present;
+  }
+
+  /**
+   * {@link #checkTopics(Admin, String, KafkaClientProperties, List, Map)} where the client does
+   * {@code operation} with every topic it needs: a command that reads them all, or writes them all.
+   */
+  public static void checkTopics(
+      Admin admin,
+      String bootstrapServers,
+      KafkaClientProperties properties,
+      List<TopicSpec> needed,
+      AclOperation operation) {
+    Map<String, Set<AclOperation>> operations = new HashMap<>();
+    needed.forEach(t -> operations.put(t.name(), Set.of(operation)));
+    checkTopics(admin, bootstrapServers, properties, needed, operations);
   }
 
   /** The grown model-updates topics warned of in this process, as topic/partitions. */

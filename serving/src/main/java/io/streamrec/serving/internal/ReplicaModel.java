@@ -67,8 +67,7 @@ public final class ReplicaModel implements ParameterView {
     }
     w.put(ModelConfig.WIDE_TABLE, 1);
     widths = w;
-    ModelScorer first = new ModelScorer(c);
-    scorersMade.incrementAndGet();
+    ModelScorer first = newScorer();
     blockSizes = first.denseBlockSizes();
     idleScorers.push(first);
   }
@@ -249,11 +248,13 @@ public final class ReplicaModel implements ParameterView {
   /** A free scorer of the configuration, the one used last when there is one (its memory warm). */
   private ModelScorer takeScorer() {
     ModelScorer s = idleScorers.poll();
-    if (s == null) {
-      s = new ModelScorer(config);
-      scorersMade.incrementAndGet();
-    }
-    return s;
+    return s != null ? s : newScorer();
+  }
+
+  /** A scorer of the configuration, counted. */
+  private ModelScorer newScorer() {
+    scorersMade.incrementAndGet();
+    return new ModelScorer(config);
   }
 
   /** Scorers made since the model was made (a new configuration makes them again). */

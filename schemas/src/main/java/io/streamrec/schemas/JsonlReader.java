@@ -87,7 +87,7 @@ public final class JsonlReader {
     }
     Cursor<T> cursor = new Cursor<>(file, in, parser, errors, maxLineBytes);
     try {
-      cursor.refuseUtf16();
+      cursor.readStart();
       return cursor;
     } catch (RuntimeException e) {
       cursor.close();
@@ -140,8 +140,7 @@ public final class JsonlReader {
       try {
         while (readLine()) {
           lineNumber++;
-          int from = lineNumber == 1 && startsWithByteOrderMark() ? BYTE_ORDER_MARK.length : 0;
-          T event = lineBytes > maxLineBytes ? tooLong() : parse(line, from, lineLength - from);
+          T event = lineBytes > maxLineBytes ? tooLong() : parse();
           if (event != null) {
             good++;
             return event;
@@ -159,15 +158,23 @@ public final class JsonlReader {
     }
 
     /**
-     * Refuses a file in UTF-16, known by its byte order mark or, without one, by a zero byte beside
+     * Reads the file's first bytes into the buffer, where {@link #readLine} takes them, passing
+     * over UTF-8's byte order mark, which editors on Windows write at the start of a file ("UTF-8
+     * with BOM") and which is no part of the first event (RFC 8259 lets a reader ignore it); and
+     * refuses a file in UTF-16, known by its byte order mark or, without one, by a zero byte beside
      * the first character: UTF-8 text holds no zero byte, and in UTF-16 every ASCII character has
-     * one. Reads the file's first bytes into the buffer, where {@link #readLine} takes them.
+     * one.
      */
-    private void refuseUtf16() {
+    private void readStart() {
       try {
-        limit = Math.max(in.readNBytes(buffer, 0, 2), 0);
+        limit = Math.max(in.readNBytes(buffer, 0, BYTE_ORDER_MARK.length), 0);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot read " + file, e);
+      }
+      if (limit == BYTE_ORDER_MARK.length
+          && java.util.Arrays.equals(buffer, 0, limit, BYTE_ORDER_MARK, 0, limit)) {
+        position = limit;
+        return;
       }
       if (limit < 2) {
         return;
@@ -273,40 +280,30 @@ public final class JsonlReader {
       return null;
     }
 
-    /**
-     * Whether the first line starts with UTF-8's byte order mark, which editors on Windows write at
-     * the start of a file ("UTF-8 with BOM") and which is no part of the first event (RFC 8259 lets
-     * a reader ignore it).
-     */
-    private boolean startsWithByteOrderMark() {
-      return lineLength >= BYTE_ORDER_MARK.length
-          && java.util.Arrays.equals(
-              line, 0, BYTE_ORDER_MARK.length, BYTE_ORDER_MARK, 0, BYTE_ORDER_MARK.length);
-    }
-
-    private T parse(byte[] bytes, int offset, int length) {
-      String line;
+    /** The event of the line read, or null for a blank or bad one (counted, and reported). */
+    private T parse() {
+      String text;
       try {
-        line = utf8.decode(ByteBuffer.wrap(bytes, offset, length)).toString();
+        text = utf8.decode(ByteBuffer.wrap(line, 0, lineLength)).toString();
       } catch (CharacterCodingException e) {
         bad++;
         errors.onBadLine(
             file,
             lineNumber,
-            new String(bytes, offset, length, StandardCharsets.UTF_8),
+            new String(line, 0, lineLength, StandardCharsets.UTF_8),
             new MalformedRecordException(
                 DeadLetterReasons.MALFORMED, "line is not valid UTF-8", e));
         return null;
       }
-      if (line.isBlank()) {
+      if (text.isBlank()) {
         blank++;
         return null;
       }
       try {
-        return parser.apply(line);
+        return parser.apply(text);
       } catch (MalformedRecordException e) {
         bad++;
-        errors.onBadLine(file, lineNumber, line, e);
+        errors.onBadLine(file, lineNumber, text, e);
         return null;
       }
     }

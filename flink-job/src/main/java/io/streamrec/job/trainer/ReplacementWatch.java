@@ -57,6 +57,9 @@ final class ReplacementWatch implements AutoCloseable {
   /** How long after the trainer opens an earlier attempt's last records may still arrive. */
   static final long LATE_RECORDS_MS = 30_000;
 
+  /** How long {@link #close} waits for the thread to close its consumer. */
+  static final long CLOSE_WAIT_MS = 5_000;
+
   /** How many of its own recent versions the watch keeps; older ones count as its own. */
   static final int KEEP = 10_000;
 
@@ -70,6 +73,7 @@ final class ReplacementWatch implements AutoCloseable {
   private final long openedAtMs;
   private final Supplier<Optional<Markers>> open;
   private volatile VersionMarker replacedBy;
+  private volatile Throwable failure;
   private volatile Markers markers;
   private final java.util.concurrent.CountDownLatch closing =
       new java.util.concurrent.CountDownLatch(1);
@@ -112,6 +116,12 @@ final class ReplacementWatch implements AutoCloseable {
                 }
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+              } catch (Throwable e) {
+                // an Error (out of memory, a class the job's loader cannot give): the watch no
+                // longer follows the topic, which the trainer must hear rather than publish on
+                // unwatched
+                failure = e;
+                LOG.error("the model-updates topic is no longer followed", e);
               } finally {
                 closeMarkers();
               }
@@ -163,6 +173,11 @@ final class ReplacementWatch implements AutoCloseable {
   /** The first marker of this model that this trainer did not publish; null while none was. */
   VersionMarker twin() {
     return twin;
+  }
+
+  /** What ended the watch's thread other than {@link #close}; null while it follows the topic. */
+  Throwable failure() {
+    return failure;
   }
 
   /**
@@ -243,12 +258,23 @@ final class ReplacementWatch implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops following and waits, up to {@code CLOSE_WAIT_MS}, for the thread to close its consumer: a
+   * consumer still closing once the task has ended outlives the job's class loader.
+   */
   @Override
   public void close() {
     closing.countDown();
     Markers m = markers;
     if (m != null) {
       m.wakeup();
+    }
+    if (thread.isAlive() && thread != Thread.currentThread()) {
+      try {
+        thread.join(CLOSE_WAIT_MS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 }

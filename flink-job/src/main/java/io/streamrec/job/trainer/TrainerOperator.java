@@ -1351,6 +1351,17 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   }
 
   private void publish(long period) {
+    Throwable lost = watch == null ? null : watch.failure();
+    if (lost != null) {
+      // unwatched, a replace or a second job of this model would go unseen: a restart follows the
+      // topic again from a fresh watch
+      throw new IllegalStateException(
+          "the model-updates topic '"
+              + config.modelUpdatesTopic()
+              + "' is no longer followed for another job's versions, so nothing more is published"
+              + " before a restart",
+          lost);
+    }
     VersionMarker other = watch == null ? null : watch.replacedBy();
     if (other != null) {
       // two models interleaved on one topic: replicas would re-read a model whose rows the replace

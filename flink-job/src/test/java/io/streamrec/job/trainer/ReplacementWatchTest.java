@@ -196,4 +196,45 @@ class ReplacementWatchTest {
     assertThat(topic.closed).as("the watch's thread closed its consumer").isTrue();
     assertThat(w.look(Duration.ZERO)).as("a closed watch reads no more").isFalse();
   }
+
+  /**
+   * An Error in the watch's thread (out of memory, a class the job's loader no longer gives) ended
+   * it with a trace on standard error alone: the trainer went on publishing, a replace or a second
+   * job of its model unseen. The watch now keeps what ended it for the trainer to see.
+   */
+  @Test
+  void anErrorThatEndsTheWatchIsKeptForTheTrainer() throws Exception {
+    ReplacementWatch.Markers failing =
+        new ReplacementWatch.Markers() {
+          int polls;
+
+          @Override
+          public List<VersionMarker> poll(Duration wait) {
+            if (polls++ == 0) {
+              return List.of(); // the start's look
+            }
+            throw new NoClassDefFoundError("org/apache/kafka/clients/consumer/ConsumerRecords");
+          }
+
+          @Override
+          public void close() {}
+        };
+    ReplacementWatch w = new ReplacementWatch(7, 0, 0, 0, () -> Optional.of(failing), "test");
+    w.start();
+    long deadline = System.currentTimeMillis() + 5_000;
+    while (w.failure() == null && System.currentTimeMillis() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(w.failure()).isInstanceOf(NoClassDefFoundError.class);
+    w.close();
+  }
+
+  @Test
+  void closingWaitsForTheThreadToCloseItsConsumer() {
+    Topic topic = new Topic();
+    ReplacementWatch w = new ReplacementWatch(7, 0, 0, 0, () -> Optional.of(topic), "test");
+    w.start();
+    w.close();
+    assertThat(topic.closed).as("closed before close() returned").isTrue();
+  }
 }

@@ -99,6 +99,23 @@ final class GenerateCommand implements Callable<Integer> {
     if (skip < 0) {
       throw new IllegalArgumentException("--skip must be >= 0, got " + skip);
     }
+    if (start < 0) {
+      throw new IllegalArgumentException(
+          "--start must be at or after 1970-01-01T00:00:00Z (event times are ms since then), got "
+              + java.time.Instant.ofEpochMilli(start));
+    }
+    try {
+      Math.addExact(start, Math.multiplyExact((long) skip + count - 1, spacing.toMillis()));
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException(
+          "--start "
+              + java.time.Instant.ofEpochMilli(start)
+              + " with --spacing "
+              + spacing
+              + " over "
+              + ((long) skip + count)
+              + " requests runs past the last event time there is: a smaller --spacing or --count");
+    }
     if (requests.toAbsolutePath().normalize().equals(impressions.toAbsolutePath().normalize())) {
       throw new IllegalArgumentException(
           "--requests and --impressions name the same file, "

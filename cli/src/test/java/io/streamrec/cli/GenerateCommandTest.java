@@ -170,4 +170,44 @@ class GenerateCommandTest {
                         .count(),
                 impressions.size()));
   }
+
+  /**
+   * A --start before 1970 failed after both files were created, empty, with a message about {@code
+   * requestTimeMs} alone; a --spacing whose times overflow did the same partway through.
+   */
+  @Test
+  void eventTimesBefore1970OrPastTheLastOneAreRefusedNamingTheOptionsAndNothingIsWritten() {
+    Path req = dir.resolve("requests.jsonl");
+    Path imp = dir.resolve("impressions.jsonl");
+    StringWriter err = new StringWriter();
+    int rc =
+        run(
+            err,
+            "generate",
+            "--start",
+            "1960-01-01T00:00:00Z",
+            "--requests",
+            req.toString(),
+            "--impressions",
+            imp.toString());
+    assertThat(rc).isEqualTo(2);
+    assertThat(err.toString()).contains("--start must be at or after 1970-01-01T00:00:00Z");
+    StringWriter err2 = new StringWriter();
+    int rc2 =
+        run(
+            err2,
+            "generate",
+            "--spacing",
+            "3650000d",
+            "--count",
+            "100000",
+            "--requests",
+            req.toString(),
+            "--impressions",
+            imp.toString());
+    assertThat(rc2).isEqualTo(2);
+    assertThat(err2.toString()).contains("runs past the last event time there is");
+    assertThat(req).doesNotExist();
+    assertThat(imp).doesNotExist();
+  }
 }

@@ -21,6 +21,12 @@ public record TableConfig(
     long ttlMs,
     float initScale) {
 
+  /**
+   * Floats one table's hot slab holds at most: a slab is one Java array on the CPU and a buffer of
+   * an {@code int} length on a device, and a JVM allocates no array longer than this.
+   */
+  public static final long MAX_HOT_FLOATS = Integer.MAX_VALUE - 8;
+
   public TableConfig {
     if (name == null || name.isEmpty()) {
       throw new IllegalArgumentException("table name must not be empty");
@@ -35,6 +41,25 @@ public record TableConfig(
     if (hotCapacityRows <= 0) {
       throw new IllegalArgumentException(
           "table '" + name + "': hot capacity must be > 0 rows, got " + hotCapacityRows);
+    }
+    long width = (long) dim + stateWidth;
+    if (width * hotCapacityRows > MAX_HOT_FLOATS) {
+      throw new IllegalArgumentException(
+          "table '"
+              + name
+              + "': a hot tier of "
+              + hotCapacityRows
+              + " rows of "
+              + width
+              + " floats (dim "
+              + dim
+              + " + optimizer state "
+              + stateWidth
+              + ") is more than one slab holds ("
+              + MAX_HOT_FLOATS
+              + " floats); at most "
+              + MAX_HOT_FLOATS / width
+              + " rows of this width fit: lower the table's hot capacity (hot-capacity-rows)");
     }
     if (admissionThreshold < 1) {
       throw new IllegalArgumentException(

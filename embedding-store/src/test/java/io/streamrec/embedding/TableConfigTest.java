@@ -60,6 +60,19 @@ class TableConfigTest {
   }
 
   @Test
+  void aHotTierOfMoreFloatsThanOneSlabHoldsIsRefusedNamingTheRowsThatFit() {
+    // 10 million rows of 129 floats (dim 128, row-wise Adagrad): 1.29e9 floats, one slab of them
+    assertThat(new TableConfig("user", 128, 1, 10_000_000, 1, 0, 0.1f).hotCapacityRows())
+        .isEqualTo(10_000_000);
+    // 20 million: 2.58e9 floats, more than a Java array or a device buffer of int length holds,
+    // which once failed mid-training as an integer overflow when the slab grew
+    assertRejected(
+        () -> new TableConfig("user", 128, 1, 20_000_000, 1, 0, 0.1f),
+        "20000000 rows of 129 floats",
+        "at most 16647159 rows");
+  }
+
+  @Test
   void ttlMustNotBeNegative() {
     assertRejected(() -> new TableConfig("user", 4, 0, 10, 1, -5, 0.1f), "ttl", "got -5");
   }

@@ -115,6 +115,30 @@ class TieredEmbeddingStoreTest {
   }
 
   @Test
+  void theHotSlabNeverGrowsPastTheHotCapacity() {
+    // more than a new slab's 1024 rows: a slab that doubled past the capacity held 2048 rows, and
+    // for a capacity of millions of wide rows the doubled size was past what one slab can hold
+    TableConfig user = table("user", 1500, 1, 0);
+    TieredEmbeddingStore s = store(user);
+    long id = 0;
+    for (int b = 0; b < 4; b++) {
+      long[] ids = new long[500];
+      for (int i = 0; i < ids.length; i++) {
+        ids[i] = ++id;
+      }
+      update(s, 0, 1f, ids);
+    }
+
+    assertThat(s.stats().rowsHot()).isEqualTo(1500);
+    assertThat(s.stats().rowsCold()).isEqualTo(500);
+    assertThat(OpenBatches.of(s).slab(0).length()).isEqualTo(1500 * user.rowWidth());
+    OpenBatches.close(s);
+    for (long k = 1; k <= id; k++) {
+      assertThat(read(s, 0, k)).as("read of %d", k).containsOnly((float) k);
+    }
+  }
+
+  @Test
   void aBatchLargerThanTheHotTierFailsNamingTheTableAndItsCapacity() {
     TieredEmbeddingStore s = store(table("user", 3, 1, 0));
 

@@ -2,6 +2,7 @@ package io.streamrec.embedding.internal;
 
 import io.streamrec.common.LongIntHashMap;
 import io.streamrec.embedding.HotTierFullException;
+import io.streamrec.embedding.StoreException;
 import io.streamrec.embedding.TableConfig;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.gpu.CpuBackend;
@@ -18,7 +19,8 @@ import java.util.Arrays;
  * hotCapacityRows} of them), or is <em>scratch</em>: the row of an id that is not admitted,
  * initialised for one batch and freed by {@link #releaseAll}, never indexed, never written back.
  * The slab grows by doubling, up to the capacity plus the largest number of scratch rows a batch
- * has needed, so a small table never holds a large slab.
+ * has needed (never past the capacity for resident rows), so a small table never holds a large
+ * slab.
  *
  * <p><b>Moving rows.</b> Rows enter and leave the slab in batches: {@link #scatter} places staged
  * rows with one {@code upload} and one {@code scatterRows}, {@link #gather} collects rows with one
@@ -179,9 +181,42 @@ public final class HotTier implements AutoCloseable {
       return free[--freeCount];
     }
     if (highWater == slabRows) {
-      grow(slabRows * 2);
+      grow(nextSlabRows());
     }
     return highWater++;
+  }
+
+  /**
+   * The slab's next size: doubling up to the hot capacity, never past it for resident rows (a
+   * doubled slab could hold twice the capacity, and past {@link TableConfig#MAX_HOT_FLOATS} floats
+   * could not be allocated at all); beyond the capacity, for a batch's scratch rows, the part past
+   * it doubles.
+   */
+  private int nextSlabRows() {
+    long capacity = cfg.hotCapacityRows();
+    long next =
+        slabRows < capacity
+            ? Math.min(2L * slabRows, capacity)
+            : capacity + Math.max(2L * (slabRows - capacity), Math.min(INITIAL_ROWS, capacity));
+    long most = TableConfig.MAX_HOT_FLOATS / w;
+    if (next > most) {
+      next = most;
+    }
+    if (next <= slabRows) {
+      throw new StoreException(
+          "table '"
+              + cfg.name()
+              + "': the hot tier's slab holds "
+              + slabRows
+              + " rows of "
+              + w
+              + " floats, its most; this batch's ids not yet admitted need scratch rows beyond"
+              + " its "
+              + capacity
+              + " rows of capacity: lower the table's hot capacity (hot-capacity-rows) or make"
+              + " the batches smaller");
+    }
+    return (int) next;
   }
 
   private void freeSlot(int slot) {

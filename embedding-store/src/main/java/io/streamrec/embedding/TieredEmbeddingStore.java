@@ -8,6 +8,7 @@ import io.streamrec.embedding.internal.WorkDirLock;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.gpu.Floats;
 import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -20,6 +21,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.zip.CRC32;
 import java.util.zip.CheckedInputStream;
+import java.util.zip.CheckedOutputStream;
 
 /**
  * The embedding store for real workloads: per table, a bounded hot tier of rows in the compute
@@ -378,64 +380,29 @@ public final class TieredEmbeddingStore extends BatchedStore {
   // ---- metadata -------------------------------------------------------------------------------
 
   private long writeMetadata(Path dir) throws IOException {
-    // built in memory and written with one call: a checkpoint's cut waits for this
-    MetadataBuffer buf = new MetadataBuffer();
-    DataOutputStream out = new DataOutputStream(buf);
-    out.writeInt(META_MAGIC);
-    out.writeInt(META_VERSION);
-    out.writeLong(nowMs);
-    out.writeInt(checkpointSeq);
-    out.writeInt(state.length);
-    for (TieredTable t : state) {
-      t.writeMetadata(out);
-    }
-    CRC32 crc = new CRC32();
-    crc.update(buf.array(), 0, buf.size());
-    out.writeLong(crc.getValue());
-    out.flush();
+    // streamed to the file through a buffer: a hot tier of tens of millions of slots writes
+    // gigabytes of metadata, more than an array in memory holds
     Path tmp = dir.resolve(META_FILE + ".tmp");
-    try (OutputStream os = Files.newOutputStream(tmp)) {
-      os.write(buf.array(), 0, buf.size());
+    CRC32 crc = new CRC32();
+    try (OutputStream file = Files.newOutputStream(tmp)) {
+      // checksummed a buffer at a time, as it goes to the file
+      DataOutputStream out =
+          new DataOutputStream(
+              new BufferedOutputStream(new CheckedOutputStream(file, crc), 1 << 16));
+      out.writeInt(META_MAGIC);
+      out.writeInt(META_VERSION);
+      out.writeLong(nowMs);
+      out.writeInt(checkpointSeq);
+      out.writeInt(state.length);
+      for (TieredTable t : state) {
+        t.writeMetadata(out);
+      }
+      out.flush();
+      new DataOutputStream(file).writeLong(crc.getValue());
     }
     Path meta = dir.resolve(META_FILE);
     Files.move(tmp, meta, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    return buf.size();
-  }
-
-  /**
-   * A growing byte array, read in place: {@link java.io.ByteArrayOutputStream} without its locks
-   * (the metadata is a few small writes per hot slot, and a checkpoint's cut waits for them).
-   */
-  private static final class MetadataBuffer extends OutputStream {
-    private byte[] buf = new byte[1 << 16];
-    private int size;
-
-    @Override
-    public void write(int b) {
-      grow(1);
-      buf[size++] = (byte) b;
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) {
-      grow(len);
-      System.arraycopy(b, off, buf, size, len);
-      size += len;
-    }
-
-    private void grow(int n) {
-      if (size + n > buf.length) {
-        buf = java.util.Arrays.copyOf(buf, Math.max(size + n, buf.length * 2));
-      }
-    }
-
-    byte[] array() {
-      return buf;
-    }
-
-    int size() {
-      return size;
-    }
+    return Files.size(meta);
   }
 
   /**

@@ -46,6 +46,13 @@ public final class RowValues {
   public static float[] get(ModelDelta delta) {
     RowEncoding encoding = delta.getEncoding() == null ? RowEncoding.FLOAT32 : delta.getEncoding();
     if (encoding == RowEncoding.FLOAT32) {
+      if (delta.getPacked() != null && delta.getPacked().hasRemaining()) {
+        throw new MalformedRecordException(
+            DeadLetterReasons.MALFORMED,
+            "a FLOAT32 delta must carry its values in 'values' only, but 'packed' holds "
+                + delta.getPacked().remaining()
+                + " bytes");
+      }
       List<Float> v = delta.getValues();
       float[] out = new float[v.size()];
       for (int i = 0; i < out.length; i++) {

@@ -234,4 +234,26 @@ class HalfFloatsTest {
         .isInstanceOf(MalformedRecordException.class)
         .hasMessageContaining("'values'");
   }
+
+  @Test
+  void aFloat32RowWithPackedBytesTooIsMalformed() {
+    // the float32 values would be read and the packed ones dropped without a word: which of the
+    // two the producer meant is not for the reader to guess
+    ModelDelta both =
+        ModelDelta.newBuilder()
+            .setVersion(1)
+            .setKind(DeltaKind.ROW)
+            .setTable("t")
+            .setValues(List.of(1f))
+            .setEncoding(RowEncoding.FLOAT32)
+            .setPacked(ByteBuffer.wrap(new byte[] {0x00, 0x3c}))
+            .build();
+    assertThatThrownBy(() -> RowValues.get(both))
+        .isInstanceOf(MalformedRecordException.class)
+        .hasMessageContaining("'packed' holds 2 bytes");
+    assertThatThrownBy(
+            () -> ModelUpdateDecoder.decode(ModelUpdateKeys.row("t", 0), AvroCodec.encode(both)))
+        .isInstanceOf(MalformedModelUpdateException.class)
+        .hasMessageContaining("'packed'");
+  }
 }

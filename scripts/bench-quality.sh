@@ -21,16 +21,26 @@
 #   --ablations alone about 7)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-gen_units="${1:-50000}"
-batch="${2:-16}"
+# GENERATED_UNITS and BATCH_UNITS are the leading numbers, each optional; the options follow
+gen_units=50000
+batch=16
+if [[ "${1:-}" =~ ^[0-9]+$ ]]; then
+  gen_units="$1"
+  shift
+  if [[ "${1:-}" =~ ^[0-9]+$ ]]; then
+    batch="$1"
+    shift
+  fi
+fi
 seeds=0
 last_frac=0.2
 prev=""
 only_yours=0
 bench_args=()
-for arg in "${@:3}"; do
+for arg in "$@"; do
   if [ "$prev" = "--seeds" ]; then seeds="$arg"; fi
   if [ "$prev" = "--last-frac" ]; then last_frac="$arg"; fi
+  if [ "$prev" = "--batch" ]; then batch="$arg"; fi # PyTorch's minibatches as QualityBench's
   case "$arg" in --adagrad-init | --wide-lr | --dense-rate-impressions)
     # streamrec's rows would change and the PyTorch rows, the same model's, would not: the target
     # check would compare two models under one name

@@ -8,7 +8,6 @@ import io.streamrec.embedding.internal.WorkDirLock;
 import io.streamrec.gpu.ComputeBackend;
 import io.streamrec.gpu.Floats;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -387,8 +386,7 @@ public final class TieredEmbeddingStore extends BatchedStore {
     try (OutputStream file = Files.newOutputStream(tmp)) {
       // checksummed a buffer at a time, as it goes to the file
       DataOutputStream out =
-          new DataOutputStream(
-              new BufferedOutputStream(new CheckedOutputStream(file, crc), 1 << 16));
+          new DataOutputStream(new MetadataBuffer(new CheckedOutputStream(file, crc)));
       out.writeInt(META_MAGIC);
       out.writeInt(META_VERSION);
       out.writeLong(nowMs);
@@ -403,6 +401,53 @@ public final class TieredEmbeddingStore extends BatchedStore {
     Path meta = dir.resolve(META_FILE);
     Files.move(tmp, meta, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     return Files.size(meta);
+  }
+
+  /**
+   * A 64 KiB buffer in front of the file, without {@link java.io.BufferedOutputStream}'s lock: the
+   * metadata is a few small writes per hot slot, tens of millions of them, and a checkpoint's cut
+   * waits for them.
+   */
+  private static final class MetadataBuffer extends OutputStream {
+    private final OutputStream out;
+    private final byte[] buf = new byte[1 << 16];
+    private int size;
+
+    MetadataBuffer(OutputStream out) {
+      this.out = out;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      if (size == buf.length) {
+        drain();
+      }
+      buf[size++] = (byte) b;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      if (len > buf.length - size) {
+        drain();
+        if (len > buf.length) {
+          out.write(b, off, len);
+          return;
+        }
+      }
+      System.arraycopy(b, off, buf, size, len);
+      size += len;
+    }
+
+    private void drain() throws IOException {
+      out.write(buf, 0, size);
+      size = 0;
+    }
+
+    @Override
+    public void flush() throws IOException {
+      drain();
+      out.flush();
+    }
   }
 
   /**

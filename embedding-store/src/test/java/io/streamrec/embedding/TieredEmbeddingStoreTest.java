@@ -602,6 +602,13 @@ class TieredEmbeddingStoreTest {
     assertThatThrownBy(() -> restore(tmp.resolve("renamed"), snap, user, table("sku", 3, 1, 0)))
         .isInstanceOf(StoreLayoutException.class)
         .hasMessageContaining("(table item not configured any more; table sku new:");
+    // the same tables in another order (a feature's declaration moved): it said "table 'user' was
+    // saved with the name 'user', this model's 'item'"
+    assertThatThrownBy(() -> restore(tmp.resolve("reordered"), snap, item, user))
+        .isInstanceOf(StoreLayoutException.class)
+        .hasMessageStartingWith(
+            "the store was saved with its tables in another order: 'user' where this model has"
+                + " 'item'");
   }
 
   /**

@@ -95,6 +95,16 @@ final class TableSnapshot {
             in.readInt(),
             in.readLong(),
             in.readFloat());
+    if (!saved.name().equals(t.cfg.name())) {
+      // the set of tables was checked against the database's: the same tables, in another order
+      throw new StoreLayoutException(
+          "the store was saved with its tables in another order: '"
+              + saved.name()
+              + "' where this model has '"
+              + t.cfg.name()
+              + "' (a feature's declaration moved); a store restores only with its tables in the"
+              + " order it was saved with: declare the features in their old order");
+    }
     boolean replace = !saved.equals(t.cfg);
     if (replace && !sameRows(saved, t.cfg)) {
       throw new StoreLayoutException(

@@ -736,6 +736,39 @@ class MiniBatchTrainerTest {
   }
 
   /**
+   * {@code trainer.metrics-window} only sizes the progressive metrics' window: a checkpoint taken
+   * under one restores under another (the alerts' guide lengthens it for a rare label), with the
+   * same model and lifetime figures, where it was refused and the model had to start over.
+   */
+  @Test
+  void aCheckpointRestoresUnderAnotherMetricsWindow() {
+    ModelConfig cfg = withGoodLabel(ModelConfig.defaults());
+    TestUnits data = new TestUnits(8);
+    try (MiniBatchTrainer t = trainer(cfg)) {
+      for (int b = 0; b < 60; b++) {
+        t.trainRequestUnits(labelGood(data.batch(BATCH_UNITS, b * 1000L)));
+      }
+      byte[] state = t.saveState();
+      for (int window : new int[] {5_000, 80_000}) {
+        try (MiniBatchTrainer restored =
+            new MiniBatchTrainer(
+                cfg, new InMemoryEmbeddingStore(cfg.tableConfigs()), new CpuBackend(), window)) {
+          restored.restoreState(state);
+          assertThat(restored.parameters()).containsExactly(t.parameters());
+          for (int l = 0; l < 2; l++) {
+            assertThat(restored.metrics(l).window()).isEqualTo(window);
+            assertThat(restored.metrics(l).count()).isEqualTo(t.metrics(l).count());
+            assertThat(restored.metrics(l).lifetimeAuc()).isEqualTo(t.metrics(l).lifetimeAuc());
+            assertThat(restored.metrics(l).lifetimeLogLoss())
+                .isEqualTo(t.metrics(l).lifetimeLogLoss());
+            assertThat(restored.metrics(l).auc()).isNotNaN();
+          }
+        }
+      }
+    }
+  }
+
+  /**
    * Every label has its progressive metrics, not the first alone: with a second label the model
    * learns far better than clicks, the second's figures are its own, and a checkpoint carries them.
    * A state from before they were saved restores the first label's and starts the others afresh.

@@ -208,7 +208,9 @@ public final class JobOptions {
           .defaultValue(100_000)
           .withDescription(
               "Impressions in the sliding window of the progressive AUC and log loss, kept for"
-                  + " each label (about 17 bytes an impression in memory and in checkpoints).");
+                  + " each label (about 17 bytes an impression in memory and in checkpoints)."
+                  + " It may change between runs: a checkpoint restores its latest impressions"
+                  + " into the new window, and its lifetime figures whole.");
 
   public static final ConfigOption<Long> INJECT_FAILURE_AFTER_UNITS =
       key("trainer.inject-failure-after-units")

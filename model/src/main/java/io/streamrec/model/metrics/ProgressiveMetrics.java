@@ -191,10 +191,23 @@ public final class ProgressiveMetrics {
     }
   }
 
-  /** Replaces the state with what {@link #writeTo} wrote; the window sizes must match. */
+  /**
+   * Replaces the state with what {@link #writeTo} wrote. A state of another window restores the
+   * latest impressions of its window that this one holds (every one, when this window is as long);
+   * the lifetime figures carry over whole.
+   */
   public void readFrom(java.io.DataInput in) throws java.io.IOException {
     readFrom(in, true);
   }
+
+  /**
+   * Where {@link #readLabelsFrom} puts the labels of a state of another window: the saved window
+   * position of each restored one, in ring order; null when the window was the same.
+   */
+  private int[] restoredFrom;
+
+  /** The impressions the saved window held, which {@link #readLabelsFrom} reads labels of. */
+  private int savedSize;
 
   /**
    * As {@link #readFrom(java.io.DataInput)}; {@code withLifetimeBins} false reads a state written
@@ -203,20 +216,54 @@ public final class ProgressiveMetrics {
    */
   public void readFrom(java.io.DataInput in, boolean withLifetimeBins) throws java.io.IOException {
     int w = in.readInt();
-    if (w != window) {
-      throw new IllegalArgumentException(
-          "metrics state has a window of " + w + "; this one has " + window);
+    int n = in.readInt();
+    int h = in.readInt();
+    if (w < 1 || n < 0 || n > w || h < 0 || h >= w) {
+      throw new java.io.IOException(
+          "metrics state has a window of " + w + " holding " + n + " impressions at " + h);
     }
-    size = in.readInt();
-    head = in.readInt();
     java.util.Arrays.fill(pos, 0);
     java.util.Arrays.fill(neg, 0);
     pairs2 = 0;
+    int[] bins = new int[n];
+    boolean[] positives = new boolean[n];
+    double[] losses = new double[n];
+    float[] preds = new float[n];
+    for (int i = 0; i < n; i++) {
+      bins[i] = in.readInt();
+      positives[i] = in.readBoolean();
+      losses[i] = in.readDouble();
+      preds[i] = in.readFloat();
+    }
+    savedSize = n;
+    if (w == window) {
+      // the same window: its ring as it was
+      restoredFrom = null;
+      size = n;
+      head = h;
+      System.arraycopy(bins, 0, ringBin, 0, n);
+      System.arraycopy(positives, 0, ringPositive, 0, n);
+      System.arraycopy(losses, 0, ringLoss, 0, n);
+      System.arraycopy(preds, 0, ringPred, 0, n);
+    } else {
+      // another window: its latest impressions, oldest first, as many as this one holds
+      size = Math.min(n, window);
+      head = size == window ? 0 : size;
+      restoredFrom = new int[size];
+      int oldest = n < w ? 0 : h;
+      for (int k = 0; k < size; k++) {
+        int from = (int) ((oldest + (long) (n - size) + k) % w);
+        restoredFrom[k] = from;
+        ringBin[k] = bins[from];
+        ringPositive[k] = positives[from];
+        ringLoss[k] = losses[from];
+        ringPred[k] = preds[from];
+      }
+    }
     for (int i = 0; i < size; i++) {
-      ringBin[i] = in.readInt();
-      ringPositive[i] = in.readBoolean();
-      ringLoss[i] = in.readDouble();
-      ringPred[i] = in.readFloat();
+      if (ringBin[i] < 0 || ringBin[i] >= BINS) {
+        throw new java.io.IOException("metrics state has a bad bin " + ringBin[i]);
+      }
       if (ringPositive[i]) {
         addPositive(ringBin[i]);
       } else {
@@ -226,6 +273,16 @@ public final class ProgressiveMetrics {
     windowLoss = in.readDouble();
     windowPred = in.readDouble();
     windowPositives = in.readLong();
+    if (restoredFrom != null) {
+      windowLoss = 0;
+      windowPred = 0;
+      windowPositives = 0;
+      for (int i = 0; i < size; i++) {
+        windowLoss += ringLoss[i];
+        windowPred += ringPred[i];
+        windowPositives += ringPositive[i] ? 1 : 0;
+      }
+    }
     total = in.readLong();
     totalLoss = in.readDouble();
     java.util.Arrays.fill(lifePos, 0);
@@ -237,15 +294,15 @@ public final class ProgressiveMetrics {
       int used = in.readInt();
       for (int k = 0; k < used; k++) {
         int b = in.readInt();
-        long p = in.readLong(), n = in.readLong();
-        if (b < 0 || b >= BINS || p < 0 || n < 0) {
+        long p = in.readLong(), q = in.readLong();
+        if (b < 0 || b >= BINS || p < 0 || q < 0) {
           throw new java.io.IOException(
-              "metrics state has a bad lifetime bin " + b + " (" + p + ", " + n + ")");
+              "metrics state has a bad lifetime bin " + b + " (" + p + ", " + q + ")");
         }
         add(lifePos, b, p);
-        add(lifeNeg, b, n);
+        add(lifeNeg, b, q);
         lifePositives += p;
-        binned += p + n;
+        binned += p + q;
       }
     } else {
       lifePred = windowPred;
@@ -290,15 +347,25 @@ public final class ProgressiveMetrics {
    */
   public void readLabelsFrom(java.io.DataInput in) throws java.io.IOException {
     int n = in.readInt();
-    if (n != size) {
+    if (n != savedSize) {
       throw new java.io.IOException(
-          "metrics state holds " + size + " impressions in its window but " + n + " labels");
+          "metrics state holds " + savedSize + " impressions in its window but " + n + " labels");
     }
+    float[] saved = new float[n];
     for (int i = 0; i < n; i++) {
-      ringLabel[i] = in.readFloat();
+      saved[i] = in.readFloat();
     }
     windowLabels = in.readDouble();
     lifeLabels = in.readDouble();
+    if (restoredFrom == null) {
+      System.arraycopy(saved, 0, ringLabel, 0, n);
+    } else {
+      windowLabels = 0;
+      for (int i = 0; i < size; i++) {
+        ringLabel[i] = saved[restoredFrom[i]];
+        windowLabels += ringLabel[i];
+      }
+    }
     refresh();
   }
 

@@ -132,6 +132,78 @@ class ProgressiveMetricsTest {
     assertThat(restored.lifetimeAuc()).isEqualTo(m.lifetimeAuc());
   }
 
+  /**
+   * {@code trainer.metrics-window} is a monitoring setting, and the alerts' guide says to lengthen
+   * it for a rare label: a checkpoint taken under one window restores under another. The new window
+   * holds the latest impressions of the old one (all of them when it is longer), the lifetime
+   * figures carry over whole, and the metrics go on as if they had always had the new window once
+   * it has filled.
+   */
+  @Test
+  void aStateOfAnotherWindowRestoresItsLatestImpressionsAndItsLifetimeFigures() throws Exception {
+    int n = 5_000;
+    SplittableRandom rnd = new SplittableRandom(23);
+    float[] p = new float[n];
+    float[] y = new float[n];
+    for (int i = 0; i < n; i++) {
+      double z = rnd.nextGaussian();
+      y[i] = rnd.nextDouble() < 1 / (1 + Math.exp(-(z - 1))) ? (float) rnd.nextDouble(0.6, 1) : 0f;
+      p[i] = (float) (1 / (1 + Math.exp(-(z - 1 + rnd.nextGaussian() * 0.5))));
+    }
+    int cut = 3_000;
+    for (int[] windows : new int[][] {{1_000, 400}, {1_000, 2_500}, {1_000, 10_000}, {700, 700}}) {
+      int before = windows[0], after = windows[1];
+      ProgressiveMetrics m = new ProgressiveMetrics(before);
+      for (int i = 0; i < cut; i++) {
+        m.add(p[i], y[i]);
+      }
+      m.refresh();
+      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+        m.writeTo(out);
+        m.writeLabelsTo(out);
+      }
+      ProgressiveMetrics r = new ProgressiveMetrics(after);
+      try (java.io.DataInputStream in =
+          new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+        r.readFrom(in);
+        r.readLabelsFrom(in);
+      }
+      assertThat(r.window()).isEqualTo(after);
+      assertThat(r.count()).isEqualTo(cut);
+      assertThat(r.lifetimeAuc()).isEqualTo(m.lifetimeAuc());
+      assertThat(r.lifetimeLogLoss()).isEqualTo(m.lifetimeLogLoss());
+      assertThat(r.lifetimeCalibration()).isEqualTo(m.lifetimeCalibration());
+      // the restored window: the latest of the impressions the old one held
+      ProgressiveMetrics expected = new ProgressiveMetrics(after);
+      for (int i = cut - Math.min(before, after); i < cut; i++) {
+        expected.add(p[i], y[i]);
+      }
+      expected.refresh();
+      String as = before + " -> " + after;
+      assertThat(r.auc()).as(as).isCloseTo(expected.auc(), within(1e-12));
+      assertThat(r.logLoss()).as(as).isCloseTo(expected.logLoss(), within(1e-9));
+      assertThat(r.calibration()).as(as).isCloseTo(expected.calibration(), within(1e-9));
+      // and it slides on as a window of the new length
+      ProgressiveMetrics fresh = new ProgressiveMetrics(after);
+      for (int i = 0; i < n; i++) {
+        fresh.add(p[i], y[i]);
+      }
+      fresh.refresh();
+      for (int i = cut; i < n; i++) {
+        r.add(p[i], y[i]);
+      }
+      r.refresh();
+      if (Math.min(before, after) + n - cut >= after) {
+        assertThat(r.auc()).as(as).isCloseTo(fresh.auc(), within(1e-12));
+        assertThat(r.logLoss()).as(as).isCloseTo(fresh.logLoss(), within(1e-9));
+        assertThat(r.calibration()).as(as).isCloseTo(fresh.calibration(), within(1e-9));
+      }
+      assertThat(r.count()).isEqualTo(n);
+      assertThat(r.lifetimeAuc()).isEqualTo(fresh.lifetimeAuc());
+    }
+  }
+
   @Test
   void aucIsUndefinedUntilBothClassesAreSeenAndHalfForTies() {
     ProgressiveMetrics m = new ProgressiveMetrics(10);

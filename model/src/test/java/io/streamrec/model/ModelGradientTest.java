@@ -316,6 +316,120 @@ class ModelGradientTest {
     checkAgainstFiniteDifferences(config, model, fx, model.parameterCount(), 1);
   }
 
+  /**
+   * Every dense parameter of every layer (the linear block's bias and dense weights, each tower
+   * layer's weights and biases, every head layer's, the pair weights), every embedding row and
+   * every wide row, not a sample: on a small model with mean- and sum-pooled multi-valued features
+   * (some bags empty, one unit without impressions) and two labels, under both factorised crosses
+   * and with the request tower run once per unit or once per impression.
+   */
+  @ParameterizedTest(name = "cross={0}, requestOnly={1}")
+  @org.junit.jupiter.params.provider.CsvSource({
+    "SUM, true",
+    "SUM, false",
+    "FIELD_WEIGHTED, true",
+    "FIELD_WEIGHTED, false"
+  })
+  void everyParameterOfEveryLayerMatchesFiniteDifferences(
+      ModelConfig.FactorisedCross cross, boolean requestOnly) {
+    FeatureSpec spec =
+        new FeatureSpec(
+            List.of(
+                CategoricalFeature.of("user", Side.REQUEST),
+                new CategoricalFeature("hist", Side.REQUEST, "item", "item", Pooling.MEAN),
+                new CategoricalFeature("segs", Side.REQUEST, "segs", "segs", Pooling.SUM),
+                CategoricalFeature.of("item", Side.IMPRESSION),
+                CategoricalFeature.of("tags", Side.IMPRESSION)),
+            List.of(
+                new DenseFeature("hour", Side.REQUEST),
+                new DenseFeature("position", Side.IMPRESSION)),
+            List.of("click", "good"));
+    ModelConfig config =
+        config()
+            .withFeatures(spec)
+            .withTowers(new ModelConfig.Towers(List.of(5, 3), List.of(5, 3), List.of(4)))
+            .withFactorisedCross(cross)
+            .withWideCrosses(ModelConfig.WideCrosses.REQUEST_IMPRESSION);
+    SplittableRandom rnd = new SplittableRandom(17);
+    List<RequestUnit> units = new ArrayList<>();
+    for (int u = 0; u < 5; u++) {
+      List<Impression> imps = new ArrayList<>();
+      for (int i = 0; i < (u == 2 ? 0 : 1 + rnd.nextInt(4)); i++) {
+        imps.add(
+            Impression.newBuilder()
+                .setImpressionId("u" + u + "-" + i)
+                .setTimestampMs(1_000L)
+                .setFeatures(
+                    Map.of(
+                        "item",
+                        List.of("h" + rnd.nextInt(6)),
+                        "tags",
+                        values("t", (u + i) % 4, rnd)))
+                .setDense(Map.of("position", (float) i))
+                .setLabels(
+                    Map.of("click", rnd.nextInt(3) == 0 ? 1f : 0f, "good", rnd.nextInt(2) * 1f))
+                .build());
+      }
+      units.add(
+          RequestUnit.newBuilder()
+              .setRequestId("u" + u)
+              .setTimestampMs(1_000L)
+              .setClosedAtMs(2_000L)
+              .setFeatures(
+                  Map.of(
+                      "user",
+                      List.of("u" + rnd.nextInt(3)),
+                      "hist",
+                      values("h", u % 5, rnd),
+                      "segs",
+                      values("s", (u + 2) % 4, rnd)))
+              .setDense(Map.of("hour", (float) rnd.nextInt(24)))
+              .setImpressions(imps)
+              .build());
+    }
+    RequestOnlyModel model = new RequestOnlyModel(config, backend);
+    model.setRequestOnly(requestOnly);
+    UnitBatch batch = new UnitBatch(config);
+    batch.encodeRequestUnits(units);
+    Fixture fx = new Fixture(config, model, batch, 5);
+    try (RequestOnlyModel.Workspace ws = model.newWorkspace()) {
+      RequestOnlyModel.Gradients g = fx.gradients(ws);
+      int nt = config.features().tables().size();
+      float[][] rowGrads = new float[nt + 1][];
+      for (int t = 0; t <= nt; t++) {
+        rowGrads[t] =
+            download(
+                t < nt ? model.rowGradients(g, t) : model.wideGradients(g),
+                fx.distinct[t] * (t < nt ? DIM : 1));
+      }
+      float[] dense = fx.denseGradient(ws);
+      List<String> mismatches = new ArrayList<>();
+      for (Map.Entry<String, int[]> block : model.blocks().entrySet()) {
+        int[] b = block.getValue();
+        for (int k = 0; k < b[1]; k++) {
+          double numeric = fx.numericParam(ws, b[0] + k);
+          if (!close(dense[b[0] + k], numeric)) {
+            mismatches.add(block.getKey() + "[" + k + "]: " + dense[b[0] + k] + " vs " + numeric);
+          }
+        }
+      }
+      for (int t = 0; t <= nt; t++) {
+        int dim = t < nt ? DIM : 1;
+        float[] analytic = rowGrads[t];
+        for (int r = 0; r < fx.distinct[t]; r++) {
+          for (int d = 0; d < dim; d++) {
+            double numeric = fx.numericRow(ws, t, r, d);
+            if (!close(analytic[r * dim + d], numeric)) {
+              mismatches.add(
+                  "table " + t + " row " + r + ": " + analytic[r * dim + d] + " vs " + numeric);
+            }
+          }
+        }
+      }
+      assertThat(mismatches).isEmpty();
+    }
+  }
+
   /** {@code n} values {@code prefix0..5}, drawn. */
   private static List<String> values(String prefix, int n, SplittableRandom rnd) {
     List<String> out = new ArrayList<>();

@@ -9,6 +9,7 @@ import io.streamrec.model.features.FeatureSpec;
 import io.streamrec.model.units.CompactUnit;
 import io.streamrec.model.units.CompactUnitCodec;
 import io.streamrec.model.units.MalformedUnitException;
+import io.streamrec.model.units.UnitEncoder;
 import io.streamrec.model.units.UnitLayout;
 import io.streamrec.schemas.DeadLetter;
 import io.streamrec.schemas.DeadLetterReasons;
@@ -130,6 +131,11 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
       deadLetter(ctx, nonFinite, DeadLetterReasons.NON_FINITE, r, values);
       return;
     }
+    String dense = outOfSquashedRange(u);
+    if (dense != null) {
+      deadLetter(ctx, malformed, DeadLetterReasons.MALFORMED, r, dense);
+      return;
+    }
     String label = features.untrainableLabel(u.labels(), true);
     if (label != null) {
       deadLetter(ctx, badLabel, DeadLetterReasons.BAD_LABEL, r, label);
@@ -222,6 +228,35 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
           + " labels; its layout has "
           + layout.labelCount()
           + " per impression";
+    }
+    return null;
+  }
+
+  /** The largest squashed value there is: that of the largest float. */
+  static final float MAX_SQUASHED = UnitEncoder.squash(Float.MAX_VALUE);
+
+  /**
+   * The first dense value of {@code u} no squashed value reaches (a value written raw, or a damaged
+   * exponent); null if none. Trained, one such value put a running variance at infinity and the
+   * feature at zero for good.
+   */
+  private static String outOfSquashedRange(CompactUnit u) {
+    String[] names = {"request dense", "impression dense"};
+    float[][] all = {u.requestDense(), u.impressionDense()};
+    for (int a = 0; a < all.length; a++) {
+      for (int i = 0; i < all[a].length; i++) {
+        float v = all[a][i];
+        if (Math.abs(v) > MAX_SQUASHED) {
+          return names[a]
+              + " value "
+              + i
+              + " is "
+              + v
+              + ", past the ±"
+              + MAX_SQUASHED
+              + " of a unit's dense values (sign(x)·log1p(|x|) of any float)";
+        }
+      }
     }
     return null;
   }

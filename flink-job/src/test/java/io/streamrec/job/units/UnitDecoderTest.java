@@ -67,6 +67,38 @@ class UnitDecoderTest {
     }
   }
 
+  /**
+   * A unit's dense values are squashed, sign(x)·log1p(|x|), so none is past ±88.73. One written raw
+   * by another producer (1e30), or damaged by a flipped exponent bit, was trained: with running
+   * normalisation its feature's variance overflowed to infinity and the feature read zero from then
+   * on, in the trainer and every replica, with no word. Such a unit is now a malformed dead letter.
+   */
+  @Test
+  void aDenseValueNoSquashedValueReachesIsMalformed() throws Exception {
+    List<CompactUnit> units = CompactUnitSerializerTest.units(3, 3);
+    units.get(0).requestDense()[0] = 1e30f;
+    units.get(1).impressionDense()[0] = -89f;
+    units.get(2).requestDense()[0] = UnitEncoder.squash(-Float.MAX_VALUE);
+    try (var h =
+        new OneInputStreamOperatorTestHarness<>(
+            new ProcessOperator<>(
+                new UnitDecoder(ModelConfig.defaults().features(), 1 << 20, 0, LIMITS)))) {
+      h.open();
+      for (CompactUnit u : units) {
+        h.processElement(new StreamRecord<>(record(CompactUnitCodec.encode(u))));
+      }
+      assertThat(h.extractOutputValues()).as("the most a squashed value can be").hasSize(1);
+      List<String> details = new ArrayList<>();
+      for (StreamRecord<DeadLetter> d : h.getSideOutput(UnitDecoder.DEAD_LETTERS)) {
+        assertThat(d.getValue().getReason()).isEqualTo(DeadLetterReasons.MALFORMED);
+        details.add(d.getValue().getDetail());
+      }
+      assertThat(details).hasSize(2);
+      assertThat(details.get(0)).startsWith("request dense value 0 is 1.0E30");
+      assertThat(details.get(1)).startsWith("impression dense value 0 is -89.0");
+    }
+  }
+
   private static final InputLimits LIMITS =
       InputLimits.from(new Configuration(), ModelConfig.defaults());
 

@@ -104,9 +104,13 @@ public final class ProgressiveMetrics {
 
   /**
    * Records one prediction {@code p} (made before training) and its label {@code y} (positive when
-   * > 0.5).
+   * > 0.5). A prediction that is not a number is not counted: its batch is skipped, and counted it
+   * would leave the log loss and calibration NaN for the life of the model.
    */
   public void add(float p, float y) {
+    if (Float.isNaN(p)) {
+      return;
+    }
     boolean positive = y > 0.5f;
     double pc = Math.min(Math.max(p, EPS), 1 - EPS);
     double loss = -(y * Math.log(pc) + (1 - y) * Math.log(1 - pc));

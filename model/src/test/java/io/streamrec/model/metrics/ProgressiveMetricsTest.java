@@ -286,4 +286,24 @@ class ProgressiveMetricsTest {
     assertThat(restored.calibration()).isEqualTo(m.calibration());
     assertThat(restored.lifetimeCalibration()).isEqualTo(m.lifetimeCalibration());
   }
+
+  /**
+   * A NaN prediction (a batch the trainer then skips) entered the window's and the lifetime's sums,
+   * which stayed NaN after it left the window: the log loss and calibration were NaN for good.
+   */
+  @Test
+  void aPredictionThatIsNotANumberIsNotCounted() {
+    ProgressiveMetrics m = new ProgressiveMetrics(4);
+    m.add(Float.NaN, 1f);
+    for (int i = 0; i < 8; i++) {
+      m.add(i % 2 == 0 ? 0.3f : 0.7f, i % 2);
+    }
+    m.refresh();
+    assertThat(m.count()).isEqualTo(8);
+    assertThat(m.logLoss()).isFinite();
+    assertThat(m.calibration()).isFinite();
+    assertThat(m.lifetimeLogLoss()).isFinite();
+    assertThat(m.lifetimeCalibration()).isFinite();
+    assertThat(m.lifetimeAuc()).isEqualTo(1.0);
+  }
 }

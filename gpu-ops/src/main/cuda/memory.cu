@@ -50,7 +50,11 @@ extern "C" __global__ void mul2d_f32(const float* a, int aStride, int aCol, cons
 }
 
 extern "C" __global__ void relu_f32(float* x, int n) {
-  GRID_STRIDE(i, n) { x[i] = fmaxf(x[i], 0.f); }
+  // a NaN stays NaN (fmaxf would give 0), as on the CPU: the batch's loss is NaN and it is skipped
+  GRID_STRIDE(i, n) {
+    float v = x[i];
+    x[i] = v > 0.f || v != v ? v : 0.f;
+  }
 }
 
 extern "C" __global__ void relu_backward_f32(const float* y, float* dy, int n) {

@@ -685,6 +685,22 @@ abstract class ComputeBackendContractTest {
     }
   }
 
+  /**
+   * relu keeps a NaN, as the CPU's {@code Math.max} does, so that a tower's NaN reaches the loss
+   * and its batch is skipped on every backend: the CUDA kernel's {@code fmaxf} turned it into 0,
+   * and a batch the CPU skipped trained on the GPU.
+   */
+  @Test
+  void reluKeepsANotANumberAndGivesPlusZeroForMinusZero() {
+    float[] x = {Float.NaN, -1f, 2f, -0f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY};
+    Floats fx = ops.up(x);
+    backend.relu(fx, x.length);
+    float[] out = new float[x.length];
+    backend.download(fx, 0, out, 0, out.length);
+    assertThat(out).containsExactly(Float.NaN, 0f, 2f, 0f, 0f, Float.POSITIVE_INFINITY);
+    assertThat(Float.floatToRawIntBits(out[3])).as("+0 for -0").isZero();
+  }
+
   @Test
   void biasReluAndTheirBackwardsFollowTheirFormulas() {
     int rows = 19, cols = 6;

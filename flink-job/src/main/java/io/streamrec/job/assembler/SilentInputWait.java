@@ -128,6 +128,13 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
   private transient Counter waitsGivenUp;
 
   /**
+   * Whether this subtask counts the silences: every subtask reads every source subtask of both
+   * inputs, so each sees the same ones, and the first alone counts them (counted by each, a job's
+   * figures were the silences times assembler.parallelism).
+   */
+  private transient boolean countsSilences;
+
+  /**
    * @param waitMs how long an input gone idle is waited for; 0: not at all (Flink's own behaviour)
    * @param resumeHoldMs how long the watermarks of an input waited for that moves again are held
    *     back (0: not at all), for its partitions still silent to come back
@@ -215,6 +222,7 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
     held = new Watermark[2];
     saidAt = new long[] {Long.MIN_VALUE / 2, Long.MIN_VALUE / 2};
     loud = new boolean[] {true, true};
+    countsSilences = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0;
     waits = JobMetrics.group(getMetricGroup()).counter(JobMetrics.SILENT_INPUT_WAITS);
     waitsGivenUp =
         JobMetrics.group(getMetricGroup()).counter(JobMetrics.SILENT_INPUT_WAITS_GIVEN_UP);
@@ -345,7 +353,9 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
       if (waitMs > 0 && !waiting[input]) {
         resumeWatermark(input);
         waiting[input] = true;
-        waits.inc();
+        if (countsSilences) {
+          waits.inc();
+        }
         int other = 1 - input;
         if (silent(other)) {
           // nothing moves event time now: a wait counts only while the other input moves, so the
@@ -437,7 +447,9 @@ final class SilentInputWait<K, IN1, IN2, OUT> extends KeyedCoProcessOperator<K, 
     }
     waiting[input] = false;
     letGo[input] = true;
-    waitsGivenUp.inc();
+    if (countsSilences) {
+      waitsGivenUp.inc();
+    }
     LOG.warn(
         "the {} has been silent for {} while the {} moved: event time goes on without it, and"
             + " what it sends later arrives late (assembler.silent-input-wait)",

@@ -465,4 +465,38 @@ class SilentInputWaitTest {
       assertThat(eventTime(h)).isEqualTo(28_000);
     }
   }
+
+  /**
+   * Every subtask of the assembler reads every source subtask of both topics, so each sees the same
+   * silence: each counted it, and a job of assembler.parallelism 2 reported two waits (and two
+   * given up) for one silent topic. The figures count silences, once.
+   */
+  @Test
+  void aSilenceIsCountedOnceWhateverTheParallelism() throws Exception {
+    long waits = 0, givenUp = 0;
+    for (int subtask = 0; subtask < 2; subtask++) {
+      var wait =
+          new SilentInputWait<>(new EventTimeProbe(), WAIT_MS, HOLD_MS, "requests", "impressions");
+      try (var h =
+          new KeyedTwoInputStreamOperatorTestHarness<>(
+              wait, (String v) -> v, (String v) -> v, Types.STRING, 128, 2, subtask)) {
+        h.setup();
+        h.open();
+        h.setProcessingTime(0);
+        impressionsStallWhileRequestsGoOn(h);
+        h.setProcessingTime(WAIT_MS);
+        waits += count(wait, "waits");
+        givenUp += count(wait, "waitsGivenUp");
+      }
+    }
+    assertThat(waits).as("silent_input_waits over the subtasks").isEqualTo(1);
+    assertThat(givenUp).as("silent_input_waits_given_up over the subtasks").isEqualTo(1);
+  }
+
+  /** The count of the operator's counter in its field {@code name}. */
+  private static long count(SilentInputWait<?, ?, ?, ?> op, String name) throws Exception {
+    java.lang.reflect.Field f = SilentInputWait.class.getDeclaredField(name);
+    f.setAccessible(true);
+    return ((org.apache.flink.metrics.Counter) f.get(op)).getCount();
+  }
 }

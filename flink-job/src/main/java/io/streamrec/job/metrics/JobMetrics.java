@@ -8,9 +8,10 @@ import org.apache.flink.metrics.MetricGroup;
  * counts them; the names are stable, since dashboards and the demo's report read them.
  *
  * <p>Every record that enters ends in one place, and the counters add up: impressions in =
- * impressions trained + duplicate impressions + impressions dead-lettered (+ those still waiting in
- * an open unit or batch while the job runs). A unit too large for the request-units log is trained
- * and also a {@code too_large} dead letter ({@link #DEAD_LETTER_UNITS}), counted beyond that sum.
+ * impressions trained + impressions skipped + duplicate impressions + impressions dead-lettered (+
+ * those still waiting in an open unit or batch while the job runs). A unit too large for the
+ * request-units log is trained and also a {@code too_large} dead letter ({@link
+ * #DEAD_LETTER_UNITS}), counted beyond that sum.
  */
 public final class JobMetrics {
   public static final String GROUP = "streamrec";

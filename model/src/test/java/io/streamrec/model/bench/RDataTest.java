@@ -188,6 +188,98 @@ class RDataTest {
         .hasMessageContaining("compression type 'Z'");
   }
 
+  /**
+   * A damaged or truncated database is refused with an {@link IOException} saying what is wrong: no
+   * {@code EOFException} without a message, no ClassCastException or index exception, and no array
+   * of the size a damaged length field asks for (an OutOfMemoryError) or a recursion as deep as the
+   * file allows (a StackOverflowError).
+   */
+  @Test
+  void damagedDataIsRefusedWithWhatIsWrongRatherThanATraceOrAHugeAllocation() {
+    byte[] whole = frame();
+    byte[] truncated = java.util.Arrays.copyOf(whole, whole.length / 2);
+    assertRefused(truncated, "truncated");
+    assertRefused(new Out().header3().i(REAL, Integer.MAX_VALUE).d(1, 2).b.toByteArray(), "long");
+    assertRefused(new Out().header3().i(STR, 1).i(CHAR, -5).b.toByteArray(), "-5");
+    assertRefused(new Out().header3().i(STR, 1).i(INT, 1, 7).b.toByteArray(), "string");
+    assertRefused(new Out().header3().i(LIST | HAS_TAG).i(REF | (7 << 8)).b.toByteArray(), "7");
+    Out deep = new Out().header3();
+    for (int k = 0; k < 200_000; k++) {
+      deep.i(VEC, 1);
+    }
+    assertRefused(deep.i(NIL).b.toByteArray(), "deep");
+    Out seq = new Out().header3();
+    seq.i(ALTREP).i(LIST).sym("compact_intseq", 0).i(LIST).sym("base", 0).i(LIST).i(INT, 1, 13);
+    seq.i(NIL).i(REAL, 3).d(2e9, 1, 1).i(NIL);
+    assertRefused(seq.b.toByteArray(), "long");
+  }
+
+  @Test
+  void aChunkWhoseLengthFieldIsDamagedIsRefusedWithoutAllocatingIt() {
+    byte[] chunk = zlibChunk(frame());
+    ByteBuffer.wrap(chunk).putInt(0, Integer.MAX_VALUE);
+    assertThatThrownBy(() -> RData.inflate(chunk, Path.of("Rdata.rdb")))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("Rdata.rdb");
+    ByteBuffer.wrap(chunk).putInt(0, -3);
+    assertThatThrownBy(() -> RData.inflate(chunk, Path.of("Rdata.rdb")))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("Rdata.rdb");
+  }
+
+  @Test
+  void aDataFrameWhoseFactorCodesOrColumnLengthsDoNotFitIsRefused() throws Exception {
+    Out badCode = new Out().header3();
+    badCode.i(VEC | HAS_ATTR, 1);
+    badCode.i(INT | HAS_ATTR, 2, 1, 5); // code 5 of a factor of two levels
+    badCode.i(LIST | HAS_TAG).sym("levels", 0).strings(0, "x", "y").i(NIL);
+    badCode.i(LIST | HAS_TAG).sym("names", 0).strings(0, "kind").i(NIL);
+    Out ragged = new Out().header3();
+    ragged.i(VEC | HAS_ATTR, 2);
+    ragged.i(INT, 3, 1, 2, 3);
+    ragged.i(INT, 2, 1, 2);
+    ragged.i(LIST | HAS_TAG).sym("names", 0).strings(0, "a", "b").i(NIL);
+    Out unnamed = new Out().header3();
+    unnamed.i(VEC | HAS_ATTR, 2).i(INT, 1, 1).i(INT, 1, 1);
+    unnamed.i(LIST | HAS_TAG).sym("names", 0).i(INT, 1, 3).i(NIL);
+    Path base = dir.resolve("Rdata");
+    lazyLoadDb(
+        base,
+        new java.util.LinkedHashMap<>(
+            Map.of(
+                "badCode", badCode.b.toByteArray(),
+                "ragged", ragged.b.toByteArray(),
+                "unnamed", unnamed.b.toByteArray())));
+
+    assertThatThrownBy(() -> RData.dataFrame(base, "badCode"))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("kind")
+        .hasMessageContaining("5");
+    assertThatThrownBy(() -> RData.dataFrame(base, "ragged"))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("'b'")
+        .hasMessageContaining("2");
+    assertThatThrownBy(() -> RData.dataFrame(base, "unnamed"))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("names");
+  }
+
+  @Test
+  void anIndexThatIsNotGzipIsRefusedNamingTheFile() throws Exception {
+    Path base = dir.resolve("Rdata");
+    lazyLoadDb(base, Map.of("frame", frame()));
+    Files.write(dir.resolve("Rdata.rdx"), new byte[] {1, 2, 3, 4, 5});
+    assertThatThrownBy(() -> RData.lazyLoad(base, "frame"))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("Rdata.rdx");
+  }
+
+  private static void assertRefused(byte[] serialized, String says) {
+    Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> RData.read(serialized));
+    assertThat(t).isInstanceOf(IOException.class);
+    assertThat(t.getMessage()).isNotNull().containsIgnoringCase(says);
+  }
+
   private static byte[] concat(byte[] a, byte[] b) {
     byte[] out = new byte[a.length + b.length];
     System.arraycopy(a, 0, out, 0, a.length);

@@ -41,10 +41,15 @@ import java.util.Map;
  * benchmark's join has no window. What cannot be used is counted, never silently lost: bad lines,
  * impressions of a request that is not in the file, repeated request ids (the first one counts),
  * repeated impression ids of one request (the first one counts, as the job's join keeps one: a
- * producer's retry) and requests without impressions (nothing to score).
+ * producer's retry) and requests without impressions (nothing to score). The first {@link
+ * #BAD_LINES_SHOWN} bad lines of each file are shown with their file, line number and what is
+ * wrong.
  */
 public final class EventFilesStream {
   private EventFilesStream() {}
+
+  /** Bad lines of each file shown in the summary, with their number and what is wrong. */
+  static final int BAD_LINES_SHOWN = 5;
 
   /** The keys of a spec JSON. */
   static final List<String> SPEC_KEYS =
@@ -79,21 +84,30 @@ public final class EventFilesStream {
       long orphanImpressions,
       long repeatedRequests,
       long repeatedImpressions,
-      long requestsWithoutImpressions) {
-    /** One line for the benchmark's output. */
+      long requestsWithoutImpressions,
+      List<String> badLinesShown) {
+    /**
+     * One line for the benchmark's output, then one for each bad line shown (file:line: what is
+     * wrong) and one for each file's bad lines not shown.
+     */
     public String summary(String name) {
+      StringBuilder lines = new StringBuilder();
+      for (String b : badLinesShown) {
+        lines.append("\n  ").append(b);
+      }
       return String.format(
-          java.util.Locale.ROOT,
-          "stream %s read: %,d units; left out: %,d bad lines, %,d impressions of no request in the"
-              + " file, %,d repeated request ids, %,d repeated impression ids, %,d requests without"
-              + " impressions",
-          name,
-          units.size(),
-          badLines,
-          orphanImpressions,
-          repeatedRequests,
-          repeatedImpressions,
-          requestsWithoutImpressions);
+              java.util.Locale.ROOT,
+              "stream %s read: %,d units; left out: %,d bad lines, %,d impressions of no request in the"
+                  + " file, %,d repeated request ids, %,d repeated impression ids, %,d requests without"
+                  + " impressions",
+              name,
+              units.size(),
+              badLines,
+              orphanImpressions,
+              repeatedRequests,
+              repeatedImpressions,
+              requestsWithoutImpressions)
+          + lines;
     }
   }
 
@@ -102,7 +116,15 @@ public final class EventFilesStream {
    */
   public static Loaded read(Path requests, Path impressions) {
     long[] bad = {0};
-    JsonlReader.ErrorHandler count = (file, line, text, error) -> bad[0]++;
+    List<String> shown = new ArrayList<>();
+    Map<Path, Long> badOf = new LinkedHashMap<>();
+    JsonlReader.ErrorHandler count =
+        (file, line, text, error) -> {
+          bad[0]++;
+          if (badOf.merge(file, 1L, Long::sum) <= BAD_LINES_SHOWN) {
+            shown.add(file + ":" + line + ": " + error.getMessage());
+          }
+        };
     Map<String, RequestEvent> byId = new LinkedHashMap<>();
     long[] repeated = {0};
     JsonlReader.read(
@@ -147,7 +169,14 @@ public final class EventFilesStream {
       }
       units.add(RequestUnits.of(r, mine, closed));
     }
-    return new Loaded(units, bad[0], orphans[0], repeated[0], repeatedImps[0], empty);
+    badOf.forEach(
+        (file, n) -> {
+          if (n > BAD_LINES_SHOWN) {
+            shown.add(file + ": and " + (n - BAD_LINES_SHOWN) + " more bad lines");
+          }
+        });
+    return new Loaded(
+        units, bad[0], orphans[0], repeated[0], repeatedImps[0], empty, List.copyOf(shown));
   }
 
   /** The features declared in {@code json}, in the shape above. */

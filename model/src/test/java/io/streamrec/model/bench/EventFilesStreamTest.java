@@ -76,6 +76,28 @@ class EventFilesStreamTest {
     assertThat(s.summary("mine")).contains("3 units", "1 bad lines", "1 repeated impression ids");
   }
 
+  @Test
+  void aBadLineIsReportedWithItsFileLineAndWhatIsWrong() throws Exception {
+    Path requests = dir.resolve("requests.jsonl"), impressions = dir.resolve("impressions.jsonl");
+    Files.writeString(requests, req("a", 100) + "{\"requestId\":\"b\",\"timestampMs\":\"soon\"}\n");
+    StringBuilder imps = new StringBuilder(imp("a-0", "a", 150, 1));
+    for (int k = 0; k < 12; k++) {
+      imps.append("{not an event\n");
+    }
+    Files.writeString(impressions, imps.toString());
+
+    String summary = EventFilesStream.read(requests, impressions).summary("mine");
+
+    assertThat(summary)
+        .contains("13 bad lines")
+        .contains(requests + ":2: ")
+        .contains("timestampMs")
+        .contains(impressions + ":2: ")
+        .contains(impressions + ":3: ")
+        .doesNotContain(impressions + ":13: ") // a few of each file, not thousands of lines
+        .contains("and 7 more");
+  }
+
   /**
    * {@code --name bank} for a stream of one's own overwrote the bank stream's units file, which
    * PyTorch then trained on as "bank", and the table mixed the two streams under one heading.

@@ -171,7 +171,13 @@ public final class BankMarketingStream {
         year++;
       }
       lastMonth = month;
-      LocalDate d = LocalDate.of(year, month + 1, Integer.parseInt(v[col.get("day")]));
+      LocalDate d;
+      try {
+        d = LocalDate.of(year, month + 1, Integer.parseInt(v[col.get("day")]));
+      } catch (NumberFormatException | java.time.DateTimeException e) {
+        throw new IOException(
+            "line " + lineNo + ": day '" + v[col.get("day")] + "': " + e.getMessage(), e);
+      }
       String c = v[col.get("contact")];
       boolean newDate = !d.equals(date);
       if (newDate) {
@@ -205,7 +211,11 @@ public final class BankMarketingStream {
                 .setFeatures(f)
                 .setDense(dense);
       }
-      calls.add(call(v, col, open.getRequestId() + "-" + calls.size(), t, lineNo));
+      try {
+        calls.add(call(v, col, open.getRequestId() + "-" + calls.size(), t, lineNo));
+      } catch (NumberFormatException e) {
+        throw new IOException("line " + lineNo + ": not a number: " + e.getMessage(), e);
+      }
       callsToday++;
     }
     if (open != null) {

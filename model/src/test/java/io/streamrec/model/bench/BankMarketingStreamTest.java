@@ -125,6 +125,21 @@ class BankMarketingStreamTest {
         .hasMessageContaining("jux");
   }
 
+  @Test
+  void aBadNumberOrDateIsReportedWithItsLineAsAnIoError() {
+    String ok = call(30, "services", "telephone", 1, "jun", "no");
+    for (String csv :
+        new String[] {
+          HEADER + ok + call(30, "services", "telephone", 31, "jun", "no"), // June has 30 days
+          HEADER + ok + call(30, "services", "telephone", 2, "jun", "no").replace(";2;", ";x;"),
+          HEADER + ok + call(30, "services", "telephone", 2, "jun", "no").replace("1506", "1,5")
+        }) {
+      assertThatThrownBy(() -> BankMarketingStream.convert(new StringReader(csv), 10))
+          .isInstanceOf(java.io.IOException.class)
+          .hasMessageContaining("line 3");
+    }
+  }
+
   private static List<String> concat(Map<String, ?> a, Map<String, ?> b) {
     List<String> out = new java.util.ArrayList<>(a.keySet());
     out.addAll(b.keySet());

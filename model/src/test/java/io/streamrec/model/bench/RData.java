@@ -505,6 +505,11 @@ public final class RData {
       Object attr = item();
       String cls =
           info instanceof Pairlist p && !p.values.isEmpty() ? String.valueOf(p.values.get(0)) : "?";
+      // a wrapper's or a deferred string's state: the vector it stands for, then its metadata
+      Vector wrapped =
+          state instanceof Pairlist p && !p.values.isEmpty() && p.values.get(0) instanceof Vector w
+              ? w
+              : null;
       Vector out;
       if (cls.equals("compact_intseq")
           && state instanceof Vector s
@@ -520,14 +525,24 @@ public final class RData {
           v[i] = start + i * step;
         }
         out = new Vector(v, new LinkedHashMap<>());
-      } else if ((cls.equals("wrap_integer")
-              || cls.equals("wrap_real")
-              || cls.equals("wrap_string")
-              || cls.equals("deferred_string"))
-          && state instanceof Pairlist p
-          && !p.values.isEmpty()
-          && p.values.get(0) instanceof Vector v) {
-        out = new Vector(v.values(), new LinkedHashMap<>(v.attributes()));
+      } else if (cls.equals("deferred_string") && wrapped != null) {
+        // as.character() of a vector R has not converted yet: its state is the vector itself
+        if (!(wrapped.values() instanceof int[] ints)) {
+          throw new IOException(
+              "R ALTREP class deferred_string over "
+                  + kind(wrapped)
+                  + " is not read (only over integers, whose strings are exact)");
+        }
+        String[] strings = new String[ints.length];
+        for (int i = 0; i < ints.length; i++) {
+          strings[i] = ints[i] == NA_INT ? null : Integer.toString(ints[i]);
+        }
+        out = new Vector(strings, new LinkedHashMap<>());
+      } else if (wrapped != null
+          && (cls.equals("wrap_integer") && wrapped.values() instanceof int[]
+              || cls.equals("wrap_real") && wrapped.values() instanceof double[]
+              || cls.equals("wrap_string") && wrapped.values() instanceof String[])) {
+        out = new Vector(wrapped.values(), new LinkedHashMap<>(wrapped.attributes()));
       } else {
         throw new IOException("R ALTREP class " + cls + " is not read");
       }

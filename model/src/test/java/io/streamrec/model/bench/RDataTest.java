@@ -274,6 +274,32 @@ class RDataTest {
         .hasMessageContaining("Rdata.rdx");
   }
 
+  /**
+   * as.character(c(7L, NA, 9L)) as R keeps it until its strings are needed: an ALTREP
+   * deferred_string whose state is the integers, which is a character vector all the same.
+   */
+  @Test
+  void aDeferredStringIsReadAsItsStringsAndOneOfDoublesIsRefused() throws Exception {
+    Out ints = new Out().header3();
+    ints.i(ALTREP).i(LIST).sym("deferred_string", 0).i(LIST).sym("base", 0).i(LIST).i(INT, 1, 13);
+    ints.i(NIL).i(LIST).i(INT, 3, 7, RData.NA_INT, 9).i(LIST).i(INT, 1, 0).i(NIL).i(NIL);
+    Object v = RData.read(ints.b.toByteArray());
+    assertThat(((RData.Vector) v).values()).isInstanceOf(String[].class);
+    assertThat(((RData.Vector) v).strings()).containsExactly("7", null, "9");
+
+    Out doubles = new Out().header3();
+    doubles
+        .i(ALTREP)
+        .i(LIST)
+        .sym("deferred_string", 0)
+        .i(LIST)
+        .sym("base", 0)
+        .i(LIST)
+        .i(INT, 1, 13);
+    doubles.i(NIL).i(LIST).i(REAL, 1).d(0.1).i(LIST).i(INT, 1, 0).i(NIL).i(NIL);
+    assertRefused(doubles.b.toByteArray(), "deferred_string");
+  }
+
   private static void assertRefused(byte[] serialized, String says) {
     Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> RData.read(serialized));
     assertThat(t).isInstanceOf(IOException.class);

@@ -178,6 +178,17 @@ public final class BankMarketingStream {
         throw new IOException(
             "line " + lineNo + ": day '" + v[col.get("day")] + "': " + e.getMessage(), e);
       }
+      if (date != null && d.isBefore(date)) {
+        // a month that goes back is a new year; a day that goes back within one is out of order
+        throw new IOException(
+            "line "
+                + lineNo
+                + ": "
+                + d
+                + " is before the previous call's "
+                + date
+                + ": the calls must be in the order they were made");
+      }
       String c = v[col.get("contact")];
       boolean newDate = !d.equals(date);
       if (newDate) {

@@ -248,20 +248,26 @@ class ModelGradientTest {
    * single-valued ids and the crosses: every wide row (the crosses' too), embedding row and sampled
    * dense weight matches finite differences, on units whose features have 0 to 4 values.
    */
+  /**
+   * A spec of single-valued ids, a mean-pooled history sharing the items' vocabulary, sum-pooled
+   * segments and a dense value on each side, for {@code labels}.
+   */
+  private static FeatureSpec multiValuedSpec(String... labels) {
+    return new FeatureSpec(
+        List.of(
+            CategoricalFeature.of("user", Side.REQUEST),
+            new CategoricalFeature("hist", Side.REQUEST, "item", "item", Pooling.MEAN),
+            new CategoricalFeature("segs", Side.REQUEST, "segs", "segs", Pooling.SUM),
+            CategoricalFeature.of("item", Side.IMPRESSION),
+            CategoricalFeature.of("tags", Side.IMPRESSION)),
+        List.of(
+            new DenseFeature("hour", Side.REQUEST), new DenseFeature("position", Side.IMPRESSION)),
+        List.of(labels));
+  }
+
   @Test
   void withPerFeatureWidePoolingEveryWideRowMatchesFiniteDifferences() {
-    FeatureSpec spec =
-        new FeatureSpec(
-            List.of(
-                CategoricalFeature.of("user", Side.REQUEST),
-                new CategoricalFeature("hist", Side.REQUEST, "item", "item", Pooling.MEAN),
-                new CategoricalFeature("segs", Side.REQUEST, "segs", "segs", Pooling.SUM),
-                CategoricalFeature.of("item", Side.IMPRESSION),
-                CategoricalFeature.of("tags", Side.IMPRESSION)),
-            List.of(
-                new DenseFeature("hour", Side.REQUEST),
-                new DenseFeature("position", Side.IMPRESSION)),
-            List.of("click"));
+    FeatureSpec spec = multiValuedSpec("click");
     ModelConfig config =
         config()
             .withFeatures(spec)
@@ -332,18 +338,7 @@ class ModelGradientTest {
   })
   void everyParameterOfEveryLayerMatchesFiniteDifferences(
       ModelConfig.FactorisedCross cross, boolean requestOnly) {
-    FeatureSpec spec =
-        new FeatureSpec(
-            List.of(
-                CategoricalFeature.of("user", Side.REQUEST),
-                new CategoricalFeature("hist", Side.REQUEST, "item", "item", Pooling.MEAN),
-                new CategoricalFeature("segs", Side.REQUEST, "segs", "segs", Pooling.SUM),
-                CategoricalFeature.of("item", Side.IMPRESSION),
-                CategoricalFeature.of("tags", Side.IMPRESSION)),
-            List.of(
-                new DenseFeature("hour", Side.REQUEST),
-                new DenseFeature("position", Side.IMPRESSION)),
-            List.of("click", "good"));
+    FeatureSpec spec = multiValuedSpec("click", "good");
     ModelConfig config =
         config()
             .withFeatures(spec)

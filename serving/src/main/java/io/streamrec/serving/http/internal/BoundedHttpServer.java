@@ -336,6 +336,13 @@ public final class BoundedHttpServer implements AutoCloseable {
           c.waitAtMost(limits.idleTimeout());
         }
         int b = in.read();
+        // empty lines after a request (a client's CRLF after its body) are still the idle wait
+        // between requests, not the start of the next one: its header deadline starts after them
+        for (int skipped = 0;
+            !first && (b == '\r' || b == '\n') && skipped < MAX_HEAD_BYTES;
+            skipped++) {
+          b = in.read();
+        }
         if (b < 0) {
           return;
         }

@@ -420,6 +420,37 @@ class BoundedHttpServerTest {
     }
   }
 
+  /**
+   * A client that ends its body with an extra CRLF and then keeps its connection idle, as a pool
+   * does between requests, is idle: its connection lasts the idle timeout, not the header timeout
+   * that a request begun gets.
+   */
+  @Test
+  void aConnectionIdleAfterAnExtraCrlfLastsTheIdleTimeout() throws Exception {
+    Echo echo = new Echo();
+    Duration header = Duration.ofMillis(300);
+    try (BoundedHttpServer server =
+            BoundedHttpServer.start(
+                new InetSocketAddress("127.0.0.1", 0),
+                new Limits(1, 8, header, header, Duration.ofSeconds(30), 1024),
+                echo,
+                "test-http");
+        Socket s = new Socket("127.0.0.1", server.address().getPort())) {
+      s.setSoTimeout((int) ANSWER_BOUND.toMillis());
+      s.getOutputStream()
+          .write(
+              "POST /a HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi\r\n"
+                  .getBytes(StandardCharsets.ISO_8859_1));
+      InputStream in = s.getInputStream();
+      assertThat(response(in)).startsWith("HTTP/1.1 200 OK").endsWith("POST /a hi");
+      Thread.sleep(4 * header.toMillis()); // idle, well within the idle timeout
+      s.getOutputStream()
+          .write(
+              "GET /b HTTP/1.1\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      assertThat(response(in)).startsWith("HTTP/1.1 200 OK").endsWith("GET /b ");
+    }
+  }
+
   private static String line(InputStream in) throws IOException {
     StringBuilder b = new StringBuilder();
     int c;

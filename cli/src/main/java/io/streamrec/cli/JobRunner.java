@@ -170,24 +170,31 @@ final class JobRunner {
       this.client = client;
       this.stopping = stopping;
       this.stopped = stopped;
-      Runtime.getRuntime()
-          .addShutdownHook(
-              new Thread(
-                  () -> {
-                    if (stop(true, true)) {
-                      Runnable then = afterStop;
-                      if (then != null) {
-                        then.run();
-                      }
-                    }
-                  },
-                  "streamrec-cancel"));
+      Runtime.getRuntime().addShutdownHook(new Thread(this::onExit, "streamrec-cancel"));
+    }
+
+    /** Whether the command closed this, its job ended (as the demo's drain ends it). */
+    private volatile boolean closed;
+
+    /**
+     * The stop on exit (Ctrl-C, SIGTERM): stops the job, then runs {@link #afterStop} where the job
+     * is over: this stopped it, or the command saw it end before the exit (a demo scoring its
+     * held-out traffic after its drain, which left its broker and savepoint behind).
+     */
+    void onExit() {
+      if (stop(true, true) || closed) {
+        Runnable then = afterStop;
+        if (then != null) {
+          then.run();
+        }
+      }
     }
 
     /**
-     * Runs {@code cleanUp} after a stop on exit (Ctrl-C, SIGTERM) has stopped the job, in the
-     * exit's thread: the command's own finally blocks never run then, and what they close (an
-     * embedded broker, temporary directories) is closed only after the job that used it has ended.
+     * Runs {@code cleanUp} on exit (Ctrl-C, SIGTERM) once the job is over (stopped by the exit, or
+     * ended before it, {@link #close}), in the exit's thread: the command's own finally blocks
+     * never run then, and what they close (an embedded broker, temporary directories) is closed
+     * only after the job that used it has ended.
      */
     CancelOnExit afterStop(Runnable cleanUp) {
       afterStop = cleanUp;
@@ -243,6 +250,7 @@ final class JobRunner {
 
     @Override
     public void close() {
+      closed = true;
       ended.set(true);
     }
 

@@ -91,6 +91,30 @@ class JobRunnerTest {
         .isFalse();
   }
 
+  /**
+   * A demo stopped (Ctrl-C, SIGTERM) after its job had ended, while it scored the held-out traffic
+   * and wrote its report, left its broker's log and its savepoint in the temporary directory: its
+   * clean-up ran on exit only where the exit itself stopped the job. It runs whenever the job is
+   * over by then.
+   */
+  @Test
+  void aStopOnExitAfterTheJobHasEndedStillCleansUp() throws Exception {
+    java.util.concurrent.CompletableFuture<Object> result =
+        new java.util.concurrent.CompletableFuture<>();
+    result.complete("drained");
+    java.util.concurrent.atomic.AtomicBoolean cancelled =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicInteger cleanUps =
+        new java.util.concurrent.atomic.AtomicInteger();
+    JobRunner.CancelOnExit exit =
+        new JobRunner.CancelOnExit(job(cancelled, result), "stopping", "stopped")
+            .afterStop(cleanUps::incrementAndGet);
+    exit.close(); // the command saw its job end (the demo's drain)
+    exit.onExit();
+    assertThat(cancelled).as("a job that has ended is not cancelled").isFalse();
+    assertThat(cleanUps).as("the command's clean-up").hasValue(1);
+  }
+
   /** A job client whose cancel succeeds and whose result is {@code result}. */
   private static org.apache.flink.core.execution.JobClient job(
       java.util.concurrent.atomic.AtomicBoolean cancelled,

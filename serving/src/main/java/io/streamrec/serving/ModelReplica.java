@@ -901,6 +901,14 @@ public final class ModelReplica implements AutoCloseable {
           v,
           applied[0].refused());
     }
+    if (applied[0].refusedBlocks() > 0 && firstRead) {
+      badRecords += applied[0].refusedBlocks();
+      LOG.warn(
+          "model-updates version {}: {} dense block(s) of another length than the spec's, skipped"
+              + " (each keeps the values it had; a model without one is not served)",
+          v,
+          applied[0].refusedBlocks());
+    }
     if (applied[0].foreign() > 0) {
       foreignEntries += applied[0].foreign();
       LOG.warn(

@@ -25,7 +25,7 @@ public final class PendingVersion {
    * @param refused rows dropped for a width not their table's
    * @param foreign rows and dense blocks dropped for a lineage not the marker's
    */
-  public record Applied(int refused, int foreign) {}
+  public record Applied(int refused, int refusedBlocks, int foreign) {}
 
   private final Map<String, RowChange> rows = new LinkedHashMap<>();
   private final Map<String, DenseChange> dense = new LinkedHashMap<>();

@@ -110,6 +110,7 @@ public final class ReplicaModel implements ParameterView {
     }
     long model = m.getModel();
     int refused = 0;
+    int refusedBlocks = 0;
     int foreign = 0;
     for (PendingVersion.RowChange c : pending.rows()) {
       if (c.values() == null) {
@@ -135,7 +136,7 @@ public final class ReplicaModel implements ParameterView {
         if (size == null || size == d.getValue().values().length) {
           dense.put(d.getKey(), d.getValue().values());
         } else {
-          refused++;
+          refusedBlocks++;
         }
       } else {
         foreign++;
@@ -149,7 +150,7 @@ public final class ReplicaModel implements ParameterView {
       n += t.size();
     }
     rowCount = n;
-    return new PendingVersion.Applied(refused, foreign);
+    return new PendingVersion.Applied(refused, refusedBlocks, foreign);
   }
 
   /**
@@ -211,11 +212,34 @@ public final class ReplicaModel implements ParameterView {
   }
 
   /**
-   * True when the model has a version, the spec of its lineage, and every row the newest marker
-   * says the trainer holds (docs/model-updates.md §6).
+   * Dense blocks of the spec the model holds fewer than the newest marker's {@code denseBlocks}: 0
+   * when it holds as many (or no marker was applied). A block refused for its length (another
+   * producer's) in the model's first version leaves it short, where it would score with the block's
+   * initial values, a model the trainer never had.
+   */
+  public int missingDenseBlocks() {
+    if (marker == null) {
+      return 0;
+    }
+    int held = 0;
+    for (String name : dense.keySet()) {
+      if (blockSizes.isEmpty() || blockSizes.containsKey(name)) {
+        held++;
+      }
+    }
+    return Math.max(0, marker.getDenseBlocks() - held);
+  }
+
+  /**
+   * True when the model has a version, the spec of its lineage, every row the newest marker says
+   * the trainer holds and as many dense blocks as it carried (docs/model-updates.md §6).
    */
   public boolean complete() {
-    return version > 0 && canScore() && configLineage == lineage && missingRows() <= 0;
+    return version > 0
+        && canScore()
+        && configLineage == lineage
+        && missingRows() <= 0
+        && missingDenseBlocks() == 0;
   }
 
   /** True once a spec was read: the model can score. */

@@ -52,17 +52,46 @@ class ReplicaModelTest {
 
     PendingVersion v1 = new PendingVersion();
     v1.add(new io.streamrec.protocol.ModelUpdate.DenseBlock("dense/" + block, block, 5, 1, right));
-    assertThat(v1.applyTo(model, marker(1))).isEqualTo(new PendingVersion.Applied(0, 0));
+    assertThat(v1.applyTo(model, marker(1))).isEqualTo(new PendingVersion.Applied(0, 0, 0));
     assertThat(model.dense(block)).containsExactly(right);
 
     PendingVersion v2 = new PendingVersion();
     v2.add(
         new io.streamrec.protocol.ModelUpdate.DenseBlock(
             "dense/" + block, block, 5, 2, new float[right.length + 1]));
-    assertThat(v2.applyTo(model, marker(2))).isEqualTo(new PendingVersion.Applied(1, 0));
+    assertThat(v2.applyTo(model, marker(2))).isEqualTo(new PendingVersion.Applied(0, 1, 0));
 
     assertThat(model.dense(block)).containsExactly(right);
     assertThat(model.score(units())).hasSize(1);
+  }
+
+  /**
+   * A first version whose dense block was refused (another producer's length) left the model
+   * without it, and the replica served it complete, scoring with the block's initial values: a
+   * model the trainer never had. It is complete only once it holds the blocks its marker counts.
+   */
+  @Test
+  void aModelWithoutTheDenseBlocksItsMarkerCountsIsNotComplete() {
+    ReplicaModel model = new ReplicaModel();
+    model.setConfig(ModelConfig.defaults(), 5);
+    java.util.Map<String, Integer> sizes =
+        new io.streamrec.model.ModelScorer(ModelConfig.defaults()).denseBlockSizes();
+    String block = sizes.keySet().iterator().next();
+    PendingVersion v1 = new PendingVersion();
+    v1.add(
+        new io.streamrec.protocol.ModelUpdate.DenseBlock(
+            "dense/" + block, block, 5, 1, new float[sizes.get(block) + 1]));
+    assertThat(v1.applyTo(model, marker(1))).isEqualTo(new PendingVersion.Applied(0, 1, 0));
+    assertThat(model.missingDenseBlocks()).isEqualTo(1);
+    assertThat(model.complete()).isFalse();
+
+    PendingVersion v2 = new PendingVersion();
+    v2.add(
+        new io.streamrec.protocol.ModelUpdate.DenseBlock(
+            "dense/" + block, block, 5, 2, new float[sizes.get(block)]));
+    v2.applyTo(model, marker(2));
+    assertThat(model.missingDenseBlocks()).isZero();
+    assertThat(model.complete()).isTrue();
   }
 
   private static io.streamrec.schemas.VersionMarker marker(long version) {

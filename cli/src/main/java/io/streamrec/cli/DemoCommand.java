@@ -415,6 +415,19 @@ final class DemoCommand implements Callable<Integer> {
         Map<String, Double> m = job.metrics();
         long finalVersion = Progress.count(m, JobMetrics.MODEL_VERSION);
         boolean caughtUp = replica.awaitVersion(finalVersion, Duration.ofSeconds(30));
+        if (replica.version() == 0 && finalVersion > 0) {
+          throw new io.streamrec.common.StreamrecException(
+              String.format(
+                  Locale.ROOT,
+                  "the trainer published %d model version(s) but the demo's replica applied none"
+                      + " within 30 s (replica %s, %d records it could not read%s)",
+                  finalVersion,
+                  replica.state(),
+                  replica.badRecords(),
+                  replica.unreachable() != null
+                      ? "; " + replica.unreachable()
+                      : replica.unreadableSpec() != null ? "; " + replica.unreadableSpec() : ""));
+        }
         if (replica.version() == 0) {
           // no held-out score without a model: one line, where the replica's refusal was a trace
           throw new io.streamrec.common.StreamrecException(

@@ -501,6 +501,7 @@ public final class ModelReplica implements AutoCloseable {
     if (models.visible() != null) {
       state = State.REREADING;
     }
+    readSaidAtMs = System.currentTimeMillis();
     LOG.info("model replica of '{}': reading from the earliest offset to {}", topic, readEnd);
   }
 
@@ -515,6 +516,10 @@ public final class ModelReplica implements AutoCloseable {
       swapIn();
     }
     long now = System.currentTimeMillis();
+    if (models.rebuilding() && now - readSaidAtMs >= READ_PROGRESS_MS) {
+      readSaidAtMs = now;
+      sayReadProgress(position);
+    }
     if (now - endCheckedAtMs >= END_CHECK_MS) {
       endCheckedAtMs = now;
       try {
@@ -560,6 +565,38 @@ public final class ModelReplica implements AutoCloseable {
       if (!models.rebuilding() && models.visible() != null && position >= checkedEnd) {
         caughtUpAtMs = Math.max(caughtUpAtMs, endCheckedAtMs);
       }
+    }
+  }
+
+  /** How often a read from the earliest offset says how far it is. */
+  private static final long READ_PROGRESS_MS = 10_000;
+
+  /** When a read from the earliest offset last said how far it is; 0 at its start. */
+  private long readSaidAtMs;
+
+  /**
+   * Says how far a read from the earliest offset is: a topic of tens of millions of rows takes
+   * minutes, which the log showed as nothing between its start and the first version served.
+   */
+  private void sayReadProgress(long position) {
+    ReplicaModel b = models.building();
+    if (position < readEnd) {
+      LOG.info(
+          "model replica of '{}': read to offset {} of {} ({}%), {} rows so far",
+          topic, position, readEnd, readEnd > 0 ? 100 * position / readEnd : 100, b.rowCount());
+    } else {
+      LOG.info(
+          "model replica of '{}': read to offset {}, past the end offset {}; waiting for a model to"
+              + " serve: version {}, {} rows ({} short of the newest marker's), {} dense blocks"
+              + " short, spec {}",
+          topic,
+          position,
+          readEnd,
+          b.version(),
+          b.rowCount(),
+          Math.max(0, b.missingRows()),
+          b.missingDenseBlocks(),
+          b.canScore() ? "read" : "not read yet");
     }
   }
 

@@ -26,6 +26,25 @@ final class RecentFailure extends AbstractFilter {
 
   private static final AtomicReference<Failure> TOO_FEW_NETWORK_BUFFERS = new AtomicReference<>();
 
+  /**
+   * The newest checkpoint that failed, with its cause: the failure that restarts a job once too
+   * many have ({@link #CHECKPOINTS_FAILING}) names none of its own.
+   */
+  private static final AtomicReference<Failure> CHECKPOINT_FAILED = new AtomicReference<>();
+
+  /** The logger that says which checkpoint failed and why. */
+  static final String CHECKPOINT_FAILURE_LOGGER =
+      "org.apache.flink.runtime.checkpoint.CheckpointFailureManager";
+
+  /**
+   * How the failure that restarts a job for its failed checkpoints begins; it says only to look at
+   * the web interface's checkpoint history, and has no cause.
+   */
+  static final String CHECKPOINTS_FAILING = "Exceeded checkpoint tolerable failure threshold";
+
+  private static final java.util.regex.Pattern CHECKPOINT_ID =
+      java.util.regex.Pattern.compile("checkpoint (\\d+)");
+
   /** The logger of Flink's local cluster, which says when one of its task managers failed. */
   static final String LOCAL_CLUSTER_LOGGER = "org.apache.flink.runtime.minicluster.MiniCluster";
 
@@ -83,6 +102,17 @@ final class RecentFailure extends AbstractFilter {
         && message.contains("failed")) {
       TASK_MANAGER_LOST.set(new Failure(event.getTimeMillis(), rootCause(t)));
     }
+    if (t != null
+        && event.getLoggerName().equals(CHECKPOINT_FAILURE_LOGGER)
+        && message.startsWith("Failed to trigger or complete checkpoint")) {
+      java.util.regex.Matcher id = CHECKPOINT_ID.matcher(message);
+      CHECKPOINT_FAILED.set(
+          new Failure(
+              event.getTimeMillis(),
+              (id.find() ? "checkpoint " + id.group(1) : "a checkpoint")
+                  + " failed: "
+                  + rootCause(t)));
+    }
     // a task that failed (Flink's WARN "... switched from RUNNING to FAILED ..."), the whole job
     // (the job master's "Trying to recover from a global failure"), or a source's coordinator
     // (its ERROR "... Triggering job failover.", where the job master logs nothing of it): what
@@ -94,13 +124,27 @@ final class RecentFailure extends AbstractFilter {
             || message.startsWith("Trying to recover"))
         && !TerminalLogFilter.declinedWhileFinishing(t)
         && !TerminalLogFilter.isRefusal(t)) {
-      Failure f = new Failure(event.getTimeMillis(), rootCause(t));
+      Failure f = new Failure(event.getTimeMillis(), causeOf(t, event.getTimeMillis()));
       NEWEST.set(f);
       if (TerminalLogFilter.tooFewNetworkBuffers(t)) {
         TOO_FEW_NETWORK_BUFFERS.set(f);
       }
     }
     return Result.NEUTRAL;
+  }
+
+  /**
+   * The root cause of a failure logged at {@code atMs}; for the job's failure for its failed
+   * checkpoints, which has none, the newest failed checkpoint's (logged just before it).
+   */
+  private static String causeOf(Throwable t, long atMs) {
+    Failure checkpoint = CHECKPOINT_FAILED.get();
+    if (String.valueOf(t.getMessage()).startsWith(CHECKPOINTS_FAILING)
+        && checkpoint != null
+        && atMs - checkpoint.atMs() <= 60_000) {
+      return checkpoint.cause();
+    }
+    return rootCause(t);
   }
 
   /**
@@ -134,7 +178,20 @@ final class RecentFailure extends AbstractFilter {
     if (nl >= 0) {
       m = m.substring(0, nl).strip();
     }
-    String s = root.getClass().getSimpleName() + (m.isEmpty() ? "" : ": " + m);
+    String name = root.getClass().getSimpleName();
+    if (root instanceof org.apache.flink.util.SerializedThrowable st) {
+      // a cause sent from a task: its message is the original's class name and message
+      String original = st.getOriginalErrorClassName();
+      if (original != null) {
+        name = original.substring(original.lastIndexOf('.') + 1);
+        if (m.startsWith(original + ":")) {
+          m = m.substring(original.length() + 1).strip();
+        } else if (m.equals(original)) {
+          m = "";
+        }
+      }
+    }
+    String s = name + (m.isEmpty() ? "" : ": " + m);
     return s.length() <= MAX_CHARS ? s : s.substring(0, MAX_CHARS - 3) + "...";
   }
 

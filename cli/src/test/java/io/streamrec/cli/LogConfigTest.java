@@ -258,6 +258,39 @@ class LogConfigTest {
   }
 
   /**
+   * A job that Flink restarts because a checkpoint failed (a full disk under the checkpoint
+   * directory) is recorded with the checkpoint's own cause: the failure the job master logs says
+   * only that a threshold was exceeded and to look at a web page, and has no cause of its own.
+   */
+  @Test
+  void aRestartForAFailedCheckpointIsRecordedWithTheCheckpointsCause() throws Exception {
+    stderrOf(
+        ctx -> {
+          ctx.getLogger("org.apache.flink.runtime.checkpoint.CheckpointFailureManager")
+              .warn(
+                  "Failed to trigger or complete checkpoint 6 for job bc49. (0 consecutive failed"
+                      + " attempts so far)",
+                  new CheckpointException(
+                      "Asynchronous task checkpoint failed.",
+                      CheckpointFailureReason.CHECKPOINT_ASYNC_EXCEPTION,
+                      new org.apache.flink.util.SerializedThrowable(
+                          new Exception(
+                              "Could not materialize checkpoint 6 for operator trainer (1/1)#5.",
+                              new java.io.IOException("No space left on device")))));
+          ctx.getLogger("org.apache.flink.runtime.jobmaster.JobMaster")
+              .info(
+                  "Trying to recover from a global failure.",
+                  new org.apache.flink.util.FlinkRuntimeException(
+                      "Exceeded checkpoint tolerable failure threshold. The latest checkpoint"
+                          + " failed due to Asynchronous task checkpoint failed., view the"
+                          + " Checkpoint History tab or the Job Manager log to find out why"
+                          + " continuous checkpoints failed."));
+        });
+    assertThat(RecentFailure.newest().cause())
+        .isEqualTo("checkpoint 6 failed: IOException: No space left on device");
+  }
+
+  /**
    * A task that failed to deploy for want of network buffers is recorded as such (every restart of
    * the local cluster's job meets the same), and another failure is not.
    */

@@ -157,7 +157,7 @@ final class JobRunner {
         new java.util.concurrent.atomic.AtomicBoolean();
 
     private final JobClient client;
-    private final String stopping;
+    private volatile java.util.function.Supplier<String> stopping;
     private final String stopped;
 
     /** What a stop for a failure that a start again does not mend says instead of stopping. */
@@ -168,7 +168,7 @@ final class JobRunner {
 
     CancelOnExit(JobClient client, String stopping, String stopped) {
       this.client = client;
-      this.stopping = stopping;
+      this.stopping = () -> stopping;
       this.stopped = stopped;
       Runtime.getRuntime().addShutdownHook(new Thread(this::onExit, "streamrec-cancel"));
     }
@@ -211,6 +211,23 @@ final class JobRunner {
     }
 
     /**
+     * Where the stopping line depends on what the job has done by then (whether a checkpoint
+     * completed), {@code line} says it as the stop begins.
+     */
+    CancelOnExit stopping(java.util.function.Supplier<String> line) {
+      stopping = line;
+      return this;
+    }
+
+    private String stoppingLine() {
+      try {
+        return stopping.get();
+      } catch (RuntimeException e) {
+        return "stopping";
+      }
+    }
+
+    /**
      * Where the command stops for a failure that a start again does not mend ({@code restartMends}
      * false), this says {@code line} rather than the stopping line, whose advice (start again, and
      * it resumes) is then wrong.
@@ -231,7 +248,8 @@ final class JobRunner {
       if (asked) {
         STOPPING.set(true);
       }
-      System.out.println(!restartMends && stoppingUnmended != null ? stoppingUnmended : stopping);
+      System.out.println(
+          !restartMends && stoppingUnmended != null ? stoppingUnmended : stoppingLine());
       try {
         if (cancelAndAwait(client, STOP_WAIT_MS)) {
           System.out.println(stopped);

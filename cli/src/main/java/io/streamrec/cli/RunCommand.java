@@ -114,16 +114,24 @@ final class RunCommand implements Callable<Integer> {
             + ", publishing to "
             + job.config().modelUpdatesTopic());
     System.out.flush();
+    String stoppingLine = "streamrec run: stopping: cancelling the job";
     String resume =
-        "started again with --state-dir "
+        "; started again with --state-dir "
             + stateDir
             + ", it resumes from its newest checkpoint in "
             + plan.conf().get(CheckpointingOptions.CHECKPOINTS_DIRECTORY);
     try (JobRunner.CancelOnExit exit =
-            job.cancelOnExit(
-                    "streamrec run: stopping: cancelling the job; " + resume,
-                    "streamrec run: stopped")
-                .unmended("streamrec run: stopping: cancelling the job");
+            job.cancelOnExit(stoppingLine + resume, "streamrec run: stopped")
+                // where no checkpoint completed (every one failed, or a stop within the first
+                // interval), the promise of a resume would be false
+                .stopping(
+                    () ->
+                        RetainedCheckpoints.newest(plan.conf(), plan.jobId()).isPresent()
+                            ? stoppingLine + resume
+                            : stoppingLine
+                                + "; no checkpoint has completed, so started again it begins a new"
+                                + " model")
+                .unmended(stoppingLine);
         Progress p = Progress.of(job, progress.millis())) {
       job.awaitEnd(exit);
     }

@@ -156,6 +156,37 @@ class FaultDrillITCase {
     assertThat(versions).as("the uninterrupted run's versions").doesNotHaveDuplicates();
   }
 
+  /**
+   * A run stopped before any checkpoint completed (every one failed on a full disk, or a stop
+   * within the first interval) said that started again it resumes from its newest checkpoint, which
+   * did not exist: the next start began a new model.
+   */
+  @Test
+  void aRunStoppedBeforeItsFirstCheckpointDoesNotPromiseToResumeFromOne() throws Exception {
+    String out = outputTopic("early");
+    try (RunProcess run =
+        startRun(
+            "early",
+            out,
+            tmp.resolve("early.out"),
+            1,
+            Map.of("execution.checkpointing.interval", "10 min"))) {
+      long deadline = System.currentTimeMillis() + WAIT_MS;
+      while (!run.output().contains(", publishing to " + out)) {
+        assertThat(run.isAlive()).as(run.output()).isTrue();
+        assertThat(System.currentTimeMillis()).as(run.output()).isLessThan(deadline);
+        Thread.sleep(200);
+      }
+      run.stop();
+      assertThat(run.output())
+          .contains(
+              "streamrec run: stopping: cancelling the job; no checkpoint has completed, so"
+                  + " started again it begins a new model")
+          .doesNotContain("it resumes from its newest checkpoint")
+          .contains("streamrec run: stopped");
+    }
+  }
+
   @Test
   void aRunKilledMidStreamAndStartedAgainWithTwiceTheSourcesEndsWithTheUninterruptedModel()
       throws Exception {

@@ -325,6 +325,64 @@ final class RetainedCheckpoints {
     return others;
   }
 
+  /**
+   * Deletes the unfinished checkpoints ({@code chk-N} without {@code _metadata}) of {@code plan}'s
+   * job numbered past the checkpoint it resumes (past 0 for a new model of a job with no complete
+   * checkpoint), where its checkpoint directory is under {@code stateDir}, which the caller holds
+   * locked; returns their names. A run killed while it wrote checkpoint N left its directory with
+   * part of its files: the next start numbered its own checkpoints on from the one it resumed,
+   * wrote its N into that directory, and could never delete it ("Directory ... chk-N is not
+   * empty"), which stayed in the state directory for good.
+   */
+  static List<String> removeUnfinished(Plan plan, java.nio.file.Path stateDir) {
+    Optional<String> dir = plan.conf().getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY);
+    if (dir.isEmpty() || plan.resumeFrom().map(Retained::savepoint).orElse(false)) {
+      return List.of();
+    }
+    long after;
+    if (plan.resumeFrom().isPresent()) {
+      after = plan.resumeFrom().get().checkpointId();
+    } else if (newestCheckpointOf(plan.conf(), plan.jobId()).isEmpty()) {
+      after = 0;
+    } else {
+      return List.of();
+    }
+    java.nio.file.Path jobDir;
+    try {
+      java.net.URI uri =
+          new org.apache.flink.core.fs.Path(dir.get(), plan.jobId().toHexString()).toUri();
+      if (uri.getScheme() != null && !uri.getScheme().equals("file")) {
+        return List.of(); // another file system: not the state directory's
+      }
+      jobDir = java.nio.file.Path.of(uri.getPath()).toAbsolutePath().normalize();
+    } catch (RuntimeException e) {
+      return List.of();
+    }
+    if (!jobDir.startsWith(stateDir.toAbsolutePath().normalize()) || !Files.isDirectory(jobDir)) {
+      return List.of();
+    }
+    List<String> removed = new java.util.ArrayList<>();
+    try (java.util.stream.Stream<java.nio.file.Path> s = Files.list(jobDir)) {
+      for (java.nio.file.Path p : (Iterable<java.nio.file.Path>) s::iterator) {
+        java.util.regex.Matcher m = UNFINISHED.matcher(p.getFileName().toString());
+        if (m.matches()
+            && Long.parseLong(m.group(1)) > after
+            && Files.isDirectory(p)
+            && !Files.exists(p.resolve("_metadata"))) {
+          org.apache.flink.util.FileUtils.deleteDirectory(p.toFile());
+          removed.add(p.getFileName().toString());
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      // left as they were: Flink says so if they get in its way
+    }
+    removed.sort(null);
+    return removed;
+  }
+
+  private static final java.util.regex.Pattern UNFINISHED =
+      java.util.regex.Pattern.compile("chk-(\\d{1,18})");
+
   /** {@code <checkpoint dir>/<job id>}, or a note that checkpoints have no directory. */
   private static String checkpointsOf(Configuration c, JobID id) {
     return c.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY)

@@ -13,6 +13,7 @@ import io.streamrec.job.trainer.Handoff;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.flink.api.common.JobID;
@@ -84,6 +85,15 @@ final class RunCommand implements Callable<Integer> {
     RetainedCheckpoints.Plan plan = RetainedCheckpoints.plan(conf, JobConfig.from(conf));
     keepNewModelId(plan.conf(), stateDir);
     handoffOnlyForANewStart(plan.conf());
+    List<String> unfinished = RetainedCheckpoints.removeUnfinished(plan, stateDir);
+    if (!unfinished.isEmpty()) {
+      System.out.println(
+          "streamrec: removed "
+              + String.join(", ", unfinished)
+              + " under "
+              + conf.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
+              + ": checkpoint(s) a stopped run left unfinished, whose numbers this run's take");
+    }
     JobConfig cfg = JobConfig.from(plan.conf());
     System.out.println(
         "streamrec: job "

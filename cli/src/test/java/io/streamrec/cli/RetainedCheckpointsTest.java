@@ -169,6 +169,43 @@ class RetainedCheckpointsTest {
     assertThat(p.message()).contains("resuming from checkpoint 8");
   }
 
+  /**
+   * A run killed while it wrote checkpoint 9 left chk-9 with part of its files: the next start
+   * resumed chk-8, wrote its own checkpoint 9 into that directory and could never delete it. The
+   * unfinished checkpoints past the one resumed are removed before the job starts; the one resumed,
+   * older ones and other jobs' stay.
+   */
+  @Test
+  void aStartRemovesTheUnfinishedCheckpointsPastTheOneItResumes() throws IOException {
+    JobID id = RetainedCheckpoints.jobId(JobConfig.from(job("g", "m")));
+    JobID other = RetainedCheckpoints.jobId(JobConfig.from(job("other", "m")));
+    checkpoint(id, "chk-6", -1); // unfinished, older than the one resumed
+    Path resumed = checkpoint(id, "chk-8", 2_000);
+    Path partial = checkpoint(id, "chk-9", -1);
+    Files.write(partial.resolve("8c54e6d9-part"), new byte[512]);
+    checkpoint(id, "chk-10", -1);
+    Path others = checkpoint(other, "chk-20", -1);
+    Path shared =
+        Files.createDirectories(
+            state.resolve("checkpoints").resolve(id.toHexString()).resolve("shared"));
+
+    RetainedCheckpoints.Plan p = plan(job("g", "m"));
+
+    assertThat(RetainedCheckpoints.removeUnfinished(p, state)).containsExactly("chk-10", "chk-9");
+    assertThat(partial).doesNotExist();
+    assertThat(resumed.resolve("_metadata")).exists();
+    assertThat(resumed.resolveSibling("chk-6")).exists();
+    assertThat(others).exists();
+    assertThat(shared).exists();
+    // a checkpoint directory outside the state directory is not this run's to clean
+    Path elsewhere = Files.createTempDirectory("elsewhere");
+    Configuration outside = job("g", "m");
+    outside.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, elsewhere.toUri().toString());
+    Path foreign = Files.createDirectories(elsewhere.resolve(id.toHexString()).resolve("chk-3"));
+    assertThat(RetainedCheckpoints.removeUnfinished(plan(outside), state)).isEmpty();
+    assertThat(foreign).exists();
+  }
+
   @Test
   void aNewerSavepointOfTheJobWinsAndStaysTheUsers() throws IOException {
     JobID id = RetainedCheckpoints.jobId(JobConfig.from(job("g", "m")));

@@ -27,6 +27,41 @@ public record TableConfig(
    */
   public static final long MAX_HOT_FLOATS = Integer.MAX_VALUE - 8;
 
+  /**
+   * The most rows a table of this width keeps hot: nine tenths of what one slab holds, the rest for
+   * the scratch rows a batch's ids not yet admitted take beyond the capacity (with the slab at its
+   * most and none left, such a batch failed the trainer at every restart).
+   */
+  public long maxHotCapacityRows() {
+    return MAX_HOT_FLOATS / rowWidth() / 10 * 9;
+  }
+
+  /**
+   * Refuses a hot capacity past {@link #maxHotCapacityRows}: what a trainer checks of its tables
+   * before it starts. Not checked on construction: a store's snapshot and a model's spec keep the
+   * capacity a model was trained with, which restores and scores under any.
+   */
+  public void requireHotCapacityFits() {
+    if (hotCapacityRows > maxHotCapacityRows()) {
+      throw new IllegalArgumentException(
+          "table '"
+              + name
+              + "': a hot tier of "
+              + hotCapacityRows
+              + " rows of "
+              + rowWidth()
+              + " floats (dim "
+              + dim
+              + " + optimizer state "
+              + stateWidth
+              + ") does not fit one slab ("
+              + MAX_HOT_FLOATS
+              + " floats, a tenth of it kept for a batch's rows not yet admitted); at most "
+              + maxHotCapacityRows()
+              + " rows of this width: lower the table's hot capacity (hot-capacity-rows)");
+    }
+  }
+
   public TableConfig {
     if (name == null || name.isEmpty()) {
       throw new IllegalArgumentException("table name must not be empty");
@@ -41,25 +76,6 @@ public record TableConfig(
     if (hotCapacityRows <= 0) {
       throw new IllegalArgumentException(
           "table '" + name + "': hot capacity must be > 0 rows, got " + hotCapacityRows);
-    }
-    long width = (long) dim + stateWidth;
-    if (width * hotCapacityRows > MAX_HOT_FLOATS) {
-      throw new IllegalArgumentException(
-          "table '"
-              + name
-              + "': a hot tier of "
-              + hotCapacityRows
-              + " rows of "
-              + width
-              + " floats (dim "
-              + dim
-              + " + optimizer state "
-              + stateWidth
-              + ") is more than one slab holds ("
-              + MAX_HOT_FLOATS
-              + " floats); at most "
-              + MAX_HOT_FLOATS / width
-              + " rows of this width fit: lower the table's hot capacity (hot-capacity-rows)");
     }
     if (admissionThreshold < 1) {
       throw new IllegalArgumentException(

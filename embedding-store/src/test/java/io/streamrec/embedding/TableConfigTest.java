@@ -62,14 +62,19 @@ class TableConfigTest {
   @Test
   void aHotTierOfMoreFloatsThanOneSlabHoldsIsRefusedNamingTheRowsThatFit() {
     // 10 million rows of 129 floats (dim 128, row-wise Adagrad): 1.29e9 floats, one slab of them
-    assertThat(new TableConfig("user", 128, 1, 10_000_000, 1, 0, 0.1f).hotCapacityRows())
-        .isEqualTo(10_000_000);
+    new TableConfig("user", 128, 1, 10_000_000, 1, 0, 0.1f).requireHotCapacityFits();
     // 20 million: 2.58e9 floats, more than a Java array or a device buffer of int length holds,
-    // which once failed mid-training as an integer overflow when the slab grew
-    assertRejected(
-        () -> new TableConfig("user", 128, 1, 20_000_000, 1, 0, 0.1f),
-        "20000000 rows of 129 floats",
-        "at most 16647159 rows");
+    // which once failed mid-training as an integer overflow when the slab grew; 16 million fit the
+    // slab but leave no room for a batch's rows not yet admitted
+    for (int rows : new int[] {20_000_000, 16_000_000}) {
+      assertRejected(
+          () -> new TableConfig("user", 128, 1, rows, 1, 0, 0.1f).requireHotCapacityFits(),
+          rows + " rows of 129 floats",
+          "at most 14982435 rows");
+    }
+    // a snapshot or a spec keeps such a capacity: it is a table all the same
+    assertThat(new TableConfig("user", 128, 1, 20_000_000, 1, 0, 0.1f).hotCapacityRows())
+        .isEqualTo(20_000_000);
   }
 
   @Test

@@ -520,6 +520,36 @@ class TieredEmbeddingStoreTest {
   }
 
   /**
+   * A store saved with a hot capacity past what one slab holds (a table configured so before such a
+   * capacity was refused, its slab never grown that far) restores under the lowered capacity the
+   * refusal asks for: the saved capacity is only compared, never configured again.
+   */
+  @Test
+  void aSnapshotOfAHotCapacityPastOneSlabRestoresUnderALowerOne() throws IOException {
+    TableConfig user = table("user", 16, 1, 0);
+    Path snap = snapshotOf40Rows(user);
+    Path meta = snap.resolve("store.meta");
+    byte[] m = Files.readAllBytes(meta);
+    // magic, version, clock, seq, tables | name, dim, state | the hot capacity
+    int capacity = 24 + (2 + 4) + 8;
+    assertThat(ByteBuffer.wrap(m, capacity, 4).getInt()).isEqualTo(16);
+    int past = (int) (TableConfig.MAX_HOT_FLOATS / user.rowWidth()) + 1;
+    ByteBuffer.wrap(m, capacity, 4).putInt(past);
+    CRC32 crc = new CRC32();
+    crc.update(m, 0, m.length - Long.BYTES);
+    ByteBuffer.wrap(m, m.length - Long.BYTES, Long.BYTES).putLong(crc.getValue());
+    Files.write(meta, m);
+
+    TieredEmbeddingStore r = restore(tmp.resolve("lowered"), snap, user);
+
+    assertThat(r.stats().rows()).isEqualTo(40);
+    assertThat(r.stats().rowsHot()).as("re-placed: the capacity changed").isZero();
+    for (long id = 1; id <= 40; id++) {
+      assertThat(read(r, 0, id)).as("user %d", id).containsOnly(2f * id);
+    }
+  }
+
+  /**
    * A snapshot restores into tables of another hot capacity (larger or smaller), admission
    * threshold or non-zero TTL: the same rows with the same values and pending changes, an empty hot
    * tier that fills as batches need its rows, and the new settings in force. Before, any such

@@ -491,6 +491,11 @@ public record JobConfig(
       throw new ConfigException("model configuration: " + e.getMessage(), e);
     }
     refuseFtrlWithoutAFloor(model.wideOptimizer());
+    try {
+      model.tableConfigs().forEach(io.streamrec.embedding.TableConfig::requireHotCapacityFits);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("model configuration: " + e.getMessage(), e);
+    }
     return model;
   }
 

@@ -424,6 +424,24 @@ class JobConfigTest {
    * in floats (an impression scored near 0, label 0) became -g / 0, infinite, and every batch with
    * that id was skipped after it. Refused; either one above 0 is enough.
    */
+  /**
+   * A hot capacity whose slab cannot be allocated (with room for a batch's rows not yet admitted)
+   * is refused before the job starts, naming the table; a model trained with one still restores and
+   * scores, its snapshot and spec keeping the capacity.
+   */
+  @Test
+  void aHotCapacityPastOneSlabIsRefusedNamingTheTable() {
+    Configuration c = base();
+    c.set(ModelOptions.EMBEDDING_DIM, 128);
+    c.set(ModelOptions.HOT_CAPACITY_ROWS, 20_000_000);
+    assertThatThrownBy(() -> JobConfig.from(c))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("a hot tier of 20000000 rows of 129 floats")
+        .hasMessageContaining("at most 14982435 rows of this width");
+    c.set(ModelOptions.HOT_CAPACITY_ROWS, 14_982_435);
+    assertThat(JobConfig.from(c).model().hotCapacityRows()).isEqualTo(14_982_435);
+  }
+
   @Test
   void ftrlWithBetaAndL2Both0IsRefused() {
     Configuration c = base();

@@ -36,6 +36,18 @@ class ReplicaModelTest {
   }
 
   /**
+   * A spec whose hot capacity is past what one trainer's slab holds (published by a trainer from
+   * before such a capacity was refused) is a model a replica scores: a replica keeps no hot tier,
+   * and it stopped on the spec with the trainer's refusal of that capacity.
+   */
+  @Test
+  void aSpecWithAHotCapacityPastOneSlabStillScores() throws Exception {
+    ReplicaModel model = new ReplicaModel();
+    model.setConfig(ModelConfig.defaults().withHotCapacityRows(Integer.MAX_VALUE), 1);
+    assertThat(model.score(units())).hasSize(units().get(0).getImpressions().size());
+  }
+
+  /**
    * A dense block of another length than the spec's (a record of another producer): the replica
    * applied it, and every score after it failed (503) while its probes said it was ready. It is
    * refused and counted, as a row of the wrong width is, and the block keeps what it had.

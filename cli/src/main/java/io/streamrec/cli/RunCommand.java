@@ -124,24 +124,17 @@ final class RunCommand implements Callable<Integer> {
             + ", publishing to "
             + job.config().modelUpdatesTopic());
     System.out.flush();
-    String stoppingLine = "streamrec run: stopping: cancelling the job";
-    String resume =
-        "; started again with --state-dir "
-            + stateDir
-            + ", it resumes from its newest checkpoint in "
-            + plan.conf().get(CheckpointingOptions.CHECKPOINTS_DIRECTORY);
     try (JobRunner.CancelOnExit exit =
-            job.cancelOnExit(stoppingLine + resume, "streamrec run: stopped")
+            job.cancelOnExit(stoppingLine(stateDir, plan.conf(), true), "streamrec run: stopped")
                 // where no checkpoint completed (every one failed, or a stop within the first
                 // interval), the promise of a resume would be false
                 .stopping(
                     () ->
-                        RetainedCheckpoints.newest(plan.conf(), plan.jobId()).isPresent()
-                            ? stoppingLine + resume
-                            : stoppingLine
-                                + "; no checkpoint has completed, so started again it begins a new"
-                                + " model")
-                .unmended(stoppingLine);
+                        stoppingLine(
+                            stateDir,
+                            plan.conf(),
+                            RetainedCheckpoints.newest(plan.conf(), plan.jobId()).isPresent()))
+                .unmended(STOPPING);
         Progress p = Progress.of(job, progress.millis())) {
       job.awaitEnd(exit);
     }
@@ -156,6 +149,34 @@ final class RunCommand implements Callable<Integer> {
               submittedAtMs));
     }
     return 0;
+  }
+
+  private static final String STOPPING = "streamrec run: stopping: cancelling the job";
+
+  /**
+   * What {@code run} says as a stop begins: what a start again goes on from, its newest checkpoint
+   * where one was {@code retained}.
+   */
+  static String stoppingLine(Path stateDir, Configuration conf, boolean retained) {
+    if (retained) {
+      return STOPPING
+          + "; started again with --state-dir "
+          + stateDir
+          + ", it resumes from its newest checkpoint in "
+          + conf.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY);
+    }
+    String none = STOPPING + "; no checkpoint has completed, so started again";
+    // a path given to restore is restored again by the same options; a handoff is read again by a
+    // start without a checkpoint (a restore drops it: handoffOnlyForANewStart)
+    java.util.Optional<String> given = conf.getOptional(StateRecoveryOptions.SAVEPOINT_PATH);
+    if (given.isPresent()) {
+      return none + " with the same options it restores from " + given.get() + " again";
+    }
+    String handoff = conf.get(JobOptions.HANDOFF_START_FROM);
+    if (!handoff.isEmpty()) {
+      return none + " it goes on from the handoff at " + handoff + " again";
+    }
+    return none + " it begins a new model";
   }
 
   /**

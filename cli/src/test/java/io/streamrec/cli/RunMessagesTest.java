@@ -68,4 +68,39 @@ class RunMessagesTest {
         .doesNotContain("that savepoint")
         .contains("(this stop's savepoint is not in file:/data/streamrec-state/savepoints");
   }
+
+  /**
+   * A run stopped before its first checkpoint completed said that started again it begins a new
+   * model, also where it went on from a handoff (--from-handoff, which a start without a checkpoint
+   * reads again) or restored a path it was given (execution.state-recovery.path, which the same
+   * options restore again): neither begins a new model.
+   */
+  @Test
+  void aStopBeforeAnyCheckpointSaysWhatAStartAgainGoesOnFrom() {
+    org.apache.flink.configuration.Configuration conf =
+        new org.apache.flink.configuration.Configuration();
+    assertThat(RunCommand.stoppingLine(STATE, conf, false))
+        .isEqualTo(
+            "streamrec run: stopping: cancelling the job; no checkpoint has completed, so started"
+                + " again it begins a new model");
+
+    org.apache.flink.configuration.Configuration handoff =
+        new org.apache.flink.configuration.Configuration();
+    handoff.set(io.streamrec.job.config.JobOptions.HANDOFF_START_FROM, "/data/backfill.handoff");
+    assertThat(RunCommand.stoppingLine(STATE, handoff, false))
+        .isEqualTo(
+            "streamrec run: stopping: cancelling the job; no checkpoint has completed, so started"
+                + " again it goes on from the handoff at /data/backfill.handoff again");
+
+    org.apache.flink.configuration.Configuration restore =
+        new org.apache.flink.configuration.Configuration();
+    restore.set(
+        org.apache.flink.configuration.StateRecoveryOptions.SAVEPOINT_PATH,
+        "file:/data/savepoints/savepoint-1a2b3c-0123456789ab");
+    assertThat(RunCommand.stoppingLine(STATE, restore, false))
+        .isEqualTo(
+            "streamrec run: stopping: cancelling the job; no checkpoint has completed, so started"
+                + " again with the same options it restores from"
+                + " file:/data/savepoints/savepoint-1a2b3c-0123456789ab again");
+  }
 }

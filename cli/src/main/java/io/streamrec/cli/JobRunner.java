@@ -158,6 +158,10 @@ final class JobRunner {
 
     private final JobClient client;
     private volatile java.util.function.Supplier<String> stopping;
+
+    /** The stopping line given first: said where {@link #stopping} cannot say its own. */
+    private final String stoppingAsGiven;
+
     private final String stopped;
 
     /** What a stop for a failure that a start again does not mend says instead of stopping. */
@@ -169,6 +173,7 @@ final class JobRunner {
     CancelOnExit(JobClient client, String stopping, String stopped) {
       this.client = client;
       this.stopping = () -> stopping;
+      this.stoppingAsGiven = stopping;
       this.stopped = stopped;
       Runtime.getRuntime().addShutdownHook(new Thread(this::onExit, "streamrec-cancel"));
     }
@@ -223,7 +228,7 @@ final class JobRunner {
       try {
         return stopping.get();
       } catch (RuntimeException e) {
-        return "stopping";
+        return stoppingAsGiven;
       }
     }
 

@@ -396,6 +396,14 @@ final class RetainedCheckpoints {
    */
   static Optional<Retained> newest(Configuration conf, JobID id) {
     FileSystem.initialize(conf, pluginManager(conf));
+    return newestOfInitialized(conf, id);
+  }
+
+  /**
+   * As {@link #newest}, with Flink's file systems as this process initialised them: what a look
+   * made while the job runs in this process uses, so as not to reset the file systems under it.
+   */
+  static Optional<Retained> newestOfInitialized(Configuration conf, JobID id) {
     Optional<Retained> checkpoint = newestCheckpointOf(conf, id);
     // Flink names a savepoint savepoint-<first 6 hex digits of the job id>-<random>
     String prefix = "savepoint-" + id.toHexString().substring(0, 6) + "-";

@@ -133,7 +133,8 @@ final class RunCommand implements Callable<Integer> {
                         stoppingLine(
                             stateDir,
                             plan.conf(),
-                            RetainedCheckpoints.newest(plan.conf(), plan.jobId()).isPresent()))
+                            RetainedCheckpoints.newestOfInitialized(plan.conf(), plan.jobId())
+                                .isPresent()))
                 .unmended(STOPPING);
         Progress p = Progress.of(job, progress.millis())) {
       job.awaitEnd(exit);

@@ -69,7 +69,10 @@ public final class ModelOptions {
       key("model.hot-capacity-rows")
           .intType()
           .defaultValue(1 << 20)
-          .withDescription("Rows each embedding table keeps hot.");
+          .withDescription(
+              "Rows each embedding table keeps hot. At most nine tenths of what one slab of"
+                  + " 2^31 floats holds: rows × (model.embedding-dim + 1) ≤ 0.9 × 2^31 (14.98 million"
+                  + " rows at dim 128); the job refuses more, naming the table.");
   public static final ConfigOption<Integer> ADMISSION_THRESHOLD =
       key("model.admission-threshold")
           .intType()

@@ -89,7 +89,7 @@ public final class CompactUnitCodec {
     long key = r.i64("request key");
     long ts = r.i64("timestamp");
     long closed = r.i64("closed-at time");
-    int ridLen = r.count("request id length", 1);
+    int ridLen = r.byteLength("request id length", 0);
     String rid = new String(bytes, r.take(ridLen, "request id"), ridLen, StandardCharsets.UTF_8);
     int ni = r.count("impressions", 0);
     UnitBytes.IdBags bags = r.idBags("unit");

@@ -81,9 +81,9 @@ public final class EventPartCodec {
           "event part format " + format + ", this build reads " + FORMAT);
     }
     long fingerprint = r.i64("layout fingerprint");
-    int ridLen = r.count("request id length", 1);
+    int ridLen = r.byteLength("request id length", 0);
     String rid = new String(bytes, r.take(ridLen, "request id"), ridLen, StandardCharsets.UTF_8);
-    int iidLen = r.count("impression id length", 0);
+    int iidLen = r.byteLength("impression id length", 1);
     String iid =
         iidLen == 0
             ? null
@@ -101,7 +101,7 @@ public final class EventPartCodec {
         labels[k] = Float.intBitsToFloat(r.i32("label"));
       }
     }
-    int rawLen = r.count("event bytes", 0);
+    int rawLen = r.byteLength("event bytes", 1);
     byte[] raw = null;
     if (rawLen > 0) {
       int at = r.take(rawLen - 1, "event bytes");

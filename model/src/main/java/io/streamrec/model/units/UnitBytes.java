@@ -172,6 +172,31 @@ final class UnitBytes {
      * bytesPerItem} of what is left.
      */
     int count(String what, int bytesPerItem) {
+      long v = varint(what);
+      if (v > MAX_COUNT) {
+        throw new MalformedUnitException(what + " " + v + " is over the limit of " + MAX_COUNT);
+      }
+      if (bytesPerItem > 0) {
+        need(v * bytesPerItem, what);
+      }
+      return (int) v;
+    }
+
+    /**
+     * A varint length of bytes that follow, written plus {@code plus} (1 where 0 means none): the
+     * bytes must all be there, which bounds it, so it is not held to {@link #MAX_COUNT}; an event
+     * may be as large as source.max-record-bytes lets it.
+     */
+    int byteLength(String what, int plus) {
+      long v = varint(what);
+      if (v > Integer.MAX_VALUE) {
+        throw new MalformedUnitException(what + " " + v + " is over the limit of a Java array");
+      }
+      need(Math.max(v - plus, 0), what);
+      return (int) v;
+    }
+
+    private long varint(String what) {
       long v = 0;
       for (int shift = 0; ; shift += 7) {
         if (shift > 28) {
@@ -180,16 +205,9 @@ final class UnitBytes {
         int x = u8(what);
         v |= (long) (x & 0x7f) << shift;
         if ((x & 0x80) == 0) {
-          break;
+          return v;
         }
       }
-      if (v > MAX_COUNT) {
-        throw new MalformedUnitException(what + " " + v + " is over the limit of " + MAX_COUNT);
-      }
-      if (bytesPerItem > 0) {
-        need(v * bytesPerItem, what);
-      }
-      return (int) v;
     }
 
     /** What {@link Writer#idBags} wrote; {@code owner} names the thing in errors ("unit"). */

@@ -62,4 +62,32 @@ class EventPartCodecTest {
       }
     }
   }
+
+  /**
+   * source.max-record-bytes has no upper bound: an event the job took, of more bytes than the
+   * codec's limit on counts, crossed to the assembler as its part and failed the job there at every
+   * restore.
+   */
+  @Test
+  void aPartOfAnEventLargerThanTheCountLimitReadsBackAsWritten() {
+    EventPart small = parts(1).get(1);
+    byte[] raw = new byte[UnitBytes.MAX_COUNT + 100];
+    raw[raw.length - 1] = 7;
+    String requestId = "r".repeat(UnitBytes.MAX_COUNT + 1);
+    EventPart big =
+        new EventPart(
+            small.layoutFingerprint(),
+            requestId,
+            "i".repeat(UnitBytes.MAX_COUNT + 1),
+            small.timestampMs(),
+            small.bagEnds(),
+            small.ids(),
+            small.wideIds(),
+            small.dense(),
+            small.labels(),
+            raw,
+            2,
+            9L);
+    assertSame(big, EventPartCodec.decode(EventPartCodec.encode(big)));
+  }
 }

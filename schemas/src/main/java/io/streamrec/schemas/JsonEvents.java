@@ -343,7 +343,8 @@ public final class JsonEvents {
                 + "' is "
                 + (Double.isFinite(d)
                     ? v.asText() + ", beyond what a 32-bit float holds (±3.4e38)"
-                    : "not finite"));
+                    // JSON writes no NaN or Infinity: what reads as one was a number past a double
+                    : "a number beyond what a 32-bit float holds (±3.4e38), and a 64-bit one"));
       }
       out.put(e.getKey(), x);
     }

@@ -242,6 +242,19 @@ class JsonEventsTest {
   }
 
   /**
+   * 1e309, past even a double's range, is as finite a JSON number as 3.5e38: it was said to be "not
+   * finite", which JSON cannot write, so a producer looked for a NaN it had never sent.
+   */
+  @Test
+  void aDenseValueBeyondADoubleIsNamedAsANumberBeyondAFloat() {
+    assertMalformed(
+        JsonEvents::parseRequest,
+        "{\"requestId\":\"r1\",\"timestampMs\":5,\"dense\":{\"hour\":-1e309}}",
+        DeadLetterReasons.NON_FINITE,
+        "field 'dense.hour' is a number beyond what a 32-bit float holds");
+  }
+
+  /**
    * A value past a float's range under a name the model does not read cost the whole event, where
    * the job ignores a non-finite value under such a name as it ignores the name.
    */

@@ -7,7 +7,7 @@ import java.util.Arrays;
  * negative, ties counting one half (the Mann–Whitney U statistic divided by {@code P × N}).
  *
  * <p>Labels are positive when {@code > 0.5}. With no positives or no negatives the AUC is undefined
- * and {@link Double#NaN} is returned.
+ * and {@link Double#NaN} is returned; so it is when a score is NaN, which ranks against nothing.
  */
 public final class Auc {
   private Auc() {}
@@ -18,6 +18,9 @@ public final class Auc {
     }
     Integer[] order = new Integer[n];
     for (int i = 0; i < n; i++) {
+      if (Double.isNaN(scores[i])) {
+        return Double.NaN;
+      }
       order[i] = i;
     }
     Arrays.sort(order, (a, b) -> Double.compare(scores[a], scores[b]));

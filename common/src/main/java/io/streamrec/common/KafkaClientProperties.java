@@ -314,6 +314,25 @@ public final class KafkaClientProperties implements Serializable {
         + "sasl.jaas.config or the --command-config file) and security.protocol / sasl.mechanism.";
   }
 
+  /**
+   * What to tell a user whose client did not complete the TLS handshake with the broker at {@code
+   * servers} (a broker certificate the client does not trust, a client certificate the broker
+   * refused): who the client was, the handshake's own words, and the TLS settings to check, not the
+   * login's.
+   */
+  public String tlsRefusal(String servers, String reason) {
+    return "Kafka at "
+        + servers
+        + " and streamrec ("
+        + describe()
+        + ") did not complete the TLS handshake: "
+        + reason
+        + ". Check ssl.truststore.* (it must hold the authority that signed the broker's"
+        + " certificate) and, where the listener asks for a client certificate, ssl.keystore.* ("
+        + PREFIX
+        + "ssl.* or the --command-config file).";
+  }
+
   /** The settings with every credential masked: safe to log. */
   @Override
   public String toString() {

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import picocli.CommandLine.Option;
 
 /**
@@ -69,6 +70,15 @@ public final class KafkaClientOptions {
   public static String refusal(
       Throwable error, String bootstrapServers, KafkaClientProperties client) {
     for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof SslAuthenticationException) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+          root = root.getCause();
+        }
+        return client.tlsRefusal(
+            bootstrapServers,
+            root == t ? t.getMessage() : t.getMessage() + ": " + root.getMessage());
+      }
       if (t instanceof AuthenticationException || t instanceof AuthorizationException) {
         return client.refusal(
             bootstrapServers, t instanceof AuthorizationException, t.getMessage());

@@ -33,6 +33,7 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -745,12 +746,30 @@ public final class KafkaPreflight {
   }
 
   /**
+   * The words of a failed TLS handshake: Kafka's ("SSL handshake failed") and, after them, the
+   * JDK's that say why (a certificate path that does not lead to a trusted authority).
+   */
+  public static String handshakeReason(Throwable sslFailure) {
+    Throwable root = sslFailure;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root == sslFailure
+        ? String.valueOf(sslFailure.getMessage())
+        : sslFailure.getMessage() + ": " + root.getMessage();
+  }
+
+  /**
    * What went wrong reaching Kafka, in words: a refused login or operation names the client (no
    * secret) and the settings to check; no answer names the address.
    */
   public static KafkaAccessException access(
       Throwable error, String bootstrapServers, KafkaClientProperties properties, String what) {
     for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof SslAuthenticationException) {
+        return new KafkaAccessException(
+            properties.tlsRefusal(bootstrapServers, handshakeReason(t)), error);
+      }
       if (t instanceof AuthenticationException) {
         return new KafkaAccessException(
             properties.refusal(bootstrapServers, false, t.getMessage()), error);

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.junit.jupiter.api.Test;
@@ -144,5 +145,30 @@ class KafkaPreflightTest {
                     "describe topic requests")
                 .getMessage())
         .contains("did not answer within 30 s", "security.protocol the listener's");
+  }
+
+  @Test
+  void aFailedTlsHandshakeNamesTheTlsSettingsNotTheLoginsPassword() {
+    KafkaClientProperties tls =
+        KafkaClientProperties.of(
+            Map.of(
+                "security.protocol", "SSL",
+                "ssl.truststore.location", "/etc/kafka/ca.crt",
+                "ssl.truststore.type", "PEM"));
+    String said =
+        KafkaPreflight.access(
+                new ExecutionException(
+                    new SslAuthenticationException(
+                        "SSL handshake failed",
+                        new javax.net.ssl.SSLHandshakeException(
+                            "PKIX path building failed: unable to find valid certification path"))),
+                "kafka:9093",
+                tls,
+                "describe topic requests")
+            .getMessage();
+    assertThat(said)
+        .contains("kafka:9093", "(SSL)", "TLS handshake", "SSL handshake failed", "PKIX path")
+        .contains("ssl.truststore", "ssl.keystore")
+        .doesNotContain("password", "sasl.jaas.config", "login");
   }
 }

@@ -75,7 +75,8 @@ public final class DeadLetterSink implements Sink<DeadLetter> {
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.putIfAbsent(ProducerConfig.ACKS_CONFIG, "all");
-    p.putIfAbsent(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    // idempotent by Kafka's default: set here, it made the producer refuse a user's acks=1 or
+    // retries=0, and every start of the job failed with it
     p.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, KafkaSinks.LINGER_MS);
     // an unreachable broker delays letters; only what a broker refuses outright is given up. A

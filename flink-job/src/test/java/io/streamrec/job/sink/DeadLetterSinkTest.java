@@ -75,4 +75,34 @@ class DeadLetterSinkTest {
             .producerSettings(0);
     assertThat(mine.getProperty("max.block.ms")).isEqualTo("5000");
   }
+
+  /**
+   * A user's {@code properties.acks=1} (kept by the dead-letter producer, the model's sinks write
+   * with acks=all whatever it says) met the sink's own {@code enable.idempotence=true}, which
+   * Kafka's producer refuses with acks other than all: every start of the job failed creating the
+   * dead-letter writer ("Must set acks to all in order to use the idempotent producer"), and the
+   * job restarted for ever. The same held for a {@code max.in.flight.requests.per.connection} over
+   * 5 and {@code retries=0}. Idempotence is Kafka's default, on unless the user's settings rule it
+   * out.
+   */
+  @Test
+  void aUsersAcksOrRetriesSettingLeavesTheDeadLetterProducerOneKafkaAccepts() {
+    for (java.util.Map<String, String> users :
+        List.of(java.util.Map.of("acks", "1"), java.util.Map.of("retries", "0"))) {
+      java.util.Properties p =
+          new DeadLetterSink("dead-letters", users, 64 << 10).producerSettings(0);
+      p.put("bootstrap.servers", "localhost:9092");
+      org.assertj.core.api.Assertions.assertThatCode(
+              () -> new org.apache.kafka.clients.producer.ProducerConfig(p))
+          .as("the producer settings under %s", users)
+          .doesNotThrowAnyException();
+      users.forEach((k, v) -> assertThat(p.getProperty(k)).isEqualTo(v));
+    }
+    java.util.Properties ours =
+        new DeadLetterSink("dead-letters", java.util.Map.of(), 64 << 10).producerSettings(0);
+    ours.put("bootstrap.servers", "localhost:9092");
+    var config = new org.apache.kafka.clients.producer.ProducerConfig(ours);
+    assertThat(config.getBoolean("enable.idempotence")).isTrue();
+    assertThat(config.getString("acks")).isEqualTo("-1");
+  }
 }

@@ -246,13 +246,38 @@ public final class KafkaSinks {
       JobConfig cfg, KafkaRecordSerializationSchema<T> ser, String txPrefix) {
     var b =
         KafkaSink.<T>builder().setBootstrapServers(cfg.bootstrapServers()).setRecordSerializer(ser);
-    sinkSettings(cfg).forEach(b::setProperty);
+    java.util.Map<String, String> settings = sinkSettings(cfg);
+    refuseSettingsTheProducerRefuses(cfg.bootstrapServers(), settings);
+    settings.forEach(b::setProperty);
     if (cfg.exactlyOnce()) {
       b.setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE).setTransactionalIdPrefix(txPrefix);
     } else {
       b.setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE);
     }
     return b.build();
+  }
+
+  /**
+   * Refuses, as the job is built, sink settings Kafka's producer refuses: the user's {@code
+   * properties.retries=0}, or more than 5 requests in flight, beside the idempotence the sinks
+   * need, or a value Kafka does not take. The producers are made only as the sinks' tasks start, so
+   * each start failed with it and the job restarted for ever.
+   */
+  static void refuseSettingsTheProducerRefuses(
+      String bootstrapServers, java.util.Map<String, String> settings) {
+    java.util.Map<String, Object> all = new HashMap<>(settings);
+    all.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    all.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    all.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    try {
+      new ProducerConfig(all);
+    } catch (org.apache.kafka.common.config.ConfigException e) {
+      throw new IllegalArgumentException(
+          "the Kafka client settings (properties.*) make a producer Kafka refuses for the job's"
+              + " sinks, which write idempotently with acks=all: "
+              + e.getMessage(),
+          e);
+    }
   }
 
   /** The transaction timeout of an exactly-once job's sinks, in ms. */

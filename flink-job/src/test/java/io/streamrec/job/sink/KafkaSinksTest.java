@@ -238,4 +238,29 @@ class KafkaSinksTest {
         new float[impressions * 16],
         new float[impressions]);
   }
+
+  /**
+   * {@code properties.retries=0} beside the idempotence the sinks set themselves: Kafka's producer
+   * refuses the pair, but only as each sink's task started, so the job restarted for ever after a
+   * start that had passed every check. It is refused as the job is built, naming the setting.
+   */
+  @Test
+  void settingsTheProducerRefusesAreRefusedAsTheJobIsBuilt() {
+    for (String guarantee : List.of("at-least-once", "exactly-once")) {
+      Configuration c = new Configuration();
+      c.setString("kafka.bootstrap-servers", "localhost:9092");
+      c.setString("sink.delivery-guarantee", guarantee);
+      c.setString("properties.retries", "0");
+      JobConfig cfg = JobConfig.from(c);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> KafkaSinks.modelUpdates(cfg, false))
+          .as(guarantee)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("properties.*")
+          .hasMessageContaining("retries");
+      c.removeKey("properties.retries");
+      org.assertj.core.api.Assertions.assertThatCode(
+              () -> KafkaSinks.modelUpdates(JobConfig.from(c), false))
+          .doesNotThrowAnyException();
+    }
+  }
 }

@@ -318,15 +318,22 @@ public final class KafkaClientProperties implements Serializable {
    * What to tell a user whose client did not complete the TLS handshake with the broker at {@code
    * servers} (a broker certificate the client does not trust, a client certificate the broker
    * refused): who the client was, the handshake's own words, and the TLS settings to check, not the
-   * login's.
+   * login's. {@code handshake}: Kafka's failure of it, whose words ("SSL handshake failed") are
+   * followed by those of its root cause, the JDK's that say why (a certificate path that does not
+   * lead to a trusted authority).
    */
-  public String tlsRefusal(String servers, String reason) {
+  public String tlsRefusal(String servers, Throwable handshake) {
+    Throwable root = handshake;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
     return "Kafka at "
         + servers
         + " and streamrec ("
         + describe()
         + ") did not complete the TLS handshake: "
-        + reason
+        + handshake.getMessage()
+        + (root == handshake ? "" : ": " + root.getMessage())
         + ". Check ssl.truststore.* (it must hold the authority that signed the broker's"
         + " certificate) and, where the listener asks for a client certificate, ssl.keystore.* ("
         + PREFIX

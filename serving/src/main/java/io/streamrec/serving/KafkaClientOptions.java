@@ -71,13 +71,7 @@ public final class KafkaClientOptions {
       Throwable error, String bootstrapServers, KafkaClientProperties client) {
     for (Throwable t = error; t != null; t = t.getCause()) {
       if (t instanceof SslAuthenticationException) {
-        Throwable root = t;
-        while (root.getCause() != null && root.getCause() != root) {
-          root = root.getCause();
-        }
-        return client.tlsRefusal(
-            bootstrapServers,
-            root == t ? t.getMessage() : t.getMessage() + ": " + root.getMessage());
+        return client.tlsRefusal(bootstrapServers, t);
       }
       if (t instanceof AuthenticationException || t instanceof AuthorizationException) {
         return client.refusal(

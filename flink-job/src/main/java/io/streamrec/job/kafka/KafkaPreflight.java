@@ -746,20 +746,6 @@ public final class KafkaPreflight {
   }
 
   /**
-   * The words of a failed TLS handshake: Kafka's ("SSL handshake failed") and, after them, the
-   * JDK's that say why (a certificate path that does not lead to a trusted authority).
-   */
-  public static String handshakeReason(Throwable sslFailure) {
-    Throwable root = sslFailure;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    return root == sslFailure
-        ? String.valueOf(sslFailure.getMessage())
-        : sslFailure.getMessage() + ": " + root.getMessage();
-  }
-
-  /**
    * What went wrong reaching Kafka, in words: a refused login or operation names the client (no
    * secret) and the settings to check; no answer names the address.
    */
@@ -767,8 +753,7 @@ public final class KafkaPreflight {
       Throwable error, String bootstrapServers, KafkaClientProperties properties, String what) {
     for (Throwable t = error; t != null; t = t.getCause()) {
       if (t instanceof SslAuthenticationException) {
-        return new KafkaAccessException(
-            properties.tlsRefusal(bootstrapServers, handshakeReason(t)), error);
+        return new KafkaAccessException(properties.tlsRefusal(bootstrapServers, t), error);
       }
       if (t instanceof AuthenticationException) {
         return new KafkaAccessException(

@@ -196,16 +196,10 @@ final class TableSnapshot {
     return n;
   }
 
-  /**
-   * Whether a snapshot of {@code saved} holds rows that {@code now} can use as they are: the same
-   * name, width, optimizer state and initial values.
-   */
   /** What differs between two tables' rows, in words: "rows of 16 values, this model's 8". */
   static String rowDifference(TableConfig saved, TableConfig now) {
+    // the same name: another is refused before (the tables in another order)
     List<String> d = new java.util.ArrayList<>();
-    if (!saved.name().equals(now.name())) {
-      d.add("the name '" + saved.name() + "', this model's '" + now.name() + "'");
-    }
     if (saved.dim() != now.dim()) {
       d.add(
           "rows of "
@@ -227,6 +221,10 @@ final class TableSnapshot {
     return String.join(" and ", d);
   }
 
+  /**
+   * Whether a snapshot of {@code saved} holds rows that {@code now} can use as they are: the same
+   * name, width, optimizer state and initial values.
+   */
   static boolean sameRows(TableConfig saved, TableConfig now) {
     return saved.name().equals(now.name())
         && saved.dim() == now.dim()

@@ -241,33 +241,31 @@ public final class UnitDecoder extends ProcessFunction<UnitRecord, CompactUnit> 
    * feature at zero for good.
    */
   private static String outOfSquashedRange(CompactUnit u) {
-    String[] names = {"request dense", "impression dense"};
-    float[][] all = {u.requestDense(), u.impressionDense()};
-    for (int a = 0; a < all.length; a++) {
-      for (int i = 0; i < all[a].length; i++) {
-        float v = all[a][i];
-        if (Math.abs(v) > MAX_SQUASHED) {
-          return names[a]
-              + " value "
-              + i
-              + " is "
-              + v
-              + ", past the ±"
-              + MAX_SQUASHED
-              + " of a unit's dense values (sign(x)·log1p(|x|) of any float)";
-        }
-      }
-    }
-    return null;
+    String v = firstValue(u, false, x -> Math.abs(x) > MAX_SQUASHED);
+    return v == null
+        ? null
+        : v
+            + ", past the ±"
+            + MAX_SQUASHED
+            + " of a unit's dense values (sign(x)·log1p(|x|) of any float)";
   }
 
   /** The first value of {@code u} that is not finite, as the event path says it; null if none. */
   private static String notFinite(CompactUnit u) {
+    return firstValue(u, true, x -> !Double.isFinite(x));
+  }
+
+  /**
+   * The first of {@code u}'s dense values (and its labels, {@code labels}) that {@code bad} takes,
+   * as "request dense value 0 is 1.0E30"; null if none.
+   */
+  private static String firstValue(
+      CompactUnit u, boolean labels, java.util.function.DoublePredicate bad) {
     String[] names = {"request dense", "impression dense", "labels"};
     float[][] all = {u.requestDense(), u.impressionDense(), u.labels()};
-    for (int a = 0; a < all.length; a++) {
+    for (int a = 0; a < (labels ? all.length : 2); a++) {
       for (int i = 0; i < all[a].length; i++) {
-        if (!Float.isFinite(all[a][i])) {
+        if (bad.test(all[a][i])) {
           return names[a] + " value " + i + " is " + all[a][i];
         }
       }

@@ -198,11 +198,9 @@ final class GenerateCommand implements Callable<Integer> {
 
     private static IllegalArgumentException cannotWrite(Path path, IOException e) {
       String why =
-          e instanceof java.nio.file.AccessDeniedException
-              ? "permission denied"
-              : e instanceof java.nio.file.FileSystemException f && f.getReason() != null
-                  ? f.getReason()
-                  : e.getMessage() != null ? e.getMessage() : e.toString();
+          e instanceof java.nio.file.FileSystemException f
+              ? StreamrecCli.reason(f)
+              : e.getMessage() != null ? e.getMessage() : e.toString();
       return new IllegalArgumentException("cannot write " + path + ": " + why, e);
     }
   }

@@ -129,6 +129,19 @@ public final class StreamrecCli implements Runnable {
     return cl;
   }
 
+  /** Why {@code f} failed, in words: the kind of failure, or the file system's reason. */
+  static String reason(java.nio.file.FileSystemException f) {
+    return f instanceof java.nio.file.AccessDeniedException
+        ? "permission denied"
+        : f instanceof java.nio.file.NotDirectoryException
+            ? "not a directory"
+            : f instanceof java.nio.file.FileAlreadyExistsException
+                ? "a file is there where a directory is needed"
+                : f instanceof java.nio.file.NoSuchFileException
+                    ? "no such file or directory"
+                    : f.getReason() != null ? f.getReason() : f.getClass().getSimpleName();
+  }
+
   /**
    * The words for a file or directory the command cannot use (a {@code --state-dir} that is a file,
    * not writable, another user's; a checkpoint location of a scheme without its file system), or
@@ -137,20 +150,10 @@ public final class StreamrecCli implements Runnable {
   static String fileProblem(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
       if (c instanceof java.nio.file.FileSystemException f) {
-        String why =
-            f instanceof java.nio.file.AccessDeniedException
-                ? "permission denied"
-                : f instanceof java.nio.file.NotDirectoryException
-                    ? "not a directory"
-                    : f instanceof java.nio.file.FileAlreadyExistsException
-                        ? "a file is there where a directory is needed"
-                        : f instanceof java.nio.file.NoSuchFileException
-                            ? "no such file or directory"
-                            : f.getReason() != null ? f.getReason() : f.getClass().getSimpleName();
         return "cannot use "
             + f.getFile()
             + ": "
-            + why
+            + reason(f)
             + " (--state-dir, and the paths the configuration names, must be directories this user"
             + " can write)";
       }

@@ -157,10 +157,13 @@ final class JobRunner {
         new java.util.concurrent.atomic.AtomicBoolean();
 
     private final JobClient client;
-    private volatile java.util.function.Supplier<String> stopping;
+    private final String stopping;
 
-    /** The stopping line given first: said where {@link #stopping} cannot say its own. */
-    private final String stoppingAsGiven;
+    /**
+     * The stopping line as the stop begins, where {@link #stopping(java.util.function.Supplier)}
+     * gave one.
+     */
+    private volatile java.util.function.Supplier<String> stoppingNow;
 
     private final String stopped;
 
@@ -172,8 +175,7 @@ final class JobRunner {
 
     CancelOnExit(JobClient client, String stopping, String stopped) {
       this.client = client;
-      this.stopping = () -> stopping;
-      this.stoppingAsGiven = stopping;
+      this.stopping = stopping;
       this.stopped = stopped;
       Runtime.getRuntime().addShutdownHook(new Thread(this::onExit, "streamrec-cancel"));
     }
@@ -220,15 +222,20 @@ final class JobRunner {
      * completed), {@code line} says it as the stop begins.
      */
     CancelOnExit stopping(java.util.function.Supplier<String> line) {
-      stopping = line;
+      stoppingNow = line;
       return this;
     }
 
+    /** The line a stop begins with: {@link #stoppingNow}'s, or the one given where it has none. */
     private String stoppingLine() {
+      java.util.function.Supplier<String> now = stoppingNow;
+      if (now == null) {
+        return stopping;
+      }
       try {
-        return stopping.get();
+        return now.get();
       } catch (RuntimeException e) {
-        return stoppingAsGiven;
+        return stopping;
       }
     }
 

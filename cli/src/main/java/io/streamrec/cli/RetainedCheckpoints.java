@@ -364,11 +364,13 @@ final class RetainedCheckpoints {
     List<String> removed = new java.util.ArrayList<>();
     try (java.util.stream.Stream<java.nio.file.Path> s = Files.list(jobDir)) {
       for (java.nio.file.Path p : (Iterable<java.nio.file.Path>) s::iterator) {
-        java.util.regex.Matcher m = UNFINISHED.matcher(p.getFileName().toString());
+        java.util.regex.Matcher m =
+            CompletedCheckpoints.CHECKPOINT.matcher(p.getFileName().toString());
         if (m.matches()
+            && m.group(1).length() <= 18
             && Long.parseLong(m.group(1)) > after
             && Files.isDirectory(p)
-            && !Files.exists(p.resolve("_metadata"))) {
+            && !Files.exists(p.resolve(CompletedCheckpoints.METADATA))) {
           org.apache.flink.util.FileUtils.deleteDirectory(p.toFile());
           removed.add(p.getFileName().toString());
         }
@@ -379,9 +381,6 @@ final class RetainedCheckpoints {
     removed.sort(null);
     return removed;
   }
-
-  private static final java.util.regex.Pattern UNFINISHED =
-      java.util.regex.Pattern.compile("chk-(\\d{1,18})");
 
   /** {@code <checkpoint dir>/<job id>}, or a note that checkpoints have no directory. */
   private static String checkpointsOf(Configuration c, JobID id) {

@@ -21,8 +21,11 @@ public final class CompletedCheckpoints {
   /** A complete checkpoint: its number, directory, and when its metadata was written. */
   public record Completed(long id, Path dir, long writtenAtMs) {}
 
-  private static final String METADATA = "_metadata";
-  private static final Pattern CHECKPOINT = Pattern.compile("chk-(\\d+)");
+  /** The file Flink writes last in a checkpoint's directory. */
+  public static final String METADATA = "_metadata";
+
+  /** A checkpoint's directory, {@code chk-<n>}, its number the group. */
+  public static final Pattern CHECKPOINT = Pattern.compile("chk-(\\d+)");
 
   private CompletedCheckpoints() {}
 

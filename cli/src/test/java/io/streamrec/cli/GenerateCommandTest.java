@@ -25,21 +25,30 @@ class GenerateCommandTest {
     return cl.execute(args);
   }
 
+  /**
+   * {@code streamrec generate} with {@code options}, writing {@code requests} and {@code
+   * impressions}.
+   */
+  private static int generate(
+      StringWriter err, String requests, String impressions, String... options) {
+    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("generate"));
+    args.addAll(java.util.List.of(options));
+    args.addAll(java.util.List.of("--requests", requests, "--impressions", impressions));
+    return run(err, args.toArray(String[]::new));
+  }
+
   @Test
   void oneFileForBothIsRefused() {
     StringWriter err = new StringWriter();
     Path same = dir.resolve("events.jsonl");
 
     int rc =
-        run(
+        generate(
             err,
-            "generate",
-            "--count",
-            "5",
-            "--requests",
             same.toString(),
-            "--impressions",
-            dir.resolve(".").resolve("events.jsonl").toString());
+            dir.resolve(".").resolve("events.jsonl").toString(),
+            "--count",
+            "5");
 
     assertThat(rc).isEqualTo(2);
     assertThat(err.toString()).contains("--requests and --impressions name the same file");
@@ -52,15 +61,8 @@ class GenerateCommandTest {
     Path missing = dir.resolve("no/such/dir/requests.jsonl");
 
     int rc =
-        run(
-            err,
-            "generate",
-            "--count",
-            "5",
-            "--requests",
-            missing.toString(),
-            "--impressions",
-            dir.resolve("impressions.jsonl").toString());
+        generate(
+            err, missing.toString(), dir.resolve("impressions.jsonl").toString(), "--count", "5");
 
     assertThat(rc).isEqualTo(2);
     assertThat(err.toString())
@@ -80,15 +82,8 @@ class GenerateCommandTest {
     StringWriter err = new StringWriter();
 
     int rc =
-        run(
-            err,
-            "generate",
-            "--count",
-            "5",
-            "--requests",
-            directory.toString(),
-            "--impressions",
-            dir.resolve("impressions.jsonl").toString());
+        generate(
+            err, directory.toString(), dir.resolve("impressions.jsonl").toString(), "--count", "5");
 
     assertThat(rc).isEqualTo(2);
     assertThat(err.toString())
@@ -102,15 +97,8 @@ class GenerateCommandTest {
     StringWriter err2 = new StringWriter();
 
     int rc2 =
-        run(
-            err2,
-            "generate",
-            "--count",
-            "5000",
-            "--requests",
-            full.toString(),
-            "--impressions",
-            dir.resolve("impressions.jsonl").toString());
+        generate(
+            err2, full.toString(), dir.resolve("impressions.jsonl").toString(), "--count", "5000");
 
     assertThat(rc2).isEqualTo(2);
     assertThat(err2.toString())
@@ -130,28 +118,9 @@ class GenerateCommandTest {
     Path more = dir.resolve("more-requests.jsonl");
     Path moreImps = dir.resolve("more-impressions.jsonl");
 
-    int rcAll =
-        run(
-            err,
-            "generate",
-            "--count",
-            "30",
-            "--requests",
-            all.toString(),
-            "--impressions",
-            allImps.toString());
+    int rcAll = generate(err, all.toString(), allImps.toString(), "--count", "30");
     int rcMore =
-        run(
-            err,
-            "generate",
-            "--count",
-            "10",
-            "--skip",
-            "20",
-            "--requests",
-            more.toString(),
-            "--impressions",
-            moreImps.toString());
+        generate(err, more.toString(), moreImps.toString(), "--count", "10", "--skip", "20");
 
     assertThat(rcAll).as(err.toString()).isZero();
     assertThat(rcMore).as(err.toString()).isZero();
@@ -180,31 +149,13 @@ class GenerateCommandTest {
     Path req = dir.resolve("requests.jsonl");
     Path imp = dir.resolve("impressions.jsonl");
     StringWriter err = new StringWriter();
-    int rc =
-        run(
-            err,
-            "generate",
-            "--start",
-            "1960-01-01T00:00:00Z",
-            "--requests",
-            req.toString(),
-            "--impressions",
-            imp.toString());
+    int rc = generate(err, req.toString(), imp.toString(), "--start", "1960-01-01T00:00:00Z");
     assertThat(rc).isEqualTo(2);
     assertThat(err.toString()).contains("--start must be at or after 1970-01-01T00:00:00Z");
     StringWriter err2 = new StringWriter();
     int rc2 =
-        run(
-            err2,
-            "generate",
-            "--spacing",
-            "3650000d",
-            "--count",
-            "100000",
-            "--requests",
-            req.toString(),
-            "--impressions",
-            imp.toString());
+        generate(
+            err2, req.toString(), imp.toString(), "--spacing", "3650000d", "--count", "100000");
     assertThat(rc2).isEqualTo(2);
     assertThat(err2.toString()).contains("runs past the last event time there is");
     assertThat(req).doesNotExist();

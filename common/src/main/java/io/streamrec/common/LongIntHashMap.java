@@ -7,8 +7,9 @@ package io.streamrec.common;
  * entries of the probe run back (Knuth's algorithm R), so no tombstones build up under churn.
  *
  * <p>Keys are spread with the SplitMix64 finaliser, so ids that are already hashes and small
- * sequential ids probe equally well. The table doubles when it is more than {@link #MAX_LOAD} full.
- * Not thread-safe.
+ * sequential ids probe equally well. The table doubles when it is more than {@link #MAX_LOAD} full,
+ * up to {@link #MAX_CAPACITY} slots (one Java array of pairs), which it fills to {@link #FULL_LOAD}
+ * before an insert is refused with {@link IllegalStateException}. Not thread-safe.
  */
 public final class LongIntHashMap {
   /** What {@link #get} returns for an absent key, and the value of an empty slot. */
@@ -18,6 +19,17 @@ public final class LongIntHashMap {
   private static final double MAX_LOAD = 0.5;
 
   private static final int MIN_CAPACITY = 16;
+
+  /** The most slots: a table of {@code 2 * MAX_CAPACITY} longs, within one Java array. */
+  static final int MAX_CAPACITY = 1 << 29;
+
+  /** How full a table of the most slots may get: probe runs grow, but every entry still fits. */
+  private static final double FULL_LOAD = 0.875;
+
+  /** The most entries one map holds. */
+  public static final int MAX_ENTRIES = (int) (MAX_CAPACITY * FULL_LOAD);
+
+  private final int maxCapacity;
 
   /**
    * Entry {@code i} is {@code table[2i]} (key) and {@code table[2i+1]} (value): one cache line per
@@ -31,16 +43,32 @@ public final class LongIntHashMap {
 
   /** A map sized for {@code expected} entries without growing. */
   public LongIntHashMap(int expected) {
+    this(expected, MAX_CAPACITY);
+  }
+
+  /** A map of at most {@code maxCapacity} slots (a power of two), for tests of a full map. */
+  LongIntHashMap(int expected, int maxCapacity) {
+    if (Integer.bitCount(maxCapacity) != 1
+        || maxCapacity < MIN_CAPACITY
+        || maxCapacity > MAX_CAPACITY) {
+      throw new IllegalArgumentException("not a capacity of this map: " + maxCapacity);
+    }
+    this.maxCapacity = maxCapacity;
     allocate(tableSizeFor(expected));
   }
 
-  private static int tableSizeFor(int expected) {
+  private int tableSizeFor(int expected) {
+    if (expected > maxEntries()) {
+      throw new IllegalArgumentException(
+          "too many entries for one map: " + expected + ", the most is " + maxEntries());
+    }
     long want = Math.max(MIN_CAPACITY, (long) Math.ceil(Math.max(expected, 1) / MAX_LOAD));
     long n = Long.highestOneBit(want - 1) << 1;
-    if (n > (1 << 29)) {
-      throw new IllegalArgumentException("too many entries for one map: " + expected);
-    }
-    return (int) n;
+    return (int) Math.min(n, maxCapacity);
+  }
+
+  private int maxEntries() {
+    return (int) (maxCapacity * FULL_LOAD);
   }
 
   private void allocate(int capacity) {
@@ -49,7 +77,7 @@ public final class LongIntHashMap {
       table[i] = MISSING;
     }
     mask = capacity - 1;
-    resizeAt = (int) (capacity * MAX_LOAD);
+    resizeAt = capacity == maxCapacity ? maxEntries() : (int) (capacity * MAX_LOAD);
   }
 
   static int hash(long key) {
@@ -124,6 +152,14 @@ public final class LongIntHashMap {
         return (int) v;
       }
       i = (i + 1) & mask;
+    }
+    if (size >= resizeAt && mask + 1 == maxCapacity) {
+      throw new IllegalStateException(
+          "a map of ids is full at "
+              + size
+              + " entries, the most one map holds; key "
+              + key
+              + " not added");
     }
     t[2 * i] = key;
     t[2 * i + 1] = value;

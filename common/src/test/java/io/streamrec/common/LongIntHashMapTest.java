@@ -62,4 +62,31 @@ class LongIntHashMapTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("-1");
   }
+
+  @Test
+  void aFullMapRefusesANewKeyNamingItsLimitAndKeepsEveryEntry() {
+    // the largest map (2^29 slots, 8 GiB) behaves as this one of 64 slots: it doubled past its
+    // array's limit at 2^28 + 1 entries and failed with NegativeArraySizeException
+    LongIntHashMap map = new LongIntHashMap(4, 64);
+    for (int k = 0; k < 56; k++) {
+      assertThat(map.put(k * 1_000_003L, k)).isEqualTo(LongIntHashMap.MISSING);
+    }
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> map.put(-5, 1))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("full at 56 entries")
+        .hasMessageContaining("-5");
+    assertThat(map.size()).isEqualTo(56);
+    assertThat(map.get(-5)).isEqualTo(LongIntHashMap.MISSING);
+    for (int k = 0; k < 56; k++) {
+      assertThat(map.get(k * 1_000_003L)).isEqualTo(k);
+    }
+    assertThat(map.put(0, 99)).isZero();
+    assertThat(map.remove(3_000_009L)).isEqualTo(3);
+    assertThat(map.putIfAbsent(-5, 1)).isEqualTo(LongIntHashMap.MISSING);
+    assertThat(map.get(-5)).isEqualTo(1);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LongIntHashMap(57, 64))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("the most is 56");
+    assertThat(LongIntHashMap.MAX_ENTRIES).isGreaterThan(1 << 28);
+  }
 }

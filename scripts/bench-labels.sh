@@ -5,7 +5,7 @@
 # test-then-train. Prints each label's AUC over the whole stream and its last 20%, and its log loss,
 # as means over draws of the initial weights.
 #
-#   scripts/bench-labels.sh [SEEDS]     (default 3; about a minute a draw on 2 cores)
+#   scripts/bench-labels.sh [SEEDS]     (default 3; about 15 s a draw on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seeds="${1:-3}"

@@ -354,7 +354,8 @@ def main():
     secs = time.perf_counter() - t0
     if a.quality:
         p, y = np.concatenate(preds).astype(np.float64), np.concatenate(labels).astype(np.float64)
-        last = int(round(len(p) * a.last_frac))
+        # as the Java models cut it: Math.round (halves up), and none for a fraction of 0
+        tail = slice(len(p) - int(math.floor(len(p) * a.last_frac + 0.5)), None)
         name = f"PyTorch {torch.__version__}, same model" + (
             f", Adagrad from {a.adagrad_init:g}" if a.adagrad_init else "") + (
             f", history {a.history_pooling}" if a.history_pooling != "mean" else "") + (
@@ -365,8 +366,8 @@ def main():
             ", wide weights summed" if a.wide_pooling == "sum" else "") + (
             f", seed {a.seed}" if a.seed is not None else "")
         print(f"QUALITY {a.quality} | {name} | {len(p)} | {auc(p, y):.4f} | "
-              f"{auc(p[-last:], y[-last:]):.4f} | {logloss(p, y):.4f} | {logloss(p[-last:], y[-last:]):.4f} | "
-              f"{p.sum() / y.sum():.3f} | {p[-last:].sum() / y[-last:].sum():.3f} | {n / secs:.0f}")
+              f"{auc(p[tail], y[tail]):.4f} | {logloss(p, y):.4f} | {logloss(p[tail], y[tail]):.4f} | "
+              f"{p.sum() / y.sum():.3f} | {p[tail].sum() / y[tail].sum():.3f} | {n / secs:.0f}")
         return
     p, y = np.concatenate(preds)[-WINDOW:], np.concatenate(labels)[-WINDOW:]
     print(f"RESULT PyTorch {torch.__version__} ({a.threads} threads) | {n / secs:.0f} | {auc(p, y):.4f}")

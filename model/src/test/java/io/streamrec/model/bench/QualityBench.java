@@ -69,7 +69,8 @@ import java.util.function.UnaryOperator;
  * field pair of the factorised cross weighing 1 ({@code model.factorised-cross: sum}), with Adagrad
  * accumulators starting at 1e-6 (as before {@code model.adagrad-initial-accumulator}), with Adam's
  * full rate in batches of any size ({@code model.dense-rate-impressions: 0}) and with its dense
- * inputs standardised by running statistics ({@code model.dense-normalization: running}). With
+ * inputs standardised by running statistics ({@code model.dense-normalization: running}), and with
+ * its wide weights summed ({@code model.wide-pooling: sum}, as before per-feature pooling). With
  * {@code --seeds N} it runs the reference model (and with {@code --ablations} every ablation) again
  * from N other draws of its towers' initial weights ({@code model.init-seed} 1 to N), a row each.
  * Run by {@code scripts/bench-quality.sh}.

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Sends already-encoded records (topic, key, timestamp, value) with settings fit for loading data:
- * idempotent, acknowledged by all in-sync replicas, LZ4-compressed, batched.
+ * idempotent (Kafka's default, unless the user's own settings rule it out: {@code acks} other than
+ * all, {@code retries=0}), acknowledged by all in-sync replicas, LZ4-compressed, batched.
  *
  * <p>Kafka reports most send errors later, on the producer's I/O thread. They are not dropped: the
  * first error per topic and a count are kept, and the next {@link #send} or {@link #flush} throws
@@ -41,9 +42,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ByteRecordProducer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ByteRecordProducer.class);
-
-  /** No duplicates from retries, and per-partition order kept across them. */
-  static final boolean IDEMPOTENCE = true;
 
   /**
    * A record counts as written only once every in-sync replica has it (required by idempotence).
@@ -73,7 +71,9 @@ public final class ByteRecordProducer implements AutoCloseable {
     s.put(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
         Objects.requireNonNull(bootstrapServers, "bootstrapServers"));
-    s.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, IDEMPOTENCE);
+    // idempotent (no duplicates from retries, per-partition order kept across them) by Kafka's
+    // default: set here, it made the producer refuse a user's acks=1 or retries=0, and produce
+    // failed with words about an idempotence the user had not asked for
     s.put(ProducerConfig.ACKS_CONFIG, ACKS);
     s.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, COMPRESSION);
     s.put(ProducerConfig.LINGER_MS_CONFIG, LINGER_MS);

@@ -1,6 +1,7 @@
 package io.streamrec.cli.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
@@ -26,10 +27,35 @@ class ByteRecordProducerTest {
 
     assertThat(s)
         .containsEntry(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:1")
-        .containsEntry(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true)
         .containsEntry(ProducerConfig.ACKS_CONFIG, "all")
         .containsEntry(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4")
         .containsEntry(ProducerConfig.LINGER_MS_CONFIG, 20);
+    assertThat(new ProducerConfig(s).getBoolean(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG))
+        .as("idempotent")
+        .isTrue();
+  }
+
+  /**
+   * A user's {@code properties.acks=1} (or {@code acks=0}, {@code retries=0}) met the producer's
+   * own {@code enable.idempotence=true}, which Kafka's producer refuses beside them: {@code
+   * streamrec produce} checked the broker and its topics, then failed with "Must set acks to all in
+   * order to use the idempotent producer", an idempotence the user had not asked for. Idempotence
+   * is Kafka's default, on unless the user's settings rule it out; theirs are kept.
+   */
+  @Test
+  void aUsersAcksOrRetriesSettingMakesAProducerKafkaAccepts() {
+    for (Map<String, String> users :
+        java.util.List.of(Map.of("acks", "1"), Map.of("acks", "0"), Map.of("retries", "0"))) {
+      Map<String, Object> s = ByteRecordProducer.settings("localhost:1");
+      s.putAll(users);
+      assertThatCode(() -> new ProducerConfig(s))
+          .as("the producer settings under %s", users)
+          .doesNotThrowAnyException();
+      users.forEach((k, v) -> assertThat(s).containsEntry(k, v));
+      assertThatCode(() -> new ByteRecordProducer("localhost:1", users).close())
+          .as("a producer under %s", users)
+          .doesNotThrowAnyException();
+    }
   }
 
   @Test

@@ -17,7 +17,8 @@ import java.util.function.Function;
  * Blank lines are skipped; a line that is not valid UTF-8 is a bad line, and so is a line longer
  * than {@link #MAX_LINE_BYTES}, which is passed over without being held in memory. A byte order
  * mark at the start of the file is skipped. A file in UTF-16 (what Windows PowerShell 5's {@code >}
- * writes) is refused whole, naming its encoding: every line of it would be a bad line.
+ * writes) is refused whole, naming its encoding: every line of it would be a bad line; so is a file
+ * compressed with gzip.
  */
 public final class JsonlReader {
 
@@ -163,7 +164,7 @@ public final class JsonlReader {
      * with BOM") and which is no part of the first event (RFC 8259 lets a reader ignore it); and
      * refuses a file in UTF-16, known by its byte order mark or, without one, by a zero byte beside
      * the first character: UTF-8 text holds no zero byte, and in UTF-16 every ASCII character has
-     * one.
+     * one; and refuses a file compressed with gzip, known by its magic number.
      */
     private void readStart() {
       try {
@@ -181,6 +182,17 @@ public final class JsonlReader {
       }
       int b0 = buffer[0] & 0xff;
       int b1 = buffer[1] & 0xff;
+      if (b0 == 0x1f && b1 == 0x8b) {
+        // gzip's magic number: no UTF-8 text starts with it (0x8b continues a character)
+        throw new IllegalArgumentException(
+            file
+                + " is compressed with gzip; events are read as UTF-8 text, one JSON object per"
+                + " line: decompress it first, e.g. gunzip -k "
+                + file
+                + ", or give <(zcat "
+                + file
+                + ")");
+      }
       String which = null;
       if (b0 != 0 && b1 == 0 || b0 == 0xff && b1 == 0xfe) {
         which = "UTF-16LE";

@@ -223,6 +223,29 @@ class JsonlReaderTest {
     assertThat(bad).isEmpty();
   }
 
+  /**
+   * A gzipped file of events ({@code requests.jsonl.gz}) was read as text: every one of its lines
+   * was a bad line, "line is not valid UTF-8", with nothing said of the compression.
+   */
+  @Test
+  void aFileCompressedWithGzipIsRefusedWholeNamingIt() throws IOException {
+    Path gz = dir.resolve("events.jsonl.gz");
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(bytes)) {
+      for (int i = 0; i < 2_000; i++) {
+        out.write((request("r" + i, i) + "\n").getBytes(StandardCharsets.UTF_8));
+      }
+    }
+    Files.write(gz, bytes.toByteArray());
+
+    assertThatThrownBy(() -> read(gz))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(gz + " is compressed with gzip")
+        .hasMessageContaining("gunzip -k " + gz);
+    assertThat(good).isEmpty();
+    assertThat(bad).isEmpty();
+  }
+
   @Test
   void aFileOfOneCharacterIsRead() throws IOException {
     JsonlReader.Result result = read(write("x"));

@@ -216,8 +216,17 @@ final class BackfillCommand implements Callable<Integer> {
             : " (one already at " + cfg.handoffSaveTo() + " stays as it was)")
         + "; the versions it has published stay on '"
         + cfg.modelUpdatesTopic()
-        + "': a backfill started again trains a new model, which takes that topic over with"
-        + " --replace";
+        + "': "
+        + (cfg.handoffStartFrom().isEmpty()
+            ? "a backfill started again trains a new model, which takes that topic over with"
+                + " --replace"
+            // the handoff's model, not a new one: --replace does not take its own topic over
+            : "a backfill started again from the handoff at "
+                + cfg.handoffStartFrom()
+                + " goes on from that handoff's model, and is refused while those versions are"
+                + " there unless started with -D "
+                + JobOptions.HANDOFF_CONTINUE_PUBLISHED.key()
+                + "=true (it trains them again and publishes none twice)");
   }
 
   /**

@@ -66,6 +66,29 @@ class BackfillMessagesTest {
   }
 
   /**
+   * A backfill from a handoff goes on with that handoff's model, not a new one: started again after
+   * a stop it is refused while the versions it published are on the topic, and --replace does not
+   * help (it is the same model); trainer.handoff.continue-published lets it train those again.
+   */
+  @Test
+  void aBackfillFromAHandoffStoppedEarlySaysHowToStartItAgain() {
+    Configuration c = new Configuration();
+    c.set(JobOptions.BOOTSTRAP_SERVERS, "localhost:9092");
+    c.set(JobOptions.HANDOFF_START_FROM, "/tmp/a.handoff");
+    c.set(JobOptions.HANDOFF_SAVE_TO, "/tmp/b.handoff");
+    assertThat(BackfillCommand.stoppingLine(JobConfig.from(c)))
+        .isEqualTo(
+            "streamrec backfill: stopping early: cancelling the job; no handoff is written (one"
+                + " already at /tmp/b.handoff stays as it was); the versions it has published stay"
+                + " on 'model-updates': a backfill started again from the handoff at"
+                + " /tmp/a.handoff goes on from that handoff's model, and is refused while those"
+                + " versions are there unless started with -D"
+                + " trainer.handoff.continue-published=true (it trains them again and publishes"
+                + " none twice)")
+        .doesNotContain("--replace");
+  }
+
+  /**
    * A backfill checkpointed into the JobManager's memory (Flink's default when no checkpoint
    * directory is named), which takes 5 MB at most: with a model's state over it every checkpoint
    * failed, and the job started over from the beginning again and again (6 restarts in 90 s in a

@@ -266,6 +266,18 @@ public final class StreamrecJob {
             "and --from both say where the backfill starts",
             "give one: a backfill from a handoff starts where that handoff's backfill stopped");
       }
+      if (!bounds.bounded() && !Handoff.exists(cfg.handoffStartFrom())) {
+        // a live job on a cluster is built again from its first arguments at each failover of
+        // its JobManager and each upgrade from its last state, and goes on from its checkpoint,
+        // by when the handoff it first started from may be gone: its trainer refuses a start
+        // without a checkpoint from a handoff that is not there, before it trains or publishes
+        LOG.warn(
+            "no handoff at {} ({}): this job goes on only from a checkpoint or savepoint, and"
+                + " without one its trainer refuses to start",
+            cfg.handoffStartFrom(),
+            JobOptions.HANDOFF_START_FROM.key());
+        return Handoff.Plan.startFromGone(cfg.handoffStartFrom());
+      }
       Handoff.Header h = Handoff.readHeader(cfg.handoffStartFrom());
       h.requireTopics(topics);
       plan = Handoff.Plan.startFrom(cfg.handoffStartFrom(), h);

@@ -177,6 +177,15 @@ public final class Handoff {
           path, header.offsets(), header.cluster(), header.stopped(), null, Map.of(), Map.of());
     }
 
+    /**
+     * A live job's start from the handoff at {@code path}, which is not there: one that goes on
+     * from a checkpoint does not need it, and a trainer without one refuses to start (no handoff at
+     * {@code path}). No offsets: a source not restored reads each partition from its earliest.
+     */
+    public static Plan startFromGone(String path) {
+      return new Plan(path, Map.of(), "", Map.of(), null, Map.of(), Map.of());
+    }
+
     /** This plan, and also saving a handoff ({@link #saveTo(String, Map, Map)}). */
     public Plan andSaveTo(
         String path, Map<TopicPartition, Long> stopOffsets, Map<TopicPartition, Long> handOn) {
@@ -333,6 +342,19 @@ public final class Handoff {
               + e
               + "); the backfill would train to its end and fail there. Name a path it can write",
           e);
+    }
+  }
+
+  /**
+   * Whether there is a file at {@code path}; where its file system cannot say, as if there were
+   * (reading it then says why it cannot).
+   */
+  public static boolean exists(String path) {
+    try {
+      Path p = new Path(path);
+      return p.getFileSystem().exists(p);
+    } catch (IOException | RuntimeException e) {
+      return true;
     }
   }
 

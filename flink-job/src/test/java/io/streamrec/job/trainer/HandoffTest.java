@@ -385,6 +385,57 @@ class HandoffTest {
         .hasMessageContaining("this job reads [request-units]");
   }
 
+  /**
+   * A live job on a cluster is built again from its first arguments at each failover of its
+   * JobManager and each upgrade from its last state: once the handoff it first started from was
+   * gone, that build failed ("no handoff at ...") and the job stayed down, though it goes on from
+   * its checkpoint. It is built and restores; only a start without a checkpoint is refused, by the
+   * trainer, before it trains or publishes anything. A backfill from it is still refused at once.
+   */
+  @Test
+  void aLiveJobWhoseHandoffIsGoneGoesOnFromItsCheckpointAndOnlyANewStartIsRefused()
+      throws Exception {
+    JobConfig cfg = config();
+    List<CompactUnit> units = units(1_200);
+    List<ModelUpdateRecord> uninterrupted = uninterrupted(cfg, units);
+    String path = dir.resolve("model.handoff").toString();
+    List<ModelUpdateRecord> published = backfill(cfg, units, path);
+    Handoff.Header header = Handoff.readHeader(path);
+    org.apache.flink.runtime.checkpoint.OperatorSubtaskState checkpoint;
+    try (var h = live(cfg, path, header.offsets())) {
+      h.open();
+      feed(h, units, CUT, 900);
+      checkpoint = h.snapshot(1, 1);
+      published.addAll(h.extractOutputValues());
+    }
+    Files.delete(Path.of(path));
+
+    Configuration c = new Configuration();
+    c.set(io.streamrec.job.config.JobOptions.HANDOFF_START_FROM, path);
+    build(c, StreamrecJob.Bounds.live());
+    assertThatThrownBy(() -> build(c, StreamrecJob.Bounds.backfill(null, Long.MAX_VALUE)))
+        .hasMessageContaining("no handoff at " + path);
+
+    Handoff.Plan gone = Handoff.Plan.startFromGone(path);
+    try (var r = new OneInputStreamOperatorTestHarness<>(new TrainerOperator(cfg, null, 0, gone))) {
+      r.initializeState(checkpoint);
+      r.open();
+      feed(r, units, 900, units.size());
+      r.processWatermark(new Watermark(Long.MAX_VALUE));
+      published.addAll(r.extractOutputValues());
+    }
+    assertContinuedExactly(uninterrupted, published, "across the handoff and a restore without it");
+
+    try (var fresh =
+        new OneInputStreamOperatorTestHarness<>(new TrainerOperator(cfg, null, 0, gone))) {
+      assertThat(catchThrowable(fresh::open))
+          .isInstanceOf(org.apache.flink.runtime.execution.SuppressRestartsException.class)
+          .rootCause()
+          .hasMessageContaining("no handoff at " + path);
+      assertThat(fresh.extractOutputValues()).isEmpty();
+    }
+  }
+
   private static void build(Configuration c, StreamrecJob.Bounds bounds) {
     StreamrecJob.build(
         org.apache.flink.streaming.api.environment.StreamExecutionEnvironment

@@ -69,9 +69,34 @@ final class HandoffStarts {
   static boolean startedHere(Path stateDir, Handoff.Header h, String path) {
     Path record = stateDir.resolve(RECORD);
     try {
-      return Files.isRegularFile(record)
-          && Files.readString(record, StandardCharsets.UTF_8).equals(line(h, path));
+      if (!Files.isRegularFile(record)) {
+        return false;
+      }
+      String recorded = Files.readString(record, StandardCharsets.UTF_8);
+      String lineage = ModelLineage.format(h.model()) + " " + h.version() + " ";
+      return recorded.equals(line(h, path))
+          || recorded.startsWith(lineage)
+              && recorded.endsWith("\n")
+              && sameFile(recorded.substring(lineage.length(), recorded.length() - 1), path);
     } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Whether two local paths name one file however they were written ({@code model.handoff}, {@code
+   * ./model.handoff}, its absolute path); other file systems' paths only as the same string.
+   */
+  private static boolean sameFile(String a, String b) {
+    if (a.contains(":") || b.contains(":")) {
+      return a.equals(b);
+    }
+    try {
+      return Path.of(a)
+          .toAbsolutePath()
+          .normalize()
+          .equals(Path.of(b).toAbsolutePath().normalize());
+    } catch (java.nio.file.InvalidPathException e) {
       return false;
     }
   }

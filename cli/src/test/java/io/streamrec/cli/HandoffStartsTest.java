@@ -72,4 +72,29 @@ class HandoffStartsTest {
         .as("the file at that path written again since")
         .isNotNull();
   }
+
+  /**
+   * A run started again before its first checkpoint with the handoff's path written another way
+   * ({@code ./model.handoff} for {@code model.handoff}, or its absolute path) was refused as
+   * another job that had gone on from it.
+   */
+  @Test
+  void theSameHandoffWrittenAnotherWayIsStillThisRunsOwn() {
+    HandoffStarts.record(dir, HANDOFF, "model.handoff");
+    for (String same :
+        new String[] {"./model.handoff", Path.of("model.handoff").toAbsolutePath().toString()}) {
+      assertThat(HandoffStarts.refusal(HANDOFF, head(MODEL, 125), same, dir, "m"))
+          .as(same)
+          .isNull();
+    }
+    assertThat(HandoffStarts.refusal(HANDOFF, head(MODEL, 125), "../model.handoff", dir, "m"))
+        .isNotNull();
+    HandoffStarts.record(dir, HANDOFF, "s3://models/model.handoff");
+    assertThat(
+            HandoffStarts.refusal(HANDOFF, head(MODEL, 125), "s3://models/model.handoff", dir, "m"))
+        .isNull();
+    assertThat(
+            HandoffStarts.refusal(HANDOFF, head(MODEL, 125), "s3://other/model.handoff", dir, "m"))
+        .isNotNull();
+  }
 }

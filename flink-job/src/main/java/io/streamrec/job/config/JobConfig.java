@@ -542,22 +542,39 @@ public record JobConfig(
                     JobConfig::merge));
     pairs(c, ModelOptions.TABLE_TTL, "item_id:7d,user_id:30d")
         .forEach(
-            (t, v) ->
-                out.merge(
-                    t.trim(),
-                    new ModelConfig.TableSettings(
-                        null,
-                        null,
-                        ttl(
-                            ModelOptions.TABLE_TTL,
-                            "has '" + v.trim() + "' for table '" + t.trim() + "', that is",
-                            parse(
-                                ModelOptions.TABLE_TTL,
-                                t,
-                                v,
-                                x -> org.apache.flink.util.TimeUtils.parseDuration(x).toMillis())),
-                        null),
-                    JobConfig::merge));
+            (t, v) -> {
+              // Flink reads a bare number as milliseconds: item_id:86400 meant as a day expired
+              // rows unseen for 86.4 s, where the same number in model.ttl is refused
+              String n = withoutUnit(v);
+              if (n != null) {
+                String p = t.trim() + ":" + n;
+                throw new ConfigException(
+                    ModelOptions.TABLE_TTL,
+                    "has '"
+                        + v.strip()
+                        + "' for table '"
+                        + t.trim()
+                        + "', a number without a unit, which would be "
+                        + n
+                        + " ms",
+                    "write its unit, e.g. '" + p + " s', '" + p + " min' or '" + p + " ms'");
+              }
+              out.merge(
+                  t.trim(),
+                  new ModelConfig.TableSettings(
+                      null,
+                      null,
+                      ttl(
+                          ModelOptions.TABLE_TTL,
+                          "has '" + v.trim() + "' for table '" + t.trim() + "', that is",
+                          parse(
+                              ModelOptions.TABLE_TTL,
+                              t,
+                              v,
+                              x -> org.apache.flink.util.TimeUtils.parseDuration(x).toMillis())),
+                      null),
+                  JobConfig::merge);
+            });
     pairs(c, ModelOptions.TABLE_LR, "item_id:0.05,wide:0.02")
         .forEach(
             (t, v) ->

@@ -324,8 +324,8 @@ class JobConfigTest {
     bare.setString("model.table.ttl", "user_id:30");
     assertThatThrownBy(() -> JobConfig.from(bare))
         .hasMessageStartingWith(
-            "configuration key 'model.table.ttl' has '30' for table 'user_id', that is 30 ms: a TTL"
-                + " under a second");
+            "configuration key 'model.table.ttl' has '30' for table 'user_id', a number without a"
+                + " unit, which would be 30 ms");
     Configuration global = base();
     global.setString("model.ttl", "500 ms");
     assertThatThrownBy(() -> JobConfig.from(global))
@@ -333,6 +333,26 @@ class JobConfigTest {
     Configuration days = base();
     days.setString("model.table.ttl", "user_id:30d,item_id:2 h");
     assertThat(JobConfig.from(days).model().settings("item_id").ttlMs()).isEqualTo(7_200_000L);
+  }
+
+  /**
+   * A per-table TTL written as a bare number was read as milliseconds: {@code model.table.ttl:
+   * item_id:86400} (or {@code {item_id: 86400}} in the file) meant as a day expired and tombstoned
+   * every item row not seen for 86.4 s, where the same number in {@code model.ttl} is refused.
+   */
+  @Test
+  void aPerTableTtlWithoutAUnitIsRefusedAsModelTtlIs() {
+    Configuration bare = base();
+    bare.setString("model.table.ttl", "user_id:30d,item_id:86400");
+    assertThatThrownBy(() -> JobConfig.from(bare))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "configuration key 'model.table.ttl' has '86400' for table 'item_id', a number without"
+                + " a unit, which would be 86400 ms: write its unit, e.g. 'item_id:86400 s',"
+                + " 'item_id:86400 min' or 'item_id:86400 ms'");
+    Configuration never = base();
+    never.setString("model.table.ttl", "item_id:0");
+    assertThat(JobConfig.from(never).model().settings("item_id").ttlMs()).isZero();
   }
 
   @Test

@@ -37,7 +37,10 @@ public final class InputOptions {
           .withDescription(
               "An event more than this ahead of the newest time of its partition goes to the"
                   + " dead-letter topic as implausible_time, unless the partition's next record"
-                  + " confirms the jump (a quiet spell then costs its first record). 0 = no bound.");
+                  + " confirms the jump (a quiet spell then costs its first record). A partition's"
+                  + " newest time is not kept in checkpoints: after a restart, the first record read"
+                  + " from each partition is its reference, unchecked against this bound. 0 = no"
+                  + " bound.");
   public static final ConfigOption<Integer> MAX_IDS_PER_FEATURE =
       key("source.max-ids-per-feature")
           .intType()

@@ -82,6 +82,28 @@ public record JobConfig(
             "is '" + v + "', a number without a unit, which would be " + n + " ms",
             "write its unit, e.g. '" + n + " s', '" + n + " min' or '" + n + " ms'");
       }
+      if (v != null) {
+        requireMillisFit(c, o, v);
+      }
+    }
+  }
+
+  /**
+   * Refuses a duration Flink parses whose milliseconds do not fit a long ({@code 999999999999 d}):
+   * its reading failed the start with a bare "long overflow" that named no key. A value Flink does
+   * not parse is left to the reading of the key, which says what a duration looks like.
+   */
+  @SuppressWarnings("unchecked")
+  private static void requireMillisFit(ReadableConfig c, ConfigOption<?> o, String v) {
+    try {
+      c.get((ConfigOption<java.time.Duration>) o).toMillis();
+    } catch (ArithmeticException e) {
+      throw new ConfigException(
+          o,
+          "is '" + v + "', longer than a duration may be",
+          "give at most " + Long.MAX_VALUE / 86_400_000L + " d");
+    } catch (IllegalArgumentException notADuration) {
+      // said by the key's own reading
     }
   }
 

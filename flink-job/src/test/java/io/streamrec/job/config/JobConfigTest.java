@@ -991,6 +991,26 @@ class JobConfigTest {
     assertThat(cfg.joinWindowMs()).isEqualTo(10_000);
   }
 
+  /**
+   * A duration Flink parses but whose milliseconds do not fit a long ({@code 999999999999 d}, meant
+   * as "for ever") failed the start with a bare "ArithmeticException: long overflow", naming no
+   * key.
+   */
+  @Test
+  void aDurationTooLongForMillisecondsIsRefusedNamingItsKey() {
+    for (String key :
+        List.of(
+            "assembler.join-window", "source.max-future", "source.max-time-jump", "model.ttl")) {
+      Configuration c = base();
+      c.setString(key, "999999999999 d");
+      assertThatThrownBy(() -> JobConfig.from(c))
+          .as(key)
+          .isInstanceOf(ConfigException.class)
+          .hasMessageStartingWith(
+              "configuration key '" + key + "' is '999999999999 d', longer than a duration may be");
+    }
+  }
+
   /** A label named '' was trained as 0 on every impression; a warning at run time said so. */
   @Test
   void anEmptyNameInALabelOrFeatureListIsRefusedNamingItsKey() {

@@ -84,6 +84,15 @@ public final class ConfigFiles {
       return l.stream()
           .map(
               x -> {
+                if (x == null) {
+                  // String.valueOf gave "null": a label or feature of that name, in no event
+                  throw new StreamrecException(
+                      file
+                          + ": key '"
+                          + key
+                          + "' has an empty item in its list: remove it (or quote it, 'null',"
+                          + " where null is meant as a name)");
+                }
                 if (x instanceof Map<?, ?> || x instanceof List<?>) {
                   throw new StreamrecException(
                       file + ": key '" + key + "' holds a nested " + kind(x) + " in its list");

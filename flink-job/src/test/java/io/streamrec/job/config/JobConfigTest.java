@@ -799,6 +799,27 @@ class JobConfigTest {
     assertThat(cfg.kafkaProperties().asMap()).containsEntry("security.protocol", "SASL_SSL");
   }
 
+  /**
+   * An empty item of a YAML list ({@code -} with nothing after it, {@code ~}, {@code null}) was
+   * read as the name "null": a label or a feature named null, absent from every event, trained on
+   * as 0, where an empty name given as {@code click;;like} is refused.
+   */
+  @Test
+  void anEmptyItemOfAYamlListIsRefusedNamingTheKey(@TempDir Path dir) throws IOException {
+    Path f = dir.resolve("streamrec.yaml");
+    Files.writeString(f, "model.labels:\n  - click\n  -\n");
+    assertThatThrownBy(() -> ConfigFiles.load(f))
+        .hasMessage(
+            f
+                + ": key 'model.labels' has an empty item in its list: remove it (or quote it,"
+                + " 'null', where null is meant as a name)");
+    Files.writeString(f, "model.features.request.dense: [hour, ~]\n");
+    assertThatThrownBy(() -> ConfigFiles.load(f))
+        .hasMessageStartingWith(f + ": key 'model.features.request.dense' has an empty item");
+    Files.writeString(f, "model.labels: [click, 'null']\n");
+    assertThat(ConfigFiles.load(f).toMap()).containsEntry("model.labels", "click;null");
+  }
+
   /** The old reader took "execution:" as a key with an empty value and went on: silently wrong. */
   @Test
   void anUnknownNestedKeyFailsNamingItsFullPath(@TempDir Path dir) throws IOException {

@@ -43,7 +43,8 @@ public record InputLimits(
           InputOptions.MIN_TIMESTAMP, "is before 1970", "event times are never negative");
     }
     long maxFutureMs = c.get(InputOptions.MAX_FUTURE).toMillis();
-    if (maxFutureMs > 0 && floor > System.currentTimeMillis() + maxFutureMs) {
+    // the difference, not the sum: now + the longest max-future overflows
+    if (maxFutureMs > 0 && floor - System.currentTimeMillis() > maxFutureMs) {
       // no event could pass both bounds: every one was dead-lettered, and the job ran on
       throw new ConfigException(
           InputOptions.MIN_TIMESTAMP,

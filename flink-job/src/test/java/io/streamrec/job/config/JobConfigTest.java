@@ -1032,6 +1032,18 @@ class JobConfigTest {
     }
   }
 
+  /**
+   * A {@code source.max-future} near the longest duration (meant as no bound) overflowed the check
+   * of {@code source.min-timestamp} against it: the default 1970 floor was refused as later than
+   * any event could be.
+   */
+  @Test
+  void theLongestMaxFutureIsTakenWithTheDefaultMinimumTimestamp() {
+    Configuration c = base();
+    c.setString(InputOptions.MAX_FUTURE.key(), Long.MAX_VALUE / 86_400_000L + " d");
+    assertThat(JobConfig.from(c).limits().minTimestampMs()).isZero();
+  }
+
   /** A label named '' was trained as 0 on every impression; a warning at run time said so. */
   @Test
   void anEmptyNameInALabelOrFeatureListIsRefusedNamingItsKey() {

@@ -41,6 +41,12 @@ public final class ConfigFiles {
     try {
       root = YamlParserUtils.loadYamlFile(file.toFile());
     } catch (Exception e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof java.nio.charset.CharacterCodingException) {
+          throw new StreamrecException(
+              file + notUtf8Line(file) + ": not UTF-8 text: save the file as UTF-8", e);
+        }
+      }
       throw new StreamrecException(where(file, e) + "not a YAML configuration: " + problem(e), e);
     }
     Configuration conf = new Configuration();
@@ -119,6 +125,29 @@ public final class ConfigFiles {
 
   private static String kind(Object o) {
     return o instanceof List<?> ? "a list" : o instanceof Map<?, ?> ? "a mapping" : "'" + o + "'";
+  }
+
+  /** {@code :line} of the first byte of {@code file} that is not UTF-8, else empty. */
+  private static String notUtf8Line(Path file) {
+    try {
+      java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(Files.readAllBytes(file));
+      java.nio.charset.CoderResult r =
+          java.nio.charset.StandardCharsets.UTF_8
+              .newDecoder()
+              .decode(in, java.nio.CharBuffer.allocate(in.remaining()), true);
+      if (!r.isError()) {
+        return "";
+      }
+      int line = 1;
+      for (int i = 0; i < in.position(); i++) {
+        if (in.get(i) == '\n') {
+          line++;
+        }
+      }
+      return ":" + line;
+    } catch (java.io.IOException e) {
+      return "";
+    }
   }
 
   /** {@code file:line:column: } where the parser says where it stopped, else {@code file: }. */

@@ -820,6 +820,22 @@ class JobConfigTest {
     assertThat(ConfigFiles.load(f).toMap()).containsEntry("model.labels", "click;null");
   }
 
+  /**
+   * A file saved in Latin-1 was refused as "not a YAML configuration:
+   * java.nio.charset.MalformedInputException: Input length = 1", saying neither what was wrong nor
+   * where.
+   */
+  @Test
+  void aFileThatIsNotUtf8IsSaidSoWithTheLine(@TempDir Path dir) throws IOException {
+    Path f = dir.resolve("streamrec.yaml");
+    Files.write(
+        f,
+        "kafka.bootstrap-servers: b:9092\ntopics.requests: r\u00e9quests\n"
+            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    assertThatThrownBy(() -> ConfigFiles.load(f))
+        .hasMessage(f + ":2: not UTF-8 text: save the file as UTF-8");
+  }
+
   /** The old reader took "execution:" as a key with an empty value and went on: silently wrong. */
   @Test
   void anUnknownNestedKeyFailsNamingItsFullPath(@TempDir Path dir) throws IOException {

@@ -6,6 +6,7 @@ import io.streamrec.job.config.JobConfig;
 import io.streamrec.job.kafka.KafkaPreflight;
 import io.streamrec.job.sink.KafkaSinks;
 import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
@@ -28,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * application mode, a local one when started as a plain Java program.
  *
  * <p>A live job needs durable checkpoints, from its own configuration or the cluster's ({@link
- * #requireCheckpoints}). Bad arguments or configuration throw with a message naming the argument or
+ * #requireCheckpoints}), kept when it is cancelled or fails unless configured otherwise ({@link
+ * #retainCheckpoints}). Bad arguments or configuration throw with a message naming the argument or
  * key; nothing here calls {@code System.exit}, which in application mode would take the JobManager
  * down with it. A broker that does not answer is waited for ({@link #awaitKafka}).
  */
@@ -129,6 +131,36 @@ public final class JobMain {
     }
   }
 
+  /**
+   * A live job keeps its checkpoints when it is cancelled or fails for good, as under {@code
+   * streamrec run}, unless its configuration or the cluster's says otherwise ({@code
+   * execution.checkpointing.externalized-checkpoint-retention}). Flink's default deletes them then:
+   * a live job under {@code flink run} cancelled to be started again on a new jar, or failed
+   * without restarts, left no checkpoint to resume its model from, and its next start began a new
+   * model, which the model-updates topic's refused.
+   */
+  static void retainCheckpoints(StreamExecutionEnvironment env, StreamrecJob.Bounds bounds) {
+    if (bounds.bounded()) {
+      return;
+    }
+    try {
+      if (env.getConfiguration()
+          .getOptional(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION)
+          .isPresent()) {
+        return;
+      }
+    } catch (IllegalArgumentException e) {
+      return; // not a retention: Flink's refusal names the key and the value
+    }
+    env.getCheckpointConfig()
+        .setExternalizedCheckpointRetention(ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+    LOG.info(
+        "streamrec: {} is {} (not set in the job's configuration nor the cluster's): a cancelled"
+            + " or failed job's checkpoints stay, to resume its model from",
+        CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION.key(),
+        ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+  }
+
   public static void main(String[] args) throws Exception {
     if (JobArguments.helpRequested(args)) {
       System.out.println(JobArguments.usage());
@@ -138,6 +170,7 @@ public final class JobMain {
     StreamExecutionEnvironment env =
         StreamExecutionEnvironment.getExecutionEnvironment(a.configuration());
     requireCheckpoints(env.getConfiguration(), a.bounds());
+    retainCheckpoints(env, a.bounds());
     if (a.config().exactlyOnce()) {
       // the cluster's checkpoint interval (a FlinkDeployment's flinkConfiguration), which the
       // job's own configuration does not hold, bounds its transactions as much as its own

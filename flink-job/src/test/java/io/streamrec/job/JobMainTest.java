@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -152,14 +153,74 @@ class JobMainTest {
     }
   }
 
+  /**
+   * {@code streamrec run} keeps its checkpoints when its job is cancelled or fails; Flink's default
+   * deletes them then. Started by the entry with no retention set in its configuration or the
+   * cluster's (a session cluster under {@code flink run}), a live job cancelled for an upgrade, or
+   * failed without restarts, left no checkpoint to resume its model from, and its next start began
+   * a new model, which the topic's refused.
+   */
+  @Test
+  void aLiveJobKeepsItsCheckpointsWhenCancelledUnlessTheConfigurationSaysOtherwise(
+      @TempDir Path dir) throws Exception {
+    Path config = dir.resolve("streamrec.yaml");
+    // exactly-once with transactions shorter than the interval: refused before Kafka is reached,
+    // after the environment is set up
+    Files.writeString(
+        config,
+        String.join(
+            "\n",
+            "kafka.bootstrap-servers: localhost:1",
+            "sink.delivery-guarantee: exactly-once",
+            ""));
+    Configuration cluster = new Configuration();
+    cluster.setString("execution.checkpointing.interval", "20 min");
+    cluster.setString("execution.checkpointing.dir", "file:///flink-data/checkpoints");
+    assertThat(retentionOfTheJobStartedWith(cluster, config))
+        .isEqualTo(ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+
+    Configuration deleting = new Configuration(cluster);
+    deleting.setString(
+        "execution.checkpointing.externalized-checkpoint-retention", "DELETE_ON_CANCELLATION");
+    assertThat(retentionOfTheJobStartedWith(deleting, config))
+        .as("the cluster's own setting")
+        .isEqualTo(ExternalizedCheckpointRetention.DELETE_ON_CANCELLATION);
+  }
+
+  /** The retention of the environment {@code JobMain} set up on {@code cluster}. */
+  private static ExternalizedCheckpointRetention retentionOfTheJobStartedWith(
+      Configuration cluster, Path config) {
+    List<StreamExecutionEnvironment> made = new ArrayList<>();
+    Cluster.runWith(cluster, made);
+    try {
+      assertTimeoutPreemptively(
+          Duration.ofSeconds(20),
+          () ->
+              assertThatThrownBy(() -> JobMain.main(new String[] {"--config", config.toString()}))
+                  .isInstanceOf(ConfigException.class)
+                  .hasMessageStartingWith("configuration key 'sink.delivery-guarantee'"));
+    } finally {
+      Cluster.leave();
+    }
+    assertThat(made).hasSize(1);
+    return made.get(0).getCheckpointConfig().getExternalizedCheckpointRetention();
+  }
+
   /** What application mode does: the job's environment is the cluster's, the job's keys over it. */
   private static final class Cluster extends StreamExecutionEnvironment {
     static void runWith(Configuration cluster) {
+      runWith(cluster, new ArrayList<>());
+    }
+
+    /** As above, each environment made added to {@code made}. */
+    static void runWith(Configuration cluster, List<StreamExecutionEnvironment> made) {
       initializeContextEnvironment(
           job -> {
             Configuration merged = new Configuration(cluster);
             merged.addAll(job);
-            return new StreamExecutionEnvironment(merged);
+            StreamExecutionEnvironment env = new StreamExecutionEnvironment(merged);
+            made.add(env);
+            return env;
           });
     }
 

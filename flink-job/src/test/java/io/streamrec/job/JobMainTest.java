@@ -126,18 +126,8 @@ class JobMainTest {
   @Test
   void anExactlyOnceJobIsRefusedTransactionsThatTimeOutWithinTheClustersCheckpointInterval(
       @TempDir Path dir) throws Exception {
-    Path config = dir.resolve("streamrec.yaml");
-    Files.writeString(
-        config,
-        String.join(
-            "\n",
-            "kafka.bootstrap-servers: localhost:1",
-            "sink.delivery-guarantee: exactly-once",
-            ""));
-    Configuration cluster = new Configuration();
-    cluster.setString("execution.checkpointing.interval", "20 min");
-    cluster.setString("execution.checkpointing.dir", "file:///flink-data/checkpoints");
-    Cluster.runWith(cluster);
+    Path config = exactlyOnce(dir);
+    Cluster.runWith(checkpointingEvery20Min());
     try {
       assertTimeoutPreemptively(
           Duration.ofSeconds(20),
@@ -163,19 +153,10 @@ class JobMainTest {
   @Test
   void aLiveJobKeepsItsCheckpointsWhenCancelledUnlessTheConfigurationSaysOtherwise(
       @TempDir Path dir) throws Exception {
-    Path config = dir.resolve("streamrec.yaml");
     // exactly-once with transactions shorter than the interval: refused before Kafka is reached,
     // after the environment is set up
-    Files.writeString(
-        config,
-        String.join(
-            "\n",
-            "kafka.bootstrap-servers: localhost:1",
-            "sink.delivery-guarantee: exactly-once",
-            ""));
-    Configuration cluster = new Configuration();
-    cluster.setString("execution.checkpointing.interval", "20 min");
-    cluster.setString("execution.checkpointing.dir", "file:///flink-data/checkpoints");
+    Path config = exactlyOnce(dir);
+    Configuration cluster = checkpointingEvery20Min();
     assertThat(retentionOfTheJobStartedWith(cluster, config))
         .isEqualTo(ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
 
@@ -185,6 +166,25 @@ class JobMainTest {
     assertThat(retentionOfTheJobStartedWith(deleting, config))
         .as("the cluster's own setting")
         .isEqualTo(ExternalizedCheckpointRetention.DELETE_ON_CANCELLATION);
+  }
+
+  /** A job's configuration file: exactly-once, at a broker that is not there. */
+  private static Path exactlyOnce(Path dir) throws java.io.IOException {
+    return Files.writeString(
+        dir.resolve("streamrec.yaml"),
+        String.join(
+            "\n",
+            "kafka.bootstrap-servers: localhost:1",
+            "sink.delivery-guarantee: exactly-once",
+            ""));
+  }
+
+  /** A cluster's configuration: durable checkpoints every 20 min, past a transaction's timeout. */
+  private static Configuration checkpointingEvery20Min() {
+    Configuration cluster = new Configuration();
+    cluster.setString("execution.checkpointing.interval", "20 min");
+    cluster.setString("execution.checkpointing.dir", "file:///flink-data/checkpoints");
+    return cluster;
   }
 
   /** The retention of the environment {@code JobMain} set up on {@code cluster}. */

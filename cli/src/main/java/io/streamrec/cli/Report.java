@@ -47,6 +47,7 @@ final class Report {
     o.put("impressions_before_handoff", Progress.count(m, JobMetrics.IMPRESSIONS_BEFORE_HANDOFF));
     o.put("batches_skipped", Progress.count(m, JobMetrics.BATCHES_SKIPPED));
     o.put("impressions_skipped", Progress.count(m, JobMetrics.IMPRESSIONS_SKIPPED));
+    o.put("late_units", Progress.count(m, JobMetrics.LATE_UNITS));
     putNumber(o, "progressive_auc", m.get(JobMetrics.PROGRESSIVE_AUC));
     putNumber(o, "progressive_auc_lifetime", m.get(JobMetrics.PROGRESSIVE_AUC_LIFETIME));
     putNumber(o, "progressive_logloss", m.get(JobMetrics.PROGRESSIVE_LOGLOSS));

@@ -78,19 +78,31 @@ class UnitsLogITCase {
     units.set(JobOptions.MODEL_ID, "5eed000000000003");
     units.set(JobOptions.DEAD_LETTERS_TOPIC, fromUnits.deadLetters());
     units.set(JobOptions.SOURCE_KIND, "units");
+    units.set(JobOptions.ASSEMBLER_PARALLELISM, 2); // a reader a partition
     Map<String, Double> m2 = PipelineSupport.backfill(units);
 
     long impressions = 0;
+    // each partition in close order: the two writers' event times drift apart by seconds in a
+    // backfill, and where both wrote to every partition, one's units lay behind the other's by that
+    // drift, past what the run over the log allows
+    Map<Integer, Long> newest = new java.util.HashMap<>();
     for (ConsumerRecord<byte[], byte[]> r : log) {
       CompactUnit u = CompactUnitCodec.decode(r.value());
       assertThat(r.timestamp()).isEqualTo(u.closedAtMs());
       impressions += u.impressions();
+      long before = newest.getOrDefault(r.partition(), Long.MIN_VALUE);
+      assertThat(r.timestamp())
+          .as("unit %s at partition %d offset %d", u.requestId(), r.partition(), r.offset())
+          .isGreaterThanOrEqualTo(before);
+      newest.put(r.partition(), r.timestamp());
     }
+    assertThat(newest).as("both partitions written").hasSize(2);
     assertThat((long) log.size()).isEqualTo(PipelineSupport.count(m1, JobMetrics.UNITS_TRAINED));
     assertThat(impressions).isEqualTo(PipelineSupport.count(m1, JobMetrics.IMPRESSIONS_TRAINED));
     assertThat(PipelineSupport.count(m2, JobMetrics.UNITS_IN)).isEqualTo(log.size());
     assertThat(PipelineSupport.count(m2, JobMetrics.DEAD_LETTER_UNITS)).isZero();
     assertThat(PipelineSupport.count(m2, JobMetrics.UNITS_TRAINED)).isEqualTo(log.size());
+    assertThat(PipelineSupport.count(m2, JobMetrics.LATE_UNITS)).isZero();
 
     List<String> a =
         TopicRecords.readAll(bootstrap, fromEvents.modelUpdates()).stream()

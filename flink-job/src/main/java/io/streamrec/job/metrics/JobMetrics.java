@@ -74,6 +74,13 @@ public final class JobMetrics {
   public static final String BATCHES_SKIPPED = "batches_skipped";
   public static final String IMPRESSIONS_SKIPPED = "impressions_skipped";
 
+  /**
+   * Units that reached the trainer after the watermark had passed their close: trained, but in a
+   * later batch than their close time puts them in (a request-units log out of close order by more
+   * than {@code source.units.max-out-of-orderness}). Always 0 on the events' path.
+   */
+  public static final String LATE_UNITS = "late_units";
+
   /** Progressive AUC over the trainer's sliding window ({@code trainer.metrics-window}). */
   public static final String PROGRESSIVE_AUC = "progressive_auc";
 

@@ -223,18 +223,12 @@ public final class KafkaSinks {
 
   /**
    * The request-units topic: a unit's {@link CompactUnitCodec} bytes keyed by its request id, with
-   * the unit's close time as the record's timestamp (what a backfill's range and watermarks use).
+   * the unit's close time as the record's timestamp (what a backfill's range and watermarks use),
+   * in partitions of the writing subtask's own ({@link UnitRecords}).
    */
   public static Sink<CompactUnit> requestUnits(JobConfig cfg, boolean backfill) {
     String topic = cfg.requestUnitsTopic();
-    KafkaRecordSerializationSchema<CompactUnit> ser =
-        (u, ctx, ts) ->
-            new ProducerRecord<>(
-                topic,
-                null,
-                u.closedAtMs(),
-                u.requestId().getBytes(StandardCharsets.UTF_8),
-                CompactUnitCodec.encode(u));
+    KafkaRecordSerializationSchema<CompactUnit> ser = new UnitRecords(topic);
     KafkaSink<CompactUnit> sink =
         sink(cfg, ser, transactionalIdPrefix(cfg, backfill, "request-units"));
     return cfg.exactlyOnce()

@@ -301,6 +301,12 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
   private transient Counter batchesTrained;
   private transient Counter batchesSkipped;
   private transient Counter impressionsSkipped;
+  private transient Counter lateUnits;
+
+  /** When a late unit was last logged (wall clock), and those counted since. */
+  private transient long lateLoggedAtMs;
+
+  private transient long lateUnlogged;
   private transient Counter deltasPublished;
 
   /**
@@ -788,6 +794,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     batchesTrained = g.counter(JobMetrics.BATCHES_TRAINED);
     batchesSkipped = g.counter(JobMetrics.BATCHES_SKIPPED);
     impressionsSkipped = g.counter(JobMetrics.IMPRESSIONS_SKIPPED);
+    lateUnits = g.counter(JobMetrics.LATE_UNITS);
     deltasPublished = g.counter(JobMetrics.DELTAS_PUBLISHED);
     Counter restores = g.counter(JobMetrics.TRAINER_RESTORES);
     // the first label's figures without a label, and every label's in its subgroup
@@ -1188,8 +1195,44 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
 
   @Override
   public void processElement(StreamRecord<CompactUnit> element) {
-    waiting.add(element.getValue());
+    CompactUnit u = element.getValue();
+    if (u.closedAtMs() <= lastWatermark) {
+      late(u);
+    }
+    waiting.add(u);
   }
+
+  /**
+   * A unit whose close the watermark has passed: it trains with the next batch, behind units that
+   * closed after it, where a run over the same events trained it in order. Counted and logged (at
+   * most once a minute), naming what to raise.
+   */
+  private void late(CompactUnit u) {
+    lateUnits.inc();
+    lateUnlogged++;
+    long now = System.currentTimeMillis();
+    if (lateLoggedAtMs == 0 || now - lateLoggedAtMs >= LATE_LOG_INTERVAL_MS) {
+      LOG.warn(
+          "trainer: {} unit(s) came after the watermark had passed their close (the latest,"
+              + " request {}, {} ms behind it): trained in a later batch than their close puts"
+              + " them in. A request-units log out of close order by more than {} is read so;"
+              + " raise it to train such a log as its events were trained",
+          lateUnlogged,
+          u.requestId(),
+          lastWatermark - u.closedAtMs(),
+          io.streamrec.job.config.JobOptions.UNITS_MAX_OUT_OF_ORDERNESS.key());
+      lateLoggedAtMs = now;
+      lateUnlogged = 0;
+    }
+  }
+
+  /** Late units counted since this operator opened. */
+  long lateUnits() {
+    return lateUnits.getCount();
+  }
+
+  /** How often late units are logged at most. */
+  private static final long LATE_LOG_INTERVAL_MS = 60_000;
 
   /**
    * The input's end (a drain's, a backfill's) takes it to the end of event time: a units source

@@ -437,6 +437,33 @@ class TrainerOperatorTest {
   }
 
   /**
+   * A unit whose close the watermark has already passed (a request-units log out of close order by
+   * more than its reader allows) trains with the next batch, behind units that closed after it:
+   * nothing counted or logged it, and a run over the log trained another model than the run over
+   * its events with no word. It is counted (late_units) and still trained.
+   */
+  @Test
+  void aUnitThatComesAfterTheWatermarkPassedItsCloseIsCountedAndStillTrained() throws Exception {
+    List<CompactUnit> units = units(300);
+    TrainerOperator op = new TrainerOperator(config());
+    try (var h = new OneInputStreamOperatorTestHarness<>(op)) {
+      h.open();
+      List<CompactUnit> early = new ArrayList<>(units.subList(0, 200));
+      CompactUnit behind = early.remove(40);
+      feed(h, early, 0, early.size());
+      h.processWatermark(new Watermark(units.get(199).closedAtMs()));
+      assertThat(op.lateUnits()).isZero();
+      h.processElement(new StreamRecord<>(behind, behind.closedAtMs()));
+      assertThat(op.lateUnits()).isEqualTo(1);
+      feed(h, units, 200, units.size());
+      h.processWatermark(new Watermark(Long.MAX_VALUE));
+      assertThat(op.lateUnits()).as("units in close order after it").isEqualTo(1);
+      List<VersionMarker> m = markers(h.extractOutputValues());
+      assertThat(m.get(m.size() - 1).getTrainedUnits()).isEqualTo(units.size());
+    }
+  }
+
+  /**
    * With either optimizer of the wide rows: under FTRL each wide row carries two floats of state
    * through the tiered store's checkpoint.
    */

@@ -3,9 +3,11 @@ package io.streamrec.job.trainer;
 import io.streamrec.common.LongIntHashMap;
 import io.streamrec.job.kafka.ModelTopicHead;
 import io.streamrec.model.DeltaSink;
+import io.streamrec.protocol.HalfFloats;
 import io.streamrec.protocol.ModelUpdate;
 import io.streamrec.protocol.ModelUpdateDecoder;
 import io.streamrec.protocol.ModelUpdateRecord;
+import io.streamrec.schemas.RowEncoding;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -20,11 +22,11 @@ import java.util.TreeMap;
  *
  * <p>The version goes out in two passes. First as any version ({@link #row} and {@link #tombstone}
  * pass everything on). Then, after {@link #onlyWhatTheTopicLacks}, over every row of the model:
- * only the rows the topic does not hold, and those it holds at another value than the versions
- * trained again left them at ({@link #markTrainedAgain}), go out, and {@link #finish} tombstones
- * the rows the topic holds of this model that the trainer has not. Where the versions trained again
- * did what the first run did (the same configuration on the CPU: training is deterministic), the
- * second pass sends nothing and the version is the one an uninterrupted run publishes.
+ * only the rows the topic does not hold, and those it holds at another value than the trainer's
+ * (compared as a reader decodes them), go out, and {@link #finish} tombstones the rows the topic
+ * holds of this model that the trainer has not. Where the versions trained again did what the first
+ * run did (the same configuration on the CPU: training is deterministic), the second pass sends
+ * nothing and the version is the one an uninterrupted run publishes.
  */
 final class ReconcilingPublish implements DeltaSink {
   private final DeltaSink out;
@@ -48,6 +50,10 @@ final class ReconcilingPublish implements DeltaSink {
   private static final int GONE = 3;
 
   private final boolean everyRow;
+
+  /** The encoding rows are published in: the topic's values are compared as it gives them. */
+  private final RowEncoding encoding;
+
   private boolean lacksOnly;
   private int sent;
 
@@ -56,18 +62,21 @@ final class ReconcilingPublish implements DeltaSink {
    * set of ids ({@link ModelTopicHead#rowsOf}), which this publish takes over and empties.
    */
   ReconcilingPublish(DeltaSink out, Map<String, LongIntHashMap> topic) {
-    this(out, topic, false);
+    this(out, topic, false, RowEncoding.FLOAT32);
   }
 
   /**
    * With {@code everyRow}, the second pass sends every row the first did not, those the topic holds
    * too: for a topic whose rows may hold older values than the trainer's (versions that never
-   * reached it), so that the version makes it the trainer's model whole.
+   * reached it), so that the version makes it the trainer's model whole. Rows go out in {@code
+   * encoding}.
    */
-  ReconcilingPublish(DeltaSink out, Map<String, LongIntHashMap> topic, boolean everyRow) {
+  ReconcilingPublish(
+      DeltaSink out, Map<String, LongIntHashMap> topic, boolean everyRow, RowEncoding encoding) {
     this.out = out;
     this.onTopic.putAll(topic);
     this.everyRow = everyRow;
+    this.encoding = encoding;
   }
 
   /**
@@ -129,10 +138,30 @@ final class ReconcilingPublish implements DeltaSink {
     int was = named(table, id);
     if (!lacksOnly) {
       out.row(table, id, values, offset, dim);
-    } else if (was == LongIntHashMap.MISSING || was == TRAINED_AGAIN || everyRow && onTopic(was)) {
+    } else if (was == LongIntHashMap.MISSING
+        || was == TRAINED_AGAIN
+        || onTopic(was) && (everyRow || was != publishedHash(values, offset, dim))) {
+      // a row the topic holds at another value than the trainer's: the first run's, of a version
+      // trained again that did not name it (a unit skipped or joined otherwise in one run), or of
+      // the publish the failure cut short; left there, it is served beside this run's dense blocks
       out.row(table, id, values, offset, dim);
       sent++;
     }
+  }
+
+  /** The {@link ModelTopicHead#valueHash} of a row's values as a reader decodes them. */
+  private int publishedHash(float[] values, int offset, int dim) {
+    float[] v = new float[dim];
+    for (int j = 0; j < dim; j++) {
+      float x = values[offset + j];
+      v[j] =
+          switch (encoding) {
+            case FLOAT32 -> x;
+            case FLOAT16 -> HalfFloats.fromFloat16(HalfFloats.toFloat16(x));
+            case BFLOAT16 -> HalfFloats.fromBfloat16(HalfFloats.toBfloat16(x));
+          };
+    }
+    return ModelTopicHead.valueHash(v);
   }
 
   @Override

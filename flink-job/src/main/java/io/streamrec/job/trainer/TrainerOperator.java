@@ -1477,7 +1477,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
     }
     ReconcilingPublish reconcile =
         v > publishedThrough && rowsOnTopic != null
-            ? new ReconcilingPublish(new EncodingDeltaSink(enc), rowsOnTopic, republishWhole)
+            ? new ReconcilingPublish(
+                new EncodingDeltaSink(enc), rowsOnTopic, republishWhole, config.rowEncoding())
             : null;
     int slices = refreshVersions;
     if (slices > 0) {

@@ -218,6 +218,104 @@ class RecoveryITCase {
         .isEqualTo(last.marker().getLiveRows());
   }
 
+  /**
+   * A failure that cut a publish short left its entries on the topic without their marker, and the
+   * restore found the topic at the version it restored: it published that version again over them,
+   * its own entries only. A row the cut-short publish wrote and the restored run does not (one the
+   * first run admitted or trained otherwise: another admission threshold or TTL since, a unit
+   * joined otherwise) was applied by every replica with the new marker, and stayed on the topic for
+   * good beside the trainer's rows.
+   */
+  @Test
+  void aPublishCutShortLeavesNoRowOnTheTopicThatTheRestoredTrainerDoesNotHold() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    TopicsConfig topics = PipelineSupport.topics(bootstrap, "cut-");
+    long start = 1_767_225_600_000L;
+    PipelineSupport.produce(bootstrap, topics, minute(10, start));
+    Configuration job = PipelineSupport.jobConf(bootstrap, topics, 2_000);
+    job.set(JobOptions.PUBLISH_INTERVAL, Duration.ofSeconds(2));
+    job.set(JobOptions.MODEL_ID, "5eed000000000008");
+    Configuration flink = new Configuration();
+    flink.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+    flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
+    flink.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+    String topic = topics.modelUpdates();
+
+    org.apache.flink.core.execution.JobClient first = live(flink, job);
+    String savepoint;
+    long saved;
+    try {
+      saved = settled(bootstrap, topic, 2, first);
+      savepoint =
+          first
+              .triggerSavepoint(
+                  checkpoints.resolve("savepoints").toUri().toString(),
+                  org.apache.flink.core.execution.SavepointFormatType.CANONICAL)
+              .get(120, TimeUnit.SECONDS);
+    } finally {
+      first.cancel().get();
+    }
+    // what the failure left of the next version's publish: a row the restored run does not
+    // hold, no marker
+    io.streamrec.protocol.ModelUpdate.Row some = null;
+    long model = 0;
+    for (io.streamrec.protocol.ModelUpdate u :
+        ModelUpdateRecords.decodeAll(TopicRecords.readAll(bootstrap, topic))) {
+      if (u instanceof io.streamrec.protocol.ModelUpdate.Row r && r.table().equals("user_id")) {
+        some = r;
+      } else if (u instanceof io.streamrec.protocol.ModelUpdate.Version v) {
+        model = v.marker().getModel();
+      }
+    }
+    assertThat(some).isNotNull();
+    long stray = 0x5eed_dead_beefL;
+    List<io.streamrec.protocol.ModelUpdateRecord> cut = new ArrayList<>();
+    io.streamrec.protocol.ModelUpdateEncoder enc =
+        new io.streamrec.protocol.ModelUpdateEncoder(model, saved + 1, start, cut::add);
+    enc.row("user_id", stray, some.values(), 0, some.values().length);
+    java.util.Properties p = new java.util.Properties();
+    p.put("bootstrap.servers", bootstrap);
+    try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer =
+        new org.apache.kafka.clients.producer.KafkaProducer<>(
+            p,
+            new org.apache.kafka.common.serialization.ByteArraySerializer(),
+            new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      for (io.streamrec.protocol.ModelUpdateRecord r : cut) {
+        producer.send(
+            new org.apache.kafka.clients.producer.ProducerRecord<>(topic, 0, r.key, r.value));
+      }
+    }
+
+    Configuration restore = new Configuration(flink);
+    restore.set(org.apache.flink.configuration.StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+    org.apache.flink.core.execution.JobClient second = live(restore, job);
+    try {
+      PipelineSupport.produce(bootstrap, topics, minute(12, start + 7_200_000));
+      settled(bootstrap, topic, saved + 1, second);
+    } finally {
+      second.cancel().get();
+    }
+
+    Map<String, Long> current = new java.util.HashMap<>();
+    io.streamrec.protocol.ModelUpdate.Version last = null;
+    for (io.streamrec.protocol.ModelUpdate u :
+        ModelUpdateRecords.decodeAll(TopicRecords.readAll(bootstrap, topic))) {
+      if (u instanceof io.streamrec.protocol.ModelUpdate.Row r) {
+        current.put(r.key(), r.model());
+      } else if (u instanceof io.streamrec.protocol.ModelUpdate.Tombstone t) {
+        current.remove(t.key());
+      } else if (u instanceof io.streamrec.protocol.ModelUpdate.Version v) {
+        last = v;
+      }
+    }
+    assertThat(current)
+        .as("the row the cut-short publish wrote")
+        .doesNotContainKey("row/user_id/" + Long.toUnsignedString(stray));
+    assertThat((long) current.size())
+        .as("rows current on the topic against version %d's count", last.version())
+        .isEqualTo(last.marker().getLiveRows());
+  }
+
   /** Topics of {@code prefix} on both clusters, each holding {@code traffic}. */
   private static TopicsConfig onBothClusters(
       String prefix, List<io.streamrec.traffic.OutgoingRecord> traffic) {

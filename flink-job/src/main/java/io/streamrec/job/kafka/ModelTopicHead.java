@@ -73,29 +73,52 @@ public final class ModelTopicHead implements Serializable {
 
   /** The newest version marker on the topic; empty when it holds none (or does not exist). */
   public Optional<VersionMarker> newestMarker() {
+    return head().marker();
+  }
+
+  /**
+   * Whether the topic holds rows or tombstones after its newest version marker (or, holding none,
+   * at all): a publish that a failure cut short, whose marker never came. A trainer restored at
+   * that marker's version publishes the next one again over them.
+   */
+  public boolean rowsAfterNewestMarker() {
+    return head().rowsAfter();
+  }
+
+  /** The newest marker, and whether row entries follow it. */
+  private record Head(Optional<VersionMarker> marker, boolean rowsAfter) {}
+
+  private Head head() {
     try (KafkaConsumer<byte[], byte[]> c = consumer()) {
       TopicPartition tp = partition(c);
       if (tp == null) {
-        return Optional.empty();
+        return new Head(Optional.empty(), false);
       }
       long start = c.beginningOffsets(List.of(tp)).get(tp);
       long end = c.endOffsets(List.of(tp)).get(tp);
       long step = FIRST_STEP;
       long to = end;
+      // rows in the ranges read so far, all after the newest marker (none in them)
+      boolean rowsLater = false;
       while (to > start) {
         long from = Math.max(start, to - step);
         VersionMarker[] last = {null};
+        boolean[] rowsAfterLast = {false};
         readRange(
             c,
             tp,
             from,
             to,
             r -> {
-              if (r.key() != null && ModelUpdateKeys.VERSION.equals(key(r))) {
+              String k = r.key() == null ? "" : key(r);
+              if (ModelUpdateKeys.isRow(k)) {
+                rowsAfterLast[0] = true;
+              } else if (ModelUpdateKeys.VERSION.equals(k)) {
                 try {
                   ModelUpdate u = ModelUpdateDecoder.decode(r.key(), r.value());
                   if (u instanceof ModelUpdate.Version v) {
                     last[0] = v.marker();
+                    rowsAfterLast[0] = false;
                   }
                 } catch (MalformedModelUpdateException e) {
                   LOG.warn("model-updates topic '{}': skipped an unreadable marker: {}", topic, e);
@@ -103,12 +126,13 @@ public final class ModelTopicHead implements Serializable {
               }
             });
         if (last[0] != null) {
-          return Optional.of(last[0]);
+          return new Head(Optional.of(last[0]), rowsLater || rowsAfterLast[0]);
         }
+        rowsLater |= rowsAfterLast[0];
         to = from;
         step *= 2;
       }
-      return Optional.empty();
+      return new Head(Optional.empty(), rowsLater);
     }
   }
 

@@ -1146,6 +1146,20 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdateRec
               java.time.Instant.ofEpochMilli(m.getEventTimeMs()),
               m.getVersion() + 1);
         }
+      } else if (m.getVersion() == version && version > 0 && topicHead.rowsAfterNewestMarker()) {
+        // a publish of the next version that the failure cut short: its rows are on the topic
+        // without their marker, and replicas apply them with the marker this trainer writes. They
+        // are the first run's, which need not be what this one publishes (another TTL or admission
+        // threshold since the checkpoint, a unit joined otherwise): the next version makes the
+        // topic the trainer's rows exactly
+        LOG.info(
+            "trainer: topic '{}' holds rows after its newest version {} of this model, the"
+                + " restored one (a publish the failure cut short): version {} brings the topic to"
+                + " the trainer's rows",
+            topic,
+            m.getVersion(),
+            version + 1);
+        rowsOnTopic = topicHead.rowsOf(model);
       }
       return;
     }

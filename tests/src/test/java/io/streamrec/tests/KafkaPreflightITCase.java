@@ -113,6 +113,55 @@ class KafkaPreflightITCase {
     KafkaPreflight.checkJob(io.streamrec.job.config.JobConfig.from(c));
   }
 
+  /**
+   * A job that keeps the units log, with properties.max.request.size raised past the request-units
+   * topic's max.message.bytes, passed its check, and a unit between the two limits (over 1 MiB:
+   * tens of thousands of ids) was refused by the broker, failing the job at each restart, the same
+   * unit made again from the same events. Its check refuses it, naming the topic and the fix.
+   */
+  @Test
+  void aUnitsLogThatTakesSmallerRecordsThanTheProducerSendsIsRefusedByTheJobsCheck()
+      throws Exception {
+    TopicsConfig topics = TopicsConfig.defaults().withPrefix("unitsize-");
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers()))) {
+      io.streamrec.cli.kafka.Topics.ensure(admin, topics);
+    }
+    org.apache.flink.configuration.Configuration c =
+        PipelineSupport.jobConf(KAFKA.bootstrapServers(), topics, 2_000);
+    c.setString("properties.max.request.size", "4194304");
+    c.setString("sink.request-units.enabled", "false");
+    assertThatThrownBy(() -> KafkaPreflight.checkJob(io.streamrec.job.config.JobConfig.from(c)))
+        .as("the model's topic takes smaller records too")
+        .hasMessageContaining("topic 'unitsize-model-updates'");
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers()))) {
+      admin
+          .incrementalAlterConfigs(
+              Map.of(
+                  new org.apache.kafka.common.config.ConfigResource(
+                      org.apache.kafka.common.config.ConfigResource.Type.TOPIC,
+                      topics.modelUpdates()),
+                  List.of(
+                      new org.apache.kafka.clients.admin.AlterConfigOp(
+                          new org.apache.kafka.clients.admin.ConfigEntry(
+                              "max.message.bytes", "4194304"),
+                          org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET))))
+          .all()
+          .get();
+    }
+    KafkaPreflight.checkJob(io.streamrec.job.config.JobConfig.from(c));
+    c.setString("sink.request-units.enabled", "true");
+    assertThatThrownBy(() -> KafkaPreflight.checkJob(io.streamrec.job.config.JobConfig.from(c)))
+        .isInstanceOf(StreamrecException.class)
+        .hasMessageStartingWith("topic 'unitsize-request-units' takes records of at most")
+        .hasMessageContaining("a larger unit would be refused and fail the job at each restart")
+        .hasMessageContaining(
+            "--entity-name unitsize-request-units --add-config max.message.bytes=4194304");
+  }
+
   @Test
   void aModelUpdatesTopicThatIsNotCompactedIsRefusedByEveryJobsCheck() throws Exception {
     TopicsConfig topics = TopicsConfig.defaults().withPrefix("deleting-");

@@ -96,6 +96,9 @@ public final class KafkaPreflight {
               topicsOf(cfg),
               operationsOf(cfg));
       checkReplication(admin, described, writtenBy(cfg));
+      if (cfg.requestUnitsEnabled() && cfg.sourceKind() == JobConfig.SourceKind.EVENTS) {
+        checkUnitsRecordSize(admin, cfg.requestUnitsTopic(), cfg.kafkaProperties());
+      }
       if (cfg.exactlyOnce()) {
         checkTransactionTimeout(admin, io.streamrec.job.sink.KafkaSinks.transactionTimeoutMs(cfg));
       }
@@ -525,6 +528,38 @@ public final class KafkaPreflight {
     if (problem != null) {
       throw new StreamrecException(problem);
     }
+    refuseSmallerRecords(config, name, properties, MODEL_RECORDS);
+    String advice = timestampAdvice(name, config);
+    if (advice != null) {
+      LOG.warn(advice);
+    }
+  }
+
+  /** What a record of the model-updates topic over its limit does. */
+  static final String MODEL_RECORDS =
+      "which bounds the model's records: a larger one would be refused and fail every publish";
+
+  /** What a record of the request-units topic over its limit does. */
+  static final String UNIT_RECORDS =
+      "which bounds the units written to it: a larger unit would be refused and fail the job at"
+          + " each restart, the same unit made again from the same events";
+
+  /**
+   * The request-units topic a job writes must take the records its producer sends: its units are
+   * kept out of the log only past the producer's {@code max.request.size} (a {@code too_large} dead
+   * letter, trained all the same). A user who raised that and not the topic's limit passed every
+   * check, and a unit between the two limits failed the job, for ever.
+   */
+  private static void checkUnitsRecordSize(
+      Admin admin, String name, KafkaClientProperties properties) {
+    Config config = settings(admin, name, "the size of the records it takes");
+    if (config != null) {
+      refuseSmallerRecords(config, name, properties, UNIT_RECORDS);
+    }
+  }
+
+  private static void refuseSmallerRecords(
+      Config config, String name, KafkaClientProperties properties, String consequence) {
     ConfigEntry maxMessage = config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
     String tooSmall =
         maxMessage == null || maxMessage.value() == null
@@ -532,25 +567,23 @@ public final class KafkaPreflight {
             : recordSizeProblem(
                 name,
                 Long.parseLong(maxMessage.value()),
-                properties.asMap().get("max.request.size"));
+                properties.asMap().get("max.request.size"),
+                consequence);
     if (tooSmall != null) {
       throw new StreamrecException(tooSmall);
-    }
-    String advice = timestampAdvice(name, config);
-    if (advice != null) {
-      LOG.warn(advice);
     }
   }
 
   /**
-   * Why the model-updates topic {@code name}, of {@code maxMessageBytes}, cannot take the records
-   * the trainer may write, with how to fix it; null when it can. The trainer's records are bounded
-   * by the producer's {@code max.request.size} ({@code maxRequestSize}, Kafka's 1 MiB when null;
-   * its dense blocks are checked against it before training): a user who raised only that passed
-   * every check, and the broker then refused the dense record (not retried), failing each publish
-   * and the job with it, for ever.
+   * Why the topic {@code name}, of {@code maxMessageBytes}, cannot take the records the job may
+   * write, with how to fix it; null when it can. Those records are bounded by the producer's {@code
+   * max.request.size} ({@code maxRequestSize}, Kafka's 1 MiB when null; the trainer's dense blocks
+   * are checked against it before training, the units before they are written): a user who raised
+   * only that passed every check, and the broker then refused the larger record (not retried),
+   * failing the job, for ever. {@code consequence} says what that bound does on this topic.
    */
-  static String recordSizeProblem(String name, long maxMessageBytes, String maxRequestSize) {
+  static String recordSizeProblem(
+      String name, long maxMessageBytes, String maxRequestSize, String consequence) {
     long limit = io.streamrec.job.sink.KafkaSinks.maxRequestBytes(maxRequestSize);
     if (limit == Long.MAX_VALUE || maxMessageBytes >= limit) {
       // no number: the producer refuses it, by its name
@@ -562,8 +595,9 @@ public final class KafkaPreflight {
         + maxMessageBytes
         + " bytes (max.message.bytes), less than the producer's max.request.size of "
         + limit
-        + " bytes, which bounds the model's records: a larger one would be refused and fail every"
-        + " publish. To fix it, raise the topic's limit (kafka-configs.sh --alter --entity-type"
+        + " bytes, "
+        + consequence
+        + ". To fix it, raise the topic's limit (kafka-configs.sh --alter --entity-type"
         + " topics --entity-name "
         + name
         + " --add-config max.message.bytes="

@@ -95,7 +95,7 @@ public final class UnitsThatFit extends ProcessFunction<CompactUnit, CompactUnit
             "the unit's request-units record is %,d bytes, over the producer's max.request.size"
                 + " of %,d: it is trained on but not written to the units log (raise"
                 + " properties.max.request.size, with the topic's max.message.bytes, to keep such"
-                + " units)",
+                + " units, and source.max-record-bytes of the jobs that read them)",
             bytes,
             maxRequestBytes),
         value,

@@ -95,13 +95,22 @@ class KafkaPreflightTest {
    */
   @Test
   void aModelTopicThatTakesSmallerRecordsThanTheProducerIsRefused() {
-    assertThat(KafkaPreflight.recordSizeProblem("model-updates", 1_048_588, null)).isNull();
-    assertThat(KafkaPreflight.recordSizeProblem("model-updates", 1_048_588, "4194304"))
+    assertThat(
+            KafkaPreflight.recordSizeProblem(
+                "model-updates", 1_048_588, null, KafkaPreflight.MODEL_RECORDS))
+        .isNull();
+    assertThat(
+            KafkaPreflight.recordSizeProblem(
+                "model-updates", 1_048_588, "4194304", KafkaPreflight.MODEL_RECORDS))
         .contains("topic 'model-updates'")
         .contains("1048588 bytes (max.message.bytes)")
         .contains("max.request.size of 4194304")
+        .contains("a larger one would be refused and fail every publish")
         .contains("--add-config max.message.bytes=4194304");
-    assertThat(KafkaPreflight.recordSizeProblem("model-updates", 8_388_608, "4194304")).isNull();
+    assertThat(
+            KafkaPreflight.recordSizeProblem(
+                "model-updates", 8_388_608, "4194304", KafkaPreflight.MODEL_RECORDS))
+        .isNull();
   }
 
   @Test

@@ -56,10 +56,32 @@ final class DeadLettersCommand implements Callable<Integer> {
 
   @Mixin TopicReading reading = new TopicReading();
 
-  /** The records' origins listed so far: one seen again was written again by a restore. */
-  private final java.util.Set<String> seen = new java.util.HashSet<>();
+  /**
+   * How many of the newest origins are kept to tell repeats: more than a restore writes again (the
+   * dead letters since its checkpoint) at any rate a job sees, in about 40 MB.
+   */
+  static final int ORIGINS_KEPT = 1 << 20;
+
+  /**
+   * The newest records' origins listed: one seen again was written again by a restore. Bounded,
+   * since a followed topic never ends.
+   */
+  private final RecentOrigins seen;
 
   private long repeats;
+
+  DeadLettersCommand() {
+    this(ORIGINS_KEPT);
+  }
+
+  DeadLettersCommand(int originsKept) {
+    seen = new RecentOrigins(originsKept);
+  }
+
+  /** Origins kept now to tell repeats. */
+  int originsKept() {
+    return seen.size();
+  }
 
   @Override
   public Integer call() {
@@ -83,7 +105,7 @@ final class DeadLettersCommand implements Callable<Integer> {
   }
 
   /** The count of dead letters by reason, and of repeats, after the records. */
-  private void summary(PrintWriter out, Map<String, Long> byReason) {
+  void summary(PrintWriter out, Map<String, Long> byReason) {
     long total = byReason.values().stream().mapToLong(Long::longValue).sum();
     StringBuilder sum = new StringBuilder(String.format(Locale.ROOT, "-- %,d dead letters", total));
     String sep = ": ";
@@ -102,6 +124,13 @@ final class DeadLettersCommand implements Callable<Integer> {
                   + " records, backfills of one range, each write their own)",
               repeats));
     }
+    if (seen.forgot()) {
+      sum.append(
+          String.format(
+              Locale.ROOT,
+              "; repeats more than %,d dead letters apart are not told",
+              seen.capacity()));
+    }
     out.println(sum);
     out.flush();
   }
@@ -119,8 +148,8 @@ final class DeadLettersCommand implements Callable<Integer> {
     byReason.merge(d.getReason(), 1L, Long::sum);
     boolean again =
         d.getSourceOffset() >= 0
-            && !seen.add(
-                d.getSourceTopic() + "[" + d.getSourcePartition() + "]@" + d.getSourceOffset());
+            && seen.seenAgain(
+                d.getSourceTopic().toString(), d.getSourcePartition(), d.getSourceOffset());
     if (again) {
       repeats++;
     }

@@ -98,6 +98,43 @@ class DeadLettersCommandTest {
         .contains("r7\\n-0");
   }
 
+  /**
+   * {@code dead-letters --follow} kept the origin of every dead letter it ever printed, to tell the
+   * ones a restore writes again: following a live job's dead letters for weeks, its memory grew
+   * with each one until the process ran out of heap. It keeps the newest origins only, as many as a
+   * restore writes again, and says when repeats further apart are not told.
+   */
+  @Test
+  void theOriginsKeptToTellRepeatsStayBoundedWhateverIsFollowed() {
+    DeadLettersCommand c = new DeadLettersCommand(1_000);
+    Map<String, Long> counts = new TreeMap<>();
+    for (long offset = 0; offset < 5_000; offset++) {
+      DeadLetter d =
+          DeadLetters.of(
+              "late",
+              new DeadLetters.Origin("impressions", 1, offset, "r" + offset, 5),
+              "its unit had already closed",
+              new byte[] {1},
+              65_536);
+      assertThat(c.describe(record(offset, d), counts)).doesNotContain("(again");
+    }
+    assertThat(c.originsKept()).isLessThanOrEqualTo(1_000);
+    // a repeat among the newest is still told
+    DeadLetter again =
+        DeadLetters.of(
+            "late",
+            new DeadLetters.Origin("impressions", 1, 4_990, "r4990", 5),
+            "its unit had already closed",
+            new byte[] {1},
+            65_536);
+    assertThat(c.describe(record(5_000, again), counts)).contains("(again: listed before)");
+    java.io.StringWriter out = new java.io.StringWriter();
+    c.summary(new java.io.PrintWriter(out), counts);
+    assertThat(out.toString())
+        .contains("1 of them again a record listed before")
+        .contains("more than 1,000 dead letters apart are not told");
+  }
+
   /** A reason no dead letter has (a typo: orphans) printed nothing and the whole summary. */
   @Test
   void aReasonThatIsNoneIsRefusedWithTheReasons() {

@@ -40,7 +40,9 @@ public final class InputOptions {
                   + " confirms the jump (a quiet spell then costs its first record). A partition's"
                   + " newest time is not kept in checkpoints: after a restart, the first record read"
                   + " from each partition is its reference, unchecked against this bound. 0 = no"
-                  + " bound.");
+                  + " bound. With source.kind=units it bounds only how far a record's timestamp may"
+                  + " be from its unit's close (further: malformed): the log's writer held its events"
+                  + " to it, and a quiet spell in the log costs no unit.");
   public static final ConfigOption<Integer> MAX_IDS_PER_FEATURE =
       key("source.max-ids-per-feature")
           .intType()

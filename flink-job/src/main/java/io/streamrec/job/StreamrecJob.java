@@ -616,10 +616,11 @@ public final class StreamrecJob {
 
   /**
    * Event time of a unit: its close time, which the units topic keeps as the record's timestamp.
-   * The assembler's subtasks write units as the watermark passes their close, so a partition holds
-   * them out of order by up to about a join window (at the end of a backfill, when the last windows
-   * close together): {@code source.units.max-out-of-orderness} covers that, and a unit is then in
-   * the trainer before the watermark passes its close, where the events' run had it.
+   * Each partition is written by one assembler subtask in close order; where subtasks shared
+   * partitions (fewer partitions than writers, a restart with another parallelism) a partition
+   * holds one's units behind another's by their drift: {@code source.units.max-out-of-orderness}
+   * covers that where it is set high enough, and a unit is then in the trainer before the watermark
+   * passes its close, where the events' run had it.
    */
   private static WatermarkStrategy<UnitRecord> unitWatermarks(JobConfig cfg, Bounds bounds) {
     return io.streamrec.job.source.TrustedTimeWatermarks.<UnitRecord>of(

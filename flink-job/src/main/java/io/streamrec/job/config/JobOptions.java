@@ -80,8 +80,12 @@ public final class JobOptions {
           .noDefaultValue()
           .withDescription(
               "With source.kind=units: how far behind the newest close time a unit may be read and"
-                  + " still train where it belongs; default assembler.join-window plus"
-                  + " source.max-out-of-orderness (how far apart the assembler writes units).");
+                  + " still train where it belongs; default this job's assembler.join-window plus"
+                  + " source.max-out-of-orderness, not those of the job that wrote the log. Each"
+                  + " partition of the log is in close order and needs none; where writers shared"
+                  + " partitions (fewer partitions than their assembler.parallelism, a restart with"
+                  + " another), units are behind by the writers' drift (in a backfill up to tens of"
+                  + " seconds): raise it where late_units counts units (docs/request-units.md).");
 
   public static final ConfigOption<Duration> MAX_OUT_OF_ORDERNESS =
       key("source.max-out-of-orderness")

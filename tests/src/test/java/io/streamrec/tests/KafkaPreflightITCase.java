@@ -89,14 +89,7 @@ class KafkaPreflightITCase {
   @Test
   void aTransactionTimeoutOverTheBrokersMaximumIsRefusedByAnExactlyOnceJobsCheck()
       throws Exception {
-    TopicsConfig topics = TopicsConfig.defaults().withPrefix("txtimeout-");
-    try (Admin admin =
-        Admin.create(
-            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers()))) {
-      io.streamrec.cli.kafka.Topics.ensure(admin, topics);
-    }
-    org.apache.flink.configuration.Configuration c =
-        PipelineSupport.jobConf(KAFKA.bootstrapServers(), topics, 2_000);
+    org.apache.flink.configuration.Configuration c = jobOnEnsuredTopics("txtimeout-");
     c.setString("sink.delivery-guarantee", "exactly-once");
     c.setString("properties.transaction.timeout.ms", "1000000");
     assertThatThrownBy(() -> KafkaPreflight.checkJob(io.streamrec.job.config.JobConfig.from(c)))
@@ -123,13 +116,7 @@ class KafkaPreflightITCase {
   void aUnitsLogThatTakesSmallerRecordsThanTheProducerSendsIsRefusedByTheJobsCheck()
       throws Exception {
     TopicsConfig topics = TopicsConfig.defaults().withPrefix("unitsize-");
-    try (Admin admin =
-        Admin.create(
-            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers()))) {
-      io.streamrec.cli.kafka.Topics.ensure(admin, topics);
-    }
-    org.apache.flink.configuration.Configuration c =
-        PipelineSupport.jobConf(KAFKA.bootstrapServers(), topics, 2_000);
+    org.apache.flink.configuration.Configuration c = jobOnEnsuredTopics("unitsize-");
     c.setString("properties.max.request.size", "4194304");
     c.setString("sink.request-units.enabled", "false");
     assertThatThrownBy(() -> KafkaPreflight.checkJob(io.streamrec.job.config.JobConfig.from(c)))
@@ -297,6 +284,18 @@ class KafkaPreflightITCase {
   }
 
   /** Creates the topics of {@code needed} with their settings and these partitions. */
+  /** A job's configuration on the topics of {@code prefix}, made as the tools make them. */
+  private static org.apache.flink.configuration.Configuration jobOnEnsuredTopics(String prefix)
+      throws Exception {
+    TopicsConfig topics = TopicsConfig.defaults().withPrefix(prefix);
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers()))) {
+      io.streamrec.cli.kafka.Topics.ensure(admin, topics);
+    }
+    return PipelineSupport.jobConf(KAFKA.bootstrapServers(), topics, 2_000);
+  }
+
   private static void create(
       Admin admin, List<TopicSpec> needed, java.util.function.ToIntFunction<TopicSpec> partitions)
       throws Exception {

@@ -200,18 +200,9 @@ class RecoveryITCase {
       second.cancel().get();
     }
 
-    Map<String, Long> current = new java.util.HashMap<>();
-    io.streamrec.protocol.ModelUpdate.Version last = null;
-    for (io.streamrec.protocol.ModelUpdate u :
-        ModelUpdateRecords.decodeAll(TopicRecords.readAll(bootstrap, topic))) {
-      if (u instanceof io.streamrec.protocol.ModelUpdate.Row r) {
-        current.put(r.key(), r.model());
-      } else if (u instanceof io.streamrec.protocol.ModelUpdate.Tombstone t) {
-        current.remove(t.key());
-      } else if (u instanceof io.streamrec.protocol.ModelUpdate.Version v) {
-        last = v;
-      }
-    }
+    TopicModel onTopic = TopicModel.of(bootstrap, topic);
+    Map<String, Long> current = onTopic.current();
+    io.streamrec.protocol.ModelUpdate.Version last = onTopic.last();
     assertThat(last.version()).isGreaterThan(ahead);
     assertThat((long) current.size())
         .as("rows current on the topic against version %d's count", last.version())
@@ -296,24 +287,35 @@ class RecoveryITCase {
       second.cancel().get();
     }
 
-    Map<String, Long> current = new java.util.HashMap<>();
-    io.streamrec.protocol.ModelUpdate.Version last = null;
-    for (io.streamrec.protocol.ModelUpdate u :
-        ModelUpdateRecords.decodeAll(TopicRecords.readAll(bootstrap, topic))) {
-      if (u instanceof io.streamrec.protocol.ModelUpdate.Row r) {
-        current.put(r.key(), r.model());
-      } else if (u instanceof io.streamrec.protocol.ModelUpdate.Tombstone t) {
-        current.remove(t.key());
-      } else if (u instanceof io.streamrec.protocol.ModelUpdate.Version v) {
-        last = v;
-      }
-    }
+    TopicModel onTopic = TopicModel.of(bootstrap, topic);
+    Map<String, Long> current = onTopic.current();
+    io.streamrec.protocol.ModelUpdate.Version last = onTopic.last();
     assertThat(current)
         .as("the row the cut-short publish wrote")
         .doesNotContainKey("row/user_id/" + Long.toUnsignedString(stray));
     assertThat((long) current.size())
         .as("rows current on the topic against version %d's count", last.version())
         .isEqualTo(last.marker().getLiveRows());
+  }
+
+  /** The rows current on a model-updates topic (by key, their model), and its newest marker. */
+  private record TopicModel(
+      Map<String, Long> current, io.streamrec.protocol.ModelUpdate.Version last) {
+    static TopicModel of(String bootstrap, String topic) {
+      Map<String, Long> current = new java.util.HashMap<>();
+      io.streamrec.protocol.ModelUpdate.Version last = null;
+      for (io.streamrec.protocol.ModelUpdate u :
+          ModelUpdateRecords.decodeAll(TopicRecords.readAll(bootstrap, topic))) {
+        if (u instanceof io.streamrec.protocol.ModelUpdate.Row r) {
+          current.put(r.key(), r.model());
+        } else if (u instanceof io.streamrec.protocol.ModelUpdate.Tombstone t) {
+          current.remove(t.key());
+        } else if (u instanceof io.streamrec.protocol.ModelUpdate.Version v) {
+          last = v;
+        }
+      }
+      return new TopicModel(current, last);
+    }
   }
 
   /** Topics of {@code prefix} on both clusters, each holding {@code traffic}. */

@@ -124,9 +124,11 @@ public final class StreamrecJob {
     DataStream<CompactUnit> units;
     DataStream<DeadLetter> deadLetters;
     if (cfg.sourceKind() == JobConfig.SourceKind.UNITS) {
+      // a handoff that is gone (Plan.startFromGone) names no offsets: the live job goes on from
+      // its checkpoint, at or past where its group has read, not from the log's first units
       UnitsLogCheck.refuseUnitsOfAnotherSpec(
           cfg,
-          handoff != null && handoff.starts()
+          handoff != null && handoff.starts() && !handoff.startOffsets().isEmpty()
               ? Handoff.Plan.ofTopic(handoff.startOffsets(), cfg.requestUnitsTopic())
               : null,
           bounds.bounded(),

@@ -160,6 +160,41 @@ class UnitsLogITCase {
     build(twoLabels, StreamrecJob.Bounds.live());
   }
 
+  /**
+   * A live job over the log that started from a handoff is built again from its first arguments at
+   * each failover of its JobManager and goes on from its checkpoint, by when the handoff may be
+   * gone. Its build then looked for units of another layout from the log's first records, not from
+   * where its group had read: a log that still held a former writer's units was refused, and the
+   * job stayed down.
+   */
+  @Test
+  void aLiveJobWhoseHandoffIsGoneLooksAtTheUnitsWhereItsGroupReads() throws Exception {
+    String bootstrap = KAFKA.bootstrapServers();
+    TopicsConfig in = PipelineSupport.topics(bootstrap, "gone-");
+    Configuration writer = PipelineSupport.jobConf(bootstrap, in, 2_000);
+    writer.set(JobOptions.SOURCE_KIND, "units");
+    Configuration twoLabels = new Configuration(writer);
+    twoLabels.set(io.streamrec.job.config.ModelOptions.LABELS, List.of("click", "like"));
+    long start = 1_767_225_600_000L;
+    writeUnits(bootstrap, in.requestUnits(), layout(writer), start, 1);
+    writeUnits(bootstrap, in.requestUnits(), layout(twoLabels), start + 60_000, 2);
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, JobConfig.from(twoLabels).groupId());
+    try (var c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      c.commitSync(
+          Map.of(
+              new TopicPartition(in.requestUnits(), 0), new OffsetAndMetadata(UNITS_PER_PART),
+              new TopicPartition(in.requestUnits(), 1), new OffsetAndMetadata(UNITS_PER_PART)));
+    }
+    Configuration gone = new Configuration(twoLabels);
+    gone.set(
+        JobOptions.HANDOFF_START_FROM,
+        java.nio.file.Files.createTempDirectory("gone").resolve("model.handoff").toString());
+
+    build(gone, StreamrecJob.Bounds.live());
+  }
+
   private static final int UNITS_PER_PART = 3;
 
   private static long layout(Configuration conf) {

@@ -398,12 +398,14 @@ final class DemoCommand implements Callable<Integer> {
           awaitConsumed(job, pump);
           System.out.println(
               "streamrec demo: traffic done; draining the job (stop with savepoint, event time to the end)...");
-          job.client()
-              .stopWithSavepoint(
-                  true,
-                  conf.get(CheckpointingOptions.SAVEPOINT_DIRECTORY),
-                  SavepointFormatType.CANONICAL)
-              .get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+          drain(
+              () ->
+                  job.client()
+                      .stopWithSavepoint(
+                          true,
+                          conf.get(CheckpointingOptions.SAVEPOINT_DIRECTORY),
+                          SavepointFormatType.CANONICAL),
+              DRAIN_TIMEOUT);
           job.client().getJobExecutionResult().get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
           exit.close();
           replica.awaitVersion(
@@ -569,6 +571,44 @@ final class DemoCommand implements Callable<Integer> {
     }
     return FaultConfig.defaults().withSeed(seed).withAllRates(faultRate);
   }
+
+  /**
+   * Stops the job with a savepoint ({@code stop}), again while Flink refuses it because the job's
+   * tasks are not all running yet: a demo of little traffic (or a loaded machine) reached its drain
+   * before every task had started, and failed with a page of Flink's trace.
+   */
+  static String drain(
+      java.util.function.Supplier<java.util.concurrent.CompletableFuture<String>> stop,
+      Duration timeout)
+      throws Exception {
+    long deadline = System.currentTimeMillis() + timeout.toMillis();
+    while (true) {
+      try {
+        return stop.get()
+            .get(Math.max(1, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.ExecutionException e) {
+        boolean starting =
+            org.apache.flink.util.ExceptionUtils.findThrowable(
+                        e, org.apache.flink.runtime.checkpoint.CheckpointException.class)
+                    .map(
+                        c ->
+                            c.getCheckpointFailureReason()
+                                == org.apache.flink.runtime.checkpoint.CheckpointFailureReason
+                                    .NOT_ALL_REQUIRED_TASKS_RUNNING)
+                    .orElse(false)
+                || org.apache.flink.util.ExceptionUtils.findThrowableWithMessage(
+                        e, "Not all required tasks are currently running")
+                    .isPresent();
+        if (!starting || System.currentTimeMillis() + DRAIN_RETRY_MS >= deadline) {
+          throw e;
+        }
+        Thread.sleep(DRAIN_RETRY_MS);
+      }
+    }
+  }
+
+  /** How long a drain refused for tasks not yet running waits before it asks again. */
+  private static final long DRAIN_RETRY_MS = 200;
 
   /** Waits until the job has read every record the pump sent (its sources' counters say so). */
   private static void awaitConsumed(JobRunner.Started job, TrafficPump pump)

@@ -120,7 +120,11 @@ class LeftOpenTransactionsITCase {
     flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
     flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
-    env.enableCheckpointing(Duration.ofHours(1).toMillis()); // checkpoints when the test says
+    // checkpoints when the test says: Flink starts the periodic ones after a random delay between
+    // the least pause and the interval, once within a second of the start (a commit before the
+    // test looked), so the least pause is the interval too
+    env.enableCheckpointing(Duration.ofHours(1).toMillis());
+    env.getCheckpointConfig().setMinPauseBetweenCheckpoints(Duration.ofHours(1).toMillis());
     StreamrecJob.build(env, JobConfig.from(conf), StreamrecJob.Bounds.live());
     JobClient job = env.executeAsync("it-fenced");
     try {

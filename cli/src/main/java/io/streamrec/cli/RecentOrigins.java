@@ -1,7 +1,8 @@
 package io.streamrec.cli;
 
+import io.streamrec.common.FeatureIds;
 import io.streamrec.common.LongIntHashMap;
-import java.nio.charset.StandardCharsets;
+import io.streamrec.common.SplitMix64;
 
 /**
  * The newest {@code capacity} distinct origins of dead letters (topic, partition and offset of the
@@ -59,17 +60,6 @@ final class RecentOrigins {
   }
 
   private static long hash(String topic, int partition, long offset) {
-    long h = 0xcbf29ce484222325L; // FNV-1a over the topic's bytes
-    for (byte b : topic.getBytes(StandardCharsets.UTF_8)) {
-      h = (h ^ (b & 0xff)) * 0x100000001b3L;
-    }
-    h = mix(h ^ partition);
-    return mix(h ^ offset);
-  }
-
-  private static long mix(long z) {
-    z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-    z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-    return z ^ (z >>> 31);
+    return SplitMix64.mix(SplitMix64.mix(FeatureIds.seed(topic) ^ partition) ^ offset);
   }
 }

@@ -80,12 +80,17 @@ public record JobConfig(
         throw new ConfigException(
             o,
             "is '" + v + "', a number without a unit, which would be " + n + " ms",
-            "write its unit, e.g. '" + n + " s', '" + n + " min' or '" + n + " ms'");
+            withItsUnit(n));
       }
       if (v != null) {
         requireMillisFit(c, o, v);
       }
     }
+  }
+
+  /** The advice for a duration {@code n} written without its unit. */
+  private static String withItsUnit(String n) {
+    return "write its unit, e.g. '" + n + " s', '" + n + " min' or '" + n + " ms'";
   }
 
   /**
@@ -579,7 +584,7 @@ public record JobConfig(
                         + "', a number without a unit, which would be "
                         + n
                         + " ms",
-                    "write its unit, e.g. '" + p + " s', '" + p + " min' or '" + p + " ms'");
+                    withItsUnit(p));
               }
               out.merge(
                   t.trim(),

@@ -164,10 +164,7 @@ class RecoveryITCase {
     job.set(JobOptions.PUBLISH_INTERVAL, Duration.ofSeconds(2));
     job.set(JobOptions.MODEL_ID, "5eed000000000007");
     job.setString("model.table.ttl", "user_id:40s");
-    Configuration flink = new Configuration();
-    flink.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-    flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
-    flink.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+    Configuration flink = checkpointingToWithoutRestarts(checkpoints);
     String topic = topics.modelUpdates();
 
     org.apache.flink.core.execution.JobClient first = live(flink, job);
@@ -226,10 +223,7 @@ class RecoveryITCase {
     Configuration job = PipelineSupport.jobConf(bootstrap, topics, 2_000);
     job.set(JobOptions.PUBLISH_INTERVAL, Duration.ofSeconds(2));
     job.set(JobOptions.MODEL_ID, "5eed000000000008");
-    Configuration flink = new Configuration();
-    flink.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-    flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
-    flink.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+    Configuration flink = checkpointingToWithoutRestarts(checkpoints);
     String topic = topics.modelUpdates();
 
     org.apache.flink.core.execution.JobClient first = live(flink, job);
@@ -296,6 +290,15 @@ class RecoveryITCase {
     assertThat((long) current.size())
         .as("rows current on the topic against version %d's count", last.version())
         .isEqualTo(last.marker().getLiveRows());
+  }
+
+  /** A cluster's checkpoints in files under {@code dir}, and no restart after a failure. */
+  private static Configuration checkpointingToWithoutRestarts(java.nio.file.Path dir) {
+    Configuration flink = new Configuration();
+    flink.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+    flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir.toUri().toString());
+    flink.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+    return flink;
   }
 
   /** The rows current on a model-updates topic (by key, their model), and its newest marker. */
